@@ -1,0 +1,42 @@
+// Bundles the VS Code client, the language server, its inference worker and the CLI separately.
+// onnxruntime-node stays external: it ships native binaries that cannot be bundled.
+import * as esbuild from 'esbuild';
+
+const watch = process.argv.includes('--watch');
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  logLevel: 'warning',
+  external: ['onnxruntime-node', 'vscode'],
+};
+
+const entries = [
+  { entryPoints: { extension: 'extension/extension.ts' } },
+  { entryPoints: { server: 'lsp-server/main.ts' } },
+  { entryPoints: { inferenceWorker: 'runtime/inferenceWorker.ts' } },
+  { entryPoints: { cli: 'cli/main.ts' } },
+];
+
+const contexts = await Promise.all(
+  entries
+    .filter((e) => Object.values(e.entryPoints).every((p) => existsSync(p)))
+    .map((e) => esbuild.context({ ...common, ...e, outdir: 'dist' })),
+);
+if (watch) {
+  await Promise.all(contexts.map((c) => c.watch()));
+} else {
+  await Promise.all(contexts.map((c) => c.rebuild()));
+  await Promise.all(contexts.map((c) => c.dispose()));
+}
+
+function existsSync(p) {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+import { statSync } from 'node:fs';
