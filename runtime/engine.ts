@@ -1,0 +1,90 @@
+// The contract between the language server and the inference runtime. The server talks only to
+// `InferenceEngine`; the worker-thread implementation and the in-process one both satisfy it.
+
+/** Which ONNX file to prefer in `<model>/onnx/`. `auto` picks the fastest variant present on CPU. */
+export type Quantization = 'auto' | 'q4' | 'int8' | 'fp16' | 'fp32';
+
+export interface EngineLoadOptions {
+  /** Model directory in the Hugging Face / Optimum layout. */
+  modelDir: string;
+  /** Optional draft model directory for speculative decoding (same tokenizer). */
+  draftDir?: string;
+  quantization: Quantization;
+  /** ORT intra-op threads; 0 = choose from the core count. */
+  threads: number;
+}
+
+export interface FimTokens {
+  prefix: number;
+  suffix: number;
+  middle: number;
+  /** `<|file_sep|>` when the tokenizer has it (repository-level prompts). */
+  fileSeparator?: number;
+}
+
+export interface ModelInfo {
+  /** Human-readable name: the model directory's base name, or `name` from config.json. */
+  name: string;
+  dir: string;
+  /** The ONNX file actually loaded, relative to `dir`. */
+  onnxFile: string;
+  quantization: Exclude<Quantization, 'auto'>;
+  vocabSize: number;
+  /** Longest context the model can address (max_position_embeddings). */
+  maxContext: number;
+  eosTokenIds: number[];
+  fim: FimTokens | null;
+  /** Present when a draft model was loaded too. */
+  draft?: { name: string; onnxFile: string };
+}
+
+export interface SamplingOptions {
+  /** 0 = greedy. */
+  temperature: number;
+  /** 0 = no top-k cut. */
+  topK: number;
+  /** 1 = no nucleus cut. */
+  topP: number;
+  seed: number;
+}
+
+export interface GenerateRequest {
+  promptIds: number[];
+  maxNewTokens: number;
+  sampling: SamplingOptions;
+  /** Generation stops before the first occurrence of any of these strings (the stop string is not returned). */
+  stopStrings: string[];
+}
+
+export type StopReason = 'eos' | 'stop' | 'length' | 'aborted';
+
+export interface GenerationTimings {
+  promptTokens: number;
+  generatedTokens: number;
+  prefillMs: number;
+  /** From the call to the first generated token. */
+  firstTokenMs: number;
+  totalMs: number;
+  /** Generated tokens per second after the first token. */
+  decodeTokensPerSecond: number;
+}
+
+export interface GenerateResult {
+  text: string;
+  tokenIds: number[];
+  stopReason: StopReason;
+  timings: GenerationTimings;
+}
+
+export interface GenerateHooks {
+  /** Checked before every decoding step; an aborted run resolves with stopReason `aborted` and its partial text. */
+  signal?: AbortSignal;
+  /** Streaming: called with each newly decoded piece of text (never a partial UTF-8 character). */
+  onText?: (delta: string) => void;
+}
+
+export interface InferenceEngine {
+  load(options: EngineLoadOptions): Promise<ModelInfo>;
+  generate(request: GenerateRequest, hooks?: GenerateHooks): Promise<GenerateResult>;
+  dispose(): Promise<void>;
+}
