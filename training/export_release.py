@@ -1,0 +1,190 @@
+"""Exports the trained pair to ONNX in the Optimum decoder signature, fuses it for ORT's CPU kernels,
+quantizes it (int8 dynamic and 4-bit block-wise MatMulNBits), checks parity against PyTorch, measures
+held-out perplexity per variant with onnxruntime, and lays out the release folder.
+
+    python3 training/export_release.py --work $OUT/work --release $OUT/work/release
+"""
+import argparse
+import json
+import math
+import os
+import shutil
+import sys
+import time
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from export_onnx import export_decoder  # noqa: E402
+from llama import Llama, LlamaConfig  # noqa: E402
+
+T0 = time.time()
+
+
+def log(msg):
+    print(f"[export {time.time() - T0:6.1f}s] {msg}", flush=True)
+
+
+def try_fuse(src, dst):
+    """GroupQueryAttention / SkipSimplifiedLayerNormalization fusion; returns the fusion stats or None."""
+    try:
+        import onnx_ir as ir
+        from onnxscript.rewriter.ort_fusions import optimize_for_ort
+
+        model = ir.load(src)
+        model, stats = optimize_for_ort(model)
+        ir.save(model, dst)
+        return {k: v for k, v in stats.items() if v}
+    except Exception as e:  # fusion is an optimisation: an unfused model is still correct
+        log(f"fusion failed: {type(e).__name__}: {e}")
+        return None
+
+
+def op_counts(path):
+    counts = {}
+    for n in onnx.load(path, load_external_data=False).graph.node:
+        counts[n.op_type] = counts.get(n.op_type, 0) + 1
+    return counts
+
+
+def quantize_int8(src, dst, fused):
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    # ORT's fused attention kernels run faster with unsigned weights (transformers.js's quantize script does this too).
+    quantize_dynamic(src, dst, weight_type=QuantType.QUInt8 if fused else QuantType.QInt8,
+                     extra_options={"MatMulConstBOnly": True})
+
+
+def quantize_q4(src, dst):
+    from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
+
+    q = MatMulNBitsQuantizer(onnx.load(src), bits=4, block_size=32, is_symmetric=True, accuracy_level=4,
+                             op_types_to_quantize=("MatMul", "Gather"))
+    q.process()
+    q.model.save_model_to_file(dst, False)
+
+
+def session(path):
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 8
+    return ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+
+
+def empty_feeds(sess, cfg, ids, past=None, past_len=0):
+    feeds = {}
+    names = [i.name for i in sess.get_inputs()]
+    seq = ids.shape[1]
+    feeds["input_ids"] = ids.astype(np.int64)
+    feeds["attention_mask"] = np.ones((1, past_len + seq), dtype=np.int64)
+    if "position_ids" in names:
+        feeds["position_ids"] = np.arange(past_len, past_len + seq, dtype=np.int64)[None]
+    if "num_logits_to_keep" in names:
+        feeds["num_logits_to_keep"] = np.array(0, dtype=np.int64)
+    hd = cfg.head_dim or cfg.hidden_size // cfg.num_attention_heads
+    for i in range(cfg.num_hidden_layers):
+        for kv in ("key", "value"):
+            name = f"past_key_values.{i}.{kv}"
+            feeds[name] = past[name] if past else np.zeros((1, cfg.num_key_value_heads, 0, hd), dtype=np.float32)
+    return feeds
+
+
+def parity(sess, model, cfg, rows):
+    """Max |logit difference| vs PyTorch for a 48-token prefill and a following 1-token step with the cache."""
+    ids = rows[0:1, :49].astype(np.int64)
+    with torch.no_grad():
+        ref = model(torch.from_numpy(ids)).float().numpy()
+    out = sess.run(None, empty_feeds(sess, cfg, ids[:, :48]))
+    names = [o.name for o in sess.get_outputs()]
+    past = {n.replace("present", "past_key_values"): v for n, v in zip(names[1:], out[1:])}
+    step = sess.run(None, empty_feeds(sess, cfg, ids[:, 48:49], past, 48))
+    return {"prefill_max_abs": float(np.abs(out[0][0] - ref[0, :48]).max()),
+            "step_max_abs": float(np.abs(step[0][0, -1] - ref[0, 48]).max())}
+
+
+def ort_ppl(sess, cfg, rows, length=512):
+    nll, n = 0.0, 0
+    for r in rows:
+        ids = r[None, :length + 1].astype(np.int64)
+        logits = sess.run(["logits"], empty_feeds(sess, cfg, ids[:, :-1]))[0][0].astype(np.float64)
+        logits -= logits.max(-1, keepdims=True)
+        logp = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+        nll -= logp[np.arange(length), ids[0, 1:]].sum()
+        n += length
+    return round(math.exp(nll / n), 3)
+
+
+def export_model(name, state, cfg_dict, work, release, rows, tokenizer_dir):
+    cfg = LlamaConfig(**cfg_dict)
+    model = Llama(cfg)
+    model.load_state_dict(state)
+    model.float().eval()
+    raw = os.path.join(work, f"{name}_fp32.onnx")
+    export_decoder(model, raw)
+    log(f"{name}: exported fp32 ({os.path.getsize(raw) / 1e6:.1f} MB)")
+    fused = os.path.join(work, f"{name}_fused.onnx")
+    stats = try_fuse(raw, fused)
+    report = {"fusion": stats}
+    base = raw
+    if stats:
+        p_fused = parity(session(fused), model, cfg, rows)
+        report["fused_parity"] = p_fused
+        if max(p_fused.values()) < 1e-3:
+            base = fused
+        else:
+            log(f"{name}: fused model disagrees with PyTorch ({p_fused}); shipping unfused")
+    report["base"] = os.path.basename(base)
+    report["base_ops"] = op_counts(base)
+    variants = {"fp32": base}
+    int8 = os.path.join(work, f"{name}_int8.onnx")
+    quantize_int8(base, int8, base == fused)
+    variants["int8"] = int8
+    q4 = os.path.join(work, f"{name}_q4.onnx")
+    quantize_q4(base, q4)
+    variants["q4"] = q4
+    report["variants"] = {}
+    for v, path in variants.items():
+        s = session(path)
+        report["variants"][v] = {"bytes": os.path.getsize(path), "parity": parity(s, model, cfg, rows),
+                                 "heldout_ppl_512": ort_ppl(s, cfg, rows[:8])}
+        log(f"{name} {v}: {report['variants'][v]}")
+    out_dir = os.path.join(release, name)
+    os.makedirs(os.path.join(out_dir, "onnx"), exist_ok=True)
+    hf = cfg.to_hf_dict()
+    hf["name"] = f"locus-{name}"
+    with open(os.path.join(out_dir, "config.json"), "w") as f:
+        json.dump(hf, f, indent=2)
+    with open(os.path.join(out_dir, "generation_config.json"), "w") as f:
+        json.dump({"bos_token_id": cfg.bos_token_id, "eos_token_id": [cfg.eos_token_id], "do_sample": False}, f,
+                  indent=2)
+    shutil.copy(q4, os.path.join(out_dir, "onnx", "model_q4.onnx"))
+    if name == "draft":
+        shutil.copy(int8, os.path.join(out_dir, "onnx", "model_int8.onnx"))
+    for fname in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(os.path.join(tokenizer_dir, fname), os.path.join(release, fname))
+    return report
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--release", required=True)
+    args = ap.parse_args()
+    ck = torch.load(os.path.join(args.work, "checkpoint.pt"), map_location="cpu")
+    rows = np.load(os.path.join(args.work, "heldout_rows.npy"))
+    os.makedirs(args.release, exist_ok=True)
+    report = {}
+    for name in ("target", "draft"):
+        report[name] = export_model(name, ck[name], ck[f"{name}_config"], args.work, args.release, rows,
+                                    os.path.join(args.work, "tokenizer"))
+    with open(os.path.join(args.work, "train_metrics.json")) as f:
+        report["training"] = json.load(f)
+    with open(os.path.join(args.release, "metrics.json"), "w") as f:
+        json.dump(report, f, indent=2)
+    log("release written")
+
+
+if __name__ == "__main__":
+    main()

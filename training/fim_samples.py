@@ -1,0 +1,147 @@
+"""Turns source files into training sequences exactly the way the runtime builds prompts.
+
+Prompt format (suffix-prefix-middle, so the prefix ends right before the middle):
+    [<|file_sep|> path "\n" snippet "\n"]*   retrieved context from other files (optional)
+    [<|file_sep|> path "\n"]                  the current file's path (optional)
+    <|fim_suffix|> suffix <|fim_prefix|> prefix <|fim_middle|> middle <|endoftext|>
+Prefix, suffix and middle are tokenized separately, split at character positions (often mid-word), so the
+model learns to continue from whatever token boundary the cursor leaves.
+"""
+import random
+
+
+def chunk_document(text, target_chars):
+    """Splits a file into chunks of about target_chars at line boundaries."""
+    lines = text.splitlines(keepends=True)
+    chunks, cur, size = [], [], 0
+    for line in lines:
+        cur.append(line)
+        size += len(line)
+        if size >= target_chars:
+            chunks.append("".join(cur))
+            cur, size = [], 0
+    if cur:
+        tail = "".join(cur)
+        if chunks and len(tail) < target_chars // 4:
+            chunks[-1] += tail
+        else:
+            chunks.append(tail)
+    return chunks
+
+
+def _line_starts(text):
+    starts = [0]
+    for i, ch in enumerate(text):
+        if ch == "\n":
+            starts.append(i + 1)
+    return starts
+
+
+def choose_fim_split(text, rng):
+    """Returns (cursor, end) character offsets, or None when the text has no usable line.
+
+    Half of the middles end at a line end (rest-of-line completions), a quarter span several whole lines
+    (block completions), a quarter end at a random character.
+    """
+    starts = _line_starts(text)
+    candidates = [i for i in range(len(starts)) if text[starts[i]:starts[i + 1] if i + 1 < len(starts) else len(text)].strip()]
+    if not candidates:
+        return None
+    li = rng.choice(candidates)
+    line_start = starts[li]
+    line_end = text.find("\n", line_start)
+    if line_end < 0:
+        line_end = len(text)
+    line = text[line_start:line_end]
+    indent = len(line) - len(line.lstrip())
+    if rng.random() < 0.35:
+        cursor = line_start + indent
+    else:
+        cursor = line_start + rng.randint(indent, len(line))
+    r = rng.random()
+    if r < 0.5:
+        end = line_end
+    elif r < 0.75:
+        k = rng.randint(1, 8)
+        target_line = min(li + k, len(starts) - 1)
+        end = text.find("\n", starts[target_line])
+        if end < 0:
+            end = len(text)
+        end = max(end, line_end)
+    else:
+        end = min(len(text), cursor + rng.randint(1, 256))
+    return cursor, end
+
+
+class SampleBuilder:
+    """Plans sequences as lists of pieces: ints are token ids, strings are text to encode separately."""
+
+    def __init__(self, special_ids, rng, fim_rate=0.5, path_rate=0.5, context_rate=0.25):
+        self.sp = special_ids
+        self.rng = rng
+        self.fim_rate = fim_rate
+        self.path_rate = path_rate
+        self.context_rate = context_rate
+
+    def header(self, path, context_snippets):
+        pieces = []
+        for cpath, snippet in context_snippets:
+            pieces += [self.sp["file_sep"], ("context", f"{cpath}\n{snippet}\n")]
+        if context_snippets or self.rng.random() < self.path_rate:
+            pieces += [self.sp["file_sep"], ("path", f"{path}\n")]
+        return pieces
+
+    def plan(self, chunk, path, is_last_chunk, context_snippets):
+        """Returns (pieces, kind) for one chunk; kind is 'fim' or 'plain'."""
+        use_context = context_snippets if self.rng.random() < self.context_rate else []
+        if self.rng.random() < self.fim_rate:
+            split = choose_fim_split(chunk, self.rng)
+            if split is not None:
+                cursor, end = split
+                prefix, middle, suffix = chunk[:cursor], chunk[cursor:end], chunk[end:]
+                pieces = self.header(path, use_context)
+                pieces += [self.sp["fim_suffix"], ("suffix", suffix), self.sp["fim_prefix"], ("prefix", prefix),
+                           self.sp["fim_middle"], ("middle", middle), self.sp["eos"]]
+                return pieces, "fim"
+        pieces = self.header(path, []) + [("plain", chunk)]
+        if is_last_chunk:
+            pieces.append(self.sp["eos"])
+        return pieces, "plain"
+
+
+def assemble(pieces, max_len, max_middle=256):
+    """Joins encoded pieces (ints, or (role, ids) pairs) into ids within max_len. The middle is capped first;
+    then the prefix keeps its end (at least 3/4 of the room left) and the suffix its start."""
+    fixed = sum(len(p[1]) if p[0] not in ("prefix", "suffix", "middle") else 0 for p in pieces if not isinstance(p, int))
+    fixed += sum(1 for p in pieces if isinstance(p, int))
+    parts = {p[0]: p[1] for p in pieces if not isinstance(p, int)}
+    trimmed = {}
+    if "middle" in parts:
+        middle = parts["middle"][:max_middle]
+        room = max(0, max_len - fixed - len(middle))
+        pre, suf = parts["prefix"], parts["suffix"]
+        keep_pre = min(len(pre), max(room * 3 // 4, room - len(suf)))
+        keep_suf = min(len(suf), room - keep_pre)
+        trimmed = {"prefix": pre[len(pre) - keep_pre:], "suffix": suf[:keep_suf], "middle": middle}
+    out = []
+    for p in pieces:
+        if isinstance(p, int):
+            out.append(p)
+        else:
+            out += trimmed.get(p[0], p[1])
+    return out[:max_len]
+
+
+def sample_context(rng, package_files, exclude_path, max_snippets=3, max_chars=600):
+    """Picks 1-3 snippets (whole short files or slices at line boundaries) from other files of a package."""
+    others = [f for f in package_files if f[0] != exclude_path]
+    if not others:
+        return []
+    snippets = []
+    for path, text in rng.sample(others, min(len(others), rng.randint(1, max_snippets))):
+        if len(text) > max_chars:
+            start = text.rfind("\n", 0, rng.randint(0, len(text) - max_chars)) + 1
+            text = text[start:start + max_chars]
+            text = text[: text.rfind("\n") + 1] or text
+        snippets.append((path, text))
+    return snippets

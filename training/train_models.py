@@ -1,0 +1,271 @@
+"""Trains the embedded default model pair on the GPU box, end to end, in one command.
+
+Phases (each logged with its wall time): tokenizer → FIM sequences → target pre-training → draft distillation
+→ held-out metrics → ONNX export → int8 / 4-bit quantization → parity checks → packed outputs.
+Everything is bounded by wall-clock budgets so the whole run fits the device tool's 10-minute limit.
+
+    python3 training/train_models.py --data training/data --out $OUT/work [--smoke]
+"""
+import argparse
+import json
+import lzma
+import math
+import os
+import random
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fim_samples import SampleBuilder, assemble, chunk_document, sample_context  # noqa: E402
+from llama import Llama, LlamaConfig  # noqa: E402
+from tokenizer_train import train_tokenizer  # noqa: E402
+
+T0 = time.time()
+LOG = []
+
+
+def log(msg):
+    line = f"[{time.time() - T0:7.1f}s] {msg}"
+    print(line, flush=True)
+    LOG.append(line)
+
+
+def read_jsonl_xz(path, limit_bytes=None):
+    docs, total = [], 0
+    with lzma.open(path, "rt", encoding="utf-8") as f:
+        for line in f:
+            d = json.loads(line)
+            docs.append(d)
+            total += len(d["text"])
+            if limit_bytes and total >= limit_bytes:
+                break
+    return docs
+
+
+TARGET_SHAPE = dict(hidden_size=512, intermediate_size=1024, num_hidden_layers=8, num_attention_heads=8,
+                    num_key_value_heads=2)
+DRAFT_SHAPE = dict(hidden_size=256, intermediate_size=768, num_hidden_layers=4, num_attention_heads=4,
+                   num_key_value_heads=1)
+SMOKE_TARGET = dict(hidden_size=128, intermediate_size=256, num_hidden_layers=2, num_attention_heads=4,
+                    num_key_value_heads=2)
+SMOKE_DRAFT = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=1, num_attention_heads=2,
+                   num_key_value_heads=1)
+
+
+def make_config(shape, vocab_size, special, max_pos):
+    return LlamaConfig(vocab_size=vocab_size, max_position_embeddings=max_pos, rms_norm_eps=1e-5,
+                       rope_theta=10000.0, tie_word_embeddings=False, bos_token_id=special["eos"],
+                       eos_token_id=special["eos"], **shape)
+
+
+def pack(plans_in_encode_order, encoded, seq_len, rng):
+    seqs = []
+    for plan in plans_in_encode_order:
+        pieces = [p if isinstance(p, int) else (p[0], next(encoded).ids) for p in plan]
+        seqs.append(assemble(pieces, seq_len + 1))
+    rng.shuffle(seqs)
+    flat = np.fromiter((t for s in seqs for t in s), dtype=np.int32)
+    n_rows = len(flat) // (seq_len + 1)
+    return torch.from_numpy(flat[: n_rows * (seq_len + 1)].reshape(n_rows, seq_len + 1).copy())
+
+
+def lr_at(progress, peak, warmup_frac=0.03, floor=0.1):
+    if progress < warmup_frac:
+        return peak * progress / warmup_frac
+    p = (progress - warmup_frac) / (1 - warmup_frac)
+    return peak * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * min(1.0, p))))
+
+
+def train_loop(model, rows, budget_s, batch, peak_lr, step_fn, name):
+    """Trains until budget_s of wall time is spent; the LR schedule follows elapsed time, not steps."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    decay = [p for p in params if p.dim() >= 2]
+    no_decay = [p for p in params if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
+                            lr=peak_lr, betas=(0.9, 0.95), fused=True)
+    n = rows.shape[0]
+    perm = torch.randperm(n, device=rows.device)
+    pos, step, tokens = 0, 0, 0
+    start = time.time()
+    compiled_at = None
+    losses = []
+    while True:
+        elapsed = time.time() - start
+        if elapsed >= budget_s:
+            break
+        progress = elapsed / budget_s
+        for g in opt.param_groups:
+            g["lr"] = lr_at(progress, peak_lr)
+        if pos + batch > n:
+            perm = torch.randperm(n, device=rows.device)
+            pos = 0
+        idx = perm[pos:pos + batch]
+        pos += batch
+        batch_rows = rows[idx].long()
+        loss = step_fn(batch_rows)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        step += 1
+        tokens += batch_rows.numel()
+        if step == 1:
+            compiled_at = time.time() - start
+        if step % 100 == 0:
+            losses.append(loss.item())
+            log(f"{name} step {step} loss {losses[-1]:.3f} lr {opt.param_groups[0]['lr']:.2e} "
+                f"{tokens / (time.time() - start):.0f} tok/s (epochs {tokens / rows.numel():.2f})")
+    torch.cuda.synchronize()
+    took = time.time() - start
+    return {"steps": step, "tokens": tokens, "seconds": round(took, 1), "first_step_s": round(compiled_at or 0, 1),
+            "tokens_per_s": round(tokens / took), "epochs": round(tokens / rows.numel(), 2),
+            "loss_trace": [round(x, 4) for x in losses]}
+
+
+@torch.no_grad()
+def heldout_metrics(target, draft, rows, batch=32):
+    """Per-token cross-entropy of both models on held-out rows and the draft's greedy agreement with the
+    target (the acceptance rate greedy speculative decoding would see)."""
+    tot = {"t_nll": 0.0, "d_nll": 0.0, "agree": 0, "n": 0}
+    for i in range(0, rows.shape[0], batch):
+        x = rows[i:i + batch].long()
+        inp, lab = x[:, :-1], x[:, 1:]
+        with torch.autocast("cuda", dtype=torch.bfloat16):
+            lt = target(inp).float()
+            ld = draft(inp).float()
+        tot["t_nll"] += F.cross_entropy(lt.flatten(0, 1), lab.flatten(), reduction="sum").item()
+        tot["d_nll"] += F.cross_entropy(ld.flatten(0, 1), lab.flatten(), reduction="sum").item()
+        tot["agree"] += (lt.argmax(-1) == ld.argmax(-1)).sum().item()
+        tot["n"] += lab.numel()
+    n = tot["n"]
+    return {"heldout_tokens": n, "target_ppl": round(math.exp(tot["t_nll"] / n), 3),
+            "draft_ppl": round(math.exp(tot["d_nll"] / n), 3), "greedy_agreement": round(tot["agree"] / n, 4)}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--smoke", action="store_true", help="tiny models and budgets: checks the whole pipeline")
+    ap.add_argument("--target-seconds", type=float, default=270)
+    ap.add_argument("--draft-seconds", type=float, default=100)
+    ap.add_argument("--vocab", type=int, default=16384)
+    ap.add_argument("--seq", type=int, default=1024)
+    ap.add_argument("--tokenizer-sample-mb", type=float, default=120)
+    args = ap.parse_args()
+    if args.smoke:
+        args.target_seconds, args.draft_seconds = 20, 10
+    os.makedirs(args.out, exist_ok=True)
+    torch.manual_seed(0)
+    torch.backends.cuda.matmul.allow_tf32 = True
+    dev = "cuda"
+    metrics = {"smoke": args.smoke}
+
+    limit = 20e6 if args.smoke else None
+    train_docs = read_jsonl_xz(os.path.join(args.data, "train.jsonl.xz"), limit)
+    held_docs = read_jsonl_xz(os.path.join(args.data, "heldout.jsonl.xz"), 5e6 if args.smoke else None)
+    metrics["train_chars"] = sum(len(d["text"]) for d in train_docs)
+    metrics["heldout_chars"] = sum(len(d["text"]) for d in held_docs)
+    log(f"loaded {len(train_docs)} train docs ({metrics['train_chars'] / 1e6:.0f}M chars), {len(held_docs)} held-out")
+
+    tok_dir = os.path.join(args.out, "tokenizer")
+    rng = random.Random(0)
+    sample, size = [], 0
+    for d in rng.sample(train_docs, len(train_docs)):
+        sample.append(d["text"])
+        size += len(d["text"])
+        if size >= args.tokenizer_sample_mb * 1e6:
+            break
+    tok = train_tokenizer(sample, args.vocab, tok_dir)
+    vocab = tok.get_vocab_size()
+    special = {"eos": tok.token_to_id("<|endoftext|>"), "fim_prefix": tok.token_to_id("<|fim_prefix|>"),
+               "fim_middle": tok.token_to_id("<|fim_middle|>"), "fim_suffix": tok.token_to_id("<|fim_suffix|>"),
+               "file_sep": tok.token_to_id("<|file_sep|>")}
+    log(f"tokenizer: vocab {vocab} from {size / 1e6:.0f}M chars; specials {special}")
+
+    rng = random.Random(1)
+    builder = SampleBuilder(special, rng)
+    by_package = {}
+    for d in train_docs:
+        by_package.setdefault(d["package"], []).append((d["path"], d["text"]))
+    plans = []
+    for _ in range(2):
+        for d in train_docs:
+            chunks = chunk_document(d["text"], 3200)
+            for ci, chunk in enumerate(chunks):
+                ctx = sample_context(rng, by_package[d["package"]], d["path"]) if rng.random() < 0.3 else []
+                plans.append(builder.plan(chunk, d["path"], ci == len(chunks) - 1, ctx)[0])
+    texts = [p[1] for plan in plans for p in plan if not isinstance(p, int)]
+    log(f"encoding {len(texts)} pieces for {len(plans)} samples (2 FIM variants per chunk)")
+    encoded = iter(tok.encode_batch(texts, add_special_tokens=False))
+    train_rows = pack(plans, encoded, args.seq, rng).to(dev)
+    del plans, texts, encoded
+    log(f"train rows {tuple(train_rows.shape)} = {train_rows.numel() / 1e6:.1f}M tokens")
+    metrics["train_tokens_per_variant"] = train_rows.numel() // 2
+
+    held_plans = []
+    plain = SampleBuilder(special, random.Random(2), fim_rate=0.0, path_rate=0.0, context_rate=0.0)
+    for d in held_docs:
+        chunks = chunk_document(d["text"], 3200)
+        for ci, chunk in enumerate(chunks):
+            held_plans.append(plain.plan(chunk, d["path"], ci == len(chunks) - 1, [])[0])
+    held_texts = [p[1] for plan in held_plans for p in plan if not isinstance(p, int)]
+    held_rows = pack(held_plans, iter(tok.encode_batch(held_texts, add_special_tokens=False)), args.seq,
+                     random.Random(3))
+    held_rows = held_rows[: (64 if args.smoke else 512)].to(dev)
+    log(f"held-out rows {tuple(held_rows.shape)}")
+
+    tcfg = make_config(SMOKE_TARGET if args.smoke else TARGET_SHAPE, vocab, special, args.seq)
+    dcfg = make_config(SMOKE_DRAFT if args.smoke else DRAFT_SHAPE, vocab, special, args.seq)
+    target = Llama(tcfg).to(dev)
+    draft = Llama(dcfg).to(dev)
+    metrics["target_params"] = sum(p.numel() for p in target.parameters())
+    metrics["draft_params"] = sum(p.numel() for p in draft.parameters())
+    log(f"target {metrics['target_params'] / 1e6:.1f}M params, draft {metrics['draft_params'] / 1e6:.1f}M")
+
+    target_c = torch.compile(target)
+
+    def target_step(x):
+        with torch.autocast("cuda", dtype=torch.bfloat16):
+            logits = target_c(x[:, :-1])
+        return F.cross_entropy(logits.float().flatten(0, 1), x[:, 1:].flatten())
+
+    metrics["target_training"] = train_loop(target, train_rows, args.target_seconds, 128, 2e-3, target_step,
+                                            "target")
+    target.eval()
+    for p in target.parameters():
+        p.requires_grad_(False)
+
+    draft_c = torch.compile(draft)
+
+    def draft_step(x):
+        inp = x[:, :-1]
+        with torch.autocast("cuda", dtype=torch.bfloat16):
+            with torch.no_grad():
+                t_logits = target_c(inp)
+            d_logits = draft_c(inp)
+        t_logp = F.log_softmax(t_logits.float(), -1)
+        d_logp = F.log_softmax(d_logits.float(), -1)
+        kl = F.kl_div(d_logp.flatten(0, 1), t_logp.flatten(0, 1), log_target=True, reduction="batchmean")
+        ce = F.nll_loss(d_logp.flatten(0, 1), x[:, 1:].flatten())
+        return kl + 0.1 * ce
+
+    metrics["draft_distillation"] = train_loop(draft, train_rows, args.draft_seconds, 64, 3e-3, draft_step, "draft")
+    draft.eval()
+    metrics["heldout"] = heldout_metrics(target, draft, held_rows)
+    log(f"held-out: {metrics['heldout']}")
+
+    torch.save({"target": target.state_dict(), "draft": draft.state_dict(), "target_config": tcfg.__dict__,
+                "draft_config": dcfg.__dict__}, os.path.join(args.out, "checkpoint.pt"))
+    np.save(os.path.join(args.out, "heldout_rows.npy"), held_rows[:16].cpu().numpy())
+    with open(os.path.join(args.out, "train_metrics.json"), "w") as f:
+        json.dump(metrics, f, indent=2)
+    log("training done; checkpoint saved")
+
+
+if __name__ == "__main__":
+    main()
