@@ -50,12 +50,6 @@ TARGET_SHAPE = dict(hidden_size=512, intermediate_size=1024, num_hidden_layers=8
                     num_key_value_heads=2)
 DRAFT_SHAPE = dict(hidden_size=256, intermediate_size=768, num_hidden_layers=4, num_attention_heads=4,
                    num_key_value_heads=1)
-SMOKE_TARGET = dict(hidden_size=128, intermediate_size=256, num_hidden_layers=2, num_attention_heads=4,
-                    num_key_value_heads=2)
-SMOKE_DRAFT = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=1, num_attention_heads=2,
-                   num_key_value_heads=1)
-
-
 def make_config(shape, vocab_size, special, max_pos):
     return LlamaConfig(vocab_size=vocab_size, max_position_embeddings=max_pos, rms_norm_eps=1e-5,
                        rope_theta=10000.0, tie_word_embeddings=False, bos_token_id=special["eos"],
@@ -154,7 +148,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True)
     ap.add_argument("--out", required=True)
-    ap.add_argument("--smoke", action="store_true", help="tiny models and budgets: checks the whole pipeline")
+    ap.add_argument("--smoke", action="store_true", help="real shapes, tiny budgets and data: checks the whole pipeline and its timings")
     ap.add_argument("--target-seconds", type=float, default=240)
     ap.add_argument("--draft-seconds", type=float, default=80)
     ap.add_argument("--vocab", type=int, default=16384)
@@ -223,8 +217,8 @@ def main():
     held_rows = held_rows[: (64 if args.smoke else 512)].to(dev)
     log(f"held-out rows {tuple(held_rows.shape)}")
 
-    tcfg = make_config(SMOKE_TARGET if args.smoke else TARGET_SHAPE, vocab, special, args.seq)
-    dcfg = make_config(SMOKE_DRAFT if args.smoke else DRAFT_SHAPE, vocab, special, args.seq)
+    tcfg = make_config(TARGET_SHAPE, vocab, special, args.seq)
+    dcfg = make_config(DRAFT_SHAPE, vocab, special, args.seq)
     target = Llama(tcfg).to(dev)
     draft = Llama(dcfg).to(dev)
     metrics["target_params"] = sum(p.numel() for p in target.parameters())
