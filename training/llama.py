@@ -29,6 +29,8 @@ class LlamaConfig:
     tie_word_embeddings: bool = False
     bos_token_id: int = 0
     eos_token_id: int = 0
+    # Biases on q/k/v only (Qwen2's layout); a config with them is written as Qwen2ForCausalLM.
+    attention_bias: bool = False
 
     @property
     def dim_per_head(self):
@@ -37,15 +39,18 @@ class LlamaConfig:
     def to_hf_dict(self):
         d = asdict(self)
         d["head_dim"] = self.dim_per_head
+        qwen2 = self.attention_bias
         d.update({
-            "architectures": ["LlamaForCausalLM"],
-            "model_type": "llama",
+            "architectures": ["Qwen2ForCausalLM" if qwen2 else "LlamaForCausalLM"],
+            "model_type": "qwen2" if qwen2 else "llama",
             "hidden_act": "silu",
             "attention_bias": False,
             "mlp_bias": False,
             "torch_dtype": "float32",
             "use_cache": True,
         })
+        if qwen2:
+            del d["attention_bias"], d["mlp_bias"]
         return d
 
 
@@ -81,9 +86,10 @@ class Attention(nn.Module):
         super().__init__()
         self.cfg = cfg
         hd = cfg.dim_per_head
-        self.q_proj = nn.Linear(cfg.hidden_size, cfg.num_attention_heads * hd, bias=False)
-        self.k_proj = nn.Linear(cfg.hidden_size, cfg.num_key_value_heads * hd, bias=False)
-        self.v_proj = nn.Linear(cfg.hidden_size, cfg.num_key_value_heads * hd, bias=False)
+        bias = cfg.attention_bias
+        self.q_proj = nn.Linear(cfg.hidden_size, cfg.num_attention_heads * hd, bias=bias)
+        self.k_proj = nn.Linear(cfg.hidden_size, cfg.num_key_value_heads * hd, bias=bias)
+        self.v_proj = nn.Linear(cfg.hidden_size, cfg.num_key_value_heads * hd, bias=bias)
         self.o_proj = nn.Linear(cfg.num_attention_heads * hd, cfg.hidden_size, bias=False)
 
     def project(self, x, cos, sin):
