@@ -1,0 +1,46 @@
+// Cuts a multi-line completion at the end of the block it belongs to: where indentation drops below the
+// block's level, or at a closing bracket the completion never opened.
+import { lineCommentFor, unmatchedClosers } from './bracketScan';
+import { opensBlock } from './completionMode';
+import type { CursorContext } from './cursorContext';
+import { indentWidth } from './indentation';
+
+const STARTS_WITH_CLOSER = /^\s*[)\]}]/;
+
+/**
+ * `lines` is the completion split on `\n`; line 0 continues the cursor's line. Two cases:
+ * - the cursor's line opens a block (`{`, `(`, `[`, `=>`, Python `:`): lines belong to it while indented deeper
+ *   than the cursor's line; a closing line at the block's level ends it and is kept;
+ * - the cursor is on an empty line: lines belong to it while indented at least as deep as the first line; a
+ *   closer of an enclosing block ends it and is dropped (the document already has it).
+ */
+export function limitToBlock(lines: string[], ctx: CursorContext): string[] {
+  const opens = opensBlock(ctx.linePrefix, ctx.languageId);
+  const base = opens ? indentWidth(ctx.linePrefix) : emptyLineLevel(lines, ctx.linePrefix);
+  const closers = unmatchedClosers(lines.join('\n'), lineCommentFor(ctx.languageId));
+  const firstCloser = closers[0];
+  let offset = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (i > 0 && line.trim() !== '') {
+      const width = indentWidth(line);
+      if (opens && width <= base) return STARTS_WITH_CLOSER.test(line) ? lines.slice(0, i + 1) : lines.slice(0, i);
+      if (!opens && width < base) return lines.slice(0, i);
+    }
+    if (firstCloser !== undefined && firstCloser.index < offset + line.length + 1) {
+      if (opens) return lines.slice(0, i + 1);
+      const kept = line.slice(0, firstCloser.index - offset);
+      return kept.trim() === '' ? lines.slice(0, i) : [...lines.slice(0, i), kept];
+    }
+    offset += line.length + 1;
+  }
+  return lines;
+}
+
+/** Level of a block started on an empty line: the indentation of the first line the completion writes. */
+function emptyLineLevel(lines: string[], linePrefix: string): number {
+  const first = linePrefix + lines[0]!;
+  if (first.trim() !== '') return indentWidth(first);
+  const next = lines.slice(1).find((line) => line.trim() !== '');
+  return next === undefined ? indentWidth(linePrefix) : indentWidth(next);
+}

@@ -1,0 +1,151 @@
+// The server's settings: defaults in one place, validated once at the border (initializationOptions and
+// workspace/didChangeConfiguration). Anything invalid falls back to its default with a warning.
+import * as path from 'node:path';
+import type { LocusSettingsInput, QuantizationSetting } from './protocol';
+
+export interface ServerConfig {
+  /** Absolute model directory. */
+  modelDir: string;
+  /** Absolute draft directory, or undefined for none. */
+  draftDir: string | undefined;
+  /** True when `modelDir` is the embedded default (the embedded draft then applies too). */
+  usesEmbeddedModel: boolean;
+  quantization: QuantizationSetting;
+  threads: number;
+  maxNewTokens: number;
+  promptTokenBudget: number;
+  /** Language id → enabled; `*` applies to languages not listed. */
+  languages: Record<string, boolean>;
+}
+
+/** Where the embedded default pair lives, relative to the bundle (`dist/server.js`). */
+export interface EmbeddedModelDirs {
+  target: string;
+  draft: string;
+}
+
+export function embeddedModelDirs(bundleDir: string): EmbeddedModelDirs {
+  return {
+    target: path.resolve(bundleDir, '..', 'models', 'default', 'target'),
+    draft: path.resolve(bundleDir, '..', 'models', 'default', 'draft'),
+  };
+}
+
+export const DEFAULTS = {
+  quantization: 'auto',
+  threads: 0,
+  maxNewTokens: 96,
+  promptTokenBudget: 1024,
+  // Prose gets little from a code model and ghost text there is mostly noise.
+  languages: { '*': true, plaintext: false, markdown: false, scminput: false },
+} as const satisfies Partial<ServerConfig>;
+
+const QUANTIZATIONS: readonly QuantizationSetting[] = ['auto', 'q4', 'int8', 'fp16', 'fp32'];
+const LIMITS = {
+  threads: { min: 0, max: 64 },
+  maxNewTokens: { min: 1, max: 1024 },
+  promptTokenBudget: { min: 32, max: 32768 },
+};
+
+export interface ValidationResult {
+  config: ServerConfig;
+  /** One line per ignored value, for the log. */
+  warnings: string[];
+}
+
+/** Validates the client's `locus` section. Relative model paths are resolved against `baseDir`. */
+export function validateSettings(input: unknown, embedded: EmbeddedModelDirs, baseDir = process.cwd()): ValidationResult {
+  const warnings: string[] = [];
+  const root = isRecord(input) ? input : {};
+  if (input !== undefined && input !== null && !isRecord(input)) warnings.push('locus settings are not an object; using defaults');
+  const model = section(root, 'model', warnings);
+  const completion = section(root, 'completion', warnings);
+
+  const modelPath = stringSetting(model, 'model.path', warnings);
+  const draftPath = stringSetting(model, 'model.draftPath', warnings);
+  const usesEmbeddedModel = modelPath === '';
+  const modelDir = usesEmbeddedModel ? embedded.target : path.resolve(baseDir, modelPath);
+  const draftDir = draftPath !== '' ? path.resolve(baseDir, draftPath) : usesEmbeddedModel ? embedded.draft : undefined;
+
+  return {
+    config: {
+      modelDir,
+      draftDir,
+      usesEmbeddedModel,
+      quantization: enumSetting(model.quantization, QUANTIZATIONS, DEFAULTS.quantization, 'model.quantization', warnings),
+      threads: intSetting(model.threads, LIMITS.threads, DEFAULTS.threads, 'model.threads', warnings),
+      maxNewTokens: intSetting(completion.maxNewTokens, LIMITS.maxNewTokens, DEFAULTS.maxNewTokens, 'completion.maxNewTokens', warnings),
+      promptTokenBudget: intSetting(
+        completion.promptTokenBudget,
+        LIMITS.promptTokenBudget,
+        DEFAULTS.promptTokenBudget,
+        'completion.promptTokenBudget',
+        warnings,
+      ),
+      languages: languagesSetting(completion.languages, warnings),
+    },
+    warnings,
+  };
+}
+
+export function isLanguageEnabled(config: ServerConfig, languageId: string): boolean {
+  return config.languages[languageId] ?? config.languages['*'] ?? true;
+}
+
+/** Whether going from `before` to `after` needs the model reloaded. */
+export function needsModelReload(before: ServerConfig, after: ServerConfig): boolean {
+  return (
+    before.modelDir !== after.modelDir ||
+    before.draftDir !== after.draftDir ||
+    before.quantization !== after.quantization ||
+    before.threads !== after.threads
+  );
+}
+
+function section(root: Record<string, unknown>, key: keyof LocusSettingsInput, warnings: string[]): Record<string, unknown> {
+  const value = root[key];
+  if (value === undefined || value === null) return {};
+  if (isRecord(value)) return value;
+  warnings.push(`locus.${key} is not an object; using defaults`);
+  return {};
+}
+
+function stringSetting(obj: Record<string, unknown>, name: string, warnings: string[]): string {
+  const value = obj[name.split('.')[1]!];
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'string') return value.trim();
+  warnings.push(`locus.${name} must be a string; using the default`);
+  return '';
+}
+
+function enumSetting<T extends string>(value: unknown, allowed: readonly T[], fallback: T, name: string, warnings: string[]): T {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
+  warnings.push(`locus.${name} must be one of ${allowed.join(', ')}; using ${fallback}`);
+  return fallback;
+}
+
+function intSetting(value: unknown, limits: { min: number; max: number }, fallback: number, name: string, warnings: string[]): number {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= limits.min && value <= limits.max) return value;
+  warnings.push(`locus.${name} must be an integer from ${limits.min} to ${limits.max}; using ${fallback}`);
+  return fallback;
+}
+
+function languagesSetting(value: unknown, warnings: string[]): Record<string, boolean> {
+  const result: Record<string, boolean> = { ...DEFAULTS.languages };
+  if (value === undefined || value === null) return result;
+  if (!isRecord(value)) {
+    warnings.push('locus.completion.languages must be an object of language id → true/false; using the default');
+    return result;
+  }
+  for (const [language, enabled] of Object.entries(value)) {
+    if (typeof enabled === 'boolean') result[language] = enabled;
+    else warnings.push(`locus.completion.languages.${language} must be true or false; ignored`);
+  }
+  return result;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

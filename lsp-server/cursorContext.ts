@@ -1,0 +1,44 @@
+// What post-processing needs to know about the text around the cursor; built once per request.
+import { detectIndentStyle, type IndentStyle } from './indentation';
+
+export interface CursorContext {
+  languageId: string;
+  /** Document text before the cursor. */
+  prefix: string;
+  /** Document text after the cursor. */
+  suffix: string;
+  /** Text of the cursor's line before the cursor (no line break). */
+  linePrefix: string;
+  /** Text of the cursor's line after the cursor (no line break). */
+  lineSuffix: string;
+  /** Lines after the cursor's line, at most {@link FOLLOWING_LINES} of them. */
+  followingLines: string[];
+  /** The document's indentation, when it shows one. */
+  indent: IndentStyle | undefined;
+  eol: '\n' | '\r\n';
+}
+
+const FOLLOWING_LINES = 20;
+
+export function cursorContext(text: string, offset: number, languageId: string): CursorContext {
+  const prefix = text.slice(0, offset);
+  const suffix = text.slice(offset);
+  const lineStart = prefix.lastIndexOf('\n') + 1;
+  const lineEnd = suffix.indexOf('\n');
+  const restOfLine = lineEnd === -1 ? suffix : suffix.slice(0, lineEnd);
+  const following = lineEnd === -1 ? [] : suffix.slice(lineEnd + 1).split('\n', FOLLOWING_LINES + 1).slice(0, FOLLOWING_LINES);
+  return {
+    languageId,
+    prefix,
+    suffix,
+    linePrefix: prefix.slice(lineStart),
+    lineSuffix: stripCr(restOfLine),
+    followingLines: following.map(stripCr),
+    indent: detectIndentStyle(text),
+    eol: text.includes('\r\n') ? '\r\n' : '\n',
+  };
+}
+
+function stripCr(line: string): string {
+  return line.endsWith('\r') ? line.slice(0, -1) : line;
+}

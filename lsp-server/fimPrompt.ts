@@ -1,0 +1,110 @@
+// Builds fill-in-the-middle prompt ids from the code around the cursor, within a token budget.
+// Order is suffix-prefix-middle, with prefix and suffix tokenized separately, exactly as training does.
+
+/** The part of the tokenizer the prompt needs (`runtime`'s TextTokenizer satisfies it). */
+export interface PromptTokenizer {
+  encode(text: string): number[];
+  specialTokenId(content: string): number | undefined;
+}
+
+export interface FimTokenIds {
+  prefix: number;
+  suffix: number;
+  middle: number;
+}
+
+export const FIM_TOKENS = { prefix: '<|fim_prefix|>', suffix: '<|fim_suffix|>', middle: '<|fim_middle|>' } as const;
+
+/** Share of the budget the prefix gets when both sides are longer than the budget. */
+const PREFIX_SHARE = 3 / 4;
+
+/** FIM token ids by name, or null when the model has none (it then gets a prefix-only prompt). */
+export function fimTokenIds(tokenizer: PromptTokenizer): FimTokenIds | null {
+  const prefix = tokenizer.specialTokenId(FIM_TOKENS.prefix);
+  const suffix = tokenizer.specialTokenId(FIM_TOKENS.suffix);
+  const middle = tokenizer.specialTokenId(FIM_TOKENS.middle);
+  if (prefix === undefined || suffix === undefined || middle === undefined) return null;
+  return { prefix, suffix, middle };
+}
+
+export interface FimPrompt {
+  ids: number[];
+  /** Tokens kept from the prefix and the suffix (for logs and tests). */
+  prefixTokens: number;
+  suffixTokens: number;
+}
+
+/**
+ * `budget` counts prefix and suffix tokens together (the three FIM tokens come on top). The prefix keeps
+ * its end (nearest the cursor), the suffix its start; both are trimmed on line boundaries.
+ */
+export function buildFimPrompt(tokenizer: PromptTokenizer, fim: FimTokenIds | null, prefix: string, suffix: string, budget: number): FimPrompt {
+  if (fim === null) {
+    const prefixIds = keepEnd(tokenizer, prefix, budget);
+    return { ids: prefixIds, prefixTokens: prefixIds.length, suffixTokens: 0 };
+  }
+  let prefixIds = keepEnd(tokenizer, prefix, budget);
+  let suffixIds = keepStart(tokenizer, suffix, budget);
+  if (prefixIds.length + suffixIds.length > budget) {
+    // Both sides do not fit: the suffix gets its share, or more when the prefix is short.
+    const suffixBudget = Math.max(budget - Math.floor(budget * PREFIX_SHARE), budget - prefixIds.length);
+    suffixIds = keepStart(tokenizer, suffix, suffixBudget);
+    prefixIds = keepEnd(tokenizer, prefix, budget - suffixIds.length);
+  }
+  return {
+    ids: [fim.suffix, ...suffixIds, fim.prefix, ...prefixIds, fim.middle],
+    prefixTokens: prefixIds.length,
+    suffixTokens: suffixIds.length,
+  };
+}
+
+/** Ids of the longest run of whole trailing lines of `text` that fits `budget` (token-cut if the last line alone is too long). */
+function keepEnd(tokenizer: PromptTokenizer, text: string, budget: number): number[] {
+  if (budget <= 0 || text === '') return [];
+  const lines = splitKeepingNewlines(text);
+  // Count line by line from the cursor backwards (linear in what is kept), then encode the kept text once.
+  let used = 0;
+  let first = lines.length;
+  while (first > 0) {
+    const count = tokenizer.encode(lines[first - 1]!).length;
+    if (used + count > budget) break;
+    used += count;
+    first--;
+  }
+  if (first === lines.length) return tailIds(tokenizer.encode(lines[lines.length - 1]!), budget);
+  // Merges across line ends can change the count slightly; drop lines until the whole encoding fits.
+  for (; first < lines.length; first++) {
+    const ids = tokenizer.encode(lines.slice(first).join(''));
+    if (ids.length <= budget) return ids;
+  }
+  return tailIds(tokenizer.encode(lines[lines.length - 1]!), budget);
+}
+
+/** Ids of the longest run of whole leading lines of `text` that fits `budget`. */
+function keepStart(tokenizer: PromptTokenizer, text: string, budget: number): number[] {
+  if (budget <= 0 || text === '') return [];
+  const lines = splitKeepingNewlines(text);
+  let used = 0;
+  let end = 0;
+  while (end < lines.length) {
+    const count = tokenizer.encode(lines[end]!).length;
+    if (used + count > budget) break;
+    used += count;
+    end++;
+  }
+  if (end === 0) return tokenizer.encode(lines[0]!).slice(0, budget);
+  for (; end > 0; end--) {
+    const ids = tokenizer.encode(lines.slice(0, end).join(''));
+    if (ids.length <= budget) return ids;
+  }
+  return tokenizer.encode(lines[0]!).slice(0, budget);
+}
+
+function tailIds(ids: number[], budget: number): number[] {
+  return ids.length <= budget ? ids : ids.slice(ids.length - budget);
+}
+
+/** Lines of `text`, each with its trailing newline, so joining them gives `text` back. */
+function splitKeepingNewlines(text: string): string[] {
+  return text.match(/[^\n]*\n|[^\n]+$/g) ?? [];
+}

@@ -1,0 +1,28 @@
+// The post-processing chain for one generated completion: every rule is a pure function of the text and
+// the cursor's context, applied in a fixed order.
+import { limitToBlock } from './blockScope';
+import type { CompletionMode } from './completionMode';
+import type { CursorContext } from './cursorContext';
+import { matchIndentation } from './indentation';
+import { dropLinesFollowingCursor, trimLineSuffixOverlap } from './suffixOverlap';
+
+/** Returns the text to show, or '' when nothing is worth showing. */
+export function postProcess(raw: string, mode: CompletionMode, ctx: CursorContext): string {
+  let lines = raw.replace(/\r\n?/g, '\n').split('\n');
+  if (mode === 'single-line') lines = lines.slice(0, 1);
+  else lines = limitToBlock(lines, ctx);
+  lines = matchIndentation(lines, ctx.indent);
+  lines = trimTrailingWhitespace(lines);
+  let text: string;
+  if (mode === 'single-line') text = trimLineSuffixOverlap(lines[0] ?? '', ctx);
+  else text = dropLinesFollowingCursor(lines, ctx).join('\n');
+  if (text.trim() === '') return '';
+  return ctx.eol === '\n' ? text : text.replace(/\n/g, ctx.eol);
+}
+
+/** Trailing spaces on every line, and trailing blank lines, are noise in ghost text. */
+function trimTrailingWhitespace(lines: string[]): string[] {
+  const trimmed = lines.map((line) => line.trimEnd());
+  while (trimmed.length > 1 && trimmed[trimmed.length - 1] === '') trimmed.pop();
+  return trimmed;
+}

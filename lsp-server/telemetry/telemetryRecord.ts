@@ -1,0 +1,151 @@
+// The two kinds of line in the telemetry store, and the only code that turns them into text and back.
+// A request is written once, when it finishes; the editor's later acceptance is appended as its own line
+// and joined at read time, so the store stays append-only and a record is on disk as soon as it exists.
+// Serialization copies allowlisted fields only, so nothing else (code, paths, prompts) can reach the file.
+import type { Acceptance, RequestOutcome } from '../telemetryProtocol';
+
+export const RECORD_VERSION = 1;
+
+export interface RequestRecord {
+  v: typeof RECORD_VERSION;
+  kind: 'request';
+  id: string;
+  receivedAt: number;
+  promptBuiltMs: number | null;
+  firstTokenMs: number | null;
+  doneMs: number;
+  retrievalMs: number | null;
+  compressionMs: number | null;
+  promptTokens: number | null;
+  promptTokensCompressed: number | null;
+  generatedTokens: number;
+  tokensPerSecond: number | null;
+  draftProposed: number | null;
+  draftAccepted: number | null;
+  prefixCacheHit: boolean | null;
+  model: string;
+  language: string;
+  outcome: RequestOutcome;
+}
+
+export interface OutcomeRecord {
+  v: typeof RECORD_VERSION;
+  kind: 'outcome';
+  id: string;
+  at: number;
+  acceptance: Acceptance;
+}
+
+export type TelemetryEntry = RequestRecord | OutcomeRecord;
+
+const REQUEST_OUTCOMES: readonly RequestOutcome[] = ['offered', 'empty', 'cancelled', 'error'];
+const ACCEPTANCES: readonly Acceptance[] = ['accepted', 'partiallyAccepted'];
+const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+const LABEL_PATTERN = /^[A-Za-z0-9_.+#-]{1,64}$/;
+
+/** A language id or model name as stored: short identifier characters only, anything else becomes `other`. */
+export function sanitizeLabel(value: string): string {
+  return LABEL_PATTERN.test(value) ? value : 'other';
+}
+
+export function isValidId(value: string): boolean {
+  return ID_PATTERN.test(value);
+}
+
+/** One line of the store, newline included. Field order is fixed so lines are easy to read by eye. */
+export function serializeEntry(entry: TelemetryEntry): string {
+  if (entry.kind === 'outcome') {
+    const line = { v: RECORD_VERSION, kind: 'outcome', id: entry.id, at: entry.at, acceptance: entry.acceptance };
+    return `${JSON.stringify(line)}\n`;
+  }
+  const line: RequestRecord = {
+    v: RECORD_VERSION,
+    kind: 'request',
+    id: entry.id,
+    receivedAt: entry.receivedAt,
+    promptBuiltMs: entry.promptBuiltMs,
+    firstTokenMs: entry.firstTokenMs,
+    doneMs: entry.doneMs,
+    retrievalMs: entry.retrievalMs,
+    compressionMs: entry.compressionMs,
+    promptTokens: entry.promptTokens,
+    promptTokensCompressed: entry.promptTokensCompressed,
+    generatedTokens: entry.generatedTokens,
+    tokensPerSecond: entry.tokensPerSecond,
+    draftProposed: entry.draftProposed,
+    draftAccepted: entry.draftAccepted,
+    prefixCacheHit: entry.prefixCacheHit,
+    model: sanitizeLabel(entry.model),
+    language: sanitizeLabel(entry.language),
+    outcome: entry.outcome,
+  };
+  return `${JSON.stringify(line)}\n`;
+}
+
+/** Parses one stored line; null for a torn, foreign or newer-version line, which readers skip. */
+export function parseEntry(line: string): TelemetryEntry | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  const o = value as Record<string, unknown>;
+  if (o.v !== RECORD_VERSION || typeof o.id !== 'string' || !isValidId(o.id)) return null;
+  if (o.kind === 'outcome') {
+    if (!isTime(o.at) || !ACCEPTANCES.includes(o.acceptance as Acceptance)) return null;
+    return { v: RECORD_VERSION, kind: 'outcome', id: o.id, at: o.at, acceptance: o.acceptance as Acceptance };
+  }
+  if (o.kind !== 'request') return null;
+  const durations = ['promptBuiltMs', 'firstTokenMs', 'retrievalMs', 'compressionMs', 'tokensPerSecond'] as const;
+  const counts = ['promptTokens', 'promptTokensCompressed', 'draftProposed', 'draftAccepted'] as const;
+  if (
+    !isTime(o.receivedAt) ||
+    !isNonNegative(o.doneMs) ||
+    !isCount(o.generatedTokens) ||
+    !durations.every((k) => o[k] === null || isNonNegative(o[k])) ||
+    !counts.every((k) => o[k] === null || isCount(o[k])) ||
+    !(o.prefixCacheHit === null || typeof o.prefixCacheHit === 'boolean') ||
+    typeof o.model !== 'string' ||
+    !LABEL_PATTERN.test(o.model) ||
+    typeof o.language !== 'string' ||
+    !LABEL_PATTERN.test(o.language) ||
+    !REQUEST_OUTCOMES.includes(o.outcome as RequestOutcome)
+  ) {
+    return null;
+  }
+  return {
+    v: RECORD_VERSION,
+    kind: 'request',
+    id: o.id,
+    receivedAt: o.receivedAt,
+    promptBuiltMs: o.promptBuiltMs as number | null,
+    firstTokenMs: o.firstTokenMs as number | null,
+    doneMs: o.doneMs,
+    retrievalMs: o.retrievalMs as number | null,
+    compressionMs: o.compressionMs as number | null,
+    promptTokens: o.promptTokens as number | null,
+    promptTokensCompressed: o.promptTokensCompressed as number | null,
+    generatedTokens: o.generatedTokens,
+    tokensPerSecond: o.tokensPerSecond as number | null,
+    draftProposed: o.draftProposed as number | null,
+    draftAccepted: o.draftAccepted as number | null,
+    prefixCacheHit: o.prefixCacheHit,
+    model: o.model,
+    language: o.language,
+    outcome: o.outcome as RequestOutcome,
+  };
+}
+
+function isNonNegative(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
+}
+
+function isCount(value: unknown): value is number {
+  return isNonNegative(value) && Number.isInteger(value);
+}
+
+function isTime(value: unknown): value is number {
+  return isCount(value) && value > 0;
+}

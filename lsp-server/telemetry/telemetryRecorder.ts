@@ -1,0 +1,213 @@
+// Follows one completion request through its phases and writes its record when it finishes.
+// The completion path calls, in order: recorder.begin() when the request arrives, trace.promptBuilt(),
+// trace.firstToken() on the first generated token, and trace.done() exactly once however it ends.
+// The editor's acceptance arrives later through recorder.accepted() and is appended as its own line.
+import { randomBytes } from 'node:crypto';
+import type { CompletionAcceptedParams, LastRequestStats, RequestOutcome } from '../telemetryProtocol';
+import { isValidId, RECORD_VERSION, sanitizeLabel, type RequestRecord } from './telemetryRecord';
+import type { TelemetrySink } from './telemetryStore';
+
+export interface TelemetryClock {
+  /** Epoch milliseconds: when a request was received. */
+  now(): number;
+  /** Monotonic milliseconds: durations, immune to wall-clock changes. */
+  monotonic(): number;
+}
+
+export const systemClock: TelemetryClock = { now: () => Date.now(), monotonic: () => performance.now() };
+
+export interface TelemetryRecorderOptions {
+  clock: TelemetryClock;
+  store: TelemetrySink;
+  /** `locus.telemetry.enabled`; false means nothing is written. */
+  enabled: boolean;
+  newId?: () => string;
+  /** Called for every finished request, recorded or not (the status bar shows it). */
+  onRecorded?: (last: LastRequestStats) => void;
+}
+
+export interface RequestStart {
+  /** The editor's language id. */
+  language: string;
+  model: string;
+}
+
+export interface PromptBuiltInfo {
+  retrievalMs?: number | null;
+  compressionMs?: number | null;
+  /** Prompt tokens before and after compression to the budget. */
+  promptTokens: number;
+  promptTokensCompressed: number;
+  prefixCacheHit?: boolean | null;
+}
+
+export interface DoneInfo {
+  outcome: RequestOutcome;
+  generatedTokens: number;
+  /** The engine's own decode rate; computed from the phase marks when absent. */
+  tokensPerSecond?: number | null;
+  /** The engine's time from the start of generation (prompt built) to the first token, if firstToken() was not called. */
+  engineFirstTokenMs?: number | null;
+  draftProposed?: number | null;
+  draftAccepted?: number | null;
+  prefixCacheHit?: boolean | null;
+  /** The model that actually served the request, when it differs from the one known at begin(). */
+  model?: string;
+}
+
+/** Offered completions whose acceptance can still be reported; older ones count as not accepted. */
+const MAX_PENDING_ACCEPTANCE = 256;
+
+export class TelemetryRecorder {
+  private enabled: boolean;
+  private lastStats: LastRequestStats | null = null;
+  private readonly acceptable = new Map<string, 'offered' | 'partiallyAccepted'>();
+  private readonly newId: () => string;
+
+  constructor(private readonly options: TelemetryRecorderOptions) {
+    this.enabled = options.enabled;
+    this.newId = options.newId ?? (() => randomBytes(9).toString('base64url'));
+  }
+
+  get isEnabled(): boolean {
+    return this.enabled;
+  }
+
+  get last(): LastRequestStats | null {
+    return this.lastStats;
+  }
+
+  setEnabled(enabled: boolean): void {
+    this.enabled = enabled;
+    if (!enabled) this.acceptable.clear();
+  }
+
+  begin(start: RequestStart): RequestTrace {
+    return new RequestTrace(this.newId(), start, this.options.clock, (record) => this.finish(record));
+  }
+
+  /** The editor reported that the user accepted an offered completion. Unknown or repeated reports are ignored. */
+  accepted(params: CompletionAcceptedParams): void {
+    if (!this.enabled || !isValidId(params.id)) return;
+    const state = this.acceptable.get(params.id);
+    if (state === undefined || (state === 'partiallyAccepted' && params.acceptance === 'partiallyAccepted')) return;
+    if (params.acceptance === 'accepted') this.acceptable.delete(params.id);
+    else this.acceptable.set(params.id, 'partiallyAccepted');
+    this.options.store.append({
+      v: RECORD_VERSION,
+      kind: 'outcome',
+      id: params.id,
+      at: this.options.clock.now(),
+      acceptance: params.acceptance,
+    });
+  }
+
+  private finish(record: RequestRecord): void {
+    if (this.enabled) {
+      this.options.store.append(record);
+      if (record.outcome === 'offered') {
+        this.acceptable.set(record.id, 'offered');
+        if (this.acceptable.size > MAX_PENDING_ACCEPTANCE) {
+          this.acceptable.delete(this.acceptable.keys().next().value as string);
+        }
+      }
+    }
+    this.lastStats = {
+      id: record.id,
+      receivedAt: record.receivedAt,
+      latencyMs: record.doneMs,
+      firstTokenMs: record.firstTokenMs,
+      tokensPerSecond: record.tokensPerSecond,
+      generatedTokens: record.generatedTokens,
+      outcome: record.outcome,
+      model: record.model,
+      language: record.language,
+    };
+    this.options.onRecorded?.(this.lastStats);
+  }
+}
+
+/** One request in flight. Phase marks after done() are ignored, so every exit path may call done() safely. */
+export class RequestTrace {
+  private readonly receivedAt: number;
+  private readonly start: number;
+  private promptMark: number | null = null;
+  private firstTokenMark: number | null = null;
+  private prompt: PromptBuiltInfo | null = null;
+  private finished = false;
+
+  constructor(
+    readonly id: string,
+    private readonly request: RequestStart,
+    private readonly clock: TelemetryClock,
+    private readonly onDone: (record: RequestRecord) => void,
+  ) {
+    this.receivedAt = clock.now();
+    this.start = clock.monotonic();
+  }
+
+  promptBuilt(info: PromptBuiltInfo): void {
+    if (this.finished || this.promptMark !== null) return;
+    this.promptMark = this.clock.monotonic();
+    this.prompt = info;
+  }
+
+  firstToken(): void {
+    if (this.finished || this.firstTokenMark !== null) return;
+    this.firstTokenMark = this.clock.monotonic();
+  }
+
+  /** Writes the record (when enabled) and returns it; null when the request was already done. */
+  done(info: DoneInfo): RequestRecord | null {
+    if (this.finished) return null;
+    this.finished = true;
+    const doneMark = this.clock.monotonic();
+    if (this.firstTokenMark === null && this.promptMark !== null && info.engineFirstTokenMs != null) {
+      this.firstTokenMark = Math.min(doneMark, this.promptMark + info.engineFirstTokenMs);
+    }
+    const since = (mark: number | null): number | null => (mark === null ? null : round(Math.max(0, mark - this.start)));
+    const doneMs = since(doneMark) as number;
+    const firstTokenMs = since(this.firstTokenMark);
+    const record: RequestRecord = {
+      v: RECORD_VERSION,
+      kind: 'request',
+      id: this.id,
+      receivedAt: this.receivedAt,
+      promptBuiltMs: since(this.promptMark),
+      firstTokenMs,
+      doneMs,
+      retrievalMs: optionalDuration(this.prompt?.retrievalMs),
+      compressionMs: optionalDuration(this.prompt?.compressionMs),
+      promptTokens: optionalCount(this.prompt?.promptTokens),
+      promptTokensCompressed: optionalCount(this.prompt?.promptTokensCompressed),
+      generatedTokens: optionalCount(info.generatedTokens) ?? 0,
+      tokensPerSecond: optionalDuration(info.tokensPerSecond) ?? decodeRate(info.generatedTokens, firstTokenMs, doneMs),
+      draftProposed: optionalCount(info.draftProposed),
+      draftAccepted: optionalCount(info.draftAccepted),
+      prefixCacheHit: info.prefixCacheHit ?? this.prompt?.prefixCacheHit ?? null,
+      model: sanitizeLabel(info.model ?? this.request.model),
+      language: sanitizeLabel(this.request.language),
+      outcome: info.outcome,
+    };
+    this.onDone(record);
+    return record;
+  }
+}
+
+function round(value: number): number {
+  return Math.round(value * 10) / 10;
+}
+
+function optionalDuration(value: number | null | undefined): number | null {
+  return value == null || !Number.isFinite(value) || value < 0 ? null : round(value);
+}
+
+function optionalCount(value: number | null | undefined): number | null {
+  return value == null || !Number.isFinite(value) || value < 0 ? null : Math.round(value);
+}
+
+/** Tokens after the first, per second of decoding; the first token's time belongs to prefill. */
+function decodeRate(generated: number, firstTokenMs: number | null, doneMs: number): number | null {
+  if (firstTokenMs === null || generated < 2 || doneMs <= firstTokenMs) return null;
+  return round((generated - 1) / ((doneMs - firstTokenMs) / 1000));
+}

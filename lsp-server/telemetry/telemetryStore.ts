@@ -1,0 +1,228 @@
+// The crash-safe telemetry store: append-only JSON Lines segments in one directory, rotated by size and
+// pruned oldest-first under a total cap.
+//
+// Why this is crash-safe without a database:
+// - Each entry is one synchronous write(2) of one whole line to a file opened O_APPEND. Once append() returns
+//   the bytes are in the kernel, so killing the process cannot lose them; only power loss can, and segments
+//   are fdatasync'd at most every `syncIntervalMs`, on rotation and on close to bound that.
+// - A process never appends to a segment it did not create, so a line torn by a crash stays the last line
+//   of a file nobody writes to again; readers skip any line that does not parse and validate.
+// - Every process (one per VS Code window) writes its own segments, so lines never interleave.
+import { closeSync, fdatasyncSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TelemetryStoreStats } from '../telemetryProtocol';
+import { parseEntry, serializeEntry, type TelemetryEntry } from './telemetryRecord';
+
+export interface TelemetryStoreOptions {
+  dir: string;
+  /** Cap on the bytes of all segments together (this process keeps its own writes under it). */
+  maxBytes?: number;
+  /** A segment is closed and a new one started past this size. */
+  segmentBytes?: number;
+  syncIntervalMs?: number;
+  /** Epoch milliseconds; injected for tests. */
+  now?: () => number;
+  pid?: number;
+  /** Called once when a file system error stops recording for the rest of the session. */
+  onDisabled?: (code: string, error: Error) => void;
+}
+
+/** What the recorder needs from a store. */
+export interface TelemetrySink {
+  append(entry: TelemetryEntry): void;
+}
+
+export interface TelemetryReadResult {
+  entries: TelemetryEntry[];
+  stats: TelemetryStoreStats;
+}
+
+export const DEFAULT_MAX_BYTES = 20 * 1024 * 1024;
+export const DEFAULT_SEGMENT_BYTES = 1024 * 1024;
+const SEGMENT_PATTERN = /^telemetry-\d{13}-\d+-\d{4}\.jsonl$/;
+
+interface Segment {
+  name: string;
+  bytes: number;
+}
+
+export class JsonlTelemetryStore implements TelemetrySink {
+  private readonly maxBytes: number;
+  private readonly segmentBytes: number;
+  private readonly syncIntervalMs: number;
+  private readonly now: () => number;
+  private readonly pid: number;
+  private fd: number | null = null;
+  private activeName: string | null = null;
+  private activeBytes = 0;
+  private sequence = 0;
+  private lastSync = 0;
+  private disabled: string | null = null;
+
+  constructor(private readonly options: TelemetryStoreOptions) {
+    this.maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+    this.segmentBytes = options.segmentBytes ?? Math.min(DEFAULT_SEGMENT_BYTES, Math.floor(this.maxBytes / 4));
+    if (this.segmentBytes <= 0 || this.segmentBytes > this.maxBytes) {
+      throw new RangeError(`segmentBytes must be in (0, maxBytes]; got ${this.segmentBytes} with maxBytes ${this.maxBytes}`);
+    }
+    this.syncIntervalMs = options.syncIntervalMs ?? 1000;
+    this.now = options.now ?? Date.now;
+    this.pid = options.pid ?? process.pid;
+  }
+
+  get disabledReason(): string | null {
+    return this.disabled;
+  }
+
+  append(entry: TelemetryEntry): void {
+    if (this.disabled) return;
+    const line = Buffer.from(serializeEntry(entry), 'utf8');
+    try {
+      if (this.fd === null || (this.activeBytes > 0 && this.activeBytes + line.length > this.segmentBytes)) {
+        this.startSegment();
+      }
+      this.writeLine(line);
+      if (this.now() - this.lastSync >= this.syncIntervalMs) this.sync();
+    } catch (error) {
+      this.disable(error as NodeJS.ErrnoException);
+    }
+  }
+
+  /** Every readable entry, oldest segment first. Lines that do not parse (torn by a crash) are counted and skipped. */
+  read(): TelemetryReadResult {
+    const entries: TelemetryEntry[] = [];
+    let skippedLines = 0;
+    let bytes = 0;
+    const segments = this.listSegments();
+    for (const segment of segments) {
+      let text: string;
+      try {
+        text = readFileSync(join(this.options.dir, segment.name), 'utf8');
+      } catch {
+        continue; // Pruned by another window between listing and reading.
+      }
+      bytes += Buffer.byteLength(text);
+      for (const line of text.split('\n')) {
+        if (line.length === 0) continue;
+        const entry = parseEntry(line);
+        if (entry) entries.push(entry);
+        else skippedLines++;
+      }
+    }
+    return {
+      entries,
+      stats: { files: segments.length, bytes, maxBytes: this.maxBytes, skippedLines, disabledReason: this.disabled },
+    };
+  }
+
+  /** Deletes every segment, this process's included; the next append starts a new one. */
+  clear(): number {
+    this.closeSegment();
+    let deleted = 0;
+    for (const segment of this.listSegments()) {
+      if (this.unlink(segment.name)) deleted++;
+    }
+    return deleted;
+  }
+
+  close(): void {
+    try {
+      this.closeSegment();
+    } catch (error) {
+      this.disable(error as NodeJS.ErrnoException);
+    }
+  }
+
+  private startSegment(): void {
+    this.closeSegment();
+    mkdirSync(this.options.dir, { recursive: true, mode: 0o700 });
+    // Make room for a full new segment first, so the total stays under the cap while it fills.
+    this.prune(this.maxBytes - this.segmentBytes);
+    this.sequence++;
+    const stamp = String(this.now()).padStart(13, '0');
+    this.activeName = `telemetry-${stamp}-${this.pid}-${String(this.sequence % 10000).padStart(4, '0')}.jsonl`;
+    this.fd = openSync(join(this.options.dir, this.activeName), 'a', 0o600);
+    this.activeBytes = 0;
+  }
+
+  private writeLine(line: Buffer): void {
+    let written = 0;
+    try {
+      while (written < line.length) {
+        written += writeSync(this.fd as number, line, written, line.length - written);
+      }
+    } finally {
+      this.activeBytes += written;
+      // A line cut short must stay the last line of its file: start a new segment for the next entry.
+      if (written < line.length) this.closeSegment();
+    }
+  }
+
+  private sync(): void {
+    if (this.fd !== null) fdatasyncSync(this.fd);
+    this.lastSync = this.now();
+  }
+
+  private closeSegment(): void {
+    if (this.fd === null) return;
+    const fd = this.fd;
+    this.fd = null;
+    this.activeName = null;
+    try {
+      fdatasyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Deletes the oldest segments until the others add up to at most `budget` bytes. */
+  private prune(budget: number): void {
+    const segments = this.listSegments().filter((s) => s.name !== this.activeName);
+    let total = segments.reduce((sum, s) => sum + s.bytes, 0);
+    for (const segment of segments) {
+      if (total <= budget) break;
+      if (this.unlink(segment.name)) total -= segment.bytes;
+    }
+  }
+
+  private listSegments(): Segment[] {
+    let names: string[];
+    try {
+      names = readdirSync(this.options.dir);
+    } catch {
+      return [];
+    }
+    const segments: Segment[] = [];
+    // Names start with a zero-padded creation time, so name order is age order.
+    for (const name of names.filter((n) => SEGMENT_PATTERN.test(n)).sort()) {
+      try {
+        segments.push({ name, bytes: statSync(join(this.options.dir, name)).size });
+      } catch {
+        // Deleted by another window meanwhile.
+      }
+    }
+    return segments;
+  }
+
+  private unlink(name: string): boolean {
+    try {
+      unlinkSync(join(this.options.dir, name));
+      return true;
+    } catch {
+      return false; // Already gone, or held open on Windows; the next prune retries.
+    }
+  }
+
+  private disable(error: NodeJS.ErrnoException): void {
+    if (this.disabled) return;
+    this.disabled = error.code ?? 'EUNKNOWN';
+    try {
+      if (this.fd !== null) closeSync(this.fd);
+    } catch {
+      // The descriptor is unusable either way.
+    }
+    this.fd = null;
+    this.activeName = null;
+    this.options.onDisabled?.(this.disabled, error);
+  }
+}
