@@ -1,0 +1,24 @@
+// What the generation loop needs from a decoder, independent of ONNX Runtime (so the loop is testable with fakes
+// and the speculative decoder can drive two of them).
+
+/** A KV cache: opaque to everyone but the backend that made it. `length` is the number of cached positions. */
+export interface KvState {
+  readonly length: number;
+}
+
+export interface ForwardResult {
+  /** One row per kept position (the last `numLogitsToKeep` of the input, or all when it was 0). */
+  logits: Float32Array[];
+  /** The cache extended by the input; feed it to the next call. The `kv` passed in stays valid. */
+  kv: KvState;
+}
+
+export interface DecoderModel {
+  /** A cache with no positions. */
+  emptyKv(): KvState;
+  /** Runs `ids` at positions kv.length .. kv.length + ids.length - 1 (batch 1). */
+  forward(ids: readonly number[], kv: KvState, numLogitsToKeep: number): Promise<ForwardResult>;
+  /** The first `length` positions of `kv` (speculative rollback, prompt-prefix reuse). */
+  truncate(kv: KvState, length: number): KvState;
+  dispose(): Promise<void>;
+}

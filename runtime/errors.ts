@@ -1,0 +1,126 @@
+// Every error the runtime (and, later, the rest of Locus) reports: a stable `code`, a message that says what
+// happened and a one-sentence `fix` for the user. Errors cross the worker thread as {code, message, fix} and are
+// rebuilt here as the same class, so `instanceof` works on both sides.
+
+export interface SerializedLocusError {
+  code: string;
+  message: string;
+  fix: string;
+}
+
+export class LocusError extends Error {
+  readonly code: string;
+  readonly fix: string;
+
+  constructor(code: string, message: string, fix: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+    this.fix = fix;
+  }
+
+  toJSON(): SerializedLocusError {
+    return { code: this.code, message: this.message, fix: this.fix };
+  }
+}
+
+type LocusErrorClass = new (message: string, fix?: string, options?: { cause?: unknown }) => LocusError;
+
+function namedError(code: string, defaultFix: string): LocusErrorClass & { readonly code: string } {
+  return class extends LocusError {
+    static readonly code = code;
+    constructor(message: string, fix: string = defaultFix, options?: { cause?: unknown }) {
+      super(code, message, fix, options);
+    }
+  };
+}
+
+export class ModelNotFoundError extends namedError(
+  'MODEL_NOT_FOUND',
+  'Check the model directory setting; it must contain config.json, tokenizer.json and onnx/model*.onnx.',
+) {}
+
+export class ModelFileCorruptError extends namedError(
+  'MODEL_FILE_CORRUPT',
+  'Download the model again (if it came from git, run `git lfs pull` so the real files replace the pointers).',
+) {}
+
+export class ModelConfigError extends namedError(
+  'MODEL_CONFIG_INVALID',
+  'Fix or replace config.json with the one published with the model.',
+) {}
+
+export class ModelSignatureError extends namedError(
+  'MODEL_SIGNATURE_MISMATCH',
+  'Use an ONNX decoder exported with its KV cache (Optimum layout) whose config.json belongs to the same model.',
+) {}
+
+export class TokenizerMismatchError extends namedError(
+  'TOKENIZER_MISMATCH',
+  'Use the tokenizer.json published with this model; the draft model must share the target model\'s tokenizer.',
+) {}
+
+export class OutOfMemoryError extends namedError(
+  'OUT_OF_MEMORY',
+  'Choose a smaller or quantized model (int8/q4), or shorten the context.',
+) {}
+
+export class ModelNotReadyError extends namedError(
+  'MODEL_NOT_READY',
+  'Wait for the model to finish loading, or check the Output channel for why loading failed.',
+) {}
+
+export class PromptTooLongError extends namedError(
+  'PROMPT_TOO_LONG',
+  'Shorten the prompt so that it fits in the model\'s context window.',
+) {}
+
+export class InferenceFailedError extends namedError(
+  'INFERENCE_FAILED',
+  'Check the Output channel for details; reloading the model usually recovers.',
+) {}
+
+export class WorkerCrashedError extends namedError(
+  'WORKER_CRASHED',
+  'Reload the window to restart the inference worker; check the Output channel for the cause.',
+) {}
+
+/** Every named class, by code; new classes are added here so they survive the trip across the worker thread. */
+const classesByCode = new Map<string, LocusErrorClass>(
+  [
+    ModelNotFoundError,
+    ModelFileCorruptError,
+    ModelConfigError,
+    ModelSignatureError,
+    TokenizerMismatchError,
+    OutOfMemoryError,
+    ModelNotReadyError,
+    PromptTooLongError,
+    InferenceFailedError,
+    WorkerCrashedError,
+  ].map((c) => [c.code, c]),
+);
+
+/** Rebuilds an error sent across a thread as the same class (plain `LocusError` for unknown codes). */
+export function fromSerializedError(e: SerializedLocusError): LocusError {
+  const cls = classesByCode.get(e.code);
+  return cls ? new cls(e.message, e.fix) : new LocusError(e.code, e.message, e.fix);
+}
+
+const ortMessagePatterns: [RegExp, LocusErrorClass][] = [
+  [/bad_alloc|failed to allocate|out of memory|cannot allocate|allocation failed/i, OutOfMemoryError],
+  [/protobuf|parse.*model|model.*parse|invalid model|modelproto|unexpected end|truncated/i, ModelFileCorruptError],
+  [/external data|external initializer/i, ModelFileCorruptError],
+  [/no such file|not found|enoent/i, ModelNotFoundError],
+  [/invalid input name|invalid rank|got invalid dimensions|unexpected input data type|missing input/i, ModelSignatureError],
+];
+
+/** Maps anything thrown (often an onnxruntime-node `Error` with a C++ message) to a LocusError. */
+export function toLocusError(error: unknown): LocusError {
+  if (error instanceof LocusError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  for (const [pattern, cls] of ortMessagePatterns) {
+    if (pattern.test(message)) return new cls(message, undefined, { cause: error });
+  }
+  return new InferenceFailedError(message, undefined, { cause: error });
+}

@@ -1,0 +1,84 @@
+// InferenceEngine in the calling thread. The worker runs one of these; tests and benchmarks can use it directly.
+import { readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import type { EngineLoadOptions, FimTokens, GenerateHooks, GenerateRequest, GenerateResult, InferenceEngine, ModelInfo } from './engine';
+import { ModelNotReadyError, TokenizerMismatchError } from './errors';
+import { Generator } from './generator';
+import { loadDecoder, type LoadedDecoder } from './modelLoader';
+import { TextTokenizer } from './tokenizer';
+
+/** FIM special tokens, Qwen2.5-Coder names first, then StarCoder's. */
+export function findFimTokens(tokenizer: TextTokenizer): FimTokens | null {
+  for (const style of [['<|fim_prefix|>', '<|fim_suffix|>', '<|fim_middle|>', '<|file_sep|>'], ['<fim_prefix>', '<fim_suffix>', '<fim_middle>', '<file_sep>']]) {
+    const [prefix, suffix, middle, fileSeparator] = style.map((t) => tokenizer.specialTokenId(t));
+    if (prefix !== undefined && suffix !== undefined && middle !== undefined) {
+      return fileSeparator === undefined ? { prefix, suffix, middle } : { prefix, suffix, middle, fileSeparator };
+    }
+  }
+  return null;
+}
+
+export class LocalEngine implements InferenceEngine {
+  private target?: LoadedDecoder;
+  private draft?: LoadedDecoder;
+  private generator?: Generator;
+  /** Generation runs one request at a time (one session, one KV cache). */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  async load(options: EngineLoadOptions): Promise<ModelInfo> {
+    await this.dispose();
+    const dir = resolve(options.modelDir);
+    const tokenizer = TextTokenizer.fromDirectory(dir);
+    const target = await loadDecoder(dir, options.quantization, options.threads, tokenizer.vocabSize);
+    let draft: LoadedDecoder | undefined;
+    if (options.draftDir) {
+      const draftDir = resolve(options.draftDir);
+      try {
+        draft = await loadDecoder(draftDir, options.quantization, options.threads, tokenizer.vocabSize);
+        if (!readFileSync(draft.files.tokenizer).equals(readFileSync(target.files.tokenizer))) {
+          throw new TokenizerMismatchError(`The draft model in ${draftDir} has a different tokenizer.json from the model in ${dir}.`);
+        }
+      } catch (e) {
+        await draft?.model.dispose();
+        await target.model.dispose();
+        throw e;
+      }
+    }
+    const maxContext = target.config.maxPositionEmbeddings;
+    this.target = target;
+    this.draft = draft;
+    this.generator = new Generator({ model: target.model, tokenizer, eosTokenIds: target.config.eosTokenIds, maxContext });
+    return {
+      name: target.config.name ?? basename(dir),
+      dir,
+      onnxFile: target.files.onnxFile,
+      quantization: target.files.quantization,
+      vocabSize: tokenizer.vocabSize,
+      maxContext,
+      eosTokenIds: target.config.eosTokenIds,
+      fim: findFimTokens(tokenizer),
+      ...(draft && { draft: { name: draft.config.name ?? basename(draft.files.dir), onnxFile: draft.files.onnxFile } }),
+    };
+  }
+
+  generate(request: GenerateRequest, hooks?: GenerateHooks): Promise<GenerateResult> {
+    const generator = this.generator;
+    if (!generator) return Promise.reject(new ModelNotReadyError('generate() was called before a model was loaded.'));
+    const run = this.queue.then(() => generator.generate(request, hooks));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async dispose(): Promise<void> {
+    await this.queue;
+    const models = [this.target?.model, this.draft?.model];
+    this.target = this.draft = this.generator = undefined;
+    await Promise.all(models.map((m) => m?.dispose()));
+  }
+}
+
+/** The embedded default pair, relative to the extension root. */
+export const defaultModelDirs = (extensionRoot: string) => ({
+  modelDir: join(extensionRoot, 'models', 'default', 'target'),
+  draftDir: join(extensionRoot, 'models', 'default', 'draft'),
+});

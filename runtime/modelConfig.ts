@@ -1,0 +1,92 @@
+// Parses and validates a model's config.json (+ generation_config.json): the numbers the runtime needs to feed
+// the decoder (layers, KV heads, head size) and to stop it (EOS ids, context length).
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ModelConfigError } from './errors';
+
+export interface ModelConfig {
+  /** `name` from config.json when present. */
+  name?: string;
+  modelType: string;
+  numLayers: number;
+  numAttentionHeads: number;
+  numKeyValueHeads: number;
+  headDim: number;
+  hiddenSize: number;
+  vocabSize: number;
+  bosTokenId: number | null;
+  /** From generation_config.json when it has them, else config.json; may be empty. */
+  eosTokenIds: number[];
+  maxPositionEmbeddings: number;
+}
+
+type Json = Record<string, unknown>;
+
+function positiveInt(config: Json, key: string, source: string): number {
+  const v = config[key];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
+    throw new ModelConfigError(`${source}: "${key}" must be a positive integer (got ${JSON.stringify(v)}).`);
+  }
+  return v;
+}
+
+function tokenIds(v: unknown, key: string, source: string): number[] | undefined {
+  if (v === undefined || v === null) return undefined;
+  const list = Array.isArray(v) ? v : [v];
+  if (!list.every((x) => typeof x === 'number' && Number.isInteger(x) && x >= 0)) {
+    throw new ModelConfigError(`${source}: "${key}" must be a token id or a list of them (got ${JSON.stringify(v)}).`);
+  }
+  return list as number[];
+}
+
+/** Pure: validates the parsed JSON of config.json and (optionally) generation_config.json. */
+export function parseModelConfig(config: unknown, generation?: unknown, source = 'config.json'): ModelConfig {
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    throw new ModelConfigError(`${source} is not a JSON object.`);
+  }
+  const c = config as Json;
+  const numLayers = positiveInt(c, 'num_hidden_layers', source);
+  const numAttentionHeads = positiveInt(c, 'num_attention_heads', source);
+  const numKeyValueHeads = c.num_key_value_heads === undefined ? numAttentionHeads : positiveInt(c, 'num_key_value_heads', source);
+  const hiddenSize = positiveInt(c, 'hidden_size', source);
+  const headDim = c.head_dim === undefined || c.head_dim === null ? hiddenSize / numAttentionHeads : positiveInt(c, 'head_dim', source);
+  if (!Number.isInteger(headDim)) {
+    throw new ModelConfigError(`${source}: hidden_size ${hiddenSize} is not a multiple of num_attention_heads ${numAttentionHeads} and there is no head_dim.`);
+  }
+  if (numAttentionHeads % numKeyValueHeads !== 0) {
+    throw new ModelConfigError(`${source}: num_attention_heads ${numAttentionHeads} is not a multiple of num_key_value_heads ${numKeyValueHeads}.`);
+  }
+  const g = typeof generation === 'object' && generation !== null ? (generation as Json) : {};
+  const eosTokenIds =
+    tokenIds(g.eos_token_id, 'eos_token_id', 'generation_config.json') ?? tokenIds(c.eos_token_id, 'eos_token_id', source) ?? [];
+  const bos = tokenIds(g.bos_token_id, 'bos_token_id', 'generation_config.json') ?? tokenIds(c.bos_token_id, 'bos_token_id', source);
+  return {
+    name: typeof c.name === 'string' ? c.name : undefined,
+    modelType: typeof c.model_type === 'string' ? c.model_type : 'unknown',
+    numLayers,
+    numAttentionHeads,
+    numKeyValueHeads,
+    headDim,
+    hiddenSize,
+    vocabSize: positiveInt(c, 'vocab_size', source),
+    bosTokenId: bos?.[0] ?? null,
+    eosTokenIds: [...new Set(eosTokenIds)],
+    maxPositionEmbeddings: positiveInt(c, 'max_position_embeddings', source),
+  };
+}
+
+function readJson(path: string): unknown {
+  const text = readFileSync(path, 'utf8');
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new ModelConfigError(`${path} is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+/** Reads `<dir>/config.json` and, when present, `<dir>/generation_config.json`. */
+export function readModelConfig(dir: string): ModelConfig {
+  const generationPath = join(dir, 'generation_config.json');
+  const generation = existsSync(generationPath) ? readJson(generationPath) : undefined;
+  return parseModelConfig(readJson(join(dir, 'config.json')), generation, join(dir, 'config.json'));
+}

@@ -1,0 +1,147 @@
+// Finds a model directory's files, picks the ONNX variant for the requested quantization, and checks the files
+// before anything loads them: present, plausibly sized, not Git LFS pointers, external data present.
+import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { Quantization } from './engine';
+import { ModelFileCorruptError, ModelNotFoundError } from './errors';
+
+export type ResolvedQuantization = Exclude<Quantization, 'auto'>;
+
+export interface ModelFiles {
+  dir: string;
+  config: string;
+  generationConfig?: string;
+  tokenizer: string;
+  tokenizerConfig?: string;
+  /** Absolute path of the chosen ONNX file. */
+  onnx: string;
+  /** The ONNX file relative to `dir`, e.g. `onnx/model_q4.onnx`. */
+  onnxFile: string;
+  quantization: ResolvedQuantization;
+  /** External weight files the ONNX file refers to (all present). */
+  externalData: string[];
+}
+
+/** File names per quantization, in the order they are tried (transformers.js suffixes). */
+export const ONNX_FILE_NAMES: Record<ResolvedQuantization, string[]> = {
+  q4: ['model_q4.onnx'],
+  int8: ['model_int8.onnx', 'model_quantized.onnx'],
+  fp16: ['model_fp16.onnx'],
+  fp32: ['model.onnx'],
+};
+
+/** `auto`: the fastest variant on CPU first (fp16 last: CPU kernels for it are slow). */
+const AUTO_ORDER: ResolvedQuantization[] = ['q4', 'int8', 'fp32', 'fp16'];
+
+const LFS_POINTER_PREFIX = 'version https://git-lfs';
+/** Smaller than any real ONNX decoder; catches empty and placeholder files. */
+const MIN_ONNX_BYTES = 1024;
+/** Only graph files this small are scanned for external-data references (big ones embed their weights). */
+const MAX_SCANNED_ONNX_BYTES = 64 * 1024 * 1024;
+
+function readHead(path: string, bytes: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(bytes);
+    const n = readSync(fd, buf, 0, bytes, 0);
+    return buf.subarray(0, n);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Throws ModelFileCorruptError when `path` is a Git LFS pointer rather than the file it stands for. */
+export function assertNotLfsPointer(path: string): void {
+  if (readHead(path, LFS_POINTER_PREFIX.length).toString('latin1') === LFS_POINTER_PREFIX) {
+    throw new ModelFileCorruptError(`${path} is a Git LFS pointer, not the real file.`);
+  }
+}
+
+function requireFile(dir: string, name: string, what: string): string {
+  const path = join(dir, name);
+  if (!existsSync(path) || !statSync(path).isFile()) {
+    throw new ModelNotFoundError(`The model directory ${dir} has no ${name} (${what}).`);
+  }
+  assertNotLfsPointer(path);
+  if (statSync(path).size === 0) throw new ModelFileCorruptError(`${path} is empty.`);
+  return path;
+}
+
+function optionalFile(dir: string, name: string): string | undefined {
+  const path = join(dir, name);
+  if (!existsSync(path)) return undefined;
+  assertNotLfsPointer(path);
+  return path;
+}
+
+/**
+ * External data locations named in an ONNX file: each is a StringStringEntryProto {key: "location", value}, i.e.
+ * the bytes 0x0A 0x08 "location" 0x12 <varint length> <value>. A byte scan avoids a protobuf dependency.
+ */
+export function externalDataLocations(onnxBytes: Buffer): string[] {
+  const marker = Buffer.from([0x0a, 0x08, ...Buffer.from('location'), 0x12]);
+  const found = new Set<string>();
+  for (let at = onnxBytes.indexOf(marker); at >= 0; at = onnxBytes.indexOf(marker, at + 1)) {
+    let p = at + marker.length;
+    let len = 0;
+    for (let shift = 0; p < onnxBytes.length && shift < 28; shift += 7) {
+      const b = onnxBytes[p++];
+      len |= (b & 0x7f) << shift;
+      if (!(b & 0x80)) break;
+    }
+    if (len > 0 && len < 4096 && p + len <= onnxBytes.length) found.add(onnxBytes.subarray(p, p + len).toString('utf8'));
+  }
+  return [...found];
+}
+
+function checkOnnx(onnxDir: string, name: string): string[] {
+  const path = join(onnxDir, name);
+  assertNotLfsPointer(path);
+  const size = statSync(path).size;
+  if (size < MIN_ONNX_BYTES) {
+    throw new ModelFileCorruptError(`${path} is only ${size} bytes; it cannot be an ONNX decoder.`);
+  }
+  const referenced = size <= MAX_SCANNED_ONNX_BYTES ? externalDataLocations(readHead(path, size)) : [];
+  const conventional = readdirSync(onnxDir).filter((f) => f === `${name}_data` || f === `${name}.data` || f.startsWith(`${name}_data_`));
+  const external = [...new Set([...referenced, ...conventional])].map((f) => join(onnxDir, f));
+  for (const file of external) {
+    if (!existsSync(file)) {
+      throw new ModelFileCorruptError(`${path} stores its weights in ${basename(file)}, which is missing.`);
+    }
+    assertNotLfsPointer(file);
+  }
+  return external;
+}
+
+/** Locates and checks every file of the model in `dir`, choosing the ONNX file by `quantization`. */
+export function locateModelFiles(dir: string, quantization: Quantization): ModelFiles {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new ModelNotFoundError(`The model directory ${dir} does not exist.`);
+  }
+  const config = requireFile(dir, 'config.json', 'the model configuration');
+  const tokenizer = requireFile(dir, 'tokenizer.json', 'the tokenizer');
+  const onnxDir = join(dir, 'onnx');
+  const present = existsSync(onnxDir) ? new Set(readdirSync(onnxDir)) : new Set<string>();
+  const order = quantization === 'auto' ? AUTO_ORDER : [quantization];
+  for (const q of order) {
+    const name = ONNX_FILE_NAMES[q].find((n) => present.has(n));
+    if (!name) continue;
+    return {
+      dir,
+      config,
+      generationConfig: optionalFile(dir, 'generation_config.json'),
+      tokenizer,
+      tokenizerConfig: optionalFile(dir, 'tokenizer_config.json'),
+      onnx: join(onnxDir, name),
+      onnxFile: `onnx/${name}`,
+      quantization: q,
+      externalData: checkOnnx(onnxDir, name),
+    };
+  }
+  const wanted = order.flatMap((q) => ONNX_FILE_NAMES[q]).join(', ');
+  const available = [...present].filter((f) => f.endsWith('.onnx'));
+  throw new ModelNotFoundError(
+    `The model directory ${dir} has no onnx/${wanted.includes(',') ? `{${wanted}}` : wanted}` +
+      (available.length ? ` (it has ${available.join(', ')}; choose that quantization).` : '.'),
+  );
+}

@@ -1,0 +1,165 @@
+// The only file that imports onnxruntime-node: creates the session with CPU-friendly options, reads the model's
+// declared signature, builds feeds for exactly the inputs the model declares, and keeps `present` tensors as the
+// next call's `past` without copying them.
+import { availableParallelism } from 'node:os';
+import * as ort from 'onnxruntime-node';
+import type { DecoderModel, ForwardResult, KvState } from './decoderModel';
+import { ModelSignatureError, toLocusError } from './errors';
+import type { ModelConfig } from './modelConfig';
+import { checkSignature, pastKeyName, pastValueName, presentKeyName, presentValueName, type DeclaredSignature, type DeclaredValue } from './signature';
+
+/** Threads for `threads: 0`: all cores on small machines, about half (one per physical core) on larger ones, at most 6. */
+export function defaultThreadCount(cores = availableParallelism()): number {
+  return cores <= 4 ? Math.max(1, cores) : Math.min(6, Math.max(1, Math.floor(cores / 2)));
+}
+
+export function sessionOptions(threads: number): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: ['cpu'],
+    intraOpNumThreads: threads > 0 ? threads : defaultThreadCount(),
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    enableCpuMemArena: true,
+    enableMemPattern: true,
+    // Idle ORT threads must not busy-wait inside an editor.
+    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+  };
+}
+
+class OrtKv implements KvState {
+  constructor(
+    readonly tensors: ort.Tensor[],
+    readonly length: number,
+  ) {}
+}
+
+type KvData = Float32Array | Uint16Array;
+
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24;
+  if (exp === 31) return frac ? NaN : sign * Infinity;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}
+
+function toFloat32(data: unknown): Float32Array {
+  if (data instanceof Float32Array) return data;
+  if (data instanceof Uint16Array) return Float32Array.from(data, halfToFloat);
+  throw new ModelSignatureError('The model\'s logits are neither float32 nor float16.');
+}
+
+function describe(meta: readonly ort.InferenceSession.ValueMetadata[], names: readonly string[]): DeclaredValue[] {
+  return names.map((name) => {
+    const m = meta?.find((v) => v.name === name);
+    return m && m.isTensor ? { name, type: m.type, shape: m.shape } : { name, shape: [] };
+  });
+}
+
+export class OrtDecoderModel implements DecoderModel {
+  private readonly inputs: Set<string>;
+  private readonly emptyPast: ort.Tensor[];
+
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    private readonly config: ModelConfig,
+    readonly signature: DeclaredSignature,
+    readonly kvType: string,
+  ) {
+    this.inputs = new Set(session.inputNames);
+    this.emptyPast = [];
+    for (let i = 0; i < config.numLayers; i++) {
+      for (const name of [pastKeyName(i), pastValueName(i)]) {
+        const declared = signature.inputs.find((v) => v.name === name)!;
+        // Batch is 1, the past axis (and any other symbolic one) 0; fixed dims as declared.
+        const dims =
+          declared.shape.length === 4
+            ? declared.shape.map((d, axis) => (axis === 0 ? 1 : typeof d === 'number' ? d : 0))
+            : [1, config.numKeyValueHeads, 0, config.headDim];
+        this.emptyPast.push(new ort.Tensor(kvType as 'float32', kvType === 'float16' ? new Uint16Array(0) : new Float32Array(0), dims));
+      }
+    }
+  }
+
+  /** Creates the session and checks its signature against `config` (ModelSignatureError, ModelFileCorruptError, ...). */
+  static async create(onnxPath: string, config: ModelConfig, threads: number): Promise<OrtDecoderModel> {
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(onnxPath, sessionOptions(threads));
+    } catch (e) {
+      throw toLocusError(e);
+    }
+    const signature: DeclaredSignature = {
+      inputs: describe(session.inputMetadata, session.inputNames),
+      outputs: describe(session.outputMetadata, session.outputNames),
+    };
+    try {
+      const kvType = checkSignature(signature, config);
+      return new OrtDecoderModel(session, config, signature, kvType);
+    } catch (e) {
+      await session.release();
+      throw e;
+    }
+  }
+
+  emptyKv(): KvState {
+    return new OrtKv(this.emptyPast, 0);
+  }
+
+  async forward(ids: readonly number[], kv: KvState, numLogitsToKeep: number): Promise<ForwardResult> {
+    const past = kv as OrtKv;
+    const pastLength = past.length;
+    const total = pastLength + ids.length;
+    const feeds: Record<string, ort.Tensor> = {
+      input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]),
+    };
+    if (this.inputs.has('attention_mask')) feeds.attention_mask = new ort.Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]);
+    if (this.inputs.has('position_ids')) {
+      feeds.position_ids = new ort.Tensor('int64', BigInt64Array.from(ids, (_, i) => BigInt(pastLength + i)), [1, ids.length]);
+    }
+    if (this.inputs.has('num_logits_to_keep')) feeds.num_logits_to_keep = new ort.Tensor('int64', BigInt64Array.of(BigInt(numLogitsToKeep)), []);
+    if (this.inputs.has('use_cache_branch')) feeds.use_cache_branch = new ort.Tensor('bool', Uint8Array.of(pastLength > 0 ? 1 : 0), [1]);
+    for (let i = 0; i < this.config.numLayers; i++) {
+      feeds[pastKeyName(i)] = past.tensors[2 * i];
+      feeds[pastValueName(i)] = past.tensors[2 * i + 1];
+    }
+    let out: ort.InferenceSession.ReturnType;
+    try {
+      out = await this.session.run(feeds);
+    } catch (e) {
+      throw toLocusError(e);
+    }
+    const logits = out.logits;
+    const [, rows, width] = logits.dims;
+    const data = toFloat32(logits.data);
+    const keep = numLogitsToKeep > 0 ? Math.min(numLogitsToKeep, rows) : rows;
+    const rowsOut: Float32Array[] = [];
+    for (let r = rows - keep; r < rows; r++) rowsOut.push(data.subarray(r * width, (r + 1) * width));
+    const presents: ort.Tensor[] = [];
+    for (let i = 0; i < this.config.numLayers; i++) presents.push(out[presentKeyName(i)], out[presentValueName(i)]);
+    return { logits: rowsOut, kv: new OrtKv(presents, total) };
+  }
+
+  truncate(kv: KvState, length: number): KvState {
+    const src = kv as OrtKv;
+    if (length >= src.length) return src;
+    if (length <= 0) return this.emptyKv();
+    const tensors = src.tensors.map((t) => {
+      const [batch, heads, positions, headDim] = t.dims;
+      const data = t.data as KvData;
+      const out = new (data.constructor as { new (n: number): KvData })(batch * heads * length * headDim);
+      // [B, H, T, D] is contiguous: each (batch, head) keeps its first `length` rows of D values.
+      for (let bh = 0; bh < batch * heads; bh++) {
+        out.set(data.subarray(bh * positions * headDim, bh * positions * headDim + length * headDim), bh * length * headDim);
+      }
+      return new ort.Tensor(t.type as 'float32', out as Float32Array, [batch, heads, length, headDim]);
+    });
+    return new OrtKv(tensors, length);
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+}

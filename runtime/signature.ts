@@ -1,0 +1,88 @@
+// Pure checks of an ONNX decoder's declared inputs/outputs against its config.json and tokenizer, so a mismatched
+// model fails at load with a sentence that names the problem instead of a shape error mid-generation.
+import { ModelSignatureError, TokenizerMismatchError } from './errors';
+import type { ModelConfig } from './modelConfig';
+
+export interface DeclaredValue {
+  name: string;
+  /** ORT tensor element type ('float32', 'int64', ...); undefined when ORT did not report it. */
+  type?: string;
+  /** Numbers for fixed dims, strings for symbolic ones; empty when unknown. */
+  shape: readonly (number | string)[];
+}
+
+export interface DeclaredSignature {
+  inputs: DeclaredValue[];
+  outputs: DeclaredValue[];
+}
+
+/** The inputs the runtime knows how to feed; anything else declared by a model is an error. */
+export const KNOWN_INPUTS = ['input_ids', 'attention_mask', 'position_ids', 'num_logits_to_keep', 'use_cache_branch'];
+export const KV_TYPES = ['float32', 'float16'];
+
+export const pastKeyName = (layer: number) => `past_key_values.${layer}.key`;
+export const pastValueName = (layer: number) => `past_key_values.${layer}.value`;
+export const presentKeyName = (layer: number) => `present.${layer}.key`;
+export const presentValueName = (layer: number) => `present.${layer}.value`;
+
+const PAST_PATTERN = /^past_key_values\.(\d+)\.(key|value)$/;
+
+/** Validates the signature; returns the KV element type ('float32' | 'float16'). */
+export function checkSignature(sig: DeclaredSignature, config: ModelConfig): string {
+  const inputs = new Map(sig.inputs.map((v) => [v.name, v]));
+  const outputs = new Map(sig.outputs.map((v) => [v.name, v]));
+  if (!inputs.has('input_ids')) throw new ModelSignatureError('The ONNX model has no "input_ids" input; it is not a decoder-only language model.');
+  if (!outputs.has('logits')) throw new ModelSignatureError('The ONNX model has no "logits" output; it is not a decoder-only language model.');
+
+  const pastLayers = new Set<number>();
+  for (const { name } of sig.inputs) {
+    const m = PAST_PATTERN.exec(name);
+    if (m) pastLayers.add(Number(m[1]));
+    else if (!KNOWN_INPUTS.includes(name)) throw new ModelSignatureError(`The ONNX model has an input "${name}" that the runtime cannot feed.`);
+  }
+  if (pastLayers.size === 0) {
+    throw new ModelSignatureError('The ONNX model has no past_key_values inputs; it was exported without its KV cache.');
+  }
+  if (pastLayers.size !== config.numLayers) {
+    throw new ModelSignatureError(`The ONNX model has KV inputs for ${pastLayers.size} layers but config.json says num_hidden_layers is ${config.numLayers}.`);
+  }
+
+  let kvType: string | undefined;
+  for (let i = 0; i < config.numLayers; i++) {
+    for (const [past, present] of [[pastKeyName(i), presentKeyName(i)], [pastValueName(i), presentValueName(i)]]) {
+      const input = inputs.get(past);
+      if (!input) throw new ModelSignatureError(`The ONNX model has no "${past}" input (config.json says ${config.numLayers} layers).`);
+      if (!outputs.has(present)) throw new ModelSignatureError(`The ONNX model has no "${present}" output to go with "${past}".`);
+      checkKvShape(input, config);
+      if (input.type !== undefined) {
+        if (!KV_TYPES.includes(input.type)) throw new ModelSignatureError(`"${past}" is ${input.type}; the runtime supports float32 and float16 KV caches.`);
+        if (kvType !== undefined && kvType !== input.type) throw new ModelSignatureError(`The KV inputs mix ${kvType} and ${input.type}.`);
+        kvType = input.type;
+      }
+    }
+  }
+  return kvType ?? 'float32';
+}
+
+function checkKvShape(input: DeclaredValue, config: ModelConfig): void {
+  if (input.shape.length === 0) return;
+  if (input.shape.length !== 4) {
+    throw new ModelSignatureError(`"${input.name}" has rank ${input.shape.length}; expected [batch, kv_heads, past, head_dim].`);
+  }
+  const [, heads, , headDim] = input.shape;
+  if (typeof heads === 'number' && heads !== config.numKeyValueHeads) {
+    throw new ModelSignatureError(`"${input.name}" has ${heads} KV heads but config.json says num_key_value_heads is ${config.numKeyValueHeads}.`);
+  }
+  if (typeof headDim === 'number' && headDim !== config.headDim) {
+    throw new ModelSignatureError(`"${input.name}" has head size ${headDim} but config.json implies head_dim ${config.headDim}.`);
+  }
+}
+
+/** The logits row must cover every id the tokenizer can produce (it may be wider: vocabularies are padded). */
+export function checkLogitsWidth(logitsWidth: number, tokenizerVocab: number, what = 'model'): void {
+  if (tokenizerVocab > logitsWidth) {
+    throw new TokenizerMismatchError(
+      `The tokenizer has ${tokenizerVocab} tokens but the ${what} produces logits for only ${logitsWidth}; they do not belong together.`,
+    );
+  }
+}

@@ -1,0 +1,114 @@
+// The model's tokenizer (tokenizer.json via @huggingface/tokenizers, pure JS) and an incremental decoder that
+// never emits half a UTF-8 character.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { ModelFileCorruptError, ModelNotFoundError } from './errors';
+import { assertNotLfsPointer } from './modelFiles';
+
+function readJsonFile(path: string, required: boolean): Record<string, unknown> | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    if (required) throw new ModelNotFoundError(`Tokenizer file ${path} does not exist.`);
+    return undefined;
+  }
+  assertNotLfsPointer(path);
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch (e) {
+    throw new ModelFileCorruptError(`${path} is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+/** Highest token id in tokenizer.json (model vocab and added tokens) plus one. */
+function countVocab(json: Record<string, unknown>): number {
+  let max = -1;
+  const model = json.model as { vocab?: unknown } | undefined;
+  const vocab = model?.vocab;
+  if (Array.isArray(vocab)) max = vocab.length - 1; // Unigram: [piece, score] pairs indexed by id
+  else if (vocab && typeof vocab === 'object') for (const id of Object.values(vocab)) if (typeof id === 'number' && id > max) max = id;
+  for (const t of (json.added_tokens as { id: number }[] | undefined) ?? []) if (t.id > max) max = t.id;
+  return max + 1;
+}
+
+export class TextTokenizer {
+  /** Number of token ids the tokenizer can produce (max id + 1, added tokens included). */
+  readonly vocabSize: number;
+  private readonly tokenizer: Tokenizer;
+  private readonly specialIds = new Map<string, number>();
+
+  constructor(tokenizerJson: Record<string, unknown>, tokenizerConfig: Record<string, unknown> = {}) {
+    try {
+      this.tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
+    } catch (e) {
+      throw new ModelFileCorruptError(`tokenizer.json could not be loaded: ${(e as Error).message}`);
+    }
+    this.vocabSize = countVocab(tokenizerJson);
+    for (const t of (tokenizerJson.added_tokens as { id: number; content: string }[] | undefined) ?? []) {
+      this.specialIds.set(t.content, t.id);
+    }
+  }
+
+  /** Loads `<dir>/tokenizer.json` and, when present, `<dir>/tokenizer_config.json`. */
+  static fromDirectory(dir: string): TextTokenizer {
+    const json = readJsonFile(join(dir, 'tokenizer.json'), true)!;
+    return new TextTokenizer(json, readJsonFile(join(dir, 'tokenizer_config.json'), false));
+  }
+
+  /** Token ids for `text`, without BOS/EOS or any other added special token. */
+  encode(text: string): number[] {
+    if (text === '') return [];
+    return this.tokenizer.encode(text, { add_special_tokens: false }).ids;
+  }
+
+  /** Exact text of `ids` (special tokens included, no clean-up of spaces). */
+  decode(ids: readonly number[]): string {
+    if (ids.length === 0) return '';
+    return this.tokenizer.decode([...ids], { skip_special_tokens: false, clean_up_tokenization_spaces: false });
+  }
+
+  /** Id of an added token such as `<|fim_prefix|>`, or undefined when the tokenizer lacks it. */
+  specialTokenId(content: string): number | undefined {
+    return this.specialIds.get(content) ?? this.tokenizer.token_to_id(content);
+  }
+
+  streamingDecoder(): StreamingDecoder {
+    return new StreamingDecoder((ids) => this.decode(ids));
+  }
+}
+
+/**
+ * Turns a stream of token ids into text deltas. A byte-level token can end inside a multi-byte character, which
+ * decodes to U+FFFD; such text is held back until a later token completes it (Text Generation Inference's
+ * prefix/read offsets, so each step decodes only a few tokens).
+ */
+export class StreamingDecoder {
+  private readonly ids: number[] = [];
+  private prefixOffset = 0;
+  private readOffset = 0;
+
+  constructor(private readonly decodeIds: (ids: number[]) => string) {}
+
+  /** Adds one token; returns the newly completed text (possibly ''). */
+  push(id: number): string {
+    this.ids.push(id);
+    const prefix = this.decodeIds(this.ids.slice(this.prefixOffset, this.readOffset));
+    const text = this.decodeIds(this.ids.slice(this.prefixOffset));
+    if (text.length > prefix.length && !text.endsWith('\uFFFD')) {
+      this.prefixOffset = this.readOffset;
+      this.readOffset = this.ids.length;
+      return text.slice(prefix.length);
+    }
+    return '';
+  }
+
+  /** Whatever is still held back (an incomplete character decodes as U+FFFD). */
+  flush(): string {
+    const prefix = this.decodeIds(this.ids.slice(this.prefixOffset, this.readOffset));
+    const text = this.decodeIds(this.ids.slice(this.prefixOffset));
+    this.prefixOffset = this.readOffset = this.ids.length;
+    return text.slice(prefix.length);
+  }
+}

@@ -1,0 +1,102 @@
+// InferenceEngine that runs the model in a worker thread (dist/inferenceWorker.js), keeping the caller's thread
+// (the language server) responsive. Streams text back, forwards aborts, and rebuilds errors as their LocusError
+// class; if the worker dies, every pending call rejects with WorkerCrashedError.
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { EngineLoadOptions, GenerateHooks, GenerateRequest, GenerateResult, InferenceEngine, ModelInfo } from './engine';
+import { fromSerializedError, ModelNotReadyError, WorkerCrashedError } from './errors';
+import type { FromWorker, ToWorker } from './workerProtocol';
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+  onText?: (delta: string) => void;
+}
+
+type Request = ToWorker extends infer T ? (T extends { type: 'abort' } ? never : Omit<T, 'id'>) : never;
+
+export class WorkerEngine implements InferenceEngine {
+  private worker?: Worker;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private loaded = false;
+
+  /** `workerScript`: the bundled worker; the default is right when this code runs from the dist/ bundle. */
+  constructor(private readonly workerScript: string = join(__dirname, 'inferenceWorker.js')) {}
+
+  async load(options: EngineLoadOptions): Promise<ModelInfo> {
+    this.loaded = false;
+    const info = (await this.call({ type: 'load', options })) as ModelInfo;
+    this.loaded = true;
+    return info;
+  }
+
+  async generate(request: GenerateRequest, hooks: GenerateHooks = {}): Promise<GenerateResult> {
+    if (!this.loaded) throw new ModelNotReadyError('generate() was called before a model was loaded.');
+    const { signal, onText } = hooks;
+    let id = 0;
+    const onAbort = () => this.worker?.postMessage({ type: 'abort', id } satisfies ToWorker);
+    const result = this.call({ type: 'generate', request }, onText, (assigned) => {
+      id = assigned;
+      // Registered after the request is posted, so the worker always knows the id when the abort arrives.
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      return (await result) as GenerateResult;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async dispose(): Promise<void> {
+    const worker = this.worker;
+    if (!worker) return;
+    try {
+      await this.call({ type: 'dispose' });
+    } catch {
+      // A worker that already crashed has nothing left to release.
+    }
+    this.worker = undefined;
+    this.loaded = false;
+    await worker.terminate();
+  }
+
+  private ensureWorker(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(this.workerScript);
+    worker.on('message', (message: FromWorker) => {
+      const p = this.pending.get(message.id);
+      if (!p) return;
+      if (message.type === 'text') {
+        p.onText?.(message.delta);
+        return;
+      }
+      this.pending.delete(message.id);
+      if (message.type === 'result') p.resolve(message.value);
+      else p.reject(fromSerializedError(message.error));
+    });
+    const crashed = (why: string) => {
+      if (this.worker !== worker) return;
+      this.worker = undefined;
+      this.loaded = false;
+      const error = new WorkerCrashedError(`The inference worker stopped: ${why}.`);
+      for (const p of this.pending.values()) p.reject(error);
+      this.pending.clear();
+    };
+    worker.on('error', (e) => crashed(e.message));
+    worker.on('exit', (code) => crashed(`it exited with code ${code}`));
+    this.worker = worker;
+    return worker;
+  }
+
+  private call(message: Request, onText?: (delta: string) => void, posted?: (id: number) => void): Promise<unknown> {
+    const worker = this.ensureWorker();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, onText });
+      worker.postMessage({ ...message, id } as ToWorker);
+      posted?.(id);
+    });
+  }
+}
