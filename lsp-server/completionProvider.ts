@@ -1,0 +1,132 @@
+// Inline completions: document → FIM prompt → one scheduled model run → post-processed ghost text.
+import type { InlineCompletionItem, Position } from 'vscode-languageserver-protocol';
+import type { GenerateResult, InferenceEngine, ModelInfo } from '../runtime/engine';
+import { limitToBlock } from './blockScope';
+import { completionMode, stopStringsFor, type CompletionMode } from './completionMode';
+import { isLanguageEnabled, type ServerConfig } from './config';
+import { cursorContext, type CursorContext } from './cursorContext';
+import { buildFimPrompt, type FimTokenIds, type PromptTokenizer } from './fimPrompt';
+import { describeError, type Logger } from './logger';
+import { postProcess } from './postProcess';
+import type { CompletionTimings } from './protocol';
+import type { RequestScheduler } from './requestScheduler';
+
+/** A model ready to complete: what `ModelHost` hands out. */
+export interface LoadedModel {
+  engine: InferenceEngine;
+  tokenizer: PromptTokenizer;
+  info: ModelInfo;
+  fim: FimTokenIds | null;
+}
+
+/** The part of a text document the provider reads (vscode-languageserver-textdocument satisfies it). */
+export interface CompletionDocument {
+  uri: string;
+  languageId: string;
+  version: number;
+  getText(): string;
+  offsetAt(position: Position): number;
+}
+
+export interface CompletionProviderDeps {
+  model: () => LoadedModel | undefined;
+  config: () => ServerConfig;
+  scheduler: RequestScheduler;
+  logger: Logger;
+  /** Milliseconds, monotonic. */
+  clock: () => number;
+  onTimings: (timings: CompletionTimings) => void;
+}
+
+/** Larger documents are skipped: prompt building would cost more than the completion is worth. */
+export const MAX_DOCUMENT_CHARS = 1024 * 1024;
+
+const GREEDY = { temperature: 0, topK: 0, topP: 1, seed: 0 };
+
+export class CompletionProvider {
+  /** Document → version last logged as skipped. */
+  private readonly skipped = new Map<string, number>();
+
+  constructor(private readonly deps: CompletionProviderDeps) {}
+
+  /** Never throws: a failure is logged and answers no items. */
+  async provide(document: CompletionDocument, position: Position, signal: AbortSignal): Promise<InlineCompletionItem[]> {
+    const started = this.deps.clock();
+    try {
+      const config = this.deps.config();
+      if (!isLanguageEnabled(config, document.languageId)) return [];
+      const text = document.getText();
+      if (!this.isCompletable(document, text)) return [];
+      const model = this.deps.model();
+      if (model === undefined) return [];
+
+      const ctx = cursorContext(text, document.offsetAt(position), document.languageId);
+      const mode = completionMode(ctx);
+      const budget = Math.max(0, Math.min(config.promptTokenBudget, model.info.maxContext - config.maxNewTokens - 3));
+      const prompt = buildFimPrompt(model.tokenizer, model.fim, ctx.prefix, ctx.suffix, budget);
+      const result = await this.deps.scheduler.schedule(document.uri, signal, (runSignal) =>
+        this.generate(model, prompt.ids, config.maxNewTokens, mode, ctx, runSignal),
+      );
+      if (result === undefined) return [];
+
+      const shown = postProcess(result.text, mode, ctx);
+      const { timings } = result;
+      this.deps.onTimings({
+        uri: document.uri,
+        promptTokens: timings.promptTokens,
+        generatedTokens: timings.generatedTokens,
+        firstTokenMs: timings.firstTokenMs,
+        totalMs: timings.totalMs,
+        requestMs: this.deps.clock() - started,
+        tokensPerSecond: timings.decodeTokensPerSecond,
+        shownChars: shown.length,
+      });
+      if (shown === '') return [];
+      return [{ insertText: shown, range: { start: position, end: position } }];
+    } catch (error) {
+      this.deps.logger.error(`Completion failed for ${document.uri}: ${describeError(error)}`);
+      return [];
+    }
+  }
+
+  /**
+   * Runs the model. A multi-line completion is stopped as soon as its text has left the block (the rest
+   * would be cut anyway). Answers `undefined` when the request was aborted from outside.
+   */
+  private async generate(
+    model: LoadedModel,
+    promptIds: number[],
+    maxNewTokens: number,
+    mode: CompletionMode,
+    ctx: CursorContext,
+    signal: AbortSignal,
+  ): Promise<GenerateResult | undefined> {
+    if (signal.aborted) return undefined;
+    const blockDone = new AbortController();
+    let text = '';
+    const onText =
+      mode === 'multi-line'
+        ? (delta: string) => {
+            text += delta;
+            const lines = text.split('\n');
+            if (limitToBlock(lines, ctx).length < lines.length) blockDone.abort();
+          }
+        : undefined;
+    const result = await model.engine.generate(
+      { promptIds, maxNewTokens, sampling: GREEDY, stopStrings: stopStringsFor(mode) },
+      { signal: AbortSignal.any([signal, blockDone.signal]), onText },
+    );
+    return signal.aborted ? undefined : result;
+  }
+
+  private isCompletable(document: CompletionDocument, text: string): boolean {
+    const reason = text.length > MAX_DOCUMENT_CHARS ? `larger than ${MAX_DOCUMENT_CHARS} characters` : text.includes('\u0000') ? 'binary' : undefined;
+    if (reason === undefined) return true;
+    // One log line per document version, not one per request.
+    if (this.skipped.get(document.uri) !== document.version) {
+      this.skipped.set(document.uri, document.version);
+      this.deps.logger.info(`Skipping ${document.uri}: ${reason}.`);
+    }
+    return false;
+  }
+}

@@ -1,0 +1,120 @@
+// Lists the files of a workspace folder that may be indexed. Symlinks are followed only when they resolve inside
+// the root (a link to ~/.ssh is never read), and each real directory is entered once, so link loops end.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { PathFilter } from './pathFilter';
+
+/** Files above this are generated, vendored or data, not code a prompt needs. */
+export const MAX_INDEXED_FILE_BYTES = 1024 * 1024;
+/** Bytes read to decide whether a file is text. */
+const SNIFF_BYTES = 8192;
+
+export interface WalkedFile {
+  /** Workspace-relative, forward slashes. */
+  relativePath: string;
+  absolutePath: string;
+  size: number;
+  mtimeMs: number;
+}
+
+export interface WalkOptions {
+  maxFileBytes?: number;
+  signal?: AbortSignal;
+}
+
+export async function* walkWorkspace(root: string, filter: PathFilter, options: WalkOptions = {}): AsyncGenerator<WalkedFile> {
+  const maxBytes = options.maxFileBytes ?? MAX_INDEXED_FILE_BYTES;
+  const realRoot = await fs.realpath(root);
+  const visitedDirs = new Set<string>([realRoot]);
+  const pending: string[] = [''];
+  while (pending.length > 0) {
+    if (options.signal?.aborted) return;
+    const dir = pending.pop()!;
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await fs.readdir(path.join(root, dir), { withFileTypes: true });
+    } catch {
+      continue; // vanished or unreadable: skipping is the only sensible answer
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : 1));
+    for (const entry of entries) {
+      const relativePath = dir === '' ? entry.name : `${dir}/${entry.name}`;
+      const absolutePath = path.join(root, relativePath);
+      let isDirectory = entry.isDirectory();
+      let isFile = entry.isFile();
+      if (entry.isSymbolicLink()) {
+        const target = await realpathInside(absolutePath, realRoot);
+        if (target === undefined) continue;
+        const stat = await fs.stat(target).catch(() => undefined);
+        if (stat === undefined) continue;
+        isDirectory = stat.isDirectory();
+        isFile = stat.isFile();
+        if (isDirectory) {
+          if (visitedDirs.has(target)) continue;
+          visitedDirs.add(target);
+        }
+      } else if (isDirectory) {
+        const real = await fs.realpath(absolutePath).catch(() => absolutePath);
+        if (visitedDirs.has(real)) continue;
+        visitedDirs.add(real);
+      }
+      if (filter.isExcluded(relativePath, isDirectory)) continue;
+      if (isDirectory) {
+        pending.push(relativePath);
+      } else if (isFile) {
+        const stat = await fs.stat(absolutePath).catch(() => undefined);
+        if (stat === undefined || stat.size > maxBytes || stat.size === 0) continue;
+        yield { relativePath, absolutePath, size: stat.size, mtimeMs: stat.mtimeMs };
+      }
+    }
+  }
+}
+
+/** Real path of a link when it stays inside the workspace; undefined otherwise (dangling, or escaping the root). */
+async function realpathInside(linkPath: string, realRoot: string): Promise<string | undefined> {
+  const target = await fs.realpath(linkPath).catch(() => undefined);
+  if (target === undefined) return undefined;
+  return target === realRoot || target.startsWith(realRoot + path.sep) ? target : undefined;
+}
+
+/**
+ * Reads a file as UTF-8 text, or returns undefined for binaries (a NUL byte or invalid UTF-8 in the first 8 KB),
+ * UTF-16 files and minified bundles (very long average lines).
+ */
+export async function readTextFile(absolutePath: string, maxBytes = MAX_INDEXED_FILE_BYTES): Promise<string | undefined> {
+  let handle: import('node:fs/promises').FileHandle | undefined;
+  try {
+    handle = await fs.open(absolutePath, 'r');
+    const stat = await handle.stat();
+    if (!stat.isFile() || stat.size > maxBytes) return undefined;
+    const head = Buffer.alloc(Math.min(SNIFF_BYTES, stat.size));
+    await handle.read(head, 0, head.length, 0);
+    if (!looksLikeText(head)) return undefined;
+    let full = head.toString('utf8');
+    if (head.length < stat.size) {
+      const rest = Buffer.alloc(stat.size - head.length);
+      await handle.read(rest, 0, rest.length, head.length);
+      full = Buffer.concat([head, rest]).toString('utf8');
+    }
+    return isMinified(full) ? undefined : full;
+  } catch {
+    return undefined;
+  } finally {
+    await handle?.close();
+  }
+}
+
+export function looksLikeText(head: Uint8Array): boolean {
+  if (head.length >= 2 && ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff))) return false;
+  if (head.includes(0)) return false;
+  // A multi-byte character may be cut at the end of the sniffed bytes; only what comes before it is judged.
+  const decoded = new TextDecoder('utf-8', { fatal: false }).decode(head.subarray(0, Math.max(0, head.length - 4)));
+  return !decoded.includes('\uFFFD');
+}
+
+function isMinified(text: string): boolean {
+  if (text.length < 4096) return false;
+  const lines = text.split('\n', 200);
+  const sampled = lines.reduce((n, l) => n + l.length, 0);
+  return sampled / lines.length > 300;
+}

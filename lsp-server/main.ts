@@ -1,0 +1,11 @@
+// Entry point of dist/server.js. `createConnection(ProposedFeatures.all)` picks stdio or IPC from argv
+// (`--stdio`, `--node-ipc`), so VS Code and the CLI start the same bundle.
+import { ProposedFeatures, createConnection } from 'vscode-languageserver/node';
+import { TextTokenizer, WorkerEngine } from '../runtime/index';
+import { startServer } from './server';
+
+startServer(createConnection(ProposedFeatures.all), {
+  createEngine: () => new WorkerEngine(),
+  loadTokenizer: async (modelDir) => TextTokenizer.fromDirectory(modelDir),
+  bundleDir: __dirname,
+});

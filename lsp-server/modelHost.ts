@@ -1,0 +1,114 @@
+// Owns the loaded model: loads it in the background, reports its state to the client, reloads on settings
+// changes. Completion requests read `current()` and get nothing while it is undefined.
+import { existsSync } from 'node:fs';
+import type { InferenceEngine } from '../runtime/engine';
+import { LocusError } from '../runtime/errors';
+import type { LoadedModel } from './completionProvider';
+import type { ServerConfig } from './config';
+import { fimTokenIds, type PromptTokenizer } from './fimPrompt';
+import { describeError, type Logger } from './logger';
+import type { ModelStatus } from './protocol';
+
+export interface ModelHostDeps {
+  createEngine: () => InferenceEngine;
+  loadTokenizer: (modelDir: string) => Promise<PromptTokenizer>;
+  logger: Logger;
+  onStatus: (status: ModelStatus) => void;
+  directoryExists?: (dir: string) => boolean;
+}
+
+/** Fix shown for failures that are not a `LocusError` (those carry their own). */
+const UNKNOWN_FIX = 'See the Locus Output channel for details; restart the server after fixing the model settings.';
+
+export class ModelHost {
+  private loaded: LoadedModel | undefined;
+  private engine: InferenceEngine | undefined;
+  /** Counts load() calls so a slow, superseded load cannot win. */
+  private generation = 0;
+  private lastStatus: ModelStatus | undefined;
+
+  constructor(private readonly deps: ModelHostDeps) {}
+
+  current(): LoadedModel | undefined {
+    return this.loaded;
+  }
+
+  status(): ModelStatus | undefined {
+    return this.lastStatus;
+  }
+
+  /** Replaces the current model (if any) with the one `config` names. Never rejects: failures become status. */
+  async load(config: ServerConfig): Promise<void> {
+    const generation = ++this.generation;
+    this.loaded = undefined;
+    await this.disposeEngine();
+    if (generation !== this.generation) return;
+
+    this.setStatus({ state: 'loading', modelDir: config.modelDir });
+    const engine = this.deps.createEngine();
+    this.engine = engine;
+    const started = Date.now();
+    try {
+      const info = await engine.load({
+        modelDir: config.modelDir,
+        draftDir: this.draftDir(config),
+        quantization: config.quantization,
+        threads: config.threads,
+      });
+      const tokenizer = await this.deps.loadTokenizer(config.modelDir);
+      if (generation !== this.generation) return;
+      this.loaded = { engine, tokenizer, info, fim: fimTokenIds(tokenizer) };
+      const draft = info.draft === undefined ? '' : `, draft ${info.draft.name} (${info.draft.onnxFile})`;
+      this.deps.logger.info(`Loaded ${info.name} from ${info.dir} (${info.onnxFile}, ${info.quantization}${draft}) in ${Date.now() - started} ms.`);
+      if (this.loaded.fim === null) this.deps.logger.warn(`${info.name} has no FIM tokens; completions see only the code before the cursor.`);
+      this.setStatus({
+        state: 'ready',
+        model: info.name,
+        modelDir: info.dir,
+        quantization: info.quantization,
+        onnxFile: info.onnxFile,
+        ...(info.draft === undefined ? {} : { draft: info.draft.name }),
+      });
+    } catch (error) {
+      if (generation !== this.generation) return;
+      this.deps.logger.error(`Loading the model from ${config.modelDir} failed: ${describeError(error)}`);
+      await this.disposeEngine();
+      this.setStatus({ state: 'error', ...errorFields(error) });
+    }
+  }
+
+  async dispose(): Promise<void> {
+    this.generation++;
+    this.loaded = undefined;
+    await this.disposeEngine();
+  }
+
+  /** The embedded draft is optional (it may not have been trained yet); a configured one must exist. */
+  private draftDir(config: ServerConfig): string | undefined {
+    if (config.draftDir === undefined) return undefined;
+    const exists = this.deps.directoryExists ?? existsSync;
+    return config.usesEmbeddedModel && !exists(config.draftDir) ? undefined : config.draftDir;
+  }
+
+  private async disposeEngine(): Promise<void> {
+    const engine = this.engine;
+    this.engine = undefined;
+    if (engine === undefined) return;
+    try {
+      await engine.dispose();
+    } catch (error) {
+      this.deps.logger.warn(`Disposing the previous model failed: ${describeError(error)}`);
+    }
+  }
+
+  private setStatus(status: ModelStatus): void {
+    this.lastStatus = status;
+    this.deps.onStatus(status);
+  }
+}
+
+/** `LocusError`s (rebuilt as the same class after crossing the worker) carry their own code and fix. */
+function errorFields(error: unknown): { code: string; message: string; fix: string } {
+  if (error instanceof LocusError) return { code: error.code, message: error.message, fix: error.fix };
+  return { code: 'INTERNAL', message: describeError(error), fix: UNKNOWN_FIX };
+}

@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { CompletionProvider, MAX_DOCUMENT_CHARS, type LoadedModel } from '../../lsp-server/completionProvider';
+import { embeddedModelDirs, validateSettings } from '../../lsp-server/config';
+import type { Logger } from '../../lsp-server/logger';
+import type { CompletionTimings } from '../../lsp-server/protocol';
+import { RequestScheduler } from '../../lsp-server/requestScheduler';
+import { FakeEngine, fakeModelInfo } from './fakeEngine';
+
+const CURSOR = '┃';
+
+function setup(script: string | (() => string), options: { ready?: boolean; settings?: unknown; stepMs?: number } = {}) {
+  const engine = new FakeEngine(typeof script === 'string' ? () => script : script, options.stepMs ?? 0);
+  const model: LoadedModel = {
+    engine,
+    tokenizer: { encode: (t) => [...t].map((c) => c.codePointAt(0)!), specialTokenId: () => undefined },
+    info: fakeModelInfo('/m'),
+    fim: null,
+  };
+  const logs: string[] = [];
+  const logger: Logger = { info: (m) => logs.push(m), warn: (m) => logs.push(m), error: (m) => logs.push(m) };
+  const timings: CompletionTimings[] = [];
+  const config = validateSettings(options.settings ?? { completion: { maxNewTokens: 200 } }, embeddedModelDirs('/x')).config;
+  const provider = new CompletionProvider({
+    model: () => (options.ready === false ? undefined : model),
+    config: () => config,
+    scheduler: new RequestScheduler(),
+    logger,
+    clock: () => performance.now(),
+    onTimings: (t) => timings.push(t),
+  });
+  return { provider, engine, logs, timings };
+}
+
+function doc(text: string, languageId = 'typescript', uri = 'file:///a.ts') {
+  const offset = text.indexOf(CURSOR);
+  const document = TextDocument.create(uri, languageId, 1, text.replace(CURSOR, ''));
+  return { document, position: document.positionAt(offset) };
+}
+
+const never = () => new AbortController().signal;
+
+describe('CompletionProvider', () => {
+  it('returns the post-processed completion at the cursor and reports timings', async () => {
+    const { provider, engine, timings } = setup('42;\nconsole.log(x);');
+    const { document, position } = doc(`const x = ${CURSOR}\n`);
+    const items = await provider.provide(document, position, never());
+    assert.deepEqual(items, [{ insertText: '42;', range: { start: position, end: position } }]);
+    assert.deepEqual(engine.requests[0]!.stopStrings, ['\n'], 'single-line mode stops at the line break');
+    assert.equal(engine.requests[0]!.sampling.temperature, 0);
+    assert.equal(timings.length, 1);
+    assert.equal(timings[0]!.shownChars, 3);
+    assert.equal(timings[0]!.firstTokenMs, 2);
+  });
+
+  it('stops a multi-line generation once the text has left the block', async () => {
+    const body = '\n  return a + b;\n}\n';
+    const { provider, engine } = setup(body + 'function sub(a, b) {\n  return a - b;\n}\n'.repeat(20));
+    const { document, position } = doc(`function add(a, b) {${CURSOR}`, 'javascript');
+    const items = await provider.provide(document, position, never());
+    assert.equal(items[0]!.insertText, '\n  return a + b;\n}');
+    assert.deepEqual(engine.requests[0]!.stopStrings, []);
+    assert.ok(engine.steps[0]! <= body.length + 1, `generated ${engine.steps[0]} characters`);
+  });
+
+  it('answers nothing before the model is ready', async () => {
+    const { provider, engine } = setup('x', { ready: false });
+    const { document, position } = doc(`let a = ${CURSOR}`);
+    assert.deepEqual(await provider.provide(document, position, never()), []);
+    assert.equal(engine.requests.length, 0);
+  });
+
+  it('answers nothing for a disabled language', async () => {
+    const { provider, engine } = setup('x', { settings: { completion: { languages: { typescript: false } } } });
+    const { document, position } = doc(`let a = ${CURSOR}`);
+    assert.deepEqual(await provider.provide(document, position, never()), []);
+    assert.equal(engine.requests.length, 0);
+  });
+
+  it('skips binary and huge documents with one log line per version', async () => {
+    const { provider, engine, logs } = setup('x');
+    const binary = doc(`abc\u0000${CURSOR}`);
+    assert.deepEqual(await provider.provide(binary.document, binary.position, never()), []);
+    assert.deepEqual(await provider.provide(binary.document, binary.position, never()), []);
+    const huge = doc('a'.repeat(MAX_DOCUMENT_CHARS + 1) + CURSOR, 'typescript', 'file:///huge.ts');
+    assert.deepEqual(await provider.provide(huge.document, huge.position, never()), []);
+    assert.equal(engine.requests.length, 0);
+    assert.equal(logs.length, 2, logs.join('\n'));
+    assert.match(logs[0]!, /binary/);
+    assert.match(logs[1]!, /larger than/);
+  });
+
+  it('logs a failing engine and answers nothing instead of throwing', async () => {
+    const { provider, logs } = setup(() => {
+      throw new Error('session exploded');
+    });
+    const { document, position } = doc(`let a = ${CURSOR}`);
+    assert.deepEqual(await provider.provide(document, position, never()), []);
+    assert.match(logs.join('\n'), /session exploded/);
+  });
+
+  it('answers nothing when cancelled mid-generation, stopping the engine within a step', async () => {
+    const { provider, engine } = setup('a'.repeat(150), { stepMs: 2 });
+    const { document, position } = doc(`let a = ${CURSOR}`);
+    const cancel = new AbortController();
+    setTimeout(() => cancel.abort(), 20);
+    assert.deepEqual(await provider.provide(document, position, cancel.signal), []);
+    assert.ok(engine.steps[0]! < 100, `took ${engine.steps[0]} steps`);
+  });
+
+  it('lets a newer request for the same document abort the older one', async () => {
+    const { provider, engine } = setup('b'.repeat(100), { stepMs: 2 });
+    const { document, position } = doc(`let a = ${CURSOR}`);
+    const older = provider.provide(document, position, never());
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const newer = provider.provide(document, position, never());
+    assert.deepEqual(await older, []);
+    assert.equal((await newer)[0]!.insertText, 'b'.repeat(100));
+    assert.equal(engine.maxConcurrent, 1);
+  });
+});

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { DEFAULTS, embeddedModelDirs, isLanguageEnabled, needsModelReload, validateSettings } from '../../lsp-server/config';
+
+const embedded = embeddedModelDirs('/opt/locus/dist');
+
+describe('validateSettings', () => {
+  it('uses the embedded default pair, resolved relative to the bundle, when nothing is set', () => {
+    const { config, warnings } = validateSettings(undefined, embedded);
+    assert.deepEqual(warnings, []);
+    assert.equal(config.modelDir, path.resolve('/opt/locus/models/default/target'));
+    assert.equal(config.draftDir, path.resolve('/opt/locus/models/default/draft'));
+    assert.equal(config.usesEmbeddedModel, true);
+    assert.equal(config.quantization, DEFAULTS.quantization);
+    assert.equal(config.maxNewTokens, DEFAULTS.maxNewTokens);
+    assert.equal(config.promptTokenBudget, DEFAULTS.promptTokenBudget);
+  });
+
+  it('takes valid values and resolves relative paths; a custom model has no draft unless one is set', () => {
+    const { config, warnings } = validateSettings(
+      { model: { path: 'models/qwen', quantization: 'int8', threads: 2 }, completion: { maxNewTokens: 32, promptTokenBudget: 512 } },
+      embedded,
+      '/work',
+    );
+    assert.deepEqual(warnings, []);
+    assert.equal(config.modelDir, path.resolve('/work/models/qwen'));
+    assert.equal(config.draftDir, undefined);
+    assert.equal(config.quantization, 'int8');
+    assert.equal(config.threads, 2);
+    assert.equal(config.maxNewTokens, 32);
+    assert.equal(config.promptTokenBudget, 512);
+  });
+
+  it('replaces each invalid value with its default and says so', () => {
+    const { config, warnings } = validateSettings(
+      { model: { path: 42, quantization: 'q3', threads: -1 }, completion: { maxNewTokens: 2.5, promptTokenBudget: '1k', languages: { python: 'yes', go: false } } },
+      embedded,
+    );
+    assert.equal(config.usesEmbeddedModel, true);
+    assert.equal(config.quantization, 'auto');
+    assert.equal(config.threads, DEFAULTS.threads);
+    assert.equal(config.maxNewTokens, DEFAULTS.maxNewTokens);
+    assert.equal(config.promptTokenBudget, DEFAULTS.promptTokenBudget);
+    assert.equal(isLanguageEnabled(config, 'go'), false);
+    assert.equal(isLanguageEnabled(config, 'python'), true);
+    assert.equal(warnings.length, 6, warnings.join('\n'));
+    assert.ok(warnings.some((w) => w.includes('locus.model.quantization')));
+  });
+
+  it('warns about a settings section that is not an object', () => {
+    const { config, warnings } = validateSettings({ model: 'fast' }, embedded);
+    assert.equal(config.usesEmbeddedModel, true);
+    assert.deepEqual(warnings, ['locus.model is not an object; using defaults']);
+  });
+
+  it('enables languages per id, with `*` for the rest', () => {
+    const { config } = validateSettings({ completion: { languages: { '*': false, rust: true } } }, embedded);
+    assert.equal(isLanguageEnabled(config, 'rust'), true);
+    assert.equal(isLanguageEnabled(config, 'typescript'), false);
+    assert.equal(isLanguageEnabled(validateSettings(undefined, embedded).config, 'markdown'), false);
+  });
+
+  it('reloads the model only for model settings', () => {
+    const base = validateSettings(undefined, embedded).config;
+    assert.equal(needsModelReload(base, validateSettings({ completion: { maxNewTokens: 10 } }, embedded).config), false);
+    assert.equal(needsModelReload(base, validateSettings({ model: { quantization: 'fp32' } }, embedded).config), true);
+    assert.equal(needsModelReload(base, validateSettings({ model: { path: '/m' } }, embedded).config), true);
+    assert.equal(needsModelReload(base, validateSettings({ model: { threads: 3 } }, embedded).config), true);
+  });
+});

@@ -1,0 +1,65 @@
+// An InferenceEngine that "generates" a scripted text one character per step, checking the abort signal
+// before every step like the real decode loop does.
+import type { EngineLoadOptions, GenerateHooks, GenerateRequest, GenerateResult, InferenceEngine, ModelInfo } from '../../runtime/engine';
+
+export class FakeEngine implements InferenceEngine {
+  readonly requests: GenerateRequest[] = [];
+  /** Steps taken by each generate() call, in call order. */
+  readonly steps: number[] = [];
+  running = 0;
+  maxConcurrent = 0;
+
+  constructor(
+    private readonly script: (request: GenerateRequest) => string,
+    private readonly stepMs = 1,
+  ) {}
+
+  async load(options: EngineLoadOptions): Promise<ModelInfo> {
+    return fakeModelInfo(options.modelDir);
+  }
+
+  async generate(request: GenerateRequest, hooks: GenerateHooks = {}): Promise<GenerateResult> {
+    this.requests.push(request);
+    const call = this.steps.push(0) - 1;
+    this.running++;
+    this.maxConcurrent = Math.max(this.maxConcurrent, this.running);
+    try {
+      const target = this.script(request);
+      let text = '';
+      let stopReason: GenerateResult['stopReason'] = 'eos';
+      for (const ch of target) {
+        if (hooks.signal?.aborted) {
+          stopReason = 'aborted';
+          break;
+        }
+        if (text.length >= request.maxNewTokens) {
+          stopReason = 'length';
+          break;
+        }
+        const stop = request.stopStrings.find((s) => (text + ch).endsWith(s));
+        if (stop !== undefined) {
+          stopReason = 'stop';
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, this.stepMs));
+        this.steps[call]!++;
+        text += ch;
+        hooks.onText?.(ch);
+      }
+      return {
+        text,
+        tokenIds: [...text].map((c) => c.charCodeAt(0)),
+        stopReason,
+        timings: { promptTokens: request.promptIds.length, generatedTokens: text.length, prefillMs: 1, firstTokenMs: 2, totalMs: 10, decodeTokensPerSecond: 100 },
+      };
+    } finally {
+      this.running--;
+    }
+  }
+
+  async dispose(): Promise<void> {}
+}
+
+export function fakeModelInfo(dir: string): ModelInfo {
+  return { name: 'fake', dir, onnxFile: 'onnx/model.onnx', quantization: 'fp32', vocabSize: 0x110000, maxContext: 4096, eosTokenIds: [0], fim: null };
+}

@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { buildFimPrompt, fimTokenIds, type PromptTokenizer } from '../../lsp-server/fimPrompt';
+
+/** One token per character (code point), FIM tokens above the character range. */
+function charTokenizer(withFim = true): PromptTokenizer & { decode(ids: number[]): string } {
+  const specials: Record<string, number> = withFim ? { '<|fim_prefix|>': 1_000_001, '<|fim_suffix|>': 1_000_002, '<|fim_middle|>': 1_000_003 } : {};
+  return {
+    encode: (text) => [...text].map((ch) => ch.codePointAt(0)!),
+    decode: (ids) => ids.map((id) => String.fromCodePoint(id)).join(''),
+    specialTokenId: (content) => specials[content],
+  };
+}
+
+const tok = charTokenizer();
+const fim = fimTokenIds(tok)!;
+
+function parts(ids: number[]): { suffix: string; prefix: string } {
+  assert.equal(ids[0], fim.suffix);
+  assert.equal(ids[ids.length - 1], fim.middle);
+  const p = ids.indexOf(fim.prefix);
+  return { suffix: tok.decode(ids.slice(1, p)), prefix: tok.decode(ids.slice(p + 1, -1)) };
+}
+
+describe('buildFimPrompt', () => {
+  it('uses suffix-prefix-middle order with the FIM ids from the tokenizer', () => {
+    const prompt = buildFimPrompt(tok, fim, 'ab', 'cd', 100);
+    assert.deepEqual(prompt.ids, [fim.suffix, 99, 100, fim.prefix, 97, 98, fim.middle]);
+    assert.equal(prompt.prefixTokens, 2);
+    assert.equal(prompt.suffixTokens, 2);
+  });
+
+  it('keeps everything that fits the budget', () => {
+    const { prefix, suffix } = parts(buildFimPrompt(tok, fim, 'line1\nline2\n  x = ', '\nline4\n', 40).ids);
+    assert.equal(prefix, 'line1\nline2\n  x = ');
+    assert.equal(suffix, '\nline4\n');
+  });
+
+  it('keeps the end of the prefix and the start of the suffix, on whole lines, prefix getting 3/4', () => {
+    const before = Array.from({ length: 20 }, (_, i) => `p${String(i).padStart(2, '0')}\n`).join('') + 'cur';
+    const after = Array.from({ length: 20 }, (_, i) => `\ns${String(i).padStart(2, '0')}`).join('');
+    const prompt = buildFimPrompt(tok, fim, before, after, 40);
+    const { prefix, suffix } = parts(prompt.ids);
+    assert.ok(prefix.endsWith('p19\ncur'), prefix);
+    assert.ok(prefix.startsWith('p'), 'prefix starts at a line start');
+    assert.ok(suffix.startsWith('\ns00'), suffix);
+    assert.ok(prompt.prefixTokens + prompt.suffixTokens <= 40);
+    assert.ok(prompt.suffixTokens <= 10, `suffix got ${prompt.suffixTokens}`);
+    assert.ok(prompt.prefixTokens >= 28, `prefix got ${prompt.prefixTokens}`);
+  });
+
+  it('gives a short prefix\'s unused share to the suffix', () => {
+    const after = Array.from({ length: 30 }, (_, i) => `\ns${i}`).join('');
+    const prompt = buildFimPrompt(tok, fim, 'x', after, 40);
+    assert.equal(prompt.prefixTokens, 1);
+    assert.ok(prompt.suffixTokens > 30, `suffix got ${prompt.suffixTokens}`);
+  });
+
+  it('cuts a single line longer than the budget at the token level, keeping the cursor side', () => {
+    const prompt = buildFimPrompt(tok, fim, 'a'.repeat(50) + 'END', '', 10);
+    const { prefix } = parts(prompt.ids);
+    assert.equal(prefix.length, 10);
+    assert.ok(prefix.endsWith('END'));
+  });
+
+  it('gives a model without FIM tokens a prefix-only prompt', () => {
+    const plain = charTokenizer(false);
+    assert.equal(fimTokenIds(plain), null);
+    const prompt = buildFimPrompt(plain, null, 'one\ntwo\nthree', 'ignored', 9);
+    assert.equal(plain.decode(prompt.ids), 'two\nthree');
+    assert.equal(prompt.suffixTokens, 0);
+  });
+});

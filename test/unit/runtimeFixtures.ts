@@ -1,0 +1,34 @@
+// Shared paths and helpers for the runtime tests (the tiny random-weight fixtures from scripts/make_fixture.py).
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SamplingOptions } from '../../runtime/engine';
+
+export const ROOT = join(__dirname, '..', '..');
+export const TARGET_DIR = join(ROOT, 'test', 'fixtures', 'tiny-llama');
+export const DRAFT_DIR = join(ROOT, 'test', 'fixtures', 'tiny-llama-draft');
+
+export interface Reference {
+  prompt: string;
+  promptIds: number[];
+  lastLogits: number[];
+  greedy: number[];
+}
+
+export const reference: Reference = JSON.parse(readFileSync(join(TARGET_DIR, 'reference.json'), 'utf8'));
+
+export const GREEDY: SamplingOptions = { temperature: 0, topK: 0, topP: 1, seed: 0 };
+
+/** A temporary copy of a fixture directory, removed by the returned cleanup. */
+export function copyFixture(src = TARGET_DIR): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'locus-fixture-'));
+  cpSync(src, dir, { recursive: true });
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} != ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}

@@ -1,0 +1,159 @@
+// Pure runtime logic: sampler, stop rules, config parsing, signature checks, error mapping.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  fromSerializedError,
+  InferenceFailedError,
+  LocusError,
+  ModelConfigError,
+  ModelFileCorruptError,
+  ModelNotFoundError,
+  ModelSignatureError,
+  OutOfMemoryError,
+  TokenizerMismatchError,
+  toLocusError,
+} from '../../runtime/errors';
+import { parseModelConfig, type ModelConfig } from '../../runtime/modelConfig';
+import { externalDataLocations } from '../../runtime/modelFiles';
+import { argmax, Sampler } from '../../runtime/sampler';
+import { checkLogitsWidth, checkSignature, type DeclaredSignature } from '../../runtime/signature';
+import { StopStringFilter } from '../../runtime/stopRules';
+
+function randomLogits(n: number, seed: number): Float32Array {
+  let s = seed;
+  return Float32Array.from({ length: n }, () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648) * 4);
+}
+
+describe('Sampler', () => {
+  const logits = randomLogits(500, 7);
+  const draw = (opts: Partial<{ temperature: number; topK: number; topP: number; seed: number }>, n = 50) => {
+    const s = new Sampler({ temperature: 1, topK: 0, topP: 1, seed: 1, ...opts });
+    return Array.from({ length: n }, () => s.sample(logits));
+  };
+
+  it('is greedy at temperature 0', () => {
+    assert.deepEqual(draw({ temperature: 0 }, 3), [argmax(logits), argmax(logits), argmax(logits)]);
+  });
+
+  it('is deterministic for a seed, and different seeds differ', () => {
+    assert.deepEqual(draw({ seed: 42 }), draw({ seed: 42 }));
+    assert.notDeepEqual(draw({ seed: 42 }), draw({ seed: 43 }));
+  });
+
+  it('top-k 1 equals greedy; top-k k stays inside the k best', () => {
+    assert.ok(draw({ topK: 1, temperature: 2 }).every((id) => id === argmax(logits)));
+    const best5 = new Set([...logits.keys()].sort((a, b) => logits[b] - logits[a]).slice(0, 5));
+    const ids = draw({ topK: 5 }, 200);
+    assert.ok(ids.every((id) => best5.has(id)));
+    assert.ok(new Set(ids).size > 1);
+  });
+
+  it('top-p keeps only the nucleus', () => {
+    const peaked = new Float32Array(100);
+    peaked[3] = 10; // ~99.5% of the mass
+    peaked[9] = 5;
+    const s = new Sampler({ temperature: 1, topK: 0, topP: 0.9, seed: 3 });
+    assert.ok(Array.from({ length: 100 }, () => s.sample(peaked)).every((id) => id === 3));
+  });
+});
+
+describe('StopStringFilter', () => {
+  it('trims the stop string and everything after it', () => {
+    const f = new StopStringFilter(['\n\n', 'END']);
+    assert.deepEqual(f.push('abc'), { text: 'abc', stopped: false });
+    assert.deepEqual(f.push('de\n\nfg'), { text: 'de', stopped: true });
+  });
+
+  it('holds back text that may become a stop string, across deltas', () => {
+    const f = new StopStringFilter(['</end>']);
+    assert.deepEqual(f.push('x </e'), { text: 'x ', stopped: false });
+    assert.deepEqual(f.push('nd'), { text: '', stopped: false });
+    assert.deepEqual(f.push('>tail'), { text: '', stopped: true });
+    const g = new StopStringFilter(['</end>']);
+    assert.deepEqual(g.push('a </'), { text: 'a ', stopped: false });
+    assert.deepEqual(g.push('b>'), { text: '</b>', stopped: false });
+    assert.equal(g.push('</en').text, '');
+    assert.equal(g.flush(), '</en');
+  });
+});
+
+const CONFIG = { num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, hidden_size: 64, vocab_size: 100, max_position_embeddings: 512 };
+
+describe('parseModelConfig', () => {
+  it('derives head_dim and reads EOS ids as int or list, generation_config first', () => {
+    const c = parseModelConfig({ ...CONFIG, eos_token_id: 5, bos_token_id: 1 });
+    assert.equal(c.headDim, 16);
+    assert.deepEqual(c.eosTokenIds, [5]);
+    assert.equal(c.bosTokenId, 1);
+    assert.deepEqual(parseModelConfig({ ...CONFIG, eos_token_id: 5 }, { eos_token_id: [7, 8, 7] }).eosTokenIds, [7, 8]);
+    assert.equal(parseModelConfig({ ...CONFIG, head_dim: 32 }).headDim, 32);
+    assert.equal(parseModelConfig({ ...CONFIG, num_key_value_heads: undefined }).numKeyValueHeads, 4);
+  });
+
+  it('rejects missing or inconsistent fields', () => {
+    assert.throws(() => parseModelConfig({ ...CONFIG, num_hidden_layers: undefined }), ModelConfigError);
+    assert.throws(() => parseModelConfig({ ...CONFIG, num_key_value_heads: 3 }), ModelConfigError);
+    assert.throws(() => parseModelConfig({ ...CONFIG, eos_token_id: 'x' }), ModelConfigError);
+    assert.throws(() => parseModelConfig([]), ModelConfigError);
+  });
+});
+
+describe('checkSignature', () => {
+  const config: ModelConfig = parseModelConfig(CONFIG);
+  const kv = (name: string, heads: number | string = 2, dim: number | string = 16) => ({ name, type: 'float32', shape: ['batch_size', heads, 'past_sequence_length', dim] });
+  const sig = (layers = 2, heads: number = 2, dim: number = 16, extra: string[] = []): DeclaredSignature => ({
+    inputs: [
+      { name: 'input_ids', type: 'int64', shape: ['batch_size', 'sequence_length'] },
+      { name: 'attention_mask', type: 'int64', shape: [] },
+      ...Array.from({ length: layers }, (_, i) => [kv(`past_key_values.${i}.key`, heads, dim), kv(`past_key_values.${i}.value`, heads, dim)]).flat(),
+      ...extra.map((name) => ({ name, shape: [] })),
+    ],
+    outputs: [{ name: 'logits', shape: [] }, ...Array.from({ length: layers }, (_, i) => [{ name: `present.${i}.key`, shape: [] }, { name: `present.${i}.value`, shape: [] }]).flat()],
+  });
+
+  it('accepts a matching signature and reports the KV type', () => {
+    assert.equal(checkSignature(sig(), config), 'float32');
+  });
+
+  it('names what does not match', () => {
+    assert.throws(() => checkSignature(sig(3), config), /KV inputs for 3 layers.*num_hidden_layers is 2/);
+    assert.throws(() => checkSignature(sig(2, 4), config), /4 KV heads.*num_key_value_heads is 2/);
+    assert.throws(() => checkSignature(sig(2, 2, 32), config), /head size 32.*head_dim 16/);
+    assert.throws(() => checkSignature(sig(2, 2, 16, ['token_type_ids']), config), ModelSignatureError);
+    assert.throws(() => checkSignature(sig(0), config), /without its KV cache/);
+  });
+
+  it('requires logits to cover the tokenizer', () => {
+    assert.doesNotThrow(() => checkLogitsWidth(151936, 151665));
+    assert.throws(() => checkLogitsWidth(100, 101), TokenizerMismatchError);
+  });
+});
+
+describe('errors', () => {
+  it('maps ORT messages to named errors', () => {
+    assert.ok(toLocusError(new Error('Load model from x failed:Protobuf parsing failed.')) instanceof ModelFileCorruptError);
+    assert.ok(toLocusError(new Error('std::bad_alloc')) instanceof OutOfMemoryError);
+    assert.ok(toLocusError(new Error('Failed to allocate memory for requested buffer of size 123')) instanceof OutOfMemoryError);
+    assert.ok(toLocusError(new Error('something else')) instanceof InferenceFailedError);
+    const named = new ModelNotFoundError('gone');
+    assert.equal(toLocusError(named), named);
+  });
+
+  it('round-trips through {code, message, fix} as the same class', () => {
+    const e = new TokenizerMismatchError('vocab 10 > logits 5');
+    const back = fromSerializedError(JSON.parse(JSON.stringify(e.toJSON())));
+    assert.ok(back instanceof TokenizerMismatchError && back instanceof LocusError);
+    assert.equal(back.name, 'TokenizerMismatchError');
+    assert.deepEqual(back.toJSON(), e.toJSON());
+    assert.equal(e.code, 'TOKENIZER_MISMATCH');
+    assert.ok(e.fix.length > 10 && e.fix.endsWith('.'));
+  });
+});
+
+describe('externalDataLocations', () => {
+  it('finds the location entries of external tensors', () => {
+    const entry = (v: string) => Buffer.concat([Buffer.from([0x0a, 0x08]), Buffer.from('location'), Buffer.from([0x12, v.length]), Buffer.from(v)]);
+    const bytes = Buffer.concat([Buffer.from('junk'), entry('model.onnx_data'), Buffer.from('more'), entry('model.onnx_data'), entry('w2.bin')]);
+    assert.deepEqual(externalDataLocations(bytes), ['model.onnx_data', 'w2.bin']);
+  });
+});

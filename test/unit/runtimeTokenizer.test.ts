@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ModelNotFoundError } from '../../runtime/errors';
+import { TextTokenizer } from '../../runtime/tokenizer';
+import { copyFixture, reference, TARGET_DIR } from './runtimeFixtures';
+
+const tokenizer = TextTokenizer.fromDirectory(TARGET_DIR);
+
+const SAMPLES = [
+  'export function add(a: number, b: number): number {\n  return a + b;\n}\n',
+  'def f(x):\r\n\tif x:  # tabs, CRLF and  double  spaces\r\n\t\treturn x ** 2\n',
+  'const s = "héllo wörld — 世界 🎉";\n// emoji: 👩‍💻, combining: é\n',
+  '    \n\n   trailing whitespace   \n',
+  '<div class="a">&amp;</div>\n{"json": [1, 2.5e-3, null]}',
+];
+
+describe('TextTokenizer', () => {
+  it('round-trips code text exactly', () => {
+    for (const text of SAMPLES) assert.equal(tokenizer.decode(tokenizer.encode(text)), text);
+  });
+
+  it('encodes like the BPE that wrote reference.json, with merges applied', () => {
+    assert.deepEqual(tokenizer.encode(reference.prompt), reference.promptIds);
+    assert.ok(reference.promptIds.length < Buffer.byteLength(reference.prompt) / 1.5);
+  });
+
+  it('knows its vocabulary size and the Qwen2.5-Coder special tokens', () => {
+    assert.equal(tokenizer.vocabSize, 662);
+    const ids = ['<|endoftext|>', '<|fim_prefix|>', '<|fim_middle|>', '<|fim_suffix|>', '<|fim_pad|>', '<|file_sep|>'].map((t) =>
+      tokenizer.specialTokenId(t),
+    );
+    assert.deepEqual(ids, [656, 657, 658, 659, 660, 661]);
+    assert.equal(tokenizer.specialTokenId('<|nope|>'), undefined);
+    assert.equal(tokenizer.decode([657]), '<|fim_prefix|>');
+  });
+
+  it('streams text without ever emitting half a UTF-8 character', () => {
+    for (const text of SAMPLES) {
+      const decoder = tokenizer.streamingDecoder();
+      const deltas = tokenizer.encode(text).map((id) => decoder.push(id));
+      deltas.push(decoder.flush());
+      assert.equal(deltas.join(''), text);
+      assert.ok(deltas.every((d) => !d.includes('\uFFFD')), `a delta held U+FFFD: ${JSON.stringify(deltas)}`);
+    }
+  });
+
+  it('reports a missing tokenizer.json as ModelNotFoundError', () => {
+    const { dir, cleanup } = copyFixture();
+    try {
+      rmSync(join(dir, 'tokenizer.json'));
+      assert.throws(() => TextTokenizer.fromDirectory(dir), ModelNotFoundError);
+    } finally {
+      cleanup();
+    }
+  });
+});

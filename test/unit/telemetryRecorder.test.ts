@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { TelemetryEntry } from '../../lsp-server/telemetry/telemetryRecord';
+import { TelemetryRecorder, type TelemetryClock } from '../../lsp-server/telemetry/telemetryRecorder';
+import type { LastRequestStats } from '../../lsp-server/telemetryProtocol';
+
+/** A clock the test moves by hand; the wall clock deliberately jumps backwards to prove durations ignore it. */
+class FakeClock implements TelemetryClock {
+  wall = 1_750_000_000_000;
+  mono = 5_000;
+  now(): number {
+    return this.wall;
+  }
+  monotonic(): number {
+    return this.mono;
+  }
+  advance(ms: number): void {
+    this.mono += ms;
+    this.wall -= 3_600_000;
+  }
+}
+
+function setup(enabled = true) {
+  const clock = new FakeClock();
+  const written: TelemetryEntry[] = [];
+  const seen: LastRequestStats[] = [];
+  let n = 0;
+  const recorder = new TelemetryRecorder({
+    clock,
+    store: { append: (e) => written.push(e) },
+    enabled,
+    newId: () => `id${n++}`,
+    onRecorded: (last) => seen.push(last),
+  });
+  return { clock, written, seen, recorder };
+}
+
+describe('TelemetryRecorder', () => {
+  it('times each phase from the monotonic clock and writes one record at done', () => {
+    const { clock, written, seen, recorder } = setup();
+    const trace = recorder.begin({ language: 'typescript', model: 'locus-small' });
+    clock.advance(12.34);
+    trace.promptBuilt({ retrievalMs: 4.56, compressionMs: 1.2, promptTokens: 1800, promptTokensCompressed: 900, prefixCacheHit: true });
+    clock.advance(80);
+    trace.firstToken();
+    clock.advance(5);
+    trace.firstToken(); // Only the first call counts.
+    clock.advance(195);
+    const record = trace.done({ outcome: 'offered', generatedTokens: 21, draftProposed: 18, draftAccepted: 12 });
+    assert.deepEqual(record, {
+      v: 1,
+      kind: 'request',
+      id: 'id0',
+      receivedAt: 1_750_000_000_000,
+      promptBuiltMs: 12.3,
+      firstTokenMs: 92.3,
+      doneMs: 292.3,
+      retrievalMs: 4.6,
+      compressionMs: 1.2,
+      promptTokens: 1800,
+      promptTokensCompressed: 900,
+      generatedTokens: 21,
+      tokensPerSecond: 100,
+      draftProposed: 18,
+      draftAccepted: 12,
+      prefixCacheHit: true,
+      model: 'locus-small',
+      language: 'typescript',
+      outcome: 'offered',
+    });
+    assert.deepEqual(written, [record]);
+    assert.equal(seen[0]?.latencyMs, 292.3);
+    assert.equal(seen[0]?.tokensPerSecond, 100);
+    assert.equal(trace.done({ outcome: 'error', generatedTokens: 0 }), null);
+    assert.equal(written.length, 1);
+  });
+
+  it('records a cancelled request with the phases it reached', () => {
+    const { clock, written, recorder } = setup();
+    const trace = recorder.begin({ language: 'python', model: 'm' });
+    clock.advance(30);
+    const record = trace.done({ outcome: 'cancelled', generatedTokens: 0 });
+    assert.equal(record?.promptBuiltMs, null);
+    assert.equal(record?.firstTokenMs, null);
+    assert.equal(record?.tokensPerSecond, null);
+    assert.equal(record?.doneMs, 30);
+    trace.promptBuilt({ promptTokens: 1, promptTokensCompressed: 1 });
+    assert.equal(written.length, 1);
+  });
+
+  it("uses the engine's first-token time when the path does not stream", () => {
+    const { clock, recorder } = setup();
+    const trace = recorder.begin({ language: 'go', model: 'm' });
+    clock.advance(10);
+    trace.promptBuilt({ promptTokens: 100, promptTokensCompressed: 100 });
+    clock.advance(300);
+    const record = trace.done({ outcome: 'offered', generatedTokens: 5, engineFirstTokenMs: 100, tokensPerSecond: 44.44 });
+    assert.equal(record?.firstTokenMs, 110);
+    assert.equal(record?.tokensPerSecond, 44.4);
+  });
+
+  it('stores only identifier-like labels, never free text', () => {
+    const { recorder } = setup();
+    const record = recorder.begin({ language: 'const x = secret;', model: '/home/me/models/x' }).done({ outcome: 'empty', generatedTokens: 0 });
+    assert.equal(record?.language, 'other');
+    assert.equal(record?.model, 'other');
+  });
+
+  it('appends an acceptance only for a completion it offered, once', () => {
+    const { written, recorder } = setup();
+    const offered = recorder.begin({ language: 'rust', model: 'm' });
+    offered.done({ outcome: 'offered', generatedTokens: 3 });
+    const empty = recorder.begin({ language: 'rust', model: 'm' });
+    empty.done({ outcome: 'empty', generatedTokens: 0 });
+    recorder.accepted({ id: empty.id, acceptance: 'accepted' });
+    recorder.accepted({ id: 'never-offered', acceptance: 'accepted' });
+    recorder.accepted({ id: offered.id, acceptance: 'partiallyAccepted' });
+    recorder.accepted({ id: offered.id, acceptance: 'accepted' });
+    recorder.accepted({ id: offered.id, acceptance: 'accepted' });
+    assert.deepEqual(
+      written.filter((e) => e.kind === 'outcome').map((e) => [e.id, e.kind === 'outcome' && e.acceptance]),
+      [[offered.id, 'partiallyAccepted'], [offered.id, 'accepted']],
+    );
+  });
+
+  it('writes nothing while disabled but still reports the last request', () => {
+    const { written, seen, recorder } = setup(false);
+    const trace = recorder.begin({ language: 'typescript', model: 'm' });
+    trace.done({ outcome: 'offered', generatedTokens: 2 });
+    recorder.accepted({ id: trace.id, acceptance: 'accepted' });
+    assert.deepEqual(written, []);
+    assert.equal(seen.length, 1);
+    recorder.setEnabled(true);
+    recorder.begin({ language: 'typescript', model: 'm' }).done({ outcome: 'empty', generatedTokens: 0 });
+    assert.equal(written.length, 1);
+  });
+});
