@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { toCsv, toJson, EXPORT_COLUMNS } from '../../lsp-server/telemetry/telemetryExport';
+import { toSamples } from '../../lsp-server/telemetry/telemetryAggregate';
+import { TelemetryFeature } from '../../lsp-server/telemetry/telemetryFeature';
+import type { TelemetryClock } from '../../lsp-server/telemetry/telemetryRecorder';
+import type { LastRequestStats, TelemetrySample } from '../../lsp-server/telemetryProtocol';
+import { fixtureEntries } from './telemetryFixtures';
+
+const root = mkdtempSync(join(tmpdir(), 'locus-telemetry-feature-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+function steppingClock(): TelemetryClock & { step: (ms: number) => void } {
+  let wall = 1_750_000_000_000;
+  let mono = 0;
+  return { now: () => wall, monotonic: () => mono, step: (ms) => ((mono += ms), (wall += ms)) };
+}
+
+const bytesIn = (dir: string): number => readdirSync(dir).reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
+
+describe('TelemetryFeature', () => {
+  it('records requests and acceptances and serves them as a summary and as exports', () => {
+    const dir = join(root, 'a');
+    const clock = steppingClock();
+    const seen: LastRequestStats[] = [];
+    const feature = new TelemetryFeature({ dir, enabled: true, clock, onRecorded: (last) => seen.push(last) });
+    const ids: string[] = [];
+    for (const [language, ms] of [['typescript', 100], ['python', 200], ['typescript', 300]] as const) {
+      const trace = feature.recorder.begin({ language, model: 'locus-small' });
+      clock.step(10);
+      trace.promptBuilt({ promptTokens: 1000, promptTokensCompressed: 600 });
+      clock.step(40);
+      trace.firstToken();
+      clock.step(ms - 50);
+      trace.done({ outcome: 'offered', generatedTokens: 11 });
+      ids.push(trace.id);
+      clock.step(1000);
+    }
+    feature.accepted({ id: ids[1] as string, acceptance: 'accepted' });
+    feature.accepted({ id: 42, acceptance: 'accepted' } as never); // Malformed client input is dropped.
+
+    const summary = feature.summary();
+    assert.equal(summary.outcomes.requests, 3);
+    assert.equal(summary.outcomes.accepted, 1);
+    assert.equal(summary.latency?.p50, 200);
+    assert.equal(summary.acceptanceRate, 1 / 3);
+    assert.deepEqual(summary.byLanguage.map((g) => [g.key, g.outcomes.requests]), [['typescript', 2], ['python', 1]]);
+    assert.equal(summary.compressionRatio, 0.6);
+    assert.equal(summary.store.files, 1);
+    assert.equal(seen.at(-1)?.latencyMs, 300);
+
+    const csv = feature.export({ format: 'csv' });
+    assert.equal(csv.records, 3);
+    assert.equal(csv.content.split('\r\n')[0], EXPORT_COLUMNS.join(','));
+    const json = JSON.parse(feature.export({ format: 'json', since: clock.now() - 1500 }).content);
+    assert.deepEqual(json.records.map((r: TelemetrySample) => r.outcome), ['notAccepted']);
+    feature.dispose();
+  });
+
+  it('writes no bytes while disabled, keeps what was stored, and clears on request', () => {
+    const dir = join(root, 'b');
+    const clock = steppingClock();
+    const feature = new TelemetryFeature({ dir, enabled: true, clock });
+    feature.recorder.begin({ language: 'go', model: 'm' }).done({ outcome: 'empty', generatedTokens: 0 });
+    const before = bytesIn(dir);
+    feature.setEnabled(false);
+    for (let i = 0; i < 5; i++) {
+      const trace = feature.recorder.begin({ language: 'go', model: 'm' });
+      trace.done({ outcome: 'offered', generatedTokens: 3 });
+      feature.accepted({ id: trace.id, acceptance: 'accepted' });
+    }
+    assert.equal(bytesIn(dir), before);
+    assert.equal(feature.summary().enabled, false);
+    assert.equal(feature.summary().outcomes.requests, 1);
+    assert.deepEqual(feature.clear(), { deletedFiles: 1 });
+    assert.equal(feature.summary().outcomes.requests, 0);
+  });
+
+  it('without a directory keeps nothing and reports recording as off', () => {
+    const feature = new TelemetryFeature({ dir: null, enabled: true });
+    feature.recorder.begin({ language: 'go', model: 'm' }).done({ outcome: 'empty', generatedTokens: 0 });
+    assert.equal(feature.summary().enabled, false);
+    assert.equal(feature.summary().outcomes.requests, 0);
+  });
+});
+
+describe('telemetry export', () => {
+  const samples = toSamples(fixtureEntries(20));
+
+  it('writes RFC 4180 CSV: a header, one row per record, empty cells for null', () => {
+    const rows = toCsv(samples).split('\r\n');
+    assert.equal(rows.length, 22); // Header, 20 rows, and the empty string after the final CRLF.
+    assert.equal(rows[21], '');
+    const cells = (rows[1] as string).split(',');
+    assert.equal(cells.length, EXPORT_COLUMNS.length);
+    assert.equal(cells[EXPORT_COLUMNS.indexOf('receivedAt')], new Date((samples[0] as TelemetrySample).receivedAt).toISOString());
+    const cancelled = samples.findIndex((s) => s.outcome === 'cancelled');
+    assert.equal((rows[cancelled + 1] as string).split(',')[EXPORT_COLUMNS.indexOf('firstTokenMs')], '');
+  });
+
+  it('quotes cells that need it', () => {
+    const odd = { ...(samples[0] as TelemetrySample), model: 'a,"b"' };
+    assert.ok(toCsv([odd]).includes('"a,""b"""'));
+  });
+
+  it('writes JSON that parses back to the same records', () => {
+    const parsed = JSON.parse(toJson(samples, Date.UTC(2026, 10, 23)));
+    assert.equal(parsed.exportedAt, '2026-11-23T00:00:00.000Z');
+    assert.deepEqual(parsed.records, samples);
+  });
+});
