@@ -1,0 +1,98 @@
+// WorkerEngine: the bundled worker (built here from runtime/inferenceWorker.ts with the project's esbuild
+// options) generates what LocalEngine does, streams, aborts mid-generation, and carries errors across the thread.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import * as esbuild from 'esbuild';
+import type { EngineLoadOptions, GenerateRequest } from '../../runtime/engine';
+import { LocusError, ModelNotFoundError, ModelNotReadyError, WorkerCrashedError } from '../../runtime/errors';
+import { LocalEngine } from '../../runtime/localEngine';
+import { WorkerEngine } from '../../runtime/workerEngine';
+import { DRAFT_DIR, GREEDY, reference, ROOT, TARGET_DIR } from './runtimeFixtures';
+
+// Inside the repo so the bundle resolves onnxruntime-node (external) from node_modules.
+const OUT_DIR = join(ROOT, 'dist', 'test-runtime');
+const WORKER = join(OUT_DIR, 'inferenceWorker.js');
+const LOAD: EngineLoadOptions = { modelDir: TARGET_DIR, draftDir: DRAFT_DIR, quantization: 'auto', threads: 1 };
+const request = (over: Partial<GenerateRequest> = {}): GenerateRequest => ({
+  promptIds: reference.promptIds,
+  maxNewTokens: 32,
+  sampling: GREEDY,
+  stopStrings: [],
+  ...over,
+});
+
+describe('WorkerEngine', () => {
+  const engine = new WorkerEngine(WORKER);
+  before(async () => {
+    mkdirSync(OUT_DIR, { recursive: true });
+    await esbuild.build({
+      entryPoints: [join(ROOT, 'runtime', 'inferenceWorker.ts')],
+      outfile: WORKER,
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      external: ['onnxruntime-node'],
+      logLevel: 'warning',
+    });
+  });
+  after(() => engine.dispose());
+
+  it('generates the same text as LocalEngine, streaming it', async () => {
+    await assert.rejects(engine.generate(request()), ModelNotReadyError);
+    const info = await engine.load(LOAD);
+    assert.equal(info.name, 'tiny-llama');
+    assert.equal(info.draft?.name, 'tiny-llama-draft');
+    const local = new LocalEngine();
+    await local.load(LOAD);
+    const expected = await local.generate(request());
+    await local.dispose();
+    const deltas: string[] = [];
+    const r = await engine.generate(request(), { onText: (d) => deltas.push(d) });
+    assert.deepEqual(r.tokenIds, expected.tokenIds);
+    assert.equal(r.text, expected.text);
+    assert.equal(deltas.join(''), r.text);
+  });
+
+  it('aborts mid-generation', async () => {
+    const controller = new AbortController();
+    let seen = 0;
+    const r = await engine.generate(request({ maxNewTokens: 400 }), {
+      signal: controller.signal,
+      onText: () => {
+        if (++seen === 2) controller.abort();
+      },
+    });
+    assert.equal(r.stopReason, 'aborted');
+    assert.ok(r.tokenIds.length < 400, `${r.tokenIds.length} tokens`);
+    const pre = await engine.generate(request(), { signal: AbortSignal.abort() });
+    assert.equal(pre.stopReason, 'aborted');
+    assert.deepEqual(pre.tokenIds, []);
+  });
+
+  it('rebuilds errors as the same LocusError class, with the fix', async () => {
+    const e = await engine.load({ ...LOAD, modelDir: join(TARGET_DIR, 'missing') }).catch((x: unknown) => x);
+    assert.ok(e instanceof ModelNotFoundError && e instanceof LocusError);
+    assert.equal(e.code, 'MODEL_NOT_FOUND');
+    assert.match(e.message, /does not exist/);
+    assert.ok(e.fix.length > 0);
+    await engine.load(LOAD);
+    assert.equal((await engine.generate(request({ maxNewTokens: 3 }))).tokenIds.length, 3);
+  });
+
+  it('rejects pending calls with WorkerCrashedError when the worker dies', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'locus-worker-'));
+    const script = join(dir, 'dies.js');
+    writeFileSync(script, "require('node:worker_threads').parentPort.on('message', () => process.exit(3));\n");
+    const dying = new WorkerEngine(script);
+    try {
+      await assert.rejects(dying.load(LOAD), (e: Error) => e instanceof WorkerCrashedError && /code 3/.test(e.message));
+    } finally {
+      await dying.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
