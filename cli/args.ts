@@ -1,0 +1,68 @@
+// Command-line parsing for `locus complete <file>:<line>:<col>`. Pure, so the messages are testable.
+
+export const USAGE = `Usage: npm start -- complete <file>:<line>:<col> [--model <dir>] [--max-tokens N]
+
+  Prints the inline completion Locus offers at that position (line and column are 1-based) and its latency.
+
+  --model <dir>     model directory (Hugging Face / Optimum ONNX layout); default: the embedded model
+  --max-tokens N    most tokens to generate (1-1024)`;
+
+export type CliCommand =
+  | { kind: 'usage' }
+  | { kind: 'complete'; file: string; line: number; column: number; modelDir?: string; maxTokens?: number };
+
+export class UsageError extends Error {}
+
+export function parseArgs(argv: string[]): CliCommand {
+  if (argv.length === 0 || argv.includes('--help') || argv.includes('-h')) return { kind: 'usage' };
+  const [command, target, ...rest] = argv;
+  if (command !== 'complete') throw new UsageError(`unknown command '${command}'; the only command is 'complete'`);
+  if (target === undefined) throw new UsageError('complete needs a position: <file>:<line>:<col>');
+  // Parse from the right so paths containing ':' still work.
+  const match = /^(.+):(\d+):(\d+)$/.exec(target);
+  if (match === null) throw new UsageError(`'${target}' is not <file>:<line>:<col> (line and column are 1-based numbers)`);
+  const line = Number(match[2]);
+  const column = Number(match[3]);
+  if (line < 1 || column < 1) throw new UsageError(`line and column are 1-based; got ${line}:${column}`);
+  const result: CliCommand = { kind: 'complete', file: match[1]!, line, column };
+  for (let i = 0; i < rest.length; i++) {
+    const option = rest[i]!;
+    const value = rest[i + 1];
+    if (option === '--model') {
+      if (value === undefined || value.startsWith('--')) throw new UsageError('--model needs a directory');
+      result.modelDir = value;
+      i++;
+    } else if (option === '--max-tokens') {
+      const n = Number(value);
+      if (value === undefined || !Number.isInteger(n) || n < 1 || n > 1024) throw new UsageError('--max-tokens needs an integer from 1 to 1024');
+      result.maxTokens = n;
+      i++;
+    } else {
+      throw new UsageError(`unknown option '${option}'`);
+    }
+  }
+  return result;
+}
+
+/** UTF-16 offset of a 1-based line and column in `text`, or an error message when it is outside the file. */
+export function offsetOf(text: string, line: number, column: number): number | string {
+  const lines = text.split('\n');
+  if (line > lines.length) return `line ${line} is past the end of the file (${lines.length} lines)`;
+  const content = lines[line - 1]!.replace(/\r$/, '');
+  if (column > content.length + 1) return `column ${column} is past the end of line ${line} (${content.length} characters)`;
+  let offset = 0;
+  for (let i = 0; i < line - 1; i++) offset += lines[i]!.length + 1;
+  return offset + column - 1;
+}
+
+const LANGUAGE_BY_EXTENSION: Record<string, string> = {
+  ts: 'typescript', tsx: 'typescriptreact', js: 'javascript', jsx: 'javascriptreact', mjs: 'javascript', cjs: 'javascript',
+  py: 'python', rs: 'rust', go: 'go', java: 'java', c: 'c', h: 'c', cpp: 'cpp', cc: 'cpp', hpp: 'cpp', cs: 'csharp',
+  rb: 'ruby', php: 'php', sh: 'shellscript', json: 'json', md: 'markdown', txt: 'plaintext', kt: 'kotlin', swift: 'swift',
+};
+
+/** VS Code language id for a file name, as the editor would guess it from the extension. */
+export function languageIdOf(file: string): string {
+  const ext = /\.([^./\\]+)$/.exec(file)?.[1]?.toLowerCase() ?? '';
+  return LANGUAGE_BY_EXTENSION[ext] ?? 'plaintext';
+}

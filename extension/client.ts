@@ -1,0 +1,71 @@
+// Builds the language client: dist/server.js on VS Code's own Node over IPC, settings in
+// initializationOptions, and a bounded restart policy after crashes.
+import * as vscode from 'vscode';
+import {
+  CloseAction,
+  ErrorAction,
+  LanguageClient,
+  TransportKind,
+  type CloseHandlerResult,
+  type ErrorHandler,
+  type ErrorHandlerResult,
+  type LanguageClientOptions,
+  type ServerOptions,
+} from 'vscode-languageclient/node';
+import type { Config } from './config';
+import { RestartPolicy } from './restartPolicy';
+
+export interface ClientHooks {
+  /** Called when the client gives up restarting the server. */
+  onGaveUp(message: string): void;
+}
+
+export function createClient(
+  context: vscode.ExtensionContext,
+  config: Config,
+  output: vscode.LogOutputChannel,
+  restarts: RestartPolicy,
+  hooks: ClientHooks,
+): LanguageClient {
+  const module = context.asAbsolutePath('dist/server.js');
+  const serverOptions: ServerOptions = {
+    run: { module, transport: TransportKind.ipc },
+    debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
+  };
+  const clientOptions: LanguageClientOptions = {
+    documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
+    outputChannel: output,
+    // A function, so a restarted server gets the settings of that moment.
+    initializationOptions: () => config.toServerSettings(),
+    errorHandler: new BoundedRestarts(restarts, output, hooks),
+  };
+  return new LanguageClient('locus', 'Locus', serverOptions, clientOptions);
+}
+
+class BoundedRestarts implements ErrorHandler {
+  constructor(
+    private readonly restarts: RestartPolicy,
+    private readonly output: vscode.LogOutputChannel,
+    private readonly hooks: ClientHooks,
+  ) {}
+
+  error(error: Error, _message: unknown, count: number | undefined): ErrorHandlerResult {
+    this.output.error(`Connection to the Locus server failed: ${error.message}`);
+    // Same rule as the default handler: a few transport errors in a row mean the connection is gone.
+    return { action: (count ?? 0) <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown, handled: true };
+  }
+
+  closed(): CloseHandlerResult {
+    if (this.restarts.crashed()) {
+      this.output.warn('The Locus server stopped unexpectedly; restarting it.');
+      return { action: CloseAction.Restart, handled: true };
+    }
+    const minutes = this.restarts.windowMs / 60_000;
+    const message =
+      `The Locus server crashed ${this.restarts.maxRestarts + 1} times in the last ${minutes} minutes and will not be restarted. ` +
+      'See the Locus Output channel, then run "Locus: Restart Server".';
+    this.output.error(message);
+    this.hooks.onGaveUp(message);
+    return { action: CloseAction.DoNotRestart, message, handled: false };
+  }
+}

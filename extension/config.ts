@@ -1,0 +1,48 @@
+// The one typed view over the `locus.*` settings. The server validates what it receives; this side only reads.
+import * as vscode from 'vscode';
+import type { LocusSettingsInput, QuantizationSetting } from '../lsp-server/protocol';
+
+export const SECTION = 'locus';
+
+export class Config {
+  private get settings(): vscode.WorkspaceConfiguration {
+    return vscode.workspace.getConfiguration(SECTION);
+  }
+
+  /** Machine-scoped, so a workspace's settings.json cannot point it at another model (Workspace Trust). */
+  get modelPath(): string {
+    return this.settings.get<string>('model.path', '');
+  }
+
+  get draftPath(): string {
+    return this.settings.get<string>('model.draftPath', '');
+  }
+
+  get quantization(): QuantizationSetting {
+    return this.settings.get<QuantizationSetting>('model.quantization', 'auto');
+  }
+
+  get threads(): number {
+    return this.settings.get<number>('model.threads', 0);
+  }
+
+  get maxNewTokens(): number | undefined {
+    return this.settings.get<number>('completion.maxNewTokens');
+  }
+
+  get promptTokenBudget(): number | undefined {
+    return this.settings.get<number>('completion.promptTokenBudget');
+  }
+
+  get languages(): Record<string, boolean> | undefined {
+    return this.settings.get<Record<string, boolean>>('completion.languages');
+  }
+
+  /** What the server receives in `initializationOptions` and `workspace/didChangeConfiguration`. */
+  toServerSettings(): LocusSettingsInput {
+    return {
+      model: { path: this.modelPath, draftPath: this.draftPath, quantization: this.quantization, threads: this.threads },
+      completion: { maxNewTokens: this.maxNewTokens, promptTokenBudget: this.promptTokenBudget, languages: this.languages },
+    };
+  }
+}

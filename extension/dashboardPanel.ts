@@ -1,0 +1,122 @@
+// The "Locus: Show Latency" webview: a single panel that shows the server's telemetry summary and saves exports.
+// The data comes from the server (`locus/telemetry`, `locus/telemetryExport`) through an injected source,
+// so this class knows nothing about the language client.
+import { homedir } from 'node:os';
+import * as vscode from 'vscode';
+import type { TelemetryExportFormat, TelemetryExportResult, TelemetrySummary } from '../lsp-server/telemetryProtocol';
+import { createNonce, renderDashboardHtml } from './dashboardHtml';
+
+export interface DashboardDataSource {
+  summary(since: number | null): Promise<TelemetrySummary>;
+  export(format: TelemetryExportFormat, since: number | null): Promise<TelemetryExportResult>;
+}
+
+/** What the webview script (media/dashboard/dashboard.js) posts. */
+type WebviewMessage =
+  | { type: 'ready' | 'refresh'; since: number | null }
+  | { type: 'export'; format: TelemetryExportFormat; since: number | null };
+
+const VIEW_TYPE = 'locus.latencyDashboard';
+/** New requests refresh an open dashboard at most this often. */
+const REFRESH_INTERVAL_MS = 2000;
+
+export class DashboardPanel implements vscode.Disposable {
+  private panel: vscode.WebviewPanel | undefined;
+  private since: number | null = null;
+  private refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  private lastRefresh = 0;
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly source: DashboardDataSource,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  /** Opens the dashboard, or brings the open one to the front. */
+  async show(): Promise<void> {
+    if (this.panel) {
+      this.panel.reveal();
+      return;
+    }
+    const assets = vscode.Uri.joinPath(this.extensionUri, 'media', 'dashboard');
+    const panel = vscode.window.createWebviewPanel(VIEW_TYPE, 'Locus Latency', vscode.ViewColumn.Active, {
+      enableScripts: true,
+      localResourceRoots: [assets],
+    });
+    this.panel = panel;
+    panel.onDidDispose(() => {
+      this.panel = undefined;
+      clearTimeout(this.refreshTimer);
+    });
+    panel.webview.onDidReceiveMessage((message: WebviewMessage) => void this.onMessage(message));
+    panel.onDidChangeViewState(({ webviewPanel }) => {
+      if (webviewPanel.visible) this.requestRefresh();
+    });
+    const template = new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(assets, 'index.html')));
+    panel.webview.html = renderDashboardHtml(template, {
+      cspSource: panel.webview.cspSource,
+      nonce: createNonce(),
+      styleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(assets, 'dashboard.css')).toString(),
+      scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(assets, 'dashboard.js')).toString(),
+    });
+  }
+
+  /** A request finished: refresh the open dashboard, throttled so fast typing does not re-read the store each time. */
+  requestRefresh(): void {
+    if (!this.panel?.visible || this.refreshTimer !== undefined) return;
+    const wait = Math.max(0, this.lastRefresh + REFRESH_INTERVAL_MS - Date.now());
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = undefined;
+      void this.postSummary();
+    }, wait);
+  }
+
+  dispose(): void {
+    clearTimeout(this.refreshTimer);
+    this.panel?.dispose();
+  }
+
+  private async onMessage(message: WebviewMessage): Promise<void> {
+    this.since = typeof message.since === 'number' ? message.since : null;
+    if (message.type === 'export') await this.export(message.format === 'csv' ? 'csv' : 'json');
+    else await this.postSummary();
+  }
+
+  private async postSummary(): Promise<void> {
+    const panel = this.panel;
+    if (!panel) return;
+    this.lastRefresh = Date.now();
+    try {
+      const summary = await this.source.summary(this.since);
+      await panel.webview.postMessage({ type: 'summary', summary });
+    } catch (error) {
+      const message = `Locus could not read its latency records: ${describe(error)}. Check that the Locus server is running (Output channel).`;
+      this.log.error(message);
+      await panel.webview.postMessage({ type: 'error', message });
+    }
+  }
+
+  private async export(format: TelemetryExportFormat): Promise<void> {
+    try {
+      const result = await this.source.export(format, this.since);
+      const stamp = new Date().toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', '-');
+      const defaultFolder = vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(homedir());
+      const target = await vscode.window.showSaveDialog({
+        defaultUri: vscode.Uri.joinPath(defaultFolder, `locus-latency-${stamp}.${format}`),
+        filters: format === 'csv' ? { CSV: ['csv'] } : { JSON: ['json'] },
+        saveLabel: 'Export',
+        title: `Export ${result.records} Locus latency records`,
+      });
+      if (!target) return;
+      await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(result.content));
+      void vscode.window.showInformationMessage(`Locus: exported ${result.records} latency records to ${target.fsPath}.`);
+    } catch (error) {
+      this.log.error(`Latency export failed: ${describe(error)}`);
+      void vscode.window.showErrorMessage(`Locus could not export latency records: ${describe(error)}. See the Output channel.`);
+    }
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

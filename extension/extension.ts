@@ -1,0 +1,73 @@
+// activate/deactivate only: wires the client, the status bar, the commands and settings changes.
+import * as vscode from 'vscode';
+import { DidChangeConfigurationNotification, type LanguageClient } from 'vscode-languageclient/node';
+import { CompletionTimingsNotification, StatusNotification, type ModelStatus } from '../lsp-server/protocol';
+import { createClient } from './client';
+import { Config, SECTION } from './config';
+import { RestartPolicy } from './restartPolicy';
+import { StatusBar } from './statusBar';
+
+const SHOW_OUTPUT = 'locus.showOutput';
+const RESTART_SERVER = 'locus.restartServer';
+
+let client: LanguageClient | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const output = vscode.window.createOutputChannel('Locus', { log: true });
+  const config = new Config();
+  const statusBar = new StatusBar(SHOW_OUTPUT);
+  const restarts = new RestartPolicy();
+  context.subscriptions.push(output, statusBar);
+
+  const languageClient = createClient(context, config, output, restarts, {
+    onGaveUp: (message) => statusBar.setStopped(message),
+  });
+  client = languageClient;
+
+  let lastError: string | undefined;
+  context.subscriptions.push(
+    languageClient.onNotification(StatusNotification.type, (status: ModelStatus) => {
+      statusBar.setStatus(status);
+      if (status.state !== 'error') {
+        lastError = undefined;
+        return;
+      }
+      output.error(`${status.message} (${status.code})`);
+      output.info(`Fix: ${status.fix}`);
+      // One notification per distinct failure, not one per restart.
+      if (lastError !== status.message) void showModelError(status.message, status.fix);
+      lastError = status.message;
+    }),
+    languageClient.onNotification(CompletionTimingsNotification.type, (timings) => statusBar.setTimings(timings)),
+    vscode.commands.registerCommand(SHOW_OUTPUT, () => output.show(true)),
+    vscode.commands.registerCommand(RESTART_SERVER, async () => {
+      restarts.reset();
+      output.info('Restarting the Locus server.');
+      await languageClient.restart();
+    }),
+    vscode.workspace.onDidChangeConfiguration((event) => {
+      if (!event.affectsConfiguration(SECTION) || !languageClient.isRunning()) return;
+      void languageClient.sendNotification(DidChangeConfigurationNotification.type, { settings: { [SECTION]: config.toServerSettings() } });
+    }),
+  );
+
+  try {
+    await languageClient.start();
+  } catch (error) {
+    // VS Code does not show a notification when an extension fails to activate, so we do.
+    const message = error instanceof Error ? error.message : String(error);
+    statusBar.setStopped(message);
+    void vscode.window.showErrorMessage(`Locus could not start its server: ${message}`);
+    throw error;
+  }
+}
+
+export async function deactivate(): Promise<void> {
+  await client?.stop();
+  client = undefined;
+}
+
+async function showModelError(message: string, fix: string): Promise<void> {
+  const choice = await vscode.window.showWarningMessage(`Locus: ${message} ${fix}`, 'Show Output');
+  if (choice === 'Show Output') await vscode.commands.executeCommand(SHOW_OUTPUT);
+}

@@ -1,0 +1,74 @@
+// The status bar item: model state and the last completion's latency. A click opens the Output channel,
+// where an error's message and fix are logged.
+import * as vscode from 'vscode';
+import type { CompletionTimings, ModelStatus } from '../lsp-server/protocol';
+
+export class StatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('locus.status', vscode.StatusBarAlignment.Right, 100);
+  private status: ModelStatus | undefined;
+  private timings: CompletionTimings | undefined;
+  private stoppedReason: string | undefined;
+
+  constructor(showOutputCommand: string) {
+    this.item.name = 'Locus';
+    this.item.command = showOutputCommand;
+    this.render();
+    this.item.show();
+  }
+
+  setStatus(status: ModelStatus): void {
+    this.status = status;
+    this.stoppedReason = undefined;
+    this.render();
+  }
+
+  setTimings(timings: CompletionTimings): void {
+    this.timings = timings;
+    this.render();
+  }
+
+  /** The server is not running (crash loop or failed start). */
+  setStopped(reason: string): void {
+    this.stoppedReason = reason;
+    this.render();
+  }
+
+  dispose(): void {
+    this.item.dispose();
+  }
+
+  private render(): void {
+    const item = this.item;
+    item.backgroundColor = undefined;
+    if (this.stoppedReason !== undefined) {
+      item.text = '$(error) Locus';
+      item.tooltip = `Locus server stopped: ${this.stoppedReason}\nClick for the Output channel; run "Locus: Restart Server" to try again.`;
+      item.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
+      return;
+    }
+    const status = this.status;
+    if (status === undefined || status.state === 'loading') {
+      item.text = '$(loading~spin) Locus';
+      item.tooltip = status === undefined ? 'Locus: starting' : `Locus: loading ${status.modelDir}`;
+      return;
+    }
+    if (status.state === 'error') {
+      item.text = '$(error) Locus';
+      item.tooltip = `${status.message}\n${status.fix}\nClick for the Output channel.`;
+      item.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
+      return;
+    }
+    const latency = this.timings === undefined ? '' : ` ${Math.round(this.timings.requestMs)} ms`;
+    item.text = `$(sparkle) Locus${latency}`;
+    const lines = [`Locus: ${status.model} (${status.quantization}, ${status.onnxFile})`];
+    if (status.draft !== undefined) lines.push(`Draft: ${status.draft}`);
+    if (this.timings !== undefined) {
+      const t = this.timings;
+      lines.push(
+        `Last completion: first token ${Math.round(t.firstTokenMs)} ms, generation ${Math.round(t.totalMs)} ms, ` +
+          `${t.tokensPerSecond.toFixed(1)} tokens/s, request ${Math.round(t.requestMs)} ms`,
+      );
+    }
+    item.tooltip = lines.join('\n');
+  }
+}
