@@ -36,7 +36,8 @@ class OrtKv implements KvState {
 
 type KvData = Float32Array | Uint16Array;
 
-function halfToFloat(h: number): number {
+/** IEEE 754 half (as stored in a Uint16Array) to a JS number: fp16 logits and KV come back as raw bits. */
+export function halfToFloat(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;
   const exp = (h >> 10) & 0x1f;
   const frac = h & 0x3ff;

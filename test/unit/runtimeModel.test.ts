@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { KvState } from '../../runtime/decoderModel';
 import { readModelConfig } from '../../runtime/modelConfig';
-import { OrtDecoderModel } from '../../runtime/ortBackend';
+import { defaultThreadCount, halfToFloat, OrtDecoderModel } from '../../runtime/ortBackend';
 import { maxAbsDiff, reference, TARGET_DIR } from './runtimeFixtures';
 
 const TOL = 1e-4;
@@ -67,5 +67,16 @@ describe('OrtDecoderModel', () => {
     assert.ok(maxAbsDiff(next.logits[0], nextFull[all.length]) < TOL);
     assert.equal(model.truncate(long, all.length), long);
     assert.equal(model.truncate(long, 0).length, 0);
+  });
+});
+
+describe('ortBackend helpers', () => {
+  it('converts fp16 bits to numbers', () => {
+    assert.deepEqual([0x3c00, 0xc000, 0x3555, 0x0001, 0x7c00, 0x0000].map(halfToFloat), [1, -2, 0.333251953125, 2 ** -24, Infinity, 0]);
+    assert.ok(Number.isNaN(halfToFloat(0x7e00)));
+  });
+
+  it('chooses threads from the core count', () => {
+    assert.deepEqual([1, 2, 4, 8, 16, 64].map(defaultThreadCount), [1, 2, 4, 4, 6, 6]);
   });
 });
