@@ -1,0 +1,101 @@
+// Drives dist/server.js over stdio for integration tests, with every wait bounded.
+import * as path from 'node:path';
+import {
+  CancellationTokenSource,
+  DidChangeConfigurationNotification,
+  DidChangeTextDocumentNotification,
+  DidOpenTextDocumentNotification,
+  InitializedNotification,
+  InitializeRequest,
+  InlineCompletionRequest,
+  type InitializeResult,
+  type InlineCompletionItem,
+  type InlineCompletionList,
+  type Position,
+  type TextDocumentContentChangeEvent,
+} from 'vscode-languageserver-protocol';
+import { startServerProcess, withTimeout, type ServerProcess } from '../../cli/serverProcess';
+import { CompletionTimingsNotification, StatusNotification, type CompletionTimings, type LocusSettingsInput, type ModelStatus } from '../../lsp-server/protocol';
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+export const SERVER_JS = path.join(REPO_ROOT, 'dist', 'server.js');
+export const FIXTURE_MODEL = path.join(REPO_ROOT, 'test', 'fixtures', 'tiny-llama');
+export const WAIT_MS = 20_000;
+
+export class LspHarness {
+  readonly statuses: ModelStatus[] = [];
+  readonly timings: CompletionTimings[] = [];
+  /** Order of events, to assert what happened before what. */
+  readonly events: string[] = [];
+  private readonly statusWaiters: Array<() => void> = [];
+
+  private constructor(
+    readonly server: ServerProcess,
+    readonly initializeResult: InitializeResult,
+  ) {}
+
+  static async start(settings: LocusSettingsInput): Promise<LspHarness> {
+    const server = startServerProcess(SERVER_JS);
+    const { connection } = server;
+    const result = await withTimeout(
+      connection.sendRequest(InitializeRequest.type, { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: settings }),
+      WAIT_MS,
+      'initialize',
+    );
+    const harness = new LspHarness(server, result);
+    connection.onNotification(StatusNotification.type, (status) => {
+      harness.statuses.push(status);
+      harness.events.push(`status:${status.state}`);
+      for (const wake of harness.statusWaiters.splice(0)) wake();
+    });
+    connection.onNotification(CompletionTimingsNotification.type, (t) => {
+      harness.timings.push(t);
+    });
+    await connection.sendNotification(InitializedNotification.type, {});
+    return harness;
+  }
+
+  /** Resolves with the first status (already received or coming) that satisfies `predicate`. */
+  async waitForStatus(predicate: (s: ModelStatus) => boolean, what: string): Promise<ModelStatus> {
+    const found = (): ModelStatus | undefined => this.statuses.find(predicate);
+    const wait = async (): Promise<ModelStatus> => {
+      for (;;) {
+        const status = found();
+        if (status !== undefined) return status;
+        await new Promise<void>((resolve) => this.statusWaiters.push(resolve));
+      }
+    };
+    return withTimeout(wait(), WAIT_MS, what);
+  }
+
+  async open(uri: string, languageId: string, text: string): Promise<void> {
+    await this.server.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId, version: 1, text } });
+  }
+
+  async change(uri: string, version: number, contentChanges: TextDocumentContentChangeEvent[]): Promise<void> {
+    await this.server.connection.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri, version }, contentChanges });
+  }
+
+  async configure(settings: LocusSettingsInput): Promise<void> {
+    await this.server.connection.sendNotification(DidChangeConfigurationNotification.type, { settings: { locus: settings } });
+  }
+
+  /** The completion's text ('' for no items); rejects with the server's ResponseError (e.g. RequestCancelled). */
+  async complete(uri: string, position: Position, cancel?: CancellationTokenSource): Promise<string> {
+    const request = this.server.connection.sendRequest(
+      InlineCompletionRequest.type,
+      { textDocument: { uri }, position, context: { triggerKind: 2 } },
+      (cancel ?? new CancellationTokenSource()).token,
+    );
+    const result = await withTimeout(request, WAIT_MS, 'inlineCompletion');
+    this.events.push('completion');
+    const items: InlineCompletionItem[] = result === null ? [] : Array.isArray(result) ? result : (result as InlineCompletionList).items;
+    const first = items[0];
+    if (first === undefined) return '';
+    return typeof first.insertText === 'string' ? first.insertText : first.insertText.value;
+  }
+
+  async stop(): Promise<void> {
+    await this.server.stop();
+  }
+}

@@ -1,0 +1,155 @@
+// The built language server (dist/server.js) over stdio, as VS Code and the CLI run it, with the tiny
+// fixture model. `npm test` builds first (pretest).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { CancellationTokenSource, LSPErrorCodes, ResponseError } from 'vscode-languageserver-protocol';
+import { LocalEngine, TextTokenizer } from '../../runtime/index';
+import { completionMode, stopStringsFor } from '../../lsp-server/completionMode';
+import { cursorContext } from '../../lsp-server/cursorContext';
+import { buildFimPrompt, fimTokenIds } from '../../lsp-server/fimPrompt';
+import { postProcess } from '../../lsp-server/postProcess';
+import { FIXTURE_MODEL, LspHarness } from './lspHarness';
+
+/** The fixture's context is 512 tokens; long generations make cancellation observable. */
+const MAX_NEW_TOKENS = 400;
+const SETTINGS = { model: { path: FIXTURE_MODEL }, completion: { maxNewTokens: MAX_NEW_TOKENS } };
+const PROMPT_BUDGET = Math.min(1024, 512 - MAX_NEW_TOKENS - 3);
+
+/** What the server should answer: the same prompt, greedy decoding in-process, the same post-processing. */
+async function expectedCompletion(text: string, offset: number, languageId: string): Promise<string> {
+  const engine = new LocalEngine();
+  try {
+    await engine.load({ modelDir: FIXTURE_MODEL, quantization: 'auto', threads: 1 });
+    const tokenizer = TextTokenizer.fromDirectory(FIXTURE_MODEL);
+    const ctx = cursorContext(text, offset, languageId);
+    const mode = completionMode(ctx);
+    const prompt = buildFimPrompt(tokenizer, fimTokenIds(tokenizer), ctx.prefix, ctx.suffix, PROMPT_BUDGET);
+    const result = await engine.generate({
+      promptIds: prompt.ids,
+      maxNewTokens: MAX_NEW_TOKENS,
+      sampling: { temperature: 0, topK: 0, topP: 1, seed: 0 },
+      stopStrings: stopStringsFor(mode),
+    });
+    return postProcess(result.text, mode, ctx);
+  } finally {
+    await engine.dispose();
+  }
+}
+
+function isCancelled(error: unknown): boolean {
+  return error instanceof ResponseError && error.code === LSPErrorCodes.RequestCancelled;
+}
+
+describe('language server with the fixture model', () => {
+  let lsp: LspHarness;
+  let earlyAnswer: string;
+  const early = 'file:///work/early.py';
+
+  before(async () => {
+    lsp = await LspHarness.start(SETTINGS);
+    // Asked right after `initialized`, while the model is still loading.
+    await lsp.open(early, 'python', 'def f(x):\n    ');
+    earlyAnswer = await lsp.complete(early, { line: 1, character: 4 });
+    await lsp.waitForStatus((s) => s.state !== 'loading', 'model load');
+  });
+
+  after(async () => {
+    await lsp?.stop();
+  });
+
+  it('advertises inline completions and incremental sync', () => {
+    const { capabilities } = lsp.initializeResult;
+    assert.equal(capabilities.inlineCompletionProvider, true);
+    assert.equal(capabilities.textDocumentSync, 2);
+  });
+
+  it('answers empty before the model is ready, then reports it ready', async () => {
+    assert.equal(earlyAnswer, '');
+    assert.deepEqual(lsp.events.slice(0, 3), ['status:loading', 'completion', 'status:ready']);
+    const ready = lsp.statuses.find((s) => s.state === 'ready');
+    assert.ok(ready?.state === 'ready');
+    assert.equal(ready.model, 'tiny-llama');
+    assert.equal(ready.onnxFile, 'onnx/model.onnx');
+  });
+
+  it('completes an incrementally edited document with the post-processed greedy output', async () => {
+    const uri = 'file:///work/edit.ts';
+    await lsp.open(uri, 'typescript', 'imp\n');
+    await lsp.change(uri, 2, [{ range: { start: { line: 0, character: 3 }, end: { line: 0, character: 3 } }, text: 'ort ' }]);
+    const text = await lsp.complete(uri, { line: 0, character: 7 });
+    const expected = await expectedCompletion('import \n', 7, 'typescript');
+    assert.notEqual(expected, '', 'the fixture model produces something here');
+    assert.equal(text, expected);
+    const timings = lsp.timings.at(-1)!;
+    assert.equal(timings.uri, uri);
+    assert.ok(timings.generatedTokens > 0);
+    assert.ok(timings.firstTokenMs <= timings.totalMs);
+  });
+
+  it('stops a cancelled generation early and keeps serving', async () => {
+    const uri = 'file:///work/cancel.py';
+    await lsp.open(uri, 'python', 'def f(x):\n    ');
+    const position = { line: 1, character: 4 };
+    const full = performance.now();
+    const fullText = await lsp.complete(uri, position);
+    const fullMs = performance.now() - full;
+    const fullTokens = lsp.timings.at(-1)!.generatedTokens;
+    assert.ok(fullTokens >= 200, `an uncancelled run generates many tokens (${fullTokens})`);
+
+    const cancel = new CancellationTokenSource();
+    const started = performance.now();
+    const cancelled = lsp.complete(uri, position, cancel);
+    setTimeout(() => cancel.cancel(), 10);
+    await assert.rejects(cancelled, isCancelled);
+    const cancelledMs = performance.now() - started;
+    assert.ok(cancelledMs < fullMs / 2, `cancelled after ${cancelledMs.toFixed(0)} ms; a full run takes ${fullMs.toFixed(0)} ms`);
+
+    assert.equal(await lsp.complete(uri, position), fullText, 'the next request completes as before');
+  });
+
+  it('lets a newer request for a document abort the older one', async () => {
+    const uri = 'file:///work/churn.py';
+    await lsp.open(uri, 'python', 'def f(x):\n    ');
+    const position = { line: 1, character: 4 };
+    const alone = await lsp.complete(uri, position);
+    const before = lsp.timings.length;
+    const started = performance.now();
+    const older = lsp.complete(uri, position);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const newer = lsp.complete(uri, position);
+    assert.equal(await older, '', 'the superseded request answers no items');
+    const olderMs = performance.now() - started;
+    assert.equal(await newer, alone);
+    assert.equal(lsp.timings.length - before, 1, 'only the newer request finished generating');
+    assert.ok(olderMs < performance.now() - started, 'the older request was answered before the newer one finished');
+  });
+});
+
+describe('language server with a bad model path', () => {
+  let lsp: LspHarness;
+
+  before(async () => {
+    lsp = await LspHarness.start({ model: { path: '/nonexistent/model' } });
+  });
+
+  after(async () => {
+    await lsp?.stop();
+  });
+
+  it('reports the error with its fix, answers empty, and recovers when the setting changes', async () => {
+    const status = await lsp.waitForStatus((s) => s.state === 'error', 'error status');
+    assert.ok(status.state === 'error');
+    assert.equal(status.code, 'MODEL_NOT_FOUND');
+    assert.match(status.message, /nonexistent/);
+    assert.match(status.fix, /model directory setting/);
+
+    const uri = 'file:///work/bad.ts';
+    await lsp.open(uri, 'typescript', 'import ');
+    assert.equal(await lsp.complete(uri, { line: 0, character: 7 }), '');
+
+    await lsp.configure(SETTINGS);
+    const ready = await lsp.waitForStatus((s) => s.state === 'ready', 'ready after the settings change');
+    assert.ok(ready.state === 'ready');
+    assert.notEqual(await lsp.complete(uri, { line: 0, character: 7 }), '');
+  });
+});

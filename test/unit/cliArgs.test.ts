@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { UsageError, languageIdOf, offsetOf, parseArgs } from '../../cli/args';
+
+describe('cli arguments', () => {
+  it('prints usage without arguments', () => {
+    assert.deepEqual(parseArgs([]), { kind: 'usage' });
+  });
+
+  it('parses file:line:col from the right, with options', () => {
+    assert.deepEqual(parseArgs(['complete', 'C:/src/a.ts:3:7', '--model', 'models/x', '--max-tokens', '16']), {
+      kind: 'complete',
+      file: 'C:/src/a.ts',
+      line: 3,
+      column: 7,
+      modelDir: 'models/x',
+      maxTokens: 16,
+    });
+  });
+
+  it('rejects bad positions and options with one clear line', () => {
+    assert.throws(() => parseArgs(['complete', 'a.ts']), (e: unknown) => e instanceof UsageError && /<file>:<line>:<col>/.test(e.message));
+    assert.throws(() => parseArgs(['complete', 'a.ts:0:1']), /1-based/);
+    assert.throws(() => parseArgs(['complete', 'a.ts:1:1', '--max-tokens', 'many']), /--max-tokens/);
+    assert.throws(() => parseArgs(['complete', 'a.ts:1:1', '--model']), /--model needs a directory/);
+    assert.throws(() => parseArgs(['explain', 'a.ts:1:1']), /unknown command/);
+  });
+
+  it('turns 1-based positions into offsets and refuses positions outside the file', () => {
+    const text = 'ab\r\ncde\n';
+    assert.equal(offsetOf(text, 1, 1), 0);
+    assert.equal(offsetOf(text, 1, 3), 2);
+    assert.equal(offsetOf(text, 2, 4), 7);
+    assert.match(String(offsetOf(text, 2, 5)), /column 5 is past the end of line 2/);
+    assert.match(String(offsetOf(text, 4, 1)), /line 4 is past the end/);
+  });
+
+  it('guesses the language id from the extension', () => {
+    assert.equal(languageIdOf('x/y.py'), 'python');
+    assert.equal(languageIdOf('y.TS'), 'typescript');
+    assert.equal(languageIdOf('Makefile'), 'plaintext');
+  });
+});
