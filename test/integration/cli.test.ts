@@ -8,11 +8,11 @@ import { FIXTURE_MODEL, REPO_ROOT } from './lspHarness';
 
 const run = promisify(execFile);
 const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
-const SAMPLE = path.join(REPO_ROOT, 'test', 'integration', 'workspace', 'sample.ts');
+const SAMPLE = path.join(REPO_ROOT, 'test', 'integration', 'workspace', 'sample.py');
 
 describe('cli', () => {
   it('prints a completion and its latency for a file position', async () => {
-    const { stdout, stderr } = await run(process.execPath, [CLI, 'complete', `${SAMPLE}:9:3`, '--model', FIXTURE_MODEL], { timeout: 30_000 });
+    const { stdout, stderr } = await run(process.execPath, [CLI, 'complete', `${SAMPLE}:9:5`, '--model', FIXTURE_MODEL], { timeout: 30_000 });
     assert.notEqual(stdout.trim(), '');
     assert.match(stderr, /tiny-llama \(onnx\/model\.onnx, fp32\) · first token \d+ ms · total \d+ ms · [\d.]+ tokens\/s/);
   });
@@ -27,7 +27,7 @@ describe('cli', () => {
   });
 
   it('fails with the model error and its fix for a bad model directory', async () => {
-    await assert.rejects(run(process.execPath, [CLI, 'complete', `${SAMPLE}:9:3`, '--model', '/nonexistent/model'], { timeout: 30_000 }), (error: { code: number; stderr: string }) => {
+    await assert.rejects(run(process.execPath, [CLI, 'complete', `${SAMPLE}:9:5`, '--model', '/nonexistent/model'], { timeout: 30_000 }), (error: { code: number; stderr: string }) => {
       assert.equal(error.code, 1);
       assert.match(error.stderr, /^locus: .*nonexistent.*model directory setting/);
       return true;
