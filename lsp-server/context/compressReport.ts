@@ -1,0 +1,74 @@
+// Turns the uncompressed and compressed prompts for a cursor into the `locus/compress` answer.
+import type { CompressResult, PromptView } from '../contextProtocol';
+import type { ContextPrompt } from './contextPromptBuilder';
+
+export interface CompressReportInput {
+  budget: number;
+  scorer: 'draft-model' | 'unigram';
+  before: ContextPrompt;
+  after: ContextPrompt;
+  index: { files: number; chunks: number; building: boolean };
+}
+
+export function compressReport(input: CompressReportInput): CompressResult {
+  return {
+    budget: input.budget,
+    scorer: input.scorer,
+    before: promptView(input.before),
+    after: promptView(input.after),
+    retrieved: input.after.snippets.map((s) => ({
+      path: s.path,
+      startLine: s.startLine + 1,
+      endLine: s.endLine,
+      score: round(s.score),
+      lexical: round(s.lexical),
+      similarity: round(s.similarity),
+      declaresNearbyName: s.declaresNearbyName,
+      fileWeight: round(s.fileWeight),
+    })),
+    dropped: input.after.dropped.map((d) => ({ section: d.sectionId, line: d.line, text: d.text, information: round(d.information), tokens: d.tokens })),
+    index: input.index,
+    timings: { retrievalMs: round(input.after.retrievalMs), compressionMs: round(input.after.assemblyMs) },
+  };
+}
+
+function promptView(prompt: ContextPrompt): PromptView {
+  return {
+    tokens: prompt.ids.length,
+    parts: prompt.pieces.map((p) => ({
+      kind: p.kind,
+      ...(p.path === undefined ? {} : { path: p.path }),
+      ...(p.startLine === undefined ? {} : { line: p.startLine + 1 }),
+      text: p.text,
+      tokens: p.tokens,
+    })),
+  };
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+/** The report as plain text, for the read-only document the client opens. */
+export function renderCompressReport(result: CompressResult): string {
+  const out: string[] = [];
+  const ratio = result.before.tokens === 0 ? 1 : result.after.tokens / result.before.tokens;
+  out.push(`Locus: prompt for the cursor, budget ${result.budget} tokens (scorer: ${result.scorer})`);
+  out.push(`Before compression: ${result.before.tokens} tokens. After: ${result.after.tokens} tokens (${Math.round(ratio * 100)}%).`);
+  out.push(`Index: ${result.index.files} files, ${result.index.chunks} chunks${result.index.building ? ' (still building)' : ''}. Retrieval ${result.timings.retrievalMs} ms, assembly ${result.timings.compressionMs} ms.`);
+  out.push('', '## Retrieved');
+  if (result.retrieved.length === 0) out.push('(nothing)');
+  for (const r of result.retrieved) {
+    out.push(`- ${r.path}:${r.startLine}-${r.endLine}  score ${r.score} (bm25 ${r.lexical}, similarity ${r.similarity}${r.declaresNearbyName ? ', declares a name used at the cursor' : ''}, file weight ${r.fileWeight})`);
+  }
+  out.push('', `## Dropped (${result.dropped.length} lines, least information per token first)`);
+  for (const d of result.dropped) out.push(`- ${d.section} +${d.line}  ${d.information} nats / ${d.tokens} tokens  ${d.text.trim()}`);
+  for (const [title, view] of [['Before', result.before], ['After', result.after]] as const) {
+    out.push('', `## ${title} (${view.tokens} tokens)`);
+    for (const part of view.parts) {
+      const where = part.path === undefined ? '' : ` ${part.path}${part.line === undefined ? '' : `:${part.line}`}`;
+      out.push(`--- ${part.kind}${where} (${part.tokens} tokens)`, part.text);
+    }
+  }
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,211 @@
+// The server's one handle on workspace context: one index per workspace folder, built in the background at
+// start (from the on-disk cache where files did not change), kept current from editor and file-watcher
+// events, and queried for the snippets a prompt should carry.
+import * as path from 'node:path';
+import { IndexCache } from './indexPersistence';
+import { PathFilter } from './pathFilter';
+import { DEFAULT_RETRIEVER_OPTIONS, Retriever, type RetrievedSnippet } from './retriever';
+import type { TermStatistics } from './selectiveContext';
+import type { BuildStats, Chunker } from './workspaceIndex';
+import { WorkspaceIndex } from './workspaceIndex';
+import { readTextFile } from './workspaceWalker';
+
+export interface ContextEngineOptions {
+  /** Absolute paths of the workspace folders. */
+  folders: readonly string[];
+  /** files.exclude and locus.exclude globs, relative to each folder. */
+  excludeGlobs: readonly string[];
+  chunker: Chunker;
+  cache: IndexCache;
+  log: (message: string) => void;
+  /** An open document's edits are indexed after this much quiet. */
+  editDelayMs?: number;
+  /** The cache is rewritten at most this often after changes. */
+  saveDelayMs?: number;
+}
+
+export type FileEventKind = 'created' | 'changed' | 'deleted';
+
+interface Folder {
+  index: WorkspaceIndex;
+  filter: PathFilter;
+}
+
+export class ContextEngine implements TermStatistics {
+  private folders: Folder[];
+  private readonly retriever = new Retriever(DEFAULT_RETRIEVER_OPTIONS);
+  private readonly pendingEdits = new Map<string, ReturnType<typeof setTimeout>>();
+  private saveTimer: ReturnType<typeof setTimeout> | undefined;
+  private buildAbort = new AbortController();
+  private building: Promise<void> | undefined;
+  private disposed = false;
+
+  constructor(private readonly options: ContextEngineOptions) {
+    this.folders = options.folders.map((root) => ({ index: new WorkspaceIndex(root, options.chunker), filter: new PathFilter(root, { excludeGlobs: options.excludeGlobs }) }));
+  }
+
+  get isBuilding(): boolean {
+    return this.building !== undefined;
+  }
+
+  get fileCount(): number {
+    return this.folders.reduce((n, f) => n + f.index.fileCount, 0);
+  }
+
+  get chunkCount(): number {
+    return this.folders.reduce((n, f) => n + f.index.chunkCount, 0);
+  }
+
+  get documentCount(): number {
+    return this.folders.reduce((n, f) => n + f.index.documentCount, 0);
+  }
+
+  documentFrequency(term: string): number {
+    return this.folders.reduce((n, f) => n + f.index.documentFrequency(term), 0);
+  }
+
+  /** Starts (or restarts) the background build; resolves when it ends. Never rejects. */
+  build(): Promise<void> {
+    this.buildAbort.abort();
+    const abort = (this.buildAbort = new AbortController());
+    const run = (async () => {
+      for (const folder of this.folders) {
+        if (abort.signal.aborted) return;
+        try {
+          const cached = await this.options.cache.load(folder.index.root);
+          const stats: BuildStats = await folder.index.build(folder.filter, cached, abort.signal);
+          this.options.log(
+            `Indexed ${stats.files} files (${stats.chunks} chunks, ${stats.reusedFiles} from cache, ${stats.secretChunks} left out as secrets) in ${Math.round(stats.ms)} ms: ${folder.index.root}`,
+          );
+          if (!abort.signal.aborted) await this.options.cache.save(folder.index.root, folder.index.snapshot());
+        } catch (e) {
+          this.options.log(`Indexing ${folder.index.root} failed: ${(e as Error).message}`);
+        }
+      }
+    })();
+    const tracked: Promise<void> = run.finally(() => {
+      if (this.building === tracked) this.building = undefined;
+    });
+    this.building = tracked;
+    return tracked;
+  }
+
+  /** New exclude globs: filters are rebuilt and the folders re-walked (unchanged files are not re-read). */
+  setExcludeGlobs(globs: readonly string[]): Promise<void> {
+    this.folders = this.folders.map((f) => ({ index: f.index, filter: new PathFilter(f.index.root, { excludeGlobs: globs }) }));
+    return this.build();
+  }
+
+  documentOpened(file: string, text: string): void {
+    const located = this.locate(file);
+    if (located === undefined) return;
+    located.folder.index.setOpen(located.relativePath, true);
+    if (!located.folder.index.hasFile(located.relativePath)) this.scheduleUpdate(file, text, 0);
+  }
+
+  documentClosed(file: string): void {
+    const located = this.locate(file);
+    located?.folder.index.setOpen(located.relativePath, false);
+  }
+
+  /** Unsaved edits count: the index follows the buffer, after `editDelayMs` of quiet. */
+  documentChanged(file: string, text: string): void {
+    const located = this.locate(file);
+    if (located === undefined) return;
+    located.folder.index.noteEdited(located.relativePath);
+    this.scheduleUpdate(file, text, this.options.editDelayMs ?? 500);
+  }
+
+  /** `workspace/didChangeWatchedFiles`: re-read, add or drop files; a changed .gitignore re-walks its folder. */
+  async filesChanged(events: readonly { file: string; kind: FileEventKind }[]): Promise<void> {
+    let rewalk = false;
+    for (const { file, kind } of events) {
+      const located = this.locate(file);
+      if (located === undefined) continue;
+      const { folder, relativePath } = located;
+      if (path.basename(relativePath) === '.gitignore') {
+        folder.filter.invalidateGitignore(path.posix.dirname(relativePath) === '.' ? '' : path.posix.dirname(relativePath));
+        rewalk = true;
+        continue;
+      }
+      if (kind === 'deleted' || folder.filter.isExcluded(relativePath, false)) {
+        folder.index.removeFile(relativePath);
+        continue;
+      }
+      if (this.pendingEdits.has(file)) continue; // an open buffer's text wins over the disk
+      const text = await readTextFile(file);
+      if (text === undefined) folder.index.removeFile(relativePath);
+      else await folder.index.updateFile(relativePath, text);
+    }
+    this.scheduleSave();
+    if (rewalk) await this.build();
+  }
+
+  /** Best snippets from other files for the code around a cursor in `file` (absolute path, or undefined for an untitled buffer). */
+  retrieve(file: string | undefined, prefix: string, suffix: string, maxSnippets?: number): RetrievedSnippet[] {
+    const located = file === undefined ? undefined : this.locate(file);
+    return this.retriever.retrieve(
+      this.folders.map((f) => f.index),
+      { relativePath: located?.relativePath, prefix, suffix },
+      maxSnippets,
+    );
+  }
+
+  /** The path a prompt shows for `file`: workspace-relative when inside a folder, else its base name. */
+  displayPath(file: string): string {
+    return this.locate(file)?.relativePath ?? path.basename(file);
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    this.buildAbort.abort();
+    for (const timer of this.pendingEdits.values()) clearTimeout(timer);
+    this.pendingEdits.clear();
+    if (this.saveTimer !== undefined) {
+      clearTimeout(this.saveTimer);
+      this.saveTimer = undefined;
+      await this.saveAll();
+    }
+  }
+
+  private locate(file: string): { folder: Folder; relativePath: string } | undefined {
+    for (const folder of this.folders) {
+      const relative = path.relative(folder.index.root, file);
+      if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) continue;
+      const relativePath = relative.split(path.sep).join('/');
+      if (folder.filter.isExcluded(relativePath, false)) return undefined;
+      return { folder, relativePath };
+    }
+    return undefined;
+  }
+
+  private scheduleUpdate(file: string, text: string, delayMs: number): void {
+    clearTimeout(this.pendingEdits.get(file));
+    this.pendingEdits.set(
+      file,
+      setTimeout(() => {
+        this.pendingEdits.delete(file);
+        const located = this.locate(file);
+        if (located === undefined || this.disposed) return;
+        located.folder.index
+          .updateFile(located.relativePath, text)
+          .then(() => this.scheduleSave())
+          .catch((e: Error) => this.options.log(`Indexing ${located.relativePath} failed: ${e.message}`));
+      }, delayMs),
+    );
+  }
+
+  private scheduleSave(): void {
+    if (this.saveTimer !== undefined || this.disposed) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = undefined;
+      void this.saveAll();
+    }, this.options.saveDelayMs ?? 30_000);
+  }
+
+  private async saveAll(): Promise<void> {
+    for (const folder of this.folders) {
+      await this.options.cache.save(folder.index.root, folder.index.snapshot()).catch((e: Error) => this.options.log(`Saving the index cache failed: ${e.message}`));
+    }
+  }
+}

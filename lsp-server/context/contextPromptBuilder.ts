@@ -1,0 +1,56 @@
+// Retrieval plus assembly for one cursor: the completion prompt (retrieved snippets, compressed to the budget),
+// and the uncompressed prompt `locus/compress` compares it with.
+import type { ContextEngine } from './contextEngine';
+import { DEFAULT_PROMPT_OPTIONS, type AssembledPrompt, type PromptAssembler } from './promptAssembler';
+import type { RetrievedSnippet } from './retriever';
+import type { SelectiveContext } from './selectiveContext';
+
+/** Snippets handed to compression: more than fit, so it can keep the informative lines of each. */
+export const COMPRESSION_CANDIDATES = 6;
+
+export interface CursorText {
+  /** Absolute path, or undefined for an untitled buffer. */
+  file: string | undefined;
+  prefix: string;
+  suffix: string;
+}
+
+export interface ContextPrompt extends AssembledPrompt {
+  snippets: RetrievedSnippet[];
+  retrievalMs: number;
+  assemblyMs: number;
+}
+
+export class ContextPromptBuilder {
+  constructor(
+    private readonly engine: ContextEngine,
+    private readonly assembler: PromptAssembler,
+    private readonly selective: SelectiveContext | undefined,
+  ) {}
+
+  get scorerName(): 'draft-model' | 'unigram' {
+    return this.selective?.scorer.name ?? 'unigram';
+  }
+
+  /** The prompt a completion sends: retrieval, then compression to `budget` (when a scorer is configured). */
+  build(cursor: CursorText, budget: number, signal?: AbortSignal): Promise<ContextPrompt> {
+    return this.run(cursor, budget, this.selective, signal);
+  }
+
+  /** Same retrieval, no compression: every candidate whole, within `budget`. */
+  buildUncompressed(cursor: CursorText, budget: number, signal?: AbortSignal): Promise<ContextPrompt> {
+    return this.run(cursor, budget, undefined, signal);
+  }
+
+  private async run(cursor: CursorText, budget: number, selective: SelectiveContext | undefined, signal?: AbortSignal): Promise<ContextPrompt> {
+    const started = performance.now();
+    const snippets = this.assembler.supportsContext ? this.engine.retrieve(cursor.file, cursor.prefix, cursor.suffix, COMPRESSION_CANDIDATES) : [];
+    const retrieved = performance.now();
+    const prompt = await this.assembler.assemble(
+      { currentPath: cursor.file === undefined ? undefined : this.engine.displayPath(cursor.file), prefix: cursor.prefix, suffix: cursor.suffix, snippets },
+      { ...DEFAULT_PROMPT_OPTIONS, budget, compression: selective },
+      signal,
+    );
+    return { ...prompt, snippets, retrievalMs: retrieved - started, assemblyMs: performance.now() - retrieved };
+  }
+}

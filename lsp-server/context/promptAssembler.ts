@@ -1,0 +1,231 @@
+// Builds the completion prompt in the repository format the models are trained with:
+//   [<|file_sep|> path "\n" snippet "\n"]*  [<|file_sep|> path "\n"]  <|fim_suffix|> suffix <|fim_prefix|> prefix <|fim_middle|>
+// with every text piece tokenized separately, inside one token budget. Without compression, retrieved snippets
+// are packed whole (best first) into their share of the budget; with compression, the snippets and the far
+// prefix compete line by line on self-information, and the suffix and the lines near the cursor stay whole.
+import { buildFimPrompt, fimTokenIds, type FimTokenIds, type PromptTokenizer } from '../fimPrompt';
+import type { RetrievedSnippet } from './retriever';
+import { isStructuralLine, type CompressibleSection, type DroppedLine, type SelectiveContext } from './selectiveContext';
+
+export const FILE_SEPARATOR = '<|file_sep|>';
+
+/** `runtime`'s TextTokenizer satisfies it; decoding shows the kept prefix and suffix in `locus/compress`. */
+export interface ContextTokenizer extends PromptTokenizer {
+  decode(ids: readonly number[]): string;
+}
+
+export interface PromptRequest {
+  /** Path shown for the current file (workspace-relative), or undefined when unknown. */
+  currentPath: string | undefined;
+  prefix: string;
+  suffix: string;
+  /** Retrieved snippets from other files, best first. */
+  snippets: readonly RetrievedSnippet[];
+}
+
+export interface PromptOptions {
+  /** Every prompt token, special tokens included. */
+  budget: number;
+  /** Least share of the budget snippets may take (more when the file is short). */
+  contextShare: number;
+  /** Share of the budget the suffix gets under compression. */
+  suffixShare: number;
+  /** Lines before the cursor that are never compressed. */
+  nearPrefixLines: number;
+  /** Lines before those that compression may thin out (older ones are cut). */
+  farPrefixLines: number;
+  compression?: SelectiveContext;
+}
+
+export const DEFAULT_PROMPT_OPTIONS: Omit<PromptOptions, 'budget'> = {
+  contextShare: 0.4,
+  suffixShare: 0.15,
+  nearPrefixLines: 12,
+  farPrefixLines: 256,
+};
+
+export interface PromptPiece {
+  kind: 'snippet' | 'path' | 'suffix' | 'prefix';
+  path?: string;
+  /** First line of a snippet (zero-based) in its file. */
+  startLine?: number;
+  text: string;
+  /** Tokens including the piece's special token. */
+  tokens: number;
+}
+
+export interface AssembledPrompt {
+  ids: number[];
+  /** In prompt order. */
+  pieces: PromptPiece[];
+  snippetTokens: number;
+  /** Lines compression removed (empty without compression). */
+  dropped: DroppedLine[];
+  /** Tokens of the compressible part before and after compression. */
+  compression?: { scorer: string; tokensBefore: number; tokensAfter: number };
+}
+
+/** Far-prefix lines are scored in blocks aligned to the file's first line, so typing near the cursor keeps their cache keys. */
+const PREFIX_BLOCK_LINES = 32;
+/** Snippets cut to fit keep at least this many lines, or are left out. */
+const MIN_SNIPPET_LINES = 3;
+
+export class PromptAssembler {
+  private readonly fim: FimTokenIds | null;
+  private readonly fileSeparator: number | undefined;
+
+  constructor(private readonly tokenizer: ContextTokenizer) {
+    this.fim = fimTokenIds(tokenizer);
+    this.fileSeparator = tokenizer.specialTokenId(FILE_SEPARATOR);
+  }
+
+  /** Whether retrieved context can be sent at all (the tokenizer has `<|file_sep|>` and FIM tokens). */
+  get supportsContext(): boolean {
+    return this.fim !== null && this.fileSeparator !== undefined;
+  }
+
+  async assemble(request: PromptRequest, options: PromptOptions, signal?: AbortSignal): Promise<AssembledPrompt> {
+    if (this.fim === null || this.fileSeparator === undefined) {
+      const local = buildFimPrompt(this.tokenizer, this.fim, request.prefix, request.suffix, Math.max(0, options.budget - 3));
+      return { ids: local.ids, pieces: this.localPieces(local.ids, local.prefixTokens, local.suffixTokens), snippetTokens: 0, dropped: [] };
+    }
+    const pathIds = request.currentPath === undefined ? [] : [this.fileSeparator, ...this.tokenizer.encode(`${request.currentPath}\n`)];
+    const available = Math.max(0, options.budget - 3 - pathIds.length);
+    return options.compression === undefined
+      ? this.assemblePlain(request, options, pathIds, available)
+      : this.assembleCompressed(request, options, options.compression, pathIds, available, signal);
+  }
+
+  private assemblePlain(request: PromptRequest, options: PromptOptions, pathIds: number[], available: number): AssembledPrompt {
+    const localNeeded = buildFimPrompt(this.tokenizer, this.fim, request.prefix, request.suffix, available).ids.length - 3;
+    const snippetBudget = Math.max(Math.floor(available * options.contextShare), available - localNeeded);
+    const packed: { snippet: RetrievedSnippet; text: string; ids: number[] }[] = [];
+    let used = 0;
+    for (const snippet of request.snippets) {
+      const fitted = this.fitSnippet(snippet, snippetBudget - used);
+      if (fitted === undefined) continue;
+      packed.push({ snippet, ...fitted });
+      used += fitted.ids.length;
+    }
+    return this.finish(request, packed.reverse(), pathIds, request.prefix, request.suffix, available - used, []);
+  }
+
+  private async assembleCompressed(
+    request: PromptRequest,
+    options: PromptOptions,
+    compression: SelectiveContext,
+    pathIds: number[],
+    available: number,
+    signal?: AbortSignal,
+  ): Promise<AssembledPrompt> {
+    const suffix = leadingLines(this.tokenizer, request.suffix, Math.floor(available * options.suffixShare));
+    const prefixLines = request.prefix.split('\n');
+    const nearStart = Math.max(0, prefixLines.length - options.nearPrefixLines);
+    const farStart = Math.max(0, nearStart - options.farPrefixLines);
+    const near = prefixLines.slice(nearStart).join('\n');
+    const fixedTokens = this.tokenizer.encode(suffix).length + this.tokenizer.encode(near).length;
+
+    const sections: CompressibleSection[] = [];
+    request.snippets.forEach((snippet, rank) => {
+      const lines = snippet.text.split('\n');
+      sections.push({
+        id: `${snippet.path}:${snippet.startLine + 1}`,
+        lines,
+        keep: lines.map(isStructuralLine),
+        overheadTokens: 1 + this.tokenizer.encode(`${snippet.path}\n`).length,
+        priority: 100 - 10 * rank,
+      });
+    });
+    const firstBlock = Math.floor(farStart / PREFIX_BLOCK_LINES) * PREFIX_BLOCK_LINES;
+    const farBlocks: { start: number; section: CompressibleSection }[] = [];
+    for (let start = firstBlock; start < nearStart; start += PREFIX_BLOCK_LINES) {
+      const from = Math.max(start, farStart);
+      const lines = prefixLines.slice(from, Math.min(nearStart, start + PREFIX_BLOCK_LINES));
+      const distance = Math.floor((nearStart - from) / PREFIX_BLOCK_LINES);
+      const section = { id: `prefix:${from + 1}`, lines, keep: lines.map(isStructuralLine), overheadTokens: 0, priority: 95 - 10 * distance };
+      farBlocks.push({ start: from, section });
+      sections.push(section);
+    }
+    const result = await compression.compress(sections, Math.max(0, available - fixedTokens), signal);
+
+    const keptText = (index: number): string => sections[index]!.lines.filter((_l, l) => result.sections[index]!.kept[l]).join('\n');
+    const packed: { snippet: RetrievedSnippet; text: string; ids: number[] }[] = [];
+    request.snippets.forEach((snippet, i) => {
+      if (result.sections[i]!.kept.every((k) => !k)) return;
+      const text = keptText(i);
+      packed.push({ snippet, text, ids: [this.fileSeparator!, ...this.tokenizer.encode(`${snippet.path}\n${text}\n`)] });
+    });
+    const far = farBlocks
+      .map((_b, j) => keptText(request.snippets.length + j))
+      .filter((t, j) => t !== '' || result.sections[request.snippets.length + j]!.kept.some((k) => k))
+      .map((t) => t + '\n')
+      .join('');
+    const headerTokens = packed.reduce((n, p) => n + p.ids.length, 0);
+    const prefix = far + near;
+    const prompt = this.finish(request, packed.reverse(), pathIds, prefix, suffix, available - headerTokens, result.dropped);
+    prompt.compression = { scorer: compression.scorer.name, tokensBefore: result.tokensBefore + fixedTokens, tokensAfter: result.tokensAfter + fixedTokens };
+    return prompt;
+  }
+
+  /** The snippet as a piece within `budget` tokens: whole, or its leading lines, or undefined when too little fits. */
+  private fitSnippet(snippet: RetrievedSnippet, budget: number): { text: string; ids: number[] } | undefined {
+    if (budget <= 0) return undefined;
+    const whole = [this.fileSeparator!, ...this.tokenizer.encode(`${snippet.path}\n${snippet.text}\n`)];
+    if (whole.length <= budget) return { text: snippet.text, ids: whole };
+    const lines = snippet.text.split('\n');
+    for (let end = lines.length - 1; end >= MIN_SNIPPET_LINES; end--) {
+      const text = lines.slice(0, end).join('\n');
+      const ids = [this.fileSeparator!, ...this.tokenizer.encode(`${snippet.path}\n${text}\n`)];
+      if (ids.length <= budget) return { text, ids };
+    }
+    return undefined;
+  }
+
+  private finish(
+    request: PromptRequest,
+    packed: { snippet: RetrievedSnippet; text: string; ids: number[] }[],
+    pathIds: number[],
+    prefix: string,
+    suffix: string,
+    localBudget: number,
+    dropped: DroppedLine[],
+  ): AssembledPrompt {
+    const local = buildFimPrompt(this.tokenizer, this.fim, prefix, suffix, Math.max(0, localBudget));
+    const pieces: PromptPiece[] = packed.map((p) => ({ kind: 'snippet', path: p.snippet.path, startLine: p.snippet.startLine, text: p.text, tokens: p.ids.length }));
+    if (pathIds.length > 0) pieces.push({ kind: 'path', path: request.currentPath, text: request.currentPath!, tokens: pathIds.length });
+    pieces.push(...this.localPieces(local.ids, local.prefixTokens, local.suffixTokens));
+    return {
+      ids: [...packed.flatMap((p) => p.ids), ...pathIds, ...local.ids],
+      pieces,
+      snippetTokens: packed.reduce((n, p) => n + p.ids.length, 0),
+      dropped,
+    };
+  }
+
+  private localPieces(ids: number[], prefixTokens: number, suffixTokens: number): PromptPiece[] {
+    if (this.fim === null) return [{ kind: 'prefix', text: this.decode(ids), tokens: ids.length }];
+    const suffixIds = ids.slice(1, 1 + suffixTokens);
+    const prefixIds = ids.slice(2 + suffixTokens, 2 + suffixTokens + prefixTokens);
+    return [
+      { kind: 'suffix', text: this.decode(suffixIds), tokens: suffixTokens + 1 },
+      { kind: 'prefix', text: this.decode(prefixIds), tokens: prefixTokens + 2 },
+    ];
+  }
+
+  private decode(ids: number[]): string {
+    return this.tokenizer.decode(ids);
+  }
+}
+
+/** The longest run of whole leading lines of `text` within `budget` tokens (counted line by line). */
+export function leadingLines(tokenizer: PromptTokenizer, text: string, budget: number): string {
+  const lines = text.match(/[^\n]*\n|[^\n]+$/g) ?? [];
+  let used = 0;
+  let out = '';
+  for (const line of lines) {
+    used += tokenizer.encode(line).length;
+    if (used > budget) break;
+    out += line;
+  }
+  return out;
+}

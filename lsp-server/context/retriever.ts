@@ -1,0 +1,83 @@
+// Finds the chunks of other files the code at the cursor most likely needs: BM25 over identifiers of the
+// lines around the cursor, re-ranked by Jaccard similarity to those lines, a bonus for chunks that declare
+// a name used right before the cursor, and the file's weight (open, recently edited).
+import type { CodeChunk } from './codeChunk';
+import { identifiers, termCounts, termsOfIdentifier } from './codeTerms';
+import type { WorkspaceIndex } from './workspaceIndex';
+
+export interface RetrievalQuery {
+  /** The current file, relative to `index.root` (its own chunks are skipped), or undefined when outside it. */
+  relativePath: string | undefined;
+  prefix: string;
+  suffix: string;
+}
+
+export interface RetrievedSnippet extends CodeChunk {
+  score: number;
+  /** BM25 score divided by the best candidate's. */
+  lexical: number;
+  /** Jaccard similarity of identifier sets with the lines around the cursor. */
+  similarity: number;
+  /** The chunk declares a name used on the lines just before the cursor. */
+  declaresNearbyName: boolean;
+  fileWeight: number;
+}
+
+export interface RetrieverOptions {
+  maxSnippets: number;
+  /** BM25 candidates re-ranked per folder. */
+  candidates: number;
+  linesBefore: number;
+  linesAfter: number;
+}
+
+export const DEFAULT_RETRIEVER_OPTIONS: RetrieverOptions = { maxSnippets: 4, candidates: 40, linesBefore: 40, linesAfter: 10 };
+
+const LEXICAL_WEIGHT = 0.6;
+const SIMILARITY_WEIGHT = 0.4;
+const DECLARATION_BONUS = 0.5;
+/** Lines before the cursor whose names count as "used right before the cursor". */
+const NEAR_LINES = 3;
+/** Query terms on the lines nearest the cursor count this many times. */
+const NEAR_TERM_WEIGHT = 2;
+
+export class Retriever {
+  constructor(private readonly options: RetrieverOptions = DEFAULT_RETRIEVER_OPTIONS) {}
+
+  retrieve(indexes: readonly WorkspaceIndex[], query: RetrievalQuery, maxSnippets = this.options.maxSnippets): RetrievedSnippet[] {
+    const before = query.prefix.split('\n');
+    const after = query.suffix.split('\n');
+    const near = before.slice(-NEAR_LINES).join('\n');
+    const window = [...before.slice(-this.options.linesBefore), ...after.slice(0, this.options.linesAfter)].join('\n');
+    const terms = termCounts(window);
+    for (const [term, count] of termCounts(near)) terms.set(term, (terms.get(term) ?? 0) + count * (NEAR_TERM_WEIGHT - 1));
+    if (terms.size === 0) return [];
+    const windowIds = new Set(identifiers(window));
+    const nearNames = new Set(identifiers(near).filter((id) => termsOfIdentifier(id).length > 0));
+
+    const results: RetrievedSnippet[] = [];
+    for (const index of indexes) {
+      const hits = index.search(terms, this.options.candidates, query.relativePath);
+      const best = hits[0]?.score ?? 0;
+      for (const hit of hits) {
+        const chunkIds = new Set(identifiers(hit.chunk.text));
+        const similarity = jaccard(windowIds, chunkIds);
+        const declaresNearbyName = hit.chunk.symbols.some((s) => nearNames.has(s));
+        const lexical = best > 0 ? hit.score / best : 0;
+        const fileWeight = index.fileWeight(hit.chunk.path);
+        const score = (LEXICAL_WEIGHT * lexical + SIMILARITY_WEIGHT * similarity + (declaresNearbyName ? DECLARATION_BONUS : 0)) * fileWeight;
+        results.push({ ...hit.chunk, score, lexical, similarity, declaresNearbyName, fileWeight });
+      }
+    }
+    results.sort((a, b) => b.score - a.score || a.path.localeCompare(b.path) || a.startLine - b.startLine);
+    return results.slice(0, maxSnippets);
+  }
+}
+
+function jaccard(a: ReadonlySet<string>, b: ReadonlySet<string>): number {
+  if (a.size === 0 || b.size === 0) return 0;
+  let shared = 0;
+  const [small, large] = a.size < b.size ? [a, b] : [b, a];
+  for (const x of small) if (large.has(x)) shared++;
+  return shared / (a.size + b.size - shared);
+}

@@ -1,0 +1,198 @@
+// The chunks of one workspace folder with a BM25 index over them: built from a walk (reusing cached chunks of
+// files whose mtime and size did not change), updated one file at a time, and weighted toward open and
+// recently edited files.
+import type { CodeChunk } from './codeChunk';
+import { Bm25Index } from './bm25Index';
+import { termCounts, termsOfIdentifier } from './codeTerms';
+import type { PathFilter } from './pathFilter';
+import { containsSecret } from './secretRules';
+import { readTextFile, walkWorkspace } from './workspaceWalker';
+
+export interface Chunker {
+  chunk(relativePath: string, text: string): Promise<CodeChunk[]>;
+}
+
+/** A file's chunks as the persisted cache keeps them. */
+export interface FileChunks {
+  path: string;
+  mtimeMs: number;
+  size: number;
+  chunks: CodeChunk[];
+}
+
+export interface BuildStats {
+  files: number;
+  chunks: number;
+  /** Files whose chunks came from the cache. */
+  reusedFiles: number;
+  /** Chunks left out because their content looks like a credential. */
+  secretChunks: number;
+  ms: number;
+}
+
+export interface ScoredChunk {
+  id: number;
+  chunk: CodeChunk;
+  score: number;
+}
+
+/** Extra term count for names a chunk declares, so definitions outrank mere uses. */
+const DECLARED_NAME_BOOST = 2;
+
+function chunkTerms(chunk: CodeChunk): Map<string, number> {
+  const counts = termCounts(chunk.text);
+  for (const symbol of chunk.symbols) {
+    const whole = termsOfIdentifier(symbol)[0];
+    if (whole !== undefined) counts.set(whole, (counts.get(whole) ?? 0) + DECLARED_NAME_BOOST);
+  }
+  return counts;
+}
+
+/** Weight of open files, and of a file edited just now (fading over RECENT_EDIT_MS). */
+const OPEN_WEIGHT = 1.3;
+const RECENT_EDIT_WEIGHT = 1.3;
+const RECENT_EDIT_MS = 10 * 60 * 1000;
+/** Files kept in the recently edited list. */
+const RECENT_EDITS_KEPT = 32;
+
+interface FileEntry {
+  mtimeMs: number;
+  size: number;
+  chunkIds: number[];
+}
+
+export class WorkspaceIndex {
+  private readonly bm25 = new Bm25Index();
+  private readonly chunks = new Map<number, CodeChunk>();
+  private readonly files = new Map<string, FileEntry>();
+  private readonly openFiles = new Set<string>();
+  private readonly recentEdits = new Map<string, number>();
+  private nextId = 1;
+  private secretChunks = 0;
+
+  constructor(
+    readonly root: string,
+    private readonly chunker: Chunker,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get fileCount(): number {
+    return this.files.size;
+  }
+
+  get chunkCount(): number {
+    return this.chunks.size;
+  }
+
+  get documentCount(): number {
+    return this.bm25.documentCount;
+  }
+
+  documentFrequency(term: string): number {
+    return this.bm25.documentFrequency(term);
+  }
+
+  hasFile(relativePath: string): boolean {
+    return this.files.has(relativePath);
+  }
+
+  /** Walks the folder and indexes what the filter lets through; `cached` chunks are reused when mtime and size match. */
+  async build(filter: PathFilter, cached: ReadonlyMap<string, FileChunks> = new Map(), signal?: AbortSignal): Promise<BuildStats> {
+    const started = performance.now();
+    const seen = new Set<string>();
+    let reusedFiles = 0;
+    const secretsBefore = this.secretChunks;
+    for await (const file of walkWorkspace(this.root, filter, { signal })) {
+      seen.add(file.relativePath);
+      const current = this.files.get(file.relativePath);
+      if (current !== undefined && current.mtimeMs === file.mtimeMs && current.size === file.size) continue;
+      const hit = cached.get(file.relativePath);
+      if (hit !== undefined && hit.mtimeMs === file.mtimeMs && hit.size === file.size) {
+        this.replaceFile(file.relativePath, file.mtimeMs, file.size, hit.chunks);
+        reusedFiles++;
+        continue;
+      }
+      const text = await readTextFile(file.absolutePath);
+      if (text === undefined) continue;
+      this.replaceFile(file.relativePath, file.mtimeMs, file.size, await this.chunker.chunk(file.relativePath, text));
+    }
+    if (!signal?.aborted) for (const path of [...this.files.keys()]) if (!seen.has(path)) this.removeFile(path);
+    return {
+      files: this.files.size,
+      chunks: this.chunks.size,
+      reusedFiles,
+      secretChunks: this.secretChunks - secretsBefore,
+      ms: performance.now() - started,
+    };
+  }
+
+  /** Re-chunks one file from `text` (an open document's content, or the file just read from disk). */
+  async updateFile(relativePath: string, text: string, mtimeMs = this.now(), size = text.length): Promise<void> {
+    this.replaceFile(relativePath, mtimeMs, size, await this.chunker.chunk(relativePath, text));
+  }
+
+  removeFile(relativePath: string): void {
+    const entry = this.files.get(relativePath);
+    if (entry === undefined) return;
+    for (const id of entry.chunkIds) {
+      this.bm25.remove(id);
+      this.chunks.delete(id);
+    }
+    this.files.delete(relativePath);
+  }
+
+  setOpen(relativePath: string, open: boolean): void {
+    if (open) this.openFiles.add(relativePath);
+    else this.openFiles.delete(relativePath);
+  }
+
+  noteEdited(relativePath: string): void {
+    this.recentEdits.delete(relativePath);
+    this.recentEdits.set(relativePath, this.now());
+    if (this.recentEdits.size > RECENT_EDITS_KEPT) this.recentEdits.delete(this.recentEdits.keys().next().value!);
+  }
+
+  /** 1 for an ordinary file; more for open and recently edited ones. */
+  fileWeight(relativePath: string): number {
+    let weight = this.openFiles.has(relativePath) ? OPEN_WEIGHT : 1;
+    const edited = this.recentEdits.get(relativePath);
+    if (edited !== undefined) {
+      const age = this.now() - edited;
+      if (age < RECENT_EDIT_MS) weight *= 1 + (RECENT_EDIT_WEIGHT - 1) * (1 - age / RECENT_EDIT_MS);
+    }
+    return weight;
+  }
+
+  /** BM25 candidates, excluding `excludePath` (the file being completed: its text is in the prompt already). */
+  search(query: ReadonlyMap<string, number>, limit: number, excludePath?: string): ScoredChunk[] {
+    return this.bm25
+      .search(query, limit, excludePath === undefined ? undefined : (id) => this.chunks.get(id)?.path !== excludePath)
+      .map((hit) => ({ id: hit.doc, chunk: this.chunks.get(hit.doc)!, score: hit.score }));
+  }
+
+  /** Every file with its chunks, for the on-disk cache. */
+  snapshot(): FileChunks[] {
+    return [...this.files].map(([path, entry]) => ({
+      path,
+      mtimeMs: entry.mtimeMs,
+      size: entry.size,
+      chunks: entry.chunkIds.map((id) => this.chunks.get(id)!),
+    }));
+  }
+
+  private replaceFile(relativePath: string, mtimeMs: number, size: number, chunks: CodeChunk[]): void {
+    this.removeFile(relativePath);
+    const chunkIds: number[] = [];
+    for (const chunk of chunks) {
+      if (containsSecret(chunk.text)) {
+        this.secretChunks++;
+        continue;
+      }
+      const id = this.nextId++;
+      this.chunks.set(id, chunk);
+      this.bm25.add(id, chunkTerms(chunk));
+      chunkIds.push(id);
+    }
+    this.files.set(relativePath, { mtimeMs, size, chunkIds });
+  }
+}

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { PathFilter, globToGitignorePatterns } from '../../lsp-server/context/pathFilter';
+import { containsSecret, isSecretPath } from '../../lsp-server/context/secretRules';
+import { readTextFile, walkWorkspace } from '../../lsp-server/context/workspaceWalker';
+import { CANARY, makeWorkspace, VECTOR_TS } from './contextFixtures';
+
+async function walked(root: string, excludeGlobs: string[] = []): Promise<string[]> {
+  const out: string[] = [];
+  for await (const f of walkWorkspace(root, new PathFilter(root, { excludeGlobs }), { maxFileBytes: 4096 })) out.push(f.relativePath);
+  return out.sort();
+}
+
+describe('secret rules', () => {
+  it('deny secret-bearing names and folders whatever the settings', () => {
+    for (const p of ['.env', '.env.local', '.env.production', 'config/.env.test', 'id_rsa', 'server.pem', 'creds/aws/credentials', '.aws/config', 'secrets/x.txt', 'a/b.p12', 'deploy/tls.key']) {
+      assert.ok(isSecretPath(p), p);
+    }
+    for (const p of ['src/env.ts', 'src/keyboard.ts', 'README.md', 'src/environment.py']) assert.ok(!isSecretPath(p), p);
+  });
+
+  it('spot credentials in content', () => {
+    assert.ok(containsSecret('const k = "AKIAABCDEFGHIJKLMNOP";'));
+    assert.ok(containsSecret('-----BEGIN RSA PRIVATE KEY-----\nMIIE'));
+    assert.ok(containsSecret(`api_key = "${CANARY}abcdefgh"`));
+    assert.ok(!containsSecret(VECTOR_TS));
+  });
+});
+
+describe('workspace walker', () => {
+  it('applies nested .gitignore with negation, exclude globs with braces, and skips secrets, binaries and big files', async () => {
+    const ws = makeWorkspace({
+      '.gitignore': 'build/\n*.log\n',
+      'src/a.ts': VECTOR_TS,
+      'src/gen/.gitignore': '*.ts\n!keep.ts\n',
+      'src/gen/drop.ts': 'x',
+      'src/gen/keep.ts': 'y',
+      'build/out.js': 'z',
+      'debug.log': 'log',
+      'docs/a.md': '# a',
+      'docs/b.txt': 'b',
+      'vendor/lib.js': 'v',
+      '.env.local': `TOKEN=${CANARY}`,
+      'certs/server.pem': CANARY,
+      'node_modules/x/index.js': 'n',
+      'image.png': Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x01]),
+      'huge.ts': 'x'.repeat(5000),
+    });
+    try {
+      assert.deepEqual(await walked(ws.root, ['**/vendor', 'docs/*.{md,txt}']), ['.gitignore', 'image.png', 'src/a.ts', 'src/gen/.gitignore', 'src/gen/keep.ts']);
+      // Listing does not read; reading sniffs the first bytes and refuses binaries.
+      assert.equal(await readTextFile(join(ws.root, 'image.png')), undefined);
+      assert.equal(await readTextFile(join(ws.root, 'src/a.ts')), VECTOR_TS);
+    } finally {
+      ws.cleanup();
+    }
+  });
+
+  it('ends on symlink loops and never follows links out of the root', async () => {
+    const outside = makeWorkspace({ 'id.txt': CANARY });
+    const ws = makeWorkspace({ 'src/a.ts': VECTOR_TS });
+    try {
+      symlinkSync(ws.root, join(ws.root, 'src', 'loop'));
+      symlinkSync(outside.root, join(ws.root, 'src', 'escape'));
+      symlinkSync(join(outside.root, 'id.txt'), join(ws.root, 'src', 'escape.txt'));
+      mkdirSync(join(ws.root, 'lib'));
+      writeFileSync(join(ws.root, 'lib', 'b.ts'), 'export const b = 1;\n');
+      symlinkSync(join(ws.root, 'lib'), join(ws.root, 'src', 'lib-link'));
+      const files = await walked(ws.root);
+      assert.ok(files.includes('src/a.ts'));
+      assert.equal(files.filter((f) => f.endsWith('b.ts')).length, 1, 'a directory reached twice is walked once');
+      assert.ok(!files.some((f) => f.includes('escape')));
+    } finally {
+      ws.cleanup();
+      outside.cleanup();
+    }
+  });
+
+  it('anchors VS Code globs at the root unless they start with **', () => {
+    assert.deepEqual(globToGitignorePatterns('**/*.{js,map}'), ['**/*.js', '**/*.map']);
+    assert.deepEqual(globToGitignorePatterns('out'), ['/out']);
+  });
+});
