@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Bm25Index } from '../../lsp-server/context/bm25Index';
+import { termCounts, termsOfIdentifier } from '../../lsp-server/context/codeTerms';
+import { IndexCache } from '../../lsp-server/context/indexPersistence';
+import { PathFilter } from '../../lsp-server/context/pathFilter';
+import { Retriever } from '../../lsp-server/context/retriever';
+import { SyntaxChunker } from '../../lsp-server/context/syntaxChunker';
+import { WorkspaceIndex } from '../../lsp-server/context/workspaceIndex';
+import { CANARY, makeWorkspace, MATH_PY, SHAPES_TS, VECTOR_TS } from './contextFixtures';
+
+let chunker: SyntaxChunker;
+before(async () => {
+  chunker = await SyntaxChunker.create();
+});
+after(() => chunker.dispose());
+
+describe('syntax chunker', () => {
+  it('cuts TypeScript at declarations and records the names they declare', async () => {
+    const chunks = await chunker.chunk('src/shapes.ts', SHAPES_TS + '\n'.repeat(3) + VECTOR_TS.replace('class Vector', 'class Other'));
+    assert.ok(chunks.length >= 2);
+    assert.ok(chunks.every((c) => c.kind === 'syntax'));
+    const circle = chunks.find((c) => c.symbols.includes('Circle'))!;
+    assert.ok(circle.symbols.includes('area') && circle.symbols.includes('contains'), 'class members are declared names');
+    assert.ok(chunks.some((c) => c.symbols.includes('Other') && c.symbols.includes('distanceTo')));
+    assert.ok(!chunks.some((c) => c.symbols.includes('point')), 'parameters and locals are not declarations');
+    for (const c of chunks) assert.equal(c.text, SHAPES_TS.concat('\n\n\n', VECTOR_TS.replace('class Vector', 'class Other')).split('\n').slice(c.startLine, c.endLine).join('\n'));
+  });
+
+  it('parses Python and falls back to line windows for languages without a grammar', async () => {
+    const py = await chunker.chunk('pkg/math.py', MATH_PY);
+    assert.ok(py.some((c) => c.symbols.includes('hypotenuse')));
+    assert.ok(py.some((c) => c.symbols.includes('Accumulator') && c.symbols.includes('add')));
+    const text = Array.from({ length: 70 }, (_v, i) => `line ${i}`).join('\n');
+    const windows = await chunker.chunk('notes.txt', text);
+    assert.deepEqual(windows.map((c) => [c.startLine, c.endLine, c.kind]), [[0, 30, 'lines'], [30, 60, 'lines'], [60, 70, 'lines']]);
+  });
+
+  it('splits a class too long for one chunk into its members, keeping the class line with the first', async () => {
+    const methods = Array.from({ length: 12 }, (_v, i) => `  method${i}(x: number): number {\n${'    x += 1;\n'.repeat(8)}    return x;\n  }\n`).join('\n');
+    const chunks = await chunker.chunk('big.ts', `export class Big {\n${methods}}\n`);
+    assert.ok(chunks.length > 1);
+    assert.ok(chunks[0]!.text.startsWith('export class Big {'));
+    assert.ok(chunks[0]!.symbols.includes('Big'));
+    assert.ok(chunks.every((c) => c.endLine - c.startLine <= 80));
+  });
+});
+
+describe('BM25 index', () => {
+  it('ranks by rare shared terms and forgets removed documents', () => {
+    const index = new Bm25Index();
+    index.add(1, termCounts('function parseConfig(text) { return JSON.parse(text) }'));
+    index.add(2, termCounts('function renderWidget(widget) { return widget.html }'));
+    index.add(3, termCounts('const config = parseConfig(read())'));
+    const hits = index.search(termCounts('parseConfig'), 10);
+    assert.deepEqual(hits.map((h) => h.doc).sort(), [1, 3]);
+    index.remove(1);
+    assert.deepEqual(index.search(termCounts('parseConfig'), 10).map((h) => h.doc), [3]);
+    assert.equal(index.documentFrequency('parseconfig'), 1);
+    assert.throws(() => index.add(3, new Map()));
+  });
+
+  it('splits compound names into parts', () => {
+    assert.deepEqual(termsOfIdentifier('parseHTTPResponse'), ['parsehttpresponse', 'parse', 'http', 'response']);
+    assert.deepEqual(termsOfIdentifier('max_new_tokens'), ['max_new_tokens', 'max', 'tokens']);
+    assert.deepEqual(termsOfIdentifier('return'), []);
+  });
+});
+
+describe('workspace index', () => {
+  it('retrieves the definition another file needs, updates incrementally and leaves secrets out', async () => {
+    const ws = makeWorkspace({ 'src/shapes.ts': SHAPES_TS, 'src/vector.ts': VECTOR_TS, 'pkg/math.py': MATH_PY, 'src/config.ts': `export const awsKey = "AKIA${'ABCDEFGHIJKLMNOP'}"; // ${CANARY}\n` });
+    try {
+      const index = new WorkspaceIndex(ws.root, chunker);
+      const stats = await index.build(new PathFilter(ws.root, { excludeGlobs: [] }));
+      assert.equal(stats.files, 4);
+      assert.equal(stats.secretChunks, 1);
+      assert.ok(!index.snapshot().some((f) => f.chunks.some((c) => c.text.includes(CANARY))));
+
+      const retriever = new Retriever();
+      const prefix = "import { Vector } from './vector';\n\nconst origin = new Vector(0, 0);\nconst d = origin.dist";
+      const found = retriever.retrieve([index], { relativePath: 'src/main.ts', prefix, suffix: '' });
+      assert.equal(found[0]?.path, 'src/vector.ts');
+      assert.ok(found[0]!.declaresNearbyName);
+
+      await index.updateFile('src/vector.ts', 'export const nothingHere = 1;\n');
+      assert.ok(!retriever.retrieve([index], { relativePath: 'src/main.ts', prefix, suffix: '' }).some((s) => s.text.includes('scaledBy')));
+      index.removeFile('src/shapes.ts');
+      assert.ok(!index.snapshot().some((f) => f.path === 'src/shapes.ts'));
+      assert.equal(retriever.retrieve([index], { relativePath: 'src/vector.ts', prefix: 'nothingHere', suffix: '' }).length, 0, 'the current file is not retrieved');
+    } finally {
+      ws.cleanup();
+    }
+  });
+
+  it('weights open and recently edited files up, the edit weight fading with time', () => {
+    let now = 0;
+    const index = new WorkspaceIndex('/ws', chunker, () => now);
+    assert.equal(index.fileWeight('a.ts'), 1);
+    index.setOpen('a.ts', true);
+    assert.ok(index.fileWeight('a.ts') > 1);
+    index.noteEdited('b.ts');
+    const fresh = index.fileWeight('b.ts');
+    now = 5 * 60 * 1000;
+    assert.ok(index.fileWeight('b.ts') < fresh && index.fileWeight('b.ts') > 1);
+    now = 60 * 60 * 1000;
+    assert.equal(index.fileWeight('b.ts'), 1);
+  });
+
+  it('persists chunks and reuses them for files whose mtime and size did not change', async () => {
+    const ws = makeWorkspace({ 'src/shapes.ts': SHAPES_TS, 'src/vector.ts': VECTOR_TS });
+    const cacheDir = mkdtempSync(join(tmpdir(), 'locus-cache-'));
+    try {
+      const cache = new IndexCache(cacheDir);
+      const first = new WorkspaceIndex(ws.root, chunker);
+      await first.build(new PathFilter(ws.root, { excludeGlobs: [] }));
+      await cache.save(ws.root, first.snapshot());
+      assert.equal(statSync(cache.fileFor(ws.root)).mode & 0o777, 0o600);
+
+      writeFileSync(join(ws.root, 'src/vector.ts'), VECTOR_TS + '\nexport const ZERO = 0;\n');
+      const second = new WorkspaceIndex(ws.root, chunker);
+      const stats = await second.build(new PathFilter(ws.root, { excludeGlobs: [] }), await cache.load(ws.root));
+      assert.equal(stats.reusedFiles, 1);
+      assert.equal(stats.files, 2);
+      assert.ok(second.snapshot().some((f) => f.chunks.some((c) => c.symbols.includes('ZERO'))));
+      assert.equal((await cache.load('/some/other/root')).size, 0);
+    } finally {
+      ws.cleanup();
+      rmSync(cacheDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { PromptAssembler, DEFAULT_PROMPT_OPTIONS, type PromptRequest } from '../../lsp-server/context/promptAssembler';
+import type { RetrievedSnippet } from '../../lsp-server/context/retriever';
+import { DraftModelScorer, isStructuralLine, SelectiveContext, UnigramScorer } from '../../lsp-server/context/selectiveContext';
+import { TextTokenizer } from '../../runtime/tokenizer';
+import { MATH_PY, SHAPES_TS, VECTOR_TS } from './contextFixtures';
+import { TARGET_DIR } from './runtimeFixtures';
+
+const tokenizer = TextTokenizer.fromDirectory(TARGET_DIR);
+const id = (t: string): number => tokenizer.specialTokenId(t)!;
+
+function snippet(path: string, text: string, score = 1): RetrievedSnippet {
+  return { path, startLine: 0, endLine: text.split('\n').length, text, kind: 'syntax', symbols: [], score, lexical: 1, similarity: 0, declaresNearbyName: false, fileWeight: 1 };
+}
+
+const stats = { documentCount: 100, documentFrequency: (term: string) => (term === 'distanceto' ? 1 : 50) };
+
+describe('prompt assembler', () => {
+  it('writes the training format: snippets, the current path, then suffix-prefix-middle, each piece tokenized alone', async () => {
+    const assembler = new PromptAssembler(tokenizer);
+    const request: PromptRequest = { currentPath: 'src/main.ts', prefix: 'const v = new Vec', suffix: '\n', snippets: [snippet('src/vector.ts', VECTOR_TS)] };
+    const prompt = await assembler.assemble(request, { ...DEFAULT_PROMPT_OPTIONS, budget: 512 });
+    const expected = [
+      id('<|file_sep|>'), ...tokenizer.encode(`src/vector.ts\n${VECTOR_TS}\n`),
+      id('<|file_sep|>'), ...tokenizer.encode('src/main.ts\n'),
+      id('<|fim_suffix|>'), ...tokenizer.encode('\n'),
+      id('<|fim_prefix|>'), ...tokenizer.encode('const v = new Vec'),
+      id('<|fim_middle|>'),
+    ];
+    assert.deepEqual(prompt.ids, expected);
+    assert.deepEqual(prompt.pieces.map((p) => p.kind), ['snippet', 'path', 'suffix', 'prefix']);
+    assert.equal(prompt.pieces.reduce((n, p) => n + p.tokens, 0), prompt.ids.length);
+  });
+
+  it('puts the best snippet nearest the file and never exceeds the budget, with or without compression', async () => {
+    const assembler = new PromptAssembler(tokenizer);
+    const file = (SHAPES_TS + MATH_PY).repeat(4);
+    const snippets = [snippet('a/best.ts', VECTOR_TS, 2), snippet('b/second.py', MATH_PY, 1), snippet('c/third.ts', SHAPES_TS, 0.5)];
+    const selective = new SelectiveContext(new UnigramScorer(tokenizer, stats));
+    let seed = 7;
+    const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let i = 0; i < 40; i++) {
+      const cut = Math.floor(random() * file.length);
+      const budget = 64 + Math.floor(random() * 900);
+      const request = { currentPath: 'src/current.ts', prefix: file.slice(0, cut), suffix: file.slice(cut), snippets };
+      for (const compression of [undefined, selective]) {
+        const prompt = await assembler.assemble(request, { ...DEFAULT_PROMPT_OPTIONS, budget, compression });
+        assert.ok(prompt.ids.length <= budget, `${prompt.ids.length} > ${budget}`);
+        assert.equal(prompt.ids[prompt.ids.length - 1], id('<|fim_middle|>'));
+        const shown = prompt.pieces.filter((p) => p.kind === 'snippet').map((p) => p.path);
+        if (shown.includes('a/best.ts')) assert.equal(shown[shown.length - 1], 'a/best.ts');
+      }
+    }
+  });
+
+  it('compression keeps imports, signatures and the lines near the cursor, dropping the least informative lines first', async () => {
+    const assembler = new PromptAssembler(tokenizer);
+    const selective = new SelectiveContext(new UnigramScorer(tokenizer, stats));
+    const prefix = `${SHAPES_TS}\nfunction near() {\n  const a = 1;\n  const b = 2;\n  return a +`;
+    const request = { currentPath: 'src/current.ts', prefix, suffix: ' b;\n}\n', snippets: [snippet('src/vector.ts', VECTOR_TS), snippet('pkg/math.py', MATH_PY)] };
+    const plain = await assembler.assemble(request, { ...DEFAULT_PROMPT_OPTIONS, budget: 4096 });
+    const budget = Math.floor(plain.ids.length * 0.6);
+    const prompt = await assembler.assemble(request, { ...DEFAULT_PROMPT_OPTIONS, budget, compression: selective });
+    assert.ok(prompt.ids.length <= budget);
+    assert.ok(prompt.dropped.length > 0);
+    const text = prompt.pieces.map((p) => p.text).join('\n');
+    for (const line of ['export class Vector {', '  distanceTo(other: Vector): number {', "import { Vector } from './vector';", '  const b = 2;', '  return a +']) {
+      assert.ok(text.includes(line), line);
+    }
+    assert.ok(prompt.dropped.every((d) => !isStructuralLine(d.text)));
+    assert.ok(prompt.compression!.tokensAfter < prompt.compression!.tokensBefore);
+    // A second keystroke re-scores nothing it has seen.
+    const misses = selective.cacheMisses;
+    await assembler.assemble({ ...request, prefix: prefix + ' ' }, { ...DEFAULT_PROMPT_OPTIONS, budget, compression: selective });
+    assert.equal(selective.cacheMisses, misses);
+  });
+
+  it('recognises imports and signatures across languages', () => {
+    for (const line of ["import x from 'y';", 'from a import b', 'export function f(a: number) {', 'def g(x):', 'class A:', '  async load(path: string): Promise<void> {', 'export const h = (x: number) =>', 'pub fn run() {', 'const fs = require("fs");']) {
+      assert.ok(isStructuralLine(line), line);
+    }
+    for (const line of ['  return x;', '  if (a) {', '  total += value', 'for (const x of xs) {']) assert.ok(!isStructuralLine(line), line);
+  });
+
+  it('scores with a draft model through an injected log-probability function', async () => {
+    const calls: number[][] = [];
+    const scorer = new DraftModelScorer(tokenizer, async (ids) => {
+      calls.push(ids);
+      return ids.map((t) => (t % 2 === 0 ? -0.1 : -3));
+    });
+    const lines = ['const a = 1;', 'return a;'];
+    const scores = await scorer.scoreLines(lines);
+    assert.equal(calls.length, 1);
+    assert.deepEqual(scores.tokens, lines.map((l) => tokenizer.encode(l + '\n').length));
+    const expectedFirst = tokenizer.encode(lines[0] + '\n').reduce((s, t) => s + (t % 2 === 0 ? 0.1 : 3), 0);
+    assert.ok(Math.abs(scores.information[0]! - expectedFirst) < 1e-9);
+  });
+});
