@@ -1,0 +1,416 @@
+// Latency dashboard webview. Renders the TelemetrySummary (lsp-server/telemetryProtocol.ts) that the extension
+// posts in; charts are inline SVG built with DOM calls, so the strict CSP (no inline script or style) holds.
+// Messages in:  { type: 'summary', summary } | { type: 'error', message }
+// Messages out: { type: 'ready' | 'refresh', since } | { type: 'export', format, since }
+(function () {
+  'use strict';
+
+  const vscode = acquireVsCodeApi();
+  const SVG = 'http://www.w3.org/2000/svg';
+  const state = vscode.getState() || { range: 'all' };
+  let summary = null;
+
+  const $ = (id) => document.getElementById(id);
+
+  // ---- Formatting -------------------------------------------------------------------------------------------
+
+  function ms(value) {
+    if (value === null || value === undefined) return '—';
+    if (value < 10) return `${value.toFixed(1)} ms`;
+    if (value < 1000) return `${Math.round(value)} ms`;
+    return `${(value / 1000).toFixed(2)} s`;
+  }
+
+  /** Axis labels: round tick values, so no decimals below 10 ms. */
+  function axisMs(value) {
+    return value >= 1000 ? `${value / 1000} s` : `${value} ms`;
+  }
+
+  /** A duration split into number and unit, for the big KPI figures. */
+  function msParts(value) {
+    const text = ms(value);
+    const space = text.lastIndexOf(' ');
+    return space < 0 ? [text, ''] : [text.slice(0, space), text.slice(space + 1)];
+  }
+
+  function percent(rate) {
+    return rate === null || rate === undefined ? '—' : `${Math.round(rate * 100)}%`;
+  }
+
+  /** A share of a whole; a few requests out of many read "<1%" rather than a misleading "0%". */
+  function share(part, whole) {
+    if (whole === 0) return '—';
+    if (part > 0 && part / whole < 0.005) return '<1%';
+    return percent(part / whole);
+  }
+
+  function rateOfTokens(value) {
+    if (value === null || value === undefined) return '—';
+    return value < 100 ? value.toFixed(1) : String(Math.round(value));
+  }
+
+  function count(value) {
+    return value.toLocaleString('en-US');
+  }
+
+  function bytes(value) {
+    if (value < 1024) return `${value} B`;
+    if (value < 1024 * 1024) return `${(value / 1024).toFixed(1)} KB`;
+    return `${(value / 1024 / 1024).toFixed(1)} MB`;
+  }
+
+  function dateTime(epochMs) {
+    return new Date(epochMs).toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  }
+
+  function axisTime(epochMs, bucketMs) {
+    const date = new Date(epochMs);
+    if (bucketMs >= 86_400_000) return date.toLocaleDateString(undefined, { month: 'short', day: 'numeric' });
+    return date.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  }
+
+  // ---- DOM helpers ------------------------------------------------------------------------------------------
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (key === 'text') node.textContent = value;
+      else node.setAttribute(key, value);
+    }
+    for (const child of children) if (child) node.append(child);
+    return node;
+  }
+
+  function svg(tag, attrs, text) {
+    const node = document.createElementNS(SVG, tag);
+    for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, String(value));
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function tooltip(node, text) {
+    node.append(svg('title', {}, text));
+    return node;
+  }
+
+  function swatch(className) {
+    return el('span', { class: `swatch ${className}` });
+  }
+
+  /** Round axis ticks (1, 2, 2.5, 5 × 10^k) from 0 to at least max. */
+  function ticks(max, target) {
+    const raw = Math.max(max, 1) / target;
+    const magnitude = 10 ** Math.floor(Math.log10(raw));
+    const step = [1, 2, 2.5, 5, 10].map((s) => s * magnitude).find((s) => s >= raw);
+    const top = Math.ceil(max / step) * step || step;
+    const values = [];
+    for (let v = 0; v <= top + step / 2; v += step) values.push(v);
+    return values;
+  }
+
+  function chartWidth(container) {
+    return Math.max(280, container.clientWidth || 600);
+  }
+
+  // ---- Sections ---------------------------------------------------------------------------------------------
+
+  function renderHeader() {
+    const parts = [];
+    if (summary.from !== null) {
+      parts.push(`${count(summary.outcomes.requests)} requests`);
+      parts.push(`${dateTime(summary.from)} – ${dateTime(summary.to)}`);
+    }
+    parts.push('kept on this machine only');
+    $('subtitle').textContent = parts.join(' · ');
+
+    const notice = $('notice');
+    const messages = [];
+    if (!summary.enabled) messages.push('Recording is off (setting locus.telemetry.enabled). Requests recorded earlier are still shown.');
+    if (summary.store.disabledReason) {
+      messages.push(`Recording stopped for this session: the telemetry folder could not be written (${summary.store.disabledReason}).`);
+    }
+    if (summary.outcomes.requests === 0) {
+      messages.push(
+        state.range === 'all'
+          ? 'No completion requests recorded yet. Type in an editor with Locus enabled and each request’s timing appears here.'
+          : 'No completion requests in this time range.',
+      );
+    }
+    notice.textContent = messages.join(' ');
+    notice.hidden = messages.length === 0;
+    $('content').hidden = summary.outcomes.requests === 0;
+  }
+
+  function kpi(key, label, value, unit, detail) {
+    const valueNode = el('div', { class: 'value', text: value });
+    if (unit) valueNode.append(el('span', { class: 'unit', text: unit }));
+    return el('div', { class: 'kpi', 'data-kpi': key }, el('div', { class: 'label', text: label }), valueNode, el('div', { class: 'detail', text: detail }));
+  }
+
+  function renderKpis() {
+    const s = summary;
+    const [p50, p50Unit] = msParts(s.latency ? s.latency.p50 : null);
+    const [p95, p95Unit] = msParts(s.latency ? s.latency.p95 : null);
+    const [first, firstUnit] = msParts(s.firstToken ? s.firstToken.p50 : null);
+    const offered = s.outcomes.accepted + s.outcomes.partiallyAccepted + s.outcomes.notAccepted;
+    $('kpis').replaceChildren(
+      kpi('p50', 'Latency p50', p50, p50Unit, s.latency ? `${count(s.latency.count)} finished` : 'no finished requests'),
+      kpi('p95', 'Latency p95', p95, p95Unit, s.latency ? `max ${ms(s.latency.max)}` : ''),
+      kpi('first-token', 'First token p50', first, firstUnit, s.firstToken ? `p95 ${ms(s.firstToken.p95)}` : ''),
+      kpi('tokens-per-second', 'Decode speed', rateOfTokens(s.tokensPerSecondP50), 'tok/s', 'median'),
+      kpi('acceptance', 'Accepted', percent(s.acceptanceRate), '', `of ${count(offered)} shown`),
+      kpi('prefix-cache', 'Prefix cache hits', percent(s.prefixCacheHitRate), '', 'prompt prefix reused'),
+      kpi('speculative', 'Draft tokens accepted', percent(s.speculativeAcceptanceRate), '', 'speculative decoding'),
+    );
+  }
+
+  function renderOverTime() {
+    const container = $('over-time');
+    const { points, bucketMs } = summary.overTime;
+    $('over-time-legend').replaceChildren(
+      el('span', {}, swatch('p50'), 'p50'),
+      el('span', {}, swatch('p95'), 'p95'),
+    );
+    if (points.length === 0) {
+      container.replaceChildren(el('div', { class: 'empty-chart', text: 'No finished requests.' }));
+      return;
+    }
+    const width = chartWidth(container);
+    const height = 220;
+    const pad = { left: 56, right: 12, top: 10, bottom: 26 };
+    const yTicks = ticks(Math.max(...points.map((p) => p.p95)), 4);
+    const yMax = yTicks[yTicks.length - 1];
+    const first = points[0].start;
+    const last = points[points.length - 1].start;
+    const span = Math.max(last - first, bucketMs);
+    const x = (t) => pad.left + ((t - first) / span) * (width - pad.left - pad.right);
+    const y = (v) => pad.top + (1 - v / yMax) * (height - pad.top - pad.bottom);
+    const root = svg('svg', { width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': 'p50 and p95 latency over time' });
+    for (const v of yTicks) {
+      root.append(svg('line', { class: 'gridline', x1: pad.left, x2: width - pad.right, y1: y(v), y2: y(v) }));
+      root.append(svg('text', { x: pad.left - 8, y: y(v) + 4, 'text-anchor': 'end' }, axisMs(v)));
+    }
+    const labelEvery = Math.max(1, Math.ceil(points.length / Math.floor((width - pad.left) / 70)));
+    points.forEach((p, i) => {
+      if (i % labelEvery === 0) root.append(svg('text', { x: x(p.start), y: height - 6, 'text-anchor': 'middle' }, axisTime(p.start, bucketMs)));
+    });
+    for (const key of ['p95', 'p50']) {
+      root.append(svg('polyline', { class: `line ${key}`, fill: 'none', points: points.map((p) => `${x(p.start)},${y(p[key])}`).join(' ') }));
+      for (const p of points) {
+        const dot = svg('circle', { class: `${key} point`, cx: x(p.start), cy: y(p[key]), r: points.length > 30 ? 2 : 3 });
+        root.append(tooltip(dot, `${axisTime(p.start, bucketMs)} · ${key} ${ms(p[key])} · ${p.count} requests`));
+      }
+    }
+    container.replaceChildren(root);
+  }
+
+  function renderHistogram() {
+    const container = $('histogram');
+    const bins = summary.histogram;
+    if (bins.length === 0) {
+      container.replaceChildren(el('div', { class: 'empty-chart', text: 'No finished requests.' }));
+      return;
+    }
+    const width = chartWidth(container);
+    const height = 200;
+    const pad = { left: 40, right: 8, top: 10, bottom: 26 };
+    const yTicks = ticks(Math.max(...bins.map((b) => b.count)), 4);
+    const yMax = yTicks[yTicks.length - 1];
+    const slot = (width - pad.left - pad.right) / bins.length;
+    const y = (v) => pad.top + (1 - v / yMax) * (height - pad.top - pad.bottom);
+    const root = svg('svg', { width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': 'Latency histogram' });
+    for (const v of yTicks) {
+      root.append(svg('line', { class: 'gridline', x1: pad.left, x2: width - pad.right, y1: y(v), y2: y(v) }));
+      root.append(svg('text', { x: pad.left - 6, y: y(v) + 4, 'text-anchor': 'end' }, String(v)));
+    }
+    const labelEvery = Math.max(1, Math.ceil(bins.length / Math.floor((width - pad.left) / 56)));
+    bins.forEach((bin, i) => {
+      const x = pad.left + i * slot;
+      const range = bin.toMs === null ? `≥ ${ms(bin.fromMs)}` : `${ms(bin.fromMs)} – ${ms(bin.toMs)}`;
+      const bar = svg('rect', {
+        class: bin.toMs === null ? 'bar tail' : 'bar',
+        x: x + 1,
+        y: y(bin.count),
+        width: Math.max(1, slot - 2),
+        height: Math.max(0, y(0) - y(bin.count)),
+        rx: 1.5,
+        'data-count': bin.count,
+      });
+      root.append(tooltip(bar, `${range}: ${bin.count} requests`));
+      if (i % labelEvery === 0) {
+        root.append(svg('text', { x, y: height - 6, 'text-anchor': 'start' }, bin.toMs === null ? `≥ ${axisMs(bin.fromMs)}` : axisMs(bin.fromMs)));
+      }
+    });
+    root.append(svg('line', { class: 'axis', x1: pad.left, x2: width - pad.right, y1: y(0), y2: y(0) }));
+    if (summary.latency) {
+      const binWidth = bins[0].toMs - bins[0].fromMs;
+      for (const key of ['p50', 'p95']) {
+        const value = summary.latency[key];
+        const at = pad.left + Math.min(value / binWidth, bins.length) * slot;
+        root.append(tooltip(svg('line', { class: 'marker', x1: at, x2: at, y1: pad.top + 4, y2: y(0) }), `${key} ${ms(value)}`));
+        root.append(svg('text', { class: 'marker-label', x: at + 4, y: pad.top + 8 }, key));
+      }
+    }
+    container.replaceChildren(root);
+  }
+
+  function renderPhases() {
+    const { prompt, retrieval, compression, prefill, decode } = summary.phases;
+    const rows = [
+      { key: 'prompt', name: 'Prompt build', note: 'context, compression, tokenizing', stats: prompt },
+      { key: 'retrieval', name: 'Retrieval', stats: retrieval, sub: true },
+      { key: 'compression', name: 'Compression', stats: compression, sub: true },
+      { key: 'prefill', name: 'Prefill', note: 'to the first token', stats: prefill },
+      { key: 'decode', name: 'Decode', note: 'the remaining tokens', stats: decode },
+    ];
+    const top = rows.filter((r) => !r.sub && r.stats);
+    const total = top.reduce((sum, r) => sum + r.stats.mean, 0);
+    const stack = el('div', { class: 'stack', role: 'img', 'aria-label': 'Share of mean latency by phase' });
+    for (const r of top) {
+      const part = el('span', { class: `phase-${r.key}`, title: `${r.name}: ${ms(r.stats.mean)}` });
+      part.style.width = `${total > 0 ? (r.stats.mean / total) * 100 : 0}%`;
+      stack.append(part);
+    }
+    const table = el('table', { class: 'phases' });
+    table.append(el('tr', {}, el('th', { text: 'Phase' }), el('th', { text: 'Mean' }), el('th', { text: 'p50' }), el('th', { text: 'Share' })));
+    for (const r of rows) {
+      if (!r.stats) continue;
+      const name = r.sub ? el('td', { class: 'sub', text: r.name }) : el('td', {}, swatch(`phase-${r.key}`), r.name, r.note ? el('span', { class: 'muted', text: ` · ${r.note}` }) : null);
+      table.append(
+        el(
+          'tr',
+          { 'data-phase': r.key },
+          name,
+          el('td', { text: ms(r.stats.mean) }),
+          el('td', { text: ms(r.stats.p50) }),
+          el('td', { class: 'muted', text: total > 0 ? percent(r.stats.mean / total) : '—' }),
+        ),
+      );
+    }
+    const note = el('p', { class: 'note' });
+    if (summary.compressionRatio !== null) {
+      note.textContent = `Prompts were compressed to ${percent(summary.compressionRatio)} of their tokens on average before prefill.`;
+    }
+    $('phases').replaceChildren(stack, table, summary.compressionRatio === null ? '' : note);
+  }
+
+  function renderOutcomes() {
+    const o = summary.outcomes;
+    const kinds = [
+      ['accepted', 'Accepted'],
+      ['partiallyAccepted', 'Partly accepted'],
+      ['notAccepted', 'Not accepted'],
+      ['empty', 'Nothing to suggest'],
+      ['cancelled', 'Cancelled'],
+      ['error', 'Failed'],
+    ];
+    const stack = el('div', { class: 'stack', role: 'img', 'aria-label': 'Requests by outcome' });
+    const legend = el('div', { class: 'outcome-legend' });
+    for (const [key, label] of kinds) {
+      if (o[key] > 0) {
+        const part = el('span', { class: `outcome-${key}`, title: `${label}: ${o[key]}` });
+        part.style.width = `${(o[key] / o.requests) * 100}%`;
+        stack.append(part);
+      }
+      legend.append(
+        el(
+          'div',
+          { 'data-outcome': key },
+          el('span', {}, swatch(`outcome-${key}`), label),
+          el('span', { class: 'count', text: `${count(o[key])} · ${share(o[key], o.requests)}` }),
+        ),
+      );
+    }
+    $('outcomes').replaceChildren(stack, legend);
+  }
+
+  function renderGroups(id, heading, groups) {
+    const table = $(id);
+    table.replaceChildren(
+      el('tr', {}, ...[heading, 'Requests', 'p50', 'p95', 'tok/s', 'Accepted'].map((text) => el('th', { text }))),
+    );
+    for (const g of groups) {
+      const meter = el('span', { class: 'meter' }, el('span'));
+      meter.firstChild.style.width = `${(g.acceptanceRate || 0) * 100}%`;
+      table.append(
+        el(
+          'tr',
+          { 'data-key': g.key },
+          el('td', { text: g.key }),
+          el('td', { text: count(g.outcomes.requests) }),
+          el('td', { text: ms(g.latency ? g.latency.p50 : null) }),
+          el('td', { text: ms(g.latency ? g.latency.p95 : null) }),
+          el('td', { text: rateOfTokens(g.tokensPerSecondP50) }),
+          el('td', {}, el('span', { class: 'rate' }, g.acceptanceRate === null ? null : meter, percent(g.acceptanceRate))),
+        ),
+      );
+    }
+  }
+
+  function renderFooter() {
+    const st = summary.store;
+    const parts = [`${st.files} file${st.files === 1 ? '' : 's'}, ${bytes(st.bytes)} of a ${bytes(st.maxBytes)} cap`];
+    if (st.skippedLines > 0) parts.push(`${st.skippedLines} unreadable line${st.skippedLines === 1 ? '' : 's'} skipped`);
+    parts.push('no code, prompts or paths are stored');
+    $('footer').textContent = `Local store: ${parts.join(' · ')}.`;
+  }
+
+  function render() {
+    if (!summary) return;
+    renderHeader();
+    if (summary.outcomes.requests === 0) return;
+    renderKpis();
+    renderOverTime();
+    renderPhases();
+    renderHistogram();
+    renderOutcomes();
+    renderGroups('by-language', 'Language', summary.byLanguage);
+    renderGroups('by-model', 'Model', summary.byModel);
+    renderFooter();
+    document.body.dataset.rendered = String(summary.generatedAt);
+  }
+
+  // ---- Wiring -----------------------------------------------------------------------------------------------
+
+  function since() {
+    return state.range === 'all' ? null : Date.now() - Number(state.range);
+  }
+
+  function post(type, extra) {
+    vscode.postMessage(Object.assign({ type, since: since() }, extra));
+  }
+
+  $('range').value = state.range;
+  $('range').addEventListener('change', (event) => {
+    state.range = event.target.value;
+    vscode.setState(state);
+    post('refresh');
+  });
+  $('refresh').addEventListener('click', () => post('refresh'));
+  $('export-json').addEventListener('click', () => post('export', { format: 'json' }));
+  $('export-csv').addEventListener('click', () => post('export', { format: 'csv' }));
+
+  window.addEventListener('message', (event) => {
+    const message = event.data;
+    if (message && message.type === 'summary') {
+      summary = message.summary;
+      render();
+    } else if (message && message.type === 'error') {
+      $('notice').textContent = message.message;
+      $('notice').hidden = false;
+    }
+  });
+
+  let resizeTimer;
+  new ResizeObserver(() => {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(() => {
+      if (summary && summary.outcomes.requests > 0) {
+        renderOverTime();
+        renderHistogram();
+      }
+    }, 100);
+  }).observe(document.body);
+
+  post('ready');
+})();

@@ -1,0 +1,274 @@
+// Renders the latency dashboard from fixture records in headless Chromium, exactly as the webview gets it
+// (same template, same CSP), and checks what it shows. Screenshots go to the OS temp folder.
+// Needs Debian's chromium (scripts/install-chromium.sh); skipped without it, except in CI where it must run.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { createNonce, renderDashboardHtml } from '../../extension/dashboardHtml';
+import { summarize, toSamples } from '../../lsp-server/telemetry/telemetryAggregate';
+import type { TelemetrySummary } from '../../lsp-server/telemetryProtocol';
+import { fixtureEntries } from './telemetryFixtures';
+
+const CHROMIUM = process.env.LOCUS_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+const ORIGIN = 'https://locus-dashboard.test';
+const MEDIA = join(import.meta.dirname, '..', '..', 'media', 'dashboard');
+const SCREENSHOT_DIR = tmpdir();
+
+const missing = !existsSync(CHROMIUM);
+const skip = missing && !process.env.CI ? `no Chromium at ${CHROMIUM}; run scripts/install-chromium.sh` : false;
+
+/** VS Code's Dark Modern and Light Modern values for the variables the dashboard uses. */
+const THEMES: Record<'dark' | 'light', Record<string, string>> = {
+  dark: {
+    'font-family': 'system-ui, "Segoe UI", Ubuntu, "Droid Sans", sans-serif',
+    'font-size': '13px',
+    foreground: '#cccccc',
+    descriptionForeground: '#9d9d9d',
+    'editor-background': '#1f1f1f',
+    'sideBar-background': '#181818',
+    'widget-border': '#313131',
+    'panel-border': '#2b2b2b',
+    'charts-lines': 'rgba(204, 204, 204, 0.5)',
+    'charts-blue': '#3794ff',
+    'charts-orange': '#d18616',
+    'charts-green': '#89d185',
+    'charts-purple': '#b180d7',
+    'charts-yellow': '#cca700',
+    'charts-red': '#f14c4c',
+    disabledForeground: 'rgba(204, 204, 204, 0.5)',
+    'button-background': '#0078d4',
+    'button-foreground': '#ffffff',
+    'button-hoverBackground': '#026ec1',
+    'button-border': 'rgba(255, 255, 255, 0.07)',
+    'button-secondaryBackground': '#313131',
+    'button-secondaryForeground': '#cccccc',
+    'button-secondaryHoverBackground': '#3c3c3c',
+    'dropdown-background': '#313131',
+    'dropdown-foreground': '#cccccc',
+    'dropdown-border': '#3c3c3c',
+    focusBorder: '#0078d4',
+    'textLink-foreground': '#4daafc',
+    'textBlockQuote-background': '#2b2b2b',
+  },
+  light: {
+    'font-family': 'system-ui, "Segoe UI", Ubuntu, "Droid Sans", sans-serif',
+    'font-size': '13px',
+    foreground: '#3b3b3b',
+    descriptionForeground: '#616161',
+    'editor-background': '#ffffff',
+    'sideBar-background': '#f8f8f8',
+    'widget-border': '#e5e5e5',
+    'panel-border': '#e5e5e5',
+    'charts-lines': 'rgba(97, 97, 97, 0.5)',
+    'charts-blue': '#1a85ff',
+    'charts-orange': '#d18616',
+    'charts-green': '#388a34',
+    'charts-purple': '#652d90',
+    'charts-yellow': '#bf8803',
+    'charts-red': '#e51400',
+    disabledForeground: 'rgba(97, 97, 97, 0.5)',
+    'button-background': '#005fb8',
+    'button-foreground': '#ffffff',
+    'button-hoverBackground': '#0258a8',
+    'button-border': 'rgba(0, 0, 0, 0.1)',
+    'button-secondaryBackground': '#e5e5e5',
+    'button-secondaryForeground': '#3b3b3b',
+    'button-secondaryHoverBackground': '#cccccc',
+    'dropdown-background': '#ffffff',
+    'dropdown-foreground': '#3b3b3b',
+    'dropdown-border': '#cecece',
+    focusBorder: '#005fb8',
+    'textLink-foreground': '#005fb8',
+    'textBlockQuote-background': '#f8f8f8',
+  },
+};
+
+const STORE = { files: 2, bytes: 104_448, maxBytes: 20 * 1024 * 1024, skippedLines: 0, disabledReason: null };
+
+function fixtureSummary(): TelemetrySummary {
+  return summarize(toSamples(fixtureEntries()), { enabled: true, generatedAt: Date.UTC(2026, 10, 23, 14), store: STORE });
+}
+
+/** The dashboard's own millisecond format, restated: the test must not import the code it checks. */
+function expectedMs(value: number): string {
+  if (value < 10) return `${value.toFixed(1)} ms`;
+  if (value < 1000) return `${Math.round(value)} ms`;
+  return `${(value / 1000).toFixed(2)} s`;
+}
+
+/**
+ * Stand-in for the webview host: `acquireVsCodeApi` records what the page posts, and CSP violations are kept.
+ * A string, not a function: tsx would add name helpers to a function's source that do not exist in the page.
+ */
+const WEBVIEW_HOST_SHIM = `
+  window.__posted = [];
+  window.__violations = [];
+  let saved;
+  window.acquireVsCodeApi = () => ({
+    postMessage: (message) => window.__posted.push(message),
+    getState: () => saved,
+    setState: (state) => { saved = state; },
+  });
+  document.addEventListener('securitypolicyviolation', (e) => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));
+`;
+
+interface PageProbe {
+  page: Page;
+  consoleErrors: string[];
+  externalRequests: string[];
+}
+
+async function openDashboard(browser: Browser, theme: 'dark' | 'light'): Promise<PageProbe> {
+  const page = await browser.newPage({ viewport: { width: 1200, height: 900 }, deviceScaleFactor: 1 });
+  const consoleErrors: string[] = [];
+  const externalRequests: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => consoleErrors.push(e.message));
+  const html = renderDashboardHtml(readFileSync(join(MEDIA, 'index.html'), 'utf8'), {
+    cspSource: ORIGIN,
+    nonce: createNonce(),
+    styleUri: `${ORIGIN}/dashboard.css`,
+    scriptUri: `${ORIGIN}/dashboard.js`,
+  });
+  await page.route('**/*', async (route) => {
+    const url = new URL(route.request().url());
+    if (url.origin !== ORIGIN) {
+      externalRequests.push(url.href);
+      return route.abort();
+    }
+    if (url.pathname === '/') return route.fulfill({ contentType: 'text/html', body: html });
+    const file = join(MEDIA, url.pathname.slice(1));
+    if (!/^\/[\w.-]+$/.test(url.pathname) || !existsSync(file)) return route.fulfill({ status: 404 });
+    return route.fulfill({ contentType: file.endsWith('.css') ? 'text/css' : 'text/javascript', body: readFileSync(file) });
+  });
+  await page.addInitScript({ content: WEBVIEW_HOST_SHIM });
+  await page.goto(`${ORIGIN}/`);
+  await page.waitForFunction(() => ((window as unknown as { __posted: { type: string }[] }).__posted ?? []).some((m) => m.type === 'ready'));
+  // VS Code puts the theme's colours on the html element as CSS variables; do the same.
+  await page.evaluate((vars) => {
+    for (const [name, value] of Object.entries(vars)) document.documentElement.style.setProperty(`--vscode-${name}`, value);
+  }, THEMES[theme]);
+  return { page, consoleErrors, externalRequests };
+}
+
+async function postSummary(page: Page, summary: TelemetrySummary): Promise<void> {
+  await page.evaluate((s) => window.postMessage({ type: 'summary', summary: s }, '*'), summary);
+}
+
+describe('latency dashboard in headless Chromium', { skip }, () => {
+  let browser: Browser;
+  before(async () => {
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  });
+  after(async () => {
+    await browser?.close();
+  });
+
+  it('shows the fixture summary: percentiles, histogram, phases and per-language and per-model rows', async () => {
+    const summary = fixtureSummary();
+    const { page, consoleErrors, externalRequests } = await openDashboard(browser, 'dark');
+    await postSummary(page, summary);
+    await page.waitForSelector('body[data-rendered]');
+
+    const kpi = async (key: string): Promise<string> =>
+      page.$eval(`[data-kpi="${key}"] .value`, (node) => {
+        const [value, unit] = [node.firstChild?.textContent ?? '', node.querySelector('.unit')?.textContent ?? ''];
+        return unit ? `${value} ${unit}` : value;
+      });
+    assert.equal(await kpi('p50'), expectedMs(summary.latency?.p50 as number));
+    assert.equal(await kpi('p95'), expectedMs(summary.latency?.p95 as number));
+    assert.equal(await kpi('first-token'), expectedMs(summary.firstToken?.p50 as number));
+    assert.equal(await kpi('acceptance'), `${Math.round((summary.acceptanceRate as number) * 100)}%`);
+    assert.equal(await kpi('speculative'), `${Math.round((summary.speculativeAcceptanceRate as number) * 100)}%`);
+    assert.match(await page.textContent('#subtitle') ?? '', /^240 requests · .+ · kept on this machine only$/);
+
+    const bars = await page.$$eval('#histogram rect.bar', (nodes) => nodes.map((n) => Number(n.getAttribute('data-count'))));
+    assert.equal(bars.length, summary.histogram.length);
+    assert.deepEqual(bars, summary.histogram.map((b) => b.count));
+    assert.ok(bars.length >= 8, `only ${bars.length} histogram bars`);
+
+    const points = await page.$$eval('#over-time circle.point', (nodes) => nodes.length);
+    assert.equal(points, 2 * summary.overTime.points.length);
+
+    const phases = await page.$$eval('#phases tr[data-phase]', (rows) => rows.map((r) => r.getAttribute('data-phase')));
+    assert.deepEqual(phases, ['prompt', 'retrieval', 'compression', 'prefill', 'decode']);
+    const prefillMean = await page.textContent('#phases tr[data-phase="prefill"] td:nth-child(2)');
+    assert.equal(prefillMean, expectedMs(summary.phases.prefill?.mean as number));
+
+    const languages = await page.$$eval('#by-language tr[data-key]', (rows) =>
+      rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent)),
+    );
+    assert.deepEqual(
+      languages.map((cells) => cells.slice(0, 4)),
+      summary.byLanguage.map((g) => [g.key, String(g.outcomes.requests), expectedMs(g.latency?.p50 as number), expectedMs(g.latency?.p95 as number)]),
+    );
+    const models = await page.$$eval('#by-model tr[data-key]', (rows) => rows.map((r) => r.getAttribute('data-key')));
+    assert.deepEqual(models, ['locus-small-q4', 'locus-small-fp32']);
+    assert.equal(await page.textContent('[data-outcome="error"] .count'), '1 · <1%');
+
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'locus-dashboard-dark.png'), fullPage: true });
+    assert.deepEqual(consoleErrors, []);
+    assert.deepEqual(externalRequests, []);
+    assert.deepEqual(await page.evaluate(() => (window as unknown as { __violations: string[] }).__violations), []);
+    await page.close();
+  });
+
+  it('asks the extension to export and refresh with the chosen range', async () => {
+    const { page } = await openDashboard(browser, 'light');
+    await postSummary(page, fixtureSummary());
+    await page.waitForSelector('body[data-rendered]');
+    await page.click('#export-csv');
+    await page.selectOption('#range', '86400000');
+    await page.click('#export-json');
+    const posted = await page.evaluate(() => (window as unknown as { __posted: Record<string, unknown>[] }).__posted);
+    assert.deepEqual(posted.map((m) => [m.type, m.format ?? null, m.since === null ? 'all' : typeof m.since]), [
+      ['ready', null, 'all'],
+      ['export', 'csv', 'all'],
+      ['refresh', null, 'number'],
+      ['export', 'json', 'number'],
+    ]);
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'locus-dashboard-light.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('says so when nothing is recorded and recording is off', async () => {
+    const { page, consoleErrors } = await openDashboard(browser, 'dark');
+    await postSummary(page, summarize([], { enabled: false, generatedAt: 1, store: { ...STORE, files: 0, bytes: 0 } }));
+    await page.waitForSelector('#notice:not([hidden])');
+    const notice = (await page.textContent('#notice')) ?? '';
+    assert.match(notice, /Recording is off \(setting locus\.telemetry\.enabled\)/);
+    assert.match(notice, /No completion requests recorded yet/);
+    assert.equal(await page.isHidden('#content'), true);
+    assert.deepEqual(consoleErrors, []);
+    await page.close();
+  });
+
+  it('enforces its content security policy: an injected inline script does not run', async () => {
+    const { page } = await openDashboard(browser, 'dark');
+    const ran = await page.evaluate(async () => {
+      const script = document.createElement('script');
+      script.textContent = 'window.__injected = true;';
+      document.body.append(script);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return (window as unknown as { __injected?: boolean }).__injected === true;
+    });
+    assert.equal(ran, false);
+    const violations = await page.evaluate(() => (window as unknown as { __violations: string[] }).__violations);
+    assert.ok(violations.some((v) => v.startsWith('script-src')), violations.join(', '));
+    await page.close();
+  });
+});
