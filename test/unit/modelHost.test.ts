@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { EngineLoadOptions, InferenceEngine } from '../../runtime/engine';
+import { ModelNotFoundError } from '../../runtime/errors';
+import { embeddedModelDirs, validateSettings } from '../../lsp-server/config';
+import { ModelHost } from '../../lsp-server/modelHost';
+import type { ModelStatus } from '../../lsp-server/protocol';
+import { FakeEngine } from './fakeEngine';
+
+const embedded = embeddedModelDirs('/ext/dist');
+const quiet = { info: () => {}, warn: () => {}, error: () => {} };
+const tokenizer = async () => ({ encode: () => [], specialTokenId: (t: string) => ({ '<|fim_prefix|>': 1, '<|fim_suffix|>': 2, '<|fim_middle|>': 3 })[t] });
+
+function host(createEngine: () => InferenceEngine, exists = (_dir: string) => true) {
+  const statuses: ModelStatus[] = [];
+  const loads: EngineLoadOptions[] = [];
+  const modelHost = new ModelHost({
+    createEngine: () => {
+      const engine = createEngine();
+      const load = engine.load.bind(engine);
+      engine.load = (options) => {
+        loads.push(options);
+        return load(options);
+      };
+      return engine;
+    },
+    loadTokenizer: tokenizer,
+    logger: quiet,
+    onStatus: (s) => statuses.push(s),
+    directoryExists: exists,
+  });
+  return { modelHost, statuses, loads };
+}
+
+describe('ModelHost', () => {
+  it('reports loading then ready, and hands out the model with its FIM ids', async () => {
+    const { modelHost, statuses, loads } = host(() => new FakeEngine(() => ''));
+    assert.equal(modelHost.current(), undefined);
+    await modelHost.load(validateSettings({ model: { quantization: 'int8', threads: 2 } }, embedded).config);
+    assert.deepEqual(statuses.map((s) => s.state), ['loading', 'ready']);
+    assert.deepEqual(loads[0], { modelDir: embedded.target, draftDir: embedded.draft, quantization: 'int8', threads: 2 });
+    assert.deepEqual(modelHost.current()?.fim, { prefix: 1, suffix: 2, middle: 3 });
+  });
+
+  it('loads the embedded model without a draft when the embedded draft is missing', async () => {
+    const { modelHost, loads } = host(() => new FakeEngine(() => ''), () => false);
+    await modelHost.load(validateSettings(undefined, embedded).config);
+    assert.equal(loads[0]!.draftDir, undefined);
+  });
+
+  it('turns a LocusError into an error status with its code and fix', async () => {
+    const { modelHost, statuses } = host(() => {
+      const engine = new FakeEngine(() => '');
+      engine.load = async () => {
+        throw new ModelNotFoundError('No model in /m.');
+      };
+      return engine;
+    });
+    await modelHost.load(validateSettings({ model: { path: '/m' } }, embedded).config);
+    const last = statuses.at(-1)!;
+    assert.ok(last.state === 'error');
+    assert.equal(last.code, 'MODEL_NOT_FOUND');
+    assert.equal(last.message, 'No model in /m.');
+    assert.match(last.fix, /model directory setting/);
+    assert.equal(modelHost.current(), undefined);
+  });
+
+  it('lets the newest of two overlapping loads win', async () => {
+    let release!: () => void;
+    const slow = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
+    const { modelHost, statuses } = host(() => {
+      const engine = new FakeEngine(() => '');
+      if (calls++ === 0) {
+        const load = engine.load.bind(engine);
+        engine.load = async (options) => {
+          await slow;
+          return load(options);
+        };
+      }
+      return engine;
+    });
+    const first = modelHost.load(validateSettings({ model: { path: '/old' } }, embedded).config);
+    const second = modelHost.load(validateSettings({ model: { path: '/new' } }, embedded).config);
+    release();
+    await Promise.all([first, second]);
+    assert.equal(modelHost.current()?.info.dir, '/new');
+    assert.equal(statuses.filter((s) => s.state === 'ready').length, 1);
+  });
+});
