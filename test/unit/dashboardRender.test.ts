@@ -110,7 +110,8 @@ function expectedMs(value: number): string {
 
 /**
  * Stand-in for the webview host: `acquireVsCodeApi` records what the page posts, and CSP violations are kept.
- * A string, not a function: tsx would add name helpers to a function's source that do not exist in the page.
+ * Page-side code is passed as strings, not functions: tsx adds name helpers to a function's source that do not
+ * exist in the page, and the type check has no DOM library.
  */
 const WEBVIEW_HOST_SHIM = `
   window.__posted = [];
@@ -157,16 +158,17 @@ async function openDashboard(browser: Browser, theme: 'dark' | 'light'): Promise
   });
   await page.addInitScript({ content: WEBVIEW_HOST_SHIM });
   await page.goto(`${ORIGIN}/`);
-  await page.waitForFunction(() => ((window as unknown as { __posted: { type: string }[] }).__posted ?? []).some((m) => m.type === 'ready'));
+  await page.waitForFunction("window.__posted.some((m) => m.type === 'ready')");
   // VS Code puts the theme's colours on the html element as CSS variables; do the same.
-  await page.evaluate((vars) => {
-    for (const [name, value] of Object.entries(vars)) document.documentElement.style.setProperty(`--vscode-${name}`, value);
-  }, THEMES[theme]);
+  await page.evaluate(
+    `for (const [name, value] of Object.entries(${JSON.stringify(THEMES[theme])})) ` +
+      "document.documentElement.style.setProperty('--vscode-' + name, value)",
+  );
   return { page, consoleErrors, externalRequests };
 }
 
 async function postSummary(page: Page, summary: TelemetrySummary): Promise<void> {
-  await page.evaluate((s) => window.postMessage({ type: 'summary', summary: s }, '*'), summary);
+  await page.evaluate(`window.postMessage(${JSON.stringify({ type: 'summary', summary })}, '*')`);
 }
 
 describe('latency dashboard in headless Chromium', { skip }, () => {
@@ -223,7 +225,7 @@ describe('latency dashboard in headless Chromium', { skip }, () => {
     await page.screenshot({ path: join(SCREENSHOT_DIR, 'locus-dashboard-dark.png'), fullPage: true });
     assert.deepEqual(consoleErrors, []);
     assert.deepEqual(externalRequests, []);
-    assert.deepEqual(await page.evaluate(() => (window as unknown as { __violations: string[] }).__violations), []);
+    assert.deepEqual(await page.evaluate<string[]>('window.__violations'), []);
     await page.close();
   });
 
@@ -234,7 +236,7 @@ describe('latency dashboard in headless Chromium', { skip }, () => {
     await page.click('#export-csv');
     await page.selectOption('#range', '86400000');
     await page.click('#export-json');
-    const posted = await page.evaluate(() => (window as unknown as { __posted: Record<string, unknown>[] }).__posted);
+    const posted = await page.evaluate<Record<string, unknown>[]>('window.__posted');
     assert.deepEqual(posted.map((m) => [m.type, m.format ?? null, m.since === null ? 'all' : typeof m.since]), [
       ['ready', null, 'all'],
       ['export', 'csv', 'all'],
@@ -259,15 +261,15 @@ describe('latency dashboard in headless Chromium', { skip }, () => {
 
   it('enforces its content security policy: an injected inline script does not run', async () => {
     const { page } = await openDashboard(browser, 'dark');
-    const ran = await page.evaluate(async () => {
+    const ran = await page.evaluate<boolean>(`(async () => {
       const script = document.createElement('script');
       script.textContent = 'window.__injected = true;';
       document.body.append(script);
       await new Promise((resolve) => setTimeout(resolve, 50));
-      return (window as unknown as { __injected?: boolean }).__injected === true;
-    });
+      return window.__injected === true;
+    })()`);
     assert.equal(ran, false);
-    const violations = await page.evaluate(() => (window as unknown as { __violations: string[] }).__violations);
+    const violations = await page.evaluate<string[]>('window.__violations');
     assert.ok(violations.some((v) => v.startsWith('script-src')), violations.join(', '));
     await page.close();
   });
