@@ -19,7 +19,7 @@ import type { RequestRecord, TelemetryEntry } from './telemetryRecord';
  * The p-th percentile (0–100) of ascending `sorted` values, linearly interpolated between closest ranks:
  * rank = p/100 · (n − 1). This is NumPy's default (`method="linear"`) and Excel's PERCENTILE.INC.
  */
-export function percentile(sorted: readonly number[], p: number): number {
+export function percentile(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) throw new RangeError('percentile of an empty list');
   if (!(p >= 0 && p <= 100)) throw new RangeError(`percentile must be within 0..100, got ${p}`);
   const rank = (p / 100) * (sorted.length - 1);
@@ -29,9 +29,14 @@ export function percentile(sorted: readonly number[], p: number): number {
   return lowValue + ((sorted[high] as number) - lowValue) * (rank - low);
 }
 
+/** Ascending copy; a typed array sorts numerically and several times faster than a comparator sort. */
+function sortedCopy(values: readonly number[]): Float64Array {
+  return Float64Array.from(values).sort();
+}
+
 export function durationStats(values: readonly number[]): DurationStats | null {
   if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
+  const sorted = sortedCopy(values);
   return {
     count: sorted.length,
     p50: percentile(sorted, 50),
@@ -58,10 +63,27 @@ export function toSamples(entries: readonly TelemetryEntry[]): TelemetrySample[]
   return samples.sort((a, b) => a.receivedAt - b.receivedAt);
 }
 
-function toSample(record: RequestRecord, accepted: 'accepted' | 'partiallyAccepted' | undefined): TelemetrySample {
-  const { v: _v, kind: _kind, outcome, ...fields } = record;
-  const final: FinalOutcome = outcome === 'offered' ? (accepted ?? 'notAccepted') : outcome;
-  return { ...fields, outcome: final };
+function toSample(r: RequestRecord, accepted: 'accepted' | 'partiallyAccepted' | undefined): TelemetrySample {
+  const outcome: FinalOutcome = r.outcome === 'offered' ? (accepted ?? 'notAccepted') : r.outcome;
+  return {
+    id: r.id,
+    receivedAt: r.receivedAt,
+    promptBuiltMs: r.promptBuiltMs,
+    firstTokenMs: r.firstTokenMs,
+    doneMs: r.doneMs,
+    retrievalMs: r.retrievalMs,
+    compressionMs: r.compressionMs,
+    promptTokens: r.promptTokens,
+    promptTokensCompressed: r.promptTokensCompressed,
+    generatedTokens: r.generatedTokens,
+    tokensPerSecond: r.tokensPerSecond,
+    draftProposed: r.draftProposed,
+    draftAccepted: r.draftAccepted,
+    prefixCacheHit: r.prefixCacheHit,
+    model: r.model,
+    language: r.language,
+    outcome,
+  };
 }
 
 export function countOutcomes(samples: readonly TelemetrySample[]): OutcomeCounts {
@@ -92,7 +114,7 @@ function finished(s: TelemetrySample): boolean {
 }
 
 function median(values: number[]): number | null {
-  return values.length === 0 ? null : percentile([...values].sort((a, b) => a - b), 50);
+  return values.length === 0 ? null : percentile(sortedCopy(values), 50);
 }
 
 function phaseStats(values: number[]): PhaseStats | null {
@@ -132,7 +154,7 @@ export function niceStep(value: number): number {
  */
 export function latencyHistogram(latencies: readonly number[], maxBins = 20): HistogramBin[] {
   if (latencies.length === 0) return [];
-  const sorted = [...latencies].sort((a, b) => a - b);
+  const sorted = sortedCopy(latencies);
   const top = percentile(sorted, 99);
   const width = niceStep(top / maxBins);
   const closed = Math.max(1, Math.ceil(top / width + 1e-9));
@@ -157,8 +179,8 @@ export function latencyOverTime(
 ): { bucketMs: number; points: TimePoint[] } {
   const timed = samples.filter(finished);
   if (timed.length === 0) return { bucketMs: BUCKET_SIZES_MS[0] as number, points: [] };
-  const first = Math.min(...timed.map((s) => s.receivedAt));
-  const last = Math.max(...timed.map((s) => s.receivedAt));
+  const first = timed.reduce((min, s) => Math.min(min, s.receivedAt), Infinity);
+  const last = timed.reduce((max, s) => Math.max(max, s.receivedAt), -Infinity);
   const bucketMs =
     BUCKET_SIZES_MS.find((size) => Math.floor(last / size) - Math.floor(first / size) + 1 <= maxPoints) ??
     (BUCKET_SIZES_MS[BUCKET_SIZES_MS.length - 1] as number);

@@ -8,7 +8,7 @@
 // - A process never appends to a segment it did not create, so a line torn by a crash stays the last line
 //   of a file nobody writes to again; readers skip any line that does not parse and validate.
 // - Every process (one per VS Code window) writes its own segments, so lines never interleave.
-import { closeSync, fdatasyncSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TelemetryStoreStats } from '../telemetryProtocol';
 import { parseEntry, serializeEntry, type TelemetryEntry } from './telemetryRecord';
@@ -46,6 +46,16 @@ interface Segment {
   bytes: number;
 }
 
+/** A segment parsed up to `offset`, the end of its last complete line. */
+interface ParsedSegment {
+  bytes: number;
+  offset: number;
+  entries: TelemetryEntry[];
+  skippedLines: number;
+  /** Bytes after the last newline: a line being written by another window, or one a crash cut short. */
+  partialTail: boolean;
+}
+
 export class JsonlTelemetryStore implements TelemetrySink {
   private readonly maxBytes: number;
   private readonly segmentBytes: number;
@@ -58,6 +68,8 @@ export class JsonlTelemetryStore implements TelemetrySink {
   private sequence = 0;
   private lastSync = 0;
   private disabled: string | null = null;
+  /** Rotated segments never change and active ones only grow, so each read parses only the new bytes. */
+  private readonly parsed = new Map<string, ParsedSegment>();
 
   constructor(private readonly options: TelemetryStoreOptions) {
     this.maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
@@ -94,30 +106,26 @@ export class JsonlTelemetryStore implements TelemetrySink {
     let skippedLines = 0;
     let bytes = 0;
     const segments = this.listSegments();
+    const seen = new Set<string>();
     for (const segment of segments) {
-      let text: string;
-      try {
-        text = readFileSync(join(this.options.dir, segment.name), 'utf8');
-      } catch {
-        continue; // Pruned by another window between listing and reading.
-      }
-      bytes += Buffer.byteLength(text);
-      for (const line of text.split('\n')) {
-        if (line.length === 0) continue;
-        const entry = parseEntry(line);
-        if (entry) entries.push(entry);
-        else skippedLines++;
-      }
+      const parsed = this.parseSegment(segment);
+      if (!parsed) continue; // Pruned by another window between listing and reading.
+      seen.add(segment.name);
+      bytes += parsed.bytes;
+      skippedLines += parsed.skippedLines + (parsed.partialTail ? 1 : 0);
+      for (const entry of parsed.entries) entries.push(entry);
     }
+    for (const name of this.parsed.keys()) if (!seen.has(name)) this.parsed.delete(name);
     return {
       entries,
-      stats: { files: segments.length, bytes, maxBytes: this.maxBytes, skippedLines, disabledReason: this.disabled },
+      stats: { files: seen.size, bytes, maxBytes: this.maxBytes, skippedLines, disabledReason: this.disabled },
     };
   }
 
   /** Deletes every segment, this process's included; the next append starts a new one. */
   clear(): number {
     this.closeSegment();
+    this.parsed.clear();
     let deleted = 0;
     for (const segment of this.listSegments()) {
       if (this.unlink(segment.name)) deleted++;
@@ -131,6 +139,33 @@ export class JsonlTelemetryStore implements TelemetrySink {
     } catch (error) {
       this.disable(error as NodeJS.ErrnoException);
     }
+  }
+
+  private parseSegment(segment: Segment): ParsedSegment | null {
+    const cached = this.parsed.get(segment.name);
+    if (cached && cached.bytes === segment.bytes) return cached;
+    const base = cached && cached.bytes < segment.bytes ? cached : undefined;
+    const start = base?.offset ?? 0;
+    let chunk: Buffer;
+    try {
+      chunk = readRange(join(this.options.dir, segment.name), start);
+    } catch {
+      this.parsed.delete(segment.name);
+      return null;
+    }
+    const end = chunk.lastIndexOf(0x0a) + 1;
+    const entries = base?.entries ?? [];
+    let skippedLines = base?.skippedLines ?? 0;
+    // Only whole lines are decoded, so a multi-byte character is never split.
+    for (const line of chunk.toString('utf8', 0, end).split('\n')) {
+      if (line.length === 0) continue;
+      const entry = parseEntry(line);
+      if (entry) entries.push(entry);
+      else skippedLines++;
+    }
+    const result = { bytes: start + chunk.length, offset: start + end, entries, skippedLines, partialTail: end < chunk.length };
+    this.parsed.set(segment.name, result);
+    return result;
   }
 
   private startSegment(): void {
@@ -224,5 +259,23 @@ export class JsonlTelemetryStore implements TelemetrySink {
     this.fd = null;
     this.activeName = null;
     this.options.onDisabled?.(this.disabled, error);
+  }
+}
+
+/** The bytes of a file from `start` to its current end. */
+function readRange(path: string, start: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const buffer = Buffer.alloc(Math.max(0, size - start));
+    let read = 0;
+    while (read < buffer.length) {
+      const n = readSync(fd, buffer, read, buffer.length - read, start + read);
+      if (n === 0) break;
+      read += n;
+    }
+    return buffer.subarray(0, read);
+  } finally {
+    closeSync(fd);
   }
 }

@@ -4,7 +4,7 @@ import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { RECORD_VERSION, type RequestRecord } from '../../lsp-server/telemetry/telemetryRecord';
+import { RECORD_VERSION, serializeEntry, type RequestRecord } from '../../lsp-server/telemetry/telemetryRecord';
 import { JsonlTelemetryStore } from '../../lsp-server/telemetry/telemetryStore';
 
 const root = mkdtempSync(join(tmpdir(), 'locus-telemetry-store-'));
@@ -102,6 +102,25 @@ describe('JsonlTelemetryStore', () => {
     assert.equal(read.stats.skippedLines, 1);
     assert.equal(readdirSync(dir).length, 2);
     second.close();
+  });
+
+  it("follows another window's growing segment, counting a half-written line only until it is complete", () => {
+    const dir = freshDir();
+    const store = new JsonlTelemetryStore({ dir });
+    store.append(record(0));
+    const other = join(dir, 'telemetry-1700000000000-99999-0001.jsonl');
+    const line = serializeEntry(record(1));
+    writeFileSync(other, line.slice(0, 40));
+    let read = store.read();
+    assert.deepEqual(read.entries.map((e) => e.id).sort(), [id(0)]);
+    assert.equal(read.stats.skippedLines, 1);
+    appendFileSync(other, line.slice(40) + serializeEntry(record(2)));
+    store.append(record(3));
+    read = store.read();
+    assert.deepEqual(read.entries.map((e) => e.id).sort(), [id(0), id(1), id(2), id(3)]);
+    assert.equal(read.stats.skippedLines, 0);
+    assert.equal(read.stats.bytes, dirBytes(dir));
+    store.close();
   });
 
   it('ignores foreign files and lines that fail validation', () => {
