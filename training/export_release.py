@@ -58,9 +58,11 @@ def quantize_q4(src, dst):
 
     model = onnx.load(src)
     try:
-        # 4-bit Gather needs opset 21; converting properly moves ReduceMean's axes from attribute to input
-        # (the quantizer's own forced upgrade does not, and the model then fails to load).
-        if next(o.version for o in model.opset_import if o.domain in ("", "ai.onnx")) < 21:
+        # 4-bit Gather needs opset 21, and the quantizer bumps the opset number without converting nodes.
+        # From opset 18 on that is safe for these graphs; an older (unfused) export is converted first, which
+        # moves ReduceMean's axes from attribute to input. The converter cannot convert fused graphs: their
+        # contrib ops have no schema in it.
+        if next(o.version for o in model.opset_import if o.domain in ("", "ai.onnx")) < 18:
             model = onnx.version_converter.convert_version(model, 21)
         onnx.save(nbits(model, ("MatMul", "Gather")), dst)
         ort.InferenceSession(dst, providers=["CPUExecutionProvider"])
