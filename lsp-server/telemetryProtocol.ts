@@ -1,7 +1,7 @@
 // The local latency telemetry part of the Locus protocol: what the server records about each completion
 // request and how any editor reads it back. Self-contained so it can be merged into lsp-server/protocol.ts.
 // Nothing here carries code, prompts, completions or paths: only numbers, enums, a language id and a model name.
-import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
+import { RequestType } from 'vscode-languageserver-protocol';
 
 /**
  * How a completion request ended, as far as the server saw it.
@@ -118,7 +118,7 @@ export interface GroupStats {
   acceptanceRate: number | null;
 }
 
-/** The most recent request, for a status bar. */
+/** The most recent request. */
 export interface LastRequestStats {
   id: string;
   receivedAt: number;
@@ -225,31 +225,14 @@ export namespace TelemetryClearRequest {
   export const type = new RequestType<void, { deletedFiles: number }, void>(method);
 }
 
-/** Parameters of {@link CompletionAcceptedNotification}. */
-export interface CompletionAcceptedParams {
-  /** The telemetry id the server put in the completion item's command arguments. */
-  id: string;
-  acceptance: Acceptance;
-}
-
 /**
- * The user accepted an offered completion (client → server). VS Code sends it from the inline completion
- * item's `command`, which runs on acceptance; the server appends the outcome to the request's record.
- * - method: `locus/completionAccepted`
- * - params: {@link CompletionAcceptedParams}
+ * The user accepted an offered completion (client → server, through `workspace/executeCommand`). The server puts
+ * this command on every inline completion item it offers while recording is on, and lists it in
+ * `executeCommandProvider`; the editor runs an item's command when the item is accepted, and vscode-languageclient
+ * forwards it to the server with no client code. The server appends the acceptance to the request's record.
+ * - command: `locus.completionAccepted`
+ * - arguments: `[id: string, acceptance?: Acceptance]` (`accepted` when absent)
  */
-export namespace CompletionAcceptedNotification {
-  export const method = 'locus/completionAccepted';
-  export const type = new NotificationType<CompletionAcceptedParams>(method);
-}
-
-/**
- * A request finished (server → client), for the status bar. Sent whether or not recording is enabled, since
- * it writes nothing.
- * - method: `locus/telemetryDidRecord`
- * - params: {@link LastRequestStats}
- */
-export namespace TelemetryDidRecordNotification {
-  export const method = 'locus/telemetryDidRecord';
-  export const type = new NotificationType<LastRequestStats>(method);
+export namespace CompletionAcceptedCommand {
+  export const command = 'locus.completionAccepted';
 }

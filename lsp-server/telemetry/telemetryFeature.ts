@@ -1,16 +1,12 @@
 // The server's telemetry feature: owns the store and the recorder, answers `locus/telemetry`,
-// `locus/telemetryExport` and `locus/telemetryClear`, takes `locus/completionAccepted`, and tells the client
-// about each finished request (`locus/telemetryDidRecord`) for its status bar.
-import type { Connection } from 'vscode-languageserver';
+// `locus/telemetryExport` and `locus/telemetryClear`, and takes the `locus.completionAccepted` command.
+import type { Command, Connection } from 'vscode-languageserver';
 import {
-  CompletionAcceptedNotification,
+  CompletionAcceptedCommand,
   TelemetryClearRequest,
-  TelemetryDidRecordNotification,
   TelemetryExportRequest,
   TelemetryRequest,
   type Acceptance,
-  type CompletionAcceptedParams,
-  type LastRequestStats,
   type TelemetryExportParams,
   type TelemetryExportResult,
   type TelemetryParams,
@@ -18,69 +14,83 @@ import {
 } from '../telemetryProtocol';
 import { summarize, toSamples } from './telemetryAggregate';
 import { exportSamples } from './telemetryExport';
-import { systemClock, TelemetryRecorder, type TelemetryClock } from './telemetryRecorder';
-import { JsonlTelemetryStore } from './telemetryStore';
+import { systemClock, TelemetryRecorder, type RequestTrace, type TelemetryClock } from './telemetryRecorder';
+import { JsonlTelemetryStore, type TelemetryReadResult } from './telemetryStore';
+
+export interface TelemetrySettings {
+  /** `locus.telemetry.enabled`. */
+  enabled: boolean;
+  /** Where segments are written (the client's private storage folder); null keeps nothing on disk. */
+  dir: string | null;
+}
 
 export interface TelemetryFeatureOptions {
-  /** Where segments are written (the client passes its global storage folder); null keeps nothing on disk. */
-  dir: string | null;
-  enabled: boolean;
   maxBytes?: number;
   clock?: TelemetryClock;
   /** One line for the Output channel, e.g. when a disk error stops recording. */
   log?: (message: string) => void;
-  onRecorded?: (last: LastRequestStats) => void;
 }
 
 const ACCEPTANCES: readonly Acceptance[] = ['accepted', 'partiallyAccepted'];
+const NO_STORE: TelemetryReadResult = {
+  entries: [],
+  stats: { files: 0, bytes: 0, maxBytes: 0, skippedLines: 0, disabledReason: null },
+};
 
 export class TelemetryFeature {
   readonly recorder: TelemetryRecorder;
-  private readonly store: JsonlTelemetryStore | null;
+  private store: JsonlTelemetryStore | null = null;
+  private dir: string | null = null;
   private readonly clock: TelemetryClock;
-  private readonly listeners: ((last: LastRequestStats) => void)[] = [];
 
-  constructor(options: TelemetryFeatureOptions) {
+  constructor(
+    settings: TelemetrySettings,
+    private readonly options: TelemetryFeatureOptions = {},
+  ) {
     this.clock = options.clock ?? systemClock;
-    this.store =
-      options.dir === null
-        ? null
-        : new JsonlTelemetryStore({
-            dir: options.dir,
-            maxBytes: options.maxBytes,
-            now: () => this.clock.now(),
-            onDisabled: (code) =>
-              options.log?.(`Local latency telemetry stopped for this session (${code}); check that ${options.dir} is writable.`),
-          });
-    this.recorder = new TelemetryRecorder({
-      clock: this.clock,
-      store: this.store ?? { append: () => undefined },
-      enabled: options.enabled && this.store !== null,
-      onRecorded: (last) => this.listeners.forEach((listener) => listener(last)),
-    });
-    if (options.onRecorded) this.listeners.push(options.onRecorded);
+    // The sink follows `this.store`, which configure() may replace.
+    this.recorder = new TelemetryRecorder({ clock: this.clock, store: { append: (entry) => this.store?.append(entry) }, enabled: false });
+    this.configure(settings);
   }
 
-  /** Applies `locus.telemetry.enabled`; turning it off stops writing at once and keeps what is stored. */
-  setEnabled(enabled: boolean): void {
-    this.recorder.setEnabled(enabled && this.store !== null);
-    if (!enabled) this.store?.close();
+  /** Applies settings; turning recording off stops writing at once and keeps what is stored. */
+  configure(settings: TelemetrySettings): void {
+    if (settings.dir !== this.dir) {
+      this.store?.close();
+      this.dir = settings.dir;
+      this.store = settings.dir === null ? null : this.openStore(settings.dir);
+    }
+    this.recorder.setEnabled(settings.enabled && this.store !== null);
+    if (!this.recorder.isEnabled) this.store?.close();
   }
 
-  summary(params: TelemetryParams = {}): TelemetrySummary {
-    const read = this.readStore();
+  /** The command to put on an offered completion item, or undefined while nothing is recorded. */
+  acceptanceCommand(trace: RequestTrace): Command | undefined {
+    if (!this.recorder.isEnabled) return undefined;
+    return { title: 'Completion accepted', command: CompletionAcceptedCommand.command, arguments: [trace.id] };
+  }
+
+  /** Handles `locus.completionAccepted`; the arguments come from the client and are checked here. */
+  accepted(args: unknown[] | undefined): void {
+    const [id, acceptance = 'accepted'] = args ?? [];
+    if (typeof id !== 'string' || !ACCEPTANCES.includes(acceptance as Acceptance)) return;
+    this.recorder.accepted(id, acceptance as Acceptance);
+  }
+
+  summary(params: TelemetryParams | null | undefined): TelemetrySummary {
+    const read = this.read();
     return summarize(toSamples(read.entries), {
       enabled: this.recorder.isEnabled,
       generatedAt: this.clock.now(),
       store: read.stats,
-      since: typeof params.since === 'number' ? params.since : undefined,
+      since: sinceOf(params),
     });
   }
 
   export(params: TelemetryExportParams): TelemetryExportResult {
-    const format = params.format === 'csv' ? 'csv' : 'json';
-    const since = typeof params.since === 'number' ? params.since : undefined;
-    const samples = toSamples(this.readStore().entries).filter((s) => since === undefined || s.receivedAt >= since);
+    const format = params?.format === 'csv' ? 'csv' : 'json';
+    const since = sinceOf(params);
+    const samples = toSamples(this.read().entries).filter((s) => since === undefined || s.receivedAt >= since);
     return { format, content: exportSamples(samples, format, this.clock.now()), records: samples.length };
   }
 
@@ -88,26 +98,31 @@ export class TelemetryFeature {
     return { deletedFiles: this.store?.clear() ?? 0 };
   }
 
-  /** Validates the client's report at the border: anything malformed is dropped. */
-  accepted(params: CompletionAcceptedParams): void {
-    if (typeof params?.id !== 'string' || !ACCEPTANCES.includes(params.acceptance)) return;
-    this.recorder.accepted(params);
-  }
-
+  /** Registers the telemetry requests. `locus.completionAccepted` is routed by the server's executeCommand handler. */
   register(connection: Connection): void {
-    connection.onRequest(TelemetryRequest.type, (params) => this.summary(params ?? {}));
+    connection.onRequest(TelemetryRequest.type, (params) => this.summary(params));
     connection.onRequest(TelemetryExportRequest.type, (params) => this.export(params));
     connection.onRequest(TelemetryClearRequest.type, () => this.clear());
-    connection.onNotification(CompletionAcceptedNotification.type, (params) => this.accepted(params));
-    this.listeners.push((last) => void connection.sendNotification(TelemetryDidRecordNotification.type, last));
   }
 
   dispose(): void {
     this.store?.close();
   }
 
-  private readStore(): ReturnType<JsonlTelemetryStore['read']> {
-    if (this.store) return this.store.read();
-    return { entries: [], stats: { files: 0, bytes: 0, maxBytes: 0, skippedLines: 0, disabledReason: null } };
+  private openStore(dir: string): JsonlTelemetryStore {
+    return new JsonlTelemetryStore({
+      dir,
+      maxBytes: this.options.maxBytes,
+      now: () => this.clock.now(),
+      onDisabled: (code) => this.options.log?.(`Local latency telemetry stopped for this session (${code}); check that ${dir} is writable.`),
+    });
   }
+
+  private read(): TelemetryReadResult {
+    return this.store?.read() ?? NO_STORE;
+  }
+}
+
+function sinceOf(params: { since?: number } | null | undefined): number | undefined {
+  return typeof params?.since === 'number' && Number.isFinite(params.since) ? params.since : undefined;
 }

@@ -3,7 +3,7 @@
 // trace.firstToken() on the first generated token, and trace.done() exactly once however it ends.
 // The editor's acceptance arrives later through recorder.accepted() and is appended as its own line.
 import { randomBytes } from 'node:crypto';
-import type { CompletionAcceptedParams, LastRequestStats, RequestOutcome } from '../telemetryProtocol';
+import type { Acceptance, RequestOutcome } from '../telemetryProtocol';
 import { isValidId, RECORD_VERSION, sanitizeLabel, type RequestRecord } from './telemetryRecord';
 import type { TelemetrySink } from './telemetryStore';
 
@@ -22,8 +22,6 @@ export interface TelemetryRecorderOptions {
   /** `locus.telemetry.enabled`; false means nothing is written. */
   enabled: boolean;
   newId?: () => string;
-  /** Called for every finished request, recorded or not (the status bar shows it). */
-  onRecorded?: (last: LastRequestStats) => void;
 }
 
 export interface RequestStart {
@@ -60,7 +58,6 @@ const MAX_PENDING_ACCEPTANCE = 256;
 
 export class TelemetryRecorder {
   private enabled: boolean;
-  private lastStats: LastRequestStats | null = null;
   private readonly acceptable = new Map<string, 'offered' | 'partiallyAccepted'>();
   private readonly newId: () => string;
 
@@ -73,10 +70,6 @@ export class TelemetryRecorder {
     return this.enabled;
   }
 
-  get last(): LastRequestStats | null {
-    return this.lastStats;
-  }
-
   setEnabled(enabled: boolean): void {
     this.enabled = enabled;
     if (!enabled) this.acceptable.clear();
@@ -87,43 +80,22 @@ export class TelemetryRecorder {
   }
 
   /** The editor reported that the user accepted an offered completion. Unknown or repeated reports are ignored. */
-  accepted(params: CompletionAcceptedParams): void {
-    if (!this.enabled || !isValidId(params.id)) return;
-    const state = this.acceptable.get(params.id);
-    if (state === undefined || (state === 'partiallyAccepted' && params.acceptance === 'partiallyAccepted')) return;
-    if (params.acceptance === 'accepted') this.acceptable.delete(params.id);
-    else this.acceptable.set(params.id, 'partiallyAccepted');
-    this.options.store.append({
-      v: RECORD_VERSION,
-      kind: 'outcome',
-      id: params.id,
-      at: this.options.clock.now(),
-      acceptance: params.acceptance,
-    });
+  accepted(id: string, acceptance: Acceptance): void {
+    if (!this.enabled || !isValidId(id)) return;
+    const state = this.acceptable.get(id);
+    if (state === undefined || (state === 'partiallyAccepted' && acceptance === 'partiallyAccepted')) return;
+    if (acceptance === 'accepted') this.acceptable.delete(id);
+    else this.acceptable.set(id, 'partiallyAccepted');
+    this.options.store.append({ v: RECORD_VERSION, kind: 'outcome', id, at: this.options.clock.now(), acceptance });
   }
 
   private finish(record: RequestRecord): void {
-    if (this.enabled) {
-      this.options.store.append(record);
-      if (record.outcome === 'offered') {
-        this.acceptable.set(record.id, 'offered');
-        if (this.acceptable.size > MAX_PENDING_ACCEPTANCE) {
-          this.acceptable.delete(this.acceptable.keys().next().value as string);
-        }
-      }
+    if (!this.enabled) return;
+    this.options.store.append(record);
+    if (record.outcome === 'offered') {
+      this.acceptable.set(record.id, 'offered');
+      if (this.acceptable.size > MAX_PENDING_ACCEPTANCE) this.acceptable.delete(this.acceptable.keys().next().value as string);
     }
-    this.lastStats = {
-      id: record.id,
-      receivedAt: record.receivedAt,
-      latencyMs: record.doneMs,
-      firstTokenMs: record.firstTokenMs,
-      tokensPerSecond: record.tokensPerSecond,
-      generatedTokens: record.generatedTokens,
-      outcome: record.outcome,
-      model: record.model,
-      language: record.language,
-    };
-    this.options.onRecorded?.(this.lastStats);
   }
 }
 
@@ -157,7 +129,7 @@ export class RequestTrace {
     this.firstTokenMark = this.clock.monotonic();
   }
 
-  /** Writes the record (when enabled) and returns it; null when the request was already done. */
+  /** Builds the record, writes it when recording is on, and returns it; null when the request was already done. */
   done(info: DoneInfo): RequestRecord | null {
     if (this.finished) return null;
     this.finished = true;

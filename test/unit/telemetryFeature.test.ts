@@ -7,7 +7,7 @@ import { toCsv, toJson, EXPORT_COLUMNS } from '../../lsp-server/telemetry/teleme
 import { toSamples } from '../../lsp-server/telemetry/telemetryAggregate';
 import { TelemetryFeature } from '../../lsp-server/telemetry/telemetryFeature';
 import type { TelemetryClock } from '../../lsp-server/telemetry/telemetryRecorder';
-import type { LastRequestStats, TelemetrySample } from '../../lsp-server/telemetryProtocol';
+import type { TelemetrySample } from '../../lsp-server/telemetryProtocol';
 import { fixtureEntries } from './telemetryFixtures';
 
 const root = mkdtempSync(join(tmpdir(), 'locus-telemetry-feature-'));
@@ -25,8 +25,7 @@ describe('TelemetryFeature', () => {
   it('records requests and acceptances and serves them as a summary and as exports', () => {
     const dir = join(root, 'a');
     const clock = steppingClock();
-    const seen: LastRequestStats[] = [];
-    const feature = new TelemetryFeature({ dir, enabled: true, clock, onRecorded: (last) => seen.push(last) });
+    const feature = new TelemetryFeature({ dir, enabled: true }, { clock });
     const ids: string[] = [];
     for (const [language, ms] of [['typescript', 100], ['python', 200], ['typescript', 300]] as const) {
       const trace = feature.recorder.begin({ language, model: 'locus-small' });
@@ -36,13 +35,17 @@ describe('TelemetryFeature', () => {
       trace.firstToken();
       clock.step(ms - 50);
       trace.done({ outcome: 'offered', generatedTokens: 11 });
+      assert.deepEqual(feature.acceptanceCommand(trace), { title: 'Completion accepted', command: 'locus.completionAccepted', arguments: [trace.id] });
       ids.push(trace.id);
       clock.step(1000);
     }
-    feature.accepted({ id: ids[1] as string, acceptance: 'accepted' });
-    feature.accepted({ id: 42, acceptance: 'accepted' } as never); // Malformed client input is dropped.
+    feature.accepted([ids[1]]);
+    // Malformed client input is dropped.
+    feature.accepted([42]);
+    feature.accepted([ids[2], 'rejected']);
+    feature.accepted(undefined);
 
-    const summary = feature.summary();
+    const summary = feature.summary({});
     assert.equal(summary.outcomes.requests, 3);
     assert.equal(summary.outcomes.accepted, 1);
     assert.equal(summary.latency?.p50, 200);
@@ -50,7 +53,7 @@ describe('TelemetryFeature', () => {
     assert.deepEqual(summary.byLanguage.map((g) => [g.key, g.outcomes.requests]), [['typescript', 2], ['python', 1]]);
     assert.equal(summary.compressionRatio, 0.6);
     assert.equal(summary.store.files, 1);
-    assert.equal(seen.at(-1)?.latencyMs, 300);
+    assert.equal(summary.last?.latencyMs, 300);
 
     const csv = feature.export({ format: 'csv' });
     assert.equal(csv.records, 3);
@@ -63,27 +66,32 @@ describe('TelemetryFeature', () => {
   it('writes no bytes while disabled, keeps what was stored, and clears on request', () => {
     const dir = join(root, 'b');
     const clock = steppingClock();
-    const feature = new TelemetryFeature({ dir, enabled: true, clock });
-    feature.recorder.begin({ language: 'go', model: 'm' }).done({ outcome: 'empty', generatedTokens: 0 });
+    const feature = new TelemetryFeature({ dir, enabled: true }, { clock });
+    const first = feature.recorder.begin({ language: 'go', model: 'm' });
+    first.done({ outcome: 'offered', generatedTokens: 2 });
     const before = bytesIn(dir);
-    feature.setEnabled(false);
+    feature.configure({ dir, enabled: false });
     for (let i = 0; i < 5; i++) {
       const trace = feature.recorder.begin({ language: 'go', model: 'm' });
       trace.done({ outcome: 'offered', generatedTokens: 3 });
-      feature.accepted({ id: trace.id, acceptance: 'accepted' });
+      assert.equal(feature.acceptanceCommand(trace), undefined);
+      feature.accepted([trace.id]);
     }
+    feature.accepted([first.id]);
     assert.equal(bytesIn(dir), before);
-    assert.equal(feature.summary().enabled, false);
-    assert.equal(feature.summary().outcomes.requests, 1);
+    assert.equal(feature.summary(null).enabled, false);
+    assert.equal(feature.summary(null).outcomes.requests, 1);
+    feature.configure({ dir, enabled: true });
+    assert.equal(feature.summary(null).enabled, true);
     assert.deepEqual(feature.clear(), { deletedFiles: 1 });
-    assert.equal(feature.summary().outcomes.requests, 0);
+    assert.equal(feature.summary(null).outcomes.requests, 0);
   });
 
   it('without a directory keeps nothing and reports recording as off', () => {
     const feature = new TelemetryFeature({ dir: null, enabled: true });
     feature.recorder.begin({ language: 'go', model: 'm' }).done({ outcome: 'empty', generatedTokens: 0 });
-    assert.equal(feature.summary().enabled, false);
-    assert.equal(feature.summary().outcomes.requests, 0);
+    assert.equal(feature.summary(undefined).enabled, false);
+    assert.equal(feature.summary(undefined).outcomes.requests, 0);
   });
 });
 
