@@ -1,0 +1,165 @@
+// The program that runs inside the sandbox for JavaScript/TypeScript candidates (TypeScript is stripped in the
+// parent first). Protocol and threat model: resultChannel.ts. Everything the harness relies on is captured
+// before the candidate loads, so later monkeypatching of globals does not reach it.
+export const NODE_HARNESS_FILE = 'harness.js';
+export const NODE_CANDIDATE_FILE = 'candidate.js';
+
+export const NODE_HARNESS_SOURCE = String.raw`'use strict';
+const fs = require('fs');
+const crypto = require('crypto');
+const hrtime = process.hrtime.bigint;
+const writeSync = fs.writeSync;
+const readSync = fs.readSync;
+const clone = structuredClone;
+const stringify = JSON.stringify;
+const createHmac = crypto.createHmac;
+const NumberCtor = Number;
+const isArray = Array.isArray;
+const objectKeys = Object.keys;
+
+function readAllStdin() {
+  const chunks = [];
+  const buffer = Buffer.alloc(65536);
+  for (;;) {
+    let n;
+    try { n = readSync(0, buffer, 0, buffer.length, null); }
+    catch (e) { if (e.code === 'EAGAIN') { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5); continue; } throw e; }
+    if (n === 0) break;
+    chunks.push(Buffer.from(buffer.subarray(0, n)));
+  }
+  buffer.fill(0);
+  return Buffer.concat(chunks);
+}
+
+const raw = readAllStdin();
+try { fs.closeSync(0); } catch (e) { /* already closed */ }
+const job = JSON.parse(raw.toString('utf8'));
+raw.fill(0);
+const keyBytes = Buffer.from(job.key, 'hex');
+const key = crypto.createSecretKey(keyBytes);
+keyBytes.fill(0);
+job.key = '';
+let seq = 0;
+
+function send(type, body) {
+  const json = stringify(body);
+  const head = seq + ' ' + type + ' ' + json;
+  const mac = createHmac('sha256', key).update(head).digest('hex');
+  const line = Buffer.from(mac + ' ' + head + '\n');
+  let offset = 0;
+  while (offset < line.length) {
+    try { offset += writeSync(3, line, offset); }
+    catch (e) { if (e.code !== 'EAGAIN') throw e; }
+  }
+  seq++;
+}
+
+function encode(value, depth, seen) {
+  if (depth > 32) return { $deep: 1 };
+  if (value === null) return null;
+  switch (typeof value) {
+    case 'undefined': return { $u: 1 };
+    case 'boolean': case 'string': return value;
+    case 'number': return NumberCtor.isFinite(value) ? (Object.is(value, -0) ? 0 : value) : { $n: String(value) };
+    case 'bigint': return { $b: String(value) };
+    case 'function': return { $f: 1 };
+    case 'symbol': return { $sym: String(value.description) };
+  }
+  if (seen.has(value)) return { $cycle: 1 };
+  seen.add(value);
+  try {
+    if (isArray(value) || ArrayBuffer.isView(value)) return Array.from(value, (v) => encode(v, depth + 1, seen));
+    if (value instanceof Map) return { $m: Array.from(value, ([k, v]) => [encode(k, depth + 1, seen), encode(v, depth + 1, seen)]).sort(byJson) };
+    if (value instanceof Set) return { $s: Array.from(value, (v) => encode(v, depth + 1, seen)).sort(byJson) };
+    if (value instanceof Date) return { $d: value.getTime() };
+    if (value instanceof Error) return { $e: value.name };
+    const out = {};
+    for (const k of objectKeys(value).sort()) out[k] = encode(value[k], depth + 1, seen);
+    return out;
+  } finally { seen.delete(value); }
+}
+function byJson(a, b) { const x = stringify(a), y = stringify(b); return x < y ? -1 : x > y ? 1 : 0; }
+
+function describe(error) {
+  if (error && typeof error === 'object') return String(error.name || 'Error') + (error.code ? ' ' + error.code : '') + ': ' + String(error.message).slice(0, 200);
+  return 'thrown ' + String(error).slice(0, 200);
+}
+
+function isThenable(v) { return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof v.then === 'function'; }
+
+async function timeCall(call, reps) {
+  const times = [];
+  let total = 0n;
+  const budget = BigInt(reps.budgetMs) * 1000000n;
+  for (let i = 0; i < reps.warmup; i++) { const t0 = hrtime(); let r = call(); if (isThenable(r)) await r; total += hrtime() - t0; }
+  while (times.length < reps.min || (times.length < reps.max && total < budget)) {
+    const t0 = hrtime();
+    let r = call();
+    if (isThenable(r)) await r;
+    const dt = hrtime() - t0;
+    total += dt;
+    times.push(dt);
+  }
+  times.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return { reps: times.length, medianNs: NumberCtor(times[times.length >> 1]), totalNs: NumberCtor(total) };
+}
+
+async function main() {
+  if (job.mode === 'reference') {
+    for (const check of job.checks) {
+      const body = { id: check.id };
+      try { body.value = encode(new Function('return (' + check.expectedSource + '\n);')(), 0, new Set()); body.ok = true; }
+      catch (e) { body.ok = false; body.error = describe(e); }
+      send('check', body);
+    }
+    send('done', { frames: seq });
+    return;
+  }
+  const t0 = hrtime();
+  let target;
+  try {
+    target = require('./candidate.js').__locus_target;
+    if (typeof target !== 'function') throw new Error('the candidate does not define ' + job.functionName);
+  } catch (e) {
+    send('load', { ok: false, error: describe(e), loadNs: NumberCtor(hrtime() - t0) });
+    for (const check of job.checks) send('check', { id: check.id, ok: false, error: 'not loaded' });
+    send('done', { frames: seq });
+    return;
+  }
+  send('load', { ok: true, loadNs: NumberCtor(hrtime() - t0) });
+  for (const check of job.checks) {
+    const body = { id: check.id };
+    try {
+      let call;
+      if (check.args !== undefined) {
+        const args = check.args;
+        call = () => target(...clone(args));
+      } else if (check.argsSource !== undefined) {
+        const args = new Function(job.functionName, 'return [' + check.argsSource + '\n];')(target);
+        call = () => target(...clone(args));
+      } else {
+        const evaluate = new Function(job.functionName, 'return (' + check.callSource + '\n);');
+        call = () => evaluate(target);
+      }
+      let first = call();
+      if (isThenable(first)) first = await first;
+      body.value = encode(first, 0, new Set());
+      body.ok = true;
+      Object.assign(body, await timeCall(call, job.reps));
+    } catch (e) {
+      body.ok = false;
+      body.error = describe(e);
+    }
+    send('check', body);
+  }
+  send('done', { frames: seq });
+}
+
+main().then(() => {
+  const one = Buffer.alloc(1);
+  for (;;) {
+    try { if (readSync(3, one, 0, 1, null) === 0) break; }
+    catch (e) { if (e.code !== 'EAGAIN') break; Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50); }
+  }
+}, (e) => { try { writeSync(2, 'harness failure: ' + describe(e) + '\n'); } catch (_) { /* nothing left to report on */ } });
+`;

@@ -1,0 +1,160 @@
+// The program that runs inside the sandbox for Python candidates: same protocol as nodeHarness.ts
+// (resultChannel.ts explains it). Python hides nothing from in-process code (gc, frames), which is why the parent
+// never trusts a verdict from here, only values and the operating system's numbers.
+export const PYTHON_HARNESS_FILE = 'harness.py';
+export const PYTHON_CANDIDATE_FILE = 'candidate.py';
+
+export const PYTHON_HARNESS_SOURCE = String.raw`import sys, os, json, hmac, hashlib, time, copy, math
+
+_perf = time.perf_counter_ns
+_write = os.write
+_read = os.read
+_deepcopy = copy.deepcopy
+_dumps = json.dumps
+_hmac_new = hmac.new
+_sha256 = hashlib.sha256
+_isfinite = math.isfinite
+
+def _read_stdin():
+    chunks = []
+    while True:
+        chunk = _read(0, 65536)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b''.join(chunks)
+
+_raw = _read_stdin()
+os.close(0)
+_job = json.loads(_raw)
+del _raw
+_key = bytes.fromhex(_job['key'])
+_job['key'] = ''
+_state = {'seq': 0}
+
+def _send(kind, body):
+    text = _dumps(body, separators=(',', ':'), allow_nan=False)
+    head = '%d %s %s' % (_state['seq'], kind, text)
+    mac = _hmac_new(_key, head.encode('utf-8'), _sha256).hexdigest()
+    line = (mac + ' ' + head + '\n').encode('utf-8')
+    while line:
+        line = line[_write(3, line):]
+    _state['seq'] += 1
+
+def _sort_key(item):
+    return _dumps(item, sort_keys=True)
+
+def _encode(value, depth=0):
+    if depth > 32:
+        return {'$deep': 1}
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value if abs(value) < 2 ** 53 else {'$b': str(value)}
+    if isinstance(value, float):
+        if _isfinite(value):
+            return 0 if value == 0 else value
+        return {'$n': 'NaN' if value != value else ('Infinity' if value > 0 else '-Infinity')}
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_encode(v, depth + 1) for v in value]
+    if isinstance(value, dict):
+        if all(isinstance(k, str) for k in value):
+            return {k: _encode(value[k], depth + 1) for k in sorted(value)}
+        return {'$m': sorted(([_encode(k, depth + 1), _encode(v, depth + 1)] for k, v in value.items()), key=_sort_key)}
+    if isinstance(value, (set, frozenset)):
+        return {'$s': sorted((_encode(v, depth + 1) for v in value), key=_sort_key)}
+    if isinstance(value, BaseException):
+        return {'$e': type(value).__name__}
+    return {'$o': type(value).__name__}
+
+def _describe(error):
+    return (type(error).__name__ + ': ' + str(error))[:200]
+
+def _time_call(call, reps):
+    times = []
+    total = 0
+    budget = reps['budgetMs'] * 1000000
+    for _ in range(reps['warmup']):
+        t0 = _perf()
+        call()
+        total += _perf() - t0
+    while len(times) < reps['min'] or (len(times) < reps['max'] and total < budget):
+        t0 = _perf()
+        call()
+        dt = _perf() - t0
+        total += dt
+        times.append(dt)
+    times.sort()
+    return {'reps': len(times), 'medianNs': times[len(times) // 2], 'totalNs': total}
+
+_pack = '(lambda *a, **k: (a, k))('
+
+def _main():
+    if _job['mode'] == 'reference':
+        for check in _job['checks']:
+            body = {'id': check['id']}
+            try:
+                body['value'] = _encode(eval(check['expectedSource'], {}))
+                body['ok'] = True
+            except BaseException as e:
+                body['ok'] = False
+                body['error'] = _describe(e)
+            _send('check', body)
+        _send('done', {'frames': _state['seq']})
+        return
+    name = _job['functionName']
+    t0 = _perf()
+    namespace = {'__name__': 'candidate'}
+    try:
+        with open('/sbx/in/candidate.py', encoding='utf-8') as f:
+            source = f.read()
+        exec(compile(source, 'candidate.py', 'exec'), namespace)
+        target = namespace.get(name)
+        if not callable(target):
+            raise NameError('the candidate does not define ' + name)
+    except BaseException as e:
+        _send('load', {'ok': False, 'error': _describe(e), 'loadNs': _perf() - t0})
+        for check in _job['checks']:
+            _send('check', {'id': check['id'], 'ok': False, 'error': 'not loaded'})
+        _send('done', {'frames': _state['seq']})
+        return
+    _send('load', {'ok': True, 'loadNs': _perf() - t0})
+    for check in _job['checks']:
+        body = {'id': check['id']}
+        try:
+            if 'args' in check:
+                args, kwargs = tuple(check['args']), {}
+            elif 'argsSource' in check:
+                args, kwargs = eval(_pack + check['argsSource'] + '\n)', namespace)
+            else:
+                args = None
+            if args is not None:
+                call = lambda: target(*_deepcopy(args), **_deepcopy(kwargs))
+            else:
+                code = compile(check['callSource'], 'example', 'eval')
+                call = lambda: eval(code, namespace)
+            body['value'] = _encode(call())
+            body['ok'] = True
+            body.update(_time_call(call, _job['reps']))
+        except BaseException as e:
+            body['ok'] = False
+            body['error'] = _describe(e)
+        _send('check', body)
+    _send('done', {'frames': _state['seq']})
+
+try:
+    _main()
+except BaseException as e:
+    os.write(2, ('harness failure: ' + _describe(e) + '\n').encode())
+else:
+    while True:
+        try:
+            if not _read(3, 1):
+                break
+        except BaseException:
+            break
+`;
