@@ -1,0 +1,39 @@
+// End to end in a real VS Code workbench: code-server 4.99.4 (scripts/install-code-server.sh) driven by
+// Debian's chromium through playwright-core. Installs the packed .vsix, opens the fixture workspace and runs
+// the shared scenario (status bar, ghost text accepted with Tab, every contributed command).
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test } from 'node:test';
+import { freshRunDirs, installedManifest, locusLogTail, vsixPath } from './artifacts';
+import { installExtension, listExtensions, prepareDirs, startCodeServer } from './codeServer';
+import { runScenario, userSettings } from './scenario';
+import { launchBrowser, openWorkbench, Screenshots } from './workbench';
+
+test('Locus in code-server (VS Code workbench in chromium)', { timeout: 10 * 60_000 }, async (t) => {
+  const run = freshRunDirs('code-server');
+  const vsix = vsixPath();
+  const dirs = prepareDirs(run.profile, userSettings);
+  t.diagnostic(`installing ${path.relative(process.cwd(), vsix)}`);
+  await installExtension(vsix, dirs);
+  const { manifest } = installedManifest(dirs.extensionsDir, 'locus-dev.locus');
+  const id = `${manifest.publisher}.${manifest.name}`;
+  const listed = await listExtensions(dirs);
+  assert.ok(listed.some((l) => l.startsWith(`${id}@`)), `code-server lists ${id}: ${listed.join(', ')}`);
+
+  const server = await startCodeServer(dirs, path.join(run.root, 'code-server.log'));
+  const browser = await launchBrowser();
+  const shots = new Screenshots(run.screenshots);
+  let page;
+  try {
+    page = await openWorkbench(browser, server.url, run.workspace);
+    await runScenario(t, { page, workspace: run.workspace, shots, manifest });
+  } catch (err) {
+    if (page) await shots.take(page, 'failure').catch(() => undefined);
+    throw err;
+  } finally {
+    t.diagnostic(`screenshots: ${shots.taken.join(', ') || 'none'}`);
+    t.diagnostic(`Locus Output channel (last lines):\n${locusLogTail(dirs.userDataDir, 15)}`);
+    await browser.close();
+    await server.stop();
+  }
+});

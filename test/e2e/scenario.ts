@@ -1,0 +1,304 @@
+// What a user does with Locus in a real VS Code workbench, as node:test subtests. Shared by the code-server
+// suite (chromium) and the desktop suite (Electron); both hand in a Playwright page showing the fixture folder.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { TestContext } from 'node:test';
+import type { Page } from 'playwright-core';
+import {
+  activeEditor,
+  ghostText,
+  notifications,
+  openFile,
+  runCommand,
+  waitFor,
+  type DomElement,
+  type Screenshots,
+} from './workbench';
+
+export interface ScenarioEnv {
+  page: Page;
+  /** The (temporary copy of the) fixture folder the workbench has open. */
+  workspace: string;
+  shots: Screenshots;
+  /** The packed extension's package.json. */
+  manifest: ExtensionManifest;
+}
+
+export interface ExtensionManifest {
+  publisher: string;
+  name: string;
+  contributes?: { commands?: { command: string; title: string; category?: string }[] };
+}
+
+/** The VS Code settings both suites start with: a quiet workbench, and nothing that competes with Tab. */
+export const userSettings = {
+  'workbench.startupEditor': 'none',
+  'workbench.tips.enabled': false,
+  'workbench.enableExperiments': false,
+  'workbench.colorTheme': 'Default Dark Modern',
+  'telemetry.telemetryLevel': 'off',
+  'security.workspace.trust.enabled': false,
+  'extensions.autoCheckUpdates': false,
+  'extensions.autoUpdate': false,
+  'update.mode': 'none',
+  'chat.commandCenter.enabled': false,
+  'git.enabled': false,
+  'files.autoSave': 'off',
+  'editor.inlineSuggest.enabled': true,
+  // The suggest widget would take Tab; typed brackets must not gain a closing twin behind the cursor.
+  'editor.quickSuggestions': { other: 'off', comments: 'off', strings: 'off' },
+  'editor.suggestOnTriggerCharacters': false,
+  'editor.parameterHints.enabled': false,
+  'editor.autoClosingBrackets': 'never',
+  'editor.autoClosingQuotes': 'never',
+  // Enter inserts exactly "\n", so the document after Tab is predictable from what was typed.
+  'editor.autoIndent': 'none',
+  'editor.formatOnType': false,
+  'editor.formatOnSave': false,
+};
+
+const READY_TIMEOUT_MS = 120_000;
+const GHOST_TIMEOUT_MS = 20_000;
+
+function statusItemId(manifest: ExtensionManifest): string {
+  return `${manifest.publisher}.${manifest.name}.locus.status`;
+}
+
+/** The Locus status bar item as the user sees it; undefined until the extension has created it. */
+async function locusStatus(
+  page: Page,
+  manifest: ExtensionManifest,
+): Promise<{ text: string; tooltip: string; icon: string } | undefined> {
+  const found = await page.locator(`[id="${statusItemId(manifest)}"]`).evaluateAll((els: DomElement[]) =>
+    els.map((el) => ({
+      text: (el.textContent ?? '').trim(),
+      tooltip: el.getAttribute('aria-label') ?? '',
+      icon: Array.from(el.querySelector('.codicon')?.classList ?? []).filter((c) => c !== 'codicon').join(' '),
+    })),
+  );
+  return found[0];
+}
+
+async function waitForReady(page: Page, manifest: ExtensionManifest, timeoutMs = READY_TIMEOUT_MS) {
+  return waitFor(
+    'the Locus status bar item to show the model as ready ($(sparkle))',
+    async () => {
+      const s = await locusStatus(page, manifest);
+      if (s === undefined) return undefined;
+      if (s.icon.includes('codicon-error')) throw new Error(`Locus shows an error: ${s.tooltip}`);
+      return s.icon.includes('codicon-sparkle') ? s : undefined;
+    },
+    timeoutMs,
+    500,
+  );
+}
+
+async function errorToasts(page: Page): Promise<string[]> {
+  return (await notifications(page)).filter((n) => /not found|failed|error|exception|could not/i.test(n));
+}
+
+/** Reads `file` from disk until it differs from `previous` (after a save). */
+async function savedContent(file: string, previous: string): Promise<string> {
+  return waitFor(`${path.basename(file)} to be saved`, async () => {
+    const text = readFileSync(file, 'utf8');
+    return text !== previous ? text : undefined;
+  }, 10_000);
+}
+
+/** Types `chunks` one at a time at the end of the active editor until ghost text shows; returns it and what was typed. */
+async function typeUntilGhostText(page: Page, chunks: string[]): Promise<{ typed: string; ghost: string }> {
+  let typed = '';
+  for (const chunk of chunks) {
+    await page.keyboard.type(chunk, { delay: 40 });
+    typed += chunk;
+    try {
+      const ghost = await waitFor('ghost text', () => ghostText(page), GHOST_TIMEOUT_MS / 2);
+      return { typed, ghost: await stableGhostText(page, ghost) };
+    } catch {
+      // The automatic trigger gave nothing here (the model may have stopped at once): ask explicitly (Alt+\).
+      await page.keyboard.press('Alt+Backslash');
+      const ghost = await waitFor('ghost text', () => ghostText(page), GHOST_TIMEOUT_MS / 2).catch(() => undefined);
+      if (ghost !== undefined) return { typed, ghost: await stableGhostText(page, ghost) };
+    }
+  }
+  throw new Error(`no ghost text after typing ${JSON.stringify(typed)} and triggering inline suggestions explicitly`);
+}
+
+/** Ghost text can be replaced by a newer completion; wait until two reads 500 ms apart agree. */
+async function stableGhostText(page: Page, first: string): Promise<string> {
+  let last = first;
+  return waitFor('ghost text to stop changing', async () => {
+    await page.waitForTimeout(500);
+    const now = await ghostText(page);
+    if (now === undefined) throw new Error('ghost text disappeared');
+    const stable = now === last;
+    last = now;
+    return stable ? now : undefined;
+  }, 10_000, 0);
+}
+
+export async function runScenario(t: TestContext, env: ScenarioEnv): Promise<void> {
+  const { page, workspace, shots, manifest } = env;
+
+  await t.test('the Locus status bar item shows the embedded model as ready', async () => {
+    const status = await waitForReady(page, manifest);
+    assert.match(status.text, /^Locus\b/);
+    // Tooltip: "Locus: <model> (<quantization>, onnx/<file>.onnx)" and the draft model line.
+    assert.match(status.tooltip, /Locus: \S+ \([\w-]+, onnx\/[\w.-]+\.onnx\)/);
+    assert.match(status.tooltip, /Draft: \S+/);
+    await shots.take(page, 'status-bar-ready');
+  });
+
+  await t.test('typing in a TypeScript file shows ghost text, and Tab inserts exactly that text', async () => {
+    const file = path.join(workspace, 'src', 'main.ts');
+    const before = readFileSync(file, 'utf8');
+    await openFile(page, 'src/main.ts');
+    await activeEditor(page).locator('.view-lines').click();
+    await page.keyboard.press('Control+End');
+    assert.ok(before.endsWith('\n'), 'the fixture ends with a newline, so Ctrl+End lands on an empty last line');
+
+    const { typed, ghost } = await typeUntilGhostText(page, ['\nexport function area(points: Point[]): number ', '{', '\n  return ']);
+    assert.ok(ghost.length > 0);
+    const ghostShot = await shots.take(page, 'ghost-text');
+    t.diagnostic(`ghost text shown after ${JSON.stringify(typed)}: ${JSON.stringify(ghost)} (${ghostShot})`);
+
+    await page.keyboard.press('Tab');
+    await waitFor('the ghost text to be accepted', async () => ((await ghostText(page)) === undefined ? true : undefined), 5_000);
+    await page.keyboard.press('Control+S');
+    const after = await savedContent(file, before);
+    await shots.take(page, 'ghost-text-accepted');
+
+    assert.equal(after, before + typed + ghost, 'Tab inserted exactly the ghost text that was shown, at the cursor');
+  });
+
+  await t.test('the status bar shows the last completion latency', async () => {
+    const status = await waitFor('a latency in the Locus status bar item', async () => {
+      const s = await locusStatus(page, manifest);
+      return s !== undefined && /Locus \d+ ms/.test(s.text) ? s : undefined;
+    }, 10_000);
+    assert.match(status.tooltip, /Last completion: first token \d+ ms, generation \d+ ms, [\d.]+ tokens\/s, request \d+ ms/);
+    await page.locator(`[id="${statusItemId(manifest)}"]`).hover();
+    await page.waitForTimeout(1_000);
+    await shots.take(page, 'status-bar-latency-tooltip');
+    await page.mouse.move(700, 400);
+  });
+
+  const commands = manifest.contributes?.commands ?? [];
+  assert.ok(commands.length > 0, 'package.json contributes commands');
+  for (const command of commands) {
+    const label = command.category ? `${command.category}: ${command.title}` : command.title;
+    await t.test(`command palette: ${label} (${command.command})`, async () => {
+      const check = commandChecks[command.command] ?? genericCommandCheck;
+      await check(env, label);
+      assert.deepEqual(await errorToasts(page), [], `no error notification after ${label}`);
+      await shots.take(page, `command-${command.command.replace(/^locus\./, '')}`);
+    });
+  }
+}
+
+type CommandCheck = (env: ScenarioEnv, label: string) => Promise<void>;
+
+async function outputText(page: Page): Promise<string> {
+  return page
+    .locator('.part.panel .monaco-editor .view-lines')
+    .first()
+    .evaluate((el: DomElement) => el.innerText.replace(/\u00a0/g, ' '));
+}
+
+const commandChecks: Record<string, CommandCheck> = {
+  'locus.showOutput': async ({ page }, label) => {
+    await runCommand(page, label);
+    await page.locator('.part.panel').waitFor({ state: 'visible', timeout: 10_000 });
+    // The Output view's channel picker names the channel shown.
+    await waitFor('the Output view to show the Locus channel', async () => {
+      const picker = await page.locator('.part.panel select.monaco-select-box').first().inputValue().catch(() => '');
+      const title = await page.locator('.part.panel .monaco-select-box').first().getAttribute('title').catch(() => '');
+      return /Locus/.test(`${picker} ${title}`) ? true : undefined;
+    }, 10_000);
+    const text = await waitFor('log lines in the Locus Output channel', async () => {
+      const t = await outputText(page);
+      return t.trim() !== '' ? t : undefined;
+    }, 10_000);
+    // The server logs the model it loaded.
+    assert.match(text, /\[(info|warning|error)\]/, 'the Locus channel holds log lines');
+  },
+
+  'locus.restartServer': async ({ page, manifest }, label) => {
+    // Watch the restart in the Locus Output channel: the client logs it, and the new server loads the model again.
+    if (!(await page.locator('.part.panel').isVisible())) await runCommand(page, 'Locus: Show Output');
+    const loads = (text: string) => text.split('\n').filter((l) => /\[model\] Loaded /.test(l)).length;
+    const loadsBefore = loads(await outputText(page));
+    await runCommand(page, label);
+    await waitFor('"Restarting the Locus server." in the Output channel', async () =>
+      (await outputText(page)).includes('Restarting the Locus server.') ? true : undefined, 15_000);
+    await waitFor('the restarted server to load the model again', async () =>
+      loads(await outputText(page)) > loadsBefore ? true : undefined, 60_000);
+    await waitForReady(page, manifest, 30_000);
+  },
+
+  'locus.showLatency': async ({ page }, label) => {
+    await runCommand(page, label);
+    await page.locator('.tab.active', { hasText: /Latency/ }).waitFor({ timeout: 15_000 });
+    const text = await waitFor('the latency dashboard to render', async () => {
+      for (const frame of page.frames()) {
+        const body = await frame.locator('body').innerText({ timeout: 500 }).catch(() => '');
+        if (/latency|p50|p95|completion/i.test(body) && /\d/.test(body)) return body;
+      }
+      return undefined;
+    }, 20_000);
+    assert.match(text, /\d/, 'the dashboard shows numbers');
+  },
+
+  'locus.explainSelection': async (env, label) => selectionCommandCheck(env, label),
+  'locus.compressContext': async (env, label) => selectionCommandCheck(env, label),
+};
+
+/** Selects the `distance` function in src/shapes.ts, runs the command, and expects it to show a result. */
+async function selectionCommandCheck(env: ScenarioEnv, label: string): Promise<void> {
+  const { page } = env;
+  await openFile(page, 'src/shapes.ts');
+  await activeEditor(page).locator('.view-lines').click();
+  await page.keyboard.press('Control+Home');
+  for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowDown');
+  for (let i = 0; i < 5; i++) await page.keyboard.press('Shift+ArrowDown');
+  await genericCommandCheck(env, label);
+}
+
+interface WorkbenchSnapshot {
+  tabs: string[];
+  toasts: string[];
+  panelText: string;
+  quickInput: boolean;
+}
+
+async function snapshot(page: Page): Promise<WorkbenchSnapshot> {
+  return {
+    tabs: await page.locator('.tab').evaluateAll((els: DomElement[]) => els.map((e) => e.getAttribute('aria-label') ?? '')),
+    toasts: await notifications(page),
+    panelText: (await page.locator('.part.panel').isVisible()) ? await outputText(page).catch(() => '') : '',
+    quickInput: await page.locator('.quick-input-widget').isVisible(),
+  };
+}
+
+/**
+ * For a command with no specific check yet: it must show something (a new editor or webview tab, a notification,
+ * new Output text, or a quick pick) and no error.
+ */
+async function genericCommandCheck({ page }: ScenarioEnv, label: string): Promise<void> {
+  const before = await snapshot(page);
+  await runCommand(page, label);
+  const change = await waitFor(`${label} to show something`, async () => {
+    const now = await snapshot(page);
+    const newTabs = now.tabs.filter((t) => !before.tabs.includes(t));
+    if (newTabs.length > 0) return `opened ${newTabs.join(', ')}`;
+    const newToasts = now.toasts.filter((t) => !before.toasts.includes(t));
+    if (newToasts.length > 0) return `notified ${newToasts.join(' | ')}`;
+    if (now.panelText !== before.panelText && now.panelText.trim() !== '') return 'wrote to the panel';
+    if (now.quickInput && !before.quickInput) return 'opened a quick pick';
+    return undefined;
+  }, 60_000, 500);
+  const errors = await errorToasts(page);
+  assert.deepEqual(errors, [], `${label} ${change} without errors`);
+  if (await page.locator('.quick-input-widget').isVisible()) await page.keyboard.press('Escape');
+}

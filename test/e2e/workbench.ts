@@ -1,0 +1,149 @@
+// Drives the VS Code workbench that code-server serves, through playwright-core and Debian's chromium.
+// Every wait is bounded; failures say what was being waited for.
+import { chromium, type Browser, type Page, type Locator } from 'playwright-core';
+import { mkdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+/** The few DOM members the page functions below use (tsconfig has no DOM lib; they run in the browser). */
+export interface DomElement {
+  id: string;
+  textContent: string | null;
+  innerText: string;
+  classList: Iterable<string>;
+  getAttribute(name: string): string | null;
+  querySelector(selector: string): DomElement | null;
+  querySelectorAll(selector: string): Iterable<DomElement>;
+}
+
+export const chromiumPath = process.env.LOCUS_CHROMIUM ?? '/usr/bin/chromium';
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    // Root in a container: chromium's own sandbox needs user namespaces that CI machines often lack.
+    args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'],
+  });
+}
+
+export async function openWorkbench(browser: Browser, url: string, folder: string): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(`${url}/?folder=${encodeURIComponent(folder)}`, { timeout: 60_000 });
+  await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
+  // The explorer lists the fixture once the remote file system answers.
+  await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ state: 'visible', timeout: 60_000 });
+  return page;
+}
+
+export class Screenshots {
+  readonly taken: string[] = [];
+  private index = 0;
+  constructor(private readonly dir: string) {
+    mkdirSync(dir, { recursive: true });
+  }
+  async take(page: Page, name: string): Promise<string> {
+    const file = path.join(this.dir, `${String(++this.index).padStart(2, '0')}-${name}.png`);
+    await page.screenshot({ path: file });
+    this.taken.push(`${file} (${Math.round(statSync(file).size / 1024)} KB)`);
+    return file;
+  }
+}
+
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  intervalMs = 200,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+}
+
+const quickInput = (page: Page): Locator => page.locator('.quick-input-widget');
+
+async function closeQuickInput(page: Page): Promise<void> {
+  if (await quickInput(page).isVisible()) await page.keyboard.press('Escape');
+  await quickInput(page).waitFor({ state: 'hidden', timeout: 5_000 });
+}
+
+/** Runs a command from the command palette by its title (as `Category: Title`), like a user would. */
+export async function runCommand(page: Page, label: string): Promise<void> {
+  await closeQuickInput(page).catch(() => undefined);
+  await page.keyboard.press('F1');
+  const input = quickInput(page).locator('input.input');
+  await input.waitFor({ state: 'visible', timeout: 10_000 });
+  await input.fill(`>${label}`);
+  const row = quickInput(page).locator('.monaco-list-row', { hasText: label }).first();
+  await row.waitFor({ state: 'visible', timeout: 10_000 });
+  const rowLabel = (await row.getAttribute('aria-label')) ?? '';
+  if (!rowLabel.toLowerCase().startsWith(label.toLowerCase())) {
+    throw new Error(`command palette's first match for "${label}" is "${rowLabel}"`);
+  }
+  await row.click();
+  await quickInput(page).waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => undefined);
+}
+
+/** Opens a workspace file with Quick Open and waits until its editor is active and focused. */
+export async function openFile(page: Page, relativePath: string): Promise<void> {
+  await closeQuickInput(page).catch(() => undefined);
+  await page.keyboard.press('Control+P');
+  const input = quickInput(page).locator('input.input');
+  await input.waitFor({ state: 'visible', timeout: 10_000 });
+  await input.fill(relativePath);
+  const base = path.basename(relativePath);
+  await quickInput(page).locator('.monaco-list-row', { hasText: base }).first().waitFor({ timeout: 10_000 });
+  await page.keyboard.press('Enter');
+  await page.locator(`.tab.active[aria-label^="${base}"]`).waitFor({ timeout: 10_000 });
+  await activeEditor(page).locator('.view-lines').waitFor({ timeout: 10_000 });
+}
+
+export const activeEditor = (page: Page): Locator =>
+  page.locator('.editor-group-container.active .monaco-editor').first();
+
+/** Texts of the visible status bar items. */
+export async function statusBarItems(page: Page): Promise<{ id: string; text: string; tooltip: string }[]> {
+  return page.locator('#workbench\\.parts\\.statusbar .statusbar-item').evaluateAll((els: DomElement[]) =>
+    els.map((el) => ({
+      id: el.id,
+      text: (el.textContent ?? '').trim(),
+      tooltip: el.getAttribute('aria-label') ?? '',
+    })),
+  );
+}
+
+export async function notifications(page: Page): Promise<string[]> {
+  return page
+    .locator('.notifications-toasts .notification-toast, .notification-list-item-message')
+    .evaluateAll((els: DomElement[]) => els.map((el) => (el.textContent ?? '').trim()).filter((t) => t !== ''));
+}
+
+/**
+ * The ghost text the editor shows at the cursor, as it would be inserted: the inline part on the cursor line,
+ * then each line of the block below it. VS Code renders spaces as U+00A0 and control characters as their
+ * Unicode "control pictures" (U+2400 + code, U+2421 for DEL); map both back to the characters Tab inserts.
+ */
+export async function ghostText(page: Page): Promise<string | undefined> {
+  return activeEditor(page).evaluate((editor: DomElement) => {
+    const inline = Array.from(editor.querySelectorAll('.ghost-text-decoration'))
+      .map((el) => el.textContent ?? '')
+      .join('');
+    const blockLines = Array.from(editor.querySelectorAll('.ghost-text .view-line')).map((el) => el.textContent ?? '');
+    if (inline === '' && blockLines.length === 0) return undefined;
+    const text = [inline, ...blockLines].join('\n');
+    return text
+      .replace(/\u00a0/g, ' ')
+      .replace(/[\u2400-\u241f]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0x2400))
+      .replace(/\u2421/g, '\u007f');
+  });
+}
