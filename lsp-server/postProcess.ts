@@ -6,9 +6,12 @@ import type { CursorContext } from './cursorContext';
 import { matchIndentation } from './indentation';
 import { dropLinesFollowingCursor, trimLineSuffixOverlap } from './suffixOverlap';
 
+/** C0 controls other than tab and line breaks, and DEL: never meant as code, and unsafe to insert. */
+const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g;
+
 /** Returns the text to show, or '' when nothing is worth showing. */
 export function postProcess(raw: string, mode: CompletionMode, ctx: CursorContext): string {
-  let lines = raw.replace(/\r\n?/g, '\n').split('\n');
+  let lines = raw.replace(/\r\n?/g, '\n').replace(CONTROL_CHARACTERS, '').split('\n');
   if (mode === 'single-line') lines = lines.slice(0, 1);
   else lines = limitToBlock(lines, ctx);
   lines = matchIndentation(lines, ctx.indent);
