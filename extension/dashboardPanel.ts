@@ -9,11 +9,12 @@ import { createNonce, renderDashboardHtml } from './dashboardHtml';
 export interface DashboardDataSource {
   summary(since: number | null): Promise<TelemetrySummary>;
   export(format: TelemetryExportFormat, since: number | null): Promise<TelemetryExportResult>;
+  clear(): Promise<{ deletedFiles: number }>;
 }
 
 /** What the webview script (media/dashboard/dashboard.js) posts. */
 type WebviewMessage =
-  | { type: 'ready' | 'refresh'; since: number | null }
+  | { type: 'ready' | 'refresh' | 'clear'; since: number | null }
   | { type: 'export'; format: TelemetryExportFormat; since: number | null };
 
 const VIEW_TYPE = 'locus.latencyDashboard';
@@ -79,6 +80,7 @@ export class DashboardPanel implements vscode.Disposable {
   private async onMessage(message: WebviewMessage): Promise<void> {
     this.since = typeof message.since === 'number' ? message.since : null;
     if (message.type === 'export') await this.export(message.format === 'csv' ? 'csv' : 'json');
+    else if (message.type === 'clear') await this.clear();
     else await this.postSummary();
   }
 
@@ -114,6 +116,22 @@ export class DashboardPanel implements vscode.Disposable {
       this.log.error(`Latency export failed: ${describe(error)}`);
       void vscode.window.showErrorMessage(`Locus could not export latency records: ${describe(error)}. See the Output channel.`);
     }
+  }
+
+  private async clear(): Promise<void> {
+    const choice = await vscode.window.showWarningMessage(
+      'Delete all Locus latency records on this machine?',
+      { modal: true, detail: 'Export them first if you want to keep them. This cannot be undone.' },
+      'Delete',
+    );
+    if (choice !== 'Delete') return;
+    try {
+      await this.source.clear();
+    } catch (error) {
+      this.log.error(`Clearing latency records failed: ${describe(error)}`);
+      void vscode.window.showErrorMessage(`Locus could not delete its latency records: ${describe(error)}. See the Output channel.`);
+    }
+    await this.postSummary();
   }
 }
 

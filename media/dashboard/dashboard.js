@@ -1,7 +1,7 @@
 // Latency dashboard webview. Renders the TelemetrySummary (lsp-server/telemetryProtocol.ts) that the extension
 // posts in; charts are inline SVG built with DOM calls, so the strict CSP (no inline script or style) holds.
 // Messages in:  { type: 'summary', summary } | { type: 'error', message }
-// Messages out: { type: 'ready' | 'refresh', since } | { type: 'export', format, since }
+// Messages out: { type: 'ready' | 'refresh' | 'clear', since } | { type: 'export', format, since }
 (function () {
   'use strict';
 
@@ -387,6 +387,7 @@
     post('refresh');
   });
   $('refresh').addEventListener('click', () => post('refresh'));
+  $('clear').addEventListener('click', () => post('clear'));
   $('export-json').addEventListener('click', () => post('export', { format: 'json' }));
   $('export-csv').addEventListener('click', () => post('export', { format: 'csv' }));
 

@@ -229,19 +229,21 @@ describe('latency dashboard in headless Chromium', { skip }, () => {
     await page.close();
   });
 
-  it('asks the extension to export and refresh with the chosen range', async () => {
+  it('asks the extension to export, refresh and clear with the chosen range', async () => {
     const { page } = await openDashboard(browser, 'light');
     await postSummary(page, fixtureSummary());
     await page.waitForSelector('body[data-rendered]');
     await page.click('#export-csv');
     await page.selectOption('#range', '86400000');
     await page.click('#export-json');
+    await page.click('#clear');
     const posted = await page.evaluate<Record<string, unknown>[]>('window.__posted');
     assert.deepEqual(posted.map((m) => [m.type, m.format ?? null, m.since === null ? 'all' : typeof m.since]), [
       ['ready', null, 'all'],
       ['export', 'csv', 'all'],
       ['refresh', null, 'number'],
       ['export', 'json', 'number'],
+      ['clear', null, 'number'],
     ]);
     await page.screenshot({ path: join(SCREENSHOT_DIR, 'locus-dashboard-light.png'), fullPage: true });
     await page.close();
