@@ -14,7 +14,7 @@ import {
 } from '../telemetryProtocol';
 import { summarize, toSamples } from './telemetryAggregate';
 import { exportSamples } from './telemetryExport';
-import { systemClock, TelemetryRecorder, type RequestTrace, type TelemetryClock } from './telemetryRecorder';
+import { systemClock, TelemetryRecorder, type RequestStart, type RequestTrace, type TelemetryClock } from './telemetryRecorder';
 import { JsonlTelemetryStore, type TelemetryReadResult } from './telemetryStore';
 
 export interface TelemetrySettings {
@@ -31,13 +31,19 @@ export interface TelemetryFeatureOptions {
   log?: (message: string) => void;
 }
 
+/** What the completion path needs: a trace per request, and the command that reports its acceptance. */
+export interface CompletionTelemetry {
+  begin(start: RequestStart): RequestTrace;
+  acceptanceCommand(trace: RequestTrace): Command | undefined;
+}
+
 const ACCEPTANCES: readonly Acceptance[] = ['accepted', 'partiallyAccepted'];
 const NO_STORE: TelemetryReadResult = {
   entries: [],
   stats: { files: 0, bytes: 0, maxBytes: 0, skippedLines: 0, disabledReason: null },
 };
 
-export class TelemetryFeature {
+export class TelemetryFeature implements CompletionTelemetry {
   readonly recorder: TelemetryRecorder;
   private store: JsonlTelemetryStore | null = null;
   private dir: string | null = null;
@@ -62,6 +68,11 @@ export class TelemetryFeature {
     }
     this.recorder.setEnabled(settings.enabled && this.store !== null);
     if (!this.recorder.isEnabled) this.store?.close();
+  }
+
+  /** Starts timing one completion request (received now). */
+  begin(start: RequestStart): RequestTrace {
+    return this.recorder.begin(start);
   }
 
   /** The command to put on an offered completion item, or undefined while nothing is recorded. */

@@ -28,7 +28,7 @@ describe('TelemetryFeature', () => {
     const feature = new TelemetryFeature({ dir, enabled: true }, { clock });
     const ids: string[] = [];
     for (const [language, ms] of [['typescript', 100], ['python', 200], ['typescript', 300]] as const) {
-      const trace = feature.recorder.begin({ language, model: 'locus-small' });
+      const trace = feature.begin({ language, model: 'locus-small' });
       clock.step(10);
       trace.promptBuilt({ promptTokens: 1000, promptTokensCompressed: 600 });
       clock.step(40);
