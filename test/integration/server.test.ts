@@ -123,6 +123,12 @@ describe('language server with the fixture model', () => {
     assert.equal(lsp.timings.length - before, 1, 'only the newer request finished generating');
     assert.ok(olderMs < performance.now() - started, 'the older request was answered before the newer one finished');
   });
+
+  it('shuts down and exits with code 0', async () => {
+    await lsp.stop();
+    assert.equal(lsp.server.child.exitCode, 0);
+    assert.equal(lsp.server.stderr(), '');
+  });
 });
 
 describe('language server with a bad model path', () => {
