@@ -153,7 +153,8 @@ export class RequestTrace {
       promptTokens: optionalCount(this.prompt?.promptTokens),
       promptTokensCompressed: optionalCount(this.prompt?.promptTokensCompressed),
       generatedTokens: optionalCount(info.generatedTokens) ?? 0,
-      tokensPerSecond: optionalDuration(info.tokensPerSecond) ?? decodeRate(info.generatedTokens, firstTokenMs, doneMs),
+      // An engine reports 0 when there was nothing to decode after the first token; that is no rate at all.
+      tokensPerSecond: (info.tokensPerSecond ?? 0) > 0 ? optionalDuration(info.tokensPerSecond) : decodeRate(info.generatedTokens, firstTokenMs, doneMs),
       draftProposed: optionalCount(info.draftProposed),
       draftAccepted: optionalCount(info.draftAccepted),
       prefixCacheHit: info.prefixCacheHit ?? this.prompt?.prefixCacheHit ?? null,

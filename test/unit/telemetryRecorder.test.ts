@@ -87,6 +87,10 @@ describe('TelemetryRecorder', () => {
     const record = trace.done({ outcome: 'offered', generatedTokens: 5, engineFirstTokenMs: 100, tokensPerSecond: 44.44 });
     assert.equal(record?.firstTokenMs, 110);
     assert.equal(record?.tokensPerSecond, 44.4);
+    const single = recorder.begin({ language: 'go', model: 'm' });
+    single.promptBuilt({ promptTokens: 100, promptTokensCompressed: 100 });
+    clock.advance(50);
+    assert.equal(single.done({ outcome: 'offered', generatedTokens: 1, engineFirstTokenMs: 50, tokensPerSecond: 0 })?.tokensPerSecond, null);
   });
 
   it('stores only identifier-like labels, never free text', () => {
