@@ -39,6 +39,8 @@ export interface RetrievedView {
   similarity: number;
   /** It declares a name used on the lines just before the cursor. */
   declaresNearbyName: boolean;
+  /** The current file imports the chunk's file; `receiver`: under the name right before the cursor's dot. */
+  imported: 'no' | 'yes' | 'receiver';
   /** More than 1 for open or recently edited files. */
   fileWeight: number;
 }

@@ -24,6 +24,7 @@ export function compressReport(input: CompressReportInput): CompressResult {
       lexical: round(s.lexical),
       similarity: round(s.similarity),
       declaresNearbyName: s.declaresNearbyName,
+      imported: s.imported,
       fileWeight: round(s.fileWeight),
     })),
     dropped: input.after.dropped.map((d) => ({ section: d.sectionId, line: d.line, text: d.text, information: round(d.information), tokens: d.tokens })),
@@ -59,7 +60,7 @@ export function renderCompressReport(result: CompressResult): string {
   out.push('', '## Retrieved');
   if (result.retrieved.length === 0) out.push('(nothing)');
   for (const r of result.retrieved) {
-    out.push(`- ${r.path}:${r.startLine}-${r.endLine}  score ${r.score} (bm25 ${r.lexical}, similarity ${r.similarity}${r.declaresNearbyName ? ', declares a name used at the cursor' : ''}, file weight ${r.fileWeight})`);
+    out.push(`- ${r.path}:${r.startLine}-${r.endLine}  score ${r.score} (bm25 ${r.lexical}, similarity ${r.similarity}${r.declaresNearbyName ? ', declares a name used at the cursor' : ''}${r.imported === 'no' ? '' : r.imported === 'receiver' ? ', the module before the cursor' : ', imported'}, file weight ${r.fileWeight})`);
   }
   out.push('', `## Dropped (${result.dropped.length} lines, least information per token first)`);
   for (const d of result.dropped) out.push(`- ${d.section} +${d.line}  ${d.information} nats / ${d.tokens} tokens  ${d.text.trim()}`);

@@ -170,12 +170,21 @@ export class PromptAssembler {
   /** The snippet as a piece within `budget` tokens: whole, or its leading lines, or undefined when too little fits. */
   private fitSnippet(snippet: RetrievedSnippet, budget: number): { text: string; ids: number[] } | undefined {
     if (budget <= 0) return undefined;
-    const whole = [this.fileSeparator!, ...this.tokenizer.encode(`${snippet.path}\n${snippet.text}\n`)];
+    const encodePiece = (text: string): number[] => [this.fileSeparator!, ...this.tokenizer.encode(`${snippet.path}\n${text}\n`)];
+    const whole = encodePiece(snippet.text);
     if (whole.length <= budget) return { text: snippet.text, ids: whole };
+    // Count line by line once, then confirm with one encoding (merges across line ends may differ slightly).
     const lines = snippet.text.split('\n');
-    for (let end = lines.length - 1; end >= MIN_SNIPPET_LINES; end--) {
+    let used = 1 + this.tokenizer.encode(`${snippet.path}\n`).length;
+    let end = 0;
+    for (; end < lines.length; end++) {
+      const count = this.tokenizer.encode(lines[end]! + '\n').length;
+      if (used + count > budget) break;
+      used += count;
+    }
+    for (; end >= MIN_SNIPPET_LINES; end--) {
       const text = lines.slice(0, end).join('\n');
-      const ids = [this.fileSeparator!, ...this.tokenizer.encode(`${snippet.path}\n${text}\n`)];
+      const ids = encodePiece(text);
       if (ids.length <= budget) return { text, ids };
     }
     return undefined;

@@ -3,7 +3,8 @@
 // a name used right before the cursor, and the file's weight (open, recently edited).
 import type { CodeChunk } from './codeChunk';
 import { identifiers, termCounts, termsOfIdentifier } from './codeTerms';
-import type { WorkspaceIndex } from './workspaceIndex';
+import { importedModules, moduleStem, receiverBeforeCursor } from './importGraph';
+import type { ScoredChunk, WorkspaceIndex } from './workspaceIndex';
 
 export interface RetrievalQuery {
   /** The current file, relative to `index.root` (its own chunks are skipped), or undefined when outside it. */
@@ -20,6 +21,8 @@ export interface RetrievedSnippet extends CodeChunk {
   similarity: number;
   /** The chunk declares a name used on the lines just before the cursor. */
   declaresNearbyName: boolean;
+  /** The current file imports the chunk's file (`receiver`: under the name right before the cursor's dot). */
+  imported: 'no' | 'yes' | 'receiver';
   fileWeight: number;
 }
 
@@ -36,6 +39,10 @@ export const DEFAULT_RETRIEVER_OPTIONS: RetrieverOptions = { maxSnippets: 4, can
 const LEXICAL_WEIGHT = 0.6;
 const SIMILARITY_WEIGHT = 0.4;
 const DECLARATION_BONUS = 0.5;
+const IMPORT_BONUS = 0.3;
+const RECEIVER_BONUS = 0.6;
+/** Chunks of the module named before the cursor's dot join the candidates even without shared terms. */
+const RECEIVER_CHUNKS = 12;
 /** Lines before the cursor whose names count as "used right before the cursor". */
 const NEAR_LINES = 3;
 /** Query terms on the lines nearest the cursor count this many times. */
@@ -55,18 +62,29 @@ export class Retriever {
     const windowIds = new Set(identifiers(window));
     const nearNames = new Set(identifiers(near).filter((id) => termsOfIdentifier(id).length > 0));
 
+    const imports = query.relativePath === undefined ? new Map<string, string[]>() : importedModules(query.relativePath, query.prefix);
+    const receiver = receiverBeforeCursor(query.prefix);
+    const receiverStems = new Set([...imports].filter(([, names]) => receiver !== undefined && names.includes(receiver)).map(([stem]) => stem));
+
     const results: RetrievedSnippet[] = [];
     for (const index of indexes) {
-      const hits = index.search(terms, this.options.candidates, query.relativePath);
+      const hits: ScoredChunk[] = index.search(terms, this.options.candidates, query.relativePath);
       const best = hits[0]?.score ?? 0;
+      const seen = new Set(hits.map((h) => h.id));
+      for (const stem of receiverStems) {
+        for (const extra of index.chunksOfModule(stem).slice(0, RECEIVER_CHUNKS)) if (!seen.has(extra.id)) hits.push(extra);
+      }
       for (const hit of hits) {
         const chunkIds = new Set(identifiers(hit.chunk.text));
         const similarity = jaccard(windowIds, chunkIds);
         const declaresNearbyName = hit.chunk.symbols.some((s) => nearNames.has(s));
+        const stem = moduleStem(hit.chunk.path);
+        const imported = receiverStems.has(stem) ? 'receiver' : imports.has(stem) ? 'yes' : 'no';
         const lexical = best > 0 ? hit.score / best : 0;
         const fileWeight = index.fileWeight(hit.chunk.path);
-        const score = (LEXICAL_WEIGHT * lexical + SIMILARITY_WEIGHT * similarity + (declaresNearbyName ? DECLARATION_BONUS : 0)) * fileWeight;
-        results.push({ ...hit.chunk, score, lexical, similarity, declaresNearbyName, fileWeight });
+        const bonus = (declaresNearbyName ? DECLARATION_BONUS : 0) + (imported === 'receiver' ? RECEIVER_BONUS : imported === 'yes' ? IMPORT_BONUS : 0);
+        const score = (LEXICAL_WEIGHT * lexical + SIMILARITY_WEIGHT * similarity + bonus) * fileWeight;
+        results.push({ ...hit.chunk, score, lexical, similarity, declaresNearbyName, imported, fileWeight });
       }
     }
     results.sort((a, b) => b.score - a.score || a.path.localeCompare(b.path) || a.startLine - b.startLine);

@@ -48,6 +48,12 @@ function chunkTerms(chunk: CodeChunk): Map<string, number> {
   return counts;
 }
 
+const MODULE_EXTENSIONS = ['.ts', '.tsx', '.js', '.mjs', '.cjs', '.jsx', '.mts', '.cts', '.py', '.pyi'];
+
+function moduleFiles(stem: string): string[] {
+  return [...MODULE_EXTENSIONS.map((e) => stem + e), ...MODULE_EXTENSIONS.map((e) => `${stem}/index${e}`), `${stem}/__init__.py`];
+}
+
 /** Weight of open files, and of a file edited just now (fading over RECENT_EDIT_MS). */
 const OPEN_WEIGHT = 1.3;
 const RECENT_EDIT_WEIGHT = 1.3;
@@ -168,6 +174,15 @@ export class WorkspaceIndex {
     return this.bm25
       .search(query, limit, excludePath === undefined ? undefined : (id) => this.chunks.get(id)?.path !== excludePath)
       .map((hit) => ({ id: hit.doc, chunk: this.chunks.get(hit.doc)!, score: hit.score }));
+  }
+
+  /** Chunks of the file whose module stem is `stem` (`src/a` for src/a.ts or src/a/index.js), score 0. */
+  chunksOfModule(stem: string): ScoredChunk[] {
+    for (const path of moduleFiles(stem)) {
+      const entry = this.files.get(path);
+      if (entry !== undefined) return entry.chunkIds.map((id) => ({ id, chunk: this.chunks.get(id)!, score: 0 }));
+    }
+    return [];
   }
 
   /** Every file with its chunks, for the on-disk cache. */

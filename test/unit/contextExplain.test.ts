@@ -42,7 +42,7 @@ describe('compress report', () => {
       scorer: 'unigram',
       before: { tokens: 900, parts: [{ kind: 'snippet', path: 'a.ts', line: 3, text: 'export function a() {}', tokens: 10 }] },
       after: { tokens: 450, parts: [] },
-      retrieved: [{ path: 'a.ts', startLine: 3, endLine: 9, score: 1.2, lexical: 1, similarity: 0.2, declaresNearbyName: true, fileWeight: 1 }],
+      retrieved: [{ path: 'a.ts', startLine: 3, endLine: 9, score: 1.2, lexical: 1, similarity: 0.2, declaresNearbyName: true, imported: 'receiver', fileWeight: 1 }],
       dropped: [{ section: 'a.ts:3', line: 2, text: '  return 1;', information: 0.4, tokens: 5 }],
       index: { files: 3, chunks: 9, building: false },
       timings: { retrievalMs: 1.5, compressionMs: 2 },

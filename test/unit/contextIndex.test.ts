@@ -133,3 +133,29 @@ describe('workspace index', () => {
     }
   });
 });
+
+describe('import graph', () => {
+  it('maps require, import and Python relative imports to module stems with their local names', async () => {
+    const { importedModules, receiverBeforeCursor } = await import('../../lsp-server/context/importGraph');
+    const js = importedModules('lib/common/api.js', `const messages_1 = require("./messages");\nconst { a, b: c } = require('../util/index.js');\nimport * as ns from './ns';\nimport D, { e as f } from "./d.ts";\n`);
+    assert.deepEqual(Object.fromEntries(js), { 'lib/common/messages': ['messages_1'], 'lib/util': ['a', 'c'], 'lib/common/ns': ['ns'], 'lib/common/d': ['D', 'f'] });
+    const py = importedModules('pkg/sub/mod.py', 'from .helpers import parse, render\nfrom .. import core\n');
+    assert.deepEqual(Object.fromEntries(py), { 'pkg/sub/helpers': ['parse', 'render'], 'pkg/core': ['core'] });
+    assert.equal(receiverBeforeCursor('x = (0, messages_1.'), 'messages_1');
+    assert.equal(receiverBeforeCursor('x = utils.pars'), 'utils');
+    assert.equal(receiverBeforeCursor('x = foo('), undefined);
+  });
+
+  it('brings in the chunks of the module named before the cursor even without shared words', async () => {
+    const ws = makeWorkspace({ 'lib/messages.js': 'class ProtocolRequestType {\n  constructor(method) { this.method = method; }\n}\nexports.ProtocolRequestType = ProtocolRequestType;\n', 'lib/other.js': 'function unrelated() { return 1; }\n' });
+    try {
+      const index = new WorkspaceIndex(ws.root, chunker);
+      await index.build(new PathFilter(ws.root, { excludeGlobs: [] }));
+      const found = new Retriever().retrieve([index], { relativePath: 'lib/api.js', prefix: 'const messages_1 = require("./messages");\nvar Req;\nReq.type = new (0, messages_1.', suffix: '' });
+      assert.equal(found[0]?.path, 'lib/messages.js');
+      assert.equal(found[0]?.imported, 'receiver');
+    } finally {
+      ws.cleanup();
+    }
+  });
+});

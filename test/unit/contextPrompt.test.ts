@@ -11,7 +11,7 @@ const tokenizer = TextTokenizer.fromDirectory(TARGET_DIR);
 const id = (t: string): number => tokenizer.specialTokenId(t)!;
 
 function snippet(path: string, text: string, score = 1): RetrievedSnippet {
-  return { path, startLine: 0, endLine: text.split('\n').length, text, kind: 'syntax', symbols: [], score, lexical: 1, similarity: 0, declaresNearbyName: false, fileWeight: 1 };
+  return { path, startLine: 0, endLine: text.split('\n').length, text, kind: 'syntax', symbols: [], score, lexical: 1, similarity: 0, declaresNearbyName: false, imported: 'no', fileWeight: 1 };
 }
 
 const stats = { documentCount: 100, documentFrequency: (term: string) => (term === 'distanceto' ? 1 : 50) };

@@ -1,0 +1,62 @@
+// Assembles the benchmark workspace from the sources of permissively licensed npm packages that the lockfile
+// pins (so every run sees the same code). These packages are held out of the training corpus.
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+
+/** Multi-file JavaScript/TypeScript packages whose files call into each other. */
+export const FIXTURE_PACKAGES = [
+  'vscode-jsonrpc',
+  'vscode-languageserver-protocol',
+  'vscode-languageserver',
+  'eslint',
+  '@typescript-eslint/typescript-estree',
+  'ajv',
+  'semver',
+] as const;
+
+const PERMISSIVE = new Set(['MIT', 'ISC', 'Apache-2.0', 'BSD-2-Clause', 'BSD-3-Clause']);
+const SOURCE = /\.(js|cjs|mjs|ts)$/;
+const MAX_BYTES = 256 * 1024;
+
+export interface FixturePackage {
+  name: string;
+  version: string;
+  license: string;
+  files: number;
+  /** Folder of the package inside the workspace. */
+  folder: string;
+}
+
+/** Copies each package's source files (no nested node_modules, no minified bundles) to `<target>/<package>/…`. */
+export function assembleFixtureWorkspace(nodeModules: string, target: string): FixturePackage[] {
+  const packages: FixturePackage[] = [];
+  for (const name of FIXTURE_PACKAGES) {
+    const source = join(nodeModules, name);
+    const manifest = JSON.parse(readFileSync(join(source, 'package.json'), 'utf8')) as { version: string; license?: string };
+    const license = manifest.license ?? 'unknown';
+    if (!PERMISSIVE.has(license)) continue;
+    const folder = name.replace('/', '__');
+    let files = 0;
+    for (const file of listSources(source)) {
+      const destination = join(target, folder, relative(source, file));
+      mkdirSync(dirname(destination), { recursive: true });
+      copyFileSync(file, destination);
+      files++;
+    }
+    packages.push({ name, version: manifest.version, license, files, folder });
+  }
+  return packages;
+}
+
+function listSources(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const file = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (entry.name !== 'node_modules' && !entry.name.startsWith('.')) out.push(...listSources(file));
+    } else if (entry.isFile() && SOURCE.test(entry.name) && !entry.name.endsWith('.min.js') && !entry.name.endsWith('.d.ts')) {
+      if (statSync(file).size <= MAX_BYTES) out.push(file);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,48 @@
+// Which workspace files the current file imports, and under which local names, read from its import and
+// require statements (relative specifiers only: those are the workspace's own files). Retrieval favours
+// them, most of all the module whose alias sits right before the cursor (`messages_1.`, `utils.`).
+import * as path from 'node:path';
+
+const JS_REQUIRE = /(?:const|let|var)\s+([\w$]+|\{[^}]*\})\s*=\s*require\(\s*['"](\.{1,2}\/[^'"]*)['"]\s*\)/g;
+const JS_IMPORT = /import\s+(?:type\s+)?([\w$]+\s*,?\s*)?(\*\s+as\s+[\w$]+|\{[^}]*\})?\s*from\s*['"](\.{1,2}\/[^'"]*)['"]/g;
+const PY_FROM = /^\s*from\s+(\.+[\w.]*)\s+import[ \t]+\(?([\w \t,]+)\)?/gm;
+const SOURCE_EXTENSION = /\.(ts|tsx|mts|cts|js|jsx|mjs|cjs|py|pyi)$/;
+
+/** Module path stem (workspace-relative, no extension, no trailing /index) → local names bound to it. */
+export type ImportedModules = Map<string, string[]>;
+
+export function importedModules(currentPath: string, text: string): ImportedModules {
+  const modules: ImportedModules = new Map();
+  const dir = path.posix.dirname(currentPath);
+  const add = (specifier: string, names: string[]): void => {
+    const stem = moduleStem(path.posix.normalize(path.posix.join(dir, specifier)));
+    modules.set(stem, [...(modules.get(stem) ?? []), ...names]);
+  };
+  for (const m of text.matchAll(JS_REQUIRE)) add(m[2]!, bindingNames(m[1]!));
+  for (const m of text.matchAll(JS_IMPORT)) add(m[3]!, [...bindingNames(m[1] ?? ''), ...bindingNames(m[2] ?? '')]);
+  for (const m of text.matchAll(PY_FROM)) {
+    const dots = /^\.+/.exec(m[1]!)![0].length;
+    const rest = m[1]!.slice(dots).replace(/\./g, '/');
+    const up = dots === 1 ? './' : '../'.repeat(dots - 1);
+    const names = bindingNames(m[2]!);
+    if (rest === '') for (const name of names) add(up + name, [name]);
+    else add(up + rest, names);
+  }
+  return modules;
+}
+
+/** `a/b/index.ts` and `a/b.js` both become `a/b`. */
+export function moduleStem(filePath: string): string {
+  return filePath.replace(SOURCE_EXTENSION, '').replace(/\/(index|__init__)$/, '');
+}
+
+function bindingNames(clause: string): string[] {
+  return [...clause.replace(/\*\s+as\s+/, '').matchAll(/([\w$]+)\s*:\s*([\w$]+)|([\w$]+)(?:\s+as\s+([\w$]+))?/g)]
+    .map((m) => m[2] ?? m[4] ?? m[3]!)
+    .filter((n) => n !== 'type');
+}
+
+/** The name right before the cursor when it is followed by a dot (`alias.` or `alias.partialName`). */
+export function receiverBeforeCursor(prefix: string): string | undefined {
+  return /([\w$]+)\s*\.\s*[\w$]*$/.exec(prefix.slice(-200))?.[1];
+}
