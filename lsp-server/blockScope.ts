@@ -10,7 +10,7 @@ const STARTS_WITH_CLOSER = /^\s*[)\]}]/;
 /**
  * `lines` is the completion split on `\n`; line 0 continues the cursor's line. Two cases:
  * - the cursor's line opens a block (`{`, `(`, `[`, `=>`, Python `:`): lines belong to it while indented deeper
- *   than the cursor's line; a closing line at the block's level ends it and is kept;
+ *   than the cursor's line; a closing line at the block's level ends it and is kept up to its closers;
  * - the cursor is on an empty line: lines belong to it while indented at least as deep as the first line; a
  *   closer of an enclosing block ends it and is dropped (the document already has it).
  */
@@ -24,17 +24,28 @@ export function limitToBlock(lines: string[], ctx: CursorContext): string[] {
     const line = lines[i]!;
     if (i > 0 && line.trim() !== '') {
       const width = indentWidth(line);
-      if (opens && width <= base) return STARTS_WITH_CLOSER.test(line) ? lines.slice(0, i + 1) : lines.slice(0, i);
+      if (opens && width <= base) {
+        return STARTS_WITH_CLOSER.test(line) ? [...lines.slice(0, i), closingPart(line, line.search(/\S/))] : lines.slice(0, i);
+      }
       if (!opens && width < base) return lines.slice(0, i);
     }
     if (firstCloser !== undefined && firstCloser.index < offset + line.length + 1) {
-      if (opens) return lines.slice(0, i + 1);
+      if (opens) return [...lines.slice(0, i), closingPart(line, firstCloser.index - offset)];
       const kept = line.slice(0, firstCloser.index - offset);
       return kept.trim() === '' ? lines.slice(0, i) : [...lines.slice(0, i), kept];
     }
     offset += line.length + 1;
   }
   return lines;
+}
+
+/**
+ * The closing line up to its run of closers and statement punctuation: `});` stays whole, `} else {` keeps
+ * only `}` (what follows would open a block the completion no longer covers).
+ */
+function closingPart(line: string, closerIndex: number): string {
+  const run = /^[)\]}][)\]};,]*/.exec(line.slice(closerIndex))![0];
+  return line.slice(0, closerIndex + run.length);
 }
 
 /** Level of a block started on an empty line: the indentation of the first line the completion writes. */

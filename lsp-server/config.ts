@@ -61,8 +61,8 @@ export function validateSettings(input: unknown, embedded: EmbeddedModelDirs, ba
   const model = section(root, 'model', warnings);
   const completion = section(root, 'completion', warnings);
 
-  const modelPath = stringSetting(model, 'model.path', warnings);
-  const draftPath = stringSetting(model, 'model.draftPath', warnings);
+  const modelPath = stringSetting(model.path, 'model.path', warnings);
+  const draftPath = stringSetting(model.draftPath, 'model.draftPath', warnings);
   const usesEmbeddedModel = modelPath === '';
   const modelDir = usesEmbeddedModel ? embedded.target : path.resolve(baseDir, modelPath);
   const draftDir = draftPath !== '' ? path.resolve(baseDir, draftPath) : usesEmbeddedModel ? embedded.draft : undefined;
@@ -110,8 +110,7 @@ function section(root: Record<string, unknown>, key: keyof LocusSettingsInput, w
   return {};
 }
 
-function stringSetting(obj: Record<string, unknown>, name: string, warnings: string[]): string {
-  const value = obj[name.split('.')[1]!];
+function stringSetting(value: unknown, name: string, warnings: string[]): string {
   if (value === undefined || value === null) return '';
   if (typeof value === 'string') return value.trim();
   warnings.push(`locus.${name} must be a string; using the default`);
