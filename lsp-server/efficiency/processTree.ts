@@ -33,6 +33,15 @@ function statFields(pid: number): string[] | null {
   return close < 0 ? null : text.slice(close + 2).split(' ');
 }
 
+/**
+ * Start time in clock ticks since boot (with the pid, it identifies a process uniquely); null once the process
+ * is gone or a zombie, which holds no resources and only waits for its parent to collect it.
+ */
+export function startTimeOf(pid: number): string | null {
+  const fields = statFields(pid);
+  return fields && fields[0] !== 'Z' && fields[0] !== 'X' ? fields[19] : null;
+}
+
 export function parentOf(pid: number): number | null {
   const fields = statFields(pid);
   return fields ? Number(fields[1]) : null;

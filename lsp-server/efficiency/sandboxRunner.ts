@@ -7,7 +7,7 @@
 //      namespaces, --die-with-parent, --new-session (no terminal injection), --clearenv plus an allow-list.
 //      The root is an empty tmpfs; only the interpreter, its shared libraries (from ldd) and its standard library
 //      are mounted, read-only. The program's files are mounted read-only at /sbx/in; the only writable place is
-//      /sbx/tmp, a size-limited tmpfs that disappears with the sandbox. No /proc, no home, no workspace, no
+//      /sbx/tmp, a size-limited tmpfs that disappears with the sandbox (the root and /dev are remounted read-only). No /proc, no home, no workspace, no
 //      sockets: the network namespace has only a down loopback, so even 127.0.0.1 on the host is unreachable.
 //   3. prlimit, inside the namespaces: RLIMIT_NPROC (counted per user namespace, so it bounds fork bombs without
 //      counting the user's other processes), RLIMIT_CPU, RLIMIT_DATA (a memory cap V8 survives, unlike
@@ -23,7 +23,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { descendantsOf, sampleProcess } from './processTree';
+import { descendantsOf, sampleProcess, startTimeOf } from './processTree';
 import type { SandboxRuntime, SandboxTools } from './sandboxRuntimes';
 
 export interface SandboxLimits {
@@ -77,6 +77,8 @@ export interface SandboxRun {
   cpuMs: number;
   /** Highest VmHWM of any sandboxed process. */
   peakRssBytes: number;
+  /** Host pids of every sandboxed process seen, so callers can check that none outlived the run. */
+  processIds: number[];
   infraError?: string;
 }
 
@@ -92,6 +94,7 @@ const SANDBOX_UID = 65534;
 const WATCHDOG_MS = 20;
 const RESCAN_MS = 100;
 const CLOSE_GRACE_MS = 2000;
+const REAP_TIMEOUT_MS = 2000;
 
 export class SandboxRunner {
   constructor(
@@ -120,6 +123,9 @@ export class SandboxRunner {
       '--dev', '/dev',
       '--ro-bind', hostDir, SANDBOX_IN,
       '--size', String(limits.diskBytes), '--tmpfs', SANDBOX_TMP,
+      // bubblewrap's own root and /dev are unbounded tmpfs mounts: read-only, so only /sbx/tmp takes writes
+      '--remount-ro', '/dev',
+      '--remount-ro', '/',
       '--chdir', SANDBOX_TMP,
       '--',
     ];
@@ -183,6 +189,8 @@ export class SandboxRunner {
       let peakRssBytes = 0;
       let cpuMs = 0;
       let known: number[] = [];
+      /** pid → start time, so a pid the system reuses later is never mistaken for ours. */
+      const seen = new Map<number, string>();
       let lastScan = 0;
       let settled = false;
       let infraError: string | undefined;
@@ -191,6 +199,7 @@ export class SandboxRunner {
         const now = performance.now();
         if (child.pid !== undefined && (rescan || now - lastScan >= RESCAN_MS || known.length < 2)) {
           known = descendantsOf(child.pid).concat(child.pid);
+          for (const pid of known) if (!seen.has(pid)) seen.set(pid, startTimeOf(pid) ?? '');
           lastScan = now;
         }
         let rss = 0;
@@ -224,7 +233,7 @@ export class SandboxRunner {
             }
           }
         }
-        setTimeout(() => finish(null, 'SIGKILL'), CLOSE_GRACE_MS).unref();
+        setTimeout(() => void finish(null, 'SIGKILL'), CLOSE_GRACE_MS).unref();
       };
 
       const watchdog = setInterval(() => {
@@ -260,12 +269,13 @@ export class SandboxRunner {
       fd3.on('error', ignore);
       child.stdin!.end(stdin);
 
-      const finish = (code: number | null, signal: NodeJS.Signals | null): void => {
+      const finish = async (code: number | null, signal: NodeJS.Signals | null): Promise<void> => {
         if (settled) return;
         settled = true;
         clearInterval(watchdog);
         clearTimeout(wallTimer);
         options.signal?.removeEventListener('abort', onAbort);
+        await reapSurvivors(seen);
         resolve({
           status: status ?? (infraError ? 'infra-error' : 'exited'),
           exitCode: code,
@@ -276,19 +286,40 @@ export class SandboxRunner {
           wallMs: performance.now() - started,
           cpuMs,
           peakRssBytes,
+          processIds: [...seen.keys()],
           infraError,
         });
       };
       child.on('error', (error) => {
         infraError = error.message;
-        finish(null, null);
+        void finish(null, null);
       });
-      child.on('close', (code, signal) => finish(code, signal));
+      child.on('close', (code, signal) => void finish(code, signal));
       if (options.signal?.aborted) stop('aborted');
     });
   }
 }
 
+/**
+ * Once bubblewrap is gone its pid namespace is torn down, but the kernel does that asynchronously. Wait (and
+ * kill) until none of the processes we saw is alive, so that a resolved run never leaves anything behind.
+ */
+async function reapSurvivors(seen: Map<number, string>): Promise<void> {
+  const deadline = performance.now() + REAP_TIMEOUT_MS;
+  for (;;) {
+    const alive = [...seen].filter(([pid, started]) => startTimeOf(pid) === started);
+    if (alive.length === 0 || performance.now() > deadline) return;
+    for (const [pid] of alive) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // exited meanwhile
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 function emptyRun(status: SandboxStatus, infraError: string): SandboxRun {
-  return { status, exitCode: null, signal: null, stdout: '', stderr: '', channel: Buffer.alloc(0), wallMs: 0, cpuMs: 0, peakRssBytes: 0, infraError };
+  return { status, exitCode: null, signal: null, stdout: '', stderr: '', channel: Buffer.alloc(0), wallMs: 0, cpuMs: 0, peakRssBytes: 0, processIds: [], infraError };
 }
