@@ -48,8 +48,29 @@ export interface SamplingOptions {
   seed: number;
 }
 
+/**
+ * How speculative decoding proposes tokens: `lookup` copies n-grams from the prompt and the output so far,
+ * `draft` runs the draft model, `auto` uses lookup when it finds a match and the draft model otherwise,
+ * `off` decodes one token per target pass. Greedy output is the same in every mode.
+ */
+export type SpeculationMode = 'auto' | 'draft' | 'lookup' | 'off';
+
+export interface SpeculationStats {
+  mode: SpeculationMode;
+  /** Target verification passes that checked at least one drafted token. */
+  rounds: number;
+  drafted: number;
+  accepted: number;
+  /** accepted / drafted; 0 when nothing was drafted. */
+  acceptanceRate: number;
+  /** Drafted and accepted tokens per drafter. */
+  byDrafter: { lookup: { drafted: number; accepted: number }; draft: { drafted: number; accepted: number } };
+}
+
 export interface GenerateRequest {
   promptIds: number[];
+  /** Defaults to `auto`. */
+  speculation?: SpeculationMode;
   maxNewTokens: number;
   sampling: SamplingOptions;
   /** Generation stops before the first occurrence of any of these strings (the stop string is not returned). */
@@ -74,6 +95,8 @@ export interface GenerateResult {
   tokenIds: number[];
   stopReason: StopReason;
   timings: GenerationTimings;
+  /** Present when the engine decoded (absent only from engines that do not speculate). */
+  speculation?: SpeculationStats;
 }
 
 export interface GenerateHooks {

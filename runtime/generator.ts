@@ -1,21 +1,35 @@
-// The decoding loop: prefill the prompt (keeping only the last row of logits), then one token per step with the
-// KV cache fed back as-is. Checks the abort signal before every step and yields to the event loop between steps,
-// so an abort message (e.g. from the worker's parent) is seen within one step.
+// The decoding loop: prefill the prompt (keeping only the last row of logits), then further tokens from a stepper
+// (one per target pass, or several with speculative decoding), with the KV cache fed back as-is. Checks the abort
+// signal before every step and yields to the event loop between steps, so an abort message (e.g. from the
+// worker's parent) is seen within one step.
 import type { DecoderModel } from './decoderModel';
-import type { GenerateHooks, GenerateRequest, GenerateResult, StopReason } from './engine';
+import type { GenerateHooks, GenerateRequest, GenerateResult, SpeculationStats, StopReason } from './engine';
 import { InferenceFailedError, PromptTooLongError } from './errors';
 import { Sampler } from './sampler';
+import { SpeculativeStepper } from './speculative/speculativeStepper';
 import { StopRules, StopStringFilter } from './stopRules';
 import type { StreamingDecoder } from './tokenizer';
+import { PlainStepper, type TokenStepper } from './tokenStepper';
 
 export interface GeneratorDeps {
   model: DecoderModel;
+  /** Draft model for speculative decoding (shares the tokenizer). */
+  draft?: DecoderModel;
   tokenizer: { streamingDecoder(): StreamingDecoder };
   eosTokenIds: readonly number[];
   /** Positions the model can address; prompt + generated tokens never exceed it. */
   maxContext: number;
   now?: () => number;
 }
+
+const noSpeculation: SpeculationStats = {
+  mode: 'off',
+  rounds: 0,
+  drafted: 0,
+  accepted: 0,
+  acceptanceRate: 0,
+  byDrafter: { lookup: { drafted: 0, accepted: 0 }, draft: { drafted: 0, accepted: 0 } },
+};
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -46,35 +60,51 @@ export class Generator {
       hooks.onText?.(delta);
     };
 
+    const mode = request.speculation ?? 'auto';
+    const speculative =
+      mode === 'off' ? undefined : new SpeculativeStepper({ target: model, draft: this.deps.draft, sampler, mode, maxContext, eosTokenIds: this.deps.eosTokenIds });
+    const stepper: TokenStepper = speculative ?? new PlainStepper(model, sampler);
+
     let stopReason: StopReason = 'length';
     let prefillMs = 0;
     let firstTokenAt: number | undefined;
-    let kv = model.emptyKv();
-    let input: readonly number[] = promptIds;
-    while (!rules.budgetReached(tokenIds.length)) {
-      await yieldToEventLoop();
-      if (hooks.signal?.aborted) {
-        stopReason = 'aborted';
-        break;
+    let queue: number[] = [];
+    generation: while (!rules.budgetReached(tokenIds.length)) {
+      if (queue.length === 0) {
+        await yieldToEventLoop();
+        if (hooks.signal?.aborted) {
+          stopReason = 'aborted';
+          break;
+        }
+        if (firstTokenAt === undefined) {
+          const stepStart = this.now();
+          queue = [await stepper.prefill(promptIds)];
+          prefillMs = this.now() - stepStart;
+          firstTokenAt = this.now();
+        } else {
+          queue = await stepper.advance(rules.remaining(tokenIds.length), hooks.signal);
+          if (queue.length === 0) continue;
+        }
       }
-      const stepStart = this.now();
-      const step = await model.forward(input, kv, 1);
-      if (input === promptIds) prefillMs = this.now() - stepStart;
-      kv = step.kv;
-      const id = sampler.sample(step.logits[step.logits.length - 1]);
-      firstTokenAt ??= this.now();
-      if (rules.isEos(id)) {
-        stopReason = 'eos';
-        break;
+      while (queue.length > 0 && !rules.budgetReached(tokenIds.length)) {
+        // Tokens a speculative round committed together are dropped once the request is aborted.
+        if (hooks.signal?.aborted) {
+          stopReason = 'aborted';
+          break generation;
+        }
+        const id = queue.shift()!;
+        if (rules.isEos(id)) {
+          stopReason = 'eos';
+          break generation;
+        }
+        tokenIds.push(id);
+        const { text: delta, stopped } = filter.push(decoder.push(id));
+        emit(delta);
+        if (stopped) {
+          stopReason = 'stop';
+          break generation;
+        }
       }
-      tokenIds.push(id);
-      const { text: delta, stopped } = filter.push(decoder.push(id));
-      emit(delta);
-      if (stopped) {
-        stopReason = 'stop';
-        break;
-      }
-      input = [id];
     }
     if (stopReason !== 'stop') {
       const { text: delta, stopped } = filter.push(decoder.flush());
@@ -97,6 +127,7 @@ export class Generator {
         totalMs: end - start,
         decodeTokensPerSecond: tokenIds.length > 1 && decodeMs > 0 ? ((tokenIds.length - 1) * 1000) / decodeMs : 0,
       },
+      speculation: speculative?.stats() ?? noSpeculation,
     };
   }
 }

@@ -47,7 +47,7 @@ export class LocalEngine implements InferenceEngine {
     const maxContext = target.config.maxPositionEmbeddings;
     this.target = target;
     this.draft = draft;
-    this.generator = new Generator({ model: target.model, tokenizer, eosTokenIds: target.config.eosTokenIds, maxContext });
+    this.generator = new Generator({ model: target.model, draft: draft?.model, tokenizer, eosTokenIds: target.config.eosTokenIds, maxContext });
     return {
       name: target.config.name ?? basename(dir),
       dir,

@@ -38,9 +38,32 @@ export class Sampler {
     return !(this.options.temperature > 0);
   }
 
+  /** A fresh draw in [0, 1) from this sampler's seeded stream (speculative verification shares it). */
+  random01(): number {
+    return this.random();
+  }
+
   sample(logits: Float32Array): number {
     if (this.greedy) return argmax(logits);
-    const { temperature, topK, topP } = this.options;
+    const probs = this.distribution(logits);
+    let r = this.random();
+    let last = 0;
+    for (let i = 0; i < probs.length; i++) {
+      if (probs[i] === 0) continue;
+      last = i;
+      r -= probs[i];
+      if (r < 0) return i;
+    }
+    return last;
+  }
+
+  /**
+   * The distribution `sample` draws from (temperature, top-k and top-p applied; sums to 1). Speculative
+   * sampling compares target and draft through these, so both are processed exactly as plain sampling is.
+   */
+  distribution(logits: Float32Array): Float32Array {
+    const { topK, topP } = this.options;
+    const temperature = this.greedy ? 1 : this.options.temperature;
     const n = logits.length;
     const cutoff = topK > 0 && topK < n ? kthLargest(logits, topK) : -Infinity;
     const max = logits[argmax(logits)];
@@ -68,14 +91,7 @@ export class Sampler {
       if (probs[i] < floor) probs[i] = 0;
       kept += probs[i];
     }
-    let r = this.random() * kept;
-    let last = 0;
-    for (let i = 0; i < n; i++) {
-      if (probs[i] === 0) continue;
-      last = i;
-      r -= probs[i];
-      if (r < 0) return i;
-    }
-    return last;
+    for (let i = 0; i < n; i++) probs[i] /= kept;
+    return probs;
   }
 }

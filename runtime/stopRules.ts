@@ -70,4 +70,9 @@ export class StopRules {
   budgetReached(generated: number): boolean {
     return generated >= this.maxNewTokens;
   }
+
+  /** Tokens still allowed after `generated` (at least 1 while the budget is not reached). */
+  remaining(generated: number): number {
+    return Math.max(0, this.maxNewTokens - generated);
+  }
 }

@@ -24,7 +24,8 @@ export function verifyGreedy(drafts: readonly number[], targetRows: readonly Flo
   return { accepted: drafts.length, next: argmax(targetRows[drafts.length]) };
 }
 
-function sampleFrom(probs: Float32Array, total: number, random: () => number): number {
+/** Draws an index with probability proportional to `probs` (which sum to `total`). */
+export function sampleFrom(probs: Float32Array, total: number, random: () => number): number {
   let r = random() * total;
   let last = -1;
   for (let i = 0; i < probs.length; i++) {

@@ -1,0 +1,135 @@
+// Speculative decoding: a drafter proposes k tokens, the target scores all k + 1 positions in one pass, and
+// the longest acceptable prefix is committed (plus the target's own next token). On a CPU a k+1-token pass
+// costs little more than a 1-token pass, so every accepted draft is nearly free.
+//
+// State: `committed` holds prompt + generated tokens; the target's cache covers all but the last of them
+// (the pending token, fed at the start of the next verification). The draft model's cache covers a prefix
+// of `committed`; the rest is fed at its next use, so lookup rounds cost the draft model nothing.
+import type { DecoderModel, KvState } from '../decoderModel';
+import type { SpeculationMode, SpeculationStats } from '../engine';
+import { argmax, type Sampler } from '../sampler';
+import type { TokenStepper } from '../tokenStepper';
+import { verifyGreedy, verifySampled, sampleFrom } from './acceptance';
+import { AdaptiveDraftLength } from './adaptiveDraftLength';
+import { proposeFromHistory } from './promptLookupDrafter';
+
+export interface SpeculativeStepperDeps {
+  target: DecoderModel;
+  /** The draft model, when one is loaded (same tokenizer as the target). */
+  draft?: DecoderModel;
+  sampler: Sampler;
+  mode: Exclude<SpeculationMode, 'off'>;
+  maxContext: number;
+  eosTokenIds: readonly number[];
+}
+
+type Drafter = 'lookup' | 'draft';
+
+interface Proposal {
+  drafter: Drafter;
+  tokens: number[];
+  /** Per drafted token, the draft's processed distribution (null for deterministic lookup drafts). */
+  probs: (Float32Array | null)[];
+}
+
+export class SpeculativeStepper implements TokenStepper {
+  private committed: number[] = [];
+  private targetKv: KvState;
+  private draftKv?: KvState;
+  private readonly lengths = { lookup: new AdaptiveDraftLength(1, 8, 0.5), draft: new AdaptiveDraftLength(1, 6, 0.6) };
+  private readonly counts = { lookup: { drafted: 0, accepted: 0 }, draft: { drafted: 0, accepted: 0 } };
+  private rounds = 0;
+
+  constructor(private readonly deps: SpeculativeStepperDeps) {
+    this.targetKv = deps.target.emptyKv();
+  }
+
+  stats(): SpeculationStats {
+    const drafted = this.counts.lookup.drafted + this.counts.draft.drafted;
+    const accepted = this.counts.lookup.accepted + this.counts.draft.accepted;
+    return {
+      mode: this.deps.mode,
+      rounds: this.rounds,
+      drafted,
+      accepted,
+      acceptanceRate: drafted > 0 ? accepted / drafted : 0,
+      byDrafter: { lookup: { ...this.counts.lookup }, draft: { ...this.counts.draft } },
+    };
+  }
+
+  async prefill(promptIds: readonly number[]): Promise<number> {
+    const out = await this.deps.target.forward(promptIds, this.targetKv, 1);
+    this.targetKv = out.kv;
+    const first = this.deps.sampler.sample(out.logits[out.logits.length - 1]);
+    this.committed = [...promptIds, first];
+    return first;
+  }
+
+  async advance(maxTokens: number, signal?: AbortSignal): Promise<number[]> {
+    const n = this.committed.length - 1;
+    const pending = this.committed[n];
+    // The verify pass feeds k + 1 tokens at positions n .. n + k, and emits at most k + 1 tokens.
+    const room = Math.min(maxTokens - 1, this.deps.maxContext - n - 1);
+    const proposal = room > 0 ? await this.propose(room, signal) : { drafter: 'lookup' as const, tokens: [], probs: [] };
+    if (signal?.aborted) return [];
+    const { target, sampler } = this.deps;
+    const drafts = proposal.tokens;
+    const out = await target.forward([pending, ...drafts], this.targetKv, drafts.length + 1);
+    const verdict = sampler.greedy
+      ? verifyGreedy(drafts, out.logits)
+      : verifySampled(drafts, out.logits.map((row) => sampler.distribution(row)), proposal.probs, () => sampler.random01());
+    const accepted = verdict.accepted;
+    this.targetKv = accepted === drafts.length ? out.kv : target.truncate(out.kv, n + 1 + accepted);
+    const tokens = [...drafts.slice(0, accepted), verdict.next];
+    this.committed.push(...tokens);
+    if (this.draftKv && this.draftKv.length > n + 1 + accepted) {
+      this.draftKv = this.deps.draft!.truncate(this.draftKv, n + 1 + accepted);
+    }
+    if (drafts.length > 0) {
+      this.rounds++;
+      this.counts[proposal.drafter].drafted += drafts.length;
+      this.counts[proposal.drafter].accepted += accepted;
+      this.lengths[proposal.drafter].record(drafts.length, accepted);
+    }
+    return tokens;
+  }
+
+  private async propose(room: number, signal?: AbortSignal): Promise<Proposal> {
+    const { mode, draft } = this.deps;
+    if (mode === 'lookup' || mode === 'auto') {
+      const tokens = proposeFromHistory(this.committed, Math.min(room, this.lengths.lookup.next()));
+      if (tokens.length > 0 || mode === 'lookup' || !draft) return { drafter: 'lookup', tokens, probs: tokens.map(() => null) };
+    }
+    if (!draft) return { drafter: 'draft', tokens: [], probs: [] };
+    return this.proposeWithDraftModel(draft, Math.min(room, this.lengths.draft.next()), signal);
+  }
+
+  private async proposeWithDraftModel(draft: DecoderModel, k: number, signal?: AbortSignal): Promise<Proposal> {
+    const { sampler, eosTokenIds } = this.deps;
+    let kv = this.draftKv ?? draft.emptyKv();
+    let input = this.committed.slice(kv.length);
+    const tokens: number[] = [];
+    const probs: (Float32Array | null)[] = [];
+    for (let i = 0; i < k; i++) {
+      if (signal?.aborted) break;
+      const out = await draft.forward(input, kv, 1);
+      kv = out.kv;
+      const row = out.logits[out.logits.length - 1];
+      let token: number;
+      if (sampler.greedy) {
+        token = argmax(row);
+        probs.push(null);
+      } else {
+        const dist = sampler.distribution(row);
+        token = sampleFrom(dist, 1, () => sampler.random01());
+        probs.push(dist);
+      }
+      tokens.push(token);
+      // Drafting past the end of the text is wasted work.
+      if (eosTokenIds.includes(token)) break;
+      input = [token];
+    }
+    this.draftKv = kv;
+    return { drafter: 'draft', tokens, probs };
+  }
+}
