@@ -1,0 +1,212 @@
+// The context engine inside the language server: the workspace index (built in the background once the
+// client is initialized, kept current from document and file-watcher events), the completion prompt with
+// retrieval and compression, and the `locus/compress` and `locus/explain` requests.
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FileEvent, Position, Range, WorkspaceFolder } from 'vscode-languageserver-protocol';
+import type { LoadedModel } from '../completionProvider';
+import type { CompressParams, CompressResult, ExplainChunk, ExplainParams, ExplainResult } from '../contextProtocol';
+import { buildFimPrompt } from '../fimPrompt';
+import { describeError, type Logger } from '../logger';
+import { compressReport } from './compressReport';
+import { ContextEngine, type FileEventKind } from './contextEngine';
+import { ContextPromptBuilder } from './contextPromptBuilder';
+import { buildExplainPrompt } from './explainPrompt';
+import { IndexCache, defaultCacheDir } from './indexPersistence';
+import { PromptAssembler, type ContextTokenizer } from './promptAssembler';
+import { SelectiveContext, UnigramScorer } from './selectiveContext';
+import { SyntaxChunker } from './syntaxChunker';
+
+/** The part of a text document the feature reads (vscode-languageserver-textdocument satisfies it). */
+export interface ContextDocument {
+  uri: string;
+  languageId: string;
+  getText(range?: Range): string;
+  offsetAt(position: Position): number;
+}
+
+export interface ContextFeatureDeps {
+  model: () => LoadedModel | undefined;
+  /** Prompt budget and generation length from the validated settings. */
+  limits: () => { promptTokenBudget: number; maxNewTokens: number };
+  document: (uri: string) => ContextDocument | undefined;
+  sendExplainChunk: (chunk: ExplainChunk) => void;
+  logger: Logger;
+}
+
+/** LSP file-change types: 1 created, 2 changed, 3 deleted. */
+const FILE_EVENT_KINDS: Record<number, FileEventKind> = { 1: 'created', 2: 'changed', 3: 'deleted' };
+/** Tokens an explanation may run to. */
+const EXPLAIN_MAX_NEW_TOKENS = 320;
+/** `locus/compress` shows the uncompressed prompt at this multiple of the budget. */
+const BEFORE_BUDGET_FACTOR = 4;
+const GREEDY = { temperature: 0, topK: 0, topP: 1, seed: 0 };
+
+interface PromptKit {
+  tokenizer: LoadedModel['tokenizer'];
+  builder: ContextPromptBuilder;
+}
+
+export class ContextFeature {
+  private engine: ContextEngine | undefined;
+  private folders: string[] = [];
+  private cacheDir = defaultCacheDir();
+  private kit: PromptKit | undefined;
+  private readonly tokenizerConfigs = new Map<string, Record<string, unknown> | undefined>();
+
+  constructor(private readonly deps: ContextFeatureDeps) {}
+
+  /** From `initialize`: the workspace folders, and the client's storage folder for the index cache. */
+  initialize(workspaceFolders: readonly WorkspaceFolder[] | null | undefined, rootUri: string | null | undefined, storagePath: string | undefined): void {
+    const uris = workspaceFolders?.map((f) => f.uri) ?? (rootUri ? [rootUri] : []);
+    this.folders = uris.map(filePathOf).filter((p): p is string => p !== undefined);
+    if (storagePath !== undefined && storagePath !== '') this.cacheDir = path.join(storagePath, 'index');
+  }
+
+  /** Builds the index in the background; the server answers completions meanwhile (with what is indexed so far). */
+  async start(excludeGlobs: readonly string[]): Promise<void> {
+    if (this.folders.length === 0) return;
+    try {
+      const chunker = await SyntaxChunker.create();
+      this.engine = new ContextEngine({ folders: this.folders, excludeGlobs, chunker, cache: new IndexCache(this.cacheDir), log: (m) => this.deps.logger.info(m) });
+      void this.engine.build();
+    } catch (error) {
+      this.deps.logger.error(`Workspace context is off: the tree-sitter runtime could not load (${describeError(error)}).`);
+    }
+  }
+
+  setExcludeGlobs(globs: readonly string[]): void {
+    void this.engine?.setExcludeGlobs(globs);
+  }
+
+  documentOpened(uri: string, text: string): void {
+    const file = filePathOf(uri);
+    if (file !== undefined) this.engine?.documentOpened(file, text);
+  }
+
+  documentChanged(uri: string, text: string): void {
+    const file = filePathOf(uri);
+    if (file !== undefined) this.engine?.documentChanged(file, text);
+  }
+
+  documentClosed(uri: string): void {
+    const file = filePathOf(uri);
+    if (file !== undefined) this.engine?.documentClosed(file);
+  }
+
+  filesChanged(changes: readonly FileEvent[]): void {
+    const events = changes.flatMap((c) => {
+      const file = filePathOf(c.uri);
+      const kind = FILE_EVENT_KINDS[c.type];
+      return file === undefined || kind === undefined ? [] : [{ file, kind }];
+    });
+    this.engine?.filesChanged(events).catch((e: unknown) => this.deps.logger.warn(`Updating the index failed: ${describeError(e)}`));
+  }
+
+  /** The completion prompt: retrieved snippets and the current file, compressed to the budget. Undefined without context support. */
+  async completionPrompt(model: LoadedModel, uri: string, prefix: string, suffix: string, signal: AbortSignal): Promise<number[] | undefined> {
+    const kit = this.kitFor(model);
+    if (kit === undefined) return undefined;
+    const prompt = await kit.builder.build({ file: filePathOf(uri), prefix, suffix }, this.promptBudget(model), signal);
+    return prompt.ids;
+  }
+
+  async compress(params: CompressParams, signal: AbortSignal): Promise<CompressResult> {
+    const model = this.deps.model();
+    const document = this.deps.document(params.textDocument.uri);
+    if (model === undefined) throw new Error('The model is not loaded yet.');
+    if (document === undefined) throw new Error(`${params.textDocument.uri} is not open.`);
+    const kit = this.kitFor(model);
+    if (kit === undefined) throw new Error('This model has no <|file_sep|> or FIM tokens, so prompts carry no workspace context to compress.');
+    const text = document.getText();
+    const offset = document.offsetAt(params.position);
+    const cursor = { file: filePathOf(document.uri), prefix: text.slice(0, offset), suffix: text.slice(offset) };
+    const budget = Math.min(params.budget ?? this.promptBudget(model), this.promptBudget(model));
+    const after = await kit.builder.build(cursor, budget, signal);
+    const before = await kit.builder.buildUncompressed(cursor, Math.min(budget * BEFORE_BUDGET_FACTOR, model.info.maxContext), signal);
+    return compressReport({
+      budget,
+      scorer: kit.builder.scorerName,
+      before,
+      after,
+      index: { files: this.engine?.fileCount ?? 0, chunks: this.engine?.chunkCount ?? 0, building: this.engine?.isBuilding ?? false },
+    });
+  }
+
+  async explain(params: ExplainParams, signal: AbortSignal): Promise<ExplainResult> {
+    const model = this.deps.model();
+    const document = this.deps.document(params.textDocument.uri);
+    if (model === undefined) throw new Error('The model is not loaded yet.');
+    if (document === undefined) throw new Error(`${params.textDocument.uri} is not open.`);
+    const text = document.getText();
+    const start = document.offsetAt(params.range.start);
+    const end = document.offsetAt(params.range.end);
+    if (end <= start) throw new Error('Select the code to explain first.');
+    const file = filePathOf(document.uri);
+    const prompt = buildExplainPrompt(
+      { languageId: document.languageId, path: file === undefined ? undefined : this.engine?.displayPath(file) ?? path.basename(file), before: text.slice(0, start), selection: text.slice(start, end), after: text.slice(end) },
+      this.tokenizerConfig(model.info.dir),
+    );
+    const room = Math.max(16, model.info.maxContext - Math.min(EXPLAIN_MAX_NEW_TOKENS, Math.floor(model.info.maxContext / 2)));
+    const promptIds =
+      prompt.mode === 'chat' ? model.tokenizer.encode(prompt.text).slice(-room) : buildFimPrompt(model.tokenizer, model.fim, prompt.prefix, prompt.suffix, room - 3).ids;
+    if (prompt.mode === 'docComment') this.deps.sendExplainChunk({ streamId: params.streamId, delta: prompt.opener });
+    const result = await model.engine.generate(
+      { promptIds, maxNewTokens: Math.max(1, Math.min(EXPLAIN_MAX_NEW_TOKENS, model.info.maxContext - promptIds.length)), sampling: GREEDY, stopStrings: prompt.stopStrings },
+      { signal, onText: (delta) => this.deps.sendExplainChunk({ streamId: params.streamId, delta }) },
+    );
+    return {
+      mode: prompt.mode,
+      text: (prompt.mode === 'docComment' ? prompt.opener : '') + result.text,
+      stopReason: result.stopReason,
+      promptTokens: result.timings.promptTokens,
+      generatedTokens: result.timings.generatedTokens,
+      totalMs: Math.round(result.timings.totalMs),
+    };
+  }
+
+  async dispose(): Promise<void> {
+    await this.engine?.dispose();
+  }
+
+  private promptBudget(model: LoadedModel): number {
+    const { promptTokenBudget, maxNewTokens } = this.deps.limits();
+    return Math.max(0, Math.min(promptTokenBudget, model.info.maxContext - maxNewTokens));
+  }
+
+  /** Assembler and scorer for the loaded tokenizer (rebuilt when the model changes). */
+  private kitFor(model: LoadedModel): PromptKit | undefined {
+    if (this.kit?.tokenizer !== model.tokenizer) {
+      // The server loads runtime TextTokenizers, which decode too (the compress view shows kept text).
+      const tokenizer = model.tokenizer as ContextTokenizer;
+      const assembler = new PromptAssembler(tokenizer);
+      const selective = this.engine === undefined ? undefined : new SelectiveContext(new UnigramScorer(tokenizer, this.engine));
+      this.kit = assembler.supportsContext && this.engine !== undefined ? { tokenizer: model.tokenizer, builder: new ContextPromptBuilder(this.engine, assembler, selective) } : undefined;
+    }
+    return this.kit;
+  }
+
+  private tokenizerConfig(modelDir: string): Record<string, unknown> | undefined {
+    if (!this.tokenizerConfigs.has(modelDir)) {
+      let config: Record<string, unknown> | undefined;
+      try {
+        config = JSON.parse(readFileSync(path.join(modelDir, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
+      } catch {
+        config = undefined;
+      }
+      this.tokenizerConfigs.set(modelDir, config);
+    }
+    return this.tokenizerConfigs.get(modelDir);
+  }
+}
+
+/** Absolute path of a `file:` URI; undefined for untitled and virtual documents (never indexed). */
+function filePathOf(uri: string): string | undefined {
+  if (!uri.startsWith('file:')) return undefined;
+  try {
+    return fileURLToPath(uri);
+  } catch {
+    return undefined;
+  }
+}

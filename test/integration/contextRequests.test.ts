@@ -1,0 +1,98 @@
+// locus/compress and locus/explain over LSP against the built server (dist/server.js), with the tiny fixture
+// model and a small workspace folder indexed in the background.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { DidOpenTextDocumentNotification, InitializedNotification, InitializeRequest } from 'vscode-languageserver-protocol';
+import { startServerProcess, withTimeout, type ServerProcess } from '../../cli/serverProcess';
+import { CompressRequest, ExplainChunkNotification, ExplainRequest, type CompressResult } from '../../lsp-server/contextProtocol';
+import { StatusNotification, type ModelStatus } from '../../lsp-server/protocol';
+import { FIXTURE_MODEL, SERVER_JS, WAIT_MS } from './lspHarness';
+
+const VECTOR = `export class Vector {\n  constructor(readonly x: number, readonly y: number) {}\n\n  distanceTo(other: Vector): number {\n    return Math.hypot(this.x - other.x, this.y - other.y);\n  }\n}\n`;
+const MAIN = `import { Vector } from './vector';\n\nexport function far(a: Vector, b: Vector): boolean {\n  return a.dist`;
+
+describe('context requests over LSP', () => {
+  let server: ServerProcess;
+  let root: string;
+  let cacheDir: string;
+  const statuses: ModelStatus[] = [];
+
+  before(async () => {
+    root = mkdtempSync(join(tmpdir(), 'locus-ctx-ws-'));
+    cacheDir = mkdtempSync(join(tmpdir(), 'locus-ctx-cache-'));
+    mkdirSync(join(root, 'src'));
+    writeFileSync(join(root, 'src', 'vector.ts'), VECTOR);
+    writeFileSync(join(root, 'src', 'main.ts'), MAIN);
+    writeFileSync(join(root, '.env'), 'SECRET=CANARY_4242424242\n');
+    server = startServerProcess(SERVER_JS);
+    server.connection.onNotification(StatusNotification.type, (s) => statuses.push(s));
+    const rootUri = pathToFileURL(root).href;
+    await withTimeout(
+      server.connection.sendRequest(InitializeRequest.type, {
+        processId: process.pid,
+        rootUri,
+        workspaceFolders: [{ uri: rootUri, name: 'ws' }],
+        capabilities: {},
+        initializationOptions: { model: { path: FIXTURE_MODEL }, completion: { maxNewTokens: 32 }, storagePath: cacheDir },
+      }),
+      WAIT_MS,
+      'initialize',
+    );
+    await server.connection.sendNotification(InitializedNotification.type, {});
+    await server.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri: pathToFileURL(join(root, 'src', 'main.ts')).href, languageId: 'typescript', version: 1, text: MAIN } });
+    const ready = async (): Promise<void> => {
+      while (!statuses.some((s) => s.state === 'ready')) await new Promise((r) => setTimeout(r, 50));
+    };
+    await withTimeout(ready(), WAIT_MS, 'model ready');
+  });
+
+  after(async () => {
+    await server.stop();
+    rmSync(root, { recursive: true, force: true });
+    rmSync(cacheDir, { recursive: true, force: true });
+  });
+
+  it('locus/compress shows the retrieved definition, both prompts with counts, and never a secret', async () => {
+    const uri = pathToFileURL(join(root, 'src', 'main.ts')).href;
+    const lines = MAIN.split('\n');
+    const position = { line: lines.length - 1, character: lines[lines.length - 1]!.length };
+    let result: CompressResult | undefined;
+    const poll = async (): Promise<void> => {
+      for (;;) {
+        result = await server.connection.sendRequest(CompressRequest.type, { textDocument: { uri }, position, budget: 256 });
+        if (!result.index.building && result.retrieved.length > 0) return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    await withTimeout(poll(), WAIT_MS, 'index built');
+    assert.equal(result!.retrieved[0]!.path, 'src/vector.ts');
+    assert.ok(result!.after.tokens <= 256);
+    assert.ok(result!.before.tokens >= result!.after.tokens);
+    assert.deepEqual(result!.after.parts.map((p) => p.kind).slice(-3), ['path', 'suffix', 'prefix']);
+    assert.ok(result!.after.parts.some((p) => p.kind === 'snippet' && p.text.includes('distanceTo')));
+    assert.ok(!JSON.stringify(result).includes('CANARY_4242424242'));
+    assert.equal(result!.index.files, 2);
+  });
+
+  it('locus/explain streams chunks that add up to the result', async () => {
+    const uri = pathToFileURL(join(root, 'src', 'main.ts')).href;
+    const chunks: string[] = [];
+    server.connection.onNotification(ExplainChunkNotification.type, (c) => {
+      if (c.streamId === 'e1') chunks.push(c.delta);
+    });
+    const result = await withTimeout(
+      server.connection.sendRequest(ExplainRequest.type, { textDocument: { uri }, range: { start: { line: 2, character: 0 }, end: { line: 3, character: 10 } }, streamId: 'e1' }),
+      WAIT_MS,
+      'explain',
+    );
+    assert.equal(result.mode, 'docComment');
+    assert.ok(result.generatedTokens > 0);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(chunks.join(''), result.text);
+    assert.ok(result.text.startsWith('/**'));
+  });
+});
