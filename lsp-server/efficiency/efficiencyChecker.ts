@@ -1,0 +1,225 @@
+// The efficiency-check feature: after the plain suggestion has been shown, sample more candidates for a completion
+// that writes a function body, run them all against the function's checks in the sandbox, and rank them. It runs
+// only when enabled and the workspace is trusted, only on runtimes the isolation self-test confirmed, one
+// refinement at a time (a newer request aborts the older), and never throws: a failure logs and refines nothing.
+import type { SamplingOptions } from '../../runtime/engine';
+import { buildChecks } from './checkBuilder';
+import { DEFAULT_REPETITIONS, evaluateCandidates, type CandidateOutcome, type CandidateResult, type Evaluation, type EvaluationInput, type Repetitions } from './candidateEvaluator';
+import { rankCandidates, summarize } from './candidateRanker';
+import { findFunctionTarget } from './functionTarget';
+import type { SelfTestResult } from './isolationSelfTest';
+import { DEFAULT_LIMITS, SandboxRunner, type SandboxLimits } from './sandboxRunner';
+import type { TestFile } from './workspaceTestCalls';
+
+export interface EfficiencyOptions {
+  enabled: boolean;
+  /** Sampled candidates in addition to the greedy one. */
+  samples: number;
+  temperature: number;
+  topP: number;
+  limits: SandboxLimits;
+  repetitions: Repetitions;
+}
+
+export const DEFAULT_EFFICIENCY_OPTIONS: EfficiencyOptions = {
+  enabled: false,
+  samples: 4,
+  temperature: 0.8,
+  topP: 0.95,
+  limits: DEFAULT_LIMITS,
+  repetitions: DEFAULT_REPETITIONS,
+};
+
+export interface EfficiencyRequest {
+  uri: string;
+  version: number;
+  languageId: string;
+  /** Document text without the completion. */
+  text: string;
+  offset: number;
+  /** The plain (greedy) suggestion that was already shown. */
+  greedy: string;
+  /** One more completion for the same prompt with other sampling (post-processed like the plain one). */
+  sample: (sampling: SamplingOptions, signal: AbortSignal) => Promise<string>;
+  /** Workspace test files that may call the function (read lazily, only when a target was found). */
+  testFiles?: () => Promise<TestFile[]>;
+  signal?: AbortSignal;
+}
+
+export interface RankedCompletion {
+  text: string;
+  outcome: CandidateOutcome;
+  checksPassed: number;
+  checksTotal: number;
+  timeNs: number;
+  memoryBytes: number;
+  isGreedy: boolean;
+  detail?: string;
+}
+
+export interface EfficiencyRefinement {
+  uri: string;
+  version: number;
+  offset: number;
+  functionName: string;
+  /** Best first; `ranked[0].text` is the completion to offer first. */
+  ranked: RankedCompletion[];
+  summary: string;
+  durationMs: number;
+}
+
+export type EfficiencyAvailability =
+  | { state: 'disabled'; reason: string }
+  | { state: 'untrusted'; reason: string }
+  | { state: 'checking-isolation' }
+  | { state: 'unavailable'; reason: string }
+  | { state: 'ready'; languages: string[]; reasons: string[] };
+
+export interface EfficiencyLogger {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+export interface EfficiencyCheckerDeps {
+  options: () => EfficiencyOptions;
+  /** Workspace Trust, as the client reports it. */
+  isTrusted: () => boolean;
+  selfTest: () => Promise<SelfTestResult>;
+  evaluate?: (input: EvaluationInput) => Promise<Evaluation>;
+  logger: EfficiencyLogger;
+  /** Milliseconds, monotonic. */
+  clock: () => number;
+  /** Seed of the generated differential inputs (fixed, so reruns check the same inputs). */
+  inputSeed?: number;
+}
+
+export class EfficiencyChecker {
+  private selfTest: Promise<SelfTestResult> | undefined;
+  private selfTestResult: SelfTestResult | undefined;
+  private running: AbortController | undefined;
+  private latest: EfficiencyRefinement | undefined;
+
+  constructor(private readonly deps: EfficiencyCheckerDeps) {}
+
+  availability(): EfficiencyAvailability {
+    if (!this.deps.options().enabled) return { state: 'disabled', reason: 'Efficiency checks are off (setting locus.efficiency.enabled).' };
+    if (!this.deps.isTrusted()) return { state: 'untrusted', reason: 'Efficiency checks run generated code, so they only run in trusted workspaces.' };
+    const result = this.selfTestResult;
+    if (!result) return { state: 'checking-isolation' };
+    const languages = Object.keys(result.runtimes);
+    if (languages.length === 0) return { state: 'unavailable', reason: result.reasons.join(' ') || 'Isolation could not be confirmed.' };
+    return { state: 'ready', languages, reasons: result.reasons };
+  }
+
+  /** Starts the isolation self-test (once) when the feature is enabled and trusted; resolves when it is known. */
+  async prepare(): Promise<EfficiencyAvailability> {
+    if (!this.deps.options().enabled || !this.deps.isTrusted()) return this.availability();
+    this.selfTest ??= this.deps.selfTest().then(
+      (result) => {
+        this.selfTestResult = result;
+        for (const reason of result.reasons) this.deps.logger.warn(reason);
+        return result;
+      },
+      (error: unknown) => {
+        const result: SelfTestResult = { runtimes: {}, tools: null, reasons: [`Isolation self-test failed: ${String(error)}`], durationMs: 0 };
+        this.selfTestResult = result;
+        this.deps.logger.warn(result.reasons[0]);
+        return result;
+      },
+    );
+    await this.selfTest;
+    return this.availability();
+  }
+
+  /** The refinement for exactly this document version and position, if one finished. */
+  lookup(uri: string, version: number, offset: number): EfficiencyRefinement | undefined {
+    const latest = this.latest;
+    return latest && latest.uri === uri && latest.version === version && latest.offset === offset ? latest : undefined;
+  }
+
+  /** Never throws; null when the request does not qualify, was aborted, or nothing could be checked. */
+  async refine(request: EfficiencyRequest): Promise<EfficiencyRefinement | null> {
+    this.running?.abort();
+    const controller = new AbortController();
+    this.running = controller;
+    const signal = request.signal ? AbortSignal.any([request.signal, controller.signal]) : controller.signal;
+    try {
+      return await this.refineUnguarded(request, signal);
+    } catch (error) {
+      this.deps.logger.warn(`Efficiency check failed for ${request.uri}: ${String(error)}`);
+      return null;
+    } finally {
+      if (this.running === controller) this.running = undefined;
+    }
+  }
+
+  private async refineUnguarded(request: EfficiencyRequest, signal: AbortSignal): Promise<EfficiencyRefinement | null> {
+    const started = this.deps.clock();
+    const options = this.deps.options();
+    if (!options.enabled || !this.deps.isTrusted()) return null;
+    const target = findFunctionTarget(request.text, request.offset, request.greedy, request.languageId);
+    if (!target) return null;
+    await this.prepare();
+    const runtime = this.selfTestResult?.runtimes[target.language];
+    const tools = this.selfTestResult?.tools;
+    if (!runtime || !tools || signal.aborted) return null;
+
+    const testFiles = request.testFiles ? await request.testFiles() : [];
+    const checks = buildChecks(target, testFiles, this.deps.inputSeed ?? 0x10c05);
+    if (checks.length === 0) return null;
+
+    const texts = [request.greedy];
+    for (let seed = 1; seed <= options.samples && !signal.aborted; seed++) {
+      const text = await request.sample({ temperature: options.temperature, topK: 0, topP: options.topP, seed }, signal);
+      if (text.trim() !== '' && !texts.some((known) => known.trim() === text.trim())) texts.push(text);
+    }
+    if (signal.aborted) return null;
+    // Each candidate is re-read as a whole function; one that no longer parses, or defines another function, is out.
+    const sources = texts.map((text) => {
+      const own = findFunctionTarget(request.text, request.offset, text, request.languageId);
+      return own && own.name === target.name ? own.source : null;
+    });
+    const runnable = sources.map((source, index) => ({ source, index })).filter((entry): entry is { source: string; index: number } => entry.source !== null);
+    const evaluate = this.deps.evaluate ?? evaluateCandidates;
+    const evaluation = await evaluate({
+      target,
+      sources: runnable.map((entry) => entry.source),
+      checks,
+      typescript: request.languageId.startsWith('typescript'),
+      runtime,
+      runner: new SandboxRunner(tools),
+      limits: options.limits,
+      repetitions: options.repetitions,
+      signal,
+    });
+    if (signal.aborted || evaluation.checkIds.length === 0) return null;
+    const results: CandidateResult[] = texts.map((_, index) => {
+      const position = runnable.findIndex((entry) => entry.index === index);
+      const evaluated = position >= 0 ? evaluation.results[position] : undefined;
+      return evaluated
+        ? { ...evaluated, index }
+        : { index, outcome: 'runtime-error', detail: 'does not parse as the same function', checksPassed: 0, checksTotal: evaluation.checkIds.length, timeNs: Infinity, memoryBytes: 0, cpuMs: 0, checks: new Map() };
+    });
+    const ranked = rankCandidates(results, 0);
+    const refinement: EfficiencyRefinement = {
+      uri: request.uri,
+      version: request.version,
+      offset: request.offset,
+      functionName: target.name,
+      ranked: ranked.map((candidate) => ({
+        text: texts[candidate.index],
+        outcome: candidate.outcome,
+        checksPassed: candidate.checksPassed,
+        checksTotal: candidate.checksTotal,
+        timeNs: candidate.timeNs,
+        memoryBytes: candidate.memoryBytes,
+        isGreedy: candidate.isGreedy,
+        detail: candidate.detail,
+      })),
+      summary: summarize(ranked),
+      durationMs: this.deps.clock() - started,
+    };
+    this.latest = refinement;
+    return refinement;
+  }
+}
