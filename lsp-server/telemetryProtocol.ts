@@ -1,7 +1,7 @@
 // The local latency telemetry part of the Locus protocol: what the server records about each completion
 // request and how any editor reads it back. Self-contained so it can be merged into lsp-server/protocol.ts.
 // Nothing here carries code, prompts, completions or paths: only numbers, enums, a language id and a model name.
-import { RequestType } from 'vscode-languageserver-protocol';
+import { RequestType, RequestType0 } from 'vscode-languageserver-protocol';
 
 /**
  * How a completion request ended, as far as the server saw it.
@@ -222,7 +222,7 @@ export namespace TelemetryExportRequest {
  */
 export namespace TelemetryClearRequest {
   export const method = 'locus/telemetryClear';
-  export const type = new RequestType<void, { deletedFiles: number }, void>(method);
+  export const type = new RequestType0<{ deletedFiles: number }, void>(method);
 }
 
 /**
