@@ -29,7 +29,9 @@ describe('context requests over LSP', () => {
     writeFileSync(join(root, 'src', 'main.ts'), MAIN);
     writeFileSync(join(root, '.env'), 'SECRET=CANARY_4242424242\n');
     server = startServerProcess(SERVER_JS);
-    server.connection.onNotification(StatusNotification.type, (s) => statuses.push(s));
+    server.connection.onNotification(StatusNotification.type, (s) => {
+      statuses.push(s);
+    });
     const rootUri = pathToFileURL(root).href;
     await withTimeout(
       server.connection.sendRequest(InitializeRequest.type, {
