@@ -1,0 +1,282 @@
+// Escape attempts against the efficiency-check sandbox (issue #6). Each test asserts that the attempt failed AND,
+// through a host-side oracle, that nothing outside the sandbox changed. Every run has a 2 s wall limit, a
+// 192 MiB memory cap and a 4 MiB disk, so no test can endanger the machine. Without bubblewrap the suite checks
+// the fail-closed path instead.
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it, type TestContext } from 'node:test';
+import { countingListener, runIsolationSelfTest, snapshotTree } from '../../lsp-server/efficiency/isolationSelfTest';
+import { lastJson, plantCanaries, runNode, runPython, sandboxKit, survivors, TEST_LIMITS, type Canaries, type SandboxKit } from './sandboxFixtures';
+
+const kitReady = sandboxKit();
+let kit: SandboxKit | null = null;
+
+/** The sandbox kit, or null after marking the test skipped (the fail-closed test covers that machine). */
+async function need(t: TestContext, python = false): Promise<boolean> {
+  kit = await kitReady;
+  if (kit === null) t.skip('bubblewrap unavailable: see the fail-closed test');
+  else if (python && kit.python === null) t.skip('no python3 in the system folders');
+  else return true;
+  return false;
+}
+
+describe('sandbox without bubblewrap', () => {
+  it('fails closed: the self-test turns every language off and says why', async (t) => {
+    if ((await kitReady) !== null) return t.skip('bubblewrap present');
+    const result = await runIsolationSelfTest();
+    assert.deepEqual(result.runtimes, {});
+    assert.match(result.reasons.join(' '), /bubblewrap|Linux/);
+  });
+});
+
+describe('sandbox escape attempts', () => {
+  let canaries: Canaries;
+  let before_: string;
+  before(() => {
+    canaries = plantCanaries();
+    before_ = snapshotTree(canaries.dir);
+  });
+  after(() => {
+    assert.equal(snapshotTree(canaries.dir), before_, 'nothing outside the sandbox changed');
+    rmSync(canaries.dir, { recursive: true, force: true });
+  });
+
+  it('cannot write outside its temporary folder (JS and Python)', async (t) => {
+    if (!(await need(t))) return;
+    const hostTmpFile = join(tmpdir(), `locus-pwned-${process.pid}`);
+    const targets = [join(canaries.dir, 'pwned'), hostTmpFile, '/pwned', '/sbx/in/pwned', '/usr/bin/pwned'];
+    const js = await runNode(
+      kit!,
+      `const fs = require('fs'); const r = {}; for (const p of ${JSON.stringify(targets)}) { try { fs.writeFileSync(p, 'x'); r[p] = 'written'; } catch (e) { r[p] = e.code; } }
+       try { fs.writeFileSync('/sbx/tmp/ok', 'x'); r.tmp = 'written'; } catch (e) { r.tmp = e.code; } console.log(JSON.stringify(r));`,
+    );
+    const jsReport = lastJson(js.stdout);
+    for (const path of targets) assert.notEqual(jsReport[path], 'written', `JS wrote ${path}`);
+    assert.equal(jsReport.tmp, 'written', 'the temporary folder itself is writable');
+    if (kit!.python) {
+      const py = await runPython(
+        kit!,
+        `import json\nr = {}\nfor p in ${JSON.stringify(targets)}:\n    try:\n        open(p, 'w').write('x')\n        r[p] = 'written'\n    except OSError as e:\n        r[p] = e.strerror\nprint(json.dumps(r))\n`,
+      );
+      const pyReport = lastJson(py.stdout);
+      for (const path of targets) assert.notEqual(pyReport[path], 'written', `Python wrote ${path}`);
+    }
+    assert.equal(existsSync(hostTmpFile), false, 'no file appeared in the host /tmp');
+    assert.equal(existsSync(join(canaries.dir, 'pwned')), false);
+  });
+
+  it("cannot read ~/.ssh or the workspace's .env", async (t) => {
+    if (!(await need(t))) return;
+    const paths = [canaries.sshKey, canaries.envFile, '/root/.ssh/id_rsa', '/etc/shadow', '/etc/passwd'];
+    const js = await runNode(
+      kit!,
+      `const fs = require('fs'); const r = {}; for (const p of ${JSON.stringify(paths)}) { try { r[p] = fs.readFileSync(p, 'utf8'); } catch (e) { r[p] = 'denied ' + e.code; } } console.log(JSON.stringify(r));`,
+    );
+    const report = lastJson(js.stdout);
+    for (const path of paths) assert.match(String(report[path]), /^denied/, `JS read ${path}`);
+    assert.equal((js.stdout + js.stderr).includes(canaries.token), false, 'the canary secret never appears');
+    if (kit!.python) {
+      const py = await runPython(
+        kit!,
+        `import json\nr = {}\nfor p in ${JSON.stringify(paths)}:\n    try:\n        r[p] = open(p).read()\n    except OSError as e:\n        r[p] = 'denied ' + str(e.errno)\nprint(json.dumps(r))\n`,
+      );
+      const pyReport = lastJson(py.stdout);
+      for (const path of paths) assert.match(String(pyReport[path]), /^denied/, `Python read ${path}`);
+      assert.equal((py.stdout + py.stderr).includes(canaries.token), false);
+    }
+  });
+
+  it('cannot connect to a port on the host loopback', async (t) => {
+    if (!(await need(t))) return;
+    const listener = await countingListener();
+    try {
+      const js = await runNode(
+        kit!,
+        `const s = require('net').connect(${listener.port}, '127.0.0.1');
+         s.on('connect', () => { console.log(JSON.stringify({ connected: true })); process.exit(0); });
+         s.on('error', (e) => { console.log(JSON.stringify({ connected: false, code: e.code })); process.exit(0); });`,
+      );
+      assert.equal(lastJson(js.stdout).connected, false);
+      if (kit!.python) {
+        const py = await runPython(
+          kit!,
+          `import socket, json\ntry:\n    socket.create_connection(('127.0.0.1', ${listener.port}), timeout=1)\n    print(json.dumps({'connected': True}))\nexcept OSError as e:\n    print(json.dumps({'connected': False, 'error': str(e)}))\n`,
+        );
+        assert.equal(lastJson(py.stdout).connected, false);
+      }
+      assert.equal(listener.connections(), 0, 'the listener saw no connection');
+    } finally {
+      listener.server.close();
+    }
+  });
+
+  it('cannot spawn a process', async (t) => {
+    if (!(await need(t))) return;
+    const marker = join(canaries.dir, 'spawned');
+    const js = await runNode(
+      kit!,
+      `const r = {}; const cp = require('child_process');
+       try { cp.execFileSync('/bin/sh', ['-c', 'touch ${marker}']); r.execFile = 'ran'; } catch (e) { r.execFile = e.code; }
+       try { cp.spawnSync('/usr/bin/node', ['-e', '1']); r.spawn = 'ran'; } catch (e) { r.spawn = e.code; }
+       try { new (require('worker_threads').Worker)('1', { eval: true }); r.worker = 'ran'; } catch (e) { r.worker = e.code; }
+       try { process.binding('spawn_sync'); r.binding = 'ran'; } catch (e) { r.binding = e.code; }
+       console.log(JSON.stringify(r));`,
+    );
+    const report = lastJson(js.stdout);
+    for (const key of ['execFile', 'spawn', 'worker', 'binding']) assert.equal(report[key], 'ERR_ACCESS_DENIED', key);
+    if (kit!.python) {
+      const py = await runPython(
+        kit!,
+        `import os, subprocess, json\nr = {}\nr['system'] = os.system('touch ${marker}')\ntry:\n    subprocess.run(['/bin/sh', '-c', 'touch ${marker}'])\n    r['subprocess'] = 'ran'\nexcept OSError as e:\n    r['subprocess'] = e.strerror\ntry:\n    pid = os.fork()\n    if pid == 0:\n        os._exit(0)\n    r['fork'] = 'ran'\nexcept OSError as e:\n    r['fork'] = e.strerror\nprint(json.dumps(r))\n`,
+      );
+      const pyReport = lastJson(py.stdout);
+      assert.notEqual(pyReport.system, 0, 'os.system failed');
+      assert.notEqual(pyReport.subprocess, 'ran');
+      assert.notEqual(pyReport.fork, 'ran', 'RLIMIT_NPROC leaves no room for a second process');
+    }
+    assert.equal(existsSync(marker), false, 'no spawned command ran on the host');
+  });
+
+  it('stops an infinite loop at the wall-clock limit and leaves no process behind', async (t) => {
+    if (!(await need(t))) return;
+    const limits = { ...TEST_LIMITS, wallMs: 800 };
+    const started = performance.now();
+    const js = await runNode(kit!, `process.on('SIGTERM', () => {}); for (;;) {}`, limits);
+    assert.equal(js.status, 'timeout');
+    assert.ok(performance.now() - started < 800 + 2000, 'stopped within the grace period');
+    assert.deepEqual(survivors(js), []);
+    if (kit!.python) {
+      const py = await runPython(kit!, 'import signal\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nwhile True:\n    pass\n', limits);
+      assert.equal(py.status, 'timeout');
+      assert.deepEqual(survivors(py), []);
+    }
+  });
+
+  it('contains a memory bomb (heap and off-heap) under the memory limit', async (t) => {
+    if (!(await need(t))) return;
+    const ownRss = process.memoryUsage().rss;
+    for (const code of [
+      `const keep = []; for (;;) keep.push(Buffer.alloc(16 * 1024 * 1024, 1));`,
+      `const keep = []; for (;;) keep.push(new Array(1e6).fill(1.5));`,
+    ]) {
+      const run = await runNode(kit!, code);
+      assert.notEqual(run.status, 'completed');
+      assert.ok(run.status !== 'exited' || run.exitCode !== 0, 'the bomb did not finish normally');
+      assert.ok(run.peakRssBytes <= TEST_LIMITS.memoryBytes * 1.25, `peak ${run.peakRssBytes} stayed near the ${TEST_LIMITS.memoryBytes} cap`);
+      assert.deepEqual(survivors(run), []);
+    }
+    if (kit!.python) {
+      const run = await runPython(kit!, 'keep = []\nwhile True:\n    keep.append(bytearray(16 * 1024 * 1024))\n');
+      assert.ok(run.status !== 'exited' || run.exitCode !== 0);
+      assert.ok(run.peakRssBytes <= TEST_LIMITS.memoryBytes * 1.25);
+    }
+    assert.ok(process.memoryUsage().rss < ownRss + 64 * 1024 * 1024, 'this process did not grow');
+  });
+
+  it('bounds a fork bomb and kills every forked process', async (t) => {
+    if (!(await need(t, true))) return;
+    const bomb = 'import os, json\nn = 0\nfor _ in range(5000):\n    try:\n        if os.fork() == 0:\n            import time\n            time.sleep(30)\n            os._exit(0)\n        n += 1\n    except OSError:\n        pass\nprint(json.dumps({"forks": n}), flush=True)\n';
+    const strict = await runPython(kit!, bomb);
+    assert.equal(lastJson(strict.stdout).forks, 0, 'the default task limit allows no fork at all');
+    // Even with room for a few processes, the count is capped and nothing outlives the run.
+    const roomy = await runPython(kit!, bomb, TEST_LIMITS, { ...kit!.python!, maxTasks: 8 });
+    const forks = Number(lastJson(roomy.stdout).forks);
+    assert.ok(forks > 0 && forks <= 7, `forks capped (${forks})`);
+    assert.deepEqual(survivors(roomy), []);
+  });
+
+  it('cuts off unbounded output', async (t) => {
+    if (!(await need(t))) return;
+    const run = await runNode(kit!, `const line = 'x'.repeat(4096) + '\\n'; for (;;) process.stdout.write(line);`);
+    assert.equal(run.status, 'output-limit');
+    assert.ok(run.stdout.length + run.stderr.length <= TEST_LIMITS.outputBytes);
+    assert.deepEqual(survivors(run), []);
+  });
+
+  it("cannot read the parent's environment variables", async (t) => {
+    if (!(await need(t))) return;
+    process.env.LOCUS_CANARY_SECRET = canaries.token;
+    try {
+      const js = await runNode(kit!, `console.log(JSON.stringify(process.env));`);
+      assert.equal(js.stdout.includes(canaries.token), false);
+      assert.deepEqual(Object.keys(lastJson(js.stdout)).sort(), ['HOME', 'LANG', 'PATH', 'PWD', 'TMPDIR']);
+      if (kit!.python) {
+        const py = await runPython(kit!, 'import os, json\nprint(json.dumps(dict(os.environ)))\n');
+        assert.equal(py.stdout.includes(canaries.token), false);
+        assert.deepEqual(Object.keys(lastJson(py.stdout)).sort(), ['HOME', 'LANG', 'PATH', 'PWD', 'TMPDIR']);
+      }
+    } finally {
+      delete process.env.LOCUS_CANARY_SECRET;
+    }
+  });
+
+  it('cannot write through a symlink that points outside', async (t) => {
+    if (!(await need(t))) return;
+    const js = await runNode(
+      kit!,
+      `const fs = require('fs'); const r = {};
+       try { fs.symlinkSync(${JSON.stringify(canaries.dir)}, '/sbx/tmp/out'); r.link = 'made'; } catch (e) { r.link = e.code; }
+       try { fs.writeFileSync('/sbx/tmp/out/pwned', 'x'); r.write = 'written'; } catch (e) { r.write = e.code; }
+       try { fs.symlinkSync('../../..', '/sbx/tmp/up'); fs.writeFileSync('/sbx/tmp/up/pwned', 'x'); r.relative = 'written'; } catch (e) { r.relative = e.code; }
+       console.log(JSON.stringify(r));`,
+    );
+    const report = lastJson(js.stdout);
+    assert.notEqual(report.write, 'written');
+    assert.notEqual(report.relative, 'written');
+    if (kit!.python) {
+      const py = await runPython(
+        kit!,
+        `import os, json\nr = {}\nos.symlink(${JSON.stringify(canaries.dir)}, '/sbx/tmp/out')\ntry:\n    open('/sbx/tmp/out/pwned', 'w').write('x')\n    r['write'] = 'written'\nexcept OSError as e:\n    r['write'] = e.strerror\nprint(json.dumps(r))\n`,
+      );
+      assert.notEqual(lastJson(py.stdout).write, 'written', 'the link resolves inside the sandbox, where that path does not exist');
+    }
+    assert.equal(existsSync(join(canaries.dir, 'pwned')), false);
+  });
+
+  it('leaves no daemon running after the run', async (t) => {
+    if (!(await need(t, true))) return;
+    const daemon = 'import os, time, json\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n        time.sleep(60)\n    os._exit(0)\nprint(json.dumps({"forked": True}), flush=True)\n';
+    const run = await runPython(kit!, daemon, TEST_LIMITS, { ...kit!.python!, maxTasks: 8 });
+    assert.equal(lastJson(run.stdout).forked, true, 'the daemon really started');
+    assert.ok(run.processIds.length >= 3, 'the watchdog saw the sandboxed processes');
+    assert.deepEqual(survivors(run), [], 'the pid namespace took the daemon down with the run');
+  });
+
+  it('cannot fill the disk: the temporary folder is a small tmpfs and is gone afterwards', async (t) => {
+    if (!(await need(t))) return;
+    const tempBefore = readdirSync(tmpdir()).filter((name) => name.startsWith('locus-eff-'));
+    const js = await runNode(
+      kit!,
+      `const fs = require('fs'); const block = Buffer.alloc(1 << 20, 1); let n = 0; let code = null;
+       try { for (;;) { fs.writeFileSync('/sbx/tmp/f' + n, block); n++; } } catch (e) { code = e.code; }
+       console.log(JSON.stringify({ files: n, code }));`,
+    );
+    const report = lastJson(js.stdout);
+    assert.ok(Number(report.files) <= TEST_LIMITS.diskBytes / (1 << 20), `stopped after ${report.files} MiB`);
+    assert.match(String(report.code), /ENOSPC|EFBIG/);
+    if (kit!.python) {
+      const py = await runPython(kit!, "import json\nn = 0\ntry:\n    while True:\n        open('/sbx/tmp/f%d' % n, 'wb').write(b'x' * (1 << 20))\n        n += 1\nexcept OSError as e:\n    print(json.dumps({'files': n, 'errno': e.errno}))\n");
+      assert.ok(Number(lastJson(py.stdout).files) <= TEST_LIMITS.diskBytes / (1 << 20));
+    }
+    const tempAfter = readdirSync(tmpdir()).filter((name) => name.startsWith('locus-eff-'));
+    assert.deepEqual(tempAfter, tempBefore, 'the host-side temporary folder was removed');
+  });
+});
+
+describe('isolation self-test', () => {
+  it('confirms isolation on this machine for the runtimes it found', async (t) => {
+    if (!(await need(t))) return;
+    const result = await runIsolationSelfTest();
+    assert.deepEqual(result.reasons, []);
+    assert.ok(result.runtimes.javascript, 'JavaScript checks available');
+    if (kit!.python) assert.ok(result.runtimes.python, 'Python checks available');
+  });
+
+  it('fails closed when the temporary folder is inside the workspace', async () => {
+    const result = await runIsolationSelfTest({ tempRoot: tmpdir(), workspaceRoots: [tmpdir()] });
+    assert.deepEqual(result.runtimes, {});
+    assert.match(result.reasons[0], /inside the workspace/);
+  });
+});
