@@ -1,0 +1,205 @@
+// `npm run bench -- speculative [--model DIR] [--draft DIR] [--prompts N] [--threads N]`
+// Decode speed with and without speculative decoding on real completion prompts: plain target decoding versus
+// prompt lookup, the draft model, and both (auto), for 16-, 32- and 64-token completions, all in one run and on
+// the same prompts. Every speculative output is checked token for token against plain greedy decoding.
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import type { SpeculationMode } from '../runtime/engine';
+import { Generator } from '../runtime/generator';
+import { loadDecoder } from '../runtime/modelLoader';
+import { TextTokenizer } from '../runtime/tokenizer';
+import { findFimTokens } from '../runtime/localEngine';
+import { buildFimPrompt } from '../lsp-server/fimPrompt';
+
+const ROOT = resolve(__dirname, '..');
+const arg = (name: string, fallback: string) => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 ? process.argv[at + 1] : fallback;
+};
+const modelDir = resolve(arg('model', join(ROOT, 'models', 'default', 'target')));
+const draftDir = resolve(arg('draft', join(ROOT, 'models', 'default', 'draft')));
+const promptCount = Number(arg('prompts', '120'));
+const threads = Number(arg('threads', '2'));
+const LENGTHS = [16, 32, 64];
+const MODES: SpeculationMode[] = ['off', 'lookup', 'draft', 'auto'];
+
+/** Deterministic cursor positions in real source files (TypeScript, JavaScript, Python) that ship in this repo's dependencies or sources. */
+function collectSources(): { path: string; text: string }[] {
+  const roots = [
+    'node_modules/vscode-languageserver/lib',
+    'node_modules/vscode-jsonrpc/lib',
+    'node_modules/semver',
+    'node_modules/@huggingface/tokenizers/dist',
+    'runtime',
+    'lsp-server',
+    'training',
+  ];
+  const files: { path: string; text: string }[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const path = join(dir, name);
+      const st = statSync(path);
+      if (st.isDirectory()) walk(path);
+      else if (/\.(ts|js|py)$/.test(name) && !name.endsWith('.d.ts') && !name.endsWith('.min.js') && st.size > 2000 && st.size < 200_000) {
+        files.push({ path: relative(ROOT, path), text: readFileSync(path, 'utf8') });
+      }
+    }
+  };
+  for (const root of roots) {
+    try {
+      walk(join(ROOT, root));
+    } catch {
+      // A dependency that is not installed simply contributes no prompts.
+    }
+  }
+  return files;
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const percentile = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+};
+
+async function main(): Promise<void> {
+  const tokenizer = TextTokenizer.fromDirectory(modelDir);
+  const target = await loadDecoder(modelDir, 'auto', threads, tokenizer.vocabSize);
+  const draft = await loadDecoder(draftDir, 'auto', threads, tokenizer.vocabSize);
+  const generator = new Generator({
+    model: target.model,
+    draft: draft.model,
+    tokenizer,
+    eosTokenIds: target.config.eosTokenIds,
+    maxContext: target.config.maxPositionEmbeddings,
+  });
+  const fim = findFimTokens(tokenizer);
+  const random = mulberry32(2026);
+  const sources = collectSources();
+  const budget = Math.min(768, target.config.maxPositionEmbeddings - 80);
+  const prompts: { source: string; ids: number[] }[] = [];
+  while (prompts.length < promptCount && sources.length > 0) {
+    const file = sources[Math.floor(random() * sources.length)];
+    const lineStarts = [...file.text.matchAll(/\n/g)].map((m) => m.index! + 1);
+    const at = lineStarts[Math.floor(random() * lineStarts.length)];
+    const lineEnd = file.text.indexOf('\n', at);
+    // Cursor after the line's indentation or mid-line, as a user types.
+    const line = file.text.slice(at, lineEnd < 0 ? undefined : lineEnd);
+    const indent = line.length - line.trimStart().length;
+    if (line.trim().length < 4) continue;
+    const cursor = at + indent + Math.floor(random() * (line.length - indent) * 0.6);
+    const { ids } = buildFimPrompt(tokenizer, fim, file.text.slice(0, cursor), file.text.slice(cursor), budget);
+    prompts.push({ source: `${file.path}@${cursor}`, ids });
+  }
+
+  type Run = { mode: SpeculationMode; length: number; ms: number; ttftMs: number; tokens: number; drafted: number; accepted: number; identical: boolean };
+  const runs: Run[] = [];
+  // Warm-up: the first passes of a session allocate its arenas.
+  for (const mode of MODES) await generator.generate({ promptIds: prompts[0].ids, maxNewTokens: 8, sampling: { temperature: 0, topK: 0, topP: 1, seed: 0 }, stopStrings: [], speculation: mode });
+  const started = Date.now();
+  for (const length of LENGTHS) {
+    for (const prompt of prompts) {
+      let reference: number[] = [];
+      for (const mode of MODES) {
+        const r = await generator.generate({
+          promptIds: prompt.ids,
+          maxNewTokens: length,
+          sampling: { temperature: 0, topK: 0, topP: 1, seed: 0 },
+          stopStrings: [],
+          speculation: mode,
+        });
+        if (mode === 'off') reference = r.tokenIds;
+        runs.push({
+          mode,
+          length,
+          ms: r.timings.totalMs,
+          ttftMs: r.timings.firstTokenMs,
+          tokens: r.tokenIds.length,
+          drafted: r.speculation?.drafted ?? 0,
+          accepted: r.speculation?.accepted ?? 0,
+          identical: r.tokenIds.length === reference.length && r.tokenIds.every((t, i) => t === reference[i]),
+        });
+      }
+    }
+  }
+  const wallS = (Date.now() - started) / 1000;
+
+  const rows = LENGTHS.flatMap((length) =>
+    MODES.map((mode) => {
+      const sel = runs.filter((r) => r.mode === mode && r.length === length);
+      const base = runs.filter((r) => r.mode === 'off' && r.length === length);
+      const tokens = sel.reduce((s, r) => s + r.tokens, 0);
+      const decodeMs = sel.reduce((s, r) => s + (r.ms - r.ttftMs), 0);
+      const decodeTokens = sel.reduce((s, r) => s + Math.max(0, r.tokens - 1), 0);
+      const baseDecodeMs = base.reduce((s, r) => s + (r.ms - r.ttftMs), 0);
+      const drafted = sel.reduce((s, r) => s + r.drafted, 0);
+      const accepted = sel.reduce((s, r) => s + r.accepted, 0);
+      return {
+        length,
+        mode,
+        prompts: sel.length,
+        tokens,
+        decodeTokPerS: decodeMs > 0 ? (decodeTokens * 1000) / decodeMs : 0,
+        speedupVsPlain: decodeMs > 0 ? baseDecodeMs / decodeMs : 0,
+        latencyP50Ms: percentile(sel.map((r) => r.ms), 50),
+        latencyP95Ms: percentile(sel.map((r) => r.ms), 95),
+        acceptanceRate: drafted > 0 ? accepted / drafted : 0,
+        drafted,
+        identicalToPlain: sel.filter((r) => r.identical).length,
+      };
+    }),
+  );
+  const machine = {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    threads,
+  };
+  const result = {
+    date: new Date().toISOString(),
+    machine,
+    target: { dir: relative(ROOT, modelDir), onnx: target.files.onnxFile },
+    draft: { dir: relative(ROOT, draftDir), onnx: draft.files.onnxFile },
+    prompts: prompts.length,
+    promptTokensMedian: percentile(prompts.map((p) => p.ids.length), 50),
+    wallSeconds: wallS,
+    rows,
+  };
+  const day = result.date.slice(0, 10);
+  const outDir = join(ROOT, 'bench', 'results');
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, `speculative-${day}.json`), JSON.stringify(result, null, 2) + '\n');
+  const md = [
+    `# Speculative decoding benchmark (${day})`,
+    '',
+    `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, ${threads} ORT threads.`,
+    `Target ${result.target.dir}/${result.target.onnx}, draft ${result.draft.dir}/${result.draft.onnx}; ${prompts.length} FIM prompts from real code (median ${result.promptTokensMedian} prompt tokens), greedy, ${wallS.toFixed(0)} s in all.`,
+    '',
+    '| tokens | mode | decode tok/s | speed-up vs plain | p50 ms | p95 ms | acceptance | drafted | identical to plain |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...rows.map(
+      (r) =>
+        `| ${r.length} | ${r.mode} | ${r.decodeTokPerS.toFixed(1)} | ${r.speedupVsPlain.toFixed(2)}x | ${r.latencyP50Ms.toFixed(1)} | ${r.latencyP95Ms.toFixed(1)} | ${(r.acceptanceRate * 100).toFixed(1)}% | ${r.drafted} | ${r.identicalToPlain}/${r.prompts} |`,
+    ),
+    '',
+  ].join('\n');
+  writeFileSync(join(outDir, `speculative-${day}.md`), md);
+  console.log(md);
+  await target.model.dispose();
+  await draft.model.dispose();
+}
+
+void main().catch((e: Error) => {
+  console.error(e.stack ?? e.message);
+  process.exit(1);
+});
