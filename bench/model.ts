@@ -1,0 +1,186 @@
+// `npm run bench -- model [--model DIR] [--draft DIR] [--quantization q4|int8|fp32] [--cases FILE] [--limit N]`
+// Fill-in-the-middle quality exactly as users get it: each held-out case is opened in the real language server
+// (dist/server.js over LSP), an inline completion is requested at the cursor, and the offered text is compared
+// with what the author wrote. Exact match and edit similarity per language and kind, with latency.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import {
+  DidOpenTextDocumentNotification,
+  InitializedNotification,
+  InitializeRequest,
+  InlineCompletionRequest,
+  type InlineCompletionItem,
+  type InlineCompletionList,
+} from 'vscode-languageserver-protocol';
+import { startServerProcess, withTimeout } from '../cli/serverProcess';
+import { CompletionTimingsNotification, StatusNotification, type CompletionTimings, type ModelStatus } from '../lsp-server/protocol';
+
+const ROOT = resolve(__dirname, '..');
+const arg = (name: string, fallback: string) => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 ? process.argv[at + 1] : fallback;
+};
+const modelDir = resolve(arg('model', join(ROOT, 'models', 'default', 'target')));
+const draftDir = arg('draft', '');
+const quantization = arg('quantization', 'auto');
+const casesPath = resolve(arg('cases', join(ROOT, 'bench', 'data', 'fim-cases.jsonl')));
+const limit = Number(arg('limit', '100000'));
+
+interface FimCase {
+  id: string;
+  lang: string;
+  kind: 'single' | 'multi';
+  package: string;
+  path: string;
+  prefix: string;
+  suffix: string;
+  answer: string;
+}
+
+/** Trailing whitespace per line and trailing blank lines do not count (what the editor shows is the same). */
+export function normalize(text: string): string {
+  const lines = text.split('\n').map((l) => l.trimEnd());
+  while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  return lines.join('\n');
+}
+
+export function levenshtein(a: string, b: string): number {
+  if (a.length < b.length) [a, b] = [b, a];
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur.push(Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+export function editSimilarity(prediction: string, answer: string): number {
+  const p = normalize(prediction);
+  const a = normalize(answer);
+  return 1 - levenshtein(p, a) / Math.max(p.length, a.length, 1);
+}
+
+const LANGUAGE_IDS: Record<string, [string, string]> = { py: ['python', 'py'], ts: ['typescript', 'ts'], js: ['javascript', 'js'] };
+
+const percentile = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? 0 : s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+};
+
+async function main(): Promise<void> {
+  const serverJs = join(ROOT, 'dist', 'server.js');
+  if (!existsSync(serverJs)) throw new Error('dist/server.js is missing: run `npm run build` first.');
+  const cases: FimCase[] = readFileSync(casesPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as FimCase).slice(0, limit);
+  const server = startServerProcess(serverJs);
+  const { connection } = server;
+  const statuses: ModelStatus[] = [];
+  const timings: CompletionTimings[] = [];
+  connection.onNotification(StatusNotification.type, (s) => statuses.push(s));
+  connection.onNotification(CompletionTimingsNotification.type, (t) => timings.push(t));
+  await withTimeout(
+    connection.sendRequest(InitializeRequest.type, {
+      processId: process.pid,
+      rootUri: null,
+      capabilities: {},
+      initializationOptions: {
+        model: { path: modelDir, draftPath: draftDir, quantization },
+        completion: { maxNewTokens: 96 },
+      },
+    }),
+    30_000,
+    'initialize',
+  );
+  await connection.sendNotification(InitializedNotification.type, {});
+  const readyBy = Date.now() + 120_000;
+  while (!statuses.some((s) => s.state !== 'loading') && Date.now() < readyBy) await new Promise((r) => setTimeout(r, 50));
+  const status = statuses.find((s) => s.state !== 'loading');
+  if (status?.state !== 'ready') throw new Error(`model did not load: ${JSON.stringify(status)}`);
+
+  type Outcome = { case: FimCase; prediction: string; em: boolean; es: number; ms: number; timing?: CompletionTimings };
+  const outcomes: Outcome[] = [];
+  const started = Date.now();
+  for (const c of cases) {
+    const [languageId, ext] = LANGUAGE_IDS[c.lang] ?? ['plaintext', 'txt'];
+    const uri = `file:///locus-eval/${c.id}.${ext}`;
+    const text = c.prefix + c.suffix;
+    await connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId, version: 1, text } });
+    const lines = c.prefix.split('\n');
+    const position = { line: lines.length - 1, character: lines[lines.length - 1].length };
+    const before = timings.length;
+    const t0 = performance.now();
+    const result = (await withTimeout(
+      connection.sendRequest(InlineCompletionRequest.type, { textDocument: { uri }, position, context: { triggerKind: 2 } }),
+      60_000,
+      'inlineCompletion',
+    )) as InlineCompletionList | InlineCompletionItem[] | null;
+    const ms = performance.now() - t0;
+    const items = Array.isArray(result) ? result : (result?.items ?? []);
+    const first = items[0]?.insertText;
+    const prediction = typeof first === 'string' ? first : (first?.value ?? '');
+    outcomes.push({
+      case: c,
+      prediction,
+      em: normalize(prediction) === normalize(c.answer),
+      es: editSimilarity(prediction, c.answer),
+      ms,
+      timing: timings.length > before ? timings[timings.length - 1] : undefined,
+    });
+  }
+  await server.stop();
+  const wallS = (Date.now() - started) / 1000;
+
+  const groups = new Map<string, Outcome[]>();
+  for (const o of outcomes) {
+    const lang = o.case.lang === 'py' ? 'py' : 'ts/js';
+    for (const key of [`${lang} ${o.case.kind}`, o.case.kind, 'all']) groups.set(key, [...(groups.get(key) ?? []), o]);
+  }
+  const summary = [...groups.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([group, os]) => ({
+      group,
+      cases: os.length,
+      exactMatch: os.filter((o) => o.em).length / os.length,
+      editSimilarity: os.reduce((s, o) => s + o.es, 0) / os.length,
+      empty: os.filter((o) => o.prediction === '').length / os.length,
+      latencyP50Ms: percentile(os.map((o) => o.ms), 50),
+      latencyP95Ms: percentile(os.map((o) => o.ms), 95),
+    }));
+  const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
+  const ready = status as Extract<ModelStatus, { state: 'ready' }>;
+  const day = new Date().toISOString().slice(0, 10);
+  const tag = `${ready.model}-${ready.quantization}`.replace(/[^A-Za-z0-9_.-]/g, '_');
+  const out = {
+    date: new Date().toISOString(),
+    machine,
+    model: { dir: relative(ROOT, modelDir), onnx: ready.onnxFile, quantization: ready.quantization, draft: ready.draft ?? null },
+    cases: relative(ROOT, casesPath),
+    wallSeconds: wallS,
+    summary,
+    examples: outcomes.slice(0, 12).map((o) => ({ id: o.case.id, kind: o.case.kind, answer: o.case.answer, prediction: o.prediction })),
+  };
+  const outDir = join(ROOT, 'bench', 'results');
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, `model-eval-${tag}-${day}.json`), JSON.stringify(out, null, 2) + '\n');
+  const md = [
+    `# FIM evaluation through the language server: ${ready.model} (${ready.onnxFile}) ${day}`,
+    '',
+    `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}. ${outcomes.length} held-out cases from ${out.cases}, ${wallS.toFixed(0)} s.`,
+    '',
+    '| group | cases | exact match | edit similarity | empty | p50 ms | p95 ms |',
+    '|---|---|---|---|---|---|---|',
+    ...summary.map(
+      (s) =>
+        `| ${s.group} | ${s.cases} | ${(s.exactMatch * 100).toFixed(1)}% | ${s.editSimilarity.toFixed(3)} | ${(s.empty * 100).toFixed(1)}% | ${s.latencyP50Ms.toFixed(0)} | ${s.latencyP95Ms.toFixed(0)} |`,
+    ),
+    '',
+  ].join('\n');
+  writeFileSync(join(outDir, `model-eval-${tag}-${day}.md`), md);
+  console.log(md);
+}
+
+void main().catch((e: Error) => {
+  console.error(e.stack ?? e.message);
+  process.exit(1);
+});
