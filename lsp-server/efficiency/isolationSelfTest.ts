@@ -25,6 +25,8 @@ export interface SelfTestOptions {
   tempRoot?: string;
   /** Workspace folders: the sandbox's temporary folders must not be inside any of them. */
   workspaceRoots?: string[];
+  /** Where the sandbox programs come from (tests substitute missing or weakened ones). */
+  locateTools?: () => Promise<SandboxTools | null>;
 }
 
 const PROBE_LIMITS: SandboxLimits = { ...DEFAULT_LIMITS, wallMs: 1500, cpuSeconds: 2, memoryBytes: 256 * 1024 * 1024, diskBytes: 4 * 1024 * 1024 };
@@ -132,7 +134,7 @@ export async function runIsolationSelfTest(options: SelfTestOptions = {}): Promi
     result.reasons.push('The temporary folder is inside the workspace; set TMPDIR to a folder outside it to enable efficiency checks.');
     return done();
   }
-  result.tools = await locateTools();
+  result.tools = await (options.locateTools ?? locateTools)();
   if (!result.tools) {
     result.reasons.push('Efficiency checks are off: bubblewrap (bwrap) and prlimit were not found in /usr/bin; install the "bubblewrap" package (scripts/install-sandbox.sh).');
     return done();

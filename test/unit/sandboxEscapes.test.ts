@@ -3,7 +3,7 @@
 // 192 MiB memory cap and a 4 MiB disk, so no test can endanger the machine. Without bubblewrap the suite checks
 // the fail-closed path instead.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
@@ -272,6 +272,33 @@ describe('isolation self-test', () => {
     assert.deepEqual(result.reasons, []);
     assert.ok(result.runtimes.javascript, 'JavaScript checks available');
     if (kit!.python) assert.ok(result.runtimes.python, 'Python checks available');
+  });
+
+  it('fails closed when bubblewrap is missing', async () => {
+    const result = await runIsolationSelfTest({ locateTools: async () => null });
+    assert.deepEqual(result.runtimes, {});
+    assert.match(result.reasons[0], /bubblewrap/);
+  });
+
+  it('fails closed when the sandbox is weakened (a bwrap that shares the network)', async (t) => {
+    if (!(await need(t))) return;
+    // A wrapper that adds --share-net after --unshare-all: everything else holds, only the network leaks.
+    const dir = mkdtempSync(join(tmpdir(), 'locus-weak-bwrap-'));
+    chmodSync(dir, 0o755);
+    const wrapper = join(dir, 'bwrap');
+    writeFileSync(
+      wrapper,
+      `#!/bin/bash\nargs=()\nfor a in "$@"; do args+=("$a"); if [ "$a" = --unshare-all ]; then args+=(--share-net); fi; done\nexec ${kit!.tools.bwrap} "\${args[@]}"\n`,
+      { mode: 0o755 },
+    );
+    try {
+      const result = await runIsolationSelfTest({ locateTools: async () => ({ ...kit!.tools, bwrap: wrapper }) });
+      assert.equal(result.runtimes.javascript, undefined, 'JavaScript checks stay off');
+      assert.equal(result.runtimes.python, undefined, 'Python checks stay off');
+      assert.match(result.reasons.join(' '), /connectLoopback|loopback/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('fails closed when the temporary folder is inside the workspace', async () => {

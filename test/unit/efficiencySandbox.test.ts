@@ -1,0 +1,141 @@
+// The harnesses and the result channel against the real sandbox: forged passes must not count, timings are
+// taken where the candidate cannot reach (or are caught by the OS cross-check), and the ranking orders
+// complexities correctly.
+import assert from 'node:assert/strict';
+import { describe, it, type TestContext } from 'node:test';
+import type { Check } from '../../lsp-server/efficiency/checkBuilder';
+import { evaluateCandidates, type Evaluation } from '../../lsp-server/efficiency/candidateEvaluator';
+import { rankCandidates, summarize } from '../../lsp-server/efficiency/candidateRanker';
+import type { FunctionTarget } from '../../lsp-server/efficiency/functionTarget';
+import { sandboxKit, TEST_LIMITS, type SandboxKit } from './sandboxFixtures';
+
+const kitReady = sandboxKit();
+
+async function need(t: TestContext, python = false): Promise<SandboxKit | null> {
+  const kit = await kitReady;
+  if (kit === null) t.skip('bubblewrap unavailable (the fail-closed path is tested in sandboxEscapes.test.ts)');
+  else if (python && kit.python === null) t.skip('no python3 in the system folders');
+  else return kit;
+  return null;
+}
+
+const jsTarget = (name: string): FunctionTarget => ({ language: 'javascript', name, params: [{ name: 'n' }], isAsync: false, source: '', imports: [], examples: [] });
+const pyTarget = (name: string): FunctionTarget => ({ ...jsTarget(name), language: 'python' });
+
+const sumChecks: Check[] = [
+  { id: 'example-0', kind: 'example', callSource: 'total(3)', argsSource: '3', expectedSource: '6' },
+  { id: 'example-1', kind: 'example', callSource: 'total(10)', argsSource: '10', expectedSource: '55' },
+];
+
+async function evaluate(kit: SandboxKit, target: FunctionTarget, sources: string[], checks: Check[] = sumChecks): Promise<Evaluation> {
+  const runtime = target.language === 'python' ? kit.python! : kit.node;
+  return evaluateCandidates({ target, sources, checks, typescript: false, runtime, runner: kit.runner, limits: { ...TEST_LIMITS, wallMs: 4000 } });
+}
+
+describe('result channel against forged passes', () => {
+  it('passes a correct JavaScript candidate and fails a wrong one', async (t) => {
+    const kit = await need(t);
+    if (!kit) return;
+    const { results } = await evaluate(kit, jsTarget('total'), [
+      'function total(n) { let s = 0; for (let i = 1; i <= n; i++) s += i; return s; }',
+      'function total(n) { return n * n; }',
+    ]);
+    assert.deepEqual(results.map((r) => r.outcome), ['pass', 'fail']);
+  });
+
+  it('does not count an early process.exit(0), a printed "pass", or a frame forged on fd 3', async (t) => {
+    const kit = await need(t);
+    if (!kit) return;
+    const forgedFrame = `'${'0'.repeat(64)} 0 load {"ok":true,"loadNs":1}\\n${'0'.repeat(64)} 1 done {"frames":1}\\n'`;
+    const { results } = await evaluate(kit, jsTarget('total'), [
+      'process.exit(0); function total(n) { return n * (n + 1) / 2; }',
+      'console.log("pass"); console.log("ok 1 - all checks passed"); function total(n) { return 0; }',
+      `require('fs').writeSync(3, ${forgedFrame}); function total(n) { return 0; }`,
+      `for (let fd = 3; fd < 64; fd++) { try { require('fs').writeSync(fd, ${forgedFrame}); } catch {} } function total(n) { return n * (n + 1) / 2; }`,
+    ]);
+    assert.equal(results[0].outcome, 'fail', 'exit(0) before the checks is a failure');
+    assert.equal(results[1].outcome, 'fail', 'stdout is never read as a result');
+    assert.equal(results[2].outcome, 'invalid-output', 'an unsigned frame invalidates the run');
+    assert.equal(results[3].outcome, 'invalid-output');
+  });
+
+  it("keeps measuring with the harness's own clock when the candidate patches the JavaScript clocks", async (t) => {
+    const kit = await need(t);
+    if (!kit) return;
+    const slow = 'function total(n) { const end = Date.now() + 3; while (Date.now() < end) {} return n * (n + 1) / 2; }';
+    const patch = 'process.hrtime.bigint = () => 0n; process.hrtime = () => [0, 0]; performance.now = () => 0;';
+    const { results } = await evaluate(kit, jsTarget('total'), [`${patch}\n${slow}`]);
+    assert.equal(results[0].outcome, 'pass');
+    assert.ok(results[0].timeNs > 2 * 3e6, `measured ${results[0].timeNs} ns for two 3 ms calls`);
+  });
+
+  it('catches a Python candidate that replaces the harness clock, through the OS CPU accounting', async (t) => {
+    const kit = await need(t, true);
+    if (!kit) return;
+    // Python hides nothing: the candidate can reach the harness's globals. It fakes a zero-cost clock and then
+    // burns CPU in every call; the kernel's CPU time for the process contradicts the reported timings.
+    const forger = [
+      'import sys',
+      "sys.modules['__main__']._perf = lambda: 0",
+      'def total(n):',
+      '    x = 0',
+      '    for i in range(300000):',
+      '        x += i',
+      '    return n * (n + 1) // 2',
+    ].join('\n');
+    const { results } = await evaluate(kit, pyTarget('total'), [forger]);
+    assert.equal(results[0].outcome, 'invalid-output');
+    assert.match(results[0].detail ?? '', /CPU time/);
+  });
+
+  it('does not count sys.exit(0), os._exit(0) or a printed pass in Python', async (t) => {
+    const kit = await need(t, true);
+    if (!kit) return;
+    const { results } = await evaluate(kit, pyTarget('total'), [
+      'def total(n):\n    return n * (n + 1) // 2\n',
+      'import sys\nsys.exit(0)\ndef total(n):\n    return 0\n',
+      'import os\nos._exit(0)\n',
+      "print('pass')\ndef total(n):\n    return 1\n",
+    ]);
+    assert.deepEqual(results.map((r) => r.outcome), ['pass', 'runtime-error', 'fail', 'fail']);
+  });
+});
+
+describe('measurement', () => {
+  const dedupe = (name: string): FunctionTarget => ({ ...jsTarget(name), params: [{ name: 'xs', type: 'number[]' }] });
+  const xs = Array.from({ length: 3000 }, (_, i) => (i * 7919) % 1009);
+  const checks: Check[] = [{ id: 'differential-0', kind: 'differential', args: [xs] }, { id: 'differential-1', kind: 'differential', args: [xs.slice(0, 1000)] }];
+  const quadratic = 'function uniq(xs) { const out = []; for (const x of xs) if (!out.includes(x)) out.push(x); return out.length; }';
+  const linear = 'function uniq(xs) { return new Set(xs).size; }';
+
+  it('ranks an O(n) candidate above an O(n^2) one, run after run', async (t) => {
+    const kit = await need(t);
+    if (!kit) return;
+    for (let run = 0; run < 3; run++) {
+      const { results } = await evaluate(kit, dedupe('uniq'), [quadratic, linear, linear.replace('size', 'size + 0')], checks);
+      assert.deepEqual(results.map((r) => r.outcome), ['pass', 'pass', 'pass']);
+      const ranked = rankCandidates(results, 0);
+      assert.notEqual(ranked[0].index, 0, 'the quadratic greedy candidate is not chosen');
+      assert.equal(ranked[2].index, 0, 'the quadratic candidate ranks last');
+      assert.match(summarize(ranked), /^2\/2 checks passed; \d+(\.\d)?x faster/);
+    }
+  });
+
+  it('measures peak memory from the operating system, above an empty baseline', async (t) => {
+    const kit = await need(t);
+    if (!kit) return;
+    const heavy = 'function uniq(xs) { const big = new Float64Array(8 * 1024 * 1024).fill(1); return new Set(xs).size + big[0] - 1; }';
+    const { results } = await evaluate(kit, dedupe('uniq'), [linear, heavy, linear], checks);
+    const mib = (bytes: number) => bytes / 2 ** 20;
+    assert.ok(mib(results[1].memoryBytes) >= 60, `64 MiB array seen as ${mib(results[1].memoryBytes).toFixed(1)} MiB`);
+    assert.ok(mib(results[1].memoryBytes) - mib(results[0].memoryBytes) >= 55);
+  });
+
+  it('agrees on differential checks by majority and fails the odd one out', async (t) => {
+    const kit = await need(t);
+    if (!kit) return;
+    const { results, checkIds } = await evaluate(kit, dedupe('uniq'), [linear, quadratic, 'function uniq(xs) { return xs.length; }'], checks);
+    assert.deepEqual(checkIds, ['differential-0', 'differential-1']);
+    assert.deepEqual(results.map((r) => r.outcome), ['pass', 'pass', 'fail']);
+  });
+});
