@@ -5,7 +5,9 @@
 #
 #   bash scripts/install-code-server.sh            # install or verify
 #   LOCUS_CODE_SERVER_DIR=/elsewhere bash ...       # install somewhere else (default test/e2e/.code-server)
-#   bash scripts/install-code-server.sh --force    # wipe and reinstall
+#   bash scripts/install-code-server.sh --force    # wipe and reinstall (ignores the cache)
+# A finished install is also kept as a tar under ${LOCUS_E2E_CACHE:-~/.cache/locus-e2e}, so a fresh checkout on the
+# same machine restores it in seconds instead of rebuilding the native modules (about 2 minutes on 2 cores).
 set -euo pipefail
 
 CODE_SERVER_VERSION=4.99.4
@@ -13,13 +15,18 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 DIR="${LOCUS_CODE_SERVER_DIR:-$ROOT/test/e2e/.code-server}"
 PKG="$DIR/node_modules/code-server"
 VSCODE="$PKG/lib/vscode"
-STAMP="$DIR/.installed-$CODE_SERVER_VERSION-node$(node -p 'process.versions.modules')"
+ABI="node$(node -p 'process.versions.modules')-$(node -p 'process.platform + "-" + process.arch')"
+STAMP="$DIR/.installed-$CODE_SERVER_VERSION-$ABI"
+CACHE_DIR="${LOCUS_E2E_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/locus-e2e}"
+CACHE_TAR="$CACHE_DIR/code-server-$CODE_SERVER_VERSION-$ABI.tar"
 START=$(date +%s)
 
 step() { printf '[install-code-server %3ss] %s\n' "$(( $(date +%s) - START ))" "$*"; }
 die() { printf '[install-code-server] ERROR: %s\n' "$*" >&2; exit 1; }
 
+FORCE=0
 if [[ "${1:-}" == "--force" ]]; then
+  FORCE=1
   step "--force: removing $DIR"
   rm -rf "$DIR"
 fi
@@ -53,14 +60,33 @@ verify() {
     && node "$PKG/out/node/entry.js" --version >/dev/null
 }
 
+save_cache() {
+  step "caching the install in $CACHE_TAR"
+  mkdir -p "$CACHE_DIR"
+  tar -C "$DIR" -cf "$CACHE_TAR.tmp" . && mv "$CACHE_TAR.tmp" "$CACHE_TAR"
+}
+
 if [[ -f "$STAMP" ]]; then
   if verify 2>/dev/null; then
     step "code-server $CODE_SERVER_VERSION already installed and verified in $DIR"
+    [[ -f "$CACHE_TAR" ]] || save_cache
     echo "$PKG/out/node/entry.js"
     exit 0
   fi
   step "stamp present but verification failed; reinstalling the broken parts"
   rm -f "$STAMP"
+fi
+
+if [[ $FORCE == 0 && ! -f "$STAMP" && -f "$CACHE_TAR" ]]; then
+  step "restoring from $CACHE_TAR"
+  rm -rf "$DIR" && mkdir -p "$DIR"
+  if tar -C "$DIR" -xf "$CACHE_TAR" && [[ -f "$STAMP" ]] && verify 2>/dev/null; then
+    step "code-server $CODE_SERVER_VERSION restored and verified in $DIR"
+    echo "$PKG/out/node/entry.js"
+    exit 0
+  fi
+  step "the cached install does not verify here; installing from npm"
+  rm -rf "$DIR"
 fi
 
 export npm_config_unsafe_perm=true
@@ -135,5 +161,6 @@ fi
 step "verifying"
 verify || die "verification failed: a native module does not load or code-server --version fails"
 touch "$STAMP"
+save_cache
 step "done: code-server $(node "$PKG/out/node/entry.js" --version 2>/dev/null | head -1) in $DIR"
 echo "$PKG/out/node/entry.js"
