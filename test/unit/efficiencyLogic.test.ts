@@ -1,0 +1,310 @@
+// Pure logic of the efficiency checks: function detection, example parsing, generated inputs, the result
+// channel's verification, value equality, ranking and the feature's gating. No sandbox needed.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { buildChecks, directCallArguments } from '../../lsp-server/efficiency/checkBuilder';
+import type { CandidateResult, EvaluationInput } from '../../lsp-server/efficiency/candidateEvaluator';
+import { compareCandidates, rankCandidates, summarize, type RankedCandidate } from '../../lsp-server/efficiency/candidateRanker';
+import { parseDocExamples, parseDoctests } from '../../lsp-server/efficiency/docExamples';
+import { differentialInputs, literalArguments, parseType, seededRandom } from '../../lsp-server/efficiency/differentialInputs';
+import { DEFAULT_EFFICIENCY_OPTIONS, EfficiencyChecker, type EfficiencyCheckerDeps } from '../../lsp-server/efficiency/efficiencyChecker';
+import { findFunctionTarget, stripTypes } from '../../lsp-server/efficiency/functionTarget';
+import { encodeFrame, looksComplete, newRunKey, timingsPlausible, verifyChannel } from '../../lsp-server/efficiency/resultChannel';
+import { valueKey, valuesEqual } from '../../lsp-server/efficiency/valueEquality';
+import { findTestCalls, isTestFile } from '../../lsp-server/efficiency/workspaceTestCalls';
+
+const TS_DOC = `import { readFileSync } from 'node:fs';
+/**
+ * Sum of the squares.
+ * @example
+ * sumSquares([1, 2]) // => 5
+ * sumSquares([]); // 0
+ * @example sumSquares([3]) === 9
+ */
+export function sumSquares(xs: number[]): number {
+}
+
+function other() {}
+`;
+const TS_CURSOR = TS_DOC.indexOf('number {') + 'number {'.length;
+
+describe('findFunctionTarget', () => {
+  it('finds a TypeScript function whose body the completion writes, with params, types and @example pairs', () => {
+    const target = findFunctionTarget(TS_DOC, TS_CURSOR, '\n  return xs.reduce((s, x) => s + x * x, 0);\n', 'typescript');
+    assert.ok(target);
+    assert.equal(target.name, 'sumSquares');
+    assert.deepEqual(target.params, [{ name: 'xs', type: 'number[]' }]);
+    assert.equal(target.returnType, 'number');
+    assert.match(target.source, /^function sumSquares\(xs: number\[\]\): number \{\n {2}return xs\.reduce/);
+    assert.deepEqual(target.examples, [
+      { callSource: 'sumSquares([1, 2])', expectedSource: '5' },
+      { callSource: 'sumSquares([])', expectedSource: '0' },
+      { callSource: 'sumSquares([3])', expectedSource: '9' },
+    ]);
+    assert.deepEqual(target.imports, ["import { readFileSync } from 'node:fs';"]);
+  });
+
+  it('finds arrow functions assigned to a const, in JavaScript', () => {
+    const text = 'const double = (n) => {\n};\n';
+    const target = findFunctionTarget(text, text.indexOf('{') + 1, '\n  return n * 2;\n', 'javascript');
+    assert.equal(target?.name, 'double');
+    assert.deepEqual(target?.params, [{ name: 'n', type: undefined }]);
+  });
+
+  it('answers null outside a function body, for methods, for unparsable results and for other languages', () => {
+    assert.equal(findFunctionTarget(TS_DOC, 0, 'const x = 1;\n', 'typescript'), null);
+    const klass = 'class A {\n  m(x: number) {\n  }\n}\n';
+    assert.equal(findFunctionTarget(klass, klass.indexOf('{\n  }') + 1, '\n    return x;\n', 'typescript'), null);
+    assert.equal(findFunctionTarget(TS_DOC, TS_CURSOR, '\n  return ((;\n', 'typescript'), null);
+    assert.equal(findFunctionTarget('fn main() {\n}\n', 11, 'x', 'rust'), null);
+  });
+
+  it('reads a Python def, its annotations and its doctests', () => {
+    const text = [
+      'from collections import Counter',
+      '',
+      'def most_common(words: list[str], k: int = 1) -> list[str]:',
+      '    """The k most common words.',
+      '',
+      "    >>> most_common(['a', 'b', 'a'])",
+      "    ['a']",
+      '    >>> x = 3',
+      '    >>> most_common([], 2)',
+      '    []',
+      '    """',
+      '',
+      'print(1)',
+    ].join('\n');
+    const cursor = text.indexOf('"""\n\nprint') + 4;
+    const target = findFunctionTarget(text, cursor, '    return [w for w, _ in Counter(words).most_common(k)]\n', 'python');
+    assert.ok(target);
+    assert.equal(target.name, 'most_common');
+    assert.deepEqual(target.params, [{ name: 'words', type: 'list[str]' }, { name: 'k', type: 'int' }]);
+    assert.deepEqual(target.examples, [
+      { callSource: "most_common(['a', 'b', 'a'])", expectedSource: "['a']" },
+      { callSource: 'most_common([], 2)', expectedSource: '[]' },
+    ]);
+    assert.deepEqual(target.imports, ['from collections import Counter']);
+    assert.ok(target.source.endsWith('most_common(k)]\n'));
+    assert.equal(findFunctionTarget(text, text.length, 'x = 1\n', 'python'), null, 'top-level code is no function body');
+  });
+
+  it('strips TypeScript types with the bundled compiler', () => {
+    assert.equal(stripTypes('function f(x: number): number { return x as number; }').trim().split('\n').pop(), 'function f(x) { return x; }');
+  });
+});
+
+describe('examples and test calls', () => {
+  it('parses the usual @example layouts and skips prose', () => {
+    assert.deepEqual(parseDocExamples(['f(1) //=> 2\nf(2); // returns 4\nconsole.log(f(3)) // 6\nf(4)\n// => 8\nJust prose here.\nf(5) == 10']), [
+      { callSource: 'f(1)', expectedSource: '2' },
+      { callSource: 'f(2)', expectedSource: '4' },
+      { callSource: 'f(3)', expectedSource: '6' },
+      { callSource: 'f(4)', expectedSource: '8' },
+      { callSource: 'f(5)', expectedSource: '10' },
+    ]);
+  });
+
+  it('keeps only doctests that pair an expression with output', () => {
+    assert.deepEqual(parseDoctests('>>> f(1)\n2\n>>> y = f(2)\n>>> f(\n... 3)\n6\n>>> f(-1)\nTraceback (most recent call last):\n'), [
+      { callSource: 'f(1)', expectedSource: '2' },
+      { callSource: 'f(\n3)', expectedSource: '6' },
+    ]);
+  });
+
+  it('extracts assertions that call the function from workspace tests', () => {
+    const files = [
+      { path: 'test/sum.test.ts', text: "expect(sum([1, 2])).toBe(3);\nassert.deepStrictEqual(sum([]), 0, 'empty');\nexpect(other(1)).toBe(1);" },
+      { path: 'tests/test_sum.py', text: 'def test_it():\n    assert sum([1, [2, 3]]) == [1, 2], "msg"\n    self.assertEqual(sum((4,)), 4)\n' },
+    ];
+    assert.deepEqual(findTestCalls(files, 'sum'), [
+      { callSource: 'sum([1, 2])', expectedSource: '3' },
+      { callSource: 'sum([])', expectedSource: '0' },
+      { callSource: 'sum((4,))', expectedSource: '4' },
+      { callSource: 'sum([1, [2, 3]])', expectedSource: '[1, 2]' },
+    ]);
+    assert.ok(isTestFile('src/a.spec.js') && isTestFile('pkg/test_a.py') && !isTestFile('src/a.ts'));
+  });
+
+  it('builds example, test and differential checks with direct-call arguments', () => {
+    const target = findFunctionTarget(TS_DOC, TS_CURSOR, '\n  return 0;\n', 'typescript')!;
+    const checks = buildChecks(target, [{ path: 'a.test.ts', text: 'expect(sumSquares([2])).toBe(4)' }], 7);
+    assert.deepEqual(checks.map((c) => c.kind), ['example', 'example', 'example', 'test', 'differential', 'differential', 'differential', 'differential', 'differential', 'differential']);
+    assert.equal(checks[0].argsSource, '[1, 2]');
+    assert.deepEqual(checks, buildChecks(target, [{ path: 'a.test.ts', text: 'expect(sumSquares([2])).toBe(4)' }], 7), 'deterministic for a seed');
+    assert.equal(directCallArguments('f(a, g(b))', 'f'), 'a, g(b)');
+    assert.equal(directCallArguments('f(a).length', 'f'), undefined);
+    assert.equal(directCallArguments('f(")")', 'f'), '")"');
+  });
+});
+
+describe('differential inputs', () => {
+  it('understands TypeScript and Python annotations', () => {
+    assert.deepEqual(parseType('readonly number[]', 'javascript'), { kind: 'array', element: { kind: 'int' } });
+    assert.deepEqual(parseType('Array<string>', 'javascript'), { kind: 'array', element: { kind: 'string' } });
+    assert.deepEqual(parseType('List[list[float]]', 'python'), { kind: 'array', element: { kind: 'array', element: { kind: 'float' } } });
+    assert.equal(parseType('Map<string, number>', 'javascript'), null);
+  });
+
+  it('infers types from literal example arguments without evaluating them', () => {
+    assert.deepEqual(literalArguments("[1, 2], 'ab', True"), [[1, 2], 'ab', true]);
+    assert.equal(literalArguments('process.exit(1)'), null);
+    const inputs = differentialInputs([{ name: 'xs' }], [[[1, 2, 3]]], 'javascript', 1);
+    assert.equal(inputs.length, 6);
+    assert.ok(inputs.every((input) => Array.isArray(input.args[0]) && (input.args[0] as unknown[]).every(Number.isInteger)));
+    const large = inputs.filter((input) => input.size === 'large').map((input) => (input.args[0] as unknown[]).length);
+    assert.ok(large.every((n) => n >= 1000), 'large inputs are large');
+  });
+
+  it('generates nothing when a parameter type is unknown', () => {
+    assert.deepEqual(differentialInputs([{ name: 'x', type: 'Widget' }], [], 'javascript', 1), []);
+    assert.deepEqual(differentialInputs([], [], 'python', 1), []);
+  });
+
+  it('is deterministic per seed', () => {
+    const a = seededRandom(5);
+    const b = seededRandom(5);
+    assert.deepEqual([a(), a(), a()], [b(), b(), b()]);
+  });
+});
+
+describe('result channel', () => {
+  const key = newRunKey();
+  const good = Buffer.from(encodeFrame(key, 0, 'load', { ok: true }) + encodeFrame(key, 1, 'check', { id: 'a', value: 1 }) + encodeFrame(key, 2, 'done', { frames: 2 }));
+
+  it('accepts a complete, signed, ordered channel', () => {
+    const verdict = verifyChannel(good, key);
+    assert.ok(verdict.ok);
+    assert.equal(verdict.frames.length, 3);
+    assert.ok(looksComplete(good));
+  });
+
+  it('rejects another key, a tampered body, reordering, a missing done and trailing garbage', () => {
+    assert.match(String((verifyChannel(good, newRunKey()) as { reason: string }).reason), /signature/);
+    assert.equal(verifyChannel(Buffer.from(good.toString().replace('"value":1', '"value":2')), key).ok, false);
+    const frames = good.toString().split('\n');
+    assert.equal(verifyChannel(Buffer.from([frames[1], frames[0], frames[2], ''].join('\n')), key).ok, false);
+    assert.equal(verifyChannel(Buffer.from(frames.slice(0, 2).join('\n') + '\n'), key).ok, false);
+    assert.equal(verifyChannel(Buffer.from(good.toString() + 'pass\n'), key).ok, false);
+    assert.equal(verifyChannel(Buffer.from(encodeFrame(key, 0, 'done', { frames: 3 })), key).ok, false, 'count must match');
+  });
+
+  it('judges reported timings against the CPU time the system measured', () => {
+    assert.ok(timingsPlausible(50, 120, 60));
+    assert.ok(!timingsPlausible(1, 1500, 60));
+  });
+});
+
+describe('value equality', () => {
+  it('compares structurally with a float tolerance', () => {
+    assert.ok(valuesEqual({ a: [1, 0.1 + 0.2] }, { a: [1, 0.3] }));
+    assert.ok(!valuesEqual([1, 2], [2, 1]));
+    assert.ok(!valuesEqual({ $u: 1 }, null));
+    assert.equal(valueKey(0.1 + 0.2), valueKey(0.3));
+  });
+});
+
+function candidate(index: number, outcome: CandidateResult['outcome'], timeNs: number, memoryBytes = 0, checksPassed = outcome === 'pass' ? 4 : 1): RankedCandidate {
+  return { index, outcome, checksPassed, checksTotal: 4, timeNs, memoryBytes, cpuMs: 0, checks: new Map(), isGreedy: index === 0 };
+}
+
+describe('ranking', () => {
+  it('puts passes first, then faster, then lighter, and never a failure above a pass', () => {
+    const ranked = rankCandidates([candidate(0, 'pass', 9e6), candidate(1, 'fail', 1e3), candidate(2, 'pass', 3e6, 50e6), candidate(3, 'pass', 3.05e6, 10e6), candidate(4, 'timeout', Infinity)], 0);
+    assert.deepEqual(ranked.map((c) => c.index), [3, 2, 0, 1, 4]);
+  });
+
+  it('is a strict weak order (irreflexive, antisymmetric, transitive) on random candidates', () => {
+    const random = seededRandom(11);
+    const outcomes: CandidateResult['outcome'][] = ['pass', 'fail', 'timeout', 'runtime-error'];
+    const pool = Array.from({ length: 40 }, (_, i) => candidate(i, outcomes[Math.floor(random() * 4)], Math.floor(random() * 5) * 1e6 + 1, Math.floor(random() * 3) * 2 ** 20, Math.floor(random() * 5)));
+    for (const a of pool) {
+      assert.equal(compareCandidates(a, a), 0);
+      for (const b of pool) {
+        assert.ok(Math.sign(compareCandidates(a, b)) === -Math.sign(compareCandidates(b, a)));
+        for (const c of pool) if (compareCandidates(a, b) < 0 && compareCandidates(b, c) < 0) assert.ok(compareCandidates(a, c) < 0);
+      }
+    }
+  });
+
+  it('summarizes what was found in one line', () => {
+    const ranked = rankCandidates([candidate(0, 'pass', 4.2e6, 5 * 2 ** 20), candidate(1, 'pass', 2e6, 3 * 2 ** 20), candidate(2, 'fail', 1e6)], 0);
+    assert.equal(summarize(ranked), '4/4 checks passed; 2.1x faster and 40% less memory than the slowest correct one (2/3 candidates correct)');
+    assert.equal(summarize(rankCandidates([candidate(0, 'fail', 1e6)], 0)), 'no candidate passed every check (best: 1/4)');
+    assert.equal(summarize(rankCandidates([candidate(0, 'pass', 1e6)], 0)), '4/4 checks passed (1/1 candidates correct)');
+  });
+});
+
+describe('EfficiencyChecker gating', () => {
+  const text = 'function double(n: number): number {\n}\n';
+  const offset = text.indexOf('{') + 1;
+  function checker(over: Partial<EfficiencyCheckerDeps> = {}, enabled = true) {
+    const calls = { selfTest: 0, evaluate: 0, samples: 0 };
+    const deps: EfficiencyCheckerDeps = {
+      options: () => ({ ...DEFAULT_EFFICIENCY_OPTIONS, enabled, samples: 2 }),
+      isTrusted: () => true,
+      selfTest: async () => {
+        calls.selfTest++;
+        return { runtimes: { javascript: { language: 'javascript', executable: '/x', flags: [], binds: [], maxTasks: 1 } }, tools: { bwrap: '/b', prlimit: '/p', setpriv: null, supportsDisableUserns: true, prlimitBinds: [] }, reasons: [], durationMs: 1 };
+      },
+      evaluate: async (input: EvaluationInput) => {
+        calls.evaluate++;
+        return {
+          checkIds: ['differential-0'],
+          reference: undefined as never,
+          results: input.sources.map((source, index) => ({ ...candidate(index, source.includes('n + n') ? 'pass' : 'fail', source.includes('n + n') ? 1e6 : 2e6), isGreedy: undefined })) as CandidateResult[],
+        };
+      },
+      logger: { info: () => undefined, warn: () => undefined },
+      clock: () => 0,
+      ...over,
+    };
+    return { checker: new EfficiencyChecker(deps), calls };
+  }
+  const request = (sample: (seed: number) => string) => ({
+    uri: 'file:///a.ts',
+    version: 3,
+    languageId: 'typescript',
+    text,
+    offset,
+    greedy: '\n  return n * 3;\n',
+    sample: async ({ seed }: { seed: number }) => sample(seed),
+  });
+
+  it('does nothing (not even the self-test) when disabled or untrusted', async () => {
+    for (const setup of [checker({}, false), checker({ isTrusted: () => false })]) {
+      assert.equal(await setup.checker.refine(request(() => '\n  return n + n;\n')), null);
+      assert.deepEqual(setup.calls, { selfTest: 0, evaluate: 0, samples: 0 });
+    }
+    assert.equal(checker({}, false).checker.availability().state, 'disabled');
+    assert.equal(checker({ isTrusted: () => false }).checker.availability().state, 'untrusted');
+  });
+
+  it('ranks the sampled candidates, offers the best first and remembers it for that position only', async () => {
+    const { checker: c, calls } = checker();
+    const refinement = await c.refine(request((seed) => (seed === 1 ? '\n  return n + n;\n' : '\n  return n * 3;\n')));
+    assert.ok(refinement);
+    assert.equal(refinement.ranked[0].text, '\n  return n + n;\n');
+    assert.equal(refinement.ranked.length, 2, 'duplicates of the greedy text are dropped');
+    assert.match(refinement.summary, /1\/2 candidates correct/);
+    assert.equal(calls.selfTest, 1);
+    assert.equal(c.lookup('file:///a.ts', 3, offset), refinement);
+    assert.equal(c.lookup('file:///a.ts', 4, offset), undefined);
+    await c.refine(request(() => '\n  return n + n;\n'));
+    assert.equal(calls.selfTest, 1, 'the self-test runs once');
+  });
+
+  it('stays off with the reason when the self-test could not confirm isolation, and never throws', async () => {
+    const { checker: off } = checker({ selfTest: async () => ({ runtimes: {}, tools: null, reasons: ['no bwrap'], durationMs: 0 }) });
+    assert.equal(await off.refine(request(() => 'x')), null);
+    assert.deepEqual(off.availability(), { state: 'unavailable', reason: 'no bwrap' });
+    const { checker: broken } = checker({ evaluate: async () => Promise.reject(new Error('boom')) });
+    assert.equal(await broken.refine(request(() => '\n  return n + n;\n')), null);
+  });
+
+  it('ignores completions that do not write a function body', async () => {
+    const { checker: c, calls } = checker();
+    assert.equal(await c.refine({ ...request(() => ''), offset: text.length, greedy: 'const x = 1;\n' }), null);
+    assert.equal(calls.evaluate, 0);
+  });
+});
