@@ -77,8 +77,12 @@ async function main(): Promise<void> {
   const { connection } = server;
   const statuses: ModelStatus[] = [];
   const timings: CompletionTimings[] = [];
-  connection.onNotification(StatusNotification.type, (s) => statuses.push(s));
-  connection.onNotification(CompletionTimingsNotification.type, (t) => timings.push(t));
+  connection.onNotification(StatusNotification.type, (s) => {
+    statuses.push(s);
+  });
+  connection.onNotification(CompletionTimingsNotification.type, (t) => {
+    timings.push(t);
+  });
   await withTimeout(
     connection.sendRequest(InitializeRequest.type, {
       processId: process.pid,

@@ -1,6 +1,6 @@
 // The one typed view over the `locus.*` settings. The server validates what it receives; this side only reads.
 import * as vscode from 'vscode';
-import type { LocusSettingsInput, QuantizationSetting } from '../lsp-server/protocol';
+import type { LocusSettingsInput, QuantizationSetting, SpeculationSetting } from '../lsp-server/protocol';
 
 export const SECTION = 'locus';
 
@@ -34,6 +34,10 @@ export class Config {
     return this.settings.get<number>('completion.promptTokenBudget');
   }
 
+  get speculation(): SpeculationSetting | undefined {
+    return this.settings.get<SpeculationSetting>('completion.speculation');
+  }
+
   get languages(): Record<string, boolean> | undefined {
     return this.settings.get<Record<string, boolean>>('completion.languages');
   }
@@ -42,7 +46,12 @@ export class Config {
   toServerSettings(): LocusSettingsInput {
     return {
       model: { path: this.modelPath, draftPath: this.draftPath, quantization: this.quantization, threads: this.threads },
-      completion: { maxNewTokens: this.maxNewTokens, promptTokenBudget: this.promptTokenBudget, languages: this.languages },
+      completion: {
+        maxNewTokens: this.maxNewTokens,
+        promptTokenBudget: this.promptTokenBudget,
+        speculation: this.speculation,
+        languages: this.languages,
+      },
     };
   }
 }

@@ -65,7 +65,7 @@ export class CompletionProvider {
       const budget = Math.max(0, Math.min(config.promptTokenBudget, model.info.maxContext - config.maxNewTokens - 3));
       const prompt = buildFimPrompt(model.tokenizer, model.fim, ctx.prefix, ctx.suffix, budget);
       const result = await this.deps.scheduler.schedule(document.uri, signal, (runSignal) =>
-        this.generate(model, prompt.ids, config.maxNewTokens, mode, ctx, runSignal),
+        this.generate(model, prompt.ids, config, mode, ctx, runSignal),
       );
       if (result === undefined) return [];
 
@@ -80,6 +80,12 @@ export class CompletionProvider {
         requestMs: this.deps.clock() - started,
         tokensPerSecond: timings.decodeTokensPerSecond,
         shownChars: shown.length,
+        speculation: {
+          mode: result.speculation?.mode ?? 'off',
+          drafted: result.speculation?.drafted ?? 0,
+          accepted: result.speculation?.accepted ?? 0,
+          acceptanceRate: result.speculation?.acceptanceRate ?? 0,
+        },
       });
       if (shown === '') return [];
       return [{ insertText: shown, range: { start: position, end: position } }];
@@ -96,7 +102,7 @@ export class CompletionProvider {
   private async generate(
     model: LoadedModel,
     promptIds: number[],
-    maxNewTokens: number,
+    config: ServerConfig,
     mode: CompletionMode,
     ctx: CursorContext,
     signal: AbortSignal,
@@ -113,7 +119,7 @@ export class CompletionProvider {
           }
         : undefined;
     const result = await model.engine.generate(
-      { promptIds, maxNewTokens, sampling: GREEDY, stopStrings: stopStringsFor(mode) },
+      { promptIds, maxNewTokens: config.maxNewTokens, sampling: GREEDY, stopStrings: stopStringsFor(mode), speculation: config.speculation },
       { signal: AbortSignal.any([signal, blockDone.signal]), onText },
     );
     return signal.aborted ? undefined : result;

@@ -1,7 +1,7 @@
 // The server's settings: defaults in one place, validated once at the border (initializationOptions and
 // workspace/didChangeConfiguration). Anything invalid falls back to its default with a warning.
 import * as path from 'node:path';
-import type { LocusSettingsInput, QuantizationSetting } from './protocol';
+import type { LocusSettingsInput, QuantizationSetting, SpeculationSetting } from './protocol';
 
 export interface ServerConfig {
   /** Absolute model directory. */
@@ -14,6 +14,7 @@ export interface ServerConfig {
   threads: number;
   maxNewTokens: number;
   promptTokenBudget: number;
+  speculation: SpeculationSetting;
   /** Language id → enabled; `*` applies to languages not listed. */
   languages: Record<string, boolean>;
 }
@@ -36,11 +37,13 @@ export const DEFAULTS = {
   threads: 0,
   maxNewTokens: 96,
   promptTokenBudget: 1024,
+  speculation: 'auto',
   // Prose gets little from a code model and ghost text there is mostly noise.
   languages: { '*': true, plaintext: false, markdown: false, scminput: false },
 } as const satisfies Partial<ServerConfig>;
 
 const QUANTIZATIONS: readonly QuantizationSetting[] = ['auto', 'q4', 'int8', 'fp16', 'fp32'];
+const SPECULATIONS: readonly SpeculationSetting[] = ['auto', 'draft', 'lookup', 'off'];
 const LIMITS = {
   threads: { min: 0, max: 64 },
   maxNewTokens: { min: 1, max: 1024 },
@@ -82,6 +85,7 @@ export function validateSettings(input: unknown, embedded: EmbeddedModelDirs, ba
         'completion.promptTokenBudget',
         warnings,
       ),
+      speculation: enumSetting(completion.speculation, SPECULATIONS, DEFAULTS.speculation, 'completion.speculation', warnings),
       languages: languagesSetting(completion.languages, warnings),
     },
     warnings,

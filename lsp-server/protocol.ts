@@ -5,6 +5,9 @@ import { NotificationType } from 'vscode-languageserver-protocol';
 /** Which ONNX file to prefer; mirrors `runtime/engine.ts` without importing the runtime into clients. */
 export type QuantizationSetting = 'auto' | 'q4' | 'int8' | 'fp16' | 'fp32';
 
+/** Speculative decoding's drafter; mirrors `runtime/engine.ts` `SpeculationMode`. */
+export type SpeculationSetting = 'auto' | 'draft' | 'lookup' | 'off';
+
 /**
  * The `locus` settings section as the client sends it: in `initializationOptions` and as
  * `workspace/didChangeConfiguration` `settings.locus`. Every field is optional and unchecked; the
@@ -24,6 +27,8 @@ export interface LocusSettingsInput {
     maxNewTokens?: number;
     /** Tokens of surrounding code (prefix + suffix) in the prompt. */
     promptTokenBudget?: number;
+    /** Speculative decoding: `auto` (prompt lookup, else the draft model), `draft`, `lookup` or `off`. */
+    speculation?: SpeculationSetting;
     /** Language id → enabled; `*` is the default for languages not listed. */
     languages?: Record<string, boolean>;
   };
@@ -79,6 +84,8 @@ export interface CompletionTimings {
   tokensPerSecond: number;
   /** Length of the text offered after post-processing; 0 when nothing was offered. */
   shownChars: number;
+  /** Speculative decoding for this request: drafted and accepted tokens (acceptance = accepted / drafted). */
+  speculation: { mode: SpeculationSetting; drafted: number; accepted: number; acceptanceRate: number };
 }
 
 /**

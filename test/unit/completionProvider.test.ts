@@ -54,6 +54,15 @@ describe('CompletionProvider', () => {
     assert.equal(timings[0]!.firstTokenMs, 2);
   });
 
+  it('passes the speculation setting to the engine and reports the acceptance rate', async () => {
+    const { provider, engine, timings } = setup('42;', { settings: { completion: { speculation: 'lookup' } } });
+    engine.speculation = { mode: 'lookup', rounds: 2, drafted: 8, accepted: 6, acceptanceRate: 0.75, byDrafter: { lookup: { drafted: 8, accepted: 6 }, draft: { drafted: 0, accepted: 0 } } };
+    const { document, position } = doc(`const x = ${CURSOR}\n`);
+    await provider.provide(document, position, never());
+    assert.equal(engine.requests[0]!.speculation, 'lookup');
+    assert.deepEqual(timings[0]!.speculation, { mode: 'lookup', drafted: 8, accepted: 6, acceptanceRate: 0.75 });
+  });
+
   it('stops a multi-line generation once the text has left the block', async () => {
     const body = '\n  return a + b;\n}\n';
     const { provider, engine } = setup(body + 'function sub(a, b) {\n  return a - b;\n}\n'.repeat(20));

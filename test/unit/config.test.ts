@@ -15,6 +15,14 @@ describe('validateSettings', () => {
     assert.equal(config.quantization, DEFAULTS.quantization);
     assert.equal(config.maxNewTokens, DEFAULTS.maxNewTokens);
     assert.equal(config.promptTokenBudget, DEFAULTS.promptTokenBudget);
+    assert.equal(config.speculation, 'auto');
+  });
+
+  it('takes a speculation mode and rejects an unknown one', () => {
+    assert.equal(validateSettings({ completion: { speculation: 'lookup' } }, embedded).config.speculation, 'lookup');
+    const { config, warnings } = validateSettings({ completion: { speculation: 'turbo' } }, embedded);
+    assert.equal(config.speculation, 'auto');
+    assert.deepEqual(warnings, ['locus.completion.speculation must be one of auto, draft, lookup, off; using auto']);
   });
 
   it('takes valid values and resolves relative paths; a custom model has no draft unless one is set', () => {

@@ -1,6 +1,6 @@
 // An InferenceEngine that "generates" a scripted text one character per step, checking the abort signal
 // before every step like the real decode loop does.
-import type { EngineLoadOptions, GenerateHooks, GenerateRequest, GenerateResult, InferenceEngine, ModelInfo } from '../../runtime/engine';
+import type { EngineLoadOptions, GenerateHooks, GenerateRequest, GenerateResult, InferenceEngine, ModelInfo, SpeculationStats } from '../../runtime/engine';
 
 export class FakeEngine implements InferenceEngine {
   readonly requests: GenerateRequest[] = [];
@@ -8,6 +8,8 @@ export class FakeEngine implements InferenceEngine {
   readonly steps: number[] = [];
   running = 0;
   maxConcurrent = 0;
+  /** What the next results report about speculative decoding, when a test sets it. */
+  speculation?: SpeculationStats;
 
   constructor(
     private readonly script: (request: GenerateRequest) => string,
@@ -51,6 +53,7 @@ export class FakeEngine implements InferenceEngine {
         tokenIds: [...text].map((c) => c.charCodeAt(0)),
         stopReason,
         timings: { promptTokens: request.promptIds.length, generatedTokens: text.length, prefillMs: 1, firstTokenMs: 2, totalMs: 10, decodeTokensPerSecond: 100 },
+        ...(this.speculation && { speculation: this.speculation }),
       };
     } finally {
       this.running--;
