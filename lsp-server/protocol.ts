@@ -86,6 +86,11 @@ export interface CompletionTimings {
   shownChars: number;
   /** Speculative decoding for this request: drafted and accepted tokens (acceptance = accepted / drafted). */
   speculation: { mode: SpeculationSetting; drafted: number; accepted: number; acceptanceRate: number };
+  /**
+   * True when the answer came from the server's cache of recent completions (the user typed the start of a
+   * suggestion that was showing) with no model run; token counts and engine times are then 0.
+   */
+  cacheHit?: boolean;
 }
 
 /**

@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { CompletionCache } from '../../lsp-server/completionCache';
+
+const URI = 'file:///a.ts';
+
+describe('CompletionCache', () => {
+  it('answers the whole completion at the same cursor and the rest while its characters are typed', () => {
+    const cache = new CompletionCache();
+    cache.store(URI, 'const x = ', ';\n', 'compute(1, 2)');
+    assert.equal(cache.lookup(URI, 'const x = ', ';\n'), 'compute(1, 2)');
+    assert.equal(cache.lookup(URI, 'const x = c', ';\n'), 'ompute(1, 2)');
+    assert.equal(cache.lookup(URI, 'const x = comp', ';\n'), 'ute(1, 2)');
+    assert.equal(cache.lookup(URI, 'const x = compute(1, 2', ';\n'), ')');
+  });
+
+  it('misses when the typed text leaves the completion, or types it to its end', () => {
+    const cache = new CompletionCache();
+    cache.store(URI, 'const x = ', ';\n', 'compute(1, 2)');
+    assert.equal(cache.lookup(URI, 'const x = cz', ';\n'), undefined);
+    assert.equal(cache.lookup(URI, 'const x = compute(1, 2)', ';\n'), undefined);
+    assert.equal(cache.lookup(URI, 'const y = ', ';\n'), undefined);
+    assert.equal(cache.lookup(URI, 'const x =', ';\n'), undefined, 'deleting before the cursor is not typing the completion');
+  });
+
+  it('keeps documents apart', () => {
+    const cache = new CompletionCache();
+    cache.store(URI, 'x = ', '', '1');
+    assert.equal(cache.lookup('file:///b.ts', 'x = ', ''), undefined);
+    assert.equal(cache.lookup(URI, 'x = ', ''), '1');
+  });
+
+  it('drops an entry whose suffix changed', () => {
+    const cache = new CompletionCache();
+    cache.store(URI, 'f(', ')\nrest', 'a, b');
+    assert.equal(cache.lookup(URI, 'f(a', '))\nrest'), undefined);
+    assert.equal(cache.size, 0);
+    assert.equal(cache.lookup(URI, 'f(a', ')\nrest'), undefined, 'the invalidated entry is gone');
+  });
+
+  it('compares only the bounded prefix and the start of the suffix', () => {
+    const cache = new CompletionCache({ maxEntries: 4, prefixChars: 5, suffixChars: 3 });
+    cache.store(URI, 'AAAAAhello', 'xyzTAIL', ' world');
+    assert.equal(cache.lookup(URI, 'BBBBBhello w', 'xyzOTHER'), 'orld', 'text before the window and after the suffix start does not count');
+    assert.equal(cache.lookup(URI, 'BBBBBhellX w', 'xyz'), undefined);
+  });
+
+  it('handles multi-line completions typed across a line break', () => {
+    const cache = new CompletionCache();
+    cache.store(URI, 'if (a) {\n', '\n}', '  run();\n  done();');
+    assert.equal(cache.lookup(URI, 'if (a) {\n  run();\n ', '\n}'), ' done();');
+  });
+
+  it('evicts the least recently used entry beyond its bound, and a hit refreshes an entry', () => {
+    const cache = new CompletionCache({ maxEntries: 2, prefixChars: 100, suffixChars: 10 });
+    cache.store(URI, 'a', '', 'AAA');
+    cache.store(URI, 'b', '', 'BBB');
+    assert.equal(cache.lookup(URI, 'aA', ''), 'AA');
+    cache.store(URI, 'c', '', 'CCC');
+    assert.equal(cache.size, 2);
+    assert.equal(cache.lookup(URI, 'b', ''), undefined, 'b was least recently used');
+    assert.equal(cache.lookup(URI, 'a', ''), 'AAA');
+    assert.equal(cache.lookup(URI, 'c', ''), 'CCC');
+  });
+
+  it('replaces the entry for the same key, ignores empty completions, and clears per document', () => {
+    const cache = new CompletionCache();
+    cache.store(URI, 'x = ', '', 'old');
+    cache.store(URI, 'x = ', '', 'new');
+    cache.store(URI, 'y = ', '', '');
+    assert.equal(cache.size, 1);
+    assert.equal(cache.lookup(URI, 'x = ', ''), 'new');
+    cache.store('file:///b.ts', 'x = ', '', 'b');
+    cache.clear(URI);
+    assert.equal(cache.lookup(URI, 'x = ', ''), undefined);
+    assert.equal(cache.lookup('file:///b.ts', 'x = ', ''), 'b');
+    cache.clear();
+    assert.equal(cache.size, 0);
+  });
+
+  it('prefers the most recent entry when several match', () => {
+    const cache = new CompletionCache();
+    cache.store(URI, 'x = ', '', 'foo(1)');
+    cache.store(URI, 'x = f', '', 'oo(2)');
+    assert.equal(cache.lookup(URI, 'x = fo', ''), 'o(2)');
+  });
+});
