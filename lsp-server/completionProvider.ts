@@ -2,6 +2,7 @@
 import type { InlineCompletionItem, Position } from 'vscode-languageserver-protocol';
 import type { GenerateResult, InferenceEngine, ModelInfo } from '../runtime/engine';
 import { limitToBlock } from './blockScope';
+import type { CompletionCache } from './completionCache';
 import { completionMode, stopStringsFor, type CompletionMode } from './completionMode';
 import { isLanguageEnabled, type ServerConfig } from './config';
 import { cursorContext, type CursorContext } from './cursorContext';
@@ -36,6 +37,8 @@ export interface CompletionProviderDeps {
   /** Milliseconds, monotonic. */
   clock: () => number;
   onTimings: (timings: CompletionTimings) => void;
+  /** Recent completions, answered without a model run while the user types them; without it every request runs the model. */
+  cache?: CompletionCache;
 }
 
 /** Larger documents are skipped: prompt building would cost more than the completion is worth. */
@@ -46,6 +49,8 @@ const GREEDY = { temperature: 0, topK: 0, topP: 1, seed: 0 };
 export class CompletionProvider {
   /** Document → version last logged as skipped. */
   private readonly skipped = new Map<string, number>();
+  /** The model the cached completions came from. */
+  private cachedModel: LoadedModel | undefined;
 
   constructor(private readonly deps: CompletionProviderDeps) {}
 
@@ -61,6 +66,8 @@ export class CompletionProvider {
       if (model === undefined) return [];
 
       const ctx = cursorContext(text, document.offsetAt(position), document.languageId);
+      const cached = this.fromCache(model, document.uri, ctx);
+      if (cached !== undefined) return this.answerFromCache(document.uri, position, cached, started);
       const mode = completionMode(ctx);
       const budget = Math.max(0, Math.min(config.promptTokenBudget, model.info.maxContext - config.maxNewTokens - 3));
       const prompt = buildFimPrompt(model.tokenizer, model.fim, ctx.prefix, ctx.suffix, budget);
@@ -70,6 +77,7 @@ export class CompletionProvider {
       if (result === undefined) return [];
 
       const shown = postProcess(result.text, mode, ctx);
+      this.deps.cache?.store(document.uri, ctx.prefix, ctx.suffix, shown);
       const { timings } = result;
       this.deps.onTimings({
         uri: document.uri,
@@ -86,6 +94,7 @@ export class CompletionProvider {
           accepted: result.speculation?.accepted ?? 0,
           acceptanceRate: result.speculation?.acceptanceRate ?? 0,
         },
+        cacheHit: false,
       });
       if (shown === '') return [];
       return [{ insertText: shown, range: { start: position, end: position } }];
@@ -123,6 +132,33 @@ export class CompletionProvider {
       { signal: AbortSignal.any([signal, blockDone.signal]), onText },
     );
     return signal.aborted ? undefined : result;
+  }
+
+  /** The cached rest of a completion for this cursor; the cache is emptied when the model changes. */
+  private fromCache(model: LoadedModel, uri: string, ctx: CursorContext): string | undefined {
+    const { cache } = this.deps;
+    if (cache === undefined) return undefined;
+    if (this.cachedModel !== model) {
+      cache.clear();
+      this.cachedModel = model;
+    }
+    return cache.lookup(uri, ctx.prefix, ctx.suffix);
+  }
+
+  private answerFromCache(uri: string, position: Position, text: string, started: number): InlineCompletionItem[] {
+    this.deps.onTimings({
+      uri,
+      promptTokens: 0,
+      generatedTokens: 0,
+      firstTokenMs: 0,
+      totalMs: 0,
+      requestMs: this.deps.clock() - started,
+      tokensPerSecond: 0,
+      shownChars: text.length,
+      speculation: { mode: 'off', drafted: 0, accepted: 0, acceptanceRate: 0 },
+      cacheHit: true,
+    });
+    return [{ insertText: text, range: { start: position, end: position } }];
   }
 
   private isCompletable(document: CompletionDocument, text: string): boolean {

@@ -12,6 +12,7 @@ import {
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { InferenceEngine } from '../runtime/engine';
+import { CompletionCache } from './completionCache';
 import { CompletionProvider } from './completionProvider';
 import { embeddedModelDirs, needsModelReload, validateSettings, type ServerConfig } from './config';
 import type { PromptTokenizer } from './fimPrompt';
@@ -48,6 +49,7 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     logger: taggedLogger(connection.console, 'completion'),
     clock: () => performance.now(),
     onTimings: (timings) => void connection.sendNotification(CompletionTimingsNotification.type, timings),
+    cache: new CompletionCache(),
   });
 
   function applySettings(input: unknown, source: string): void {
