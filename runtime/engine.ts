@@ -81,6 +81,8 @@ export type StopReason = 'eos' | 'stop' | 'length' | 'aborted';
 
 export interface GenerationTimings {
   promptTokens: number;
+  /** Leading prompt tokens whose KV state came from an earlier request (prefix cache); absent from fakes. */
+  cachedPromptTokens?: number;
   generatedTokens: number;
   prefillMs: number;
   /** From the call to the first generated token. */

@@ -5,6 +5,7 @@
 import type { DecoderModel } from './decoderModel';
 import type { GenerateHooks, GenerateRequest, GenerateResult, SpeculationStats, StopReason } from './engine';
 import { InferenceFailedError, PromptTooLongError } from './errors';
+import { PrefixKvCache } from './prefixKvCache';
 import { Sampler } from './sampler';
 import { SpeculativeStepper } from './speculative/speculativeStepper';
 import { StopRules, StopStringFilter } from './stopRules';
@@ -35,9 +36,19 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 
 export class Generator {
   private readonly now: () => number;
+  private readonly targetPrefixCache: PrefixKvCache;
+  private readonly draftPrefixCache?: PrefixKvCache;
 
   constructor(private readonly deps: GeneratorDeps) {
     this.now = deps.now ?? (() => performance.now());
+    this.targetPrefixCache = new PrefixKvCache(deps.model);
+    this.draftPrefixCache = deps.draft && new PrefixKvCache(deps.draft);
+  }
+
+  /** Forgets cached prompt states (benchmarks measure cold prompts this way). */
+  clearPrefixCache(): void {
+    this.targetPrefixCache.clear();
+    this.draftPrefixCache?.clear();
   }
 
   async generate(request: GenerateRequest, hooks: GenerateHooks = {}): Promise<GenerateResult> {
@@ -62,8 +73,19 @@ export class Generator {
 
     const mode = request.speculation ?? 'auto';
     const speculative =
-      mode === 'off' ? undefined : new SpeculativeStepper({ target: model, draft: this.deps.draft, sampler, mode, maxContext, eosTokenIds: this.deps.eosTokenIds });
-    const stepper: TokenStepper = speculative ?? new PlainStepper(model, sampler);
+      mode === 'off'
+        ? undefined
+        : new SpeculativeStepper({
+            target: model,
+            draft: this.deps.draft,
+            sampler,
+            mode,
+            maxContext,
+            eosTokenIds: this.deps.eosTokenIds,
+            targetPrefixCache: this.targetPrefixCache,
+            draftPrefixCache: this.draftPrefixCache,
+          });
+    const stepper: TokenStepper = speculative ?? new PlainStepper(model, sampler, this.targetPrefixCache);
 
     let stopReason: StopReason = 'length';
     let prefillMs = 0;
@@ -86,9 +108,11 @@ export class Generator {
           if (queue.length === 0) continue;
         }
       }
+      let fromThisPass = 0;
       while (queue.length > 0 && !rules.budgetReached(tokenIds.length)) {
-        // Tokens a speculative round committed together are dropped once the request is aborted.
-        if (hooks.signal?.aborted) {
+        // The pass's first token counts as in plain decoding; the rest of a speculative round is dropped once
+        // the request is aborted.
+        if (fromThisPass++ > 0 && hooks.signal?.aborted) {
           stopReason = 'aborted';
           break generation;
         }
@@ -121,6 +145,7 @@ export class Generator {
       stopReason,
       timings: {
         promptTokens: promptIds.length,
+        cachedPromptTokens: stepper.cachedPromptTokens,
         generatedTokens: tokenIds.length,
         prefillMs,
         firstTokenMs: firstTokenAt === undefined ? 0 : firstTokenAt - start,

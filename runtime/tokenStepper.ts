@@ -1,11 +1,14 @@
 // How the generation loop gets its next tokens. The plain stepper runs one target pass per token; the
 // speculative one (speculative/speculativeStepper.ts) may commit several tokens per target pass.
 import type { DecoderModel, KvState } from './decoderModel';
+import type { PrefixKvCache } from './prefixKvCache';
 import type { Sampler } from './sampler';
 
 export interface TokenStepper {
   /** Runs the prompt through the model and returns the first generated token. */
   prefill(promptIds: readonly number[]): Promise<number>;
+  /** Prompt tokens the prefill took from the prefix cache instead of running them. */
+  readonly cachedPromptTokens: number;
   /**
    * Commits at least one and at most `maxTokens` further tokens. Stops early without committing anything
    * (returns []) when `signal` is aborted between internal passes.
@@ -16,16 +19,23 @@ export interface TokenStepper {
 export class PlainStepper implements TokenStepper {
   private kv: KvState;
   private pending = -1;
+  cachedPromptTokens = 0;
 
   constructor(
     private readonly model: DecoderModel,
     private readonly sampler: Sampler,
+    private readonly prefixCache?: PrefixKvCache,
   ) {
     this.kv = model.emptyKv();
   }
 
   async prefill(promptIds: readonly number[]): Promise<number> {
-    return this.step(promptIds);
+    const hit = prefillStart(this.model, this.prefixCache, promptIds);
+    this.kv = hit.kv;
+    this.cachedPromptTokens = hit.reused;
+    const first = await this.step(promptIds.slice(hit.reused));
+    this.prefixCache?.store(promptIds, this.kv);
+    return first;
   }
 
   async advance(): Promise<number[]> {
@@ -38,4 +48,9 @@ export class PlainStepper implements TokenStepper {
     this.pending = this.sampler.sample(out.logits[out.logits.length - 1]);
     return this.pending;
   }
+}
+
+/** Where a prefill starts: the longest cached prefix of the prompt, or an empty cache. */
+export function prefillStart(model: DecoderModel, cache: PrefixKvCache | undefined, promptIds: readonly number[]) {
+  return cache ? cache.lookup(promptIds) : { kv: model.emptyKv(), reused: 0 };
 }

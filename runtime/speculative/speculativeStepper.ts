@@ -8,7 +8,8 @@
 import type { DecoderModel, KvState } from '../decoderModel';
 import type { SpeculationMode, SpeculationStats } from '../engine';
 import { argmax, type Sampler } from '../sampler';
-import type { TokenStepper } from '../tokenStepper';
+import type { PrefixKvCache } from '../prefixKvCache';
+import { prefillStart, type TokenStepper } from '../tokenStepper';
 import { verifyGreedy, verifySampled, sampleFrom } from './acceptance';
 import { AdaptiveDraftLength } from './adaptiveDraftLength';
 import { proposeFromHistory } from './promptLookupDrafter';
@@ -21,6 +22,9 @@ export interface SpeculativeStepperDeps {
   mode: Exclude<SpeculationMode, 'off'>;
   maxContext: number;
   eosTokenIds: readonly number[];
+  /** KV states of recent prompts for the target and the draft model. */
+  targetPrefixCache?: PrefixKvCache;
+  draftPrefixCache?: PrefixKvCache;
 }
 
 type Drafter = 'lookup' | 'draft';
@@ -39,6 +43,7 @@ export class SpeculativeStepper implements TokenStepper {
   private readonly lengths = { lookup: new AdaptiveDraftLength(1, 8, 0.5), draft: new AdaptiveDraftLength(1, 6, 0.6) };
   private readonly counts = { lookup: { drafted: 0, accepted: 0 }, draft: { drafted: 0, accepted: 0 } };
   private rounds = 0;
+  cachedPromptTokens = 0;
 
   constructor(private readonly deps: SpeculativeStepperDeps) {
     this.targetKv = deps.target.emptyKv();
@@ -58,8 +63,11 @@ export class SpeculativeStepper implements TokenStepper {
   }
 
   async prefill(promptIds: readonly number[]): Promise<number> {
-    const out = await this.deps.target.forward(promptIds, this.targetKv, 1);
+    const hit = prefillStart(this.deps.target, this.deps.targetPrefixCache, promptIds);
+    this.cachedPromptTokens = hit.reused;
+    const out = await this.deps.target.forward(promptIds.slice(hit.reused), hit.kv, 1);
     this.targetKv = out.kv;
+    this.deps.targetPrefixCache?.store(promptIds, out.kv);
     const first = this.deps.sampler.sample(out.logits[out.logits.length - 1]);
     this.committed = [...promptIds, first];
     return first;
@@ -106,7 +114,9 @@ export class SpeculativeStepper implements TokenStepper {
 
   private async proposeWithDraftModel(draft: DecoderModel, k: number, signal?: AbortSignal): Promise<Proposal> {
     const { sampler, eosTokenIds } = this.deps;
-    let kv = this.draftKv ?? draft.emptyKv();
+    const firstUse = this.draftKv === undefined;
+    // The prompt is committed[0 .. length - 1); the draft's first pass covers it (and the pending token).
+    let kv = this.draftKv ?? prefillStart(draft, this.deps.draftPrefixCache, this.committed.slice(0, -1)).kv;
     let input = this.committed.slice(kv.length);
     const tokens: number[] = [];
     const probs: (Float32Array | null)[] = [];
@@ -114,6 +124,7 @@ export class SpeculativeStepper implements TokenStepper {
       if (signal?.aborted) break;
       const out = await draft.forward(input, kv, 1);
       kv = out.kv;
+      if (i === 0 && firstUse) this.deps.draftPrefixCache?.store(this.committed, kv);
       const row = out.logits[out.logits.length - 1];
       let token: number;
       if (sampler.greedy) {

@@ -1,0 +1,71 @@
+// Reuses the KV state of recent prompts. Consecutive completion requests while typing share most of their
+// prompt (suffix-prefix-middle order puts the growing prefix last), so the next keystroke only prefills the
+// tokens that changed. Bounded by total cached positions; least recently used entries go first.
+import type { DecoderModel, KvState } from './decoderModel';
+
+interface Entry {
+  ids: readonly number[];
+  kv: KvState;
+}
+
+export interface PrefixHit {
+  /** A cache covering `reused` leading tokens of the requested ids (empty when nothing matched). */
+  kv: KvState;
+  reused: number;
+}
+
+export class PrefixKvCache {
+  private entries: Entry[] = [];
+
+  constructor(
+    private readonly model: DecoderModel,
+    /** Most positions kept over all entries (memory = positions × layers × 2 × kv heads × head dim × 4 bytes). */
+    private readonly maxPositions = 4096,
+    /** Shorter matches are not worth a cache slice. */
+    private readonly minReuse = 8,
+  ) {}
+
+  /**
+   * The longest cached prefix of `ids`, leaving at least one token to run (the model must produce logits
+   * for the last prompt position).
+   */
+  lookup(ids: readonly number[]): PrefixHit {
+    let best: Entry | undefined;
+    let bestLength = 0;
+    for (const entry of this.entries) {
+      const n = commonPrefixLength(entry.ids, ids, Math.min(entry.kv.length, ids.length - 1));
+      if (n > bestLength) {
+        best = entry;
+        bestLength = n;
+      }
+    }
+    if (!best || bestLength < this.minReuse) return { kv: this.model.emptyKv(), reused: 0 };
+    this.touch(best);
+    return { kv: this.model.truncate(best.kv, bestLength), reused: bestLength };
+  }
+
+  /** Remembers `kv`, which covers exactly `ids`. */
+  store(ids: readonly number[], kv: KvState): void {
+    if (kv.length !== ids.length || kv.length === 0) return;
+    // An entry that is a prefix of the new one adds nothing.
+    this.entries = this.entries.filter((e) => !(e.ids.length <= ids.length && commonPrefixLength(e.ids, ids, e.ids.length) === e.ids.length));
+    this.entries.push({ ids: [...ids], kv });
+    let total = this.entries.reduce((s, e) => s + e.kv.length, 0);
+    while (total > this.maxPositions && this.entries.length > 1) total -= this.entries.shift()!.kv.length;
+    if (total > this.maxPositions) this.entries = [];
+  }
+
+  clear(): void {
+    this.entries = [];
+  }
+
+  private touch(entry: Entry): void {
+    this.entries = [...this.entries.filter((e) => e !== entry), entry];
+  }
+}
+
+function commonPrefixLength(a: readonly number[], b: readonly number[], limit: number): number {
+  let i = 0;
+  while (i < limit && a[i] === b[i]) i++;
+  return i;
+}
