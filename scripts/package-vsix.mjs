@@ -3,7 +3,7 @@
 // binaries and the embedded default model, checks what went in, smoke-loads onnxruntime from the packed files
 // when the target is this machine, and reports the size and the largest entries.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -148,24 +148,65 @@ function smokeLoad(vsix, entries, read) {
   console.log(`  onnxruntime-node and the default model load from the unpacked ${path.basename(vsix)}`);
 }
 
+/** Hard-links (or copies, across file systems) `src` to `dest`, recursively. */
+function linkTree(src, dest) {
+  if (!existsSync(src)) return;
+  if (statSync(src).isDirectory()) {
+    mkdirSync(dest, { recursive: true });
+    for (const name of readdirSync(src)) linkTree(path.join(src, name), path.join(dest, name));
+    return;
+  }
+  mkdirSync(path.dirname(dest), { recursive: true });
+  try {
+    linkSync(src, dest);
+  } catch {
+    copyFileSync(src, dest);
+  }
+}
+
+/**
+ * A directory holding only what the .vsix may contain, for vsce to pack. Packing the repository itself would make
+ * vsce walk everything in it (training data, the e2e code-server install: minutes) before .vscodeignore applies.
+ * Everything but onnxruntime-node is bundled into dist/, so the staged package.json declares only that dependency;
+ * onnxruntime-node and onnxruntime-common are staged by hand, with only this target's binaries, and onnxruntime-node
+ * keeps only its runtime dependency (adm-zip and global-agent serve its install script, which never runs here).
+ */
+function stage(target, opts, manifest) {
+  const dir = path.join(opts.out, `stage-${target}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const { dependencies, devDependencies: _devDependencies, ...rest } = manifest;
+  const staged = { ...rest, dependencies: { 'onnxruntime-node': dependencies['onnxruntime-node'] } };
+  writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify(staged, null, 2)}\n`);
+  for (const item of ['dist', 'media', 'models/default', 'CHANGELOG.md', 'LICENSE']) linkTree(path.join(root, item), path.join(dir, item));
+  linkTree(path.join(root, existsSync(path.join(root, 'MARKETPLACE.md')) ? 'MARKETPLACE.md' : 'README.md'), path.join(dir, 'README.md'));
+  for (const item of ['LICENSE', 'dist', `bin/napi-v6/${TARGETS[target]}`]) {
+    linkTree(path.join(root, 'node_modules/onnxruntime-node', item), path.join(dir, 'node_modules/onnxruntime-node', item));
+  }
+  const ort = JSON.parse(readFileSync(path.join(root, 'node_modules/onnxruntime-node/package.json'), 'utf8'));
+  ort.dependencies = { 'onnxruntime-common': ort.dependencies['onnxruntime-common'] };
+  writeFileSync(path.join(dir, 'node_modules/onnxruntime-node/package.json'), `${JSON.stringify(ort, null, 2)}\n`);
+  for (const item of ['package.json', 'LICENSE', 'dist/cjs']) {
+    linkTree(path.join(root, 'node_modules/onnxruntime-common', item), path.join(dir, 'node_modules/onnxruntime-common', item));
+  }
+  const base = readFileSync(path.join(root, '.vscodeignore'), 'utf8');
+  writeFileSync(path.join(dir, '.vscodeignore'), `${base}\n# added by scripts/package-vsix.mjs for ${target}\n!${ortBin}/${TARGETS[target]}/**\n`);
+  return dir;
+}
+
 function packageTarget(target, opts, manifest) {
   const binDir = path.join(root, ortBin, TARGETS[target]);
   if (!existsSync(binDir)) throw new Error(`${binDir} is missing: onnxruntime-node does not ship ${target} here`);
-  const base = readFileSync(path.join(root, '.vscodeignore'), 'utf8');
-  const ignoreFile = path.join(opts.out, `.vscodeignore-${target}`);
-  writeFileSync(ignoreFile, `${base}\n# added by scripts/package-vsix.mjs for ${target}\n!${ortBin}/${TARGETS[target]}/**\n`);
   const vsix = path.join(opts.out, `${manifest.name}-${target}-${manifest.version}.vsix`);
-  const readme = existsSync(path.join(root, 'MARKETPLACE.md')) ? ['--readme-path', 'MARKETPLACE.md'] : [];
   const started = Date.now();
+  const dir = stage(target, opts, manifest);
   run(path.join(root, 'node_modules', '.bin', 'vsce'), [
     'package',
     '--target', target,
-    '--ignoreFile', ignoreFile,
     '--out', vsix,
-    ...readme,
     ...(manifest.repository ? [] : ['--allow-missing-repository']),
-  ]);
-  rmSync(ignoreFile);
+  ], { cwd: dir });
+  rmSync(dir, { recursive: true, force: true });
 
   const { entries, read } = zipEntries(vsix);
   const names = entries.map((e) => e.name);
