@@ -1,0 +1,85 @@
+// The completion cache through the built server (dist/server.js) over LSP: typing the first characters of a
+// completion that is showing gets the rest of it with no new model run.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Position } from 'vscode-languageserver-protocol';
+import { FIXTURE_MODEL, LspHarness } from './lspHarness';
+
+const SETTINGS = { model: { path: FIXTURE_MODEL }, completion: { maxNewTokens: 48 } };
+
+/** Documents whose first completion is long enough to type into (the fixture's weights are random). */
+const CANDIDATES = ['const total = ', 'def area(width, height):\n    return ', 'let name = user.', 'x = compute(', 'import '];
+
+describe('completion cache over LSP', () => {
+  let lsp: LspHarness;
+
+  before(async () => {
+    lsp = await LspHarness.start(SETTINGS);
+    await lsp.waitForStatus((s) => s.state === 'ready', 'model ready');
+  });
+
+  after(async () => {
+    await lsp?.stop();
+  });
+
+  /** Opens a candidate document and completes at its end until a completion of 3 or more characters shows. */
+  async function shownCompletion(): Promise<{ uri: string; text: string; position: Position; shown: string }> {
+    for (const [i, text] of CANDIDATES.entries()) {
+      const uri = `file:///work/cache-${i}.ts`;
+      await lsp.open(uri, 'typescript', text);
+      const lines = text.split('\n');
+      const position = { line: lines.length - 1, character: lines[lines.length - 1]!.length };
+      const shown = await lsp.complete(uri, position);
+      if (shown.length >= 3 && !shown.includes('\n')) return { uri, text, position, shown };
+    }
+    throw new Error('the fixture model showed no single-line completion of 3 or more characters');
+  }
+
+  it('answers the rest of a shown completion from the cache while its characters are typed', async () => {
+    const { uri, position, shown } = await shownCompletion();
+    const modelRun = lsp.timings[lsp.timings.length - 1]!;
+    assert.equal(modelRun.cacheHit, false);
+    assert.ok(modelRun.generatedTokens > 0);
+
+    let version = 1;
+    for (let typed = 1; typed < Math.min(shown.length, 4); typed++) {
+      const at = { line: position.line, character: position.character + typed - 1 };
+      await lsp.change(uri, ++version, [{ range: { start: at, end: at }, text: shown[typed - 1]! }]);
+      const before = lsp.timings.length;
+      const rest = await lsp.complete(uri, { line: position.line, character: position.character + typed });
+      assert.equal(rest, shown.slice(typed), `after typing ${JSON.stringify(shown.slice(0, typed))}`);
+      await waitFor(() => lsp.timings.length > before, 'the timings notification');
+      const hit = lsp.timings[lsp.timings.length - 1]!;
+      assert.equal(hit.cacheHit, true);
+      assert.equal(hit.generatedTokens, 0, 'no model run');
+      assert.equal(hit.promptTokens, 0);
+      assert.ok(hit.requestMs < modelRun.requestMs, `a hit (${hit.requestMs.toFixed(2)} ms) is faster than the model run (${modelRun.requestMs.toFixed(2)} ms)`);
+      assert.ok(hit.requestMs < 50, `a hit takes ${hit.requestMs.toFixed(2)} ms`);
+    }
+  });
+
+  it('runs the model again when the typed character leaves the completion', async () => {
+    const uri = 'file:///work/cache-miss.ts';
+    const text = 'const total = ';
+    await lsp.open(uri, 'typescript', text);
+    const shown = await lsp.complete(uri, { line: 0, character: text.length });
+    // A character the completion does not start with.
+    const other = shown.startsWith('Q') ? 'Z' : 'Q';
+    await lsp.change(uri, 2, [{ range: { start: { line: 0, character: text.length }, end: { line: 0, character: text.length } }, text: other }]);
+    const before = lsp.timings.length;
+    await lsp.complete(uri, { line: 0, character: text.length + 1 });
+    await waitFor(() => lsp.timings.length > before, 'the timings notification');
+    const miss = lsp.timings[lsp.timings.length - 1]!;
+    assert.equal(miss.cacheHit, false);
+    assert.ok(miss.promptTokens > 0, 'the model ran');
+  });
+});
+
+/** Notifications may trail the response they belong to by a moment. */
+async function waitFor(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
