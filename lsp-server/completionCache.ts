@@ -41,10 +41,11 @@ export class CompletionCache {
   }
 
   /**
-   * The rest of a cached completion when the text before the cursor is a cached prefix followed by the first
-   * characters of its completion (none typed: the whole completion), and the text after the cursor is unchanged.
-   * A completion typed to its end answers `undefined`: what follows needs the model. Entries whose prefix
-   * matches but whose suffix changed are dropped.
+   * The rest of a cached completion when the text before the cursor is a cached prefix followed by one or more
+   * of the first characters of its completion, and the text after the cursor is unchanged. A request at the
+   * cached cursor itself misses (it is a retrigger or a retry, which asks the model again), and so does a
+   * completion typed to its end (what follows needs the model). Entries whose prefix matches but whose suffix
+   * changed are dropped.
    */
   lookup(uri: string, prefix: string, suffix: string): string | undefined {
     const boundedSuffix = this.boundSuffix(suffix);
@@ -84,10 +85,9 @@ export class CompletionCache {
  */
 function typedLength(entry: Entry, prefix: string, prefixChars: number): number | undefined {
   const { completion } = entry;
-  for (let typed = 0; typed < completion.length; typed++) {
-    // Cheap test first: the character before the cursor must be the last one typed (or the prefix's last one).
-    const last = typed === 0 ? entry.prefix[entry.prefix.length - 1] : completion[typed - 1];
-    if (prefix[prefix.length - 1] !== last) continue;
+  for (let typed = 1; typed < completion.length; typed++) {
+    // Cheap test first: the character before the cursor must be the last one typed.
+    if (prefix[prefix.length - 1] !== completion[typed - 1]) continue;
     if (!prefix.endsWith(completion.slice(0, typed))) continue;
     const before = prefix.slice(0, prefix.length - typed);
     // The entry kept only the last `prefixChars` characters; compare the same window of the request.

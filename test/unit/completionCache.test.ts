@@ -5,10 +5,9 @@ import { CompletionCache } from '../../lsp-server/completionCache';
 const URI = 'file:///a.ts';
 
 describe('CompletionCache', () => {
-  it('answers the whole completion at the same cursor and the rest while its characters are typed', () => {
+  it('answers the rest of a completion while its characters are typed', () => {
     const cache = new CompletionCache();
     cache.store(URI, 'const x = ', ';\n', 'compute(1, 2)');
-    assert.equal(cache.lookup(URI, 'const x = ', ';\n'), 'compute(1, 2)');
     assert.equal(cache.lookup(URI, 'const x = c', ';\n'), 'ompute(1, 2)');
     assert.equal(cache.lookup(URI, 'const x = comp', ';\n'), 'ute(1, 2)');
     assert.equal(cache.lookup(URI, 'const x = compute(1, 2', ';\n'), ')');
@@ -17,6 +16,7 @@ describe('CompletionCache', () => {
   it('misses when the typed text leaves the completion, or types it to its end', () => {
     const cache = new CompletionCache();
     cache.store(URI, 'const x = ', ';\n', 'compute(1, 2)');
+    assert.equal(cache.lookup(URI, 'const x = ', ';\n'), undefined, 'a request at the cached cursor asks the model again');
     assert.equal(cache.lookup(URI, 'const x = cz', ';\n'), undefined);
     assert.equal(cache.lookup(URI, 'const x = compute(1, 2)', ';\n'), undefined);
     assert.equal(cache.lookup(URI, 'const y = ', ';\n'), undefined);
@@ -25,9 +25,9 @@ describe('CompletionCache', () => {
 
   it('keeps documents apart', () => {
     const cache = new CompletionCache();
-    cache.store(URI, 'x = ', '', '1');
-    assert.equal(cache.lookup('file:///b.ts', 'x = ', ''), undefined);
-    assert.equal(cache.lookup(URI, 'x = ', ''), '1');
+    cache.store(URI, 'x = ', '', '12');
+    assert.equal(cache.lookup('file:///b.ts', 'x = 1', ''), undefined);
+    assert.equal(cache.lookup(URI, 'x = 1', ''), '2');
   });
 
   it('drops an entry whose suffix changed', () => {
@@ -58,9 +58,9 @@ describe('CompletionCache', () => {
     assert.equal(cache.lookup(URI, 'aA', ''), 'AA');
     cache.store(URI, 'c', '', 'CCC');
     assert.equal(cache.size, 2);
-    assert.equal(cache.lookup(URI, 'b', ''), undefined, 'b was least recently used');
-    assert.equal(cache.lookup(URI, 'a', ''), 'AAA');
-    assert.equal(cache.lookup(URI, 'c', ''), 'CCC');
+    assert.equal(cache.lookup(URI, 'bB', ''), undefined, 'b was least recently used');
+    assert.equal(cache.lookup(URI, 'aA', ''), 'AA');
+    assert.equal(cache.lookup(URI, 'cC', ''), 'CC');
   });
 
   it('replaces the entry for the same key, ignores empty completions, and clears per document', () => {
@@ -69,11 +69,11 @@ describe('CompletionCache', () => {
     cache.store(URI, 'x = ', '', 'new');
     cache.store(URI, 'y = ', '', '');
     assert.equal(cache.size, 1);
-    assert.equal(cache.lookup(URI, 'x = ', ''), 'new');
-    cache.store('file:///b.ts', 'x = ', '', 'b');
+    assert.equal(cache.lookup(URI, 'x = n', ''), 'ew');
+    cache.store('file:///b.ts', 'x = ', '', 'bb');
     cache.clear(URI);
-    assert.equal(cache.lookup(URI, 'x = ', ''), undefined);
-    assert.equal(cache.lookup('file:///b.ts', 'x = ', ''), 'b');
+    assert.equal(cache.lookup(URI, 'x = n', ''), undefined);
+    assert.equal(cache.lookup('file:///b.ts', 'x = b', ''), 'b');
     cache.clear();
     assert.equal(cache.size, 0);
   });
