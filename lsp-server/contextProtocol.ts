@@ -68,6 +68,8 @@ export interface CompressResult {
   /** Files and chunks in the workspace index, and whether its first build is still running. */
   index: { files: number; chunks: number; building: boolean };
   timings: { retrievalMs: number; compressionMs: number };
+  /** All of the above as plain text, for clients that only need to show it. */
+  report: string;
 }
 
 /**

@@ -1,19 +1,19 @@
 // An incremental BM25 index over chunks. Postings are append-only arrays with tombstones, compacted when a
 // third of the entries are dead, so an edit costs the size of the changed file, not of the workspace.
+// Queries keep only their most selective terms and score into a reused typed array, so a query over a large
+// workspace touches a few thousand postings, not every chunk that shares a common word.
 
 const K1 = 1.2;
 const B = 0.75;
-/** Terms in more than this share of the documents carry almost no idf and cost the longest postings. */
-const MAX_DF_SHARE = 0.25;
+/** In a large index, terms in more than this share of the documents carry almost no idf and cost the longest postings. */
+const MAX_DF_SHARE = 0.05;
+const LARGE_INDEX = 1000;
+/** Query terms kept, most selective (idf × weight) first. */
+const MAX_QUERY_TERMS = 32;
 
 interface Postings {
   docs: number[];
   tfs: number[];
-}
-
-interface DocEntry {
-  length: number;
-  termIds: Uint32Array;
 }
 
 export interface Bm25Hit {
@@ -26,17 +26,21 @@ export class Bm25Index {
   private readonly postings: Postings[] = [];
   /** Live documents' df per term id. */
   private readonly df: number[] = [];
-  private readonly docs = new Map<number, DocEntry>();
+  /** Per document id: its term ids (undefined once removed). */
+  private readonly docTerms: (Uint32Array | undefined)[] = [];
+  private docLength = new Float64Array(1024);
+  private scratch = new Float64Array(1024);
+  private liveDocs = 0;
   private totalLength = 0;
   private deadEntries = 0;
   private liveEntries = 0;
 
   get documentCount(): number {
-    return this.docs.size;
+    return this.liveDocs;
   }
 
   has(doc: number): boolean {
-    return this.docs.has(doc);
+    return this.docTerms[doc] !== undefined;
   }
 
   /** Documents containing `term` (0 for unknown terms). */
@@ -45,9 +49,10 @@ export class Bm25Index {
     return id === undefined ? 0 : this.df[id]!;
   }
 
-  /** `doc` must be a fresh id: removed ids linger in postings as tombstones until compaction. */
+  /** `doc` (a small non-negative integer) must be fresh: removed ids linger in postings as tombstones until compaction. */
   add(doc: number, counts: ReadonlyMap<string, number>): void {
-    if (this.docs.has(doc)) throw new Error(`document ${doc} is already indexed`);
+    if (this.has(doc)) throw new Error(`document ${doc} is already indexed`);
+    this.ensureCapacity(doc + 1);
     const ids = new Uint32Array(counts.size);
     let length = 0;
     let i = 0;
@@ -65,55 +70,74 @@ export class Bm25Index {
       ids[i++] = id;
       length += tf;
     }
-    this.docs.set(doc, { length, termIds: ids });
+    this.docTerms[doc] = ids;
+    this.docLength[doc] = length;
     this.totalLength += length;
     this.liveEntries += ids.length;
+    this.liveDocs++;
   }
 
   remove(doc: number): void {
-    const entry = this.docs.get(doc);
-    if (entry === undefined) return;
-    this.docs.delete(doc);
-    this.totalLength -= entry.length;
-    for (const id of entry.termIds) this.df[id]!--;
-    this.liveEntries -= entry.termIds.length;
-    this.deadEntries += entry.termIds.length;
+    const ids = this.docTerms[doc];
+    if (ids === undefined) return;
+    this.docTerms[doc] = undefined;
+    this.totalLength -= this.docLength[doc]!;
+    for (const id of ids) this.df[id]!--;
+    this.liveEntries -= ids.length;
+    this.deadEntries += ids.length;
+    this.liveDocs--;
     if (this.deadEntries > 1000 && this.deadEntries > this.liveEntries / 2) this.compact();
   }
 
   /** Top `limit` documents for a bag of query terms (term → weight, e.g. its count in the query). */
   search(query: ReadonlyMap<string, number>, limit: number, accept?: (doc: number) => boolean): Bm25Hit[] {
-    const n = this.docs.size;
+    const n = this.liveDocs;
     if (n === 0) return [];
     const avgLength = this.totalLength / n;
-    const scores = new Map<number, number>();
+    const terms: { id: number; idf: number; weight: number }[] = [];
     for (const [term, weight] of query) {
       const id = this.termIds.get(term);
       if (id === undefined) continue;
       const df = this.df[id]!;
-      if (df === 0 || (n > 20 && df > n * MAX_DF_SHARE)) continue;
-      const idf = Math.log(1 + (n - df + 0.5) / (df + 0.5));
+      if (df === 0 || (n > LARGE_INDEX && df > n * MAX_DF_SHARE)) continue;
+      terms.push({ id, idf: Math.log(1 + (n - df + 0.5) / (df + 0.5)), weight });
+    }
+    terms.sort((a, b) => b.idf * b.weight - a.idf * a.weight);
+    const scores = this.scratch;
+    const touched: number[] = [];
+    for (const { id, idf, weight } of terms.slice(0, MAX_QUERY_TERMS)) {
       const { docs, tfs } = this.postings[id]!;
       for (let i = 0; i < docs.length; i++) {
         const doc = docs[i]!;
-        const entry = this.docs.get(doc);
-        if (entry === undefined) continue; // tombstone
+        if (this.docTerms[doc] === undefined) continue; // tombstone
         const tf = tfs[i]!;
-        const part = (idf * weight * tf * (K1 + 1)) / (tf + K1 * (1 - B + (B * entry.length) / avgLength));
-        scores.set(doc, (scores.get(doc) ?? 0) + part);
+        if (scores[doc] === 0) touched.push(doc);
+        scores[doc] += (idf * weight * tf * (K1 + 1)) / (tf + K1 * (1 - B + (B * this.docLength[doc]!) / avgLength));
       }
     }
     const hits: Bm25Hit[] = [];
-    for (const [doc, score] of scores) if (accept === undefined || accept(doc)) hits.push({ doc, score });
+    for (const doc of touched) {
+      if (accept === undefined || accept(doc)) hits.push({ doc, score: scores[doc]! });
+      scores[doc] = 0;
+    }
     hits.sort((a, b) => b.score - a.score || a.doc - b.doc);
     return hits.slice(0, limit);
+  }
+
+  private ensureCapacity(size: number): void {
+    if (size <= this.docLength.length) return;
+    const capacity = Math.max(size, this.docLength.length * 2);
+    const lengths = new Float64Array(capacity);
+    lengths.set(this.docLength);
+    this.docLength = lengths;
+    this.scratch = new Float64Array(capacity);
   }
 
   private compact(): void {
     for (const p of this.postings) {
       let w = 0;
       for (let r = 0; r < p.docs.length; r++) {
-        if (!this.docs.has(p.docs[r]!)) continue;
+        if (this.docTerms[p.docs[r]!] === undefined) continue;
         p.docs[w] = p.docs[r]!;
         p.tfs[w] = p.tfs[r]!;
         w++;

@@ -11,7 +11,7 @@ export interface CompressReportInput {
 }
 
 export function compressReport(input: CompressReportInput): CompressResult {
-  return {
+  const result: Omit<CompressResult, 'report'> = {
     budget: input.budget,
     scorer: input.scorer,
     before: promptView(input.before),
@@ -31,6 +31,7 @@ export function compressReport(input: CompressReportInput): CompressResult {
     index: input.index,
     timings: { retrievalMs: round(input.after.retrievalMs), compressionMs: round(input.after.assemblyMs) },
   };
+  return { ...result, report: renderCompressReport(result) };
 }
 
 function promptView(prompt: ContextPrompt): PromptView {
@@ -51,7 +52,7 @@ function round(x: number): number {
 }
 
 /** The report as plain text, for the read-only document the client opens. */
-export function renderCompressReport(result: CompressResult): string {
+export function renderCompressReport(result: Omit<CompressResult, 'report'>): string {
   const out: string[] = [];
   const ratio = result.before.tokens === 0 ? 1 : result.after.tokens / result.before.tokens;
   out.push(`Locus: prompt for the cursor, budget ${result.budget} tokens (scorer: ${result.scorer})`);

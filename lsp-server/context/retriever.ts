@@ -4,6 +4,7 @@
 import type { CodeChunk } from './codeChunk';
 import { identifiers, termCounts, termsOfIdentifier } from './codeTerms';
 import { importedModules, moduleStem, receiverBeforeCursor } from './importGraph';
+import { isStructuralLine } from './selectiveContext';
 import type { ScoredChunk, WorkspaceIndex } from './workspaceIndex';
 
 export interface RetrievalQuery {
@@ -43,6 +44,8 @@ const IMPORT_BONUS = 0.3;
 const RECEIVER_BONUS = 0.6;
 /** Chunks of the module named before the cursor's dot join the candidates even without shared terms. */
 const RECEIVER_CHUNKS = 12;
+/** Lines of a module outline (its declarations), offered first when the cursor follows the module's name. */
+const OUTLINE_LINES = 48;
 /** Lines before the cursor whose names count as "used right before the cursor". */
 const NEAR_LINES = 3;
 /** Query terms on the lines nearest the cursor count this many times. */
@@ -67,12 +70,16 @@ export class Retriever {
     const receiverStems = new Set([...imports].filter(([, names]) => receiver !== undefined && names.includes(receiver)).map(([stem]) => stem));
 
     const results: RetrievedSnippet[] = [];
+    const outlines: RetrievedSnippet[] = [];
     for (const index of indexes) {
       const hits: ScoredChunk[] = index.search(terms, this.options.candidates, query.relativePath);
       const best = hits[0]?.score ?? 0;
       const seen = new Set(hits.map((h) => h.id));
       for (const stem of receiverStems) {
-        for (const extra of index.chunksOfModule(stem).slice(0, RECEIVER_CHUNKS)) if (!seen.has(extra.id)) hits.push(extra);
+        const moduleChunks = index.chunksOfModule(stem);
+        const outline = moduleOutline(moduleChunks.map((c) => c.chunk));
+        if (outline !== undefined) outlines.push({ ...outline, score: 0, lexical: 0, similarity: 0, declaresNearbyName: false, imported: 'receiver', fileWeight: index.fileWeight(outline.path) });
+        for (const extra of moduleChunks.slice(0, RECEIVER_CHUNKS)) if (!seen.has(extra.id)) hits.push(extra);
       }
       for (const hit of hits) {
         const chunkIds = new Set(identifiers(hit.chunk.text));
@@ -88,8 +95,38 @@ export class Retriever {
       }
     }
     results.sort((a, b) => b.score - a.score || a.path.localeCompare(b.path) || a.startLine - b.startLine);
-    return results.slice(0, maxSnippets);
+    // The outline of the module named before the cursor ranks first: it lists what can follow the dot.
+    for (const outline of outlines) outline.score = (results[0]?.score ?? 1) + 1;
+    return [...outlines, ...results].slice(0, maxSnippets);
   }
+}
+
+/** Declaration lines per chunk (chunks are immutable; a changed file gets new chunk objects). */
+const declarationLines = new WeakMap<CodeChunk, string[]>();
+
+function declarationsOf(chunk: CodeChunk): string[] {
+  let lines = declarationLines.get(chunk);
+  if (lines === undefined) {
+    lines = chunk.text
+      .split('\n')
+      .filter((line) => isStructuralLine(line) && !/^\s*(import\b|from\b)|require\(/.test(line))
+      .map((line) => line.trimEnd());
+    declarationLines.set(chunk, lines);
+  }
+  return lines;
+}
+
+/** The declaration lines of a module's chunks, in file order: every name it offers, in few tokens. */
+function moduleOutline(chunks: readonly CodeChunk[]): CodeChunk | undefined {
+  if (chunks.length < 2) return undefined;
+  const lines: string[] = [];
+  for (const chunk of chunks) {
+    lines.push(...declarationsOf(chunk));
+    if (lines.length >= OUTLINE_LINES) break;
+  }
+  if (lines.length === 0) return undefined;
+  const first = chunks[0]!;
+  return { path: first.path, startLine: first.startLine, endLine: chunks[chunks.length - 1]!.endLine, text: lines.slice(0, OUTLINE_LINES).join('\n'), kind: 'outline', symbols: chunks.flatMap((c) => c.symbols) };
 }
 
 function jaccard(a: ReadonlySet<string>, b: ReadonlySet<string>): number {

@@ -114,7 +114,7 @@ export class WorkspaceIndex {
       if (current !== undefined && current.mtimeMs === file.mtimeMs && current.size === file.size) continue;
       const hit = cached.get(file.relativePath);
       if (hit !== undefined && hit.mtimeMs === file.mtimeMs && hit.size === file.size) {
-        this.replaceFile(file.relativePath, file.mtimeMs, file.size, hit.chunks);
+        this.replaceFile(file.relativePath, file.mtimeMs, file.size, hit.chunks, true);
         reusedFiles++;
         continue;
       }
@@ -171,9 +171,9 @@ export class WorkspaceIndex {
 
   /** BM25 candidates, excluding `excludePath` (the file being completed: its text is in the prompt already). */
   search(query: ReadonlyMap<string, number>, limit: number, excludePath?: string): ScoredChunk[] {
-    return this.bm25
-      .search(query, limit, excludePath === undefined ? undefined : (id) => this.chunks.get(id)?.path !== excludePath)
-      .map((hit) => ({ id: hit.doc, chunk: this.chunks.get(hit.doc)!, score: hit.score }));
+    const excluded = excludePath === undefined ? undefined : this.files.get(excludePath)?.chunkIds;
+    const accept = excluded === undefined || excluded.length === 0 ? undefined : (id: number) => !excluded.includes(id);
+    return this.bm25.search(query, limit, accept).map((hit) => ({ id: hit.doc, chunk: this.chunks.get(hit.doc)!, score: hit.score }));
   }
 
   /** Chunks of the file whose module stem is `stem` (`src/a` for src/a.ts or src/a/index.js), score 0. */
@@ -195,11 +195,12 @@ export class WorkspaceIndex {
     }));
   }
 
-  private replaceFile(relativePath: string, mtimeMs: number, size: number, chunks: CodeChunk[]): void {
+  /** `scanned`: the chunks come from the cache, which holds only chunks that passed the secret scan. */
+  private replaceFile(relativePath: string, mtimeMs: number, size: number, chunks: CodeChunk[], scanned = false): void {
     this.removeFile(relativePath);
     const chunkIds: number[] = [];
     for (const chunk of chunks) {
-      if (containsSecret(chunk.text)) {
+      if (!scanned && containsSecret(chunk.text)) {
         this.secretChunks++;
         continue;
       }
