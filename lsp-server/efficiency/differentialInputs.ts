@@ -123,9 +123,11 @@ export function differentialInputs(
   for (const size of ['small', 'medium', 'large'] as SizeClass[]) {
     for (let i = 0; i < perSize; i++) {
       const n = SIZES[language][size];
+      // The first small inputs use the boundary values 0 and 1 for integers, where off-by-one bugs live.
+      const boundary = size === 'small' && i < 2 ? i : undefined;
       inputs.push({
         size,
-        args: types.map((type) => (type!.kind === 'int' ? Math.floor(random() * Math.min(n, 40)) : generate(type!, n, random))),
+        args: types.map((type) => (type!.kind === 'int' ? (boundary ?? Math.floor(random() * Math.min(n, 40))) : generate(type!, n, random))),
       });
     }
   }

@@ -41,8 +41,8 @@ export interface EfficiencyRequest {
   greedy: string;
   /** One more completion for the same prompt with other sampling (post-processed like the plain one). */
   sample: (sampling: SamplingOptions, signal: AbortSignal) => Promise<string>;
-  /** Workspace test files that may call the function (read lazily, only when a target was found). */
-  testFiles?: () => Promise<TestFile[]>;
+  /** Workspace test files that mention the function (read only once a target was found). */
+  testFiles?: (functionName: string) => Promise<TestFile[]>;
   signal?: AbortSignal;
 }
 
@@ -164,7 +164,7 @@ export class EfficiencyChecker {
     const tools = this.selfTestResult?.tools;
     if (!runtime || !tools || signal.aborted) return null;
 
-    const testFiles = request.testFiles ? await request.testFiles() : [];
+    const testFiles = request.testFiles ? await request.testFiles(target.name) : [];
     const checks = buildChecks(target, testFiles, this.deps.inputSeed ?? 0x10c05);
     if (checks.length === 0) return null;
 

@@ -1,9 +1,16 @@
 // Does a completion write (part of) a function body, and if so which function: its name, parameters, doc-comment
 // examples and full source with the completion in place. TypeScript/JavaScript are parsed with the TypeScript
 // compiler; Python with a small indentation-based reader (def header, body block, docstring).
-import ts from 'typescript';
+import type * as TypeScript from 'typescript';
 import { parseDocExamples, parseDoctests, type DocExample } from './docExamples';
 import type { CandidateLanguage } from './sandboxRuntimes';
+
+// The compiler is large; it is loaded on the first efficiency check, not when the server starts.
+let compiler: typeof TypeScript | undefined;
+function typescript(): typeof TypeScript {
+  compiler ??= require('typescript') as typeof TypeScript;
+  return compiler;
+}
 
 export interface TargetParam {
   name: string;
@@ -43,9 +50,10 @@ export function findFunctionTarget(text: string, offset: number, completion: str
     : scriptTarget(full, offset, offset + completion.length, languageId.startsWith('typescript'));
 }
 
-function scriptTarget(full: string, start: number, end: number, typescript: boolean): FunctionTarget | null {
-  const kind = typescript ? ts.ScriptKind.TS : ts.ScriptKind.JS;
-  const file = ts.createSourceFile(typescript ? 'f.ts' : 'f.js', full, ts.ScriptTarget.ES2022, true, kind);
+function scriptTarget(full: string, start: number, end: number, isTypeScript: boolean): FunctionTarget | null {
+  const ts = typescript();
+  const kind = isTypeScript ? ts.ScriptKind.TS : ts.ScriptKind.JS;
+  const file = ts.createSourceFile(isTypeScript ? 'f.ts' : 'f.js', full, ts.ScriptTarget.ES2022, true, kind);
   const imports: string[] = [];
   for (const statement of file.statements) {
     if (ts.isImportDeclaration(statement)) imports.push(statement.getText(file));
@@ -56,9 +64,9 @@ function scriptTarget(full: string, start: number, end: number, typescript: bool
     if (!body || !ts.isBlock(body)) continue;
     if (start <= body.getStart(file) || end >= body.getEnd()) continue;
     const source = statement.getText(file).replace(/^export\s+(default\s+)?/, '');
-    if (hasSyntaxErrors(source, typescript)) return null;
+    if (hasSyntaxErrors(source, isTypeScript)) return null;
     const params = fn.parameters.map((p) => ({ name: p.name.getText(file), type: p.type?.getText(file) }));
-    const isAsync = (ts.getCombinedModifierFlags(fn as ts.Declaration) & ts.ModifierFlags.Async) !== 0;
+    const isAsync = (ts.getCombinedModifierFlags(fn as TypeScript.Declaration) & ts.ModifierFlags.Async) !== 0;
     return {
       language: 'javascript',
       name,
@@ -73,7 +81,8 @@ function scriptTarget(full: string, start: number, end: number, typescript: bool
   return null;
 }
 
-function topLevelFunction(statement: ts.Statement): { name: string; fn: ts.FunctionLikeDeclaration; docHost: ts.Node } | null {
+function topLevelFunction(statement: TypeScript.Statement): { name: string; fn: TypeScript.FunctionLikeDeclaration; docHost: TypeScript.Node } | null {
+  const ts = typescript();
   if (ts.isFunctionDeclaration(statement) && statement.name) return { name: statement.name.text, fn: statement, docHost: statement };
   if (ts.isVariableStatement(statement) && statement.declarationList.declarations.length === 1) {
     const declaration = statement.declarationList.declarations[0];
@@ -85,17 +94,19 @@ function topLevelFunction(statement: ts.Statement): { name: string; fn: ts.Funct
   return null;
 }
 
-function exampleTexts(node: ts.Node): string[] {
+function exampleTexts(node: TypeScript.Node): string[] {
+  const ts = typescript();
   return ts
     .getJSDocTags(node)
     .filter((tag) => tag.tagName.text === 'example')
     .map((tag) => (typeof tag.comment === 'string' ? tag.comment : (ts.getTextOfJSDocComment(tag.comment) ?? '')));
 }
 
-function hasSyntaxErrors(source: string, typescript: boolean): boolean {
+function hasSyntaxErrors(source: string, isTypeScript: boolean): boolean {
+  const ts = typescript();
   const out = ts.transpileModule(source, {
     reportDiagnostics: true,
-    fileName: typescript ? 'candidate.ts' : 'candidate.js',
+    fileName: isTypeScript ? 'candidate.ts' : 'candidate.js',
     compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
   });
   return (out.diagnostics ?? []).length > 0;
@@ -103,6 +114,7 @@ function hasSyntaxErrors(source: string, typescript: boolean): boolean {
 
 /** TypeScript → JavaScript (CommonJS) for the sandbox; the bundled compiler, never the workspace's. */
 export function stripTypes(source: string): string {
+  const ts = typescript();
   return ts.transpileModule(source, {
     fileName: 'candidate.ts',
     compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, removeComments: true },
