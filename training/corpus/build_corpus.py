@@ -22,6 +22,7 @@ import lzma
 import multiprocessing as mp
 import os
 import random
+import shutil
 import re
 import subprocess
 import sys
@@ -62,12 +63,13 @@ PERMISSIVE = {
     "apache-2.0+", "apache license 2.0", "apache license, version 2.0",
     "bsd-2-clause", "bsd-3-clause", "bsd-2", "bsd-3", "bsd", "simplified bsd",
     "new bsd", "bsd-3-clause-lbnl", "isc", "psf", "psf-2", "psf-2.0", "python",
-    "python-2.0", "psfl", "0bsd", "unlicense", "bsd-3-clause-clear",
+    "python-2.0", "psfl", "0bsd", "unlicense", "bsd-3-clause-clear", "apache", "apache-2.0+",
+    "bsd-3-clauses", "bsd-3", "psf-2", "psfl-2", "python-2", "psf-2.0+",
 }
 # accepted only for secondary stanzas of a Debian copyright file
 SECONDARY_OK = PERMISSIVE | {
     "public-domain", "public domain", "zlib", "cc0", "cc0-1.0", "hpnd", "bsl-1.0",
-    "unicode", "unicode-dfs-2016", "mit-0", "ofl-1.1", "cc-by-4.0", "cc-by-3.0", "w3c",
+    "unicode", "unicode-dfs-2016", "mit-0", "ofl-1.1", "apache", "mit-style", "bsd-style", "bsd-3-clauses", "cc-by-4.0", "cc-by-3.0", "w3c",
     "bsd-4-clause-uc", "historical", "mit-cmu", "other-permissive", "permissive",
 }
 COPYLEFT = re.compile(r"\b(a?gpl|lgpl|mpl|epl|cddl|cc-by-sa|cc-by-nc|non-free|sspl|eupl|osl|artistic)", re.I)
@@ -104,34 +106,77 @@ def npm_license(pkgjson):
     return (lic or "").strip()
 
 
+def infer_license_text(text):
+    if re.search(r"Redistribution and use in source and binary forms", text):
+        return "BSD-3-Clause" if re.search(r"endorse or promote|names of (its|the) contributors", text, re.I) \
+            else "BSD-2-Clause"
+    if re.search(r"Permission is hereby granted, free of charge", text):
+        return "MIT"
+    if re.search(r"Apache License,? Version 2\.0", text):
+        return "Apache-2.0"
+    if re.search(r"PYTHON SOFTWARE FOUNDATION LICENSE", text):
+        return "PSF-2.0"
+    return None
+
+
 def debian_license(copyright_text):
-    """Return (primary_licence, ok, reason)."""
+    """Parse a Debian copyright file.
+
+    Returns (primary_licence, ok, reason, exclude_globs): exclude_globs are the
+    `Files:` patterns of non-permissive parts; matching .py files are dropped."""
     stanzas = re.split(r"\n\s*\n", copyright_text)
-    primary, ok, reason = None, True, ""
-    saw_files = False
-    for st in stanzas:
+    if not re.search(r"^Format:", copyright_text, re.M):
+        # free-form file: infer; any copyleft mention rejects the package
+        if COPYLEFT.search(re.sub(r"/usr/share/common-licenses/\S+", "", copyright_text)) and \
+                re.search(r"\b(L?GPL|General Public License|Mozilla Public)", copyright_text):
+            return None, False, "free-form copyright mentions a copyleft licence", []
+        lic = infer_license_text(copyright_text)
+        if lic:
+            return lic, True, "", []
+        return None, False, "copyright file not machine-readable", []
+    primary, header_lic, excl = None, None, []
+    for k, st in enumerate(stanzas):
         m_files = re.search(r"^Files:\s*(.*(?:\n[ \t]+.*)*)", st, re.M)
-        m_lic = re.search(r"^License:\s*(.*)$", st, re.M)
-        if not m_files or not m_lic:
+        m_lic = re.search(r"^License:[ \t]*(.*)$", st, re.M)
+        if not m_lic:
             continue
-        saw_files = True
-        files = m_files.group(1).split()
         lic = m_lic.group(1).strip()
+        if not lic or not lic_ok(lic, SECONDARY_OK):
+            body = st[m_lic.end():]
+            inferred = infer_license_text(body) if not COPYLEFT.search(lic) else None
+            if inferred and (not lic or not COPYLEFT.search(lic)):
+                lic = inferred
+        if not m_files:
+            if k == 0 or re.search(r"^Format:", st, re.M):
+                header_lic = lic
+            continue
+        files = m_files.group(1).split()
         if all(f.startswith("debian/") for f in files):
             continue
         if "*" in files and primary is None:
             primary = lic
-            if not lic_ok(lic):
-                ok, reason = False, "primary licence %r" % lic
-        elif COPYLEFT.search(lic) and not lic_ok(lic, SECONDARY_OK):
-            ok, reason = False, "copyleft part %r (%s)" % (lic, " ".join(files[:3]))
-        elif not lic_ok(lic, SECONDARY_OK):
-            ok, reason = False, "unknown part licence %r (%s)" % (lic, " ".join(files[:3]))
-    if not saw_files:
-        return None, False, "copyright file not machine-readable"
+            continue
+        if not lic_ok(lic, SECONDARY_OK):
+            # only parts that can contain Python matter
+            pyish = [f for f in files if f.endswith((".py", "*", "/")) or "." not in f.rsplit("/", 1)[-1]]
+            excl.extend(pyish)
     if primary is None:
-        return None, False, "no 'Files: *' stanza"
-    return primary, ok, reason
+        primary = header_lic
+    if not primary:
+        return None, False, "no licence for 'Files: *'", excl
+    if not lic_ok(primary):
+        return primary, False, "primary licence %r" % primary, excl
+    return primary, True, "", excl
+
+
+def excluded_by_globs(rel, globs):
+    import fnmatch
+    for g in globs:
+        g = g.rstrip("/") + ("/*" if g.endswith("/") else "")
+        for v in (g, re.sub(r"^(src|lib|Lib|python)/", "", g)):
+            if fnmatch.fnmatch(rel, v) or fnmatch.fnmatch(rel, "*/" + v):
+                return True
+    return False
 
 
 # --------------------------------------------------------------------------
@@ -143,8 +188,13 @@ def read_packages():
         for line in f:
             if not line.strip() or line.startswith("#"):
                 continue
-            src, name, ver = line.rstrip("\n").split("\t")[:3]
-            pkgs.append({"source": src, "name": name, "version": ver})
+            cols = line.rstrip("\n").split("\t")
+            src, name, ver = cols[:3]
+            p = {"source": src, "name": name, "version": ver}
+            if len(cols) > 3 and cols[3].startswith("license="):
+                # manual licence override (Debian copyright files that are not DEP-5)
+                p["license_override"] = cols[3][len("license="):]
+            pkgs.append(p)
     return pkgs
 
 
@@ -205,12 +255,15 @@ def fetch_all(pkgs, jobs=4):
 # --------------------------------------------------------------------------
 VENDOR_RE = re.compile(r"(^|/)(node_modules|vendor|vendors|vendored|_vendor|third_party|third-party|"
                        r"thirdparty|bower_components|externals?|_extern|umd|bundles?|coverage|"
-                       r"__snapshots__|\.git)(/|$)", re.I)
+                       r"__snapshots__|\.git|min|min-maps)(/|$)", re.I)
 BUNDLE_NAME_RE = re.compile(r"(\.min\.|\.bundle\.|\.umd\.|\.iife\.|\.global\.|\.prod\.|\.production\.|"
-                            r"-min\.|\.packed\.|\.browser\.min|\.slim\.)", re.I)
+                            r"-min\.|\.packed\.|\.browser\.min|\.slim\.)|"
+                            r"[-.](?=[A-Za-z0-9_]*[0-9])(?=[A-Za-z0-9_]*[A-Z])[A-Za-z0-9_]{8}\.[mc]?js$")
 SNAP_RE = re.compile(r"(\.snap$|\.snap\.|_snapshot|\.snapshot\.)", re.I)
-GEN_RE = re.compile(r"(auto-?generated|autogenerated|do not edit|do not modify|generated by|@generated|"
-                    r"this file (is|was|has been) (automatically )?generated|code generated)", re.I)
+GEN_RE = re.compile(r"^\s*(//+|#+|\*|/\*+|\"\"\"|\'\'\')(\s*(auto-?)?generated (by|from|with|automatically)|"
+                    r"[^\n]*?\b(auto-?generated|automatically generated|do not (edit|modify)|@generated|code generated|"
+                    r"(this|the) (file|code|module|source)( \w+)? (is|was|has been) (auto(matically)?[- ])?generated))",
+                    re.I | re.M)
 BUILD_DIR_RE = re.compile(r"(^|/)(dist|lib|build|esm|esm5|esm2015|es|cjs|out|types|typings|fesm\d*|"
                           r"_cjs|_esm|_types|dist-es|dist-cjs|dist-types|module|commonjs)(/|$)")
 SRCMAP_RE = re.compile(r"^\s*//[#@] sourceMappingURL=.*$", re.M)
@@ -304,7 +357,8 @@ def collect_npm(p, drops):
             return info, []
     # Does the package ship real TypeScript sources?
     ts_src = [f for f in files if f.endswith(TS_EXT) and not is_decl(f) and not VENDOR_RE.search(f)]
-    has_ts_src = len(ts_src) >= 3
+    n_js = sum(1 for f in files if f.endswith(JS_EXT))
+    has_ts_src = len(ts_src) >= 3 and len(ts_src) >= 0.15 * n_js
     out = []
     for rel in sorted(files):
         size, raw = files[rel]
@@ -345,31 +399,40 @@ def collect_debian(p, drops, all_pkgs_dirs):
         sib = os.path.join(CACHE, "deb-x", tgt, "usr/share/doc", tgt, "copyright") if tgt else None
         cp = sib if sib and os.path.exists(sib) else None
     info = {}
-    if not cp:
+    excl = []
+    if p.get("license_override"):
+        info["license"] = p["license_override"]
+    elif not cp:
         info["skip"] = "no copyright file"
         return info, []
-    with open(cp, encoding="utf-8", errors="replace") as f:
-        primary, ok, reason = debian_license(f.read())
-    info["license"] = primary or "?"
-    if not ok:
-        info["skip"] = reason
-        return info, []
-    root = os.path.join(xd, PY_SITE)
+    else:
+        with open(cp, encoding="utf-8", errors="replace") as f:
+            primary, ok, reason, excl = debian_license(f.read())
+        info["license"] = primary or "?"
+        if not ok:
+            info["skip"] = reason
+            return info, []
     out = []
-    for dp, dns, fns in os.walk(root):
+    for dp, dns, fns in os.walk(xd):
         dns.sort()
         for fn in sorted(fns):
             full = os.path.join(dp, fn)
             if not fn.endswith(".py") or os.path.islink(full):
                 continue
-            rel = os.path.relpath(full, root)
+            rel = os.path.relpath(full, xd)
+            for pre in (PY_SITE, "usr/lib/python3.11/", "usr/share/doc/"):
+                if rel.startswith(pre):
+                    rel = rel[len(pre):]
+                    break
             if VENDOR_RE.search(rel):
                 drops["vendored"] = drops.get("vendored", 0) + 1
                 continue
             if SNAP_RE.search(rel):
                 drops["snapshot"] = drops.get("snapshot", 0) + 1
                 continue
-            size = os.path.getsize(full)
+            if excl and excluded_by_globs(rel, excl):
+                drops["non_permissive_part"] = drops.get("non_permissive_part", 0) + 1
+                continue
             with open(full, "rb") as f:
                 raw = f.read(MAX_BYTES + 1)
             text, why = check_text(raw, rel, False)
@@ -510,10 +573,15 @@ def norm_hash(text):
 # --------------------------------------------------------------------------
 # Main
 # --------------------------------------------------------------------------
-def write_xz(path, records, preset):
+def write_xz(path, records, preset, extreme=False, threads=2):
+    """Write JSONL records to path (.xz).  Uses the xz CLI (multi-threaded, same
+    .xz format) when present, otherwise Python's lzma."""
     tmp = path + ".tmp"
     raw = 0
-    with lzma.open(tmp, "wb", preset=preset) as f:
+    xz = shutil.which("xz")
+    rawpath = path[:-3] + ".raw.tmp" if xz else None
+    f = open(rawpath, "wb") if xz else lzma.open(tmp, "wb", preset=preset | (lzma.PRESET_EXTREME if extreme else 0))
+    with f:
         buf = []
         for r in records:
             line = (json.dumps(r, ensure_ascii=False) + "\n").encode("utf-8", "surrogatepass")
@@ -523,6 +591,11 @@ def write_xz(path, records, preset):
                 f.write(b"".join(buf))
                 buf = []
         f.write(b"".join(buf))
+    if xz:
+        with open(tmp, "wb") as out:
+            subprocess.run([xz, "-T%d" % threads, "-%d%s" % (preset, "e" if extreme else ""), "-c", rawpath],
+                           stdout=out, check=True)
+        os.remove(rawpath)
     os.replace(tmp, path)
     return raw, os.path.getsize(path)
 
@@ -537,6 +610,7 @@ def main():
     ap.add_argument("--manifest", default=MANIFEST)
     ap.add_argument("--heldout-frac", type=float, default=0.05)
     ap.add_argument("--xz-preset", type=int, default=9)
+    ap.add_argument("--xz-extreme", action="store_true")
     args = ap.parse_args()
 
     pkgs = read_packages()
@@ -661,12 +735,12 @@ def main():
                    "path": r["path"], "lang": r["lang"], "text": texts[i]}
 
     os.makedirs(args.out, exist_ok=True)
-    preset = args.xz_preset | lzma.PRESET_EXTREME
+    preset = args.xz_preset
     capped = 0
     log("writing heldout (%d files)" % len(held_idx))
-    h_raw, h_xz = write_xz(os.path.join(args.out, "heldout.jsonl.xz"), recs(held_idx), preset)
+    h_raw, h_xz = write_xz(os.path.join(args.out, "heldout.jsonl.xz"), recs(held_idx), preset, args.xz_extreme)
     log("writing train (%d files)" % len(train_idx))
-    t_raw, t_xz = write_xz(os.path.join(args.out, "train.jsonl.xz"), recs(train_idx), preset)
+    t_raw, t_xz = write_xz(os.path.join(args.out, "train.jsonl.xz"), recs(train_idx), preset, args.xz_extreme)
     log("train raw %.1f MiB xz %.1f MiB" % (t_raw / 2**20, t_xz / 2**20))
     while t_xz > TRAIN_XZ_LIMIT:
         # cap: drop .d.ts files first (largest first), then largest files overall
@@ -689,7 +763,7 @@ def main():
             info["langs"][records[i]["lang"]] -= 1
         train_idx = [i for i in train_idx if i not in dropset]
         log("capping train: dropped %d files; rewriting" % len(dropset))
-        t_raw, t_xz = write_xz(os.path.join(args.out, "train.jsonl.xz"), recs(train_idx), preset)
+        t_raw, t_xz = write_xz(os.path.join(args.out, "train.jsonl.xz"), recs(train_idx), preset, args.xz_extreme)
         log("train raw %.1f MiB xz %.1f MiB" % (t_raw / 2**20, t_xz / 2**20))
 
     # ---- stats ----
