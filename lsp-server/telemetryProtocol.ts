@@ -45,6 +45,11 @@ export interface TelemetrySample {
   draftAccepted: number | null;
   /** Whether the prompt's prefix was found in the KV cache; null when unknown. */
   prefixCacheHit: boolean | null;
+  /**
+   * Answered from the server's cache of recent completions (the user typed the start of a suggestion) with no
+   * model run. Such requests count for outcomes and acceptance, not for latency, phases or tokens/s.
+   */
+  servedFromCache: boolean;
   model: string;
   /** The editor's language id (`typescript`, `python`, …) or `other`. */
   language: string;
@@ -140,7 +145,9 @@ export interface TelemetrySummary {
   from: number | null;
   to: number | null;
   outcomes: OutcomeCounts;
-  /** Request latency (received → done) of requests that finished (offered or empty). */
+  /** Requests answered from the completion cache, without a model run (included in `outcomes`). */
+  servedFromCache: number;
+  /** Request latency (received → done) of model runs that finished (offered or empty). */
   latency: DurationStats | null;
   firstToken: DurationStats | null;
   tokensPerSecondP50: number | null;

@@ -80,6 +80,7 @@ function toSample(r: RequestRecord, accepted: 'accepted' | 'partiallyAccepted' |
     draftProposed: r.draftProposed,
     draftAccepted: r.draftAccepted,
     prefixCacheHit: r.prefixCacheHit,
+    servedFromCache: r.servedFromCache,
     model: r.model,
     language: r.language,
     outcome,
@@ -108,9 +109,12 @@ function rate(numerator: number, denominator: number): number | null {
   return denominator > 0 ? numerator / denominator : null;
 }
 
-/** Requests that ran to the end; cancelled and failed ones would skew latency downwards. */
+/**
+ * Model runs that ran to the end: what latency, phases and tokens/s are computed over. Cancelled and failed
+ * requests would skew latency downwards, and so would answers from the completion cache, which run no model.
+ */
 function finished(s: TelemetrySample): boolean {
-  return s.outcome !== 'cancelled' && s.outcome !== 'error';
+  return s.outcome !== 'cancelled' && s.outcome !== 'error' && !s.servedFromCache;
 }
 
 function median(values: number[]): number | null {
@@ -262,6 +266,7 @@ export function summarize(allSamples: readonly TelemetrySample[], options: Summa
     from: samples.length > 0 ? (samples[0] as TelemetrySample).receivedAt : null,
     to: samples.length > 0 ? (samples[samples.length - 1] as TelemetrySample).receivedAt : null,
     outcomes,
+    servedFromCache: samples.filter((s) => s.servedFromCache).length,
     latency: durationStats(latencies),
     firstToken: durationStats(done.flatMap((s) => (s.firstTokenMs === null ? [] : [s.firstTokenMs]))),
     tokensPerSecondP50: median(samples.flatMap((s) => (s.tokensPerSecond === null ? [] : [s.tokensPerSecond]))),

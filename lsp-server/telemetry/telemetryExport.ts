@@ -17,6 +17,7 @@ export const EXPORT_COLUMNS: readonly (keyof TelemetrySample)[] = [
   'draftProposed',
   'draftAccepted',
   'prefixCacheHit',
+  'servedFromCache',
   'model',
   'language',
   'outcome',

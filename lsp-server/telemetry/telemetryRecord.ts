@@ -23,6 +23,7 @@ export interface RequestRecord {
   draftProposed: number | null;
   draftAccepted: number | null;
   prefixCacheHit: boolean | null;
+  servedFromCache: boolean;
   model: string;
   language: string;
   outcome: RequestOutcome;
@@ -75,6 +76,7 @@ export function serializeEntry(entry: TelemetryEntry): string {
     draftProposed: entry.draftProposed,
     draftAccepted: entry.draftAccepted,
     prefixCacheHit: entry.prefixCacheHit,
+    servedFromCache: entry.servedFromCache,
     model: sanitizeLabel(entry.model),
     language: sanitizeLabel(entry.language),
     outcome: entry.outcome,
@@ -107,6 +109,7 @@ export function parseEntry(line: string): TelemetryEntry | null {
     !durations.every((k) => o[k] === null || isNonNegative(o[k])) ||
     !counts.every((k) => o[k] === null || isCount(o[k])) ||
     !(o.prefixCacheHit === null || typeof o.prefixCacheHit === 'boolean') ||
+    typeof o.servedFromCache !== 'boolean' ||
     typeof o.model !== 'string' ||
     !LABEL_PATTERN.test(o.model) ||
     typeof o.language !== 'string' ||
@@ -132,6 +135,7 @@ export function parseEntry(line: string): TelemetryEntry | null {
     draftProposed: o.draftProposed as number | null,
     draftAccepted: o.draftAccepted as number | null,
     prefixCacheHit: o.prefixCacheHit,
+    servedFromCache: o.servedFromCache,
     model: o.model,
     language: o.language,
     outcome: o.outcome as RequestOutcome,

@@ -49,6 +49,8 @@ export interface DoneInfo {
   draftProposed?: number | null;
   draftAccepted?: number | null;
   prefixCacheHit?: boolean | null;
+  /** Answered from the completion cache with no model run. */
+  servedFromCache?: boolean;
   /** The model that actually served the request, when it differs from the one known at begin(). */
   model?: string;
 }
@@ -158,6 +160,7 @@ export class RequestTrace {
       draftProposed: optionalCount(info.draftProposed),
       draftAccepted: optionalCount(info.draftAccepted),
       prefixCacheHit: info.prefixCacheHit ?? this.prompt?.prefixCacheHit ?? null,
+      servedFromCache: info.servedFromCache ?? false,
       model: sanitizeLabel(info.model ?? this.request.model),
       language: sanitizeLabel(this.request.language),
       outcome: info.outcome,

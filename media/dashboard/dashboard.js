@@ -147,6 +147,12 @@
     return el('div', { class: 'kpi', 'data-kpi': key }, el('div', { class: 'label', text: label }), valueNode, el('div', { class: 'detail', text: detail }));
   }
 
+  function latencyDetail(s) {
+    // Answers from the completion cache run no model, so they are counted apart from the latency figures.
+    const runs = s.latency ? `${count(s.latency.count)} runs` : 'no finished runs';
+    return s.servedFromCache > 0 ? `${runs} · ${count(s.servedFromCache)} cached` : runs;
+  }
+
   function renderKpis() {
     const s = summary;
     const [p50, p50Unit] = msParts(s.latency ? s.latency.p50 : null);
@@ -154,7 +160,7 @@
     const [first, firstUnit] = msParts(s.firstToken ? s.firstToken.p50 : null);
     const offered = s.outcomes.accepted + s.outcomes.partiallyAccepted + s.outcomes.notAccepted;
     $('kpis').replaceChildren(
-      kpi('p50', 'Latency p50', p50, p50Unit, s.latency ? `${count(s.latency.count)} finished` : 'no finished requests'),
+      kpi('p50', 'Latency p50', p50, p50Unit, latencyDetail(s)),
       kpi('p95', 'Latency p95', p95, p95Unit, s.latency ? `max ${ms(s.latency.max)}` : ''),
       kpi('first-token', 'First token p50', first, firstUnit, s.firstToken ? `p95 ${ms(s.firstToken.p95)}` : ''),
       kpi('tokens-per-second', 'Decode speed', rateOfTokens(s.tokensPerSecondP50), 'tok/s', 'median'),

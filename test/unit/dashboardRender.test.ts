@@ -196,7 +196,8 @@ describe('latency dashboard in headless Chromium', { skip }, () => {
     assert.equal(await kpi('first-token'), expectedMs(summary.firstToken?.p50 as number));
     assert.equal(await kpi('acceptance'), `${Math.round((summary.acceptanceRate as number) * 100)}%`);
     assert.equal(await kpi('speculative'), `${Math.round((summary.speculativeAcceptanceRate as number) * 100)}%`);
-    assert.match(await page.textContent('#subtitle') ?? '', /^240 requests · .+ · kept on this machine only$/);
+    assert.match((await page.textContent('#subtitle')) ?? '', new RegExp(`^${summary.outcomes.requests} requests · .+ · kept on this machine only$`));
+    assert.equal(await page.textContent('[data-kpi="p50"] .detail'), `${summary.latency?.count} runs · ${summary.servedFromCache} cached`);
 
     const bars = await page.$$eval('#histogram rect.bar', (nodes) => nodes.map((n) => Number(n.getAttribute('data-count'))));
     assert.equal(bars.length, summary.histogram.length);

@@ -36,9 +36,13 @@ function pick<T extends { weight: number }>(items: readonly T[], r: number): T {
 
 const round1 = (v: number): number => Math.round(v * 10) / 10;
 
-/** `count` requests over about four hours, plus the acceptance lines the editor would have sent. */
+/**
+ * `count` model requests over about four hours, some followed by a request answered from the completion cache
+ * (the user typed into the suggestion), plus the acceptance lines the editor would have sent.
+ */
 export function fixtureEntries(count = 240, seed = 7): TelemetryEntry[] {
   const random = seededRandom(seed);
+  const typedOn = seededRandom(seed + 1);
   const entries: TelemetryEntry[] = [];
   let at = FIXTURE_START;
   for (let i = 0; i < count; i++) {
@@ -77,6 +81,7 @@ export function fixtureEntries(count = 240, seed = 7): TelemetryEntry[] {
       draftProposed: drafted,
       draftAccepted: drafted === null ? null : Math.round(drafted * (0.55 + random() * 0.3)),
       prefixCacheHit,
+      servedFromCache: false,
       model: model.id,
       language,
       outcome,
@@ -86,6 +91,31 @@ export function fixtureEntries(count = 240, seed = 7): TelemetryEntry[] {
       const acceptProbability = language === 'python' ? 0.42 : language === 'typescript' ? 0.36 : 0.28;
       if (acceptance < acceptProbability) {
         entries.push({ v: RECORD_VERSION, kind: 'outcome', id, at: at + Math.round(doneMs) + 900, acceptance: 'accepted' });
+      } else if (typedOn() < 0.3) {
+        const cachedId = `fc${String(i).padStart(4, '0')}`;
+        entries.push({
+          v: RECORD_VERSION,
+          kind: 'request',
+          id: cachedId,
+          receivedAt: at + Math.round(doneMs) + 1500,
+          promptBuiltMs: null,
+          firstTokenMs: null,
+          doneMs: round1(0.4 + typedOn()),
+          retrievalMs: null,
+          compressionMs: null,
+          promptTokens: null,
+          promptTokensCompressed: null,
+          generatedTokens: 0,
+          tokensPerSecond: null,
+          draftProposed: null,
+          draftAccepted: null,
+          prefixCacheHit: null,
+          servedFromCache: true,
+          model: model.id,
+          language,
+          outcome: 'offered',
+        });
+        if (typedOn() < 0.6) entries.push({ v: RECORD_VERSION, kind: 'outcome', id: cachedId, at: at + Math.round(doneMs) + 2500, acceptance: 'accepted' });
       }
     }
   }

@@ -24,6 +24,7 @@ for (;;) {
     draftProposed: 20,
     draftAccepted: 14,
     prefixCacheHit: true,
+    servedFromCache: false,
     model: 'kill-test',
     language: 'typescript',
     outcome: 'offered',

@@ -20,6 +20,7 @@ const base: RequestRecord = {
   draftProposed: null,
   draftAccepted: null,
   prefixCacheHit: null,
+  servedFromCache: false,
   model: 'locus-small-q4',
   language: 'cpp',
   outcome: 'cancelled',
@@ -57,6 +58,7 @@ describe('telemetry record lines', () => {
       { ...base, language: 'has space' },
       { ...base, id: 'x'.repeat(65) },
       { ...base, prefixCacheHit: 'yes' },
+      { ...base, servedFromCache: undefined },
       { ...base, receivedAt: 0 },
     ];
     for (const value of bad) assert.equal(parseEntry(JSON.stringify(value)), null, JSON.stringify(value));

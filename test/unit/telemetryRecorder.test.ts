@@ -56,6 +56,7 @@ describe('TelemetryRecorder', () => {
       draftProposed: 18,
       draftAccepted: 12,
       prefixCacheHit: true,
+      servedFromCache: false,
       model: 'locus-small',
       language: 'typescript',
       outcome: 'offered',

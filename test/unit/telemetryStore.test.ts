@@ -33,6 +33,7 @@ function record(sequence: number): RequestRecord {
     draftProposed: null,
     draftAccepted: null,
     prefixCacheHit: false,
+    servedFromCache: false,
     model: 'locus-small',
     language: 'python',
     outcome: 'offered',
