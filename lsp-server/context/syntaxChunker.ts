@@ -31,11 +31,17 @@ export function languageOfPath(filePath: string): string | undefined {
   return GRAMMARS[path.extname(filePath).toLowerCase()];
 }
 
-/** The grammar folder: next to the bundle when it ships one (`dist/tree-sitter/`), else the npm package. */
+/** Grammar files a bundle must ship in `tree-sitter/` next to it (the runtime first). */
+export const GRAMMAR_FILES = ['tree-sitter.wasm', ...new Set(Object.values(GRAMMARS))].map((g) => (g.endsWith('.wasm') ? g : `tree-sitter-${g}.wasm`));
+
+/** The grammar folder: next to the bundle when it ships one (`dist/tree-sitter/`), else the npm package's. */
 export function defaultGrammarDir(): string {
-  const bundled = path.join(__dirname, 'tree-sitter');
-  if (existsSync(path.join(bundled, 'tree-sitter.wasm'))) return bundled;
-  return path.join(path.dirname(require.resolve('@vscode/tree-sitter-wasm/package.json')), 'wasm');
+  const candidates = [
+    path.join(__dirname, 'tree-sitter'),
+    path.join(__dirname, '..', 'node_modules', '@vscode', 'tree-sitter-wasm', 'wasm'),
+    path.join(__dirname, '..', '..', 'node_modules', '@vscode', 'tree-sitter-wasm', 'wasm'),
+  ];
+  return candidates.find((dir) => existsSync(path.join(dir, 'tree-sitter.wasm'))) ?? candidates[0]!;
 }
 
 interface Unit {
