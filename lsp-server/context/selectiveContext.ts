@@ -191,10 +191,18 @@ export class SelectiveContext {
       }
     }
     if (total > budget) {
+      // Protected lines alone are over budget: sections go whole, least important first, except that the one
+      // whose removal would overshoot keeps its leading lines (where a snippet's declarations are).
       const order = sections.map((_s, i) => i).sort((a, b) => sections[a]!.priority - sections[b]!.priority);
       for (const i of order) {
         if (total <= budget) break;
-        for (let l = 0; l < kept[i]!.length; l++) if (kept[i]![l]) drop(i, l);
+        const wholeSectionFits = total - sectionTokens(i) <= budget;
+        for (let l = kept[i]!.length - 1; l >= 0 && total > budget; l--) {
+          if (!kept[i]![l]) continue;
+          if (wholeSectionFits && keptCount[i] === 1) break;
+          drop(i, l);
+        }
+        if (total > budget && keptCount[i]! > 0) for (let l = 0; l < kept[i]!.length; l++) if (kept[i]![l]) drop(i, l);
       }
     }
     return {

@@ -76,6 +76,14 @@ describe('prompt assembler', () => {
     assert.equal(selective.cacheMisses, misses);
   });
 
+  it('when declarations alone overflow, drops the least important sections and cuts the best one short', async () => {
+    const selective = new SelectiveContext({ name: 'unigram', scoreLines: async (lines) => ({ tokens: lines.map(() => 10), information: lines.map(() => 1) }) });
+    const section = (id: string, priority: number) => ({ id, lines: ['function a() {', 'function b() {', 'function c() {'], keep: [true, true, true], overheadTokens: 2, priority });
+    const result = await selective.compress([section('low', 1), section('best', 9)], 25);
+    assert.ok(result.tokensAfter <= 25);
+    assert.deepEqual(result.sections.map((s) => s.kept), [[false, false, false], [true, true, false]]);
+  });
+
   it('recognises imports and signatures across languages', () => {
     for (const line of ["import x from 'y';", 'from a import b', 'export function f(a: number) {', 'def g(x):', 'class A:', '  async load(path: string): Promise<void> {', 'export const h = (x: number) =>', 'pub fn run() {', 'const fs = require("fs");']) {
       assert.ok(isStructuralLine(line), line);
