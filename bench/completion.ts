@@ -1,0 +1,482 @@
+// `npm run bench -- completion [--model DIR] [--single N] [--multi N] [--keystroke-ms MS] [--seed N]`
+// End-to-end inline-completion latency through the real language server (dist/server.js over LSP, as VS Code
+// runs it), measured at the client, on deterministic cursor positions in real code from this repo's dependencies
+// and training scripts. Single-line positions (cursor mid-line or after the indentation of a non-empty line) and
+// multi-line positions (cursor on a new empty line after a block opener, as after pressing Enter), each:
+// - cold: a fresh document, one request;
+// - typing: a fresh document, one request, then 1-5 characters of the real source typed one at a time at a
+//   fixed keystroke interval, a request after each, the previous one cancelled if still unanswered (request
+//   churn, the completion cache, prefix KV reuse);
+// - typing the suggestion: the first characters of the completion that showed are typed (completion cache hits).
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import {
+  CancellationTokenSource,
+  DidChangeTextDocumentNotification,
+  DidCloseTextDocumentNotification,
+  DidOpenTextDocumentNotification,
+  InitializedNotification,
+  InitializeRequest,
+  InlineCompletionRequest,
+  LSPErrorCodes,
+  ResponseError,
+  type InlineCompletionItem,
+  type InlineCompletionList,
+  type Position,
+} from 'vscode-languageserver-protocol';
+import { startServerProcess, withTimeout, type ServerProcess } from '../cli/serverProcess';
+import { completionMode, type CompletionMode } from '../lsp-server/completionMode';
+import { cursorContext } from '../lsp-server/cursorContext';
+import { CompletionTimingsNotification, StatusNotification, type CompletionTimings, type LocusSettingsInput, type ModelStatus } from '../lsp-server/protocol';
+
+const ROOT = resolve(__dirname, '..');
+const arg = (name: string, fallback: string) => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 ? process.argv[at + 1]! : fallback;
+};
+/** Empty: the embedded default model, exactly as users get it. */
+const modelDir = arg('model', '');
+const singleCount = Number(arg('single', '150'));
+const multiCount = Number(arg('multi', '100'));
+const keystrokeMs = Number(arg('keystroke-ms', '80'));
+const seed = Number(arg('seed', '2026'));
+const REQUEST_TIMEOUT_MS = 120_000;
+/** Larger files are cut to this many lines around the cursor (the server skips documents over 1 MiB). */
+const WINDOW_LINES = { before: 3000, after: 1000 };
+const LARGE_FILE_CHARS = 1024 * 1024;
+
+interface SourceFile {
+  path: string;
+  languageId: string;
+  text: string;
+}
+
+/** Real, unminified source files: TypeScript's compiler, the LSP server library, the Python training scripts. */
+function collectSources(): SourceFile[][] {
+  const groups: Array<{ root: string; pattern: RegExp }> = [
+    { root: 'node_modules/typescript/lib', pattern: /^[^/]+\.js$/ },
+    { root: 'node_modules/vscode-languageserver/lib', pattern: /\.js$/ },
+    { root: 'training', pattern: /\.py$/ },
+  ];
+  return groups.map(({ root, pattern }) => {
+    const files: SourceFile[] = [];
+    const walk = (dir: string, rel: string) => {
+      for (const name of readdirSync(dir).sort()) {
+        const path = join(dir, name);
+        const relPath = rel === '' ? name : `${rel}/${name}`;
+        const st = statSync(path);
+        if (st.isDirectory()) {
+          if (root !== 'training' || !['data', 'work', 'data-smoke', '__pycache__'].includes(name)) walk(path, relPath);
+        } else if (pattern.test(relPath) && !name.endsWith('.min.js') && st.size > 2000) {
+          const text = readFileSync(path, 'utf8');
+          const lines = text.split('\n');
+          // Minified or generated: long lines.
+          if (lines.some((l) => l.length > 1000) || text.length / lines.length > 120) continue;
+          files.push({ path: relative(ROOT, path), languageId: name.endsWith('.py') ? 'python' : 'javascript', text });
+        }
+      }
+    };
+    walk(join(ROOT, root), '');
+    return files;
+  });
+}
+
+function mulberry32(s: number): () => number {
+  let a = s >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const lineStartCache = new Map<SourceFile, number[]>();
+
+interface Case {
+  id: string;
+  source: string;
+  languageId: string;
+  kind: CompletionMode;
+  /** The document before typing; the cursor is at `offset`. */
+  text: string;
+  offset: number;
+  /** The real source text the user types next (1-5 characters). */
+  typed: string;
+}
+
+/** Cuts a large file to a window of lines around `offset` (which is moved along). */
+function windowed(text: string, offset: number): { text: string; offset: number } {
+  if (text.length <= LARGE_FILE_CHARS) return { text, offset };
+  const lines = text.split('\n');
+  const cursorLine = text.slice(0, offset).split('\n').length - 1;
+  const first = Math.max(0, cursorLine - WINDOW_LINES.before);
+  const start = lines.slice(0, first).reduce((n, l) => n + l.length + 1, 0);
+  const cut = lines.slice(first, cursorLine + WINDOW_LINES.after).join('\n');
+  return { text: cut, offset: offset - start };
+}
+
+/**
+ * Deterministic positions. Single-line: a random non-empty line, the cursor after its indentation or inside it,
+ * the next 1-5 characters taken out (they are what gets typed). Multi-line: a line ending with a block opener,
+ * followed by a new line holding only the next line's indentation, the cursor at its end; the typed text is
+ * the start of the next line's code. Each is kept only when the server's own rule gives it the intended mode.
+ */
+function buildCases(groups: SourceFile[][], kind: CompletionMode, count: number, random: () => number): Case[] {
+  const cases: Case[] = [];
+  const seen = new Set<string>();
+  const lineStarts = (file: SourceFile) => {
+    let starts = lineStartCache.get(file);
+    if (starts === undefined) {
+      starts = [0, ...[...file.text.matchAll(/\n/g)].map((m) => m.index + 1)];
+      lineStartCache.set(file, starts);
+    }
+    return starts;
+  };
+  for (let attempt = 0; cases.length < count && attempt < count * 200; attempt++) {
+    const group = groups[Math.floor(random() * groups.length)]!;
+    if (group.length === 0) continue;
+    const file = group[Math.floor(random() * group.length)]!;
+    const lines = file.text.split('\n');
+    const lineNo = Math.floor(random() * (lines.length - 1));
+    const line = lines[lineNo]!;
+    const lineStart = lineStarts(file)[lineNo]!;
+    const typedLength = 1 + Math.floor(random() * 5);
+    let text: string;
+    let offset: number;
+    let typed: string;
+    if (kind === 'single-line') {
+      const indent = line.length - line.trimStart().length;
+      const content = line.trim();
+      if (content.length < 8 || content.startsWith('//') || content.startsWith('#') || content.startsWith('*')) continue;
+      const column = random() < 0.3 ? indent : indent + 1 + Math.floor(random() * (content.length - typedLength - 1));
+      typed = line.slice(column, column + typedLength);
+      if (typed.length < typedLength || typed.includes('\r')) continue;
+      offset = lineStart + column;
+      text = file.text.slice(0, offset) + file.text.slice(offset + typedLength);
+    } else {
+      const next = lines[lineNo + 1]!;
+      const nextIndent = next.slice(0, next.length - next.trimStart().length);
+      if (next.trim().length < 4 || line.trim().startsWith('#') || line.trim().startsWith('//')) continue;
+      const insertAt = lineStart + line.length;
+      offset = insertAt + 1 + nextIndent.length;
+      text = file.text.slice(0, insertAt) + '\n' + nextIndent + file.text.slice(insertAt);
+      typed = next.trimStart().slice(0, typedLength);
+    }
+    const ctx = cursorContext(text, offset, file.languageId);
+    if (completionMode(ctx) !== kind) continue;
+    const id = `${file.path}@${offset}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const w = windowed(text, offset);
+    cases.push({ id, source: file.path, languageId: file.languageId, kind, text: w.text, offset: w.offset, typed });
+  }
+  return cases;
+}
+
+function positionAt(text: string, offset: number): Position {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length - 1;
+  return { line, character: offset - (before.lastIndexOf('\n') + 1) };
+}
+
+const percentile = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+};
+
+interface Answer {
+  /** Client-side latency: request sent → response received. */
+  ms: number;
+  text: string;
+  cancelled: boolean;
+  timing?: CompletionTimings;
+}
+
+/** One LSP client on one server process; timings notifications are matched to requests by document. */
+class BenchClient {
+  private readonly timingsByUri = new Map<string, CompletionTimings[]>();
+  readonly statuses: ModelStatus[] = [];
+  private version = new Map<string, number>();
+
+  constructor(readonly server: ServerProcess) {
+    server.connection.onNotification(StatusNotification.type, (s) => {
+      this.statuses.push(s);
+    });
+    server.connection.onNotification(CompletionTimingsNotification.type, (t) => {
+      this.timingsByUri.set(t.uri, [...(this.timingsByUri.get(t.uri) ?? []), t]);
+    });
+  }
+
+  static async start(settings: LocusSettingsInput): Promise<BenchClient> {
+    const serverJs = join(ROOT, 'dist', 'server.js');
+    if (!existsSync(serverJs)) throw new Error('dist/server.js is missing: run `npm run build` first.');
+    const client = new BenchClient(startServerProcess(serverJs));
+    const { connection } = client.server;
+    await withTimeout(
+      connection.sendRequest(InitializeRequest.type, { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: settings }),
+      30_000,
+      'initialize',
+    );
+    await connection.sendNotification(InitializedNotification.type, {});
+    const readyBy = Date.now() + 180_000;
+    while (!client.statuses.some((s) => s.state !== 'loading') && Date.now() < readyBy) await sleep(20);
+    const status = client.statuses.find((s) => s.state !== 'loading');
+    if (status?.state !== 'ready') throw new Error(`model did not load: ${JSON.stringify(status)}`);
+    return client;
+  }
+
+  get ready(): Extract<ModelStatus, { state: 'ready' }> {
+    return this.statuses.find((s) => s.state === 'ready') as Extract<ModelStatus, { state: 'ready' }>;
+  }
+
+  async open(uri: string, languageId: string, text: string): Promise<void> {
+    this.version.set(uri, 1);
+    await this.server.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId, version: 1, text } });
+  }
+
+  async close(uri: string): Promise<void> {
+    await this.server.connection.sendNotification(DidCloseTextDocumentNotification.type, { textDocument: { uri } });
+  }
+
+  async insert(uri: string, at: Position, text: string): Promise<void> {
+    const version = (this.version.get(uri) ?? 1) + 1;
+    this.version.set(uri, version);
+    await this.server.connection.sendNotification(DidChangeTextDocumentNotification.type, {
+      textDocument: { uri, version },
+      contentChanges: [{ range: { start: at, end: at }, text }],
+    });
+  }
+
+  /** Sends the request now; the promise settles with the answer (or `cancelled`) and the server's timings. */
+  complete(uri: string, position: Position, cancel = new CancellationTokenSource()): Promise<Answer> {
+    const before = this.timingsByUri.get(uri)?.length ?? 0;
+    const started = performance.now();
+    const request = this.server.connection.sendRequest(InlineCompletionRequest.type, { textDocument: { uri }, position, context: { triggerKind: 1 } }, cancel.token);
+    return withTimeout(request, REQUEST_TIMEOUT_MS, 'inlineCompletion').then(
+      async (result) => {
+        const ms = performance.now() - started;
+        const items: InlineCompletionItem[] = result === null ? [] : Array.isArray(result) ? result : (result as InlineCompletionList).items;
+        const first = items[0]?.insertText;
+        const text = typeof first === 'string' ? first : (first?.value ?? '');
+        // The notification is sent before the response; give a straggler a moment.
+        for (let i = 0; i < 20 && (this.timingsByUri.get(uri)?.length ?? 0) <= before; i++) await sleep(1);
+        const all = this.timingsByUri.get(uri) ?? [];
+        return { ms, text, cancelled: false, timing: all.length > before ? all[all.length - 1] : undefined };
+      },
+      (error: unknown) => {
+        if (error instanceof ResponseError && error.code === LSPErrorCodes.RequestCancelled) return { ms: performance.now() - started, text: '', cancelled: true };
+        throw error;
+      },
+    );
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+interface Sample {
+  case: string;
+  kind: CompletionMode;
+  scenario: 'cold' | 'typing' | 'typing-suggestion';
+  /** The request after the last keystroke: what shows when the user pauses. */
+  lastKeystroke: boolean;
+  ms: number;
+  cancelled: boolean;
+  cacheHit: boolean;
+  shownChars: number;
+  serverMs?: number;
+  promptTokens?: number;
+  generatedTokens?: number;
+}
+
+function sampleOf(c: Case, scenario: Sample['scenario'], a: Answer, lastKeystroke = false): Sample {
+  return {
+    case: c.id,
+    kind: c.kind,
+    scenario,
+    lastKeystroke,
+    ms: a.ms,
+    cancelled: a.cancelled,
+    cacheHit: a.timing?.cacheHit === true,
+    shownChars: a.text.length,
+    serverMs: a.timing?.requestMs,
+    promptTokens: a.timing?.promptTokens,
+    generatedTokens: a.timing?.generatedTokens,
+  };
+}
+
+/**
+ * Types `typed` one character at a time from the cursor, every `keystrokeMs`, as an editor does: each keystroke
+ * is a change then a request, and an unanswered earlier request is cancelled.
+ */
+async function typeAndRequest(client: BenchClient, c: Case, uri: string, typed: string, scenario: Sample['scenario']): Promise<Sample[]> {
+  const start = positionAt(c.text, c.offset);
+  const pending: Array<Promise<Sample>> = [];
+  let previous: CancellationTokenSource | undefined;
+  let line = start.line;
+  let character = start.character;
+  for (const [i, ch] of [...typed].entries()) {
+    previous?.cancel();
+    await client.insert(uri, { line, character }, ch);
+    if (ch === '\n') {
+      line++;
+      character = 0;
+    } else character += ch.length;
+    const cancel = new CancellationTokenSource();
+    previous = cancel;
+    const last = i === typed.length - 1;
+    pending.push(client.complete(uri, { line, character }, cancel).then((a) => sampleOf(c, scenario, a, last)));
+    if (!last) await sleep(keystrokeMs);
+  }
+  return Promise.all(pending);
+}
+
+function lscpu(): { modelName: string; cores: number } {
+  try {
+    const out = execFileSync('lscpu', { encoding: 'utf8' });
+    const field = (name: string) => out.match(new RegExp(`^${name}:\\s*(.+)$`, 'm'))?.[1]?.trim();
+    return { modelName: field('Model name') ?? cpus()[0]?.model ?? 'unknown', cores: Number(field('CPU\\(s\\)') ?? cpus().length) };
+  } catch {
+    return { modelName: cpus()[0]?.model ?? 'unknown', cores: cpus().length };
+  }
+}
+
+function summarize(samples: Sample[]) {
+  const rows: Array<Record<string, number | string>> = [];
+  for (const kind of ['single-line', 'multi-line'] as const) {
+    for (const scenario of ['cold', 'typing', 'typing-last', 'typing-suggestion'] as const) {
+      const all = samples.filter((s) => s.kind === kind && (scenario === 'typing-last' ? s.scenario === 'typing' && s.lastKeystroke : s.scenario === scenario));
+      if (all.length === 0) continue;
+      const answered = all.filter((s) => !s.cancelled);
+      const ms = answered.map((s) => s.ms);
+      rows.push({
+        kind,
+        scenario,
+        requests: all.length,
+        answered: answered.length,
+        cancelled: all.length - answered.length,
+        p50Ms: percentile(ms, 50),
+        p95Ms: percentile(ms, 95),
+        meanMs: ms.reduce((a, b) => a + b, 0) / Math.max(1, ms.length),
+        serverP50Ms: percentile(answered.flatMap((s) => (s.serverMs === undefined ? [] : [s.serverMs])), 50),
+        cacheHits: answered.filter((s) => s.cacheHit).length,
+        shown: answered.filter((s) => s.shownChars > 0).length,
+      });
+    }
+  }
+  return rows;
+}
+
+async function main(): Promise<void> {
+  const random = mulberry32(seed);
+  const groups = collectSources();
+  const cases = [...buildCases(groups, 'single-line', singleCount, random), ...buildCases(groups, 'multi-line', multiCount, random)];
+  const settings: LocusSettingsInput = modelDir === '' ? {} : { model: { path: resolve(modelDir) } };
+  const client = await BenchClient.start(settings);
+  const ready = client.ready;
+  const loadBefore = loadavg();
+  const startedAt = Date.now();
+
+  // Warm-up: the first runs of a session allocate ORT's arenas.
+  for (const [i, c] of cases.slice(0, 3).entries()) {
+    const uri = `file:///locus-bench/warmup/${i}/${c.source}`;
+    await client.open(uri, c.languageId, c.text);
+    await client.complete(uri, positionAt(c.text, c.offset));
+    await client.close(uri);
+  }
+
+  const samples: Sample[] = [];
+  for (const [i, c] of cases.entries()) {
+    const position = positionAt(c.text, c.offset);
+    // Cold: a fresh document.
+    const coldUri = `file:///locus-bench/cold/${i}/${c.source}`;
+    await client.open(coldUri, c.languageId, c.text);
+    const cold = await client.complete(coldUri, position);
+    samples.push(sampleOf(c, 'cold', cold));
+    // Then its first characters typed (accepting it character by character): completion-cache hits.
+    const shown = [...cold.text];
+    if (shown.length >= 2) {
+      await sleep(keystrokeMs);
+      samples.push(...(await typeAndRequest(client, c, coldUri, shown.slice(0, Math.min(c.typed.length, shown.length - 1)).join(''), 'typing-suggestion')));
+    }
+    await client.close(coldUri);
+
+    // Typing the real source after a first request (its latency is the cold one's twin and is not counted).
+    const typingUri = `file:///locus-bench/typing/${i}/${c.source}`;
+    await client.open(typingUri, c.languageId, c.text);
+    await client.complete(typingUri, position);
+    await sleep(keystrokeMs);
+    samples.push(...(await typeAndRequest(client, c, typingUri, c.typed, 'typing')));
+    await client.close(typingUri);
+
+    if ((i + 1) % 25 === 0) console.error(`${i + 1}/${cases.length} positions`);
+  }
+  const wallSeconds = (Date.now() - startedAt) / 1000;
+  const loadAfter = loadavg();
+  await client.server.stop();
+
+  const rows = summarize(samples);
+  const cpu = lscpu();
+  const machine = {
+    cpu: cpu.modelName,
+    cores: cpu.cores,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    loadAverage1mBefore: loadBefore[0],
+    loadAverage1mAfter: loadAfter[0],
+  };
+  const singleCold = rows.find((r) => r.kind === 'single-line' && r.scenario === 'cold')!;
+  const aim = { singleLineP50Ms: 150, singleLineP95Ms: 400 };
+  const meetsAim = (singleCold.p50Ms as number) < aim.singleLineP50Ms && (singleCold.p95Ms as number) < aim.singleLineP95Ms;
+  const date = new Date().toISOString();
+  const result = {
+    date,
+    machine,
+    model: { name: ready.model, dir: ready.modelDir, onnx: ready.onnxFile, quantization: ready.quantization, draft: ready.draft ?? null },
+    settings: { ...settings, defaults: 'every other setting at its default (maxNewTokens 96, promptTokenBudget 1024, speculation auto)' },
+    keystrokeMs,
+    seed,
+    positions: { 'single-line': cases.filter((c) => c.kind === 'single-line').length, 'multi-line': cases.filter((c) => c.kind === 'multi-line').length },
+    sources: [...new Set(cases.map((c) => c.source))].sort(),
+    wallSeconds,
+    aim,
+    meetsAim,
+    rows,
+    samples,
+  };
+  const day = date.slice(0, 10);
+  const outDir = join(ROOT, 'bench', 'results');
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, `completion-${day}.json`), JSON.stringify(result, null, 2) + '\n');
+  const fmt = (x: number | string) => (typeof x === 'number' ? (Number.isNaN(x) ? '-' : x.toFixed(1)) : x);
+  const md = [
+    `# Inline-completion latency through the language server (${day})`,
+    '',
+    `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}; shared with other work (1-minute load average ${loadBefore[0]!.toFixed(1)} before, ${loadAfter[0]!.toFixed(1)} after).`,
+    `Model: ${ready.model} (${relative(ROOT, ready.modelDir) || ready.modelDir}/${ready.onnxFile}, ${ready.quantization}${ready.draft ? `, draft ${ready.draft}` : ''}), default settings.`,
+    `${cases.length} cursor positions (${result.positions['single-line']} single-line, ${result.positions['multi-line']} multi-line) in ${result.sources.length} real source files (TypeScript's lib, vscode-languageserver's lib, training/*.py), seed ${seed}; dist/server.js over stdio; latency measured at the client from request to response. ${wallSeconds.toFixed(0)} s in all.`,
+    '',
+    'Scenarios: **cold** = a fresh document, one request. **typing** = every request while 1-5 characters of the real source are typed one at a time',
+    `every ${keystrokeMs} ms after a first request (an unanswered request is cancelled by the next keystroke; latency counts answered requests); **typing-last** = of those, the request`,
+    'after the last keystroke (what shows when the user pauses). **typing-suggestion** = typing the first characters of the completion that showed (completion cache).',
+    '',
+    '| kind | scenario | requests | answered | cancelled | p50 ms | p95 ms | mean ms | server p50 ms | cache hits | non-empty |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+    ...rows.map(
+      (r) =>
+        `| ${r.kind} | ${r.scenario} | ${r.requests} | ${r.answered} | ${r.cancelled} | ${fmt(r.p50Ms!)} | ${fmt(r.p95Ms!)} | ${fmt(r.meanMs!)} | ${fmt(r.serverP50Ms!)} | ${r.cacheHits} | ${r.shown} |`,
+    ),
+    '',
+    `Aim (issue #9): single-line p50 < ${aim.singleLineP50Ms} ms and p95 < ${aim.singleLineP95Ms} ms (cold): **${meetsAim ? 'met' : 'not met'}** (p50 ${fmt(singleCold.p50Ms!)} ms, p95 ${fmt(singleCold.p95Ms!)} ms).`,
+    '',
+  ].join('\n');
+  writeFileSync(join(outDir, `completion-${day}.md`), md);
+  console.log(md);
+}
+
+void main().catch((e: Error) => {
+  console.error(e.stack ?? e.message);
+  process.exit(1);
+});
