@@ -20,7 +20,7 @@
 // cgroup v2 memory.max/pids.max would be a stronger memory bound but needs a delegated subtree, which neither a
 // typical desktop session nor this CI machine (cgroup v1 hierarchy) gives a language server.
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { descendantsOf, sampleProcess, startTimeOf } from './processTree';
@@ -155,20 +155,27 @@ export class SandboxRunner {
   async run(runtime: SandboxRuntime, program: SandboxProgram, limits: SandboxLimits, options: SandboxRunOptions = {}): Promise<SandboxRun> {
     let hostDir: string;
     try {
+      // Candidate code is derived from the user's code: readable only by the uid the sandbox runs as, never by
+      // other local users. Under root that is the unprivileged sandbox uid; otherwise it is the user.
       hostDir = mkdtempSync(join(this.tempRoot, 'locus-eff-'));
-      // Readable by the sandbox's unprivileged uid, writable by nobody inside (it is mounted read-only anyway).
-      chmodSync(hostDir, 0o755);
       for (const [name, content] of Object.entries(program.files)) {
         if (!/^[\w.-]+$/.test(name)) throw new Error(`bad sandbox file name ${name}`);
-        writeFileSync(join(hostDir, name), content, { mode: 0o644 });
+        writeFileSync(join(hostDir, name), content, { mode: 0o400 });
+        if (this.tools.setpriv) chownSync(join(hostDir, name), SANDBOX_UID, SANDBOX_UID);
       }
+      if (this.tools.setpriv) chownSync(hostDir, SANDBOX_UID, SANDBOX_UID);
+      chmodSync(hostDir, 0o500);
     } catch (error) {
       return emptyRun('infra-error', String(error));
     }
     try {
       return await this.spawnAndWatch(this.commandLine(runtime, hostDir, program.entry, limits), program.stdin, limits, options);
     } finally {
-      rmSync(hostDir, { recursive: true, force: true });
+      try {
+        chmodSync(hostDir, 0o700); // a non-root owner needs write permission to empty the folder
+      } finally {
+        rmSync(hostDir, { recursive: true, force: true });
+      }
     }
   }
 

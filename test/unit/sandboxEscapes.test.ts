@@ -3,7 +3,8 @@
 // 192 MiB memory cap and a 4 MiB disk, so no test can endanger the machine. Without bubblewrap the suite checks
 // the fail-closed path instead.
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
@@ -187,6 +188,23 @@ describe('sandbox escape attempts', () => {
     assert.deepEqual(survivors(roomy), []);
   });
 
+  it('cannot signal processes outside the sandbox', async (t) => {
+    if (!(await need(t))) return;
+    const sleeper = spawn('/bin/sleep', ['30'], { stdio: 'ignore' });
+    try {
+      const js = await runNode(
+        kit!,
+        `const r = {}; for (const [name, pid] of [['host', ${sleeper.pid}], ['parent', process.ppid], ['all', -1]]) { try { process.kill(pid, 'SIGKILL'); r[name] = 'sent'; } catch (e) { r[name] = e.code; } } console.log(JSON.stringify(r));`,
+      );
+      assert.equal(lastJson(js.stdout).host, 'ESRCH', 'host pids do not exist in the pid namespace');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(sleeper.exitCode, null, 'the host process is alive');
+      assert.equal(sleeper.signalCode, null);
+    } finally {
+      sleeper.kill('SIGKILL');
+    }
+  });
+
   it('cuts off unbounded output', async (t) => {
     if (!(await need(t))) return;
     const run = await runNode(kit!, `const line = 'x'.repeat(4096) + '\\n'; for (;;) process.stdout.write(line);`);
@@ -237,16 +255,39 @@ describe('sandbox escape attempts', () => {
 
   it('leaves no daemon running after the run', async (t) => {
     if (!(await need(t, true))) return;
-    const daemon = 'import os, time, json\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n        time.sleep(60)\n    os._exit(0)\nprint(json.dumps({"forked": True}), flush=True)\n';
-    const run = await runPython(kit!, daemon, TEST_LIMITS, { ...kit!.python!, maxTasks: 8 });
-    assert.equal(lastJson(run.stdout).forked, true, 'the daemon really started');
-    assert.ok(run.processIds.length >= 3, 'the watchdog saw the sandboxed processes');
-    assert.deepEqual(survivors(run), [], 'the pid namespace took the daemon down with the run');
+    // The daemon double-forks, calls setsid and sleeps; the main process exits as soon as it is up. A unique
+    // entry-file name marks every process of this run in the host's process table.
+    const entry = `daemon_${process.pid}_${Date.now()}.py`;
+    const daemon = [
+      'import os, time, sys',
+      'if os.fork() == 0:',
+      '    os.setsid()',
+      '    if os.fork() == 0:',
+      "        sys.stdout.write('daemon up\\n')",
+      '        sys.stdout.flush()',
+      '        time.sleep(60)',
+      '    os._exit(0)',
+      'time.sleep(0.3)',
+    ].join('\n');
+    const run = await kit!.runner.run({ ...kit!.python!, maxTasks: 8 }, { files: { [entry]: daemon }, entry, stdin: '' }, TEST_LIMITS);
+    assert.match(run.stdout, /daemon up/, 'the daemon really started');
+    const marked = readdirSync('/proc')
+      .filter((name) => /^\d+$/.test(name))
+      .filter((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(entry);
+        } catch {
+          return false;
+        }
+      });
+    assert.deepEqual(marked, [], 'no process of the run is left in the host process table');
+    assert.deepEqual(survivors(run), []);
   });
 
   it('cannot fill the disk: the temporary folder is a small tmpfs and is gone afterwards', async (t) => {
     if (!(await need(t))) return;
-    const tempBefore = readdirSync(tmpdir()).filter((name) => name.startsWith('locus-eff-'));
+    const ours = (name: string) => name.startsWith('locus-eff-');
+    const tempBefore = readdirSync(tmpdir()).filter(ours);
     const js = await runNode(
       kit!,
       `const fs = require('fs'); const block = Buffer.alloc(1 << 20, 1); let n = 0; let code = null;
@@ -260,7 +301,7 @@ describe('sandbox escape attempts', () => {
       const py = await runPython(kit!, "import json\nn = 0\ntry:\n    while True:\n        open('/sbx/tmp/f%d' % n, 'wb').write(b'x' * (1 << 20))\n        n += 1\nexcept OSError as e:\n    print(json.dumps({'files': n, 'errno': e.errno}))\n");
       assert.ok(Number(lastJson(py.stdout).files) <= TEST_LIMITS.diskBytes / (1 << 20));
     }
-    const tempAfter = readdirSync(tmpdir()).filter((name) => name.startsWith('locus-eff-'));
+    const tempAfter = readdirSync(tmpdir()).filter(ours);
     assert.deepEqual(tempAfter, tempBefore, 'the host-side temporary folder was removed');
   });
 });
