@@ -1,11 +1,13 @@
 // End to end in a real VS Code workbench: code-server 4.99.4 (scripts/install-code-server.sh) driven by
 // Debian's chromium through playwright-core. Installs the packed .vsix, opens the fixture workspace and runs
-// the shared scenario (status bar, ghost text accepted with Tab, every contributed command).
+// the shared scenario (status bar, ghost text accepted with Tab, every contributed command). The test-only
+// ghost-probe extension is installed next to Locus to check the suite's ghost-text reader against known text.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import { freshRunDirs, installedManifest, locusLogTail, vsixPath } from './artifacts';
 import { installExtension, listExtensions, prepareDirs, startCodeServer } from './codeServer';
+import { buildProbeVsix } from './probeExtension';
 import { runScenario, userSettings } from './scenario';
 import { launchBrowser, openWorkbench, Screenshots } from './workbench';
 
@@ -15,6 +17,7 @@ test('Locus in code-server (VS Code workbench in chromium)', { timeout: 10 * 60_
   const dirs = prepareDirs(run.profile, userSettings);
   t.diagnostic(`installing ${path.relative(process.cwd(), vsix)}`);
   await installExtension(vsix, dirs);
+  await installExtension(buildProbeVsix(run.root), dirs);
   const { manifest } = installedManifest(dirs.extensionsDir, 'locus-dev.locus');
   const id = `${manifest.publisher}.${manifest.name}`;
   const listed = await listExtensions(dirs);
@@ -32,8 +35,8 @@ test('Locus in code-server (VS Code workbench in chromium)', { timeout: 10 * 60_
     throw err;
   } finally {
     t.diagnostic(`screenshots: ${shots.taken.join(', ') || 'none'}`);
-    t.diagnostic(`Locus Output channel (last lines):\n${locusLogTail(dirs.userDataDir, 15)}`);
     await browser.close();
     await server.stop();
+    t.diagnostic(`Locus Output channel (last lines):\n${locusLogTail(dirs.userDataDir, 15)}`);
   }
 });

@@ -5,8 +5,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
 import type { Page } from 'playwright-core';
+import { probeText } from './probeExtension';
 import {
   activeEditor,
+  asRendered,
   ghostText,
   notifications,
   openFile,
@@ -31,6 +33,8 @@ export interface ExtensionManifest {
   contributes?: { commands?: { command: string; title: string; category?: string }[] };
 }
 
+const TAB_SIZE = 4;
+
 /** The VS Code settings both suites start with: a quiet workbench, and nothing that competes with Tab. */
 export const userSettings = {
   'workbench.startupEditor': 'none',
@@ -46,6 +50,10 @@ export const userSettings = {
   'git.enabled': false,
   'files.autoSave': 'off',
   'editor.inlineSuggest.enabled': true,
+  // A fixed tab size, so the suite knows how tabs in ghost text are rendered.
+  'editor.detectIndentation': false,
+  'editor.tabSize': TAB_SIZE,
+  'editor.insertSpaces': true,
   // The suggest widget would take Tab; typed brackets must not gain a closing twin behind the cursor.
   'editor.quickSuggestions': { other: 'off', comments: 'off', strings: 'off' },
   'editor.suggestOnTriggerCharacters': false,
@@ -138,6 +146,45 @@ async function stableGhostText(page: Page, first: string): Promise<string> {
   }, 10_000, 0);
 }
 
+interface AcceptedGhostText {
+  typed: string;
+  /** The ghost text as read from the DOM just before Tab. */
+  shown: string;
+  /** What Tab inserted, read from the saved file. */
+  text: string;
+  /** Visual column where the ghost text started. */
+  column: number;
+}
+
+/**
+ * Opens `relativePath`, types `chunks` at its end until ghost text shows, screenshots it, accepts it with Tab,
+ * saves, and returns what was shown and what the saved file gained after the typed text.
+ */
+async function acceptGhostText(
+  page: Page,
+  shots: Screenshots,
+  file: string,
+  relativePath: string,
+  chunks: string[],
+  shotName = 'ghost-text',
+): Promise<AcceptedGhostText> {
+  const before = readFileSync(file, 'utf8');
+  assert.ok(before.endsWith('\n'), `${relativePath} ends with a newline, so Ctrl+End lands on an empty last line`);
+  await openFile(page, relativePath);
+  await activeEditor(page).locator('.view-lines').click();
+  await page.keyboard.press('Control+End');
+  const { typed, ghost } = await typeUntilGhostText(page, chunks);
+  await shots.take(page, shotName);
+  await page.keyboard.press('Tab');
+  await waitFor('the ghost text to be accepted', async () => ((await ghostText(page)) === undefined ? true : undefined), 5_000);
+  await page.keyboard.press('Control+S');
+  const after = await savedContent(file, before);
+  await shots.take(page, `${shotName}-accepted`);
+  assert.equal(after.slice(0, before.length + typed.length), before + typed, 'the document holds the typed text, unchanged');
+  const lastLine = (before + typed).split('\n').pop() ?? '';
+  return { typed, shown: ghost, text: after.slice(before.length + typed.length), column: asRendered(lastLine, TAB_SIZE, 0).length };
+}
+
 export async function runScenario(t: TestContext, env: ScenarioEnv): Promise<void> {
   const { page, workspace, shots, manifest } = env;
 
@@ -150,26 +197,27 @@ export async function runScenario(t: TestContext, env: ScenarioEnv): Promise<voi
     await shots.take(page, 'status-bar-ready');
   });
 
+  await t.test('the suite reads ghost text as VS Code renders it (ghost-probe extension, known multi-line text)', async () => {
+    const file = path.join(workspace, 'ghost-probe.txt');
+    const inserted = await acceptGhostText(page, shots, file, 'ghost-probe.txt', ['x'], 'ghost-probe');
+    assert.equal(inserted.text, probeText, 'Tab inserted the probe completion');
+    assert.equal(inserted.shown, asRendered(probeText, TAB_SIZE, 1), 'the reader saw the probe completion as rendered');
+  });
+
   await t.test('typing in a TypeScript file shows ghost text, and Tab inserts exactly that text', async () => {
     const file = path.join(workspace, 'src', 'main.ts');
-    const before = readFileSync(file, 'utf8');
-    await openFile(page, 'src/main.ts');
-    await activeEditor(page).locator('.view-lines').click();
-    await page.keyboard.press('Control+End');
-    assert.ok(before.endsWith('\n'), 'the fixture ends with a newline, so Ctrl+End lands on an empty last line');
-
-    const { typed, ghost } = await typeUntilGhostText(page, ['\nexport function area(points: Point[]): number ', '{', '\n  return ']);
-    assert.ok(ghost.length > 0);
-    const ghostShot = await shots.take(page, 'ghost-text');
-    t.diagnostic(`ghost text shown after ${JSON.stringify(typed)}: ${JSON.stringify(ghost)} (${ghostShot})`);
-
-    await page.keyboard.press('Tab');
-    await waitFor('the ghost text to be accepted', async () => ((await ghostText(page)) === undefined ? true : undefined), 5_000);
-    await page.keyboard.press('Control+S');
-    const after = await savedContent(file, before);
-    await shots.take(page, 'ghost-text-accepted');
-
-    assert.equal(after, before + typed + ghost, 'Tab inserted exactly the ghost text that was shown, at the cursor');
+    const inserted = await acceptGhostText(page, shots, file, 'src/main.ts', [
+      '\nexport function area(points: Point[]): number ',
+      '{',
+      '\n  return ',
+    ]);
+    t.diagnostic(`Locus ghost text after ${JSON.stringify(inserted.typed)}: ${JSON.stringify(inserted.shown)}`);
+    assert.ok(inserted.text.length > 0, 'Tab inserted text');
+    assert.equal(
+      asRendered(inserted.text, TAB_SIZE, inserted.column),
+      inserted.shown,
+      'Tab inserted exactly the ghost text that was shown (tabs and control characters compared as rendered)',
+    );
   });
 
   await t.test('the status bar shows the last completion latency', async () => {

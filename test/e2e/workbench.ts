@@ -129,21 +129,43 @@ export async function notifications(page: Page): Promise<string[]> {
 }
 
 /**
- * The ghost text the editor shows at the cursor, as it would be inserted: the inline part on the cursor line,
- * then each line of the block below it. VS Code renders spaces as U+00A0 and control characters as their
- * Unicode "control pictures" (U+2400 + code, U+2421 for DEL); map both back to the characters Tab inserts.
+ * The ghost text the editor shows at the cursor, as rendered: the inline part on the cursor line, then each line of
+ * the block below it (a view zone). VS Code renders spaces as U+00A0, tabs as spaces up to the next tab stop, and
+ * control characters as Unicode "control pictures" (U+2400 + code); compare with `asRendered(inserted text)`.
  */
 export async function ghostText(page: Page): Promise<string | undefined> {
   return activeEditor(page).evaluate((editor: DomElement) => {
-    const inline = Array.from(editor.querySelectorAll('.ghost-text-decoration'))
+    const inline = Array.from(editor.querySelectorAll('.view-lines .ghost-text-decoration'))
       .map((el) => el.textContent ?? '')
       .join('');
-    const blockLines = Array.from(editor.querySelectorAll('.ghost-text .view-line')).map((el) => el.textContent ?? '');
+    const blockLines = Array.from(editor.querySelectorAll('.view-zones .suggest-preview-text .view-line')).map(
+      (el) => el.textContent ?? '',
+    );
     if (inline === '' && blockLines.length === 0) return undefined;
-    const text = [inline, ...blockLines].join('\n');
-    return text
-      .replace(/\u00a0/g, ' ')
-      .replace(/[\u2400-\u241f]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0x2400))
-      .replace(/\u2421/g, '\u007f');
+    return [inline, ...blockLines].join('\n').replace(/\u00a0/g, ' ');
   });
+}
+
+/**
+ * How VS Code renders `text` as ghost text when it starts at visual `column` (0-based): tabs become spaces up to
+ * the next multiple of `tabSize`, control characters become U+2400 + code (U+2421 for DEL).
+ */
+export function asRendered(text: string, tabSize: number, column: number): string {
+  let out = '';
+  let col = column;
+  for (const ch of text) {
+    if (ch === '\n') {
+      out += ch;
+      col = 0;
+    } else if (ch === '\t') {
+      const n = tabSize - (col % tabSize);
+      out += ' '.repeat(n);
+      col += n;
+    } else {
+      const code = ch.charCodeAt(0);
+      out += code < 0x20 ? String.fromCharCode(0x2400 + code) : code === 0x7f ? '\u2421' : ch;
+      col += 1;
+    }
+  }
+  return out;
 }

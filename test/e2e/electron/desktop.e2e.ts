@@ -13,6 +13,7 @@ import { resolveCliArgsFromVSCodeExecutablePath, runTests } from '@vscode/test-e
 import { _electron as electron } from 'playwright-core';
 import { freshRunDirs, installedManifest, locusLogTail, vsixPath } from '../artifacts';
 import { prepareDirs } from '../codeServer';
+import { buildProbeVsix } from '../probeExtension';
 import { runScenario, userSettings } from '../scenario';
 import { Screenshots } from '../workbench';
 
@@ -30,11 +31,13 @@ test('Locus in desktop VS Code (Electron)', { skip, timeout: 15 * 60_000 }, asyn
   const vsix = vsixPath();
   const dirs = prepareDirs(run.profile, userSettings);
   const [cli, ...cliArgs] = resolveCliArgsFromVSCodeExecutablePath(exe, { reuseMachineInstall: true });
-  execFileSync(
-    cli,
-    [...cliArgs, `--extensions-dir=${dirs.extensionsDir}`, `--user-data-dir=${dirs.userDataDir}`, '--install-extension', vsix, '--force'],
-    { stdio: 'inherit', timeout: 120_000, shell: process.platform === 'win32' },
-  );
+  for (const extension of [vsix, buildProbeVsix(run.root)]) {
+    execFileSync(
+      cli,
+      [...cliArgs, `--extensions-dir=${dirs.extensionsDir}`, `--user-data-dir=${dirs.userDataDir}`, '--install-extension', extension, '--force'],
+      { stdio: 'inherit', timeout: 120_000, shell: process.platform === 'win32' },
+    );
+  }
   const { dir: extensionDir, manifest } = installedManifest(dirs.extensionsDir, 'locus-dev.locus');
   const id = `${manifest.publisher}.${manifest.name}`;
 
@@ -87,8 +90,8 @@ test('Locus in desktop VS Code (Electron)', { skip, timeout: 15 * 60_000 }, asyn
       await runScenario(t2, { page, workspace: run.workspace, shots, manifest });
     } finally {
       t2.diagnostic(`screenshots: ${shots.taken.join(', ') || 'none'}`);
-      t2.diagnostic(`Locus Output channel (last lines):\n${locusLogTail(dirs.userDataDir, 15)}`);
       await app.close();
+      t2.diagnostic(`Locus Output channel (last lines):\n${locusLogTail(dirs.userDataDir, 15)}`);
     }
   });
 });

@@ -1,0 +1,20 @@
+// Packs test/e2e/ghost-probe (a test-only extension with one known inline completion) into a .vsix for the suites.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { repoRoot } from './codeServer';
+
+const probeDir = path.join(repoRoot, 'test', 'e2e', 'ghost-probe');
+
+/** The completion the probe offers, as Tab inserts it. */
+export const probeText: string = (JSON.parse(readFileSync(path.join(probeDir, 'probe.json'), 'utf8')) as { text: string }).text;
+
+export function buildProbeVsix(outDir: string): string {
+  const out = path.join(outDir, 'ghost-probe.vsix');
+  execFileSync(
+    path.join(repoRoot, 'node_modules', '.bin', 'vsce'),
+    ['package', '--allow-missing-repository', '--skip-license', '--out', out],
+    { cwd: probeDir, stdio: 'pipe', timeout: 120_000 },
+  );
+  return out;
+}
