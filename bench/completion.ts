@@ -8,28 +8,14 @@
 //   fixed keystroke interval, a request after each, the previous one cancelled if still unanswered (request
 //   churn, the completion cache, prefix KV reuse);
 // - typing the suggestion: the first characters of the completion that showed are typed (completion cache hits).
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import {
-  CancellationTokenSource,
-  DidChangeTextDocumentNotification,
-  DidCloseTextDocumentNotification,
-  DidOpenTextDocumentNotification,
-  InitializedNotification,
-  InitializeRequest,
-  InlineCompletionRequest,
-  LSPErrorCodes,
-  ResponseError,
-  type InlineCompletionItem,
-  type InlineCompletionList,
-  type Position,
-} from 'vscode-languageserver-protocol';
-import { startServerProcess, withTimeout, type ServerProcess } from '../cli/serverProcess';
+import { CancellationTokenSource, type Position } from 'vscode-languageserver-protocol';
 import { completionMode, type CompletionMode } from '../lsp-server/completionMode';
 import { cursorContext } from '../lsp-server/cursorContext';
-import { CompletionTimingsNotification, StatusNotification, type CompletionTimings, type LocusSettingsInput, type ModelStatus } from '../lsp-server/protocol';
+import type { LocusSettingsInput } from '../lsp-server/protocol';
+import { BenchClient, machineInfo, percentile, sleep, type Answer } from './lsp/benchClient';
 
 const ROOT = resolve(__dirname, '..');
 const arg = (name: string, fallback: string) => {
@@ -42,7 +28,6 @@ const singleCount = Number(arg('single', '150'));
 const multiCount = Number(arg('multi', '100'));
 const keystrokeMs = Number(arg('keystroke-ms', '80'));
 const seed = Number(arg('seed', '2026'));
-const REQUEST_TIMEOUT_MS = 120_000;
 /** Larger files are cut to this many lines around the cursor (the server skips documents over 1 MiB). */
 const WINDOW_LINES = { before: 3000, after: 1000 };
 const LARGE_FILE_CHARS = 1024 * 1024;
@@ -182,100 +167,6 @@ function positionAt(text: string, offset: number): Position {
   return { line, character: offset - (before.lastIndexOf('\n') + 1) };
 }
 
-const percentile = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
-};
-
-interface Answer {
-  /** Client-side latency: request sent → response received. */
-  ms: number;
-  text: string;
-  cancelled: boolean;
-  timing?: CompletionTimings;
-}
-
-/** One LSP client on one server process; timings notifications are matched to requests by document. */
-class BenchClient {
-  private readonly timingsByUri = new Map<string, CompletionTimings[]>();
-  readonly statuses: ModelStatus[] = [];
-  private version = new Map<string, number>();
-
-  constructor(readonly server: ServerProcess) {
-    server.connection.onNotification(StatusNotification.type, (s) => {
-      this.statuses.push(s);
-    });
-    server.connection.onNotification(CompletionTimingsNotification.type, (t) => {
-      this.timingsByUri.set(t.uri, [...(this.timingsByUri.get(t.uri) ?? []), t]);
-    });
-  }
-
-  static async start(settings: LocusSettingsInput): Promise<BenchClient> {
-    const serverJs = join(ROOT, 'dist', 'server.js');
-    if (!existsSync(serverJs)) throw new Error('dist/server.js is missing: run `npm run build` first.');
-    const client = new BenchClient(startServerProcess(serverJs));
-    const { connection } = client.server;
-    await withTimeout(
-      connection.sendRequest(InitializeRequest.type, { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: settings }),
-      30_000,
-      'initialize',
-    );
-    await connection.sendNotification(InitializedNotification.type, {});
-    const readyBy = Date.now() + 180_000;
-    while (!client.statuses.some((s) => s.state !== 'loading') && Date.now() < readyBy) await sleep(20);
-    const status = client.statuses.find((s) => s.state !== 'loading');
-    if (status?.state !== 'ready') throw new Error(`model did not load: ${JSON.stringify(status)}`);
-    return client;
-  }
-
-  get ready(): Extract<ModelStatus, { state: 'ready' }> {
-    return this.statuses.find((s) => s.state === 'ready') as Extract<ModelStatus, { state: 'ready' }>;
-  }
-
-  async open(uri: string, languageId: string, text: string): Promise<void> {
-    this.version.set(uri, 1);
-    await this.server.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId, version: 1, text } });
-  }
-
-  async close(uri: string): Promise<void> {
-    await this.server.connection.sendNotification(DidCloseTextDocumentNotification.type, { textDocument: { uri } });
-  }
-
-  async insert(uri: string, at: Position, text: string): Promise<void> {
-    const version = (this.version.get(uri) ?? 1) + 1;
-    this.version.set(uri, version);
-    await this.server.connection.sendNotification(DidChangeTextDocumentNotification.type, {
-      textDocument: { uri, version },
-      contentChanges: [{ range: { start: at, end: at }, text }],
-    });
-  }
-
-  /** Sends the request now; the promise settles with the answer (or `cancelled`) and the server's timings. */
-  complete(uri: string, position: Position, cancel = new CancellationTokenSource()): Promise<Answer> {
-    const before = this.timingsByUri.get(uri)?.length ?? 0;
-    const started = performance.now();
-    const request = this.server.connection.sendRequest(InlineCompletionRequest.type, { textDocument: { uri }, position, context: { triggerKind: 1 } }, cancel.token);
-    return withTimeout(request, REQUEST_TIMEOUT_MS, 'inlineCompletion').then(
-      async (result) => {
-        const ms = performance.now() - started;
-        const items: InlineCompletionItem[] = result === null ? [] : Array.isArray(result) ? result : (result as InlineCompletionList).items;
-        const first = items[0]?.insertText;
-        const text = typeof first === 'string' ? first : (first?.value ?? '');
-        // The notification is sent before the response; give a straggler a moment.
-        for (let i = 0; i < 20 && (this.timingsByUri.get(uri)?.length ?? 0) <= before; i++) await sleep(1);
-        const all = this.timingsByUri.get(uri) ?? [];
-        return { ms, text, cancelled: false, timing: all.length > before ? all[all.length - 1] : undefined };
-      },
-      (error: unknown) => {
-        if (error instanceof ResponseError && error.code === LSPErrorCodes.RequestCancelled) return { ms: performance.now() - started, text: '', cancelled: true };
-        throw error;
-      },
-    );
-  }
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 interface Sample {
   case: string;
   kind: CompletionMode;
@@ -331,16 +222,6 @@ async function typeAndRequest(client: BenchClient, c: Case, uri: string, typed: 
     if (!last) await sleep(keystrokeMs);
   }
   return Promise.all(pending);
-}
-
-function lscpu(): { modelName: string; cores: number } {
-  try {
-    const out = execFileSync('lscpu', { encoding: 'utf8' });
-    const field = (name: string) => out.match(new RegExp(`^${name}:\\s*(.+)$`, 'm'))?.[1]?.trim();
-    return { modelName: field('Model name') ?? cpus()[0]?.model ?? 'unknown', cores: Number(field('CPU\\(s\\)') ?? cpus().length) };
-  } catch {
-    return { modelName: cpus()[0]?.model ?? 'unknown', cores: cpus().length };
-  }
 }
 
 function summarize(samples: Sample[]) {
@@ -418,12 +299,8 @@ async function main(): Promise<void> {
   await client.server.stop();
 
   const rows = summarize(samples);
-  const cpu = lscpu();
   const machine = {
-    cpu: cpu.modelName,
-    cores: cpu.cores,
-    memoryGiB: Math.round(totalmem() / 2 ** 30),
-    node: process.version,
+    ...machineInfo(),
     loadAverage1mBefore: loadBefore[0],
     loadAverage1mAfter: loadAfter[0],
   };

@@ -1,0 +1,136 @@
+// An LSP client for the benchmarks: starts dist/server.js (cli/serverProcess.ts, as the CLI and VS Code run it),
+// waits for the model, sends document changes and inline-completion requests, and matches each answer with the
+// server's `locus/completionTimings` for its document.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import {
+  CancellationTokenSource,
+  DidChangeTextDocumentNotification,
+  DidCloseTextDocumentNotification,
+  DidOpenTextDocumentNotification,
+  InitializedNotification,
+  InitializeRequest,
+  InlineCompletionRequest,
+  LSPErrorCodes,
+  ResponseError,
+  type InlineCompletionItem,
+  type InlineCompletionList,
+  type Position,
+} from 'vscode-languageserver-protocol';
+import { startServerProcess, withTimeout, type ServerProcess } from '../../cli/serverProcess';
+import { CompletionTimingsNotification, StatusNotification, type CompletionTimings, type LocusSettingsInput, type ModelStatus } from '../../lsp-server/protocol';
+
+const ROOT = resolve(__dirname, '..', '..');
+const REQUEST_TIMEOUT_MS = 120_000;
+
+export interface Answer {
+  /** Client-side latency: request sent → response received. */
+  ms: number;
+  text: string;
+  cancelled: boolean;
+  timing?: CompletionTimings;
+}
+
+/** One LSP client on one server process; timings notifications are matched to requests by document. */
+export class BenchClient {
+  private readonly timingsByUri = new Map<string, CompletionTimings[]>();
+  readonly statuses: ModelStatus[] = [];
+  private version = new Map<string, number>();
+
+  constructor(readonly server: ServerProcess) {
+    server.connection.onNotification(StatusNotification.type, (s) => {
+      this.statuses.push(s);
+    });
+    server.connection.onNotification(CompletionTimingsNotification.type, (t) => {
+      this.timingsByUri.set(t.uri, [...(this.timingsByUri.get(t.uri) ?? []), t]);
+    });
+  }
+
+  static async start(settings: LocusSettingsInput): Promise<BenchClient> {
+    const serverJs = join(ROOT, 'dist', 'server.js');
+    if (!existsSync(serverJs)) throw new Error('dist/server.js is missing: run `npm run build` first.');
+    const client = new BenchClient(startServerProcess(serverJs));
+    const { connection } = client.server;
+    await withTimeout(
+      connection.sendRequest(InitializeRequest.type, { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: settings }),
+      30_000,
+      'initialize',
+    );
+    await connection.sendNotification(InitializedNotification.type, {});
+    const readyBy = Date.now() + 180_000;
+    while (!client.statuses.some((s) => s.state !== 'loading') && Date.now() < readyBy) await sleep(20);
+    const status = client.statuses.find((s) => s.state !== 'loading');
+    if (status?.state !== 'ready') throw new Error(`model did not load: ${JSON.stringify(status)}`);
+    return client;
+  }
+
+  get ready(): Extract<ModelStatus, { state: 'ready' }> {
+    return this.statuses.find((s) => s.state === 'ready') as Extract<ModelStatus, { state: 'ready' }>;
+  }
+
+  async open(uri: string, languageId: string, text: string): Promise<void> {
+    this.version.set(uri, 1);
+    await this.server.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId, version: 1, text } });
+  }
+
+  async close(uri: string): Promise<void> {
+    await this.server.connection.sendNotification(DidCloseTextDocumentNotification.type, { textDocument: { uri } });
+  }
+
+  async insert(uri: string, at: Position, text: string): Promise<void> {
+    const version = (this.version.get(uri) ?? 1) + 1;
+    this.version.set(uri, version);
+    await this.server.connection.sendNotification(DidChangeTextDocumentNotification.type, {
+      textDocument: { uri, version },
+      contentChanges: [{ range: { start: at, end: at }, text }],
+    });
+  }
+
+  /** Sends the request now; the promise settles with the answer (or `cancelled`) and the server's timings. */
+  complete(uri: string, position: Position, cancel = new CancellationTokenSource()): Promise<Answer> {
+    const before = this.timingsByUri.get(uri)?.length ?? 0;
+    const started = performance.now();
+    const request = this.server.connection.sendRequest(InlineCompletionRequest.type, { textDocument: { uri }, position, context: { triggerKind: 1 } }, cancel.token);
+    return withTimeout(request, REQUEST_TIMEOUT_MS, 'inlineCompletion').then(
+      async (result) => {
+        const ms = performance.now() - started;
+        const items: InlineCompletionItem[] = result === null ? [] : Array.isArray(result) ? result : (result as InlineCompletionList).items;
+        const first = items[0]?.insertText;
+        const text = typeof first === 'string' ? first : (first?.value ?? '');
+        // The notification is sent before the response; give a straggler a moment.
+        for (let i = 0; i < 20 && (this.timingsByUri.get(uri)?.length ?? 0) <= before; i++) await sleep(1);
+        const all = this.timingsByUri.get(uri) ?? [];
+        return { ms, text, cancelled: false, timing: all.length > before ? all[all.length - 1] : undefined };
+      },
+      (error: unknown) => {
+        if (error instanceof ResponseError && error.code === LSPErrorCodes.RequestCancelled) return { ms: performance.now() - started, text: '', cancelled: true };
+        throw error;
+      },
+    );
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+
+export const percentile = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+};
+
+
+/** The machine as `lscpu` names it, for the results. */
+export function machineInfo(): { cpu: string; cores: number; memoryGiB: number; node: string } {
+  const memoryGiB = Math.round(totalmem() / 2 ** 30);
+  const node = process.version;
+  try {
+    const out = execFileSync('lscpu', { encoding: 'utf8' });
+    const field = (name: string) => out.match(new RegExp(`^${name}:\\s*(.+)$`, 'm'))?.[1]?.trim();
+    return { cpu: field('Model name') ?? cpus()[0]?.model ?? 'unknown', cores: Number(field('CPU\\(s\\)') ?? cpus().length), memoryGiB, node };
+  } catch {
+    return { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB, node };
+  }
+}
+
