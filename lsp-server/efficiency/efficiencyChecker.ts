@@ -91,6 +91,8 @@ export interface EfficiencyCheckerDeps {
   clock: () => number;
   /** Seed of the generated differential inputs (fixed, so reruns check the same inputs). */
   inputSeed?: number;
+  /** A background refinement finished (for the client: status bar text, re-trigger of the suggestion). */
+  onRefined?: (refinement: EfficiencyRefinement) => void;
 }
 
 export class EfficiencyChecker {
@@ -129,6 +131,30 @@ export class EfficiencyChecker {
     );
     await this.selfTest;
     return this.availability();
+  }
+
+  /**
+   * After the plain suggestion went out: refine it in the background. A new completion request must call
+   * `cancel()` first, so sampling and measuring never compete with the suggestion the user is waiting for.
+   */
+  afterSuggestion(request: EfficiencyRequest): void {
+    void this.refine(request).then((refinement) => {
+      if (refinement) this.deps.onRefined?.(refinement);
+    });
+  }
+
+  /** Stops the running refinement (sampling and sandbox runs end within a decoding step or a kill). */
+  cancel(): void {
+    this.running?.abort();
+  }
+
+  /** Completions to offer, best first, when a refinement finished for exactly this version and position. */
+  offerFirst(uri: string, version: number, offset: number): string[] | undefined {
+    const refinement = this.lookup(uri, version, offset);
+    if (!refinement || refinement.ranked[0]?.outcome !== 'pass') return undefined;
+    const passing = refinement.ranked.filter((candidate) => candidate.outcome === 'pass').map((candidate) => candidate.text);
+    const greedy = refinement.ranked.find((candidate) => candidate.isGreedy)?.text;
+    return greedy === undefined || passing.includes(greedy) ? passing : [...passing, greedy];
   }
 
   /** The refinement for exactly this document version and position, if one finished. */

@@ -294,6 +294,32 @@ describe('EfficiencyChecker gating', () => {
     assert.equal(calls.selfTest, 1, 'the self-test runs once');
   });
 
+  it('refines in the background after a suggestion, offers passing candidates first, and can be cancelled', async () => {
+    const refined: string[] = [];
+    const { checker: c } = checker({ onRefined: (r) => refined.push(r.summary) });
+    c.afterSuggestion(request((seed) => (seed === 1 ? '\n  return n + n;\n' : '\n  return n * 3;\n')));
+    for (let i = 0; i < 100 && refined.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.equal(refined.length, 1);
+    assert.deepEqual(c.offerFirst('file:///a.ts', 3, offset), ['\n  return n + n;\n', '\n  return n * 3;\n'], 'the passing one first, the greedy one kept');
+    assert.equal(c.offerFirst('file:///a.ts', 3, offset + 1), undefined);
+
+    let release: () => void = () => undefined;
+    const { checker: slow } = checker({ onRefined: () => assert.fail('a cancelled refinement reports nothing') });
+    const sampleSignals: AbortSignal[] = [];
+    slow.afterSuggestion({
+      ...request(() => ''),
+      sample: (_sampling, signal) => {
+        sampleSignals.push(signal);
+        return new Promise((resolve) => (release = () => resolve('\n  return n + n;\n')));
+      },
+    });
+    for (let i = 0; i < 100 && sampleSignals.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    slow.cancel();
+    assert.equal(sampleSignals[0]?.aborted, true, 'the sampling in flight sees the abort');
+    release();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  });
+
   it('stays off with the reason when the self-test could not confirm isolation, and never throws', async () => {
     const { checker: off } = checker({ selfTest: async () => ({ runtimes: {}, tools: null, reasons: ['no bwrap'], durationMs: 0 }) });
     assert.equal(await off.refine(request(() => 'x')), null);
