@@ -206,7 +206,7 @@ async function main(): Promise<void> {
         targets++;
         if (result.outcomes.some((o) => o.includes(': pass'))) anyPass++;
       }
-      engineReport = { tasks: EFFICIENCY_TASKS.length, functionTargets: targets, anyPass, note: 'the default model has random weights until the trained pair lands, so these counts say nothing about quality yet' };
+      engineReport = { tasks: EFFICIENCY_TASKS.length, functionTargets: targets, anyPass, note: 'The default model has random weights until the trained pair lands, so these counts say nothing about quality yet' };
     }
   }
   writeReport({ machine: machine(), selfTestMs: round(selfTest.durationMs), overhead, results, engine: engineReport });

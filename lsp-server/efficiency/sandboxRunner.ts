@@ -145,6 +145,7 @@ export class SandboxRunner {
             runtime.executable,
             ...runtime.flags,
             `--allow-fs-read=${SANDBOX_IN}/*`,
+            `--allow-fs-read=${SANDBOX_TMP}/*`,
             `--allow-fs-write=${SANDBOX_TMP}/*`,
             `--max-old-space-size=${Math.max(32, Math.floor(limits.memoryBytes / 2 / 1024 / 1024))}`,
           ]

@@ -284,6 +284,23 @@ describe('sandbox escape attempts', () => {
     assert.deepEqual(survivors(run), []);
   });
 
+  it('gives every run a fresh temporary folder and a capped number of open files', async (t) => {
+    if (!(await need(t))) return;
+    await runNode(kit!, `require('fs').writeFileSync('/sbx/tmp/left-behind', 'x');`);
+    const next = await runNode(
+      kit!,
+      `const fs = require('fs'); let open = 0; let code = null;
+       const fds = [];
+       try { for (;;) { fds.push(fs.openSync('/sbx/tmp/f', 'w')); open++; } } catch (e) { code = e.code; }
+       for (const fd of fds) fs.closeSync(fd);
+       console.log(JSON.stringify({ leftBehind: fs.existsSync('/sbx/tmp/left-behind'), open, code }));`,
+    );
+    const report = lastJson(next.stdout);
+    assert.equal(report.leftBehind, false, 'nothing from an earlier candidate is visible');
+    assert.equal(report.code, 'EMFILE');
+    assert.ok(Number(report.open) < TEST_LIMITS.openFiles);
+  });
+
   it('cannot fill the disk: the temporary folder is a small tmpfs and is gone afterwards', async (t) => {
     if (!(await need(t))) return;
     const ours = (name: string) => name.startsWith('locus-eff-');
