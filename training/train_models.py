@@ -192,20 +192,22 @@ def main():
     by_package = {}
     for d in train_docs:
         by_package.setdefault(d["package"], []).append((d["path"], d["text"]))
+    # Fresh FIM splits per pass over the data; a large corpus is seen about once in the time budget anyway.
+    variants = 1 if metrics["train_chars"] > 250e6 else 2
     plans = []
-    for _ in range(2):
+    for _ in range(variants):
         for d in train_docs:
             chunks = chunk_document(d["text"], 3200)
             for ci, chunk in enumerate(chunks):
                 ctx = sample_context(rng, by_package[d["package"]], d["path"]) if rng.random() < 0.3 else []
                 plans.append(builder.plan(chunk, d["path"], ci == len(chunks) - 1, ctx)[0])
     texts = [p[1] for plan in plans for p in plan if not isinstance(p, int)]
-    log(f"encoding {len(texts)} pieces for {len(plans)} samples (2 FIM variants per chunk)")
+    log(f"encoding {len(texts)} pieces for {len(plans)} samples ({variants} FIM variant(s) per chunk)")
     encoded = iter(tok.encode_batch(texts, add_special_tokens=False))
     train_rows = pack(plans, encoded, args.seq, rng).to(dev)
     del plans, texts, encoded
     log(f"train rows {tuple(train_rows.shape)} = {train_rows.numel() / 1e6:.1f}M tokens")
-    metrics["train_tokens_per_variant"] = train_rows.numel() // 2
+    metrics["train_tokens_per_variant"] = train_rows.numel() // variants
 
     held_plans = []
     plain = SampleBuilder(special, random.Random(2), fim_rate=0.0, path_rate=0.0, context_rate=0.0)
