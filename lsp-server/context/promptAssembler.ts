@@ -125,45 +125,52 @@ export class PromptAssembler {
     const near = prefixLines.slice(nearStart).join('\n');
     const fixedTokens = this.tokenizer.encode(suffix).length + this.tokenizer.encode(near).length;
 
-    const sections: CompressibleSection[] = [];
-    request.snippets.forEach((snippet, rank) => {
+    const snippetSections: CompressibleSection[] = request.snippets.map((snippet, rank) => {
       const lines = snippet.text.split('\n');
-      sections.push({
+      return {
         id: `${snippet.path}:${snippet.startLine + 1}`,
         lines,
         keep: lines.map(isStructuralLine),
         overheadTokens: 1 + this.tokenizer.encode(`${snippet.path}\n`).length,
         priority: 100 - 10 * rank,
-      });
+      };
     });
     const firstBlock = Math.floor(farStart / PREFIX_BLOCK_LINES) * PREFIX_BLOCK_LINES;
-    const farBlocks: { start: number; section: CompressibleSection }[] = [];
+    const farSections: CompressibleSection[] = [];
     for (let start = firstBlock; start < nearStart; start += PREFIX_BLOCK_LINES) {
       const from = Math.max(start, farStart);
       const lines = prefixLines.slice(from, Math.min(nearStart, start + PREFIX_BLOCK_LINES));
       const distance = Math.floor((nearStart - from) / PREFIX_BLOCK_LINES);
-      const section = { id: `prefix:${from + 1}`, lines, keep: lines.map(isStructuralLine), overheadTokens: 0, priority: 95 - 10 * distance };
-      farBlocks.push({ start: from, section });
-      sections.push(section);
+      farSections.push({ id: `prefix:${from + 1}`, lines, keep: lines.map(isStructuralLine), overheadTokens: 0, priority: 100 - 10 * distance });
     }
-    const result = await compression.compress(sections, Math.max(0, available - fixedTokens), signal);
 
-    const keptText = (index: number): string => sections[index]!.lines.filter((_l, l) => result.sections[index]!.kept[l]).join('\n');
+    // Snippets get the same share of the budget as without compression (more when the file is short); the far
+    // prefix gets what they leave. Each part keeps its most informative lines within its share.
+    const localNeeded = buildFimPrompt(this.tokenizer, this.fim, request.prefix, request.suffix, available).ids.length - 3;
+    const snippetBudget = Math.max(Math.floor(available * options.contextShare), available - localNeeded);
+    const snippetResult = await compression.compress(snippetSections, snippetBudget, signal);
+    const keptText = (section: CompressibleSection, kept: boolean[]): string => section.lines.filter((_l, l) => kept[l]).join('\n');
     const packed: { snippet: RetrievedSnippet; text: string; ids: number[] }[] = [];
     request.snippets.forEach((snippet, i) => {
-      if (result.sections[i]!.kept.every((k) => !k)) return;
-      const text = keptText(i);
+      const kept = snippetResult.sections[i]!.kept;
+      if (kept.every((k) => !k)) return;
+      const text = keptText(snippetSections[i]!, kept);
       packed.push({ snippet, text, ids: [this.fileSeparator!, ...this.tokenizer.encode(`${snippet.path}\n${text}\n`)] });
     });
-    const far = farBlocks
-      .map((_b, j) => keptText(request.snippets.length + j))
-      .filter((t, j) => t !== '' || result.sections[request.snippets.length + j]!.kept.some((k) => k))
-      .map((t) => t + '\n')
-      .join('');
     const headerTokens = packed.reduce((n, p) => n + p.ids.length, 0);
-    const prefix = far + near;
-    const prompt = this.finish(request, packed.reverse(), pathIds, prefix, suffix, available - headerTokens, result.dropped);
-    prompt.compression = { scorer: compression.scorer.name, tokensBefore: result.tokensBefore + fixedTokens, tokensAfter: result.tokensAfter + fixedTokens };
+
+    const farResult = await compression.compress(farSections, Math.max(0, available - headerTokens - fixedTokens), signal);
+    const far = farSections
+      .map((section, j) => ({ text: keptText(section, farResult.sections[j]!.kept), any: farResult.sections[j]!.kept.some((k) => k) }))
+      .filter((b) => b.any)
+      .map((b) => b.text + '\n')
+      .join('');
+    const prompt = this.finish(request, packed.reverse(), pathIds, far + near, suffix, available - headerTokens, [...snippetResult.dropped, ...farResult.dropped]);
+    prompt.compression = {
+      scorer: compression.scorer.name,
+      tokensBefore: snippetResult.tokensBefore + farResult.tokensBefore + fixedTokens,
+      tokensAfter: headerTokens + farResult.tokensAfter + fixedTokens,
+    };
     return prompt;
   }
 
