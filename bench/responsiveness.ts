@@ -1,11 +1,12 @@
-// `npm run bench -- responsiveness [--model DIR] [--max-new-tokens N] [--runs N] [--cancels N] [--probe-ms MS]`
+// `npm run bench -- responsiveness [--model DIR] [--max-new-tokens N] [--runs N] [--cancels N] [--probe-ms MS] [--no-contrast]`
 // Whether the language server keeps answering while the model decodes (inference runs in a worker thread because
 // onnxruntime-node's session.run blocks the thread it runs on). While a long completion decodes for document A,
 // the client sends, every `probe-ms`:
 // - a completion for document B answered from the completion cache (B's suggestion, its first character typed);
 // - a cheap request: a completion for a plaintext document (inline completions are off for plaintext);
 // and separately cancels long completions part-way (`$/cancelRequest`) and times how long until the cancelled
-// request resolves. Round trips are compared with the time of one decode step.
+// request resolves. Round trips are compared with the time of one decode step, and with the same server running
+// inference on its own thread (bench/lsp/inProcessServer.ts; `--no-contrast` skips it).
 // The model: bench/models/qwen05-shaped (Qwen2.5-Coder-0.5B-shaped random weights, made by
 // scripts/make_qwen05_shaped.py) when present, else the default model with a long maxNewTokens.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -38,10 +39,10 @@ interface Probe {
   cacheHit: boolean;
 }
 
-async function main(): Promise<void> {
-  const client = await BenchClient.start({ model: { path: modelDir }, completion: { maxNewTokens, speculation: 'off' } });
+/** One server: long completions with probes, then cancellations. */
+async function measure(inProcess: boolean) {
+  const client = await BenchClient.start({ model: { path: modelDir }, completion: { maxNewTokens, speculation: 'off' } }, { inProcess });
   const ready = client.ready;
-  const loadBefore = loadavg();
   const started = Date.now();
 
   // Document B: a suggestion, then its first character typed; completions there are cache hits from now on.
@@ -113,7 +114,6 @@ async function main(): Promise<void> {
     cancelOutcomes.push(answer.cancelled ? 'cancelled' : 'answered');
   }
   const wallSeconds = (Date.now() - started) / 1000;
-  const loadAfter = loadavg();
   await client.server.stop();
 
   const during = probes.filter((p) => p.duringDecode);
@@ -131,16 +131,14 @@ async function main(): Promise<void> {
     row('inlineCompletion, plaintext document (no model)', during.filter((p) => p.kind === 'cheap').map((p) => p.ms)),
     row('$/cancelRequest → cancelled request resolves', cancelMs),
   ];
-  const machine = { ...machineInfo(), loadAverage1mBefore: loadBefore[0], loadAverage1mAfter: loadAfter[0] };
-  const date = new Date().toISOString();
-  const result = {
-    date,
-    machine,
+  return {
+    server: inProcess ? 'inference on the server thread (contrast: LocalEngine in the server process)' : 'dist/server.js, inference in its worker thread',
     model: { name: ready.model, dir: relative(ROOT, ready.modelDir), onnx: ready.onnxFile, quantization: ready.quantization },
-    settings: { maxNewTokens, speculation: 'off', threads: 'default (0: from the core count)' },
-    probeEveryMs: probeMs,
     longRuns: longTimings.map((t, i) => ({ clientMs: longMs[i], generatedTokens: t.generatedTokens, firstTokenMs: t.firstTokenMs, totalMs: t.totalMs })),
     decodeStepMsP50: stepMs,
+    firstTokenMsP50: firstTokenMs,
+    completionMsP50: percentile(longMs, 50),
+    generatedTokensP50: percentile(longTimings.map((t) => t.generatedTokens), 50),
     decodeStepMs: steps,
     probesDuringDecode: during.length,
     probesAfterDecode: probes.length - during.length,
@@ -149,26 +147,47 @@ async function main(): Promise<void> {
     wallSeconds,
     rows,
   };
+}
+
+type Measured = Awaited<ReturnType<typeof measure>>;
+
+async function main(): Promise<void> {
+  const loadBefore = loadavg();
+  const worker = await measure(false);
+  const contrast = process.argv.includes('--no-contrast') ? undefined : await measure(true);
+  const loadAfter = loadavg();
+
+  const machine = { ...machineInfo(), loadAverage1mBefore: loadBefore[0], loadAverage1mAfter: loadAfter[0] };
+  const date = new Date().toISOString();
+  const result = { date, machine, settings: { maxNewTokens, speculation: 'off', threads: 'default (0: from the core count)' }, probeEveryMs: probeMs, worker, contrast };
   const day = date.slice(0, 10);
   const outDir = join(ROOT, 'bench', 'results');
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, `responsiveness-${day}.json`), JSON.stringify(result, null, 2) + '\n');
   const f = (x: number) => x.toFixed(1);
+  const section = (m: Measured) => [
+    `## ${m.server}`,
+    '',
+    `${m.longRuns.length} long completions: median ${f(m.generatedTokensP50)} tokens, first token after ${f(m.firstTokenMsP50)} ms, ${f(m.completionMsP50)} ms per completion at the client; **one decode step ${f(m.decodeStepMsP50)} ms** (median).`,
+    `While they decoded, a request every ${probeMs} ms (${m.probesDuringDecode} answered during decoding; ${m.cacheHitsDuringDecode} cache hits). Then ${cancels} long completions cancelled part-way (${m.cancelOutcomes.cancelled} resolved as cancelled, ${m.cancelOutcomes.answered} had finished first). ${m.wallSeconds.toFixed(0)} s.`,
+    '',
+    '| request sent while decoding | count | p50 ms | p95 ms | max ms | p50 / decode step | p95 / decode step |',
+    '|---|---|---|---|---|---|---|',
+    ...m.rows.map((r) => `| ${r.request} | ${r.count} | ${f(r.p50Ms)} | ${f(r.p95Ms)} | ${f(r.maxMs)} | ${r.p50InDecodeSteps.toFixed(2)} | ${r.p95InDecodeSteps.toFixed(2)} |`),
+    '',
+  ];
   const md = [
     `# Server responsiveness while the model decodes (${day})`,
     '',
     `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}; shared with other work (1-minute load average ${loadBefore[0]!.toFixed(1)} before, ${loadAfter[0]!.toFixed(1)} after).`,
-    `Model: ${ready.model} (${result.model.dir}/${ready.onnxFile}, ${ready.quantization}), maxNewTokens ${maxNewTokens}, speculation off, dist/server.js over stdio, inference in its worker thread.`,
-    `${longTimings.length} long completions: median ${f(percentile(longTimings.map((t) => t.generatedTokens), 50))} tokens, first token after ${f(firstTokenMs)} ms, ${f(percentile(longMs, 50))} ms per completion at the client; **one decode step ${f(stepMs)} ms** (median).`,
-    `While they decoded, a request every ${probeMs} ms (${during.length} answered during decoding; ${result.cacheHitsDuringDecode} cache hits). Then ${cancels} long completions cancelled part-way (${result.cancelOutcomes.cancelled} resolved as cancelled, ${result.cancelOutcomes.answered} had finished first). ${wallSeconds.toFixed(0)} s in all.`,
+    `Model: ${worker.model.name} (${worker.model.dir}/${worker.model.onnx}, ${worker.model.quantization}), maxNewTokens ${maxNewTokens}, speculation off, ORT threads from the core count; the server over stdio.`,
     '',
-    '| request sent while decoding | count | p50 ms | p95 ms | max ms | p50 / decode step | p95 / decode step |',
-    '|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.request} | ${r.count} | ${f(r.p50Ms)} | ${f(r.p95Ms)} | ${f(r.maxMs)} | ${r.p50InDecodeSteps.toFixed(2)} | ${r.p95InDecodeSteps.toFixed(2)} |`),
+    'In the worker build (what ships), requests are answered by the server thread while the worker decodes, so their round trip does not wait',
+    'for a decode step. A cancelled request resolves once the worker sees the abort, which it checks between steps: it waits for the rest of',
+    'the current step. The contrast runs the same server with inference on its own thread, where every message waits for the step in progress.',
     '',
-    'Requests are answered by the server thread while the worker decodes, so their round trip does not wait for a decode step.',
-    'A cancelled request resolves once the worker sees the abort, which it checks between steps, so it waits for at most the rest of the current step.',
-    '',
+    ...section(worker),
+    ...(contrast === undefined ? [] : section(contrast)),
   ].join('\n');
   writeFileSync(join(outDir, `responsiveness-${day}.md`), md);
   console.log(md);

@@ -25,6 +25,18 @@ import { CompletionTimingsNotification, StatusNotification, type CompletionTimin
 const ROOT = resolve(__dirname, '..', '..');
 const REQUEST_TIMEOUT_MS = 120_000;
 
+/** Starts a TypeScript server entry through tsx (the child inherits NODE_OPTIONS at spawn time). */
+function startTsServer(entry: string): ServerProcess {
+  const before = process.env.NODE_OPTIONS;
+  process.env.NODE_OPTIONS = `${before ?? ''} --import tsx`.trim();
+  try {
+    return startServerProcess(entry);
+  } finally {
+    if (before === undefined) delete process.env.NODE_OPTIONS;
+    else process.env.NODE_OPTIONS = before;
+  }
+}
+
 export interface Answer {
   /** Client-side latency: request sent → response received. */
   ms: number;
@@ -48,10 +60,11 @@ export class BenchClient {
     });
   }
 
-  static async start(settings: LocusSettingsInput): Promise<BenchClient> {
+  /** `inProcess`: the contrast server with inference on its message-loop thread (bench/lsp/inProcessServer.ts). */
+  static async start(settings: LocusSettingsInput, options: { inProcess?: boolean } = {}): Promise<BenchClient> {
     const serverJs = join(ROOT, 'dist', 'server.js');
     if (!existsSync(serverJs)) throw new Error('dist/server.js is missing: run `npm run build` first.');
-    const client = new BenchClient(startServerProcess(serverJs));
+    const client = new BenchClient(options.inProcess === true ? startTsServer(join(__dirname, 'inProcessServer.ts')) : startServerProcess(serverJs));
     const { connection } = client.server;
     await withTimeout(
       connection.sendRequest(InitializeRequest.type, { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: settings }),

@@ -1,0 +1,13 @@
+// The language server with inference on its own thread (LocalEngine instead of the worker), for the
+// responsiveness benchmark's contrast only: what the server would be if session.run blocked its message loop.
+// Run with tsx (`node --import tsx bench/lsp/inProcessServer.ts --stdio`).
+import { join, resolve } from 'node:path';
+import { ProposedFeatures, createConnection } from 'vscode-languageserver/node';
+import { LocalEngine, TextTokenizer } from '../../runtime/index';
+import { startServer } from '../../lsp-server/server';
+
+startServer(createConnection(ProposedFeatures.all), {
+  createEngine: () => new LocalEngine(),
+  loadTokenizer: async (modelDir) => TextTokenizer.fromDirectory(modelDir),
+  bundleDir: join(resolve(__dirname, '..', '..'), 'dist'),
+});
