@@ -110,6 +110,13 @@ function checkContents(names, target) {
     }
   }
   for (const m of must) if (!names.includes(m)) problems.push(`missing ${m}`);
+  // Whatever the build put next to the bundles (WASM grammars, assets) is needed at run time, except sourcemaps and
+  // test builds: a .vscodeignore that leaves one out breaks the installed extension, not the build.
+  for (const f of filesUnder(path.join(root, 'dist'))) {
+    const rel = path.relative(root, f).split(path.sep).join('/');
+    if (rel.endsWith('.map') || /^dist\/test-/.test(rel)) continue;
+    if (!names.includes(`extension/${rel}`)) problems.push(`${rel} was built but is not in the .vsix (.vscodeignore)`);
+  }
   for (const n of names) {
     const binMatch = n.match(/^extension\/node_modules\/onnxruntime-node\/bin\/napi-v6\/([^/]+\/[^/]+)\//);
     if (binMatch && binMatch[1] !== TARGETS[target]) problems.push(`other platform's binary ${n}`);
@@ -117,6 +124,13 @@ function checkContents(names, target) {
     if (/\.(ts|map|py)$/.test(n) && !n.endsWith('.d.ts')) problems.push(`source or sourcemap ${n}`);
   }
   return problems;
+}
+
+function filesUnder(dir) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
+    d.isDirectory() ? filesUnder(path.join(dir, d.name)) : [path.join(dir, d.name)],
+  );
 }
 
 /** Loads onnxruntime-node and both default models from the unpacked .vsix, as the inference worker will. */
