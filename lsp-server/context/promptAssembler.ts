@@ -89,7 +89,7 @@ export class PromptAssembler {
       const local = buildFimPrompt(this.tokenizer, this.fim, request.prefix, request.suffix, Math.max(0, options.budget - 3));
       return { ids: local.ids, pieces: this.localPieces(local.ids, local.prefixTokens, local.suffixTokens), snippetTokens: 0, dropped: [] };
     }
-    const pathIds = request.currentPath === undefined ? [] : [this.fileSeparator, ...this.tokenizer.encode(`${request.currentPath}\n`)];
+    const pathIds = request.currentPath === undefined ? [] : [this.fileSeparator, ...this.encodeText(`${request.currentPath}\n`)];
     const available = Math.max(0, options.budget - 3 - pathIds.length);
     return options.compression === undefined
       ? this.assemblePlain(request, options, pathIds, available)
@@ -155,7 +155,7 @@ export class PromptAssembler {
       const kept = snippetResult.sections[i]!.kept;
       if (kept.every((k) => !k)) return;
       const text = keptText(snippetSections[i]!, kept);
-      packed.push({ snippet, text, ids: [this.fileSeparator!, ...this.tokenizer.encode(`${snippet.path}\n${text}\n`)] });
+      packed.push({ snippet, text, ids: [this.fileSeparator!, ...this.encodeText(`${snippet.path}\n${text}\n`)] });
     });
     const headerTokens = packed.reduce((n, p) => n + p.ids.length, 0);
 
@@ -177,7 +177,7 @@ export class PromptAssembler {
   /** The snippet as a piece within `budget` tokens: whole, or its leading lines, or undefined when too little fits. */
   private fitSnippet(snippet: RetrievedSnippet, budget: number): { text: string; ids: number[] } | undefined {
     if (budget <= 0) return undefined;
-    const encodePiece = (text: string): number[] => [this.fileSeparator!, ...this.tokenizer.encode(`${snippet.path}\n${text}\n`)];
+    const encodePiece = (text: string): number[] => [this.fileSeparator!, ...this.encodeText(`${snippet.path}\n${text}\n`)];
     const whole = encodePiece(snippet.text);
     if (whole.length <= budget) return { text: snippet.text, ids: whole };
     // Count line by line once, then confirm with one encoding (merges across line ends may differ slightly).
@@ -226,6 +226,24 @@ export class PromptAssembler {
       { kind: 'suffix', text: this.decode(suffixIds), tokens: suffixTokens + 1 },
       { kind: 'prefix', text: this.decode(prefixIds), tokens: prefixTokens + 2 },
     ];
+  }
+
+  /**
+   * Workspace text as plain tokens: the tokenizer turns a literal `<|fim_middle|>` in the text into the control
+   * token, so a file that merely mentions one (a prompt builder, say) would steer the model. Such literals
+   * are encoded in two halves, which keeps their characters and drops their meaning.
+   */
+  private encodeText(text: string): number[] {
+    if (!text.includes('<|')) return this.tokenizer.encode(text);
+    const ids: number[] = [];
+    let from = 0;
+    for (const match of text.matchAll(/<\|[^|\s]{1,40}\|>/g)) {
+      if (this.tokenizer.specialTokenId(match[0]) === undefined) continue;
+      ids.push(...this.tokenizer.encode(text.slice(from, match.index + 2)), ...this.tokenizer.encode(text.slice(match.index + 2, match.index + match[0].length)));
+      from = match.index + match[0].length;
+    }
+    ids.push(...this.tokenizer.encode(text.slice(from)));
+    return ids;
   }
 
   private decode(ids: number[]): string {

@@ -33,6 +33,14 @@ describe('prompt assembler', () => {
     assert.equal(prompt.pieces.reduce((n, p) => n + p.tokens, 0), prompt.ids.length);
   });
 
+  it('encodes special-token literals in retrieved code as plain text', async () => {
+    const assembler = new PromptAssembler(tokenizer);
+    const text = "export const FIM = '<|fim_middle|>';";
+    const prompt = await assembler.assemble({ currentPath: 'a.ts', prefix: 'x', suffix: '', snippets: [snippet('src/fimPrompt.ts', text)] }, { ...DEFAULT_PROMPT_OPTIONS, budget: 512 });
+    assert.equal(prompt.ids.filter((t) => t === id('<|fim_middle|>')).length, 1, 'only the real FIM middle token');
+    assert.ok(tokenizer.decode(prompt.ids).includes(text));
+  });
+
   it('puts the best snippet nearest the file and never exceeds the budget, with or without compression', async () => {
     const assembler = new PromptAssembler(tokenizer);
     const file = (SHAPES_TS + MATH_PY).repeat(4);
