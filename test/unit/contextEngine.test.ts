@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ContextEngine } from '../../lsp-server/context/contextEngine';
+import { IndexCache } from '../../lsp-server/context/indexPersistence';
+import { SyntaxChunker } from '../../lsp-server/context/syntaxChunker';
+import { makeWorkspace, SHAPES_TS, VECTOR_TS } from './contextFixtures';
+
+let chunker: SyntaxChunker;
+before(async () => {
+  chunker = await SyntaxChunker.create();
+});
+after(() => chunker.dispose());
+
+describe('context engine', () => {
+  it('follows file events, .gitignore edits, exclude settings and unsaved edits', async () => {
+    const ws = makeWorkspace({ 'src/shapes.ts': SHAPES_TS, 'src/vector.ts': VECTOR_TS });
+    const cacheDir = mkdtempSync(join(tmpdir(), 'locus-cache-'));
+    const engine = new ContextEngine({ folders: [ws.root], excludeGlobs: [], chunker, cache: new IndexCache(cacheDir), log: () => undefined, editDelayMs: 5, saveDelayMs: 5 });
+    const main = join(ws.root, 'src', 'main.ts');
+    const names = (prefix: string): string[] => engine.retrieve(main, prefix, '').map((s) => s.path);
+    try {
+      await engine.build();
+      assert.equal(engine.fileCount, 2);
+
+      writeFileSync(join(ws.root, 'src', 'extra.ts'), 'export function uniqueHelperName() {}\n');
+      await engine.filesChanged([{ file: join(ws.root, 'src', 'extra.ts'), kind: 'created' }]);
+      assert.deepEqual(names('uniqueHelperName'), ['src/extra.ts']);
+
+      writeFileSync(join(ws.root, '.gitignore'), 'src/extra.ts\n');
+      await engine.filesChanged([{ file: join(ws.root, '.gitignore'), kind: 'created' }]);
+      assert.deepEqual(names('uniqueHelperName'), [], 'a file that became ignored is purged');
+
+      await engine.setExcludeGlobs(['src/vector.ts']);
+      assert.ok(!names('distanceTo scaledBy').includes('src/vector.ts'));
+      await engine.setExcludeGlobs([]);
+      assert.ok(names('distanceTo scaledBy').includes('src/vector.ts'));
+
+      engine.documentOpened(join(ws.root, 'src', 'shapes.ts'), SHAPES_TS);
+      engine.documentChanged(join(ws.root, 'src', 'shapes.ts'), SHAPES_TS + '\nexport function freshlyTypedName() {}\n');
+      await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(names('freshlyTypedName'), ['src/shapes.ts'], 'unsaved edits are indexed after a short quiet');
+
+      unlinkSync(join(ws.root, 'src', 'vector.ts'));
+      await engine.filesChanged([{ file: join(ws.root, 'src', 'vector.ts'), kind: 'deleted' }]);
+      assert.ok(!names('distanceTo scaledBy').includes('src/vector.ts'));
+      assert.equal(engine.displayPath(main), 'src/main.ts');
+    } finally {
+      await engine.dispose();
+      ws.cleanup();
+      rmSync(cacheDir, { recursive: true, force: true });
+    }
+  });
+});
