@@ -301,6 +301,60 @@ describe('sandbox escape attempts', () => {
     assert.ok(Number(report.open) < TEST_LIMITS.openFiles);
   });
 
+  it('leaves nothing running when the language server itself is killed mid-run', async (t) => {
+    if (!(await need(t))) return;
+    // A stand-in server process starts a sandboxed infinite loop and is then SIGKILLed; bubblewrap's
+    // --die-with-parent and the pid namespace must take the candidate down with it.
+    const dir = mkdtempSync(join(tmpdir(), 'locus-dying-server-'));
+    const entry = `orphan_${process.pid}_${Date.now()}.js`;
+    const script = join(dir, 'server.ts');
+    const repo = join(__dirname, '..', '..');
+    writeFileSync(
+      script,
+      [
+        `import { locateNode, locateTools } from ${JSON.stringify(join(repo, 'lsp-server/efficiency/sandboxRuntimes'))};`,
+        `import { DEFAULT_LIMITS, SandboxRunner } from ${JSON.stringify(join(repo, 'lsp-server/efficiency/sandboxRunner'))};`,
+        'async function main() {',
+        '  const runner = new SandboxRunner((await locateTools())!);',
+        `  setTimeout(() => process.stdout.write('running\\n'), 700);`,
+        `  await runner.run((await locateNode())!, { files: { ${JSON.stringify(entry)}: 'for (;;) {}' }, entry: ${JSON.stringify(entry)}, stdin: '' }, { ...DEFAULT_LIMITS, wallMs: 30000, cpuSeconds: 30 });`,
+        '}',
+        'void main();',
+      ].join('\n'),
+    );
+    const marked = (): string[] =>
+      readdirSync('/proc')
+        .filter((name) => /^\d+$/.test(name))
+        .filter((pid) => {
+          try {
+            return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(entry);
+          } catch {
+            return false;
+          }
+        });
+    const server = spawn(process.execPath, ['--import', 'tsx', script], { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('the stand-in server never started its run')), 10000);
+        server.stdout!.on('data', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      assert.ok(marked().length > 0, 'the candidate is running');
+      server.kill('SIGKILL');
+      let left = marked();
+      for (let i = 0; i < 50 && left.length > 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        left = marked();
+      }
+      assert.deepEqual(left, [], 'no candidate process outlived the server');
+    } finally {
+      server.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('cannot fill the disk: the temporary folder is a small tmpfs and is gone afterwards', async (t) => {
     if (!(await need(t))) return;
     const ours = (name: string) => name.startsWith('locus-eff-');
