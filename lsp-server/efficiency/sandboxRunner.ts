@@ -9,6 +9,8 @@
 //      are mounted, read-only. The program's files are mounted read-only at /sbx/in; the only writable place is
 //      /sbx/tmp, a size-limited tmpfs that disappears with the sandbox (the root and /dev are remounted read-only). No /proc, no home, no workspace, no
 //      sockets: the network namespace has only a down loopback, so even 127.0.0.1 on the host is unreachable.
+//      A seccomp filter (seccompFilter.ts) denies debugging, keyrings, eBPF, io_uring, mounts, new namespaces and
+//      every socket family but AF_UNIX.
 //   3. prlimit, inside the namespaces: RLIMIT_NPROC (counted per user namespace, so it bounds fork bombs without
 //      counting the user's other processes), RLIMIT_CPU, RLIMIT_DATA (a memory cap V8 survives, unlike
 //      RLIMIT_AS, which V8's address-space reservations trip), RLIMIT_FSIZE, RLIMIT_NOFILE, no core dumps.
@@ -24,6 +26,7 @@ import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { descendantsOf, sampleProcess, startTimeOf } from './processTree';
+import { seccompProgram } from './seccompFilter';
 import type { SandboxRuntime, SandboxTools } from './sandboxRuntimes';
 
 export interface SandboxLimits {
@@ -91,6 +94,8 @@ export interface SandboxRunOptions {
 export const SANDBOX_IN = '/sbx/in';
 export const SANDBOX_TMP = '/sbx/tmp';
 const SANDBOX_UID = 65534;
+/** fd 3 carries results; fd 4 hands bubblewrap the seccomp program. */
+const SECCOMP_FD = 4;
 const WATCHDOG_MS = 20;
 const RESCAN_MS = 100;
 const CLOSE_GRACE_MS = 2000;
@@ -115,6 +120,7 @@ export class SandboxRunner {
       '--unshare-all',
       '--unshare-user',
       ...(tools.supportsDisableUserns ? ['--disable-userns'] : []),
+      ...(tools.seccomp ? ['--seccomp', String(SECCOMP_FD)] : []),
       '--die-with-parent',
       '--new-session',
       '--clearenv',
@@ -184,7 +190,7 @@ export class SandboxRunner {
     return new Promise((resolve) => {
       const started = performance.now();
       const child = spawn(argv[0], argv.slice(1), {
-        stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+        stdio: ['pipe', 'pipe', 'pipe', 'pipe', this.tools.seccomp ? 'pipe' : 'ignore'],
         detached: true, // own process group, killed as a whole
         env: { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' },
       });
@@ -276,6 +282,11 @@ export class SandboxRunner {
       child.stderr!.on('error', ignore);
       fd3.on('error', ignore);
       child.stdin!.end(stdin);
+      if (this.tools.seccomp) {
+        const filter = child.stdio[SECCOMP_FD] as NodeJS.WritableStream;
+        filter.on('error', ignore);
+        filter.end(seccompProgram());
+      }
 
       const finish = async (code: number | null, signal: NodeJS.Signals | null): Promise<void> => {
         if (settled) return;

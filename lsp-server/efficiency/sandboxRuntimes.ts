@@ -4,6 +4,7 @@
 // (node_modules/.bin, a venv), and running a workspace's interpreter would be workspace code execution.
 import { execFile } from 'node:child_process';
 import { accessSync, constants, realpathSync } from 'node:fs';
+import { seccompSupported } from './seccompFilter';
 
 export type CandidateLanguage = 'javascript' | 'python';
 
@@ -26,6 +27,8 @@ export interface SandboxTools {
   setpriv: string | null;
   /** bubblewrap >= 0.8 can forbid nested user namespaces. */
   supportsDisableUserns: boolean;
+  /** Load the seccomp filter (seccompFilter.ts) where it exists for this architecture. */
+  seccomp: boolean;
   prlimitBinds: string[];
 }
 
@@ -96,7 +99,7 @@ export async function locateTools(): Promise<SandboxTools | null> {
     return null;
   }
   const prlimitBinds = [...withRealPath(prlimit), ...(await sharedLibraries(realpathSync(prlimit)))];
-  return { bwrap, prlimit, setpriv, supportsDisableUserns: help.includes('--disable-userns'), prlimitBinds };
+  return { bwrap, prlimit, setpriv, supportsDisableUserns: help.includes('--disable-userns'), seccomp: seccompSupported(), prlimitBinds };
 }
 
 export async function locateNode(): Promise<SandboxRuntime | null> {

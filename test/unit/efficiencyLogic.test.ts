@@ -245,7 +245,7 @@ describe('EfficiencyChecker gating', () => {
       isTrusted: () => true,
       selfTest: async () => {
         calls.selfTest++;
-        return { runtimes: { javascript: { language: 'javascript', executable: '/x', flags: [], binds: [], maxTasks: 1 } }, tools: { bwrap: '/b', prlimit: '/p', setpriv: null, supportsDisableUserns: true, prlimitBinds: [] }, reasons: [], durationMs: 1 };
+        return { runtimes: { javascript: { language: 'javascript', executable: '/x', flags: [], binds: [], maxTasks: 1 } }, tools: { bwrap: '/b', prlimit: '/p', setpriv: null, supportsDisableUserns: true, seccomp: false, prlimitBinds: [] }, reasons: [], durationMs: 1 };
       },
       evaluate: async (input: EvaluationInput) => {
         calls.evaluate++;

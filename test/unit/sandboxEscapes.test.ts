@@ -140,6 +140,16 @@ describe('sandbox escape attempts', () => {
     assert.equal(existsSync(marker), false, 'no spawned command ran on the host');
   });
 
+  it('refuses every socket family but AF_UNIX through the seccomp filter (x86-64)', async (t) => {
+    if (!(await need(t, true))) return;
+    if (!kit!.tools.seccomp) return t.skip('no seccomp filter for this architecture');
+    const py = await runPython(
+      kit!,
+      "import socket, json\nr = {}\nfor name in ('AF_INET', 'AF_INET6', 'AF_NETLINK', 'AF_PACKET', 'AF_UNIX'):\n    try:\n        socket.socket(getattr(socket, name), socket.SOCK_DGRAM).close()\n        r[name] = 'open'\n    except OSError as e:\n        r[name] = e.errno\nprint(json.dumps(r))\n",
+    );
+    assert.deepEqual(lastJson(py.stdout), { AF_INET: 1, AF_INET6: 1, AF_NETLINK: 1, AF_PACKET: 1, AF_UNIX: 'open' });
+  });
+
   it('stops an infinite loop at the wall-clock limit and leaves no process behind', async (t) => {
     if (!(await need(t))) return;
     const limits = { ...TEST_LIMITS, wallMs: 800 };
@@ -392,7 +402,7 @@ describe('isolation self-test', () => {
     assert.match(result.reasons[0], /bubblewrap/);
   });
 
-  it('fails closed when the sandbox is weakened (a bwrap that shares the network)', async (t) => {
+  it('fails closed when the sandbox is weakened (network namespace shared, no seccomp filter)', async (t) => {
     if (!(await need(t))) return;
     // A wrapper that adds --share-net after --unshare-all: everything else holds, only the network leaks.
     const dir = mkdtempSync(join(tmpdir(), 'locus-weak-bwrap-'));
@@ -404,10 +414,15 @@ describe('isolation self-test', () => {
       { mode: 0o755 },
     );
     try {
-      const result = await runIsolationSelfTest({ locateTools: async () => ({ ...kit!.tools, bwrap: wrapper }) });
+      const result = await runIsolationSelfTest({ locateTools: async () => ({ ...kit!.tools, bwrap: wrapper, seccomp: false }) });
       assert.equal(result.runtimes.javascript, undefined, 'JavaScript checks stay off');
       assert.equal(result.runtimes.python, undefined, 'Python checks stay off');
       assert.match(result.reasons.join(' '), /connectLoopback|loopback/);
+      if (kit!.tools.seccomp) {
+        // Layers are independent: with the network namespace gone, the seccomp filter alone still refuses AF_INET.
+        const layered = await runIsolationSelfTest({ locateTools: async () => ({ ...kit!.tools, bwrap: wrapper }) });
+        assert.ok(layered.runtimes.javascript, layered.reasons.join(' '));
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
