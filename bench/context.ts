@@ -172,7 +172,7 @@ function writeResults(report: Report): void {
     '',
     `Machine: ${report.machine.cpu}, ${report.machine.cores} cores, ${report.machine.memoryGiB} GiB, Node ${report.machine.node}, ${report.machine.platform}; load average ${report.machine.loadAverage} at the end (the machine is shared).`,
     '',
-    `Model: \`${report.model.target}\` (${report.model.onnx}, context ${report.model.maxContext} positions). **It has random weights**, so exact match and edit similarity say nothing about quality yet; the prompts, token counts, latencies and the name-in-prompt rate are real. Budgets above the model's context minus ${MAX_NEW_TOKENS} generated tokens are capped for generation (column "model budget"); "name in prompt" and "build" use the nominal budget.`,
+    `Model: \`${report.model.target}\` (${report.model.onnx}, context ${report.model.maxContext} positions). **It has random weights**, so exact match and edit similarity say nothing about quality yet; the prompts, token counts, latencies and the name-in-prompt rate are real. Budgets above the model's context minus ${MAX_NEW_TOKENS} generated tokens are capped for generation (column "model budget"); "prompt tokens" and "generation" are of the prompt the model got, "name in prompt" and "build" use the nominal budget.`,
     '',
     `Cases: ${report.cases} cross-file cursor positions (the completion uses a name declared in another file of the package and found nowhere else in the current file) from ${report.packages.map((p) => `${p.name}@${p.version} (${p.license})`).join(', ')}.`,
     '',
