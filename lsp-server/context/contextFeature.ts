@@ -104,12 +104,20 @@ export class ContextFeature {
     this.engine?.filesChanged(events).catch((e: unknown) => this.deps.logger.warn(`Updating the index failed: ${describeError(e)}`));
   }
 
-  /** The completion prompt: retrieved snippets and the current file, compressed to the budget. Undefined without context support. */
+  /**
+   * The completion prompt: retrieved snippets and the current file, compressed to the budget. Undefined when the
+   * model or workspace gives no context (the caller then builds the plain FIM prompt), and on failure (logged).
+   */
   async completionPrompt(model: LoadedModel, uri: string, prefix: string, suffix: string, signal: AbortSignal): Promise<number[] | undefined> {
     const kit = this.kitFor(model);
     if (kit === undefined) return undefined;
-    const prompt = await kit.builder.build({ file: filePathOf(uri), prefix, suffix }, this.promptBudget(model), signal);
-    return prompt.ids;
+    try {
+      const prompt = await kit.builder.build({ file: filePathOf(uri), prefix, suffix }, this.promptBudget(model), signal);
+      return prompt.ids;
+    } catch (error) {
+      this.deps.logger.warn(`Workspace context skipped for this completion: ${describeError(error)}`);
+      return undefined;
+    }
   }
 
   async compress(params: CompressParams, signal: AbortSignal): Promise<CompressResult> {
