@@ -41,9 +41,17 @@ export interface EfficiencyRequest {
   greedy: string;
   /** One more completion for the same prompt with other sampling (post-processed like the plain one). */
   sample: (sampling: SamplingOptions, signal: AbortSignal) => Promise<string>;
-  /** Workspace test files that mention the function (read only once a target was found). */
-  testFiles?: (functionName: string) => Promise<TestFile[]>;
   signal?: AbortSignal;
+}
+
+/** What the completion provider needs from the feature (EfficiencyChecker implements it). */
+export interface CompletionRefiner {
+  /** Completions to offer, best first, if a refinement finished for exactly this version and offset. */
+  offerFirst(uri: string, version: number, offset: number): string[] | undefined;
+  /** A new request elsewhere: stop a refinement that is running for another version or offset. */
+  cancelOthers(uri: string, version: number, offset: number): void;
+  /** The plain suggestion went out; refine it in the background. */
+  afterSuggestion(request: EfficiencyRequest): void;
 }
 
 export interface RankedCompletion {
@@ -93,12 +101,14 @@ export interface EfficiencyCheckerDeps {
   inputSeed?: number;
   /** A background refinement finished (for the client: status bar text, re-trigger of the suggestion). */
   onRefined?: (refinement: EfficiencyRefinement) => void;
+  /** Workspace test files that mention the function (read only once a target was found). */
+  testFiles?: (functionName: string, signal: AbortSignal) => Promise<TestFile[]>;
 }
 
-export class EfficiencyChecker {
+export class EfficiencyChecker implements CompletionRefiner {
   private selfTest: Promise<SelfTestResult> | undefined;
   private selfTestResult: SelfTestResult | undefined;
-  private running: AbortController | undefined;
+  private running: { controller: AbortController; uri: string; version: number; offset: number } | undefined;
   private latest: EfficiencyRefinement | undefined;
 
   constructor(private readonly deps: EfficiencyCheckerDeps) {}
@@ -145,7 +155,12 @@ export class EfficiencyChecker {
 
   /** Stops the running refinement (sampling and sandbox runs end within a decoding step or a kill). */
   cancel(): void {
-    this.running?.abort();
+    this.running?.controller.abort();
+  }
+
+  cancelOthers(uri: string, version: number, offset: number): void {
+    const running = this.running;
+    if (running && (running.uri !== uri || running.version !== version || running.offset !== offset)) running.controller.abort();
   }
 
   /** Completions to offer, best first, when a refinement finished for exactly this version and position. */
@@ -165,9 +180,10 @@ export class EfficiencyChecker {
 
   /** Never throws; null when the request does not qualify, was aborted, or nothing could be checked. */
   async refine(request: EfficiencyRequest): Promise<EfficiencyRefinement | null> {
-    this.running?.abort();
+    this.running?.controller.abort();
     const controller = new AbortController();
-    this.running = controller;
+    const running = { controller, uri: request.uri, version: request.version, offset: request.offset };
+    this.running = running;
     const signal = request.signal ? AbortSignal.any([request.signal, controller.signal]) : controller.signal;
     try {
       return await this.refineUnguarded(request, signal);
@@ -175,7 +191,7 @@ export class EfficiencyChecker {
       this.deps.logger.warn(`Efficiency check failed for ${request.uri}: ${String(error)}`);
       return null;
     } finally {
-      if (this.running === controller) this.running = undefined;
+      if (this.running === running) this.running = undefined;
     }
   }
 
@@ -190,7 +206,7 @@ export class EfficiencyChecker {
     const tools = this.selfTestResult?.tools;
     if (!runtime || !tools || signal.aborted) return null;
 
-    const testFiles = request.testFiles ? await request.testFiles(target.name) : [];
+    const testFiles = this.deps.testFiles ? await this.deps.testFiles(target.name, signal) : [];
     const checks = buildChecks(target, testFiles, this.deps.inputSeed ?? 0x10c05);
     if (checks.length === 0) return null;
 

@@ -294,7 +294,7 @@ describe('EfficiencyChecker gating', () => {
     assert.equal(calls.selfTest, 1, 'the self-test runs once');
   });
 
-  it('refines in the background after a suggestion, offers passing candidates first, and can be cancelled', async () => {
+  it('refines in the background after a suggestion, offers passing candidates first, and yields to requests elsewhere', async () => {
     const refined: string[] = [];
     const { checker: c } = checker({ onRefined: (r) => refined.push(r.summary) });
     c.afterSuggestion(request((seed) => (seed === 1 ? '\n  return n + n;\n' : '\n  return n * 3;\n')));
@@ -314,8 +314,10 @@ describe('EfficiencyChecker gating', () => {
       },
     });
     for (let i = 0; i < 100 && sampleSignals.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
-    slow.cancel();
-    assert.equal(sampleSignals[0]?.aborted, true, 'the sampling in flight sees the abort');
+    slow.cancelOthers('file:///a.ts', 3, offset);
+    assert.equal(sampleSignals[0]?.aborted, false, 'a request at the same position leaves the refinement running');
+    slow.cancelOthers('file:///a.ts', 4, offset);
+    assert.equal(sampleSignals[0]?.aborted, true, 'a request elsewhere aborts the sampling in flight');
     release();
     await new Promise((resolve) => setTimeout(resolve, 20));
   });
