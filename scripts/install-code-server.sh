@@ -91,6 +91,8 @@ fi
 
 export npm_config_unsafe_perm=true
 export npm_config_yes=true
+# node-gyp: compile each native module on all cores.
+export npm_config_jobs=max
 export npm_config_audit=false
 export npm_config_fund=false
 export npm_config_update_notifier=false
