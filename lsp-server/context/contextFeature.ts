@@ -54,6 +54,7 @@ export class ContextFeature {
   private cacheDir = defaultCacheDir();
   private kit: PromptKit | undefined;
   private readonly tokenizerConfigs = new Map<string, Record<string, unknown> | undefined>();
+  private readonly openedVersions = new Map<string, number>();
 
   constructor(private readonly deps: ContextFeatureDeps) {}
 
@@ -80,17 +81,21 @@ export class ContextFeature {
     void this.engine?.setExcludeGlobs(globs);
   }
 
-  documentOpened(uri: string, text: string): void {
+  documentOpened(uri: string, version: number, text: string): void {
+    this.openedVersions.set(uri, version);
     const file = filePathOf(uri);
     if (file !== undefined) this.engine?.documentOpened(file, text);
   }
 
-  documentChanged(uri: string, text: string): void {
+  /** LSP document managers report the opening as a change too; only later versions are edits. */
+  documentChanged(uri: string, version: number, text: string): void {
+    if (this.openedVersions.get(uri) === version) return;
     const file = filePathOf(uri);
     if (file !== undefined) this.engine?.documentChanged(file, text);
   }
 
   documentClosed(uri: string): void {
+    this.openedVersions.delete(uri);
     const file = filePathOf(uri);
     if (file !== undefined) this.engine?.documentClosed(file);
   }
