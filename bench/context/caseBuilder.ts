@@ -28,6 +28,9 @@ export interface CaseOptions {
 const MIN_NAME = 6;
 /** A name declared in more files than this is too generic to need one particular file. */
 const MAX_DECLARING_FILES = 3;
+/** Names JavaScript itself provides (`length`, `resolve`, `toString`…): a model knows them without any file. */
+const BUILTIN_OWNERS: object[] = [globalThis, Object.prototype, Array.prototype, String.prototype, Number.prototype, Function.prototype, Promise, Promise.prototype, Map.prototype, Set.prototype, Object, Array, JSON, Math, Error.prototype, RegExp.prototype, Date.prototype];
+const isBuiltin = (name: string): boolean => BUILTIN_OWNERS.some((owner) => name in owner);
 const SKIP_LINE = /^\s*(\/\/|\*|\/\*|import\b|export\s+\*|.*\brequire\()/;
 
 export async function buildCrossFileCases(root: string, files: readonly string[], chunker: Chunker, options: CaseOptions): Promise<CrossFileCase[]> {
@@ -59,7 +62,7 @@ export async function buildCrossFileCases(root: string, files: readonly string[]
         for (const match of line.matchAll(/[A-Za-z_$][\w$]*/g)) {
           const name = match[0];
           const elsewhere = byName.get(name)?.filter((f) => f !== path) ?? [];
-          if (name.length < MIN_NAME || isKeyword(name) || own.has(name) || counts.get(name) !== 1) continue;
+          if (name.length < MIN_NAME || isKeyword(name) || isBuiltin(name) || own.has(name) || counts.get(name) !== 1) continue;
           if (elsewhere.length === 0 || elsewhere.length > MAX_DECLARING_FILES) continue;
           const column = match.index;
           if (/^\s*:/.test(line.slice(column + name.length))) continue; // an object key, not a use

@@ -44,6 +44,8 @@ const IMPORT_BONUS = 0.3;
 const RECEIVER_BONUS = 0.6;
 /** Chunks of the module named before the cursor's dot join the candidates even without shared terms. */
 const RECEIVER_CHUNKS = 12;
+/** A receiver name matching more files than this says nothing about which one. */
+const MAX_NAMED_MODULES = 2;
 /** Lines of a module outline (its declarations), offered first when the cursor follows the module's name. */
 const OUTLINE_LINES = 48;
 /** Lines before the cursor whose names count as "used right before the cursor". */
@@ -67,11 +69,15 @@ export class Retriever {
 
     const imports = query.relativePath === undefined ? new Map<string, string[]>() : importedModules(query.relativePath, query.prefix);
     const receiver = receiverBeforeCursor(query.prefix);
-    const receiverStems = new Set([...imports].filter(([, names]) => receiver !== undefined && names.includes(receiver)).map(([stem]) => stem));
+    const importedReceivers = [...imports].filter(([, names]) => receiver !== undefined && names.includes(receiver)).map(([stem]) => stem);
 
     const results: RetrievedSnippet[] = [];
     const outlines: RetrievedSnippet[] = [];
     for (const index of indexes) {
+      // The object before the dot is an imported module, or else named like a file (`sourceCode.` → source-code.js).
+      const named = importedReceivers.length > 0 || receiver === undefined ? [] : index.modulesNamed(receiver);
+      const receiverStems = new Set([...importedReceivers, ...(named.length <= MAX_NAMED_MODULES ? named : [])]);
+      if (query.relativePath !== undefined) receiverStems.delete(moduleStem(query.relativePath));
       const hits: ScoredChunk[] = index.search(terms, this.options.candidates, query.relativePath);
       const best = hits[0]?.score ?? 0;
       const seen = new Set(hits.map((h) => h.id));

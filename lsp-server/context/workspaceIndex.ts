@@ -4,6 +4,7 @@
 import type { CodeChunk } from './codeChunk';
 import { Bm25Index } from './bm25Index';
 import { termCounts, termsOfIdentifier } from './codeTerms';
+import { moduleStem } from './importGraph';
 import type { PathFilter } from './pathFilter';
 import { containsSecret } from './secretRules';
 import { readTextFile, walkWorkspace } from './workspaceWalker';
@@ -50,6 +51,15 @@ function chunkTerms(chunk: CodeChunk): Map<string, number> {
 
 const MODULE_EXTENSIONS = ['.ts', '.tsx', '.js', '.mjs', '.cjs', '.jsx', '.mts', '.cts', '.py', '.pyi'];
 
+function normalizeName(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]/g, '');
+}
+
+function baseNameKey(relativePath: string): string {
+  const base = relativePath.slice(relativePath.lastIndexOf('/') + 1);
+  return normalizeName(base.replace(/\.[^.]*$/, ''));
+}
+
 function moduleFiles(stem: string): string[] {
   return [...MODULE_EXTENSIONS.map((e) => stem + e), ...MODULE_EXTENSIONS.map((e) => `${stem}/index${e}`), `${stem}/__init__.py`];
 }
@@ -73,6 +83,8 @@ export class WorkspaceIndex {
   private readonly files = new Map<string, FileEntry>();
   private readonly openFiles = new Set<string>();
   private readonly recentEdits = new Map<string, number>();
+  /** Normalized file base name (`sourcecode` for source-code.js) → paths, for receivers named like a module. */
+  private readonly byBaseName = new Map<string, Set<string>>();
   private nextId = 1;
   private secretChunks = 0;
 
@@ -140,6 +152,7 @@ export class WorkspaceIndex {
   removeFile(relativePath: string): void {
     const entry = this.files.get(relativePath);
     if (entry === undefined) return;
+    this.byBaseName.get(baseNameKey(relativePath))?.delete(relativePath);
     for (const id of entry.chunkIds) {
       this.bm25.remove(id);
       this.chunks.delete(id);
@@ -185,6 +198,11 @@ export class WorkspaceIndex {
     return [];
   }
 
+  /** Module stems of files whose base name matches `name` once case, `-`, `_` and a `_1`-style suffix are ignored. */
+  modulesNamed(name: string): string[] {
+    return [...(this.byBaseName.get(normalizeName(name.replace(/_\d+$/, ''))) ?? [])].map(moduleStem);
+  }
+
   /** Every file with its chunks, for the on-disk cache. */
   snapshot(): FileChunks[] {
     return [...this.files].map(([path, entry]) => ({
@@ -210,5 +228,8 @@ export class WorkspaceIndex {
       chunkIds.push(id);
     }
     this.files.set(relativePath, { mtimeMs, size, chunkIds });
+    const key = baseNameKey(relativePath);
+    if (!this.byBaseName.has(key)) this.byBaseName.set(key, new Set());
+    this.byBaseName.get(key)!.add(relativePath);
   }
 }

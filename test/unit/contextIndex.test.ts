@@ -154,6 +154,11 @@ describe('import graph', () => {
       const found = new Retriever().retrieve([index], { relativePath: 'lib/api.js', prefix: 'const messages_1 = require("./messages");\nvar Req;\nReq.type = new (0, messages_1.', suffix: '' });
       assert.equal(found[0]?.path, 'lib/messages.js');
       assert.equal(found[0]?.imported, 'receiver');
+      // Not imported, but named like a file: `sourceCode.` → source-code.js.
+      await index.updateFile('lib/source-code.js', 'class SourceCode {\n  getTokenAfter(node) {}\n}\nmodule.exports = SourceCode;\n');
+      const named = new Retriever().retrieve([index], { relativePath: 'lib/rule.js', prefix: 'function check(sourceCode) {\n  return sourceCode.', suffix: '' });
+      assert.equal(named[0]?.path, 'lib/source-code.js');
+      assert.equal(named[0]?.imported, 'receiver');
     } finally {
       ws.cleanup();
     }
