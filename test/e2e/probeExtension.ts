@@ -6,8 +6,11 @@ import { repoRoot } from './codeServer';
 
 const probeDir = path.join(repoRoot, 'test', 'e2e', 'ghost-probe');
 
+const probe = JSON.parse(readFileSync(path.join(probeDir, 'probe.json'), 'utf8')) as { trigger: string; text: string };
+/** What to type on an empty line for the probe to offer its completion. */
+export const probeTrigger = probe.trigger;
 /** The completion the probe offers, as Tab inserts it. */
-export const probeText: string = (JSON.parse(readFileSync(path.join(probeDir, 'probe.json'), 'utf8')) as { text: string }).text;
+export const probeText = probe.text;
 
 export function buildProbeVsix(outDir: string): string {
   const out = path.join(outDir, 'ghost-probe.vsix');
