@@ -126,6 +126,23 @@ function checkContents(names, target) {
   return problems;
 }
 
+/** What the marketplace shows: icon, categories, README, changelog, license, and a workspace-trust declaration. */
+function checkManifest(entries, read) {
+  const problems = [];
+  const entry = entries.find((e) => e.name === 'extension/package.json');
+  if (!entry) return ['no extension/package.json'];
+  const m = JSON.parse(read(entry).toString('utf8'));
+  if (!m.icon || !entries.some((e) => e.name === `extension/${m.icon}`)) problems.push(`icon ${m.icon} is not in the .vsix`);
+  if (!Array.isArray(m.categories) || m.categories.length === 0) problems.push('no categories');
+  const trust = m.capabilities?.untrustedWorkspaces;
+  if (trust === undefined) problems.push('capabilities.untrustedWorkspaces is not declared');
+  else if (trust.supported !== true && !trust.description) problems.push('capabilities.untrustedWorkspaces needs a description');
+  for (const f of ['extension/readme.md', 'extension/changelog.md', 'extension/LICENSE.txt']) {
+    if (!entries.some((e) => e.name === f)) problems.push(`missing ${f}`);
+  }
+  return problems;
+}
+
 function filesUnder(dir) {
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
@@ -224,7 +241,7 @@ function packageTarget(target, opts, manifest) {
 
   const { entries, read } = zipEntries(vsix);
   const names = entries.map((e) => e.name);
-  const problems = checkContents(names, target);
+  const problems = [...checkContents(names, target), ...checkManifest(entries, read)];
   const size = statSync(vsix).size;
   const unpacked = entries.reduce((s, e) => s + e.size, 0);
   console.log(`\n${path.relative(root, vsix)}: ${mb(size)} (${mb(unpacked)} unpacked, ${entries.length} files, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
