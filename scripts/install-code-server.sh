@@ -34,9 +34,10 @@ fi
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 [[ "$node_major" == 20 ]] || die "code-server $CODE_SERVER_VERSION needs Node 20 (found $(node -v))."
 
-# Debian packages: chromium drives the workbench; ripgrep replaces @vscode/ripgrep's download (which fails
-# offline); the -dev packages and a compiler are what kerberos, native-keymap/spdlog and keytar-style modules need.
-APT_PKGS=(chromium ripgrep libkrb5-dev libxkbfile-dev libsecret-1-dev pkg-config build-essential python3 git)
+# Debian packages: chromium drives the workbench (the suite's LOCUS_CHROMIUM picks another); ripgrep replaces
+# @vscode/ripgrep's own download, which fails without GitHub; node-gyp needs a compiler, python3 and pkg-config, and
+# the native modules need the headers of Kerberos (kerberos), libxkbfile and libsecret.
+APT_PKGS=(chromium ripgrep libkrb5-dev libxkbfile-dev libsecret-1-dev pkg-config build-essential python3)
 missing=()
 for p in "${APT_PKGS[@]}"; do
   if [[ "$p" == python3 ]] && command -v python3 >/dev/null; then continue; fi
