@@ -5,6 +5,9 @@ import type { LocusSettingsInput, QuantizationSetting, SpeculationSetting } from
 export const SECTION = 'locus';
 
 export class Config {
+  /** `telemetryDir`: the extension's private storage folder for latency records (not a setting). */
+  constructor(private readonly telemetryDir: string) {}
+
   private get settings(): vscode.WorkspaceConfiguration {
     return vscode.workspace.getConfiguration(SECTION);
   }
@@ -42,6 +45,10 @@ export class Config {
     return this.settings.get<Record<string, boolean>>('completion.languages');
   }
 
+  get telemetryEnabled(): boolean {
+    return this.settings.get<boolean>('telemetry.enabled', true);
+  }
+
   /** What the server receives in `initializationOptions` and `workspace/didChangeConfiguration`. */
   toServerSettings(): LocusSettingsInput {
     return {
@@ -52,6 +59,7 @@ export class Config {
         speculation: this.speculation,
         languages: this.languages,
       },
+      telemetry: { enabled: this.telemetryEnabled, dir: this.telemetryDir },
     };
   }
 }

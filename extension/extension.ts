@@ -2,19 +2,22 @@
 import * as vscode from 'vscode';
 import { DidChangeConfigurationNotification, type LanguageClient } from 'vscode-languageclient/node';
 import { CompletionTimingsNotification, StatusNotification, type ModelStatus } from '../lsp-server/protocol';
+import { TelemetryClearRequest, TelemetryExportRequest, TelemetryRequest } from '../lsp-server/telemetryProtocol';
 import { createClient } from './client';
 import { Config, SECTION } from './config';
+import { DashboardPanel } from './dashboardPanel';
 import { RestartPolicy } from './restartPolicy';
 import { StatusBar } from './statusBar';
 
 const SHOW_OUTPUT = 'locus.showOutput';
 const RESTART_SERVER = 'locus.restartServer';
+const SHOW_LATENCY = 'locus.showLatency';
 
 let client: LanguageClient | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const output = vscode.window.createOutputChannel('Locus', { log: true });
-  const config = new Config();
+  const config = new Config(vscode.Uri.joinPath(context.globalStorageUri, 'telemetry').fsPath);
   const statusBar = new StatusBar(SHOW_OUTPUT);
   const restarts = new RestartPolicy();
   context.subscriptions.push(output, statusBar);
@@ -23,6 +26,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     onGaveUp: (message) => statusBar.setStopped(message),
   });
   client = languageClient;
+  const dashboard = new DashboardPanel(
+    context.extensionUri,
+    {
+      summary: (since) => languageClient.sendRequest(TelemetryRequest.type, since === null ? {} : { since }),
+      export: (format, since) => languageClient.sendRequest(TelemetryExportRequest.type, since === null ? { format } : { format, since }),
+      clear: () => languageClient.sendRequest(TelemetryClearRequest.type),
+    },
+    output,
+  );
+  context.subscriptions.push(dashboard);
 
   let lastError: string | undefined;
   context.subscriptions.push(
@@ -38,7 +51,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       if (lastError !== status.message) void showModelError(status.message, status.fix);
       lastError = status.message;
     }),
-    languageClient.onNotification(CompletionTimingsNotification.type, (timings) => statusBar.setTimings(timings)),
+    languageClient.onNotification(CompletionTimingsNotification.type, (timings) => {
+      statusBar.setTimings(timings);
+      dashboard.requestRefresh();
+    }),
+    vscode.commands.registerCommand(SHOW_LATENCY, () => dashboard.show()),
     vscode.commands.registerCommand(SHOW_OUTPUT, () => output.show(true)),
     vscode.commands.registerCommand(RESTART_SERVER, async () => {
       restarts.reset();

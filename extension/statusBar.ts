@@ -58,7 +58,8 @@ export class StatusBar implements vscode.Disposable {
       item.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
       return;
     }
-    const latency = this.timings === undefined ? '' : ` ${Math.round(this.timings.requestMs)} ms`;
+    const latency =
+      this.timings === undefined ? '' : ` ${Math.round(this.timings.requestMs)} ms · ${Math.round(this.timings.tokensPerSecond)} tok/s`;
     item.text = `$(sparkle) Locus${latency}`;
     const lines = [`Locus: ${status.model} (${status.quantization}, ${status.onnxFile})`];
     if (status.draft !== undefined) lines.push(`Draft: ${status.draft}`);
@@ -69,6 +70,7 @@ export class StatusBar implements vscode.Disposable {
           `${t.tokensPerSecond.toFixed(1)} tokens/s, request ${Math.round(t.requestMs)} ms`,
       );
     }
+    lines.push('Run "Locus: Show Latency" for percentiles, phases and acceptance over time.');
     item.tooltip = lines.join('\n');
   }
 }

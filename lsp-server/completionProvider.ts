@@ -11,6 +11,8 @@ import { describeError, type Logger } from './logger';
 import { postProcess } from './postProcess';
 import type { CompletionTimings } from './protocol';
 import type { RequestScheduler } from './requestScheduler';
+import type { CompletionTelemetry } from './telemetry/telemetryFeature';
+import type { RequestTrace } from './telemetry/telemetryRecorder';
 
 /** A model ready to complete: what `ModelHost` hands out. */
 export interface LoadedModel {
@@ -39,6 +41,8 @@ export interface CompletionProviderDeps {
   onTimings: (timings: CompletionTimings) => void;
   /** Recent completions, answered without a model run while the user types them; without it every request runs the model. */
   cache?: CompletionCache;
+  /** Local latency telemetry; tests that do not look at it leave it out. */
+  telemetry?: CompletionTelemetry;
 }
 
 /** Larger documents are skipped: prompt building would cost more than the completion is worth. */
@@ -57,6 +61,8 @@ export class CompletionProvider {
   /** Never throws: a failure is logged and answers no items. */
   async provide(document: CompletionDocument, position: Position, signal: AbortSignal): Promise<InlineCompletionItem[]> {
     const started = this.deps.clock();
+    // Requests that stop before the model (language off, document too large, no model) never call done(): not recorded.
+    const trace = this.deps.telemetry?.begin({ language: document.languageId, model: this.deps.model()?.info.name ?? 'none' });
     try {
       const config = this.deps.config();
       if (!isLanguageEnabled(config, document.languageId)) return [];
@@ -67,14 +73,18 @@ export class CompletionProvider {
 
       const ctx = cursorContext(text, document.offsetAt(position), document.languageId);
       const cached = this.fromCache(model, document.uri, ctx);
-      if (cached !== undefined) return this.answerFromCache(document.uri, position, cached, started);
+      if (cached !== undefined) return this.answerFromCache(document.uri, position, cached, started, trace);
       const mode = completionMode(ctx);
       const budget = Math.max(0, Math.min(config.promptTokenBudget, model.info.maxContext - config.maxNewTokens - 3));
       const prompt = buildFimPrompt(model.tokenizer, model.fim, ctx.prefix, ctx.suffix, budget);
+      trace?.promptBuilt({ promptTokens: prompt.ids.length, promptTokensCompressed: prompt.ids.length });
       const result = await this.deps.scheduler.schedule(document.uri, signal, (runSignal) =>
-        this.generate(model, prompt.ids, config, mode, ctx, runSignal),
+        this.generate(model, prompt.ids, config, mode, ctx, runSignal, () => trace?.firstToken()),
       );
-      if (result === undefined) return [];
+      if (result === undefined) {
+        trace?.done({ outcome: 'cancelled', generatedTokens: 0 });
+        return [];
+      }
 
       const shown = postProcess(result.text, mode, ctx);
       this.deps.cache?.store(document.uri, ctx.prefix, ctx.suffix, shown);
@@ -96,9 +106,19 @@ export class CompletionProvider {
         },
         cacheHit: false,
       });
+      const speculation = result.speculation?.mode === 'off' ? undefined : result.speculation;
+      trace?.done({
+        outcome: shown === '' ? 'empty' : 'offered',
+        generatedTokens: timings.generatedTokens,
+        tokensPerSecond: timings.decodeTokensPerSecond,
+        prefixCacheHit: timings.cachedPromptTokens === undefined ? null : timings.cachedPromptTokens > 0,
+        draftProposed: speculation?.drafted ?? null,
+        draftAccepted: speculation?.accepted ?? null,
+      });
       if (shown === '') return [];
-      return [{ insertText: shown, range: { start: position, end: position } }];
+      return [this.item(shown, position, trace)];
     } catch (error) {
+      trace?.done({ outcome: 'error', generatedTokens: 0 });
       this.deps.logger.error(`Completion failed for ${document.uri}: ${describeError(error)}`);
       return [];
     }
@@ -115,18 +135,19 @@ export class CompletionProvider {
     mode: CompletionMode,
     ctx: CursorContext,
     signal: AbortSignal,
+    onFirstText: () => void,
   ): Promise<GenerateResult | undefined> {
     if (signal.aborted) return undefined;
     const blockDone = new AbortController();
     let text = '';
-    const onText =
-      mode === 'multi-line'
-        ? (delta: string) => {
-            text += delta;
-            const lines = text.split('\n');
-            if (limitToBlock(lines, ctx).length < lines.length) blockDone.abort();
-          }
-        : undefined;
+    // Streamed in every mode: the first piece of text marks the first token for telemetry.
+    const onText = (delta: string) => {
+      onFirstText();
+      if (mode !== 'multi-line') return;
+      text += delta;
+      const lines = text.split('\n');
+      if (limitToBlock(lines, ctx).length < lines.length) blockDone.abort();
+    };
     const result = await model.engine.generate(
       { promptIds, maxNewTokens: config.maxNewTokens, sampling: GREEDY, stopStrings: stopStringsFor(mode), speculation: config.speculation },
       { signal: AbortSignal.any([signal, blockDone.signal]), onText },
@@ -145,7 +166,7 @@ export class CompletionProvider {
     return cache.lookup(uri, ctx.prefix, ctx.suffix);
   }
 
-  private answerFromCache(uri: string, position: Position, text: string, started: number): InlineCompletionItem[] {
+  private answerFromCache(uri: string, position: Position, text: string, started: number, trace: RequestTrace | undefined): InlineCompletionItem[] {
     this.deps.onTimings({
       uri,
       promptTokens: 0,
@@ -158,7 +179,14 @@ export class CompletionProvider {
       speculation: { mode: 'off', drafted: 0, accepted: 0, acceptanceRate: 0 },
       cacheHit: true,
     });
-    return [{ insertText: text, range: { start: position, end: position } }];
+    trace?.done({ outcome: text === '' ? 'empty' : 'offered', generatedTokens: 0, servedFromCache: true });
+    return [this.item(text, position, trace)];
+  }
+
+  /** A ghost-text item; while telemetry records, its command tells the server when the user accepts it. */
+  private item(text: string, position: Position, trace: RequestTrace | undefined): InlineCompletionItem {
+    const command = trace && this.deps.telemetry?.acceptanceCommand(trace);
+    return { insertText: text, range: { start: position, end: position }, ...(command && { command }) };
   }
 
   private isCompletable(document: CompletionDocument, text: string): boolean {

@@ -17,6 +17,10 @@ export interface ServerConfig {
   speculation: SpeculationSetting;
   /** Language id → enabled; `*` applies to languages not listed. */
   languages: Record<string, boolean>;
+  /** `locus.telemetry.enabled`. */
+  telemetryEnabled: boolean;
+  /** Absolute folder for telemetry records, or null to keep none (the CLI). Honoured from initializationOptions only. */
+  telemetryDir: string | null;
 }
 
 /** Where the embedded default pair lives, relative to the bundle (`dist/server.js`). */
@@ -40,6 +44,8 @@ export const DEFAULTS = {
   speculation: 'auto',
   // Prose gets little from a code model and ghost text there is mostly noise.
   languages: { '*': true, plaintext: false, markdown: false, scminput: false },
+  // Nothing leaves the machine, so recording is on unless the user turns it off.
+  telemetryEnabled: true,
 } as const satisfies Partial<ServerConfig>;
 
 const QUANTIZATIONS: readonly QuantizationSetting[] = ['auto', 'q4', 'int8', 'fp16', 'fp32'];
@@ -63,6 +69,7 @@ export function validateSettings(input: unknown, embedded: EmbeddedModelDirs, ba
   if (input !== undefined && input !== null && !isRecord(input)) warnings.push('locus settings are not an object; using defaults');
   const model = section(root, 'model', warnings);
   const completion = section(root, 'completion', warnings);
+  const telemetry = section(root, 'telemetry', warnings);
 
   const modelPath = stringSetting(model.path, 'model.path', warnings);
   const draftPath = stringSetting(model.draftPath, 'model.draftPath', warnings);
@@ -87,6 +94,8 @@ export function validateSettings(input: unknown, embedded: EmbeddedModelDirs, ba
       ),
       speculation: enumSetting(completion.speculation, SPECULATIONS, DEFAULTS.speculation, 'completion.speculation', warnings),
       languages: languagesSetting(completion.languages, warnings),
+      telemetryEnabled: booleanSetting(telemetry.enabled, DEFAULTS.telemetryEnabled, 'telemetry.enabled', warnings),
+      telemetryDir: telemetryDirSetting(telemetry.dir, warnings),
     },
     warnings,
   };
@@ -133,6 +142,20 @@ function intSetting(value: unknown, limits: { min: number; max: number }, fallba
   if (typeof value === 'number' && Number.isInteger(value) && value >= limits.min && value <= limits.max) return value;
   warnings.push(`locus.${name} must be an integer from ${limits.min} to ${limits.max}; using ${fallback}`);
   return fallback;
+}
+
+function booleanSetting(value: unknown, fallback: boolean, name: string, warnings: string[]): boolean {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value === 'boolean') return value;
+  warnings.push(`locus.${name} must be true or false; using ${fallback}`);
+  return fallback;
+}
+
+function telemetryDirSetting(value: unknown, warnings: string[]): string | null {
+  if (value === undefined || value === null || value === '') return null;
+  if (typeof value === 'string' && path.isAbsolute(value)) return value;
+  warnings.push('locus.telemetry.dir must be an absolute path; recording nothing');
+  return null;
 }
 
 function languagesSetting(value: unknown, warnings: string[]): Record<string, boolean> {

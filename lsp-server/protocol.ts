@@ -32,6 +32,12 @@ export interface LocusSettingsInput {
     /** Language id → enabled; `*` is the default for languages not listed. */
     languages?: Record<string, boolean>;
   };
+  telemetry?: {
+    /** Record each completion's timings (no code) on this machine. */
+    enabled?: boolean;
+    /** Not a user setting: the client's private storage folder for the records, read from initializationOptions only. */
+    dir?: string;
+  };
 }
 
 /** Model state as the server sees it. */

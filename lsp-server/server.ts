@@ -20,6 +20,8 @@ import { taggedLogger } from './logger';
 import { ModelHost } from './modelHost';
 import { CompletionTimingsNotification, StatusNotification } from './protocol';
 import { RequestScheduler } from './requestScheduler';
+import { TelemetryFeature } from './telemetry/telemetryFeature';
+import { CompletionAcceptedCommand } from './telemetryProtocol';
 
 export interface ServerDeps {
   createEngine: () => InferenceEngine;
@@ -35,6 +37,9 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
   const scheduler = new RequestScheduler();
   let config: ServerConfig = validateSettings(undefined, embedded).config;
   let canPullConfiguration = false;
+  // Recording starts at initialize, once the client has said where its storage folder is.
+  const telemetry = new TelemetryFeature({ enabled: false, dir: null }, { log: (message) => logger.warn(message) });
+  let telemetryDir: string | null = null;
 
   const modelHost = new ModelHost({
     createEngine: deps.createEngine,
@@ -48,6 +53,7 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     scheduler,
     logger: taggedLogger(connection.console, 'completion'),
     clock: () => performance.now(),
+    telemetry,
     onTimings: (timings) => void connection.sendNotification(CompletionTimingsNotification.type, timings),
     cache: new CompletionCache(),
   });
@@ -57,6 +63,7 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     for (const warning of warnings) logger.warn(`${source}: ${warning}`);
     const reload = needsModelReload(config, next);
     config = next;
+    telemetry.configure({ enabled: config.telemetryEnabled, dir: telemetryDir });
     if (reload) {
       logger.info(`Model settings changed; loading ${config.modelDir}.`);
       scheduler.abortAll();
@@ -69,8 +76,11 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     const { config: initial, warnings } = validateSettings(params.initializationOptions, embedded);
     for (const warning of warnings) logger.warn(`initializationOptions: ${warning}`);
     config = initial;
+    telemetryDir = initial.telemetryDir;
+    telemetry.configure({ enabled: config.telemetryEnabled, dir: telemetryDir });
     return {
       capabilities: {
+        executeCommandProvider: { commands: [CompletionAcceptedCommand.command] },
         textDocumentSync: TextDocumentSyncKind.Incremental,
         inlineCompletionProvider: true,
       },
@@ -106,6 +116,12 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
   connection.onShutdown(async () => {
     scheduler.abortAll();
     await modelHost.dispose();
+    telemetry.dispose();
+  });
+
+  telemetry.register(connection);
+  connection.onExecuteCommand((params) => {
+    if (params.command === CompletionAcceptedCommand.command) telemetry.accepted(params.arguments);
   });
 
   documents.listen(connection);

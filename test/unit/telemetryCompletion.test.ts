@@ -1,0 +1,107 @@
+// The completion path records one telemetry trace per request, whatever way it ends.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { CompletionCache } from '../../lsp-server/completionCache';
+import { CompletionProvider, type LoadedModel } from '../../lsp-server/completionProvider';
+import { embeddedModelDirs, validateSettings } from '../../lsp-server/config';
+import { RequestScheduler } from '../../lsp-server/requestScheduler';
+import { TelemetryFeature } from '../../lsp-server/telemetry/telemetryFeature';
+import { FakeEngine, fakeModelInfo } from './fakeEngine';
+
+const root = mkdtempSync(join(tmpdir(), 'locus-telemetry-completion-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+let dirs = 0;
+
+function setup(script: string, options: { settings?: unknown; stepMs?: number; cache?: boolean } = {}) {
+  const engine = new FakeEngine(() => script, options.stepMs ?? 0);
+  const model: LoadedModel = {
+    engine,
+    tokenizer: { encode: (t) => [...t].map((c) => c.codePointAt(0) as number), specialTokenId: () => undefined },
+    info: fakeModelInfo('/m'),
+    fim: null,
+  };
+  const config = validateSettings(options.settings ?? { completion: { maxNewTokens: 200 } }, embeddedModelDirs('/x')).config;
+  const telemetry = new TelemetryFeature({ enabled: true, dir: join(root, `t${dirs++}`) });
+  const provider = new CompletionProvider({
+    model: () => model,
+    config: () => config,
+    scheduler: new RequestScheduler(),
+    logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+    clock: () => performance.now(),
+    onTimings: () => undefined,
+    telemetry,
+    ...(options.cache ? { cache: new CompletionCache() } : {}),
+  });
+  return { provider, engine, telemetry };
+}
+
+function doc(text: string, languageId = 'typescript', uri = 'file:///a.ts') {
+  const offset = text.indexOf('┃');
+  const document = TextDocument.create(uri, languageId, 1, text.replace('┃', ''));
+  return { document, position: document.positionAt(offset) };
+}
+
+const never = () => new AbortController().signal;
+
+describe('completion telemetry', () => {
+  it('records an offered completion with its phases and takes its acceptance through the item command', async () => {
+    const { provider, engine, telemetry } = setup('42;');
+    engine.speculation = { mode: 'lookup', rounds: 1, drafted: 4, accepted: 3, acceptanceRate: 0.75, byDrafter: { lookup: { drafted: 4, accepted: 3 }, draft: { drafted: 0, accepted: 0 } } };
+    const { document, position } = doc('const x = ┃\n');
+    const [item] = await provider.provide(document, position, never());
+    assert.equal(item?.command?.command, 'locus.completionAccepted');
+    telemetry.accepted(item?.command?.arguments);
+    const [sample] = JSON.parse(telemetry.export({ format: 'json' }).content).records;
+    assert.equal(sample.outcome, 'accepted');
+    assert.equal(sample.language, 'typescript');
+    assert.equal(sample.model, 'fake');
+    assert.equal(sample.generatedTokens, 3);
+    assert.equal(sample.promptTokens, sample.promptTokensCompressed);
+    assert.ok(sample.promptBuiltMs <= sample.firstTokenMs && sample.firstTokenMs <= sample.doneMs, JSON.stringify(sample));
+    assert.deepEqual([sample.draftProposed, sample.draftAccepted, sample.servedFromCache], [4, 3, false]);
+  });
+
+  it('records a request superseded by a newer one as cancelled, and an empty answer as empty', async () => {
+    const { provider, telemetry } = setup('x'.repeat(50), { stepMs: 2 });
+    const { document, position } = doc('const x = ┃\n');
+    const first = provider.provide(document, position, never());
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await Promise.all([first, provider.provide(document, position, never())]);
+    const outcomes = telemetry.summary({}).outcomes;
+    assert.equal(outcomes.cancelled, 1);
+    assert.equal(outcomes.requests, 2);
+
+    const empty = setup('');
+    await empty.provider.provide(document, position, never());
+    assert.equal(empty.telemetry.summary({}).outcomes.empty, 1);
+  });
+
+  it('records nothing for a request that never reaches the model, and no command while recording is off', async () => {
+    const { provider, telemetry } = setup('42;', { settings: { completion: { languages: { typescript: false } } } });
+    const { document, position } = doc('const x = ┃\n');
+    assert.deepEqual(await provider.provide(document, position, never()), []);
+    assert.equal(telemetry.summary({}).outcomes.requests, 0);
+
+    const off = setup('42;');
+    off.telemetry.configure({ enabled: false, dir: join(root, 'off') });
+    const [item] = await off.provider.provide(document, position, never());
+    assert.equal(item?.command, undefined);
+  });
+
+  it('records an answer from the completion cache as served from cache, with a command of its own', async () => {
+    const { provider, telemetry } = setup('console.log(x);', { cache: true });
+    const first = doc('const x = 1;\n┃\n');
+    await provider.provide(first.document, first.position, never());
+    const typed = doc('const x = 1;\ncons┃\n');
+    const [item] = await provider.provide(typed.document, typed.position, never());
+    assert.equal(item?.insertText, 'ole.log(x);');
+    assert.equal(item?.command?.command, 'locus.completionAccepted');
+    const summary = telemetry.summary({});
+    assert.equal(summary.servedFromCache, 1);
+    assert.equal(summary.latency?.count, 1);
+  });
+});
