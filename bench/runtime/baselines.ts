@@ -1,7 +1,7 @@
 // The parts of `npm run bench -- runtime` that do not need Locus's runtime: the bandwidth probe, then
 // transformers.js and llama.cpp (node-llama-cpp) on every model file present, each in its own process, with
 // the decode speed set against the memory-bandwidth ceiling measured in the same run.
-//   node --import tsx bench/runtime/baselines.ts [model dir ...] [--repeats 3] [--threads 2] [--out file.json]
+//   node --import tsx bench/runtime/baselines.ts [model dir ...] [--repeats 3] [--threads 1,2] [--skip regex] [--out file.json]
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -27,7 +27,7 @@ export interface BaselineReport {
   machine: { cpu: string; cores: number; memGiB: number; node: string };
   bandwidth: BandwidthResult;
   rows: BaselineRow[];
-  failures: { model: string; runner: RunnerName; file: string; error: string }[];
+  failures: { model: string; runner: RunnerName; file: string; threads: number; error: string }[];
 }
 
 /** Files each runner can take from a model directory, fastest formats first. */
@@ -36,6 +36,7 @@ export const CANDIDATES: { runner: RunnerName; file: string }[] = [
   { runner: 'transformers.js', file: 'onnx/model_int8.onnx' },
   { runner: 'transformers.js', file: 'onnx/model.onnx' },
   { runner: 'llama.cpp', file: 'gguf/model-q4_0.gguf' },
+  { runner: 'llama.cpp', file: 'gguf/model-q4_0-pure.gguf' },
   { runner: 'llama.cpp', file: 'gguf/model-q8_0.gguf' },
   { runner: 'llama.cpp', file: 'gguf/model-f16.gguf' },
 ];
@@ -44,33 +45,35 @@ function fileBytes(path: string): number {
   return statSync(path).size + (existsSync(path + '_data') ? statSync(path + '_data').size : 0);
 }
 
-export async function runBaselines(options: { modelDirs: string[]; repeats: number; threads: number; skip?: RegExp; log?: (s: string) => void }): Promise<BaselineReport> {
+export async function runBaselines(options: { modelDirs: string[]; repeats: number; threads: number[]; skip?: RegExp; log?: (s: string) => void }): Promise<BaselineReport> {
   const log = options.log ?? ((s: string) => console.error(s));
-  const bandwidth = await measureBandwidth({ threads: options.threads });
+  const bandwidth = await measureBandwidth({ threads: Math.max(...options.threads) });
   log(`bandwidth: 1 thread ${bandwidth.singleThreadGBps.toFixed(1)} GB/s, ${bandwidth.threads} threads ${bandwidth.multiThreadGBps.toFixed(1)} GB/s`);
   const rows: BaselineRow[] = [];
   const failures: BaselineReport['failures'] = [];
   for (const modelDir of options.modelDirs) {
     const prompts = buildPrompts(modelDir);
-    for (const { runner, file } of CANDIDATES) {
+    for (const threads of options.threads) for (const { runner, file } of CANDIDATES) {
       const path = join(modelDir, file);
       if (!existsSync(path) || options.skip?.test(`${runner}:${file}`)) continue;
       const loadAvgBefore = loadavg()[0];
       try {
-        const result = await runIsolated(runner, { modelDir, file, prompts, threads: options.threads, repeats: options.repeats });
+        const result = await runIsolated(runner, { modelDir, file, prompts, threads, repeats: options.repeats });
         const w: WeightBytes = file.endsWith('.gguf') ? await ggufWeightBytes(modelDir, file) : onnxWeightBytes(modelDir, file);
         const bytesPerToken = meanBytesPerToken(w, prompts);
-        const ceilingTokPerS = (bandwidth.multiThreadGBps * 1e9) / bytesPerToken;
+        // The ceiling uses the bandwidth of as many reading threads as the runner computes with.
+        const gbps = threads === 1 ? bandwidth.singleThreadGBps : bandwidth.multiThreadGBps;
+        const ceilingTokPerS = (gbps * 1e9) / bytesPerToken;
         rows.push({
           ...result, model: modelDir, fileBytes: fileBytes(path), bytesPerToken, bytesMethod: w.method, ceilingTokPerS,
           bandwidthUtilization: result.decodeTokPerS / ceilingTokPerS, loadAvgBefore,
         });
-        log(`${modelDir} ${runner} ${file}: prefill ${result.prefillTokPerS.toFixed(1)} tok/s, decode ${result.decodeTokPerS.toFixed(1)} tok/s ` +
+        log(`${modelDir} ${runner} ${file} ${threads}t: prefill ${result.prefillTokPerS.toFixed(1)} tok/s, decode ${result.decodeTokPerS.toFixed(1)} tok/s ` +
           `(${((100 * result.decodeTokPerS) / ceilingTokPerS).toFixed(0)}% of ${ceilingTokPerS.toFixed(1)}), TTFT ${result.ttftMs.toFixed(0)} ms, ` +
           `peak ${result.peakRssMiB.toFixed(0)} MiB (load avg before ${loadAvgBefore.toFixed(2)})`);
       } catch (e) {
-        failures.push({ model: modelDir, runner, file, error: String(e).slice(0, 2000) });
-        log(`${modelDir} ${runner} ${file}: FAILED ${String(e).slice(0, 300)}`);
+        failures.push({ model: modelDir, runner, file, threads, error: String(e).slice(0, 2000) });
+        log(`${modelDir} ${runner} ${file} ${threads}t: FAILED ${String(e).slice(0, 300)}`);
       }
     }
   }
@@ -84,13 +87,13 @@ export async function runBaselines(options: { modelDirs: string[]; repeats: numb
 
 export function markdownTable(report: BaselineReport): string {
   const lines = [
-    '| model | runner | file | size MB | prefill tok/s | decode tok/s | TTFT ms | peak RSS MiB | MB read/token | ceiling tok/s | % of BW |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+    '| model | runner | file | threads | size MB | prefill tok/s | decode tok/s | TTFT ms | peak RSS MiB | MB read/token | ceiling tok/s | % of BW | load avg |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of report.rows) {
-    lines.push(`| ${r.model.split('/').pop()} | ${r.runner} | ${r.file} | ${(r.fileBytes / 1e6).toFixed(1)} | ${r.prefillTokPerS.toFixed(1)} | ` +
+    lines.push(`| ${r.model.split('/').pop()} | ${r.runner} | ${r.file} | ${r.threads} | ${(r.fileBytes / 1e6).toFixed(1)} | ${r.prefillTokPerS.toFixed(1)} | ` +
       `${r.decodeTokPerS.toFixed(1)} | ${r.ttftMs.toFixed(0)} | ${r.peakRssMiB.toFixed(0)} | ${(r.bytesPerToken / 1e6).toFixed(1)} | ` +
-      `${r.ceilingTokPerS.toFixed(1)} | ${(100 * r.bandwidthUtilization).toFixed(0)}% |`);
+      `${r.ceilingTokPerS.toFixed(1)} | ${(100 * r.bandwidthUtilization).toFixed(0)}% | ${r.loadAvgBefore.toFixed(1)} |`);
   }
   return lines.join('\n');
 }
@@ -105,7 +108,7 @@ async function main(): Promise<void> {
     return value;
   };
   const repeats = Number(flag('--repeats', '3'));
-  const threads = Number(flag('--threads', '2'));
+  const threads = flag('--threads', '2').split(',').map(Number);
   const out = flag('--out', '');
   const skip = flag('--skip', '');
   const modelDirs = args.length ? args : ['bench/models/qwen05-shaped', 'bench/models/tiny-llama'].filter((d) => existsSync(d));
