@@ -1,10 +1,9 @@
 // Checks a GGUF conversion against the ONNX model it came from: llama.cpp's tokenizer vs ours on the benchmark
 // prompts' text, and greedy continuations (llama.cpp on the GGUF vs onnxruntime-node on onnx/model.onnx).
 //   node --import tsx bench/runtime/ggufParity.ts <model dir> gguf/model-f32.gguf [tokens]
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { PROMPT_SPECS, buildPrompts, loadTokenizer } from './prompts';
+import { PROMPT_SPECS, buildPrompts, loadTokenizer, promptSourceText } from './prompts';
 
 async function onnxGreedy(modelDir: string, ids: number[], n: number): Promise<number[]> {
   const session = await ort.InferenceSession.create(join(modelDir, 'onnx', 'model.onnx'), { intraOpNumThreads: 2 });
@@ -42,7 +41,7 @@ async function main(): Promise<void> {
   const tokenizer = loadTokenizer(modelDir);
   let tokenizerMatches = 0;
   for (const spec of PROMPT_SPECS) {
-    const text = readFileSync(resolve(__dirname, '..', '..', spec.path), 'utf8').slice(spec.offset, spec.offset + 4000);
+    const text = promptSourceText(spec).slice(spec.offset, spec.offset + 4000);
     const ours = tokenizer.encode(text, { add_special_tokens: false }).ids;
     const theirs = Array.from(model.tokenize(text, false) as number[]);
     const same = JSON.stringify(ours) === JSON.stringify(theirs);
