@@ -1,7 +1,7 @@
 // Finds a model directory's files, picks the ONNX variant for the requested quantization, and checks the files
 // before anything loads them: present, plausibly sized, not Git LFS pointers, external data present.
 import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Quantization } from './engine';
 import { ModelFileCorruptError, ModelNotFoundError } from './errors';
 
@@ -67,6 +67,16 @@ function requireFile(dir: string, name: string, what: string): string {
   return path;
 }
 
+/**
+ * Where a model's tokenizer lives: its own directory, or the parent directory when a target and its draft share
+ * one tokenizer there (the embedded default pair does).
+ */
+export function tokenizerDirectory(dir: string): string {
+  if (existsSync(join(dir, 'tokenizer.json'))) return dir;
+  const parent = dirname(dir);
+  return existsSync(join(parent, 'tokenizer.json')) ? parent : dir;
+}
+
 function optionalFile(dir: string, name: string): string | undefined {
   const path = join(dir, name);
   if (!existsSync(path)) return undefined;
@@ -119,7 +129,8 @@ export function locateModelFiles(dir: string, quantization: Quantization): Model
     throw new ModelNotFoundError(`The model directory ${dir} does not exist.`);
   }
   const config = requireFile(dir, 'config.json', 'the model configuration');
-  const tokenizer = requireFile(dir, 'tokenizer.json', 'the tokenizer');
+  const tokenizerDir = tokenizerDirectory(dir);
+  const tokenizer = requireFile(tokenizerDir, 'tokenizer.json', 'the tokenizer');
   const onnxDir = join(dir, 'onnx');
   const present = existsSync(onnxDir) ? new Set(readdirSync(onnxDir)) : new Set<string>();
   const order = quantization === 'auto' ? AUTO_ORDER : [quantization];
@@ -131,7 +142,7 @@ export function locateModelFiles(dir: string, quantization: Quantization): Model
       config,
       generationConfig: optionalFile(dir, 'generation_config.json'),
       tokenizer,
-      tokenizerConfig: optionalFile(dir, 'tokenizer_config.json'),
+      tokenizerConfig: optionalFile(tokenizerDir, 'tokenizer_config.json'),
       onnx: join(onnxDir, name),
       onnxFile: `onnx/${name}`,
       quantization: q,

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { ModelFileCorruptError, ModelNotFoundError } from './errors';
-import { assertNotLfsPointer } from './modelFiles';
+import { assertNotLfsPointer, tokenizerDirectory } from './modelFiles';
 
 function readJsonFile(path: string, required: boolean): Record<string, unknown> | undefined {
   let text: string;
@@ -51,8 +51,12 @@ export class TextTokenizer {
     }
   }
 
-  /** Loads `<dir>/tokenizer.json` and, when present, `<dir>/tokenizer_config.json`. */
-  static fromDirectory(dir: string): TextTokenizer {
+  /**
+   * Loads `tokenizer.json` and, when present, `tokenizer_config.json` from the model directory (or from its parent,
+   * where a model pair shares one tokenizer).
+   */
+  static fromDirectory(modelDir: string): TextTokenizer {
+    const dir = tokenizerDirectory(modelDir);
     const json = readJsonFile(join(dir, 'tokenizer.json'), true)!;
     return new TextTokenizer(json, readJsonFile(join(dir, 'tokenizer_config.json'), false));
   }
