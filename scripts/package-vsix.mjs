@@ -104,7 +104,12 @@ function checkContents(names, target) {
     `extension/${ortBin}/${TARGETS[target]}/onnxruntime_binding.node`,
   ];
   for (const role of ['target', 'draft']) {
-    for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json']) must.push(`extension/models/default/${role}/${f}`);
+    must.push(`extension/models/default/${role}/config.json`);
+    // A model's tokenizer sits in its own folder or, shared by the pair, in the parent folder.
+    for (const f of ['tokenizer.json', 'tokenizer_config.json']) {
+      const own = `extension/models/default/${role}/${f}`;
+      if (!names.includes(own) && !names.includes(`extension/models/default/${f}`)) problems.push(`no ${f} for models/default/${role}`);
+    }
     if (!names.some((n) => n.startsWith(`extension/models/default/${role}/onnx/`) && n.endsWith('.onnx'))) {
       problems.push(`no ONNX model under models/default/${role}/onnx/`);
     }
