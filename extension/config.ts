@@ -49,6 +49,14 @@ export class Config {
     return this.settings.get<boolean>('telemetry.enabled', true);
   }
 
+  get efficiencyEnabled(): boolean | undefined {
+    return this.settings.get<boolean>('efficiency.enabled');
+  }
+
+  get efficiencySamples(): number | undefined {
+    return this.settings.get<number>('efficiency.samples');
+  }
+
   /** What the server receives in `initializationOptions` and `workspace/didChangeConfiguration`. */
   toServerSettings(): LocusSettingsInput {
     return {
@@ -59,6 +67,7 @@ export class Config {
         speculation: this.speculation,
         languages: this.languages,
       },
+      efficiency: { enabled: this.efficiencyEnabled, samples: this.efficiencySamples },
       telemetry: { enabled: this.telemetryEnabled, dir: this.telemetryDir },
     };
   }

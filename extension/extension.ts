@@ -1,6 +1,7 @@
 // activate/deactivate only: wires the client, the status bar, the commands and settings changes.
 import * as vscode from 'vscode';
-import { DidChangeConfigurationNotification, type LanguageClient } from 'vscode-languageclient/node';
+import { DidChangeConfigurationNotification, State, type LanguageClient } from 'vscode-languageclient/node';
+import { EfficiencyNotification, WorkspaceTrustNotification } from '../lsp-server/efficiency/efficiencyProtocol';
 import { CompletionTimingsNotification, StatusNotification, type ModelStatus } from '../lsp-server/protocol';
 import { TelemetryClearRequest, TelemetryExportRequest, TelemetryRequest } from '../lsp-server/telemetryProtocol';
 import { createClient } from './client';
@@ -50,6 +51,26 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       // One notification per distinct failure, not one per restart.
       if (lastError !== status.message) void showModelError(status.message, status.fix);
       lastError = status.message;
+    }),
+    languageClient.onNotification(EfficiencyNotification.type, (report) => {
+      if (report.kind === 'unavailable') {
+        output.warn(report.reason);
+        return;
+      }
+      output.info(`Efficiency check for ${report.functionName}: ${report.summary}`);
+      vscode.window.setStatusBarMessage(`$(beaker) ${report.functionName}: ${report.summary}`, 15_000);
+      // Ask for the suggestion again: the server now offers the chosen completion first.
+      const editor = vscode.window.activeTextEditor;
+      if (report.improved && editor?.document.uri.toString() === report.uri && editor.document.version === report.version) {
+        void vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+      }
+    }),
+    // Efficiency checks run only in trusted workspaces; the server assumes untrusted until told.
+    languageClient.onDidChangeState((event) => {
+      if (event.newState === State.Running) void languageClient.sendNotification(WorkspaceTrustNotification.type, { trusted: vscode.workspace.isTrusted });
+    }),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      if (languageClient.isRunning()) void languageClient.sendNotification(WorkspaceTrustNotification.type, { trusted: true });
     }),
     languageClient.onNotification(CompletionTimingsNotification.type, (timings) => {
       statusBar.setTimings(timings);

@@ -1,11 +1,12 @@
 // Inline completions: document → FIM prompt → one scheduled model run → post-processed ghost text.
 import type { InlineCompletionItem, Position } from 'vscode-languageserver-protocol';
-import type { GenerateResult, InferenceEngine, ModelInfo } from '../runtime/engine';
+import type { GenerateResult, InferenceEngine, ModelInfo, SamplingOptions } from '../runtime/engine';
 import { limitToBlock } from './blockScope';
 import type { CompletionCache } from './completionCache';
 import { completionMode, stopStringsFor, type CompletionMode } from './completionMode';
 import { isLanguageEnabled, type ServerConfig } from './config';
 import { cursorContext, type CursorContext } from './cursorContext';
+import type { CompletionRefiner } from './efficiency/efficiencyChecker';
 import { buildFimPrompt, type FimTokenIds, type PromptTokenizer } from './fimPrompt';
 import { describeError, type Logger } from './logger';
 import { postProcess } from './postProcess';
@@ -43,6 +44,8 @@ export interface CompletionProviderDeps {
   cache?: CompletionCache;
   /** Local latency telemetry; tests that do not look at it leave it out. */
   telemetry?: CompletionTelemetry;
+  /** Efficiency checks: a finished refinement for this exact position answers first; plain suggestions are handed over. */
+  efficiency?: CompletionRefiner;
 }
 
 /** Larger documents are skipped: prompt building would cost more than the completion is worth. */
@@ -71,7 +74,12 @@ export class CompletionProvider {
       const model = this.deps.model();
       if (model === undefined) return [];
 
-      const ctx = cursorContext(text, document.offsetAt(position), document.languageId);
+      const offset = document.offsetAt(position);
+      const ctx = cursorContext(text, offset, document.languageId);
+      // A refined answer needs no model run (and, like other early answers, is not recorded as a completion).
+      this.deps.efficiency?.cancelOthers(document.uri, document.version, offset);
+      const refined = this.deps.efficiency?.offerFirst(document.uri, document.version, offset);
+      if (refined !== undefined) return refined.map((insertText) => ({ insertText, range: { start: position, end: position } }));
       const cached = this.fromCache(model, document.uri, ctx);
       if (cached !== undefined) return this.answerFromCache(document.uri, position, cached, started, trace);
       const mode = completionMode(ctx);
@@ -116,6 +124,19 @@ export class CompletionProvider {
         draftAccepted: speculation?.accepted ?? null,
       });
       if (shown === '') return [];
+      // Handed over only once the plain suggestion is decided; the refinement runs in the background.
+      this.deps.efficiency?.afterSuggestion({
+        uri: document.uri,
+        version: document.version,
+        languageId: document.languageId,
+        text,
+        offset,
+        greedy: shown,
+        sample: async (sampling, sampleSignal) => {
+          const sampled = await this.generate(model, prompt.ids, config, mode, ctx, sampleSignal, () => undefined, sampling);
+          return sampled === undefined ? '' : postProcess(sampled.text, mode, ctx);
+        },
+      });
       return [this.item(shown, position, trace)];
     } catch (error) {
       trace?.done({ outcome: 'error', generatedTokens: 0 });
@@ -136,6 +157,7 @@ export class CompletionProvider {
     ctx: CursorContext,
     signal: AbortSignal,
     onFirstText: () => void,
+    sampling: SamplingOptions = GREEDY,
   ): Promise<GenerateResult | undefined> {
     if (signal.aborted) return undefined;
     const blockDone = new AbortController();
@@ -149,7 +171,7 @@ export class CompletionProvider {
       if (limitToBlock(lines, ctx).length < lines.length) blockDone.abort();
     };
     const result = await model.engine.generate(
-      { promptIds, maxNewTokens: config.maxNewTokens, sampling: GREEDY, stopStrings: stopStringsFor(mode), speculation: config.speculation },
+      { promptIds, maxNewTokens: config.maxNewTokens, sampling, stopStrings: stopStringsFor(mode), speculation: config.speculation },
       { signal: AbortSignal.any([signal, blockDone.signal]), onText },
     );
     return signal.aborted ? undefined : result;

@@ -17,6 +17,8 @@ export interface ServerConfig {
   speculation: SpeculationSetting;
   /** Language id → enabled; `*` applies to languages not listed. */
   languages: Record<string, boolean>;
+  /** `locus.efficiency.*`: efficiency checks (lsp-server/efficiency/), opt-in. */
+  efficiency: { enabled: boolean; samples: number };
   /** `locus.telemetry.enabled`. */
   telemetryEnabled: boolean;
   /** Absolute folder for telemetry records, or null to keep none (the CLI). Honoured from initializationOptions only. */
@@ -44,6 +46,8 @@ export const DEFAULTS = {
   speculation: 'auto',
   // Prose gets little from a code model and ghost text there is mostly noise.
   languages: { '*': true, plaintext: false, markdown: false, scminput: false },
+  // Opt-in: the checks run model-written code (sandboxed) and cost a few extra generations per function.
+  efficiency: { enabled: false, samples: 4 },
   // Nothing leaves the machine, so recording is on unless the user turns it off.
   telemetryEnabled: true,
 } as const satisfies Partial<ServerConfig>;
@@ -54,6 +58,7 @@ const LIMITS = {
   threads: { min: 0, max: 64 },
   maxNewTokens: { min: 1, max: 1024 },
   promptTokenBudget: { min: 32, max: 32768 },
+  efficiencySamples: { min: 1, max: 8 },
 };
 
 export interface ValidationResult {
@@ -70,6 +75,7 @@ export function validateSettings(input: unknown, embedded: EmbeddedModelDirs, ba
   const model = section(root, 'model', warnings);
   const completion = section(root, 'completion', warnings);
   const telemetry = section(root, 'telemetry', warnings);
+  const efficiency = section(root, 'efficiency', warnings);
 
   const modelPath = stringSetting(model.path, 'model.path', warnings);
   const draftPath = stringSetting(model.draftPath, 'model.draftPath', warnings);
@@ -94,6 +100,10 @@ export function validateSettings(input: unknown, embedded: EmbeddedModelDirs, ba
       ),
       speculation: enumSetting(completion.speculation, SPECULATIONS, DEFAULTS.speculation, 'completion.speculation', warnings),
       languages: languagesSetting(completion.languages, warnings),
+      efficiency: {
+        enabled: booleanSetting(efficiency.enabled, DEFAULTS.efficiency.enabled, 'efficiency.enabled', warnings),
+        samples: intSetting(efficiency.samples, LIMITS.efficiencySamples, DEFAULTS.efficiency.samples, 'efficiency.samples', warnings),
+      },
       telemetryEnabled: booleanSetting(telemetry.enabled, DEFAULTS.telemetryEnabled, 'telemetry.enabled', warnings),
       telemetryDir: telemetryDirSetting(telemetry.dir, warnings),
     },

@@ -32,6 +32,12 @@ export interface LocusSettingsInput {
     /** Language id → enabled; `*` is the default for languages not listed. */
     languages?: Record<string, boolean>;
   };
+  efficiency?: {
+    /** Sample more candidates for whole-function completions, run them in a sandbox, offer the fastest correct one first. */
+    enabled?: boolean;
+    /** Sampled candidates besides the plain suggestion. */
+    samples?: number;
+  };
   telemetry?: {
     /** Record each completion's timings (no code) on this machine. */
     enabled?: boolean;

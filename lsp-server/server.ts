@@ -1,6 +1,7 @@
 // Composes the language server: settings, model host, scheduler and completion provider, wired to one
 // connection. The graph is built here, top to bottom, and nowhere else.
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import {
   LSPErrorCodes,
   ResponseError,
@@ -15,6 +16,10 @@ import type { InferenceEngine } from '../runtime/engine';
 import { CompletionCache } from './completionCache';
 import { CompletionProvider } from './completionProvider';
 import { embeddedModelDirs, needsModelReload, validateSettings, type ServerConfig } from './config';
+import { DEFAULT_EFFICIENCY_OPTIONS, EfficiencyChecker } from './efficiency/efficiencyChecker';
+import { EfficiencyNotification, WorkspaceTrustNotification } from './efficiency/efficiencyProtocol';
+import { runIsolationSelfTest } from './efficiency/isolationSelfTest';
+import { WorkspaceTestFiles } from './efficiency/workspaceTestFiles';
 import type { PromptTokenizer } from './fimPrompt';
 import { taggedLogger } from './logger';
 import { ModelHost } from './modelHost';
@@ -37,6 +42,10 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
   const scheduler = new RequestScheduler();
   let config: ServerConfig = validateSettings(undefined, embedded).config;
   let canPullConfiguration = false;
+  // Efficiency checks run model-written code: only once the client says the workspace is trusted.
+  let workspaceTrusted = false;
+  let workspaceRoots: string[] = [];
+  let reportedUnavailable = false;
   // Recording starts at initialize, once the client has said where its storage folder is.
   const telemetry = new TelemetryFeature({ enabled: false, dir: null }, { log: (message) => logger.warn(message) });
   let telemetryDir: string | null = null;
@@ -47,6 +56,37 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     logger: taggedLogger(connection.console, 'model'),
     onStatus: (status) => void connection.sendNotification(StatusNotification.type, status),
   });
+  const testFiles = new WorkspaceTestFiles(() => workspaceRoots, () => performance.now());
+  const efficiency = new EfficiencyChecker({
+    options: () => ({ ...DEFAULT_EFFICIENCY_OPTIONS, ...config.efficiency }),
+    isTrusted: () => workspaceTrusted,
+    selfTest: () => runIsolationSelfTest({ workspaceRoots }),
+    logger: taggedLogger(connection.console, 'efficiency'),
+    clock: () => performance.now(),
+    testFiles: (name, signal) => testFiles.filesMentioning(name, signal),
+    onRefined: (refinement) => {
+      const document = documents.get(refinement.uri);
+      if (document === undefined || document.version !== refinement.version) return;
+      void connection.sendNotification(EfficiencyNotification.type, {
+        kind: 'refined',
+        uri: refinement.uri,
+        version: refinement.version,
+        position: document.positionAt(refinement.offset),
+        functionName: refinement.functionName,
+        summary: refinement.summary,
+        improved: refinement.ranked[0]?.isGreedy === false,
+      });
+    },
+  });
+  /** Starts the isolation self-test when the checks are enabled and trusted; says once if they cannot run here. */
+  function prepareEfficiency(): void {
+    void efficiency.prepare().then((availability) => {
+      if (availability.state !== 'unavailable' || reportedUnavailable) return;
+      reportedUnavailable = true;
+      void connection.sendNotification(EfficiencyNotification.type, { kind: 'unavailable', reason: availability.reason });
+    });
+  }
+
   const completions = new CompletionProvider({
     model: () => modelHost.current(),
     config: () => config,
@@ -56,6 +96,7 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     telemetry,
     onTimings: (timings) => void connection.sendNotification(CompletionTimingsNotification.type, timings),
     cache: new CompletionCache(),
+    efficiency,
   });
 
   function applySettings(input: unknown, source: string): void {
@@ -63,6 +104,8 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     for (const warning of warnings) logger.warn(`${source}: ${warning}`);
     const reload = needsModelReload(config, next);
     config = next;
+    if (config.efficiency.enabled) prepareEfficiency();
+    else efficiency.cancel();
     telemetry.configure({ enabled: config.telemetryEnabled, dir: telemetryDir });
     if (reload) {
       logger.info(`Model settings changed; loading ${config.modelDir}.`);
@@ -77,6 +120,9 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     for (const warning of warnings) logger.warn(`initializationOptions: ${warning}`);
     config = initial;
     telemetryDir = initial.telemetryDir;
+    workspaceRoots = (params.workspaceFolders?.map((folder) => folder.uri) ?? (params.rootUri ? [params.rootUri] : []))
+      .filter((uri) => uri.startsWith('file:'))
+      .map((uri) => fileURLToPath(uri));
     telemetry.configure({ enabled: config.telemetryEnabled, dir: telemetryDir });
     return {
       capabilities: {
@@ -91,6 +137,12 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
   connection.onInitialized(() => {
     // Loading starts only now so the status notifications follow the initialize response.
     void modelHost.load(config);
+  });
+
+  connection.onNotification(WorkspaceTrustNotification.type, ({ trusted }) => {
+    workspaceTrusted = trusted === true;
+    if (workspaceTrusted) prepareEfficiency();
+    else efficiency.cancel();
   });
 
   connection.onDidChangeConfiguration(async (params) => {
@@ -115,6 +167,7 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
 
   connection.onShutdown(async () => {
     scheduler.abortAll();
+    efficiency.cancel();
     await modelHost.dispose();
     telemetry.dispose();
   });
