@@ -573,7 +573,7 @@ def norm_hash(text):
 # --------------------------------------------------------------------------
 # Main
 # --------------------------------------------------------------------------
-def write_xz(path, records, preset, extreme=False, threads=2):
+def write_xz(path, records, preset, extreme=False, threads=4):
     """Write JSONL records to path (.xz).  Uses the xz CLI (multi-threaded, same
     .xz format) when present, otherwise Python's lzma."""
     tmp = path + ".tmp"
@@ -593,7 +593,8 @@ def write_xz(path, records, preset, extreme=False, threads=2):
         f.write(b"".join(buf))
     if xz:
         with open(tmp, "wb") as out:
-            subprocess.run([xz, "-T%d" % threads, "-%d%s" % (preset, "e" if extreme else ""), "-c", rawpath],
+            subprocess.run([xz, "-T%d" % threads, "--block-size=%d" % (64 << 20),
+                            "-%d%s" % (preset, "e" if extreme else ""), "-c", rawpath],
                            stdout=out, check=True)
         os.remove(rawpath)
     os.replace(tmp, path)
@@ -737,32 +738,47 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     preset = args.xz_preset
     capped = 0
+
+    def cap_train(train_idx, target_chars):
+        """Drop the lowest-value train files until the text is <= target_chars:
+        .d.ts first (largest first), then the largest files."""
+        cur = sum(len(texts[i]) for i in train_idx)
+        if cur <= target_chars:
+            return train_idx, 0
+        order = sorted(train_idx, key=lambda i: (not is_decl(records[i]["path"]), -len(texts[i])))
+        dropset, removed = set(), 0
+        for i in order:
+            if cur - removed <= target_chars:
+                break
+            dropset.add(i)
+            removed += len(texts[i])
+        for i in dropset:
+            info = pkg_info[(records[i]["source"], records[i]["package"])]
+            info["files"] -= 1
+            info["bytes"] -= len(texts[i].encode("utf-8", "surrogatepass"))
+            info["langs"][records[i]["lang"]] -= 1
+        log("capping train: dropped %d files (%.1f MiB text)" % (len(dropset), removed / 2**20))
+        return [i for i in train_idx if i not in dropset], len(dropset)
+
+    # estimate the compression ratio on a 1/40 sample (a sample compresses worse
+    # than the whole file, so this errs on the safe side) and cap before writing.
+    sample = train_idx[::40]
+    s_raw, s_xz = write_xz(os.path.join(args.out, "sample.jsonl.xz"), recs(sample), preset, args.xz_extreme)
+    os.remove(os.path.join(args.out, "sample.jsonl.xz"))
+    ratio = s_raw / s_xz
+    text_per_raw = sum(len(texts[i]) for i in sample) / s_raw
+    target = TRAIN_XZ_LIMIT * 0.97 * ratio * text_per_raw
+    log("sample ratio %.2f -> text target %.1f MiB" % (ratio, target / 2**20))
+    train_idx, capped = cap_train(train_idx, target)
     log("writing heldout (%d files)" % len(held_idx))
     h_raw, h_xz = write_xz(os.path.join(args.out, "heldout.jsonl.xz"), recs(held_idx), preset, args.xz_extreme)
     log("writing train (%d files)" % len(train_idx))
     t_raw, t_xz = write_xz(os.path.join(args.out, "train.jsonl.xz"), recs(train_idx), preset, args.xz_extreme)
     log("train raw %.1f MiB xz %.1f MiB" % (t_raw / 2**20, t_xz / 2**20))
     while t_xz > TRAIN_XZ_LIMIT:
-        # cap: drop .d.ts files first (largest first), then largest files overall
-        ratio = TRAIN_XZ_LIMIT / t_xz * 0.97
-        cur = sum(len(texts[i]) for i in train_idx)
-        target = cur * ratio
-        order = sorted(train_idx, key=lambda i: (not is_decl(records[i]["path"]), -len(texts[i])))
-        dropset = set()
-        removed = 0
-        for i in order:
-            if cur - removed <= target:
-                break
-            dropset.add(i)
-            removed += len(texts[i])
-        capped += len(dropset)
-        for i in dropset:
-            info = pkg_info[(records[i]["source"], records[i]["package"])]
-            info["files"] -= 1
-            info["bytes"] -= len(texts[i].encode("utf-8", "surrogatepass"))
-            info["langs"][records[i]["lang"]] -= 1
-        train_idx = [i for i in train_idx if i not in dropset]
-        log("capping train: dropped %d files; rewriting" % len(dropset))
+        target = sum(len(texts[i]) for i in train_idx) * TRAIN_XZ_LIMIT / t_xz * 0.97
+        train_idx, n = cap_train(train_idx, target)
+        capped += n
         t_raw, t_xz = write_xz(os.path.join(args.out, "train.jsonl.xz"), recs(train_idx), preset, args.xz_extreme)
         log("train raw %.1f MiB xz %.1f MiB" % (t_raw / 2**20, t_xz / 2**20))
 
