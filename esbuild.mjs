@@ -28,6 +28,11 @@ const contexts = await Promise.all(
     .filter((e) => Object.values(e.entryPoints).every((p) => existsSync(p)))
     .map((e) => esbuild.context({ ...common, ...e, outdir: 'dist' })),
 );
+// The server's tree-sitter runtime and grammars load from dist/tree-sitter/ (lsp-server/context/syntaxChunker.ts).
+const TREE_SITTER_FILES = ['tree-sitter', 'tree-sitter-typescript', 'tree-sitter-tsx', 'tree-sitter-javascript', 'tree-sitter-python', 'tree-sitter-go', 'tree-sitter-rust', 'tree-sitter-java'];
+mkdirSync('dist/tree-sitter', { recursive: true });
+for (const name of TREE_SITTER_FILES) copyFileSync(`node_modules/@vscode/tree-sitter-wasm/wasm/${name}.wasm`, `dist/tree-sitter/${name}.wasm`);
+
 if (watch) {
   await Promise.all(contexts.map((c) => c.watch()));
 } else {
@@ -42,4 +47,4 @@ function existsSync(p) {
     return false;
   }
 }
-import { statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, statSync } from 'node:fs';

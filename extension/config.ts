@@ -6,7 +6,11 @@ export const SECTION = 'locus';
 
 export class Config {
   /** `telemetryDir`: the extension's private storage folder for latency records (not a setting). */
-  constructor(private readonly telemetryDir: string) {}
+  /** `indexCacheDir`: the extension's storage folder for the workspace index cache (not a setting). */
+  constructor(
+    private readonly telemetryDir: string,
+    private readonly indexCacheDir: string,
+  ) {}
 
   private get settings(): vscode.WorkspaceConfiguration {
     return vscode.workspace.getConfiguration(SECTION);
@@ -57,6 +61,19 @@ export class Config {
     return this.settings.get<number>('efficiency.samples');
   }
 
+  /** Globs kept out of the workspace index. */
+  get exclude(): string[] {
+    return this.settings.get<string[]>('exclude', []);
+  }
+
+  /** VS Code's `files.exclude` patterns that are on (a `when` condition counts as on: excluding more is the safe side). */
+  get filesExclude(): string[] {
+    const patterns = vscode.workspace.getConfiguration('files').get<Record<string, unknown>>('exclude', {});
+    return Object.entries(patterns)
+      .filter(([, on]) => on !== false)
+      .map(([glob]) => glob);
+  }
+
   /** What the server receives in `initializationOptions` and `workspace/didChangeConfiguration`. */
   toServerSettings(): LocusSettingsInput {
     return {
@@ -68,6 +85,8 @@ export class Config {
         languages: this.languages,
       },
       efficiency: { enabled: this.efficiencyEnabled, samples: this.efficiencySamples },
+      exclude: this.exclude,
+      context: { filesExclude: this.filesExclude, cacheDir: this.indexCacheDir },
       telemetry: { enabled: this.telemetryEnabled, dir: this.telemetryDir },
     };
   }

@@ -5,6 +5,7 @@ import { EfficiencyNotification, WorkspaceTrustNotification } from '../lsp-serve
 import { CompletionTimingsNotification, StatusNotification, type ModelStatus } from '../lsp-server/protocol';
 import { TelemetryClearRequest, TelemetryExportRequest, TelemetryRequest } from '../lsp-server/telemetryProtocol';
 import { createClient } from './client';
+import { registerContextCommands } from './contextCommands';
 import { Config, SECTION } from './config';
 import { DashboardPanel } from './dashboardPanel';
 import { RestartPolicy } from './restartPolicy';
@@ -18,7 +19,8 @@ let client: LanguageClient | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const output = vscode.window.createOutputChannel('Locus', { log: true });
-  const config = new Config(vscode.Uri.joinPath(context.globalStorageUri, 'telemetry').fsPath);
+  // The index cache holds code: it goes to this workspace's storage (removed with the workspace) when there is one.
+  const config = new Config(vscode.Uri.joinPath(context.globalStorageUri, 'telemetry').fsPath, vscode.Uri.joinPath(context.storageUri ?? context.globalStorageUri, 'index').fsPath);
   const statusBar = new StatusBar(SHOW_OUTPUT);
   const restarts = new RestartPolicy();
   context.subscriptions.push(output, statusBar);
@@ -77,6 +79,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       dashboard.requestRefresh();
     }),
     vscode.commands.registerCommand(SHOW_LATENCY, () => dashboard.show()),
+    ...registerContextCommands(languageClient, output),
     vscode.commands.registerCommand(SHOW_OUTPUT, () => output.show(true)),
     vscode.commands.registerCommand(RESTART_SERVER, async () => {
       restarts.reset();
@@ -84,7 +87,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       await languageClient.restart();
     }),
     vscode.workspace.onDidChangeConfiguration((event) => {
-      if (!event.affectsConfiguration(SECTION) || !languageClient.isRunning()) return;
+      // files.exclude travels with the locus settings: it keeps files out of the workspace index.
+      if (!(event.affectsConfiguration(SECTION) || event.affectsConfiguration('files.exclude')) || !languageClient.isRunning()) return;
       void languageClient.sendNotification(DidChangeConfigurationNotification.type, { settings: { [SECTION]: config.toServerSettings() } });
     }),
   );

@@ -44,6 +44,8 @@ export interface CompletionProviderDeps {
   cache?: CompletionCache;
   /** Local latency telemetry; tests that do not look at it leave it out. */
   telemetry?: CompletionTelemetry;
+  /** The prompt with workspace context (retrieved snippets, compressed to the budget); undefined means the plain FIM prompt. */
+  contextPrompt?: (model: LoadedModel, uri: string, prefix: string, suffix: string, signal: AbortSignal) => Promise<number[] | undefined>;
   /** Efficiency checks: a finished refinement for this exact position answers first; plain suggestions are handed over. */
   efficiency?: CompletionRefiner;
 }
@@ -84,7 +86,8 @@ export class CompletionProvider {
       if (cached !== undefined) return this.answerFromCache(document.uri, position, cached, started, trace);
       const mode = completionMode(ctx);
       const budget = Math.max(0, Math.min(config.promptTokenBudget, model.info.maxContext - config.maxNewTokens - 3));
-      const prompt = buildFimPrompt(model.tokenizer, model.fim, ctx.prefix, ctx.suffix, budget);
+      const contextIds = await this.deps.contextPrompt?.(model, document.uri, ctx.prefix, ctx.suffix, signal);
+      const prompt = contextIds !== undefined ? { ids: contextIds } : buildFimPrompt(model.tokenizer, model.fim, ctx.prefix, ctx.suffix, budget);
       trace?.promptBuilt({ promptTokens: prompt.ids.length, promptTokensCompressed: prompt.ids.length });
       const result = await this.deps.scheduler.schedule(document.uri, signal, (runSignal) =>
         this.generate(model, prompt.ids, config, mode, ctx, runSignal, () => trace?.firstToken()),

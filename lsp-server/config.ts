@@ -19,6 +19,10 @@ export interface ServerConfig {
   languages: Record<string, boolean>;
   /** `locus.efficiency.*`: efficiency checks (lsp-server/efficiency/), opt-in. */
   efficiency: { enabled: boolean; samples: number };
+  /** Globs kept out of the workspace index: `locus.exclude` plus VS Code's `files.exclude`. */
+  excludeGlobs: string[];
+  /** Absolute folder for the workspace index cache, or null for the OS temp folder. Honoured from initializationOptions only. */
+  indexCacheDir: string | null;
   /** `locus.telemetry.enabled`. */
   telemetryEnabled: boolean;
   /** Absolute folder for telemetry records, or null to keep none (the CLI). Honoured from initializationOptions only. */
@@ -74,6 +78,7 @@ export function validateSettings(input: unknown, embedded: EmbeddedModelDirs, ba
   if (input !== undefined && input !== null && !isRecord(input)) warnings.push('locus settings are not an object; using defaults');
   const model = section(root, 'model', warnings);
   const completion = section(root, 'completion', warnings);
+  const contextSection = section(root, 'context', warnings);
   const telemetry = section(root, 'telemetry', warnings);
   const efficiency = section(root, 'efficiency', warnings);
 
@@ -100,6 +105,8 @@ export function validateSettings(input: unknown, embedded: EmbeddedModelDirs, ba
       ),
       speculation: enumSetting(completion.speculation, SPECULATIONS, DEFAULTS.speculation, 'completion.speculation', warnings),
       languages: languagesSetting(completion.languages, warnings),
+      excludeGlobs: [...globsSetting(root.exclude, 'exclude', warnings), ...globsSetting(contextSection.filesExclude, 'context.filesExclude', warnings)],
+      indexCacheDir: absoluteDirSetting(contextSection.cacheDir, 'context.cacheDir', warnings),
       efficiency: {
         enabled: booleanSetting(efficiency.enabled, DEFAULTS.efficiency.enabled, 'efficiency.enabled', warnings),
         samples: intSetting(efficiency.samples, LIMITS.efficiencySamples, DEFAULTS.efficiency.samples, 'efficiency.samples', warnings),
@@ -159,6 +166,33 @@ function booleanSetting(value: unknown, fallback: boolean, name: string, warning
   if (typeof value === 'boolean') return value;
   warnings.push(`locus.${name} must be true or false; using ${fallback}`);
   return fallback;
+}
+
+/** Exclude globs kept at most (a longer list is cut, with a warning). */
+const MAX_EXCLUDE_GLOBS = 500;
+
+function globsSetting(value: unknown, name: string, warnings: string[]): string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) {
+    warnings.push(`locus.${name} must be a list of glob patterns; ignored`);
+    return [];
+  }
+  const globs = value.filter((g): g is string => typeof g === 'string' && g.trim() !== '').map((g) => g.trim());
+  if (globs.length < value.length) warnings.push(`locus.${name}: entries that are not non-empty strings were ignored`);
+  if (globs.length > MAX_EXCLUDE_GLOBS) warnings.push(`locus.${name}: only the first ${MAX_EXCLUDE_GLOBS} patterns are used`);
+  return globs.slice(0, MAX_EXCLUDE_GLOBS);
+}
+
+function absoluteDirSetting(value: unknown, name: string, warnings: string[]): string | null {
+  if (value === undefined || value === null || value === '') return null;
+  if (typeof value === 'string' && path.isAbsolute(value)) return value;
+  warnings.push(`locus.${name} must be an absolute path; using the temp folder`);
+  return null;
+}
+
+/** Whether going from `before` to `after` changes what the workspace index may hold. */
+export function excludesChanged(before: ServerConfig, after: ServerConfig): boolean {
+  return before.excludeGlobs.join('\0') !== after.excludeGlobs.join('\0');
 }
 
 function telemetryDirSetting(value: unknown, warnings: string[]): string | null {

@@ -38,6 +38,14 @@ export interface LocusSettingsInput {
     /** Sampled candidates besides the plain suggestion. */
     samples?: number;
   };
+  /** `locus.exclude`: globs (relative to each workspace folder) kept out of the workspace index and so out of prompts; .gitignore and the built-in secret rules apply too. */
+  exclude?: string[];
+  context?: {
+    /** VS Code's `files.exclude` globs that are switched on; the client sends them with the settings. */
+    filesExclude?: string[];
+    /** Not a user setting: the client's storage folder for the workspace index cache, read from initializationOptions only. */
+    cacheDir?: string;
+  };
   telemetry?: {
     /** Record each completion's timings (no code) on this machine. */
     enabled?: boolean;
@@ -114,3 +122,6 @@ export namespace CompletionTimingsNotification {
   export const method = 'locus/completionTimings';
   export const type = new NotificationType<CompletionTimings>(method);
 }
+
+// The context engine's messages: `locus/compress`, `locus/explain` and `locus/explainChunk`.
+export * from './contextProtocol';

@@ -3,6 +3,7 @@
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import {
+  DidChangeWatchedFilesNotification,
   LSPErrorCodes,
   ResponseError,
   TextDocumentSyncKind,
@@ -15,7 +16,8 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { InferenceEngine } from '../runtime/engine';
 import { CompletionCache } from './completionCache';
 import { CompletionProvider } from './completionProvider';
-import { embeddedModelDirs, needsModelReload, validateSettings, type ServerConfig } from './config';
+import { embeddedModelDirs, excludesChanged, needsModelReload, validateSettings, type ServerConfig } from './config';
+import { ContextFeature } from './context/contextFeature';
 import { DEFAULT_EFFICIENCY_OPTIONS, EfficiencyChecker } from './efficiency/efficiencyChecker';
 import { EfficiencyNotification, WorkspaceTrustNotification } from './efficiency/efficiencyProtocol';
 import { runIsolationSelfTest } from './efficiency/isolationSelfTest';
@@ -23,7 +25,7 @@ import { WorkspaceTestFiles } from './efficiency/workspaceTestFiles';
 import type { PromptTokenizer } from './fimPrompt';
 import { taggedLogger } from './logger';
 import { ModelHost } from './modelHost';
-import { CompletionTimingsNotification, StatusNotification } from './protocol';
+import { CompletionTimingsNotification, CompressRequest, ExplainChunkNotification, ExplainRequest, StatusNotification } from './protocol';
 import { RequestScheduler } from './requestScheduler';
 import { TelemetryFeature } from './telemetry/telemetryFeature';
 import { CompletionAcceptedCommand } from './telemetryProtocol';
@@ -42,6 +44,7 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
   const scheduler = new RequestScheduler();
   let config: ServerConfig = validateSettings(undefined, embedded).config;
   let canPullConfiguration = false;
+  let canWatchFiles = false;
   // Efficiency checks run model-written code: only once the client says the workspace is trusted.
   let workspaceTrusted = false;
   let workspaceRoots: string[] = [];
@@ -87,6 +90,13 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     });
   }
 
+  const context = new ContextFeature({
+    model: () => modelHost.current(),
+    limits: () => config,
+    document: (uri) => documents.get(uri),
+    sendExplainChunk: (chunk) => void connection.sendNotification(ExplainChunkNotification.type, chunk),
+    logger: taggedLogger(connection.console, 'context'),
+  });
   const completions = new CompletionProvider({
     model: () => modelHost.current(),
     config: () => config,
@@ -96,6 +106,7 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     telemetry,
     onTimings: (timings) => void connection.sendNotification(CompletionTimingsNotification.type, timings),
     cache: new CompletionCache(),
+    contextPrompt: (model, uri, prefix, suffix, signal) => context.completionPrompt(model, uri, prefix, suffix, signal),
     efficiency,
   });
 
@@ -103,6 +114,7 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     const { config: next, warnings } = validateSettings(input, embedded);
     for (const warning of warnings) logger.warn(`${source}: ${warning}`);
     const reload = needsModelReload(config, next);
+    if (excludesChanged(config, next)) context.setExcludeGlobs(next.excludeGlobs);
     config = next;
     if (config.efficiency.enabled) prepareEfficiency();
     else efficiency.cancel();
@@ -119,6 +131,8 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     const { config: initial, warnings } = validateSettings(params.initializationOptions, embedded);
     for (const warning of warnings) logger.warn(`initializationOptions: ${warning}`);
     config = initial;
+    canWatchFiles = params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
+    context.initialize(params.workspaceFolders, params.rootUri, initial.indexCacheDir ?? undefined);
     telemetryDir = initial.telemetryDir;
     workspaceRoots = (params.workspaceFolders?.map((folder) => folder.uri) ?? (params.rootUri ? [params.rootUri] : []))
       .filter((uri) => uri.startsWith('file:'))
@@ -137,6 +151,9 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
   connection.onInitialized(() => {
     // Loading starts only now so the status notifications follow the initialize response.
     void modelHost.load(config);
+    // The workspace index builds in the background; file events keep it current.
+    void context.start(config.excludeGlobs);
+    if (canWatchFiles) void connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/*' }] });
   });
 
   connection.onNotification(WorkspaceTrustNotification.type, ({ trusted }) => {
@@ -165,8 +182,16 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     return { items };
   });
 
+  connection.onRequest(CompressRequest.type, (params, token) => context.compress(params, abortSignalOf(token)));
+  connection.onRequest(ExplainRequest.type, (params, token) => context.explain(params, abortSignalOf(token)));
+  connection.onDidChangeWatchedFiles((params) => context.filesChanged(params.changes));
+  documents.onDidOpen((event) => context.documentOpened(event.document.uri, event.document.version, event.document.getText()));
+  documents.onDidChangeContent((event) => context.documentChanged(event.document.uri, event.document.version, event.document.getText()));
+  documents.onDidClose((event) => context.documentClosed(event.document.uri));
+
   connection.onShutdown(async () => {
     scheduler.abortAll();
+    await context.dispose();
     efficiency.cancel();
     await modelHost.dispose();
     telemetry.dispose();

@@ -39,7 +39,7 @@ describe('context requests over LSP', () => {
         rootUri,
         workspaceFolders: [{ uri: rootUri, name: 'ws' }],
         capabilities: {},
-        initializationOptions: { model: { path: FIXTURE_MODEL }, completion: { maxNewTokens: 32 }, storagePath: cacheDir },
+        initializationOptions: { model: { path: FIXTURE_MODEL }, completion: { maxNewTokens: 32 }, context: { cacheDir } },
       }),
       WAIT_MS,
       'initialize',

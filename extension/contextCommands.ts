@@ -1,0 +1,93 @@
+// "Locus: Compress Context" and "Locus: Explain Selection". Both ask the server (`locus/compress`,
+// `locus/explain`) and show the answer in a read-only document beside the editor; an explanation streams in
+// as the server sends it.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { LanguageClient } from 'vscode-languageclient/node';
+import { CompressRequest, ExplainChunkNotification, ExplainRequest } from '../lsp-server/protocol';
+
+export const COMPRESS_CONTEXT = 'locus.compressContext';
+export const EXPLAIN_SELECTION = 'locus.explainSelection';
+const SCHEME = 'locus-context';
+
+/** Documents whose text the extension sets; VS Code shows them read-only and re-reads them on change. */
+class GeneratedDocuments implements vscode.TextDocumentContentProvider {
+  private readonly texts = new Map<string, string>();
+  private readonly changed = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this.changed.event;
+
+  provideTextDocumentContent(uri: vscode.Uri): string {
+    return this.texts.get(uri.toString()) ?? '';
+  }
+
+  set(uri: vscode.Uri, text: string): void {
+    this.texts.set(uri.toString(), text);
+    this.changed.fire(uri);
+  }
+
+  append(uri: vscode.Uri, text: string): void {
+    this.set(uri, (this.texts.get(uri.toString()) ?? '') + text);
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+}
+
+export function registerContextCommands(client: LanguageClient, output: vscode.LogOutputChannel): vscode.Disposable[] {
+  const documents = new GeneratedDocuments();
+  let count = 0;
+
+  const fail = (what: string, error: unknown): void => {
+    const message = error instanceof Error ? error.message : String(error);
+    output.error(`${what}: ${message}`);
+    void vscode.window.showWarningMessage(`Locus: ${message}`);
+  };
+
+  const compress = async (): Promise<void> => {
+    const editor = vscode.window.activeTextEditor;
+    if (editor === undefined) return void vscode.window.showInformationMessage('Locus: open a file and put the cursor where a completion would go.');
+    try {
+      const result = await client.sendRequest(CompressRequest.type, { textDocument: { uri: editor.document.uri.toString() }, position: editor.selection.active });
+      const uri = vscode.Uri.from({ scheme: SCHEME, path: `/Locus context ${++count}.md` });
+      documents.set(uri, result.report);
+      await vscode.window.showTextDocument(uri, { viewColumn: vscode.ViewColumn.Beside, preview: true, preserveFocus: true });
+    } catch (error) {
+      fail('Compress Context failed', error);
+    }
+  };
+
+  const explain = async (): Promise<void> => {
+    const editor = vscode.window.activeTextEditor;
+    if (editor === undefined || editor.selection.isEmpty) return void vscode.window.showInformationMessage('Locus: select the code to explain first.');
+    const id = ++count;
+    const uri = vscode.Uri.from({ scheme: SCHEME, path: `/Locus explanation ${id}.md` });
+    const where = `${path.basename(editor.document.fileName)}:${editor.selection.start.line + 1}-${editor.selection.end.line + 1}`;
+    documents.set(uri, `# Explanation of ${where}\n\n`);
+    await vscode.window.showTextDocument(uri, { viewColumn: vscode.ViewColumn.Beside, preview: true, preserveFocus: true });
+    const streamId = `explain-${id}`;
+    const chunks = client.onNotification(ExplainChunkNotification.type, (chunk) => {
+      if (chunk.streamId === streamId) documents.append(uri, chunk.delta);
+    });
+    try {
+      await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Locus: explaining', cancellable: true }, (_progress, token) =>
+        client.sendRequest(
+          ExplainRequest.type,
+          { textDocument: { uri: editor.document.uri.toString() }, range: { start: editor.selection.start, end: editor.selection.end }, streamId },
+          token,
+        ),
+      );
+    } catch (error) {
+      fail('Explain Selection failed', error);
+    } finally {
+      chunks.dispose();
+    }
+  };
+
+  return [
+    documents,
+    vscode.workspace.registerTextDocumentContentProvider(SCHEME, documents),
+    vscode.commands.registerCommand(COMPRESS_CONTEXT, compress),
+    vscode.commands.registerCommand(EXPLAIN_SELECTION, explain),
+  ];
+}
