@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FileEvent, Position, Range, WorkspaceFolder } from 'vscode-languageserver-protocol';
+import { tokenizerDirectory } from '../../runtime/modelFiles';
 import type { LoadedModel } from '../completionProvider';
 import type { CompressParams, CompressResult, ExplainChunk, ExplainParams, ExplainResult } from '../contextProtocol';
 import { buildFimPrompt } from '../fimPrompt';
@@ -204,7 +205,8 @@ export class ContextFeature {
     if (!this.tokenizerConfigs.has(modelDir)) {
       let config: Record<string, unknown> | undefined;
       try {
-        config = JSON.parse(readFileSync(path.join(modelDir, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
+        // A model pair may share one tokenizer in the parent folder (the embedded default does).
+        config = JSON.parse(readFileSync(path.join(tokenizerDirectory(modelDir), 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
       } catch {
         config = undefined;
       }
