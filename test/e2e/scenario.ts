@@ -209,10 +209,11 @@ export async function runScenario(t: TestContext, env: ScenarioEnv): Promise<voi
 
   await t.test('typing in a TypeScript file shows ghost text, and Tab inserts exactly that text', async () => {
     const file = path.join(workspace, 'src', 'main.ts');
+    // Further chunks only if a chunk brings no ghost text (the model may stop at once there).
     const inserted = await acceptGhostText(page, shots, file, 'src/main.ts', [
-      '\nexport function area(points: Point[]): number ',
-      '{',
-      '\n  return ',
+      '\nexport function centroid(points: Point[]): Point {\n  const x = ',
+      'points',
+      '.reduce(',
     ]);
     t.diagnostic(`Locus ghost text after ${JSON.stringify(inserted.typed)}: ${JSON.stringify(inserted.shown)}`);
     assert.ok(inserted.text.length > 0, 'Tab inserted text');
@@ -249,7 +250,7 @@ export async function runScenario(t: TestContext, env: ScenarioEnv): Promise<voi
   }
 }
 
-type CommandCheck = (env: ScenarioEnv, label: string) => Promise<void>;
+type CommandCheck = (env: ScenarioEnv, label: string) => Promise<unknown>;
 
 async function outputText(page: Page): Promise<string> {
   return page
@@ -288,6 +289,14 @@ const commandChecks: Record<string, CommandCheck> = {
       loads(await outputText(page)) > loadsBefore ? true : undefined, 60_000);
     await waitForReady(page, manifest, 30_000);
   },
+
+  'locus.showLatency': async (env, label) => {
+    const text = await dashboardCheck(env, label);
+    // The scenario requested completions and accepted one with Tab before this: the dashboard counts them.
+    const requests = Number(/(\d+) requests?\b/i.exec(text)?.[1] ?? 0);
+    assert.ok(requests >= 1, `the dashboard counts the completion requests made (${requests})`);
+    assert.match(text, /Accepted\s+\d+%\s+of\s+[1-9]\d* shown/i, 'the dashboard counts the accepted completion');
+  },
 };
 
 /**
@@ -302,7 +311,7 @@ export function checkFor(id: string, label: string): { name: string; run: Comman
   return { name: 'generic check (shows something, no error)', run: genericCommandCheck };
 }
 
-async function dashboardCheck({ page }: ScenarioEnv, label: string): Promise<void> {
+async function dashboardCheck({ page }: ScenarioEnv, label: string): Promise<string> {
   await runCommand(page, label);
   await page.locator('.tab.active', { hasText: /Latency|Dashboard/i }).waitFor({ timeout: 15_000 });
   // The webview's document, once its script has rendered the summary the server sent.
@@ -316,6 +325,7 @@ async function dashboardCheck({ page }: ScenarioEnv, label: string): Promise<voi
   }, 30_000, 500);
   // The scenario made at least one completion before this, so the dashboard cannot be empty.
   assert.doesNotMatch(text, /no (completions|requests|data) (yet|recorded)/i, 'the dashboard shows the completions made');
+  return text;
 }
 
 /** The text of what the active editor tab shows: a text editor's lines, or a webview's document. */
