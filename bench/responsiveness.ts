@@ -161,9 +161,11 @@ async function main(): Promise<void> {
   const date = new Date().toISOString();
   const result = { date, machine, settings: { maxNewTokens, speculation: 'off', threads: 'default (0: from the core count)' }, probeEveryMs: probeMs, worker, contrast };
   const day = date.slice(0, 10);
+  // The default choice's results are responsiveness-<date>; another model's carry its name.
+  const tag = process.argv.includes('--model') ? `${worker.model.name}-`.replace(/[^A-Za-z0-9_.-]/g, '_') : '';
   const outDir = join(ROOT, 'bench', 'results');
   mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, `responsiveness-${day}.json`), JSON.stringify(result, null, 2) + '\n');
+  writeFileSync(join(outDir, `responsiveness-${tag}${day}.json`), JSON.stringify(result, null, 2) + '\n');
   const f = (x: number) => x.toFixed(1);
   const section = (m: Measured) => [
     `## ${m.server}`,
@@ -189,7 +191,7 @@ async function main(): Promise<void> {
     ...section(worker),
     ...(contrast === undefined ? [] : section(contrast)),
   ].join('\n');
-  writeFileSync(join(outDir, `responsiveness-${day}.md`), md);
+  writeFileSync(join(outDir, `responsiveness-${tag}${day}.md`), md);
   console.log(md);
 }
 
