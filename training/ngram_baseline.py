@@ -4,6 +4,7 @@ suffix). Its exact match and edit similarity sit beside the neural models' in th
 
     /usr/bin/python3 training/ngram_baseline.py training/data/train.jsonl.xz bench/data/fim-cases.jsonl out.json
 """
+import gzip
 import json
 import lzma
 import re
@@ -83,7 +84,8 @@ def main():
     train_path, cases_path, out_path = sys.argv[1:4]
     model = NGram()
     size = 0
-    with lzma.open(train_path, "rt", encoding="utf-8") as f:
+    opener = gzip.open if train_path.endswith(".gz") else lzma.open
+    with opener(train_path, "rt", encoding="utf-8") as f:
         for line in f:
             text = json.loads(line)["text"]
             model.train(text)
