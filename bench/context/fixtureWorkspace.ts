@@ -3,16 +3,20 @@
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 
-/** Multi-file JavaScript/TypeScript packages whose files call into each other. */
-export const FIXTURE_PACKAGES = [
-  'vscode-jsonrpc',
-  'vscode-languageserver-protocol',
-  'vscode-languageserver',
-  'eslint',
-  '@typescript-eslint/typescript-estree',
-  'ajv',
-  'semver',
-] as const;
+/**
+ * Multi-file packages whose files call into each other, none of them in the training corpus
+ * (training/corpus/packages.tsv). One build per package (`roots`), so no file has a CommonJS/ESM twin that
+ * would hand retrieval the very line being completed.
+ */
+export const FIXTURE_PACKAGES: readonly { name: string; roots: string[]; skip?: string[] }[] = [
+  { name: 'vscode-languageclient', roots: ['lib'] },
+  { name: '@typescript-eslint/scope-manager', roots: ['dist'], skip: ['dist/lib'] },
+  { name: 'cockatiel', roots: ['dist'], skip: ['dist/esm'] },
+  { name: '@azure/core-rest-pipeline', roots: ['dist/commonjs'] },
+  { name: '@azure/core-client', roots: ['dist/commonjs'] },
+  { name: 'table', roots: ['dist/src'] },
+  { name: 'fast-glob', roots: ['out'] },
+];
 
 const PERMISSIVE = new Set(['MIT', 'ISC', 'Apache-2.0', 'BSD-2-Clause', 'BSD-3-Clause']);
 const SOURCE = /\.(js|cjs|mjs|ts)$/;
@@ -30,14 +34,16 @@ export interface FixturePackage {
 /** Copies each package's source files (no nested node_modules, no minified bundles) to `<target>/<package>/…`. */
 export function assembleFixtureWorkspace(nodeModules: string, target: string): FixturePackage[] {
   const packages: FixturePackage[] = [];
-  for (const name of FIXTURE_PACKAGES) {
+  for (const { name, roots, skip = [] } of FIXTURE_PACKAGES) {
     const source = join(nodeModules, name);
     const manifest = JSON.parse(readFileSync(join(source, 'package.json'), 'utf8')) as { version: string; license?: string };
     const license = manifest.license ?? 'unknown';
     if (!PERMISSIVE.has(license)) continue;
     const folder = name.replace('/', '__');
     let files = 0;
-    for (const file of listSources(source)) {
+    const skipped = skip.map((dir) => join(source, dir));
+    const sources = roots.flatMap((root) => listSources(join(source, root))).filter((file) => !skipped.some((dir) => file.startsWith(dir + '/')));
+    for (const file of sources) {
       const destination = join(target, folder, relative(source, file));
       mkdirSync(dirname(destination), { recursive: true });
       copyFileSync(file, destination);
