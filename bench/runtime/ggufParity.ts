@@ -1,12 +1,14 @@
 // Checks a GGUF conversion against the ONNX model it came from: llama.cpp's tokenizer vs ours on the benchmark
-// prompts' text, and greedy continuations (llama.cpp on the GGUF vs onnxruntime-node on onnx/model.onnx).
-//   node --import tsx bench/runtime/ggufParity.ts <model dir> gguf/model-f32.gguf [tokens]
+// prompts' text, and greedy continuations (llama.cpp on the GGUF vs onnxruntime-node on the ONNX file, onnx/model.onnx
+// unless a fourth argument names another, e.g. onnx/model_q4.onnx for GGUFs from scripts/gguf/dequantize_q4_onnx.py),
+// from the first 32, 64 and 128 tokens of each benchmark prompt.
+//   node --import tsx bench/runtime/ggufParity.ts <model dir> gguf/model-f32.gguf [tokens] [onnx file]
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { PROMPT_SPECS, buildPrompts, loadTokenizer, promptSourceText } from './prompts';
 
-async function onnxGreedy(modelDir: string, ids: number[], n: number): Promise<number[]> {
-  const session = await ort.InferenceSession.create(join(modelDir, 'onnx', 'model.onnx'), { intraOpNumThreads: 2 });
+async function onnxGreedy(modelDir: string, onnxFile: string, ids: number[], n: number): Promise<number[]> {
+  const session = await ort.InferenceSession.create(join(modelDir, onnxFile), { intraOpNumThreads: 2 });
   const seq = [...ids];
   const out: number[] = [];
   for (let step = 0; step < n; step++) {
@@ -33,7 +35,7 @@ async function onnxGreedy(modelDir: string, ids: number[], n: number): Promise<n
 }
 
 async function main(): Promise<void> {
-  const [modelDir, file, count] = process.argv.slice(2);
+  const [modelDir, file, count, onnxFile = 'onnx/model.onnx'] = process.argv.slice(2);
   const n = Number(count ?? 8);
   const { getLlama, LlamaLogLevel } = await import('node-llama-cpp');
   const llama = await getLlama({ gpu: false, build: 'never', progressLogs: false, logLevel: LlamaLogLevel.error });
@@ -52,22 +54,22 @@ async function main(): Promise<void> {
   const sequence = context.getSequence();
   const prompts = buildPrompts(modelDir);
   let agree = 0, total = 0;
-  for (const p of prompts) {
-    const ids = p.ids.slice(0, 64);
+  for (const p of prompts) for (const cut of [32, 64, 128]) {
+    const ids = p.ids.slice(0, cut);
     await sequence.clearHistory();
     const theirs: number[] = [];
     for await (const t of sequence.evaluate(ids as never[], { temperature: 0, yieldEogToken: true })) {
       theirs.push(t as number);
       if (theirs.length >= n) break;
     }
-    const ours = await onnxGreedy(modelDir, ids, n);
+    const ours = await onnxGreedy(modelDir, onnxFile, ids, n);
     const prefix = ours.findIndex((t, i) => t !== theirs[i]);
     const matched = prefix < 0 ? n : prefix;
     agree += matched;
     total += n;
-    console.log(`${p.name}: greedy ONNX ${JSON.stringify(ours)} llama.cpp ${JSON.stringify(theirs)} -> first ${matched}/${n} identical`);
+    console.log(`${p.name}[:${cut}]: greedy ONNX ${JSON.stringify(ours)} llama.cpp ${JSON.stringify(theirs)} -> first ${matched}/${n} identical`);
   }
-  console.log(JSON.stringify({ file, tokenizerMatches, tokenizerCases: PROMPT_SPECS.length, greedyPrefixMatched: agree, greedyTotal: total }));
+  console.log(JSON.stringify({ file, onnxFile, tokenizerMatches, tokenizerCases: PROMPT_SPECS.length, greedyPrefixMatched: agree, greedyTotal: total }));
   await llama.dispose();
 }
 
