@@ -1,4 +1,5 @@
-// `npm run bench -- model [--model DIR] [--draft DIR] [--quantization q4|int8|fp32] [--cases FILE] [--limit N]`
+// `npm run bench -- model [--model DIR] [--draft DIR] [--quantization q4|int8|fp32] [--cases FILE] [--limit N]
+//   [--kind single|multi] [--budget TOKENS]`
 // Fill-in-the-middle quality exactly as users get it: each held-out case is opened in the real language server
 // (dist/server.js over LSP), an inline completion is requested at the cursor, and the offered text is compared
 // with what the author wrote. Exact match and edit similarity per language and kind, with latency.
@@ -26,6 +27,8 @@ const draftDir = arg('draft', '');
 const quantization = arg('quantization', 'auto');
 const casesPath = resolve(arg('cases', join(ROOT, 'bench', 'data', 'fim-cases.jsonl')));
 const limit = Number(arg('limit', '100000'));
+const kind = arg('kind', '');
+const budget = Number(arg('budget', '0'));
 
 interface FimCase {
   id: string;
@@ -72,7 +75,9 @@ const percentile = (xs: number[], p: number) => {
 async function main(): Promise<void> {
   const serverJs = join(ROOT, 'dist', 'server.js');
   if (!existsSync(serverJs)) throw new Error('dist/server.js is missing: run `npm run build` first.');
-  const cases: FimCase[] = readFileSync(casesPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as FimCase).slice(0, limit);
+  const cases: FimCase[] = readFileSync(casesPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as FimCase)
+    .filter((c) => kind === '' || c.kind === kind)
+    .slice(0, limit);
   const server = startServerProcess(serverJs);
   const { connection } = server;
   const statuses: ModelStatus[] = [];
@@ -90,7 +95,7 @@ async function main(): Promise<void> {
       capabilities: {},
       initializationOptions: {
         model: { path: modelDir, draftPath: draftDir, quantization },
-        completion: { maxNewTokens: 96 },
+        completion: { maxNewTokens: 96, ...(budget > 0 && { promptTokenBudget: budget }) },
       },
     }),
     30_000,
@@ -154,7 +159,7 @@ async function main(): Promise<void> {
   const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
   const ready = status as Extract<ModelStatus, { state: 'ready' }>;
   const day = new Date().toISOString().slice(0, 10);
-  const tag = `${ready.model}-${ready.quantization}`.replace(/[^A-Za-z0-9_.-]/g, '_');
+  const tag = `${ready.model}-${ready.quantization}${budget > 0 ? `-budget${budget}` : ''}${kind ? `-${kind}` : ''}`.replace(/[^A-Za-z0-9_.-]/g, '_');
   const out = {
     date: new Date().toISOString(),
     machine,

@@ -46,7 +46,7 @@ export const DEFAULTS = {
   quantization: 'auto',
   threads: 0,
   maxNewTokens: 96,
-  promptTokenBudget: 1024,
+  promptTokenBudget: 512,
   speculation: 'auto',
   // Prose gets little from a code model and ghost text there is mostly noise.
   languages: { '*': true, plaintext: false, markdown: false, scminput: false },
