@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { RunnerInput, RunnerResult } from './types';
 
-export type RunnerName = 'transformers.js' | 'llama.cpp';
+export type RunnerName = 'transformers.js' | 'llama.cpp' | 'locus' | 'locus+spec';
 
 const MARKER = '@@locus-runner-result@@';
 

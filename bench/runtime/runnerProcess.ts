@@ -2,10 +2,16 @@
 // one marked JSON line with the result and this process's peak RSS.
 import { MARKER, type RunnerName } from './isolated';
 import { runLlamaCpp } from './llamaCppRunner';
+import { runLocusPlain, runLocusSpeculative } from './locusRunner';
 import { runTransformersJs } from './transformersJsRunner';
 import type { Runner, RunnerInput } from './types';
 
-const RUNNERS: Record<RunnerName, Runner> = { 'transformers.js': runTransformersJs, 'llama.cpp': runLlamaCpp };
+const RUNNERS: Record<RunnerName, Runner> = {
+  'transformers.js': runTransformersJs,
+  'llama.cpp': runLlamaCpp,
+  locus: runLocusPlain,
+  'locus+spec': runLocusSpeculative,
+};
 
 async function main(): Promise<void> {
   const runner = RUNNERS[process.argv[2] as RunnerName];
