@@ -13,6 +13,8 @@ import {
   notifications,
   openFile,
   runCommand,
+  statusBarItems,
+  tabText,
   waitFor,
   type DomElement,
   type Screenshots,
@@ -103,7 +105,7 @@ async function waitForReady(page: Page, manifest: ExtensionManifest, timeoutMs =
 }
 
 async function errorToasts(page: Page): Promise<string[]> {
-  return (await notifications(page)).filter((n) => /not found|failed|error|exception|could not/i.test(n));
+  return (await notifications(page)).filter((n) => /^(error|warning):/.test(n) || /not found|failed|exception|could not/i.test(n));
 }
 
 /** Reads `file` from disk until it differs from `previous` (after a save). */
@@ -243,9 +245,12 @@ export async function runScenario(t: TestContext, env: ScenarioEnv): Promise<voi
     await t.test(`command palette: ${label} (${command.command})`, async () => {
       const check = checkFor(command.command, label);
       t.diagnostic(`${command.command}: ${check.name}`);
-      await check.run(env, label);
-      assert.deepEqual(await errorToasts(page), [], `no error notification after ${label}`);
-      await shots.take(page, `command-${command.command.replace(/^locus\./, '')}`);
+      try {
+        await check.run(env, label);
+        assert.deepEqual(await errorToasts(page), [], `no error or warning notification after ${label}`);
+      } finally {
+        await shots.take(page, `command-${command.command.replace(/^locus\./, '')}`);
+      }
     });
   }
 }
@@ -328,24 +333,10 @@ async function dashboardCheck({ page }: ScenarioEnv, label: string): Promise<str
   return text;
 }
 
-/** The text of what the active editor tab shows: a text editor's lines, or a webview's document. */
-async function activeTabText(page: Page): Promise<string> {
-  const editorText = await activeEditor(page)
-    .locator('.view-lines')
-    .innerText({ timeout: 1_000 })
-    .catch(() => '');
-  if (editorText.trim() !== '') return editorText.replace(/\u00a0/g, ' ');
-  for (const frame of page.frames()) {
-    if (frame === page.mainFrame()) continue;
-    const body = await frame.locator('body').innerText({ timeout: 500 }).catch(() => '');
-    if (body.trim() !== '') return body;
-  }
-  return '';
-}
-
 /**
- * Selects the `distance` function in src/shapes.ts and runs the command (Explain, Compress): it must open a tab
- * (editor or webview) with text in it, or write to the panel, or notify without asking for a selection.
+ * Selects the `distance` function in src/shapes.ts and runs the command (Explain, Compress). It must open a tab
+ * (editor or webview, possibly beside the source with the focus kept there) whose text grows beyond a heading and
+ * then settles, or write to the panel, or show an information notification that does not ask for a selection.
  */
 async function selectionCommandCheck({ page }: ScenarioEnv, label: string): Promise<void> {
   await openFile(page, 'src/shapes.ts');
@@ -353,16 +344,27 @@ async function selectionCommandCheck({ page }: ScenarioEnv, label: string): Prom
   await page.keyboard.press('Control+Home');
   for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowDown');
   for (let i = 0; i < 5; i++) await page.keyboard.press('Shift+ArrowDown');
-  const source = await activeTabText(page);
   const before = await snapshot(page);
   await runCommand(page, label);
-  const shown = await waitFor(`${label} to show its result`, async () => {
-    const now = await snapshot(page);
+  let last = '';
+  let settledSince = 0;
+  const shown = await waitFor(`${label} to show its result and finish`, async () => {
     const errors = await errorToasts(page);
     if (errors.length > 0) throw new Error(`${label} failed: ${errors.join(' | ')}`);
-    if (now.tabs.some((t) => !before.tabs.includes(t))) {
-      const text = await activeTabText(page);
-      return text.trim().length > 20 && text !== source ? `a tab with ${text.length} characters` : undefined;
+    const now = await snapshot(page);
+    const newTab = now.tabs.find((t) => !before.tabs.includes(t));
+    if (newTab !== undefined) {
+      const text = (await tabText(page, newTab)) || (await webviewText(page));
+      // Results may stream in: wait until the text has more than a heading line and stops changing for 3 s.
+      if (text !== last) {
+        last = text;
+        settledSince = Date.now();
+        return undefined;
+      }
+      const lines = text.split('\n').filter((l) => l.trim() !== '');
+      // A window progress item ("Locus: explaining") means the request is still running.
+      const busy = (await statusBarItems(page)).some((i) => /Locus: \w+ing\b/.test(`${i.text} ${i.tooltip}`));
+      return lines.length >= 2 && !busy && Date.now() - settledSince >= 3_000 ? `${newTab}: ${lines.length} lines` : undefined;
     }
     if (now.panelText !== before.panelText && now.panelText.trim() !== '') return 'text in the panel';
     const toasts = now.toasts.filter((t) => !before.toasts.includes(t));
@@ -371,8 +373,18 @@ async function selectionCommandCheck({ page }: ScenarioEnv, label: string): Prom
       return `a notification: ${toasts.join(' | ')}`;
     }
     return undefined;
-  }, 90_000, 500);
+  }, 120_000, 500);
   assert.ok(shown.length > 0);
+}
+
+/** The text of the first webview document with any. */
+async function webviewText(page: Page): Promise<string> {
+  for (const frame of page.frames()) {
+    if (frame === page.mainFrame()) continue;
+    const body = await frame.locator('body').innerText({ timeout: 500 }).catch(() => '');
+    if (body.trim() !== '') return body;
+  }
+  return '';
 }
 
 interface WorkbenchSnapshot {

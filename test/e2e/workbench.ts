@@ -122,10 +122,28 @@ export async function statusBarItems(page: Page): Promise<{ id: string; text: st
   );
 }
 
+/** The notification toasts on screen, each as "<severity>: <message>" (severity from its icon: info, warning, error). */
 export async function notifications(page: Page): Promise<string[]> {
-  return page
-    .locator('.notifications-toasts .notification-toast, .notification-list-item-message')
-    .evaluateAll((els: DomElement[]) => els.map((el) => (el.textContent ?? '').trim()).filter((t) => t !== ''));
+  return page.locator('.notifications-toasts .notification-list-item').evaluateAll((els: DomElement[]) =>
+    els.map((el) => {
+      const icon = Array.from(el.querySelector('.notification-list-item-icon')?.classList ?? []).join(' ');
+      const severity = /codicon-error/.test(icon) ? 'error' : /codicon-warning/.test(icon) ? 'warning' : 'info';
+      const message = (el.querySelector('.notification-list-item-message')?.textContent ?? '').trim();
+      return `${severity}: ${message}`;
+    }),
+  );
+}
+
+/** The text shown by the editor group whose active tab is labelled `tabLabel` (a text editor's visible lines). */
+export async function tabText(page: Page, tabLabel: string): Promise<string> {
+  const texts = await page.locator('.editor-group-container').evaluateAll(
+    (groups: DomElement[], label: string) =>
+      groups
+        .filter((g) => Array.from(g.querySelectorAll('.tab.active')).some((t) => t.getAttribute('aria-label') === label))
+        .map((g) => g.querySelector('.monaco-editor .view-lines')?.innerText ?? ''),
+    tabLabel,
+  );
+  return (texts[0] ?? '').replace(/\u00a0/g, ' ');
 }
 
 /**
