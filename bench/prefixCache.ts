@@ -143,7 +143,7 @@ async function main(): Promise<void> {
   };
   const result = {
     date: new Date().toISOString(),
-    command: `npm run bench -- prefixCache ${process.argv.slice(2).join(' ')}`.trim(),
+    command: `npm run bench -- prefixCache ${process.argv.slice(2).filter((a) => a !== 'prefixCache').join(' ')}`.trim(),
     machine: { cpu: cpuModel(), cores: (await import('node:os')).cpus().length, memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10, node: process.version, threads, loadAvgBefore },
     model: { dir: relative(ROOT, modelDir), onnx: target.files.onnxFile },
     budget,

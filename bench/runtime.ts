@@ -20,7 +20,7 @@ import { buildPrompts } from './runtime/prompts';
 import type { BenchPrompt, RunnerResult } from './runtime/types';
 
 const ROOT = resolve(__dirname, '..');
-const args = process.argv.slice(2);
+const args = process.argv.slice(2).filter((a) => a !== 'runtime'); // bench/run.ts passes the bench name on
 const arg = (name: string, fallback: string) => {
   const at = args.indexOf(`--${name}`);
   return at >= 0 ? args[at + 1] : fallback;
