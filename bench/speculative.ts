@@ -21,7 +21,7 @@ const modelDir = resolve(arg('model', join(ROOT, 'models', 'default', 'target'))
 const draftDir = resolve(arg('draft', join(ROOT, 'models', 'default', 'draft')));
 const promptCount = Number(arg('prompts', '120'));
 const threads = Number(arg('threads', '2'));
-const LENGTHS = [16, 32, 64];
+const LENGTHS = (process.argv.includes('--lengths') ? arg('lengths', '') : '16,32,64').split(',').map(Number);
 const MODES: SpeculationMode[] = ['off', 'lookup', 'draft', 'auto'];
 
 /** Deterministic cursor positions in real source files (TypeScript, JavaScript, Python) that ship in this repo's dependencies or sources. */
@@ -110,6 +110,8 @@ async function main(): Promise<void> {
     for (const prompt of prompts) {
       let reference: number[] = [];
       for (const mode of MODES) {
+        // Every run starts cold: a cached prompt would make the later modes look faster than they are.
+        generator.clearPrefixCache();
         const r = await generator.generate({
           promptIds: prompt.ids,
           maxNewTokens: length,

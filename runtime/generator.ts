@@ -7,6 +7,7 @@ import type { GenerateHooks, GenerateRequest, GenerateResult, SpeculationStats, 
 import { InferenceFailedError, PromptTooLongError } from './errors';
 import { PrefixKvCache } from './prefixKvCache';
 import { Sampler } from './sampler';
+import { SpeculationTuning } from './speculative/speculationTuning';
 import { SpeculativeStepper } from './speculative/speculativeStepper';
 import { StopRules, StopStringFilter } from './stopRules';
 import type { StreamingDecoder } from './tokenizer';
@@ -38,6 +39,7 @@ export class Generator {
   private readonly now: () => number;
   private readonly targetPrefixCache: PrefixKvCache;
   private readonly draftPrefixCache?: PrefixKvCache;
+  private readonly tuning = new SpeculationTuning();
 
   constructor(private readonly deps: GeneratorDeps) {
     this.now = deps.now ?? (() => performance.now());
@@ -84,6 +86,9 @@ export class Generator {
             eosTokenIds: this.deps.eosTokenIds,
             targetPrefixCache: this.targetPrefixCache,
             draftPrefixCache: this.draftPrefixCache,
+            // A sampled run's random draws depend on its draft lengths; fresh tuning keeps a seed reproducible.
+            tuning: sampler.greedy ? this.tuning : undefined,
+            now: this.now,
           });
     const stepper: TokenStepper = speculative ?? new PlainStepper(model, sampler, this.targetPrefixCache);
 

@@ -11,8 +11,8 @@ import { argmax, type Sampler } from '../sampler';
 import type { PrefixKvCache } from '../prefixKvCache';
 import { prefillStart, type TokenStepper } from '../tokenStepper';
 import { verifyGreedy, verifySampled, sampleFrom } from './acceptance';
-import { AdaptiveDraftLength } from './adaptiveDraftLength';
 import { proposeFromHistory } from './promptLookupDrafter';
+import { SpeculationTuning } from './speculationTuning';
 
 export interface SpeculativeStepperDeps {
   target: DecoderModel;
@@ -25,6 +25,9 @@ export interface SpeculativeStepperDeps {
   /** KV states of recent prompts for the target and the draft model. */
   targetPrefixCache?: PrefixKvCache;
   draftPrefixCache?: PrefixKvCache;
+  /** Shared across requests so draft lengths and the draft model's cost carry over; fresh when absent. */
+  tuning?: SpeculationTuning;
+  now?: () => number;
 }
 
 type Drafter = 'lookup' | 'draft';
@@ -40,13 +43,16 @@ export class SpeculativeStepper implements TokenStepper {
   private committed: number[] = [];
   private targetKv: KvState;
   private draftKv?: KvState;
-  private readonly lengths = { lookup: new AdaptiveDraftLength(1, 8, 0.5), draft: new AdaptiveDraftLength(1, 6, 0.6) };
+  private readonly tuning: SpeculationTuning;
+  private readonly now: () => number;
   private readonly counts = { lookup: { drafted: 0, accepted: 0 }, draft: { drafted: 0, accepted: 0 } };
   private rounds = 0;
   cachedPromptTokens = 0;
 
   constructor(private readonly deps: SpeculativeStepperDeps) {
     this.targetKv = deps.target.emptyKv();
+    this.tuning = deps.tuning ?? new SpeculationTuning();
+    this.now = deps.now ?? (() => performance.now());
   }
 
   stats(): SpeculationStats {
@@ -82,7 +88,9 @@ export class SpeculativeStepper implements TokenStepper {
     if (signal?.aborted) return [];
     const { target, sampler } = this.deps;
     const drafts = proposal.tokens;
+    const passStart = this.now();
     const out = await target.forward([pending, ...drafts], this.targetKv, drafts.length + 1);
+    this.tuning.recordTargetPass(this.now() - passStart);
     const verdict = sampler.greedy
       ? verifyGreedy(drafts, out.logits)
       : verifySampled(drafts, out.logits.map((row) => sampler.distribution(row)), proposal.probs, () => sampler.random01());
@@ -97,7 +105,7 @@ export class SpeculativeStepper implements TokenStepper {
       this.rounds++;
       this.counts[proposal.drafter].drafted += drafts.length;
       this.counts[proposal.drafter].accepted += accepted;
-      this.lengths[proposal.drafter].record(drafts.length, accepted);
+      this.tuning[proposal.drafter].record(drafts.length, accepted);
     }
     return tokens;
   }
@@ -105,11 +113,14 @@ export class SpeculativeStepper implements TokenStepper {
   private async propose(room: number, signal?: AbortSignal): Promise<Proposal> {
     const { mode, draft } = this.deps;
     if (mode === 'lookup' || mode === 'auto') {
-      const tokens = proposeFromHistory(this.committed, Math.min(room, this.lengths.lookup.next()));
-      if (tokens.length > 0 || mode === 'lookup' || !draft) return { drafter: 'lookup', tokens, probs: tokens.map(() => null) };
+      const tokens = proposeFromHistory(this.committed, Math.min(room, this.tuning.lookup.next()));
+      // The gate follows measured timings, so it applies to greedy runs only: their output does not depend on it,
+      // while a sampled run must draw the same numbers for the same seed.
+      const skipDraft = mode === 'auto' && this.deps.sampler.greedy && !this.tuning.useDraftModel();
+      if (tokens.length > 0 || mode === 'lookup' || !draft || skipDraft) return { drafter: 'lookup', tokens, probs: tokens.map(() => null) };
     }
     if (!draft) return { drafter: 'draft', tokens: [], probs: [] };
-    return this.proposeWithDraftModel(draft, Math.min(room, this.lengths.draft.next()), signal);
+    return this.proposeWithDraftModel(draft, Math.min(room, this.tuning.draft.next()), signal);
   }
 
   private async proposeWithDraftModel(draft: DecoderModel, k: number, signal?: AbortSignal): Promise<Proposal> {
@@ -122,7 +133,10 @@ export class SpeculativeStepper implements TokenStepper {
     const probs: (Float32Array | null)[] = [];
     for (let i = 0; i < k; i++) {
       if (signal?.aborted) break;
+      const stepStart = this.now();
       const out = await draft.forward(input, kv, 1);
+      // The first call also feeds the not-yet-seen committed tokens; only single-token steps measure a step.
+      if (input.length === 1) this.tuning.recordDraftStep(this.now() - stepStart);
       kv = out.kv;
       if (i === 0 && firstUse) this.deps.draftPrefixCache?.store(this.committed, kv);
       const row = out.logits[out.logits.length - 1];

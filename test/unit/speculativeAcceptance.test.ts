@@ -113,3 +113,22 @@ test('adaptive draft length grows with acceptance and shrinks when drafts are re
   assert.equal(low, 1);
   assert.ok(k.acceptanceRate < 0.05);
 });
+
+test('auto mode asks the draft model only while its measured cost and acceptance predict a gain', async () => {
+  const { SpeculationTuning } = await import('../../runtime/speculative/speculationTuning');
+  const cheap = new SpeculationTuning();
+  assert.equal(cheap.useDraftModel(), true, 'untimed: try the draft model');
+  cheap.recordTargetPass(10);
+  cheap.recordDraftStep(1);
+  for (let i = 0; i < 10; i++) cheap.draft.record(4, 3);
+  assert.ok(cheap.draftModelGain() > 1.5, `gain ${cheap.draftModelGain()}`);
+  assert.equal(cheap.useDraftModel(), true);
+
+  const costly = new SpeculationTuning();
+  costly.recordTargetPass(10);
+  costly.recordDraftStep(6);
+  for (let i = 0; i < 10; i++) costly.draft.record(4, 1);
+  assert.ok(costly.draftModelGain() < 1, `gain ${costly.draftModelGain()}`);
+  const uses = Array.from({ length: 32 }, () => costly.useDraftModel()).filter(Boolean).length;
+  assert.equal(uses, 2, 'a losing draft model is still probed one round in 16');
+});
