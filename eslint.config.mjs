@@ -5,7 +5,7 @@ const noVscode = { name: 'vscode', message: 'vscode may only be imported in exte
 const ortOnlyInBackend = { name: 'onnxruntime-node', message: 'onnxruntime-node may only be imported in runtime/ortBackend.ts.' };
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'out/**', 'node_modules/**', 'test/e2e/.code-server/**', 'training/**', 'scripts/**', 'media/**'] },
+  { ignores: ['.locus-cache/**', 'dist/**', 'out/**', 'node_modules/**', 'test/e2e/.code-server/**', 'training/**', 'scripts/**', 'media/**'] },
   {
     files: ['**/*.ts'],
     languageOptions: { parser: tseslint.parser },

@@ -3,7 +3,7 @@
 // so this class knows nothing about the language client.
 import { homedir } from 'node:os';
 import * as vscode from 'vscode';
-import type { TelemetryExportFormat, TelemetryExportResult, TelemetrySummary } from '../lsp-server/telemetryProtocol';
+import type { TelemetryExportFormat, TelemetryExportResult, TelemetrySummary } from '../lsp-server/protocol';
 import { createNonce, renderDashboardHtml } from './dashboardHtml';
 
 export interface DashboardDataSource {

@@ -1,9 +1,9 @@
 // activate/deactivate only: wires the client, the status bar, the commands and settings changes.
 import * as vscode from 'vscode';
 import { DidChangeConfigurationNotification, State, type LanguageClient } from 'vscode-languageclient/node';
-import { EfficiencyNotification, WorkspaceTrustNotification } from '../lsp-server/efficiency/efficiencyProtocol';
+import { EfficiencyNotification, WorkspaceTrustNotification } from '../lsp-server/protocol';
 import { CompletionTimingsNotification, StatusNotification, type ModelStatus } from '../lsp-server/protocol';
-import { TelemetryClearRequest, TelemetryExportRequest, TelemetryRequest } from '../lsp-server/telemetryProtocol';
+import { TelemetryClearRequest, TelemetryExportRequest, TelemetryRequest } from '../lsp-server/protocol';
 import { createClient } from './client';
 import { registerContextCommands } from './contextCommands';
 import { Config, SECTION } from './config';

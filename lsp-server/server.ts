@@ -19,7 +19,7 @@ import { CompletionProvider } from './completionProvider';
 import { embeddedModelDirs, excludesChanged, needsModelReload, validateSettings, type ServerConfig } from './config';
 import { ContextFeature } from './context/contextFeature';
 import { DEFAULT_EFFICIENCY_OPTIONS, EfficiencyChecker } from './efficiency/efficiencyChecker';
-import { EfficiencyNotification, WorkspaceTrustNotification } from './efficiency/efficiencyProtocol';
+import { EfficiencyNotification, WorkspaceTrustNotification } from './protocol';
 import { runIsolationSelfTest } from './efficiency/isolationSelfTest';
 import { WorkspaceTestFiles } from './efficiency/workspaceTestFiles';
 import type { PromptTokenizer } from './fimPrompt';
@@ -28,7 +28,7 @@ import { ModelHost } from './modelHost';
 import { CompletionTimingsNotification, CompressRequest, ExplainChunkNotification, ExplainRequest, StatusNotification } from './protocol';
 import { RequestScheduler } from './requestScheduler';
 import { TelemetryFeature } from './telemetry/telemetryFeature';
-import { CompletionAcceptedCommand } from './telemetryProtocol';
+import { CompletionAcceptedCommand } from './protocol';
 
 export interface ServerDeps {
   createEngine: () => InferenceEngine;

@@ -61,10 +61,35 @@ export class TextTokenizer {
     return new TextTokenizer(json, readJsonFile(join(dir, 'tokenizer_config.json'), false));
   }
 
-  /** Token ids for `text`, without BOS/EOS or any other added special token. */
+  /**
+   * Token ids for `text` as plain text: no BOS/EOS, and a special token's spelling in the text (a file that
+   * mentions `<|fim_middle|>`) is encoded as ordinary characters, never as the control token, so a document
+   * cannot inject prompt structure.
+   */
   encode(text: string): number[] {
     if (text === '') return [];
-    return this.tokenizer.encode(text, { add_special_tokens: false }).ids;
+    const ids: number[] = [];
+    let from = 0;
+    for (const at of this.specialSpellings(text)) {
+      // Cutting the spelling after its first character keeps the tokenizer from matching the added token.
+      ids.push(...this.plain(text.slice(from, at + 1)));
+      from = at + 1;
+    }
+    ids.push(...this.plain(text.slice(from)));
+    return ids;
+  }
+
+  /** Offsets where a special token's spelling starts in `text`, in order. */
+  private specialSpellings(text: string): number[] {
+    const starts: number[] = [];
+    for (const content of this.specialIds.keys()) {
+      for (let at = text.indexOf(content); at >= 0; at = text.indexOf(content, at + 1)) starts.push(at);
+    }
+    return starts.sort((a, b) => a - b);
+  }
+
+  private plain(text: string): number[] {
+    return text === '' ? [] : this.tokenizer.encode(text, { add_special_tokens: false }).ids;
   }
 
   /** Exact text of `ids` (special tokens included, no clean-up of spaces). */

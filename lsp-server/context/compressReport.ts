@@ -1,5 +1,5 @@
 // Turns the uncompressed and compressed prompts for a cursor into the `locus/compress` answer.
-import type { CompressResult, PromptView } from '../contextProtocol';
+import type { CompressResult, PromptView } from '../protocol';
 import type { ContextPrompt } from './contextPromptBuilder';
 
 export interface CompressReportInput {

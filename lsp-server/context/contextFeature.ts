@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { FileEvent, Position, Range, WorkspaceFolder } from 'vscode-languageserver-protocol';
 import { tokenizerDirectory } from '../../runtime/modelFiles';
 import type { LoadedModel } from '../completionProvider';
-import type { CompressParams, CompressResult, ExplainChunk, ExplainParams, ExplainResult } from '../contextProtocol';
+import type { CompressParams, CompressResult, ExplainChunk, ExplainParams, ExplainResult } from '../protocol';
 import { buildFimPrompt } from '../fimPrompt';
 import { describeError, type Logger } from '../logger';
 import { compressReport } from './compressReport';

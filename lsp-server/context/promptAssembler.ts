@@ -233,17 +233,9 @@ export class PromptAssembler {
    * token, so a file that merely mentions one (a prompt builder, say) would steer the model. Such literals
    * are encoded in two halves, which keeps their characters and drops their meaning.
    */
+  /** The tokenizer's encode already spells special-token text out as plain characters (runtime/tokenizer.ts). */
   private encodeText(text: string): number[] {
-    if (!text.includes('<|')) return this.tokenizer.encode(text);
-    const ids: number[] = [];
-    let from = 0;
-    for (const match of text.matchAll(/<\|[^|\s]{1,40}\|>/g)) {
-      if (this.tokenizer.specialTokenId(match[0]) === undefined) continue;
-      ids.push(...this.tokenizer.encode(text.slice(from, match.index + 2)), ...this.tokenizer.encode(text.slice(match.index + 2, match.index + match[0].length)));
-      from = match.index + match[0].length;
-    }
-    ids.push(...this.tokenizer.encode(text.slice(from)));
-    return ids;
+    return this.tokenizer.encode(text);
   }
 
   private decode(ids: number[]): string {

@@ -12,7 +12,7 @@ import type {
   TelemetryStoreStats,
   TelemetrySummary,
   TimePoint,
-} from '../telemetryProtocol';
+} from '../protocol';
 import type { RequestRecord, TelemetryEntry } from './telemetryRecord';
 
 /**

@@ -1,5 +1,5 @@
 // Export of the joined records as a JSON document or a CSV table, for spreadsheets and notebooks.
-import type { TelemetryExportFormat, TelemetrySample } from '../telemetryProtocol';
+import type { TelemetryExportFormat, TelemetrySample } from '../protocol';
 
 /** Column order of the CSV export; also the field order of each JSON record. */
 export const EXPORT_COLUMNS: readonly (keyof TelemetrySample)[] = [

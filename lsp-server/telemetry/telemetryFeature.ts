@@ -11,7 +11,7 @@ import {
   type TelemetryExportResult,
   type TelemetryParams,
   type TelemetrySummary,
-} from '../telemetryProtocol';
+} from '../protocol';
 import { summarize, toSamples } from './telemetryAggregate';
 import { exportSamples } from './telemetryExport';
 import { systemClock, TelemetryRecorder, type RequestStart, type RequestTrace, type TelemetryClock } from './telemetryRecorder';

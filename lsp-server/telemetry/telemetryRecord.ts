@@ -2,7 +2,7 @@
 // A request is written once, when it finishes; the editor's later acceptance is appended as its own line
 // and joined at read time, so the store stays append-only and a record is on disk as soon as it exists.
 // Serialization copies allowlisted fields only, so nothing else (code, paths, prompts) can reach the file.
-import type { Acceptance, RequestOutcome } from '../telemetryProtocol';
+import type { Acceptance, RequestOutcome } from '../protocol';
 
 export const RECORD_VERSION = 1;
 

@@ -3,7 +3,7 @@
 // trace.firstToken() on the first generated token, and trace.done() exactly once however it ends.
 // The editor's acceptance arrives later through recorder.accepted() and is appended as its own line.
 import { randomBytes } from 'node:crypto';
-import type { Acceptance, RequestOutcome } from '../telemetryProtocol';
+import type { Acceptance, RequestOutcome } from '../protocol';
 import { isValidId, RECORD_VERSION, sanitizeLabel, type RequestRecord } from './telemetryRecord';
 import type { TelemetrySink } from './telemetryStore';
 

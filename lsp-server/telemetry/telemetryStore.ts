@@ -10,7 +10,7 @@
 // - Every process (one per VS Code window) writes its own segments, so lines never interleave.
 import { closeSync, fdatasyncSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TelemetryStoreStats } from '../telemetryProtocol';
+import type { TelemetryStoreStats } from '../protocol';
 import { parseEntry, serializeEntry, type TelemetryEntry } from './telemetryRecord';
 
 export interface TelemetryStoreOptions {

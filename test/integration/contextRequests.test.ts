@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { DidOpenTextDocumentNotification, InitializedNotification, InitializeRequest } from 'vscode-languageserver-protocol';
 import { startServerProcess, withTimeout, type ServerProcess } from '../../cli/serverProcess';
-import { CompressRequest, ExplainChunkNotification, ExplainRequest, type CompressResult } from '../../lsp-server/contextProtocol';
+import { CompressRequest, ExplainChunkNotification, ExplainRequest, type CompressResult } from '../../lsp-server/protocol';
 import { StatusNotification, type ModelStatus } from '../../lsp-server/protocol';
 import { FIXTURE_MODEL, SERVER_JS, WAIT_MS } from './lspHarness';
 

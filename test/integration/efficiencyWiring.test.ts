@@ -9,7 +9,7 @@ import { embeddedModelDirs, validateSettings } from '../../lsp-server/config';
 import { DEFAULT_EFFICIENCY_OPTIONS, EfficiencyChecker, type EfficiencyRefinement } from '../../lsp-server/efficiency/efficiencyChecker';
 import { runIsolationSelfTest, type SelfTestResult } from '../../lsp-server/efficiency/isolationSelfTest';
 import { RequestScheduler } from '../../lsp-server/requestScheduler';
-import { WorkspaceTrustNotification } from '../../lsp-server/efficiency/efficiencyProtocol';
+import { WorkspaceTrustNotification } from '../../lsp-server/protocol';
 import { FakeEngine, fakeModelInfo } from '../unit/fakeEngine';
 import { FIXTURE_MODEL, LspHarness } from './lspHarness';
 

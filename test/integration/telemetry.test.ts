@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ExecuteCommandRequest, InlineCompletionRequest, type InlineCompletionItem, type InlineCompletionList } from 'vscode-languageserver-protocol';
 import { withTimeout } from '../../cli/serverProcess';
-import { CompletionAcceptedCommand, TelemetryExportRequest, TelemetryRequest } from '../../lsp-server/telemetryProtocol';
+import { CompletionAcceptedCommand, TelemetryExportRequest, TelemetryRequest } from '../../lsp-server/protocol';
 import { FIXTURE_MODEL, LspHarness, WAIT_MS } from './lspHarness';
 
 const URI = 'file:///workspace/telemetry.py';

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createNonce, renderDashboardHtml } from '../../extension/dashboardHtml';
 import { summarize, toSamples } from '../../lsp-server/telemetry/telemetryAggregate';
-import type { TelemetrySummary } from '../../lsp-server/telemetryProtocol';
+import type { TelemetrySummary } from '../../lsp-server/protocol';
 import { fixtureEntries } from './telemetryFixtures';
 
 const CHROMIUM = process.env.LOCUS_CHROMIUM ?? '/usr/bin/chromium';

@@ -56,3 +56,14 @@ describe('TextTokenizer', () => {
     }
   });
 });
+
+describe('special tokens in document text', () => {
+  it('encodes the spelling of a special token as plain characters, never as the control token', () => {
+    const tokenizer = TextTokenizer.fromDirectory(TARGET_DIR);
+    const middle = tokenizer.specialTokenId('<|fim_middle|>')!;
+    const text = 'const marker = "<|fim_middle|>"; // and <|endoftext|> too';
+    const ids = tokenizer.encode(text);
+    assert.ok(!ids.includes(middle) && !ids.includes(tokenizer.specialTokenId('<|endoftext|>')!));
+    assert.equal(tokenizer.decode(ids), text, 'the text still round-trips exactly');
+  });
+});

@@ -9,7 +9,7 @@ import {
   toSamples,
 } from '../../lsp-server/telemetry/telemetryAggregate';
 import { RECORD_VERSION, type RequestRecord, type TelemetryEntry } from '../../lsp-server/telemetry/telemetryRecord';
-import type { TelemetrySample } from '../../lsp-server/telemetryProtocol';
+import type { TelemetrySample } from '../../lsp-server/protocol';
 import { fixtureEntries } from './telemetryFixtures';
 
 const STORE = { files: 1, bytes: 1, maxBytes: 100, skippedLines: 0, disabledReason: null };

@@ -7,7 +7,7 @@ import { toCsv, toJson, EXPORT_COLUMNS } from '../../lsp-server/telemetry/teleme
 import { toSamples } from '../../lsp-server/telemetry/telemetryAggregate';
 import { TelemetryFeature } from '../../lsp-server/telemetry/telemetryFeature';
 import type { TelemetryClock } from '../../lsp-server/telemetry/telemetryRecorder';
-import type { TelemetrySample } from '../../lsp-server/telemetryProtocol';
+import type { TelemetrySample } from '../../lsp-server/protocol';
 import { fixtureEntries } from './telemetryFixtures';
 
 const root = mkdtempSync(join(tmpdir(), 'locus-telemetry-feature-'));
