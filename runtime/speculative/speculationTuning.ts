@@ -1,40 +1,51 @@
 // What speculative decoding has learnt about this model pair, kept across requests: per-drafter acceptance (which
-// sets the draft length) and the measured cost of a draft-model step relative to a target pass, so `auto` asks the
-// draft model only while it pays for itself.
+// sets the draft length) and the measured time per committed token of draft-model rounds and of plain one-token
+// passes, so `auto` asks the draft model only while it is actually faster on this machine.
 import { AdaptiveDraftLength } from './adaptiveDraftLength';
+
+/** Exponential moving average of milliseconds per committed token. */
+class MsPerToken {
+  value = 0;
+  samples = 0;
+
+  record(ms: number, tokens: number): void {
+    const x = ms / Math.max(1, tokens);
+    this.value = this.samples === 0 ? x : 0.85 * this.value + 0.15 * x;
+    this.samples++;
+  }
+}
 
 export class SpeculationTuning {
   readonly lookup = new AdaptiveDraftLength(1, 8, 0.5);
   readonly draft = new AdaptiveDraftLength(1, 6, 0.6);
-  private targetMs = 0;
-  private draftMs = 0;
-  private skipped = 0;
+  private readonly draftRounds = new MsPerToken();
+  private readonly plainRounds = new MsPerToken();
+  private decisions = 0;
 
-  recordTargetPass(ms: number): void {
-    this.targetMs = this.targetMs === 0 ? ms : 0.8 * this.targetMs + 0.2 * ms;
+  /** A round that drafted with the draft model: drafting plus verification, and the tokens it committed. */
+  recordDraftRound(ms: number, tokens: number): void {
+    this.draftRounds.record(ms, tokens);
   }
 
-  recordDraftStep(ms: number): void {
-    this.draftMs = this.draftMs === 0 ? ms : 0.8 * this.draftMs + 0.2 * ms;
+  /** A target pass with nothing drafted (one committed token). */
+  recordPlainRound(ms: number): void {
+    this.plainRounds.record(ms, 1);
   }
 
-  /**
-   * Expected speed-up of one draft-model round over plain decoding: tokens emitted per round,
-   * (1 - a^(k+1)) / (1 - a), over its cost, one target pass plus k draft steps.
-   */
+  /** Measured speed-up of draft-model rounds over plain passes (NaN until both have been seen). */
   draftModelGain(): number {
-    if (this.targetMs === 0 || this.draftMs === 0) return Infinity;
-    const a = Math.min(0.98, Math.max(0.02, this.draft.acceptanceRate));
-    const k = this.draft.next();
-    return (1 - a ** (k + 1)) / (1 - a) / (1 + (k * this.draftMs) / this.targetMs);
+    if (this.draftRounds.samples === 0 || this.plainRounds.samples === 0) return NaN;
+    return this.plainRounds.value / this.draftRounds.value;
   }
 
   /**
-   * Whether `auto` should run the draft model now. While it does not pay, it is still tried now and then (one
-   * round in 16), so a better acceptance later in the text is noticed.
+   * Whether `auto` should run the draft model now: yes while it measures faster than plain passes. Both are
+   * sampled now and then (one round in 16 goes the other way), so a change in either is noticed.
    */
   useDraftModel(): boolean {
-    if (this.draftModelGain() >= 1.05) return true;
-    return ++this.skipped % 16 === 0;
+    const explore = ++this.decisions % 16 === 0;
+    if (this.draftRounds.samples < 3) return true;
+    if (this.plainRounds.samples < 3) return this.decisions % 4 !== 0;
+    return this.draftModelGain() >= 1.05 ? !explore : explore;
   }
 }

@@ -84,19 +84,21 @@ export class SpeculativeStepper implements TokenStepper {
     const pending = this.committed[n];
     // The verify pass feeds k + 1 tokens at positions n .. n + k, and emits at most k + 1 tokens.
     const room = Math.min(maxTokens - 1, this.deps.maxContext - n - 1);
+    const roundStart = this.now();
     const proposal = room > 0 ? await this.propose(room, signal) : { drafter: 'lookup' as const, tokens: [], probs: [] };
     if (signal?.aborted) return [];
     const { target, sampler } = this.deps;
     const drafts = proposal.tokens;
-    const passStart = this.now();
     const out = await target.forward([pending, ...drafts], this.targetKv, drafts.length + 1);
-    this.tuning.recordTargetPass(this.now() - passStart);
     const verdict = sampler.greedy
       ? verifyGreedy(drafts, out.logits)
       : verifySampled(drafts, out.logits.map((row) => sampler.distribution(row)), proposal.probs, () => sampler.random01());
     const accepted = verdict.accepted;
     this.targetKv = accepted === drafts.length ? out.kv : target.truncate(out.kv, n + 1 + accepted);
     const tokens = [...drafts.slice(0, accepted), verdict.next];
+    const roundMs = this.now() - roundStart;
+    if (drafts.length === 0) this.tuning.recordPlainRound(roundMs);
+    else if (proposal.drafter === 'draft') this.tuning.recordDraftRound(roundMs, tokens.length);
     this.committed.push(...tokens);
     if (this.draftKv && this.draftKv.length > n + 1 + accepted) {
       this.draftKv = this.deps.draft!.truncate(this.draftKv, n + 1 + accepted);
@@ -133,10 +135,7 @@ export class SpeculativeStepper implements TokenStepper {
     const probs: (Float32Array | null)[] = [];
     for (let i = 0; i < k; i++) {
       if (signal?.aborted) break;
-      const stepStart = this.now();
       const out = await draft.forward(input, kv, 1);
-      // The first call also feeds the not-yet-seen committed tokens; only single-token steps measure a step.
-      if (input.length === 1) this.tuning.recordDraftStep(this.now() - stepStart);
       kv = out.kv;
       if (i === 0 && firstUse) this.deps.draftPrefixCache?.store(this.committed, kv);
       const row = out.logits[out.logits.length - 1];

@@ -114,21 +114,24 @@ test('adaptive draft length grows with acceptance and shrinks when drafts are re
   assert.ok(k.acceptanceRate < 0.05);
 });
 
-test('auto mode asks the draft model only while its measured cost and acceptance predict a gain', async () => {
+test('auto mode asks the draft model only while its rounds measure faster than plain passes', async () => {
   const { SpeculationTuning } = await import('../../runtime/speculative/speculationTuning');
-  const cheap = new SpeculationTuning();
-  assert.equal(cheap.useDraftModel(), true, 'untimed: try the draft model');
-  cheap.recordTargetPass(10);
-  cheap.recordDraftStep(1);
-  for (let i = 0; i < 10; i++) cheap.draft.record(4, 3);
-  assert.ok(cheap.draftModelGain() > 1.5, `gain ${cheap.draftModelGain()}`);
-  assert.equal(cheap.useDraftModel(), true);
+  const fresh = new SpeculationTuning();
+  assert.equal(fresh.useDraftModel(), true, 'unmeasured: try the draft model');
 
-  const costly = new SpeculationTuning();
-  costly.recordTargetPass(10);
-  costly.recordDraftStep(6);
-  for (let i = 0; i < 10; i++) costly.draft.record(4, 1);
-  assert.ok(costly.draftModelGain() < 1, `gain ${costly.draftModelGain()}`);
-  const uses = Array.from({ length: 32 }, () => costly.useDraftModel()).filter(Boolean).length;
-  assert.equal(uses, 2, 'a losing draft model is still probed one round in 16');
+  const paying = new SpeculationTuning();
+  for (let i = 0; i < 5; i++) {
+    paying.recordPlainRound(10);
+    paying.recordDraftRound(12, 3);
+  }
+  assert.ok(paying.draftModelGain() > 2, `gain ${paying.draftModelGain()}`);
+  assert.equal(Array.from({ length: 32 }, () => paying.useDraftModel()).filter(Boolean).length, 30, 'used except for 1 round in 16');
+
+  const losing = new SpeculationTuning();
+  for (let i = 0; i < 5; i++) {
+    losing.recordPlainRound(10);
+    losing.recordDraftRound(30, 2);
+  }
+  assert.ok(losing.draftModelGain() < 1, `gain ${losing.draftModelGain()}`);
+  assert.equal(Array.from({ length: 32 }, () => losing.useDraftModel()).filter(Boolean).length, 2, 'still probed 1 round in 16');
 });
