@@ -3,12 +3,14 @@
 // FIM prompts (buildFimPrompt, as the language server builds them), TTFT with the prefix cache cleared, then TTFT of
 // the same text with 1-3 more characters typed at the cursor (the suffix unchanged) right after it, when the cache
 // holds the first prompt's KV state. Plain greedy decoding (speculation off), so TTFT is prefill + one step.
-import { readFileSync, readdirSync, statSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg, totalmem } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { join, relative, resolve } from 'node:path';
 import { buildFimPrompt, fimTokenIds } from '../lsp-server/fimPrompt';
 import { Generator } from '../runtime/generator';
+import { mulberry32 } from '../runtime/sampler';
+import { collectSources, percentile } from './realCodeSources';
 import { loadDecoder } from '../runtime/modelLoader';
 import { TextTokenizer } from '../runtime/tokenizer';
 
@@ -22,45 +24,6 @@ const promptCount = Number(arg('prompts', '50'));
 const threads = Number(arg('threads', '2'));
 const budget = Number(arg('budget', '768'));
 const NEW_TOKENS = 8;
-
-/** Source files shipped in this repo's dependencies or written in it (TypeScript, JavaScript, Python), sorted. */
-function collectSources(): { path: string; text: string }[] {
-  const roots = ['node_modules/vscode-languageserver/lib', 'node_modules/vscode-jsonrpc/lib', 'node_modules/semver', 'runtime', 'lsp-server', 'training'];
-  const files: { path: string; text: string }[] = [];
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir).sort()) {
-      const path = join(dir, name);
-      const st = statSync(path);
-      if (st.isDirectory()) walk(path);
-      else if (/\.(ts|js|py)$/.test(name) && !name.endsWith('.d.ts') && !name.endsWith('.min.js') && st.size > 4000 && st.size < 200_000) {
-        files.push({ path: relative(ROOT, path), text: readFileSync(path, 'utf8') });
-      }
-    }
-  };
-  for (const root of roots) {
-    try {
-      walk(join(ROOT, root));
-    } catch {
-      // A dependency that is not installed contributes no prompts.
-    }
-  }
-  return files;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const percentile = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
-};
 
 function cpuModel(): string {
   try {
@@ -77,7 +40,7 @@ async function main(): Promise<void> {
   const generator = new Generator({ model: target.model, tokenizer, eosTokenIds: [], maxContext: target.config.maxPositionEmbeddings });
   const fim = fimTokenIds(tokenizer);
   const random = mulberry32(909);
-  const sources = collectSources();
+  const sources = collectSources(['node_modules/vscode-languageserver/lib', 'node_modules/vscode-jsonrpc/lib', 'node_modules/semver', 'runtime', 'lsp-server', 'training'], 4000);
   type Case = { source: string; typed: string; cold: number[]; keystroke: number[] };
   const cases: Case[] = [];
   while (cases.length < promptCount && sources.length > 0) {

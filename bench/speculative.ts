@@ -2,7 +2,7 @@
 // Decode speed with and without speculative decoding on real completion prompts: plain target decoding versus
 // prompt lookup, the draft model, and both (auto), for 16-, 32- and 64-token completions, all in one run and on
 // the same prompts. Every speculative output is checked token for token against plain greedy decoding.
-import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import type { SpeculationMode } from '../runtime/engine';
@@ -11,6 +11,8 @@ import { loadDecoder } from '../runtime/modelLoader';
 import { TextTokenizer } from '../runtime/tokenizer';
 import { findFimTokens } from '../runtime/localEngine';
 import { buildFimPrompt } from '../lsp-server/fimPrompt';
+import { mulberry32 } from '../runtime/sampler';
+import { collectSources, percentile } from './realCodeSources';
 
 const ROOT = resolve(__dirname, '..');
 const arg = (name: string, fallback: string) => {
@@ -23,53 +25,6 @@ const promptCount = Number(arg('prompts', '120'));
 const threads = Number(arg('threads', '2'));
 const LENGTHS = (process.argv.includes('--lengths') ? arg('lengths', '') : '16,32,64').split(',').map(Number);
 const MODES: SpeculationMode[] = ['off', 'lookup', 'draft', 'auto'];
-
-/** Deterministic cursor positions in real source files (TypeScript, JavaScript, Python) that ship in this repo's dependencies or sources. */
-function collectSources(): { path: string; text: string }[] {
-  const roots = [
-    'node_modules/vscode-languageserver/lib',
-    'node_modules/vscode-jsonrpc/lib',
-    'node_modules/semver',
-    'node_modules/@huggingface/tokenizers/dist',
-    'runtime',
-    'lsp-server',
-    'training',
-  ];
-  const files: { path: string; text: string }[] = [];
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir).sort()) {
-      const path = join(dir, name);
-      const st = statSync(path);
-      if (st.isDirectory()) walk(path);
-      else if (/\.(ts|js|py)$/.test(name) && !name.endsWith('.d.ts') && !name.endsWith('.min.js') && st.size > 2000 && st.size < 200_000) {
-        files.push({ path: relative(ROOT, path), text: readFileSync(path, 'utf8') });
-      }
-    }
-  };
-  for (const root of roots) {
-    try {
-      walk(join(ROOT, root));
-    } catch {
-      // A dependency that is not installed simply contributes no prompts.
-    }
-  }
-  return files;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const percentile = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
-};
 
 async function main(): Promise<void> {
   const tokenizer = TextTokenizer.fromDirectory(modelDir);

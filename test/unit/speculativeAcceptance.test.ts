@@ -3,17 +3,7 @@ import assert from 'node:assert/strict';
 import { proposeFromHistory } from '../../runtime/speculative/promptLookupDrafter';
 import { verifyGreedy, verifySampled } from '../../runtime/speculative/acceptance';
 import { AdaptiveDraftLength } from '../../runtime/speculative/adaptiveDraftLength';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../runtime/sampler';
 
 const rows = (...xs: number[][]) => xs.map((x) => Float32Array.from(x));
 

@@ -1,0 +1,51 @@
+// Real source files (TypeScript, JavaScript, Python) from this repo's dependencies and its own folders, in a fixed
+// order, for benchmarks that need cursor positions in real code. Shared so every bench samples the same way.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+
+export const ROOT = resolve(__dirname, '..');
+
+export interface SourceFile {
+  /** Repo-relative path. */
+  path: string;
+  text: string;
+}
+
+export const DEFAULT_SOURCE_ROOTS = [
+  'node_modules/vscode-languageserver/lib',
+  'node_modules/vscode-jsonrpc/lib',
+  'node_modules/semver',
+  'node_modules/@huggingface/tokenizers/dist',
+  'runtime',
+  'lsp-server',
+  'training',
+];
+
+/** Files between `minBytes` and 200 KB under `roots` (minified and declaration files skipped), sorted. */
+export function collectSources(roots: readonly string[] = DEFAULT_SOURCE_ROOTS, minBytes = 2000): SourceFile[] {
+  const files: SourceFile[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const path = join(dir, name);
+      const st = statSync(path);
+      if (st.isDirectory()) walk(path);
+      else if (/\.(ts|js|py)$/.test(name) && !name.endsWith('.d.ts') && !name.endsWith('.min.js') && st.size > minBytes && st.size < 200_000) {
+        files.push({ path: relative(ROOT, path), text: readFileSync(path, 'utf8') });
+      }
+    }
+  };
+  for (const root of roots) {
+    try {
+      walk(join(ROOT, root));
+    } catch {
+      // A dependency that is not installed simply contributes no prompts.
+    }
+  }
+  return files;
+}
+
+/** The p-th percentile (nearest rank) of `xs`. */
+export const percentile = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? 0 : s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+};
