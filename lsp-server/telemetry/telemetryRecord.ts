@@ -2,30 +2,14 @@
 // A request is written once, when it finishes; the editor's later acceptance is appended as its own line
 // and joined at read time, so the store stays append-only and a record is on disk as soon as it exists.
 // Serialization copies allowlisted fields only, so nothing else (code, paths, prompts) can reach the file.
-import type { Acceptance, RequestOutcome } from '../protocol';
+import type { Acceptance, RequestOutcome, TelemetrySample } from '../protocol';
 
 export const RECORD_VERSION = 1;
 
-export interface RequestRecord {
+/** A stored request: the protocol's sample fields with the server-side outcome (acceptance is joined at read time). */
+export interface RequestRecord extends Omit<TelemetrySample, 'outcome'> {
   v: typeof RECORD_VERSION;
   kind: 'request';
-  id: string;
-  receivedAt: number;
-  promptBuiltMs: number | null;
-  firstTokenMs: number | null;
-  doneMs: number;
-  retrievalMs: number | null;
-  compressionMs: number | null;
-  promptTokens: number | null;
-  promptTokensCompressed: number | null;
-  generatedTokens: number;
-  tokensPerSecond: number | null;
-  draftProposed: number | null;
-  draftAccepted: number | null;
-  prefixCacheHit: boolean | null;
-  servedFromCache: boolean;
-  model: string;
-  language: string;
   outcome: RequestOutcome;
 }
 
