@@ -37,13 +37,19 @@ def interesting(text):
     return not t.startswith(("#", "//", "*", "/*"))
 
 
-def single_cases(doc, rng, n):
-    text = doc["text"]
+def split_lines(text):
+    """The text's lines (without newlines) and each line's starting offset."""
     lines = text.split("\n")
     offsets, pos = [], 0
     for line in lines:
         offsets.append(pos)
         pos += len(line) + 1
+    return lines, offsets
+
+
+def single_cases(doc, rng, n):
+    text = doc["text"]
+    lines, offsets = split_lines(text)
     out = []
     order = list(range(len(lines)))
     rng.shuffle(order)
@@ -66,11 +72,7 @@ def single_cases(doc, rng, n):
 
 def multi_cases(doc, rng, n):
     text = doc["text"]
-    lines = text.split("\n")
-    offsets, pos = [], 0
-    for line in lines:
-        offsets.append(pos)
-        pos += len(line) + 1
+    lines, offsets = split_lines(text)
     out = []
     order = list(range(len(lines) - 1))
     rng.shuffle(order)
