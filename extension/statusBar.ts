@@ -23,6 +23,9 @@ export class StatusBar implements vscode.Disposable {
   }
 
   setTimings(timings: CompletionTimings): void {
+    // A request that generated nothing (e.g. the one VS Code sends right after a suggestion is accepted) says
+    // nothing about speed; keep showing the last real completion.
+    if (timings.generatedTokens === 0) return;
     this.timings = timings;
     this.render();
   }

@@ -133,11 +133,14 @@ export class StreamingDecoder {
     return '';
   }
 
-  /** Whatever is still held back (an incomplete character decodes as U+FFFD). */
+  /**
+   * Whatever is still held back. A character the generation stopped in the middle of (it would decode as
+   * U+FFFD) is dropped: ghost text must not end in a replacement character.
+   */
   flush(): string {
     const prefix = this.decodeIds(this.ids.slice(this.prefixOffset, this.readOffset));
     const text = this.decodeIds(this.ids.slice(this.prefixOffset));
     this.prefixOffset = this.readOffset = this.ids.length;
-    return text.slice(prefix.length);
+    return text.slice(prefix.length).replace(/\uFFFD+$/, '');
   }
 }

@@ -46,6 +46,17 @@ describe('TextTokenizer', () => {
     }
   });
 
+  it('drops a character the generation stopped in the middle of', () => {
+    const decoder = tokenizer.streamingDecoder();
+    const ids = tokenizer.encode('ok é');
+    assert.equal(tokenizer.encode('é').length, 2, 'the fixture spells é as two byte tokens');
+    // Feed every token but the last byte of the accented character: the text ends in half a character.
+    const pushed = ids.slice(0, -1);
+    const text = pushed.map((id) => decoder.push(id)).join('') + decoder.flush();
+    assert.ok(!text.includes('\uFFFD'), JSON.stringify(text));
+    assert.ok(text.startsWith('ok'));
+  });
+
   it('reports a missing tokenizer.json as ModelNotFoundError', () => {
     const { dir, cleanup } = copyFixture();
     try {
