@@ -1,6 +1,7 @@
 // Cross-file completion cases from real multi-file code: the cursor sits where a line uses a name that is
 // declared in another file of the same package and appears nowhere else in the current file, so only
 // context from other files can supply it. The expected completion is the rest of that line.
+import { mulberry32 } from '../../runtime/sampler';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { identifiers, isKeyword } from '../../lsp-server/context/codeTerms';
@@ -78,7 +79,7 @@ export async function buildCrossFileCases(root: string, files: readonly string[]
       offset += line.length + 1;
     }
   }
-  const random = mulberry(options.seed);
+  const random = mulberry32(options.seed);
   const cases: CrossFileCase[] = [];
   for (const pkg of [...perPackage.keys()].sort()) cases.push(...shuffle(perPackage.get(pkg)!, random).slice(0, options.maxPerPackage));
   return shuffle(cases, random).slice(0, options.maxCases);
@@ -88,16 +89,6 @@ function packageOf(path: string): string {
   return path.split('/')[0]!;
 }
 
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function shuffle<T>(items: T[], random: () => number): T[] {
   const out = [...items];

@@ -1,5 +1,6 @@
 // Turns a function target into the checks every candidate runs: doc-comment examples, assertions from the
 // workspace's tests, and differential inputs generated from the parameter types.
+import { closingBracket } from './closingBracket';
 import type { DocExample } from './docExamples';
 import { differentialInputs, literalArguments, type SizeClass } from './differentialInputs';
 import type { FunctionTarget } from './functionTarget';
@@ -27,20 +28,7 @@ export function directCallArguments(callSource: string, name: string): string | 
   const text = callSource.trim();
   const head = new RegExp(`^(?:await\\s+)?${name}\\s*\\(`).exec(text);
   if (!head || !text.endsWith(')')) return undefined;
-  let depth = 0;
-  let quote: string | null = null;
-  for (let i = head[0].length - 1; i < text.length; i++) {
-    const c = text[i];
-    if (quote) {
-      if (c === '\\') i++;
-      else if (c === quote) quote = null;
-      continue;
-    }
-    if (c === '"' || c === "'" || c === '`') quote = c;
-    else if ('([{'.includes(c)) depth++;
-    else if (')]}'.includes(c) && --depth === 0) return i === text.length - 1 ? text.slice(head[0].length, -1) : undefined;
-  }
-  return undefined;
+  return closingBracket(text, head[0].length - 1) === text.length - 1 ? text.slice(head[0].length, -1) : undefined;
 }
 
 export function buildChecks(target: FunctionTarget, testFiles: TestFile[], seed: number): Check[] {

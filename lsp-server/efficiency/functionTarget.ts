@@ -1,6 +1,7 @@
 // Does a completion write (part of) a function body, and if so which function: its name, parameters, doc-comment
 // examples and full source with the completion in place. TypeScript/JavaScript are parsed with the TypeScript
 // compiler; Python with a small indentation-based reader (def header, body block, docstring).
+import { closingBracket } from './closingBracket';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -167,7 +168,7 @@ function pythonTarget(full: string, start: number, end: number): FunctionTarget 
   const header = DEF.exec(lines[defLine])!;
   // Parameters: from the '(' to its matching ')', possibly across lines.
   const open = lineStarts[defLine] + lines[defLine].indexOf('(', header[0].length - 1);
-  const close = matchingParen(full, open);
+  const close = closingBracket(full, open, '"\'');
   if (close < 0) return null;
   const colon = full.indexOf(':', close);
   const afterParen = full.slice(close + 1, colon);
@@ -203,23 +204,6 @@ function pythonTarget(full: string, start: number, end: number): FunctionTarget 
     imports,
     examples: parseDoctests(docstringOf(lines.slice(headerEndLine + 1, lastBodyLine + 1).join('\n'))),
   };
-}
-
-function matchingParen(text: string, open: number): number {
-  let depth = 0;
-  let quote: string | null = null;
-  for (let i = open; i < text.length; i++) {
-    const c = text[i];
-    if (quote) {
-      if (c === '\\') i++;
-      else if (c === quote) quote = null;
-      continue;
-    }
-    if (c === '"' || c === "'") quote = c;
-    else if ('([{'.includes(c)) depth++;
-    else if (')]}'.includes(c) && --depth === 0) return i;
-  }
-  return -1;
 }
 
 /** Splits on commas outside brackets and quotes. */

@@ -3,6 +3,7 @@
 //   assert.equal|strictEqual|deepEqual|deepStrictEqual(f(x), y)    (also assertEqual / self.assertEqual)
 //   assert f(x) == y                                                (Python)
 // The test files themselves are never run: only these two expressions are, and only in the sandbox.
+import { closingBracket } from './closingBracket';
 import type { DocExample } from './docExamples';
 import { splitTopLevel } from './functionTarget';
 
@@ -16,23 +17,6 @@ const MAX_PER_FUNCTION = 16;
 
 export function isTestFile(path: string): boolean {
   return TEST_FILE.test(path.replace(/\\/g, '/'));
-}
-
-function closeParen(text: string, open: number): number {
-  let depth = 0;
-  let quote: string | null = null;
-  for (let i = open; i < text.length; i++) {
-    const c = text[i];
-    if (quote) {
-      if (c === '\\') i++;
-      else if (c === quote) quote = null;
-      continue;
-    }
-    if (c === '"' || c === "'" || c === '`') quote = c;
-    else if ('([{'.includes(c)) depth++;
-    else if (')]}'.includes(c) && --depth === 0) return i;
-  }
-  return -1;
 }
 
 function callsFunction(expression: string, name: string): boolean {
@@ -51,17 +35,17 @@ export function findTestCalls(files: TestFile[], name: string): DocExample[] {
     const text = file.text;
     for (const match of text.matchAll(/expect\s*\(/g)) {
       const open = match.index! + match[0].length - 1;
-      const close = closeParen(text, open);
+      const close = closingBracket(text, open);
       if (close < 0) continue;
       const matcher = /^\s*\.\s*(toBe|toEqual|toStrictEqual)\s*\(/.exec(text.slice(close + 1));
       if (!matcher) continue;
       const valueOpen = close + 1 + matcher[0].length - 1;
-      const valueClose = closeParen(text, valueOpen);
+      const valueClose = closingBracket(text, valueOpen);
       if (valueClose > 0) add(text.slice(open + 1, close), text.slice(valueOpen + 1, valueClose));
     }
     for (const match of text.matchAll(/\b(?:assert\.(?:equal|strictEqual|deepEqual|deepStrictEqual)|(?:self\.)?assertEqual)\s*\(/g)) {
       const open = match.index! + match[0].length - 1;
-      const close = closeParen(text, open);
+      const close = closingBracket(text, open);
       if (close < 0) continue;
       const args = splitTopLevel(text.slice(open + 1, close));
       if (args.length >= 2) add(args[0], args[1]);
