@@ -10,7 +10,7 @@ import { join, relative, resolve } from 'node:path';
 import { buildFimPrompt, fimTokenIds } from '../lsp-server/fimPrompt';
 import { Generator } from '../runtime/generator';
 import { mulberry32 } from '../runtime/sampler';
-import { collectSources, percentile } from './realCodeSources';
+import { collectSources, percentile, randomCursor } from './realCodeSources';
 import { loadDecoder } from '../runtime/modelLoader';
 import { TextTokenizer } from '../runtime/tokenizer';
 
@@ -45,13 +45,8 @@ async function main(): Promise<void> {
   const cases: Case[] = [];
   while (cases.length < promptCount && sources.length > 0) {
     const file = sources[Math.floor(random() * sources.length)];
-    const lineStarts = [...file.text.matchAll(/\n/g)].map((m) => m.index! + 1);
-    const at = lineStarts[Math.floor(random() * lineStarts.length)];
-    const lineEnd = file.text.indexOf('\n', at);
-    const line = file.text.slice(at, lineEnd < 0 ? undefined : lineEnd);
-    const indent = line.length - line.trimStart().length;
-    if (line.trim().length < 8) continue;
-    const cursor = at + indent + Math.floor(random() * (line.length - indent) * 0.5);
+    const cursor = randomCursor(file, random, 8, 0.5);
+    if (cursor === undefined) continue;
     // What the user types next: the 1-3 characters the file has there (plausible code), inserted at the cursor.
     const typed = file.text.slice(cursor, cursor + 1 + Math.floor(random() * 3));
     if (typed.includes('\n')) continue;

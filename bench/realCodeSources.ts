@@ -49,3 +49,17 @@ export const percentile = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? 0 : s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
 };
+
+/**
+ * A cursor on a random line of `file` with at least `minChars` of code: after the line's indentation or up to
+ * `spread` of the way into it, as a user types. Undefined when the drawn line is too short.
+ */
+export function randomCursor(file: SourceFile, random: () => number, minChars: number, spread: number): number | undefined {
+  const lineStarts = [...file.text.matchAll(/\n/g)].map((m) => m.index! + 1);
+  const at = lineStarts[Math.floor(random() * lineStarts.length)];
+  const lineEnd = file.text.indexOf('\n', at);
+  const line = file.text.slice(at, lineEnd < 0 ? undefined : lineEnd);
+  const indent = line.length - line.trimStart().length;
+  if (line.trim().length < minChars) return undefined;
+  return at + indent + Math.floor(random() * (line.length - indent) * spread);
+}

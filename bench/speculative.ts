@@ -12,7 +12,7 @@ import { TextTokenizer } from '../runtime/tokenizer';
 import { findFimTokens } from '../runtime/localEngine';
 import { buildFimPrompt } from '../lsp-server/fimPrompt';
 import { mulberry32 } from '../runtime/sampler';
-import { collectSources, percentile } from './realCodeSources';
+import { collectSources, percentile, randomCursor } from './realCodeSources';
 
 const ROOT = resolve(__dirname, '..');
 const arg = (name: string, fallback: string) => {
@@ -44,14 +44,8 @@ async function main(): Promise<void> {
   const prompts: { source: string; ids: number[] }[] = [];
   while (prompts.length < promptCount && sources.length > 0) {
     const file = sources[Math.floor(random() * sources.length)];
-    const lineStarts = [...file.text.matchAll(/\n/g)].map((m) => m.index! + 1);
-    const at = lineStarts[Math.floor(random() * lineStarts.length)];
-    const lineEnd = file.text.indexOf('\n', at);
-    // Cursor after the line's indentation or mid-line, as a user types.
-    const line = file.text.slice(at, lineEnd < 0 ? undefined : lineEnd);
-    const indent = line.length - line.trimStart().length;
-    if (line.trim().length < 4) continue;
-    const cursor = at + indent + Math.floor(random() * (line.length - indent) * 0.6);
+    const cursor = randomCursor(file, random, 4, 0.6);
+    if (cursor === undefined) continue;
     const { ids } = buildFimPrompt(tokenizer, fim, file.text.slice(0, cursor), file.text.slice(cursor), budget);
     prompts.push({ source: `${file.path}@${cursor}`, ids });
   }
