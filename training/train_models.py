@@ -152,6 +152,8 @@ def heldout_metrics(target, draft, rows, batch=32):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True)
+    ap.add_argument("--extra", action="append", default=[],
+                    help="more train records as plain .jsonl (what harvest_site_packages.py wrote on the box)")
     ap.add_argument("--out", required=True)
     ap.add_argument("--smoke", action="store_true", help="real shapes, tiny budgets and data: checks the whole pipeline and its timings")
     ap.add_argument("--target-seconds", type=float, default=225)
@@ -173,6 +175,9 @@ def main():
 
     limit = 20e6 if args.smoke else None
     train_docs = read_jsonl_xz(os.path.join(args.data, "train.jsonl.xz"), limit)
+    for path in args.extra:
+        with open(path, encoding="utf-8") as f:
+            train_docs.extend(json.loads(line) for line in f)
     held_docs = read_jsonl_xz(os.path.join(args.data, "heldout.jsonl.xz"), 5e6 if args.smoke else None)
     metrics["train_chars"] = sum(len(d["text"]) for d in train_docs)
     metrics["heldout_chars"] = sum(len(d["text"]) for d in held_docs)
@@ -198,22 +203,31 @@ def main():
     by_package = {}
     for d in train_docs:
         by_package.setdefault(d["package"], []).append((d["path"], d["text"]))
-    # Fresh FIM splits per pass over the data; a large corpus is seen about once in the time budget anyway.
-    variants = 1 if metrics["train_chars"] > 100e6 else 2
+    # Each pass over a document gets fresh FIM splits. The box adds far more Python than the upload carries
+    # JavaScript/TypeScript, so the smaller group gets more variants (up to 3) to keep the languages balanced.
+    group_chars = {}
+    for d in train_docs:
+        g = "py" if d["lang"] == "py" else "js/ts"
+        group_chars[g] = group_chars.get(g, 0) + len(d["text"])
+    largest = max(group_chars.values())
+    variants = {g: max(1, min(3, round(largest / c))) for g, c in group_chars.items()}
+    metrics["fim_variants"] = variants
+    metrics["train_chars_by_group"] = group_chars
     plans = []
-    for _ in range(variants):
-        for d in train_docs:
+    for d in train_docs:
+        for _ in range(variants["py" if d["lang"] == "py" else "js/ts"]):
             chunks = chunk_document(d["text"], 3200)
             for ci, chunk in enumerate(chunks):
                 ctx = sample_context(rng, by_package[d["package"]], d["path"]) if rng.random() < 0.3 else []
                 plans.append(builder.plan(chunk, d["path"], ci == len(chunks) - 1, ctx)[0])
     texts = [p[1] for plan in plans for p in plan if not isinstance(p, int)]
-    log(f"encoding {len(texts)} pieces for {len(plans)} samples ({variants} FIM variant(s) per chunk)")
+    log(f"encoding {len(texts)} pieces for {len(plans)} samples; FIM variants per chunk {variants}, "
+        f"chars {group_chars}")
     encoded = iter(tok.encode_batch(texts, add_special_tokens=False))
     train_rows = pack(plans, encoded, args.seq, rng).to(dev)
     del plans, texts, encoded
     log(f"train rows {tuple(train_rows.shape)} = {train_rows.numel() / 1e6:.1f}M tokens")
-    metrics["train_tokens_per_variant"] = train_rows.numel() // variants
+    metrics["train_tokens"] = train_rows.numel()
 
     held_plans = []
     plain = SampleBuilder(special, random.Random(2), fim_rate=0.0, path_rate=0.0, context_rate=0.0)
@@ -250,6 +264,7 @@ def main():
 
     metrics["target_training"] = train_loop(target, train_rows, target_budget, 128, 2e-3, target_step,
                                             "target")
+    torch.save({"target": target.state_dict(), "target_config": tcfg.__dict__}, os.path.join(args.out, "target.pt"))
     target.eval()
     for p in target.parameters():
         p.requires_grad_(False)

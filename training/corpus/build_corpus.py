@@ -42,7 +42,9 @@ STDLIB_DIR = "/usr/lib/python3.11"
 SEED = 20261123
 MAX_BYTES = 1 << 20
 MIN_BYTES = 100
-TRAIN_XZ_LIMIT = 50 * (1 << 20)
+# The compressed train split travels to the GPU box with the repository (64 MiB in all, the shipped models
+# included), so it is capped; the box adds Python from its own interpreter's packages (harvest_site_packages.py).
+TRAIN_XZ_MIB = 24
 
 JS_EXT = (".js", ".mjs", ".cjs", ".jsx")
 TS_EXT = (".ts", ".tsx", ".mts", ".cts")
@@ -612,7 +614,10 @@ def main():
     ap.add_argument("--heldout-frac", type=float, default=0.05)
     ap.add_argument("--xz-preset", type=int, default=9)
     ap.add_argument("--xz-extreme", action="store_true")
+    ap.add_argument("--train-xz-mib", type=float, default=TRAIN_XZ_MIB,
+                    help="cap on the compressed train split (it travels to the GPU box)")
     args = ap.parse_args()
+    train_xz_limit = int(args.train_xz_mib * (1 << 20))
 
     pkgs = read_packages()
     if args.limit:
@@ -740,12 +745,14 @@ def main():
     capped = 0
 
     def cap_train(train_idx, target_chars):
-        """Drop the lowest-value train files until the text is <= target_chars:
-        .d.ts first (largest first), then the largest files."""
+        """Drop train files until the text is <= target_chars: Python first (the GPU box has plenty of its own),
+        largest first, then the largest JavaScript/TypeScript, declaration files last (they teach the types
+        that TypeScript completions need)."""
         cur = sum(len(texts[i]) for i in train_idx)
         if cur <= target_chars:
             return train_idx, 0
-        order = sorted(train_idx, key=lambda i: (not is_decl(records[i]["path"]), -len(texts[i])))
+        order = sorted(train_idx, key=lambda i: (records[i]["lang"] != "py", is_decl(records[i]["path"]),
+                                                 -len(texts[i])))
         dropset, removed = set(), 0
         for i in order:
             if cur - removed <= target_chars:
@@ -767,7 +774,7 @@ def main():
     os.remove(os.path.join(args.out, "sample.jsonl.xz"))
     ratio = s_raw / s_xz
     text_per_raw = sum(len(texts[i]) for i in sample) / s_raw
-    target = TRAIN_XZ_LIMIT * 0.97 * ratio * text_per_raw
+    target = train_xz_limit * 0.97 * ratio * text_per_raw
     log("sample ratio %.2f -> text target %.1f MiB" % (ratio, target / 2**20))
     train_idx, capped = cap_train(train_idx, target)
     log("writing heldout (%d files)" % len(held_idx))
@@ -775,8 +782,8 @@ def main():
     log("writing train (%d files)" % len(train_idx))
     t_raw, t_xz = write_xz(os.path.join(args.out, "train.jsonl.xz"), recs(train_idx), preset, args.xz_extreme)
     log("train raw %.1f MiB xz %.1f MiB" % (t_raw / 2**20, t_xz / 2**20))
-    while t_xz > TRAIN_XZ_LIMIT:
-        target = sum(len(texts[i]) for i in train_idx) * TRAIN_XZ_LIMIT / t_xz * 0.97
+    while t_xz > train_xz_limit:
+        target = sum(len(texts[i]) for i in train_idx) * train_xz_limit / t_xz * 0.97
         train_idx, n = cap_train(train_idx, target)
         capped += n
         t_raw, t_xz = write_xz(os.path.join(args.out, "train.jsonl.xz"), recs(train_idx), preset, args.xz_extreme)

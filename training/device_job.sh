@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs device_run.sh in the background on the GPU box, so a release may take longer than one 10-minute tool
+# call: the job outlives the call (its own session), and the next call, made while the box is still held,
+# waits for it and collects the files.
+#   bash training/device_job.sh start <seconds> <data dir> [train_models.py options]
+#   bash training/device_job.sh wait <seconds>
+#   bash training/device_job.sh collect          # copies the results to $OUT
+set -uo pipefail
+result=/tmp/locus-result
+log=/tmp/locus-job.log
+wait_for() {
+  local until=$((SECONDS + $1))
+  while [ $SECONDS -lt $until ] && [ ! -e "$result/DONE" ] && [ ! -e "$result/FAILED" ]; do sleep 5; done
+  tail -n 25 "$log"
+  if [ -e "$result/DONE" ]; then echo "JOB DONE"; elif [ -e "$result/FAILED" ]; then echo "JOB FAILED"; else echo "JOB RUNNING"; fi
+}
+case $1 in
+  start)
+    seconds=$2; data=$3; shift 3
+    # A private copy of the scripts: the next call re-syncs the repository under the running job.
+    rm -rf /tmp/locus-src; cp -r "$(dirname "$0")" /tmp/locus-src
+    setsid nohup bash /tmp/locus-src/device_run.sh "$data" "$result" "$@" >"$log" 2>&1 </dev/null &
+    sleep 2
+    wait_for "$seconds" ;;
+  wait) wait_for "$2" ;;
+  collect) cp "$result"/* "$OUT"/ && ls -la "$OUT" ;;
+  *) echo "usage: device_job.sh start|wait|collect" >&2; exit 2 ;;
+esac
