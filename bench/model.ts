@@ -1,5 +1,5 @@
 // `npm run bench -- model [--model DIR] [--draft DIR] [--quantization q4|int8|fp32] [--cases FILE] [--limit N]
-//   [--kind single|multi] [--budget TOKENS]`
+//   [--kind single|multi] [--budget TOKENS] [--label NAME]`
 // Fill-in-the-middle quality exactly as users get it: each held-out case is opened in the real language server
 // (dist/server.js over LSP), an inline completion is requested at the cursor, and the offered text is compared
 // with what the author wrote. Exact match and edit similarity per language and kind, with latency.
@@ -29,6 +29,8 @@ const casesPath = resolve(arg('cases', join(ROOT, 'bench', 'data', 'fim-cases.js
 const limit = Number(arg('limit', '100000'));
 const kind = arg('kind', '');
 const budget = Number(arg('budget', '0'));
+/** Names the result files apart when two builds of the same model are compared side by side. */
+const label = arg('label', '');
 
 interface FimCase {
   id: string;
@@ -159,7 +161,7 @@ async function main(): Promise<void> {
   const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
   const ready = status as Extract<ModelStatus, { state: 'ready' }>;
   const day = new Date().toISOString().slice(0, 10);
-  const tag = `${ready.model}-${ready.quantization}${budget > 0 ? `-budget${budget}` : ''}${kind ? `-${kind}` : ''}`.replace(/[^A-Za-z0-9_.-]/g, '_');
+  const tag = `${ready.model}-${ready.quantization}${budget > 0 ? `-budget${budget}` : ''}${kind ? `-${kind}` : ''}${label ? `-${label}` : ''}`.replace(/[^A-Za-z0-9_.-]/g, '_');
   const out = {
     date: new Date().toISOString(),
     machine,

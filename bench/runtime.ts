@@ -10,7 +10,8 @@
 // weights by scripts/gguf/dequantize_q4_onnx.py + convert.sh, created here when missing) and, when present,
 // bench/models/qwen05-shaped (scripts/make_qwen05_shaped.py, then scripts/gguf/convert.sh).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { measureBandwidth, type BandwidthResult } from './runtime/bandwidth';
@@ -64,11 +65,18 @@ function sh(cmd: string, argv: string[]): string {
 function prepareDefaultModel(): ModelPlan {
   const locusDir = join(ROOT, 'models', 'default', 'target');
   const sharedDir = join(ROOT, 'bench', 'models', 'locus-target');
+  // The copy is rebuilt whenever the shipped 4-bit file changes (a new release), never compared against stale weights.
+  const source = createHash('sha256').update(readFileSync(join(locusDir, 'onnx', 'model_q4.onnx'))).digest('hex');
+  const stamp = join(sharedDir, 'source-sha256.txt');
+  if (existsSync(sharedDir) && (!existsSync(stamp) || readFileSync(stamp, 'utf8').trim() !== source)) {
+    rmSync(sharedDir, { recursive: true, force: true });
+  }
   if (!existsSync(join(sharedDir, 'model.safetensors'))) {
     console.error(sh('/usr/bin/python3', ['scripts/gguf/dequantize_q4_onnx.py', locusDir, sharedDir]).trim());
   }
   const missing = ['f16', 'q4_0', 'q4_0-pure', 'q8_0'].filter((t) => !existsSync(join(sharedDir, 'gguf', `model-${t}.gguf`)));
   if (missing.length) console.error(sh('bash', ['scripts/gguf/convert.sh', sharedDir, ...missing]).trim());
+  writeFileSync(stamp, source + '\n');
   return {
     name: 'default (models/default/target)',
     locusDir,
