@@ -6,7 +6,7 @@ import { execSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { join } from 'node:path';
-import { decoderLogProbs } from '../lsp-server/context/decoderLogProbs';
+import { tokenLogProbs } from '../runtime/tokenLogProbs';
 import { PathFilter } from '../lsp-server/context/pathFilter';
 import { DEFAULT_PROMPT_OPTIONS, PromptAssembler, type AssembledPrompt } from '../lsp-server/context/promptAssembler';
 import { Retriever } from '../lsp-server/context/retriever';
@@ -89,7 +89,7 @@ async function main(): Promise<void> {
     const retriever = new Retriever();
     const selective: Partial<Record<Mode, SelectiveContext>> = {
       'retrieval+compression (unigram)': new SelectiveContext(new UnigramScorer(tokenizer, index)),
-      'retrieval+compression (draft model)': new SelectiveContext(new DraftModelScorer(tokenizer, decoderLogProbs(draft.model, draft.config.maxPositionEmbeddings))),
+      'retrieval+compression (draft model)': new SelectiveContext(new DraftModelScorer(tokenizer, (ids, signal) => tokenLogProbs(draft.model, draft.config.maxPositionEmbeddings, ids, signal))),
     };
     log(`model: ${info.name} (${info.onnxFile}, context ${info.maxContext}), draft ${draft.config.name ?? 'draft'}`);
 

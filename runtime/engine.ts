@@ -111,5 +111,11 @@ export interface GenerateHooks {
 export interface InferenceEngine {
   load(options: EngineLoadOptions): Promise<ModelInfo>;
   generate(request: GenerateRequest, hooks?: GenerateHooks): Promise<GenerateResult>;
+  /**
+   * log p(ids[i] | ids[0..i)) under the draft model, for Selective Context's self-information; the first token
+   * of each context-sized window scores 0. Queued with generation. Rejects with ModelNotReadyError when no draft
+   * model is loaded; stops early (the rest scored 0) when `signal` is aborted.
+   */
+  draftLogProbs(ids: number[], signal?: AbortSignal): Promise<number[]>;
   dispose(): Promise<void>;
 }

@@ -13,6 +13,17 @@ const engine = new LocalEngine();
 const aborts = new Map<number, AbortController>();
 const send = (message: FromWorker) => port.postMessage(message);
 
+/** Runs a job that an `abort` message with the same id can stop. */
+async function abortable<T>(id: number, job: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  aborts.set(id, controller);
+  try {
+    return await job(controller.signal);
+  } finally {
+    aborts.delete(id);
+  }
+}
+
 async function handle(message: ToWorker): Promise<void> {
   switch (message.type) {
     case 'abort':
@@ -22,19 +33,15 @@ async function handle(message: ToWorker): Promise<void> {
       send({ type: 'result', id: message.id, value: await engine.load(message.options) });
       return;
     case 'generate': {
-      const controller = new AbortController();
-      aborts.set(message.id, controller);
-      try {
-        const result = await engine.generate(message.request, {
-          signal: controller.signal,
-          onText: (delta) => send({ type: 'text', id: message.id, delta }),
-        });
-        send({ type: 'result', id: message.id, value: result });
-      } finally {
-        aborts.delete(message.id);
-      }
+      const value = await abortable(message.id, (signal) =>
+        engine.generate(message.request, { signal, onText: (delta) => send({ type: 'text', id: message.id, delta }) }),
+      );
+      send({ type: 'result', id: message.id, value });
       return;
     }
+    case 'draftLogProbs':
+      send({ type: 'result', id: message.id, value: await abortable(message.id, (signal) => engine.draftLogProbs(message.ids, signal)) });
+      return;
     case 'dispose':
       await engine.dispose();
       send({ type: 'result', id: message.id, value: null });

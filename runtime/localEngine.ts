@@ -6,6 +6,7 @@ import { ModelNotReadyError, TokenizerMismatchError } from './errors';
 import { Generator } from './generator';
 import { loadDecoder, type LoadedDecoder } from './modelLoader';
 import { TextTokenizer } from './tokenizer';
+import { tokenLogProbs } from './tokenLogProbs';
 
 /** FIM special tokens, Qwen2.5-Coder names first, then StarCoder's. */
 export function findFimTokens(tokenizer: TextTokenizer): FimTokens | null {
@@ -22,7 +23,7 @@ export class LocalEngine implements InferenceEngine {
   private target?: LoadedDecoder;
   private draft?: LoadedDecoder;
   private generator?: Generator;
-  /** Generation runs one request at a time (one session, one KV cache). */
+  /** Generation and scoring run one request at a time (one session, one KV cache). */
   private queue: Promise<unknown> = Promise.resolve();
 
   async load(options: EngineLoadOptions): Promise<ModelInfo> {
@@ -64,7 +65,17 @@ export class LocalEngine implements InferenceEngine {
   generate(request: GenerateRequest, hooks?: GenerateHooks): Promise<GenerateResult> {
     const generator = this.generator;
     if (!generator) return Promise.reject(new ModelNotReadyError('generate() was called before a model was loaded.'));
-    const run = this.queue.then(() => generator.generate(request, hooks));
+    return this.enqueue(() => generator.generate(request, hooks));
+  }
+
+  draftLogProbs(ids: number[], signal?: AbortSignal): Promise<number[]> {
+    const draft = this.draft;
+    if (!draft) return Promise.reject(new ModelNotReadyError('draftLogProbs() needs a draft model, and none is loaded.'));
+    return this.enqueue(() => tokenLogProbs(draft.model, draft.config.maxPositionEmbeddings, ids, signal));
+  }
+
+  private enqueue<T>(job: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(job);
     this.queue = run.catch(() => undefined);
     return run;
   }

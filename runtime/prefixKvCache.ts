@@ -44,6 +44,13 @@ export class PrefixKvCache {
     return { kv: this.model.truncate(best.kv, bestLength), reused: bestLength };
   }
 
+  /** How many leading tokens of `ids` a lookup would reuse, without touching the cache. */
+  cachedLength(ids: readonly number[]): number {
+    let best = 0;
+    for (const entry of this.entries) best = Math.max(best, commonPrefixLength(entry.ids, ids, Math.min(entry.kv.length, ids.length - 1)));
+    return best < this.minReuse ? 0 : best;
+  }
+
   /** Remembers `kv`, which covers exactly `ids`. */
   store(ids: readonly number[], kv: KvState): void {
     if (kv.length !== ids.length || kv.length === 0) return;

@@ -33,20 +33,12 @@ export class WorkerEngine implements InferenceEngine {
 
   async generate(request: GenerateRequest, hooks: GenerateHooks = {}): Promise<GenerateResult> {
     if (!this.loaded) throw new ModelNotReadyError('generate() was called before a model was loaded.');
-    const { signal, onText } = hooks;
-    let id = 0;
-    const onAbort = () => this.worker?.postMessage({ type: 'abort', id } satisfies ToWorker);
-    const result = this.call({ type: 'generate', request }, onText, (assigned) => {
-      id = assigned;
-      // Registered after the request is posted, so the worker always knows the id when the abort arrives.
-      if (signal?.aborted) onAbort();
-      else signal?.addEventListener('abort', onAbort, { once: true });
-    });
-    try {
-      return (await result) as GenerateResult;
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-    }
+    return (await this.abortableCall({ type: 'generate', request }, hooks.signal, hooks.onText)) as GenerateResult;
+  }
+
+  async draftLogProbs(ids: number[], signal?: AbortSignal): Promise<number[]> {
+    if (!this.loaded) throw new ModelNotReadyError('draftLogProbs() was called before a model was loaded.');
+    return (await this.abortableCall({ type: 'draftLogProbs', ids }, signal)) as number[];
   }
 
   async dispose(): Promise<void> {
@@ -88,6 +80,23 @@ export class WorkerEngine implements InferenceEngine {
     worker.on('exit', (code) => crashed(`it exited with code ${code}`));
     this.worker = worker;
     return worker;
+  }
+
+  /** A call whose `signal` sends the worker an abort for it. */
+  private async abortableCall(message: Request, signal?: AbortSignal, onText?: (delta: string) => void): Promise<unknown> {
+    let id = 0;
+    const onAbort = () => this.worker?.postMessage({ type: 'abort', id } satisfies ToWorker);
+    const result = this.call(message, onText, (assigned) => {
+      id = assigned;
+      // Registered after the request is posted, so the worker always knows the id when the abort arrives.
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      return await result;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
   }
 
   private call(message: Request, onText?: (delta: string) => void, posted?: (id: number) => void): Promise<unknown> {

@@ -16,7 +16,7 @@ import { ContextPromptBuilder } from './contextPromptBuilder';
 import { buildExplainPrompt } from './explainPrompt';
 import { IndexCache, defaultCacheDir } from './indexPersistence';
 import { PromptAssembler, type ContextTokenizer } from './promptAssembler';
-import { SelectiveContext, UnigramScorer } from './selectiveContext';
+import { DraftModelScorer, SelectiveContext, UnigramScorer } from './selectiveContext';
 import { SyntaxChunker } from './syntaxChunker';
 
 /** The part of a text document the feature reads (vscode-languageserver-textdocument satisfies it). */
@@ -46,6 +46,7 @@ const GREEDY = { temperature: 0, topK: 0, topP: 1, seed: 0 };
 
 interface PromptKit {
   tokenizer: LoadedModel['tokenizer'];
+  info: LoadedModel['info'];
   builder: ContextPromptBuilder;
 }
 
@@ -191,12 +192,20 @@ export class ContextFeature {
 
   /** Assembler and scorer for the loaded tokenizer (rebuilt when the model changes). */
   private kitFor(model: LoadedModel): PromptKit | undefined {
-    if (this.kit?.tokenizer !== model.tokenizer) {
+    if (this.kit?.tokenizer !== model.tokenizer || this.kit.info !== model.info) {
       // The server loads runtime TextTokenizers, which decode too (the compress view shows kept text).
       const tokenizer = model.tokenizer as ContextTokenizer;
       const assembler = new PromptAssembler(tokenizer);
-      const selective = this.engine === undefined ? undefined : new SelectiveContext(new UnigramScorer(tokenizer, this.engine));
-      this.kit = assembler.supportsContext && this.engine !== undefined ? { tokenizer: model.tokenizer, builder: new ContextPromptBuilder(this.engine, assembler, selective) } : undefined;
+      // Self-information under the draft model when the pair has one; token statistics of the workspace otherwise.
+      const engine = model.engine;
+      const scorer =
+        this.engine === undefined
+          ? undefined
+          : model.info.draft !== undefined
+            ? new DraftModelScorer(tokenizer, (ids, signal) => engine.draftLogProbs(ids, signal))
+            : new UnigramScorer(tokenizer, this.engine);
+      const selective = scorer && new SelectiveContext(scorer);
+      this.kit = assembler.supportsContext && this.engine !== undefined ? { tokenizer: model.tokenizer, info: model.info, builder: new ContextPromptBuilder(this.engine, assembler, selective) } : undefined;
     }
     return this.kit;
   }

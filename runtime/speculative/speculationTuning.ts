@@ -1,6 +1,7 @@
 // What speculative decoding has learnt about this model pair, kept across requests: per-drafter acceptance (which
-// sets the draft length) and the measured time per committed token of draft-model rounds and of plain one-token
-// passes, so `auto` asks the draft model only while it is actually faster on this machine.
+// sets the draft length), the measured time per committed token of draft-model rounds and of plain one-token
+// passes, and what the draft model's prompt prefill costs per token, so `auto` asks the draft model only when
+// what it saves over the rest of the request pays for getting it ready.
 import { AdaptiveDraftLength } from './adaptiveDraftLength';
 
 /** Exponential moving average of milliseconds per committed token. */
@@ -20,11 +21,17 @@ export class SpeculationTuning {
   readonly draft = new AdaptiveDraftLength(1, 6, 0.6);
   private readonly draftRounds = new MsPerToken();
   private readonly plainRounds = new MsPerToken();
+  private readonly draftPrefill = new MsPerToken();
   private decisions = 0;
 
   /** A round that drafted with the draft model: drafting plus verification, and the tokens it committed. */
   recordDraftRound(ms: number, tokens: number): void {
     this.draftRounds.record(ms, tokens);
+  }
+
+  /** The draft model's first pass in a request: the prompt tokens its cache did not hold. */
+  recordDraftPrefill(ms: number, tokens: number): void {
+    this.draftPrefill.record(ms, tokens);
   }
 
   /** A target pass with nothing drafted (one committed token). */
@@ -39,13 +46,19 @@ export class SpeculationTuning {
   }
 
   /**
-   * Whether `auto` should run the draft model now: yes while it measures faster than plain passes. Both are
-   * sampled now and then (one round in 16 goes the other way), so a change in either is noticed.
+   * Whether `auto` should run the draft model for the next round. `uncached`: prompt tokens the draft model would
+   * prefill first (0 once it has run in this request); `remaining`: tokens the request may still produce.
+   * Yes while its rounds measure faster than plain passes and the time they save over `remaining` tokens pays
+   * for that prefill. Both kinds of round are re-measured now and then (one decision in 16 goes the other way),
+   * the draft model only where that costs little prefill, so a change in either is noticed.
    */
-  useDraftModel(): boolean {
+  useDraftModel(uncached = 0, remaining = Infinity): boolean {
     const explore = ++this.decisions % 16 === 0;
     if (this.draftRounds.samples < 3) return true;
     if (this.plainRounds.samples < 3) return this.decisions % 4 !== 0;
-    return this.draftModelGain() >= 1.05 ? !explore : explore;
+    const setupMs = uncached * this.draftPrefill.value;
+    const savedMs = (this.plainRounds.value - this.draftRounds.value) * remaining;
+    if (this.draftModelGain() >= 1.05 && savedMs > setupMs) return !explore;
+    return explore && setupMs <= 4 * this.plainRounds.value;
   }
 }

@@ -37,6 +37,8 @@ interface Proposal {
   tokens: number[];
   /** Per drafted token, the draft's processed distribution (null for deterministic lookup drafts). */
   probs: (Float32Array | null)[];
+  /** Time the draft model spent on its prompt prefill in this round (not part of the round's steady cost). */
+  prefillMs?: number;
 }
 
 export class SpeculativeStepper implements TokenStepper {
@@ -96,7 +98,7 @@ export class SpeculativeStepper implements TokenStepper {
     const accepted = verdict.accepted;
     this.targetKv = accepted === drafts.length ? out.kv : target.truncate(out.kv, n + 1 + accepted);
     const tokens = [...drafts.slice(0, accepted), verdict.next];
-    const roundMs = this.now() - roundStart;
+    const roundMs = this.now() - roundStart - (proposal.prefillMs ?? 0);
     if (drafts.length === 0) this.tuning.recordPlainRound(roundMs);
     else if (proposal.drafter === 'draft') this.tuning.recordDraftRound(roundMs, tokens.length);
     this.committed.push(...tokens);
@@ -118,11 +120,18 @@ export class SpeculativeStepper implements TokenStepper {
       const tokens = proposeFromHistory(this.committed, Math.min(room, this.tuning.lookup.next()));
       // The gate follows measured timings, so it applies to greedy runs only: their output does not depend on it,
       // while a sampled run must draw the same numbers for the same seed.
-      const skipDraft = mode === 'auto' && this.deps.sampler.greedy && !this.tuning.useDraftModel();
+      const skipDraft = mode === 'auto' && this.deps.sampler.greedy && !this.tuning.useDraftModel(this.draftUncached(), room + 1);
       if (tokens.length > 0 || mode === 'lookup' || !draft || skipDraft) return { drafter: 'lookup', tokens, probs: tokens.map(() => null) };
     }
     if (!draft) return { drafter: 'draft', tokens: [], probs: [] };
     return this.proposeWithDraftModel(draft, Math.min(room, this.tuning.draft.next()), signal);
+  }
+
+  /** Prompt tokens the draft model would have to prefill before its first proposal in this request. */
+  private draftUncached(): number {
+    if (!this.deps.draft || this.draftKv) return 0;
+    const prompt = this.committed.slice(0, -1);
+    return prompt.length - (this.deps.draftPrefixCache?.cachedLength(prompt) ?? 0);
   }
 
   private async proposeWithDraftModel(draft: DecoderModel, k: number, signal?: AbortSignal): Promise<Proposal> {
@@ -133,11 +142,17 @@ export class SpeculativeStepper implements TokenStepper {
     let input = this.committed.slice(kv.length);
     const tokens: number[] = [];
     const probs: (Float32Array | null)[] = [];
+    let prefillMs: number | undefined;
     for (let i = 0; i < k; i++) {
       if (signal?.aborted) break;
+      const passStart = this.now();
       const out = await draft.forward(input, kv, 1);
       kv = out.kv;
-      if (i === 0 && firstUse) this.deps.draftPrefixCache?.store(this.committed, kv);
+      if (i === 0 && firstUse) {
+        prefillMs = this.now() - passStart;
+        this.tuning.recordDraftPrefill(prefillMs, input.length);
+        this.deps.draftPrefixCache?.store(this.committed, kv);
+      }
       const row = out.logits[out.logits.length - 1];
       let token: number;
       if (sampler.greedy) {
@@ -154,6 +169,6 @@ export class SpeculativeStepper implements TokenStepper {
       input = [token];
     }
     this.draftKv = kv;
-    return { drafter: 'draft', tokens, probs };
+    return { drafter: 'draft', tokens, probs, prefillMs };
   }
 }

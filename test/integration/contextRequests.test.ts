@@ -10,7 +10,7 @@ import { DidOpenTextDocumentNotification, InitializedNotification, InitializeReq
 import { startServerProcess, withTimeout, type ServerProcess } from '../../cli/serverProcess';
 import { CompressRequest, ExplainChunkNotification, ExplainRequest, type CompressResult } from '../../lsp-server/protocol';
 import { StatusNotification, type ModelStatus } from '../../lsp-server/protocol';
-import { FIXTURE_MODEL, SERVER_JS, WAIT_MS } from './lspHarness';
+import { FIXTURE_DRAFT, FIXTURE_MODEL, SERVER_JS, WAIT_MS } from './lspHarness';
 
 const VECTOR = `export class Vector {\n  constructor(readonly x: number, readonly y: number) {}\n\n  distanceTo(other: Vector): number {\n    return Math.hypot(this.x - other.x, this.y - other.y);\n  }\n}\n`;
 const MAIN = `import { Vector } from './vector';\n\nexport function far(a: Vector, b: Vector): boolean {\n  return a.dist`;
@@ -39,7 +39,7 @@ describe('context requests over LSP', () => {
         rootUri,
         workspaceFolders: [{ uri: rootUri, name: 'ws' }],
         capabilities: {},
-        initializationOptions: { model: { path: FIXTURE_MODEL }, completion: { maxNewTokens: 32 }, context: { cacheDir } },
+        initializationOptions: { model: { path: FIXTURE_MODEL, draftPath: FIXTURE_DRAFT }, completion: { maxNewTokens: 32 }, context: { cacheDir } },
       }),
       WAIT_MS,
       'initialize',
@@ -58,7 +58,7 @@ describe('context requests over LSP', () => {
     rmSync(cacheDir, { recursive: true, force: true });
   });
 
-  it('locus/compress shows the retrieved definition, both prompts with counts, and never a secret', async () => {
+  it('locus/compress shows the retrieved definition, both prompts with counts, the draft-model scorer, and never a secret', async () => {
     const uri = pathToFileURL(join(root, 'src', 'main.ts')).href;
     const lines = MAIN.split('\n');
     const position = { line: lines.length - 1, character: lines[lines.length - 1]!.length };
@@ -74,10 +74,20 @@ describe('context requests over LSP', () => {
     assert.equal(result!.retrieved[0]!.path, 'src/vector.ts');
     assert.ok(result!.after.tokens <= 256);
     assert.ok(result!.before.tokens >= result!.after.tokens);
+    // With a draft model loaded, compression scores lines by self-information under it (on the worker).
+    assert.equal(result!.scorer, 'draft-model');
     assert.deepEqual(result!.after.parts.map((p) => p.kind).slice(-3), ['path', 'suffix', 'prefix']);
     assert.ok(result!.after.parts.some((p) => p.kind === 'snippet' && p.text.includes('distanceTo')));
     assert.ok(!JSON.stringify(result).includes('CANARY_4242424242'));
     assert.equal(result!.index.files, 2);
+
+    // A budget below the prompt makes the draft model score lines: what goes carries its self-information.
+    const tight = await server.connection.sendRequest(CompressRequest.type, { textDocument: { uri }, position, budget: 48 });
+    assert.equal(tight.scorer, 'draft-model');
+    assert.ok(tight.after.tokens <= 48, `${tight.after.tokens} tokens`);
+    assert.ok(tight.dropped.length > 0);
+    assert.ok(tight.dropped.every((d) => Number.isFinite(d.information) && d.information >= 0));
+    assert.ok(tight.dropped.some((d) => d.information > 0));
   });
 
   it('locus/explain streams chunks that add up to the result', async () => {

@@ -20,6 +20,7 @@ import { CompletionTimingsNotification, StatusNotification, type CompletionTimin
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const SERVER_JS = path.join(REPO_ROOT, 'dist', 'server.js');
 export const FIXTURE_MODEL = path.join(REPO_ROOT, 'test', 'fixtures', 'tiny-llama');
+export const FIXTURE_DRAFT = path.join(REPO_ROOT, 'test', 'fixtures', 'tiny-llama-draft');
 export const WAIT_MS = 20_000;
 
 export class LspHarness {

@@ -1,5 +1,6 @@
 // An InferenceEngine that "generates" a scripted text one character per step, checking the abort signal
 // before every step like the real decode loop does.
+import { ModelNotReadyError } from '../../runtime/errors';
 import type { EngineLoadOptions, GenerateHooks, GenerateRequest, GenerateResult, InferenceEngine, ModelInfo, SpeculationStats } from '../../runtime/engine';
 
 export class FakeEngine implements InferenceEngine {
@@ -58,6 +59,10 @@ export class FakeEngine implements InferenceEngine {
     } finally {
       this.running--;
     }
+  }
+
+  async draftLogProbs(): Promise<number[]> {
+    throw new ModelNotReadyError('The fake engine has no draft model.');
   }
 
   async dispose(): Promise<void> {}

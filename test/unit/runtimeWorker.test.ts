@@ -57,6 +57,34 @@ describe('WorkerEngine', () => {
     assert.equal(deltas.join(''), r.text);
   });
 
+  it("scores tokens under the draft model: log-softmax of the draft's logits, the same through the worker", async () => {
+    // The target fixture as its own draft: the last position's log-probability must be the log-softmax of the
+    // PyTorch reference logits after the prompt.
+    const selfDraft = new LocalEngine();
+    await selfDraft.load({ ...LOAD, draftDir: TARGET_DIR });
+    const next = reference.greedy[0]!;
+    const lp = await selfDraft.draftLogProbs([...reference.promptIds, next]);
+    await selfDraft.dispose();
+    const max = Math.max(...reference.lastLogits);
+    const logSum = Math.log(reference.lastLogits.reduce((s, x) => s + Math.exp(x - max), 0));
+    assert.ok(Math.abs(lp[lp.length - 1]! - (reference.lastLogits[next]! - max - logSum)) < 1e-4);
+    assert.equal(lp[0], 0);
+
+    const local = new LocalEngine();
+    await local.load(LOAD);
+    const expected = await local.draftLogProbs(reference.promptIds);
+    await local.dispose();
+    const viaWorker = await engine.draftLogProbs(reference.promptIds);
+    assert.equal(viaWorker.length, reference.promptIds.length);
+    assert.ok(viaWorker.slice(1).every((x) => x < 0));
+    assert.ok(Math.max(...viaWorker.map((x, i) => Math.abs(x - expected[i]!))) < 1e-5);
+
+    const noDraft = new LocalEngine();
+    await noDraft.load({ ...LOAD, draftDir: undefined });
+    await assert.rejects(noDraft.draftLogProbs(reference.promptIds), ModelNotReadyError);
+    await noDraft.dispose();
+  });
+
   it('aborts mid-generation', async () => {
     const controller = new AbortController();
     let seen = 0;

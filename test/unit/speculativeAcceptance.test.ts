@@ -125,3 +125,18 @@ test('auto mode asks the draft model only while its rounds measure faster than p
   assert.ok(losing.draftModelGain() < 1, `gain ${losing.draftModelGain()}`);
   assert.equal(Array.from({ length: 32 }, () => losing.useDraftModel()).filter(Boolean).length, 2, 'still probed 1 round in 16');
 });
+
+test("auto mode runs the draft model only when what it saves over the request pays for the draft's prompt prefill", async () => {
+  const { SpeculationTuning } = await import('../../runtime/speculative/speculationTuning');
+  const tuning = new SpeculationTuning();
+  for (let i = 0; i < 5; i++) {
+    tuning.recordPlainRound(10);
+    tuning.recordDraftRound(12, 3); // 4 ms per token: 6 ms saved per token
+  }
+  tuning.recordDraftPrefill(700, 700); // 1 ms per prompt token
+  const uses = (uncached: number, remaining: number) => Array.from({ length: 32 }, () => tuning.useDraftModel(uncached, remaining)).filter(Boolean).length;
+  assert.equal(uses(700, 16), 0, '16 tokens save 96 ms, the prefill costs 700: never, not even to re-measure');
+  assert.equal(uses(700, 200), 30, '200 tokens save 1.2 s: worth the prefill');
+  assert.equal(uses(0, 16), 30, 'already prefilled in this request: nothing to pay');
+  assert.equal(uses(30, 4), 2, 'not worth it, but cheap enough to re-measure now and then');
+});
