@@ -138,11 +138,11 @@ export class ContextFeature {
     const offset = document.offsetAt(params.position);
     const cursor = { file: filePathOf(document.uri), prefix: text.slice(0, offset), suffix: text.slice(offset) };
     const budget = Math.min(params.budget ?? this.promptBudget(model), this.promptBudget(model));
-    const after = await kit.builder.build(cursor, budget, signal);
+    const after = await kit.builder.build(cursor, budget, signal, true);
     const before = await kit.builder.buildUncompressed(cursor, Math.min(budget * BEFORE_BUDGET_FACTOR, model.info.maxContext), signal);
     return compressReport({
       budget,
-      scorer: kit.builder.scorerName,
+      scorer: after.compression?.scorer ?? kit.builder.scorerName,
       before,
       after,
       index: { files: this.engine?.fileCount ?? 0, chunks: this.engine?.chunkCount ?? 0, building: this.engine?.isBuilding ?? false },
@@ -204,7 +204,9 @@ export class ContextFeature {
           : model.info.draft !== undefined
             ? new DraftModelScorer(tokenizer, (ids, signal) => engine.draftLogProbs(ids, signal))
             : new UnigramScorer(tokenizer, this.engine);
-      const selective = scorer && new SelectiveContext(scorer);
+      // Completions never wait for the draft model: token statistics stand in until it has scored a chunk.
+      const fallback = this.engine && scorer?.name === 'draft-model' ? { fallback: new UnigramScorer(tokenizer, this.engine) } : undefined;
+      const selective = scorer && new SelectiveContext(scorer, fallback);
       this.kit = assembler.supportsContext && this.engine !== undefined ? { tokenizer: model.tokenizer, info: model.info, builder: new ContextPromptBuilder(this.engine, assembler, selective) } : undefined;
     }
     return this.kit;

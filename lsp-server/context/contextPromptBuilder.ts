@@ -32,9 +32,12 @@ export class ContextPromptBuilder {
     return this.selective?.scorer.name ?? 'unigram';
   }
 
-  /** The prompt a completion sends: retrieval, then compression to `budget` (when a scorer is configured). */
-  build(cursor: CursorText, budget: number, signal?: AbortSignal): Promise<ContextPrompt> {
-    return this.run(cursor, budget, this.selective, signal);
+  /**
+   * The prompt a completion sends: retrieval, then compression to `budget` (when a scorer is configured).
+   * `waitForScores`: compress with the main scorer's scores even when they must be computed first.
+   */
+  build(cursor: CursorText, budget: number, signal?: AbortSignal, waitForScores = false): Promise<ContextPrompt> {
+    return this.run(cursor, budget, this.selective, signal, waitForScores);
   }
 
   /** Same retrieval, no compression: every candidate whole, within `budget`. */
@@ -42,13 +45,13 @@ export class ContextPromptBuilder {
     return this.run(cursor, budget, undefined, signal);
   }
 
-  private async run(cursor: CursorText, budget: number, selective: SelectiveContext | undefined, signal?: AbortSignal): Promise<ContextPrompt> {
+  private async run(cursor: CursorText, budget: number, selective: SelectiveContext | undefined, signal?: AbortSignal, waitForScores = true): Promise<ContextPrompt> {
     const started = performance.now();
     const snippets = this.assembler.supportsContext ? this.engine.retrieve(cursor.file, cursor.prefix, cursor.suffix, COMPRESSION_CANDIDATES) : [];
     const retrieved = performance.now();
     const prompt = await this.assembler.assemble(
       { currentPath: cursor.file === undefined ? undefined : this.engine.displayPath(cursor.file), prefix: cursor.prefix, suffix: cursor.suffix, snippets },
-      { ...DEFAULT_PROMPT_OPTIONS, budget, compression: selective },
+      { ...DEFAULT_PROMPT_OPTIONS, budget, compression: selective, waitForScores },
       signal,
     );
     return { ...prompt, snippets, retrievalMs: retrieved - started, assemblyMs: performance.now() - retrieved };

@@ -5,7 +5,7 @@
 // prefix compete line by line on self-information, and the suffix and the lines near the cursor stay whole.
 import { buildFimPrompt, fimTokenIds, type FimTokenIds, type PromptTokenizer } from '../fimPrompt';
 import type { RetrievedSnippet } from './retriever';
-import { isStructuralLine, type CompressibleSection, type DroppedLine, type SelectiveContext } from './selectiveContext';
+import { isStructuralLine, type CompressibleSection, type DroppedLine, type SelectiveContext, type TokenScorer } from './selectiveContext';
 
 export const FILE_SEPARATOR = '<|file_sep|>';
 
@@ -35,6 +35,8 @@ export interface PromptOptions {
   /** Lines before those that compression may thin out (older ones are cut). */
   farPrefixLines: number;
   compression?: SelectiveContext;
+  /** Wait for the main scorer (the `locus/compress` view) rather than compress with the fallback's scores. */
+  waitForScores?: boolean;
 }
 
 export const DEFAULT_PROMPT_OPTIONS: Omit<PromptOptions, 'budget'> = {
@@ -62,7 +64,7 @@ export interface AssembledPrompt {
   /** Lines compression removed (empty without compression). */
   dropped: DroppedLine[];
   /** Tokens of the compressible part before and after compression. */
-  compression?: { scorer: string; tokensBefore: number; tokensAfter: number };
+  compression?: { scorer: TokenScorer['name']; tokensBefore: number; tokensAfter: number };
 }
 
 /** Far-prefix lines are scored in blocks aligned to the file's first line, so typing near the cursor keeps their cache keys. */
@@ -148,7 +150,8 @@ export class PromptAssembler {
     // prefix gets what they leave. Each part keeps its most informative lines within its share.
     const localNeeded = buildFimPrompt(this.tokenizer, this.fim, request.prefix, request.suffix, available).ids.length - 3;
     const snippetBudget = Math.max(Math.floor(available * options.contextShare), available - localNeeded);
-    const snippetResult = await compression.compress(snippetSections, snippetBudget, signal);
+    const wait = options.waitForScores ?? true;
+    const snippetResult = await compression.compress(snippetSections, snippetBudget, signal, wait);
     const keptText = (section: CompressibleSection, kept: boolean[]): string => section.lines.filter((_l, l) => kept[l]).join('\n');
     const packed: { snippet: RetrievedSnippet; text: string; ids: number[] }[] = [];
     request.snippets.forEach((snippet, i) => {
@@ -159,7 +162,7 @@ export class PromptAssembler {
     });
     const headerTokens = packed.reduce((n, p) => n + p.ids.length, 0);
 
-    const farResult = await compression.compress(farSections, Math.max(0, available - headerTokens - fixedTokens), signal);
+    const farResult = await compression.compress(farSections, Math.max(0, available - headerTokens - fixedTokens), signal, wait);
     const far = farSections
       .map((section, j) => ({ text: keptText(section, farResult.sections[j]!.kept), any: farResult.sections[j]!.kept.some((k) => k) }))
       .filter((b) => b.any)
@@ -167,7 +170,7 @@ export class PromptAssembler {
       .join('');
     const prompt = this.finish(request, packed.reverse(), pathIds, far + near, suffix, available - headerTokens, [...snippetResult.dropped, ...farResult.dropped]);
     prompt.compression = {
-      scorer: compression.scorer.name,
+      scorer: snippetResult.scorer === farResult.scorer ? snippetResult.scorer : 'unigram',
       tokensBefore: snippetResult.tokensBefore + farResult.tokensBefore + fixedTokens,
       tokensAfter: headerTokens + farResult.tokensAfter + fixedTokens,
     };

@@ -1,7 +1,9 @@
 // Selective Context for code: score each line by self-information (how surprising its tokens are), then drop
 // the least informative lines per token until the context fits the budget. Imports and signatures are never
 // dropped, so what remains still says what exists and how to call it. Scores are cached per chunk content,
-// so a keystroke re-scores only the text that changed.
+// so a keystroke re-scores only the text that changed. With a slow scorer (the draft model) and a fast fallback,
+// a completion never waits for the slow one: it compresses with the fallback's scores while the missing chunks
+// are scored in the background once requests pause, and later completions use the model's scores.
 import { createHash } from 'node:crypto';
 import { identifiers, termsOfIdentifier } from './codeTerms';
 
@@ -122,6 +124,8 @@ export interface CompressedSection {
 }
 
 export interface CompressionResult {
+  /** The scorer whose scores decided what was dropped. */
+  scorer: TokenScorer['name'];
   sections: CompressedSection[];
   dropped: DroppedLine[];
   tokensBefore: number;
@@ -131,15 +135,32 @@ export interface CompressionResult {
 /** Scored chunks remembered (by content and scorer). */
 const CACHE_ENTRIES = 4096;
 
+/** Quiet time after the last compression before background scoring starts (requests come faster while typing). */
+const IDLE_MS = 400;
+
+export interface BackgroundScoring {
+  /** The fast scorer a completion uses while the main scorer has not seen its chunks. */
+  fallback: TokenScorer;
+  idleMs?: number;
+}
+
 export class SelectiveContext {
   private readonly cache = new Map<string, LineScores>();
+  /** Chunks waiting for the main scorer, by cache key. */
+  private readonly pending = new Map<string, readonly string[]>();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private pumping = false;
+  private lastUse = 0;
   cacheHits = 0;
   cacheMisses = 0;
 
-  constructor(readonly scorer: TokenScorer) {}
+  constructor(
+    readonly scorer: TokenScorer,
+    private readonly background?: BackgroundScoring,
+  ) {}
 
-  async score(lines: readonly string[], signal?: AbortSignal): Promise<LineScores> {
-    const key = createHash('sha1').update(this.scorer.name).update('\0').update(lines.join('\n')).digest('base64');
+  async score(lines: readonly string[], signal?: AbortSignal, scorer: TokenScorer = this.scorer): Promise<LineScores> {
+    const key = cacheKey(scorer, lines);
     const cached = this.cache.get(key);
     if (cached !== undefined) {
       this.cacheHits++;
@@ -148,15 +169,28 @@ export class SelectiveContext {
       return cached;
     }
     this.cacheMisses++;
-    const scores = await this.scorer.scoreLines(lines, signal);
-    this.cache.set(key, scores);
-    if (this.cache.size > CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
+    const scores = await scorer.scoreLines(lines, signal);
+    this.remember(key, scores);
     return scores;
   }
 
-  /** Drops lines (least information per token first) and then whole sections until all fit `budget` tokens. */
-  async compress(sections: readonly CompressibleSection[], budget: number, signal?: AbortSignal): Promise<CompressionResult> {
-    const scores = await Promise.all(sections.map((s) => this.score(s.lines, signal)));
+  /**
+   * Drops lines (least information per token first) and then whole sections until all fit `budget` tokens.
+   * `waitForScores: false` (completions) uses the fallback scorer unless the main one has every section cached,
+   * and queues the rest for background scoring.
+   */
+  async compress(sections: readonly CompressibleSection[], budget: number, signal?: AbortSignal, waitForScores = true): Promise<CompressionResult> {
+    let scorer = this.scorer;
+    if (!waitForScores && this.background) {
+      this.lastUse = Date.now();
+      const missing = sections.filter((s) => !this.cache.has(cacheKey(this.scorer, s.lines)));
+      if (missing.length > 0) {
+        for (const s of missing) this.pending.set(cacheKey(this.scorer, s.lines), s.lines);
+        this.schedule();
+        scorer = this.background.fallback;
+      }
+    }
+    const scores = await Promise.all(sections.map((s) => this.score(s.lines, signal, scorer)));
     const kept = sections.map((s) => s.lines.map(() => true));
     const keptCount = sections.map((s) => s.lines.length);
     const sectionTokens = (i: number): number => {
@@ -206,10 +240,47 @@ export class SelectiveContext {
       }
     }
     return {
+      scorer: scorer.name,
       sections: sections.map((s, i) => ({ id: s.id, kept: kept[i]!, tokens: sectionTokens(i) })),
       dropped,
       tokensBefore,
       tokensAfter: total,
     };
   }
+
+  /** Scores queued chunks with the main scorer, one at a time, while no compression has asked for a while. */
+  private schedule(): void {
+    if (this.timer !== undefined || this.pumping) return;
+    const idleMs = this.background?.idleMs ?? IDLE_MS;
+    this.timer = setTimeout(() => void this.pump(idleMs), idleMs);
+    this.timer.unref?.();
+  }
+
+  private async pump(idleMs: number): Promise<void> {
+    this.timer = undefined;
+    this.pumping = true;
+    try {
+      while (this.pending.size > 0) {
+        if (Date.now() - this.lastUse < idleMs) break;
+        const [key, lines] = this.pending.entries().next().value!;
+        this.pending.delete(key);
+        if (!this.cache.has(key)) this.remember(key, await this.scorer.scoreLines(lines));
+      }
+    } catch {
+      // The engine is reloading or gone: completions keep the fallback, and queue their chunks again.
+      this.pending.clear();
+    } finally {
+      this.pumping = false;
+    }
+    if (this.pending.size > 0) this.schedule();
+  }
+
+  private remember(key: string, scores: LineScores): void {
+    this.cache.set(key, scores);
+    if (this.cache.size > CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
+  }
+}
+
+function cacheKey(scorer: TokenScorer, lines: readonly string[]): string {
+  return createHash('sha1').update(scorer.name).update('\0').update(lines.join('\n')).digest('base64');
 }

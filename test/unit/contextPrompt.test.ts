@@ -112,4 +112,38 @@ describe('prompt assembler', () => {
     const expectedFirst = tokenizer.encode(lines[0] + '\n').reduce((s, t) => s + (t % 2 === 0 ? 0.1 : 3), 0);
     assert.ok(Math.abs(scores.information[0]! - expectedFirst) < 1e-9);
   });
+
+  it("completions never wait for the draft model: fallback scores now, the model's once it has scored in the background", async () => {
+    const scored: string[][] = [];
+    const draft = new DraftModelScorer(tokenizer, async (ids) => ids.map((t) => (t % 3 === 0 ? -4 : -0.2)));
+    const slowDraft = {
+      name: draft.name,
+      scoreLines: async (lines: readonly string[]) => {
+        scored.push([...lines]);
+        return draft.scoreLines(lines);
+      },
+    };
+    const selective = new SelectiveContext(slowDraft, { fallback: new UnigramScorer(tokenizer, stats), idleMs: 20 });
+    const sections = [
+      { id: 'a', lines: ['const a = distanceTo(x);', 'let b = 1;', 'b += 2;', 'return a + b;'], keep: [false, false, false, false], overheadTokens: 0, priority: 1 },
+    ];
+    const first = await selective.compress(sections, 12, undefined, false);
+    assert.equal(first.scorer, 'unigram');
+    assert.equal(scored.length, 0, 'the completion did not run the draft model');
+    assert.ok(first.tokensAfter <= 12);
+
+    // Requests keep coming: nothing is scored in the background while they do.
+    await new Promise((r) => setTimeout(r, 10));
+    await selective.compress(sections, 12, undefined, false);
+    assert.equal(scored.length, 0);
+
+    await new Promise((r) => setTimeout(r, 80));
+    assert.equal(scored.length, 1, 'scored once requests paused');
+    const later = await selective.compress(sections, 12, undefined, false);
+    assert.equal(later.scorer, 'draft-model');
+    assert.equal(scored.length, 1, 'from the cache');
+
+    const waited = await new SelectiveContext(slowDraft, { fallback: new UnigramScorer(tokenizer, stats) }).compress(sections, 12);
+    assert.equal(waited.scorer, 'draft-model', 'the compress view waits for the model');
+  });
 });
