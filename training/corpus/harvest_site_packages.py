@@ -23,8 +23,12 @@ import sysconfig
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from build_corpus import (COPYLEFT, MAX_BYTES, VENDOR_RE, check_text, infer_license_text,  # noqa: E402
-                          lic_ok, near_dedup, norm_hash)
+from build_corpus import (COPYLEFT, MAX_BYTES, PERMISSIVE, SECONDARY_OK, VENDOR_RE, check_text,  # noqa: E402
+                          infer_license_text, lic_ok, near_dedup, norm_hash)
+
+# How Python distributions spell permissive licences in their License field.
+DIST_PERMISSIVE = PERMISSIVE | {"apache 2.0 license", "apache software license", "3-clause bsd license",
+                                "bsd 3-clause license", "bsd license", "mit license"}
 
 T0 = time.time()
 
@@ -55,11 +59,15 @@ def distribution_licence(dist):
     if any(COPYLEFT.search(x or "") for x in named):
         return None, "copyleft licence in metadata"
     if expr:
-        return (expr, None) if lic_ok(expr) else (None, f"licence {expr!r} not in the allowed list")
+        # An AND of a permissive main licence and permissive parts for bundled files (NumPy's Zlib, CC0, ...)
+        # passes, as a secondary stanza does in a Debian copyright file.
+        parts = [p.strip() for p in re.split(r"\s+AND\s+", expr)]
+        bundled_ok = len(parts) > 1 and lic_ok(parts[0]) and all(lic_ok(p, SECONDARY_OK) for p in parts[1:])
+        return (expr, None) if lic_ok(expr) or bundled_ok else (None, f"licence {expr!r} not in the allowed list")
     mapped = [CLASSIFIER_LICENCES.get(c) for c in classifiers if c != "OSI Approved"]
     if mapped and all(mapped):
         return " AND ".join(sorted(set(mapped))), None
-    if field and len(field) < 80 and lic_ok(field):
+    if field and len(field) < 80 and lic_ok(field, DIST_PERMISSIVE):
         return field, None
     inferred = infer_license_text(field) if field else None
     if inferred:
