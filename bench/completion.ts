@@ -1,4 +1,4 @@
-// `npm run bench -- completion [--model DIR] [--max-new-tokens N] [--speculation MODE] [--single N] [--multi N] [--keystroke-ms MS] [--seed N]`
+// `npm run bench -- completion [--model DIR] [--max-new-tokens N] [--budget TOKENS] [--speculation MODE] [--single N] [--multi N] [--keystroke-ms MS] [--seed N]`
 // End-to-end inline-completion latency through the real language server (dist/server.js over LSP, as VS Code
 // runs it), measured at the client, on deterministic cursor positions in real code from this repo's dependencies
 // and training scripts. Single-line positions (cursor mid-line or after the indentation of a non-empty line) and
@@ -25,6 +25,7 @@ const arg = (name: string, fallback: string) => {
 /** Empty: the embedded default model, exactly as users get it. */
 const modelDir = arg('model', '');
 const maxNewTokens = arg('max-new-tokens', '');
+const budget = arg('budget', '');
 const speculation = arg('speculation', '') as SpeculationSetting | '';
 const singleCount = Number(arg('single', '150'));
 const multiCount = Number(arg('multi', '100'));
@@ -266,6 +267,7 @@ async function main(): Promise<void> {
     ...(modelDir !== '' && { model: { path: resolve(modelDir) } }),
     completion: {
       ...(maxNewTokens !== '' && { maxNewTokens: Number(maxNewTokens) }),
+      ...(budget !== '' && { promptTokenBudget: Number(budget) }),
       ...(speculation !== '' && { speculation }),
     },
   };
@@ -339,7 +341,7 @@ async function main(): Promise<void> {
   };
   const day = date.slice(0, 10);
   // The default model's results are completion-<date>; another model's or setting's carry its name.
-  const variant = `${maxNewTokens === '' ? '' : `-max${maxNewTokens}`}${speculation === '' ? '' : `-speculation-${speculation}`}`;
+  const variant = `${maxNewTokens === '' ? '' : `-max${maxNewTokens}`}${budget === '' ? '' : `-budget${budget}`}${speculation === '' ? '' : `-speculation-${speculation}`}`;
   const tag = modelDir === '' && variant === '' ? '' : `${ready.model}${variant}-`.replace(/[^A-Za-z0-9_.-]/g, '_');
   const outDir = join(ROOT, 'bench', 'results');
   mkdirSync(outDir, { recursive: true });

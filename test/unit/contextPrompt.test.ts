@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PromptAssembler, DEFAULT_PROMPT_OPTIONS, type PromptRequest } from '../../lsp-server/context/promptAssembler';
 import type { RetrievedSnippet } from '../../lsp-server/context/retriever';
-import { DraftModelScorer, isStructuralLine, SelectiveContext, UnigramScorer } from '../../lsp-server/context/selectiveContext';
+import { DraftModelScorer, isStructuralLine, SelectiveContext, UnigramScorer, type TokenScorer } from '../../lsp-server/context/selectiveContext';
 import { TextTokenizer } from '../../runtime/tokenizer';
 import { MATH_PY, SHAPES_TS, VECTOR_TS } from './contextFixtures';
 import { TARGET_DIR } from './runtimeFixtures';
@@ -116,7 +116,7 @@ describe('prompt assembler', () => {
   it("completions never wait for the draft model: fallback scores now, the model's once it has scored in the background", async () => {
     const scored: string[][] = [];
     const draft = new DraftModelScorer(tokenizer, async (ids) => ids.map((t) => (t % 3 === 0 ? -4 : -0.2)));
-    const slowDraft = {
+    const slowDraft: TokenScorer = {
       name: draft.name,
       scoreLines: async (lines: readonly string[]) => {
         scored.push([...lines]);
