@@ -7,7 +7,8 @@ Read from the graph, not from names (the exporter numbers weights `val_N`):
   MatMulNBits (bits 4, block_size from its attribute, B uint8 [N, K/block, block/2] low nibble first, scales
     [N, K/block] or flat, optional zero_points, default 8) -> W [N, K] = HF Linear [out, in].
   GatherBlockQuantized (INT4 [V, H] or uint8 [V, H/2] data, scales [V, H/block], quantize_axis 1) -> embedding.
-  GroupQueryAttention inputs 0, 1, 2 are produced by the q, k, v MatMulNBits; its output feeds o_proj. The MLP is
+  GroupQueryAttention inputs 0, 1, 2 are produced by the q, k, v MatMulNBits (or input 0 by one packed q|k|v
+  MatMulNBits, as training/slim_onnx.py writes); its output feeds o_proj. The MLP is
   found from its shape: gate feeds a Sigmoid (SiLU = x * sigmoid(x)), up is the other MatMulNBits on the same
   input, down consumes the Mul of the two. lm_head is the MatMulNBits with N = vocab_size.
   RMSNorm gammas are the last input of (Skip)SimplifiedLayerNormalization; their initializer names keep the HF
@@ -118,10 +119,19 @@ def recover(src_dir, onnx_file="onnx/model_q4.onnx"):
         a = attrs(gqa)
         assert a.get("do_rotary", 0) == 1 and a.get("rotary_interleaved", 0) == 0, f"layer {i}: {a}"
         p = f"model.layers.{i}."
-        for j, name in enumerate(("q_proj", "k_proj", "v_proj")):
-            node = producer[gqa.input[j]]
-            assert node.op_type == "MatMulNBits", f"layer {i} {name}: produced by {node.op_type} (packed QKV is not handled)"
-            out[p + f"self_attn.{name}.weight"] = mm(node)
+        if gqa.input[1] == "" and gqa.input[2] == "":
+            # Packed QKV (training/slim_onnx.py): one MatMulNBits whose output rows are q, then k, then v.
+            node = producer[gqa.input[0]]
+            assert node.op_type == "MatMulNBits", f"layer {i} packed qkv: produced by {node.op_type}"
+            w = mm(node)
+            out[p + "self_attn.q_proj.weight"] = w[:q_out]
+            out[p + "self_attn.k_proj.weight"] = w[q_out:q_out + kv_out]
+            out[p + "self_attn.v_proj.weight"] = w[q_out + kv_out:]
+        else:
+            for j, name in enumerate(("q_proj", "k_proj", "v_proj")):
+                node = producer[gqa.input[j]]
+                assert node.op_type == "MatMulNBits", f"layer {i} {name}: produced by {node.op_type}"
+                out[p + f"self_attn.{name}.weight"] = mm(node)
         (o,) = only(consumers[gqa.output[0]], "MatMulNBits")
         out[p + "self_attn.o_proj.weight"] = mm(o)
         (skip,) = only(consumers[o.output[0]], "SkipSimplifiedLayerNormalization")
