@@ -16,6 +16,7 @@ import { completionMode, type CompletionMode } from '../lsp-server/completionMod
 import { cursorContext } from '../lsp-server/cursorContext';
 import type { LocusSettingsInput, SpeculationSetting } from '../lsp-server/protocol';
 import { BenchClient, machineInfo, percentile, sleep, type Answer } from './lsp/benchClient';
+import { pinnedRepoFiles } from './realCodeSources';
 
 const ROOT = resolve(__dirname, '..');
 const arg = (name: string, fallback: string) => {
@@ -48,7 +49,17 @@ function collectSources(): SourceFile[][] {
     { root: 'node_modules/vscode-languageserver/lib', pattern: /\.js$/ },
     { root: 'training', pattern: /\.py$/ },
   ];
+  const usable = (text: string) => {
+    const lines = text.split('\n');
+    // Minified or generated: long lines (a few long table lines, as in TypeScript's compiler, are fine).
+    return !(lines.filter((l) => l.length > 1000).length > lines.length / 1000 || text.length / lines.length > 120);
+  };
   return groups.map(({ root, pattern }) => {
+    if (root === 'training') {
+      return pinnedRepoFiles(root)
+        .filter((f) => pattern.test(f.path) && Buffer.byteLength(f.text) > 2000 && usable(f.text))
+        .map((f) => ({ path: f.path, languageId: 'python', text: f.text }));
+    }
     const files: SourceFile[] = [];
     const walk = (dir: string, rel: string) => {
       for (const name of readdirSync(dir).sort()) {
@@ -56,13 +67,10 @@ function collectSources(): SourceFile[][] {
         const relPath = rel === '' ? name : `${rel}/${name}`;
         const st = statSync(path);
         if (st.isDirectory()) {
-          if (root !== 'training' || !['data', 'work', 'data-smoke', '__pycache__'].includes(name)) walk(path, relPath);
+          walk(path, relPath);
         } else if (pattern.test(relPath) && !name.endsWith('.min.js') && st.size > 2000) {
           const text = readFileSync(path, 'utf8');
-          const lines = text.split('\n');
-          // Minified or generated: long lines (a few long table lines, as in TypeScript's compiler, are fine).
-          if (lines.filter((l) => l.length > 1000).length > lines.length / 1000 || text.length / lines.length > 120) continue;
-          files.push({ path: relative(ROOT, path), languageId: name.endsWith('.py') ? 'python' : 'javascript', text });
+          if (usable(text)) files.push({ path: relative(ROOT, path), languageId: 'javascript', text });
         }
       }
     };

@@ -1,9 +1,33 @@
 // Real source files (TypeScript, JavaScript, Python) from this repo's dependencies and its own folders, in a fixed
 // order, for benchmarks that need cursor positions in real code. Shared so every bench samples the same way.
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 
 export const ROOT = resolve(__dirname, '..');
+
+/**
+ * This repository's own folders are read as of this commit, so a benchmark's cases stay the same while the code
+ * changes (dependencies are pinned by package-lock.json). The speculative and completion runs of 2026-11-23
+ * afternoon used exactly these files.
+ */
+export const PINNED_SOURCES_COMMIT = '7091467392e7d32c00bbd71a8cc6a5c25808fa8f';
+
+/** Files under `root` (a folder of this repository) as of PINNED_SOURCES_COMMIT, sorted by path. */
+export function pinnedRepoFiles(root: string): SourceFile[] {
+  const git = (args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', maxBuffer: 256 << 20 });
+  let listing: string;
+  try {
+    listing = git(['ls-tree', '-r', '--name-only', PINNED_SOURCES_COMMIT, '--', root]);
+  } catch {
+    throw new Error(`Benchmarks read ${root}/ as of commit ${PINNED_SOURCES_COMMIT}, which this clone lacks: run \`git fetch --unshallow\`.`);
+  }
+  return listing
+    .split('\n')
+    .filter(Boolean)
+    .sort()
+    .map((path) => ({ path, text: git(['show', `${PINNED_SOURCES_COMMIT}:${path}`]) }));
+}
 
 export interface SourceFile {
   /** Repo-relative path. */
@@ -21,20 +45,29 @@ export const DEFAULT_SOURCE_ROOTS = [
   'training',
 ];
 
-/** Files between `minBytes` and 200 KB under `roots` (minified and declaration files skipped), sorted. */
+/**
+ * Files between `minBytes` and 200 KB under `roots` (minified and declaration files skipped), sorted; this
+ * repository's own folders as of PINNED_SOURCES_COMMIT.
+ */
 export function collectSources(roots: readonly string[] = DEFAULT_SOURCE_ROOTS, minBytes = 2000): SourceFile[] {
   const files: SourceFile[] = [];
+  const wanted = (name: string, size: number) =>
+    /\.(ts|js|py)$/.test(name) && !name.endsWith('.d.ts') && !name.endsWith('.min.js') && size > minBytes && size < 200_000;
   const walk = (dir: string) => {
     for (const name of readdirSync(dir).sort()) {
       const path = join(dir, name);
       const st = statSync(path);
       if (st.isDirectory()) walk(path);
-      else if (/\.(ts|js|py)$/.test(name) && !name.endsWith('.d.ts') && !name.endsWith('.min.js') && st.size > minBytes && st.size < 200_000) {
+      else if (wanted(name, st.size)) {
         files.push({ path: relative(ROOT, path), text: readFileSync(path, 'utf8') });
       }
     }
   };
   for (const root of roots) {
+    if (!root.startsWith('node_modules/')) {
+      files.push(...pinnedRepoFiles(root).filter((f) => wanted(f.path.split('/').pop()!, Buffer.byteLength(f.text))));
+      continue;
+    }
     try {
       walk(join(ROOT, root));
     } catch {
