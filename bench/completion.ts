@@ -16,6 +16,7 @@ import { completionMode, type CompletionMode } from '../lsp-server/completionMod
 import { cursorContext } from '../lsp-server/cursorContext';
 import type { LocusSettingsInput, SpeculationSetting } from '../lsp-server/protocol';
 import { BenchClient, machineInfo, percentile, sleep, type Answer } from './lsp/benchClient';
+import { mulberry32 } from '../runtime/sampler';
 import { pinnedRepoFiles } from './realCodeSources';
 
 const ROOT = resolve(__dirname, '..');
@@ -77,16 +78,6 @@ function collectSources(): SourceFile[][] {
     walk(join(ROOT, root), '');
     return files;
   });
-}
-
-function mulberry32(s: number): () => number {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const lineStartCache = new Map<SourceFile, number[]>();
