@@ -137,6 +137,8 @@ const CACHE_ENTRIES = 4096;
 
 /** Quiet time after the last compression before background scoring starts (requests come faster while typing). */
 const IDLE_MS = 400;
+/** Chunks waiting for background scoring, at most. */
+const MAX_PENDING = 256;
 
 export interface BackgroundScoring {
   /** The fast scorer a completion uses while the main scorer has not seen its chunks. */
@@ -185,7 +187,12 @@ export class SelectiveContext {
       this.lastUse = Date.now();
       const missing = sections.filter((s) => !this.cache.has(cacheKey(this.scorer, s.lines)));
       if (missing.length > 0) {
-        for (const s of missing) this.pending.set(cacheKey(this.scorer, s.lines), s.lines);
+        for (const s of missing) {
+          this.pending.delete(cacheKey(this.scorer, s.lines));
+          this.pending.set(cacheKey(this.scorer, s.lines), s.lines);
+        }
+        // The most recent chunks matter most; older ones are scored again if they come back.
+        while (this.pending.size > MAX_PENDING) this.pending.delete(this.pending.keys().next().value!);
         this.schedule();
         scorer = this.background.fallback;
       }
@@ -262,7 +269,7 @@ export class SelectiveContext {
     try {
       while (this.pending.size > 0) {
         if (Date.now() - this.lastUse < idleMs) break;
-        const [key, lines] = this.pending.entries().next().value!;
+        const [key, lines] = [...this.pending.entries()].pop()!;
         this.pending.delete(key);
         if (!this.cache.has(key)) this.remember(key, await this.scorer.scoreLines(lines));
       }
