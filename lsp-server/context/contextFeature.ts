@@ -204,7 +204,7 @@ export class ContextFeature {
           : model.info.draft !== undefined
             ? new DraftModelScorer(tokenizer, (ids, signal) => engine.draftLogProbs(ids, signal))
             : new UnigramScorer(tokenizer, this.engine);
-      // Completions never wait for the draft model: token statistics stand in until it has scored a chunk.
+      // Completions do not wait for the draft model: token statistics stand in until it has scored a chunk.
       const fallback = this.engine && scorer?.name === 'draft-model' ? { fallback: new UnigramScorer(tokenizer, this.engine) } : undefined;
       const selective = scorer && new SelectiveContext(scorer, fallback);
       this.kit = assembler.supportsContext && this.engine !== undefined ? { tokenizer: model.tokenizer, info: model.info, builder: new ContextPromptBuilder(this.engine, assembler, selective) } : undefined;

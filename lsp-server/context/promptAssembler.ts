@@ -170,7 +170,8 @@ export class PromptAssembler {
       .join('');
     const prompt = this.finish(request, packed.reverse(), pathIds, far + near, suffix, available - headerTokens, [...snippetResult.dropped, ...farResult.dropped]);
     prompt.compression = {
-      scorer: snippetResult.scorer === farResult.scorer ? snippetResult.scorer : 'unigram',
+      // Either part may have used the fallback (the main scorer had not seen its chunks yet): report that one.
+      scorer: snippetResult.scorer !== compression.scorer.name ? snippetResult.scorer : farResult.scorer,
       tokensBefore: snippetResult.tokensBefore + farResult.tokensBefore + fixedTokens,
       tokensAfter: headerTokens + farResult.tokensAfter + fixedTokens,
     };

@@ -2,8 +2,9 @@
 // the least informative lines per token until the context fits the budget. Imports and signatures are never
 // dropped, so what remains still says what exists and how to call it. Scores are cached per chunk content,
 // so a keystroke re-scores only the text that changed. With a slow scorer (the draft model) and a fast fallback,
-// a completion never waits for the slow one: it compresses with the fallback's scores while the missing chunks
-// are scored in the background once requests pause, and later completions use the model's scores.
+// a completion does not wait for the slow one: it compresses with the fallback's scores while the missing chunks
+// are scored in the background once requests pause, and later completions use the model's scores. A completion
+// aborts the background chunk in hand, so it waits at most for a model pass already running.
 import { createHash } from 'node:crypto';
 import { identifiers, termsOfIdentifier } from './codeTerms';
 
@@ -152,6 +153,7 @@ export class SelectiveContext {
   private readonly pending = new Map<string, readonly string[]>();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private pumping = false;
+  private backgroundJob: AbortController | undefined;
   private lastUse = 0;
   cacheHits = 0;
   cacheMisses = 0;
@@ -172,7 +174,8 @@ export class SelectiveContext {
     }
     this.cacheMisses++;
     const scores = await scorer.scoreLines(lines, signal);
-    this.remember(key, scores);
+    // An aborted scorer may stop early and leave lines unscored: such scores are used once, never cached.
+    if (!signal?.aborted) this.remember(key, scores);
     return scores;
   }
 
@@ -185,6 +188,7 @@ export class SelectiveContext {
     let scorer = this.scorer;
     if (!waitForScores && this.background) {
       this.lastUse = Date.now();
+      this.backgroundJob?.abort();
       const missing = sections.filter((s) => !this.cache.has(cacheKey(this.scorer, s.lines)));
       if (missing.length > 0) {
         for (const s of missing) {
@@ -270,13 +274,24 @@ export class SelectiveContext {
       while (this.pending.size > 0) {
         if (Date.now() - this.lastUse < idleMs) break;
         const [key, lines] = [...this.pending.entries()].pop()!;
+        if (this.cache.has(key)) {
+          this.pending.delete(key);
+          continue;
+        }
+        const job = new AbortController();
+        this.backgroundJob = job;
+        const scores = await this.scorer.scoreLines(lines, job.signal);
+        this.backgroundJob = undefined;
+        // An aborted chunk stays queued for the next pause.
+        if (job.signal.aborted) break;
         this.pending.delete(key);
-        if (!this.cache.has(key)) this.remember(key, await this.scorer.scoreLines(lines));
+        this.remember(key, scores);
       }
     } catch {
       // The engine is reloading or gone: completions keep the fallback, and queue their chunks again.
       this.pending.clear();
     } finally {
+      this.backgroundJob = undefined;
       this.pumping = false;
     }
     if (this.pending.size > 0) this.schedule();

@@ -32,6 +32,14 @@ export interface SpeculativeStepperDeps {
 
 type Drafter = 'lookup' | 'draft';
 
+/** Draft-model prefills of at least this many tokens are timed for the per-token prefill cost. */
+const PREFILL_SAMPLE_TOKENS = 64;
+/**
+ * Tokens a request is expected to produce when weighing the draft model's prefill: the token budget is a ceiling
+ * that single-line completions, stopped at the line end after about ten tokens, rarely reach.
+ */
+const EXPECTED_TOKENS = 32;
+
 interface Proposal {
   drafter: Drafter;
   tokens: number[];
@@ -120,7 +128,8 @@ export class SpeculativeStepper implements TokenStepper {
       const tokens = proposeFromHistory(this.committed, Math.min(room, this.tuning.lookup.next()));
       // The gate follows measured timings, so it applies to greedy runs only: their output does not depend on it,
       // while a sampled run must draw the same numbers for the same seed.
-      const skipDraft = mode === 'auto' && this.deps.sampler.greedy && !this.tuning.useDraftModel(this.draftUncached(), room + 1);
+      const horizon = Math.min(room + 1, EXPECTED_TOKENS);
+      const skipDraft = mode === 'auto' && this.deps.sampler.greedy && !this.tuning.useDraftModel(this.draftUncached(), horizon);
       if (tokens.length > 0 || mode === 'lookup' || !draft || skipDraft) return { drafter: 'lookup', tokens, probs: tokens.map(() => null) };
     }
     if (!draft) return { drafter: 'draft', tokens: [], probs: [] };
@@ -150,7 +159,8 @@ export class SpeculativeStepper implements TokenStepper {
       kv = out.kv;
       if (i === 0 && firstUse) {
         prefillMs = this.now() - passStart;
-        this.tuning.recordDraftPrefill(prefillMs, input.length);
+        // A few tokens measure a pass's fixed cost, not a prefill's cost per token.
+        if (input.length >= PREFILL_SAMPLE_TOKENS) this.tuning.recordDraftPrefill(prefillMs, input.length);
         this.deps.draftPrefixCache?.store(this.committed, kv);
       }
       const row = out.logits[out.logits.length - 1];

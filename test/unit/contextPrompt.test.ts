@@ -146,4 +146,25 @@ describe('prompt assembler', () => {
     const waited = await new SelectiveContext(slowDraft, { fallback: new UnigramScorer(tokenizer, stats) }).compress(sections, 12);
     assert.equal(waited.scorer, 'draft-model', 'the compress view waits for the model');
   });
+
+  it('a completion aborts the background scoring in hand; the chunk is scored again at the next pause', async () => {
+    const runs: boolean[] = [];
+    const draft = new DraftModelScorer(tokenizer, async (ids) => ids.map(() => -1));
+    const abortable: TokenScorer = {
+      name: draft.name,
+      scoreLines: async (lines: readonly string[], signal?: AbortSignal) => {
+        await new Promise((r) => setTimeout(r, 40));
+        runs.push(signal?.aborted ?? false);
+        return draft.scoreLines(lines);
+      },
+    };
+    const selective = new SelectiveContext(abortable, { fallback: new UnigramScorer(tokenizer, stats), idleMs: 10 });
+    const sections = [{ id: 'a', lines: ['const total = values.reduce(add, 0);', 'return total;'], keep: [false, false], overheadTokens: 0, priority: 1 }];
+    await selective.compress(sections, 6, undefined, false);
+    await new Promise((r) => setTimeout(r, 25)); // the background job is running
+    assert.equal((await selective.compress(sections, 6, undefined, false)).scorer, 'unigram');
+    await new Promise((r) => setTimeout(r, 150));
+    assert.deepEqual(runs, [true, false], 'aborted once, then scored at the next pause');
+    assert.equal((await selective.compress(sections, 6, undefined, false)).scorer, 'draft-model');
+  });
 });
