@@ -57,8 +57,8 @@ def pack_qkv(graph, inits):
         if any(len(consumers(graph, n.output[0])) != 1 for n in (q, k, v)):
             continue
         if q.op_type == "MatMulNBits":
-            if any(len(n.input) > 3 and n.input[3] for n in (q, k, v)):
-                continue  # zero points: not produced by our symmetric quantizer
+            if any(any(n.input[3:]) for n in (q, k, v)):
+                continue  # zero points, g_idx or bias: not produced by our symmetric quantizer
             same = ("K", "bits", "block_size", "accuracy_level")
             if any(attr(n, a) != attr(q, a) for n in (k, v) for a in same):
                 continue
@@ -80,7 +80,7 @@ def pack_qkv(graph, inits):
             name = q.input[1] + "_qkv"
             graph.initializer.append(numpy_helper.from_array(np.concatenate(weights, axis=1), name))
             fused = helper.make_node("MatMul", [q.input[0], name], [q.output[0] + "_qkv"], name=q.name + "_qkv")
-        at = list(graph.node).index(q)
+        at = min(list(graph.node).index(n) for n in (q, k, v))
         for n in (q, k, v):
             graph.node.remove(n)
         graph.node.insert(at, fused)

@@ -177,7 +177,8 @@ def main():
     train_docs = read_jsonl_xz(os.path.join(args.data, "train.jsonl.xz"), limit)
     for path in args.extra:
         with open(path, encoding="utf-8") as f:
-            train_docs.extend(json.loads(line) for line in f)
+            extra = [json.loads(line) for line in f]
+        train_docs.extend(extra[:200] if args.smoke else extra)
     held_docs = read_jsonl_xz(os.path.join(args.data, "heldout.jsonl.xz"), 5e6 if args.smoke else None)
     metrics["train_chars"] = sum(len(d["text"]) for d in train_docs)
     metrics["heldout_chars"] = sum(len(d["text"]) for d in held_docs)
@@ -264,7 +265,6 @@ def main():
 
     metrics["target_training"] = train_loop(target, train_rows, target_budget, 128, 2e-3, target_step,
                                             "target")
-    torch.save({"target": target.state_dict(), "target_config": tcfg.__dict__}, os.path.join(args.out, "target.pt"))
     target.eval()
     for p in target.parameters():
         p.requires_grad_(False)

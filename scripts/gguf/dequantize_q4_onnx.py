@@ -124,6 +124,7 @@ def recover(src_dir, onnx_file="onnx/model_q4.onnx"):
             node = producer[gqa.input[0]]
             assert node.op_type == "MatMulNBits", f"layer {i} packed qkv: produced by {node.op_type}"
             w = mm(node)
+            assert w.shape[0] == q_out + 2 * kv_out, f"layer {i}: packed qkv has {w.shape[0]} rows, want {q_out + 2 * kv_out}"
             out[p + "self_attn.q_proj.weight"] = w[:q_out]
             out[p + "self_attn.k_proj.weight"] = w[q_out:q_out + kv_out]
             out[p + "self_attn.v_proj.weight"] = w[q_out + kv_out:]

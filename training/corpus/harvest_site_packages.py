@@ -37,6 +37,11 @@ CLASSIFIER_LICENCES = {
     "Python Software Foundation License": "PSF-2.0", "The Unlicense (Unlicense)": "Unlicense",
     "MIT No Attribution License (MIT-0)": "MIT",
 }
+# Classifiers that say who approved a licence, not which one it is.
+APPROVAL_MARKERS = {"OSI Approved", "DFSG approved"}
+# Copyleft or non-free licences spelled out, as classifiers and License fields write them.
+SPELLED_OUT_NONFREE = re.compile(r"general public license|affero|mozilla public|eclipse public|proprietary|"
+                                 r"non-commercial|noncommercial|commercial license", re.I)
 # Distributions with no usable Python of their own, or whose files are NVIDIA's redistributables.
 SKIP_PREFIXES = ("nvidia-", "cuda-", "jax-cuda", "cupy-cuda")
 
@@ -50,22 +55,29 @@ def normalise(name):
 
 
 def distribution_licence(dist):
-    """(spdx-ish licence, None) when every licence the metadata names is permissive, else (None, reason)."""
+    """(spdx-ish licence, None) when the metadata shows a permissive licence and no copyleft or non-free one
+    anywhere (expression, classifiers, License field), else (None, reason). The first of License-Expression,
+    licence classifiers (every one must be a known permissive licence), a short License field or a recognised
+    licence text decides which licence is recorded."""
     md = dist.metadata
     expr = (md.get("License-Expression") or "").strip()
     classifiers = [c.split("::")[-1].strip() for c in (md.get_all("Classifier") or []) if c.startswith("License ::")]
     field = (md.get("License") or "").strip()
     named = [expr, field] + classifiers
-    if any(COPYLEFT.search(x or "") for x in named):
-        return None, "copyleft licence in metadata"
+    if any(COPYLEFT.search(x or "") or SPELLED_OUT_NONFREE.search(x or "") for x in named):
+        return None, "copyleft or non-free licence in metadata"
     if expr:
         # An AND of a permissive main licence and permissive parts for bundled files (NumPy's Zlib, CC0, ...)
         # passes, as a secondary stanza does in a Debian copyright file.
         parts = [p.strip() for p in re.split(r"\s+AND\s+", expr)]
         bundled_ok = len(parts) > 1 and lic_ok(parts[0]) and all(lic_ok(p, SECONDARY_OK) for p in parts[1:])
         return (expr, None) if lic_ok(expr) or bundled_ok else (None, f"licence {expr!r} not in the allowed list")
-    mapped = [CLASSIFIER_LICENCES.get(c) for c in classifiers if c != "OSI Approved"]
-    if mapped and all(mapped):
+    named_licences = [c for c in classifiers if c not in APPROVAL_MARKERS]
+    mapped = [CLASSIFIER_LICENCES.get(c) for c in named_licences]
+    if mapped and not all(mapped):
+        return None, "licence classifier not recognised as permissive: " + ",".join(
+            c for c in named_licences if c not in CLASSIFIER_LICENCES)
+    if mapped:
         return " AND ".join(sorted(set(mapped))), None
     if field and len(field) < 80 and lic_ok(field, DIST_PERMISSIVE):
         return field, None
