@@ -20,7 +20,9 @@ export function pinnedRepoFiles(root: string): SourceFile[] {
   try {
     listing = git(['ls-tree', '-r', '--name-only', PINNED_SOURCES_COMMIT, '--', root]);
   } catch {
-    throw new Error(`Benchmarks read ${root}/ as of commit ${PINNED_SOURCES_COMMIT}, which this clone lacks: run \`git fetch --unshallow\`.`);
+    throw new Error(
+      `Benchmarks read ${root}/ as of commit ${PINNED_SOURCES_COMMIT} with git: run them in a git clone with full history (\`git fetch --unshallow\` in a shallow one).`,
+    );
   }
   return listing
     .split('\n')

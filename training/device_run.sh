@@ -9,7 +9,8 @@ data=$1; result=$2; shift 2
 here=$(cd "$(dirname "$0")" && pwd)
 work=/tmp/locus-work
 rm -rf "$work" "$result"; mkdir -p "$work" "$result"
-trap 'touch "$result/FAILED"' ERR
+# Any way out but the last line (an error, a signal) leaves FAILED for device_job.sh to see.
+trap '[ -e "$result/DONE" ] || touch "$result/FAILED"' EXIT
 python3 - <<'PY' | tee "$result/env.txt"
 import torch, onnx, onnxruntime, tokenizers, sys
 print(sys.version.split()[0], "torch", torch.__version__, "onnx", onnx.__version__, "ort", onnxruntime.__version__,
