@@ -13,6 +13,7 @@ import { Retriever } from '../lsp-server/context/retriever';
 import { DraftModelScorer, SelectiveContext, UnigramScorer } from '../lsp-server/context/selectiveContext';
 import { SyntaxChunker } from '../lsp-server/context/syntaxChunker';
 import { WorkspaceIndex } from '../lsp-server/context/workspaceIndex';
+import { GREEDY_SAMPLING } from '../runtime/engine';
 import { LocalEngine } from '../runtime/localEngine';
 import { loadDecoder } from '../runtime/modelLoader';
 import { TextTokenizer } from '../runtime/tokenizer';
@@ -121,7 +122,7 @@ async function main(): Promise<void> {
           const prompt = effectiveBudget === budget ? nominal.prompt : (await build1(c, mode, effectiveBudget)).prompt;
           tokens.push(prompt.ids.length);
           const started = performance.now();
-          const result = await engine.generate({ promptIds: prompt.ids, maxNewTokens: MAX_NEW_TOKENS, sampling: { temperature: 0, topK: 0, topP: 1, seed: 0 }, stopStrings: ['\n'] });
+          const result = await engine.generate({ promptIds: prompt.ids, maxNewTokens: MAX_NEW_TOKENS, sampling: GREEDY_SAMPLING, stopStrings: ['\n'] });
           generationMs.push(performance.now() - started);
           const prediction = firstLine(result.text);
           if (exactMatch(prediction, c.expected)) em++;

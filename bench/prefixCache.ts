@@ -8,6 +8,7 @@ import { loadavg, totalmem } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { join, relative, resolve } from 'node:path';
 import { buildFimPrompt, fimTokenIds } from '../lsp-server/fimPrompt';
+import { GREEDY_SAMPLING } from '../runtime/engine';
 import { Generator } from '../runtime/generator';
 import { mulberry32 } from '../runtime/sampler';
 import { collectSources, percentile, randomCursor } from './realCodeSources';
@@ -60,7 +61,7 @@ async function main(): Promise<void> {
     });
   }
 
-  const run = (ids: number[]) => generator.generate({ promptIds: ids, maxNewTokens: NEW_TOKENS, sampling: { temperature: 0, topK: 0, topP: 1, seed: 0 }, stopStrings: [], speculation: 'off' });
+  const run = (ids: number[]) => generator.generate({ promptIds: ids, maxNewTokens: NEW_TOKENS, sampling: GREEDY_SAMPLING, stopStrings: [], speculation: 'off' });
   await run(cases[0].cold); // warm-up: the session's arenas for a full-length prefill
   type Measured = { source: string; typed: string; promptTokens: number; keystrokeTokens: number; coldTtftMs: number; keystrokeTtftMs: number; cachedPromptTokens: number; keystrokeColdTtftMs: number };
   const measured: Measured[] = [];

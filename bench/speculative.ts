@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import type { SpeculationMode } from '../runtime/engine';
+import { GREEDY_SAMPLING, type SpeculationMode } from '../runtime/engine';
 import { Generator } from '../runtime/generator';
 import { loadDecoder } from '../runtime/modelLoader';
 import { TextTokenizer } from '../runtime/tokenizer';
@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   type Run = { mode: SpeculationMode; length: number; ms: number; ttftMs: number; tokens: number; drafted: number; accepted: number; identical: boolean };
   const runs: Run[] = [];
   // Warm-up: the first passes of a session allocate its arenas.
-  for (const mode of MODES) await generator.generate({ promptIds: prompts[0].ids, maxNewTokens: 8, sampling: { temperature: 0, topK: 0, topP: 1, seed: 0 }, stopStrings: [], speculation: mode });
+  for (const mode of MODES) await generator.generate({ promptIds: prompts[0].ids, maxNewTokens: 8, sampling: GREEDY_SAMPLING, stopStrings: [], speculation: mode });
   const started = Date.now();
   for (const length of LENGTHS) {
     for (const prompt of prompts) {
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
         const r = await generator.generate({
           promptIds: prompt.ids,
           maxNewTokens: length,
-          sampling: { temperature: 0, topK: 0, topP: 1, seed: 0 },
+          sampling: GREEDY_SAMPLING,
           stopStrings: [],
           speculation: mode,
         });

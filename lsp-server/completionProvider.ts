@@ -1,6 +1,6 @@
 // Inline completions: document → FIM prompt → one scheduled model run → post-processed ghost text.
 import type { InlineCompletionItem, Position } from 'vscode-languageserver-protocol';
-import type { GenerateResult, InferenceEngine, ModelInfo, SamplingOptions } from '../runtime/engine';
+import { GREEDY_SAMPLING, type GenerateResult, type InferenceEngine, type ModelInfo, type SamplingOptions } from '../runtime/engine';
 import { limitToBlock } from './blockScope';
 import type { CompletionCache } from './completionCache';
 import { completionMode, stopStringsFor, type CompletionMode } from './completionMode';
@@ -53,7 +53,6 @@ export interface CompletionProviderDeps {
 /** Larger documents are skipped: prompt building would cost more than the completion is worth. */
 export const MAX_DOCUMENT_CHARS = 1024 * 1024;
 
-const GREEDY = { temperature: 0, topK: 0, topP: 1, seed: 0 };
 
 export class CompletionProvider {
   /** Document → version last logged as skipped. */
@@ -160,7 +159,7 @@ export class CompletionProvider {
     ctx: CursorContext,
     signal: AbortSignal,
     onFirstText: () => void,
-    sampling: SamplingOptions = GREEDY,
+    sampling: SamplingOptions = GREEDY_SAMPLING,
   ): Promise<GenerateResult | undefined> {
     if (signal.aborted) return undefined;
     const blockDone = new AbortController();

@@ -48,6 +48,9 @@ export interface SamplingOptions {
   seed: number;
 }
 
+/** Greedy decoding: what completions, Explain and the benchmarks use. */
+export const GREEDY_SAMPLING: SamplingOptions = { temperature: 0, topK: 0, topP: 1, seed: 0 };
+
 /**
  * How speculative decoding proposes tokens: `lookup` copies n-grams from the prompt and the output so far,
  * `draft` runs the draft model, `auto` uses lookup when it finds a match and the draft model otherwise,

@@ -1,6 +1,7 @@
 // The runtime's public API. The server uses WorkerEngine (or LocalEngine in-process) through InferenceEngine,
 // and TextTokenizer to build prompts.
 export type * from './engine';
+export { GREEDY_SAMPLING } from './engine';
 export * from './errors';
 export { LocalEngine, findFimTokens, defaultModelDirs } from './localEngine';
 export { WorkerEngine } from './workerEngine';

@@ -5,7 +5,7 @@
 // The prefix cache is cleared before every run, so every run prefills its whole prompt cold.
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { Quantization, SpeculationMode } from '../../runtime/engine';
+import { GREEDY_SAMPLING, type Quantization, type SpeculationMode } from '../../runtime/engine';
 import { Generator } from '../../runtime/generator';
 import { loadDecoder, type LoadedDecoder } from '../../runtime/modelLoader';
 import { TextTokenizer } from '../../runtime/tokenizer';
@@ -59,7 +59,7 @@ async function runLocus(input: RunnerInput, mode: SpeculationMode): Promise<Locu
     const r = await generator.generate({
       promptIds: prompt.ids,
       maxNewTokens: newTokens,
-      sampling: { temperature: 0, topK: 0, topP: 1, seed: 0 },
+      sampling: GREEDY_SAMPLING,
       stopStrings: [],
       speculation: mode,
     });

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FileEvent, Position, Range, WorkspaceFolder } from 'vscode-languageserver-protocol';
+import { GREEDY_SAMPLING } from '../../runtime/engine';
 import { tokenizerDirectory } from '../../runtime/modelFiles';
 import type { LoadedModel } from '../completionProvider';
 import type { CompressParams, CompressResult, ExplainChunk, ExplainParams, ExplainResult } from '../protocol';
@@ -42,7 +43,6 @@ const FILE_EVENT_KINDS: Record<number, FileEventKind> = { 1: 'created', 2: 'chan
 const EXPLAIN_MAX_NEW_TOKENS = 320;
 /** `locus/compress` shows the uncompressed prompt at this multiple of the budget. */
 const BEFORE_BUDGET_FACTOR = 4;
-const GREEDY = { temperature: 0, topK: 0, topP: 1, seed: 0 };
 
 interface PromptKit {
   tokenizer: LoadedModel['tokenizer'];
@@ -168,7 +168,7 @@ export class ContextFeature {
       prompt.mode === 'chat' ? model.tokenizer.encode(prompt.text).slice(-room) : buildFimPrompt(model.tokenizer, model.fim, prompt.prefix, prompt.suffix, room - 3).ids;
     if (prompt.mode === 'docComment') this.deps.sendExplainChunk({ streamId: params.streamId, delta: prompt.opener });
     const result = await model.engine.generate(
-      { promptIds, maxNewTokens: Math.max(1, Math.min(EXPLAIN_MAX_NEW_TOKENS, model.info.maxContext - promptIds.length)), sampling: GREEDY, stopStrings: prompt.stopStrings },
+      { promptIds, maxNewTokens: Math.max(1, Math.min(EXPLAIN_MAX_NEW_TOKENS, model.info.maxContext - promptIds.length)), sampling: GREEDY_SAMPLING, stopStrings: prompt.stopStrings },
       { signal, onText: (delta) => this.deps.sendExplainChunk({ streamId: params.streamId, delta }) },
     );
     return {

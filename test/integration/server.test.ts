@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CancellationTokenSource, LSPErrorCodes, ResponseError } from 'vscode-languageserver-protocol';
-import { LocalEngine, TextTokenizer } from '../../runtime/index';
+import { GREEDY_SAMPLING, LocalEngine, TextTokenizer } from '../../runtime/index';
 import { completionMode, stopStringsFor } from '../../lsp-server/completionMode';
 import { cursorContext } from '../../lsp-server/cursorContext';
 import { buildFimPrompt, fimTokenIds } from '../../lsp-server/fimPrompt';
@@ -27,7 +27,7 @@ async function expectedCompletion(text: string, offset: number, languageId: stri
     const result = await engine.generate({
       promptIds: prompt.ids,
       maxNewTokens: MAX_NEW_TOKENS,
-      sampling: { temperature: 0, topK: 0, topP: 1, seed: 0 },
+      sampling: GREEDY_SAMPLING,
       stopStrings: stopStringsFor(mode),
     });
     return postProcess(result.text, mode, ctx);

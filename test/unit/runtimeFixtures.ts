@@ -2,7 +2,7 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SamplingOptions } from '../../runtime/engine';
+import { GREEDY_SAMPLING } from '../../runtime/engine';
 
 export const ROOT = join(__dirname, '..', '..');
 export const TARGET_DIR = join(ROOT, 'test', 'fixtures', 'tiny-llama');
@@ -17,7 +17,7 @@ export interface Reference {
 
 export const reference: Reference = JSON.parse(readFileSync(join(TARGET_DIR, 'reference.json'), 'utf8'));
 
-export const GREEDY: SamplingOptions = { temperature: 0, topK: 0, topP: 1, seed: 0 };
+export const GREEDY = GREEDY_SAMPLING;
 
 /** A temporary copy of a fixture directory, removed by the returned cleanup. */
 export function copyFixture(src = TARGET_DIR): { dir: string; cleanup: () => void } {
