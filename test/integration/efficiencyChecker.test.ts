@@ -1,19 +1,11 @@
 // The efficiency-check feature end to end on this machine: the real isolation self-test, real sandbox runs and a
 // scripted engine whose samples differ by seed. Skips (and says why) where bubblewrap is unavailable.
 import assert from 'node:assert/strict';
-import { describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import { DEFAULT_EFFICIENCY_OPTIONS, EfficiencyChecker, type EfficiencyRefinement, type EfficiencyRequest } from '../../lsp-server/efficiency/efficiencyChecker';
-import { runIsolationSelfTest, type SelfTestResult } from '../../lsp-server/efficiency/isolationSelfTest';
+import { need, selfTest } from './efficiencyAvailability';
 import { FakeEngine } from '../unit/fakeEngine';
 
-const selfTest: Promise<SelfTestResult> = runIsolationSelfTest();
-
-async function need(t: TestContext): Promise<boolean> {
-  const result = await selfTest;
-  if (result.runtimes.javascript) return true;
-  t.skip(`efficiency checks unavailable here: ${result.reasons.join(' ')}`);
-  return false;
-}
 
 const TEXT = [
   '/**',

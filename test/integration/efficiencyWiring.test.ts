@@ -2,25 +2,17 @@
 // plain suggestion is answered first and never waits for the checks; the refinement runs after it; the next
 // request at the same position offers the chosen completion first; a request elsewhere stops the refinement.
 import assert from 'node:assert/strict';
-import { describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { CompletionProvider, type LoadedModel } from '../../lsp-server/completionProvider';
 import { embeddedModelDirs, validateSettings } from '../../lsp-server/config';
 import { DEFAULT_EFFICIENCY_OPTIONS, EfficiencyChecker, type EfficiencyRefinement } from '../../lsp-server/efficiency/efficiencyChecker';
-import { runIsolationSelfTest, type SelfTestResult } from '../../lsp-server/efficiency/isolationSelfTest';
 import { RequestScheduler } from '../../lsp-server/requestScheduler';
 import { WorkspaceTrustNotification } from '../../lsp-server/protocol';
+import { need, selfTest } from './efficiencyAvailability';
 import { FakeEngine, fakeModelInfo } from '../unit/fakeEngine';
 import { FIXTURE_MODEL, LspHarness } from './lspHarness';
 
-const selfTest: Promise<SelfTestResult> = runIsolationSelfTest();
-
-async function need(t: TestContext): Promise<boolean> {
-  const result = await selfTest;
-  if (result.runtimes.javascript) return true;
-  t.skip(`efficiency checks unavailable here: ${result.reasons.join(' ')}`);
-  return false;
-}
 
 const BEFORE = ['/**', ' * Number of distinct values.', ' * @example', ' * countUnique([1, 1, 2]) // => 2', ' */', 'export function countUnique(xs: number[]): number {'].join('\n');
 const TEXT = `${BEFORE}\n}\n`;
