@@ -1,6 +1,7 @@
 // Finds the chunks of other files the code at the cursor most likely needs: BM25 over identifiers of the
 // lines around the cursor, re-ranked by Jaccard similarity to those lines, a bonus for chunks that declare
 // a name used right before the cursor, and the file's weight (open, recently edited).
+import type { RetrievedView } from '../protocol';
 import type { CodeChunk } from './codeChunk';
 import { identifiers, termCounts, termsOfIdentifier } from './codeTerms';
 import { importedModules, moduleStem, receiverBeforeCursor } from './importGraph';
@@ -14,18 +15,10 @@ export interface RetrievalQuery {
   suffix: string;
 }
 
-export interface RetrievedSnippet extends CodeChunk {
-  score: number;
-  /** BM25 score divided by the best candidate's. */
-  lexical: number;
-  /** Jaccard similarity of identifier sets with the lines around the cursor. */
-  similarity: number;
-  /** The chunk declares a name used on the lines just before the cursor. */
-  declaresNearbyName: boolean;
-  /** The current file imports the chunk's file (`receiver`: under the name right before the cursor's dot). */
-  imported: 'no' | 'yes' | 'receiver';
-  fileWeight: number;
-}
+/** A chunk with the scores `locus/compress` shows for it (documented once, in the protocol). */
+export interface RetrievedSnippet
+  extends CodeChunk,
+    Pick<RetrievedView, 'score' | 'lexical' | 'similarity' | 'declaresNearbyName' | 'imported' | 'fileWeight'> {}
 
 export interface RetrieverOptions {
   maxSnippets: number;
