@@ -127,7 +127,9 @@ def ort_ppl(sess, cfg, rows, length=512):
 
 
 def export_model(name, state, cfg_dict, work, release, rows, tokenizer_dir):
-    cfg = LlamaConfig(**cfg_dict)
+    # A tied model is exported untied: the tied lm_head would be MatMul(h, Transpose(E)), which has no constant
+    # weight for MatMulNBits (see quantize_onnx.py); its state dict holds the table under both names.
+    cfg = LlamaConfig(**{**cfg_dict, "tie_word_embeddings": False})
     model = Llama(cfg)
     model.load_state_dict(state)
     model.float().eval()
