@@ -5,10 +5,11 @@
 #   bash training/device_job.sh start <seconds> <data dir> [train_models.py options]
 #   bash training/device_job.sh wait <seconds>
 #   bash training/device_job.sh collect          # copies the results to $OUT
-# The shipped release (data in training/data-gpu, carried) took three calls, each made at once after the last:
-#   start 200 training/data-gpu --target-seconds 540 --draft-seconds 150 --deadline 1060
-#   wait 570
-#   wait 420; bash training/device_job.sh collect
+# The shipped release (data in training/data-gpu, carried) took three calls, each made at once after the last
+# (about 1,350 s of device time with the machine's start):
+#   start 200 training/data-gpu --target-seconds 780 --draft-seconds 200 --deadline 1380
+#   wait 580
+#   wait 585 && bash training/device_job.sh collect
 set -uo pipefail
 result=/tmp/locus-result
 log=/tmp/locus-job.log
