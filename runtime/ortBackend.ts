@@ -22,8 +22,10 @@ export function sessionOptions(threads: number): ort.InferenceSession.SessionOpt
     graphOptimizationLevel: 'all',
     enableCpuMemArena: true,
     enableMemPattern: true,
-    // Idle ORT threads must not busy-wait inside an editor.
-    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+    // Pool threads spin between the many small kernels of one run (a one-token step is ~100 of them: sleeping and
+    // waking the pool for each cost ~20% of decode speed on 2 cores), and stop spinning when the run returns, so
+    // nothing busy-waits between steps or while the editor is idle. bench/results/runtime-* measures both.
+    extra: { session: { intra_op: { allow_spinning: '1' }, inter_op: { allow_spinning: '0' }, force_spinning_stop: '1' } },
   };
 }
 
