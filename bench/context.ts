@@ -1,7 +1,9 @@
 // `npm run bench -- context`: cross-file completion with no retrieval, with retrieval, and with retrieval plus
 // selective-context compression (token statistics and draft-model scorers), at prompt budgets of 512 and 1024
 // tokens, on cases built from real multi-file packages; then workspace-index figures on 10,000 files.
-// Options: --cases N (default 120), --files N (index workspace size, default 10000; 0 skips), --out NAME.
+// Options: --cases N (default 120; 0 runs the index figures alone), --files N (index workspace size, default 10000;
+// 0 skips), --out NAME (result file name; default context-DATE, or context-index-DATE with --cases 0, so an
+// index-only run never overwrites a full one).
 import { execSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -51,6 +53,11 @@ interface ModeResult {
   /** Retrieval plus assembly (scoring included). */
   promptBuildMs: { p50: number; p95: number };
   generationMs: { p50: number; p95: number };
+}
+
+function textOption(name: string): string | undefined {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 ? process.argv[at + 1] : undefined;
 }
 
 function option(name: string, fallback: number): number {
@@ -169,7 +176,7 @@ interface Report {
 }
 
 function writeResults(report: Report): void {
-  const name = `context-${new Date().toISOString().slice(0, 10)}`;
+  const name = textOption('out') ?? `context-${report.cases > 0 ? '' : 'index-'}${new Date().toISOString().slice(0, 10)}`;
   const dir = join(ROOT, 'bench', 'results');
   writeFileSync(join(dir, `${name}.json`), JSON.stringify({ date: new Date().toISOString(), ...report }, null, 2) + '\n');
   const find = (mode: Mode, budget: number): ModeResult | undefined => report.results.find((r) => r.mode === mode && r.budget === budget);
@@ -178,6 +185,8 @@ function writeResults(report: Report): void {
     '',
     `Machine: ${report.machine.cpu}, ${report.machine.cores} cores, ${report.machine.memoryGiB} GiB, Node ${report.machine.node}, ${report.machine.platform}; load average ${report.machine.loadAverage} at the end (the machine is shared).`,
     '',
+  ];
+  if (report.cases > 0) md.push(
     `Model: \`${report.model.target}\` (${report.model.onnx}, context ${report.model.maxContext} positions), greedy, at most ${MAX_NEW_TOKENS} new tokens, first line compared. Budgets above the model's context minus ${MAX_NEW_TOKENS} generated tokens are capped for generation (column "model budget"); "prompt tokens" and "generation" are of the prompt the model got, "name in prompt" and "build" use the nominal budget.`,
     '',
     `Cases: ${report.cases} cross-file cursor positions (the completion uses a name declared in another file of the package and found nowhere else in the current file) from ${report.packages.map((p) => `${p.name}@${p.version} (${p.license})`).join(', ')}, none of which is in the training corpus.`,
@@ -191,7 +200,7 @@ function writeResults(report: Report): void {
         `| ${r.mode} | ${r.budget} | ${r.effectiveBudget} | ${r.exactMatch} | ${r.editSimilarity} | ${r.nameMatch} | ${r.definitionRetrieved} | ${r.nameInPrompt} | ${r.promptTokens.mean} / ${r.promptTokens.p95} | ${r.promptBuildMs.p50} / ${r.promptBuildMs.p95} | ${r.generationMs.p50} / ${r.generationMs.p95} |`,
     ),
     '',
-  ];
+  );
   const none = find('none', 1024);
   const retrieval = find('retrieval', 1024);
   const half = find('retrieval+compression (unigram)', 512);
