@@ -5,9 +5,11 @@ Prompt format (suffix-prefix-middle, so the prefix ends right before the middle)
     [<|file_sep|> path "\n"]                  the current file's path (optional)
     <|fim_suffix|> suffix <|fim_prefix|> prefix <|fim_middle|> middle <|endoftext|>
 Prefix, suffix and middle are tokenized separately, split at character positions (often mid-word), so the
-model learns to continue from whatever token boundary the cursor leaves.
+model learns to continue from whatever token boundary the cursor leaves. Context snippets are mostly the
+definitions of names the middle uses (what the server's retrieval finds), so the model learns to copy from them.
 """
 import random
+import re
 
 
 def chunk_document(text, target_chars):
@@ -91,15 +93,17 @@ class SampleBuilder:
             pieces += [self.sp["file_sep"], ("path", f"{path}\n")]
         return pieces
 
-    def plan(self, chunk, path, is_last_chunk, context_snippets):
-        """Returns (pieces, kind) for one chunk; kind is 'fim' or 'plain'."""
-        use_context = context_snippets if self.rng.random() < self.context_rate else []
+    def plan(self, chunk, path, is_last_chunk, context):
+        """Returns (pieces, kind) for one chunk; kind is 'fim' or 'plain'. `context`: snippets of other files,
+        or a function of (middle, prefix + suffix) that picks them once the split is known."""
+        use_context = self.rng.random() < self.context_rate
         if self.rng.random() < self.fim_rate:
             split = choose_fim_split(chunk, self.rng)
             if split is not None:
                 cursor, end = split
                 prefix, middle, suffix = chunk[:cursor], chunk[cursor:end], chunk[end:]
-                pieces = self.header(path, use_context)
+                snippets = (context(middle, prefix + suffix) if callable(context) else context) if use_context else []
+                pieces = self.header(path, snippets)
                 pieces += [self.sp["fim_suffix"], ("suffix", suffix), self.sp["fim_prefix"], ("prefix", prefix),
                            self.sp["fim_middle"], ("middle", middle), self.sp["eos"]]
                 return pieces, "fim"
@@ -145,3 +149,58 @@ def sample_context(rng, package_files, exclude_path, max_snippets=3, max_chars=6
             text = text[: text.rfind("\n") + 1] or text
         snippets.append((path, text))
     return snippets
+
+
+IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]{2,}")
+# A line that declares a name in Python or JS/TS: def/class/function/interface/type/enum/const/let/var, or a
+# module-level Python assignment.
+DEFINITION = re.compile(
+    r"^[ \t]*(?:export[ \t]+)?(?:default[ \t]+)?(?:declare[ \t]+)?(?:abstract[ \t]+)?(?:async[ \t]+)?"
+    r"(?:def|class|function\*?|interface|type|enum|const|let|var|namespace)[ \t]+([A-Za-z_$][A-Za-z0-9_$]*)"
+    r"|^([A-Za-z_][A-Za-z0-9_]*)[ \t]*(?::[^=\n]+)?=[^=]",
+    re.M,
+)
+
+
+class DefinitionIndex:
+    """Where each name is declared in a package's files, so a sample can carry the definitions its middle uses,
+    as the server's retrieval would put them in the prompt."""
+
+    def __init__(self, package_files):
+        self.files = package_files
+        self.where = {}
+        for index, (_, text) in enumerate(package_files):
+            for m in DEFINITION.finditer(text):
+                self.where.setdefault(m.group(1) or m.group(2), []).append((index, m.start()))
+
+    def snippets_for(self, rng, middle, visible, exclude_path, max_snippets=3, max_chars=600):
+        """1-3 snippets: definitions of names the middle uses that the visible code does not declare (at most
+        two, one of them last, where retrieval puts its best), the rest random slices of other files as noise.
+        Random slices only when no such definition exists."""
+        found = []
+        for name in dict.fromkeys(IDENTIFIER.findall(middle)):
+            if re.search(r"(?:def|class|function|interface|type|enum|const|let|var)\s+" + re.escape(name) + r"\b", visible):
+                continue
+            sites = [s for s in self.where.get(name, ()) if self.files[s[0]][0] != exclude_path]
+            if sites:
+                found.append(rng.choice(sites))
+        rng.shuffle(found)
+        chosen, used_files = [], set()
+        for index, start in found:
+            if index not in used_files and len(chosen) < 2:
+                used_files.add(index)
+                chosen.append(_window(self.files[index], start, max_chars))
+        noise_count = rng.randint(0 if chosen else 1, max_snippets - len(chosen))
+        noise = sample_context(rng, [f for i, f in enumerate(self.files) if i not in used_files], exclude_path,
+                               max_snippets=noise_count, max_chars=max_chars) if noise_count else []
+        return noise[:noise_count] + chosen
+
+
+def _window(file, start, max_chars):
+    """The declaration at `start` and what follows it, cut at a line end within max_chars."""
+    path, text = file
+    line_start = text.rfind("\n", 0, start) + 1
+    piece = text[line_start:line_start + max_chars]
+    if line_start + max_chars < len(text):
+        piece = piece[: piece.rfind("\n") + 1] or piece
+    return path, piece

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fim_samples import SampleBuilder, assemble, chunk_document, sample_context  # noqa: E402
+from fim_samples import DefinitionIndex, SampleBuilder, assemble, chunk_document  # noqa: E402
 from llama import Llama, LlamaConfig  # noqa: E402
 from tokenizer_train import train_tokenizer  # noqa: E402
 
@@ -205,7 +205,8 @@ def main():
     log(f"tokenizer: vocab {vocab} from {size / 1e6:.0f}M chars; specials {special}")
 
     rng = random.Random(1)
-    builder = SampleBuilder(special, rng)
+    # A third of the FIM samples carry snippets of other files of the package (see DefinitionIndex).
+    builder = SampleBuilder(special, rng, context_rate=0.3)
     by_package = {}
     for d in train_docs:
         by_package.setdefault(d["package"], []).append((d["path"], d["text"]))
@@ -219,13 +220,17 @@ def main():
     variants = {g: max(1, min(3, round(largest / c))) for g, c in group_chars.items()}
     metrics["fim_variants"] = variants
     metrics["train_chars_by_group"] = group_chars
+    definitions = {}
     plans = []
     for d in train_docs:
         for _ in range(variants["py" if d["lang"] == "py" else "js/ts"]):
             chunks = chunk_document(d["text"], 3200)
             for ci, chunk in enumerate(chunks):
-                ctx = sample_context(rng, by_package[d["package"]], d["path"]) if rng.random() < 0.3 else []
-                plans.append(builder.plan(chunk, d["path"], ci == len(chunks) - 1, ctx)[0])
+                def context(middle, visible, package=d["package"], path=d["path"]):
+                    if package not in definitions:
+                        definitions[package] = DefinitionIndex(by_package[package])
+                    return definitions[package].snippets_for(rng, middle, visible, path)
+                plans.append(builder.plan(chunk, d["path"], ci == len(chunks) - 1, context)[0])
     texts = [p[1] for plan in plans for p in plan if not isinstance(p, int)]
     log(f"encoding {len(texts)} pieces for {len(plans)} samples; FIM variants per chunk {variants}, "
         f"chars {group_chars}")
