@@ -88,6 +88,8 @@ async function main(): Promise<void> {
     log(`fixture: ${packages.map((p) => `${p.name}@${p.version}`).join(', ')}: ${build.files} files, ${build.chunks} chunks`);
     const cases = caseCount === 0 ? [] : await buildCrossFileCases(workspace, index.snapshot().map((f) => f.path).sort(), chunker, { maxCases: caseCount, maxPerPackage: Math.ceil(caseCount / 4), seed: 20261123 });
     log(`cases: ${cases.length} cross-file cursor positions`);
+    // A full run that finds nothing to measure must fail, not be written as an index-only run.
+    if (caseCount > 0 && cases.length === 0) throw new Error('No cross-file cases could be built from the fixture packages (see bench/context/caseBuilder.ts).');
 
     const tokenizer = TextTokenizer.fromDirectory(TARGET_DIR);
     const engine = new LocalEngine();
@@ -110,7 +112,7 @@ async function main(): Promise<void> {
     };
 
     const results: ModeResult[] = [];
-    for (const budget of BUDGETS) {
+    for (const budget of cases.length > 0 ? BUDGETS : []) {
       const effectiveBudget = Math.min(budget, info.maxContext - MAX_NEW_TOKENS);
       for (const mode of MODES) {
         let em = 0;

@@ -95,14 +95,14 @@ class SampleBuilder:
 
     def plan(self, chunk, path, is_last_chunk, context):
         """Returns (pieces, kind) for one chunk; kind is 'fim' or 'plain'. `context`: snippets of other files,
-        or a function of (middle, prefix + suffix) that picks them once the split is known."""
+        or a function of (prefix, middle, suffix) that picks them once the split is known."""
         use_context = self.rng.random() < self.context_rate
         if self.rng.random() < self.fim_rate:
             split = choose_fim_split(chunk, self.rng)
             if split is not None:
                 cursor, end = split
                 prefix, middle, suffix = chunk[:cursor], chunk[cursor:end], chunk[end:]
-                snippets = (context(middle, prefix + suffix) if callable(context) else context) if use_context else []
+                snippets = (context(prefix, middle, suffix) if callable(context) else context) if use_context else []
                 pieces = self.header(path, snippets)
                 pieces += [self.sp["fim_suffix"], ("suffix", suffix), self.sp["fim_prefix"], ("prefix", prefix),
                            self.sp["fim_middle"], ("middle", middle), self.sp["eos"]]
@@ -139,10 +139,12 @@ def assemble(pieces, max_len, max_middle=256):
 def sample_context(rng, package_files, exclude_path, max_snippets=3, max_chars=600):
     """Picks 1-3 snippets (whole short files or slices at line boundaries) from other files of a package."""
     others = [f for f in package_files if f[0] != exclude_path]
-    if not others:
-        return []
+    return _random_slices(rng, others, rng.randint(1, max_snippets), max_chars)
+
+
+def _random_slices(rng, files, count, max_chars):
     snippets = []
-    for path, text in rng.sample(others, min(len(others), rng.randint(1, max_snippets))):
+    for path, text in rng.sample(files, min(len(files), count)):
         if len(text) > max_chars:
             start = text.rfind("\n", 0, rng.randint(0, len(text) - max_chars)) + 1
             text = text[start:start + max_chars]
@@ -152,14 +154,27 @@ def sample_context(rng, package_files, exclude_path, max_snippets=3, max_chars=6
 
 
 IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]{2,}")
+WORD_END = re.compile(r"[A-Za-z0-9_$]+$")
 # A line that declares a name in Python or JS/TS: def/class/function/interface/type/enum/const/let/var, or a
 # module-level Python assignment.
 DEFINITION = re.compile(
     r"^[ \t]*(?:export[ \t]+)?(?:default[ \t]+)?(?:declare[ \t]+)?(?:abstract[ \t]+)?(?:async[ \t]+)?"
-    r"(?:def|class|function\*?|interface|type|enum|const|let|var|namespace)[ \t]+([A-Za-z_$][A-Za-z0-9_$]*)"
+    r"(?:const[ \t]+enum|def|class|function\*?|interface|type|enum|const|let|var|namespace)[ \t]+([A-Za-z_$][A-Za-z0-9_$]*)"
     r"|^([A-Za-z_][A-Za-z0-9_]*)[ \t]*(?::[^=\n]+)?=[^=]",
     re.M,
 )
+# Words the assignment pattern can take for a name (`else: y = 2`) and that are never worth fetching.
+KEYWORDS = frozenset(
+    "and as assert async await break case catch class const continue debugger def default del delete do elif else "
+    "enum except export extends finally for from function global if import in instanceof interface is lambda let "
+    "match new nonlocal not null of or pass raise return self super switch this throw try type typeof undefined "
+    "var void while with yield True False None true false".split()
+)
+
+
+def declared_names(text):
+    """Names `text` itself declares (by the same patterns the index uses)."""
+    return {m.group(1) or m.group(2) for m in DEFINITION.finditer(text)}
 
 
 class DefinitionIndex:
@@ -169,31 +184,42 @@ class DefinitionIndex:
     def __init__(self, package_files):
         self.files = package_files
         self.where = {}
+        self.asked = self.found = 0
         for index, (_, text) in enumerate(package_files):
             for m in DEFINITION.finditer(text):
-                self.where.setdefault(m.group(1) or m.group(2), []).append((index, m.start()))
+                name = m.group(1) or m.group(2)
+                if name not in KEYWORDS:
+                    self.where.setdefault(name, []).append((index, m.start()))
 
-    def snippets_for(self, rng, middle, visible, exclude_path, max_snippets=3, max_chars=600):
-        """1-3 snippets: definitions of names the middle uses that the visible code does not declare (at most
-        two, one of them last, where retrieval puts its best), the rest random slices of other files as noise.
-        Random slices only when no such definition exists."""
-        found = []
-        for name in dict.fromkeys(IDENTIFIER.findall(middle)):
-            if re.search(r"(?:def|class|function|interface|type|enum|const|let|var)\s+" + re.escape(name) + r"\b", visible):
+    def snippets_for(self, rng, prefix, middle, suffix, exclude_path, max_snippets=3, max_chars=600):
+        """1 to max_snippets snippets: definitions in other files of names the middle uses (a word the cursor
+        cuts counts whole) and the visible code does not declare, at most two and last, where retrieval puts its
+        best, the rarest names first; the rest random slices of other files as noise (only noise when no such
+        definition exists)."""
+        self.asked += 1
+        cut = WORD_END.search(prefix)
+        word_start = cut.group(0) if cut else ""
+        visible = prefix[: len(prefix) - len(word_start)] + suffix
+        known = declared_names(visible) | declared_names(middle) | KEYWORDS
+        candidates = []
+        for name in dict.fromkeys(IDENTIFIER.findall(word_start + middle)):
+            if name in known:
                 continue
-            sites = [s for s in self.where.get(name, ()) if self.files[s[0]][0] != exclude_path]
+            sites = [site for site in self.where.get(name, ()) if self.files[site[0]][0] != exclude_path]
             if sites:
-                found.append(rng.choice(sites))
-        rng.shuffle(found)
+                candidates.append((len(sites), rng.random(), rng.choice(sites)))
+        candidates.sort()
         chosen, used_files = [], set()
-        for index, start in found:
-            if index not in used_files and len(chosen) < 2:
+        for _, _, (index, start) in candidates:
+            if len(chosen) >= min(2, max_snippets):
+                break
+            if index not in used_files:
                 used_files.add(index)
                 chosen.append(_window(self.files[index], start, max_chars))
-        noise_count = rng.randint(0 if chosen else 1, max_snippets - len(chosen))
-        noise = sample_context(rng, [f for i, f in enumerate(self.files) if i not in used_files], exclude_path,
-                               max_snippets=noise_count, max_chars=max_chars) if noise_count else []
-        return noise[:noise_count] + chosen
+        self.found += bool(chosen)
+        noise_count = rng.randint(0 if chosen else 1, max(0 if chosen else 1, max_snippets - len(chosen)))
+        others = [f for i, f in enumerate(self.files) if i not in used_files and f[0] != exclude_path]
+        return _random_slices(rng, others, noise_count, max_chars) + chosen[::-1]
 
 
 def _window(file, start, max_chars):

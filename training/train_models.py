@@ -205,8 +205,9 @@ def main():
     log(f"tokenizer: vocab {vocab} from {size / 1e6:.0f}M chars; specials {special}")
 
     rng = random.Random(1)
-    # A third of the FIM samples carry snippets of other files of the package (see DefinitionIndex).
-    builder = SampleBuilder(special, rng, context_rate=0.3)
+    # Half of the FIM samples carry snippets of other files of the package (see DefinitionIndex): the server
+    # puts retrieved snippets into nearly every prompt.
+    builder = SampleBuilder(special, rng, context_rate=0.5)
     by_package = {}
     for d in train_docs:
         by_package.setdefault(d["package"], []).append((d["path"], d["text"]))
@@ -226,11 +227,16 @@ def main():
         for _ in range(variants["py" if d["lang"] == "py" else "js/ts"]):
             chunks = chunk_document(d["text"], 3200)
             for ci, chunk in enumerate(chunks):
-                def context(middle, visible, package=d["package"], path=d["path"]):
+                def context(prefix, middle, suffix, package=d["package"], path=d["path"]):
                     if package not in definitions:
                         definitions[package] = DefinitionIndex(by_package[package])
-                    return definitions[package].snippets_for(rng, middle, visible, path)
+                    return definitions[package].snippets_for(rng, prefix, middle, suffix, path)
                 plans.append(builder.plan(chunk, d["path"], ci == len(chunks) - 1, context)[0])
+    asked = sum(index.asked for index in definitions.values())
+    found = sum(index.found for index in definitions.values())
+    metrics["context_samples"] = {"with_context": asked, "with_definition": found}
+    log(f"context snippets in {asked} FIM samples, a definition their middle uses in {found}")
+    del definitions
     texts = [p[1] for plan in plans for p in plan if not isinstance(p, int)]
     log(f"encoding {len(texts)} pieces for {len(plans)} samples; FIM variants per chunk {variants}, "
         f"chars {group_chars}")

@@ -19,19 +19,23 @@ files = [
     ("pkg/cart.py", "import os\\n\\n" + "def compute_total(items):\\n    return sum(i.price for i in items)\\n" + filler),
     ("pkg/price.ts", "// prices\\nexport function formatPrice(value: number): string {\\n  return value.toFixed(2);\\n}\\n"),
     ("pkg/current.py", "def compute_total(x):\\n    return 0\\n"),
-    ("pkg/other.py", "class Unrelated:\\n    pass\\n"),
+    ("pkg/other.py", "class Unrelated:\\n    pass\\nif x:\\n    pass\\nelse: y = 2\\nMAX_SIZE = 10\\n"),
 ]
 index = DefinitionIndex(files)
-out = {"py": [], "ts": [], "none": [], "declared": []}
+out = {"py": [], "ts": [], "none": [], "declared": [], "cut": [], "one": [], "assigned": []}
 for seed in range(40):
     rng = random.Random(seed)
-    out["py"].append(index.snippets_for(rng, "total = compute_total(cart)\\n", "cart = load()\\n", "pkg/current.py", max_chars=200))
-    out["ts"].append(index.snippets_for(rng, "label = formatPrice(amount)\\n", "", "pkg/current.py"))
-    out["none"].append(index.snippets_for(rng, "x += 1\\n", "", "pkg/current.py"))
-    out["declared"].append(index.snippets_for(rng, "compute_total(y)", "def compute_total(y):\\n", "pkg/current.py"))
+    out["py"].append(index.snippets_for(rng, "cart = load()\\n", "total = compute_total(cart)\\n", "", "pkg/current.py", max_chars=200))
+    out["ts"].append(index.snippets_for(rng, "", "label = formatPrice(amount)\\n", "", "pkg/current.py"))
+    out["none"].append(index.snippets_for(rng, "", "x += 1\\nelse:\\n", "", "pkg/current.py"))
+    out["declared"].append(index.snippets_for(rng, "def compute_total(y):\\n", "compute_total(y)", "", "pkg/current.py"))
+    out["cut"].append(index.snippets_for(rng, "total = comp", "ute_total(cart)\\n", "", "pkg/current.py"))
+    out["one"].append(index.snippets_for(rng, "", "compute_total(formatPrice(x))\\n", "", "pkg/current.py", max_snippets=1))
+    out["assigned"].append(index.snippets_for(rng, "MAX_SIZE = 3\\n", "if n > MAX_SIZE:\\n", "", "pkg/current.py"))
+out["indexed"] = sorted(index.where)
 seen = {}
-def context(middle, visible):
-    seen["middle"], seen["visible"] = middle, visible
+def context(prefix, middle, suffix):
+    seen["prefix"], seen["middle"], seen["suffix"] = prefix, middle, suffix
     return [("pkg/cart.py", "def compute_total(items):\\n")]
 builder = SampleBuilder({"eos": 0, "fim_prefix": 1, "fim_middle": 2, "fim_suffix": 3, "file_sep": 5},
                         random.Random(3), fim_rate=1.0, context_rate=1.0)
@@ -46,7 +50,8 @@ describe('training samples: context snippets', { skip: hasPython ? false : `${PY
     const r = spawnSync(PYTHON, ['-c', SCRIPT, ROOT], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     return JSON.parse(r.stdout) as Record<string, [string, string][][]> & {
-      plan: { kind: string; pieces: (number | [string, string])[]; seen: { middle: string; visible: string } };
+      plan: { kind: string; pieces: (number | [string, string])[]; seen: { prefix: string; middle: string; suffix: string } };
+      indexed: string[];
     };
   };
   const out = hasPython ? run() : undefined;
@@ -75,9 +80,21 @@ describe('training samples: context snippets', { skip: hasPython ? false : `${PY
     assert.ok(starts.size > 2, 'random, not always the same slice');
   });
 
-  it('does not fetch a name the visible code declares itself', () => {
-    const definitionLast = out!.declared.filter((s) => s[s.length - 1]![1].startsWith('def compute_total(items)')).length;
-    assert.ok(definitionLast < out!.declared.length / 2, `${definitionLast} of ${out!.declared.length}`);
+  it('does not fetch a name the visible code declares itself, a function or a module constant', () => {
+    for (const [kind, start] of [['declared', 'def compute_total(items)'], ['assigned', 'MAX_SIZE = 10']] as const) {
+      const last = out![kind].filter((s) => s[s.length - 1]![1].startsWith(start)).length;
+      assert.ok(last < out![kind].length / 2, `${kind}: ${last} of ${out![kind].length}`);
+    }
+  });
+
+  it('counts a word the cursor cuts as one name', () => {
+    for (const snippets of out!.cut) assert.ok(snippets[snippets.length - 1]![1].startsWith('def compute_total(items):'));
+  });
+
+  it('never indexes keywords as names, and keeps within max_snippets', () => {
+    assert.ok(out!.indexed.includes('MAX_SIZE') && out!.indexed.includes('compute_total') && out!.indexed.includes('formatPrice'));
+    assert.ok(!out!.indexed.includes('else'), out!.indexed.join(' '));
+    for (const snippets of out!.one) assert.equal(snippets.length, 1);
   });
 
   it('asks for context once the split is known, and puts it before the FIM pieces', () => {
@@ -85,8 +102,7 @@ describe('training samples: context snippets', { skip: hasPython ? false : `${PY
     assert.equal(kind, 'fim');
     assert.deepEqual(pieces.slice(0, 2), [5, ['context', 'pkg/cart.py\ndef compute_total(items):\n\n']]);
     const text = (role: string) => (pieces.find((p) => Array.isArray(p) && p[0] === role) as [string, string])[1];
-    assert.equal(seen.middle, text('middle'));
-    assert.equal(seen.visible, text('prefix') + text('suffix'));
+    assert.deepEqual([seen.prefix, seen.middle, seen.suffix], [text('prefix'), text('middle'), text('suffix')]);
     assert.equal(text('prefix') + text('middle') + text('suffix'), 'def main():\n    cart = load()\n    total = compute_total(cart)\n    print(total)\n');
   });
 });
