@@ -38,7 +38,7 @@ const allFormats = args.includes('--all-formats');
  * 2.5 GB fp32 ONNX and 1.3 GB f16 GGUF (2-6 tok/s, minutes per row), and its non-4-bit files at 2 threads.
  * Keys are `model:runner:file:threads`.
  */
-const DEFAULT_SKIP = /^qwen05-shaped:[^:]+:(onnx\/model\.onnx|gguf\/model-f16\.gguf):|^qwen05-shaped:[^:]+:(onnx\/model_int8\.onnx|gguf\/model-q8_0\.gguf|gguf\/model-q4_0\.gguf):2$|^qwen05-shaped:locus\+spec:(.*:2|onnx\/model_int8\.onnx:1)$/;
+const DEFAULT_SKIP = /^default:locus\+spec:onnx\/model(_int8)?\.onnx:|^qwen05-shaped:[^:]+:(onnx\/model\.onnx|gguf\/model-f16\.gguf):|^qwen05-shaped:[^:]+:(onnx\/model_int8\.onnx|gguf\/model-q8_0\.gguf|gguf\/model-q4_0\.gguf):2$|^qwen05-shaped:locus\+spec:(.*:2|onnx\/model_int8\.onnx:1)$/;
 const skip = arg('skip', '') ? new RegExp(arg('skip', '')) : allFormats ? undefined : DEFAULT_SKIP;
 
 interface ModelPlan {
@@ -76,14 +76,21 @@ function prepareDefaultModel(): ModelPlan {
   }
   const missing = ['f16', 'q4_0', 'q4_0-pure', 'q8_0'].filter((t) => !existsSync(join(sharedDir, 'gguf', `model-${t}.gguf`)));
   if (missing.length) console.error(sh('bash', ['scripts/gguf/convert.sh', sharedDir, ...missing]).trim());
+  // The release ships only 4-bit; the fp32 and int8 variants are rebuilt from it to time every variant here.
+  if (!existsSync(join(sharedDir, 'onnx', 'model.onnx')) || !existsSync(join(sharedDir, 'onnx', 'model_int8.onnx'))) {
+    console.error(sh('/usr/bin/python3', ['scripts/default_model_variants.py', join(locusDir, 'onnx', 'model_q4.onnx'), join(sharedDir, 'onnx')]).trim());
+  }
   writeFileSync(stamp, source + '\n');
   return {
     name: 'default (models/default/target)',
     locusDir,
     sharedDir,
-    onnxFiles: ONNX_FILES.filter((f) => existsSync(join(locusDir, f))),
+    onnxFiles: ONNX_FILES.filter((f) => existsSync(join(locusDir, f)) || existsSync(join(sharedDir, f))),
     ggufFiles: GGUF_FILES.filter((f) => existsSync(join(sharedDir, f))),
     ggufProvenance:
+      'onnx/model_q4.onnx is the shipped file; onnx/model_int8.onnx and onnx/model.onnx are not shipped: scripts/default_model_variants.py rebuilt them from onnx/model_q4.onnx ' +
+      '(fp32: the dequantized 4-bit weights in plain MatMul and Gather; int8: training/quantize_onnx.py from that fp32 file); ' +
+      'Locus runs them from bench/models/locus-target, so without the draft model. For llama.cpp, ' +
       'scripts/gguf/dequantize_q4_onnx.py read the 4-bit weights out of onnx/model_q4.onnx (MatMulNBits, GatherBlockQuantized; ' +
       'norm gammas as stored) and wrote them as fp32 HF tensors; convert.sh made f16 from those (f16 rounding of the ' +
       'fp32 scales only) and re-quantized f16 to Q4_0 / Q4_0 --pure / Q8_0 with llama-quantize. Same information as the ONNX q4 file, not bit-identical ' +
@@ -100,7 +107,7 @@ function qwenPlan(): ModelPlan | undefined {
     sharedDir: dir,
     onnxFiles: ONNX_FILES.filter((f) => existsSync(join(dir, f))),
     ggufFiles: GGUF_FILES.filter((f) => existsSync(join(dir, f))),
-    ggufProvenance: 'convert.sh from the fp32 safetensors the ONNX files were exported from (random weights).',
+    ggufProvenance: 'scripts/make_qwen05_shaped.py exported and quantized the ONNX files; llama.cpp\'s GGUFs come from convert.sh on the fp32 safetensors they were exported from (random weights).',
   };
 }
 
@@ -196,7 +203,11 @@ async function main(): Promise<void> {
     const modelKey = plan.sharedDir.split('/').pop()!.replace('locus-target', 'default');
     for (const threads of threadCounts) {
       const jobs: { runner: RunnerName; file: string; dir: string }[] = [
-        ...plan.onnxFiles.flatMap((file) => RUNNERS_FOR.onnx.map((runner) => ({ runner, file, dir: runner.startsWith('locus') ? plan.locusDir : plan.sharedDir }))),
+        ...plan.onnxFiles.flatMap((file) => RUNNERS_FOR.onnx.map((runner) => ({
+          runner,
+          file,
+          dir: runner.startsWith('locus') && existsSync(join(plan.locusDir, file)) ? plan.locusDir : plan.sharedDir,
+        }))),
         ...plan.ggufFiles.map((file) => ({ runner: 'llama.cpp' as RunnerName, file, dir: plan.sharedDir })),
       ];
       for (const { runner, file, dir } of jobs) {
@@ -317,7 +328,7 @@ function markdown(report: any, day: string): string {
   ];
   for (const m of report.models) {
     lines.push(`## ${m.name}`, '');
-    lines.push(`llama.cpp's weights: ${m.ggufProvenance}`, '');
+    lines.push(`Where the files come from: ${m.ggufProvenance}`, '');
     lines.push('| runner | file | size MB | threads | prefill tok/s | decode tok/s | TTFT ms | peak RSS MiB | MB read/token | ceiling tok/s | % of BW limit | same greedy tokens as Locus | load avg before |');
     lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const r of rows.filter((x) => x.model === m.name)) {

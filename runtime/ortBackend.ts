@@ -1,10 +1,12 @@
 // The only file that imports onnxruntime-node: creates the session with CPU-friendly options, reads the model's
 // declared signature, builds feeds for exactly the inputs the model declares, and keeps `present` tensors as the
 // next call's `past` without copying them.
+import { readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import type { DecoderModel, ForwardResult, KvState } from './decoderModel';
 import { ModelSignatureError, toLocusError } from './errors';
+import { int8PrefillModel } from './int8PrefillModel';
 import type { ModelConfig } from './modelConfig';
 import { checkSignature, pastKeyName, pastValueName, presentKeyName, presentValueName, type DeclaredSignature, type DeclaredValue } from './signature';
 
@@ -27,6 +29,25 @@ export function sessionOptions(threads: number): ort.InferenceSession.SessionOpt
     // nothing busy-waits between steps or while the editor is idle. bench/results/runtime-* measures both.
     extra: { session: { intra_op: { allow_spinning: '1' }, inter_op: { allow_spinning: '0' }, force_spinning_stop: '1' } },
   };
+}
+
+/** Passes over at least this many tokens (prompt prefills) run on the 8-bit copy; steps and verifications on the 4-bit file. */
+export const INT8_PREFILL_MIN_TOKENS = 32;
+/**
+ * 4-bit files up to this size get an 8-bit copy for prefills: it holds twice their bytes in memory (a 22 MB
+ * default model costs ~32 MB more); a 0.5B model's copy would cost ~500 MB, so large models prefill in 4-bit.
+ */
+const INT8_PREFILL_MAX_FILE_BYTES = 128 * 2 ** 20;
+
+/** The 8-bit prefill session for a small 4-bit file, or undefined (other formats, large files, any failure: it is only faster). */
+async function int8PrefillSession(onnxPath: string, threads: number): Promise<ort.InferenceSession | undefined> {
+  try {
+    if (statSync(onnxPath).size > INT8_PREFILL_MAX_FILE_BYTES) return undefined;
+    const copy = int8PrefillModel(readFileSync(onnxPath));
+    return copy === undefined ? undefined : await ort.InferenceSession.create(copy.bytes, sessionOptions(threads));
+  } catch {
+    return undefined;
+  }
 }
 
 class OrtKv implements KvState {
@@ -70,6 +91,8 @@ export class OrtDecoderModel implements DecoderModel {
     private readonly config: ModelConfig,
     readonly signature: DeclaredSignature,
     readonly kvType: string,
+    /** Same graph with 8-bit weights, for long prefills of a small 4-bit model (see int8PrefillModel.ts). */
+    private readonly prefillSession: ort.InferenceSession | undefined,
   ) {
     this.inputs = new Set(session.inputNames);
     this.emptyPast = [];
@@ -98,13 +121,19 @@ export class OrtDecoderModel implements DecoderModel {
       inputs: describe(session.inputMetadata, session.inputNames),
       outputs: describe(session.outputMetadata, session.outputNames),
     };
+    let kvType: string;
     try {
-      const kvType = checkSignature(signature, config);
-      return new OrtDecoderModel(session, config, signature, kvType);
+      kvType = checkSignature(signature, config);
     } catch (e) {
       await session.release();
       throw e;
     }
+    return new OrtDecoderModel(session, config, signature, kvType, await int8PrefillSession(onnxPath, threads));
+  }
+
+  /** Whether long prefills run on an 8-bit copy of the weights. */
+  get int8Prefill(): boolean {
+    return this.prefillSession !== undefined;
   }
 
   emptyKv(): KvState {
@@ -130,7 +159,8 @@ export class OrtDecoderModel implements DecoderModel {
     }
     let out: ort.InferenceSession.ReturnType;
     try {
-      out = await this.session.run(feeds);
+      const session = this.prefillSession !== undefined && ids.length >= INT8_PREFILL_MIN_TOKENS ? this.prefillSession : this.session;
+      out = await session.run(feeds);
     } catch (e) {
       throw toLocusError(e);
     }
@@ -163,6 +193,7 @@ export class OrtDecoderModel implements DecoderModel {
   }
 
   async dispose(): Promise<void> {
+    await this.prefillSession?.release();
     await this.session.release();
   }
 }
