@@ -9,7 +9,11 @@ const MS_DOMAIN = 'com.microsoft';
 
 export interface Int8PrefillModel {
   bytes: Uint8Array;
-  /** MatMulNBits nodes rewritten (those with a zero-point input or other bit widths stay as they are). */
+  /**
+   * MatMulNBits nodes rewritten. Those with a zero-point input or other bit widths stay as they are, and so does
+   * the output layer: a prefill computes it for one row only, so int8 would buy no time there, and the first
+   * generated token keeps the 4-bit file's finer activation quantization.
+   */
   converted: number;
 }
 
@@ -57,14 +61,17 @@ export function requantizeInt8(packed: Uint8Array, scales: Float32Array, k: numb
 export function int8PrefillModel(q4Bytes: Uint8Array): Int8PrefillModel | undefined {
   const model = onnx.ModelProto.decode(q4Bytes);
   const graph = model.graph;
-  // Weights in an external file cannot travel with the in-memory copy.
-  if (!graph?.node || !graph.initializer || graph.initializer.some((t) => t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL)) return undefined;
+  // Weights in an external file cannot travel with the in-memory copy; local functions could carry fields this
+  // schema (ONNX IR 8) does not know and would drop on re-encoding.
+  if (!graph?.node || !graph.initializer || (model.functions?.length ?? 0) > 0) return undefined;
+  if (graph.initializer.some((t) => t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL)) return undefined;
+  const graphOutputs = new Set((graph.output ?? []).map((o) => o.name));
   const initializers = new Map(graph.initializer.map((t) => [t.name ?? '', t]));
   const replaced = new Set<string>();
   const added: onnx.ITensorProto[] = [];
   let converted = 0;
   graph.node = graph.node.map((node) => {
-    if (node.opType !== 'MatMulNBits' || node.domain !== MS_DOMAIN) return node;
+    if (node.opType !== 'MatMulNBits' || node.domain !== MS_DOMAIN || node.output?.some((o) => graphOutputs.has(o))) return node;
     const [a, bName, scaleName, zeroPoint] = node.input ?? [];
     const k = attribute(node, 'K');
     const n = attribute(node, 'N');

@@ -19,7 +19,7 @@ export async function loadDecoder(dir: string, quantization: Quantization, threa
   const model = await OrtDecoderModel.create(files.onnx, config, threads);
   try {
     // The warm-up also makes the first real request skip ORT's first-run allocations.
-    const { logits } = await model.forward([config.bosTokenId ?? config.eosTokenIds[0] ?? 0], model.emptyKv(), 1);
+    const { logits } = await model.warmUp(config.bosTokenId ?? config.eosTokenIds[0] ?? 0);
     const logitsWidth = logits[0].length;
     checkLogitsWidth(logitsWidth, tokenizerVocab, `model in ${dir}`);
     return { files, config, model, logitsWidth };

@@ -39,15 +39,26 @@ export const INT8_PREFILL_MIN_TOKENS = 32;
  */
 const INT8_PREFILL_MAX_FILE_BYTES = 128 * 2 ** 20;
 
-/** The 8-bit prefill session for a small 4-bit file, or undefined (other formats, large files, any failure: it is only faster). */
-async function int8PrefillSession(onnxPath: string, threads: number): Promise<ort.InferenceSession | undefined> {
+/**
+ * The 8-bit prefill session for a small 4-bit file, or undefined (other formats, large files, a copy whose inputs
+ * or outputs differ, any failure: it only makes prefills faster). Its int8 activations are quantized per pass,
+ * so a prompt prefilled at once and the same prompt reused from the prefix cache can round apart at near-ties,
+ * as batched and one-token 4-bit passes already do.
+ */
+async function int8PrefillSession(onnxPath: string, threads: number, main: ort.InferenceSession): Promise<ort.InferenceSession | undefined> {
+  let session: ort.InferenceSession | undefined;
   try {
     if (statSync(onnxPath).size > INT8_PREFILL_MAX_FILE_BYTES) return undefined;
     const copy = int8PrefillModel(readFileSync(onnxPath));
-    return copy === undefined ? undefined : await ort.InferenceSession.create(copy.bytes, sessionOptions(threads));
+    if (copy === undefined) return undefined;
+    session = await ort.InferenceSession.create(copy.bytes, sessionOptions(threads));
+    const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((name, i) => name === b[i]);
+    if (same(session.inputNames, main.inputNames) && same(session.outputNames, main.outputNames)) return session;
   } catch {
-    return undefined;
+    // fall through: the 4-bit session serves every pass
   }
+  await session?.release();
+  return undefined;
 }
 
 class OrtKv implements KvState {
@@ -92,7 +103,7 @@ export class OrtDecoderModel implements DecoderModel {
     readonly signature: DeclaredSignature,
     readonly kvType: string,
     /** Same graph with 8-bit weights, for long prefills of a small 4-bit model (see int8PrefillModel.ts). */
-    private readonly prefillSession: ort.InferenceSession | undefined,
+    private prefillSession: ort.InferenceSession | undefined,
   ) {
     this.inputs = new Set(session.inputNames);
     this.emptyPast = [];
@@ -128,7 +139,7 @@ export class OrtDecoderModel implements DecoderModel {
       await session.release();
       throw e;
     }
-    return new OrtDecoderModel(session, config, signature, kvType, await int8PrefillSession(onnxPath, threads));
+    return new OrtDecoderModel(session, config, signature, kvType, await int8PrefillSession(onnxPath, threads, session));
   }
 
   /** Whether long prefills run on an 8-bit copy of the weights. */
@@ -159,8 +170,7 @@ export class OrtDecoderModel implements DecoderModel {
     }
     let out: ort.InferenceSession.ReturnType;
     try {
-      const session = this.prefillSession !== undefined && ids.length >= INT8_PREFILL_MIN_TOKENS ? this.prefillSession : this.session;
-      out = await session.run(feeds);
+      out = await this.run(feeds, ids.length);
     } catch (e) {
       throw toLocusError(e);
     }
@@ -173,6 +183,25 @@ export class OrtDecoderModel implements DecoderModel {
     const presents: ort.Tensor[] = [];
     for (let i = 0; i < this.config.numLayers; i++) presents.push(out[presentKeyName(i)], out[presentValueName(i)]);
     return { logits: rowsOut, kv: new OrtKv(presents, total) };
+  }
+
+  /** Runs a pass of `tokens` tokens on the session for its length; a failing 8-bit copy is dropped for good. */
+  private async run(feeds: Record<string, ort.Tensor>, tokens: number): Promise<ort.InferenceSession.ReturnType> {
+    const prefill = this.prefillSession;
+    if (prefill === undefined || tokens < INT8_PREFILL_MIN_TOKENS) return this.session.run(feeds);
+    try {
+      return await prefill.run(feeds);
+    } catch {
+      this.prefillSession = undefined;
+      void prefill.release().catch(() => undefined);
+      return this.session.run(feeds);
+    }
+  }
+
+  /** Runs each session once, so the first real request pays neither's first-run allocations. */
+  async warmUp(tokenId: number): Promise<ForwardResult> {
+    if (this.prefillSession !== undefined) await this.forward(new Array<number>(INT8_PREFILL_MIN_TOKENS).fill(tokenId), this.emptyKv(), 1);
+    return this.forward([tokenId], this.emptyKv(), 1);
   }
 
   truncate(kv: KvState, length: number): KvState {
@@ -193,7 +222,8 @@ export class OrtDecoderModel implements DecoderModel {
   }
 
   async dispose(): Promise<void> {
-    await this.prefillSession?.release();
-    await this.session.release();
+    const prefill = this.prefillSession;
+    this.prefillSession = undefined;
+    await Promise.allSettled([prefill?.release(), this.session.release()]);
   }
 }

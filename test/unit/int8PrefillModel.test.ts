@@ -7,12 +7,26 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { int8PrefillModel, requantizeInt8 } from '../../runtime/int8PrefillModel';
-import { readModelConfig } from '../../runtime/modelConfig';
+import { readModelConfig, type ModelConfig } from '../../runtime/modelConfig';
 import { TextTokenizer } from '../../runtime/tokenizer';
-import { INT8_PREFILL_MIN_TOKENS, OrtDecoderModel } from '../../runtime/ortBackend';
+import { INT8_PREFILL_MIN_TOKENS, OrtDecoderModel, sessionOptions } from '../../runtime/ortBackend';
 import { ROOT } from './runtimeFixtures';
 
 const TARGET_DIR = join(ROOT, 'models', 'default', 'target');
+
+/** A cold prompt's feeds; `keep` rows of logits (0: all). */
+function prefillFeeds(session: ort.InferenceSession, config: ModelConfig, ids: readonly number[], keep: bigint): Record<string, ort.Tensor> {
+  const feeds: Record<string, ort.Tensor> = {
+    input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]),
+    attention_mask: new ort.Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]),
+    position_ids: new ort.Tensor('int64', BigInt64Array.from(ids, (_, i) => BigInt(i)), [1, ids.length]),
+  };
+  if (session.inputNames.includes('num_logits_to_keep')) feeds.num_logits_to_keep = new ort.Tensor('int64', BigInt64Array.of(keep), []);
+  for (let i = 0; i < config.numLayers; i++) {
+    for (const kind of ['key', 'value']) feeds[`past_key_values.${i}.${kind}`] = new ort.Tensor('float32', new Float32Array(0), [1, config.numKeyValueHeads, 0, config.headDim]);
+  }
+  return feeds;
+}
 const Q4 = join(TARGET_DIR, 'onnx', 'model_q4.onnx');
 
 describe('int8 prefill copy of a 4-bit model', () => {
@@ -28,7 +42,7 @@ describe('int8 prefill copy of a 4-bit model', () => {
 
   it('keeps the signature and stays close to the 4-bit logits on the shipped model', async () => {
     const copy = int8PrefillModel(readFileSync(Q4))!;
-    assert.equal(copy.converted, 41, 'every MatMulNBits (8 layers x 5, lm_head)');
+    assert.equal(copy.converted, 40, 'every MatMulNBits of the 8 layers (packed QKV, o, gate, up, down), not the output layer');
     const [q4, int8] = await Promise.all([ort.InferenceSession.create(Q4), ort.InferenceSession.create(copy.bytes)]);
     try {
       assert.deepEqual(int8.inputNames, q4.inputNames);
@@ -36,15 +50,7 @@ describe('int8 prefill copy of a 4-bit model', () => {
       const config = readModelConfig(TARGET_DIR);
       // Real code: on random ids the distributions are flat and the top token is a coin toss for any two kernels.
       const ids = TextTokenizer.fromDirectory(TARGET_DIR).encode(readFileSync(join(ROOT, 'runtime', 'sampler.ts'), 'utf8')).slice(0, 96);
-      const feeds: Record<string, ort.Tensor> = {
-        input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]),
-        attention_mask: new ort.Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]),
-        position_ids: new ort.Tensor('int64', BigInt64Array.from(ids, (_, i) => BigInt(i)), [1, ids.length]),
-      };
-      if (q4.inputNames.includes('num_logits_to_keep')) feeds.num_logits_to_keep = new ort.Tensor('int64', BigInt64Array.of(0n), []);
-      for (let i = 0; i < config.numLayers; i++) {
-        for (const kind of ['key', 'value']) feeds[`past_key_values.${i}.${kind}`] = new ort.Tensor('float32', new Float32Array(0), [1, config.numKeyValueHeads, 0, config.headDim]);
-      }
+      const feeds = prefillFeeds(q4, config, ids, 0n);
       const [a, b] = [(await q4.run(feeds)).logits!.data as Float32Array, (await int8.run(feeds)).logits!.data as Float32Array];
       const vocab = config.vocabSize;
       let sameArgmax = 0;
@@ -64,20 +70,30 @@ describe('int8 prefill copy of a 4-bit model', () => {
     }
   });
 
-  it('is used for long passes of a 4-bit model only, and the KV it leaves continues on the 4-bit file', async () => {
+  it('runs passes of INT8_PREFILL_MIN_TOKENS or more on the copy, shorter ones on the 4-bit file', async () => {
     const config = readModelConfig(TARGET_DIR);
     const model = await OrtDecoderModel.create(Q4, config, 1);
     const plain = await OrtDecoderModel.create(join(ROOT, 'test', 'fixtures', 'tiny-llama', 'onnx', 'model.onnx'), readModelConfig(join(ROOT, 'test', 'fixtures', 'tiny-llama')), 1);
+    const options = sessionOptions(1);
+    const [q4, int8] = await Promise.all([ort.InferenceSession.create(Q4, options), ort.InferenceSession.create(int8PrefillModel(readFileSync(Q4))!.bytes, options)]);
     try {
       assert.equal(model.int8Prefill, true);
       assert.equal(plain.int8Prefill, false, 'an fp32 file has nothing to re-quantize');
-      const ids = Array.from({ length: INT8_PREFILL_MIN_TOKENS + 8 }, (_, i) => 300 + ((i * 131) % 4000));
-      const long = await model.forward(ids, model.emptyKv(), 1);
-      const step = await model.forward([ids[0]!], long.kv, 1);
-      assert.equal(step.kv.length, ids.length + 1);
+      const ids = TextTokenizer.fromDirectory(TARGET_DIR).encode(readFileSync(join(ROOT, 'runtime', 'sampler.ts'), 'utf8'));
+      const lastRow = async (session: ort.InferenceSession, n: number) => {
+        const logits = (await session.run(prefillFeeds(session, config, ids.slice(0, n), 1n))).logits!.data as Float32Array;
+        return Array.from(logits.subarray(logits.length - config.vocabSize));
+      };
+      const long = await model.forward(ids.slice(0, INT8_PREFILL_MIN_TOKENS), model.emptyKv(), 1);
+      assert.deepEqual(Array.from(long.logits[0]!), await lastRow(int8, INT8_PREFILL_MIN_TOKENS));
+      const short = await model.forward(ids.slice(0, INT8_PREFILL_MIN_TOKENS - 1), model.emptyKv(), 1);
+      assert.deepEqual(Array.from(short.logits[0]!), await lastRow(q4, INT8_PREFILL_MIN_TOKENS - 1));
+      // The KV the copy leaves continues on the 4-bit file.
+      const step = await model.forward([ids[INT8_PREFILL_MIN_TOKENS]!], long.kv, 1);
+      assert.equal(step.kv.length, INT8_PREFILL_MIN_TOKENS + 1);
       assert.ok(step.logits[0]!.every(Number.isFinite));
     } finally {
-      await Promise.all([model.dispose(), plain.dispose()]);
+      await Promise.all([model.dispose(), plain.dispose(), q4.release(), int8.release()]);
     }
   });
 });
