@@ -30,6 +30,19 @@ export class PrefixKvCache {
    * for the last prompt position).
    */
   lookup(ids: readonly number[]): PrefixHit {
+    const { entry, length } = this.longestMatch(ids);
+    if (!entry) return { kv: this.model.emptyKv(), reused: 0 };
+    this.touch(entry);
+    return { kv: this.model.truncate(entry.kv, length), reused: length };
+  }
+
+  /** How many leading tokens of `ids` a lookup would reuse, without touching the cache. */
+  cachedLength(ids: readonly number[]): number {
+    return this.longestMatch(ids).length;
+  }
+
+  /** The entry sharing the longest prefix with `ids` (at least minReuse tokens, one left to run), if any. */
+  private longestMatch(ids: readonly number[]): { entry?: Entry; length: number } {
     let best: Entry | undefined;
     let bestLength = 0;
     for (const entry of this.entries) {
@@ -39,16 +52,7 @@ export class PrefixKvCache {
         bestLength = n;
       }
     }
-    if (!best || bestLength < this.minReuse) return { kv: this.model.emptyKv(), reused: 0 };
-    this.touch(best);
-    return { kv: this.model.truncate(best.kv, bestLength), reused: bestLength };
-  }
-
-  /** How many leading tokens of `ids` a lookup would reuse, without touching the cache. */
-  cachedLength(ids: readonly number[]): number {
-    let best = 0;
-    for (const entry of this.entries) best = Math.max(best, commonPrefixLength(entry.ids, ids, Math.min(entry.kv.length, ids.length - 1)));
-    return best < this.minReuse ? 0 : best;
+    return best && bestLength >= this.minReuse ? { entry: best, length: bestLength } : { length: 0 };
   }
 
   /** Remembers `kv`, which covers exactly `ids`. */

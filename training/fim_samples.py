@@ -136,13 +136,8 @@ def assemble(pieces, max_len, max_middle=256):
     return out[:max_len]
 
 
-def sample_context(rng, package_files, exclude_path, max_snippets=3, max_chars=600):
-    """Picks 1-3 snippets (whole short files or slices at line boundaries) from other files of a package."""
-    others = [f for f in package_files if f[0] != exclude_path]
-    return _random_slices(rng, others, rng.randint(1, max_snippets), max_chars)
-
-
 def _random_slices(rng, files, count, max_chars):
+    """`count` snippets (whole short files or slices at line boundaries) of distinct files."""
     snippets = []
     for path, text in rng.sample(files, min(len(files), count)):
         if len(text) > max_chars:

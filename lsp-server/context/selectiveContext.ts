@@ -189,11 +189,12 @@ export class SelectiveContext {
     if (!waitForScores && this.background) {
       this.lastUse = Date.now();
       this.backgroundJob?.abort();
-      const missing = sections.filter((s) => !this.cache.has(cacheKey(this.scorer, s.lines)));
+      const missing = sections.map((s) => ({ key: cacheKey(this.scorer, s.lines), lines: s.lines })).filter(({ key }) => !this.cache.has(key));
       if (missing.length > 0) {
-        for (const s of missing) {
-          this.pending.delete(cacheKey(this.scorer, s.lines));
-          this.pending.set(cacheKey(this.scorer, s.lines), s.lines);
+        for (const { key, lines } of missing) {
+          // Re-inserted so that the most recent chunks sit last in the queue.
+          this.pending.delete(key);
+          this.pending.set(key, lines);
         }
         // The most recent chunks matter most; older ones are scored again if they come back.
         while (this.pending.size > MAX_PENDING) this.pending.delete(this.pending.keys().next().value!);
