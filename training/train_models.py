@@ -167,6 +167,8 @@ def main():
     ap.add_argument("--seq", type=int, default=1024)
     ap.add_argument("--tokenizer-sample-mb", type=float, default=120)
     ap.add_argument("--deadline", type=float, default=575, help="seconds from start by which export must be done")
+    ap.add_argument("--fim-passes", type=int, default=1,
+                    help="FIM variants (fresh split points and context) of each chunk of the largest language group")
     args = ap.parse_args()
     if args.smoke:
         args.target_seconds, args.draft_seconds = 8, 4
@@ -212,13 +214,15 @@ def main():
     for d in train_docs:
         by_package.setdefault(d["package"], []).append((d["path"], d["text"]))
     # Each pass over a document gets fresh FIM splits. The box adds far more Python than the upload carries
-    # JavaScript/TypeScript, so the smaller group gets more variants (up to 3) to keep the languages balanced.
+    # JavaScript/TypeScript, so the smaller group gets more variants (up to 3 per pass) to keep the languages
+    # balanced. More passes trade repeated FIM samples for repeated text: training runs several epochs.
     group_chars = {}
     for d in train_docs:
         g = "py" if d["lang"] == "py" else "js/ts"
         group_chars[g] = group_chars.get(g, 0) + len(d["text"])
     largest = max(group_chars.values())
-    variants = {g: max(1, min(3, round(largest / c))) for g, c in group_chars.items()}
+    passes = args.fim_passes
+    variants = {g: max(passes, min(3 * passes, round(passes * largest / c))) for g, c in group_chars.items()}
     metrics["fim_variants"] = variants
     metrics["train_chars_by_group"] = group_chars
     definitions = {}
