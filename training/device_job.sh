@@ -23,8 +23,10 @@ case $1 in
   start)
     seconds=$2; data=$3; shift 3
     # A private copy of the scripts: the next call re-syncs the repository under the running job.
-    rm -rf /tmp/locus-src; cp -r "$(dirname "$0")" /tmp/locus-src
-    setsid nohup bash /tmp/locus-src/device_run.sh "$data" "$result" "$@" >"$log" 2>&1 </dev/null &
+    # The dequantizer (--init-release) lives in scripts/gguf, imported relative to training/.
+    rm -rf /tmp/locus-src; mkdir -p /tmp/locus-src/scripts
+    cp -r "$(dirname "$0")" /tmp/locus-src/training; cp -r "$(dirname "$0")/../scripts/gguf" /tmp/locus-src/scripts/
+    setsid nohup bash /tmp/locus-src/training/device_run.sh "$data" "$result" "$@" >"$log" 2>&1 </dev/null &
     sleep 2
     wait_for "$seconds" ;;
   wait) wait_for "$2" ;;

@@ -13,6 +13,7 @@ import lzma
 import math
 import os
 import random
+import shutil
 import sys
 import time
 
@@ -23,6 +24,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fim_samples import DefinitionIndex, SampleBuilder, assemble, chunk_document  # noqa: E402
 from llama import Llama, LlamaConfig  # noqa: E402
+from release_weights import load_release_weights  # noqa: E402
 from tokenizer_train import train_tokenizer  # noqa: E402
 
 T0 = time.time()
@@ -167,6 +169,8 @@ def main():
     ap.add_argument("--seq", type=int, default=1024)
     ap.add_argument("--tokenizer-sample-mb", type=float, default=120)
     ap.add_argument("--deadline", type=float, default=575, help="seconds from start by which export must be done")
+    ap.add_argument("--init-release", help="continue training a shipped release (models/default): its tokenizer, "
+                    "and its 4-bit weights dequantized, at a third of the learning rate")
     ap.add_argument("--fim-passes", type=int, default=1,
                     help="FIM variants (fresh split points and context) of each chunk of the largest language group")
     args = ap.parse_args()
@@ -199,7 +203,14 @@ def main():
         size += len(d["text"])
         if size >= args.tokenizer_sample_mb * 1e6:
             break
-    tok = train_tokenizer(sample, args.vocab, tok_dir)
+    if args.init_release:
+        os.makedirs(tok_dir, exist_ok=True)
+        for fname in ("tokenizer.json", "tokenizer_config.json"):
+            shutil.copy(os.path.join(args.init_release, fname), tok_dir)
+        from tokenizers import Tokenizer
+        tok = Tokenizer.from_file(os.path.join(tok_dir, "tokenizer.json"))
+    else:
+        tok = train_tokenizer(sample, args.vocab, tok_dir)
     vocab = tok.get_vocab_size()
     special = {"eos": tok.token_to_id("<|endoftext|>"), "fim_prefix": tok.token_to_id("<|fim_prefix|>"),
                "fim_middle": tok.token_to_id("<|fim_middle|>"), "fim_suffix": tok.token_to_id("<|fim_suffix|>"),
@@ -269,6 +280,13 @@ def main():
     metrics["target_params"] = sum(p.numel() for p in target.parameters())
     metrics["draft_params"] = sum(p.numel() for p in draft.parameters())
     log(f"target {metrics['target_params'] / 1e6:.1f}M params, draft {metrics['draft_params'] / 1e6:.1f}M")
+    lr_scale = 1.0
+    if args.init_release:
+        for name, model in (("target", target), ("draft", draft)):
+            load_release_weights(model, os.path.join(args.init_release, name))
+        lr_scale = 1 / 3
+        metrics["init_release"] = args.init_release
+        log(f"initialised both models from {args.init_release}; learning rates x{lr_scale:.2f}")
 
     # The device tool gives a command 10 minutes: what data preparation took comes out of the target's budget,
     # keeping room for its compile (~30 s), the draft's compile and distillation, and export (~2 min).
@@ -283,7 +301,7 @@ def main():
             logits = target_c(x[:, :-1])
         return F.cross_entropy(logits.float().flatten(0, 1), x[:, 1:].flatten())
 
-    metrics["target_training"] = train_loop(target, train_rows, target_budget, 128, 2e-3, target_step,
+    metrics["target_training"] = train_loop(target, train_rows, target_budget, 128, 2e-3 * lr_scale, target_step,
                                             "target")
     target.eval()
     for p in target.parameters():
@@ -303,7 +321,7 @@ def main():
         ce = F.nll_loss(d_logp.flatten(0, 1), x[:, 1:].flatten())
         return kl + 0.1 * ce
 
-    metrics["draft_distillation"] = train_loop(draft, train_rows, args.draft_seconds, 64, 3e-3, draft_step, "draft")
+    metrics["draft_distillation"] = train_loop(draft, train_rows, args.draft_seconds, 64, 3e-3 * lr_scale, draft_step, "draft")
     draft.eval()
     metrics["heldout"] = heldout_metrics(target, draft, held_rows)
     log(f"held-out: {metrics['heldout']}")
