@@ -173,13 +173,16 @@ def main():
                     "and its 4-bit weights dequantized, at a third of the learning rate")
     ap.add_argument("--fim-passes", type=int, default=1,
                     help="FIM variants (fresh split points and context) of each chunk of the largest language group")
+    ap.add_argument("--seed", type=int, default=0,
+                    help="seeds the training samples and their order; a continued run (--init-release) takes a new one "
+                    "to see fresh FIM splits and context of the same text (held-out rows never change)")
     args = ap.parse_args()
     if args.smoke:
         args.target_seconds, args.draft_seconds = 8, 4
     # The smoke run checks the pipeline, not speed: it skips the minute torch.compile takes.
     compile_model = (lambda m: m) if args.smoke else torch.compile
     os.makedirs(args.out, exist_ok=True)
-    torch.manual_seed(0)
+    torch.manual_seed(args.seed)
     torch.backends.cuda.matmul.allow_tf32 = True
     dev = "cuda"
     metrics = {"smoke": args.smoke}
@@ -217,7 +220,7 @@ def main():
                "file_sep": tok.token_to_id("<|file_sep|>")}
     log(f"tokenizer: vocab {vocab} from {size / 1e6:.0f}M chars; specials {special}")
 
-    rng = random.Random(1)
+    rng = random.Random(1 + args.seed)
     # Half of the FIM samples carry snippets of other files of the package (see DefinitionIndex): the server
     # puts retrieved snippets into nearly every prompt.
     builder = SampleBuilder(special, rng, context_rate=0.5)
