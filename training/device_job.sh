@@ -10,6 +10,11 @@
 #   start 200 training/data-gpu --target-seconds 780 --draft-seconds 200 --deadline 1380
 #   wait 580
 #   wait 585 && bash training/device_job.sh collect
+# A job across calls survives only if each call comes within the machine's idle release (30 s on the H200 kind):
+# three later runs were lost when the next call found a fresh machine. A run that fits one call (<= 600 s) is
+# safer: device_run.sh directly, results under $OUT, e.g. the fine-tunes of release 3 on 2026-12-03 (518 / 570 s):
+#   bash training/device_run.sh training/data-gpu $OUT/r --init-release models/default --fim-passes 1 \
+#     --seed 1 --target-seconds 400 --draft-seconds 40 --deadline 575
 set -uo pipefail
 result=/tmp/locus-result
 log=/tmp/locus-job.log
