@@ -71,6 +71,8 @@ function prepareDefaultModel(): ModelPlan {
   if (existsSync(sharedDir) && (!existsSync(stamp) || readFileSync(stamp, 'utf8').trim() !== source)) {
     rmSync(sharedDir, { recursive: true, force: true });
   }
+  // The conversions below run Debian's PyTorch and onnx; a fresh machine gets them here, not by hand.
+  console.error(sh('bash', ['scripts/install-python-deps.sh', 'torch']).trim());
   if (!existsSync(join(sharedDir, 'model.safetensors'))) {
     console.error(sh('/usr/bin/python3', ['scripts/gguf/dequantize_q4_onnx.py', locusDir, sharedDir]).trim());
   }

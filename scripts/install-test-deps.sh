@@ -8,4 +8,4 @@ cd "$(dirname "$0")"
 bash ./install-chromium.sh
 bash ./install-sandbox.sh
 bash ./install-code-server.sh
-bash ./install-python-onnx.sh
+bash ./install-python-deps.sh
