@@ -1,8 +1,9 @@
 // `npm run bench -- model [--model DIR] [--draft DIR] [--quantization q4|int8|fp32] [--cases FILE] [--limit N]
-//   [--kind single|multi] [--budget TOKENS] [--label NAME]`
+//   [--kind single|multi] [--budget TOKENS] [--label NAME] [--dump FILE]`
 // Fill-in-the-middle quality exactly as users get it: each held-out case is opened in the real language server
 // (dist/server.js over LSP), an inline completion is requested at the cursor, and the offered text is compared
-// with what the author wrote. Exact match and edit similarity per language and kind, with latency.
+// with what the author wrote. Exact match and edit similarity per language and kind, with latency. --dump writes every
+// case's answer and prediction as JSON lines, for looking at the misses.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -31,6 +32,7 @@ const kind = arg('kind', '');
 const budget = Number(arg('budget', '0'));
 /** Names the result files apart when two builds of the same model are compared side by side. */
 const label = arg('label', '');
+const dumpPath = arg('dump', '');
 
 interface FimCase {
   id: string;
@@ -171,6 +173,10 @@ async function main(): Promise<void> {
     summary,
     examples: outcomes.slice(0, 12).map((o) => ({ id: o.case.id, kind: o.case.kind, answer: o.case.answer, prediction: o.prediction })),
   };
+  if (dumpPath) {
+    const line = (o: Outcome) => JSON.stringify({ id: o.case.id, lang: o.case.lang, kind: o.case.kind, em: o.em, es: o.es, prefixTail: o.case.prefix.slice(-200), answer: o.case.answer, prediction: o.prediction });
+    writeFileSync(resolve(dumpPath), outcomes.map(line).join('\n') + '\n');
+  }
   const outDir = join(ROOT, 'bench', 'results');
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, `model-eval-${tag}-${day}.json`), JSON.stringify(out, null, 2) + '\n');

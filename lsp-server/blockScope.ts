@@ -12,7 +12,9 @@ const STARTS_WITH_CLOSER = /^\s*[)\]}]/;
  * - the cursor's line opens a block (`{`, `(`, `[`, `=>`, Python `:`): lines belong to it while indented deeper
  *   than the cursor's line; a closing line at the block's level ends it and is kept up to its closers;
  * - the cursor is on an empty line: lines belong to it while indented at least as deep as the first line; a
- *   closer of an enclosing block ends it and is dropped (the document already has it).
+ *   closer of an enclosing block ends it and is dropped, since the code after the cursor closes that block; only
+ *   when nothing after the cursor does (the block is still open at the end of the file) does a completion that
+ *   starts by closing it keep that closing line.
  */
 export function limitToBlock(lines: string[], ctx: CursorContext): string[] {
   const opens = opensBlock(ctx.linePrefix, ctx.languageId);
@@ -32,11 +34,20 @@ export function limitToBlock(lines: string[], ctx: CursorContext): string[] {
     if (firstCloser !== undefined && firstCloser.index < offset + line.length + 1) {
       if (opens) return [...lines.slice(0, i), closingPart(line, firstCloser.index - offset)];
       const kept = line.slice(0, firstCloser.index - offset);
-      return kept.trim() === '' ? lines.slice(0, i) : [...lines.slice(0, i), kept];
+      if (kept.trim() !== '') return [...lines.slice(0, i), kept];
+      const closesOpenBlock = lines.slice(0, i).every((l) => l.trim() === '') && !suffixClosesEnclosingBlock(ctx);
+      if (!closesOpenBlock) return lines.slice(0, i);
+      // `})(source);` stays whole; `} else {` keeps only `}` (it would open a block the completion no longer covers).
+      return [...lines.slice(0, i), opensBlock(line, ctx.languageId) ? closingPart(line, firstCloser.index - offset) : line];
     }
     offset += line.length + 1;
   }
   return lines;
+}
+
+/** Whether the code after the cursor has a closer for a bracket opened before it (the usual case while editing). */
+function suffixClosesEnclosingBlock(ctx: CursorContext): boolean {
+  return unmatchedClosers(ctx.suffix, lineCommentFor(ctx.languageId)).length > 0;
 }
 
 /**
