@@ -10,6 +10,7 @@ import type { CompletionRefiner } from './efficiency/efficiencyChecker';
 import { buildFimPrompt, type FimTokenIds, type PromptTokenizer } from './fimPrompt';
 import { describeError, type Logger } from './logger';
 import { postProcess } from './postProcess';
+import { healPrefix } from './tokenHealing';
 import type { CompletionTimings } from './protocol';
 import type { RequestScheduler } from './requestScheduler';
 import type { CompletionTelemetry } from './telemetry/telemetryFeature';
@@ -85,11 +86,12 @@ export class CompletionProvider {
       if (cached !== undefined) return this.answerFromCache(document.uri, position, cached, started, trace);
       const mode = completionMode(ctx);
       const budget = Math.max(0, Math.min(config.promptTokenBudget, model.info.maxContext - config.maxNewTokens - 3));
-      const contextIds = await this.deps.contextPrompt?.(model, document.uri, ctx.prefix, ctx.suffix, signal);
-      const prompt = contextIds !== undefined ? { ids: contextIds } : buildFimPrompt(model.tokenizer, model.fim, ctx.prefix, ctx.suffix, budget);
+      const healed = healPrefix(model.tokenizer, ctx.prefix);
+      const contextIds = await this.deps.contextPrompt?.(model, document.uri, healed.prefix, ctx.suffix, signal);
+      const prompt = contextIds !== undefined ? { ids: contextIds } : buildFimPrompt(model.tokenizer, model.fim, healed.prefix, ctx.suffix, budget);
       trace?.promptBuilt({ promptTokens: prompt.ids.length, promptTokensCompressed: prompt.ids.length });
       const result = await this.deps.scheduler.schedule(document.uri, signal, (runSignal) =>
-        this.generate(model, prompt.ids, config, mode, ctx, runSignal, () => trace?.firstToken()),
+        this.generate(model, { ids: prompt.ids, required: healed.required }, config, mode, ctx, runSignal, () => trace?.firstToken()),
       );
       if (result === undefined) {
         trace?.done({ outcome: 'cancelled', generatedTokens: 0 });
@@ -135,7 +137,7 @@ export class CompletionProvider {
         offset,
         greedy: shown,
         sample: async (sampling, sampleSignal) => {
-          const sampled = await this.generate(model, prompt.ids, config, mode, ctx, sampleSignal, () => undefined, sampling);
+          const sampled = await this.generate(model, { ids: prompt.ids, required: healed.required }, config, mode, ctx, sampleSignal, () => undefined, sampling);
           return sampled === undefined ? '' : postProcess(sampled.text, mode, ctx);
         },
       });
@@ -153,7 +155,7 @@ export class CompletionProvider {
    */
   private async generate(
     model: LoadedModel,
-    promptIds: number[],
+    prompt: { ids: number[]; required: string },
     config: ServerConfig,
     mode: CompletionMode,
     ctx: CursorContext,
@@ -173,7 +175,14 @@ export class CompletionProvider {
       if (limitToBlock(lines, ctx).length < lines.length) blockDone.abort();
     };
     const result = await model.engine.generate(
-      { promptIds, maxNewTokens: config.maxNewTokens, sampling, stopStrings: stopStringsFor(mode), speculation: config.speculation },
+      {
+        promptIds: prompt.ids,
+        requiredPrefix: prompt.required || undefined,
+        maxNewTokens: config.maxNewTokens,
+        sampling,
+        stopStrings: stopStringsFor(mode),
+        speculation: config.speculation,
+      },
       { signal: AbortSignal.any([signal, blockDone.signal]), onText },
     );
     return signal.aborted ? undefined : result;

@@ -5,6 +5,8 @@
 export interface PromptTokenizer {
   encode(text: string): number[];
   specialTokenId(content: string): number | undefined;
+  /** Text of token ids; token healing (tokenHealing.ts) needs it and is skipped without it. */
+  decode?(ids: readonly number[]): string;
 }
 
 export interface FimTokenIds {

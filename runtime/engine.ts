@@ -78,6 +78,11 @@ export interface GenerateRequest {
   sampling: SamplingOptions;
   /** Generation stops before the first occurrence of any of these strings (the stop string is not returned). */
   stopStrings: string[];
+  /**
+   * Token healing: text the caller cut from the end of the prompt (the last token at the cursor). The first
+   * tokens are constrained to write exactly this text again, which is not part of the returned text.
+   */
+  requiredPrefix?: string;
 }
 
 export type StopReason = 'eos' | 'stop' | 'length' | 'aborted';

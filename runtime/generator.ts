@@ -11,13 +11,14 @@ import { SpeculationTuning } from './speculative/speculationTuning';
 import { SpeculativeStepper } from './speculative/speculativeStepper';
 import { StopRules, StopStringFilter } from './stopRules';
 import type { StreamingDecoder } from './tokenizer';
+import { RequiredPrefix, TokenTexts } from './tokenHealing';
 import { PlainStepper, type TokenStepper } from './tokenStepper';
 
 export interface GeneratorDeps {
   model: DecoderModel;
   /** Draft model for speculative decoding (shares the tokenizer). */
   draft?: DecoderModel;
-  tokenizer: { streamingDecoder(): StreamingDecoder };
+  tokenizer: { streamingDecoder(): StreamingDecoder; decode(ids: readonly number[]): string; readonly vocabSize: number };
   eosTokenIds: readonly number[];
   /** Positions the model can address; prompt + generated tokens never exceed it. */
   maxContext: number;
@@ -40,11 +41,14 @@ export class Generator {
   private readonly targetPrefixCache: PrefixKvCache;
   private readonly draftPrefixCache?: PrefixKvCache;
   private readonly tuning = new SpeculationTuning();
+  /** For token healing; built with the generator (one decode per vocabulary entry: ~80 ms for 16k tokens). */
+  private readonly tokenTexts: TokenTexts;
 
   constructor(private readonly deps: GeneratorDeps) {
     this.now = deps.now ?? (() => performance.now());
     this.targetPrefixCache = new PrefixKvCache(deps.model);
     this.draftPrefixCache = deps.draft && new PrefixKvCache(deps.draft);
+    this.tokenTexts = TokenTexts.fromDecoder((ids) => deps.tokenizer.decode(ids), deps.tokenizer.vocabSize);
   }
 
   /** Forgets cached prompt states (benchmarks measure cold prompts this way). */
@@ -65,6 +69,14 @@ export class Generator {
     const sampler = new Sampler(request.sampling);
     const decoder = this.deps.tokenizer.streamingDecoder();
     const filter = new StopStringFilter(request.stopStrings);
+    const required = request.requiredPrefix ? new RequiredPrefix(request.requiredPrefix, this.tokenTexts) : undefined;
+    // The required prefix is already in the document: the output starts after it.
+    let hidden = required?.text.length ?? 0;
+    const afterRequired = (delta: string) => {
+      const cut = Math.min(hidden, delta.length);
+      hidden -= cut;
+      return delta.slice(cut);
+    };
     const tokenIds: number[] = [];
     let text = '';
     const emit = (delta: string) => {
@@ -89,8 +101,9 @@ export class Generator {
             // A sampled run's random draws depend on its draft lengths; fresh tuning keeps a seed reproducible.
             tuning: sampler.greedy ? this.tuning : undefined,
             now: this.now,
+            constraint: required,
           });
-    const stepper: TokenStepper = speculative ?? new PlainStepper(model, sampler, this.targetPrefixCache);
+    const stepper: TokenStepper = speculative ?? new PlainStepper(model, sampler, this.targetPrefixCache, required);
 
     let stopReason: StopReason = 'length';
     let prefillMs = 0;
@@ -122,12 +135,17 @@ export class Generator {
           break generation;
         }
         const id = queue.shift()!;
+        required?.commit(id);
+        if (required?.failed) {
+          stopReason = 'eos';
+          break generation;
+        }
         if (rules.isEos(id)) {
           stopReason = 'eos';
           break generation;
         }
         tokenIds.push(id);
-        const { text: delta, stopped } = filter.push(decoder.push(id));
+        const { text: delta, stopped } = filter.push(afterRequired(decoder.push(id)));
         emit(delta);
         if (stopped) {
           stopReason = 'stop';
@@ -136,7 +154,7 @@ export class Generator {
       }
     }
     if (stopReason !== 'stop') {
-      const { text: delta, stopped } = filter.push(decoder.flush());
+      const { text: delta, stopped } = filter.push(afterRequired(decoder.flush()));
       emit(delta);
       if (stopped) stopReason = 'stop';
       else emit(filter.flush());

@@ -3,6 +3,7 @@
 import type { DecoderModel, KvState } from './decoderModel';
 import type { PrefixKvCache } from './prefixKvCache';
 import type { Sampler } from './sampler';
+import type { TokenConstraint } from './tokenHealing';
 
 export interface TokenStepper {
   /** Runs the prompt through the model and returns the first generated token. */
@@ -25,6 +26,7 @@ export class PlainStepper implements TokenStepper {
     private readonly model: DecoderModel,
     private readonly sampler: Sampler,
     private readonly prefixCache?: PrefixKvCache,
+    private readonly constraint?: TokenConstraint,
   ) {
     this.kv = model.emptyKv();
   }
@@ -45,7 +47,9 @@ export class PlainStepper implements TokenStepper {
   private async step(ids: readonly number[]): Promise<number> {
     const out = await this.model.forward(ids, this.kv, 1);
     this.kv = out.kv;
-    this.pending = this.sampler.sample(out.logits[out.logits.length - 1]);
+    const row = out.logits[out.logits.length - 1];
+    this.constraint?.mask(row);
+    this.pending = this.sampler.sample(row);
     return this.pending;
   }
 }

@@ -10,6 +10,7 @@ import type { SpeculationMode, SpeculationStats } from '../engine';
 import { argmax, type Sampler } from '../sampler';
 import type { PrefixKvCache } from '../prefixKvCache';
 import { prefillStart, type TokenStepper } from '../tokenStepper';
+import type { TokenConstraint } from '../tokenHealing';
 import { verifyGreedy, verifySampled, sampleFrom } from './acceptance';
 import { proposeFromHistory } from './promptLookupDrafter';
 import { SpeculationTuning } from './speculationTuning';
@@ -28,6 +29,8 @@ export interface SpeculativeStepperDeps {
   /** Shared across requests so draft lengths and the draft model's cost carry over; fresh when absent. */
   tuning?: SpeculationTuning;
   now?: () => number;
+  /** While active, rounds draft nothing and the target's row is masked (token healing). */
+  constraint?: TokenConstraint;
 }
 
 type Drafter = 'lookup' | 'draft';
@@ -84,7 +87,9 @@ export class SpeculativeStepper implements TokenStepper {
     const out = await this.deps.target.forward(promptIds.slice(hit.reused), hit.kv, 1);
     this.targetKv = out.kv;
     this.deps.targetPrefixCache?.store(promptIds, out.kv);
-    const first = this.deps.sampler.sample(out.logits[out.logits.length - 1]);
+    const row = out.logits[out.logits.length - 1];
+    this.deps.constraint?.mask(row);
+    const first = this.deps.sampler.sample(row);
     this.committed = [...promptIds, first];
     return first;
   }
@@ -93,13 +98,15 @@ export class SpeculativeStepper implements TokenStepper {
     const n = this.committed.length - 1;
     const pending = this.committed[n];
     // The verify pass feeds k + 1 tokens at positions n .. n + k, and emits at most k + 1 tokens.
-    const room = Math.min(maxTokens - 1, this.deps.maxContext - n - 1);
+    const constrained = this.deps.constraint?.active === true;
+    const room = constrained ? 0 : Math.min(maxTokens - 1, this.deps.maxContext - n - 1);
     const roundStart = this.now();
     const proposal = room > 0 ? await this.propose(room, signal) : { drafter: 'lookup' as const, tokens: [], probs: [] };
     if (signal?.aborted) return [];
     const { target, sampler } = this.deps;
     const drafts = proposal.tokens;
     const out = await target.forward([pending, ...drafts], this.targetKv, drafts.length + 1);
+    if (constrained) this.deps.constraint!.mask(out.logits[0]);
     const verdict = sampler.greedy
       ? verifyGreedy(drafts, out.logits)
       : verifySampled(drafts, out.logits.map((row) => sampler.distribution(row)), proposal.probs, () => sampler.random01());

@@ -1,0 +1,74 @@
+// Token healing, the runtime's half: the caller cuts the prompt back to before the last token of the text at the
+// cursor (a word the cursor splits is tokenized unlike the whole word, and a small model continues badly from such
+// a cut), and the generation must then start with exactly that text again. A RequiredPrefix masks every token
+// that does not fit the text still to be written, step by step, until it is covered.
+
+/** What each token id decodes to on its own, grouped by first character, built once per model. */
+export class TokenTexts {
+  private readonly byFirstChar = new Map<string, number[]>();
+
+  constructor(readonly texts: readonly string[]) {
+    texts.forEach((text, id) => {
+      if (text === '' || text.includes('\uFFFD')) return; // part of a multi-byte character: never a whole fit
+      const bucket = this.byFirstChar.get(text[0]!);
+      if (bucket) bucket.push(id);
+      else this.byFirstChar.set(text[0]!, [id]);
+    });
+  }
+
+  static fromDecoder(decode: (ids: readonly number[]) => string, size: number): TokenTexts {
+    return new TokenTexts(Array.from({ length: size }, (_, id) => decode([id])));
+  }
+
+  /** Ids whose text fits `rest`: the text is a prefix of `rest`, or `rest` a prefix of the text. */
+  fitting(rest: string): number[] {
+    return (this.byFirstChar.get(rest[0]!) ?? []).filter((id) => {
+      const text = this.texts[id]!;
+      return text.length <= rest.length ? rest.startsWith(text) : text.startsWith(rest);
+    });
+  }
+}
+
+/** What a stepper asks of a constraint on the next token (see steppers in tokenStepper.ts and speculative/). */
+export interface TokenConstraint {
+  /** True while the next token is constrained: steppers then take one token per pass and draft nothing. */
+  readonly active: boolean;
+  /** Sets every token the constraint forbids to -Infinity. */
+  mask(logits: Float32Array): void;
+}
+
+export class RequiredPrefix implements TokenConstraint {
+  private covered = 0;
+  /** Set when no token fits (not possible with a byte-level vocabulary): the generation cannot start with the text. */
+  failed = false;
+
+  constructor(
+    readonly text: string,
+    private readonly texts: TokenTexts,
+  ) {}
+
+  get active(): boolean {
+    return !this.failed && this.covered < this.text.length;
+  }
+
+  mask(logits: Float32Array): void {
+    if (!this.active) return;
+    const allowed = this.texts.fitting(this.text.slice(this.covered));
+    if (allowed.length === 0) {
+      this.failed = true;
+      return;
+    }
+    const kept = allowed.map((id) => logits[id]!);
+    logits.fill(-Infinity);
+    allowed.forEach((id, i) => (logits[id] = kept[i]!));
+  }
+
+  /** Records a generated token (in order, from the first). */
+  commit(id: number): void {
+    if (!this.active) return;
+    const text = this.texts.texts[id] ?? '';
+    const rest = this.text.slice(this.covered);
+    if (text.length <= rest.length ? rest.startsWith(text) : text.startsWith(rest)) this.covered += Math.min(text.length, rest.length);
+    else this.failed = true;
+  }
+}

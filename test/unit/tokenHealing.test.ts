@@ -1,0 +1,107 @@
+// Token healing: the runtime's constraint (pure, on a small made-up vocabulary), the server's prefix split (on the
+// fixture tokenizer), and whole generations on the fixture models: the output continues after the healed text,
+// and greedy output stays the same with every speculation mode.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Generator } from '../../runtime/generator';
+import { readModelConfig } from '../../runtime/modelConfig';
+import { OrtDecoderModel } from '../../runtime/ortBackend';
+import { RequiredPrefix, TokenTexts } from '../../runtime/tokenHealing';
+import { TextTokenizer } from '../../runtime/tokenizer';
+import { join } from 'node:path';
+import { healPrefix } from '../../lsp-server/tokenHealing';
+import { DRAFT_DIR, GREEDY, TARGET_DIR } from './runtimeFixtures';
+
+const VOCAB = ['back', 'gr', 'ground', 'g', 'r', 'o', 'und', 'x', '\uFFFD', ''];
+
+describe('RequiredPrefix', () => {
+  it('allows only tokens that fit the text still to be written', () => {
+    const required = new RequiredPrefix('gr', new TokenTexts(VOCAB));
+    const logits = new Float32Array(VOCAB.length).fill(1);
+    logits[7] = 9; // 'x' is the model's favourite
+    required.mask(logits);
+    const allowed = [...logits.keys()].filter((id) => logits[id] !== -Infinity).map((id) => VOCAB[id]);
+    assert.deepEqual(allowed.sort(), ['g', 'gr', 'ground']);
+  });
+
+  it('keeps constraining until a token covers the text, then lets every token through', () => {
+    const required = new RequiredPrefix('gro', new TokenTexts(VOCAB));
+    required.commit(3); // 'g'
+    assert.equal(required.active, true);
+    const logits = new Float32Array(VOCAB.length).fill(0);
+    required.mask(logits);
+    assert.deepEqual([...logits.keys()].filter((id) => logits[id] === 0).map((id) => VOCAB[id]), ['r']);
+    required.commit(4); // 'r'
+    required.commit(5); // 'o'
+    assert.equal(required.active, false);
+    const free = new Float32Array(VOCAB.length).fill(0);
+    required.mask(free);
+    assert.ok(free.every((v) => v === 0));
+  });
+
+  it('fails, instead of writing something else, when a token does not fit', () => {
+    const required = new RequiredPrefix('gr', new TokenTexts(VOCAB));
+    required.commit(7);
+    assert.equal(required.failed, true);
+    assert.equal(required.active, false);
+  });
+});
+
+const tokenizer = TextTokenizer.fromDirectory(TARGET_DIR);
+
+describe('healPrefix', () => {
+  it('cuts the last token of a word the cursor ends and asks for it back', () => {
+    const prefix = 'from os import pathsep\nvalue = compute_tot';
+    const healed = healPrefix(tokenizer, prefix);
+    assert.ok(healed.required.length > 0, 'a word at the cursor is healed');
+    assert.equal(healed.prefix + healed.required, prefix);
+    assert.deepEqual(tokenizer.encode(healed.required), tokenizer.encode(prefix.split('\n')[1]!).slice(-1), 'the cut is exactly the last token');
+  });
+
+  it('leaves prefixes alone that do not end in a word, and tokenizers that cannot decode', () => {
+    for (const prefix of ['total = items.', 'if (ready) {\n  ', 'x = 1\n', '']) assert.deepEqual(healPrefix(tokenizer, prefix), { prefix, required: '' });
+    const noDecode = { encode: (t: string) => tokenizer.encode(t), specialTokenId: () => undefined };
+    assert.deepEqual(healPrefix(noDecode, 'value = tot'), { prefix: 'value = tot', required: '' });
+  });
+});
+
+describe('generation with a required prefix (fixture models)', () => {
+  const config = readModelConfig(TARGET_DIR);
+  let target: OrtDecoderModel;
+  let draft: OrtDecoderModel;
+  before(async () => {
+    target = await OrtDecoderModel.create(join(TARGET_DIR, 'onnx', 'model.onnx'), config, 1);
+    draft = await OrtDecoderModel.create(join(DRAFT_DIR, 'onnx', 'model.onnx'), readModelConfig(DRAFT_DIR), 1);
+  });
+  after(async () => {
+    await target?.dispose();
+    await draft?.dispose();
+  });
+
+  const PREFIXES = ['def add(a, b):\n    return a + b\n\ndef sub(a, b):\n    retu', 'const total = values.reduce((a, b) => a + b, 0);\nconst avg = tot', 'import os\nimport sy'];
+
+  it('writes the healed text first and returns only what follows it', async () => {
+    const generator = new Generator({ model: target, tokenizer, eosTokenIds: config.eosTokenIds, maxContext: config.maxPositionEmbeddings });
+    for (const prefix of PREFIXES) {
+      const healed = healPrefix(tokenizer, prefix);
+      assert.ok(healed.required !== '', `healed: ${prefix}`);
+      const result = await generator.generate({ promptIds: tokenizer.encode(healed.prefix), requiredPrefix: healed.required, maxNewTokens: 12, sampling: GREEDY, stopStrings: [], speculation: 'off' });
+      const all = tokenizer.decode(result.tokenIds);
+      assert.ok(all.startsWith(healed.required), `generated ${JSON.stringify(all)} starts with ${JSON.stringify(healed.required)}`);
+      assert.equal(result.text, all.slice(healed.required.length));
+    }
+  });
+
+  it('gives the same greedy output with every speculation mode', async () => {
+    for (const prefix of PREFIXES) {
+      const healed = healPrefix(tokenizer, prefix);
+      const outputs = new Set<string>();
+      for (const speculation of ['off', 'lookup', 'draft', 'auto'] as const) {
+        const generator = new Generator({ model: target, draft, tokenizer, eosTokenIds: config.eosTokenIds, maxContext: config.maxPositionEmbeddings });
+        const result = await generator.generate({ promptIds: tokenizer.encode(healed.prefix), requiredPrefix: healed.required, maxNewTokens: 24, sampling: GREEDY, stopStrings: [], speculation });
+        outputs.add(JSON.stringify(result.tokenIds));
+      }
+      assert.equal(outputs.size, 1, `one output for ${JSON.stringify(prefix)}`);
+    }
+  });
+});
