@@ -58,8 +58,12 @@ describe('healPrefix', () => {
     assert.deepEqual(tokenizer.encode(healed.required), tokenizer.encode(prefix.split('\n')[1]!).slice(-1), 'the cut is exactly the last token');
   });
 
-  it('leaves prefixes alone that do not end in a word, and tokenizers that cannot decode', () => {
-    for (const prefix of ['total = items.', 'if (ready) {\n  ', 'x = 1\n', '']) assert.deepEqual(healPrefix(tokenizer, prefix), { prefix, required: '' });
+  it('cuts a single space after code, which byte-level BPE would join to the next word', () => {
+    assert.deepEqual(healPrefix(tokenizer, 'def area(r):\n    return '), { prefix: 'def area(r):\n    return', required: ' ' });
+  });
+
+  it('leaves prefixes alone that do not end in a word or a space after code, and tokenizers that cannot decode', () => {
+    for (const prefix of ['total = items.', 'if (ready) {\n  ', 'x = 1\n', 'x =  ', '']) assert.deepEqual(healPrefix(tokenizer, prefix), { prefix, required: '' });
     const noDecode = { encode: (t: string) => tokenizer.encode(t), specialTokenId: () => undefined };
     assert.deepEqual(healPrefix(noDecode, 'value = tot'), { prefix: 'value = tot', required: '' });
   });
@@ -78,7 +82,7 @@ describe('generation with a required prefix (fixture models)', () => {
     await draft?.dispose();
   });
 
-  const PREFIXES = ['def add(a, b):\n    return a + b\n\ndef sub(a, b):\n    retu', 'const total = values.reduce((a, b) => a + b, 0);\nconst avg = tot', 'import os\nimport sy'];
+  const PREFIXES = ['def add(a, b):\n    return a + b\n\ndef sub(a, b):\n    retu', 'def mul(a, b):\n    return ', 'const total = values.reduce((a, b) => a + b, 0);\nconst avg = tot', 'import os\nimport sy'];
 
   it('writes the healed text first and returns only what follows it', async () => {
     const generator = new Generator({ model: target, tokenizer, eosTokenIds: config.eosTokenIds, maxContext: config.maxPositionEmbeddings });
