@@ -17,14 +17,5 @@ if /usr/bin/python3 -c "import $modules" >/dev/null 2>&1; then
   exit 0
 fi
 
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "/usr/bin/python3 lacks one of $modules and apt-get is unavailable: install ${packages[*]} with your package manager." >&2
-  exit 1
-fi
-
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+bash "$(dirname "$0")/apt-install.sh" "${packages[@]}"
 echo "installed ${packages[*]} for /usr/bin/python3"

@@ -9,14 +9,5 @@ if command -v bwrap >/dev/null 2>&1; then
   exit 0
 fi
 
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "bubblewrap missing and apt-get unavailable: install it with your package manager (package 'bubblewrap')." >&2
-  exit 1
-fi
-
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends bubblewrap
+bash "$(dirname "$0")/apt-install.sh" bubblewrap
 echo "bubblewrap installed: $(bwrap --version)"

@@ -1,15 +1,14 @@
 // Prefix KV reuse: the cache's bookkeeping on a fake model, and on the fixture that reusing a cached prefix
 // gives exactly the tokens a cold prompt gives while running only the new tokens.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { DecoderModel, ForwardResult, KvState } from '../../runtime/decoderModel';
 import { Generator } from '../../runtime/generator';
-import { readModelConfig } from '../../runtime/modelConfig';
-import { OrtDecoderModel } from '../../runtime/ortBackend';
+import type { ModelConfig } from '../../runtime/modelConfig';
+import type { OrtDecoderModel } from '../../runtime/ortBackend';
 import { PrefixKvCache } from '../../runtime/prefixKvCache';
 import { TextTokenizer } from '../../runtime/tokenizer';
-import { DRAFT_DIR, GREEDY, TARGET_DIR } from './runtimeFixtures';
+import { GREEDY, TARGET_DIR, loadFixtureDecoders } from './runtimeFixtures';
 
 class FakeKv implements KvState {
   constructor(readonly length: number) {}
@@ -55,12 +54,11 @@ describe('PrefixKvCache', () => {
 
 describe('prefix reuse in generation', () => {
   const tokenizer = TextTokenizer.fromDirectory(TARGET_DIR);
-  const config = readModelConfig(TARGET_DIR);
   let target: OrtDecoderModel;
   let draft: OrtDecoderModel;
+  let config: ModelConfig;
   before(async () => {
-    target = await OrtDecoderModel.create(join(TARGET_DIR, 'onnx', 'model.onnx'), config, 1);
-    draft = await OrtDecoderModel.create(join(DRAFT_DIR, 'onnx', 'model.onnx'), readModelConfig(DRAFT_DIR), 1);
+    ({ target, draft, config } = await loadFixtureDecoders());
   });
   after(async () => {
     await target.dispose();

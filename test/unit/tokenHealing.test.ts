@@ -4,13 +4,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Generator } from '../../runtime/generator';
-import { readModelConfig } from '../../runtime/modelConfig';
-import { OrtDecoderModel } from '../../runtime/ortBackend';
 import { RequiredPrefix, TokenTexts } from '../../runtime/tokenHealing';
 import { TextTokenizer } from '../../runtime/tokenizer';
-import { join } from 'node:path';
 import { healPrefix } from '../../lsp-server/tokenHealing';
-import { DRAFT_DIR, GREEDY, TARGET_DIR } from './runtimeFixtures';
+import { GREEDY, TARGET_DIR, loadFixtureDecoders } from './runtimeFixtures';
 
 const VOCAB = ['back', 'gr', 'ground', 'g', 'r', 'o', 'und', 'x', '\uFFFD', ''];
 
@@ -70,21 +67,19 @@ describe('healPrefix', () => {
 });
 
 describe('generation with a required prefix (fixture models)', () => {
-  const config = readModelConfig(TARGET_DIR);
-  let target: OrtDecoderModel;
-  let draft: OrtDecoderModel;
+  let fixtures: Awaited<ReturnType<typeof loadFixtureDecoders>>;
   before(async () => {
-    target = await OrtDecoderModel.create(join(TARGET_DIR, 'onnx', 'model.onnx'), config, 1);
-    draft = await OrtDecoderModel.create(join(DRAFT_DIR, 'onnx', 'model.onnx'), readModelConfig(DRAFT_DIR), 1);
+    fixtures = await loadFixtureDecoders();
   });
   after(async () => {
-    await target?.dispose();
-    await draft?.dispose();
+    await fixtures?.target.dispose();
+    await fixtures?.draft.dispose();
   });
 
   const PREFIXES = ['def add(a, b):\n    return a + b\n\ndef sub(a, b):\n    retu', 'def mul(a, b):\n    return ', 'const total = values.reduce((a, b) => a + b, 0);\nconst avg = tot', 'import os\nimport sy'];
 
   it('writes the healed text first and returns only what follows it', async () => {
+    const { target, config } = fixtures;
     const generator = new Generator({ model: target, tokenizer, eosTokenIds: config.eosTokenIds, maxContext: config.maxPositionEmbeddings });
     for (const prefix of PREFIXES) {
       const healed = healPrefix(tokenizer, prefix);
@@ -97,6 +92,7 @@ describe('generation with a required prefix (fixture models)', () => {
   });
 
   it('gives the same greedy output with every speculation mode', async () => {
+    const { target, draft, config } = fixtures;
     for (const prefix of PREFIXES) {
       const healed = healPrefix(tokenizer, prefix);
       const outputs = new Set<string>();
