@@ -8,6 +8,7 @@ import { completionMode, stopStringsFor } from '../../lsp-server/completionMode'
 import { cursorContext } from '../../lsp-server/cursorContext';
 import { buildFimPrompt, fimTokenIds } from '../../lsp-server/fimPrompt';
 import { postProcess } from '../../lsp-server/postProcess';
+import { healPrefix } from '../../lsp-server/tokenHealing';
 import { FIXTURE_MODEL, LspHarness } from './lspHarness';
 
 /** The fixture's context is 512 tokens; long generations make cancellation observable. */
@@ -23,9 +24,11 @@ async function expectedCompletion(text: string, offset: number, languageId: stri
     const tokenizer = TextTokenizer.fromDirectory(FIXTURE_MODEL);
     const ctx = cursorContext(text, offset, languageId);
     const mode = completionMode(ctx);
-    const prompt = buildFimPrompt(tokenizer, fimTokenIds(tokenizer), ctx.prefix, ctx.suffix, PROMPT_BUDGET);
+    const healed = healPrefix(tokenizer, ctx.prefix);
+    const prompt = buildFimPrompt(tokenizer, fimTokenIds(tokenizer), healed.prefix, ctx.suffix, PROMPT_BUDGET);
     const result = await engine.generate({
       promptIds: prompt.ids,
+      requiredPrefix: healed.required || undefined,
       maxNewTokens: MAX_NEW_TOKENS,
       sampling: GREEDY_SAMPLING,
       stopStrings: stopStringsFor(mode),
