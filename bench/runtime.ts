@@ -71,15 +71,17 @@ function prepareDefaultModel(): ModelPlan {
   if (existsSync(sharedDir) && (!existsSync(stamp) || readFileSync(stamp, 'utf8').trim() !== source)) {
     rmSync(sharedDir, { recursive: true, force: true });
   }
+  const needsWeights = !existsSync(join(sharedDir, 'model.safetensors'));
+  const missing = ['f16', 'q4_0', 'q4_0-pure', 'q8_0'].filter((t) => !existsSync(join(sharedDir, 'gguf', `model-${t}.gguf`)));
+  const needsVariants = !existsSync(join(sharedDir, 'onnx', 'model.onnx')) || !existsSync(join(sharedDir, 'onnx', 'model_int8.onnx'));
   // The conversions below run Debian's PyTorch and onnx; a fresh machine gets them here, not by hand.
-  console.error(sh('bash', ['scripts/install-python-deps.sh', 'torch']).trim());
-  if (!existsSync(join(sharedDir, 'model.safetensors'))) {
+  if (needsWeights || missing.length || needsVariants) console.error(sh('bash', ['scripts/install-python-deps.sh', 'torch']).trim());
+  if (needsWeights) {
     console.error(sh('/usr/bin/python3', ['scripts/gguf/dequantize_q4_onnx.py', locusDir, sharedDir]).trim());
   }
-  const missing = ['f16', 'q4_0', 'q4_0-pure', 'q8_0'].filter((t) => !existsSync(join(sharedDir, 'gguf', `model-${t}.gguf`)));
   if (missing.length) console.error(sh('bash', ['scripts/gguf/convert.sh', sharedDir, ...missing]).trim());
   // The release ships only 4-bit; the fp32 and int8 variants are rebuilt from it to time every variant here.
-  if (!existsSync(join(sharedDir, 'onnx', 'model.onnx')) || !existsSync(join(sharedDir, 'onnx', 'model_int8.onnx'))) {
+  if (needsVariants) {
     console.error(sh('/usr/bin/python3', ['scripts/default_model_variants.py', join(locusDir, 'onnx', 'model_q4.onnx'), join(sharedDir, 'onnx')]).trim());
   }
   writeFileSync(stamp, source + '\n');

@@ -3,6 +3,11 @@
 // a cut), and the generation must then start with exactly that text again. A RequiredPrefix masks every token
 // that does not fit the text still to be written, step by step, until it is covered.
 
+/** Whether a token's text can be written next when `rest` is still to come: one is a prefix of the other. */
+function fits(text: string, rest: string): boolean {
+  return text.length <= rest.length ? rest.startsWith(text) : text.startsWith(rest);
+}
+
 /** What each token id decodes to on its own, grouped by first character, built once per model. */
 export class TokenTexts {
   private readonly byFirstChar = new Map<string, number[]>();
@@ -22,10 +27,7 @@ export class TokenTexts {
 
   /** Ids whose text fits `rest`: the text is a prefix of `rest`, or `rest` a prefix of the text. */
   fitting(rest: string): number[] {
-    return (this.byFirstChar.get(rest[0]!) ?? []).filter((id) => {
-      const text = this.texts[id]!;
-      return text.length <= rest.length ? rest.startsWith(text) : text.startsWith(rest);
-    });
+    return (this.byFirstChar.get(rest[0]!) ?? []).filter((id) => fits(this.texts[id]!, rest));
   }
 }
 
@@ -68,7 +70,7 @@ export class RequiredPrefix implements TokenConstraint {
     if (!this.active) return;
     const text = this.texts.texts[id] ?? '';
     const rest = this.text.slice(this.covered);
-    if (text.length <= rest.length ? rest.startsWith(text) : text.startsWith(rest)) this.covered += Math.min(text.length, rest.length);
+    if (fits(text, rest)) this.covered += Math.min(text.length, rest.length);
     else this.failed = true;
   }
 }

@@ -6,11 +6,10 @@ import type { DecoderModel } from '../../runtime/decoderModel';
 import type { GenerateRequest, SamplingOptions, SpeculationMode } from '../../runtime/engine';
 import { Generator } from '../../runtime/generator';
 import { readModelConfig } from '../../runtime/modelConfig';
-import { OrtDecoderModel } from '../../runtime/ortBackend';
+import type { OrtDecoderModel } from '../../runtime/ortBackend';
 import { Sampler } from '../../runtime/sampler';
 import { TextTokenizer } from '../../runtime/tokenizer';
-import { DRAFT_DIR, GREEDY, TARGET_DIR } from './runtimeFixtures';
-import { join } from 'node:path';
+import { GREEDY, TARGET_DIR, loadFixtureDecoders } from './runtimeFixtures';
 
 const tokenizer = TextTokenizer.fromDirectory(TARGET_DIR);
 const config = readModelConfig(TARGET_DIR);
@@ -63,8 +62,7 @@ const request = (prompt: string, speculation: SpeculationMode, sampling: Samplin
 });
 
 before(async () => {
-  target = await OrtDecoderModel.create(join(TARGET_DIR, 'onnx', 'model.onnx'), config, 1);
-  draft = await OrtDecoderModel.create(join(DRAFT_DIR, 'onnx', 'model.onnx'), readModelConfig(DRAFT_DIR), 1);
+  ({ target, draft } = await loadFixtureDecoders());
 });
 after(async () => {
   await target.dispose();
