@@ -1,16 +1,34 @@
-// Single-line or multi-line: decided from the cursor's line before generating, because it sets the stop strings.
+// How much to complete: decided from the cursor's line before generating, because it sets the stop strings.
 import type { CursorContext } from './cursorContext';
 
-export type CompletionMode = 'single-line' | 'multi-line';
+/**
+ * - `single-line`: the rest of the cursor's line.
+ * - `whole-line`: one line on an empty line in the middle of a body; post-processed like a block of one line.
+ * - `multi-line`: a block, where one starts.
+ */
+export type CompletionMode = 'single-line' | 'whole-line' | 'multi-line';
 
 /** Only closing brackets, quotes and punctuation after the cursor still allow a block (auto-closed pairs). */
 const CLOSERS_ONLY = /^[\s)\]}'"`;,]*$/;
 
+/**
+ * A block where one starts (the cursor's line opens it, or the cursor is on an empty line under a line that does,
+ * or right under a comment, which usually says what to write); one statement at a time anywhere else, so an empty
+ * line in the middle of a body gets its next line, not a guess at the rest of the body.
+ */
 export function completionMode(ctx: CursorContext): CompletionMode {
   if (!CLOSERS_ONLY.test(ctx.lineSuffix)) return 'single-line';
   const before = ctx.linePrefix.trimEnd();
-  if (before === '') return ctx.lineSuffix.trim() === '' ? 'multi-line' : 'single-line';
-  return opensBlock(before, ctx.languageId) ? 'multi-line' : 'single-line';
+  if (before !== '') return opensBlock(before, ctx.languageId) ? 'multi-line' : 'single-line';
+  if (ctx.lineSuffix.trim() !== '') return 'single-line';
+  const linesAbove = ctx.prefix.slice(0, ctx.prefix.length - ctx.linePrefix.length).split('\n').slice(0, -1);
+  const previous = [...linesAbove].reverse().find((line) => line.trim() !== '')?.trim();
+  if (previous === undefined || opensBlock(previous, ctx.languageId)) return 'multi-line';
+  return isComment(previous) && linesAbove.at(-1)!.trim() !== '' ? 'multi-line' : 'whole-line';
+}
+
+function isComment(line: string): boolean {
+  return /^(?:#|\/\/|\/\*|\*)/.test(line);
 }
 
 /** Whether the cursor's line (trimmed) ends by opening a block. */
@@ -22,5 +40,5 @@ export function opensBlock(linePrefix: string, languageId: string): boolean {
 
 /** Stop strings for the runtime; a multi-line completion is cut at the end of its block after generation. */
 export function stopStringsFor(mode: CompletionMode): string[] {
-  return mode === 'single-line' ? ['\n'] : [];
+  return mode === 'multi-line' ? [] : ['\n'];
 }

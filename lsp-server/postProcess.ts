@@ -13,8 +13,8 @@ const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g;
 /** Returns the text to show, or '' when nothing is worth showing. */
 export function postProcess(raw: string, mode: CompletionMode, ctx: CursorContext): string {
   let lines = raw.replace(/\r\n?/g, '\n').replace(CONTROL_CHARACTERS, '').split('\n');
-  if (mode === 'single-line') lines = lines.slice(0, 1);
-  else lines = limitToBlock(cutRepeatedLines(lines, ctx.linePrefix.trim() === '' ? ctx.linePrefix : undefined), ctx);
+  if (mode !== 'multi-line') lines = lines.slice(0, 1);
+  if (mode !== 'single-line') lines = limitToBlock(cutRepeatedLines(lines, ctx.linePrefix.trim() === '' ? ctx.linePrefix : undefined), ctx);
   lines = matchIndentation(lines, ctx.indent);
   lines = trimTrailingWhitespace(lines);
   let text: string;

@@ -11,6 +11,7 @@ function fits(text: string, rest: string): boolean {
 /** What each token id decodes to on its own, grouped by first character, built once per model. */
 export class TokenTexts {
   private readonly byFirstChar = new Map<string, number[]>();
+  private withSpace: number[] | undefined;
 
   constructor(readonly texts: readonly string[]) {
     texts.forEach((text, id) => {
@@ -23,6 +24,12 @@ export class TokenTexts {
 
   static fromDecoder(decode: (ids: readonly number[]) => string, size: number): TokenTexts {
     return new TokenTexts(Array.from({ length: size }, (_, id) => decode([id])));
+  }
+
+  /** Ids whose text starts with whitespace, found once. */
+  startingWithSpace(): number[] {
+    this.withSpace ??= this.texts.flatMap((text, id) => (/^\s/.test(text) ? [id] : []));
+    return this.withSpace;
   }
 
   /** Ids whose text fits `rest`: the text is a prefix of `rest`, or `rest` a prefix of the text. */
@@ -41,21 +48,36 @@ export interface TokenConstraint {
 
 export class RequiredPrefix implements TokenConstraint {
   private covered = 0;
+  /**
+   * When the text is whitespace (a line's indentation, the space after `return`), the user put the cursor there:
+   * the character written after it must not be whitespace. Without this the model, free to pick a longer
+   * indentation token, often nested its line one level too deep.
+   */
+  private readonly thenNonSpace: boolean;
+  private settled = false;
   /** Set when no token fits (not possible with a byte-level vocabulary): the generation cannot start with the text. */
   failed = false;
 
   constructor(
     readonly text: string,
     private readonly texts: TokenTexts,
-  ) {}
+  ) {
+    this.thenNonSpace = /^\s+$/.test(text);
+  }
 
   get active(): boolean {
-    return !this.failed && this.covered < this.text.length;
+    if (this.failed) return false;
+    return this.covered < this.text.length || (this.thenNonSpace && !this.settled);
   }
 
   mask(logits: Float32Array): void {
     if (!this.active) return;
-    const allowed = this.texts.fitting(this.text.slice(this.covered));
+    if (this.covered === this.text.length) {
+      for (const id of this.texts.startingWithSpace()) logits[id] = -Infinity;
+      return;
+    }
+    const rest = this.text.slice(this.covered);
+    const allowed = this.texts.fitting(rest).filter((id) => !this.thenNonSpace || !/^\s/.test(this.texts.texts[id]!.slice(rest.length)));
     if (allowed.length === 0) {
       this.failed = true;
       return;
@@ -70,7 +92,10 @@ export class RequiredPrefix implements TokenConstraint {
     if (!this.active) return;
     const text = this.texts.texts[id] ?? '';
     const rest = this.text.slice(this.covered);
-    if (fits(text, rest)) this.covered += Math.min(text.length, rest.length);
-    else this.failed = true;
+    if (rest === '') this.settled = true;
+    else if (fits(text, rest)) {
+      this.covered += Math.min(text.length, rest.length);
+      if (text.length > rest.length) this.settled = true;
+    } else this.failed = true;
   }
 }

@@ -91,8 +91,9 @@ describe('language server with the fixture model', () => {
 
   it('stops a cancelled generation early and keeps serving', async () => {
     const uri = 'file:///work/cancel.py';
-    await lsp.open(uri, 'python', 'def f(x):\n    ');
-    const position = { line: 1, character: 4 };
+    // A block the fixture model never closes within MAX_NEW_TOKENS, so nothing but the cancellation stops it.
+    await lsp.open(uri, 'python', 'x = {');
+    const position = { line: 0, character: 5 };
     const full = performance.now();
     const fullText = await lsp.complete(uri, position);
     const fullMs = performance.now() - full;

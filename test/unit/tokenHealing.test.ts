@@ -36,6 +36,24 @@ describe('RequiredPrefix', () => {
     assert.ok(free.every((v) => v === 0));
   });
 
+  it('after healed whitespace, writes no more whitespace: the completion starts where the cursor is', () => {
+    const SPACES = ['\n    ', '\n  ', '  ', ' return', '\n      ', ' ', 'x', '\n'];
+    const allowedAfter = (required: RequiredPrefix) => {
+      const logits = new Float32Array(SPACES.length).fill(0);
+      required.mask(logits);
+      return [...logits.keys()].filter((id) => logits[id] === 0).map((id) => SPACES[id]);
+    };
+    const required = new RequiredPrefix('\n    ', new TokenTexts(SPACES));
+    assert.deepEqual(allowedAfter(required).sort(), ['\n', '\n    ', '\n  '].sort(), 'a deeper indentation token is not allowed');
+    required.commit(1); // '\n  '
+    assert.deepEqual(allowedAfter(required).sort(), [' ', '  '], 'only tokens within the rest of the indentation');
+    required.commit(2); // '  ': the indentation is written, the next token must not be whitespace
+    assert.equal(required.active, true);
+    assert.deepEqual(allowedAfter(required), ['x']);
+    required.commit(6); // 'x'
+    assert.equal(required.active, false);
+  });
+
   it('fails, instead of writing something else, when a token does not fit', () => {
     const required = new RequiredPrefix('gr', new TokenTexts(VOCAB));
     required.commit(7);
@@ -59,8 +77,17 @@ describe('healPrefix', () => {
     assert.deepEqual(healPrefix(tokenizer, 'def area(r):\n    return '), { prefix: 'def area(r):\n    return', required: ' ' });
   });
 
-  it('leaves prefixes alone that do not end in a word or a space after code, and tokenizers that cannot decode', () => {
-    for (const prefix of ['total = items.', 'if (ready) {\n  ', 'x = 1\n', 'x =  ', '']) assert.deepEqual(healPrefix(tokenizer, prefix), { prefix, required: '' });
+  it('cuts a new line with its indentation, which the tokenizer writes as one token only before another line break', () => {
+    for (const prefix of ['if (ready) {\n  ', 'def f():\n    x = 1\n\n    ']) {
+      const healed = healPrefix(tokenizer, prefix);
+      assert.match(healed.required, /^\s+$/, `whitespace healed in ${JSON.stringify(prefix)}`);
+      assert.equal(healed.prefix + healed.required, prefix);
+      assert.deepEqual(tokenizer.encode(prefix).slice(-1), tokenizer.encode(healed.required), 'the cut is exactly the last token');
+    }
+  });
+
+  it('leaves prefixes alone that end in punctuation, and tokenizers that cannot decode', () => {
+    for (const prefix of ['total = items.', 'call(', '']) assert.deepEqual(healPrefix(tokenizer, prefix), { prefix, required: '' });
     const noDecode = { encode: (t: string) => tokenizer.encode(t), specialTokenId: () => undefined };
     assert.deepEqual(healPrefix(noDecode, 'value = tot'), { prefix: 'value = tot', required: '' });
   });
