@@ -45,6 +45,10 @@ export class Config {
     return this.settings.get<SpeculationSetting>('completion.speculation');
   }
 
+  get beamWidth(): number | undefined {
+    return this.settings.get<number>('completion.beamWidth');
+  }
+
   get languages(): Record<string, boolean> | undefined {
     return this.settings.get<Record<string, boolean>>('completion.languages');
   }
@@ -82,6 +86,7 @@ export class Config {
         maxNewTokens: this.maxNewTokens,
         promptTokenBudget: this.promptTokenBudget,
         speculation: this.speculation,
+        beamWidth: this.beamWidth,
         languages: this.languages,
       },
       efficiency: { enabled: this.efficiencyEnabled, samples: this.efficiencySamples },

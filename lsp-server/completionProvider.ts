@@ -182,6 +182,8 @@ export class CompletionProvider {
         sampling,
         stopStrings: stopStringsFor(mode),
         speculation: config.speculation,
+        // A block is long and streamed (its end is found while it is written): greedy.
+        beamWidth: mode === 'multi-line' ? 1 : config.beamWidth,
       },
       { signal: AbortSignal.any([signal, blockDone.signal]), onText },
     );

@@ -15,6 +15,8 @@ export interface ServerConfig {
   maxNewTokens: number;
   promptTokenBudget: number;
   speculation: SpeculationSetting;
+  /** Continuations kept by beam search for a line; 1 decodes greedily. Blocks are always greedy. */
+  beamWidth: number;
   /** Language id → enabled; `*` applies to languages not listed. */
   languages: Record<string, boolean>;
   /** `locus.efficiency.*`: efficiency checks (lsp-server/efficiency/), opt-in. */
@@ -48,6 +50,8 @@ export const DEFAULTS = {
   maxNewTokens: 96,
   promptTokenBudget: 512,
   speculation: 'auto',
+  // Single-line exact match +2.5 points over greedy on held-out cases, for about 6 more model passes per line.
+  beamWidth: 3,
   // Prose gets little from a code model and ghost text there is mostly noise.
   languages: { '*': true, plaintext: false, markdown: false, scminput: false },
   // Opt-in: the checks run model-written code (sandboxed) and cost a few extra generations per function.
@@ -61,6 +65,7 @@ const SPECULATIONS: readonly SpeculationSetting[] = ['auto', 'draft', 'lookup', 
 const LIMITS = {
   threads: { min: 0, max: 64 },
   maxNewTokens: { min: 1, max: 1024 },
+  beamWidth: { min: 1, max: 8 },
   promptTokenBudget: { min: 32, max: 32768 },
   efficiencySamples: { min: 1, max: 8 },
 };
@@ -104,6 +109,7 @@ export function validateSettings(input: unknown, embedded: EmbeddedModelDirs, ba
         warnings,
       ),
       speculation: enumSetting(completion.speculation, SPECULATIONS, DEFAULTS.speculation, 'completion.speculation', warnings),
+      beamWidth: intSetting(completion.beamWidth, LIMITS.beamWidth, DEFAULTS.beamWidth, 'completion.beamWidth', warnings),
       languages: languagesSetting(completion.languages, warnings),
       excludeGlobs: [...globsSetting(root.exclude, 'exclude', warnings), ...globsSetting(contextSection.filesExclude, 'context.filesExclude', warnings)],
       indexCacheDir: absoluteDirSetting(contextSection.cacheDir, 'context.cacheDir', warnings),

@@ -29,6 +29,8 @@ export interface LocusSettingsInput {
     promptTokenBudget?: number;
     /** Speculative decoding: `auto` (prompt lookup, else the draft model), `draft`, `lookup` or `off`. */
     speculation?: SpeculationSetting;
+    /** Continuations beam search keeps for a line (1 = greedy); blocks are always greedy. */
+    beamWidth?: number;
     /** Language id → enabled; `*` is the default for languages not listed. */
     languages?: Record<string, boolean>;
   };

@@ -83,6 +83,11 @@ export interface GenerateRequest {
    * tokens are constrained to write exactly this text again, which is not part of the returned text.
    */
   requiredPrefix?: string;
+  /**
+   * Greedy sampling only: keep this many continuations and answer the most likely finished one (runtime/beamSearch.ts);
+   * 1 or absent decodes greedily. Speculation does not apply to beam search.
+   */
+  beamWidth?: number;
 }
 
 export type StopReason = 'eos' | 'stop' | 'length' | 'aborted';

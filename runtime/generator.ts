@@ -2,6 +2,7 @@
 // (one per target pass, or several with speculative decoding), with the KV cache fed back as-is. Checks the abort
 // signal before every step and yields to the event loop between steps, so an abort message (e.g. from the
 // worker's parent) is seen within one step.
+import { beamSearch } from './beamSearch';
 import type { DecoderModel } from './decoderModel';
 import type { GenerateHooks, GenerateRequest, GenerateResult, SpeculationStats, StopReason } from './engine';
 import { InferenceFailedError, PromptTooLongError } from './errors';
@@ -67,6 +68,7 @@ export class Generator {
     }
     const rules = new StopRules(this.deps.eosTokenIds, Math.min(request.maxNewTokens, maxContext - promptIds.length));
     const sampler = new Sampler(request.sampling);
+    if ((request.beamWidth ?? 1) > 1 && sampler.greedy) return this.generateWithBeams(request, rules.remaining(0), start, hooks);
     const decoder = this.deps.tokenizer.streamingDecoder();
     const filter = new StopStringFilter(request.stopStrings);
     const required = request.requiredPrefix ? new RequiredPrefix(request.requiredPrefix, this.tokenTexts) : undefined;
@@ -176,6 +178,33 @@ export class Generator {
         decodeTokensPerSecond: tokenIds.length > 1 && decodeMs > 0 ? ((tokenIds.length - 1) * 1000) / decodeMs : 0,
       },
       speculation: speculative?.stats() ?? noSpeculation,
+    };
+  }
+
+  private async generateWithBeams(request: GenerateRequest, maxNewTokens: number, start: number, hooks: GenerateHooks): Promise<GenerateResult> {
+    const { model, tokenizer, eosTokenIds } = this.deps;
+    const outcome = await beamSearch(
+      { model, prefixCache: this.targetPrefixCache, texts: this.tokenTexts, decode: (ids) => tokenizer.decode(ids), eosTokenIds, now: this.now },
+      { promptIds: request.promptIds, width: request.beamWidth!, maxNewTokens, stopStrings: request.stopStrings, requiredPrefix: request.requiredPrefix },
+      hooks.signal,
+    );
+    if (outcome.text) hooks.onText?.(outcome.text);
+    const end = this.now();
+    const decodeMs = end - outcome.prefilledAt;
+    return {
+      text: outcome.text,
+      tokenIds: outcome.tokenIds,
+      stopReason: outcome.stopReason,
+      timings: {
+        promptTokens: request.promptIds.length,
+        cachedPromptTokens: outcome.cachedPromptTokens,
+        generatedTokens: outcome.tokenIds.length,
+        prefillMs: outcome.prefilledAt - start,
+        firstTokenMs: outcome.prefilledAt - start,
+        totalMs: end - start,
+        decodeTokensPerSecond: outcome.tokenIds.length > 1 && decodeMs > 0 ? ((outcome.tokenIds.length - 1) * 1000) / decodeMs : 0,
+      },
+      speculation: noSpeculation,
     };
   }
 }

@@ -87,6 +87,15 @@ export class RequiredPrefix implements TokenConstraint {
     allowed.forEach((id, i) => (logits[id] = kept[i]!));
   }
 
+  /** An independent copy at the same point (beam search grows several continuations from one). */
+  clone(): RequiredPrefix {
+    const copy = new RequiredPrefix(this.text, this.texts);
+    copy.covered = this.covered;
+    copy.settled = this.settled;
+    copy.failed = this.failed;
+    return copy;
+  }
+
   /** Records a generated token (in order, from the first). */
   commit(id: number): void {
     if (!this.active) return;

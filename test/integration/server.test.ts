@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { CancellationTokenSource, LSPErrorCodes, ResponseError } from 'vscode-languageserver-protocol';
 import { GREEDY_SAMPLING, LocalEngine, TextTokenizer } from '../../runtime/index';
 import { completionMode, stopStringsFor } from '../../lsp-server/completionMode';
+import { DEFAULTS } from '../../lsp-server/config';
 import { cursorContext } from '../../lsp-server/cursorContext';
 import { buildFimPrompt, fimTokenIds } from '../../lsp-server/fimPrompt';
 import { postProcess } from '../../lsp-server/postProcess';
@@ -32,6 +33,7 @@ async function expectedCompletion(text: string, offset: number, languageId: stri
       maxNewTokens: MAX_NEW_TOKENS,
       sampling: GREEDY_SAMPLING,
       stopStrings: stopStringsFor(mode),
+      beamWidth: mode === 'multi-line' ? 1 : DEFAULTS.beamWidth,
     });
     return postProcess(result.text, mode, ctx);
   } finally {

@@ -1,0 +1,100 @@
+// Beam search on a scripted model (pure, no ONNX): it answers the most likely whole line where greedy decoding
+// follows the most likely first token into a less likely line, never answers an empty line while another
+// finishes, honours the healed prefix, and stops when aborted.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { beamSearch, topLogProbs } from '../../runtime/beamSearch';
+import type { DecoderModel, ForwardResult, KvState } from '../../runtime/decoderModel';
+import { TokenTexts } from '../../runtime/tokenHealing';
+
+const VOCAB = ['a', 'b', 'c', '\n', '<eos>', 'x'];
+const EOS = 4;
+
+class ScriptedKv implements KvState {
+  constructor(readonly ids: readonly number[]) {}
+  get length(): number {
+    return this.ids.length;
+  }
+}
+
+/** Next-token probabilities keyed by the text generated after the prompt (the prompt is `x`). */
+class ScriptedModel implements DecoderModel {
+  forwards = 0;
+  constructor(private readonly next: Record<string, Record<string, number>>) {}
+  emptyKv(): KvState {
+    return new ScriptedKv([]);
+  }
+  async forward(ids: readonly number[], kv: KvState, numLogitsToKeep: number): Promise<ForwardResult> {
+    this.forwards++;
+    const all = [...(kv as ScriptedKv).ids, ...ids];
+    const generated = all.slice(1).map((id) => VOCAB[id]).join('');
+    const probs = this.next[generated] ?? { '\n': 1 };
+    const row = new Float32Array(VOCAB.length).fill(-Infinity);
+    for (const [token, p] of Object.entries(probs)) row[VOCAB.indexOf(token)] = Math.log(p);
+    assert.equal(numLogitsToKeep, 1);
+    return { logits: [row], kv: new ScriptedKv(all) };
+  }
+  truncate(kv: KvState, length: number): KvState {
+    return new ScriptedKv((kv as ScriptedKv).ids.slice(0, length));
+  }
+  async dispose(): Promise<void> {}
+}
+
+function deps(model: DecoderModel) {
+  return {
+    model,
+    texts: new TokenTexts(VOCAB),
+    decode: (ids: readonly number[]) => ids.map((id) => (id === EOS ? '' : VOCAB[id])).join(''),
+    eosTokenIds: [EOS],
+    now: () => 0,
+  };
+}
+
+// Greedy takes `a` (0.5), then `b` or `c` (0.5 each): the line `ab` has probability 0.25. The line `b` has 0.4.
+const FORK = { '': { a: 0.5, b: 0.4, c: 0.1 }, a: { b: 0.5, c: 0.5 }, b: { '\n': 1 }, ab: { '\n': 1 }, ac: { '\n': 1 } };
+const LINE = { promptIds: [VOCAB.indexOf('x')], maxNewTokens: 8, stopStrings: ['\n'] };
+
+describe('beamSearch', () => {
+  it('answers the most likely whole line, where width 1 is greedy', async () => {
+    const greedy = await beamSearch(deps(new ScriptedModel(FORK)), { ...LINE, width: 1 });
+    assert.equal(greedy.text, 'ab');
+    const beams = await beamSearch(deps(new ScriptedModel(FORK)), { ...LINE, width: 3 });
+    assert.equal(beams.text, 'b');
+    assert.equal(beams.stopReason, 'stop');
+    assert.deepEqual(beams.tokenIds, [VOCAB.indexOf('b'), VOCAB.indexOf('\n')]);
+  });
+
+  it('does not expand continuations far below the best, so a confident line costs what greedy costs', async () => {
+    const confident = { '': { a: 0.98, b: 0.01, c: 0.01 }, a: { b: 0.99, c: 0.01 }, ab: { '\n': 1 } };
+    const greedyModel = new ScriptedModel(confident);
+    await beamSearch(deps(greedyModel), { ...LINE, width: 1 });
+    const beamModel = new ScriptedModel(confident);
+    assert.equal((await beamSearch(deps(beamModel), { ...LINE, width: 3 })).text, 'ab');
+    assert.equal(beamModel.forwards, greedyModel.forwards);
+  });
+
+  it('never answers an empty line while another line finishes', async () => {
+    const model = new ScriptedModel({ '': { '<eos>': 0.6, c: 0.4 }, c: { '\n': 1 } });
+    assert.equal((await beamSearch(deps(model), { ...LINE, width: 2 })).text, 'c');
+  });
+
+  it('writes the healed prefix first and returns only what follows it', async () => {
+    // Without the constraint `a` would win; the healed text is `b`.
+    const model = new ScriptedModel({ '': { a: 0.9, b: 0.1 }, b: { c: 0.7, a: 0.3 }, bc: { '\n': 1 }, ba: { '\n': 1 } });
+    const out = await beamSearch(deps(model), { ...LINE, width: 2, requiredPrefix: 'b' });
+    assert.equal(out.text, 'c');
+  });
+
+  it('stops with what it has when the signal is aborted', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const out = await beamSearch(deps(new ScriptedModel(FORK)), { ...LINE, width: 3 }, controller.signal);
+    assert.equal(out.stopReason, 'aborted');
+  });
+
+  it('topLogProbs returns the k best tokens as normalised log-probabilities', () => {
+    const top = topLogProbs(Float32Array.from([Math.log(0.2), Math.log(0.5), -Infinity, Math.log(0.3)]), 2);
+    assert.deepEqual(top.map((t) => t.id), [1, 3]);
+    assert.ok(Math.abs(top[0]!.logProb - Math.log(0.5)) < 1e-6);
+  });
+});
