@@ -6,7 +6,7 @@
 import type { DecoderModel, KvState } from './decoderModel';
 import type { PrefixKvCache } from './prefixKvCache';
 import { RequiredPrefix, type TokenTexts } from './tokenHealing';
-import { prefillStart } from './tokenStepper';
+import { prefillPrompt, yieldToEventLoop } from './tokenStepper';
 
 /** Candidates more than this many nats below the step's best are dropped: width 3 kept its gain at 2, lost some at 1. */
 export const PRUNE_MARGIN = 2;
@@ -52,22 +52,21 @@ interface Hypothesis {
 export async function beamSearch(deps: BeamSearchDeps, request: BeamSearchRequest, signal?: AbortSignal): Promise<BeamSearchOutcome> {
   const { model, prefixCache } = deps;
   const eos = new Set(deps.eosTokenIds);
-  const hit = prefillStart(model, prefixCache, request.promptIds);
-  const prefill = await model.forward(request.promptIds.slice(hit.reused), hit.kv, 1);
-  prefixCache?.store(request.promptIds, prefill.kv);
+  const prefill = await prefillPrompt(model, prefixCache, request.promptIds);
   const prefilledAt = deps.now();
   const required = request.requiredPrefix ? new RequiredPrefix(request.requiredPrefix, deps.texts) : undefined;
-  let live: Hypothesis[] = [{ ids: [], logProb: 0, logits: prefill.logits[prefill.logits.length - 1]!, kv: prefill.kv, required, text: '' }];
+  let live: Hypothesis[] = [{ ids: [], logProb: 0, logits: prefill.logits, kv: prefill.kv, required, text: '' }];
   const finished: Hypothesis[] = [];
   const outcome = (best: Hypothesis, stopReason: BeamSearchOutcome['stopReason']) => ({
     text: best.text,
     tokenIds: best.ids,
     stopReason,
-    cachedPromptTokens: hit.reused,
+    cachedPromptTokens: prefill.reused,
     prefilledAt,
   });
 
   while (live.length > 0) {
+    await yieldToEventLoop();
     if (signal?.aborted) return outcome(live[0]!, 'aborted');
     const candidates: { from: Hypothesis; id: number; logProb: number }[] = [];
     for (const hypothesis of live) {
@@ -98,7 +97,7 @@ export async function beamSearch(deps: BeamSearchDeps, request: BeamSearchReques
     if (live.every((h) => h.logProb <= bestFinished)) break;
   }
   const best = [...finished, ...live].sort((a, b) => b.logProb - a.logProb)[0];
-  if (best === undefined) return { text: '', tokenIds: [], stopReason: 'eos', cachedPromptTokens: hit.reused, prefilledAt };
+  if (best === undefined) return { text: '', tokenIds: [], stopReason: 'eos', cachedPromptTokens: prefill.reused, prefilledAt };
   return outcome(best, best.stopReason ?? 'length');
 }
 

@@ -13,7 +13,7 @@ import { SpeculativeStepper } from './speculative/speculativeStepper';
 import { StopRules, StopStringFilter } from './stopRules';
 import type { StreamingDecoder } from './tokenizer';
 import { RequiredPrefix, TokenTexts } from './tokenHealing';
-import { PlainStepper, type TokenStepper } from './tokenStepper';
+import { PlainStepper, type TokenStepper, yieldToEventLoop } from './tokenStepper';
 
 export interface GeneratorDeps {
   model: DecoderModel;
@@ -35,7 +35,6 @@ const noSpeculation: SpeculationStats = {
   byDrafter: { lookup: { drafted: 0, accepted: 0 }, draft: { drafted: 0, accepted: 0 } },
 };
 
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class Generator {
   private readonly now: () => number;

@@ -32,12 +32,10 @@ export class PlainStepper implements TokenStepper {
   }
 
   async prefill(promptIds: readonly number[]): Promise<number> {
-    const hit = prefillStart(this.model, this.prefixCache, promptIds);
-    this.kv = hit.kv;
-    this.cachedPromptTokens = hit.reused;
-    const first = await this.step(promptIds.slice(hit.reused));
-    this.prefixCache?.store(promptIds, this.kv);
-    return first;
+    const out = await prefillPrompt(this.model, this.prefixCache, promptIds);
+    this.kv = out.kv;
+    this.cachedPromptTokens = out.reused;
+    return this.choose(out.logits);
   }
 
   async advance(): Promise<number[]> {
@@ -47,12 +45,29 @@ export class PlainStepper implements TokenStepper {
   private async step(ids: readonly number[]): Promise<number> {
     const out = await this.model.forward(ids, this.kv, 1);
     this.kv = out.kv;
-    const row = out.logits[out.logits.length - 1];
+    return this.choose(out.logits[out.logits.length - 1]!);
+  }
+
+  private choose(row: Float32Array): number {
     this.constraint?.mask(row);
     this.pending = this.sampler.sample(row);
     return this.pending;
   }
 }
+
+/**
+ * Runs the prompt from its longest cached prefix, stores its state in the cache, and returns the last position's
+ * logits with the extended cache.
+ */
+export async function prefillPrompt(model: DecoderModel, cache: PrefixKvCache | undefined, promptIds: readonly number[]) {
+  const hit = prefillStart(model, cache, promptIds);
+  const out = await model.forward(promptIds.slice(hit.reused), hit.kv, 1);
+  cache?.store(promptIds, out.kv);
+  return { kv: out.kv, logits: out.logits[out.logits.length - 1]!, reused: hit.reused };
+}
+
+/** Lets messages queued on the event loop (an abort from the worker's parent) through between decoding steps. */
+export const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Where a prefill starts: the longest cached prefix of the prompt, or an empty cache. */
 export function prefillStart(model: DecoderModel, cache: PrefixKvCache | undefined, promptIds: readonly number[]) {
