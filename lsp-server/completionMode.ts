@@ -1,4 +1,5 @@
 // How much to complete: decided from the cursor's line before generating, because it sets the stop strings.
+import { lineCommentFor } from './bracketScan';
 import type { CursorContext } from './cursorContext';
 
 /**
@@ -24,11 +25,13 @@ export function completionMode(ctx: CursorContext): CompletionMode {
   const linesAbove = ctx.prefix.slice(0, ctx.prefix.length - ctx.linePrefix.length).split('\n').slice(0, -1);
   const previous = [...linesAbove].reverse().find((line) => line.trim() !== '')?.trim();
   if (previous === undefined || opensBlock(previous, ctx.languageId)) return 'multi-line';
-  return isComment(previous) && linesAbove.at(-1)!.trim() !== '' ? 'multi-line' : 'whole-line';
+  return isComment(previous, ctx.languageId) && linesAbove.at(-1)!.trim() !== '' ? 'multi-line' : 'whole-line';
 }
 
-function isComment(line: string): boolean {
-  return /^(?:#|\/\/|\/\*|\*)/.test(line);
+/** A comment line in the language (in TypeScript a line starting with `#` declares a private field). */
+function isComment(line: string, languageId: string): boolean {
+  const marker = lineCommentFor(languageId);
+  return line.startsWith(marker) || (marker === '//' && /^(?:\/\*|\*)/.test(line));
 }
 
 /** Whether the cursor's line (trimmed) ends by opening a block. */
