@@ -1,4 +1,4 @@
-// `npm run bench -- completion [--model DIR] [--max-new-tokens N] [--budget TOKENS] [--speculation MODE] [--single N] [--multi N] [--keystroke-ms MS] [--seed N]`
+// `npm run bench -- completion [--model DIR] [--max-new-tokens N] [--budget TOKENS] [--speculation MODE] [--beam-width N] [--label NAME] [--single N] [--multi N] [--keystroke-ms MS] [--seed N]`
 // End-to-end inline-completion latency through the real language server (dist/server.js over LSP, as VS Code
 // runs it), measured at the client, on deterministic cursor positions in real code from this repo's dependencies
 // and training scripts. Single-line positions (cursor mid-line or after the indentation of a non-empty line) and
@@ -13,6 +13,7 @@ import { loadavg } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { CancellationTokenSource, type Position } from 'vscode-languageserver-protocol';
 import { completionMode, type CompletionMode } from '../lsp-server/completionMode';
+import { DEFAULTS } from '../lsp-server/config';
 import { cursorContext } from '../lsp-server/cursorContext';
 import type { LocusSettingsInput, SpeculationSetting } from '../lsp-server/protocol';
 import { BenchClient, machineInfo, percentile, sleep, type Answer } from './lsp/benchClient';
@@ -29,6 +30,9 @@ const modelDir = arg('model', '');
 const maxNewTokens = arg('max-new-tokens', '');
 const budget = arg('budget', '');
 const speculation = arg('speculation', '') as SpeculationSetting | '';
+const beamWidth = arg('beam-width', '');
+/** Names a run of the default settings so it does not replace that day's default result. */
+const label = arg('label', '');
 const singleCount = Number(arg('single', '150'));
 const multiCount = Number(arg('multi', '100'));
 const keystrokeMs = Number(arg('keystroke-ms', '80'));
@@ -268,6 +272,7 @@ async function main(): Promise<void> {
       ...(maxNewTokens !== '' && { maxNewTokens: Number(maxNewTokens) }),
       ...(budget !== '' && { promptTokenBudget: Number(budget) }),
       ...(speculation !== '' && { speculation }),
+      ...(beamWidth !== '' && { beamWidth: Number(beamWidth) }),
     },
   };
   const client = await BenchClient.start(settings);
@@ -327,7 +332,7 @@ async function main(): Promise<void> {
     date,
     machine,
     model: { name: ready.model, dir: ready.modelDir, onnx: ready.onnxFile, quantization: ready.quantization, draft: ready.draft ?? null },
-    settings: { ...settings, defaults: 'every other setting at its default (model: the embedded one; maxNewTokens 96, promptTokenBudget 1024, speculation auto)' },
+    settings: { ...settings, defaults: { model: 'the embedded one', ...DEFAULTS } },
     keystrokeMs,
     seed,
     positions: { 'single-line': cases.filter((c) => c.kind === 'single-line').length, 'multi-line': cases.filter((c) => c.kind === 'multi-line').length },
@@ -340,7 +345,7 @@ async function main(): Promise<void> {
   };
   const day = date.slice(0, 10);
   // The default model's results are completion-<date>; another model's or setting's carry its name.
-  const variant = `${maxNewTokens === '' ? '' : `-max${maxNewTokens}`}${budget === '' ? '' : `-budget${budget}`}${speculation === '' ? '' : `-speculation-${speculation}`}`;
+  const variant = `${maxNewTokens === '' ? '' : `-max${maxNewTokens}`}${budget === '' ? '' : `-budget${budget}`}${speculation === '' ? '' : `-speculation-${speculation}`}${beamWidth === '' ? '' : `-beam${beamWidth}`}${label === '' ? '' : `-${label}`}`;
   const tag = modelDir === '' && variant === '' ? '' : `${ready.model}${variant}-`.replace(/[^A-Za-z0-9_.-]/g, '_');
   const outDir = join(ROOT, 'bench', 'results');
   mkdirSync(outDir, { recursive: true });
