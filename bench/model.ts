@@ -1,5 +1,5 @@
 // `npm run bench -- model [--model DIR] [--draft DIR] [--quantization q4|int8|fp32] [--cases FILE] [--limit N]
-//   [--kind single|multi] [--budget TOKENS] [--label NAME] [--dump FILE]`
+//   [--kind single|multi] [--budget TOKENS] [--beam-width N] [--label NAME] [--dump FILE]`
 // Fill-in-the-middle quality exactly as users get it: each held-out case is opened in the real language server
 // (dist/server.js over LSP), an inline completion is requested at the cursor, and the offered text is compared
 // with what the author wrote. Exact match and edit similarity per language and kind, with latency. --dump writes every
@@ -30,6 +30,8 @@ const casesPath = resolve(arg('cases', join(ROOT, 'bench', 'data', 'fim-cases.js
 const limit = Number(arg('limit', '100000'));
 const kind = arg('kind', '');
 const budget = Number(arg('budget', '0'));
+/** 0: the server's default. */
+const beamWidth = Number(arg('beam-width', '0'));
 /** Names the result files apart when two builds of the same model are compared side by side. */
 const label = arg('label', '');
 const dumpPath = arg('dump', '');
@@ -92,6 +94,7 @@ async function main(): Promise<void> {
   connection.onNotification(CompletionTimingsNotification.type, (t) => {
     timings.push(t);
   });
+  const completion = { maxNewTokens: 96, ...(budget > 0 && { promptTokenBudget: budget }), ...(beamWidth > 0 && { beamWidth }) };
   await withTimeout(
     connection.sendRequest(InitializeRequest.type, {
       processId: process.pid,
@@ -99,7 +102,7 @@ async function main(): Promise<void> {
       capabilities: {},
       initializationOptions: {
         model: { path: modelDir, draftPath: draftDir, quantization },
-        completion: { maxNewTokens: 96, ...(budget > 0 && { promptTokenBudget: budget }) },
+        completion,
       },
     }),
     30_000,
@@ -163,12 +166,13 @@ async function main(): Promise<void> {
   const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
   const ready = status as Extract<ModelStatus, { state: 'ready' }>;
   const day = new Date().toISOString().slice(0, 10);
-  const tag = `${ready.model}-${ready.quantization}${budget > 0 ? `-budget${budget}` : ''}${kind ? `-${kind}` : ''}${label ? `-${label}` : ''}`.replace(/[^A-Za-z0-9_.-]/g, '_');
+  const tag = `${ready.model}-${ready.quantization}${budget > 0 ? `-budget${budget}` : ''}${beamWidth > 0 ? `-beam${beamWidth}` : ''}${kind ? `-${kind}` : ''}${label ? `-${label}` : ''}`.replace(/[^A-Za-z0-9_.-]/g, '_');
   const out = {
     date: new Date().toISOString(),
     machine,
     model: { dir: relative(ROOT, modelDir), onnx: ready.onnxFile, quantization: ready.quantization, draft: ready.draft ?? null },
     cases: relative(ROOT, casesPath),
+    completion,
     wallSeconds: wallS,
     summary,
     examples: outcomes.slice(0, 12).map((o) => ({ id: o.case.id, kind: o.case.kind, answer: o.case.answer, prediction: o.prediction })),
@@ -183,7 +187,7 @@ async function main(): Promise<void> {
   const md = [
     `# FIM evaluation through the language server: ${ready.model} (${ready.onnxFile}) ${day}`,
     '',
-    `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}. ${outcomes.length} held-out cases from ${out.cases}, ${wallS.toFixed(0)} s.`,
+    `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}. ${outcomes.length} held-out cases from ${out.cases}, ${wallS.toFixed(0)} s. Completion settings: ${JSON.stringify(completion)}, the rest at the server's defaults.`,
     '',
     '| group | cases | exact match | edit similarity | empty | p50 ms | p95 ms |',
     '|---|---|---|---|---|---|---|',

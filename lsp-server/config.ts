@@ -50,8 +50,9 @@ export const DEFAULTS = {
   maxNewTokens: 96,
   promptTokenBudget: 512,
   speculation: 'auto',
-  // Single-line exact match +2.5 points over greedy on held-out cases, for about 6 more model passes per line.
-  beamWidth: 3,
+  // Greedy: beam search (width 3) adds ~1.8 points of single-line exact match but ~30 ms to a cold completion's
+  // median on 2 cores, over the 150 ms aim (bench/results/completion-beam-width-2026-12-03.md).
+  beamWidth: 1,
   // Prose gets little from a code model and ghost text there is mostly noise.
   languages: { '*': true, plaintext: false, markdown: false, scminput: false },
   // Opt-in: the checks run model-written code (sandboxed) and cost a few extra generations per function.

@@ -52,13 +52,20 @@ interface Hypothesis {
 export async function beamSearch(deps: BeamSearchDeps, request: BeamSearchRequest, signal?: AbortSignal): Promise<BeamSearchOutcome> {
   const { model, prefixCache } = deps;
   const eos = new Set(deps.eosTokenIds);
+  const width = Math.max(1, Math.floor(request.width));
+  const stopStrings = request.stopStrings.filter((s) => s !== '');
+  await yieldToEventLoop();
+  if (signal?.aborted || request.maxNewTokens <= 0) {
+    return { text: '', tokenIds: [], stopReason: signal?.aborted ? 'aborted' : 'length', cachedPromptTokens: 0, prefilledAt: deps.now() };
+  }
   const prefill = await prefillPrompt(model, prefixCache, request.promptIds);
   const prefilledAt = deps.now();
   const required = request.requiredPrefix ? new RequiredPrefix(request.requiredPrefix, deps.texts) : undefined;
   let live: Hypothesis[] = [{ ids: [], logProb: 0, logits: prefill.logits, kv: prefill.kv, required, text: '' }];
   const finished: Hypothesis[] = [];
   const outcome = (best: Hypothesis, stopReason: BeamSearchOutcome['stopReason']) => ({
-    text: best.text,
+    // A cut inside a multi-byte character decodes to a replacement character: never shown.
+    text: best.text.replace(/\uFFFD+$/u, ''),
     tokenIds: best.ids,
     stopReason,
     cachedPromptTokens: prefill.reused,
@@ -70,22 +77,29 @@ export async function beamSearch(deps: BeamSearchDeps, request: BeamSearchReques
     if (signal?.aborted) return outcome(live[0]!, 'aborted');
     const candidates: { from: Hypothesis; id: number; logProb: number }[] = [];
     for (const hypothesis of live) {
-      const row = Float32Array.from(hypothesis.logits!);
+      // Normalised before the healed prefix masks the row: a hypothesis scores what the model gives its tokens,
+      // so writing the healed text in more, forced, tokens earns it nothing.
+      const row = logSoftmax(hypothesis.logits!);
       hypothesis.required?.mask(row);
       if (hypothesis.required?.failed) continue; // cannot write the healed text: not an answer
-      for (const { id, logProb } of topLogProbs(row, request.width)) candidates.push({ from: hypothesis, id, logProb: hypothesis.logProb + logProb });
+      for (const { id, value } of topK(row, width)) candidates.push({ from: hypothesis, id, logProb: hypothesis.logProb + value });
     }
     candidates.sort((a, b) => b.logProb - a.logProb);
-    const floor = (candidates[0]?.logProb ?? 0) - PRUNE_MARGIN;
     const next: Hypothesis[] = [];
-    for (const { from, id, logProb } of candidates.slice(0, request.width)) {
-      if (logProb < floor) break;
-      const grown = extend(deps, request, from, id, logProb, eos);
+    let floor = -Infinity;
+    let kept = 0;
+    for (const { from, id, logProb } of candidates) {
+      if (kept === width || logProb < floor) break;
+      const grown = extend(deps, { ...request, stopStrings }, from, id, logProb, eos);
+      // Ending with nothing written is always likely, and never what a completion is asked for: it neither
+      // counts towards the width nor sets the pruning floor.
+      if (grown.stopReason !== undefined && grown.text.trim() === '') continue;
+      if (kept++ === 0) floor = logProb - PRUNE_MARGIN;
       if (grown.stopReason !== undefined) {
-        // Ending with nothing written is always likely, and never what a completion is asked for.
-        if (grown.text.trim() !== '') finished.push(grown);
+        finished.push(grown);
         continue;
       }
+      if (signal?.aborted) return outcome(from, 'aborted');
       const out = await model.forward([id], from.kv!, 1);
       grown.kv = out.kv;
       grown.logits = out.logits[out.logits.length - 1]!;
@@ -124,21 +138,28 @@ function firstStop(text: string, stopStrings: readonly string[]): number | undef
   return first;
 }
 
-/** The `k` most likely tokens of a row of logits, with their log-probabilities. */
-export function topLogProbs(row: Float32Array, k: number): { id: number; logProb: number }[] {
+/** Log-probabilities of a row of logits (a copy; the row is left as it is). */
+export function logSoftmax(row: Float32Array): Float32Array {
   let max = -Infinity;
   for (const v of row) if (v > max) max = v;
-  if (max === -Infinity) return [];
+  const out = new Float32Array(row.length);
+  if (max === -Infinity) return out.fill(-Infinity);
   let sum = 0;
   for (const v of row) sum += Math.exp(v - max);
   const logZ = max + Math.log(sum);
-  const top: { id: number; logit: number }[] = [];
+  for (let id = 0; id < row.length; id++) out[id] = row[id]! - logZ;
+  return out;
+}
+
+/** The `k` highest entries of a row, highest first, -Infinity left out. */
+export function topK(row: Float32Array, k: number): { id: number; value: number }[] {
+  const top: { id: number; value: number }[] = [];
   for (let id = 0; id < row.length; id++) {
-    const logit = row[id]!;
-    if (top.length === k && logit <= top[k - 1]!.logit) continue;
-    top.push({ id, logit });
-    top.sort((a, b) => b.logit - a.logit);
+    const value = row[id]!;
+    if (value === -Infinity || (top.length === k && value <= top[k - 1]!.value)) continue;
+    top.push({ id, value });
+    top.sort((a, b) => b.value - a.value);
     if (top.length > k) top.pop();
   }
-  return top.filter((t) => t.logit > -Infinity).map((t) => ({ id: t.id, logProb: t.logit - logZ }));
+  return top;
 }

@@ -49,9 +49,11 @@ export interface TokenConstraint {
 export class RequiredPrefix implements TokenConstraint {
   private covered = 0;
   /**
-   * When the text is whitespace (a line's indentation, the space after `return`), the user put the cursor there:
-   * the character written after it must not be whitespace. Without this the model, free to pick a longer
-   * indentation token, often nested its line one level too deep.
+   * When the text is whitespace ending in spaces or tabs (a line's indentation, the space after `return`), the
+   * user put the cursor there: the character written after it must not be whitespace. Without this the model,
+   * free to pick a longer indentation token, often nested its line one level too deep. Text ending in a line break
+   * (the cursor at the start of an empty line, as on a blank line of formatted code) leaves the indentation to the
+   * model.
    */
   private readonly thenNonSpace: boolean;
   private settled = false;
@@ -62,7 +64,7 @@ export class RequiredPrefix implements TokenConstraint {
     readonly text: string,
     private readonly texts: TokenTexts,
   ) {
-    this.thenNonSpace = /^\s+$/.test(text);
+    this.thenNonSpace = /^\s*[ \t]$/.test(text);
   }
 
   get active(): boolean {

@@ -3,11 +3,11 @@
 // finishes, honours the healed prefix, and stops when aborted.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { beamSearch, topLogProbs } from '../../runtime/beamSearch';
+import { beamSearch, logSoftmax, topK } from '../../runtime/beamSearch';
 import type { DecoderModel, ForwardResult, KvState } from '../../runtime/decoderModel';
 import { TokenTexts } from '../../runtime/tokenHealing';
 
-const VOCAB = ['a', 'b', 'c', '\n', '<eos>', 'x'];
+const VOCAB = ['a', 'b', 'c', '\n', '<eos>', 'x', '\uFFFD'];
 const EOS = 4;
 
 class ScriptedKv implements KvState {
@@ -73,9 +73,24 @@ describe('beamSearch', () => {
     assert.equal(beamModel.forwards, greedyModel.forwards);
   });
 
-  it('never answers an empty line while another line finishes', async () => {
+  it('never answers an empty line while another line finishes, however likely the empty one is', async () => {
     const model = new ScriptedModel({ '': { '<eos>': 0.6, c: 0.4 }, c: { '\n': 1 } });
     assert.equal((await beamSearch(deps(model), { ...LINE, width: 2 })).text, 'c');
+    // Ending at once is 2.2 nats above `c`: it must not set the pruning floor either.
+    const unlikely = new ScriptedModel({ '': { '<eos>': 0.9, c: 0.1 }, c: { '\n': 1 } });
+    assert.equal((await beamSearch(deps(unlikely), { ...LINE, width: 2 })).text, 'c');
+  });
+
+  it('does not show the replacement character of a character cut by the token budget', async () => {
+    const model = new ScriptedModel({ '': { a: 1 }, a: { '\uFFFD': 1 } });
+    const out = await beamSearch(deps(model), { ...LINE, maxNewTokens: 2, width: 2 });
+    assert.equal(out.stopReason, 'length');
+    assert.equal(out.text, 'a');
+  });
+
+  it('ignores empty stop strings and rounds a fractional width down', async () => {
+    const out = await beamSearch(deps(new ScriptedModel(FORK)), { ...LINE, stopStrings: ['', '\n'], width: 3.7 });
+    assert.equal(out.text, 'b');
   });
 
   it('writes the healed prefix first and returns only what follows it', async () => {
@@ -88,13 +103,17 @@ describe('beamSearch', () => {
   it('stops with what it has when the signal is aborted', async () => {
     const controller = new AbortController();
     controller.abort();
-    const out = await beamSearch(deps(new ScriptedModel(FORK)), { ...LINE, width: 3 }, controller.signal);
+    const model = new ScriptedModel(FORK);
+    const out = await beamSearch(deps(model), { ...LINE, width: 3 }, controller.signal);
     assert.equal(out.stopReason, 'aborted');
+    assert.equal(model.forwards, 0, 'a request aborted while it waited does not pay for its prompt');
   });
 
-  it('topLogProbs returns the k best tokens as normalised log-probabilities', () => {
-    const top = topLogProbs(Float32Array.from([Math.log(0.2), Math.log(0.5), -Infinity, Math.log(0.3)]), 2);
+  it('logSoftmax normalises a row and topK returns its k best entries', () => {
+    const row = logSoftmax(Float32Array.from([Math.log(2), Math.log(5), -Infinity, Math.log(3)]));
+    const top = topK(row, 2);
     assert.deepEqual(top.map((t) => t.id), [1, 3]);
-    assert.ok(Math.abs(top[0]!.logProb - Math.log(0.5)) < 1e-6);
+    assert.ok(Math.abs(top[0]!.value - Math.log(0.5)) < 1e-6);
+    assert.deepEqual(topK(logSoftmax(new Float32Array(3).fill(-Infinity)), 2), []);
   });
 });

@@ -54,6 +54,16 @@ describe('RequiredPrefix', () => {
     assert.equal(required.active, false);
   });
 
+  it('after a healed line break alone (the cursor at the start of an empty line), leaves the indentation to the model', () => {
+    const SPACES = ['\n    ', '\n  ', '  ', ' return', '\n      ', ' ', 'x', '\n'];
+    const required = new RequiredPrefix('\n', new TokenTexts(SPACES));
+    const logits = new Float32Array(SPACES.length).fill(0);
+    required.mask(logits);
+    assert.deepEqual([...logits.keys()].filter((id) => logits[id] === 0).map((id) => SPACES[id]).sort(), ['\n', '\n    ', '\n  ', '\n      '].sort());
+    required.commit(0); // '\n    ': an indented line
+    assert.equal(required.active, false, 'any token may follow');
+  });
+
   it('fails, instead of writing something else, when a token does not fit', () => {
     const required = new RequiredPrefix('gr', new TokenTexts(VOCAB));
     required.commit(7);
