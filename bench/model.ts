@@ -1,13 +1,16 @@
 // `npm run bench -- model [--model DIR] [--draft DIR] [--quantization q4|int8|fp32] [--cases FILE] [--limit N]
-//   [--kind single|multi] [--budget TOKENS] [--beam-width N] [--label NAME] [--dump FILE]`
+//   [--kind single|multi] [--budget TOKENS] [--beam-width N] [--warm] [--label NAME] [--dump FILE]`
 // Fill-in-the-middle quality exactly as users get it: each held-out case is opened in the real language server
 // (dist/server.js over LSP), an inline completion is requested at the cursor, and the offered text is compared
 // with what the author wrote. Exact match and edit similarity per language and kind, with latency. --dump writes every
-// case's answer and prediction as JSON lines, for looking at the misses.
+// case's answer and prediction as JSON lines, for looking at the misses. --warm asks first at the keystroke before
+// (the prefix's last character not yet typed) and measures the request after it, as while typing: the prompt is
+// then mostly in the prefix cache, and the completion cache may answer from the first suggestion.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import {
+  DidChangeTextDocumentNotification,
   DidOpenTextDocumentNotification,
   InitializedNotification,
   InitializeRequest,
@@ -35,6 +38,7 @@ const beamWidth = Number(arg('beam-width', '0'));
 /** Names the result files apart when two builds of the same model are compared side by side. */
 const label = arg('label', '');
 const dumpPath = arg('dump', '');
+const warm = process.argv.includes('--warm');
 
 interface FimCase {
   id: string;
@@ -121,9 +125,23 @@ async function main(): Promise<void> {
     const [languageId, ext] = LANGUAGE_IDS[c.lang] ?? ['plaintext', 'txt'];
     const uri = `file:///locus-eval/${c.id}.${ext}`;
     const text = c.prefix + c.suffix;
-    await connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId, version: 1, text } });
-    const lines = c.prefix.split('\n');
-    const position = { line: lines.length - 1, character: lines[lines.length - 1].length };
+    const endOf = (prefix: string) => {
+      const lines = prefix.split('\n');
+      return { line: lines.length - 1, character: lines[lines.length - 1].length };
+    };
+    const position = endOf(c.prefix);
+    if (warm && c.prefix !== '') {
+      const typedBefore = c.prefix.slice(0, -1);
+      await connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId, version: 1, text: typedBefore + c.suffix } });
+      await withTimeout(
+        connection.sendRequest(InlineCompletionRequest.type, { textDocument: { uri }, position: endOf(typedBefore), context: { triggerKind: 2 } }),
+        60_000,
+        'inlineCompletion',
+      );
+      await connection.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri, version: 2 }, contentChanges: [{ text }] });
+    } else {
+      await connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId, version: 1, text } });
+    }
     const before = timings.length;
     const t0 = performance.now();
     const result = (await withTimeout(
@@ -166,13 +184,14 @@ async function main(): Promise<void> {
   const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
   const ready = status as Extract<ModelStatus, { state: 'ready' }>;
   const day = new Date().toISOString().slice(0, 10);
-  const tag = `${ready.model}-${ready.quantization}${budget > 0 ? `-budget${budget}` : ''}${beamWidth > 0 ? `-beam${beamWidth}` : ''}${kind ? `-${kind}` : ''}${label ? `-${label}` : ''}`.replace(/[^A-Za-z0-9_.-]/g, '_');
+  const tag = `${ready.model}-${ready.quantization}${budget > 0 ? `-budget${budget}` : ''}${beamWidth > 0 ? `-beam${beamWidth}` : ''}${kind ? `-${kind}` : ''}${warm ? '-warm' : ''}${label ? `-${label}` : ''}`.replace(/[^A-Za-z0-9_.-]/g, '_');
   const out = {
     date: new Date().toISOString(),
     machine,
     model: { dir: relative(ROOT, modelDir), onnx: ready.onnxFile, quantization: ready.quantization, draft: ready.draft ?? null },
     cases: relative(ROOT, casesPath),
     completion,
+    warm,
     wallSeconds: wallS,
     summary,
     examples: outcomes.slice(0, 12).map((o) => ({ id: o.case.id, kind: o.case.kind, answer: o.case.answer, prediction: o.prediction })),
@@ -187,7 +206,7 @@ async function main(): Promise<void> {
   const md = [
     `# FIM evaluation through the language server: ${ready.model} (${ready.onnxFile}) ${day}`,
     '',
-    `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}. ${outcomes.length} held-out cases from ${out.cases}, ${wallS.toFixed(0)} s. Completion settings: ${JSON.stringify(completion)}, the rest at the server's defaults.`,
+    `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}. ${outcomes.length} held-out cases from ${out.cases}, ${wallS.toFixed(0)} s. Completion settings: ${JSON.stringify(completion)}, the rest at the server's defaults.${warm ? ' Warm: each case asked first one keystroke earlier; the request after it is measured.' : ' Cold: one request per case in a fresh document.'}`,
     '',
     '| group | cases | exact match | edit similarity | empty | p50 ms | p95 ms |',
     '|---|---|---|---|---|---|---|',

@@ -54,6 +54,13 @@ export interface CompletionProviderDeps {
 /** Larger documents are skipped: prompt building would cost more than the completion is worth. */
 export const MAX_DOCUMENT_CHARS = 1024 * 1024;
 
+/**
+ * Beam search (locus.completion.beamWidth) adds ~30 ms of decoding on 2 cores. On a keystroke the prompt is mostly
+ * in the prefix cache and the completion takes ~5 ms, so the beams fit; the first completion at a new place also
+ * pays its whole prompt's pass (~110 ms) and decodes greedily, to stay under 150 ms (bench/results/completion-*).
+ */
+const BEAM_MAX_UNCACHED_PROMPT_TOKENS = 64;
+
 
 export class CompletionProvider {
   /** Document → version last logged as skipped. */
@@ -184,6 +191,7 @@ export class CompletionProvider {
         speculation: config.speculation,
         // A block is long and streamed (its end is found while it is written): greedy.
         beamWidth: mode === 'multi-line' ? 1 : config.beamWidth,
+        beamMaxUncachedTokens: BEAM_MAX_UNCACHED_PROMPT_TOKENS,
       },
       { signal: AbortSignal.any([signal, blockDone.signal]), onText },
     );

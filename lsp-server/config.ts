@@ -50,9 +50,8 @@ export const DEFAULTS = {
   maxNewTokens: 96,
   promptTokenBudget: 512,
   speculation: 'auto',
-  // Greedy: beam search (width 3) adds ~1.8 points of single-line exact match but ~30 ms to a cold completion's
-  // median on 2 cores, over the 150 ms aim (bench/results/completion-beam-width-2026-12-03.md).
-  beamWidth: 1,
+  // +2 points of single-line exact match for ~30 ms more decoding; applied only to warm prompts (completionProvider.ts).
+  beamWidth: 3,
   // Prose gets little from a code model and ghost text there is mostly noise.
   languages: { '*': true, plaintext: false, markdown: false, scminput: false },
   // Opt-in: the checks run model-written code (sandboxed) and cost a few extra generations per function.

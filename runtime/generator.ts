@@ -67,7 +67,7 @@ export class Generator {
     }
     const rules = new StopRules(this.deps.eosTokenIds, Math.min(request.maxNewTokens, maxContext - promptIds.length));
     const sampler = new Sampler(request.sampling);
-    if ((request.beamWidth ?? 1) > 1 && sampler.greedy) return this.generateWithBeams(request, rules.remaining(0), start, hooks);
+    if (this.beamsFor(request, sampler)) return this.generateWithBeams(request, rules.remaining(0), start, hooks);
     const decoder = this.deps.tokenizer.streamingDecoder();
     const filter = new StopStringFilter(request.stopStrings);
     const required = request.requiredPrefix ? new RequiredPrefix(request.requiredPrefix, this.tokenTexts) : undefined;
@@ -178,6 +178,12 @@ export class Generator {
       },
       speculation: speculative?.stats() ?? noSpeculation,
     };
+  }
+
+  private beamsFor(request: GenerateRequest, sampler: Sampler): boolean {
+    if ((request.beamWidth ?? 1) <= 1 || !sampler.greedy) return false;
+    if (request.beamMaxUncachedTokens === undefined) return true;
+    return request.promptIds.length - this.targetPrefixCache.cachedLength(request.promptIds) <= request.beamMaxUncachedTokens;
   }
 
   private async generateWithBeams(request: GenerateRequest, maxNewTokens: number, start: number, hooks: GenerateHooks): Promise<GenerateResult> {

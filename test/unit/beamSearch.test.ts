@@ -1,11 +1,15 @@
 // Beam search on a scripted model (pure, no ONNX): it answers the most likely whole line where greedy decoding
 // follows the most likely first token into a less likely line, never answers an empty line while another
-// finishes, honours the healed prefix, and stops when aborted.
+// finishes, honours the healed prefix, and stops when aborted; the generator searches beams only for a prompt
+// mostly in the prefix cache when asked to.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { beamSearch, logSoftmax, topK } from '../../runtime/beamSearch';
 import type { DecoderModel, ForwardResult, KvState } from '../../runtime/decoderModel';
+import { Generator } from '../../runtime/generator';
 import { TokenTexts } from '../../runtime/tokenHealing';
+import { StreamingDecoder } from '../../runtime/tokenizer';
+import { GREEDY_SAMPLING as GREEDY } from '../../runtime/engine';
 
 const VOCAB = ['a', 'b', 'c', '\n', '<eos>', 'x', '\uFFFD'];
 const EOS = 4;
@@ -17,21 +21,24 @@ class ScriptedKv implements KvState {
   }
 }
 
-/** Next-token probabilities keyed by the text generated after the prompt (the prompt is `x`). */
+/** Next-token probabilities keyed by the text generated after the prompt (`promptLength` tokens, `x` by default). */
 class ScriptedModel implements DecoderModel {
   forwards = 0;
-  constructor(private readonly next: Record<string, Record<string, number>>) {}
+  constructor(
+    private readonly next: Record<string, Record<string, number>>,
+    private readonly promptLength = 1,
+  ) {}
   emptyKv(): KvState {
     return new ScriptedKv([]);
   }
   async forward(ids: readonly number[], kv: KvState, numLogitsToKeep: number): Promise<ForwardResult> {
     this.forwards++;
     const all = [...(kv as ScriptedKv).ids, ...ids];
-    const generated = all.slice(1).map((id) => VOCAB[id]).join('');
+    const generated = all.slice(this.promptLength).map((id) => VOCAB[id]).join('');
     const probs = this.next[generated] ?? { '\n': 1 };
     const row = new Float32Array(VOCAB.length).fill(-Infinity);
     for (const [token, p] of Object.entries(probs)) row[VOCAB.indexOf(token)] = Math.log(p);
-    assert.equal(numLogitsToKeep, 1);
+    assert.ok(numLogitsToKeep === 1 || ids.length === 1);
     return { logits: [row], kv: new ScriptedKv(all) };
   }
   truncate(kv: KvState, length: number): KvState {
@@ -115,5 +122,28 @@ describe('beamSearch', () => {
     assert.deepEqual(top.map((t) => t.id), [1, 3]);
     assert.ok(Math.abs(top[0]!.value - Math.log(0.5)) < 1e-6);
     assert.deepEqual(topK(logSoftmax(new Float32Array(3).fill(-Infinity)), 2), []);
+  });
+});
+
+describe('Generator with beams', () => {
+  const PROMPT = new Array<number>(12).fill(VOCAB.indexOf('x'));
+  const generator = (model: DecoderModel) => {
+    const decode = (ids: readonly number[]) => ids.map((id) => (id === EOS ? '' : VOCAB[id])).join('');
+    const tokenizer = { streamingDecoder: () => new StreamingDecoder(decode), decode, vocabSize: VOCAB.length };
+    return new Generator({ model, tokenizer, eosTokenIds: [EOS], maxContext: 64 });
+  };
+  const request = { promptIds: PROMPT, maxNewTokens: 8, sampling: GREEDY, stopStrings: ['\n'], beamWidth: 3 };
+
+  it('searches beams only for a prompt mostly in the prefix cache when asked to', async () => {
+    const gen = generator(new ScriptedModel(FORK, PROMPT.length));
+    const cold = await gen.generate({ ...request, beamMaxUncachedTokens: 4 });
+    assert.equal(cold.text, 'ab', 'all 12 prompt tokens need a pass: greedy');
+    const warm = await gen.generate({ ...request, beamMaxUncachedTokens: 4 });
+    assert.ok((warm.timings.cachedPromptTokens ?? 0) >= 8);
+    assert.equal(warm.text, 'b', 'the same prompt again is in the prefix cache: beams');
+  });
+
+  it('searches beams for any prompt when no bound is given', async () => {
+    assert.equal((await generator(new ScriptedModel(FORK, PROMPT.length)).generate(request)).text, 'b');
   });
 });
