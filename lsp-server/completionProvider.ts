@@ -55,9 +55,10 @@ export interface CompletionProviderDeps {
 export const MAX_DOCUMENT_CHARS = 1024 * 1024;
 
 /**
- * Beam search (locus.completion.beamWidth) adds ~30 ms of decoding on 2 cores. On a keystroke the prompt is mostly
- * in the prefix cache and the completion takes ~5 ms, so the beams fit; the first completion at a new place also
- * pays its whole prompt's pass (~110 ms) and decodes greedily, to stay under 150 ms (bench/results/completion-*).
+ * Beam search (locus.completion.beamWidth) adds 13-38 ms of decoding on 2 cores. On a keystroke the prompt is
+ * mostly in the prefix cache and a greedy completion takes ~5-20 ms, so the beams fit; the first completion at a new
+ * place also pays its whole prompt's pass (~110 ms) and decodes greedily, to stay under 150 ms
+ * (bench/results/completion-beam-width-2026-12-03.md).
  */
 const BEAM_MAX_UNCACHED_PROMPT_TOKENS = 64;
 
