@@ -45,12 +45,17 @@ const OUTLINE_LINES = 48;
 const NEAR_LINES = 3;
 /** Query terms on the lines nearest the cursor count this many times. */
 const NEAR_TERM_WEIGHT = 2;
+/** The identifier the cursor is in the middle of (or right after). */
+const PARTIAL_WORD = /[\p{L}\p{N}_$]+$/u;
 
 export class Retriever {
   constructor(private readonly options: RetrieverOptions = DEFAULT_RETRIEVER_OPTIONS) {}
 
   retrieve(indexes: readonly WorkspaceIndex[], query: RetrievalQuery, maxSnippets = this.options.maxSnippets): RetrievedSnippet[] {
-    const before = query.prefix.split('\n');
+    // A word still being typed is not a term yet. Leaving it out keeps the snippets, which open the prompt, the
+    // same from keystroke to keystroke until a word is finished, so the prompt stays in the prefix cache: while
+    // typing, keystrokes with more than 64 prompt tokens to run fell from 8.4% to 4.7% (bench/results/promptStability-*).
+    const before = query.prefix.replace(PARTIAL_WORD, '').split('\n');
     const after = query.suffix.split('\n');
     const near = before.slice(-NEAR_LINES).join('\n');
     const window = [...before.slice(-this.options.linesBefore), ...after.slice(0, this.options.linesAfter)].join('\n');

@@ -20,7 +20,8 @@ describe('context engine', () => {
     const cacheDir = mkdtempSync(join(tmpdir(), 'locus-cache-'));
     const engine = new ContextEngine({ folders: [ws.root], excludeGlobs: [], chunker, cache: new IndexCache(cacheDir), log: () => undefined, editDelayMs: 5, saveDelayMs: 5 });
     const main = join(ws.root, 'src', 'main.ts');
-    const names = (prefix: string): string[] => engine.retrieve(main, prefix, '').map((s) => s.path);
+    // The words typed so far, finished (a word the cursor is still in is not a query term).
+    const names = (words: string): string[] => engine.retrieve(main, `${words} `, '').map((s) => s.path);
     try {
       await engine.build();
       assert.equal(engine.fileCount, 2);

@@ -96,6 +96,23 @@ describe('workspace index', () => {
     }
   });
 
+  it('leaves the word being typed out of the query, so the snippets stay the same until it is finished', async () => {
+    const ws = makeWorkspace({ 'src/shapes.ts': SHAPES_TS, 'src/vector.ts': VECTOR_TS });
+    try {
+      const index = new WorkspaceIndex(ws.root, chunker);
+      await index.build(new PathFilter(ws.root, { excludeGlobs: [] }));
+      const retriever = new Retriever();
+      const paths = (prefix: string) => retriever.retrieve([index], { relativePath: 'src/main.ts', prefix, suffix: '' }).map((s) => `${s.path}:${s.startLine}`);
+      const typed = 'const area = circleArea(2);\nconst d = ';
+      assert.deepEqual(paths(`${typed}dist`), paths(typed));
+      assert.deepEqual(paths(`${typed}distanceT`), paths(typed));
+      assert.equal(retriever.retrieve([index], { relativePath: 'src/main.ts', prefix: 'scaledBy', suffix: '' }).length, 0, 'an unfinished word alone is no query');
+      assert.ok(paths('scaledBy(').some((p) => p.startsWith('src/vector.ts')), 'once finished it is');
+    } finally {
+      ws.cleanup();
+    }
+  });
+
   it('weights open and recently edited files up, the edit weight fading with time', () => {
     let now = 0;
     const index = new WorkspaceIndex('/ws', chunker, () => now);
