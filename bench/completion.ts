@@ -1,4 +1,4 @@
-// `npm run bench -- completion [--model DIR] [--max-new-tokens N] [--budget TOKENS] [--speculation MODE] [--beam-width N] [--label NAME] [--single N] [--multi N] [--keystroke-ms MS] [--seed N]`
+// `npm run bench -- completion [--model DIR] [--max-new-tokens N] [--budget TOKENS] [--speculation MODE] [--beam-width N] [--fixture-workspace retrieval|none] [--label NAME] [--single N] [--multi N] [--keystroke-ms MS] [--seed N]`
 // End-to-end inline-completion latency through the real language server (dist/server.js over LSP, as VS Code
 // runs it), measured at the client, on deterministic cursor positions in real code from this repo's dependencies
 // and training scripts. Single-line positions (cursor mid-line or after the indentation of a non-empty line) and
@@ -8,14 +8,19 @@
 //   fixed keystroke interval, a request after each, the previous one cancelled if still unanswered (request
 //   churn, the completion cache, prefix KV reuse);
 // - typing the suggestion: the first characters of the completion that showed are typed (completion cache hits).
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+// --fixture-workspace takes the positions from the context bench's multi-file packages instead, opened under their
+// real paths: `retrieval` gives the server their folder as its workspace (retrieval and compression in every
+// prompt), `none` does not (the same positions without retrieval).
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { CancellationTokenSource, type Position } from 'vscode-languageserver-protocol';
 import { completionMode, type CompletionMode } from '../lsp-server/completionMode';
 import { DEFAULTS } from '../lsp-server/config';
 import { cursorContext } from '../lsp-server/cursorContext';
-import type { LocusSettingsInput, SpeculationSetting } from '../lsp-server/protocol';
+import { CompressRequest, type LocusSettingsInput, type SpeculationSetting } from '../lsp-server/protocol';
+import { assembleFixtureWorkspace } from './context/fixtureWorkspace';
 import { BenchClient, machineInfo, percentile, sleep, type Answer } from './lsp/benchClient';
 import { mulberry32 } from '../runtime/sampler';
 import { pinnedRepoFiles } from './realCodeSources';
@@ -33,6 +38,7 @@ const speculation = arg('speculation', '') as SpeculationSetting | '';
 const beamWidth = arg('beam-width', '');
 /** Names a run of the default settings so it does not replace that day's default result. */
 const label = arg('label', '');
+const fixture = arg('fixture-workspace', '') as '' | 'retrieval' | 'none';
 const singleCount = Number(arg('single', '150'));
 const multiCount = Number(arg('multi', '100'));
 const keystrokeMs = Number(arg('keystroke-ms', '80'));
@@ -82,6 +88,40 @@ function collectSources(): SourceFile[][] {
     walk(join(ROOT, root), '');
     return files;
   });
+}
+
+/** The context bench's held-out multi-file packages, copied into `root` (paths relative to it). */
+function fixtureSources(root: string): SourceFile[][] {
+  const packages = assembleFixtureWorkspace(join(ROOT, 'node_modules'), root);
+  const files: SourceFile[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else if (/\.(js|ts)$/.test(name) && statSync(path).size > 2000) {
+        files.push({ path: relative(root, path), languageId: name.endsWith('.ts') ? 'typescript' : 'javascript', text: readFileSync(path, 'utf8') });
+      }
+    }
+  };
+  walk(root);
+  console.error(`fixture workspace: ${packages.map((p) => `${p.name}@${p.version}`).join(', ')}, ${files.length} files`);
+  return [files];
+}
+
+/** Waits until the server's first index build of its workspace is done (locus/compress reports it). */
+async function waitForIndex(client: BenchClient, uri: string, c: Case): Promise<{ files: number; chunks: number }> {
+  await client.open(uri, c.languageId, c.text);
+  try {
+    const until = Date.now() + 300_000;
+    for (;;) {
+      const r = await client.server.connection.sendRequest(CompressRequest.type, { textDocument: { uri }, position: positionAt(c.text, c.offset) });
+      if (!r.index.building && r.index.files > 0) return r.index;
+      if (Date.now() > until) throw new Error('the workspace index was not built within 5 minutes');
+      await sleep(500);
+    }
+  } finally {
+    await client.close(uri);
+  }
 }
 
 const lineStartCache = new Map<SourceFile, number[]>();
@@ -264,7 +304,11 @@ function summarize(samples: Sample[]) {
 
 async function main(): Promise<void> {
   const random = mulberry32(seed);
-  const groups = collectSources();
+  const workspace = fixture === '' ? undefined : mkdtempSync(join(tmpdir(), 'locus-completion-bench-'));
+  const groups = workspace === undefined ? collectSources() : fixtureSources(workspace);
+  // In the fixture workspace a document is opened under its own path (retrieval skips the current file by path).
+  const uriFor = (c: Case, scenario: string, i: number) =>
+    workspace === undefined ? `file:///locus-bench/${scenario}/${i}/${c.source}` : pathToFileURL(join(workspace, c.source)).href;
   const cases = [...buildCases(groups, 'single-line', singleCount, random), ...buildCases(groups, 'multi-line', multiCount, random)];
   const settings: LocusSettingsInput = {
     ...(modelDir !== '' && { model: { path: resolve(modelDir) } }),
@@ -275,7 +319,8 @@ async function main(): Promise<void> {
       ...(beamWidth !== '' && { beamWidth: Number(beamWidth) }),
     },
   };
-  const client = await BenchClient.start(settings);
+  const client = await BenchClient.start(settings, { workspaceFolder: fixture === 'retrieval' ? workspace : undefined });
+  const index = fixture === 'retrieval' ? await waitForIndex(client, uriFor(cases[0]!, 'cold', 0), cases[0]!) : undefined;
   const ready = client.ready;
   const loadBefore = loadavg();
   const startedAt = Date.now();
@@ -292,7 +337,7 @@ async function main(): Promise<void> {
   for (const [i, c] of cases.entries()) {
     const position = positionAt(c.text, c.offset);
     // Cold: a fresh document.
-    const coldUri = `file:///locus-bench/cold/${i}/${c.source}`;
+    const coldUri = uriFor(c, 'cold', i);
     await client.open(coldUri, c.languageId, c.text);
     const cold = await client.complete(coldUri, position);
     samples.push(sampleOf(c, 'cold', cold));
@@ -305,7 +350,7 @@ async function main(): Promise<void> {
     await client.close(coldUri);
 
     // Typing the real source after a first request (its latency is the cold one's twin and is not counted).
-    const typingUri = `file:///locus-bench/typing/${i}/${c.source}`;
+    const typingUri = uriFor(c, 'typing', i);
     await client.open(typingUri, c.languageId, c.text);
     await client.complete(typingUri, position);
     await sleep(keystrokeMs);
@@ -317,6 +362,7 @@ async function main(): Promise<void> {
   const wallSeconds = (Date.now() - startedAt) / 1000;
   const loadAfter = loadavg();
   await client.server.stop();
+  if (workspace !== undefined) rmSync(workspace, { recursive: true, force: true });
 
   const rows = summarize(samples);
   const machine = {
@@ -338,6 +384,7 @@ async function main(): Promise<void> {
     positions: { 'single-line': cases.filter((c) => c.kind === 'single-line').length, 'multi-line': cases.filter((c) => c.kind === 'multi-line').length },
     sources: [...new Set(cases.map((c) => c.source))].sort(),
     wallSeconds,
+    fixtureWorkspace: fixture === '' ? null : { mode: fixture, index: index ?? null },
     aim,
     meetsAim,
     rows,
@@ -345,7 +392,7 @@ async function main(): Promise<void> {
   };
   const day = date.slice(0, 10);
   // The default model's results are completion-<date>; another model's or setting's carry its name.
-  const variant = `${maxNewTokens === '' ? '' : `-max${maxNewTokens}`}${budget === '' ? '' : `-budget${budget}`}${speculation === '' ? '' : `-speculation-${speculation}`}${beamWidth === '' ? '' : `-beam${beamWidth}`}${label === '' ? '' : `-${label}`}`;
+  const variant = `${maxNewTokens === '' ? '' : `-max${maxNewTokens}`}${budget === '' ? '' : `-budget${budget}`}${speculation === '' ? '' : `-speculation-${speculation}`}${beamWidth === '' ? '' : `-beam${beamWidth}`}${fixture === '' ? '' : `-fixture-${fixture}`}${label === '' ? '' : `-${label}`}`;
   const tag = modelDir === '' && variant === '' ? '' : `${ready.model}${variant}-`.replace(/[^A-Za-z0-9_.-]/g, '_');
   const outDir = join(ROOT, 'bench', 'results');
   mkdirSync(outDir, { recursive: true });
@@ -356,7 +403,8 @@ async function main(): Promise<void> {
     '',
     `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}; shared with other work (1-minute load average ${loadBefore[0]!.toFixed(1)} before, ${loadAfter[0]!.toFixed(1)} after).`,
     `Model: ${ready.model} (${relative(ROOT, ready.modelDir) || ready.modelDir}/${ready.onnxFile}, ${ready.quantization}${ready.draft ? `, draft ${ready.draft}` : ''}), ${variant === '' ? 'default settings' : `${JSON.stringify(settings.completion)}, other settings at their defaults`}.`,
-    `${cases.length} cursor positions (${result.positions['single-line']} single-line, ${result.positions['multi-line']} multi-line) in ${result.sources.length} real source files (TypeScript's lib, vscode-languageserver's lib, training/*.py), seed ${seed}; dist/server.js over stdio; latency measured at the client from request to response. ${wallSeconds.toFixed(0)} s in all.`,
+    `${cases.length} cursor positions (${result.positions['single-line']} single-line, ${result.positions['multi-line']} multi-line) in ${result.sources.length} real source files (${workspace === undefined ? "TypeScript's lib, vscode-languageserver's lib, training/*.py" : "the context bench's multi-file packages"}), seed ${seed}; dist/server.js over stdio; latency measured at the client from request to response. ${wallSeconds.toFixed(0)} s in all.`,
+    ...(fixture === '' ? [] : [fixture === 'retrieval' ? `Workspace: those packages, indexed by the server (${index!.files} files, ${index!.chunks} chunks): every prompt carries retrieved, compressed snippets.` : 'No workspace: the same documents, no retrieval.']),
     '',
     'Scenarios: **cold** = a fresh document, one request. **typing** = every request while 1-5 characters of the real source are typed one at a time',
     `every ${keystrokeMs} ms after a first request (an unanswered request is cancelled by the next keystroke; latency counts answered requests); **typing-last** = of those, the request`,

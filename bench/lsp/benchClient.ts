@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import {
   CancellationTokenSource,
   DidChangeTextDocumentNotification,
@@ -61,13 +62,19 @@ export class BenchClient {
   }
 
   /** `inProcess`: the contrast server with inference on its message-loop thread (bench/lsp/inProcessServer.ts). */
-  static async start(settings: LocusSettingsInput, options: { inProcess?: boolean } = {}): Promise<BenchClient> {
+  static async start(settings: LocusSettingsInput, options: { inProcess?: boolean; workspaceFolder?: string } = {}): Promise<BenchClient> {
     const serverJs = join(ROOT, 'dist', 'server.js');
     if (!existsSync(serverJs)) throw new Error('dist/server.js is missing: run `npm run build` first.');
     const client = new BenchClient(options.inProcess === true ? startTsServer(join(__dirname, 'inProcessServer.ts')) : startServerProcess(serverJs));
     const { connection } = client.server;
     await withTimeout(
-      connection.sendRequest(InitializeRequest.type, { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: settings }),
+      connection.sendRequest(InitializeRequest.type, {
+        processId: process.pid,
+        rootUri: options.workspaceFolder === undefined ? null : pathToFileURL(options.workspaceFolder).href,
+        workspaceFolders: options.workspaceFolder === undefined ? null : [{ uri: pathToFileURL(options.workspaceFolder).href, name: 'workspace' }],
+        capabilities: {},
+        initializationOptions: settings,
+      }),
       30_000,
       'initialize',
     );
