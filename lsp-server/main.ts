@@ -2,10 +2,11 @@
 // (`--stdio`, `--node-ipc`), so VS Code and the CLI start the same bundle.
 import { ProposedFeatures, createConnection } from 'vscode-languageserver/node';
 import { TextTokenizer, WorkerEngine } from '../runtime/index';
+import { CachingTokenizer } from './cachingTokenizer';
 import { startServer } from './server';
 
 startServer(createConnection(ProposedFeatures.all), {
   createEngine: () => new WorkerEngine(),
-  loadTokenizer: async (modelDir) => TextTokenizer.fromDirectory(modelDir),
+  loadTokenizer: async (modelDir) => new CachingTokenizer(TextTokenizer.fromDirectory(modelDir)),
   bundleDir: __dirname,
 });
