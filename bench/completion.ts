@@ -304,7 +304,10 @@ function summarize(samples: Sample[]) {
 
 async function main(): Promise<void> {
   const random = mulberry32(seed);
+  if (!['', 'retrieval', 'none'].includes(fixture)) throw new Error(`--fixture-workspace takes retrieval or none, not ${fixture}`);
   const workspace = fixture === '' ? undefined : mkdtempSync(join(tmpdir(), 'locus-completion-bench-'));
+  // The server's on-disk index of the temporary workspace goes with it.
+  const indexCacheDir = fixture === 'retrieval' ? mkdtempSync(join(tmpdir(), 'locus-completion-bench-index-')) : undefined;
   const groups = workspace === undefined ? collectSources() : fixtureSources(workspace);
   // In the fixture workspace a document is opened under its own path (retrieval skips the current file by path).
   const uriFor = (c: Case, scenario: string, i: number) =>
@@ -318,110 +321,115 @@ async function main(): Promise<void> {
       ...(speculation !== '' && { speculation }),
       ...(beamWidth !== '' && { beamWidth: Number(beamWidth) }),
     },
+    ...(indexCacheDir !== undefined && { context: { cacheDir: indexCacheDir } }),
   };
-  const client = await BenchClient.start(settings, { workspaceFolder: fixture === 'retrieval' ? workspace : undefined });
-  const index = fixture === 'retrieval' ? await waitForIndex(client, uriFor(cases[0]!, 'cold', 0), cases[0]!) : undefined;
-  const ready = client.ready;
-  const loadBefore = loadavg();
-  const startedAt = Date.now();
+  let client: BenchClient | undefined;
+  try {
+    client = await BenchClient.start(settings, { workspaceFolder: fixture === 'retrieval' ? workspace : undefined });
+    const index = fixture === 'retrieval' ? await waitForIndex(client, uriFor(cases[0]!, 'cold', 0), cases[0]!) : undefined;
+    const ready = client.ready;
+    const loadBefore = loadavg();
+    const startedAt = Date.now();
 
-  // Warm-up: the first runs of a session allocate ORT's arenas.
-  for (const [i, c] of cases.slice(0, 3).entries()) {
-    const uri = `file:///locus-bench/warmup/${i}/${c.source}`;
-    await client.open(uri, c.languageId, c.text);
-    await client.complete(uri, positionAt(c.text, c.offset));
-    await client.close(uri);
-  }
-
-  const samples: Sample[] = [];
-  for (const [i, c] of cases.entries()) {
-    const position = positionAt(c.text, c.offset);
-    // Cold: a fresh document.
-    const coldUri = uriFor(c, 'cold', i);
-    await client.open(coldUri, c.languageId, c.text);
-    const cold = await client.complete(coldUri, position);
-    samples.push(sampleOf(c, 'cold', cold));
-    // Then its first characters typed (accepting it character by character): completion-cache hits.
-    const shown = [...cold.text];
-    if (shown.length >= 2) {
-      await sleep(keystrokeMs);
-      samples.push(...(await typeAndRequest(client, c, coldUri, shown.slice(0, Math.min(c.typed.length, shown.length - 1)).join(''), 'typing-suggestion')));
+    // Warm-up: the first runs of a session allocate ORT's arenas.
+    for (const [i, c] of cases.slice(0, 3).entries()) {
+      const uri = `file:///locus-bench/warmup/${i}/${c.source}`;
+      await client.open(uri, c.languageId, c.text);
+      await client.complete(uri, positionAt(c.text, c.offset));
+      await client.close(uri);
     }
-    await client.close(coldUri);
 
-    // Typing the real source after a first request (its latency is the cold one's twin and is not counted).
-    const typingUri = uriFor(c, 'typing', i);
-    await client.open(typingUri, c.languageId, c.text);
-    await client.complete(typingUri, position);
-    await sleep(keystrokeMs);
-    samples.push(...(await typeAndRequest(client, c, typingUri, c.typed, 'typing')));
-    await client.close(typingUri);
+    const samples: Sample[] = [];
+    for (const [i, c] of cases.entries()) {
+      const position = positionAt(c.text, c.offset);
+      // Cold: a fresh document.
+      const coldUri = uriFor(c, 'cold', i);
+      await client.open(coldUri, c.languageId, c.text);
+      const cold = await client.complete(coldUri, position);
+      samples.push(sampleOf(c, 'cold', cold));
+      // Then its first characters typed (accepting it character by character): completion-cache hits.
+      const shown = [...cold.text];
+      if (shown.length >= 2) {
+        await sleep(keystrokeMs);
+        samples.push(...(await typeAndRequest(client, c, coldUri, shown.slice(0, Math.min(c.typed.length, shown.length - 1)).join(''), 'typing-suggestion')));
+      }
+      await client.close(coldUri);
 
-    if ((i + 1) % 25 === 0) console.error(`${i + 1}/${cases.length} positions`);
+      // Typing the real source after a first request (its latency is the cold one's twin and is not counted).
+      const typingUri = uriFor(c, 'typing', i);
+      await client.open(typingUri, c.languageId, c.text);
+      await client.complete(typingUri, position);
+      await sleep(keystrokeMs);
+      samples.push(...(await typeAndRequest(client, c, typingUri, c.typed, 'typing')));
+      await client.close(typingUri);
+
+      if ((i + 1) % 25 === 0) console.error(`${i + 1}/${cases.length} positions`);
+    }
+    const wallSeconds = (Date.now() - startedAt) / 1000;
+    const loadAfter = loadavg();
+
+    const rows = summarize(samples);
+    const machine = {
+      ...machineInfo(),
+      loadAverage1mBefore: loadBefore[0],
+      loadAverage1mAfter: loadAfter[0],
+    };
+    const singleCold = rows.find((r) => r.kind === 'single-line' && r.scenario === 'cold')!;
+    const aim = { singleLineP50Ms: 150, singleLineP95Ms: 400 };
+    const meetsAim = (singleCold.p50Ms as number) < aim.singleLineP50Ms && (singleCold.p95Ms as number) < aim.singleLineP95Ms;
+    const date = new Date().toISOString();
+    const result = {
+      date,
+      machine,
+      model: { name: ready.model, dir: ready.modelDir, onnx: ready.onnxFile, quantization: ready.quantization, draft: ready.draft ?? null },
+      settings: { ...settings, defaults: { model: 'the embedded one', ...DEFAULTS } },
+      keystrokeMs,
+      seed,
+      positions: { 'single-line': cases.filter((c) => c.kind === 'single-line').length, 'multi-line': cases.filter((c) => c.kind === 'multi-line').length },
+      sources: [...new Set(cases.map((c) => c.source))].sort(),
+      wallSeconds,
+      fixtureWorkspace: fixture === '' ? null : { mode: fixture, index: index ?? null },
+      aim,
+      meetsAim,
+      rows,
+      samples,
+    };
+    const day = date.slice(0, 10);
+    // The default model's results are completion-<date>; another model's or setting's carry its name.
+    const variant = `${maxNewTokens === '' ? '' : `-max${maxNewTokens}`}${budget === '' ? '' : `-budget${budget}`}${speculation === '' ? '' : `-speculation-${speculation}`}${beamWidth === '' ? '' : `-beam${beamWidth}`}${fixture === '' ? '' : `-fixture-${fixture}`}${label === '' ? '' : `-${label}`}`;
+    const tag = modelDir === '' && variant === '' ? '' : `${ready.model}${variant}-`.replace(/[^A-Za-z0-9_.-]/g, '_');
+    const outDir = join(ROOT, 'bench', 'results');
+    mkdirSync(outDir, { recursive: true });
+    writeFileSync(join(outDir, `completion-${tag}${day}.json`), JSON.stringify(result, null, 2) + '\n');
+    const fmt = (x: number | string) => (typeof x === 'number' ? (Number.isNaN(x) ? '-' : x.toFixed(1)) : x);
+    const md = [
+      `# Inline-completion latency through the language server (${day})`,
+      '',
+      `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}; shared with other work (1-minute load average ${loadBefore[0]!.toFixed(1)} before, ${loadAfter[0]!.toFixed(1)} after).`,
+      `Model: ${ready.model} (${relative(ROOT, ready.modelDir) || ready.modelDir}/${ready.onnxFile}, ${ready.quantization}${ready.draft ? `, draft ${ready.draft}` : ''}), ${variant === '' ? 'default settings' : `${JSON.stringify(settings.completion)}, other settings at their defaults`}.`,
+      `${cases.length} cursor positions (${result.positions['single-line']} single-line, ${result.positions['multi-line']} multi-line) in ${result.sources.length} real source files (${workspace === undefined ? "TypeScript's lib, vscode-languageserver's lib, training/*.py" : "the context bench's multi-file packages"}), seed ${seed}; dist/server.js over stdio; latency measured at the client from request to response. ${wallSeconds.toFixed(0)} s in all.`,
+      ...(fixture === '' ? [] : [fixture === 'retrieval' ? `Workspace: those packages, indexed by the server (${index!.files} files, ${index!.chunks} chunks): every prompt carries retrieved, compressed snippets.` : 'No workspace: the same documents, no retrieval.']),
+      '',
+      'Scenarios: **cold** = a fresh document, one request. **typing** = every request while 1-5 characters of the real source are typed one at a time',
+      `every ${keystrokeMs} ms after a first request (an unanswered request is cancelled by the next keystroke; latency counts answered requests); **typing-last** = of those, the request`,
+      'after the last keystroke (what shows when the user pauses). **typing-suggestion** = typing the first characters of the completion that showed (completion cache).',
+      '',
+      '| kind | scenario | requests | answered | cancelled | p50 ms | p95 ms | mean ms | server p50 ms | engine p50 ms | tokens p50 | cache hits | non-empty |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+      ...rows.map(
+        (r) =>
+          `| ${r.kind} | ${r.scenario} | ${r.requests} | ${r.answered} | ${r.cancelled} | ${fmt(r.p50Ms!)} | ${fmt(r.p95Ms!)} | ${fmt(r.meanMs!)} | ${fmt(r.serverP50Ms!)} | ${fmt(r.engineP50Ms!)} | ${fmt(r.generatedTokensP50!)} | ${r.cacheHits} | ${r.shown} |`,
+      ),
+      '',
+      `Aim (issue #9): single-line p50 < ${aim.singleLineP50Ms} ms and p95 < ${aim.singleLineP95Ms} ms (cold): **${meetsAim ? 'met' : 'not met'}** (p50 ${fmt(singleCold.p50Ms!)} ms, p95 ${fmt(singleCold.p95Ms!)} ms).`,
+      '',
+    ].join('\n');
+    writeFileSync(join(outDir, `completion-${tag}${day}.md`), md);
+    console.log(md);
+  } finally {
+    await client?.server.stop();
+    for (const dir of [workspace, indexCacheDir]) if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   }
-  const wallSeconds = (Date.now() - startedAt) / 1000;
-  const loadAfter = loadavg();
-  await client.server.stop();
-  if (workspace !== undefined) rmSync(workspace, { recursive: true, force: true });
-
-  const rows = summarize(samples);
-  const machine = {
-    ...machineInfo(),
-    loadAverage1mBefore: loadBefore[0],
-    loadAverage1mAfter: loadAfter[0],
-  };
-  const singleCold = rows.find((r) => r.kind === 'single-line' && r.scenario === 'cold')!;
-  const aim = { singleLineP50Ms: 150, singleLineP95Ms: 400 };
-  const meetsAim = (singleCold.p50Ms as number) < aim.singleLineP50Ms && (singleCold.p95Ms as number) < aim.singleLineP95Ms;
-  const date = new Date().toISOString();
-  const result = {
-    date,
-    machine,
-    model: { name: ready.model, dir: ready.modelDir, onnx: ready.onnxFile, quantization: ready.quantization, draft: ready.draft ?? null },
-    settings: { ...settings, defaults: { model: 'the embedded one', ...DEFAULTS } },
-    keystrokeMs,
-    seed,
-    positions: { 'single-line': cases.filter((c) => c.kind === 'single-line').length, 'multi-line': cases.filter((c) => c.kind === 'multi-line').length },
-    sources: [...new Set(cases.map((c) => c.source))].sort(),
-    wallSeconds,
-    fixtureWorkspace: fixture === '' ? null : { mode: fixture, index: index ?? null },
-    aim,
-    meetsAim,
-    rows,
-    samples,
-  };
-  const day = date.slice(0, 10);
-  // The default model's results are completion-<date>; another model's or setting's carry its name.
-  const variant = `${maxNewTokens === '' ? '' : `-max${maxNewTokens}`}${budget === '' ? '' : `-budget${budget}`}${speculation === '' ? '' : `-speculation-${speculation}`}${beamWidth === '' ? '' : `-beam${beamWidth}`}${fixture === '' ? '' : `-fixture-${fixture}`}${label === '' ? '' : `-${label}`}`;
-  const tag = modelDir === '' && variant === '' ? '' : `${ready.model}${variant}-`.replace(/[^A-Za-z0-9_.-]/g, '_');
-  const outDir = join(ROOT, 'bench', 'results');
-  mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, `completion-${tag}${day}.json`), JSON.stringify(result, null, 2) + '\n');
-  const fmt = (x: number | string) => (typeof x === 'number' ? (Number.isNaN(x) ? '-' : x.toFixed(1)) : x);
-  const md = [
-    `# Inline-completion latency through the language server (${day})`,
-    '',
-    `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}; shared with other work (1-minute load average ${loadBefore[0]!.toFixed(1)} before, ${loadAfter[0]!.toFixed(1)} after).`,
-    `Model: ${ready.model} (${relative(ROOT, ready.modelDir) || ready.modelDir}/${ready.onnxFile}, ${ready.quantization}${ready.draft ? `, draft ${ready.draft}` : ''}), ${variant === '' ? 'default settings' : `${JSON.stringify(settings.completion)}, other settings at their defaults`}.`,
-    `${cases.length} cursor positions (${result.positions['single-line']} single-line, ${result.positions['multi-line']} multi-line) in ${result.sources.length} real source files (${workspace === undefined ? "TypeScript's lib, vscode-languageserver's lib, training/*.py" : "the context bench's multi-file packages"}), seed ${seed}; dist/server.js over stdio; latency measured at the client from request to response. ${wallSeconds.toFixed(0)} s in all.`,
-    ...(fixture === '' ? [] : [fixture === 'retrieval' ? `Workspace: those packages, indexed by the server (${index!.files} files, ${index!.chunks} chunks): every prompt carries retrieved, compressed snippets.` : 'No workspace: the same documents, no retrieval.']),
-    '',
-    'Scenarios: **cold** = a fresh document, one request. **typing** = every request while 1-5 characters of the real source are typed one at a time',
-    `every ${keystrokeMs} ms after a first request (an unanswered request is cancelled by the next keystroke; latency counts answered requests); **typing-last** = of those, the request`,
-    'after the last keystroke (what shows when the user pauses). **typing-suggestion** = typing the first characters of the completion that showed (completion cache).',
-    '',
-    '| kind | scenario | requests | answered | cancelled | p50 ms | p95 ms | mean ms | server p50 ms | engine p50 ms | tokens p50 | cache hits | non-empty |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
-    ...rows.map(
-      (r) =>
-        `| ${r.kind} | ${r.scenario} | ${r.requests} | ${r.answered} | ${r.cancelled} | ${fmt(r.p50Ms!)} | ${fmt(r.p95Ms!)} | ${fmt(r.meanMs!)} | ${fmt(r.serverP50Ms!)} | ${fmt(r.engineP50Ms!)} | ${fmt(r.generatedTokensP50!)} | ${r.cacheHits} | ${r.shown} |`,
-    ),
-    '',
-    `Aim (issue #9): single-line p50 < ${aim.singleLineP50Ms} ms and p95 < ${aim.singleLineP95Ms} ms (cold): **${meetsAim ? 'met' : 'not met'}** (p50 ${fmt(singleCold.p50Ms!)} ms, p95 ${fmt(singleCold.p95Ms!)} ms).`,
-    '',
-  ].join('\n');
-  writeFileSync(join(outDir, `completion-${tag}${day}.md`), md);
-  console.log(md);
 }
 
 void main().catch((e: Error) => {

@@ -131,7 +131,8 @@ async function main(): Promise<void> {
     };
     const position = endOf(c.prefix);
     if (warm && c.prefix !== '') {
-      const typedBefore = c.prefix.slice(0, -1);
+      // One keystroke earlier: the last character (a whole code point, or a whole line break) not yet typed.
+      const typedBefore = c.prefix.endsWith('\r\n') ? c.prefix.slice(0, -2) : [...c.prefix].slice(0, -1).join('');
       await connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId, version: 1, text: typedBefore + c.suffix } });
       await withTimeout(
         connection.sendRequest(InlineCompletionRequest.type, { textDocument: { uri }, position: endOf(typedBefore), context: { triggerKind: 2 } }),
@@ -181,6 +182,7 @@ async function main(): Promise<void> {
       latencyP50Ms: percentile(os.map((o) => o.ms), 50),
       latencyP95Ms: percentile(os.map((o) => o.ms), 95),
     }));
+  const cacheHits = outcomes.filter((o) => o.timing?.cacheHit === true).length;
   const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
   const ready = status as Extract<ModelStatus, { state: 'ready' }>;
   const day = new Date().toISOString().slice(0, 10);
@@ -192,6 +194,7 @@ async function main(): Promise<void> {
     cases: relative(ROOT, casesPath),
     completion,
     warm,
+    completionCacheHits: cacheHits,
     wallSeconds: wallS,
     summary,
     examples: outcomes.slice(0, 12).map((o) => ({ id: o.case.id, kind: o.case.kind, answer: o.case.answer, prediction: o.prediction })),
@@ -206,7 +209,7 @@ async function main(): Promise<void> {
   const md = [
     `# FIM evaluation through the language server: ${ready.model} (${ready.onnxFile}) ${day}`,
     '',
-    `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}. ${outcomes.length} held-out cases from ${out.cases}, ${wallS.toFixed(0)} s. Completion settings: ${JSON.stringify(completion)}, the rest at the server's defaults.${warm ? ' Warm: each case asked first one keystroke earlier; the request after it is measured.' : ' Cold: one request per case in a fresh document.'}`,
+    `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}. ${outcomes.length} held-out cases from ${out.cases}, ${wallS.toFixed(0)} s. Completion settings: ${JSON.stringify(completion)}, the rest at the server's defaults.${warm ? ` Warm: each case asked first one keystroke earlier; the request after it is measured (${cacheHits} of ${outcomes.length} answered by the completion cache from the first suggestion).` : ' Cold: one request per case in a fresh document.'}`,
     '',
     '| group | cases | exact match | edit similarity | empty | p50 ms | p95 ms |',
     '|---|---|---|---|---|---|---|',

@@ -6,11 +6,14 @@ import type { ContextTokenizer } from './context/promptAssembler';
 
 /** Longer texts (a whole prefix) differ on every keystroke: not worth a slot. */
 const MAX_CACHED_CHARS = 4096;
-/** Encodings kept (least recently used first out): a few thousand lines and snippet pieces, well under 10 MB. */
+/** Encodings kept (least recently used first out): a few thousand lines and snippet pieces. */
 const MAX_ENTRIES = 8192;
+/** And at most this many characters of keys over all entries (~4 MB of strings). */
+const MAX_TOTAL_CHARS = 2_000_000;
 
 export class CachingTokenizer implements ContextTokenizer {
   private readonly encodings = new Map<string, readonly number[]>();
+  private totalChars = 0;
 
   constructor(
     private readonly inner: ContextTokenizer,
@@ -27,8 +30,14 @@ export class CachingTokenizer implements ContextTokenizer {
       return [...cached];
     }
     const ids = this.inner.encode(text);
-    this.encodings.set(text, ids.slice());
-    if (this.encodings.size > this.maxEntries) this.encodings.delete(this.encodings.keys().next().value!);
+    // A copy of the key: V8 keeps a string sliced from a document attached to the whole document text.
+    this.encodings.set(Buffer.from(text, 'utf16le').toString('utf16le'), ids.slice());
+    this.totalChars += text.length;
+    while (this.encodings.size > this.maxEntries || this.totalChars > MAX_TOTAL_CHARS) {
+      const oldest = this.encodings.keys().next().value!;
+      this.encodings.delete(oldest);
+      this.totalChars -= oldest.length;
+    }
     return ids;
   }
 

@@ -5,6 +5,7 @@ import { limitToBlock } from './blockScope';
 import type { CompletionCache } from './completionCache';
 import { completionMode, stopStringsFor, type CompletionMode } from './completionMode';
 import { isLanguageEnabled, type ServerConfig } from './config';
+import type { CursorText } from './context/contextPromptBuilder';
 import { cursorContext, type CursorContext } from './cursorContext';
 import type { CompletionRefiner } from './efficiency/efficiencyChecker';
 import { buildFimPrompt, type FimTokenIds, type PromptTokenizer } from './fimPrompt';
@@ -46,7 +47,7 @@ export interface CompletionProviderDeps {
   /** Local latency telemetry; tests that do not look at it leave it out. */
   telemetry?: CompletionTelemetry;
   /** The prompt with workspace context (retrieved snippets, compressed to the budget); undefined means the plain FIM prompt. */
-  contextPrompt?: (model: LoadedModel, uri: string, prefix: string, suffix: string, signal: AbortSignal) => Promise<number[] | undefined>;
+  contextPrompt?: (model: LoadedModel, uri: string, text: Omit<CursorText, 'file'>, signal: AbortSignal) => Promise<number[] | undefined>;
   /** Efficiency checks: a finished refinement for this exact position answers first; plain suggestions are handed over. */
   efficiency?: CompletionRefiner;
 }
@@ -95,7 +96,7 @@ export class CompletionProvider {
       const mode = completionMode(ctx);
       const budget = Math.max(0, Math.min(config.promptTokenBudget, model.info.maxContext - config.maxNewTokens - 3));
       const healed = healPrefix(model.tokenizer, ctx.prefix);
-      const contextIds = await this.deps.contextPrompt?.(model, document.uri, healed.prefix, ctx.suffix, signal);
+      const contextIds = await this.deps.contextPrompt?.(model, document.uri, { prefix: healed.prefix, typedPrefix: ctx.prefix, suffix: ctx.suffix }, signal);
       const prompt = contextIds !== undefined ? { ids: contextIds } : buildFimPrompt(model.tokenizer, model.fim, healed.prefix, ctx.suffix, budget);
       trace?.promptBuilt({ promptTokens: prompt.ids.length, promptTokensCompressed: prompt.ids.length });
       const result = await this.deps.scheduler.schedule(document.uri, signal, (runSignal) =>

@@ -106,7 +106,7 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     telemetry,
     onTimings: (timings) => void connection.sendNotification(CompletionTimingsNotification.type, timings),
     cache: new CompletionCache(),
-    contextPrompt: (model, uri, prefix, suffix, signal) => context.completionPrompt(model, uri, prefix, suffix, signal),
+    contextPrompt: (model, uri, text, signal) => context.completionPrompt(model, uri, text, signal),
     efficiency,
   });
 

@@ -10,10 +10,11 @@ import { tokenizerDirectory } from '../../runtime/modelFiles';
 import type { LoadedModel } from '../completionProvider';
 import type { CompressParams, CompressResult, ExplainChunk, ExplainParams, ExplainResult } from '../protocol';
 import { buildFimPrompt } from '../fimPrompt';
+import { healPrefix } from '../tokenHealing';
 import { describeError, type Logger } from '../logger';
 import { compressReport } from './compressReport';
 import { ContextEngine, type FileEventKind } from './contextEngine';
-import { ContextPromptBuilder } from './contextPromptBuilder';
+import { ContextPromptBuilder, type CursorText } from './contextPromptBuilder';
 import { buildExplainPrompt } from './explainPrompt';
 import { IndexCache, defaultCacheDir } from './indexPersistence';
 import { PromptAssembler, type ContextTokenizer } from './promptAssembler';
@@ -115,11 +116,11 @@ export class ContextFeature {
    * The completion prompt: retrieved snippets and the current file, compressed to the budget. Undefined when the
    * model or workspace gives no context (the caller then builds the plain FIM prompt), and on failure (logged).
    */
-  async completionPrompt(model: LoadedModel, uri: string, prefix: string, suffix: string, signal: AbortSignal): Promise<number[] | undefined> {
+  async completionPrompt(model: LoadedModel, uri: string, text: Omit<CursorText, 'file'>, signal: AbortSignal): Promise<number[] | undefined> {
     const kit = this.kitFor(model);
     if (kit === undefined) return undefined;
     try {
-      const prompt = await kit.builder.build({ file: filePathOf(uri), prefix, suffix }, this.promptBudget(model), signal);
+      const prompt = await kit.builder.build({ file: filePathOf(uri), ...text }, this.promptBudget(model), signal);
       return prompt.ids;
     } catch (error) {
       this.deps.logger.warn(`Workspace context skipped for this completion: ${describeError(error)}`);
@@ -136,7 +137,9 @@ export class ContextFeature {
     if (kit === undefined) throw new Error('This model has no <|file_sep|> or FIM tokens, so prompts carry no workspace context to compress.');
     const text = document.getText();
     const offset = document.offsetAt(params.position);
-    const cursor = { file: filePathOf(document.uri), prefix: text.slice(0, offset), suffix: text.slice(offset) };
+    // The prompt a completion here would send: healed as completions heal it, retrieved with the text as typed.
+    const typedPrefix = text.slice(0, offset);
+    const cursor = { file: filePathOf(document.uri), prefix: healPrefix(model.tokenizer, typedPrefix).prefix, typedPrefix, suffix: text.slice(offset) };
     const budget = Math.min(params.budget ?? this.promptBudget(model), this.promptBudget(model));
     const after = await kit.builder.build(cursor, budget, signal, true);
     const before = await kit.builder.buildUncompressed(cursor, Math.min(budget * BEFORE_BUDGET_FACTOR, model.info.maxContext), signal);

@@ -11,7 +11,10 @@ export const COMPRESSION_CANDIDATES = 6;
 export interface CursorText {
   /** Absolute path, or undefined for an untitled buffer. */
   file: string | undefined;
+  /** What the prompt shows before the cursor: the typed text less the token healing cut (tokenHealing.ts). */
   prefix: string;
+  /** The text before the cursor as typed, retrieval's query; `prefix` when absent. */
+  typedPrefix?: string;
   suffix: string;
 }
 
@@ -47,7 +50,7 @@ export class ContextPromptBuilder {
 
   private async run(cursor: CursorText, budget: number, selective: SelectiveContext | undefined, signal?: AbortSignal, waitForScores = true): Promise<ContextPrompt> {
     const started = performance.now();
-    const snippets = this.assembler.supportsContext ? this.engine.retrieve(cursor.file, cursor.prefix, cursor.suffix, COMPRESSION_CANDIDATES) : [];
+    const snippets = this.assembler.supportsContext ? this.engine.retrieve(cursor.file, cursor.typedPrefix ?? cursor.prefix, cursor.suffix, COMPRESSION_CANDIDATES) : [];
     const retrieved = performance.now();
     const prompt = await this.assembler.assemble(
       { currentPath: cursor.file === undefined ? undefined : this.engine.displayPath(cursor.file), prefix: cursor.prefix, suffix: cursor.suffix, snippets },

@@ -45,17 +45,31 @@ const OUTLINE_LINES = 48;
 const NEAR_LINES = 3;
 /** Query terms on the lines nearest the cursor count this many times. */
 const NEAR_TERM_WEIGHT = 2;
-/** The identifier the cursor is in the middle of (or right after). */
-const PARTIAL_WORD = /[\p{L}\p{N}_$]+$/u;
+const WORD_CHAR = /^[\p{L}\p{N}_$]$/u;
+
+/**
+ * `prefix` without the identifier the cursor is in (or right after). Scanned backwards from the end: an end-anchored
+ * regex retries from every start, quadratic in a long run of word characters (a generated blob).
+ */
+export function withoutPartialWord(prefix: string): string {
+  let end = prefix.length;
+  while (end > 0) {
+    const low = prefix.charCodeAt(end - 1);
+    const width = low >= 0xdc00 && low <= 0xdfff && end >= 2 ? 2 : 1;
+    if (!WORD_CHAR.test(prefix.slice(end - width, end))) break;
+    end -= width;
+  }
+  return prefix.slice(0, end);
+}
 
 export class Retriever {
   constructor(private readonly options: RetrieverOptions = DEFAULT_RETRIEVER_OPTIONS) {}
 
   retrieve(indexes: readonly WorkspaceIndex[], query: RetrievalQuery, maxSnippets = this.options.maxSnippets): RetrievedSnippet[] {
     // A word still being typed is not a term yet. Leaving it out keeps the snippets, which open the prompt, the
-    // same from keystroke to keystroke until a word is finished, so the prompt stays in the prefix cache: while
-    // typing, keystrokes with more than 64 prompt tokens to run fell from 8.4% to 4.7% (bench/results/promptStability-*).
-    const before = query.prefix.replace(PARTIAL_WORD, '').split('\n');
+    // same from keystroke to keystroke until a word is finished, so the prompt stays in the prefix cache
+    // (bench/results/promptStability-*). The price: a word the cursor is right after counts from the next character.
+    const before = withoutPartialWord(query.prefix).split('\n');
     const after = query.suffix.split('\n');
     const near = before.slice(-NEAR_LINES).join('\n');
     const window = [...before.slice(-this.options.linesBefore), ...after.slice(0, this.options.linesAfter)].join('\n');

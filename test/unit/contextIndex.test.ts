@@ -7,7 +7,7 @@ import { Bm25Index } from '../../lsp-server/context/bm25Index';
 import { termCounts, termsOfIdentifier } from '../../lsp-server/context/codeTerms';
 import { IndexCache } from '../../lsp-server/context/indexPersistence';
 import { PathFilter } from '../../lsp-server/context/pathFilter';
-import { Retriever } from '../../lsp-server/context/retriever';
+import { Retriever, withoutPartialWord } from '../../lsp-server/context/retriever';
 import { SyntaxChunker } from '../../lsp-server/context/syntaxChunker';
 import { WorkspaceIndex } from '../../lsp-server/context/workspaceIndex';
 import { CANARY, makeWorkspace, MATH_PY, SHAPES_TS, VECTOR_TS } from './contextFixtures';
@@ -94,6 +94,15 @@ describe('workspace index', () => {
     } finally {
       ws.cleanup();
     }
+  });
+
+  it('cuts the word at the cursor, whole code points at a time, also after a long generated run', () => {
+    assert.equal(withoutPartialWord('x = origin.dist'), 'x = origin.');
+    assert.equal(withoutPartialWord('const \u{1D44E}\u{1D44F}'), 'const ', 'astral letters are letters');
+    assert.equal(withoutPartialWord('done;\n'), 'done;\n');
+    const blob = 'f'.repeat(200_000);
+    assert.equal(withoutPartialWord(`${blob} ;`), `${blob} ;`);
+    assert.equal(withoutPartialWord(`; ${blob}`), '; ');
   });
 
   it('leaves the word being typed out of the query, so the snippets stay the same until it is finished', async () => {
