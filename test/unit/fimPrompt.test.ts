@@ -49,6 +49,18 @@ describe('buildFimPrompt', () => {
     assert.ok(prompt.prefixTokens >= 28, `prefix got ${prompt.prefixTokens}`);
   });
 
+  it('starts a long cut prefix on a line numbered a multiple of 8, so typing keeps the prompt\'s start', () => {
+    const lines = Array.from({ length: 200 }, (_, i) => `v${String(i).padStart(3, '0')}\n`);
+    const startOf = (typed: string) => {
+      const { prefix } = parts(buildFimPrompt(tok, fim, lines.join('') + typed, '', 400).ids);
+      return Number(prefix.slice(1, 4));
+    };
+    const start = startOf('x');
+    assert.equal(start % 8, 0);
+    assert.ok(200 - start >= 64 && 200 - start <= 80, `kept ${200 - start} lines of the 80 that fit`);
+    for (const typed of ['xy', 'xyz = 1', 'xyz = 12']) assert.equal(startOf(typed), start, typed);
+  });
+
   it('gives a short prefix\'s unused share to the suffix', () => {
     const after = Array.from({ length: 30 }, (_, i) => `\ns${i}`).join('');
     const prompt = buildFimPrompt(tok, fim, 'x', after, 40);
