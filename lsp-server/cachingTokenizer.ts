@@ -12,7 +12,8 @@ const MAX_ENTRIES = 8192;
 const MAX_TOTAL_CHARS = 2_000_000;
 
 export class CachingTokenizer implements ContextTokenizer {
-  private readonly encodings = new Map<string, readonly number[]>();
+  /** Keyed by the text; the entry keeps its own copy of the key, which re-inserting on a hit must reuse. */
+  private readonly encodings = new Map<string, { key: string; ids: readonly number[] }>();
   private totalChars = 0;
 
   constructor(
@@ -26,12 +27,13 @@ export class CachingTokenizer implements ContextTokenizer {
     if (cached !== undefined) {
       // Most recently used last, so the oldest entry is the first one the map iterates.
       this.encodings.delete(text);
-      this.encodings.set(text, cached);
-      return [...cached];
+      this.encodings.set(cached.key, cached);
+      return [...cached.ids];
     }
     const ids = this.inner.encode(text);
     // A copy of the key: V8 keeps a string sliced from a document attached to the whole document text.
-    this.encodings.set(Buffer.from(text, 'utf16le').toString('utf16le'), ids.slice());
+    const key = Buffer.from(text, 'utf16le').toString('utf16le');
+    this.encodings.set(key, { key, ids: ids.slice() });
     this.totalChars += text.length;
     while (this.encodings.size > this.maxEntries || this.totalChars > MAX_TOTAL_CHARS) {
       const oldest = this.encodings.keys().next().value!;

@@ -80,9 +80,7 @@ function keepEnd(tokenizer: PromptTokenizer, text: string, budget: number): numb
     first--;
   }
   if (first === lines.length) return tailIds(tokenizer.encode(lines[lines.length - 1]!), budget);
-  // A cut prefix of many lines starts on a line whose number is a multiple of PREFIX_START_LINES (giving up 3.5 lines
-  // on average): as typing grows the prefix, its first line then moves 8 lines at a time, not at every line's worth
-  // of tokens. A run of under 16 lines is not snapped: it would lose too large a share.
+  // Snapped to PREFIX_START_LINES (3.5 lines given up on average); a run of under two steps would lose too large a share.
   if (first > 0 && lines.length - first >= 2 * PREFIX_START_LINES) first = Math.ceil(first / PREFIX_START_LINES) * PREFIX_START_LINES;
   // Merges across line ends can change the count slightly; drop lines until the whole encoding fits.
   for (; first < lines.length; first++) {

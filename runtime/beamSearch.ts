@@ -1,7 +1,7 @@
 // Beam search for short, greedy completions: keeps the `width` most likely continuations (by the sum of their
 // token log-probabilities) instead of the single most likely next token, and answers the most likely finished
 // one. On the held-out single-line FIM cases greedy decoding picks a worse first token where the line as a whole
-// is more likely elsewhere: width 3 raised exact match by about 2.5 points. Continuations far less likely than the
+// is more likely elsewhere: width 3 raised exact match by about 2 points (bench/results/model-eval-*-beam3-*). Continuations far less likely than the
 // best candidate of a step are not expanded (PRUNE_MARGIN), so a confident line costs about what greedy costs.
 import type { DecoderModel, KvState } from './decoderModel';
 import type { PrefixKvCache } from './prefixKvCache';
@@ -53,7 +53,7 @@ export async function beamSearch(deps: BeamSearchDeps, request: BeamSearchReques
   const { model, prefixCache } = deps;
   const eos = new Set(deps.eosTokenIds);
   const width = Math.max(1, Math.floor(request.width));
-  const stopStrings = request.stopStrings.filter((s) => s !== '');
+  const search = { ...request, width, stopStrings: request.stopStrings.filter((s) => s !== '') };
   await yieldToEventLoop();
   if (signal?.aborted || request.maxNewTokens <= 0) {
     return { text: '', tokenIds: [], stopReason: signal?.aborted ? 'aborted' : 'length', cachedPromptTokens: 0, prefilledAt: deps.now() };
@@ -90,7 +90,7 @@ export async function beamSearch(deps: BeamSearchDeps, request: BeamSearchReques
     let kept = 0;
     for (const { from, id, logProb } of candidates) {
       if (kept === width || logProb < floor) break;
-      const grown = extend(deps, { ...request, stopStrings }, from, id, logProb, eos);
+      const grown = extend(deps, search, from, id, logProb, eos);
       // Ending with nothing written is always likely, and never what a completion is asked for: it neither
       // counts towards the width nor sets the pruning floor.
       if (grown.stopReason !== undefined && grown.text.trim() === '') continue;

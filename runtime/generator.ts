@@ -35,7 +35,6 @@ const noSpeculation: SpeculationStats = {
   byDrafter: { lookup: { drafted: 0, accepted: 0 }, draft: { drafted: 0, accepted: 0 } },
 };
 
-
 export class Generator {
   private readonly now: () => number;
   private readonly targetPrefixCache: PrefixKvCache;
