@@ -15,6 +15,8 @@ import { Retriever } from '../lsp-server/context/retriever';
 import { DraftModelScorer, SelectiveContext, UnigramScorer } from '../lsp-server/context/selectiveContext';
 import { SyntaxChunker } from '../lsp-server/context/syntaxChunker';
 import { WorkspaceIndex } from '../lsp-server/context/workspaceIndex';
+import { healPrefix } from '../lsp-server/tokenHealing';
+import { memberChoices, wordChoices } from '../lsp-server/context/moduleMembers';
 import { GREEDY_SAMPLING } from '../runtime/engine';
 import { LocalEngine } from '../runtime/localEngine';
 import { loadDecoder } from '../runtime/modelLoader';
@@ -49,6 +51,8 @@ interface ModeResult {
   nameInPrompt: number;
   /** Share of cases where a retrieved candidate (before packing) is a chunk of a declaring file that contains the name. */
   definitionRetrieved: number;
+  /** Share of cases whose cursor is on a member of a workspace module, so the completion starts with one of its names. */
+  memberNames: number;
   promptTokens: { mean: number; p95: number };
   /** Retrieval plus assembly (scoring included). */
   promptBuildMs: { p50: number; p95: number };
@@ -103,12 +107,17 @@ async function main(): Promise<void> {
     };
     log(`model: ${info.name} (${info.onnxFile}, context ${info.maxContext}), draft ${draft.config.name ?? 'draft'}`);
 
-    const build1 = async (c: CrossFileCase, mode: Mode, budget: number): Promise<{ prompt: AssembledPrompt; ms: number; found: boolean }> => {
+    // As the server does: retrieval queries the text as typed, the prompt stops before the cursor's last token
+    // (token healing) and generation must write that token's text again; with workspace context, a member of a
+    // workspace module must be one of its names.
+    const build1 = async (c: CrossFileCase, mode: Mode, budget: number): Promise<{ prompt: AssembledPrompt; required: string; words: string[] | undefined; ms: number; found: boolean }> => {
       const started = performance.now();
+      const healed = healPrefix(tokenizer, c.prefix);
       const snippets = mode === 'none' ? [] : retriever.retrieve([index], { relativePath: c.path, prefix: c.prefix, suffix: c.suffix }, CANDIDATES);
-      const prompt = await assembler.assemble({ currentPath: c.path, prefix: c.prefix, suffix: c.suffix, snippets }, { ...DEFAULT_PROMPT_OPTIONS, budget, compression: selective[mode] });
+      const prompt = await assembler.assemble({ currentPath: c.path, prefix: healed.prefix, suffix: c.suffix, snippets }, { ...DEFAULT_PROMPT_OPTIONS, budget, compression: selective[mode] });
+      const members = mode === 'none' ? undefined : memberChoices(index, c.path, c.prefix + c.suffix, c.prefix);
       const ms = performance.now() - started;
-      return { prompt, ms, found: snippets.some((s) => c.declaredIn.includes(s.path) && s.text.includes(c.name)) };
+      return { prompt, required: healed.required, words: members && wordChoices(members), ms, found: snippets.some((s) => c.declaredIn.includes(s.path) && s.text.includes(c.name)) };
     };
 
     const results: ModeResult[] = [];
@@ -120,6 +129,7 @@ async function main(): Promise<void> {
         let nameMatch = 0;
         let named = 0;
         let found = 0;
+        let constrained = 0;
         const tokens: number[] = [];
         const buildMs: number[] = [];
         const generationMs: number[] = [];
@@ -128,10 +138,11 @@ async function main(): Promise<void> {
           buildMs.push(nominal.ms);
           if (nominal.found) found++;
           if (nominal.prompt.pieces.some((p) => p.kind === 'snippet' && p.text.includes(c.name))) named++;
-          const prompt = effectiveBudget === budget ? nominal.prompt : (await build1(c, mode, effectiveBudget)).prompt;
+          const { prompt, required, words } = effectiveBudget === budget ? nominal : await build1(c, mode, effectiveBudget);
           tokens.push(prompt.ids.length);
+          if (words !== undefined) constrained++;
           const started = performance.now();
-          const result = await engine.generate({ promptIds: prompt.ids, maxNewTokens: MAX_NEW_TOKENS, sampling: GREEDY_SAMPLING, stopStrings: ['\n'] });
+          const result = await engine.generate({ promptIds: prompt.ids, requiredPrefix: required || undefined, wordChoices: words, maxNewTokens: MAX_NEW_TOKENS, sampling: GREEDY_SAMPLING, stopStrings: ['\n'] });
           generationMs.push(performance.now() - started);
           const prediction = firstLine(result.text);
           if (exactMatch(prediction, c.expected)) em++;
@@ -149,6 +160,7 @@ async function main(): Promise<void> {
           nameMatch: round((100 * nameMatch) / n),
           nameInPrompt: round((100 * named) / n),
           definitionRetrieved: round((100 * found) / n),
+          memberNames: round((100 * constrained) / n),
           promptTokens: { mean: round(tokens.reduce((a, b) => a + b, 0) / n), p95: percentile(tokens, 95) },
           promptBuildMs: { p50: round(percentile(buildMs, 50)), p95: round(percentile(buildMs, 95)) },
           generationMs: { p50: round(percentile(generationMs, 50)), p95: round(percentile(generationMs, 95)) },
@@ -193,13 +205,13 @@ function writeResults(report: Report): void {
     '',
     `Cases: ${report.cases} cross-file cursor positions (the completion uses a name declared in another file of the package and found nowhere else in the current file) from ${report.packages.map((p) => `${p.name}@${p.version} (${p.license})`).join(', ')}, none of which is in the training corpus.`,
     '',
-    '"name match": the prediction starts with the cross-file name (identifier match). "definition retrieved": a candidate among the top 6 is a chunk of a declaring file containing the name; "name in prompt": the name is in a snippet that made it into the prompt.',
+    '"name match": the prediction starts with the cross-file name (identifier match). "definition retrieved": a candidate among the top 6 is a chunk of a declaring file containing the name; "name in prompt": the name is in a snippet that made it into the prompt; "member names": the cursor is on a member of a workspace module (\`utils_1.|\`), so with workspace context the completion starts with one of that module\'s names (lsp-server/context/moduleMembers.ts), as in the server. Every prompt is healed at the cursor as the server heals it.',
     '',
-    '| mode | budget | model budget | EM % | ES | name match % | definition retrieved % | name in prompt % | prompt tokens (mean / p95) | build p50 / p95 ms | generation p50 / p95 ms |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+    '| mode | budget | model budget | EM % | ES | name match % | definition retrieved % | name in prompt % | member names % | prompt tokens (mean / p95) | build p50 / p95 ms | generation p50 / p95 ms |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...report.results.map(
       (r) =>
-        `| ${r.mode} | ${r.budget} | ${r.effectiveBudget} | ${r.exactMatch} | ${r.editSimilarity} | ${r.nameMatch} | ${r.definitionRetrieved} | ${r.nameInPrompt} | ${r.promptTokens.mean} / ${r.promptTokens.p95} | ${r.promptBuildMs.p50} / ${r.promptBuildMs.p95} | ${r.generationMs.p50} / ${r.generationMs.p95} |`,
+        `| ${r.mode} | ${r.budget} | ${r.effectiveBudget} | ${r.exactMatch} | ${r.editSimilarity} | ${r.nameMatch} | ${r.definitionRetrieved} | ${r.nameInPrompt} | ${r.memberNames ?? 0} | ${r.promptTokens.mean} / ${r.promptTokens.p95} | ${r.promptBuildMs.p50} / ${r.promptBuildMs.p95} | ${r.generationMs.p50} / ${r.generationMs.p95} |`,
     ),
     '',
   );

@@ -48,6 +48,8 @@ export interface CompletionProviderDeps {
   telemetry?: CompletionTelemetry;
   /** The prompt with workspace context (retrieved snippets, compressed to the budget); undefined means the plain FIM prompt. */
   contextPrompt?: (model: LoadedModel, uri: string, text: Omit<CursorText, 'file'>, signal: AbortSignal) => Promise<number[] | undefined>;
+  /** The words a completion must start with at a workspace module's member (contextFeature.ts); undefined leaves it free. */
+  wordChoices?: (uri: string, typedPrefix: string, suffix: string) => string[] | undefined;
   /** Efficiency checks: a finished refinement for this exact position answers first; plain suggestions are handed over. */
   efficiency?: CompletionRefiner;
 }
@@ -98,9 +100,10 @@ export class CompletionProvider {
       const healed = healPrefix(model.tokenizer, ctx.prefix);
       const contextIds = await this.deps.contextPrompt?.(model, document.uri, { prefix: healed.prefix, typedPrefix: ctx.prefix, suffix: ctx.suffix }, signal);
       const prompt = contextIds !== undefined ? { ids: contextIds } : buildFimPrompt(model.tokenizer, model.fim, healed.prefix, ctx.suffix, budget);
+      const words = this.deps.wordChoices?.(document.uri, ctx.prefix, ctx.suffix);
       trace?.promptBuilt({ promptTokens: prompt.ids.length, promptTokensCompressed: prompt.ids.length });
       const result = await this.deps.scheduler.schedule(document.uri, signal, (runSignal) =>
-        this.generate(model, { ids: prompt.ids, required: healed.required }, config, mode, ctx, runSignal, () => trace?.firstToken()),
+        this.generate(model, { ids: prompt.ids, required: healed.required, words }, config, mode, ctx, runSignal, () => trace?.firstToken()),
       );
       if (result === undefined) {
         trace?.done({ outcome: 'cancelled', generatedTokens: 0 });
@@ -146,7 +149,7 @@ export class CompletionProvider {
         offset,
         greedy: shown,
         sample: async (sampling, sampleSignal) => {
-          const sampled = await this.generate(model, { ids: prompt.ids, required: healed.required }, config, mode, ctx, sampleSignal, () => undefined, sampling);
+          const sampled = await this.generate(model, { ids: prompt.ids, required: healed.required, words }, config, mode, ctx, sampleSignal, () => undefined, sampling);
           return sampled === undefined ? '' : postProcess(sampled.text, mode, ctx);
         },
       });
@@ -164,7 +167,7 @@ export class CompletionProvider {
    */
   private async generate(
     model: LoadedModel,
-    prompt: { ids: number[]; required: string },
+    prompt: { ids: number[]; required: string; words?: string[] },
     config: ServerConfig,
     mode: CompletionMode,
     ctx: CursorContext,
@@ -187,6 +190,7 @@ export class CompletionProvider {
       {
         promptIds: prompt.ids,
         requiredPrefix: prompt.required || undefined,
+        wordChoices: prompt.words,
         maxNewTokens: config.maxNewTokens,
         sampling,
         stopStrings: stopStringsFor(mode),

@@ -107,6 +107,7 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     onTimings: (timings) => void connection.sendNotification(CompletionTimingsNotification.type, timings),
     cache: new CompletionCache(),
     contextPrompt: (model, uri, text, signal) => context.completionPrompt(model, uri, text, signal),
+    wordChoices: (uri, typedPrefix, suffix) => context.wordChoices(uri, typedPrefix, suffix),
     efficiency,
   });
 

@@ -5,7 +5,7 @@
 // best candidate of a step are not expanded (PRUNE_MARGIN), so a confident line costs about what greedy costs.
 import type { DecoderModel, KvState } from './decoderModel';
 import type { PrefixKvCache } from './prefixKvCache';
-import { RequiredPrefix, type TokenTexts } from './tokenHealing';
+import { requiredStart, type RequiredPrefix, type TokenTexts } from './tokenHealing';
 import { prefillPrompt, yieldToEventLoop } from './tokenStepper';
 
 /** Candidates more than this many nats below the step's best are dropped: width 3 kept its gain at 2, lost some at 1. */
@@ -17,6 +17,7 @@ export interface BeamSearchRequest {
   maxNewTokens: number;
   stopStrings: readonly string[];
   requiredPrefix?: string;
+  wordChoices?: readonly string[];
 }
 
 export interface BeamSearchOutcome {
@@ -60,7 +61,7 @@ export async function beamSearch(deps: BeamSearchDeps, request: BeamSearchReques
   }
   const prefill = await prefillPrompt(model, prefixCache, request.promptIds);
   const prefilledAt = deps.now();
-  const required = request.requiredPrefix ? new RequiredPrefix(request.requiredPrefix, deps.texts) : undefined;
+  const required = requiredStart(deps.texts, request.requiredPrefix, request.wordChoices);
   let live: Hypothesis[] = [{ ids: [], logProb: 0, logits: prefill.logits, kv: prefill.kv, required, text: '' }];
   const finished: Hypothesis[] = [];
   const outcome = (best: Hypothesis, stopReason: BeamSearchOutcome['stopReason']) => ({

@@ -84,6 +84,12 @@ export interface GenerateRequest {
    */
   requiredPrefix?: string;
   /**
+   * The text after `requiredPrefix` must begin with one of these words, then a character that cannot continue a
+   * word: the names a member access at the cursor can take (a workspace module's declarations). Empty or absent
+   * leaves the text free.
+   */
+  wordChoices?: string[];
+  /**
    * Greedy sampling only: keep this many continuations and answer the most likely finished one (runtime/beamSearch.ts);
    * 1 or absent decodes greedily. Speculation does not apply to beam search.
    */

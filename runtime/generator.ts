@@ -12,7 +12,7 @@ import { SpeculationTuning } from './speculative/speculationTuning';
 import { SpeculativeStepper } from './speculative/speculativeStepper';
 import { StopRules, StopStringFilter } from './stopRules';
 import type { StreamingDecoder } from './tokenizer';
-import { RequiredPrefix, TokenTexts } from './tokenHealing';
+import { requiredStart, TokenTexts } from './tokenHealing';
 import { PlainStepper, type TokenStepper, yieldToEventLoop } from './tokenStepper';
 
 export interface GeneratorDeps {
@@ -69,9 +69,9 @@ export class Generator {
     if (this.beamsFor(request, sampler)) return this.generateWithBeams(request, rules.remaining(0), start, hooks);
     const decoder = this.deps.tokenizer.streamingDecoder();
     const filter = new StopStringFilter(request.stopStrings);
-    const required = request.requiredPrefix ? new RequiredPrefix(request.requiredPrefix, this.tokenTexts) : undefined;
+    const required = requiredStart(this.tokenTexts, request.requiredPrefix, request.wordChoices);
     // The required prefix is already in the document: the output starts after it.
-    let hidden = required?.text.length ?? 0;
+    let hidden = request.requiredPrefix?.length ?? 0;
     const afterRequired = (delta: string) => {
       const cut = Math.min(hidden, delta.length);
       hidden -= cut;
@@ -189,7 +189,7 @@ export class Generator {
     const { model, tokenizer, eosTokenIds } = this.deps;
     const outcome = await beamSearch(
       { model, prefixCache: this.targetPrefixCache, texts: this.tokenTexts, decode: (ids) => tokenizer.decode(ids), eosTokenIds, now: this.now },
-      { promptIds: request.promptIds, width: request.beamWidth!, maxNewTokens, stopStrings: request.stopStrings, requiredPrefix: request.requiredPrefix },
+      { promptIds: request.promptIds, width: request.beamWidth!, maxNewTokens, stopStrings: request.stopStrings, requiredPrefix: request.requiredPrefix, wordChoices: request.wordChoices },
       hooks.signal,
     );
     if (outcome.text) hooks.onText?.(outcome.text);

@@ -46,67 +46,103 @@ export interface TokenConstraint {
   mask(logits: Float32Array): void;
 }
 
+/** A character that can continue an identifier: a chosen word must not be followed by one. */
+const WORD_CHAR = /[\p{L}\p{N}_$]/u;
+
 export class RequiredPrefix implements TokenConstraint {
-  private covered = 0;
+  /** Every text the generation may start with: `text`, or `text` followed by each of the words. */
+  private readonly alternatives: readonly string[];
   /**
-   * When the text is whitespace ending in spaces or tabs (a line's indentation, the space after `return`), the
-   * user put the cursor there: the character written after it must not be whitespace. Without this the model,
-   * free to pick a longer indentation token, often nested its line one level too deep. Text ending in a line break
-   * (the cursor at the start of an empty line, as on a blank line of formatted code) leaves the indentation to the
-   * model.
+   * What the character right after an alternative must be. After a chosen word: one that cannot continue it. When
+   * the text is whitespace ending in spaces or tabs (a line's indentation, the space after `return`), the user put
+   * the cursor there: not whitespace. Without that the model, free to pick a longer indentation token, often nested
+   * its line one level too deep. Text ending in a line break (the cursor at the start of an empty line, as on a blank
+   * line of formatted code) leaves the indentation to the model.
    */
-  private readonly thenNonSpace: boolean;
+  private readonly after: ((char: string) => boolean) | undefined;
+  /** Generated text so far, while the constraint is active. */
+  private written = '';
   private settled = false;
   /** Set when no token fits (not possible with a byte-level vocabulary): the generation cannot start with the text. */
   failed = false;
 
+  /**
+   * `words`: when given, the generation must go on, after `text`, with one of them and then a character that
+   * cannot continue a word (the names a member access can take, lsp-server/context/moduleMembers.ts).
+   */
   constructor(
     readonly text: string,
     private readonly texts: TokenTexts,
+    words: readonly string[] = [],
   ) {
-    this.thenNonSpace = /^\s*[ \t]$/.test(text);
+    if (words.length > 0) {
+      this.alternatives = [...new Set(words)].map((word) => text + word);
+      this.after = (char) => !WORD_CHAR.test(char);
+    } else {
+      this.alternatives = [text];
+      this.after = /^\s*[ \t]$/.test(text) ? (char) => !/\s/.test(char) : undefined;
+    }
+    this.settled = this.alternatives.some((alternative) => this.complete(alternative));
   }
 
   get active(): boolean {
-    if (this.failed) return false;
-    return this.covered < this.text.length || (this.thenNonSpace && !this.settled);
+    return !this.failed && !this.settled;
   }
 
   mask(logits: Float32Array): void {
     if (!this.active) return;
-    if (this.covered === this.text.length) {
-      for (const id of this.texts.startingWithSpace()) logits[id] = -Infinity;
-      return;
+    const allowed = new Uint8Array(logits.length);
+    let any = false;
+    for (const alternative of this.alternatives) {
+      if (!alternative.startsWith(this.written)) continue;
+      const rest = alternative.slice(this.written.length);
+      if (rest === '') {
+        // The alternative is written: the next token must start with a character allowed after it.
+        this.texts.texts.forEach((text, id) => {
+          if (id < allowed.length && (text === '' || this.after!(text[0]!))) allowed[id] = 1;
+        });
+        any = true;
+        continue;
+      }
+      for (const id of this.texts.fitting(rest)) {
+        const text = this.texts.texts[id]!;
+        if (text.length > rest.length && this.after !== undefined && !this.after(text[rest.length]!)) continue;
+        if (id < allowed.length) allowed[id] = 1;
+        any = true;
+      }
     }
-    const rest = this.text.slice(this.covered);
-    const allowed = this.texts.fitting(rest).filter((id) => !this.thenNonSpace || !/^\s/.test(this.texts.texts[id]!.slice(rest.length)));
-    if (allowed.length === 0) {
+    if (!any) {
       this.failed = true;
       return;
     }
-    const kept = allowed.map((id) => logits[id]!);
-    logits.fill(-Infinity);
-    allowed.forEach((id, i) => (logits[id] = kept[i]!));
+    for (let id = 0; id < logits.length; id++) if (allowed[id] === 0) logits[id] = -Infinity;
   }
 
   /** An independent copy at the same point (beam search grows several continuations from one). */
   clone(): RequiredPrefix {
-    const copy = new RequiredPrefix(this.text, this.texts);
-    copy.covered = this.covered;
-    copy.settled = this.settled;
-    copy.failed = this.failed;
+    const copy = Object.create(RequiredPrefix.prototype) as RequiredPrefix;
+    Object.assign(copy, this);
     return copy;
   }
 
   /** Records a generated token (in order, from the first). */
   commit(id: number): void {
     if (!this.active) return;
-    const text = this.texts.texts[id] ?? '';
-    const rest = this.text.slice(this.covered);
-    if (rest === '') this.settled = true;
-    else if (fits(text, rest)) {
-      this.covered += Math.min(text.length, rest.length);
-      if (text.length > rest.length) this.settled = true;
-    } else this.failed = true;
+    this.written += this.texts.texts[id] ?? '';
+    if (this.alternatives.some((alternative) => this.complete(alternative))) this.settled = true;
+    else if (!this.alternatives.some((alternative) => alternative.startsWith(this.written))) this.failed = true;
   }
+
+  /** Whether the text written so far covers `alternative` and, where a rule follows it, the character after it. */
+  private complete(alternative: string): boolean {
+    if (!this.written.startsWith(alternative)) return false;
+    if (this.after === undefined) return true;
+    return this.written.length > alternative.length && this.after(this.written[alternative.length]!);
+  }
+}
+
+/** The constraint a request asks for (token healing, chosen words), or undefined when it asks for none. */
+export function requiredStart(texts: TokenTexts, requiredPrefix: string | undefined, words: readonly string[] | undefined): RequiredPrefix | undefined {
+  if (!requiredPrefix && (words === undefined || words.length === 0)) return undefined;
+  return new RequiredPrefix(requiredPrefix ?? '', texts, words);
 }

@@ -4,6 +4,7 @@
 import * as path from 'node:path';
 import { IndexCache } from './indexPersistence';
 import { PathFilter } from './pathFilter';
+import { memberChoices, type MemberChoices } from './moduleMembers';
 import { DEFAULT_RETRIEVER_OPTIONS, Retriever, type RetrievedSnippet } from './retriever';
 import type { TermStatistics } from './selectiveContext';
 import type { BuildStats, Chunker } from './workspaceIndex';
@@ -149,6 +150,12 @@ export class ContextEngine implements TermStatistics {
       { relativePath: located?.relativePath, prefix, suffix },
       maxSnippets,
     );
+  }
+
+  /** The names the member access ending `prefix` can take when its receiver is a workspace module (moduleMembers.ts). */
+  memberChoices(file: string, text: string, prefix: string): MemberChoices | undefined {
+    const located = this.locate(file);
+    return located === undefined ? undefined : memberChoices(located.folder.index, located.relativePath, text, prefix);
   }
 
   /** The path a prompt shows for `file`: workspace-relative when inside a folder, else its base name. */

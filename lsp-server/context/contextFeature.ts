@@ -16,6 +16,7 @@ import { compressReport } from './compressReport';
 import { ContextEngine, type FileEventKind } from './contextEngine';
 import { ContextPromptBuilder, type CursorText } from './contextPromptBuilder';
 import { buildExplainPrompt } from './explainPrompt';
+import { wordChoices } from './moduleMembers';
 import { IndexCache, defaultCacheDir } from './indexPersistence';
 import { PromptAssembler, type ContextTokenizer } from './promptAssembler';
 import { DraftModelScorer, SelectiveContext, UnigramScorer } from './selectiveContext';
@@ -124,6 +125,22 @@ export class ContextFeature {
       return prompt.ids;
     } catch (error) {
       this.deps.logger.warn(`Workspace context skipped for this completion: ${describeError(error)}`);
+      return undefined;
+    }
+  }
+
+  /**
+   * The words a completion must start with when the cursor is on a member of a workspace module (`utils_1.|`,
+   * `utils.pattern.get|`): its names, less what is typed of them. Undefined elsewhere, and on failure (logged).
+   */
+  wordChoices(uri: string, typedPrefix: string, suffix: string): string[] | undefined {
+    const file = filePathOf(uri);
+    if (this.engine === undefined || file === undefined) return undefined;
+    try {
+      const choices = this.engine.memberChoices(file, typedPrefix + suffix, typedPrefix);
+      return choices === undefined ? undefined : wordChoices(choices);
+    } catch (error) {
+      this.deps.logger.warn(`Member names skipped for this completion: ${describeError(error)}`);
       return undefined;
     }
   }

@@ -46,3 +46,36 @@ function bindingNames(clause: string): string[] {
 export function receiverBeforeCursor(prefix: string): string | undefined {
   return /([\w$]+)\s*\.\s*[\w$]*$/.exec(prefix.slice(-200))?.[1];
 }
+
+// A local name bound to a whole workspace module (its members are the module's exports): `const m = require('./m')`
+// (also through TypeScript's `__importStar` and esbuild's `__toESM`), `import * as m from './m'`,
+// `import m = require('./m')`, and `export * as m from './m'` in a module that re-exports it.
+const JS_NAMESPACE = [
+  /(?:const|let|var)\s+([\w$]+)\s*=\s*(?:__importStar\(\s*|__toESM\(\s*)?require\(\s*['"](\.{1,2}\/[^'"]*)['"]\s*\)/g,
+  /import\s+\*\s+as\s+([\w$]+)\s+from\s*['"](\.{1,2}\/[^'"]*)['"]/g,
+  /import\s+([\w$]+)\s*=\s*require\(\s*['"](\.{1,2}\/[^'"]*)['"]\s*\)/g,
+  /export\s+\*\s+as\s+([\w$]+)\s+from\s*['"](\.{1,2}\/[^'"]*)['"]/g,
+];
+
+/**
+ * Local name → module stem, for names bound to a whole module. Python's `from . import name` binds a module only
+ * when `name` is one (not a name defined in the package): those stems are candidates the caller checks.
+ */
+export function namespaceImports(currentPath: string, text: string): Map<string, string> {
+  const bindings = new Map<string, string>();
+  const dir = path.posix.dirname(currentPath);
+  const stemOf = (specifier: string) => moduleStem(path.posix.normalize(path.posix.join(dir, specifier)));
+  if (/\.pyi?$/.test(currentPath)) {
+    for (const m of text.matchAll(PY_FROM)) {
+      const dots = /^\.+/.exec(m[1]!)![0].length;
+      const base = (dots === 1 ? './' : '../'.repeat(dots - 1)) + m[1]!.slice(dots).replace(/\./g, '/');
+      for (const clause of m[2]!.split(',')) {
+        const named = /^\s*([\w]+)(?:\s+as\s+([\w]+))?\s*$/.exec(clause);
+        if (named) bindings.set(named[2] ?? named[1]!, stemOf(`${base.replace(/\/?$/, '/')}${named[1]}`));
+      }
+    }
+    return bindings;
+  }
+  for (const pattern of JS_NAMESPACE) for (const m of text.matchAll(pattern)) bindings.set(m[1]!, stemOf(m[2]!));
+  return bindings;
+}

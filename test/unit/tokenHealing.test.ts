@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Generator } from '../../runtime/generator';
-import { RequiredPrefix, TokenTexts } from '../../runtime/tokenHealing';
+import { RequiredPrefix, requiredStart, TokenTexts } from '../../runtime/tokenHealing';
 import { TextTokenizer } from '../../runtime/tokenizer';
 import { healPrefix } from '../../lsp-server/tokenHealing';
 import { GREEDY, TARGET_DIR, loadFixtureDecoders } from './runtimeFixtures';
@@ -72,6 +72,52 @@ describe('RequiredPrefix', () => {
   });
 });
 
+describe('RequiredPrefix with word choices (a member access: one of a module\'s names, then no more word)', () => {
+  const WORDS = ['get', 'Base', 'BaseDir', 'Patterns', 'getBase', '(', 'Dir', 'x', ' ', 'Set', '(p', 'g', 'Feature'];
+  const allowed = (required: RequiredPrefix) => {
+    const logits = new Float32Array(WORDS.length).fill(0);
+    required.mask(logits);
+    return [...logits.keys()].filter((id) => logits[id] === 0).map((id) => WORDS[id]).sort();
+  };
+
+  it('allows the tokens of the names only, and after a whole name only a character that ends it', () => {
+    const required = new RequiredPrefix('', new TokenTexts(WORDS), ['getBase', 'getPatterns']);
+    assert.equal(required.active, true);
+    assert.deepEqual(allowed(required), ['g', 'get', 'getBase'].sort());
+    required.commit(0); // 'get'
+    assert.deepEqual(allowed(required), ['Base', 'Patterns'], "'BaseDir' would write a name that is not there");
+    required.commit(1); // 'Base'
+    assert.deepEqual(allowed(required), [' ', '(', '(p'].sort());
+    required.commit(10); // '(p'
+    assert.equal(required.active, false);
+    assert.equal(required.failed, false);
+  });
+
+  it('lets a name that starts another one either end or go on', () => {
+    const required = new RequiredPrefix('', new TokenTexts(WORDS), ['Feature', 'FeatureSet']);
+    required.commit(12); // 'Feature'
+    assert.deepEqual(allowed(required), [' ', '(', '(p', 'Set'].sort());
+    const ended = required.clone();
+    ended.commit(5); // '('
+    assert.equal(ended.active, false, 'the copy settled');
+    assert.equal(required.active, true, 'the original is independent of its copy');
+    required.commit(9); // 'Set'
+    assert.deepEqual(allowed(required), [' ', '(', '(p'].sort());
+  });
+
+  it('writes the healed text first, then one of the names', () => {
+    const required = new RequiredPrefix('get', new TokenTexts(WORDS), ['Base', 'Patterns']);
+    assert.deepEqual(allowed(required), ['g', 'get', 'getBase'].sort());
+    required.commit(4); // 'getBase'
+    assert.deepEqual(allowed(required), [' ', '(', '(p'].sort());
+  });
+
+  it('asks for nothing when neither healed text nor names are given', () => {
+    assert.equal(requiredStart(new TokenTexts(WORDS), '', []), undefined);
+    assert.equal(requiredStart(new TokenTexts(WORDS), undefined, undefined), undefined);
+  });
+});
+
 const tokenizer = TextTokenizer.fromDirectory(TARGET_DIR);
 
 describe('healPrefix', () => {
@@ -125,6 +171,20 @@ describe('generation with a required prefix (fixture models)', () => {
       const all = tokenizer.decode(result.tokenIds);
       assert.ok(all.startsWith(healed.required), `generated ${JSON.stringify(all)} starts with ${JSON.stringify(healed.required)}`);
       assert.equal(result.text, all.slice(healed.required.length));
+    }
+  });
+
+  it('starts with one of the chosen words, greedy and with beams, in every speculation mode', async () => {
+    const { target, draft, config } = fixtures;
+    const words = ['alpha_value', 'beta', 'gamma_total'];
+    for (const beamWidth of [1, 3]) {
+      for (const speculation of ['off', 'auto'] as const) {
+        const generator = new Generator({ model: target, draft, tokenizer, eosTokenIds: config.eosTokenIds, maxContext: config.maxPositionEmbeddings });
+        const result = await generator.generate({ promptIds: tokenizer.encode('import stats\nresult = stats.'), wordChoices: words, maxNewTokens: 12, sampling: GREEDY, stopStrings: ['\n'], speculation, beamWidth });
+        const word = words.find((w) => result.text.startsWith(w));
+        assert.ok(word !== undefined, `${JSON.stringify(result.text)} starts with a chosen word (beam width ${beamWidth}, ${speculation})`);
+        assert.doesNotMatch(result.text.slice(word.length, word.length + 1), /[\w$]/, 'and the word ends there');
+      }
     }
   });
 

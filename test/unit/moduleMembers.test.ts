@@ -1,0 +1,73 @@
+// Member names of workspace modules: which receivers are whole modules, and which names each module offers
+// (exports where it marks them, re-exports followed, a namespace it re-exports), on a made-up workspace.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { CodeChunk } from '../../lsp-server/context/codeChunk';
+import { namespaceImports } from '../../lsp-server/context/importGraph';
+import { memberChoices, wordChoices, type ModuleChunks } from '../../lsp-server/context/moduleMembers';
+
+function workspace(files: Record<string, { text: string; symbols?: string[] }>): ModuleChunks {
+  const stemOf = (file: string) => file.replace(/\.(ts|js|py)$/, '').replace(/\/(index|__init__)$/, '');
+  return {
+    chunksOfModule(stem) {
+      const file = Object.keys(files).find((f) => stemOf(f) === stem);
+      if (file === undefined) return [];
+      const { text, symbols = [] } = files[file]!;
+      const chunk: CodeChunk = { path: file, startLine: 0, endLine: text.split('\n').length, text, kind: 'syntax', symbols };
+      return [{ chunk }];
+    },
+  };
+}
+
+const FILES = workspace({
+  'src/utils/index.js': {
+    text: 'const pattern = require("./pattern");\nexports.pattern = pattern;\n__exportStar(require("./strings"), exports);\n',
+    symbols: ['pattern'],
+  },
+  'src/utils/pattern.js': {
+    text: 'const path = require("path");\nfunction isDynamic(p) {}\nexports.isDynamic = isDynamic;\nfunction getBase(p) {}\nexports.getBase = getBase;\nfunction local() {}\n',
+    symbols: ['path', 'isDynamic', 'getBase', 'local'],
+  },
+  'src/utils/strings.js': { text: 'function trim(s) {}\nexports.trim = trim;\n', symbols: ['trim'] },
+  'src/api.ts': {
+    text: 'import { x } from "./x";\nexport function createClient() {}\nexport class Client {}\nfunction helper() {}\nexport { helper as assist };\n',
+    symbols: ['createClient', 'Client', 'helper'],
+  },
+  'src/plain.js': { text: 'function one() {}\nfunction two() {}\nmodule.exports = { one, two };\n', symbols: ['one', 'two'] },
+  'pkg/helpers.py': { text: 'def parse(s):\n    pass\n\ndef _private():\n    pass\n', symbols: ['parse', '_private'] },
+});
+
+describe('namespaceImports', () => {
+  it('finds names bound to whole modules, not to names inside them', () => {
+    const js = namespaceImports('src/main.js', 'const utils_1 = require("./utils");\nconst { trim } = require("./utils/strings");\nconst api = __importStar(require("./api"));\nimport * as ns from "../lib/ns";\nimport D from "./d";\nconst fs = require("fs");\n');
+    assert.deepEqual(Object.fromEntries(js), { utils_1: 'src/utils', api: 'src/api', ns: 'lib/ns' });
+    const py = namespaceImports('pkg/sub/mod.py', 'from .. import helpers, core as c\nfrom .tools import run\n');
+    assert.deepEqual(Object.fromEntries(py), { helpers: 'pkg/helpers', c: 'pkg/core', run: 'pkg/sub/tools/run' });
+  });
+});
+
+describe('memberChoices', () => {
+  const main = 'const utils = require("./utils");\nimport * as api from "./api";\nconst plain = require("./plain");\n';
+
+  it("offers a module's exports, and what it re-exports, after its namespace", () => {
+    assert.deepEqual(memberChoices(FILES, 'src/main.js', main, `${main}run(utils.`), { typed: '', names: ['pattern', 'trim'] });
+    assert.deepEqual(memberChoices(FILES, 'src/main.js', main, `${main}const c = api.`)?.names, ['Client', 'assist', 'createClient']);
+  });
+
+  it('follows a namespace the module re-exports, and keeps the names that start with what is typed', () => {
+    const choices = memberChoices(FILES, 'src/main.js', main, `${main}if (utils.pattern.is`);
+    assert.deepEqual(choices, { typed: 'is', names: ['isDynamic'] });
+    assert.deepEqual(wordChoices(choices!), ['Dynamic']);
+  });
+
+  it('takes every declared name when the module marks no exports, and public names from Python modules', () => {
+    assert.deepEqual(memberChoices(FILES, 'src/main.js', main, `${main}plain.`)?.names, ['one', 'two']);
+    assert.deepEqual(memberChoices(FILES, 'pkg/app.py', 'from . import helpers\n', 'from . import helpers\nhelpers.')?.names, ['parse']);
+  });
+
+  it('offers nothing where the receiver is not a workspace module or nothing matches the typed part', () => {
+    for (const prefix of [`${main}this.`, `${main}fs.`, `${main}x.utils.`, `${main}obj?.utils.`, `${main}utils.missing.`, `${main}utils.zzz`, `${main}run(utils`]) {
+      assert.equal(memberChoices(FILES, 'src/main.js', main, prefix), undefined, prefix);
+    }
+  });
+});
