@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { DidOpenTextDocumentNotification, InitializedNotification, InitializeRequest } from 'vscode-languageserver-protocol';
+import { DidOpenTextDocumentNotification, InitializedNotification, InitializeRequest, InlineCompletionRequest, InlineCompletionTriggerKind } from 'vscode-languageserver-protocol';
 import { startServerProcess, withTimeout, type ServerProcess } from '../../cli/serverProcess';
 import { CompressRequest, ExplainChunkNotification, ExplainRequest, type CompressResult } from '../../lsp-server/protocol';
 import { StatusNotification, type ModelStatus } from '../../lsp-server/protocol';
@@ -14,6 +14,8 @@ import { FIXTURE_DRAFT, FIXTURE_MODEL, SERVER_JS, WAIT_MS } from './lspHarness';
 
 const VECTOR = `export class Vector {\n  constructor(readonly x: number, readonly y: number) {}\n\n  distanceTo(other: Vector): number {\n    return Math.hypot(this.x - other.x, this.y - other.y);\n  }\n}\n`;
 const MAIN = `import { Vector } from './vector';\n\nexport function far(a: Vector, b: Vector): boolean {\n  return a.dist`;
+const GEOMETRY = `export function circleArea(radius: number): number {\n  return Math.PI * radius * radius;\n}\n\nexport const UNIT_SQUARE_SIDE = 1;\n\nfunction helper(): void {}\n`;
+const SHAPES = `import * as geometry from './geometry';\n\nexport const area = geometry.`;
 
 describe('context requests over LSP', () => {
   let server: ServerProcess;
@@ -27,6 +29,7 @@ describe('context requests over LSP', () => {
     mkdirSync(join(root, 'src'));
     writeFileSync(join(root, 'src', 'vector.ts'), VECTOR);
     writeFileSync(join(root, 'src', 'main.ts'), MAIN);
+    writeFileSync(join(root, 'src', 'geometry.ts'), GEOMETRY);
     writeFileSync(join(root, '.env'), 'SECRET=CANARY_4242424242\n');
     server = startServerProcess(SERVER_JS);
     server.connection.onNotification(StatusNotification.type, (s) => {
@@ -79,7 +82,7 @@ describe('context requests over LSP', () => {
     assert.deepEqual(result!.after.parts.map((p) => p.kind).slice(-3), ['path', 'suffix', 'prefix']);
     assert.ok(result!.after.parts.some((p) => p.kind === 'snippet' && p.text.includes('distanceTo')));
     assert.ok(!JSON.stringify(result).includes('CANARY_4242424242'));
-    assert.equal(result!.index.files, 2);
+    assert.equal(result!.index.files, 3);
 
     // A budget below the prompt makes the draft model score lines: what goes carries its self-information.
     const tight = await server.connection.sendRequest(CompressRequest.type, { textDocument: { uri }, position, budget: 48 });
@@ -88,6 +91,22 @@ describe('context requests over LSP', () => {
     assert.ok(tight.dropped.length > 0);
     assert.ok(tight.dropped.every((d) => Number.isFinite(d.information) && d.information >= 0));
     assert.ok(tight.dropped.some((d) => d.information > 0));
+  });
+
+  it("a completion on a workspace module's member starts with one of its exported names", async () => {
+    const uri = pathToFileURL(join(root, 'src', 'shapes.ts')).href;
+    await server.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'typescript', version: 1, text: SHAPES } });
+    const lines = SHAPES.split('\n');
+    const position = { line: lines.length - 1, character: lines[lines.length - 1]!.length };
+    const result = await withTimeout(
+      server.connection.sendRequest(InlineCompletionRequest.type, { textDocument: { uri }, position, context: { triggerKind: InlineCompletionTriggerKind.Invoked } }),
+      WAIT_MS,
+      'completion',
+    );
+    const items = Array.isArray(result) ? result : (result?.items ?? []);
+    assert.equal(items.length, 1, 'the fixture model answers something here');
+    const text = typeof items[0]!.insertText === 'string' ? items[0]!.insertText : items[0]!.insertText.value;
+    assert.match(text, /^(circleArea|UNIT_SQUARE_SIDE)(?![\w$])/, `${JSON.stringify(text)} starts with an export of geometry.ts`);
   });
 
   it('locus/explain streams chunks that add up to the result', async () => {
