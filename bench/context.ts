@@ -34,8 +34,10 @@ const MAX_NEW_TOKENS = 32;
 /** Candidates retrieved per cursor: all of them for compression, as many as fit for plain packing. */
 const CANDIDATES = 6;
 
-type Mode = 'none' | 'retrieval' | 'retrieval+compression (unigram)' | 'retrieval+compression (draft model)';
-const MODES: Mode[] = ['none', 'retrieval', 'retrieval+compression (unigram)', 'retrieval+compression (draft model)'];
+type Mode = 'none' | 'member names only' | 'retrieval' | 'retrieval+compression (unigram)' | 'retrieval+compression (draft model)';
+// 'member names only': the workspace module's names constrain the completion, but no snippets are in the prompt,
+// which separates what the names do from what the retrieved code does.
+const MODES: Mode[] = ['none', 'member names only', 'retrieval', 'retrieval+compression (unigram)', 'retrieval+compression (draft model)'];
 
 interface ModeResult {
   mode: Mode;
@@ -113,7 +115,7 @@ async function main(): Promise<void> {
     const build1 = async (c: CrossFileCase, mode: Mode, budget: number): Promise<{ prompt: AssembledPrompt; required: string; words: string[] | undefined; ms: number; found: boolean }> => {
       const started = performance.now();
       const healed = healPrefix(tokenizer, c.prefix);
-      const snippets = mode === 'none' ? [] : retriever.retrieve([index], { relativePath: c.path, prefix: c.prefix, suffix: c.suffix }, CANDIDATES);
+      const snippets = mode === 'none' || mode === 'member names only' ? [] : retriever.retrieve([index], { relativePath: c.path, prefix: c.prefix, suffix: c.suffix }, CANDIDATES);
       const prompt = await assembler.assemble({ currentPath: c.path, prefix: healed.prefix, suffix: c.suffix, snippets }, { ...DEFAULT_PROMPT_OPTIONS, budget, compression: selective[mode] });
       const members = mode === 'none' ? undefined : memberChoices(index, c.path, c.prefix + c.suffix, c.prefix);
       const ms = performance.now() - started;
@@ -217,6 +219,7 @@ function writeResults(report: Report): void {
   );
   const none = find('none', 1024);
   const retrieval = find('retrieval', 1024);
+  const namesOnly = find('member names only', 1024);
   const half = find('retrieval+compression (unigram)', 512);
   const halfDraft = find('retrieval+compression (draft model)', 512);
   if (none && retrieval && half && halfDraft) {
@@ -224,6 +227,7 @@ function writeResults(report: Report): void {
       '## Against the aims',
       '',
       `- Retrieval vs none at 1024: EM ${retrieval.exactMatch} vs ${none.exactMatch} (${round(retrieval.exactMatch - none.exactMatch)} points; aim ≥ 5); name match ${retrieval.nameMatch}% vs ${none.nameMatch}%; name in prompt ${retrieval.nameInPrompt}% vs ${none.nameInPrompt}%.`,
+      ...(namesOnly ? [`- Member names without snippets at 1024: EM ${namesOnly.exactMatch}, ES ${namesOnly.editSimilarity}, name match ${namesOnly.nameMatch}% (what the module's names alone give; retrieval's snippets add the rest).`] : []),
       `- Compression to half the tokens (retrieval at 1024 → retrieval + compression at 512): name in prompt keeps ${ratio(half.nameInPrompt, retrieval.nameInPrompt)}% (unigram) / ${ratio(halfDraft.nameInPrompt, retrieval.nameInPrompt)}% (draft model) of retrieval's; name match keeps ${ratio(half.nameMatch, retrieval.nameMatch)}% / ${ratio(halfDraft.nameMatch, retrieval.nameMatch)}%; EM keeps ${ratio(half.exactMatch, retrieval.exactMatch)}% / ${ratio(halfDraft.exactMatch, retrieval.exactMatch)}% (aim ≥ 95%; a ratio over fewer than 5 exact matches says little).`,
       '',
     );
