@@ -56,26 +56,40 @@ const JS_NAMESPACE = [
   /import\s+([\w$]+)\s*=\s*require\(\s*['"](\.{1,2}\/[^'"]*)['"]\s*\)/g,
   /export\s+\*\s+as\s+([\w$]+)\s+from\s*['"](\.{1,2}\/[^'"]*)['"]/g,
 ];
+// Python's absolute forms, which name workspace packages as often as installed ones: `import a.b as m`, `from a import m`.
+const PY_IMPORT_AS = /^[ \t]*import[ \t]+([\w.]+)[ \t]+as[ \t]+(\w+)[ \t]*$/gm;
+const PY_FROM_ABSOLUTE = /^[ \t]*from[ \t]+(\w[\w.]*)[ \t]+import[ \t]+\(?([\w \t,]+)\)?/gm;
+
+/** A module a name is bound to: a workspace-relative stem, or for Python's absolute imports a dotted path's stem (`a/b`) the caller looks for in the workspace. */
+export interface ModuleRef {
+  stem: string;
+  absolute: boolean;
+}
 
 /**
- * Local name → module stem, for names bound to a whole module. Python's `from . import name` binds a module only
- * when `name` is one (not a name defined in the package): those stems are candidates the caller checks.
+ * Local name → module, for names bound to a whole module. Python's `from x import name` binds a module only when
+ * `name` is one (not a name defined in the package): those are candidates the caller checks.
  */
-export function namespaceImports(currentPath: string, text: string): Map<string, string> {
-  const bindings = new Map<string, string>();
+export function namespaceImports(currentPath: string, text: string): Map<string, ModuleRef> {
+  const bindings = new Map<string, ModuleRef>();
   const dir = path.posix.dirname(currentPath);
-  const stemOf = (specifier: string) => moduleStem(path.posix.normalize(path.posix.join(dir, specifier)));
+  const relative = (specifier: string): ModuleRef => ({ stem: moduleStem(path.posix.normalize(path.posix.join(dir, specifier))), absolute: false });
   if (/\.pyi?$/.test(currentPath)) {
+    const names = (clause: string) => clause.split(',').flatMap((item) => {
+      const named = /^\s*(\w+)(?:\s+as\s+(\w+))?\s*$/.exec(item);
+      return named ? [{ name: named[1]!, local: named[2] ?? named[1]! }] : [];
+    });
     for (const m of text.matchAll(PY_FROM)) {
       const dots = /^\.+/.exec(m[1]!)![0].length;
       const base = (dots === 1 ? './' : '../'.repeat(dots - 1)) + m[1]!.slice(dots).replace(/\./g, '/');
-      for (const clause of m[2]!.split(',')) {
-        const named = /^\s*([\w]+)(?:\s+as\s+([\w]+))?\s*$/.exec(clause);
-        if (named) bindings.set(named[2] ?? named[1]!, stemOf(`${base.replace(/\/?$/, '/')}${named[1]}`));
-      }
+      for (const { name, local } of names(m[2]!)) bindings.set(local, relative(`${base.replace(/\/?$/, '/')}${name}`));
     }
+    for (const m of text.matchAll(PY_FROM_ABSOLUTE)) {
+      for (const { name, local } of names(m[2]!)) bindings.set(local, { stem: `${m[1]!.replace(/\./g, '/')}/${name}`, absolute: true });
+    }
+    for (const m of text.matchAll(PY_IMPORT_AS)) bindings.set(m[2]!, { stem: m[1]!.replace(/\./g, '/'), absolute: true });
     return bindings;
   }
-  for (const pattern of JS_NAMESPACE) for (const m of text.matchAll(pattern)) bindings.set(m[1]!, stemOf(m[2]!));
+  for (const pattern of JS_NAMESPACE) for (const m of text.matchAll(pattern)) bindings.set(m[1]!, relative(m[2]!));
   return bindings;
 }

@@ -5,11 +5,13 @@
 // the right one from the retrieved snippets (bench/results/context-*).
 import * as path from 'node:path';
 import type { CodeChunk } from './codeChunk';
-import { moduleStem, namespaceImports } from './importGraph';
+import { moduleStem, namespaceImports, type ModuleRef } from './importGraph';
 
 /** What the index offers: the chunks of the file a module stem names (empty when it is not in the workspace). */
 export interface ModuleChunks {
   chunksOfModule(stem: string): readonly { chunk: CodeChunk }[];
+  /** Stems of the files named like `name` (WorkspaceIndex.modulesNamed: case, `-` and `_` ignored). */
+  modulesNamed(name: string): string[];
 }
 
 export interface MemberChoices {
@@ -42,11 +44,11 @@ export function memberChoices(index: ModuleChunks, currentPath: string, text: st
   const access = MEMBER_ACCESS.exec(prefix.slice(-300));
   if (access === null) return undefined;
   const [first, ...rest] = access[1]!.split('.').map((part) => part.trim()).filter((part) => part !== '');
-  let stem = namespaceImports(currentPath, text).get(first!);
+  let stem = resolve(index, currentPath, namespaceImports(currentPath, text).get(first!));
   for (const part of rest) {
     if (stem === undefined) return undefined;
     const module = moduleText(index, stem);
-    stem = module === undefined ? undefined : namespaceImports(module.path, module.text).get(part);
+    stem = module === undefined ? undefined : resolve(index, module.path, namespaceImports(module.path, module.text).get(part));
   }
   if (stem === undefined) return undefined;
   const typed = access[2]!;
@@ -58,6 +60,28 @@ export function memberChoices(index: ModuleChunks, currentPath: string, text: st
 /** The words a completion at the cursor must start with: each name less what is typed of it. */
 export function wordChoices(choices: MemberChoices): string[] {
   return choices.names.map((name) => name.slice(choices.typed.length));
+}
+
+/**
+ * A workspace stem for the module, or undefined. Python's dotted path may sit under a folder (`src/a/b` for `a.b`),
+ * and a project can hold two (`src/a/b`, `tests/a/b`): the one sharing most folders with the current file, when
+ * that is one.
+ */
+function resolve(index: ModuleChunks, currentPath: string, ref: ModuleRef | undefined): string | undefined {
+  if (ref === undefined || !ref.absolute) return ref?.stem;
+  if (index.chunksOfModule(ref.stem).length > 0) return ref.stem;
+  const base = ref.stem.slice(ref.stem.lastIndexOf('/') + 1);
+  const found = [...new Set(index.modulesNamed(base).filter((stem) => stem.endsWith(`/${ref.stem}`)))];
+  const shared = (stem: string) => {
+    const a = stem.split('/');
+    const b = currentPath.split('/');
+    let n = 0;
+    while (n < a.length - 1 && n < b.length - 1 && a[n] === b[n]) n++;
+    return n;
+  };
+  const best = Math.max(...found.map(shared));
+  const nearest = found.filter((stem) => shared(stem) === best);
+  return nearest.length === 1 ? nearest[0] : undefined;
 }
 
 function moduleText(index: ModuleChunks, stem: string): { path: string; text: string } | undefined {

@@ -9,6 +9,7 @@ import { memberChoices, wordChoices, type ModuleChunks } from '../../lsp-server/
 function workspace(files: Record<string, { text: string; symbols?: string[] }>): ModuleChunks {
   const stemOf = (file: string) => file.replace(/\.(ts|js|py)$/, '').replace(/\/(index|__init__)$/, '');
   return {
+    modulesNamed: (name) => Object.keys(files).map(stemOf).filter((stem) => stem.split('/').pop() === name),
     chunksOfModule(stem) {
       const file = Object.keys(files).find((f) => stemOf(f) === stem);
       if (file === undefined) return [];
@@ -35,14 +36,18 @@ const FILES = workspace({
   },
   'src/plain.js': { text: 'function one() {}\nfunction two() {}\nmodule.exports = { one, two };\n', symbols: ['one', 'two'] },
   'pkg/helpers.py': { text: 'def parse(s):\n    pass\n\ndef _private():\n    pass\n', symbols: ['parse', '_private'] },
+  'src/shop/models.py': { text: 'class Order:\n    pass\n\nclass Invoice:\n    pass\n', symbols: ['Order', 'Invoice'] },
+  'src/shop/__init__.py': { text: 'VERSION = 1\n', symbols: ['VERSION'] },
+  'tests/shop/models.py': { text: 'class FakeOrder:\n    pass\n', symbols: ['FakeOrder'] },
 });
 
 describe('namespaceImports', () => {
   it('finds names bound to whole modules, not to names inside them', () => {
     const js = namespaceImports('src/main.js', 'const utils_1 = require("./utils");\nconst { trim } = require("./utils/strings");\nconst api = __importStar(require("./api"));\nimport * as ns from "../lib/ns";\nimport D from "./d";\nconst fs = require("fs");\n');
-    assert.deepEqual(Object.fromEntries(js), { utils_1: 'src/utils', api: 'src/api', ns: 'lib/ns' });
-    const py = namespaceImports('pkg/sub/mod.py', 'from .. import helpers, core as c\nfrom .tools import run\n');
-    assert.deepEqual(Object.fromEntries(py), { helpers: 'pkg/helpers', c: 'pkg/core', run: 'pkg/sub/tools/run' });
+    const stems = (bindings: ReturnType<typeof namespaceImports>) => Object.fromEntries([...bindings].map(([name, ref]) => [name, `${ref.absolute ? 'abs:' : ''}${ref.stem}`]));
+    assert.deepEqual(stems(js), { utils_1: 'src/utils', api: 'src/api', ns: 'lib/ns' });
+    const py = namespaceImports('pkg/sub/mod.py', 'from .. import helpers, core as c\nfrom .tools import run\nfrom shop import models\nimport shop.models as m\nimport os\n');
+    assert.deepEqual(stems(py), { helpers: 'pkg/helpers', c: 'pkg/core', run: 'pkg/sub/tools/run', models: 'abs:shop/models', m: 'abs:shop/models' });
   });
 });
 
@@ -63,6 +68,16 @@ describe('memberChoices', () => {
   it('takes every declared name when the module marks no exports, and public names from Python modules', () => {
     assert.deepEqual(memberChoices(FILES, 'src/main.js', main, `${main}plain.`)?.names, ['one', 'two']);
     assert.deepEqual(memberChoices(FILES, 'pkg/app.py', 'from . import helpers\n', 'from . import helpers\nhelpers.')?.names, ['parse']);
+  });
+
+  it("resolves Python's absolute imports of a workspace module (the copy nearest the current file), and leaves an ambiguous or missing one free", () => {
+    const app = 'import shop.models as m\nfrom pkg import helpers\nimport os.path as osp\n';
+    assert.deepEqual(memberChoices(FILES, 'src/app.py', app, `${app}order = m.`)?.names, ['Invoice', 'Order']);
+    assert.deepEqual(memberChoices(FILES, 'tests/test_app.py', app, `${app}order = m.`)?.names, ['FakeOrder']);
+    assert.deepEqual(memberChoices(FILES, 'src/app.py', app, `${app}helpers.pa`)?.names, ['parse']);
+    assert.equal(memberChoices(FILES, 'src/app.py', app, `${app}osp.`), undefined, 'not in the workspace');
+    const both = workspace({ 'a/shop/models.py': { text: 'class A:\n    pass\n', symbols: ['A'] }, 'b/shop/models.py': { text: 'class B:\n    pass\n', symbols: ['B'] } });
+    assert.equal(memberChoices(both, 'app.py', app, `${app}m.`), undefined, 'two files could be shop.models');
   });
 
   it('offers nothing where the receiver is not a workspace module or nothing matches the typed part', () => {
