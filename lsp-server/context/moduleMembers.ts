@@ -90,17 +90,39 @@ function moduleText(index: ModuleChunks, stem: string): { path: string; text: st
   return { path: chunks[0]!.chunk.path, text: chunks.map((c) => c.chunk.text).join('\n') };
 }
 
+/** What one file exports and re-exports, read once per version of the file (chunks are replaced when it changes). */
+interface OwnExports {
+  names: ReadonlySet<string>;
+  /** Stems of the modules it re-exports whole. */
+  reexports: readonly string[];
+}
+
+const ownExportsOf = new WeakMap<CodeChunk, OwnExports>();
+
 /** The module's exports where it marks them (else every name it declares), with what it re-exports. */
 function moduleNames(index: ModuleChunks, stem: string, depth: number): Set<string> {
   const chunks = index.chunksOfModule(stem);
-  const names = new Set<string>();
-  if (chunks.length === 0) return names;
-  const file = chunks[0]!.chunk.path;
-  const text = chunks.map((c) => c.chunk.text).join('\n');
-  if (/\.pyi?$/.test(file)) {
-    for (const chunk of chunks) for (const symbol of chunk.chunk.symbols) if (!symbol.startsWith('_')) names.add(symbol);
-    return names;
+  if (chunks.length === 0) return new Set();
+  let own = ownExportsOf.get(chunks[0]!.chunk);
+  if (own === undefined) {
+    own = readExports(chunks.map((c) => c.chunk));
+    ownExportsOf.set(chunks[0]!.chunk, own);
   }
+  const names = new Set(own.names);
+  if (depth < MAX_REEXPORT_DEPTH) {
+    for (const target of own.reexports) if (target !== stem) for (const name of moduleNames(index, target, depth + 1)) names.add(name);
+  }
+  return names;
+}
+
+function readExports(chunks: readonly CodeChunk[]): OwnExports {
+  const file = chunks[0]!.path;
+  const names = new Set<string>();
+  if (/\.pyi?$/.test(file)) {
+    for (const chunk of chunks) for (const symbol of chunk.symbols) if (!symbol.startsWith('_')) names.add(symbol);
+    return { names, reexports: [] };
+  }
+  const text = chunks.map((c) => c.text).join('\n');
   for (const m of text.matchAll(EXPORT_DECLARATION)) names.add(m[1]!);
   for (const m of text.matchAll(EXPORT_LIST)) {
     for (const item of m[1]!.split(',')) {
@@ -111,14 +133,9 @@ function moduleNames(index: ModuleChunks, stem: string, depth: number): Set<stri
   for (const m of text.matchAll(COMMONJS_EXPORT)) names.add(m[1]!);
   for (const m of text.matchAll(ESBUILD_EXPORT)) names.add(m[1]!);
   names.delete('__esModule');
-  if (names.size === 0) for (const chunk of chunks) for (const symbol of chunk.chunk.symbols) names.add(symbol);
-  if (depth < MAX_REEXPORT_DEPTH) {
-    for (const pattern of REEXPORT) {
-      for (const m of text.matchAll(pattern)) {
-        const target = moduleStem(path.posix.normalize(path.posix.join(path.posix.dirname(file), m[1]!)));
-        if (target !== stem) for (const name of moduleNames(index, target, depth + 1)) names.add(name);
-      }
-    }
-  }
-  return names;
+  if (names.size === 0) for (const chunk of chunks) for (const symbol of chunk.symbols) names.add(symbol);
+  const reexports = REEXPORT.flatMap((pattern) =>
+    [...text.matchAll(pattern)].map((m) => moduleStem(path.posix.normalize(path.posix.join(path.posix.dirname(file), m[1]!))))
+  );
+  return { names, reexports };
 }

@@ -85,4 +85,14 @@ describe('memberChoices', () => {
       assert.equal(memberChoices(FILES, 'src/main.js', main, prefix), undefined, prefix);
     }
   });
+
+  it('reads a module again once it changes (the index replaces its chunks)', () => {
+    let chunk: CodeChunk = { path: 'src/live.ts', startLine: 0, endLine: 1, text: 'export const first = 1;\n', kind: 'syntax', symbols: ['first'] };
+    const live: ModuleChunks = { modulesNamed: () => [], chunksOfModule: (stem) => (stem === 'src/live' ? [{ chunk }] : []) };
+    const main = "import * as live from './live';\n";
+    assert.deepEqual(memberChoices(live, 'src/main.ts', main, `${main}live.`)?.names, ['first']);
+    assert.deepEqual(memberChoices(live, 'src/main.ts', main, `${main}live.`)?.names, ['first'], 'read once, asked twice');
+    chunk = { ...chunk, text: 'export const first = 1;\nexport const second = 2;\n', symbols: ['first', 'second'] };
+    assert.deepEqual(memberChoices(live, 'src/main.ts', main, `${main}live.`)?.names, ['first', 'second']);
+  });
 });
