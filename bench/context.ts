@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { tokenLogProbs } from '../runtime/tokenLogProbs';
 import { PathFilter } from '../lsp-server/context/pathFilter';
 import { DEFAULT_PROMPT_OPTIONS, PromptAssembler, type AssembledPrompt } from '../lsp-server/context/promptAssembler';
-import { Retriever } from '../lsp-server/context/retriever';
+import { relevantSnippets, Retriever } from '../lsp-server/context/retriever';
 import { DraftModelScorer, SelectiveContext, UnigramScorer } from '../lsp-server/context/selectiveContext';
 import { SyntaxChunker } from '../lsp-server/context/syntaxChunker';
 import { WorkspaceIndex } from '../lsp-server/context/workspaceIndex';
@@ -115,11 +115,12 @@ async function main(): Promise<void> {
     const build1 = async (c: CrossFileCase, mode: Mode, budget: number): Promise<{ prompt: AssembledPrompt; required: string; words: string[] | undefined; ms: number; found: boolean }> => {
       const started = performance.now();
       const healed = healPrefix(tokenizer, c.prefix);
-      const snippets = mode === 'none' || mode === 'member names only' ? [] : retriever.retrieve([index], { relativePath: c.path, prefix: c.prefix, suffix: c.suffix }, CANDIDATES);
+      const candidates = mode === 'none' || mode === 'member names only' ? [] : retriever.retrieve([index], { relativePath: c.path, prefix: c.prefix, suffix: c.suffix }, CANDIDATES);
+      const snippets = relevantSnippets(candidates);
       const prompt = await assembler.assemble({ currentPath: c.path, prefix: healed.prefix, suffix: c.suffix, snippets }, { ...DEFAULT_PROMPT_OPTIONS, budget, compression: selective[mode] });
       const members = mode === 'none' ? undefined : memberChoices(index, c.path, c.prefix + c.suffix, c.prefix);
       const ms = performance.now() - started;
-      return { prompt, required: healed.required, words: members && wordChoices(members), ms, found: snippets.some((s) => c.declaredIn.includes(s.path) && s.text.includes(c.name)) };
+      return { prompt, required: healed.required, words: members && wordChoices(members), ms, found: candidates.some((s) => c.declaredIn.includes(s.path) && s.text.includes(c.name)) };
     };
 
     const results: ModeResult[] = [];

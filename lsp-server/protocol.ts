@@ -413,7 +413,7 @@ export interface RetrievedView {
 }
 
 export interface DroppedLineView {
-  /** `path:line` of a snippet or `prefix:line` of the current file (one-based start of the scored block). */
+  /** `path:line` of the snippet (one-based start of its chunk); the current file is cut, never thinned. */
   section: string;
   /** Zero-based line within the section. */
   line: number;

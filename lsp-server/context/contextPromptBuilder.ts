@@ -2,7 +2,7 @@
 // and the uncompressed prompt `locus/compress` compares it with.
 import type { ContextEngine } from './contextEngine';
 import { DEFAULT_PROMPT_OPTIONS, type AssembledPrompt, type PromptAssembler } from './promptAssembler';
-import type { RetrievedSnippet } from './retriever';
+import { relevantSnippets, type RetrievedSnippet } from './retriever';
 import type { SelectiveContext } from './selectiveContext';
 
 /** Snippets handed to compression: more than fit, so it can keep the informative lines of each. */
@@ -50,7 +50,7 @@ export class ContextPromptBuilder {
 
   private async run(cursor: CursorText, budget: number, selective: SelectiveContext | undefined, signal?: AbortSignal, waitForScores = true): Promise<ContextPrompt> {
     const started = performance.now();
-    const snippets = this.assembler.supportsContext ? this.engine.retrieve(cursor.file, cursor.typedPrefix ?? cursor.prefix, cursor.suffix, COMPRESSION_CANDIDATES) : [];
+    const snippets = this.assembler.supportsContext ? relevantSnippets(this.engine.retrieve(cursor.file, cursor.typedPrefix ?? cursor.prefix, cursor.suffix, COMPRESSION_CANDIDATES)) : [];
     const retrieved = performance.now();
     const prompt = await this.assembler.assemble(
       { currentPath: cursor.file === undefined ? undefined : this.engine.displayPath(cursor.file), prefix: cursor.prefix, suffix: cursor.suffix, snippets },
