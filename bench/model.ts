@@ -1,16 +1,23 @@
 // `npm run bench -- model [--model DIR] [--draft DIR] [--quantization q4|int8|fp32] [--cases FILE] [--limit N]
-//   [--kind single|multi] [--budget TOKENS] [--beam-width N] [--warm] [--label NAME] [--dump FILE]`
+//   [--kind single|multi] [--budget TOKENS] [--beam-width N] [--warm] [--workspace] [--label NAME] [--dump FILE]`
 // Fill-in-the-middle quality exactly as users get it: each held-out case is opened in the real language server
 // (dist/server.js over LSP), an inline completion is requested at the cursor, and the offered text is compared
 // with what the author wrote. Exact match and edit similarity per language and kind, with latency. --dump writes every
 // case's answer and prediction as JSON lines, for looking at the misses. --warm asks first at the keystroke before
 // (the prefix's last character not yet typed) and measures the request after it, as while typing: the prompt is
-// then mostly in the prefix cache, and the completion cache may answer from the first suggestion.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+// then mostly in the prefix cache, and the completion cache may answer from the first suggestion. --workspace opens
+// each case inside its package, as a user with the project open gets it: the held-out packages' files
+// (training/data-gpu/heldout.jsonl.xz) are written to a folder the server indexes, so prompts carry retrieved code
+// from the package's other files and members of its modules take their names (the case's own file is never
+// retrieved from).
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import {
   DidChangeTextDocumentNotification,
+  DidCloseTextDocumentNotification,
   DidOpenTextDocumentNotification,
   InitializedNotification,
   InitializeRequest,
@@ -19,7 +26,7 @@ import {
   type InlineCompletionList,
 } from 'vscode-languageserver-protocol';
 import { startServerProcess, withTimeout } from '../cli/serverProcess';
-import { CompletionTimingsNotification, StatusNotification, type CompletionTimings, type ModelStatus } from '../lsp-server/protocol';
+import { CompletionTimingsNotification, CompressRequest, StatusNotification, type CompletionTimings, type ModelStatus } from '../lsp-server/protocol';
 
 const ROOT = resolve(__dirname, '..');
 const arg = (name: string, fallback: string) => {
@@ -39,6 +46,8 @@ const beamWidth = Number(arg('beam-width', '0'));
 const label = arg('label', '');
 const dumpPath = arg('dump', '');
 const warm = process.argv.includes('--warm');
+const withWorkspace = process.argv.includes('--workspace');
+const HELDOUT = join(ROOT, 'training', 'data-gpu', 'heldout.jsonl.xz');
 
 interface FimCase {
   id: string;
@@ -88,6 +97,7 @@ async function main(): Promise<void> {
   const cases: FimCase[] = readFileSync(casesPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as FimCase)
     .filter((c) => kind === '' || c.kind === kind)
     .slice(0, limit);
+  const workspace = withWorkspace ? writeHeldOutWorkspace() : undefined;
   const server = startServerProcess(serverJs);
   const { connection } = server;
   const statuses: ModelStatus[] = [];
@@ -102,11 +112,13 @@ async function main(): Promise<void> {
   await withTimeout(
     connection.sendRequest(InitializeRequest.type, {
       processId: process.pid,
-      rootUri: null,
+      rootUri: workspace === undefined ? null : pathToFileURL(workspace.root).href,
+      ...(workspace !== undefined && { workspaceFolders: [{ uri: pathToFileURL(workspace.root).href, name: 'held-out' }] }),
       capabilities: {},
       initializationOptions: {
         model: { path: modelDir, draftPath: draftDir, quantization },
         completion,
+        ...(workspace !== undefined && { context: { cacheDir: workspace.cacheDir } }),
       },
     }),
     30_000,
@@ -117,13 +129,14 @@ async function main(): Promise<void> {
   while (!statuses.some((s) => s.state !== 'loading') && Date.now() < readyBy) await new Promise((r) => setTimeout(r, 50));
   const status = statuses.find((s) => s.state !== 'loading');
   if (status?.state !== 'ready') throw new Error(`model did not load: ${JSON.stringify(status)}`);
+  if (workspace !== undefined && cases.length > 0) await waitForIndex(connection, workspace.root, cases[0]!);
 
   type Outcome = { case: FimCase; prediction: string; em: boolean; es: number; ms: number; timing?: CompletionTimings };
   const outcomes: Outcome[] = [];
   const started = Date.now();
   for (const c of cases) {
     const [languageId, ext] = LANGUAGE_IDS[c.lang] ?? ['plaintext', 'txt'];
-    const uri = `file:///locus-eval/${c.id}.${ext}`;
+    const uri = workspace === undefined ? `file:///locus-eval/${c.id}.${ext}` : pathToFileURL(join(workspace.root, c.package, c.path)).href;
     const text = c.prefix + c.suffix;
     const endOf = (prefix: string) => {
       const lines = prefix.split('\n');
@@ -162,8 +175,11 @@ async function main(): Promise<void> {
       ms,
       timing: timings.length > before ? timings[timings.length - 1] : undefined,
     });
+    // Cases share files in a workspace: the next one opens its own text.
+    if (workspace !== undefined) await connection.sendNotification(DidCloseTextDocumentNotification.type, { textDocument: { uri } });
   }
   await server.stop();
+  if (workspace !== undefined) rmSync(workspace.folder, { recursive: true, force: true });
   const wallS = (Date.now() - started) / 1000;
 
   const groups = new Map<string, Outcome[]>();
@@ -186,7 +202,7 @@ async function main(): Promise<void> {
   const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
   const ready = status as Extract<ModelStatus, { state: 'ready' }>;
   const day = new Date().toISOString().slice(0, 10);
-  const tag = `${ready.model}-${ready.quantization}${budget > 0 ? `-budget${budget}` : ''}${beamWidth > 0 ? `-beam${beamWidth}` : ''}${kind ? `-${kind}` : ''}${warm ? '-warm' : ''}${label ? `-${label}` : ''}`.replace(/[^A-Za-z0-9_.-]/g, '_');
+  const tag = `${ready.model}-${ready.quantization}${budget > 0 ? `-budget${budget}` : ''}${beamWidth > 0 ? `-beam${beamWidth}` : ''}${kind ? `-${kind}` : ''}${warm ? '-warm' : ''}${withWorkspace ? '-workspace' : ''}${label ? `-${label}` : ''}`.replace(/[^A-Za-z0-9_.-]/g, '_');
   const out = {
     date: new Date().toISOString(),
     machine,
@@ -194,6 +210,7 @@ async function main(): Promise<void> {
     cases: relative(ROOT, casesPath),
     completion,
     warm,
+    workspace: withWorkspace ? 'held-out packages indexed; each case opened at its path in its package' : null,
     completionCacheHits: cacheHits,
     wallSeconds: wallS,
     summary,
@@ -209,7 +226,7 @@ async function main(): Promise<void> {
   const md = [
     `# FIM evaluation through the language server: ${ready.model} (${ready.onnxFile}) ${day}`,
     '',
-    `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}. ${outcomes.length} held-out cases from ${out.cases}, ${wallS.toFixed(0)} s. Completion settings: ${JSON.stringify(completion)}, the rest at the server's defaults.${warm ? ` Warm: each case asked first one keystroke earlier; the request after it is measured (${cacheHits} of ${outcomes.length} answered by the completion cache from the first suggestion).` : ' Cold: one request per case in a fresh document.'}`,
+    `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}. ${outcomes.length} held-out cases from ${out.cases}, ${wallS.toFixed(0)} s. Completion settings: ${JSON.stringify(completion)}, the rest at the server's defaults.${warm ? ` Warm: each case asked first one keystroke earlier; the request after it is measured (${cacheHits} of ${outcomes.length} answered by the completion cache from the first suggestion).` : ' Cold: one request per case in a fresh document.'}${withWorkspace ? ' Workspace: the held-out packages (training/data-gpu/heldout.jsonl.xz) indexed by the server, each case opened at its path in its package.' : ''}`,
     '',
     '| group | cases | exact match | edit similarity | empty | p50 ms | p95 ms |',
     '|---|---|---|---|---|---|---|',
@@ -227,3 +244,34 @@ void main().catch((e: Error) => {
   console.error(e.stack ?? e.message);
   process.exit(1);
 });
+
+/** The held-out packages' files under a temporary folder (one subfolder per package), and a folder for the index cache. */
+function writeHeldOutWorkspace(): { folder: string; root: string; cacheDir: string } {
+  const folder = mkdtempSync(join(tmpdir(), 'locus-model-bench-'));
+  const root = join(folder, 'workspace');
+  const records = execFileSync('xz', ['-dc', HELDOUT], { maxBuffer: 256 * 2 ** 20, encoding: 'utf8' }).split('\n').filter(Boolean);
+  for (const line of records) {
+    const file = JSON.parse(line) as { package: string; path: string; text: string };
+    const target = join(root, file.package, file.path);
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, file.text);
+  }
+  return { folder, root, cacheDir: join(folder, 'index-cache') };
+}
+
+/** Asks `locus/compress` at the first case until the server's index is built. */
+async function waitForIndex(connection: ReturnType<typeof startServerProcess>['connection'], root: string, first: FimCase): Promise<void> {
+  const [languageId] = LANGUAGE_IDS[first.lang] ?? ['plaintext'];
+  const uri = pathToFileURL(join(root, first.package, first.path)).href;
+  await connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId, version: 1, text: first.prefix + first.suffix } });
+  const lines = first.prefix.split('\n');
+  const position = { line: lines.length - 1, character: lines[lines.length - 1]!.length };
+  const by = Date.now() + 300_000;
+  for (;;) {
+    const report = await connection.sendRequest(CompressRequest.type, { textDocument: { uri }, position });
+    if (!report.index.building) break;
+    if (Date.now() > by) throw new Error('The workspace index was not built within 5 minutes.');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await connection.sendNotification(DidCloseTextDocumentNotification.type, { textDocument: { uri } });
+}
