@@ -221,6 +221,9 @@ function writeResults(report: Report): void {
   const none = find('none', 1024);
   const retrieval = find('retrieval', 1024);
   const namesOnly = find('member names only', 1024);
+  const noneHalf = find('none', 512);
+  const serverHalf = find('retrieval+compression (draft model)', 512);
+  const serverFull = find('retrieval+compression (draft model)', 1024);
   const half = find('retrieval+compression (unigram)', 512);
   const halfDraft = find('retrieval+compression (draft model)', 512);
   if (none && retrieval && half && halfDraft) {
@@ -228,6 +231,7 @@ function writeResults(report: Report): void {
       '## Against the aims',
       '',
       `- Retrieval vs none at 1024: EM ${retrieval.exactMatch} vs ${none.exactMatch} (${round(retrieval.exactMatch - none.exactMatch)} points; aim ≥ 5); name match ${retrieval.nameMatch}% vs ${none.nameMatch}%; name in prompt ${retrieval.nameInPrompt}% vs ${none.nameInPrompt}%.`,
+      ...(noneHalf && serverHalf && serverFull ? [`- As the server runs it (compression with the draft model; the default budget is 512): EM ${serverHalf.exactMatch} vs ${noneHalf.exactMatch} at 512 (${round(serverHalf.exactMatch - noneHalf.exactMatch)} points), ${serverFull.exactMatch} vs ${none.exactMatch} at 1024 (${round(serverFull.exactMatch - none.exactMatch)} points).`] : []),
       ...(namesOnly ? [`- Member names without snippets at 1024: EM ${namesOnly.exactMatch}, ES ${namesOnly.editSimilarity}, name match ${namesOnly.nameMatch}% (what the module's names alone give; retrieval's snippets add the rest).`] : []),
       `- Compression to half the tokens (retrieval at 1024 → retrieval + compression at 512): name in prompt keeps ${ratio(half.nameInPrompt, retrieval.nameInPrompt)}% (unigram) / ${ratio(halfDraft.nameInPrompt, retrieval.nameInPrompt)}% (draft model) of retrieval's; name match keeps ${ratio(half.nameMatch, retrieval.nameMatch)}% / ${ratio(halfDraft.nameMatch, retrieval.nameMatch)}%; EM keeps ${ratio(half.exactMatch, retrieval.exactMatch)}% / ${ratio(halfDraft.exactMatch, retrieval.exactMatch)}% (aim ≥ 95%; a ratio over fewer than 5 exact matches says little).`,
       '',
