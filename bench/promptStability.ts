@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PathFilter } from '../lsp-server/context/pathFilter';
 import { DEFAULT_PROMPT_OPTIONS, PromptAssembler } from '../lsp-server/context/promptAssembler';
-import { Retriever } from '../lsp-server/context/retriever';
+import { relevantSnippets, Retriever } from '../lsp-server/context/retriever';
 import { SelectiveContext, UnigramScorer } from '../lsp-server/context/selectiveContext';
 import { SyntaxChunker } from '../lsp-server/context/syntaxChunker';
 import { WorkspaceIndex } from '../lsp-server/context/workspaceIndex';
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
         for (let end = line.length - line.trimStart().length + 1; end <= line.length; end++) {
           const prefix = before + line.slice(0, end);
           const healed = healPrefix(tokenizer, prefix);
-          const snippets = mode === 'no retrieval' ? [] : retriever.retrieve([index], { relativePath: path, prefix, suffix: after }, CANDIDATES);
+          const snippets = mode === 'no retrieval' ? [] : relevantSnippets(retriever.retrieve([index], { relativePath: path, prefix, suffix: after }, CANDIDATES));
           const prompt = await assembler.assemble(
             { currentPath: path, prefix: healed.prefix, suffix: after, snippets },
             { ...DEFAULT_PROMPT_OPTIONS, budget, compression: mode === 'retrieval+compression' ? compression : undefined },
