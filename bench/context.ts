@@ -214,7 +214,7 @@ function writeResults(report: Report): void {
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...report.results.map(
       (r) =>
-        `| ${r.mode} | ${r.budget} | ${r.effectiveBudget} | ${r.exactMatch} | ${r.editSimilarity} | ${r.nameMatch} | ${r.definitionRetrieved} | ${r.nameInPrompt} | ${r.memberNames ?? 0} | ${r.promptTokens.mean} / ${r.promptTokens.p95} | ${r.promptBuildMs.p50} / ${r.promptBuildMs.p95} | ${r.generationMs.p50} / ${r.generationMs.p95} |`,
+        `| ${r.mode} | ${r.budget} | ${r.effectiveBudget} | ${r.exactMatch} | ${r.editSimilarity} | ${r.nameMatch} | ${r.definitionRetrieved} | ${r.nameInPrompt} | ${r.memberNames} | ${r.promptTokens.mean} / ${r.promptTokens.p95} | ${r.promptBuildMs.p50} / ${r.promptBuildMs.p95} | ${r.generationMs.p50} / ${r.generationMs.p95} |`,
     ),
     '',
   );

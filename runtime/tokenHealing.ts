@@ -3,15 +3,22 @@
 // a cut), and the generation must then start with exactly that text again. A RequiredPrefix masks every token
 // that does not fit the text still to be written, step by step, until it is covered.
 
-/** Whether a token's text can be written next when `rest` is still to come: one is a prefix of the other. */
-function fits(text: string, rest: string): boolean {
-  return text.length <= rest.length ? rest.startsWith(text) : text.startsWith(rest);
+/** What may follow a whole alternative: no whitespace (after healed indentation), or nothing that continues a word. */
+export type AfterRule = 'non-space' | 'non-word';
+
+const WHITESPACE = /^\s/u;
+/** A character that can continue an identifier: a chosen word must not be followed by one. */
+const WORD_CHAR = /^[\p{L}\p{N}_$]/u;
+
+/** Whether `char` may come right after a whole alternative under `rule`. */
+function allowedAfter(rule: AfterRule, char: string): boolean {
+  return rule === 'non-space' ? !WHITESPACE.test(char) : !WORD_CHAR.test(char) && char !== '\uFFFD';
 }
 
 /** What each token id decodes to on its own, grouped by first character, built once per model. */
 export class TokenTexts {
   private readonly byFirstChar = new Map<string, number[]>();
-  private withSpace: number[] | undefined;
+  private readonly afterRule = new Map<AfterRule, Uint8Array>();
 
   constructor(readonly texts: readonly string[]) {
     texts.forEach((text, id) => {
@@ -26,16 +33,66 @@ export class TokenTexts {
     return new TokenTexts(Array.from({ length: size }, (_, id) => decode([id])));
   }
 
-  /** Ids whose text starts with whitespace, found once. */
-  startingWithSpace(): number[] {
-    this.withSpace ??= this.texts.flatMap((text, id) => (/^\s/.test(text) ? [id] : []));
-    return this.withSpace;
+  /**
+   * 1 for the ids that may come right after a whole alternative under `rule`, found once per rule. Tokens with no
+   * text of their own (end of text) may; a piece of a multi-byte character may follow indentation but not a word,
+   * which it could continue.
+   */
+  startingAfter(rule: AfterRule): Uint8Array {
+    let allowed = this.afterRule.get(rule);
+    if (allowed === undefined) {
+      allowed = new Uint8Array(this.texts.length);
+      this.texts.forEach((text, id) => {
+        if (text === '' || allowedAfter(rule, text[0]!)) allowed![id] = 1;
+      });
+      this.afterRule.set(rule, allowed);
+    }
+    return allowed;
   }
 
-  /** Ids whose text fits `rest`: the text is a prefix of `rest`, or `rest` a prefix of the text. */
-  fitting(rest: string): number[] {
-    return (this.byFirstChar.get(rest[0]!) ?? []).filter((id) => fits(this.texts[id]!, rest));
+  /**
+   * Ids whose text fits one of `rests` (none empty): the text is a prefix of a rest, or a rest is a prefix of the
+   * text and the character after it is allowed by `after`. Sorted rests make each token one binary search, so a
+   * module's hundreds of names cost about what one does.
+   */
+  fitting(rests: readonly string[], after?: AfterRule): number[] {
+    const byChar = new Map<string, string[]>();
+    for (const rest of rests) {
+      const group = byChar.get(rest[0]!);
+      if (group) group.push(rest);
+      else byChar.set(rest[0]!, [rest]);
+    }
+    const ids: number[] = [];
+    for (const [char, group] of byChar) {
+      group.sort();
+      const whole = new Set(group);
+      for (const id of this.byFirstChar.get(char) ?? []) {
+        const text = this.texts[id]!;
+        if (startsSome(group, text) || overshootsSome(whole, text, after)) ids.push(id);
+      }
+    }
+    return ids;
   }
+}
+
+/** Whether some string of the sorted `group` starts with `text`. */
+function startsSome(group: readonly string[], text: string): boolean {
+  let lo = 0;
+  let hi = group.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (group[mid]! < text) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < group.length && group[lo]!.startsWith(text);
+}
+
+/** Whether `text` is a string of `whole` and more, the character after it allowed by `after`. */
+function overshootsSome(whole: ReadonlySet<string>, text: string, after: AfterRule | undefined): boolean {
+  for (let end = 1; end < text.length; end++) {
+    if (whole.has(text.slice(0, end)) && (after === undefined || allowedAfter(after, text[end]!))) return true;
+  }
+  return false;
 }
 
 /** What a stepper asks of a constraint on the next token (see steppers in tokenStepper.ts and speculative/). */
@@ -45,9 +102,6 @@ export interface TokenConstraint {
   /** Sets every token the constraint forbids to -Infinity. */
   mask(logits: Float32Array): void;
 }
-
-/** A character that can continue an identifier: a chosen word must not be followed by one. */
-const WORD_CHAR = /[\p{L}\p{N}_$]/u;
 
 export class RequiredPrefix implements TokenConstraint {
   /** Every text the generation may start with: `text`, or `text` followed by each of the words. */
@@ -59,7 +113,7 @@ export class RequiredPrefix implements TokenConstraint {
    * its line one level too deep. Text ending in a line break (the cursor at the start of an empty line, as on a blank
    * line of formatted code) leaves the indentation to the model.
    */
-  private readonly after: ((char: string) => boolean) | undefined;
+  private readonly after: AfterRule | undefined;
   /** Generated text so far, while the constraint is active. */
   private written = '';
   private settled = false;
@@ -77,10 +131,10 @@ export class RequiredPrefix implements TokenConstraint {
   ) {
     if (words.length > 0) {
       this.alternatives = [...new Set(words)].map((word) => text + word);
-      this.after = (char) => !WORD_CHAR.test(char);
+      this.after = 'non-word';
     } else {
       this.alternatives = [text];
-      this.after = /^\s*[ \t]$/.test(text) ? (char) => !/\s/.test(char) : undefined;
+      this.after = /^\s*[ \t]$/.test(text) ? 'non-space' : undefined;
     }
     this.settled = this.alternatives.some((alternative) => this.complete(alternative));
   }
@@ -91,25 +145,13 @@ export class RequiredPrefix implements TokenConstraint {
 
   mask(logits: Float32Array): void {
     if (!this.active) return;
-    const allowed = new Uint8Array(logits.length);
-    let any = false;
-    for (const alternative of this.alternatives) {
-      if (!alternative.startsWith(this.written)) continue;
-      const rest = alternative.slice(this.written.length);
-      if (rest === '') {
-        // The alternative is written: the next token must start with a character allowed after it.
-        this.texts.texts.forEach((text, id) => {
-          if (id < allowed.length && (text === '' || this.after!(text[0]!))) allowed[id] = 1;
-        });
-        any = true;
-        continue;
-      }
-      for (const id of this.texts.fitting(rest)) {
-        const text = this.texts.texts[id]!;
-        if (text.length > rest.length && this.after !== undefined && !this.after(text[rest.length]!)) continue;
-        if (id < allowed.length) allowed[id] = 1;
-        any = true;
-      }
+    const rests = this.alternatives.filter((a) => a.startsWith(this.written)).map((a) => a.slice(this.written.length));
+    // An alternative already written: the next token must start with a character allowed after it.
+    const allowed = rests.includes('') && this.after !== undefined ? this.texts.startingAfter(this.after).slice(0, logits.length) : new Uint8Array(logits.length);
+    let any = rests.includes('');
+    for (const id of this.texts.fitting(rests.filter((rest) => rest !== ''), this.after)) {
+      if (id < allowed.length) allowed[id] = 1;
+      any = true;
     }
     if (!any) {
       this.failed = true;
@@ -137,7 +179,7 @@ export class RequiredPrefix implements TokenConstraint {
   private complete(alternative: string): boolean {
     if (!this.written.startsWith(alternative)) return false;
     if (this.after === undefined) return true;
-    return this.written.length > alternative.length && this.after(this.written[alternative.length]!);
+    return this.written.length > alternative.length && allowedAfter(this.after, this.written[alternative.length]!);
   }
 }
 

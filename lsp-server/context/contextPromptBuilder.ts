@@ -5,7 +5,7 @@ import { DEFAULT_PROMPT_OPTIONS, type AssembledPrompt, type PromptAssembler } fr
 import { relevantSnippets, type RetrievedSnippet } from './retriever';
 import type { SelectiveContext } from './selectiveContext';
 
-/** Snippets handed to compression: more than fit, so it can keep the informative lines of each. */
+/** Candidates retrieved per cursor; the relevant ones among them go to the prompt, thinned by compression to fit. */
 export const COMPRESSION_CANDIDATES = 6;
 
 export interface CursorText {

@@ -50,15 +50,17 @@ export function receiverBeforeCursor(prefix: string): string | undefined {
 // A local name bound to a whole workspace module (its members are the module's exports): `const m = require('./m')`
 // (also through TypeScript's `__importStar` and esbuild's `__toESM`), `import * as m from './m'`,
 // `import m = require('./m')`, and `export * as m from './m'` in a module that re-exports it.
+// The require call must end the expression: `require('./m').Router` and `require('./m')('app')` bind something else.
 const JS_NAMESPACE = [
-  /(?:const|let|var)\s+([\w$]+)\s*=\s*(?:__importStar\(\s*|__toESM\(\s*)?require\(\s*['"](\.{1,2}\/[^'"]*)['"]\s*\)/g,
+  /(?:const|let|var)\s+([\w$]+)\s*=\s*(?:__importStar\(\s*|__toESM\(\s*)?require\(\s*['"](\.{1,2}\/[^'"]*)['"]\s*\)(?=[ \t]*\)?[ \t]*(?:[;,\r\n]|$))/g,
   /import\s+\*\s+as\s+([\w$]+)\s+from\s*['"](\.{1,2}\/[^'"]*)['"]/g,
-  /import\s+([\w$]+)\s*=\s*require\(\s*['"](\.{1,2}\/[^'"]*)['"]\s*\)/g,
+  /import\s+([\w$]+)\s*=\s*require\(\s*['"](\.{1,2}\/[^'"]*)['"]\s*\)(?=[ \t]*(?:[;,\r\n]|$))/g,
   /export\s+\*\s+as\s+([\w$]+)\s+from\s*['"](\.{1,2}\/[^'"]*)['"]/g,
 ];
-// Python's absolute forms, which name workspace packages as often as installed ones: `import a.b as m`, `from a import m`.
-const PY_IMPORT_AS = /^[ \t]*import[ \t]+([\w.]+)[ \t]+as[ \t]+(\w+)[ \t]*$/gm;
-const PY_FROM_ABSOLUTE = /^[ \t]*from[ \t]+(\w[\w.]*)[ \t]+import[ \t]+\(?([\w \t,]+)\)?/gm;
+// Python's absolute forms, which name workspace packages as often as installed ones: `import a.b as m`, `from a import m`
+// (a parenthesised list may span lines).
+const PY_IMPORT_AS = /^[ \t]*import[ \t]+([\w.]+)[ \t]+as[ \t]+(\w+)[ \t]*(?:#.*)?$/gm;
+const PY_FROM_ABSOLUTE = /^[ \t]*from[ \t]+(\w[\w.]*)[ \t]+import[ \t]+(?:\(([^)]*)\)|([\w \t,]+))/gm;
 
 /** A module a name is bound to: a workspace-relative stem, or for Python's absolute imports a dotted path's stem (`a/b`) the caller looks for in the workspace. */
 export interface ModuleRef {
@@ -85,7 +87,7 @@ export function namespaceImports(currentPath: string, text: string): Map<string,
       for (const { name, local } of names(m[2]!)) bindings.set(local, relative(`${base.replace(/\/?$/, '/')}${name}`));
     }
     for (const m of text.matchAll(PY_FROM_ABSOLUTE)) {
-      for (const { name, local } of names(m[2]!)) bindings.set(local, { stem: `${m[1]!.replace(/\./g, '/')}/${name}`, absolute: true });
+      for (const { name, local } of names((m[2] ?? m[3]!).replace(/#[^\n]*/g, ''))) bindings.set(local, { stem: `${m[1]!.replace(/\./g, '/')}/${name}`, absolute: true });
     }
     for (const m of text.matchAll(PY_IMPORT_AS)) bindings.set(m[2]!, { stem: m[1]!.replace(/\./g, '/'), absolute: true });
     return bindings;

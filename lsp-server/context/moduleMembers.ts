@@ -6,6 +6,7 @@
 import * as path from 'node:path';
 import type { CodeChunk } from './codeChunk';
 import { moduleStem, namespaceImports, type ModuleRef } from './importGraph';
+import { readModuleExports, type ModuleExports } from './moduleExports';
 
 /** What the index offers: the chunks of the file a module stem names (empty when it is not in the workspace). */
 export interface ModuleChunks {
@@ -28,21 +29,13 @@ const MAX_REEXPORT_DEPTH = 2;
 /** A module with more names than this gives no useful choice (and costs each decoding step a long scan). */
 const MAX_NAMES = 1000;
 
-// Exports a module declares, where it says so: ES `export` declarations and lists, CommonJS `exports.name =`, and
-// esbuild's `__export(x_exports, { name: () => name })`.
-const EXPORT_DECLARATION = /^[ \t]*export[ \t]+(?:default[ \t]+)?(?:declare[ \t]+)?(?:abstract[ \t]+)?(?:async[ \t]+)?(?:function\*?|class|const|let|var|interface|type|enum|namespace)[ \t]+([\w$]+)/gm;
-const EXPORT_LIST = /^[ \t]*export[ \t]*(?:type[ \t]*)?\{([^}]*)\}/gm;
-const COMMONJS_EXPORT = /\b(?:module\.)?exports\.([\w$]+)[ \t]*=/g;
-const ESBUILD_EXPORT = /\b([\w$]+)[ \t]*:[ \t]*\(\)[ \t]*=>[ \t]*\1\b/g;
-const REEXPORT = [/export[ \t]*\*[ \t]*from[ \t]*['"](\.{1,2}\/[^'"]*)['"]/g, /__exportStar\(\s*require\(\s*['"](\.{1,2}\/[^'"]*)['"]\s*\)/g];
-
 /**
  * The names the member access ending `prefix` can take, or undefined when the cursor is not after a workspace
  * module's name (or none of its names starts with what is typed). `text`: the current file, read for its imports.
  */
 export function memberChoices(index: ModuleChunks, currentPath: string, text: string, prefix: string): MemberChoices | undefined {
   const access = MEMBER_ACCESS.exec(prefix.slice(-300));
-  if (access === null) return undefined;
+  if (access === null || inCommentOrString(prefix, /\.pyi?$/.test(currentPath))) return undefined;
   const [first, ...rest] = access[1]!.split('.').map((part) => part.trim()).filter((part) => part !== '');
   let stem = resolve(index, currentPath, namespaceImports(currentPath, text).get(first!));
   for (const part of rest) {
@@ -52,9 +45,28 @@ export function memberChoices(index: ModuleChunks, currentPath: string, text: st
   }
   if (stem === undefined) return undefined;
   const typed = access[2]!;
-  const names = [...moduleNames(index, stem, 0)].filter((name) => name.startsWith(typed));
+  const all = moduleNames(index, stem, 0);
+  if (all === undefined) return undefined;
+  const names = [...all].filter((name) => name.startsWith(typed));
   if (names.length === 0 || names.length > MAX_NAMES) return undefined;
   return { typed, names: names.sort() };
+}
+
+/** Whether the end of `prefix` is in a comment or a string, where a dot is prose (read from its last line; a Python docstring from the whole prefix). */
+function inCommentOrString(prefix: string, python: boolean): boolean {
+  const line = prefix.slice(prefix.lastIndexOf('\n') + 1);
+  const openDocstring = (fence: string) => (prefix.split(fence).length - 1) % 2 === 1;
+  if (python ? openDocstring('"""') || openDocstring("'''") : /^\s*(?:\*|\/\*)/.test(line)) return true;
+  let quote: string | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const char = line[i]!;
+    if (quote !== undefined) {
+      if (char === '\\') i++;
+      else if (char === quote) quote = undefined;
+    } else if (char === '"' || char === "'" || char === '`') quote = char;
+    else if (python ? char === '#' : char === '/' && line[i + 1] === '/') return true;
+  }
+  return quote !== undefined;
 }
 
 /** The words a completion at the cursor must start with: each name less what is typed of it. */
@@ -90,52 +102,33 @@ function moduleText(index: ModuleChunks, stem: string): { path: string; text: st
   return { path: chunks[0]!.chunk.path, text: chunks.map((c) => c.chunk.text).join('\n') };
 }
 
-/** What one file exports and re-exports, read once per version of the file (chunks are replaced when it changes). */
-interface OwnExports {
-  names: ReadonlySet<string>;
-  /** Stems of the modules it re-exports whole. */
-  reexports: readonly string[];
-}
+/** What one file exports, read once per version of the file (the index replaces its chunks when it changes). */
+const exportsOf = new WeakMap<CodeChunk, ModuleExports | null>();
 
-const ownExportsOf = new WeakMap<CodeChunk, OwnExports>();
-
-/** The module's exports where it marks them (else every name it declares), with what it re-exports. */
-function moduleNames(index: ModuleChunks, stem: string, depth: number): Set<string> {
+/** The module's exports with what it re-exports, or undefined when they are not known for sure (moduleExports.ts). */
+function moduleNames(index: ModuleChunks, stem: string, depth: number): Set<string> | undefined {
   const chunks = index.chunksOfModule(stem);
-  if (chunks.length === 0) return new Set();
-  let own = ownExportsOf.get(chunks[0]!.chunk);
+  if (chunks.length === 0) return undefined;
+  let own = exportsOf.get(chunks[0]!.chunk);
   if (own === undefined) {
-    own = readExports(chunks.map((c) => c.chunk));
-    ownExportsOf.set(chunks[0]!.chunk, own);
+    const file = chunks[0]!.chunk.path;
+    // The index may hold a long chunk cut short: then the file is not all there.
+    const complete = chunks.every((c) => c.chunk.text.split('\n').length >= c.chunk.endLine - c.chunk.startLine);
+    own = readModuleExports(file, chunks.map((c) => c.chunk.text).join('\n'), complete) ?? null;
+    exportsOf.set(chunks[0]!.chunk, own);
   }
+  if (own === null) return undefined;
   const names = new Set(own.names);
-  if (depth < MAX_REEXPORT_DEPTH) {
-    for (const target of own.reexports) if (target !== stem) for (const name of moduleNames(index, target, depth + 1)) names.add(name);
-  }
-  return names;
-}
-
-function readExports(chunks: readonly CodeChunk[]): OwnExports {
-  const file = chunks[0]!.path;
-  const names = new Set<string>();
-  if (/\.pyi?$/.test(file)) {
-    for (const chunk of chunks) for (const symbol of chunk.symbols) if (!symbol.startsWith('_')) names.add(symbol);
-    return { names, reexports: [] };
-  }
-  const text = chunks.map((c) => c.text).join('\n');
-  for (const m of text.matchAll(EXPORT_DECLARATION)) names.add(m[1]!);
-  for (const m of text.matchAll(EXPORT_LIST)) {
-    for (const item of m[1]!.split(',')) {
-      const exported = /([\w$]+)\s*$/.exec(item.trim())?.[1];
-      if (exported !== undefined && exported !== 'default') names.add(exported);
+  if (own.reexports.length > 0) {
+    if (depth >= MAX_REEXPORT_DEPTH) return undefined;
+    const dir = path.posix.dirname(chunks[0]!.chunk.path);
+    for (const specifier of own.reexports) {
+      const target = moduleStem(path.posix.normalize(path.posix.join(dir, specifier)));
+      if (target === stem) continue;
+      const more = moduleNames(index, target, depth + 1);
+      if (more === undefined) return undefined;
+      for (const name of more) names.add(name);
     }
   }
-  for (const m of text.matchAll(COMMONJS_EXPORT)) names.add(m[1]!);
-  for (const m of text.matchAll(ESBUILD_EXPORT)) names.add(m[1]!);
-  names.delete('__esModule');
-  if (names.size === 0) for (const chunk of chunks) for (const symbol of chunk.symbols) names.add(symbol);
-  const reexports = REEXPORT.flatMap((pattern) =>
-    [...text.matchAll(pattern)].map((m) => moduleStem(path.posix.normalize(path.posix.join(path.posix.dirname(file), m[1]!))))
-  );
-  return { names, reexports };
+  return names;
 }

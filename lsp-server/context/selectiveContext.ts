@@ -99,7 +99,7 @@ export function isStructuralLine(line: string): boolean {
 }
 
 export interface CompressibleSection {
-  /** Shown in reports (`path:line` or `prefix`). */
+  /** Shown in reports (`path:line` of a snippet). */
   id: string;
   lines: string[];
   /** Lines that must stay (imports, signatures; the caller may add more). */

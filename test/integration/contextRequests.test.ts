@@ -98,6 +98,11 @@ describe('context requests over LSP', () => {
     await server.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'typescript', version: 1, text: SHAPES } });
     const lines = SHAPES.split('\n');
     const position = { line: lines.length - 1, character: lines[lines.length - 1]!.length };
+    // The names come from the index: wait until it holds geometry.ts (this test may run alone).
+    const indexed = async (): Promise<void> => {
+      while ((await server.connection.sendRequest(CompressRequest.type, { textDocument: { uri }, position })).index.building) await new Promise((r) => setTimeout(r, 100));
+    };
+    await withTimeout(indexed(), WAIT_MS, 'index built');
     const result = await withTimeout(
       server.connection.sendRequest(InlineCompletionRequest.type, { textDocument: { uri }, position, context: { triggerKind: InlineCompletionTriggerKind.Invoked } }),
       WAIT_MS,

@@ -70,6 +70,7 @@ describe('prompt assembler', () => {
     const budget = 900;
     const prompt = await assembler.assemble(request, { ...DEFAULT_PROMPT_OPTIONS, budget, compression: selective });
     assert.ok(prompt.ids.length <= budget, `${prompt.ids.length} tokens`);
+    assert.ok(prompt.snippetTokens <= Math.ceil(budget * DEFAULT_PROMPT_OPTIONS.contextShare), `${prompt.snippetTokens} snippet tokens within their share`);
     assert.ok(prompt.dropped.length > 0);
     assert.ok(prompt.dropped.every((d) => !isStructuralLine(d.text) && !d.sectionId.startsWith('prefix')), 'only non-structural snippet lines go');
     const snippets = prompt.pieces.filter((p) => p.kind === 'snippet').map((p) => p.text).join('\n');

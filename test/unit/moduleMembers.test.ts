@@ -42,8 +42,8 @@ const FILES = workspace({
 });
 
 describe('namespaceImports', () => {
-  it('finds names bound to whole modules, not to names inside them', () => {
-    const js = namespaceImports('src/main.js', 'const utils_1 = require("./utils");\nconst { trim } = require("./utils/strings");\nconst api = __importStar(require("./api"));\nimport * as ns from "../lib/ns";\nimport D from "./d";\nconst fs = require("fs");\n');
+  it('finds names bound to whole modules (Python from-imports as candidates the caller checks), not parts or results of one', () => {
+    const js = namespaceImports('src/main.js', 'const utils_1 = require("./utils");\nconst { trim } = require("./utils/strings");\nconst api = __importStar(require("./api"));\nimport * as ns from "../lib/ns";\nimport D from "./d";\nconst fs = require("fs");\nconst Router = require("./router").Router;\nconst debug = require("./debug")("app");\n');
     const stems = (bindings: ReturnType<typeof namespaceImports>) => Object.fromEntries([...bindings].map(([name, ref]) => [name, `${ref.absolute ? 'abs:' : ''}${ref.stem}`]));
     assert.deepEqual(stems(js), { utils_1: 'src/utils', api: 'src/api', ns: 'lib/ns' });
     const py = namespaceImports('pkg/sub/mod.py', 'from .. import helpers, core as c\nfrom .tools import run\nfrom shop import models\nimport shop.models as m\nimport os\n');
@@ -78,6 +78,17 @@ describe('memberChoices', () => {
     assert.equal(memberChoices(FILES, 'src/app.py', app, `${app}osp.`), undefined, 'not in the workspace');
     const both = workspace({ 'a/shop/models.py': { text: 'class A:\n    pass\n', symbols: ['A'] }, 'b/shop/models.py': { text: 'class B:\n    pass\n', symbols: ['B'] } });
     assert.equal(memberChoices(both, 'app.py', app, `${app}m.`), undefined, 'two files could be shop.models');
+  });
+
+  it('offers nothing in a comment or a string, where a dot is prose', () => {
+    for (const line of ['// see utils.', '/* utils.', ' * utils.', 'log("utils.', 'const s = `utils.']) {
+      assert.equal(memberChoices(FILES, 'src/main.js', main, `${main}${line}`), undefined, line);
+    }
+    const app = 'from . import helpers\n';
+    for (const tail of ['# helpers.', 'x = "helpers.', 'def f():\n    """Calls helpers.']) {
+      assert.equal(memberChoices(FILES, 'pkg/app.py', app, `${app}${tail}`), undefined, tail);
+    }
+    assert.deepEqual(memberChoices(FILES, 'pkg/app.py', app, `${app}x = "done"  # ok\nhelpers.`)?.names, ['parse'], 'code after a closed string and a finished comment line');
   });
 
   it('offers nothing where the receiver is not a workspace module or nothing matches the typed part', () => {

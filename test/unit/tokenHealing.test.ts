@@ -73,7 +73,7 @@ describe('RequiredPrefix', () => {
 });
 
 describe('RequiredPrefix with word choices (a member access: one of a module\'s names, then no more word)', () => {
-  const WORDS = ['get', 'Base', 'BaseDir', 'Patterns', 'getBase', '(', 'Dir', 'x', ' ', 'Set', '(p', 'g', 'Feature'];
+  const WORDS = ['get', 'Base', 'BaseDir', 'Patterns', 'getBase', '(', 'Dir', 'x', ' ', 'Set', '(p', 'g', 'Feature', '\uFFFD'];
   const allowed = (required: RequiredPrefix) => {
     const logits = new Float32Array(WORDS.length).fill(0);
     required.mask(logits);
@@ -87,7 +87,7 @@ describe('RequiredPrefix with word choices (a member access: one of a module\'s 
     required.commit(0); // 'get'
     assert.deepEqual(allowed(required), ['Base', 'Patterns'], "'BaseDir' would write a name that is not there");
     required.commit(1); // 'Base'
-    assert.deepEqual(allowed(required), [' ', '(', '(p'].sort());
+    assert.deepEqual(allowed(required), [' ', '(', '(p'].sort(), 'not a piece of a multi-byte letter either');
     required.commit(10); // '(p'
     assert.equal(required.active, false);
     assert.equal(required.failed, false);
@@ -174,7 +174,7 @@ describe('generation with a required prefix (fixture models)', () => {
     }
   });
 
-  it('starts with one of the chosen words, greedy and with beams, in every speculation mode', async () => {
+  it('starts with one of the chosen words, greedy and with beams, with and without speculation', async () => {
     const { target, draft, config } = fixtures;
     const words = ['alpha_value', 'beta', 'gamma_total'];
     for (const beamWidth of [1, 3]) {
