@@ -26,7 +26,7 @@ export interface MemberChoices {
 const MEMBER_ACCESS = /(?<![\w$.#?])((?:[A-Za-z_$][\w$]*[ \t]*\.[ \t]*)+)([\w$]*)$/;
 /** How far re-exports (`export * from`) are followed. */
 const MAX_REEXPORT_DEPTH = 2;
-/** A module with more names than this gives no useful choice (and costs each decoding step a long scan). */
+/** A module with more names than this gives no useful choice. */
 const MAX_NAMES = 1000;
 
 /**
