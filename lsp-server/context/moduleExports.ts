@@ -2,6 +2,7 @@
 // (moduleMembers.ts), so a name missed here could never be written: where the text does not say for sure (a whole
 // object assigned to `module.exports`, a star import from outside the workspace, a file the index holds only in
 // part), the answer is "unknown" and the completion stays free.
+import { scanLine } from './lineScan';
 
 export interface ModuleExports {
   names: ReadonlySet<string>;
@@ -129,16 +130,9 @@ function pythonExports(text: string): ModuleExports | undefined {
 /** Opening minus closing brackets of a line of Python, strings and the comment left out. */
 function bracketBalance(code: string): number {
   let balance = 0;
-  let quote: string | undefined;
-  for (let i = 0; i < code.length; i++) {
-    const char = code[i]!;
-    if (quote !== undefined) {
-      if (char === '\\') i++;
-      else if (char === quote) quote = undefined;
-    } else if (char === '"' || char === "'") quote = char;
-    else if (char === '#') break;
-    else if ('([{'.includes(char)) balance++;
+  scanLine(code, true, (char) => {
+    if ('([{'.includes(char)) balance++;
     else if (')]}'.includes(char)) balance--;
-  }
+  });
   return balance;
 }

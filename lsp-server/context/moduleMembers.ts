@@ -6,6 +6,7 @@
 import * as path from 'node:path';
 import type { CodeChunk } from './codeChunk';
 import { moduleStem, namespaceImports, type ModuleRef } from './importGraph';
+import { scanLine } from './lineScan';
 import { readModuleExports, type ModuleExports } from './moduleExports';
 
 /** What the index offers: the chunks of the file a module stem names (empty when it is not in the workspace). */
@@ -57,16 +58,7 @@ function inCommentOrString(prefix: string, python: boolean): boolean {
   const line = prefix.slice(prefix.lastIndexOf('\n') + 1);
   const openDocstring = (fence: string) => (prefix.split(fence).length - 1) % 2 === 1;
   if (python ? openDocstring('"""') || openDocstring("'''") : /^\s*(?:\*|\/\*)/.test(line)) return true;
-  let quote: string | undefined;
-  for (let i = 0; i < line.length; i++) {
-    const char = line[i]!;
-    if (quote !== undefined) {
-      if (char === '\\') i++;
-      else if (char === quote) quote = undefined;
-    } else if (char === '"' || char === "'" || char === '`') quote = char;
-    else if (python ? char === '#' : char === '/' && line[i + 1] === '/') return true;
-  }
-  return quote !== undefined;
+  return scanLine(line, python) !== 'code';
 }
 
 /** The words a completion at the cursor must start with: each name less what is typed of it. */
