@@ -68,6 +68,14 @@ export interface ModuleRef {
   absolute: boolean;
 }
 
+/** The names of a Python `from x import …` list (`a, b as c`, comments and line breaks inside parentheses allowed) and the local name each gets. */
+export function pythonImportList(clause: string): { name: string; local: string }[] {
+  return clause.replace(/#[^\n]*/g, '').split(',').flatMap((item) => {
+    const named = /^\s*(\w+)(?:\s+as\s+(\w+))?\s*$/.exec(item);
+    return named ? [{ name: named[1]!, local: named[2] ?? named[1]! }] : [];
+  });
+}
+
 /**
  * Local name → module, for names bound to a whole module. Python's `from x import name` binds a module only when
  * `name` is one (not a name defined in the package): those are candidates the caller checks.
@@ -77,17 +85,13 @@ export function namespaceImports(currentPath: string, text: string): Map<string,
   const dir = path.posix.dirname(currentPath);
   const relative = (specifier: string): ModuleRef => ({ stem: moduleStem(path.posix.normalize(path.posix.join(dir, specifier))), absolute: false });
   if (/\.pyi?$/.test(currentPath)) {
-    const names = (clause: string) => clause.split(',').flatMap((item) => {
-      const named = /^\s*(\w+)(?:\s+as\s+(\w+))?\s*$/.exec(item);
-      return named ? [{ name: named[1]!, local: named[2] ?? named[1]! }] : [];
-    });
     for (const m of text.matchAll(PY_FROM)) {
       const dots = /^\.+/.exec(m[1]!)![0].length;
       const base = (dots === 1 ? './' : '../'.repeat(dots - 1)) + m[1]!.slice(dots).replace(/\./g, '/');
-      for (const { name, local } of names(m[2]!)) bindings.set(local, relative(`${base.replace(/\/?$/, '/')}${name}`));
+      for (const { name, local } of pythonImportList(m[2]!)) bindings.set(local, relative(`${base.replace(/\/?$/, '/')}${name}`));
     }
     for (const m of text.matchAll(PY_FROM_ABSOLUTE)) {
-      for (const { name, local } of names((m[2] ?? m[3]!).replace(/#[^\n]*/g, ''))) bindings.set(local, { stem: `${m[1]!.replace(/\./g, '/')}/${name}`, absolute: true });
+      for (const { name, local } of pythonImportList(m[2] ?? m[3]!)) bindings.set(local, { stem: `${m[1]!.replace(/\./g, '/')}/${name}`, absolute: true });
     }
     for (const m of text.matchAll(PY_IMPORT_AS)) bindings.set(m[2]!, { stem: m[1]!.replace(/\./g, '/'), absolute: true });
     return bindings;

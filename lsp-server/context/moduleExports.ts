@@ -2,6 +2,7 @@
 // (moduleMembers.ts), so a name missed here could never be written: where the text does not say for sure (a whole
 // object assigned to `module.exports`, a star import from outside the workspace, a file the index holds only in
 // part), the answer is "unknown" and the completion stays free.
+import { pythonImportList } from './importGraph';
 import { scanLine } from './lineScan';
 
 export interface ModuleExports {
@@ -93,10 +94,7 @@ function pythonExports(text: string): ModuleExports | undefined {
   if (/^__all__\b/m.test(text)) return undefined; // computed: unknown
   const names = new Set<string>();
   const addList = (list: string) => {
-    for (const item of list.replace(/#[^\n]*/g, '').split(',')) {
-      const named = /^\s*(\w+)(?:\s+as\s+(\w+))?\s*$/.exec(item);
-      if (named) names.add(named[2] ?? named[1]!);
-    }
+    for (const { local } of pythonImportList(list)) names.add(local);
   };
   const blocks: { indent: number; inFunctionOrClass: boolean }[] = [];
   let open = 0; // brackets still open: the line continues a statement
