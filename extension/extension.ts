@@ -8,6 +8,7 @@ import { createClient } from './client';
 import { registerContextCommands } from './contextCommands';
 import { Config, SECTION } from './config';
 import { DashboardPanel } from './dashboardPanel';
+import { MemberNamesFeature } from './memberNames';
 import { RestartPolicy } from './restartPolicy';
 import { StatusBar } from './statusBar';
 
@@ -29,6 +30,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     onGaveUp: (message) => statusBar.setStopped(message),
   });
   client = languageClient;
+  languageClient.registerFeature(new MemberNamesFeature(languageClient));
   const dashboard = new DashboardPanel(
     context.extensionUri,
     {

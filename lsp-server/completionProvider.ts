@@ -48,8 +48,11 @@ export interface CompletionProviderDeps {
   telemetry?: CompletionTelemetry;
   /** The prompt with workspace context (retrieved snippets, compressed to the budget); undefined means the plain FIM prompt. */
   contextPrompt?: (model: LoadedModel, uri: string, text: Omit<CursorText, 'file'>, signal: AbortSignal) => Promise<number[] | undefined>;
-  /** The words a completion must start with at a workspace module's member (contextFeature.ts); undefined leaves it free. */
-  wordChoices?: (uri: string, typedPrefix: string, suffix: string) => string[] | undefined;
+  /**
+   * The words a completion must start with on a member access: the editor's members there, else a workspace
+   * module's names (editorMemberNames.ts, contextFeature.ts); undefined leaves it free. Never rejects.
+   */
+  wordChoices?: (document: CompletionDocument, position: Position, typedPrefix: string, suffix: string, signal: AbortSignal) => Promise<string[] | undefined>;
   /** Efficiency checks: a finished refinement for this exact position answers first; plain suggestions are handed over. */
   efficiency?: CompletionRefiner;
 }
@@ -98,9 +101,11 @@ export class CompletionProvider {
       const mode = completionMode(ctx);
       const budget = Math.max(0, Math.min(config.promptTokenBudget, model.info.maxContext - config.maxNewTokens - 3));
       const healed = healPrefix(model.tokenizer, ctx.prefix);
+      // Asked first: the editor works out its member list while the prompt is built.
+      const wordChoices = this.deps.wordChoices?.(document, position, ctx.prefix, ctx.suffix, signal);
       const contextIds = await this.deps.contextPrompt?.(model, document.uri, { prefix: healed.prefix, typedPrefix: ctx.prefix, suffix: ctx.suffix }, signal);
       const prompt = contextIds !== undefined ? { ids: contextIds } : buildFimPrompt(model.tokenizer, model.fim, healed.prefix, ctx.suffix, budget);
-      const words = this.deps.wordChoices?.(document.uri, ctx.prefix, ctx.suffix);
+      const words = await wordChoices;
       trace?.promptBuilt({ promptTokens: prompt.ids.length, promptTokensCompressed: prompt.ids.length });
       const result = await this.deps.scheduler.schedule(document.uri, signal, (runSignal) =>
         this.generate(model, { ids: prompt.ids, required: healed.required, words }, config, mode, ctx, runSignal, () => trace?.firstToken()),

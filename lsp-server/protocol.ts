@@ -532,3 +532,29 @@ export namespace EfficiencyNotification {
   export const method = 'locus/efficiency';
   export const type = new NotificationType<EfficiencyReport>(method);
 }
+
+/** One entry of the editor's own completion list: its label (or insert text) and LSP `CompletionItemKind` (1-based). */
+export interface EditorCompletionEntry {
+  name: string;
+  kind?: number;
+}
+
+export interface MemberNamesParams {
+  textDocument: TextDocumentIdentifier;
+  /** Where the member's name starts: right after the dot. */
+  position: Position;
+}
+
+/**
+ * The editor's completion list at a member access (server → client), from its own language support (VS Code's
+ * `vscode.executeCompletionItemProvider`: TypeScript, Pylance, ...), so a completion on `client.converter.|` starts
+ * with a member the editor knows. Null when the client has no list. Sent only to a client that declares
+ * {@link MemberNamesRequest.capability} in `capabilities.experimental`; the server waits for it only briefly.
+ * - method: `locus/memberNames`
+ */
+export namespace MemberNamesRequest {
+  export const method = 'locus/memberNames';
+  export const type = new RequestType<MemberNamesParams, { entries: EditorCompletionEntry[] } | null, void>(method);
+  /** `capabilities.experimental[capability] === true`: the client answers this request. */
+  export const capability = 'locusMemberNames';
+}

@@ -8,6 +8,7 @@ import {
   ResponseError,
   TextDocumentSyncKind,
   TextDocuments,
+  CancellationTokenSource,
   type CancellationToken,
   type Connection,
   type InitializeResult,
@@ -19,7 +20,8 @@ import { CompletionProvider } from './completionProvider';
 import { embeddedModelDirs, excludesChanged, needsModelReload, validateSettings, type ServerConfig } from './config';
 import { ContextFeature } from './context/contextFeature';
 import { DEFAULT_EFFICIENCY_OPTIONS, EfficiencyChecker } from './efficiency/efficiencyChecker';
-import { EfficiencyNotification, WorkspaceTrustNotification } from './protocol';
+import { EditorMemberNames } from './context/editorMemberNames';
+import { EfficiencyNotification, MemberNamesRequest, WorkspaceTrustNotification } from './protocol';
 import { runIsolationSelfTest } from './efficiency/isolationSelfTest';
 import { WorkspaceTestFiles } from './efficiency/workspaceTestFiles';
 import type { PromptTokenizer } from './fimPrompt';
@@ -45,6 +47,7 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
   let config: ServerConfig = validateSettings(undefined, embedded).config;
   let canPullConfiguration = false;
   let canWatchFiles = false;
+  let canAskMemberNames = false;
   // Efficiency checks run model-written code: only once the client says the workspace is trusted.
   let workspaceTrusted = false;
   let workspaceRoots: string[] = [];
@@ -97,6 +100,10 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     sendExplainChunk: (chunk) => void connection.sendNotification(ExplainChunkNotification.type, chunk),
     logger: taggedLogger(connection.console, 'context'),
   });
+  const editorMembers = new EditorMemberNames({
+    ask: (params, signal) => (canAskMemberNames ? connection.sendRequest(MemberNamesRequest.type, params, cancellationOf(signal)) : Promise.resolve(null)),
+    timeoutMs: MEMBER_NAMES_TIMEOUT_MS,
+  });
   const completions = new CompletionProvider({
     model: () => modelHost.current(),
     config: () => config,
@@ -107,7 +114,9 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     onTimings: (timings) => void connection.sendNotification(CompletionTimingsNotification.type, timings),
     cache: new CompletionCache(),
     contextPrompt: (model, uri, text, signal) => context.completionPrompt(model, uri, text, signal),
-    wordChoices: (uri, typedPrefix, suffix) => context.wordChoices(uri, typedPrefix, suffix),
+    // The editor knows types; the workspace's text settles a module's names where the editor has no list.
+    wordChoices: async (document, position, typedPrefix, suffix, signal) =>
+      (await editorMembers.wordChoices(document.uri, position, typedPrefix, isPython(document), signal)) ?? context.wordChoices(document.uri, typedPrefix, suffix),
     efficiency,
   });
 
@@ -133,6 +142,7 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     for (const warning of warnings) logger.warn(`initializationOptions: ${warning}`);
     config = initial;
     canWatchFiles = params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
+    canAskMemberNames = (params.capabilities.experimental as Record<string, unknown> | undefined)?.[MemberNamesRequest.capability] === true;
     context.initialize(params.workspaceFolders, params.rootUri, initial.indexCacheDir ?? undefined);
     telemetryDir = initial.telemetryDir;
     workspaceRoots = (params.workspaceFolders?.map((folder) => folder.uri) ?? (params.rootUri ? [params.rootUri] : []))
@@ -205,6 +215,24 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
 
   documents.listen(connection);
   connection.listen();
+}
+
+/**
+ * How long a completion on a member access waits for the editor's member list. It is asked while the prompt is
+ * built (~10-20 ms); TypeScript answers a warm member list in about as long.
+ */
+const MEMBER_NAMES_TIMEOUT_MS = 60;
+
+function isPython(document: { uri: string; languageId: string }): boolean {
+  return document.languageId === 'python' || /\.pyi?$/.test(document.uri);
+}
+
+/** The other way, for requests the server sends: the client is told when the server stops waiting. */
+function cancellationOf(signal: AbortSignal): CancellationToken {
+  const source = new CancellationTokenSource();
+  if (signal.aborted) source.cancel();
+  else signal.addEventListener('abort', () => source.cancel(), { once: true });
+  return source.token;
 }
 
 /** The LSP token becomes an AbortSignal once, here; everything below takes the signal. */

@@ -54,7 +54,7 @@ export function memberChoices(index: ModuleChunks, currentPath: string, text: st
 }
 
 /** Whether the end of `prefix` is in a comment or a string, where a dot is prose (read from its last line; a Python docstring from the whole prefix). */
-function inCommentOrString(prefix: string, python: boolean): boolean {
+export function inCommentOrString(prefix: string, python: boolean): boolean {
   const line = prefix.slice(prefix.lastIndexOf('\n') + 1);
   const openDocstring = (fence: string) => (prefix.split(fence).length - 1) % 2 === 1;
   if (python ? openDocstring('"""') || openDocstring("'''") : /^\s*(?:\*|\/\*)/.test(line)) return true;
