@@ -1,7 +1,8 @@
 // `npm run bench -- context`: cross-file completion with no retrieval, with retrieval, and with retrieval plus
 // selective-context compression (token statistics and draft-model scorers), at prompt budgets of 512 and 1024
 // tokens, on cases built from real multi-file packages; then workspace-index figures on 10,000 files.
-// Options: --cases N (default 120; 0 runs the index figures alone), --files N (index workspace size, default 10000;
+// Options: --fixture compiled-js|ts-sources (the packages' compiled JavaScript, the default, or TypeScript sources,
+// where the editor knows objects' types), --modes i,j (a subset of the modes, by position), --cases N (default 120; 0 runs the index figures alone), --files N (index workspace size, default 10000;
 // 0 skips), --out NAME (result file name; default context-DATE, or context-index-DATE with --cases 0, so an
 // index-only run never overwrites a full one).
 import { execSync } from 'node:child_process';
@@ -23,7 +24,9 @@ import { loadDecoder } from '../runtime/modelLoader';
 import { TextTokenizer } from '../runtime/tokenizer';
 import { buildCrossFileCases, type CrossFileCase } from './context/caseBuilder';
 import { editSimilarity, exactMatch, firstLine, percentile } from './context/completionMetrics';
-import { assembleFixtureWorkspace } from './context/fixtureWorkspace';
+import { assembleFixtureWorkspace, FIXTURE_PACKAGES, TS_SOURCE_PACKAGES } from './context/fixtureWorkspace';
+import { TsMemberLists } from './context/tsMemberNames';
+import { EditorMemberNames } from '../lsp-server/context/editorMemberNames';
 import { measureIndex, type IndexFigures } from './context/indexFigures';
 
 const ROOT = join(__dirname, '..');
@@ -34,10 +37,14 @@ const MAX_NEW_TOKENS = 32;
 /** Candidates retrieved per cursor: all of them for compression, as many as fit for plain packing. */
 const CANDIDATES = 6;
 
-type Mode = 'none' | 'member names only' | 'retrieval' | 'retrieval+compression (unigram)' | 'retrieval+compression (draft model)';
+type Mode = 'none' | 'member names only' | 'retrieval' | 'retrieval+compression (unigram)' | 'retrieval+compression (draft model)' | 'server with the editor\'s member lists';
 // 'member names only': the workspace module's names constrain the completion, but no snippets are in the prompt,
-// which separates what the names do from what the retrieved code does.
-const MODES: Mode[] = ['none', 'member names only', 'retrieval', 'retrieval+compression (unigram)', 'retrieval+compression (draft model)'];
+// which separates what the names do from what the retrieved code does. 'server with the editor's member lists': the
+// server's mode (retrieval, draft-model compression) in VS Code, which also answers locus/memberNames: TypeScript's
+// language service stands in for the editor (context/tsMemberNames.ts).
+const ALL_MODES: Mode[] = ['none', 'member names only', 'retrieval', 'retrieval+compression (unigram)', 'retrieval+compression (draft model)', "server with the editor's member lists"];
+/** `--modes a,b`: a subset, by position in ALL_MODES (0-5), for a quicker side-by-side run. */
+const MODES: Mode[] = (textOption('modes')?.split(',').map((i) => ALL_MODES[Number(i)]!) ?? ALL_MODES).filter((mode) => mode !== undefined);
 
 interface ModeResult {
   mode: Mode;
@@ -87,12 +94,14 @@ async function main(): Promise<void> {
   const log = (line: string): void => console.log(line);
   const workspace = mkdtempSync(join(os.tmpdir(), 'locus-context-bench-'));
   try {
-    const packages = assembleFixtureWorkspace(join(ROOT, 'node_modules'), workspace);
+    const fixture = textOption('fixture') ?? 'compiled-js';
+    if (fixture !== 'compiled-js' && fixture !== 'ts-sources') throw new Error(`--fixture takes compiled-js or ts-sources, not ${fixture}`);
+    const packages = assembleFixtureWorkspace(join(ROOT, 'node_modules'), workspace, fixture === 'ts-sources' ? TS_SOURCE_PACKAGES : FIXTURE_PACKAGES);
     const chunker = await SyntaxChunker.create();
     const index = new WorkspaceIndex(workspace, chunker);
     const build = await index.build(new PathFilter(workspace, { excludeGlobs: [] }));
     log(`fixture: ${packages.map((p) => `${p.name}@${p.version}`).join(', ')}: ${build.files} files, ${build.chunks} chunks`);
-    const cases = caseCount === 0 ? [] : await buildCrossFileCases(workspace, index.snapshot().map((f) => f.path).sort(), chunker, { maxCases: caseCount, maxPerPackage: Math.ceil(caseCount / 4), seed: 20261123 });
+    const cases = caseCount === 0 ? [] : await buildCrossFileCases(workspace, index.snapshot().map((f) => f.path).sort(), chunker, { maxCases: caseCount, maxPerPackage: fixture === 'ts-sources' ? caseCount : Math.ceil(caseCount / 4), seed: 20261123 });
     log(`cases: ${cases.length} cross-file cursor positions`);
     // A full run that finds nothing to measure must fail, not be written as an index-only run.
     if (caseCount > 0 && cases.length === 0) throw new Error('No cross-file cases could be built from the fixture packages (see bench/context/caseBuilder.ts).');
@@ -112,15 +121,37 @@ async function main(): Promise<void> {
     // As the server does: retrieval queries the text as typed, the prompt stops before the cursor's last token
     // (token healing) and generation must write that token's text again; with workspace context, a member of a
     // workspace module must be one of its names.
+    const tsLists = MODES.includes("server with the editor's member lists") ? new TsMemberLists(workspace, index.snapshot().map((f) => f.path)) : undefined;
+    const editorWords = new Map<string, string[] | undefined>();
+    /** What the server takes from the editor at this case's cursor, asked as it asks (once per case; budgets share it). */
+    const editorChoices = async (c: CrossFileCase): Promise<string[] | undefined> => {
+      if (!editorWords.has(c.id)) {
+        const text = c.prefix + c.suffix;
+        const lines = c.prefix.split('\n');
+        const names = new EditorMemberNames({
+          ask: async ({ position }) => {
+            const entries = tsLists!.entriesAt(c.path, text, c.prefix.length - (lines[lines.length - 1]!.length - position.character));
+            return entries === null ? null : { entries };
+          },
+          timeoutMs: 60_000,
+        });
+        const never = new AbortController().signal;
+        editorWords.set(c.id, await names.wordChoices(c.path, { line: lines.length - 1, character: lines[lines.length - 1]!.length }, c.prefix, false, never));
+      }
+      return editorWords.get(c.id);
+    };
     const build1 = async (c: CrossFileCase, mode: Mode, budget: number): Promise<{ prompt: AssembledPrompt; required: string; words: string[] | undefined; ms: number; found: boolean }> => {
       const started = performance.now();
       const healed = healPrefix(tokenizer, c.prefix);
       const candidates = mode === 'none' || mode === 'member names only' ? [] : retriever.retrieve([index], { relativePath: c.path, prefix: c.prefix, suffix: c.suffix }, CANDIDATES);
       const snippets = relevantSnippets(candidates);
-      const prompt = await assembler.assemble({ currentPath: c.path, prefix: healed.prefix, suffix: c.suffix, snippets }, { ...DEFAULT_PROMPT_OPTIONS, budget, compression: selective[mode] });
+      const compression = selective[mode === "server with the editor's member lists" ? 'retrieval+compression (draft model)' : mode];
+      const prompt = await assembler.assemble({ currentPath: c.path, prefix: healed.prefix, suffix: c.suffix, snippets }, { ...DEFAULT_PROMPT_OPTIONS, budget, compression });
       const members = mode === 'none' ? undefined : memberChoices(index, c.path, c.prefix + c.suffix, c.prefix);
+      // As the server: a workspace module's names, else the editor's list.
+      const words = members !== undefined ? wordChoices(members) : mode === "server with the editor's member lists" ? await editorChoices(c) : undefined;
       const ms = performance.now() - started;
-      return { prompt, required: healed.required, words: members && wordChoices(members), ms, found: candidates.some((s) => c.declaredIn.includes(s.path) && s.text.includes(c.name)) };
+      return { prompt, required: healed.required, words, ms, found: candidates.some((s) => c.declaredIn.includes(s.path) && s.text.includes(c.name)) };
     };
 
     const results: ModeResult[] = [];

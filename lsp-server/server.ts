@@ -114,9 +114,10 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     onTimings: (timings) => void connection.sendNotification(CompletionTimingsNotification.type, timings),
     cache: new CompletionCache(),
     contextPrompt: (model, uri, text, signal) => context.completionPrompt(model, uri, text, signal),
-    // The editor knows types; the workspace's text settles a module's names where the editor has no list.
+    // A workspace module's names first: read from its text, re-exports followed, they are complete where the editor's
+    // list may not be (TypeScript does not follow tsc's `__exportStar` in JavaScript). Elsewhere the editor knows types.
     wordChoices: async (document, position, typedPrefix, suffix, signal) =>
-      (await editorMembers.wordChoices(document.uri, position, typedPrefix, isPython(document), signal)) ?? context.wordChoices(document.uri, typedPrefix, suffix),
+      context.wordChoices(document.uri, typedPrefix, suffix) ?? (await editorMembers.wordChoices(document.uri, position, typedPrefix, isPython(document), signal)),
     efficiency,
   });
 

@@ -8,7 +8,7 @@ import { dirname, join, relative } from 'node:path';
  * (training/corpus/packages.tsv). One build per package (`roots`), so no file has a CommonJS/ESM twin that
  * would hand retrieval the very line being completed.
  */
-export const FIXTURE_PACKAGES: readonly { name: string; roots: string[]; skip?: string[] }[] = [
+export const FIXTURE_PACKAGES: readonly FixtureSource[] = [
   { name: 'vscode-languageclient', roots: ['lib'] },
   { name: '@typescript-eslint/scope-manager', roots: ['dist'], skip: ['dist/lib'] },
   { name: 'cockatiel', roots: ['dist'], skip: ['dist/esm'] },
@@ -17,6 +17,23 @@ export const FIXTURE_PACKAGES: readonly { name: string; roots: string[]; skip?: 
   { name: 'table', roots: ['dist/src'] },
   { name: 'fast-glob', roots: ['out'] },
 ];
+
+/**
+ * TypeScript sources (not compiled output), where an editor knows the types of objects and `this`: the context
+ * bench's `--fixture ts-sources`. Neither package is in the training corpus; msal-common's sources import only
+ * each other.
+ */
+export const TS_SOURCE_PACKAGES: readonly FixtureSource[] = [
+  { name: '@azure/msal-common', roots: ['src'] },
+  { name: 'onnxruntime-common', roots: ['lib'] },
+];
+
+export interface FixtureSource {
+  name: string;
+  /** Folders of the package copied into the workspace. */
+  roots: string[];
+  skip?: string[];
+}
 
 const PERMISSIVE = new Set(['MIT', 'ISC', 'Apache-2.0', 'BSD-2-Clause', 'BSD-3-Clause']);
 const SOURCE = /\.(js|cjs|mjs|ts)$/;
@@ -32,9 +49,9 @@ export interface FixturePackage {
 }
 
 /** Copies each package's source files (no nested node_modules, no minified bundles) to `<target>/<package>/…`. */
-export function assembleFixtureWorkspace(nodeModules: string, target: string): FixturePackage[] {
+export function assembleFixtureWorkspace(nodeModules: string, target: string, sources: readonly FixtureSource[] = FIXTURE_PACKAGES): FixturePackage[] {
   const packages: FixturePackage[] = [];
-  for (const { name, roots, skip = [] } of FIXTURE_PACKAGES) {
+  for (const { name, roots, skip = [] } of sources) {
     const source = join(nodeModules, name);
     const manifest = JSON.parse(readFileSync(join(source, 'package.json'), 'utf8')) as { version: string; license?: string };
     const license = manifest.license ?? 'unknown';

@@ -1,0 +1,98 @@
+// locus/memberNames over LSP against the built server (dist/server.js) with the tiny fixture model: a client that
+// declares the capability is asked for its completion list at a member access, and the completion starts with one
+// of the members in it; a client that is slow to answer does not hold the completion up.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { DidOpenTextDocumentNotification, InitializedNotification, InitializeRequest, InlineCompletionRequest, InlineCompletionTriggerKind } from 'vscode-languageserver-protocol';
+import { startServerProcess, withTimeout, type ServerProcess } from '../../cli/serverProcess';
+import { MemberNamesRequest, StatusNotification, type MemberNamesParams, type ModelStatus } from '../../lsp-server/protocol';
+import { FIXTURE_DRAFT, FIXTURE_MODEL, SERVER_JS, WAIT_MS } from './lspHarness';
+
+const METHOD = 2;
+const TEXT = 1;
+/** An object whose type only an editor could know: no workspace module names its members. */
+const CLIENT = 'const conn = createConnection(process.stdin, process.stdout);\n\nconn.';
+const SLOW = 'const other = createConnection();\n\nother.';
+
+describe('member names from the editor over LSP', () => {
+  let server: ServerProcess;
+  let root: string;
+  const statuses: ModelStatus[] = [];
+  const asked: MemberNamesParams[] = [];
+
+  before(async () => {
+    root = mkdtempSync(join(tmpdir(), 'locus-members-ws-'));
+    server = startServerProcess(SERVER_JS);
+    server.connection.onNotification(StatusNotification.type, (s) => {
+      statuses.push(s);
+    });
+    server.connection.onRequest(MemberNamesRequest.type, async (params) => {
+      asked.push(params);
+      if (params.textDocument.uri.endsWith('slow.js')) await new Promise((resolve) => setTimeout(resolve, 5000));
+      return { entries: [{ name: 'sendRequest', kind: METHOD }, { name: 'onNotification', kind: METHOD }, { name: 'createConnection', kind: TEXT }] };
+    });
+    const rootUri = pathToFileURL(root).href;
+    await withTimeout(
+      server.connection.sendRequest(InitializeRequest.type, {
+        processId: process.pid,
+        rootUri,
+        workspaceFolders: [{ uri: rootUri, name: 'ws' }],
+        capabilities: { experimental: { [MemberNamesRequest.capability]: true } },
+        initializationOptions: { model: { path: FIXTURE_MODEL, draftPath: FIXTURE_DRAFT }, completion: { maxNewTokens: 16 } },
+      }),
+      WAIT_MS,
+      'initialize',
+    );
+    await server.connection.sendNotification(InitializedNotification.type, {});
+    const ready = async (): Promise<void> => {
+      while (!statuses.some((s) => s.state === 'ready')) await new Promise((r) => setTimeout(r, 50));
+    };
+    await withTimeout(ready(), WAIT_MS, 'model ready');
+  });
+
+  after(async () => {
+    await server.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  const complete = async (name: string, text: string): Promise<{ text: string; ms: number }> => {
+    const uri = pathToFileURL(join(root, name)).href;
+    await server.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'javascript', version: 1, text } });
+    const lines = text.split('\n');
+    const position = { line: lines.length - 1, character: lines[lines.length - 1]!.length };
+    const started = performance.now();
+    const result = await withTimeout(
+      server.connection.sendRequest(InlineCompletionRequest.type, { textDocument: { uri }, position, context: { triggerKind: InlineCompletionTriggerKind.Invoked } }),
+      WAIT_MS,
+      'completion',
+    );
+    const items = Array.isArray(result) ? result : (result?.items ?? []);
+    const first = items[0]?.insertText;
+    return { text: first === undefined ? '' : typeof first === 'string' ? first : first.value, ms: performance.now() - started };
+  };
+
+  it("asks at the member's start and completes with one of the editor's members, not its words", async () => {
+    const { text } = await complete('client.js', CLIENT);
+    assert.match(text, /^(sendRequest|onNotification)(?![\w$])/, `${JSON.stringify(text)} starts with a member the editor listed`);
+    const request = asked.find((p) => p.textDocument.uri.endsWith('client.js'));
+    assert.deepEqual(request?.position, { line: 2, character: 5 });
+  });
+
+  it('keeps the list while the name is typed and offers the members that fit', async () => {
+    const before = asked.length;
+    const { text } = await complete('client.js', `${CLIENT}on`);
+    assert.match(text, /^Notification(?![\w$])/, JSON.stringify(text));
+    // Same document, same member start, same text before it: the list from the first request serves.
+    assert.equal(asked.length, before);
+  });
+
+  it('answers without the list when the editor is slow', async () => {
+    const { ms } = await complete('slow.js', SLOW);
+    assert.ok(asked.some((p) => p.textDocument.uri.endsWith('slow.js')));
+    assert.ok(ms < 4000, `answered after ${Math.round(ms)} ms, not after the editor's 5 s`);
+  });
+});
