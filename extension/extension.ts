@@ -30,7 +30,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     onGaveUp: (message) => statusBar.setStopped(message),
   });
   client = languageClient;
-  languageClient.registerFeature(new MemberNamesFeature(languageClient));
+  languageClient.registerFeature(new MemberNamesFeature(languageClient, output));
   const dashboard = new DashboardPanel(
     context.extensionUri,
     {

@@ -49,8 +49,8 @@ export interface CompletionProviderDeps {
   /** The prompt with workspace context (retrieved snippets, compressed to the budget); undefined means the plain FIM prompt. */
   contextPrompt?: (model: LoadedModel, uri: string, text: Omit<CursorText, 'file'>, signal: AbortSignal) => Promise<number[] | undefined>;
   /**
-   * The words a completion must start with on a member access: the editor's members there, else a workspace
-   * module's names (editorMemberNames.ts, contextFeature.ts); undefined leaves it free. Never rejects.
+   * The words a completion must start with on a member access: a workspace module's names, else the editor's
+   * members there (contextFeature.ts, editorMemberNames.ts); undefined leaves it free.
    */
   wordChoices?: (document: CompletionDocument, position: Position, typedPrefix: string, suffix: string, signal: AbortSignal) => Promise<string[] | undefined>;
   /** Efficiency checks: a finished refinement for this exact position answers first; plain suggestions are handed over. */
@@ -102,7 +102,7 @@ export class CompletionProvider {
       const budget = Math.max(0, Math.min(config.promptTokenBudget, model.info.maxContext - config.maxNewTokens - 3));
       const healed = healPrefix(model.tokenizer, ctx.prefix);
       // Asked first: the editor works out its member list while the prompt is built.
-      const wordChoices = this.deps.wordChoices?.(document, position, ctx.prefix, ctx.suffix, signal);
+      const wordChoices = this.deps.wordChoices?.(document, position, ctx.prefix, ctx.suffix, signal).catch(() => undefined);
       const contextIds = await this.deps.contextPrompt?.(model, document.uri, { prefix: healed.prefix, typedPrefix: ctx.prefix, suffix: ctx.suffix }, signal);
       const prompt = contextIds !== undefined ? { ids: contextIds } : buildFimPrompt(model.tokenizer, model.fim, healed.prefix, ctx.suffix, budget);
       const words = await wordChoices;

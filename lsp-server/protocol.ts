@@ -533,28 +533,35 @@ export namespace EfficiencyNotification {
   export const type = new NotificationType<EfficiencyReport>(method);
 }
 
-/** One entry of the editor's own completion list: its label (or insert text) and LSP `CompletionItemKind` (1-based). */
+/** One entry of the editor's own completion list: its label and LSP `CompletionItemKind` (1-based), if it has one. */
 export interface EditorCompletionEntry {
   name: string;
   kind?: number;
 }
 
+/** Where the server wants the editor's completion list. */
 export interface MemberNamesParams {
   textDocument: TextDocumentIdentifier;
-  /** Where the member's name starts: right after the dot. */
+  /** Where the member's name starts (right after the dot, when nothing stands between). */
   position: Position;
 }
+
+/** The editor's completion list there, every kind included (the server picks the members); null when it has none. */
+export type MemberNamesResult = { entries: EditorCompletionEntry[] } | null;
 
 /**
  * The editor's completion list at a member access (server → client), from its own language support (VS Code's
  * `vscode.executeCompletionItemProvider`: TypeScript, Pylance, ...), so a completion on `client.converter.|` starts
- * with a member the editor knows. Null when the client has no list. Sent only to a client that declares
- * {@link MemberNamesRequest.capability} in `capabilities.experimental`; the server waits for it only briefly.
+ * with a member the editor knows. Sent only to a client that declares {@link MemberNamesRequest.capability} in
+ * `capabilities.experimental`; a completion waits for the answer only briefly.
  * - method: `locus/memberNames`
+ * - params: {@link MemberNamesParams}, result: {@link MemberNamesResult}
  */
 export namespace MemberNamesRequest {
   export const method = 'locus/memberNames';
-  export const type = new RequestType<MemberNamesParams, { entries: EditorCompletionEntry[] } | null, void>(method);
+  export const type = new RequestType<MemberNamesParams, MemberNamesResult, void>(method);
   /** `capabilities.experimental[capability] === true`: the client answers this request. */
   export const capability = 'locusMemberNames';
+  /** A list longer than this names everything in scope, not a type's members: the client answers null instead. */
+  export const maxEntries = 2000;
 }

@@ -21,6 +21,7 @@ import { embeddedModelDirs, excludesChanged, needsModelReload, validateSettings,
 import { ContextFeature } from './context/contextFeature';
 import { DEFAULT_EFFICIENCY_OPTIONS, EfficiencyChecker } from './efficiency/efficiencyChecker';
 import { EditorMemberNames } from './context/editorMemberNames';
+import type { SourceKind } from './context/memberAccess';
 import { EfficiencyNotification, MemberNamesRequest, WorkspaceTrustNotification } from './protocol';
 import { runIsolationSelfTest } from './efficiency/isolationSelfTest';
 import { WorkspaceTestFiles } from './efficiency/workspaceTestFiles';
@@ -101,8 +102,17 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     logger: taggedLogger(connection.console, 'context'),
   });
   const editorMembers = new EditorMemberNames({
-    ask: (params, signal) => (canAskMemberNames ? connection.sendRequest(MemberNamesRequest.type, params, cancellationOf(signal)) : Promise.resolve(null)),
+    ask: async (params, signal) => {
+      if (!canAskMemberNames) return null;
+      const cancellation = cancellationOf(signal);
+      try {
+        return await connection.sendRequest(MemberNamesRequest.type, params, cancellation.token);
+      } finally {
+        cancellation.dispose();
+      }
+    },
     timeoutMs: MEMBER_NAMES_TIMEOUT_MS,
+    now: () => performance.now(),
   });
   const completions = new CompletionProvider({
     model: () => modelHost.current(),
@@ -117,7 +127,7 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     // A workspace module's names first: read from its text, re-exports followed, they are complete where the editor's
     // list may not be (TypeScript does not follow tsc's `__exportStar` in JavaScript). Elsewhere the editor knows types.
     wordChoices: async (document, position, typedPrefix, suffix, signal) =>
-      context.wordChoices(document.uri, typedPrefix, suffix) ?? (await editorMembers.wordChoices(document.uri, position, typedPrefix, isPython(document), signal)),
+      context.wordChoices(document.uri, typedPrefix, suffix) ?? (await editorMembers.wordChoices(document.uri, position, typedPrefix, suffix, sourceKind(document), signal)),
     efficiency,
   });
 
@@ -224,16 +234,24 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
  */
 const MEMBER_NAMES_TIMEOUT_MS = 60;
 
-function isPython(document: { uri: string; languageId: string }): boolean {
-  return document.languageId === 'python' || /\.pyi?$/.test(document.uri);
+function sourceKind(document: { uri: string; languageId: string }): SourceKind {
+  if (document.languageId === 'python' || /\.pyi?$/.test(document.uri)) return 'python';
+  return /^typescript/.test(document.languageId) || /\.[cm]?tsx?$/.test(document.uri) ? 'typescript' : 'other';
 }
 
 /** The other way, for requests the server sends: the client is told when the server stops waiting. */
-function cancellationOf(signal: AbortSignal): CancellationToken {
+function cancellationOf(signal: AbortSignal): { token: CancellationToken; dispose(): void } {
   const source = new CancellationTokenSource();
-  if (signal.aborted) source.cancel();
-  else signal.addEventListener('abort', () => source.cancel(), { once: true });
-  return source.token;
+  const cancel = () => source.cancel();
+  if (signal.aborted) cancel();
+  else signal.addEventListener('abort', cancel, { once: true });
+  return {
+    token: source.token,
+    dispose: () => {
+      signal.removeEventListener('abort', cancel);
+      source.dispose();
+    },
+  };
 }
 
 /** The LSP token becomes an AbortSignal once, here; everything below takes the signal. */

@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { DidOpenTextDocumentNotification, InitializedNotification, InitializeRequest, InlineCompletionRequest, InlineCompletionTriggerKind } from 'vscode-languageserver-protocol';
 import { startServerProcess, withTimeout, type ServerProcess } from '../../cli/serverProcess';
-import { CompressRequest, ExplainChunkNotification, ExplainRequest, type CompressResult } from '../../lsp-server/protocol';
+import { CompressRequest, ExplainChunkNotification, ExplainRequest, MemberNamesRequest, type CompressResult } from '../../lsp-server/protocol';
 import { StatusNotification, type ModelStatus } from '../../lsp-server/protocol';
 import { FIXTURE_DRAFT, FIXTURE_MODEL, SERVER_JS, WAIT_MS } from './lspHarness';
 
@@ -22,6 +22,7 @@ describe('context requests over LSP', () => {
   let root: string;
   let cacheDir: string;
   const statuses: ModelStatus[] = [];
+  let memberListsAsked = 0;
 
   before(async () => {
     root = mkdtempSync(join(tmpdir(), 'locus-ctx-ws-'));
@@ -34,6 +35,11 @@ describe('context requests over LSP', () => {
     server = startServerProcess(SERVER_JS);
     server.connection.onNotification(StatusNotification.type, (s) => {
       statuses.push(s);
+    });
+    // This client does not declare the capability, so the server must never send the request.
+    server.connection.onRequest(MemberNamesRequest.type, () => {
+      memberListsAsked++;
+      return null;
     });
     const rootUri = pathToFileURL(root).href;
     await withTimeout(
@@ -112,6 +118,14 @@ describe('context requests over LSP', () => {
     assert.equal(items.length, 1, 'the fixture model answers something here');
     const text = typeof items[0]!.insertText === 'string' ? items[0]!.insertText : items[0]!.insertText.value;
     assert.match(text, /^(circleArea|UNIT_SQUARE_SIDE)(?![\w$])/, `${JSON.stringify(text)} starts with an export of geometry.ts`);
+  });
+
+  it('never asks a client without the capability for its member list', async () => {
+    const uri = pathToFileURL(join(root, 'src', 'main.ts')).href;
+    const lines = MAIN.split('\n');
+    // `a.dist`: a member of a parameter, where a client with the capability would be asked.
+    await server.connection.sendRequest(InlineCompletionRequest.type, { textDocument: { uri }, position: { line: lines.length - 1, character: lines[lines.length - 1]!.length }, context: { triggerKind: InlineCompletionTriggerKind.Invoked } });
+    assert.equal(memberListsAsked, 0);
   });
 
   it('locus/explain streams chunks that add up to the result', async () => {

@@ -1,10 +1,11 @@
 // Member names from the editor's completion list: where the cursor is on a member access, which entries count as
-// members, when a constructor may be creating an attribute, and how the list is asked for (once per member, within
-// its time limit, never blocking a completion).
+// members, where a statement may be creating an attribute, and how the list is asked for (once per member while
+// its name is typed, again after an edit, within its time limit, never blocking or failing a completion).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { EditorMemberNames, mayCreateAttribute, memberAccess, memberNamesOf } from '../../lsp-server/context/editorMemberNames';
-import type { EditorCompletionEntry, MemberNamesParams } from '../../lsp-server/protocol';
+import { EditorMemberNames, memberNamesOf } from '../../lsp-server/context/editorMemberNames';
+import { mayCreateAttribute, memberAccess } from '../../lsp-server/context/memberAccess';
+import { MemberNamesRequest, type EditorCompletionEntry, type MemberNamesParams, type MemberNamesResult } from '../../lsp-server/protocol';
 
 const METHOD = 2;
 const FIELD = 5;
@@ -15,36 +16,36 @@ const SNIPPET = 15;
 
 describe('memberAccess', () => {
   it('finds the typed part of a member after a name, a call, an index or ?.', () => {
-    assert.deepEqual(memberAccess('const x = client.converter.', false), { typed: '' });
-    assert.deepEqual(memberAccess('  this.reader.get', false), { typed: 'get' });
-    assert.deepEqual(memberAccess('make().val', false), { typed: 'val' });
-    assert.deepEqual(memberAccess('items[0].', false), { typed: '' });
-    assert.deepEqual(memberAccess('config?.sp', false), { typed: 'sp' });
-    assert.deepEqual(memberAccess('        self.', true), { typed: '' });
+    assert.deepEqual(memberAccess('const x = client.converter.', 'other'), { typed: '' });
+    assert.deepEqual(memberAccess('  this.reader.get', 'typescript'), { typed: 'get' });
+    assert.deepEqual(memberAccess('make().val', 'other'), { typed: 'val' });
+    assert.deepEqual(memberAccess('items[0].', 'other'), { typed: '' });
+    assert.deepEqual(memberAccess('config?.sp', 'typescript'), { typed: 'sp' });
+    assert.deepEqual(memberAccess('        x = self.', 'python'), { typed: '' });
   });
 
-  it('is not one in numbers, spreads, comments, strings or a Python relative import', () => {
-    assert.equal(memberAccess('const x = 2.', false), undefined);
-    assert.equal(memberAccess('const x = [...', false), undefined);
-    assert.equal(memberAccess('// see client.', false), undefined);
-    assert.equal(memberAccess('log("done.', false), undefined);
-    assert.equal(memberAccess('from .', true), undefined);
-    assert.equal(memberAccess('import os.', true), undefined);
-    assert.equal(memberAccess('x = 1  # see obj.', true), undefined);
+  it('is not one in numbers, spreads, comments, strings or a Python import', () => {
+    assert.equal(memberAccess('const x = 2.', 'other'), undefined);
+    assert.equal(memberAccess('const x = [...', 'other'), undefined);
+    assert.equal(memberAccess('// see client.', 'other'), undefined);
+    assert.equal(memberAccess('log("done.', 'other'), undefined);
+    assert.equal(memberAccess('from .', 'python'), undefined);
+    assert.equal(memberAccess('import os.', 'python'), undefined);
+    assert.equal(memberAccess('x = 1  # see obj.', 'python'), undefined);
   });
 });
 
 describe('mayCreateAttribute', () => {
-  it('is true for a statement starting with this. or self. in a constructor or __init__', () => {
-    assert.equal(mayCreateAttribute('class A {\n  constructor(x) {\n    this.'), true);
-    assert.equal(mayCreateAttribute('class A:\n    def __init__(self, x):\n        self.val'), true);
+  it('is true for a statement starting with this. or self. in JavaScript and Python, in any method', () => {
+    assert.equal(mayCreateAttribute('class A {\n  constructor(x) {\n    if (x) {\n      this.', 'other'), true);
+    assert.equal(mayCreateAttribute('class T:\n    def setUp(self):\n        self.cli', 'python'), true);
   });
 
-  it('is false in other methods and where the access is read, not assigned', () => {
-    assert.equal(mayCreateAttribute('class A {\n  run(x) {\n    this.'), false);
-    assert.equal(mayCreateAttribute('class A {\n  constructor(x) {\n    const y = this.'), false);
-    assert.equal(mayCreateAttribute('class A:\n    def run(self):\n        self.'), false);
-    assert.equal(mayCreateAttribute('client.'), false);
+  it('is false in TypeScript, where a class declares its fields, and where the member is read', () => {
+    assert.equal(mayCreateAttribute('class A {\n  run() {\n    this.', 'typescript'), false);
+    assert.equal(mayCreateAttribute('    const y = this.', 'other'), false);
+    assert.equal(mayCreateAttribute('        return self.', 'python'), false);
+    assert.equal(mayCreateAttribute('client.', 'other'), false);
   });
 });
 
@@ -63,51 +64,80 @@ describe('memberNamesOf', () => {
     assert.deepEqual(memberNamesOf(entries), ['asUri', 'label', 'version']);
   });
 
-  it('gives nothing for a list of words only (an untyped receiver)', () => {
+  it('gives nothing for a list of words only (an untyped receiver) or one naming everything in scope', () => {
     assert.equal(memberNamesOf([{ name: 'foo', kind: TEXT }, { name: 'bar', kind: TEXT }]), undefined);
+    const everything = Array.from({ length: MemberNamesRequest.maxEntries + 1 }, (_, i) => ({ name: `name${i}`, kind: METHOD }));
+    assert.equal(memberNamesOf(everything), undefined);
   });
 });
 
 describe('EditorMemberNames', () => {
   const never = new AbortController().signal;
   const entries = [{ name: 'asUri', kind: METHOD }, { name: 'asRange', kind: METHOD }, { name: 'version', kind: FIELD }];
+  const at = (character: number) => ({ line: 1, character });
+  let clock = 0;
+  const names = (ask: (params: MemberNamesParams, signal: AbortSignal) => Promise<MemberNamesResult>, timeoutMs = 1000) =>
+    new EditorMemberNames({ ask, timeoutMs, now: () => clock });
 
   it('asks at the member start once while its name is typed, and offers the rest of each fitting name', async () => {
     const asked: MemberNamesParams[] = [];
-    const names = new EditorMemberNames({ ask: async (params) => (asked.push(params), { entries }), timeoutMs: 1000 });
-    assert.deepEqual(await names.wordChoices('file:///a.ts', { line: 3, character: 14 }, 'x\ny\nz\n  conv.', false, never), ['asRange', 'asUri', 'version']);
-    assert.deepEqual(await names.wordChoices('file:///a.ts', { line: 3, character: 16 }, 'x\ny\nz\n  conv.as', false, never), ['Range', 'Uri']);
-    assert.deepEqual(asked, [{ textDocument: { uri: 'file:///a.ts' }, position: { line: 3, character: 14 } }]);
+    const members = names(async (params) => (asked.push(params), { entries }));
+    assert.deepEqual(await members.wordChoices('file:///a.ts', at(5), 'x = 1;\nconv.', ' // end', 'typescript', never), ['asRange', 'asUri', 'version']);
+    assert.deepEqual(await members.wordChoices('file:///a.ts', at(7), 'x = 1;\nconv.as', ' // end', 'typescript', never), ['Range', 'Uri']);
+    assert.deepEqual(asked, [{ textDocument: { uri: 'file:///a.ts' }, position: { line: 1, character: 5 } }]);
     // A name the list lacks is left free.
-    assert.equal(await names.wordChoices('file:///a.ts', { line: 3, character: 16 }, 'x\ny\nz\n  conv.zz', false, never), undefined);
+    assert.equal(await members.wordChoices('file:///a.ts', at(7), 'x = 1;\nconv.zz', ' // end', 'typescript', never), undefined);
   });
 
-  it('goes on without the list when the editor is slow, fails or has none', async () => {
-    const slow = new EditorMemberNames({ ask: () => new Promise(() => undefined), timeoutMs: 20 });
+  it('asks again after an edit elsewhere in the file, and after a while', async () => {
+    let asked = 0;
+    const members = names(async () => (asked++, { entries }));
+    await members.wordChoices('file:///a.ts', at(5), 'x = 1;\nconv.', '', 'typescript', never);
+    await members.wordChoices('file:///a.ts', at(5), 'x = 2;\nconv.', '', 'typescript', never);
+    await members.wordChoices('file:///a.ts', at(5), 'x = 2;\nconv.', '\nmore', 'typescript', never);
+    assert.equal(asked, 3);
+    clock += 60_000;
+    await members.wordChoices('file:///a.ts', at(5), 'x = 2;\nconv.', '\nmore', 'typescript', never);
+    assert.equal(asked, 4);
+  });
+
+  it('does not keep an answer without members: the editor may still be starting', async () => {
+    let asked = 0;
+    const members = names(async () => (asked++ === 0 ? null : { entries }));
+    assert.equal(await members.wordChoices('file:///a.ts', at(5), 'conv.', '', 'typescript', never), undefined);
+    assert.deepEqual(await members.wordChoices('file:///a.ts', at(5), 'conv.', '', 'typescript', never), ['asRange', 'asUri', 'version']);
+  });
+
+  it('goes on without a late list, which then serves the next keystroke', async () => {
+    let answer: (result: MemberNamesResult) => void = () => undefined;
+    let asked = 0;
+    const members = names(() => (asked++, new Promise((resolve) => (answer = resolve))), 20);
     const started = Date.now();
-    assert.equal(await slow.wordChoices('file:///a.ts', { line: 0, character: 5 }, 'conv.', false, never), undefined);
+    assert.equal(await members.wordChoices('file:///a.ts', at(5), 'conv.', '', 'typescript', never), undefined);
     assert.ok(Date.now() - started < 1000);
-    const failing = new EditorMemberNames({ ask: () => Promise.reject(new Error('no provider')), timeoutMs: 1000 });
-    assert.equal(await failing.wordChoices('file:///a.ts', { line: 0, character: 5 }, 'conv.', false, never), undefined);
-    const none = new EditorMemberNames({ ask: async () => null, timeoutMs: 1000 });
-    assert.equal(await none.wordChoices('file:///a.ts', { line: 0, character: 5 }, 'conv.', false, never), undefined);
+    answer({ entries });
+    assert.deepEqual(await members.wordChoices('file:///a.ts', at(6), 'conv.a', '', 'typescript', never), ['sRange', 'sUri']);
+    assert.equal(asked, 1);
   });
 
-  it('stops waiting when the completion is cancelled, and tells the client', async () => {
-    let clientSignal: AbortSignal | undefined;
-    const names = new EditorMemberNames({ ask: (_params, signal) => ((clientSignal = signal), new Promise(() => undefined)), timeoutMs: 10_000 });
+  it('never fails a completion: a rejected or throwing request, or a cancelled completion, leave it free', async () => {
+    const rejecting = names(() => Promise.reject(new Error('no provider')));
+    assert.equal(await rejecting.wordChoices('file:///a.ts', at(5), 'conv.', '', 'typescript', never), undefined);
+    const throwing = names(() => {
+      throw new Error('connection closed');
+    });
+    assert.equal(await throwing.wordChoices('file:///a.ts', at(5), 'conv.', '', 'typescript', never), undefined);
     const cancel = new AbortController();
-    const pending = names.wordChoices('file:///a.ts', { line: 0, character: 5 }, 'conv.', false, cancel.signal);
+    const pending = names(() => new Promise(() => undefined), 10_000).wordChoices('file:///a.ts', at(5), 'conv.', '', 'typescript', cancel.signal);
     cancel.abort();
     assert.equal(await pending, undefined);
-    assert.equal(clientSignal?.aborted, true);
   });
 
-  it('does not ask off a member access or where a constructor may be creating the attribute', async () => {
+  it('does not ask off a member access or where a statement may create the attribute', async () => {
     let asked = 0;
-    const names = new EditorMemberNames({ ask: async () => (asked++, { entries }), timeoutMs: 1000 });
-    assert.equal(await names.wordChoices('file:///a.ts', { line: 0, character: 6 }, 'const ', false, never), undefined);
-    assert.equal(await names.wordChoices('file:///a.js', { line: 2, character: 9 }, 'class A {\n  constructor() {\n    this.', false, never), undefined);
+    const members = names(async () => (asked++, { entries }));
+    assert.equal(await members.wordChoices('file:///a.ts', at(6), 'const ', '', 'typescript', never), undefined);
+    assert.equal(await members.wordChoices('file:///a.js', at(9), 'class A {\n  run() {\n    this.', '', 'other', never), undefined);
     assert.equal(asked, 0);
   });
 });

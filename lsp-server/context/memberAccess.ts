@@ -1,0 +1,32 @@
+// Where the cursor is on a member access (`obj.|`, `this.reader.ge|`), read from the text before it, and where a
+// member there may be a new one that no list can hold yet.
+import { inCommentOrString } from './moduleMembers';
+
+/** How a file's language treats attributes: TypeScript declares them; Python and JavaScript create them by assignment. */
+export type SourceKind = 'typescript' | 'python' | 'other';
+
+/** A receiver (a name, a call or an index), a dot, and the part of the member's name typed so far. */
+const MEMBER_ACCESS = /[\w$)\]][ \t]*\??\.[ \t]*([\w$]*)$/;
+/** `2.` or `0.5` is a number, not a member access. */
+const NUMBER_BEFORE_DOT = /(?:^|[^\w$.])\d+[ \t]*\.[ \t]*[\w$]*$/;
+
+/** The part of a member's name typed before the cursor, or undefined when the cursor is not on a member access. */
+export function memberAccess(prefix: string, kind: SourceKind): { typed: string } | undefined {
+  const python = kind === 'python';
+  const line = prefix.slice(prefix.lastIndexOf('\n') + 1);
+  const access = MEMBER_ACCESS.exec(line);
+  if (access === null || NUMBER_BEFORE_DOT.test(line) || inCommentOrString(prefix, python)) return undefined;
+  // Python's relative import (`from .|`) names a module, not a member.
+  if (python && /^\s*(?:from|import)\s+[\w.]*$/.test(line)) return undefined;
+  return { typed: access[1]! };
+}
+
+/**
+ * Whether the member may be a new attribute: a statement that starts with `this.` or `self.` in Python or
+ * JavaScript, where any method can create one by assigning it (TypeScript makes a class declare it first).
+ */
+export function mayCreateAttribute(prefix: string, kind: SourceKind): boolean {
+  if (kind === 'typescript') return false;
+  const line = prefix.slice(prefix.lastIndexOf('\n') + 1);
+  return /^\s*(?:this|self)\s*\.\s*[\w$]*$/.test(line);
+}
