@@ -1,5 +1,6 @@
 // Drives dist/server.js over stdio for integration tests, with every wait bounded.
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import {
   CancellationTokenSource,
   DidChangeConfigurationNotification,
@@ -8,6 +9,7 @@ import {
   InitializedNotification,
   InitializeRequest,
   InlineCompletionRequest,
+  type ClientCapabilities,
   type InitializeResult,
   type InlineCompletionItem,
   type InlineCompletionList,
@@ -35,11 +37,19 @@ export class LspHarness {
     readonly initializeResult: InitializeResult,
   ) {}
 
-  static async start(settings: LocusSettingsInput): Promise<LspHarness> {
+  /** `workspace`: a folder the server indexes as its one workspace folder; `capabilities`: what the client declares. */
+  static async start(settings: LocusSettingsInput, options: { workspace?: string; capabilities?: ClientCapabilities } = {}): Promise<LspHarness> {
     const server = startServerProcess(SERVER_JS);
     const { connection } = server;
+    const rootUri = options.workspace === undefined ? null : pathToFileURL(options.workspace).href;
     const result = await withTimeout(
-      connection.sendRequest(InitializeRequest.type, { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: settings }),
+      connection.sendRequest(InitializeRequest.type, {
+        processId: process.pid,
+        rootUri,
+        workspaceFolders: rootUri === null ? null : [{ uri: rootUri, name: path.basename(options.workspace!) }],
+        capabilities: options.capabilities ?? {},
+        initializationOptions: settings,
+      }),
       WAIT_MS,
       'initialize',
     );

@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { DidOpenTextDocumentNotification, InitializedNotification, InitializeRequest, InlineCompletionRequest, InlineCompletionTriggerKind } from 'vscode-languageserver-protocol';
-import { startServerProcess, withTimeout, type ServerProcess } from '../../cli/serverProcess';
-import { CompressRequest, MemberNamesRequest, StatusNotification, type MemberNamesParams, type ModelStatus } from '../../lsp-server/protocol';
-import { FIXTURE_DRAFT, FIXTURE_MODEL, SERVER_JS, WAIT_MS } from './lspHarness';
+import { InlineCompletionRequest, InlineCompletionTriggerKind } from 'vscode-languageserver-protocol';
+import { withTimeout } from '../../cli/serverProcess';
+import { CompressRequest, MemberNamesRequest, type MemberNamesParams } from '../../lsp-server/protocol';
+import { FIXTURE_DRAFT, FIXTURE_MODEL, LspHarness, WAIT_MS } from './lspHarness';
 
 const METHOD = 2;
 const TEXT = 1;
@@ -22,55 +22,38 @@ const GEOMETRY = 'export function circleArea(radius) {\n  return Math.PI * radiu
 const SHAPES = "import * as geometry from './geometry';\n\nexport const area = geometry.";
 
 describe('member names from the editor over LSP', () => {
-  let server: ServerProcess;
+  let lsp: LspHarness;
   let root: string;
-  const statuses: ModelStatus[] = [];
   const asked: MemberNamesParams[] = [];
 
   before(async () => {
     root = mkdtempSync(join(tmpdir(), 'locus-members-ws-'));
     writeFileSync(join(root, 'geometry.js'), GEOMETRY);
-    server = startServerProcess(SERVER_JS);
-    server.connection.onNotification(StatusNotification.type, (s) => {
-      statuses.push(s);
-    });
-    server.connection.onRequest(MemberNamesRequest.type, async (params) => {
+    lsp = await LspHarness.start(
+      { model: { path: FIXTURE_MODEL, draftPath: FIXTURE_DRAFT }, completion: { maxNewTokens: 16 } },
+      { workspace: root, capabilities: { experimental: { [MemberNamesRequest.capability]: true } } },
+    );
+    lsp.server.connection.onRequest(MemberNamesRequest.type, async (params) => {
       asked.push(params);
       if (params.textDocument.uri.endsWith('slow.js')) await new Promise((resolve) => setTimeout(resolve, 5000));
       return { entries: [{ name: 'sendRequest', kind: METHOD }, { name: 'onNotification', kind: METHOD }, { name: 'createConnection', kind: TEXT }] };
     });
-    const rootUri = pathToFileURL(root).href;
-    await withTimeout(
-      server.connection.sendRequest(InitializeRequest.type, {
-        processId: process.pid,
-        rootUri,
-        workspaceFolders: [{ uri: rootUri, name: 'ws' }],
-        capabilities: { experimental: { [MemberNamesRequest.capability]: true } },
-        initializationOptions: { model: { path: FIXTURE_MODEL, draftPath: FIXTURE_DRAFT }, completion: { maxNewTokens: 16 } },
-      }),
-      WAIT_MS,
-      'initialize',
-    );
-    await server.connection.sendNotification(InitializedNotification.type, {});
-    const ready = async (): Promise<void> => {
-      while (!statuses.some((s) => s.state === 'ready')) await new Promise((r) => setTimeout(r, 50));
-    };
-    await withTimeout(ready(), WAIT_MS, 'model ready');
+    await lsp.waitForStatus((s) => s.state === 'ready', 'model ready');
   });
 
   after(async () => {
-    await server.stop();
+    await lsp.stop();
     rmSync(root, { recursive: true, force: true });
   });
 
   const complete = async (name: string, text: string): Promise<{ text: string; ms: number }> => {
     const uri = pathToFileURL(join(root, name)).href;
-    await server.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'javascript', version: 1, text } });
+    await lsp.open(uri, 'javascript', text);
     const lines = text.split('\n');
     const position = { line: lines.length - 1, character: lines[lines.length - 1]!.length };
     const started = performance.now();
     const result = await withTimeout(
-      server.connection.sendRequest(InlineCompletionRequest.type, { textDocument: { uri }, position, context: { triggerKind: InlineCompletionTriggerKind.Invoked } }),
+      lsp.server.connection.sendRequest(InlineCompletionRequest.type, { textDocument: { uri }, position, context: { triggerKind: InlineCompletionTriggerKind.Invoked } }),
       WAIT_MS,
       'completion',
     );
@@ -105,9 +88,9 @@ describe('member names from the editor over LSP', () => {
   it("takes a workspace module's names from its text without asking the editor", async () => {
     const uri = pathToFileURL(join(root, 'shapes.js')).href;
     const position = { line: 2, character: SHAPES.split('\n')[2]!.length };
-    await server.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'javascript', version: 1, text: SHAPES } });
+    await lsp.open(uri, 'javascript', SHAPES);
     const indexed = async (): Promise<void> => {
-      while ((await server.connection.sendRequest(CompressRequest.type, { textDocument: { uri }, position })).index.building) await new Promise((r) => setTimeout(r, 100));
+      while ((await lsp.server.connection.sendRequest(CompressRequest.type, { textDocument: { uri }, position })).index.building) await new Promise((r) => setTimeout(r, 100));
     };
     await withTimeout(indexed(), WAIT_MS, 'index built');
     const before = asked.length;
