@@ -22,11 +22,12 @@ export function memberAccess(prefix: string, kind: SourceKind): { typed: string 
 }
 
 /**
- * Whether the member may be a new attribute: a statement that starts with `this.` or `self.` in Python or
- * JavaScript, where any method can create one by assigning it (TypeScript makes a class declare it first).
+ * Whether the member may be a new one: a statement that starts with the member access in Python or JavaScript
+ * (`self.cache`, `module.exports.parse`, `options.retries`), where assigning it creates it. TypeScript makes a type
+ * declare its members first.
  */
-export function mayCreateAttribute(prefix: string, kind: SourceKind): boolean {
+export function mayCreateMember(prefix: string, kind: SourceKind): boolean {
   if (kind === 'typescript') return false;
   const line = prefix.slice(prefix.lastIndexOf('\n') + 1);
-  return /^\s*(?:this|self)\s*\.\s*[\w$]*$/.test(line);
+  return /^\s*[\w$]+(?:\s*\.\s*[\w$]+)*\s*\.\s*[\w$]*$/.test(line);
 }

@@ -15,8 +15,8 @@ import { FIXTURE_DRAFT, FIXTURE_MODEL, LspHarness, WAIT_MS } from './lspHarness'
 const METHOD = 2;
 const TEXT = 1;
 /** An object whose type only an editor could know: no workspace module names its members. */
-const CLIENT = 'const conn = createConnection(process.stdin, process.stdout);\n\nconn.';
-const SLOW = 'const other = createConnection();\n\nother.';
+const CLIENT = 'const conn = createConnection(process.stdin, process.stdout);\n\nconst reply = conn.';
+const SLOW = 'const other = createConnection();\n\nconst reply = other.';
 const GEOMETRY = 'export function circleArea(radius) {\n  return Math.PI * radius * radius;\n}\n\nexport const UNIT_SQUARE_SIDE = 1;\n';
 /** A workspace module's member: its names come from its text, and the editor is not asked. */
 const SHAPES = "import * as geometry from './geometry';\n\nexport const area = geometry.";
@@ -66,7 +66,7 @@ describe('member names from the editor over LSP', () => {
     const { text } = await complete('client.js', CLIENT);
     assert.match(text, /^(sendRequest|onNotification)(?![\w$])/, `${JSON.stringify(text)} starts with a member the editor listed`);
     const request = asked.find((p) => p.textDocument.uri.endsWith('client.js'));
-    assert.deepEqual(request?.position, { line: 2, character: 5 });
+    assert.deepEqual(request?.position, { line: 2, character: 'const reply = conn.'.length });
   });
 
   it('keeps the list while the name is typed and offers the members that fit; asks again after an edit', async () => {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EditorMemberNames, memberNamesOf } from '../../lsp-server/context/editorMemberNames';
-import { mayCreateAttribute, memberAccess } from '../../lsp-server/context/memberAccess';
+import { mayCreateMember, memberAccess } from '../../lsp-server/context/memberAccess';
 import { MemberNamesRequest, type EditorCompletionEntry, type MemberNamesParams, type MemberNamesResult } from '../../lsp-server/protocol';
 
 const METHOD = 2;
@@ -35,17 +35,20 @@ describe('memberAccess', () => {
   });
 });
 
-describe('mayCreateAttribute', () => {
-  it('is true for a statement starting with this. or self. in JavaScript and Python, in any method', () => {
-    assert.equal(mayCreateAttribute('class A {\n  constructor(x) {\n    if (x) {\n      this.', 'other'), true);
-    assert.equal(mayCreateAttribute('class T:\n    def setUp(self):\n        self.cli', 'python'), true);
+describe('mayCreateMember', () => {
+  it('is true for a statement that starts with the member access in JavaScript and Python', () => {
+    assert.equal(mayCreateMember('class A {\n  constructor(x) {\n    if (x) {\n      this.', 'other'), true);
+    assert.equal(mayCreateMember('class T:\n    def setUp(self):\n        self.cli', 'python'), true);
+    assert.equal(mayCreateMember('module.exports.', 'other'), true);
+    assert.equal(mayCreateMember('  options . retr', 'other'), true);
   });
 
-  it('is false in TypeScript, where a class declares its fields, and where the member is read', () => {
-    assert.equal(mayCreateAttribute('class A {\n  run() {\n    this.', 'typescript'), false);
-    assert.equal(mayCreateAttribute('    const y = this.', 'other'), false);
-    assert.equal(mayCreateAttribute('        return self.', 'python'), false);
-    assert.equal(mayCreateAttribute('client.', 'other'), false);
+  it('is false in TypeScript, where a type declares its members, and where the member is read', () => {
+    assert.equal(mayCreateMember('class A {\n  run() {\n    this.', 'typescript'), false);
+    assert.equal(mayCreateMember('    const y = this.', 'other'), false);
+    assert.equal(mayCreateMember('        return self.', 'python'), false);
+    assert.equal(mayCreateMember('  await client.', 'other'), false);
+    assert.equal(mayCreateMember('  make().', 'other'), false);
   });
 });
 
@@ -133,11 +136,12 @@ describe('EditorMemberNames', () => {
     assert.equal(await pending, undefined);
   });
 
-  it('does not ask off a member access or where a statement may create the attribute', async () => {
+  it('does not ask off a member access or where a statement may create the member', async () => {
     let asked = 0;
     const members = names(async () => (asked++, { entries }));
     assert.equal(await members.wordChoices('file:///a.ts', at(6), 'const ', '', 'typescript', never), undefined);
     assert.equal(await members.wordChoices('file:///a.js', at(9), 'class A {\n  run() {\n    this.', '', 'other', never), undefined);
+    assert.equal(await members.wordChoices('file:///a.js', at(15), 'module.exports.', '', 'other', never), undefined);
     assert.equal(asked, 0);
   });
 });
