@@ -1,5 +1,5 @@
 // `npm run bench -- model [--model DIR] [--draft DIR] [--quantization q4|int8|fp32] [--cases FILE] [--limit N]
-//   [--kind single|multi] [--budget TOKENS] [--beam-width N] [--warm] [--workspace] [--label NAME] [--dump FILE]`
+//   [--kind single|multi] [--budget TOKENS] [--beam-width N] [--warm] [--workspace [--editor-lists]] [--label NAME] [--dump FILE]`
 // Fill-in-the-middle quality exactly as users get it: each held-out case is opened in the real language server
 // (dist/server.js over LSP), an inline completion is requested at the cursor, and the offered text is compared
 // with what the author wrote. Exact match and edit similarity per language and kind, with latency. --dump writes every
@@ -14,7 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   DidChangeTextDocumentNotification,
   DidCloseTextDocumentNotification,
@@ -26,7 +26,8 @@ import {
   type InlineCompletionList,
 } from 'vscode-languageserver-protocol';
 import { startServerProcess, withTimeout } from '../cli/serverProcess';
-import { CompletionTimingsNotification, CompressRequest, StatusNotification, type CompletionTimings, type ModelStatus } from '../lsp-server/protocol';
+import { CompletionTimingsNotification, CompressRequest, MemberNamesRequest, StatusNotification, type CompletionTimings, type ModelStatus } from '../lsp-server/protocol';
+import { TsMemberLists } from './context/tsMemberNames';
 
 const ROOT = resolve(__dirname, '..');
 const arg = (name: string, fallback: string) => {
@@ -47,6 +48,13 @@ const label = arg('label', '');
 const dumpPath = arg('dump', '');
 const warm = process.argv.includes('--warm');
 const withWorkspace = process.argv.includes('--workspace');
+/**
+ * With --workspace: the bench client also answers locus/memberNames as VS Code does, TypeScript's language service
+ * over the package's JavaScript and TypeScript (bench/context/tsMemberNames.ts) standing in for the editor; Python
+ * files get no list. The server waits for it as for VS Code (at most 60 ms).
+ */
+const editorLists = process.argv.includes('--editor-lists');
+if (editorLists && !withWorkspace) throw new Error('--editor-lists needs --workspace: the lists come from the package\'s files.');
 const HELDOUT = join(ROOT, 'training', 'data-gpu', 'heldout.jsonl.xz');
 
 interface FimCase {
@@ -100,6 +108,25 @@ async function main(): Promise<void> {
   const workspace = withWorkspace ? writeHeldOutWorkspace() : undefined;
   const server = startServerProcess(serverJs);
   const { connection } = server;
+  /** Each open case's text, for the editor's lists. */
+  const openTexts = new Map<string, string>();
+  let asked = 0;
+  let answered = 0;
+  if (editorLists && workspace !== undefined) {
+    const scripts = workspace.files.filter((f) => /\.(?:[cm]?[jt]sx?)$/.test(f));
+    const lists = new TsMemberLists(workspace.root, scripts);
+    connection.onRequest(MemberNamesRequest.type, ({ textDocument, position }) => {
+      asked++;
+      const text = openTexts.get(textDocument.uri);
+      const path = relative(workspace.root, fileURLToPath(textDocument.uri));
+      if (text === undefined || !scripts.includes(path)) return null;
+      const lines = text.split('\n');
+      const offset = lines.slice(0, position.line).reduce((n, line) => n + line.length + 1, 0) + position.character;
+      const entries = lists.entriesAt(path, text, offset);
+      if (entries !== null) answered++;
+      return entries === null ? null : { entries };
+    });
+  }
   const statuses: ModelStatus[] = [];
   const timings: CompletionTimings[] = [];
   connection.onNotification(StatusNotification.type, (s) => {
@@ -114,7 +141,7 @@ async function main(): Promise<void> {
       processId: process.pid,
       rootUri: workspace === undefined ? null : pathToFileURL(workspace.root).href,
       ...(workspace !== undefined && { workspaceFolders: [{ uri: pathToFileURL(workspace.root).href, name: 'held-out' }] }),
-      capabilities: {},
+      capabilities: editorLists ? { experimental: { [MemberNamesRequest.capability]: true } } : {},
       initializationOptions: {
         model: { path: modelDir, draftPath: draftDir, quantization },
         completion,
@@ -138,6 +165,7 @@ async function main(): Promise<void> {
     const [languageId, ext] = LANGUAGE_IDS[c.lang] ?? ['plaintext', 'txt'];
     const uri = workspace === undefined ? `file:///locus-eval/${c.id}.${ext}` : pathToFileURL(join(workspace.root, c.package, c.path)).href;
     const text = c.prefix + c.suffix;
+    openTexts.set(uri, text);
     const endOf = (prefix: string) => {
       const lines = prefix.split('\n');
       return { line: lines.length - 1, character: lines[lines.length - 1].length };
@@ -202,7 +230,7 @@ async function main(): Promise<void> {
   const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
   const ready = status as Extract<ModelStatus, { state: 'ready' }>;
   const day = new Date().toISOString().slice(0, 10);
-  const tag = `${ready.model}-${ready.quantization}${budget > 0 ? `-budget${budget}` : ''}${beamWidth > 0 ? `-beam${beamWidth}` : ''}${kind ? `-${kind}` : ''}${warm ? '-warm' : ''}${withWorkspace ? '-workspace' : ''}${label ? `-${label}` : ''}`.replace(/[^A-Za-z0-9_.-]/g, '_');
+  const tag = `${ready.model}-${ready.quantization}${budget > 0 ? `-budget${budget}` : ''}${beamWidth > 0 ? `-beam${beamWidth}` : ''}${kind ? `-${kind}` : ''}${warm ? '-warm' : ''}${withWorkspace ? '-workspace' : ''}${editorLists ? '-editor-lists' : ''}${label ? `-${label}` : ''}`.replace(/[^A-Za-z0-9_.-]/g, '_');
   const out = {
     date: new Date().toISOString(),
     machine,
@@ -211,6 +239,7 @@ async function main(): Promise<void> {
     completion,
     warm,
     workspace: withWorkspace ? 'held-out packages indexed; each case opened at its path in its package' : null,
+    editorLists: editorLists ? { asked, answered } : null,
     completionCacheHits: cacheHits,
     wallSeconds: wallS,
     summary,
@@ -226,7 +255,7 @@ async function main(): Promise<void> {
   const md = [
     `# FIM evaluation through the language server: ${ready.model} (${ready.onnxFile}) ${day}`,
     '',
-    `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}. ${outcomes.length} held-out cases from ${out.cases}, ${wallS.toFixed(0)} s. Completion settings: ${JSON.stringify(completion)}, the rest at the server's defaults.${warm ? ` Warm: each case asked first one keystroke earlier; the request after it is measured (${cacheHits} of ${outcomes.length} answered by the completion cache from the first suggestion).` : ' Cold: one request per case in a fresh document.'}${withWorkspace ? ' Workspace: the held-out packages (training/data-gpu/heldout.jsonl.xz) indexed by the server, each case opened at its path in its package.' : ''}`,
+    `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}. ${outcomes.length} held-out cases from ${out.cases}, ${wallS.toFixed(0)} s. Completion settings: ${JSON.stringify(completion)}, the rest at the server's defaults.${warm ? ` Warm: each case asked first one keystroke earlier; the request after it is measured (${cacheHits} of ${outcomes.length} answered by the completion cache from the first suggestion).` : ' Cold: one request per case in a fresh document.'}${withWorkspace ? ' Workspace: the held-out packages (training/data-gpu/heldout.jsonl.xz) indexed by the server, each case opened at its path in its package.' : ''}${editorLists ? ` Editor's member lists: TypeScript's language service answered locus/memberNames ${answered} of ${asked} times (JavaScript and TypeScript files; Python gets none).` : ''}`,
     '',
     '| group | cases | exact match | edit similarity | empty | p50 ms | p95 ms |',
     '|---|---|---|---|---|---|---|',
@@ -246,17 +275,19 @@ void main().catch((e: Error) => {
 });
 
 /** The held-out packages' files under a temporary folder (one subfolder per package), and a folder for the index cache. */
-function writeHeldOutWorkspace(): { folder: string; root: string; cacheDir: string } {
+function writeHeldOutWorkspace(): { folder: string; root: string; cacheDir: string; files: string[] } {
   const folder = mkdtempSync(join(tmpdir(), 'locus-model-bench-'));
   const root = join(folder, 'workspace');
   const records = execFileSync('xz', ['-dc', HELDOUT], { maxBuffer: 256 * 2 ** 20, encoding: 'utf8' }).split('\n').filter(Boolean);
+  const files: string[] = [];
   for (const line of records) {
     const file = JSON.parse(line) as { package: string; path: string; text: string };
     const target = join(root, file.package, file.path);
     mkdirSync(dirname(target), { recursive: true });
     writeFileSync(target, file.text);
+    files.push(relative(root, target));
   }
-  return { folder, root, cacheDir: join(folder, 'index-cache') };
+  return { folder, root, cacheDir: join(folder, 'index-cache'), files };
 }
 
 /** Asks `locus/compress` at the first case until the server's index is built. */
