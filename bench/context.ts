@@ -27,6 +27,7 @@ import { editSimilarity, exactMatch, firstLine, percentile } from './context/com
 import { assembleFixtureWorkspace, FIXTURE_PACKAGES, TS_SOURCE_PACKAGES } from './context/fixtureWorkspace';
 import { TsMemberLists } from './context/tsMemberNames';
 import { EditorMemberNames } from '../lsp-server/context/editorMemberNames';
+import { sourceKindOf } from '../lsp-server/context/memberAccess';
 import { measureIndex, type IndexFigures } from './context/indexFigures';
 
 const ROOT = join(__dirname, '..');
@@ -135,7 +136,7 @@ async function main(): Promise<void> {
         const lines = c.prefix.split('\n');
         const names = new EditorMemberNames({
           ask: async ({ position }) => {
-            const entries = tsLists!.entriesAt(c.path, text, c.prefix.length - (lines[lines.length - 1]!.length - position.character));
+            const entries = tsLists!.entriesAt(c.path, text, position);
             return entries === null ? null : { entries };
           },
           // The bench waits for every list: in VS Code a list later than the server's 60 ms serves the next keystroke instead.
@@ -144,7 +145,7 @@ async function main(): Promise<void> {
         });
         const never = new AbortController().signal;
         const cursor = { line: lines.length - 1, character: lines[lines.length - 1]!.length };
-        editorWords.set(c.id, await names.wordChoices(c.path, cursor, c.prefix, c.suffix, /\.[cm]?tsx?$/.test(c.path) ? 'typescript' : 'other', never));
+        editorWords.set(c.id, await names.wordChoices(c.path, cursor, c.prefix, c.suffix, sourceKindOf(c.path), never));
       }
       return editorWords.get(c.id);
     };

@@ -120,9 +120,7 @@ async function main(): Promise<void> {
       const text = openTexts.get(textDocument.uri);
       const path = relative(workspace.root, fileURLToPath(textDocument.uri));
       if (text === undefined || !scripts.includes(path)) return null;
-      const lines = text.split('\n');
-      const offset = lines.slice(0, position.line).reduce((n, line) => n + line.length + 1, 0) + position.character;
-      const entries = lists.entriesAt(path, text, offset);
+      const entries = lists.entriesAt(path, text, position);
       if (entries !== null) answered++;
       return entries === null ? null : { entries };
     });

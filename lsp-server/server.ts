@@ -21,7 +21,7 @@ import { embeddedModelDirs, excludesChanged, needsModelReload, validateSettings,
 import { ContextFeature } from './context/contextFeature';
 import { DEFAULT_EFFICIENCY_OPTIONS, EfficiencyChecker } from './efficiency/efficiencyChecker';
 import { EditorMemberNames } from './context/editorMemberNames';
-import type { SourceKind } from './context/memberAccess';
+import { sourceKindOf } from './context/memberAccess';
 import { EfficiencyNotification, MemberNamesRequest, WorkspaceTrustNotification } from './protocol';
 import { runIsolationSelfTest } from './efficiency/isolationSelfTest';
 import { WorkspaceTestFiles } from './efficiency/workspaceTestFiles';
@@ -127,7 +127,7 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     // A workspace module's names first: read from its text, re-exports followed, they are complete where the editor's
     // list may not be (TypeScript does not follow tsc's `__exportStar` in JavaScript). Elsewhere the editor knows types.
     wordChoices: async (document, position, typedPrefix, suffix, signal) =>
-      context.wordChoices(document.uri, typedPrefix, suffix) ?? (await editorMembers.wordChoices(document.uri, position, typedPrefix, suffix, sourceKind(document), signal)),
+      context.wordChoices(document.uri, typedPrefix, suffix) ?? (await editorMembers.wordChoices(document.uri, position, typedPrefix, suffix, sourceKindOf(document.uri, document.languageId), signal)),
     efficiency,
   });
 
@@ -233,11 +233,6 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
  * built (~10-20 ms); TypeScript answers a warm member list in about as long.
  */
 const MEMBER_NAMES_TIMEOUT_MS = 60;
-
-function sourceKind(document: { uri: string; languageId: string }): SourceKind {
-  if (document.languageId === 'python' || /\.pyi?$/.test(document.uri)) return 'python';
-  return /^typescript/.test(document.languageId) || /\.[cm]?tsx?$/.test(document.uri) ? 'typescript' : 'other';
-}
 
 /** The other way, for requests the server sends: the client is told when the server stops waiting. */
 function cancellationOf(signal: AbortSignal): { token: CancellationToken; dispose(): void } {

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
+import type { Position } from 'vscode-languageserver-protocol';
 import type { EditorCompletionEntry } from '../../lsp-server/protocol';
 
 /** ScriptElementKind → LSP CompletionItemKind, after typescript-language-features' `convertKind`; others are Property (10). */
@@ -65,9 +66,12 @@ export class TsMemberLists {
     this.service = ts.createLanguageService(host, ts.createDocumentRegistry());
   }
 
-  /** The list at `offset` of `path` (workspace-relative) when the file reads `text`, as the editor would have it. */
-  entriesAt(path: string, text: string, offset: number): EditorCompletionEntry[] | null {
+  /** The list at `position` of `path` (workspace-relative) when the file reads `text`, as the editor would have it. */
+  entriesAt(path: string, text: string, position: Position): EditorCompletionEntry[] | null {
     const file = join(this.root, path);
+    let offset = 0;
+    for (let line = 0; line < position.line; line++) offset = text.indexOf('\n', offset) + 1;
+    offset += position.character;
     const previous = this.overrides.get(file);
     this.overrides.set(file, { text, version: (previous?.version ?? 0) + 1 });
     const dot = text[offset - 1] === '.';

@@ -5,6 +5,12 @@ import { inCommentOrString } from './moduleMembers';
 /** How a file's language treats attributes: TypeScript declares them; Python and JavaScript create them by assignment. */
 export type SourceKind = 'typescript' | 'python' | 'other';
 
+/** The kind of a file, from its language id where the editor gives one, else from its path or URI. */
+export function sourceKindOf(path: string, languageId = ''): SourceKind {
+  if (languageId === 'python' || /\.pyi?$/.test(path)) return 'python';
+  return /^typescript/.test(languageId) || /\.[cm]?tsx?$/.test(path) ? 'typescript' : 'other';
+}
+
 /** A receiver (a name, a call or an index), a dot, and the part of the member's name typed so far. */
 const MEMBER_ACCESS = /[\w$)\]][ \t]*\??\.[ \t]*([\w$]*)$/;
 /** `2.` or `0.5` is a number, not a member access. */
