@@ -42,9 +42,11 @@ STDLIB_DIR = "/usr/lib/python3.11"
 SEED = 20261123
 MAX_BYTES = 1 << 20
 MIN_BYTES = 100
-# The compressed train split travels to the GPU box with the repository (64 MiB in all, the shipped models
-# included), so it is capped; the box adds Python from its own interpreter's packages (harvest_site_packages.py).
-TRAIN_XZ_MIB = 24
+# The compressed train split travels to the GPU box with the repository (64 MiB in all), so it is capped; the box
+# adds Python from its own interpreter's packages (harvest_site_packages.py). 54 MiB fits when the call that starts
+# the release sends the tree without the shipped ONNX files and bench/results (about 7.5 MiB left; see
+# training/device_job.sh).
+TRAIN_XZ_MIB = 54
 
 JS_EXT = (".js", ".mjs", ".cjs", ".jsx")
 TS_EXT = (".ts", ".tsx", ".mts", ".cts")
