@@ -60,14 +60,6 @@ export interface CompletionProviderDeps {
 /** Larger documents are skipped: prompt building would cost more than the completion is worth. */
 export const MAX_DOCUMENT_CHARS = 1024 * 1024;
 
-/**
- * Beam search (locus.completion.beamWidth) adds 13-38 ms of decoding on 2 cores. On a keystroke the prompt is
- * mostly in the prefix cache and a greedy completion takes ~5-20 ms, so the beams fit; the first completion at a new
- * place also pays its whole prompt's pass (~110 ms) and decodes greedily, to stay under 150 ms
- * (bench/results/completion-beam-width-2026-12-03.md).
- */
-const BEAM_MAX_UNCACHED_PROMPT_TOKENS = 64;
-
 
 export class CompletionProvider {
   /** Document → version last logged as skipped. */
@@ -200,9 +192,10 @@ export class CompletionProvider {
         sampling,
         stopStrings: stopStringsFor(mode),
         speculation: config.speculation,
-        // A block is long and streamed (its end is found while it is written): greedy.
+        // A block is long and streamed (its end is found while it is written): greedy. A line takes beams, also
+        // on a cold prompt: with the default pair they add ~14 ms at the median there and 2.9 points of exact
+        // match (bench/results/completion-release4-cold-beams-*, model-eval-*-release4-cold-beams-*).
         beamWidth: mode === 'multi-line' ? 1 : config.beamWidth,
-        beamMaxUncachedTokens: BEAM_MAX_UNCACHED_PROMPT_TOKENS,
       },
       { signal: AbortSignal.any([signal, blockDone.signal]), onText },
     );

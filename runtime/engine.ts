@@ -94,11 +94,6 @@ export interface GenerateRequest {
    * 1 or absent decodes greedily. Speculation does not apply to beam search.
    */
   beamWidth?: number;
-  /**
-   * Beam search only when at most this many prompt tokens need a model pass, the rest coming from the prefix cache
-   * (as on a keystroke after the last request); a colder prompt decodes greedily. Absent: whenever beamWidth > 1.
-   */
-  beamMaxUncachedTokens?: number;
 }
 
 export type StopReason = 'eos' | 'stop' | 'length' | 'aborted';

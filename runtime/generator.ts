@@ -180,9 +180,7 @@ export class Generator {
   }
 
   private beamsFor(request: GenerateRequest, sampler: Sampler): boolean {
-    if ((request.beamWidth ?? 1) <= 1 || !sampler.greedy) return false;
-    if (request.beamMaxUncachedTokens === undefined) return true;
-    return request.promptIds.length - this.targetPrefixCache.cachedLength(request.promptIds) <= request.beamMaxUncachedTokens;
+    return (request.beamWidth ?? 1) > 1 && sampler.greedy;
   }
 
   private async generateWithBeams(request: GenerateRequest, maxNewTokens: number, start: number, hooks: GenerateHooks): Promise<GenerateResult> {
