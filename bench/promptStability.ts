@@ -2,7 +2,7 @@
 // How much of each keystroke's prompt the previous keystroke's prompt already holds, while lines of real code are
 // typed one character at a time in a multi-file workspace (the context bench's held-out packages). What is not
 // shared must run through the model before the completion can start: a keystroke with more than 64 such tokens
-// pays a near-cold prefill and gets no beam search (lsp-server/completionProvider.ts). Retrieved snippets open the
+// pays a near-cold prefill. Retrieved snippets open the
 // prompt, so a snippet that changes between keystrokes makes the whole prompt new. Prompts are built as the server
 // builds them (token healing, retrieval, compression with token statistics), without a model: counts, not timings.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,7 +29,7 @@ const lineCount = Number(arg('lines', '40'));
 const budget = Number(arg('budget', '512'));
 const seed = Number(arg('seed', '7'));
 const label = arg('label', '');
-/** completionProvider.ts's bound for beam search; also about where a prefill stops being cheap (~10 ms). */
+/** About where a prefill stops being cheap (~10 ms on 2 cores). */
 const WARM_TOKENS = 64;
 /** Candidates retrieved per keystroke, as contextPromptBuilder.ts asks for. */
 const CANDIDATES = 6;

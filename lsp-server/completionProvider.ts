@@ -194,7 +194,7 @@ export class CompletionProvider {
         speculation: config.speculation,
         // A block is long and streamed (its end is found while it is written): greedy. A line takes beams, also
         // on a cold prompt: with the default pair they add ~14 ms at the median there and 2.9 points of exact
-        // match (bench/results/completion-release4-cold-beams-*, model-eval-*-release4-cold-beams-*).
+        // match (bench/results/completion-locus-target-release4-cold-beams-*, model-eval-*-release4-cold-beams-*).
         beamWidth: mode === 'multi-line' ? 1 : config.beamWidth,
       },
       { signal: AbortSignal.any([signal, blockDone.signal]), onText },

@@ -6,7 +6,7 @@
 #   bash training/device_job.sh wait <seconds>
 #   bash training/device_job.sh collect          # copies the results to $OUT
 # The shipped release 4 took three calls, each made at once after the last (1,354 s of device time with the
-# machine's start). Its data (build_corpus.py --out training/data-gpu, 56 MiB) only fits the 64 MiB the tool sends
+# machine's start). Its data (build_corpus.py --out training/data-gpu, 53.5 MiB) only fits the 64 MiB the tool sends
 # when the first call goes without the shipped ONNX files and bench/results: move models/default/*/onnx and
 # bench/results out of the checkout for that call, carry training/data-gpu, and put them back once it returns
 # (the job has read its data by then; later calls send the whole tree and carry nothing):

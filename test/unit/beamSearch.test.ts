@@ -1,7 +1,7 @@
 // Beam search on a scripted model (pure, no ONNX): it answers the most likely whole line where greedy decoding
 // follows the most likely first token into a less likely line, never answers an empty line while another
-// finishes, honours the healed prefix, and stops when aborted; the generator searches beams only for a prompt
-// mostly in the prefix cache when asked to.
+// finishes, honours the healed prefix, and stops when aborted; the generator searches beams on cold and cached
+// prompts alike, and decodes greedily at width 1.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { beamSearch, logSoftmax, topK } from '../../runtime/beamSearch';
