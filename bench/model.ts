@@ -164,10 +164,6 @@ async function main(): Promise<void> {
     const uri = workspace === undefined ? `file:///locus-eval/${c.id}.${ext}` : pathToFileURL(join(workspace.root, c.package, c.path)).href;
     const text = c.prefix + c.suffix;
     openTexts.set(uri, text);
-    const endOf = (prefix: string) => {
-      const lines = prefix.split('\n');
-      return { line: lines.length - 1, character: lines[lines.length - 1].length };
-    };
     const position = endOf(c.prefix);
     if (warm && c.prefix !== '') {
       // One keystroke earlier: the last character (a whole code point, or a whole line break) not yet typed.
@@ -288,13 +284,18 @@ function writeHeldOutWorkspace(): { folder: string; root: string; cacheDir: stri
   return { folder, root, cacheDir: join(folder, 'index-cache'), files };
 }
 
+/** Where a cursor at the very end of `text` stands. */
+function endOf(text: string): { line: number; character: number } {
+  const lines = text.split('\n');
+  return { line: lines.length - 1, character: lines[lines.length - 1]!.length };
+}
+
 /** Asks `locus/compress` at the first case until the server's index is built. */
 async function waitForIndex(connection: ReturnType<typeof startServerProcess>['connection'], root: string, first: FimCase): Promise<void> {
   const [languageId] = LANGUAGE_IDS[first.lang] ?? ['plaintext'];
   const uri = pathToFileURL(join(root, first.package, first.path)).href;
   await connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId, version: 1, text: first.prefix + first.suffix } });
-  const lines = first.prefix.split('\n');
-  const position = { line: lines.length - 1, character: lines[lines.length - 1]!.length };
+  const position = endOf(first.prefix);
   const by = Date.now() + 300_000;
   for (;;) {
     const report = await connection.sendRequest(CompressRequest.type, { textDocument: { uri }, position });

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Position } from 'vscode-languageserver-protocol';
-import { FIXTURE_MODEL, LspHarness } from './lspHarness';
+import { FIXTURE_MODEL, LspHarness, endOf } from './lspHarness';
 
 const SETTINGS = { model: { path: FIXTURE_MODEL }, completion: { maxNewTokens: 48 } };
 
@@ -27,8 +27,7 @@ describe('completion cache over LSP', () => {
     for (const [i, text] of CANDIDATES.entries()) {
       const uri = `file:///work/cache-${i}.ts`;
       await lsp.open(uri, 'typescript', text);
-      const lines = text.split('\n');
-      const position = { line: lines.length - 1, character: lines[lines.length - 1]!.length };
+      const position = endOf(text);
       const shown = await lsp.complete(uri, position);
       if (shown.length >= 3 && !shown.includes('\n')) return { uri, text, position, shown };
     }

@@ -10,7 +10,7 @@ import { DidOpenTextDocumentNotification, InitializedNotification, InitializeReq
 import { startServerProcess, withTimeout, type ServerProcess } from '../../cli/serverProcess';
 import { CompressRequest, ExplainChunkNotification, ExplainRequest, MemberNamesRequest, type CompressResult } from '../../lsp-server/protocol';
 import { StatusNotification, type ModelStatus } from '../../lsp-server/protocol';
-import { FIXTURE_DRAFT, FIXTURE_MODEL, SERVER_JS, WAIT_MS } from './lspHarness';
+import { FIXTURE_DRAFT, FIXTURE_MODEL, SERVER_JS, WAIT_MS, endOf } from './lspHarness';
 
 const VECTOR = `export class Vector {\n  constructor(readonly x: number, readonly y: number) {}\n\n  distanceTo(other: Vector): number {\n    return Math.hypot(this.x - other.x, this.y - other.y);\n  }\n}\n`;
 const MAIN = `import { Vector } from './vector';\n\nexport function far(a: Vector, b: Vector): boolean {\n  return a.dist`;
@@ -69,8 +69,7 @@ describe('context requests over LSP', () => {
 
   it('locus/compress shows the retrieved definition, both prompts with counts, the draft-model scorer, and never a secret', async () => {
     const uri = pathToFileURL(join(root, 'src', 'main.ts')).href;
-    const lines = MAIN.split('\n');
-    const position = { line: lines.length - 1, character: lines[lines.length - 1]!.length };
+    const position = endOf(MAIN);
     let result: CompressResult | undefined;
     const poll = async (): Promise<void> => {
       for (;;) {
@@ -102,8 +101,7 @@ describe('context requests over LSP', () => {
   it("a completion on a workspace module's member starts with one of its exported names", async () => {
     const uri = pathToFileURL(join(root, 'src', 'shapes.ts')).href;
     await server.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'typescript', version: 1, text: SHAPES } });
-    const lines = SHAPES.split('\n');
-    const position = { line: lines.length - 1, character: lines[lines.length - 1]!.length };
+    const position = endOf(SHAPES);
     // The names come from the index: wait until it holds geometry.ts (this test may run alone).
     const indexed = async (): Promise<void> => {
       while ((await server.connection.sendRequest(CompressRequest.type, { textDocument: { uri }, position })).index.building) await new Promise((r) => setTimeout(r, 100));
@@ -122,9 +120,8 @@ describe('context requests over LSP', () => {
 
   it('never asks a client without the capability for its member list', async () => {
     const uri = pathToFileURL(join(root, 'src', 'main.ts')).href;
-    const lines = MAIN.split('\n');
-    // `a.dist`: a member of a parameter, where a client with the capability would be asked.
-    await server.connection.sendRequest(InlineCompletionRequest.type, { textDocument: { uri }, position: { line: lines.length - 1, character: lines[lines.length - 1]!.length }, context: { triggerKind: InlineCompletionTriggerKind.Invoked } });
+        // `a.dist`: a member of a parameter, where a client with the capability would be asked.
+    await server.connection.sendRequest(InlineCompletionRequest.type, { textDocument: { uri }, position: endOf(MAIN), context: { triggerKind: InlineCompletionTriggerKind.Invoked } });
     assert.equal(memberListsAsked, 0);
   });
 

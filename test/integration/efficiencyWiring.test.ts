@@ -11,7 +11,7 @@ import { RequestScheduler } from '../../lsp-server/requestScheduler';
 import { WorkspaceTrustNotification } from '../../lsp-server/protocol';
 import { need, selfTest } from './efficiencyAvailability';
 import { FakeEngine, fakeModelInfo } from '../unit/fakeEngine';
-import { FIXTURE_MODEL, LspHarness } from './lspHarness';
+import { FIXTURE_MODEL, LspHarness, endOf } from './lspHarness';
 
 
 const BEFORE = ['/**', ' * Number of distinct values.', ' * @example', ' * countUnique([1, 1, 2]) // => 2', ' */', 'export function countUnique(xs: number[]): number {'].join('\n');
@@ -113,8 +113,7 @@ describe('efficiency checks in the built server (dist/server.js)', () => {
       await lsp.server.connection.sendNotification(WorkspaceTrustNotification.type, { trusted: true });
       const uri = 'file:///w/unique.ts';
       await lsp.open(uri, 'typescript', TEXT);
-      const lines = BEFORE.split('\n');
-      const position = { line: lines.length - 1, character: lines[lines.length - 1].length };
+      const position = endOf(BEFORE);
       const started = performance.now();
       const first = await lsp.complete(uri, position);
       assert.equal(typeof first, 'string');

@@ -25,6 +25,12 @@ export const FIXTURE_MODEL = path.join(REPO_ROOT, 'test', 'fixtures', 'tiny-llam
 export const FIXTURE_DRAFT = path.join(REPO_ROOT, 'test', 'fixtures', 'tiny-llama-draft');
 export const WAIT_MS = 20_000;
 
+/** Where a cursor at the very end of `text` stands. */
+export function endOf(text: string): Position {
+  const lines = text.split('\n');
+  return { line: lines.length - 1, character: lines[lines.length - 1]!.length };
+}
+
 export class LspHarness {
   readonly statuses: ModelStatus[] = [];
   readonly timings: CompletionTimings[] = [];

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { InlineCompletionRequest, InlineCompletionTriggerKind } from 'vscode-languageserver-protocol';
 import { withTimeout } from '../../cli/serverProcess';
 import { CompressRequest, MemberNamesRequest, type MemberNamesParams } from '../../lsp-server/protocol';
-import { FIXTURE_DRAFT, FIXTURE_MODEL, LspHarness, WAIT_MS } from './lspHarness';
+import { FIXTURE_DRAFT, FIXTURE_MODEL, LspHarness, WAIT_MS, endOf } from './lspHarness';
 
 const METHOD = 2;
 const TEXT = 1;
@@ -49,8 +49,7 @@ describe('member names from the editor over LSP', () => {
   const complete = async (name: string, text: string): Promise<{ text: string; ms: number }> => {
     const uri = pathToFileURL(join(root, name)).href;
     await lsp.open(uri, 'javascript', text);
-    const lines = text.split('\n');
-    const position = { line: lines.length - 1, character: lines[lines.length - 1]!.length };
+    const position = endOf(text);
     const started = performance.now();
     const result = await withTimeout(
       lsp.server.connection.sendRequest(InlineCompletionRequest.type, { textDocument: { uri }, position, context: { triggerKind: InlineCompletionTriggerKind.Invoked } }),

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { ExecuteCommandRequest, InlineCompletionRequest, type InlineCompletionItem, type InlineCompletionList } from 'vscode-languageserver-protocol';
 import { withTimeout } from '../../cli/serverProcess';
 import { CompletionAcceptedCommand, TelemetryExportRequest, TelemetryRequest } from '../../lsp-server/protocol';
-import { FIXTURE_MODEL, LspHarness, WAIT_MS } from './lspHarness';
+import { FIXTURE_MODEL, LspHarness, WAIT_MS, endOf } from './lspHarness';
 
 const URI = 'file:///workspace/telemetry.py';
 const TEXT = 'def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    ';
@@ -30,8 +30,7 @@ describe('telemetry through the server', () => {
   });
 
   async function items(): Promise<InlineCompletionItem[]> {
-    const lines = `# ${CANARY}\n${TEXT}`.split('\n');
-    const position = { line: lines.length - 1, character: (lines[lines.length - 1] as string).length };
+    const position = endOf(`# ${CANARY}\n${TEXT}`);
     const result = await withTimeout(
       harness.server.connection.sendRequest(InlineCompletionRequest.type, { textDocument: { uri: URI }, position, context: { triggerKind: 2 } }),
       WAIT_MS,
