@@ -11,7 +11,7 @@ import * as ort from 'onnxruntime-node';
 import { sessionOptions } from '../runtime/ortBackend';
 import { machineInfo, percentile } from './lsp/benchClient';
 import { measureBandwidth } from './runtime/bandwidth';
-import { onnxWeightBytes, readShape } from './runtime/bytesPerToken';
+import { onnxKvElementBytes, onnxWeightBytes, readShape } from './runtime/bytesPerToken';
 
 const ROOT = resolve(__dirname, '..');
 const arg = (name: string, fallback: string) => {
@@ -56,14 +56,26 @@ const kvShape = () => {
   return { layers: s.layers, kvHeads: s.kvHeads, headDim: s.headDim };
 };
 
+/** IEEE 754 half bits of x (|x| < 65504; below the normal range, zero): enough for a random cache. */
+function toHalf(x: number): number {
+  const sign = x < 0 ? 0x8000 : 0;
+  const a = Math.abs(x);
+  if (a < 2 ** -14) return sign;
+  const e = Math.floor(Math.log2(a));
+  // A mantissa that rounds up to 1024 carries into the exponent, as it should.
+  return sign | (((e + 15) << 10) + Math.round((a / 2 ** e - 1) * 1024));
+}
+
 /** Runs `steps` one-token steps from a random cache of `context` positions; returns each step's session.run time. */
 async function decodeSteps(session: ort.InferenceSession, context: number): Promise<number[]> {
   const { layers, kvHeads, headDim } = kvShape();
+  const half = onnxKvElementBytes(join(modelDir, file)) === 2;
   let past: Record<string, ort.Tensor> = {};
   for (let l = 0; l < layers; l++) {
     for (const kind of ['key', 'value']) {
       const data = Float32Array.from({ length: kvHeads * context * headDim }, () => Math.random() - 0.5);
-      past[`past_key_values.${l}.${kind}`] = new ort.Tensor('float32', data, [1, kvHeads, context, headDim]);
+      const dims = [1, kvHeads, context, headDim];
+      past[`past_key_values.${l}.${kind}`] = half ? new ort.Tensor('float16', Uint16Array.from(data, toHalf), dims) : new ort.Tensor('float32', data, dims);
     }
   }
   const times: number[] = [];

@@ -322,7 +322,7 @@ function markdown(report: any, day: string): string {
     `Memory bandwidth, measured in this run (bench/runtime/bandwidth.ts, memcmp of two ${report.bandwidth.bytesPerThread / 2 ** 20} MiB halves per thread, ` +
       `median of ${report.bandwidth.runs}; load ${fmt(report.bandwidth.loadAvgBefore, 2)}): **${fmt(report.bandwidth.singleThreadGBps)} GB/s with 1 thread, ` +
       `${fmt(report.bandwidth.multiThreadGBps)} GB/s with ${report.bandwidth.threads} threads**. Ceiling = that bandwidth (1- or 2-thread figure, as the row's ` +
-      'threads) / bytes read per decoded token (all weights but the embedding table, plus the KV cache at the mean decode context: fp32 in ORT, f16 in llama.cpp).',
+      'threads) / bytes read per decoded token (all weights but the embedding table, plus the KV cache at the mean decode context: as the ONNX file declares it, f16 in llama.cpp).',
     '',
     `Prompts (bench/runtime/prompts.ts), the same token ids for every runner: ${report.models[0]?.prompts?.map((p: BenchPrompt) => `\`${p.name}\` (${p.source}: ${p.promptTokens} prompt tokens, ${p.newTokens} greedy tokens)`).join(', ')}. ` +
       `Each runner in its own child process, one at a time (peak RSS = that process's maxRSS, Node included), one untimed warm-up, then ${report.settings.repeats} runs per prompt (${report.settings.repeatsLarge} on the 0.5B-shaped model), ` +

@@ -21,6 +21,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from export_fused import export_hf_dynamo, fuse_for_ort  # noqa: E402
 from export_onnx import export_decoder  # noqa: E402
+from kv_cache_fp16 import half_kv_cache  # noqa: E402
 from llama import Llama, LlamaConfig  # noqa: E402
 from slim_onnx import slim_file  # noqa: E402
 
@@ -94,10 +95,11 @@ def empty_feeds(sess, cfg, ids, past=None, past_len=0):
     if "num_logits_to_keep" in names:
         feeds["num_logits_to_keep"] = np.array(0, dtype=np.int64)
     hd = cfg.head_dim or cfg.hidden_size // cfg.num_attention_heads
+    kv_type = {i.name: np.float16 if i.type == "tensor(float16)" else np.float32 for i in sess.get_inputs()}
     for i in range(cfg.num_hidden_layers):
         for kv in ("key", "value"):
             name = f"past_key_values.{i}.{kv}"
-            feeds[name] = past[name] if past else np.zeros((1, cfg.num_key_value_heads, 0, hd), dtype=np.float32)
+            feeds[name] = past[name] if past else np.zeros((1, cfg.num_key_value_heads, 0, hd), dtype=kv_type.get(name, np.float32))
     return {k: v for k, v in feeds.items() if k in names}
 
 
@@ -161,6 +163,12 @@ def export_model(name, state, cfg_dict, work, release, rows, tokenizer_dir):
     report["q4_embedding"] = quantize_q4(base, q4)
     # Fewer nodes for CPU decoding (packed QKV, constant rotary tables), measured below like every variant.
     report["q4_slim"] = slim_file(q4, q4, cfg.to_hf_dict())
+    # A float16 KV cache halves what a decode step copies (kv_cache_fp16.py); the shipped files get it.
+    for v, path in (("q4", q4), ("int8", int8)):
+        m = onnx.load(path)
+        report[f"{v}_fp16_kv_attention_nodes"] = half_kv_cache(m)
+        if report[f"{v}_fp16_kv_attention_nodes"]:
+            onnx.save(m, path)
     variants["q4"] = q4
     report["variants"] = {}
     for v, path in variants.items():

@@ -9,7 +9,7 @@ the weights (3.8 ms per token against 0.7 ms of weight reads for the default tar
 Packing gives bit-identical logits (the weights are concatenated along the output axis). The tables are the exact
 angles (float64, stored as float32), where the 4-bit export computed them through a MatMulNBits with int8
 activations: on the default target the logits move by up to 0.3 (the q4 noise level) and 48 of 48 greedy tokens
-stay the same. `bench/runtime/slimParity.ts` compares logits, greedy tokens and step time of two files.
+stay the same. `bench/runtime/rewriteParity.ts` compares logits, greedy tokens and step time of two files.
 
     /usr/bin/python3 training/slim_onnx.py models/default/target/onnx/model_q4.onnx [out.onnx]
 """

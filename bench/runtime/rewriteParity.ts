@@ -1,6 +1,8 @@
-// Checks training/slim_onnx.py's rewrite: the same prompt through the exported file and the slimmed one (packed
-// QKV, constant rotary caches), comparing logits and greedy tokens, and timing decode steps alternately.
-//   node --import tsx bench/runtime/slimParity.ts <model dir> <slimmed model dir> [onnx file]
+// Checks a graph rewrite of a model (training/slim_onnx.py's packed QKV and rotary tables, training/kv_cache_fp16.py's
+// float16 KV cache): the same prompt through the file before and after, comparing logits and greedy tokens, and
+// timing decode steps alternately. Prompts of INT8_PREFILL_MIN_TOKENS or more prefill through the runtime's 8-bit
+// copy (int8PrefillModel.ts), whose activation quantization moves the logits more than either rewrite does.
+//   node --import tsx bench/runtime/rewriteParity.ts <model dir> <rewritten model dir> [onnx file] [prompt tokens]
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readModelConfig } from '../../runtime/modelConfig';
@@ -8,15 +10,15 @@ import { OrtDecoderModel } from '../../runtime/ortBackend';
 import { argmax } from '../../runtime/sampler';
 import { TextTokenizer } from '../../runtime/tokenizer';
 
-const [dirA, dirB, file = 'onnx/model_q4.onnx'] = process.argv.slice(2);
+const [dirA, dirB, file = 'onnx/model_q4.onnx', promptTokens = '400'] = process.argv.slice(2);
 const STEPS = 48;
 
 async function main(): Promise<void> {
-  if (!dirA || !dirB) throw new Error('usage: slimParity.ts <model dir> <slimmed model dir> [onnx file]');
+  if (!dirA || !dirB) throw new Error('usage: rewriteParity.ts <model dir> <rewritten model dir> [onnx file] [prompt tokens]');
   const config = readModelConfig(dirA);
   const tokenizer = TextTokenizer.fromDirectory(dirA);
   const text = readFileSync(join(__dirname, '..', '..', 'training', 'llama.py'), 'utf8');
-  const prompt = tokenizer.encode(text).slice(0, 400);
+  const prompt = tokenizer.encode(text).slice(0, Number(promptTokens));
   const a = await OrtDecoderModel.create(join(dirA, file), config, 1);
   const b = await OrtDecoderModel.create(join(dirB, file), readModelConfig(dirB), 1);
   let ra = await a.forward(prompt, a.emptyKv(), 1);
@@ -46,7 +48,7 @@ async function main(): Promise<void> {
     promptTokens: prompt.length,
     greedyTokensIdentical: `${same}/${STEPS}`,
     maxAbsLogitDiff: Number(maxDiff.toExponential(2)),
-    stepMsMedian: { exported: Number(median(stepA).toFixed(2)), slimmed: Number(median(stepB).toFixed(2)) },
+    stepMsMedian: { before: Number(median(stepA).toFixed(2)), rewritten: Number(median(stepB).toFixed(2)) },
   }));
   await a.dispose();
   await b.dispose();
