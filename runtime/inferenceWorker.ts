@@ -13,9 +13,10 @@ const engine = new LocalEngine();
 const aborts = new Map<number, AbortController>();
 const send = (message: FromWorker) => port.postMessage(message);
 
-/** Runs a job that an `abort` message with the same id can stop. */
-async function abortable<T>(id: number, job: (signal: AbortSignal) => Promise<T>): Promise<T> {
+/** Runs a job that an `abort` message with the same id can stop (`aborted`: stopped before it starts). */
+async function abortable<T>(id: number, aborted: boolean | undefined, job: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
+  if (aborted) controller.abort();
   aborts.set(id, controller);
   try {
     return await job(controller.signal);
@@ -33,14 +34,14 @@ async function handle(message: ToWorker): Promise<void> {
       send({ type: 'result', id: message.id, value: await engine.load(message.options) });
       return;
     case 'generate': {
-      const value = await abortable(message.id, (signal) =>
+      const value = await abortable(message.id, message.aborted, (signal) =>
         engine.generate(message.request, { signal, onText: (delta) => send({ type: 'text', id: message.id, delta }) }),
       );
       send({ type: 'result', id: message.id, value });
       return;
     }
     case 'draftLogProbs':
-      send({ type: 'result', id: message.id, value: await abortable(message.id, (signal) => engine.draftLogProbs(message.ids, signal)) });
+      send({ type: 'result', id: message.id, value: await abortable(message.id, message.aborted, (signal) => engine.draftLogProbs(message.ids, signal)) });
       return;
     case 'dispose':
       await engine.dispose();

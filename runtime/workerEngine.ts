@@ -14,6 +14,7 @@ interface Pending {
 }
 
 type Request = ToWorker extends infer T ? (T extends { type: 'abort' } ? never : Omit<T, 'id'>) : never;
+type AbortableRequest = Extract<Request, { type: 'generate' | 'draftLogProbs' }>;
 
 export class WorkerEngine implements InferenceEngine {
   private worker?: Worker;
@@ -83,10 +84,10 @@ export class WorkerEngine implements InferenceEngine {
   }
 
   /** A call whose `signal` sends the worker an abort for it. */
-  private async abortableCall(message: Request, signal?: AbortSignal, onText?: (delta: string) => void): Promise<unknown> {
+  private async abortableCall(message: AbortableRequest, signal?: AbortSignal, onText?: (delta: string) => void): Promise<unknown> {
     let id = 0;
     const onAbort = () => this.worker?.postMessage({ type: 'abort', id } satisfies ToWorker);
-    const result = this.call(message, onText, (assigned) => {
+    const result = this.call(signal?.aborted ? { ...message, aborted: true } : message, onText, (assigned) => {
       id = assigned;
       // Registered after the request is posted, so the worker always knows the id when the abort arrives.
       if (signal?.aborted) onAbort();

@@ -4,8 +4,10 @@ import type { SerializedLocusError } from './errors';
 
 export type ToWorker =
   | { type: 'load'; id: number; options: EngineLoadOptions }
-  | { type: 'generate'; id: number; request: GenerateRequest }
-  | { type: 'draftLogProbs'; id: number; ids: number[] }
+  // `aborted`: the caller's signal was aborted before the call was posted. An `abort` message posted right after
+  // could reach the worker only once a short job had already run to its end.
+  | { type: 'generate'; id: number; request: GenerateRequest; aborted?: boolean }
+  | { type: 'draftLogProbs'; id: number; ids: number[]; aborted?: boolean }
   | { type: 'abort'; id: number }
   | { type: 'dispose'; id: number };
 

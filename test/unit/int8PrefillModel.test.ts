@@ -22,8 +22,13 @@ function prefillFeeds(session: ort.InferenceSession, config: ModelConfig, ids: r
     position_ids: new ort.Tensor('int64', BigInt64Array.from(ids, (_, i) => BigInt(i)), [1, ids.length]),
   };
   if (session.inputNames.includes('num_logits_to_keep')) feeds.num_logits_to_keep = new ort.Tensor('int64', BigInt64Array.of(keep), []);
+  // The shipped files keep their cache in float16 (training/kv_cache_fp16.py); read the type the file declares.
+  const half = session.inputMetadata.some((m) => m.name === 'past_key_values.0.key' && m.isTensor && m.type === 'float16');
   for (let i = 0; i < config.numLayers; i++) {
-    for (const kind of ['key', 'value']) feeds[`past_key_values.${i}.${kind}`] = new ort.Tensor('float32', new Float32Array(0), [1, config.numKeyValueHeads, 0, config.headDim]);
+    for (const kind of ['key', 'value']) {
+      const dims = [1, config.numKeyValueHeads, 0, config.headDim];
+      feeds[`past_key_values.${i}.${kind}`] = half ? new ort.Tensor('float16', new Uint16Array(0), dims) : new ort.Tensor('float32', new Float32Array(0), dims);
+    }
   }
   return feeds;
 }
