@@ -19,7 +19,7 @@ export class PrefixKvCache {
 
   constructor(
     private readonly model: DecoderModel,
-    /** Most positions kept over all entries (memory = positions × layers × 2 × kv heads × head dim × 4 bytes). */
+    /** Most positions kept over all entries (memory = positions × layers × 2 × kv heads × head dim × 4 or 2 bytes, as the file types the cache). */
     private readonly maxPositions = 4096,
     /** Shorter matches are not worth a cache slice. */
     private readonly minReuse = 8,

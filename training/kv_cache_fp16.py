@@ -4,9 +4,11 @@ float32. The weights and every other node stay as they are.
 
 Why: on this CPU a one-token step of the default target spends a third of its time or more on the cache at a few
 hundred positions (GroupQueryAttention copies the past into a new present every step, and onnxruntime-node copies
-every present into a new JS buffer). Half the bytes make those copies half as long: decode steps got 10-35% faster
-at 64-900 positions, and prefill stayed the same (bench/results/kv-cache-fp16-*.md). The cache also takes half the
-memory, which the runtime's prefix cache counts. Only graphs whose every cache input and output belongs to a
+every present into a new JS buffer). Half the bytes make those copies half as long: on 120 FIM prompts (median
+696 tokens) the default target decoded 1.29-1.32x faster at 2 threads, and the model bench's held-out scores stayed
+within a case of the float32 cache (bench/results/{speculative,model-eval-locus-target-q4}-kv-fp{32-before,16}-*).
+ORT's GroupQueryAttention kernel itself runs no faster on float16 here (bench/results/kernels-kv-fp*-2026-12-03.md).
+The cache also takes half the memory. Only graphs whose every cache input and output belongs to a
 GroupQueryAttention are rewritten: the plain-attention fallback export keeps float32 (the runtime reads either).
 `bench/runtime/rewriteParity.ts` compares logits, greedy tokens and step time of the two files.
 
