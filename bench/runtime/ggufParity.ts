@@ -21,7 +21,9 @@ async function onnxGreedy(modelDir: string, onnxFile: string, ids: number[], n: 
     };
     for (const meta of session.inputMetadata) {
       if (meta.name.startsWith('past_key_values.') && meta.isTensor) {
-        feeds[meta.name] = new ort.Tensor('float32', new Float32Array(0), meta.shape.map((d, i) => (i === 0 ? 1 : typeof d === 'number' ? d : 0)));
+        // An empty past in the file's own cache type (float16 after training/kv_cache_fp16.py).
+        const dims = meta.shape.map((d, i) => (i === 0 ? 1 : typeof d === 'number' ? d : 0));
+        feeds[meta.name] = meta.type === 'float16' ? new ort.Tensor('float16', new Uint16Array(0), dims) : new ort.Tensor('float32', new Float32Array(0), dims);
       }
     }
     const logits = (await session.run(feeds, ['logits'])).logits.data as Float32Array;

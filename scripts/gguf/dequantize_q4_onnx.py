@@ -105,6 +105,14 @@ def recover(src_dir, onnx_file="onnx/model_q4.onnx"):
     for n in g.node:
         for i in n.input:
             consumers.setdefault(i, []).append(n)
+    # A float16 KV cache (training/kv_cache_fp16.py) puts a Cast on each side of GroupQueryAttention; see through it.
+    def made_by(name):
+        node = producer[name]
+        return made_by(node.input[0]) if node.op_type == "Cast" else node
+
+    def used_by(name):
+        return [u for n in consumers.get(name, []) for u in (used_by(n.output[0]) if n.op_type == "Cast" else [n])]
+
     mm = lambda n: dequant_matmulnbits(n, inits)  # noqa: E731
     only = lambda nodes, op: [n for n in nodes if n.op_type == op]  # noqa: E731
 
@@ -121,7 +129,7 @@ def recover(src_dir, onnx_file="onnx/model_q4.onnx"):
         p = f"model.layers.{i}."
         if gqa.input[1] == "" and gqa.input[2] == "":
             # Packed QKV (training/slim_onnx.py): one MatMulNBits whose output rows are q, then k, then v.
-            node = producer[gqa.input[0]]
+            node = made_by(gqa.input[0])
             assert node.op_type == "MatMulNBits", f"layer {i} packed qkv: produced by {node.op_type}"
             w = mm(node)
             assert w.shape[0] == q_out + 2 * kv_out, f"layer {i}: packed qkv has {w.shape[0]} rows, want {q_out + 2 * kv_out}"
@@ -130,10 +138,10 @@ def recover(src_dir, onnx_file="onnx/model_q4.onnx"):
             out[p + "self_attn.v_proj.weight"] = w[q_out + kv_out:]
         else:
             for j, name in enumerate(("q_proj", "k_proj", "v_proj")):
-                node = producer[gqa.input[j]]
+                node = made_by(gqa.input[j])
                 assert node.op_type == "MatMulNBits", f"layer {i} {name}: produced by {node.op_type}"
                 out[p + f"self_attn.{name}.weight"] = mm(node)
-        (o,) = only(consumers[gqa.output[0]], "MatMulNBits")
+        (o,) = only(used_by(gqa.output[0]), "MatMulNBits")
         out[p + "self_attn.o_proj.weight"] = mm(o)
         (skip,) = only(consumers[o.output[0]], "SkipSimplifiedLayerNormalization")
         ups = only(consumers[skip.output[0]], "MatMulNBits")
