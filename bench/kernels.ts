@@ -11,7 +11,7 @@ import * as ort from 'onnxruntime-node';
 import { sessionOptions } from '../runtime/ortBackend';
 import { machineInfo, percentile } from './lsp/benchClient';
 import { measureBandwidth } from './runtime/bandwidth';
-import { onnxKvElementBytes, onnxWeightBytes, readShape } from './runtime/bytesPerToken';
+import { onnxWeightBytes, readShape } from './runtime/bytesPerToken';
 
 const ROOT = resolve(__dirname, '..');
 const arg = (name: string, fallback: string) => {
@@ -69,7 +69,7 @@ function toHalf(x: number): number {
 /** Runs `steps` one-token steps from a random cache of `context` positions; returns each step's session.run time. */
 async function decodeSteps(session: ort.InferenceSession, context: number): Promise<number[]> {
   const { layers, kvHeads, headDim } = kvShape();
-  const half = onnxKvElementBytes(join(modelDir, file)) === 2;
+  const half = session.inputMetadata.some((m) => m.isTensor && m.name.startsWith('past_key_values.') && m.type === 'float16');
   let past: Record<string, ort.Tensor> = {};
   for (let l = 0; l < layers; l++) {
     for (const kind of ['key', 'value']) {

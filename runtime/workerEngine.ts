@@ -89,9 +89,9 @@ export class WorkerEngine implements InferenceEngine {
     const onAbort = () => this.worker?.postMessage({ type: 'abort', id } satisfies ToWorker);
     const result = this.call(signal?.aborted ? { ...message, aborted: true } : message, onText, (assigned) => {
       id = assigned;
-      // Registered after the request is posted, so the worker always knows the id when the abort arrives.
-      if (signal?.aborted) onAbort();
-      else signal?.addEventListener('abort', onAbort, { once: true });
+      // Registered after the request is posted, so the worker always knows the id when the abort arrives; a signal
+      // aborted before the call went out is carried by the request itself.
+      if (!signal?.aborted) signal?.addEventListener('abort', onAbort, { once: true });
     });
     try {
       return await result;

@@ -39,8 +39,8 @@ const GRAPH_FIELD = 7; // ModelProto.graph
 const INPUT_FIELD = 11; // GraphProto.input
 
 /**
- * Bytes per element of an ONNX decoder's KV cache, from the type of its first past_key_values input: 2 for a
- * float16 cache (training/kv_cache_fp16.py), else 4. Walks the protobuf and decodes only the graph's inputs, so a
+ * Bytes per element of an ONNX decoder's KV cache, from the types of its past_key_values inputs: 2 when they are
+ * float16 (training/kv_cache_fp16.py), else 4. Walks the protobuf and decodes only the graph's inputs, so a
  * file of hundreds of MB costs a read, not a full decode.
  */
 export function onnxKvElementBytes(path: string): number {

@@ -1,6 +1,7 @@
 // What Locus's decode loop adds to onnxruntime's own run: a bare loop of `session.run` calls that feeds each
 // present back as the next past (greedy argmax, nothing else) alternated with `Generator.generate` (plain decoding)
-// on the same prompts and the same 4-bit file; medians of ms per decoded token.
+// on the runtime bench's prompts (same text, length and new tokens) and the same 4-bit file; medians of ms per
+// decoded token.
 //   node --import tsx bench/runtime/loopOverhead.ts [model dir] [threads] [runs]
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -12,8 +13,6 @@ import { sessionOptions } from '../../runtime/ortBackend';
 import { argmax } from '../../runtime/sampler';
 import { TextTokenizer } from '../../runtime/tokenizer';
 import { PROMPT_SPECS, promptSourceText } from './prompts';
-
-const NEW_TOKENS = 64;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -28,19 +27,20 @@ async function main(): Promise<void> {
   const session = await ort.InferenceSession.create(join(dir, 'onnx', 'model_q4.onnx'), sessionOptions(threads));
   const target = await loadDecoder(dir, 'q4', threads, tokenizer.vocabSize);
   const generator = new Generator({ model: target.model, tokenizer, eosTokenIds: [], maxContext: config.maxPositionEmbeddings });
-  const pastMeta = session.inputMetadata.filter((m) => m.isTensor && m.name.startsWith('past_key_values.'));
+  const pastMeta = session.inputMetadata.filter(
+    (m): m is ort.InferenceSession.TensorValueMetadata => m.isTensor && m.name.startsWith('past_key_values.'),
+  );
 
-  const bare = async (ids: readonly number[]): Promise<number> => {
+  const bare = async (ids: readonly number[], newTokens: number): Promise<number> => {
     let past: Record<string, ort.Tensor> = {};
     for (const m of pastMeta) {
-      if (!m.isTensor) continue;
       const dims = m.shape.map((d, i) => (i === 0 ? 1 : typeof d === 'number' ? d : 0));
       past[m.name] = m.type === 'float16' ? new ort.Tensor('float16', new Uint16Array(0), dims) : new ort.Tensor('float32', new Float32Array(0), dims);
     }
     let step: readonly number[] = ids;
     let length = 0;
     let firstTokenAt = 0;
-    for (let n = 0; n < NEW_TOKENS; n++) {
+    for (let n = 0; n < newTokens; n++) {
       const total = length + step.length;
       const out = await session.run({
         ...past,
@@ -55,11 +55,11 @@ async function main(): Promise<void> {
       length = total;
       step = [next];
     }
-    return (performance.now() - firstTokenAt) / (NEW_TOKENS - 1);
+    return (performance.now() - firstTokenAt) / (newTokens - 1);
   };
-  const throughRuntime = async (ids: number[]): Promise<number> => {
+  const throughRuntime = async (ids: number[], newTokens: number): Promise<number> => {
     generator.clearPrefixCache();
-    const r = await generator.generate({ promptIds: ids, maxNewTokens: NEW_TOKENS, sampling: GREEDY_SAMPLING, stopStrings: [], speculation: 'off' });
+    const r = await generator.generate({ promptIds: ids, maxNewTokens: newTokens, sampling: GREEDY_SAMPLING, stopStrings: [], speculation: 'off' });
     return (r.timings.totalMs - r.timings.firstTokenMs) / (r.tokenIds.length - 1);
   };
 
@@ -68,13 +68,13 @@ async function main(): Promise<void> {
     // The runtime bench's prompts (prompts.ts's buildPrompts, through the runtime's tokenizer, which finds a shared one).
     const start = spec.offset === 0 ? 0 : text.indexOf('\n', spec.offset) + 1;
     const ids = tokenizer.encode(text.slice(start, start + spec.promptTokens * 8)).slice(0, spec.promptTokens);
-    await bare(ids);
-    await throughRuntime(ids);
+    await bare(ids, spec.newTokens);
+    await throughRuntime(ids, spec.newTokens);
     const a: number[] = [];
     const b: number[] = [];
     for (let r = 0; r < Number(runsArg); r++) {
-      a.push(await bare(ids));
-      b.push(await throughRuntime(ids));
+      a.push(await bare(ids, spec.newTokens));
+      b.push(await throughRuntime(ids, spec.newTokens));
     }
     console.log(`${spec.name} (${ids.length} prompt tokens, ${threads} thread(s)): bare session.run ${median(a).toFixed(3)} ms/token, Locus's runtime ${median(b).toFixed(3)} ms/token`);
   }

@@ -30,7 +30,8 @@ async function logitsFor(session: ort.InferenceSession, prompt: BenchPrompt): Pr
   for (const meta of session.inputMetadata) {
     if (!meta.name.startsWith('past_key_values.') || !meta.isTensor) continue;
     const dims = meta.shape.map((d, i) => (i === 0 ? 1 : typeof d === 'number' ? d : 0));
-    feeds[meta.name] = new ort.Tensor('float32', new Float32Array(0), dims);
+    // An empty past in the file's own cache type (float16 after training/kv_cache_fp16.py).
+    feeds[meta.name] = meta.type === 'float16' ? new ort.Tensor('float16', new Uint16Array(0), dims) : new ort.Tensor('float32', new Float32Array(0), dims);
   }
   const out = await session.run(feeds, ['logits']);
   const data = out.logits.data as Float32Array;

@@ -4,7 +4,8 @@
 // runtime on the shipped draft, whose cache is float16: reusing a cached prefix gives the logits of a cold prefill.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -112,12 +113,22 @@ describe('training/kv_cache_fp16.py', { skip: !hasPython && 'python3 with onnx a
 
   it('refuses a cache it cannot convert and leaves the file as it was', () => {
     const fixture = join(TARGET_DIR, 'onnx', 'model.onnx');
+    const digest = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+    const before = digest(fixture);
     const plain = run([SCRIPT, fixture, join(dir, 'plain.onnx')]);
     assert.notEqual(plain.status, 0);
     assert.match(plain.stderr, /left unchanged/);
+    assert.equal(existsSync(join(dir, 'plain.onnx')), false, 'nothing written for a refused file');
     const again = run([SCRIPT, join(dir, 'fp16.onnx'), join(dir, 'twice.onnx')]);
     assert.notEqual(again.status, 0, 'a float16 cache is converted once');
-    assert.ok(readFileSync(fixture).length > 0);
+    assert.equal(existsSync(join(dir, 'twice.onnx')), false);
+    // Refused in place too (on a copy): the file is byte for byte what it was.
+    const copy = join(dir, 'copy.onnx');
+    copyFileSync(fixture, copy);
+    const inPlace = run([SCRIPT, copy]);
+    assert.notEqual(inPlace.status, 0);
+    assert.equal(digest(copy), before);
+    assert.equal(digest(fixture), before);
   });
 });
 
