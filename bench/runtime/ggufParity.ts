@@ -5,6 +5,7 @@
 //   node --import tsx bench/runtime/ggufParity.ts <model dir> gguf/model-f32.gguf [tokens] [onnx file]
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { emptyPast } from './emptyPast';
 import { PROMPT_SPECS, buildPrompts, loadTokenizer, promptSourceText } from './prompts';
 
 async function onnxGreedy(modelDir: string, onnxFile: string, ids: number[], n: number): Promise<number[]> {
@@ -19,13 +20,7 @@ async function onnxGreedy(modelDir: string, onnxFile: string, ids: number[], n: 
       position_ids: new ort.Tensor('int64', BigInt64Array.from({ length: len }, (_, i) => BigInt(i)), [1, len]),
       num_logits_to_keep: new ort.Tensor('int64', new BigInt64Array([1n]), []),
     };
-    for (const meta of session.inputMetadata) {
-      if (meta.name.startsWith('past_key_values.') && meta.isTensor) {
-        // An empty past in the file's own cache type (float16 after training/kv_cache_fp16.py).
-        const dims = meta.shape.map((d, i) => (i === 0 ? 1 : typeof d === 'number' ? d : 0));
-        feeds[meta.name] = meta.type === 'float16' ? new ort.Tensor('float16', new Uint16Array(0), dims) : new ort.Tensor('float32', new Float32Array(0), dims);
-      }
-    }
+    Object.assign(feeds, emptyPast(session));
     const logits = (await session.run(feeds, ['logits'])).logits.data as Float32Array;
     let best = 0;
     for (let v = 1; v < logits.length; v++) if (logits[v] > logits[best]) best = v;

@@ -8,11 +8,13 @@ import * as ort from 'onnxruntime-node';
 import { GREEDY_SAMPLING } from '../../runtime/engine';
 import { Generator } from '../../runtime/generator';
 import { readModelConfig } from '../../runtime/modelConfig';
+import { tokenizerDirectory } from '../../runtime/modelFiles';
 import { loadDecoder } from '../../runtime/modelLoader';
 import { sessionOptions } from '../../runtime/ortBackend';
 import { argmax } from '../../runtime/sampler';
 import { TextTokenizer } from '../../runtime/tokenizer';
-import { PROMPT_SPECS, promptSourceText } from './prompts';
+import { emptyPast } from './emptyPast';
+import { buildPrompts } from './prompts';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -27,16 +29,9 @@ async function main(): Promise<void> {
   const session = await ort.InferenceSession.create(join(dir, 'onnx', 'model_q4.onnx'), sessionOptions(threads));
   const target = await loadDecoder(dir, 'q4', threads, tokenizer.vocabSize);
   const generator = new Generator({ model: target.model, tokenizer, eosTokenIds: [], maxContext: config.maxPositionEmbeddings });
-  const pastMeta = session.inputMetadata.filter(
-    (m): m is ort.InferenceSession.TensorValueMetadata => m.isTensor && m.name.startsWith('past_key_values.'),
-  );
 
   const bare = async (ids: readonly number[], newTokens: number): Promise<number> => {
-    let past: Record<string, ort.Tensor> = {};
-    for (const m of pastMeta) {
-      const dims = m.shape.map((d, i) => (i === 0 ? 1 : typeof d === 'number' ? d : 0));
-      past[m.name] = m.type === 'float16' ? new ort.Tensor('float16', new Uint16Array(0), dims) : new ort.Tensor('float32', new Float32Array(0), dims);
-    }
+    let past = emptyPast(session);
     let step: readonly number[] = ids;
     let length = 0;
     let firstTokenAt = 0;
@@ -51,7 +46,7 @@ async function main(): Promise<void> {
       });
       if (n === 0) firstTokenAt = performance.now();
       const next = argmax(out.logits.data as Float32Array);
-      past = Object.fromEntries(pastMeta.map((m) => [m.name, out[m.name.replace('past_key_values.', 'present.')]]));
+      past = Object.fromEntries(Object.keys(past).map((name) => [name, out[name.replace('past_key_values.', 'present.')]!]));
       length = total;
       step = [next];
     }
@@ -63,20 +58,16 @@ async function main(): Promise<void> {
     return (r.timings.totalMs - r.timings.firstTokenMs) / (r.tokenIds.length - 1);
   };
 
-  for (const spec of PROMPT_SPECS) {
-    const text = promptSourceText(spec);
-    // The runtime bench's prompts (prompts.ts's buildPrompts, through the runtime's tokenizer, which finds a shared one).
-    const start = spec.offset === 0 ? 0 : text.indexOf('\n', spec.offset) + 1;
-    const ids = tokenizer.encode(text.slice(start, start + spec.promptTokens * 8)).slice(0, spec.promptTokens);
-    await bare(ids, spec.newTokens);
-    await throughRuntime(ids, spec.newTokens);
+  for (const { name, ids, newTokens } of buildPrompts(tokenizerDirectory(dir))) {
+    await bare(ids, newTokens);
+    await throughRuntime(ids, newTokens);
     const a: number[] = [];
     const b: number[] = [];
     for (let r = 0; r < Number(runsArg); r++) {
-      a.push(await bare(ids, spec.newTokens));
-      b.push(await throughRuntime(ids, spec.newTokens));
+      a.push(await bare(ids, newTokens));
+      b.push(await throughRuntime(ids, newTokens));
     }
-    console.log(`${spec.name} (${ids.length} prompt tokens, ${threads} thread(s)): bare session.run ${median(a).toFixed(3)} ms/token, Locus's runtime ${median(b).toFixed(3)} ms/token`);
+    console.log(`${name} (${ids.length} prompt tokens, ${threads} thread(s)): bare session.run ${median(a).toFixed(3)} ms/token, Locus's runtime ${median(b).toFixed(3)} ms/token`);
   }
   await session.release();
   await target.model.dispose();

@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { emptyPast } from './emptyPast';
 import { buildPrompts } from './prompts';
 import type { BenchPrompt } from './types';
 
@@ -27,12 +28,7 @@ async function logitsFor(session: ort.InferenceSession, prompt: BenchPrompt): Pr
     feeds.position_ids = new ort.Tensor('int64', BigInt64Array.from({ length: n }, (_, i) => BigInt(i)), [1, n]);
   }
   if (session.inputNames.includes('num_logits_to_keep')) feeds.num_logits_to_keep = new ort.Tensor('int64', new BigInt64Array([0n]), []);
-  for (const meta of session.inputMetadata) {
-    if (!meta.name.startsWith('past_key_values.') || !meta.isTensor) continue;
-    const dims = meta.shape.map((d, i) => (i === 0 ? 1 : typeof d === 'number' ? d : 0));
-    // An empty past in the file's own cache type (float16 after training/kv_cache_fp16.py).
-    feeds[meta.name] = meta.type === 'float16' ? new ort.Tensor('float16', new Uint16Array(0), dims) : new ort.Tensor('float32', new Float32Array(0), dims);
-  }
+  Object.assign(feeds, emptyPast(session));
   const out = await session.run(feeds, ['logits']);
   const data = out.logits.data as Float32Array;
   const vocab = out.logits.dims[2];
