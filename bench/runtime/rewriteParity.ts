@@ -1,8 +1,9 @@
 // Checks a graph rewrite of a model (training/slim_onnx.py's packed QKV and rotary tables, training/kv_cache_fp16.py's
-// float16 KV cache): the same prompt through the file before and after, comparing logits and greedy tokens, and
-// timing decode steps alternately. Prompts of INT8_PREFILL_MIN_TOKENS or more prefill through the runtime's 8-bit
-// copy (int8PrefillModel.ts), whose activation quantization moves the logits more than either rewrite does.
-//   node --import tsx bench/runtime/rewriteParity.ts <model dir> <rewritten model dir> [onnx file] [prompt tokens]
+// float16 KV cache, training/decompose_gqa.py's attention in standard ops): the same prompt through the file before
+// and after, comparing logits and greedy tokens, and timing decode steps alternately. Prompts of
+// INT8_PREFILL_MIN_TOKENS or more prefill through the runtime's 8-bit copy (int8PrefillModel.ts), whose activation
+// quantization moves the logits more than any of these rewrites does.
+//   node --import tsx bench/runtime/rewriteParity.ts <model dir> <rewritten model dir> [onnx file] [prompt tokens] [threads]
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readModelConfig } from '../../runtime/modelConfig';
@@ -10,17 +11,18 @@ import { OrtDecoderModel } from '../../runtime/ortBackend';
 import { argmax } from '../../runtime/sampler';
 import { TextTokenizer } from '../../runtime/tokenizer';
 
-const [dirA, dirB, file = 'onnx/model_q4.onnx', promptTokens = '400'] = process.argv.slice(2);
+const [dirA, dirB, file = 'onnx/model_q4.onnx', promptTokens = '400', threadsArg = '1'] = process.argv.slice(2);
+const threads = Number(threadsArg);
 const STEPS = 48;
 
 async function main(): Promise<void> {
-  if (!dirA || !dirB) throw new Error('usage: rewriteParity.ts <model dir> <rewritten model dir> [onnx file] [prompt tokens]');
+  if (!dirA || !dirB) throw new Error('usage: rewriteParity.ts <model dir> <rewritten model dir> [onnx file] [prompt tokens] [threads]');
   const config = readModelConfig(dirA);
   const tokenizer = TextTokenizer.fromDirectory(dirA);
   const text = readFileSync(join(__dirname, '..', '..', 'training', 'llama.py'), 'utf8');
   const prompt = tokenizer.encode(text).slice(0, Number(promptTokens));
-  const a = await OrtDecoderModel.create(join(dirA, file), config, 1);
-  const b = await OrtDecoderModel.create(join(dirB, file), readModelConfig(dirB), 1);
+  const a = await OrtDecoderModel.create(join(dirA, file), config, threads);
+  const b = await OrtDecoderModel.create(join(dirB, file), readModelConfig(dirB), threads);
   let ra = await a.forward(prompt, a.emptyKv(), 1);
   let rb = await b.forward(prompt, b.emptyKv(), 1);
   let maxDiff = 0;
@@ -46,6 +48,7 @@ async function main(): Promise<void> {
   console.log(JSON.stringify({
     file,
     promptTokens: prompt.length,
+    threads,
     greedyTokensIdentical: `${same}/${STEPS}`,
     maxAbsLogitDiff: Number(maxDiff.toExponential(2)),
     stepMsMedian: { before: Number(median(stepA).toFixed(2)), rewritten: Number(median(stepB).toFixed(2)) },

@@ -3,90 +3,24 @@
 // returned cache) within float16 rounding; a graph with plain attention is refused and left as it was. Then the
 // runtime on the shipped draft, whose cache is float16: reusing a cached prefix gives the logits of a cold prefill.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import * as ort from 'onnxruntime-node';
 import { readModelConfig } from '../../runtime/modelConfig';
 import { OrtDecoderModel } from '../../runtime/ortBackend';
 import { TextTokenizer } from '../../runtime/tokenizer';
+import { attend, attentionGraphScript, hasPython, HEAD_DIM, KV_HEADS, qkvRows, runPython as run } from './gqaFixture';
 import { maxAbsDiff, ROOT, TARGET_DIR } from './runtimeFixtures';
 
-const PYTHON = process.env.PYTHON ?? '/usr/bin/python3';
 const SCRIPT = join(ROOT, 'training', 'kv_cache_fp16.py');
-const hasPython = spawnSync(PYTHON, ['-c', 'import onnx, numpy'], { stdio: 'ignore' }).status === 0;
-
-const HEADS = 4;
-const KV_HEADS = 2;
-const HEAD_DIM = 16;
-const MAX_POSITIONS = 64;
-
-// One GroupQueryAttention over a packed query/key/value input with rotary tables, as training/slim_onnx.py leaves it.
-const ATTENTION_GRAPH = `
-import sys, numpy as np, onnx
-from onnx import TensorProto as T, helper as h, numpy_helper as nh
-heads, kv_heads, dim, positions = ${HEADS}, ${KV_HEADS}, ${HEAD_DIM}, ${MAX_POSITIONS}
-angles = np.outer(np.arange(positions), 1.0 / 10000 ** (np.arange(0, dim, 2) / dim)).astype(np.float32)
-node = h.make_node("GroupQueryAttention", ["qkv", "", "", "past_key_values.0.key", "past_key_values.0.value",
-                   "seqlens_k", "total_sequence_length", "cos", "sin"], ["attn", "present.0.key", "present.0.value"],
-                   domain="com.microsoft", num_heads=heads, kv_num_heads=kv_heads, do_rotary=1)
-cache = lambda n: h.make_tensor_value_info(n, T.FLOAT, [1, kv_heads, "length", dim])
-graph = h.make_graph([node, h.make_node("Mul", ["attn", "two"], ["output"])], "attention",
-    [h.make_tensor_value_info("qkv", T.FLOAT, [1, "steps", (heads + 2 * kv_heads) * dim]),
-     cache("past_key_values.0.key"), cache("past_key_values.0.value"),
-     h.make_tensor_value_info("seqlens_k", T.INT32, [1]), h.make_tensor_value_info("total_sequence_length", T.INT32, [])],
-    [h.make_tensor_value_info("output", T.FLOAT, [1, "steps", heads * dim]), cache("present.0.key"), cache("present.0.value")],
-    [nh.from_array(np.cos(angles), "cos"), nh.from_array(np.sin(angles), "sin"), nh.from_array(np.array(2, np.float32), "two")])
-model = h.make_model(graph, opset_imports=[h.make_opsetid("", 18), h.make_opsetid("com.microsoft", 1)])
-onnx.save(model, sys.argv[1])
-`;
-
-function run(args: string[]): { status: number | null; stderr: string } {
-  const r = spawnSync(PYTHON, args, { encoding: 'utf8' });
-  return { status: r.status, stderr: r.stderr };
-}
-
-function halfToFloat(h: number): number {
-  const exponent = (h >> 10) & 0x1f;
-  const mantissa = h & 0x3ff;
-  const magnitude = exponent === 0 ? mantissa * 2 ** -24 : (1 + mantissa / 1024) * 2 ** (exponent - 15);
-  return h & 0x8000 ? -magnitude : magnitude;
-}
-
-function floats(t: ort.Tensor): number[] {
-  return t.type === 'float16' ? Array.from(t.data as Uint16Array, halfToFloat) : Array.from(t.data as Float32Array);
-}
-
-/** A prefill of `prompt` positions from an empty cache, then one step on the cache it returned. */
-async function attend(path: string, qkv: Float32Array, prompt: number): Promise<{ session: ort.InferenceSession; outputs: number[][]; presents: number[][] }> {
-  const session = await ort.InferenceSession.create(path, { intraOpNumThreads: 1 });
-  const half = session.inputMetadata.some((m) => m.name === 'past_key_values.0.key' && m.isTensor && m.type === 'float16');
-  const width = (HEADS + 2 * KV_HEADS) * HEAD_DIM;
-  const empty = () => (half ? new ort.Tensor('float16', new Uint16Array(0), [1, KV_HEADS, 0, HEAD_DIM]) : new ort.Tensor('float32', new Float32Array(0), [1, KV_HEADS, 0, HEAD_DIM]));
-  const feeds = (from: number, to: number, key: ort.Tensor, value: ort.Tensor) => ({
-    qkv: new ort.Tensor('float32', qkv.slice(from * width, to * width), [1, to - from, width]),
-    'past_key_values.0.key': key,
-    'past_key_values.0.value': value,
-    seqlens_k: new ort.Tensor('int32', Int32Array.of(to - 1), [1]),
-    total_sequence_length: new ort.Tensor('int32', Int32Array.of(to), []),
-  });
-  const first = await session.run(feeds(0, prompt, empty(), empty()));
-  const second = await session.run(feeds(prompt, prompt + 1, first['present.0.key']!, first['present.0.value']!));
-  return {
-    session,
-    outputs: [floats(first.output!), floats(second.output!)],
-    presents: [floats(second['present.0.key']!), floats(second['present.0.value']!)],
-  };
-}
 
 describe('training/kv_cache_fp16.py', { skip: !hasPython && 'python3 with onnx and numpy is not installed' }, () => {
   let dir: string;
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'locus-kv16-'));
-    const made = run(['-c', ATTENTION_GRAPH, join(dir, 'fp32.onnx')]);
+    const made = run(['-c', attentionGraphScript(), join(dir, 'fp32.onnx')]);
     assert.equal(made.status, 0, made.stderr);
     const rewritten = run([SCRIPT, join(dir, 'fp32.onnx'), join(dir, 'fp16.onnx')]);
     assert.equal(rewritten.status, 0, rewritten.stderr);
@@ -95,7 +29,7 @@ describe('training/kv_cache_fp16.py', { skip: !hasPython && 'python3 with onnx a
 
   it('declares a float16 cache and computes the same attention within float16 rounding', async () => {
     const prompt = 9;
-    const qkv = Float32Array.from({ length: (prompt + 1) * (HEADS + 2 * KV_HEADS) * HEAD_DIM }, (_, i) => Math.sin(i * 0.37));
+    const qkv = qkvRows(prompt + 1);
     const fp32 = await attend(join(dir, 'fp32.onnx'), qkv, prompt);
     const fp16 = await attend(join(dir, 'fp16.onnx'), qkv, prompt);
     const types = Object.fromEntries(fp16.session.inputMetadata.map((m) => [m.name, m.isTensor ? m.type : '']));
