@@ -1,4 +1,4 @@
-// `npm run bench -- kernels [--model DIR] [--file onnx/model_q4.onnx] [--contexts 64,512] [--threads 1,2] [--steps N] [--label NAME]`
+// `npm run bench -- kernels [--model DIR] [--file onnx/model_q4.onnx] [--contexts 64,512] [--threads 1,2] [--steps N] [--attention decomposed|fused] [--label NAME]`
 // Where a one-token decode step's time goes, for issue #9's bandwidth aim: onnxruntime's own profile of the
 // model's kernels (per operator type) against the step as Locus's runtime sees it (session.run from JS, the Node
 // binding's conversions included), at a short and a long context, with the session options the runtime uses.
@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { loadavg, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { sessionOptions } from '../runtime/ortBackend';
+import { decodeStepGraph, sessionOptions } from '../runtime/ortBackend';
 import { machineInfo, percentile } from './lsp/benchClient';
 import { measureBandwidth } from './runtime/bandwidth';
 import { onnxWeightBytes, readShape } from './runtime/bytesPerToken';
@@ -24,7 +24,12 @@ const contexts = arg('contexts', '64,512').split(',').map(Number);
 const threadCounts = arg('threads', '1,2').split(',').map(Number);
 const steps = Number(arg('steps', '60'));
 const label = arg('label', '');
-/** Kernel bucket of training/decompose_gqa.py's nodes (standard ops standing in for GroupQueryAttention). */
+/** The graph decode steps run: as the runtime runs it (attention decomposed where it can be), or the file's own. */
+const attention = arg('attention', 'decomposed');
+const graph = attention === 'fused' ? undefined : decodeStepGraph(join(modelDir, file));
+const createSession = (options: ort.InferenceSession.SessionOptions) =>
+  graph ? ort.InferenceSession.create(graph.bytes, options) : ort.InferenceSession.create(join(modelDir, file), options);
+/** Kernel bucket of runtime/decomposedAttention.ts's nodes (standard ops standing in for GroupQueryAttention). */
 const DECOMPOSED_ATTENTION = 'attention (decomposed)';
 /** The first steps of a session allocate its arenas: left out of every figure. */
 const WARM_UP = 10;
@@ -99,7 +104,7 @@ async function decodeSteps(session: ort.InferenceSession, context: number): Prom
 async function profiled(threads: number, context: number): Promise<{ modelRunMs: number; kernelsMs: Record<string, number> }> {
   const dir = mkdtempSync(join(tmpdir(), 'locus-kernels-'));
   try {
-    const session = await ort.InferenceSession.create(join(modelDir, file), { ...sessionOptions(threads), enableProfiling: true, profileFilePrefix: join(dir, 'profile') });
+    const session = await createSession({ ...sessionOptions(threads), enableProfiling: true, profileFilePrefix: join(dir, 'profile') });
     await decodeSteps(session, context);
     session.endProfiling();
     await session.release();
@@ -110,8 +115,8 @@ async function profiled(threads: number, context: number): Promise<{ modelRunMs:
     const kernelsMs: Record<string, number> = {};
     for (const e of events) {
       if (e.cat !== 'Node' || e.ts < runs[0]!.ts || !e.name.endsWith('_kernel_time')) continue;
-      // training/decompose_gqa.py names its nodes after the attention they replace: one bucket for all of them.
-      const op = /_decomposed\/|^attention_positions\//.test(e.name) ? DECOMPOSED_ATTENTION : e.args?.op_name ?? 'unknown';
+      // runtime/decomposedAttention.ts names its nodes after the attention they replace: one bucket for all of them.
+      const op = /_decomposed\/|^decomposed_attention\//.test(e.name) ? DECOMPOSED_ATTENTION : e.args?.op_name ?? 'unknown';
       kernelsMs[op] = (kernelsMs[op] ?? 0) + e.dur / 1000 / runs.length;
     }
     return { modelRunMs: percentile(runs.map((e) => e.dur / 1000), 50), kernelsMs };
@@ -131,7 +136,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   for (const threads of threadCounts) {
     for (const context of contexts) {
-      const session = await ort.InferenceSession.create(join(modelDir, file), sessionOptions(threads));
+      const session = await createSession(sessionOptions(threads));
       const stepMs = percentile(await decodeSteps(session, context), 50);
       await session.release();
       const { modelRunMs, kernelsMs } = await profiled(threads, context);
@@ -155,7 +160,7 @@ async function main(): Promise<void> {
   const machine = { ...machineInfo(), loadAverage1mBefore: loadBefore, loadAverage1mAfter: loadavg()[0]! };
   const date = new Date().toISOString();
   const day = date.slice(0, 10);
-  const result = { date, machine, model: relative(ROOT, modelDir) || modelDir, file, weightBytes: weights, bandwidthGBps: Object.fromEntries(bandwidth), steps, warmUp: WARM_UP, rows };
+  const result = { date, machine, model: relative(ROOT, modelDir) || modelDir, file, decomposedAttention: graph?.decomposed ?? 0, weightBytes: weights, bandwidthGBps: Object.fromEntries(bandwidth), steps, warmUp: WARM_UP, rows };
   const outDir = join(ROOT, 'bench', 'results');
   mkdirSync(outDir, { recursive: true });
   const tag = `kernels-${label === '' ? '' : `${label}-`}${day}`;
@@ -167,7 +172,8 @@ async function main(): Promise<void> {
     `# Where a decode step's time goes (${day})`,
     '',
     `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}; 1-minute load average ${loadBefore.toFixed(1)} before, ${machine.loadAverage1mAfter.toFixed(1)} after.`,
-    `Model: ${result.model}/${file}; ${(weights.weights / 1e6).toFixed(1)} MB of weights read per step (${weights.method}), KV ${(weights.kvPerPosition / 1024).toFixed(0)} KiB per position.`,
+    `Model: ${result.model}/${file}; ${(weights.weights / 1e6).toFixed(1)} MB of weights read per step (${weights.method}), KV ${(weights.kvPerPosition / 1024).toFixed(0)} KiB per position; ` +
+      (graph ? `attention decomposed as the runtime runs it (${graph.decomposed} GroupQueryAttention nodes, runtime/decomposedAttention.ts).` : 'the graph as the file holds it.'),
     `Bandwidth measured in this run: ${threadCounts.map((t) => `${bandwidth.get(t)!.toFixed(1)} GB/s at ${t} thread${t > 1 ? 's' : ''}`).join(', ')}.`,
     `${steps} one-token steps from a cache of each context (the first ${WARM_UP} left out), the runtime's session options (\`sessionOptions\` in runtime/ortBackend.ts).`,
     '**step** = session.run as the runtime calls it (unprofiled session, median); **model_run** = onnxruntime\'s own time for the run (profiled session, median): the difference is the Node binding turning tensors into and out of JS (the KV cache comes back as new JS buffers each step).',

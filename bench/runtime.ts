@@ -1,9 +1,9 @@
-// `npm run bench -- runtime [--repeats N] [--repeats-large N] [--threads 1,2] [--models default,qwen05] [--timeout-s S] [--skip REGEX] [--all-formats]`
+// `npm run bench -- runtime [--repeats N] [--repeats-large N] [--rounds N] [--threads 1,2] [--models default,qwen05] [--timeout-s S] [--skip REGEX] [--all-formats]`
 // Issue #9: Locus's runtime against transformers.js (same ONNX file, same token ids) and llama.cpp via
 // node-llama-cpp (same weights as GGUF) on the fixed prompt set of bench/runtime/prompts.ts: prefill tok/s, decode
 // tok/s, time to first token, peak RSS, and decode against the memory-bandwidth ceiling measured in the same run.
 // Every runner runs in a child process of its own (bench/runtime/isolated.ts), one at a time, with a per-run
-// timeout; a run that fails or times out is recorded, not retried.
+// timeout, once per round (3 rounds by default); a run that fails or times out is recorded, not retried.
 //
 // Models: the embedded default (models/default/target, 4-bit fused ONNX; Locus runs it from its own folder, the
 // others from bench/models/locus-target, a copy with the shared tokenizer and GGUFs made from the dequantized 4-bit
@@ -27,6 +27,12 @@ const arg = (name: string, fallback: string) => {
   return at >= 0 ? args[at + 1] : fallback;
 };
 const repeats = Number(arg('repeats', '3'));
+/**
+ * Every runner once per round, rounds one after another: this shared VM has slow spells of seconds to minutes
+ * (the same step 1.4-2x slower), so runners measured minutes apart can land in different spells. The row is the
+ * round with the median decode speed.
+ */
+const rounds = Number(arg('rounds', '3'));
 /** The 0.5B-shaped model takes about a minute per run on 2 loaded cores: fewer repeats there. */
 const repeatsLarge = Number(arg('repeats-large', '1'));
 const threadCounts = arg('threads', '1,2').split(',').map(Number);
@@ -126,6 +132,8 @@ interface Row extends RunnerResult {
   bandwidthUtilization: number;
   loadAvgBefore: number;
   wallS: number;
+  /** Decode tok/s of every round, in order (the row is the median one). */
+  roundsDecodeTokPerS: number[];
   /** Greedy tokens equal to Locus's plain run on the same ONNX file (or on q4 for GGUF rows), counted up to the first difference. */
   sameTokensAsLocus?: { matched: number; total: number; against: string };
   speculation?: string;
@@ -201,12 +209,14 @@ async function main(): Promise<void> {
   const failures: Failure[] = [];
   const skipped: string[] = [];
   const promptsByModel: Record<string, BenchPrompt[]> = {};
+  type Job = { plan: ModelPlan; runner: RunnerName; file: string; dir: string; threads: number; key: string; prompts: BenchPrompt[]; large: boolean };
+  const jobs: Job[] = [];
   for (const plan of plans) {
     const prompts = buildPrompts(plan.sharedDir);
     promptsByModel[plan.name] = prompts;
-    const modelKey = plan.sharedDir.split('/').pop()!.replace('locus-target', 'default');
+    const large = plan.sharedDir.split('/').pop() === 'qwen05-shaped';
     for (const threads of threadCounts) {
-      const jobs: { runner: RunnerName; file: string; dir: string }[] = [
+      const planJobs = [
         ...plan.onnxFiles.flatMap((file) => RUNNERS_FOR.onnx.map((runner) => ({
           runner,
           file,
@@ -214,33 +224,51 @@ async function main(): Promise<void> {
         }))),
         ...plan.ggufFiles.map((file) => ({ runner: 'llama.cpp' as RunnerName, file, dir: plan.sharedDir })),
       ];
-      for (const { runner, file, dir } of jobs) {
-        const key = `${modelKey === 'qwen05-shaped' ? 'qwen05-shaped' : 'default'}:${runner}:${file}:${threads}`;
-        if (skip?.test(key)) { skipped.push(key); continue; }
-        const loadAvgBefore = loadavg()[0];
-        const t0 = Date.now();
-        try {
-          const result = await runIsolated(runner, { modelDir: dir, file, prompts, threads, repeats: modelKey === 'qwen05-shaped' ? repeatsLarge : repeats }, timeoutS * 1000);
-          const w = file.endsWith('.gguf') ? await ggufWeightBytes(dir, file) : onnxWeightBytes(dir, file);
-          const bytesPerToken = meanBytesPerToken(w, prompts);
-          const gbps = threads === 1 ? bandwidth.singleThreadGBps : bandwidth.multiThreadGBps;
-          const ceilingTokPerS = (gbps * 1e9) / bytesPerToken;
-          const row: Row = {
-            ...result, model: plan.name, modelDir: relative(ROOT, dir), fileBytes: sizeOf(join(dir, file)), bytesPerToken, bytesMethod: w.method,
-            bandwidthGBps: gbps, ceilingTokPerS, bandwidthUtilization: result.decodeTokPerS / ceilingTokPerS, loadAvgBefore, wallS: (Date.now() - t0) / 1000,
-          };
-          rows.push(row);
-          console.error(`${short(plan.name)} ${runner} ${file} ${threads}t: prefill ${fmt(row.prefillTokPerS)} tok/s, decode ${fmt(row.decodeTokPerS)} tok/s ` +
-            `(${fmt(100 * row.bandwidthUtilization, 0)}% of ${fmt(ceilingTokPerS)}), TTFT ${fmt(row.ttftMs, 0)} ms, peak ${fmt(row.peakRssMiB, 0)} MiB, ` +
-            `load ${fmt(loadAvgBefore, 2)}, ${fmt(row.wallS, 0)} s`);
-        } catch (e) {
-          const timedOut = Date.now() - t0 >= timeoutS * 1000 - 1000;
-          const error = timedOut ? `timed out after ${timeoutS} s (killed)` : String(e).slice(0, 1500);
-          failures.push({ model: plan.name, runner, file, threads, loadAvgBefore, error });
-          console.error(`${short(plan.name)} ${runner} ${file} ${threads}t: FAILED ${error.slice(0, 300)}`);
-        }
+      for (const { runner, file, dir } of planJobs) {
+        const key = `${large ? 'qwen05-shaped' : 'default'}:${runner}:${file}:${threads}`;
+        if (skip?.test(key)) skipped.push(key);
+        else jobs.push({ plan, runner, file, dir, threads, key, prompts, large });
       }
     }
+  }
+  const measured = new Map<Job, Row[]>();
+  const failed = new Set<Job>();
+  for (let round = 1; round <= rounds; round++) {
+    for (const job of jobs) {
+      if (failed.has(job)) continue;
+      const { plan, runner, file, dir, threads, prompts } = job;
+      const loadAvgBefore = loadavg()[0];
+      const t0 = Date.now();
+      try {
+        const result = await runIsolated(runner, { modelDir: dir, file, prompts, threads, repeats: job.large ? repeatsLarge : repeats }, timeoutS * 1000);
+        const w = file.endsWith('.gguf') ? await ggufWeightBytes(dir, file) : onnxWeightBytes(dir, file);
+        const bytesPerToken = meanBytesPerToken(w, prompts);
+        const gbps = threads === 1 ? bandwidth.singleThreadGBps : bandwidth.multiThreadGBps;
+        const ceilingTokPerS = (gbps * 1e9) / bytesPerToken;
+        const row: Row = {
+          ...result, model: plan.name, modelDir: relative(ROOT, dir), fileBytes: sizeOf(join(dir, file)), bytesPerToken, bytesMethod: w.method,
+          bandwidthGBps: gbps, ceilingTokPerS, bandwidthUtilization: result.decodeTokPerS / ceilingTokPerS, loadAvgBefore, wallS: (Date.now() - t0) / 1000,
+          roundsDecodeTokPerS: [],
+        };
+        measured.set(job, [...(measured.get(job) ?? []), row]);
+        console.error(`round ${round}/${rounds} ${short(plan.name)} ${runner} ${file} ${threads}t: prefill ${fmt(row.prefillTokPerS)} tok/s, decode ${fmt(row.decodeTokPerS)} tok/s ` +
+          `(${fmt(100 * row.bandwidthUtilization, 0)}% of ${fmt(ceilingTokPerS)}), TTFT ${fmt(row.ttftMs, 0)} ms, peak ${fmt(row.peakRssMiB, 0)} MiB, ` +
+          `load ${fmt(loadAvgBefore, 2)}, ${fmt(row.wallS, 0)} s`);
+      } catch (e) {
+        const timedOut = Date.now() - t0 >= timeoutS * 1000 - 1000;
+        const error = timedOut ? `timed out after ${timeoutS} s (killed)` : String(e).slice(0, 1500);
+        // A runner that fails (or times out) once is not run again: its row is the failure.
+        failed.add(job);
+        failures.push({ model: plan.name, runner, file, threads, loadAvgBefore, error });
+        console.error(`${short(plan.name)} ${runner} ${file} ${threads}t: FAILED ${error.slice(0, 300)}`);
+      }
+    }
+  }
+  for (const job of jobs) {
+    const runs = measured.get(job);
+    if (!runs || failed.has(job)) continue;
+    const byDecode = [...runs].sort((a, b) => a.decodeTokPerS - b.decodeTokPerS);
+    rows.push({ ...byDecode[(byDecode.length - 1) >> 1]!, roundsDecodeTokPerS: runs.map((r) => r.decodeTokPerS) });
   }
 
   for (const r of rows) {
@@ -284,7 +312,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     command: `npm run bench -- runtime ${args.join(' ')}`.trim(),
     machine,
-    settings: { repeats, repeatsLarge, threads: threadCounts, timeoutS, skip: skip?.source ?? null },
+    settings: { repeats, repeatsLarge, rounds, threads: threadCounts, timeoutS, skip: skip?.source ?? null },
     bandwidth: { ...bandwidth, loadAvgBefore: bandwidthLoadAvg },
     models: plans.map((p) => ({ ...p, locusDir: relative(ROOT, p.locusDir), sharedDir: relative(ROOT, p.sharedDir), prompts: promptsByModel[p.name]?.map(({ ids, ...rest }) => ({ ...rest, firstIds: ids.slice(0, 8) })) })),
     ggufParity: parity,
@@ -326,23 +354,23 @@ function markdown(report: any, day: string): string {
     '',
     `Prompts (bench/runtime/prompts.ts), the same token ids for every runner: ${report.models[0]?.prompts?.map((p: BenchPrompt) => `\`${p.name}\` (${p.source}: ${p.promptTokens} prompt tokens, ${p.newTokens} greedy tokens)`).join(', ')}. ` +
       `Each runner in its own child process, one at a time (peak RSS = that process's maxRSS, Node included), one untimed warm-up, then ${report.settings.repeats} runs per prompt (${report.settings.repeatsLarge} on the 0.5B-shaped model), ` +
-      `median by decode speed; EOS cannot stop a run. Per-run timeout ${report.settings.timeoutS} s. Locus rows clear the prefix cache before every run (cold prefill). ` +
+      `median by decode speed; ${report.settings.rounds ?? 1} round(s), every runner once per round in the same order, the row being the round with the median decode speed (every round's decode speed in the last column); EOS cannot stop a run. Per-run timeout ${report.settings.timeoutS} s. Locus rows clear the prefix cache before every run (cold prefill). ` +
       'Aggregates: prefill = Σ prompt tokens / Σ TTFT; decode = Σ (new − 1) tokens / Σ their time; TTFT = mean over the two prompts.',
     '',
   ];
   for (const m of report.models) {
     lines.push(`## ${m.name}`, '');
     lines.push(`Where the files come from: ${m.ggufProvenance}`, '');
-    lines.push('| runner | file | size MB | threads | prefill tok/s | decode tok/s | TTFT ms | peak RSS MiB | MB read/token | ceiling tok/s | % of BW limit | same greedy tokens as Locus | load avg before |');
-    lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+    lines.push('| runner | file | size MB | threads | prefill tok/s | decode tok/s | TTFT ms | peak RSS MiB | MB read/token | ceiling tok/s | % of BW limit | same greedy tokens as Locus | load avg before | decode tok/s by round |');
+    lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const r of rows.filter((x) => x.model === m.name)) {
       const spec = r.runner === 'locus+spec' ? ` (${r.draft ? 'draft + lookup' : 'lookup only'}; accepted ${r.accepted}/${r.drafted})` : '';
       lines.push(`| ${r.runner}${spec} | ${r.file} | ${fmt(r.fileBytes / 1e6)} | ${r.threads} | ${fmt(r.prefillTokPerS)} | ${fmt(r.decodeTokPerS)} | ${fmt(r.ttftMs, 0)} | ` +
         `${fmt(r.peakRssMiB, 0)} | ${fmt(r.bytesPerToken / 1e6, 2)} | ${fmt(r.ceilingTokPerS)} | ${fmt(100 * r.bandwidthUtilization, 0)}% | ` +
-        `${r.sameTokensAsLocus ? `${r.sameTokensAsLocus.matched}/${r.sameTokensAsLocus.total}` : r.runner === 'locus' ? '(reference)' : '-'} | ${fmt(r.loadAvgBefore)} |`);
+        `${r.sameTokensAsLocus ? `${r.sameTokensAsLocus.matched}/${r.sameTokensAsLocus.total}` : r.runner === 'locus' ? '(reference)' : '-'} | ${fmt(r.loadAvgBefore)} | ${(r.roundsDecodeTokPerS ?? []).map((x) => fmt(x)).join(' / ')} |`);
     }
     for (const f of report.failures.filter((x: Failure) => x.model === m.name)) {
-      lines.push(`| ${f.runner} | ${f.file} | | ${f.threads} | **failed**: ${f.error.split('\n')[0].slice(0, 120)} | | | | | | | | ${fmt(f.loadAvgBefore)} |`);
+      lines.push(`| ${f.runner} | ${f.file} | | ${f.threads} | **failed**: ${f.error.split('\n')[0].slice(0, 120)} | | | | | | | | ${fmt(f.loadAvgBefore)} | |`);
     }
     lines.push('');
   }

@@ -5,7 +5,9 @@ import { readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import type { DecoderModel, ForwardResult, KvState } from './decoderModel';
+import { decomposedAttentionModel, type DecomposedAttentionModel } from './decomposedAttention';
 import { ModelSignatureError, toLocusError } from './errors';
+import { halfToFloat } from './float16';
 import { int8PrefillModel } from './int8PrefillModel';
 import type { ModelConfig } from './modelConfig';
 import { checkSignature, pastKeyName, pastValueName, presentKeyName, presentValueName, type DeclaredSignature, type DeclaredValue } from './signature';
@@ -61,6 +63,26 @@ async function int8PrefillSession(onnxPath: string, threads: number, main: ort.I
   return undefined;
 }
 
+/**
+ * Files up to this size are read into memory so decode steps can run their attention decomposed: the rewrite holds
+ * the file's bytes twice for a moment (a 0.5B model's ~400 MB 4-bit file costs that much more while it loads).
+ */
+const DECOMPOSE_MAX_FILE_BYTES = 512 * 2 ** 20;
+
+/**
+ * The decode-step graph of `onnxPath` with its attention decomposed (decomposedAttention.ts), or undefined when the
+ * file is kept as it is (no GroupQueryAttention it can rewrite, too large, external weights, unreadable: the
+ * session then reports what is wrong with the file itself).
+ */
+export function decodeStepGraph(onnxPath: string): DecomposedAttentionModel | undefined {
+  try {
+    if (statSync(onnxPath).size > DECOMPOSE_MAX_FILE_BYTES) return undefined;
+    return decomposedAttentionModel(readFileSync(onnxPath));
+  } catch {
+    return undefined;
+  }
+}
+
 class OrtKv implements KvState {
   constructor(
     readonly tensors: ort.Tensor[],
@@ -69,16 +91,6 @@ class OrtKv implements KvState {
 }
 
 type KvData = Float32Array | Uint16Array;
-
-/** IEEE 754 half (as stored in a Uint16Array) to a JS number: fp16 logits and KV come back as raw bits. */
-export function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
 
 function toFloat32(data: unknown): Float32Array {
   if (data instanceof Float32Array) return data;
@@ -104,6 +116,7 @@ export class OrtDecoderModel implements DecoderModel {
     readonly kvType: string,
     /** Same graph with 8-bit weights, for long prefills of a small 4-bit model (see int8PrefillModel.ts). */
     private prefillSession: ort.InferenceSession | undefined,
+    private readonly decomposedNodes: number,
   ) {
     this.inputs = new Set(session.inputNames);
     this.emptyPast = [];
@@ -120,13 +133,25 @@ export class OrtDecoderModel implements DecoderModel {
     }
   }
 
-  /** Creates the session and checks its signature against `config` (ModelSignatureError, ModelFileCorruptError, ...). */
-  static async create(onnxPath: string, config: ModelConfig, threads: number): Promise<OrtDecoderModel> {
+  /**
+   * Creates the session and checks its signature against `config` (ModelSignatureError, ModelFileCorruptError, ...).
+   * Decode steps run the graph with its attention decomposed where decomposedAttention.ts can rewrite it, unless
+   * `decomposeAttention` is false (benches compare the two); long prefills run the 8-bit copy of the file as it is.
+   */
+  static async create(onnxPath: string, config: ModelConfig, threads: number, options: { decomposeAttention?: boolean } = {}): Promise<OrtDecoderModel> {
+    let graph = options.decomposeAttention === false ? undefined : decodeStepGraph(onnxPath);
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(onnxPath, sessionOptions(threads));
+      session = graph ? await ort.InferenceSession.create(graph.bytes, sessionOptions(threads)) : await ort.InferenceSession.create(onnxPath, sessionOptions(threads));
     } catch (e) {
-      throw toLocusError(e);
+      if (graph === undefined) throw toLocusError(e);
+      // The rewrite only makes steps faster: a copy onnxruntime refuses leaves the file as it is.
+      graph = undefined;
+      try {
+        session = await ort.InferenceSession.create(onnxPath, sessionOptions(threads));
+      } catch (e2) {
+        throw toLocusError(e2);
+      }
     }
     const signature: DeclaredSignature = {
       inputs: describe(session.inputMetadata, session.inputNames),
@@ -139,7 +164,12 @@ export class OrtDecoderModel implements DecoderModel {
       await session.release();
       throw e;
     }
-    return new OrtDecoderModel(session, config, signature, kvType, await int8PrefillSession(onnxPath, threads, session));
+    return new OrtDecoderModel(session, config, signature, kvType, await int8PrefillSession(onnxPath, threads, session), graph?.decomposed ?? 0);
+  }
+
+  /** GroupQueryAttention nodes the decode-step session runs as standard ops (0: the graph as exported). */
+  get decomposedAttention(): number {
+    return this.decomposedNodes;
   }
 
   /** Whether long prefills run on an 8-bit copy of the weights. */

@@ -21,7 +21,6 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from export_fused import export_hf_dynamo, fuse_for_ort  # noqa: E402
 from export_onnx import export_decoder  # noqa: E402
-from decompose_gqa import decompose_gqa  # noqa: E402
 from kv_cache_fp16 import half_kv_cache  # noqa: E402
 from llama import Llama, LlamaConfig  # noqa: E402
 from slim_onnx import slim_file  # noqa: E402
@@ -164,14 +163,11 @@ def export_model(name, state, cfg_dict, work, release, rows, tokenizer_dir):
     report["q4_embedding"] = quantize_q4(base, q4)
     # Fewer nodes for CPU decoding (packed QKV, constant rotary tables), measured below like every variant.
     report["q4_slim"] = slim_file(q4, q4, cfg.to_hf_dict())
-    # A float16 KV cache halves what a decode step copies (kv_cache_fp16.py), and attention decomposed into
-    # standard ops does per key/value head what ORT's CPU kernel does per query head (decompose_gqa.py); the
-    # shipped files get both.
+    # A float16 KV cache halves what a decode step copies (kv_cache_fp16.py); the shipped files get it.
     for v, path in (("q4", q4), ("int8", int8)):
         m = onnx.load(path)
         report[f"{v}_fp16_kv_attention_nodes"] = half_kv_cache(m)
-        report[f"{v}_decomposed_attention_nodes"] = decompose_gqa(m)
-        if report[f"{v}_fp16_kv_attention_nodes"] or report[f"{v}_decomposed_attention_nodes"]:
+        if report[f"{v}_fp16_kv_attention_nodes"]:
             onnx.save(m, path)
     variants["q4"] = q4
     report["variants"] = {}

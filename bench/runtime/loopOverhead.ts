@@ -10,7 +10,7 @@ import { Generator } from '../../runtime/generator';
 import { readModelConfig } from '../../runtime/modelConfig';
 import { tokenizerDirectory } from '../../runtime/modelFiles';
 import { loadDecoder } from '../../runtime/modelLoader';
-import { sessionOptions } from '../../runtime/ortBackend';
+import { decodeStepGraph, sessionOptions } from '../../runtime/ortBackend';
 import { argmax } from '../../runtime/sampler';
 import { TextTokenizer } from '../../runtime/tokenizer';
 import { emptyPast } from './emptyPast';
@@ -26,7 +26,9 @@ async function main(): Promise<void> {
   const threads = Number(threadsArg);
   const config = readModelConfig(dir);
   const tokenizer = TextTokenizer.fromDirectory(dir);
-  const session = await ort.InferenceSession.create(join(dir, 'onnx', 'model_q4.onnx'), sessionOptions(threads));
+  // The graph Locus's decode steps run (attention decomposed where it can be), so only the loop differs.
+  const graph = decodeStepGraph(join(dir, 'onnx', 'model_q4.onnx'));
+  const session = graph ? await ort.InferenceSession.create(graph.bytes, sessionOptions(threads)) : await ort.InferenceSession.create(join(dir, 'onnx', 'model_q4.onnx'), sessionOptions(threads));
   const target = await loadDecoder(dir, 'q4', threads, tokenizer.vocabSize);
   const generator = new Generator({ model: target.model, tokenizer, eosTokenIds: [], maxContext: config.maxPositionEmbeddings });
 

@@ -7,15 +7,13 @@ Read from the graph, not from names (the exporter numbers weights `val_N`):
   MatMulNBits (bits 4, block_size from its attribute, B uint8 [N, K/block, block/2] low nibble first, scales
     [N, K/block] or flat, optional zero_points, default 8) -> W [N, K] = HF Linear [out, in].
   GatherBlockQuantized (INT4 [V, H] or uint8 [V, H/2] data, scales [V, H/block], quantize_axis 1) -> embedding.
-  Layer i's attention reads the output of norm 2i: one packed q|k|v MatMulNBits (training/slim_onnx.py), or
-  separate q, k, v MatMulNBits told apart by the GroupQueryAttention inputs they feed; o_proj is the MatMulNBits
-  whose output norm 2i+1 adds to the residual, so fused (GroupQueryAttention) and decomposed attention
-  (training/decompose_gqa.py) read alike. The MLP is
+  GroupQueryAttention inputs 0, 1, 2 are produced by the q, k, v MatMulNBits (or input 0 by one packed q|k|v
+  MatMulNBits, as training/slim_onnx.py writes); its output feeds o_proj. The MLP is
   found from its shape: gate feeds a Sigmoid (SiLU = x * sigmoid(x)), up is the other MatMulNBits on the same
   input, down consumes the Mul of the two. lm_head is the MatMulNBits with N = vocab_size.
   RMSNorm gammas are the last input of (Skip)SimplifiedLayerNormalization; their initializer names keep the HF
   names (`m.model.layers.0.input_layernorm.weight`), which are checked against the order of the graph.
-GroupQueryAttention with do_rotary=1, rotary_interleaved=0 (or RotaryEmbedding with interleaved=0) applies rotate-half RoPE to q/k as HF Llama does, so the
+GroupQueryAttention with do_rotary=1, rotary_interleaved=0 applies rotate-half RoPE to q/k as HF Llama does, so the
 q/k weights are already in HF layout (convert_hf_to_gguf.py permutes them for llama.cpp as usual).
 
     /usr/bin/python3 scripts/gguf/dequantize_q4_onnx.py models/default/target bench/models/locus-target
@@ -107,10 +105,13 @@ def recover(src_dir, onnx_file="onnx/model_q4.onnx"):
     for n in g.node:
         for i in n.input:
             consumers.setdefault(i, []).append(n)
-    # A float16 KV cache (training/kv_cache_fp16.py) puts a Cast between a projection and GroupQueryAttention.
+    # A float16 KV cache (training/kv_cache_fp16.py) puts a Cast on each side of GroupQueryAttention; see through it.
     def made_by(name):
         node = producer[name]
         return made_by(node.input[0]) if node.op_type == "Cast" else node
+
+    def used_by(name):
+        return [u for n in consumers.get(name, []) for u in (used_by(n.output[0]) if n.op_type == "Cast" else [n])]
 
     mm = lambda n: dequant_matmulnbits(n, inits)  # noqa: E731
     only = lambda nodes, op: [n for n in nodes if n.op_type == op]  # noqa: E731
@@ -120,40 +121,30 @@ def recover(src_dir, onnx_file="onnx/model_q4.onnx"):
     assert len(gathers) == 1, f"{len(gathers)} GatherBlockQuantized nodes"
     out["model.embed_tokens.weight"] = dequant_gather(gathers[0], inits, V, H)
 
-    norms = [n for n in g.node if n.op_type in ("SimplifiedLayerNormalization", "SkipSimplifiedLayerNormalization")]
-    expected = [f"model.layers.{i}.{k}.weight" for i in range(L) for k in ("input_layernorm", "post_attention_layernorm")] + ["model.norm.weight"]
-    assert len(norms) == len(expected), f"{len(norms)} norm nodes, want {len(expected)}"
-    for node, name in zip(norms, expected):
-        gamma = node.input[1] if node.op_type == "SimplifiedLayerNormalization" else node.input[2]
-        assert gamma.endswith(name), f"norm order: {gamma} where {name} was expected"
-        out[name] = numpy_helper.to_array(inits[gamma]).astype(np.float32)
-
-    for n in only(g.node, "GroupQueryAttention") + only(g.node, "RotaryEmbedding"):
-        a = attrs(n)
-        assert a.get("do_rotary", 1) == 1 and a.get("rotary_interleaved", a.get("interleaved", 0)) == 0, f"{n.name}: {a}"
     gqas = only(g.node, "GroupQueryAttention")
-    for i in range(L):
+    assert len(gqas) == L, f"{len(gqas)} GroupQueryAttention nodes for {L} layers"
+    for i, gqa in enumerate(gqas):
+        a = attrs(gqa)
+        assert a.get("do_rotary", 0) == 1 and a.get("rotary_interleaved", 0) == 0, f"layer {i}: {a}"
         p = f"model.layers.{i}."
-        normed, post = norms[2 * i].output[0], norms[2 * i + 1]
-        packed = [n for n in only(consumers[normed], "MatMulNBits") if attrs(n)["N"] == q_out + 2 * kv_out]
-        if packed:
+        if gqa.input[1] == "" and gqa.input[2] == "":
             # Packed QKV (training/slim_onnx.py): one MatMulNBits whose output rows are q, then k, then v.
-            w = mm(packed[0])
+            node = made_by(gqa.input[0])
+            assert node.op_type == "MatMulNBits", f"layer {i} packed qkv: produced by {node.op_type}"
+            w = mm(node)
+            assert w.shape[0] == q_out + 2 * kv_out, f"layer {i}: packed qkv has {w.shape[0]} rows, want {q_out + 2 * kv_out}"
             out[p + "self_attn.q_proj.weight"] = w[:q_out]
             out[p + "self_attn.k_proj.weight"] = w[q_out:q_out + kv_out]
             out[p + "self_attn.v_proj.weight"] = w[q_out + kv_out:]
         else:
-            # Separate q, k and v (k and v have one shape): told apart by the attention input each one feeds.
-            assert len(gqas) == L, f"layer {i}: no packed qkv and {len(gqas)} GroupQueryAttention nodes for {L} layers"
             for j, name in enumerate(("q_proj", "k_proj", "v_proj")):
-                node = made_by(gqas[i].input[j])
+                node = made_by(gqa.input[j])
                 assert node.op_type == "MatMulNBits", f"layer {i} {name}: produced by {node.op_type}"
                 out[p + f"self_attn.{name}.weight"] = mm(node)
-        # The attention's output projection is what the post-attention norm adds to the residual.
-        o = producer[post.input[0]]
-        assert o.op_type == "MatMulNBits", f"layer {i} o_proj: produced by {o.op_type}"
+        (o,) = only(used_by(gqa.output[0]), "MatMulNBits")
         out[p + "self_attn.o_proj.weight"] = mm(o)
-        ups = only(consumers[post.output[0]], "MatMulNBits")
+        (skip,) = only(consumers[o.output[0]], "SkipSimplifiedLayerNormalization")
+        ups = only(consumers[skip.output[0]], "MatMulNBits")
         gate = [n for n in ups if only(consumers[n.output[0]], "Sigmoid")]
         up = [n for n in ups if n not in gate]
         assert len(gate) == 1 and len(up) == 1, f"layer {i}: MLP not recognised"
@@ -162,6 +153,14 @@ def recover(src_dir, onnx_file="onnx/model_q4.onnx"):
         out[p + "mlp.gate_proj.weight"] = mm(gate[0])
         out[p + "mlp.up_proj.weight"] = mm(up[0])
         out[p + "mlp.down_proj.weight"] = mm(down)
+
+    norms = [n for n in g.node if n.op_type in ("SimplifiedLayerNormalization", "SkipSimplifiedLayerNormalization")]
+    expected = [f"model.layers.{i}.{k}.weight" for i in range(L) for k in ("input_layernorm", "post_attention_layernorm")] + ["model.norm.weight"]
+    assert len(norms) == len(expected), f"{len(norms)} norm nodes, want {len(expected)}"
+    for node, name in zip(norms, expected):
+        gamma = node.input[1] if node.op_type == "SimplifiedLayerNormalization" else node.input[2]
+        assert gamma.endswith(name), f"norm order: {gamma} where {name} was expected"
+        out[name] = numpy_helper.to_array(inits[gamma]).astype(np.float32)
 
     heads = [n for n in only(g.node, "MatMulNBits") if attrs(n)["N"] == V]
     assert len(heads) == 1, f"{len(heads)} MatMulNBits with N = vocab"

@@ -1,8 +1,9 @@
 // A one-layer GroupQueryAttention graph (packed query/key/value with rotary tables, as training/slim_onnx.py leaves
 // it), built by python3 + onnx, and a prefill-then-step run of it in onnxruntime-node: shared by the tests of the
-// scripts that rewrite attention (training/kv_cache_fp16.py, training/decompose_gqa.py).
+// rewrites of attention (training/kv_cache_fp16.py, runtime/decomposedAttention.ts).
 import { spawnSync } from 'node:child_process';
 import * as ort from 'onnxruntime-node';
+import { halfToFloat } from '../../runtime/float16';
 
 export const PYTHON = process.env.PYTHON ?? '/usr/bin/python3';
 export const hasPython = spawnSync(PYTHON, ['-c', 'import onnx, numpy'], { stdio: 'ignore' }).status === 0;
@@ -37,13 +38,6 @@ onnx.save(model, sys.argv[1])
 export function runPython(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(PYTHON, args, { encoding: 'utf8' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function halfToFloat(h: number): number {
-  const exponent = (h >> 10) & 0x1f;
-  const mantissa = h & 0x3ff;
-  const magnitude = exponent === 0 ? mantissa * 2 ** -24 : (1 + mantissa / 1024) * 2 ** (exponent - 15);
-  return h & 0x8000 ? -magnitude : magnitude;
 }
 
 function floats(t: ort.Tensor): number[] {

@@ -9,7 +9,7 @@ import * as ort from 'onnxruntime-node';
 import { int8PrefillModel, requantizeInt8 } from '../../runtime/int8PrefillModel';
 import { readModelConfig, type ModelConfig } from '../../runtime/modelConfig';
 import { TextTokenizer } from '../../runtime/tokenizer';
-import { INT8_PREFILL_MIN_TOKENS, OrtDecoderModel, sessionOptions } from '../../runtime/ortBackend';
+import { decodeStepGraph, INT8_PREFILL_MIN_TOKENS, OrtDecoderModel, sessionOptions } from '../../runtime/ortBackend';
 import { ROOT } from './runtimeFixtures';
 
 const TARGET_DIR = join(ROOT, 'models', 'default', 'target');
@@ -80,7 +80,8 @@ describe('int8 prefill copy of a 4-bit model', () => {
     const model = await OrtDecoderModel.create(Q4, config, 1);
     const plain = await OrtDecoderModel.create(join(ROOT, 'test', 'fixtures', 'tiny-llama', 'onnx', 'model.onnx'), readModelConfig(join(ROOT, 'test', 'fixtures', 'tiny-llama')), 1);
     const options = sessionOptions(1);
-    const [q4, int8] = await Promise.all([ort.InferenceSession.create(Q4, options), ort.InferenceSession.create(int8PrefillModel(readFileSync(Q4))!.bytes, options)]);
+    // Short passes run the 4-bit file's decode-step graph (attention decomposed, decomposedAttention.ts).
+    const [q4, int8] = await Promise.all([ort.InferenceSession.create(decodeStepGraph(Q4)!.bytes, options), ort.InferenceSession.create(int8PrefillModel(readFileSync(Q4))!.bytes, options)]);
     try {
       assert.equal(model.int8Prefill, true);
       assert.equal(plain.int8Prefill, false, 'an fp32 file has nothing to re-quantize');

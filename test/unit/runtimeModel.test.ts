@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { KvState } from '../../runtime/decoderModel';
 import { readModelConfig } from '../../runtime/modelConfig';
-import { defaultThreadCount, halfToFloat, OrtDecoderModel } from '../../runtime/ortBackend';
+import { halfToFloat } from '../../runtime/float16';
+import { defaultThreadCount, OrtDecoderModel } from '../../runtime/ortBackend';
 import { maxAbsDiff, reference, TARGET_DIR } from './runtimeFixtures';
 
 const TOL = 1e-4;

@@ -1,0 +1,253 @@
+// Rewrites each GroupQueryAttention of a decoder into standard onnxruntime CPU ops for the session that runs decode
+// steps: a rotary embedding of the packed query and key, a Concat of the cache, and two batched MatMuls in which
+// the query heads that share a key/value head are stacked as rows of one matrix.
+//
+// Why: onnxruntime's CPU GroupQueryAttention works one query head at a time. For each of them it copies that head's
+// key/value cache into `present` (after zeroing all of it), converts a float16 cache to float32 again and packs the
+// keys for a one-row GEMM; with 4 query heads per key/value head (the default model; Qwen2.5-Coder-0.5B has 7) all
+// of that happens 4 times per step. Here the cache is concatenated and converted once per key/value head and each
+// MatMul multiplies all of a group's rows at once (bench/results/attention-decomposed-*.md). Long prefills keep the
+// fused node: there its per-head loop keeps the score matrix in cache, and the whole-matrix Softmax here does not.
+//
+// Semantics follow the contrib op's CPU kernel: positions are past length + i (no padding; seqlens_k = total - 1 per
+// batch row), key j is visible to query i when j <= its position, scale 1/sqrt(head size) unless `scale` is set. The
+// query stays float32 where the fused graph cast it to float16; new keys and values are rounded to the cache's type
+// before use, as before. A graph with any attention this does not reproduce is left as it is. Pure bytes-to-bytes,
+// like int8PrefillModel.ts.
+import { onnx } from 'onnx-proto';
+import { halfToFloat } from './float16';
+
+const MS_DOMAIN = 'com.microsoft';
+const { DataType } = onnx.TensorProto;
+const { AttributeType } = onnx.AttributeProto;
+/** Shape with start/end (opset 15) is the newest op form used here. */
+const MIN_OPSET = 15;
+
+export interface DecomposedAttentionModel {
+  bytes: Uint8Array;
+  /** GroupQueryAttention nodes rewritten (all of the graph's). */
+  decomposed: number;
+}
+
+type AttributeValue = number | number[] | { float: number };
+
+function node(opType: string, input: string[], output: string[], attributes: Record<string, AttributeValue> = {}, domain = ''): onnx.NodeProto {
+  const attribute = Object.entries(attributes).map(([name, v]) =>
+    typeof v === 'number'
+      ? onnx.AttributeProto.create({ name, type: AttributeType.INT, i: v })
+      : Array.isArray(v)
+        ? onnx.AttributeProto.create({ name, type: AttributeType.INTS, ints: v })
+        : onnx.AttributeProto.create({ name, type: AttributeType.FLOAT, f: v.float }),
+  );
+  return onnx.NodeProto.create({ name: output[0], opType, domain, input, output, attribute });
+}
+
+function attributes(n: onnx.INodeProto): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const a of n.attribute ?? []) {
+    if (a.type === AttributeType.INT) out.set(a.name ?? '', Number(a.i ?? 0));
+    else if (a.type === AttributeType.FLOAT) out.set(a.name ?? '', a.f ?? 0);
+  }
+  return out;
+}
+
+function elemType(v: onnx.IValueInfoProto | undefined): number | undefined {
+  return v?.type?.tensorType?.elemType ?? undefined;
+}
+
+function tableAsFloat32(t: onnx.ITensorProto): Float32Array | undefined {
+  const raw = t.rawData;
+  if (t.dataType === DataType.FLOAT) {
+    if (raw && raw.length > 0) return new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+    return Float32Array.from(t.floatData ?? []);
+  }
+  if (t.dataType === DataType.FLOAT16) {
+    // float16 values travel as raw bytes, or one per int32 in int32Data.
+    const bits = raw && raw.length > 0 ? new Uint16Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)) : Uint16Array.from(t.int32Data ?? []);
+    return Float32Array.from(bits, halfToFloat);
+  }
+  return undefined;
+}
+
+/** Reasons a node is left fused; undefined when it can be rewritten. */
+function unsupported(a: Map<string, number>, inputs: string[], outputs: string[]): string | undefined {
+  if ((a.get('local_window_size') ?? -1) !== -1) return 'local window';
+  if ((a.get('softcap') ?? 0) !== 0) return 'softcap';
+  if ((a.get('smooth_softmax') ?? 0) !== 0) return 'smooth softmax';
+  if (inputs.length < 7 || inputs[1] || inputs[2]) return 'separate key and value inputs';
+  if (inputs.slice(9).some(Boolean)) return 'attention bias or head sink';
+  if (outputs.slice(3).some(Boolean) || !outputs[1] || !outputs[2]) return 'outputs other than attention and present';
+  const rotary = a.get('do_rotary') ?? 0;
+  if (rotary !== 0 && rotary !== 1) return 'do_rotary';
+  if (rotary === 1 && (!inputs[7] || !inputs[8])) return 'rotary without tables';
+  return undefined;
+}
+
+/** The decode-step copy of `bytes` with its attention decomposed, or undefined when the graph is kept as it is. */
+export function decomposedAttentionModel(bytes: Uint8Array): DecomposedAttentionModel | undefined {
+  const model = onnx.ModelProto.decode(bytes);
+  const graph = model.graph;
+  // Same limits as the 8-bit copy: external weights cannot travel in memory, local functions could lose fields.
+  if (!graph?.node || !graph.initializer || (model.functions?.length ?? 0) > 0) return undefined;
+  if (graph.initializer.some((t) => t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL)) return undefined;
+  const opset = (model.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx')?.version;
+  if (opset === undefined || opset === null || Number(opset) < MIN_OPSET) return undefined;
+  const fused = graph.node.filter((n) => n.opType === 'GroupQueryAttention' && n.domain === MS_DOMAIN);
+  if (fused.length === 0) return undefined;
+  if (fused.some((n) => unsupported(attributes(n), n.input ?? [], n.output ?? []) !== undefined)) return undefined;
+
+  const declared = new Map([...(graph.input ?? []), ...(graph.output ?? [])].map((v) => [v.name ?? '', v]));
+  const graphOutputs = new Set((graph.output ?? []).map((v) => v.name ?? ''));
+  const initializers = new Map(graph.initializer.map((t) => [t.name ?? '', t]));
+  const producer = new Map<string, onnx.INodeProto>();
+  const consumers = new Map<string, onnx.INodeProto[]>();
+  for (const n of graph.node) {
+    for (const o of n.output ?? []) producer.set(o, n);
+    for (const i of n.input ?? []) consumers.set(i, [...(consumers.get(i) ?? []), n]);
+  }
+  const added: onnx.ITensorProto[] = [];
+  const constants = new Set<string>();
+  const constant = (name: string, dataType: number, dims: number[], values: ArrayLike<number> | BigInt64Array): string => {
+    if (!constants.has(name)) {
+      constants.add(name);
+      const array = dataType === DataType.INT64 ? BigInt64Array.from(values as ArrayLike<number>, (v) => BigInt(v)) : Float32Array.from(values as ArrayLike<number>);
+      added.push(onnx.TensorProto.create({ name, dataType, dims, rawData: new Uint8Array(array.buffer) }));
+    }
+    return name;
+  };
+  const ints = (name: string, values: number[], dims: number[] = [values.length]) => constant(`decomposed_attention/${name}`, DataType.INT64, dims, values);
+  const float = (name: string, value: number) => constant(`decomposed_attention/${name}`, DataType.FLOAT, [], [value]);
+
+  const dropped = new Set<onnx.INodeProto>();
+  const rewritten: onnx.INodeProto[] = [];
+  let shared: { positions: string; mask: string; group: number } | undefined;
+  for (const n of graph.node) {
+    if (dropped.has(n)) continue;
+    if (!fused.includes(n)) {
+      rewritten.push(n);
+      continue;
+    }
+    const a = attributes(n);
+    const inputs = n.input ?? [];
+    const outputs = n.output ?? [];
+    const heads = a.get('num_heads') ?? 0;
+    const kvHeads = a.get('kv_num_heads') ?? 0;
+    const pastKey = inputs[3]!;
+    const pastValue = inputs[4]!;
+    const pastDims = declared.get(pastKey)?.type?.tensorType?.shape?.dim ?? [];
+    const headSize = Number(pastDims[3]?.dimValue ?? 0);
+    const cacheType = elemType(declared.get(pastKey));
+    if (!heads || !kvHeads || heads % kvHeads !== 0 || !headSize || (cacheType !== DataType.FLOAT && cacheType !== DataType.FLOAT16)) return undefined;
+    if (!graphOutputs.has(outputs[1]!) || !graphOutputs.has(outputs[2]!)) return undefined;
+    const group = heads / kvHeads;
+    const p = `${n.name || outputs[0]}_decomposed/`;
+
+    // The float32 query/key/value: the fused node's input, or what its Cast to float16 read.
+    let qkv = inputs[0]!;
+    const cast = producer.get(qkv);
+    if (cast?.opType === 'Cast' && consumers.get(qkv)?.length === 1 && !graphOutputs.has(qkv) && attributes(cast).get('to') === DataType.FLOAT16) {
+      qkv = cast.input![0]!;
+      const at = rewritten.indexOf(cast);
+      if (at >= 0) rewritten.splice(at, 1);
+      else dropped.add(cast);
+    } else if (cacheType !== DataType.FLOAT) {
+      return undefined; // a float16 query from the graph itself: the float32 MatMuls below would not fit it
+    }
+    // The float32 output: read by the one Cast back to float32, or the fused output of a float32 graph.
+    let result = outputs[0]!;
+    const uses = consumers.get(result) ?? [];
+    const castBack = uses.length === 1 && uses[0]!.opType === 'Cast' && attributes(uses[0]!).get('to') === DataType.FLOAT && !graphOutputs.has(result) ? uses[0]! : undefined;
+    if (castBack) {
+      dropped.add(castBack);
+      result = castBack.output![0]!;
+    } else if (cacheType !== DataType.FLOAT) {
+      return undefined;
+    }
+
+    // Every node is named after the attention it stands for (graph outputs keep their own tensor names).
+    const emit = (x: onnx.NodeProto) => {
+      if (!x.name.startsWith('decomposed_attention/') && !x.name.startsWith(p)) x.name = `${p}${x.name}`;
+      rewritten.push(x);
+    };
+    if (shared === undefined) {
+      // Once per graph: positions [B, S] = past length + i (seqlens_k = total - 1) and the additive mask
+      // [B, 1, group * S, T] that hides the keys after each query's position; T = cache length + S.
+      const s = 'decomposed_attention/';
+      emit(node('Shape', [qkv], [`${s}qkv_shape`]));
+      emit(node('Gather', [`${s}qkv_shape`, ints('one_index', [1], [])], [`${s}steps`], { axis: 0 }));
+      emit(node('Cast', [inputs[5]!], [`${s}last`], { to: DataType.INT64 }));
+      emit(node('Add', [`${s}last`, ints('one', [1], [])], [`${s}total`]));
+      emit(node('Sub', [`${s}total`, `${s}steps`], [`${s}past`]));
+      emit(node('Range', [ints('zero', [0], []), `${s}steps`, ints('one', [1], [])], [`${s}offsets`]));
+      emit(node('Unsqueeze', [`${s}past`, ints('axis1', [1])], [`${s}past_column`]));
+      emit(node('Add', [`${s}past_column`, `${s}offsets`], [`${s}position_ids`]));
+      emit(node('Shape', [pastKey], [`${s}cache_length`], { start: 2, end: 3 }));
+      emit(node('Add', [`${s}cache_length`, `${s}steps`], [`${s}keys_length`]));
+      emit(node('Squeeze', [`${s}keys_length`], [`${s}keys_count`]));
+      emit(node('Range', [ints('zero', [0], []), `${s}keys_count`, ints('one', [1], [])], [`${s}keys`]));
+      emit(node('Unsqueeze', [`${s}position_ids`, ints('axis2', [2])], [`${s}position_column`]));
+      emit(node('LessOrEqual', [`${s}keys`, `${s}position_column`], [`${s}visible`]));
+      emit(node('Where', [`${s}visible`, float('zero_float', 0), float('minus_infinity', -Infinity)], [`${s}mask_rows`]));
+      emit(node('Tile', [`${s}mask_rows`, ints(`tile_${group}`, [1, group, 1])], [`${s}mask_groups`]));
+      emit(node('Unsqueeze', [`${s}mask_groups`, ints('axis1', [1])], [`${s}mask`]));
+      shared = { positions: `${s}position_ids`, mask: `${s}mask`, group };
+    }
+    if (shared.group !== group) return undefined;
+
+    let qk = `${p}qk`;
+    emit(node('Split', [qkv, ints(`split_${heads + kvHeads}_${kvHeads}_${headSize}`, [(heads + kvHeads) * headSize, kvHeads * headSize])], [qk, `${p}v`], { axis: 2 }));
+    if ((a.get('do_rotary') ?? 0) === 1) {
+      const tables = [inputs[7]!, inputs[8]!].map((name) => {
+        const t = initializers.get(name);
+        const values = t && tableAsFloat32(t);
+        const dims = (t?.dims ?? []).map(Number);
+        if (!values || dims.length !== 2 || dims[1]! * 2 !== headSize) return undefined;
+        return t!.dataType === DataType.FLOAT ? name : constant(`${name}_float32`, DataType.FLOAT, dims, values);
+      });
+      if (tables.some((t) => t === undefined)) return undefined;
+      emit(node('RotaryEmbedding', [qk, shared.positions, tables[0]!, tables[1]!], [`${p}qk_rotated`], { num_heads: heads + kvHeads, interleaved: a.get('rotary_interleaved') ?? 0 }, MS_DOMAIN));
+      qk = `${p}qk_rotated`;
+    }
+    emit(node('Reshape', [qk, ints(`bshd_${heads + kvHeads}_${headSize}`, [0, 0, heads + kvHeads, headSize])], [`${p}qk_heads`]));
+    emit(node('Transpose', [`${p}qk_heads`], [`${p}qk_bnsh`], { perm: [0, 2, 1, 3] }));
+    emit(node('Split', [`${p}qk_bnsh`, ints(`split_${heads}_${kvHeads}`, [heads, kvHeads])], [`${p}q`, `${p}k`], { axis: 1 }));
+    // Query head h reads key/value head floor(h / group): [B, kv heads, group * S, D], rows in (g, s) order.
+    emit(node('Reshape', [`${p}q`, ints(`groups_${kvHeads}_${headSize}`, [0, kvHeads, -1, headSize])], [`${p}q_groups`]));
+    emit(node('Reshape', [`${p}v`, ints(`bshd_${kvHeads}_${headSize}`, [0, 0, kvHeads, headSize])], [`${p}v_heads`]));
+    emit(node('Transpose', [`${p}v_heads`], [`${p}v_bnsh`], { perm: [0, 2, 1, 3] }));
+    let kNew = `${p}k`;
+    let vNew = `${p}v_bnsh`;
+    if (cacheType !== DataType.FLOAT) {
+      emit(node('Cast', [kNew], [`${p}k_cache_type`], { to: cacheType }));
+      emit(node('Cast', [vNew], [`${p}v_cache_type`], { to: cacheType }));
+      kNew = `${p}k_cache_type`;
+      vNew = `${p}v_cache_type`;
+    }
+    emit(node('Concat', [pastKey, kNew], [outputs[1]!], { axis: 2 }));
+    emit(node('Concat', [pastValue, vNew], [outputs[2]!], { axis: 2 }));
+    let keys = outputs[1]!;
+    let values = outputs[2]!;
+    if (cacheType !== DataType.FLOAT) {
+      emit(node('Cast', [keys], [`${p}keys`], { to: DataType.FLOAT }));
+      emit(node('Cast', [values], [`${p}values`], { to: DataType.FLOAT }));
+      keys = `${p}keys`;
+      values = `${p}values`;
+    }
+    const scale = a.get('scale') || 1 / Math.sqrt(headSize);
+    emit(node('FusedMatMul', [`${p}q_groups`, keys], [`${p}scores`], { transA: 0, transB: 1, alpha: { float: scale } }, MS_DOMAIN));
+    emit(node('Add', [`${p}scores`, shared.mask], [`${p}masked`]));
+    emit(node('Softmax', [`${p}masked`], [`${p}probs`], { axis: -1 }));
+    emit(node('MatMul', [`${p}probs`, values], [`${p}context`]));
+    emit(node('Reshape', [`${p}context`, ints(`heads_${heads}_${headSize}`, [0, heads, -1, headSize])], [`${p}context_heads`]));
+    emit(node('Transpose', [`${p}context_heads`], [`${p}context_bshd`], { perm: [0, 2, 1, 3] }));
+    emit(node('Reshape', [`${p}context_bshd`, ints('merge_heads', [0, 0, -1])], [result]));
+  }
+  graph.node = rewritten;
+  const used = new Set(rewritten.flatMap((n) => n.input ?? []));
+  graph.initializer = [...graph.initializer.filter((t) => used.has(t.name ?? '')), ...added];
+  // Shapes inferred for tensors that no longer exist would only confuse onnxruntime's checker.
+  const produced = new Set([...rewritten.flatMap((n) => n.output ?? []), ...(graph.input ?? []).map((v) => v.name ?? '')]);
+  graph.valueInfo = (graph.valueInfo ?? []).filter((v) => produced.has(v.name ?? ''));
+  if (!(model.opsetImport ?? []).some((o) => o.domain === MS_DOMAIN)) model.opsetImport = [...(model.opsetImport ?? []), onnx.OperatorSetIdProto.create({ domain: MS_DOMAIN, version: 1 })];
+  return { bytes: onnx.ModelProto.encode(model).finish(), decomposed: fused.length };
+}

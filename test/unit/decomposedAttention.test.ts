@@ -1,0 +1,123 @@
+// runtime/decomposedAttention.ts checked in onnxruntime-node against the GroupQueryAttention it replaces, on a
+// one-layer graph built by python3 + onnx: with a float32 cache the same attention (prefill, then a step on the
+// returned cache) to float32 rounding; with the float16 cache of training/kv_cache_fp16.py the same cache types and
+// attention within float16 rounding. Graphs with options it does not reproduce, without the fused node, or not ONNX
+// at all are left as they are. Then the runtime on the shipped target: steps run the decomposed graph after a long
+// prompt prefilled by the fused 8-bit copy, and give the fused graph's logits within float16 rounding.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { onnx } from 'onnx-proto';
+import { decomposedAttentionModel } from '../../runtime/decomposedAttention';
+import { readModelConfig } from '../../runtime/modelConfig';
+import { decodeStepGraph, OrtDecoderModel } from '../../runtime/ortBackend';
+import { argmax } from '../../runtime/sampler';
+import { TextTokenizer } from '../../runtime/tokenizer';
+import { attend, attentionGraphScript, hasPython, qkvRows, runPython } from './gqaFixture';
+import { maxAbsDiff, ROOT, TARGET_DIR } from './runtimeFixtures';
+
+const HALVE = join(ROOT, 'training', 'kv_cache_fp16.py');
+const opTypes = (bytes: Uint8Array) => (onnx.ModelProto.decode(bytes).graph?.node ?? []).map((n) => n.opType);
+
+describe('decomposed attention on a one-layer graph', { skip: !hasPython && 'python3 with onnx and numpy is not installed' }, () => {
+  let dir: string;
+  const fused = (name: string, attributes = '') => {
+    const path = join(dir, name);
+    const r = runPython(['-c', attentionGraphScript(attributes), path]);
+    assert.equal(r.status, 0, r.stderr);
+    return path;
+  };
+  const decompose = (src: string) => {
+    const rewritten = decomposedAttentionModel(readFileSync(src));
+    assert.ok(rewritten, `${src} was not rewritten`);
+    assert.equal(rewritten.decomposed, 1);
+    assert.ok(!opTypes(rewritten.bytes).includes('GroupQueryAttention'));
+    const path = src.replace(/\.onnx$/, '-decomposed.onnx');
+    writeFileSync(path, rewritten.bytes);
+    return path;
+  };
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'locus-attention-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('computes what GroupQueryAttention computes, with a float32 cache', async () => {
+    const path = fused('fp32.onnx');
+    const plain = decompose(path);
+    for (const prompt of [1, 9]) {
+      const qkv = qkvRows(prompt + 1);
+      const a = await attend(path, qkv, prompt);
+      const b = await attend(plain, qkv, prompt);
+      for (let i = 0; i < 2; i++) {
+        assert.equal(b.outputs[i]!.length, a.outputs[i]!.length);
+        assert.ok(maxAbsDiff(b.outputs[i]!, a.outputs[i]!) < 1e-4, `prompt ${prompt}, output ${i}: ${maxAbsDiff(b.outputs[i]!, a.outputs[i]!)}`);
+        assert.equal(b.presents[i]!.length, a.presents[i]!.length);
+        assert.ok(maxAbsDiff(b.presents[i]!, a.presents[i]!) < 1e-4, `prompt ${prompt}, present ${i}`);
+      }
+      assert.ok(a.outputs[1]!.some((x) => Math.abs(x) > 0.05), 'a non-trivial attention output');
+    }
+  });
+
+  it('keeps a float16 cache, and its attention within float16 rounding', async () => {
+    const path = join(dir, 'fp16.onnx');
+    const halved = runPython([HALVE, fused('fp32-for-fp16.onnx'), path]);
+    assert.equal(halved.status, 0, halved.stderr);
+    const plain = decompose(path);
+    const qkv = qkvRows(10);
+    const a = await attend(path, qkv, 9);
+    const b = await attend(plain, qkv, 9);
+    const types = Object.fromEntries(b.session.inputMetadata.map((m) => [m.name, m.isTensor ? m.type : '']));
+    assert.equal(types['past_key_values.0.key'], 'float16');
+    assert.equal(types.qkv, 'float32');
+    for (let i = 0; i < 2; i++) {
+      assert.ok(maxAbsDiff(b.outputs[i]!, a.outputs[i]!) < 1e-2, `output ${i}`);
+      assert.ok(maxAbsDiff(b.presents[i]!, a.presents[i]!) < 1e-2, `present ${i}`);
+    }
+  });
+
+  it('leaves alone what it does not reproduce, graphs without the fused node, and bytes that are not ONNX', () => {
+    assert.equal(decomposedAttentionModel(readFileSync(fused('windowed.onnx', 'local_window_size=4'))), undefined);
+    assert.equal(decomposedAttentionModel(readFileSync(fused('softcap.onnx', 'softcap=30.0'))), undefined);
+    assert.equal(decomposedAttentionModel(readFileSync(join(TARGET_DIR, 'onnx', 'model.onnx'))), undefined, 'plain attention');
+    const garbage = join(dir, 'not-onnx.onnx');
+    writeFileSync(garbage, 'version https://git-lfs.github.com/spec/v1\noid sha256:0\nsize 1\n');
+    assert.equal(decodeStepGraph(garbage), undefined);
+  });
+});
+
+describe('decomposed attention in the runtime (the shipped target)', () => {
+  const dir = join(ROOT, 'models', 'default', 'target');
+
+  it('runs decode steps on the decomposed graph after a fused 8-bit prefill, with the fused graph\'s logits', async () => {
+    const config = readModelConfig(dir);
+    const tokenizer = TextTokenizer.fromDirectory(join(ROOT, 'models', 'default'));
+    const plain = await OrtDecoderModel.create(join(dir, 'onnx', 'model_q4.onnx'), config, 1);
+    const fusedModel = await OrtDecoderModel.create(join(dir, 'onnx', 'model_q4.onnx'), config, 1, { decomposeAttention: false });
+    try {
+      assert.equal(plain.decomposedAttention, config.numLayers);
+      assert.equal(fusedModel.decomposedAttention, 0);
+      assert.ok(plain.int8Prefill, 'long prompts prefill on the (fused) 8-bit copy');
+      const prompt = tokenizer.encode(readFileSync(join(ROOT, 'training', 'llama.py'), 'utf8')).slice(0, 64);
+      let a = await plain.forward(prompt, plain.emptyKv(), 1);
+      let b = await fusedModel.forward(prompt, fusedModel.emptyKv(), 1);
+      let agree = 0;
+      let worst = 0;
+      for (let step = 0; step < 16; step++) {
+        // Both fed the same token, so a difference cannot compound through the text.
+        const next = argmax(b.logits[0]!);
+        if (argmax(a.logits[0]!) === next) agree++;
+        a = await plain.forward([next], a.kv, 1);
+        b = await fusedModel.forward([next], b.kv, 1);
+        worst = Math.max(worst, maxAbsDiff(a.logits[0]!, b.logits[0]!));
+      }
+      assert.equal(a.kv.length, prompt.length + 16);
+      assert.ok(worst < 1, `largest logit difference ${worst}`);
+      assert.ok(agree >= 12, `${agree}/16 greedy tokens agree`);
+    } finally {
+      await plain.dispose();
+      await fusedModel.dispose();
+    }
+  });
+});
