@@ -2,12 +2,14 @@
 // steps: a rotary embedding of the packed query and key, a Concat of the cache, and two batched MatMuls in which
 // the query heads that share a key/value head are stacked as rows of one matrix.
 //
-// Why: onnxruntime's CPU GroupQueryAttention works one query head at a time. For each of them it copies that head's
-// key/value cache into `present` (after zeroing all of it), converts a float16 cache to float32 again and packs the
-// keys for a one-row GEMM; with 4 query heads per key/value head (the default model; Qwen2.5-Coder-0.5B has 7) all
-// of that happens 4 times per step. Here the cache is concatenated and converted once per key/value head and each
-// MatMul multiplies all of a group's rows at once (bench/results/attention-decomposed-*.md). Long prefills keep the
-// fused node: there its per-head loop keeps the score matrix in cache, and the whole-matrix Softmax here does not.
+// Why: onnxruntime's CPU GroupQueryAttention zeroes `present`, then works one query head at a time: for each it
+// copies its key/value head's past into `present`, converts a float16 cache to float32 again and packs the keys for
+// a one-row GEMM. With 4 query heads per key/value head (the default model; Qwen2.5-Coder-0.5B has 7) that happens
+// 4 times per key/value head and step. Here the cache is concatenated and converted once per key/value head and
+// each MatMul multiplies all of a group's rows at once: the default target's steps are as fast at 128 positions and
+// 1.18-1.24x faster at 512-768 on one thread (bench/results/attention-*.md). Prefills keep the fused node (ortBackend.ts
+// decomposes only where an 8-bit prefill copy exists): its per-head loop keeps the score matrix in cache, where the
+// whole-matrix Softmax here made 512-token prefills 17% slower on the 8-bit copy and 2x slower on an int8 file.
 //
 // Semantics follow the contrib op's CPU kernel: positions are past length + i (no padding; seqlens_k = total - 1 per
 // batch row), key j is visible to query i when j <= its position, scale 1/sqrt(head size) unless `scale` is set. The

@@ -42,18 +42,41 @@ export const INT8_PREFILL_MIN_TOKENS = 32;
 const INT8_PREFILL_MAX_FILE_BYTES = 128 * 2 ** 20;
 
 /**
- * The 8-bit prefill session for a small 4-bit file, or undefined (other formats, large files, a copy whose inputs
- * or outputs differ, any failure: it only makes prefills faster). Its int8 activations are quantized per pass,
- * so a prompt prefilled at once and the same prompt reused from the prefix cache can round apart at near-ties,
- * as batched and one-token 4-bit passes already do.
+ * The graphs a small 4-bit file also runs as, built in memory: an 8-bit copy for long prefills (int8PrefillModel.ts;
+ * its int8 activations are quantized per pass, so a prompt prefilled at once and the same prompt reused from the
+ * prefix cache can round apart at near-ties, as batched and one-token 4-bit passes already do) and, when it has
+ * that copy, its decode-step graph with the attention decomposed (decomposedAttention.ts). Decomposition comes only
+ * with the copy: the decomposed graph prefills slower than the fused one, so prefills need a session of their own,
+ * and only the copy gives one without holding the same weights twice. Either is undefined where the file is used
+ * as it is (other formats, large files, nothing to rewrite, any failure: they only make passes faster).
  */
-async function int8PrefillSession(onnxPath: string, threads: number, main: ort.InferenceSession): Promise<ort.InferenceSession | undefined> {
+function inMemoryGraphs(onnxPath: string, decompose: boolean): { int8Prefill?: Uint8Array; decodeSteps?: DecomposedAttentionModel } {
+  try {
+    if (statSync(onnxPath).size > INT8_PREFILL_MAX_FILE_BYTES) return {};
+    const bytes = readFileSync(onnxPath);
+    const copy = int8PrefillModel(bytes);
+    if (copy === undefined) return {};
+    return { int8Prefill: copy.bytes, decodeSteps: decompose ? decomposedAttentionModel(bytes) : undefined };
+  } catch {
+    return {};
+  }
+}
+
+/** The graph the runtime's decode steps run for `onnxPath`, when it is not the file's own (benches load it too). */
+export function decodeStepGraph(onnxPath: string): DecomposedAttentionModel | undefined {
+  return inMemoryGraphs(onnxPath, true).decodeSteps;
+}
+
+async function createSession(model: string | Uint8Array, threads: number): Promise<ort.InferenceSession> {
+  return typeof model === 'string' ? ort.InferenceSession.create(model, sessionOptions(threads)) : ort.InferenceSession.create(model, sessionOptions(threads));
+}
+
+/** The 8-bit prefill session, or undefined when onnxruntime refuses the copy or it differs from the main session. */
+async function int8PrefillSession(copy: Uint8Array | undefined, threads: number, main: ort.InferenceSession): Promise<ort.InferenceSession | undefined> {
+  if (copy === undefined) return undefined;
   let session: ort.InferenceSession | undefined;
   try {
-    if (statSync(onnxPath).size > INT8_PREFILL_MAX_FILE_BYTES) return undefined;
-    const copy = int8PrefillModel(readFileSync(onnxPath));
-    if (copy === undefined) return undefined;
-    session = await ort.InferenceSession.create(copy.bytes, sessionOptions(threads));
+    session = await createSession(copy, threads);
     const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((name, i) => name === b[i]);
     if (same(session.inputNames, main.inputNames) && same(session.outputNames, main.outputNames)) return session;
   } catch {
@@ -61,26 +84,6 @@ async function int8PrefillSession(onnxPath: string, threads: number, main: ort.I
   }
   await session?.release();
   return undefined;
-}
-
-/**
- * Files up to this size are read into memory so decode steps can run their attention decomposed: the rewrite holds
- * the file's bytes twice for a moment (a 0.5B model's ~400 MB 4-bit file costs that much more while it loads).
- */
-const DECOMPOSE_MAX_FILE_BYTES = 512 * 2 ** 20;
-
-/**
- * The decode-step graph of `onnxPath` with its attention decomposed (decomposedAttention.ts), or undefined when the
- * file is kept as it is (no GroupQueryAttention it can rewrite, too large, external weights, unreadable: the
- * session then reports what is wrong with the file itself).
- */
-export function decodeStepGraph(onnxPath: string): DecomposedAttentionModel | undefined {
-  try {
-    if (statSync(onnxPath).size > DECOMPOSE_MAX_FILE_BYTES) return undefined;
-    return decomposedAttentionModel(readFileSync(onnxPath));
-  } catch {
-    return undefined;
-  }
 }
 
 class OrtKv implements KvState {
@@ -134,24 +137,28 @@ export class OrtDecoderModel implements DecoderModel {
   }
 
   /**
-   * Creates the session and checks its signature against `config` (ModelSignatureError, ModelFileCorruptError, ...).
-   * Decode steps run the graph with its attention decomposed where decomposedAttention.ts can rewrite it, unless
-   * `decomposeAttention` is false (benches compare the two); long prefills run the 8-bit copy of the file as it is.
+   * Creates the sessions and checks the signature against `config` (ModelSignatureError, ModelFileCorruptError, ...).
+   * A small 4-bit file prefills long prompts on its 8-bit copy and runs decode steps with the attention decomposed
+   * (see inMemoryGraphs), unless `decomposeAttention` is false (benches compare the two).
    */
   static async create(onnxPath: string, config: ModelConfig, threads: number, options: { decomposeAttention?: boolean } = {}): Promise<OrtDecoderModel> {
-    let graph = options.decomposeAttention === false ? undefined : decodeStepGraph(onnxPath);
-    let session: ort.InferenceSession;
-    try {
-      session = graph ? await ort.InferenceSession.create(graph.bytes, sessionOptions(threads)) : await ort.InferenceSession.create(onnxPath, sessionOptions(threads));
-    } catch (e) {
-      if (graph === undefined) throw toLocusError(e);
-      // The rewrite only makes steps faster: a copy onnxruntime refuses leaves the file as it is.
-      graph = undefined;
+    const graphs = inMemoryGraphs(onnxPath, options.decomposeAttention !== false);
+    // The decomposed graph serves decode steps only beside a working 8-bit prefill session (see inMemoryGraphs);
+    // either one failing leaves the file's own graph, which reports what is wrong with the file if anything is.
+    let session = graphs.decodeSteps && (await createSession(graphs.decodeSteps.bytes, threads).catch(() => undefined));
+    let prefill = session && (await int8PrefillSession(graphs.int8Prefill, threads, session));
+    const decomposed = prefill ? graphs.decodeSteps!.decomposed : 0;
+    if (session && !prefill) {
+      await session.release();
+      session = undefined;
+    }
+    if (!session) {
       try {
-        session = await ort.InferenceSession.create(onnxPath, sessionOptions(threads));
-      } catch (e2) {
-        throw toLocusError(e2);
+        session = await createSession(onnxPath, threads);
+      } catch (e) {
+        throw toLocusError(e);
       }
+      prefill = await int8PrefillSession(graphs.int8Prefill, threads, session);
     }
     const signature: DeclaredSignature = {
       inputs: describe(session.inputMetadata, session.inputNames),
@@ -161,10 +168,10 @@ export class OrtDecoderModel implements DecoderModel {
     try {
       kvType = checkSignature(signature, config);
     } catch (e) {
-      await session.release();
+      await Promise.allSettled([session.release(), prefill?.release()]);
       throw e;
     }
-    return new OrtDecoderModel(session, config, signature, kvType, await int8PrefillSession(onnxPath, threads, session), graph?.decomposed ?? 0);
+    return new OrtDecoderModel(session, config, signature, kvType, prefill, decomposed);
   }
 
   /** GroupQueryAttention nodes the decode-step session runs as standard ops (0: the graph as exported). */

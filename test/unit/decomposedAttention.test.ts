@@ -2,7 +2,7 @@
 // one-layer graph built by python3 + onnx: with a float32 cache the same attention (prefill, then a step on the
 // returned cache) to float32 rounding; with the float16 cache of training/kv_cache_fp16.py the same cache types and
 // attention within float16 rounding. Graphs with options it does not reproduce, without the fused node, or not ONNX
-// at all are left as they are. Then the runtime on the shipped target: steps run the decomposed graph after a long
+// at all are left as they are, and the runtime decomposes only files it also prefills on an 8-bit copy of. Then the runtime on the shipped target: steps run the decomposed graph after a long
 // prompt prefilled by the fused 8-bit copy, and give the fused graph's logits within float16 rounding.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -84,6 +84,10 @@ describe('decomposed attention on a one-layer graph', { skip: !hasPython && 'pyt
     const garbage = join(dir, 'not-onnx.onnx');
     writeFileSync(garbage, 'version https://git-lfs.github.com/spec/v1\noid sha256:0\nsize 1\n');
     assert.equal(decodeStepGraph(garbage), undefined);
+    // Rewritable, but without 4-bit weights there is no 8-bit copy to prefill on: the runtime keeps it fused.
+    const fp32 = fused('no-copy.onnx');
+    assert.ok(decomposedAttentionModel(readFileSync(fp32)));
+    assert.equal(decodeStepGraph(fp32), undefined);
   });
 });
 
