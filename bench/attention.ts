@@ -1,4 +1,4 @@
-// `npm run bench -- attention [--model DIR] [--contexts 24,128,512,900] [--threads 1,2] [--rounds 8] [--label NAME]`
+// `npm run bench -- attention [--model DIR] [--contexts 24,128,256,512,768] [--threads 1,2] [--rounds 12] [--label NAME]`
 // Decode steps with the attention as the file holds it (GroupQueryAttention) against the runtime's decomposed graph
 // (runtime/decomposedAttention.ts), same file, same session options, through OrtDecoderModel. Per context: a real
 // prompt (training/llama.py) prefilled on each, then chunks of steps alternating between the two, so slow spells of
@@ -21,9 +21,9 @@ const arg = (name: string, fallback: string) => {
 };
 const modelDir = resolve(arg('model', join(ROOT, 'models', 'default', 'target')));
 const file = arg('file', 'onnx/model_q4.onnx');
-const contexts = arg('contexts', '24,128,512,900').split(',').map(Number);
+const contexts = arg('contexts', '24,128,256,512,768').split(',').map(Number);
 const threadCounts = arg('threads', '1,2').split(',').map(Number);
-const rounds = Number(arg('rounds', '8'));
+const rounds = Number(arg('rounds', '12'));
 const label = arg('label', '');
 const CHUNK = 16;
 
@@ -43,6 +43,8 @@ async function main(): Promise<void> {
   const tokenizer = TextTokenizer.fromDirectory(modelDir);
   const text = tokenizer.encode(readFileSync(join(ROOT, 'training', 'llama.py'), 'utf8'));
   const maxContext = config.maxPositionEmbeddings - rounds * CHUNK - 1;
+  const tooLong = contexts.filter((c) => !(c > 0) || c > maxContext || c > text.length);
+  if (tooLong.length > 0) throw new Error(`contexts ${tooLong.join(', ')}: each must be 1-${Math.min(maxContext, text.length)} for this model, text and --rounds`);
   const loadBefore = loadavg()[0]!;
   const rows: Row[] = [];
   let decomposedNodes = 0;
@@ -53,7 +55,6 @@ async function main(): Promise<void> {
     decomposedNodes = decomposed.decomposedAttention;
     if (decomposedNodes === 0) throw new Error(`${path}: no attention the runtime decomposes`);
     for (const context of contexts) {
-      if (context > maxContext || context > text.length) throw new Error(`context ${context} is above ${Math.min(maxContext, text.length)} for this model and text`);
       const prompt = text.slice(0, context);
       let a: ForwardResult = await fused.forward(prompt, fused.emptyKv(), 1);
       let b: ForwardResult = await decomposed.forward(prompt, decomposed.emptyKv(), 1);

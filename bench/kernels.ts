@@ -26,6 +26,7 @@ const steps = Number(arg('steps', '60'));
 const label = arg('label', '');
 /** The graph decode steps run: as the runtime runs it (attention decomposed where it can be), or the file's own. */
 const attention = arg('attention', 'decomposed');
+if (attention !== 'decomposed' && attention !== 'fused') throw new Error(`--attention ${attention}: decomposed or fused`);
 const graph = attention === 'fused' ? undefined : decodeStepGraph(join(modelDir, file));
 const createSession = (options: ort.InferenceSession.SessionOptions) =>
   graph ? ort.InferenceSession.create(graph.bytes, options) : ort.InferenceSession.create(join(modelDir, file), options);

@@ -29,10 +29,11 @@ const arg = (name: string, fallback: string) => {
 const repeats = Number(arg('repeats', '3'));
 /**
  * Every runner once per round, rounds one after another: this shared VM has slow spells of seconds to minutes
- * (the same step 1.4-2x slower), so runners measured minutes apart can land in different spells. The row is the
- * round with the median decode speed.
+ * (the same step 1.4-2x slower), so runners measured minutes apart can land in different spells. A runner's row is
+ * its round with the median decode speed; a ratio is the median over rounds of the two runners' ratio within a round.
  */
 const rounds = Number(arg('rounds', '3'));
+if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds ${arg('rounds', '3')}: a whole number of at least 1`);
 /** The 0.5B-shaped model takes about a minute per run on 2 loaded cores: fewer repeats there. */
 const repeatsLarge = Number(arg('repeats-large', '1'));
 const threadCounts = arg('threads', '1,2').split(',').map(Number);
@@ -209,7 +210,7 @@ async function main(): Promise<void> {
   const failures: Failure[] = [];
   const skipped: string[] = [];
   const promptsByModel: Record<string, BenchPrompt[]> = {};
-  type Job = { plan: ModelPlan; runner: RunnerName; file: string; dir: string; threads: number; key: string; prompts: BenchPrompt[]; large: boolean };
+  type Job = { plan: ModelPlan; runner: RunnerName; file: string; dir: string; threads: number; prompts: BenchPrompt[]; large: boolean };
   const jobs: Job[] = [];
   for (const plan of plans) {
     const prompts = buildPrompts(plan.sharedDir);
@@ -227,11 +228,13 @@ async function main(): Promise<void> {
       for (const { runner, file, dir } of planJobs) {
         const key = `${large ? 'qwen05-shaped' : 'default'}:${runner}:${file}:${threads}`;
         if (skip?.test(key)) skipped.push(key);
-        else jobs.push({ plan, runner, file, dir, threads, key, prompts, large });
+        else jobs.push({ plan, runner, file, dir, threads, prompts, large });
       }
     }
   }
   const measured = new Map<Job, Row[]>();
+  /** Each reported row's runs, one per round (a runner that failed once has no row). */
+  const byRound = new Map<Row, Row[]>();
   const failed = new Set<Job>();
   for (let round = 1; round <= rounds; round++) {
     for (const job of jobs) {
@@ -256,8 +259,8 @@ async function main(): Promise<void> {
           `load ${fmt(loadAvgBefore, 2)}, ${fmt(row.wallS, 0)} s`);
       } catch (e) {
         const timedOut = Date.now() - t0 >= timeoutS * 1000 - 1000;
-        const error = timedOut ? `timed out after ${timeoutS} s (killed)` : String(e).slice(0, 1500);
-        // A runner that fails (or times out) once is not run again: its row is the failure.
+        const error = `round ${round}: ${timedOut ? `timed out after ${timeoutS} s (killed)` : String(e).slice(0, 1500)}`;
+        // A runner that fails (or times out) once is not run again: its row is the failure, its earlier rounds dropped.
         failed.add(job);
         failures.push({ model: plan.name, runner, file, threads, loadAvgBefore, error });
         console.error(`${short(plan.name)} ${runner} ${file} ${threads}t: FAILED ${error.slice(0, 300)}`);
@@ -268,7 +271,9 @@ async function main(): Promise<void> {
     const runs = measured.get(job);
     if (!runs || failed.has(job)) continue;
     const byDecode = [...runs].sort((a, b) => a.decodeTokPerS - b.decodeTokPerS);
-    rows.push({ ...byDecode[(byDecode.length - 1) >> 1]!, roundsDecodeTokPerS: runs.map((r) => r.decodeTokPerS) });
+    const row: Row = { ...byDecode[(byDecode.length - 1) >> 1]!, roundsDecodeTokPerS: runs.map((r) => r.decodeTokPerS) };
+    rows.push(row);
+    byRound.set(row, runs);
   }
 
   for (const r of rows) {
@@ -288,22 +293,34 @@ async function main(): Promise<void> {
   type Ratio = { model: string; threads: number; what: string; decode: number; prefill: number; ttft: number; aim?: string; met?: boolean };
   const ratios: Ratio[] = [];
   const find = (model: string, threads: number, runner: string, file: string) => rows.find((r) => r.model === model && r.threads === threads && r.runner === runner && r.file === file);
+  /** Median over rounds of a's figure / b's figure within the round. */
+  const perRound = (a: Row, b: Row, figure: (r: Row) => number) => {
+    const ra = byRound.get(a)!;
+    const rb = byRound.get(b)!;
+    const each = ra.map((r, i) => figure(r) / figure(rb[i]!)).sort((x, y) => x - y);
+    return each[(each.length - 1) >> 1]!;
+  };
+  const speed = {
+    decode: (r: Row) => r.decodeTokPerS,
+    prefill: (r: Row) => r.prefillTokPerS,
+    ttftSpeed: (r: Row) => 1 / r.ttftMs,
+  };
   for (const plan of plans) for (const threads of threadCounts) {
     for (const file of plan.onnxFiles) {
       const l = find(plan.name, threads, 'locus', file), t = find(plan.name, threads, 'transformers.js', file);
       if (l && t) {
-        const decode = l.decodeTokPerS / t.decodeTokPerS;
-        ratios.push({ model: plan.name, threads, what: `Locus vs transformers.js, ${file}`, decode, prefill: l.prefillTokPerS / t.prefillTokPerS, ttft: t.ttftMs / l.ttftMs, aim: '≥ 1.5x decode', met: decode >= 1.5 });
+        const decode = perRound(l, t, speed.decode);
+        ratios.push({ model: plan.name, threads, what: `Locus vs transformers.js, ${file}`, decode, prefill: perRound(l, t, speed.prefill), ttft: perRound(l, t, speed.ttftSpeed), aim: '≥ 1.5x decode', met: decode >= 1.5 });
       }
       const s = find(plan.name, threads, 'locus+spec', file);
-      if (l && s) ratios.push({ model: plan.name, threads, what: `Locus+spec vs Locus, ${file}`, decode: s.decodeTokPerS / l.decodeTokPerS, prefill: s.prefillTokPerS / l.prefillTokPerS, ttft: l.ttftMs / s.ttftMs });
+      if (l && s) ratios.push({ model: plan.name, threads, what: `Locus+spec vs Locus, ${file}`, decode: perRound(s, l, speed.decode), prefill: perRound(s, l, speed.prefill), ttft: perRound(s, l, speed.ttftSpeed) });
     }
     const l = find(plan.name, threads, 'locus', 'onnx/model_q4.onnx');
     for (const g of ['gguf/model-q4_0.gguf', 'gguf/model-q4_0-pure.gguf']) {
       const c = find(plan.name, threads, 'llama.cpp', g);
       if (l && c) {
-        const decode = l.decodeTokPerS / c.decodeTokPerS;
-        ratios.push({ model: plan.name, threads, what: `Locus q4 vs llama.cpp ${g.includes('pure') ? 'Q4_0 --pure' : 'Q4_0'}`, decode, prefill: l.prefillTokPerS / c.prefillTokPerS, ttft: c.ttftMs / l.ttftMs, aim: '≥ 1.0x decode', met: decode >= 1.0 });
+        const decode = perRound(l, c, speed.decode);
+        ratios.push({ model: plan.name, threads, what: `Locus q4 vs llama.cpp ${g.includes('pure') ? 'Q4_0 --pure' : 'Q4_0'}`, decode, prefill: perRound(l, c, speed.prefill), ttft: perRound(l, c, speed.ttftSpeed), aim: '≥ 1.0x decode', met: decode >= 1.0 });
       }
     }
   }
@@ -375,6 +392,7 @@ function markdown(report: any, day: string): string {
     lines.push('');
   }
   lines.push('## Ratios, measured side by side in this run', '');
+  if ((report.settings.rounds ?? 1) > 1) lines.push('Each ratio is the median over rounds of the ratio within a round (runners measured minutes, not a whole run, apart).', '');
   lines.push('| model | threads | comparison | decode | prefill | TTFT (speed-up) | aim | met |', '|---|---|---|---|---|---|---|---|');
   for (const r of report.ratios) {
     lines.push(`| ${short(r.model)} | ${r.threads} | ${r.what} | ${fmt(r.decode, 2)}x | ${fmt(r.prefill, 2)}x | ${fmt(r.ttft, 2)}x | ${r.aim ?? ''} | ${r.met === undefined ? '' : r.met ? 'yes' : 'no'} |`);

@@ -6,10 +6,11 @@
 // copies its key/value head's past into `present`, converts a float16 cache to float32 again and packs the keys for
 // a one-row GEMM. With 4 query heads per key/value head (the default model; Qwen2.5-Coder-0.5B has 7) that happens
 // 4 times per key/value head and step. Here the cache is concatenated and converted once per key/value head and
-// each MatMul multiplies all of a group's rows at once: the default target's steps are as fast at 128 positions and
-// 1.18-1.24x faster at 512-768 on one thread (bench/results/attention-*.md). Prefills keep the fused node (ortBackend.ts
-// decomposes only where an 8-bit prefill copy exists): its per-head loop keeps the score matrix in cache, where the
-// whole-matrix Softmax here made 512-token prefills 17% slower on the 8-bit copy and 2x slower on an int8 file.
+// each MatMul multiplies all of a group's rows at once: the default target's steps on one thread are as fast at 128
+// positions and 1.18-1.24x faster at 512-768; on two, 0.92-1.09x (bench/results/attention-*.md). Prefills keep the
+// fused node (ortBackend.ts decomposes only where an 8-bit prefill copy exists): its per-head loop keeps the score
+// matrix in cache, and with the whole-matrix Softmax here an int8 file's prefill fell to 0.34x of transformers.js'
+// (bench/results/runtime-2026-12-05-decomposed-every-file.md).
 //
 // Semantics follow the contrib op's CPU kernel: positions are past length + i (no padding; seqlens_k = total - 1 per
 // batch row), key j is visible to query i when j <= its position, scale 1/sqrt(head size) unless `scale` is set. The
@@ -59,6 +60,8 @@ function elemType(v: onnx.IValueInfoProto | undefined): number | undefined {
 
 function tableAsFloat32(t: onnx.ITensorProto): Float32Array | undefined {
   const raw = t.rawData;
+  const width = t.dataType === DataType.FLOAT ? 4 : 2;
+  if (raw && raw.length % width !== 0) return undefined;
   if (t.dataType === DataType.FLOAT) {
     if (raw && raw.length > 0) return new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
     return Float32Array.from(t.floatData ?? []);
@@ -71,18 +74,24 @@ function tableAsFloat32(t: onnx.ITensorProto): Float32Array | undefined {
   return undefined;
 }
 
-/** Reasons a node is left fused; undefined when it can be rewritten. */
-function unsupported(a: Map<string, number>, inputs: string[], outputs: string[]): string | undefined {
-  if ((a.get('local_window_size') ?? -1) !== -1) return 'local window';
-  if ((a.get('softcap') ?? 0) !== 0) return 'softcap';
-  if ((a.get('smooth_softmax') ?? 0) !== 0) return 'smooth softmax';
-  if (inputs.length < 7 || inputs[1] || inputs[2]) return 'separate key and value inputs';
-  if (inputs.slice(9).some(Boolean)) return 'attention bias or head sink';
-  if (outputs.slice(3).some(Boolean) || !outputs[1] || !outputs[2]) return 'outputs other than attention and present';
+/**
+ * Whether this rewrite reproduces the node: no local window, softcap or smooth softmax; a packed query/key/value;
+ * nothing from input 9 on (position_ids, attention_bias, head_sink) and no returned scores; rotary with its tables.
+ */
+function supported(a: Map<string, number>, inputs: string[], outputs: string[]): boolean {
   const rotary = a.get('do_rotary') ?? 0;
-  if (rotary !== 0 && rotary !== 1) return 'do_rotary';
-  if (rotary === 1 && (!inputs[7] || !inputs[8])) return 'rotary without tables';
-  return undefined;
+  return (
+    (a.get('local_window_size') ?? -1) === -1 &&
+    (a.get('softcap') ?? 0) === 0 &&
+    (a.get('smooth_softmax') ?? 0) === 0 &&
+    inputs.length >= 7 &&
+    !inputs[1] &&
+    !inputs[2] &&
+    !inputs.slice(9).some(Boolean) &&
+    !outputs.slice(3).some(Boolean) &&
+    Boolean(outputs[1] && outputs[2]) &&
+    (rotary === 0 || (rotary === 1 && Boolean(inputs[7] && inputs[8])))
+  );
 }
 
 /** The decode-step copy of `bytes` with its attention decomposed, or undefined when the graph is kept as it is. */
@@ -96,7 +105,9 @@ export function decomposedAttentionModel(bytes: Uint8Array): DecomposedAttention
   if (opset === undefined || opset === null || Number(opset) < MIN_OPSET) return undefined;
   const fused = graph.node.filter((n) => n.opType === 'GroupQueryAttention' && n.domain === MS_DOMAIN);
   if (fused.length === 0) return undefined;
-  if (fused.some((n) => unsupported(attributes(n), n.input ?? [], n.output ?? []) !== undefined)) return undefined;
+  if (!fused.every((n) => supported(attributes(n), n.input ?? [], n.output ?? []))) return undefined;
+  // Subgraphs (If/Loop bodies, as in merged decoders) read tensors this rewrite does not track.
+  if (graph.node.some((n) => n.attribute?.some((a) => a.g || (a.graphs?.length ?? 0) > 0))) return undefined;
 
   const declared = new Map([...(graph.input ?? []), ...(graph.output ?? [])].map((v) => [v.name ?? '', v]));
   const graphOutputs = new Set((graph.output ?? []).map((v) => v.name ?? ''));
@@ -176,7 +187,7 @@ export function decomposedAttentionModel(bytes: Uint8Array): DecomposedAttention
       // [B, 1, group * S, T] that hides the keys after each query's position; T = cache length + S.
       const s = 'decomposed_attention/';
       emit(node('Shape', [qkv], [`${s}qkv_shape`]));
-      emit(node('Gather', [`${s}qkv_shape`, ints('one_index', [1], [])], [`${s}steps`], { axis: 0 }));
+      emit(node('Gather', [`${s}qkv_shape`, ints('one', [1], [])], [`${s}steps`], { axis: 0 }));
       emit(node('Cast', [inputs[5]!], [`${s}last`], { to: DataType.INT64 }));
       emit(node('Add', [`${s}last`, ints('one', [1], [])], [`${s}total`]));
       emit(node('Sub', [`${s}total`, `${s}steps`], [`${s}past`]));
@@ -250,6 +261,5 @@ export function decomposedAttentionModel(bytes: Uint8Array): DecomposedAttention
   // Shapes inferred for tensors that no longer exist would only confuse onnxruntime's checker.
   const produced = new Set([...rewritten.flatMap((n) => n.output ?? []), ...(graph.input ?? []).map((v) => v.name ?? '')]);
   graph.valueInfo = (graph.valueInfo ?? []).filter((v) => produced.has(v.name ?? ''));
-  if (!(model.opsetImport ?? []).some((o) => o.domain === MS_DOMAIN)) model.opsetImport = [...(model.opsetImport ?? []), onnx.OperatorSetIdProto.create({ domain: MS_DOMAIN, version: 1 })];
   return { bytes: onnx.ModelProto.encode(model).finish(), decomposed: fused.length };
 }

@@ -56,7 +56,13 @@ function inMemoryGraphs(onnxPath: string, decompose: boolean): { int8Prefill?: U
     const bytes = readFileSync(onnxPath);
     const copy = int8PrefillModel(bytes);
     if (copy === undefined) return {};
-    return { int8Prefill: copy.bytes, decodeSteps: decompose ? decomposedAttentionModel(bytes) : undefined };
+    let decodeSteps: DecomposedAttentionModel | undefined;
+    try {
+      decodeSteps = decompose ? decomposedAttentionModel(bytes) : undefined;
+    } catch {
+      // the 8-bit copy still serves prefills
+    }
+    return { int8Prefill: copy.bytes, decodeSteps };
   } catch {
     return {};
   }
@@ -68,6 +74,7 @@ export function decodeStepGraph(onnxPath: string): DecomposedAttentionModel | un
 }
 
 async function createSession(model: string | Uint8Array, threads: number): Promise<ort.InferenceSession> {
+  // Two calls because create's path and bytes forms are separate overloads.
   return typeof model === 'string' ? ort.InferenceSession.create(model, sessionOptions(threads)) : ort.InferenceSession.create(model, sessionOptions(threads));
 }
 
@@ -222,7 +229,10 @@ export class OrtDecoderModel implements DecoderModel {
     return { logits: rowsOut, kv: new OrtKv(presents, total) };
   }
 
-  /** Runs a pass of `tokens` tokens on the session for its length; a failing 8-bit copy is dropped for good. */
+  /**
+   * Runs a pass of `tokens` tokens on the session for its length; a failing 8-bit copy is dropped for good (long
+   * passes then run on the decode-step graph, decomposed or not: slower, still right).
+   */
   private async run(feeds: Record<string, ort.Tensor>, tokens: number): Promise<ort.InferenceSession.ReturnType> {
     const prefill = this.prefillSession;
     if (prefill === undefined || tokens < INT8_PREFILL_MIN_TOKENS) return this.session.run(feeds);

@@ -1,21 +1,21 @@
 // Child-process entry point for isolated.ts: reads a RunnerInput from stdin, runs the named runner, prints
-// one marked JSON line with the result and this process's peak RSS.
+// one marked JSON line with the result and this process's peak RSS. Only the named runner's module is loaded:
+// importing the others (transformers.js, node-llama-cpp) made the first model Locus loaded after them prefill
+// 2x slower at 512 tokens in the same process, and no runner should share a process with another's code.
 import { MARKER, type RunnerName } from './isolated';
-import { runLlamaCpp } from './llamaCppRunner';
-import { runLocusPlain, runLocusSpeculative } from './locusRunner';
-import { runTransformersJs } from './transformersJsRunner';
 import type { Runner, RunnerInput } from './types';
 
-const RUNNERS: Record<RunnerName, Runner> = {
-  'transformers.js': runTransformersJs,
-  'llama.cpp': runLlamaCpp,
-  locus: runLocusPlain,
-  'locus+spec': runLocusSpeculative,
+const RUNNERS: Record<RunnerName, () => Promise<Runner>> = {
+  'transformers.js': async () => (await import('./transformersJsRunner')).runTransformersJs,
+  'llama.cpp': async () => (await import('./llamaCppRunner')).runLlamaCpp,
+  locus: async () => (await import('./locusRunner')).runLocusPlain,
+  'locus+spec': async () => (await import('./locusRunner')).runLocusSpeculative,
 };
 
 async function main(): Promise<void> {
-  const runner = RUNNERS[process.argv[2] as RunnerName];
-  if (!runner) throw new Error(`unknown runner ${process.argv[2]}`);
+  const load = RUNNERS[process.argv[2] as RunnerName];
+  if (!load) throw new Error(`unknown runner ${process.argv[2]}`);
+  const runner = await load();
   let text = '';
   for await (const chunk of process.stdin) text += chunk;
   const result = await runner(JSON.parse(text) as RunnerInput);

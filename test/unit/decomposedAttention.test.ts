@@ -44,19 +44,22 @@ describe('decomposed attention on a one-layer graph', { skip: !hasPython && 'pyt
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('computes what GroupQueryAttention computes, with a float32 cache', async () => {
-    const path = fused('fp32.onnx');
-    const plain = decompose(path);
-    for (const prompt of [1, 9]) {
-      const qkv = qkvRows(prompt + 1);
-      const a = await attend(path, qkv, prompt);
-      const b = await attend(plain, qkv, prompt);
-      for (let i = 0; i < 2; i++) {
-        assert.equal(b.outputs[i]!.length, a.outputs[i]!.length);
-        assert.ok(maxAbsDiff(b.outputs[i]!, a.outputs[i]!) < 1e-4, `prompt ${prompt}, output ${i}: ${maxAbsDiff(b.outputs[i]!, a.outputs[i]!)}`);
-        assert.equal(b.presents[i]!.length, a.presents[i]!.length);
-        assert.ok(maxAbsDiff(b.presents[i]!, a.presents[i]!) < 1e-4, `prompt ${prompt}, present ${i}`);
+    for (const [name, attributes] of [['fp32.onnx', ''], ['interleaved.onnx', 'rotary_interleaved=1']] as const) {
+      const path = fused(name, attributes);
+      const plain = decompose(path);
+      for (const [prompt, step] of [[1, 1], [9, 1], [9, 3]] as const) {
+        const qkv = qkvRows(prompt + step);
+        const a = await attend(path, qkv, prompt, step);
+        const b = await attend(plain, qkv, prompt, step);
+        const what = `${name}, prompt ${prompt}, pass of ${step}`;
+        for (let i = 0; i < 2; i++) {
+          assert.equal(b.outputs[i]!.length, a.outputs[i]!.length);
+          assert.ok(maxAbsDiff(b.outputs[i]!, a.outputs[i]!) < 1e-4, `${what}, output ${i}: ${maxAbsDiff(b.outputs[i]!, a.outputs[i]!)}`);
+          assert.equal(b.presents[i]!.length, a.presents[i]!.length);
+          assert.ok(maxAbsDiff(b.presents[i]!, a.presents[i]!) < 1e-4, `${what}, present ${i}`);
+        }
+        assert.ok(a.outputs[1]!.some((x) => Math.abs(x) > 0.05), 'a non-trivial attention output');
       }
-      assert.ok(a.outputs[1]!.some((x) => Math.abs(x) > 0.05), 'a non-trivial attention output');
     }
   });
 
@@ -68,7 +71,7 @@ describe('decomposed attention on a one-layer graph', { skip: !hasPython && 'pyt
     const qkv = qkvRows(10);
     const a = await attend(path, qkv, 9);
     const b = await attend(plain, qkv, 9);
-    const types = Object.fromEntries(b.session.inputMetadata.map((m) => [m.name, m.isTensor ? m.type : '']));
+    const types = b.inputTypes;
     assert.equal(types['past_key_values.0.key'], 'float16');
     assert.equal(types.qkv, 'float32');
     for (let i = 0; i < 2; i++) {
@@ -94,7 +97,7 @@ describe('decomposed attention on a one-layer graph', { skip: !hasPython && 'pyt
 describe('decomposed attention in the runtime (the shipped target)', () => {
   const dir = join(ROOT, 'models', 'default', 'target');
 
-  it('runs decode steps on the decomposed graph after a fused 8-bit prefill, with the fused graph\'s logits', async () => {
+  it('runs decode steps on the decomposed graph after a fused 8-bit prefill, with the fused graph\'s top tokens', async () => {
     const config = readModelConfig(dir);
     const tokenizer = TextTokenizer.fromDirectory(join(ROOT, 'models', 'default'));
     const plain = await OrtDecoderModel.create(join(dir, 'onnx', 'model_q4.onnx'), config, 1);
@@ -117,8 +120,9 @@ describe('decomposed attention in the runtime (the shipped target)', () => {
         worst = Math.max(worst, maxAbsDiff(a.logits[0]!, b.logits[0]!));
       }
       assert.equal(a.kv.length, prompt.length + 16);
-      assert.ok(worst < 1, `largest logit difference ${worst}`);
-      assert.ok(agree >= 12, `${agree}/16 greedy tokens agree`);
+      // Measured: 16/16 and 0.31-0.33 at 40-500 prompt tokens (bench/results/attention-*.md: 189-192 of 192).
+      assert.ok(worst < 0.75, `largest logit difference ${worst}`);
+      assert.ok(agree >= 14, `${agree}/16 greedy tokens agree`);
     } finally {
       await plain.dispose();
       await fusedModel.dispose();

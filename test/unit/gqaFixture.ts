@@ -45,16 +45,25 @@ function floats(t: ort.Tensor): number[] {
 }
 
 export interface AttentionRun {
-  session: ort.InferenceSession;
+  /** Declared input types by name. */
+  inputTypes: Record<string, string>;
   /** The graph's output after the prefill, then after the step. */
   outputs: number[][];
   /** present key and value after the step. */
   presents: number[][];
 }
 
-/** A prefill of `prompt` positions from an empty cache, then one step on the cache it returned. */
-export async function attend(path: string, qkv: Float32Array, prompt: number): Promise<AttentionRun> {
+/** A prefill of `prompt` positions from an empty cache, then a pass of `step` positions on the cache it returned. */
+export async function attend(path: string, qkv: Float32Array, prompt: number, step = 1): Promise<AttentionRun> {
   const session = await ort.InferenceSession.create(path, { intraOpNumThreads: 1 });
+  try {
+    return await attendWith(session, qkv, prompt, step);
+  } finally {
+    await session.release();
+  }
+}
+
+async function attendWith(session: ort.InferenceSession, qkv: Float32Array, prompt: number, step: number): Promise<AttentionRun> {
   const half = session.inputMetadata.some((m) => m.name === 'past_key_values.0.key' && m.isTensor && m.type === 'float16');
   const width = (HEADS + 2 * KV_HEADS) * HEAD_DIM;
   const empty = () => (half ? new ort.Tensor('float16', new Uint16Array(0), [1, KV_HEADS, 0, HEAD_DIM]) : new ort.Tensor('float32', new Float32Array(0), [1, KV_HEADS, 0, HEAD_DIM]));
@@ -66,9 +75,9 @@ export async function attend(path: string, qkv: Float32Array, prompt: number): P
     total_sequence_length: new ort.Tensor('int32', Int32Array.of(to), []),
   });
   const first = await session.run(feeds(0, prompt, empty(), empty()));
-  const second = await session.run(feeds(prompt, prompt + 1, first['present.0.key']!, first['present.0.value']!));
+  const second = await session.run(feeds(prompt, prompt + step, first['present.0.key']!, first['present.0.value']!));
   return {
-    session,
+    inputTypes: Object.fromEntries(session.inputMetadata.map((m) => [m.name, m.isTensor ? m.type : ''])),
     outputs: [floats(first.output!), floats(second.output!)],
     presents: [floats(second['present.0.key']!), floats(second['present.0.value']!)],
   };

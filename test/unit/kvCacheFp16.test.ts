@@ -32,7 +32,7 @@ describe('training/kv_cache_fp16.py', { skip: !hasPython && 'python3 with onnx a
     const qkv = qkvRows(prompt + 1);
     const fp32 = await attend(join(dir, 'fp32.onnx'), qkv, prompt);
     const fp16 = await attend(join(dir, 'fp16.onnx'), qkv, prompt);
-    const types = Object.fromEntries(fp16.session.inputMetadata.map((m) => [m.name, m.isTensor ? m.type : '']));
+    const types = fp16.inputTypes;
     assert.equal(types['past_key_values.0.key'], 'float16');
     assert.equal(types.qkv, 'float32', 'the rest of the graph keeps float32');
     for (let i = 0; i < 2; i++) {
