@@ -1,6 +1,7 @@
 // `npm run bench -- attention [--model DIR] [--contexts 24,128,256,512,768] [--threads 1,2] [--rounds 12] [--label NAME]`
 // Decode steps with the attention as the file holds it (GroupQueryAttention) against the runtime's decomposed graph
-// (runtime/decomposedAttention.ts), same file, same session options, through OrtDecoderModel. Per context: a real
+// (runtime/decomposedAttention.ts; the runtime uses it on one thread, this bench at every thread count it is
+// given), same file, same session options, through OrtDecoderModel. Per context: a real
 // prompt (training/llama.py) prefilled on each, then chunks of steps alternating between the two, so slow spells of
 // this shared machine fall on both; median of the chunk medians. Both are fed the fused graph's greedy token, which
 // counts how often the decomposed graph would pick the same one and the largest logit difference.
@@ -51,7 +52,8 @@ async function main(): Promise<void> {
   for (const threads of threadCounts) {
     const path = join(modelDir, file);
     const fused = await OrtDecoderModel.create(path, config, threads, { decomposeAttention: false });
-    const decomposed = await OrtDecoderModel.create(path, config, threads);
+    // Decomposed at every thread count here, though the runtime decomposes on one thread only (ortBackend.ts).
+    const decomposed = await OrtDecoderModel.create(path, config, threads, { decomposeAttention: true });
     decomposedNodes = decomposed.decomposedAttention;
     if (decomposedNodes === 0) throw new Error(`${path}: no attention the runtime decomposes`);
     for (const context of contexts) {

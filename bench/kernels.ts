@@ -1,4 +1,4 @@
-// `npm run bench -- kernels [--model DIR] [--file onnx/model_q4.onnx] [--contexts 64,512] [--threads 1,2] [--steps N] [--attention decomposed|fused] [--label NAME]`
+// `npm run bench -- kernels [--model DIR] [--file onnx/model_q4.onnx] [--contexts 64,512] [--threads 1,2] [--steps N] [--attention runtime|fused] [--label NAME]`
 // Where a one-token decode step's time goes, for issue #9's bandwidth aim: onnxruntime's own profile of the
 // model's kernels (per operator type) against the step as Locus's runtime sees it (session.run from JS, the Node
 // binding's conversions included), at a short and a long context, with the session options the runtime uses.
@@ -24,12 +24,14 @@ const contexts = arg('contexts', '64,512').split(',').map(Number);
 const threadCounts = arg('threads', '1,2').split(',').map(Number);
 const steps = Number(arg('steps', '60'));
 const label = arg('label', '');
-/** The graph decode steps run: as the runtime runs it (attention decomposed where it can be), or the file's own. */
-const attention = arg('attention', 'decomposed');
-if (attention !== 'decomposed' && attention !== 'fused') throw new Error(`--attention ${attention}: decomposed or fused`);
-const graph = attention === 'fused' ? undefined : decodeStepGraph(join(modelDir, file));
-const createSession = (options: ort.InferenceSession.SessionOptions) =>
-  graph ? ort.InferenceSession.create(graph.bytes, options) : ort.InferenceSession.create(join(modelDir, file), options);
+/** The graph decode steps run: as the runtime runs it (attention decomposed on one thread), or the file's own. */
+const attention = arg('attention', 'runtime');
+if (attention !== 'runtime' && attention !== 'fused') throw new Error(`--attention ${attention}: runtime or fused`);
+const graphFor = (threads: number) => (attention === 'fused' ? undefined : decodeStepGraph(join(modelDir, file), threads));
+const createSession = (threads: number, options: ort.InferenceSession.SessionOptions) => {
+  const graph = graphFor(threads);
+  return graph ? ort.InferenceSession.create(graph.bytes, options) : ort.InferenceSession.create(join(modelDir, file), options);
+};
 /** Kernel bucket of runtime/decomposedAttention.ts's nodes (standard ops standing in for GroupQueryAttention). */
 const DECOMPOSED_ATTENTION = 'attention (decomposed)';
 /** The first steps of a session allocate its arenas: left out of every figure. */
@@ -105,7 +107,7 @@ async function decodeSteps(session: ort.InferenceSession, context: number): Prom
 async function profiled(threads: number, context: number): Promise<{ modelRunMs: number; kernelsMs: Record<string, number> }> {
   const dir = mkdtempSync(join(tmpdir(), 'locus-kernels-'));
   try {
-    const session = await createSession({ ...sessionOptions(threads), enableProfiling: true, profileFilePrefix: join(dir, 'profile') });
+    const session = await createSession(threads, { ...sessionOptions(threads), enableProfiling: true, profileFilePrefix: join(dir, 'profile') });
     await decodeSteps(session, context);
     session.endProfiling();
     await session.release();
@@ -137,7 +139,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   for (const threads of threadCounts) {
     for (const context of contexts) {
-      const session = await createSession(sessionOptions(threads));
+      const session = await createSession(threads, sessionOptions(threads));
       const stepMs = percentile(await decodeSteps(session, context), 50);
       await session.release();
       const { modelRunMs, kernelsMs } = await profiled(threads, context);
@@ -161,7 +163,8 @@ async function main(): Promise<void> {
   const machine = { ...machineInfo(), loadAverage1mBefore: loadBefore, loadAverage1mAfter: loadavg()[0]! };
   const date = new Date().toISOString();
   const day = date.slice(0, 10);
-  const result = { date, machine, model: relative(ROOT, modelDir) || modelDir, file, decomposedAttention: graph?.decomposed ?? 0, weightBytes: weights, bandwidthGBps: Object.fromEntries(bandwidth), steps, warmUp: WARM_UP, rows };
+  const decomposedAt = threadCounts.filter((t) => graphFor(t) !== undefined);
+  const result = { date, machine, model: relative(ROOT, modelDir) || modelDir, file, attention, decomposedAt, weightBytes: weights, bandwidthGBps: Object.fromEntries(bandwidth), steps, warmUp: WARM_UP, rows };
   const outDir = join(ROOT, 'bench', 'results');
   mkdirSync(outDir, { recursive: true });
   const tag = `kernels-${label === '' ? '' : `${label}-`}${day}`;
@@ -174,7 +177,7 @@ async function main(): Promise<void> {
     '',
     `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}; 1-minute load average ${loadBefore.toFixed(1)} before, ${machine.loadAverage1mAfter.toFixed(1)} after.`,
     `Model: ${result.model}/${file}; ${(weights.weights / 1e6).toFixed(1)} MB of weights read per step (${weights.method}), KV ${(weights.kvPerPosition / 1024).toFixed(0)} KiB per position; ` +
-      (graph ? `attention decomposed as the runtime runs it (${graph.decomposed} GroupQueryAttention nodes, runtime/decomposedAttention.ts).` : 'the graph as the file holds it.'),
+      (decomposedAt.length > 0 ? `attention decomposed as the runtime runs it at ${decomposedAt.join(', ')} thread(s) (runtime/decomposedAttention.ts), as the file holds it otherwise.` : 'the graph as the file holds it.'),
     `Bandwidth measured in this run: ${threadCounts.map((t) => `${bandwidth.get(t)!.toFixed(1)} GB/s at ${t} thread${t > 1 ? 's' : ''}`).join(', ')}.`,
     `${steps} one-token steps from a cache of each context (the first ${WARM_UP} left out), the runtime's session options (\`sessionOptions\` in runtime/ortBackend.ts).`,
     '**step** = session.run as the runtime calls it (unprofiled session, median); **model_run** = onnxruntime\'s own time for the run (profiled session, median): the difference is the Node binding turning tensors into and out of JS (the KV cache comes back as new JS buffers each step).',

@@ -7,10 +7,10 @@
 // a one-row GEMM. With 4 query heads per key/value head (the default model; Qwen2.5-Coder-0.5B has 7) that happens
 // 4 times per key/value head and step. Here the cache is concatenated and converted once per key/value head and
 // each MatMul multiplies all of a group's rows at once: the default target's steps on one thread are as fast at 128
-// positions and 1.18-1.24x faster at 512-768; on two, 0.92-1.09x (bench/results/attention-*.md). Prefills keep the
-// fused node (ortBackend.ts decomposes only where an 8-bit prefill copy exists): its per-head loop keeps the score
-// matrix in cache, and with the whole-matrix Softmax here an int8 file's prefill fell to 0.34x of transformers.js'
-// (bench/results/runtime-2026-12-05-decomposed-every-file.md).
+// positions and 1.18-1.24x faster at 512-768; on two, 0.92-1.09x (bench/results/attention-*.md), so ortBackend.ts
+// uses it on one thread only. Prefills keep the fused node (the rewrite is used only where an 8-bit prefill copy
+// exists): its per-head loop keeps the score matrix in cache, and with the whole-matrix Softmax here an int8
+// file's prefill fell to 0.34x of transformers.js' (bench/results/runtime-2026-12-05-decomposed-every-file.md).
 //
 // Semantics follow the contrib op's CPU kernel: positions are past length + i (no padding; seqlens_k = total - 1 per
 // batch row), key j is visible to query i when j <= its position, scale 1/sqrt(head size) unless `scale` is set. The

@@ -44,11 +44,13 @@ const INT8_PREFILL_MAX_FILE_BYTES = 128 * 2 ** 20;
 /**
  * The graphs a small 4-bit file also runs as, built in memory: an 8-bit copy for long prefills (int8PrefillModel.ts;
  * its int8 activations are quantized per pass, so a prompt prefilled at once and the same prompt reused from the
- * prefix cache can round apart at near-ties, as batched and one-token 4-bit passes already do) and, when it has
- * that copy, its decode-step graph with the attention decomposed (decomposedAttention.ts). Decomposition comes only
- * with the copy: the decomposed graph prefills slower than the fused one, so prefills need a session of their own,
- * and only the copy gives one without holding the same weights twice. Either is undefined where the file is used
- * as it is (other formats, large files, nothing to rewrite, any failure: they only make passes faster).
+ * prefix cache can round apart at near-ties, as batched and one-token 4-bit passes already do) and, on one thread
+ * with that copy, its decode-step graph with the attention decomposed (decomposedAttention.ts). Decomposition comes
+ * only with the copy: the decomposed graph prefills slower than the fused one, so prefills need a session of their
+ * own, and only the copy gives one without holding the same weights twice. Only on one thread: its ~150 extra
+ * small kernels cost more in a thread pool, where steps measured 0.88-1.10x of the fused graph's, against 1.09-1.24x
+ * at 256-768 positions on one thread (bench/results/attention-*.md). Either is undefined where the file is used as
+ * it is (other formats, large files, nothing to rewrite, any failure: they only make passes faster).
  */
 function inMemoryGraphs(onnxPath: string, decompose: boolean): { int8Prefill?: Uint8Array; decodeSteps?: DecomposedAttentionModel } {
   try {
@@ -68,9 +70,14 @@ function inMemoryGraphs(onnxPath: string, decompose: boolean): { int8Prefill?: U
   }
 }
 
-/** The graph the runtime's decode steps run for `onnxPath`, when it is not the file's own (benches load it too). */
-export function decodeStepGraph(onnxPath: string): DecomposedAttentionModel | undefined {
-  return inMemoryGraphs(onnxPath, true).decodeSteps;
+/** Whether sessions of `threads` threads (0: the default count) run decode steps with decomposed attention. */
+function decomposesAt(threads: number): boolean {
+  return (threads > 0 ? threads : defaultThreadCount()) === 1;
+}
+
+/** The graph the runtime's decode steps run for `onnxPath` at `threads`, when it is not the file's own (benches load it too). */
+export function decodeStepGraph(onnxPath: string, threads: number): DecomposedAttentionModel | undefined {
+  return decomposesAt(threads) ? inMemoryGraphs(onnxPath, true).decodeSteps : undefined;
 }
 
 async function createSession(model: string | Uint8Array, threads: number): Promise<ort.InferenceSession> {
@@ -146,10 +153,11 @@ export class OrtDecoderModel implements DecoderModel {
   /**
    * Creates the sessions and checks the signature against `config` (ModelSignatureError, ModelFileCorruptError, ...).
    * A small 4-bit file prefills long prompts on its 8-bit copy and runs decode steps with the attention decomposed
-   * (see inMemoryGraphs), unless `decomposeAttention` is false (benches compare the two).
+   * on one thread (see inMemoryGraphs); `decomposeAttention` true or false overrides the thread rule (benches
+   * compare the two).
    */
   static async create(onnxPath: string, config: ModelConfig, threads: number, options: { decomposeAttention?: boolean } = {}): Promise<OrtDecoderModel> {
-    const graphs = inMemoryGraphs(onnxPath, options.decomposeAttention !== false);
+    const graphs = inMemoryGraphs(onnxPath, options.decomposeAttention ?? decomposesAt(threads));
     // The decomposed graph serves decode steps only beside a working 8-bit prefill session (see inMemoryGraphs);
     // either one failing leaves the file's own graph, which reports what is wrong with the file if anything is.
     let session = graphs.decodeSteps && (await createSession(graphs.decodeSteps.bytes, threads).catch(() => undefined));

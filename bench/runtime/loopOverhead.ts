@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   const config = readModelConfig(dir);
   const tokenizer = TextTokenizer.fromDirectory(dir);
   // The graph Locus's decode steps run (attention decomposed where it can be), so only the loop differs.
-  const graph = decodeStepGraph(join(dir, 'onnx', 'model_q4.onnx'));
+  const graph = decodeStepGraph(join(dir, 'onnx', 'model_q4.onnx'), threads);
   const session = graph ? await ort.InferenceSession.create(graph.bytes, sessionOptions(threads)) : await ort.InferenceSession.create(join(dir, 'onnx', 'model_q4.onnx'), sessionOptions(threads));
   const target = await loadDecoder(dir, 'q4', threads, tokenizer.vocabSize);
   const generator = new Generator({ model: target.model, tokenizer, eosTokenIds: [], maxContext: config.maxPositionEmbeddings });

@@ -1,9 +1,11 @@
 // runtime/decomposedAttention.ts checked in onnxruntime-node against the GroupQueryAttention it replaces, on a
-// one-layer graph built by python3 + onnx: with a float32 cache the same attention (prefill, then a step on the
-// returned cache) to float32 rounding; with the float16 cache of training/kv_cache_fp16.py the same cache types and
-// attention within float16 rounding. Graphs with options it does not reproduce, without the fused node, or not ONNX
-// at all are left as they are, and the runtime decomposes only files it also prefills on an 8-bit copy of. Then the runtime on the shipped target: steps run the decomposed graph after a long
-// prompt prefilled by the fused 8-bit copy, and give the fused graph's logits within float16 rounding.
+// one-layer graph built by python3 + onnx: with a float32 cache the same attention (prefill, then a one-token step
+// or a three-token pass as speculative verification runs, on the returned cache) to float32 rounding, also with
+// interleaved rotary; with the float16 cache of training/kv_cache_fp16.py the same cache types and attention within
+// float16 rounding. Graphs with options it does not reproduce, without the fused node, or not ONNX at all are left
+// as they are, and the runtime decomposes only on one thread and only files it also prefills on an 8-bit copy of.
+// Then the runtime on the shipped target: steps on the decomposed graph after a prompt prefilled by the fused
+// 8-bit copy give the fused graph's top tokens (the query is no longer rounded to float16: logits move by ~0.3).
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -86,16 +88,30 @@ describe('decomposed attention on a one-layer graph', { skip: !hasPython && 'pyt
     assert.equal(decomposedAttentionModel(readFileSync(join(TARGET_DIR, 'onnx', 'model.onnx'))), undefined, 'plain attention');
     const garbage = join(dir, 'not-onnx.onnx');
     writeFileSync(garbage, 'version https://git-lfs.github.com/spec/v1\noid sha256:0\nsize 1\n');
-    assert.equal(decodeStepGraph(garbage), undefined);
+    assert.equal(decodeStepGraph(garbage, 1), undefined);
     // Rewritable, but without 4-bit weights there is no 8-bit copy to prefill on: the runtime keeps it fused.
     const fp32 = fused('no-copy.onnx');
     assert.ok(decomposedAttentionModel(readFileSync(fp32)));
-    assert.equal(decodeStepGraph(fp32), undefined);
+    assert.equal(decodeStepGraph(fp32, 1), undefined);
   });
 });
 
 describe('decomposed attention in the runtime (the shipped target)', () => {
   const dir = join(ROOT, 'models', 'default', 'target');
+
+  it('is used on one thread only, unless asked for', async () => {
+    const config = readModelConfig(dir);
+    const path = join(dir, 'onnx', 'model_q4.onnx');
+    const pooled = await OrtDecoderModel.create(path, config, 2);
+    const forced = await OrtDecoderModel.create(path, config, 2, { decomposeAttention: true });
+    try {
+      assert.equal(pooled.decomposedAttention, 0, 'two threads keep the fused graph');
+      assert.equal(forced.decomposedAttention, config.numLayers);
+      assert.ok(pooled.int8Prefill && forced.int8Prefill);
+    } finally {
+      await Promise.all([pooled.dispose(), forced.dispose()]);
+    }
+  });
 
   it('runs decode steps on the decomposed graph after a fused 8-bit prefill, with the fused graph\'s top tokens', async () => {
     const config = readModelConfig(dir);
