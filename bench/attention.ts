@@ -5,7 +5,7 @@
 // prompt (training/llama.py) prefilled on each, then chunks of steps alternating between the two, so slow spells of
 // this shared machine fall on both; median of the chunk medians. Both are fed the fused graph's greedy token, which
 // counts how often the decomposed graph would pick the same one and the largest logit difference.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import type { ForwardResult } from '../runtime/decoderModel';
@@ -13,13 +13,10 @@ import { readModelConfig } from '../runtime/modelConfig';
 import { OrtDecoderModel } from '../runtime/ortBackend';
 import { argmax } from '../runtime/sampler';
 import { TextTokenizer } from '../runtime/tokenizer';
+import { arg, runBench, writeResults } from './benchCli';
 import { machineInfo, percentile } from './lsp/benchClient';
 
 const ROOT = resolve(__dirname, '..');
-const arg = (name: string, fallback: string) => {
-  const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 ? process.argv[at + 1]! : fallback;
-};
 const modelDir = resolve(arg('model', join(ROOT, 'models', 'default', 'target')));
 const file = arg('file', 'onnx/model_q4.onnx');
 const contexts = arg('contexts', '24,128,256,512,768').split(',').map(Number);
@@ -103,10 +100,6 @@ async function main(): Promise<void> {
   const date = new Date().toISOString();
   const day = date.slice(0, 10);
   const result = { date, machine, model: relative(ROOT, modelDir) || modelDir, file, decomposedAttention: decomposedNodes, rounds, chunk: CHUNK, rows };
-  const outDir = join(ROOT, 'bench', 'results');
-  mkdirSync(outDir, { recursive: true });
-  const tag = `attention-${label === '' ? '' : `${label}-`}${day}`;
-  writeFileSync(join(outDir, `${tag}.json`), JSON.stringify(result, null, 2) + '\n');
   const md = [
     `# Decode steps: fused GroupQueryAttention against the runtime's decomposed attention (${day})`,
     '',
@@ -119,11 +112,7 @@ async function main(): Promise<void> {
     ...rows.map((r) => `| ${r.threads} | ${r.context} | ${r.fusedMs.toFixed(3)} | ${r.decomposedMs.toFixed(3)} | ${r.speedUp.toFixed(2)}x | ${r.sameGreedy}/${r.steps} | ${r.maxLogitDiff.toFixed(3)} |`),
     '',
   ].join('\n');
-  writeFileSync(join(outDir, `${tag}.md`), md);
-  console.log(md);
+  writeResults('attention', label, day, result, md);
 }
 
-void main().catch((e: Error) => {
-  console.error(e.stack ?? e.message);
-  process.exit(1);
-});
+runBench(main);

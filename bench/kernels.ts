@@ -4,20 +4,17 @@
 // binding's conversions included), at a short and a long context, with the session options the runtime uses.
 // The 4-bit MatMul kernels read every weight once per step, so their time alone bounds how close a step can get
 // to the memory-bandwidth limit (measured in the same run).
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { decodeStepGraph, sessionOptions } from '../runtime/ortBackend';
+import { arg, runBench, writeResults } from './benchCli';
 import { machineInfo, percentile } from './lsp/benchClient';
 import { measureBandwidth } from './runtime/bandwidth';
 import { onnxWeightBytes, readShape } from './runtime/bytesPerToken';
 
 const ROOT = resolve(__dirname, '..');
-const arg = (name: string, fallback: string) => {
-  const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 ? process.argv[at + 1]! : fallback;
-};
 const modelDir = resolve(arg('model', join(ROOT, 'models', 'default', 'target')));
 const file = arg('file', 'onnx/model_q4.onnx');
 const contexts = arg('contexts', '64,512').split(',').map(Number);
@@ -165,10 +162,6 @@ async function main(): Promise<void> {
   const day = date.slice(0, 10);
   const decomposedAt = threadCounts.filter((t) => graphFor(t) !== undefined);
   const result = { date, machine, model: relative(ROOT, modelDir) || modelDir, file, attention, decomposedAt, weightBytes: weights, bandwidthGBps: Object.fromEntries(bandwidth), steps, warmUp: WARM_UP, rows };
-  const outDir = join(ROOT, 'bench', 'results');
-  mkdirSync(outDir, { recursive: true });
-  const tag = `kernels-${label === '' ? '' : `${label}-`}${day}`;
-  writeFileSync(join(outDir, `${tag}.json`), JSON.stringify(result, null, 2) + '\n');
 
   const ms = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(3));
   const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
@@ -193,11 +186,7 @@ async function main(): Promise<void> {
     }),
     '',
   ].join('\n');
-  writeFileSync(join(outDir, `${tag}.md`), md);
-  console.log(md);
+  writeResults('kernels', label, day, result, md);
 }
 
-void main().catch((e: Error) => {
-  console.error(e.stack ?? e.message);
-  process.exit(1);
-});
+runBench(main);
