@@ -47,7 +47,7 @@ const INT8_PREFILL_MAX_FILE_BYTES = 128 * 2 ** 20;
  * prefix cache can round apart at near-ties, as batched and one-token 4-bit passes already do) and, on one thread
  * with that copy, its decode-step graph with the attention decomposed (decomposedAttention.ts). Decomposition comes
  * only with the copy: the decomposed graph prefills slower than the fused one, so prefills need a session of their
- * own, and only the copy gives one without holding the same weights twice. Only on one thread: its ~150 extra
+ * own, and only the copy gives one without holding the same weights twice. Only on one thread: its ~160 extra
  * small kernels cost more in a thread pool, where steps measured 0.88-1.10x of the fused graph's, against 1.09-1.24x
  * at 256-768 positions on one thread (bench/results/attention-*.md). Either is undefined where the file is used as
  * it is (other formats, large files, nothing to rewrite, any failure: they only make passes faster).
