@@ -133,7 +133,7 @@ export function decomposedAttentionModel(bytes: Uint8Array): DecomposedAttention
 
   const dropped = new Set<onnx.INodeProto>();
   const rewritten: onnx.INodeProto[] = [];
-  let shared: { positions: string; mask: string; group: number } | undefined;
+  let shared: { positions: string; mask: string; group: number; seqlens: string } | undefined;
   for (const n of graph.node) {
     if (dropped.has(n)) continue;
     if (!fused.includes(n)) {
@@ -203,9 +203,10 @@ export function decomposedAttentionModel(bytes: Uint8Array): DecomposedAttention
       emit(node('Where', [`${s}visible`, float('zero_float', 0), float('minus_infinity', -Infinity)], [`${s}mask_rows`]));
       emit(node('Tile', [`${s}mask_rows`, ints(`tile_${group}`, [1, group, 1])], [`${s}mask_groups`]));
       emit(node('Unsqueeze', [`${s}mask_groups`, ints('axis1', [1])], [`${s}mask`]));
-      shared = { positions: `${s}position_ids`, mask: `${s}mask`, group };
+      shared = { positions: `${s}position_ids`, mask: `${s}mask`, group, seqlens: inputs[5]! };
     }
-    if (shared.group !== group) return undefined;
+    // One mask and one set of positions serve every layer: they must read the same lengths.
+    if (shared.group !== group || shared.seqlens !== inputs[5]) return undefined;
 
     let qk = `${p}qk`;
     emit(node('Split', [qkv, ints(`split_${heads + kvHeads}_${kvHeads}_${headSize}`, [(heads + kvHeads) * headSize, kvHeads * headSize])], [qk, `${p}v`], { axis: 2 }));
