@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { decodeStepGraph, sessionOptions } from '../runtime/ortBackend';
+import { createSession, decodeStepGraph } from '../runtime/ortBackend';
 import { arg, runBench, writeResults } from './benchCli';
 import { machineInfo, percentile } from './lsp/benchClient';
 import { measureBandwidth } from './runtime/bandwidth';
@@ -24,11 +24,10 @@ const label = arg('label', '');
 /** The graph decode steps run: as the runtime runs it (attention decomposed on one thread), or the file's own. */
 const attention = arg('attention', 'runtime');
 if (attention !== 'runtime' && attention !== 'fused') throw new Error(`--attention ${attention}: runtime or fused`);
-const graphFor = (threads: number) => (attention === 'fused' ? undefined : decodeStepGraph(join(modelDir, file), threads));
-const createSession = (threads: number, options: ort.InferenceSession.SessionOptions) => {
-  const graph = graphFor(threads);
-  return graph ? ort.InferenceSession.create(graph.bytes, options) : ort.InferenceSession.create(join(modelDir, file), options);
-};
+// Built once per thread count: each build re-quantizes the whole model for the 8-bit copy it depends on.
+const graphs = new Map(threadCounts.map((t) => [t, attention === 'fused' ? undefined : decodeStepGraph(join(modelDir, file), t)]));
+const decodeSession = (threads: number, extra: ort.InferenceSession.SessionOptions = {}) =>
+  createSession(graphs.get(threads)?.bytes ?? join(modelDir, file), threads, extra);
 /** Kernel bucket of runtime/decomposedAttention.ts's nodes (standard ops standing in for GroupQueryAttention). */
 const DECOMPOSED_ATTENTION = 'attention (decomposed)';
 /** The first steps of a session allocate its arenas: left out of every figure. */
@@ -104,7 +103,7 @@ async function decodeSteps(session: ort.InferenceSession, context: number): Prom
 async function profiled(threads: number, context: number): Promise<{ modelRunMs: number; kernelsMs: Record<string, number> }> {
   const dir = mkdtempSync(join(tmpdir(), 'locus-kernels-'));
   try {
-    const session = await createSession(threads, { ...sessionOptions(threads), enableProfiling: true, profileFilePrefix: join(dir, 'profile') });
+    const session = await decodeSession(threads, { enableProfiling: true, profileFilePrefix: join(dir, 'profile') });
     await decodeSteps(session, context);
     session.endProfiling();
     await session.release();
@@ -136,7 +135,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   for (const threads of threadCounts) {
     for (const context of contexts) {
-      const session = await createSession(threads, sessionOptions(threads));
+      const session = await decodeSession(threads);
       const stepMs = percentile(await decodeSteps(session, context), 50);
       await session.release();
       const { modelRunMs, kernelsMs } = await profiled(threads, context);
@@ -160,7 +159,7 @@ async function main(): Promise<void> {
   const machine = { ...machineInfo(), loadAverage1mBefore: loadBefore, loadAverage1mAfter: loadavg()[0]! };
   const date = new Date().toISOString();
   const day = date.slice(0, 10);
-  const decomposedAt = threadCounts.filter((t) => graphFor(t) !== undefined);
+  const decomposedAt = threadCounts.filter((t) => graphs.get(t) !== undefined);
   const result = { date, machine, model: relative(ROOT, modelDir) || modelDir, file, attention, decomposedAt, weightBytes: weights, bandwidthGBps: Object.fromEntries(bandwidth), steps, warmUp: WARM_UP, rows };
 
   const ms = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(3));

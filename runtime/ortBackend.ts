@@ -80,9 +80,11 @@ export function decodeStepGraph(onnxPath: string, threads: number): DecomposedAt
   return decomposesAt(threads) ? inMemoryGraphs(onnxPath, true).decodeSteps : undefined;
 }
 
-async function createSession(model: string | Uint8Array, threads: number): Promise<ort.InferenceSession> {
+/** A session of a file or of in-memory bytes with the runtime's options for `threads`, plus `extra` (benches profile). */
+export async function createSession(model: string | Uint8Array, threads: number, extra: ort.InferenceSession.SessionOptions = {}): Promise<ort.InferenceSession> {
+  const options = { ...sessionOptions(threads), ...extra };
   // Two calls because create's path and bytes forms are separate overloads.
-  return typeof model === 'string' ? ort.InferenceSession.create(model, sessionOptions(threads)) : ort.InferenceSession.create(model, sessionOptions(threads));
+  return typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
 }
 
 /** The 8-bit prefill session, or undefined when onnxruntime refuses the copy or it differs from the main session. */

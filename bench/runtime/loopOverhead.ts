@@ -10,7 +10,7 @@ import { Generator } from '../../runtime/generator';
 import { readModelConfig } from '../../runtime/modelConfig';
 import { tokenizerDirectory } from '../../runtime/modelFiles';
 import { loadDecoder } from '../../runtime/modelLoader';
-import { decodeStepGraph, sessionOptions } from '../../runtime/ortBackend';
+import { createSession, decodeStepGraph } from '../../runtime/ortBackend';
 import { argmax } from '../../runtime/sampler';
 import { TextTokenizer } from '../../runtime/tokenizer';
 import { emptyPast } from './emptyPast';
@@ -27,8 +27,8 @@ async function main(): Promise<void> {
   const config = readModelConfig(dir);
   const tokenizer = TextTokenizer.fromDirectory(dir);
   // The graph Locus's decode steps run (attention decomposed where it can be), so only the loop differs.
-  const graph = decodeStepGraph(join(dir, 'onnx', 'model_q4.onnx'), threads);
-  const session = graph ? await ort.InferenceSession.create(graph.bytes, sessionOptions(threads)) : await ort.InferenceSession.create(join(dir, 'onnx', 'model_q4.onnx'), sessionOptions(threads));
+  const file = join(dir, 'onnx', 'model_q4.onnx');
+  const session = await createSession(decodeStepGraph(file, threads)?.bytes ?? file, threads);
   const target = await loadDecoder(dir, 'q4', threads, tokenizer.vocabSize);
   const generator = new Generator({ model: target.model, tokenizer, eosTokenIds: [], maxContext: config.maxPositionEmbeddings });
 

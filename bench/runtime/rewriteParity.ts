@@ -1,8 +1,8 @@
 // Checks a graph rewrite of a model file (training/slim_onnx.py's packed QKV and rotary tables,
 // training/kv_cache_fp16.py's float16 KV cache): the same prompt through the file before and after, comparing logits
-// and greedy tokens, and timing decode steps alternately. Prompts of
-// INT8_PREFILL_MIN_TOKENS or more prefill through the runtime's 8-bit copy (int8PrefillModel.ts), whose activation
-// quantization moves the logits more than any of these rewrites does.
+// and greedy tokens, and timing decode steps alternately. Prompts of INT8_PREFILL_MIN_TOKENS or more prefill through
+// the runtime's 8-bit copy (int8PrefillModel.ts), whose activation quantization moves the logits more than any of
+// these rewrites does.
 //   node --import tsx bench/runtime/rewriteParity.ts <model dir> <rewritten model dir> [onnx file] [prompt tokens] [threads]
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
