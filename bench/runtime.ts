@@ -1,4 +1,4 @@
-// `npm run bench -- runtime [--repeats N] [--repeats-large N] [--rounds N] [--threads 1,2] [--models default,qwen05] [--timeout-s S] [--skip REGEX] [--all-formats]`
+// `npm run bench -- runtime [--warm-ups N] [--repeats N] [--repeats-large N] [--rounds N] [--threads 1,2] [--models default,qwen05] [--timeout-s S] [--skip REGEX] [--all-formats]`
 // Issue #9: Locus's runtime against transformers.js (same ONNX file, same token ids) and llama.cpp via
 // node-llama-cpp (same weights as GGUF) on the fixed prompt set of bench/runtime/prompts.ts: prefill tok/s, decode
 // tok/s, time to first token, peak RSS, and decode against the memory-bandwidth ceiling measured in the same run.
@@ -26,6 +26,8 @@ const arg = (name: string, fallback: string) => {
   const at = args.indexOf(`--${name}`);
   return at >= 0 ? args[at + 1] : fallback;
 };
+/** Untimed full-length runs of every prompt before the timed ones (bench/runtime/timing.ts's timedRuns says why). */
+const warmUps = Number(arg('warm-ups', '2'));
 const repeats = Number(arg('repeats', '3'));
 /**
  * Every runner once per round, rounds one after another: this shared VM has slow spells of seconds to minutes
@@ -36,6 +38,7 @@ const rounds = Number(arg('rounds', '3'));
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds ${arg('rounds', '3')}: a whole number of at least 1`);
 /** The 0.5B-shaped model takes about a minute per run on 2 loaded cores: fewer repeats there. */
 const repeatsLarge = Number(arg('repeats-large', '1'));
+const warmUpsLarge = Math.min(warmUps, 1);
 const threadCounts = arg('threads', '1,2').split(',').map(Number);
 const modelNames = arg('models', 'default,qwen05').split(',');
 const timeoutS = Number(arg('timeout-s', '180'));
@@ -243,7 +246,7 @@ async function main(): Promise<void> {
       const loadAvgBefore = loadavg()[0];
       const t0 = Date.now();
       try {
-        const result = await runIsolated(runner, { modelDir: dir, file, prompts, threads, repeats: job.large ? repeatsLarge : repeats }, timeoutS * 1000);
+        const result = await runIsolated(runner, { modelDir: dir, file, prompts, threads, warmUps: job.large ? warmUpsLarge : warmUps, repeats: job.large ? repeatsLarge : repeats }, timeoutS * 1000);
         const w = file.endsWith('.gguf') ? await ggufWeightBytes(dir, file) : onnxWeightBytes(dir, file);
         const bytesPerToken = meanBytesPerToken(w, prompts);
         const gbps = threads === 1 ? bandwidth.singleThreadGBps : bandwidth.multiThreadGBps;
@@ -329,7 +332,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     command: `npm run bench -- runtime ${args.join(' ')}`.trim(),
     machine,
-    settings: { repeats, repeatsLarge, rounds, threads: threadCounts, timeoutS, skip: skip?.source ?? null },
+    settings: { warmUps, warmUpsLarge, repeats, repeatsLarge, rounds, threads: threadCounts, timeoutS, skip: skip?.source ?? null },
     bandwidth: { ...bandwidth, loadAvgBefore: bandwidthLoadAvg },
     models: plans.map((p) => ({ ...p, locusDir: relative(ROOT, p.locusDir), sharedDir: relative(ROOT, p.sharedDir), prompts: promptsByModel[p.name]?.map(({ ids, ...rest }) => ({ ...rest, firstIds: ids.slice(0, 8) })) })),
     ggufParity: parity,
@@ -352,6 +355,12 @@ function sizeOf(path: string): number {
   return statSync(path).size + (existsSync(path + '_data') ? statSync(path + '_data').size : 0);
 }
 
+/** Mean over the prompts of their reported runs' page faults ('-' in reports from before they were counted). */
+function pageFaults(r: Row): string {
+  const counts = r.perPrompt.map((p) => p.pageFaults).filter((n): n is number => n !== undefined);
+  return counts.length === 0 ? '-' : fmt(counts.reduce((a, b) => a + b, 0) / counts.length, 0);
+}
+
 function markdown(report: any, day: string): string {
   const rows: Row[] = report.rows;
   const lines: string[] = [
@@ -370,7 +379,7 @@ function markdown(report: any, day: string): string {
       'threads) / bytes read per decoded token (all weights but the embedding table, plus the KV cache at the mean decode context: as the ONNX file declares it, f16 in llama.cpp).',
     '',
     `Prompts (bench/runtime/prompts.ts), the same token ids for every runner: ${report.models[0]?.prompts?.map((p: BenchPrompt) => `\`${p.name}\` (${p.source}: ${p.promptTokens} prompt tokens, ${p.newTokens} greedy tokens)`).join(', ')}. ` +
-      `Each runner in its own child process, one at a time (peak RSS = that process's maxRSS, Node included), one untimed warm-up, then ${report.settings.repeats} runs per prompt (${report.settings.repeatsLarge} on the 0.5B-shaped model), ` +
+      `Each runner in its own child process, one at a time (peak RSS = that process's maxRSS, Node included), ${report.settings.warmUps ?? 'one short'} untimed full-length warm-up run(s) of every prompt (${report.settings.warmUpsLarge ?? 'one short'} on the 0.5B-shaped model), then ${report.settings.repeats} timed runs per prompt (${report.settings.repeatsLarge} on the 0.5B-shaped model), ` +
       `median by decode speed; ${report.settings.rounds ?? 1} round(s), every runner once per round in the same order, the row being the round with the median decode speed (every round's decode speed in the last column); EOS cannot stop a run. Per-run timeout ${report.settings.timeoutS} s. Locus rows clear the prefix cache before every run (cold prefill). ` +
       'Aggregates: prefill = Σ prompt tokens / Σ TTFT; decode = Σ (new − 1) tokens / Σ their time; TTFT = mean over the two prompts.',
     '',
@@ -378,16 +387,16 @@ function markdown(report: any, day: string): string {
   for (const m of report.models) {
     lines.push(`## ${m.name}`, '');
     lines.push(`Where the files come from: ${m.ggufProvenance}`, '');
-    lines.push('| runner | file | size MB | threads | prefill tok/s | decode tok/s | TTFT ms | peak RSS MiB | MB read/token | ceiling tok/s | % of BW limit | same greedy tokens as Locus | load avg before | decode tok/s by round |');
-    lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+    lines.push('| runner | file | size MB | threads | prefill tok/s | decode tok/s | TTFT ms | peak RSS MiB | MB read/token | ceiling tok/s | % of BW limit | same greedy tokens as Locus | page faults per timed run | load avg before | decode tok/s by round |');
+    lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const r of rows.filter((x) => x.model === m.name)) {
       const spec = r.runner === 'locus+spec' ? ` (${r.draft ? 'draft + lookup' : 'lookup only'}; accepted ${r.accepted}/${r.drafted})` : '';
       lines.push(`| ${r.runner}${spec} | ${r.file} | ${fmt(r.fileBytes / 1e6)} | ${r.threads} | ${fmt(r.prefillTokPerS)} | ${fmt(r.decodeTokPerS)} | ${fmt(r.ttftMs, 0)} | ` +
         `${fmt(r.peakRssMiB, 0)} | ${fmt(r.bytesPerToken / 1e6, 2)} | ${fmt(r.ceilingTokPerS)} | ${fmt(100 * r.bandwidthUtilization, 0)}% | ` +
-        `${r.sameTokensAsLocus ? `${r.sameTokensAsLocus.matched}/${r.sameTokensAsLocus.total}` : r.runner === 'locus' ? '(reference)' : '-'} | ${fmt(r.loadAvgBefore)} | ${(r.roundsDecodeTokPerS ?? []).map((x) => fmt(x)).join(' / ')} |`);
+        `${r.sameTokensAsLocus ? `${r.sameTokensAsLocus.matched}/${r.sameTokensAsLocus.total}` : r.runner === 'locus' ? '(reference)' : '-'} | ${pageFaults(r)} | ${fmt(r.loadAvgBefore)} | ${(r.roundsDecodeTokPerS ?? []).map((x) => fmt(x)).join(' / ')} |`);
     }
     for (const f of report.failures.filter((x: Failure) => x.model === m.name)) {
-      lines.push(`| ${f.runner} | ${f.file} | | ${f.threads} | **failed**: ${f.error.split('\n')[0].slice(0, 120)} | | | | | | | | ${fmt(f.loadAvgBefore)} | |`);
+      lines.push(`| ${f.runner} | ${f.file} | | ${f.threads} | **failed**: ${f.error.split('\n')[0].slice(0, 120)} | | | | | | | | | ${fmt(f.loadAvgBefore)} | |`);
     }
     lines.push('');
   }

@@ -54,6 +54,7 @@ export class ModelHost {
         draftDir: this.draftDir(config),
         quantization: config.quantization,
         threads: config.threads,
+        warmUp: { promptTokens: config.promptTokenBudget, beamWidth: config.beamWidth },
       });
       const tokenizer = await this.deps.loadTokenizer(config.modelDir);
       if (generation !== this.generation) return;

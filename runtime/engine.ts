@@ -12,6 +12,19 @@ export interface EngineLoadOptions {
   quantization: Quantization;
   /** ORT intra-op threads; 0 = choose from the core count. */
   threads: number;
+  /**
+   * After the load, run requests of this shape in the background (runtime/memoryWarmUp.ts) until the first real
+   * request aborts them, so that request does not pay for the first touches of memory. Absent: no warm-up.
+   */
+  warmUp?: WarmUpShape;
+}
+
+/** The size of the requests a caller will send, for the warm-up after a load. */
+export interface WarmUpShape {
+  /** Prompt length in tokens (the caller's prompt budget). */
+  promptTokens: number;
+  /** The beam width of single-line requests; 1 when they decode greedily. */
+  beamWidth: number;
 }
 
 export interface FimTokens {

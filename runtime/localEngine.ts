@@ -4,6 +4,7 @@ import { basename, join, resolve } from 'node:path';
 import type { EngineLoadOptions, FimTokens, GenerateHooks, GenerateRequest, GenerateResult, InferenceEngine, ModelInfo } from './engine';
 import { ModelNotReadyError, TokenizerMismatchError } from './errors';
 import { Generator } from './generator';
+import { warmUpRequests } from './memoryWarmUp';
 import { loadDecoder, type LoadedDecoder } from './modelLoader';
 import { TextTokenizer } from './tokenizer';
 import { tokenLogProbs } from './tokenLogProbs';
@@ -25,6 +26,8 @@ export class LocalEngine implements InferenceEngine {
   private generator?: Generator;
   /** Generation and scoring run one request at a time (one session, one KV cache). */
   private queue: Promise<unknown> = Promise.resolve();
+  /** The background warm-up after a load; every real request aborts it (within one decoding step). */
+  private warmUp?: AbortController;
 
   async load(options: EngineLoadOptions): Promise<ModelInfo> {
     await this.dispose();
@@ -49,6 +52,7 @@ export class LocalEngine implements InferenceEngine {
     this.target = target;
     this.draft = draft;
     this.generator = new Generator({ model: target.model, draft: draft?.model, tokenizer, eosTokenIds: target.config.eosTokenIds, maxContext });
+    if (options.warmUp) this.startWarmUp(this.generator, warmUpRequests(options.warmUp, maxContext, tokenizer.vocabSize));
     return {
       name: target.config.name ?? basename(dir),
       dir,
@@ -63,15 +67,31 @@ export class LocalEngine implements InferenceEngine {
   }
 
   generate(request: GenerateRequest, hooks?: GenerateHooks): Promise<GenerateResult> {
+    this.warmUp?.abort();
     const generator = this.generator;
     if (!generator) return Promise.reject(new ModelNotReadyError('generate() was called before a model was loaded.'));
     return this.enqueue(() => generator.generate(request, hooks));
   }
 
   draftLogProbs(ids: number[], signal?: AbortSignal): Promise<number[]> {
+    this.warmUp?.abort();
     const draft = this.draft;
     if (!draft) return Promise.reject(new ModelNotReadyError('draftLogProbs() needs a draft model, and none is loaded.'));
     return this.enqueue(() => tokenLogProbs(draft.model, draft.config.maxPositionEmbeddings, ids, signal));
+  }
+
+  private startWarmUp(generator: Generator, requests: GenerateRequest[]): void {
+    const controller = new AbortController();
+    this.warmUp = controller;
+    void this.enqueue(async () => {
+      try {
+        for (const request of requests) if (!controller.signal.aborted) await generator.generate(request, { signal: controller.signal });
+      } finally {
+        // Its states would only take room from the user's prompts.
+        generator.clearPrefixCache();
+      }
+      // A failure here is the model's, and the first real request meets and reports it.
+    }).catch(() => undefined);
   }
 
   private enqueue<T>(job: () => Promise<T>): Promise<T> {
@@ -81,6 +101,7 @@ export class LocalEngine implements InferenceEngine {
   }
 
   async dispose(): Promise<void> {
+    this.warmUp?.abort();
     await this.queue;
     const models = [this.target?.model, this.draft?.model];
     this.target = this.draft = this.generator = undefined;

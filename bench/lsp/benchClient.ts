@@ -62,9 +62,10 @@ export class BenchClient {
   }
 
   /** `inProcess`: the contrast server with inference on its message-loop thread (bench/lsp/inProcessServer.ts). */
-  static async start(settings: LocusSettingsInput, options: { inProcess?: boolean; workspaceFolder?: string } = {}): Promise<BenchClient> {
-    const serverJs = join(ROOT, 'dist', 'server.js');
-    if (!existsSync(serverJs)) throw new Error('dist/server.js is missing: run `npm run build` first.');
+  /** `serverJs`: another build's dist/server.js, for A/B benches (default: this checkout's). */
+  static async start(settings: LocusSettingsInput, options: { inProcess?: boolean; workspaceFolder?: string; serverJs?: string } = {}): Promise<BenchClient> {
+    const serverJs = options.serverJs ?? join(ROOT, 'dist', 'server.js');
+    if (!existsSync(serverJs)) throw new Error(`${serverJs} is missing: run \`npm run build\` first.`);
     const client = new BenchClient(options.inProcess === true ? startTsServer(join(__dirname, 'inProcessServer.ts')) : startServerProcess(serverJs));
     const { connection } = client.server;
     await withTimeout(

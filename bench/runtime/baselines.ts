@@ -1,7 +1,7 @@
 // The parts of `npm run bench -- runtime` that do not need Locus's runtime: the bandwidth probe, then
 // transformers.js and llama.cpp (node-llama-cpp) on every model file present, each in its own process, with
 // the decode speed set against the memory-bandwidth ceiling measured in the same run.
-//   node --import tsx bench/runtime/baselines.ts [model dir ...] [--repeats 3] [--threads 1,2] [--skip regex] [--out file.json]
+//   node --import tsx bench/runtime/baselines.ts [model dir ...] [--warm-ups 2] [--repeats 3] [--threads 1,2] [--skip regex] [--out file.json]
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -45,7 +45,7 @@ function fileBytes(path: string): number {
   return statSync(path).size + (existsSync(path + '_data') ? statSync(path + '_data').size : 0);
 }
 
-export async function runBaselines(options: { modelDirs: string[]; repeats: number; threads: number[]; skip?: RegExp; log?: (s: string) => void }): Promise<BaselineReport> {
+export async function runBaselines(options: { modelDirs: string[]; warmUps: number; repeats: number; threads: number[]; skip?: RegExp; log?: (s: string) => void }): Promise<BaselineReport> {
   const log = options.log ?? ((s: string) => console.error(s));
   const bandwidth = await measureBandwidth({ threads: Math.max(...options.threads) });
   log(`bandwidth: 1 thread ${bandwidth.singleThreadGBps.toFixed(1)} GB/s, ${bandwidth.threads} threads ${bandwidth.multiThreadGBps.toFixed(1)} GB/s`);
@@ -58,7 +58,7 @@ export async function runBaselines(options: { modelDirs: string[]; repeats: numb
       if (!existsSync(path) || options.skip?.test(`${runner}:${file}`)) continue;
       const loadAvgBefore = loadavg()[0];
       try {
-        const result = await runIsolated(runner, { modelDir, file, prompts, threads, repeats: options.repeats });
+        const result = await runIsolated(runner, { modelDir, file, prompts, threads, warmUps: options.warmUps, repeats: options.repeats });
         const w: WeightBytes = file.endsWith('.gguf') ? await ggufWeightBytes(modelDir, file) : onnxWeightBytes(modelDir, file);
         const bytesPerToken = meanBytesPerToken(w, prompts);
         // The ceiling uses the bandwidth of as many reading threads as the runner computes with.
@@ -107,12 +107,13 @@ async function main(): Promise<void> {
     args.splice(i, 2);
     return value;
   };
+  const warmUps = Number(flag('--warm-ups', '2'));
   const repeats = Number(flag('--repeats', '3'));
   const threads = flag('--threads', '2').split(',').map(Number);
   const out = flag('--out', '');
   const skip = flag('--skip', '');
   const modelDirs = args.length ? args : ['bench/models/qwen05-shaped', 'bench/models/tiny-llama'].filter((d) => existsSync(d));
-  const report = await runBaselines({ modelDirs, repeats, threads, skip: skip ? new RegExp(skip) : undefined });
+  const report = await runBaselines({ modelDirs, warmUps, repeats, threads, skip: skip ? new RegExp(skip) : undefined });
   console.log(markdownTable(report));
   if (out) {
     mkdirSync(dirname(out), { recursive: true });

@@ -1,7 +1,7 @@
 // llama.cpp through node-llama-cpp (its prebuilt CPU addon) on the same weights converted to GGUF
 // (scripts/gguf/convert.sh) and the same token ids: greedy evaluation, EOS not allowed to stop it.
 import { isAbsolute, join } from 'node:path';
-import { aggregate, medianRun, promptResult } from './timing';
+import { aggregate, promptResult, timedRuns } from './timing';
 import type { BenchPrompt, PromptResult, Runner } from './types';
 
 export const runLlamaCpp: Runner = async (input) => {
@@ -34,13 +34,7 @@ export const runLlamaCpp: Runner = async (input) => {
     return promptResult(prompt, start, times, generated);
   };
 
-  await runOnce(input.prompts[0], 4);
-  const perPrompt = [];
-  for (const prompt of input.prompts) {
-    const runs = [];
-    for (let r = 0; r < input.repeats; r++) runs.push(await runOnce(prompt, prompt.newTokens));
-    perPrompt.push(medianRun(runs));
-  }
+  const perPrompt = await timedRuns(input, runOnce);
   await context.dispose();
   await model.dispose();
   await llama.dispose();

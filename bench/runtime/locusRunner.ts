@@ -9,7 +9,7 @@ import { GREEDY_SAMPLING, type Quantization, type SpeculationMode } from '../../
 import { Generator } from '../../runtime/generator';
 import { loadDecoder, type LoadedDecoder } from '../../runtime/modelLoader';
 import { TextTokenizer } from '../../runtime/tokenizer';
-import { aggregate, medianRun } from './timing';
+import { aggregate, timedRuns } from './timing';
 import type { BenchPrompt, PromptResult, Runner, RunnerInput, RunnerResult } from './types';
 
 const QUANTIZATION_BY_FILE: Record<string, Quantization> = {
@@ -78,13 +78,7 @@ async function runLocus(input: RunnerInput, mode: SpeculationMode): Promise<Locu
     return result;
   };
 
-  await runOnce(input.prompts[0], 4); // warm-up beyond loadDecoder's one token: arenas for a full-length prefill
-  const perPrompt: PromptResult[] = [];
-  for (const prompt of input.prompts) {
-    const runs = [];
-    for (let r = 0; r < input.repeats; r++) runs.push(await runOnce(prompt, prompt.newTokens));
-    perPrompt.push(medianRun(runs));
-  }
+  const perPrompt = await timedRuns(input, runOnce);
   const drafted = perPrompt.reduce((s, p) => s + (stats.get(p)?.drafted ?? 0), 0);
   const accepted = perPrompt.reduce((s, p) => s + (stats.get(p)?.accepted ?? 0), 0);
   await target.model.dispose();

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { AutoModelForCausalLM, BaseStreamer, env, Tensor } from '@huggingface/transformers';
-import { aggregate, medianRun, promptResult } from './timing';
+import { aggregate, promptResult, timedRuns } from './timing';
 import type { BenchPrompt, PromptResult, Runner } from './types';
 
 /** transformers.js picks the file from `dtype` (`model${suffix}.onnx`); map our file names back to it. */
@@ -65,13 +65,7 @@ export const runTransformersJs: Runner = async (input) => {
     return promptResult(prompt, start, streamer.times, generated);
   };
 
-  await runOnce(input.prompts[0], 4); // warm-up: first-run allocations and kernel selection
-  const perPrompt = [];
-  for (const prompt of input.prompts) {
-    const runs = [];
-    for (let r = 0; r < input.repeats; r++) runs.push(await runOnce(prompt, prompt.newTokens));
-    perPrompt.push(medianRun(runs));
-  }
+  const perPrompt = await timedRuns(input, runOnce);
   await model.dispose();
   return { runner: 'transformers.js', file: input.file, threads: input.threads, loadMs, ...aggregate(perPrompt), perPrompt };
 };

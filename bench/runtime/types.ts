@@ -20,7 +20,9 @@ export interface RunnerInput {
   prompts: BenchPrompt[];
   /** Compute threads (ORT intra-op threads, llama.cpp threads). */
   threads: number;
-  /** Timed runs per prompt after one untimed warm-up; the median run is reported. */
+  /** Untimed full-length runs of every prompt before the timed ones (timing.ts's timedRuns says why). */
+  warmUps: number;
+  /** Timed runs per prompt after the warm-ups; the median run is reported. */
   repeats: number;
 }
 
@@ -36,6 +38,8 @@ export interface PromptResult {
   decodeTokPerS: number;
   /** Greedy output of the median run (for cross-runner sanity checks). */
   generated: number[];
+  /** Minor page faults the runner's process took during the run (first touches of memory). */
+  pageFaults?: number;
 }
 
 export interface RunnerResult {

@@ -36,9 +36,10 @@ describe('ModelHost', () => {
   it('reports loading then ready, and hands out the model with its FIM ids', async () => {
     const { modelHost, statuses, loads } = host(() => new FakeEngine(() => ''));
     assert.equal(modelHost.current(), undefined);
-    await modelHost.load(validateSettings({ model: { quantization: 'int8', threads: 2 } }, embedded).config);
+    await modelHost.load(validateSettings({ model: { quantization: 'int8', threads: 2 }, completion: { promptTokenBudget: 300, beamWidth: 2 } }, embedded).config);
     assert.deepEqual(statuses.map((s) => s.state), ['loading', 'ready']);
-    assert.deepEqual(loads[0], { modelDir: embedded.target, draftDir: embedded.draft, quantization: 'int8', threads: 2 });
+    // The warm-up after the load is shaped like the requests the settings ask for.
+    assert.deepEqual(loads[0], { modelDir: embedded.target, draftDir: embedded.draft, quantization: 'int8', threads: 2, warmUp: { promptTokens: 300, beamWidth: 2 } });
     assert.deepEqual(modelHost.current()?.fim, { prefix: 1, suffix: 2, middle: 3 });
   });
 

@@ -15,6 +15,7 @@ import {
 } from '../../runtime/errors';
 import { Generator } from '../../runtime/generator';
 import { LocalEngine } from '../../runtime/localEngine';
+import { WARM_UP_NEW_TOKENS, warmUpPromptIds, warmUpRequests } from '../../runtime/memoryWarmUp';
 import { readModelConfig } from '../../runtime/modelConfig';
 import { OrtDecoderModel } from '../../runtime/ortBackend';
 import { TextTokenizer } from '../../runtime/tokenizer';
@@ -105,6 +106,48 @@ describe('LocalEngine', () => {
 
   it('rejects a prompt longer than the context', async () => {
     await assert.rejects(engine.generate(request({ promptIds: new Array(600).fill(5) })), PromptTooLongError);
+  });
+});
+
+describe('warm-up after a load', () => {
+  const shape = { promptTokens: 300, beamWidth: 3 };
+
+  it('asks for the caller\'s prompt size, cut to the context, from ids the vocabulary has, repeating', () => {
+    const ids = warmUpPromptIds(shape, 512, 662);
+    assert.equal(ids.length, 300);
+    assert.ok(ids.every((id) => Number.isInteger(id) && id >= 0 && id < 662));
+    assert.ok(new Set(ids).size < 100, 'a repeating prompt, so prompt lookup drafts');
+    assert.equal(warmUpPromptIds({ ...shape, promptTokens: 4096 }, 512, 662).length, 512 - WARM_UP_NEW_TOKENS - 1);
+    const [beams, greedy] = warmUpRequests(shape, 512, 662);
+    assert.equal(beams!.beamWidth, 3);
+    assert.equal(greedy!.speculation, 'auto');
+    assert.deepEqual(warmUpRequests({ ...shape, beamWidth: 1 }, 512, 662).map((r) => r.beamWidth), [undefined]);
+  });
+
+  it('a request right after the load aborts it and gets the same tokens as without it', async () => {
+    const plain = new LocalEngine();
+    const warmed = new LocalEngine();
+    try {
+      await plain.load({ ...LOAD, draftDir: DRAFT_DIR });
+      await warmed.load({ ...LOAD, draftDir: DRAFT_DIR, warmUp: shape });
+      const [a, b] = [await plain.generate(request()), await warmed.generate(request())];
+      assert.deepEqual(b.tokenIds, a.tokenIds);
+      assert.deepEqual(a.tokenIds.slice(0, reference.greedy.length), reference.greedy);
+    } finally {
+      await Promise.all([plain.dispose(), warmed.dispose()]);
+    }
+  });
+
+  it('leaves nothing in the prefix cache once it has run', async () => {
+    const engine = new LocalEngine();
+    try {
+      await engine.load({ ...LOAD, draftDir: DRAFT_DIR, warmUp: shape });
+      await new Promise((r) => setTimeout(r, 1500));
+      const r = await engine.generate(request({ promptIds: warmUpPromptIds(shape, 512, 662), maxNewTokens: 2 }));
+      assert.equal(r.timings.cachedPromptTokens, 0);
+    } finally {
+      await engine.dispose();
+    }
   });
 });
 

@@ -1,0 +1,118 @@
+// `npm run bench -- firstCompletions [--starts N] [--requests K] [--gap-ms MS] [--baseline DIR] [--label NAME]`
+// The first completions after the server starts: the user's first suggestions after opening the editor. Each start
+// is a fresh dist/server.js at its defaults (embedded model pair): wait for `ready`, wait `gap-ms` (the user opens a
+// file and starts typing), then ask K single-line completions at held-out cases (bench/data/fim-cases.jsonl), one
+// after the other, each in a fresh document, timed at the client. With `--baseline DIR` (a checkout of another
+// commit, built), starts alternate between its server and this one's, on the same cases start by start, and the
+// table compares them request by request.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
+import { arg, runBench, writeResults } from './benchCli';
+import { BenchClient, machineInfo, percentile, sleep } from './lsp/benchClient';
+
+const ROOT = resolve(__dirname, '..');
+const starts = Number(arg('starts', '8'));
+const requests = Number(arg('requests', '6'));
+const gapMs = Number(arg('gap-ms', '1000'));
+const baselineDir = arg('baseline', '');
+const label = arg('label', '');
+const LANGUAGE_IDS: Record<string, string> = { py: 'python', ts: 'typescript', js: 'javascript' };
+
+interface FimCase {
+  lang: string;
+  kind: string;
+  prefix: string;
+  suffix: string;
+}
+
+interface Start {
+  build: string;
+  readyMs: number;
+  /** Client latency of each request, in the order asked. */
+  ms: number[];
+  promptTokens: number[];
+}
+
+const endOf = (text: string) => {
+  const lines = text.split('\n');
+  return { line: lines.length - 1, character: lines[lines.length - 1]!.length };
+};
+
+async function startAndAsk(build: string, serverJs: string, cases: FimCase[]): Promise<Start> {
+  const t0 = performance.now();
+  const client = await BenchClient.start({}, { serverJs });
+  const readyMs = performance.now() - t0;
+  try {
+    await sleep(gapMs);
+    const ms: number[] = [];
+    const promptTokens: number[] = [];
+    for (const [i, c] of cases.entries()) {
+      const uri = `file:///locus-bench/first/${i}.${c.lang}`;
+      await client.open(uri, LANGUAGE_IDS[c.lang] ?? 'plaintext', c.prefix + c.suffix);
+      const answer = await client.complete(uri, endOf(c.prefix));
+      ms.push(answer.ms);
+      promptTokens.push(answer.timing?.promptTokens ?? 0);
+    }
+    return { build, readyMs, ms, promptTokens };
+  } finally {
+    await client.server.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const all = readFileSync(join(ROOT, 'bench', 'data', 'fim-cases.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as FimCase)
+    .filter((c) => c.kind === 'single');
+  if (all.length < starts * requests) throw new Error(`${starts} starts x ${requests} requests need ${starts * requests} single-line cases; there are ${all.length}.`);
+  const builds: [string, string][] = [['this', join(ROOT, 'dist', 'server.js')]];
+  if (baselineDir !== '') builds.push(['baseline', join(resolve(baselineDir), 'dist', 'server.js')]);
+  const loadBefore = loadavg()[0]!;
+  const started = Date.now();
+  const runs: Start[] = [];
+  for (let s = 0; s < starts; s++) {
+    const cases = all.slice(s * requests, (s + 1) * requests);
+    // Alternate which build goes first, so neither always meets the machine after the other.
+    const order = s % 2 === 0 ? builds : [...builds].reverse();
+    for (const [build, serverJs] of order) {
+      const run = await startAndAsk(build, serverJs, cases);
+      runs.push(run);
+      console.log(`start ${s + 1}/${starts} ${build}: ready ${run.readyMs.toFixed(0)} ms, requests ${run.ms.map((m) => m.toFixed(0)).join(' ')} ms`);
+    }
+  }
+  const median = (xs: number[]) => percentile(xs, 50);
+  const byBuild = (build: string) => runs.filter((r) => r.build === build);
+  const rows = Array.from({ length: requests }, (_, i) => {
+    const row: Record<string, number> = { request: i + 1 };
+    for (const [build] of builds) row[build] = median(byBuild(build).map((r) => r.ms[i]!));
+    // Per start the builds answered the same case: the ratio is the median of those pairs.
+    if (baselineDir !== '') row.ratio = median(byBuild('this').map((r, s) => byBuild('baseline')[s]!.ms[i]! / r.ms[i]!));
+    return row;
+  });
+  const ready = Object.fromEntries(builds.map(([build]) => [build, median(byBuild(build).map((r) => r.readyMs))]));
+  const date = new Date().toISOString();
+  const commit = (dir: string) => execFileSync('git', ['-C', dir, 'log', '-1', '--format=%h %s'], { encoding: 'utf8' }).trim().slice(0, 90);
+  const result = { date, machine: machineInfo(), loadAverage1mBefore: loadBefore, loadAverage1mAfter: loadavg()[0], starts, requests, gapMs, baseline: baselineDir === '' ? undefined : commit(baselineDir), build: commit(ROOT), ready, rows, runs };
+  const columns = builds.map(([build]) => build);
+  const markdown = [
+    `# First completions after the server starts (${date.slice(0, 10)})`,
+    '',
+    `Command: \`npm run bench -- firstCompletions --starts ${starts} --requests ${requests} --gap-ms ${gapMs}${baselineDir ? ` --baseline ${baselineDir}` : ''}\` (${((Date.now() - started) / 60_000).toFixed(1)} min).`,
+    '',
+    `Machine: ${result.machine.cpu}, ${result.machine.cores} cores, ${result.machine.memoryGiB} GiB, Node ${result.machine.node}; 1-minute load average ${loadBefore.toFixed(2)} before, ${result.loadAverage1mAfter!.toFixed(2)} after.`,
+    `Each start: a fresh dist/server.js at its defaults (embedded model pair), \`ready\`, ${gapMs} ms idle, then ${requests} single-line completions at held-out cases (bench/data/fim-cases.jsonl), each in a fresh document; client-side latency. Start s uses cases s*${requests}..; ${baselineDir ? `the builds alternate, the same cases for both (baseline: ${commit(baselineDir)}).` : 'one build.'}`,
+    '',
+    `| request | ${columns.map((c) => `${c} p50 ms`).join(' | ')}${baselineDir ? ' | baseline / this (median of per-start ratios) |' : ''}`,
+    `|---|${columns.map(() => '---').join('|')}|${baselineDir ? '---|' : ''}`,
+    ...rows.map((r) => `| ${r.request} | ${columns.map((c) => r[c]!.toFixed(0)).join(' | ')}${baselineDir ? ` | ${r.ratio!.toFixed(2)}x |` : ''}`),
+    '',
+    `Time from \`initialize\` to \`ready\`, median: ${columns.map((c) => `${c} ${ready[c]!.toFixed(0)} ms`).join(', ')}.`,
+    '',
+  ].join('\n');
+  writeResults('first-completions', label, date.slice(0, 10), result, markdown);
+}
+
+runBench(main);
