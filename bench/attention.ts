@@ -48,9 +48,10 @@ async function main(): Promise<void> {
   let decomposedNodes = 0;
   for (const threads of threadCounts) {
     const path = join(modelDir, file);
-    const fused = await OrtDecoderModel.create(path, config, threads, { decomposeAttention: false });
-    // Decomposed at every thread count here, though the runtime decomposes on one thread only (ortBackend.ts).
-    const decomposed = await OrtDecoderModel.create(path, config, threads, { decomposeAttention: true });
+    // Steps on `threads` threads and decomposed at every thread count here, though the runtime steps small files on
+    // one thread, where it decomposes (ortBackend.ts).
+    const fused = await OrtDecoderModel.create(path, config, threads, { stepThreads: threads, decomposeAttention: false });
+    const decomposed = await OrtDecoderModel.create(path, config, threads, { stepThreads: threads, decomposeAttention: true });
     decomposedNodes = decomposed.decomposedAttention;
     if (decomposedNodes === 0) throw new Error(`${path}: no attention the runtime decomposes`);
     for (const context of contexts) {

@@ -21,13 +21,15 @@ const contexts = arg('contexts', '64,512').split(',').map(Number);
 const threadCounts = arg('threads', '1,2').split(',').map(Number);
 const steps = Number(arg('steps', '60'));
 const label = arg('label', '');
-/** The graph decode steps run: as the runtime runs it (attention decomposed on one thread), or the file's own. */
+/**
+ * The graph decode steps run: the runtime's (attention decomposed, for files with an 8-bit prefill copy, which the
+ * runtime steps on one thread whatever --threads says), or the file's own; either at every --threads count.
+ */
 const attention = arg('attention', 'runtime');
 if (attention !== 'runtime' && attention !== 'fused') throw new Error(`--attention ${attention}: runtime or fused`);
-// Built once per thread count: each build re-quantizes the whole model for the 8-bit copy it depends on.
-const graphs = new Map(threadCounts.map((t) => [t, attention === 'fused' ? undefined : decodeStepGraph(join(modelDir, file), t)]));
-const decodeSession = (threads: number, extra: ort.InferenceSession.SessionOptions = {}) =>
-  createSession(graphs.get(threads)?.bytes ?? join(modelDir, file), threads, extra);
+// Built once: each build re-quantizes the whole model for the 8-bit copy it depends on.
+const stepGraph = attention === 'fused' ? undefined : decodeStepGraph(join(modelDir, file));
+const decodeSession = (threads: number, extra: ort.InferenceSession.SessionOptions = {}) => createSession(stepGraph?.bytes ?? join(modelDir, file), threads, extra);
 /** Kernel bucket of runtime/decomposedAttention.ts's nodes (standard ops standing in for GroupQueryAttention). */
 const DECOMPOSED_ATTENTION = 'attention (decomposed)';
 /** The first steps of a session allocate its arenas: left out of every figure. */
@@ -159,8 +161,7 @@ async function main(): Promise<void> {
   const machine = { ...machineInfo(), loadAverage1mBefore: loadBefore, loadAverage1mAfter: loadavg()[0]! };
   const date = new Date().toISOString();
   const day = date.slice(0, 10);
-  const decomposedAt = threadCounts.filter((t) => graphs.get(t) !== undefined);
-  const result = { date, machine, model: relative(ROOT, modelDir) || modelDir, file, attention, decomposedAt, weightBytes: weights, bandwidthGBps: Object.fromEntries(bandwidth), steps, warmUp: WARM_UP, rows };
+  const result = { date, machine, model: relative(ROOT, modelDir) || modelDir, file, attention, decomposed: stepGraph !== undefined, weightBytes: weights, bandwidthGBps: Object.fromEntries(bandwidth), steps, warmUp: WARM_UP, rows };
 
   const ms = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(3));
   const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
@@ -169,7 +170,7 @@ async function main(): Promise<void> {
     '',
     `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}; 1-minute load average ${loadBefore.toFixed(1)} before, ${machine.loadAverage1mAfter.toFixed(1)} after.`,
     `Model: ${result.model}/${file}; ${(weights.weights / 1e6).toFixed(1)} MB of weights read per step (${weights.method}), KV ${(weights.kvPerPosition / 1024).toFixed(0)} KiB per position; ` +
-      (decomposedAt.length > 0 ? `attention decomposed as the runtime runs it at ${decomposedAt.join(', ')} thread(s) (runtime/decomposedAttention.ts), as the file holds it otherwise.` : 'the graph as the file holds it.'),
+      (stepGraph !== undefined ? 'the runtime\'s decode-step graph, attention decomposed (runtime/decomposedAttention.ts).' : 'the graph as the file holds it.'),
     `Bandwidth measured in this run: ${threadCounts.map((t) => `${bandwidth.get(t)!.toFixed(1)} GB/s at ${t} thread${t > 1 ? 's' : ''}`).join(', ')}.`,
     `${steps} one-token steps from a cache of each context (the first ${WARM_UP} left out), the runtime's session options (\`sessionOptions\` in runtime/ortBackend.ts).`,
     '**step** = session.run as the runtime calls it (unprofiled session, median); **model_run** = onnxruntime\'s own time for the run (profiled session, median): the difference is the Node binding turning tensors into and out of JS (the KV cache comes back as new JS buffers each step).',

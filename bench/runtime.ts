@@ -380,7 +380,7 @@ function markdown(report: any, day: string): string {
     '',
     `Prompts (bench/runtime/prompts.ts), the same token ids for every runner: ${report.models[0]?.prompts?.map((p: BenchPrompt) => `\`${p.name}\` (${p.source}: ${p.promptTokens} prompt tokens, ${p.newTokens} greedy tokens)`).join(', ')}. ` +
       `Each runner in its own child process, one at a time (peak RSS = that process's maxRSS, Node included), ${report.settings.warmUps ?? 'one short'} untimed full-length warm-up run(s) of every prompt (${report.settings.warmUpsLarge ?? 'one short'} on the 0.5B-shaped model), then ${report.settings.repeats} timed runs per prompt (${report.settings.repeatsLarge} on the 0.5B-shaped model), ` +
-      `median by decode speed; ${report.settings.rounds ?? 1} round(s), every runner once per round in the same order, the row being the round with the median decode speed (every round's decode speed in the last column); EOS cannot stop a run. Per-run timeout ${report.settings.timeoutS} s. Locus rows clear the prefix cache before every run (cold prefill). ` +
+      `median by decode speed; ${report.settings.rounds ?? 1} round(s), every runner once per round in the same order, the row being the round with the median decode speed (every round's decode speed in the last column); EOS cannot stop a run. Per-run timeout ${report.settings.timeoutS} s. Locus rows clear the prefix cache before every run (cold prefill); at N threads Locus prefills on N and, for a 4-bit file with an 8-bit prefill copy, runs decode steps on one (its runtime's rule, runtime/ortBackend.ts). ` +
       'Aggregates: prefill = Σ prompt tokens / Σ TTFT; decode = Σ (new − 1) tokens / Σ their time; TTFT = mean over the two prompts.',
     '',
   ];

@@ -44,13 +44,13 @@ const INT8_PREFILL_MAX_FILE_BYTES = 128 * 2 ** 20;
 /**
  * The graphs a small 4-bit file also runs as, built in memory: an 8-bit copy for long prefills (int8PrefillModel.ts;
  * its int8 activations are quantized per pass, so a prompt prefilled at once and the same prompt reused from the
- * prefix cache can round apart at near-ties, as batched and one-token 4-bit passes already do) and, on one thread
- * with that copy, its decode-step graph with the attention decomposed (decomposedAttention.ts). Decomposition comes
- * only with the copy: the decomposed graph prefills slower than the fused one, so prefills need a session of their
- * own, and only the copy gives one without holding the same weights twice. Only on one thread: its ~160 extra
- * small kernels cost more in a thread pool, where steps measured 0.88-1.10x of the fused graph's, against 1.09-1.24x
- * at 256-768 positions on one thread (bench/results/attention-*.md). Either is undefined where the file is used as
- * it is (other formats, large files, nothing to rewrite, any failure: they only make passes faster).
+ * prefix cache can round apart at near-ties, as batched and one-token 4-bit passes already do) and, when steps run
+ * on one thread (STEP_THREADS_WITH_COPY), its decode-step graph with the attention decomposed (decomposedAttention.ts).
+ * Decomposition comes only with the copy: the decomposed graph prefills slower than the fused one, so prefills need
+ * a session of their own, and only the copy gives one without holding the same weights twice. Only on one thread:
+ * its ~160 extra small kernels cost more in a thread pool, where steps measured 0.88-1.10x of the fused graph's,
+ * against 1.09-1.24x at 256-768 positions on one thread (bench/results/attention-*.md). Either is undefined where
+ * the file is used as it is (other formats, large files, nothing to rewrite, any failure: they only make passes faster).
  */
 function inMemoryGraphs(onnxPath: string, decompose: boolean): { int8Prefill?: Uint8Array; decodeSteps?: DecomposedAttentionModel } {
   try {
@@ -70,14 +70,19 @@ function inMemoryGraphs(onnxPath: string, decompose: boolean): { int8Prefill?: U
   }
 }
 
-/** Whether sessions of `threads` threads (0: the default count) run decode steps with decomposed attention. */
-function decomposesAt(threads: number): boolean {
-  return (threads > 0 ? threads : defaultThreadCount()) === 1;
-}
+/**
+ * Threads of the decode-step session beside an 8-bit prefill copy (a small model), whatever `threads` says; its
+ * prefills keep `threads`. A small model's step is ~110 kernels of a few µs each, and a pool's hand-offs cost more
+ * than a second core gives back: on this 2-core VM the 4-bit default decoded at 506 tok/s on one thread against 354
+ * on two (runtime-2026-12-05-tenth.md); through the server, completions' p95 fell 4-15% with ~15% less CPU each
+ * (step-threads-2026-12-05.md). Files without the copy (large ones) step on every thread: their steps read
+ * hundreds of MB, more than one core streams.
+ */
+const STEP_THREADS_WITH_COPY = 1;
 
-/** The graph the runtime's decode steps run for `onnxPath` at `threads`, when it is not the file's own (benches load it too). */
-export function decodeStepGraph(onnxPath: string, threads: number): DecomposedAttentionModel | undefined {
-  return decomposesAt(threads) ? inMemoryGraphs(onnxPath, true).decodeSteps : undefined;
+/** The graph the runtime's decode steps run for `onnxPath`, when it is not the file's own (benches load it too). */
+export function decodeStepGraph(onnxPath: string): DecomposedAttentionModel | undefined {
+  return inMemoryGraphs(onnxPath, true).decodeSteps;
 }
 
 /** A session of a file or of in-memory bytes with the runtime's options for `threads`, plus `extra` (benches profile). */
@@ -136,6 +141,8 @@ export class OrtDecoderModel implements DecoderModel {
     /** Same graph with 8-bit weights, for long prefills of a small 4-bit model (see int8PrefillModel.ts). */
     private prefillSession: ort.InferenceSession | undefined,
     private readonly decomposedNodes: number,
+    /** Threads of the session that runs decode steps (and verification and beam passes). */
+    readonly stepThreads: number,
   ) {
     this.inputs = new Set(session.inputNames);
     this.emptyPast = [];
@@ -154,15 +161,21 @@ export class OrtDecoderModel implements DecoderModel {
 
   /**
    * Creates the sessions and checks the signature against `config` (ModelSignatureError, ModelFileCorruptError, ...).
-   * A small 4-bit file prefills long prompts on its 8-bit copy and runs decode steps with the attention decomposed
-   * on one thread (see inMemoryGraphs); `decomposeAttention` true or false overrides the thread rule (benches
-   * compare the two).
+   * A small 4-bit file prefills long prompts on its 8-bit copy with `threads` threads and runs decode steps on one
+   * thread with the attention decomposed (see inMemoryGraphs, STEP_THREADS_WITH_COPY). Benches override that:
+   * `stepThreads` for the step session's threads (with a copy), `decomposeAttention` for its graph.
    */
-  static async create(onnxPath: string, config: ModelConfig, threads: number, options: { decomposeAttention?: boolean } = {}): Promise<OrtDecoderModel> {
-    const graphs = inMemoryGraphs(onnxPath, options.decomposeAttention ?? decomposesAt(threads));
-    // The decomposed graph serves decode steps only beside a working 8-bit prefill session (see inMemoryGraphs);
-    // either one failing leaves the file's own graph, which reports what is wrong with the file if anything is.
-    let session = graphs.decodeSteps && (await createSession(graphs.decodeSteps.bytes, threads).catch(() => undefined));
+  static async create(
+    onnxPath: string,
+    config: ModelConfig,
+    threads: number,
+    options: { stepThreads?: number; decomposeAttention?: boolean } = {},
+  ): Promise<OrtDecoderModel> {
+    const stepThreadsWithCopy = options.stepThreads ?? STEP_THREADS_WITH_COPY;
+    const graphs = inMemoryGraphs(onnxPath, options.decomposeAttention ?? stepThreadsWithCopy === 1);
+    // The copy and the step graph each only make passes faster: whichever fails, the file's own graph takes its
+    // passes (and reports what is wrong with the file, if anything is).
+    let session = graphs.decodeSteps && (await createSession(graphs.decodeSteps.bytes, stepThreadsWithCopy).catch(() => undefined));
     let prefill = session && (await int8PrefillSession(graphs.int8Prefill, threads, session));
     const decomposed = prefill ? graphs.decodeSteps!.decomposed : 0;
     if (session && !prefill) {
@@ -171,11 +184,20 @@ export class OrtDecoderModel implements DecoderModel {
     }
     if (!session) {
       try {
-        session = await createSession(onnxPath, threads);
+        session = await createSession(onnxPath, graphs.int8Prefill ? stepThreadsWithCopy : threads);
       } catch (e) {
         throw toLocusError(e);
       }
       prefill = await int8PrefillSession(graphs.int8Prefill, threads, session);
+      if (!prefill && graphs.int8Prefill && stepThreadsWithCopy !== threads) {
+        // No copy after all: this session prefills too, so it gets every thread.
+        await session.release();
+        try {
+          session = await createSession(onnxPath, threads);
+        } catch (e) {
+          throw toLocusError(e);
+        }
+      }
     }
     const signature: DeclaredSignature = {
       inputs: describe(session.inputMetadata, session.inputNames),
@@ -188,7 +210,7 @@ export class OrtDecoderModel implements DecoderModel {
       await Promise.allSettled([session.release(), prefill?.release()]);
       throw e;
     }
-    return new OrtDecoderModel(session, config, signature, kvType, prefill, decomposed);
+    return new OrtDecoderModel(session, config, signature, kvType, prefill, decomposed, prefill ? stepThreadsWithCopy : threads);
   }
 
   /** GroupQueryAttention nodes the decode-step session runs as standard ops (0: the graph as exported). */

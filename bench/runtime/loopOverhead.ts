@@ -26,10 +26,10 @@ async function main(): Promise<void> {
   const threads = Number(threadsArg);
   const config = readModelConfig(dir);
   const tokenizer = TextTokenizer.fromDirectory(dir);
-  // The graph Locus's decode steps run (attention decomposed where it can be), so only the loop differs.
+  // The graph and threads Locus's decode steps run (attention decomposed where it can be), so only the loop differs.
   const file = join(dir, 'onnx', 'model_q4.onnx');
-  const session = await createSession(decodeStepGraph(file, threads)?.bytes ?? file, threads);
   const target = await loadDecoder(dir, 'q4', threads, tokenizer.vocabSize);
+  const session = await createSession(decodeStepGraph(file)?.bytes ?? file, target.model.stepThreads);
   const generator = new Generator({ model: target.model, tokenizer, eosTokenIds: [], maxContext: config.maxPositionEmbeddings });
 
   const bare = async (ids: readonly number[], newTokens: number): Promise<number> => {

@@ -88,28 +88,44 @@ describe('decomposed attention on a one-layer graph', { skip: !hasPython && 'pyt
     assert.equal(decomposedAttentionModel(readFileSync(join(TARGET_DIR, 'onnx', 'model.onnx'))), undefined, 'plain attention');
     const garbage = join(dir, 'not-onnx.onnx');
     writeFileSync(garbage, 'version https://git-lfs.github.com/spec/v1\noid sha256:0\nsize 1\n');
-    assert.equal(decodeStepGraph(garbage, 1), undefined);
+    assert.equal(decodeStepGraph(garbage), undefined);
     // Rewritable, but without 4-bit weights there is no 8-bit copy to prefill on: the runtime keeps it fused.
     const fp32 = fused('no-copy.onnx');
     assert.ok(decomposedAttentionModel(readFileSync(fp32)));
-    assert.equal(decodeStepGraph(fp32, 1), undefined);
+    assert.equal(decodeStepGraph(fp32), undefined);
   });
 });
 
 describe('decomposed attention in the runtime (the shipped target)', () => {
   const dir = join(ROOT, 'models', 'default', 'target');
 
-  it('is used on one thread only, unless asked for', async () => {
+  it('steps on one thread with it at any thread count; a step pool keeps the fused graph unless asked for', async () => {
     const config = readModelConfig(dir);
     const path = join(dir, 'onnx', 'model_q4.onnx');
-    const pooled = await OrtDecoderModel.create(path, config, 2);
-    const forced = await OrtDecoderModel.create(path, config, 2, { decomposeAttention: true });
+    const runtime = await OrtDecoderModel.create(path, config, 2);
+    const pooled = await OrtDecoderModel.create(path, config, 2, { stepThreads: 2 });
+    const forced = await OrtDecoderModel.create(path, config, 2, { stepThreads: 2, decomposeAttention: true });
     try {
-      assert.equal(pooled.decomposedAttention, 0, 'two threads keep the fused graph');
+      assert.equal(runtime.stepThreads, 1, 'a small file steps on one thread');
+      assert.equal(runtime.decomposedAttention, config.numLayers);
+      assert.equal(pooled.stepThreads, 2);
+      assert.equal(pooled.decomposedAttention, 0, 'two step threads keep the fused graph');
       assert.equal(forced.decomposedAttention, config.numLayers);
-      assert.ok(pooled.int8Prefill && forced.int8Prefill);
+      assert.ok(runtime.int8Prefill && pooled.int8Prefill && forced.int8Prefill);
     } finally {
-      await Promise.all([pooled.dispose(), forced.dispose()]);
+      await Promise.all([runtime.dispose(), pooled.dispose(), forced.dispose()]);
+    }
+  });
+
+  it('steps a file without an 8-bit copy on every thread, fused', async () => {
+    const fixture = join(ROOT, 'test', 'fixtures', 'tiny-llama');
+    const model = await OrtDecoderModel.create(join(fixture, 'onnx', 'model.onnx'), readModelConfig(fixture), 2);
+    try {
+      assert.equal(model.int8Prefill, false);
+      assert.equal(model.stepThreads, 2);
+      assert.equal(model.decomposedAttention, 0);
+    } finally {
+      await model.dispose();
     }
   });
 

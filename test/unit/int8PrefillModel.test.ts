@@ -81,7 +81,7 @@ describe('int8 prefill copy of a 4-bit model', () => {
     const plain = await OrtDecoderModel.create(join(ROOT, 'test', 'fixtures', 'tiny-llama', 'onnx', 'model.onnx'), readModelConfig(join(ROOT, 'test', 'fixtures', 'tiny-llama')), 1);
     const options = sessionOptions(1);
     // Short passes run the 4-bit file's decode-step graph (attention decomposed, decomposedAttention.ts).
-    const steps = decodeStepGraph(Q4, 1);
+    const steps = decodeStepGraph(Q4);
     assert.ok(steps, 'the shipped target decodes with its attention decomposed');
     const [q4, int8] = await Promise.all([ort.InferenceSession.create(steps.bytes, options), ort.InferenceSession.create(int8PrefillModel(readFileSync(Q4))!.bytes, options)]);
     try {
