@@ -90,8 +90,9 @@ export class LocalEngine implements InferenceEngine {
         // Its states would only take room from the user's prompts.
         generator.clearPrefixCache();
       }
+    }).catch(() => {
       // A failure here is the model's, and the first real request meets and reports it.
-    }).catch(() => undefined);
+    });
   }
 
   private enqueue<T>(job: () => Promise<T>): Promise<T> {
