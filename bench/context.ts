@@ -145,7 +145,7 @@ async function main(): Promise<void> {
         });
         const never = new AbortController().signal;
         const cursor = { line: lines.length - 1, character: lines[lines.length - 1]!.length };
-        editorWords.set(c.id, await names.wordChoices(c.path, cursor, c.prefix, c.suffix, sourceKindOf(c.path), never));
+        editorWords.set(c.id, (await names.wordChoices(c.path, cursor, c.prefix, c.suffix, sourceKindOf(c.path), never)) ?? undefined);
       }
       return editorWords.get(c.id);
     };

@@ -44,16 +44,16 @@ export class CompletionCache {
    * The rest of a cached completion when the text before the cursor is a cached prefix followed by one or more
    * of the first characters of its completion, and the text after the cursor is unchanged. A request at the
    * cached cursor itself misses (it is a retrigger or a retry, which asks the model again), and so does a
-   * completion typed to its end (what follows needs the model). Entries whose prefix matches but whose suffix
-   * changed are dropped.
+   * completion typed to its end (what follows needs the model), and one typed more than `maxTyped` characters into.
+   * Entries whose prefix matches but whose suffix changed are dropped.
    */
-  lookup(uri: string, prefix: string, suffix: string): string | undefined {
+  lookup(uri: string, prefix: string, suffix: string, maxTyped = Infinity): string | undefined {
     const boundedSuffix = this.boundSuffix(suffix);
     for (let i = this.entries.length - 1; i >= 0; i--) {
       const entry = this.entries[i]!;
       if (entry.uri !== uri) continue;
       const typed = typedLength(entry, prefix, this.options.prefixChars);
-      if (typed === undefined) continue;
+      if (typed === undefined || typed > maxTyped) continue;
       if (entry.suffix !== boundedSuffix) {
         this.entries.splice(i, 1);
         continue;

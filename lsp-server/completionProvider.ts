@@ -6,6 +6,7 @@ import type { CompletionCache } from './completionCache';
 import { completionMode, stopStringsFor, type CompletionMode } from './completionMode';
 import { isLanguageEnabled, type ServerConfig } from './config';
 import type { CursorText } from './context/contextPromptBuilder';
+import { mayCreateMember, memberAccess, sourceKindOf } from './context/memberAccess';
 import { cursorContext, type CursorContext } from './cursorContext';
 import type { CompletionRefiner } from './efficiency/efficiencyChecker';
 import { buildFimPrompt, type FimTokenIds, type PromptTokenizer } from './fimPrompt';
@@ -50,9 +51,10 @@ export interface CompletionProviderDeps {
   contextPrompt?: (model: LoadedModel, uri: string, text: Omit<CursorText, 'file'>, signal: AbortSignal) => Promise<number[] | undefined>;
   /**
    * The words a completion must start with on a member access: a workspace module's names, else the editor's
-   * members there (contextFeature.ts, editorMemberNames.ts); undefined leaves it free.
+   * members there (contextFeature.ts, editorMemberNames.ts); undefined leaves it free; null leaves it free too, but
+   * the editor's list was still missing, so the completion is not cached for the next request to replay.
    */
-  wordChoices?: (document: CompletionDocument, position: Position, typedPrefix: string, suffix: string, signal: AbortSignal) => Promise<string[] | undefined>;
+  wordChoices?: (document: CompletionDocument, position: Position, typedPrefix: string, suffix: string, signal: AbortSignal) => Promise<string[] | null | undefined>;
   /** Efficiency checks: a finished refinement for this exact position answers first; plain suggestions are handed over. */
   efficiency?: CompletionRefiner;
 }
@@ -88,7 +90,7 @@ export class CompletionProvider {
       this.deps.efficiency?.cancelOthers(document.uri, document.version, offset);
       const refined = this.deps.efficiency?.offerFirst(document.uri, document.version, offset);
       if (refined !== undefined) return refined.map((insertText) => ({ insertText, range: { start: position, end: position } }));
-      const cached = this.fromCache(model, document.uri, ctx);
+      const cached = this.fromCache(model, document, ctx);
       if (cached !== undefined) return this.answerFromCache(document.uri, position, cached, started, trace);
       const mode = completionMode(ctx);
       const budget = Math.max(0, Math.min(config.promptTokenBudget, model.info.maxContext - config.maxNewTokens - 3));
@@ -97,7 +99,8 @@ export class CompletionProvider {
       const wordChoices = this.deps.wordChoices?.(document, position, ctx.prefix, ctx.suffix, signal).catch(() => undefined);
       const contextIds = await this.deps.contextPrompt?.(model, document.uri, { prefix: healed.prefix, typedPrefix: ctx.prefix, suffix: ctx.suffix }, signal);
       const prompt = contextIds !== undefined ? { ids: contextIds } : buildFimPrompt(model.tokenizer, model.fim, healed.prefix, ctx.suffix, budget);
-      const words = await wordChoices;
+      const choices = await wordChoices;
+      const words = choices ?? undefined;
       trace?.promptBuilt({ promptTokens: prompt.ids.length, promptTokensCompressed: prompt.ids.length });
       const result = await this.deps.scheduler.schedule(document.uri, signal, (runSignal) =>
         this.generate(model, { ids: prompt.ids, required: healed.required, words }, config, mode, ctx, runSignal, () => trace?.firstToken()),
@@ -108,7 +111,8 @@ export class CompletionProvider {
       }
 
       const shown = postProcess(result.text, mode, ctx);
-      this.deps.cache?.store(document.uri, ctx.prefix, ctx.suffix, shown);
+      // Made without the editor's member list that the next request may have (its language server starting).
+      if (choices !== null) this.deps.cache?.store(document.uri, ctx.prefix, ctx.suffix, shown);
       const { timings } = result;
       this.deps.onTimings({
         uri: document.uri,
@@ -203,14 +207,26 @@ export class CompletionProvider {
   }
 
   /** The cached rest of a completion for this cursor; the cache is emptied when the model changes. */
-  private fromCache(model: LoadedModel, uri: string, ctx: CursorContext): string | undefined {
+  private fromCache(model: LoadedModel, document: CompletionDocument, ctx: CursorContext): string | undefined {
     const { cache } = this.deps;
     if (cache === undefined) return undefined;
     if (this.cachedModel !== model) {
       cache.clear();
       this.cachedModel = model;
     }
-    return cache.lookup(uri, ctx.prefix, ctx.suffix);
+    return cache.lookup(document.uri, ctx.prefix, ctx.suffix, this.typedSinceMemberDot(document, ctx));
+  }
+
+  /**
+   * On a member access that member names may constrain, the characters typed since its dot: a completion made before
+   * the dot was typed (`tally|` suggesting `.count = 0;`) must not answer after it, where the names decide what
+   * follows. Infinity elsewhere.
+   */
+  private typedSinceMemberDot(document: CompletionDocument, ctx: CursorContext): number {
+    if (this.deps.wordChoices === undefined) return Infinity;
+    const kind = sourceKindOf(document.uri, document.languageId);
+    const access = memberAccess(ctx.prefix, kind);
+    return access === undefined || mayCreateMember(ctx.prefix, kind) ? Infinity : access.typed.length;
   }
 
   private answerFromCache(uri: string, position: Position, text: string, started: number, trace: RequestTrace | undefined): InlineCompletionItem[] {

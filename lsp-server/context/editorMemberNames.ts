@@ -45,7 +45,8 @@ interface AskedList {
   before: string;
   suffix: string;
   askedAt: number;
-  names: Promise<string[] | undefined>;
+  /** null: the editor answered without a list (its language server still starting); undefined: no member in its list. */
+  names: Promise<string[] | null | undefined>;
 }
 
 export class EditorMemberNames {
@@ -54,17 +55,19 @@ export class EditorMemberNames {
   constructor(private readonly deps: EditorMemberNamesDeps) {}
 
   /**
-   * The words a completion at `position` must start with (each member name less what is typed of it), or
-   * undefined: not a member access, no list from the editor in time, or no member in it that fits what is typed.
-   * Never rejects.
+   * The words a completion at `position` must start with (each member name less what is typed of it); null when the
+   * editor had no list in time or answered without one (its language server may still be starting: the completion
+   * goes on free, and should not outlive the list that may come next); undefined where no list applies: not a member
+   * access, a failed request, or no member in the list that fits what is typed. Never rejects.
    */
-  async wordChoices(uri: string, position: Position, prefix: string, suffix: string, kind: SourceKind, signal: AbortSignal): Promise<string[] | undefined> {
+  async wordChoices(uri: string, position: Position, prefix: string, suffix: string, kind: SourceKind, signal: AbortSignal): Promise<string[] | null | undefined> {
     const access = memberAccess(prefix, kind);
     if (this.deps.ask === undefined || access === undefined || mayCreateMember(prefix, kind)) return undefined;
     const { typed } = access;
     const start = { line: position.line, character: position.character - typed.length };
     const names = await within(this.listAt(uri, start, prefix.slice(0, prefix.length - typed.length), suffix).names, this.deps.timeoutMs, signal);
-    if (names === 'late' || names === undefined) return undefined;
+    if (names === 'late' || names === null) return null;
+    if (names === undefined) return undefined;
     const fitting = names.filter((name) => name.startsWith(typed)).map((name) => name.slice(typed.length));
     return fitting.length > 0 ? fitting : undefined;
   }
@@ -83,12 +86,12 @@ export class EditorMemberNames {
       askedAt: now,
       names: Promise.resolve()
         .then(() => ask({ textDocument: { uri }, position: start }, AbortSignal.timeout(LIST_WAIT_MS)))
-        .then((answer) => (answer === null ? undefined : memberNamesOf(answer.entries)))
+        .then((answer) => (answer === null ? null : memberNamesOf(answer.entries)))
         .catch(() => undefined),
     };
     // No list (the editor's language server still starting, an untyped receiver): ask again next time.
     void asked.names.then((names) => {
-      if (names === undefined && this.last === asked) this.last = undefined;
+      if ((names === undefined || names === null) && this.last === asked) this.last = undefined;
     });
     this.last = asked;
     return asked;

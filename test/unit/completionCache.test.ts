@@ -23,6 +23,13 @@ describe('CompletionCache', () => {
     assert.equal(cache.lookup(URI, 'const x =', ';\n'), undefined, 'deleting before the cursor is not typing the completion');
   });
 
+  it('answers only completions typed at most maxTyped characters into', () => {
+    const cache = new CompletionCache();
+    cache.store(URI, 'n = tally', ';\n', '.count');
+    assert.equal(cache.lookup(URI, 'n = tally.c', ';\n', 1), undefined, 'made before the dot that began the member access');
+    assert.equal(cache.lookup(URI, 'n = tally.c', ';\n', 2), 'ount');
+  });
+
   it('keeps documents apart', () => {
     const cache = new CompletionCache();
     cache.store(URI, 'x = ', '', '12');

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { CompletionProvider, MAX_DOCUMENT_CHARS, type LoadedModel } from '../../lsp-server/completionProvider';
+import { CompletionCache } from '../../lsp-server/completionCache';
+import { CompletionProvider, MAX_DOCUMENT_CHARS, type CompletionProviderDeps, type LoadedModel } from '../../lsp-server/completionProvider';
 import { embeddedModelDirs, validateSettings } from '../../lsp-server/config';
 import type { Logger } from '../../lsp-server/logger';
 import type { CompletionTimings } from '../../lsp-server/protocol';
@@ -10,7 +11,10 @@ import { FakeEngine, fakeModelInfo } from './fakeEngine';
 
 const CURSOR = '┃';
 
-function setup(script: string | (() => string), options: { ready?: boolean; settings?: unknown; stepMs?: number } = {}) {
+function setup(
+  script: string | (() => string),
+  options: { ready?: boolean; settings?: unknown; stepMs?: number; cache?: boolean; wordChoices?: CompletionProviderDeps['wordChoices'] } = {},
+) {
   const engine = new FakeEngine(typeof script === 'string' ? () => script : script, options.stepMs ?? 0);
   const model: LoadedModel = {
     engine,
@@ -29,6 +33,8 @@ function setup(script: string | (() => string), options: { ready?: boolean; sett
     logger,
     clock: () => performance.now(),
     onTimings: (t) => timings.push(t),
+    ...(options.cache && { cache: new CompletionCache() }),
+    ...(options.wordChoices && { wordChoices: options.wordChoices }),
   });
   return { provider, engine, logs, timings };
 }
@@ -71,6 +77,29 @@ describe('CompletionProvider', () => {
     assert.equal(items[0]!.insertText, '\n  return a + b;\n}');
     assert.deepEqual(engine.requests[0]!.stopStrings, []);
     assert.ok(engine.steps[0]! <= body.length + 1, `generated ${engine.steps[0]} characters`);
+  });
+
+  it('does not cache a member completion made while the editor\'s member list was missing', async () => {
+    const at = doc(`tally.${CURSOR}\n`);
+    const typedInto = doc(`tally.c${CURSOR}\n`);
+    for (const [missing, runs] of [[null, 2], [undefined, 1]] as const) {
+      const { provider, engine, timings } = setup('count = 0;', { cache: true, wordChoices: async () => missing });
+      await provider.provide(at.document, at.position, never());
+      await provider.provide(typedInto.document, typedInto.position, never());
+      assert.equal(engine.requests.length, runs, `wordChoices ${missing}: ${runs} model run(s)`);
+      assert.deepEqual(timings.map((t) => t.cacheHit), runs === 2 ? [false, false] : [false, true]);
+    }
+  });
+
+  it('asks the model again once a cached completion is typed into a member access that member names constrain', async () => {
+    const before = doc(`const n = tally${CURSOR}\n`);
+    const after = doc(`const n = tally.${CURSOR}\n`);
+    for (const [wordChoices, runs] of [[async () => ['resetQuorum'], 2], [undefined, 1]] as const) {
+      const { provider, engine } = setup('.count = 0;', { cache: true, wordChoices });
+      await provider.provide(before.document, before.position, never());
+      await provider.provide(after.document, after.position, never());
+      assert.equal(engine.requests.length, runs, wordChoices ? 'the dot begins a member access: the model runs with the names' : 'nothing constrains it: typed into');
+    }
   });
 
   it('answers nothing before the model is ready', async () => {

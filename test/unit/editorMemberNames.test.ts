@@ -107,7 +107,7 @@ describe('EditorMemberNames', () => {
   it('does not keep an answer without members: the editor may still be starting', async () => {
     let asked = 0;
     const members = names(async () => (asked++ === 0 ? null : { entries }));
-    assert.equal(await members.wordChoices('file:///a.ts', at(5), 'conv.', '', 'typescript', never), undefined);
+    assert.equal(await members.wordChoices('file:///a.ts', at(5), 'conv.', '', 'typescript', never), null);
     assert.deepEqual(await members.wordChoices('file:///a.ts', at(5), 'conv.', '', 'typescript', never), ['asRange', 'asUri', 'version']);
   });
 
@@ -116,7 +116,7 @@ describe('EditorMemberNames', () => {
     let asked = 0;
     const members = names(() => (asked++, new Promise((resolve) => (answer = resolve))), 20);
     const started = Date.now();
-    assert.equal(await members.wordChoices('file:///a.ts', at(5), 'conv.', '', 'typescript', never), undefined);
+    assert.equal(await members.wordChoices('file:///a.ts', at(5), 'conv.', '', 'typescript', never), null);
     assert.ok(Date.now() - started < 1000);
     answer({ entries });
     assert.deepEqual(await members.wordChoices('file:///a.ts', at(6), 'conv.a', '', 'typescript', never), ['sRange', 'sUri']);
@@ -133,7 +133,7 @@ describe('EditorMemberNames', () => {
     const cancel = new AbortController();
     const pending = names(() => new Promise(() => undefined), 10_000).wordChoices('file:///a.ts', at(5), 'conv.', '', 'typescript', cancel.signal);
     cancel.abort();
-    assert.equal(await pending, undefined);
+    assert.equal(await pending, null);
   });
 
   it('does not ask off a member access or where a statement may create the member', async () => {
