@@ -387,7 +387,7 @@ function markdown(report: any, day: string): string {
   for (const m of report.models) {
     lines.push(`## ${m.name}`, '');
     lines.push(`Where the files come from: ${m.ggufProvenance}`, '');
-    lines.push('| runner | file | size MB | threads | prefill tok/s | decode tok/s | TTFT ms | peak RSS MiB | MB read/token | ceiling tok/s | % of BW limit | same greedy tokens as Locus | page faults per timed run | load avg before | decode tok/s by round |');
+    lines.push('| runner | file | size MB | threads | prefill tok/s | decode tok/s | TTFT ms | peak RSS MiB | MB read/token | ceiling tok/s | % of BW limit | same greedy tokens as Locus | page faults (median run, mean over prompts) | load avg before | decode tok/s by round |');
     lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const r of rows.filter((x) => x.model === m.name)) {
       const spec = r.runner === 'locus+spec' ? ` (${r.draft ? 'draft + lookup' : 'lookup only'}; accepted ${r.accepted}/${r.drafted})` : '';

@@ -39,7 +39,7 @@ export class Generator {
   private readonly now: () => number;
   private readonly targetPrefixCache: PrefixKvCache;
   private readonly draftPrefixCache?: PrefixKvCache;
-  private readonly tuning = new SpeculationTuning();
+  private tuning = new SpeculationTuning();
   /** For token healing; built with the generator (one decode per vocabulary entry: ~80 ms for 16k tokens). */
   private readonly tokenTexts: TokenTexts;
 
@@ -54,6 +54,11 @@ export class Generator {
   clearPrefixCache(): void {
     this.targetPrefixCache.clear();
     this.draftPrefixCache?.clear();
+  }
+
+  /** Forgets what speculation learned of draft lengths and speeds (after requests that are not the user's). */
+  resetSpeculationTuning(): void {
+    this.tuning = new SpeculationTuning();
   }
 
   async generate(request: GenerateRequest, hooks: GenerateHooks = {}): Promise<GenerateResult> {

@@ -26,7 +26,7 @@ export class LocalEngine implements InferenceEngine {
   private generator?: Generator;
   /** Generation and scoring run one request at a time (one session, one KV cache). */
   private queue: Promise<unknown> = Promise.resolve();
-  /** The background warm-up after a load; every real request aborts it (within one decoding step). */
+  /** The background warm-up after a load; every real request aborts it (at the end of the pass in flight). */
   private warmUp?: AbortController;
 
   async load(options: EngineLoadOptions): Promise<ModelInfo> {
@@ -87,12 +87,18 @@ export class LocalEngine implements InferenceEngine {
       try {
         for (const request of requests) if (!controller.signal.aborted) await generator.generate(request, { signal: controller.signal });
       } finally {
-        // Its states would only take room from the user's prompts.
+        // Its states would only take room from the user's prompts, and its speeds and acceptance are not theirs.
         generator.clearPrefixCache();
+        generator.resetSpeculationTuning();
       }
     }).catch(() => {
       // A failure here is the model's, and the first real request meets and reports it.
     });
+  }
+
+  /** Resolves once every job queued so far has run, the warm-up after a load included. */
+  idle(): Promise<void> {
+    return this.queue.then(() => undefined);
   }
 
   private enqueue<T>(job: () => Promise<T>): Promise<T> {

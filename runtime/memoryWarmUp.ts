@@ -8,7 +8,7 @@ import { GREEDY_SAMPLING, type GenerateRequest, type WarmUpShape } from './engin
 
 /** Enough steps to grow the KV cache past a page boundary per layer, and to run a few speculative rounds. */
 export const WARM_UP_NEW_TOKENS = 16;
-/** Distinct ids in the warm-up prompt: it repeats, so prompt lookup drafts and verification passes run too. */
+/** Distinct ids in the warm-up prompt: it repeats, so prompt lookup can draft and verification passes run too. */
 const PERIOD = 61;
 
 /** The warm-up prompt: `shape.promptTokens` ids (cut to fit `maxContext`) cycling through the middle of the vocabulary. */

@@ -71,8 +71,9 @@ function inMemoryGraphs(onnxPath: string, decompose: boolean): { int8Prefill?: U
 }
 
 /**
- * Threads of the decode-step session beside an 8-bit prefill copy (a small model), whatever `threads` says; its
- * prefills keep `threads`. A small model's step is ~110 kernels of a few µs each, and a pool's hand-offs cost more
+ * Threads of the decode-step session beside an 8-bit prefill copy (a small model), whatever `threads` says; passes of
+ * INT8_PREFILL_MIN_TOKENS or more (prompt prefills, on the copy) keep `threads`, shorter ones (the new tokens after a
+ * prefix-cache hit) run on the step session. A small model's step is ~110 kernels of a few µs each, and a pool's hand-offs cost more
  * than a second core gives back: on this 2-core VM the 4-bit default decoded at 506 tok/s on one thread against 354
  * on two (runtime-2026-12-05-tenth.md); through the server, completions' p95 fell 4-15% with ~15% less CPU each
  * (step-threads-2026-12-05.md). Files without the copy (large ones) step on every thread: their steps read
@@ -171,6 +172,8 @@ export class OrtDecoderModel implements DecoderModel {
     threads: number,
     options: { stepThreads?: number; decomposeAttention?: boolean } = {},
   ): Promise<OrtDecoderModel> {
+    // Resolved counts, so that 0 (the default count) compares and reports as the threads it stands for.
+    threads = threads > 0 ? threads : defaultThreadCount();
     const stepThreadsWithCopy = options.stepThreads ?? STEP_THREADS_WITH_COPY;
     const graphs = inMemoryGraphs(onnxPath, options.decomposeAttention ?? stepThreadsWithCopy === 1);
     // The copy and the step graph each only make passes faster: whichever fails, the file's own graph takes its

@@ -29,7 +29,8 @@ async function main(): Promise<void> {
   // The graph and threads Locus's decode steps run (attention decomposed where it can be), so only the loop differs.
   const file = join(dir, 'onnx', 'model_q4.onnx');
   const target = await loadDecoder(dir, 'q4', threads, tokenizer.vocabSize);
-  const session = await createSession(decodeStepGraph(file)?.bytes ?? file, target.model.stepThreads);
+  const stepGraph = target.model.decomposedAttention > 0 ? decodeStepGraph(file) : undefined;
+  const session = await createSession(stepGraph?.bytes ?? file, target.model.stepThreads);
   const generator = new Generator({ model: target.model, tokenizer, eosTokenIds: [], maxContext: config.maxPositionEmbeddings });
 
   const bare = async (ids: readonly number[], newTokens: number): Promise<number> => {

@@ -124,7 +124,7 @@ describe('warm-up after a load', () => {
     assert.deepEqual(warmUpRequests({ ...shape, beamWidth: 1 }, 512, 662).map((r) => r.beamWidth), [undefined]);
   });
 
-  it('a request right after the load aborts it and gets the same tokens as without it', async () => {
+  it('a request right after the load gets the same tokens as without it', async () => {
     const plain = new LocalEngine();
     const warmed = new LocalEngine();
     try {
@@ -142,7 +142,7 @@ describe('warm-up after a load', () => {
     const engine = new LocalEngine();
     try {
       await engine.load({ ...LOAD, draftDir: DRAFT_DIR, warmUp: shape });
-      await new Promise((r) => setTimeout(r, 1500));
+      await engine.idle();
       const r = await engine.generate(request({ promptIds: warmUpPromptIds(shape, 512, 662), maxNewTokens: 2 }));
       assert.equal(r.timings.cachedPromptTokens, 0);
     } finally {
