@@ -95,7 +95,8 @@ async function main(): Promise<void> {
   const ready = Object.fromEntries(builds.map(([build]) => [build, median(byBuild(build).map((r) => r.readyMs))]));
   const date = new Date().toISOString();
   const commit = (dir: string) => execFileSync('git', ['-C', dir, 'log', '-1', '--format=%h %s'], { encoding: 'utf8' }).trim().slice(0, 90);
-  const result = { date, machine: machineInfo(), loadAverage1mBefore: loadBefore, loadAverage1mAfter: loadavg()[0], starts, requests, gapMs, baseline: baselineDir === '' ? undefined : commit(baselineDir), build: commit(ROOT), ready, rows, runs };
+  const baseline = baselineDir === '' ? undefined : commit(baselineDir);
+  const result = { date, machine: machineInfo(), loadAverage1mBefore: loadBefore, loadAverage1mAfter: loadavg()[0], starts, requests, gapMs, baseline, build: commit(ROOT), ready, rows, runs };
   const columns = builds.map(([build]) => build);
   const markdown = [
     `# First completions after the server starts (${date.slice(0, 10)})`,
@@ -103,7 +104,7 @@ async function main(): Promise<void> {
     `Command: \`npm run bench -- firstCompletions --starts ${starts} --requests ${requests} --gap-ms ${gapMs}${baselineDir ? ` --baseline ${baselineDir}` : ''}\` (${((Date.now() - started) / 60_000).toFixed(1)} min).`,
     '',
     `Machine: ${result.machine.cpu}, ${result.machine.cores} cores, ${result.machine.memoryGiB} GiB, Node ${result.machine.node}; 1-minute load average ${loadBefore.toFixed(2)} before, ${result.loadAverage1mAfter!.toFixed(2)} after.`,
-    `Each start: a fresh dist/server.js at its defaults (embedded model pair), \`ready\`, ${gapMs} ms idle, then ${requests} single-line completions at held-out cases (bench/data/fim-cases.jsonl), each in a fresh document; client-side latency. Start s uses cases s*${requests}..; ${baselineDir ? `the builds alternate, the same cases for both (baseline: ${commit(baselineDir)}).` : 'one build.'}`,
+    `Each start: a fresh dist/server.js at its defaults (embedded model pair), \`ready\`, ${gapMs} ms idle, then ${requests} single-line completions at held-out cases (bench/data/fim-cases.jsonl), each in a fresh document; client-side latency. Start s uses cases s*${requests}..; ${baseline ? `the builds alternate, the same cases for both (baseline: ${baseline}).` : 'one build.'}`,
     '',
     `| request | ${columns.map((c) => `${c} p50 ms`).join(' | ')}${baselineDir ? ' | baseline / this (median of per-start ratios) |' : ''}`,
     `|---|${columns.map(() => '---').join('|')}|${baselineDir ? '---|' : ''}`,

@@ -6,7 +6,7 @@ import type { CompletionCache } from './completionCache';
 import { completionMode, stopStringsFor, type CompletionMode } from './completionMode';
 import { isLanguageEnabled, type ServerConfig } from './config';
 import type { CursorText } from './context/contextPromptBuilder';
-import { mayCreateMember, memberAccess, sourceKindOf } from './context/memberAccess';
+import { listedMemberAccess, sourceKindOf } from './context/memberAccess';
 import { cursorContext, type CursorContext } from './cursorContext';
 import type { CompletionRefiner } from './efficiency/efficiencyChecker';
 import { buildFimPrompt, type FimTokenIds, type PromptTokenizer } from './fimPrompt';
@@ -224,9 +224,8 @@ export class CompletionProvider {
    */
   private typedSinceMemberDot(document: CompletionDocument, ctx: CursorContext): number {
     if (this.deps.wordChoices === undefined) return Infinity;
-    const kind = sourceKindOf(document.uri, document.languageId);
-    const access = memberAccess(ctx.prefix, kind);
-    return access === undefined || mayCreateMember(ctx.prefix, kind) ? Infinity : access.typed.length;
+    const access = listedMemberAccess(ctx.prefix, sourceKindOf(document.uri, document.languageId));
+    return access === undefined ? Infinity : access.typed.length;
   }
 
   private answerFromCache(uri: string, position: Position, text: string, started: number, trace: RequestTrace | undefined): InlineCompletionItem[] {

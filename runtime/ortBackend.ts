@@ -176,31 +176,28 @@ export class OrtDecoderModel implements DecoderModel {
     threads = threads > 0 ? threads : defaultThreadCount();
     const stepThreadsWithCopy = options.stepThreads ?? STEP_THREADS_WITH_COPY;
     const graphs = inMemoryGraphs(onnxPath, options.decomposeAttention ?? stepThreadsWithCopy === 1);
-    // The copy and the step graph each only make passes faster: whichever fails, the file's own graph takes its
-    // passes (and reports what is wrong with the file, if anything is).
-    let session = graphs.decodeSteps && (await createSession(graphs.decodeSteps.bytes, stepThreadsWithCopy).catch(() => undefined));
-    let prefill = session && (await int8PrefillSession(graphs.int8Prefill, threads, session));
-    const decomposed = prefill ? graphs.decodeSteps!.decomposed : 0;
-    if (session && !prefill) {
-      await session.release();
-      session = undefined;
-    }
-    if (!session) {
+    const fileSession = async (n: number) => {
       try {
-        session = await createSession(onnxPath, graphs.int8Prefill ? stepThreadsWithCopy : threads);
+        return await createSession(onnxPath, n);
       } catch (e) {
         throw toLocusError(e);
       }
-      prefill = await int8PrefillSession(graphs.int8Prefill, threads, session);
-      if (!prefill && graphs.int8Prefill && stepThreadsWithCopy !== threads) {
-        // No copy after all: this session prefills too, so it gets every thread.
-        await session.release();
-        try {
-          session = await createSession(onnxPath, threads);
-        } catch (e) {
-          throw toLocusError(e);
-        }
-      }
+    };
+    // The copy and the step graph each only make passes faster: whichever fails, the file's own graph takes its
+    // passes (and reports what is wrong with the file, if anything is).
+    let decomposed = graphs.decodeSteps?.decomposed ?? 0;
+    let session = graphs.decodeSteps && (await createSession(graphs.decodeSteps.bytes, stepThreadsWithCopy).catch(() => undefined));
+    if (!session) {
+      decomposed = 0;
+      session = await fileSession(graphs.int8Prefill ? stepThreadsWithCopy : threads);
+    }
+    const prefill = await int8PrefillSession(graphs.int8Prefill, threads, session);
+    if (!prefill && graphs.int8Prefill && (decomposed > 0 || stepThreadsWithCopy !== threads)) {
+      // No copy after all: the step session prefills too, so the file's own graph (the decomposed one prefills
+      // slowly) on every thread.
+      await session.release();
+      decomposed = 0;
+      session = await fileSession(threads);
     }
     const signature: DeclaredSignature = {
       inputs: describe(session.inputMetadata, session.inputNames),

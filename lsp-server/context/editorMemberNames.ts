@@ -4,7 +4,7 @@
 // member's start; the members in it constrain the completion the way a workspace module's names do.
 import type { Position } from 'vscode-languageserver-protocol';
 import { MemberNamesRequest, type EditorCompletionEntry, type MemberNamesParams, type MemberNamesResult } from '../protocol';
-import { mayCreateMember, memberAccess, type SourceKind } from './memberAccess';
+import { listedMemberAccess, type SourceKind } from './memberAccess';
 
 /**
  * LSP `CompletionItemKind`s of members: Method 2 to Enum 13, EnumMember 20 to Event 23. Left out: Text (VS Code's
@@ -61,8 +61,8 @@ export class EditorMemberNames {
    * access, a failed request, or no member in the list that fits what is typed. Never rejects.
    */
   async wordChoices(uri: string, position: Position, prefix: string, suffix: string, kind: SourceKind, signal: AbortSignal): Promise<string[] | null | undefined> {
-    const access = memberAccess(prefix, kind);
-    if (this.deps.ask === undefined || access === undefined || mayCreateMember(prefix, kind)) return undefined;
+    const access = listedMemberAccess(prefix, kind);
+    if (this.deps.ask === undefined || access === undefined) return undefined;
     const { typed } = access;
     const start = { line: position.line, character: position.character - typed.length };
     const names = await within(this.listAt(uri, start, prefix.slice(0, prefix.length - typed.length), suffix).names, this.deps.timeoutMs, signal);

@@ -37,3 +37,8 @@ export function mayCreateMember(prefix: string, kind: SourceKind): boolean {
   const line = prefix.slice(prefix.lastIndexOf('\n') + 1);
   return /^\s*[\w$]+(?:\s*\.\s*[\w$]+)*\s*\.\s*[\w$]*$/.test(line);
 }
+
+/** The member access at the cursor whose member a list of names decides: not one that a statement may create. */
+export function listedMemberAccess(prefix: string, kind: SourceKind): { typed: string } | undefined {
+  return mayCreateMember(prefix, kind) ? undefined : memberAccess(prefix, kind);
+}
