@@ -4,6 +4,8 @@
 /** A KV cache: opaque to everyone but the backend that made it. `length` is the number of cached positions. */
 export interface KvState {
   readonly length: number;
+  /** Bytes of cache memory this state holds (the prefix cache's bound). */
+  readonly bytes: number;
 }
 
 export interface ForwardResult {

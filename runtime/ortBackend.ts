@@ -109,10 +109,14 @@ async function int8PrefillSession(copy: Uint8Array | undefined, threads: number,
 }
 
 class OrtKv implements KvState {
+  readonly bytes: number;
+
   constructor(
     readonly tensors: ort.Tensor[],
     readonly length: number,
-  ) {}
+  ) {
+    this.bytes = tensors.reduce((sum, t) => sum + (t.data as KvData).byteLength, 0);
+  }
 }
 
 type KvData = Float32Array | Uint16Array;

@@ -1,6 +1,7 @@
 // Reuses the KV state of recent prompts. Consecutive completion requests while typing share most of their
 // prompt (suffix-prefix-middle order puts the growing prefix last), so the next keystroke only prefills the
-// tokens that changed. Bounded by total cached positions; least recently used entries go first.
+// tokens that changed. Bounded by the bytes the cached states hold, so a large model keeps fewer prompts rather
+// than more memory; least recently used entries go first.
 import type { DecoderModel, KvState } from './decoderModel';
 
 interface Entry {
@@ -14,13 +15,19 @@ export interface PrefixHit {
   reused: number;
 }
 
+/**
+ * Default bound per model: 16,384 positions of the default target's float16 cache (4 KiB each), ~2,700 of a
+ * Qwen2.5-Coder-0.5B float32 cache (24 KiB each): four or five prompts of the server's 512-token budget.
+ */
+export const PREFIX_CACHE_MAX_BYTES = 64 * 2 ** 20;
+
 export class PrefixKvCache {
   private entries: Entry[] = [];
 
   constructor(
     private readonly model: DecoderModel,
-    /** Most positions kept over all entries (memory = positions × layers × 2 × kv heads × head dim × 4 or 2 bytes, as the file types the cache). */
-    private readonly maxPositions = 4096,
+    /** Most bytes of cache kept over all entries. */
+    private readonly maxBytes = PREFIX_CACHE_MAX_BYTES,
     /** Shorter matches are not worth a cache slice. */
     private readonly minReuse = 8,
   ) {}
@@ -61,9 +68,9 @@ export class PrefixKvCache {
     // An entry that is a prefix of the new one adds nothing.
     this.entries = this.entries.filter((e) => !(e.ids.length <= ids.length && commonPrefixLength(e.ids, ids, e.ids.length) === e.ids.length));
     this.entries.push({ ids: [...ids], kv });
-    let total = this.entries.reduce((s, e) => s + e.kv.length, 0);
-    while (total > this.maxPositions && this.entries.length > 1) total -= this.entries.shift()!.kv.length;
-    if (total > this.maxPositions) this.entries = [];
+    let total = this.entries.reduce((s, e) => s + e.kv.bytes, 0);
+    while (total > this.maxBytes && this.entries.length > 1) total -= this.entries.shift()!.kv.bytes;
+    if (total > this.maxBytes) this.entries = [];
   }
 
   clear(): void {

@@ -19,6 +19,9 @@ class ScriptedKv implements KvState {
   get length(): number {
     return this.ids.length;
   }
+  get bytes(): number {
+    return this.ids.length;
+  }
 }
 
 /** Next-token probabilities keyed by the text generated after the prompt (`promptLength` tokens, `x` by default). */

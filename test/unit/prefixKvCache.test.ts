@@ -10,8 +10,12 @@ import { PrefixKvCache } from '../../runtime/prefixKvCache';
 import { TextTokenizer } from '../../runtime/tokenizer';
 import { GREEDY, TARGET_DIR, loadFixtureDecoders } from './runtimeFixtures';
 
+/** 100 bytes a position. */
 class FakeKv implements KvState {
   constructor(readonly length: number) {}
+  get bytes(): number {
+    return this.length * 100;
+  }
 }
 const fakeModel: DecoderModel = {
   emptyKv: () => new FakeKv(0),
@@ -23,7 +27,7 @@ const range = (n: number, from = 0) => Array.from({ length: n }, (_, i) => from 
 
 describe('PrefixKvCache', () => {
   it('returns the longest shared prefix, always leaving one token to run', () => {
-    const cache = new PrefixKvCache(fakeModel, 1000, 4);
+    const cache = new PrefixKvCache(fakeModel, 100_000, 4);
     cache.store(range(20), new FakeKv(20));
     assert.equal(cache.lookup([...range(12), 99, 98]).reused, 12);
     assert.equal(cache.lookup(range(20)).reused, 19, 'an identical prompt still runs its last token');
@@ -31,23 +35,23 @@ describe('PrefixKvCache', () => {
     assert.equal(cache.lookup([5, 6, 7]).kv.length, 0);
   });
 
-  it('picks the best of several entries and evicts the least recently used over its position bound', () => {
-    const cache = new PrefixKvCache(fakeModel, 50, 4);
+  it('picks the best of several entries and evicts the least recently used over its byte bound', () => {
+    const cache = new PrefixKvCache(fakeModel, 5_000, 4);
     cache.store(range(20, 100), new FakeKv(20));
     cache.store(range(20, 200), new FakeKv(20));
     assert.equal(cache.lookup([...range(15, 200), 1]).reused, 15);
     assert.equal(cache.lookup([...range(10, 100), 1]).reused, 10);
     cache.store(range(20, 300), new FakeKv(20));
-    // 60 positions > 50: the entry used least recently (200…) goes.
+    // 6,000 bytes > 5,000: the entry used least recently (200…) goes.
     assert.equal(cache.lookup([...range(15, 200), 1]).reused, 0);
     assert.equal(cache.lookup([...range(15, 100), 1]).reused, 15);
   });
 
   it('replaces an entry that the new prompt extends', () => {
-    const cache = new PrefixKvCache(fakeModel, 30, 4);
+    const cache = new PrefixKvCache(fakeModel, 3_000, 4);
     cache.store(range(10), new FakeKv(10));
     cache.store(range(25), new FakeKv(25));
-    // Had the 10-token entry stayed, 35 positions would exceed the bound and evict the newer entry.
+    // Had the 10-token entry stayed, 3,500 bytes would exceed the bound and evict the newer entry.
     assert.equal(cache.lookup([...range(24), 5]).reused, 24);
   });
 });
@@ -63,6 +67,24 @@ describe('prefix reuse in generation', () => {
   after(async () => {
     await target.dispose();
     await draft.dispose();
+  });
+
+  it('counts a cache state\'s bytes from its tensors, and the cache keeps no more bytes than its bound', async () => {
+    const ids = tokenizer.encode('def total(values):\n    result = 0\n    for value in values:\n        result += value\n');
+    assert.ok(ids.length >= 18);
+    const first = await target.forward(ids.slice(0, 10), target.emptyKv(), 1);
+    const element = target.kvType === 'float16' ? 2 : 4;
+    const perPosition = config.numLayers * 2 * config.numKeyValueHeads * config.headDim * element;
+    assert.equal(first.kv.bytes, 10 * perPosition);
+    assert.equal(target.truncate(first.kv, 4).bytes, 4 * perPosition);
+    assert.equal(target.emptyKv().bytes, 0);
+
+    const cache = new PrefixKvCache(target, 15 * perPosition, 4);
+    cache.store(ids.slice(0, 10), first.kv);
+    assert.equal(cache.cachedLength(ids.slice(0, 11)), 10);
+    const longer = await target.forward(ids.slice(10, 18), first.kv, 1);
+    cache.store(ids.slice(0, 18), longer.kv);
+    assert.equal(cache.cachedLength(ids.slice(0, 19)), 0, 'an 18-position state is over the 15-position bound: not kept');
   });
 
   it('gives the same tokens as a cold prompt while reusing the typed-so-far prefix, for every mode', async () => {
