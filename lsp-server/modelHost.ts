@@ -48,15 +48,21 @@ export class ModelHost {
     const engine = this.deps.createEngine();
     this.engine = engine;
     const started = Date.now();
+    // The engine loads in its worker while the tokenizer loads (and warms up) on this thread.
+    const loading = engine.load({
+      modelDir: config.modelDir,
+      draftDir: this.draftDir(config),
+      quantization: config.quantization,
+      threads: config.threads,
+      warmUp: { promptTokens: config.promptTokenBudget, beamWidth: config.beamWidth },
+    });
+    const tokenizing = this.deps.loadTokenizer(config.modelDir);
+    // Awaited after the engine (whose model check explains a bad folder best); handled now so that its failure
+    // is not an unhandled rejection meanwhile.
+    tokenizing.catch(() => undefined);
     try {
-      const info = await engine.load({
-        modelDir: config.modelDir,
-        draftDir: this.draftDir(config),
-        quantization: config.quantization,
-        threads: config.threads,
-        warmUp: { promptTokens: config.promptTokenBudget, beamWidth: config.beamWidth },
-      });
-      const tokenizer = await this.deps.loadTokenizer(config.modelDir);
+      const info = await loading;
+      const tokenizer = await tokenizing;
       if (generation !== this.generation) return;
       this.loaded = { engine, tokenizer, info, fim: fimTokenIds(tokenizer) };
       const draft = info.draft === undefined ? '' : `, draft ${info.draft.name} (${info.draft.onnxFile})`;

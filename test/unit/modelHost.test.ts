@@ -66,6 +66,54 @@ describe('ModelHost', () => {
     assert.equal(modelHost.current(), undefined);
   });
 
+  it('loads the tokenizer while the engine loads, and reports the engine\'s error first when both fail', async () => {
+    let releaseEngine!: () => void;
+    const engineGate = new Promise<void>((resolve) => (releaseEngine = resolve));
+    let tokenizerLoaded = false;
+    const engine = new FakeEngine(() => '');
+    const load = engine.load.bind(engine);
+    engine.load = async (options) => {
+      await engineGate;
+      return load(options);
+    };
+    const statuses: ModelStatus[] = [];
+    const modelHost = new ModelHost({
+      createEngine: () => engine,
+      loadTokenizer: async () => {
+        tokenizerLoaded = true;
+        return tokenizer();
+      },
+      logger: quiet,
+      onStatus: (s) => statuses.push(s),
+      directoryExists: () => true,
+    });
+    const done = modelHost.load(validateSettings(undefined, embedded).config);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.ok(tokenizerLoaded, 'the tokenizer is loaded before the engine has finished');
+    releaseEngine();
+    await done;
+    assert.equal(statuses.at(-1)!.state, 'ready');
+
+    const failing = new FakeEngine(() => '');
+    failing.load = async () => {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      throw new ModelNotFoundError('No model in /m.');
+    };
+    const both = new ModelHost({
+      createEngine: () => failing,
+      loadTokenizer: async () => {
+        throw new Error('tokenizer.json is missing');
+      },
+      logger: quiet,
+      onStatus: (s) => statuses.push(s),
+      directoryExists: () => true,
+    });
+    await both.load(validateSettings({ model: { path: '/m' } }, embedded).config);
+    const last = statuses.at(-1)!;
+    assert.ok(last.state === 'error');
+    assert.equal(last.code, 'MODEL_NOT_FOUND');
+  });
+
   it('lets the newest of two overlapping loads win', async () => {
     let release!: () => void;
     const slow = new Promise<void>((resolve) => (release = resolve));
