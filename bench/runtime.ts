@@ -121,7 +121,10 @@ function qwenPlan(): ModelPlan | undefined {
     sharedDir: dir,
     onnxFiles: ONNX_FILES.filter((f) => existsSync(join(dir, f))),
     ggufFiles: GGUF_FILES.filter((f) => existsSync(join(dir, f))),
-    ggufProvenance: 'scripts/make_qwen05_shaped.py exported and quantized the ONNX files; llama.cpp\'s GGUFs come from convert.sh on the fp32 safetensors they were exported from (random weights).',
+    ggufProvenance:
+      'scripts/make_qwen05_shaped.py wrote random weights as fp32 safetensors, built the fused ONNX graph from them (training/build_fused_decoder.py: ' +
+      'GroupQueryAttention, SkipSimplifiedLayerNormalization, packed QKV, as the shipped default) and quantized it (float16 KV cache in the int8 and 4-bit files); ' +
+      'llama.cpp\'s GGUFs come from convert.sh on the same safetensors.',
   };
 }
 
