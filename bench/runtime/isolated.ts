@@ -2,6 +2,7 @@
 // runner's alone and two runtimes never share a heap or a thread pool.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { SERVER_EXEC_ARGV } from '../../lsp-server/serverProcessFlags';
 import type { RunnerInput, RunnerResult } from './types';
 
 export type RunnerName = 'transformers.js' | 'llama.cpp' | 'locus' | 'locus+spec';
@@ -10,7 +11,9 @@ const MARKER = '@@locus-runner-result@@';
 
 export function runIsolated(runner: RunnerName, input: RunnerInput, timeoutMs = 30 * 60_000): Promise<RunnerResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'runnerProcess.ts'), runner], {
+    // Locus's runtime runs in the language server's process, with its V8 flags; the others as their users run them.
+    const flags = runner === 'locus' || runner === 'locus+spec' ? SERVER_EXEC_ARGV : [];
+    const child = spawn(process.execPath, [...flags, '--import', 'tsx', join(__dirname, 'runnerProcess.ts'), runner], {
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     let stdout = '';

@@ -1,6 +1,7 @@
 // The built language server (dist/server.js) over stdio, as VS Code and the CLI run it, with the tiny
 // fixture model. `npm test` builds first (pretest).
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { CancellationTokenSource, LSPErrorCodes, ResponseError } from 'vscode-languageserver-protocol';
 import { GREEDY_SAMPLING, LocalEngine, TextTokenizer } from '../../runtime/index';
@@ -60,6 +61,11 @@ describe('language server with the fixture model', () => {
 
   after(async () => {
     await lsp?.stop();
+  });
+
+  it('runs the server process with its V8 flags (major GCs marked without helper threads)', () => {
+    const argv = readFileSync(`/proc/${lsp.server.child.pid}/cmdline`, 'utf8').split('\0');
+    assert.ok(argv.includes('--no-concurrent-marking'), argv.join(' '));
   });
 
   it('advertises inline completions and incremental sync', () => {
