@@ -18,7 +18,7 @@ Output (git-ignored), in the Hugging Face / Optimum layout:
     onnx/model_int8.onnx  onnx/model_q4.onnx   (training/quantize_onnx.py; float16 KV cache, as the shipped files)
 
 The ONNX graph is the fused one the default model ships, not the TorchScript export's plain attention (~4,000
-nodes): on this model's 4-bit file a one-token step at ~420 positions took 22.0 ms fused against 27.1 ms plain
+nodes): on this model's 4-bit file a one-token step at ~420 positions took 20.5 ms fused against 29.2 ms plain
 on one thread, with the same greedy tokens (bench/results/qwen05-fused-graph-2026-12-05.md).
 
     /usr/bin/python3 scripts/make_qwen05_shaped.py                     # -> bench/models/qwen05-shaped
