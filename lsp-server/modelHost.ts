@@ -56,7 +56,8 @@ export class ModelHost {
       threads: config.threads,
       warmUp: { promptTokens: config.promptTokenBudget, beamWidth: config.beamWidth },
     });
-    const tokenizing = this.deps.loadTokenizer(config.modelDir);
+    // Wrapped so that a loader which throws before returning its promise fails here like one that rejects.
+    const tokenizing = (async () => this.deps.loadTokenizer(config.modelDir))();
     // Awaited after the engine (whose model check explains a bad folder best); handled now so that its failure
     // is not an unhandled rejection meanwhile.
     tokenizing.catch(() => undefined);

@@ -1,7 +1,8 @@
 // Reuses the KV state of recent prompts. Consecutive completion requests while typing share most of their
 // prompt (suffix-prefix-middle order puts the growing prefix last), so the next keystroke only prefills the
-// tokens that changed. Bounded by the bytes the cached states hold, so a large model keeps fewer prompts rather
-// than more memory; least recently used entries go first.
+// tokens that changed. Bounded by positions and by the bytes the cached states hold, so a large model keeps
+// fewer prompts rather than more memory; least recently used entries go first, and the newest always stays (the
+// next keystroke reuses it, and it is the state the request just held anyway).
 import type { DecoderModel, KvState } from './decoderModel';
 
 interface Entry {
@@ -15,9 +16,11 @@ export interface PrefixHit {
   reused: number;
 }
 
+/** Default position bound per model: eight prompts of the server's 512-token budget. */
+export const PREFIX_CACHE_MAX_POSITIONS = 4096;
 /**
- * Default bound per model: 16,384 positions of the default target's float16 cache (4 KiB each), ~2,700 of a
- * Qwen2.5-Coder-0.5B float32 cache (24 KiB each): four or five prompts of the server's 512-token budget.
+ * Default byte bound per model, which binds for larger models: the default target's 4,096 positions take 16 MiB
+ * (4 KiB each), a Qwen2.5-Coder-0.5B float32 cache reaches 64 MiB at ~2,700 (24 KiB each), a 7B one at ~570.
  */
 export const PREFIX_CACHE_MAX_BYTES = 64 * 2 ** 20;
 
@@ -26,8 +29,10 @@ export class PrefixKvCache {
 
   constructor(
     private readonly model: DecoderModel,
-    /** Most bytes of cache kept over all entries. */
+    /** Most bytes of cache kept over all entries (but the newest). */
     private readonly maxBytes = PREFIX_CACHE_MAX_BYTES,
+    /** Most positions kept over all entries (but the newest). */
+    private readonly maxPositions = PREFIX_CACHE_MAX_POSITIONS,
     /** Shorter matches are not worth a cache slice. */
     private readonly minReuse = 8,
   ) {}
@@ -68,9 +73,13 @@ export class PrefixKvCache {
     // An entry that is a prefix of the new one adds nothing.
     this.entries = this.entries.filter((e) => !(e.ids.length <= ids.length && commonPrefixLength(e.ids, ids, e.ids.length) === e.ids.length));
     this.entries.push({ ids: [...ids], kv });
-    let total = this.entries.reduce((s, e) => s + e.kv.bytes, 0);
-    while (total > this.maxBytes && this.entries.length > 1) total -= this.entries.shift()!.kv.bytes;
-    if (total > this.maxBytes) this.entries = [];
+    let bytes = this.entries.reduce((s, e) => s + e.kv.bytes, 0);
+    let positions = this.entries.reduce((s, e) => s + e.kv.length, 0);
+    while ((bytes > this.maxBytes || positions > this.maxPositions) && this.entries.length > 1) {
+      const evicted = this.entries.shift()!;
+      bytes -= evicted.kv.bytes;
+      positions -= evicted.kv.length;
+    }
   }
 
   clear(): void {

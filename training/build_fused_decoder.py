@@ -10,7 +10,8 @@ position_ids, num_logits_to_keep, past_key_values.N.key/value -> logits, present
 This is the graph export_fused.py gets from the dynamo exporter and onnxscript's fusions, after slim_onnx.py (packed
 QKV, constant rotary tables), built by hand because those tools need torch >= 2.9, which this machine's Debian
 torch is not. Batch rows must be unpadded (GroupQueryAttention's seqlens come from position_ids), as the runtime
-sends them. `check` compares its logits with another export of the same weights.
+sends them. Configs and weights it does not reproduce (rope_scaling, output-projection or MLP biases, a missing
+untied lm_head) are refused rather than dropped. test/unit/buildFusedDecoder.test.ts checks it against PyTorch.
 
     /usr/bin/python3 training/build_fused_decoder.py <model dir with model.safetensors> <out.onnx> [--q4] [--int8]
 """
@@ -27,11 +28,11 @@ import kv_cache_fp16
 import quantize_onnx
 
 MS = "com.microsoft"
-DTYPES = {"F32": np.float32, "F16": np.float16, "BF16": None}
+DTYPES = {"F32": np.float32, "F16": np.float16, "BF16": np.uint16}
 
 
 def read_safetensors(path):
-    """name -> float32 array (memory-mapped where the file stores float32)."""
+    """name -> float32 array (a view of the memory-mapped file where it stores float32)."""
     with open(path, "rb") as f:
         (n,) = struct.unpack("<Q", f.read(8))
         header = json.loads(f.read(n))
@@ -44,7 +45,9 @@ def read_safetensors(path):
         if dtype is None:
             raise ValueError(f"{name}: {meta['dtype']} tensors are not supported here")
         start, end = meta["data_offsets"]
-        out[name] = np.frombuffer(data[start:end], dtype=dtype).reshape(meta["shape"]).astype(np.float32)
+        raw = np.frombuffer(data[start:end], dtype=dtype).reshape(meta["shape"])
+        # bfloat16 is the top half of a float32.
+        out[name] = (raw.astype(np.uint32) << 16).view(np.float32) if meta["dtype"] == "BF16" else raw.astype(np.float32, copy=False)
     return out
 
 
@@ -55,7 +58,25 @@ def rotary_tables(cfg):
     return np.cos(angles).astype(np.float32), np.sin(angles).astype(np.float32)
 
 
+def check_supported(cfg, w):
+    if cfg.get("rope_scaling"):
+        raise ValueError(f"rope_scaling {cfg['rope_scaling']} is not reproduced by the constant rotary tables")
+    if "lm_head.weight" not in w and not cfg.get("tie_word_embeddings", False):
+        raise ValueError("no lm_head.weight, and the config does not tie the embeddings")
+    layers = cfg["num_hidden_layers"]
+    used = {"model.embed_tokens.weight", "model.norm.weight", "lm_head.weight"}
+    for i in range(layers):
+        p = f"model.layers.{i}."
+        used |= {p + "input_layernorm.weight", p + "post_attention_layernorm.weight", p + "self_attn.o_proj.weight",
+                 p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight", p + "mlp.down_proj.weight"}
+        used |= {p + f"self_attn.{n}_proj.{kind}" for n in "qkv" for kind in ("weight", "bias")}
+    unused = sorted(n for n in w if n not in used and "rotary_emb" not in n)
+    if unused:
+        raise ValueError(f"weights this graph would drop: {unused[:5]}{' ...' if len(unused) > 5 else ''}")
+
+
 def build(cfg, w):
+    check_supported(cfg, w)
     layers = cfg["num_hidden_layers"]
     heads, kv_heads = cfg["num_attention_heads"], cfg["num_key_value_heads"]
     head_dim = cfg.get("head_dim") or cfg["hidden_size"] // heads
@@ -128,7 +149,8 @@ def build(cfg, w):
     node("Shape", ["position_ids"], ["seq_len"], start=1, end=2)
     node("Reshape", ["num_logits_to_keep", "shape1"], ["keep"])
     node("Greater", ["keep", "zero_i64"], ["keep_some"])
-    node("Sub", ["seq_len", "keep"], ["keep_from"])
+    node("Sub", ["seq_len", "keep"], ["keep_back"])
+    node("Max", ["keep_back", "zero_i64"], ["keep_from"])
     node("Where", ["keep_some", "keep_from", "zero_i64"], ["slice_start"])
     kept = node("Slice", [final, "slice_start", "int64_max", "axis1"], ["kept"])
     node("MatMul", [kept, init("lm_head.weight_t", lm_head.T)], ["logits"])
@@ -163,17 +185,17 @@ def write_fused(model_dir, out_dir, formats=(), log=print):
     model = build(cfg, weights)
     del weights
     fp32 = os.path.join(onnx_dir, "model.onnx")
-    onnx.save_model(model, fp32, save_as_external_data=True, all_tensors_to_one_file=True,
-                    location="model.onnx_data", size_threshold=1024)
     log(f"{fp32}: {len(model.graph.node)} nodes (fused)")
+    # Replaces any earlier model.onnx_data (onnx appends to an existing one), external past protobuf's 2 GB.
+    quantize_onnx.save(model, fp32, log=log)
     del model
     for fmt in formats:
         convert = {"q4": quantize_onnx.to_q4, "int8": quantize_onnx.to_int8}[fmt]
         quantized = convert(onnx.load(fp32), log=log)
-        kv_cache_fp16.half_kv_cache(quantized)  # the runtime's float16 cache (kv_cache_fp16.py says why)
-        path = os.path.join(onnx_dir, f"model_{fmt}.onnx")
-        onnx.save_model(quantized, path)
-        log(f"{path}: {os.path.getsize(path) / 1e6:.1f} MB, {len(quantized.graph.node)} nodes")
+        # The runtime's float16 cache (kv_cache_fp16.py says why); every attention here is one it rewrites.
+        if kv_cache_fp16.half_kv_cache(quantized) != cfg["num_hidden_layers"]:
+            raise RuntimeError(f"{fmt}: the KV cache was not converted to float16")
+        quantize_onnx.save(quantized, os.path.join(onnx_dir, f"model_{fmt}.onnx"), log=log)
 
 
 def main():

@@ -5,9 +5,15 @@ import { join, resolve } from 'node:path';
 import { ProposedFeatures, createConnection } from 'vscode-languageserver/node';
 import { LocalEngine, TextTokenizer } from '../../runtime/index';
 import { startServer } from '../../lsp-server/server';
+import { warmUpTokenizer } from '../../lsp-server/tokenizerWarmUp';
 
 startServer(createConnection(ProposedFeatures.all), {
   createEngine: () => new LocalEngine(),
-  loadTokenizer: async (modelDir) => TextTokenizer.fromDirectory(modelDir),
+  loadTokenizer: async (modelDir) => {
+    // As lsp-server/main.ts does, so the contrast differs from the real server only in where inference runs.
+    const tokenizer = TextTokenizer.fromDirectory(modelDir);
+    warmUpTokenizer(tokenizer);
+    return tokenizer;
+  },
   bundleDir: join(resolve(__dirname, '..', '..'), 'dist'),
 });

@@ -41,6 +41,13 @@ out["lm_head.weight"] = np.ascontiguousarray(matmuls[-1].T)
 write_safetensors(out, os.path.join(sys.argv[3], "model.safetensors"))
 `;
 
+const QUANTIZE_PLAIN = `
+import sys
+sys.path.insert(0, sys.argv[1])
+import quantize_onnx
+quantize_onnx.quantize_file(sys.argv[2], "q4", sys.argv[3], log=lambda s: None)
+`;
+
 function python(args: string[]): void {
   const r = spawnSync(PYTHON, args, { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
@@ -65,6 +72,8 @@ describe('training/build_fused_decoder.py', { skip: !hasPython && 'python3 with 
     cpSync(join(TARGET_DIR, 'config.json'), join(dir, 'config.json'));
     python(['-c', FIXTURE_TO_SAFETENSORS, ROOT, join(TARGET_DIR, 'onnx', 'model.onnx'), dir]);
     python([join(ROOT, 'training', 'build_fused_decoder.py'), dir, dir, '--q4']);
+    // The plain export quantized the same way, for the 4-bit comparison.
+    python(['-c', QUANTIZE_PLAIN, join(ROOT, 'training'), join(TARGET_DIR, 'onnx', 'model.onnx'), join(dir, 'plain_q4.onnx')]);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -85,14 +94,37 @@ describe('training/build_fused_decoder.py', { skip: !hasPython && 'python3 with 
     }
   });
 
-  it('quantizes to a 4-bit file with a float16 cache that the runtime runs', async () => {
+  it('keeps several rows of logits and continues a cache as the export does', async () => {
+    const fused = await OrtDecoderModel.create(join(dir, 'onnx', 'model.onnx'), readModelConfig(dir), 1);
+    const exported = await OrtDecoderModel.create(join(TARGET_DIR, 'onnx', 'model.onnx'), readModelConfig(TARGET_DIR), 1);
+    try {
+      const ids = reference.promptIds;
+      const a = await fused.forward(ids, fused.emptyKv(), 3);
+      const b = await exported.forward(ids, exported.emptyKv(), 3);
+      assert.equal(a.logits.length, 3);
+      for (let r = 0; r < 3; r++) assert.ok(maxAbsDiff(a.logits[r]!, b.logits[r]!) < 1e-4, `row ${r}`);
+      // The prompt in two passes (a prefix-cache hit) ends where one pass does.
+      const head = await fused.forward(ids.slice(0, 10), fused.emptyKv(), 1);
+      const tail = await fused.forward(ids.slice(10), head.kv, 1);
+      assert.ok(maxAbsDiff(tail.logits[0]!, a.logits[2]!) < 1e-4);
+      assert.equal(tail.kv.length, ids.length);
+    } finally {
+      await Promise.all([fused.dispose(), exported.dispose()]);
+    }
+  });
+
+  it('quantizes to a 4-bit file with a float16 cache that decodes as the quantized export does', async () => {
     const q4 = await OrtDecoderModel.create(join(dir, 'onnx', 'model_q4.onnx'), readModelConfig(dir), 1);
+    const plain = await OrtDecoderModel.create(join(dir, 'plain_q4.onnx'), readModelConfig(TARGET_DIR), 1);
     try {
       assert.equal(q4.kvType, 'float16');
-      const { tokens } = await greedy(q4, reference.promptIds, 4);
-      assert.equal(tokens.length, 4);
+      const a = await greedy(q4, reference.promptIds, reference.greedy.length);
+      const b = await greedy(plain, reference.promptIds, reference.greedy.length);
+      assert.deepEqual(a.tokens, b.tokens);
+      // Only the float16 cache tells them apart.
+      assert.ok(maxAbsDiff(a.last, b.last) < 0.2, `${maxAbsDiff(a.last, b.last)}`);
     } finally {
-      await q4.dispose();
+      await Promise.all([q4.dispose(), plain.dispose()]);
     }
   });
 });

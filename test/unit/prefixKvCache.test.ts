@@ -27,7 +27,7 @@ const range = (n: number, from = 0) => Array.from({ length: n }, (_, i) => from 
 
 describe('PrefixKvCache', () => {
   it('returns the longest shared prefix, always leaving one token to run', () => {
-    const cache = new PrefixKvCache(fakeModel, 100_000, 4);
+    const cache = new PrefixKvCache(fakeModel, 100_000, 1_000, 4);
     cache.store(range(20), new FakeKv(20));
     assert.equal(cache.lookup([...range(12), 99, 98]).reused, 12);
     assert.equal(cache.lookup(range(20)).reused, 19, 'an identical prompt still runs its last token');
@@ -35,24 +35,37 @@ describe('PrefixKvCache', () => {
     assert.equal(cache.lookup([5, 6, 7]).kv.length, 0);
   });
 
-  it('picks the best of several entries and evicts the least recently used over its byte bound', () => {
-    const cache = new PrefixKvCache(fakeModel, 5_000, 4);
-    cache.store(range(20, 100), new FakeKv(20));
-    cache.store(range(20, 200), new FakeKv(20));
-    assert.equal(cache.lookup([...range(15, 200), 1]).reused, 15);
-    assert.equal(cache.lookup([...range(10, 100), 1]).reused, 10);
-    cache.store(range(20, 300), new FakeKv(20));
-    // 6,000 bytes > 5,000: the entry used least recently (200…) goes.
-    assert.equal(cache.lookup([...range(15, 200), 1]).reused, 0);
-    assert.equal(cache.lookup([...range(15, 100), 1]).reused, 15);
+  it('picks the best of several entries and evicts the least recently used over its byte or position bound', () => {
+    for (const [maxBytes, maxPositions] of [[5_000, 1_000], [1e9, 50]] as const) {
+      const cache = new PrefixKvCache(fakeModel, maxBytes, maxPositions, 4);
+      cache.store(range(20, 100), new FakeKv(20));
+      cache.store(range(20, 200), new FakeKv(20));
+      assert.equal(cache.lookup([...range(15, 200), 1]).reused, 15);
+      assert.equal(cache.lookup([...range(10, 100), 1]).reused, 10);
+      cache.store(range(20, 300), new FakeKv(20));
+      // 6,000 bytes > 5,000 (60 positions > 50): the entry used least recently (200…) goes.
+      assert.equal(cache.lookup([...range(15, 200), 1]).reused, 0);
+      assert.equal(cache.lookup([...range(15, 100), 1]).reused, 15);
+    }
   });
 
-  it('replaces an entry that the new prompt extends', () => {
-    const cache = new PrefixKvCache(fakeModel, 3_000, 4);
+  it('replaces an entry that the new prompt extends, instead of evicting another for it', () => {
+    const cache = new PrefixKvCache(fakeModel, 4_500, 1_000, 4);
     cache.store(range(10), new FakeKv(10));
+    cache.store(range(20, 100), new FakeKv(20));
+    assert.equal(cache.lookup([...range(9), 1]).reused, 9); // the 10-token entry is now the most recent
     cache.store(range(25), new FakeKv(25));
-    // Had the 10-token entry stayed, 3,500 bytes would exceed the bound and evict the newer entry.
+    // With the 10-token entry kept, 5,500 bytes would exceed the bound and evict the unrelated entry.
+    assert.equal(cache.lookup([...range(15, 100), 1]).reused, 15);
     assert.equal(cache.lookup([...range(24), 5]).reused, 24);
+  });
+
+  it('keeps the newest entry even when it alone is over the bound', () => {
+    const cache = new PrefixKvCache(fakeModel, 1_000, 1_000, 4);
+    cache.store(range(5), new FakeKv(5));
+    cache.store(range(30, 100), new FakeKv(30));
+    assert.equal(cache.lookup([...range(5), 1]).reused, 0);
+    assert.equal(cache.lookup([...range(29, 100), 1]).reused, 29);
   });
 });
 
@@ -79,12 +92,13 @@ describe('prefix reuse in generation', () => {
     assert.equal(target.truncate(first.kv, 4).bytes, 4 * perPosition);
     assert.equal(target.emptyKv().bytes, 0);
 
-    const cache = new PrefixKvCache(target, 15 * perPosition, 4);
+    const cache = new PrefixKvCache(target, 15 * perPosition, 1_000, 4);
     cache.store(ids.slice(0, 10), first.kv);
     assert.equal(cache.cachedLength(ids.slice(0, 11)), 10);
-    const longer = await target.forward(ids.slice(10, 18), first.kv, 1);
-    cache.store(ids.slice(0, 18), longer.kv);
-    assert.equal(cache.cachedLength(ids.slice(0, 19)), 0, 'an 18-position state is over the 15-position bound: not kept');
+    const other = await target.forward(ids.slice(10, 18), target.emptyKv(), 1);
+    cache.store(ids.slice(10, 18), other.kv);
+    assert.equal(cache.cachedLength(ids.slice(0, 11)), 0, '10 + 8 positions are over the 15-position bound: the older state goes');
+    assert.equal(cache.cachedLength(ids.slice(10, 19)), 8);
   });
 
   it('gives the same tokens as a cold prompt while reusing the typed-so-far prefix, for every mode', async () => {
