@@ -4,10 +4,8 @@
 // building took ~30 ms against ~10 for later ones (bench/results/first-completions-tokenizer-warm-up-*.md). The
 // server runs this while the inference worker loads the model, on the otherwise idle main thread.
 
-/** The tokenizer's part this needs (runtime's TextTokenizer). */
-export interface EncodingTokenizer {
-  encode(text: string): number[];
-}
+import { TextTokenizer } from '../runtime/index';
+import type { PromptTokenizer } from './fimPrompt';
 
 /** Code in the default model's languages, encoded whole and line by line as prompt building does. */
 const SAMPLE = `import os
@@ -82,10 +80,17 @@ export function countLines(text: string): number {
 `;
 
 /** Encodes the sample `rounds` times (10 brought the probe's first real encode to steady speed; ~70 ms; 6 did not). */
-export function warmUpTokenizer(tokenizer: EncodingTokenizer, rounds = 10): void {
+export function warmUpTokenizer(tokenizer: Pick<PromptTokenizer, 'encode'>, rounds = 10): void {
   const lines = SAMPLE.split('\n');
   for (let r = 0; r < rounds; r++) {
     tokenizer.encode(SAMPLE);
     for (const line of lines) tokenizer.encode(`${line}\n`);
   }
+}
+
+/** The model's tokenizer, warmed up: what every server entry point loads (before any cache of encodings, which would answer the sample's repeats without running the tokenizer). */
+export function loadWarmedTokenizer(modelDir: string): TextTokenizer {
+  const tokenizer = TextTokenizer.fromDirectory(modelDir);
+  warmUpTokenizer(tokenizer);
+  return tokenizer;
 }

@@ -58,25 +58,33 @@ def rotary_tables(cfg):
     return np.cos(angles).astype(np.float32), np.sin(angles).astype(np.float32)
 
 
+class _ReadWeights(dict):
+    """The weights, remembering which names the graph read: any left unread would be silently dropped."""
+
+    def __init__(self, weights):
+        super().__init__(weights)
+        self.read = set()
+
+    def __getitem__(self, name):
+        self.read.add(name)
+        return super().__getitem__(name)
+
+    def get(self, name, default=None):
+        if name in self:
+            self.read.add(name)
+        return super().get(name, default)
+
+
 def check_supported(cfg, w):
     if cfg.get("rope_scaling"):
         raise ValueError(f"rope_scaling {cfg['rope_scaling']} is not reproduced by the constant rotary tables")
     if "lm_head.weight" not in w and not cfg.get("tie_word_embeddings", False):
         raise ValueError("no lm_head.weight, and the config does not tie the embeddings")
-    layers = cfg["num_hidden_layers"]
-    used = {"model.embed_tokens.weight", "model.norm.weight", "lm_head.weight"}
-    for i in range(layers):
-        p = f"model.layers.{i}."
-        used |= {p + "input_layernorm.weight", p + "post_attention_layernorm.weight", p + "self_attn.o_proj.weight",
-                 p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight", p + "mlp.down_proj.weight"}
-        used |= {p + f"self_attn.{n}_proj.{kind}" for n in "qkv" for kind in ("weight", "bias")}
-    unused = sorted(n for n in w if n not in used and "rotary_emb" not in n)
-    if unused:
-        raise ValueError(f"weights this graph would drop: {unused[:5]}{' ...' if len(unused) > 5 else ''}")
 
 
-def build(cfg, w):
-    check_supported(cfg, w)
+def build(cfg, weights):
+    check_supported(cfg, weights)
+    w = _ReadWeights(weights)
     layers = cfg["num_hidden_layers"]
     heads, kv_heads = cfg["num_attention_heads"], cfg["num_key_value_heads"]
     head_dim = cfg.get("head_dim") or cfg["hidden_size"] // heads
@@ -154,6 +162,9 @@ def build(cfg, w):
     node("Where", ["keep_some", "keep_from", "zero_i64"], ["slice_start"])
     kept = node("Slice", [final, "slice_start", "int64_max", "axis1"], ["kept"])
     node("MatMul", [kept, init("lm_head.weight_t", lm_head.T)], ["logits"])
+    unread = sorted(n for n in w if n not in w.read and "rotary_emb" not in n)
+    if unread:
+        raise ValueError(f"weights this graph would drop: {unread[:5]}{' ...' if len(unread) > 5 else ''}")
 
     f32 = TensorProto.FLOAT
     past_shape = ["batch_size", kv_heads, "past_sequence_length", head_dim]

@@ -3,17 +3,12 @@
 // Run with tsx (`node --import tsx bench/lsp/inProcessServer.ts --stdio`).
 import { join, resolve } from 'node:path';
 import { ProposedFeatures, createConnection } from 'vscode-languageserver/node';
-import { LocalEngine, TextTokenizer } from '../../runtime/index';
+import { LocalEngine } from '../../runtime/index';
 import { startServer } from '../../lsp-server/server';
-import { warmUpTokenizer } from '../../lsp-server/tokenizerWarmUp';
+import { loadWarmedTokenizer } from '../../lsp-server/tokenizerWarmUp';
 
 startServer(createConnection(ProposedFeatures.all), {
   createEngine: () => new LocalEngine(),
-  loadTokenizer: async (modelDir) => {
-    // As lsp-server/main.ts does, so the contrast differs from the real server only in where inference runs.
-    const tokenizer = TextTokenizer.fromDirectory(modelDir);
-    warmUpTokenizer(tokenizer);
-    return tokenizer;
-  },
+  loadTokenizer: async (modelDir) => loadWarmedTokenizer(modelDir),
   bundleDir: join(resolve(__dirname, '..', '..'), 'dist'),
 });
