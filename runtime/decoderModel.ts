@@ -20,7 +20,12 @@ export interface DecoderModel {
   emptyKv(): KvState;
   /** Runs `ids` at positions kv.length .. kv.length + ids.length - 1 (batch 1). */
   forward(ids: readonly number[], kv: KvState, numLogitsToKeep: number): Promise<ForwardResult>;
-  /** The first `length` positions of `kv` (speculative rollback, prompt-prefix reuse). */
+  /** The first `length` positions of `kv` (prompt-prefix reuse); `kv` stays valid. */
   truncate(kv: KvState, length: number): KvState;
+  /**
+   * The first `length` positions of `kv` for a caller that gives `kv` up (rejected speculative tokens): the next
+   * pass may reuse the dropped positions' memory, so no other state longer than `length` made from `kv` may be in use.
+   */
+  rollback(kv: KvState, length: number): KvState;
   dispose(): Promise<void>;
 }

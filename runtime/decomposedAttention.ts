@@ -19,12 +19,15 @@
 // like int8PrefillModel.ts.
 import { onnx } from 'onnx-proto';
 import { halfToFloat } from './float16';
+import { presentRowsName } from './signature';
 
 const MS_DOMAIN = 'com.microsoft';
 const { DataType } = onnx.TensorProto;
 const { AttributeType } = onnx.AttributeProto;
 /** Shape with start/end (opset 15) is the newest op form used here. */
 const MIN_OPSET = 15;
+/** Position of cache rows past the valid ones: after every query's position, so the mask hides them. */
+const HIDDEN_POSITION = 2 ** 62;
 
 export interface DecomposedAttentionModel {
   bytes: Uint8Array;
@@ -133,6 +136,7 @@ export function decomposedAttentionModel(bytes: Uint8Array): DecomposedAttention
 
   const dropped = new Set<onnx.INodeProto>();
   const rewritten: onnx.INodeProto[] = [];
+  const rowsOutputs: onnx.ValueInfoProto[] = [];
   let shared: { positions: string; mask: string; group: number; seqlens: string } | undefined;
   for (const n of graph.node) {
     if (dropped.has(n)) continue;
@@ -194,12 +198,17 @@ export function decomposedAttentionModel(bytes: Uint8Array): DecomposedAttention
       emit(node('Range', [ints('zero', [0], []), `${s}steps`, ints('one', [1], [])], [`${s}offsets`]));
       emit(node('Unsqueeze', [`${s}past`, ints('axis1', [1])], [`${s}past_column`]));
       emit(node('Add', [`${s}past_column`, `${s}offsets`], [`${s}position_ids`]));
+      // The cache may be a buffer longer than its valid rows (kvArena.ts): key j < cache length is position j
+      // when j < past and hidden otherwise; the pass's own keys follow at positions past + i.
       emit(node('Shape', [pastKey], [`${s}cache_length`], { start: 2, end: 3 }));
-      emit(node('Add', [`${s}cache_length`, `${s}steps`], [`${s}keys_length`]));
-      emit(node('Squeeze', [`${s}keys_length`], [`${s}keys_count`]));
-      emit(node('Range', [ints('zero', [0], []), `${s}keys_count`, ints('one', [1], [])], [`${s}keys`]));
+      emit(node('Squeeze', [`${s}cache_length`], [`${s}cache_count`]));
+      emit(node('Range', [ints('zero', [0], []), `${s}cache_count`, ints('one', [1], [])], [`${s}cache_rows`]));
+      emit(node('Less', [`${s}cache_rows`, `${s}past_column`], [`${s}cache_valid`]));
+      emit(node('Where', [`${s}cache_valid`, `${s}cache_rows`, ints('hidden', [HIDDEN_POSITION], [])], [`${s}cache_positions`]));
+      emit(node('Concat', [`${s}cache_positions`, `${s}position_ids`], [`${s}key_positions`], { axis: 1 }));
+      emit(node('Unsqueeze', [`${s}key_positions`, ints('axis1', [1])], [`${s}key_row`]));
       emit(node('Unsqueeze', [`${s}position_ids`, ints('axis2', [2])], [`${s}position_column`]));
-      emit(node('LessOrEqual', [`${s}keys`, `${s}position_column`], [`${s}visible`]));
+      emit(node('LessOrEqual', [`${s}key_row`, `${s}position_column`], [`${s}visible`]));
       emit(node('Where', [`${s}visible`, float('zero_float', 0), float('minus_infinity', -Infinity)], [`${s}mask_rows`]));
       emit(node('Tile', [`${s}mask_rows`, ints(`tile_${group}`, [1, group, 1])], [`${s}mask_groups`]));
       emit(node('Unsqueeze', [`${s}mask_groups`, ints('axis1', [1])], [`${s}mask`]));
@@ -239,6 +248,11 @@ export function decomposedAttentionModel(bytes: Uint8Array): DecomposedAttention
     }
     emit(node('Concat', [pastKey, kNew], [outputs[1]!], { axis: 2 }));
     emit(node('Concat', [pastValue, vNew], [outputs[2]!], { axis: 2 }));
+    // The pass's own rows, for a runtime that keeps the cache itself (kvRowsModel.ts names them the same way).
+    for (const [rows, present] of [[kNew, outputs[1]!], [vNew, outputs[2]!]] as const) {
+      emit(node('Identity', [rows], [presentRowsName(present)]));
+      rowsOutputs.push(onnx.ValueInfoProto.create({ name: presentRowsName(present), type: { tensorType: { elemType: cacheType } } }));
+    }
     let keys = outputs[1]!;
     let values = outputs[2]!;
     if (cacheType !== DataType.FLOAT) {
@@ -257,6 +271,7 @@ export function decomposedAttentionModel(bytes: Uint8Array): DecomposedAttention
     emit(node('Reshape', [`${p}context_bshd`, ints('merge_heads', [0, 0, -1])], [result]));
   }
   graph.node = rewritten;
+  graph.output = [...(graph.output ?? []), ...rowsOutputs];
   const used = new Set(rewritten.flatMap((n) => n.input ?? []));
   graph.initializer = [...graph.initializer.filter((t) => used.has(t.name ?? '')), ...added];
   // Shapes inferred for tensors that no longer exist would only confuse onnxruntime's checker.

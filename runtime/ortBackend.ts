@@ -1,6 +1,7 @@
 // The only file that imports onnxruntime-node: creates the session with CPU-friendly options, reads the model's
-// declared signature, builds feeds for exactly the inputs the model declares, and keeps `present` tensors as the
-// next call's `past` without copying them.
+// declared signature, builds feeds for exactly the inputs the model declares, and keeps the KV cache: in its own
+// growing buffers where the graph allows (kvArena.ts, kvRowsModel.ts), else as the `present` tensors the previous
+// pass returned.
 import { readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
@@ -9,8 +10,10 @@ import { decomposedAttentionModel, type DecomposedAttentionModel } from './decom
 import { ModelSignatureError, toLocusError } from './errors';
 import { halfToFloat } from './float16';
 import { int8PrefillModel } from './int8PrefillModel';
+import { ArenaKv, KvArena, reserveRows, rewind, writeRows, type KvBuffer } from './kvArena';
+import { kvRowsModel } from './kvRowsModel';
 import type { ModelConfig } from './modelConfig';
-import { checkSignature, pastKeyName, pastValueName, presentKeyName, presentValueName, type DeclaredSignature, type DeclaredValue } from './signature';
+import { checkSignature, pastKeyName, pastValueName, presentKeyName, presentRowsName, presentValueName, type DeclaredSignature, type DeclaredValue } from './signature';
 
 /** Threads for `threads: 0`: all cores on small machines, about half (one per physical core) on larger ones, at most 6. */
 export function defaultThreadCount(cores = availableParallelism()): number {
@@ -36,35 +39,48 @@ export function sessionOptions(threads: number): ort.InferenceSession.SessionOpt
 /** Passes over at least this many tokens (prompt prefills) run on the 8-bit copy; steps and verifications on the 4-bit file. */
 export const INT8_PREFILL_MIN_TOKENS = 32;
 /**
- * 4-bit files up to this size get an 8-bit copy for prefills: it holds twice their bytes in memory (a 22 MB
- * default model costs ~32 MB more); a 0.5B model's copy would cost ~500 MB, so large models prefill in 4-bit.
+ * Files up to this size are rewritten in memory. A 4-bit one gets an 8-bit copy for prefills: it holds twice their
+ * bytes in memory (a 22 MB default model costs ~32 MB more); a 0.5B model's copy would cost ~500 MB, so large
+ * models prefill in 4-bit. Any of them gets the outputs that let the runtime keep its KV cache (kvRowsModel.ts);
+ * a large file keeps its graph as it is, because loading one from memory took longer and held more than from its
+ * path (a 398 MB file: 6.2 against 3.8 s, 1.1 against 0.8 GB).
  */
-const INT8_PREFILL_MAX_FILE_BYTES = 128 * 2 ** 20;
+const IN_MEMORY_MAX_FILE_BYTES = 128 * 2 ** 20;
+
+interface InMemoryGraphs {
+  /** The file's own graph with the rows outputs (kvRowsModel.ts), when its attention allows them. */
+  file?: Uint8Array;
+  int8Prefill?: Uint8Array;
+  decodeSteps?: DecomposedAttentionModel;
+}
 
 /**
- * The graphs a small 4-bit file also runs as, built in memory: an 8-bit copy for long prefills (int8PrefillModel.ts;
- * its int8 activations are quantized per pass, so a prompt prefilled at once and the same prompt reused from the
- * prefix cache can round apart at near-ties, as batched and one-token 4-bit passes already do) and, when steps run
- * on one thread (STEP_THREADS_WITH_COPY), its decode-step graph with the attention decomposed (decomposedAttention.ts).
+ * The graphs a small file also runs as, built in memory: the file's graph with the outputs that let the runtime keep
+ * the KV cache, an 8-bit copy of a 4-bit file for long prefills (int8PrefillModel.ts; its int8 activations are
+ * quantized per pass, so a prompt prefilled at once and the same prompt reused from the prefix cache can round apart
+ * at near-ties, as batched and one-token 4-bit passes already do) and, when steps run on one thread
+ * (STEP_THREADS_WITH_COPY), its decode-step graph with the attention decomposed (decomposedAttention.ts).
  * Decomposition comes only with the copy: the decomposed graph prefills slower than the fused one, so prefills need
  * a session of their own, and only the copy gives one without holding the same weights twice. Only on one thread:
  * its ~160 extra small kernels cost more in a thread pool, where steps measured 0.88-1.10x of the fused graph's,
- * against 1.09-1.24x at 256-768 positions on one thread (bench/results/attention-*.md). Either is undefined where
- * the file is used as it is (other formats, large files, nothing to rewrite, any failure: they only make passes faster).
+ * against 1.09-1.24x at 256-768 positions on one thread (bench/results/attention-*.md). Each is undefined where
+ * the file is used as it is (large files, nothing to rewrite, any failure: they only make passes faster).
  */
-function inMemoryGraphs(onnxPath: string, decompose: boolean): { int8Prefill?: Uint8Array; decodeSteps?: DecomposedAttentionModel } {
+function inMemoryGraphs(onnxPath: string, decompose: boolean): InMemoryGraphs {
   try {
-    if (statSync(onnxPath).size > INT8_PREFILL_MAX_FILE_BYTES) return {};
+    if (statSync(onnxPath).size > IN_MEMORY_MAX_FILE_BYTES) return {};
     const bytes = readFileSync(onnxPath);
+    const file = kvRowsModel(bytes);
     const copy = int8PrefillModel(bytes);
-    if (copy === undefined) return {};
+    if (copy === undefined) return { file };
     let decodeSteps: DecomposedAttentionModel | undefined;
     try {
       decodeSteps = decompose ? decomposedAttentionModel(bytes) : undefined;
     } catch {
       // the 8-bit copy still serves prefills
     }
-    return { int8Prefill: copy.bytes, decodeSteps };
+    // The copy reads the cache as the file does, so it gets the rows outputs exactly when the file does.
+    return { file, int8Prefill: (file && kvRowsModel(copy.bytes)) ?? copy.bytes, decodeSteps };
   } catch {
     return {};
   }
@@ -108,6 +124,7 @@ async function int8PrefillSession(copy: Uint8Array | undefined, threads: number,
   return undefined;
 }
 
+/** A cache as the `present` tensors of the pass that made it (graphs without the rows outputs). */
 class OrtKv implements KvState {
   readonly bytes: number;
 
@@ -127,6 +144,25 @@ function toFloat32(data: unknown): Float32Array {
   throw new ModelSignatureError('The model\'s logits are neither float32 nor float16.');
 }
 
+/** The last `numLogitsToKeep` rows of a [1, rows, vocabulary] logits tensor (all rows for 0). */
+function keptLogits(logits: ort.Tensor, numLogitsToKeep: number): Float32Array[] {
+  const [, rows, width] = logits.dims;
+  const data = toFloat32(logits.data);
+  const keep = numLogitsToKeep > 0 ? Math.min(numLogitsToKeep, rows) : rows;
+  const out: Float32Array[] = [];
+  for (let r = rows - keep; r < rows; r++) out.push(data.subarray(r * width, (r + 1) * width));
+  return out;
+}
+
+/** Whether a session outputs every cache tensor's new rows (kvRowsModel.ts, decomposedAttention.ts). */
+function hasRowsOutputs(session: ort.InferenceSession, config: ModelConfig): boolean {
+  const outputs = new Set(session.outputNames);
+  for (let i = 0; i < config.numLayers; i++) {
+    if (!outputs.has(presentRowsName(presentKeyName(i))) || !outputs.has(presentRowsName(presentValueName(i)))) return false;
+  }
+  return true;
+}
+
 function describe(meta: readonly ort.InferenceSession.ValueMetadata[], names: readonly string[]): DeclaredValue[] {
   return names.map((name) => {
     const m = meta?.find((v) => v.name === name);
@@ -137,6 +173,10 @@ function describe(meta: readonly ort.InferenceSession.ValueMetadata[], names: re
 export class OrtDecoderModel implements DecoderModel {
   private readonly inputs: Set<string>;
   private readonly emptyPast: ort.Tensor[];
+  /** Outputs fetched when the runtime keeps the cache: logits and each cache tensor's new rows. */
+  private readonly rowsFetches?: string[];
+  /** The arena every empty cache starts from (capacity 0: the first pass moves to one of its own). */
+  private readonly emptyArena?: KvArena;
 
   private constructor(
     private readonly session: ort.InferenceSession,
@@ -148,8 +188,15 @@ export class OrtDecoderModel implements DecoderModel {
     private readonly decomposedNodes: number,
     /** Threads of the session that runs decode steps (and verification and beam passes). */
     readonly stepThreads: number,
+    keepsCache: boolean,
   ) {
     this.inputs = new Set(session.inputNames);
+    if (keepsCache) {
+      this.rowsFetches = ['logits'];
+      for (let i = 0; i < config.numLayers; i++) this.rowsFetches.push(presentRowsName(presentKeyName(i)), presentRowsName(presentValueName(i)));
+      const layout = { buffers: 2 * config.numLayers, heads: config.numKeyValueHeads, headDim: config.headDim, elementBytes: kvType === 'float16' ? 2 : 4 };
+      this.emptyArena = KvArena.empty(layout, 0);
+    }
     this.emptyPast = [];
     for (let i = 0; i < config.numLayers; i++) {
       for (const name of [pastKeyName(i), pastValueName(i)]) {
@@ -168,13 +215,14 @@ export class OrtDecoderModel implements DecoderModel {
    * Creates the sessions and checks the signature against `config` (ModelSignatureError, ModelFileCorruptError, ...).
    * A small 4-bit file prefills long prompts on its 8-bit copy with `threads` threads and runs decode steps on one
    * thread with the attention decomposed (see inMemoryGraphs, STEP_THREADS_WITH_COPY). Benches override that:
-   * `stepThreads` for the step session's threads (with a copy), `decomposeAttention` for its graph.
+   * `stepThreads` for the step session's threads (with a copy), `decomposeAttention` for its graph, `keepCache: false`
+   * for caches as returned tensors even where the graphs have the rows outputs.
    */
   static async create(
     onnxPath: string,
     config: ModelConfig,
     threads: number,
-    options: { stepThreads?: number; decomposeAttention?: boolean } = {},
+    options: { stepThreads?: number; decomposeAttention?: boolean; keepCache?: boolean } = {},
   ): Promise<OrtDecoderModel> {
     // Resolved counts, so that 0 (the default count) compares and reports as the threads it stands for.
     threads = threads > 0 ? threads : defaultThreadCount();
@@ -182,7 +230,7 @@ export class OrtDecoderModel implements DecoderModel {
     const graphs = inMemoryGraphs(onnxPath, options.decomposeAttention ?? stepThreadsWithCopy === 1);
     const fileSession = async (n: number) => {
       try {
-        return await createSession(onnxPath, n);
+        return await createSession(graphs.file ?? onnxPath, n);
       } catch (e) {
         throw toLocusError(e);
       }
@@ -214,7 +262,13 @@ export class OrtDecoderModel implements DecoderModel {
       await Promise.allSettled([session.release(), prefill?.release()]);
       throw e;
     }
-    return new OrtDecoderModel(session, config, signature, kvType, prefill, decomposed, prefill ? stepThreadsWithCopy : threads);
+    const keepsCache = (options.keepCache ?? true) && [session, prefill].every((s) => s === undefined || hasRowsOutputs(s, config));
+    return new OrtDecoderModel(session, config, signature, kvType, prefill, decomposed, prefill ? stepThreadsWithCopy : threads, keepsCache);
+  }
+
+  /** Whether the runtime keeps the KV cache in its own buffers (kvArena.ts) rather than as returned tensors. */
+  get keepsCache(): boolean {
+    return this.emptyArena !== undefined;
   }
 
   /** GroupQueryAttention nodes the decode-step session runs as standard ops (0: the graph as exported). */
@@ -228,12 +282,11 @@ export class OrtDecoderModel implements DecoderModel {
   }
 
   emptyKv(): KvState {
-    return new OrtKv(this.emptyPast, 0);
+    return this.emptyArena ? new ArenaKv(this.emptyArena, 0) : new OrtKv(this.emptyPast, 0);
   }
 
   async forward(ids: readonly number[], kv: KvState, numLogitsToKeep: number): Promise<ForwardResult> {
-    const past = kv as OrtKv;
-    const pastLength = past.length;
+    const pastLength = kv.length;
     const total = pastLength + ids.length;
     const feeds: Record<string, ort.Tensor> = {
       input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]),
@@ -244,40 +297,53 @@ export class OrtDecoderModel implements DecoderModel {
     }
     if (this.inputs.has('num_logits_to_keep')) feeds.num_logits_to_keep = new ort.Tensor('int64', BigInt64Array.of(BigInt(numLogitsToKeep)), []);
     if (this.inputs.has('use_cache_branch')) feeds.use_cache_branch = new ort.Tensor('bool', Uint8Array.of(pastLength > 0 ? 1 : 0), [1]);
+    if (kv instanceof ArenaKv) return this.forwardOnArena(feeds, ids.length, kv, numLogitsToKeep);
+    const past = kv as OrtKv;
     for (let i = 0; i < this.config.numLayers; i++) {
       feeds[pastKeyName(i)] = past.tensors[2 * i];
       feeds[pastValueName(i)] = past.tensors[2 * i + 1];
     }
-    let out: ort.InferenceSession.ReturnType;
-    try {
-      out = await this.run(feeds, ids.length);
-    } catch (e) {
-      throw toLocusError(e);
-    }
-    const logits = out.logits;
-    const [, rows, width] = logits.dims;
-    const data = toFloat32(logits.data);
-    const keep = numLogitsToKeep > 0 ? Math.min(numLogitsToKeep, rows) : rows;
-    const rowsOut: Float32Array[] = [];
-    for (let r = rows - keep; r < rows; r++) rowsOut.push(data.subarray(r * width, (r + 1) * width));
+    const out = await this.run(feeds, ids.length);
     const presents: ort.Tensor[] = [];
     for (let i = 0; i < this.config.numLayers; i++) presents.push(out[presentKeyName(i)], out[presentValueName(i)]);
-    return { logits: rowsOut, kv: new OrtKv(presents, total) };
+    return { logits: keptLogits(out.logits, numLogitsToKeep), kv: new OrtKv(presents, total) };
+  }
+
+  /** A pass that reads the whole arena as its past and fetches only the new rows, which it writes after the valid ones. */
+  private async forwardOnArena(feeds: Record<string, ort.Tensor>, count: number, kv: ArenaKv, numLogitsToKeep: number): Promise<ForwardResult> {
+    const arena = reserveRows(kv, count);
+    const dims = [1, this.config.numKeyValueHeads, arena.capacity, this.config.headDim];
+    for (let i = 0; i < this.config.numLayers; i++) {
+      feeds[pastKeyName(i)] = new ort.Tensor(this.kvType as 'float32', arena.data[2 * i] as Float32Array, dims);
+      feeds[pastValueName(i)] = new ort.Tensor(this.kvType as 'float32', arena.data[2 * i + 1] as Float32Array, dims);
+    }
+    const out = await this.run(feeds, count, this.rowsFetches);
+    const rows = this.rowsFetches!.slice(1).map((name) => out[name]!.data as KvBuffer);
+    return { logits: keptLogits(out.logits, numLogitsToKeep), kv: writeRows(arena, kv.length, count, rows) };
   }
 
   /**
    * Runs a pass of `tokens` tokens on the session for its length; a failing 8-bit copy is dropped for good (long
    * passes then run on the decode-step graph, decomposed or not: slower, still right).
    */
-  private async run(feeds: Record<string, ort.Tensor>, tokens: number): Promise<ort.InferenceSession.ReturnType> {
-    const prefill = this.prefillSession;
-    if (prefill === undefined || tokens < INT8_PREFILL_MIN_TOKENS) return this.session.run(feeds);
+  private async run(feeds: Record<string, ort.Tensor>, tokens: number, fetches?: string[]): Promise<ort.InferenceSession.ReturnType> {
     try {
-      return await prefill.run(feeds);
+      return await this.runOnSession(feeds, tokens, fetches);
+    } catch (e) {
+      throw toLocusError(e);
+    }
+  }
+
+  private async runOnSession(feeds: Record<string, ort.Tensor>, tokens: number, fetches?: string[]): Promise<ort.InferenceSession.ReturnType> {
+    const main = () => (fetches ? this.session.run(feeds, fetches) : this.session.run(feeds));
+    const prefill = this.prefillSession;
+    if (prefill === undefined || tokens < INT8_PREFILL_MIN_TOKENS) return main();
+    try {
+      return await (fetches ? prefill.run(feeds, fetches) : prefill.run(feeds));
     } catch {
       this.prefillSession = undefined;
       void prefill.release().catch(() => undefined);
-      return this.session.run(feeds);
+      return main();
     }
   }
 
@@ -288,9 +354,11 @@ export class OrtDecoderModel implements DecoderModel {
   }
 
   truncate(kv: KvState, length: number): KvState {
-    const src = kv as OrtKv;
-    if (length >= src.length) return src;
+    if (length >= kv.length) return kv;
     if (length <= 0) return this.emptyKv();
+    // The arena's rows stay; a pass from the shorter state copies them first (kvArena.ts).
+    if (kv instanceof ArenaKv) return new ArenaKv(kv.arena, length);
+    const src = kv as OrtKv;
     const tensors = src.tensors.map((t) => {
       const [batch, heads, positions, headDim] = t.dims;
       const data = t.data as KvData;
@@ -302,6 +370,10 @@ export class OrtDecoderModel implements DecoderModel {
       return new ort.Tensor(t.type as 'float32', out as Float32Array, [batch, heads, length, headDim]);
     });
     return new OrtKv(tensors, length);
+  }
+
+  rollback(kv: KvState, length: number): KvState {
+    return kv instanceof ArenaKv && length > 0 ? rewind(kv, length) : this.truncate(kv, length);
   }
 
   async dispose(): Promise<void> {

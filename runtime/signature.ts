@@ -24,6 +24,8 @@ export const pastKeyName = (layer: number) => `past_key_values.${layer}.key`;
 export const pastValueName = (layer: number) => `past_key_values.${layer}.value`;
 export const presentKeyName = (layer: number) => `present.${layer}.key`;
 export const presentValueName = (layer: number) => `present.${layer}.value`;
+/** The output a rewritten graph adds beside a `present` tensor: only the rows of the pass (kvRowsModel.ts). */
+export const presentRowsName = (present: string) => `${present}/rows`;
 
 const PAST_PATTERN = /^past_key_values\.(\d+)\.(key|value)$/;
 

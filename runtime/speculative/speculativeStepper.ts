@@ -111,14 +111,14 @@ export class SpeculativeStepper implements TokenStepper {
       ? verifyGreedy(drafts, out.logits)
       : verifySampled(drafts, out.logits.map((row) => sampler.distribution(row)), proposal.probs, () => sampler.random01());
     const accepted = verdict.accepted;
-    this.targetKv = accepted === drafts.length ? out.kv : target.truncate(out.kv, n + 1 + accepted);
+    this.targetKv = accepted === drafts.length ? out.kv : target.rollback(out.kv, n + 1 + accepted);
     const tokens = [...drafts.slice(0, accepted), verdict.next];
     const roundMs = this.now() - roundStart - (proposal.prefillMs ?? 0);
     if (drafts.length === 0) this.tuning.recordPlainRound(roundMs);
     else if (proposal.drafter === 'draft') this.tuning.recordDraftRound(roundMs, tokens.length);
     this.committed.push(...tokens);
     if (this.draftKv && this.draftKv.length > n + 1 + accepted) {
-      this.draftKv = this.deps.draft!.truncate(this.draftKv, n + 1 + accepted);
+      this.draftKv = this.deps.draft!.rollback(this.draftKv, n + 1 + accepted);
     }
     if (drafts.length > 0) {
       this.rounds++;

@@ -47,6 +47,9 @@ class ScriptedModel implements DecoderModel {
   truncate(kv: KvState, length: number): KvState {
     return new ScriptedKv((kv as ScriptedKv).ids.slice(0, length));
   }
+  rollback(kv: KvState, length: number): KvState {
+    return this.truncate(kv, length);
+  }
   async dispose(): Promise<void> {}
 }
 

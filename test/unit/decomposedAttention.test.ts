@@ -17,7 +17,7 @@ import { readModelConfig } from '../../runtime/modelConfig';
 import { decodeStepGraph, OrtDecoderModel } from '../../runtime/ortBackend';
 import { argmax } from '../../runtime/sampler';
 import { TextTokenizer } from '../../runtime/tokenizer';
-import { attend, attentionGraphScript, hasPython, qkvRows, runPython } from './gqaFixture';
+import { attend, attentionGraphScript, hasPython, HEAD_DIM, KV_HEADS, qkvRows, runPython } from './gqaFixture';
 import { maxAbsDiff, ROOT, TARGET_DIR } from './runtimeFixtures';
 
 const HALVE = join(ROOT, 'training', 'kv_cache_fp16.py');
@@ -79,6 +79,24 @@ describe('decomposed attention on a one-layer graph', { skip: !hasPython && 'pyt
     for (let i = 0; i < 2; i++) {
       assert.ok(maxAbsDiff(b.outputs[i]!, a.outputs[i]!) < 1e-2, `output ${i}`);
       assert.ok(maxAbsDiff(b.presents[i]!, a.presents[i]!) < 1e-2, `present ${i}`);
+    }
+  });
+
+  it('reads only the valid rows of a longer cache buffer, and outputs the pass\'s own rows', async () => {
+    const path = fused('capacity.onnx');
+    const plain = decompose(path);
+    for (const [prompt, step] of [[1, 1], [9, 1], [9, 3]] as const) {
+      const qkv = qkvRows(prompt + step);
+      const reference = await attend(path, qkv, prompt, step);
+      const long = await attend(plain, qkv, prompt, step, 24);
+      const what = `prompt ${prompt}, pass of ${step}`;
+      assert.ok(maxAbsDiff(long.outputs[1]!, reference.outputs[1]!) < 1e-4, `${what}: ${maxAbsDiff(long.outputs[1]!, reference.outputs[1]!)}`);
+      // The new rows are the last `step` positions of each head in the fused node's present.
+      const total = prompt + step;
+      for (let i = 0; i < 2; i++) {
+        const expected = Array.from({ length: KV_HEADS }, (_, h) => reference.presents[i]!.slice((h * total + prompt) * HEAD_DIM, (h * total + total) * HEAD_DIM)).flat();
+        assert.ok(maxAbsDiff(long.rows![i]!, expected) < 1e-4, `${what}, rows ${i}`);
+      }
     }
   });
 

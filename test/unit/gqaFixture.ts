@@ -51,19 +51,25 @@ export interface AttentionRun {
   outputs: number[][];
   /** present key and value after the step. */
   presents: number[][];
+  /** The step's new key and value rows, where the graph outputs them (`present.0.key/rows`). */
+  rows?: number[][];
 }
 
-/** A prefill of `prompt` positions from an empty cache, then a pass of `step` positions on the cache it returned. */
-export async function attend(path: string, qkv: Float32Array, prompt: number, step = 1): Promise<AttentionRun> {
+/**
+ * A prefill of `prompt` positions from an empty cache, then a pass of `step` positions on the cache it returned, or,
+ * with `capacity`, on that cache copied into a buffer of `capacity` rows whose rows past the valid ones hold garbage
+ * (as the runtime's own cache buffers do, runtime/kvArena.ts).
+ */
+export async function attend(path: string, qkv: Float32Array, prompt: number, step = 1, capacity?: number): Promise<AttentionRun> {
   const session = await ort.InferenceSession.create(path, { intraOpNumThreads: 1 });
   try {
-    return await attendWith(session, qkv, prompt, step);
+    return await attendWith(session, qkv, prompt, step, capacity);
   } finally {
     await session.release();
   }
 }
 
-async function attendWith(session: ort.InferenceSession, qkv: Float32Array, prompt: number, step: number): Promise<AttentionRun> {
+async function attendWith(session: ort.InferenceSession, qkv: Float32Array, prompt: number, step: number, capacity?: number): Promise<AttentionRun> {
   const half = session.inputMetadata.some((m) => m.name === 'past_key_values.0.key' && m.isTensor && m.type === 'float16');
   const width = (HEADS + 2 * KV_HEADS) * HEAD_DIM;
   const empty = () => (half ? new ort.Tensor('float16', new Uint16Array(0), [1, KV_HEADS, 0, HEAD_DIM]) : new ort.Tensor('float32', new Float32Array(0), [1, KV_HEADS, 0, HEAD_DIM]));
@@ -74,12 +80,21 @@ async function attendWith(session: ort.InferenceSession, qkv: Float32Array, prom
     seqlens_k: new ort.Tensor('int32', Int32Array.of(to - 1), [1]),
     total_sequence_length: new ort.Tensor('int32', Int32Array.of(to), []),
   });
+  const widen = (t: ort.Tensor) => {
+    if (capacity === undefined) return t;
+    const src = t.data as Float32Array | Uint16Array;
+    const buf = new (src.constructor as { new (n: number): Float32Array | Uint16Array })(KV_HEADS * capacity * HEAD_DIM).fill(half ? 0x4500 : 5);
+    for (let h = 0; h < KV_HEADS; h++) buf.set(src.subarray(h * prompt * HEAD_DIM, (h + 1) * prompt * HEAD_DIM), h * capacity * HEAD_DIM);
+    return new ort.Tensor(t.type as 'float32', buf as Float32Array, [1, KV_HEADS, capacity, HEAD_DIM]);
+  };
   const first = await session.run(feeds(0, prompt, empty(), empty()));
-  const second = await session.run(feeds(prompt, prompt + step, first['present.0.key']!, first['present.0.value']!));
+  const second = await session.run(feeds(prompt, prompt + step, widen(first['present.0.key']!), widen(first['present.0.value']!)));
+  const rows = second['present.0.key/rows'] && [floats(second['present.0.key/rows']), floats(second['present.0.value/rows']!)];
   return {
     inputTypes: Object.fromEntries(session.inputMetadata.map((m) => [m.name, m.isTensor ? m.type : ''])),
     outputs: [floats(first.output!), floats(second.output!)],
     presents: [floats(second['present.0.key']!), floats(second['present.0.value']!)],
+    rows,
   };
 }
 

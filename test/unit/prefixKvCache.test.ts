@@ -21,6 +21,7 @@ const fakeModel: DecoderModel = {
   emptyKv: () => new FakeKv(0),
   forward: async (ids, kv): Promise<ForwardResult> => ({ logits: [], kv: new FakeKv(kv.length + ids.length) }),
   truncate: (kv, length) => new FakeKv(Math.min(kv.length, length)),
+  rollback: (kv, length) => new FakeKv(Math.min(kv.length, length)),
   dispose: async () => undefined,
 };
 const range = (n: number, from = 0) => Array.from({ length: n }, (_, i) => from + i);

@@ -166,6 +166,7 @@ describe('Generator', () => {
     const counting: DecoderModel = {
       emptyKv: () => model.emptyKv(),
       truncate: (kv, n) => model.truncate(kv, n),
+      rollback: (kv, n) => model.rollback(kv, n),
       dispose: async () => {},
       forward: async (ids, kv, keep) => {
         if (controller.signal.aborted) stepsAfterAbort++;

@@ -30,6 +30,9 @@ class CountingModel implements DecoderModel {
   truncate(...args: Parameters<DecoderModel['truncate']>) {
     return this.inner.truncate(...args);
   }
+  rollback(...args: Parameters<DecoderModel['rollback']>) {
+    return this.inner.rollback(...args);
+  }
   dispose() {
     return Promise.resolve();
   }

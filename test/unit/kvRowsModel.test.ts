@@ -1,0 +1,157 @@
+// runtime/kvRowsModel.ts and the runtime keeping the KV cache in its own buffers (kvArena.ts), on the shipped target:
+// the added outputs are the new rows of `present`, a past buffer longer than its valid rows changes nothing, graphs
+// whose cache something else reads are left alone; through OrtDecoderModel the fused graph gives the same logits with
+// the kept cache as with returned tensors (prompt, steps, a speculative pass and its rollback, a reused prefix, two
+// continuations of one state), and the decomposed step graph stays within its rounding of them.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import * as ort from 'onnxruntime-node';
+import { onnx } from 'onnx-proto';
+import type { KvState } from '../../runtime/decoderModel';
+import { ArenaKv } from '../../runtime/kvArena';
+import { graphSkeleton, kvRowsModel } from '../../runtime/kvRowsModel';
+import { readModelConfig } from '../../runtime/modelConfig';
+import { OrtDecoderModel } from '../../runtime/ortBackend';
+import { TextTokenizer } from '../../runtime/tokenizer';
+import { maxAbsDiff, ROOT, TARGET_DIR } from './runtimeFixtures';
+
+const DIR = join(ROOT, 'models', 'default', 'target');
+const FILE = join(DIR, 'onnx', 'model_q4.onnx');
+const config = readModelConfig(DIR);
+const ids = TextTokenizer.fromDirectory(join(ROOT, 'models', 'default')).encode(readFileSync(join(ROOT, 'training', 'llama.py'), 'utf8'));
+
+describe('kvRowsModel', () => {
+  const { numKeyValueHeads: H, headDim: D } = config;
+  const feeds = (past: number, tokens: number[], cache: (layer: number, kind: string) => ort.Tensor) => {
+    const f: Record<string, ort.Tensor> = {
+      input_ids: new ort.Tensor('int64', BigInt64Array.from(tokens, BigInt), [1, tokens.length]),
+      attention_mask: new ort.Tensor('int64', new BigInt64Array(past + tokens.length).fill(1n), [1, past + tokens.length]),
+      position_ids: new ort.Tensor('int64', BigInt64Array.from(tokens, (_, i) => BigInt(past + i)), [1, tokens.length]),
+      num_logits_to_keep: new ort.Tensor('int64', BigInt64Array.of(BigInt(tokens.length)), []),
+    };
+    for (let i = 0; i < config.numLayers; i++) for (const kind of ['key', 'value']) f[`past_key_values.${i}.${kind}`] = cache(i, kind);
+    return f;
+  };
+
+  it('adds the new rows of every present, and a longer past buffer gives the same logits and rows', async () => {
+    const bytes = readFileSync(FILE);
+    const rewritten = kvRowsModel(bytes);
+    assert.ok(rewritten, 'the shipped target qualifies');
+    const skeleton = graphSkeleton(rewritten)!;
+    assert.equal(skeleton.outputs.filter((o) => o.name.endsWith('/rows')).length, 2 * config.numLayers);
+    assert.equal(skeleton.nodes.length, onnx.ModelProto.decode(rewritten).graph!.node!.length, 'the appended graph merges into the first');
+    const session = await ort.InferenceSession.create(rewritten, { intraOpNumThreads: 1 });
+    try {
+      const emptyCache = () => new ort.Tensor('float16', new Uint16Array(0), [1, H, 0, D]);
+      const prompt = await session.run(feeds(0, ids.slice(0, 40), emptyCache));
+      const plainPast = (i: number, kind: string) => prompt[`present.${i}.${kind}`]!;
+      const capacity = 96;
+      // Rows past the valid ones hold garbage: they must not count.
+      const longPast = (i: number, kind: string) => {
+        const src = plainPast(i, kind).data as Uint16Array;
+        const buf = new Uint16Array(H * capacity * D).fill(0x3c00);
+        for (let h = 0; h < H; h++) buf.set(src.subarray(h * 40 * D, (h + 1) * 40 * D), h * capacity * D);
+        return new ort.Tensor('float16', buf, [1, H, capacity, D]);
+      };
+      const next = ids.slice(40, 43);
+      const a = await session.run(feeds(40, next, plainPast));
+      const b = await session.run(feeds(40, next, longPast));
+      assert.deepEqual(Array.from(b.logits!.data as Float32Array), Array.from(a.logits!.data as Float32Array));
+      for (const name of ['present.0.key', 'present.7.value']) {
+        const full = a[name]!.data as Uint16Array;
+        const rows = b[`${name}/rows`]!;
+        assert.deepEqual(rows.dims, [1, H, 3, D]);
+        const expected = Array.from({ length: H }, (_, h) => Array.from(full.subarray((h * 43 + 40) * D, (h * 43 + 43) * D))).flat();
+        assert.deepEqual(Array.from(rows.data as Uint16Array), expected, name);
+      }
+    } finally {
+      await session.release();
+    }
+  });
+
+  it('leaves alone graphs with plain attention, graphs that read the cache elsewhere, and bytes that are not ONNX', () => {
+    assert.equal(kvRowsModel(readFileSync(join(TARGET_DIR, 'onnx', 'model.onnx'))), undefined, 'plain attention');
+    const model = onnx.ModelProto.decode(readFileSync(FILE));
+    model.graph!.node!.push(onnx.NodeProto.create({ name: 'reads_cache', opType: 'Shape', input: ['past_key_values.3.key'], output: ['cache_shape'] }));
+    assert.equal(kvRowsModel(onnx.ModelProto.encode(model).finish()), undefined, 'a Shape of the past');
+    assert.equal(kvRowsModel(new TextEncoder().encode('version https://git-lfs.github.com/spec/v1\noid sha256:0\nsize 1\n')), undefined);
+  });
+});
+
+describe('the runtime keeping the KV cache (shipped target)', () => {
+  let copying: OrtDecoderModel;
+  let kept: OrtDecoderModel;
+  before(async () => {
+    copying = await OrtDecoderModel.create(FILE, config, 1, { decomposeAttention: false, keepCache: false });
+    kept = await OrtDecoderModel.create(FILE, config, 1, { decomposeAttention: false });
+  });
+  after(() => Promise.all([copying.dispose(), kept.dispose()]));
+
+  const same = (a: Float32Array[], b: Float32Array[], what: string) => {
+    assert.equal(a.length, b.length, what);
+    a.forEach((row, i) => assert.deepEqual(Array.from(b[i]!), Array.from(row), `${what}, row ${i}`));
+  };
+
+  it('keeps the cache where every graph has the rows outputs, and not for plain attention', async () => {
+    assert.equal(copying.keepsCache, false);
+    assert.equal(kept.keepsCache, true);
+    assert.ok(kept.emptyKv() instanceof ArenaKv);
+    const fixture = await OrtDecoderModel.create(join(TARGET_DIR, 'onnx', 'model.onnx'), readModelConfig(TARGET_DIR), 1);
+    try {
+      assert.equal(fixture.keepsCache, false);
+    } finally {
+      await fixture.dispose();
+    }
+  });
+
+  it('gives the fused graph\'s logits for prompts, steps, a rolled-back speculative pass, a reused prefix and two continuations', async () => {
+    const run = async (model: OrtDecoderModel) => {
+      const out: Float32Array[][] = [];
+      const record = async (tokens: number[], kv: KvState, keep = 1) => {
+        const r = await model.forward(tokens, kv, keep);
+        out.push(r.logits);
+        return r.kv;
+      };
+      let kv = await record(ids.slice(0, 48), model.emptyKv());
+      const prompt = kv;
+      for (let i = 48; i < 52; i++) kv = await record([ids[i]!], kv);
+      // Verify four drafts, keep two, go on from there.
+      kv = model.rollback(await record(ids.slice(52, 57), kv, 5), 54);
+      kv = await record([ids[54]!], kv);
+      kv = await record([ids[55]!], kv);
+      // The prompt's state is still intact: continue it another way, and reuse a prefix of it.
+      await record([ids[100]!], prompt);
+      await record(ids.slice(30, 34), model.truncate(prompt, 30), 4);
+      // Past a chunk of capacity.
+      for (let i = 56; i < 130; i++) kv = await record([ids[i]!], kv);
+      return { out, length: kv.length };
+    };
+    const a = await run(copying);
+    const b = await run(kept);
+    assert.equal(b.length, a.length);
+    a.out.forEach((logits, i) => same(logits, b.out[i]!, `pass ${i}`));
+  });
+
+  it('keeps the decomposed step graph within its rounding of the returned-tensor cache', async () => {
+    const stepsCopying = await OrtDecoderModel.create(FILE, config, 1, { keepCache: false });
+    const stepsKept = await OrtDecoderModel.create(FILE, config, 1);
+    try {
+      assert.equal(stepsKept.decomposedAttention, config.numLayers);
+      assert.equal(stepsKept.keepsCache, true);
+      let x = await stepsCopying.forward(ids.slice(0, 40), stepsCopying.emptyKv(), 1);
+      let y = await stepsKept.forward(ids.slice(0, 40), stepsKept.emptyKv(), 1);
+      let worst = 0;
+      for (let i = 40; i < 80; i++) {
+        x = await stepsCopying.forward([ids[i]!], x.kv, 1);
+        y = await stepsKept.forward([ids[i]!], y.kv, 1);
+        worst = Math.max(worst, maxAbsDiff(x.logits[0]!, y.logits[0]!));
+      }
+      // Masked rows change the float32 sums' order; a flipped int8 rounding of an activation moves logits ~0.1-0.3.
+      assert.ok(worst < 1, `largest logit difference ${worst}`);
+    } finally {
+      await Promise.all([stepsCopying.dispose(), stepsKept.dispose()]);
+    }
+  });
+});
