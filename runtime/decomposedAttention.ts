@@ -14,6 +14,7 @@
 //
 // Semantics follow the contrib op's CPU kernel: positions are past length + i (no padding; seqlens_k = total - 1 per
 // batch row), key j is visible to query i when j <= its position, scale 1/sqrt(head size) unless `scale` is set. The
+// variant for the runtime that keeps the cache itself (kvArena.ts) also outputs each pass's own key and value rows. The
 // query stays float32 where the fused graph cast it to float16; new keys and values are rounded to the cache's type
 // before use, as before. A graph with any attention this does not reproduce is left as it is. Pure bytes-to-bytes,
 // like int8PrefillModel.ts.
@@ -26,8 +27,6 @@ const { DataType } = onnx.TensorProto;
 const { AttributeType } = onnx.AttributeProto;
 /** Shape with start/end (opset 15) is the newest op form used here. */
 const MIN_OPSET = 15;
-/** Position of cache rows past the valid ones: after every query's position, so the mask hides them. */
-const HIDDEN_POSITION = 2 ** 62;
 
 export interface DecomposedAttentionModel {
   bytes: Uint8Array;
@@ -97,8 +96,15 @@ function supported(a: Map<string, number>, inputs: string[], outputs: string[]):
   );
 }
 
-/** The decode-step copy of `bytes` with its attention decomposed, or undefined when the graph is kept as it is. */
-export function decomposedAttentionModel(bytes: Uint8Array): DecomposedAttentionModel | undefined {
+/**
+ * The decode-step copy of `bytes` with its attention decomposed, or undefined when the graph is kept as it is. With
+ * `room`, each past is a buffer with room for the pass's rows after the valid ones (kvArena.ts): the rows are written
+ * at their positions there, `present` is that whole buffer and `present.N.key/rows` the rows; else `present` is the
+ * past with the rows appended.
+ * Either way every key sits at the index of its position, so a position's sums run in the same order in a one-token
+ * step and in a speculative pass of several (whose greedy tokens must match), with or without room.
+ */
+export function decomposedAttentionModel(bytes: Uint8Array, room = false): DecomposedAttentionModel | undefined {
   const model = onnx.ModelProto.decode(bytes);
   const graph = model.graph;
   // Same limits as the 8-bit copy: external weights cannot travel in memory, local functions could lose fields.
@@ -198,17 +204,16 @@ export function decomposedAttentionModel(bytes: Uint8Array): DecomposedAttention
       emit(node('Range', [ints('zero', [0], []), `${s}steps`, ints('one', [1], [])], [`${s}offsets`]));
       emit(node('Unsqueeze', [`${s}past`, ints('axis1', [1])], [`${s}past_column`]));
       emit(node('Add', [`${s}past_column`, `${s}offsets`], [`${s}position_ids`]));
-      // The cache may be a buffer longer than its valid rows (kvArena.ts): key j < cache length is position j
-      // when j < past and hidden otherwise; the pass's own keys follow at positions past + i.
+      // Key j is position j: the pass's rows follow the past (concatenated) or are written at their positions in a
+      // buffer with room (scattered), whose rows after them are masked like any later position.
       emit(node('Shape', [pastKey], [`${s}cache_length`], { start: 2, end: 3 }));
-      emit(node('Squeeze', [`${s}cache_length`], [`${s}cache_count`]));
-      emit(node('Range', [ints('zero', [0], []), `${s}cache_count`, ints('one', [1], [])], [`${s}cache_rows`]));
-      emit(node('Less', [`${s}cache_rows`, `${s}past_column`], [`${s}cache_valid`]));
-      emit(node('Where', [`${s}cache_valid`, `${s}cache_rows`, ints('hidden', [HIDDEN_POSITION], [])], [`${s}cache_positions`]));
-      emit(node('Concat', [`${s}cache_positions`, `${s}position_ids`], [`${s}key_positions`], { axis: 1 }));
-      emit(node('Unsqueeze', [`${s}key_positions`, ints('axis1', [1])], [`${s}key_row`]));
+      const keysLength = room ? `${s}cache_length` : `${s}keys_length`;
+      if (!room) emit(node('Add', [`${s}cache_length`, `${s}steps`], [`${s}keys_length`]));
+      emit(node('Squeeze', [keysLength], [`${s}keys_count`]));
+      emit(node('Range', [ints('zero', [0], []), `${s}keys_count`, ints('one', [1], [])], [`${s}keys`]));
       emit(node('Unsqueeze', [`${s}position_ids`, ints('axis2', [2])], [`${s}position_column`]));
-      emit(node('LessOrEqual', [`${s}key_row`, `${s}position_column`], [`${s}visible`]));
+      emit(node('LessOrEqual', [`${s}keys`, `${s}position_column`], [`${s}visible`]));
+      if (room) emit(node('Unsqueeze', [`${s}position_ids`, ints('axes13', [1, 3])], [`${s}row_positions`]));
       emit(node('Where', [`${s}visible`, float('zero_float', 0), float('minus_infinity', -Infinity)], [`${s}mask_rows`]));
       emit(node('Tile', [`${s}mask_rows`, ints(`tile_${group}`, [1, group, 1])], [`${s}mask_groups`]));
       emit(node('Unsqueeze', [`${s}mask_groups`, ints('axis1', [1])], [`${s}mask`]));
@@ -246,10 +251,18 @@ export function decomposedAttentionModel(bytes: Uint8Array): DecomposedAttention
       kNew = `${p}k_cache_type`;
       vNew = `${p}v_cache_type`;
     }
-    emit(node('Concat', [pastKey, kNew], [outputs[1]!], { axis: 2 }));
-    emit(node('Concat', [pastValue, vNew], [outputs[2]!], { axis: 2 }));
-    // The pass's own rows, for a runtime that keeps the cache itself (kvRowsModel.ts names them the same way).
-    for (const [rows, present] of [[kNew, outputs[1]!], [vNew, outputs[2]!]] as const) {
+    if (room) {
+      // The rows' positions for every head and element: [B, kv heads, S, D].
+      emit(node('Shape', [kNew], [`${p}rows_shape`]));
+      emit(node('Expand', ['decomposed_attention/row_positions', `${p}rows_shape`], [`${p}row_indices`]));
+      emit(node('ScatterElements', [pastKey, `${p}row_indices`, kNew], [outputs[1]!], { axis: 2 }));
+      emit(node('ScatterElements', [pastValue, `${p}row_indices`, vNew], [outputs[2]!], { axis: 2 }));
+    } else {
+      emit(node('Concat', [pastKey, kNew], [outputs[1]!], { axis: 2 }));
+      emit(node('Concat', [pastValue, vNew], [outputs[2]!], { axis: 2 }));
+    }
+    // The pass's own rows, for the runtime that keeps the cache (kvRowsModel.ts names them the same way).
+    for (const [rows, present] of room ? ([[kNew, outputs[1]!], [vNew, outputs[2]!]] as const) : []) {
       emit(node('Identity', [rows], [presentRowsName(present)]));
       rowsOutputs.push(onnx.ValueInfoProto.create({ name: presentRowsName(present), type: { tensorType: { elemType: cacheType } } }));
     }

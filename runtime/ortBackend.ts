@@ -48,7 +48,9 @@ export const INT8_PREFILL_MIN_TOKENS = 32;
 const IN_MEMORY_MAX_FILE_BYTES = 128 * 2 ** 20;
 
 interface InMemoryGraphs {
-  /** The file's own graph with the rows outputs (kvRowsModel.ts), when its attention allows them. */
+  /** Whether every graph here has the rows outputs and room for them, so the runtime keeps the KV cache. */
+  keepsCache: boolean;
+  /** The file's own graph with the rows outputs (kvRowsModel.ts), when the runtime keeps the cache. */
   file?: Uint8Array;
   int8Prefill?: Uint8Array;
   decodeSteps?: DecomposedAttentionModel;
@@ -66,23 +68,29 @@ interface InMemoryGraphs {
  * against 1.09-1.24x at 256-768 positions on one thread (bench/results/attention-*.md). Each is undefined where
  * the file is used as it is (large files, nothing to rewrite, any failure: they only make passes faster).
  */
-function inMemoryGraphs(onnxPath: string, decompose: boolean): InMemoryGraphs {
+function inMemoryGraphs(onnxPath: string, decompose: boolean, keepCache: boolean): InMemoryGraphs {
   try {
-    if (statSync(onnxPath).size > IN_MEMORY_MAX_FILE_BYTES) return {};
+    if (statSync(onnxPath).size > IN_MEMORY_MAX_FILE_BYTES) return { keepsCache: false };
     const bytes = readFileSync(onnxPath);
-    const file = kvRowsModel(bytes);
+    let file = keepCache ? kvRowsModel(bytes) : undefined;
     const copy = int8PrefillModel(bytes);
-    if (copy === undefined) return { file };
+    let int8Prefill = copy?.bytes;
+    if (file && copy) {
+      // The copy reads the cache as the file does, so it gets the rows outputs whenever the file does.
+      int8Prefill = kvRowsModel(copy.bytes);
+      if (int8Prefill === undefined) [file, int8Prefill] = [undefined, copy.bytes];
+    }
+    const keepsCache = file !== undefined;
+    if (copy === undefined) return { keepsCache, file };
     let decodeSteps: DecomposedAttentionModel | undefined;
     try {
-      decodeSteps = decompose ? decomposedAttentionModel(bytes) : undefined;
+      decodeSteps = decompose ? decomposedAttentionModel(bytes, keepsCache) : undefined;
     } catch {
       // the 8-bit copy still serves prefills
     }
-    // The copy reads the cache as the file does, so it gets the rows outputs exactly when the file does.
-    return { file, int8Prefill: (file && kvRowsModel(copy.bytes)) ?? copy.bytes, decodeSteps };
+    return { keepsCache, file, int8Prefill, decodeSteps };
   } catch {
-    return {};
+    return { keepsCache: false };
   }
 }
 
@@ -97,9 +105,12 @@ function inMemoryGraphs(onnxPath: string, decompose: boolean): InMemoryGraphs {
  */
 const STEP_THREADS_WITH_COPY = 1;
 
-/** The graph the runtime's decode steps run for `onnxPath`, when it is not the file's own (benches load it too). */
+/**
+ * The graph the runtime's decode steps run for `onnxPath` when it is not the file's own, in the form fed the cache as
+ * returned tensors (benches drive it with bare sessions; with the kept cache the runtime runs its form with room).
+ */
 export function decodeStepGraph(onnxPath: string): DecomposedAttentionModel | undefined {
-  return inMemoryGraphs(onnxPath, true).decodeSteps;
+  return inMemoryGraphs(onnxPath, true, false).decodeSteps;
 }
 
 /** A session of a file or of in-memory bytes with the runtime's options for `threads`, plus `extra` (benches profile). */
@@ -152,15 +163,6 @@ function keptLogits(logits: ort.Tensor, numLogitsToKeep: number): Float32Array[]
   const out: Float32Array[] = [];
   for (let r = rows - keep; r < rows; r++) out.push(data.subarray(r * width, (r + 1) * width));
   return out;
-}
-
-/** Whether a session outputs every cache tensor's new rows (kvRowsModel.ts, decomposedAttention.ts). */
-function hasRowsOutputs(session: ort.InferenceSession, config: ModelConfig): boolean {
-  const outputs = new Set(session.outputNames);
-  for (let i = 0; i < config.numLayers; i++) {
-    if (!outputs.has(presentRowsName(presentKeyName(i))) || !outputs.has(presentRowsName(presentValueName(i)))) return false;
-  }
-  return true;
 }
 
 function describe(meta: readonly ort.InferenceSession.ValueMetadata[], names: readonly string[]): DeclaredValue[] {
@@ -227,7 +229,7 @@ export class OrtDecoderModel implements DecoderModel {
     // Resolved counts, so that 0 (the default count) compares and reports as the threads it stands for.
     threads = threads > 0 ? threads : defaultThreadCount();
     const stepThreadsWithCopy = options.stepThreads ?? STEP_THREADS_WITH_COPY;
-    const graphs = inMemoryGraphs(onnxPath, options.decomposeAttention ?? stepThreadsWithCopy === 1);
+    const graphs = inMemoryGraphs(onnxPath, options.decomposeAttention ?? stepThreadsWithCopy === 1, options.keepCache ?? true);
     const fileSession = async (n: number) => {
       try {
         return await createSession(graphs.file ?? onnxPath, n);
@@ -262,8 +264,7 @@ export class OrtDecoderModel implements DecoderModel {
       await Promise.allSettled([session.release(), prefill?.release()]);
       throw e;
     }
-    const keepsCache = (options.keepCache ?? true) && [session, prefill].every((s) => s === undefined || hasRowsOutputs(s, config));
-    return new OrtDecoderModel(session, config, signature, kvType, prefill, decomposed, prefill ? stepThreadsWithCopy : threads, keepsCache);
+    return new OrtDecoderModel(session, config, signature, kvType, prefill, decomposed, prefill ? stepThreadsWithCopy : threads, graphs.keepsCache);
   }
 
   /** Whether the runtime keeps the KV cache in its own buffers (kvArena.ts) rather than as returned tensors. */

@@ -31,12 +31,12 @@ describe('decomposed attention on a one-layer graph', { skip: !hasPython && 'pyt
     assert.equal(r.status, 0, r.stderr);
     return path;
   };
-  const decompose = (src: string) => {
-    const rewritten = decomposedAttentionModel(readFileSync(src));
+  const decompose = (src: string, room = false) => {
+    const rewritten = decomposedAttentionModel(readFileSync(src), room);
     assert.ok(rewritten, `${src} was not rewritten`);
     assert.equal(rewritten.decomposed, 1);
     assert.ok(!opTypes(rewritten.bytes).includes('GroupQueryAttention'));
-    const path = src.replace(/\.onnx$/, '-decomposed.onnx');
+    const path = src.replace(/\.onnx$/, room ? '-decomposed-room.onnx' : '-decomposed.onnx');
     writeFileSync(path, rewritten.bytes);
     return path;
   };
@@ -82,20 +82,25 @@ describe('decomposed attention on a one-layer graph', { skip: !hasPython && 'pyt
     }
   });
 
-  it('reads only the valid rows of a longer cache buffer, and outputs the pass\'s own rows', async () => {
+  it('with room, writes the pass\'s rows into a longer cache buffer at their positions and outputs them', async () => {
     const path = fused('capacity.onnx');
     const plain = decompose(path);
+    const roomy = decompose(path, true);
+    assert.equal((await attend(plain, qkvRows(2), 1)).rows, undefined, 'only the form with room outputs rows');
     for (const [prompt, step] of [[1, 1], [9, 1], [9, 3]] as const) {
       const qkv = qkvRows(prompt + step);
-      const reference = await attend(path, qkv, prompt, step);
-      const long = await attend(plain, qkv, prompt, step, 24);
+      const reference = await attend(plain, qkv, prompt, step);
+      const capacity = 24;
+      const long = await attend(roomy, qkv, prompt, step, capacity);
       const what = `prompt ${prompt}, pass of ${step}`;
-      assert.ok(maxAbsDiff(long.outputs[1]!, reference.outputs[1]!) < 1e-4, `${what}: ${maxAbsDiff(long.outputs[1]!, reference.outputs[1]!)}`);
-      // The new rows are the last `step` positions of each head in the fused node's present.
+      // Every key at the index of its position: the same sums in the same order as the appended cache.
+      assert.deepEqual(long.outputs[1], reference.outputs[1], what);
       const total = prompt + step;
+      const head = (rows: number[], h: number, length: number, from: number, to: number) => rows.slice((h * length + from) * HEAD_DIM, (h * length + to) * HEAD_DIM);
       for (let i = 0; i < 2; i++) {
-        const expected = Array.from({ length: KV_HEADS }, (_, h) => reference.presents[i]!.slice((h * total + prompt) * HEAD_DIM, (h * total + total) * HEAD_DIM)).flat();
-        assert.ok(maxAbsDiff(long.rows![i]!, expected) < 1e-4, `${what}, rows ${i}`);
+        const expected = Array.from({ length: KV_HEADS }, (_, h) => head(reference.presents[i]!, h, total, prompt, total)).flat();
+        assert.deepEqual(long.rows![i], expected, `${what}, rows ${i}`);
+        for (let h = 0; h < KV_HEADS; h++) assert.deepEqual(head(long.presents[i]!, h, capacity, 0, total), head(reference.presents[i]!, h, total, 0, total), `${what}, present ${i}`);
       }
     }
   });

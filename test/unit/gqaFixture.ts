@@ -56,9 +56,9 @@ export interface AttentionRun {
 }
 
 /**
- * A prefill of `prompt` positions from an empty cache, then a pass of `step` positions on the cache it returned, or,
- * with `capacity`, on that cache copied into a buffer of `capacity` rows whose rows past the valid ones hold garbage
- * (as the runtime's own cache buffers do, runtime/kvArena.ts).
+ * A prefill of `prompt` positions from an empty cache, then a pass of `step` positions on the cache it returned; with
+ * `capacity`, the prefill's cache is a buffer of that many rows of garbage with room for both passes (as the
+ * runtime's own cache buffers are, runtime/kvArena.ts), and `present` keeps the buffer's shape.
  */
 export async function attend(path: string, qkv: Float32Array, prompt: number, step = 1, capacity?: number): Promise<AttentionRun> {
   const session = await ort.InferenceSession.create(path, { intraOpNumThreads: 1 });
@@ -80,15 +80,14 @@ async function attendWith(session: ort.InferenceSession, qkv: Float32Array, prom
     seqlens_k: new ort.Tensor('int32', Int32Array.of(to - 1), [1]),
     total_sequence_length: new ort.Tensor('int32', Int32Array.of(to), []),
   });
-  const widen = (t: ort.Tensor) => {
-    if (capacity === undefined) return t;
-    const src = t.data as Float32Array | Uint16Array;
-    const buf = new (src.constructor as { new (n: number): Float32Array | Uint16Array })(KV_HEADS * capacity * HEAD_DIM).fill(half ? 0x4500 : 5);
-    for (let h = 0; h < KV_HEADS; h++) buf.set(src.subarray(h * prompt * HEAD_DIM, (h + 1) * prompt * HEAD_DIM), h * capacity * HEAD_DIM);
-    return new ort.Tensor(t.type as 'float32', buf as Float32Array, [1, KV_HEADS, capacity, HEAD_DIM]);
-  };
-  const first = await session.run(feeds(0, prompt, empty(), empty()));
-  const second = await session.run(feeds(prompt, prompt + step, widen(first['present.0.key']!), widen(first['present.0.value']!)));
+  // A buffer of `capacity` rows of garbage: only the rows the passes write may count.
+  const roomy = () =>
+    half
+      ? new ort.Tensor('float16', new Uint16Array(KV_HEADS * capacity! * HEAD_DIM).fill(0x4500), [1, KV_HEADS, capacity!, HEAD_DIM])
+      : new ort.Tensor('float32', new Float32Array(KV_HEADS * capacity! * HEAD_DIM).fill(5), [1, KV_HEADS, capacity!, HEAD_DIM]);
+  const start = capacity === undefined ? empty : roomy;
+  const first = await session.run(feeds(0, prompt, start(), start()));
+  const second = await session.run(feeds(prompt, prompt + step, first['present.0.key']!, first['present.0.value']!));
   const rows = second['present.0.key/rows'] && [floats(second['present.0.key/rows']), floats(second['present.0.value/rows']!)];
   return {
     inputTypes: Object.fromEntries(session.inputMetadata.map((m) => [m.name, m.isTensor ? m.type : ''])),
