@@ -143,7 +143,7 @@ export function decomposedAttentionModel(bytes: Uint8Array, room = false): Decom
   const dropped = new Set<onnx.INodeProto>();
   const rewritten: onnx.INodeProto[] = [];
   const rowsOutputs: onnx.ValueInfoProto[] = [];
-  let shared: { positions: string; mask: string; group: number; seqlens: string } | undefined;
+  let shared: { positions: string; mask: string; group: number; seqlens: string; rowIndices?: string } | undefined;
   for (const n of graph.node) {
     if (dropped.has(n)) continue;
     if (!fused.includes(n)) {
@@ -238,33 +238,37 @@ export function decomposedAttentionModel(bytes: Uint8Array, room = false): Decom
     }
     emit(node('Reshape', [qk, ints(`bshd_${heads + kvHeads}_${headSize}`, [0, 0, heads + kvHeads, headSize])], [`${p}qk_heads`]));
     emit(node('Transpose', [`${p}qk_heads`], [`${p}qk_bnsh`], { perm: [0, 2, 1, 3] }));
-    emit(node('Split', [`${p}qk_bnsh`, ints(`split_${heads}_${kvHeads}`, [heads, kvHeads])], [`${p}q`, `${p}k`], { axis: 1 }));
+    // With room, the new rows are outputs of their own (`present.N.key/rows`): named so where they are made.
+    const rowsName = (present: string, name: string) => (room && cacheType === DataType.FLOAT ? presentRowsName(present) : name);
+    const castName = (present: string, name: string) => (room ? presentRowsName(present) : name);
+    emit(node('Split', [`${p}qk_bnsh`, ints(`split_${heads}_${kvHeads}`, [heads, kvHeads])], [`${p}q`, rowsName(outputs[1]!, `${p}k`)], { axis: 1 }));
     // Query head h reads key/value head floor(h / group): [B, kv heads, group * S, D], rows in (g, s) order.
     emit(node('Reshape', [`${p}q`, ints(`groups_${kvHeads}_${headSize}`, [0, kvHeads, -1, headSize])], [`${p}q_groups`]));
     emit(node('Reshape', [`${p}v`, ints(`bshd_${kvHeads}_${headSize}`, [0, 0, kvHeads, headSize])], [`${p}v_heads`]));
-    emit(node('Transpose', [`${p}v_heads`], [`${p}v_bnsh`], { perm: [0, 2, 1, 3] }));
-    let kNew = `${p}k`;
-    let vNew = `${p}v_bnsh`;
+    emit(node('Transpose', [`${p}v_heads`], [rowsName(outputs[2]!, `${p}v_bnsh`)], { perm: [0, 2, 1, 3] }));
+    let kNew = rowsName(outputs[1]!, `${p}k`);
+    let vNew = rowsName(outputs[2]!, `${p}v_bnsh`);
     if (cacheType !== DataType.FLOAT) {
-      emit(node('Cast', [kNew], [`${p}k_cache_type`], { to: cacheType }));
-      emit(node('Cast', [vNew], [`${p}v_cache_type`], { to: cacheType }));
-      kNew = `${p}k_cache_type`;
-      vNew = `${p}v_cache_type`;
+      emit(node('Cast', [kNew], [castName(outputs[1]!, `${p}k_cache_type`)], { to: cacheType }));
+      emit(node('Cast', [vNew], [castName(outputs[2]!, `${p}v_cache_type`)], { to: cacheType }));
+      kNew = castName(outputs[1]!, `${p}k_cache_type`);
+      vNew = castName(outputs[2]!, `${p}v_cache_type`);
     }
     if (room) {
-      // The rows' positions for every head and element: [B, kv heads, S, D].
-      emit(node('Shape', [kNew], [`${p}rows_shape`]));
-      emit(node('Expand', ['decomposed_attention/row_positions', `${p}rows_shape`], [`${p}row_indices`]));
-      emit(node('ScatterElements', [pastKey, `${p}row_indices`, kNew], [outputs[1]!], { axis: 2 }));
-      emit(node('ScatterElements', [pastValue, `${p}row_indices`, vNew], [outputs[2]!], { axis: 2 }));
+      // The rows' positions for every head and element, [B, kv heads, S, D]: the same for every layer.
+      if (shared.rowIndices === undefined) {
+        shared.rowIndices = 'decomposed_attention/row_indices';
+        emit(node('Shape', [kNew], ['decomposed_attention/rows_shape']));
+        emit(node('Expand', ['decomposed_attention/row_positions', 'decomposed_attention/rows_shape'], [shared.rowIndices]));
+      }
+      emit(node('ScatterElements', [pastKey, shared.rowIndices, kNew], [outputs[1]!], { axis: 2 }));
+      emit(node('ScatterElements', [pastValue, shared.rowIndices, vNew], [outputs[2]!], { axis: 2 }));
+      for (const present of [outputs[1]!, outputs[2]!]) {
+        rowsOutputs.push(onnx.ValueInfoProto.create({ name: presentRowsName(present), type: { tensorType: { elemType: cacheType } } }));
+      }
     } else {
       emit(node('Concat', [pastKey, kNew], [outputs[1]!], { axis: 2 }));
       emit(node('Concat', [pastValue, vNew], [outputs[2]!], { axis: 2 }));
-    }
-    // The pass's own rows, for the runtime that keeps the cache (kvRowsModel.ts names them the same way).
-    for (const [rows, present] of room ? ([[kNew, outputs[1]!], [vNew, outputs[2]!]] as const) : []) {
-      emit(node('Identity', [rows], [presentRowsName(present)]));
-      rowsOutputs.push(onnx.ValueInfoProto.create({ name: presentRowsName(present), type: { tensorType: { elemType: cacheType } } }));
     }
     let keys = outputs[1]!;
     let values = outputs[2]!;
