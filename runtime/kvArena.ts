@@ -42,6 +42,7 @@ export class KvArena {
 }
 
 export class ArenaKv implements KvState {
+  /** The whole arena's: a state keeps all of it alive (states sharing one count it each, erring high). */
   readonly bytes: number;
 
   constructor(
@@ -49,11 +50,11 @@ export class ArenaKv implements KvState {
     readonly length: number,
   ) {
     const { buffers, heads, headDim, elementBytes } = arena.layout;
-    this.bytes = length * buffers * heads * headDim * elementBytes;
+    this.bytes = arena.capacity * buffers * heads * headDim * elementBytes;
   }
 }
 
-/** Capacity for `positions`: the next multiple of the chunk with room for at least part of one more chunk. */
+/** Capacity for `positions`: the smallest multiple of the chunk with at least one row free after them. */
 export function capacityFor(positions: number): number {
   return Math.ceil((positions + 1) / KV_ARENA_CHUNK) * KV_ARENA_CHUNK;
 }
@@ -85,6 +86,21 @@ export function writeRows(arena: KvArena, start: number, count: number, rows: re
   return new ArenaKv(arena, start + count);
 }
 
+/** Undoes reserveRows for a pass that failed, so later passes from `kv` append in place again. */
+export function releaseRows(kv: ArenaKv, arena: KvArena, count: number): void {
+  if (arena === kv.arena && arena.frontier === kv.length + count) arena.frontier = kv.length;
+}
+
+/**
+ * A pass's rows as the arena's element type. A float16 tensor's data may come as a Float16Array (onnxruntime-common
+ * uses one where the runtime has it: Node 24, recent Electron); copying that into a Uint16Array would convert the
+ * values instead of keeping their bits.
+ */
+export function rowBits(data: ArrayBufferView, elementBytes: number): KvBuffer {
+  if (elementBytes === 2) return data instanceof Uint16Array ? data : new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2);
+  return data instanceof Float32Array ? data : new Float32Array(data.buffer, data.byteOffset, data.byteLength / 4);
+}
+
 /**
  * The first `length` positions of `kv`, for a caller that gives `kv` up (rejected speculative tokens): the arena's
  * frontier moves back, so the next pass overwrites the dropped rows in place. States longer than `length` on this
@@ -92,8 +108,8 @@ export function writeRows(arena: KvArena, start: number, count: number, rows: re
  */
 export function rewind(kv: ArenaKv, length: number): ArenaKv {
   if (length >= kv.length) return kv;
-  if (kv.length === kv.arena.frontier) kv.arena.frontier = Math.max(0, length);
-  return new ArenaKv(kv.arena, Math.max(0, length));
+  if (kv.length === kv.arena.frontier) kv.arena.frontier = length;
+  return new ArenaKv(kv.arena, length);
 }
 
 function copyRows(from: KvArena, to: KvArena, positions: number): void {

@@ -122,6 +122,8 @@ export function kvRowsModel(bytes: Uint8Array): Uint8Array | undefined {
   if (!skeleton || (skeleton.opset ?? 0) < MIN_OPSET || !attentionReadsOnlyValidRows(skeleton)) return undefined;
   const presents = skeleton.outputs.filter((v) => /^present\.\d+\.(key|value)$/.test(v.name));
   if (skeleton.outputs.some((v) => v.name === presentRowsName(presents[0]!.name))) return undefined; // rewritten already
+  // The rows outputs declare the presents' element type.
+  if (presents.some((v) => !v.type?.tensorType?.elemType)) return undefined;
   const p = 'locus_kv_rows/';
   const int = (name: string, i: number) => onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INT, i });
   const nodes = [

@@ -10,7 +10,7 @@ import { decomposedAttentionModel, type DecomposedAttentionModel } from './decom
 import { ModelSignatureError, toLocusError } from './errors';
 import { halfToFloat } from './float16';
 import { int8PrefillModel } from './int8PrefillModel';
-import { ArenaKv, KvArena, reserveRows, rewind, writeRows, type KvBuffer } from './kvArena';
+import { ArenaKv, KvArena, releaseRows, reserveRows, rewind, rowBits, writeRows, type KvBuffer } from './kvArena';
 import { kvRowsModel } from './kvRowsModel';
 import type { ModelConfig } from './modelConfig';
 import { checkSignature, pastKeyName, pastValueName, presentKeyName, presentRowsName, presentValueName, type DeclaredSignature, type DeclaredValue } from './signature';
@@ -152,6 +152,8 @@ type KvData = Float32Array | Uint16Array;
 function toFloat32(data: unknown): Float32Array {
   if (data instanceof Float32Array) return data;
   if (data instanceof Uint16Array) return Float32Array.from(data, halfToFloat);
+  // Float16 data comes as a Float16Array where the JS runtime has one (Node 24, recent Electron).
+  if (ArrayBuffer.isView(data) && data.constructor.name === 'Float16Array') return Float32Array.from(data as unknown as ArrayLike<number>);
   throw new ModelSignatureError('The model\'s logits are neither float32 nor float16.');
 }
 
@@ -174,7 +176,8 @@ function describe(meta: readonly ort.InferenceSession.ValueMetadata[], names: re
 
 export class OrtDecoderModel implements DecoderModel {
   private readonly inputs: Set<string>;
-  private readonly emptyPast: ort.Tensor[];
+  /** The tensors of an empty cache, where the cache is kept as returned tensors. */
+  private readonly emptyPast: ort.Tensor[] = [];
   /** Outputs fetched when the runtime keeps the cache: logits and each cache tensor's new rows. */
   private readonly rowsFetches?: string[];
   /** The arena every empty cache starts from (capacity 0: the first pass moves to one of its own). */
@@ -198,8 +201,8 @@ export class OrtDecoderModel implements DecoderModel {
       for (let i = 0; i < config.numLayers; i++) this.rowsFetches.push(presentRowsName(presentKeyName(i)), presentRowsName(presentValueName(i)));
       const layout = { buffers: 2 * config.numLayers, heads: config.numKeyValueHeads, headDim: config.headDim, elementBytes: kvType === 'float16' ? 2 : 4 };
       this.emptyArena = KvArena.empty(layout, 0);
+      return;
     }
-    this.emptyPast = [];
     for (let i = 0; i < config.numLayers; i++) {
       for (const name of [pastKeyName(i), pastValueName(i)]) {
         const declared = signature.inputs.find((v) => v.name === name)!;
@@ -229,7 +232,19 @@ export class OrtDecoderModel implements DecoderModel {
     // Resolved counts, so that 0 (the default count) compares and reports as the threads it stands for.
     threads = threads > 0 ? threads : defaultThreadCount();
     const stepThreadsWithCopy = options.stepThreads ?? STEP_THREADS_WITH_COPY;
-    const graphs = inMemoryGraphs(onnxPath, options.decomposeAttention ?? stepThreadsWithCopy === 1, options.keepCache ?? true);
+    const decompose = options.decomposeAttention ?? stepThreadsWithCopy === 1;
+    const graphs = inMemoryGraphs(onnxPath, decompose, options.keepCache ?? true);
+    try {
+      return await OrtDecoderModel.fromGraphs(onnxPath, graphs, config, threads, stepThreadsWithCopy);
+    } catch (e) {
+      // The graphs with the rows outputs only make passes faster: where onnxruntime refuses one, the file as it is
+      // (which reports what is wrong with the file, if anything is).
+      if (!graphs.keepsCache || e instanceof ModelSignatureError) throw e;
+      return OrtDecoderModel.fromGraphs(onnxPath, inMemoryGraphs(onnxPath, decompose, false), config, threads, stepThreadsWithCopy);
+    }
+  }
+
+  private static async fromGraphs(onnxPath: string, graphs: InMemoryGraphs, config: ModelConfig, threads: number, stepThreadsWithCopy: number): Promise<OrtDecoderModel> {
     const fileSession = async (n: number) => {
       try {
         return await createSession(graphs.file ?? onnxPath, n);
@@ -318,8 +333,22 @@ export class OrtDecoderModel implements DecoderModel {
       feeds[pastKeyName(i)] = new ort.Tensor(this.kvType as 'float32', arena.data[2 * i] as Float32Array, dims);
       feeds[pastValueName(i)] = new ort.Tensor(this.kvType as 'float32', arena.data[2 * i + 1] as Float32Array, dims);
     }
-    const out = await this.run(feeds, count, this.rowsFetches);
-    const rows = this.rowsFetches!.slice(1).map((name) => out[name]!.data as KvBuffer);
+    const { numKeyValueHeads: heads, headDim } = this.config;
+    let out: ort.InferenceSession.ReturnType;
+    let rows: KvBuffer[];
+    try {
+      out = await this.run(feeds, count, this.rowsFetches);
+      rows = this.rowsFetches!.slice(1).map((name) => {
+        const t = out[name]!;
+        if (t.dims.join() !== [1, heads, count, headDim].join()) {
+          throw new ModelSignatureError(`The model's "${name}" came back as [${t.dims.join(', ')}], not [1, ${heads}, ${count}, ${headDim}].`);
+        }
+        return rowBits(t.data as ArrayBufferView, arena.layout.elementBytes);
+      });
+    } catch (e) {
+      releaseRows(kv, arena, count);
+      throw e;
+    }
     return { logits: keptLogits(out.logits, numLogitsToKeep), kv: writeRows(arena, kv.length, count, rows) };
   }
 

@@ -94,6 +94,7 @@ describe('decomposed attention on a one-layer graph', { skip: !hasPython && 'pyt
       const long = await attend(roomy, qkv, prompt, step, capacity);
       const what = `prompt ${prompt}, pass of ${step}`;
       // Every key at the index of its position: the same sums in the same order as the appended cache.
+      assert.deepEqual(long.outputs[0], reference.outputs[0], `${what}: prefill into a buffer of garbage`);
       assert.deepEqual(long.outputs[1], reference.outputs[1], what);
       const total = prompt + step;
       const head = (rows: number[], h: number, length: number, from: number, to: number) => rows.slice((h * length + from) * HEAD_DIM, (h * length + to) * HEAD_DIM);

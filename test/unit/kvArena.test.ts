@@ -3,7 +3,7 @@
 // and a rollback lets the next pass overwrite the dropped rows in place.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ArenaKv, capacityFor, KV_ARENA_CHUNK, KvArena, reserveRows, rewind, writeRows, type KvLayout } from '../../runtime/kvArena';
+import { ArenaKv, capacityFor, KV_ARENA_CHUNK, KvArena, releaseRows, reserveRows, rewind, rowBits, writeRows, type KvLayout } from '../../runtime/kvArena';
 
 const layout: KvLayout = { buffers: 2, heads: 2, headDim: 3, elementBytes: 4 };
 const empty = () => new ArenaKv(KvArena.empty(layout, 0), 0);
@@ -42,7 +42,8 @@ describe('KvArena', () => {
     assert.equal(step.arena, prompt.arena, 'the frontier state appends in place');
     assertRows(step, [0, 0, 0, 0, 0, 0]);
     assertRows(prompt, [0, 0, 0, 0, 0]);
-    assert.equal(step.bytes, 6 * layout.buffers * layout.heads * layout.headDim * layout.elementBytes);
+    // A state holds its whole arena.
+    assert.equal(step.bytes, KV_ARENA_CHUNK * layout.buffers * layout.heads * layout.headDim * layout.elementBytes);
   });
 
   it('copies a state that is not the frontier before a pass, so both continuations keep their rows', () => {
@@ -83,6 +84,30 @@ describe('KvArena', () => {
     const aside = rewind(new ArenaKv(next.arena, 6), 4);
     assert.equal(aside.length, 4);
     assert.equal(next.arena.frontier, 7);
+  });
+
+  it('gives the reserved rows back after a failed pass, so the state appends in place again', () => {
+    const prompt = pass(empty(), 4);
+    const arena = reserveRows(prompt, 2);
+    releaseRows(prompt, arena, 2);
+    assert.equal(arena.frontier, 4);
+    assert.equal(pass(prompt, 1).arena, prompt.arena);
+    // A copy made for the failed pass leaves the original's frontier alone.
+    const aside = new ArenaKv(prompt.arena, 3);
+    const copy = reserveRows(aside, 1);
+    releaseRows(aside, copy, 1);
+    assert.equal(prompt.arena.frontier, 5);
+  });
+
+  it('keeps a pass\'s float16 rows as bits whatever array type they come in', () => {
+    // Where Float16Array exists, onnxruntime hands float16 data in one; Uint16Array.set would convert its values.
+    const half = new Int16Array([-1, 0x3c00, -32768]);
+    const bits = rowBits(half, 2);
+    assert.ok(bits instanceof Uint16Array);
+    assert.equal(bits.buffer, half.buffer, 'a view, not a converted copy');
+    assert.deepEqual(Array.from(bits), [0xffff, 0x3c00, 0x8000]);
+    const floats = new Float32Array([1.5]);
+    assert.equal(rowBits(floats, 4), floats);
   });
 
   it('reserves the rows before the pass returns, so a concurrent pass from the same state copies', () => {

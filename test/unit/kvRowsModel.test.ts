@@ -41,7 +41,14 @@ describe('kvRowsModel', () => {
     assert.ok(rewritten, 'the shipped target qualifies');
     const skeleton = graphSkeleton(rewritten)!;
     assert.equal(skeleton.outputs.filter((o) => o.name.endsWith('/rows')).length, 2 * config.numLayers);
-    assert.equal(skeleton.nodes.length, onnx.ModelProto.decode(rewritten).graph!.node!.length, 'the appended graph merges into the first');
+    // One graph: the original's nodes, weights and outputs, then a Shape, Shape and Sub and a Slice per cache tensor.
+    const before = onnx.ModelProto.decode(bytes).graph!;
+    const after = onnx.ModelProto.decode(rewritten).graph!;
+    assert.equal(after.node!.length, before.node!.length + 3 + 2 * config.numLayers);
+    assert.equal(skeleton.nodes.length, after.node!.length);
+    assert.deepEqual(after.initializer!.slice(0, before.initializer!.length).map((t) => t.name), before.initializer!.map((t) => t.name));
+    assert.deepEqual(after.output!.slice(0, before.output!.length).map((o) => o.name), before.output!.map((o) => o.name));
+    assert.equal(after.output!.length, before.output!.length + 2 * config.numLayers);
     const session = await ort.InferenceSession.create(rewritten, { intraOpNumThreads: 1 });
     try {
       const emptyCache = () => new ort.Tensor('float16', new Uint16Array(0), [1, H, 0, D]);
@@ -140,10 +147,14 @@ describe('the runtime keeping the KV cache (shipped target)', () => {
     try {
       assert.equal(stepsKept.decomposedAttention, config.numLayers);
       assert.equal(stepsKept.keepsCache, true);
-      let x = await stepsCopying.forward(ids.slice(0, 20), stepsCopying.emptyKv(), 1);
-      let y = await stepsKept.forward(ids.slice(0, 20), stepsKept.emptyKv(), 1);
-      same(x.logits, y.logits, 'a short prompt (on the step graph)');
-      for (let i = 20; i < 90; i++) {
+      assert.ok(stepsKept.int8Prefill, 'long prompts prefill on the 8-bit copy, with the rows outputs too');
+      const a = await stepsCopying.forward(ids.slice(0, 20), stepsCopying.emptyKv(), 1);
+      const b = await stepsKept.forward(ids.slice(0, 20), stepsKept.emptyKv(), 1);
+      same(a.logits, b.logits, 'a short prompt (on the step graph)');
+      let x = await stepsCopying.forward(ids.slice(0, 40), stepsCopying.emptyKv(), 1);
+      let y = await stepsKept.forward(ids.slice(0, 40), stepsKept.emptyKv(), 1);
+      same(x.logits, y.logits, 'a prompt on the 8-bit copy');
+      for (let i = 40; i < 90; i++) {
         x = await stepsCopying.forward([ids[i]!], x.kv, 1);
         y = await stepsKept.forward([ids[i]!], y.kv, 1);
         same(x.logits, y.logits, `step ${i}`);
@@ -151,6 +162,12 @@ describe('the runtime keeping the KV cache (shipped target)', () => {
       x = await stepsCopying.forward(ids.slice(90, 94), x.kv, 4);
       y = await stepsKept.forward(ids.slice(90, 94), y.kv, 4);
       same(x.logits, y.logits, 'a speculative pass');
+      // Keep two of its three drafts, then go on.
+      const kx = stepsCopying.rollback(x.kv, 93);
+      const ky = stepsKept.rollback(y.kv, 93);
+      x = await stepsCopying.forward([ids[200]!], kx, 1);
+      y = await stepsKept.forward([ids[200]!], ky, 1);
+      same(x.logits, y.logits, 'after a rollback');
     } finally {
       await Promise.all([stepsCopying.dispose(), stepsKept.dispose()]);
     }
