@@ -35,8 +35,29 @@ export class KvArena {
   ) {}
 
   static empty(layout: KvLayout, capacity: number): KvArena {
-    const size = layout.heads * capacity * layout.headDim;
-    const data = Array.from({ length: layout.buffers }, () => (layout.elementBytes === 2 ? new Uint16Array(size) : new Float32Array(size)));
+    return KvArena.holding(undefined, layout, capacity, 0);
+  }
+
+  /**
+   * A new arena of `capacity` holding the first `positions` rows of `from`. Its memory is not zeroed first (a copy
+   * for a beam or a speculative fork is most of a step's work otherwise): rows past `positions` are zeroed after,
+   * because a pass reads them as masked keys and values, and a masked value still counts as 0 × value (NaN there
+   * would spread).
+   */
+  static holding(from: KvArena | undefined, layout: KvLayout, capacity: number, positions: number): KvArena {
+    const { heads, headDim, elementBytes } = layout;
+    const size = heads * capacity * headDim;
+    const data = Array.from({ length: layout.buffers }, (): KvBuffer => {
+      const bytes = Buffer.allocUnsafeSlow(size * elementBytes);
+      return elementBytes === 2 ? new Uint16Array(bytes.buffer, bytes.byteOffset, size) : new Float32Array(bytes.buffer, bytes.byteOffset, size);
+    });
+    data.forEach((dst, b) => {
+      for (let h = 0; h < heads; h++) {
+        const start = h * capacity * headDim;
+        if (from) dst.set(from.data[b]!.subarray(h * from.capacity * headDim, (h * from.capacity + positions) * headDim), start);
+        dst.fill(0, start + positions * headDim, start + capacity * headDim);
+      }
+    });
     return new KvArena(layout, capacity, data);
   }
 }
@@ -69,8 +90,7 @@ export function reserveRows(kv: ArenaKv, count: number): KvArena {
   const needed = length + count;
   let target = arena;
   if (length !== arena.frontier || needed > arena.capacity) {
-    target = KvArena.empty(arena.layout, capacityFor(needed));
-    copyRows(arena, target, length);
+    target = KvArena.holding(arena, arena.layout, capacityFor(needed), length);
   }
   target.frontier = needed;
   return target;
@@ -110,12 +130,4 @@ export function rewind(kv: ArenaKv, length: number): ArenaKv {
   if (length >= kv.length) return kv;
   if (kv.length === kv.arena.frontier) kv.arena.frontier = length;
   return new ArenaKv(kv.arena, length);
-}
-
-function copyRows(from: KvArena, to: KvArena, positions: number): void {
-  const { heads, headDim } = from.layout;
-  from.data.forEach((src, b) => {
-    const dst = to.data[b]!;
-    for (let h = 0; h < heads; h++) dst.set(src.subarray(h * from.capacity * headDim, (h * from.capacity + positions) * headDim), h * to.capacity * headDim);
-  });
 }
