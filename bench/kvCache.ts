@@ -1,6 +1,7 @@
 // `npm run bench -- kvCache [--model DIR] [--file onnx/model_q4.onnx] [--contexts 128,512,768] [--threads 1,2] [--tokens 64] [--rounds 7] [--label NAME]`
 // Decoding with the KV cache kept in the runtime's own buffers (runtime/kvArena.ts: each pass fetches only its new
-// rows) against the cache as the tensors each pass returns (the whole cache copied out of onnxruntime every step),
+// rows, or, for a file loaded as it is, the buffers are each layer's past and preallocated present) against the cache
+// as the tensors each pass returns (the whole cache copied out of onnxruntime every step),
 // same file, same sessions otherwise, through OrtDecoderModel as the runtime loads it. Per context and thread count:
 // a real prompt (training/llama.py) prefilled, then `tokens` greedy steps, yielding to the event loop between steps as
 // the generator does; the two alternate within every round, so slow spells of this shared machine fall on both.
@@ -59,11 +60,13 @@ async function main(): Promise<void> {
   const text = tokenizer.encode(readFileSync(join(ROOT, 'training', 'llama.py'), 'utf8'));
   const loadBefore = loadavg()[0]!;
   const rows: Row[] = [];
+  const keptModes = new Set<string>();
   const path = join(modelDir, file);
   for (const threads of threadCounts) {
-    const returned = await OrtDecoderModel.create(path, config, threads, { keepCache: false });
+    const returned = await OrtDecoderModel.create(path, config, threads, { kvCache: 'returned' });
     const kept = await OrtDecoderModel.create(path, config, threads);
-    if (!kept.keepsCache) throw new Error(`${path}: the runtime does not keep this model's cache (large file, or attention that reads the past otherwise)`);
+    if (!kept.keepsCache) throw new Error(`${path}: the runtime does not keep this model's cache (attention that reads the past otherwise)`);
+    keptModes.add(kept.kvCache);
     for (const context of contexts) {
       const prompt = text.slice(0, context);
       await decode(returned, prompt);
@@ -87,12 +90,12 @@ async function main(): Promise<void> {
   const machine = { ...machineInfo(), loadAverage1mBefore: loadBefore, loadAverage1mAfter: loadavg()[0]! };
   const date = new Date().toISOString();
   const day = date.slice(0, 10);
-  const result = { date, machine, model: relative(ROOT, modelDir) || modelDir, file, tokens, rounds, execArgv: process.execArgv, rows };
+  const result = { date, machine, model: relative(ROOT, modelDir) || modelDir, file, keptMode: [...keptModes].join(', '), tokens, rounds, execArgv: process.execArgv, rows };
   const md = [
     `# Decoding with the KV cache kept in the runtime's buffers against the tensors each pass returns (${day})`,
     '',
     `Command: \`npm run bench -- kvCache ${process.argv.slice(3).join(' ')}\`. Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node} (${process.execArgv.filter((a) => a.startsWith('--no')).join(' ')}); 1-minute load average ${loadBefore.toFixed(1)} before, ${machine.loadAverage1mAfter.toFixed(1)} after.`,
-    `Model: ${result.model}/${file}, through OrtDecoderModel as the runtime loads it (decode steps on one thread for a small 4-bit file with its 8-bit prefill copy, on the decomposed graph). Per context: the first N tokens of training/llama.py prefilled, then ${tokens} greedy steps, timed from the first step to the last; ${rounds} rounds, each running the returned-tensor cache then the kept one (one untimed run of each first). ms/token = median over rounds; speed-up = median of the rounds' ratios. Same tokens: rounds whose ${tokens} greedy tokens agree.`,
+    `Model: ${result.model}/${file}, through OrtDecoderModel as the runtime loads it (decode steps on one thread for a small 4-bit file with its 8-bit prefill copy, on the decomposed graph); the kept cache's mode: \`${result.keptMode}\` (runtime/ortBackend.ts, KvCacheMode). Per context: the first N tokens of training/llama.py prefilled, then ${tokens} greedy steps, timed from the first step to the last; ${rounds} rounds, each running the returned-tensor cache then the kept one (one untimed run of each first). ms/token = median over rounds; speed-up = median of the rounds' ratios. Same tokens: rounds whose ${tokens} greedy tokens agree.`,
     '',
     '| threads | context | returned tensors ms/token | kept cache ms/token | speed-up | same tokens | rounds (returned / kept ms) |',
     '|---|---|---|---|---|---|---|',

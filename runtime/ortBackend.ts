@@ -10,8 +10,9 @@ import { decomposedAttentionModel, type DecomposedAttentionModel } from './decom
 import { ModelSignatureError, toLocusError } from './errors';
 import { halfToFloat } from './float16';
 import { int8PrefillModel } from './int8PrefillModel';
-import { ArenaKv, KvArena, releaseRows, reserveRows, rewind, rowBits, writeRows, type KvBuffer } from './kvArena';
+import { ArenaKv, KvArena, releaseRows, reserveRows, rewind, rowBits, writeRows } from './kvArena';
 import { kvRowsModel } from './kvRowsModel';
+import { attentionReadsOnlyValidRows, fileGraphSkeleton } from './onnxSkeleton';
 import type { ModelConfig } from './modelConfig';
 import { checkSignature, pastKeyName, pastValueName, presentKeyName, presentRowsName, presentValueName, type DeclaredSignature, type DeclaredValue } from './signature';
 
@@ -47,9 +48,20 @@ export const INT8_PREFILL_MIN_TOKENS = 32;
  */
 const IN_MEMORY_MAX_FILE_BYTES = 128 * 2 ** 20;
 
+/**
+ * How a model's KV cache is kept. `rows`: in the runtime's buffers (kvArena.ts), each pass fetching only the rows it
+ * added (kvRowsModel.ts; files rewritten in memory). `shared`: in the runtime's buffers, handed to onnxruntime as
+ * both each layer's past and its preallocated present, which GroupQueryAttention then appends to in place (large
+ * files, which are loaded from their path as they are). `returned`: as the `present` tensors each pass returns
+ * (attention that reads the past otherwise, such as plain exports).
+ */
+export type KvCacheMode = 'rows' | 'shared' | 'returned';
+
 interface InMemoryGraphs {
   /** Whether every graph here has the rows outputs and room for them, so the runtime keeps the KV cache. */
   keepsCache: boolean;
+  /** Whether the file is too large to rewrite in memory (it loads from its path). */
+  large?: boolean;
   /** The file's own graph with the rows outputs (kvRowsModel.ts), when the runtime keeps the cache. */
   file?: Uint8Array;
   int8Prefill?: Uint8Array;
@@ -70,7 +82,7 @@ interface InMemoryGraphs {
  */
 function inMemoryGraphs(onnxPath: string, decompose: boolean, keepCache: boolean): InMemoryGraphs {
   try {
-    if (statSync(onnxPath).size > IN_MEMORY_MAX_FILE_BYTES) return { keepsCache: false };
+    if (statSync(onnxPath).size > IN_MEMORY_MAX_FILE_BYTES) return { keepsCache: false, large: true };
     const bytes = readFileSync(onnxPath);
     let file = keepCache ? kvRowsModel(bytes) : undefined;
     const copy = int8PrefillModel(bytes);
@@ -180,6 +192,8 @@ export class OrtDecoderModel implements DecoderModel {
   private readonly emptyPast: ort.Tensor[] = [];
   /** Outputs fetched when the runtime keeps the cache: logits and each cache tensor's new rows. */
   private readonly rowsFetches?: string[];
+  /** Names of the present outputs, layer by layer (key, value), for the shared mode's preallocated outputs. */
+  private readonly presentNames: string[] = [];
   /** The arena every empty cache starts from (capacity 0: the first pass moves to one of its own). */
   private readonly emptyArena?: KvArena;
 
@@ -193,12 +207,13 @@ export class OrtDecoderModel implements DecoderModel {
     private readonly decomposedNodes: number,
     /** Threads of the session that runs decode steps (and verification and beam passes). */
     readonly stepThreads: number,
-    keepsCache: boolean,
+    /** How the KV cache is kept (KvCacheMode). */
+    readonly kvCache: KvCacheMode,
   ) {
     this.inputs = new Set(session.inputNames);
-    if (keepsCache) {
-      this.rowsFetches = ['logits'];
-      for (let i = 0; i < config.numLayers; i++) this.rowsFetches.push(presentRowsName(presentKeyName(i)), presentRowsName(presentValueName(i)));
+    for (let i = 0; i < config.numLayers; i++) this.presentNames.push(presentKeyName(i), presentValueName(i));
+    if (kvCache !== 'returned') {
+      this.rowsFetches = ['logits', ...this.presentNames.map(presentRowsName)];
       const layout = { buffers: 2 * config.numLayers, heads: config.numKeyValueHeads, headDim: config.headDim, elementBytes: kvType === 'float16' ? 2 : 4 };
       this.emptyArena = KvArena.empty(layout, 0);
       return;
@@ -220,31 +235,36 @@ export class OrtDecoderModel implements DecoderModel {
    * Creates the sessions and checks the signature against `config` (ModelSignatureError, ModelFileCorruptError, ...).
    * A small 4-bit file prefills long prompts on its 8-bit copy with `threads` threads and runs decode steps on one
    * thread with the attention decomposed (see inMemoryGraphs, STEP_THREADS_WITH_COPY). Benches override that:
-   * `stepThreads` for the step session's threads (with a copy), `decomposeAttention` for its graph, `keepCache: false`
-   * for caches as returned tensors even where the graphs have the rows outputs.
+   * `stepThreads` for the step session's threads (with a copy), `decomposeAttention` for its graph, `kvCache` for the
+   * cache kept as `returned` tensors or in `shared` buffers (the file loaded as it is: no copy, no decomposition)
+   * where the runtime would keep it otherwise.
    */
   static async create(
     onnxPath: string,
     config: ModelConfig,
     threads: number,
-    options: { stepThreads?: number; decomposeAttention?: boolean; keepCache?: boolean } = {},
+    options: { stepThreads?: number; decomposeAttention?: boolean; kvCache?: 'shared' | 'returned' } = {},
   ): Promise<OrtDecoderModel> {
     // Resolved counts, so that 0 (the default count) compares and reports as the threads it stands for.
     threads = threads > 0 ? threads : defaultThreadCount();
     const stepThreadsWithCopy = options.stepThreads ?? STEP_THREADS_WITH_COPY;
     const decompose = options.decomposeAttention ?? stepThreadsWithCopy === 1;
-    const graphs = inMemoryGraphs(onnxPath, decompose, options.keepCache ?? true);
+    const graphs: InMemoryGraphs = options.kvCache === 'shared' ? { keepsCache: false, large: true } : inMemoryGraphs(onnxPath, decompose, options.kvCache !== 'returned');
+    // A file loaded as it is keeps its cache in shared buffers where only GroupQueryAttention reads it (read from
+    // the file's graph fields alone, without its weights).
+    const skeleton = graphs.large && options.kvCache !== 'returned' ? fileGraphSkeleton(onnxPath) : undefined;
+    const mode: KvCacheMode = graphs.keepsCache ? 'rows' : skeleton && attentionReadsOnlyValidRows(skeleton) ? 'shared' : 'returned';
     try {
-      return await OrtDecoderModel.fromGraphs(onnxPath, graphs, config, threads, stepThreadsWithCopy);
+      return await OrtDecoderModel.fromGraphs(onnxPath, graphs, config, threads, stepThreadsWithCopy, mode);
     } catch (e) {
       // The graphs with the rows outputs only make passes faster: where onnxruntime refuses one, the file as it is
       // (which reports what is wrong with the file, if anything is).
-      if (!graphs.keepsCache || e instanceof ModelSignatureError) throw e;
-      return OrtDecoderModel.fromGraphs(onnxPath, inMemoryGraphs(onnxPath, decompose, false), config, threads, stepThreadsWithCopy);
+      if (mode !== 'rows' || e instanceof ModelSignatureError) throw e;
+      return OrtDecoderModel.fromGraphs(onnxPath, inMemoryGraphs(onnxPath, decompose, false), config, threads, stepThreadsWithCopy, 'returned');
     }
   }
 
-  private static async fromGraphs(onnxPath: string, graphs: InMemoryGraphs, config: ModelConfig, threads: number, stepThreadsWithCopy: number): Promise<OrtDecoderModel> {
+  private static async fromGraphs(onnxPath: string, graphs: InMemoryGraphs, config: ModelConfig, threads: number, stepThreadsWithCopy: number, mode: KvCacheMode): Promise<OrtDecoderModel> {
     const fileSession = async (n: number) => {
       try {
         return await createSession(graphs.file ?? onnxPath, n);
@@ -279,12 +299,12 @@ export class OrtDecoderModel implements DecoderModel {
       await Promise.allSettled([session.release(), prefill?.release()]);
       throw e;
     }
-    return new OrtDecoderModel(session, config, signature, kvType, prefill, decomposed, prefill ? stepThreadsWithCopy : threads, graphs.keepsCache);
+    return new OrtDecoderModel(session, config, signature, kvType, prefill, decomposed, prefill ? stepThreadsWithCopy : threads, mode);
   }
 
   /** Whether the runtime keeps the KV cache in its own buffers (kvArena.ts) rather than as returned tensors. */
   get keepsCache(): boolean {
-    return this.emptyArena !== undefined;
+    return this.kvCache !== 'returned';
   }
 
   /** GroupQueryAttention nodes the decode-step session runs as standard ops (0: the graph as exported). */
@@ -328,35 +348,38 @@ export class OrtDecoderModel implements DecoderModel {
   /** A pass that reads the whole arena as its past and fetches only the new rows, which it writes after the valid ones. */
   private async forwardOnArena(feeds: Record<string, ort.Tensor>, count: number, kv: ArenaKv, numLogitsToKeep: number): Promise<ForwardResult> {
     const arena = reserveRows(kv, count);
-    const dims = [1, this.config.numKeyValueHeads, arena.capacity, this.config.headDim];
-    for (let i = 0; i < this.config.numLayers; i++) {
-      feeds[pastKeyName(i)] = new ort.Tensor(this.kvType as 'float32', arena.data[2 * i] as Float32Array, dims);
-      feeds[pastValueName(i)] = new ort.Tensor(this.kvType as 'float32', arena.data[2 * i + 1] as Float32Array, dims);
-    }
     const { numKeyValueHeads: heads, headDim } = this.config;
-    let out: ort.InferenceSession.ReturnType;
-    let rows: KvBuffer[];
+    const pasts = arena.data.map((data) => new ort.Tensor(this.kvType as 'float32', data as Float32Array, [1, heads, arena.capacity, headDim]));
+    this.presentNames.forEach((_, b) => (feeds[b % 2 === 0 ? pastKeyName(b >> 1) : pastValueName(b >> 1)] = pasts[b]!));
     try {
-      out = await this.run(feeds, count, this.rowsFetches);
-      rows = this.rowsFetches!.slice(1).map((name) => {
+      if (this.kvCache === 'shared') {
+        // Each present is preallocated as its own past: GroupQueryAttention sees one buffer and appends in place.
+        const fetches: Record<string, ort.Tensor | null> = { logits: null };
+        this.presentNames.forEach((name, b) => (fetches[name] = pasts[b]!));
+        const out = await this.run(feeds, count, fetches);
+        return { logits: keptLogits(out.logits, numLogitsToKeep), kv: new ArenaKv(arena, kv.length + count) };
+      }
+      const out = await this.run(feeds, count, this.rowsFetches);
+      const rows = this.rowsFetches!.slice(1).map((name) => {
         const t = out[name]!;
         if (t.dims.join() !== [1, heads, count, headDim].join()) {
           throw new ModelSignatureError(`The model's "${name}" came back as [${t.dims.join(', ')}], not [1, ${heads}, ${count}, ${headDim}].`);
         }
         return rowBits(t.data as ArrayBufferView, arena.layout.elementBytes);
       });
+      return { logits: keptLogits(out.logits, numLogitsToKeep), kv: writeRows(arena, kv.length, count, rows) };
     } catch (e) {
       releaseRows(kv, arena, count);
       throw e;
     }
-    return { logits: keptLogits(out.logits, numLogitsToKeep), kv: writeRows(arena, kv.length, count, rows) };
   }
+
 
   /**
    * Runs a pass of `tokens` tokens on the session for its length; a failing 8-bit copy is dropped for good (long
    * passes then run on the decode-step graph, decomposed or not: slower, still right).
    */
-  private async run(feeds: Record<string, ort.Tensor>, tokens: number, fetches?: string[]): Promise<ort.InferenceSession.ReturnType> {
+  private async run(feeds: Record<string, ort.Tensor>, tokens: number, fetches?: ort.InferenceSession.FetchesType): Promise<ort.InferenceSession.ReturnType> {
     try {
       return await this.runOnSession(feeds, tokens, fetches);
     } catch (e) {
@@ -364,7 +387,7 @@ export class OrtDecoderModel implements DecoderModel {
     }
   }
 
-  private async runOnSession(feeds: Record<string, ort.Tensor>, tokens: number, fetches?: string[]): Promise<ort.InferenceSession.ReturnType> {
+  private async runOnSession(feeds: Record<string, ort.Tensor>, tokens: number, fetches?: ort.InferenceSession.FetchesType): Promise<ort.InferenceSession.ReturnType> {
     const main = () => (fetches ? this.session.run(feeds, fetches) : this.session.run(feeds));
     const prefill = this.prefillSession;
     if (prefill === undefined || tokens < INT8_PREFILL_MIN_TOKENS) return main();

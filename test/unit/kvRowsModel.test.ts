@@ -11,7 +11,8 @@ import * as ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
 import type { KvState } from '../../runtime/decoderModel';
 import { ArenaKv } from '../../runtime/kvArena';
-import { graphSkeleton, kvRowsModel } from '../../runtime/kvRowsModel';
+import { kvRowsModel } from '../../runtime/kvRowsModel';
+import { bytesSource, fileGraphSkeleton, graphSkeleton } from '../../runtime/onnxSkeleton';
 import { readModelConfig } from '../../runtime/modelConfig';
 import { OrtDecoderModel } from '../../runtime/ortBackend';
 import { TextTokenizer } from '../../runtime/tokenizer';
@@ -39,7 +40,7 @@ describe('kvRowsModel', () => {
     const bytes = readFileSync(FILE);
     const rewritten = kvRowsModel(bytes);
     assert.ok(rewritten, 'the shipped target qualifies');
-    const skeleton = graphSkeleton(rewritten)!;
+    const skeleton = graphSkeleton(bytesSource(rewritten))!;
     assert.equal(skeleton.outputs.filter((o) => o.name.endsWith('/rows')).length, 2 * config.numLayers);
     // One graph: the original's nodes, weights and outputs, then a Shape, Shape and Sub and a Slice per cache tensor.
     const before = onnx.ModelProto.decode(bytes).graph!;
@@ -91,7 +92,7 @@ describe('the runtime keeping the KV cache (shipped target)', () => {
   let copying: OrtDecoderModel;
   let kept: OrtDecoderModel;
   before(async () => {
-    copying = await OrtDecoderModel.create(FILE, config, 1, { decomposeAttention: false, keepCache: false });
+    copying = await OrtDecoderModel.create(FILE, config, 1, { decomposeAttention: false, kvCache: 'returned' });
     kept = await OrtDecoderModel.create(FILE, config, 1, { decomposeAttention: false });
   });
   after(() => Promise.all([copying.dispose(), kept.dispose()]));
@@ -101,48 +102,70 @@ describe('the runtime keeping the KV cache (shipped target)', () => {
     a.forEach((row, i) => assert.deepEqual(Array.from(b[i]!), Array.from(row), `${what}, row ${i}`));
   };
 
+  /**
+   * Logits of a prompt of `prompt` tokens, steps, a rolled-back speculative pass, a reused prefix, a second
+   * continuation of the prompt's state and steps past a chunk of capacity.
+   */
+  const scenario = async (model: OrtDecoderModel, prompt: number) => {
+    const out: Float32Array[][] = [];
+    const record = async (tokens: number[], kv: KvState, keep = 1) => {
+      const r = await model.forward(tokens, kv, keep);
+      out.push(r.logits);
+      return r.kv;
+    };
+    let kv = await record(ids.slice(0, prompt), model.emptyKv());
+    const promptKv = kv;
+    for (let i = prompt; i < prompt + 4; i++) kv = await record([ids[i]!], kv);
+    // Verify four drafts, keep two, go on from there.
+    kv = model.rollback(await record(ids.slice(prompt + 4, prompt + 9), kv, 5), prompt + 6);
+    kv = await record([ids[prompt + 6]!], kv);
+    kv = await record([ids[prompt + 7]!], kv);
+    // The prompt's state is still intact: continue it another way, and reuse a prefix of it.
+    await record([ids[300]!], promptKv);
+    await record(ids.slice(prompt - 18, prompt - 14), model.truncate(promptKv, prompt - 18), 4);
+    for (let i = prompt + 8; i < prompt + 82; i++) kv = await record([ids[i]!], kv);
+    return { out, length: kv.length };
+  };
+
   it('keeps the cache where every graph has the rows outputs, and not for plain attention', async () => {
-    assert.equal(copying.keepsCache, false);
-    assert.equal(kept.keepsCache, true);
+    assert.equal(copying.kvCache, 'returned');
+    assert.equal(kept.kvCache, 'rows');
     assert.ok(kept.emptyKv() instanceof ArenaKv);
     const fixture = await OrtDecoderModel.create(join(TARGET_DIR, 'onnx', 'model.onnx'), readModelConfig(TARGET_DIR), 1);
     try {
-      assert.equal(fixture.keepsCache, false);
+      assert.equal(fixture.kvCache, 'returned');
     } finally {
       await fixture.dispose();
     }
   });
 
   it('gives the fused graph\'s logits for prompts, steps, a rolled-back speculative pass, a reused prefix and two continuations', async () => {
-    const run = async (model: OrtDecoderModel) => {
-      const out: Float32Array[][] = [];
-      const record = async (tokens: number[], kv: KvState, keep = 1) => {
-        const r = await model.forward(tokens, kv, keep);
-        out.push(r.logits);
-        return r.kv;
-      };
-      let kv = await record(ids.slice(0, 48), model.emptyKv());
-      const prompt = kv;
-      for (let i = 48; i < 52; i++) kv = await record([ids[i]!], kv);
-      // Verify four drafts, keep two, go on from there.
-      kv = model.rollback(await record(ids.slice(52, 57), kv, 5), 54);
-      kv = await record([ids[54]!], kv);
-      kv = await record([ids[55]!], kv);
-      // The prompt's state is still intact: continue it another way, and reuse a prefix of it.
-      await record([ids[100]!], prompt);
-      await record(ids.slice(30, 34), model.truncate(prompt, 30), 4);
-      // Past a chunk of capacity.
-      for (let i = 56; i < 130; i++) kv = await record([ids[i]!], kv);
-      return { out, length: kv.length };
-    };
-    const a = await run(copying);
-    const b = await run(kept);
+    const a = await scenario(copying, 48);
+    const b = await scenario(kept, 48);
     assert.equal(b.length, a.length);
     a.out.forEach((logits, i) => same(logits, b.out[i]!, `pass ${i}`));
   });
 
+  it('shares the buffers as past and preallocated present where the file loads as it is, with the same logits', async () => {
+    const graph = fileGraphSkeleton(FILE);
+    assert.ok(graph && graph.nodes.length === onnx.ModelProto.decode(readFileSync(FILE)).graph!.node!.length, 'the graph read from the file alone');
+    assert.equal(fileGraphSkeleton(join(TARGET_DIR, 'missing.onnx')), undefined);
+    const shared = await OrtDecoderModel.create(FILE, config, 1, { kvCache: 'shared' });
+    try {
+      assert.equal(shared.kvCache, 'shared');
+      assert.equal(shared.int8Prefill, false);
+      // Passes under 32 tokens: both run the 4-bit file's own graph on one thread.
+      const a = await scenario(copying, 20);
+      const b = await scenario(shared, 20);
+      assert.equal(b.length, a.length);
+      a.out.forEach((logits, i) => same(logits, b.out[i]!, `pass ${i}`));
+    } finally {
+      await shared.dispose();
+    }
+  });
+
   it('gives the decomposed step graph\'s logits too', async () => {
-    const stepsCopying = await OrtDecoderModel.create(FILE, config, 1, { keepCache: false });
+    const stepsCopying = await OrtDecoderModel.create(FILE, config, 1, { kvCache: 'returned' });
     const stepsKept = await OrtDecoderModel.create(FILE, config, 1);
     try {
       assert.equal(stepsKept.decomposedAttention, config.numLayers);

@@ -1,0 +1,162 @@
+// The part of an ONNX file that says how the graph reads its KV cache: its nodes, inputs, outputs and opset, read
+// by walking the protobuf's fields and skipping the weights (a large file's weights are never read, not even from
+// disk). Pure but for the file reader.
+import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
+import { onnx } from 'onnx-proto';
+
+const MS_DOMAIN = 'com.microsoft';
+const PAST_PATTERN = /^past_key_values\.(\d+)\.(key|value)$/;
+
+/** Bytes of an ONNX model, read where needed. */
+export interface ByteSource {
+  readonly length: number;
+  read(offset: number, length: number): Uint8Array;
+}
+
+export function bytesSource(bytes: Uint8Array): ByteSource {
+  return { length: bytes.length, read: (offset, length) => bytes.subarray(offset, offset + length) };
+}
+
+/** Reads a file through a window, so walking consecutive small fields costs few reads. */
+function withFile<T>(path: string, use: (source: ByteSource) => T): T {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    let window = new Uint8Array(0);
+    let windowAt = 0;
+    return use({
+      length: size,
+      read(offset, length) {
+        if (offset < windowAt || offset + length > windowAt + window.length) {
+          window = new Uint8Array(Math.min(Math.max(length, 1 << 16), size - offset));
+          windowAt = offset;
+          readSync(fd, window, 0, window.length, offset);
+        }
+        return window.subarray(offset - windowAt, offset - windowAt + length);
+      },
+    });
+  } finally {
+    closeSync(fd);
+  }
+}
+
+interface Field {
+  field: number;
+  /** Where the field's tag starts. */
+  start: number;
+  /** Where its bytes start, and how many (length-delimited fields only). */
+  offset: number;
+  length: number;
+}
+
+/** Length-delimited fields (wire type 2) of the message in [from, to); others are skipped. */
+function* messageFields(source: ByteSource, from: number, to: number): Generator<Field> {
+  let at = from;
+  const varint = (): number => {
+    const bytes = source.read(at, Math.min(10, to - at));
+    let value = 0;
+    let scale = 1;
+    for (let i = 0; i < bytes.length; i++) {
+      const b = bytes[i]!;
+      value += (b & 0x7f) * scale;
+      if (b < 0x80) {
+        at += i + 1;
+        return value;
+      }
+      scale *= 128;
+    }
+    throw new Error('truncated protobuf');
+  };
+  while (at < to) {
+    const start = at;
+    const tag = varint();
+    const wire = tag % 8;
+    const field = Math.floor(tag / 8);
+    if (wire === 0) varint();
+    else if (wire === 1) at += 8;
+    else if (wire === 5) at += 4;
+    else if (wire === 2) {
+      const length = varint();
+      if (at + length > to) throw new Error('truncated protobuf');
+      yield { field, start, offset: at, length };
+      at += length;
+    } else throw new Error(`unsupported protobuf wire type ${wire}`);
+  }
+}
+
+export interface GraphSkeleton {
+  /** The graph field: where its tag starts, where its fields start, where it ends. */
+  graph: { start: number; offset: number; end: number };
+  opset?: number;
+  nodes: onnx.NodeProto[];
+  inputs: onnx.ValueInfoProto[];
+  outputs: onnx.ValueInfoProto[];
+}
+
+/** The graph's nodes, inputs, outputs and default-domain opset, or undefined for what is not one ONNX graph. */
+export function graphSkeleton(source: ByteSource): GraphSkeleton | undefined {
+  let graph: GraphSkeleton['graph'] | undefined;
+  let opset: number | undefined;
+  const nodes: onnx.NodeProto[] = [];
+  const inputs: onnx.ValueInfoProto[] = [];
+  const outputs: onnx.ValueInfoProto[] = [];
+  try {
+    for (const f of messageFields(source, 0, source.length)) {
+      if (f.field === 8) {
+        const set = onnx.OperatorSetIdProto.decode(source.read(f.offset, f.length));
+        if (!set.domain || set.domain === 'ai.onnx') opset = Number(set.version);
+      } else if (f.field === 7) {
+        // A second graph field would merge into the first in some parsers and replace it in others.
+        if (graph) return undefined;
+        graph = { start: f.start, offset: f.offset, end: f.offset + f.length };
+        for (const g of messageFields(source, f.offset, f.offset + f.length)) {
+          if (g.field === 1) nodes.push(onnx.NodeProto.decode(source.read(g.offset, g.length)));
+          else if (g.field === 11) inputs.push(onnx.ValueInfoProto.decode(source.read(g.offset, g.length)));
+          else if (g.field === 12) outputs.push(onnx.ValueInfoProto.decode(source.read(g.offset, g.length)));
+        }
+      } else if (f.field === 25) {
+        return undefined; // local functions: their bodies could read the cache in ways not tracked here
+      }
+    }
+  } catch {
+    return undefined;
+  }
+  return graph && { graph, opset, nodes, inputs, outputs };
+}
+
+/** graphSkeleton of a file, reading only the fields it decodes; undefined for a file that cannot be read too. */
+export function fileGraphSkeleton(path: string): GraphSkeleton | undefined {
+  try {
+    return withFile(path, graphSkeleton);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether every past input feeds only GroupQueryAttention's past slots (3: key, 4: value) and that node produces the
+ * matching present. onnxruntime's CPU GroupQueryAttention reads the valid past length from its seqlens input (the
+ * attention mask), not from the past tensor's shape, so such a graph gives the same result for a past buffer longer
+ * than its valid rows, and nothing else in it reads the past's shape.
+ */
+export function attentionReadsOnlyValidRows(skeleton: GraphSkeleton): boolean {
+  const inputNames = new Set(skeleton.inputs.map((v) => v.name));
+  if (!inputNames.has('input_ids') || !inputNames.has('attention_mask')) return false;
+  // Subgraphs (If/Loop bodies) may read outer tensors by name.
+  if (skeleton.nodes.some((n) => n.attribute.some((a) => a.g || (a.graphs?.length ?? 0) > 0))) return false;
+  const pasts = skeleton.inputs.map((v) => v.name).filter((name) => PAST_PATTERN.test(name));
+  if (pasts.length === 0) return false;
+  const outputs = new Set(skeleton.outputs.map((v) => v.name));
+  for (const past of pasts) {
+    const [, layer, kind] = PAST_PATTERN.exec(past)!;
+    const present = `present.${layer}.${kind}`;
+    const slot = kind === 'key' ? 3 : 4;
+    const readers = skeleton.nodes.filter((n) => n.input.includes(past));
+    if (readers.length === 0 || !outputs.has(present)) return false;
+    for (const n of readers) {
+      if (n.opType !== 'GroupQueryAttention' || n.domain !== MS_DOMAIN) return false;
+      if (n.input.indexOf(past) !== slot || n.input.lastIndexOf(past) !== slot || n.output[slot - 2] !== present) return false;
+    }
+  }
+  return true;
+}
