@@ -3,8 +3,8 @@
 
 /**
  * `--no-concurrent-marking`: V8 marks the heap on the thread that allocates instead of on helper threads. Where the
- * runtime cannot keep the KV cache in its own buffers (files over 128 MB, attention that reads the past otherwise:
- * runtime/kvArena.ts), each decode step hands the inference worker new JS buffers for the whole cache
+ * runtime cannot keep the KV cache in its own buffers (attention that reads the past otherwise, such as plain
+ * exports: runtime/kvArena.ts), each decode step hands the inference worker new JS buffers for the whole cache
  * (onnxruntime-node copies every present out), so a long context forces a major GC every few steps; a concurrent marker then takes a core from
  * onnxruntime's thread pool, whose threads wait for the slowest at every kernel. With Qwen2.5-Coder-0.5B's shape
  * on 2 threads of this 2-core machine, 64 tokens after a 512-token prompt took 29.2 ms each with concurrent

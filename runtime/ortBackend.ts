@@ -43,8 +43,8 @@ export const INT8_PREFILL_MIN_TOKENS = 32;
  * Files up to this size are rewritten in memory. A 4-bit one gets an 8-bit copy for prefills: it holds twice their
  * bytes in memory (a 22 MB default model costs ~32 MB more); a 0.5B model's copy would cost ~500 MB, so large
  * models prefill in 4-bit. Any of them gets the outputs that let the runtime keep its KV cache (kvRowsModel.ts);
- * a large file keeps its graph as it is, because loading one from memory took longer and held more than from its
- * path (a 398 MB file: 6.2 against 3.8 s, 1.1 against 0.8 GB).
+ * a large file keeps its graph as it is (and its cache in the `shared` mode), because loading one from memory took
+ * longer and held more than from its path (a 398 MB file: 6.2 against 3.8 s, 1.1 against 0.8 GB).
  */
 const IN_MEMORY_MAX_FILE_BYTES = 128 * 2 ** 20;
 
