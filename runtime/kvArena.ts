@@ -1,8 +1,9 @@
 // A KV cache that grows in place. Each layer's key and value live in one buffer of [heads, capacity, head dim];
-// a pass reads the whole buffer as its past (the attention reads the valid length from the attention mask) and
-// returns only the rows it added, which are written after the valid ones. So a decode step copies one row per head
-// out of onnxruntime instead of the whole cache (the binding hands outputs back as new JS buffers: at 540 positions
-// that copy, its allocation and the garbage collections it caused made the default model's steps 1.14-1.20x slower).
+// a pass reads the whole buffer as its past (the attention reads the valid length from the attention mask), and the
+// rows it adds land after the valid ones: written here from the pass's rows outputs, or in place by onnxruntime
+// where the buffer is also the pass's preallocated present (ortBackend.ts, KvCacheMode). So a decode step no longer
+// gets the whole cache back as new JS buffers (that copy, its allocation and the garbage collections it caused made
+// the default model's steps at 512-768 positions 1.08-1.20x slower, bench/results/kv-cache-2026-12-05.md).
 //
 // States share buffers: a state is (arena, length), and only the state at the arena's frontier may append in place.
 // Appending from an earlier state copies its rows into a new arena first (copy on write), so every state handed out
@@ -39,10 +40,9 @@ export class KvArena {
   }
 
   /**
-   * A new arena of `capacity` holding the first `positions` rows of `from`. Its memory is not zeroed first (a copy
-   * for a beam or a speculative fork is most of a step's work otherwise): rows past `positions` are zeroed after,
-   * because a pass reads them as masked keys and values, and a masked value still counts as 0 × value (NaN there
-   * would spread).
+   * A new arena of `capacity` holding the first `positions` rows of `from`. Its memory is not zeroed first (that
+   * would write every page the copy then writes again): only the rows past `positions` are zeroed, because a pass
+   * reads them as masked keys and values, and a masked value still counts as 0 × value (NaN there would spread).
    */
   static holding(from: KvArena | undefined, layout: KvLayout, capacity: number, positions: number): KvArena {
     const { heads, headDim, elementBytes } = layout;

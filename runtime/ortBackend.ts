@@ -190,7 +190,7 @@ export class OrtDecoderModel implements DecoderModel {
   private readonly inputs: Set<string>;
   /** The tensors of an empty cache, where the cache is kept as returned tensors. */
   private readonly emptyPast: ort.Tensor[] = [];
-  /** Outputs fetched when the runtime keeps the cache: logits and each cache tensor's new rows. */
+  /** Outputs fetched in the `rows` mode: logits and each cache tensor's new rows. */
   private readonly rowsFetches?: string[];
   /** Names of the present outputs, layer by layer (key, value), for the shared mode's preallocated outputs. */
   private readonly presentNames: string[] = [];
@@ -213,7 +213,7 @@ export class OrtDecoderModel implements DecoderModel {
     this.inputs = new Set(session.inputNames);
     for (let i = 0; i < config.numLayers; i++) this.presentNames.push(presentKeyName(i), presentValueName(i));
     if (kvCache !== 'returned') {
-      this.rowsFetches = ['logits', ...this.presentNames.map(presentRowsName)];
+      if (kvCache === 'rows') this.rowsFetches = ['logits', ...this.presentNames.map(presentRowsName)];
       const layout = { buffers: 2 * config.numLayers, heads: config.numKeyValueHeads, headDim: config.headDim, elementBytes: kvType === 'float16' ? 2 : 4 };
       this.emptyArena = KvArena.empty(layout, 0);
       return;
