@@ -1,6 +1,6 @@
 // The part of an ONNX file that says how the graph reads its KV cache: its nodes, inputs, outputs and opset, read
-// by walking the protobuf's fields and skipping the weights (a large file's weights are never read, not even from
-// disk). Pure but for the file reader.
+// by walking the protobuf's fields and skipping the initializers (a large file is read in small windows around the
+// fields' headers, not whole). Pure but for the file reader.
 import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
 import { onnx } from 'onnx-proto';
 
@@ -30,7 +30,7 @@ function withFile<T>(path: string, use: (source: ByteSource) => T): T {
         if (offset < windowAt || offset + length > windowAt + window.length) {
           window = new Uint8Array(Math.min(Math.max(length, 1 << 16), size - offset));
           windowAt = offset;
-          readSync(fd, window, 0, window.length, offset);
+          if (readSync(fd, window, 0, window.length, offset) !== window.length) throw new Error('short read');
         }
         return window.subarray(offset - windowAt, offset - windowAt + length);
       },
@@ -73,9 +73,10 @@ function* messageFields(source: ByteSource, from: number, to: number): Generator
     const wire = tag % 8;
     const field = Math.floor(tag / 8);
     if (wire === 0) varint();
-    else if (wire === 1) at += 8;
-    else if (wire === 5) at += 4;
-    else if (wire === 2) {
+    else if (wire === 1 || wire === 5) {
+      at += wire === 1 ? 8 : 4;
+      if (at > to) throw new Error('truncated protobuf');
+    } else if (wire === 2) {
       const length = varint();
       if (at + length > to) throw new Error('truncated protobuf');
       yield { field, start, offset: at, length };
@@ -134,10 +135,12 @@ export function fileGraphSkeleton(path: string): GraphSkeleton | undefined {
 }
 
 /**
- * Whether every past input feeds only GroupQueryAttention's past slots (3: key, 4: value) and that node produces the
- * matching present. onnxruntime's CPU GroupQueryAttention reads the valid past length from its seqlens input (the
- * attention mask), not from the past tensor's shape, so such a graph gives the same result for a past buffer longer
- * than its valid rows, and nothing else in it reads the past's shape.
+ * Whether each layer's past key and value feed one GroupQueryAttention node and nothing else (its slots 3 and 4),
+ * and that node produces the layer's presents. onnxruntime's CPU GroupQueryAttention reads the valid past length
+ * from its seqlens input (the attention mask), not from the past tensor's shape, so such a graph gives the same
+ * result for a past buffer longer than its valid rows, and nothing else in it reads the past's shape. One node for
+ * both: it appends in place only where key and value are both shared with their presents (otherwise it zeroes the
+ * present first, which in the shared mode is the past).
  */
 export function attentionReadsOnlyValidRows(skeleton: GraphSkeleton): boolean {
   const inputNames = new Set(skeleton.inputs.map((v) => v.name));
@@ -148,15 +151,14 @@ export function attentionReadsOnlyValidRows(skeleton: GraphSkeleton): boolean {
   if (pasts.length === 0) return false;
   const outputs = new Set(skeleton.outputs.map((v) => v.name));
   for (const past of pasts) {
-    const [, layer, kind] = PAST_PATTERN.exec(past)!;
-    const present = `present.${layer}.${kind}`;
-    const slot = kind === 'key' ? 3 : 4;
-    const readers = skeleton.nodes.filter((n) => n.input.includes(past));
-    if (readers.length === 0 || !outputs.has(present)) return false;
-    for (const n of readers) {
-      if (n.opType !== 'GroupQueryAttention' || n.domain !== MS_DOMAIN) return false;
-      if (n.input.indexOf(past) !== slot || n.input.lastIndexOf(past) !== slot || n.output[slot - 2] !== present) return false;
-    }
+    const [, layer] = PAST_PATTERN.exec(past)!;
+    const [key, value] = [`past_key_values.${layer}.key`, `past_key_values.${layer}.value`];
+    const readers = skeleton.nodes.filter((n) => n.input.includes(key) || n.input.includes(value));
+    if (readers.length !== 1) return false;
+    const [n] = readers as [onnx.NodeProto];
+    if (n.opType !== 'GroupQueryAttention' || n.domain !== MS_DOMAIN) return false;
+    if (n.input[3] !== key || n.input[4] !== value || n.input.filter((i) => i === key || i === value).length !== 2) return false;
+    if (n.output[1] !== `present.${layer}.key` || n.output[2] !== `present.${layer}.value` || !outputs.has(n.output[1]) || !outputs.has(n.output[2])) return false;
   }
   return true;
 }

@@ -254,13 +254,32 @@ export class OrtDecoderModel implements DecoderModel {
     // the file's graph fields alone, without its weights).
     const skeleton = graphs.large && options.kvCache !== 'returned' ? fileGraphSkeleton(onnxPath) : undefined;
     const mode: KvCacheMode = graphs.keepsCache ? 'rows' : skeleton && attentionReadsOnlyValidRows(skeleton) ? 'shared' : 'returned';
+    let model: OrtDecoderModel;
     try {
-      return await OrtDecoderModel.fromGraphs(onnxPath, graphs, config, threads, stepThreadsWithCopy, mode);
+      model = await OrtDecoderModel.fromGraphs(onnxPath, graphs, config, threads, stepThreadsWithCopy, mode);
     } catch (e) {
       // The graphs with the rows outputs only make passes faster: where onnxruntime refuses one, the file as it is
       // (which reports what is wrong with the file, if anything is).
       if (mode !== 'rows' || e instanceof ModelSignatureError) throw e;
       return OrtDecoderModel.fromGraphs(onnxPath, inMemoryGraphs(onnxPath, decompose, false), config, threads, stepThreadsWithCopy, 'returned');
+    }
+    if (mode === 'shared' && !(await model.sharedBuffersWork())) {
+      await model.dispose();
+      return OrtDecoderModel.fromGraphs(onnxPath, graphs, config, threads, stepThreadsWithCopy, 'returned');
+    }
+    return model;
+  }
+
+  /**
+   * Whether onnxruntime takes the arena as a preallocated present: one pass of two tokens (the check reads the file's
+   * graph, not what this onnxruntime does with it). A model that fails here keeps its cache as returned tensors.
+   */
+  private async sharedBuffersWork(): Promise<boolean> {
+    try {
+      const out = await this.forward([0, 0], this.emptyKv(), 1);
+      return out.kv.length === 2 && out.logits[0]!.every(Number.isFinite);
+    } catch {
+      return false;
     }
   }
 
@@ -345,7 +364,10 @@ export class OrtDecoderModel implements DecoderModel {
     return { logits: keptLogits(out.logits, numLogitsToKeep), kv: new OrtKv(presents, total) };
   }
 
-  /** A pass that reads the whole arena as its past and fetches only the new rows, which it writes after the valid ones. */
+  /**
+   * A pass that reads the whole arena as its past; the rows it adds land after the valid ones: fetched and written
+   * here (`rows`), or written in place by onnxruntime into the arena handed over as the present too (`shared`).
+   */
   private async forwardOnArena(feeds: Record<string, ort.Tensor>, count: number, kv: ArenaKv, numLogitsToKeep: number): Promise<ForwardResult> {
     const arena = reserveRows(kv, count);
     const { numKeyValueHeads: heads, headDim } = this.config;
@@ -373,7 +395,6 @@ export class OrtDecoderModel implements DecoderModel {
       throw e;
     }
   }
-
 
   /**
    * Runs a pass of `tokens` tokens on the session for its length; a failing 8-bit copy is dropped for good (long

@@ -12,7 +12,7 @@ import { onnx } from 'onnx-proto';
 import type { KvState } from '../../runtime/decoderModel';
 import { ArenaKv } from '../../runtime/kvArena';
 import { kvRowsModel } from '../../runtime/kvRowsModel';
-import { bytesSource, fileGraphSkeleton, graphSkeleton } from '../../runtime/onnxSkeleton';
+import { attentionReadsOnlyValidRows, bytesSource, fileGraphSkeleton, graphSkeleton } from '../../runtime/onnxSkeleton';
 import { readModelConfig } from '../../runtime/modelConfig';
 import { OrtDecoderModel } from '../../runtime/ortBackend';
 import { TextTokenizer } from '../../runtime/tokenizer';
@@ -150,6 +150,14 @@ describe('the runtime keeping the KV cache (shipped target)', () => {
     const graph = fileGraphSkeleton(FILE);
     assert.ok(graph && graph.nodes.length === onnx.ModelProto.decode(readFileSync(FILE)).graph!.node!.length, 'the graph read from the file alone');
     assert.equal(fileGraphSkeleton(join(TARGET_DIR, 'missing.onnx')), undefined);
+    // Plain attention reads the past's shape: its cache stays as returned tensors.
+    const plain = await OrtDecoderModel.create(join(TARGET_DIR, 'onnx', 'model.onnx'), readModelConfig(TARGET_DIR), 1, { kvCache: 'shared' });
+    try {
+      assert.equal(attentionReadsOnlyValidRows(fileGraphSkeleton(join(TARGET_DIR, 'onnx', 'model.onnx'))!), false);
+      assert.equal(plain.kvCache, 'returned');
+    } finally {
+      await plain.dispose();
+    }
     const shared = await OrtDecoderModel.create(FILE, config, 1, { kvCache: 'shared' });
     try {
       assert.equal(shared.kvCache, 'shared');
