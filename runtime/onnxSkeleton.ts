@@ -3,9 +3,9 @@
 // fields' headers, not whole). Pure but for the file reader.
 import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
 import { onnx } from 'onnx-proto';
+import { PAST_PATTERN, pastKeyName, pastValueName, presentKeyName, presentValueName } from './signature';
 
 const MS_DOMAIN = 'com.microsoft';
-const PAST_PATTERN = /^past_key_values\.(\d+)\.(key|value)$/;
 
 /** Bytes of an ONNX model, read where needed. */
 export interface ByteSource {
@@ -151,14 +151,14 @@ export function attentionReadsOnlyValidRows(skeleton: GraphSkeleton): boolean {
   if (pasts.length === 0) return false;
   const outputs = new Set(skeleton.outputs.map((v) => v.name));
   for (const past of pasts) {
-    const [, layer] = PAST_PATTERN.exec(past)!;
-    const [key, value] = [`past_key_values.${layer}.key`, `past_key_values.${layer}.value`];
+    const layer = Number(PAST_PATTERN.exec(past)![1]);
+    const [key, value] = [pastKeyName(layer), pastValueName(layer)];
     const readers = skeleton.nodes.filter((n) => n.input.includes(key) || n.input.includes(value));
     if (readers.length !== 1) return false;
     const [n] = readers as [onnx.NodeProto];
     if (n.opType !== 'GroupQueryAttention' || n.domain !== MS_DOMAIN) return false;
     if (n.input[3] !== key || n.input[4] !== value || n.input.filter((i) => i === key || i === value).length !== 2) return false;
-    if (n.output[1] !== `present.${layer}.key` || n.output[2] !== `present.${layer}.value` || !outputs.has(n.output[1]) || !outputs.has(n.output[2])) return false;
+    if (n.output[1] !== presentKeyName(layer) || n.output[2] !== presentValueName(layer) || !outputs.has(n.output[1]) || !outputs.has(n.output[2])) return false;
   }
   return true;
 }

@@ -58,11 +58,12 @@ const IN_MEMORY_MAX_FILE_BYTES = 128 * 2 ** 20;
 export type KvCacheMode = 'rows' | 'shared' | 'returned';
 
 interface InMemoryGraphs {
-  /** Whether every graph here has the rows outputs and room for them, so the runtime keeps the KV cache. */
-  keepsCache: boolean;
   /** Whether the file is too large to rewrite in memory (it loads from its path). */
   large?: boolean;
-  /** The file's own graph with the rows outputs (kvRowsModel.ts), when the runtime keeps the cache. */
+  /**
+   * The file's own graph with the rows outputs (kvRowsModel.ts); present exactly when every graph here has them and
+   * room for them, so the runtime keeps the cache in the `rows` mode.
+   */
   file?: Uint8Array;
   int8Prefill?: Uint8Array;
   decodeSteps?: DecomposedAttentionModel;
@@ -82,7 +83,7 @@ interface InMemoryGraphs {
  */
 function inMemoryGraphs(onnxPath: string, decompose: boolean, keepCache: boolean): InMemoryGraphs {
   try {
-    if (statSync(onnxPath).size > IN_MEMORY_MAX_FILE_BYTES) return { keepsCache: false, large: true };
+    if (statSync(onnxPath).size > IN_MEMORY_MAX_FILE_BYTES) return { large: true };
     const bytes = readFileSync(onnxPath);
     let file = keepCache ? kvRowsModel(bytes) : undefined;
     const copy = int8PrefillModel(bytes);
@@ -92,17 +93,16 @@ function inMemoryGraphs(onnxPath: string, decompose: boolean, keepCache: boolean
       int8Prefill = kvRowsModel(copy.bytes);
       if (int8Prefill === undefined) [file, int8Prefill] = [undefined, copy.bytes];
     }
-    const keepsCache = file !== undefined;
-    if (copy === undefined) return { keepsCache, file };
+    if (copy === undefined) return { file };
     let decodeSteps: DecomposedAttentionModel | undefined;
     try {
-      decodeSteps = decompose ? decomposedAttentionModel(bytes, keepsCache) : undefined;
+      decodeSteps = decompose ? decomposedAttentionModel(bytes, file !== undefined) : undefined;
     } catch {
       // the 8-bit copy still serves prefills
     }
-    return { keepsCache, file, int8Prefill, decodeSteps };
+    return { file, int8Prefill, decodeSteps };
   } catch {
-    return { keepsCache: false };
+    return {};
   }
 }
 
@@ -249,11 +249,11 @@ export class OrtDecoderModel implements DecoderModel {
     threads = threads > 0 ? threads : defaultThreadCount();
     const stepThreadsWithCopy = options.stepThreads ?? STEP_THREADS_WITH_COPY;
     const decompose = options.decomposeAttention ?? stepThreadsWithCopy === 1;
-    const graphs: InMemoryGraphs = options.kvCache === 'shared' ? { keepsCache: false, large: true } : inMemoryGraphs(onnxPath, decompose, options.kvCache !== 'returned');
+    const graphs: InMemoryGraphs = options.kvCache === 'shared' ? { large: true } : inMemoryGraphs(onnxPath, decompose, options.kvCache !== 'returned');
     // A file loaded as it is keeps its cache in shared buffers where only GroupQueryAttention reads it (read from
     // the file's graph fields alone, without its weights).
     const skeleton = graphs.large && options.kvCache !== 'returned' ? fileGraphSkeleton(onnxPath) : undefined;
-    const mode: KvCacheMode = graphs.keepsCache ? 'rows' : skeleton && attentionReadsOnlyValidRows(skeleton) ? 'shared' : 'returned';
+    const mode: KvCacheMode = graphs.file ? 'rows' : skeleton && attentionReadsOnlyValidRows(skeleton) ? 'shared' : 'returned';
     let model: OrtDecoderModel;
     try {
       model = await OrtDecoderModel.fromGraphs(onnxPath, graphs, config, threads, stepThreadsWithCopy, mode);

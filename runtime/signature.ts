@@ -27,7 +27,7 @@ export const presentValueName = (layer: number) => `present.${layer}.value`;
 /** The output a rewritten graph adds beside a `present` tensor: only the rows of the pass (kvRowsModel.ts). */
 export const presentRowsName = (present: string) => `${present}/rows`;
 
-const PAST_PATTERN = /^past_key_values\.(\d+)\.(key|value)$/;
+export const PAST_PATTERN = /^past_key_values\.(\d+)\.(key|value)$/;
 
 /** Validates the signature; returns the KV element type ('float32' | 'float16'). */
 export function checkSignature(sig: DeclaredSignature, config: ModelConfig): string {
