@@ -20,6 +20,18 @@ export interface ModelFiles {
   quantization: ResolvedQuantization;
   /** External weight files the ONNX file refers to (all present). */
   externalData: string[];
+  /**
+   * The folder's 8-bit file beside a chosen 4-bit one, as Optimum-style folders ship both: a large 4-bit model
+   * prefills long prompts on it (ortBackend.ts). Absent when there is none or it fails the file checks: it only
+   * makes prefills faster.
+   */
+  prefill?: PrefillFile;
+}
+
+export interface PrefillFile {
+  onnx: string;
+  /** Its size with its external data: what loading it costs in memory. */
+  bytes: number;
 }
 
 /** File names per quantization, in the order they are tried (transformers.js suffixes). */
@@ -123,6 +135,18 @@ function checkOnnx(onnxDir: string, name: string): string[] {
   return external;
 }
 
+function prefillFile(onnxDir: string, present: Set<string>): PrefillFile | undefined {
+  const name = ONNX_FILE_NAMES.int8.find((n) => present.has(n));
+  if (name === undefined) return undefined;
+  try {
+    const onnx = join(onnxDir, name);
+    const bytes = [onnx, ...checkOnnx(onnxDir, name)].reduce((sum, file) => sum + statSync(file).size, 0);
+    return { onnx, bytes };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Locates and checks every file of the model in `dir`, choosing the ONNX file by `quantization`. */
 export function locateModelFiles(dir: string, quantization: Quantization): ModelFiles {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
@@ -147,6 +171,7 @@ export function locateModelFiles(dir: string, quantization: Quantization): Model
       onnxFile: `onnx/${name}`,
       quantization: q,
       externalData: checkOnnx(onnxDir, name),
+      prefill: q === 'q4' ? prefillFile(onnxDir, present) : undefined,
     };
   }
   const wanted = order.flatMap((q) => ONNX_FILE_NAMES[q]).join(', ');

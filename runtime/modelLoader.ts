@@ -16,7 +16,7 @@ export interface LoadedDecoder {
 export async function loadDecoder(dir: string, quantization: Quantization, threads: number, tokenizerVocab: number): Promise<LoadedDecoder> {
   const files = locateModelFiles(dir, quantization);
   const config = readModelConfig(dir);
-  const model = await OrtDecoderModel.create(files.onnx, config, threads);
+  const model = await OrtDecoderModel.create(files.onnx, config, threads, { prefillFile: files.prefill });
   try {
     // The warm-up also makes the first real request skip ORT's first-run allocations.
     const { logits } = await model.warmUp(config.bosTokenId ?? config.eosTokenIds[0] ?? 0);

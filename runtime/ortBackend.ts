@@ -3,7 +3,7 @@
 // growing buffers where the graph allows (kvArena.ts, kvRowsModel.ts), else as the `present` tensors the previous
 // pass returned.
 import { readFileSync, statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, freemem } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import type { DecoderModel, ForwardResult, KvState } from './decoderModel';
 import { decomposedAttentionModel, type DecomposedAttentionModel } from './decomposedAttention';
@@ -14,6 +14,7 @@ import { ArenaKv, KvArena, releaseRows, reserveRows, rewind, rowBits, writeRows 
 import { kvRowsModel } from './kvRowsModel';
 import { attentionReadsOnlyValidRows, fileGraphSkeleton } from './onnxSkeleton';
 import type { ModelConfig } from './modelConfig';
+import type { PrefillFile } from './modelFiles';
 import { checkSignature, pastKeyName, pastValueName, presentKeyName, presentRowsName, presentValueName, type DeclaredSignature, type DeclaredValue } from './signature';
 
 /** Threads for `threads: 0`: all cores on small machines, about half (one per physical core) on larger ones, at most 6. */
@@ -107,6 +108,28 @@ function inMemoryGraphs(onnxPath: string, decompose: boolean, keepCache: boolean
 }
 
 /**
+ * A large 4-bit file gets no copy built in memory, but its folder often holds an 8-bit file of the same model
+ * (Optimum-style exports ship both), whose int8 GEMM prefills faster than the 4-bit kernel: a 0.5B model's 700-token
+ * prompt in 683 against 1541 ms on two threads (bench/results/prefill-file-2026-12-05.md). Long prefills run on it
+ * while its weights take at most this share of the memory free at load (it holds them beside the 4-bit ones).
+ */
+const PREFILL_FILE_MAX_SHARE_OF_FREE_MEMORY = 0.5;
+
+export function prefillFileFits(bytes: number, freeBytes: number = freemem()): boolean {
+  return bytes <= freeBytes * PREFILL_FILE_MAX_SHARE_OF_FREE_MEMORY;
+}
+
+/** The 8-bit file a large model prefills on: it fits in memory and, for shared buffers, reads its cache as the file does. */
+function usablePrefillFile(file: PrefillFile | undefined, mode: KvCacheMode): string | undefined {
+  if (file === undefined || !prefillFileFits(file.bytes)) return undefined;
+  if (mode === 'shared') {
+    const skeleton = fileGraphSkeleton(file.onnx);
+    if (skeleton === undefined || !attentionReadsOnlyValidRows(skeleton)) return undefined;
+  }
+  return file.onnx;
+}
+
+/**
  * Threads of the decode-step session beside an 8-bit prefill copy (a small model), whatever `threads` says; passes of
  * INT8_PREFILL_MIN_TOKENS or more (prompt prefills, on the copy) keep `threads`, shorter ones (the new tokens after a
  * prefix-cache hit) run on the step session. A small model's step is ~110 kernels of a few µs each, and a pool's hand-offs cost more
@@ -132,14 +155,20 @@ export async function createSession(model: string | Uint8Array, threads: number,
   return typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
 }
 
-/** The 8-bit prefill session, or undefined when onnxruntime refuses the copy or it differs from the main session. */
-async function int8PrefillSession(copy: Uint8Array | undefined, threads: number, main: ort.InferenceSession): Promise<ort.InferenceSession | undefined> {
+/**
+ * The 8-bit prefill session (the copy built in memory, or the folder's 8-bit file), or undefined when onnxruntime
+ * refuses it or its inputs and outputs differ from the main session's in name or element type.
+ */
+async function int8PrefillSession(copy: Uint8Array | string | undefined, threads: number, main: ort.InferenceSession): Promise<ort.InferenceSession | undefined> {
   if (copy === undefined) return undefined;
   let session: ort.InferenceSession | undefined;
   try {
     session = await createSession(copy, threads);
-    const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((name, i) => name === b[i]);
-    if (same(session.inputNames, main.inputNames) && same(session.outputNames, main.outputNames)) return session;
+    const typed = (names: readonly string[], meta: readonly ort.InferenceSession.ValueMetadata[]) => describe(meta, names).map((v) => `${v.name}:${v.type}`).join();
+    const same =
+      typed(session.inputNames, session.inputMetadata) === typed(main.inputNames, main.inputMetadata) &&
+      typed(session.outputNames, session.outputMetadata) === typed(main.outputNames, main.outputMetadata);
+    if (same) return session;
   } catch {
     // fall through: the 4-bit session serves every pass
   }
@@ -202,7 +231,10 @@ export class OrtDecoderModel implements DecoderModel {
     private readonly config: ModelConfig,
     readonly signature: DeclaredSignature,
     readonly kvType: string,
-    /** Same graph with 8-bit weights, for long prefills of a small 4-bit model (see int8PrefillModel.ts). */
+    /**
+     * The same model with 8-bit weights, for long prefills of a 4-bit one: a small file's copy built in memory
+     * (int8PrefillModel.ts), or a large file's folder's 8-bit file (usablePrefillFile).
+     */
     private prefillSession: ort.InferenceSession | undefined,
     private readonly decomposedNodes: number,
     /** Threads of the session that runs decode steps (and verification and beam passes). */
@@ -237,13 +269,14 @@ export class OrtDecoderModel implements DecoderModel {
    * thread with the attention decomposed (see inMemoryGraphs, STEP_THREADS_WITH_COPY). Benches override that:
    * `stepThreads` for the step session's threads (with a copy), `decomposeAttention` for its graph, `kvCache` for the
    * cache kept as `returned` tensors or in `shared` buffers (the file loaded as it is: no copy, no decomposition)
-   * where the runtime would keep it otherwise.
+   * where the runtime would keep it otherwise. `prefillFile`: the folder's 8-bit file, which a large 4-bit file
+   * prefills long prompts on (PREFILL_FILE_MAX_SHARE_OF_FREE_MEMORY).
    */
   static async create(
     onnxPath: string,
     config: ModelConfig,
     threads: number,
-    options: { stepThreads?: number; decomposeAttention?: boolean; kvCache?: 'shared' | 'returned' } = {},
+    options: { stepThreads?: number; decomposeAttention?: boolean; kvCache?: 'shared' | 'returned'; prefillFile?: PrefillFile } = {},
   ): Promise<OrtDecoderModel> {
     // Resolved counts, so that 0 (the default count) compares and reports as the threads it stands for.
     threads = threads > 0 ? threads : defaultThreadCount();
@@ -254,9 +287,10 @@ export class OrtDecoderModel implements DecoderModel {
     // the file's graph fields alone, without its weights).
     const skeleton = graphs.large && options.kvCache !== 'returned' ? fileGraphSkeleton(onnxPath) : undefined;
     const mode: KvCacheMode = graphs.file ? 'rows' : skeleton && attentionReadsOnlyValidRows(skeleton) ? 'shared' : 'returned';
+    const prefillFile = graphs.large ? usablePrefillFile(options.prefillFile, mode) : undefined;
     let model: OrtDecoderModel;
     try {
-      model = await OrtDecoderModel.fromGraphs(onnxPath, graphs, config, threads, stepThreadsWithCopy, mode);
+      model = await OrtDecoderModel.fromGraphs(onnxPath, graphs, config, threads, stepThreadsWithCopy, mode, prefillFile);
     } catch (e) {
       // The graphs with the rows outputs only make passes faster: where onnxruntime refuses one, the file as it is
       // (which reports what is wrong with the file, if anything is).
@@ -265,7 +299,7 @@ export class OrtDecoderModel implements DecoderModel {
     }
     if (mode === 'shared' && !(await model.sharedBuffersWork())) {
       await model.dispose();
-      return OrtDecoderModel.fromGraphs(onnxPath, graphs, config, threads, stepThreadsWithCopy, 'returned');
+      return OrtDecoderModel.fromGraphs(onnxPath, graphs, config, threads, stepThreadsWithCopy, 'returned', prefillFile);
     }
     return model;
   }
@@ -275,15 +309,26 @@ export class OrtDecoderModel implements DecoderModel {
    * graph, not what this onnxruntime does with it). A model that fails here keeps its cache as returned tensors.
    */
   private async sharedBuffersWork(): Promise<boolean> {
-    try {
-      const out = await this.forward([0, 0], this.emptyKv(), 1);
-      return out.kv.length === 2 && out.logits[0]!.every(Number.isFinite);
-    } catch {
-      return false;
-    }
+    const works = (tokens: number) =>
+      this.forward(new Array<number>(tokens).fill(0), this.emptyKv(), 1).then(
+        (out) => out.kv.length === tokens && out.logits[0]!.every(Number.isFinite),
+        () => false,
+      );
+    if (!(await works(2))) return false;
+    // The prefill session gets the same buffers: one that fails with them is dropped, and the file's session prefills.
+    if (this.prefillSession !== undefined && !(await works(INT8_PREFILL_MIN_TOKENS))) this.dropPrefillSession();
+    return true;
   }
 
-  private static async fromGraphs(onnxPath: string, graphs: InMemoryGraphs, config: ModelConfig, threads: number, stepThreadsWithCopy: number, mode: KvCacheMode): Promise<OrtDecoderModel> {
+  private static async fromGraphs(
+    onnxPath: string,
+    graphs: InMemoryGraphs,
+    config: ModelConfig,
+    threads: number,
+    stepThreadsWithCopy: number,
+    mode: KvCacheMode,
+    prefillFile?: string,
+  ): Promise<OrtDecoderModel> {
     const fileSession = async (n: number) => {
       try {
         return await createSession(graphs.file ?? onnxPath, n);
@@ -299,7 +344,7 @@ export class OrtDecoderModel implements DecoderModel {
       decomposed = 0;
       session = await fileSession(graphs.int8Prefill ? stepThreadsWithCopy : threads);
     }
-    const prefill = await int8PrefillSession(graphs.int8Prefill, threads, session);
+    const prefill = await int8PrefillSession(graphs.int8Prefill ?? prefillFile, threads, session);
     if (!prefill && graphs.int8Prefill && (decomposed > 0 || stepThreadsWithCopy !== threads)) {
       // No copy after all: the step session prefills too, so the file's own graph (the decomposed one prefills
       // slowly) on every thread.
@@ -318,7 +363,8 @@ export class OrtDecoderModel implements DecoderModel {
       await Promise.allSettled([session.release(), prefill?.release()]);
       throw e;
     }
-    return new OrtDecoderModel(session, config, signature, kvType, prefill, decomposed, prefill ? stepThreadsWithCopy : threads, mode);
+    // Only a small file's steps leave the prefill threads (STEP_THREADS_WITH_COPY).
+    return new OrtDecoderModel(session, config, signature, kvType, prefill, decomposed, prefill && graphs.int8Prefill ? stepThreadsWithCopy : threads, mode);
   }
 
   /** Whether the runtime keeps the KV cache in its own buffers (kvArena.ts) rather than as returned tensors. */
@@ -415,10 +461,15 @@ export class OrtDecoderModel implements DecoderModel {
     try {
       return await (fetches ? prefill.run(feeds, fetches) : prefill.run(feeds));
     } catch {
-      this.prefillSession = undefined;
-      void prefill.release().catch(() => undefined);
+      this.dropPrefillSession();
       return main();
     }
+  }
+
+  private dropPrefillSession(): void {
+    const prefill = this.prefillSession;
+    this.prefillSession = undefined;
+    void prefill?.release().catch(() => undefined);
   }
 
   /** Runs each session once, so the first real request pays neither's first-run allocations. */

@@ -1,0 +1,116 @@
+// A large 4-bit model prefills long prompts on its folder's 8-bit file (runtime/modelFiles.ts finds it,
+// runtime/ortBackend.ts uses it). The shipped target stands in for a large file: `kvCache: 'shared'` loads it as a
+// large file is loaded (from its path, no copy built in memory), and its in-memory 8-bit copy, written out, is the
+// folder's 8-bit file.
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { int8PrefillModel } from '../../runtime/int8PrefillModel';
+import { readModelConfig } from '../../runtime/modelConfig';
+import { locateModelFiles } from '../../runtime/modelFiles';
+import { attentionReadsOnlyValidRows, fileGraphSkeleton } from '../../runtime/onnxSkeleton';
+import { INT8_PREFILL_MIN_TOKENS, OrtDecoderModel, prefillFileFits } from '../../runtime/ortBackend';
+import { TextTokenizer } from '../../runtime/tokenizer';
+import { ROOT, TARGET_DIR as FIXTURE_DIR } from './runtimeFixtures';
+
+const SHIPPED = join(ROOT, 'models', 'default', 'target');
+const config = readModelConfig(SHIPPED);
+const ids = TextTokenizer.fromDirectory(join(ROOT, 'models', 'default')).encode(readFileSync(join(ROOT, 'training', 'llama.py'), 'utf8'));
+
+function same(a: readonly Float32Array[], b: readonly Float32Array[], what: string): void {
+  assert.equal(a.length, b.length, what);
+  a.forEach((row, i) => assert.ok(row.every((x, j) => x === b[i]![j]), `${what}: row ${i} differs`));
+}
+
+describe('prefill on the folder\'s 8-bit file', () => {
+  let dir: string;
+  const q4 = () => join(dir, 'onnx', 'model_q4.onnx');
+  const int8 = () => join(dir, 'onnx', 'model_int8.onnx');
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'locus-prefill-file-'));
+    mkdirSync(join(dir, 'onnx'));
+    copyFileSync(join(SHIPPED, 'config.json'), join(dir, 'config.json'));
+    copyFileSync(join(ROOT, 'models', 'default', 'tokenizer.json'), join(dir, 'tokenizer.json'));
+    const bytes = readFileSync(join(SHIPPED, 'onnx', 'model_q4.onnx'));
+    writeFileSync(q4(), bytes);
+    writeFileSync(int8(), int8PrefillModel(bytes)!.bytes);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('is found beside a 4-bit choice only, and left out when it fails the file checks', () => {
+    const files = locateModelFiles(dir, 'q4');
+    assert.equal(files.prefill?.onnx, int8());
+    assert.equal(files.prefill?.bytes, readFileSync(int8()).length);
+    assert.equal(locateModelFiles(dir, 'auto').prefill?.onnx, int8(), 'auto picks the 4-bit file');
+    assert.equal(locateModelFiles(dir, 'int8').prefill, undefined);
+    const pointer = mkdtempSync(join(tmpdir(), 'locus-prefill-pointer-'));
+    try {
+      mkdirSync(join(pointer, 'onnx'));
+      for (const f of ['config.json', 'tokenizer.json']) copyFileSync(join(dir, f), join(pointer, f));
+      copyFileSync(q4(), join(pointer, 'onnx', 'model_q4.onnx'));
+      writeFileSync(join(pointer, 'onnx', 'model_quantized.onnx'), 'version https://git-lfs.github.com/spec/v1\noid sha256:00\nsize 1\n');
+      const files = locateModelFiles(pointer, 'q4');
+      assert.equal(files.onnxFile, 'onnx/model_q4.onnx');
+      assert.equal(files.prefill, undefined, 'a Git LFS pointer is not used (and does not stop the 4-bit file)');
+    } finally {
+      rmSync(pointer, { recursive: true, force: true });
+    }
+  });
+
+  it('takes long prefills when the file loads as it is, and the 4-bit file the rest, on the same threads', async () => {
+    const prefill = locateModelFiles(dir, 'q4').prefill!;
+    const model = await OrtDecoderModel.create(q4(), config, 1, { kvCache: 'shared', prefillFile: prefill });
+    const bare = await OrtDecoderModel.create(q4(), config, 1, { kvCache: 'shared' });
+    const eight = await OrtDecoderModel.create(int8(), config, 1, { kvCache: 'shared' });
+    try {
+      assert.equal(model.int8Prefill, true);
+      assert.equal(bare.int8Prefill, false);
+      assert.equal(model.kvCache, 'shared');
+      assert.equal(model.stepThreads, 1);
+      const prompt = ids.slice(0, 48);
+      // A long prompt: the 8-bit file's logits, bit for bit.
+      const long = await model.forward(prompt, model.emptyKv(), 1);
+      same(long.logits, (await eight.forward(prompt, eight.emptyKv(), 1)).logits, 'a prompt of 48 tokens');
+      // A short one: the 4-bit file's.
+      const short = prompt.slice(0, INT8_PREFILL_MIN_TOKENS - 1);
+      same((await model.forward(short, model.emptyKv(), 1)).logits, (await bare.forward(short, bare.emptyKv(), 1)).logits, 'a prompt under the threshold');
+      // Steps after the 8-bit prefill run on the 4-bit file, from the cache the prefill left.
+      const fromEight = await eight.forward(prompt, eight.emptyKv(), 1);
+      let x = long;
+      let y = fromEight;
+      for (const id of ids.slice(48, 56)) {
+        x = await model.forward([id], x.kv, 1);
+        y = await bare.forward([id], y.kv, 1);
+        same(x.logits, y.logits, `step at ${x.kv.length}`);
+      }
+      assert.equal(x.kv.length, 56);
+    } finally {
+      await Promise.all([model.dispose(), bare.dispose(), eight.dispose()]);
+    }
+  });
+
+  it('is not used when its inputs differ, its attention reads the cache otherwise, or it would take over half the free memory', async () => {
+    const unused = async (onnx: string, bytes = readFileSync(onnx).length) => {
+      const model = await OrtDecoderModel.create(q4(), config, 1, { kvCache: 'shared', prefillFile: { onnx, bytes } });
+      try {
+        assert.equal(model.int8Prefill, false, onnx);
+        assert.equal(model.kvCache, 'shared');
+      } finally {
+        await model.dispose();
+      }
+    };
+    // The shipped draft: GroupQueryAttention over shared buffers too, but five layers' cache inputs, not eight (refused
+    // by the signature comparison, else by the pass at load).
+    const draft = join(ROOT, 'models', 'default', 'draft', 'onnx', 'model_q4.onnx');
+    assert.ok(attentionReadsOnlyValidRows(fileGraphSkeleton(draft)!));
+    await unused(draft);
+    // Plain attention reads the past's shape: it cannot share the buffers the 4-bit file shares.
+    await unused(join(FIXTURE_DIR, 'onnx', 'model.onnx'));
+    await unused(int8(), Number.MAX_SAFE_INTEGER);
+    assert.equal(prefillFileFits(500e6, 1e9), true);
+    assert.equal(prefillFileFits(501e6, 1e9), false);
+  });
+});
