@@ -109,9 +109,10 @@ function inMemoryGraphs(onnxPath: string, decompose: boolean, keepCache: boolean
 
 /**
  * A large 4-bit file gets no copy built in memory, but its folder often holds an 8-bit file of the same model
- * (Optimum-style exports ship both), whose int8 GEMM prefills faster than the 4-bit kernel: a 0.5B model's 700-token
- * prompt in 683 against 1541 ms on two threads (bench/results/prefill-file-2026-12-05.md). Long prefills run on it
- * while its weights take at most this share of the memory free at load (it holds them beside the 4-bit ones).
+ * (Optimum-style exports ship both), whose int8 GEMM prefills faster than the 4-bit kernel: the 0.5B-shaped model's
+ * 512-token prompt in 471 against 1111 ms on two threads, for ~4 s more load and ~450 MiB more memory
+ * (bench/results/prefill-file-2026-12-05.md). Long prefills run on it while its weights take at most this share of
+ * the memory free at load (it holds them beside the 4-bit ones).
  */
 const PREFILL_FILE_MAX_SHARE_OF_FREE_MEMORY = 0.5;
 
