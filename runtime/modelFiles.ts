@@ -22,8 +22,8 @@ export interface ModelFiles {
   externalData: string[];
   /**
    * The folder's 8-bit file beside a chosen 4-bit one, as Optimum-style folders ship both: a large 4-bit model
-   * prefills long prompts on it (ortBackend.ts). Absent when there is none or it fails the file checks: it only
-   * makes prefills faster.
+   * prefills long prompts on it (prefillFile.ts; small ones have a copy built in memory). Absent when there is none
+   * or it is a Git LFS pointer or a stub: it only makes prefills faster.
    */
   prefill?: PrefillFile;
 }
@@ -124,8 +124,7 @@ function checkOnnx(onnxDir: string, name: string): string[] {
     throw new ModelFileCorruptError(`${path} is only ${size} bytes; it cannot be an ONNX decoder.`);
   }
   const referenced = size <= MAX_SCANNED_ONNX_BYTES ? externalDataLocations(readHead(path, size)) : [];
-  const conventional = readdirSync(onnxDir).filter((f) => f === `${name}_data` || f === `${name}.data` || f.startsWith(`${name}_data_`));
-  const external = [...new Set([...referenced, ...conventional])].map((f) => join(onnxDir, f));
+  const external = [...new Set([...referenced, ...conventionalExternalData(onnxDir, name)])].map((f) => join(onnxDir, f));
   for (const file of external) {
     if (!existsSync(file)) {
       throw new ModelFileCorruptError(`${path} stores its weights in ${basename(file)}, which is missing.`);
@@ -135,16 +134,29 @@ function checkOnnx(onnxDir: string, name: string): string[] {
   return external;
 }
 
+/** Files beside `name` named as exporters name external weights. */
+function conventionalExternalData(onnxDir: string, name: string): string[] {
+  return readdirSync(onnxDir).filter((f) => f === `${name}_data` || f === `${name}.data` || f.startsWith(`${name}_data_`));
+}
+
+/**
+ * The folder's first 8-bit file that is neither a Git LFS pointer nor a stub, checked without reading it whole (it
+ * may never be used: small 4-bit files get a copy built in memory). Anything else wrong with it shows when
+ * onnxruntime loads it, and the 4-bit file then prefills.
+ */
 function prefillFile(onnxDir: string, present: Set<string>): PrefillFile | undefined {
-  const name = ONNX_FILE_NAMES.int8.find((n) => present.has(n));
-  if (name === undefined) return undefined;
-  try {
+  for (const name of ONNX_FILE_NAMES.int8.filter((n) => present.has(n))) {
     const onnx = join(onnxDir, name);
-    const bytes = [onnx, ...checkOnnx(onnxDir, name)].reduce((sum, file) => sum + statSync(file).size, 0);
-    return { onnx, bytes };
-  } catch {
-    return undefined;
+    try {
+      assertNotLfsPointer(onnx);
+      const size = statSync(onnx).size;
+      if (size < MIN_ONNX_BYTES) continue;
+      return { onnx, bytes: conventionalExternalData(onnxDir, name).reduce((sum, f) => sum + statSync(join(onnxDir, f)).size, size) };
+    } catch {
+      // the next name, or none
+    }
   }
+  return undefined;
 }
 
 /** Locates and checks every file of the model in `dir`, choosing the ONNX file by `quantization`. */

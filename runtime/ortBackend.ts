@@ -3,7 +3,7 @@
 // growing buffers where the graph allows (kvArena.ts, kvRowsModel.ts), else as the `present` tensors the previous
 // pass returned.
 import { readFileSync, statSync } from 'node:fs';
-import { availableParallelism, freemem } from 'node:os';
+import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import type { DecoderModel, ForwardResult, KvState } from './decoderModel';
 import { decomposedAttentionModel, type DecomposedAttentionModel } from './decomposedAttention';
@@ -15,6 +15,7 @@ import { kvRowsModel } from './kvRowsModel';
 import { attentionReadsOnlyValidRows, fileGraphSkeleton } from './onnxSkeleton';
 import type { ModelConfig } from './modelConfig';
 import type { PrefillFile } from './modelFiles';
+import { usablePrefillFile } from './prefillFile';
 import { checkSignature, pastKeyName, pastValueName, presentKeyName, presentRowsName, presentValueName, type DeclaredSignature, type DeclaredValue } from './signature';
 
 /** Threads for `threads: 0`: all cores on small machines, about half (one per physical core) on larger ones, at most 6. */
@@ -38,12 +39,13 @@ export function sessionOptions(threads: number): ort.InferenceSession.SessionOpt
   };
 }
 
-/** Passes over at least this many tokens (prompt prefills) run on the 8-bit copy; steps and verifications on the 4-bit file. */
+/** Passes over at least this many tokens (prompt prefills) run on the 8-bit weights; steps and verifications on the 4-bit file. */
 export const INT8_PREFILL_MIN_TOKENS = 32;
 /**
  * Files up to this size are rewritten in memory. A 4-bit one gets an 8-bit copy for prefills: it holds twice their
- * bytes in memory (a 22 MB default model costs ~32 MB more); a 0.5B model's copy would cost ~500 MB, so large
- * models prefill in 4-bit. Any of them gets the outputs that let the runtime keep its KV cache (kvRowsModel.ts);
+ * bytes in memory (a 22 MB default model costs ~32 MB more); a 0.5B model's copy would cost ~500 MB and a long
+ * conversion at every load, so large models prefill on their folder's 8-bit file where there is one (prefillFile.ts),
+ * else in 4-bit. Any of them gets the outputs that let the runtime keep its KV cache (kvRowsModel.ts);
  * a large file keeps its graph as it is (and its cache in the `shared` mode), because loading one from memory took
  * longer and held more than from its path (a 398 MB file: 6.2 against 3.8 s, 1.1 against 0.8 GB).
  */
@@ -108,29 +110,6 @@ function inMemoryGraphs(onnxPath: string, decompose: boolean, keepCache: boolean
 }
 
 /**
- * A large 4-bit file gets no copy built in memory, but its folder often holds an 8-bit file of the same model
- * (Optimum-style exports ship both), whose int8 GEMM prefills faster than the 4-bit kernel: the 0.5B-shaped model's
- * 512-token prompt in 471 against 1111 ms on two threads, for ~4 s more load and ~450 MiB more memory
- * (bench/results/prefill-file-2026-12-05.md). Long prefills run on it while its weights take at most this share of
- * the memory free at load (it holds them beside the 4-bit ones).
- */
-const PREFILL_FILE_MAX_SHARE_OF_FREE_MEMORY = 0.5;
-
-export function prefillFileFits(bytes: number, freeBytes: number = freemem()): boolean {
-  return bytes <= freeBytes * PREFILL_FILE_MAX_SHARE_OF_FREE_MEMORY;
-}
-
-/** The 8-bit file a large model prefills on: it fits in memory and, for shared buffers, reads its cache as the file does. */
-function usablePrefillFile(file: PrefillFile | undefined, mode: KvCacheMode): string | undefined {
-  if (file === undefined || !prefillFileFits(file.bytes)) return undefined;
-  if (mode === 'shared') {
-    const skeleton = fileGraphSkeleton(file.onnx);
-    if (skeleton === undefined || !attentionReadsOnlyValidRows(skeleton)) return undefined;
-  }
-  return file.onnx;
-}
-
-/**
  * Threads of the decode-step session beside an 8-bit prefill copy (a small model), whatever `threads` says; passes of
  * INT8_PREFILL_MIN_TOKENS or more (prompt prefills, on the copy) keep `threads`, shorter ones (the new tokens after a
  * prefix-cache hit) run on the step session. A small model's step is ~110 kernels of a few µs each, and a pool's hand-offs cost more
@@ -158,17 +137,23 @@ export async function createSession(model: string | Uint8Array, threads: number,
 
 /**
  * The 8-bit prefill session (the copy built in memory, or the folder's 8-bit file), or undefined when onnxruntime
- * refuses it or its inputs and outputs differ from the main session's in name or element type.
+ * refuses it or its inputs and outputs differ from the main session's.
  */
 async function int8PrefillSession(copy: Uint8Array | string | undefined, threads: number, main: ort.InferenceSession): Promise<ort.InferenceSession | undefined> {
   if (copy === undefined) return undefined;
   let session: ort.InferenceSession | undefined;
   try {
     session = await createSession(copy, threads);
-    const typed = (names: readonly string[], meta: readonly ort.InferenceSession.ValueMetadata[]) => describe(meta, names).map((v) => `${v.name}:${v.type}`).join();
+    const compatible = (a: DeclaredValue[], b: DeclaredValue[]) =>
+      a.length === b.length &&
+      a.every((v, i) => {
+        const w = b[i]!;
+        // A dimension both declare as a number must agree: a padded vocabulary would give logits of another width.
+        return v.name === w.name && v.type === w.type && v.shape.every((d, axis) => typeof d !== 'number' || typeof w.shape[axis] !== 'number' || d === w.shape[axis]);
+      });
     const same =
-      typed(session.inputNames, session.inputMetadata) === typed(main.inputNames, main.inputMetadata) &&
-      typed(session.outputNames, session.outputMetadata) === typed(main.outputNames, main.outputMetadata);
+      compatible(describe(session.inputMetadata, session.inputNames), describe(main.inputMetadata, main.inputNames)) &&
+      compatible(describe(session.outputMetadata, session.outputNames), describe(main.outputMetadata, main.outputNames));
     if (same) return session;
   } catch {
     // fall through: the 4-bit session serves every pass
@@ -234,7 +219,7 @@ export class OrtDecoderModel implements DecoderModel {
     readonly kvType: string,
     /**
      * The same model with 8-bit weights, for long prefills of a 4-bit one: a small file's copy built in memory
-     * (int8PrefillModel.ts), or a large file's folder's 8-bit file (usablePrefillFile).
+     * (int8PrefillModel.ts), or a large file's folder's 8-bit file (prefillFile.ts).
      */
     private prefillSession: ort.InferenceSession | undefined,
     private readonly decomposedNodes: number,
@@ -271,7 +256,7 @@ export class OrtDecoderModel implements DecoderModel {
    * `stepThreads` for the step session's threads (with a copy), `decomposeAttention` for its graph, `kvCache` for the
    * cache kept as `returned` tensors or in `shared` buffers (the file loaded as it is: no copy, no decomposition)
    * where the runtime would keep it otherwise. `prefillFile`: the folder's 8-bit file, which a large 4-bit file
-   * prefills long prompts on (PREFILL_FILE_MAX_SHARE_OF_FREE_MEMORY).
+   * prefills long prompts on where it can (prefillFile.ts).
    */
   static async create(
     onnxPath: string,
@@ -288,7 +273,7 @@ export class OrtDecoderModel implements DecoderModel {
     // the file's graph fields alone, without its weights).
     const skeleton = graphs.large && options.kvCache !== 'returned' ? fileGraphSkeleton(onnxPath) : undefined;
     const mode: KvCacheMode = graphs.file ? 'rows' : skeleton && attentionReadsOnlyValidRows(skeleton) ? 'shared' : 'returned';
-    const prefillFile = graphs.large ? usablePrefillFile(options.prefillFile, mode) : undefined;
+    const prefillFile = graphs.large ? usablePrefillFile(options.prefillFile, mode === 'shared') : undefined;
     let model: OrtDecoderModel;
     try {
       model = await OrtDecoderModel.fromGraphs(onnxPath, graphs, config, threads, stepThreadsWithCopy, mode, prefillFile);
@@ -306,18 +291,23 @@ export class OrtDecoderModel implements DecoderModel {
   }
 
   /**
-   * Whether onnxruntime takes the arena as a preallocated present: one pass of two tokens (the check reads the file's
-   * graph, not what this onnxruntime does with it). A model that fails here keeps its cache as returned tensors.
+   * Whether onnxruntime takes the arena as a preallocated present (the check reads the file's graph, not what this
+   * onnxruntime does with it): a pass of two tokens, and one of INT8_PREFILL_MIN_TOKENS on the 8-bit session if there
+   * is one. A model that fails here keeps its cache as returned tensors.
    */
   private async sharedBuffersWork(): Promise<boolean> {
-    const works = (tokens: number) =>
+    const finite = (tokens: number) =>
       this.forward(new Array<number>(tokens).fill(0), this.emptyKv(), 1).then(
-        (out) => out.kv.length === tokens && out.logits[0]!.every(Number.isFinite),
+        (out) => out.logits[0]!.every(Number.isFinite),
         () => false,
       );
-    if (!(await works(2))) return false;
-    // The prefill session gets the same buffers: one that fails with them is dropped, and the file's session prefills.
-    if (this.prefillSession !== undefined && !(await works(INT8_PREFILL_MIN_TOKENS))) this.dropPrefillSession();
+    if (!(await finite(2))) return false;
+    if (this.prefillSession === undefined) return true;
+    // An 8-bit session that throws is dropped by runOnSession, which reruns the pass on the file's session; one that
+    // runs but gives no numbers is dropped here.
+    const ok = await finite(INT8_PREFILL_MIN_TOKENS);
+    if (this.prefillSession === undefined) return ok;
+    if (!ok) this.dropPrefillSession();
     return true;
   }
 
@@ -378,7 +368,7 @@ export class OrtDecoderModel implements DecoderModel {
     return this.decomposedNodes;
   }
 
-  /** Whether long prefills run on an 8-bit copy of the weights. */
+  /** Whether long prefills run on 8-bit weights (a copy built in memory, or the folder's 8-bit file). */
   get int8Prefill(): boolean {
     return this.prefillSession !== undefined;
   }
@@ -444,7 +434,7 @@ export class OrtDecoderModel implements DecoderModel {
   }
 
   /**
-   * Runs a pass of `tokens` tokens on the session for its length; a failing 8-bit copy is dropped for good (long
+   * Runs a pass of `tokens` tokens on the session for its length; a failing 8-bit session is dropped for good (long
    * passes then run on the decode-step graph, decomposed or not: slower, still right).
    */
   private async run(feeds: Record<string, ort.Tensor>, tokens: number, fetches?: ort.InferenceSession.FetchesType): Promise<ort.InferenceSession.ReturnType> {

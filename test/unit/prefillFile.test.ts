@@ -1,17 +1,19 @@
 // A large 4-bit model prefills long prompts on its folder's 8-bit file (runtime/modelFiles.ts finds it,
-// runtime/ortBackend.ts uses it). The shipped target stands in for a large file: `kvCache: 'shared'` loads it as a
+// runtime/prefillFile.ts decides, runtime/ortBackend.ts uses it). The shipped target stands in for a large file: `kvCache: 'shared'` loads it as a
 // large file is loaded (from its path, no copy built in memory), and its in-memory 8-bit copy, written out, is the
 // folder's 8-bit file.
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { decomposedAttentionModel } from '../../runtime/decomposedAttention';
 import { int8PrefillModel } from '../../runtime/int8PrefillModel';
 import { readModelConfig } from '../../runtime/modelConfig';
 import { locateModelFiles } from '../../runtime/modelFiles';
 import { attentionReadsOnlyValidRows, fileGraphSkeleton } from '../../runtime/onnxSkeleton';
-import { INT8_PREFILL_MIN_TOKENS, OrtDecoderModel, prefillFileFits } from '../../runtime/ortBackend';
+import { INT8_PREFILL_MIN_TOKENS, OrtDecoderModel } from '../../runtime/ortBackend';
+import { availableMemory, prefillFileFits, usablePrefillFile } from '../../runtime/prefillFile';
 import { TextTokenizer } from '../../runtime/tokenizer';
 import { ROOT, TARGET_DIR as FIXTURE_DIR } from './runtimeFixtures';
 
@@ -40,23 +42,26 @@ describe('prefill on the folder\'s 8-bit file', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('is found beside a 4-bit choice only, and left out when it fails the file checks', () => {
+  it('is found beside a 4-bit choice only, with its external data counted, and passed over when it is a pointer', () => {
     const files = locateModelFiles(dir, 'q4');
     assert.equal(files.prefill?.onnx, int8());
     assert.equal(files.prefill?.bytes, readFileSync(int8()).length);
     assert.equal(locateModelFiles(dir, 'auto').prefill?.onnx, int8(), 'auto picks the 4-bit file');
     assert.equal(locateModelFiles(dir, 'int8').prefill, undefined);
-    const pointer = mkdtempSync(join(tmpdir(), 'locus-prefill-pointer-'));
+    const other = mkdtempSync(join(tmpdir(), 'locus-prefill-names-'));
     try {
-      mkdirSync(join(pointer, 'onnx'));
-      for (const f of ['config.json', 'tokenizer.json']) copyFileSync(join(dir, f), join(pointer, f));
-      copyFileSync(q4(), join(pointer, 'onnx', 'model_q4.onnx'));
-      writeFileSync(join(pointer, 'onnx', 'model_quantized.onnx'), 'version https://git-lfs.github.com/spec/v1\noid sha256:00\nsize 1\n');
-      const files = locateModelFiles(pointer, 'q4');
-      assert.equal(files.onnxFile, 'onnx/model_q4.onnx');
-      assert.equal(files.prefill, undefined, 'a Git LFS pointer is not used (and does not stop the 4-bit file)');
+      mkdirSync(join(other, 'onnx'));
+      for (const f of ['config.json', 'tokenizer.json']) copyFileSync(join(dir, f), join(other, f));
+      copyFileSync(q4(), join(other, 'onnx', 'model_q4.onnx'));
+      const pointer = join(other, 'onnx', 'model_int8.onnx');
+      writeFileSync(pointer, 'version https://git-lfs.github.com/spec/v1\noid sha256:00\nsize 1\n');
+      assert.equal(locateModelFiles(other, 'q4').prefill, undefined, 'a Git LFS pointer is not used (and does not stop the 4-bit file)');
+      const quantized = join(other, 'onnx', 'model_quantized.onnx');
+      copyFileSync(int8(), quantized);
+      writeFileSync(`${quantized}_data`, Buffer.alloc(1000));
+      assert.deepEqual(locateModelFiles(other, 'q4').prefill, { onnx: quantized, bytes: readFileSync(int8()).length + 1000 });
     } finally {
-      rmSync(pointer, { recursive: true, force: true });
+      rmSync(other, { recursive: true, force: true });
     }
   });
 
@@ -65,11 +70,14 @@ describe('prefill on the folder\'s 8-bit file', () => {
     const model = await OrtDecoderModel.create(q4(), config, 1, { kvCache: 'shared', prefillFile: prefill });
     const bare = await OrtDecoderModel.create(q4(), config, 1, { kvCache: 'shared' });
     const eight = await OrtDecoderModel.create(int8(), config, 1, { kvCache: 'shared' });
+    const twoThreads = await OrtDecoderModel.create(q4(), config, 2, { kvCache: 'shared', prefillFile: prefill });
     try {
       assert.equal(model.int8Prefill, true);
       assert.equal(bare.int8Prefill, false);
       assert.equal(model.kvCache, 'shared');
-      assert.equal(model.stepThreads, 1);
+      // Steps read hundreds of MB in a large file: they keep every thread (a small file's copy moves them to one).
+      assert.equal(twoThreads.int8Prefill, true);
+      assert.equal(twoThreads.stepThreads, 2);
       const prompt = ids.slice(0, 48);
       // A long prompt: the 8-bit file's logits, bit for bit.
       const long = await model.forward(prompt, model.emptyKv(), 1);
@@ -88,7 +96,7 @@ describe('prefill on the folder\'s 8-bit file', () => {
       }
       assert.equal(x.kv.length, 56);
     } finally {
-      await Promise.all([model.dispose(), bare.dispose(), eight.dispose()]);
+      await Promise.all([model.dispose(), bare.dispose(), eight.dispose(), twoThreads.dispose()]);
     }
   });
 
@@ -107,10 +115,20 @@ describe('prefill on the folder\'s 8-bit file', () => {
     const draft = join(ROOT, 'models', 'default', 'draft', 'onnx', 'model_q4.onnx');
     assert.ok(attentionReadsOnlyValidRows(fileGraphSkeleton(draft)!));
     await unused(draft);
-    // Plain attention reads the past's shape: it cannot share the buffers the 4-bit file shares.
     await unused(join(FIXTURE_DIR, 'onnx', 'model.onnx'));
     await unused(int8(), Number.MAX_SAFE_INTEGER);
+    // The same inputs and outputs, attention in standard ops that read the past's shape: not handed shared buffers,
+    // fine where the cache comes back as tensors.
+    const plain = join(dir, 'onnx', 'plain-attention.onnx');
+    writeFileSync(plain, decomposedAttentionModel(readFileSync(int8()))!.bytes);
+    const file = { onnx: plain, bytes: 1 };
+    assert.equal(usablePrefillFile(file, true, 1e9), undefined);
+    assert.equal(usablePrefillFile(file, false, 1e9), plain);
+    assert.equal(usablePrefillFile({ onnx: int8(), bytes: 1 }, true, 1e9), int8());
+    assert.equal(usablePrefillFile({ onnx: int8(), bytes: 6e8 }, true, 1e9), undefined);
     assert.equal(prefillFileFits(500e6, 1e9), true);
     assert.equal(prefillFileFits(501e6, 1e9), false);
+    assert.equal(availableMemory('darwin'), totalmem() / 2);
+    assert.ok(availableMemory('linux') > 0);
   });
 });
