@@ -227,6 +227,8 @@ export class OrtDecoderModel implements DecoderModel {
     readonly stepThreads: number,
     /** How the KV cache is kept (KvCacheMode). */
     readonly kvCache: KvCacheMode,
+    /** The folder's 8-bit file the prefill session runs, when it comes from one (prefillFile.ts). */
+    private readonly prefillPath?: string,
   ) {
     this.inputs = new Set(session.inputNames);
     for (let i = 0; i < config.numLayers; i++) this.presentNames.push(presentKeyName(i), presentValueName(i));
@@ -355,7 +357,8 @@ export class OrtDecoderModel implements DecoderModel {
       throw e;
     }
     // Only a small file's steps leave the prefill threads (STEP_THREADS_WITH_COPY).
-    return new OrtDecoderModel(session, config, signature, kvType, prefill, decomposed, prefill && graphs.int8Prefill ? stepThreadsWithCopy : threads, mode);
+    const fromCopy = prefill !== undefined && graphs.int8Prefill !== undefined;
+    return new OrtDecoderModel(session, config, signature, kvType, prefill, decomposed, fromCopy ? stepThreadsWithCopy : threads, mode, prefill && !fromCopy ? prefillFile : undefined);
   }
 
   /** Whether the runtime keeps the KV cache in its own buffers (kvArena.ts) rather than as returned tensors. */
@@ -371,6 +374,11 @@ export class OrtDecoderModel implements DecoderModel {
   /** Whether long prefills run on 8-bit weights (a copy built in memory, or the folder's 8-bit file). */
   get int8Prefill(): boolean {
     return this.prefillSession !== undefined;
+  }
+
+  /** The folder's 8-bit file long prefills run on, if they run on one. */
+  get prefillFile(): string | undefined {
+    return this.prefillSession === undefined ? undefined : this.prefillPath;
   }
 
   emptyKv(): KvState {

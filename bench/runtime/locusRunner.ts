@@ -4,7 +4,7 @@
 // has a sibling `draft/` (models/default/target -> models/default/draft), prompt lookup alone otherwise.
 // The prefix cache is cleared before every run, so every run prefills its whole prompt cold.
 import { existsSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { GREEDY_SAMPLING, type Quantization, type SpeculationMode } from '../../runtime/engine';
 import { Generator } from '../../runtime/generator';
 import { loadDecoder, type LoadedDecoder } from '../../runtime/modelLoader';
@@ -32,6 +32,8 @@ export interface LocusRunnerResult extends Omit<RunnerResult, 'peakRssMiB'> {
   /** Speculative rounds' drafted and accepted tokens over the reported (median) runs. */
   drafted: number;
   accepted: number;
+  /** The folder's 8-bit file the runtime prefilled on (a large 4-bit file's rule, runtime/prefillFile.ts), relative to the model folder. */
+  prefillOn?: string;
 }
 
 async function runLocus(input: RunnerInput, mode: SpeculationMode): Promise<LocusRunnerResult> {
@@ -81,6 +83,7 @@ async function runLocus(input: RunnerInput, mode: SpeculationMode): Promise<Locu
   const perPrompt = await timedRuns(input, runOnce);
   const drafted = perPrompt.reduce((s, p) => s + (stats.get(p)?.drafted ?? 0), 0);
   const accepted = perPrompt.reduce((s, p) => s + (stats.get(p)?.accepted ?? 0), 0);
+  const prefillOn = target.model.prefillFile && relative(input.modelDir, target.model.prefillFile);
   await target.model.dispose();
   await draft?.model.dispose();
   return {
@@ -94,6 +97,7 @@ async function runLocus(input: RunnerInput, mode: SpeculationMode): Promise<Locu
     draft: draftDir && draft ? join(draftDir, draft.files.onnxFile) : undefined,
     drafted,
     accepted,
+    prefillOn,
   };
 }
 

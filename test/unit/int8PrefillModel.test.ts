@@ -86,6 +86,7 @@ describe('int8 prefill copy of a 4-bit model', () => {
     const [q4, int8] = await Promise.all([ort.InferenceSession.create(steps.bytes, options), ort.InferenceSession.create(int8PrefillModel(readFileSync(Q4))!.bytes, options)]);
     try {
       assert.equal(model.int8Prefill, true);
+      assert.equal(model.prefillFile, undefined, 'a small file prefills on its copy built in memory');
       assert.equal(plain.int8Prefill, false, 'an fp32 file has nothing to re-quantize');
       const ids = TextTokenizer.fromDirectory(TARGET_DIR).encode(readFileSync(join(ROOT, 'runtime', 'sampler.ts'), 'utf8'));
       const lastRow = async (session: ort.InferenceSession, n: number) => {

@@ -73,7 +73,9 @@ describe('prefill on the folder\'s 8-bit file', () => {
     const twoThreads = await OrtDecoderModel.create(q4(), config, 2, { kvCache: 'shared', prefillFile: prefill });
     try {
       assert.equal(model.int8Prefill, true);
+      assert.equal(model.prefillFile, int8());
       assert.equal(bare.int8Prefill, false);
+      assert.equal(bare.prefillFile, undefined);
       assert.equal(model.kvCache, 'shared');
       // Steps read hundreds of MB in a large file: they keep every thread (a small file's copy moves them to one).
       assert.equal(twoThreads.int8Prefill, true);
