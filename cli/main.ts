@@ -89,7 +89,8 @@ async function main(argv: string[]): Promise<number> {
           `${timings.tokensPerSecond.toFixed(1)} tokens/s (${timings.generatedTokens} tokens generated, ${timings.promptTokens} prompt tokens) · ` +
           `request ${elapsed.toFixed(0)} ms`;
     const draft = ready.draft === undefined ? '' : `, draft ${ready.draft}`;
-    process.stderr.write(`── ${ready.model} (${ready.onnxFile}, ${ready.quantization}${draft}) · ${latency}\n`);
+    const prefill = ready.prefillFile === undefined ? '' : `, prefills on ${ready.prefillFile}`;
+    process.stderr.write(`── ${ready.model} (${ready.onnxFile}, ${ready.quantization}${prefill}${draft}) · ${latency}\n`);
     return 0;
   } finally {
     await server.stop();

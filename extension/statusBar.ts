@@ -65,6 +65,7 @@ export class StatusBar implements vscode.Disposable {
       this.timings === undefined ? '' : ` ${Math.round(this.timings.requestMs)} ms · ${Math.round(this.timings.tokensPerSecond)} tok/s`;
     item.text = `$(sparkle) Locus${latency}`;
     const lines = [`Locus: ${status.model} (${status.quantization}, ${status.onnxFile})`];
+    if (status.prefillFile !== undefined) lines.push(`Long prompts prefill on ${status.prefillFile}`);
     if (status.draft !== undefined) lines.push(`Draft: ${status.draft}`);
     if (this.timings !== undefined) {
       const t = this.timings;

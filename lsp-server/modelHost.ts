@@ -67,7 +67,8 @@ export class ModelHost {
       if (generation !== this.generation) return;
       this.loaded = { engine, tokenizer, info, fim: fimTokenIds(tokenizer) };
       const draft = info.draft === undefined ? '' : `, draft ${info.draft.name} (${info.draft.onnxFile})`;
-      this.deps.logger.info(`Loaded ${info.name} from ${info.dir} (${info.onnxFile}, ${info.quantization}${draft}) in ${Date.now() - started} ms.`);
+      const prefill = info.prefillFile === undefined ? '' : `, long prompts prefill on ${info.prefillFile}`;
+      this.deps.logger.info(`Loaded ${info.name} from ${info.dir} (${info.onnxFile}, ${info.quantization}${prefill}${draft}) in ${Date.now() - started} ms.`);
       if (this.loaded.fim === null) this.deps.logger.warn(`${info.name} has no FIM tokens; completions see only the code before the cursor.`);
       this.setStatus({
         state: 'ready',
@@ -75,6 +76,7 @@ export class ModelHost {
         modelDir: info.dir,
         quantization: info.quantization,
         onnxFile: info.onnxFile,
+        ...(info.prefillFile === undefined ? {} : { prefillFile: info.prefillFile }),
         ...(info.draft === undefined ? {} : { draft: info.draft.name }),
       });
     } catch (error) {

@@ -67,6 +67,8 @@ export type ModelStatus =
       quantization: Exclude<QuantizationSetting, 'auto'>;
       /** ONNX file actually loaded, relative to the model directory. */
       onnxFile: string;
+      /** The 8-bit file of the same model that long prompts prefill on, relative to the model directory, if any. */
+      prefillFile?: string;
       /** Draft model name when speculative decoding is on. */
       draft?: string;
     }

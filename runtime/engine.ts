@@ -41,6 +41,8 @@ export interface ModelInfo {
   dir: string;
   /** The ONNX file actually loaded, relative to `dir`. */
   onnxFile: string;
+  /** The folder's 8-bit file long prompts prefill on, relative to `dir`, when a large 4-bit model uses one (runtime/prefillFile.ts). */
+  prefillFile?: string;
   quantization: Exclude<Quantization, 'auto'>;
   vocabSize: number;
   /** Longest context the model can address (max_position_embeddings). */

@@ -1,6 +1,6 @@
 // InferenceEngine in the calling thread. The worker runs one of these; tests and benchmarks can use it directly.
 import { readFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import type { EngineLoadOptions, FimTokens, GenerateHooks, GenerateRequest, GenerateResult, InferenceEngine, ModelInfo } from './engine';
 import { ModelNotReadyError, TokenizerMismatchError } from './errors';
 import { Generator } from './generator';
@@ -57,6 +57,7 @@ export class LocalEngine implements InferenceEngine {
       name: target.config.name ?? basename(dir),
       dir,
       onnxFile: target.files.onnxFile,
+      ...(target.model.prefillFile !== undefined && { prefillFile: relative(dir, target.model.prefillFile) }),
       quantization: target.files.quantization,
       vocabSize: tokenizer.vocabSize,
       maxContext,

@@ -5,7 +5,7 @@ import { ModelNotFoundError } from '../../runtime/errors';
 import { embeddedModelDirs, validateSettings } from '../../lsp-server/config';
 import { ModelHost } from '../../lsp-server/modelHost';
 import type { ModelStatus } from '../../lsp-server/protocol';
-import { FakeEngine } from './fakeEngine';
+import { FakeEngine, fakeModelInfo } from './fakeEngine';
 
 const embedded = embeddedModelDirs('/ext/dist');
 const quiet = { info: () => {}, warn: () => {}, error: () => {} };
@@ -47,6 +47,32 @@ describe('ModelHost', () => {
     const { modelHost, loads } = host(() => new FakeEngine(() => ''), () => false);
     await modelHost.load(validateSettings(undefined, embedded).config);
     assert.equal(loads[0]!.draftDir, undefined);
+  });
+
+  it('says which 8-bit file long prompts prefill on, in the ready status and the log', async () => {
+    const logged: string[] = [];
+    const statuses: ModelStatus[] = [];
+    const modelHost = new ModelHost({
+      createEngine: () => {
+        const engine = new FakeEngine(() => '');
+        engine.load = async (options) => ({ ...fakeModelInfo(options.modelDir), onnxFile: 'onnx/model_q4.onnx', quantization: 'q4', prefillFile: 'onnx/model_int8.onnx' });
+        return engine;
+      },
+      loadTokenizer: tokenizer,
+      logger: { ...quiet, info: (m: string) => logged.push(m) },
+      onStatus: (s) => statuses.push(s),
+      directoryExists: () => true,
+    });
+    await modelHost.load(validateSettings(undefined, embedded).config);
+    const ready = statuses.at(-1)!;
+    assert.ok(ready.state === 'ready');
+    assert.equal(ready.prefillFile, 'onnx/model_int8.onnx');
+    assert.ok(logged.some((m) => m.includes('(onnx/model_q4.onnx, q4, long prompts prefill on onnx/model_int8.onnx')), logged.join('\n'));
+    // A model without one says nothing of it.
+    const plain = host(() => new FakeEngine(() => ''));
+    await plain.modelHost.load(validateSettings(undefined, embedded).config);
+    const last = plain.statuses.at(-1)!;
+    assert.ok(last.state === 'ready' && !('prefillFile' in last));
   });
 
   it('turns a LocusError into an error status with its code and fix', async () => {
