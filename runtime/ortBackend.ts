@@ -227,7 +227,7 @@ export class OrtDecoderModel implements DecoderModel {
     readonly stepThreads: number,
     /** How the KV cache is kept (KvCacheMode). */
     readonly kvCache: KvCacheMode,
-    /** The folder's 8-bit file the prefill session runs, when it comes from one (prefillFile.ts). */
+    /** The folder's 8-bit file offered for the prefill session (prefillFile.ts; only large files are offered one). */
     private readonly prefillPath?: string,
   ) {
     this.inputs = new Set(session.inputNames);
@@ -358,7 +358,7 @@ export class OrtDecoderModel implements DecoderModel {
     }
     // Only a small file's steps leave the prefill threads (STEP_THREADS_WITH_COPY).
     const fromCopy = prefill !== undefined && graphs.int8Prefill !== undefined;
-    return new OrtDecoderModel(session, config, signature, kvType, prefill, decomposed, fromCopy ? stepThreadsWithCopy : threads, mode, prefill && !fromCopy ? prefillFile : undefined);
+    return new OrtDecoderModel(session, config, signature, kvType, prefill, decomposed, fromCopy ? stepThreadsWithCopy : threads, mode, prefillFile);
   }
 
   /** Whether the runtime keeps the KV cache in its own buffers (kvArena.ts) rather than as returned tensors. */

@@ -3,15 +3,16 @@ import { describe, it } from 'node:test';
 import type { EngineLoadOptions, InferenceEngine } from '../../runtime/engine';
 import { ModelNotFoundError } from '../../runtime/errors';
 import { embeddedModelDirs, validateSettings } from '../../lsp-server/config';
+import type { Logger } from '../../lsp-server/logger';
 import { ModelHost } from '../../lsp-server/modelHost';
 import type { ModelStatus } from '../../lsp-server/protocol';
 import { FakeEngine, fakeModelInfo } from './fakeEngine';
 
 const embedded = embeddedModelDirs('/ext/dist');
-const quiet = { info: () => {}, warn: () => {}, error: () => {} };
+const quiet: Logger = { info: () => {}, warn: () => {}, error: () => {} };
 const tokenizer = async () => ({ encode: () => [], specialTokenId: (t: string) => ({ '<|fim_prefix|>': 1, '<|fim_suffix|>': 2, '<|fim_middle|>': 3 })[t] });
 
-function host(createEngine: () => InferenceEngine, exists = (_dir: string) => true) {
+function host(createEngine: () => InferenceEngine, exists = (_dir: string) => true, logger = quiet) {
   const statuses: ModelStatus[] = [];
   const loads: EngineLoadOptions[] = [];
   const modelHost = new ModelHost({
@@ -25,7 +26,7 @@ function host(createEngine: () => InferenceEngine, exists = (_dir: string) => tr
       return engine;
     },
     loadTokenizer: tokenizer,
-    logger: quiet,
+    logger,
     onStatus: (s) => statuses.push(s),
     directoryExists: exists,
   });
@@ -51,18 +52,15 @@ describe('ModelHost', () => {
 
   it('says which 8-bit file long prompts prefill on, in the ready status and the log', async () => {
     const logged: string[] = [];
-    const statuses: ModelStatus[] = [];
-    const modelHost = new ModelHost({
-      createEngine: () => {
+    const { modelHost, statuses } = host(
+      () => {
         const engine = new FakeEngine(() => '');
         engine.load = async (options) => ({ ...fakeModelInfo(options.modelDir), onnxFile: 'onnx/model_q4.onnx', quantization: 'q4', prefillFile: 'onnx/model_int8.onnx' });
         return engine;
       },
-      loadTokenizer: tokenizer,
-      logger: { ...quiet, info: (m: string) => logged.push(m) },
-      onStatus: (s) => statuses.push(s),
-      directoryExists: () => true,
-    });
+      undefined,
+      { ...quiet, info: (m: string) => logged.push(m) },
+    );
     await modelHost.load(validateSettings(undefined, embedded).config);
     const ready = statuses.at(-1)!;
     assert.ok(ready.state === 'ready');
