@@ -68,7 +68,8 @@ export class ModelHost {
       this.loaded = { engine, tokenizer, info, fim: fimTokenIds(tokenizer) };
       const draft = info.draft === undefined ? '' : `, draft ${info.draft.name} (${info.draft.onnxFile})`;
       const prefill = info.prefillFile === undefined ? '' : `, long prompts prefill on ${info.prefillFile}`;
-      this.deps.logger.info(`Loaded ${info.name} from ${info.dir} (${info.onnxFile}, ${info.quantization}${prefill}${draft}) in ${Date.now() - started} ms.`);
+      const choice = info.autoChoice === undefined ? '' : ` Quantization auto took ${info.onnxFile}: ${info.autoChoice}.`;
+      this.deps.logger.info(`Loaded ${info.name} from ${info.dir} (${info.onnxFile}, ${info.quantization}${prefill}${draft}) in ${Date.now() - started} ms.${choice}`);
       if (this.loaded.fim === null) this.deps.logger.warn(`${info.name} has no FIM tokens; completions see only the code before the cursor.`);
       this.setStatus({
         state: 'ready',
@@ -77,6 +78,7 @@ export class ModelHost {
         quantization: info.quantization,
         onnxFile: info.onnxFile,
         ...(info.prefillFile === undefined ? {} : { prefillFile: info.prefillFile }),
+        ...(info.autoChoice === undefined ? {} : { autoChoice: info.autoChoice }),
         ...(info.draft === undefined ? {} : { draft: info.draft.name }),
       });
     } catch (error) {

@@ -69,6 +69,8 @@ export type ModelStatus =
       onnxFile: string;
       /** The 8-bit file of the same model that long prompts prefill on, relative to the model directory, if any. */
       prefillFile?: string;
+      /** Why quantization `auto` took `onnxFile` rather than the 4-bit file, when it did: weight bytes read per token. */
+      autoChoice?: string;
       /** Draft model name when speculative decoding is on. */
       draft?: string;
     }

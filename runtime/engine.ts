@@ -43,6 +43,8 @@ export interface ModelInfo {
   onnxFile: string;
   /** The folder's 8-bit file long prompts prefill on, relative to `dir`, when a large 4-bit model uses one (runtime/prefillFile.ts). */
   prefillFile?: string;
+  /** Why quantization `auto` took `onnxFile` over the 4-bit file it prefers (runtime/modelFiles.ts), in words. */
+  autoChoice?: string;
   quantization: Exclude<Quantization, 'auto'>;
   vocabSize: number;
   /** Longest context the model can address (max_position_embeddings). */

@@ -58,6 +58,7 @@ export class LocalEngine implements InferenceEngine {
       dir,
       onnxFile: target.files.onnxFile,
       ...(target.model.prefillFile !== undefined && { prefillFile: relative(dir, target.model.prefillFile) }),
+      ...(target.files.autoChoice !== undefined && { autoChoice: target.files.autoChoice }),
       quantization: target.files.quantization,
       vocabSize: tokenizer.vocabSize,
       maxContext,

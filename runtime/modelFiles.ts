@@ -4,6 +4,8 @@ import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from
 import { basename, dirname, join } from 'node:path';
 import type { Quantization } from './engine';
 import { ModelFileCorruptError, ModelNotFoundError } from './errors';
+import { fileGraphSkeleton } from './onnxSkeleton';
+import { stepWeightBytes } from './stepWeightBytes';
 
 export type ResolvedQuantization = Exclude<Quantization, 'auto'>;
 
@@ -26,6 +28,8 @@ export interface ModelFiles {
    * or it is a Git LFS pointer or a stub: it only makes prefills faster.
    */
   prefill?: PrefillFile;
+  /** Why `auto` took a file other than its first choice, in words (the Output channel shows it). */
+  autoChoice?: string;
 }
 
 export interface PrefillFile {
@@ -42,7 +46,7 @@ export const ONNX_FILE_NAMES: Record<ResolvedQuantization, string[]> = {
   fp32: ['model.onnx'],
 };
 
-/** `auto`: the fastest variant on CPU first (fp16 last: CPU kernels for it are slow). */
+/** `auto`: the fastest variant on CPU first (fp16 last: CPU kernels for it are slow); see autoChoice for the exception. */
 const AUTO_ORDER: ResolvedQuantization[] = ['q4', 'int8', 'fp32', 'fp16'];
 
 const LFS_POINTER_PREFIX = 'version https://git-lfs';
@@ -159,6 +163,33 @@ function prefillFile(onnxDir: string, present: Set<string>): PrefillFile | undef
   return undefined;
 }
 
+const MB = 1e6;
+
+/**
+ * The folder's 8-bit file when it reads fewer weight bytes per token than the 4-bit one, as where the exporter left
+ * a tied output layer in float32 (stepWeightBytes.ts): decoding is bound by those bytes. Undefined when either file
+ * cannot be read this way; the 4-bit file is then taken, as for any well-quantized export.
+ */
+function int8ReadingLess(onnxDir: string, q4Name: string, present: Set<string>): { name: string; reason: string } | undefined {
+  const name = ONNX_FILE_NAMES.int8.find((n) => present.has(n));
+  if (!name) return undefined;
+  try {
+    checkOnnx(onnxDir, name);
+  } catch {
+    return undefined;
+  }
+  const bytes = (file: string) => {
+    const skeleton = fileGraphSkeleton(join(onnxDir, file));
+    return skeleton && stepWeightBytes(skeleton);
+  };
+  const [q4, int8] = [bytes(q4Name), bytes(name)];
+  if (!q4 || !int8 || int8 >= q4) return undefined;
+  return {
+    name,
+    reason: `onnx/${name} reads ${Math.round(int8 / MB)} MB of weights per token, onnx/${q4Name} ${Math.round(q4 / MB)} MB`,
+  };
+}
+
 /** Locates and checks every file of the model in `dir`, choosing the ONNX file by `quantization`. */
 export function locateModelFiles(dir: string, quantization: Quantization): ModelFiles {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
@@ -170,9 +201,11 @@ export function locateModelFiles(dir: string, quantization: Quantization): Model
   const onnxDir = join(dir, 'onnx');
   const present = existsSync(onnxDir) ? new Set(readdirSync(onnxDir)) : new Set<string>();
   const order = quantization === 'auto' ? AUTO_ORDER : [quantization];
-  for (const q of order) {
-    const name = ONNX_FILE_NAMES[q].find((n) => present.has(n));
-    if (!name) continue;
+  for (const first of order) {
+    const firstName = ONNX_FILE_NAMES[first].find((n) => present.has(n));
+    if (!firstName) continue;
+    const swap = quantization === 'auto' && first === 'q4' ? int8ReadingLess(onnxDir, firstName, present) : undefined;
+    const [q, name] = swap ? (['int8', swap.name] as const) : [first, firstName];
     return {
       dir,
       config,
@@ -184,6 +217,7 @@ export function locateModelFiles(dir: string, quantization: Quantization): Model
       quantization: q,
       externalData: checkOnnx(onnxDir, name),
       prefill: q === 'q4' ? prefillFile(onnxDir, present) : undefined,
+      ...(swap ? { autoChoice: swap.reason } : {}),
     };
   }
   const wanted = order.flatMap((q) => ONNX_FILE_NAMES[q]).join(', ');

@@ -6,6 +6,7 @@ import { onnx } from 'onnx-proto';
 import { PAST_PATTERN, pastKeyName, pastValueName, presentKeyName, presentValueName } from './signature';
 
 const MS_DOMAIN = 'com.microsoft';
+const UTF8 = new TextDecoder();
 
 /** Bytes of an ONNX model, read where needed. */
 export interface ByteSource {
@@ -49,8 +50,14 @@ interface Field {
   length: number;
 }
 
-/** Length-delimited fields (wire type 2) of the message in [from, to); others are skipped. */
-function* messageFields(source: ByteSource, from: number, to: number): Generator<Field> {
+interface AnyField extends Field {
+  wire: number;
+  /** Varint fields: their value. */
+  value: number;
+}
+
+/** Every field of the message in [from, to), its bytes not read. */
+function* anyFields(source: ByteSource, from: number, to: number): Generator<AnyField> {
   let at = from;
   const varint = (): number => {
     const bytes = source.read(at, Math.min(10, to - at));
@@ -72,16 +79,70 @@ function* messageFields(source: ByteSource, from: number, to: number): Generator
     const tag = varint();
     const wire = tag % 8;
     const field = Math.floor(tag / 8);
-    if (wire === 0) varint();
+    if (wire === 0) yield { field, wire, start, offset: at, length: 0, value: varint() };
     else if (wire === 1 || wire === 5) {
       at += wire === 1 ? 8 : 4;
       if (at > to) throw new Error('truncated protobuf');
     } else if (wire === 2) {
       const length = varint();
       if (at + length > to) throw new Error('truncated protobuf');
-      yield { field, start, offset: at, length };
+      yield { field, wire, start, offset: at, length, value: 0 };
       at += length;
     } else throw new Error(`unsupported protobuf wire type ${wire}`);
+  }
+}
+
+/** Length-delimited fields (wire type 2) of the message in [from, to); others are skipped. */
+function* messageFields(source: ByteSource, from: number, to: number): Generator<Field> {
+  for (const f of anyFields(source, from, to)) if (f.wire === 2) yield f;
+}
+
+/** TensorProto fields that hold its values in the file (float_data ... uint64_data, raw_data). */
+const TENSOR_DATA_FIELDS = new Set([4, 5, 6, 7, 9, 10, 11]);
+/** Bytes per element by TensorProto.DataType, for external data whose length is not written. */
+const ELEMENT_BYTES: Record<number, number> = { 1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8, 16: 2, 21: 0.5, 22: 0.5 };
+
+/** A weight of the graph and the bytes its values take, in the file or in its external data. */
+export interface InitializerSize {
+  name: string;
+  bytes: number;
+}
+
+function initializerSize(source: ByteSource, from: number, to: number): InitializerSize {
+  let name = '';
+  let bytes = 0;
+  let externalLength: number | undefined;
+  let external = false;
+  let dataType = 0;
+  const dims: number[] = [];
+  for (const f of anyFields(source, from, to)) {
+    if (f.field === 8 && f.wire === 2) name = UTF8.decode(source.read(f.offset, f.length));
+    else if (TENSOR_DATA_FIELDS.has(f.field) && f.wire === 2) bytes += f.length;
+    else if (f.field === 1 && f.wire === 0) dims.push(f.value);
+    else if (f.field === 1 && f.wire === 2) for (const d of anyPackedVarints(source, f.offset, f.offset + f.length)) dims.push(d);
+    else if (f.field === 2 && f.wire === 0) dataType = f.value;
+    else if (f.field === 14 && f.wire === 0) external = f.value === 1;
+    else if (f.field === 13 && f.wire === 2) {
+      const entry = onnx.StringStringEntryProto.decode(source.read(f.offset, f.length));
+      if (entry.key === 'length') externalLength = Number(entry.value);
+    }
+  }
+  if (external) bytes += externalLength ?? dims.reduce((n, d) => n * d, 1) * (ELEMENT_BYTES[dataType] ?? 4);
+  return { name, bytes };
+}
+
+function* anyPackedVarints(source: ByteSource, from: number, to: number): Generator<number> {
+  const bytes = source.read(from, to - from);
+  let value = 0;
+  let scale = 1;
+  for (const b of bytes) {
+    value += (b & 0x7f) * scale;
+    scale *= 128;
+    if (b < 0x80) {
+      yield value;
+      value = 0;
+      scale = 1;
+    }
   }
 }
 
@@ -92,15 +153,18 @@ export interface GraphSkeleton {
   nodes: onnx.NodeProto[];
   inputs: onnx.ValueInfoProto[];
   outputs: onnx.ValueInfoProto[];
+  /** The graph's weights, their values not read. */
+  initializers: InitializerSize[];
 }
 
-/** The graph's nodes, inputs, outputs and default-domain opset, or undefined for what is not one ONNX graph. */
+/** The graph's nodes, inputs, outputs, weights' sizes and default-domain opset, or undefined for what is not one ONNX graph. */
 export function graphSkeleton(source: ByteSource): GraphSkeleton | undefined {
   let graph: GraphSkeleton['graph'] | undefined;
   let opset: number | undefined;
   const nodes: onnx.NodeProto[] = [];
   const inputs: onnx.ValueInfoProto[] = [];
   const outputs: onnx.ValueInfoProto[] = [];
+  const initializers: InitializerSize[] = [];
   try {
     for (const f of messageFields(source, 0, source.length)) {
       if (f.field === 8) {
@@ -114,6 +178,7 @@ export function graphSkeleton(source: ByteSource): GraphSkeleton | undefined {
           if (g.field === 1) nodes.push(onnx.NodeProto.decode(source.read(g.offset, g.length)));
           else if (g.field === 11) inputs.push(onnx.ValueInfoProto.decode(source.read(g.offset, g.length)));
           else if (g.field === 12) outputs.push(onnx.ValueInfoProto.decode(source.read(g.offset, g.length)));
+          else if (g.field === 5) initializers.push(initializerSize(source, g.offset, g.offset + g.length));
         }
       } else if (f.field === 25) {
         return undefined; // local functions: their bodies could read the cache in ways not tracked here
@@ -122,7 +187,7 @@ export function graphSkeleton(source: ByteSource): GraphSkeleton | undefined {
   } catch {
     return undefined;
   }
-  return graph && { graph, opset, nodes, inputs, outputs };
+  return graph && { graph, opset, nodes, inputs, outputs, initializers };
 }
 
 /** graphSkeleton of a file, reading only the fields it decodes; undefined for a file that cannot be read too. */

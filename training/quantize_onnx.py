@@ -176,14 +176,21 @@ def dequantize_blockwise_4bit(packed, scales, k):
     return w.reshape(packed.shape[0], -1)[:, :k]
 
 
-def to_q4(model, block_size=32, accuracy_level=4, gather=True, log=print):
+def to_q4(model, block_size=32, accuracy_level=4, gather=True, float_head=False, log=print):
+    """float_head: leave the output layer (the MatMul with the widest output, the vocabulary) in fp32, as ORT's
+    quantizers leave a tied lm_head (no constant weight to quantize): for benchmarks of such exports."""
     graph = model.graph
     inits = _initializers(graph)
     uses = _uses(graph)
     new_nodes, new_inits, dropped = {}, [], set()
     n_matmul = n_gather = 0
 
-    for index, node in _const_matmuls(graph, inits):
+    matmuls = _const_matmuls(graph, inits)
+    if float_head and matmuls:
+        head = max(matmuls, key=lambda found: inits[found[1].input[1]].dims[1])
+        matmuls = [m for m in matmuls if m is not head]
+        log(f"q4: leaving the output layer {head[1].name or head[1].output[0]} in fp32")
+    for index, node in matmuls:
         b_name = node.input[1]
         w = numpy_helper.to_array(inits[b_name]).astype(np.float32)  # [K, N]
         k, n = w.shape

@@ -1,9 +1,10 @@
 // Bytes a decode step must stream from memory: every weight except the embedding table (one row is gathered),
 // plus the KV cache read at the current context. Divided by measured bandwidth this is the decode ceiling.
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, isAbsolute, join } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import { onnx } from 'onnx-proto';
-import { Reader } from 'protobufjs/minimal';
+import { fileGraphSkeleton } from '../../runtime/onnxSkeleton';
+import { stepWeightBytes } from '../../runtime/stepWeightBytes';
 
 export interface ModelShape {
   layers: number;
@@ -11,7 +12,6 @@ export interface ModelShape {
   vocab: number;
   kvHeads: number;
   headDim: number;
-  tied: boolean;
 }
 
 export function readShape(modelDir: string): ModelShape {
@@ -22,7 +22,6 @@ export function readShape(modelDir: string): ModelShape {
     vocab: c.vocab_size,
     kvHeads: c.num_key_value_heads,
     headDim: c.head_dim ?? c.hidden_size / c.num_attention_heads,
-    tied: Boolean(c.tie_word_embeddings),
   };
 }
 
@@ -35,55 +34,19 @@ export interface WeightBytes {
   method: string;
 }
 
-const GRAPH_FIELD = 7; // ModelProto.graph
-const INPUT_FIELD = 11; // GraphProto.input
-
-/**
- * Bytes per element of an ONNX decoder's KV cache, from the types of its past_key_values inputs: 2 when they are
- * float16 (training/kv_cache_fp16.py), else 4. Walks the protobuf and decodes only the graph's inputs, so a
- * file of hundreds of MB costs a read, not a full decode.
- */
-export function onnxKvElementBytes(path: string): number {
-  const buffer = readFileSync(path);
-  const reader = Reader.create(buffer);
-  const fields = (r: Reader, end: number, visit: (field: number, r: Reader) => boolean) => {
-    while (r.pos < end) {
-      const tag = r.uint32();
-      if (!visit(tag >>> 3, r)) r.skipType(tag & 7);
-    }
-  };
-  let bytes = 4;
-  fields(reader, reader.len, (field, r) => {
-    if (field !== GRAPH_FIELD) return false;
-    const graphEnd = r.uint32() + r.pos;
-    fields(r, graphEnd, (inner, g) => {
-      if (inner !== INPUT_FIELD) return false;
-      const length = g.uint32();
-      const input = onnx.ValueInfoProto.decode(buffer.subarray(g.pos, g.pos + length));
-      g.pos += length;
-      if (input.name?.startsWith('past_key_values.') && input.type?.tensorType?.elemType === onnx.TensorProto.DataType.FLOAT16) bytes = 2;
-      return true;
-    });
-    return true;
-  });
-  return bytes;
-}
-
-/** ONNX files from training/quantize_onnx.py (or fp32 exports): file size minus the embedding table, whose size
- *  follows from the format (fp32 4 B, int8 1 B, q4 0.5 B + an fp32 scale per 32 values). KV as the file declares
- *  it: fp32 from the exporters, fp16 after training/kv_cache_fp16.py. */
+/** ONNX files: the weights a step reads whole, read from the graph (runtime/stepWeightBytes.ts: all but tables only
+ *  gathered from, so a tied or float32 output layer counts); KV as the file's past_key_values inputs declare it. */
 export function onnxWeightBytes(modelDir: string, file: string): WeightBytes {
   const s = readShape(modelDir);
   const path = join(modelDir, file);
-  let size = statSync(path).size;
-  if (existsSync(path + '_data')) size += statSync(path + '_data').size;
-  const table = s.vocab * s.hidden;
-  const name = basename(file);
-  const embedding = name.includes('q4') ? table / 2 + (table / 32) * 4 : name.includes('int8') || name.includes('quantized') ? table : name.includes('fp16') ? table * 2 : table * 4;
+  const skeleton = fileGraphSkeleton(path);
+  const weights = skeleton && stepWeightBytes(skeleton);
+  if (weights === undefined) throw new Error(`${path}: its weights could not be read from the graph`);
+  const halfCache = skeleton!.inputs.some((v) => v.name?.startsWith('past_key_values.') && v.type?.tensorType?.elemType === onnx.TensorProto.DataType.FLOAT16);
   return {
-    weights: s.tied ? size : size - embedding,
-    kvPerPosition: s.layers * 2 * s.kvHeads * s.headDim * onnxKvElementBytes(path),
-    method: 'file size - embedding table (by format)',
+    weights,
+    kvPerPosition: s.layers * 2 * s.kvHeads * s.headDim * (halfCache ? 2 : 4),
+    method: 'weights the graph reads whole (all but gathered tables)',
   };
 }
 

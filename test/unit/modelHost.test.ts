@@ -70,7 +70,26 @@ describe('ModelHost', () => {
     const plain = host(() => new FakeEngine(() => ''));
     await plain.modelHost.load(validateSettings(undefined, embedded).config);
     const last = plain.statuses.at(-1)!;
-    assert.ok(last.state === 'ready' && !('prefillFile' in last));
+    assert.ok(last.state === 'ready' && !('prefillFile' in last) && !('autoChoice' in last));
+  });
+
+  it('says why quantization auto took the 8-bit file, in the ready status and the log', async () => {
+    const logged: string[] = [];
+    const why = 'onnx/model_int8.onnx reads 501 MB of weights per token, onnx/model_q4.onnx 773 MB';
+    const { modelHost, statuses } = host(
+      () => {
+        const engine = new FakeEngine(() => '');
+        engine.load = async (options) => ({ ...fakeModelInfo(options.modelDir), onnxFile: 'onnx/model_int8.onnx', quantization: 'int8', autoChoice: why });
+        return engine;
+      },
+      undefined,
+      { ...quiet, info: (m: string) => logged.push(m) },
+    );
+    await modelHost.load(validateSettings(undefined, embedded).config);
+    const ready = statuses.at(-1)!;
+    assert.ok(ready.state === 'ready');
+    assert.equal(ready.autoChoice, why);
+    assert.ok(logged.some((m) => m.endsWith(`Quantization auto took onnx/model_int8.onnx: ${why}.`)), logged.join('\n'));
   });
 
   it('turns a LocusError into an error status with its code and fix', async () => {
