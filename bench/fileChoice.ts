@@ -101,7 +101,7 @@ async function main(): Promise<void> {
     `Command: \`npm run bench -- fileChoice ${process.argv.slice(3).join(' ')}\`. Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}; 1-minute load average ${loadBefore.toFixed(1)} before, ${machine.loadAverage1mAfter.toFixed(1)} after.`,
     `Both files loaded as the runtime loads each choice, in one process: ${files.q4.onnxFile}${files.q4.prefill ? ` (long prefills on ${relative(modelDir, files.q4.prefill.onnx)})` : ''} and ${files.int8.onnxFile}. Per round, each file prefills the first ${promptTokens} tokens of training/llama.py cold, then decodes ${steps} greedy steps; ${rounds} rounds alternating the files after one untimed run of each. Medians over rounds; the step ratio is the median of the rounds' ratios.`,
     '',
-    `Weights read per token: ${files.q4.onnxFile} ${mb.q4.toFixed(0)} MB, ${files.int8.onnxFile} ${mb.int8.toFixed(0)} MB. **auto** takes ${auto.onnxFile}${auto.autoChoice ? ` (${auto.autoChoice})` : ''}.`,
+    `Weights read per token: ${files.q4.onnxFile} ${mb.q4.toFixed(0)} MB, ${files.int8.onnxFile} ${mb.int8.toFixed(0)} MB. **auto** takes ${auto.onnxFile}${auto.autoChoice ? `: ${auto.autoChoice}` : ''}.`,
     '',
     '| threads | prefill ms q4 / int8 | step ms q4 / int8 | step q4 ÷ int8 | rounds: step ms q4 / int8 |',
     '|---|---|---|---|---|',

@@ -66,7 +66,7 @@ export class StatusBar implements vscode.Disposable {
     item.text = `$(sparkle) Locus${latency}`;
     const lines = [`Locus: ${status.model} (${status.quantization}, ${status.onnxFile})`];
     if (status.prefillFile !== undefined) lines.push(`Long prompts prefill on ${status.prefillFile}`);
-    if (status.autoChoice !== undefined) lines.push(`Quantization auto took it: ${status.autoChoice}`);
+    if (status.autoChoice !== undefined) lines.push(`Quantization auto took ${status.onnxFile}: ${status.autoChoice}`);
     if (status.draft !== undefined) lines.push(`Draft: ${status.draft}`);
     if (this.timings !== undefined) {
       const t = this.timings;

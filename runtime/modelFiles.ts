@@ -186,7 +186,7 @@ function int8ReadingLess(onnxDir: string, q4Name: string, present: Set<string>):
   if (!q4 || !int8 || int8 >= q4) return undefined;
   return {
     name,
-    reason: `onnx/${name} reads ${Math.round(int8 / MB)} MB of weights per token, onnx/${q4Name} ${Math.round(q4 / MB)} MB`,
+    reason: `it reads ${Math.round(int8 / MB)} MB of weights per token, onnx/${q4Name} ${Math.round(q4 / MB)} MB`,
   };
 }
 

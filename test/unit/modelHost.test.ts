@@ -75,7 +75,7 @@ describe('ModelHost', () => {
 
   it('says why quantization auto took the 8-bit file, in the ready status and the log', async () => {
     const logged: string[] = [];
-    const why = 'onnx/model_int8.onnx reads 501 MB of weights per token, onnx/model_q4.onnx 773 MB';
+    const why = 'it reads 501 MB of weights per token, onnx/model_q4.onnx 773 MB';
     const { modelHost, statuses } = host(
       () => {
         const engine = new FakeEngine(() => '');
