@@ -70,6 +70,7 @@ export class ModelHost {
       const prefill = info.prefillFile === undefined ? '' : `, long prompts prefill on ${info.prefillFile}`;
       const choice = info.autoChoice === undefined ? '' : ` Quantization auto took ${info.onnxFile}: ${info.autoChoice}.`;
       this.deps.logger.info(`Loaded ${info.name} from ${info.dir} (${info.onnxFile}, ${info.quantization}${prefill}${draft}) in ${Date.now() - started} ms.${choice}`);
+      if (info.weightWarning !== undefined) this.deps.logger.warn(info.weightWarning);
       if (this.loaded.fim === null) this.deps.logger.warn(`${info.name} has no FIM tokens; completions see only the code before the cursor.`);
       this.setStatus({
         state: 'ready',

@@ -45,6 +45,8 @@ export interface ModelInfo {
   prefillFile?: string;
   /** Why quantization `auto` took `onnxFile` over the 4-bit file it prefers (runtime/modelFiles.ts), in words. */
   autoChoice?: string;
+  /** Why the loaded 4-bit file decodes slowly (much of it left in float32), and the fix (runtime/modelFiles.ts). */
+  weightWarning?: string;
   quantization: Exclude<Quantization, 'auto'>;
   vocabSize: number;
   /** Longest context the model can address (max_position_embeddings). */

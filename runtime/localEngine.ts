@@ -59,6 +59,7 @@ export class LocalEngine implements InferenceEngine {
       onnxFile: target.files.onnxFile,
       ...(target.model.prefillFile !== undefined && { prefillFile: relative(dir, target.model.prefillFile) }),
       ...(target.files.autoChoice !== undefined && { autoChoice: target.files.autoChoice }),
+      ...(target.files.weightWarning !== undefined && { weightWarning: target.files.weightWarning }),
       quantization: target.files.quantization,
       vocabSize: tokenizer.vocabSize,
       maxContext,

@@ -5,7 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import type { Quantization } from './engine';
 import { ModelFileCorruptError, ModelNotFoundError } from './errors';
 import { fileGraphSkeleton } from './onnxSkeleton';
-import { stepWeightBytes } from './stepWeightBytes';
+import { stepWeightBytes, stepWeights, type StepWeights } from './stepWeightBytes';
 
 export type ResolvedQuantization = Exclude<Quantization, 'auto'>;
 
@@ -30,6 +30,8 @@ export interface ModelFiles {
   prefill?: PrefillFile;
   /** Why `auto` took a file other than its first choice, in words (the Output channel shows it). */
   autoChoice?: string;
+  /** A 4-bit file that left much of what a step reads in float32: why it decodes slowly, and the fix. */
+  weightWarning?: string;
 }
 
 export interface PrefillFile {
@@ -170,7 +172,7 @@ const MB = 1e6;
  * a tied output layer in float32 (stepWeightBytes.ts): decoding is bound by those bytes. Undefined when either file
  * cannot be read this way; the 4-bit file is then taken, as for any well-quantized export.
  */
-function int8ReadingLess(onnxDir: string, q4Name: string, present: Set<string>): { name: string; reason: string } | undefined {
+function int8ReadingLess(onnxDir: string, q4Name: string, q4: number, present: Set<string>): { name: string; reason: string } | undefined {
   const name = ONNX_FILE_NAMES.int8.find((n) => present.has(n));
   if (!name) return undefined;
   try {
@@ -178,16 +180,33 @@ function int8ReadingLess(onnxDir: string, q4Name: string, present: Set<string>):
   } catch {
     return undefined;
   }
-  const bytes = (file: string) => {
-    const skeleton = fileGraphSkeleton(join(onnxDir, file));
-    return skeleton && stepWeightBytes(skeleton);
-  };
-  const [q4, int8] = [bytes(q4Name), bytes(name)];
-  if (!q4 || !int8 || int8 >= q4) return undefined;
+  const skeleton = fileGraphSkeleton(join(onnxDir, name));
+  const int8 = skeleton && stepWeightBytes(skeleton);
+  if (!int8 || int8 >= q4) return undefined;
   return {
     name,
     reason: `it reads ${Math.round(int8 / MB)} MB of weights per token, onnx/${q4Name} ${Math.round(q4 / MB)} MB`,
   };
+}
+
+/** Share of a 4-bit file's step reads in float32 matrix products above which loading it warns. */
+const FLOAT32_SHARE_WARNED = 0.25;
+/** 4-bit blocks of 32 values with a float32 scale: 20 bytes where float32 takes 128. */
+const Q4_BYTES_PER_FLOAT32_BYTE = 20 / 128;
+
+function fileStepWeights(path: string): StepWeights | undefined {
+  const skeleton = fileGraphSkeleton(path);
+  return skeleton && stepWeights(skeleton);
+}
+
+function float32Warning(file: string, weights: StepWeights): string | undefined {
+  if (weights.float32MatMulBytes <= weights.bytes * FLOAT32_SHARE_WARNED) return undefined;
+  const asQ4 = weights.bytes - weights.float32MatMulBytes * (1 - Q4_BYTES_PER_FLOAT32_BYTE);
+  return (
+    `${file} reads ${Math.round(weights.float32MatMulBytes / MB)} of its ${Math.round(weights.bytes / MB)} MB of weights per token in float32, ` +
+    'left unquantized as 4-bit quantizers leave a tied output layer, and decoding is bound by those bytes: an export with them in 4 bits ' +
+    `(untie the output layer before quantizing) would read about ${Math.round(asQ4 / MB)} MB, and quantization auto takes the folder's 8-bit file when that reads less.`
+  );
 }
 
 /** Locates and checks every file of the model in `dir`, choosing the ONNX file by `quantization`. */
@@ -204,8 +223,10 @@ export function locateModelFiles(dir: string, quantization: Quantization): Model
   for (const first of order) {
     const firstName = ONNX_FILE_NAMES[first].find((n) => present.has(n));
     if (!firstName) continue;
-    const swap = quantization === 'auto' && first === 'q4' ? int8ReadingLess(onnxDir, firstName, present) : undefined;
+    const q4Weights = first === 'q4' ? fileStepWeights(join(onnxDir, firstName)) : undefined;
+    const swap = quantization === 'auto' && q4Weights ? int8ReadingLess(onnxDir, firstName, q4Weights.bytes, present) : undefined;
     const [q, name] = swap ? (['int8', swap.name] as const) : [first, firstName];
+    const weightWarning = q === 'q4' && q4Weights ? float32Warning(`onnx/${name}`, q4Weights) : undefined;
     return {
       dir,
       config,
@@ -218,6 +239,7 @@ export function locateModelFiles(dir: string, quantization: Quantization): Model
       externalData: checkOnnx(onnxDir, name),
       prefill: q === 'q4' ? prefillFile(onnxDir, present) : undefined,
       ...(swap ? { autoChoice: swap.reason } : {}),
+      ...(weightWarning ? { weightWarning } : {}),
     };
   }
   const wanted = order.flatMap((q) => ONNX_FILE_NAMES[q]).join(', ');

@@ -106,6 +106,8 @@ const ELEMENT_BYTES: Record<number, number> = { 1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6:
 export interface InitializerSize {
   name: string;
   bytes: number;
+  /** TensorProto.DataType (1 = float32). */
+  dataType: number;
 }
 
 function initializerSize(source: ByteSource, from: number, to: number): InitializerSize {
@@ -128,7 +130,7 @@ function initializerSize(source: ByteSource, from: number, to: number): Initiali
     }
   }
   if (external) bytes += externalLength ?? dims.reduce((n, d) => n * d, 1) * (ELEMENT_BYTES[dataType] ?? 4);
-  return { name, bytes };
+  return { name, bytes, dataType };
 }
 
 function* anyPackedVarints(source: ByteSource, from: number, to: number): Generator<number> {

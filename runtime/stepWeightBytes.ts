@@ -14,19 +14,41 @@ function gathersRowsOnly(opType: string, domain: string, slot: number): boolean 
   return false;
 }
 
-/** Weight bytes read per decoded token, or undefined for a graph with subgraphs (their reads are not tracked here). */
-export function stepWeightBytes(skeleton: GraphSkeleton): number | undefined {
+const FLOAT32 = 1;
+/** Default-domain nodes that multiply by a weight as it is stored (a Transpose feeds a tied output layer's MatMul). */
+const FLOAT_PRODUCTS = new Set(['MatMul', 'Gemm', 'Transpose']);
+
+export interface StepWeights {
+  /** Weight bytes read per decoded token. */
+  bytes: number;
+  /** Of those, float32 weights of plain matrix products: what a 4-bit export left unquantized. */
+  float32MatMulBytes: number;
+}
+
+/** What a decode step reads, or undefined for a graph with subgraphs (their reads are not tracked here). */
+export function stepWeights(skeleton: GraphSkeleton): StepWeights | undefined {
   if (skeleton.nodes.some((n) => n.attribute.some((a) => a.g || (a.graphs?.length ?? 0) > 0))) return undefined;
   const readWhole = new Set<string>();
-  const read = new Set<string>();
+  const multiplied = new Set<string>();
   for (const node of skeleton.nodes) {
+    const opType = node.opType ?? '';
+    const domain = node.domain ?? '';
     node.input.forEach((name, slot) => {
       if (!name) return;
-      read.add(name);
-      if (!gathersRowsOnly(node.opType ?? '', node.domain ?? '', slot)) readWhole.add(name);
+      if (!gathersRowsOnly(opType, domain, slot)) readWhole.add(name);
+      if (FLOAT_PRODUCTS.has(opType) && (domain === '' || domain === 'ai.onnx')) multiplied.add(name);
     });
   }
-  let bytes = 0;
-  for (const weight of skeleton.initializers) if (readWhole.has(weight.name)) bytes += weight.bytes;
-  return bytes;
+  const result = { bytes: 0, float32MatMulBytes: 0 };
+  for (const weight of skeleton.initializers) {
+    if (!readWhole.has(weight.name)) continue;
+    result.bytes += weight.bytes;
+    if (weight.dataType === FLOAT32 && multiplied.has(weight.name)) result.float32MatMulBytes += weight.bytes;
+  }
+  return result;
+}
+
+/** Weight bytes read per decoded token (stepWeights). */
+export function stepWeightBytes(skeleton: GraphSkeleton): number | undefined {
+  return stepWeights(skeleton)?.bytes;
 }

@@ -92,6 +92,22 @@ describe('ModelHost', () => {
     assert.ok(logged.some((m) => m.endsWith(`Quantization auto took onnx/model_int8.onnx: ${why}.`)), logged.join('\n'));
   });
 
+  it('warns when the loaded 4-bit file reads much of its weights in float32', async () => {
+    const warned: string[] = [];
+    const warning = 'onnx/model_q4.onnx reads 545 of its 773 MB of weights per token in float32';
+    const { modelHost } = host(
+      () => {
+        const engine = new FakeEngine(() => '');
+        engine.load = async (options) => ({ ...fakeModelInfo(options.modelDir), weightWarning: warning });
+        return engine;
+      },
+      undefined,
+      { ...quiet, warn: (m: string) => warned.push(m) },
+    );
+    await modelHost.load(validateSettings(undefined, embedded).config);
+    assert.ok(warned.includes(warning), warned.join('\n'));
+  });
+
   it('turns a LocusError into an error status with its code and fix', async () => {
     const { modelHost, statuses } = host(() => {
       const engine = new FakeEngine(() => '');

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { onnx } from 'onnx-proto';
 import { locateModelFiles } from '../../runtime/modelFiles';
 import { bytesSource, fileGraphSkeleton, graphSkeleton } from '../../runtime/onnxSkeleton';
-import { stepWeightBytes } from '../../runtime/stepWeightBytes';
+import { stepWeightBytes, stepWeights } from '../../runtime/stepWeightBytes';
 import { ROOT } from './runtimeFixtures';
 
 const SHIPPED = join(ROOT, 'models', 'default', 'target');
@@ -66,7 +66,11 @@ describe('weight bytes read per token', () => {
     ] satisfies Weight[];
     const sizes = graphSkeleton(bytesSource(model([['MatMul', '', ['x', 'a']], ['MatMul', '', ['x', 'b']], ['Add', '', ['x', 'c']]], external)))!.initializers;
     // External data: its written length, or dims x element size; packed floats: the bytes of the packed field.
-    assert.deepEqual(sizes, [{ name: 'a', bytes: 4096 }, { name: 'b', bytes: 2048 }, { name: 'c', bytes: 400 }]);
+    assert.deepEqual(sizes, [
+      { name: 'a', bytes: 4096, dataType: FLOAT },
+      { name: 'b', bytes: 2048, dataType: FLOAT },
+      { name: 'c', bytes: 400, dataType: FLOAT },
+    ]);
   });
 
   it('counts what a step reads whole and leaves out tables only gathered from', () => {
@@ -83,8 +87,9 @@ describe('weight bytes read per token', () => {
       400,
       'a quantized table and its scales, gathered from',
     );
-    // A tied output layer reads the embedding table whole every token.
-    assert.equal(bytesOf(model([['Gather', '', ['embed', 'ids']], ['Transpose', '', ['embed']], ['MatMul', '', ['x', 'w']]], weights)), 8400);
+    // A tied output layer reads the embedding table whole every token, in float32 where the quantizer left it.
+    const tied = model([['Gather', '', ['embed', 'ids']], ['Transpose', '', ['embed']], ['MatMulNBits', 'com.microsoft', ['x', 'w']]], weights);
+    assert.deepEqual(stepWeights(graphSkeleton(bytesSource(tied))!), { bytes: 8400, float32MatMulBytes: 8000 });
     assert.equal(bytesOf(model([['Gather', '', ['ids', 'embed']]], weights)), 8000, 'a weight in the indices slot is read whole');
     assert.equal(bytesOf(model([['If', '', ['cond']], ['MatMul', '', ['x', 'w']]], weights, true)), undefined, 'subgraphs may read any weight');
   });
@@ -105,9 +110,9 @@ describe('auto takes the file that reads less per token', () => {
   const onnxDir = () => join(dir, 'onnx');
   // A 4-bit file with its output layer in float32 (tied), and a well-quantized one.
   const floatHeadQ4 = model([['Gather', '', ['embed_q', 'ids']], ['MatMulNBits', 'com.microsoft', ['x', 'w_q']], ['MatMul', '', ['x', 'head']]], [
-    { name: 'embed_q', bytes: 1200 },
-    { name: 'w_q', bytes: 1000 },
-    { name: 'head', bytes: 8000 },
+    { name: 'embed_q', bytes: 1_200_000 },
+    { name: 'w_q', bytes: 1_000_000 },
+    { name: 'head', bytes: 8_000_000 },
   ]);
   const quantizedQ4 = model([['Gather', '', ['embed_q', 'ids']], ['MatMulNBits', 'com.microsoft', ['x', 'w_q']], ['MatMulNBits', 'com.microsoft', ['x', 'head_q']]], [
     { name: 'embed_q', bytes: 1200 },
@@ -115,9 +120,9 @@ describe('auto takes the file that reads less per token', () => {
     { name: 'head_q', bytes: 1200 },
   ]);
   const int8 = model([['Gather', '', ['embed_i8', 'ids']], ['MatMulInteger', '', ['x', 'w_i8']], ['MatMulInteger', '', ['x', 'head_i8']]], [
-    { name: 'embed_i8', bytes: 2000 },
-    { name: 'w_i8', bytes: 2000 },
-    { name: 'head_i8', bytes: 2000 },
+    { name: 'embed_i8', bytes: 2_000_000 },
+    { name: 'w_i8', bytes: 2_000_000 },
+    { name: 'head_i8', bytes: 2_000_000 },
   ]);
 
   before(() => {
@@ -135,9 +140,13 @@ describe('auto takes the file that reads less per token', () => {
     assert.equal(files.onnxFile, 'onnx/model_quantized.onnx');
     assert.equal(files.quantization, 'int8');
     assert.equal(files.prefill, undefined);
-    assert.match(files.autoChoice!, /^it reads 0 MB of weights per token, onnx\/model_q4\.onnx 0 MB$/);
-    assert.equal(locateModelFiles(dir, 'q4').onnxFile, 'onnx/model_q4.onnx', 'an explicit choice is kept');
-    assert.equal(locateModelFiles(dir, 'q4').autoChoice, undefined);
+    assert.match(files.autoChoice!, /^it reads 4 MB of weights per token, onnx\/model_q4\.onnx 9 MB$/);
+    const explicit = locateModelFiles(dir, 'q4');
+    assert.equal(explicit.onnxFile, 'onnx/model_q4.onnx', 'an explicit choice is kept');
+    assert.equal(explicit.autoChoice, undefined);
+    // ...and told why it is slow: 8 of its 9 MB in float32, which in 4 bits would take 1.25 MB.
+    assert.match(explicit.weightWarning!, /^onnx\/model_q4\.onnx reads 8 of its 9 MB of weights per token in float32, .* would read about 2 MB/);
+    assert.equal(files.weightWarning, undefined, 'the 8-bit file it took instead');
   });
 
   it('keeps a well-quantized 4-bit file', () => {
@@ -145,6 +154,7 @@ describe('auto takes the file that reads less per token', () => {
     const files = locateModelFiles(dir, 'auto');
     assert.equal(files.onnxFile, 'onnx/model_q4.onnx');
     assert.equal(files.autoChoice, undefined);
+    assert.equal(files.weightWarning, undefined);
   });
 
   it('keeps the 4-bit file when the 8-bit one is broken', () => {
