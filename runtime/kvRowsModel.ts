@@ -8,7 +8,7 @@
 // weights), and appends the new nodes and outputs to the graph's encoded fields (repeated fields concatenate),
 // instead of re-encoding hundreds of MB.
 import { onnx } from 'onnx-proto';
-import { attentionReadsOnlyValidRows, bytesSource, graphSkeleton } from './onnxSkeleton';
+import { attentionReadsOnlyValidRows, bytesSource, graphSkeleton, splicedModel } from './onnxSkeleton';
 import { presentRowsName } from './signature';
 
 /** Shape with start (opset 15). */
@@ -35,27 +35,5 @@ export function kvRowsModel(bytes: Uint8Array): Uint8Array | undefined {
   const axis = onnx.TensorProto.create({ name: `${p}axis`, dataType: onnx.TensorProto.DataType.INT64, dims: [1], rawData: new Uint8Array(BigInt64Array.of(2n).buffer) });
   const outputs = presents.map((v) => onnx.ValueInfoProto.create({ name: presentRowsName(v.name), type: { tensorType: { elemType: v.type?.tensorType?.elemType } } }));
   const added = onnx.GraphProto.encode({ node: nodes, initializer: [axis], output: outputs }).finish();
-  const { start, offset, end } = skeleton.graph;
-  const body = bytes.subarray(offset, end);
-  const header = [GRAPH_TAG, ...varintBytes(body.length + added.length)];
-  const out = new Uint8Array(start + header.length + body.length + added.length + (bytes.length - end));
-  out.set(bytes.subarray(0, start), 0);
-  out.set(header, start);
-  out.set(body, start + header.length);
-  out.set(added, start + header.length + body.length);
-  out.set(bytes.subarray(end), start + header.length + body.length + added.length);
-  return out;
-}
-
-/** ModelProto's graph: field 7, length-delimited. */
-const GRAPH_TAG = (7 << 3) | 2;
-
-function varintBytes(value: number): number[] {
-  const out: number[] = [];
-  while (value >= 0x80) {
-    out.push((value % 0x80) | 0x80);
-    value = Math.floor(value / 0x80);
-  }
-  out.push(value);
-  return out;
+  return splicedModel(bytesSource(bytes), skeleton, [], added);
 }

@@ -12,14 +12,20 @@ const UTF8 = new TextDecoder();
 export interface ByteSource {
   readonly length: number;
   read(offset: number, length: number): Uint8Array;
+  /** Copies [offset, offset + length) into `dest` at `at` (a file's weights go straight into the new model). */
+  copyTo(dest: Uint8Array, at: number, offset: number, length: number): void;
 }
 
 export function bytesSource(bytes: Uint8Array): ByteSource {
-  return { length: bytes.length, read: (offset, length) => bytes.subarray(offset, offset + length) };
+  return {
+    length: bytes.length,
+    read: (offset, length) => bytes.subarray(offset, offset + length),
+    copyTo: (dest, at, offset, length) => dest.set(bytes.subarray(offset, offset + length), at),
+  };
 }
 
 /** Reads a file through a window, so walking consecutive small fields costs few reads. */
-function withFile<T>(path: string, use: (source: ByteSource) => T): T {
+export function withFile<T>(path: string, use: (source: ByteSource) => T): T {
   const fd = openSync(path, 'r');
   try {
     const size = fstatSync(fd).size;
@@ -34,6 +40,13 @@ function withFile<T>(path: string, use: (source: ByteSource) => T): T {
           if (readSync(fd, window, 0, window.length, offset) !== window.length) throw new Error('short read');
         }
         return window.subarray(offset - windowAt, offset - windowAt + length);
+      },
+      copyTo(dest, at, offset, length) {
+        for (let done = 0; done < length; ) {
+          const n = readSync(fd, dest, at + done, length - done, offset + done);
+          if (n <= 0) throw new Error('short read');
+          done += n;
+        }
       },
     });
   } finally {
@@ -153,6 +166,8 @@ export interface GraphSkeleton {
   graph: { start: number; offset: number; end: number };
   opset?: number;
   nodes: onnx.NodeProto[];
+  /** Where each node's field starts and ends, in the order of `nodes`. */
+  nodeFields: { start: number; end: number }[];
   inputs: onnx.ValueInfoProto[];
   outputs: onnx.ValueInfoProto[];
   /** The graph's weights, their values not read. */
@@ -164,6 +179,7 @@ export function graphSkeleton(source: ByteSource): GraphSkeleton | undefined {
   let graph: GraphSkeleton['graph'] | undefined;
   let opset: number | undefined;
   const nodes: onnx.NodeProto[] = [];
+  const nodeFields: GraphSkeleton['nodeFields'] = [];
   const inputs: onnx.ValueInfoProto[] = [];
   const outputs: onnx.ValueInfoProto[] = [];
   const initializers: InitializerSize[] = [];
@@ -177,7 +193,10 @@ export function graphSkeleton(source: ByteSource): GraphSkeleton | undefined {
         if (graph) return undefined;
         graph = { start: f.start, offset: f.offset, end: f.offset + f.length };
         for (const g of messageFields(source, f.offset, f.offset + f.length)) {
-          if (g.field === 1) nodes.push(onnx.NodeProto.decode(source.read(g.offset, g.length)));
+          if (g.field === 1) {
+            nodes.push(onnx.NodeProto.decode(source.read(g.offset, g.length)));
+            nodeFields.push({ start: g.start, end: g.offset + g.length });
+          }
           else if (g.field === 11) inputs.push(onnx.ValueInfoProto.decode(source.read(g.offset, g.length)));
           else if (g.field === 12) outputs.push(onnx.ValueInfoProto.decode(source.read(g.offset, g.length)));
           else if (g.field === 5) initializers.push(initializerSize(source, g.offset, g.offset + g.length));
@@ -189,7 +208,56 @@ export function graphSkeleton(source: ByteSource): GraphSkeleton | undefined {
   } catch {
     return undefined;
   }
-  return graph && { graph, opset, nodes, inputs, outputs, initializers };
+  return graph && { graph, opset, nodes, nodeFields, inputs, outputs, initializers };
+}
+
+/** A graph field's bytes [start, end) to replace with `bytes`. */
+export interface FieldReplacement {
+  start: number;
+  end: number;
+  bytes: Uint8Array;
+}
+
+/**
+ * The model with its graph's fields edited: `replaced` (in file order) swapped in, `appended` (encoded GraphProto
+ * fields: repeated fields concatenate) added at the end, everything else copied as it is. Only the graph field's
+ * length changes, so hundreds of MB of weights are copied, never re-encoded.
+ */
+export function splicedModel(source: ByteSource, skeleton: GraphSkeleton, replaced: FieldReplacement[], appended: Uint8Array): Uint8Array {
+  const { start, offset, end } = skeleton.graph;
+  const pieces: ({ from: number; to: number } | Uint8Array)[] = [];
+  let at = offset;
+  for (const r of replaced) {
+    pieces.push({ from: at, to: r.start }, r.bytes);
+    at = r.end;
+  }
+  pieces.push({ from: at, to: end }, appended);
+  const bodyLength = pieces.reduce((n, p) => n + (p instanceof Uint8Array ? p.length : p.to - p.from), 0);
+  const header = [GRAPH_TAG, ...varintBytes(bodyLength)];
+  const out = new Uint8Array(start + header.length + bodyLength + (source.length - end));
+  source.copyTo(out, 0, 0, start);
+  out.set(header, start);
+  let write = start + header.length;
+  for (const p of pieces) {
+    if (p instanceof Uint8Array) out.set(p, write);
+    else source.copyTo(out, write, p.from, p.to - p.from);
+    write += p instanceof Uint8Array ? p.length : p.to - p.from;
+  }
+  source.copyTo(out, write, end, source.length - end);
+  return out;
+}
+
+/** ModelProto's graph: field 7, length-delimited. */
+const GRAPH_TAG = (7 << 3) | 2;
+
+function varintBytes(value: number): number[] {
+  const out: number[] = [];
+  while (value >= 0x80) {
+    out.push((value % 0x80) | 0x80);
+    value = Math.floor(value / 0x80);
+  }
+  out.push(value);
+  return out;
 }
 
 /** graphSkeleton of a file, reading only the fields it decodes; undefined for a file that cannot be read too. */

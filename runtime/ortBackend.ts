@@ -12,7 +12,8 @@ import { halfToFloat } from './float16';
 import { int8PrefillModel } from './int8PrefillModel';
 import { ArenaKv, KvArena, releaseRows, reserveRows, rewind, rowBits, writeRows } from './kvArena';
 import { kvRowsModel } from './kvRowsModel';
-import { attentionReadsOnlyValidRows, fileGraphSkeleton } from './onnxSkeleton';
+import { fileLogitsToKeepModel, logitsToKeepModel } from './logitsToKeepModel';
+import { attentionReadsOnlyValidRows, bytesSource, fileGraphSkeleton } from './onnxSkeleton';
 import type { ModelConfig } from './modelConfig';
 import type { PrefillFile } from './modelFiles';
 import { usablePrefillFile } from './prefillFile';
@@ -61,8 +62,13 @@ const IN_MEMORY_MAX_FILE_BYTES = 128 * 2 ** 20;
 export type KvCacheMode = 'rows' | 'shared' | 'returned';
 
 interface InMemoryGraphs {
-  /** Whether the file is too large to rewrite in memory (it loads from its path). */
+  /** Whether the file is too large to rewrite in memory (it loads from its path, or as `base`). */
   large?: boolean;
+  /**
+   * The file with the `num_logits_to_keep` input it lacked (logitsToKeepModel.ts), which every graph here is built
+   * from and the file's session loads instead of its path; undefined where the file has the input or cannot get it.
+   */
+  base?: Uint8Array;
   /**
    * The file's own graph with the rows outputs (kvRowsModel.ts); present exactly when every graph here has them and
    * room for them, so the runtime keeps the cache in the `rows` mode.
@@ -86,8 +92,10 @@ interface InMemoryGraphs {
  */
 function inMemoryGraphs(onnxPath: string, decompose: boolean, keepCache: boolean): InMemoryGraphs {
   try {
-    if (statSync(onnxPath).size > IN_MEMORY_MAX_FILE_BYTES) return { large: true };
-    const bytes = readFileSync(onnxPath);
+    if (statSync(onnxPath).size > IN_MEMORY_MAX_FILE_BYTES) return { large: true, base: fileLogitsToKeepModel(onnxPath) };
+    const original = readFileSync(onnxPath);
+    const base = logitsToKeepModel(bytesSource(original));
+    const bytes = base ?? original;
     let file = keepCache ? kvRowsModel(bytes) : undefined;
     const copy = int8PrefillModel(bytes);
     let int8Prefill = copy?.bytes;
@@ -96,14 +104,14 @@ function inMemoryGraphs(onnxPath: string, decompose: boolean, keepCache: boolean
       int8Prefill = kvRowsModel(copy.bytes);
       if (int8Prefill === undefined) [file, int8Prefill] = [undefined, copy.bytes];
     }
-    if (copy === undefined) return { file };
+    if (copy === undefined) return { file, base };
     let decodeSteps: DecomposedAttentionModel | undefined;
     try {
       decodeSteps = decompose ? decomposedAttentionModel(bytes, file !== undefined) : undefined;
     } catch {
       // the 8-bit copy still serves prefills
     }
-    return { file, int8Prefill, decodeSteps };
+    return { file, base, int8Prefill, decodeSteps };
   } catch {
     return {};
   }
@@ -270,12 +278,15 @@ export class OrtDecoderModel implements DecoderModel {
     threads = threads > 0 ? threads : defaultThreadCount();
     const stepThreadsWithCopy = options.stepThreads ?? STEP_THREADS_WITH_COPY;
     const decompose = options.decomposeAttention ?? stepThreadsWithCopy === 1;
-    const graphs: InMemoryGraphs = options.kvCache === 'shared' ? { large: true } : inMemoryGraphs(onnxPath, decompose, options.kvCache !== 'returned');
+    const graphs: InMemoryGraphs =
+      options.kvCache === 'shared' ? { large: true, base: fileLogitsToKeepModel(onnxPath) } : inMemoryGraphs(onnxPath, decompose, options.kvCache !== 'returned');
     // A file loaded as it is keeps its cache in shared buffers where only GroupQueryAttention reads it (read from
     // the file's graph fields alone, without its weights).
     const skeleton = graphs.large && options.kvCache !== 'returned' ? fileGraphSkeleton(onnxPath) : undefined;
     const mode: KvCacheMode = graphs.file ? 'rows' : skeleton && attentionReadsOnlyValidRows(skeleton) ? 'shared' : 'returned';
-    const prefillFile = graphs.large ? usablePrefillFile(options.prefillFile, mode === 'shared') : undefined;
+    const prefillPath = graphs.large ? usablePrefillFile(options.prefillFile, mode === 'shared') : undefined;
+    // Its inputs must match the file's session, so it gets the input the file got.
+    const prefillFile = prefillPath === undefined ? undefined : { path: prefillPath, model: (graphs.base && fileLogitsToKeepModel(prefillPath)) ?? prefillPath };
     let model: OrtDecoderModel;
     try {
       model = await OrtDecoderModel.fromGraphs(onnxPath, graphs, config, threads, stepThreadsWithCopy, mode, prefillFile);
@@ -320,11 +331,14 @@ export class OrtDecoderModel implements DecoderModel {
     threads: number,
     stepThreadsWithCopy: number,
     mode: KvCacheMode,
-    prefillFile?: string,
+    prefillFile?: { path: string; model: string | Uint8Array },
   ): Promise<OrtDecoderModel> {
     const fileSession = async (n: number) => {
       try {
-        return await createSession(graphs.file ?? onnxPath, n);
+        if (graphs.file) return await createSession(graphs.file, n);
+        // The added input only makes prefills faster: where onnxruntime refuses it, the file as it is.
+        const withInput = graphs.base && (await createSession(graphs.base, n).catch(() => undefined));
+        return withInput || (await createSession(onnxPath, n));
       } catch (e) {
         throw toLocusError(e);
       }
@@ -337,7 +351,7 @@ export class OrtDecoderModel implements DecoderModel {
       decomposed = 0;
       session = await fileSession(graphs.int8Prefill ? stepThreadsWithCopy : threads);
     }
-    const prefill = await int8PrefillSession(graphs.int8Prefill ?? prefillFile, threads, session);
+    const prefill = await int8PrefillSession(graphs.int8Prefill ?? prefillFile?.model, threads, session);
     if (!prefill && graphs.int8Prefill && (decomposed > 0 || stepThreadsWithCopy !== threads)) {
       // No copy after all: the step session prefills too, so the file's own graph (the decomposed one prefills
       // slowly) on every thread.
@@ -358,7 +372,7 @@ export class OrtDecoderModel implements DecoderModel {
     }
     // Only a small file's steps leave the prefill threads (STEP_THREADS_WITH_COPY).
     const fromCopy = prefill !== undefined && graphs.int8Prefill !== undefined;
-    return new OrtDecoderModel(session, config, signature, kvType, prefill, decomposed, fromCopy ? stepThreadsWithCopy : threads, mode, prefillFile);
+    return new OrtDecoderModel(session, config, signature, kvType, prefill, decomposed, fromCopy ? stepThreadsWithCopy : threads, mode, prefillFile?.path);
   }
 
   /** Whether the runtime keeps the KV cache in its own buffers (kvArena.ts) rather than as returned tensors. */

@@ -1,0 +1,103 @@
+// Gives a decoder without a `num_logits_to_keep` input one. Optimum-style exports (onnx-community's among them)
+// compute the output layer for every position of a pass, though a prompt's prefill needs only the last rows: with a
+// 152k vocabulary that is most of a prefill's work, and a [tokens, vocabulary] float tensor copied out of
+// onnxruntime (622 MB for 1024 tokens). The 0.5B-shaped model prefilled 2.4-3.3x slower without the input
+// (bench/results/logits-to-keep-*.md). The rewrite slices the output layer's input to its last `num_logits_to_keep`
+// rows (0: all of them), as the exports that have the input do, and leaves every other field of the file as it is.
+import { onnx } from 'onnx-proto';
+import { type ByteSource, type GraphSkeleton, graphSkeleton, splicedModel, withFile } from './onnxSkeleton';
+
+export const LOGITS_TO_KEEP_INPUT = 'num_logits_to_keep';
+
+const PREFIX = 'locus_logits_to_keep/';
+/** Slice with negative axes, and its starts and ends as inputs. */
+const MIN_OPSET = 13;
+const MS_DOMAIN = 'com.microsoft';
+
+/**
+ * Operators the output layer may be built from (a 4-bit or float MatMul, quantize_dynamic's 8-bit chain, a bias,
+ * a final scaling): each computes a row of its output from the same row of its input, so the last rows of the
+ * logits need only the last rows of the hidden states.
+ */
+const ROW_WISE = new Set([
+  'Add', 'Cast', 'Div', 'DequantizeLinear', 'DynamicQuantizeLinear', 'DynamicQuantizeMatMul', 'Gemm', 'MatMul', 'MatMulInteger',
+  'MatMulIntegerToFloat', 'MatMulNBits', 'Mul', 'QuantizeLinear', 'Sub', 'Tanh',
+]);
+const DOMAINS = new Set(['', 'ai.onnx', MS_DOMAIN]);
+
+const int64s = (name: string, values: bigint[]) =>
+  onnx.TensorProto.create({ name, dataType: onnx.TensorProto.DataType.INT64, dims: [values.length], rawData: new Uint8Array(BigInt64Array.from(values).buffer) });
+
+/**
+ * The output layer: the nodes `logits` is computed by from one tensor of hidden states through row-wise operators
+ * (and weights), with that tensor; undefined where `logits` depends on anything else.
+ */
+function outputLayer(skeleton: GraphSkeleton): { nodes: Set<number>; hidden: string } | undefined {
+  const producer = new Map<string, number>();
+  skeleton.nodes.forEach((n, i) => n.output.forEach((name) => name && producer.set(name, i)));
+  const weights = new Set(skeleton.initializers.map((w) => w.name));
+  const nodes = new Set<number>();
+  const hidden = new Set<string>();
+  const pending = ['logits'];
+  while (pending.length > 0) {
+    const name = pending.pop()!;
+    const at = producer.get(name);
+    if (at === undefined) {
+      if (!weights.has(name)) return undefined; // a graph input: not computed from the hidden states alone
+      continue;
+    }
+    if (nodes.has(at)) continue;
+    const node = skeleton.nodes[at]!;
+    if (node.opType === 'Constant') continue;
+    if (ROW_WISE.has(node.opType ?? '') && DOMAINS.has(node.domain ?? '')) {
+      nodes.add(at);
+      pending.push(...node.input.filter((i) => i !== '' && !weights.has(i)));
+    } else hidden.add(name);
+  }
+  if (hidden.size !== 1 || nodes.size === 0) return undefined;
+  return { nodes, hidden: [...hidden][0]! };
+}
+
+/**
+ * The model with a `num_logits_to_keep` input (int64 scalar) that its output layer honours, or undefined where the
+ * graph has one already or does not qualify (see outputLayer; no subgraphs).
+ */
+export function logitsToKeepModel(source: ByteSource, skeleton: GraphSkeleton | undefined = graphSkeleton(source)): Uint8Array | undefined {
+  if (!skeleton || (skeleton.opset ?? 0) < MIN_OPSET) return undefined;
+  if (skeleton.inputs.some((v) => v.name === LOGITS_TO_KEEP_INPUT) || !skeleton.outputs.some((v) => v.name === 'logits')) return undefined;
+  if (skeleton.nodes.some((n) => n.attribute.some((a) => a.g || (a.graphs?.length ?? 0) > 0))) return undefined;
+  const names = [...skeleton.inputs.map((v) => v.name), ...skeleton.initializers.map((w) => w.name), ...skeleton.nodes.flatMap((n) => [...n.output, n.name])];
+  if (names.some((name) => name?.startsWith(PREFIX))) return undefined;
+  const layer = outputLayer(skeleton);
+  if (!layer) return undefined;
+
+  const rows = `${PREFIX}rows`;
+  const slicing = [
+    onnx.NodeProto.create({ name: `${PREFIX}keep`, opType: 'Reshape', input: [LOGITS_TO_KEEP_INPUT, `${PREFIX}one_dim`], output: [`${PREFIX}keep`] }),
+    // A negative start counts from the end; -0 keeps every row, and more rows than the pass has clamp to all.
+    onnx.NodeProto.create({ name: `${PREFIX}start`, opType: 'Neg', input: [`${PREFIX}keep`], output: [`${PREFIX}start`] }),
+    // The positions axis is the second to last: [batch, positions, hidden], or [positions, hidden] flattened.
+    onnx.NodeProto.create({ name: rows, opType: 'Slice', input: [layer.hidden, `${PREFIX}start`, `${PREFIX}end`, `${PREFIX}axis`], output: [rows] }),
+  ];
+  // Each node of the layer that reads the hidden states reads the kept rows instead; the slicing goes before the first.
+  const readers = [...layer.nodes].filter((i) => skeleton.nodes[i]!.input.includes(layer.hidden)).sort((a, b) => a - b);
+  const replaced = readers.map((i, k) => {
+    const node = skeleton.nodes[i]!;
+    const edited = onnx.NodeProto.create({ ...node, input: node.input.map((name) => (name === layer.hidden ? rows : name)) });
+    return { ...skeleton.nodeFields[i]!, bytes: onnx.GraphProto.encode({ node: k === 0 ? [...slicing, edited] : [edited] }).finish() };
+  });
+  const added = onnx.GraphProto.encode({
+    initializer: [int64s(`${PREFIX}one_dim`, [1n]), int64s(`${PREFIX}end`, [9223372036854775807n]), int64s(`${PREFIX}axis`, [-2n])],
+    input: [onnx.ValueInfoProto.create({ name: LOGITS_TO_KEEP_INPUT, type: { tensorType: { elemType: onnx.TensorProto.DataType.INT64, shape: { dim: [] } } } })],
+  }).finish();
+  return splicedModel(source, skeleton, replaced, added);
+}
+
+/** logitsToKeepModel of a file, its weights read once into the new model; undefined where it does not apply. */
+export function fileLogitsToKeepModel(path: string): Uint8Array | undefined {
+  try {
+    return withFile(path, (source) => logitsToKeepModel(source));
+  } catch {
+    return undefined;
+  }
+}
