@@ -1,0 +1,192 @@
+// runtime/logitsToKeepModel.ts: a decoder exported without `num_logits_to_keep` (as Optimum's are) gets the input,
+// spliced in before its output layer. The shipped target with its own input taken out stands in for such an export:
+// rewritten, it gives the shipped file's logits bit for bit, alone and as the runtime loads it (small and large).
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import * as ort from 'onnxruntime-node';
+import { onnx } from 'onnx-proto';
+import { int8PrefillModel } from '../../runtime/int8PrefillModel';
+import { fileLogitsToKeepModel, LOGITS_TO_KEEP_INPUT, logitsToKeepModel } from '../../runtime/logitsToKeepModel';
+import { readModelConfig } from '../../runtime/modelConfig';
+import { bytesSource, graphSkeleton } from '../../runtime/onnxSkeleton';
+import { OrtDecoderModel } from '../../runtime/ortBackend';
+import { TextTokenizer } from '../../runtime/tokenizer';
+import { ROOT } from './runtimeFixtures';
+
+const SHIPPED = join(ROOT, 'models', 'default', 'target');
+const FILE = join(SHIPPED, 'onnx', 'model_q4.onnx');
+const config = readModelConfig(SHIPPED);
+const ids = TextTokenizer.fromDirectory(join(ROOT, 'models', 'default')).encode(readFileSync(join(ROOT, 'training', 'llama.py'), 'utf8'));
+
+/** The model without its num_logits_to_keep input: the nodes that read it go, and the output layer reads the rows they sliced from. */
+function withoutLogitsToKeep(bytes: Uint8Array): Uint8Array {
+  const model = onnx.ModelProto.decode(bytes);
+  const graph = model.graph!;
+  const derived = new Set([LOGITS_TO_KEEP_INPUT]);
+  const chain = new Set<onnx.INodeProto>();
+  for (const node of graph.node!) {
+    if (node.input!.some((i) => derived.has(i))) {
+      chain.add(node);
+      // The Slice's output is the rows the output layer reads: what follows it stays.
+      if (node.opType !== 'Slice') node.output!.forEach((o) => derived.add(o));
+    }
+  }
+  const slice = [...chain].find((n) => n.opType === 'Slice')!;
+  graph.node = graph.node!.filter((n) => !chain.has(n));
+  for (const node of graph.node) node.input = node.input!.map((i) => (i === slice.output![0] ? slice.input![0]! : i));
+  graph.input = graph.input!.filter((v) => v.name !== LOGITS_TO_KEEP_INPUT);
+  return onnx.ModelProto.encode(model).finish();
+}
+
+const inputNames = (bytes: Uint8Array) => graphSkeleton(bytesSource(bytes))!.inputs.map((v) => v.name);
+
+function feeds(tokens: number[], keep?: number): Record<string, ort.Tensor> {
+  const f: Record<string, ort.Tensor> = {
+    input_ids: new ort.Tensor('int64', BigInt64Array.from(tokens, BigInt), [1, tokens.length]),
+    attention_mask: new ort.Tensor('int64', new BigInt64Array(tokens.length).fill(1n), [1, tokens.length]),
+    position_ids: new ort.Tensor('int64', BigInt64Array.from(tokens, (_, i) => BigInt(i)), [1, tokens.length]),
+  };
+  if (keep !== undefined) f[LOGITS_TO_KEEP_INPUT] = new ort.Tensor('int64', BigInt64Array.of(BigInt(keep)), []);
+  for (let i = 0; i < config.numLayers; i++) {
+    for (const kind of ['key', 'value']) {
+      f[`past_key_values.${i}.${kind}`] = new ort.Tensor('float16', new Uint16Array(0), [1, config.numKeyValueHeads, 0, config.headDim]);
+    }
+  }
+  return f;
+}
+
+describe('logitsToKeepModel', () => {
+  const shipped = readFileSync(FILE);
+  const exported = withoutLogitsToKeep(shipped);
+  let dir: string;
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'locus-logits-to-keep-'));
+    mkdirSync(join(dir, 'onnx'));
+    copyFileSync(join(SHIPPED, 'config.json'), join(dir, 'config.json'));
+    writeFileSync(join(dir, 'onnx', 'model_q4.onnx'), exported);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('adds the input, and its logits are the rows the shipped file keeps, bit for bit', async () => {
+    assert.ok(!inputNames(exported).includes(LOGITS_TO_KEEP_INPUT));
+    const rewritten = logitsToKeepModel(bytesSource(exported))!;
+    assert.ok(inputNames(rewritten).includes(LOGITS_TO_KEEP_INPUT));
+    const [a, b, c] = await Promise.all([shipped, rewritten, exported].map((m) => ort.InferenceSession.create(m, { intraOpNumThreads: 1 })));
+    const prompt = ids.slice(0, 8);
+    const all = (await c!.run(feeds(prompt))).logits!;
+    assert.deepEqual(all.dims, [1, 8, config.vocabSize], 'the export computes every row');
+    for (const keep of [1, 3, 0, 20]) {
+      const [want, got] = await Promise.all([a!.run(feeds(prompt, keep)), b!.run(feeds(prompt, keep))]);
+      const rows = keep === 0 || keep > 8 ? 8 : keep;
+      assert.deepEqual(got.logits!.dims, [1, rows, config.vocabSize], `keep ${keep}`);
+      assert.deepEqual(got.logits!.data, want.logits!.data, `keep ${keep}: the shipped file's logits`);
+    }
+    await Promise.all([a!.release(), b!.release(), c!.release()]);
+    assert.equal(logitsToKeepModel(bytesSource(shipped)), undefined, 'a graph with the input is left alone');
+    assert.equal(logitsToKeepModel(bytesSource(rewritten)), undefined, 'and so is one rewritten already');
+  });
+
+  it('rewrites a file without reading it whole into a second buffer, to the same bytes', () => {
+    const fromFile = fileLogitsToKeepModel(join(dir, 'onnx', 'model_q4.onnx'));
+    assert.ok(fromFile);
+    assert.deepEqual(fromFile, logitsToKeepModel(bytesSource(exported)));
+    assert.equal(fileLogitsToKeepModel(join(dir, 'missing.onnx')), undefined);
+  });
+
+  it('is what the runtime loads: the shipped file\'s prefills and steps, small or large', async () => {
+    // As a small file (rewritten in memory, 8-bit copy for prefills) and as a large one (loaded as it is).
+    for (const options of [{}, { kvCache: 'shared' as const }]) {
+      const want = await OrtDecoderModel.create(FILE, config, 1, options);
+      const model = await OrtDecoderModel.create(join(dir, 'onnx', 'model_q4.onnx'), config, 1, options);
+      assert.equal(model.kvCache, want.kvCache);
+      assert.equal(model.int8Prefill, want.int8Prefill);
+      assert.ok(model.signature.inputs.some((v) => v.name === LOGITS_TO_KEEP_INPUT), JSON.stringify(options));
+      for (const length of [48, 5]) {
+        let [x, y] = await Promise.all([want.forward(ids.slice(0, length), want.emptyKv(), 1), model.forward(ids.slice(0, length), model.emptyKv(), 1)]);
+        assert.equal(y.logits.length, 1);
+        assert.deepEqual(y.logits, x.logits, `${length}-token prompt, ${JSON.stringify(options)}`);
+        for (const token of [11, 12]) {
+          [x, y] = [await want.forward([token], x.kv, 1), await model.forward([token], y.kv, 1)];
+          assert.deepEqual(y.logits, x.logits, `step after ${length} tokens`);
+        }
+      }
+      await Promise.all([model.dispose(), want.dispose()]);
+    }
+  });
+
+  it('gives the folder\'s 8-bit file the input too, so that a large file still prefills on it', async () => {
+    const prefillFile = (path: string, q4: Uint8Array) => {
+      writeFileSync(path, int8PrefillModel(q4)!.bytes);
+      return { onnx: path, bytes: statSync(path).size };
+    };
+    const options = (path: string, q4: Uint8Array) => ({ kvCache: 'shared' as const, prefillFile: prefillFile(path, q4) });
+    const want = await OrtDecoderModel.create(FILE, config, 1, options(join(dir, 'shipped_int8.onnx'), shipped));
+    const model = await OrtDecoderModel.create(join(dir, 'onnx', 'model_q4.onnx'), config, 1, options(join(dir, 'onnx', 'model_int8.onnx'), exported));
+    assert.equal(model.prefillFile, join(dir, 'onnx', 'model_int8.onnx'));
+    const prompt = ids.slice(0, 48);
+    const [x, y] = await Promise.all([want.forward(prompt, want.emptyKv(), 1), model.forward(prompt, model.emptyKv(), 1)]);
+    assert.deepEqual(y.logits, x.logits);
+    await Promise.all([model.dispose(), want.dispose()]);
+  });
+
+  describe('the output layer it slices', () => {
+    const F = onnx.TensorProto.DataType.FLOAT;
+    const value = (name: string, elemType = F) => ({ name, type: { tensorType: { elemType } } });
+    const floats = (name: string, dims: number[], values: number[]) => ({ name, dataType: F, dims, floatData: values });
+    /** x -> Relu (the hidden states) -> `head` nodes -> logits; `inputs` beside x. */
+    const graph = (head: onnx.INodeProto[], initializer: onnx.ITensorProto[], inputs: string[] = []) =>
+      onnx.ModelProto.encode({
+        irVersion: 8,
+        opsetImport: [{ domain: '', version: 17 }],
+        graph: {
+          name: 'g',
+          node: [{ opType: 'Relu', input: ['x'], output: ['h'] }, ...head],
+          initializer,
+          input: [value('x'), ...inputs.map((i) => value(i))],
+          output: [value('logits')],
+        },
+      }).finish();
+
+    it('slices the hidden states before quantize_dynamic\'s 8-bit chain, whose rows then quantize on their own', async () => {
+      const w = { name: 'w', dataType: onnx.TensorProto.DataType.INT8, dims: [4, 3], rawData: new Uint8Array(Int8Array.from([1, -2, 3, 4, 5, -6, 7, 8, 9, -10, 11, 12]).buffer) };
+      const bytes = graph(
+        [
+          { opType: 'DynamicQuantizeLinear', input: ['h'], output: ['hq', 'hs', 'hz'] },
+          { opType: 'MatMulInteger', input: ['hq', 'w'], output: ['acc'] },
+          { opType: 'Cast', input: ['acc'], output: ['accf'], attribute: [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: F }] },
+          { opType: 'Mul', input: ['hs', 'ws'], output: ['scale'] },
+          { opType: 'Mul', input: ['accf', 'scale'], output: ['logits'] },
+        ],
+        [w, floats('ws', [], [0.5])],
+      );
+      const rewritten = logitsToKeepModel(bytesSource(bytes))!;
+      const session = await ort.InferenceSession.create(rewritten);
+      const x = new ort.Tensor('float32', Float32Array.from({ length: 20 }, (_, i) => (i % 7) - 2), [1, 5, 4]);
+      const keep = (n: number) => session.run({ x, [LOGITS_TO_KEEP_INPUT]: new ort.Tensor('int64', BigInt64Array.of(BigInt(n)), []) });
+      const [all, last2] = await Promise.all([keep(0), keep(2)]);
+      assert.deepEqual(all.logits!.dims, [1, 5, 3]);
+      assert.deepEqual(last2.logits!.dims, [1, 2, 3]);
+      const tail = (all.logits!.data as Float32Array).slice(9);
+      (last2.logits!.data as Float32Array).forEach((v, i) => assert.ok(Math.abs(v - tail[i]!) <= 0.05 * Math.abs(tail[i]!) + 0.5, `row value ${i}: ${v} vs ${tail[i]}`));
+      await session.release();
+    });
+
+    it('leaves alone logits computed from anything but the hidden states through row-wise operators', () => {
+      const w = floats('w', [4, 3], new Array(12).fill(0.1));
+      assert.ok(logitsToKeepModel(bytesSource(graph([{ opType: 'MatMul', input: ['h', 'w'], output: ['logits'] }], [w]))), 'a plain MatMul qualifies');
+      const refused = {
+        'a softmax over positions': graph([{ opType: 'MatMul', input: ['h', 'w'], output: ['z'] }, { opType: 'Softmax', input: ['z'], output: ['logits'], attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }] }], [w]),
+        'another graph input': graph([{ opType: 'MatMul', input: ['h', 'w'], output: ['z'] }, { opType: 'Add', input: ['z', 'bias_in'], output: ['logits'] }], [w], ['bias_in']),
+        'two sources of rows': graph(
+          [{ opType: 'Sigmoid', input: ['x'], output: ['g'] }, { opType: 'Add', input: ['h', 'g'], output: ['s'] }, { opType: 'MatMul', input: ['s', 'w'], output: ['logits'] }],
+          [w],
+        ),
+      };
+      for (const [what, bytes] of Object.entries(refused)) assert.equal(logitsToKeepModel(bytesSource(bytes)), undefined, what);
+    });
+  });
+});
