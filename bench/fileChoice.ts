@@ -3,7 +3,7 @@
 // as the runtime loads each choice (the 4-bit one with the 8-bit file for long prefills, runtime/prefillFile.ts), in
 // one process, alternating within every round. Per file: weight bytes read per token (runtime/stepWeightBytes.ts),
 // cold prefill of the first N tokens of training/llama.py, then greedy decode steps from that cache.
-// bench/models/qwen05-float-head (scripts/make_float_head_variant.py) is the case `auto` exists for: a 4-bit file
+// bench/models/qwen05-float-head (scripts/make_export_variants.py float-head) is the case `auto` exists for: a 4-bit file
 // whose output layer stayed fp32, as a tied-embedding export's does.
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';

@@ -1,0 +1,100 @@
+"""Builds the 0.5B-shaped model as other exporters leave a model, for the benchmarks of what the runtime does
+about it. Each variant is a folder beside the source with the source's config, tokenizer and untouched files
+linked, not copied (git-ignored, like the source).
+
+  float-head           bench/models/qwen05-float-head: onnx/model_q4.onnx with every layer 4-bit but the output
+                       layer left in fp32. Qwen2.5-Coder-0.5B ties its embeddings; exported tied, its lm_head is
+                       MatMul(h, Transpose(E)) with no constant weight, which ORT's quantizers skip
+                       (../shared/research/runtime.md, 3.2), so such a model_q4.onnx reads a 545 MB fp32 table for
+                       every token and decodes slower than the folder's model_int8.onnx (`npm run bench -- fileChoice`).
+                       The 8-bit file is linked.
+  no-logits-to-keep    bench/models/qwen05-no-logits-to-keep: onnx/model_q4.onnx and model_int8.onnx without the
+                       num_logits_to_keep input, as Optimum exports them: the output layer runs on every position of
+                       a pass (`npm run bench -- logitsToKeep`).
+
+    /usr/bin/python3 scripts/make_qwen05_shaped.py                          # first: bench/models/qwen05-shaped
+    /usr/bin/python3 scripts/make_export_variants.py float-head             # ~1 min
+    /usr/bin/python3 scripts/make_export_variants.py no-logits-to-keep      # ~2 min
+"""
+import argparse
+import os
+import sys
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(REPO, "training"))
+
+import onnx  # noqa: E402
+
+import kv_cache_fp16  # noqa: E402
+import quantize_onnx  # noqa: E402
+
+LINKED = ("config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json")
+KEEP = "num_logits_to_keep"
+
+
+def link(src, out, names):
+    for name in names:
+        target, path = os.path.join(src, name), os.path.join(out, name)
+        if os.path.exists(target) and not os.path.lexists(path):
+            os.symlink(target, path)
+
+
+def float_head(src, out):
+    link(src, out, ("onnx/model_int8.onnx",))
+    model = quantize_onnx.to_q4(onnx.load(os.path.join(src, "onnx", "model.onnx")), float_head=True)
+    if kv_cache_fp16.half_kv_cache(model) == 0:
+        sys.exit("the KV cache was not converted to float16")
+    quantize_onnx.save(model, os.path.join(out, "onnx", "model_q4.onnx"))
+
+
+def without_logits_to_keep(model):
+    """Drops the input and the nodes computing the slice from it; the output layer reads what was sliced."""
+    graph = model.graph
+    derived, chain, sliced = {KEEP}, [], {}
+    for node in graph.node:
+        if any(i in derived for i in node.input):
+            chain.append(node)
+            if node.op_type == "Slice":
+                sliced[node.output[0]] = node.input[0]
+            else:
+                derived.update(node.output)
+    if len(sliced) != 1:
+        sys.exit(f"expected one Slice computed from {KEEP}, found {len(sliced)}")
+    kept = [n for n in graph.node if n not in chain]
+    for node in kept:
+        for i, name in enumerate(node.input):
+            node.input[i] = sliced.get(name, name)
+    del graph.node[:]
+    graph.node.extend(kept)
+    inputs = [v for v in graph.input if v.name != KEEP]
+    del graph.input[:]
+    graph.input.extend(inputs)
+    return model
+
+
+def no_logits_to_keep(src, out):
+    for name in ("model_q4.onnx", "model_int8.onnx"):
+        model = without_logits_to_keep(onnx.load(os.path.join(src, "onnx", name)))
+        quantize_onnx.save(model, os.path.join(out, "onnx", name))
+
+
+VARIANTS = {"float-head": float_head, "no-logits-to-keep": no_logits_to_keep}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("variant", choices=sorted(VARIANTS))
+    ap.add_argument("--src", default=os.path.join(REPO, "bench", "models", "qwen05-shaped"))
+    ap.add_argument("--out", help="default: bench/models/qwen05-<variant>")
+    args = ap.parse_args(argv)
+    src = os.path.abspath(args.src)
+    out = os.path.abspath(args.out or os.path.join(REPO, "bench", "models", f"qwen05-{args.variant}"))
+    if not os.path.exists(os.path.join(src, "onnx", "model.onnx")):
+        sys.exit(f"{src}/onnx/model.onnx is missing: run scripts/make_qwen05_shaped.py first")
+    os.makedirs(os.path.join(out, "onnx"), exist_ok=True)
+    link(src, out, LINKED)
+    VARIANTS[args.variant](src, out)
+
+
+if __name__ == "__main__":
+    main()
