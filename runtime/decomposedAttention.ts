@@ -20,6 +20,7 @@
 // like int8PrefillModel.ts.
 import { onnx } from 'onnx-proto';
 import { halfToFloat } from './float16';
+import { hasSubgraphs } from './onnxSkeleton';
 import { presentRowsName } from './signature';
 
 const MS_DOMAIN = 'com.microsoft';
@@ -116,7 +117,7 @@ export function decomposedAttentionModel(bytes: Uint8Array, room = false): Decom
   if (fused.length === 0) return undefined;
   if (!fused.every((n) => supported(attributes(n), n.input ?? [], n.output ?? []))) return undefined;
   // Subgraphs (If/Loop bodies, as in merged decoders) read tensors this rewrite does not track.
-  if (graph.node.some((n) => n.attribute?.some((a) => a.g || (a.graphs?.length ?? 0) > 0))) return undefined;
+  if (hasSubgraphs(graph.node)) return undefined;
 
   const declared = new Map([...(graph.input ?? []), ...(graph.output ?? [])].map((v) => [v.name ?? '', v]));
   const graphOutputs = new Set((graph.output ?? []).map((v) => v.name ?? ''));

@@ -7,7 +7,7 @@
 // input to its last `num_logits_to_keep` rows (0: all of them), as the exports that have the input do, and copies
 // every other field of the file as it is.
 import { onnx } from 'onnx-proto';
-import { type ByteSource, type GraphSkeleton, graphSkeleton, splicedModel, withFile } from './onnxSkeleton';
+import { type ByteSource, type GraphSkeleton, graphSkeleton, hasSubgraphs, splicedModel, withFile } from './onnxSkeleton';
 
 export const LOGITS_TO_KEEP_INPUT = 'num_logits_to_keep';
 
@@ -67,7 +67,7 @@ function outputLayer(skeleton: GraphSkeleton): { nodes: Set<number>; hidden: str
 export function logitsToKeepModel(source: ByteSource, skeleton: GraphSkeleton | undefined = graphSkeleton(source)): Uint8Array | undefined {
   if (!skeleton || (skeleton.opset ?? 0) < MIN_OPSET) return undefined;
   if (skeleton.inputs.some((v) => v.name === LOGITS_TO_KEEP_INPUT) || !skeleton.outputs.some((v) => v.name === 'logits')) return undefined;
-  if (skeleton.nodes.some((n) => n.attribute.some((a) => a.g || (a.graphs?.length ?? 0) > 0))) return undefined;
+  if (hasSubgraphs(skeleton.nodes)) return undefined;
   const names = [...skeleton.inputs.map((v) => v.name), ...skeleton.initializers.map((w) => w.name), ...skeleton.nodes.flatMap((n) => [...n.output, n.name])];
   if (names.some((name) => name?.startsWith(PREFIX))) return undefined;
   const layer = outputLayer(skeleton);

@@ -260,6 +260,11 @@ function varintBytes(value: number): number[] {
   return out;
 }
 
+/** Whether a node holds a graph (If, Loop, Scan): its body may read any tensor of the outer graph by name. */
+export function hasSubgraphs(nodes: readonly onnx.INodeProto[]): boolean {
+  return nodes.some((n) => n.attribute?.some((a) => a.g || (a.graphs?.length ?? 0) > 0));
+}
+
 /** graphSkeleton of a file, reading only the fields it decodes; undefined for a file that cannot be read too. */
 export function fileGraphSkeleton(path: string): GraphSkeleton | undefined {
   try {
@@ -281,7 +286,7 @@ export function attentionReadsOnlyValidRows(skeleton: GraphSkeleton): boolean {
   const inputNames = new Set(skeleton.inputs.map((v) => v.name));
   if (!inputNames.has('input_ids') || !inputNames.has('attention_mask')) return false;
   // Subgraphs (If/Loop bodies) may read outer tensors by name.
-  if (skeleton.nodes.some((n) => n.attribute.some((a) => a.g || (a.graphs?.length ?? 0) > 0))) return false;
+  if (hasSubgraphs(skeleton.nodes)) return false;
   const pasts = skeleton.inputs.map((v) => v.name).filter((name) => PAST_PATTERN.test(name));
   if (pasts.length === 0) return false;
   const outputs = new Set(skeleton.outputs.map((v) => v.name));

@@ -3,7 +3,7 @@
 // costs. It tells a well-quantized 4-bit file from one that kept its output layer in float32: exporters leave a tied
 // lm_head (MatMul on the transposed embedding, no constant weight to quantize) unquantized, so such a model_q4.onnx
 // reads more per token than the folder's model_int8.onnx.
-import type { GraphSkeleton } from './onnxSkeleton';
+import { type GraphSkeleton, hasSubgraphs } from './onnxSkeleton';
 
 const MS_DOMAIN = 'com.microsoft';
 
@@ -27,7 +27,7 @@ export interface StepWeights {
 
 /** What a decode step reads, or undefined for a graph with subgraphs (their reads are not tracked here). */
 export function stepWeights(skeleton: GraphSkeleton): StepWeights | undefined {
-  if (skeleton.nodes.some((n) => n.attribute.some((a) => a.g || (a.graphs?.length ?? 0) > 0))) return undefined;
+  if (hasSubgraphs(skeleton.nodes)) return undefined;
   const readWhole = new Set<string>();
   const multiplied = new Set<string>();
   for (const node of skeleton.nodes) {
