@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { EngineLoadOptions, InferenceEngine } from '../../runtime/engine';
+import type { EngineLoadOptions, InferenceEngine, ModelInfo } from '../../runtime/engine';
 import { ModelNotFoundError } from '../../runtime/errors';
 import { embeddedModelDirs, validateSettings } from '../../lsp-server/config';
 import type { Logger } from '../../lsp-server/logger';
@@ -50,62 +50,42 @@ describe('ModelHost', () => {
     assert.equal(loads[0]!.draftDir, undefined);
   });
 
-  it('says which 8-bit file long prompts prefill on, in the ready status and the log', async () => {
-    const logged: string[] = [];
-    const { modelHost, statuses } = host(
-      () => {
-        const engine = new FakeEngine(() => '');
-        engine.load = async (options) => ({ ...fakeModelInfo(options.modelDir), onnxFile: 'onnx/model_q4.onnx', quantization: 'q4', prefillFile: 'onnx/model_int8.onnx' });
-        return engine;
-      },
-      undefined,
-      { ...quiet, info: (m: string) => logged.push(m) },
-    );
+  /** A host whose engine loads a model described by `info`, loaded once: its statuses and what it logged. */
+  async function loadedWith(info: Partial<ModelInfo>) {
+    const logged = { info: [] as string[], warn: [] as string[] };
+    const engine = () => {
+      const e = new FakeEngine(() => '');
+      e.load = async (options) => ({ ...fakeModelInfo(options.modelDir), ...info });
+      return e;
+    };
+    const { modelHost, statuses } = host(engine, undefined, { ...quiet, info: (m: string) => logged.info.push(m), warn: (m: string) => logged.warn.push(m) });
     await modelHost.load(validateSettings(undefined, embedded).config);
     const ready = statuses.at(-1)!;
     assert.ok(ready.state === 'ready');
+    return { ready, logged };
+  }
+
+  it('says which 8-bit file long prompts prefill on, in the ready status and the log', async () => {
+    const { ready, logged } = await loadedWith({ onnxFile: 'onnx/model_q4.onnx', quantization: 'q4', prefillFile: 'onnx/model_int8.onnx' });
     assert.equal(ready.prefillFile, 'onnx/model_int8.onnx');
-    assert.ok(logged.some((m) => m.includes('(onnx/model_q4.onnx, q4, long prompts prefill on onnx/model_int8.onnx')), logged.join('\n'));
+    assert.ok(logged.info.some((m) => m.includes('(onnx/model_q4.onnx, q4, long prompts prefill on onnx/model_int8.onnx')), logged.info.join('\n'));
     // A model without one says nothing of it.
-    const plain = host(() => new FakeEngine(() => ''));
-    await plain.modelHost.load(validateSettings(undefined, embedded).config);
-    const last = plain.statuses.at(-1)!;
-    assert.ok(last.state === 'ready' && !('prefillFile' in last) && !('autoChoice' in last));
+    const plain = await loadedWith({});
+    assert.ok(!('prefillFile' in plain.ready) && !('autoChoice' in plain.ready));
+    assert.deepEqual(plain.logged.warn, []);
   });
 
   it('says why quantization auto took the 8-bit file, in the ready status and the log', async () => {
-    const logged: string[] = [];
     const why = 'it reads 501 MB of weights per token, onnx/model_q4.onnx 773 MB';
-    const { modelHost, statuses } = host(
-      () => {
-        const engine = new FakeEngine(() => '');
-        engine.load = async (options) => ({ ...fakeModelInfo(options.modelDir), onnxFile: 'onnx/model_int8.onnx', quantization: 'int8', autoChoice: why });
-        return engine;
-      },
-      undefined,
-      { ...quiet, info: (m: string) => logged.push(m) },
-    );
-    await modelHost.load(validateSettings(undefined, embedded).config);
-    const ready = statuses.at(-1)!;
-    assert.ok(ready.state === 'ready');
+    const { ready, logged } = await loadedWith({ onnxFile: 'onnx/model_int8.onnx', quantization: 'int8', autoChoice: why });
     assert.equal(ready.autoChoice, why);
-    assert.ok(logged.some((m) => m.endsWith(`Quantization auto took onnx/model_int8.onnx: ${why}.`)), logged.join('\n'));
+    assert.ok(logged.info.some((m) => m.endsWith(`Quantization auto took onnx/model_int8.onnx: ${why}.`)), logged.info.join('\n'));
   });
 
   it('warns when the loaded 4-bit file reads much of its weights in float32', async () => {
-    const warned: string[] = [];
     const warning = 'onnx/model_q4.onnx reads 545 of its 773 MB of weights per token in float32';
-    const { modelHost } = host(
-      () => {
-        const engine = new FakeEngine(() => '');
-        engine.load = async (options) => ({ ...fakeModelInfo(options.modelDir), weightWarning: warning });
-        return engine;
-      },
-      undefined,
-      { ...quiet, warn: (m: string) => warned.push(m) },
-    );
-    await modelHost.load(validateSettings(undefined, embedded).config);
-    assert.ok(warned.includes(warning), warned.join('\n'));
+    const { logged } = await loadedWith({ weightWarning: warning });
+    assert.ok(logged.warn.includes(warning), logged.warn.join('\n'));
   });
 
   it('turns a LocusError into an error status with its code and fix', async () => {
