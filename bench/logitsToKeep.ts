@@ -6,7 +6,7 @@
 // no-logits-to-keep).
 import { existsSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { fileLogitsToKeepModel, LOGITS_TO_KEEP_INPUT } from '../runtime/logitsToKeepModel';
 import { createSession } from '../runtime/ortBackend';
@@ -73,7 +73,7 @@ async function main(): Promise<void> {
       const withInput = await timed(async () => {
         const bytes = fileLogitsToKeepModel(path);
         if (!bytes) throw new Error(`${file}: the runtime does not add ${LOGITS_TO_KEEP_INPUT} (it has one, or its output layer does not qualify)`);
-        return createSession(bytes, threads);
+        return createSession(bytes, threads, {}, dirname(path));
       });
       loads.push({ file, threads, exportedMs: exported.ms, withInputMs: withInput.ms });
       for (const promptTokens of promptLengths) {

@@ -4,6 +4,7 @@
 // pass returned.
 import { readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { dirname } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { DecoderModel, ForwardResult, KvState } from './decoderModel';
 import { decomposedAttentionModel, type DecomposedAttentionModel } from './decomposedAttention';
@@ -24,7 +25,12 @@ export function defaultThreadCount(cores = availableParallelism()): number {
   return cores <= 4 ? Math.max(1, cores) : Math.min(6, Math.max(1, Math.floor(cores / 2)));
 }
 
-export function sessionOptions(threads: number): ort.InferenceSession.SessionOptions {
+/**
+ * `externalDataFolder`: where a model loaded from bytes finds the external data files it names (its file's folder).
+ * onnxruntime refuses such a model without it: from bytes it has no path to resolve them against.
+ */
+export function sessionOptions(threads: number, externalDataFolder?: string): ort.InferenceSession.SessionOptions {
+  const folder = externalDataFolder === undefined ? {} : { model_external_initializers_file_folder_path: externalDataFolder };
   return {
     executionProviders: ['cpu'],
     intraOpNumThreads: threads > 0 ? threads : defaultThreadCount(),
@@ -36,7 +42,7 @@ export function sessionOptions(threads: number): ort.InferenceSession.SessionOpt
     // Pool threads spin between the many small kernels of one run (a one-token step is ~100 of them: sleeping and
     // waking the pool for each cost ~20% of decode speed on 2 cores), and stop spinning when the run returns, so
     // nothing busy-waits between steps or while the editor is idle. bench/results/runtime-* measures both.
-    extra: { session: { intra_op: { allow_spinning: '1' }, inter_op: { allow_spinning: '0' }, force_spinning_stop: '1' } },
+    extra: { session: { intra_op: { allow_spinning: '1' }, inter_op: { allow_spinning: '0' }, force_spinning_stop: '1', ...folder } },
   };
 }
 
@@ -137,8 +143,13 @@ export function decodeStepGraph(onnxPath: string): DecomposedAttentionModel | un
 }
 
 /** A session of a file or of in-memory bytes with the runtime's options for `threads`, plus `extra` (benches profile). */
-export async function createSession(model: string | Uint8Array, threads: number, extra: ort.InferenceSession.SessionOptions = {}): Promise<ort.InferenceSession> {
-  const options = { ...sessionOptions(threads), ...extra };
+export async function createSession(
+  model: string | Uint8Array,
+  threads: number,
+  extra: ort.InferenceSession.SessionOptions = {},
+  externalDataFolder?: string,
+): Promise<ort.InferenceSession> {
+  const options = { ...sessionOptions(threads, externalDataFolder), ...extra };
   // Two calls because create's path and bytes forms are separate overloads.
   return typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
 }
@@ -147,11 +158,16 @@ export async function createSession(model: string | Uint8Array, threads: number,
  * The 8-bit prefill session (the copy built in memory, or the folder's 8-bit file), or undefined when onnxruntime
  * refuses it or its inputs and outputs differ from the main session's.
  */
-async function int8PrefillSession(copy: Uint8Array | string | undefined, threads: number, main: ort.InferenceSession): Promise<ort.InferenceSession | undefined> {
+async function int8PrefillSession(
+  copy: Uint8Array | string | undefined,
+  threads: number,
+  main: ort.InferenceSession,
+  folder: string,
+): Promise<ort.InferenceSession | undefined> {
   if (copy === undefined) return undefined;
   let session: ort.InferenceSession | undefined;
   try {
-    session = await createSession(copy, threads);
+    session = await createSession(copy, threads, {}, folder);
     const compatible = (a: DeclaredValue[], b: DeclaredValue[]) =>
       a.length === b.length &&
       a.every((v, i) => {
@@ -333,11 +349,13 @@ export class OrtDecoderModel implements DecoderModel {
     mode: KvCacheMode,
     prefillFile?: { path: string; model: string | Uint8Array },
   ): Promise<OrtDecoderModel> {
+    // Graphs built from the file's bytes find its external data beside it.
+    const folder = dirname(onnxPath);
     const fileSession = async (n: number) => {
       try {
-        if (graphs.file) return await createSession(graphs.file, n);
+        if (graphs.file) return await createSession(graphs.file, n, {}, folder);
         // The added input only makes prefills faster: where onnxruntime refuses it, the file as it is.
-        const withInput = graphs.base && (await createSession(graphs.base, n).catch(() => undefined));
+        const withInput = graphs.base && (await createSession(graphs.base, n, {}, folder).catch(() => undefined));
         return withInput || (await createSession(onnxPath, n));
       } catch (e) {
         throw toLocusError(e);
@@ -346,12 +364,12 @@ export class OrtDecoderModel implements DecoderModel {
     // The copy and the step graph each only make passes faster: whichever fails, the file's own graph takes its
     // passes (and reports what is wrong with the file, if anything is).
     let decomposed = graphs.decodeSteps?.decomposed ?? 0;
-    let session = graphs.decodeSteps && (await createSession(graphs.decodeSteps.bytes, stepThreadsWithCopy).catch(() => undefined));
+    let session = graphs.decodeSteps && (await createSession(graphs.decodeSteps.bytes, stepThreadsWithCopy, {}, folder).catch(() => undefined));
     if (!session) {
       decomposed = 0;
       session = await fileSession(graphs.int8Prefill ? stepThreadsWithCopy : threads);
     }
-    const prefill = await int8PrefillSession(graphs.int8Prefill ?? prefillFile?.model, threads, session);
+    const prefill = await int8PrefillSession(graphs.int8Prefill ?? prefillFile?.model, threads, session, folder);
     if (!prefill && graphs.int8Prefill && (decomposed > 0 || stepThreadsWithCopy !== threads)) {
       // No copy after all: the step session prefills too, so the file's own graph (the decomposed one prefills
       // slowly) on every thread.

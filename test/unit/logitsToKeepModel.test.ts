@@ -133,6 +133,36 @@ describe('logitsToKeepModel', () => {
     await Promise.all([model.dispose(), want.dispose()]);
   });
 
+  it('loads a file whose weights are external data from memory, finding them beside the file', async () => {
+    const model = onnx.ModelProto.decode(exported);
+    const chunks: Uint8Array[] = [];
+    let offset = 0;
+    for (const t of model.graph!.initializer!) {
+      if ((t.rawData?.length ?? 0) < 1024) continue;
+      chunks.push(t.rawData!);
+      t.externalData = [
+        { key: 'location', value: 'model_q4.onnx_data' },
+        { key: 'offset', value: String(offset) },
+        { key: 'length', value: String(t.rawData!.length) },
+      ];
+      t.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
+      offset += t.rawData!.length;
+      t.rawData = new Uint8Array(0);
+    }
+    const external = join(dir, 'external');
+    mkdirSync(join(external, 'onnx'), { recursive: true });
+    writeFileSync(join(external, 'onnx', 'model_q4.onnx'), onnx.ModelProto.encode(model).finish());
+    writeFileSync(join(external, 'onnx', 'model_q4.onnx_data'), Buffer.concat(chunks));
+    const loaded = await OrtDecoderModel.create(join(external, 'onnx', 'model_q4.onnx'), config, 1);
+    assert.ok(loaded.signature.inputs.some((v) => v.name === LOGITS_TO_KEEP_INPUT));
+    assert.equal(loaded.kvCache, 'rows', 'the rows outputs load from memory too');
+    const prompt = ids.slice(0, 5);
+    const want = await ort.InferenceSession.create(shipped, { intraOpNumThreads: 1 });
+    const expected = (await want.run(feeds(prompt, 1))).logits!.data as Float32Array;
+    assert.deepEqual((await loaded.forward(prompt, loaded.emptyKv(), 1)).logits, [expected]);
+    await Promise.all([loaded.dispose(), want.release()]);
+  });
+
   describe('the output layer it slices', () => {
     const F = onnx.TensorProto.DataType.FLOAT;
     const value = (name: string, elemType = F) => ({ name, type: { tensorType: { elemType } } });
