@@ -7,7 +7,7 @@
 // input to its last `num_logits_to_keep` rows (0: all of them), as the exports that have the input do, and copies
 // every other field of the file as it is.
 import { onnx } from 'onnx-proto';
-import { type ByteSource, type GraphSkeleton, graphSkeleton, hasSubgraphs, splicedModel, withFile } from './onnxSkeleton';
+import { type ByteSource, fileGraphSkeleton, type GraphSkeleton, graphSkeleton, hasSubgraphs, splicedModel, withFile } from './onnxSkeleton';
 
 export const LOGITS_TO_KEEP_INPUT = 'num_logits_to_keep';
 
@@ -18,46 +18,78 @@ const MS_DOMAIN = 'com.microsoft';
 
 /**
  * Operators the output layer may be built from (a 4-bit or float MatMul, quantize_dynamic's 8-bit chain, a bias,
- * a final scaling): each computes a row of its output from the same row of its input, so the last rows of the
- * logits need only the last rows of the hidden states.
+ * a final scaling). Each computes a row of its output from the same row of its input, so the last rows of the logits
+ * need only the last rows of the hidden states; except that DynamicQuantizeLinear and DynamicQuantizeMatMul quantize
+ * their input with one scale over all its rows, so an 8-bit output layer's kept rows round a little differently from
+ * the same rows computed with all the others (as in an export that has the input).
  */
 const ROW_WISE = new Set([
   'Add', 'Cast', 'Div', 'DequantizeLinear', 'DynamicQuantizeLinear', 'DynamicQuantizeMatMul', 'Gemm', 'MatMul', 'MatMulInteger',
   'MatMulIntegerToFloat', 'MatMulNBits', 'Mul', 'QuantizeLinear', 'Sub', 'Tanh',
 ]);
+/** Matrix products: rows come in through their first input only (the others are weights; Gemm without transA). */
+const PRODUCTS = new Set(['DynamicQuantizeMatMul', 'Gemm', 'MatMul', 'MatMulInteger', 'MatMulIntegerToFloat', 'MatMulNBits']);
 const DOMAINS = new Set(['', 'ai.onnx', MS_DOMAIN]);
 
 const int64s = (name: string, values: bigint[]) =>
   onnx.TensorProto.create({ name, dataType: onnx.TensorProto.DataType.INT64, dims: [values.length], rawData: new Uint8Array(BigInt64Array.from(values).buffer) });
 
+/** Initializers and what nodes compute from them alone (a tied output layer's Transpose of the embedding table). */
+function constants(skeleton: GraphSkeleton): Set<string> {
+  const known = new Set(skeleton.initializers.map((w) => w.name));
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const node of skeleton.nodes) {
+      if (node.output.every((o) => !o || known.has(o)) || !node.input.every((i) => !i || known.has(i))) continue;
+      node.output.forEach((o) => o && known.add(o));
+      grew = true;
+    }
+  }
+  return known;
+}
+
 /**
  * The output layer: the nodes `logits` is computed by from one tensor of hidden states through row-wise operators
- * (and weights), with that tensor; undefined where `logits` depends on anything else.
+ * (and constants), with that tensor; undefined where `logits` depends on anything else, or where anything but
+ * `logits` reads what the layer computes (it would see the kept rows only).
  */
 function outputLayer(skeleton: GraphSkeleton): { nodes: Set<number>; hidden: string } | undefined {
   const producer = new Map<string, number>();
   skeleton.nodes.forEach((n, i) => n.output.forEach((name) => name && producer.set(name, i)));
-  const weights = new Set(skeleton.initializers.map((w) => w.name));
+  const fixed = constants(skeleton);
   const nodes = new Set<number>();
   const hidden = new Set<string>();
   const pending = ['logits'];
   while (pending.length > 0) {
     const name = pending.pop()!;
+    if (fixed.has(name)) continue;
     const at = producer.get(name);
-    if (at === undefined) {
-      if (!weights.has(name)) return undefined; // a graph input: not computed from the hidden states alone
-      continue;
-    }
+    if (at === undefined) return undefined; // a graph input: not computed from the hidden states alone
     if (nodes.has(at)) continue;
     const node = skeleton.nodes[at]!;
-    if (node.opType === 'Constant') continue;
-    if (ROW_WISE.has(node.opType ?? '') && DOMAINS.has(node.domain ?? '')) {
-      nodes.add(at);
-      pending.push(...node.input.filter((i) => i !== '' && !weights.has(i)));
-    } else hidden.add(name);
+    const opType = node.opType ?? '';
+    if (!ROW_WISE.has(opType) || !DOMAINS.has(node.domain ?? '')) {
+      hidden.add(name);
+      continue;
+    }
+    if (PRODUCTS.has(opType)) {
+      if (node.input.slice(1).some((i) => i && !fixed.has(i) && !isQuantizationOf(skeleton, producer, i))) return undefined;
+      if (opType === 'Gemm' && node.attribute.some((a) => a.name === 'transA' && Number(a.i) !== 0)) return undefined;
+    }
+    nodes.add(at);
+    pending.push(...node.input.filter((i) => i !== ''));
   }
   if (hidden.size !== 1 || nodes.size === 0) return undefined;
+  const layerOutputs = new Set([...nodes].flatMap((i) => skeleton.nodes[i]!.output).filter((o) => o && o !== 'logits'));
+  const readOutside = skeleton.nodes.some((n, i) => !nodes.has(i) && n.input.some((x) => layerOutputs.has(x)));
+  if (readOutside || skeleton.outputs.some((v) => layerOutputs.has(v.name))) return undefined;
   return { nodes, hidden: [...hidden][0]! };
+}
+
+/** Whether `name` is a zero point or scale a DynamicQuantizeLinear computed (MatMulInteger's third input). */
+function isQuantizationOf(skeleton: GraphSkeleton, producer: Map<string, number>, name: string): boolean {
+  const at = producer.get(name);
+  return at !== undefined && skeleton.nodes[at]!.opType === 'DynamicQuantizeLinear' && skeleton.nodes[at]!.output[0] !== name;
 }
 
 /**
@@ -65,14 +97,9 @@ function outputLayer(skeleton: GraphSkeleton): { nodes: Set<number>; hidden: str
  * graph has one already or does not qualify (see outputLayer; no subgraphs).
  */
 export function logitsToKeepModel(source: ByteSource, skeleton: GraphSkeleton | undefined = graphSkeleton(source)): Uint8Array | undefined {
-  if (!skeleton || (skeleton.opset ?? 0) < MIN_OPSET) return undefined;
-  if (skeleton.inputs.some((v) => v.name === LOGITS_TO_KEEP_INPUT) || !skeleton.outputs.some((v) => v.name === 'logits')) return undefined;
-  if (hasSubgraphs(skeleton.nodes)) return undefined;
-  const names = [...skeleton.inputs.map((v) => v.name), ...skeleton.initializers.map((w) => w.name), ...skeleton.nodes.flatMap((n) => [...n.output, n.name])];
-  if (names.some((name) => name?.startsWith(PREFIX))) return undefined;
-  const layer = outputLayer(skeleton);
-  if (!layer) return undefined;
-
+  const plan = skeleton && logitsToKeepPlan(skeleton);
+  if (!skeleton || !plan) return undefined;
+  const { layer } = plan;
   const rows = `${PREFIX}rows`;
   const slicing = [
     onnx.NodeProto.create({ name: `${PREFIX}keep`, opType: 'Reshape', input: [LOGITS_TO_KEEP_INPUT, `${PREFIX}one_dim`], output: [`${PREFIX}keep`] }),
@@ -93,6 +120,23 @@ export function logitsToKeepModel(source: ByteSource, skeleton: GraphSkeleton | 
     input: [onnx.ValueInfoProto.create({ name: LOGITS_TO_KEEP_INPUT, type: { tensorType: { elemType: onnx.TensorProto.DataType.INT64, shape: { dim: [] } } } })],
   }).finish();
   return splicedModel(source, skeleton, replaced, added);
+}
+
+/** What the rewrite would change, or undefined where it does not apply (logitsToKeepModel). */
+function logitsToKeepPlan(skeleton: GraphSkeleton): { layer: { nodes: Set<number>; hidden: string } } | undefined {
+  if ((skeleton.opset ?? 0) < MIN_OPSET) return undefined;
+  if (skeleton.inputs.some((v) => v.name === LOGITS_TO_KEEP_INPUT) || !skeleton.outputs.some((v) => v.name === 'logits')) return undefined;
+  if (hasSubgraphs(skeleton.nodes)) return undefined;
+  const names = [...skeleton.inputs.map((v) => v.name), ...skeleton.initializers.map((w) => w.name), ...skeleton.nodes.flatMap((n) => [...n.output, n.name])];
+  if (names.some((name) => name?.startsWith(PREFIX))) return undefined;
+  const layer = outputLayer(skeleton);
+  return layer && { layer };
+}
+
+/** Whether loading the file would add the input (a read of its graph, without the weights). */
+export function fileGetsLogitsToKeep(path: string): boolean {
+  const skeleton = fileGraphSkeleton(path);
+  return skeleton !== undefined && logitsToKeepPlan(skeleton) !== undefined;
 }
 
 /** logitsToKeepModel of a file, its weights read once into the new model; undefined where it does not apply. */

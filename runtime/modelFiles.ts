@@ -175,13 +175,10 @@ const MB = 1e6;
 function int8ReadingLess(onnxDir: string, q4Name: string, q4: number, present: Set<string>): { name: string; reason: string } | undefined {
   const name = ONNX_FILE_NAMES.int8.find((n) => present.has(n));
   if (!name) return undefined;
-  try {
-    checkOnnx(onnxDir, name);
-  } catch {
-    return undefined;
-  }
+  // Read without its weights (a Git LFS pointer or a stub is no graph); its external data files must be there.
   const skeleton = fileGraphSkeleton(join(onnxDir, name));
-  const int8 = skeleton && stepWeightBytes(skeleton);
+  if (!skeleton || skeleton.initializers.some((w) => w.location !== undefined && !existsSync(join(onnxDir, w.location)))) return undefined;
+  const int8 = stepWeightBytes(skeleton);
   if (!int8 || int8 >= q4) return undefined;
   return {
     name,

@@ -1,6 +1,7 @@
-// The part of an ONNX file that says how the graph reads its KV cache: its nodes, inputs, outputs and opset, read
-// by walking the protobuf's fields and skipping the initializers (a large file is read in small windows around the
-// fields' headers, not whole). Pure but for the file reader.
+// The part of an ONNX file that says how the graph reads its KV cache and its weights: its nodes, inputs, outputs,
+// opset and each initializer's name, type and size, read by walking the protobuf's fields without the initializers'
+// values (a large file is read in small windows around the fields' headers, not whole); and splicing edited graph
+// fields into a copy of the file. Pure but for the file reader.
 import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
 import { onnx } from 'onnx-proto';
 import { PAST_PATTERN, pastKeyName, pastValueName, presentKeyName, presentValueName } from './signature';
@@ -94,8 +95,10 @@ function* anyFields(source: ByteSource, from: number, to: number): Generator<Any
     const field = Math.floor(tag / 8);
     if (wire === 0) yield { field, wire, start, offset: at, length: 0, value: varint() };
     else if (wire === 1 || wire === 5) {
-      at += wire === 1 ? 8 : 4;
-      if (at > to) throw new Error('truncated protobuf');
+      const length = wire === 1 ? 8 : 4;
+      if (at + length > to) throw new Error('truncated protobuf');
+      yield { field, wire, start, offset: at, length, value: 0 };
+      at += length;
     } else if (wire === 2) {
       const length = varint();
       if (at + length > to) throw new Error('truncated protobuf');
@@ -110,10 +113,16 @@ function* messageFields(source: ByteSource, from: number, to: number): Generator
   for (const f of anyFields(source, from, to)) if (f.wire === 2) yield f;
 }
 
-/** TensorProto fields that hold its values in the file (float_data ... uint64_data, raw_data). */
-const TENSOR_DATA_FIELDS = new Set([4, 5, 6, 7, 9, 10, 11]);
+/**
+ * TensorProto fields that hold its values in the file (float_data ... uint64_data, raw_data), with the bytes a value
+ * of each takes where it is written unpacked (a varint of int32_data / int64_data / uint64_data holds one value).
+ */
+const TENSOR_DATA_FIELDS = new Map([[4, 4], [5, 4], [6, 0], [7, 8], [9, 1], [10, 8], [11, 8]]);
 /** Bytes per element by TensorProto.DataType, for external data whose length is not written. */
-const ELEMENT_BYTES: Record<number, number> = { 1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8, 16: 2, 21: 0.5, 22: 0.5 };
+const ELEMENT_BYTES: Record<number, number> = {
+  1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8, 14: 8, 15: 16, 16: 2,
+  17: 1, 18: 1, 19: 1, 20: 1, 21: 0.5, 22: 0.5, 23: 0.5,
+};
 
 /** A weight of the graph and the bytes its values take, in the file or in its external data. */
 export interface InitializerSize {
@@ -121,18 +130,21 @@ export interface InitializerSize {
   bytes: number;
   /** TensorProto.DataType (1 = float32). */
   dataType: number;
+  /** The external data file it names, relative to the model's folder. */
+  location?: string;
 }
 
 function initializerSize(source: ByteSource, from: number, to: number): InitializerSize {
   let name = '';
   let bytes = 0;
   let externalLength: number | undefined;
+  let location: string | undefined;
   let external = false;
   let dataType = 0;
   const dims: number[] = [];
   for (const f of anyFields(source, from, to)) {
     if (f.field === 8 && f.wire === 2) name = UTF8.decode(source.read(f.offset, f.length));
-    else if (TENSOR_DATA_FIELDS.has(f.field) && f.wire === 2) bytes += f.length;
+    else if (TENSOR_DATA_FIELDS.has(f.field)) bytes += f.wire === 0 ? TENSOR_DATA_FIELDS.get(f.field)! : f.length;
     else if (f.field === 1 && f.wire === 0) dims.push(f.value);
     else if (f.field === 1 && f.wire === 2) for (const d of anyPackedVarints(source, f.offset, f.offset + f.length)) dims.push(d);
     else if (f.field === 2 && f.wire === 0) dataType = f.value;
@@ -140,10 +152,11 @@ function initializerSize(source: ByteSource, from: number, to: number): Initiali
     else if (f.field === 13 && f.wire === 2) {
       const entry = onnx.StringStringEntryProto.decode(source.read(f.offset, f.length));
       if (entry.key === 'length') externalLength = Number(entry.value);
+      else if (entry.key === 'location') location = entry.value ?? undefined;
     }
   }
-  if (external) bytes += externalLength ?? dims.reduce((n, d) => n * d, 1) * (ELEMENT_BYTES[dataType] ?? 4);
-  return { name, bytes, dataType };
+  if (external) bytes += externalLength ?? Math.ceil(dims.reduce((n, d) => n * d, 1) * (ELEMENT_BYTES[dataType] ?? 4));
+  return { name, bytes, dataType, ...(external && location !== undefined && { location }) };
 }
 
 function* anyPackedVarints(source: ByteSource, from: number, to: number): Generator<number> {
@@ -225,6 +238,9 @@ export interface FieldReplacement {
  */
 export function splicedModel(source: ByteSource, skeleton: GraphSkeleton, replaced: FieldReplacement[], appended: Uint8Array): Uint8Array {
   const { start, offset, end } = skeleton.graph;
+  replaced.forEach((r, i) => {
+    if (r.start < (i === 0 ? offset : replaced[i - 1]!.end) || r.end < r.start || r.end > end) throw new Error('replaced fields must be in file order, apart, inside the graph');
+  });
   const pieces: ({ from: number; to: number } | Uint8Array)[] = [];
   let at = offset;
   for (const r of replaced) {

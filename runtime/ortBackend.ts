@@ -13,7 +13,7 @@ import { halfToFloat } from './float16';
 import { int8PrefillModel } from './int8PrefillModel';
 import { ArenaKv, KvArena, releaseRows, reserveRows, rewind, rowBits, writeRows } from './kvArena';
 import { kvRowsModel } from './kvRowsModel';
-import { fileLogitsToKeepModel, logitsToKeepModel } from './logitsToKeepModel';
+import { fileGetsLogitsToKeep, fileLogitsToKeepModel, LOGITS_TO_KEEP_INPUT, logitsToKeepModel } from './logitsToKeepModel';
 import { attentionReadsOnlyValidRows, bytesSource, fileGraphSkeleton } from './onnxSkeleton';
 import type { ModelConfig } from './modelConfig';
 import type { PrefillFile } from './modelFiles';
@@ -54,7 +54,9 @@ export const INT8_PREFILL_MIN_TOKENS = 32;
  * conversion at every load, so large models prefill on their folder's 8-bit file where there is one (prefillFile.ts),
  * else in 4-bit. Any of them gets the outputs that let the runtime keep its KV cache (kvRowsModel.ts);
  * a large file keeps its graph as it is (and its cache in the `shared` mode), because loading one from memory took
- * longer and held more than from its path (a 398 MB file: 6.2 against 3.8 s, 1.1 against 0.8 GB).
+ * longer and held more than from its path (a 398 MB file: 6.2 against 3.8 s, 1.1 against 0.8 GB). The one
+ * exception is a file without `num_logits_to_keep`, which gets it in memory (logitsToKeepModel.ts): its prefills
+ * gain far more than the load costs.
  */
 const IN_MEMORY_MAX_FILE_BYTES = 128 * 2 ** 20;
 
@@ -62,7 +64,7 @@ const IN_MEMORY_MAX_FILE_BYTES = 128 * 2 ** 20;
  * How a model's KV cache is kept. `rows`: in the runtime's buffers (kvArena.ts), each pass fetching only the rows it
  * added (kvRowsModel.ts; files rewritten in memory). `shared`: in the runtime's buffers, handed to onnxruntime as
  * both each layer's past and its preallocated present, which GroupQueryAttention then appends to in place (large
- * files, which are loaded from their path as they are). `returned`: as the `present` tensors each pass returns
+ * files, whose graphs are not rewritten but for logitsToKeepModel.ts). `returned`: as the `present` tensors each pass returns
  * (attention that reads the past otherwise, such as plain exports).
  */
 export type KvCacheMode = 'rows' | 'shared' | 'returned';
@@ -73,8 +75,9 @@ interface InMemoryGraphs {
   /**
    * The file with the `num_logits_to_keep` input it lacked (logitsToKeepModel.ts), which every graph here is built
    * from and the file's session loads instead of its path; undefined where the file has the input or cannot get it.
+   * A large file's is built when its session is, so that its bytes are garbage once the session holds the weights.
    */
-  base?: Uint8Array;
+  base?: () => Uint8Array | undefined;
   /**
    * The file's own graph with the rows outputs (kvRowsModel.ts); present exactly when every graph here has them and
    * room for them, so the runtime keeps the cache in the `rows` mode.
@@ -96,12 +99,13 @@ interface InMemoryGraphs {
  * against 1.09-1.24x at 256-768 positions on one thread (bench/results/attention-*.md). Each is undefined where
  * the file is used as it is (large files, nothing to rewrite, any failure: they only make passes faster).
  */
-function inMemoryGraphs(onnxPath: string, decompose: boolean, keepCache: boolean): InMemoryGraphs {
+function inMemoryGraphs(onnxPath: string, decompose: boolean, keepCache: boolean, addLogitsToKeep: boolean): InMemoryGraphs {
   try {
-    if (statSync(onnxPath).size > IN_MEMORY_MAX_FILE_BYTES) return { large: true, base: fileLogitsToKeepModel(onnxPath) };
+    if (statSync(onnxPath).size > IN_MEMORY_MAX_FILE_BYTES) return largeFile(onnxPath, addLogitsToKeep);
     const original = readFileSync(onnxPath);
-    const base = logitsToKeepModel(bytesSource(original));
-    const bytes = base ?? original;
+    const rewritten = addLogitsToKeep ? logitsToKeepModel(bytesSource(original)) : undefined;
+    const base = rewritten && (() => rewritten);
+    const bytes = rewritten ?? original;
     let file = keepCache ? kvRowsModel(bytes) : undefined;
     const copy = int8PrefillModel(bytes);
     let int8Prefill = copy?.bytes;
@@ -123,6 +127,11 @@ function inMemoryGraphs(onnxPath: string, decompose: boolean, keepCache: boolean
   }
 }
 
+/** A file loaded as it is, or with the input added where it lacks it (then from memory). */
+function largeFile(onnxPath: string, addLogitsToKeep: boolean): InMemoryGraphs {
+  return addLogitsToKeep && fileGetsLogitsToKeep(onnxPath) ? { large: true, base: () => fileLogitsToKeepModel(onnxPath) } : { large: true };
+}
+
 /**
  * Threads of the decode-step session beside an 8-bit prefill copy (a small model), whatever `threads` says; passes of
  * INT8_PREFILL_MIN_TOKENS or more (prompt prefills, on the copy) keep `threads`, shorter ones (the new tokens after a
@@ -139,7 +148,7 @@ const STEP_THREADS_WITH_COPY = 1;
  * returned tensors (benches drive it with bare sessions; with the kept cache the runtime runs its form with room).
  */
 export function decodeStepGraph(onnxPath: string): DecomposedAttentionModel | undefined {
-  return inMemoryGraphs(onnxPath, true, false).decodeSteps;
+  return inMemoryGraphs(onnxPath, true, false, true).decodeSteps;
 }
 
 /** A session of a file or of in-memory bytes with the runtime's options for `threads`, plus `extra` (benches profile). */
@@ -280,7 +289,7 @@ export class OrtDecoderModel implements DecoderModel {
    * A small 4-bit file prefills long prompts on its 8-bit copy with `threads` threads and runs decode steps on one
    * thread with the attention decomposed (see inMemoryGraphs, STEP_THREADS_WITH_COPY). Benches override that:
    * `stepThreads` for the step session's threads (with a copy), `decomposeAttention` for its graph, `kvCache` for the
-   * cache kept as `returned` tensors or in `shared` buffers (the file loaded as it is: no copy, no decomposition)
+   * cache kept as `returned` tensors or in `shared` buffers (the file loaded as a large one: no copy, no decomposition)
    * where the runtime would keep it otherwise. `prefillFile`: the folder's 8-bit file, which a large 4-bit file
    * prefills long prompts on where it can (prefillFile.ts).
    */
@@ -294,23 +303,42 @@ export class OrtDecoderModel implements DecoderModel {
     threads = threads > 0 ? threads : defaultThreadCount();
     const stepThreadsWithCopy = options.stepThreads ?? STEP_THREADS_WITH_COPY;
     const decompose = options.decomposeAttention ?? stepThreadsWithCopy === 1;
-    const graphs: InMemoryGraphs =
-      options.kvCache === 'shared' ? { large: true, base: fileLogitsToKeepModel(onnxPath) } : inMemoryGraphs(onnxPath, decompose, options.kvCache !== 'returned');
-    // A file loaded as it is keeps its cache in shared buffers where only GroupQueryAttention reads it (read from
-    // the file's graph fields alone, without its weights).
-    const skeleton = graphs.large && options.kvCache !== 'returned' ? fileGraphSkeleton(onnxPath) : undefined;
+    const load = (addLogitsToKeep: boolean) => {
+      const graphs = options.kvCache === 'shared' ? largeFile(onnxPath, addLogitsToKeep) : inMemoryGraphs(onnxPath, decompose, options.kvCache !== 'returned', addLogitsToKeep);
+      return OrtDecoderModel.fromPlan(onnxPath, graphs, config, threads, stepThreadsWithCopy, decompose, options.kvCache, options.prefillFile);
+    };
+    try {
+      return await load(true);
+    } catch (e) {
+      // The added input only makes prefills faster: where onnxruntime refuses a graph built with it, the file as
+      // exported (which reports what is wrong with the file, if anything is).
+      if (e instanceof ModelSignatureError || !fileGetsLogitsToKeep(onnxPath)) throw e;
+      return load(false);
+    }
+  }
+
+  private static async fromPlan(
+    onnxPath: string,
+    graphs: InMemoryGraphs,
+    config: ModelConfig,
+    threads: number,
+    stepThreadsWithCopy: number,
+    decompose: boolean,
+    kvCache: 'shared' | 'returned' | undefined,
+    offeredPrefillFile: PrefillFile | undefined,
+  ): Promise<OrtDecoderModel> {
+    // A large file keeps its cache in shared buffers where only GroupQueryAttention reads it (read from the file's
+    // graph fields alone, without its weights).
+    const skeleton = graphs.large && kvCache !== 'returned' ? fileGraphSkeleton(onnxPath) : undefined;
     const mode: KvCacheMode = graphs.file ? 'rows' : skeleton && attentionReadsOnlyValidRows(skeleton) ? 'shared' : 'returned';
-    const prefillPath = graphs.large ? usablePrefillFile(options.prefillFile, mode === 'shared') : undefined;
-    // Its inputs must match the file's session, so it gets the input the file got.
-    const prefillFile = prefillPath === undefined ? undefined : { path: prefillPath, model: (graphs.base && fileLogitsToKeepModel(prefillPath)) ?? prefillPath };
+    const prefillFile = graphs.large ? usablePrefillFile(offeredPrefillFile, mode === 'shared') : undefined;
     let model: OrtDecoderModel;
     try {
       model = await OrtDecoderModel.fromGraphs(onnxPath, graphs, config, threads, stepThreadsWithCopy, mode, prefillFile);
     } catch (e) {
-      // The graphs with the rows outputs only make passes faster: where onnxruntime refuses one, the file as it is
-      // (which reports what is wrong with the file, if anything is).
+      // The graphs with the rows outputs only make passes faster: where onnxruntime refuses one, the graph without.
       if (mode !== 'rows' || e instanceof ModelSignatureError) throw e;
-      return OrtDecoderModel.fromGraphs(onnxPath, inMemoryGraphs(onnxPath, decompose, false), config, threads, stepThreadsWithCopy, 'returned');
+      return OrtDecoderModel.fromGraphs(onnxPath, inMemoryGraphs(onnxPath, decompose, false, graphs.base !== undefined), config, threads, stepThreadsWithCopy, 'returned');
     }
     if (mode === 'shared' && !(await model.sharedBuffersWork())) {
       await model.dispose();
@@ -347,16 +375,13 @@ export class OrtDecoderModel implements DecoderModel {
     threads: number,
     stepThreadsWithCopy: number,
     mode: KvCacheMode,
-    prefillFile?: { path: string; model: string | Uint8Array },
+    prefillFile?: string,
   ): Promise<OrtDecoderModel> {
     // Graphs built from the file's bytes find its external data beside it.
     const folder = dirname(onnxPath);
     const fileSession = async (n: number) => {
       try {
-        if (graphs.file) return await createSession(graphs.file, n, {}, folder);
-        // The added input only makes prefills faster: where onnxruntime refuses it, the file as it is.
-        const withInput = graphs.base && (await createSession(graphs.base, n, {}, folder).catch(() => undefined));
-        return withInput || (await createSession(onnxPath, n));
+        return await createSession(graphs.file ?? graphs.base?.() ?? onnxPath, n, {}, folder);
       } catch (e) {
         throw toLocusError(e);
       }
@@ -369,7 +394,10 @@ export class OrtDecoderModel implements DecoderModel {
       decomposed = 0;
       session = await fileSession(graphs.int8Prefill ? stepThreadsWithCopy : threads);
     }
-    const prefill = await int8PrefillSession(graphs.int8Prefill ?? prefillFile?.model, threads, session, folder);
+    // The folder's 8-bit file must have the file session's inputs: it gets the input the file got, built only now.
+    const prefillModel =
+      prefillFile !== undefined && session.inputNames.includes(LOGITS_TO_KEEP_INPUT) ? (fileLogitsToKeepModel(prefillFile) ?? prefillFile) : prefillFile;
+    const prefill = await int8PrefillSession(graphs.int8Prefill ?? prefillModel, threads, session, folder);
     if (!prefill && graphs.int8Prefill && (decomposed > 0 || stepThreadsWithCopy !== threads)) {
       // No copy after all: the step session prefills too, so the file's own graph (the decomposed one prefills
       // slowly) on every thread.
@@ -390,7 +418,7 @@ export class OrtDecoderModel implements DecoderModel {
     }
     // Only a small file's steps leave the prefill threads (STEP_THREADS_WITH_COPY).
     const fromCopy = prefill !== undefined && graphs.int8Prefill !== undefined;
-    return new OrtDecoderModel(session, config, signature, kvType, prefill, decomposed, fromCopy ? stepThreadsWithCopy : threads, mode, prefillFile?.path);
+    return new OrtDecoderModel(session, config, signature, kvType, prefill, decomposed, fromCopy ? stepThreadsWithCopy : threads, mode, prefillFile);
   }
 
   /** Whether the runtime keeps the KV cache in its own buffers (kvArena.ts) rather than as returned tensors. */

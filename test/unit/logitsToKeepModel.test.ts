@@ -205,10 +205,35 @@ describe('logitsToKeepModel', () => {
       await session.release();
     });
 
+    const withOutput = (bytes: Uint8Array, name: string) => {
+      const m = onnx.ModelProto.decode(bytes);
+      m.graph!.output!.push(value(name));
+      return onnx.ModelProto.encode(m).finish();
+    };
+
+    it('slices before a tied output layer, which multiplies by the transposed embedding table', async () => {
+      const table = floats('embed', [3, 4], [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 1]);
+      const tied = graph([{ opType: 'Transpose', input: ['embed'], output: ['embed_t'] }, { opType: 'MatMul', input: ['h', 'embed_t'], output: ['logits'] }], [table]);
+      const session = await ort.InferenceSession.create(logitsToKeepModel(bytesSource(tied))!);
+      const x = new ort.Tensor('float32', Float32Array.from({ length: 12 }, (_, i) => i), [1, 3, 4]);
+      const out = await session.run({ x, [LOGITS_TO_KEEP_INPUT]: new ort.Tensor('int64', BigInt64Array.of(1n), []) });
+      assert.deepEqual(out.logits!.dims, [1, 1, 3]);
+      assert.deepEqual([...(out.logits!.data as Float32Array)], [8, 9, 21], 'the last row of x times the table');
+      await session.release();
+    });
+
     it('leaves alone logits computed from anything but the hidden states through row-wise operators', () => {
       const w = floats('w', [4, 3], new Array(12).fill(0.1));
       assert.ok(logitsToKeepModel(bytesSource(graph([{ opType: 'MatMul', input: ['h', 'w'], output: ['logits'] }], [w]))), 'a plain MatMul qualifies');
+      const old = onnx.ModelProto.decode(graph([{ opType: 'MatMul', input: ['h', 'w'], output: ['logits'] }], [w]));
+      old.opsetImport = [{ domain: '', version: 11 }];
       const refused = {
+        'an opset without Slice\'s negative axes': onnx.ModelProto.encode(old).finish(),
+        'a subgraph': graph([{ opType: 'MatMul', input: ['h', 'w'], output: ['logits'], attribute: [{ name: 'body', type: onnx.AttributeProto.AttributeType.GRAPH, g: { name: 'b' } }] }], [w]),
+        'a layer tensor that is also a graph output': withOutput(graph([{ opType: 'Cast', input: ['h'], output: ['hc'], attribute: [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: F }] }, { opType: 'MatMul', input: ['hc', 'w'], output: ['logits'] }], [w]), 'hc'),
+        'a layer tensor read by another node': graph([{ opType: 'MatMul', input: ['h', 'w'], output: ['z'] }, { opType: 'Relu', input: ['z'], output: ['zr'] }, { opType: 'Add', input: ['z', 'b'], output: ['logits'] }], [w, floats('b', [3], [1, 2, 3])]),
+        'rows as the weight of a product': graph([{ opType: 'MatMul', input: ['w2', 'h'], output: ['logits'] }], [floats('w2', [3, 5], new Array(15).fill(0.1))]),
+        'a Gemm that transposes its rows': graph([{ opType: 'Gemm', input: ['h', 'w'], output: ['logits'], attribute: [{ name: 'transA', type: onnx.AttributeProto.AttributeType.INT, i: 1 }] }], [w]),
         'a softmax over positions': graph([{ opType: 'MatMul', input: ['h', 'w'], output: ['z'] }, { opType: 'Softmax', input: ['z'], output: ['logits'], attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }] }], [w]),
         'another graph input': graph([{ opType: 'MatMul', input: ['h', 'w'], output: ['z'] }, { opType: 'Add', input: ['z', 'bias_in'], output: ['logits'] }], [w], ['bias_in']),
         'two sources of rows': graph(
