@@ -3,7 +3,8 @@
 import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Quantization } from './engine';
-import { ModelFileCorruptError, ModelNotFoundError } from './errors';
+import { availableMemory } from './availableMemory';
+import { ModelFileCorruptError, ModelNotFoundError, OutOfMemoryError } from './errors';
 import { fileGraphSkeleton } from './onnxSkeleton';
 import { stepWeightBytes, stepWeights, type StepWeights } from './stepWeightBytes';
 
@@ -244,5 +245,20 @@ export function locateModelFiles(dir: string, quantization: Quantization): Model
   throw new ModelNotFoundError(
     `The model directory ${dir} has no onnx/${wanted.includes(',') ? `{${wanted}}` : wanted}` +
       (available.length ? ` (it has ${available.join(', ')}; choose that quantization).` : '.'),
+  );
+}
+
+const GB = 1e9;
+
+/**
+ * Throws OutOfMemoryError when the chosen file and its external data alone are more than this process could hold:
+ * what the machine has available plus what the process holds already (a previous model's memory, freed but perhaps
+ * not returned). A larger model would not fail cleanly: the system would kill the server while it loads.
+ */
+export function assertModelFits(files: ModelFiles, budget: number = availableMemory() + process.memoryUsage().rss): void {
+  const bytes = [files.onnx, ...files.externalData].reduce((sum, f) => sum + statSync(f).size, 0);
+  if (bytes <= budget) return;
+  throw new OutOfMemoryError(
+    `${files.onnxFile} and its weights take ${(bytes / GB).toFixed(1)} GB, more than the ${(budget / GB).toFixed(1)} GB of memory this machine has available.`,
   );
 }

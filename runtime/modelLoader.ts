@@ -1,8 +1,9 @@
-// Loads one decoder from a model directory: checks its files, parses config.json, creates the ORT session,
-// validates the signature, and runs one warm-up token to check the logits width against the tokenizer.
+// Loads one decoder from a model directory: checks its files and that they fit in memory, parses config.json,
+// creates the ORT session, validates the signature, and runs one warm-up token to check the logits width against
+// the tokenizer.
 import type { Quantization } from './engine';
 import { checkLogitsWidth } from './signature';
-import { locateModelFiles, type ModelFiles } from './modelFiles';
+import { assertModelFits, locateModelFiles, type ModelFiles } from './modelFiles';
 import { readModelConfig, type ModelConfig } from './modelConfig';
 import { OrtDecoderModel } from './ortBackend';
 
@@ -15,6 +16,7 @@ export interface LoadedDecoder {
 
 export async function loadDecoder(dir: string, quantization: Quantization, threads: number, tokenizerVocab: number): Promise<LoadedDecoder> {
   const files = locateModelFiles(dir, quantization);
+  assertModelFits(files);
   const config = readModelConfig(dir);
   const model = await OrtDecoderModel.create(files.onnx, config, threads, { prefillFile: files.prefill });
   try {

@@ -2,20 +2,12 @@
 // no copy built in memory (ortBackend.ts), but Optimum-style folders often hold an 8-bit file of the same model, whose
 // int8 GEMM prefills faster than the 4-bit kernel: the 0.5B-shaped model's 512-token prompt in 471 against 1111 ms on
 // two threads, for 4-5 s more load and ~450 MiB more memory (bench/results/prefill-file-2026-12-05.md).
-import { freemem, totalmem } from 'node:os';
+import { availableMemory } from './availableMemory';
 import type { PrefillFile } from './modelFiles';
 import { attentionReadsOnlyValidRows, fileGraphSkeleton } from './onnxSkeleton';
 
 /** The file holds its weights beside the 4-bit ones: it is used while it takes at most this share of the memory left. */
 const PREFILL_FILE_MAX_SHARE_OF_AVAILABLE_MEMORY = 0.5;
-
-/**
- * Memory the process may still take: Node's available memory (a container's limit included on Linux). macOS counts
- * only never-used pages as free, a few hundred MB on a busy machine, so there half the total stands in for it.
- */
-export function availableMemory(platform: NodeJS.Platform = process.platform): number {
-  return platform === 'darwin' ? totalmem() / 2 : (process.availableMemory?.() ?? freemem());
-}
 
 export function prefillFileFits(bytes: number, available: number = availableMemory()): boolean {
   return bytes <= available * PREFILL_FILE_MAX_SHARE_OF_AVAILABLE_MEMORY;

@@ -13,7 +13,8 @@ import { readModelConfig } from '../../runtime/modelConfig';
 import { locateModelFiles } from '../../runtime/modelFiles';
 import { attentionReadsOnlyValidRows, fileGraphSkeleton } from '../../runtime/onnxSkeleton';
 import { INT8_PREFILL_MIN_TOKENS, OrtDecoderModel } from '../../runtime/ortBackend';
-import { availableMemory, prefillFileFits, usablePrefillFile } from '../../runtime/prefillFile';
+import { availableMemory } from '../../runtime/availableMemory';
+import { prefillFileFits, usablePrefillFile } from '../../runtime/prefillFile';
 import { TextTokenizer } from '../../runtime/tokenizer';
 import { ROOT, TARGET_DIR as FIXTURE_DIR } from './runtimeFixtures';
 
