@@ -64,8 +64,8 @@ const IN_MEMORY_MAX_FILE_BYTES = 128 * 2 ** 20;
  * How a model's KV cache is kept. `rows`: in the runtime's buffers (kvArena.ts), each pass fetching only the rows it
  * added (kvRowsModel.ts; files rewritten in memory). `shared`: in the runtime's buffers, handed to onnxruntime as
  * both each layer's past and its preallocated present, which GroupQueryAttention then appends to in place (large
- * files, whose graphs are not rewritten but for logitsToKeepModel.ts). `returned`: as the `present` tensors each pass returns
- * (attention that reads the past otherwise, such as plain exports).
+ * files, whose graphs are not rewritten but for logitsToKeepModel.ts). `returned`: as the `present` tensors each
+ * pass returns (attention that reads the past otherwise, such as plain exports).
  */
 export type KvCacheMode = 'rows' | 'shared' | 'returned';
 
