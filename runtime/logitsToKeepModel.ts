@@ -17,17 +17,16 @@ const MIN_OPSET = 13;
 const MS_DOMAIN = 'com.microsoft';
 
 /**
- * Operators the output layer may be built from (a 4-bit or float MatMul, quantize_dynamic's 8-bit chain, a bias,
- * a final scaling). Each computes a row of its output from the same row of its input, so the last rows of the logits
- * need only the last rows of the hidden states; except that DynamicQuantizeLinear and DynamicQuantizeMatMul quantize
- * their input with one scale over all its rows, so an 8-bit output layer's kept rows round a little differently from
- * the same rows computed with all the others (as in an export that has the input).
+ * Operators the output layer may apply after its matrix product (a bias, a cast, a final scaling or soft cap, the
+ * rescaling of quantize_dynamic's 8-bit chain): each computes a row of its output from the same row of its inputs.
  */
-const ROW_WISE = new Set([
-  'Add', 'Cast', 'Div', 'DequantizeLinear', 'DynamicQuantizeLinear', 'DynamicQuantizeMatMul', 'Gemm', 'MatMul', 'MatMulInteger',
-  'MatMulIntegerToFloat', 'MatMulNBits', 'Mul', 'QuantizeLinear', 'Sub', 'Tanh',
-]);
-/** Matrix products: rows come in through their first input only (the others are weights; Gemm without transA). */
+const ELEMENTWISE = new Set(['Add', 'Cast', 'DequantizeLinear', 'Div', 'Mul', 'QuantizeLinear', 'Sub', 'Tanh']);
+/**
+ * The output layer's matrix product: rows come in through its first input, the others are weights (Gemm without
+ * transA). DynamicQuantizeLinear, which quantizes that input for MatMulInteger, joins the layer; it and
+ * DynamicQuantizeMatMul use one scale over all rows, so an 8-bit output layer's kept rows round a little differently
+ * from the same rows computed with all the others (as in an export that has the input).
+ */
 const PRODUCTS = new Set(['DynamicQuantizeMatMul', 'Gemm', 'MatMul', 'MatMulInteger', 'MatMulIntegerToFloat', 'MatMulNBits']);
 const DOMAINS = new Set(['', 'ai.onnx', MS_DOMAIN]);
 
@@ -49,9 +48,10 @@ function constants(skeleton: GraphSkeleton): Set<string> {
 }
 
 /**
- * The output layer: the nodes `logits` is computed by from one tensor of hidden states through row-wise operators
- * (and constants), with that tensor; undefined where `logits` depends on anything else, or where anything but
- * `logits` reads what the layer computes (it would see the kept rows only).
+ * The output layer: the nodes that compute `logits` from the first input of one matrix product (the hidden states:
+ * the final norm's output, left whole), through element-wise operators and constants; undefined where `logits`
+ * depends on anything else, or where anything but `logits` reads what the layer computes (it would see the kept
+ * rows only).
  */
 function outputLayer(skeleton: GraphSkeleton): { nodes: Set<number>; hidden: string } | undefined {
   const producer = new Map<string, number>();
@@ -68,18 +68,22 @@ function outputLayer(skeleton: GraphSkeleton): { nodes: Set<number>; hidden: str
     if (nodes.has(at)) continue;
     const node = skeleton.nodes[at]!;
     const opType = node.opType ?? '';
-    if (!ROW_WISE.has(opType) || !DOMAINS.has(node.domain ?? '')) {
-      hidden.add(name);
-      continue;
-    }
-    if (PRODUCTS.has(opType)) {
-      if (node.input.slice(1).some((i) => i && !fixed.has(i) && !isQuantizationOf(skeleton, producer, i))) return undefined;
-      if (opType === 'Gemm' && node.attribute.some((a) => a.name === 'transA' && Number(a.i) !== 0)) return undefined;
-    }
+    if (!DOMAINS.has(node.domain ?? '')) return undefined;
     nodes.add(at);
-    pending.push(...node.input.filter((i) => i !== ''));
+    if (ELEMENTWISE.has(opType)) pending.push(...node.input.filter((i) => i !== ''));
+    else if (opType === 'DynamicQuantizeLinear') hidden.add(node.input[0]!);
+    else if (PRODUCTS.has(opType)) {
+      if (opType === 'Gemm' && node.attribute.some((a) => a.name === 'transA' && Number(a.i) !== 0)) return undefined;
+      const [rows, ...rest] = node.input;
+      // MatMulInteger's scale and zero point of its rows come from the DynamicQuantizeLinear that quantized them.
+      if (rest.some((i) => i && !fixed.has(i) && !isQuantizationOf(skeleton, producer, i))) return undefined;
+      const quantized = producer.get(rows ?? '');
+      if (quantized !== undefined && skeleton.nodes[quantized]!.opType === 'DynamicQuantizeLinear') pending.push(rows!, ...rest);
+      else hidden.add(rows ?? '');
+      pending.push(...rest.filter((i) => i !== ''));
+    } else return undefined;
   }
-  if (hidden.size !== 1 || nodes.size === 0) return undefined;
+  if (hidden.size !== 1 || hidden.has('') || ![...nodes].some((i) => PRODUCTS.has(skeleton.nodes[i]!.opType ?? ''))) return undefined;
   const layerOutputs = new Set([...nodes].flatMap((i) => skeleton.nodes[i]!.output).filter((o) => o && o !== 'logits'));
   const readOutside = skeleton.nodes.some((n, i) => !nodes.has(i) && n.input.some((x) => layerOutputs.has(x)));
   if (readOutside || skeleton.outputs.some((v) => layerOutputs.has(v.name))) return undefined;

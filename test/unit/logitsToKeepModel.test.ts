@@ -21,6 +21,8 @@ const FILE = join(SHIPPED, 'onnx', 'model_q4.onnx');
 const config = readModelConfig(SHIPPED);
 const ids = TextTokenizer.fromDirectory(join(ROOT, 'models', 'default')).encode(readFileSync(join(ROOT, 'training', 'llama.py'), 'utf8'));
 
+const ROW_PICKERS = new Set(['Slice', 'Gather']);
+
 /** The model without its num_logits_to_keep input: the nodes that read it go, and the output layer reads the rows they sliced from. */
 function withoutLogitsToKeep(bytes: Uint8Array): Uint8Array {
   const model = onnx.ModelProto.decode(bytes);
@@ -30,11 +32,11 @@ function withoutLogitsToKeep(bytes: Uint8Array): Uint8Array {
   for (const node of graph.node!) {
     if (node.input!.some((i) => derived.has(i))) {
       chain.add(node);
-      // The Slice's output is the rows the output layer reads: what follows it stays.
-      if (node.opType !== 'Slice') node.output!.forEach((o) => derived.add(o));
+      // The Slice's (or Gather's) output is the rows the output layer reads: what follows it stays.
+      if (!ROW_PICKERS.has(node.opType!) || derived.has(node.input![0]!)) node.output!.forEach((o) => derived.add(o));
     }
   }
-  const slice = [...chain].find((n) => n.opType === 'Slice')!;
+  const slice = [...chain].find((n) => ROW_PICKERS.has(n.opType!) && !derived.has(n.input![0]!))!;
   graph.node = graph.node!.filter((n) => !chain.has(n));
   for (const node of graph.node) node.input = node.input!.map((i) => (i === slice.output![0] ? slice.input![0]! : i));
   graph.input = graph.input!.filter((v) => v.name !== LOGITS_TO_KEEP_INPUT);
@@ -163,6 +165,26 @@ describe('logitsToKeepModel', () => {
     await Promise.all([loaded.dispose(), want.release()]);
   });
 
+  it('gives a plain-attention export (the torch-exported test fixture) the input, with its logits and cache', async () => {
+    const fixture = join(ROOT, 'test', 'fixtures', 'tiny-llama');
+    const plain = join(dir, 'plain');
+    mkdirSync(join(plain, 'onnx'), { recursive: true });
+    copyFileSync(join(fixture, 'config.json'), join(plain, 'config.json'));
+    const original = readFileSync(join(fixture, 'onnx', 'model.onnx'));
+    writeFileSync(join(plain, 'onnx', 'model.onnx'), withoutLogitsToKeep(original));
+    const fixtureConfig = readModelConfig(fixture);
+    const [want, got] = await Promise.all([join(fixture, 'onnx', 'model.onnx'), join(plain, 'onnx', 'model.onnx')].map((p) => OrtDecoderModel.create(p, fixtureConfig, 1)));
+    assert.ok(got!.signature.inputs.some((v) => v.name === LOGITS_TO_KEEP_INPUT));
+    assert.equal(got!.kvCache, 'returned');
+    const prompt = [5, 17, 42, 8, 99, 3, 61];
+    let [x, y] = await Promise.all([want!.forward(prompt, want!.emptyKv(), 1), got!.forward(prompt, got!.emptyKv(), 1)]);
+    const close = (a: Float32Array[], b: Float32Array[]) => a.every((row, r) => row.every((v, i) => Math.abs(v - b[r]![i]!) <= 1e-5 * (1 + Math.abs(v))));
+    assert.ok(close(y.logits, x.logits), 'prompt');
+    [x, y] = [await want!.forward([7], x.kv, 1), await got!.forward([7], y.kv, 1)];
+    assert.ok(close(y.logits, x.logits), 'a step from the cache');
+    await Promise.all([want!.dispose(), got!.dispose()]);
+  });
+
   describe('the output layer it slices', () => {
     const F = onnx.TensorProto.DataType.FLOAT;
     const value = (name: string, elemType = F) => ({ name, type: { tensorType: { elemType } } });
@@ -230,14 +252,20 @@ describe('logitsToKeepModel', () => {
       const refused = {
         'an opset without Slice\'s negative axes': onnx.ModelProto.encode(old).finish(),
         'a subgraph': graph([{ opType: 'MatMul', input: ['h', 'w'], output: ['logits'], attribute: [{ name: 'body', type: onnx.AttributeProto.AttributeType.GRAPH, g: { name: 'b' } }] }], [w]),
-        'a layer tensor that is also a graph output': withOutput(graph([{ opType: 'Cast', input: ['h'], output: ['hc'], attribute: [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: F }] }, { opType: 'MatMul', input: ['hc', 'w'], output: ['logits'] }], [w]), 'hc'),
+        'a layer tensor that is also a graph output': withOutput(graph([{ opType: 'MatMul', input: ['h', 'w'], output: ['z'] }, { opType: 'Add', input: ['z', 'b'], output: ['logits'] }], [w, floats('b', [3], [1, 2, 3])]), 'z'),
+        'an element-wise input from elsewhere': graph([{ opType: 'MatMul', input: ['h', 'w'], output: ['z'] }, { opType: 'Sigmoid', input: ['x'], output: ['g'] }, { opType: 'Mul', input: ['z', 'g'], output: ['logits'] }], [w]),
         'a layer tensor read by another node': graph([{ opType: 'MatMul', input: ['h', 'w'], output: ['z'] }, { opType: 'Relu', input: ['z'], output: ['zr'] }, { opType: 'Add', input: ['z', 'b'], output: ['logits'] }], [w, floats('b', [3], [1, 2, 3])]),
         'rows as the weight of a product': graph([{ opType: 'MatMul', input: ['w2', 'h'], output: ['logits'] }], [floats('w2', [3, 5], new Array(15).fill(0.1))]),
         'a Gemm that transposes its rows': graph([{ opType: 'Gemm', input: ['h', 'w'], output: ['logits'], attribute: [{ name: 'transA', type: onnx.AttributeProto.AttributeType.INT, i: 1 }] }], [w]),
         'a softmax over positions': graph([{ opType: 'MatMul', input: ['h', 'w'], output: ['z'] }, { opType: 'Softmax', input: ['z'], output: ['logits'], attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }] }], [w]),
         'another graph input': graph([{ opType: 'MatMul', input: ['h', 'w'], output: ['z'] }, { opType: 'Add', input: ['z', 'bias_in'], output: ['logits'] }], [w], ['bias_in']),
-        'two sources of rows': graph(
-          [{ opType: 'Sigmoid', input: ['x'], output: ['g'] }, { opType: 'Add', input: ['h', 'g'], output: ['s'] }, { opType: 'MatMul', input: ['s', 'w'], output: ['logits'] }],
+        'two products': graph(
+          [
+            { opType: 'Sigmoid', input: ['x'], output: ['g'] },
+            { opType: 'MatMul', input: ['h', 'w'], output: ['a'] },
+            { opType: 'MatMul', input: ['g', 'w'], output: ['b'] },
+            { opType: 'Add', input: ['a', 'b'], output: ['logits'] },
+          ],
           [w],
         ),
       };
