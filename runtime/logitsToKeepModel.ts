@@ -7,7 +7,7 @@
 // input to its last `num_logits_to_keep` rows (0: all of them), as the exports that have the input do, and copies
 // every other field of the file as it is.
 import { onnx } from 'onnx-proto';
-import { type ByteSource, fileGraphSkeleton, type GraphSkeleton, graphSkeleton, hasSubgraphs, splicedModel, withFile } from './onnxSkeleton';
+import { type ByteSource, type GraphSkeleton, graphSkeleton, hasSubgraphs, splicedModel, withFile } from './onnxSkeleton';
 
 export const LOGITS_TO_KEEP_INPUT = 'num_logits_to_keep';
 
@@ -137,16 +137,18 @@ function logitsToKeepPlan(skeleton: GraphSkeleton): { layer: { nodes: Set<number
   return layer && { layer };
 }
 
-/** Whether loading the file would add the input (a read of its graph, without the weights). */
-export function fileGetsLogitsToKeep(path: string): boolean {
-  const skeleton = fileGraphSkeleton(path);
+/** Whether logitsToKeepModel would add the input to the graph `skeleton` describes. */
+export function getsLogitsToKeep(skeleton: GraphSkeleton | undefined): boolean {
   return skeleton !== undefined && logitsToKeepPlan(skeleton) !== undefined;
 }
 
-/** logitsToKeepModel of a file, its weights read once into the new model; undefined where it does not apply. */
-export function fileLogitsToKeepModel(path: string): Uint8Array | undefined {
+/**
+ * logitsToKeepModel of a file, its weights read once into the new model (`skeleton`: the file's, when already read);
+ * undefined where it does not apply.
+ */
+export function fileLogitsToKeepModel(path: string, skeleton?: GraphSkeleton): Uint8Array | undefined {
   try {
-    return withFile(path, (source) => logitsToKeepModel(source));
+    return withFile(path, (source) => logitsToKeepModel(source, skeleton ?? graphSkeleton(source)));
   } catch {
     return undefined;
   }

@@ -147,11 +147,11 @@ function conventionalExternalData(onnxDir: string, name: string): string[] {
 }
 
 /**
- * The folder's first 8-bit file that is neither a Git LFS pointer nor a stub, checked without reading it whole (it
- * may never be used: small 4-bit files get a copy built in memory). Anything else wrong with it shows when
+ * The folder's first 8-bit file that is neither a Git LFS pointer nor a stub, checked without reading it whole: what
+ * a 4-bit choice prefills on, or `auto` takes instead (int8ReadingLess). Anything else wrong with it shows when
  * onnxruntime loads it, and the 4-bit file then prefills.
  */
-function prefillFile(onnxDir: string, present: Set<string>): PrefillFile | undefined {
+function folderInt8File(onnxDir: string, present: Set<string>): PrefillFile | undefined {
   for (const name of ONNX_FILE_NAMES.int8.filter((n) => present.has(n))) {
     const onnx = join(onnxDir, name);
     try {
@@ -173,11 +173,11 @@ const MB = 1e6;
  * a tied output layer in float32 (stepWeightBytes.ts): decoding is bound by those bytes. Undefined when either file
  * cannot be read this way; the 4-bit file is then taken, as for any well-quantized export.
  */
-function int8ReadingLess(onnxDir: string, q4Name: string, q4: number, present: Set<string>): { name: string; reason: string } | undefined {
-  const name = ONNX_FILE_NAMES.int8.find((n) => present.has(n));
-  if (!name) return undefined;
-  // Read without its weights (a Git LFS pointer or a stub is no graph); its external data files must be there.
-  const skeleton = fileGraphSkeleton(join(onnxDir, name));
+function int8ReadingLess(onnxDir: string, q4Name: string, q4: number, int8File: PrefillFile | undefined): { name: string; reason: string } | undefined {
+  if (!int8File) return undefined;
+  const name = basename(int8File.onnx);
+  // Read without its weights; its external data files must be there.
+  const skeleton = fileGraphSkeleton(int8File.onnx);
   if (!skeleton || skeleton.initializers.some((w) => w.location !== undefined && !existsSync(join(onnxDir, w.location)))) return undefined;
   const int8 = stepWeightBytes(skeleton);
   if (!int8 || int8 >= q4) return undefined;
@@ -222,7 +222,8 @@ export function locateModelFiles(dir: string, quantization: Quantization): Model
     const firstName = ONNX_FILE_NAMES[first].find((n) => present.has(n));
     if (!firstName) continue;
     const q4Weights = first === 'q4' ? fileStepWeights(join(onnxDir, firstName)) : undefined;
-    const swap = quantization === 'auto' && q4Weights ? int8ReadingLess(onnxDir, firstName, q4Weights.bytes, present) : undefined;
+    const int8File = first === 'q4' ? folderInt8File(onnxDir, present) : undefined;
+    const swap = quantization === 'auto' && q4Weights ? int8ReadingLess(onnxDir, firstName, q4Weights.bytes, int8File) : undefined;
     const [q, name] = swap ? (['int8', swap.name] as const) : [first, firstName];
     const weightWarning = q === 'q4' && q4Weights ? float32Warning(`onnx/${name}`, q4Weights) : undefined;
     return {
@@ -235,7 +236,7 @@ export function locateModelFiles(dir: string, quantization: Quantization): Model
       onnxFile: `onnx/${name}`,
       quantization: q,
       externalData: checkOnnx(onnxDir, name),
-      prefill: q === 'q4' ? prefillFile(onnxDir, present) : undefined,
+      prefill: q === 'q4' ? int8File : undefined,
       ...(swap ? { autoChoice: swap.reason } : {}),
       ...(weightWarning ? { weightWarning } : {}),
     };

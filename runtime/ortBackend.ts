@@ -13,8 +13,8 @@ import { halfToFloat } from './float16';
 import { int8PrefillModel } from './int8PrefillModel';
 import { ArenaKv, KvArena, releaseRows, reserveRows, rewind, rowBits, writeRows } from './kvArena';
 import { kvRowsModel } from './kvRowsModel';
-import { fileGetsLogitsToKeep, fileLogitsToKeepModel, LOGITS_TO_KEEP_INPUT, logitsToKeepModel } from './logitsToKeepModel';
-import { attentionReadsOnlyValidRows, bytesSource, fileGraphSkeleton } from './onnxSkeleton';
+import { fileLogitsToKeepModel, getsLogitsToKeep, LOGITS_TO_KEEP_INPUT, logitsToKeepModel } from './logitsToKeepModel';
+import { attentionReadsOnlyValidRows, bytesSource, fileGraphSkeleton, type GraphSkeleton } from './onnxSkeleton';
 import type { ModelConfig } from './modelConfig';
 import type { PrefillFile } from './modelFiles';
 import { usablePrefillFile } from './prefillFile';
@@ -72,6 +72,8 @@ export type KvCacheMode = 'rows' | 'shared' | 'returned';
 interface InMemoryGraphs {
   /** Whether the file is too large to rewrite in memory (it loads from its path, or as `base`). */
   large?: boolean;
+  /** A large file's graph, read without its weights (for the cache mode and the added input). */
+  skeleton?: GraphSkeleton;
   /**
    * The file with the `num_logits_to_keep` input it lacked (logitsToKeepModel.ts), which every graph here is built
    * from and the file's session loads instead of its path; undefined where the file has the input or cannot get it.
@@ -129,7 +131,9 @@ function inMemoryGraphs(onnxPath: string, decompose: boolean, keepCache: boolean
 
 /** A file loaded as it is, or with the input added where it lacks it (then from memory). */
 function largeFile(onnxPath: string, addLogitsToKeep: boolean): InMemoryGraphs {
-  return addLogitsToKeep && fileGetsLogitsToKeep(onnxPath) ? { large: true, base: () => fileLogitsToKeepModel(onnxPath) } : { large: true };
+  const skeleton = fileGraphSkeleton(onnxPath);
+  const base = addLogitsToKeep && getsLogitsToKeep(skeleton) ? () => fileLogitsToKeepModel(onnxPath, skeleton) : undefined;
+  return { large: true, skeleton, ...(base && { base }) };
 }
 
 /**
@@ -312,7 +316,7 @@ export class OrtDecoderModel implements DecoderModel {
     } catch (e) {
       // The added input only makes prefills faster: where onnxruntime refuses a graph built with it, the file as
       // exported (which reports what is wrong with the file, if anything is).
-      if (e instanceof ModelSignatureError || !fileGetsLogitsToKeep(onnxPath)) throw e;
+      if (e instanceof ModelSignatureError || !getsLogitsToKeep(fileGraphSkeleton(onnxPath))) throw e;
       return load(false);
     }
   }
@@ -327,10 +331,9 @@ export class OrtDecoderModel implements DecoderModel {
     kvCache: 'shared' | 'returned' | undefined,
     offeredPrefillFile: PrefillFile | undefined,
   ): Promise<OrtDecoderModel> {
-    // A large file keeps its cache in shared buffers where only GroupQueryAttention reads it (read from the file's
-    // graph fields alone, without its weights).
-    const skeleton = graphs.large && kvCache !== 'returned' ? fileGraphSkeleton(onnxPath) : undefined;
-    const mode: KvCacheMode = graphs.file ? 'rows' : skeleton && attentionReadsOnlyValidRows(skeleton) ? 'shared' : 'returned';
+    // A large file keeps its cache in shared buffers where only GroupQueryAttention reads it.
+    const shares = kvCache !== 'returned' && graphs.skeleton !== undefined && attentionReadsOnlyValidRows(graphs.skeleton);
+    const mode: KvCacheMode = graphs.file ? 'rows' : shares ? 'shared' : 'returned';
     const prefillFile = graphs.large ? usablePrefillFile(offeredPrefillFile, mode === 'shared') : undefined;
     let model: OrtDecoderModel;
     try {
