@@ -92,6 +92,7 @@ async function main(argv: string[]): Promise<number> {
     const prefill = ready.prefillFile === undefined ? '' : `, prefills on ${ready.prefillFile}`;
     process.stderr.write(`── ${ready.model} (${ready.onnxFile}, ${ready.quantization}${prefill}${draft}) · ${latency}\n`);
     if (ready.autoChoice !== undefined) process.stderr.write(`   auto took ${ready.onnxFile}: ${ready.autoChoice}\n`);
+    if (ready.prefillCopy !== undefined) process.stderr.write(`   ${ready.prefillCopy}\n`);
     return 0;
   } finally {
     await server.stop();

@@ -7,9 +7,11 @@ export const SECTION = 'locus';
 export class Config {
   /** `telemetryDir`: the extension's private storage folder for latency records (not a setting). */
   /** `indexCacheDir`: the extension's storage folder for the workspace index cache (not a setting). */
+  /** `modelCacheDir`: the extension's storage folder for 8-bit copies of large 4-bit models (not a setting). */
   constructor(
     private readonly telemetryDir: string,
     private readonly indexCacheDir: string,
+    private readonly modelCacheDir: string,
   ) {}
 
   private get settings(): vscode.WorkspaceConfiguration {
@@ -81,7 +83,7 @@ export class Config {
   /** What the server receives in `initializationOptions` and `workspace/didChangeConfiguration`. */
   toServerSettings(): LocusSettingsInput {
     return {
-      model: { path: this.modelPath, draftPath: this.draftPath, quantization: this.quantization, threads: this.threads },
+      model: { path: this.modelPath, draftPath: this.draftPath, quantization: this.quantization, threads: this.threads, cacheDir: this.modelCacheDir },
       completion: {
         maxNewTokens: this.maxNewTokens,
         promptTokenBudget: this.promptTokenBudget,

@@ -21,7 +21,12 @@ let client: LanguageClient | undefined;
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const output = vscode.window.createOutputChannel('Locus', { log: true });
   // The index cache holds code: it goes to this workspace's storage (removed with the workspace) when there is one.
-  const config = new Config(vscode.Uri.joinPath(context.globalStorageUri, 'telemetry').fsPath, vscode.Uri.joinPath(context.storageUri ?? context.globalStorageUri, 'index').fsPath);
+  // Model copies are per machine, not per workspace: one copy serves every window that loads the model.
+  const config = new Config(
+    vscode.Uri.joinPath(context.globalStorageUri, 'telemetry').fsPath,
+    vscode.Uri.joinPath(context.storageUri ?? context.globalStorageUri, 'index').fsPath,
+    vscode.Uri.joinPath(context.globalStorageUri, 'models').fsPath,
+  );
   const statusBar = new StatusBar(SHOW_OUTPUT);
   const restarts = new RestartPolicy();
   context.subscriptions.push(output, statusBar);

@@ -65,7 +65,9 @@ export class StatusBar implements vscode.Disposable {
       this.timings === undefined ? '' : ` ${Math.round(this.timings.requestMs)} ms · ${Math.round(this.timings.tokensPerSecond)} tok/s`;
     item.text = `$(sparkle) Locus${latency}`;
     const lines = [`Locus: ${status.model} (${status.quantization}, ${status.onnxFile})`];
-    if (status.prefillFile !== undefined) lines.push(`Long prompts prefill on ${status.prefillFile}`);
+    // The copy's sentence says where it is and why there is one (or why not); the folder's own file needs only its name.
+    if (status.prefillCopy !== undefined) lines.push(status.prefillCopy);
+    else if (status.prefillFile !== undefined) lines.push(`Long prompts prefill on ${status.prefillFile}`);
     if (status.autoChoice !== undefined) lines.push(`Quantization auto took ${status.onnxFile}: ${status.autoChoice}`);
     if (status.draft !== undefined) lines.push(`Draft: ${status.draft}`);
     if (this.timings !== undefined) {

@@ -23,6 +23,8 @@ export interface ServerConfig {
   efficiency: { enabled: boolean; samples: number };
   /** Globs kept out of the workspace index: `locus.exclude` plus VS Code's `files.exclude`. */
   excludeGlobs: string[];
+  /** Absolute folder for 8-bit copies of large 4-bit models, or null for the user's cache folder (runtime/prefillCopyCache.ts). */
+  modelCacheDir: string | null;
   /** Absolute folder for the workspace index cache, or null for the OS temp folder. Honoured from initializationOptions only. */
   indexCacheDir: string | null;
   /** `locus.telemetry.enabled`. */
@@ -112,7 +114,8 @@ export function validateSettings(input: unknown, embedded: EmbeddedModelDirs, ba
       beamWidth: intSetting(completion.beamWidth, LIMITS.beamWidth, DEFAULTS.beamWidth, 'completion.beamWidth', warnings),
       languages: languagesSetting(completion.languages, warnings),
       excludeGlobs: [...globsSetting(root.exclude, 'exclude', warnings), ...globsSetting(contextSection.filesExclude, 'context.filesExclude', warnings)],
-      indexCacheDir: absoluteDirSetting(contextSection.cacheDir, 'context.cacheDir', warnings),
+      modelCacheDir: absoluteDirSetting(model.cacheDir, 'model.cacheDir', "the user's cache folder", warnings),
+      indexCacheDir: absoluteDirSetting(contextSection.cacheDir, 'context.cacheDir', 'the temp folder', warnings),
       efficiency: {
         enabled: booleanSetting(efficiency.enabled, DEFAULTS.efficiency.enabled, 'efficiency.enabled', warnings),
         samples: intSetting(efficiency.samples, LIMITS.efficiencySamples, DEFAULTS.efficiency.samples, 'efficiency.samples', warnings),
@@ -189,10 +192,10 @@ function globsSetting(value: unknown, name: string, warnings: string[]): string[
   return globs.slice(0, MAX_EXCLUDE_GLOBS);
 }
 
-function absoluteDirSetting(value: unknown, name: string, warnings: string[]): string | null {
+function absoluteDirSetting(value: unknown, name: string, fallback: string, warnings: string[]): string | null {
   if (value === undefined || value === null || value === '') return null;
   if (typeof value === 'string' && path.isAbsolute(value)) return value;
-  warnings.push(`locus.${name} must be an absolute path; using the temp folder`);
+  warnings.push(`locus.${name} must be an absolute path; using ${fallback}`);
   return null;
 }
 

@@ -54,6 +54,7 @@ export class ModelHost {
       draftDir: this.draftDir(config),
       quantization: config.quantization,
       threads: config.threads,
+      ...(config.modelCacheDir !== null && { cacheFolder: config.modelCacheDir }),
       warmUp: { promptTokens: config.promptTokenBudget, beamWidth: config.beamWidth },
     });
     // Wrapped so that a loader which throws before returning its promise fails here like one that rejects.
@@ -70,6 +71,7 @@ export class ModelHost {
       const prefill = info.prefillFile === undefined ? '' : `, long prompts prefill on ${info.prefillFile}`;
       const choice = info.autoChoice === undefined ? '' : ` Quantization auto took ${info.onnxFile}: ${info.autoChoice}.`;
       this.deps.logger.info(`Loaded ${info.name} from ${info.dir} (${info.onnxFile}, ${info.quantization}${prefill}${draft}) in ${Date.now() - started} ms.${choice}`);
+      if (info.prefillCopy !== undefined) this.deps.logger.info(info.prefillCopy);
       if (info.weightWarning !== undefined) this.deps.logger.warn(info.weightWarning);
       if (this.loaded.fim === null) this.deps.logger.warn(`${info.name} has no FIM tokens; completions see only the code before the cursor.`);
       this.setStatus({
@@ -79,6 +81,7 @@ export class ModelHost {
         quantization: info.quantization,
         onnxFile: info.onnxFile,
         ...(info.prefillFile === undefined ? {} : { prefillFile: info.prefillFile }),
+        ...(info.prefillCopy === undefined ? {} : { prefillCopy: info.prefillCopy }),
         ...(info.autoChoice === undefined ? {} : { autoChoice: info.autoChoice }),
         ...(info.draft === undefined ? {} : { draft: info.draft.name }),
       });

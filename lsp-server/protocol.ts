@@ -22,6 +22,11 @@ export interface LocusSettingsInput {
     quantization?: QuantizationSetting;
     /** ORT intra-op threads; 0 = choose from the core count. */
     threads?: number;
+    /**
+     * Not a user setting: the client's storage folder for the 8-bit copies large 4-bit models prefill long prompts on
+     * (runtime/prefillCopyCache.ts). Absent: the user's cache folder.
+     */
+    cacheDir?: string;
   };
   completion?: {
     maxNewTokens?: number;
@@ -67,8 +72,13 @@ export type ModelStatus =
       quantization: Exclude<QuantizationSetting, 'auto'>;
       /** ONNX file actually loaded, relative to the model directory. */
       onnxFile: string;
-      /** The 8-bit file of the same model that long prompts prefill on, relative to the model directory, if any. */
+      /**
+       * The 8-bit file of the same model that long prompts prefill on, if any: the folder's, relative to the model
+       * directory, or the copy built for it, absolute.
+       */
       prefillFile?: string;
+      /** What became of the 8-bit copy a large 4-bit model without an 8-bit file gets (built, reused, or why none), in words. */
+      prefillCopy?: string;
       /** Why quantization `auto` took `onnxFile` rather than the 4-bit file, when it did: weight bytes read per token. */
       autoChoice?: string;
       /** Draft model name when speculative decoding is on. */

@@ -13,6 +13,11 @@ export interface EngineLoadOptions {
   /** ORT intra-op threads; 0 = choose from the core count. */
   threads: number;
   /**
+   * Where 8-bit copies of large 4-bit models are kept for long prompts (runtime/prefillCopyCache.ts); absent: the
+   * user's cache folder.
+   */
+  cacheFolder?: string;
+  /**
    * After the load, run requests of this shape in the background (runtime/memoryWarmUp.ts) until the first real
    * request aborts them, so that request does not pay for the first touches of memory. Absent: no warm-up.
    */
@@ -41,8 +46,13 @@ export interface ModelInfo {
   dir: string;
   /** The ONNX file actually loaded, relative to `dir`. */
   onnxFile: string;
-  /** The folder's 8-bit file long prompts prefill on, relative to `dir`, when a large 4-bit model uses one (runtime/prefillFile.ts). */
+  /**
+   * The 8-bit file long prompts prefill on when a large 4-bit model uses one (runtime/prefillFile.ts): the folder's,
+   * relative to `dir`, or the copy built for it (runtime/prefillCopyCache.ts), absolute.
+   */
   prefillFile?: string;
+  /** What became of the 8-bit copy for a large 4-bit model without an 8-bit file: built, and how long it took, or why there is none. */
+  prefillCopy?: string;
   /** Why quantization `auto` took `onnxFile` over the 4-bit file it prefers (runtime/modelFiles.ts), in words. */
   autoChoice?: string;
   /** Why the loaded 4-bit file decodes slowly (much of it left in float32), and the fix (runtime/modelFiles.ts). */

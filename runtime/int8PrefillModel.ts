@@ -57,6 +57,44 @@ export function requantizeInt8(packed: Uint8Array, scales: Float32Array, k: numb
   return { weights, columnScales };
 }
 
+/** A MatMulNBits node this rewrites: its activation input, 4-bit weight and scale names, and shape. */
+export interface ConvertibleNode {
+  a: string;
+  weight: string;
+  scales: string;
+  k: number;
+  n: number;
+  block: number;
+}
+
+/**
+ * What a 4-bit MatMulNBits node reads, or undefined for nodes kept as they are: other ops, other bit widths, a
+ * zero-point input, odd blocks, and those producing a graph output (the output layer, see Int8PrefillModel).
+ * The caller still checks that the weights are the sizes these say.
+ */
+export function convertibleNode(node: onnx.INodeProto, graphOutputs: Set<string>): ConvertibleNode | undefined {
+  if (node.opType !== 'MatMulNBits' || node.domain !== MS_DOMAIN || node.output?.some((o) => graphOutputs.has(o))) return undefined;
+  const [a, weight, scales, zeroPoint] = node.input ?? [];
+  const k = attribute(node, 'K');
+  const n = attribute(node, 'N');
+  const block = attribute(node, 'block_size');
+  if ((attribute(node, 'bits') ?? 4) !== 4 || zeroPoint || (node.input?.length ?? 0) > 3 || !a || !weight || !scales || !k || !n || !block || block % 2 !== 0) return undefined;
+  return { a, weight, scales, k, n, block };
+}
+
+/** Bytes of a convertible node's packed 4-bit weight. */
+export function packedWeightBytes({ k, n, block }: ConvertibleNode): number {
+  return n * Math.ceil(k / block) * (block / 2);
+}
+
+/** The node that replaces a converted one: the same input and output over the 8-bit weight and its column scales. */
+export function int8MatMulNode(node: onnx.INodeProto, c: ConvertibleNode): onnx.NodeProto {
+  return onnx.NodeProto.create({ name: node.name, opType: 'DynamicQuantizeMatMul', domain: MS_DOMAIN, input: [c.a, int8WeightName(c), int8ScaleName(c)], output: node.output });
+}
+
+export const int8WeightName = (c: ConvertibleNode) => `${c.weight}_int8`;
+export const int8ScaleName = (c: ConvertibleNode) => `${c.weight}_int8_scale`;
+
 /** The 8-bit copy of `q4Bytes`, or undefined when the graph has no 4-bit MatMulNBits to rewrite. */
 export function int8PrefillModel(q4Bytes: Uint8Array): Int8PrefillModel | undefined {
   const model = onnx.ModelProto.decode(q4Bytes);
@@ -65,31 +103,25 @@ export function int8PrefillModel(q4Bytes: Uint8Array): Int8PrefillModel | undefi
   // schema (ONNX IR 8) does not know and would drop on re-encoding.
   if (!graph?.node || !graph.initializer || (model.functions?.length ?? 0) > 0) return undefined;
   if (graph.initializer.some((t) => t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL)) return undefined;
-  const graphOutputs = new Set((graph.output ?? []).map((o) => o.name));
+  const graphOutputs = new Set((graph.output ?? []).map((o) => o.name ?? ''));
   const initializers = new Map(graph.initializer.map((t) => [t.name ?? '', t]));
   const replaced = new Set<string>();
   const added: onnx.ITensorProto[] = [];
   let converted = 0;
   graph.node = graph.node.map((node) => {
-    if (node.opType !== 'MatMulNBits' || node.domain !== MS_DOMAIN || node.output?.some((o) => graphOutputs.has(o))) return node;
-    const [a, bName, scaleName, zeroPoint] = node.input ?? [];
-    const k = attribute(node, 'K');
-    const n = attribute(node, 'N');
-    const block = attribute(node, 'block_size');
-    const b = initializers.get(bName ?? '');
-    const s = initializers.get(scaleName ?? '');
-    if ((attribute(node, 'bits') ?? 4) !== 4 || zeroPoint || (node.input?.length ?? 0) > 3 || !a || !k || !n || !block || block % 2 !== 0) return node;
-    if (b?.rawData?.length !== n * Math.ceil(k / block) * (block / 2) || s?.dataType !== onnx.TensorProto.DataType.FLOAT) return node;
-    const { weights, columnScales } = requantizeInt8(b.rawData, floats(s!), k, n, block);
-    const wName = `${bName}_int8`;
-    const sName = `${bName}_int8_scale`;
+    const c = convertibleNode(node, graphOutputs);
+    if (!c) return node;
+    const b = initializers.get(c.weight);
+    const s = initializers.get(c.scales);
+    if (b?.rawData?.length !== packedWeightBytes(c) || s?.dataType !== onnx.TensorProto.DataType.FLOAT) return node;
+    const { weights, columnScales } = requantizeInt8(b.rawData, floats(s!), c.k, c.n, c.block);
     added.push(
-      onnx.TensorProto.create({ name: wName, dims: [k, n], dataType: onnx.TensorProto.DataType.INT8, rawData: new Uint8Array(weights.buffer) }),
-      onnx.TensorProto.create({ name: sName, dims: [n], dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(columnScales.buffer) }),
+      onnx.TensorProto.create({ name: int8WeightName(c), dims: [c.k, c.n], dataType: onnx.TensorProto.DataType.INT8, rawData: new Uint8Array(weights.buffer) }),
+      onnx.TensorProto.create({ name: int8ScaleName(c), dims: [c.n], dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(columnScales.buffer) }),
     );
-    replaced.add(bName!).add(scaleName!);
+    replaced.add(c.weight).add(c.scales);
     converted++;
-    return onnx.NodeProto.create({ name: node.name, opType: 'DynamicQuantizeMatMul', domain: MS_DOMAIN, input: [a, wName, sName], output: node.output });
+    return int8MatMulNode(node, c);
   });
   if (converted === 0) return undefined;
   const stillUsed = new Set(graph.node.flatMap((node) => node.input ?? []));

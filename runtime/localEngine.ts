@@ -1,6 +1,6 @@
 // InferenceEngine in the calling thread. The worker runs one of these; tests and benchmarks can use it directly.
 import { readFileSync } from 'node:fs';
-import { basename, join, relative, resolve } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import type { EngineLoadOptions, FimTokens, GenerateHooks, GenerateRequest, GenerateResult, InferenceEngine, ModelInfo } from './engine';
 import { ModelNotReadyError, TokenizerMismatchError } from './errors';
 import { Generator } from './generator';
@@ -33,7 +33,7 @@ export class LocalEngine implements InferenceEngine {
     await this.dispose();
     const dir = resolve(options.modelDir);
     const tokenizer = TextTokenizer.fromDirectory(dir);
-    const target = await loadDecoder(dir, options.quantization, options.threads, tokenizer.vocabSize);
+    const target = await loadDecoder(dir, options.quantization, options.threads, tokenizer.vocabSize, options.cacheFolder);
     let draft: LoadedDecoder | undefined;
     if (options.draftDir) {
       const draftDir = resolve(options.draftDir);
@@ -57,7 +57,8 @@ export class LocalEngine implements InferenceEngine {
       name: target.config.name ?? basename(dir),
       dir,
       onnxFile: target.files.onnxFile,
-      ...(target.model.prefillFile !== undefined && { prefillFile: relative(dir, target.model.prefillFile) }),
+      ...(target.model.prefillFile !== undefined && { prefillFile: shownPath(dir, target.model.prefillFile) }),
+      ...(target.prefillCopy !== undefined && { prefillCopy: target.prefillCopy }),
       ...(target.files.autoChoice !== undefined && { autoChoice: target.files.autoChoice }),
       ...(target.files.weightWarning !== undefined && { weightWarning: target.files.weightWarning }),
       quantization: target.files.quantization,
@@ -124,3 +125,9 @@ export const defaultModelDirs = (extensionRoot: string) => ({
   modelDir: join(extensionRoot, 'models', 'default', 'target'),
   draftDir: join(extensionRoot, 'models', 'default', 'draft'),
 });
+
+/** `file` relative to the model folder `dir` when inside it (the folder's own files), else absolute (a cached copy). */
+function shownPath(dir: string, file: string): string {
+  const inside = relative(dir, file);
+  return inside.startsWith('..') || isAbsolute(inside) ? file : inside;
+}

@@ -1,32 +1,52 @@
 // Loads one decoder from a model directory: checks its files and that they fit in memory, parses config.json,
-// creates the ORT session, validates the signature, and runs one warm-up token to check the logits width against
-// the tokenizer.
+// finds or builds the 8-bit file a large 4-bit model prefills long prompts on, creates the ORT session, validates the
+// signature, and runs one warm-up token to check the logits width against the tokenizer.
+import { dirname } from 'node:path';
 import type { Quantization } from './engine';
 import { checkLogitsWidth } from './signature';
 import { assertModelFits, locateModelFiles, type ModelFiles } from './modelFiles';
 import { readModelConfig, type ModelConfig } from './modelConfig';
-import { OrtDecoderModel } from './ortBackend';
+import { isLargeModelFile, OrtDecoderModel } from './ortBackend';
+import { defaultModelCacheFolder, prefillCopy, type PrefillCopy } from './prefillCopyCache';
 
 export interface LoadedDecoder {
   files: ModelFiles;
   config: ModelConfig;
   model: OrtDecoderModel;
   logitsWidth: number;
+  /** What became of the 8-bit copy a large 4-bit file without an 8-bit file of its own gets, in words; absent for other files. */
+  prefillCopy?: string;
 }
 
-export async function loadDecoder(dir: string, quantization: Quantization, threads: number, tokenizerVocab: number): Promise<LoadedDecoder> {
+export async function loadDecoder(dir: string, quantization: Quantization, threads: number, tokenizerVocab: number, cacheFolder?: string): Promise<LoadedDecoder> {
   const files = locateModelFiles(dir, quantization);
   assertModelFits(files);
   const config = readModelConfig(dir);
-  const model = await OrtDecoderModel.create(files.onnx, config, threads, { prefillFile: files.prefill });
+  const copy = needsPrefillCopy(files) ? prefillCopy(files.onnx, cacheFolder ?? defaultModelCacheFolder()) : undefined;
+  const prefillFile = copy === undefined ? files.prefill : 'file' in copy ? copy.file : undefined;
+  const model = await OrtDecoderModel.create(files.onnx, config, threads, { prefillFile });
   try {
     // The warm-up also makes the first real request skip ORT's first-run allocations.
     const { logits } = await model.warmUp(config.bosTokenId ?? config.eosTokenIds[0] ?? 0);
     const logitsWidth = logits[0].length;
     checkLogitsWidth(logitsWidth, tokenizerVocab, `model in ${dir}`);
-    return { files, config, model, logitsWidth };
+    return { files, config, model, logitsWidth, ...(copy !== undefined && { prefillCopy: describeCopy(copy, files.onnxFile, model.prefillFile) }) };
   } catch (e) {
     await model.dispose();
     throw e;
   }
+}
+
+/** A large 4-bit file whose folder has no 8-bit file gets a copy to prefill on (prefillCopyCache.ts). */
+function needsPrefillCopy(files: ModelFiles): boolean {
+  return files.prefill === undefined && files.quantization === 'q4' && isLargeModelFile(files.onnx);
+}
+
+function describeCopy(copy: PrefillCopy, onnxFile: string, used: string | undefined): string {
+  if ('skipped' in copy) return `No 8-bit copy of ${onnxFile} for long prompts: ${copy.skipped}. They prefill on the 4-bit weights.`;
+  const built = copy.builtMs === undefined ? '' : `, built once in ${(copy.builtMs / 1000).toFixed(1)} s`;
+  const where = `${Math.round(copy.file.bytes / 1e6)} MB in ${dirname(copy.file.onnx)}${built}`;
+  return used === copy.file.onnx
+    ? `Long prompts prefill on an 8-bit copy of ${onnxFile} (${where}).`
+    : `onnxruntime did not take the 8-bit copy of ${onnxFile} (${where}); long prompts prefill on the 4-bit weights.`;
 }

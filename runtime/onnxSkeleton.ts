@@ -1,8 +1,8 @@
 // The part of an ONNX file that says how the graph reads its KV cache and its weights: its nodes, inputs, outputs,
 // opset and each initializer's name, type and size, read by walking the protobuf's fields without the initializers'
 // values (a large file is read in small windows around the fields' headers, not whole); and splicing edited graph
-// fields into a copy of the file. Pure but for the file reader.
-import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
+// fields into a copy of the file, in memory or written to another file. Pure but for the file reader and writer.
+import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { onnx } from 'onnx-proto';
 import { PAST_PATTERN, pastKeyName, pastValueName, presentKeyName, presentValueName } from './signature';
 
@@ -132,10 +132,18 @@ export interface InitializerSize {
   dataType: number;
   /** The external data file it names, relative to the model's folder. */
   location?: string;
+  /** Its dims as written. */
+  dims: number[];
+  /** Where its field in the graph starts and ends (to drop it from a copy). */
+  field: { start: number; end: number };
+  /** Where its raw_data bytes lie in the file, when its values are written there that way. */
+  raw?: { offset: number; length: number };
 }
 
-function initializerSize(source: ByteSource, from: number, to: number): InitializerSize {
+function initializerSize(source: ByteSource, field: { start: number; end: number }, from: number): InitializerSize {
+  const to = field.end;
   let name = '';
+  let raw: InitializerSize['raw'];
   let bytes = 0;
   let externalLength: number | undefined;
   let location: string | undefined;
@@ -144,7 +152,10 @@ function initializerSize(source: ByteSource, from: number, to: number): Initiali
   const dims: number[] = [];
   for (const f of anyFields(source, from, to)) {
     if (f.field === 8 && f.wire === 2) name = UTF8.decode(source.read(f.offset, f.length));
-    else if (TENSOR_DATA_FIELDS.has(f.field)) bytes += f.wire === 0 ? TENSOR_DATA_FIELDS.get(f.field)! : f.length;
+    else if (TENSOR_DATA_FIELDS.has(f.field)) {
+      bytes += f.wire === 0 ? TENSOR_DATA_FIELDS.get(f.field)! : f.length;
+      if (f.field === 9 && f.wire === 2) raw = { offset: f.offset, length: f.length };
+    }
     else if (f.field === 1 && f.wire === 0) dims.push(f.value);
     else if (f.field === 1 && f.wire === 2) for (const d of anyPackedVarints(source, f.offset, f.offset + f.length)) dims.push(d);
     else if (f.field === 2 && f.wire === 0) dataType = f.value;
@@ -156,7 +167,7 @@ function initializerSize(source: ByteSource, from: number, to: number): Initiali
     }
   }
   if (external) bytes += externalLength ?? Math.ceil(dims.reduce((n, d) => n * d, 1) * (ELEMENT_BYTES[dataType] ?? 4));
-  return { name, bytes, dataType, ...(external && location !== undefined && { location }) };
+  return { name, bytes, dataType, dims, field, ...(raw && !external && { raw }), ...(external && location !== undefined && { location }) };
 }
 
 function* anyPackedVarints(source: ByteSource, from: number, to: number): Generator<number> {
@@ -212,7 +223,7 @@ export function graphSkeleton(source: ByteSource): GraphSkeleton | undefined {
           }
           else if (g.field === 11) inputs.push(onnx.ValueInfoProto.decode(source.read(g.offset, g.length)));
           else if (g.field === 12) outputs.push(onnx.ValueInfoProto.decode(source.read(g.offset, g.length)));
-          else if (g.field === 5) initializers.push(initializerSize(source, g.offset, g.offset + g.length));
+          else if (g.field === 5) initializers.push(initializerSize(source, { start: g.start, end: g.offset + g.length }, g.offset));
         }
       } else if (f.field === 25) {
         return undefined; // local functions: their bodies could read the cache in ways not tracked here
@@ -224,11 +235,46 @@ export function graphSkeleton(source: ByteSource): GraphSkeleton | undefined {
   return graph && { graph, opset, nodes, nodeFields, inputs, outputs, initializers };
 }
 
-/** A graph field's bytes [start, end) to replace with `bytes`. */
+/** A graph field's bytes [start, end) to replace with `bytes` (empty to drop the field). */
 export interface FieldReplacement {
   start: number;
   end: number;
   bytes: Uint8Array;
+}
+
+/** Bytes of an added field, made only when written, so a file's copy never holds them all at once. */
+export interface LazyBytes {
+  length: number;
+  bytes(): Uint8Array;
+}
+
+type Piece = { from: number; to: number } | Uint8Array | LazyBytes;
+
+/** The spliced model as pieces in order: source ranges, and new bytes. */
+function splicedPieces(source: ByteSource, skeleton: GraphSkeleton, replaced: FieldReplacement[], appended: (Uint8Array | LazyBytes)[]): Piece[] {
+  const { start, offset, end } = skeleton.graph;
+  replaced.forEach((r, i) => {
+    if (r.start < (i === 0 ? offset : replaced[i - 1]!.end) || r.end < r.start || r.end > end) throw new Error('replaced fields must be in file order, apart, inside the graph');
+  });
+  const body: Piece[] = [];
+  let at = offset;
+  for (const r of replaced) {
+    body.push({ from: at, to: r.start }, r.bytes);
+    at = r.end;
+  }
+  body.push({ from: at, to: end }, ...appended);
+  const header = Uint8Array.from([GRAPH_TAG, ...varintBytes(body.reduce((n, p) => n + pieceLength(p), 0))]);
+  return [{ from: 0, to: start }, header, ...body, { from: end, to: source.length }];
+}
+
+function pieceLength(p: Piece): number {
+  return 'from' in p ? p.to - p.from : p.length;
+}
+
+function pieceBytes(p: Uint8Array | LazyBytes): Uint8Array {
+  const bytes = p instanceof Uint8Array ? p : p.bytes();
+  if (bytes.length !== p.length) throw new Error('an added field is not the length it declared');
+  return bytes;
 }
 
 /**
@@ -237,36 +283,57 @@ export interface FieldReplacement {
  * length changes, so hundreds of MB of weights are copied, never re-encoded.
  */
 export function splicedModel(source: ByteSource, skeleton: GraphSkeleton, replaced: FieldReplacement[], appended: Uint8Array): Uint8Array {
-  const { start, offset, end } = skeleton.graph;
-  replaced.forEach((r, i) => {
-    if (r.start < (i === 0 ? offset : replaced[i - 1]!.end) || r.end < r.start || r.end > end) throw new Error('replaced fields must be in file order, apart, inside the graph');
-  });
-  const pieces: ({ from: number; to: number } | Uint8Array)[] = [];
-  let at = offset;
-  for (const r of replaced) {
-    pieces.push({ from: at, to: r.start }, r.bytes);
-    at = r.end;
-  }
-  pieces.push({ from: at, to: end }, appended);
-  const bodyLength = pieces.reduce((n, p) => n + (p instanceof Uint8Array ? p.length : p.to - p.from), 0);
-  const header = [GRAPH_TAG, ...varintBytes(bodyLength)];
-  const out = new Uint8Array(start + header.length + bodyLength + (source.length - end));
-  source.copyTo(out, 0, 0, start);
-  out.set(header, start);
-  let write = start + header.length;
+  const pieces = splicedPieces(source, skeleton, replaced, [appended]);
+  const out = new Uint8Array(pieces.reduce((n, p) => n + pieceLength(p), 0));
+  let write = 0;
   for (const p of pieces) {
-    if (p instanceof Uint8Array) out.set(p, write);
-    else source.copyTo(out, write, p.from, p.to - p.from);
-    write += p instanceof Uint8Array ? p.length : p.to - p.from;
+    if ('from' in p) source.copyTo(out, write, p.from, p.to - p.from);
+    else out.set(pieceBytes(p), write);
+    write += pieceLength(p);
   }
-  source.copyTo(out, write, end, source.length - end);
   return out;
+}
+
+/** Bytes copied from the source file per read when writing a spliced model to a file. */
+const COPY_CHUNK_BYTES = 16 * 2 ** 20;
+
+/** splicedModel written to `path` piece by piece (added fields made one at a time); returns the bytes written. */
+export function writeSplicedModel(path: string, source: ByteSource, skeleton: GraphSkeleton, replaced: FieldReplacement[], appended: LazyBytes[]): number {
+  const pieces = splicedPieces(source, skeleton, replaced, appended);
+  const fd = openSync(path, 'w');
+  try {
+    let written = 0;
+    const write = (bytes: Uint8Array) => {
+      for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
+      written += bytes.length;
+    };
+    const chunk = new Uint8Array(COPY_CHUNK_BYTES);
+    for (const p of pieces) {
+      if (!('from' in p)) {
+        write(pieceBytes(p));
+        continue;
+      }
+      for (let at = p.from; at < p.to; at += COPY_CHUNK_BYTES) {
+        const n = Math.min(COPY_CHUNK_BYTES, p.to - at);
+        source.copyTo(chunk, 0, at, n);
+        write(chunk.subarray(0, n));
+      }
+    }
+    return written;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** ModelProto's graph: field 7, length-delimited. */
 const GRAPH_TAG = (7 << 3) | 2;
 
-function varintBytes(value: number): number[] {
+/** A GraphProto field (`field` number, length-delimited) holding `message`. */
+export function encodedGraphField(field: number, message: Uint8Array): Uint8Array {
+  return Uint8Array.from([(field << 3) | 2, ...varintBytes(message.length), ...message]);
+}
+
+export function varintBytes(value: number): number[] {
   const out: number[] = [];
   while (value >= 0x80) {
     out.push((value % 0x80) | 0x80);

@@ -60,6 +60,11 @@ export const INT8_PREFILL_MIN_TOKENS = 32;
  */
 const IN_MEMORY_MAX_FILE_BYTES = 128 * 2 ** 20;
 
+/** Whether `onnxPath` loads as a large file: no graphs built from it in memory (IN_MEMORY_MAX_FILE_BYTES). */
+export function isLargeModelFile(onnxPath: string): boolean {
+  return statSync(onnxPath).size > IN_MEMORY_MAX_FILE_BYTES;
+}
+
 /**
  * How a model's KV cache is kept. `rows`: in the runtime's buffers (kvArena.ts), each pass fetching only the rows it
  * added (kvRowsModel.ts; files rewritten in memory). `shared`: in the runtime's buffers, handed to onnxruntime as
@@ -103,7 +108,7 @@ interface InMemoryGraphs {
  */
 function inMemoryGraphs(onnxPath: string, decompose: boolean, keepCache: boolean, addLogitsToKeep: boolean): InMemoryGraphs {
   try {
-    if (statSync(onnxPath).size > IN_MEMORY_MAX_FILE_BYTES) return largeFile(onnxPath, addLogitsToKeep);
+    if (isLargeModelFile(onnxPath)) return largeFile(onnxPath, addLogitsToKeep);
     const original = readFileSync(onnxPath);
     const rewritten = addLogitsToKeep ? logitsToKeepModel(bytesSource(original)) : undefined;
     const base = rewritten && (() => rewritten);
