@@ -330,7 +330,11 @@ const GRAPH_TAG = (7 << 3) | 2;
 
 /** A GraphProto field (`field` number, length-delimited) holding `message`. */
 export function encodedGraphField(field: number, message: Uint8Array): Uint8Array {
-  return Uint8Array.from([(field << 3) | 2, ...varintBytes(message.length), ...message]);
+  const header = [(field << 3) | 2, ...varintBytes(message.length)];
+  const out = new Uint8Array(header.length + message.length);
+  out.set(header, 0);
+  out.set(message, header.length);
+  return out;
 }
 
 export function varintBytes(value: number): number[] {

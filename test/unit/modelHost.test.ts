@@ -75,6 +75,19 @@ describe('ModelHost', () => {
     assert.deepEqual(plain.logged.warn, []);
   });
 
+  it('hands the engine the client\'s folder for model copies, and says what became of the copy', async () => {
+    const { modelHost, loads } = host(() => new FakeEngine(() => ''));
+    await modelHost.load(validateSettings({ model: { cacheDir: '/storage/models' } }, embedded).config);
+    assert.equal(loads[0]!.cacheFolder, '/storage/models');
+    const { warnings, config } = validateSettings({ model: { cacheDir: 'relative/models' } }, embedded);
+    assert.equal(config.modelCacheDir, null);
+    assert.deepEqual(warnings, ["locus.model.cacheDir must be an absolute path; using the user's cache folder"]);
+    const note = 'Long prompts prefill on an 8-bit copy of onnx/model_q4.onnx (534 MB in /storage/models/int8-prefill-0123, built once in 8.7 s).';
+    const { ready, logged } = await loadedWith({ onnxFile: 'onnx/model_q4.onnx', quantization: 'q4', prefillFile: '/storage/models/int8-prefill-0123/model_int8.onnx', prefillCopy: note });
+    assert.equal(ready.prefillCopy, note);
+    assert.ok(logged.info.includes(note), logged.info.join('\n'));
+  });
+
   it('says why quantization auto took the 8-bit file, in the ready status and the log', async () => {
     const why = 'it reads 501 MB of weights per token, onnx/model_q4.onnx 773 MB';
     const { ready, logged } = await loadedWith({ onnxFile: 'onnx/model_int8.onnx', quantization: 'int8', autoChoice: why });

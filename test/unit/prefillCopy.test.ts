@@ -1,0 +1,172 @@
+// runtime/int8PrefillFile.ts and runtime/prefillCopyCache.ts: a large 4-bit model without an 8-bit file gets the
+// 8-bit copy a small one builds in memory, written once to a cache folder and reused; runtime/modelLoader.ts loads
+// it for long prefills. The shipped target stands in for the 4-bit file (padded past the large-file size where the
+// loader must treat it as large).
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import * as ort from 'onnxruntime-node';
+import { onnx } from 'onnx-proto';
+import { writeInt8PrefillFile } from '../../runtime/int8PrefillFile';
+import { int8PrefillModel } from '../../runtime/int8PrefillModel';
+import { readModelConfig } from '../../runtime/modelConfig';
+import { loadDecoder } from '../../runtime/modelLoader';
+import { bytesSource, encodedGraphField, graphSkeleton, splicedModel } from '../../runtime/onnxSkeleton';
+import { isLargeModelFile, OrtDecoderModel } from '../../runtime/ortBackend';
+import { defaultModelCacheFolder, prefillCopy } from '../../runtime/prefillCopyCache';
+import { TextTokenizer } from '../../runtime/tokenizer';
+import { ROOT } from './runtimeFixtures';
+
+const SHIPPED = join(ROOT, 'models', 'default', 'target');
+const FILE = join(SHIPPED, 'onnx', 'model_q4.onnx');
+const config = readModelConfig(SHIPPED);
+const tokenizer = TextTokenizer.fromDirectory(join(ROOT, 'models', 'default'));
+const ids = tokenizer.encode(readFileSync(join(ROOT, 'training', 'llama.py'), 'utf8'));
+
+function feeds(tokens: number[]): Record<string, ort.Tensor> {
+  const f: Record<string, ort.Tensor> = {
+    input_ids: new ort.Tensor('int64', BigInt64Array.from(tokens, BigInt), [1, tokens.length]),
+    attention_mask: new ort.Tensor('int64', new BigInt64Array(tokens.length).fill(1n), [1, tokens.length]),
+    position_ids: new ort.Tensor('int64', BigInt64Array.from(tokens, (_, i) => BigInt(i)), [1, tokens.length]),
+    num_logits_to_keep: new ort.Tensor('int64', BigInt64Array.of(1n), []),
+  };
+  for (let i = 0; i < config.numLayers; i++) {
+    for (const kind of ['key', 'value']) f[`past_key_values.${i}.${kind}`] = new ort.Tensor('float16', new Uint16Array(0), [1, config.numKeyValueHeads, 0, config.headDim]);
+  }
+  return f;
+}
+
+/** A copy of the shipped model folder whose 4-bit file is `onnxBytes`. */
+function modelFolder(at: string, onnxBytes: Uint8Array): string {
+  mkdirSync(join(at, 'onnx'), { recursive: true });
+  for (const name of ['config.json', 'generation_config.json']) copyFileSync(join(SHIPPED, name), join(at, name));
+  copyFileSync(join(ROOT, 'models', 'default', 'tokenizer.json'), join(at, 'tokenizer.json'));
+  writeFileSync(join(at, 'onnx', 'model_q4.onnx'), onnxBytes);
+  return join(at, 'onnx', 'model_q4.onnx');
+}
+
+describe('the 8-bit prefill copy of a large 4-bit file', () => {
+  const shipped = readFileSync(FILE);
+  let dir: string;
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'locus-prefill-copy-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('is the in-memory copy written to a file: the same weights, so the same logits bit for bit', async () => {
+    const dest = join(dir, 'written.onnx');
+    const written = writeInt8PrefillFile(FILE, dest);
+    const inMemory = int8PrefillModel(shipped)!;
+    assert.ok('converted' in written);
+    assert.equal(written.converted, inMemory.converted);
+    assert.equal(written.bytes, statSync(dest).size);
+    const skeleton = graphSkeleton(bytesSource(readFileSync(dest)))!;
+    assert.equal(skeleton.nodes.filter((n) => n.opType === 'DynamicQuantizeMatMul').length, inMemory.converted);
+    // The 4-bit weights of converted layers are gone; the output layer keeps its own.
+    assert.equal(skeleton.nodes.filter((n) => n.opType === 'MatMulNBits').length, graphSkeleton(bytesSource(shipped))!.nodes.filter((n) => n.opType === 'MatMulNBits').length - inMemory.converted);
+    const names = new Set(skeleton.initializers.map((w) => w.name));
+    assert.ok(skeleton.nodes.every((n) => n.input.every((i) => i === '' || names.has(i) || !i.includes('weight'))), 'every weight a node reads is there');
+    const [a, b] = await Promise.all([dest, inMemory.bytes].map((m) => (typeof m === 'string' ? ort.InferenceSession.create(m, { intraOpNumThreads: 1 }) : ort.InferenceSession.create(m, { intraOpNumThreads: 1 }))));
+    const prompt = ids.slice(0, 40);
+    const [x, y] = await Promise.all([a!.run(feeds(prompt)), b!.run(feeds(prompt))]);
+    assert.deepEqual(x.logits!.data, y.logits!.data);
+    await Promise.all([a!.release(), b!.release()]);
+  });
+
+  it('is not written where it is refused, or where there is nothing to convert or the weights are external', () => {
+    const dest = join(dir, 'refused.onnx');
+    let asked = 0;
+    const refused = writeInt8PrefillFile(FILE, dest, (bytes) => {
+      asked = bytes;
+      return 'no room';
+    });
+    assert.deepEqual(refused, { skipped: 'no room' });
+    assert.ok(asked > shipped.length, `the size it asks room for (${asked}) is the copy's, larger than the 4-bit file`);
+    assert.ok(!existsSync(dest));
+    const float = writeInt8PrefillFile(join(ROOT, 'test', 'fixtures', 'tiny-llama', 'onnx', 'model.onnx'), dest);
+    assert.deepEqual(float, { skipped: 'it has no 4-bit weights to convert' });
+    const model = onnx.ModelProto.decode(shipped);
+    const big = model.graph!.initializer!.find((t) => (t.rawData?.length ?? 0) > 1024)!;
+    big.externalData = [{ key: 'location', value: 'weights.bin' }];
+    big.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
+    big.rawData = new Uint8Array(0);
+    writeFileSync(join(dir, 'external.onnx'), onnx.ModelProto.encode(model).finish());
+    assert.deepEqual(writeInt8PrefillFile(join(dir, 'external.onnx'), dest), { skipped: 'its weights are in external data files' });
+    assert.ok(!existsSync(dest));
+  });
+
+  it('is built once per 4-bit file and reused; a changed file gets a new one and the old one goes', () => {
+    const source = modelFolder(join(dir, 'cached-model'), shipped);
+    const cache = join(dir, 'cache');
+    const first = prefillCopy(source, cache);
+    assert.ok('file' in first && first.builtMs !== undefined, JSON.stringify(first));
+    assert.equal(first.file.bytes, statSync(first.file.onnx).size);
+    const again = prefillCopy(source, cache);
+    assert.deepEqual(again, { file: first.file }, 'found again, not built');
+
+    // A load killed while writing leaves a partial copy; the next build in that folder removes it.
+    rmSync(first.file.onnx);
+    const abandoned = `${first.file.onnx}.999999999.partial`;
+    writeFileSync(abandoned, 'cut short');
+    const rebuilt = prefillCopy(source, cache);
+    assert.ok('file' in rebuilt && rebuilt.builtMs !== undefined && rebuilt.file.onnx === first.file.onnx);
+    assert.ok(!existsSync(abandoned));
+
+    utimesSync(source, new Date(), new Date(Date.now() + 60_000));
+    const changed = prefillCopy(source, cache);
+    assert.ok('file' in changed && changed.builtMs !== undefined);
+    assert.notEqual(changed.file.onnx, first.file.onnx);
+    assert.equal(readdirSync(cache).length, 1, 'the copy of the earlier contents is removed');
+  });
+
+  it('is skipped, with the reason, where it would not fit in memory or cannot be written', () => {
+    const source = modelFolder(join(dir, 'skipped-model'), shipped);
+    const cache = join(dir, 'small-cache');
+    const tight = prefillCopy(source, cache, 1e6);
+    assert.ok('skipped' in tight && /MB would take more than half the memory available/.test(tight.skipped), JSON.stringify(tight));
+    assert.deepEqual(existsSync(cache) ? readdirSync(cache) : [], [], 'nothing is left behind');
+    writeFileSync(join(dir, 'a-file'), '');
+    const unwritable = prefillCopy(source, join(dir, 'a-file', 'cache'));
+    assert.ok('skipped' in unwritable && unwritable.skipped.startsWith('it could not be written in'), JSON.stringify(unwritable));
+  });
+
+  it('goes to the user\'s cache folder as each system names it', () => {
+    assert.equal(defaultModelCacheFolder({ XDG_CACHE_HOME: '/x/cache' }, 'linux', '/home/u'), join('/x/cache', 'locus', 'models'));
+    assert.equal(defaultModelCacheFolder({}, 'linux', '/home/u'), join('/home/u', '.cache', 'locus', 'models'));
+    assert.equal(defaultModelCacheFolder({}, 'darwin', '/Users/u'), join('/Users/u', 'Library', 'Caches', 'locus', 'models'));
+    assert.equal(defaultModelCacheFolder({ LOCALAPPDATA: 'C:\\Users\\u\\AppData\\Local' }, 'win32', 'C:\\Users\\u'), join('C:\\Users\\u\\AppData\\Local', 'locus', 'models'));
+  });
+
+  it('is what the loader prefills a large 4-bit file on, with the prefills of the in-memory copy', async () => {
+    // The shipped file with an unused 136 MB weight: large to the loader, and the same graph.
+    const skeleton = graphSkeleton(bytesSource(shipped))!;
+    const pad = onnx.TensorProto.encode({ name: 'locus_test_padding', dims: [136e6], dataType: onnx.TensorProto.DataType.UINT8, rawData: new Uint8Array(136e6) }).finish();
+    const large = modelFolder(join(dir, 'large-model'), splicedModel(bytesSource(shipped), skeleton, [], encodedGraphField(5, pad)));
+    assert.ok(isLargeModelFile(large));
+    const cache = join(dir, 'loader-cache');
+    const loaded = await loadDecoder(join(dir, 'large-model'), 'auto', 1, tokenizer.vocabSize, cache);
+    assert.match(loaded.prefillCopy ?? '', /^Long prompts prefill on an 8-bit copy of onnx\/model_q4\.onnx \(\d+ MB in .*, built once in [\d.]+ s\)\.$/);
+    assert.equal(loaded.model.kvCache, 'shared');
+    assert.ok(loaded.model.prefillFile?.startsWith(cache));
+
+    const inMemoryCopy = join(dir, 'in-memory-copy.onnx');
+    writeFileSync(inMemoryCopy, int8PrefillModel(shipped)!.bytes);
+    const want = await OrtDecoderModel.create(FILE, config, 1, { kvCache: 'shared', prefillFile: { onnx: inMemoryCopy, bytes: statSync(inMemoryCopy).size } });
+    assert.equal(want.prefillFile, inMemoryCopy);
+    const prompt = ids.slice(0, 48);
+    const [x, y] = await Promise.all([want.forward(prompt, want.emptyKv(), 1), loaded.model.forward(prompt, loaded.model.emptyKv(), 1)]);
+    assert.deepEqual(y.logits, x.logits);
+    await Promise.all([want.dispose(), loaded.model.dispose()]);
+
+    const reloaded = await loadDecoder(join(dir, 'large-model'), 'q4', 1, tokenizer.vocabSize, cache);
+    assert.match(reloaded.prefillCopy ?? '', /^Long prompts prefill on an 8-bit copy of onnx\/model_q4\.onnx \(\d+ MB in [^,]*\)\.$/, 'reused, not built again');
+    await reloaded.model.dispose();
+
+    const small = await loadDecoder(SHIPPED, 'q4', 1, tokenizer.vocabSize, cache);
+    assert.equal(small.prefillCopy, undefined, 'a small file builds its copy in memory');
+    await small.model.dispose();
+  });
+});
