@@ -54,9 +54,14 @@ describe('weight bytes read per token', () => {
     const skeleton = fileGraphSkeleton(file)!;
     const decoded = onnx.ModelProto.decode(readFileSync(file)).graph!.initializer!;
     assert.equal(skeleton.initializers.length, decoded.length);
+    const fileBytes = readFileSync(file);
     decoded.forEach((t, i) => {
-      const { name, bytes } = skeleton.initializers[i]!;
+      const { name, bytes, dims, raw } = skeleton.initializers[i]!;
       assert.equal(name, t.name);
+      assert.deepEqual(dims, (t.dims ?? []).map(Number), name);
+      // Where its raw values lie in the file: what a copy reads them from (int8PrefillFile.ts).
+      if (t.rawData?.length) assert.ok(raw && Buffer.from(t.rawData).equals(fileBytes.subarray(raw.offset, raw.offset + raw.length)), name);
+      else assert.equal(raw, undefined, name);
       const varints = (t.int64Data?.length ?? 0) + (t.int32Data?.length ?? 0);
       if (varints === 0) assert.equal(bytes, (t.rawData?.length ?? 0) + (t.floatData?.length ?? 0) * 4, name);
       // Packed integers take the bytes of their varints: at least one a value, at most ten.
@@ -69,11 +74,14 @@ describe('weight bytes read per token', () => {
     ] satisfies Weight[];
     const sizes = graphSkeleton(bytesSource(model([['MatMul', '', ['x', 'a']], ['MatMul', '', ['x', 'b']], ['Add', '', ['x', 'c']]], external)))!.initializers;
     // External data: its written length, or dims x element size; packed floats: the bytes of the packed field.
-    assert.deepEqual(sizes, [
-      { name: 'a', bytes: 4096, dataType: FLOAT, location: 'w.bin' },
-      { name: 'b', bytes: 2048, dataType: FLOAT, location: 'w.bin' },
-      { name: 'c', bytes: 400, dataType: FLOAT },
-    ]);
+    assert.deepEqual(
+      sizes.map(({ name, bytes, dataType, location, dims, raw }) => ({ name, bytes, dataType, location, dims, raw })),
+      [
+        { name: 'a', bytes: 4096, dataType: FLOAT, location: 'w.bin', dims: [1024], raw: undefined },
+        { name: 'b', bytes: 2048, dataType: FLOAT, location: 'w.bin', dims: [512], raw: undefined },
+        { name: 'c', bytes: 400, dataType: FLOAT, location: undefined, dims: [100], raw: undefined },
+      ],
+    );
   });
 
   it('counts what a step reads whole and leaves out tables only gathered from', () => {
