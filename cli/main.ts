@@ -43,6 +43,7 @@ async function main(argv: string[]): Promise<number> {
     const status = new Promise<ModelStatus>((resolve) =>
       connection.onNotification(StatusNotification.type, (s) => {
         if (s.state !== 'loading') resolve(s);
+        else if (s.step !== undefined) process.stderr.write(`   ${s.step}\n`);
       }),
     );
     let timings: CompletionTimings | undefined;

@@ -52,7 +52,7 @@ export class StatusBar implements vscode.Disposable {
     const status = this.status;
     if (status === undefined || status.state === 'loading') {
       item.text = '$(loading~spin) Locus';
-      item.tooltip = status === undefined ? 'Locus: starting' : `Locus: loading ${status.modelDir}`;
+      item.tooltip = status === undefined ? 'Locus: starting' : `Locus: loading ${status.modelDir}${status.step === undefined ? '' : `\n${status.step}`}`;
       return;
     }
     if (status.state === 'error') {

@@ -1,7 +1,7 @@
 // Owns the loaded model: loads it in the background, reports its state to the client, reloads on settings
 // changes. Completion requests read `current()` and get nothing while it is undefined.
 import { existsSync } from 'node:fs';
-import type { InferenceEngine } from '../runtime/engine';
+import type { EngineLoadOptions, InferenceEngine } from '../runtime/engine';
 import { LocusError } from '../runtime/errors';
 import type { LoadedModel } from './completionProvider';
 import type { ServerConfig } from './config';
@@ -48,15 +48,21 @@ export class ModelHost {
     const engine = this.deps.createEngine();
     this.engine = engine;
     const started = Date.now();
+    // A long step (building a model copy) shows in the log and the loading status as it starts.
+    const onProgress = (step: string) => {
+      this.deps.logger.info(step);
+      if (generation === this.generation) this.setStatus({ state: 'loading', modelDir: config.modelDir, step });
+    };
     // The engine loads in its worker while the tokenizer loads (and warms up) on this thread.
-    const loading = engine.load({
+    const options: EngineLoadOptions = {
       modelDir: config.modelDir,
       draftDir: this.draftDir(config),
       quantization: config.quantization,
       threads: config.threads,
       ...(config.modelCacheDir !== null && { cacheFolder: config.modelCacheDir }),
       warmUp: { promptTokens: config.promptTokenBudget, beamWidth: config.beamWidth },
-    });
+    };
+    const loading = engine.load(options, { onProgress });
     // Wrapped so that a loader which throws before returning its promise fails here like one that rejects.
     const tokenizing = (async () => this.deps.loadTokenizer(config.modelDir))();
     // Awaited after the engine (whose model check explains a bad folder best); handled now so that its failure

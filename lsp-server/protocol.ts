@@ -63,7 +63,12 @@ export interface LocusSettingsInput {
 
 /** Model state as the server sees it. */
 export type ModelStatus =
-  | { state: 'loading'; modelDir: string }
+  | {
+      state: 'loading';
+      modelDir: string;
+      /** What a long load is doing now (building a model copy), in words; absent at its start. */
+      step?: string;
+    }
   | {
       state: 'ready';
       /** Human-readable model name. */

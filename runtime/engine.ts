@@ -24,6 +24,11 @@ export interface EngineLoadOptions {
   warmUp?: WarmUpShape;
 }
 
+export interface LoadHooks {
+  /** Called as a long step of the load starts (building a model copy), with what it does, in words. */
+  onProgress?: (message: string) => void;
+}
+
 /** The size of the requests a caller will send, for the warm-up after a load. */
 export interface WarmUpShape {
   /** Prompt length in tokens (the caller's prompt budget). */
@@ -157,7 +162,7 @@ export interface GenerateHooks {
 }
 
 export interface InferenceEngine {
-  load(options: EngineLoadOptions): Promise<ModelInfo>;
+  load(options: EngineLoadOptions, hooks?: LoadHooks): Promise<ModelInfo>;
   generate(request: GenerateRequest, hooks?: GenerateHooks): Promise<GenerateResult>;
   /**
    * log p(ids[i] | ids[0..i)) under the draft model, for Selective Context's self-information; the first token

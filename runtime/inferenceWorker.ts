@@ -31,7 +31,7 @@ async function handle(message: ToWorker): Promise<void> {
       aborts.get(message.id)?.abort();
       return;
     case 'load':
-      send({ type: 'result', id: message.id, value: await engine.load(message.options) });
+      send({ type: 'result', id: message.id, value: await engine.load(message.options, { onProgress: (text) => send({ type: 'progress', id: message.id, message: text }) }) });
       return;
     case 'generate': {
       const value = await abortable(message.id, message.aborted, (signal) =>

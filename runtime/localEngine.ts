@@ -1,7 +1,7 @@
 // InferenceEngine in the calling thread. The worker runs one of these; tests and benchmarks can use it directly.
 import { readFileSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
-import type { EngineLoadOptions, FimTokens, GenerateHooks, GenerateRequest, GenerateResult, InferenceEngine, ModelInfo } from './engine';
+import type { EngineLoadOptions, LoadHooks, FimTokens, GenerateHooks, GenerateRequest, GenerateResult, InferenceEngine, ModelInfo } from './engine';
 import { ModelNotReadyError, TokenizerMismatchError } from './errors';
 import { Generator } from './generator';
 import { warmUpRequests } from './memoryWarmUp';
@@ -29,11 +29,11 @@ export class LocalEngine implements InferenceEngine {
   /** The background warm-up after a load; every real request aborts it (at the end of the pass in flight). */
   private warmUp?: AbortController;
 
-  async load(options: EngineLoadOptions): Promise<ModelInfo> {
+  async load(options: EngineLoadOptions, hooks: LoadHooks = {}): Promise<ModelInfo> {
     await this.dispose();
     const dir = resolve(options.modelDir);
     const tokenizer = TextTokenizer.fromDirectory(dir);
-    const target = await loadDecoder(dir, options.quantization, options.threads, tokenizer.vocabSize, options.cacheFolder);
+    const target = await loadDecoder(dir, options.quantization, options.threads, tokenizer.vocabSize, options.cacheFolder, hooks.onProgress);
     let draft: LoadedDecoder | undefined;
     if (options.draftDir) {
       const draftDir = resolve(options.draftDir);

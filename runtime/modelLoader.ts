@@ -18,11 +18,20 @@ export interface LoadedDecoder {
   prefillCopy?: string;
 }
 
-export async function loadDecoder(dir: string, quantization: Quantization, threads: number, tokenizerVocab: number, cacheFolder?: string): Promise<LoadedDecoder> {
+/** `onProgress`: told when a long step starts (building the 8-bit copy), in words. */
+export async function loadDecoder(
+  dir: string,
+  quantization: Quantization,
+  threads: number,
+  tokenizerVocab: number,
+  cacheFolder?: string,
+  onProgress?: (message: string) => void,
+): Promise<LoadedDecoder> {
   const files = locateModelFiles(dir, quantization);
   assertModelFits(files);
   const config = readModelConfig(dir);
-  const copy = needsPrefillCopy(files) ? prefillCopy(files.onnx, cacheFolder ?? defaultModelCacheFolder()) : undefined;
+  const onBuild = (bytes: number) => onProgress?.(`Building an 8-bit copy of ${files.onnxFile} for long prompts (${Math.round(bytes / 1e6)} MB, once: later loads reuse it).`);
+  const copy = needsPrefillCopy(files) ? prefillCopy(files.onnx, cacheFolder ?? defaultModelCacheFolder(), { onBuild }) : undefined;
   const prefillFile = copy === undefined ? files.prefill : 'file' in copy ? copy.file : undefined;
   const model = await OrtDecoderModel.create(files.onnx, config, threads, { prefillFile });
   try {

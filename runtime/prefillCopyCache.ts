@@ -44,9 +44,10 @@ interface Source {
 /**
  * The 8-bit copy of the large 4-bit file `q4Path` in `cacheFolder`, built now if there is none for its current
  * contents (`builtMs` then says how long it took); or why there is none, in words. Never throws: the copy only makes
- * prefills faster. `availableMemory` is for tests.
+ * prefills faster. `onBuild` is told the copy's size as its writing starts; `availableMemory` is for tests.
  */
-export function prefillCopy(q4Path: string, cacheFolder: string, availableMemory?: number): PrefillCopy {
+export function prefillCopy(q4Path: string, cacheFolder: string, options: { onBuild?: (bytes: number) => void; availableMemory?: number } = {}): PrefillCopy {
+  const { availableMemory } = options;
   try {
     const path = realpathSync(q4Path);
     const { size, mtimeMs } = statSync(path);
@@ -66,7 +67,9 @@ export function prefillCopy(q4Path: string, cacheFolder: string, availableMemory
       const result = writeInt8PrefillFile(path, partial, (bytes) => {
         if (!prefillFileFits(bytes, availableMemory)) return tooLarge(bytes);
         const free = freeDiskBytes(folder);
-        return free < bytes + DISK_RESERVE_BYTES ? `it needs ${mb(bytes)} on disk and ${folder} has ${mb(free)} free` : undefined;
+        if (free < bytes + DISK_RESERVE_BYTES) return `it needs ${mb(bytes)} on disk and ${folder} has ${mb(free)} free`;
+        options.onBuild?.(bytes);
+        return undefined;
       });
       if ('skipped' in result) {
         rmSync(folder, { recursive: true, force: true });

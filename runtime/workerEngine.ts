@@ -3,7 +3,7 @@
 // class; if the worker dies, every pending call rejects with WorkerCrashedError.
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { EngineLoadOptions, GenerateHooks, GenerateRequest, GenerateResult, InferenceEngine, ModelInfo } from './engine';
+import type { EngineLoadOptions, LoadHooks, GenerateHooks, GenerateRequest, GenerateResult, InferenceEngine, ModelInfo } from './engine';
 import { fromSerializedError, ModelNotReadyError, WorkerCrashedError } from './errors';
 import type { FromWorker, ToWorker } from './workerProtocol';
 
@@ -11,6 +11,7 @@ interface Pending {
   resolve(value: unknown): void;
   reject(error: Error): void;
   onText?: (delta: string) => void;
+  onProgress?: (message: string) => void;
 }
 
 type Request = ToWorker extends infer T ? (T extends { type: 'abort' } ? never : Omit<T, 'id'>) : never;
@@ -25,9 +26,9 @@ export class WorkerEngine implements InferenceEngine {
   /** `workerScript`: the bundled worker; the default is right when this code runs from the dist/ bundle. */
   constructor(private readonly workerScript: string = join(__dirname, 'inferenceWorker.js')) {}
 
-  async load(options: EngineLoadOptions): Promise<ModelInfo> {
+  async load(options: EngineLoadOptions, hooks: LoadHooks = {}): Promise<ModelInfo> {
     this.loaded = false;
-    const info = (await this.call({ type: 'load', options })) as ModelInfo;
+    const info = (await this.call({ type: 'load', options }, { onProgress: hooks.onProgress })) as ModelInfo;
     this.loaded = true;
     return info;
   }
@@ -65,6 +66,10 @@ export class WorkerEngine implements InferenceEngine {
         p.onText?.(message.delta);
         return;
       }
+      if (message.type === 'progress') {
+        p.onProgress?.(message.message);
+        return;
+      }
       this.pending.delete(message.id);
       if (message.type === 'result') p.resolve(message.value);
       else p.reject(fromSerializedError(message.error));
@@ -87,7 +92,7 @@ export class WorkerEngine implements InferenceEngine {
   private async abortableCall(message: AbortableRequest, signal?: AbortSignal, onText?: (delta: string) => void): Promise<unknown> {
     let id = 0;
     const onAbort = () => this.worker?.postMessage({ type: 'abort', id } satisfies ToWorker);
-    const result = this.call(signal?.aborted ? { ...message, aborted: true } : message, onText, (assigned) => {
+    const result = this.call(signal?.aborted ? { ...message, aborted: true } : message, { onText }, (assigned) => {
       id = assigned;
       // Registered after the request is posted, so the worker always knows the id when the abort arrives; a signal
       // aborted before the call went out is carried by the request itself.
@@ -100,11 +105,11 @@ export class WorkerEngine implements InferenceEngine {
     }
   }
 
-  private call(message: Request, onText?: (delta: string) => void, posted?: (id: number) => void): Promise<unknown> {
+  private call(message: Request, listeners: Pick<Pending, 'onText' | 'onProgress'> = {}, posted?: (id: number) => void): Promise<unknown> {
     const worker = this.ensureWorker();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, onText });
+      this.pending.set(id, { resolve, reject, ...listeners });
       worker.postMessage({ ...message, id } as ToWorker);
       posted?.(id);
     });

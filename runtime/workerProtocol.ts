@@ -14,4 +14,6 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'result'; id: number; value: ModelInfo | GenerateResult | number[] | null }
   | { type: 'error'; id: number; error: SerializedLocusError }
-  | { type: 'text'; id: number; delta: string };
+  | { type: 'text'; id: number; delta: string }
+  /** A long step of a load starting (LoadHooks.onProgress). */
+  | { type: 'progress'; id: number; message: string };

@@ -1,7 +1,7 @@
 // An InferenceEngine that "generates" a scripted text one character per step, checking the abort signal
 // before every step like the real decode loop does.
 import { ModelNotReadyError } from '../../runtime/errors';
-import type { EngineLoadOptions, GenerateHooks, GenerateRequest, GenerateResult, InferenceEngine, ModelInfo, SpeculationStats } from '../../runtime/engine';
+import type { EngineLoadOptions, GenerateHooks, LoadHooks, GenerateRequest, GenerateResult, InferenceEngine, ModelInfo, SpeculationStats } from '../../runtime/engine';
 
 export class FakeEngine implements InferenceEngine {
   readonly requests: GenerateRequest[] = [];
@@ -17,7 +17,9 @@ export class FakeEngine implements InferenceEngine {
     private readonly stepMs = 1,
   ) {}
 
-  async load(options: EngineLoadOptions): Promise<ModelInfo> {
+  /** `hooks`: a fake load has no long steps; tests that want some wrap this. */
+  async load(options: EngineLoadOptions, hooks?: LoadHooks): Promise<ModelInfo> {
+    void hooks;
     return fakeModelInfo(options.modelDir);
   }
 

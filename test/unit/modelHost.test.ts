@@ -19,9 +19,9 @@ function host(createEngine: () => InferenceEngine, exists = (_dir: string) => tr
     createEngine: () => {
       const engine = createEngine();
       const load = engine.load.bind(engine);
-      engine.load = (options) => {
+      engine.load = (options, hooks) => {
         loads.push(options);
-        return load(options);
+        return load(options, hooks);
       };
       return engine;
     },
@@ -86,6 +86,30 @@ describe('ModelHost', () => {
     const { ready, logged } = await loadedWith({ onnxFile: 'onnx/model_q4.onnx', quantization: 'q4', prefillFile: '/storage/models/int8-prefill-0123/model_int8.onnx', prefillCopy: note });
     assert.equal(ready.prefillCopy, note);
     assert.ok(logged.info.includes(note), logged.info.join('\n'));
+  });
+
+  it('shows a long step of the load in the loading status and the log as it starts', async () => {
+    const logged: string[] = [];
+    const step = 'Building an 8-bit copy of onnx/model_q4.onnx for long prompts (534 MB, once: later loads reuse it).';
+    const { modelHost, statuses } = host(
+      () => {
+        const e = new FakeEngine(() => '');
+        const load = e.load.bind(e);
+        e.load = async (options, hooks) => {
+          hooks?.onProgress?.(step);
+          return load(options);
+        };
+        return e;
+      },
+      undefined,
+      { ...quiet, info: (m: string) => logged.push(m) },
+    );
+    await modelHost.load(validateSettings(undefined, embedded).config);
+    assert.deepEqual(
+      statuses.map((s) => (s.state === 'loading' ? `loading ${s.step ?? ''}` : s.state)),
+      ['loading ', `loading ${step}`, 'ready'],
+    );
+    assert.ok(logged.includes(step));
   });
 
   it('says why quantization auto took the 8-bit file, in the ready status and the log', async () => {

@@ -101,10 +101,15 @@ describe('the 8-bit prefill copy of a large 4-bit file', () => {
   it('is built once per 4-bit file and reused; a changed file gets a new one and the old one goes', () => {
     const source = modelFolder(join(dir, 'cached-model'), shipped);
     const cache = join(dir, 'cache');
-    const first = prefillCopy(source, cache);
+    const builds: number[] = [];
+    const onBuild = (bytes: number) => builds.push(bytes);
+    const first = prefillCopy(source, cache, { onBuild });
     assert.ok('file' in first && first.builtMs !== undefined, JSON.stringify(first));
     assert.equal(first.file.bytes, statSync(first.file.onnx).size);
-    const again = prefillCopy(source, cache);
+    assert.equal(builds.length, 1, 'the caller hears of the build as it starts');
+    assert.ok(Math.abs(builds[0]! - first.file.bytes) < 1024, `announced ${builds[0]} bytes, wrote ${first.file.bytes}`);
+    const again = prefillCopy(source, cache, { onBuild });
+    assert.equal(builds.length, 1, 'and not of a reuse');
     assert.deepEqual(again, { file: first.file }, 'found again, not built');
 
     // A load killed while writing leaves a partial copy; the next build in that folder removes it.
@@ -125,7 +130,7 @@ describe('the 8-bit prefill copy of a large 4-bit file', () => {
   it('is skipped, with the reason, where it would not fit in memory or cannot be written', () => {
     const source = modelFolder(join(dir, 'skipped-model'), shipped);
     const cache = join(dir, 'small-cache');
-    const tight = prefillCopy(source, cache, 1e6);
+    const tight = prefillCopy(source, cache, { availableMemory: 1e6 });
     assert.ok('skipped' in tight && /MB would take more than half the memory available/.test(tight.skipped), JSON.stringify(tight));
     assert.deepEqual(existsSync(cache) ? readdirSync(cache) : [], [], 'nothing is left behind');
     writeFileSync(join(dir, 'a-file'), '');

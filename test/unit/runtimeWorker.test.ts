@@ -111,6 +111,27 @@ describe('WorkerEngine', () => {
     assert.equal((await engine.generate(request({ maxNewTokens: 3 }))).tokenIds.length, 3);
   });
 
+  it('passes a load\'s progress on as it happens', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'locus-worker-'));
+    const script = join(dir, 'progress.js');
+    // Two steps reported, then the result: the steps reach the caller before the load resolves.
+    writeFileSync(
+      script,
+      "const port = require('node:worker_threads').parentPort;\n" +
+        "port.on('message', (m) => { for (const text of ['one', 'two']) port.postMessage({ type: 'progress', id: m.id, message: text }); port.postMessage({ type: 'result', id: m.id, value: { name: 'x' } }); });\n",
+    );
+    const engine = new WorkerEngine(script);
+    try {
+      const steps: string[] = [];
+      const info = await engine.load(LOAD, { onProgress: (m) => steps.push(m) });
+      assert.deepEqual(steps, ['one', 'two']);
+      assert.equal(info.name, 'x');
+    } finally {
+      await engine.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('rejects pending calls with WorkerCrashedError when the worker dies', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'locus-worker-'));
     const script = join(dir, 'dies.js');
