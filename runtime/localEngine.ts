@@ -1,6 +1,6 @@
 // InferenceEngine in the calling thread. The worker runs one of these; tests and benchmarks can use it directly.
 import { readFileSync } from 'node:fs';
-import { basename, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { EngineLoadOptions, LoadHooks, FimTokens, GenerateHooks, GenerateRequest, GenerateResult, InferenceEngine, ModelInfo } from './engine';
 import { ModelNotReadyError, TokenizerMismatchError } from './errors';
 import { Generator } from './generator';
@@ -38,7 +38,7 @@ export class LocalEngine implements InferenceEngine {
     if (options.draftDir) {
       const draftDir = resolve(options.draftDir);
       try {
-        draft = await loadDecoder(draftDir, options.quantization, options.threads, tokenizer.vocabSize);
+        draft = await loadDecoder(draftDir, options.quantization, options.threads, tokenizer.vocabSize, options.cacheFolder, (m) => hooks.onProgress?.(`Draft: ${m}`));
         if (!readFileSync(draft.files.tokenizer).equals(readFileSync(target.files.tokenizer))) {
           throw new TokenizerMismatchError(`The draft model in ${draftDir} has a different tokenizer.json from the model in ${dir}.`);
         }
@@ -48,6 +48,7 @@ export class LocalEngine implements InferenceEngine {
         throw e;
       }
     }
+    const copies = [target.prefillCopy, draft?.prefillCopy && `Draft: ${draft.prefillCopy}`].filter((c) => c !== undefined);
     const maxContext = target.config.maxPositionEmbeddings;
     this.target = target;
     this.draft = draft;
@@ -58,7 +59,7 @@ export class LocalEngine implements InferenceEngine {
       dir,
       onnxFile: target.files.onnxFile,
       ...(target.model.prefillFile !== undefined && { prefillFile: shownPath(dir, target.model.prefillFile) }),
-      ...(target.prefillCopy !== undefined && { prefillCopy: target.prefillCopy }),
+      ...(copies.length > 0 && { prefillCopy: copies.join(' ') }),
       ...(target.files.autoChoice !== undefined && { autoChoice: target.files.autoChoice }),
       ...(target.files.weightWarning !== undefined && { weightWarning: target.files.weightWarning }),
       quantization: target.files.quantization,
@@ -129,5 +130,5 @@ export const defaultModelDirs = (extensionRoot: string) => ({
 /** `file` relative to the model folder `dir` when inside it (the folder's own files), else absolute (a cached copy). */
 function shownPath(dir: string, file: string): string {
   const inside = relative(dir, file);
-  return inside.startsWith('..') || isAbsolute(inside) ? file : inside;
+  return inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside) ? file : inside;
 }

@@ -7,7 +7,7 @@
 // input to its last `num_logits_to_keep` rows (0: all of them), as the exports that have the input do, and copies
 // every other field of the file as it is.
 import { onnx } from 'onnx-proto';
-import { type ByteSource, type GraphSkeleton, graphSkeleton, hasSubgraphs, splicedModel, withFile } from './onnxSkeleton';
+import { type ByteSource, type FieldReplacement, type GraphSkeleton, graphSkeleton, hasSubgraphs, splicedModel, withFile } from './onnxSkeleton';
 
 export const LOGITS_TO_KEEP_INPUT = 'num_logits_to_keep';
 
@@ -101,8 +101,14 @@ function isQuantizationOf(skeleton: GraphSkeleton, producer: Map<string, number>
  * graph has one already or does not qualify (see outputLayer; no subgraphs).
  */
 export function logitsToKeepModel(source: ByteSource, skeleton: GraphSkeleton | undefined = graphSkeleton(source)): Uint8Array | undefined {
-  const plan = skeleton && logitsToKeepPlan(skeleton);
-  if (!skeleton || !plan) return undefined;
+  const splice = skeleton && logitsToKeepSplice(skeleton);
+  return splice && splicedModel(source, skeleton!, splice.replaced, splice.appended);
+}
+
+/** The graph fields logitsToKeepModel replaces and appends (for a copy written to a file), or undefined where it does not apply. */
+export function logitsToKeepSplice(skeleton: GraphSkeleton): { replaced: FieldReplacement[]; appended: Uint8Array } | undefined {
+  const plan = logitsToKeepPlan(skeleton);
+  if (!plan) return undefined;
   const { layer } = plan;
   const rows = `${PREFIX}rows`;
   const slicing = [
@@ -123,7 +129,7 @@ export function logitsToKeepModel(source: ByteSource, skeleton: GraphSkeleton | 
     initializer: [int64s(`${PREFIX}one_dim`, [1n]), int64s(`${PREFIX}end`, [9223372036854775807n]), int64s(`${PREFIX}axis`, [-2n])],
     input: [onnx.ValueInfoProto.create({ name: LOGITS_TO_KEEP_INPUT, type: { tensorType: { elemType: onnx.TensorProto.DataType.INT64, shape: { dim: [] } } } })],
   }).finish();
-  return splicedModel(source, skeleton, replaced, added);
+  return { replaced, appended: added };
 }
 
 /** What the rewrite would change, or undefined where it does not apply (logitsToKeepModel). */

@@ -7,7 +7,7 @@ import { checkLogitsWidth } from './signature';
 import { assertModelFits, locateModelFiles, type ModelFiles } from './modelFiles';
 import { readModelConfig, type ModelConfig } from './modelConfig';
 import { isLargeModelFile, OrtDecoderModel } from './ortBackend';
-import { defaultModelCacheFolder, prefillCopy, type PrefillCopy } from './prefillCopyCache';
+import { defaultModelCacheFolder, markCopyUnused, prefillCopy, type PrefillCopy } from './prefillCopyCache';
 
 export interface LoadedDecoder {
   files: ModelFiles;
@@ -39,12 +39,16 @@ export async function loadDecoder(
     const { logits } = await model.warmUp(config.bosTokenId ?? config.eosTokenIds[0] ?? 0);
     const logitsWidth = logits[0].length;
     checkLogitsWidth(logitsWidth, tokenizerVocab, `model in ${dir}`);
+    if (copy !== undefined && 'file' in copy && model.prefillFile !== copy.file.onnx) markCopyUnused(copy.file.onnx, UNUSED_COPY);
     return { files, config, model, logitsWidth, ...(copy !== undefined && { prefillCopy: describeCopy(copy, files.onnxFile, model.prefillFile) }) };
   } catch (e) {
     await model.dispose();
     throw e;
   }
 }
+
+/** Why OrtDecoderModel leaves a copy out (prefillFile.ts, int8PrefillSession in ortBackend.ts): it does not say which. */
+const UNUSED_COPY = 'onnxruntime refused it, or its inputs, outputs or attention differ from the 4-bit file\'s';
 
 /** A large 4-bit file whose folder has no 8-bit file gets a copy to prefill on (prefillCopyCache.ts). */
 function needsPrefillCopy(files: ModelFiles): boolean {
@@ -57,5 +61,5 @@ function describeCopy(copy: PrefillCopy, onnxFile: string, used: string | undefi
   const where = `${Math.round(copy.file.bytes / 1e6)} MB in ${dirname(copy.file.onnx)}${built}`;
   return used === copy.file.onnx
     ? `Long prompts prefill on an 8-bit copy of ${onnxFile} (${where}).`
-    : `onnxruntime did not take the 8-bit copy of ${onnxFile} (${where}); long prompts prefill on the 4-bit weights.`;
+    : `The 8-bit copy of ${onnxFile} (${where}) was not used: ${UNUSED_COPY}. Long prompts prefill on the 4-bit weights; later loads do not try it again.`;
 }

@@ -2,7 +2,7 @@
 // opset and each initializer's name, type and size, read by walking the protobuf's fields without the initializers'
 // values (a large file is read in small windows around the fields' headers, not whole); and splicing edited graph
 // fields into a copy of the file, in memory or written to another file. Pure but for the file reader and writer.
-import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
 import { onnx } from 'onnx-proto';
 import { PAST_PATTERN, pastKeyName, pastValueName, presentKeyName, presentValueName } from './signature';
 
@@ -297,8 +297,11 @@ export function splicedModel(source: ByteSource, skeleton: GraphSkeleton, replac
 /** Bytes copied from the source file per read when writing a spliced model to a file. */
 const COPY_CHUNK_BYTES = 16 * 2 ** 20;
 
-/** splicedModel written to `path` piece by piece (added fields made one at a time); returns the bytes written. */
-export function writeSplicedModel(path: string, source: ByteSource, skeleton: GraphSkeleton, replaced: FieldReplacement[], appended: LazyBytes[]): number {
+/**
+ * splicedModel written to `path` piece by piece (added fields made one at a time) and flushed to disk; returns the
+ * bytes written.
+ */
+export function writeSplicedModel(path: string, source: ByteSource, skeleton: GraphSkeleton, replaced: FieldReplacement[], appended: (Uint8Array | LazyBytes)[]): number {
   const pieces = splicedPieces(source, skeleton, replaced, appended);
   const fd = openSync(path, 'w');
   try {
@@ -319,6 +322,8 @@ export function writeSplicedModel(path: string, source: ByteSource, skeleton: Gr
         write(chunk.subarray(0, n));
       }
     }
+    // On disk before the caller renames it into place: a copy kept for later loads must not be cut short by a crash.
+    fsyncSync(fd);
     return written;
   } finally {
     closeSync(fd);

@@ -1,25 +1,23 @@
 // Keeps 8-bit copies of large 4-bit models for long prompt prefills (int8PrefillFile.ts) in a cache folder, one per
 // 4-bit file, built at the first load and reused after. Only folders without an 8-bit file of their own get one
-// (modelFiles.ts picks that first): such a model's 512-token prompt prefilled in 1111 ms on its 4-bit weights against
-// 471 ms on 8-bit ones (0.5B-shaped, two threads; bench/results/prefill-file-*.md). The copy is keyed by the 4-bit
-// file's path, size and modification time, so an edited or replaced model gets a new one and the old one is removed.
+// (modelFiles.ts picks that first): such a model's 512-token prompt prefilled in 1117 ms on its 4-bit weights against
+// 444 ms on the copy (0.5B-shaped, two threads; bench/results/prefill-file-copy-*.md). A copy is keyed by the 4-bit
+// file's real path, size, modification time and inode, so an edited or replaced model gets a new one, and copies of
+// its earlier contents are removed. Several processes (VS Code windows) may load the same model at once: one builds
+// while the others go without, and a copy is renamed into place only once whole and flushed.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmdirSync, rmSync, statfsSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { writeInt8PrefillFile } from './int8PrefillFile';
-import { fileLogitsToKeepModel, getsLogitsToKeep } from './logitsToKeepModel';
+import { dirname, join, resolve } from 'node:path';
+import { INT8_COPY_VERSION, writeInt8PrefillFile } from './int8PrefillFile';
 import type { PrefillFile } from './modelFiles';
-import { fileGraphSkeleton } from './onnxSkeleton';
 import { prefillFileFits } from './prefillFile';
 
-/** Bumped when the copy's contents change, so older copies are rebuilt. */
-const COPY_FORMAT = 1;
 const COPY_FOLDER_PREFIX = 'int8-prefill-';
 const COPY_FILE = 'model_int8.onnx';
-const SOURCE_FILE = 'source.json';
+const RECORD_FILE = 'source.json';
 /** Disk space left free after writing a copy. */
-const DISK_RESERVE_BYTES = 2 * 2 ** 30;
+const DISK_RESERVE_BYTES = 2e9;
 
 /** Where copies go when the caller names no folder (the CLI): the user's cache folder, as each OS has it. */
 export function defaultModelCacheFolder(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform, home = homedir()): string {
@@ -34,11 +32,24 @@ export function defaultModelCacheFolder(env: NodeJS.ProcessEnv = process.env, pl
 
 export type PrefillCopy = { file: PrefillFile; builtMs?: number } | { skipped: string };
 
+/** The 4-bit file a copy was made from, as it was then. */
 interface Source {
+  /** Its real path (links resolved). */
   path: string;
+  /** Its path as the model folder names it (a Hugging Face cache links it to a blob that changes with each version). */
+  named: string;
   size: number;
   mtimeMs: number;
-  format: number;
+  ino: number;
+  version: number;
+}
+
+/** A kept copy's record, written once the copy is in place. */
+interface CopyRecord extends Source {
+  /** The copy's size: a copy of another size was cut short. */
+  bytes: number;
+  /** Why the runtime did not use it (markCopyUnused): it is not tried again. */
+  unused?: string;
 }
 
 /**
@@ -49,61 +60,152 @@ interface Source {
 export function prefillCopy(q4Path: string, cacheFolder: string, options: { onBuild?: (bytes: number) => void; availableMemory?: number } = {}): PrefillCopy {
   const { availableMemory } = options;
   try {
-    const path = realpathSync(q4Path);
-    const { size, mtimeMs } = statSync(path);
-    const source: Source = { path, size, mtimeMs, format: COPY_FORMAT };
-    const folder = join(cacheFolder, COPY_FOLDER_PREFIX + createHash('sha256').update(JSON.stringify(source)).digest('hex').slice(0, 16));
+    const named = resolve(q4Path);
+    const path = realpathSync.native(named);
+    const { size, mtimeMs, ino } = statSync(path);
+    const source: Source = { path, named, size, mtimeMs, ino, version: INT8_COPY_VERSION };
+    const folder = join(cacheFolder, COPY_FOLDER_PREFIX + createHash('sha256').update(JSON.stringify({ ...source, named: '' })).digest('hex').slice(0, 16));
     const file = join(folder, COPY_FILE);
-    if (existsSync(file) && sameSource(folder, source)) {
-      const bytes = statSync(file).size;
-      return prefillFileFits(bytes, availableMemory) ? { file: { onnx: file, bytes } } : { skipped: tooLarge(bytes) };
+    const kept = readRecord(folder);
+    if (kept && sameSource(kept, source) && existsSync(file) && statSync(file).size === kept.bytes) {
+      removeAbandonedPartials(folder);
+      if (kept.unused !== undefined) return { skipped: `the copy in ${folder} was not used at an earlier load (${kept.unused}); delete that folder to try again` };
+      return prefillFileFits(kept.bytes, availableMemory) ? { file: { onnx: file, bytes: kept.bytes } } : { skipped: tooLarge(kept.bytes) };
     }
-    removeStaleCopies(cacheFolder, path);
-    mkdirSync(folder, { recursive: true, mode: 0o700 });
-    removeAbandonedPartials(folder);
-    const partial = `${file}.${process.pid}.partial`;
-    const started = performance.now();
+    mkdirSync(cacheFolder, { recursive: true, mode: 0o700 });
+    removeStaleCopies(cacheFolder, source, folder);
+    const lock = `${folder}.lock`;
+    if (!takeLock(lock)) return { skipped: 'another Locus process is building it now; a later load will use it' };
+    const partial = join(folder, `${COPY_FILE}.${process.pid}.partial`);
     try {
-      const result = writeInt8PrefillFile(path, partial, (bytes) => {
+      const started = performance.now();
+      const result = writeInt8PrefillFile(path, partial, (bytes, diskBytes) => {
         if (!prefillFileFits(bytes, availableMemory)) return tooLarge(bytes);
-        const free = freeDiskBytes(folder);
-        if (free < bytes + DISK_RESERVE_BYTES) return `it needs ${mb(bytes)} on disk and ${folder} has ${mb(free)} free`;
+        const free = freeDiskBytes(cacheFolder);
+        if (free !== undefined && free < diskBytes + DISK_RESERVE_BYTES) {
+          return `writing it takes ${mb(diskBytes)} of disk, ${cacheFolder} has ${mb(free)} free and 2 GB are kept free`;
+        }
+        mkdirSync(folder, { recursive: true, mode: 0o700 });
+        removeAbandonedPartials(folder);
         options.onBuild?.(bytes);
         return undefined;
       });
-      if ('skipped' in result) {
-        rmSync(folder, { recursive: true, force: true });
-        return result;
-      }
-      const bytes = withLogitsToKeep(partial);
-      // Renamed into place only once whole, so a load cut short never leaves a truncated copy to reuse.
-      writeFileSync(join(folder, SOURCE_FILE), JSON.stringify(source));
+      if ('skipped' in result) return result;
+      rmSync(join(folder, RECORD_FILE), { force: true });
       renameSync(partial, file);
-      return { file: { onnx: file, bytes }, builtMs: performance.now() - started };
+      // The record goes last: a copy without one is never reused.
+      writeRecord(folder, { ...source, bytes: result.bytes });
+      return { file: { onnx: file, bytes: result.bytes }, builtMs: performance.now() - started };
     } finally {
       rmSync(partial, { force: true });
+      rmSync(lock, { force: true });
+      removeIfEmpty(folder);
     }
   } catch (e) {
-    return { skipped: `it could not be written in ${cacheFolder} (${e instanceof Error ? e.message : String(e)})` };
+    return { skipped: `it could not be built in ${cacheFolder} (${e instanceof Error ? e.message : String(e)})` };
   }
 }
 
+/** Records that the runtime did not use the copy `copyFile` (and why), so later loads do not build or load it again. */
+export function markCopyUnused(copyFile: string, why: string): void {
+  const folder = dirname(copyFile);
+  const kept = readRecord(folder);
+  try {
+    if (kept) writeRecord(folder, { ...kept, unused: why });
+  } catch {
+    // unrecorded, it is tried again at the next load
+  }
+}
+
+function tooLarge(bytes: number): string {
+  return `its ${mb(bytes)} would take more than half the memory available`;
+}
+
+function mb(bytes: number): string {
+  return `${Math.round(bytes / 1e6)} MB`;
+}
+
+function readRecord(folder: string): CopyRecord | undefined {
+  try {
+    return JSON.parse(readFileSync(join(folder, RECORD_FILE), 'utf8')) as CopyRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeRecord(folder: string, record: CopyRecord): void {
+  const temporary = join(folder, `${RECORD_FILE}.${process.pid}`);
+  writeFileSync(temporary, JSON.stringify(record));
+  renameSync(temporary, join(folder, RECORD_FILE));
+}
+
+function sameSource(kept: Source, source: Source): boolean {
+  return kept.path === source.path && kept.size === source.size && kept.mtimeMs === source.mtimeMs && kept.ino === source.ino && kept.version === source.version;
+}
+
 /**
- * Gives the copy the `num_logits_to_keep` input its 4-bit file gets at every load (logitsToKeepModel.ts), once here
- * rather than in memory at every load; returns the copy's size.
+ * Removes the copies of this model's earlier contents (same real or named path), copies whose 4-bit file is gone,
+ * and folders left without a record by a build that died. `current` (this contents' folder) is left to its builder.
  */
-function withLogitsToKeep(copy: string): number {
-  const skeleton = fileGraphSkeleton(copy);
-  const rewritten = getsLogitsToKeep(skeleton) ? fileLogitsToKeepModel(copy, skeleton) : undefined;
-  if (rewritten !== undefined) writeFileSync(copy, rewritten);
-  return statSync(copy).size;
+function removeStaleCopies(cacheFolder: string, source: Source, current: string): void {
+  for (const name of readdirSync(cacheFolder)) {
+    const folder = join(cacheFolder, name);
+    if (!name.startsWith(COPY_FOLDER_PREFIX) || name.endsWith('.lock') || folder === current) continue;
+    try {
+      if (lockHeld(`${folder}.lock`)) continue;
+      const kept = readRecord(folder);
+      const stale = kept === undefined || kept.path === source.path || kept.named === source.named || isGone(kept.path);
+      if (stale) rmSync(folder, { recursive: true, force: true });
+    } catch {
+      // another model's copy that cannot be removed now does not stop this one
+    }
+  }
+}
+
+/** Only a file that is surely gone counts: a drive that is not mounted or a folder not readable now may come back. */
+function isGone(path: string): boolean {
+  try {
+    statSync(path);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT';
+  }
 }
 
 /** Partial copies whose writer died (the pid in their name no longer runs): a killed load leaves one behind. */
 function removeAbandonedPartials(folder: string): void {
   for (const name of readdirSync(folder)) {
-    const pid = /\.(\d+)\.partial$/.exec(name)?.[1];
+    const pid = /\.(\d+)\.partial(\.int8)?$/.exec(name)?.[1];
     if (pid !== undefined && !isRunning(Number(pid))) rmSync(join(folder, name), { force: true });
+  }
+}
+
+/** Creates the lock file with this process's pid; false when a running process holds it. A dead holder's lock is taken over. */
+function takeLock(lock: string): boolean {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lock, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || lockHeld(lock)) return false;
+      rmSync(lock, { force: true });
+    }
+  }
+  return false;
+}
+
+/** A lock this young without a pid is being taken right now; an older one was left by a process that died taking it. */
+const LOCK_WRITE_GRACE_MS = 60_000;
+
+function lockHeld(lock: string): boolean {
+  try {
+    const text = readFileSync(lock, 'utf8');
+    if (text === '') return Date.now() - statSync(lock).mtimeMs < LOCK_WRITE_GRACE_MS;
+    return isRunning(Number(text));
+  } catch {
+    return false;
   }
 }
 
@@ -117,43 +219,20 @@ function isRunning(pid: number): boolean {
   }
 }
 
-function tooLarge(bytes: number): string {
-  return `its ${mb(bytes)} would take more than half the memory available`;
-}
-
-function mb(bytes: number): string {
-  return `${Math.round(bytes / 1e6)} MB`;
-}
-
-function sameSource(folder: string, source: Source): boolean {
+function removeIfEmpty(folder: string): void {
   try {
-    const kept = JSON.parse(readFileSync(join(folder, SOURCE_FILE), 'utf8')) as Source;
-    return kept.path === source.path && kept.size === source.size && kept.mtimeMs === source.mtimeMs && kept.format === source.format;
+    rmdirSync(folder);
   } catch {
-    return false;
+    // not empty (a copy is in it), or gone
   }
 }
 
-/** Removes copies of `path` made from earlier contents, and copies whose 4-bit file is gone. */
-function removeStaleCopies(cacheFolder: string, path: string): void {
-  if (!existsSync(cacheFolder)) return;
-  for (const name of readdirSync(cacheFolder)) {
-    if (!name.startsWith(COPY_FOLDER_PREFIX)) continue;
-    const folder = join(cacheFolder, name);
-    let kept: Source | undefined;
-    try {
-      kept = JSON.parse(readFileSync(join(folder, SOURCE_FILE), 'utf8')) as Source;
-    } catch {
-      // no record: a copy cut short, or being written by another process right now (left to it)
-      continue;
-    }
-    if (kept.path === path || !existsSync(kept.path)) rmSync(folder, { recursive: true, force: true });
+/** Free bytes on the disk holding `folder`, or undefined where the file system does not say. */
+function freeDiskBytes(folder: string): number | undefined {
+  try {
+    const s = statfsSync(folder);
+    return s.bavail * s.bsize;
+  } catch {
+    return undefined;
   }
-}
-
-function freeDiskBytes(folder: string): number {
-  let at = folder;
-  while (!existsSync(at) && dirname(at) !== at) at = dirname(at);
-  const s = statfsSync(at);
-  return s.bavail * s.bsize;
 }

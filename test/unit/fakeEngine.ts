@@ -17,9 +17,8 @@ export class FakeEngine implements InferenceEngine {
     private readonly stepMs = 1,
   ) {}
 
-  /** `hooks`: a fake load has no long steps; tests that want some wrap this. */
-  async load(options: EngineLoadOptions, hooks?: LoadHooks): Promise<ModelInfo> {
-    void hooks;
+  /** A fake load has no long steps to report: tests that want some wrap this (hence the hooks in its type). */
+  async load(options: EngineLoadOptions, _hooks?: LoadHooks): Promise<ModelInfo> {
     return fakeModelInfo(options.modelDir);
   }
 

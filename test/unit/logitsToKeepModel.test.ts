@@ -14,34 +14,13 @@ import { readModelConfig } from '../../runtime/modelConfig';
 import { bytesSource, graphSkeleton } from '../../runtime/onnxSkeleton';
 import { OrtDecoderModel } from '../../runtime/ortBackend';
 import { TextTokenizer } from '../../runtime/tokenizer';
+import { withoutLogitsToKeep } from './optimumExport';
 import { ROOT } from './runtimeFixtures';
 
 const SHIPPED = join(ROOT, 'models', 'default', 'target');
 const FILE = join(SHIPPED, 'onnx', 'model_q4.onnx');
 const config = readModelConfig(SHIPPED);
 const ids = TextTokenizer.fromDirectory(join(ROOT, 'models', 'default')).encode(readFileSync(join(ROOT, 'training', 'llama.py'), 'utf8'));
-
-const ROW_PICKERS = new Set(['Slice', 'Gather']);
-
-/** The model without its num_logits_to_keep input: the nodes that read it go, and the output layer reads the rows they sliced from. */
-function withoutLogitsToKeep(bytes: Uint8Array): Uint8Array {
-  const model = onnx.ModelProto.decode(bytes);
-  const graph = model.graph!;
-  const derived = new Set([LOGITS_TO_KEEP_INPUT]);
-  const chain = new Set<onnx.INodeProto>();
-  for (const node of graph.node!) {
-    if (node.input!.some((i) => derived.has(i))) {
-      chain.add(node);
-      // The Slice's (or Gather's) output is the rows the output layer reads: what follows it stays.
-      if (!ROW_PICKERS.has(node.opType!) || derived.has(node.input![0]!)) node.output!.forEach((o) => derived.add(o));
-    }
-  }
-  const slice = [...chain].find((n) => ROW_PICKERS.has(n.opType!) && !derived.has(n.input![0]!))!;
-  graph.node = graph.node!.filter((n) => !chain.has(n));
-  for (const node of graph.node) node.input = node.input!.map((i) => (i === slice.output![0] ? slice.input![0]! : i));
-  graph.input = graph.input!.filter((v) => v.name !== LOGITS_TO_KEEP_INPUT);
-  return onnx.ModelProto.encode(model).finish();
-}
 
 const inputNames = (bytes: Uint8Array) => graphSkeleton(bytesSource(bytes))!.inputs.map((v) => v.name);
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
@@ -17,6 +17,7 @@ import { bytesSource, encodedGraphField, graphSkeleton, splicedModel } from '../
 import { isLargeModelFile, OrtDecoderModel } from '../../runtime/ortBackend';
 import { defaultModelCacheFolder, prefillCopy } from '../../runtime/prefillCopyCache';
 import { TextTokenizer } from '../../runtime/tokenizer';
+import { withoutLogitsToKeep } from './optimumExport';
 import { ROOT } from './runtimeFixtures';
 
 const SHIPPED = join(ROOT, 'models', 'default', 'target');
@@ -67,8 +68,10 @@ describe('the 8-bit prefill copy of a large 4-bit file', () => {
     assert.equal(skeleton.nodes.filter((n) => n.opType === 'DynamicQuantizeMatMul').length, inMemory.converted);
     // The 4-bit weights of converted layers are gone; the output layer keeps its own.
     assert.equal(skeleton.nodes.filter((n) => n.opType === 'MatMulNBits').length, graphSkeleton(bytesSource(shipped))!.nodes.filter((n) => n.opType === 'MatMulNBits').length - inMemory.converted);
-    const names = new Set(skeleton.initializers.map((w) => w.name));
-    assert.ok(skeleton.nodes.every((n) => n.input.every((i) => i === '' || names.has(i) || !i.includes('weight'))), 'every weight a node reads is there');
+    const names = skeleton.initializers.map((w) => w.name).sort();
+    assert.deepEqual(names, onnx.ModelProto.decode(inMemory.bytes).graph!.initializer!.map((t) => t.name!).sort(), 'the weights the in-memory copy keeps, no more');
+    const known = new Set([...names, ...skeleton.inputs.map((v) => v.name), ...skeleton.nodes.flatMap((n) => n.output)]);
+    assert.deepEqual(skeleton.nodes.flatMap((n) => n.input).filter((i) => i !== '' && !known.has(i)), [], 'every tensor a node reads is there');
     const [a, b] = await Promise.all([dest, inMemory.bytes].map((m) => (typeof m === 'string' ? ort.InferenceSession.create(m, { intraOpNumThreads: 1 }) : ort.InferenceSession.create(m, { intraOpNumThreads: 1 }))));
     const prompt = ids.slice(0, 40);
     const [x, y] = await Promise.all([a!.run(feeds(prompt)), b!.run(feeds(prompt))]);
@@ -79,15 +82,17 @@ describe('the 8-bit prefill copy of a large 4-bit file', () => {
   it('is not written where it is refused, or where there is nothing to convert or the weights are external', () => {
     const dest = join(dir, 'refused.onnx');
     let asked = 0;
-    const refused = writeInt8PrefillFile(FILE, dest, (bytes) => {
-      asked = bytes;
+    let disk = 0;
+    const refused = writeInt8PrefillFile(FILE, dest, (bytes, diskBytes) => {
+      [asked, disk] = [bytes, diskBytes];
       return 'no room';
     });
     assert.deepEqual(refused, { skipped: 'no room' });
     assert.ok(asked > shipped.length, `the size it asks room for (${asked}) is the copy's, larger than the 4-bit file`);
+    assert.equal(disk, asked, 'written in one pass: the file has num_logits_to_keep');
     assert.ok(!existsSync(dest));
     const float = writeInt8PrefillFile(join(ROOT, 'test', 'fixtures', 'tiny-llama', 'onnx', 'model.onnx'), dest);
-    assert.deepEqual(float, { skipped: 'it has no 4-bit weights to convert' });
+    assert.deepEqual(float, { skipped: 'it has no 4-bit weights this can convert (MatMulNBits of 4 bits, float32 scales, no zero points)' });
     const model = onnx.ModelProto.decode(shipped);
     const big = model.graph!.initializer!.find((t) => (t.rawData?.length ?? 0) > 1024)!;
     big.externalData = [{ key: 'location', value: 'weights.bin' }];
@@ -96,6 +101,30 @@ describe('the 8-bit prefill copy of a large 4-bit file', () => {
     writeFileSync(join(dir, 'external.onnx'), onnx.ModelProto.encode(model).finish());
     assert.deepEqual(writeInt8PrefillFile(join(dir, 'external.onnx'), dest), { skipped: 'its weights are in external data files' });
     assert.ok(!existsSync(dest));
+  });
+
+  it('gives an export without num_logits_to_keep (Optimum\'s) the input, as its 4-bit file gets it at load', async () => {
+    const exported = join(dir, 'exported.onnx');
+    writeFileSync(exported, withoutLogitsToKeep(shipped));
+    const dest = join(dir, 'exported-copy.onnx');
+    let disk = 0;
+    const written = writeInt8PrefillFile(exported, dest, (bytes, diskBytes) => {
+      disk = diskBytes;
+      assert.equal(diskBytes, 2 * bytes, 'the input is added in a second pass, beside the first');
+      return undefined;
+    });
+    assert.ok('converted' in written && disk > 0);
+    assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('exported-copy')), ['exported-copy.onnx'], 'the first pass is removed');
+    const skeleton = graphSkeleton(bytesSource(readFileSync(dest)))!;
+    assert.ok(skeleton.inputs.some((v) => v.name === 'num_logits_to_keep'));
+    // The same model as the copy of the shipped file, which has the input: the same logits.
+    const shippedCopy = join(dir, 'shipped-copy.onnx');
+    writeInt8PrefillFile(FILE, shippedCopy);
+    const [a, b] = await Promise.all([dest, shippedCopy].map((m) => ort.InferenceSession.create(m, { intraOpNumThreads: 1 })));
+    const prompt = ids.slice(0, 40);
+    const [x, y] = await Promise.all([a!.run(feeds(prompt)), b!.run(feeds(prompt))]);
+    assert.deepEqual(x.logits!.data, y.logits!.data);
+    await Promise.all([a!.release(), b!.release()]);
   });
 
   it('is built once per 4-bit file and reused; a changed file gets a new one and the old one goes', () => {
@@ -112,19 +141,44 @@ describe('the 8-bit prefill copy of a large 4-bit file', () => {
     assert.equal(builds.length, 1, 'and not of a reuse');
     assert.deepEqual(again, { file: first.file }, 'found again, not built');
 
-    // A load killed while writing leaves a partial copy; the next build in that folder removes it.
+    // A load killed while writing leaves a partial copy; the next build in that folder removes it, but not the
+    // partial of a process that still runs (this test's parent stands in for one).
     rmSync(first.file.onnx);
     const abandoned = `${first.file.onnx}.999999999.partial`;
+    const inProgress = `${first.file.onnx}.${process.ppid}.partial`;
     writeFileSync(abandoned, 'cut short');
+    writeFileSync(inProgress, 'being written');
     const rebuilt = prefillCopy(source, cache);
     assert.ok('file' in rebuilt && rebuilt.builtMs !== undefined && rebuilt.file.onnx === first.file.onnx);
     assert.ok(!existsSync(abandoned));
+    assert.ok(existsSync(inProgress));
+    rmSync(inProgress);
 
+    // A copy cut short (its size is not the recorded one) is built again.
+    writeFileSync(first.file.onnx, readFileSync(first.file.onnx).subarray(0, 1000));
+    const whole = prefillCopy(source, cache);
+    assert.ok('file' in whole && whole.builtMs !== undefined && statSync(whole.file.onnx).size === first.file.bytes);
+
+    // While another running process holds the build's lock, this one goes without; a dead holder's lock is taken.
+    rmSync(first.file.onnx);
+    const lock = `${dirname(first.file.onnx)}.lock`;
+    writeFileSync(lock, String(process.ppid));
+    assert.deepEqual(prefillCopy(source, cache), { skipped: 'another Locus process is building it now; a later load will use it' });
+    writeFileSync(lock, '999999999');
+    const relocked = prefillCopy(source, cache);
+    assert.ok('file' in relocked && relocked.builtMs !== undefined);
+    assert.ok(!existsSync(lock), 'released');
+
+    // Another model's copy stays; one whose 4-bit file is gone goes.
+    const other = prefillCopy(modelFolder(join(dir, 'other-model'), shipped), cache);
+    const gone = prefillCopy(modelFolder(join(dir, 'gone-model'), shipped), cache);
+    assert.ok('file' in other && 'file' in gone);
+    rmSync(join(dir, 'gone-model'), { recursive: true });
     utimesSync(source, new Date(), new Date(Date.now() + 60_000));
     const changed = prefillCopy(source, cache);
     assert.ok('file' in changed && changed.builtMs !== undefined);
     assert.notEqual(changed.file.onnx, first.file.onnx);
-    assert.equal(readdirSync(cache).length, 1, 'the copy of the earlier contents is removed');
+    assert.deepEqual(readdirSync(cache).sort(), [dirname(changed.file.onnx), dirname(other.file.onnx)].map((f) => basename(f)).sort(), 'the copies of earlier contents and of a removed file are removed');
   });
 
   it('is skipped, with the reason, where it would not fit in memory or cannot be written', () => {
@@ -135,7 +189,7 @@ describe('the 8-bit prefill copy of a large 4-bit file', () => {
     assert.deepEqual(existsSync(cache) ? readdirSync(cache) : [], [], 'nothing is left behind');
     writeFileSync(join(dir, 'a-file'), '');
     const unwritable = prefillCopy(source, join(dir, 'a-file', 'cache'));
-    assert.ok('skipped' in unwritable && unwritable.skipped.startsWith('it could not be written in'), JSON.stringify(unwritable));
+    assert.ok('skipped' in unwritable && unwritable.skipped.startsWith('it could not be built in'), JSON.stringify(unwritable));
   });
 
   it('goes to the user\'s cache folder as each system names it', () => {
@@ -155,7 +209,8 @@ describe('the 8-bit prefill copy of a large 4-bit file', () => {
     const loaded = await loadDecoder(join(dir, 'large-model'), 'auto', 1, tokenizer.vocabSize, cache);
     assert.match(loaded.prefillCopy ?? '', /^Long prompts prefill on an 8-bit copy of onnx\/model_q4\.onnx \(\d+ MB in .*, built once in [\d.]+ s\)\.$/);
     assert.equal(loaded.model.kvCache, 'shared');
-    assert.ok(loaded.model.prefillFile?.startsWith(cache));
+    const copyFile = loaded.model.prefillFile!;
+    assert.ok(copyFile.startsWith(cache));
 
     const inMemoryCopy = join(dir, 'in-memory-copy.onnx');
     writeFileSync(inMemoryCopy, int8PrefillModel(shipped)!.bytes);
@@ -173,5 +228,17 @@ describe('the 8-bit prefill copy of a large 4-bit file', () => {
     const small = await loadDecoder(SHIPPED, 'q4', 1, tokenizer.vocabSize, cache);
     assert.equal(small.prefillCopy, undefined, 'a small file builds its copy in memory');
     await small.model.dispose();
+
+    // A kept copy onnxruntime cannot read (the same size, its bytes spoilt) is left out, and not tried again.
+    const spoilt = readFileSync(copyFile);
+    spoilt.fill(0, 0, 4096);
+    writeFileSync(copyFile, spoilt);
+    const refused = await loadDecoder(join(dir, 'large-model'), 'q4', 1, tokenizer.vocabSize, cache);
+    assert.equal(refused.model.prefillFile, undefined);
+    assert.match(refused.prefillCopy ?? '', /^The 8-bit copy of onnx\/model_q4\.onnx \(.*\) was not used: onnxruntime refused it/);
+    await refused.model.dispose();
+    const after = await loadDecoder(join(dir, 'large-model'), 'q4', 1, tokenizer.vocabSize, cache);
+    assert.match(after.prefillCopy ?? '', /^No 8-bit copy of onnx\/model_q4\.onnx for long prompts: the copy in .* was not used at an earlier load/);
+    await after.model.dispose();
   });
 });
