@@ -72,7 +72,7 @@ export function prefillCopy(q4Path: string, cacheFolder: string, options: { onBu
       if (kept.unused !== undefined) return { skipped: `the copy in ${folder} was not used at an earlier load (${kept.unused}); delete that folder to try again` };
       return prefillFileFits(kept.bytes, availableMemory) ? { file: { onnx: file, bytes: kept.bytes } } : { skipped: tooLarge(kept.bytes) };
     }
-    mkdirSync(cacheFolder, { recursive: true, mode: 0o700 });
+    makeFolder(cacheFolder);
     removeStaleCopies(cacheFolder, source, folder);
     const lock = `${folder}.lock`;
     if (!takeLock(lock)) return { skipped: 'another Locus process is building it now; a later load will use it' };
@@ -85,7 +85,7 @@ export function prefillCopy(q4Path: string, cacheFolder: string, options: { onBu
         if (free !== undefined && free < diskBytes + DISK_RESERVE_BYTES) {
           return `writing it takes ${mb(diskBytes)} of disk, ${cacheFolder} has ${mb(free)} free and 2 GB are kept free`;
         }
-        mkdirSync(folder, { recursive: true, mode: 0o700 });
+        makeFolder(folder);
         removeAbandonedPartials(folder);
         options.onBuild?.(bytes);
         return undefined;
@@ -217,6 +217,17 @@ function isRunning(pid: number): boolean {
     // EPERM: it runs, as another user.
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * mkdirSync with `recursive`, one level at a time: Node's own loops forever where mkdir fails with ENOENT under a
+ * parent that exists (a cache folder set to a path in /proc hung the load).
+ */
+function makeFolder(folder: string): void {
+  if (existsSync(folder)) return;
+  const parent = dirname(folder);
+  if (parent !== folder) makeFolder(parent);
+  mkdirSync(folder, { mode: 0o700 });
 }
 
 function removeIfEmpty(folder: string): void {

@@ -3,6 +3,7 @@
 // it for long prefills. The shipped target stands in for the 4-bit file (padded past the large-file size where the
 // loader must treat it as large).
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -190,6 +191,17 @@ describe('the 8-bit prefill copy of a large 4-bit file', () => {
     writeFileSync(join(dir, 'a-file'), '');
     const unwritable = prefillCopy(source, join(dir, 'a-file', 'cache'));
     assert.ok('skipped' in unwritable && unwritable.skipped.startsWith('it could not be built in'), JSON.stringify(unwritable));
+    if (existsSync('/proc/self')) {
+      // A folder that cannot exist under a parent that does: Node's recursive mkdir loops forever there, so this
+      // runs in a child process with a time limit.
+      const child = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', '-e', `process.stdout.write(JSON.stringify(require('./runtime/prefillCopyCache').prefillCopy(${JSON.stringify(source)}, '/proc/locus-none/cache')))`],
+        { cwd: ROOT, timeout: 60_000, encoding: 'utf8' },
+      );
+      assert.equal(child.signal, null, 'it returned');
+      assert.match(JSON.parse(child.stdout).skipped, /^it could not be built in \/proc\/locus-none\/cache \(ENOENT/);
+    }
   });
 
   it('goes to the user\'s cache folder as each system names it', () => {
