@@ -2,10 +2,18 @@
 // becomes a DynamicQuantizeMatMul over the same weights, dequantized and re-quantized to int8 per output column.
 // On this project's 2-core AVX-512 machine ORT's int8 GEMM prefills ~2x faster than its 4-bit kernel at the same
 // decode speed (bench/results/runtime-*.md), while the 30 MiB release can only ship 4-bit: so the runtime builds
-// the 8-bit copy in memory at load. Pure bytes-to-bytes: no ORT here (ortBackend.ts makes the session).
+// the 8-bit copy in memory at load for small files, and once on disk for large ones (int8PrefillFile.ts), both from
+// the plan here: the graph fields to replace, drop and add, the added weights made one at a time as they are
+// written. Pure bytes-to-bytes: no ORT here (ortBackend.ts makes the session).
 import { onnx } from 'onnx-proto';
+import { bytesSource, encodedGraphField, graphSkeleton, hasSubgraphs, splicedModel, varintBytes, type ByteSource, type FieldReplacement, type GraphSkeleton, type InitializerSize, type LazyBytes } from './onnxSkeleton';
 
 const MS_DOMAIN = 'com.microsoft';
+const { DataType } = onnx.TensorProto;
+/** GraphProto: node is field 1, initializer field 5; TensorProto: raw_data is field 9. */
+const NODE_FIELD = 1;
+const INITIALIZER_FIELD = 5;
+const RAW_DATA_TAG = (9 << 3) | 2;
 
 export interface Int8PrefillModel {
   bytes: Uint8Array;
@@ -20,14 +28,6 @@ export interface Int8PrefillModel {
 function attribute(node: onnx.INodeProto, name: string): number | undefined {
   const a = node.attribute?.find((x) => x.name === name);
   return a?.i === undefined || a.i === null ? undefined : Number(a.i);
-}
-
-function floats(t: onnx.ITensorProto): Float32Array {
-  if (t.rawData && t.rawData.length > 0) {
-    const raw = t.rawData;
-    return new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
-  }
-  return Float32Array.from(t.floatData ?? []);
 }
 
 /**
@@ -58,7 +58,7 @@ export function requantizeInt8(packed: Uint8Array, scales: Float32Array, k: numb
 }
 
 /** A MatMulNBits node this rewrites: its activation input, 4-bit weight and scale names, and shape. */
-export interface ConvertibleNode {
+interface ConvertibleNode {
   a: string;
   weight: string;
   scales: string;
@@ -72,7 +72,7 @@ export interface ConvertibleNode {
  * zero-point input, odd blocks, and those producing a graph output (the output layer, see Int8PrefillModel).
  * The caller still checks that the weights are the sizes these say.
  */
-export function convertibleNode(node: onnx.INodeProto, graphOutputs: Set<string>): ConvertibleNode | undefined {
+function convertibleNode(node: onnx.INodeProto, graphOutputs: Set<string>): ConvertibleNode | undefined {
   if (node.opType !== 'MatMulNBits' || node.domain !== MS_DOMAIN || node.output?.some((o) => graphOutputs.has(o))) return undefined;
   const [a, weight, scales, zeroPoint] = node.input ?? [];
   const k = attribute(node, 'K');
@@ -83,48 +83,114 @@ export function convertibleNode(node: onnx.INodeProto, graphOutputs: Set<string>
 }
 
 /** Bytes of a convertible node's packed 4-bit weight. */
-export function packedWeightBytes({ k, n, block }: ConvertibleNode): number {
+function packedWeightBytes({ k, n, block }: ConvertibleNode): number {
   return n * Math.ceil(k / block) * (block / 2);
 }
 
 /** The node that replaces a converted one: the same input and output over the 8-bit weight and its column scales. */
-export function int8MatMulNode(node: onnx.INodeProto, c: ConvertibleNode): onnx.NodeProto {
+function int8MatMulNode(node: onnx.INodeProto, c: ConvertibleNode): onnx.NodeProto {
   return onnx.NodeProto.create({ name: node.name, opType: 'DynamicQuantizeMatMul', domain: MS_DOMAIN, input: [c.a, int8WeightName(c), int8ScaleName(c)], output: node.output });
 }
 
-export const int8WeightName = (c: ConvertibleNode) => `${c.weight}_int8`;
-export const int8ScaleName = (c: ConvertibleNode) => `${c.weight}_int8_scale`;
+const int8WeightName = (c: ConvertibleNode) => `${c.weight}_int8`;
+const int8ScaleName = (c: ConvertibleNode) => `${c.weight}_int8_scale`;
 
-/** The 8-bit copy of `q4Bytes`, or undefined when the graph has no 4-bit MatMulNBits to rewrite. */
+/** The 8-bit copy of `q4Bytes`, or undefined when the graph has no 4-bit MatMulNBits this can rewrite. */
 export function int8PrefillModel(q4Bytes: Uint8Array): Int8PrefillModel | undefined {
-  const model = onnx.ModelProto.decode(q4Bytes);
-  const graph = model.graph;
-  // Weights in an external file cannot travel with the in-memory copy; local functions could carry fields this
-  // schema (ONNX IR 8) does not know and would drop on re-encoding.
-  if (!graph?.node || !graph.initializer || (model.functions?.length ?? 0) > 0) return undefined;
-  if (graph.initializer.some((t) => t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL)) return undefined;
-  const graphOutputs = new Set((graph.output ?? []).map((o) => o.name ?? ''));
-  const initializers = new Map(graph.initializer.map((t) => [t.name ?? '', t]));
-  const replaced = new Set<string>();
-  const added: onnx.ITensorProto[] = [];
-  let converted = 0;
-  graph.node = graph.node.map((node) => {
+  const source = bytesSource(q4Bytes);
+  const skeleton = graphSkeleton(source);
+  const plan = skeleton && int8PrefillPlan(source, skeleton);
+  if (!plan || 'skipped' in plan) return undefined;
+  return { bytes: splicedModel(source, skeleton!, plan.replaced, plan.appended), converted: plan.converted };
+}
+
+/** What the rewrite changes in a graph: fields replaced (nodes) or dropped (4-bit weights), and the 8-bit weights added. */
+export interface Int8PrefillPlan {
+  converted: number;
+  replaced: FieldReplacement[];
+  appended: LazyBytes[];
+}
+
+/** The rewrite of the graph `skeleton` describes (its weights read from `source` when written), or why there is none, in words. */
+export function int8PrefillPlan(source: ByteSource, skeleton: GraphSkeleton): Int8PrefillPlan | { skipped: string } {
+  // Subgraphs may read any weight by name; weights in external data are not in the bytes this reads and copies.
+  if (hasSubgraphs(skeleton.nodes)) return { skipped: 'its graph has subgraphs' };
+  if (skeleton.initializers.some((w) => w.location !== undefined)) return { skipped: 'its weights are in external data files' };
+  const graphOutputs = new Set(skeleton.outputs.map((v) => v.name));
+  // Older exports list weights as graph inputs too: such a weight stays, or the session would ask for it.
+  const graphInputs = new Set(skeleton.inputs.map((v) => v.name));
+  const initializers = new Map(skeleton.initializers.map((w) => [w.name, w]));
+  const taken = new Set([...initializers.keys(), ...skeleton.inputs.map((v) => v.name), ...skeleton.nodes.flatMap((n) => n.output)]);
+  const replaced: FieldReplacement[] = [];
+  const converts = new Map<string, { c: ConvertibleNode; weight: InitializerSize; scales: InitializerSize }>();
+  const keptReads = new Set<string>();
+  skeleton.nodes.forEach((node, i) => {
     const c = convertibleNode(node, graphOutputs);
-    if (!c) return node;
-    const b = initializers.get(c.weight);
-    const s = initializers.get(c.scales);
-    if (b?.rawData?.length !== packedWeightBytes(c) || s?.dataType !== onnx.TensorProto.DataType.FLOAT) return node;
-    const { weights, columnScales } = requantizeInt8(b.rawData, floats(s!), c.k, c.n, c.block);
-    added.push(
-      onnx.TensorProto.create({ name: int8WeightName(c), dims: [c.k, c.n], dataType: onnx.TensorProto.DataType.INT8, rawData: new Uint8Array(weights.buffer) }),
-      onnx.TensorProto.create({ name: int8ScaleName(c), dims: [c.n], dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(columnScales.buffer) }),
-    );
-    replaced.add(c.weight).add(c.scales);
-    converted++;
-    return int8MatMulNode(node, c);
+    const weight = c && initializers.get(c.weight);
+    const scales = c && initializers.get(c.scales);
+    const blocks = c ? c.n * Math.ceil(c.k / c.block) : 0;
+    const same = (x: ConvertibleNode) => x.k === c!.k && x.n === c!.n && x.block === c!.block && x.scales === c!.scales;
+    if (!c || taken.has(int8WeightName(c)) || taken.has(int8ScaleName(c)) || weight?.raw?.length !== packedWeightBytes(c) || scales?.dataType !== DataType.FLOAT || scales.raw?.length !== 4 * blocks || (converts.has(c.weight) && !same(converts.get(c.weight)!.c))) {
+      for (const input of node.input) keptReads.add(input);
+      return;
+    }
+    converts.set(c.weight, { c, weight, scales });
+    replaced.push({ ...skeleton.nodeFields[i]!, bytes: encodedGraphField(NODE_FIELD, onnx.NodeProto.encode(int8MatMulNode(node, c)).finish()) });
   });
-  if (converted === 0) return undefined;
-  const stillUsed = new Set(graph.node.flatMap((node) => node.input ?? []));
-  graph.initializer = [...graph.initializer.filter((t) => !replaced.has(t.name ?? '') || stillUsed.has(t.name ?? '')), ...added];
-  return { bytes: onnx.ModelProto.encode(model).finish(), converted };
+  if (converts.size === 0) return { skipped: 'it has no 4-bit weights this can convert (MatMulNBits of 4 bits, float32 scales, no zero points)' };
+  const converted = replaced.length;
+  for (const { weight, scales } of converts.values()) {
+    for (const w of [weight, scales]) {
+      if (!keptReads.has(w.name) && !graphOutputs.has(w.name) && !graphInputs.has(w.name)) replaced.push({ ...w.field, bytes: new Uint8Array(0) });
+    }
+  }
+  replaced.sort((a, b) => a.start - b.start);
+  const appended = [...converts.values()].map(({ c, weight, scales }) => int8Weights(source, c, weight.raw!, scales.raw!));
+  return { converted, replaced: dedupe(replaced), appended };
+}
+
+/** The scales initializer is dropped once even when two converted weights name it. */
+function dedupe(replaced: FieldReplacement[]): FieldReplacement[] {
+  return replaced.filter((r, i) => i === 0 || r.start !== replaced[i - 1]!.start);
+}
+
+/** The two initializer fields of a converted weight (int8 [K, N] and its column scales), requantized when written. */
+function int8Weights(source: ByteSource, c: ConvertibleNode, weight: { offset: number; length: number }, scales: { offset: number; length: number }): LazyBytes {
+  const w = tensorField(int8WeightName(c), [c.k, c.n], DataType.INT8, c.k * c.n);
+  const s = tensorField(int8ScaleName(c), [c.n], DataType.FLOAT, 4 * c.n);
+  return {
+    length: w.length + s.length,
+    bytes() {
+      const packed = new Uint8Array(weight.length);
+      source.copyTo(packed, 0, weight.offset, weight.length);
+      // A buffer of its own: the scales' bytes in the file need not be 4-byte aligned for a Float32Array.
+      const blockScales = new Float32Array(scales.length / 4);
+      source.copyTo(new Uint8Array(blockScales.buffer), 0, scales.offset, scales.length);
+      const { weights, columnScales } = requantizeInt8(packed, blockScales, c.k, c.n, c.block);
+      const out = new Uint8Array(w.length + s.length);
+      out.set(w.bytes(new Uint8Array(weights.buffer)), 0);
+      out.set(s.bytes(new Uint8Array(columnScales.buffer)), w.length);
+      return out;
+    },
+  };
+}
+
+/** An initializer field whose raw_data (of `rawLength` bytes) is given only when it is written. */
+function tensorField(name: string, dims: number[], dataType: number, rawLength: number): { length: number; bytes(raw: Uint8Array): Uint8Array } {
+  const head = onnx.TensorProto.encode({ name, dims, dataType }).finish();
+  const rawHeader = Uint8Array.from([RAW_DATA_TAG, ...varintBytes(rawLength)]);
+  const messageLength = head.length + rawHeader.length + rawLength;
+  const fieldHeader = Uint8Array.from([(INITIALIZER_FIELD << 3) | 2, ...varintBytes(messageLength)]);
+  return {
+    length: fieldHeader.length + messageLength,
+    bytes(raw) {
+      if (raw.length !== rawLength) throw new Error('raw data is not the declared length');
+      const out = new Uint8Array(fieldHeader.length + messageLength);
+      out.set(fieldHeader, 0);
+      out.set(head, fieldHeader.length);
+      out.set(rawHeader, fieldHeader.length + head.length);
+      out.set(raw, fieldHeader.length + head.length + rawHeader.length);
+      return out;
+    },
+  };
 }

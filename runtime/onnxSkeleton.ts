@@ -282,8 +282,8 @@ function pieceBytes(p: Uint8Array | LazyBytes): Uint8Array {
  * fields: repeated fields concatenate) added at the end, everything else copied as it is. Only the graph field's
  * length changes, so hundreds of MB of weights are copied, never re-encoded.
  */
-export function splicedModel(source: ByteSource, skeleton: GraphSkeleton, replaced: FieldReplacement[], appended: Uint8Array): Uint8Array {
-  const pieces = splicedPieces(source, skeleton, replaced, [appended]);
+export function splicedModel(source: ByteSource, skeleton: GraphSkeleton, replaced: FieldReplacement[], appended: Uint8Array | (Uint8Array | LazyBytes)[]): Uint8Array {
+  const pieces = splicedPieces(source, skeleton, replaced, Array.isArray(appended) ? appended : [appended]);
   const out = new Uint8Array(pieces.reduce((n, p) => n + pieceLength(p), 0));
   let write = 0;
   for (const p of pieces) {
