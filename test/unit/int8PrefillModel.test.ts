@@ -45,6 +45,41 @@ describe('int8 prefill copy of a 4-bit model', () => {
     assert.deepEqual([...weights], [5, 0, -5, 0, 127, 0, 0, -127]); // [K, N] row-major
   });
 
+  it('gives what the per-weight formula gives, bit for bit, on random blocks (partial, negative, zero)', () => {
+    /** The definition: each weight dequantized to float32, the column's largest magnitude over 127 its scale. */
+    const reference = (packed: Uint8Array, scales: Float32Array, k: number, n: number, block: number) => {
+      const blocks = Math.ceil(k / block);
+      const weights = new Int8Array(k * n);
+      const columnScales = new Float32Array(n);
+      for (let col = 0; col < n; col++) {
+        const column = new Float32Array(k);
+        let max = 0;
+        for (let i = 0; i < k; i++) {
+          const byte = packed[col * blocks * (block / 2) + (i >> 1)]!;
+          const w = ((i & 1 ? byte >> 4 : byte & 0x0f) - 8) * scales[col * blocks + Math.floor(i / block)]!;
+          column[i] = w;
+          max = Math.max(max, Math.abs(w));
+        }
+        const scale = max > 0 ? max / 127 : 1;
+        columnScales[col] = scale;
+        for (let i = 0; i < k; i++) weights[i * n + col] = Math.max(-127, Math.min(127, Math.round(column[i]! / scale)));
+      }
+      return { weights, columnScales };
+    };
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (const [k, n, block] of [[64, 5, 32], [100, 7, 16], [33, 3, 32], [256, 9, 64]] as const) {
+      const blocks = Math.ceil(k / block);
+      const packed = Uint8Array.from({ length: n * blocks * (block / 2) }, () => Math.floor(random() * 256));
+      const scales = Float32Array.from({ length: n * blocks }, () => (random() - 0.3) * 0.05);
+      scales[1] = 0;
+      const got = requantizeInt8(packed, scales, k, n, block);
+      const want = reference(packed, scales, k, n, block);
+      assert.deepEqual([...got.weights], [...want.weights], `K ${k}, N ${n}, block ${block}`);
+      assert.deepEqual([...got.columnScales], [...want.columnScales]);
+    }
+  });
+
   it('keeps the signature and stays close to the 4-bit logits on the shipped model', async () => {
     const copy = int8PrefillModel(readFileSync(Q4))!;
     assert.equal(copy.converted, 40, 'every MatMulNBits of the 8 layers (packed QKV, o, gate, up, down), not the output layer');
