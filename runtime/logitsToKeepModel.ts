@@ -143,11 +143,6 @@ function logitsToKeepPlan(skeleton: GraphSkeleton): { layer: { nodes: Set<number
   return layer && { layer };
 }
 
-/** Whether logitsToKeepModel would add the input to the graph `skeleton` describes. */
-export function getsLogitsToKeep(skeleton: GraphSkeleton | undefined): boolean {
-  return skeleton !== undefined && logitsToKeepPlan(skeleton) !== undefined;
-}
-
 /**
  * logitsToKeepModel of a file, its weights read once into the new model (`skeleton`: the file's, when already read);
  * undefined where it does not apply.

@@ -13,7 +13,8 @@ import { halfToFloat } from './float16';
 import { int8PrefillModel } from './int8PrefillModel';
 import { ArenaKv, KvArena, releaseRows, reserveRows, rewind, rowBits, writeRows } from './kvArena';
 import { kvRowsModel } from './kvRowsModel';
-import { fileLogitsToKeepModel, getsLogitsToKeep, LOGITS_TO_KEEP_INPUT, logitsToKeepModel } from './logitsToKeepModel';
+import { LOGITS_TO_KEEP_INPUT } from './logitsToKeepModel';
+import { filePreparedModel, preparedModel, preparedSplice } from './preparedModel';
 import { attentionReadsOnlyValidRows, bytesSource, fileGraphSkeleton, type GraphSkeleton } from './onnxSkeleton';
 import type { ModelConfig } from './modelConfig';
 import type { PrefillFile } from './modelFiles';
@@ -55,8 +56,8 @@ export const INT8_PREFILL_MIN_TOKENS = 32;
  * else in 4-bit. Any of them gets the outputs that let the runtime keep its KV cache (kvRowsModel.ts);
  * a large file keeps its graph as it is (and its cache in the `shared` mode), because loading one from memory took
  * longer and held more than from its path (a 398 MB file: 6.2 against 3.8 s, 1.1 against 0.8 GB). The one
- * exception is a file without `num_logits_to_keep`, which gets it in memory (logitsToKeepModel.ts): its prefills
- * gain far more than the load costs.
+ * exception is a file without `num_logits_to_keep` or with 4-bit products left at float32 compute, which is prepared
+ * in memory (preparedModel.ts): its passes gain far more than the load costs.
  */
 const IN_MEMORY_MAX_FILE_BYTES = 128 * 2 ** 20;
 
@@ -80,8 +81,9 @@ interface InMemoryGraphs {
   /** A large file's graph, read without its weights (for the cache mode and the added input). */
   skeleton?: GraphSkeleton;
   /**
-   * The file with the `num_logits_to_keep` input it lacked (logitsToKeepModel.ts), which every graph here is built
-   * from and the file's session loads instead of its path; undefined where the file has the input or cannot get it.
+   * The file prepared as the runtime runs it (preparedModel.ts: the `num_logits_to_keep` input it lacked, int8
+   * compute where its 4-bit products left it unset), which every graph here is built from and the file's session
+   * loads instead of its path; undefined where there is nothing to prepare or it cannot be.
    * A large file's is built when its session is, so that its bytes are garbage once the session holds the weights.
    */
   base?: () => Uint8Array | undefined;
@@ -106,11 +108,11 @@ interface InMemoryGraphs {
  * against 1.09-1.24x at 256-768 positions on one thread (bench/results/attention-*.md). Each is undefined where
  * the file is used as it is (large files, nothing to rewrite, any failure: they only make passes faster).
  */
-function inMemoryGraphs(onnxPath: string, decompose: boolean, keepCache: boolean, addLogitsToKeep: boolean): InMemoryGraphs {
+function inMemoryGraphs(onnxPath: string, decompose: boolean, keepCache: boolean, prepare: boolean): InMemoryGraphs {
   try {
-    if (isLargeModelFile(onnxPath)) return largeFile(onnxPath, addLogitsToKeep);
+    if (isLargeModelFile(onnxPath)) return largeFile(onnxPath, prepare);
     const original = readFileSync(onnxPath);
-    const rewritten = addLogitsToKeep ? logitsToKeepModel(bytesSource(original)) : undefined;
+    const rewritten = prepare ? preparedModel(bytesSource(original)) : undefined;
     const base = rewritten && (() => rewritten);
     const bytes = rewritten ?? original;
     let file = keepCache ? kvRowsModel(bytes) : undefined;
@@ -135,9 +137,9 @@ function inMemoryGraphs(onnxPath: string, decompose: boolean, keepCache: boolean
 }
 
 /** A file loaded as it is, or with the input added where it lacks it (then from memory). */
-function largeFile(onnxPath: string, addLogitsToKeep: boolean): InMemoryGraphs {
+function largeFile(onnxPath: string, prepare: boolean): InMemoryGraphs {
   const skeleton = fileGraphSkeleton(onnxPath);
-  const base = addLogitsToKeep && getsLogitsToKeep(skeleton) ? () => fileLogitsToKeepModel(onnxPath, skeleton) : undefined;
+  const base = prepare && skeleton && preparedSplice(skeleton, { logitsToKeep: true }) ? () => filePreparedModel(onnxPath, skeleton) : undefined;
   return { large: true, skeleton, ...(base && { base }) };
 }
 
@@ -312,16 +314,17 @@ export class OrtDecoderModel implements DecoderModel {
     threads = threads > 0 ? threads : defaultThreadCount();
     const stepThreadsWithCopy = options.stepThreads ?? STEP_THREADS_WITH_COPY;
     const decompose = options.decomposeAttention ?? stepThreadsWithCopy === 1;
-    const load = (addLogitsToKeep: boolean) => {
-      const graphs = options.kvCache === 'shared' ? largeFile(onnxPath, addLogitsToKeep) : inMemoryGraphs(onnxPath, decompose, options.kvCache !== 'returned', addLogitsToKeep);
+    const load = (prepare: boolean) => {
+      const graphs = options.kvCache === 'shared' ? largeFile(onnxPath, prepare) : inMemoryGraphs(onnxPath, decompose, options.kvCache !== 'returned', prepare);
       return OrtDecoderModel.fromPlan(onnxPath, graphs, config, threads, stepThreadsWithCopy, decompose, options.kvCache, options.prefillFile);
     };
     try {
       return await load(true);
     } catch (e) {
-      // The added input only makes prefills faster: where onnxruntime refuses a graph built with it, the file as
-      // exported (which reports what is wrong with the file, if anything is).
-      if (e instanceof ModelSignatureError || !getsLogitsToKeep(fileGraphSkeleton(onnxPath))) throw e;
+      // The prepared graph only makes passes faster: where onnxruntime refuses it, the file as exported (which reports
+      // what is wrong with the file, if anything is).
+      const skeleton = fileGraphSkeleton(onnxPath);
+      if (e instanceof ModelSignatureError || !skeleton || !preparedSplice(skeleton, { logitsToKeep: true })) throw e;
       return load(false);
     }
   }
@@ -404,7 +407,7 @@ export class OrtDecoderModel implements DecoderModel {
     }
     // The folder's 8-bit file must have the file session's inputs: it gets the input the file got, built only now.
     const prefillModel =
-      prefillFile !== undefined && session.inputNames.includes(LOGITS_TO_KEEP_INPUT) ? (fileLogitsToKeepModel(prefillFile) ?? prefillFile) : prefillFile;
+      prefillFile !== undefined ? (filePreparedModel(prefillFile, undefined, { logitsToKeep: session.inputNames.includes(LOGITS_TO_KEEP_INPUT) }) ?? prefillFile) : prefillFile;
     const prefill = await int8PrefillSession(graphs.int8Prefill ?? prefillModel, threads, session, folder);
     if (!prefill && graphs.int8Prefill && (decomposed > 0 || stepThreadsWithCopy !== threads)) {
       // No copy after all: the step session prefills too, so the file's own graph (the decomposed one prefills

@@ -11,10 +11,14 @@ linked, not copied (git-ignored, like the source).
   no-logits-to-keep    bench/models/qwen05-no-logits-to-keep: onnx/model_q4.onnx and model_int8.onnx without the
                        num_logits_to_keep input, as Optimum exports them: the output layer runs on every position of
                        a pass (`npm run bench -- logitsToKeep`).
+  unset-accuracy       bench/models/qwen05-unset-accuracy: onnx/model_q4.onnx with no accuracy_level on its
+                       MatMulNBits, as transformers.js's quantize script leaves them (its default is None): onnxruntime
+                       then multiplies in float32 instead of int8 (`npm run bench -- accuracyLevel`).
 
     /usr/bin/python3 scripts/make_qwen05_shaped.py                          # first: bench/models/qwen05-shaped
     /usr/bin/python3 scripts/make_export_variants.py float-head             # ~1 min
     /usr/bin/python3 scripts/make_export_variants.py no-logits-to-keep      # ~2 min
+    /usr/bin/python3 scripts/make_export_variants.py unset-accuracy         # ~1 min
 """
 import argparse
 import os
@@ -78,7 +82,21 @@ def no_logits_to_keep(src, out):
         quantize_onnx.save(model, os.path.join(out, "onnx", name))
 
 
-VARIANTS = {"float-head": float_head, "no-logits-to-keep": no_logits_to_keep}
+def unset_accuracy(src, out):
+    model = onnx.load(os.path.join(src, "onnx", "model_q4.onnx"))
+    unset = 0
+    for node in model.graph.node:
+        if node.op_type == "MatMulNBits":
+            kept = [a for a in node.attribute if a.name != "accuracy_level"]
+            unset += len(node.attribute) - len(kept)
+            del node.attribute[:]
+            node.attribute.extend(kept)
+    if unset == 0:
+        sys.exit("no MatMulNBits had an accuracy_level to remove")
+    quantize_onnx.save(model, os.path.join(out, "onnx", "model_q4.onnx"))
+
+
+VARIANTS = {"float-head": float_head, "no-logits-to-keep": no_logits_to_keep, "unset-accuracy": unset_accuracy}
 
 
 def main(argv=None):
