@@ -94,6 +94,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`── ${ready.model} (${ready.onnxFile}, ${ready.quantization}${prefill}${draft}) · ${latency}\n`);
     if (ready.autoChoice !== undefined) process.stderr.write(`   auto took ${ready.onnxFile}: ${ready.autoChoice}\n`);
     if (ready.prefillCopy !== undefined) process.stderr.write(`   ${ready.prefillCopy}\n`);
+    if (ready.prepared !== undefined) process.stderr.write(`   ${ready.prepared}\n`);
     return 0;
   } finally {
     await server.stop();

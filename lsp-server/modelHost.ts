@@ -78,6 +78,7 @@ export class ModelHost {
       const choice = info.autoChoice === undefined ? '' : ` Quantization auto took ${info.onnxFile}: ${info.autoChoice}.`;
       this.deps.logger.info(`Loaded ${info.name} from ${info.dir} (${info.onnxFile}, ${info.quantization}${prefill}${draft}) in ${Date.now() - started} ms.${choice}`);
       if (info.prefillCopy !== undefined) this.deps.logger.info(info.prefillCopy);
+      if (info.prepared !== undefined) this.deps.logger.info(info.prepared);
       if (info.weightWarning !== undefined) this.deps.logger.warn(info.weightWarning);
       if (this.loaded.fim === null) this.deps.logger.warn(`${info.name} has no FIM tokens; completions see only the code before the cursor.`);
       this.setStatus({
@@ -88,6 +89,7 @@ export class ModelHost {
         onnxFile: info.onnxFile,
         ...(info.prefillFile === undefined ? {} : { prefillFile: info.prefillFile }),
         ...(info.prefillCopy === undefined ? {} : { prefillCopy: info.prefillCopy }),
+        ...(info.prepared === undefined ? {} : { prepared: info.prepared }),
         ...(info.autoChoice === undefined ? {} : { autoChoice: info.autoChoice }),
         ...(info.draft === undefined ? {} : { draft: info.draft.name }),
       });

@@ -84,6 +84,8 @@ export type ModelStatus =
       prefillFile?: string;
       /** What became of the 8-bit copy a large 4-bit model without an 8-bit file gets (built, reused, or why none), in words. */
       prefillCopy?: string;
+      /** What the runtime changed in the model's file as it loaded it (num_logits_to_keep, int8 compute), in words. */
+      prepared?: string;
       /** Why quantization `auto` took `onnxFile` rather than the 4-bit file, when it did: weight bytes read per token. */
       autoChoice?: string;
       /** Draft model name when speculative decoding is on. */

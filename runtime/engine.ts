@@ -58,6 +58,8 @@ export interface ModelInfo {
   prefillFile?: string;
   /** What became of the 8-bit copy for a large 4-bit model without an 8-bit file: built, and how long it took, or why there is none. */
   prefillCopy?: string;
+  /** What the runtime changed in the model's file as it loaded it (runtime/preparedModel.ts), in words. */
+  prepared?: string;
   /** Why quantization `auto` took `onnxFile` over the 4-bit file it prefers (runtime/modelFiles.ts), in words. */
   autoChoice?: string;
   /** Why the loaded 4-bit file decodes slowly (much of it left in float32), and the fix (runtime/modelFiles.ts). */

@@ -49,6 +49,7 @@ export class LocalEngine implements InferenceEngine {
       }
     }
     const copies = [target.prefillCopy, draft?.prefillCopy && `Draft: ${draft.prefillCopy}`].filter((c) => c !== undefined);
+    const prepared = [target.preparation, draft?.preparation && `Draft: ${draft.preparation}`].filter((c) => c !== undefined);
     const maxContext = target.config.maxPositionEmbeddings;
     this.target = target;
     this.draft = draft;
@@ -60,6 +61,7 @@ export class LocalEngine implements InferenceEngine {
       onnxFile: target.files.onnxFile,
       ...(target.model.prefillFile !== undefined && { prefillFile: shownPath(dir, target.model.prefillFile) }),
       ...(copies.length > 0 && { prefillCopy: copies.join(' ') }),
+      ...(prepared.length > 0 && { prepared: prepared.join(' ') }),
       ...(target.files.autoChoice !== undefined && { autoChoice: target.files.autoChoice }),
       ...(target.files.weightWarning !== undefined && { weightWarning: target.files.weightWarning }),
       quantization: target.files.quantization,

@@ -7,6 +7,7 @@ import { checkLogitsWidth } from './signature';
 import { assertModelFits, locateModelFiles, type ModelFiles } from './modelFiles';
 import { readModelConfig, type ModelConfig } from './modelConfig';
 import { isLargeModelFile, OrtDecoderModel } from './ortBackend';
+import { describePreparation } from './preparedModel';
 import { defaultModelCacheFolder, markCopyUnused, prefillCopy, type PrefillCopy } from './prefillCopyCache';
 
 export interface LoadedDecoder {
@@ -16,6 +17,8 @@ export interface LoadedDecoder {
   logitsWidth: number;
   /** What became of the 8-bit copy a large 4-bit file without an 8-bit file of its own gets, in words; absent for other files. */
   prefillCopy?: string;
+  /** What the runtime changed in the file as it loaded it (preparedModel.ts), in words; absent where nothing. */
+  preparation?: string;
 }
 
 /** `onProgress`: told when a long step starts (building the 8-bit copy), in words. */
@@ -40,7 +43,15 @@ export async function loadDecoder(
     const logitsWidth = logits[0].length;
     checkLogitsWidth(logitsWidth, tokenizerVocab, `model in ${dir}`);
     if (copy !== undefined && 'file' in copy && model.prefillFile !== copy.file.onnx) markCopyUnused(copy.file.onnx, UNUSED_COPY);
-    return { files, config, model, logitsWidth, ...(copy !== undefined && { prefillCopy: describeCopy(copy, files.onnxFile, model.prefillFile) }) };
+    const preparation = describePreparation(model.preparation, files.onnxFile);
+    return {
+      files,
+      config,
+      model,
+      logitsWidth,
+      ...(copy !== undefined && { prefillCopy: describeCopy(copy, files.onnxFile, model.prefillFile) }),
+      ...(preparation !== undefined && { preparation }),
+    };
   } catch (e) {
     await model.dispose();
     throw e;

@@ -14,8 +14,8 @@ import { int8PrefillModel } from './int8PrefillModel';
 import { ArenaKv, KvArena, releaseRows, reserveRows, rewind, rowBits, writeRows } from './kvArena';
 import { kvRowsModel } from './kvRowsModel';
 import { LOGITS_TO_KEEP_INPUT } from './logitsToKeepModel';
-import { filePreparedModel, preparedModel, preparedSplice } from './preparedModel';
-import { attentionReadsOnlyValidRows, bytesSource, fileGraphSkeleton, type GraphSkeleton } from './onnxSkeleton';
+import { filePreparedModel, preparedSplice, type Preparation } from './preparedModel';
+import { attentionReadsOnlyValidRows, bytesSource, fileGraphSkeleton, graphSkeleton, splicedModel, type GraphSkeleton } from './onnxSkeleton';
 import type { ModelConfig } from './modelConfig';
 import type { PrefillFile } from './modelFiles';
 import { usablePrefillFile } from './prefillFile';
@@ -87,6 +87,8 @@ interface InMemoryGraphs {
    * A large file's is built when its session is, so that its bytes are garbage once the session holds the weights.
    */
   base?: () => Uint8Array | undefined;
+  /** What `base` changes. */
+  prepared?: Preparation;
   /**
    * The file's own graph with the rows outputs (kvRowsModel.ts); present exactly when every graph here has them and
    * room for them, so the runtime keeps the cache in the `rows` mode.
@@ -112,8 +114,11 @@ function inMemoryGraphs(onnxPath: string, decompose: boolean, keepCache: boolean
   try {
     if (isLargeModelFile(onnxPath)) return largeFile(onnxPath, prepare);
     const original = readFileSync(onnxPath);
-    const rewritten = prepare ? preparedModel(bytesSource(original)) : undefined;
+    const skeleton = prepare ? graphSkeleton(bytesSource(original)) : undefined;
+    const splice = skeleton && preparedSplice(skeleton, { logitsToKeep: true });
+    const rewritten = splice && splicedModel(bytesSource(original), skeleton!, splice.replaced, splice.appended);
     const base = rewritten && (() => rewritten);
+    const prepared = splice && { addsLogitsToKeep: splice.addsLogitsToKeep, int8Accuracy: splice.int8Accuracy };
     const bytes = rewritten ?? original;
     let file = keepCache ? kvRowsModel(bytes) : undefined;
     const copy = int8PrefillModel(bytes);
@@ -123,14 +128,14 @@ function inMemoryGraphs(onnxPath: string, decompose: boolean, keepCache: boolean
       int8Prefill = kvRowsModel(copy.bytes);
       if (int8Prefill === undefined) [file, int8Prefill] = [undefined, copy.bytes];
     }
-    if (copy === undefined) return { file, base };
+    if (copy === undefined) return { file, base, prepared };
     let decodeSteps: DecomposedAttentionModel | undefined;
     try {
       decodeSteps = decompose ? decomposedAttentionModel(bytes, file !== undefined) : undefined;
     } catch {
       // the 8-bit copy still serves prefills
     }
-    return { file, base, int8Prefill, decodeSteps };
+    return { file, base, prepared, int8Prefill, decodeSteps };
   } catch {
     return {};
   }
@@ -139,8 +144,9 @@ function inMemoryGraphs(onnxPath: string, decompose: boolean, keepCache: boolean
 /** A file loaded as it is, or with the input added where it lacks it (then from memory). */
 function largeFile(onnxPath: string, prepare: boolean): InMemoryGraphs {
   const skeleton = fileGraphSkeleton(onnxPath);
-  const base = prepare && skeleton && preparedSplice(skeleton, { logitsToKeep: true }) ? () => filePreparedModel(onnxPath, skeleton) : undefined;
-  return { large: true, skeleton, ...(base && { base }) };
+  const splice = prepare && skeleton ? preparedSplice(skeleton, { logitsToKeep: true }) : undefined;
+  if (!splice) return { large: true, skeleton };
+  return { large: true, skeleton, base: () => filePreparedModel(onnxPath, skeleton), prepared: { addsLogitsToKeep: splice.addsLogitsToKeep, int8Accuracy: splice.int8Accuracy } };
 }
 
 /**
@@ -246,6 +252,8 @@ function describe(meta: readonly ort.InferenceSession.ValueMetadata[], names: re
 }
 
 export class OrtDecoderModel implements DecoderModel {
+  /** What the runtime changed in the file as it loaded it (preparedModel.ts), if anything. */
+  preparation?: Preparation;
   private readonly inputs: Set<string>;
   /** The tensors of an empty cache, where the cache is kept as returned tensors. */
   private readonly emptyPast: ort.Tensor[] = [];
@@ -314,9 +322,11 @@ export class OrtDecoderModel implements DecoderModel {
     threads = threads > 0 ? threads : defaultThreadCount();
     const stepThreadsWithCopy = options.stepThreads ?? STEP_THREADS_WITH_COPY;
     const decompose = options.decomposeAttention ?? stepThreadsWithCopy === 1;
-    const load = (prepare: boolean) => {
+    const load = async (prepare: boolean) => {
       const graphs = options.kvCache === 'shared' ? largeFile(onnxPath, prepare) : inMemoryGraphs(onnxPath, decompose, options.kvCache !== 'returned', prepare);
-      return OrtDecoderModel.fromPlan(onnxPath, graphs, config, threads, stepThreadsWithCopy, decompose, options.kvCache, options.prefillFile);
+      const model = await OrtDecoderModel.fromPlan(onnxPath, graphs, config, threads, stepThreadsWithCopy, decompose, options.kvCache, options.prefillFile);
+      model.preparation = graphs.prepared;
+      return model;
     };
     try {
       return await load(true);

@@ -5,13 +5,27 @@ import { accuracyReplacements, int8AccuracySkeleton } from './accuracyLevel';
 import { logitsToKeepSplice } from './logitsToKeepModel';
 import { graphSkeleton, splicedModel, withFile, type ByteSource, type FieldReplacement, type GraphSkeleton } from './onnxSkeleton';
 
-export interface PreparedSplice {
-  replaced: FieldReplacement[];
-  appended: Uint8Array[];
+/** What preparing a file changes. */
+export interface Preparation {
   /** Whether the input is added. */
   addsLogitsToKeep: boolean;
   /** MatMulNBits nodes set to int8 compute. */
   int8Accuracy: number;
+}
+
+export interface PreparedSplice extends Preparation {
+  replaced: FieldReplacement[];
+  appended: Uint8Array[];
+}
+
+/** The preparation in words, for the load line; undefined where nothing changed. */
+export function describePreparation(p: Preparation | undefined, onnxFile: string): string | undefined {
+  if (p === undefined) return undefined;
+  const changes = [
+    ...(p.addsLogitsToKeep ? ['added num_logits_to_keep (prefills compute logits for the last position only)'] : []),
+    ...(p.int8Accuracy > 0 ? [`set int8 compute on ${p.int8Accuracy} 4-bit matrix products that left accuracy_level unset`] : []),
+  ];
+  return changes.length === 0 ? undefined : `Prepared ${onnxFile} as it loaded: ${changes.join('; ')}.`;
 }
 
 /** What preparing the graph `skeleton` describes changes; `logitsToKeep: false` leaves the input out. */

@@ -13,7 +13,7 @@ import { unsetAccuracyNodes } from '../../runtime/accuracyLevel';
 import { readModelConfig } from '../../runtime/modelConfig';
 import { bytesSource, graphSkeleton } from '../../runtime/onnxSkeleton';
 import { OrtDecoderModel } from '../../runtime/ortBackend';
-import { preparedModel } from '../../runtime/preparedModel';
+import { describePreparation, preparedModel } from '../../runtime/preparedModel';
 import { TextTokenizer } from '../../runtime/tokenizer';
 import { ROOT } from './runtimeFixtures';
 
@@ -64,6 +64,12 @@ describe('int8 compute for 4-bit products left unset', () => {
     const want = await OrtDecoderModel.create(FILE, config, 1);
     for (const options of [{}, { kvCache: 'shared' as const }]) {
       const [a, b] = await Promise.all([OrtDecoderModel.create(FILE, config, 1, options), OrtDecoderModel.create(join(dir, 'unset', 'onnx', 'model_q4.onnx'), config, 1, options)]);
+      assert.equal(a!.preparation, undefined);
+      assert.deepEqual(b!.preparation, { addsLogitsToKeep: false, int8Accuracy: 41 });
+      assert.equal(
+        describePreparation(b!.preparation, 'onnx/model_q4.onnx'),
+        'Prepared onnx/model_q4.onnx as it loaded: set int8 compute on 41 4-bit matrix products that left accuracy_level unset.',
+      );
       let [x, y] = await Promise.all([a!.forward(prompt, a!.emptyKv(), 1), b!.forward(prompt, b!.emptyKv(), 1)]);
       assert.deepEqual(y.logits, x.logits, `prompt, ${JSON.stringify(options)}`);
       for (const token of [11, 12]) {

@@ -83,9 +83,11 @@ describe('ModelHost', () => {
     assert.equal(config.modelCacheDir, null);
     assert.deepEqual(warnings, ["locus.model.cacheDir must be an absolute path; using the user's cache folder"]);
     const note = 'Long prompts prefill on an 8-bit copy of onnx/model_q4.onnx (534 MB in /storage/models/int8-prefill-0123, built once in 8.7 s).';
-    const { ready, logged } = await loadedWith({ onnxFile: 'onnx/model_q4.onnx', quantization: 'q4', prefillFile: '/storage/models/int8-prefill-0123/model_int8.onnx', prefillCopy: note });
+    const prepared = 'Prepared onnx/model_q4.onnx as it loaded: set int8 compute on 168 4-bit matrix products that left accuracy_level unset.';
+    const { ready, logged } = await loadedWith({ onnxFile: 'onnx/model_q4.onnx', quantization: 'q4', prefillFile: '/storage/models/int8-prefill-0123/model_int8.onnx', prefillCopy: note, prepared });
     assert.equal(ready.prefillCopy, note);
-    assert.ok(logged.info.includes(note), logged.info.join('\n'));
+    assert.equal(ready.prepared, prepared);
+    assert.ok(logged.info.includes(note) && logged.info.includes(prepared), logged.info.join('\n'));
   });
 
   it('shows a long step of the load in the loading status and the log as it starts', async () => {
