@@ -1,4 +1,4 @@
-// `npm run bench -- runtime [--warm-ups N] [--repeats N] [--repeats-large N] [--rounds N] [--threads 1,2] [--models default,qwen05] [--timeout-s S] [--skip REGEX] [--all-formats]`
+// `npm run bench -- runtime [--warm-ups N] [--repeats N] [--repeats-large N] [--rounds N] [--threads 1,2] [--models default,qwen05,qwen05-unset] [--timeout-s S] [--skip REGEX] [--all-formats]`
 // Issue #9: Locus's runtime against transformers.js (same ONNX file, same token ids) and llama.cpp via
 // node-llama-cpp (same weights as GGUF) on the fixed prompt set of bench/runtime/prompts.ts: prefill tok/s, decode
 // tok/s, time to first token, peak RSS, and decode against the memory-bandwidth ceiling measured in the same run.
@@ -8,7 +8,9 @@
 // Models: the embedded default (models/default/target, 4-bit fused ONNX; Locus runs it from its own folder, the
 // others from bench/models/locus-target, a copy with the shared tokenizer and GGUFs made from the dequantized 4-bit
 // weights by scripts/gguf/dequantize_q4_onnx.py + convert.sh, created here when missing) and, when present,
-// bench/models/qwen05-shaped (scripts/make_qwen05_shaped.py, then scripts/gguf/convert.sh).
+// bench/models/qwen05-shaped (scripts/make_qwen05_shaped.py, then scripts/gguf/convert.sh). `qwen05-unset` (not run
+// unless named): its 4-bit file with accuracy_level unset, as transformers.js's quantize script leaves 4-bit files
+// (scripts/make_export_variants.py unset-accuracy; Locus prepares it at load, runtime/accuracyLevel.ts).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -112,11 +114,11 @@ function prepareDefaultModel(): ModelPlan {
   };
 }
 
-function qwenPlan(): ModelPlan | undefined {
-  const dir = join(ROOT, 'bench', 'models', 'qwen05-shaped');
+function qwenPlan(folder = 'qwen05-shaped'): ModelPlan | undefined {
+  const dir = join(ROOT, 'bench', 'models', folder);
   if (!existsSync(join(dir, 'config.json'))) return undefined;
   return {
-    name: 'qwen05-shaped (bench/models/qwen05-shaped)',
+    name: `${folder} (bench/models/${folder})`,
     locusDir: dir,
     sharedDir: dir,
     onnxFiles: ONNX_FILES.filter((f) => existsSync(join(dir, f))),
@@ -124,7 +126,8 @@ function qwenPlan(): ModelPlan | undefined {
     ggufProvenance:
       'scripts/make_qwen05_shaped.py wrote random weights as fp32 safetensors, built the fused ONNX graph from them (training/build_fused_decoder.py: ' +
       'GroupQueryAttention, SkipSimplifiedLayerNormalization, packed QKV, as the shipped default) and quantized it (float16 KV cache in the int8 and 4-bit files); ' +
-      'llama.cpp\'s GGUFs come from convert.sh on the same safetensors.',
+      'llama.cpp\'s GGUFs come from convert.sh on the same safetensors.' +
+      (folder === 'qwen05-shaped' ? '' : ' This folder: scripts/make_export_variants.py took accuracy_level out of the 4-bit file\'s MatMulNBits.'),
   };
 }
 
@@ -201,6 +204,8 @@ async function main(): Promise<void> {
   if (modelNames.includes('default')) plans.push(prepareDefaultModel());
   const qwen = modelNames.includes('qwen05') ? qwenPlan() : undefined;
   if (qwen) plans.push(qwen);
+  const unset = modelNames.includes('qwen05-unset') ? qwenPlan('qwen05-unset-accuracy') : undefined;
+  if (unset) plans.push(unset);
 
   const bandwidthLoadAvg = loadavg()[0];
   const bandwidth: BandwidthResult = await measureBandwidth({ threads: Math.max(...threadCounts), mibPerThread: 512, runs: 5 });
@@ -222,7 +227,8 @@ async function main(): Promise<void> {
   for (const plan of plans) {
     const prompts = buildPrompts(plan.sharedDir);
     promptsByModel[plan.name] = prompts;
-    const large = plan.sharedDir.split('/').pop() === 'qwen05-shaped';
+    const folder = plan.sharedDir.split('/').pop()!;
+    const large = folder.startsWith('qwen05');
     for (const threads of threadCounts) {
       const planJobs = [
         ...plan.onnxFiles.flatMap((file) => RUNNERS_FOR.onnx.map((runner) => ({
@@ -233,7 +239,7 @@ async function main(): Promise<void> {
         ...plan.ggufFiles.map((file) => ({ runner: 'llama.cpp' as RunnerName, file, dir: plan.sharedDir })),
       ];
       for (const { runner, file, dir } of planJobs) {
-        const key = `${large ? 'qwen05-shaped' : 'default'}:${runner}:${file}:${threads}`;
+        const key = `${large ? folder : 'default'}:${runner}:${file}:${threads}`;
         if (skip?.test(key)) skipped.push(key);
         else jobs.push({ plan, runner, file, dir, threads, prompts, large });
       }
