@@ -32,7 +32,7 @@ export interface LocusRunnerResult extends Omit<RunnerResult, 'peakRssMiB'> {
   /** Speculative rounds' drafted and accepted tokens over the reported (median) runs. */
   drafted: number;
   accepted: number;
-  /** The folder's 8-bit file the runtime prefilled on (a large 4-bit file's rule, runtime/prefillFile.ts), relative to the model folder. */
+  /** The folder's 8-bit file the runtime prefilled on (a large 4-bit file's rule, runtime/prefillFile.ts), relative to the model folder, or `its 8-bit copy`. */
   prefillOn?: string;
 }
 
@@ -83,7 +83,9 @@ async function runLocus(input: RunnerInput, mode: SpeculationMode): Promise<Locu
   const perPrompt = await timedRuns(input, runOnce);
   const drafted = perPrompt.reduce((s, p) => s + (stats.get(p)?.drafted ?? 0), 0);
   const accepted = perPrompt.reduce((s, p) => s + (stats.get(p)?.accepted ?? 0), 0);
-  const prefillOn = target.model.prefillFile && relative(input.modelDir, target.model.prefillFile);
+  // The folder's file by its name; the copy built for a 4-bit-only folder (runtime/prefillCopyCache.ts) as such.
+  const inFolder = target.model.prefillFile && relative(input.modelDir, target.model.prefillFile);
+  const prefillOn = inFolder && (inFolder.startsWith('..') ? 'its 8-bit copy' : inFolder);
   await target.model.dispose();
   await draft?.model.dispose();
   return {
