@@ -111,7 +111,8 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   for (const threads of threadCounts) {
     const exported = await createSession(path, threads);
-    const prepared = await createSession(filePreparedModel(path)!, threads, {}, dirname(path));
+    // Only the accuracy rewrite, whether or not the file has num_logits_to_keep.
+    const prepared = await createSession(filePreparedModel(path, undefined, { logitsToKeep: false })!, threads, {}, dirname(path));
     const passes: [string, (s: ort.InferenceSession) => Promise<number>][] = [
       ...contexts.map((c) => [`step at ${c} positions`, (s: ort.InferenceSession) => steps(s, text.slice(0, c))] as [string, (s: ort.InferenceSession) => Promise<number>]),
       [`prefill of ${promptTokens} tokens`, (s) => prefillMs(s, text.slice(0, promptTokens))],
@@ -137,7 +138,7 @@ async function main(): Promise<void> {
 
   // What int8 compute changes in a trained model's output: greedy continuations of real code.
   const trained = shippedWithoutLevel();
-  const [asExported, asPrepared] = await Promise.all([createSession(trained, 1), createSession(preparedModel(bytesSource(trained))!, 1)]);
+  const [asExported, asPrepared] = await Promise.all([createSession(trained, 1), createSession(preparedModel(bytesSource(trained), undefined, { logitsToKeep: false })!, 1)]);
   const tokenizer = TextTokenizer.fromDirectory(join(ROOT, 'models', 'default'));
   const sources = ['runtime/sampler.ts', 'training/llama.py', 'lsp-server/postProcess.ts'];
   const agreement: { source: string; cut: number; same: number; of: number }[] = [];

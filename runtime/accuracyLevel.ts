@@ -12,13 +12,17 @@ const MS_DOMAIN = 'com.microsoft';
 /** onnxruntime's CompInt8: int8 activations, quantized per block, for the int8 dot-product kernels. */
 export const INT8_ACCURACY_LEVEL = 4;
 
-/** The MatMulNBits nodes of `skeleton` without an accuracy_level (or with 0, "unset"), by index. */
+/** The 4-bit MatMulNBits nodes of `skeleton` without an accuracy_level (or with 0, "unset" in the op's schema), by index. */
 export function unsetAccuracyNodes(skeleton: GraphSkeleton): number[] {
   const unset: number[] = [];
+  const int = (node: onnx.NodeProto, name: string) => {
+    const a = node.attribute.find((x) => x.name === name);
+    return a === undefined ? undefined : Number(a.i ?? 0);
+  };
   skeleton.nodes.forEach((node, i) => {
-    if (node.opType !== 'MatMulNBits' || node.domain !== MS_DOMAIN) return;
-    const level = node.attribute.find((a) => a.name === 'accuracy_level');
-    if (level === undefined || Number(level.i ?? 0) === 0) unset.push(i);
+    // Other bit widths were not measured here.
+    if (node.opType !== 'MatMulNBits' || node.domain !== MS_DOMAIN || (int(node, 'bits') ?? 4) !== 4) return;
+    if ((int(node, 'accuracy_level') ?? 0) === 0) unset.push(i);
   });
   return unset;
 }

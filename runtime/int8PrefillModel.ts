@@ -48,7 +48,9 @@ export function requantizeInt8(packed: Uint8Array, scales: Float32Array, k: numb
     for (let b = 0; b < blocks; b++) {
       let largest = 0;
       for (let i = b * block, end = Math.min(k, i + block); i < end; i++) largest = Math.max(largest, Math.abs(nibble(packed, row, i) - 8));
-      max = Math.max(max, largest * Math.abs(scales[col * blocks + b]!));
+      // A comparison, not Math.max: a NaN scale is passed over, as the per-weight definition passes it over.
+      const magnitude = largest * Math.abs(scales[col * blocks + b]!);
+      if (magnitude > max) max = magnitude;
     }
     const scale = max > 0 ? max / 127 : 1;
     columnScales[col] = scale;

@@ -4,11 +4,14 @@
 import { dirname } from 'node:path';
 import type { Quantization } from './engine';
 import { checkLogitsWidth } from './signature';
-import { assertModelFits, locateModelFiles, type ModelFiles } from './modelFiles';
+import { LOGITS_TO_KEEP_INPUT } from './logitsToKeepModel';
+import { assertModelFits, locateModelFiles, type ModelFiles, type PrefillFile } from './modelFiles';
+import { fileGraphSkeleton } from './onnxSkeleton';
 import { readModelConfig, type ModelConfig } from './modelConfig';
 import { isLargeModelFile, OrtDecoderModel } from './ortBackend';
 import { describePreparation } from './preparedModel';
 import { defaultModelCacheFolder, markCopyUnused, prefillCopy, type PrefillCopy } from './prefillCopyCache';
+import { prefillFileFits } from './prefillFile';
 
 export interface LoadedDecoder {
   files: ModelFiles;
@@ -42,14 +45,16 @@ export async function loadDecoder(
     const { logits } = await model.warmUp(config.bosTokenId ?? config.eosTokenIds[0] ?? 0);
     const logitsWidth = logits[0].length;
     checkLogitsWidth(logitsWidth, tokenizerVocab, `model in ${dir}`);
-    if (copy !== undefined && 'file' in copy && model.prefillFile !== copy.file.onnx) markCopyUnused(copy.file.onnx, UNUSED_COPY);
+    const leftOut = copy !== undefined && 'file' in copy && model.prefillFile !== copy.file.onnx;
+    const forGood = leftOut && leftOutForGood(copy.file, model);
+    if (forGood) markCopyUnused(copy.file.onnx, UNUSED_COPY);
     const preparation = describePreparation(model.preparation, files.onnxFile);
     return {
       files,
       config,
       model,
       logitsWidth,
-      ...(copy !== undefined && { prefillCopy: describeCopy(copy, files.onnxFile, model.prefillFile) }),
+      ...(copy !== undefined && { prefillCopy: describeCopy(copy, files.onnxFile, model.prefillFile, forGood) }),
       ...(preparation !== undefined && { preparation }),
     };
   } catch (e) {
@@ -61,16 +66,32 @@ export async function loadDecoder(
 /** Why OrtDecoderModel leaves a copy out (prefillFile.ts, int8PrefillSession in ortBackend.ts): it does not say which. */
 const UNUSED_COPY = 'onnxruntime refused it, or its inputs, outputs or attention differ from the 4-bit file\'s';
 
+/**
+ * Whether the runtime left the copy out for a reason that lasts (onnxruntime refused it, or it differs from the file),
+ * rather than one that may pass: memory short at this load, or the file loaded as exported (without the input the
+ * copy has) after onnxruntime refused it prepared.
+ */
+function leftOutForGood(copy: PrefillFile, model: OrtDecoderModel): boolean {
+  if (!prefillFileFits(copy.bytes)) return false;
+  const skeleton = fileGraphSkeleton(copy.onnx);
+  // A copy that cannot be read is spoilt for good.
+  if (skeleton === undefined) return true;
+  const hasInput = (names: string[]) => names.includes(LOGITS_TO_KEEP_INPUT);
+  return hasInput(model.signature.inputs.map((v) => v.name)) === hasInput(skeleton.inputs.map((v) => v.name));
+}
+
 /** A large 4-bit file whose folder has no 8-bit file gets a copy to prefill on (prefillCopyCache.ts). */
 function needsPrefillCopy(files: ModelFiles): boolean {
   return files.prefill === undefined && files.quantization === 'q4' && isLargeModelFile(files.onnx);
 }
 
-function describeCopy(copy: PrefillCopy, onnxFile: string, used: string | undefined): string {
+function describeCopy(copy: PrefillCopy, onnxFile: string, used: string | undefined, forGood: boolean): string {
   if ('skipped' in copy) return `No 8-bit copy of ${onnxFile} for long prompts: ${copy.skipped}. They prefill on the 4-bit weights.`;
   const built = copy.builtMs === undefined ? '' : `, built once in ${(copy.builtMs / 1000).toFixed(1)} s`;
   const where = `${Math.round(copy.file.bytes / 1e6)} MB in ${dirname(copy.file.onnx)}${built}`;
   return used === copy.file.onnx
     ? `Long prompts prefill on an 8-bit copy of ${onnxFile} (${where}).`
-    : `The 8-bit copy of ${onnxFile} (${where}) was not used: ${UNUSED_COPY}. Long prompts prefill on the 4-bit weights; later loads do not try it again.`;
+    : forGood
+      ? `The 8-bit copy of ${onnxFile} (${where}) was not used: ${UNUSED_COPY}. Long prompts prefill on the 4-bit weights; later loads do not try it again.`
+      : `The 8-bit copy of ${onnxFile} (${where}) was not used at this load (memory, or the file loaded as exported). Long prompts prefill on the 4-bit weights; the next load tries it again.`;
 }

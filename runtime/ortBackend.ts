@@ -87,8 +87,10 @@ interface InMemoryGraphs {
    * A large file's is built when its session is, so that its bytes are garbage once the session holds the weights.
    */
   base?: () => Uint8Array | undefined;
-  /** What `base` changes. */
+  /** What `base` changes (cleared where it could not be built). */
   prepared?: Preparation;
+  /** The file as exported, after onnxruntime refused it prepared: its prefill file is left as it is too. */
+  unprepared?: boolean;
   /**
    * The file's own graph with the rows outputs (kvRowsModel.ts); present exactly when every graph here has them and
    * room for them, so the runtime keeps the cache in the `rows` mode.
@@ -111,6 +113,7 @@ interface InMemoryGraphs {
  * the file is used as it is (large files, nothing to rewrite, any failure: they only make passes faster).
  */
 function inMemoryGraphs(onnxPath: string, decompose: boolean, keepCache: boolean, prepare: boolean): InMemoryGraphs {
+  const unprepared = !prepare;
   try {
     if (isLargeModelFile(onnxPath)) return largeFile(onnxPath, prepare);
     const original = readFileSync(onnxPath);
@@ -128,25 +131,32 @@ function inMemoryGraphs(onnxPath: string, decompose: boolean, keepCache: boolean
       int8Prefill = kvRowsModel(copy.bytes);
       if (int8Prefill === undefined) [file, int8Prefill] = [undefined, copy.bytes];
     }
-    if (copy === undefined) return { file, base, prepared };
+    if (copy === undefined) return { file, base, prepared, unprepared };
     let decodeSteps: DecomposedAttentionModel | undefined;
     try {
       decodeSteps = decompose ? decomposedAttentionModel(bytes, file !== undefined) : undefined;
     } catch {
       // the 8-bit copy still serves prefills
     }
-    return { file, base, prepared, int8Prefill, decodeSteps };
+    return { file, base, prepared, unprepared, int8Prefill, decodeSteps };
   } catch {
-    return {};
+    return { unprepared };
   }
 }
 
-/** A file loaded as it is, or with the input added where it lacks it (then from memory). */
+/** A file loaded as it is, or prepared where it needs it (then from memory). */
 function largeFile(onnxPath: string, prepare: boolean): InMemoryGraphs {
   const skeleton = fileGraphSkeleton(onnxPath);
   const splice = prepare && skeleton ? preparedSplice(skeleton, { logitsToKeep: true }) : undefined;
-  if (!splice) return { large: true, skeleton };
-  return { large: true, skeleton, base: () => filePreparedModel(onnxPath, skeleton), prepared: { addsLogitsToKeep: splice.addsLogitsToKeep, int8Accuracy: splice.int8Accuracy } };
+  if (!splice) return { large: true, skeleton, unprepared: !prepare };
+  const graphs: InMemoryGraphs = { large: true, skeleton, prepared: { addsLogitsToKeep: splice.addsLogitsToKeep, int8Accuracy: splice.int8Accuracy } };
+  graphs.base = () => {
+    const bytes = filePreparedModel(onnxPath, skeleton);
+    // Unreadable now: the session loads the file as it is, and nothing was prepared.
+    if (bytes === undefined) graphs.prepared = undefined;
+    return bytes;
+  };
+  return graphs;
 }
 
 /**
@@ -324,9 +334,7 @@ export class OrtDecoderModel implements DecoderModel {
     const decompose = options.decomposeAttention ?? stepThreadsWithCopy === 1;
     const load = async (prepare: boolean) => {
       const graphs = options.kvCache === 'shared' ? largeFile(onnxPath, prepare) : inMemoryGraphs(onnxPath, decompose, options.kvCache !== 'returned', prepare);
-      const model = await OrtDecoderModel.fromPlan(onnxPath, graphs, config, threads, stepThreadsWithCopy, decompose, options.kvCache, options.prefillFile);
-      model.preparation = graphs.prepared;
-      return model;
+      return OrtDecoderModel.fromPlan(onnxPath, graphs, config, threads, stepThreadsWithCopy, decompose, options.kvCache, options.prefillFile);
     };
     try {
       return await load(true);
@@ -417,7 +425,9 @@ export class OrtDecoderModel implements DecoderModel {
     }
     // The folder's 8-bit file must have the file session's inputs: it gets the input the file got, built only now.
     const prefillModel =
-      prefillFile !== undefined ? (filePreparedModel(prefillFile, undefined, { logitsToKeep: session.inputNames.includes(LOGITS_TO_KEEP_INPUT) }) ?? prefillFile) : prefillFile;
+      prefillFile !== undefined && !graphs.unprepared
+        ? (filePreparedModel(prefillFile, undefined, { logitsToKeep: session.inputNames.includes(LOGITS_TO_KEEP_INPUT) }) ?? prefillFile)
+        : prefillFile;
     const prefill = await int8PrefillSession(graphs.int8Prefill ?? prefillModel, threads, session, folder);
     if (!prefill && graphs.int8Prefill && (decomposed > 0 || stepThreadsWithCopy !== threads)) {
       // No copy after all: the step session prefills too, so the file's own graph (the decomposed one prefills
@@ -439,7 +449,10 @@ export class OrtDecoderModel implements DecoderModel {
     }
     // Only a small file's steps leave the prefill threads (STEP_THREADS_WITH_COPY).
     const fromCopy = prefill !== undefined && graphs.int8Prefill !== undefined;
-    return new OrtDecoderModel(session, config, signature, kvType, prefill, decomposed, fromCopy ? stepThreadsWithCopy : threads, mode, prefillFile);
+    const model = new OrtDecoderModel(session, config, signature, kvType, prefill, decomposed, fromCopy ? stepThreadsWithCopy : threads, mode, prefillFile);
+    // Set from the graphs this model was built from, so that each fallback reports what it loaded.
+    model.preparation = graphs.prepared;
+    return model;
   }
 
   /** Whether the runtime keeps the KV cache in its own buffers (kvArena.ts) rather than as returned tensors. */

@@ -15,6 +15,8 @@ import { bytesSource, graphSkeleton } from '../../runtime/onnxSkeleton';
 import { OrtDecoderModel } from '../../runtime/ortBackend';
 import { describePreparation, preparedModel } from '../../runtime/preparedModel';
 import { TextTokenizer } from '../../runtime/tokenizer';
+import { writeInt8PrefillFile } from '../../runtime/int8PrefillFile';
+import { withoutLogitsToKeep } from './optimumExport';
 import { ROOT } from './runtimeFixtures';
 
 const SHIPPED = join(ROOT, 'models', 'default', 'target');
@@ -40,7 +42,7 @@ describe('int8 compute for 4-bit products left unset', () => {
 
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'locus-accuracy-'));
-    for (const [name, bytes] of [['unset', unset], ['float', withAccuracy(shipped, 1)]] as const) {
+    for (const [name, bytes] of [['unset', unset], ['float', withAccuracy(shipped, 1)], ['optimum', withoutLogitsToKeep(unset)]] as const) {
       mkdirSync(join(dir, name, 'onnx'), { recursive: true });
       copyFileSync(join(SHIPPED, 'config.json'), join(dir, name, 'config.json'));
       writeFileSync(join(dir, name, 'onnx', 'model_q4.onnx'), bytes);
@@ -53,6 +55,12 @@ describe('int8 compute for 4-bit products left unset', () => {
     assert.equal(unsetAccuracyNodes(graphSkeleton(bytesSource(unset))!).length, matMuls);
     assert.deepEqual(unsetAccuracyNodes(graphSkeleton(bytesSource(shipped))!), [], 'level 4 is set already');
     assert.deepEqual(unsetAccuracyNodes(graphSkeleton(bytesSource(withAccuracy(shipped, 1)))!), [], 'and level 1 was chosen');
+    assert.equal(unsetAccuracyNodes(graphSkeleton(bytesSource(withAccuracy(shipped, 0)))!).length, matMuls, '0 is "unset" in the op\'s schema');
+    // An 8-bit MatMulNBits is left as it is (the graph need not run for this count).
+    const eightBit = onnx.ModelProto.decode(unset);
+    const first = eightBit.graph!.node!.find((n) => n.opType === 'MatMulNBits')!;
+    first.attribute = [...first.attribute!.filter((a) => a.name !== 'bits'), onnx.AttributeProto.create({ name: 'bits', type: onnx.AttributeProto.AttributeType.INT, i: 8 })];
+    assert.equal(unsetAccuracyNodes(graphSkeleton(bytesSource(onnx.ModelProto.encode(eightBit).finish()))!).length, matMuls - 1);
     const prepared = graphSkeleton(bytesSource(preparedModel(bytesSource(unset))!))!;
     assert.deepEqual(unsetAccuracyNodes(prepared), []);
     assert.equal(preparedModel(bytesSource(shipped)), undefined, 'the shipped file needs nothing');
@@ -94,10 +102,34 @@ describe('int8 compute for 4-bit products left unset', () => {
     await Promise.all([raw.release(), want.dispose()]);
   });
 
+  it('prepares an export that also lacks num_logits_to_keep in one splice: the output layer gets both', async () => {
+    const prompt = ids.slice(0, 48);
+    for (const options of [{}, { kvCache: 'shared' as const }]) {
+      const [a, b] = await Promise.all([OrtDecoderModel.create(FILE, config, 1, options), OrtDecoderModel.create(join(dir, 'optimum', 'onnx', 'model_q4.onnx'), config, 1, options)]);
+      assert.deepEqual(b.preparation, { addsLogitsToKeep: true, int8Accuracy: 41 });
+      let [x, y] = await Promise.all([a.forward(prompt, a.emptyKv(), 1), b.forward(prompt, b.emptyKv(), 1)]);
+      assert.deepEqual(y.logits, x.logits, `prompt, ${JSON.stringify(options)}`);
+      [x, y] = [await a.forward([11], x.kv, 1), await b.forward([11], y.kv, 1)];
+      assert.deepEqual(y.logits, x.logits, `step, ${JSON.stringify(options)}`);
+      await Promise.all([a.dispose(), b.dispose()]);
+    }
+  });
+
+  it('gives the 8-bit copy of such a file int8 compute on the products it keeps 4-bit', () => {
+    const dest = join(dir, 'copy.onnx');
+    const written = writeInt8PrefillFile(join(dir, 'optimum', 'onnx', 'model_q4.onnx'), dest);
+    assert.ok('converted' in written);
+    const copy = graphSkeleton(bytesSource(readFileSync(dest)))!;
+    assert.ok(copy.nodes.some((n) => n.opType === 'MatMulNBits'), 'the output layer stays 4-bit');
+    assert.deepEqual(unsetAccuracyNodes(copy), []);
+    assert.ok(copy.inputs.some((v) => v.name === 'num_logits_to_keep'));
+  });
+
   it('keeps a level the exporter chose', async () => {
     const path = join(dir, 'float', 'onnx', 'model_q4.onnx');
     const prompt = ids.slice(0, 5);
     const [a, b] = await Promise.all([OrtDecoderModel.create(path, config, 1), OrtDecoderModel.create(FILE, config, 1)]);
+    assert.equal(a.preparation, undefined);
     const [x, y] = await Promise.all([a.forward(prompt, a.emptyKv(), 1), b.forward(prompt, b.emptyKv(), 1)]);
     assert.ok(x.logits[0]!.some((v, i) => v !== y.logits[0]![i]), 'level 1 stays float32 compute');
     await Promise.all([a.dispose(), b.dispose()]);
