@@ -17,7 +17,7 @@ import { describePreparation, preparedModel } from '../../runtime/preparedModel'
 import { TextTokenizer } from '../../runtime/tokenizer';
 import { writeInt8PrefillFile } from '../../runtime/int8PrefillFile';
 import { withoutLogitsToKeep } from './optimumExport';
-import { ROOT } from './runtimeFixtures';
+import { coldPromptFeeds, ROOT } from './runtimeFixtures';
 
 const SHIPPED = join(ROOT, 'models', 'default', 'target');
 const FILE = join(SHIPPED, 'onnx', 'model_q4.onnx');
@@ -87,16 +87,7 @@ describe('int8 compute for 4-bit products left unset', () => {
       await Promise.all([a!.dispose(), b!.dispose()]);
     }
     // The file as exported computes in float32: its logits are not the shipped file's.
-    const feeds: Record<string, ort.Tensor> = {
-      input_ids: new ort.Tensor('int64', BigInt64Array.from(prompt, BigInt), [1, prompt.length]),
-      attention_mask: new ort.Tensor('int64', new BigInt64Array(prompt.length).fill(1n), [1, prompt.length]),
-      position_ids: new ort.Tensor('int64', BigInt64Array.from(prompt, (_, i) => BigInt(i)), [1, prompt.length]),
-      num_logits_to_keep: new ort.Tensor('int64', BigInt64Array.of(1n), []),
-    };
-    for (let i = 0; i < config.numLayers; i++) {
-      for (const kind of ['key', 'value']) feeds[`past_key_values.${i}.${kind}`] = new ort.Tensor('float16', new Uint16Array(0), [1, config.numKeyValueHeads, 0, config.headDim]);
-    }
-    const exported = (await raw.run(feeds)).logits!.data as Float32Array;
+    const exported = (await raw.run(coldPromptFeeds(config, prompt))).logits!.data as Float32Array;
     const shippedLogits = (await want.forward(prompt, want.emptyKv(), 1)).logits[0]!;
     assert.ok(exported.some((v, i) => v !== shippedLogits[i]), 'float32 compute rounds otherwise');
     await Promise.all([raw.release(), want.dispose()]);

@@ -19,7 +19,7 @@ import { isLargeModelFile, OrtDecoderModel } from '../../runtime/ortBackend';
 import { defaultModelCacheFolder, prefillCopy } from '../../runtime/prefillCopyCache';
 import { TextTokenizer } from '../../runtime/tokenizer';
 import { withoutLogitsToKeep } from './optimumExport';
-import { ROOT } from './runtimeFixtures';
+import { coldPromptFeeds, ROOT } from './runtimeFixtures';
 
 const SHIPPED = join(ROOT, 'models', 'default', 'target');
 const FILE = join(SHIPPED, 'onnx', 'model_q4.onnx');
@@ -27,18 +27,7 @@ const config = readModelConfig(SHIPPED);
 const tokenizer = TextTokenizer.fromDirectory(join(ROOT, 'models', 'default'));
 const ids = tokenizer.encode(readFileSync(join(ROOT, 'training', 'llama.py'), 'utf8'));
 
-function feeds(tokens: number[]): Record<string, ort.Tensor> {
-  const f: Record<string, ort.Tensor> = {
-    input_ids: new ort.Tensor('int64', BigInt64Array.from(tokens, BigInt), [1, tokens.length]),
-    attention_mask: new ort.Tensor('int64', new BigInt64Array(tokens.length).fill(1n), [1, tokens.length]),
-    position_ids: new ort.Tensor('int64', BigInt64Array.from(tokens, (_, i) => BigInt(i)), [1, tokens.length]),
-    num_logits_to_keep: new ort.Tensor('int64', BigInt64Array.of(1n), []),
-  };
-  for (let i = 0; i < config.numLayers; i++) {
-    for (const kind of ['key', 'value']) f[`past_key_values.${i}.${kind}`] = new ort.Tensor('float16', new Uint16Array(0), [1, config.numKeyValueHeads, 0, config.headDim]);
-  }
-  return f;
-}
+const feeds = (tokens: number[]) => coldPromptFeeds(config, tokens);
 
 /** A copy of the shipped model folder whose 4-bit file is `onnxBytes`. */
 function modelFolder(at: string, onnxBytes: Uint8Array): string {

@@ -2,6 +2,7 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
 import { GREEDY_SAMPLING } from '../../runtime/engine';
 import { readModelConfig, type ModelConfig } from '../../runtime/modelConfig';
 import { OrtDecoderModel } from '../../runtime/ortBackend';
@@ -41,4 +42,18 @@ export async function loadFixtureDecoders(): Promise<{ target: OrtDecoderModel; 
   const target = await OrtDecoderModel.create(join(TARGET_DIR, 'onnx', 'model.onnx'), config, 1);
   const draft = await OrtDecoderModel.create(join(DRAFT_DIR, 'onnx', 'model.onnx'), readModelConfig(DRAFT_DIR), 1);
   return { target, draft, config };
+}
+
+/** A cold prompt's feeds for a shipped-style decoder (float16 cache, num_logits_to_keep 1), for bare onnxruntime sessions. */
+export function coldPromptFeeds(config: ModelConfig, tokens: readonly number[]): Record<string, ort.Tensor> {
+  const feeds: Record<string, ort.Tensor> = {
+    input_ids: new ort.Tensor('int64', BigInt64Array.from(tokens, BigInt), [1, tokens.length]),
+    attention_mask: new ort.Tensor('int64', new BigInt64Array(tokens.length).fill(1n), [1, tokens.length]),
+    position_ids: new ort.Tensor('int64', BigInt64Array.from(tokens, (_, i) => BigInt(i)), [1, tokens.length]),
+    num_logits_to_keep: new ort.Tensor('int64', BigInt64Array.of(1n), []),
+  };
+  for (let i = 0; i < config.numLayers; i++) {
+    for (const kind of ['key', 'value']) feeds[`past_key_values.${i}.${kind}`] = new ort.Tensor('float16', new Uint16Array(0), [1, config.numKeyValueHeads, 0, config.headDim]);
+  }
+  return feeds;
 }
