@@ -423,7 +423,8 @@ export class OrtDecoderModel implements DecoderModel {
       decomposed = 0;
       session = await fileSession(graphs.int8Prefill ? stepThreadsWithCopy : threads);
     }
-    // The folder's 8-bit file must have the file session's inputs: it gets the input the file got, built only now.
+    // The 8-bit file (the folder's, or the copy) must have the file session's inputs: it is prepared as the file was,
+    // built only now.
     const prefillModel =
       prefillFile !== undefined && !graphs.unprepared
         ? (filePreparedModel(prefillFile, undefined, { logitsToKeep: session.inputNames.includes(LOGITS_TO_KEEP_INPUT) }) ?? prefillFile)
