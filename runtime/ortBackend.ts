@@ -236,7 +236,8 @@ class OrtKv implements KvState {
 
 type KvData = Float32Array | Uint16Array;
 
-function toFloat32(data: unknown): Float32Array {
+/** Logits as float32, whichever of the types onnxruntime-node hands them back in. */
+export function logitsAsFloat32(data: unknown): Float32Array {
   if (data instanceof Float32Array) return data;
   if (data instanceof Uint16Array) return Float32Array.from(data, halfToFloat);
   // Float16 data comes as a Float16Array where the JS runtime has one (Node 24, recent Electron).
@@ -247,7 +248,7 @@ function toFloat32(data: unknown): Float32Array {
 /** The last `numLogitsToKeep` rows of a [1, rows, vocabulary] logits tensor (all rows for 0). */
 function keptLogits(logits: ort.Tensor, numLogitsToKeep: number): Float32Array[] {
   const [, rows, width] = logits.dims;
-  const data = toFloat32(logits.data);
+  const data = logitsAsFloat32(logits.data);
   const keep = numLogitsToKeep > 0 ? Math.min(numLogitsToKeep, rows) : rows;
   const out: Float32Array[] = [];
   for (let r = rows - keep; r < rows; r++) out.push(data.subarray(r * width, (r + 1) * width));

@@ -15,6 +15,7 @@ import {
 } from '../../runtime/errors';
 import { parseModelConfig, type ModelConfig } from '../../runtime/modelConfig';
 import { externalDataLocations } from '../../runtime/modelFiles';
+import { logitsAsFloat32 } from '../../runtime/ortBackend';
 import { argmax, Sampler } from '../../runtime/sampler';
 import { checkLogitsWidth, checkSignature, type DeclaredSignature } from '../../runtime/signature';
 import { StopStringFilter } from '../../runtime/stopRules';
@@ -155,5 +156,21 @@ describe('externalDataLocations', () => {
     const entry = (v: string) => Buffer.concat([Buffer.from([0x0a, 0x08]), Buffer.from('location'), Buffer.from([0x12, v.length]), Buffer.from(v)]);
     const bytes = Buffer.concat([Buffer.from('junk'), entry('model.onnx_data'), Buffer.from('more'), entry('model.onnx_data'), entry('w2.bin')]);
     assert.deepEqual(externalDataLocations(bytes), ['model.onnx_data', 'w2.bin']);
+  });
+});
+
+describe('logitsAsFloat32', () => {
+  it('takes float32 as it is, float16 bits as halves, a Float16Array (Node 24, recent Electron) by value, and refuses the rest', () => {
+    const f32 = Float32Array.of(1.5, -2);
+    assert.equal(logitsAsFloat32(f32), f32);
+    // 0x3e00 = 1.5, 0xc000 = -2, 0x7c00 = +infinity in IEEE half precision.
+    assert.deepEqual([...logitsAsFloat32(Uint16Array.of(0x3e00, 0xc000, 0x7c00))], [1.5, -2, Infinity]);
+    // Node 20 has no Float16Array: a typed array of that name stands in for one (its elements read as numbers).
+    class Float16Array extends Float64Array {}
+    const halves = Float16Array.of(0.25, 3);
+    const read = logitsAsFloat32(halves);
+    assert.ok(read instanceof Float32Array && !(read instanceof Float16Array));
+    assert.deepEqual([...read], [0.25, 3]);
+    assert.throws(() => logitsAsFloat32(Int32Array.of(1)), (e: Error) => e instanceof ModelSignatureError && /neither float32 nor float16/.test(e.message));
   });
 });
