@@ -6,7 +6,7 @@
 // the activations moves logits by about 1% (../shared/research/runtime.md). Levels an exporter set (1 for float32
 // on purpose) are kept. Only the nodes change: the rewrite is a list of node fields to splice (onnxSkeleton.ts).
 import { onnx } from 'onnx-proto';
-import type { FieldReplacement, GraphSkeleton } from './onnxSkeleton';
+import { intAttribute, type FieldReplacement, type GraphSkeleton } from './onnxSkeleton';
 
 const MS_DOMAIN = 'com.microsoft';
 /** onnxruntime's CompInt8: int8 activations, quantized per block, for the int8 dot-product kernels. */
@@ -15,14 +15,10 @@ export const INT8_ACCURACY_LEVEL = 4;
 /** The 4-bit MatMulNBits nodes of `skeleton` without an accuracy_level (or with 0, "unset" in the op's schema), by index. */
 export function unsetAccuracyNodes(skeleton: GraphSkeleton): number[] {
   const unset: number[] = [];
-  const int = (node: onnx.NodeProto, name: string) => {
-    const a = node.attribute.find((x) => x.name === name);
-    return a === undefined ? undefined : Number(a.i ?? 0);
-  };
   skeleton.nodes.forEach((node, i) => {
     // Other bit widths were not measured here.
-    if (node.opType !== 'MatMulNBits' || node.domain !== MS_DOMAIN || (int(node, 'bits') ?? 4) !== 4) return;
-    if ((int(node, 'accuracy_level') ?? 0) === 0) unset.push(i);
+    if (node.opType !== 'MatMulNBits' || node.domain !== MS_DOMAIN || (intAttribute(node, 'bits') ?? 4) !== 4) return;
+    if ((intAttribute(node, 'accuracy_level') ?? 0) === 0) unset.push(i);
   });
   return unset;
 }

@@ -6,7 +6,7 @@
 // the plan here: the graph fields to replace, drop and add, the added weights made one at a time as they are
 // written. Pure bytes-to-bytes: no ORT here (ortBackend.ts makes the session).
 import { onnx } from 'onnx-proto';
-import { bytesSource, encodedGraphField, graphSkeleton, hasSubgraphs, splicedModel, varintBytes, type ByteSource, type FieldReplacement, type GraphSkeleton, type InitializerSize, type LazyBytes } from './onnxSkeleton';
+import { bytesSource, encodedGraphField, graphSkeleton, hasSubgraphs, intAttribute, splicedModel, varintBytes, type ByteSource, type FieldReplacement, type GraphSkeleton, type InitializerSize, type LazyBytes } from './onnxSkeleton';
 
 const MS_DOMAIN = 'com.microsoft';
 const { DataType } = onnx.TensorProto;
@@ -25,10 +25,6 @@ export interface Int8PrefillModel {
   converted: number;
 }
 
-function attribute(node: onnx.INodeProto, name: string): number | undefined {
-  const a = node.attribute?.find((x) => x.name === name);
-  return a?.i === undefined || a.i === null ? undefined : Number(a.i);
-}
 
 /**
  * Weight [K, N] of a 4-bit MatMulNBits (B uint8 [N, K/block, block/2], low nibble first, implicit zero point 8,
@@ -87,10 +83,10 @@ interface ConvertibleNode {
 function convertibleNode(node: onnx.INodeProto, graphOutputs: Set<string>): ConvertibleNode | undefined {
   if (node.opType !== 'MatMulNBits' || node.domain !== MS_DOMAIN || node.output?.some((o) => graphOutputs.has(o))) return undefined;
   const [a, weight, scales, zeroPoint] = node.input ?? [];
-  const k = attribute(node, 'K');
-  const n = attribute(node, 'N');
-  const block = attribute(node, 'block_size');
-  if ((attribute(node, 'bits') ?? 4) !== 4 || zeroPoint || (node.input?.length ?? 0) > 3 || !a || !weight || !scales || !k || !n || !block || block % 2 !== 0) return undefined;
+  const k = intAttribute(node, 'K');
+  const n = intAttribute(node, 'N');
+  const block = intAttribute(node, 'block_size');
+  if ((intAttribute(node, 'bits') ?? 4) !== 4 || zeroPoint || (node.input?.length ?? 0) > 3 || !a || !weight || !scales || !k || !n || !block || block % 2 !== 0) return undefined;
   return { a, weight, scales, k, n, block };
 }
 

@@ -352,6 +352,12 @@ export function varintBytes(value: number): number[] {
   return out;
 }
 
+/** A node's integer attribute, or undefined where it has none. */
+export function intAttribute(node: onnx.INodeProto, name: string): number | undefined {
+  const a = node.attribute?.find((x) => x.name === name);
+  return a?.i === undefined || a.i === null ? undefined : Number(a.i);
+}
+
 /** Whether a node holds a graph (If, Loop, Scan): its body may read any tensor of the outer graph by name. */
 export function hasSubgraphs(nodes: readonly onnx.INodeProto[]): boolean {
   return nodes.some((n) => n.attribute?.some((a) => a.g || (a.graphs?.length ?? 0) > 0));
