@@ -8,8 +8,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { fileLogitsToKeepModel, LOGITS_TO_KEEP_INPUT } from '../runtime/logitsToKeepModel';
+import { LOGITS_TO_KEEP_INPUT } from '../runtime/logitsToKeepModel';
 import { createSession } from '../runtime/ortBackend';
+import { filePreparedModel } from '../runtime/preparedModel';
 import { argmax } from '../runtime/sampler';
 import { TextTokenizer } from '../runtime/tokenizer';
 import { arg, runBench, writeResults } from './benchCli';
@@ -71,7 +72,7 @@ async function main(): Promise<void> {
       const path = join(modelDir, file);
       const exported = await timed(() => createSession(path, threads));
       const withInput = await timed(async () => {
-        const bytes = fileLogitsToKeepModel(path);
+        const bytes = filePreparedModel(path);
         if (!bytes) throw new Error(`${file}: the runtime does not add ${LOGITS_TO_KEEP_INPUT} (it has one, or its output layer does not qualify)`);
         return createSession(bytes, threads, {}, dirname(path));
       });

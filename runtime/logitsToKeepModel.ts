@@ -4,10 +4,10 @@
 // onnxruntime (622 MB for 1024 tokens). On the 0.5B-shaped model exported so, the rewrite made prefills of 128-1024
 // tokens 1.8-2.2x faster on its 4-bit file and 2.1-3.3x on its 8-bit one, for ~3-4 s more load: a large file then
 // loads from memory, not its path (bench/results/logits-to-keep-qwen05-2026-12-05.md). It slices the output layer's
-// input to its last `num_logits_to_keep` rows (0: all of them), as the exports that have the input do, and copies
-// every other field of the file as it is.
+// input to its last `num_logits_to_keep` rows (0: all of them), as the exports that have the input do; the copy
+// (preparedModel.ts) keeps every other field of the file as it is.
 import { onnx } from 'onnx-proto';
-import { type ByteSource, type FieldReplacement, type GraphSkeleton, graphSkeleton, hasSubgraphs, splicedModel, withFile } from './onnxSkeleton';
+import { type FieldReplacement, type GraphSkeleton, hasSubgraphs } from './onnxSkeleton';
 
 export const LOGITS_TO_KEEP_INPUT = 'num_logits_to_keep';
 
@@ -97,15 +97,10 @@ function isQuantizationOf(skeleton: GraphSkeleton, producer: Map<string, number>
 }
 
 /**
- * The model with a `num_logits_to_keep` input (int64 scalar) that its output layer honours, or undefined where the
- * graph has one already or does not qualify (see outputLayer; no subgraphs).
+ * The graph fields to replace and append so that the model has a `num_logits_to_keep` input (int64 scalar) that its
+ * output layer honours (preparedModel.ts splices them into a copy), or undefined where the graph has the input
+ * already or does not qualify (see outputLayer; no subgraphs).
  */
-export function logitsToKeepModel(source: ByteSource, skeleton: GraphSkeleton | undefined = graphSkeleton(source)): Uint8Array | undefined {
-  const splice = skeleton && logitsToKeepSplice(skeleton);
-  return splice && splicedModel(source, skeleton!, splice.replaced, splice.appended);
-}
-
-/** The graph fields logitsToKeepModel replaces and appends (for a copy written to a file), or undefined where it does not apply. */
 export function logitsToKeepSplice(skeleton: GraphSkeleton): { replaced: FieldReplacement[]; appended: Uint8Array } | undefined {
   const plan = logitsToKeepPlan(skeleton);
   if (!plan) return undefined;
@@ -132,7 +127,7 @@ export function logitsToKeepSplice(skeleton: GraphSkeleton): { replaced: FieldRe
   return { replaced, appended: added };
 }
 
-/** What the rewrite would change, or undefined where it does not apply (logitsToKeepModel). */
+/** What the rewrite would change, or undefined where it does not apply (logitsToKeepSplice). */
 function logitsToKeepPlan(skeleton: GraphSkeleton): { layer: { nodes: Set<number>; hidden: string } } | undefined {
   if ((skeleton.opset ?? 0) < MIN_OPSET) return undefined;
   if (skeleton.inputs.some((v) => v.name === LOGITS_TO_KEEP_INPUT) || !skeleton.outputs.some((v) => v.name === 'logits')) return undefined;
@@ -141,16 +136,4 @@ function logitsToKeepPlan(skeleton: GraphSkeleton): { layer: { nodes: Set<number
   if (names.some((name) => name?.startsWith(PREFIX))) return undefined;
   const layer = outputLayer(skeleton);
   return layer && { layer };
-}
-
-/**
- * logitsToKeepModel of a file, its weights read once into the new model (`skeleton`: the file's, when already read);
- * undefined where it does not apply.
- */
-export function fileLogitsToKeepModel(path: string, skeleton?: GraphSkeleton): Uint8Array | undefined {
-  try {
-    return withFile(path, (source) => logitsToKeepModel(source, skeleton ?? graphSkeleton(source)));
-  } catch {
-    return undefined;
-  }
 }

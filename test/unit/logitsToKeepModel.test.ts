@@ -9,7 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
 import { int8PrefillModel } from '../../runtime/int8PrefillModel';
-import { fileLogitsToKeepModel, LOGITS_TO_KEEP_INPUT, logitsToKeepModel } from '../../runtime/logitsToKeepModel';
+import { LOGITS_TO_KEEP_INPUT } from '../../runtime/logitsToKeepModel';
+import { filePreparedModel, preparedModel } from '../../runtime/preparedModel';
 import { readModelConfig } from '../../runtime/modelConfig';
 import { bytesSource, graphSkeleton } from '../../runtime/onnxSkeleton';
 import { OrtDecoderModel } from '../../runtime/ortBackend';
@@ -54,7 +55,7 @@ describe('logitsToKeepModel', () => {
 
   it('adds the input, and its logits are the rows the shipped file keeps, bit for bit', async () => {
     assert.ok(!inputNames(exported).includes(LOGITS_TO_KEEP_INPUT));
-    const rewritten = logitsToKeepModel(bytesSource(exported))!;
+    const rewritten = preparedModel(bytesSource(exported))!;
     assert.ok(inputNames(rewritten).includes(LOGITS_TO_KEEP_INPUT));
     const [a, b, c] = await Promise.all([shipped, rewritten, exported].map((m) => ort.InferenceSession.create(m, { intraOpNumThreads: 1 })));
     const prompt = ids.slice(0, 8);
@@ -67,15 +68,15 @@ describe('logitsToKeepModel', () => {
       assert.deepEqual(got.logits!.data, want.logits!.data, `keep ${keep}: the shipped file's logits`);
     }
     await Promise.all([a!.release(), b!.release(), c!.release()]);
-    assert.equal(logitsToKeepModel(bytesSource(shipped)), undefined, 'a graph with the input is left alone');
-    assert.equal(logitsToKeepModel(bytesSource(rewritten)), undefined, 'and so is one rewritten already');
+    assert.equal(preparedModel(bytesSource(shipped)), undefined, 'a graph with the input is left alone');
+    assert.equal(preparedModel(bytesSource(rewritten)), undefined, 'and so is one rewritten already');
   });
 
   it('rewrites a file without reading it whole into a second buffer, to the same bytes', () => {
-    const fromFile = fileLogitsToKeepModel(join(dir, 'onnx', 'model_q4.onnx'));
+    const fromFile = filePreparedModel(join(dir, 'onnx', 'model_q4.onnx'));
     assert.ok(fromFile);
-    assert.deepEqual(fromFile, logitsToKeepModel(bytesSource(exported)));
-    assert.equal(fileLogitsToKeepModel(join(dir, 'missing.onnx')), undefined);
+    assert.deepEqual(fromFile, preparedModel(bytesSource(exported)));
+    assert.equal(filePreparedModel(join(dir, 'missing.onnx')), undefined);
   });
 
   it('is what the runtime loads: the shipped file\'s prefills and steps, small or large', async () => {
@@ -195,7 +196,7 @@ describe('logitsToKeepModel', () => {
         ],
         [w, floats('ws', [], [0.5])],
       );
-      const rewritten = logitsToKeepModel(bytesSource(bytes))!;
+      const rewritten = preparedModel(bytesSource(bytes))!;
       const session = await ort.InferenceSession.create(rewritten);
       const x = new ort.Tensor('float32', Float32Array.from({ length: 20 }, (_, i) => (i % 7) - 2), [1, 5, 4]);
       const keep = (n: number) => session.run({ x, [LOGITS_TO_KEEP_INPUT]: new ort.Tensor('int64', BigInt64Array.of(BigInt(n)), []) });
@@ -216,7 +217,7 @@ describe('logitsToKeepModel', () => {
     it('slices before a tied output layer, which multiplies by the transposed embedding table', async () => {
       const table = floats('embed', [3, 4], [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 1]);
       const tied = graph([{ opType: 'Transpose', input: ['embed'], output: ['embed_t'] }, { opType: 'MatMul', input: ['h', 'embed_t'], output: ['logits'] }], [table]);
-      const session = await ort.InferenceSession.create(logitsToKeepModel(bytesSource(tied))!);
+      const session = await ort.InferenceSession.create(preparedModel(bytesSource(tied))!);
       const x = new ort.Tensor('float32', Float32Array.from({ length: 12 }, (_, i) => i), [1, 3, 4]);
       const out = await session.run({ x, [LOGITS_TO_KEEP_INPUT]: new ort.Tensor('int64', BigInt64Array.of(1n), []) });
       assert.deepEqual(out.logits!.dims, [1, 1, 3]);
@@ -226,7 +227,7 @@ describe('logitsToKeepModel', () => {
 
     it('leaves alone logits computed from anything but the hidden states through row-wise operators', () => {
       const w = floats('w', [4, 3], new Array(12).fill(0.1));
-      assert.ok(logitsToKeepModel(bytesSource(graph([{ opType: 'MatMul', input: ['h', 'w'], output: ['logits'] }], [w]))), 'a plain MatMul qualifies');
+      assert.ok(preparedModel(bytesSource(graph([{ opType: 'MatMul', input: ['h', 'w'], output: ['logits'] }], [w]))), 'a plain MatMul qualifies');
       const old = onnx.ModelProto.decode(graph([{ opType: 'MatMul', input: ['h', 'w'], output: ['logits'] }], [w]));
       old.opsetImport = [{ domain: '', version: 11 }];
       const refused = {
@@ -249,7 +250,7 @@ describe('logitsToKeepModel', () => {
           [w],
         ),
       };
-      for (const [what, bytes] of Object.entries(refused)) assert.equal(logitsToKeepModel(bytesSource(bytes)), undefined, what);
+      for (const [what, bytes] of Object.entries(refused)) assert.equal(preparedModel(bytesSource(bytes)), undefined, what);
     });
   });
 });
