@@ -103,10 +103,12 @@ function int8MatMulNode(node: onnx.INodeProto, c: ConvertibleNode): onnx.NodePro
 const int8WeightName = (c: ConvertibleNode) => `${c.weight}_int8`;
 const int8ScaleName = (c: ConvertibleNode) => `${c.weight}_int8_scale`;
 
-/** The 8-bit copy of `q4Bytes`, or undefined when the graph has no 4-bit MatMulNBits this can rewrite. */
-export function int8PrefillModel(q4Bytes: Uint8Array): Int8PrefillModel | undefined {
+/**
+ * The 8-bit copy of `q4Bytes`, or undefined when the graph has no 4-bit MatMulNBits this can rewrite. `skeleton`: the
+ * graph of `q4Bytes`, where the caller has read it already.
+ */
+export function int8PrefillModel(q4Bytes: Uint8Array, skeleton = graphSkeleton(bytesSource(q4Bytes))): Int8PrefillModel | undefined {
   const source = bytesSource(q4Bytes);
-  const skeleton = graphSkeleton(source);
   const plan = skeleton && int8PrefillPlan(source, skeleton);
   if (!plan || 'skipped' in plan) return undefined;
   return { bytes: splicedModel(source, skeleton!, plan.replaced, plan.appended), converted: plan.converted };

@@ -14,9 +14,11 @@ import { presentRowsName } from './signature';
 /** Shape with start (opset 15). */
 const MIN_OPSET = 15;
 
-/** `bytes` with the rows outputs added, or undefined when the graph does not qualify (see attentionReadsOnlyValidRows). */
-export function kvRowsModel(bytes: Uint8Array): Uint8Array | undefined {
-  const skeleton = graphSkeleton(bytesSource(bytes));
+/**
+ * `bytes` with the rows outputs added, or undefined when the graph does not qualify (see attentionReadsOnlyValidRows).
+ * `skeleton`: the graph of `bytes`, where the caller has read it already.
+ */
+export function kvRowsModel(bytes: Uint8Array, skeleton = graphSkeleton(bytesSource(bytes))): Uint8Array | undefined {
   if (!skeleton || (skeleton.opset ?? 0) < MIN_OPSET || !attentionReadsOnlyValidRows(skeleton)) return undefined;
   const presents = skeleton.outputs.filter((v) => /^present\.\d+\.(key|value)$/.test(v.name));
   if (skeleton.outputs.some((v) => v.name === presentRowsName(presents[0]!.name))) return undefined; // rewritten already

@@ -123,8 +123,10 @@ function inMemoryGraphs(onnxPath: string, decompose: boolean, keepCache: boolean
     const base = rewritten && (() => rewritten);
     const prepared = splice && { addsLogitsToKeep: splice.addsLogitsToKeep, int8Accuracy: splice.int8Accuracy };
     const bytes = rewritten ?? original;
-    let file = keepCache ? kvRowsModel(bytes) : undefined;
-    const copy = int8PrefillModel(bytes);
+    // Read once for both rewrites below: the graph read for the preparation, where nothing was prepared.
+    const bytesSkeleton = (rewritten === undefined && skeleton) || graphSkeleton(bytesSource(bytes));
+    let file = keepCache ? kvRowsModel(bytes, bytesSkeleton) : undefined;
+    const copy = int8PrefillModel(bytes, bytesSkeleton);
     let int8Prefill = copy?.bytes;
     if (file && copy) {
       // The copy reads the cache as the file does, so it gets the rows outputs whenever the file does.
