@@ -18,6 +18,8 @@ export interface ModelConfig {
   /** From generation_config.json when it has them, else config.json; may be empty. */
   eosTokenIds: number[];
   maxPositionEmbeddings: number;
+  /** The attention window, where config.json uses one narrower than the context (Mistral's, Qwen2's use_sliding_window). */
+  slidingWindow?: number;
 }
 
 type Json = Record<string, unknown>;
@@ -56,6 +58,10 @@ export function parseModelConfig(config: unknown, generation?: unknown, source =
   if (numAttentionHeads % numKeyValueHeads !== 0) {
     throw new ModelConfigError(`${source}: num_attention_heads ${numAttentionHeads} is not a multiple of num_key_value_heads ${numKeyValueHeads}.`);
   }
+  const maxPositionEmbeddings = positiveInt(c, 'max_position_embeddings', source);
+  // Qwen2's configs carry a sliding_window they do not use unless use_sliding_window says so; Mistral's use it when set.
+  const window = c.sliding_window;
+  const slidingWindow = typeof window === 'number' && c.use_sliding_window !== false && window < maxPositionEmbeddings ? window : undefined;
   const g = typeof generation === 'object' && generation !== null ? (generation as Json) : {};
   const eosTokenIds =
     tokenIds(g.eos_token_id, 'eos_token_id', 'generation_config.json') ?? tokenIds(c.eos_token_id, 'eos_token_id', source) ?? [];
@@ -71,7 +77,8 @@ export function parseModelConfig(config: unknown, generation?: unknown, source =
     vocabSize: positiveInt(c, 'vocab_size', source),
     bosTokenId: bos?.[0] ?? null,
     eosTokenIds: [...new Set(eosTokenIds)],
-    maxPositionEmbeddings: positiveInt(c, 'max_position_embeddings', source),
+    maxPositionEmbeddings,
+    ...(slidingWindow !== undefined && { slidingWindow }),
   };
 }
 

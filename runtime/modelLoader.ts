@@ -8,7 +8,7 @@ import { LOGITS_TO_KEEP_INPUT } from './logitsToKeepModel';
 import { assertModelFits, locateModelFiles, type ModelFiles, type PrefillFile } from './modelFiles';
 import { fileGraphSkeleton } from './onnxSkeleton';
 import { readModelConfig, type ModelConfig } from './modelConfig';
-import { isLargeModelFile, OrtDecoderModel } from './ortBackend';
+import { fusableAttention, isLargeModelFile, OrtDecoderModel } from './ortBackend';
 import { describePreparation } from './preparedModel';
 import { defaultModelCacheFolder, markCopyUnused, prefillCopy, type PrefillCopy } from './prefillCopyCache';
 import { prefillFileFits } from './prefillFile';
@@ -37,7 +37,7 @@ export async function loadDecoder(
   assertModelFits(files);
   const config = readModelConfig(dir);
   const onBuild = (bytes: number) => onProgress?.(`Building an 8-bit copy of ${files.onnxFile} for long prompts (${Math.round(bytes / 1e6)} MB, once: later loads reuse it).`);
-  const copy = needsPrefillCopy(files) ? prefillCopy(files.onnx, cacheFolder ?? defaultModelCacheFolder(), { onBuild }) : undefined;
+  const copy = needsPrefillCopy(files) ? prefillCopy(files.onnx, cacheFolder ?? defaultModelCacheFolder(), { onBuild, attention: fusableAttention(config) }) : undefined;
   const prefillFile = copy === undefined ? files.prefill : 'file' in copy ? copy.file : undefined;
   const model = await OrtDecoderModel.create(files.onnx, config, threads, { prefillFile });
   try {

@@ -189,6 +189,8 @@ export interface GraphSkeleton {
   /** The graph field: where its tag starts, where its fields start, where it ends. */
   graph: { start: number; offset: number; end: number };
   opset?: number;
+  /** The domains the model imports opsets of ('' for the default). */
+  domains: string[];
   nodes: onnx.NodeProto[];
   /** Where each node's field starts and ends, in the order of `nodes`. */
   nodeFields: { start: number; end: number }[];
@@ -202,6 +204,7 @@ export interface GraphSkeleton {
 export function graphSkeleton(source: ByteSource): GraphSkeleton | undefined {
   let graph: GraphSkeleton['graph'] | undefined;
   let opset: number | undefined;
+  const domains: string[] = [];
   const nodes: onnx.NodeProto[] = [];
   const nodeFields: GraphSkeleton['nodeFields'] = [];
   const inputs: onnx.ValueInfoProto[] = [];
@@ -212,6 +215,7 @@ export function graphSkeleton(source: ByteSource): GraphSkeleton | undefined {
       if (f.field === 8) {
         const set = onnx.OperatorSetIdProto.decode(source.read(f.offset, f.length));
         if (!set.domain || set.domain === 'ai.onnx') opset = Number(set.version);
+        domains.push(set.domain === 'ai.onnx' ? '' : (set.domain ?? ''));
       } else if (f.field === 7) {
         // A second graph field would merge into the first in some parsers and replace it in others.
         if (graph) return undefined;
@@ -232,7 +236,7 @@ export function graphSkeleton(source: ByteSource): GraphSkeleton | undefined {
   } catch {
     return undefined;
   }
-  return graph && { graph, opset, nodes, nodeFields, inputs, outputs, initializers };
+  return graph && { graph, opset, domains, nodes, nodeFields, inputs, outputs, initializers };
 }
 
 /** A graph field's bytes [start, end) to replace with `bytes` (empty to drop the field). */
@@ -251,7 +255,7 @@ export interface LazyBytes {
 type Piece = { from: number; to: number } | Uint8Array | LazyBytes;
 
 /** The spliced model as pieces in order: source ranges, and new bytes. */
-function splicedPieces(source: ByteSource, skeleton: GraphSkeleton, replaced: FieldReplacement[], appended: (Uint8Array | LazyBytes)[]): Piece[] {
+function splicedPieces(source: ByteSource, skeleton: GraphSkeleton, replaced: FieldReplacement[], appended: (Uint8Array | LazyBytes)[], modelAppended?: Uint8Array): Piece[] {
   const { start, offset, end } = skeleton.graph;
   replaced.forEach((r, i) => {
     if (r.start < (i === 0 ? offset : replaced[i - 1]!.end) || r.end < r.start || r.end > end) throw new Error('replaced fields must be in file order, apart, inside the graph');
@@ -264,7 +268,7 @@ function splicedPieces(source: ByteSource, skeleton: GraphSkeleton, replaced: Fi
   }
   body.push({ from: at, to: end }, ...appended);
   const header = Uint8Array.from([GRAPH_TAG, ...varintBytes(body.reduce((n, p) => n + pieceLength(p), 0))]);
-  return [{ from: 0, to: start }, header, ...body, { from: end, to: source.length }];
+  return [{ from: 0, to: start }, header, ...body, { from: end, to: source.length }, ...(modelAppended ? [modelAppended] : [])];
 }
 
 function pieceLength(p: Piece): number {
@@ -279,11 +283,18 @@ function pieceBytes(p: Uint8Array | LazyBytes): Uint8Array {
 
 /**
  * The model with its graph's fields edited: `replaced` (in file order) swapped in, `appended` (encoded GraphProto
- * fields: repeated fields concatenate) added at the end, everything else copied as it is. Only the graph field's
- * length changes, so hundreds of MB of weights are copied, never re-encoded.
+ * fields: repeated fields concatenate) added at the end, `modelAppended` (encoded ModelProto fields, such as an opset
+ * import) after the model, everything else copied as it is. Only the graph field's length changes, so hundreds of
+ * MB of weights are copied, never re-encoded.
  */
-export function splicedModel(source: ByteSource, skeleton: GraphSkeleton, replaced: FieldReplacement[], appended: Uint8Array | (Uint8Array | LazyBytes)[]): Uint8Array {
-  const pieces = splicedPieces(source, skeleton, replaced, Array.isArray(appended) ? appended : [appended]);
+export function splicedModel(
+  source: ByteSource,
+  skeleton: GraphSkeleton,
+  replaced: FieldReplacement[],
+  appended: Uint8Array | (Uint8Array | LazyBytes)[],
+  modelAppended?: Uint8Array,
+): Uint8Array {
+  const pieces = splicedPieces(source, skeleton, replaced, Array.isArray(appended) ? appended : [appended], modelAppended);
   const out = new Uint8Array(pieces.reduce((n, p) => n + pieceLength(p), 0));
   let write = 0;
   for (const p of pieces) {
@@ -301,8 +312,15 @@ const COPY_CHUNK_BYTES = 16 * 2 ** 20;
  * splicedModel written to `path` piece by piece (added fields made one at a time) and flushed to disk; returns the
  * bytes written.
  */
-export function writeSplicedModel(path: string, source: ByteSource, skeleton: GraphSkeleton, replaced: FieldReplacement[], appended: (Uint8Array | LazyBytes)[]): number {
-  const pieces = splicedPieces(source, skeleton, replaced, appended);
+export function writeSplicedModel(
+  path: string,
+  source: ByteSource,
+  skeleton: GraphSkeleton,
+  replaced: FieldReplacement[],
+  appended: (Uint8Array | LazyBytes)[],
+  modelAppended?: Uint8Array,
+): number {
+  const pieces = splicedPieces(source, skeleton, replaced, appended, modelAppended);
   const fd = openSync(path, 'w');
   try {
     let written = 0;

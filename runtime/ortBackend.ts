@@ -14,8 +14,9 @@ import { int8PrefillModel } from './int8PrefillModel';
 import { ArenaKv, KvArena, releaseRows, reserveRows, rewind, rowBits, writeRows } from './kvArena';
 import { kvRowsModel } from './kvRowsModel';
 import { LOGITS_TO_KEEP_INPUT } from './logitsToKeepModel';
-import { filePreparedModel, preparedSplice, type Preparation } from './preparedModel';
-import { attentionReadsOnlyValidRows, bytesSource, fileGraphSkeleton, graphSkeleton, splicedModel, type GraphSkeleton } from './onnxSkeleton';
+import type { AttentionShape } from './attentionFusion';
+import { filePreparedModel, preparedSplice, type Preparation, type PrepareOptions } from './preparedModel';
+import { attentionReadsOnlyValidRows, bytesSource, fileGraphSkeleton, graphSkeleton, splicedModel } from './onnxSkeleton';
 import type { ModelConfig } from './modelConfig';
 import type { PrefillFile } from './modelFiles';
 import { usablePrefillFile } from './prefillFile';
@@ -78,8 +79,8 @@ export type KvCacheMode = 'rows' | 'shared' | 'returned';
 interface InMemoryGraphs {
   /** Whether the file is too large to rewrite in memory (it loads from its path, or as `base`). */
   large?: boolean;
-  /** A large file's graph, read without its weights (for the cache mode and the added input). */
-  skeleton?: GraphSkeleton;
+  /** Whether only GroupQueryAttention reads the large file's cache, as prepared (attentionReadsOnlyValidRows). */
+  sharesCache?: boolean;
   /**
    * The file prepared as the runtime runs it (preparedModel.ts: the `num_logits_to_keep` input it lacked, int8
    * compute where its 4-bit products left it unset), which every graph here is built from and the file's session
@@ -89,6 +90,8 @@ interface InMemoryGraphs {
   base?: () => Uint8Array | undefined;
   /** What `base` changes (cleared where it could not be built). */
   prepared?: Preparation;
+  /** How the graphs were prepared (undefined: as exported). */
+  prepareOptions?: PrepareOptions;
   /** The file as exported, after onnxruntime refused it prepared: its prefill file is left as it is too. */
   unprepared?: boolean;
   /**
@@ -112,16 +115,16 @@ interface InMemoryGraphs {
  * against 1.09-1.24x at 256-768 positions on one thread (bench/results/attention-*.md). Each is undefined where
  * the file is used as it is (large files, nothing to rewrite, any failure: they only make passes faster).
  */
-function inMemoryGraphs(onnxPath: string, decompose: boolean, keepCache: boolean, prepare: boolean): InMemoryGraphs {
+function inMemoryGraphs(onnxPath: string, decompose: boolean, keepCache: boolean, prepare: PrepareOptions | undefined): InMemoryGraphs {
   const unprepared = !prepare;
   try {
     if (isLargeModelFile(onnxPath)) return largeFile(onnxPath, prepare);
     const original = readFileSync(onnxPath);
     const skeleton = prepare ? graphSkeleton(bytesSource(original)) : undefined;
-    const splice = skeleton && preparedSplice(skeleton, { logitsToKeep: true });
-    const rewritten = splice && splicedModel(bytesSource(original), skeleton!, splice.replaced, splice.appended);
+    const splice = skeleton && preparedSplice(skeleton, prepare!);
+    const rewritten = splice && splicedModel(bytesSource(original), skeleton!, splice.replaced, splice.appended, splice.modelAppended);
     const base = rewritten && (() => rewritten);
-    const prepared = splice && { addsLogitsToKeep: splice.addsLogitsToKeep, int8Accuracy: splice.int8Accuracy };
+    const prepared = splice && preparation(splice);
     const bytes = rewritten ?? original;
     // Read once for both rewrites below: the graph read for the preparation, where nothing was prepared.
     const bytesSkeleton = (rewritten === undefined && skeleton) || graphSkeleton(bytesSource(bytes));
@@ -133,27 +136,37 @@ function inMemoryGraphs(onnxPath: string, decompose: boolean, keepCache: boolean
       int8Prefill = kvRowsModel(copy.bytes);
       if (int8Prefill === undefined) [file, int8Prefill] = [undefined, copy.bytes];
     }
-    if (copy === undefined) return { file, base, prepared, unprepared };
+    if (copy === undefined) return { file, base, prepared, unprepared, prepareOptions: prepare };
     let decodeSteps: DecomposedAttentionModel | undefined;
     try {
       decodeSteps = decompose ? decomposedAttentionModel(bytes, file !== undefined) : undefined;
     } catch {
       // the 8-bit copy still serves prefills
     }
-    return { file, base, prepared, unprepared, int8Prefill, decodeSteps };
+    return { file, base, prepared, unprepared, prepareOptions: prepare, int8Prefill, decodeSteps };
   } catch {
     return { unprepared };
   }
 }
 
+/** The attention shape to fuse a plain export's attention with (attentionFusion.ts); none for sliding windows, which it does not reproduce. */
+export function fusableAttention(config: ModelConfig): AttentionShape | undefined {
+  if (config.slidingWindow !== undefined) return undefined;
+  return { numHeads: config.numAttentionHeads, kvHeads: config.numKeyValueHeads, headDim: config.headDim };
+}
+
+const preparation = (p: Preparation): Preparation => ({ addsLogitsToKeep: p.addsLogitsToKeep, int8Accuracy: p.int8Accuracy, fusedAttention: p.fusedAttention });
+
 /** A file loaded as it is, or prepared where it needs it (then from memory). */
-function largeFile(onnxPath: string, prepare: boolean): InMemoryGraphs {
+function largeFile(onnxPath: string, prepare: PrepareOptions | undefined): InMemoryGraphs {
   const skeleton = fileGraphSkeleton(onnxPath);
-  const splice = prepare && skeleton ? preparedSplice(skeleton, { logitsToKeep: true }) : undefined;
-  if (!splice) return { large: true, skeleton, unprepared: !prepare };
-  const graphs: InMemoryGraphs = { large: true, skeleton, prepared: { addsLogitsToKeep: splice.addsLogitsToKeep, int8Accuracy: splice.int8Accuracy } };
+  const splice = prepare && skeleton ? preparedSplice(skeleton, prepare) : undefined;
+  const sharesCache = skeleton !== undefined && attentionReadsOnlyValidRows(skeleton);
+  if (!splice) return { large: true, sharesCache, unprepared: !prepare, prepareOptions: prepare };
+  // Fused attention is GroupQueryAttention reading the cache alone (attentionFusion.ts leaves nothing else reading it).
+  const graphs: InMemoryGraphs = { large: true, sharesCache: sharesCache || splice.fusedAttention > 0, prepared: preparation(splice), prepareOptions: prepare };
   graphs.base = () => {
-    const bytes = filePreparedModel(onnxPath, skeleton);
+    const bytes = filePreparedModel(onnxPath, skeleton, prepare);
     // Unreadable now: the session loads the file as it is, and nothing was prepared.
     if (bytes === undefined) graphs.prepared = undefined;
     return bytes;
@@ -177,7 +190,7 @@ const STEP_THREADS_WITH_COPY = 1;
  * returned tensors (benches drive it with bare sessions; with the kept cache the runtime runs its form with room).
  */
 export function decodeStepGraph(onnxPath: string): DecomposedAttentionModel | undefined {
-  return inMemoryGraphs(onnxPath, true, false, true).decodeSteps;
+  return inMemoryGraphs(onnxPath, true, false, { logitsToKeep: true }).decodeSteps;
 }
 
 /** A session of a file or of in-memory bytes with the runtime's options for `threads`, plus `extra` (benches profile). */
@@ -322,31 +335,32 @@ export class OrtDecoderModel implements DecoderModel {
    * thread with the attention decomposed (see inMemoryGraphs, STEP_THREADS_WITH_COPY). Benches override that:
    * `stepThreads` for the step session's threads (with a copy), `decomposeAttention` for its graph, `kvCache` for the
    * cache kept as `returned` tensors or in `shared` buffers (the file loaded as a large one: no copy, no decomposition)
-   * where the runtime would keep it otherwise. `prefillFile`: the folder's 8-bit file, which a large 4-bit file
-   * prefills long prompts on where it can (prefillFile.ts).
+   * where the runtime would keep it otherwise, `fuseAttention: false` for plain attention left plain. `prefillFile`:
+   * the folder's 8-bit file, which a large 4-bit file prefills long prompts on where it can (prefillFile.ts).
    */
   static async create(
     onnxPath: string,
     config: ModelConfig,
     threads: number,
-    options: { stepThreads?: number; decomposeAttention?: boolean; kvCache?: 'shared' | 'returned'; prefillFile?: PrefillFile } = {},
+    options: { stepThreads?: number; decomposeAttention?: boolean; kvCache?: 'shared' | 'returned'; fuseAttention?: boolean; prefillFile?: PrefillFile } = {},
   ): Promise<OrtDecoderModel> {
     // Resolved counts, so that 0 (the default count) compares and reports as the threads it stands for.
     threads = threads > 0 ? threads : defaultThreadCount();
     const stepThreadsWithCopy = options.stepThreads ?? STEP_THREADS_WITH_COPY;
     const decompose = options.decomposeAttention ?? stepThreadsWithCopy === 1;
-    const load = async (prepare: boolean) => {
-      const graphs = options.kvCache === 'shared' ? largeFile(onnxPath, prepare) : inMemoryGraphs(onnxPath, decompose, options.kvCache !== 'returned', prepare);
+    const prepare: PrepareOptions = { logitsToKeep: true, attention: options.fuseAttention === false ? undefined : fusableAttention(config) };
+    const load = async (p: PrepareOptions | undefined) => {
+      const graphs = options.kvCache === 'shared' ? largeFile(onnxPath, p) : inMemoryGraphs(onnxPath, decompose, options.kvCache !== 'returned', p);
       return OrtDecoderModel.fromPlan(onnxPath, graphs, config, threads, stepThreadsWithCopy, decompose, options.kvCache, options.prefillFile);
     };
     try {
-      return await load(true);
+      return await load(prepare);
     } catch (e) {
       // The prepared graph only makes passes faster: where onnxruntime refuses it, the file as exported (which reports
       // what is wrong with the file, if anything is).
       const skeleton = fileGraphSkeleton(onnxPath);
-      if (e instanceof ModelSignatureError || !skeleton || !preparedSplice(skeleton, { logitsToKeep: true })) throw e;
-      return load(false);
+      if (e instanceof ModelSignatureError || !skeleton || !preparedSplice(skeleton, prepare)) throw e;
+      return load(undefined);
     }
   }
 
@@ -361,7 +375,7 @@ export class OrtDecoderModel implements DecoderModel {
     offeredPrefillFile: PrefillFile | undefined,
   ): Promise<OrtDecoderModel> {
     // A large file keeps its cache in shared buffers where only GroupQueryAttention reads it.
-    const shares = kvCache !== 'returned' && graphs.skeleton !== undefined && attentionReadsOnlyValidRows(graphs.skeleton);
+    const shares = kvCache !== 'returned' && graphs.sharesCache === true;
     const mode: KvCacheMode = graphs.file ? 'rows' : shares ? 'shared' : 'returned';
     const prefillFile = graphs.large ? usablePrefillFile(offeredPrefillFile, mode === 'shared') : undefined;
     let model: OrtDecoderModel;
@@ -370,7 +384,8 @@ export class OrtDecoderModel implements DecoderModel {
     } catch (e) {
       // The graphs with the rows outputs only make passes faster: where onnxruntime refuses one, the graph without.
       if (mode !== 'rows' || e instanceof ModelSignatureError) throw e;
-      return OrtDecoderModel.fromGraphs(onnxPath, inMemoryGraphs(onnxPath, decompose, false, graphs.base !== undefined), config, threads, stepThreadsWithCopy, 'returned');
+      const prepare = graphs.base !== undefined ? graphs.prepareOptions : undefined;
+      return OrtDecoderModel.fromGraphs(onnxPath, inMemoryGraphs(onnxPath, decompose, false, prepare), config, threads, stepThreadsWithCopy, 'returned');
     }
     if (mode === 'shared' && !(await model.sharedBuffersWork())) {
       await model.dispose();
@@ -430,7 +445,7 @@ export class OrtDecoderModel implements DecoderModel {
     // built only now.
     const prefillModel =
       prefillFile !== undefined && !graphs.unprepared
-        ? (filePreparedModel(prefillFile, undefined, { logitsToKeep: session.inputNames.includes(LOGITS_TO_KEEP_INPUT) }) ?? prefillFile)
+        ? (filePreparedModel(prefillFile, undefined, { logitsToKeep: session.inputNames.includes(LOGITS_TO_KEEP_INPUT), attention: graphs.prepareOptions?.attention }) ?? prefillFile)
         : prefillFile;
     const prefill = await int8PrefillSession(graphs.int8Prefill ?? prefillModel, threads, session, folder);
     if (!prefill && graphs.int8Prefill && (decomposed > 0 || stepThreadsWithCopy !== threads)) {

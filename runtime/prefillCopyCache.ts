@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmdirSync, rmSync, statfsSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import type { AttentionShape } from './attentionFusion';
 import { INT8_COPY_VERSION, writeInt8PrefillFile } from './int8PrefillFile';
 import type { PrefillFile } from './modelFiles';
 import { prefillFileFits } from './prefillFile';
@@ -57,7 +58,11 @@ interface CopyRecord extends Source {
  * contents (`builtMs` then says how long it took); or why there is none, in words. Never throws: the copy only makes
  * prefills faster. `onBuild` is told the copy's size as its writing starts; `availableMemory` is for tests.
  */
-export function prefillCopy(q4Path: string, cacheFolder: string, options: { onBuild?: (bytes: number) => void; availableMemory?: number } = {}): PrefillCopy {
+export function prefillCopy(
+  q4Path: string,
+  cacheFolder: string,
+  options: { onBuild?: (bytes: number) => void; availableMemory?: number; attention?: AttentionShape } = {},
+): PrefillCopy {
   const { availableMemory } = options;
   try {
     const named = resolve(q4Path);
@@ -89,7 +94,7 @@ export function prefillCopy(q4Path: string, cacheFolder: string, options: { onBu
         removeAbandonedPartials(folder);
         options.onBuild?.(bytes);
         return undefined;
-      });
+      }, options.attention);
       if ('skipped' in result) return result;
       rmSync(join(folder, RECORD_FILE), { force: true });
       renameSync(partial, file);

@@ -14,13 +14,19 @@ linked, not copied (git-ignored, like the source).
   unset-accuracy       bench/models/qwen05-unset-accuracy: onnx/model_q4.onnx with no accuracy_level on its
                        MatMulNBits, as transformers.js's quantize script leaves them (its default is None): onnxruntime
                        then multiplies in float32 instead of int8 (`npm run bench -- accuracyLevel`).
+  plain-attention      bench/models/qwen05-plain-attention: onnx/model_q4.onnx exported from the same weights by
+                       PyTorch's TorchScript exporter, as Optimum exports a decoder: attention as MatMul/Softmax with
+                       rotary, repeat_kv and the causal mask in standard ops, a float32 cache (`npm run bench --
+                       attentionFusion`).
 
     /usr/bin/python3 scripts/make_qwen05_shaped.py                          # first: bench/models/qwen05-shaped
     /usr/bin/python3 scripts/make_export_variants.py float-head             # ~1 min
     /usr/bin/python3 scripts/make_export_variants.py no-logits-to-keep      # ~2 min
     /usr/bin/python3 scripts/make_export_variants.py unset-accuracy         # ~1 min
+    /usr/bin/python3 scripts/make_export_variants.py plain-attention        # ~5 min, ~10 GB of memory
 """
 import argparse
+import json
 import os
 import sys
 
@@ -96,7 +102,32 @@ def unset_accuracy(src, out):
     quantize_onnx.save(model, os.path.join(out, "onnx", "model_q4.onnx"))
 
 
-VARIANTS = {"float-head": float_head, "no-logits-to-keep": no_logits_to_keep, "unset-accuracy": unset_accuracy}
+def plain_attention(src, out):
+    import tempfile
+
+    import torch
+    from build_fused_decoder import read_safetensors
+    from export_onnx import export_decoder
+    from llama import Llama, LlamaConfig
+
+    with open(os.path.join(src, "config.json")) as f:
+        hf = json.load(f)
+    fields = {k: hf[k] for k in LlamaConfig.__dataclass_fields__ if k in hf}
+    # Qwen2's config has no attention_bias key: its q/k/v biases are implied by the architecture.
+    cfg = LlamaConfig(**fields, attention_bias=hf.get("model_type") == "qwen2")
+    model = Llama(cfg)
+    weights = {k: torch.from_numpy(v) for k, v in read_safetensors(os.path.join(src, "model.safetensors")).items()}
+    model.load_state_dict(weights, strict=True)
+    del weights
+    with tempfile.TemporaryDirectory(dir=out) as tmp:
+        fp32 = os.path.join(tmp, "model.onnx")
+        export_decoder(model, fp32)
+        del model
+        quantize_onnx.quantize_file(fp32, "q4", os.path.join(out, "onnx", "model_q4.onnx"))
+
+
+VARIANTS = {"float-head": float_head, "no-logits-to-keep": no_logits_to_keep, "unset-accuracy": unset_accuracy,
+            "plain-attention": plain_attention}
 
 
 def main(argv=None):

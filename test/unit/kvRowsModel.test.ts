@@ -127,15 +127,22 @@ describe('the runtime keeping the KV cache (shipped target)', () => {
     return { out, length: kv.length };
   };
 
-  it('keeps the cache where every graph has the rows outputs, and not for plain attention', async () => {
+  it('keeps the cache where every graph has the rows outputs, and not for attention left plain', async () => {
     assert.equal(copying.kvCache, 'returned');
     assert.equal(kept.kvCache, 'rows');
     assert.ok(kept.emptyKv() instanceof ArenaKv);
-    const fixture = await OrtDecoderModel.create(join(TARGET_DIR, 'onnx', 'model.onnx'), readModelConfig(TARGET_DIR), 1);
+    const path = join(TARGET_DIR, 'onnx', 'model.onnx');
+    const [plain, fused] = await Promise.all([
+      OrtDecoderModel.create(path, readModelConfig(TARGET_DIR), 1, { fuseAttention: false }),
+      OrtDecoderModel.create(path, readModelConfig(TARGET_DIR), 1),
+    ]);
     try {
-      assert.equal(fixture.kvCache, 'returned');
+      assert.equal(plain.kvCache, 'returned');
+      // The same export with its attention fused as it loads (attentionFusion.ts) gets the rows outputs.
+      assert.equal(fused.preparation?.fusedAttention, 2);
+      assert.equal(fused.kvCache, 'rows');
     } finally {
-      await fixture.dispose();
+      await Promise.all([plain.dispose(), fused.dispose()]);
     }
   });
 
@@ -150,13 +157,25 @@ describe('the runtime keeping the KV cache (shipped target)', () => {
     const graph = fileGraphSkeleton(FILE);
     assert.ok(graph && graph.nodes.length === onnx.ModelProto.decode(readFileSync(FILE)).graph!.node!.length, 'the graph read from the file alone');
     assert.equal(fileGraphSkeleton(join(TARGET_DIR, 'missing.onnx')), undefined);
-    // Plain attention reads the past's shape: its cache stays as returned tensors.
-    const plain = await OrtDecoderModel.create(join(TARGET_DIR, 'onnx', 'model.onnx'), readModelConfig(TARGET_DIR), 1, { kvCache: 'shared' });
+    // Plain attention reads the past's shape: its cache stays as returned tensors. Fused as it loads, only
+    // GroupQueryAttention reads it, and the buffers are shared.
+    const plainPath = join(TARGET_DIR, 'onnx', 'model.onnx');
+    const [plain, fused] = await Promise.all([
+      OrtDecoderModel.create(plainPath, readModelConfig(TARGET_DIR), 1, { kvCache: 'shared', fuseAttention: false }),
+      OrtDecoderModel.create(plainPath, readModelConfig(TARGET_DIR), 1, { kvCache: 'shared' }),
+    ]);
     try {
-      assert.equal(attentionReadsOnlyValidRows(fileGraphSkeleton(join(TARGET_DIR, 'onnx', 'model.onnx'))!), false);
+      assert.equal(attentionReadsOnlyValidRows(fileGraphSkeleton(plainPath)!), false);
       assert.equal(plain.kvCache, 'returned');
+      assert.equal(fused.kvCache, 'shared');
+      const prompt = [5, 17, 42, 8, 99, 3, 61];
+      let [x, y] = [await plain.forward(prompt, plain.emptyKv(), 1), await fused.forward(prompt, fused.emptyKv(), 1)];
+      for (const step of [7, 12, 300]) {
+        [x, y] = [await plain.forward([step], x.kv, 1), await fused.forward([step], y.kv, 1)];
+        assert.ok(y.logits[0]!.every((v, i) => Math.abs(v - x.logits[0]![i]!) <= 1e-4 * (1 + Math.abs(v))), `step ${step}`);
+      }
     } finally {
-      await plain.dispose();
+      await Promise.all([plain.dispose(), fused.dispose()]);
     }
     const shared = await OrtDecoderModel.create(FILE, config, 1, { kvCache: 'shared' });
     try {

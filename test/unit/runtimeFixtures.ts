@@ -37,10 +37,10 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /** The fixture target and draft as ORT decoders on 1 thread, for tests that drive the Generator; dispose both. */
-export async function loadFixtureDecoders(): Promise<{ target: OrtDecoderModel; draft: OrtDecoderModel; config: ModelConfig }> {
+export async function loadFixtureDecoders(options: { fuseAttention?: boolean } = {}): Promise<{ target: OrtDecoderModel; draft: OrtDecoderModel; config: ModelConfig }> {
   const config = readModelConfig(TARGET_DIR);
-  const target = await OrtDecoderModel.create(join(TARGET_DIR, 'onnx', 'model.onnx'), config, 1);
-  const draft = await OrtDecoderModel.create(join(DRAFT_DIR, 'onnx', 'model.onnx'), readModelConfig(DRAFT_DIR), 1);
+  const target = await OrtDecoderModel.create(join(TARGET_DIR, 'onnx', 'model.onnx'), config, 1, options);
+  const draft = await OrtDecoderModel.create(join(DRAFT_DIR, 'onnx', 'model.onnx'), readModelConfig(DRAFT_DIR), 1, options);
   return { target, draft, config };
 }
 
