@@ -312,7 +312,8 @@ export function attentionFusionSplice(skeleton: GraphSkeleton, shape: AttentionS
     matches.push(m);
   }
 
-  const shape3 = `${PREFIX}shape_bsd`;
+  // The packed width written out: onnxruntime infers the node's output width from it.
+  const packedShape = `${PREFIX}packed_shape`;
   const one = `${PREFIX}one_i32`;
   const seqlens = `${PREFIX}seqlens_k`;
   const total = `${PREFIX}total_sequence_length`;
@@ -330,18 +331,17 @@ export function attentionFusionSplice(skeleton: GraphSkeleton, shape: AttentionS
   const produced = new Map<string, onnx.NodeProto>();
   const added = new Map<number, onnx.NodeProto[]>();
   for (const m of matches) {
-    // [batch, heads, positions, head size] -> [batch, positions, heads * head size], as the fused node takes them.
-    const flat = (name: string, what: string) => {
-      const perm = `${PREFIX}${m.layer}/${what}_bsnh`;
-      return [node('Transpose', [name], [perm], [intsAttr('perm', [0, 2, 1, 3])]), node('Reshape', [perm, shape3], [`${PREFIX}${m.layer}/${what}`])];
-    };
+    // Query, key and value heads stacked ([batch, heads + 2 kv heads, positions, head size]) and laid out as the
+    // fused node's packed input, [batch, positions, (heads + 2 kv heads) * head size]: three nodes per layer, and the
+    // form decomposedAttention.ts rewrites for a small file's one-thread steps.
+    const p = `${PREFIX}${m.layer}/`;
     const nodes = [
-      ...flat(m.query, 'query'),
-      ...flat(m.key, 'key'),
-      ...flat(m.value, 'value'),
+      node('Concat', [m.query, m.key, m.value], [`${p}qkv_bnsh`], [intAttr('axis', 1)]),
+      node('Transpose', [`${p}qkv_bnsh`], [`${p}qkv_bsnh`], [intsAttr('perm', [0, 2, 1, 3])]),
+      node('Reshape', [`${p}qkv_bsnh`, packedShape], [`${p}qkv`]),
       node(
         'GroupQueryAttention',
-        [`${PREFIX}${m.layer}/query`, `${PREFIX}${m.layer}/key`, `${PREFIX}${m.layer}/value`, pastKeyName(m.layer), pastValueName(m.layer), seqlens, total],
+        [`${p}qkv`, '', '', pastKeyName(m.layer), pastValueName(m.layer), seqlens, total],
         [m.output, presentKeyName(m.layer), presentValueName(m.layer)],
         [intAttr('num_heads', shape.numHeads), intAttr('kv_num_heads', shape.kvHeads), floatAttr('scale', m.scale), intAttr('do_rotary', 0)],
         MS_DOMAIN,
@@ -401,7 +401,7 @@ export function attentionFusionSplice(skeleton: GraphSkeleton, shape: AttentionS
     onnx.TensorProto.create({ name, dataType: DataType.INT64, dims: [values.length], rawData: new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer) });
   const appended = onnx.GraphProto.encode({
     initializer: [
-      int64s(shape3, [0, 0, -1]),
+      int64s(packedShape, [0, 0, (shape.numHeads + 2 * shape.kvHeads) * shape.headDim]),
       ...((skeleton.opset ?? 0) >= 18 ? [int64s(`${PREFIX}axis1`, [1])] : []),
       onnx.TensorProto.create({ name: one, dataType: DataType.INT32, dims: [], rawData: new Uint8Array(Int32Array.of(1).buffer) }),
     ],

@@ -354,7 +354,11 @@ export class OrtDecoderModel implements DecoderModel {
       return OrtDecoderModel.fromPlan(onnxPath, graphs, config, threads, stepThreadsWithCopy, decompose, options.kvCache, options.prefillFile);
     };
     try {
-      return await load(prepare);
+      const model = await load(prepare);
+      if (!model.preparation?.fusedAttention || (await model.fusedAttentionWorks())) return model;
+      // The fusion takes its head counts from config.json: where they do not fit the graph, the attention as exported.
+      await model.dispose();
+      return await load({ ...prepare, attention: undefined });
     } catch (e) {
       // The prepared graph only makes passes faster: where onnxruntime refuses it, the file as exported (which reports
       // what is wrong with the file, if anything is).
@@ -392,6 +396,17 @@ export class OrtDecoderModel implements DecoderModel {
       return OrtDecoderModel.fromGraphs(onnxPath, graphs, config, threads, stepThreadsWithCopy, 'returned', prefillFile);
     }
     return model;
+  }
+
+  /** Whether a prompt and a step from its cache run on the fused attention (attentionFusion.ts) and give numbers. */
+  private async fusedAttentionWorks(): Promise<boolean> {
+    try {
+      const prompt = await this.forward([0, 1], this.emptyKv(), 1);
+      const step = await this.forward([2], prompt.kv, 1);
+      return [prompt, step].every((out) => out.logits[0]!.every(Number.isFinite));
+    } catch {
+      return false;
+    }
   }
 
   /**

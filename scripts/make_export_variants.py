@@ -24,6 +24,8 @@ linked, not copied (git-ignored, like the source).
     /usr/bin/python3 scripts/make_export_variants.py no-logits-to-keep      # ~2 min
     /usr/bin/python3 scripts/make_export_variants.py unset-accuracy         # ~1 min
     /usr/bin/python3 scripts/make_export_variants.py plain-attention        # ~5 min, ~10 GB of memory
+    /usr/bin/python3 scripts/make_export_variants.py plain-attention --src bench/models/locus-target \
+        --out bench/models/locus-target-plain-attention                     # the trained default, plain (~10 s)
 """
 import argparse
 import json
@@ -114,7 +116,8 @@ def plain_attention(src, out):
         hf = json.load(f)
     fields = {k: hf[k] for k in LlamaConfig.__dataclass_fields__ if k in hf}
     # Qwen2's config has no attention_bias key: its q/k/v biases are implied by the architecture.
-    cfg = LlamaConfig(**fields, attention_bias=hf.get("model_type") == "qwen2")
+    fields["attention_bias"] = hf.get("attention_bias", hf.get("model_type") == "qwen2")
+    cfg = LlamaConfig(**fields)
     model = Llama(cfg)
     weights = {k: torch.from_numpy(v) for k, v in read_safetensors(os.path.join(src, "model.safetensors")).items()}
     model.load_state_dict(weights, strict=True)

@@ -128,6 +128,18 @@ describe('attentionFusion', () => {
     assert.ok(fusableAttention(parseModelConfig({ ...base, sliding_window: 32768 })), 'a window as wide as the context');
   });
 
+  it('loads the attention as exported where config.json\'s head count does not fit the graph', async () => {
+    const wrong = { ...config, numAttentionHeads: 8 };
+    const model = await OrtDecoderModel.create(join(TARGET_DIR, 'onnx', 'model.onnx'), wrong, 1);
+    try {
+      assert.equal(model.preparation?.fusedAttention ?? 0, 0);
+      const { logits } = await model.forward(reference.promptIds, model.emptyKv(), 1);
+      assert.ok(maxAbsDiff(logits[0]!, reference.lastLogits) < 1e-4);
+    } finally {
+      await model.dispose();
+    }
+  });
+
   it('is what the runtime loads: PyTorch\'s logits and greedy tokens, and the load line says so', async () => {
     const model = await OrtDecoderModel.create(join(TARGET_DIR, 'onnx', 'model.onnx'), config, 1);
     try {
