@@ -1,4 +1,4 @@
-// `npm run bench -- runtime [--warm-ups N] [--repeats N] [--repeats-large N] [--rounds N] [--threads 1,2] [--models default,qwen05,qwen05-unset] [--timeout-s S] [--skip REGEX] [--all-formats]`
+// `npm run bench -- runtime [--warm-ups N] [--repeats N] [--repeats-large N] [--rounds N] [--threads 1,2] [--models default,qwen05,qwen05-unset,qwen05-plain] [--timeout-s S] [--skip REGEX] [--all-formats]`
 // Issue #9: Locus's runtime against transformers.js (same ONNX file, same token ids) and llama.cpp via
 // node-llama-cpp (same weights as GGUF) on the fixed prompt set of bench/runtime/prompts.ts: prefill tok/s, decode
 // tok/s, time to first token, peak RSS, and decode against the memory-bandwidth ceiling measured in the same run.
@@ -11,6 +11,9 @@
 // bench/models/qwen05-shaped (scripts/make_qwen05_shaped.py, then scripts/gguf/convert.sh). `qwen05-unset` (not run
 // unless named): its 4-bit file with accuracy_level unset, as transformers.js's quantize script leaves 4-bit files
 // (scripts/make_export_variants.py unset-accuracy; Locus prepares it at load, runtime/accuracyLevel.ts).
+// `qwen05-plain` (not run unless named): the same weights exported by PyTorch's TorchScript exporter, plain attention
+// and a float32 cache as Optimum exports decoders (scripts/make_export_variants.py plain-attention; Locus fuses its
+// attention at load, runtime/attentionFusion.ts).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -114,6 +117,12 @@ function prepareDefaultModel(): ModelPlan {
   };
 }
 
+const VARIANT_NOTES: Record<string, string> = {
+  'qwen05-unset-accuracy': ' This folder: scripts/make_export_variants.py took accuracy_level out of the 4-bit file\'s MatMulNBits.',
+  'qwen05-plain-attention':
+    ' This folder: scripts/make_export_variants.py exported the same weights with PyTorch\'s TorchScript exporter (plain attention, float32 cache, as Optimum exports) and quantized that to 4-bit.',
+};
+
 function qwenPlan(folder = 'qwen05-shaped'): ModelPlan | undefined {
   const dir = join(ROOT, 'bench', 'models', folder);
   if (!existsSync(join(dir, 'config.json'))) return undefined;
@@ -127,7 +136,7 @@ function qwenPlan(folder = 'qwen05-shaped'): ModelPlan | undefined {
       'scripts/make_qwen05_shaped.py wrote random weights as fp32 safetensors, built the fused ONNX graph from them (training/build_fused_decoder.py: ' +
       'GroupQueryAttention, SkipSimplifiedLayerNormalization, packed QKV, as the shipped default) and quantized it (float16 KV cache in the int8 and 4-bit files); ' +
       'llama.cpp\'s GGUFs come from convert.sh on the same safetensors.' +
-      (folder === 'qwen05-shaped' ? '' : ' This folder: scripts/make_export_variants.py took accuracy_level out of the 4-bit file\'s MatMulNBits.'),
+      (VARIANT_NOTES[folder] ?? ''),
   };
 }
 
@@ -206,6 +215,8 @@ async function main(): Promise<void> {
   if (qwen) plans.push(qwen);
   const unset = modelNames.includes('qwen05-unset') ? qwenPlan('qwen05-unset-accuracy') : undefined;
   if (unset) plans.push(unset);
+  const plain = modelNames.includes('qwen05-plain') ? qwenPlan('qwen05-plain-attention') : undefined;
+  if (plain) plans.push(plain);
 
   const bandwidthLoadAvg = loadavg()[0];
   const bandwidth: BandwidthResult = await measureBandwidth({ threads: Math.max(...threadCounts), mibPerThread: 512, runs: 5 });

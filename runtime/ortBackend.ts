@@ -381,7 +381,7 @@ export class OrtDecoderModel implements DecoderModel {
     // A large file keeps its cache in shared buffers where only GroupQueryAttention reads it.
     const shares = kvCache !== 'returned' && graphs.sharesCache === true;
     const mode: KvCacheMode = graphs.file ? 'rows' : shares ? 'shared' : 'returned';
-    const prefillFile = graphs.large ? usablePrefillFile(offeredPrefillFile, mode === 'shared') : undefined;
+    const prefillFile = graphs.large ? usablePrefillFile(offeredPrefillFile, mode === 'shared', undefined, graphs.prepareOptions?.attention) : undefined;
     let model: OrtDecoderModel;
     try {
       model = await OrtDecoderModel.fromGraphs(onnxPath, graphs, config, threads, stepThreadsWithCopy, mode, prefillFile);
@@ -457,11 +457,17 @@ export class OrtDecoderModel implements DecoderModel {
       session = await fileSession(graphs.int8Prefill ? stepThreadsWithCopy : threads);
     }
     // The 8-bit file (the folder's, or the copy) must have the file session's inputs: it is prepared as the file was,
-    // built only now.
-    const prefillModel =
+    // built only now. Where the cache buffers are shared, it must read them through GroupQueryAttention alone: a file
+    // that was to be fused but could not be read now is left out.
+    const preparedPrefill =
       prefillFile !== undefined && !graphs.unprepared
-        ? (filePreparedModel(prefillFile, undefined, { logitsToKeep: session.inputNames.includes(LOGITS_TO_KEEP_INPUT), attention: graphs.prepareOptions?.attention }) ?? prefillFile)
-        : prefillFile;
+        ? filePreparedModel(prefillFile, undefined, { logitsToKeep: session.inputNames.includes(LOGITS_TO_KEEP_INPUT), attention: graphs.prepareOptions?.attention })
+        : undefined;
+    const sharesWith = (path: string) => {
+      const skeleton = fileGraphSkeleton(path);
+      return skeleton !== undefined && attentionReadsOnlyValidRows(skeleton);
+    };
+    const prefillModel = preparedPrefill ?? (prefillFile !== undefined && (mode !== 'shared' || sharesWith(prefillFile)) ? prefillFile : undefined);
     const prefill = await int8PrefillSession(graphs.int8Prefill ?? prefillModel, threads, session, folder);
     if (!prefill && graphs.int8Prefill && (decomposed > 0 || stepThreadsWithCopy !== threads)) {
       // No copy after all: the step session prefills too, so the file's own graph (the decomposed one prefills

@@ -12,7 +12,7 @@ import { int8PrefillModel } from '../../runtime/int8PrefillModel';
 import { readModelConfig } from '../../runtime/modelConfig';
 import { locateModelFiles } from '../../runtime/modelFiles';
 import { attentionReadsOnlyValidRows, fileGraphSkeleton } from '../../runtime/onnxSkeleton';
-import { INT8_PREFILL_MIN_TOKENS, OrtDecoderModel } from '../../runtime/ortBackend';
+import { fusableAttention, INT8_PREFILL_MIN_TOKENS, OrtDecoderModel } from '../../runtime/ortBackend';
 import { availableMemory } from '../../runtime/availableMemory';
 import { prefillFileFits, usablePrefillFile } from '../../runtime/prefillFile';
 import { TextTokenizer } from '../../runtime/tokenizer';
@@ -127,6 +127,11 @@ describe('prefill on the folder\'s 8-bit file', () => {
     const file = { onnx: plain, bytes: 1 };
     assert.equal(usablePrefillFile(file, true, 1e9), undefined);
     assert.equal(usablePrefillFile(file, false, 1e9), plain);
+    assert.equal(usablePrefillFile(file, true, 1e9, fusableAttention(config)), undefined, 'attention in a form the fusion does not take');
+    // A torch export's plain attention is handed shared buffers once fused as it loads (attentionFusion.ts).
+    const torchExport = { onnx: join(FIXTURE_DIR, 'onnx', 'model.onnx'), bytes: 1 };
+    assert.equal(usablePrefillFile(torchExport, true, 1e9), undefined);
+    assert.equal(usablePrefillFile(torchExport, true, 1e9, fusableAttention(readModelConfig(FIXTURE_DIR))), torchExport.onnx);
     assert.equal(usablePrefillFile({ onnx: int8(), bytes: 1 }, true, 1e9), int8());
     assert.equal(usablePrefillFile({ onnx: int8(), bytes: 6e8 }, true, 1e9), undefined);
     assert.equal(prefillFileFits(500e6, 1e9), true);
