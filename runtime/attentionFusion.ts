@@ -5,14 +5,17 @@
 // the attention mask every pass and copies the whole cache through Concat and Expand on every step; the fused node
 // appends to the cache and reads each key/value head once per group. Measured in bench/results/attention-fusion-*.md.
 //
-// The rotary embedding stays as the export computes it (from position_ids): GroupQueryAttention gets query and keys
-// already rotated (do_rotary 0), so rope variants and scalings need no reproducing here. What the node assumes and
-// this checks in the graph: the scale (the constants that multiply or divide the scores), query head h reading key
-// and value head h / (heads per key/value head) (repeat_kv inserting its copies after the head axis), and nothing
-// between the scores and Softmax but the scale and one additive mask. It masks causally by position and, like the
-// shipped model's node, takes each row's length from position_ids: the runtime's passes are unpadded rows at
-// positions past length + i. Sliding-window attention is not reproduced: callers leave such models out. A graph
-// with anything else on these paths is left as it is. Pure: reads the graph's skeleton, returns fields to splice.
+// Where config.json describes a plain rotary embedding (rope_theta, no rope_scaling) and every layer rotates the
+// plain way (x·cos + rotate_half(x)·sin, tables from position_ids alone), the node also rotates, from tables
+// computed here, and takes the three projections packed: the export's per-layer rotary ops and head reshapes go.
+// Otherwise it gets query and keys already rotated (do_rotary 0), so other rotary variants need no reproducing.
+// What the node assumes and this checks in the graph: the scale (the constants that multiply or divide the
+// scores), query head h reading key and value head h / (heads per key/value head) (repeat_kv inserting its copies
+// after the head axis), and nothing between the scores and Softmax but the scale and one additive mask. It masks
+// causally by position and, like the shipped model's node, takes each row's length from position_ids: the runtime's
+// passes are unpadded rows at positions past length + i. Sliding-window attention is not reproduced: callers leave
+// such models out. A graph with anything else on these paths is left as it is. Pure: reads the graph's skeleton,
+// returns fields to splice.
 import { onnx } from 'onnx-proto';
 import { halfToFloat } from './float16';
 import { type FieldReplacement, type GraphSkeleton, hasSubgraphs, intAttribute } from './onnxSkeleton';
@@ -23,6 +26,8 @@ export interface AttentionShape {
   numHeads: number;
   kvHeads: number;
   headDim: number;
+  /** The plain rotary embedding's base and the positions to tabulate, where config.json has one (else it stays as exported). */
+  rotary?: { theta: number; maxPositions: number };
 }
 
 export interface AttentionFusionSplice {
@@ -33,6 +38,8 @@ export interface AttentionFusionSplice {
   modelAppended?: Uint8Array;
   /** Layers fused (all of the graph's). */
   layers: number;
+  /** Whether the fused nodes also rotate query and keys (from config.json's rope_theta), the export's rotary dropped. */
+  rotary: boolean;
   /** Node fields dropped or replaced, by start offset (other splices must leave them alone). */
   touched: Set<number>;
 }
@@ -188,6 +195,66 @@ function unscaled(g: GraphIndex, name: string): { tensor: string; scale: number;
   return { tensor: t, scale, nodes };
 }
 
+/** An export's rotary embedding of one projection: x·cos + rotate_half(x)·sin, x the projection's heads. */
+interface Rotary {
+  /** The projection, [batch, positions, heads * head size], before its reshape into heads. */
+  projection: string;
+  cos: string;
+  sin: string;
+}
+
+/** The projection behind `heads` = Transpose([0, 2, 1, 3]) of Reshape(projection), or undefined. */
+function projectionOf(g: GraphIndex, heads: string): string | undefined {
+  const transpose = g.producerOf(heads);
+  if (!transpose || transpose.opType !== 'Transpose' || !same(ints(transpose, 'perm'), [0, 2, 1, 3])) return undefined;
+  const reshape = g.producerOf(transpose.input[0]!);
+  return reshape && reshape.opType === 'Reshape' && (reshape.domain ?? '') === '' ? reshape.input[0] : undefined;
+}
+
+/** Whether `name` is rotate_half(x): Concat of Neg(second half of x) and the first half, along the last axis. */
+function isRotateHalf(g: GraphIndex, name: string, x: string): boolean {
+  const concat = g.producerOf(name);
+  if (!concat || concat.opType !== 'Concat' || concat.input.length !== 2) return false;
+  const axis = intAttribute(concat, 'axis');
+  if (axis !== -1 && axis !== 3) return false;
+  const neg = g.producerOf(concat.input[0]!);
+  const second = neg?.opType === 'Neg' ? g.producerOf(neg.input[0]!) : undefined;
+  const first = g.producerOf(concat.input[1]!);
+  return second?.opType === 'Slice' && first?.opType === 'Slice' && second.input[0] === x && first.input[0] === x;
+}
+
+function rotaryOf(g: GraphIndex, rotated: string): Rotary | undefined {
+  const add = g.producerOf(rotated);
+  if (!add || add.opType !== 'Add' || (add.domain ?? '') !== '') return undefined;
+  const [a, b] = add.input.map((x) => g.producerOf(x));
+  for (const [plain, turned] of [[a, b], [b, a]]) {
+    if (plain?.opType !== 'Mul' || turned?.opType !== 'Mul') continue;
+    for (const slot of [0, 1]) {
+      const x = plain.input[slot]!;
+      const projection = projectionOf(g, x);
+      const halves = turned.input.findIndex((t) => isRotateHalf(g, t, x));
+      if (projection !== undefined && halves >= 0) return { projection, cos: plain.input[1 - slot]!, sin: turned.input[1 - halves]! };
+    }
+  }
+  return undefined;
+}
+
+/** The graph inputs `name` is computed from. */
+function inputsBehind(g: GraphIndex, name: string, graphInputs: Set<string>): Set<string> {
+  const found = new Set<string>();
+  const seen = new Set<string>();
+  const pending = [name];
+  while (pending.length > 0) {
+    const t = pending.pop()!;
+    if (!t || seen.has(t)) continue;
+    seen.add(t);
+    if (graphInputs.has(t)) found.add(t);
+    const n = g.producerOf(t);
+    if (n) pending.push(...n.input);
+  }
+  return found;
+}
+
 interface LayerMatch {
   layer: number;
   /** Rotated query, [batch, heads, positions, head size], before any scaling. */
@@ -328,24 +395,43 @@ export function attentionFusionSplice(skeleton: GraphSkeleton, shape: AttentionS
     node('ReduceMax', [seqlens], [`${PREFIX}max_seqlen`], [intAttr('keepdims', 0)]),
     node('Add', [`${PREFIX}max_seqlen`, one], [total]),
   ];
+  const rotary = rotaryProjections(g, skeleton, matches, shape);
+  const cosCache = `${PREFIX}cos_cache`;
+  const sinCache = `${PREFIX}sin_cache`;
   const produced = new Map<string, onnx.NodeProto>();
   const added = new Map<number, onnx.NodeProto[]>();
-  for (const m of matches) {
+  for (const [i, m] of matches.entries()) {
+    const p = `${PREFIX}${m.layer}/`;
+    const attention = (packed: string, rotate: boolean) =>
+      node(
+        'GroupQueryAttention',
+        [packed, '', '', pastKeyName(m.layer), pastValueName(m.layer), seqlens, total, ...(rotate ? [cosCache, sinCache] : [])],
+        [m.output, presentKeyName(m.layer), presentValueName(m.layer)],
+        [
+          intAttr('num_heads', shape.numHeads),
+          intAttr('kv_num_heads', shape.kvHeads),
+          floatAttr('scale', m.scale),
+          intAttr('do_rotary', rotate ? 1 : 0),
+          ...(rotate ? [intAttr('rotary_interleaved', 0)] : []),
+        ],
+        MS_DOMAIN,
+      );
+    if (rotary) {
+      // The projections themselves, packed; the node rotates query and keys by position from its own tables.
+      const { q, k, v } = rotary[i]!;
+      const nodes = [node('Concat', [q, k, v], [`${p}qkv`], [intAttr('axis', -1)]), attention(`${p}qkv`, true)];
+      for (const n of nodes) n.output.forEach((o) => produced.set(o, n));
+      added.set(m.anchor, nodes);
+      continue;
+    }
     // Query, key and value heads stacked ([batch, heads + 2 kv heads, positions, head size]) and laid out as the
     // fused node's packed input, [batch, positions, (heads + 2 kv heads) * head size]: three nodes per layer, and the
     // form decomposedAttention.ts rewrites for a small file's one-thread steps.
-    const p = `${PREFIX}${m.layer}/`;
     const nodes = [
       node('Concat', [m.query, m.key, m.value], [`${p}qkv_bnsh`], [intAttr('axis', 1)]),
       node('Transpose', [`${p}qkv_bnsh`], [`${p}qkv_bsnh`], [intsAttr('perm', [0, 2, 1, 3])]),
       node('Reshape', [`${p}qkv_bsnh`, packedShape], [`${p}qkv`]),
-      node(
-        'GroupQueryAttention',
-        [`${p}qkv`, '', '', pastKeyName(m.layer), pastValueName(m.layer), seqlens, total],
-        [m.output, presentKeyName(m.layer), presentValueName(m.layer)],
-        [intAttr('num_heads', shape.numHeads), intAttr('kv_num_heads', shape.kvHeads), floatAttr('scale', m.scale), intAttr('do_rotary', 0)],
-        MS_DOMAIN,
-      ),
+      attention(`${p}qkv`, false),
     ];
     for (const n of nodes) n.output.forEach((o) => produced.set(o, n));
     added.set(m.anchor, nodes);
@@ -401,7 +487,7 @@ export function attentionFusionSplice(skeleton: GraphSkeleton, shape: AttentionS
     onnx.TensorProto.create({ name, dataType: DataType.INT64, dims: [values.length], rawData: new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer) });
   const appended = onnx.GraphProto.encode({
     initializer: [
-      int64s(packedShape, [0, 0, (shape.numHeads + 2 * shape.kvHeads) * shape.headDim]),
+      ...(rotary ? rotaryTables(shape.rotary!, shape.headDim, cosCache, sinCache) : [int64s(packedShape, [0, 0, (shape.numHeads + 2 * shape.kvHeads) * shape.headDim])]),
       ...((skeleton.opset ?? 0) >= 18 ? [int64s(`${PREFIX}axis1`, [1])] : []),
       onnx.TensorProto.create({ name: one, dataType: DataType.INT32, dims: [], rawData: new Uint8Array(Int32Array.of(1).buffer) }),
     ],
@@ -409,5 +495,52 @@ export function attentionFusionSplice(skeleton: GraphSkeleton, shape: AttentionS
   const modelAppended = skeleton.domains?.includes(MS_DOMAIN)
     ? undefined
     : onnx.ModelProto.encode({ opsetImport: [onnx.OperatorSetIdProto.create({ domain: MS_DOMAIN, version: 1 })] }).finish();
-  return { replaced, appended, modelAppended, layers: matches.length, touched };
+  return { replaced, appended, modelAppended, layers: matches.length, rotary: rotary !== undefined, touched };
+}
+
+/** Tables of the most rows written (float32, 2 x rows x head size / 2): 8 MB for Qwen2.5's 32k positions. */
+const MAX_ROTARY_ROWS = 262_144;
+
+/**
+ * Each layer's query, key and value projections where every layer rotates its query and keys the plain way
+ * (rotaryOf) with tables computed from position_ids alone, the cache is float32 and config.json describes the
+ * rotation (shape.rotary); else undefined, and the export's rotary embedding stays.
+ */
+function rotaryProjections(g: GraphIndex, skeleton: GraphSkeleton, matches: LayerMatch[], shape: AttentionShape): { q: string; k: string; v: string }[] | undefined {
+  if (!shape.rotary || shape.rotary.maxPositions > MAX_ROTARY_ROWS || shape.headDim % 2 !== 0) return undefined;
+  const past = skeleton.inputs.find((v) => v.name === pastKeyName(0));
+  if (past?.type?.tensorType?.elemType !== DataType.FLOAT) return undefined;
+  const graphInputs = new Set(skeleton.inputs.map((v) => v.name ?? ''));
+  const tables = new Set<string>();
+  const out: { q: string; k: string; v: string }[] = [];
+  for (const m of matches) {
+    const q = rotaryOf(g, m.query);
+    const k = rotaryOf(g, m.key);
+    const v = projectionOf(g, m.value);
+    if (!q || !k || v === undefined || q.cos !== k.cos || q.sin !== k.sin) return undefined;
+    tables.add(q.cos).add(q.sin);
+    out.push({ q: q.projection, k: k.projection, v });
+  }
+  for (const t of tables) {
+    const behind = inputsBehind(g, t, graphInputs);
+    if (behind.size !== 1 || !behind.has('position_ids')) return undefined;
+  }
+  return out;
+}
+
+/** cos and sin of position x inverse frequency, [positions, head size / 2], as GroupQueryAttention reads them. */
+function rotaryTables(rotary: { theta: number; maxPositions: number }, headDim: number, cosName: string, sinName: string): onnx.TensorProto[] {
+  const half = headDim / 2;
+  const cos = new Float32Array(rotary.maxPositions * half);
+  const sin = new Float32Array(rotary.maxPositions * half);
+  for (let i = 0; i < half; i++) {
+    const inverse = 1 / rotary.theta ** ((2 * i) / headDim);
+    for (let pos = 0; pos < rotary.maxPositions; pos++) {
+      cos[pos * half + i] = Math.cos(pos * inverse);
+      sin[pos * half + i] = Math.sin(pos * inverse);
+    }
+  }
+  const table = (name: string, values: Float32Array) =>
+    onnx.TensorProto.create({ name, dataType: DataType.FLOAT, dims: [rotary.maxPositions, half], rawData: new Uint8Array(values.buffer) });
+  return [table(cosName, cos), table(sinName, sin)];
 }

@@ -20,6 +20,8 @@ export interface ModelConfig {
   maxPositionEmbeddings: number;
   /** The attention window, where config.json uses one narrower than the context (Mistral's, Qwen2's use_sliding_window). */
   slidingWindow?: number;
+  /** rope_theta, where the rotary embedding is the plain one: every dimension rotated, no rope_scaling. */
+  plainRopeTheta?: number;
 }
 
 type Json = Record<string, unknown>;
@@ -62,6 +64,12 @@ export function parseModelConfig(config: unknown, generation?: unknown, source =
   // Qwen2's configs carry a sliding_window they do not use unless use_sliding_window says so; Mistral's use it when set.
   const window = c.sliding_window;
   const slidingWindow = typeof window === 'number' && c.use_sliding_window !== false && window < maxPositionEmbeddings ? window : undefined;
+  const theta = c.rope_theta ?? 10000;
+  const scaling = c.rope_scaling as Json | null | undefined;
+  const plainRope =
+    typeof theta === 'number' && theta > 0 &&
+    (scaling === undefined || scaling === null || scaling.rope_type === 'default' || scaling.type === 'default') &&
+    (c.partial_rotary_factor === undefined || c.partial_rotary_factor === 1);
   const g = typeof generation === 'object' && generation !== null ? (generation as Json) : {};
   const eosTokenIds =
     tokenIds(g.eos_token_id, 'eos_token_id', 'generation_config.json') ?? tokenIds(c.eos_token_id, 'eos_token_id', source) ?? [];
@@ -79,6 +87,7 @@ export function parseModelConfig(config: unknown, generation?: unknown, source =
     eosTokenIds: [...new Set(eosTokenIds)],
     maxPositionEmbeddings,
     ...(slidingWindow !== undefined && { slidingWindow }),
+    ...(plainRope && { plainRopeTheta: theta as number }),
   };
 }
 

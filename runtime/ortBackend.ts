@@ -152,7 +152,8 @@ function inMemoryGraphs(onnxPath: string, decompose: boolean, keepCache: boolean
 /** The attention shape to fuse a plain export's attention with (attentionFusion.ts); none for sliding windows, which it does not reproduce. */
 export function fusableAttention(config: ModelConfig): AttentionShape | undefined {
   if (config.slidingWindow !== undefined) return undefined;
-  return { numHeads: config.numAttentionHeads, kvHeads: config.numKeyValueHeads, headDim: config.headDim };
+  const rotary = config.plainRopeTheta === undefined ? undefined : { theta: config.plainRopeTheta, maxPositions: config.maxPositionEmbeddings };
+  return { numHeads: config.numAttentionHeads, kvHeads: config.numKeyValueHeads, headDim: config.headDim, ...(rotary && { rotary }) };
 }
 
 const preparation = (p: Preparation): Preparation => ({ addsLogitsToKeep: p.addsLogitsToKeep, int8Accuracy: p.int8Accuracy, fusedAttention: p.fusedAttention });

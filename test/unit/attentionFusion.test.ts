@@ -58,28 +58,47 @@ async function agree(plain: Uint8Array, fusedBytes: Uint8Array): Promise<void> {
 }
 
 describe('attentionFusion', () => {
-  it('makes each layer of the plain export one GroupQueryAttention, and drops what only the attention read', () => {
+  const { rotary: _, ...withoutRotary } = shape;
+  const gqaAttribute = (bytes: Uint8Array, name: string) =>
+    onnx.ModelProto.decode(bytes).graph!.node!.find((n) => n.opType === 'GroupQueryAttention')!.attribute!.find((a) => a.name === name)!;
+
+  it('makes each layer of the plain export one GroupQueryAttention that also rotates, and drops what only the attention read', () => {
+    assert.deepEqual(shape.rotary, { theta: 10000, maxPositions: 512 }, "config.json's plain rotary embedding");
     const bytes = fused(EXPORT)!;
     const before = ops(EXPORT);
     const after = ops(bytes);
     assert.equal(after.filter((op) => op === 'GroupQueryAttention').length, config.numLayers);
-    for (const op of ['Softmax', 'Expand', 'LessOrEqual', 'And', 'Not']) assert.ok(before.includes(op) && !after.includes(op), op);
-    assert.ok(after.length < before.length / 1.5, `${before.length} -> ${after.length} nodes`);
-    // The rotary embedding stays as exported (GroupQueryAttention gets rotated queries and keys).
-    assert.equal(after.filter((op) => op === 'Neg').length, before.filter((op) => op === 'Neg').length);
+    for (const op of ['Softmax', 'Expand', 'LessOrEqual', 'And', 'Not', 'Neg', 'Cos', 'Sin', 'Transpose']) assert.ok(before.includes(op) && !after.includes(op), op);
+    assert.ok(after.length < before.length / 4, `${before.length} -> ${after.length} nodes`);
     const model = onnx.ModelProto.decode(bytes);
     assert.ok(model.opsetImport.some((o) => o.domain === 'com.microsoft'), 'the contrib domain is imported');
-    const gqa = model.graph!.node!.find((n) => n.opType === 'GroupQueryAttention')!;
-    const attr = (name: string) => gqa.attribute!.find((a) => a.name === name)!;
-    assert.equal(Number(attr('num_heads').i), 4);
-    assert.equal(Number(attr('kv_num_heads').i), 2);
-    assert.equal(Number(attr('do_rotary').i), 0);
-    assert.ok(Math.abs(attr('scale').f! - 1 / Math.sqrt(16)) < 1e-7, 'the scale the export divides the scores by');
+    assert.equal(Number(gqaAttribute(bytes, 'num_heads').i), 4);
+    assert.equal(Number(gqaAttribute(bytes, 'kv_num_heads').i), 2);
+    assert.equal(Number(gqaAttribute(bytes, 'do_rotary').i), 1);
+    assert.ok(Math.abs(gqaAttribute(bytes, 'scale').f! - 1 / Math.sqrt(16)) < 1e-7, 'the scale the export divides the scores by');
+    const cos = model.graph!.initializer!.find((t) => t.name!.endsWith('cos_cache'))!;
+    assert.deepEqual(cos.dims!.map(Number), [512, 8]);
     assert.equal(fused(bytes), undefined, 'a fused graph is left alone');
   });
 
-  it('computes what the export computes, for a prompt and steps from the cache', async () => {
+  it('leaves the rotary embedding as exported where config.json does not describe it, and fuses the rest', () => {
+    const bytes = fused(EXPORT, withoutRotary)!;
+    assert.equal(Number(gqaAttribute(bytes, 'do_rotary').i), 0);
+    assert.equal(ops(bytes).filter((op) => op === 'Neg').length, ops(EXPORT).filter((op) => op === 'Neg').length);
+    // Halves swapped the other way (not rotate_half): the node gets query and keys as the export rotated them.
+    const otherRotation = edited((m) => {
+      for (const n of m.graph!.node!) if (n.opType === 'Concat' && m.graph!.node!.some((x) => x.opType === 'Neg' && x.output![0] === n.input![0])) n.input = [n.input![1]!, n.input![0]!];
+    });
+    assert.equal(Number(gqaAttribute(fused(otherRotation)!, 'do_rotary').i), 0);
+    const base = { num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, hidden_size: 64, vocab_size: 10, max_position_embeddings: 512 };
+    assert.equal(fusableAttention(parseModelConfig({ ...base, rope_scaling: { rope_type: 'yarn', factor: 4 } }))!.rotary, undefined, 'rope_scaling');
+    assert.equal(fusableAttention(parseModelConfig({ ...base, partial_rotary_factor: 0.5 }))!.rotary, undefined, 'partial rotation');
+    assert.deepEqual(fusableAttention(parseModelConfig({ ...base, rope_theta: 1e6, rope_scaling: null }))!.rotary, { theta: 1e6, maxPositions: 512 });
+  });
+
+  it('computes what the export computes, for a prompt and steps from the cache, rotating or not', async () => {
     await agree(EXPORT, fused(EXPORT)!);
+    await agree(EXPORT, fused(EXPORT, withoutRotary)!);
   });
 
   it('takes the scale from the graph, wherever its constant is', async () => {
@@ -94,8 +113,7 @@ describe('attentionFusion', () => {
       }
     });
     const bytes = fused(halved)!;
-    const gqa = onnx.ModelProto.decode(bytes).graph!.node!.find((n) => n.opType === 'GroupQueryAttention')!;
-    assert.equal(gqa.attribute!.find((a) => a.name === 'scale')!.f, 0.5);
+    assert.equal(gqaAttribute(bytes, 'scale').f, 0.5);
     await agree(halved, bytes);
   });
 
