@@ -273,15 +273,43 @@ interface LayerMatch {
   core: number[];
 }
 
+/**
+ * Whether `name` is the cache input `past` itself, or it passed through identities (a one-input Concat, Identity)
+ * that read it alone: the exporter leaves those where a cache object concatenated the past to an empty tensor.
+ */
+function isPast(g: GraphIndex, name: string, past: string): boolean {
+  let t = name;
+  for (let step = 0; step < 4 && t !== past; step++) {
+    const n = g.producerOf(t);
+    const identity = n && (n.domain ?? '') === '' && n.input.length === 1 && (n.opType === 'Identity' || n.opType === 'Concat');
+    if (!identity || g.dataReaders(n.input[0]!).length !== 1) return false;
+    t = n.input[0]!;
+  }
+  // The past is read on this path alone (a Shape may read its length).
+  return t === past && g.dataReaders(past).length === 1;
+}
+
+/** scaled_dot_product_attention's Where(IsNaN(p), 0, p) after Softmax output `p`: its output and nodes, or undefined. */
+function nanGuard(g: GraphIndex, p: string): { output: string; nodes: number[] } | undefined {
+  const readers = g.dataReaders(p);
+  if (readers.length !== 2) return undefined;
+  const isNan = readers.find((i) => g.nodes[i]!.opType === 'IsNaN');
+  const where = readers.find((i) => g.nodes[i]!.opType === 'Where');
+  if (isNan === undefined || where === undefined) return undefined;
+  const w = g.nodes[where]!;
+  const zero = g.constantValues(w.input[1]!);
+  if (w.input[0] !== g.nodes[isNan]!.output[0] || w.input[2] !== p || !zero?.every((v) => v === 0)) return undefined;
+  if (g.dataReaders(g.nodes[isNan]!.output[0]!).length !== 1) return undefined;
+  return { output: w.output[0]!, nodes: [isNan, where] };
+}
+
 function matchLayer(g: GraphIndex, layer: number, shape: AttentionShape): LayerMatch | undefined {
   const concat = (past: string, present: string) => {
     const at = g.producer.get(present);
     const n = at === undefined ? undefined : g.nodes[at]!;
-    if (!n || n.opType !== 'Concat' || (n.domain ?? '') !== '' || n.input.length !== 2 || n.input[0] !== past) return undefined;
+    if (!n || n.opType !== 'Concat' || (n.domain ?? '') !== '' || n.input.length !== 2 || !isPast(g, n.input[0]!, past)) return undefined;
     const axis = intAttribute(n, 'axis');
     if (axis !== 2 && axis !== -2) return undefined;
-    // The past is read by this Concat alone (a Shape may read its length).
-    if (g.dataReaders(past).length !== 1) return undefined;
     return { at, added: n.input[1]! };
   };
   const kc = concat(pastKeyName(layer), presentKeyName(layer));
@@ -322,7 +350,13 @@ function matchLayer(g: GraphIndex, layer: number, shape: AttentionShape): LayerM
     t = node.output[0]!;
   }
   if (!softmax || !masked) return undefined;
-  // Probabilities (a Cast back is allowed) to the product with the values.
+  // Probabilities (a Cast back is allowed, and scaled_dot_product_attention's guard that zeroes rows with no key
+  // visible, which the runtime's causal passes never have) to the product with the values.
+  const guard = nanGuard(g, t);
+  if (guard) {
+    core.push(...guard.nodes);
+    t = guard.output;
+  }
   for (let step = 0; step < 3; step++) {
     const reader = g.onlyReader(t);
     if (!reader) return undefined;

@@ -11,7 +11,7 @@ import { parseModelConfig, readModelConfig } from '../../runtime/modelConfig';
 import { fusableAttention, OrtDecoderModel } from '../../runtime/ortBackend';
 import { bytesSource, graphSkeleton } from '../../runtime/onnxSkeleton';
 import { describePreparation, preparedModel } from '../../runtime/preparedModel';
-import { maxAbsDiff, reference, ROOT, TARGET_DIR } from './runtimeFixtures';
+import { maxAbsDiff, reference, ROOT, TARGET_DIR, type Reference } from './runtimeFixtures';
 
 const EXPORT = readFileSync(join(TARGET_DIR, 'onnx', 'model.onnx'));
 const config = readModelConfig(TARGET_DIR);
@@ -40,8 +40,8 @@ async function passes(bytes: Uint8Array): Promise<Float32Array[]> {
       input_ids: new ort.Tensor('int64', BigInt64Array.from(chunk, BigInt), [1, chunk.length]),
       attention_mask: new ort.Tensor('int64', new BigInt64Array(at + chunk.length).fill(1n), [1, at + chunk.length]),
       position_ids: new ort.Tensor('int64', BigInt64Array.from(chunk, (_, i) => BigInt(at + i)), [1, chunk.length]),
-      num_logits_to_keep: new ort.Tensor('int64', BigInt64Array.of(0n), []),
     };
+    if (session.inputNames.includes('num_logits_to_keep')) feeds.num_logits_to_keep = new ort.Tensor('int64', BigInt64Array.of(0n), []);
     past.forEach((t, i) => (feeds[`past_key_values.${i >> 1}.${i % 2 ? 'value' : 'key'}`] = t));
     const result = await session.run(feeds);
     out.push(result.logits!.data as Float32Array);
@@ -54,7 +54,9 @@ async function passes(bytes: Uint8Array): Promise<Float32Array[]> {
 
 async function agree(plain: Uint8Array, fusedBytes: Uint8Array): Promise<void> {
   const [want, got] = [await passes(plain), await passes(fusedBytes)];
-  want.forEach((w, i) => assert.ok(maxAbsDiff(got[i]!, w) < 1e-4, `pass ${i}: ${maxAbsDiff(got[i]!, w)}`));
+  // Each pass's last row: a graph given num_logits_to_keep by the preparation returns only that one.
+  const last = (rows: Float32Array) => rows.subarray(rows.length - config.vocabSize);
+  want.forEach((w, i) => assert.ok(maxAbsDiff(last(got[i]!), last(w)) < 1e-4, `pass ${i}: ${maxAbsDiff(last(got[i]!), last(w))}`));
 }
 
 describe('attentionFusion', () => {
@@ -157,6 +159,35 @@ describe('attentionFusion', () => {
       await model.dispose();
     }
   });
+
+  for (const impl of ['sdpa', 'eager']) {
+    it(`fuses a Hugging Face Qwen2 exported as Optimum exports it (attn_implementation ${impl}), with PyTorch's logits and greedy tokens`, async () => {
+      // scripts/make_hf_export_fixture.py: transformers' Qwen2ForCausalLM through torch's TorchScript exporter.
+      const dir = join(ROOT, 'test', 'fixtures', `tiny-qwen2-${impl}`);
+      const qwen = readModelConfig(dir);
+      const exported = readFileSync(join(dir, 'onnx', 'model.onnx'));
+      const bytes = preparedModel(bytesSource(exported), undefined, { logitsToKeep: true, attention: fusableAttention(qwen) })!;
+      assert.equal(ops(bytes).filter((op) => op === 'GroupQueryAttention').length, qwen.numLayers);
+      assert.equal(Number(gqaAttribute(bytes, 'do_rotary').i), 1);
+      assert.equal(gqaAttribute(bytes, 'scale').f, 0.25);
+      for (const op of ['Softmax', 'IsNaN', 'Expand', 'Cos', 'Sin']) assert.ok(!ops(bytes).includes(op), op);
+      const want: Reference = JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8'));
+      const model = await OrtDecoderModel.create(join(dir, 'onnx', 'model.onnx'), qwen, 1);
+      try {
+        assert.equal(model.preparation?.fusedAttention, qwen.numLayers);
+        let { logits, kv } = await model.forward(want.promptIds, model.emptyKv(), 1);
+        assert.ok(maxAbsDiff(logits[0]!, want.lastLogits) < 1e-4, `vs PyTorch: ${maxAbsDiff(logits[0]!, want.lastLogits)}`);
+        const greedy: number[] = [];
+        for (let i = 0; i < want.greedy.length; i++) {
+          greedy.push(logits[0]!.indexOf(Math.max(...logits[0]!)));
+          ({ logits, kv } = await model.forward([greedy.at(-1)!], kv, 1));
+        }
+        assert.deepEqual(greedy, want.greedy);
+      } finally {
+        await model.dispose();
+      }
+    });
+  }
 
   it('is what the runtime loads: PyTorch\'s logits and greedy tokens, and the load line says so', async () => {
     const model = await OrtDecoderModel.create(join(TARGET_DIR, 'onnx', 'model.onnx'), config, 1);
