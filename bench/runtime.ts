@@ -1,4 +1,4 @@
-// `npm run bench -- runtime [--warm-ups N] [--repeats N] [--repeats-large N] [--rounds N] [--threads 1,2] [--models default,qwen05,qwen05-unset,qwen05-plain] [--timeout-s S] [--skip REGEX] [--all-formats]`
+// `npm run bench -- runtime [--warm-ups N] [--repeats N] [--repeats-large N] [--rounds N] [--threads 1,2] [--models default,qwen05,qwen05-unset,qwen05-plain,qwen05-optimum] [--timeout-s S] [--skip REGEX] [--all-formats]`
 // Issue #9: Locus's runtime against transformers.js (same ONNX file, same token ids) and llama.cpp via
 // node-llama-cpp (same weights as GGUF) on the fixed prompt set of bench/runtime/prompts.ts: prefill tok/s, decode
 // tok/s, time to first token, peak RSS, and decode against the memory-bandwidth ceiling measured in the same run.
@@ -13,7 +13,9 @@
 // (scripts/make_export_variants.py unset-accuracy; Locus prepares it at load, runtime/accuracyLevel.ts).
 // `qwen05-plain` (not run unless named): the same weights exported by PyTorch's TorchScript exporter, plain attention
 // and a float32 cache as Optimum exports decoders (scripts/make_export_variants.py plain-attention; Locus fuses its
-// attention at load, runtime/attentionFusion.ts).
+// attention at load, runtime/attentionFusion.ts). `qwen05-optimum` (not run unless named): that file also without
+// num_logits_to_keep and with accuracy_level unset, as an onnx-community model_q4.onnx comes
+// (scripts/make_export_variants.py optimum; Locus makes all three preparations at load).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -121,6 +123,8 @@ const VARIANT_NOTES: Record<string, string> = {
   'qwen05-unset-accuracy': ' This folder: scripts/make_export_variants.py took accuracy_level out of the 4-bit file\'s MatMulNBits.',
   'qwen05-plain-attention':
     ' This folder: scripts/make_export_variants.py exported the same weights with PyTorch\'s TorchScript exporter (plain attention, float32 cache, as Optimum exports) and quantized that to 4-bit.',
+  'qwen05-optimum':
+    ' This folder: scripts/make_export_variants.py exported the same weights with PyTorch\'s TorchScript exporter (plain attention, float32 cache), quantized that to 4-bit, and took out num_logits_to_keep and accuracy_level, as an onnx-community model_q4.onnx comes.',
 };
 
 function qwenPlan(folder = 'qwen05-shaped'): ModelPlan | undefined {
@@ -217,6 +221,8 @@ async function main(): Promise<void> {
   if (unset) plans.push(unset);
   const plain = modelNames.includes('qwen05-plain') ? qwenPlan('qwen05-plain-attention') : undefined;
   if (plain) plans.push(plain);
+  const optimum = modelNames.includes('qwen05-optimum') ? qwenPlan('qwen05-optimum') : undefined;
+  if (optimum) plans.push(optimum);
 
   const bandwidthLoadAvg = loadavg()[0];
   const bandwidth: BandwidthResult = await measureBandwidth({ threads: Math.max(...threadCounts), mibPerThread: 512, runs: 5 });

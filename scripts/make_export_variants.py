@@ -18,12 +18,17 @@ linked, not copied (git-ignored, like the source).
                        PyTorch's TorchScript exporter, as Optimum exports a decoder: attention as MatMul/Softmax with
                        rotary, repeat_kv and the causal mask in standard ops, a float32 cache (`npm run bench --
                        attentionFusion`).
+  optimum              bench/models/qwen05-optimum: that plain-attention file also without num_logits_to_keep and with
+                       accuracy_level taken out, as an onnx-community model_q4.onnx comes (Optimum's export, then
+                       transformers.js's quantize script): every preparation the runtime makes applies to it
+                       (`npm run bench -- runtime --models qwen05-optimum`).
 
     /usr/bin/python3 scripts/make_qwen05_shaped.py                          # first: bench/models/qwen05-shaped
     /usr/bin/python3 scripts/make_export_variants.py float-head             # ~1 min
     /usr/bin/python3 scripts/make_export_variants.py no-logits-to-keep      # ~2 min
     /usr/bin/python3 scripts/make_export_variants.py unset-accuracy         # ~1 min
     /usr/bin/python3 scripts/make_export_variants.py plain-attention        # ~5 min, ~10 GB of memory
+    /usr/bin/python3 scripts/make_export_variants.py optimum                # after plain-attention, ~1 min
     /usr/bin/python3 scripts/make_export_variants.py plain-attention --src bench/models/locus-target \
         --out bench/models/locus-target-plain-attention                     # the trained default, plain (~10 s)
 """
@@ -66,12 +71,13 @@ def without_logits_to_keep(model):
     for node in graph.node:
         if any(i in derived for i in node.input):
             chain.append(node)
-            if node.op_type == "Slice":
+            # The rows the output layer reads: Slice (the fused builder) or Gather of a Range (torch's export).
+            if node.op_type in ("Slice", "Gather") and node.input[0] not in derived:
                 sliced[node.output[0]] = node.input[0]
             else:
                 derived.update(node.output)
     if len(sliced) != 1:
-        sys.exit(f"expected one Slice computed from {KEEP}, found {len(sliced)}")
+        sys.exit(f"expected one Slice or Gather computed from {KEEP}, found {len(sliced)}")
     kept = [n for n in graph.node if n not in chain]
     for node in kept:
         for i, name in enumerate(node.input):
@@ -92,6 +98,10 @@ def no_logits_to_keep(src, out):
 
 def unset_accuracy(src, out):
     model = onnx.load(os.path.join(src, "onnx", "model_q4.onnx"))
+    quantize_onnx.save(without_accuracy_level(model), os.path.join(out, "onnx", "model_q4.onnx"))
+
+
+def without_accuracy_level(model):
     unset = 0
     for node in model.graph.node:
         if node.op_type == "MatMulNBits":
@@ -101,6 +111,14 @@ def unset_accuracy(src, out):
             node.attribute.extend(kept)
     if unset == 0:
         sys.exit("no MatMulNBits had an accuracy_level to remove")
+    return model
+
+
+def optimum(src, out):
+    plain = os.path.join(os.path.dirname(out), "qwen05-plain-attention", "onnx", "model_q4.onnx")
+    if not os.path.exists(plain):
+        sys.exit(f"{plain} is missing: run this script's plain-attention variant first")
+    model = without_accuracy_level(without_logits_to_keep(onnx.load(plain)))
     quantize_onnx.save(model, os.path.join(out, "onnx", "model_q4.onnx"))
 
 
@@ -130,7 +148,7 @@ def plain_attention(src, out):
 
 
 VARIANTS = {"float-head": float_head, "no-logits-to-keep": no_logits_to_keep, "unset-accuracy": unset_accuracy,
-            "plain-attention": plain_attention}
+            "plain-attention": plain_attention, "optimum": optimum}
 
 
 def main(argv=None):
