@@ -10,7 +10,7 @@ import { fileGraphSkeleton } from './onnxSkeleton';
 import { readModelConfig, type ModelConfig } from './modelConfig';
 import { fusableAttention, isLargeModelFile, OrtDecoderModel } from './ortBackend';
 import { describePreparation } from './preparedModel';
-import { defaultModelCacheFolder, markCopyUnused, prefillCopy, type PrefillCopy } from './prefillCopyCache';
+import { defaultModelCacheFolder, markCopyUnused, prefillCopy, preparedCopy, type PrefillCopy } from './prefillCopyCache';
 import { prefillFileFits } from './prefillFile';
 
 export interface LoadedDecoder {
@@ -37,9 +37,14 @@ export async function loadDecoder(
   assertModelFits(files);
   const config = readModelConfig(dir);
   const onBuild = (bytes: number) => onProgress?.(`Building an 8-bit copy of ${files.onnxFile} for long prompts (${Math.round(bytes / 1e6)} MB, once: later loads reuse it).`);
-  const copy = needsPrefillCopy(files) ? prefillCopy(files.onnx, cacheFolder ?? defaultModelCacheFolder(), { onBuild, attention: fusableAttention(config) }) : undefined;
+  const folder = cacheFolder ?? defaultModelCacheFolder();
+  const copy = needsPrefillCopy(files) ? prefillCopy(files.onnx, folder, { onBuild, attention: fusableAttention(config) }) : undefined;
   const prefillFile = copy === undefined ? files.prefill : 'file' in copy ? copy.file : undefined;
-  const model = await OrtDecoderModel.create(files.onnx, config, threads, { prefillFile });
+  const prepare = { logitsToKeep: true, attention: fusableAttention(config) };
+  const onPrepare = (bytes: number) => onProgress?.(`Writing ${files.onnxFile} as Locus runs it (${Math.round(bytes / 1e6)} MB, once: later loads reuse it).`);
+  const kept = isLargeModelFile(files.onnx) ? preparedCopy(files.onnx, folder, prepare, { onBuild: onPrepare }) : undefined;
+  const preparedFile = kept !== undefined && 'file' in kept ? { onnx: kept.file, options: prepare } : undefined;
+  const model = await OrtDecoderModel.create(files.onnx, config, threads, { prefillFile, preparedFile });
   try {
     // The warm-up also makes the first real request skip ORT's first-run allocations.
     const { logits } = await model.warmUp(config.bosTokenId ?? config.eosTokenIds[0] ?? 0);
@@ -48,7 +53,13 @@ export async function loadDecoder(
     const leftOut = copy !== undefined && 'file' in copy && model.prefillFile !== copy.file.onnx;
     const forGood = leftOut && leftOutForGood(copy.file, model);
     if (forGood) markCopyUnused(copy.file.onnx, UNUSED_COPY);
-    const preparation = describePreparation(model.preparation, files.onnxFile);
+    const fromKept = preparedFile !== undefined && model.preparedPath === preparedFile.onnx;
+    // Not loaded: onnxruntime refused it, or its fused attention failed its first pass (reasons that last).
+    if (preparedFile !== undefined && !fromKept) markCopyUnused(preparedFile.onnx, 'the runtime did not load it prepared');
+    const builtMs = kept !== undefined && 'builtMs' in kept ? kept.builtMs : undefined;
+    const keptNote = fromKept ? ` Kept so in ${dirname(preparedFile.onnx)}${builtMs !== undefined ? ` (written once in ${(builtMs / 1000).toFixed(1)} s)` : ''}.` : '';
+    const described = describePreparation(model.preparation, files.onnxFile);
+    const preparation = described && described + keptNote;
     return {
       files,
       config,

@@ -92,6 +92,8 @@ interface InMemoryGraphs {
   prepared?: Preparation;
   /** How the graphs were prepared (undefined: as exported). */
   prepareOptions?: PrepareOptions;
+  /** A large file's kept prepared copy, loaded from its path instead of preparing the file in memory. */
+  preparedPath?: string;
   /** The file as exported, after onnxruntime refused it prepared: its prefill file is left as it is too. */
   unprepared?: boolean;
   /**
@@ -115,10 +117,10 @@ interface InMemoryGraphs {
  * against 1.09-1.24x at 256-768 positions on one thread (bench/results/attention-*.md). Each is undefined where
  * the file is used as it is (large files, nothing to rewrite, any failure: they only make passes faster).
  */
-function inMemoryGraphs(onnxPath: string, decompose: boolean, keepCache: boolean, prepare: PrepareOptions | undefined): InMemoryGraphs {
+function inMemoryGraphs(onnxPath: string, decompose: boolean, keepCache: boolean, prepare: PrepareOptions | undefined, kept?: KeptPreparedFile): InMemoryGraphs {
   const unprepared = !prepare;
   try {
-    if (isLargeModelFile(onnxPath)) return largeFile(onnxPath, prepare);
+    if (isLargeModelFile(onnxPath)) return largeFile(onnxPath, prepare, kept);
     const original = readFileSync(onnxPath);
     const skeleton = prepare ? graphSkeleton(bytesSource(original)) : undefined;
     const splice = skeleton && preparedSplice(skeleton, prepare!);
@@ -158,14 +160,24 @@ export function fusableAttention(config: ModelConfig): AttentionShape | undefine
 
 const preparation = (p: Preparation): Preparation => ({ addsLogitsToKeep: p.addsLogitsToKeep, int8Accuracy: p.int8Accuracy, fusedAttention: p.fusedAttention });
 
-/** A file loaded as it is, or prepared where it needs it (then from memory). */
-function largeFile(onnxPath: string, prepare: PrepareOptions | undefined): InMemoryGraphs {
+/** A large file's prepared copy kept on disk (prefillCopyCache.ts preparedCopy) and the options it was prepared with. */
+export interface KeptPreparedFile {
+  onnx: string;
+  options: PrepareOptions;
+}
+
+/** A file loaded as it is, or prepared where it needs it: from its kept prepared copy where that matches, else from memory. */
+function largeFile(onnxPath: string, prepare: PrepareOptions | undefined, kept?: KeptPreparedFile): InMemoryGraphs {
   const skeleton = fileGraphSkeleton(onnxPath);
   const splice = prepare && skeleton ? preparedSplice(skeleton, prepare) : undefined;
   const sharesCache = skeleton !== undefined && attentionReadsOnlyValidRows(skeleton);
   if (!splice) return { large: true, sharesCache, unprepared: !prepare, prepareOptions: prepare };
   // Fused attention is GroupQueryAttention reading the cache alone (attentionFusion.ts leaves nothing else reading it).
   const graphs: InMemoryGraphs = { large: true, sharesCache: sharesCache || splice.fusedAttention > 0, prepared: preparation(splice), prepareOptions: prepare };
+  if (kept && JSON.stringify(kept.options) === JSON.stringify(prepare)) {
+    graphs.preparedPath = kept.onnx;
+    return graphs;
+  }
   graphs.base = () => {
     const bytes = filePreparedModel(onnxPath, skeleton, prepare);
     // Unreadable now: the session loads the file as it is, and nothing was prepared.
@@ -281,6 +293,8 @@ function describe(meta: readonly ort.InferenceSession.ValueMetadata[], names: re
 export class OrtDecoderModel implements DecoderModel {
   /** What the runtime changed in the file as it loaded it (preparedModel.ts), if anything. */
   preparation?: Preparation;
+  /** The kept prepared copy the file's session loaded, where it loaded one (KeptPreparedFile). */
+  preparedPath?: string;
   private readonly inputs: Set<string>;
   /** The tensors of an empty cache, where the cache is kept as returned tensors. */
   private readonly emptyPast: ort.Tensor[] = [];
@@ -338,34 +352,53 @@ export class OrtDecoderModel implements DecoderModel {
    * cache kept as `returned` tensors or in `shared` buffers (the file loaded as a large one: no copy, no decomposition)
    * where the runtime would keep it otherwise, `fuseAttention: false` for plain attention left plain. `prefillFile`:
    * the folder's 8-bit file, which a large 4-bit file prefills long prompts on where it can (prefillFile.ts).
+   * `preparedFile`: a large file's kept prepared copy, loaded from its path where it was prepared as this load
+   * prepares the file.
    */
   static async create(
     onnxPath: string,
     config: ModelConfig,
     threads: number,
-    options: { stepThreads?: number; decomposeAttention?: boolean; kvCache?: 'shared' | 'returned'; fuseAttention?: boolean; prefillFile?: PrefillFile } = {},
+    options: {
+      stepThreads?: number;
+      decomposeAttention?: boolean;
+      kvCache?: 'shared' | 'returned';
+      fuseAttention?: boolean;
+      prefillFile?: PrefillFile;
+      preparedFile?: KeptPreparedFile;
+    } = {},
   ): Promise<OrtDecoderModel> {
     // Resolved counts, so that 0 (the default count) compares and reports as the threads it stands for.
     threads = threads > 0 ? threads : defaultThreadCount();
     const stepThreadsWithCopy = options.stepThreads ?? STEP_THREADS_WITH_COPY;
     const decompose = options.decomposeAttention ?? stepThreadsWithCopy === 1;
     const prepare: PrepareOptions = { logitsToKeep: true, attention: options.fuseAttention === false ? undefined : fusableAttention(config) };
-    const load = async (p: PrepareOptions | undefined) => {
-      const graphs = options.kvCache === 'shared' ? largeFile(onnxPath, p) : inMemoryGraphs(onnxPath, decompose, options.kvCache !== 'returned', p);
+    const load = async (p: PrepareOptions | undefined, kept: KeptPreparedFile | undefined) => {
+      const graphs = options.kvCache === 'shared' ? largeFile(onnxPath, p, kept) : inMemoryGraphs(onnxPath, decompose, options.kvCache !== 'returned', p, kept);
       return OrtDecoderModel.fromPlan(onnxPath, graphs, config, threads, stepThreadsWithCopy, decompose, options.kvCache, options.prefillFile);
     };
-    try {
-      const model = await load(prepare);
+    const loadPrepared = async (kept: KeptPreparedFile | undefined) => {
+      const model = await load(prepare, kept);
       if (!model.preparation?.fusedAttention || (await model.fusedAttentionWorks())) return model;
       // The fusion takes its head counts from config.json: where they do not fit the graph, the attention as exported.
       await model.dispose();
-      return await load({ ...prepare, attention: undefined });
+      return await load({ ...prepare, attention: undefined }, undefined);
+    };
+    try {
+      return await loadPrepared(options.preparedFile);
     } catch (e) {
-      // The prepared graph only makes passes faster: where onnxruntime refuses it, the file as exported (which reports
-      // what is wrong with the file, if anything is).
+      // The prepared graph only makes passes faster: where onnxruntime refuses it, the file prepared in memory where a
+      // kept copy was refused, else the file as exported (which reports what is wrong with the file, if anything is).
       const skeleton = fileGraphSkeleton(onnxPath);
       if (e instanceof ModelSignatureError || !skeleton || !preparedSplice(skeleton, prepare)) throw e;
-      return load(undefined);
+      if (options.preparedFile !== undefined) {
+        try {
+          return await loadPrepared(undefined);
+        } catch {
+          // as exported, below
+        }
+      }
+      return load(undefined, undefined);
     }
   }
 
@@ -444,7 +477,7 @@ export class OrtDecoderModel implements DecoderModel {
     const folder = dirname(onnxPath);
     const fileSession = async (n: number) => {
       try {
-        return await createSession(graphs.file ?? graphs.base?.() ?? onnxPath, n, {}, folder);
+        return await createSession(graphs.file ?? graphs.base?.() ?? graphs.preparedPath ?? onnxPath, n, {}, folder);
       } catch (e) {
         throw toLocusError(e);
       }
@@ -493,6 +526,7 @@ export class OrtDecoderModel implements DecoderModel {
     const model = new OrtDecoderModel(session, config, signature, kvType, prefill, decomposed, fromCopy ? stepThreadsWithCopy : threads, mode, prefillFile);
     // Set from the graphs this model was built from, so that each fallback reports what it loaded.
     model.preparation = graphs.prepared;
+    model.preparedPath = graphs.preparedPath;
     return model;
   }
 

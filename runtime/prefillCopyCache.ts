@@ -1,9 +1,11 @@
-// Keeps 8-bit copies of large 4-bit models for long prompt prefills (int8PrefillFile.ts) in a cache folder, one per
-// 4-bit file, built at the first load and reused after. Only folders without an 8-bit file of their own get one
-// (modelFiles.ts picks that first): such a model's 512-token prompt prefilled in 1117 ms on its 4-bit weights against
-// 444 ms on the copy (0.5B-shaped, two threads; bench/results/prefill-file-copy-*.md). A copy is keyed by the 4-bit
-// file's real path, size, modification time and inode, so an edited or replaced model gets a new one, and copies of
-// its earlier contents are removed. Several processes (VS Code windows) may load the same model at once: one builds
+// Keeps copies of large model files in a cache folder, one of each kind per file, built at the first load and reused
+// after: 8-bit copies of large 4-bit models for long prompt prefills (int8PrefillFile.ts), and large files as the
+// runtime prepares them (preparedModel.ts), which then load from their path instead of being prepared in memory at
+// every load. Only folders without an 8-bit file of their own get an 8-bit copy (modelFiles.ts picks that first):
+// such a model's 512-token prompt prefilled in 1117 ms on its 4-bit weights against 444 ms on the copy (0.5B-shaped,
+// two threads; bench/results/prefill-file-copy-*.md). A copy is keyed by the file's real path, size, modification
+// time and inode (and what else it depends on), so an edited or replaced model gets a new one, and copies of its
+// earlier contents are removed. Several processes (VS Code windows) may load the same model at once: one builds
 // while the others go without, and a copy is renamed into place only once whole and flushed.
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmdirSync, rmSync, statfsSync, statSync, writeFileSync, writeSync } from 'node:fs';
@@ -12,10 +14,10 @@ import { dirname, join, resolve } from 'node:path';
 import type { AttentionShape } from './attentionFusion';
 import { INT8_COPY_VERSION, writeInt8PrefillFile } from './int8PrefillFile';
 import type { PrefillFile } from './modelFiles';
+import { PREPARED_COPY_VERSION, writePreparedFile } from './preparedFile';
+import type { PrepareOptions } from './preparedModel';
 import { prefillFileFits } from './prefillFile';
 
-const COPY_FOLDER_PREFIX = 'int8-prefill-';
-const COPY_FILE = 'model_int8.onnx';
 const RECORD_FILE = 'source.json';
 /** Disk space left free after writing a copy. */
 const DISK_RESERVE_BYTES = 2e9;
@@ -33,7 +35,22 @@ export function defaultModelCacheFolder(env: NodeJS.ProcessEnv = process.env, pl
 
 export type PrefillCopy = { file: PrefillFile; builtMs?: number } | { skipped: string };
 
-/** The 4-bit file a copy was made from, as it was then. */
+/** A kind of copy: where it goes, what it depends on beside the file, how it is written. */
+interface CopyKind {
+  /** Its folders' name prefix. */
+  prefix: string;
+  /** The copy's file name in its folder. */
+  file: string;
+  version: number;
+  /** What else the copy's bytes depend on (the options it was prepared with), compared as a string. */
+  variant?: string;
+  /** Writes the copy of `path` to `dest` once `allow` says yes to its size and disk; throws only on I/O errors. */
+  write(path: string, dest: string, allow: (bytes: number, diskBytes: number) => string | undefined): { bytes: number } | { skipped: string };
+  /** Why a copy of `bytes` may not be used now (memory), in words; undefined where it may. */
+  refusal?(bytes: number): string | undefined;
+}
+
+/** The file a copy was made from, as it was then. */
 interface Source {
   /** Its real path (links resolved). */
   path: string;
@@ -43,6 +60,7 @@ interface Source {
   mtimeMs: number;
   ino: number;
   version: number;
+  variant?: string;
 }
 
 /** A kept copy's record, written once the copy is in place. */
@@ -64,43 +82,76 @@ export function prefillCopy(
   options: { onBuild?: (bytes: number) => void; availableMemory?: number; attention?: AttentionShape } = {},
 ): PrefillCopy {
   const { availableMemory } = options;
+  const kind: CopyKind = {
+    prefix: 'int8-prefill-',
+    file: 'model_int8.onnx',
+    version: INT8_COPY_VERSION,
+    write: (path, dest, allow) => writeInt8PrefillFile(path, dest, allow, options.attention),
+    refusal: (bytes) => (prefillFileFits(bytes, availableMemory) ? undefined : `its ${mb(bytes)} would take more than half the memory available`),
+  };
+  const copy = keptCopy(kind, q4Path, cacheFolder, options.onBuild);
+  return 'skipped' in copy ? copy : { file: { onnx: copy.file, bytes: copy.bytes }, ...(copy.builtMs !== undefined && { builtMs: copy.builtMs }) };
+}
+
+export type PreparedCopy = { file: string; bytes: number; builtMs?: number } | { skipped: string };
+
+/**
+ * The large file `onnxPath` as the runtime prepares it with `prepare` (preparedModel.ts), kept in `cacheFolder`:
+ * built now if there is none for its current contents; or why there is none (nothing to prepare, weights in
+ * external data files, no room), in words. Never throws: without it the file is prepared in memory as it loads.
+ */
+export function preparedCopy(onnxPath: string, cacheFolder: string, prepare: PrepareOptions, options: { onBuild?: (bytes: number) => void } = {}): PreparedCopy {
+  const kind: CopyKind = {
+    prefix: 'prepared-',
+    file: 'model.onnx',
+    version: PREPARED_COPY_VERSION,
+    variant: JSON.stringify(prepare),
+    // Loaded from its path, it takes what the file would: the memory check at load covers it.
+    write: (path, dest, allow) => writePreparedFile(path, dest, prepare, allow),
+  };
+  return keptCopy(kind, onnxPath, cacheFolder, options.onBuild);
+}
+
+function keptCopy(kind: CopyKind, sourcePath: string, cacheFolder: string, onBuild?: (bytes: number) => void): { file: string; bytes: number; builtMs?: number } | { skipped: string } {
   try {
-    const named = resolve(q4Path);
+    const named = resolve(sourcePath);
     const path = realpathSync.native(named);
     const { size, mtimeMs, ino } = statSync(path);
-    const source: Source = { path, named, size, mtimeMs, ino, version: INT8_COPY_VERSION };
-    const folder = join(cacheFolder, COPY_FOLDER_PREFIX + createHash('sha256').update(JSON.stringify({ ...source, named: '' })).digest('hex').slice(0, 16));
-    const file = join(folder, COPY_FILE);
+    const source: Source = { path, named, size, mtimeMs, ino, version: kind.version, ...(kind.variant !== undefined && { variant: kind.variant }) };
+    const folder = join(cacheFolder, kind.prefix + createHash('sha256').update(JSON.stringify({ ...source, named: '' })).digest('hex').slice(0, 16));
+    const file = join(folder, kind.file);
     const kept = readRecord(folder);
     if (kept && sameSource(kept, source) && existsSync(file) && statSync(file).size === kept.bytes) {
       removeAbandonedPartials(folder);
       if (kept.unused !== undefined) return { skipped: `the copy in ${folder} was not used at an earlier load (${kept.unused}); delete that folder to try again` };
-      return prefillFileFits(kept.bytes, availableMemory) ? { file: { onnx: file, bytes: kept.bytes } } : { skipped: tooLarge(kept.bytes) };
+      const refusal = kind.refusal?.(kept.bytes);
+      return refusal === undefined ? { file, bytes: kept.bytes } : { skipped: refusal };
     }
     makeFolder(cacheFolder);
-    removeStaleCopies(cacheFolder, source, folder);
+    removeStaleCopies(cacheFolder, kind.prefix, source, folder);
     const lock = `${folder}.lock`;
     if (!takeLock(lock)) return { skipped: 'another Locus process is building it now; a later load will use it' };
-    const partial = join(folder, `${COPY_FILE}.${process.pid}.partial`);
+    const partial = join(folder, `${kind.file}.${process.pid}.partial`);
     try {
       const started = performance.now();
-      const result = writeInt8PrefillFile(path, partial, (bytes, diskBytes) => {
-        if (!prefillFileFits(bytes, availableMemory)) return tooLarge(bytes);
+      const result = kind.write(path, partial, (bytes, diskBytes) => {
+        const refusal = kind.refusal?.(bytes);
+        if (refusal !== undefined) return refusal;
         const free = freeDiskBytes(cacheFolder);
         if (free !== undefined && free < diskBytes + DISK_RESERVE_BYTES) {
           return `writing it takes ${mb(diskBytes)} of disk, ${cacheFolder} has ${mb(free)} free and 2 GB are kept free`;
         }
         makeFolder(folder);
         removeAbandonedPartials(folder);
-        options.onBuild?.(bytes);
+        onBuild?.(bytes);
         return undefined;
-      }, options.attention);
+      });
       if ('skipped' in result) return result;
       rmSync(join(folder, RECORD_FILE), { force: true });
       renameSync(partial, file);
       // The record goes last: a copy without one is never reused.
       writeRecord(folder, { ...source, bytes: result.bytes });
-      return { file: { onnx: file, bytes: result.bytes }, builtMs: performance.now() - started };
+      return { file, bytes: result.bytes, builtMs: performance.now() - started };
     } finally {
       rmSync(partial, { force: true });
       rmSync(lock, { force: true });
@@ -122,10 +173,6 @@ export function markCopyUnused(copyFile: string, why: string): void {
   }
 }
 
-function tooLarge(bytes: number): string {
-  return `its ${mb(bytes)} would take more than half the memory available`;
-}
-
 function mb(bytes: number): string {
   return `${Math.round(bytes / 1e6)} MB`;
 }
@@ -145,17 +192,25 @@ function writeRecord(folder: string, record: CopyRecord): void {
 }
 
 function sameSource(kept: Source, source: Source): boolean {
-  return kept.path === source.path && kept.size === source.size && kept.mtimeMs === source.mtimeMs && kept.ino === source.ino && kept.version === source.version;
+  return (
+    kept.path === source.path &&
+    kept.size === source.size &&
+    kept.mtimeMs === source.mtimeMs &&
+    kept.ino === source.ino &&
+    kept.version === source.version &&
+    kept.variant === source.variant
+  );
 }
 
 /**
- * Removes the copies of this model's earlier contents (same real or named path), copies whose 4-bit file is gone,
- * and folders left without a record by a build that died. `current` (this contents' folder) is left to its builder.
+ * Removes the copies of this kind (`prefix`) of this model's earlier contents (same real or named path), copies whose
+ * file is gone, and folders left without a record by a build that died. `current` (this contents' folder) is left to
+ * its builder.
  */
-function removeStaleCopies(cacheFolder: string, source: Source, current: string): void {
+function removeStaleCopies(cacheFolder: string, prefix: string, source: Source, current: string): void {
   for (const name of readdirSync(cacheFolder)) {
     const folder = join(cacheFolder, name);
-    if (!name.startsWith(COPY_FOLDER_PREFIX) || name.endsWith('.lock') || folder === current) continue;
+    if (!name.startsWith(prefix) || name.endsWith('.lock') || folder === current) continue;
     try {
       if (lockHeld(`${folder}.lock`)) continue;
       const kept = readRecord(folder);
