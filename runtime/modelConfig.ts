@@ -62,14 +62,20 @@ export function parseModelConfig(config: unknown, generation?: unknown, source =
   }
   const maxPositionEmbeddings = positiveInt(c, 'max_position_embeddings', source);
   // Qwen2's configs carry a sliding_window they do not use unless use_sliding_window says so; Mistral's use it when set.
+  // transformers 5 names each layer's attention in layer_types ("sliding_attention" where windowed).
   const window = c.sliding_window;
-  const slidingWindow = typeof window === 'number' && c.use_sliding_window !== false && window < maxPositionEmbeddings ? window : undefined;
-  const theta = c.rope_theta ?? 10000;
+  const windowedLayers = Array.isArray(c.layer_types) && c.layer_types.some((t) => t !== 'full_attention');
+  const slidingWindow =
+    typeof window === 'number' && c.use_sliding_window !== false && window < maxPositionEmbeddings && (windowedLayers || !Array.isArray(c.layer_types))
+      ? window
+      : undefined;
+  // transformers 5 writes the rotary embedding's settings in rope_parameters, earlier versions at the top level.
+  const rope = (typeof c.rope_parameters === 'object' && c.rope_parameters !== null ? c.rope_parameters : {}) as Json;
+  const theta = rope.rope_theta ?? c.rope_theta ?? 10000;
   const scaling = c.rope_scaling as Json | null | undefined;
-  const plainRope =
-    typeof theta === 'number' && theta > 0 &&
-    (scaling === undefined || scaling === null || scaling.rope_type === 'default' || scaling.type === 'default') &&
-    (c.partial_rotary_factor === undefined || c.partial_rotary_factor === 1);
+  const plainType = (s: Json | null | undefined) => s === undefined || s === null || ((s.rope_type ?? s.type ?? 'default') === 'default' && s.factor === undefined);
+  const partial = rope.partial_rotary_factor ?? c.partial_rotary_factor;
+  const plainRope = typeof theta === 'number' && theta > 0 && plainType(scaling) && plainType(rope) && (partial === undefined || partial === 1);
   const g = typeof generation === 'object' && generation !== null ? (generation as Json) : {};
   const eosTokenIds =
     tokenIds(g.eos_token_id, 'eos_token_id', 'generation_config.json') ?? tokenIds(c.eos_token_id, 'eos_token_id', source) ?? [];

@@ -96,6 +96,10 @@ describe('attentionFusion', () => {
     assert.equal(fusableAttention(parseModelConfig({ ...base, rope_scaling: { rope_type: 'yarn', factor: 4 } }))!.rotary, undefined, 'rope_scaling');
     assert.equal(fusableAttention(parseModelConfig({ ...base, partial_rotary_factor: 0.5 }))!.rotary, undefined, 'partial rotation');
     assert.deepEqual(fusableAttention(parseModelConfig({ ...base, rope_theta: 1e6, rope_scaling: null }))!.rotary, { theta: 1e6, maxPositions: 512 });
+    // transformers 5's rope_parameters.
+    assert.deepEqual(fusableAttention(parseModelConfig({ ...base, rope_parameters: { rope_theta: 1e6, rope_type: 'default' } }))!.rotary, { theta: 1e6, maxPositions: 512 });
+    assert.equal(fusableAttention(parseModelConfig({ ...base, rope_parameters: { rope_theta: 1e6, rope_type: 'yarn', factor: 4 } }))!.rotary, undefined);
+    assert.equal(fusableAttention(parseModelConfig({ ...base, rope_parameters: { rope_theta: 1e4, partial_rotary_factor: 0.5 } }))!.rotary, undefined);
   });
 
   it('computes what the export computes, for a prompt and steps from the cache, rotating or not', async () => {
@@ -146,6 +150,9 @@ describe('attentionFusion', () => {
     assert.equal(fusableAttention(parseModelConfig({ ...base, sliding_window: 4096, use_sliding_window: true })), undefined);
     assert.ok(fusableAttention(parseModelConfig({ ...base, sliding_window: 4096, use_sliding_window: false })), "Qwen2's unused one");
     assert.ok(fusableAttention(parseModelConfig({ ...base, sliding_window: 32768 })), 'a window as wide as the context');
+    // transformers 5's layer_types: windowed where any layer says so.
+    assert.ok(fusableAttention(parseModelConfig({ ...base, sliding_window: 4096, layer_types: ['full_attention', 'full_attention'] })));
+    assert.equal(fusableAttention(parseModelConfig({ ...base, sliding_window: 4096, layer_types: ['full_attention', 'sliding_attention'] })), undefined);
   });
 
   it('loads the attention as exported where config.json\'s head count does not fit the graph', async () => {
