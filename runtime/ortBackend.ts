@@ -54,11 +54,12 @@ export const INT8_PREFILL_MIN_TOKENS = 32;
  * Files up to this size are rewritten in memory. A 4-bit one gets an 8-bit copy for prefills: it holds twice their
  * bytes in memory (a 22 MB default model costs ~32 MB more); a 0.5B model's copy would cost ~500 MB and a long
  * conversion at every load, so large models prefill on their folder's 8-bit file where there is one (prefillFile.ts),
- * else in 4-bit. Any of them gets the outputs that let the runtime keep its KV cache (kvRowsModel.ts);
- * a large file keeps its graph as it is (and its cache in the `shared` mode), because loading one from memory took
- * longer and held more than from its path (a 398 MB file: 6.2 against 3.8 s, 1.1 against 0.8 GB). The one
- * exception is a file without `num_logits_to_keep` or with 4-bit products left at float32 compute, which is prepared
- * in memory (preparedModel.ts): its passes gain far more than the load costs.
+ * else on a copy written once to a cache folder (prefillCopyCache.ts). Any of them gets the outputs that let the
+ * runtime keep its KV cache (kvRowsModel.ts); a large file keeps its graph as it is (and its cache in the `shared`
+ * mode), because loading one from memory took longer and held more than from its path (a 398 MB file: 6.2 against
+ * 3.8 s, 1.1 against 0.8 GB). The exception is a file the runtime prepares (preparedModel.ts: no
+ * `num_logits_to_keep`, 4-bit products left at float32 compute, plain attention), whose passes gain far more than the
+ * load costs: loaded from its prepared copy kept in the cache folder, or prepared in memory where there is none.
  */
 const IN_MEMORY_MAX_FILE_BYTES = 128 * 2 ** 20;
 
@@ -83,7 +84,7 @@ interface InMemoryGraphs {
   sharesCache?: boolean;
   /**
    * The file prepared as the runtime runs it (preparedModel.ts: the `num_logits_to_keep` input it lacked, int8
-   * compute where its 4-bit products left it unset), which every graph here is built from and the file's session
+   * compute where its 4-bit products left it unset, fused attention), which every graph here is built from and the file's session
    * loads instead of its path; undefined where there is nothing to prepare or it cannot be.
    * A large file's is built when its session is, so that its bytes are garbage once the session holds the weights.
    */
