@@ -34,8 +34,6 @@ export interface AttentionFusionSplice {
   replaced: FieldReplacement[];
   /** GraphProto fields to add (the new constants). */
   appended: Uint8Array;
-  /** ModelProto fields to add: the com.microsoft opset import, where the file has none. */
-  modelAppended?: Uint8Array;
   /** Layers fused (all of the graph's). */
   layers: number;
   /** Whether the fused nodes also rotate query and keys (from config.json's rope_theta), the export's rotary dropped. */
@@ -526,10 +524,7 @@ export function attentionFusionSplice(skeleton: GraphSkeleton, shape: AttentionS
       onnx.TensorProto.create({ name: one, dataType: DataType.INT32, dims: [], rawData: new Uint8Array(Int32Array.of(1).buffer) }),
     ],
   }).finish();
-  const modelAppended = skeleton.domains?.includes(MS_DOMAIN)
-    ? undefined
-    : onnx.ModelProto.encode({ opsetImport: [onnx.OperatorSetIdProto.create({ domain: MS_DOMAIN, version: 1 })] }).finish();
-  return { replaced, appended, modelAppended, layers: matches.length, rotary: rotary !== undefined, touched };
+  return { replaced, appended, layers: matches.length, rotary: rotary !== undefined, touched };
 }
 
 /** Tables of the most rows written (float32, 2 x rows x head size / 2): 8 MB for Qwen2.5's 32k positions. */

@@ -186,7 +186,7 @@ function int8Weights(source: ByteSource, c: ConvertibleNode, weight: { offset: n
 }
 
 /** An initializer field whose raw_data (of `rawLength` bytes) is given only when it is written. */
-function tensorField(name: string, dims: number[], dataType: number, rawLength: number): { length: number; bytes(raw: Uint8Array): Uint8Array } {
+export function tensorField(name: string, dims: number[], dataType: number, rawLength: number): { length: number; bytes(raw: Uint8Array): Uint8Array } {
   const head = onnx.TensorProto.encode({ name, dims, dataType }).finish();
   const rawHeader = Uint8Array.from([RAW_DATA_TAG, ...varintBytes(rawLength)]);
   const messageLength = head.length + rawHeader.length + rawLength;

@@ -6,6 +6,7 @@ import type { Quantization } from './engine';
 import { availableMemory } from './availableMemory';
 import { ModelFileCorruptError, ModelNotFoundError, OutOfMemoryError } from './errors';
 import { fileGraphSkeleton } from './onnxSkeleton';
+import { outputLayerQuantization } from './outputLayerQuantization';
 import { stepWeightBytes, stepWeights, type StepWeights } from './stepWeightBytes';
 
 export type ResolvedQuantization = Exclude<Quantization, 'auto'>;
@@ -192,9 +193,14 @@ const FLOAT32_SHARE_WARNED = 0.25;
 /** 4-bit blocks of 32 values with a float32 scale: 20 bytes where float32 takes 128. */
 const Q4_BYTES_PER_FLOAT32_BYTE = 20 / 128;
 
+/** What a decode step reads as the runtime runs the file: with a float32 output layer of a 4-bit file made 4-bit (outputLayerQuantization.ts). */
 function fileStepWeights(path: string): StepWeights | undefined {
   const skeleton = fileGraphSkeleton(path);
-  return skeleton && stepWeights(skeleton);
+  const weights = skeleton && stepWeights(skeleton);
+  const head = weights && outputLayerQuantization(skeleton!);
+  if (!weights || !head) return weights;
+  const { float32, quantized } = head.readBytes;
+  return { bytes: weights.bytes - float32 + quantized, float32MatMulBytes: Math.max(0, weights.float32MatMulBytes - float32) };
 }
 
 function float32Warning(file: string, weights: StepWeights): string | undefined {

@@ -246,10 +246,10 @@ export interface FieldReplacement {
   bytes: Uint8Array;
 }
 
-/** Bytes of an added field, made only when written, so a file's copy never holds them all at once. */
+/** Bytes of an added field, made only when written (from the model being copied), so a copy never holds them all at once. */
 export interface LazyBytes {
   length: number;
-  bytes(): Uint8Array;
+  bytes(source: ByteSource): Uint8Array;
 }
 
 type Piece = { from: number; to: number } | Uint8Array | LazyBytes;
@@ -275,8 +275,8 @@ function pieceLength(p: Piece): number {
   return 'from' in p ? p.to - p.from : p.length;
 }
 
-function pieceBytes(p: Uint8Array | LazyBytes): Uint8Array {
-  const bytes = p instanceof Uint8Array ? p : p.bytes();
+function pieceBytes(p: Uint8Array | LazyBytes, source: ByteSource): Uint8Array {
+  const bytes = p instanceof Uint8Array ? p : p.bytes(source);
   if (bytes.length !== p.length) throw new Error('an added field is not the length it declared');
   return bytes;
 }
@@ -299,7 +299,7 @@ export function splicedModel(
   let write = 0;
   for (const p of pieces) {
     if ('from' in p) source.copyTo(out, write, p.from, p.to - p.from);
-    else out.set(pieceBytes(p), write);
+    else out.set(pieceBytes(p, source), write);
     write += pieceLength(p);
   }
   return out;
@@ -331,7 +331,7 @@ export function writeSplicedModel(
     const chunk = new Uint8Array(COPY_CHUNK_BYTES);
     for (const p of pieces) {
       if (!('from' in p)) {
-        write(pieceBytes(p));
+        write(pieceBytes(p, source));
         continue;
       }
       for (let at = p.from; at < p.to; at += COPY_CHUNK_BYTES) {

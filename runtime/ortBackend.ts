@@ -159,7 +159,12 @@ export function fusableAttention(config: ModelConfig): AttentionShape | undefine
   return { numHeads: config.numAttentionHeads, kvHeads: config.numKeyValueHeads, headDim: config.headDim, ...(rotary && { rotary }) };
 }
 
-const preparation = (p: Preparation): Preparation => ({ addsLogitsToKeep: p.addsLogitsToKeep, int8Accuracy: p.int8Accuracy, fusedAttention: p.fusedAttention });
+const preparation = (p: Preparation): Preparation => ({
+  addsLogitsToKeep: p.addsLogitsToKeep,
+  int8Accuracy: p.int8Accuracy,
+  fusedAttention: p.fusedAttention,
+  quantizedOutputLayer: p.quantizedOutputLayer,
+});
 
 /** A large file's prepared copy kept on disk (prefillCopyCache.ts preparedCopy) and the options it was prepared with. */
 export interface KeptPreparedFile {

@@ -1,11 +1,14 @@
 // The file as the runtime runs it, where the export leaves out what makes it fast: the `num_logits_to_keep` input
-// (logitsToKeepModel.ts), int8 compute on 4-bit matrix products that leave it unset (accuracyLevel.ts) and attention
-// as one GroupQueryAttention per layer (attentionFusion.ts). All are edits of graph fields, spliced into one copy of
-// the file (onnxSkeleton.ts); undefined where none applies.
+// (logitsToKeepModel.ts), int8 compute on 4-bit matrix products that leave it unset (accuracyLevel.ts), a 4-bit
+// output layer where a 4-bit export left it in float32 (outputLayerQuantization.ts) and attention as one
+// GroupQueryAttention per layer (attentionFusion.ts). All are edits of graph fields, spliced into one copy of the
+// file (onnxSkeleton.ts); undefined where none applies.
+import { onnx } from 'onnx-proto';
 import { accuracyReplacements, int8AccuracySkeleton } from './accuracyLevel';
 import { attentionFusionSplice, type AttentionShape } from './attentionFusion';
 import { logitsToKeepSplice } from './logitsToKeepModel';
-import { graphSkeleton, splicedModel, withFile, type ByteSource, type FieldReplacement, type GraphSkeleton } from './onnxSkeleton';
+import { graphSkeleton, splicedModel, withFile, type ByteSource, type FieldReplacement, type GraphSkeleton, type LazyBytes } from './onnxSkeleton';
+import { outputLayerQuantization } from './outputLayerQuantization';
 
 /** What preparing a file changes. */
 export interface Preparation {
@@ -15,11 +18,13 @@ export interface Preparation {
   int8Accuracy: number;
   /** Layers whose attention became one GroupQueryAttention. */
   fusedAttention: number;
+  /** Whether the float32 output layer of a 4-bit file became 4-bit. */
+  quantizedOutputLayer: boolean;
 }
 
 export interface PreparedSplice extends Preparation {
   replaced: FieldReplacement[];
-  appended: Uint8Array[];
+  appended: (Uint8Array | LazyBytes)[];
   modelAppended?: Uint8Array;
 }
 
@@ -36,6 +41,7 @@ export function describePreparation(p: Preparation | undefined, onnxFile: string
   const changes = [
     ...(p.addsLogitsToKeep ? ['added num_logits_to_keep (prefills compute logits for the last position only)'] : []),
     ...(p.int8Accuracy > 0 ? [`set int8 compute on ${p.int8Accuracy} 4-bit matrix products that left accuracy_level unset`] : []),
+    ...(p.quantizedOutputLayer ? ['quantized the output layer the export left in float32 to 4 bits'] : []),
     ...(p.fusedAttention > 0 ? [`fused the attention of ${p.fusedAttention} layers into GroupQueryAttention`] : []),
   ];
   return changes.length === 0 ? undefined : `Prepared ${onnxFile} as it loaded: ${changes.join('; ')}.`;
@@ -44,24 +50,46 @@ export function describePreparation(p: Preparation | undefined, onnxFile: string
 /** What preparing the graph `skeleton` describes changes. */
 export function preparedSplice(skeleton: GraphSkeleton, options: PrepareOptions): PreparedSplice | undefined {
   const accuracy = int8AccuracySkeleton(skeleton);
-  // The input's splice re-encodes the output layer's nodes from this skeleton, so it carries their new level too.
-  const keep = options.logitsToKeep ? logitsToKeepSplice(accuracy.skeleton) : undefined;
+  const head = outputLayerQuantization(accuracy.skeleton);
+  // The input's splice re-encodes the output layer's nodes from this skeleton, so it carries their new form too.
+  const keep = options.logitsToKeep ? logitsToKeepSplice(head?.skeleton ?? accuracy.skeleton) : undefined;
   const fusion = options.attention ? attentionFusionSplice(skeleton, options.attention) : undefined;
-  if (keep === undefined && accuracy.changed.length === 0 && fusion === undefined) return undefined;
+  if (keep === undefined && accuracy.changed.length === 0 && fusion === undefined && head === undefined) return undefined;
   const byKeep = new Set(keep?.replaced.map((r) => r.start));
+  const headFields: FieldReplacement[] = head
+    ? [
+        { ...skeleton.nodeFields[head.product]!, bytes: onnx.GraphProto.encode({ node: [head.skeleton.nodes[head.product]!] }).finish() },
+        ...(head.dropped !== undefined ? [{ ...skeleton.nodeFields[head.dropped]!, bytes: new Uint8Array(0) }] : []),
+        ...(head.droppedWeight ? [{ ...head.droppedWeight, bytes: new Uint8Array(0) }] : []),
+      ].filter((r) => !byKeep.has(r.start))
+    : [];
+  const byHead = new Set(headFields.map((r) => r.start));
   // Fusion drops only nodes nothing reads any more, so the other edits never touch them; where one would, the drop wins.
   const replaced = [
     ...(keep?.replaced ?? []),
-    ...accuracyReplacements(accuracy.skeleton, accuracy.changed).filter((r) => !byKeep.has(r.start)),
+    ...headFields,
+    ...accuracyReplacements(accuracy.skeleton, accuracy.changed).filter((r) => !byKeep.has(r.start) && !byHead.has(r.start)),
   ].filter((r) => !fusion?.touched.has(r.start));
+  // Either adds contrib ops a float32 export may not import the domain of.
+  const msImported = skeleton.domains.includes(MS_DOMAIN);
   return {
-    replaced: [...replaced, ...(fusion?.replaced ?? [])].sort((a, b) => a.start - b.start),
-    appended: [...(keep ? [keep.appended] : []), ...(fusion ? [fusion.appended] : [])],
-    modelAppended: fusion?.modelAppended,
+    replaced: dedupeFields([...replaced, ...(fusion?.replaced ?? [])]),
+    appended: [...(keep ? [keep.appended] : []), ...(fusion ? [fusion.appended] : []), ...(head ? [head.appended] : [])],
+    modelAppended: (fusion || head) && !msImported ? MS_OPSET_IMPORT : undefined,
     addsLogitsToKeep: keep !== undefined,
     int8Accuracy: accuracy.changed.length,
     fusedAttention: fusion?.layers ?? 0,
+    quantizedOutputLayer: head !== undefined,
   };
+}
+
+const MS_DOMAIN = 'com.microsoft';
+const MS_OPSET_IMPORT = onnx.ModelProto.encode({ opsetImport: [onnx.OperatorSetIdProto.create({ domain: MS_DOMAIN, version: 1 })] }).finish();
+
+/** Fields in file order, each once (an initializer two edits drop is dropped once). */
+function dedupeFields(fields: FieldReplacement[]): FieldReplacement[] {
+  const sorted = [...fields].sort((a, b) => a.start - b.start);
+  return sorted.filter((r, i) => i === 0 || r.start !== sorted[i - 1]!.start);
 }
 
 /** The prepared model, or undefined where there is nothing to change. */
