@@ -1,7 +1,8 @@
 // `npm run bench -- fileChoice [--model DIR] [--prompt 256] [--threads 1,2] [--steps 24] [--rounds 5] [--label NAME]`
 // Which of a folder's files `auto` decodes on, and whether that is the faster one: the 4-bit and 8-bit files loaded
 // as the runtime loads each choice (the 4-bit one with the 8-bit file for long prefills, runtime/prefillFile.ts), in
-// one process, alternating within every round. Per file: weight bytes read per token (runtime/stepWeightBytes.ts),
+// one process, alternating within every round. Per file: weight bytes read per token as the runtime runs it
+// (runtime/stepWeightBytes.ts, with a 4-bit file's float32 output layer made 4-bit: outputLayerQuantization.ts),
 // cold prefill of the first N tokens of training/llama.py, then greedy decode steps from that cache.
 // bench/models/qwen05-float-head (scripts/make_export_variants.py float-head) is the case `auto` exists for: a 4-bit file
 // whose output layer stayed fp32, as a tied-embedding export's does.
@@ -10,11 +11,9 @@ import { loadavg } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import type { ForwardResult } from '../runtime/decoderModel';
 import { readModelConfig } from '../runtime/modelConfig';
-import { locateModelFiles, type ModelFiles } from '../runtime/modelFiles';
-import { fileGraphSkeleton } from '../runtime/onnxSkeleton';
+import { fileStepWeights, locateModelFiles, type ModelFiles } from '../runtime/modelFiles';
 import { OrtDecoderModel } from '../runtime/ortBackend';
 import { argmax } from '../runtime/sampler';
-import { stepWeightBytes } from '../runtime/stepWeightBytes';
 import { TextTokenizer } from '../runtime/tokenizer';
 import { yieldToEventLoop } from '../runtime/tokenStepper';
 import { arg, runBench, writeResults } from './benchCli';
@@ -54,9 +53,9 @@ async function run(model: OrtDecoderModel, prompt: number[]): Promise<{ prefill:
   return { prefill, step: (performance.now() - stepsStart) / steps };
 }
 
+/** Weight bytes per token as the runtime runs the file (a 4-bit file's float32 output layer made 4-bit). */
 function weightMB(files: ModelFiles): number {
-  const skeleton = fileGraphSkeleton(files.onnx);
-  const bytes = skeleton && stepWeightBytes(skeleton);
+  const bytes = fileStepWeights(files.onnx)?.bytes;
   if (bytes === undefined) throw new Error(`${files.onnx}: its weights could not be read`);
   return bytes / 1e6;
 }

@@ -194,7 +194,7 @@ const FLOAT32_SHARE_WARNED = 0.25;
 const Q4_BYTES_PER_FLOAT32_BYTE = 20 / 128;
 
 /** What a decode step reads as the runtime runs the file: with a float32 output layer of a 4-bit file made 4-bit (outputLayerQuantization.ts). */
-function fileStepWeights(path: string): StepWeights | undefined {
+export function fileStepWeights(path: string): StepWeights | undefined {
   const skeleton = fileGraphSkeleton(path);
   const weights = skeleton && stepWeights(skeleton);
   const head = weights && outputLayerQuantization(skeleton!);
