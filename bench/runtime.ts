@@ -280,7 +280,7 @@ async function main(): Promise<void> {
       const t0 = Date.now();
       try {
         const result = await runIsolated(runner, { modelDir: dir, file, prompts, threads, warmUps: job.large ? warmUpsLarge : warmUps, repeats: job.large ? repeatsLarge : repeats }, timeoutS * 1000);
-        const w = file.endsWith('.gguf') ? await ggufWeightBytes(dir, file) : onnxWeightBytes(dir, file);
+        const w = file.endsWith('.gguf') ? await ggufWeightBytes(dir, file) : onnxWeightBytes(dir, file, runner.startsWith('locus'));
         const bytesPerToken = meanBytesPerToken(w, prompts);
         const gbps = threads === 1 ? bandwidth.singleThreadGBps : bandwidth.multiThreadGBps;
         const ceilingTokPerS = (gbps * 1e9) / bytesPerToken;

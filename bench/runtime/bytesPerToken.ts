@@ -3,6 +3,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { onnx } from 'onnx-proto';
+import { fileStepWeights } from '../../runtime/modelFiles';
 import { fileGraphSkeleton } from '../../runtime/onnxSkeleton';
 import { stepWeightBytes } from '../../runtime/stepWeightBytes';
 
@@ -36,17 +37,18 @@ export interface WeightBytes {
 
 /** ONNX files: the weights a step reads whole, read from the graph (runtime/stepWeightBytes.ts: all but tables only
  *  gathered from, so a tied or float32 output layer counts); KV as the file's past_key_values inputs declare it. */
-export function onnxWeightBytes(modelDir: string, file: string): WeightBytes {
+export function onnxWeightBytes(modelDir: string, file: string, asLocusRunsIt = false): WeightBytes {
   const s = readShape(modelDir);
   const path = join(modelDir, file);
   const skeleton = fileGraphSkeleton(path);
-  const weights = skeleton && stepWeightBytes(skeleton);
+  // Locus reads a 4-bit file's float32 output layer as 4-bit (runtime/outputLayerQuantization.ts).
+  const weights = asLocusRunsIt ? fileStepWeights(path)?.bytes : skeleton && stepWeightBytes(skeleton);
   if (weights === undefined) throw new Error(`${path}: its weights could not be read from the graph`);
   const halfCache = skeleton!.inputs.some((v) => v.name?.startsWith('past_key_values.') && v.type?.tensorType?.elemType === onnx.TensorProto.DataType.FLOAT16);
   return {
     weights,
     kvPerPosition: s.layers * 2 * s.kvHeads * s.headDim * (halfCache ? 2 : 4),
-    method: 'weights the graph reads whole (all but gathered tables)',
+    method: `weights the graph reads whole (all but gathered tables)${asLocusRunsIt ? ', as Locus runs it' : ''}`,
   };
 }
 
