@@ -4,8 +4,10 @@
 // thirds of what a decode step reads (773 of ~1,100 MB on the 0.5B-shaped model built so). Here the product becomes
 // a MatMulNBits (4-bit blocks of 32 along the hidden size, int8 compute), quantized as training/quantize_onnx.py
 // quantizes our own files (symmetric, the block's extreme at code 0, zero point 8), so the layer reads ~85 MB; the
-// embedding lookup keeps the table. Measured in bench/results/output-layer-q4-*.md. Planned from the graph's skeleton;
-// the weights are read and quantized only as the copy is written (LazyBytes).
+// embedding lookup keeps the table. On the 0.5B-shaped model built so, Locus then decoded 1.58-1.84x faster than
+// transformers.js on the same file (bench/results/runtime-2026-12-05-qwen05-float-head.md), and `auto` keeps the
+// 4-bit file over the 8-bit one (file-choice-qwen05-float-head-prepared-2026-12-05.md). Planned from the graph's
+// skeleton; the weights are read and quantized only as the copy is written (LazyBytes).
 import { onnx } from 'onnx-proto';
 import { tensorField } from './int8PrefillModel';
 import { type ByteSource, type GraphSkeleton, type InitializerSize, type LazyBytes } from './onnxSkeleton';
