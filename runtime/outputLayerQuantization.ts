@@ -1,7 +1,7 @@
 // Quantizes to 4 bits the output layer a 4-bit export left in float32. 4-bit quantizers (transformers.js's, onnxruntime's)
 // only reach matrix products with a constant weight, and an export of a tied model (Qwen2.5-Coder-0.5B) multiplies by
 // the transposed embedding table, so its model_q4.onnx reads the 545 MB float32 table for every token: over two
-// thirds of what a decode step reads (773 of ~1,100 MB on the 0.5B-shaped model built so). Here the product becomes
+// thirds of what a decode step reads (545 of 773 MB on the 0.5B-shaped model built so). Here the product becomes
 // a MatMulNBits (4-bit blocks of 32 along the hidden size, int8 compute), quantized as training/quantize_onnx.py
 // quantizes our own files (symmetric, the block's extreme at code 0, zero point 8), so the layer reads ~85 MB; the
 // embedding lookup keeps the table. On the 0.5B-shaped model built so, Locus then decoded 1.58-1.84x faster than
