@@ -1,4 +1,4 @@
-// `npm run bench -- runtime [--warm-ups N] [--repeats N] [--repeats-large N] [--rounds N] [--threads 1,2] [--models default,qwen05,qwen05-unset,qwen05-plain,qwen05-optimum,qwen05-float-head] [--timeout-s S] [--skip REGEX] [--all-formats]`
+// `npm run bench -- runtime [--warm-ups N] [--repeats N] [--repeats-large N] [--rounds N] [--threads 1,2] [--models default,qwen05,qwen05-unset,qwen05-plain,qwen05-optimum,qwen05-optimum-tied,qwen05-float-head] [--timeout-s S] [--skip REGEX] [--all-formats]`
 // Issue #9: Locus's runtime against transformers.js (same ONNX file, same token ids) and llama.cpp via
 // node-llama-cpp (same weights as GGUF) on the fixed prompt set of bench/runtime/prompts.ts: prefill tok/s, decode
 // tok/s, time to first token, peak RSS, and decode against the memory-bandwidth ceiling measured in the same run.
@@ -15,7 +15,9 @@
 // and a float32 cache as Optimum exports decoders (scripts/make_export_variants.py plain-attention; Locus fuses its
 // attention at load, runtime/attentionFusion.ts). `qwen05-optimum` (not run unless named): that file also without
 // num_logits_to_keep and with accuracy_level unset, as an onnx-community model_q4.onnx comes
-// (scripts/make_export_variants.py optimum; Locus makes all three preparations at load). `qwen05-float-head` (not run
+// (scripts/make_export_variants.py optimum; Locus makes all three preparations at load). `qwen05-optimum-tied` (not
+// run unless named): that file with its embeddings tied and its output layer in float32, as an onnx-community export
+// of Qwen2.5-Coder-0.5B comes (scripts/make_export_variants.py optimum-tied; four preparations). `qwen05-float-head` (not run
 // unless named): its 4-bit file with the output layer left in float32, as 4-bit quantizers leave a tied one
 // (scripts/make_export_variants.py float-head; Locus quantizes it at load, runtime/outputLayerQuantization.ts).
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -127,6 +129,8 @@ const VARIANT_NOTES: Record<string, string> = {
     ' This folder: scripts/make_export_variants.py exported the same weights with PyTorch\'s TorchScript exporter (plain attention, float32 cache, as Optimum exports) and quantized that to 4-bit.',
   'qwen05-float-head':
     ' This folder: scripts/make_export_variants.py quantized every layer to 4-bit but the output layer, left in float32 as 4-bit quantizers leave a tied one.',
+  'qwen05-optimum-tied':
+    ' This folder: the qwen05-optimum file with its embeddings tied (one float32 table, the source\'s lm_head.weight, gathered from and multiplied by transposed in float32), as an onnx-community export of a tied model comes.',
   'qwen05-optimum':
     ' This folder: scripts/make_export_variants.py exported the same weights with PyTorch\'s TorchScript exporter (plain attention, float32 cache), quantized that to 4-bit, and took out num_logits_to_keep and accuracy_level, as an onnx-community model_q4.onnx comes.',
 };
@@ -227,6 +231,8 @@ async function main(): Promise<void> {
   if (plain) plans.push(plain);
   const optimum = modelNames.includes('qwen05-optimum') ? qwenPlan('qwen05-optimum') : undefined;
   if (optimum) plans.push(optimum);
+  const tied = modelNames.includes('qwen05-optimum-tied') ? qwenPlan('qwen05-optimum-tied') : undefined;
+  if (tied) plans.push(tied);
   const floatHead = modelNames.includes('qwen05-float-head') ? qwenPlan('qwen05-float-head') : undefined;
   if (floatHead) plans.push(floatHead);
 

@@ -22,6 +22,11 @@ linked, not copied (git-ignored, like the source).
                        accuracy_level taken out, as an onnx-community model_q4.onnx comes (Optimum's export, then
                        transformers.js's quantize script): every preparation the runtime makes applies to it
                        (`npm run bench -- runtime --models qwen05-optimum`).
+  optimum-tied         bench/models/qwen05-optimum-tied: that file with its embeddings tied, as Qwen2.5-Coder-0.5B's are
+                       and as an onnx-community export of it comes: one float32 table [vocabulary, hidden] (the source's
+                       lm_head.weight) that the embedding lookup gathers from and the output layer multiplies by,
+                       transposed, in float32 (no quantizer reaches it). A different model from the untied one (its
+                       embeddings are the output layer's), of the same shape and speed but for that layer.
 
     /usr/bin/python3 scripts/make_qwen05_shaped.py                          # first: bench/models/qwen05-shaped
     /usr/bin/python3 scripts/make_export_variants.py float-head             # ~1 min
@@ -29,6 +34,7 @@ linked, not copied (git-ignored, like the source).
     /usr/bin/python3 scripts/make_export_variants.py unset-accuracy         # ~1 min
     /usr/bin/python3 scripts/make_export_variants.py plain-attention        # ~5 min, ~10 GB of memory
     /usr/bin/python3 scripts/make_export_variants.py optimum                # after plain-attention, ~1 min
+    /usr/bin/python3 scripts/make_export_variants.py optimum-tied           # after optimum, ~1 min
     /usr/bin/python3 scripts/make_export_variants.py plain-attention --src bench/models/locus-target \
         --out bench/models/locus-target-plain-attention                     # the trained default, plain (~10 s)
 """
@@ -147,8 +153,46 @@ def plain_attention(src, out):
         quantize_onnx.quantize_file(fp32, "q4", os.path.join(out, "onnx", "model_q4.onnx"))
 
 
+def optimum_tied(src, out):
+    from build_fused_decoder import read_safetensors
+    from onnx import helper, numpy_helper
+
+    untied = os.path.join(os.path.dirname(out), "qwen05-optimum", "onnx", "model_q4.onnx")
+    if not os.path.exists(untied):
+        sys.exit(f"{untied} is missing: run this script's optimum variant first")
+    model = onnx.load(untied)
+    graph = model.graph
+    table = read_safetensors(os.path.join(src, "model.safetensors"))["lm_head.weight"]  # [vocabulary, hidden]
+    lookup = next(n for n in graph.node if n.op_type == "GatherBlockQuantized" and "input_ids" in n.input)
+    head = next(n for n in graph.node if "logits" in n.output)
+    dropped = set(lookup.input[::2]) | set(head.input[1:])
+    tied = [helper.make_node("Gather", ["tied_embeddings", "input_ids"], list(lookup.output), name="tied_lookup"),
+            helper.make_node("Transpose", ["tied_embeddings"], ["tied_embeddings_t"], name="tied_transpose", perm=[1, 0]),
+            helper.make_node("MatMul", [head.input[0], "tied_embeddings_t"], ["logits"], name="tied_head")]
+    nodes = []
+    for node in graph.node:
+        if node is lookup:
+            nodes.append(tied[0])
+        elif node is head:
+            nodes += tied[1:]
+        else:
+            nodes.append(node)
+    del graph.node[:]
+    graph.node.extend(nodes)
+    kept = [t for t in graph.initializer if t.name not in dropped]
+    del graph.initializer[:]
+    graph.initializer.extend(kept + [numpy_helper.from_array(table.astype("float32"), "tied_embeddings")])
+    quantize_onnx.save(model, os.path.join(out, "onnx", "model_q4.onnx"))
+    with open(os.path.join(src, "config.json")) as f:
+        config = json.load(f)
+    config["tie_word_embeddings"] = True
+    os.remove(os.path.join(out, "config.json"))
+    with open(os.path.join(out, "config.json"), "w") as f:
+        json.dump(config, f, indent=2)
+
+
 VARIANTS = {"float-head": float_head, "no-logits-to-keep": no_logits_to_keep, "unset-accuracy": unset_accuracy,
-            "plain-attention": plain_attention, "optimum": optimum}
+            "plain-attention": plain_attention, "optimum": optimum, "optimum-tied": optimum_tied}
 
 
 def main(argv=None):
