@@ -38,12 +38,14 @@ export async function loadDecoder(
   const config = readModelConfig(dir);
   const onBuild = (bytes: number) => onProgress?.(`Building an 8-bit copy of ${files.onnxFile} for long prompts (${Math.round(bytes / 1e6)} MB, once: later loads reuse it).`);
   const folder = cacheFolder ?? defaultModelCacheFolder();
-  const copy = needsPrefillCopy(files) ? prefillCopy(files.onnx, folder, { onBuild, attention: fusableAttention(config) }) : undefined;
-  const prefillFile = copy === undefined ? files.prefill : 'file' in copy ? copy.file : undefined;
   const prepare = { logitsToKeep: true, attention: fusableAttention(config) };
   const onPrepare = (bytes: number) => onProgress?.(`Writing ${files.onnxFile} as Locus runs it (${Math.round(bytes / 1e6)} MB, once: later loads reuse it).`);
   const kept = isLargeModelFile(files.onnx) ? preparedCopy(files.onnx, folder, prepare, { onBuild: onPrepare }) : undefined;
   const preparedFile = kept !== undefined && 'file' in kept ? { onnx: kept.file, options: prepare } : undefined;
+  // Made from the prepared file where there is one: it then holds no float32 table that preparation quantized away.
+  const copySource = preparedFile?.onnx ?? files.onnx;
+  const copy = needsPrefillCopy(files) ? prefillCopy(copySource, folder, { onBuild, attention: fusableAttention(config) }) : undefined;
+  const prefillFile = copy === undefined ? files.prefill : 'file' in copy ? copy.file : undefined;
   const model = await OrtDecoderModel.create(files.onnx, config, threads, { prefillFile, preparedFile });
   try {
     // The warm-up also makes the first real request skip ORT's first-run allocations.

@@ -164,6 +164,7 @@ const preparation = (p: Preparation): Preparation => ({
   int8Accuracy: p.int8Accuracy,
   fusedAttention: p.fusedAttention,
   quantizedOutputLayer: p.quantizedOutputLayer,
+  quantizedLookup: p.quantizedLookup,
 });
 
 /** A large file's prepared copy kept on disk (prefillCopyCache.ts preparedCopy) and the options it was prepared with. */

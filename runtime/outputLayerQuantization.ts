@@ -26,6 +26,8 @@ export interface OutputLayerQuantization {
   product: number;
   /** A Transpose of a tied table that only the product read: its field goes. */
   dropped?: number;
+  /** The embedding lookup of a tied table, made a 4-bit GatherBlockQuantized so that the table goes: its node and new form. */
+  lookup?: { at: number; node: onnx.NodeProto };
   /** The new weights' initializer fields, quantized when written. */
   appended: LazyBytes;
   /** The float32 weight's field, where nothing else reads it any more (an untied output layer). */
@@ -131,6 +133,21 @@ function quantized(source: ByteSource, float: FloatWeight, k: number, n: number)
 }
 
 const PREFIX = 'locus_output_layer_q4/';
+const attr = (name: string, i: number) => onnx.AttributeProto.create({ name, type: AttributeType.INT, i });
+
+/**
+ * The embedding lookup that gathers rows of the tied table `table` (default-domain Gather on axis 0), where it and the
+ * output layer's Transpose are all that read the table: made 4-bit, the lookup lets the float32 table go (as
+ * quantize_onnx.py writes our own files' lookups). Undefined otherwise: the table then stays for the lookup.
+ */
+function tiedLookup(skeleton: GraphSkeleton, table: string, product: number, transpose: number): number | undefined {
+  const readers = skeleton.nodes.map((n, i) => (n.input.includes(table) ? i : -1)).filter((i) => i >= 0 && i !== product && i !== transpose);
+  if (readers.length !== 1) return undefined;
+  const gather = skeleton.nodes[readers[0]!]!;
+  const axis = gather.attribute.find((a) => a.name === 'axis');
+  if (gather.opType !== 'Gather' || !isDefault(gather) || gather.input[0] !== table || (axis !== undefined && Number(axis.i) !== 0)) return undefined;
+  return readers[0];
+}
 
 /** The edit that makes a float32 output layer 4-bit, or undefined where the graph has none (or one this does not read). */
 export function outputLayerQuantization(skeleton: GraphSkeleton): OutputLayerQuantization | undefined {
@@ -140,20 +157,29 @@ export function outputLayerQuantization(skeleton: GraphSkeleton): OutputLayerQua
   const blocks = k / BLOCK;
   const weightName = `${PREFIX}weight`;
   const scaleName = `${PREFIX}scales`;
+  const lookup = float.transpose === undefined ? undefined : tiedLookup(skeleton, float.weight.name, product, float.transpose);
   const w = tensorField(weightName, [n, blocks, BLOCK / 2], DataType.UINT8, n * blocks * (BLOCK / 2));
   const s = tensorField(scaleName, [n * blocks], DataType.FLOAT, 4 * n * blocks);
+  // The lookup's copy of the same codes and scales, in GatherBlockQuantized's shapes ([N, K/2] and [N, K/32]).
+  const lw = tensorField(`${PREFIX}lookup_weight`, [n, k / 2], DataType.UINT8, n * blocks * (BLOCK / 2));
+  const ls = tensorField(`${PREFIX}lookup_scales`, [n, blocks], DataType.FLOAT, 4 * n * blocks);
+  const fields = lookup === undefined ? [w, s] : [w, s, lw, ls];
   const appended: LazyBytes = {
-    length: w.length + s.length,
+    length: fields.reduce((sum, f) => sum + f.length, 0),
     bytes(source) {
       const q = quantized(source, float, k, n);
-      const out = new Uint8Array(w.length + s.length);
-      out.set(w.bytes(q.packed), 0);
-      out.set(s.bytes(new Uint8Array(q.scales.buffer)), w.length);
+      const scaleBytes = new Uint8Array(q.scales.buffer);
+      const parts = [w.bytes(q.packed), s.bytes(scaleBytes), ...(lookup === undefined ? [] : [lw.bytes(q.packed), ls.bytes(scaleBytes)])];
+      const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
+      let at = 0;
+      for (const p of parts) {
+        out.set(p, at);
+        at += p.length;
+      }
       return out;
     },
   };
   const old = skeleton.nodes[product]!;
-  const attr = (name: string, i: number) => onnx.AttributeProto.create({ name, type: AttributeType.INT, i });
   const node = onnx.NodeProto.create({
     name: `${PREFIX}${old.name || 'product'}`,
     opType: 'MatMulNBits',
@@ -164,13 +190,26 @@ export function outputLayerQuantization(skeleton: GraphSkeleton): OutputLayerQua
   });
   const nodes = [...skeleton.nodes];
   nodes[product] = node;
+  const lookupNode =
+    lookup === undefined
+      ? undefined
+      : onnx.NodeProto.create({
+          name: `${PREFIX}lookup`,
+          opType: 'GatherBlockQuantized',
+          domain: MS_DOMAIN,
+          input: [`${PREFIX}lookup_weight`, skeleton.nodes[lookup]!.input[1]!, `${PREFIX}lookup_scales`],
+          output: [...skeleton.nodes[lookup]!.output],
+          attribute: [attr('gather_axis', 0), attr('quantize_axis', 1), attr('block_size', BLOCK), attr('bits', 4)],
+        });
+  if (lookup !== undefined) nodes[lookup] = lookupNode!;
   const stub = (name: string, dims: number[], dataType: number): InitializerSize => ({ name, bytes: 0, dataType, dims, field: { start: -1, end: -1 } });
-  const readByOthers = skeleton.nodes.some((x, i) => i !== product && i !== float.transpose && x.input.includes(float.weight.name));
+  const readByOthers = skeleton.nodes.some((x, i) => i !== product && i !== float.transpose && i !== lookup && x.input.includes(float.weight.name));
   const graphInput = skeleton.inputs.some((v) => v.name === float.weight.name);
   return {
     skeleton: { ...skeleton, nodes, initializers: [...skeleton.initializers, stub(weightName, [n, blocks, BLOCK / 2], DataType.UINT8), stub(scaleName, [n * blocks], DataType.FLOAT)] },
     product,
     ...(float.transpose !== undefined && { dropped: float.transpose }),
+    ...(lookup !== undefined && { lookup: { at: lookup, node: lookupNode! } }),
     appended,
     ...(!readByOthers && !graphInput && { droppedWeight: float.weight.field }),
     readBytes: { float32: float.weight.bytes, quantized: n * blocks * (BLOCK / 2 + 4) },

@@ -20,6 +20,8 @@ export interface Preparation {
   fusedAttention: number;
   /** Whether the float32 output layer of a 4-bit file became 4-bit. */
   quantizedOutputLayer: boolean;
+  /** Whether the embedding lookup that shares the output layer's table became 4-bit too (the float32 table goes). */
+  quantizedLookup: boolean;
 }
 
 export interface PreparedSplice extends Preparation {
@@ -41,7 +43,9 @@ export function describePreparation(p: Preparation | undefined, onnxFile: string
   const changes = [
     ...(p.addsLogitsToKeep ? ['added num_logits_to_keep (prefills compute logits for the last position only)'] : []),
     ...(p.int8Accuracy > 0 ? [`set int8 compute on ${p.int8Accuracy} 4-bit matrix products that left accuracy_level unset`] : []),
-    ...(p.quantizedOutputLayer ? ['quantized the output layer the export left in float32 to 4 bits'] : []),
+    ...(p.quantizedOutputLayer
+      ? [`quantized the output layer the export left in float32 to 4 bits${p.quantizedLookup ? ', with the embedding lookup that shares its table' : ''}`]
+      : []),
     ...(p.fusedAttention > 0 ? [`fused the attention of ${p.fusedAttention} layers into GroupQueryAttention`] : []),
   ];
   return changes.length === 0 ? undefined : `Prepared ${onnxFile} as it loaded: ${changes.join('; ')}.`;
@@ -60,6 +64,7 @@ export function preparedSplice(skeleton: GraphSkeleton, options: PrepareOptions)
     ? [
         { ...skeleton.nodeFields[head.product]!, bytes: onnx.GraphProto.encode({ node: [head.skeleton.nodes[head.product]!] }).finish() },
         ...(head.dropped !== undefined ? [{ ...skeleton.nodeFields[head.dropped]!, bytes: new Uint8Array(0) }] : []),
+        ...(head.lookup ? [{ ...skeleton.nodeFields[head.lookup.at]!, bytes: onnx.GraphProto.encode({ node: [head.lookup.node] }).finish() }] : []),
         ...(head.droppedWeight ? [{ ...head.droppedWeight, bytes: new Uint8Array(0) }] : []),
       ].filter((r) => !byKeep.has(r.start))
     : [];
@@ -80,6 +85,7 @@ export function preparedSplice(skeleton: GraphSkeleton, options: PrepareOptions)
     int8Accuracy: accuracy.changed.length,
     fusedAttention: fusion?.layers ?? 0,
     quantizedOutputLayer: head !== undefined,
+    quantizedLookup: head?.lookup !== undefined,
   };
 }
 

@@ -73,7 +73,7 @@ describe('int8 compute for 4-bit products left unset', () => {
     for (const options of [{}, { kvCache: 'shared' as const }]) {
       const [a, b] = await Promise.all([OrtDecoderModel.create(FILE, config, 1, options), OrtDecoderModel.create(join(dir, 'unset', 'onnx', 'model_q4.onnx'), config, 1, options)]);
       assert.equal(a!.preparation, undefined);
-      assert.deepEqual(b!.preparation, { addsLogitsToKeep: false, int8Accuracy: 41, fusedAttention: 0, quantizedOutputLayer: false });
+      assert.deepEqual(b!.preparation, { addsLogitsToKeep: false, int8Accuracy: 41, fusedAttention: 0, quantizedOutputLayer: false, quantizedLookup: false });
       assert.equal(
         describePreparation(b!.preparation, 'onnx/model_q4.onnx'),
         'Prepared onnx/model_q4.onnx as it loaded: set int8 compute on 41 4-bit matrix products that left accuracy_level unset.',
@@ -97,7 +97,7 @@ describe('int8 compute for 4-bit products left unset', () => {
     const prompt = ids.slice(0, 48);
     for (const options of [{}, { kvCache: 'shared' as const }]) {
       const [a, b] = await Promise.all([OrtDecoderModel.create(FILE, config, 1, options), OrtDecoderModel.create(join(dir, 'optimum', 'onnx', 'model_q4.onnx'), config, 1, options)]);
-      assert.deepEqual(b.preparation, { addsLogitsToKeep: true, int8Accuracy: 41, fusedAttention: 0, quantizedOutputLayer: false });
+      assert.deepEqual(b.preparation, { addsLogitsToKeep: true, int8Accuracy: 41, fusedAttention: 0, quantizedOutputLayer: false, quantizedLookup: false });
       let [x, y] = await Promise.all([a.forward(prompt, a.emptyKv(), 1), b.forward(prompt, b.emptyKv(), 1)]);
       assert.deepEqual(y.logits, x.logits, `prompt, ${JSON.stringify(options)}`);
       [x, y] = [await a.forward([11], x.kv, 1), await b.forward([11], y.kv, 1)];

@@ -87,7 +87,7 @@ describe('logitsToKeepModel', () => {
       assert.equal(model.kvCache, want.kvCache);
       assert.equal(model.int8Prefill, want.int8Prefill);
       assert.ok(model.signature.inputs.some((v) => v.name === LOGITS_TO_KEEP_INPUT), JSON.stringify(options));
-      assert.deepEqual(model.preparation, { addsLogitsToKeep: true, int8Accuracy: 0, fusedAttention: 0, quantizedOutputLayer: false }, 'what the load line reports');
+      assert.deepEqual(model.preparation, { addsLogitsToKeep: true, int8Accuracy: 0, fusedAttention: 0, quantizedOutputLayer: false, quantizedLookup: false }, 'what the load line reports');
       for (const length of [48, 5]) {
         let [x, y] = await Promise.all([want.forward(ids.slice(0, length), want.emptyKv(), 1), model.forward(ids.slice(0, length), model.emptyKv(), 1)]);
         assert.equal(y.logits.length, 1);

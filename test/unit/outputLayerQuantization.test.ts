@@ -89,6 +89,37 @@ describe('outputLayerQuantization', () => {
     });
   }
 
+  it('makes the embedding lookup that shares a tied table 4-bit too, so that the float32 table goes', async () => {
+    // The tied model: the lookup gathers from the same float32 table the output layer multiplies by.
+    const { bytes: tiedBytes, packed, scales } = withFloatHead(true);
+    const tied = onnx.ModelProto.decode(tiedBytes);
+    const lookup = tied.graph!.node!.find((n) => n.opType === 'GatherBlockQuantized')!;
+    const ownTable = new Set([lookup.input![0]!, lookup.input![2]!]);
+    tied.graph!.initializer = tied.graph!.initializer!.filter((t) => !ownTable.has(t.name!));
+    tied.graph!.node!.splice(tied.graph!.node!.indexOf(lookup), 1, onnx.NodeProto.create({ name: 'lookup', opType: 'Gather', input: ['float_head', lookup.input![1]!], output: [...lookup.output!] }));
+    const bytes = onnx.ModelProto.encode(tied).finish();
+    const splice = preparedSplice(graphSkeleton(bytesSource(bytes))!, { logitsToKeep: true })!;
+    assert.equal(splice.quantizedLookup, true);
+    assert.match(describePreparation(splice, 'onnx/model_q4.onnx')!, /to 4 bits, with the embedding lookup that shares its table/);
+    const prepared = preparedModel(bytesSource(bytes))!;
+    const model = onnx.ModelProto.decode(prepared);
+    assert.ok(!model.graph!.initializer!.some((t) => t.name === 'float_head'), 'the float32 table is gone');
+    assert.ok(prepared.length < bytes.length / 1.5, `${bytes.length} -> ${prepared.length} bytes`);
+    // The same model written by hand: the shipped output layer, and a lookup on its codes and scales.
+    const want = onnx.ModelProto.decode(shipped);
+    const [n, k] = [config.vocabSize, config.hiddenSize];
+    const wantLookup = want.graph!.node!.find((x) => x.opType === 'GatherBlockQuantized')!;
+    want.graph!.initializer = want.graph!.initializer!.filter((t) => !ownTable.has(t.name!));
+    want.graph!.initializer.push(
+      onnx.TensorProto.create({ name: 'shared_codes', dataType: onnx.TensorProto.DataType.UINT8, dims: [n, k / 2], rawData: packed }),
+      onnx.TensorProto.create({ name: 'shared_scales', dataType: onnx.TensorProto.DataType.FLOAT, dims: [n, k / 32], rawData: scales }),
+    );
+    wantLookup.input = ['shared_codes', wantLookup.input![1]!, 'shared_scales'];
+    wantLookup.attribute = [...wantLookup.attribute!.filter((a) => a.name !== 'bits'), onnx.AttributeProto.create({ name: 'bits', type: onnx.AttributeProto.AttributeType.INT, i: 4 })];
+    const prompt = [5, 17, 42, 8, 99, 3, 61];
+    assert.deepEqual(await lastLogits(prepared, prompt), await lastLogits(onnx.ModelProto.encode(want).finish(), prompt));
+  });
+
   it('rounds half to even and puts the block\'s extreme at code 0, as numpy does in quantize_onnx.py', () => {
     const w = new Float32Array(32);
     w[0] = -8; // the extreme: scale 1, code 0
