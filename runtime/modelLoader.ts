@@ -1,6 +1,7 @@
 // Loads one decoder from a model directory: checks its files and that they fit in memory, parses config.json,
-// finds or builds the 8-bit file a large 4-bit model prefills long prompts on, creates the ORT session, validates the
-// signature, and runs one warm-up token to check the logits width against the tokenizer.
+// finds or writes a large file as the runtime prepares it and the 8-bit file a large 4-bit model prefills long
+// prompts on (both kept in the cache folder), creates the ORT session, validates the signature, and runs one warm-up
+// token to check the logits width against the tokenizer.
 import { dirname } from 'node:path';
 import type { Quantization } from './engine';
 import { checkLogitsWidth } from './signature';
