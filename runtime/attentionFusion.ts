@@ -36,8 +36,6 @@ export interface AttentionFusionSplice {
   appended: Uint8Array;
   /** Layers fused (all of the graph's). */
   layers: number;
-  /** Whether the fused nodes also rotate query and keys (from config.json's rope_theta), the export's rotary dropped. */
-  rotary: boolean;
   /** Node fields dropped or replaced, by start offset (other splices must leave them alone). */
   touched: Set<number>;
 }
@@ -524,7 +522,7 @@ export function attentionFusionSplice(skeleton: GraphSkeleton, shape: AttentionS
       onnx.TensorProto.create({ name: one, dataType: DataType.INT32, dims: [], rawData: new Uint8Array(Int32Array.of(1).buffer) }),
     ],
   }).finish();
-  return { replaced, appended, layers: matches.length, rotary: rotary !== undefined, touched };
+  return { replaced, appended, layers: matches.length, touched };
 }
 
 /** Tables of the most rows written (float32, 2 x rows x head size / 2): 8 MB for Qwen2.5's 32k positions. */
