@@ -17,7 +17,7 @@ import { filePreparedModel, preparedModel } from '../runtime/preparedModel';
 import { argmax } from '../runtime/sampler';
 import { TextTokenizer } from '../runtime/tokenizer';
 import { arg, runBench, writeResults } from './benchCli';
-import { machineInfo, percentile } from './lsp/benchClient';
+import { machineInfo, percentile, sideBySide } from './lsp/benchClient';
 import { emptyPast } from './runtime/emptyPast';
 
 const ROOT = resolve(__dirname, '..');
@@ -122,14 +122,8 @@ async function main(): Promise<void> {
       await run(prepared);
       const byRound: Row['byRound'] = [];
       for (let r = 0; r < rounds; r++) byRound.push({ exported: await run(exported), prepared: await run(prepared) });
-      const row: Row = {
-        threads,
-        pass,
-        exported: percentile(byRound.map((r) => r.exported), 50),
-        prepared: percentile(byRound.map((r) => r.prepared), 50),
-        speedUp: percentile(byRound.map((r) => r.exported / r.prepared), 50),
-        byRound,
-      };
+      const { before, after, speedUp } = sideBySide(byRound, (r) => r.exported, (r) => r.prepared);
+      const row: Row = { threads, pass, exported: before, prepared: after, speedUp, byRound };
       rows.push(row);
       console.error(`${threads} threads, ${pass}: ${row.exported.toFixed(1)} -> ${row.prepared.toFixed(1)} ms (${row.speedUp.toFixed(2)}x)`);
     }

@@ -15,7 +15,7 @@ import { describePreparation } from '../runtime/preparedModel';
 import { argmax } from '../runtime/sampler';
 import { TextTokenizer } from '../runtime/tokenizer';
 import { arg, runBench, writeResults } from './benchCli';
-import { machineInfo, percentile } from './lsp/benchClient';
+import { machineInfo, percentile, sideBySide } from './lsp/benchClient';
 
 const ROOT = resolve(__dirname, '..');
 const modelDirs = arg('models', ['qwen05-plain-attention', 'locus-target-plain-attention'].map((m) => join(ROOT, 'bench', 'models', m)).join(','))
@@ -117,15 +117,8 @@ async function main(): Promise<void> {
         await run(fused.model);
         const byRound: Row['byRound'] = [];
         for (let r = 0; r < rounds; r++) byRound.push({ plain: await run(plain.model), fused: await run(fused.model) });
-        const row: Row = {
-          model: name,
-          threads,
-          pass,
-          plain: percentile(byRound.map((r) => r.plain), 50),
-          fused: percentile(byRound.map((r) => r.fused), 50),
-          speedUp: percentile(byRound.map((r) => r.plain / r.fused), 50),
-          byRound,
-        };
+        const { before, after, speedUp } = sideBySide(byRound, (r) => r.plain, (r) => r.fused);
+        const row: Row = { model: name, threads, pass, plain: before, fused: after, speedUp, byRound };
         rows.push(row);
         console.error(`${name}, ${threads} threads, ${pass}: ${row.plain.toFixed(1)} -> ${row.fused.toFixed(1)} ms (${row.speedUp.toFixed(2)}x)`);
       }

@@ -19,7 +19,7 @@ import { argmax } from '../runtime/sampler';
 import { TextTokenizer } from '../runtime/tokenizer';
 import { yieldToEventLoop } from '../runtime/tokenStepper';
 import { arg, runBench, writeResults } from './benchCli';
-import { machineInfo, percentile } from './lsp/benchClient';
+import { machineInfo, sideBySide } from './lsp/benchClient';
 
 const ROOT = resolve(__dirname, '..');
 const modelDir = resolve(arg('model', join(ROOT, 'models', 'default', 'target')));
@@ -79,9 +79,7 @@ async function main(): Promise<void> {
         byRound.push({ returned: a.msPerToken, kept: b.msPerToken });
         if (a.ids.join() === b.ids.join()) sameTokens++;
       }
-      const returnedMs = percentile(byRound.map((x) => x.returned), 50);
-      const keptMs = percentile(byRound.map((x) => x.kept), 50);
-      const speedUp = percentile(byRound.map((x) => x.returned / x.kept), 50);
+      const { before: returnedMs, after: keptMs, speedUp } = sideBySide(byRound, (x) => x.returned, (x) => x.kept);
       rows.push({ threads, context, returnedMs, keptMs, speedUp, sameTokens, byRound });
       console.error(`threads ${threads}, context ${context}: returned ${returnedMs.toFixed(3)} ms, kept ${keptMs.toFixed(3)} ms (${speedUp.toFixed(2)}x), same tokens ${sameTokens}/${rounds}`);
     }

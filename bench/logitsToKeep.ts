@@ -14,7 +14,7 @@ import { filePreparedModel } from '../runtime/preparedModel';
 import { argmax } from '../runtime/sampler';
 import { TextTokenizer } from '../runtime/tokenizer';
 import { arg, runBench, writeResults } from './benchCli';
-import { machineInfo, percentile } from './lsp/benchClient';
+import { machineInfo, sideBySide } from './lsp/benchClient';
 import { emptyPast } from './runtime/emptyPast';
 
 const ROOT = resolve(__dirname, '..');
@@ -89,16 +89,8 @@ async function main(): Promise<void> {
           byRound.push({ exported: a.ms, withInput: b.ms });
           if (a.token === b.token) sameToken++;
         }
-        const row: Row = {
-          file,
-          threads,
-          promptTokens,
-          exported: percentile(byRound.map((r) => r.exported), 50),
-          withInput: percentile(byRound.map((r) => r.withInput), 50),
-          speedUp: percentile(byRound.map((r) => r.exported / r.withInput), 50),
-          sameToken,
-          byRound,
-        };
+        const { before, after, speedUp } = sideBySide(byRound, (r) => r.exported, (r) => r.withInput);
+        const row: Row = { file, threads, promptTokens, exported: before, withInput: after, speedUp, sameToken, byRound };
         rows.push(row);
         console.error(`${file}, ${threads} threads, ${promptTokens} tokens: ${row.exported.toFixed(0)} -> ${row.withInput.toFixed(0)} ms (${row.speedUp.toFixed(2)}x)`);
       }

@@ -19,7 +19,7 @@ import { argmax } from '../runtime/sampler';
 import { TextTokenizer } from '../runtime/tokenizer';
 import { yieldToEventLoop } from '../runtime/tokenStepper';
 import { arg, runBench, writeResults } from './benchCli';
-import { machineInfo, percentile } from './lsp/benchClient';
+import { machineInfo, percentile, sideBySide } from './lsp/benchClient';
 
 const ROOT = resolve(__dirname, '..');
 const modelDir = resolve(arg('model', join(ROOT, 'bench', 'models', 'qwen05-shaped')));
@@ -108,12 +108,13 @@ async function main(): Promise<void> {
         stepsBy.push({ without: x.stepMs, with: y.stepMs });
         if (x.first === y.first) sameFirstToken++;
       }
+      const prefill = sideBySide(byRound, (r) => r.without, (r) => r.with);
       const row: Row = {
         threads,
         promptTokens,
-        without: percentile(byRound.map((r) => r.without), 50),
-        with: percentile(byRound.map((r) => r.with), 50),
-        speedUp: percentile(byRound.map((r) => r.without / r.with), 50),
+        without: prefill.before,
+        with: prefill.after,
+        speedUp: prefill.speedUp,
         stepWithout: percentile(stepsBy.map((r) => r.without), 50),
         stepWith: percentile(stepsBy.map((r) => r.with), 50),
         sameFirstToken,

@@ -141,6 +141,18 @@ export const percentile = (xs: number[], p: number) => {
   return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
 };
 
+/**
+ * Rounds that timed `before` and `after` side by side: each one's median, and the speed-up the results quote, the
+ * median of the rounds' before/after ratios.
+ */
+export function sideBySide<R>(rounds: R[], before: (r: R) => number, after: (r: R) => number): { before: number; after: number; speedUp: number } {
+  return {
+    before: percentile(rounds.map(before), 50),
+    after: percentile(rounds.map(after), 50),
+    speedUp: percentile(rounds.map((r) => before(r) / after(r)), 50),
+  };
+}
+
 
 /** The machine as `lscpu` names it, for the results. */
 export function machineInfo(): { cpu: string; cores: number; memoryGiB: number; node: string } {
