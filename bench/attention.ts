@@ -1,7 +1,8 @@
 // `npm run bench -- attention [--model DIR] [--contexts 24,128,256,512,768] [--threads 1,2] [--rounds 12] [--label NAME]`
 // Decode steps with the attention as the file holds it (GroupQueryAttention) against the runtime's decomposed graph
-// (runtime/decomposedAttention.ts; the runtime uses it on one thread, this bench at every thread count it is
-// given), same file, same session options, through OrtDecoderModel. Per context: a real
+// (runtime/decomposedAttention.ts; the runtime uses it on one thread for small files and at every thread count for
+// large ones with an 8-bit prefill file, this bench at every thread count it is given), same file, same session
+// options, through OrtDecoderModel. Per context: a real
 // prompt (training/llama.py) prefilled on each, then chunks of steps alternating between the two, so slow spells of
 // this shared machine fall on both; median of the chunk medians. Both are fed the fused graph's greedy token, which
 // counts how often the decomposed graph would pick the same one and the largest logit difference.
@@ -10,7 +11,9 @@ import { loadavg } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import type { ForwardResult } from '../runtime/decoderModel';
 import { readModelConfig } from '../runtime/modelConfig';
-import { OrtDecoderModel } from '../runtime/ortBackend';
+import { locateModelFiles, type PrefillFile } from '../runtime/modelFiles';
+import { isLargeModelFile, OrtDecoderModel, type KeptStepFile } from '../runtime/ortBackend';
+import { decodeStepCopy, defaultModelCacheFolder } from '../runtime/prefillCopyCache';
 import { argmax } from '../runtime/sampler';
 import { TextTokenizer } from '../runtime/tokenizer';
 import { arg, runBench, writeResults } from './benchCli';
@@ -36,6 +39,15 @@ interface Row {
   maxLogitDiff: number;
 }
 
+/** The folder's 8-bit file and the decode-step file for a large file that needs no preparation (the 0.5B-shaped model's). */
+function largeFileOptions(path: string): { prefillFile?: PrefillFile; stepFile?: KeptStepFile } {
+  const prefillFile = locateModelFiles(modelDir, 'q4').prefill;
+  if (prefillFile === undefined) throw new Error(`${modelDir}: a large file is measured with its folder's 8-bit file, and it has none`);
+  const steps = decodeStepCopy(path, defaultModelCacheFolder());
+  if ('skipped' in steps) throw new Error(`${path}: no decode-step file (${steps.skipped})`);
+  return { prefillFile, stepFile: { onnx: steps.file, source: path } };
+}
+
 async function main(): Promise<void> {
   const config = readModelConfig(modelDir);
   const tokenizer = TextTokenizer.fromDirectory(modelDir);
@@ -46,13 +58,18 @@ async function main(): Promise<void> {
   const loadBefore = loadavg()[0]!;
   const rows: Row[] = [];
   let decomposedNodes = 0;
+  let kvModes = { fused: '', decomposed: '' };
   for (const threads of threadCounts) {
     const path = join(modelDir, file);
     // Steps on `threads` threads and decomposed at every thread count here, though the runtime steps small files on
     // one thread, where it decomposes (ortBackend.ts).
-    const fused = await OrtDecoderModel.create(path, config, threads, { stepThreads: threads, decomposeAttention: false });
-    const decomposed = await OrtDecoderModel.create(path, config, threads, { stepThreads: threads, decomposeAttention: true });
+    // A large file's steps run on its kept decode-step file where it prefills on its folder's 8-bit file, as the
+    // runtime loads it (runtime/modelLoader.ts); the fused side keeps its cache in shared buffers, as before.
+    const large = isLargeModelFile(path) ? largeFileOptions(path) : {};
+    const fused = await OrtDecoderModel.create(path, config, threads, { stepThreads: threads, decomposeAttention: false, prefillFile: large.prefillFile });
+    const decomposed = await OrtDecoderModel.create(path, config, threads, { stepThreads: threads, decomposeAttention: true, ...large });
     decomposedNodes = decomposed.decomposedAttention;
+    kvModes = { fused: fused.kvCache, decomposed: decomposed.kvCache };
     if (decomposedNodes === 0) throw new Error(`${path}: no attention the runtime decomposes`);
     for (const context of contexts) {
       const prompt = text.slice(0, context);
@@ -105,7 +122,7 @@ async function main(): Promise<void> {
     `# Decode steps: fused GroupQueryAttention against the runtime's decomposed attention (${day})`,
     '',
     `Command: \`npm run bench -- attention ${process.argv.slice(3).join(' ')}\`. Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}; 1-minute load average ${loadBefore.toFixed(1)} before, ${machine.loadAverage1mAfter.toFixed(1)} after.`,
-    `Model: ${result.model}/${file} (${decomposedNodes} GroupQueryAttention nodes). Both through OrtDecoderModel with the runtime's session options; the prompt (the first N tokens of training/llama.py) prefills on the fused 8-bit copy from 32 tokens on, as in use.`,
+    `Model: ${result.model}/${file} (${decomposedNodes} GroupQueryAttention nodes). Both through OrtDecoderModel with the runtime's session options; the prompt (the first N tokens of training/llama.py) prefills on the fused 8-bit copy (a large file: its folder's 8-bit file) from 32 tokens on, as in use. Cache kept as: fused ${kvModes.fused}, decomposed ${kvModes.decomposed}.`,
     `Per context, ${rounds} rounds of ${CHUNK} steps on the fused graph, then the same ${CHUNK} tokens on the decomposed one; step time = median over rounds of each chunk's median. Greedy = how often the decomposed graph's top token equals the fused graph's (both fed the fused graph's choice); logit difference at the end of every chunk.`,
     '',
     '| threads | context | fused step ms | decomposed step ms | speed-up | same greedy token | largest logit difference |',

@@ -20,7 +20,7 @@
 // like int8PrefillModel.ts.
 import { onnx } from 'onnx-proto';
 import { halfToFloat } from './float16';
-import { hasSubgraphs } from './onnxSkeleton';
+import { hasSubgraphs, type ByteSource, type FieldReplacement, type GraphSkeleton } from './onnxSkeleton';
 import { presentRowsName } from './signature';
 
 const MS_DOMAIN = 'com.microsoft';
@@ -97,6 +97,27 @@ function supported(a: Map<string, number>, inputs: string[], outputs: string[]):
   );
 }
 
+/** A decoder graph as the decomposition reads it: from a decoded model, or from a file's skeleton (onnxSkeleton.ts). */
+interface AttentionGraph {
+  nodes: onnx.INodeProto[];
+  inputs: onnx.IValueInfoProto[];
+  outputs: onnx.IValueInfoProto[];
+  opset?: number;
+  /** A weight with its values (read only for rotary tables). */
+  table(name: string): onnx.ITensorProto | undefined;
+}
+
+/** What decomposing a graph's attention changes. */
+interface Decomposition {
+  /** The nodes that stand for each GroupQueryAttention node, in order (the graph-wide mask and positions with the first). */
+  replacing: Map<onnx.INodeProto, onnx.NodeProto[]>;
+  /** The Casts around the fused nodes that go with them. */
+  removed: Set<onnx.INodeProto>;
+  added: onnx.ITensorProto[];
+  rowsOutputs: onnx.ValueInfoProto[];
+  decomposed: number;
+}
+
 /**
  * The decode-step copy of `bytes` with its attention decomposed, or undefined when the graph is kept as it is. With
  * `room`, each past is a buffer with room for the pass's rows after the valid ones (kvArena.ts): the rows are written
@@ -111,20 +132,72 @@ export function decomposedAttentionModel(bytes: Uint8Array, room = false): Decom
   // Same limits as the 8-bit copy: external weights cannot travel in memory, local functions could lose fields.
   if (!graph?.node || !graph.initializer || (model.functions?.length ?? 0) > 0) return undefined;
   if (graph.initializer.some((t) => t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL)) return undefined;
-  const opset = (model.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx')?.version;
-  if (opset === undefined || opset === null || Number(opset) < MIN_OPSET) return undefined;
-  const fused = graph.node.filter((n) => n.opType === 'GroupQueryAttention' && n.domain === MS_DOMAIN);
+  const opsetVersion = (model.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx')?.version;
+  const initializers = new Map(graph.initializer.map((t) => [t.name ?? '', t]));
+  const d = decomposition(
+    { nodes: graph.node, inputs: graph.input ?? [], outputs: graph.output ?? [], opset: opsetVersion === undefined || opsetVersion === null ? undefined : Number(opsetVersion), table: (name) => initializers.get(name) },
+    room,
+  );
+  if (!d) return undefined;
+  const rewritten = graph.node.flatMap((n) => (d.removed.has(n) ? [] : (d.replacing.get(n) ?? [n])));
+  graph.node = rewritten;
+  graph.output = [...(graph.output ?? []), ...d.rowsOutputs];
+  const used = new Set(rewritten.flatMap((n) => n.input ?? []));
+  graph.initializer = [...graph.initializer.filter((t) => used.has(t.name ?? '')), ...d.added];
+  // Shapes inferred for tensors that no longer exist would only confuse onnxruntime's checker.
+  const produced = new Set([...rewritten.flatMap((n) => n.output ?? []), ...(graph.input ?? []).map((v) => v.name ?? '')]);
+  graph.valueInfo = (graph.valueInfo ?? []).filter((v) => produced.has(v.name ?? ''));
+  return { bytes: onnx.ModelProto.encode(model).finish(), decomposed: d.decomposed };
+}
+
+/**
+ * decomposedAttentionModel (without room) of a large file, as edits of its graph's fields (onnxSkeleton.ts): the
+ * fused nodes and their Casts dropped, the new nodes and constants appended (onnxruntime orders nodes itself), so the
+ * weights are copied, never decoded.
+ */
+export function decomposedAttentionSplice(source: ByteSource, skeleton: GraphSkeleton): { replaced: FieldReplacement[]; appended: Uint8Array; decomposed: number } | undefined {
+  if (skeleton.initializers.some((w) => w.location !== undefined)) return undefined;
+  const fields = new Map(skeleton.initializers.map((w) => [w.name, w.field]));
+  const d = decomposition(
+    {
+      nodes: skeleton.nodes,
+      inputs: skeleton.inputs,
+      outputs: skeleton.outputs,
+      opset: skeleton.opset,
+      table: (name) => {
+        const f = fields.get(name);
+        return f && onnx.GraphProto.decode(source.read(f.start, f.end - f.start)).initializer[0];
+      },
+    },
+    false,
+  );
+  if (!d) return undefined;
+  const gone = (n: onnx.INodeProto) => d.removed.has(n) || d.replacing.has(n);
+  const added = [...d.replacing.values()].flat();
+  // Weights nothing reads any more go too, or onnxruntime warns of each as it loads.
+  const read = new Set([...skeleton.nodes.filter((n) => !gone(n)), ...added].flatMap((n) => n.input ?? []));
+  const inputs = new Set(skeleton.inputs.map((v) => v.name));
+  const unread = skeleton.initializers.filter((w) => !read.has(w.name) && !inputs.has(w.name)).map((w) => w.field);
+  const nodeFields = skeleton.nodes.flatMap((n, i) => (gone(n) ? [skeleton.nodeFields[i]!] : []));
+  const replaced = [...nodeFields, ...unread].sort((a, b) => a.start - b.start).map((f) => ({ ...f, bytes: new Uint8Array(0) }));
+  const appended = onnx.GraphProto.encode({ node: added, initializer: d.added }).finish();
+  return { replaced, appended, decomposed: d.decomposed };
+}
+
+function decomposition(graph: AttentionGraph, room: boolean): Decomposition | undefined {
+  const opset = graph.opset;
+  if (opset === undefined || opset < MIN_OPSET) return undefined;
+  const fused = graph.nodes.filter((n) => n.opType === 'GroupQueryAttention' && n.domain === MS_DOMAIN);
   if (fused.length === 0) return undefined;
   if (!fused.every((n) => supported(attributes(n), n.input ?? [], n.output ?? []))) return undefined;
   // Subgraphs (If/Loop bodies, as in merged decoders) read tensors this rewrite does not track.
-  if (hasSubgraphs(graph.node)) return undefined;
+  if (hasSubgraphs(graph.nodes)) return undefined;
 
-  const declared = new Map([...(graph.input ?? []), ...(graph.output ?? [])].map((v) => [v.name ?? '', v]));
-  const graphOutputs = new Set((graph.output ?? []).map((v) => v.name ?? ''));
-  const initializers = new Map(graph.initializer.map((t) => [t.name ?? '', t]));
+  const declared = new Map([...graph.inputs, ...graph.outputs].map((v) => [v.name ?? '', v]));
+  const graphOutputs = new Set(graph.outputs.map((v) => v.name ?? ''));
   const producer = new Map<string, onnx.INodeProto>();
   const consumers = new Map<string, onnx.INodeProto[]>();
-  for (const n of graph.node) {
+  for (const n of graph.nodes) {
     for (const o of n.output ?? []) producer.set(o, n);
     for (const i of n.input ?? []) consumers.set(i, [...(consumers.get(i) ?? []), n]);
   }
@@ -141,16 +214,22 @@ export function decomposedAttentionModel(bytes: Uint8Array, room = false): Decom
   const ints = (name: string, values: number[], dims: number[] = [values.length]) => constant(`decomposed_attention/${name}`, DataType.INT64, dims, values);
   const float = (name: string, value: number) => constant(`decomposed_attention/${name}`, DataType.FLOAT, [], [value]);
 
-  const dropped = new Set<onnx.INodeProto>();
-  const rewritten: onnx.INodeProto[] = [];
+  /** Each rotary table as the float32 weight RotaryEmbedding reads, or undefined where it is not one. */
+  const rotaryTables = new Map<string, string | undefined>();
+  const rotaryTable = (name: string, headSize: number): string | undefined => {
+    const t = graph.table(name);
+    const values = t && tableAsFloat32(t);
+    const dims = (t?.dims ?? []).map(Number);
+    if (!values || dims.length !== 2 || dims[1]! * 2 !== headSize) return undefined;
+    return t!.dataType === DataType.FLOAT ? name : constant(`${name}_float32`, DataType.FLOAT, dims, values);
+  };
+  const removed = new Set<onnx.INodeProto>();
+  const replacing = new Map<onnx.INodeProto, onnx.NodeProto[]>();
   const rowsOutputs: onnx.ValueInfoProto[] = [];
   let shared: { positions: string; mask: string; group: number; seqlens: string; rowIndices?: string } | undefined;
-  for (const n of graph.node) {
-    if (dropped.has(n)) continue;
-    if (!fused.includes(n)) {
-      rewritten.push(n);
-      continue;
-    }
+  for (const n of fused) {
+    const emitted: onnx.NodeProto[] = [];
+    replacing.set(n, emitted);
     const a = attributes(n);
     const inputs = n.input ?? [];
     const outputs = n.output ?? [];
@@ -171,9 +250,7 @@ export function decomposedAttentionModel(bytes: Uint8Array, room = false): Decom
     const cast = producer.get(qkv);
     if (cast?.opType === 'Cast' && consumers.get(qkv)?.length === 1 && !graphOutputs.has(qkv) && attributes(cast).get('to') === DataType.FLOAT16) {
       qkv = cast.input![0]!;
-      const at = rewritten.indexOf(cast);
-      if (at >= 0) rewritten.splice(at, 1);
-      else dropped.add(cast);
+      removed.add(cast);
     } else if (cacheType !== DataType.FLOAT) {
       return undefined; // a float16 query from the graph itself: the float32 MatMuls below would not fit it
     }
@@ -182,7 +259,7 @@ export function decomposedAttentionModel(bytes: Uint8Array, room = false): Decom
     const uses = consumers.get(result) ?? [];
     const castBack = uses.length === 1 && uses[0]!.opType === 'Cast' && attributes(uses[0]!).get('to') === DataType.FLOAT && !graphOutputs.has(result) ? uses[0]! : undefined;
     if (castBack) {
-      dropped.add(castBack);
+      removed.add(castBack);
       result = castBack.output![0]!;
     } else if (cacheType !== DataType.FLOAT) {
       return undefined;
@@ -191,7 +268,7 @@ export function decomposedAttentionModel(bytes: Uint8Array, room = false): Decom
     // Every node is named after the attention it stands for (graph outputs keep their own tensor names).
     const emit = (x: onnx.NodeProto) => {
       if (!x.name.startsWith('decomposed_attention/') && !x.name.startsWith(p)) x.name = `${p}${x.name}`;
-      rewritten.push(x);
+      emitted.push(x);
     };
     if (shared === undefined) {
       // Once per graph: positions [B, S] = past length + i (seqlens_k = total - 1) and the additive mask
@@ -227,11 +304,10 @@ export function decomposedAttentionModel(bytes: Uint8Array, room = false): Decom
     emit(node('Split', [qkv, ints(`split_${heads + kvHeads}_${kvHeads}_${headSize}`, [(heads + kvHeads) * headSize, kvHeads * headSize])], [qk, `${p}v`], { axis: 2 }));
     if ((a.get('do_rotary') ?? 0) === 1) {
       const tables = [inputs[7]!, inputs[8]!].map((name) => {
-        const t = initializers.get(name);
-        const values = t && tableAsFloat32(t);
-        const dims = (t?.dims ?? []).map(Number);
-        if (!values || dims.length !== 2 || dims[1]! * 2 !== headSize) return undefined;
-        return t!.dataType === DataType.FLOAT ? name : constant(`${name}_float32`, DataType.FLOAT, dims, values);
+        // Every layer reads the same tables: converted once (a 32K-position table is a million values).
+        const key = `${name}/${headSize}`;
+        if (!rotaryTables.has(key)) rotaryTables.set(key, rotaryTable(name, headSize));
+        return rotaryTables.get(key);
       });
       if (tables.some((t) => t === undefined)) return undefined;
       emit(node('RotaryEmbedding', [qk, shared.positions, tables[0]!, tables[1]!], [`${p}qk_rotated`], { num_heads: heads + kvHeads, interleaved: a.get('rotary_interleaved') ?? 0 }, MS_DOMAIN));
@@ -288,12 +364,5 @@ export function decomposedAttentionModel(bytes: Uint8Array, room = false): Decom
     emit(node('Transpose', [`${p}context_heads`], [`${p}context_bshd`], { perm: [0, 2, 1, 3] }));
     emit(node('Reshape', [`${p}context_bshd`, ints('merge_heads', [0, 0, -1])], [result]));
   }
-  graph.node = rewritten;
-  graph.output = [...(graph.output ?? []), ...rowsOutputs];
-  const used = new Set(rewritten.flatMap((n) => n.input ?? []));
-  graph.initializer = [...graph.initializer.filter((t) => used.has(t.name ?? '')), ...added];
-  // Shapes inferred for tensors that no longer exist would only confuse onnxruntime's checker.
-  const produced = new Set([...rewritten.flatMap((n) => n.output ?? []), ...(graph.input ?? []).map((v) => v.name ?? '')]);
-  graph.valueInfo = (graph.valueInfo ?? []).filter((v) => produced.has(v.name ?? ''));
-  return { bytes: onnx.ModelProto.encode(model).finish(), decomposed: fused.length };
+  return { replacing, removed, added, rowsOutputs, decomposed: fused.length };
 }

@@ -1,7 +1,7 @@
 // Loads one decoder from a model directory: checks its files and that they fit in memory, parses config.json,
-// finds or writes a large file as the runtime prepares it and the 8-bit file a large 4-bit model prefills long
-// prompts on (both kept in the cache folder), creates the ORT session, validates the signature, and runs one warm-up
-// token to check the logits width against the tokenizer.
+// finds or writes a large file as the runtime prepares it, the 8-bit file a large 4-bit model prefills long prompts
+// on and the graph its decode steps then run on (all kept in the cache folder), creates the ORT session, validates
+// the signature, and runs one warm-up token to check the logits width against the tokenizer.
 import { dirname } from 'node:path';
 import type { Quantization } from './engine';
 import { checkLogitsWidth } from './signature';
@@ -11,7 +11,7 @@ import { fileGraphSkeleton } from './onnxSkeleton';
 import { readModelConfig, type ModelConfig } from './modelConfig';
 import { fusableAttention, isLargeModelFile, OrtDecoderModel } from './ortBackend';
 import { describePreparation } from './preparedModel';
-import { defaultModelCacheFolder, markCopyUnused, prefillCopy, preparedCopy, type PrefillCopy } from './prefillCopyCache';
+import { decodeStepCopy, defaultModelCacheFolder, markCopyUnused, prefillCopy, preparedCopy, type PrefillCopy } from './prefillCopyCache';
 import { prefillFileFits } from './prefillFile';
 
 export interface LoadedDecoder {
@@ -47,7 +47,12 @@ export async function loadDecoder(
   const copySource = preparedFile?.onnx ?? files.onnx;
   const copy = needsPrefillCopy(files) ? prefillCopy(copySource, folder, { onBuild, attention: fusableAttention(config) }) : undefined;
   const prefillFile = copy === undefined ? files.prefill : 'file' in copy ? copy.file : undefined;
-  const model = await OrtDecoderModel.create(files.onnx, config, threads, { prefillFile, preparedFile });
+  // Made from the graph the file's session loads: its prepared copy, or the file where it needs no preparation.
+  const stepSource = preparedFile?.onnx ?? (kept !== undefined && 'unneeded' in kept ? files.onnx : undefined);
+  const onSteps = (bytes: number) => onProgress?.(`Writing ${files.onnxFile}'s decode-step graph (${Math.round(bytes / 1e6)} MB, once: later loads reuse it).`);
+  const steps = stepSource !== undefined && prefillFile !== undefined ? decodeStepCopy(stepSource, folder, { onBuild: onSteps }) : undefined;
+  const stepFile = steps !== undefined && 'file' in steps ? { onnx: steps.file, source: stepSource! } : undefined;
+  const model = await OrtDecoderModel.create(files.onnx, config, threads, { prefillFile, preparedFile, stepFile });
   try {
     // The warm-up also makes the first real request skip ORT's first-run allocations.
     const { logits } = await model.warmUp(config.bosTokenId ?? config.eosTokenIds[0] ?? 0);
@@ -59,10 +64,17 @@ export async function loadDecoder(
     const fromKept = preparedFile !== undefined && model.preparedPath === preparedFile.onnx;
     // Not loaded: onnxruntime refused it, or its fused attention failed its first pass (reasons that last).
     if (preparedFile !== undefined && !fromKept) markCopyUnused(preparedFile.onnx, 'the runtime did not load it prepared');
+    // Left out while long prompts prefill on the 8-bit file: onnxruntime refused it, or it was made from a graph this load refused.
+    if (stepFile !== undefined && model.prefillFile !== undefined && model.stepPath !== stepFile.onnx) markCopyUnused(stepFile.onnx, 'the runtime did not load it');
     const builtMs = kept !== undefined && 'builtMs' in kept ? kept.builtMs : undefined;
     const keptNote = fromKept ? ` Kept so in ${dirname(preparedFile.onnx)}${builtMs !== undefined ? ` (written once in ${(builtMs / 1000).toFixed(1)} s)` : ''}.` : '';
     const described = describePreparation(model.preparation, files.onnxFile);
-    const preparation = described && described + keptNote;
+    const stepsBuiltMs = steps !== undefined && 'builtMs' in steps ? steps.builtMs : undefined;
+    const stepsNote =
+      model.stepPath !== undefined
+        ? `Decode steps run on ${files.onnxFile} with its attention decomposed, kept in ${dirname(model.stepPath)}${stepsBuiltMs !== undefined ? ` (written once in ${(stepsBuiltMs / 1000).toFixed(1)} s)` : ''}.`
+        : undefined;
+    const preparation = [described && described + keptNote, stepsNote].filter((t) => t !== undefined).join(' ') || undefined;
     return {
       files,
       config,

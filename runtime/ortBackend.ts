@@ -104,6 +104,11 @@ interface InMemoryGraphs {
   file?: Uint8Array;
   int8Prefill?: Uint8Array;
   decodeSteps?: DecomposedAttentionModel;
+  /**
+   * A large file's kept decode-step file (decodeStepFile.ts), made from the graph its session would load: its steps
+   * run on it where long prompts prefill on an 8-bit file.
+   */
+  stepPath?: string;
 }
 
 /**
@@ -118,10 +123,10 @@ interface InMemoryGraphs {
  * against 1.09-1.24x at 256-768 positions on one thread (bench/results/attention-*.md). Each is undefined where
  * the file is used as it is (large files, nothing to rewrite, any failure: they only make passes faster).
  */
-function inMemoryGraphs(onnxPath: string, decompose: boolean, keepCache: boolean, prepare: PrepareOptions | undefined, kept?: KeptPreparedFile): InMemoryGraphs {
+function inMemoryGraphs(onnxPath: string, decompose: boolean, keepCache: boolean, prepare: PrepareOptions | undefined, kept?: KeptPreparedFile, steps?: KeptStepFile): InMemoryGraphs {
   const unprepared = !prepare;
   try {
-    if (isLargeModelFile(onnxPath)) return largeFile(onnxPath, prepare, kept);
+    if (isLargeModelFile(onnxPath)) return largeFile(onnxPath, prepare, kept, steps);
     const original = readFileSync(onnxPath);
     const skeleton = prepare ? graphSkeleton(bytesSource(original)) : undefined;
     const splice = skeleton && preparedSplice(skeleton, prepare!);
@@ -173,16 +178,26 @@ export interface KeptPreparedFile {
   options: PrepareOptions;
 }
 
-/** A file loaded as it is, or prepared where it needs it: from its kept prepared copy where that matches, else from memory. */
-function largeFile(onnxPath: string, prepare: PrepareOptions | undefined, kept?: KeptPreparedFile): InMemoryGraphs {
+/** A large file's kept decode-step file (decodeStepFile.ts) and the file it was made from (the model's, or its kept prepared copy). */
+export interface KeptStepFile {
+  onnx: string;
+  source: string;
+}
+
+/**
+ * A file loaded as it is, or prepared where it needs it: from its kept prepared copy where that matches, else from
+ * memory. `steps` is taken where it was made from the graph the file's session loads.
+ */
+function largeFile(onnxPath: string, prepare: PrepareOptions | undefined, kept?: KeptPreparedFile, steps?: KeptStepFile): InMemoryGraphs {
   const skeleton = fileGraphSkeleton(onnxPath);
   const splice = prepare && skeleton ? preparedSplice(skeleton, prepare) : undefined;
   const sharesCache = skeleton !== undefined && attentionReadsOnlyValidRows(skeleton);
-  if (!splice) return { large: true, sharesCache, unprepared: !prepare, prepareOptions: prepare };
+  if (!splice) return { large: true, sharesCache, unprepared: !prepare, prepareOptions: prepare, ...(steps?.source === onnxPath && prepare && { stepPath: steps.onnx }) };
   // Fused attention is GroupQueryAttention reading the cache alone (attentionFusion.ts leaves nothing else reading it).
   const graphs: InMemoryGraphs = { large: true, sharesCache: sharesCache || splice.fusedAttention > 0, prepared: preparation(splice), prepareOptions: prepare };
   if (kept && JSON.stringify(kept.options) === JSON.stringify(prepare)) {
     graphs.preparedPath = kept.onnx;
+    if (steps?.source === kept.onnx) graphs.stepPath = steps.onnx;
     return graphs;
   }
   graphs.base = () => {
@@ -302,6 +317,8 @@ export class OrtDecoderModel implements DecoderModel {
   preparation?: Preparation;
   /** The kept prepared copy the file's session loaded, where it loaded one (KeptPreparedFile). */
   preparedPath?: string;
+  /** The kept decode-step file the steps run on, where they run on one (KeptStepFile). */
+  stepPath?: string;
   private readonly inputs: Set<string>;
   /** The tensors of an empty cache, where the cache is kept as returned tensors. */
   private readonly emptyPast: ort.Tensor[] = [];
@@ -373,6 +390,7 @@ export class OrtDecoderModel implements DecoderModel {
       fuseAttention?: boolean;
       prefillFile?: PrefillFile;
       preparedFile?: KeptPreparedFile;
+      stepFile?: KeptStepFile;
     } = {},
   ): Promise<OrtDecoderModel> {
     // Resolved counts, so that 0 (the default count) compares and reports as the threads it stands for.
@@ -381,7 +399,8 @@ export class OrtDecoderModel implements DecoderModel {
     const decompose = options.decomposeAttention ?? stepThreadsWithCopy === 1;
     const prepare: PrepareOptions = { logitsToKeep: true, attention: options.fuseAttention === false ? undefined : fusableAttention(config) };
     const load = async (p: PrepareOptions | undefined, kept: KeptPreparedFile | undefined) => {
-      const graphs = options.kvCache === 'shared' ? largeFile(onnxPath, p, kept) : inMemoryGraphs(onnxPath, decompose, options.kvCache !== 'returned', p, kept);
+      const steps = options.decomposeAttention === false ? undefined : options.stepFile;
+      const graphs = options.kvCache === 'shared' ? largeFile(onnxPath, p, kept) : inMemoryGraphs(onnxPath, decompose, options.kvCache !== 'returned', p, kept, steps);
       return OrtDecoderModel.fromPlan(onnxPath, graphs, config, threads, stepThreadsWithCopy, decompose, options.kvCache, options.prefillFile);
     };
     const loadPrepared = async (kept: KeptPreparedFile | undefined) => {
@@ -419,10 +438,14 @@ export class OrtDecoderModel implements DecoderModel {
     kvCache: 'shared' | 'returned' | undefined,
     offeredPrefillFile: PrefillFile | undefined,
   ): Promise<OrtDecoderModel> {
-    // A large file keeps its cache in shared buffers where only GroupQueryAttention reads it.
-    const shares = kvCache !== 'returned' && graphs.sharesCache === true;
+    // A large file's steps run on its decode-step file where long prompts prefill on an 8-bit file; its attention
+    // builds each present itself, so the cache is kept as returned tensors.
+    const stepPrefill = graphs.stepPath !== undefined ? usablePrefillFile(offeredPrefillFile, false) : undefined;
+    if (stepPrefill === undefined) graphs.stepPath = undefined;
+    // Else a large file keeps its cache in shared buffers where only GroupQueryAttention reads it.
+    const shares = kvCache !== 'returned' && graphs.sharesCache === true && graphs.stepPath === undefined;
     const mode: KvCacheMode = graphs.file ? 'rows' : shares ? 'shared' : 'returned';
-    const prefillFile = graphs.large ? usablePrefillFile(offeredPrefillFile, mode === 'shared', undefined, graphs.prepareOptions?.attention) : undefined;
+    const prefillFile = graphs.large ? (stepPrefill ?? usablePrefillFile(offeredPrefillFile, mode === 'shared', undefined, graphs.prepareOptions?.attention)) : undefined;
     let model: OrtDecoderModel;
     try {
       model = await OrtDecoderModel.fromGraphs(onnxPath, graphs, config, threads, stepThreadsWithCopy, mode, prefillFile);
@@ -491,8 +514,12 @@ export class OrtDecoderModel implements DecoderModel {
     };
     // The copy and the step graph each only make passes faster: whichever fails, the file's own graph takes its
     // passes (and reports what is wrong with the file, if anything is).
-    let decomposed = graphs.decodeSteps?.decomposed ?? 0;
-    let session = graphs.decodeSteps && (await createSession(graphs.decodeSteps.bytes, stepThreadsWithCopy, {}, folder).catch(() => undefined));
+    let decomposed = graphs.decodeSteps?.decomposed ?? (graphs.stepPath !== undefined ? config.numLayers : 0);
+    let session = graphs.decodeSteps
+      ? await createSession(graphs.decodeSteps.bytes, stepThreadsWithCopy, {}, folder).catch(() => undefined)
+      : graphs.stepPath !== undefined
+        ? await createSession(graphs.stepPath, threads).catch(() => undefined)
+        : undefined;
     if (!session) {
       decomposed = 0;
       session = await fileSession(graphs.int8Prefill ? stepThreadsWithCopy : threads);
@@ -510,7 +537,7 @@ export class OrtDecoderModel implements DecoderModel {
     };
     const prefillModel = preparedPrefill ?? (prefillFile !== undefined && (mode !== 'shared' || sharesWith(prefillFile)) ? prefillFile : undefined);
     const prefill = await int8PrefillSession(graphs.int8Prefill ?? prefillModel, threads, session, folder);
-    if (!prefill && graphs.int8Prefill && (decomposed > 0 || stepThreadsWithCopy !== threads)) {
+    if (!prefill && (graphs.int8Prefill || graphs.stepPath !== undefined) && (decomposed > 0 || (graphs.int8Prefill && stepThreadsWithCopy !== threads))) {
       // No copy after all: the step session prefills too, so the file's own graph (the decomposed one prefills
       // slowly) on every thread.
       await session.release();
@@ -534,6 +561,7 @@ export class OrtDecoderModel implements DecoderModel {
     // Set from the graphs this model was built from, so that each fallback reports what it loaded.
     model.preparation = graphs.prepared;
     model.preparedPath = graphs.preparedPath;
+    if (decomposed > 0 && graphs.decodeSteps === undefined) model.stepPath = graphs.stepPath;
     return model;
   }
 

@@ -12,6 +12,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { AttentionShape } from './attentionFusion';
+import { DECODE_STEP_COPY_VERSION, writeDecodeStepFile } from './decodeStepFile';
 import { INT8_COPY_VERSION, writeInt8PrefillFile } from './int8PrefillFile';
 import type { PrefillFile } from './modelFiles';
 import { PREPARED_COPY_VERSION, writePreparedFile } from './preparedFile';
@@ -45,7 +46,7 @@ interface CopyKind {
   /** What else the copy's bytes depend on (the options it was prepared with), compared as a string. */
   variant?: string;
   /** Writes the copy of `path` to `dest` once `allow` says yes to its size and disk; throws only on I/O errors. */
-  write(path: string, dest: string, allow: (bytes: number, diskBytes: number) => string | undefined): { bytes: number } | { skipped: string };
+  write(path: string, dest: string, allow: (bytes: number, diskBytes: number) => string | undefined): { bytes: number } | { skipped: string; unneeded?: true };
   /** Why a copy of `bytes` may not be used now (memory), in words; undefined where it may. */
   refusal?(bytes: number): string | undefined;
 }
@@ -93,7 +94,8 @@ export function prefillCopy(
   return 'skipped' in copy ? copy : { file: { onnx: copy.file, bytes: copy.bytes }, ...(copy.builtMs !== undefined && { builtMs: copy.builtMs }) };
 }
 
-export type PreparedCopy = { file: string; bytes: number; builtMs?: number } | { skipped: string };
+/** A kept copy, or why there is none (`unneeded`: the file needs no change, and is loaded as it is). */
+export type PreparedCopy = { file: string; bytes: number; builtMs?: number } | { skipped: string; unneeded?: true };
 
 /**
  * The large file `onnxPath` as the runtime prepares it with `prepare` (preparedModel.ts), kept in `cacheFolder`:
@@ -112,7 +114,17 @@ export function preparedCopy(onnxPath: string, cacheFolder: string, prepare: Pre
   return keptCopy(kind, onnxPath, cacheFolder, options.onBuild);
 }
 
-function keptCopy(kind: CopyKind, sourcePath: string, cacheFolder: string, onBuild?: (bytes: number) => void): { file: string; bytes: number; builtMs?: number } | { skipped: string } {
+/**
+ * The decode-step file of the large file `onnxPath` (decodeStepFile.ts: its attention decomposed), kept in
+ * `cacheFolder` as preparedCopy keeps a prepared file. It stands in for the file's session, so it needs no memory of
+ * its own.
+ */
+export function decodeStepCopy(onnxPath: string, cacheFolder: string, options: { onBuild?: (bytes: number) => void } = {}): PreparedCopy {
+  const kind: CopyKind = { prefix: 'decode-steps-', file: 'model.onnx', version: DECODE_STEP_COPY_VERSION, write: writeDecodeStepFile };
+  return keptCopy(kind, onnxPath, cacheFolder, options.onBuild);
+}
+
+function keptCopy(kind: CopyKind, sourcePath: string, cacheFolder: string, onBuild?: (bytes: number) => void): PreparedCopy {
   try {
     const named = resolve(sourcePath);
     const path = realpathSync.native(named);

@@ -24,13 +24,13 @@ export function writePreparedFile(
   dest: string,
   prepare: PrepareOptions,
   allow: (bytes: number, diskBytes: number) => string | undefined,
-): { bytes: number } | { skipped: string } {
+): { bytes: number } | { skipped: string; unneeded?: true } {
   return withFile(path, (source) => {
     const skeleton = graphSkeleton(source);
     if (!skeleton) return { skipped: 'its graph could not be read (or holds local functions)' };
     if (skeleton.initializers.some((w) => w.location !== undefined)) return { skipped: 'its weights are in external data files' };
     const splice = preparedSplice(skeleton, prepare);
-    if (!splice) return { skipped: 'it needs no preparation' };
+    if (!splice) return { skipped: 'it needs no preparation', unneeded: true };
     const bytes =
       source.length +
       splice.replaced.reduce((n, r) => n + r.bytes.length - (r.end - r.start), 0) +
