@@ -455,6 +455,13 @@ export class OrtDecoderModel implements DecoderModel {
       const prepare = graphs.base !== undefined ? graphs.prepareOptions : undefined;
       return OrtDecoderModel.fromGraphs(onnxPath, inMemoryGraphs(onnxPath, decompose, false, prepare), config, threads, stepThreadsWithCopy, 'returned');
     }
+    if (graphs.stepPath !== undefined && model.stepPath === undefined) {
+      // onnxruntime refused the decode-step file or the 8-bit file it goes with: the file as it loads without the
+      // step file (its cache in shared buffers again), and without the 8-bit file where that was refused.
+      const prefillRefused = model.prefillFile === undefined;
+      await model.dispose();
+      return OrtDecoderModel.fromPlan(onnxPath, { ...graphs, stepPath: undefined }, config, threads, stepThreadsWithCopy, decompose, kvCache, prefillRefused ? undefined : offeredPrefillFile);
+    }
     if (mode === 'shared' && !(await model.sharedBuffersWork())) {
       await model.dispose();
       return OrtDecoderModel.fromGraphs(onnxPath, graphs, config, threads, stepThreadsWithCopy, 'returned', prefillFile);

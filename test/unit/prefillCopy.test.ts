@@ -209,7 +209,9 @@ describe('the 8-bit prefill copy of a large 4-bit file', () => {
     const cache = join(dir, 'loader-cache');
     const loaded = await loadDecoder(join(dir, 'large-model'), 'auto', 1, tokenizer.vocabSize, cache);
     assert.match(loaded.prefillCopy ?? '', /^Long prompts prefill on an 8-bit copy of onnx\/model_q4\.onnx \(\d+ MB in .*, built once in [\d.]+ s\)\.$/);
-    assert.equal(loaded.model.kvCache, 'shared');
+    // Its steps run on its decode-step file (decodeStepFile.test.ts), which keeps the cache as returned tensors.
+    assert.ok(loaded.model.stepPath?.startsWith(cache));
+    assert.equal(loaded.model.kvCache, 'returned');
     const copyFile = loaded.model.prefillFile!;
     assert.ok(copyFile.startsWith(cache));
 
@@ -236,6 +238,8 @@ describe('the 8-bit prefill copy of a large 4-bit file', () => {
     writeFileSync(copyFile, spoilt);
     const refused = await loadDecoder(join(dir, 'large-model'), 'q4', 1, tokenizer.vocabSize, cache);
     assert.equal(refused.model.prefillFile, undefined);
+    assert.equal(refused.model.stepPath, undefined, 'no decode-step file without an 8-bit file');
+    assert.equal(refused.model.kvCache, 'shared');
     assert.match(refused.prefillCopy ?? '', /^The 8-bit copy of onnx\/model_q4\.onnx \(.*\) was not used: onnxruntime refused it/);
     await refused.model.dispose();
     const after = await loadDecoder(join(dir, 'large-model'), 'q4', 1, tokenizer.vocabSize, cache);

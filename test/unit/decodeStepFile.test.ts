@@ -1,0 +1,149 @@
+// runtime/decodeStepFile.ts, decomposedAttention.ts's splice form and prefillCopyCache.ts's decodeStepCopy: a large
+// 4-bit file whose long prompts prefill on an 8-bit file runs its decode steps on a copy with the attention
+// decomposed, written once as edits of the graph's fields and loaded from its path after (runtime/modelLoader.ts).
+// The shipped target stands in for the large file (padded past the large-file size where the loader must treat it as
+// large), with its 8-bit copy as the folder's 8-bit file.
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import * as ort from 'onnxruntime-node';
+import { onnx } from 'onnx-proto';
+import { writeDecodeStepFile } from '../../runtime/decodeStepFile';
+import type { DecoderModel } from '../../runtime/decoderModel';
+import { decomposedAttentionModel } from '../../runtime/decomposedAttention';
+import { int8PrefillModel } from '../../runtime/int8PrefillModel';
+import { readModelConfig } from '../../runtime/modelConfig';
+import { loadDecoder } from '../../runtime/modelLoader';
+import { bytesSource, encodedGraphField, fileGraphSkeleton, graphSkeleton, splicedModel } from '../../runtime/onnxSkeleton';
+import { createSession, isLargeModelFile, OrtDecoderModel } from '../../runtime/ortBackend';
+import { decodeStepCopy } from '../../runtime/prefillCopyCache';
+import { argmax } from '../../runtime/sampler';
+import { coldPromptFeeds, maxAbsDiff, ROOT, TARGET_DIR } from './runtimeFixtures';
+
+const SHIPPED = join(ROOT, 'models', 'default', 'target');
+const SHIPPED_Q4 = join(SHIPPED, 'onnx', 'model_q4.onnx');
+const config = readModelConfig(SHIPPED);
+const PROMPT = [1, 450, 4996, 1735, 1701, 2991, 432, 1720];
+
+/** Logits of a prompt pass and of one step from its cache, through a bare session of `model`. */
+async function promptAndStep(model: string | Uint8Array): Promise<Float32Array[]> {
+  const session = await createSession(model, 1);
+  try {
+    const first = await session.run(coldPromptFeeds(config, PROMPT));
+    const feeds = coldPromptFeeds(config, [PROMPT.length]);
+    feeds.position_ids!.data[0] = BigInt(PROMPT.length);
+    feeds.attention_mask = new ort.Tensor('int64', new BigInt64Array(PROMPT.length + 1).fill(1n), [1, PROMPT.length + 1]);
+    for (let i = 0; i < config.numLayers; i++) {
+      for (const kind of ['key', 'value']) feeds[`past_key_values.${i}.${kind}`] = first[`present.${i}.${kind}`]!;
+    }
+    const second = await session.run(feeds);
+    return [first.logits!.data as Float32Array, second.logits!.data as Float32Array];
+  } finally {
+    await session.release();
+  }
+}
+
+async function greedy(model: DecoderModel, steps: number): Promise<number[]> {
+  let out = await model.forward(PROMPT, model.emptyKv(), 1);
+  const tokens: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    tokens.push(argmax(out.logits[0]!));
+    out = await model.forward([tokens.at(-1)!], out.kv, 1);
+  }
+  return tokens;
+}
+
+describe('a decode-step file with the attention decomposed', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'locus-decode-steps-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('is the graph decomposedAttentionModel builds, written as a splice, without the tables only the fused nodes read', async () => {
+    const dest = join(dir, 'steps.onnx');
+    const written = writeDecodeStepFile(SHIPPED_Q4, dest, () => undefined);
+    assert.ok('bytes' in written, JSON.stringify(written));
+    assert.equal(readFileSync(dest).length, written.bytes);
+    const before = fileGraphSkeleton(SHIPPED_Q4)!;
+    const after = fileGraphSkeleton(dest)!;
+    assert.ok(before.nodes.some((n) => n.opType === 'GroupQueryAttention'));
+    assert.ok(!after.nodes.some((n) => n.opType === 'GroupQueryAttention'));
+    const read = new Set(after.nodes.flatMap((n) => n.input));
+    assert.deepEqual(after.initializers.filter((w) => !read.has(w.name)).map((w) => w.name), [], 'every weight left is read');
+    const model = decomposedAttentionModel(readFileSync(SHIPPED_Q4))!;
+    const [splicedPrompt, splicedStep] = await promptAndStep(dest);
+    const [modelPrompt, modelStep] = await promptAndStep(model.bytes);
+    assert.ok(maxAbsDiff(splicedPrompt!, modelPrompt!) < 1e-5 && maxAbsDiff(splicedStep!, modelStep!) < 1e-5);
+    // Against the fused file: the decomposed attention keeps the query in float32, so only close (as in use).
+    const [fusedPrompt, fusedStep] = await promptAndStep(SHIPPED_Q4);
+    assert.equal(argmax(splicedStep!), argmax(fusedStep!));
+    assert.ok(maxAbsDiff(splicedPrompt!, fusedPrompt!) < 1, `${maxAbsDiff(splicedPrompt!, fusedPrompt!)}`);
+  });
+
+  it('is not written for attention it does not decompose, nor where it is refused room', () => {
+    const plain = writeDecodeStepFile(join(TARGET_DIR, 'onnx', 'model.onnx'), join(dir, 'plain.onnx'), () => undefined);
+    assert.match('skipped' in plain ? plain.skipped : '', /not GroupQueryAttention/);
+    const refused = writeDecodeStepFile(SHIPPED_Q4, join(dir, 'refused.onnx'), () => 'no room');
+    assert.deepEqual(refused, { skipped: 'no room' });
+  });
+
+  it('is kept once per file, and what the loader steps a large 4-bit file on beside its 8-bit file; one onnxruntime refuses is not tried again', async () => {
+    const cache = join(dir, 'cache');
+    const first = decodeStepCopy(SHIPPED_Q4, cache);
+    assert.ok('file' in first && first.builtMs !== undefined, JSON.stringify(first));
+    assert.deepEqual(decodeStepCopy(SHIPPED_Q4, cache), { file: first.file, bytes: first.bytes }, 'reused, not written again');
+
+    // The shipped target with an unused 136 MB weight (large to the loader; the step file leaves it out) and its
+    // 8-bit copy as the folder's 8-bit file.
+    const bytes = readFileSync(SHIPPED_Q4);
+    const pad = onnx.TensorProto.encode({ name: 'locus_test_padding', dims: [136e6], dataType: onnx.TensorProto.DataType.UINT8, rawData: new Uint8Array(136e6) }).finish();
+    const folder = join(dir, 'large-model');
+    mkdirSync(join(folder, 'onnx'), { recursive: true });
+    copyFileSync(join(SHIPPED, 'config.json'), join(folder, 'config.json'));
+    for (const name of ['tokenizer.json', 'tokenizer_config.json']) copyFileSync(join(SHIPPED, '..', name), join(folder, name));
+    const q4 = join(folder, 'onnx', 'model_q4.onnx');
+    writeFileSync(q4, splicedModel(bytesSource(bytes), graphSkeleton(bytesSource(bytes))!, [], encodedGraphField(5, pad)));
+    writeFileSync(join(folder, 'onnx', 'model_int8.onnx'), int8PrefillModel(bytes)!.bytes);
+    assert.ok(isLargeModelFile(q4));
+
+    const loaderCache = join(dir, 'loader-cache');
+    const loaded = await loadDecoder(folder, 'q4', 1, config.vocabSize, loaderCache);
+    const fused = await OrtDecoderModel.create(q4, config, 1, { decomposeAttention: false, prefillFile: loaded.files.prefill });
+    try {
+      assert.ok(loaded.model.stepPath?.startsWith(loaderCache), loaded.model.stepPath);
+      assert.equal(loaded.model.decomposedAttention, config.numLayers);
+      assert.equal(loaded.model.kvCache, 'returned');
+      assert.equal(loaded.model.prefillFile, join(folder, 'onnx', 'model_int8.onnx'));
+      assert.ok(readFileSync(loaded.model.stepPath!).length < 50e6, 'the unused padding is not written');
+      assert.match(loaded.preparation ?? '', /^Decode steps run on onnx\/model_q4\.onnx with its attention decomposed, kept in .* \(written once in [\d.]+ s\)\.$/);
+      assert.equal(fused.kvCache, 'shared', 'without it, the fused file keeps its cache in shared buffers');
+      assert.equal(fused.decomposedAttention, 0);
+      assert.deepEqual(await greedy(loaded.model, 8), await greedy(fused, 8));
+    } finally {
+      await Promise.all([loaded.model.dispose(), fused.dispose()]);
+    }
+
+    const reloaded = await loadDecoder(folder, 'q4', 1, config.vocabSize, loaderCache);
+    const kept = reloaded.model.stepPath!;
+    assert.equal(kept, loaded.model.stepPath);
+    assert.match(reloaded.preparation ?? '', /kept in [^(]*\.$/, 'reused, not written again');
+    await reloaded.model.dispose();
+
+    // A kept file onnxruntime cannot read (the same size, its bytes spoilt): steps run on the file, now and at later
+    // loads, which do not try the kept one again.
+    const spoilt = readFileSync(kept);
+    spoilt.fill(0, 0, 4096);
+    writeFileSync(kept, spoilt);
+    for (let i = 0; i < 2; i++) {
+      const fallback = await loadDecoder(folder, 'q4', 1, config.vocabSize, loaderCache);
+      assert.equal(fallback.model.stepPath, undefined);
+      assert.equal(fallback.model.decomposedAttention, 0);
+      assert.equal(fallback.model.kvCache, 'shared');
+      assert.equal(fallback.preparation, undefined);
+      await fallback.model.dispose();
+    }
+  });
+});
