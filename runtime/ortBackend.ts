@@ -73,7 +73,8 @@ export function isLargeModelFile(onnxPath: string): boolean {
  * added (kvRowsModel.ts; files rewritten in memory). `shared`: in the runtime's buffers, handed to onnxruntime as
  * both each layer's past and its preallocated present, which GroupQueryAttention then appends to in place (large
  * files, whose graphs are not rewritten but for logitsToKeepModel.ts). `returned`: as the `present` tensors each
- * pass returns (attention that reads the past otherwise, such as plain exports).
+ * pass returns (attention that reads the past otherwise, such as plain exports, and a large file's decode-step file,
+ * whose decomposed attention builds each present itself).
  */
 export type KvCacheMode = 'rows' | 'shared' | 'returned';
 
