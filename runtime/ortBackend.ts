@@ -60,6 +60,7 @@ export const INT8_PREFILL_MIN_TOKENS = 32;
  * 3.8 s, 1.1 against 0.8 GB). The exception is a file the runtime prepares (preparedModel.ts: no
  * `num_logits_to_keep`, 4-bit products left at float32 compute, plain attention), whose passes gain far more than the
  * load costs: loaded from its prepared copy kept in the cache folder, or prepared in memory where there is none.
+ * Beside an 8-bit file, a large 4-bit file's steps run on a decode-step file kept there too (decodeStepFile.ts).
  */
 const IN_MEMORY_MAX_FILE_BYTES = 128 * 2 ** 20;
 
