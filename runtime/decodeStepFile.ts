@@ -4,7 +4,7 @@
 // head's cache once per query head (seven times in Qwen2.5-Coder-0.5B), which grows with the context. Built as edits
 // of the graph's fields, so the weights are copied as they are. Pure but for the files it reads and writes.
 import { decomposedAttentionSplice } from './decomposedAttention';
-import { graphSkeleton, withFile, writeSplicedModel } from './onnxSkeleton';
+import { graphSkeleton, splicedModelLength, withFile, writeSplicedModel } from './onnxSkeleton';
 
 /** What a kept decode-step file holds, as a number: kept files of another version are rebuilt. Bump it when decomposedAttention.ts changes. */
 export const DECODE_STEP_COPY_VERSION = 1;
@@ -19,7 +19,7 @@ export function writeDecodeStepFile(path: string, dest: string, allow: (bytes: n
     if (!skeleton) return { skipped: 'its graph could not be read (or holds local functions)' };
     const splice = decomposedAttentionSplice(source, skeleton);
     if (!splice) return { skipped: 'its attention is not GroupQueryAttention as the runtime decomposes it, or its weights are in external data files' };
-    const bytes = source.length + splice.replaced.reduce((n, r) => n + r.bytes.length - (r.end - r.start), 0) + splice.appended.length;
+    const bytes = splicedModelLength(source.length, splice.replaced, [splice.appended]);
     const refusal = allow(bytes, bytes);
     if (refusal !== undefined) return { skipped: refusal };
     return { bytes: writeSplicedModel(dest, source, skeleton, splice.replaced, [splice.appended]) };

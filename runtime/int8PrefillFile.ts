@@ -6,7 +6,7 @@
 // is), and kept (prefillCopyCache.ts). Pure but for the files it reads and writes.
 import { renameSync, rmSync } from 'node:fs';
 import { int8PrefillPlan } from './int8PrefillModel';
-import { graphSkeleton, withFile, writeSplicedModel } from './onnxSkeleton';
+import { graphSkeleton, splicedModelLength, withFile, writeSplicedModel } from './onnxSkeleton';
 import { preparedSplice } from './preparedModel';
 import type { AttentionShape } from './attentionFusion';
 
@@ -43,7 +43,7 @@ export function writeInt8PrefillFile(
       if ('skipped' in plan) return plan;
       // The graph field's length prefix may grow by a byte or two, and the added input by a few hundred: room is what
       // matters here, not the exact count.
-      const bytes = source.length + plan.replaced.reduce((n, r) => n + r.bytes.length - (r.end - r.start), 0) + plan.appended.reduce((n, p) => n + p.length, 0);
+      const bytes = splicedModelLength(source.length, plan.replaced, plan.appended);
       if (bytes >= MAX_COPY_BYTES) return { skipped: `it would take ${Math.round(bytes / 1e6)} MB, over the 2 GB onnxruntime reads as one file` };
       const refusal = allow(bytes, preparedSplice(skeleton, prepare) ? 2 * bytes : bytes);
       if (refusal !== undefined) return { skipped: refusal };

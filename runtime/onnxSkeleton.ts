@@ -305,6 +305,14 @@ export function splicedModel(
   return out;
 }
 
+/**
+ * About the size of splicedModel's result, for room checks before writing: the graph field's length prefix may grow
+ * by a byte or two, which is not counted.
+ */
+export function splicedModelLength(sourceLength: number, replaced: FieldReplacement[], appended: (Uint8Array | LazyBytes)[], modelAppended?: Uint8Array): number {
+  return sourceLength + replaced.reduce((n, r) => n + r.bytes.length - (r.end - r.start), 0) + appended.reduce((n, p) => n + p.length, 0) + (modelAppended?.length ?? 0);
+}
+
 /** Bytes copied from the source file per read when writing a spliced model to a file. */
 const COPY_CHUNK_BYTES = 16 * 2 ** 20;
 

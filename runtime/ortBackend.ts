@@ -546,7 +546,7 @@ export class OrtDecoderModel implements DecoderModel {
     };
     const prefillModel = preparedPrefill ?? (prefillFile !== undefined && (mode !== 'shared' || sharesWith(prefillFile)) ? prefillFile : undefined);
     const prefill = await int8PrefillSession(graphs.int8Prefill ?? prefillModel, threads, session, folder);
-    if (!prefill && (graphs.int8Prefill || graphs.stepPath !== undefined) && (decomposed > 0 || (graphs.int8Prefill && stepThreadsWithCopy !== threads))) {
+    if (!prefill && (decomposed > 0 || (graphs.int8Prefill !== undefined && stepThreadsWithCopy !== threads))) {
       // No copy after all: the step session prefills too, so the file's own graph (the decomposed one prefills
       // slowly) on every thread.
       await session.release();

@@ -5,7 +5,7 @@
 // prepared-copy-2026-12-05.md) and one more copy of the file in memory while it loaded. Written piece by piece: the
 // weights are copied from the file as they are (a float32 output layer quantized as it is written). Pure but for the
 // files it reads and writes.
-import { withFile, graphSkeleton, writeSplicedModel } from './onnxSkeleton';
+import { withFile, graphSkeleton, splicedModelLength, writeSplicedModel } from './onnxSkeleton';
 import { preparedSplice, type PrepareOptions } from './preparedModel';
 
 /**
@@ -31,11 +31,7 @@ export function writePreparedFile(
     if (skeleton.initializers.some((w) => w.location !== undefined)) return { skipped: 'its weights are in external data files' };
     const splice = preparedSplice(skeleton, prepare);
     if (!splice) return { skipped: 'it needs no preparation', unneeded: true };
-    const bytes =
-      source.length +
-      splice.replaced.reduce((n, r) => n + r.bytes.length - (r.end - r.start), 0) +
-      splice.appended.reduce((n, p) => n + p.length, 0) +
-      (splice.modelAppended?.length ?? 0);
+    const bytes = splicedModelLength(source.length, splice.replaced, splice.appended, splice.modelAppended);
     const refusal = allow(bytes, bytes);
     if (refusal !== undefined) return { skipped: refusal };
     return { bytes: writeSplicedModel(dest, source, skeleton, splice.replaced, splice.appended, splice.modelAppended) };
