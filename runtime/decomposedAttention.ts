@@ -151,9 +151,9 @@ export function decomposedAttentionModel(bytes: Uint8Array, room = false): Decom
 }
 
 /**
- * decomposedAttentionModel (without room) of a large file, as edits of its graph's fields (onnxSkeleton.ts): the
- * fused nodes and their Casts dropped, the new nodes and constants appended (onnxruntime orders nodes itself), so the
- * weights are copied, never decoded.
+ * decomposedAttentionModel (with room) of a large file, as edits of its graph's fields (onnxSkeleton.ts): the fused
+ * nodes and their Casts dropped, the new nodes, constants and rows outputs appended (onnxruntime orders nodes
+ * itself), so the weights are copied, never decoded.
  */
 export function decomposedAttentionSplice(source: ByteSource, skeleton: GraphSkeleton): { replaced: FieldReplacement[]; appended: Uint8Array; decomposed: number } | undefined {
   if (skeleton.initializers.some((w) => w.location !== undefined)) return undefined;
@@ -169,7 +169,7 @@ export function decomposedAttentionSplice(source: ByteSource, skeleton: GraphSke
         return f && onnx.GraphProto.decode(source.read(f.start, f.end - f.start)).initializer[0];
       },
     },
-    false,
+    true,
   );
   if (!d) return undefined;
   const gone = (n: onnx.INodeProto) => d.removed.has(n) || d.replacing.has(n);
@@ -180,7 +180,7 @@ export function decomposedAttentionSplice(source: ByteSource, skeleton: GraphSke
   const unread = skeleton.initializers.filter((w) => !read.has(w.name) && !inputs.has(w.name)).map((w) => w.field);
   const nodeFields = skeleton.nodes.flatMap((n, i) => (gone(n) ? [skeleton.nodeFields[i]!] : []));
   const replaced = [...nodeFields, ...unread].sort((a, b) => a.start - b.start).map((f) => ({ ...f, bytes: new Uint8Array(0) }));
-  const appended = onnx.GraphProto.encode({ node: added, initializer: d.added }).finish();
+  const appended = onnx.GraphProto.encode({ node: added, initializer: d.added, output: d.rowsOutputs }).finish();
   return { replaced, appended, decomposed: d.decomposed };
 }
 

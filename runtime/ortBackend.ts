@@ -71,11 +71,11 @@ export function isLargeModelFile(onnxPath: string): boolean {
 
 /**
  * How a model's KV cache is kept. `rows`: in the runtime's buffers (kvArena.ts), each pass fetching only the rows it
- * added (kvRowsModel.ts; files rewritten in memory). `shared`: in the runtime's buffers, handed to onnxruntime as
- * both each layer's past and its preallocated present, which GroupQueryAttention then appends to in place (large
- * files, whose graphs are not rewritten but for logitsToKeepModel.ts). `returned`: as the `present` tensors each
- * pass returns (attention that reads the past otherwise, such as plain exports, and a large file's decode-step file,
- * whose decomposed attention builds each present itself).
+ * added (kvRowsModel.ts; files rewritten in memory, and a large file's decode-step file, whose 8-bit file's prefills
+ * append their rows in place as in `shared`). `shared`: in the runtime's buffers, handed to onnxruntime as both each
+ * layer's past and its preallocated present, which GroupQueryAttention then appends to in place (large files, whose
+ * graphs are not rewritten but for logitsToKeepModel.ts). `returned`: as the `present` tensors each pass returns
+ * (attention that reads the past otherwise, such as plain exports).
  */
 export type KvCacheMode = 'rows' | 'shared' | 'returned';
 
@@ -251,6 +251,7 @@ async function int8PrefillSession(
   threads: number,
   main: ort.InferenceSession,
   folder: string,
+  sharesArena: boolean,
 ): Promise<ort.InferenceSession | undefined> {
   if (copy === undefined) return undefined;
   let session: ort.InferenceSession | undefined;
@@ -263,9 +264,12 @@ async function int8PrefillSession(
         // A dimension both declare as a number must agree: a padded vocabulary would give logits of another width.
         return v.name === w.name && v.type === w.type && v.shape.every((d, axis) => typeof d !== 'number' || typeof w.shape[axis] !== 'number' || d === w.shape[axis]);
       });
+    // Where its passes append to the arena in place, it need not have the step session's rows outputs.
+    const rows = new Set(sharesArena ? session.outputNames.map(presentRowsName) : []);
+    const mainOutputs = main.outputNames.filter((name) => !rows.has(name));
     const same =
       compatible(describe(session.inputMetadata, session.inputNames), describe(main.inputMetadata, main.inputNames)) &&
-      compatible(describe(session.outputMetadata, session.outputNames), describe(main.outputMetadata, main.outputNames));
+      compatible(describe(session.outputMetadata, session.outputNames), describe(main.outputMetadata, mainOutputs));
     if (same) return session;
   } catch {
     // fall through: the 4-bit session serves every pass
@@ -348,6 +352,11 @@ export class OrtDecoderModel implements DecoderModel {
     readonly kvCache: KvCacheMode,
     /** The folder's 8-bit file offered for the prefill session (prefillFile.ts; only large files are offered one). */
     private readonly prefillPath?: string,
+    /**
+     * In the `rows` mode, whether the prefill session's passes append their rows to the arena in place, as in the
+     * `shared` mode (a large file's 8-bit file beside its decode-step file), rather than fetch them.
+     */
+    private readonly prefillSharesArena = false,
   ) {
     this.inputs = new Set(session.inputNames);
     for (let i = 0; i < config.numLayers; i++) this.presentNames.push(presentKeyName(i), presentValueName(i));
@@ -440,13 +449,13 @@ export class OrtDecoderModel implements DecoderModel {
     kvCache: 'shared' | 'returned' | undefined,
     offeredPrefillFile: PrefillFile | undefined,
   ): Promise<OrtDecoderModel> {
-    // A large file's steps run on its decode-step file where long prompts prefill on an 8-bit file; its attention
-    // builds each present itself, so the cache is kept as returned tensors.
-    const stepPrefill = graphs.stepPath !== undefined ? usablePrefillFile(offeredPrefillFile, false) : undefined;
+    // A large file's steps run on its decode-step file where long prompts prefill on an 8-bit file whose attention
+    // appends to shared buffers: the cache is kept in the rows mode, the 8-bit file's passes sharing the buffers.
+    const stepPrefill = graphs.stepPath !== undefined && kvCache !== 'returned' ? usablePrefillFile(offeredPrefillFile, true, undefined, graphs.prepareOptions?.attention) : undefined;
     if (stepPrefill === undefined) graphs.stepPath = undefined;
     // Else a large file keeps its cache in shared buffers where only GroupQueryAttention reads it.
     const shares = kvCache !== 'returned' && graphs.sharesCache === true && graphs.stepPath === undefined;
-    const mode: KvCacheMode = graphs.file ? 'rows' : shares ? 'shared' : 'returned';
+    const mode: KvCacheMode = graphs.file || graphs.stepPath !== undefined ? 'rows' : shares ? 'shared' : 'returned';
     const prefillFile = graphs.large ? (stepPrefill ?? usablePrefillFile(offeredPrefillFile, mode === 'shared', undefined, graphs.prepareOptions?.attention)) : undefined;
     let model: OrtDecoderModel;
     try {
@@ -457,9 +466,11 @@ export class OrtDecoderModel implements DecoderModel {
       const prepare = graphs.base !== undefined ? graphs.prepareOptions : undefined;
       return OrtDecoderModel.fromGraphs(onnxPath, inMemoryGraphs(onnxPath, decompose, false, prepare), config, threads, stepThreadsWithCopy, 'returned');
     }
-    if (graphs.stepPath !== undefined && model.stepPath === undefined) {
-      // onnxruntime refused the decode-step file or the 8-bit file it goes with: the file as it loads without the
-      // step file (its cache in shared buffers again), and without the 8-bit file where that was refused.
+    const withSteps = graphs.stepPath !== undefined;
+    if (withSteps && (model.stepPath === undefined || !(await model.sharedBuffersWork()) || model.prefillFile === undefined)) {
+      // onnxruntime refused the decode-step file or the 8-bit file it goes with, or gave no numbers through the
+      // shared buffers: the file as it loads without the step file (its cache in shared buffers again), and without
+      // the 8-bit file where that was refused.
       const prefillRefused = model.prefillFile === undefined;
       await model.dispose();
       return OrtDecoderModel.fromPlan(onnxPath, { ...graphs, stepPath: undefined }, config, threads, stepThreadsWithCopy, decompose, kvCache, prefillRefused ? undefined : offeredPrefillFile);
@@ -544,8 +555,10 @@ export class OrtDecoderModel implements DecoderModel {
       const skeleton = fileGraphSkeleton(path);
       return skeleton !== undefined && attentionReadsOnlyValidRows(skeleton);
     };
-    const prefillModel = preparedPrefill ?? (prefillFile !== undefined && (mode !== 'shared' || sharesWith(prefillFile)) ? prefillFile : undefined);
-    const prefill = await int8PrefillSession(graphs.int8Prefill ?? prefillModel, threads, session, folder);
+    // A large file's 8-bit file beside its decode-step file shares the arena the step file keeps in the rows mode.
+    const sharesArena = mode === 'rows' && decomposed > 0 && graphs.stepPath !== undefined;
+    const prefillModel = preparedPrefill ?? (prefillFile !== undefined && ((mode !== 'shared' && !sharesArena) || sharesWith(prefillFile)) ? prefillFile : undefined);
+    const prefill = await int8PrefillSession(graphs.int8Prefill ?? prefillModel, threads, session, folder, sharesArena);
     if (!prefill && (decomposed > 0 || (graphs.int8Prefill !== undefined && stepThreadsWithCopy !== threads))) {
       // No copy after all: the step session prefills too, so the file's own graph (the decomposed one prefills
       // slowly) on every thread.
@@ -566,7 +579,7 @@ export class OrtDecoderModel implements DecoderModel {
     }
     // Only a small file's steps leave the prefill threads (STEP_THREADS_WITH_COPY).
     const fromCopy = prefill !== undefined && graphs.int8Prefill !== undefined;
-    const model = new OrtDecoderModel(session, config, signature, kvType, prefill, decomposed, fromCopy ? stepThreadsWithCopy : threads, mode, prefillFile);
+    const model = new OrtDecoderModel(session, config, signature, kvType, prefill, decomposed, fromCopy ? stepThreadsWithCopy : threads, mode, prefillFile, sharesArena);
     // Set from the graphs this model was built from, so that each fallback reports what it loaded.
     model.preparation = graphs.prepared;
     model.preparedPath = graphs.preparedPath;
@@ -624,7 +637,8 @@ export class OrtDecoderModel implements DecoderModel {
 
   /**
    * A pass that reads the whole arena as its past; the rows it adds land after the valid ones: fetched and written
-   * here (`rows`), or written in place by onnxruntime into the arena handed over as the present too (`shared`).
+   * here (`rows`), or written in place by onnxruntime into the arena handed over as the present too (`shared`, and
+   * the passes of an 8-bit session that shares the arena in the rows mode).
    */
   private async forwardOnArena(feeds: Record<string, ort.Tensor>, count: number, kv: ArenaKv, numLogitsToKeep: number): Promise<ForwardResult> {
     const arena = reserveRows(kv, count);
@@ -632,7 +646,7 @@ export class OrtDecoderModel implements DecoderModel {
     const pasts = arena.data.map((data) => new ort.Tensor(this.kvType as 'float32', data as Float32Array, [1, heads, arena.capacity, headDim]));
     this.presentNames.forEach((_, b) => (feeds[b % 2 === 0 ? pastKeyName(b >> 1) : pastValueName(b >> 1)] = pasts[b]!));
     try {
-      if (this.kvCache === 'shared') {
+      if (this.kvCache === 'shared' || (this.prefillSharesArena && this.runsOnPrefill(count))) {
         // Each present is preallocated as its own past: GroupQueryAttention sees one buffer and appends in place.
         const fetches: Record<string, ort.Tensor | null> = { logits: null };
         this.presentNames.forEach((name, b) => (fetches[name] = pasts[b]!));
@@ -669,13 +683,18 @@ export class OrtDecoderModel implements DecoderModel {
   private async runOnSession(feeds: Record<string, ort.Tensor>, tokens: number, fetches?: ort.InferenceSession.FetchesType): Promise<ort.InferenceSession.ReturnType> {
     const main = () => (fetches ? this.session.run(feeds, fetches) : this.session.run(feeds));
     const prefill = this.prefillSession;
-    if (prefill === undefined || tokens < INT8_PREFILL_MIN_TOKENS) return main();
+    if (prefill === undefined || !this.runsOnPrefill(tokens)) return main();
     try {
       return await (fetches ? prefill.run(feeds, fetches) : prefill.run(feeds));
     } catch {
       this.dropPrefillSession();
       return main();
     }
+  }
+
+  /** Whether a pass of `tokens` tokens runs on the 8-bit prefill session (else on the decode-step session). */
+  private runsOnPrefill(tokens: number): boolean {
+    return this.prefillSession !== undefined && tokens >= INT8_PREFILL_MIN_TOKENS;
   }
 
   private dropPrefillSession(): void {

@@ -13,6 +13,7 @@ import { onnx } from 'onnx-proto';
 import { writeDecodeStepFile } from '../../runtime/decodeStepFile';
 import type { DecoderModel } from '../../runtime/decoderModel';
 import { decomposedAttentionModel } from '../../runtime/decomposedAttention';
+import { halfToFloat } from '../../runtime/float16';
 import { int8PrefillModel } from '../../runtime/int8PrefillModel';
 import { readModelConfig } from '../../runtime/modelConfig';
 import { loadDecoder } from '../../runtime/modelLoader';
@@ -27,19 +28,35 @@ const SHIPPED_Q4 = join(SHIPPED, 'onnx', 'model_q4.onnx');
 const config = readModelConfig(SHIPPED);
 const PROMPT = [1, 450, 4996, 1735, 1701, 2991, 432, 1720];
 
-/** Logits of a prompt pass and of one step from its cache, through a bare session of `model`. */
+/** Past buffers with room for `ROOM` positions, as the runtime's arena hands them over (kvArena.ts). */
+const ROOM = 16;
+
+/**
+ * Logits of a prompt pass and of one step from its cache, through a bare session of `model` fed past buffers with
+ * room (GroupQueryAttention reads only their valid rows; the decode-step file writes its rows there), and the step's
+ * key rows of the first layer.
+ */
 async function promptAndStep(model: string | Uint8Array): Promise<Float32Array[]> {
   const session = await createSession(model, 1);
+  const empty = () => new ort.Tensor('float16', new Uint16Array(config.numKeyValueHeads * ROOM * config.headDim), [1, config.numKeyValueHeads, ROOM, config.headDim]);
   try {
-    const first = await session.run(coldPromptFeeds(config, PROMPT));
-    const feeds = coldPromptFeeds(config, [PROMPT.length]);
-    feeds.position_ids!.data[0] = BigInt(PROMPT.length);
-    feeds.attention_mask = new ort.Tensor('int64', new BigInt64Array(PROMPT.length + 1).fill(1n), [1, PROMPT.length + 1]);
+    const feeds = coldPromptFeeds(config, PROMPT);
+    for (let i = 0; i < config.numLayers; i++) for (const kind of ['key', 'value']) feeds[`past_key_values.${i}.${kind}`] = empty();
+    const first = await session.run(feeds);
+    const step = coldPromptFeeds(config, [PROMPT.length]);
+    step.position_ids!.data[0] = BigInt(PROMPT.length);
+    step.attention_mask = new ort.Tensor('int64', new BigInt64Array(PROMPT.length + 1).fill(1n), [1, PROMPT.length + 1]);
     for (let i = 0; i < config.numLayers; i++) {
-      for (const kind of ['key', 'value']) feeds[`past_key_values.${i}.${kind}`] = first[`present.${i}.${kind}`]!;
+      for (const kind of ['key', 'value']) step[`past_key_values.${i}.${kind}`] = first[`present.${i}.${kind}`]!;
     }
-    const second = await session.run(feeds);
-    return [first.logits!.data as Float32Array, second.logits!.data as Float32Array];
+    const second = await session.run(step);
+    const key = second['present.0.key']!;
+    assert.deepEqual(key.dims, [1, config.numKeyValueHeads, ROOM, config.headDim]);
+    const stepRows = Float32Array.from({ length: config.numKeyValueHeads * config.headDim }, (_, i) => {
+      const [head, d] = [Math.floor(i / config.headDim), i % config.headDim];
+      return halfToFloat((key.data as Uint16Array)[(head * ROOM + PROMPT.length) * config.headDim + d]!);
+    });
+    return [first.logits!.data as Float32Array, second.logits!.data as Float32Array, stepRows];
   } finally {
     await session.release();
   }
@@ -73,14 +90,22 @@ describe('a decode-step file with the attention decomposed', () => {
     assert.ok(!after.nodes.some((n) => n.opType === 'GroupQueryAttention'));
     const read = new Set(after.nodes.flatMap((n) => n.input));
     assert.deepEqual(after.initializers.filter((w) => !read.has(w.name)).map((w) => w.name), [], 'every weight left is read');
-    const model = decomposedAttentionModel(readFileSync(SHIPPED_Q4))!;
-    const [splicedPrompt, splicedStep] = await promptAndStep(dest);
+    // The form with room: each pass's rows as outputs of their own, for the runtime's arena.
+    assert.deepEqual(
+      after.outputs.map((v) => v.name).filter((name) => name.endsWith('/rows')),
+      Array.from({ length: config.numLayers }, (_, i) => [`present.${i}.key/rows`, `present.${i}.value/rows`]).flat(),
+    );
+    const model = decomposedAttentionModel(readFileSync(SHIPPED_Q4), true)!;
+    const [splicedPrompt, splicedStep, splicedRows] = await promptAndStep(dest);
     const [modelPrompt, modelStep] = await promptAndStep(model.bytes);
     assert.ok(maxAbsDiff(splicedPrompt!, modelPrompt!) < 1e-5 && maxAbsDiff(splicedStep!, modelStep!) < 1e-5);
-    // Against the fused file: the decomposed attention keeps the query in float32, so only close (as in use).
-    const [fusedPrompt, fusedStep] = await promptAndStep(SHIPPED_Q4);
+    // Against the fused file reading the same buffers: the decomposed attention keeps the query in float32, so only
+    // close (as in use); the key row it writes is the fused node's to float16 rounding (rotated in float32 here).
+    const [fusedPrompt, fusedStep, fusedRows] = await promptAndStep(SHIPPED_Q4);
     assert.equal(argmax(splicedStep!), argmax(fusedStep!));
     assert.ok(maxAbsDiff(splicedPrompt!, fusedPrompt!) < 1, `${maxAbsDiff(splicedPrompt!, fusedPrompt!)}`);
+    assert.ok(splicedRows!.some((v) => v !== 0), 'the step wrote its key row');
+    assert.ok(splicedRows!.every((v, i) => Math.abs(v - fusedRows![i]!) <= 2 ** -9 * Math.max(1, Math.abs(v))), `${maxAbsDiff(splicedRows!, fusedRows!)}`);
   });
 
   it('is not written for attention it does not decompose, nor where it is refused room', () => {
@@ -115,7 +140,7 @@ describe('a decode-step file with the attention decomposed', () => {
     try {
       assert.ok(loaded.model.stepPath?.startsWith(loaderCache), loaded.model.stepPath);
       assert.equal(loaded.model.decomposedAttention, config.numLayers);
-      assert.equal(loaded.model.kvCache, 'returned');
+      assert.equal(loaded.model.kvCache, 'rows', 'the step file fetches its rows; the 8-bit file appends in place');
       assert.equal(loaded.model.prefillFile, join(folder, 'onnx', 'model_int8.onnx'));
       assert.ok(readFileSync(loaded.model.stepPath!).length < 50e6, 'the unused padding is not written');
       assert.match(loaded.preparation ?? '', /^Decode steps run on onnx\/model_q4\.onnx with its attention decomposed, kept in .* \(written once in [\d.]+ s\)\.$/);

@@ -209,9 +209,9 @@ describe('the 8-bit prefill copy of a large 4-bit file', () => {
     const cache = join(dir, 'loader-cache');
     const loaded = await loadDecoder(join(dir, 'large-model'), 'auto', 1, tokenizer.vocabSize, cache);
     assert.match(loaded.prefillCopy ?? '', /^Long prompts prefill on an 8-bit copy of onnx\/model_q4\.onnx \(\d+ MB in .*, built once in [\d.]+ s\)\.$/);
-    // Its steps run on its decode-step file (decodeStepFile.test.ts), which keeps the cache as returned tensors.
+    // Its steps run on its decode-step file (decodeStepFile.test.ts), which fetches the rows it adds to the arena.
     assert.ok(loaded.model.stepPath?.startsWith(cache));
-    assert.equal(loaded.model.kvCache, 'returned');
+    assert.equal(loaded.model.kvCache, 'rows');
     const copyFile = loaded.model.prefillFile!;
     assert.ok(copyFile.startsWith(cache));
 
