@@ -108,6 +108,39 @@ describe('a decode-step file with the attention decomposed', () => {
     assert.ok(splicedRows!.every((v, i) => Math.abs(v - fusedRows![i]!) <= 2 ** -9 * Math.max(1, Math.abs(v))), `${maxAbsDiff(splicedRows!, fusedRows!)}`);
   });
 
+  it('also appends in place to buffers handed over as its presents, as a pass falls back to it when the 8-bit session fails', async () => {
+    const dest = join(dir, 'steps-in-place.onnx');
+    assert.ok('bytes' in writeDecodeStepFile(SHIPPED_Q4, dest, () => undefined));
+    const session = await createSession(dest, 1);
+    try {
+      const heads = config.numKeyValueHeads;
+      const buffers = () => Array.from({ length: 2 * config.numLayers }, () => new Uint16Array(heads * ROOM * config.headDim));
+      const feedsWith = (data: Uint16Array[]) => {
+        const feeds = coldPromptFeeds(config, PROMPT);
+        data.forEach((d, b) => (feeds[`past_key_values.${b >> 1}.${b % 2 === 0 ? 'key' : 'value'}`] = new ort.Tensor('float16', d, [1, heads, ROOM, config.headDim])));
+        return feeds;
+      };
+      const rowsNames = Array.from({ length: config.numLayers }, (_, i) => [`present.${i}.key/rows`, `present.${i}.value/rows`]).flat();
+      const fetched = await session.run(feedsWith(buffers()), ['logits', ...rowsNames]);
+      const arena = buffers();
+      const inPlace = feedsWith(arena);
+      const fetches: Record<string, ort.Tensor | null> = { logits: null };
+      arena.forEach((_, b) => (fetches[`present.${b >> 1}.${b % 2 === 0 ? 'key' : 'value'}`] = inPlace[`past_key_values.${b >> 1}.${b % 2 === 0 ? 'key' : 'value'}`]!));
+      const out = await session.run(inPlace, fetches);
+      assert.deepEqual(out.logits!.data, fetched.logits!.data);
+      // Each buffer now holds the prompt's rows at positions 0..7 of every head, as the rows outputs say.
+      rowsNames.forEach((name, b) => {
+        const rows = fetched[name]!.data as Uint16Array;
+        for (let h = 0; h < heads; h++) {
+          const want = rows.subarray(h * PROMPT.length * config.headDim, (h + 1) * PROMPT.length * config.headDim);
+          assert.deepEqual(arena[b]!.subarray(h * ROOM * config.headDim, h * ROOM * config.headDim + want.length), want, `${name}, head ${h}`);
+        }
+      });
+    } finally {
+      await session.release();
+    }
+  });
+
   it('is not written for attention it does not decompose, nor where it is refused room', () => {
     const plain = writeDecodeStepFile(join(TARGET_DIR, 'onnx', 'model.onnx'), join(dir, 'plain.onnx'), () => undefined);
     assert.match('skipped' in plain ? plain.skipped : '', /not GroupQueryAttention/);
