@@ -496,7 +496,8 @@ export class OrtDecoderModel implements DecoderModel {
   /**
    * Whether onnxruntime takes the arena as a preallocated present (the check reads the file's graph, not what this
    * onnxruntime does with it): a pass of two tokens, and one of INT8_PREFILL_MIN_TOKENS on the 8-bit session if there
-   * is one. A model that fails here keeps its cache as returned tensors.
+   * is one (in the rows mode beside a decode-step file, the two-token pass fetches its rows). A model that fails here
+   * keeps its cache as returned tensors; one with a decode-step file loads again without it.
    */
   private async sharedBuffersWork(): Promise<boolean> {
     const finite = (tokens: number) =>
