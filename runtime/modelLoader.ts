@@ -1,13 +1,13 @@
 // Loads one decoder from a model directory: checks its files and that they fit in memory, parses config.json,
-// finds or writes a large file as the runtime prepares it, the 8-bit file a large 4-bit model prefills long prompts
+// checks a large file's declared signature against it, finds or writes a large file as the runtime prepares it, the 8-bit file a large 4-bit model prefills long prompts
 // on and the graph its decode steps then run on (all kept in the cache folder), creates the ORT session, validates
 // the signature, and runs one warm-up token to check the logits width against the tokenizer.
 import { dirname } from 'node:path';
 import type { Quantization } from './engine';
-import { checkLogitsWidth } from './signature';
+import { checkLogitsWidth, checkSignature } from './signature';
 import { LOGITS_TO_KEEP_INPUT } from './logitsToKeepModel';
 import { assertModelFits, locateModelFiles, type ModelFiles, type PrefillFile } from './modelFiles';
-import { fileGraphSkeleton } from './onnxSkeleton';
+import { declaredSignature, fileGraphSkeleton } from './onnxSkeleton';
 import { readModelConfig, type ModelConfig } from './modelConfig';
 import { fusableAttention, isLargeModelFile, OrtDecoderModel } from './ortBackend';
 import { describePreparation } from './preparedModel';
@@ -41,7 +41,13 @@ export async function loadDecoder(
   const folder = cacheFolder ?? defaultModelCacheFolder();
   const prepare = { logitsToKeep: true, attention: fusableAttention(config) };
   const onPrepare = (bytes: number) => onProgress?.(`Writing ${files.onnxFile} as Locus runs it (${Math.round(bytes / 1e6)} MB, once: later loads reuse it).`);
-  const kept = isLargeModelFile(files.onnx) ? preparedCopy(files.onnx, folder, prepare, { onBuild: onPrepare }) : undefined;
+  const large = isLargeModelFile(files.onnx);
+  if (large) {
+    // The copies below take seconds and disk: a file that is not the decoder config.json describes says so first.
+    const skeleton = fileGraphSkeleton(files.onnx);
+    if (skeleton !== undefined) checkSignature(declaredSignature(skeleton), config);
+  }
+  const kept = large ? preparedCopy(files.onnx, folder, prepare, { onBuild: onPrepare }) : undefined;
   const preparedFile = kept !== undefined && 'file' in kept ? { onnx: kept.file, options: prepare } : undefined;
   // Made from the prepared file where there is one: it then holds no float32 table that preparation quantized away.
   const copySource = preparedFile?.onnx ?? files.onnx;

@@ -4,7 +4,7 @@
 // fields into a copy of the file, in memory or written to another file. Pure but for the file reader and writer.
 import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
 import { onnx } from 'onnx-proto';
-import { PAST_PATTERN, pastKeyName, pastValueName, presentKeyName, presentValueName } from './signature';
+import { PAST_PATTERN, pastKeyName, pastValueName, presentKeyName, presentValueName, type DeclaredSignature, type DeclaredValue } from './signature';
 
 const MS_DOMAIN = 'com.microsoft';
 const UTF8 = new TextDecoder();
@@ -198,6 +198,24 @@ export interface GraphSkeleton {
   outputs: onnx.ValueInfoProto[];
   /** The graph's weights, their values not read. */
   initializers: InitializerSize[];
+}
+
+/** onnxruntime's names of the ONNX element types (TensorProto.DataType) a decoder's inputs and outputs may have. */
+const ELEMENT_TYPES: Record<number, string> = { 1: 'float32', 2: 'uint8', 3: 'int8', 6: 'int32', 7: 'int64', 9: 'bool', 10: 'float16', 11: 'float64', 16: 'bfloat16' };
+
+/**
+ * The inputs and outputs the graph declares, as onnxruntime reports them (weights an old exporter also lists as
+ * inputs left out), so the signature check (signature.ts) can run before a large file's copies are written.
+ */
+export function declaredSignature(skeleton: GraphSkeleton): DeclaredSignature {
+  const weights = new Set(skeleton.initializers.map((w) => w.name));
+  const declared = (v: onnx.ValueInfoProto): DeclaredValue => {
+    const tensor = v.type?.tensorType;
+    // A dim is a number, a name, or neither (unknown: a string that matches no number).
+    const shape = (tensor?.shape?.dim ?? []).map((d) => (d.dimParam ? d.dimParam : Number(d.dimValue ?? 0) > 0 ? Number(d.dimValue) : '?'));
+    return { name: v.name, type: tensor?.elemType ? ELEMENT_TYPES[tensor.elemType] : undefined, shape };
+  };
+  return { inputs: skeleton.inputs.filter((v) => !weights.has(v.name)).map(declared), outputs: skeleton.outputs.map(declared) };
 }
 
 /** The graph's nodes, inputs, outputs, weights' sizes and default-domain opset, or undefined for what is not one ONNX graph. */
