@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
-import { onnx } from 'onnx-proto';
 import { writeDecodeStepFile } from '../../runtime/decodeStepFile';
 import type { DecoderModel } from '../../runtime/decoderModel';
 import { decomposedAttentionModel } from '../../runtime/decomposedAttention';
@@ -17,11 +16,11 @@ import { halfToFloat } from '../../runtime/float16';
 import { int8PrefillModel } from '../../runtime/int8PrefillModel';
 import { readModelConfig } from '../../runtime/modelConfig';
 import { loadDecoder } from '../../runtime/modelLoader';
-import { bytesSource, encodedGraphField, fileGraphSkeleton, graphSkeleton, splicedModel } from '../../runtime/onnxSkeleton';
+import { fileGraphSkeleton } from '../../runtime/onnxSkeleton';
 import { createSession, isLargeModelFile, OrtDecoderModel } from '../../runtime/ortBackend';
 import { decodeStepCopy } from '../../runtime/prefillCopyCache';
 import { argmax } from '../../runtime/sampler';
-import { coldPromptFeeds, maxAbsDiff, ROOT, TARGET_DIR } from './runtimeFixtures';
+import { coldPromptFeeds, maxAbsDiff, paddedPastLargeFileSize, ROOT, TARGET_DIR } from './runtimeFixtures';
 
 const SHIPPED = join(ROOT, 'models', 'default', 'target');
 const SHIPPED_Q4 = join(SHIPPED, 'onnx', 'model_q4.onnx');
@@ -157,13 +156,12 @@ describe('a decode-step file with the attention decomposed', () => {
     // The shipped target with an unused 136 MB weight (large to the loader; the step file leaves it out) and its
     // 8-bit copy as the folder's 8-bit file.
     const bytes = readFileSync(SHIPPED_Q4);
-    const pad = onnx.TensorProto.encode({ name: 'locus_test_padding', dims: [136e6], dataType: onnx.TensorProto.DataType.UINT8, rawData: new Uint8Array(136e6) }).finish();
     const folder = join(dir, 'large-model');
     mkdirSync(join(folder, 'onnx'), { recursive: true });
     copyFileSync(join(SHIPPED, 'config.json'), join(folder, 'config.json'));
     for (const name of ['tokenizer.json', 'tokenizer_config.json']) copyFileSync(join(SHIPPED, '..', name), join(folder, name));
     const q4 = join(folder, 'onnx', 'model_q4.onnx');
-    writeFileSync(q4, splicedModel(bytesSource(bytes), graphSkeleton(bytesSource(bytes))!, [], encodedGraphField(5, pad)));
+    writeFileSync(q4, paddedPastLargeFileSize(bytes));
     writeFileSync(join(folder, 'onnx', 'model_int8.onnx'), int8PrefillModel(bytes)!.bytes);
     assert.ok(isLargeModelFile(q4));
 

@@ -14,12 +14,12 @@ import { writeInt8PrefillFile } from '../../runtime/int8PrefillFile';
 import { int8PrefillModel } from '../../runtime/int8PrefillModel';
 import { readModelConfig } from '../../runtime/modelConfig';
 import { loadDecoder } from '../../runtime/modelLoader';
-import { bytesSource, encodedGraphField, graphSkeleton, splicedModel } from '../../runtime/onnxSkeleton';
+import { bytesSource, graphSkeleton } from '../../runtime/onnxSkeleton';
 import { isLargeModelFile, OrtDecoderModel } from '../../runtime/ortBackend';
 import { defaultModelCacheFolder, prefillCopy } from '../../runtime/prefillCopyCache';
 import { TextTokenizer } from '../../runtime/tokenizer';
 import { withoutLogitsToKeep } from './optimumExport';
-import { coldPromptFeeds, ROOT } from './runtimeFixtures';
+import { coldPromptFeeds, paddedPastLargeFileSize, ROOT } from './runtimeFixtures';
 
 const SHIPPED = join(ROOT, 'models', 'default', 'target');
 const FILE = join(SHIPPED, 'onnx', 'model_q4.onnx');
@@ -202,9 +202,7 @@ describe('the 8-bit prefill copy of a large 4-bit file', () => {
 
   it('is what the loader prefills a large 4-bit file on, with the prefills of the in-memory copy', async () => {
     // The shipped file with an unused 136 MB weight: large to the loader, and the same graph.
-    const skeleton = graphSkeleton(bytesSource(shipped))!;
-    const pad = onnx.TensorProto.encode({ name: 'locus_test_padding', dims: [136e6], dataType: onnx.TensorProto.DataType.UINT8, rawData: new Uint8Array(136e6) }).finish();
-    const large = modelFolder(join(dir, 'large-model'), splicedModel(bytesSource(shipped), skeleton, [], encodedGraphField(5, pad)));
+    const large = modelFolder(join(dir, 'large-model'), paddedPastLargeFileSize(shipped));
     assert.ok(isLargeModelFile(large));
     const cache = join(dir, 'loader-cache');
     const loaded = await loadDecoder(join(dir, 'large-model'), 'auto', 1, tokenizer.vocabSize, cache);

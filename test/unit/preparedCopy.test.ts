@@ -7,14 +7,13 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { onnx } from 'onnx-proto';
 import { readModelConfig } from '../../runtime/modelConfig';
 import { loadDecoder } from '../../runtime/modelLoader';
-import { bytesSource, encodedGraphField, graphSkeleton, splicedModel } from '../../runtime/onnxSkeleton';
+import { bytesSource } from '../../runtime/onnxSkeleton';
 import { fusableAttention, isLargeModelFile } from '../../runtime/ortBackend';
 import { preparedCopy } from '../../runtime/prefillCopyCache';
 import { preparedModel } from '../../runtime/preparedModel';
-import { maxAbsDiff, ROOT, type Reference } from './runtimeFixtures';
+import { maxAbsDiff, paddedPastLargeFileSize, ROOT, type Reference } from './runtimeFixtures';
 
 const QWEN = join(ROOT, 'test', 'fixtures', 'tiny-qwen2-sdpa');
 const EXPORT = join(QWEN, 'onnx', 'model.onnx');
@@ -48,12 +47,10 @@ describe('a large file kept as the runtime prepares it', () => {
   it('is what the loader loads a large file from, with the file\'s logits; one onnxruntime refuses is not tried again', async () => {
     // The export with an unused 136 MB weight: large to the loader (the preparation drops it, as nothing reads it).
     const bytes = readFileSync(EXPORT);
-    const skeleton = graphSkeleton(bytesSource(bytes))!;
-    const pad = onnx.TensorProto.encode({ name: 'locus_test_padding', dims: [136e6], dataType: onnx.TensorProto.DataType.UINT8, rawData: new Uint8Array(136e6) }).finish();
     const folder = join(dir, 'large-model');
     mkdirSync(join(folder, 'onnx'), { recursive: true });
     for (const name of ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json']) copyFileSync(join(QWEN, name), join(folder, name));
-    writeFileSync(join(folder, 'onnx', 'model.onnx'), splicedModel(bytesSource(bytes), skeleton, [], encodedGraphField(5, pad)));
+    writeFileSync(join(folder, 'onnx', 'model.onnx'), paddedPastLargeFileSize(bytes));
     assert.ok(isLargeModelFile(join(folder, 'onnx', 'model.onnx')));
     const cache = join(dir, 'loader-cache');
     const matchesPyTorch = async (loaded: Awaited<ReturnType<typeof loadDecoder>>) => {

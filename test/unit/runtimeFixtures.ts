@@ -3,8 +3,10 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { onnx } from 'onnx-proto';
 import { GREEDY_SAMPLING } from '../../runtime/engine';
 import { readModelConfig, type ModelConfig } from '../../runtime/modelConfig';
+import { bytesSource, encodedGraphField, graphSkeleton, splicedModel } from '../../runtime/onnxSkeleton';
 import { OrtDecoderModel } from '../../runtime/ortBackend';
 
 export const ROOT = join(__dirname, '..', '..');
@@ -56,4 +58,13 @@ export function coldPromptFeeds(config: ModelConfig, tokens: readonly number[]):
     for (const kind of ['key', 'value']) feeds[`past_key_values.${i}.${kind}`] = new ort.Tensor('float16', new Uint16Array(0), [1, config.numKeyValueHeads, 0, config.headDim]);
   }
   return feeds;
+}
+
+/**
+ * `bytes` (a model file) with an unused 136 MB weight: the same graph, but over the size from which the loader treats
+ * a file as large (ortBackend.ts), so tests can take the large-file paths with the shipped model.
+ */
+export function paddedPastLargeFileSize(bytes: Uint8Array): Uint8Array {
+  const pad = onnx.TensorProto.encode({ name: 'locus_test_padding', dims: [136e6], dataType: onnx.TensorProto.DataType.UINT8, rawData: new Uint8Array(136e6) }).finish();
+  return splicedModel(bytesSource(bytes), graphSkeleton(bytesSource(bytes))!, [], encodedGraphField(5, pad));
 }
