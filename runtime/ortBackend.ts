@@ -40,7 +40,10 @@ export function sessionOptions(threads: number, externalDataFolder?: string): or
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
     enableCpuMemArena: true,
-    enableMemPattern: true,
+    // A memory pattern is planned per set of input shapes and pays off only when they come back. A decode step's
+    // never do (the context grows by one each step), prompts' seldom: with it off, steps ran 1-6% faster and long
+    // prefills within 2% (`npm run bench -- memPattern`, bench/results/mem-pattern-*.md).
+    enableMemPattern: false,
     // Pool threads spin between the many small kernels of one run (a one-token step is ~100 of them: sleeping and
     // waking the pool for each cost ~20% of decode speed on 2 cores), and stop spinning when the run returns, so
     // nothing busy-waits between steps or while the editor is idle. bench/results/runtime-* measures both.
