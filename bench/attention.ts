@@ -11,13 +11,12 @@ import { loadavg } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import type { ForwardResult } from '../runtime/decoderModel';
 import { readModelConfig } from '../runtime/modelConfig';
-import { locateModelFiles, type PrefillFile } from '../runtime/modelFiles';
-import { isLargeModelFile, OrtDecoderModel, type KeptStepFile } from '../runtime/ortBackend';
-import { decodeStepCopy, defaultModelCacheFolder } from '../runtime/prefillCopyCache';
+import { isLargeModelFile, OrtDecoderModel } from '../runtime/ortBackend';
 import { argmax } from '../runtime/sampler';
 import { TextTokenizer } from '../runtime/tokenizer';
 import { arg, runBench, writeResults } from './benchCli';
 import { machineInfo, percentile } from './lsp/benchClient';
+import { largeFileStepFiles } from './runtime/largeFileSteps';
 
 const ROOT = resolve(__dirname, '..');
 const modelDir = resolve(arg('model', join(ROOT, 'models', 'default', 'target')));
@@ -39,15 +38,6 @@ interface Row {
   maxLogitDiff: number;
 }
 
-/** The folder's 8-bit file and the decode-step file for a large file that needs no preparation (the 0.5B-shaped model's). */
-function largeFileOptions(path: string): { prefillFile?: PrefillFile; stepFile?: KeptStepFile } {
-  const prefillFile = locateModelFiles(modelDir, 'q4').prefill;
-  if (prefillFile === undefined) throw new Error(`${modelDir}: a large file is measured with its folder's 8-bit file, and it has none`);
-  const steps = decodeStepCopy(path, defaultModelCacheFolder());
-  if ('skipped' in steps) throw new Error(`${path}: no decode-step file (${steps.skipped})`);
-  return { prefillFile, stepFile: { onnx: steps.file, source: path } };
-}
-
 async function main(): Promise<void> {
   const config = readModelConfig(modelDir);
   const tokenizer = TextTokenizer.fromDirectory(modelDir);
@@ -65,7 +55,7 @@ async function main(): Promise<void> {
     // one thread, where it decomposes (ortBackend.ts).
     // A large file's steps run on its kept decode-step file where it prefills on its folder's 8-bit file, as the
     // runtime loads it (runtime/modelLoader.ts); the fused side keeps its cache in shared buffers, as before.
-    const large = isLargeModelFile(path) ? largeFileOptions(path) : {};
+    const large: Partial<ReturnType<typeof largeFileStepFiles>> = isLargeModelFile(path) ? largeFileStepFiles(modelDir, path) : {};
     const fused = await OrtDecoderModel.create(path, config, threads, { stepThreads: threads, decomposeAttention: false, prefillFile: large.prefillFile });
     const decomposed = await OrtDecoderModel.create(path, config, threads, { stepThreads: threads, decomposeAttention: true, ...large });
     decomposedNodes = decomposed.decomposedAttention;

@@ -12,12 +12,12 @@ import * as ort from 'onnxruntime-node';
 import { decomposedAttentionModel } from '../runtime/decomposedAttention';
 import { int8PrefillModel } from '../runtime/int8PrefillModel';
 import { readModelConfig } from '../runtime/modelConfig';
-import { locateModelFiles } from '../runtime/modelFiles';
 import { createSession, isLargeModelFile } from '../runtime/ortBackend';
-import { decodeStepCopy, defaultModelCacheFolder } from '../runtime/prefillCopyCache';
 import { presentRowsName, presentKeyName, presentValueName } from '../runtime/signature';
 import { arg, runBench, writeResults } from './benchCli';
 import { machineInfo, percentile } from './lsp/benchClient';
+import { emptyPast } from './runtime/emptyPast';
+import { largeFileStepFiles } from './runtime/largeFileSteps';
 
 const ROOT = resolve(__dirname, '..');
 const modelDir = resolve(arg('model', join(ROOT, 'models', 'default', 'target')));
@@ -47,11 +47,8 @@ const headDim = config.headDim;
 /** The graphs the runtime runs this 4-bit file's steps and long prefills on. */
 function graphs(): { steps: string | Uint8Array; prefill: string | Uint8Array } {
   if (isLargeModelFile(file)) {
-    const prefill = locateModelFiles(modelDir, 'q4').prefill;
-    if (prefill === undefined) throw new Error(`${modelDir}: a large file is measured with its folder's 8-bit file, and it has none`);
-    const steps = decodeStepCopy(file, defaultModelCacheFolder());
-    if ('skipped' in steps) throw new Error(`${file}: no decode-step file (${steps.skipped})`);
-    return { steps: steps.file, prefill: prefill.onnx };
+    const { prefillFile, stepFile } = largeFileStepFiles(modelDir, file);
+    return { steps: stepFile.onnx, prefill: prefillFile.onnx };
   }
   const bytes = readFileSync(file);
   const steps = decomposedAttentionModel(bytes, true);
@@ -62,31 +59,38 @@ function graphs(): { steps: string | Uint8Array; prefill: string | Uint8Array } 
 
 const int64 = (values: number[], dims: number[]) => new ort.Tensor('int64', BigInt64Array.from(values, BigInt), dims);
 
-function passFeeds(session: ort.InferenceSession, ids: number[], past: number, pasts: Uint16Array[], capacity: number): Record<string, ort.Tensor> {
+function passFeeds(session: ort.InferenceSession, ids: number[], past: number, pasts: Record<string, ort.Tensor>): Record<string, ort.Tensor> {
   const total = past + ids.length;
   const feeds: Record<string, ort.Tensor> = {
+    ...pasts,
     input_ids: int64(ids, [1, ids.length]),
     attention_mask: int64(new Array<number>(total).fill(1), [1, total]),
     position_ids: int64(ids.map((_, i) => past + i), [1, ids.length]),
     num_logits_to_keep: int64([1], []),
   };
   for (const name of Object.keys(feeds)) if (!session.inputNames.includes(name)) delete feeds[name];
-  pasts.forEach((data, b) => (feeds[`past_key_values.${b >> 1}.${b % 2 === 0 ? 'key' : 'value'}`] = new ort.Tensor('float16', data, [1, heads, capacity, headDim])));
   return feeds;
 }
 
 /** Times one step per call, each one position longer than the last; its rows are written back into `arena`. */
 function stepper(session: ort.InferenceSession) {
   const capacity = STEP_FROM + STEP_SPAN + 1;
-  const arena = Array.from({ length: 2 * config.numLayers }, () => Uint16Array.from({ length: heads * capacity * headDim }, () => 0x3000 + Math.floor(Math.random() * 0x800)));
+  // The cache in the type the graph declares, filled with small values (float16 bits of 0.125-0.25, or those numbers).
+  const half = session.inputMetadata.some((m) => m.isTensor && m.name.startsWith('past_key_values.') && m.type === 'float16');
+  const size = heads * capacity * headDim;
+  const arena = Array.from({ length: 2 * config.numLayers }, () =>
+    half ? Uint16Array.from({ length: size }, () => 0x3000 + Math.floor(Math.random() * 0x800)) : Float32Array.from({ length: size }, () => 0.125 + Math.random() / 8),
+  );
+  const pasts: Record<string, ort.Tensor> = {};
+  arena.forEach((data, b) => (pasts[`past_key_values.${b >> 1}.${b % 2 === 0 ? 'key' : 'value'}`] = new ort.Tensor(half ? 'float16' : 'float32', data, [1, heads, capacity, headDim])));
   const rows = Array.from({ length: config.numLayers }, (_, i) => [presentRowsName(presentKeyName(i)), presentRowsName(presentValueName(i))]).flat();
   let length = STEP_FROM;
   return async (): Promise<number> => {
-    const feeds = passFeeds(session, [100 + (length % 1000)], length, arena, capacity);
+    const feeds = passFeeds(session, [100 + (length % 1000)], length, pasts);
     const t0 = performance.now();
     const out = await session.run(feeds, ['logits', ...rows]);
     rows.forEach((name, b) => {
-      const data = out[name]!.data as Uint16Array;
+      const data = out[name]!.data as Uint16Array | Float32Array;
       for (let h = 0; h < heads; h++) arena[b]!.set(data.subarray(h * headDim, (h + 1) * headDim), (h * capacity + length) * headDim);
     });
     const ms = performance.now() - t0;
@@ -98,8 +102,7 @@ function stepper(session: ort.InferenceSession) {
 /** Times a prefill of `tokens` tokens from an empty cache, per token. */
 async function prefill(session: ort.InferenceSession, tokens: number): Promise<number> {
   const ids = Array.from({ length: tokens }, (_, i) => (i * 7919) % Math.min(5000, config.vocabSize - 1));
-  const empty = Array.from({ length: 2 * config.numLayers }, () => new Uint16Array(0));
-  const feeds = passFeeds(session, ids, 0, empty, 0);
+  const feeds = passFeeds(session, ids, 0, emptyPast(session));
   const t0 = performance.now();
   await session.run(feeds);
   return (performance.now() - t0) / tokens;
@@ -149,7 +152,7 @@ async function main(): Promise<void> {
     `# onnxruntime's memory pattern on and off (${day})`,
     '',
     `Command: \`npm run bench -- memPattern ${process.argv.slice(3).join(' ')}\`. Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}; 1-minute load average ${loadBefore.toFixed(1)} before, ${machine.loadAverage1mAfter.toFixed(1)} after.`,
-    `Model: ${result.model}/onnx/model_q4.onnx. Decode steps on the graph the runtime steps it on (${isLargeModelFile(file) ? 'its decode-step file' : 'the decomposed graph with room, built in memory'}), from ${STEP_FROM} positions, each step one longer (back to ${STEP_FROM} after ${STEP_SPAN}), the rows each returns written into a float16 buffer with room; ${rounds} rounds of ${CHUNK} steps per session, alternating, the first 2 of each chunk left out. Prefills of ${PREFILL_LENGTHS.map((n) => `${n}+round`).join(', ')} tokens from an empty cache on ${isLargeModelFile(file) ? "the folder's 8-bit file" : 'the 8-bit copy built in memory'}, ${rounds} rounds alternating (the first left out), per prompt token. Both sessions with the runtime's other options (runtime/ortBackend.ts sessionOptions); medians.`,
+    `Model: ${result.model}/onnx/model_q4.onnx. Decode steps on the graph the runtime steps it on (${isLargeModelFile(file) ? 'its decode-step file' : 'the decomposed graph with room, built in memory'}), from ${STEP_FROM} positions, each step one longer (back to ${STEP_FROM} after ${STEP_SPAN}), the rows each returns written into a buffer with room; ${rounds} rounds of ${CHUNK} steps per session, alternating, the first 2 of each chunk left out. Prefills of ${PREFILL_LENGTHS.map((n) => `${n}+round`).join(', ')} tokens from an empty cache on ${isLargeModelFile(file) ? "the folder's 8-bit file" : 'the 8-bit copy built in memory'}, ${rounds} rounds alternating (the first left out), per prompt token. Both sessions with the runtime's other options (runtime/ortBackend.ts sessionOptions); medians.`,
     '',
     '| threads | pass | memory pattern on, ms | off, ms | off against on |',
     '|---|---|---|---|---|',

@@ -561,7 +561,8 @@ export class OrtDecoderModel implements DecoderModel {
     };
     // A large file's 8-bit file beside its decode-step file shares the arena the step file keeps in the rows mode.
     const sharesArena = mode === 'rows' && decomposed > 0 && graphs.stepPath !== undefined;
-    const prefillModel = preparedPrefill ?? (prefillFile !== undefined && ((mode !== 'shared' && !sharesArena) || sharesWith(prefillFile)) ? prefillFile : undefined);
+    const prefillSharesBuffers = mode === 'shared' || sharesArena;
+    const prefillModel = preparedPrefill ?? (prefillFile !== undefined && (!prefillSharesBuffers || sharesWith(prefillFile)) ? prefillFile : undefined);
     const prefill = await int8PrefillSession(graphs.int8Prefill ?? prefillModel, threads, session, folder, sharesArena);
     if (!prefill && (decomposed > 0 || (graphs.int8Prefill !== undefined && stepThreadsWithCopy !== threads))) {
       // No copy after all: the step session prefills too, so the file's own graph (the decomposed one prefills
