@@ -3,7 +3,7 @@
 // 8-bit file a large 4-bit model prefills long prompts on and the graph its decode steps then run on (all kept in the
 // cache folder), creates the ORT session, validates the signature, and runs one warm-up token to check the logits
 // width against the tokenizer.
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import type { Quantization } from './engine';
 import { checkLogitsWidth, checkSignature } from './signature';
 import { LOGITS_TO_KEEP_INPUT } from './logitsToKeepModel';
@@ -59,7 +59,10 @@ export async function loadDecoder(
   const onSteps = (bytes: number) => onProgress?.(`Writing ${files.onnxFile}'s decode-step graph (${Math.round(bytes / 1e6)} MB, once: later loads reuse it).`);
   const steps = stepSource !== undefined && prefillFile !== undefined ? decodeStepCopy(stepSource, folder, { onBuild: onSteps }) : undefined;
   const stepFile = steps !== undefined && 'file' in steps ? { onnx: steps.file, source: stepSource! } : undefined;
-  const model = await OrtDecoderModel.create(files.onnx, config, threads, { prefillFile, preparedFile, stepFile });
+  const onOptimize = (path: string, bytes: number) =>
+    onProgress?.(`Writing onnxruntime's optimized form of ${basename(path)} (${Math.round(bytes / 1e6)} MB and its weights, once: later loads map it instead of reading the file).`);
+  const keptCopies = { folder, onBuild: onOptimize };
+  const model = await OrtDecoderModel.create(files.onnx, config, threads, { prefillFile, preparedFile, stepFile, keptCopies });
   try {
     // The warm-up also makes the first real request skip ORT's first-run allocations.
     const { logits } = await model.warmUp(config.bosTokenId ?? config.eosTokenIds[0] ?? 0);
@@ -81,7 +84,9 @@ export async function loadDecoder(
       model.stepPath !== undefined
         ? `Decode steps run on ${files.onnxFile} with its attention decomposed, kept in ${dirname(model.stepPath)}${stepsBuiltMs !== undefined ? ` (written once in ${(stepsBuiltMs / 1000).toFixed(1)} s)` : ''}.`
         : undefined;
-    const preparation = [described && described + keptNote, stepsNote].filter((t) => t !== undefined).join(' ') || undefined;
+    const optimizedNote =
+      model.optimizedCopies.length > 0 ? `Sessions load from onnxruntime's optimized copies, mapped: ${model.optimizedCopies.map(dirname).join(', ')}.` : undefined;
+    const preparation = [described && described + keptNote, stepsNote, optimizedNote].filter((t) => t !== undefined).join(' ') || undefined;
     return {
       files,
       config,

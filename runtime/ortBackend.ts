@@ -19,6 +19,7 @@ import { filePreparedModel, preparedSplice, type Preparation, type PrepareOption
 import { attentionReadsOnlyValidRows, bytesSource, fileGraphSkeleton, graphSkeleton, splicedModel } from './onnxSkeleton';
 import type { ModelConfig } from './modelConfig';
 import type { PrefillFile } from './modelFiles';
+import { optimizedFileSession, cpuIdentity, type SessionMaker } from './optimizedSession';
 import { usablePrefillFile } from './prefillFile';
 import { checkSignature, pastKeyName, pastValueName, presentKeyName, presentRowsName, presentValueName, type DeclaredSignature, type DeclaredValue } from './signature';
 
@@ -31,7 +32,7 @@ export function defaultThreadCount(cores = availableParallelism()): number {
  * `externalDataFolder`: where a model loaded from bytes finds the external data files it names (its file's folder).
  * onnxruntime refuses such a model without it: from bytes it has no path to resolve them against.
  */
-export function sessionOptions(threads: number, externalDataFolder?: string): ort.InferenceSession.SessionOptions {
+export function sessionOptions(threads: number, externalDataFolder?: string, entries: Record<string, string> = {}): ort.InferenceSession.SessionOptions {
   const folder = externalDataFolder === undefined ? {} : { model_external_initializers_file_folder_path: externalDataFolder };
   return {
     executionProviders: ['cpu'],
@@ -47,7 +48,7 @@ export function sessionOptions(threads: number, externalDataFolder?: string): or
     // Pool threads spin between the many small kernels of one run (a one-token step is ~100 of them: sleeping and
     // waking the pool for each cost ~20% of decode speed on 2 cores), and stop spinning when the run returns, so
     // nothing busy-waits between steps or while the editor is idle. bench/results/runtime-* measures both.
-    extra: { session: { intra_op: { allow_spinning: '1' }, inter_op: { allow_spinning: '0' }, force_spinning_stop: '1', ...folder } },
+    extra: { session: { intra_op: { allow_spinning: '1' }, inter_op: { allow_spinning: '0' }, force_spinning_stop: '1', ...folder, ...entries } },
   };
 }
 
@@ -245,6 +246,87 @@ export async function createSession(
   return typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
 }
 
+/** Opens a session of a model (a path, or bytes whose external data is in `folder`) with `threads` threads. */
+type SessionOpener = (model: string | Uint8Array, threads: number, folder?: string) => Promise<ort.InferenceSession>;
+
+/** Where a load keeps onnxruntime's optimized copies of large files (optimizedSession.ts), and whom it tells of one it writes. */
+export interface KeptSessionCopies {
+  folder: string;
+  onBuild?: (path: string, bytes: number) => void;
+}
+
+/**
+ * Opens sessions as createSession does, but from paths through their optimized copies in `kept.folder`
+ * (optimizedSession.ts): only a large file's sessions open from paths (its own, its 8-bit file, its kept copies; a
+ * small file's from bytes). `used` collects the copies the sessions came from or were written to.
+ */
+function sessionOpener(kept: KeptSessionCopies | undefined, used: string[]): SessionOpener {
+  return async (model, threads, folder) => {
+    if (kept === undefined || typeof model !== 'string') return createSession(model, threads, {}, folder);
+    const maker = ortSessionMaker(threads);
+    const opened = await optimizedFileSession(model, kept.folder, maker, savedPrepackedWeightsWork(model), (bytes) => kept.onBuild?.(model, bytes));
+    if ('file' in opened.copy) used.push(opened.copy.file);
+    return opened.session;
+  };
+}
+
+/** onnxruntime's version and this CPU (optimizedSession.ts). */
+const OPTIMIZED_VARIANT = `onnxruntime ${ort.env.versions.node ?? ort.env.versions.common} on ${cpuIdentity()}`;
+
+/** onnxruntime's sessions for optimizedSession.ts, with the runtime's options for `threads`. */
+function ortSessionMaker(threads: number): SessionMaker<ort.InferenceSession> {
+  return {
+    variant: OPTIMIZED_VARIANT,
+    // A copy's graph is optimized already: optimizing it again only costs load time.
+    open: (path, optimized) => createSession(path, threads, optimized ? { graphOptimizationLevel: 'disabled' } : {}),
+    openAndSave: (path, dest, dataFile, prepacked) =>
+      ort.InferenceSession.create(path, {
+        ...sessionOptions(threads, undefined, {
+          optimized_model_external_initializers_file_name: dataFile,
+          // Every weight but the smallest goes to the data file, aligned there so that onnxruntime maps it.
+          optimized_model_external_initializers_min_size_in_bytes: '1024',
+          save_external_prepacked_constant_initializers: prepacked ? '1' : '0',
+        }),
+        optimizedModelFilePath: dest,
+      }),
+    probe: probeLogits,
+    release: (session) => session.release(),
+  };
+}
+
+/**
+ * Whether onnxruntime's prepacked weights of the file at `path` come back right from a copy's data file. Not for
+ * 4-bit matrix products (MatMulNBits): onnxruntime 1.30 gave NaN logits from them (8-bit files' came back exact).
+ */
+function savedPrepackedWeightsWork(path: string): boolean {
+  const skeleton = fileGraphSkeleton(path);
+  return skeleton !== undefined && !skeleton.nodes.some((node) => node.opType === 'MatMulNBits');
+}
+
+/** The last logits row of a two-token pass from an empty cache, the inputs made from what `session` declares. */
+async function probeLogits(session: ort.InferenceSession): Promise<Float32Array> {
+  const tokens = 2;
+  // A graph that writes its rows into the past it reads (the form with room: decomposedAttention.ts) needs room for them.
+  const room = session.outputNames.some((name) => name === presentRowsName(presentKeyName(0))) ? tokens : 0;
+  const feeds: Record<string, ort.Tensor> = {};
+  const ids = (values: number[]) => new ort.Tensor('int64', BigInt64Array.from(values, BigInt), [1, values.length]);
+  for (const value of describe(session.inputMetadata, session.inputNames)) {
+    const { name } = value;
+    if (name === 'input_ids') feeds[name] = ids([0, 1].slice(0, tokens));
+    else if (name === 'attention_mask') feeds[name] = ids([1, 1]);
+    else if (name === 'position_ids') feeds[name] = ids([0, 1]);
+    else if (name === LOGITS_TO_KEEP_INPUT) feeds[name] = new ort.Tensor('int64', BigInt64Array.of(1n), []);
+    else if (name === 'use_cache_branch') feeds[name] = new ort.Tensor('bool', Uint8Array.of(0), [1]);
+    else if (value.type === 'float16' || value.type === 'float32') {
+      const dims = value.shape.map((d, axis) => (axis === 0 ? 1 : typeof d === 'number' ? d : room));
+      const size = dims.reduce((a, b) => a * b, 1);
+      feeds[name] = new ort.Tensor(value.type, value.type === 'float16' ? new Uint16Array(size) : new Float32Array(size), dims);
+    } else throw new Error(`no probe value for the input ${name}`);
+  }
+  const out = await session.run(feeds, ['logits']);
+  return Float32Array.from(keptLogits(out.logits!, 1)[0]!);
+}
+
 /**
  * The 8-bit prefill session (the copy built in memory, or the folder's 8-bit file), or undefined when onnxruntime
  * refuses it or its inputs and outputs differ from the main session's.
@@ -255,11 +337,12 @@ async function int8PrefillSession(
   main: ort.InferenceSession,
   folder: string,
   sharesArena: boolean,
+  open: SessionOpener,
 ): Promise<ort.InferenceSession | undefined> {
   if (copy === undefined) return undefined;
   let session: ort.InferenceSession | undefined;
   try {
-    session = await createSession(copy, threads, {}, folder);
+    session = await open(copy, threads, folder);
     const compatible = (a: DeclaredValue[], b: DeclaredValue[]) =>
       a.length === b.length &&
       a.every((v, i) => {
@@ -328,6 +411,8 @@ export class OrtDecoderModel implements DecoderModel {
   preparedPath?: string;
   /** The kept decode-step file the steps run on, where they run on one (KeptStepFile). */
   stepPath?: string;
+  /** onnxruntime's optimized copies (optimizedSession.ts) this model's sessions were loaded from or written to. */
+  optimizedCopies: string[] = [];
   private readonly inputs: Set<string>;
   /** The tensors of an empty cache, where the cache is kept as returned tensors. */
   private readonly emptyPast: ort.Tensor[] = [];
@@ -405,6 +490,7 @@ export class OrtDecoderModel implements DecoderModel {
       prefillFile?: PrefillFile;
       preparedFile?: KeptPreparedFile;
       stepFile?: KeptStepFile;
+      keptCopies?: KeptSessionCopies;
     } = {},
   ): Promise<OrtDecoderModel> {
     // Resolved counts, so that 0 (the default count) compares and reports as the threads it stands for.
@@ -415,7 +501,12 @@ export class OrtDecoderModel implements DecoderModel {
     const load = async (p: PrepareOptions | undefined, kept: KeptPreparedFile | undefined) => {
       const steps = options.decomposeAttention === false ? undefined : options.stepFile;
       const graphs = options.kvCache === 'shared' ? largeFile(onnxPath, p, kept) : inMemoryGraphs(onnxPath, decompose, options.kvCache !== 'returned', p, kept, steps);
-      return OrtDecoderModel.fromPlan(onnxPath, graphs, config, threads, stepThreadsWithCopy, decompose, options.kvCache, options.prefillFile);
+      const used: string[] = [];
+      // A small file that falls back to loading from its path loads in a moment: no copy of it.
+      const copies = isLargeModelFile(onnxPath) ? options.keptCopies : undefined;
+      const model = await OrtDecoderModel.fromPlan(onnxPath, graphs, config, threads, stepThreadsWithCopy, decompose, options.kvCache, sessionOpener(copies, used), options.prefillFile);
+      model.optimizedCopies = [...new Set(used)];
+      return model;
     };
     const loadPrepared = async (kept: KeptPreparedFile | undefined) => {
       const model = await load(prepare, kept);
@@ -450,6 +541,7 @@ export class OrtDecoderModel implements DecoderModel {
     stepThreadsWithCopy: number,
     decompose: boolean,
     kvCache: 'shared' | 'returned' | undefined,
+    open: SessionOpener,
     offeredPrefillFile: PrefillFile | undefined,
   ): Promise<OrtDecoderModel> {
     // A large file's steps run on its decode-step file where long prompts prefill on an 8-bit file whose attention
@@ -462,12 +554,12 @@ export class OrtDecoderModel implements DecoderModel {
     const prefillFile = graphs.large ? (stepPrefill ?? usablePrefillFile(offeredPrefillFile, mode === 'shared', undefined, graphs.prepareOptions?.attention)) : undefined;
     let model: OrtDecoderModel;
     try {
-      model = await OrtDecoderModel.fromGraphs(onnxPath, graphs, config, threads, stepThreadsWithCopy, mode, prefillFile);
+      model = await OrtDecoderModel.fromGraphs(onnxPath, graphs, config, threads, stepThreadsWithCopy, mode, open, prefillFile);
     } catch (e) {
       // The graphs with the rows outputs only make passes faster: where onnxruntime refuses one, the graph without.
       if (mode !== 'rows' || e instanceof ModelSignatureError) throw e;
       const prepare = graphs.base !== undefined ? graphs.prepareOptions : undefined;
-      return OrtDecoderModel.fromGraphs(onnxPath, inMemoryGraphs(onnxPath, decompose, false, prepare), config, threads, stepThreadsWithCopy, 'returned');
+      return OrtDecoderModel.fromGraphs(onnxPath, inMemoryGraphs(onnxPath, decompose, false, prepare), config, threads, stepThreadsWithCopy, 'returned', open);
     }
     const withSteps = graphs.stepPath !== undefined;
     if (withSteps && (model.stepPath === undefined || !(await model.sharedBuffersWork()) || model.prefillFile === undefined)) {
@@ -476,11 +568,11 @@ export class OrtDecoderModel implements DecoderModel {
       // the 8-bit file where that was refused.
       const prefillRefused = model.prefillFile === undefined;
       await model.dispose();
-      return OrtDecoderModel.fromPlan(onnxPath, { ...graphs, stepPath: undefined }, config, threads, stepThreadsWithCopy, decompose, kvCache, prefillRefused ? undefined : offeredPrefillFile);
+      return OrtDecoderModel.fromPlan(onnxPath, { ...graphs, stepPath: undefined }, config, threads, stepThreadsWithCopy, decompose, kvCache, open, prefillRefused ? undefined : offeredPrefillFile);
     }
     if (mode === 'shared' && !(await model.sharedBuffersWork())) {
       await model.dispose();
-      return OrtDecoderModel.fromGraphs(onnxPath, graphs, config, threads, stepThreadsWithCopy, 'returned', prefillFile);
+      return OrtDecoderModel.fromGraphs(onnxPath, graphs, config, threads, stepThreadsWithCopy, 'returned', open, prefillFile);
     }
     return model;
   }
@@ -525,13 +617,14 @@ export class OrtDecoderModel implements DecoderModel {
     threads: number,
     stepThreadsWithCopy: number,
     mode: KvCacheMode,
+    open: SessionOpener,
     prefillFile?: string,
   ): Promise<OrtDecoderModel> {
     // Graphs built from the file's bytes find its external data beside it.
     const folder = dirname(onnxPath);
     const fileSession = async (n: number) => {
       try {
-        return await createSession(graphs.file ?? graphs.base?.() ?? graphs.preparedPath ?? onnxPath, n, {}, folder);
+        return await open(graphs.file ?? graphs.base?.() ?? graphs.preparedPath ?? onnxPath, n, folder);
       } catch (e) {
         throw toLocusError(e);
       }
@@ -542,7 +635,7 @@ export class OrtDecoderModel implements DecoderModel {
     let session = graphs.decodeSteps
       ? await createSession(graphs.decodeSteps.bytes, stepThreadsWithCopy, {}, folder).catch(() => undefined)
       : graphs.stepPath !== undefined
-        ? await createSession(graphs.stepPath, threads).catch(() => undefined)
+        ? await open(graphs.stepPath, threads).catch(() => undefined)
         : undefined;
     if (!session) {
       decomposed = 0;
@@ -563,7 +656,7 @@ export class OrtDecoderModel implements DecoderModel {
     const sharesArena = mode === 'rows' && decomposed > 0 && graphs.stepPath !== undefined;
     const prefillSharesBuffers = mode === 'shared' || sharesArena;
     const prefillModel = preparedPrefill ?? (prefillFile !== undefined && (!prefillSharesBuffers || sharesWith(prefillFile)) ? prefillFile : undefined);
-    const prefill = await int8PrefillSession(graphs.int8Prefill ?? prefillModel, threads, session, folder, sharesArena);
+    const prefill = await int8PrefillSession(graphs.int8Prefill ?? prefillModel, threads, session, folder, sharesArena, open);
     if (!prefill && (decomposed > 0 || (graphs.int8Prefill !== undefined && stepThreadsWithCopy !== threads))) {
       // No copy after all: the step session prefills too, so the file's own graph (the decomposed one prefills
       // slowly) on every thread.

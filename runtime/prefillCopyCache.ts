@@ -49,6 +49,8 @@ interface CopyKind {
   write(path: string, dest: string, allow: (bytes: number, diskBytes: number) => string | undefined): { bytes: number } | { skipped: string; unneeded?: true };
   /** Why a copy of `bytes` may not be used now (memory), in words; undefined where it may. */
   refusal?(bytes: number): string | undefined;
+  /** The file beside `file` that holds its weights, where the writer writes one (under this name, not a partial one). */
+  dataFile?: string;
 }
 
 /** The file a copy was made from, as it was then. */
@@ -70,6 +72,8 @@ interface CopyRecord extends Source {
   bytes: number;
   /** Why the runtime did not use it (markCopyUnused): it is not tried again. */
   unused?: string;
+  /** The data file's size, for kinds with one. */
+  dataBytes?: number;
 }
 
 /**
@@ -124,54 +128,137 @@ export function decodeStepCopy(onnxPath: string, cacheFolder: string, options: {
   return keptCopy(kind, onnxPath, cacheFolder, options.onBuild);
 }
 
-function keptCopy(kind: CopyKind, sourcePath: string, cacheFolder: string, onBuild?: (bytes: number) => void): PreparedCopy {
+/** Raised when what onnxruntime writes of a graph, or how the copy is checked, changes: older copies are rebuilt. */
+const OPTIMIZED_COPY_VERSION = 1;
+/** The data file beside an optimized copy's graph: onnxruntime maps its weights from it. */
+export const OPTIMIZED_DATA_FILE = 'model.onnx.data';
+
+/**
+ * onnxruntime's optimized form of the large file `onnxPath`, kept in `cacheFolder` (optimizedSession.ts): built now by
+ * `write` where there is none for the file's current contents and `variant` (onnxruntime's version and this CPU, which
+ * the optimized graph and prepacked weights are made for); or why there is none, in words. Never throws.
+ */
+export async function optimizedCopy(
+  onnxPath: string,
+  cacheFolder: string,
+  variant: string,
+  write: (path: string, dest: string, allow: (bytes: number, diskBytes: number) => string | undefined) => Promise<{ bytes: number } | { skipped: string; lasting?: true }>,
+  onBuild?: (bytes: number) => void,
+): Promise<PreparedCopy> {
+  const kind: AsyncCopyKind = { prefix: 'optimized-', file: 'model.onnx', dataFile: OPTIMIZED_DATA_FILE, version: OPTIMIZED_COPY_VERSION, variant, write };
   try {
-    const named = resolve(sourcePath);
-    const path = realpathSync.native(named);
-    const { size, mtimeMs, ino } = statSync(path);
-    const source: Source = { path, named, size, mtimeMs, ino, version: kind.version, ...(kind.variant !== undefined && { variant: kind.variant }) };
-    const folder = join(cacheFolder, kind.prefix + createHash('sha256').update(JSON.stringify({ ...source, named: '' })).digest('hex').slice(0, 16));
-    const file = join(folder, kind.file);
-    const kept = readRecord(folder);
-    if (kept && sameSource(kept, source) && existsSync(file) && statSync(file).size === kept.bytes) {
-      removeAbandonedPartials(folder);
-      if (kept.unused !== undefined) return { skipped: `the copy in ${folder} was not used at an earlier load (${kept.unused}); delete that folder to try again` };
-      const refusal = kind.refusal?.(kept.bytes);
-      return refusal === undefined ? { file, bytes: kept.bytes } : { skipped: refusal };
-    }
-    makeFolder(cacheFolder);
-    removeStaleCopies(cacheFolder, kind.prefix, source, folder);
-    const lock = `${folder}.lock`;
-    if (!takeLock(lock)) return { skipped: 'another Locus process is building it now; a later load will use it' };
-    const partial = join(folder, `${kind.file}.${process.pid}.partial`);
+    const found = findOrClaim(kind, onnxPath, cacheFolder);
+    if (!('partial' in found)) return found;
     try {
+      rmSync(join(found.folder, OPTIMIZED_DATA_FILE), { force: true });
       const started = performance.now();
-      const result = kind.write(path, partial, (bytes, diskBytes) => {
-        const refusal = kind.refusal?.(bytes);
-        if (refusal !== undefined) return refusal;
-        const free = freeDiskBytes(cacheFolder);
-        if (free !== undefined && free < diskBytes + DISK_RESERVE_BYTES) {
-          return `writing it takes ${mb(diskBytes)} of disk, ${cacheFolder} has ${mb(free)} free and 2 GB are kept free`;
-        }
-        makeFolder(folder);
-        removeAbandonedPartials(folder);
-        onBuild?.(bytes);
-        return undefined;
-      });
-      if ('skipped' in result) return result;
-      rmSync(join(folder, RECORD_FILE), { force: true });
-      renameSync(partial, file);
-      // The record goes last: a copy without one is never reused.
-      writeRecord(folder, { ...source, bytes: result.bytes });
-      return { file, bytes: result.bytes, builtMs: performance.now() - started };
+      return settle(kind, found, await kind.write(found.source.path, found.partial, allowance(kind, cacheFolder, found.folder, onBuild)), started);
     } finally {
-      rmSync(partial, { force: true });
-      rmSync(lock, { force: true });
-      removeIfEmpty(folder);
+      release(kind, found);
     }
   } catch (e) {
     return { skipped: `it could not be built in ${cacheFolder} (${e instanceof Error ? e.message : String(e)})` };
   }
+}
+
+function keptCopy(kind: CopyKind, sourcePath: string, cacheFolder: string, onBuild?: (bytes: number) => void): PreparedCopy {
+  try {
+    const found = findOrClaim(kind, sourcePath, cacheFolder);
+    if (!('partial' in found)) return found;
+    try {
+      const started = performance.now();
+      return settle(kind, found, kind.write(found.source.path, found.partial, allowance(kind, cacheFolder, found.folder, onBuild)), started);
+    } finally {
+      release(kind, found);
+    }
+  } catch (e) {
+    return { skipped: `it could not be built in ${cacheFolder} (${e instanceof Error ? e.message : String(e)})` };
+  }
+}
+
+/** A copy kind written asynchronously (by onnxruntime), with a data file beside it. */
+interface AsyncCopyKind extends Omit<CopyKind, 'write'> {
+  write(path: string, dest: string, allow: (bytes: number, diskBytes: number) => string | undefined): Promise<{ bytes: number } | { skipped: string; lasting?: true }>;
+}
+
+/** Where a copy is built: its folder and file, the partial file it is written to, its lock (taken) and its source. */
+interface Claim {
+  folder: string;
+  file: string;
+  partial: string;
+  lock: string;
+  source: Source;
+  /** Set once the copy is in place. */
+  settled?: true;
+}
+
+/** The kept copy of `sourcePath`, why there is none, or the claim to build it now (its lock taken, stale copies removed). */
+function findOrClaim(kind: Omit<CopyKind, 'write'>, sourcePath: string, cacheFolder: string): PreparedCopy | Claim {
+  const named = resolve(sourcePath);
+  const path = realpathSync.native(named);
+  const { size, mtimeMs, ino } = statSync(path);
+  const source: Source = { path, named, size, mtimeMs, ino, version: kind.version, ...(kind.variant !== undefined && { variant: kind.variant }) };
+  const folder = join(cacheFolder, kind.prefix + createHash('sha256').update(JSON.stringify({ ...source, named: '' })).digest('hex').slice(0, 16));
+  const file = join(folder, kind.file);
+  const kept = readRecord(folder);
+  // A copy refused for good may have left no file, only its record.
+  if (kept?.unused !== undefined && sameSource(kept, source)) return { skipped: `the copy in ${folder} was not used at an earlier load (${kept.unused}); delete that folder to try again` };
+  if (kept && sameSource(kept, source) && existsSync(file) && statSync(file).size === kept.bytes && dataFileWhole(kind, folder, kept)) {
+    removeAbandonedPartials(folder);
+    const refusal = kind.refusal?.(kept.bytes);
+    return refusal === undefined ? { file, bytes: kept.bytes } : { skipped: refusal };
+  }
+  makeFolder(cacheFolder);
+  removeStaleCopies(cacheFolder, kind.prefix, source, folder);
+  const lock = `${folder}.lock`;
+  if (!takeLock(lock)) return { skipped: 'another Locus process is building it now; a later load will use it' };
+  return { folder, file, partial: join(folder, `${kind.file}.${process.pid}.partial`), lock, source };
+}
+
+/** Whether a kind's data file is there at the size its record gives (kinds without one: yes). */
+function dataFileWhole(kind: Omit<CopyKind, 'write'>, folder: string, kept: CopyRecord): boolean {
+  if (kind.dataFile === undefined) return true;
+  const data = join(folder, kind.dataFile);
+  return existsSync(data) && statSync(data).size === kept.dataBytes;
+}
+
+/** The check a copy's writer calls before it writes: the kind's refusal, then the disk; on yes, the folder is made. */
+function allowance(kind: Omit<CopyKind, 'write'>, cacheFolder: string, folder: string, onBuild?: (bytes: number) => void) {
+  return (bytes: number, diskBytes: number): string | undefined => {
+    const refusal = kind.refusal?.(bytes);
+    if (refusal !== undefined) return refusal;
+    const free = freeDiskBytes(cacheFolder);
+    if (free !== undefined && free < diskBytes + DISK_RESERVE_BYTES) {
+      return `writing it takes ${mb(diskBytes)} of disk, ${cacheFolder} has ${mb(free)} free and 2 GB are kept free`;
+    }
+    makeFolder(folder);
+    removeAbandonedPartials(folder);
+    onBuild?.(bytes);
+    return undefined;
+  };
+}
+
+/** Puts a written copy in place (its record last: a copy without one is never reused), or passes on why there is none. */
+function settle(kind: Omit<CopyKind, 'write'>, claim: Claim, result: { bytes: number } | { skipped: string; unneeded?: true; lasting?: true }, started: number): PreparedCopy {
+  if ('skipped' in result) {
+    // Its record alone, so that later loads neither build nor load it.
+    if (result.lasting) writeRecord(claim.folder, { ...claim.source, bytes: 0, unused: result.skipped });
+    return { skipped: result.skipped, ...('unneeded' in result && { unneeded: result.unneeded }) };
+  }
+  rmSync(join(claim.folder, RECORD_FILE), { force: true });
+  renameSync(claim.partial, claim.file);
+  const dataBytes = kind.dataFile === undefined ? undefined : statSync(join(claim.folder, kind.dataFile)).size;
+  writeRecord(claim.folder, { ...claim.source, bytes: result.bytes, ...(dataBytes !== undefined && { dataBytes }) });
+  claim.settled = true;
+  return { file: claim.file, bytes: result.bytes, builtMs: performance.now() - started };
+}
+
+/** Removes what a build left that is not a whole copy, and the build's lock. */
+function release(kind: Omit<CopyKind, 'write'>, claim: Claim): void {
+  rmSync(claim.partial, { force: true });
+  if (kind.dataFile !== undefined && !claim.settled) rmSync(join(claim.folder, kind.dataFile), { force: true });
+  rmSync(claim.lock, { force: true });
+  removeIfEmpty(claim.folder);
 }
 
 /** Records that the runtime did not use the copy `copyFile` (and why), so later loads do not build or load it again. */
