@@ -5,11 +5,11 @@
 // weights are the page cache's, shared by every process that loads the same copy: on the 0.5B-shaped model the 8-bit
 // file's session loaded in 0.8 s against 6.2 s, with 80 MB of private memory against 980 MB
 // (bench/results/optimized-copy-*.md). A copy is written by the load that first needs it, with the session that load
-// uses, and kept only if a two-token pass on it gives that session's logits.
+// uses, and every load from it checks that a two-token pass on it gives the logits that session gave.
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { arch, cpus } from 'node:os';
-import { markCopyUnused, OPTIMIZED_DATA_FILE, optimizedCopy } from './prefillCopyCache';
+import { markCopyUnused, OPTIMIZED_DATA_FILE, optimizedCopy, type PreparedCopy } from './prefillCopyCache';
 
 /** How sessions are made (onnxruntime's, in ortBackend.ts; tests pass their own). */
 export interface SessionMaker<S> {
@@ -30,7 +30,7 @@ export interface SessionMaker<S> {
 export interface OptimizedFileSession<S> {
   session: S;
   /** The kept copy the session was loaded from or written to, or why there is none, in words. */
-  copy: { file: string; builtMs?: number } | { skipped: string };
+  copy: PreparedCopy;
 }
 
 /**
@@ -56,45 +56,60 @@ export async function optimizedFileSession<S>(
       const refusal = allow(bytes, prepacked ? 2 * bytes : bytes);
       if (refusal !== undefined) return { skipped: refusal };
       built = await maker.openAndSave(source, dest, OPTIMIZED_DATA_FILE, prepacked);
-      const differs = await copyDiffers(maker, built, dest);
-      // onnxruntime and the CPU being the same next time, so would the copy: it is not tried again.
-      return differs === undefined ? { bytes: statSync(dest).size } : { skipped: differs, lasting: true };
+      return { bytes: statSync(dest).size, check: sampledLogits(await maker.probe(built)) };
     },
     onBuild,
   );
   if (built !== undefined) return { session: built, copy };
   if ('file' in copy) {
-    try {
-      return { session: await maker.open(copy.file, true), copy };
-    } catch (e) {
-      markCopyUnused(copy.file, `onnxruntime refused it (${e instanceof Error ? e.message : String(e)})`);
-    }
+    const refused = await copyRefusal(maker, copy.file, copy.check);
+    if ('session' in refused) return { session: refused.session, copy };
+    // Never loaded again, its files would only take disk.
+    markCopyUnused(copy.file, refused.why, true);
   }
-  return { session: await maker.open(path, false), copy: 'skipped' in copy ? copy : { skipped: 'onnxruntime refused it' } };
+  return { session: await maker.open(path, false), copy: 'skipped' in copy ? copy : { skipped: 'it was refused at this load' } };
+}
+
+/**
+ * The session of the copy `file`, or why it is not used: onnxruntime refuses it, or a two-token pass on it does not
+ * give the logits its file gave when it was written (`check`): a copy spoilt on disk, or weights that onnxruntime
+ * does not read back as it wrote them.
+ */
+async function copyRefusal<S>(maker: SessionMaker<S>, file: string, check: number[] | undefined): Promise<{ session: S } | { why: string }> {
+  let session: S | undefined;
+  try {
+    session = await maker.open(file, true);
+    if (check !== undefined && logitsAgree(Float32Array.from(check), sampledLogits(await maker.probe(session)))) return { session };
+    await maker.release(session);
+    return { why: 'a pass on it did not give the logits its file gave' };
+  } catch (e) {
+    if (session !== undefined) await maker.release(session);
+    return { why: `onnxruntime refused it (${e instanceof Error ? e.message : String(e)})` };
+  }
+}
+
+/** Logits kept in a copy's record: enough to tell a copy that computes something else, small enough for its record. */
+const CHECKED_LOGITS = 256;
+
+/** CHECKED_LOGITS of `logits`, evenly spaced, then the largest. */
+export function sampledLogits(logits: Float32Array): number[] {
+  const step = Math.max(1, Math.floor(logits.length / CHECKED_LOGITS));
+  const out: number[] = [];
+  for (let i = 0; i < logits.length && out.length < CHECKED_LOGITS; i += step) out.push(logits[i]!);
+  let largest = -Infinity;
+  for (const v of logits) largest = Number.isNaN(v) ? Number.NaN : Math.max(largest, v);
+  out.push(largest);
+  return out;
 }
 
 /** Largest difference of a copy's probe logits from its file's, relative to the largest logit. */
 const COPY_TOLERANCE = 1e-3;
 
-/** Why the copy at `dest` is not kept (it does not load, or its logits are not `built`'s), or undefined where it is. */
-async function copyDiffers<S>(maker: SessionMaker<S>, built: S, dest: string): Promise<string | undefined> {
-  let copy: S | undefined;
-  try {
-    copy = await maker.open(dest, true);
-    const [want, got] = [await maker.probe(built), await maker.probe(copy)];
-    return logitsAgree(want, got) ? undefined : 'a pass on it did not give the file\'s logits';
-  } catch (e) {
-    return `it did not load or run (${e instanceof Error ? e.message : String(e)})`;
-  } finally {
-    if (copy !== undefined) await maker.release(copy);
-  }
-}
-
 /** Whether `got` is `want` to COPY_TOLERANCE of its largest logit, every value finite. */
-export function logitsAgree(want: Float32Array, got: Float32Array): boolean {
+export function logitsAgree(want: ArrayLike<number>, got: ArrayLike<number>): boolean {
   if (want.length !== got.length || want.length === 0) return false;
   let scale = 1;
-  for (const v of want) scale = Math.max(scale, Math.abs(v));
+  for (let i = 0; i < want.length; i++) scale = Math.max(scale, Math.abs(want[i]!));
   for (let i = 0; i < want.length; i++) {
     if (!Number.isFinite(got[i]!) || !(Math.abs(got[i]! - want[i]!) <= COPY_TOLERANCE * scale)) return false;
   }

@@ -74,6 +74,8 @@ interface CopyRecord extends Source {
   unused?: string;
   /** The data file's size, for kinds with one. */
   dataBytes?: number;
+  /** What a load from the copy checks it against, for kinds that give one (optimizedSession.ts: sampled logits). */
+  check?: number[];
 }
 
 /**
@@ -99,7 +101,7 @@ export function prefillCopy(
 }
 
 /** A kept copy, or why there is none (`unneeded`: the file needs no change, and is loaded as it is). */
-export type PreparedCopy = { file: string; bytes: number; builtMs?: number } | { skipped: string; unneeded?: true };
+export type PreparedCopy = { file: string; bytes: number; builtMs?: number; check?: number[] } | { skipped: string; unneeded?: true };
 
 /**
  * The large file `onnxPath` as the runtime prepares it with `prepare` (preparedModel.ts), kept in `cacheFolder`:
@@ -142,7 +144,7 @@ export async function optimizedCopy(
   onnxPath: string,
   cacheFolder: string,
   variant: string,
-  write: (path: string, dest: string, allow: (bytes: number, diskBytes: number) => string | undefined) => Promise<{ bytes: number } | { skipped: string; lasting?: true }>,
+  write: (path: string, dest: string, allow: (bytes: number, diskBytes: number) => string | undefined) => Promise<{ bytes: number; check?: number[] } | { skipped: string }>,
   onBuild?: (bytes: number) => void,
 ): Promise<PreparedCopy> {
   const kind: AsyncCopyKind = { prefix: 'optimized-', file: 'model.onnx', dataFile: OPTIMIZED_DATA_FILE, version: OPTIMIZED_COPY_VERSION, variant, write };
@@ -178,7 +180,7 @@ function keptCopy(kind: CopyKind, sourcePath: string, cacheFolder: string, onBui
 
 /** A copy kind written asynchronously (by onnxruntime), with a data file beside it. */
 interface AsyncCopyKind extends Omit<CopyKind, 'write'> {
-  write(path: string, dest: string, allow: (bytes: number, diskBytes: number) => string | undefined): Promise<{ bytes: number } | { skipped: string; lasting?: true }>;
+  write(path: string, dest: string, allow: (bytes: number, diskBytes: number) => string | undefined): Promise<{ bytes: number; check?: number[] } | { skipped: string }>;
 }
 
 /** Where a copy is built: its folder and file, the partial file it is written to, its lock (taken) and its source. */
@@ -201,12 +203,12 @@ function findOrClaim(kind: Omit<CopyKind, 'write'>, sourcePath: string, cacheFol
   const folder = join(cacheFolder, kind.prefix + createHash('sha256').update(JSON.stringify({ ...source, named: '' })).digest('hex').slice(0, 16));
   const file = join(folder, kind.file);
   const kept = readRecord(folder);
-  // A copy refused for good may have left no file, only its record.
+  // A copy refused for good may have left only its record (markCopyUnused with removeFiles).
   if (kept?.unused !== undefined && sameSource(kept, source)) return { skipped: `the copy in ${folder} was not used at an earlier load (${kept.unused}); delete that folder to try again` };
   if (kept && sameSource(kept, source) && existsSync(file) && statSync(file).size === kept.bytes && dataFileWhole(kind, folder, kept)) {
     removeAbandonedPartials(folder);
     const refusal = kind.refusal?.(kept.bytes);
-    return refusal === undefined ? { file, bytes: kept.bytes } : { skipped: refusal };
+    return refusal === undefined ? { file, bytes: kept.bytes, ...(kept.check !== undefined && { check: kept.check }) } : { skipped: refusal };
   }
   makeFolder(cacheFolder);
   removeStaleCopies(cacheFolder, kind.prefix, source, folder);
@@ -239,18 +241,19 @@ function allowance(kind: Omit<CopyKind, 'write'>, cacheFolder: string, folder: s
 }
 
 /** Puts a written copy in place (its record last: a copy without one is never reused), or passes on why there is none. */
-function settle(kind: Omit<CopyKind, 'write'>, claim: Claim, result: { bytes: number } | { skipped: string; unneeded?: true; lasting?: true }, started: number): PreparedCopy {
-  if ('skipped' in result) {
-    // Its record alone, so that later loads neither build nor load it.
-    if (result.lasting) writeRecord(claim.folder, { ...claim.source, bytes: 0, unused: result.skipped });
-    return { skipped: result.skipped, ...('unneeded' in result && { unneeded: result.unneeded }) };
-  }
+function settle(
+  kind: Omit<CopyKind, 'write'>,
+  claim: Claim,
+  result: { bytes: number; check?: number[] } | { skipped: string; unneeded?: true },
+  started: number,
+): PreparedCopy {
+  if ('skipped' in result) return result;
   rmSync(join(claim.folder, RECORD_FILE), { force: true });
   renameSync(claim.partial, claim.file);
   const dataBytes = kind.dataFile === undefined ? undefined : statSync(join(claim.folder, kind.dataFile)).size;
-  writeRecord(claim.folder, { ...claim.source, bytes: result.bytes, ...(dataBytes !== undefined && { dataBytes }) });
+  writeRecord(claim.folder, { ...claim.source, bytes: result.bytes, ...(dataBytes !== undefined && { dataBytes }), ...(result.check !== undefined && { check: result.check }) });
   claim.settled = true;
-  return { file: claim.file, bytes: result.bytes, builtMs: performance.now() - started };
+  return { file: claim.file, bytes: result.bytes, builtMs: performance.now() - started, ...(result.check !== undefined && { check: result.check }) };
 }
 
 /** Removes what a build left that is not a whole copy, and the build's lock. */
@@ -261,12 +264,18 @@ function release(kind: Omit<CopyKind, 'write'>, claim: Claim): void {
   removeIfEmpty(claim.folder);
 }
 
-/** Records that the runtime did not use the copy `copyFile` (and why), so later loads do not build or load it again. */
-export function markCopyUnused(copyFile: string, why: string): void {
+/**
+ * Records that the runtime did not use the copy `copyFile` (and why), so later loads do not build or load it again.
+ * `removeFiles`: the copy's files go too, its record alone staying (for copies that can never be used, not even to
+ * look into).
+ */
+export function markCopyUnused(copyFile: string, why: string, removeFiles = false): void {
   const folder = dirname(copyFile);
   const kept = readRecord(folder);
   try {
-    if (kept) writeRecord(folder, { ...kept, unused: why });
+    if (!kept) return;
+    writeRecord(folder, { ...kept, unused: why });
+    if (removeFiles) for (const name of readdirSync(folder)) if (name !== RECORD_FILE) rmSync(join(folder, name), { force: true });
   } catch {
     // unrecorded, it is tried again at the next load
   }

@@ -1,6 +1,7 @@
 // runtime/optimizedSession.ts: large files' sessions from onnxruntime's optimized copies kept in the cache folder. The
-// copy's bookkeeping with a stand-in for onnxruntime (written once, reused, rebuilt when the file changes, not kept
-// when its logits differ, not tried again once refused), then the loader on a large 4-bit file with onnxruntime.
+// copy's bookkeeping with a stand-in for onnxruntime (written once, reused, rebuilt when the file changes, dropped
+// when a load's logits differ from the file's, not tried again once refused), then the loader on a large 4-bit file
+// with onnxruntime.
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { int8PrefillModel } from '../../runtime/int8PrefillModel';
 import { readModelConfig } from '../../runtime/modelConfig';
 import { loadDecoder } from '../../runtime/modelLoader';
-import { cpuIdentity, logitsAgree, optimizedFileSession, type SessionMaker } from '../../runtime/optimizedSession';
+import { cpuIdentity, logitsAgree, optimizedFileSession, sampledLogits, type SessionMaker } from '../../runtime/optimizedSession';
 import { bytesSource, graphSkeleton } from '../../runtime/onnxSkeleton';
 import { fusableAttention, isLargeModelFile, OrtDecoderModel } from '../../runtime/ortBackend';
 import { preparedModel } from '../../runtime/preparedModel';
@@ -69,28 +70,29 @@ describe('large-file sessions from kept optimized copies', () => {
     const source = sourceFile('reuse.onnx');
     const maker = new FakeMaker();
     const first = await optimizedFileSession(source, cache, maker, true);
-    assert.deepEqual(maker.calls, ['save prepacked=true', 'open copy'], 'written, then checked by opening it');
+    assert.deepEqual(maker.calls, ['save prepacked=true']);
     assert.equal(first.session.copy, false, 'the load that writes the copy runs on the session that wrote it');
     assert.ok('file' in first.copy && first.copy.builtMs !== undefined);
+    assert.deepEqual(first.copy.check, [1, -2, 30, 30], 'the logits later loads check the copy against, and the largest');
     const folder = dirname(first.copy.file);
     assert.deepEqual(readdirSync(folder).sort(), ['model.onnx', OPTIMIZED_DATA_FILE, 'source.json'].sort());
 
     maker.calls = [];
     const second = await optimizedFileSession(source, cache, maker, true);
     assert.deepEqual(maker.calls, ['open copy']);
-    assert.deepEqual(second, { session: { path: first.copy.file, copy: true }, copy: { file: first.copy.file, bytes: statSync(first.copy.file).size } });
+    assert.deepEqual(second, { session: { path: first.copy.file, copy: true }, copy: { file: first.copy.file, bytes: statSync(first.copy.file).size, check: first.copy.check } });
 
     // A data file cut short is not loaded: the copy is written again.
     writeFileSync(join(folder, OPTIMIZED_DATA_FILE), 'weig');
     maker.calls = [];
     await optimizedFileSession(source, cache, maker, true);
-    assert.deepEqual(maker.calls, ['save prepacked=true', 'open copy']);
+    assert.deepEqual(maker.calls, ['save prepacked=true']);
 
     // Another variant (another onnxruntime or CPU, or prepacked weights left out) gets a copy of its own, which
     // replaces the earlier one.
     maker.calls = [];
     const unpacked = await optimizedFileSession(source, cache, maker, false);
-    assert.deepEqual(maker.calls, ['save prepacked=false', 'open copy']);
+    assert.deepEqual(maker.calls, ['save prepacked=false']);
     assert.ok('file' in unpacked.copy && unpacked.copy.file !== first.copy.file);
     assert.ok(!existsSync(folder));
 
@@ -98,26 +100,29 @@ describe('large-file sessions from kept optimized copies', () => {
     writeFileSync(source, 'other model bytes');
     maker.calls = [];
     const changed = await optimizedFileSession(source, cache, maker, false);
-    assert.deepEqual(maker.calls, ['save prepacked=false', 'open copy']);
+    assert.deepEqual(maker.calls, ['save prepacked=false']);
     assert.ok('file' in changed.copy && changed.copy.file !== unpacked.copy.file);
     assert.deepEqual(readdirSync(cache), [basename(dirname(changed.copy.file))], 'the copy of the earlier contents is removed');
   });
 
-  it('keeps no copy whose logits differ from the file\'s, and does not write one again', async () => {
+  it('loads the file where a copy\'s logits differ from those its file gave, and removes the copy for good', async () => {
     const cache = join(dir, 'cache-differs');
     const source = sourceFile('differs.onnx');
     const maker = new FakeMaker();
+    await optimizedFileSession(source, cache, maker, true);
+    // Read back otherwise than written (a spoilt data file, or prepacked weights onnxruntime gets wrong).
     maker.copyLogits = Float32Array.of(1, -2, Number.NaN);
-    const first = await optimizedFileSession(source, cache, maker, true);
-    assert.equal(first.session.copy, false);
-    assert.deepEqual(first.copy, { skipped: 'a pass on it did not give the file\'s logits' });
+    maker.calls = [];
+    const spoilt = await optimizedFileSession(source, cache, maker, true);
+    assert.deepEqual(maker.calls, ['open copy', 'open file']);
+    assert.equal(spoilt.session.copy, false);
     const [folder] = readdirSync(cache);
     assert.deepEqual(readdirSync(join(cache, folder!)), ['source.json'], 'only its record is left, saying why');
 
     maker.calls = [];
     const later = await optimizedFileSession(source, cache, maker, true);
-    assert.deepEqual(maker.calls, ['open file']);
-    assert.match('skipped' in later.copy ? later.copy.skipped : '', /was not used at an earlier load \(a pass on it did not give the file's logits\); delete that folder to try again/);
+    assert.deepEqual(maker.calls, ['open file'], 'neither written nor loaded again');
+    assert.match('skipped' in later.copy ? later.copy.skipped : '', /was not used at an earlier load \(a pass on it did not give the logits its file gave\); delete that folder to try again/);
   });
 
   it('loads the file where onnxruntime refuses a kept copy, and does not try that copy again', async () => {
@@ -149,6 +154,8 @@ describe('large-file sessions from kept optimized copies', () => {
   it('compares logits to a thousandth of the largest, and never agrees with NaN', () => {
     const want = Float32Array.of(10, -20, 5);
     assert.ok(logitsAgree(want, Float32Array.of(10.015, -20, 5)));
+    const sampled = sampledLogits(new Float32Array(1000).map((_, i) => i));
+    assert.deepEqual([sampled.length, sampled[1], sampled[255], sampled[256]], [257, 3, 765, 999], 'every third of 1000 up to 256, and the largest');
     assert.ok(!logitsAgree(want, Float32Array.of(10.03, -20, 5)));
     assert.ok(!logitsAgree(want, Float32Array.of(10, -20, Number.NaN)));
     assert.ok(!logitsAgree(want, Float32Array.of(10, -20)));
@@ -225,6 +232,22 @@ describe('the loader with onnxruntime\'s optimized copies', () => {
       assert.deepEqual(await greedy(second.model, 8), await greedy(fromFiles, 8));
     } finally {
       await Promise.all([second.model.dispose(), fromFiles.dispose()]);
+    }
+
+    // A copy spoilt on disk (its data file zeroed, the same size): the load runs on the file, and the copy goes.
+    const int8Copy = copies.find((c) => JSON.parse(readFileSync(join(dirname(c), 'source.json'), 'utf8')).named === join(folder, 'onnx', 'model_int8.onnx'))!;
+    const data = join(dirname(int8Copy), OPTIMIZED_DATA_FILE);
+    writeFileSync(data, Buffer.alloc(statSync(data).size));
+    const spoilt = await loadDecoder(folder, 'q4', 1, config.vocabSize, cache);
+    try {
+      assert.deepEqual(spoilt.model.optimizedCopies, copies.filter((c) => c !== int8Copy));
+      assert.equal(spoilt.model.prefillFile, join(folder, 'onnx', 'model_int8.onnx'), 'long prompts still prefill on the 8-bit file');
+      assert.deepEqual(readdirSync(dirname(int8Copy)), ['source.json']);
+      const fromFiles = await OrtDecoderModel.create(q4, config, 1, { prefillFile: spoilt.files.prefill, stepFile: { onnx: spoilt.model.stepPath!, source: q4 } });
+      assert.deepEqual(await greedy(spoilt.model, 8), await greedy(fromFiles, 8));
+      await fromFiles.dispose();
+    } finally {
+      await spoilt.model.dispose();
     }
   });
 });
