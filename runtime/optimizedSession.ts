@@ -55,8 +55,15 @@ export async function optimizedFileSession<S>(
       // Prepacked weights are written beside the weights they come from: twice the file's bytes, at most.
       const refusal = allow(bytes, prepacked ? 2 * bytes : bytes);
       if (refusal !== undefined) return { skipped: refusal };
-      built = await maker.openAndSave(source, dest, OPTIMIZED_DATA_FILE, prepacked);
-      return { bytes: statSync(dest).size, check: sampledLogits(await maker.probe(built)) };
+      try {
+        built = await maker.openAndSave(source, dest, OPTIMIZED_DATA_FILE, prepacked);
+      } catch (e) {
+        // Tried again at every load, it would cost each a second attempt at the file.
+        return { skipped: `onnxruntime did not write it (${e instanceof Error ? e.message : String(e)})`, lasting: true };
+      }
+      // A copy without its check (the pass failed) is refused at its first load, and not tried again.
+      const check = await maker.probe(built).then(sampledLogits, () => undefined);
+      return { bytes: statSync(dest).size, ...(check !== undefined && { check }) };
     },
     onBuild,
   );

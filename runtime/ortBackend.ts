@@ -270,13 +270,10 @@ function sessionOpener(kept: KeptSessionCopies | undefined, used: string[]): Ses
   };
 }
 
-/** onnxruntime's version and this CPU (optimizedSession.ts). */
-const OPTIMIZED_VARIANT = `onnxruntime ${ort.env.versions.node ?? ort.env.versions.common} on ${cpuIdentity()}`;
-
 /** onnxruntime's sessions for optimizedSession.ts, with the runtime's options for `threads`. */
 function ortSessionMaker(threads: number): SessionMaker<ort.InferenceSession> {
   return {
-    variant: OPTIMIZED_VARIANT,
+    variant: `onnxruntime ${ort.env.versions.node ?? ort.env.versions.common} on ${cpuIdentity()}`,
     // A copy's graph is optimized already: optimizing it again only costs load time.
     open: (path, optimized) => createSession(path, threads, optimized ? { graphOptimizationLevel: 'disabled' } : {}),
     openAndSave: (path, dest, dataFile, prepacked) =>
@@ -305,16 +302,16 @@ function savedPrepackedWeightsWork(path: string): boolean {
 
 /** The last logits row of a two-token pass from an empty cache, the inputs made from what `session` declares. */
 async function probeLogits(session: ort.InferenceSession): Promise<Float32Array> {
-  const tokens = 2;
+  const positions = [0, 1];
   // A graph that writes its rows into the past it reads (the form with room: decomposedAttention.ts) needs room for them.
-  const room = session.outputNames.some((name) => name === presentRowsName(presentKeyName(0))) ? tokens : 0;
+  const room = session.outputNames.includes(presentRowsName(presentKeyName(0))) ? positions.length : 0;
   const feeds: Record<string, ort.Tensor> = {};
   const ids = (values: number[]) => new ort.Tensor('int64', BigInt64Array.from(values, BigInt), [1, values.length]);
   for (const value of describe(session.inputMetadata, session.inputNames)) {
     const { name } = value;
-    if (name === 'input_ids') feeds[name] = ids([0, 1].slice(0, tokens));
-    else if (name === 'attention_mask') feeds[name] = ids([1, 1]);
-    else if (name === 'position_ids') feeds[name] = ids([0, 1]);
+    // The tokens are the positions: ids every vocabulary has.
+    if (name === 'input_ids' || name === 'position_ids') feeds[name] = ids(positions);
+    else if (name === 'attention_mask') feeds[name] = ids(positions.map(() => 1));
     else if (name === LOGITS_TO_KEEP_INPUT) feeds[name] = new ort.Tensor('int64', BigInt64Array.of(1n), []);
     else if (name === 'use_cache_branch') feeds[name] = new ort.Tensor('bool', Uint8Array.of(0), [1]);
     else if (value.type === 'float16' || value.type === 'float32') {

@@ -144,7 +144,7 @@ export async function optimizedCopy(
   onnxPath: string,
   cacheFolder: string,
   variant: string,
-  write: (path: string, dest: string, allow: (bytes: number, diskBytes: number) => string | undefined) => Promise<{ bytes: number; check?: number[] } | { skipped: string }>,
+  write: (path: string, dest: string, allow: (bytes: number, diskBytes: number) => string | undefined) => Promise<{ bytes: number; check?: number[] } | { skipped: string; lasting?: true }>,
   onBuild?: (bytes: number) => void,
 ): Promise<PreparedCopy> {
   const kind: AsyncCopyKind = { prefix: 'optimized-', file: 'model.onnx', dataFile: OPTIMIZED_DATA_FILE, version: OPTIMIZED_COPY_VERSION, variant, write };
@@ -180,7 +180,7 @@ function keptCopy(kind: CopyKind, sourcePath: string, cacheFolder: string, onBui
 
 /** A copy kind written asynchronously (by onnxruntime), with a data file beside it. */
 interface AsyncCopyKind extends Omit<CopyKind, 'write'> {
-  write(path: string, dest: string, allow: (bytes: number, diskBytes: number) => string | undefined): Promise<{ bytes: number; check?: number[] } | { skipped: string }>;
+  write(path: string, dest: string, allow: (bytes: number, diskBytes: number) => string | undefined): Promise<{ bytes: number; check?: number[] } | { skipped: string; lasting?: true }>;
 }
 
 /** Where a copy is built: its folder and file, the partial file it is written to, its lock (taken) and its source. */
@@ -244,10 +244,14 @@ function allowance(kind: Omit<CopyKind, 'write'>, cacheFolder: string, folder: s
 function settle(
   kind: Omit<CopyKind, 'write'>,
   claim: Claim,
-  result: { bytes: number; check?: number[] } | { skipped: string; unneeded?: true },
+  result: { bytes: number; check?: number[] } | { skipped: string; unneeded?: true; lasting?: true },
   started: number,
 ): PreparedCopy {
-  if ('skipped' in result) return result;
+  if ('skipped' in result) {
+    // `lasting`: its record alone, so that later loads neither build nor load it.
+    if (result.lasting) writeRecord(claim.folder, { ...claim.source, bytes: 0, unused: result.skipped });
+    return { skipped: result.skipped, ...('unneeded' in result && { unneeded: result.unneeded }) };
+  }
   rmSync(join(claim.folder, RECORD_FILE), { force: true });
   renameSync(claim.partial, claim.file);
   const dataBytes = kind.dataFile === undefined ? undefined : statSync(join(claim.folder, kind.dataFile)).size;

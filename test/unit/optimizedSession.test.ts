@@ -140,15 +140,36 @@ describe('large-file sessions from kept optimized copies', () => {
     assert.deepEqual(maker.calls, ['open file']);
   });
 
-  it('opens the file where the copy cannot be written, and leaves nothing behind', async () => {
+  it('opens the file where onnxruntime cannot write the copy, and does not try again', async () => {
     const cache = join(dir, 'cache-unwritable');
     const source = sourceFile('unwritable.onnx');
     const maker = new FakeMaker();
     maker.failSaving = true;
     const opened = await optimizedFileSession(source, cache, maker, true);
     assert.deepEqual(maker.calls, ['save prepacked=true', 'open file']);
-    assert.match('skipped' in opened.copy ? opened.copy.skipped : '', /could not be built .*cannot write/);
-    assert.deepEqual(readdirSync(cache), [], 'no folder, partial file or lock');
+    assert.deepEqual(opened.copy, { skipped: 'onnxruntime did not write it (cannot write)' });
+    const [folder] = readdirSync(cache);
+    assert.deepEqual(readdirSync(join(cache, folder!)), ['source.json'], 'no partial file, data file or lock; its record says why');
+    maker.calls = [];
+    await optimizedFileSession(source, cache, maker, true);
+    assert.deepEqual(maker.calls, ['open file']);
+  });
+
+  it('refuses at its first load a copy whose pass failed when it was written', async () => {
+    const cache = join(dir, 'cache-unchecked');
+    const source = sourceFile('unchecked.onnx');
+    const maker = new FakeMaker();
+    maker.probe = async () => {
+      throw new Error('no probe value for the input extra');
+    };
+    const first = await optimizedFileSession(source, cache, maker, true);
+    assert.ok('file' in first.copy && first.copy.check === undefined);
+    maker.calls = [];
+    await optimizedFileSession(source, cache, maker, true);
+    assert.deepEqual(maker.calls, ['open copy', 'open file']);
+    maker.calls = [];
+    await optimizedFileSession(source, cache, maker, true);
+    assert.deepEqual(maker.calls, ['open file']);
   });
 
   it('compares logits to a thousandth of the largest, and never agrees with NaN', () => {
