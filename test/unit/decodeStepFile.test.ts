@@ -4,7 +4,7 @@
 // The shipped target stands in for the large file (padded past the large-file size where the loader must treat it as
 // large), with its 8-bit copy as the folder's 8-bit file.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -20,7 +20,7 @@ import { fileGraphSkeleton } from '../../runtime/onnxSkeleton';
 import { createSession, isLargeModelFile, OrtDecoderModel } from '../../runtime/ortBackend';
 import { decodeStepCopy } from '../../runtime/prefillCopyCache';
 import { argmax } from '../../runtime/sampler';
-import { coldPromptFeeds, maxAbsDiff, paddedPastLargeFileSize, ROOT, TARGET_DIR } from './runtimeFixtures';
+import { coldPromptFeeds, largeShippedTarget, maxAbsDiff, ROOT, TARGET_DIR } from './runtimeFixtures';
 
 const SHIPPED = join(ROOT, 'models', 'default', 'target');
 const SHIPPED_Q4 = join(SHIPPED, 'onnx', 'model_q4.onnx');
@@ -155,14 +155,8 @@ describe('a decode-step file with the attention decomposed', () => {
 
     // The shipped target with an unused 136 MB weight (large to the loader; the step file leaves it out) and its
     // 8-bit copy as the folder's 8-bit file.
-    const bytes = readFileSync(SHIPPED_Q4);
     const folder = join(dir, 'large-model');
-    mkdirSync(join(folder, 'onnx'), { recursive: true });
-    copyFileSync(join(SHIPPED, 'config.json'), join(folder, 'config.json'));
-    for (const name of ['tokenizer.json', 'tokenizer_config.json']) copyFileSync(join(SHIPPED, '..', name), join(folder, name));
-    const q4 = join(folder, 'onnx', 'model_q4.onnx');
-    writeFileSync(q4, paddedPastLargeFileSize(bytes));
-    writeFileSync(join(folder, 'onnx', 'model_int8.onnx'), int8PrefillModel(bytes)!.bytes);
+    const q4 = largeShippedTarget(folder, (bytes) => int8PrefillModel(bytes)!.bytes);
     assert.ok(isLargeModelFile(q4));
 
     const loaderCache = join(dir, 'loader-cache');

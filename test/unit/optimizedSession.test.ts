@@ -3,7 +3,7 @@
 // when a load's logits differ from the file's, not tried again once refused), then the loader on a large 4-bit file
 // with onnxruntime.
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -15,7 +15,7 @@ import { bytesSource, graphSkeleton } from '../../runtime/onnxSkeleton';
 import { fusableAttention, isLargeModelFile, OrtDecoderModel } from '../../runtime/ortBackend';
 import { preparedModel } from '../../runtime/preparedModel';
 import { OPTIMIZED_DATA_FILE } from '../../runtime/prefillCopyCache';
-import { paddedPastLargeFileSize, ROOT } from './runtimeFixtures';
+import { largeShippedTarget, paddedPastLargeFileSize, ROOT } from './runtimeFixtures';
 
 interface FakeSession {
   path: string;
@@ -207,18 +207,13 @@ describe('the loader with onnxruntime\'s optimized copies', () => {
   }
 
   it('loads a large 4-bit file\'s step and 8-bit sessions from copies it writes once, with the files\' greedy tokens', async () => {
-    // The shipped target with an unused 136 MB weight (large to the loader) and its 8-bit copy as the folder's 8-bit file.
-    const bytes = readFileSync(join(SHIPPED, 'onnx', 'model_q4.onnx'));
+    // The shipped target with an unused 136 MB weight (large to the loader) and its 8-bit copy as the folder's 8-bit
+    // file, written as the runtime would prepare it (else it is prepared in memory at every load, and has no copy).
     const folder = join(dir, 'large-model');
-    mkdirSync(join(folder, 'onnx'), { recursive: true });
-    copyFileSync(join(SHIPPED, 'config.json'), join(folder, 'config.json'));
-    for (const name of ['tokenizer.json', 'tokenizer_config.json']) copyFileSync(join(SHIPPED, '..', name), join(folder, name));
-    const q4 = join(folder, 'onnx', 'model_q4.onnx');
-    writeFileSync(q4, paddedPastLargeFileSize(bytes));
-    // The 8-bit file as the runtime would prepare it (else it is prepared in memory at every load, and has no copy).
-    const int8 = int8PrefillModel(bytes)!.bytes;
-    const prepared = preparedModel(bytesSource(int8), graphSkeleton(bytesSource(int8)), { logitsToKeep: true, attention: fusableAttention(config) }) ?? int8;
-    writeFileSync(join(folder, 'onnx', 'model_int8.onnx'), paddedPastLargeFileSize(prepared));
+    const q4 = largeShippedTarget(folder, (bytes) => {
+      const int8 = int8PrefillModel(bytes)!.bytes;
+      return paddedPastLargeFileSize(preparedModel(bytesSource(int8), graphSkeleton(bytesSource(int8)), { logitsToKeep: true, attention: fusableAttention(config) }) ?? int8);
+    });
     assert.ok(isLargeModelFile(q4));
 
     const cache = join(dir, 'cache');

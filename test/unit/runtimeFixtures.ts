@@ -1,5 +1,5 @@
 // Shared paths and helpers for the runtime tests (the tiny random-weight fixtures from scripts/make_fixture.py).
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -67,4 +67,20 @@ export function coldPromptFeeds(config: ModelConfig, tokens: readonly number[]):
 export function paddedPastLargeFileSize(bytes: Uint8Array): Uint8Array {
   const pad = onnx.TensorProto.encode({ name: 'locus_test_padding', dims: [136e6], dataType: onnx.TensorProto.DataType.UINT8, rawData: new Uint8Array(136e6) }).finish();
   return splicedModel(bytesSource(bytes), graphSkeleton(bytesSource(bytes))!, [], encodedGraphField(5, pad));
+}
+
+/**
+ * A model folder `folder` holding the shipped default target padded past the large-file size
+ * (paddedPastLargeFileSize) as its 4-bit file, and `int8(q4 bytes)` as its 8-bit file; returns the 4-bit file's path.
+ */
+export function largeShippedTarget(folder: string, int8: (q4: Buffer) => Uint8Array): string {
+  const shipped = join(ROOT, 'models', 'default', 'target');
+  const bytes = readFileSync(join(shipped, 'onnx', 'model_q4.onnx'));
+  mkdirSync(join(folder, 'onnx'), { recursive: true });
+  copyFileSync(join(shipped, 'config.json'), join(folder, 'config.json'));
+  for (const name of ['tokenizer.json', 'tokenizer_config.json']) copyFileSync(join(shipped, '..', name), join(folder, name));
+  const q4 = join(folder, 'onnx', 'model_q4.onnx');
+  writeFileSync(q4, paddedPastLargeFileSize(bytes));
+  writeFileSync(join(folder, 'onnx', 'model_int8.onnx'), int8(bytes));
+  return q4;
 }
