@@ -426,7 +426,7 @@ function markdown(report: any, day: string): string {
       'threads) / bytes read per decoded token (all weights but the embedding table, plus the KV cache at the mean decode context: as the ONNX file declares it, f16 in llama.cpp).',
     '',
     `Prompts (bench/runtime/prompts.ts), the same token ids for every runner: ${report.models[0]?.prompts?.map((p: BenchPrompt) => `\`${p.name}\` (${p.source}: ${p.promptTokens} prompt tokens, ${p.newTokens} greedy tokens)`).join(', ')}. ` +
-      `Each runner in its own child process, one at a time (peak RSS = that process's maxRSS, Node included), ${report.settings.warmUps ?? 'one short'} untimed full-length warm-up run(s) of every prompt (${report.settings.warmUpsLarge ?? 'one short'} on the 0.5B-shaped model), then ${report.settings.repeats} timed runs per prompt (${report.settings.repeatsLarge} on the 0.5B-shaped model), ` +
+      `Each runner in its own child process, one at a time (peak RSS = that process's maxRSS, Node included, which counts the pages of mapped model files; private = its RssAnon when the runner returned, what a second process loading the same files adds), ${report.settings.warmUps ?? 'one short'} untimed full-length warm-up run(s) of every prompt (${report.settings.warmUpsLarge ?? 'one short'} on the 0.5B-shaped model), then ${report.settings.repeats} timed runs per prompt (${report.settings.repeatsLarge} on the 0.5B-shaped model), ` +
       `median by decode speed; ${report.settings.rounds ?? 1} round(s), every runner once per round in the same order, the row being the round with the median decode speed (every round's decode speed in the last column); EOS cannot stop a run. Per-run timeout ${report.settings.timeoutS} s. Locus rows clear the prefix cache before every run (cold prefill); at N threads Locus prefills on N and, for a 4-bit file with an 8-bit prefill copy, runs decode steps on one (its runtime's rule, runtime/ortBackend.ts); a large 4-bit file prefills prompts of 32 tokens or more on its folder's 8-bit file, or without one on the 8-bit copy it builds once (runtime/prefillCopyCache.ts), where the runtime can (rows marked "prefills on": their TTFT is not the 4-bit kernel's) and steps on N. ` +
       'Aggregates: prefill = Σ prompt tokens / Σ TTFT; decode = Σ (new − 1) tokens / Σ their time; TTFT = mean over the two prompts.',
     '',
@@ -434,18 +434,18 @@ function markdown(report: any, day: string): string {
   for (const m of report.models) {
     lines.push(`## ${m.name}`, '');
     lines.push(`Where the files come from: ${m.ggufProvenance}`, '');
-    lines.push('| runner | file | size MB | threads | prefill tok/s | decode tok/s | TTFT ms | peak RSS MiB | MB read/token | ceiling tok/s | % of BW limit | same greedy tokens as Locus | page faults (median run, mean over prompts) | load avg before | decode tok/s by round |');
-    lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+    lines.push('| runner | file | size MB | threads | prefill tok/s | decode tok/s | TTFT ms | peak RSS MiB | private MiB at end | MB read/token | ceiling tok/s | % of BW limit | same greedy tokens as Locus | page faults (median run, mean over prompts) | load avg before | decode tok/s by round |');
+    lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const r of rows.filter((x) => x.model === m.name)) {
       const spec =
         (r.runner === 'locus+spec' ? ` (${r.draft ? 'draft + lookup' : 'lookup only'}; accepted ${r.accepted}/${r.drafted})` : '') +
         (r.prefillOn ? ` (prefills on ${r.prefillOn})` : '');
       lines.push(`| ${r.runner}${spec} | ${r.file} | ${fmt(r.fileBytes / 1e6)} | ${r.threads} | ${fmt(r.prefillTokPerS)} | ${fmt(r.decodeTokPerS)} | ${fmt(r.ttftMs, 0)} | ` +
-        `${fmt(r.peakRssMiB, 0)} | ${fmt(r.bytesPerToken / 1e6, 2)} | ${fmt(r.ceilingTokPerS)} | ${fmt(100 * r.bandwidthUtilization, 0)}% | ` +
+        `${fmt(r.peakRssMiB, 0)} | ${r.privateMiB === undefined ? '-' : fmt(r.privateMiB, 0)} | ${fmt(r.bytesPerToken / 1e6, 2)} | ${fmt(r.ceilingTokPerS)} | ${fmt(100 * r.bandwidthUtilization, 0)}% | ` +
         `${r.sameTokensAsLocus ? `${r.sameTokensAsLocus.matched}/${r.sameTokensAsLocus.total}` : r.runner === 'locus' ? '(reference)' : '-'} | ${pageFaults(r)} | ${fmt(r.loadAvgBefore)} | ${(r.roundsDecodeTokPerS ?? []).map((x) => fmt(x)).join(' / ')} |`);
     }
     for (const f of report.failures.filter((x: Failure) => x.model === m.name)) {
-      lines.push(`| ${f.runner} | ${f.file} | | ${f.threads} | **failed**: ${f.error.split('\n')[0].slice(0, 120)} | | | | | | | | | ${fmt(f.loadAvgBefore)} | |`);
+      lines.push(`| ${f.runner} | ${f.file} | | ${f.threads} | **failed**: ${f.error.split('\n')[0].slice(0, 120)} | | | | | | | | | | ${fmt(f.loadAvgBefore)} | |`);
     }
     lines.push('');
   }

@@ -55,7 +55,12 @@ export interface RunnerResult {
   ttftMs: number;
   /** Peak resident set of the child process that ran only this runner (process.resourceUsage().maxRSS). */
   peakRssMiB: number;
+  /**
+   * Its private resident memory when the runner returned (RssAnon; Linux only): the peak also counts pages of mapped
+   * model files, which the page cache shares between processes (llama.cpp's GGUF, Locus's optimized copies).
+   */
+  privateMiB?: number;
   perPrompt: PromptResult[];
 }
 
-export type Runner = (input: RunnerInput) => Promise<Omit<RunnerResult, 'peakRssMiB'>>;
+export type Runner = (input: RunnerInput) => Promise<Omit<RunnerResult, 'peakRssMiB' | 'privateMiB'>>;
