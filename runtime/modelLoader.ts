@@ -1,8 +1,9 @@
 // Loads one decoder from a model directory: checks its files and that they fit in memory, parses config.json,
 // checks a large file's declared signature against it, finds or writes a large file as the runtime prepares it, the
 // 8-bit file a large 4-bit model prefills long prompts on and the graph its decode steps then run on (all kept in the
-// cache folder), creates the ORT session, validates the signature, and runs one warm-up token to check the logits
-// width against the tokenizer.
+// cache folder), creates the ORT sessions (a large file's from onnxruntime's optimized copies, kept there too:
+// optimizedSession.ts), validates the signature, and runs one warm-up token to check the logits width against the
+// tokenizer.
 import { basename, dirname } from 'node:path';
 import type { Quantization } from './engine';
 import { checkLogitsWidth, checkSignature } from './signature';

@@ -1,7 +1,8 @@
 // Keeps copies of large model files in a cache folder, one of each kind per file, built at the first load and reused
 // after: 8-bit copies of large 4-bit models for long prompt prefills (int8PrefillFile.ts), and large files as the
 // runtime prepares them (preparedModel.ts), which then load from their path instead of being prepared in memory at
-// every load. Only folders without an 8-bit file of their own get an 8-bit copy (modelFiles.ts picks that first):
+// every load; their decode-step graphs (decodeStepFile.ts); and onnxruntime's optimized copies of the files a large
+// model's sessions open (optimizedSession.ts). Only folders without an 8-bit file of their own get an 8-bit copy (modelFiles.ts picks that first):
 // such a model's 512-token prompt prefilled in 1117 ms on its 4-bit weights against 444 ms on the copy (0.5B-shaped,
 // two threads; bench/results/prefill-file-copy-*.md). A copy is keyed by the file's real path, size, modification
 // time and inode (and what else it depends on), so an edited or replaced model gets a new one, and copies of its
@@ -152,6 +153,7 @@ export async function optimizedCopy(
     const found = findOrClaim(kind, onnxPath, cacheFolder);
     if (!('partial' in found)) return found;
     try {
+      // Written under its own name, not a partial one: a data file without a record is a build that died.
       rmSync(join(found.folder, OPTIMIZED_DATA_FILE), { force: true });
       const started = performance.now();
       return settle(kind, found, await kind.write(found.source.path, found.partial, allowance(kind, cacheFolder, found.folder, onBuild)), started);
@@ -270,8 +272,7 @@ function release(kind: Omit<CopyKind, 'write'>, claim: Claim): void {
 
 /**
  * Records that the runtime did not use the copy `copyFile` (and why), so later loads do not build or load it again.
- * `removeFiles`: the copy's files go too, its record alone staying (for copies that can never be used, not even to
- * look into).
+ * `removeFiles`: its files go too, only the record staying.
  */
 export function markCopyUnused(copyFile: string, why: string, removeFiles = false): void {
   const folder = dirname(copyFile);
