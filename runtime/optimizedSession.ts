@@ -85,8 +85,9 @@ export async function optimizedFileSession<S>(
 async function copyRefusal<S>(maker: SessionMaker<S>, file: string, check: number[] | undefined): Promise<{ session: S } | { why: string }> {
   let session: S | undefined;
   try {
+    if (check === undefined) return { why: 'its record holds no logits to check it against' };
     session = await maker.open(file, true);
-    if (check !== undefined && logitsAgree(Float32Array.from(check), sampledLogits(await maker.probe(session)))) return { session };
+    if (logitsAgree(Float32Array.from(check), sampledLogits(await maker.probe(session)))) return { session };
     await maker.release(session);
     return { why: 'a pass on it did not give the logits its file gave' };
   } catch (e) {
