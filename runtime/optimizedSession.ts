@@ -1,11 +1,12 @@
 // Sessions of large files from onnxruntime's own optimized form of them, kept in the cache folder
 // (prefillCopyCache.ts): the graph after the session's optimizations, with its weights in a data file whose tensors
-// onnxruntime aligns so that it maps them instead of reading and copying them, and with the kernels' prepacked
-// weights where they come back right. Such a load skips parsing, optimizing and (mostly) prepacking, and the mapped
-// weights are the page cache's, shared by every process that loads the same copy: on the 0.5B-shaped model the 8-bit
-// file's session loaded in 0.8 s against 6.2 s, with 80 MB of private memory against 980 MB
-// (bench/results/optimized-copy-*.md). A copy is written by the load that first needs it, with the session that load
-// uses, and every load from it checks that a two-token pass on it gives the logits that session gave.
+// onnxruntime aligns so that it maps them instead of reading and copying them. Such a load skips parsing and
+// optimizing, and the weights the kernels do not prepack stay the page cache's: on the 0.5B-shaped model the 8-bit
+// file's session loaded in 1.6 s against 6.2 s, with 540 MB of private memory against 980 MB
+// (bench/results/optimized-copy-*.md). The kernels' prepacked weights are not kept, though onnxruntime can write them:
+// it read the 4-bit ones back as NaN logits, and the 8-bit kernels prefilled 5-12% slower on mapped prepacked weights
+// than on their own. A copy is written by the load that first needs it, with the session that load uses, and every
+// load from it checks that a two-token pass on it gives the logits that session gave.
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { arch, cpus } from 'node:os';
@@ -13,15 +14,12 @@ import { markCopyUnused, OPTIMIZED_DATA_FILE, optimizedCopy, type PreparedCopy }
 
 /** How sessions are made (onnxruntime's, in ortBackend.ts; tests pass their own). */
 export interface SessionMaker<S> {
-  /** onnxruntime's version and this CPU: what an optimized graph and its prepacked weights are made for. */
+  /** onnxruntime's version and this CPU: what an optimized graph is made for. */
   readonly variant: string;
   /** A session of the file `path`; `optimized`: a kept copy, loaded without optimizing it again. */
   open(path: string, optimized: boolean): Promise<S>;
-  /**
-   * A session of `path` that also writes its optimized graph to `dest`, the weights in `dataFile` beside it, and the
-   * kernels' prepacked weights too where `prepacked`.
-   */
-  openAndSave(path: string, dest: string, dataFile: string, prepacked: boolean): Promise<S>;
+  /** A session of `path` that also writes its optimized graph to `dest`, the weights in `dataFile` beside it. */
+  openAndSave(path: string, dest: string, dataFile: string): Promise<S>;
   /** The logits of a two-token pass from an empty cache. */
   probe(session: S): Promise<Float32Array>;
   release(session: S): Promise<void>;
@@ -35,28 +33,25 @@ export interface OptimizedFileSession<S> {
 
 /**
  * A session of the large file `path`, from its kept optimized copy in `cacheFolder`, writing that copy where there is
- * none. `prepacked`: whether the copy holds the kernels' prepacked weights (savedPrepackedWeightsWork in
- * ortBackend.ts says for which graphs onnxruntime gets them right). Throws only what opening `path` throws.
+ * none. Throws only what opening `path` throws.
  */
 export async function optimizedFileSession<S>(
   path: string,
   cacheFolder: string,
   maker: SessionMaker<S>,
-  prepacked: boolean,
   onBuild?: (bytes: number) => void,
 ): Promise<OptimizedFileSession<S>> {
   let built: S | undefined;
   const copy = await optimizedCopy(
     path,
     cacheFolder,
-    `${maker.variant} prepacked=${prepacked}`,
+    maker.variant,
     async (source, dest, allow) => {
       const bytes = statSync(source).size;
-      // Prepacked weights are written beside the weights they come from: twice the file's bytes, at most.
-      const refusal = allow(bytes, prepacked ? 2 * bytes : bytes);
+      const refusal = allow(bytes, bytes);
       if (refusal !== undefined) return { skipped: refusal };
       try {
-        built = await maker.openAndSave(source, dest, OPTIMIZED_DATA_FILE, prepacked);
+        built = await maker.openAndSave(source, dest, OPTIMIZED_DATA_FILE);
       } catch (e) {
         // Tried again at every load, it would cost each a second attempt at the file.
         return { skipped: `onnxruntime did not write it (${e instanceof Error ? e.message : String(e)})`, lasting: true };

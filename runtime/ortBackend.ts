@@ -264,7 +264,7 @@ function sessionOpener(kept: KeptSessionCopies | undefined, used: string[]): Ses
   return async (model, threads, folder) => {
     if (kept === undefined || typeof model !== 'string') return createSession(model, threads, {}, folder);
     const maker = ortSessionMaker(threads);
-    const opened = await optimizedFileSession(model, kept.folder, maker, savedPrepackedWeightsWork(model), (bytes) => kept.onBuild?.(model, bytes));
+    const opened = await optimizedFileSession(model, kept.folder, maker, (bytes) => kept.onBuild?.(model, bytes));
     if ('file' in opened.copy) used.push(opened.copy.file);
     return opened.session;
   };
@@ -276,28 +276,19 @@ function ortSessionMaker(threads: number): SessionMaker<ort.InferenceSession> {
     variant: `onnxruntime ${ort.env.versions.node ?? ort.env.versions.common} on ${cpuIdentity()}`,
     // A copy's graph is optimized already: optimizing it again only costs load time.
     open: (path, optimized) => createSession(path, threads, optimized ? { graphOptimizationLevel: 'disabled' } : {}),
-    openAndSave: (path, dest, dataFile, prepacked) =>
+    openAndSave: (path, dest, dataFile) =>
       ort.InferenceSession.create(path, {
         ...sessionOptions(threads, undefined, {
           optimized_model_external_initializers_file_name: dataFile,
-          // Every weight but the smallest goes to the data file, aligned there so that onnxruntime maps it.
+          // Every weight but the smallest goes to the data file, aligned there so that onnxruntime maps it. Prepacked
+          // weights stay out (optimizedSession.ts says why).
           optimized_model_external_initializers_min_size_in_bytes: '1024',
-          save_external_prepacked_constant_initializers: prepacked ? '1' : '0',
         }),
         optimizedModelFilePath: dest,
       }),
     probe: probeLogits,
     release: (session) => session.release(),
   };
-}
-
-/**
- * Whether onnxruntime's prepacked weights of the file at `path` come back right from a copy's data file. Not for
- * 4-bit matrix products (MatMulNBits): onnxruntime 1.30 gave NaN logits from them (8-bit files' came back exact).
- */
-function savedPrepackedWeightsWork(path: string): boolean {
-  const skeleton = fileGraphSkeleton(path);
-  return skeleton !== undefined && !skeleton.nodes.some((node) => node.opType === 'MatMulNBits');
 }
 
 /** The last logits row of a two-token pass from an empty cache, the inputs made from what `session` declares. */

@@ -131,15 +131,15 @@ export function decodeStepCopy(onnxPath: string, cacheFolder: string, options: {
   return keptCopy(kind, onnxPath, cacheFolder, options.onBuild);
 }
 
-/** Raised when what onnxruntime writes of a graph, or how the copy is checked, changes: older copies are rebuilt. */
-const OPTIMIZED_COPY_VERSION = 1;
+/** Raised when what onnxruntime writes of a graph, or how the copy is checked, changes: older copies are rebuilt (2: no prepacked weights). */
+const OPTIMIZED_COPY_VERSION = 2;
 /** The data file beside an optimized copy's graph: onnxruntime maps its weights from it. */
 export const OPTIMIZED_DATA_FILE = 'model.onnx.data';
 
 /**
  * onnxruntime's optimized form of the large file `onnxPath`, kept in `cacheFolder` (optimizedSession.ts): built now by
  * `write` where there is none for the file's current contents and `variant` (onnxruntime's version and this CPU, which
- * the optimized graph and prepacked weights are made for); or why there is none, in words. Never throws.
+ * the optimized graph is made for); or why there is none, in words. Never throws.
  */
 export async function optimizedCopy(
   onnxPath: string,

@@ -24,7 +24,8 @@ interface FakeSession {
 
 /** onnxruntime as far as optimizedSession.ts sees it: `copyLogits` is what a pass on a copy gives. */
 class FakeMaker implements SessionMaker<FakeSession> {
-  readonly variant = 'fake runtime';
+  constructor(readonly variant = 'fake runtime') {}
+
   calls: string[] = [];
   fileLogits = Float32Array.of(1, -2, 30);
   copyLogits = Float32Array.of(1, -2, 30);
@@ -37,8 +38,8 @@ class FakeMaker implements SessionMaker<FakeSession> {
     return { path, copy: optimized };
   }
 
-  async openAndSave(path: string, dest: string, dataFile: string, prepacked: boolean): Promise<FakeSession> {
-    this.calls.push(`save prepacked=${prepacked}`);
+  async openAndSave(path: string, dest: string, dataFile: string): Promise<FakeSession> {
+    this.calls.push('save');
     if (this.failSaving) throw new Error('cannot write');
     writeFileSync(dest, 'graph');
     writeFileSync(join(dirname(dest), dataFile), 'weights');
@@ -69,8 +70,8 @@ describe('large-file sessions from kept optimized copies', () => {
     const cache = join(dir, 'cache-reuse');
     const source = sourceFile('reuse.onnx');
     const maker = new FakeMaker();
-    const first = await optimizedFileSession(source, cache, maker, true);
-    assert.deepEqual(maker.calls, ['save prepacked=true']);
+    const first = await optimizedFileSession(source, cache, maker);
+    assert.deepEqual(maker.calls, ['save']);
     assert.equal(first.session.copy, false, 'the load that writes the copy runs on the session that wrote it');
     assert.ok('file' in first.copy && first.copy.builtMs !== undefined);
     assert.deepEqual(first.copy.check, [1, -2, 30, 30], 'the logits later loads check the copy against, and the largest');
@@ -78,29 +79,27 @@ describe('large-file sessions from kept optimized copies', () => {
     assert.deepEqual(readdirSync(folder).sort(), ['model.onnx', OPTIMIZED_DATA_FILE, 'source.json'].sort());
 
     maker.calls = [];
-    const second = await optimizedFileSession(source, cache, maker, true);
+    const second = await optimizedFileSession(source, cache, maker);
     assert.deepEqual(maker.calls, ['open copy']);
     assert.deepEqual(second, { session: { path: first.copy.file, copy: true }, copy: { file: first.copy.file, bytes: statSync(first.copy.file).size, check: first.copy.check } });
 
     // A data file cut short is not loaded: the copy is written again.
     writeFileSync(join(folder, OPTIMIZED_DATA_FILE), 'weig');
     maker.calls = [];
-    await optimizedFileSession(source, cache, maker, true);
-    assert.deepEqual(maker.calls, ['save prepacked=true']);
+    await optimizedFileSession(source, cache, maker);
+    assert.deepEqual(maker.calls, ['save']);
 
-    // Another variant (another onnxruntime or CPU, or prepacked weights left out) gets a copy of its own, which
-    // replaces the earlier one.
-    maker.calls = [];
-    const unpacked = await optimizedFileSession(source, cache, maker, false);
-    assert.deepEqual(maker.calls, ['save prepacked=false']);
+    // Another variant (another onnxruntime or CPU) gets a copy of its own, which replaces the earlier one.
+    const other = new FakeMaker('another runtime');
+    const unpacked = await optimizedFileSession(source, cache, other);
+    assert.deepEqual(other.calls, ['save']);
     assert.ok('file' in unpacked.copy && unpacked.copy.file !== first.copy.file);
     assert.ok(!existsSync(folder));
 
     // The file changed: a new copy, and the old one goes.
     writeFileSync(source, 'other model bytes');
-    maker.calls = [];
-    const changed = await optimizedFileSession(source, cache, maker, false);
-    assert.deepEqual(maker.calls, ['save prepacked=false']);
+    const changed = await optimizedFileSession(source, cache, other);
+    assert.deepEqual(other.calls, ['save', 'save']);
     assert.ok('file' in changed.copy && changed.copy.file !== unpacked.copy.file);
     assert.deepEqual(readdirSync(cache), [basename(dirname(changed.copy.file))], 'the copy of the earlier contents is removed');
   });
@@ -109,18 +108,18 @@ describe('large-file sessions from kept optimized copies', () => {
     const cache = join(dir, 'cache-differs');
     const source = sourceFile('differs.onnx');
     const maker = new FakeMaker();
-    await optimizedFileSession(source, cache, maker, true);
-    // Read back otherwise than written (a spoilt data file, or prepacked weights onnxruntime gets wrong).
+    await optimizedFileSession(source, cache, maker);
+    // Read back otherwise than written (a spoilt data file, or weights onnxruntime reads back otherwise).
     maker.copyLogits = Float32Array.of(1, -2, Number.NaN);
     maker.calls = [];
-    const spoilt = await optimizedFileSession(source, cache, maker, true);
+    const spoilt = await optimizedFileSession(source, cache, maker);
     assert.deepEqual(maker.calls, ['open copy', 'open file']);
     assert.equal(spoilt.session.copy, false);
     const [folder] = readdirSync(cache);
     assert.deepEqual(readdirSync(join(cache, folder!)), ['source.json'], 'only its record is left, saying why');
 
     maker.calls = [];
-    const later = await optimizedFileSession(source, cache, maker, true);
+    const later = await optimizedFileSession(source, cache, maker);
     assert.deepEqual(maker.calls, ['open file'], 'neither written nor loaded again');
     assert.match('skipped' in later.copy ? later.copy.skipped : '', /was not used at an earlier load \(a pass on it did not give the logits its file gave\); delete that folder to try again/);
   });
@@ -129,14 +128,14 @@ describe('large-file sessions from kept optimized copies', () => {
     const cache = join(dir, 'cache-refused');
     const source = sourceFile('refused.onnx');
     const maker = new FakeMaker();
-    await optimizedFileSession(source, cache, maker, true);
+    await optimizedFileSession(source, cache, maker);
     maker.refuseCopies = true;
     maker.calls = [];
-    const refused = await optimizedFileSession(source, cache, maker, true);
+    const refused = await optimizedFileSession(source, cache, maker);
     assert.deepEqual(maker.calls, ['open copy', 'open file']);
     assert.equal(refused.session.copy, false);
     maker.calls = [];
-    await optimizedFileSession(source, cache, maker, true);
+    await optimizedFileSession(source, cache, maker);
     assert.deepEqual(maker.calls, ['open file']);
   });
 
@@ -145,13 +144,13 @@ describe('large-file sessions from kept optimized copies', () => {
     const source = sourceFile('unwritable.onnx');
     const maker = new FakeMaker();
     maker.failSaving = true;
-    const opened = await optimizedFileSession(source, cache, maker, true);
-    assert.deepEqual(maker.calls, ['save prepacked=true', 'open file']);
+    const opened = await optimizedFileSession(source, cache, maker);
+    assert.deepEqual(maker.calls, ['save', 'open file']);
     assert.deepEqual(opened.copy, { skipped: 'onnxruntime did not write it (cannot write)' });
     const [folder] = readdirSync(cache);
     assert.deepEqual(readdirSync(join(cache, folder!)), ['source.json'], 'no partial file, data file or lock; its record says why');
     maker.calls = [];
-    await optimizedFileSession(source, cache, maker, true);
+    await optimizedFileSession(source, cache, maker);
     assert.deepEqual(maker.calls, ['open file']);
   });
 
@@ -162,14 +161,14 @@ describe('large-file sessions from kept optimized copies', () => {
     maker.probe = async () => {
       throw new Error('no probe value for the input extra');
     };
-    const first = await optimizedFileSession(source, cache, maker, true);
+    const first = await optimizedFileSession(source, cache, maker);
     assert.ok('file' in first.copy && first.copy.check === undefined);
     maker.calls = [];
-    const second = await optimizedFileSession(source, cache, maker, true);
+    const second = await optimizedFileSession(source, cache, maker);
     assert.deepEqual(maker.calls, ['open file'], 'not even opened');
     assert.equal(second.session.copy, false);
     maker.calls = [];
-    await optimizedFileSession(source, cache, maker, true);
+    await optimizedFileSession(source, cache, maker);
     assert.deepEqual(maker.calls, ['open file']);
   });
 
