@@ -6,13 +6,15 @@
 // give the same greedy tokens. Then two processes of each way at once, as two editor windows loading the same model:
 // their proportional memory (Pss), which splits pages shared between them.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { readModelConfig } from '../runtime/modelConfig';
 import { OrtDecoderModel } from '../runtime/ortBackend';
+import { argmax } from '../runtime/sampler';
 import { arg, runBench, writeResults } from './benchCli';
+import { processMemoryMiB, type ProcessMemory } from './processMemory';
 import { machineInfo, percentile, sideBySide } from './lsp/benchClient';
 import { largeFileStepFiles } from './runtime/largeFileSteps';
 
@@ -27,28 +29,15 @@ const DECODE_TOKENS = 64;
 const WAYS = ['files', 'optimized copies'] as const;
 type Way = (typeof WAYS)[number];
 
-/** What one process measured. Memory in MiB, from /proc/self/status and smaps_rollup. */
+/** What one process measured (memory in MiB). */
 interface ChildResult {
   loadMs: number;
   prefillMs: number;
   decodeTokensPerSecond: number;
-  afterLoad: Memory;
-  afterRun: Memory;
+  afterLoad: ProcessMemory;
+  afterRun: ProcessMemory;
   tokens: number[];
   copies: string[];
-}
-
-interface Memory {
-  anon: number;
-  file: number;
-  pss: number;
-}
-
-function memory(): Memory {
-  const kib = (text: string, field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN) / 1024;
-  const status = readFileSync('/proc/self/status', 'utf8');
-  const rollup = readFileSync('/proc/self/smaps_rollup', 'utf8');
-  return { anon: kib(status, 'RssAnon'), file: kib(status, 'RssFile'), pss: kib(rollup, 'Pss') };
 }
 
 /** One load, prompt and decode in this process (the parent runs it with `--child`). */
@@ -59,7 +48,7 @@ async function child(way: Way, cache: string, holdMs: number): Promise<void> {
   const started = performance.now();
   const model = await OrtDecoderModel.create(path, config, threads, { prefillFile, stepFile, ...(way === 'optimized copies' && { keptCopies: { folder: cache } }) });
   const loadMs = performance.now() - started;
-  const afterLoad = memory();
+  const afterLoad = processMemoryMiB();
   if (model.stepPath === undefined || model.prefillFile === undefined) throw new Error(`${way}: the model did not load with its decode-step and 8-bit files`);
   const prompt = Array.from({ length: PROMPT_TOKENS }, (_, i) => (i * 7919) % config.vocabSize);
   let t = performance.now();
@@ -68,16 +57,14 @@ async function child(way: Way, cache: string, holdMs: number): Promise<void> {
   const tokens: number[] = [];
   t = performance.now();
   for (let i = 0; i < DECODE_TOKENS; i++) {
-    const logits = out.logits[0]!;
-    let best = 0;
-    for (let v = 1; v < logits.length; v++) if (logits[v]! > logits[best]!) best = v;
+    const best = argmax(out.logits[0]!);
     tokens.push(best);
     out = await model.forward([best], out.kv, 1);
   }
   const decodeTokensPerSecond = DECODE_TOKENS / ((performance.now() - t) / 1000);
   // Held so that a second process loads and runs while this one's pages are still mapped.
   await new Promise((r) => setTimeout(r, holdMs));
-  const result: ChildResult = { loadMs, prefillMs, decodeTokensPerSecond, afterLoad, afterRun: memory(), tokens, copies: model.optimizedCopies };
+  const result: ChildResult = { loadMs, prefillMs, decodeTokensPerSecond, afterLoad, afterRun: processMemoryMiB(), tokens, copies: model.optimizedCopies };
   await model.dispose();
   process.stdout.write(JSON.stringify(result));
 }

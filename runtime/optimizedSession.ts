@@ -124,6 +124,14 @@ export function logitsAgree(want: ArrayLike<number>, got: ArrayLike<number>): bo
  * folder shared by machines (a network home) then keeps a copy per kind of CPU.
  */
 export function cpuIdentity(): string {
+  identity ??= readCpuIdentity();
+  return identity;
+}
+
+/** The CPU does not change while the process runs: read once, at the first large load. */
+let identity: string | undefined;
+
+function readCpuIdentity(): string {
   let flags = '';
   try {
     flags = /^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? '';

@@ -291,6 +291,11 @@ function ortSessionMaker(threads: number): SessionMaker<ort.InferenceSession> {
   };
 }
 
+/** A cache tensor's dims as `shape` declares them: batch 1, the past axis (and any other symbolic one) `length`. */
+function cacheDims(shape: DeclaredValue['shape'], length: number): number[] {
+  return shape.map((d, axis) => (axis === 0 ? 1 : typeof d === 'number' ? d : length));
+}
+
 /** The last logits row of a two-token pass from an empty cache, the inputs made from what `session` declares. */
 async function probeLogits(session: ort.InferenceSession): Promise<Float32Array> {
   const positions = [0, 1];
@@ -306,7 +311,7 @@ async function probeLogits(session: ort.InferenceSession): Promise<Float32Array>
     else if (name === LOGITS_TO_KEEP_INPUT) feeds[name] = new ort.Tensor('int64', BigInt64Array.of(1n), []);
     else if (name === 'use_cache_branch') feeds[name] = new ort.Tensor('bool', Uint8Array.of(0), [1]);
     else if (value.type === 'float16' || value.type === 'float32') {
-      const dims = value.shape.map((d, axis) => (axis === 0 ? 1 : typeof d === 'number' ? d : room));
+      const dims = cacheDims(value.shape, room);
       const size = dims.reduce((a, b) => a * b, 1);
       feeds[name] = new ort.Tensor(value.type, value.type === 'float16' ? new Uint16Array(size) : new Float32Array(size), dims);
     } else throw new Error(`no probe value for the input ${name}`);
@@ -445,11 +450,7 @@ export class OrtDecoderModel implements DecoderModel {
     for (let i = 0; i < config.numLayers; i++) {
       for (const name of [pastKeyName(i), pastValueName(i)]) {
         const declared = signature.inputs.find((v) => v.name === name)!;
-        // Batch is 1, the past axis (and any other symbolic one) 0; fixed dims as declared.
-        const dims =
-          declared.shape.length === 4
-            ? declared.shape.map((d, axis) => (axis === 0 ? 1 : typeof d === 'number' ? d : 0))
-            : [1, config.numKeyValueHeads, 0, config.headDim];
+        const dims = declared.shape.length === 4 ? cacheDims(declared.shape, 0) : [1, config.numKeyValueHeads, 0, config.headDim];
         this.emptyPast.push(new ort.Tensor(kvType as 'float32', kvType === 'float16' ? new Uint16Array(0) : new Float32Array(0), dims));
       }
     }

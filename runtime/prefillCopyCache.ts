@@ -153,8 +153,6 @@ export async function optimizedCopy(
     const found = findOrClaim(kind, onnxPath, cacheFolder);
     if (!('partial' in found)) return found;
     try {
-      // Written under its own name, not a partial one: a data file without a record is a build that died.
-      rmSync(join(found.folder, OPTIMIZED_DATA_FILE), { force: true });
       const started = performance.now();
       return settle(kind, found, await kind.write(found.source.path, found.partial, allowance(kind, cacheFolder, found.folder, onBuild)), started);
     } finally {
@@ -216,6 +214,8 @@ function findOrClaim(kind: Omit<CopyKind, 'write'>, sourcePath: string, cacheFol
   removeStaleCopies(cacheFolder, kind.prefix, source, folder);
   const lock = `${folder}.lock`;
   if (!takeLock(lock)) return { skipped: 'another Locus process is building it now; a later load will use it' };
+  // A data file is written under its own name, not a partial one: one without a whole copy is a build that died.
+  if (kind.dataFile !== undefined) rmSync(join(folder, kind.dataFile), { force: true });
   return { folder, file, partial: join(folder, `${kind.file}.${process.pid}.partial`), lock, source };
 }
 

@@ -2,7 +2,7 @@
 // one marked JSON line with the result and this process's peak RSS. Only the named runner's module is loaded:
 // importing the others (transformers.js, node-llama-cpp) made the first model Locus loaded after them prefill
 // 2x slower at 512 tokens in the same process, and no runner should share a process with another's code.
-import { readFileSync } from 'node:fs';
+import { processMemoryMiB } from '../processMemory';
 import { MARKER, type RunnerName } from './isolated';
 import type { Runner, RunnerInput } from './types';
 
@@ -21,18 +21,13 @@ async function main(): Promise<void> {
   for await (const chunk of process.stdin) text += chunk;
   const result = await runner(JSON.parse(text) as RunnerInput);
   const peakRssMiB = process.resourceUsage().maxRSS / 1024; // maxRSS is in KiB
-  const privateMiB = privateResidentMiB();
-  process.stdout.write(`${MARKER}${JSON.stringify({ ...result, peakRssMiB, ...(privateMiB !== undefined && { privateMiB }) })}\n`);
-}
-
-/** RssAnon from /proc/self/status, or undefined off Linux. */
-function privateResidentMiB(): number | undefined {
+  let privateMiB: number | undefined;
   try {
-    const kib = /^RssAnon:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
-    return kib === undefined ? undefined : Number(kib) / 1024;
+    privateMiB = processMemoryMiB().anon;
   } catch {
-    return undefined;
+    // not Linux: the column stays empty
   }
+  process.stdout.write(`${MARKER}${JSON.stringify({ ...result, peakRssMiB, ...(privateMiB !== undefined && { privateMiB }) })}\n`);
 }
 
 main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });

@@ -14,6 +14,7 @@ import { cpuIdentity, logitsAgree, optimizedFileSession, sampledLogits, type Ses
 import { bytesSource, graphSkeleton } from '../../runtime/onnxSkeleton';
 import { fusableAttention, isLargeModelFile, OrtDecoderModel } from '../../runtime/ortBackend';
 import { preparedModel } from '../../runtime/preparedModel';
+import { argmax } from '../../runtime/sampler';
 import { OPTIMIZED_DATA_FILE } from '../../runtime/prefillCopyCache';
 import { largeShippedTarget, paddedPastLargeFileSize, ROOT } from './runtimeFixtures';
 
@@ -197,9 +198,7 @@ describe('the loader with onnxruntime\'s optimized copies', () => {
     const tokens: number[] = [];
     let out = await model.forward(Array.from({ length: 40 }, (_, i) => (i * 37) % config.vocabSize), model.emptyKv(), 1);
     for (let i = 0; i < steps; i++) {
-      const logits = out.logits[0]!;
-      let best = 0;
-      for (let v = 1; v < logits.length; v++) if (logits[v]! > logits[best]!) best = v;
+      const best = argmax(out.logits[0]!);
       tokens.push(best);
       out = await model.forward([best], out.kv, 1);
     }
