@@ -285,6 +285,9 @@ function ortSessionMaker(threads: number): SessionMaker<ort.InferenceSession> {
           optimized_model_external_initializers_min_size_in_bytes: '1024',
         }),
         optimizedModelFilePath: dest,
+        // onnxruntime warns at every write that the copy suits only this machine; copies are kept per onnxruntime
+        // version and CPU (`variant`), so in the Output channel the warning would only alarm.
+        logSeverityLevel: 3,
       }),
     probe: probeLogits,
     release: (session) => session.release(),

@@ -106,6 +106,19 @@ describe('speculative decoding, greedy', () => {
     assert.ok(counting.calls < plainCounting.calls / 2, `${counting.calls} target passes vs ${plainCounting.calls}`);
   });
 
+  it('drafts as a new generator does once its speculation tuning is reset (after the warm-up)', async () => {
+    // A draft model identical to the target is always right, so the tuned generator drafts longer than a new one.
+    const trained = generator(target);
+    for (const prompt of PROMPTS.slice(0, 3)) await trained.generate(request(prompt, 'draft'));
+    const probe = request(PROMPTS[4], 'draft', GREEDY, 12);
+    const fresh = (await generator(target).generate(probe)).speculation!;
+    const tuned = (await trained.generate(probe)).speculation!;
+    assert.ok(tuned.rounds < fresh.rounds, `tuned ${tuned.rounds} rounds, new ${fresh.rounds}: the tuning carried over`);
+    trained.resetSpeculationTuning();
+    const reset = (await trained.generate(probe)).speculation!;
+    assert.deepEqual({ rounds: reset.rounds, drafted: reset.drafted }, { rounds: fresh.rounds, drafted: fresh.drafted });
+  });
+
   it('stops within one step when aborted mid-generation', async () => {
     const counting = new CountingModel(target);
     const controller = new AbortController();
