@@ -2,7 +2,7 @@
 // integration tests, so both exercise exactly what VS Code runs.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createProtocolConnection, StreamMessageReader, StreamMessageWriter, type ProtocolConnection } from 'vscode-languageserver-protocol/node';
-import { SERVER_EXEC_ARGV } from '../lsp-server/serverProcessFlags';
+import { SERVER_EXEC_ARGV, serverProcessEnv } from '../lsp-server/serverProcessFlags';
 
 export interface ServerProcess {
   connection: ProtocolConnection;
@@ -14,7 +14,7 @@ export interface ServerProcess {
 }
 
 export function startServerProcess(serverPath: string): ServerProcess {
-  const child = spawn(process.execPath, [...SERVER_EXEC_ARGV, serverPath, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...SERVER_EXEC_ARGV, serverPath, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'], env: serverProcessEnv(process.env) });
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const connection = createProtocolConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));

@@ -12,7 +12,7 @@ import {
   type LanguageClientOptions,
   type ServerOptions,
 } from 'vscode-languageclient/node';
-import { SERVER_EXEC_ARGV } from '../lsp-server/serverProcessFlags';
+import { SERVER_EXEC_ARGV, serverProcessEnv } from '../lsp-server/serverProcessFlags';
 import type { Config } from './config';
 import { RestartPolicy } from './restartPolicy';
 
@@ -29,9 +29,10 @@ export function createClient(
   hooks: ClientHooks,
 ): LanguageClient {
   const module = context.asAbsolutePath('dist/server.js');
+  const env = serverProcessEnv(process.env);
   const serverOptions: ServerOptions = {
-    run: { module, transport: TransportKind.ipc, options: { execArgv: [...SERVER_EXEC_ARGV] } },
-    debug: { module, transport: TransportKind.ipc, options: { execArgv: [...SERVER_EXEC_ARGV, '--nolazy', '--inspect=6019'] } },
+    run: { module, transport: TransportKind.ipc, options: { execArgv: [...SERVER_EXEC_ARGV], env } },
+    debug: { module, transport: TransportKind.ipc, options: { execArgv: [...SERVER_EXEC_ARGV, '--nolazy', '--inspect=6019'], env } },
   };
   const clientOptions: LanguageClientOptions = {
     documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],

@@ -11,3 +11,19 @@
  * marking and 21.2 ms without (bench/results/gc-marking-2026-12-05.md).
  */
 export const SERVER_EXEC_ARGV: readonly string[] = ['--no-concurrent-marking'];
+
+/** glibc's tunable that has malloc ask Linux for transparent huge pages (glibc 2.35+; ignored elsewhere). */
+const HUGE_PAGES_TUNABLE = 'glibc.malloc.hugetlb';
+
+/**
+ * The environment for that process: `env` with glibc's malloc asking for transparent huge pages, where Linux gives
+ * them only on request (`madvise`, Debian's and Ubuntu's default). onnxruntime repacks every weight at load into
+ * memory it allocates with malloc, which then comes in 2 MiB pages instead of 4 KiB ones, a fraction of the page
+ * faults: bench/results/huge-pages-*.md. Decode speed does not change. A value the user set for the tunable is kept;
+ * other systems and allocators ignore the variable, and the sandbox that runs candidates starts from an empty environment.
+ */
+export function serverProcessEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const tunables = env.GLIBC_TUNABLES ?? '';
+  if (tunables.split(':').some((t) => t.startsWith(`${HUGE_PAGES_TUNABLE}=`))) return { ...env };
+  return { ...env, GLIBC_TUNABLES: tunables === '' ? `${HUGE_PAGES_TUNABLE}=1` : `${tunables}:${HUGE_PAGES_TUNABLE}=1` };
+}

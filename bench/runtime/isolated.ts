@@ -2,7 +2,7 @@
 // runner's alone and two runtimes never share a heap or a thread pool.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { SERVER_EXEC_ARGV } from '../../lsp-server/serverProcessFlags';
+import { SERVER_EXEC_ARGV, serverProcessEnv } from '../../lsp-server/serverProcessFlags';
 import type { RunnerInput, RunnerResult } from './types';
 
 export type RunnerName = 'transformers.js' | 'llama.cpp' | 'locus' | 'locus+spec';
@@ -11,10 +11,11 @@ const MARKER = '@@locus-runner-result@@';
 
 export function runIsolated(runner: RunnerName, input: RunnerInput, timeoutMs = 30 * 60_000): Promise<RunnerResult> {
   return new Promise((resolvePromise, reject) => {
-    // Locus's runtime runs in the language server's process, with its V8 flags; the others as their users run them.
-    const flags = runner === 'locus' || runner === 'locus+spec' ? SERVER_EXEC_ARGV : [];
-    const child = spawn(process.execPath, [...flags, '--import', 'tsx', join(__dirname, 'runnerProcess.ts'), runner], {
+    // Locus's runtime runs in the language server's process, with its V8 flags and environment; the others as their users run them.
+    const locus = runner === 'locus' || runner === 'locus+spec';
+    const child = spawn(process.execPath, [...(locus ? SERVER_EXEC_ARGV : []), '--import', 'tsx', join(__dirname, 'runnerProcess.ts'), runner], {
       stdio: ['pipe', 'pipe', 'inherit'],
+      env: locus ? serverProcessEnv(process.env) : process.env,
     });
     let stdout = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import { freshRunDirs, installedManifest, locusLogTail, vsixPath } from './artifacts';
-import { installExtension, listExtensions, prepareDirs, startCodeServer } from './codeServer';
+import { installExtension, languageServerEnvironments, listExtensions, prepareDirs, startCodeServer } from './codeServer';
 import { buildProbeVsix } from './probeExtension';
 import { runScenario, userSettings } from './scenario';
 import { launchBrowser, openWorkbench, Screenshots } from './workbench';
@@ -30,6 +30,11 @@ test('Locus in code-server (VS Code workbench in chromium)', { timeout: 10 * 60_
   try {
     page = await openWorkbench(browser, server.url, run.workspace);
     await runScenario(t, { page, workspace: run.workspace, shots, manifest });
+    await t.test("the extension starts its language server with glibc's malloc asking for huge pages", () => {
+      const servers = languageServerEnvironments(dirs.extensionsDir);
+      assert.equal(servers.length, 1, 'one Locus language server runs');
+      assert.match(servers[0]!.GLIBC_TUNABLES ?? 'none', /(^|:)glibc\.malloc\.hugetlb=1(:|$)/);
+    });
   } catch (err) {
     if (page) await shots.take(page, 'failure').catch(() => undefined);
     throw err;

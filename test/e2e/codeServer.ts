@@ -2,7 +2,7 @@
 // user-data and extensions directories, installs a .vsix into it, and stops it (with its whole process group).
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, writeFileSync, createWriteStream } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -142,4 +142,20 @@ export async function startCodeServer(dirs: CodeServerDirs, logFile: string): Pr
   }
   await stop();
   throw new Error(`code-server did not answer /healthz within 60 s; see ${logFile}`);
+}
+
+/** The environment of every running process whose script is a dist/server.js under `extensionsDir` (Linux's /proc). */
+export function languageServerEnvironments(extensionsDir: string): Record<string, string>[] {
+  const found: Record<string, string>[] = [];
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (!argv.some((a) => a.startsWith(extensionsDir) && a.endsWith(path.join('dist', 'server.js')))) continue;
+      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter((v) => v.includes('='));
+      found.push(Object.fromEntries(environ.map((v) => [v.slice(0, v.indexOf('=')), v.slice(v.indexOf('=') + 1)])));
+    } catch {
+      // A process that ended while the list was read.
+    }
+  }
+  return found;
 }

@@ -1,6 +1,7 @@
 // The built language server (dist/server.js) over stdio, as VS Code and the CLI run it, with the tiny
 // fixture model. `npm test` builds first (pretest).
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { CancellationTokenSource, LSPErrorCodes, ResponseError } from 'vscode-languageserver-protocol';
 import { GREEDY_SAMPLING, LocalEngine, TextTokenizer } from '../../runtime/index';
@@ -67,6 +68,12 @@ describe('language server with the fixture model', () => {
     const argv = lsp.server.child.spawnargs;
     const flag = argv.indexOf('--no-concurrent-marking');
     assert.ok(flag > 0 && flag < argv.indexOf(SERVER_JS), argv.join(' '));
+  });
+
+  it("runs the server process with glibc's malloc asking for transparent huge pages", () => {
+    const environ = readFileSync(`/proc/${lsp.server.child.pid}/environ`, 'utf8').split('\0');
+    const tunables = environ.find((v) => v.startsWith('GLIBC_TUNABLES='));
+    assert.match(tunables ?? 'no GLIBC_TUNABLES', /^GLIBC_TUNABLES=(.*:)?glibc\.malloc\.hugetlb=1(:|$)/);
   });
 
   it('advertises inline completions and incremental sync', () => {

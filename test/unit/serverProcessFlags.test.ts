@@ -1,0 +1,27 @@
+// The language server's process environment: glibc's tunable for transparent huge pages added, anything the user
+// set kept.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { serverProcessEnv } from '../../lsp-server/serverProcessFlags';
+
+describe('serverProcessEnv', () => {
+  it('asks glibc for huge pages and keeps the rest of the environment', () => {
+    const env = serverProcessEnv({ PATH: '/usr/bin', HOME: '/home/u' });
+    assert.deepEqual(env, { PATH: '/usr/bin', HOME: '/home/u', GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' });
+  });
+
+  it("appends to the user's other tunables", () => {
+    assert.equal(serverProcessEnv({ GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' }).GLIBC_TUNABLES, 'glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1');
+  });
+
+  it("keeps the user's own value for it (0 turns it off)", () => {
+    assert.equal(serverProcessEnv({ GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' }).GLIBC_TUNABLES, 'glibc.malloc.hugetlb=0');
+    assert.equal(serverProcessEnv({ GLIBC_TUNABLES: 'glibc.malloc.arena_max=2:glibc.malloc.hugetlb=2' }).GLIBC_TUNABLES, 'glibc.malloc.arena_max=2:glibc.malloc.hugetlb=2');
+  });
+
+  it('does not change the environment it is given', () => {
+    const given = { GLIBC_TUNABLES: '' };
+    serverProcessEnv(given);
+    assert.deepEqual(given, { GLIBC_TUNABLES: '' });
+  });
+});
