@@ -11,11 +11,11 @@ import { join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { serverProcessEnv, SERVER_EXEC_ARGV } from '../lsp-server/serverProcessFlags';
 import { loadDecoder } from '../runtime/modelLoader';
-import { argmax } from '../runtime/sampler';
 import { TextTokenizer } from '../runtime/tokenizer';
 import { arg, runBench, writeResults } from './benchCli';
 import { machineInfo, percentile, sideBySide } from './lsp/benchClient';
 import { processMemoryMiB } from './processMemory';
+import { promptThenDecode, type PromptThenDecode } from './runtime/promptThenDecode';
 
 const ROOT = resolve(__dirname, '..');
 const MODELS: Record<string, string> = {
@@ -31,14 +31,11 @@ const DECODE_TOKENS = 64;
 const WAYS = ['plain environment', 'server environment'] as const;
 type Way = (typeof WAYS)[number];
 
-interface ChildResult {
+interface ChildResult extends PromptThenDecode {
   loadMs: number;
-  prefillMs: number;
-  decodeTokensPerSecond: number;
   /** MiB: private resident memory (RssAnon) and the part of it in transparent huge pages, after the run. */
   anon: number;
   anonHuge: number;
-  tokens: number[];
 }
 
 async function child(dir: string, cache: string): Promise<void> {
@@ -46,18 +43,8 @@ async function child(dir: string, cache: string): Promise<void> {
   const started = performance.now();
   const { model, config } = await loadDecoder(dir, 'q4', threads, tokenizer.vocabSize, cache);
   const loadMs = performance.now() - started;
-  const prompt = Array.from({ length: Math.min(PROMPT_TOKENS, config.maxPositionEmbeddings - DECODE_TOKENS - 1) }, (_, i) => (i * 7919) % config.vocabSize);
-  let t = performance.now();
-  let out = await model.forward(prompt, model.emptyKv(), 1);
-  const prefillMs = performance.now() - t;
-  const tokens: number[] = [];
-  t = performance.now();
-  for (let i = 0; i < DECODE_TOKENS; i++) {
-    const best = argmax(out.logits[0]!);
-    tokens.push(best);
-    out = await model.forward([best], out.kv, 1);
-  }
-  const decodeTokensPerSecond = DECODE_TOKENS / ((performance.now() - t) / 1000);
+  const promptTokens = Math.min(PROMPT_TOKENS, config.maxPositionEmbeddings - DECODE_TOKENS - 1);
+  const { prefillMs, decodeTokensPerSecond, tokens } = await promptThenDecode(model, config.vocabSize, promptTokens, DECODE_TOKENS);
   const anonHuge = Number(/^AnonHugePages:\s+(\d+) kB/m.exec(readFileSync('/proc/self/smaps_rollup', 'utf8'))?.[1] ?? NaN) / 1024;
   const result: ChildResult = { loadMs, prefillMs, decodeTokensPerSecond, anon: processMemoryMiB().anon, anonHuge, tokens };
   await model.dispose();

@@ -12,11 +12,11 @@ import { join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { readModelConfig } from '../runtime/modelConfig';
 import { OrtDecoderModel } from '../runtime/ortBackend';
-import { argmax } from '../runtime/sampler';
 import { arg, runBench, writeResults } from './benchCli';
 import { processMemoryMiB, type ProcessMemory } from './processMemory';
 import { machineInfo, percentile, sideBySide } from './lsp/benchClient';
 import { largeFileStepFiles } from './runtime/largeFileSteps';
+import { promptThenDecode, type PromptThenDecode } from './runtime/promptThenDecode';
 
 const ROOT = resolve(__dirname, '..');
 const modelDir = resolve(arg('model', join(ROOT, 'bench', 'models', 'qwen05-shaped')));
@@ -30,13 +30,10 @@ const WAYS = ['files', 'optimized copies'] as const;
 type Way = (typeof WAYS)[number];
 
 /** What one process measured (memory in MiB). */
-interface ChildResult {
+interface ChildResult extends PromptThenDecode {
   loadMs: number;
-  prefillMs: number;
-  decodeTokensPerSecond: number;
   afterLoad: ProcessMemory;
   afterRun: ProcessMemory;
-  tokens: number[];
   copies: string[];
 }
 
@@ -50,18 +47,7 @@ async function child(way: Way, cache: string, holdMs: number): Promise<void> {
   const loadMs = performance.now() - started;
   const afterLoad = processMemoryMiB();
   if (model.stepPath === undefined || model.prefillFile === undefined) throw new Error(`${way}: the model did not load with its decode-step and 8-bit files`);
-  const prompt = Array.from({ length: PROMPT_TOKENS }, (_, i) => (i * 7919) % config.vocabSize);
-  let t = performance.now();
-  let out = await model.forward(prompt, model.emptyKv(), 1);
-  const prefillMs = performance.now() - t;
-  const tokens: number[] = [];
-  t = performance.now();
-  for (let i = 0; i < DECODE_TOKENS; i++) {
-    const best = argmax(out.logits[0]!);
-    tokens.push(best);
-    out = await model.forward([best], out.kv, 1);
-  }
-  const decodeTokensPerSecond = DECODE_TOKENS / ((performance.now() - t) / 1000);
+  const { prefillMs, decodeTokensPerSecond, tokens } = await promptThenDecode(model, config.vocabSize, PROMPT_TOKENS, DECODE_TOKENS);
   // Held so that a second process loads and runs while this one's pages are still mapped.
   await new Promise((r) => setTimeout(r, holdMs));
   const result: ChildResult = { loadMs, prefillMs, decodeTokensPerSecond, afterLoad, afterRun: processMemoryMiB(), tokens, copies: model.optimizedCopies };
