@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { serverProcessEnv, SERVER_EXEC_ARGV } from '../lsp-server/serverProcessFlags';
+import { HUGE_PAGES_TUNABLE, serverProcessEnv, SERVER_EXEC_ARGV } from '../lsp-server/serverProcessFlags';
 import { loadDecoder } from '../runtime/modelLoader';
 import { TextTokenizer } from '../runtime/tokenizer';
 import { arg, runBench, writeResults } from './benchCli';
@@ -53,7 +53,7 @@ async function child(dir: string, cache: string): Promise<void> {
 
 /** The parent's environment without the tunable, and the server's environment made from it. */
 function environment(way: Way): NodeJS.ProcessEnv {
-  const tunables = (process.env.GLIBC_TUNABLES ?? '').split(':').filter((t) => t !== '' && !t.startsWith('glibc.malloc.hugetlb='));
+  const tunables = (process.env.GLIBC_TUNABLES ?? '').split(':').filter((t) => t !== '' && !t.startsWith(`${HUGE_PAGES_TUNABLE}=`));
   const plain = { ...process.env, GLIBC_TUNABLES: tunables.join(':') };
   return way === 'server environment' ? serverProcessEnv(plain) : plain;
 }
