@@ -1,4 +1,4 @@
-// Flags for the Node process that runs dist/server.js, passed by every launcher (the VS Code client, the CLI, the
+// Flags and environment for the Node process that runs dist/server.js, passed by every launcher (the VS Code client, the CLI, the
 // integration tests and benches through cli/serverProcess.ts).
 
 /**
