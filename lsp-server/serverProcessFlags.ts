@@ -1,5 +1,5 @@
-// Flags and environment for the Node process that runs dist/server.js, passed by every launcher (the VS Code client, the CLI, the
-// integration tests and benches through cli/serverProcess.ts).
+// Flags and environment for the Node process that runs dist/server.js, passed by every launcher (the VS Code client,
+// the CLI, the integration tests and benches through cli/serverProcess.ts).
 
 /**
  * `--no-concurrent-marking`: V8 marks the heap on the thread that allocates instead of on helper threads. Where the
