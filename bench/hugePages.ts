@@ -45,8 +45,8 @@ async function child(dir: string, cache: string): Promise<void> {
   const loadMs = performance.now() - started;
   const promptTokens = Math.min(PROMPT_TOKENS, config.maxPositionEmbeddings - DECODE_TOKENS - 1);
   const { prefillMs, decodeTokensPerSecond, tokens } = await promptThenDecode(model, config.vocabSize, promptTokens, DECODE_TOKENS);
-  const anonHuge = Number(/^AnonHugePages:\s+(\d+) kB/m.exec(readFileSync('/proc/self/smaps_rollup', 'utf8'))?.[1] ?? NaN) / 1024;
-  const result: ChildResult = { loadMs, prefillMs, decodeTokensPerSecond, anon: processMemoryMiB().anon, anonHuge, tokens };
+  const { anon, anonHuge } = processMemoryMiB();
+  const result: ChildResult = { loadMs, prefillMs, decodeTokensPerSecond, anon, anonHuge, tokens };
   await model.dispose();
   process.stdout.write(JSON.stringify(result));
 }

@@ -1,9 +1,13 @@
 // This process's resident memory as Linux reports it, for benches that tell private memory from mapped model files.
 import { readFileSync } from 'node:fs';
 
-/** In MiB: private resident memory (RssAnon), resident pages of mapped files (RssFile), and the proportional set size. */
+/**
+ * In MiB: private resident memory (RssAnon), the part of it in transparent huge pages (AnonHugePages), resident pages
+ * of mapped files (RssFile), and the proportional set size.
+ */
 export interface ProcessMemory {
   anon: number;
+  anonHuge: number;
   file: number;
   pss: number;
 }
@@ -13,5 +17,5 @@ export function processMemoryMiB(): ProcessMemory {
   const kib = (text: string, field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN) / 1024;
   const status = readFileSync('/proc/self/status', 'utf8');
   const rollup = readFileSync('/proc/self/smaps_rollup', 'utf8');
-  return { anon: kib(status, 'RssAnon'), file: kib(status, 'RssFile'), pss: kib(rollup, 'Pss') };
+  return { anon: kib(status, 'RssAnon'), anonHuge: kib(rollup, 'AnonHugePages'), file: kib(status, 'RssFile'), pss: kib(rollup, 'Pss') };
 }
