@@ -1,22 +1,25 @@
-// `npm run bench -- firstCompletions [--starts N] [--requests K] [--gap-ms MS] [--baseline DIR] [--label NAME]`
+// `npm run bench -- firstCompletions [--starts N] [--requests K] [--gap-ms MS] [--model DIR] [--baseline DIR] [--label NAME]`
 // The first completions after the server starts: the user's first suggestions after opening the editor. Each start
-// is a fresh dist/server.js at its defaults (embedded model pair): wait for `ready`, wait `gap-ms` (the user opens a
-// file and starts typing), then ask K single-line completions at held-out cases (bench/data/fim-cases.jsonl), one
-// after the other, each in a fresh document, timed at the client. With `--baseline DIR` (a checkout of another
-// commit, built), starts alternate between its server and this one's, on the same cases start by start, and the
-// table compares them request by request.
+// is a fresh dist/server.js at its defaults (embedded model pair, or `--model DIR`): wait for `ready`, wait `gap-ms`
+// (the user opens a file and starts typing), then ask K single-line completions at held-out cases
+// (bench/data/fim-cases.jsonl), one after the other, each in a fresh document, timed at the client; the server's
+// private memory is read after the wait and its peak after the requests. With `--baseline DIR` (a checkout of
+// another commit, built), starts alternate between its server and this one's, on the same cases start by start, and
+// the table compares them request by request.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { arg, runBench, writeResults } from './benchCli';
 import { BenchClient, machineInfo, percentile, sleep } from './lsp/benchClient';
+import { processMemoryMiB } from './processMemory';
 
 const ROOT = resolve(__dirname, '..');
 const starts = Number(arg('starts', '8'));
 const requests = Number(arg('requests', '6'));
 const gapMs = Number(arg('gap-ms', '1000'));
 const baselineDir = arg('baseline', '');
+const modelDir = arg('model', '');
 const label = arg('label', '');
 const LANGUAGE_IDS: Record<string, string> = { py: 'python', ts: 'typescript', js: 'javascript' };
 
@@ -30,6 +33,10 @@ interface FimCase {
 interface Start {
   build: string;
   readyMs: number;
+  /** The server's private resident memory (RssAnon) once ready and idle, MiB. */
+  privateMiB: number;
+  /** The server's peak resident set size (VmHWM) after the requests, MiB. */
+  peakMiB: number;
   /** Client latency of each request, in the order asked. */
   ms: number[];
   promptTokens: number[];
@@ -42,10 +49,12 @@ const endOf = (text: string) => {
 
 async function startAndAsk(build: string, serverJs: string, cases: FimCase[]): Promise<Start> {
   const t0 = performance.now();
-  const client = await BenchClient.start({}, { serverJs });
+  const client = await BenchClient.start(modelDir === '' ? {} : { model: { path: resolve(modelDir) } }, { serverJs });
   const readyMs = performance.now() - t0;
+  const pid = client.server.child.pid!;
   try {
     await sleep(gapMs);
+    const privateMiB = processMemoryMiB(pid).anon;
     const ms: number[] = [];
     const promptTokens: number[] = [];
     for (const [i, c] of cases.entries()) {
@@ -55,7 +64,7 @@ async function startAndAsk(build: string, serverJs: string, cases: FimCase[]): P
       ms.push(answer.ms);
       promptTokens.push(answer.timing?.promptTokens ?? 0);
     }
-    return { build, readyMs, ms, promptTokens };
+    return { build, readyMs, privateMiB, peakMiB: processMemoryMiB(pid).peak, ms, promptTokens };
   } finally {
     await client.server.stop();
   }
@@ -80,7 +89,10 @@ async function main(): Promise<void> {
     for (const [build, serverJs] of order) {
       const run = await startAndAsk(build, serverJs, cases);
       runs.push(run);
-      console.log(`start ${s + 1}/${starts} ${build}: ready ${run.readyMs.toFixed(0)} ms, requests ${run.ms.map((m) => m.toFixed(0)).join(' ')} ms`);
+      console.log(
+        `start ${s + 1}/${starts} ${build}: ready ${run.readyMs.toFixed(0)} ms, private ${run.privateMiB.toFixed(0)} MiB, ` +
+          `peak ${run.peakMiB.toFixed(0)} MiB, requests ${run.ms.map((m) => m.toFixed(0)).join(' ')} ms`,
+      );
     }
   }
   const median = (xs: number[]) => percentile(xs, 50);
@@ -92,25 +104,31 @@ async function main(): Promise<void> {
     if (baselineDir !== '') row.ratio = median(byBuild('this').map((r, s) => byBuild('baseline')[s]!.ms[i]! / r.ms[i]!));
     return row;
   });
-  const ready = Object.fromEntries(builds.map(([build]) => [build, median(byBuild(build).map((r) => r.readyMs))]));
+  const medianOf = (pick: (r: Start) => number) => Object.fromEntries(builds.map(([build]) => [build, median(byBuild(build).map(pick))]));
+  const ready = medianOf((r) => r.readyMs);
+  const privateMiB = medianOf((r) => r.privateMiB);
+  const peakMiB = medianOf((r) => r.peakMiB);
   const date = new Date().toISOString();
   const commit = (dir: string) => execFileSync('git', ['-C', dir, 'log', '-1', '--format=%h %s'], { encoding: 'utf8' }).trim().slice(0, 90);
   const baseline = baselineDir === '' ? undefined : commit(baselineDir);
-  const result = { date, machine: machineInfo(), loadAverage1mBefore: loadBefore, loadAverage1mAfter: loadavg()[0], starts, requests, gapMs, baseline, build: commit(ROOT), ready, rows, runs };
+  const result = { date, machine: machineInfo(), loadAverage1mBefore: loadBefore, loadAverage1mAfter: loadavg()[0], starts, requests, gapMs, model: modelDir || undefined, baseline, build: commit(ROOT), ready, privateMiB, peakMiB, rows, runs };
   const columns = builds.map(([build]) => build);
   const markdown = [
     `# First completions after the server starts (${date.slice(0, 10)})`,
     '',
-    `Command: \`npm run bench -- firstCompletions --starts ${starts} --requests ${requests} --gap-ms ${gapMs}${baselineDir ? ` --baseline ${baselineDir}` : ''}\` (${((Date.now() - started) / 60_000).toFixed(1)} min).`,
+    `Command: \`npm run bench -- firstCompletions --starts ${starts} --requests ${requests} --gap-ms ${gapMs}${modelDir ? ` --model ${modelDir}` : ''}${baselineDir ? ` --baseline ${baselineDir}` : ''}\` (${((Date.now() - started) / 60_000).toFixed(1)} min).`,
     '',
     `Machine: ${result.machine.cpu}, ${result.machine.cores} cores, ${result.machine.memoryGiB} GiB, Node ${result.machine.node}; 1-minute load average ${loadBefore.toFixed(2)} before, ${result.loadAverage1mAfter!.toFixed(2)} after.`,
-    `Each start: a fresh dist/server.js at its defaults (embedded model pair), \`ready\`, ${gapMs} ms idle, then ${requests} single-line completions at held-out cases (bench/data/fim-cases.jsonl), each in a fresh document; client-side latency. Start s uses cases s*${requests}..; ${baseline ? `the builds alternate, the same cases for both (baseline: ${baseline}).` : 'one build.'}`,
+    `Each start: a fresh dist/server.js at its defaults (${modelDir ? `model ${modelDir}` : 'embedded model pair'}), \`ready\`, ${gapMs} ms idle, then ${requests} single-line completions at held-out cases (bench/data/fim-cases.jsonl), each in a fresh document; client-side latency. Start s uses cases s*${requests}..; ${baseline ? `the builds alternate, the same cases for both (baseline: ${baseline}).` : 'one build.'}`,
     '',
     `| request | ${columns.map((c) => `${c} p50 ms`).join(' | ')}${baselineDir ? ' | baseline / this (median of per-start ratios) |' : ''}`,
     `|---|${columns.map(() => '---').join('|')}|${baselineDir ? '---|' : ''}`,
     ...rows.map((r) => `| ${r.request} | ${columns.map((c) => r[c]!.toFixed(0)).join(' | ')}${baselineDir ? ` | ${r.ratio!.toFixed(2)}x |` : ''}`),
     '',
     `Time from \`initialize\` to \`ready\`, median: ${columns.map((c) => `${c} ${ready[c]!.toFixed(0)} ms`).join(', ')}.`,
+    '',
+    `The server's private memory (RssAnon) once ready and idle, median: ${columns.map((c) => `${c} ${privateMiB[c]!.toFixed(0)} MiB`).join(', ')}; ` +
+      `its peak resident set (VmHWM) after the requests: ${columns.map((c) => `${c} ${peakMiB[c]!.toFixed(0)} MiB`).join(', ')}.`,
     '',
   ].join('\n');
   writeResults('first-completions', label, date.slice(0, 10), result, markdown);

@@ -5,7 +5,7 @@ export { GREEDY_SAMPLING } from './engine';
 export * from './errors';
 export { LocalEngine, findFimTokens, defaultModelDirs } from './localEngine';
 export { WorkerEngine } from './workerEngine';
-export { TextTokenizer, StreamingDecoder } from './tokenizer';
+export { TextTokenizer, TokenDecoder, StreamingDecoder } from './tokenizer';
 export { parseModelConfig, readModelConfig, type ModelConfig } from './modelConfig';
 export { locateModelFiles, ONNX_FILE_NAMES, type ModelFiles } from './modelFiles';
 export { Sampler, argmax, mulberry32 } from './sampler';

@@ -6,11 +6,11 @@ import { ModelNotReadyError, TokenizerMismatchError } from './errors';
 import { Generator } from './generator';
 import { warmUpRequests } from './memoryWarmUp';
 import { loadDecoder, type LoadedDecoder } from './modelLoader';
-import { TextTokenizer } from './tokenizer';
+import { TokenDecoder } from './tokenizer';
 import { tokenLogProbs } from './tokenLogProbs';
 
 /** FIM special tokens, Qwen2.5-Coder names first, then StarCoder's. */
-export function findFimTokens(tokenizer: TextTokenizer): FimTokens | null {
+export function findFimTokens(tokenizer: TokenDecoder): FimTokens | null {
   for (const style of [['<|fim_prefix|>', '<|fim_suffix|>', '<|fim_middle|>', '<|file_sep|>'], ['<fim_prefix>', '<fim_suffix>', '<fim_middle>', '<file_sep>']]) {
     const [prefix, suffix, middle, fileSeparator] = style.map((t) => tokenizer.specialTokenId(t));
     if (prefix !== undefined && suffix !== undefined && middle !== undefined) {
@@ -32,7 +32,8 @@ export class LocalEngine implements InferenceEngine {
   async load(options: EngineLoadOptions, hooks: LoadHooks = {}): Promise<ModelInfo> {
     await this.dispose();
     const dir = resolve(options.modelDir);
-    const tokenizer = TextTokenizer.fromDirectory(dir);
+    // This thread only decodes; the server encodes prompts with a tokenizer of its own.
+    const tokenizer = TokenDecoder.fromDirectory(dir);
     const target = await loadDecoder(dir, options.quantization, options.threads, tokenizer.vocabSize, options.cacheFolder, hooks.onProgress);
     let draft: LoadedDecoder | undefined;
     if (options.draftDir) {

@@ -33,13 +33,33 @@ function countVocab(json: Record<string, unknown>): number {
   return max + 1;
 }
 
-export class TextTokenizer {
+interface TokenizerFiles {
+  json: Record<string, unknown>;
+  config: Record<string, unknown> | undefined;
+}
+
+/**
+ * Reads `tokenizer.json` and, when present, `tokenizer_config.json` from the model directory (or from its parent,
+ * where a model pair shares one tokenizer).
+ */
+function readTokenizerFiles(modelDir: string): TokenizerFiles {
+  const dir = tokenizerDirectory(modelDir);
+  return { json: readJsonFile(join(dir, 'tokenizer.json'), true)!, config: readJsonFile(join(dir, 'tokenizer_config.json'), false) };
+}
+
+/**
+ * The decoding half of a tokenizer: token ids to text, special-token ids and the vocabulary size. The inference
+ * worker needs no more, so it builds this one without the BPE merges, which only encoding reads (for a
+ * Qwen-sized vocabulary they and their rank table are ~43 MiB of heap and half the construction time).
+ */
+export class TokenDecoder {
   /** Number of token ids the tokenizer can produce (max id + 1, added tokens included). */
   readonly vocabSize: number;
-  private readonly tokenizer: Tokenizer;
-  private readonly specialIds = new Map<string, number>();
+  protected readonly tokenizer: Tokenizer;
+  protected readonly specialIds = new Map<string, number>();
 
-  constructor(tokenizerJson: Record<string, unknown>, tokenizerConfig: Record<string, unknown> = {}) {
+  /** Takes `tokenizerJson` over: it drops the vocabulary from it once the library has read it. */
+  protected constructor(tokenizerJson: Record<string, unknown>, tokenizerConfig: Record<string, unknown> = {}) {
     try {
       this.tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
     } catch (e) {
@@ -49,16 +69,39 @@ export class TextTokenizer {
     for (const t of (tokenizerJson.added_tokens as { id: number; content: string }[] | undefined) ?? []) {
       this.specialIds.set(t.content, t.id);
     }
+    // The library keeps the whole parsed file but reads the vocabulary only here, into maps of its own.
+    const model = tokenizerJson.model as { vocab?: unknown } | undefined;
+    if (model) delete model.vocab;
   }
 
-  /**
-   * Loads `tokenizer.json` and, when present, `tokenizer_config.json` from the model directory (or from its parent,
-   * where a model pair shares one tokenizer).
-   */
-  static fromDirectory(modelDir: string): TextTokenizer {
-    const dir = tokenizerDirectory(modelDir);
-    const json = readJsonFile(join(dir, 'tokenizer.json'), true)!;
-    return new TextTokenizer(json, readJsonFile(join(dir, 'tokenizer_config.json'), false));
+  static fromDirectory(modelDir: string): TokenDecoder {
+    const { json, config } = readTokenizerFiles(modelDir);
+    const model = json.model as { merges?: unknown } | undefined;
+    if (model && Array.isArray(model.merges)) model.merges = [];
+    return new TokenDecoder(json, config);
+  }
+
+  /** Exact text of `ids` (special tokens included, no clean-up of spaces). */
+  decode(ids: readonly number[]): string {
+    if (ids.length === 0) return '';
+    return this.tokenizer.decode([...ids], { skip_special_tokens: false, clean_up_tokenization_spaces: false });
+  }
+
+  /** Id of an added token such as `<|fim_prefix|>`, or undefined when the tokenizer lacks it. */
+  specialTokenId(content: string): number | undefined {
+    return this.specialIds.get(content) ?? this.tokenizer.token_to_id(content);
+  }
+
+  streamingDecoder(): StreamingDecoder {
+    return new StreamingDecoder((ids) => this.decode(ids));
+  }
+}
+
+/** The whole tokenizer: encoding as well as decoding. */
+export class TextTokenizer extends TokenDecoder {
+  static override fromDirectory(modelDir: string): TextTokenizer {
+    const { json, config } = readTokenizerFiles(modelDir);
+    return new TextTokenizer(json, config);
   }
 
   /**
@@ -90,21 +133,6 @@ export class TextTokenizer {
 
   private plain(text: string): number[] {
     return text === '' ? [] : this.tokenizer.encode(text, { add_special_tokens: false }).ids;
-  }
-
-  /** Exact text of `ids` (special tokens included, no clean-up of spaces). */
-  decode(ids: readonly number[]): string {
-    if (ids.length === 0) return '';
-    return this.tokenizer.decode([...ids], { skip_special_tokens: false, clean_up_tokenization_spaces: false });
-  }
-
-  /** Id of an added token such as `<|fim_prefix|>`, or undefined when the tokenizer lacks it. */
-  specialTokenId(content: string): number | undefined {
-    return this.specialIds.get(content) ?? this.tokenizer.token_to_id(content);
-  }
-
-  streamingDecoder(): StreamingDecoder {
-    return new StreamingDecoder((ids) => this.decode(ids));
   }
 }
 

@@ -8,7 +8,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { GREEDY_SAMPLING, type Quantization, type SpeculationMode } from '../../runtime/engine';
 import { Generator } from '../../runtime/generator';
 import { loadDecoder, type LoadedDecoder } from '../../runtime/modelLoader';
-import { TextTokenizer } from '../../runtime/tokenizer';
+import { TokenDecoder } from '../../runtime/tokenizer';
 import { aggregate, timedRuns } from './timing';
 import type { BenchPrompt, PromptResult, Runner, RunnerInput, RunnerResult } from './types';
 
@@ -40,7 +40,8 @@ async function runLocus(input: RunnerInput, mode: SpeculationMode): Promise<Locu
   const quantization = QUANTIZATION_BY_FILE[basename(input.file)];
   if (!quantization || dirname(input.file) !== 'onnx') throw new Error(`Locus's runtime cannot address ${input.file}`);
   const t0 = performance.now();
-  const tokenizer = TextTokenizer.fromDirectory(input.modelDir);
+  // Decode-only, as the product's inference worker: the prompts come as token ids.
+  const tokenizer = TokenDecoder.fromDirectory(input.modelDir);
   const target = await loadDecoder(input.modelDir, quantization, input.threads, tokenizer.vocabSize);
   const draftDir = mode === 'off' ? undefined : siblingDraft(input.modelDir);
   let draft: LoadedDecoder | undefined;

@@ -3,8 +3,10 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ModelNotFoundError } from '../../runtime/errors';
-import { TextTokenizer } from '../../runtime/tokenizer';
-import { copyFixture, reference, TARGET_DIR } from './runtimeFixtures';
+import { TextTokenizer, TokenDecoder } from '../../runtime/tokenizer';
+import { copyFixture, reference, ROOT, TARGET_DIR } from './runtimeFixtures';
+
+const DEFAULT_MODEL_DIR = join(ROOT, 'models', 'default');
 
 const tokenizer = TextTokenizer.fromDirectory(TARGET_DIR);
 
@@ -65,6 +67,28 @@ describe('TextTokenizer', () => {
     } finally {
       cleanup();
     }
+  });
+});
+
+describe('TokenDecoder (the inference worker\'s decode-only tokenizer)', () => {
+  it('decodes every id, alone and in runs, exactly as the whole tokenizer does, on the shipped tokenizer', () => {
+    const whole = TextTokenizer.fromDirectory(DEFAULT_MODEL_DIR);
+    const decoder = TokenDecoder.fromDirectory(DEFAULT_MODEL_DIR);
+    assert.equal(decoder.vocabSize, whole.vocabSize);
+    for (let id = 0; id < whole.vocabSize; id++) assert.equal(decoder.decode([id]), whole.decode([id]), `id ${id}`);
+    for (const text of SAMPLES) {
+      const ids = whole.encode(text);
+      assert.equal(decoder.decode(ids), text);
+      const stream = decoder.streamingDecoder();
+      assert.equal(ids.map((id) => stream.push(id)).join('') + stream.flush(), text);
+    }
+    for (const t of ['<|endoftext|>', '<|fim_prefix|>', '<|fim_suffix|>', '<|fim_middle|>', '<|file_sep|>', 'def', '<|nope|>']) {
+      assert.equal(decoder.specialTokenId(t), whole.specialTokenId(t), t);
+    }
+  });
+
+  it('has no encode: without the merges it could only spell text byte by byte', () => {
+    assert.equal('encode' in TokenDecoder.fromDirectory(TARGET_DIR), false);
   });
 });
 
