@@ -2,8 +2,10 @@
 // token log-probabilities) instead of the single most likely next token, and answers the most likely finished
 // one. On the held-out single-line FIM cases greedy decoding picks a worse first token where the line as a whole
 // is more likely elsewhere: width 3 raised exact match by about 2 points (bench/results/model-eval-*-beam3-*). Continuations far less likely than the
-// best candidate of a step are not expanded (PRUNE_MARGIN), so a confident line costs about what greedy costs.
-import type { DecoderModel, KvState } from './decoderModel';
+// best candidate of a step are not expanded (PRUNE_MARGIN), so a confident line costs about what greedy costs. The
+// continuations of a step run as one batched pass where the backend can batch them (DecoderModel.batch): that reads
+// the weights once, where a pass per continuation read them once each.
+import type { DecoderModel, KvBatch, KvState } from './decoderModel';
 import type { PrefixKvCache } from './prefixKvCache';
 import { requiredStart, type RequiredPrefix, type TokenTexts } from './tokenHealing';
 import { prefillPrompt, yieldToEventLoop } from './tokenStepper';
@@ -44,7 +46,9 @@ interface Hypothesis {
   logProb: number;
   /** Next-token logits; undefined once finished. */
   logits?: Float32Array;
+  /** Its cache: a state of its own, or its row of the batch. */
   kv?: KvState;
+  row?: number;
   required?: RequiredPrefix;
   text: string;
   stopReason?: 'eos' | 'stop' | 'length';
@@ -62,7 +66,8 @@ export async function beamSearch(deps: BeamSearchDeps, request: BeamSearchReques
   const prefill = await prefillPrompt(model, prefixCache, request.promptIds);
   const prefilledAt = deps.now();
   const required = requiredStart(deps.texts, request.requiredPrefix, request.wordChoices);
-  let live: Hypothesis[] = [{ ids: [], logProb: 0, logits: prefill.logits, kv: prefill.kv, required, text: '' }];
+  const batch = model.batch?.(prefill.kv, width);
+  let live: Hypothesis[] = [{ ids: [], logProb: 0, logits: prefill.logits, kv: prefill.kv, row: 0, required, text: '' }];
   const finished: Hypothesis[] = [];
   const outcome = (best: Hypothesis, stopReason: BeamSearchOutcome['stopReason']) => ({
     // A cut inside a multi-byte character decodes to a replacement character: never shown.
@@ -80,13 +85,18 @@ export async function beamSearch(deps: BeamSearchDeps, request: BeamSearchReques
     for (const hypothesis of live) {
       // Normalised before the healed prefix masks the row: a hypothesis scores what the model gives its tokens,
       // so writing the healed text in more, forced, tokens earns it nothing.
-      const row = logSoftmax(hypothesis.logits!);
-      hypothesis.required?.mask(row);
-      if (hypothesis.required?.failed) continue; // cannot write the healed text: not an answer
-      for (const { id, value } of topK(row, width)) candidates.push({ from: hypothesis, id, logProb: hypothesis.logProb + value });
+      const logits = hypothesis.logits!;
+      const logZ = logNormalizer(logits);
+      let row = logits;
+      if (hypothesis.required) {
+        row = logits.slice();
+        hypothesis.required.mask(row);
+        if (hypothesis.required.failed) continue; // cannot write the healed text: not an answer
+      }
+      for (const { id, value } of topK(row, width)) candidates.push({ from: hypothesis, id, logProb: hypothesis.logProb + value - logZ });
     }
     candidates.sort((a, b) => b.logProb - a.logProb);
-    const next: Hypothesis[] = [];
+    const next: { grown: Hypothesis; from: Hypothesis; id: number }[] = [];
     let floor = -Infinity;
     let kept = 0;
     for (const { from, id, logProb } of candidates) {
@@ -100,13 +110,11 @@ export async function beamSearch(deps: BeamSearchDeps, request: BeamSearchReques
         finished.push(grown);
         continue;
       }
-      if (signal?.aborted) return outcome(from, 'aborted');
-      const out = await model.forward([id], from.kv!, 1);
-      grown.kv = out.kv;
-      grown.logits = out.logits[out.logits.length - 1]!;
-      next.push(grown);
+      next.push({ grown, from, id });
     }
-    live = next;
+    if (signal?.aborted) return outcome(live[0]!, 'aborted');
+    await advance(model, batch, next, signal);
+    live = next.map((n) => n.grown);
     // Log-probabilities only fall as a hypothesis grows: a finished one that beats every live one has won.
     const bestFinished = finished.reduce((best, h) => Math.max(best, h.logProb), -Infinity);
     if (live.every((h) => h.logProb <= bestFinished)) break;
@@ -114,6 +122,33 @@ export async function beamSearch(deps: BeamSearchDeps, request: BeamSearchReques
   const best = [...finished, ...live].sort((a, b) => b.logProb - a.logProb)[0];
   if (best === undefined) return { text: '', tokenIds: [], stopReason: 'eos', cachedPromptTokens: prefill.reused, prefilledAt };
   return outcome(best, best.stopReason ?? 'length');
+}
+
+/** Runs the pass that gives each grown hypothesis its next-token logits and its cache. */
+async function advance(
+  model: DecoderModel,
+  batch: KvBatch | undefined,
+  next: readonly { grown: Hypothesis; from: Hypothesis; id: number }[],
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  if (next.length === 0) return;
+  if (batch) {
+    const logits = await batch.step(
+      next.map((n) => n.from.row!),
+      next.map((n) => n.id),
+    );
+    next.forEach((n, r) => {
+      n.grown.row = r;
+      n.grown.logits = logits[r];
+    });
+    return;
+  }
+  for (const { grown, from, id } of next) {
+    if (signal?.aborted) return; // the loop answers with what it has
+    const out = await model.forward([id], from.kv!, 1);
+    grown.kv = out.kv;
+    grown.logits = out.logits[out.logits.length - 1]!;
+  }
 }
 
 /** The hypothesis with `id` appended, finished when it writes EOS or a stop string or reaches the token budget. */
@@ -139,17 +174,21 @@ function firstStop(text: string, stopStrings: readonly string[]): number | undef
   return first;
 }
 
-/** Log-probabilities of a row of logits (a copy; the row is left as it is). */
-export function logSoftmax(row: Float32Array): Float32Array {
+/**
+ * log Σ exp(row), so that a logit minus it is the token's log-probability: one pass with a running maximum (a row
+ * of a large vocabulary is ~150,000 entries, and this runs for every live continuation at every step).
+ */
+export function logNormalizer(row: Float32Array): number {
   let max = -Infinity;
-  for (const v of row) if (v > max) max = v;
-  const out = new Float32Array(row.length);
-  if (max === -Infinity) return out.fill(-Infinity);
   let sum = 0;
-  for (const v of row) sum += Math.exp(v - max);
-  const logZ = max + Math.log(sum);
-  for (let id = 0; id < row.length; id++) out[id] = row[id]! - logZ;
-  return out;
+  for (let i = 0; i < row.length; i++) {
+    const v = row[i]!;
+    if (v > max) {
+      sum = sum * Math.exp(max - v) + 1;
+      max = v;
+    } else if (v !== -Infinity) sum += Math.exp(v - max);
+  }
+  return max === -Infinity ? -Infinity : max + Math.log(sum);
 }
 
 /** The `k` highest entries of a row, highest first, -Infinity left out. */

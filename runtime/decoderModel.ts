@@ -15,11 +15,25 @@ export interface ForwardResult {
   kv: KvState;
 }
 
+/**
+ * Continuations of one cache advanced together, a token each per pass, in one batched pass that reads the weights
+ * once for all of them (beam search). Rows are numbered 0 .. rows - 1; at first only row 0 holds a cache: the prefix.
+ */
+export interface KvBatch {
+  /**
+   * One pass: row r continues the cache row parents[r] held before this call with the token ids[r] (parents and ids
+   * of one length, at most the batch's rows); the next-token logits of each row. Rows past ids.length are freed.
+   */
+  step(parents: readonly number[], ids: readonly number[]): Promise<Float32Array[]>;
+}
+
 export interface DecoderModel {
   /** A cache with no positions. */
   emptyKv(): KvState;
   /** Runs `ids` at positions kv.length .. kv.length + ids.length - 1 (batch 1). */
   forward(ids: readonly number[], kv: KvState, numLogitsToKeep: number): Promise<ForwardResult>;
+  /** A batch of up to `rows` continuations of `kv` (which stays valid); absent where the backend cannot batch. */
+  batch?(kv: KvState, rows: number): KvBatch | undefined;
   /** The first `length` positions of `kv` (prompt-prefix reuse); `kv` stays valid. */
   truncate(kv: KvState, length: number): KvState;
   /**

@@ -6,12 +6,13 @@ import { readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import type { DecoderModel, ForwardResult, KvState } from './decoderModel';
+import type { DecoderModel, ForwardResult, KvBatch, KvState } from './decoderModel';
 import { decomposedAttentionModel, type DecomposedAttentionModel } from './decomposedAttention';
 import { ModelSignatureError, toLocusError } from './errors';
 import { halfToFloat } from './float16';
 import { int8PrefillModel } from './int8PrefillModel';
 import { ArenaKv, KvArena, releaseRows, reserveRows, rewind, rowBits, writeRows } from './kvArena';
+import { KvRowsBatch } from './kvBatch';
 import { kvRowsModel } from './kvRowsModel';
 import { LOGITS_TO_KEEP_INPUT } from './logitsToKeepModel';
 import type { AttentionShape } from './attentionFusion';
@@ -756,6 +757,53 @@ export class OrtDecoderModel implements DecoderModel {
       releaseRows(kv, arena, count);
       throw e;
     }
+  }
+
+  /**
+   * Beam search's continuations of `kv` in one batch (kvBatch.ts): a pass per step for all of them, where separate
+   * passes read every weight once per continuation. Where the cache is kept as returned tensors there is none.
+   */
+  batch(kv: KvState, rows: number): KvBatch | undefined {
+    if (!(kv instanceof ArenaKv) || this.kvCache === 'returned') return undefined;
+    const batch = new KvRowsBatch(kv.arena.layout, rows, kv);
+    return { step: (parents, ids) => this.stepBatch(batch, parents, ids) };
+  }
+
+  private async stepBatch(batch: KvRowsBatch, parents: readonly number[], ids: readonly number[]): Promise<Float32Array[]> {
+    if (parents.length !== ids.length) throw new RangeError(`${parents.length} parents for ${ids.length} tokens`);
+    batch.follow(parents);
+    batch.reserveOne();
+    const n = ids.length;
+    const position = BigInt(batch.length);
+    const feeds: Record<string, ort.Tensor> = { input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [n, 1]) };
+    if (this.inputs.has('attention_mask')) feeds.attention_mask = new ort.Tensor('int64', new BigInt64Array(n * (batch.length + 1)).fill(1n), [n, batch.length + 1]);
+    if (this.inputs.has('position_ids')) feeds.position_ids = new ort.Tensor('int64', new BigInt64Array(n).fill(position), [n, 1]);
+    if (this.inputs.has('num_logits_to_keep')) feeds.num_logits_to_keep = new ort.Tensor('int64', BigInt64Array.of(1n), []);
+    if (this.inputs.has('use_cache_branch')) feeds.use_cache_branch = new ort.Tensor('bool', Uint8Array.of(1), [1]);
+    const { numKeyValueHeads: heads, headDim } = this.config;
+    const pasts = batch.views(n).map((data) => new ort.Tensor(this.kvType as 'float32', data as Float32Array, [n, heads, batch.capacity, headDim]));
+    this.presentNames.forEach((_, b) => (feeds[b % 2 === 0 ? pastKeyName(b >> 1) : pastValueName(b >> 1)] = pasts[b]!));
+    let out: ort.InferenceSession.ReturnType;
+    if (this.kvCache === 'shared') {
+      const fetches: Record<string, ort.Tensor | null> = { logits: null };
+      this.presentNames.forEach((name, b) => (fetches[name] = pasts[b]!));
+      out = await this.run(feeds, 1, fetches);
+      batch.advance();
+    } else {
+      out = await this.run(feeds, 1, this.rowsFetches);
+      batch.append(
+        this.rowsFetches!.slice(1).map((name) => {
+          const t = out[name]!;
+          if (t.dims.join() !== [n, heads, 1, headDim].join()) {
+            throw new ModelSignatureError(`The model's "${name}" came back as [${t.dims.join(', ')}], not [${n}, ${heads}, 1, ${headDim}].`);
+          }
+          return rowBits(t.data as ArrayBufferView, batch.layout.elementBytes);
+        }),
+      );
+    }
+    const [, , width] = out.logits!.dims;
+    const data = logitsAsFloat32(out.logits!.data);
+    return Array.from({ length: n }, (_, r) => data.subarray(r * width!, (r + 1) * width!));
   }
 
   /**

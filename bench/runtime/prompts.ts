@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import type { BenchPrompt } from './types';
+import { tokenizerDirectory } from '../../runtime/modelFiles';
 
 const REPO = resolve(__dirname, '..', '..');
 
@@ -27,7 +28,8 @@ export const PROMPT_SPECS: PromptSpec[] = [
 ];
 
 export function loadTokenizer(modelDir: string): Tokenizer {
-  const read = (f: string) => JSON.parse(readFileSync(join(modelDir, f), 'utf8'));
+  // A model pair keeps its one tokenizer in the folder above the models (models/default).
+  const read = (f: string) => JSON.parse(readFileSync(join(tokenizerDirectory(modelDir), f), 'utf8'));
   return new Tokenizer(read('tokenizer.json'), read('tokenizer_config.json'));
 }
 

@@ -1,11 +1,12 @@
 // Beam search on a scripted model (pure, no ONNX): it answers the most likely whole line where greedy decoding
 // follows the most likely first token into a less likely line, never answers an empty line while another
 // finishes, honours the healed prefix, and stops when aborted; the generator searches beams on cold and cached
-// prompts alike, and decodes greedily at width 1.
+// prompts alike, and decodes greedily at width 1. A model that batches continuations gives the same answers in one
+// pass per step.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { beamSearch, logSoftmax, topK } from '../../runtime/beamSearch';
-import type { DecoderModel, ForwardResult, KvState } from '../../runtime/decoderModel';
+import { beamSearch, logNormalizer, topK } from '../../runtime/beamSearch';
+import type { DecoderModel, ForwardResult, KvBatch, KvState } from '../../runtime/decoderModel';
 import { Generator } from '../../runtime/generator';
 import { TokenTexts } from '../../runtime/tokenHealing';
 import { StreamingDecoder } from '../../runtime/tokenizer';
@@ -51,6 +52,26 @@ class ScriptedModel implements DecoderModel {
     return this.truncate(kv, length);
   }
   async dispose(): Promise<void> {}
+}
+
+/** The scripted model with a batch: a row's cache is the ids it has continued; one pass per step for every row. */
+class BatchingScriptedModel extends ScriptedModel {
+  batchPasses = 0;
+  passRows: number[] = [];
+  batch(kv: KvState, rows: number): KvBatch {
+    let held: (readonly number[])[] = [(kv as ScriptedKv).ids];
+    return {
+      step: async (parents, ids) => {
+        assert.ok(ids.length <= rows && parents.every((p) => p < held.length));
+        this.batchPasses++;
+        this.passRows.push(ids.length);
+        held = parents.map((p, r) => [...held[p]!, ids[r]!]);
+        const logits: Float32Array[] = [];
+        for (const all of held) logits.push((await this.forward(all.slice(-1), new ScriptedKv(all.slice(0, -1)), 1)).logits[0]!);
+        return logits;
+      },
+    };
+  }
 }
 
 function deps(model: DecoderModel) {
@@ -122,12 +143,34 @@ describe('beamSearch', () => {
     assert.equal(model.forwards, 0, 'a request aborted while it waited does not pay for its prompt');
   });
 
-  it('logSoftmax normalises a row and topK returns its k best entries', () => {
-    const row = logSoftmax(Float32Array.from([Math.log(2), Math.log(5), -Infinity, Math.log(3)]));
+  it('gives the same answers in one batched pass per step where the model batches continuations', async () => {
+    const scripts = [
+      FORK,
+      { '': { a: 0.4, b: 0.35, c: 0.25 }, a: { b: 0.6, '\n': 0.4 }, b: { c: 0.5, a: 0.5 }, c: { a: 1 }, ab: { '\n': 1 }, ba: { c: 1 }, bc: { '\n': 1 }, ca: { '\n': 1 }, bac: { '\n': 1 } },
+    ];
+    for (const script of scripts) {
+      for (const width of [2, 3]) {
+        const plain = await beamSearch(deps(new ScriptedModel(script)), { ...LINE, width });
+        const model = new BatchingScriptedModel(script);
+        const batched = await beamSearch(deps(model), { ...LINE, width });
+        assert.deepEqual({ text: batched.text, ids: batched.tokenIds, stop: batched.stopReason }, { text: plain.text, ids: plain.tokenIds, stop: plain.stopReason });
+        assert.ok(model.passRows.some((n) => n > 1), 'some step ran several continuations in its one pass');
+        assert.equal(model.forwards, 1 + model.passRows.reduce((a, b) => a + b, 0), 'the prompt, then only batched passes');
+      }
+    }
+  });
+
+  it('logNormalizer turns logits into log-probabilities and topK returns a row\'s k best entries', () => {
+    const row = Float32Array.from([-Infinity, Math.log(2), Math.log(5), -Infinity, Math.log(3)]);
+    const logZ = logNormalizer(row);
+    assert.ok(Math.abs(logZ - Math.log(10)) < 1e-6);
     const top = topK(row, 2);
-    assert.deepEqual(top.map((t) => t.id), [1, 3]);
-    assert.ok(Math.abs(top[0]!.value - Math.log(0.5)) < 1e-6);
-    assert.deepEqual(topK(logSoftmax(new Float32Array(3).fill(-Infinity)), 2), []);
+    assert.deepEqual(top.map((t) => t.id), [2, 4]);
+    assert.ok(Math.abs(top[0]!.value - logZ - Math.log(0.5)) < 1e-6);
+    // Large logits do not overflow; a row with nothing possible has no entries.
+    assert.ok(Math.abs(logNormalizer(Float32Array.from([1000, 999, 1000])) - (1000 + Math.log(2 + Math.exp(-1)))) < 1e-9);
+    assert.equal(logNormalizer(new Float32Array(3).fill(-Infinity)), -Infinity);
+    assert.deepEqual(topK(new Float32Array(3).fill(-Infinity), 2), []);
   });
 });
 
