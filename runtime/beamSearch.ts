@@ -194,12 +194,16 @@ export function logNormalizer(row: Float32Array): number {
 /** The `k` highest entries of a row, highest first, -Infinity left out. */
 export function topK(row: Float32Array, k: number): { id: number; value: number }[] {
   const top: { id: number; value: number }[] = [];
+  if (k <= 0) return top;
+  // The entry to beat (the k-th best once there are k), kept in a local: most of a row is compared with it alone.
+  let threshold = -Infinity;
   for (let id = 0; id < row.length; id++) {
     const value = row[id]!;
-    if (value === -Infinity || (top.length === k && value <= top[k - 1]!.value)) continue;
+    if (value <= threshold) continue;
     top.push({ id, value });
     top.sort((a, b) => b.value - a.value);
     if (top.length > k) top.pop();
+    if (top.length === k) threshold = top[k - 1]!.value;
   }
   return top;
 }

@@ -171,6 +171,10 @@ describe('beamSearch', () => {
     assert.ok(Math.abs(logNormalizer(Float32Array.from([1000, 999, 1000])) - (1000 + Math.log(2 + Math.exp(-1)))) < 1e-9);
     assert.equal(logNormalizer(new Float32Array(3).fill(-Infinity)), -Infinity);
     assert.deepEqual(topK(new Float32Array(3).fill(-Infinity), 2), []);
+    // Ties keep the lower id first; fewer possible entries than k gives those; k of 0 gives none.
+    assert.deepEqual(topK(Float32Array.from([1, 3, 3, 2]), 2).map((t) => t.id), [1, 2]);
+    assert.deepEqual(topK(Float32Array.from([-Infinity, 4, -Infinity]), 3).map((t) => t.id), [1]);
+    assert.deepEqual(topK(Float32Array.from([1, 2]), 0), []);
   });
 });
 
