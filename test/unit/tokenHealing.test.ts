@@ -72,6 +72,20 @@ describe('RequiredPrefix', () => {
   });
 });
 
+describe('TokenTexts.fitting', () => {
+  it('answers a question asked again, among many others, as it did the first time, per rule', () => {
+    const texts = new TokenTexts(['  ', '    ', '  x', '    x', '     ', 'ab', 'abc', 'a', 'b']);
+    const fits = (rests: string[], rule?: 'non-space' | 'non-word') => [...texts.fitting(rests, rule)].sort((a, b) => a - b);
+    const first = fits(['    '], 'non-space');
+    assert.deepEqual(first, [0, 1, 3]);
+    assert.deepEqual(fits(['    ']), [0, 1, 3, 4], 'without the rule, any text may follow the rest');
+    for (let n = 0; n < 40; n++) fits([`a${'b'.repeat(n)}`], 'non-word'); // more questions than are kept
+    assert.deepEqual(fits(['    '], 'non-space'), first);
+    assert.deepEqual(fits(['ab'], 'non-word'), [5, 7]);
+    assert.deepEqual(fits(['ab']), [5, 6, 7]);
+  });
+});
+
 describe('RequiredPrefix with word choices (a member access: one of a module\'s names, then no more word)', () => {
   const WORDS = ['get', 'Base', 'BaseDir', 'Patterns', 'getBase', '(', 'Dir', 'x', ' ', 'Set', '(p', 'g', 'Feature', '\uFFFD'];
   const allowed = (required: RequiredPrefix) => {
