@@ -1,9 +1,10 @@
-// `npm run bench -- kernels [--model DIR] [--file onnx/model_q4.onnx] [--contexts 64,512] [--threads 1,2] [--steps N] [--attention runtime|fused] [--label NAME]`
+// `npm run bench -- kernels [--model DIR] [--file onnx/model_q4.onnx] [--contexts 64,512] [--threads 1,2] [--rows 1] [--steps N] [--attention runtime|fused] [--label NAME]`
 // Where a one-token decode step's time goes, for issue #9's bandwidth aim: onnxruntime's own profile of the
 // model's kernels (per operator type) against the step as Locus's runtime sees it (session.run from JS, the Node
 // binding's conversions included), at a short and a long context, with the session options the runtime uses.
 // The 4-bit MatMul kernels read every weight once per step, so their time alone bounds how close a step can get
-// to the memory-bandwidth limit (measured in the same run).
+// to the memory-bandwidth limit (measured in the same run). `--rows N` makes each step a batch of N rows, one token
+// each: a step of beam search (runtime/kvBatch.ts), whose weights are read once for all the rows.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -20,6 +21,8 @@ const file = arg('file', 'onnx/model_q4.onnx');
 const contexts = arg('contexts', '64,512').split(',').map(Number);
 const threadCounts = arg('threads', '1,2').split(',').map(Number);
 const steps = Number(arg('steps', '60'));
+const batchRows = Number(arg('rows', '1'));
+if (!Number.isInteger(batchRows) || batchRows < 1) throw new Error(`--rows ${arg('rows', '1')}: a whole number of at least 1`);
 const label = arg('label', '');
 /**
  * The graph decode steps run: the runtime's (attention decomposed, for files with an 8-bit prefill copy, which the
@@ -81,17 +84,17 @@ async function decodeSteps(session: ort.InferenceSession, context: number): Prom
   let past: Record<string, ort.Tensor> = {};
   for (let l = 0; l < layers; l++) {
     for (const kind of ['key', 'value']) {
-      const data = Float32Array.from({ length: kvHeads * context * headDim }, () => Math.random() - 0.5);
-      const dims = [1, kvHeads, context, headDim];
+      const data = Float32Array.from({ length: batchRows * kvHeads * context * headDim }, () => Math.random() - 0.5);
+      const dims = [batchRows, kvHeads, context, headDim];
       past[`past_key_values.${l}.${kind}`] = half ? new ort.Tensor('float16', Uint16Array.from(data, toHalf), dims) : new ort.Tensor('float32', data, dims);
     }
   }
   const times: number[] = [];
   for (let i = 0; i < steps; i++) {
     const length = context + i;
-    const feeds: Record<string, ort.Tensor> = { ...past, input_ids: new ort.Tensor('int64', BigInt64Array.of(BigInt(100 + i)), [1, 1]) };
-    if (session.inputNames.includes('attention_mask')) feeds.attention_mask = new ort.Tensor('int64', new BigInt64Array(length + 1).fill(1n), [1, length + 1]);
-    if (session.inputNames.includes('position_ids')) feeds.position_ids = new ort.Tensor('int64', BigInt64Array.of(BigInt(length)), [1, 1]);
+    const feeds: Record<string, ort.Tensor> = { ...past, input_ids: new ort.Tensor('int64', BigInt64Array.from({ length: batchRows }, (_, r) => BigInt(100 + i + r)), [batchRows, 1]) };
+    if (session.inputNames.includes('attention_mask')) feeds.attention_mask = new ort.Tensor('int64', new BigInt64Array(batchRows * (length + 1)).fill(1n), [batchRows, length + 1]);
+    if (session.inputNames.includes('position_ids')) feeds.position_ids = new ort.Tensor('int64', new BigInt64Array(batchRows).fill(BigInt(length)), [batchRows, 1]);
     if (session.inputNames.includes('num_logits_to_keep')) feeds.num_logits_to_keep = new ort.Tensor('int64', BigInt64Array.of(1n), []);
     const t0 = performance.now();
     const out = await session.run(feeds);
@@ -144,7 +147,7 @@ async function main(): Promise<void> {
       const matMulMs = kernelsMs.MatMulNBits ?? kernelsMs.MatMul ?? kernelsMs.MatMulInteger ?? 0;
       const gbps = bandwidth.get(threads)!;
       const matMulGBps = matMulMs > 0 ? weights.weights / (matMulMs / 1000) / 1e9 : NaN;
-      const stepBytes = weights.weights + weights.kvPerPosition * context;
+      const stepBytes = weights.weights + weights.kvPerPosition * context * batchRows;
       rows.push({
         threads,
         context,
@@ -161,7 +164,7 @@ async function main(): Promise<void> {
   const machine = { ...machineInfo(), loadAverage1mBefore: loadBefore, loadAverage1mAfter: loadavg()[0]! };
   const date = new Date().toISOString();
   const day = date.slice(0, 10);
-  const result = { date, machine, model: relative(ROOT, modelDir) || modelDir, file, attention, decomposed: stepGraph !== undefined, weightBytes: weights, bandwidthGBps: Object.fromEntries(bandwidth), steps, warmUp: WARM_UP, rows };
+  const result = { date, machine, model: relative(ROOT, modelDir) || modelDir, file, attention, decomposed: stepGraph !== undefined, batchRows, weightBytes: weights, bandwidthGBps: Object.fromEntries(bandwidth), steps, warmUp: WARM_UP, rows };
 
   const ms = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(3));
   const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
@@ -172,7 +175,7 @@ async function main(): Promise<void> {
     `Model: ${result.model}/${file}; ${(weights.weights / 1e6).toFixed(1)} MB of weights read per step (${weights.method}), KV ${(weights.kvPerPosition / 1024).toFixed(0)} KiB per position; ` +
       (stepGraph !== undefined ? 'the runtime\'s decode-step graph, attention decomposed (runtime/decomposedAttention.ts).' : 'the graph as the file holds it.'),
     `Bandwidth measured in this run: ${threadCounts.map((t) => `${bandwidth.get(t)!.toFixed(1)} GB/s at ${t} thread${t > 1 ? 's' : ''}`).join(', ')}.`,
-    `${steps} one-token steps from a cache of each context (the first ${WARM_UP} left out), the runtime's session options (\`sessionOptions\` in runtime/ortBackend.ts).`,
+    `${steps} one-token steps from a cache of each context (the first ${WARM_UP} left out)${batchRows > 1 ? `, each a batch of ${batchRows} rows (one token and one cache per row, as a beam-search step)` : ''}, the runtime's session options (\`sessionOptions\` in runtime/ortBackend.ts).`,
     '**step** = session.run as the runtime calls it (unprofiled session, median); **model_run** = onnxruntime\'s own time for the run (profiled session, median): the difference is the Node binding turning tensors into and out of JS (the KV cache comes back as new JS buffers each step).',
     'Kernel columns: mean time per step by operator type in the profiled session (profiling adds a little per kernel).',
     '',
