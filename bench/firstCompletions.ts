@@ -3,7 +3,7 @@
 // is a fresh dist/server.js at its defaults (embedded model pair, or `--model DIR`): wait for `ready`, wait `gap-ms`
 // (the user opens a file and starts typing), then ask K single-line completions at held-out cases
 // (bench/data/fim-cases.jsonl), one after the other, each in a fresh document, timed at the client; the server's
-// private memory is read after the wait and its peak after the requests. With `--baseline DIR` (a checkout of
+// private memory is read after the wait, and its peak resident set (the load's included) after the requests. With `--baseline DIR` (a checkout of
 // another commit, built), starts alternate between its server and this one's, on the same cases start by start, and
 // the table compares them request by request.
 import { execFileSync } from 'node:child_process';
@@ -35,7 +35,7 @@ interface Start {
   readyMs: number;
   /** The server's private resident memory (RssAnon) once ready and idle, MiB. */
   privateMiB: number;
-  /** The server's peak resident set size (VmHWM) after the requests, MiB. */
+  /** The server's peak resident set size (VmHWM: the whole process's, its load included), read after the requests, MiB. */
   peakMiB: number;
   /** Client latency of each request, in the order asked. */
   ms: number[];
@@ -128,7 +128,7 @@ async function main(): Promise<void> {
     `Time from \`initialize\` to \`ready\`, median: ${columns.map((c) => `${c} ${ready[c]!.toFixed(0)} ms`).join(', ')}.`,
     '',
     `The server's private memory (RssAnon) once ready and idle, median: ${columns.map((c) => `${c} ${privateMiB[c]!.toFixed(0)} MiB`).join(', ')}; ` +
-      `its peak resident set (VmHWM) after the requests: ${columns.map((c) => `${c} ${peakMiB[c]!.toFixed(0)} MiB`).join(', ')}.`,
+      `its peak resident set (VmHWM, the load's included), read after the requests: ${columns.map((c) => `${c} ${peakMiB[c]!.toFixed(0)} MiB`).join(', ')}.`,
     '',
   ].join('\n');
   writeResults('first-completions', label, date.slice(0, 10), result, markdown);

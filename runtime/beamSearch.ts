@@ -66,8 +66,9 @@ export async function beamSearch(deps: BeamSearchDeps, request: BeamSearchReques
   const prefill = await prefillPrompt(model, prefixCache, request.promptIds);
   const prefilledAt = deps.now();
   const required = requiredStart(deps.texts, request.requiredPrefix, request.wordChoices);
-  const batch = model.batch?.(prefill.kv, width);
-  let live: Hypothesis[] = [{ ids: [], logProb: 0, logits: prefill.logits, kv: prefill.kv, row: 0, required, text: '' }];
+  // Made at the first step with several continuations: a confident line, pruned to one all along, needs none.
+  const batching: { batch?: KvBatch } = {};
+  let live: Hypothesis[] = [{ ids: [], logProb: 0, logits: prefill.logits, kv: prefill.kv, required, text: '' }];
   const finished: Hypothesis[] = [];
   const outcome = (best: Hypothesis, stopReason: BeamSearchOutcome['stopReason']) => ({
     // A cut inside a multi-byte character decodes to a replacement character: never shown.
@@ -113,7 +114,7 @@ export async function beamSearch(deps: BeamSearchDeps, request: BeamSearchReques
       next.push({ grown, from, id });
     }
     if (signal?.aborted) return outcome(live[0]!, 'aborted');
-    await advance(model, batch, next, signal);
+    await advance(model, batching, width, next, signal);
     live = next.map((n) => n.grown);
     // Log-probabilities only fall as a hypothesis grows: a finished one that beats every live one has won.
     const bestFinished = finished.reduce((best, h) => Math.max(best, h.logProb), -Infinity);
@@ -124,14 +125,24 @@ export async function beamSearch(deps: BeamSearchDeps, request: BeamSearchReques
   return outcome(best, best.stopReason ?? 'length');
 }
 
-/** Runs the pass that gives each grown hypothesis its next-token logits and its cache. */
+/**
+ * Runs the pass that gives each grown hypothesis its next-token logits and its cache: one batched pass once a step
+ * has several (until then every step had at most one, so they all grow from the one live hypothesis, whose cache
+ * becomes the batch's row 0), else a pass each where the model cannot batch.
+ */
 async function advance(
   model: DecoderModel,
-  batch: KvBatch | undefined,
+  batching: { batch?: KvBatch },
+  width: number,
   next: readonly { grown: Hypothesis; from: Hypothesis; id: number }[],
   signal: AbortSignal | undefined,
 ): Promise<void> {
   if (next.length === 0) return;
+  if (batching.batch === undefined && next.length > 1 && next[0]!.from.kv !== undefined) {
+    batching.batch = model.batch?.(next[0]!.from.kv, width);
+    if (batching.batch) for (const n of next) n.from.row = 0;
+  }
+  const batch = batching.batch;
   if (batch) {
     const logits = await batch.step(
       next.map((n) => n.from.row!),

@@ -67,7 +67,7 @@ export class TokenTexts {
     const key = `${after ?? ''}\u0000${rests.join('\u0000')}`;
     let ids = this.recentFits.get(key);
     if (ids === undefined) {
-      ids = this.findFitting(rests, after);
+      ids = Object.freeze(this.findFitting(rests, after)); // shared by every later caller: none may change it
       if (this.recentFits.size >= RECENT_FITS) this.recentFits.delete(this.recentFits.keys().next().value!);
     } else this.recentFits.delete(key); // moved to the newest end below
     this.recentFits.set(key, ids);

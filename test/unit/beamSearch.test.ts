@@ -158,6 +158,17 @@ describe('beamSearch', () => {
         assert.equal(model.forwards, 1 + model.passRows.reduce((a, b) => a + b, 0), 'the prompt, then only batched passes');
       }
     }
+    // A line pruned to one continuation at every step never needs the batch (nor its memory).
+    const confident = new BatchingScriptedModel({ '': { a: 0.98, b: 0.01, c: 0.01 }, a: { b: 0.99, c: 0.01 }, ab: { '\n': 1 } });
+    assert.equal((await beamSearch(deps(confident), { ...LINE, width: 3 })).text, 'ab');
+    assert.equal(confident.batchPasses, 0);
+    // One continuation first, then several: the batch starts from the cache the single pass made.
+    const late = { '': { a: 1 }, a: { b: 0.5, c: 0.5 }, ab: { '\n': 0.6, c: 0.4 }, ac: { '\n': 1 }, abc: { '\n': 1 } };
+    const plain = await beamSearch(deps(new ScriptedModel(late)), { ...LINE, width: 2 });
+    const lateModel = new BatchingScriptedModel(late);
+    const batched = await beamSearch(deps(lateModel), { ...LINE, width: 2 });
+    assert.deepEqual(batched.tokenIds, plain.tokenIds);
+    assert.ok(lateModel.batchPasses > 0 && lateModel.forwards === 2 + lateModel.passRows.reduce((a, b) => a + b, 0), 'the prompt and one single pass, then batched passes');
   });
 
   it('logNormalizer turns logits into log-probabilities and topK returns a row\'s k best entries', () => {
