@@ -22,15 +22,15 @@ function readJsonFile(path: string, required: boolean): Record<string, unknown> 
   }
 }
 
-/** Highest token id in tokenizer.json (model vocab and added tokens) plus one. */
-function countVocab(json: Record<string, unknown>): number {
-  let max = -1;
-  const model = json.model as { vocab?: unknown } | undefined;
-  const vocab = model?.vocab;
-  if (Array.isArray(vocab)) max = vocab.length - 1; // Unigram: [piece, score] pairs indexed by id
-  else if (vocab && typeof vocab === 'object') for (const id of Object.values(vocab)) if (typeof id === 'number' && id > max) max = id;
-  for (const t of (json.added_tokens as { id: number }[] | undefined) ?? []) if (t.id > max) max = t.id;
-  return max + 1;
+/**
+ * Highest token id (model vocabulary and added tokens) plus one, from the id-to-token table the library built (reading
+ * the file's vocabulary object again took ~135 ms for Qwen2.5's 151,665 entries).
+ */
+function idCount(tokenizer: Tokenizer): number {
+  const table = tokenizer.model?.vocab ?? [];
+  let count = table.length;
+  while (count > 0 && table[count - 1] === undefined) count--;
+  return count;
 }
 
 interface TokenizerFiles {
@@ -65,7 +65,7 @@ export class TokenDecoder {
     } catch (e) {
       throw new ModelFileCorruptError(`tokenizer.json could not be loaded: ${(e as Error).message}`);
     }
-    this.vocabSize = countVocab(tokenizerJson);
+    this.vocabSize = idCount(this.tokenizer);
     for (const t of (tokenizerJson.added_tokens as { id: number; content: string }[] | undefined) ?? []) {
       this.specialIds.set(t.content, t.id);
     }

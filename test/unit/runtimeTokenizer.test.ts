@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ModelNotFoundError } from '../../runtime/errors';
@@ -85,6 +85,13 @@ describe('TokenDecoder (the inference worker\'s decode-only tokenizer)', () => {
     for (const t of ['<|endoftext|>', '<|fim_prefix|>', '<|fim_suffix|>', '<|fim_middle|>', '<|file_sep|>', 'def', '<|nope|>']) {
       assert.equal(decoder.specialTokenId(t), whole.specialTokenId(t), t);
     }
+  });
+
+  it('counts the highest id of the file plus one, added tokens included, as the whole tokenizer does', () => {
+    const json = JSON.parse(readFileSync(join(DEFAULT_MODEL_DIR, 'tokenizer.json'), 'utf8')) as { model: { vocab: Record<string, number> }; added_tokens: { id: number }[] };
+    const highest = Math.max(...Object.values(json.model.vocab), ...json.added_tokens.map((t) => t.id));
+    assert.equal(TokenDecoder.fromDirectory(DEFAULT_MODEL_DIR).vocabSize, highest + 1);
+    assert.equal(TextTokenizer.fromDirectory(DEFAULT_MODEL_DIR).vocabSize, highest + 1);
   });
 
   it('has no encode: without the merges it could only spell text byte by byte', () => {
