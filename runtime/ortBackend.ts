@@ -11,7 +11,7 @@ import { decomposedAttentionModel, type DecomposedAttentionModel } from './decom
 import { ModelSignatureError, toLocusError } from './errors';
 import { halfToFloat } from './float16';
 import { int8PrefillModel } from './int8PrefillModel';
-import { ArenaKv, KvArena, releaseRows, reserveRows, rewind, rowBits, writeRows } from './kvArena';
+import { ArenaKv, KvArena, releaseRows, reserveRows, rewind, rowBits, writeRows, type KvBuffer } from './kvArena';
 import { KvRowsBatch } from './kvBatch';
 import { kvRowsModel } from './kvRowsModel';
 import { LOGITS_TO_KEEP_INPUT } from './logitsToKeepModel';
@@ -703,17 +703,7 @@ export class OrtDecoderModel implements DecoderModel {
   }
 
   async forward(ids: readonly number[], kv: KvState, numLogitsToKeep: number): Promise<ForwardResult> {
-    const pastLength = kv.length;
-    const total = pastLength + ids.length;
-    const feeds: Record<string, ort.Tensor> = {
-      input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]),
-    };
-    if (this.inputs.has('attention_mask')) feeds.attention_mask = new ort.Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]);
-    if (this.inputs.has('position_ids')) {
-      feeds.position_ids = new ort.Tensor('int64', BigInt64Array.from(ids, (_, i) => BigInt(pastLength + i)), [1, ids.length]);
-    }
-    if (this.inputs.has('num_logits_to_keep')) feeds.num_logits_to_keep = new ort.Tensor('int64', BigInt64Array.of(BigInt(numLogitsToKeep)), []);
-    if (this.inputs.has('use_cache_branch')) feeds.use_cache_branch = new ort.Tensor('bool', Uint8Array.of(pastLength > 0 ? 1 : 0), [1]);
+    const feeds = this.passFeeds(ids, 1, kv.length, numLogitsToKeep);
     if (kv instanceof ArenaKv) return this.forwardOnArena(feeds, ids.length, kv, numLogitsToKeep);
     const past = kv as OrtKv;
     for (let i = 0; i < this.config.numLayers; i++) {
@@ -723,7 +713,53 @@ export class OrtDecoderModel implements DecoderModel {
     const out = await this.run(feeds, ids.length);
     const presents: ort.Tensor[] = [];
     for (let i = 0; i < this.config.numLayers; i++) presents.push(out[presentKeyName(i)], out[presentValueName(i)]);
-    return { logits: keptLogits(out.logits, numLogitsToKeep), kv: new OrtKv(presents, total) };
+    return { logits: keptLogits(out.logits, numLogitsToKeep), kv: new OrtKv(presents, kv.length + ids.length) };
+  }
+
+  /** The inputs of a pass but its cache: `rows` rows of equal length (`ids` row after row) after `pastLength` positions. */
+  private passFeeds(ids: readonly number[], rows: number, pastLength: number, numLogitsToKeep: number): Record<string, ort.Tensor> {
+    const count = ids.length / rows;
+    const total = pastLength + count;
+    const feeds: Record<string, ort.Tensor> = { input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [rows, count]) };
+    if (this.inputs.has('attention_mask')) feeds.attention_mask = new ort.Tensor('int64', new BigInt64Array(rows * total).fill(1n), [rows, total]);
+    if (this.inputs.has('position_ids')) {
+      feeds.position_ids = new ort.Tensor('int64', BigInt64Array.from(ids, (_, i) => BigInt(pastLength + (i % count))), [rows, count]);
+    }
+    if (this.inputs.has('num_logits_to_keep')) feeds.num_logits_to_keep = new ort.Tensor('int64', BigInt64Array.of(BigInt(numLogitsToKeep)), []);
+    if (this.inputs.has('use_cache_branch')) feeds.use_cache_branch = new ort.Tensor('bool', Uint8Array.of(pastLength > 0 ? 1 : 0), [1]);
+    return feeds;
+  }
+
+  /**
+   * A pass whose past is `buffers` ([rows, heads, capacity, head dim] each, the runtime's own), the positions it adds
+   * landing after the valid ones: written in place by onnxruntime into the buffers handed over as the presents too
+   * (`inPlace`: GroupQueryAttention sees one buffer and appends), or fetched as the rows outputs
+   * ([rows, heads, count, head dim] per buffer) for the caller to write.
+   */
+  private async runOnBuffers(
+    feeds: Record<string, ort.Tensor>,
+    buffers: readonly KvBuffer[],
+    shape: { rows: number; capacity: number; count: number; elementBytes: number },
+    inPlace: boolean,
+  ): Promise<{ logits: ort.Tensor; rows?: KvBuffer[] }> {
+    const { numKeyValueHeads: heads, headDim } = this.config;
+    const { rows, capacity, count } = shape;
+    const pasts = buffers.map((data) => new ort.Tensor(this.kvType as 'float32', data as Float32Array, [rows, heads, capacity, headDim]));
+    this.presentNames.forEach((_, b) => (feeds[b % 2 === 0 ? pastKeyName(b >> 1) : pastValueName(b >> 1)] = pasts[b]!));
+    if (inPlace) {
+      const fetches: Record<string, ort.Tensor | null> = { logits: null };
+      this.presentNames.forEach((name, b) => (fetches[name] = pasts[b]!));
+      return { logits: (await this.run(feeds, count, fetches)).logits! };
+    }
+    const out = await this.run(feeds, count, this.rowsFetches);
+    const fetched = this.rowsFetches!.slice(1).map((name) => {
+      const t = out[name]!;
+      if (t.dims.join() !== [rows, heads, count, headDim].join()) {
+        throw new ModelSignatureError(`The model's "${name}" came back as [${t.dims.join(', ')}], not [${rows}, ${heads}, ${count}, ${headDim}].`);
+      }
+      return rowBits(t.data as ArrayBufferView, shape.elementBytes);
+    });
+    return { logits: out.logits!, rows: fetched };
   }
 
   /**
@@ -733,26 +769,12 @@ export class OrtDecoderModel implements DecoderModel {
    */
   private async forwardOnArena(feeds: Record<string, ort.Tensor>, count: number, kv: ArenaKv, numLogitsToKeep: number): Promise<ForwardResult> {
     const arena = reserveRows(kv, count);
-    const { numKeyValueHeads: heads, headDim } = this.config;
-    const pasts = arena.data.map((data) => new ort.Tensor(this.kvType as 'float32', data as Float32Array, [1, heads, arena.capacity, headDim]));
-    this.presentNames.forEach((_, b) => (feeds[b % 2 === 0 ? pastKeyName(b >> 1) : pastValueName(b >> 1)] = pasts[b]!));
     try {
-      if (this.kvCache === 'shared' || (this.prefillSharesArena && this.runsOnPrefill(count))) {
-        // Each present is preallocated as its own past: GroupQueryAttention sees one buffer and appends in place.
-        const fetches: Record<string, ort.Tensor | null> = { logits: null };
-        this.presentNames.forEach((name, b) => (fetches[name] = pasts[b]!));
-        const out = await this.run(feeds, count, fetches);
-        return { logits: keptLogits(out.logits, numLogitsToKeep), kv: new ArenaKv(arena, kv.length + count) };
-      }
-      const out = await this.run(feeds, count, this.rowsFetches);
-      const rows = this.rowsFetches!.slice(1).map((name) => {
-        const t = out[name]!;
-        if (t.dims.join() !== [1, heads, count, headDim].join()) {
-          throw new ModelSignatureError(`The model's "${name}" came back as [${t.dims.join(', ')}], not [1, ${heads}, ${count}, ${headDim}].`);
-        }
-        return rowBits(t.data as ArrayBufferView, arena.layout.elementBytes);
-      });
-      return { logits: keptLogits(out.logits, numLogitsToKeep), kv: writeRows(arena, kv.length, count, rows) };
+      const inPlace = this.kvCache === 'shared' || (this.prefillSharesArena && this.runsOnPrefill(count));
+      const shape = { rows: 1, capacity: arena.capacity, count, elementBytes: arena.layout.elementBytes };
+      const out = await this.runOnBuffers(feeds, arena.data, shape, inPlace);
+      const next = out.rows ? writeRows(arena, kv.length, count, out.rows) : new ArenaKv(arena, kv.length + count);
+      return { logits: keptLogits(out.logits, numLogitsToKeep), kv: next };
     } catch (e) {
       releaseRows(kv, arena, count);
       throw e;
@@ -774,35 +796,13 @@ export class OrtDecoderModel implements DecoderModel {
     batch.follow(parents);
     batch.reserveOne();
     const n = ids.length;
-    const position = BigInt(batch.length);
-    const feeds: Record<string, ort.Tensor> = { input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [n, 1]) };
-    if (this.inputs.has('attention_mask')) feeds.attention_mask = new ort.Tensor('int64', new BigInt64Array(n * (batch.length + 1)).fill(1n), [n, batch.length + 1]);
-    if (this.inputs.has('position_ids')) feeds.position_ids = new ort.Tensor('int64', new BigInt64Array(n).fill(position), [n, 1]);
-    if (this.inputs.has('num_logits_to_keep')) feeds.num_logits_to_keep = new ort.Tensor('int64', BigInt64Array.of(1n), []);
-    if (this.inputs.has('use_cache_branch')) feeds.use_cache_branch = new ort.Tensor('bool', Uint8Array.of(1), [1]);
-    const { numKeyValueHeads: heads, headDim } = this.config;
-    const pasts = batch.views(n).map((data) => new ort.Tensor(this.kvType as 'float32', data as Float32Array, [n, heads, batch.capacity, headDim]));
-    this.presentNames.forEach((_, b) => (feeds[b % 2 === 0 ? pastKeyName(b >> 1) : pastValueName(b >> 1)] = pasts[b]!));
-    let out: ort.InferenceSession.ReturnType;
-    if (this.kvCache === 'shared') {
-      const fetches: Record<string, ort.Tensor | null> = { logits: null };
-      this.presentNames.forEach((name, b) => (fetches[name] = pasts[b]!));
-      out = await this.run(feeds, 1, fetches);
-      batch.advance();
-    } else {
-      out = await this.run(feeds, 1, this.rowsFetches);
-      batch.append(
-        this.rowsFetches!.slice(1).map((name) => {
-          const t = out[name]!;
-          if (t.dims.join() !== [n, heads, 1, headDim].join()) {
-            throw new ModelSignatureError(`The model's "${name}" came back as [${t.dims.join(', ')}], not [${n}, ${heads}, 1, ${headDim}].`);
-          }
-          return rowBits(t.data as ArrayBufferView, batch.layout.elementBytes);
-        }),
-      );
-    }
-    const [, , width] = out.logits!.dims;
-    const data = logitsAsFloat32(out.logits!.data);
+    const feeds = this.passFeeds(ids, n, batch.length, 1);
+    const shape = { rows: n, capacity: batch.capacity, count: 1, elementBytes: batch.layout.elementBytes };
+    const out = await this.runOnBuffers(feeds, batch.views(n), shape, this.kvCache === 'shared');
+    if (out.rows) batch.append(out.rows);
+    else batch.advance();
+    const [, , width] = out.logits.dims;
+    const data = logitsAsFloat32(out.logits.data);
     return Array.from({ length: n }, (_, r) => data.subarray(r * width!, (r + 1) * width!));
   }
 
