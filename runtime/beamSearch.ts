@@ -6,6 +6,7 @@
 // continuations of a step run as one batched pass where the backend can batch them (DecoderModel.batch): that reads
 // the weights once, where a pass per continuation read them once each.
 import type { DecoderModel, KvBatch, KvState } from './decoderModel';
+import { logNormalizer } from './logSumExp';
 import type { PrefixKvCache } from './prefixKvCache';
 import { requiredStart, type RequiredPrefix, type TokenTexts } from './tokenHealing';
 import { prefillPrompt, yieldToEventLoop } from './tokenStepper';
@@ -183,23 +184,6 @@ function firstStop(text: string, stopStrings: readonly string[]): number | undef
     if (at >= 0 && (first === undefined || at < first)) first = at;
   }
   return first;
-}
-
-/**
- * log Σ exp(row), so that a logit minus it is the token's log-probability: one pass with a running maximum (a row
- * of a large vocabulary is ~150,000 entries, and this runs for every live continuation at every step).
- */
-export function logNormalizer(row: Float32Array): number {
-  let max = -Infinity;
-  let sum = 0;
-  for (let i = 0; i < row.length; i++) {
-    const v = row[i]!;
-    if (v > max) {
-      sum = sum * Math.exp(max - v) + 1;
-      max = v;
-    } else if (v !== -Infinity) sum += Math.exp(v - max);
-  }
-  return max === -Infinity ? -Infinity : max + Math.log(sum);
 }
 
 /** The `k` highest entries of a row, highest first, -Infinity left out. */

@@ -1,8 +1,10 @@
 // Beam search's caches side by side, so that one pass advances every live continuation by a token: each of the
-// 2 x layers buffers is [rows, heads, capacity, head dim], row r being continuation r's cache. Before a pass, rows
-// are rearranged to follow their parents (a continuation may fork into two rows, or be dropped); only the valid
-// positions are copied. The first `n` rows are a contiguous prefix of every buffer, so a pass of n rows reads them
-// as [n, heads, capacity, head dim] views without a copy. Pure logic: the backend wraps the buffers in tensors.
+// 2 x layers buffers is [rows, heads, capacity, head dim], each live continuation holding a row. Before a pass, the
+// continuations are placed to follow their parents (a continuation may fork into two, or be dropped): a continuation
+// stays in its parent's row where it can, so only a fork copies, into a row no continuation still reads (only the
+// valid positions); the pass's token ids and logits are ordered by row. The first `n` rows are a contiguous prefix of
+// every buffer, so a pass of n rows reads them as [n, heads, capacity, head dim] views without a copy. Pure logic:
+// the backend wraps the buffers in tensors.
 import { capacityFor, type ArenaKv, type KvBuffer, type KvLayout } from './kvArena';
 
 export class KvRowsBatch {
@@ -10,8 +12,8 @@ export class KvRowsBatch {
   length: number;
   capacity: number;
   data: KvBuffer[];
-  /** Rows holding a continuation (rows past it are free). */
-  live = 1;
+  /** The row of each live continuation, in the order the last `follow` placed them. */
+  private placed: readonly number[] = [0];
 
   /** A batch of `rows` rows whose row 0 holds `prefix`'s positions. */
   constructor(
@@ -32,24 +34,41 @@ export class KvRowsBatch {
   }
 
   /**
-   * Makes row r hold what row parents[r] held, for every r < parents.length (parents index the rows as they were
-   * before this call, and must be live); the rows after them become free.
+   * Places continuation r (r < parents.length) in a row holding what continuation parents[r] held, parents indexing
+   * the continuations as they were placed by the last call (at first, the prefix alone, in row 0); answers each
+   * continuation's row, a permutation of 0 … parents.length - 1. Rows after those are free.
    */
-  follow(parents: readonly number[]): void {
-    if (parents.length > this.rows) throw new RangeError(`${parents.length} continuations for a batch of ${this.rows} rows`);
-    for (const p of parents) if (!(p >= 0 && p < this.live)) throw new RangeError(`row ${p} is not live`);
-    // A row that is overwritten while a later row still reads it is read from a copy taken first.
-    const overwritten = new Set(parents.flatMap((p, r) => (p !== r ? [r] : [])));
-    const saved = new Map<number, KvBuffer[]>();
-    parents.forEach((p, r) => {
-      if (p !== r && overwritten.has(p) && !saved.has(p)) saved.set(p, this.data.map((d) => d.slice(this.rowStart(p), this.rowStart(p + 1))));
+  follow(parents: readonly number[]): readonly number[] {
+    const n = parents.length;
+    if (n > this.rows) throw new RangeError(`${n} continuations for a batch of ${this.rows} rows`);
+    for (const p of parents) if (!(p >= 0 && p < this.placed.length)) throw new RangeError(`continuation ${p} is not live`);
+    const sources = parents.map((p) => this.placed[p]!);
+    const placed = new Array<number>(n).fill(-1);
+    const taken = new Array<boolean>(n).fill(false);
+    // The first child of a parent in a row the pass reads stays there: no copy.
+    sources.forEach((source, r) => {
+      if (source < n && !taken[source]) {
+        placed[r] = source;
+        taken[source] = true;
+      }
     });
-    parents.forEach((p, r) => {
-      if (p === r) return;
-      const source = saved.get(p);
-      this.data.forEach((d, b) => this.copyRow(source ? source[b]! : d.subarray(this.rowStart(p), this.rowStart(p + 1)), d, r));
+    // Every other one is copied into a row no continuation stays in: no parent of this step lies there (the first
+    // child of a parent below n stayed in its row), so no copy overwrites a row another copy reads.
+    let free = 0;
+    sources.forEach((source, r) => {
+      if (placed[r] !== -1) return;
+      while (taken[free]) free++;
+      placed[r] = free;
+      taken[free] = true;
+      this.data.forEach((d) => this.copyRow(d, source, free));
     });
-    this.live = parents.length;
+    this.placed = placed;
+    return placed;
+  }
+
+  /** Rows holding a continuation (the first `live` rows). */
+  get live(): number {
+    return this.placed.length;
   }
 
   /** Room for one more position in every row: a larger batch, copying the valid positions, when it is full. */
@@ -99,12 +118,12 @@ export class KvRowsBatch {
     return row * this.layout.heads * this.capacity * this.layout.headDim;
   }
 
-  /** Copies a row's valid positions, head by head, from `source` (one row) into row `row` of `dst`. */
-  private copyRow(source: KvBuffer, dst: KvBuffer, row: number): void {
+  /** Copies row `from`'s valid positions, head by head, into row `to` of the same buffer. */
+  private copyRow(buffer: KvBuffer, from: number, to: number): void {
     const { heads, headDim } = this.layout;
     for (let h = 0; h < heads; h++) {
       const at = h * this.capacity * headDim;
-      dst.set(source.subarray(at, at + this.length * headDim), this.rowStart(row) + at);
+      buffer.copyWithin(this.rowStart(to) + at, this.rowStart(from) + at, this.rowStart(from) + at + this.length * headDim);
     }
   }
 

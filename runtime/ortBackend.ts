@@ -793,17 +793,19 @@ export class OrtDecoderModel implements DecoderModel {
 
   private async stepBatch(batch: KvRowsBatch, parents: readonly number[], ids: readonly number[]): Promise<Float32Array[]> {
     if (parents.length !== ids.length) throw new RangeError(`${parents.length} parents for ${ids.length} tokens`);
-    batch.follow(parents);
+    const rowOf = batch.follow(parents);
     batch.reserveOne();
     const n = ids.length;
-    const feeds = this.passFeeds(ids, n, batch.length, 1);
+    const byRow = new Array<number>(n);
+    rowOf.forEach((row, r) => (byRow[row] = ids[r]!));
+    const feeds = this.passFeeds(byRow, n, batch.length, 1);
     const shape = { rows: n, capacity: batch.capacity, count: 1, elementBytes: batch.layout.elementBytes };
     const out = await this.runOnBuffers(feeds, batch.views(n), shape, this.kvCache === 'shared');
     if (out.rows) batch.append(out.rows);
     else batch.advance();
-    const [, , width] = out.logits.dims;
+    const width = out.logits.dims[2]!;
     const data = logitsAsFloat32(out.logits.data);
-    return Array.from({ length: n }, (_, r) => data.subarray(r * width!, (r + 1) * width!));
+    return rowOf.map((row) => data.subarray(row * width, (row + 1) * width));
   }
 
   /**

@@ -1,10 +1,11 @@
-// runtime/kvBatch.ts without a model: the prefix lands in row 0, rows follow their parents (forks, drops and swaps,
-// a row read after it was overwritten read from a copy), a pass's new positions land per row and head, a full batch
-// grows keeping every live row's positions, and a pass of n rows sees the first n rows.
+// runtime/kvBatch.ts without a model: the prefix lands in row 0, continuations follow their parents (forks, drops and
+// swaps; only a fork copies a row, and never over a row another continuation still reads), a pass's new positions land
+// per row and head, a full batch grows keeping every live row's positions, and a pass of n rows sees the first n rows.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ArenaKv, KV_ARENA_CHUNK, KvArena, reserveRows, writeRows, type KvLayout } from '../../runtime/kvArena';
 import { KvRowsBatch } from '../../runtime/kvBatch';
+import { mulberry32 } from '../../runtime/sampler';
 
 const layout: KvLayout = { buffers: 2, heads: 2, headDim: 3, elementBytes: 4 };
 
@@ -42,22 +43,43 @@ describe('KvRowsBatch', () => {
     assertRow(batch, 0, [0, 0, 0, 0, 0]);
   });
 
-  it('forks, drops and swaps rows by their parents, and appends each row\'s new position', () => {
+  it('forks, drops and swaps continuations by their parents, copying rows only for forks, and appends each row\'s new position', () => {
     const batch = new KvRowsBatch(layout, 3, prefix(2));
-    batch.follow([0, 0, 0]); // three continuations of the prefix
+    // Three continuations of the prefix: the first stays in row 0, the forks are copied to rows 1 and 2.
+    assert.deepEqual(batch.follow([0, 0, 0]), [0, 1, 2]);
     batch.append(passRows(batch, [1, 2, 3]));
     [1, 2, 3].forEach((tag, row) => assertRow(batch, row, [0, 0, tag]));
-    // Row 0 continues what row 2 held, row 1 what row 0 held (overwritten first), row 2 is dropped.
-    batch.follow([2, 0]);
+    // Continuation 0 continues what continuation 2 held (row 2, past the two rows the pass reads: copied to row 1),
+    // continuation 1 what continuation 0 held (it stays in row 0); continuation 1 is dropped.
+    assert.deepEqual(batch.follow([2, 0]), [1, 0]);
     assert.equal(batch.live, 2);
-    batch.append(passRows(batch, [4, 5]));
-    assertRow(batch, 0, [0, 0, 3, 4]);
-    assertRow(batch, 1, [0, 0, 1, 5]);
-    // A swap, each row reading the other's old contents.
-    batch.follow([1, 0]);
-    batch.append(passRows(batch, [6, 7]));
-    assertRow(batch, 0, [0, 0, 1, 5, 6]);
-    assertRow(batch, 1, [0, 0, 3, 4, 7]);
+    batch.append(passRows(batch, [5, 4])); // by row: row 0 is continuation 1, row 1 continuation 0
+    assertRow(batch, 1, [0, 0, 3, 4]);
+    assertRow(batch, 0, [0, 0, 1, 5]);
+    // A swap: each continuation stays in its parent's row, nothing is copied.
+    const before = batch.data.map((d) => d.slice());
+    assert.deepEqual(batch.follow([1, 0]), [0, 1]);
+    assert.deepEqual(batch.data, before);
+  });
+
+  it('keeps every continuation\'s positions through random forks and drops', () => {
+    const random = mulberry32(11);
+    const width = 4;
+    const batch = new KvRowsBatch(layout, width, prefix(3));
+    let held: number[][] = [[0, 0, 0]]; // per continuation, the tag of each position
+    let placed: readonly number[] = [0];
+    for (let step = 1; step <= 40; step++) {
+      const n = 1 + Math.floor(random() * width);
+      const parents = Array.from({ length: n }, () => Math.floor(random() * held.length));
+      placed = batch.follow(parents);
+      assert.deepEqual([...placed].sort(), Array.from({ length: n }, (_, r) => r), 'the continuations take rows 0 … n - 1');
+      batch.reserveOne();
+      const tags = new Array<number>(n);
+      placed.forEach((row, r) => (tags[row] = step * 10 + r));
+      batch.append(passRows(batch, tags));
+      held = parents.map((p, r) => [...held[p]!, step * 10 + r]);
+      held.forEach((h, r) => assertRow(batch, placed[r]!, h));
+    }
   });
 
   it('grows when full, keeping every live row\'s positions', () => {
@@ -79,7 +101,7 @@ describe('KvRowsBatch', () => {
     const batch = new KvRowsBatch(layout, 3, prefix(4));
     assert.equal(batch.views(1)[1]!.length, layout.heads * batch.capacity * layout.headDim);
     assert.equal(batch.views(2)[0]!.buffer, batch.data[0]!.buffer);
-    assert.throws(() => batch.follow([1]), RangeError, 'only row 0 is live at first');
+    assert.throws(() => batch.follow([1]), RangeError, 'only continuation 0 is live at first');
     assert.throws(() => batch.follow([0, 0, 0, 0]), RangeError, 'more continuations than rows');
   });
 });
