@@ -62,23 +62,26 @@ describe('KvRowsBatch', () => {
     assert.deepEqual(batch.data, before);
   });
 
-  it('keeps every continuation\'s positions through random forks and drops', () => {
-    const random = mulberry32(11);
-    const width = 4;
-    const batch = new KvRowsBatch(layout, width, prefix(3));
-    let held: number[][] = [[0, 0, 0]]; // per continuation, the tag of each position
-    let placed: readonly number[] = [0];
-    for (let step = 1; step <= 40; step++) {
-      const n = 1 + Math.floor(random() * width);
-      const parents = Array.from({ length: n }, () => Math.floor(random() * held.length));
-      placed = batch.follow(parents);
-      assert.deepEqual([...placed].sort(), Array.from({ length: n }, (_, r) => r), 'the continuations take rows 0 … n - 1');
-      batch.reserveOne();
-      const tags = new Array<number>(n);
-      placed.forEach((row, r) => (tags[row] = step * 10 + r));
-      batch.append(passRows(batch, tags));
-      held = parents.map((p, r) => [...held[p]!, step * 10 + r]);
-      held.forEach((h, r) => assertRow(batch, placed[r]!, h));
+  it('keeps every continuation\'s positions through random forks and drops, growing on the way', () => {
+    for (const seed of [11, 12, 13, 14, 15]) {
+      const random = mulberry32(seed);
+      const width = 4;
+      const start = KV_ARENA_CHUNK - 20;
+      const batch = new KvRowsBatch(layout, width, prefix(start));
+      let held: number[][] = [new Array<number>(start).fill(0)]; // per continuation, the tag of each position
+      for (let step = 1; step <= 40; step++) {
+        const n = 1 + Math.floor(random() * width);
+        const parents = Array.from({ length: n }, () => Math.floor(random() * held.length));
+        const placed = batch.follow(parents);
+        assert.deepEqual([...placed].sort(), Array.from({ length: n }, (_, r) => r), 'the continuations take rows 0 … n - 1');
+        batch.reserveOne();
+        const tags = new Array<number>(n);
+        placed.forEach((row, r) => (tags[row] = step * 10 + r));
+        batch.append(passRows(batch, tags));
+        held = parents.map((p, r) => [...held[p]!, step * 10 + r]);
+        held.forEach((h, r) => assertRow(batch, placed[r]!, h));
+      }
+      assert.equal(batch.capacity, 2 * KV_ARENA_CHUNK, `seed ${seed}: grew once`);
     }
   });
 
