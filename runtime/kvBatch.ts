@@ -1,8 +1,9 @@
 // Beam search's caches side by side, so that one pass advances every live continuation by a token: each of the
 // 2 x layers buffers is [rows, heads, capacity, head dim], each live continuation holding a row. Before a pass, the
 // continuations are placed to follow their parents (a continuation may fork into two, or be dropped): a continuation
-// stays in its parent's row where it can, so only a fork copies, into a row no continuation still reads (only the
-// valid positions); the pass's token ids and logits are ordered by row. The first `n` rows are a contiguous prefix of
+// stays in its parent's row where it can, and only a fork or a continuation whose parent's row lies past the rows the
+// pass reads is copied, into a row no continuation still reads (only the valid positions); a swap copies
+// nothing. The pass's token ids and logits are ordered by row. The first `n` rows are a contiguous prefix of
 // every buffer, so a pass of n rows reads them as [n, heads, capacity, head dim] views without a copy. Pure logic:
 // the backend wraps the buffers in tensors.
 import { capacityFor, type ArenaKv, type KvBuffer, type KvLayout } from './kvArena';

@@ -1,5 +1,5 @@
 // runtime/kvBatch.ts without a model: the prefix lands in row 0, continuations follow their parents (forks, drops and
-// swaps; only a fork copies a row, and never over a row another continuation still reads), a pass's new positions land
+// swaps; a swap copies nothing, and no copy lands on a row another continuation still reads), a pass's new positions land
 // per row and head, a full batch grows keeping every live row's positions, and a pass of n rows sees the first n rows.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -43,7 +43,7 @@ describe('KvRowsBatch', () => {
     assertRow(batch, 0, [0, 0, 0, 0, 0]);
   });
 
-  it('forks, drops and swaps continuations by their parents, copying rows only for forks, and appends each row\'s new position', () => {
+  it('forks, drops and swaps continuations by their parents, copying only rows that must move, and appends each row\'s new position', () => {
     const batch = new KvRowsBatch(layout, 3, prefix(2));
     // Three continuations of the prefix: the first stays in row 0, the forks are copied to rows 1 and 2.
     assert.deepEqual(batch.follow([0, 0, 0]), [0, 1, 2]);
@@ -73,7 +73,7 @@ describe('KvRowsBatch', () => {
         const n = 1 + Math.floor(random() * width);
         const parents = Array.from({ length: n }, () => Math.floor(random() * held.length));
         const placed = batch.follow(parents);
-        assert.deepEqual([...placed].sort(), Array.from({ length: n }, (_, r) => r), 'the continuations take rows 0 … n - 1');
+        assert.deepEqual([...placed].sort((a, b) => a - b), Array.from({ length: n }, (_, r) => r), 'the continuations take rows 0 … n - 1');
         batch.reserveOne();
         const tags = new Array<number>(n);
         placed.forEach((row, r) => (tags[row] = step * 10 + r));

@@ -34,5 +34,6 @@ describe('logNormalizer', () => {
     assert.equal(logNormalizer(new Float32Array(3).fill(-Infinity)), -Infinity);
     assert.equal(logNormalizer(new Float32Array(0)), -Infinity);
     assert.equal(logNormalizer(Float32Array.from([1, Infinity])), Infinity);
+    for (const row of [[1, NaN, 2], [NaN, NaN], [Infinity, NaN], [NaN, -Infinity]]) assert.ok(Number.isNaN(logNormalizer(Float32Array.from(row))), `${row}: a NaN entry makes the row NaN`);
   });
 });
