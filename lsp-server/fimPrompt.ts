@@ -26,6 +26,13 @@ const PREFIX_START_LINES = 8;
 /** Share of the budget the prefix gets when both sides are longer than the budget. */
 const PREFIX_SHARE = 3 / 4;
 
+/**
+ * A token rarely spans more characters than this. A line longer than the room left times this cannot fit and is not
+ * encoded, and a line cut by tokens is encoded from this many characters per kept token only: a minified bundle's
+ * one line can be megabytes, and encoding 512 KB took the server's thread 1.2-2.9 s.
+ */
+const MAX_CHARS_PER_TOKEN = 16;
+
 /** FIM token ids by name, or null when the model has none (it then gets a prefix-only prompt). */
 export function fimTokenIds(tokenizer: PromptTokenizer): FimTokenIds | null {
   const prefix = tokenizer.specialTokenId(FIM_TOKENS.prefix);
@@ -74,12 +81,14 @@ function keepEnd(tokenizer: PromptTokenizer, text: string, budget: number): numb
   let used = 0;
   let first = lines.length;
   while (first > 0) {
-    const count = tokenizer.encode(lines[first - 1]!).length;
+    const line = lines[first - 1]!;
+    if (line.length > (budget - used) * MAX_CHARS_PER_TOKEN) break;
+    const count = tokenizer.encode(line).length;
     if (used + count > budget) break;
     used += count;
     first--;
   }
-  if (first === lines.length) return tailIds(tokenizer.encode(lines[lines.length - 1]!), budget);
+  if (first === lines.length) return lastLineTail(tokenizer, lines[lines.length - 1]!, budget);
   // Snapped to PREFIX_START_LINES (3.5 lines given up on average); a run of under two steps would lose too large a share.
   if (first > 0 && lines.length - first >= 2 * PREFIX_START_LINES) first = Math.ceil(first / PREFIX_START_LINES) * PREFIX_START_LINES;
   // Merges across line ends can change the count slightly; drop lines until the whole encoding fits.
@@ -87,7 +96,18 @@ function keepEnd(tokenizer: PromptTokenizer, text: string, budget: number): numb
     const ids = tokenizer.encode(lines.slice(first).join(''));
     if (ids.length <= budget) return ids;
   }
-  return tailIds(tokenizer.encode(lines[lines.length - 1]!), budget);
+  return lastLineTail(tokenizer, lines[lines.length - 1]!, budget);
+}
+
+/** The last `budget` ids of a line too long to keep whole, encoded from its end only. */
+function lastLineTail(tokenizer: PromptTokenizer, line: string, budget: number): number[] {
+  const ids = tokenizer.encode(line.slice(-budget * MAX_CHARS_PER_TOKEN));
+  return ids.length <= budget ? ids : ids.slice(ids.length - budget);
+}
+
+/** The first `budget` ids of a line too long to keep whole, encoded from its start only. */
+function firstLineHead(tokenizer: PromptTokenizer, line: string, budget: number): number[] {
+  return tokenizer.encode(line.slice(0, budget * MAX_CHARS_PER_TOKEN)).slice(0, budget);
 }
 
 /** Ids of the longest run of whole leading lines of `text` that fits `budget`. */
@@ -97,21 +117,19 @@ function keepStart(tokenizer: PromptTokenizer, text: string, budget: number): nu
   let used = 0;
   let end = 0;
   while (end < lines.length) {
-    const count = tokenizer.encode(lines[end]!).length;
+    const line = lines[end]!;
+    if (line.length > (budget - used) * MAX_CHARS_PER_TOKEN) break;
+    const count = tokenizer.encode(line).length;
     if (used + count > budget) break;
     used += count;
     end++;
   }
-  if (end === 0) return tokenizer.encode(lines[0]!).slice(0, budget);
+  if (end === 0) return firstLineHead(tokenizer, lines[0]!, budget);
   for (; end > 0; end--) {
     const ids = tokenizer.encode(lines.slice(0, end).join(''));
     if (ids.length <= budget) return ids;
   }
-  return tokenizer.encode(lines[0]!).slice(0, budget);
-}
-
-function tailIds(ids: number[], budget: number): number[] {
-  return ids.length <= budget ? ids : ids.slice(ids.length - budget);
+  return firstLineHead(tokenizer, lines[0]!, budget);
 }
 
 /** Lines of `text`, each with its trailing newline, so joining them gives `text` back. */

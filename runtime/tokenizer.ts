@@ -111,15 +111,16 @@ export class TextTokenizer extends TokenDecoder {
    */
   encode(text: string): number[] {
     if (text === '') return [];
-    const ids: number[] = [];
+    const parts: number[][] = [];
     let from = 0;
     for (const at of this.specialSpellings(text)) {
       // Cutting the spelling after its first character keeps the tokenizer from matching the added token.
-      ids.push(...this.plain(text.slice(from, at + 1)));
+      parts.push(this.plain(text.slice(from, at + 1)));
       from = at + 1;
     }
-    ids.push(...this.plain(text.slice(from)));
-    return ids;
+    parts.push(this.plain(text.slice(from)));
+    // Concatenated, not spread into push: a long text's ids would overflow the call stack as arguments.
+    return parts.length === 1 ? parts[0]! : parts.flat();
   }
 
   /** Offsets where a special token's spelling starts in `text`, in order. */

@@ -75,6 +75,21 @@ describe('buildFimPrompt', () => {
     assert.ok(prefix.endsWith('END'));
   });
 
+  it('never encodes a megabyte line whole: only what could fit the budget is read, on both sides', () => {
+    const encoded: number[] = [];
+    const counting: PromptTokenizer = { ...tok, encode: (text) => (encoded.push(text.length), tok.encode(text)) };
+    const bundle = 'x'.repeat(1_000_000);
+    // The cursor in the middle of a minified line, other lines around it.
+    const prompt = buildFimPrompt(counting, fim, `head\n${bundle}END`, `START${bundle}\ntail\n`, 40);
+    const { prefix, suffix } = parts(prompt.ids);
+    assert.ok(prefix.endsWith('END') && suffix.startsWith('START'), 'the cursor sides are kept');
+    assert.ok(prompt.ids.length <= 40 + 3);
+    assert.ok(Math.max(...encoded) <= 40 * 16, `longest text encoded: ${Math.max(...encoded)} characters`);
+    // A line after the cursor line that could fit is still kept whole.
+    const lines = buildFimPrompt(counting, fim, 'x', 'a\n' + 'y'.repeat(5000) + '\nb\n', 40);
+    assert.equal(parts(lines.ids).suffix, 'a\n');
+  });
+
   it('gives a model without FIM tokens a prefix-only prompt', () => {
     const plain = charTokenizer(false);
     assert.equal(fimTokenIds(plain), null);

@@ -23,6 +23,15 @@ describe('TextTokenizer', () => {
     for (const text of SAMPLES) assert.equal(tokenizer.decode(tokenizer.encode(text)), text);
   });
 
+  it('encodes a text of hundreds of thousands of tokens, a special token\'s spelling in it as plain text', () => {
+    // Once spread into push() as arguments, ~360,000 ids overflowed the call stack (a minified bundle's line).
+    const text = '(a, b) => [a]; '.repeat(30_000) + '<|fim_middle|>' + '{x}; '.repeat(30_000);
+    const ids = tokenizer.encode(text);
+    assert.ok(ids.length > 300_000, `${ids.length} ids`);
+    assert.equal(tokenizer.decode(ids), text);
+    assert.ok(!ids.includes(tokenizer.specialTokenId('<|fim_middle|>')!));
+  });
+
   it('encodes like the BPE that wrote reference.json, with merges applied', () => {
     assert.deepEqual(tokenizer.encode(reference.prompt), reference.promptIds);
     assert.ok(reference.promptIds.length < Buffer.byteLength(reference.prompt) / 1.5);
