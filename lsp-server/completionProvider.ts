@@ -10,6 +10,7 @@ import { listedMemberAccess, sourceKindOf } from './context/memberAccess';
 import { cursorContext, type CursorContext } from './cursorContext';
 import type { CompletionRefiner } from './efficiency/efficiencyChecker';
 import { buildFimPrompt, type FimTokenIds, type PromptTokenizer } from './fimPrompt';
+import { newTokensFor, promptBudgetFor } from './generationRoom';
 import { describeError, type Logger } from './logger';
 import { postProcess } from './postProcess';
 import { healPrefix } from './tokenHealing';
@@ -68,6 +69,8 @@ export class CompletionProvider {
   private readonly skipped = new Map<string, number>();
   /** The model the cached completions came from. */
   private cachedModel: LoadedModel | undefined;
+  /** Model and setting last warned of a capped generation (once per pair). */
+  private cappedWarning = '';
 
   constructor(private readonly deps: CompletionProviderDeps) {}
 
@@ -93,7 +96,8 @@ export class CompletionProvider {
       const cached = this.fromCache(model, document, ctx);
       if (cached !== undefined) return this.answerFromCache(document.uri, position, cached, started, trace);
       const mode = completionMode(ctx);
-      const budget = Math.max(0, Math.min(config.promptTokenBudget, model.info.maxContext - config.maxNewTokens - 3));
+      const budget = promptBudgetFor(model.info.maxContext, config.promptTokenBudget, config.maxNewTokens);
+      this.warnIfGenerationCapped(model, config);
       const healed = healPrefix(model.tokenizer, ctx.prefix);
       // Asked first: the editor works out its member list while the prompt is built.
       const wordChoices = this.deps.wordChoices?.(document, position, ctx.prefix, ctx.suffix, signal).catch(() => undefined);
@@ -192,7 +196,7 @@ export class CompletionProvider {
         promptIds: prompt.ids,
         requiredPrefix: prompt.required || undefined,
         wordChoices: prompt.words,
-        maxNewTokens: config.maxNewTokens,
+        maxNewTokens: newTokensFor(model.info.maxContext, config.promptTokenBudget, config.maxNewTokens),
         sampling,
         stopStrings: stopStringsFor(mode),
         speculation: config.speculation,
@@ -215,6 +219,18 @@ export class CompletionProvider {
       this.cachedModel = model;
     }
     return cache.lookup(document.uri, ctx.prefix, ctx.suffix, this.typedSinceMemberDot(document, ctx));
+  }
+
+  /** Says once per model and setting when `maxNewTokens` is cut to leave the prompt its share (generationRoom.ts). */
+  private warnIfGenerationCapped(model: LoadedModel, config: ServerConfig): void {
+    const { maxContext, name } = model.info;
+    const allowed = newTokensFor(maxContext, config.promptTokenBudget, config.maxNewTokens);
+    const key = `${name}\n${maxContext}\n${config.maxNewTokens}\n${config.promptTokenBudget}`;
+    if (allowed === config.maxNewTokens || key === this.cappedWarning) return;
+    this.cappedWarning = key;
+    this.deps.logger.warn(
+      `locus.completion.maxNewTokens ${config.maxNewTokens} would leave ${name}'s ${maxContext}-token context too little room for the prompt; completions generate at most ${allowed} tokens. Lower the setting to silence this.`,
+    );
   }
 
   /**

@@ -13,13 +13,13 @@ const CURSOR = '┃';
 
 function setup(
   script: string | (() => string),
-  options: { ready?: boolean; settings?: unknown; stepMs?: number; cache?: boolean; wordChoices?: CompletionProviderDeps['wordChoices'] } = {},
+  options: { ready?: boolean; settings?: unknown; stepMs?: number; cache?: boolean; wordChoices?: CompletionProviderDeps['wordChoices']; maxContext?: number } = {},
 ) {
   const engine = new FakeEngine(typeof script === 'string' ? () => script : script, options.stepMs ?? 0);
   const model: LoadedModel = {
     engine,
     tokenizer: { encode: (t) => [...t].map((c) => c.codePointAt(0)!), specialTokenId: () => undefined },
-    info: fakeModelInfo('/m'),
+    info: { ...fakeModelInfo('/m'), ...(options.maxContext !== undefined && { maxContext: options.maxContext }) },
     fim: null,
   };
   const logs: string[] = [];
@@ -67,6 +67,22 @@ describe('CompletionProvider', () => {
     await provider.provide(document, position, never());
     assert.equal(engine.requests[0]!.speculation, 'lookup');
     assert.deepEqual(timings[0]!.speculation, { mode: 'lookup', drafted: 8, accepted: 6, acceptanceRate: 0.75 });
+  });
+
+  it('keeps half the context for the prompt when maxNewTokens asks for more, and says so once', async () => {
+    // The shipped model's context: 1,024 tokens, which the setting's maximum would fill.
+    const maxContext = 1024;
+    const { provider, engine, logs } = setup('42;', { settings: { completion: { maxNewTokens: 1024 } }, maxContext });
+    const code = 'let a = 1;\n'.repeat(200);
+    for (const n of [1, 2]) {
+      const { document, position } = doc(`${code}const x${n} = ${CURSOR}\n`);
+      await provider.provide(document, position, never());
+    }
+    for (const request of engine.requests) {
+      assert.equal(request.maxNewTokens, 509);
+      assert.ok(request.promptIds.length >= 400, `prompt of ${request.promptIds.length} tokens`);
+    }
+    assert.equal(logs.filter((l) => l.includes('maxNewTokens 1024')).length, 1, logs.join('\n'));
   });
 
   it('stops a multi-line generation once the text has left the block', async () => {
