@@ -8,8 +8,11 @@ export interface ServerConfig {
   modelDir: string;
   /** Absolute draft directory, or undefined for none. */
   draftDir: string | undefined;
-  /** True when `modelDir` is the embedded default (the embedded draft then applies too). */
-  usesEmbeddedModel: boolean;
+  /**
+   * True when `draftDir` is the embedded draft (the embedded model with no draft set): the one draft that may be
+   * missing without a word (it is optional); a draft the user set is always loaded or reported.
+   */
+  usesEmbeddedDraft: boolean;
   quantization: QuantizationSetting;
   threads: number;
   maxNewTokens: number;
@@ -99,7 +102,7 @@ export function validateSettings(input: unknown, embedded: EmbeddedModelDirs, ba
     config: {
       modelDir,
       draftDir,
-      usesEmbeddedModel,
+      usesEmbeddedDraft: usesEmbeddedModel && draftPath === '',
       quantization: enumSetting(model.quantization, QUANTIZATIONS, DEFAULTS.quantization, 'model.quantization', warnings),
       threads: intSetting(model.threads, LIMITS.threads, DEFAULTS.threads, 'model.threads', warnings),
       maxNewTokens: intSetting(completion.maxNewTokens, LIMITS.maxNewTokens, DEFAULTS.maxNewTokens, 'completion.maxNewTokens', warnings),

@@ -2,7 +2,7 @@
 // changes. Completion requests read `current()` and get nothing while it is undefined.
 import { existsSync } from 'node:fs';
 import type { EngineLoadOptions, InferenceEngine } from '../runtime/engine';
-import { LocusError } from '../runtime/errors';
+import { asSentence, LocusError } from '../runtime/errors';
 import type { LoadedModel } from './completionProvider';
 import type { ServerConfig } from './config';
 import { fimTokenIds, type PromptTokenizer } from './fimPrompt';
@@ -80,6 +80,7 @@ export class ModelHost {
       if (info.prefillCopy !== undefined) this.deps.logger.info(info.prefillCopy);
       if (info.prepared !== undefined) this.deps.logger.info(info.prepared);
       if (info.weightWarning !== undefined) this.deps.logger.warn(info.weightWarning);
+      if (info.draftProblem !== undefined) this.deps.logger.warn(info.draftProblem);
       if (this.loaded.fim === null) this.deps.logger.warn(`${info.name} has no FIM tokens; completions see only the code before the cursor.`);
       this.setStatus({
         state: 'ready',
@@ -107,11 +108,14 @@ export class ModelHost {
     await this.disposeEngine();
   }
 
-  /** The embedded draft is optional (it may not have been trained yet); a configured one must exist. */
+  /**
+   * The embedded draft is optional (it may not have been trained yet); a configured one is handed to the engine, which
+   * says why it could not load it.
+   */
   private draftDir(config: ServerConfig): string | undefined {
     if (config.draftDir === undefined) return undefined;
     const exists = this.deps.directoryExists ?? existsSync;
-    return config.usesEmbeddedModel && !exists(config.draftDir) ? undefined : config.draftDir;
+    return config.usesEmbeddedDraft && !exists(config.draftDir) ? undefined : config.draftDir;
   }
 
   private async disposeEngine(): Promise<void> {
@@ -133,6 +137,6 @@ export class ModelHost {
 
 /** `LocusError`s (rebuilt as the same class after crossing the worker) carry their own code and fix. */
 function errorFields(error: unknown): { code: string; message: string; fix: string } {
-  if (error instanceof LocusError) return { code: error.code, message: error.message, fix: error.fix };
-  return { code: 'INTERNAL', message: describeError(error), fix: UNKNOWN_FIX };
+  if (error instanceof LocusError) return { code: error.code, message: asSentence(error.message), fix: error.fix };
+  return { code: 'INTERNAL', message: asSentence(describeError(error)), fix: UNKNOWN_FIX };
 }

@@ -72,6 +72,11 @@ export interface ModelInfo {
   fim: FimTokens | null;
   /** Present when a draft model was loaded too. */
   draft?: { name: string; onnxFile: string };
+  /**
+   * Why the draft model asked for was not loaded, and the fix, in words: it only makes decoding faster, so the model
+   * loads without it (speculation then drafts by prompt lookup alone).
+   */
+  draftProblem?: string;
 }
 
 export interface SamplingOptions {

@@ -101,6 +101,12 @@ const classesByCode = new Map<string, LocusErrorClass>(
   ].map((c) => [c.code, c]),
 );
 
+/** `message` ending as a sentence, so that a fix written after it reads as the next one (parser messages end bare). */
+export function asSentence(message: string): string {
+  const trimmed = message.trimEnd();
+  return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+}
+
 /** Rebuilds an error sent across a thread as the same class (plain `LocusError` for unknown codes). */
 export function fromSerializedError(e: SerializedLocusError): LocusError {
   const cls = classesByCode.get(e.code);

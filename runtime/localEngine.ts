@@ -2,9 +2,10 @@
 import { readFileSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { EngineLoadOptions, LoadHooks, FimTokens, GenerateHooks, GenerateRequest, GenerateResult, InferenceEngine, ModelInfo } from './engine';
-import { ModelNotReadyError, TokenizerMismatchError } from './errors';
+import { asSentence, ModelNotReadyError, TokenizerMismatchError, toLocusError } from './errors';
 import { Generator } from './generator';
 import { warmUpRequests } from './memoryWarmUp';
+import { assertModelDirectory } from './modelFiles';
 import { loadDecoder, type LoadedDecoder } from './modelLoader';
 import { TokenDecoder } from './tokenizer';
 import { tokenLogProbs } from './tokenLogProbs';
@@ -32,10 +33,13 @@ export class LocalEngine implements InferenceEngine {
   async load(options: EngineLoadOptions, hooks: LoadHooks = {}): Promise<ModelInfo> {
     await this.dispose();
     const dir = resolve(options.modelDir);
+    // Before the tokenizer, whose own message would name its file in a folder that is not there.
+    assertModelDirectory(dir);
     // This thread only decodes; the server encodes prompts with a tokenizer of its own.
     const tokenizer = TokenDecoder.fromDirectory(dir);
     const target = await loadDecoder(dir, options.quantization, options.threads, tokenizer.vocabSize, options.cacheFolder, hooks.onProgress);
     let draft: LoadedDecoder | undefined;
+    let draftProblem: string | undefined;
     if (options.draftDir) {
       const draftDir = resolve(options.draftDir);
       try {
@@ -45,8 +49,9 @@ export class LocalEngine implements InferenceEngine {
         }
       } catch (e) {
         await draft?.model.dispose();
-        await target.model.dispose();
-        throw e;
+        draft = undefined;
+        const error = toLocusError(e);
+        draftProblem = `The draft model in ${draftDir} was not loaded, so speculation drafts by prompt lookup alone: ${asSentence(error.message)} ${error.fix}`;
       }
     }
     const copies = [target.prefillCopy, draft?.prefillCopy && `Draft: ${draft.prefillCopy}`].filter((c) => c !== undefined);
@@ -71,6 +76,7 @@ export class LocalEngine implements InferenceEngine {
       eosTokenIds: target.config.eosTokenIds,
       fim: findFimTokens(tokenizer),
       ...(draft && { draft: { name: draft.config.name ?? basename(draft.files.dir), onnxFile: draft.files.onnxFile } }),
+      ...(draftProblem !== undefined && { draftProblem }),
     };
   }
 

@@ -1,7 +1,7 @@
 // Parses and validates a model's config.json (+ generation_config.json): the numbers the runtime needs to feed
 // the decoder (layers, KV heads, head size) and to stop it (EOS ids, context length).
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { ModelConfigError } from './errors';
 
 export interface ModelConfig {
@@ -80,6 +80,17 @@ export function parseModelConfig(config: unknown, generation?: unknown, source =
   const eosTokenIds =
     tokenIds(g.eos_token_id, 'eos_token_id', 'generation_config.json') ?? tokenIds(c.eos_token_id, 'eos_token_id', source) ?? [];
   const bos = tokenIds(g.bos_token_id, 'bos_token_id', 'generation_config.json') ?? tokenIds(c.bos_token_id, 'bos_token_id', source);
+  const vocabSize = positiveInt(c, 'vocab_size', source);
+  // Fed to the model at load (the warm-up starts from BOS): an id past the vocabulary would fail inside onnxruntime.
+  for (const [key, ids] of [['bos_token_id', bos ?? []], ['eos_token_id', eosTokenIds]] as const) {
+    const outside = ids.find((id) => id >= vocabSize);
+    if (outside !== undefined) {
+      throw new ModelConfigError(
+        `The model's ${key} ${outside} is outside its vocabulary of ${vocabSize} ids (${source}).`,
+        `Set ${key} in config.json, and in generation_config.json where it has one (that file's value wins), to an id from tokenizer.json.`,
+      );
+    }
+  }
   return {
     name: typeof c.name === 'string' ? c.name : undefined,
     modelType: typeof c.model_type === 'string' ? c.model_type : 'unknown',
@@ -88,7 +99,7 @@ export function parseModelConfig(config: unknown, generation?: unknown, source =
     numKeyValueHeads,
     headDim,
     hiddenSize,
-    vocabSize: positiveInt(c, 'vocab_size', source),
+    vocabSize,
     bosTokenId: bos?.[0] ?? null,
     eosTokenIds: [...new Set(eosTokenIds)],
     maxPositionEmbeddings,
@@ -102,7 +113,7 @@ function readJson(path: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new ModelConfigError(`${path} is not valid JSON: ${(e as Error).message}`);
+    throw new ModelConfigError(`${path} is not valid JSON: ${(e as Error).message}.`, `Fix or replace ${basename(path)} with the one published with the model.`);
   }
 }
 

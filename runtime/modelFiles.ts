@@ -213,11 +213,15 @@ function float32Warning(file: string, weights: StepWeights): string | undefined 
   );
 }
 
+/** Throws ModelNotFoundError unless `dir` is a directory: checked before any file in it is read. */
+export function assertModelDirectory(dir: string): void {
+  if (!existsSync(dir)) throw new ModelNotFoundError(`The model directory ${dir} does not exist.`);
+  if (!statSync(dir).isDirectory()) throw new ModelNotFoundError(`The model path ${dir} is a file, not a model directory.`);
+}
+
 /** Locates and checks every file of the model in `dir`, choosing the ONNX file by `quantization`. */
 export function locateModelFiles(dir: string, quantization: Quantization): ModelFiles {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new ModelNotFoundError(`The model directory ${dir} does not exist.`);
-  }
+  assertModelDirectory(dir);
   const config = requireFile(dir, 'config.json', 'the model configuration');
   const tokenizerDir = tokenizerDirectory(dir);
   const tokenizer = requireFile(tokenizerDir, 'tokenizer.json', 'the tokenizer');

@@ -1,7 +1,7 @@
 // The model's tokenizer (tokenizer.json via @huggingface/tokenizers, pure JS) and an incremental decoder that
 // never emits half a UTF-8 character.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { ModelFileCorruptError, ModelNotFoundError } from './errors';
 import { assertNotLfsPointer, tokenizerDirectory } from './modelFiles';
@@ -18,7 +18,7 @@ function readJsonFile(path: string, required: boolean): Record<string, unknown> 
   try {
     return JSON.parse(text) as Record<string, unknown>;
   } catch (e) {
-    throw new ModelFileCorruptError(`${path} is not valid JSON: ${(e as Error).message}`);
+    throw new ModelFileCorruptError(`${path} is not valid JSON: ${(e as Error).message}.`, `Replace ${basename(path)} with the one published with the model.`);
   }
 }
 

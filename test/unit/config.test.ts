@@ -11,7 +11,7 @@ describe('validateSettings', () => {
     assert.deepEqual(warnings, []);
     assert.equal(config.modelDir, path.resolve('/opt/locus/models/default/target'));
     assert.equal(config.draftDir, path.resolve('/opt/locus/models/default/draft'));
-    assert.equal(config.usesEmbeddedModel, true);
+    assert.equal(config.usesEmbeddedDraft, true);
     assert.equal(config.quantization, DEFAULTS.quantization);
     assert.equal(config.maxNewTokens, DEFAULTS.maxNewTokens);
     assert.equal(config.promptTokenBudget, DEFAULTS.promptTokenBudget);
@@ -34,6 +34,7 @@ describe('validateSettings', () => {
     assert.deepEqual(warnings, []);
     assert.equal(config.modelDir, path.resolve('/work/models/qwen'));
     assert.equal(config.draftDir, undefined);
+    assert.equal(config.usesEmbeddedDraft, false);
     assert.equal(config.quantization, 'int8');
     assert.equal(config.threads, 2);
     assert.equal(config.maxNewTokens, 32);
@@ -45,7 +46,7 @@ describe('validateSettings', () => {
       { model: { path: 42, quantization: 'q3', threads: -1 }, completion: { maxNewTokens: 2.5, promptTokenBudget: '1k', languages: { python: 'yes', go: false } } },
       embedded,
     );
-    assert.equal(config.usesEmbeddedModel, true);
+    assert.equal(config.usesEmbeddedDraft, true);
     assert.equal(config.quantization, 'auto');
     assert.equal(config.threads, DEFAULTS.threads);
     assert.equal(config.maxNewTokens, DEFAULTS.maxNewTokens);
@@ -58,7 +59,7 @@ describe('validateSettings', () => {
 
   it('warns about a settings section that is not an object', () => {
     const { config, warnings } = validateSettings({ model: 'fast' }, embedded);
-    assert.equal(config.usesEmbeddedModel, true);
+    assert.equal(config.usesEmbeddedDraft, true);
     assert.deepEqual(warnings, ['locus.model is not an object; using defaults']);
   });
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import type { EngineLoadOptions, InferenceEngine, ModelInfo } from '../../runtime/engine';
 import { ModelNotFoundError } from '../../runtime/errors';
@@ -48,6 +49,15 @@ describe('ModelHost', () => {
     const { modelHost, loads } = host(() => new FakeEngine(() => ''), () => false);
     await modelHost.load(validateSettings(undefined, embedded).config);
     assert.equal(loads[0]!.draftDir, undefined);
+  });
+
+  it('hands a draft the user set to the engine even where it is missing, and warns of a draft the engine left out', async () => {
+    const { modelHost, loads } = host(() => new FakeEngine(() => ''), () => false);
+    await modelHost.load(validateSettings({ model: { draftPath: '/nonexistent' } }, embedded).config);
+    assert.equal(loads[0]!.draftDir, path.resolve('/nonexistent'));
+    const { ready, logged } = await loadedWith({ draftProblem: 'The draft model in /d was not loaded, so speculation drafts by prompt lookup alone: gone. Fix it.' });
+    assert.equal(ready.state, 'ready');
+    assert.ok(logged.warn.some((w) => w.startsWith('The draft model in /d was not loaded')), logged.warn.join('\n'));
   });
 
   /** A host whose engine loads a model described by `info`, loaded once: its statuses and what it logged. */

@@ -221,7 +221,10 @@ describe('load errors', () => {
   it('generate before load is ModelNotReadyError', async () => {
     await assert.rejects(new LocalEngine().generate(request()), ModelNotReadyError);
   });
-  it('missing directory', () => assert.rejects(load({ modelDir: join(TARGET_DIR, 'nope') }), ModelNotFoundError));
+  it('missing directory, or a file given as one: the message names the directory, not a file in it', async () => {
+    await assert.rejects(load({ modelDir: join(TARGET_DIR, 'nope') }), (e: Error) => e instanceof ModelNotFoundError && /^The model directory .*nope does not exist\.$/.test(e.message));
+    await assert.rejects(load({ modelDir: join(TARGET_DIR, 'config.json') }), (e: Error) => e instanceof ModelNotFoundError && /config\.json is a file, not a model directory/.test(e.message));
+  });
   it('missing tokenizer.json', () => withCopy((d) => rmSync(join(d, 'tokenizer.json')), ModelNotFoundError));
   it('missing config.json', () => withCopy((d) => rmSync(join(d, 'config.json')), ModelNotFoundError));
   it('missing ONNX file', () => withCopy((d) => rmSync(join(d, 'onnx'), { recursive: true }), ModelNotFoundError));
@@ -254,11 +257,16 @@ describe('load errors', () => {
         ),
       TokenizerMismatchError,
     ));
-  it('draft with a different tokenizer', async () => {
+  it('draft with a different tokenizer, or missing: the model loads without it and says why, naming the draft', async () => {
     const { dir, cleanup } = copyFixture(DRAFT_DIR);
     try {
       editJson(join(dir, 'tokenizer.json'), (t) => ((t.model as { merges: unknown[] }).merges.length -= 1));
-      await assert.rejects(load({ draftDir: dir }), TokenizerMismatchError);
+      const info = await load({ draftDir: dir });
+      assert.equal(info.draft, undefined);
+      assert.match(info.draftProblem ?? '', new RegExp(`^The draft model in ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} was not loaded.*different tokenizer\\.json`));
+      const missing = await load({ draftDir: join(dir, 'nope') });
+      assert.equal(missing.draft, undefined);
+      assert.match(missing.draftProblem ?? '', /nope was not loaded, so speculation drafts by prompt lookup alone: .+\. \S/);
     } finally {
       cleanup();
     }

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  asSentence,
   fromSerializedError,
   InferenceFailedError,
   LocusError,
@@ -96,6 +97,18 @@ describe('parseModelConfig', () => {
     assert.throws(() => parseModelConfig({ ...CONFIG, num_key_value_heads: 3 }), ModelConfigError);
     assert.throws(() => parseModelConfig({ ...CONFIG, eos_token_id: 'x' }), ModelConfigError);
     assert.throws(() => parseModelConfig([]), ModelConfigError);
+  });
+
+  it('ends an error message as a sentence before its fix', () => {
+    assert.equal(asSentence('Unexpected token } in JSON at position 2'), 'Unexpected token } in JSON at position 2.');
+    assert.equal(asSentence('The file is missing.  '), 'The file is missing.');
+    assert.equal(asSentence('Out of memory!'), 'Out of memory!');
+  });
+
+  it('rejects a BOS or EOS id outside the vocabulary, naming the field, with a fix', () => {
+    assert.throws(() => parseModelConfig({ ...CONFIG, bos_token_id: 99_999 }), (e: Error) => e instanceof ModelConfigError && /bos_token_id 99999 is outside its vocabulary of 100 ids/.test(e.message) && /tokenizer\.json/.test((e as ModelConfigError).fix));
+    assert.throws(() => parseModelConfig({ ...CONFIG, eos_token_id: 5 }, { eos_token_id: [5, 100] }), /eos_token_id 100/);
+    assert.equal(parseModelConfig({ ...CONFIG, bos_token_id: 99, eos_token_id: [0, 99] }).bosTokenId, 99);
   });
 });
 
