@@ -69,7 +69,8 @@ export class Generator {
     if (promptIds.length >= maxContext) {
       throw new PromptTooLongError(`The prompt has ${promptIds.length} tokens; the model's context holds ${maxContext}.`);
     }
-    const rules = new StopRules(this.deps.eosTokenIds, Math.min(request.maxNewTokens, maxContext - promptIds.length));
+    checkRequest(request, this.deps.tokenizer.vocabSize);
+    const rules = new StopRules(this.deps.eosTokenIds, Math.min(Math.floor(request.maxNewTokens), maxContext - promptIds.length));
     const sampler = new Sampler(request.sampling);
     if (this.beamsFor(request, sampler)) return this.generateWithBeams(request, rules.remaining(0), start, hooks);
     const decoder = this.deps.tokenizer.streamingDecoder();
@@ -111,6 +112,7 @@ export class Generator {
     const stepper: TokenStepper = speculative ?? new PlainStepper(model, sampler, this.targetPrefixCache, required);
 
     let stopReason: StopReason = 'length';
+    let constraintFailed = false;
     let prefillMs = 0;
     let firstTokenAt: number | undefined;
     let queue: number[] = [];
@@ -142,7 +144,9 @@ export class Generator {
         const id = queue.shift()!;
         required?.commit(id);
         if (required?.failed) {
+          // The text it had to write cannot be: what came before is no answer (it may be a piece of a word).
           stopReason = 'eos';
+          constraintFailed = true;
           break generation;
         }
         if (rules.isEos(id)) {
@@ -158,7 +162,8 @@ export class Generator {
         }
       }
     }
-    if (stopReason !== 'stop') {
+    if (constraintFailed) text = '';
+    else if (stopReason !== 'stop') {
       const { text: delta, stopped } = filter.push(afterRequired(decoder.flush()));
       emit(delta);
       if (stopped) stopReason = 'stop';
@@ -214,4 +219,16 @@ export class Generator {
       speculation: noSpeculation,
     };
   }
+}
+
+/**
+ * The request's numbers, checked where they enter the runtime: a NaN budget decoded to the end of the context and
+ * failed there, a negative id was read as another token, and a fractional beam width threw a bare RangeError.
+ */
+function checkRequest(request: GenerateRequest, vocabSize: number): void {
+  if (!Number.isFinite(request.maxNewTokens)) throw new InferenceFailedError(`maxNewTokens must be a number of tokens (got ${request.maxNewTokens}).`);
+  const outside = request.promptIds.find((id) => !Number.isInteger(id) || id < 0 || id >= vocabSize);
+  if (outside !== undefined) throw new InferenceFailedError(`The prompt holds ${outside}, which is not a token id of the model's vocabulary (0 to ${vocabSize - 1}).`);
+  const width = request.beamWidth;
+  if (width !== undefined && !(Number.isInteger(width) && width >= 1)) throw new InferenceFailedError(`beamWidth must be a whole number of at least 1 (got ${width}).`);
 }

@@ -37,6 +37,25 @@ export class TokenTexts {
     });
   }
 
+  /**
+   * Whether tokens of whole characters can write `text` exactly. Always so for ASCII (a byte-level vocabulary has a
+   * token per byte); a character outside it may exist only as pieces of its UTF-8 bytes, which never fit a
+   * constraint, so a word with one such character cannot be required (`größe` in a 16,384-token vocabulary).
+   */
+  canSpell(text: string): boolean {
+    if (/^[\x00-\x7f]*$/.test(text)) return true;
+    const reached = new Uint8Array(text.length + 1);
+    reached[0] = 1;
+    for (let at = 0; at < text.length; at++) {
+      if (reached[at] === 0) continue;
+      for (const id of this.byFirstChar.get(text[at]!) ?? []) {
+        const piece = this.texts[id]!;
+        if (text.startsWith(piece, at)) reached[at + piece.length] = 1;
+      }
+    }
+    return reached[text.length] === 1;
+  }
+
   static fromDecoder(decode: (ids: readonly number[]) => string, size: number): TokenTexts {
     return new TokenTexts(Array.from({ length: size }, (_, id) => decode([id])));
   }
@@ -149,8 +168,11 @@ export class RequiredPrefix implements TokenConstraint {
     private readonly texts: TokenTexts,
     words: readonly string[] = [],
   ) {
-    if (words.length > 0) {
-      this.alternatives = [...new Set(words)].map((word) => text + word);
+    // A list with a word the vocabulary cannot write in whole characters constrains nothing: limited to the others,
+    // the generation could not write that one, and held to it, it could only stop part way (a fragment as the answer).
+    const choices = [...new Set(words)];
+    if (choices.length > 0 && choices.every((word) => texts.canSpell(text + word))) {
+      this.alternatives = choices.map((word) => text + word);
       this.after = 'non-word';
     } else {
       this.alternatives = [text];

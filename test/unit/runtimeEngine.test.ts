@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { DecoderModel } from '../../runtime/decoderModel';
 import type { EngineLoadOptions, GenerateRequest } from '../../runtime/engine';
 import {
+  InferenceFailedError,
   ModelFileCorruptError,
   ModelNotFoundError,
   ModelNotReadyError,
@@ -106,6 +107,21 @@ describe('LocalEngine', () => {
 
   it('rejects a prompt longer than the context', async () => {
     await assert.rejects(engine.generate(request({ promptIds: new Array(600).fill(5) })), PromptTooLongError);
+  });
+
+  it('rejects ids outside the vocabulary, a budget that is not a number and a beam width that is not whole', async () => {
+    const cases: [Partial<GenerateRequest>, RegExp][] = [
+      [{ promptIds: [5, -1] }, /-1, which is not a token id/],
+      [{ promptIds: [5, 1e9] }, /1000000000, which is not a token id/],
+      [{ promptIds: [5, 2.5] }, /2\.5, which is not a token id/],
+      [{ maxNewTokens: Number.NaN }, /maxNewTokens must be a number/],
+      [{ beamWidth: 1.5 }, /beamWidth must be a whole number/],
+    ];
+    for (const [over, pattern] of cases) {
+      await assert.rejects(engine.generate(request(over)), (e: Error) => e instanceof InferenceFailedError && pattern.test(e.message));
+    }
+    const result = await engine.generate(request({ maxNewTokens: 2.5 }));
+    assert.ok(result.tokenIds.length <= 2, 'a fractional budget rounds down');
   });
 });
 

@@ -126,6 +126,15 @@ describe('RequiredPrefix with word choices (a member access: one of a module\'s 
     assert.deepEqual(allowed(required), [' ', '(', '(p'].sort());
   });
 
+  it('constrains nothing where a name has a character only pieces of tokens write (`größe`)', () => {
+    const texts = new TokenTexts([...WORDS, 'gr', 'ü', 'n']);
+    assert.equal(texts.canSpell('getBase'), true, 'ASCII: a byte-level vocabulary writes every character');
+    assert.equal(texts.canSpell('grün'), true);
+    assert.equal(texts.canSpell('größe'), false, 'ö only as pieces of its bytes');
+    assert.equal(new RequiredPrefix('', texts, ['größe', 'grün']).active, false);
+    assert.equal(new RequiredPrefix('', texts, ['grün', 'getBase']).active, true);
+  });
+
   it('asks for nothing when neither healed text nor names are given', () => {
     assert.equal(requiredStart(new TokenTexts(WORDS), '', []), undefined);
     assert.equal(requiredStart(new TokenTexts(WORDS), undefined, undefined), undefined);
@@ -199,6 +208,18 @@ describe('generation with a required prefix (fixture models)', () => {
         assert.ok(word !== undefined, `${JSON.stringify(result.text)} starts with a chosen word (beam width ${beamWidth}, ${speculation})`);
         assert.doesNotMatch(result.text.slice(word.length, word.length + 1), /[\w$]/, 'and the word ends there');
       }
+    }
+  });
+
+  it('answers nothing, not a piece of a word, when the generation cannot write the required text', async () => {
+    const { target, config } = fixtures;
+    const generator = new Generator({ model: target, tokenizer, eosTokenIds: config.eosTokenIds, maxContext: config.maxPositionEmbeddings });
+    // Healed text ending in a character the vocabulary writes only as byte pieces: the constraint fails part way.
+    const texts = TokenTexts.fromDecoder((ids) => tokenizer.decode(ids), tokenizer.vocabSize);
+    assert.equal(texts.canSpell('gr\u00f6'), false, 'the fixture vocabulary has no whole-character ö');
+    for (const speculation of ['off', 'auto'] as const) {
+      const result = await generator.generate({ promptIds: tokenizer.encode('x = '), requiredPrefix: 'gr\u00f6', maxNewTokens: 8, sampling: GREEDY, stopStrings: [], speculation });
+      assert.equal(result.text, '', speculation);
     }
   });
 
