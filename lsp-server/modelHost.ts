@@ -80,7 +80,7 @@ export class ModelHost {
       if (info.prefillCopy !== undefined) this.deps.logger.info(info.prefillCopy);
       if (info.prepared !== undefined) this.deps.logger.info(info.prepared);
       if (info.weightWarning !== undefined) this.deps.logger.warn(info.weightWarning);
-      if (info.draftProblem !== undefined) this.deps.logger.warn(info.draftProblem);
+      if (info.draftProblem !== undefined) this.deps.logger.warn(config.usesEmbeddedDraft ? info.draftProblem : `${info.draftProblem} The draft comes from locus.model.draftPath: point it at another draft, or clear it.`);
       if (this.loaded.fim === null) this.deps.logger.warn(`${info.name} has no FIM tokens; completions see only the code before the cursor.`);
       this.setStatus({
         state: 'ready',
