@@ -1,6 +1,7 @@
 // The server's one handle on workspace context: one index per workspace folder, built in the background at
 // start (from the on-disk cache where files did not change), kept current from editor and file-watcher
 // events, and queried for the snippets a prompt should carry.
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { IndexCache } from './indexPersistence';
 import { PathFilter } from './pathFilter';
@@ -9,7 +10,7 @@ import { DEFAULT_RETRIEVER_OPTIONS, Retriever, type RetrievedSnippet } from './r
 import type { TermStatistics } from './selectiveContext';
 import type { BuildStats, Chunker } from './workspaceIndex';
 import { WorkspaceIndex } from './workspaceIndex';
-import { readTextFile } from './workspaceWalker';
+import { isIndexableText, readTextFile, staysInside } from './workspaceWalker';
 
 export interface ContextEngineOptions {
   /** Absolute paths of the workspace folders. */
@@ -131,10 +132,19 @@ export class ContextEngine implements TermStatistics {
       }
       if (kind === 'deleted' || folder.filter.isExcluded(relativePath, false)) {
         folder.index.removeFile(relativePath);
+        // A folder deleted or renamed away comes as one event for the folder.
+        if (kind === 'deleted') folder.index.removeFolder(relativePath);
         continue;
       }
       if (this.pendingEdits.has(file)) continue; // an open buffer's text wins over the disk
-      const text = await readTextFile(file);
+      const stat = await fs.stat(file).catch(() => undefined);
+      // A folder created or renamed into place: its files come with a walk.
+      if (stat?.isDirectory()) {
+        if (!folder.filter.isExcluded(relativePath, true)) rewalk = true;
+        continue;
+      }
+      // A link out of the workspace is not indexed (the walker refuses it too): its text is not the workspace's.
+      const text = (await staysInside(file, folder.index.root)) ? await readTextFile(file) : undefined;
       if (text === undefined) folder.index.removeFile(relativePath);
       else await folder.index.updateFile(relativePath, text);
     }
@@ -194,6 +204,10 @@ export class ContextEngine implements TermStatistics {
         this.pendingEdits.delete(file);
         const located = this.locate(file);
         if (located === undefined || this.disposed) return;
+        if (!isIndexableText(text)) {
+          located.folder.index.removeFile(located.relativePath);
+          return;
+        }
         located.folder.index
           .updateFile(located.relativePath, text)
           .then(() => this.scheduleSave())

@@ -149,6 +149,12 @@ export class WorkspaceIndex {
     this.replaceFile(relativePath, mtimeMs, size, await this.chunker.chunk(relativePath, text));
   }
 
+  /** Removes every file under the folder `relativePath` (a folder deleted or renamed away is one file event). */
+  removeFolder(relativePath: string): void {
+    const inside = `${relativePath}/`;
+    for (const file of [...this.files.keys()]) if (file.startsWith(inside)) this.removeFile(file);
+  }
+
   removeFile(relativePath: string): void {
     const entry = this.files.get(relativePath);
     if (entry === undefined) return;

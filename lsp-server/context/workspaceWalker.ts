@@ -70,6 +70,12 @@ export async function* walkWorkspace(root: string, filter: PathFilter, options: 
   }
 }
 
+/** Whether `file`, links followed, lies inside `root` (links followed): a file event may name a link that leaves it. */
+export async function staysInside(file: string, root: string): Promise<boolean> {
+  const realRoot = await fs.realpath(root).catch(() => undefined);
+  return realRoot !== undefined && (await realpathInside(file, realRoot)) !== undefined;
+}
+
 /** Real path of a link when it stays inside the workspace; undefined otherwise (dangling, or escaping the root). */
 async function realpathInside(linkPath: string, realRoot: string): Promise<string | undefined> {
   const target = await fs.realpath(linkPath).catch(() => undefined);
@@ -84,6 +90,9 @@ async function realpathInside(linkPath: string, realRoot: string): Promise<strin
 export async function readTextFile(absolutePath: string, maxBytes = MAX_INDEXED_FILE_BYTES): Promise<string | undefined> {
   let handle: import('node:fs/promises').FileHandle | undefined;
   try {
+    // Checked before opening: opening a named pipe waits for a writer, forever.
+    const before = await fs.stat(absolutePath);
+    if (!before.isFile() || before.size > maxBytes) return undefined;
     handle = await fs.open(absolutePath, 'r');
     const stat = await handle.stat();
     if (!stat.isFile() || stat.size > maxBytes) return undefined;
@@ -110,6 +119,14 @@ export function looksLikeText(head: Uint8Array): boolean {
   // A multi-byte character may be cut at the end of the sniffed bytes; only what comes before it is judged.
   const decoded = new TextDecoder('utf-8', { fatal: false }).decode(head.subarray(0, Math.max(0, head.length - 4)));
   return !decoded.includes('\uFFFD');
+}
+
+/**
+ * Whether an open buffer's text is indexed, by the walker's rules for files: not over MAX_INDEXED_FILE_BYTES and not
+ * minified (the chunker's cost grows with statements times line length: a 200 KB one-line bundle took minutes).
+ */
+export function isIndexableText(text: string): boolean {
+  return text.length <= MAX_INDEXED_FILE_BYTES && Buffer.byteLength(text) <= MAX_INDEXED_FILE_BYTES && !isMinified(text);
 }
 
 function isMinified(text: string): boolean {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -51,6 +52,46 @@ describe('context engine', () => {
     } finally {
       await engine.dispose();
       ws.cleanup();
+      rmSync(cacheDir, { recursive: true, force: true });
+    }
+  });
+
+  it('follows a folder renamed as one event, and leaves out minified buffers, pipes and links out of the workspace', async () => {
+    const ws = makeWorkspace({ 'old/util.ts': 'export function movedHelperName() {}\n', 'src/shapes.ts': SHAPES_TS });
+    const outside = mkdtempSync(join(tmpdir(), 'locus-outside-'));
+    const cacheDir = mkdtempSync(join(tmpdir(), 'locus-cache-'));
+    const engine = new ContextEngine({ folders: [ws.root], excludeGlobs: [], chunker, cache: new IndexCache(cacheDir), log: () => undefined, editDelayMs: 5, saveDelayMs: 5 });
+    const main = join(ws.root, 'src', 'main.ts');
+    const names = (words: string): string[] => engine.retrieve(main, `${words} `, '').map((s) => s.path);
+    try {
+      await engine.build();
+      assert.deepEqual(names('movedHelperName'), ['old/util.ts']);
+      // VS Code reports a folder renamed as the old folder deleted and the new one created.
+      renameSync(join(ws.root, 'old'), join(ws.root, 'lib'));
+      await engine.filesChanged([{ file: join(ws.root, 'old'), kind: 'deleted' }, { file: join(ws.root, 'lib'), kind: 'created' }]);
+      assert.deepEqual(names('movedHelperName'), ['lib/util.ts']);
+
+      // A one-line bundle open in the editor is not indexed (it cost minutes of the server's thread).
+      const bundle = join(ws.root, 'src', 'bundle.min.js');
+      const minified = Array.from({ length: 3000 }, (_, i) => `function minifiedName${i}(x){return x*${i}+g(x)};`).join('');
+      engine.documentOpened(bundle, minified);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.ok(!names('minifiedName7').includes('src/bundle.min.js'));
+
+      // A named pipe is not opened (that waits for a writer, forever), a link out of the workspace is not read.
+      execFileSync('mkfifo', [join(ws.root, 'src', 'app.log')]);
+      writeFileSync(join(outside, 'notes.ts'), 'export function outsideCanaryName() {}\n');
+      mkdirSync(join(ws.root, 'links'));
+      symlinkSync(join(outside, 'notes.ts'), join(ws.root, 'links', 'notes.ts'));
+      await engine.filesChanged([
+        { file: join(ws.root, 'src', 'app.log'), kind: 'created' },
+        { file: join(ws.root, 'links', 'notes.ts'), kind: 'changed' },
+      ]);
+      assert.ok(!names('outsideCanaryName').includes('links/notes.ts'));
+    } finally {
+      await engine.dispose();
+      ws.cleanup();
+      rmSync(outside, { recursive: true, force: true });
       rmSync(cacheDir, { recursive: true, force: true });
     }
   });
