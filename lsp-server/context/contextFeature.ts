@@ -44,6 +44,8 @@ export interface ContextFeatureDeps {
 const FILE_EVENT_KINDS: Record<number, FileEventKind> = { 1: 'created', 2: 'changed', 3: 'deleted' };
 /** Tokens an explanation may run to. */
 const EXPLAIN_MAX_NEW_TOKENS = 320;
+/** Also after a load that failed, whose error and fix the status bar and the Output channel show. */
+const MODEL_NOT_READY = 'No model is loaded: it is still loading, or its load failed (the Output channel says why and how to fix it).';
 /** `locus/compress` shows the uncompressed prompt at this multiple of the budget. */
 const BEFORE_BUDGET_FACTOR = 4;
 
@@ -149,16 +151,24 @@ export class ContextFeature {
   async compress(params: CompressParams, signal: AbortSignal): Promise<CompressResult> {
     const model = this.deps.model();
     const document = this.deps.document(params.textDocument.uri);
-    if (model === undefined) throw new Error('The model is not loaded yet.');
+    if (model === undefined) throw new Error(MODEL_NOT_READY);
     if (document === undefined) throw new Error(`${params.textDocument.uri} is not open.`);
     const kit = this.kitFor(model);
-    if (kit === undefined) throw new Error('This model has no <|file_sep|> or FIM tokens, so prompts carry no workspace context to compress.');
+    if (kit === undefined) {
+      throw new Error(
+        this.engine === undefined
+          ? 'Compress shows the workspace context of a prompt: open a folder (or a workspace) so that prompts carry context from its files.'
+          : 'This model has no <|file_sep|> or FIM tokens, so prompts carry no workspace context to compress.',
+      );
+    }
     const text = document.getText();
     const offset = document.offsetAt(params.position);
     // The prompt a completion here would send: healed as completions heal it, retrieved with the text as typed.
     const typedPrefix = text.slice(0, offset);
     const cursor = { file: filePathOf(document.uri), prefix: healPrefix(model.tokenizer, typedPrefix).prefix, typedPrefix, suffix: text.slice(offset) };
-    const budget = Math.min(params.budget ?? this.promptBudget(model), this.promptBudget(model));
+    // From the client: a budget that is not a positive whole number of tokens is the default.
+    const asked = typeof params.budget === 'number' && Number.isInteger(params.budget) && params.budget > 0 ? params.budget : undefined;
+    const budget = Math.min(asked ?? this.promptBudget(model), this.promptBudget(model));
     const after = await kit.builder.build(cursor, budget, signal, true);
     const before = await kit.builder.buildUncompressed(cursor, Math.min(budget * BEFORE_BUDGET_FACTOR, model.info.maxContext), signal);
     return compressReport({
@@ -173,7 +183,7 @@ export class ContextFeature {
   async explain(params: ExplainParams, signal: AbortSignal): Promise<ExplainResult> {
     const model = this.deps.model();
     const document = this.deps.document(params.textDocument.uri);
-    if (model === undefined) throw new Error('The model is not loaded yet.');
+    if (model === undefined) throw new Error(MODEL_NOT_READY);
     if (document === undefined) throw new Error(`${params.textDocument.uri} is not open.`);
     const text = document.getText();
     const start = document.offsetAt(params.range.start);

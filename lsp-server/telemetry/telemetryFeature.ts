@@ -83,7 +83,7 @@ export class TelemetryFeature implements CompletionTelemetry {
 
   /** Handles `locus.completionAccepted`; the arguments come from the client and are checked here. */
   accepted(args: unknown[] | undefined): void {
-    const [id, acceptance = 'accepted'] = args ?? [];
+    const [id, acceptance = 'accepted'] = Array.isArray(args) ? args : [];
     if (typeof id !== 'string' || !ACCEPTANCES.includes(acceptance as Acceptance)) return;
     this.recorder.accepted(id, acceptance as Acceptance);
   }

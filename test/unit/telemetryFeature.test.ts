@@ -44,6 +44,8 @@ describe('TelemetryFeature', () => {
     feature.accepted([42]);
     feature.accepted([ids[2], 'rejected']);
     feature.accepted(undefined);
+    // From the client, unchecked: arguments that are not a list are ignored, not an internal error.
+    feature.accepted({ id: ids[0] } as unknown as unknown[]);
 
     const summary = feature.summary({});
     assert.equal(summary.outcomes.requests, 3);
