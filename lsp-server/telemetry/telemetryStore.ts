@@ -90,7 +90,9 @@ export class JsonlTelemetryStore implements TelemetrySink {
     if (this.disabled) return;
     const line = Buffer.from(serializeEntry(entry), 'utf8');
     try {
-      if (this.fd === null || (this.activeBytes > 0 && this.activeBytes + line.length > this.segmentBytes)) {
+      // Deleted under it by another window's Clear: lines written there would be lost with the file.
+      const unlinked = this.fd !== null && fstatSync(this.fd).nlink === 0;
+      if (this.fd === null || unlinked || (this.activeBytes > 0 && this.activeBytes + line.length > this.segmentBytes)) {
         this.startSegment();
       }
       this.writeLine(line);

@@ -161,6 +161,20 @@ describe('JsonlTelemetryStore', () => {
     store.close();
   });
 
+  it('keeps the records another window writes after this one cleared the folder', () => {
+    const dir = freshDir();
+    const mine = new JsonlTelemetryStore({ dir, pid: 1, maxBytes: 1 << 20 });
+    const other = new JsonlTelemetryStore({ dir, pid: 2, maxBytes: 1 << 20 });
+    mine.append(record(0));
+    other.append(record(1));
+    assert.equal(mine.clear(), 2);
+    other.append(record(2));
+    other.append(record(3));
+    assert.deepEqual(ids(mine), [id(2), id(3)], 'written to a new segment, not to the deleted one');
+    mine.close();
+    other.close();
+  });
+
   it('loses no completed record and corrupts nothing when the writer is SIGKILLed mid-loop', async () => {
     const dir = freshDir();
     const reader = new JsonlTelemetryStore({ dir, maxBytes: 1 << 30 });
