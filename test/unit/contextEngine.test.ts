@@ -15,14 +15,25 @@ before(async () => {
 });
 after(() => chunker.dispose());
 
+/** An engine on a workspace of `files`, with short delays; `names` retrieves for the words typed in src/main.ts. */
+function engineOn(files: Record<string, string>) {
+  const ws = makeWorkspace(files);
+  const cacheDir = mkdtempSync(join(tmpdir(), 'locus-cache-'));
+  const engine = new ContextEngine({ folders: [ws.root], excludeGlobs: [], chunker, cache: new IndexCache(cacheDir), log: () => undefined, editDelayMs: 5, saveDelayMs: 5 });
+  const main = join(ws.root, 'src', 'main.ts');
+  // The words typed so far, finished (a word the cursor is still in is not a query term).
+  const names = (words: string): string[] => engine.retrieve(main, `${words} `, '').map((s) => s.path);
+  const dispose = async () => {
+    await engine.dispose();
+    ws.cleanup();
+    rmSync(cacheDir, { recursive: true, force: true });
+  };
+  return { ws, engine, main, names, dispose };
+}
+
 describe('context engine', () => {
   it('follows file events, .gitignore edits, exclude settings and unsaved edits', async () => {
-    const ws = makeWorkspace({ 'src/shapes.ts': SHAPES_TS, 'src/vector.ts': VECTOR_TS });
-    const cacheDir = mkdtempSync(join(tmpdir(), 'locus-cache-'));
-    const engine = new ContextEngine({ folders: [ws.root], excludeGlobs: [], chunker, cache: new IndexCache(cacheDir), log: () => undefined, editDelayMs: 5, saveDelayMs: 5 });
-    const main = join(ws.root, 'src', 'main.ts');
-    // The words typed so far, finished (a word the cursor is still in is not a query term).
-    const names = (words: string): string[] => engine.retrieve(main, `${words} `, '').map((s) => s.path);
+    const { ws, engine, main, names, dispose } = engineOn({ 'src/shapes.ts': SHAPES_TS, 'src/vector.ts': VECTOR_TS });
     try {
       await engine.build();
       assert.equal(engine.fileCount, 2);
@@ -50,19 +61,13 @@ describe('context engine', () => {
       assert.ok(!names('distanceTo scaledBy').includes('src/vector.ts'));
       assert.equal(engine.displayPath(main), 'src/main.ts');
     } finally {
-      await engine.dispose();
-      ws.cleanup();
-      rmSync(cacheDir, { recursive: true, force: true });
+      await dispose();
     }
   });
 
   it('follows a folder renamed as one event, and leaves out minified buffers, pipes and links out of the workspace', async () => {
-    const ws = makeWorkspace({ 'old/util.ts': 'export function movedHelperName() {}\n', 'src/shapes.ts': SHAPES_TS });
+    const { ws, engine, names, dispose } = engineOn({ 'old/util.ts': 'export function movedHelperName() {}\n', 'src/shapes.ts': SHAPES_TS });
     const outside = mkdtempSync(join(tmpdir(), 'locus-outside-'));
-    const cacheDir = mkdtempSync(join(tmpdir(), 'locus-cache-'));
-    const engine = new ContextEngine({ folders: [ws.root], excludeGlobs: [], chunker, cache: new IndexCache(cacheDir), log: () => undefined, editDelayMs: 5, saveDelayMs: 5 });
-    const main = join(ws.root, 'src', 'main.ts');
-    const names = (words: string): string[] => engine.retrieve(main, `${words} `, '').map((s) => s.path);
     try {
       await engine.build();
       assert.deepEqual(names('movedHelperName'), ['old/util.ts']);
@@ -89,10 +94,8 @@ describe('context engine', () => {
       ]);
       assert.ok(!names('outsideCanaryName').includes('links/notes.ts'));
     } finally {
-      await engine.dispose();
-      ws.cleanup();
+      await dispose();
       rmSync(outside, { recursive: true, force: true });
-      rmSync(cacheDir, { recursive: true, force: true });
     }
   });
 });
