@@ -98,7 +98,9 @@ export function parseEntry(line: string): TelemetryEntry | null {
     !LABEL_PATTERN.test(o.model) ||
     typeof o.language !== 'string' ||
     !LABEL_PATTERN.test(o.language) ||
-    !REQUEST_OUTCOMES.includes(o.outcome as RequestOutcome)
+    !REQUEST_OUTCOMES.includes(o.outcome as RequestOutcome) ||
+    // Phases end within the request: a first token after its end would make a negative decode time.
+    !(['promptBuiltMs', 'firstTokenMs'] as const).every((k) => o[k] === null || (o[k] as number) <= (o.doneMs as number))
   ) {
     return null;
   }
@@ -134,6 +136,9 @@ function isCount(value: unknown): value is number {
   return isNonNegative(value) && Number.isInteger(value);
 }
 
+/** Largest time a Date holds (±8.64e15 ms): a later one would show as "Invalid Date". */
+const MAX_TIME = 8.64e15;
+
 function isTime(value: unknown): value is number {
-  return isCount(value) && value > 0;
+  return isCount(value) && value > 0 && value <= MAX_TIME;
 }

@@ -110,6 +110,11 @@ export class JsonlTelemetryStore implements TelemetrySink {
     const segments = this.listSegments();
     const seen = new Set<string>();
     for (const segment of segments) {
+      // Locus writes none over the cap: a larger file in the folder is not ours to read whole (600 MB broke the read).
+      if (segment.bytes > this.maxBytes) {
+        skippedLines++;
+        continue;
+      }
       const parsed = this.parseSegment(segment);
       if (!parsed) continue; // Pruned by another window between listing and reading.
       seen.add(segment.name);

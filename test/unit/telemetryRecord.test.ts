@@ -60,6 +60,10 @@ describe('telemetry record lines', () => {
       { ...base, prefixCacheHit: 'yes' },
       { ...base, servedFromCache: undefined },
       { ...base, receivedAt: 0 },
+      // Out of range: a date no Date holds, a first token or a built prompt after the request ended.
+      { ...base, receivedAt: 9e15 },
+      { ...base, firstTokenMs: 1656, doneMs: 20 },
+      { ...base, promptBuiltMs: 21 },
     ];
     for (const value of bad) assert.equal(parseEntry(JSON.stringify(value)), null, JSON.stringify(value));
   });

@@ -161,6 +161,17 @@ describe('JsonlTelemetryStore', () => {
     store.close();
   });
 
+  it('skips a file in the folder larger than the cap, which Locus never writes, instead of failing the read', () => {
+    const dir = freshDir();
+    const store = new JsonlTelemetryStore({ dir, maxBytes: 4096 });
+    store.append(record(0));
+    writeFileSync(join(dir, 'telemetry-0000000000001-9-0001.jsonl'), `${'x'.repeat(8192)}\n`);
+    const read = store.read();
+    assert.deepEqual(read.entries.map((e) => e.id), [id(0)]);
+    assert.equal(read.stats.skippedLines, 1);
+    store.close();
+  });
+
   it('keeps the records another window writes after this one cleared the folder', () => {
     const dir = freshDir();
     const mine = new JsonlTelemetryStore({ dir, pid: 1, maxBytes: 1 << 20 });
