@@ -131,9 +131,10 @@ export class ContextEngine implements TermStatistics {
         continue;
       }
       if (kind === 'deleted' || folder.filter.isExcluded(relativePath, false)) {
-        folder.index.removeFile(relativePath);
-        // A folder deleted or renamed away comes as one event for the folder.
-        if (kind === 'deleted') folder.index.removeFolder(relativePath);
+        if (folder.index.hasFile(relativePath)) folder.index.removeFile(relativePath);
+        // A folder deleted or renamed away comes as one event for the folder; one left out holds no indexed files, so
+        // the churn of excluded folders (node_modules) costs no scan of the index per event.
+        else if (kind === 'deleted' && !folder.filter.isExcluded(relativePath, true)) folder.index.removeFolder(relativePath);
         continue;
       }
       if (this.pendingEdits.has(file)) continue; // an open buffer's text wins over the disk

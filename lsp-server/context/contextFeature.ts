@@ -18,7 +18,7 @@ import { ContextPromptBuilder, type CursorText } from './contextPromptBuilder';
 import { buildExplainPrompt } from './explainPrompt';
 import { wordChoices } from './moduleMembers';
 import { IndexCache, defaultCacheDir } from './indexPersistence';
-import { newTokensFor } from '../generationRoom';
+import { promptBudgetFor } from '../generationRoom';
 import { PromptAssembler, type ContextTokenizer } from './promptAssembler';
 import { DraftModelScorer, SelectiveContext, UnigramScorer } from './selectiveContext';
 import { SyntaxChunker } from './syntaxChunker';
@@ -218,7 +218,8 @@ export class ContextFeature {
 
   private promptBudget(model: LoadedModel): number {
     const { promptTokenBudget, maxNewTokens } = this.deps.limits();
-    return Math.max(0, Math.min(promptTokenBudget, model.info.maxContext - newTokensFor(model.info.maxContext, promptTokenBudget, maxNewTokens)));
+    // The builder's budget counts the FIM tokens itself.
+    return promptBudgetFor(model.info.maxContext, promptTokenBudget, maxNewTokens, 0);
   }
 
   /** Assembler and scorer for the loaded tokenizer (rebuilt when the model changes). */
