@@ -1,6 +1,6 @@
 // The one typed view over the `locus.*` settings. The server validates what it receives; this side only reads.
 import * as vscode from 'vscode';
-import type { LocusSettingsInput, QuantizationSetting, SpeculationSetting } from '../lsp-server/protocol';
+import type { CompletionTriggerSetting, LocusSettingsInput, QuantizationSetting, SpeculationSetting } from '../lsp-server/protocol';
 
 export const SECTION = 'locus';
 
@@ -55,6 +55,15 @@ export class Config {
     return this.settings.get<Record<string, boolean>>('completion.languages');
   }
 
+  get trigger(): CompletionTriggerSetting | undefined {
+    return this.settings.get<CompletionTriggerSetting>('completion.trigger');
+  }
+
+  /** As the server reads it: any value but `manual` (an invalid one included) means automatic. */
+  get manualTrigger(): boolean {
+    return this.trigger === 'manual';
+  }
+
   get telemetryEnabled(): boolean {
     return this.settings.get<boolean>('telemetry.enabled', true);
   }
@@ -90,6 +99,7 @@ export class Config {
         speculation: this.speculation,
         beamWidth: this.beamWidth,
         languages: this.languages,
+        trigger: this.trigger,
       },
       efficiency: { enabled: this.efficiencyEnabled, samples: this.efficiencySamples },
       exclude: this.exclude,

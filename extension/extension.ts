@@ -4,6 +4,7 @@ import { DidChangeConfigurationNotification, State, type LanguageClient } from '
 import { EfficiencyNotification, WorkspaceTrustNotification } from '../lsp-server/protocol';
 import { CompletionTimingsNotification, StatusNotification, type ModelStatus } from '../lsp-server/protocol';
 import { TelemetryClearRequest, TelemetryExportRequest, TelemetryRequest } from '../lsp-server/protocol';
+import { registerAutomaticCompletions } from './automaticCompletions';
 import { createClient } from './client';
 import { registerContextCommands } from './contextCommands';
 import { Config, SECTION } from './config';
@@ -87,6 +88,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
     vscode.commands.registerCommand(SHOW_LATENCY, () => dashboard.show()),
     ...registerContextCommands(languageClient, output),
+    ...registerAutomaticCompletions(config, statusBar),
     vscode.commands.registerCommand(SHOW_OUTPUT, () => output.show(true)),
     vscode.commands.registerCommand(RESTART_SERVER, async () => {
       restarts.reset();

@@ -8,6 +8,7 @@ export class StatusBar implements vscode.Disposable {
   private status: ModelStatus | undefined;
   private timings: CompletionTimings | undefined;
   private stoppedReason: string | undefined;
+  private manualTrigger = false;
 
   constructor(showOutputCommand: string) {
     this.item.name = 'Locus';
@@ -27,6 +28,12 @@ export class StatusBar implements vscode.Disposable {
     // nothing about speed; keep showing the last real completion.
     if (timings.generatedTokens === 0) return;
     this.timings = timings;
+    this.render();
+  }
+
+  /** `locus.completion.trigger` is manual: suggestions only when asked. */
+  setManualTrigger(manual: boolean): void {
+    this.manualTrigger = manual;
     this.render();
   }
 
@@ -63,8 +70,9 @@ export class StatusBar implements vscode.Disposable {
     }
     const latency =
       this.timings === undefined ? '' : ` ${Math.round(this.timings.requestMs)} ms · ${Math.round(this.timings.tokensPerSecond)} tok/s`;
-    item.text = `$(sparkle) Locus${latency}`;
+    item.text = `$(sparkle) Locus${this.manualTrigger ? ' (manual)' : ''}${latency}`;
     const lines = [`Locus: ${status.model} (${status.quantization}, ${status.onnxFile})`];
+    if (this.manualTrigger) lines.push('Suggestions only when asked (Alt+\\); "Locus: Toggle Automatic Completions" shows them while typing.');
     // The copy's sentence says where it is and why there is one (or why not); the folder's own file needs only its name.
     if (status.prefillCopy !== undefined) lines.push(status.prefillCopy);
     else if (status.prefillFile !== undefined) lines.push(`Long prompts prefill on ${status.prefillFile}`);

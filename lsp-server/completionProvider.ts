@@ -74,8 +74,12 @@ export class CompletionProvider {
 
   constructor(private readonly deps: CompletionProviderDeps) {}
 
-  /** Never throws: a failure is logged and answers no items. */
-  async provide(document: CompletionDocument, position: Position, signal: AbortSignal): Promise<InlineCompletionItem[]> {
+  /**
+   * Never throws: a failure is logged and answers no items. `invoked`: the user asked for this completion (LSP
+   * trigger kind Invoked) rather than the editor while typing; with `locus.completion.trigger` manual only those
+   * run the model.
+   */
+  async provide(document: CompletionDocument, position: Position, signal: AbortSignal, invoked = false): Promise<InlineCompletionItem[]> {
     const started = this.deps.clock();
     // Requests that stop before the model (language off, document too large, no model) never call done(): not recorded.
     const trace = this.deps.telemetry?.begin({ language: document.languageId, model: this.deps.model()?.info.name ?? 'none' });
@@ -95,6 +99,8 @@ export class CompletionProvider {
       if (refined !== undefined) return refined.map((insertText) => ({ insertText, range: { start: position, end: position } }));
       const cached = this.fromCache(model, document, ctx);
       if (cached !== undefined) return this.answerFromCache(document.uri, position, cached, started, trace);
+      // The rest of a suggestion the user asked for keeps showing while it is typed (above); nothing new is made.
+      if (config.trigger === 'manual' && !invoked) return [];
       const mode = completionMode(ctx);
       const budget = promptBudgetFor(model.info.maxContext, config.promptTokenBudget, config.maxNewTokens);
       this.warnIfGenerationCapped(model, config);

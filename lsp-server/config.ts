@@ -1,7 +1,7 @@
 // The server's settings: defaults in one place, validated once at the border (initializationOptions and
 // workspace/didChangeConfiguration). Anything invalid falls back to its default with a warning.
 import * as path from 'node:path';
-import type { LocusSettingsInput, QuantizationSetting, SpeculationSetting } from './protocol';
+import type { CompletionTriggerSetting, LocusSettingsInput, QuantizationSetting, SpeculationSetting } from './protocol';
 
 export interface ServerConfig {
   /** Absolute model directory. */
@@ -22,6 +22,8 @@ export interface ServerConfig {
   beamWidth: number;
   /** Language id → enabled; `*` applies to languages not listed. */
   languages: Record<string, boolean>;
+  /** `manual`: automatic requests get cached completions only; the model runs when the user asks. */
+  trigger: CompletionTriggerSetting;
   /** `locus.efficiency.*`: efficiency checks (lsp-server/efficiency/), opt-in. */
   efficiency: { enabled: boolean; samples: number };
   /** Globs kept out of the workspace index: `locus.exclude` plus VS Code's `files.exclude`. */
@@ -59,6 +61,7 @@ export const DEFAULTS = {
   beamWidth: 3,
   // Prose gets little from a code model and ghost text there is mostly noise.
   languages: { '*': true, plaintext: false, markdown: false, scminput: false },
+  trigger: 'automatic',
   // Opt-in: the checks run model-written code (sandboxed) and cost a few extra generations per function.
   efficiency: { enabled: false, samples: 4 },
   // Nothing leaves the machine, so recording is on unless the user turns it off.
@@ -67,6 +70,7 @@ export const DEFAULTS = {
 
 const QUANTIZATIONS: readonly QuantizationSetting[] = ['auto', 'q4', 'int8', 'fp16', 'fp32'];
 const SPECULATIONS: readonly SpeculationSetting[] = ['auto', 'draft', 'lookup', 'off'];
+const TRIGGERS: readonly CompletionTriggerSetting[] = ['automatic', 'manual'];
 const LIMITS = {
   threads: { min: 0, max: 64 },
   maxNewTokens: { min: 1, max: 1024 },
@@ -116,6 +120,7 @@ export function validateSettings(input: unknown, embedded: EmbeddedModelDirs, ba
       speculation: enumSetting(completion.speculation, SPECULATIONS, DEFAULTS.speculation, 'completion.speculation', warnings),
       beamWidth: intSetting(completion.beamWidth, LIMITS.beamWidth, DEFAULTS.beamWidth, 'completion.beamWidth', warnings),
       languages: languagesSetting(completion.languages, warnings),
+      trigger: enumSetting(completion.trigger, TRIGGERS, DEFAULTS.trigger, 'completion.trigger', warnings),
       excludeGlobs: [...globsSetting(root.exclude, 'exclude', warnings), ...globsSetting(contextSection.filesExclude, 'context.filesExclude', warnings)],
       modelCacheDir: absoluteDirSetting(model.cacheDir, 'model.cacheDir', "the user's cache folder", warnings),
       indexCacheDir: absoluteDirSetting(contextSection.cacheDir, 'context.cacheDir', 'the temp folder', warnings),

@@ -8,6 +8,9 @@ export type QuantizationSetting = 'auto' | 'q4' | 'int8' | 'fp16' | 'fp32';
 /** Speculative decoding's drafter; mirrors `runtime/engine.ts` `SpeculationMode`. */
 export type SpeculationSetting = 'auto' | 'draft' | 'lookup' | 'off';
 
+/** `automatic`: completions while typing; `manual`: the model runs only when the editor asks explicitly (VS Code: Alt+\). */
+export type CompletionTriggerSetting = 'automatic' | 'manual';
+
 /**
  * The `locus` settings section as the client sends it: in `initializationOptions` and as
  * `workspace/didChangeConfiguration` `settings.locus`. Every field is optional and unchecked; the
@@ -38,6 +41,8 @@ export interface LocusSettingsInput {
     beamWidth?: number;
     /** Language id → enabled; `*` is the default for languages not listed. */
     languages?: Record<string, boolean>;
+    /** When the model runs: on every automatic request, or only on explicit ones (cached completions still show). */
+    trigger?: CompletionTriggerSetting;
   };
   efficiency?: {
     /** Sample more candidates for whole-function completions, run them in a sandbox, offer the fastest correct one first. */

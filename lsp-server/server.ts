@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import {
   DidChangeWatchedFilesNotification,
+  InlineCompletionTriggerKind,
   LSPErrorCodes,
   ResponseError,
   TextDocumentSyncKind,
@@ -199,7 +200,8 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
   connection.languages.inlineCompletion.on(async (params, token) => {
     const document = documents.get(params.textDocument.uri);
     if (document === undefined) return { items: [] };
-    const items = await completions.provide(document, params.position, abortSignalOf(token));
+    const invoked = params.context.triggerKind === InlineCompletionTriggerKind.Invoked;
+    const items = await completions.provide(document, params.position, abortSignalOf(token), invoked);
     if (token.isCancellationRequested) return new ResponseError(LSPErrorCodes.RequestCancelled, 'Completion cancelled.');
     return { items };
   });

@@ -321,6 +321,32 @@ const commandChecks: Record<string, CommandCheck> = {
     await waitForReady(page, manifest, 30_000);
   },
 
+  'locus.toggleAutomaticCompletions': async ({ page, manifest }, label) => {
+    // Manual: typing shows no ghost text, Alt+\ asks for it; toggled back, the status bar says so again.
+    await runCommand(page, label);
+    await waitFor('"(manual)" in the Locus status bar item', async () => ((await locusStatus(page, manifest))?.text.includes('(manual)') ? true : undefined), 10_000);
+    await openFile(page, 'src/main.ts');
+    await activeEditor(page).locator('.view-lines').click();
+    await page.keyboard.press('Control+End');
+    let asked: string | undefined;
+    for (const chunk of ['\nexport function spread(points: Point[]): number {\n  const x = ', 'points', '.map(']) {
+      await page.keyboard.type(chunk, { delay: 40 });
+      await page.waitForTimeout(3_000);
+      assert.equal(await ghostText(page), undefined, `no ghost text while typing ${JSON.stringify(chunk)} in manual mode`);
+      await page.keyboard.press('Alt+Backslash');
+      asked = await waitFor('ghost text', () => ghostText(page), GHOST_TIMEOUT_MS / 2).catch(() => undefined);
+      if (asked !== undefined) break;
+    }
+    assert.notEqual(asked, undefined, 'Alt+\\ shows a suggestion in manual mode');
+    await page.keyboard.press('Escape');
+    await runCommand(page, 'File: Revert File');
+    await runCommand(page, label);
+    await waitFor('"(manual)" gone from the Locus status bar item', async () => {
+      const text = (await locusStatus(page, manifest))?.text;
+      return text !== undefined && !text.includes('(manual)') ? true : undefined;
+    }, 10_000);
+  },
+
   'locus.showLatency': async (env, label) => {
     const text = await dashboardCheck(env, label);
     // The scenario requested completions and accepted one with Tab before this: the dashboard counts them.

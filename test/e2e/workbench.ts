@@ -102,7 +102,11 @@ export async function openFile(page: Page, relativePath: string): Promise<void> 
   await input.waitFor({ state: 'visible', timeout: 10_000 });
   await input.fill(relativePath);
   const base = path.basename(relativePath);
-  await quickInput(page).locator('.monaco-list-row', { hasText: base }).first().waitFor({ timeout: 10_000 });
+  // Until the filter applies, the recently opened list shows (it may hold the file further down): Enter opens the first row.
+  await waitFor(`Quick Open to list ${base} first`, async () => {
+    const first = await quickInput(page).locator('.monaco-list-row').first().getAttribute('aria-label').catch(() => null);
+    return first?.startsWith(base) ? true : undefined;
+  }, 10_000);
   await page.keyboard.press('Enter');
   await page.locator(`.tab.active[aria-label^="${base}"]`).waitFor({ timeout: 10_000 });
   await activeEditor(page).locator('.view-lines').waitFor({ timeout: 10_000 });

@@ -9,6 +9,7 @@ import {
   InitializedNotification,
   InitializeRequest,
   InlineCompletionRequest,
+  InlineCompletionTriggerKind,
   type ClientCapabilities,
   type InitializeResult,
   type InlineCompletionItem,
@@ -97,11 +98,14 @@ export class LspHarness {
     await this.server.connection.sendNotification(DidChangeConfigurationNotification.type, { settings: { locus: settings } });
   }
 
-  /** The completion's text ('' for no items); rejects with the server's ResponseError (e.g. RequestCancelled). */
-  async complete(uri: string, position: Position, cancel?: CancellationTokenSource): Promise<string> {
+  /**
+   * The completion's text ('' for no items); rejects with the server's ResponseError (e.g. RequestCancelled).
+   * `triggerKind`: as the editor sends it while typing (Automatic) unless the user asked (Invoked).
+   */
+  async complete(uri: string, position: Position, cancel?: CancellationTokenSource, triggerKind: InlineCompletionTriggerKind = InlineCompletionTriggerKind.Automatic): Promise<string> {
     const request = this.server.connection.sendRequest(
       InlineCompletionRequest.type,
-      { textDocument: { uri }, position, context: { triggerKind: 2 } },
+      { textDocument: { uri }, position, context: { triggerKind } },
       (cancel ?? new CancellationTokenSource()).token,
     );
     const result = await withTimeout(request, WAIT_MS, 'inlineCompletion');

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { CancellationTokenSource, LSPErrorCodes, ResponseError } from 'vscode-languageserver-protocol';
+import { CancellationTokenSource, InlineCompletionTriggerKind, LSPErrorCodes, ResponseError } from 'vscode-languageserver-protocol';
 import { GREEDY_SAMPLING, LocalEngine, TextTokenizer } from '../../runtime/index';
 import { completionMode, stopStringsFor } from '../../lsp-server/completionMode';
 import { DEFAULTS } from '../../lsp-server/config';
@@ -125,6 +125,23 @@ describe('language server with the fixture model', () => {
     assert.ok(cancelledMs < fullMs / 2, `cancelled after ${cancelledMs.toFixed(0)} ms; a full run takes ${fullMs.toFixed(0)} ms`);
 
     assert.equal(await lsp.complete(uri, position), fullText, 'the next request completes as before');
+  });
+
+  it('with the manual trigger, runs the model only for requests the user invoked', async () => {
+    const uri = 'file:///work/manual.ts';
+    await lsp.open(uri, 'typescript', 'import \n');
+    const position = { line: 0, character: 7 };
+    const expected = await expectedCompletion('import \n', 7, 'typescript');
+    await lsp.configure({ ...SETTINGS, completion: { ...SETTINGS.completion, trigger: 'manual' } });
+    try {
+      const runs = lsp.timings.length;
+      assert.equal(await lsp.complete(uri, position), '', 'typing asks for nothing');
+      assert.equal(lsp.timings.length, runs, 'no model run while typing');
+      assert.equal(await lsp.complete(uri, position, undefined, InlineCompletionTriggerKind.Invoked), expected);
+      assert.equal(lsp.timings.length, runs + 1);
+    } finally {
+      await lsp.configure(SETTINGS);
+    }
   });
 
   it('lets a newer request for a document abort the older one', async () => {

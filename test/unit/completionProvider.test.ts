@@ -95,6 +95,20 @@ describe('CompletionProvider', () => {
     assert.ok(engine.steps[0]! <= body.length + 1, `generated ${engine.steps[0]} characters`);
   });
 
+  it('with the manual trigger, runs the model only when asked and keeps showing the rest of what was asked for', async () => {
+    const { provider, engine, timings } = setup('42;', { cache: true, settings: { completion: { trigger: 'manual' } } });
+    const at = doc(`const x = ${CURSOR}\n`);
+    assert.deepEqual(await provider.provide(at.document, at.position, never(), false), []);
+    assert.equal(engine.requests.length, 0, 'typing runs no model');
+    assert.deepEqual(await provider.provide(at.document, at.position, never(), true), [{ insertText: '42;', range: { start: at.position, end: at.position } }]);
+    const typedInto = doc(`const x = 4${CURSOR}\n`);
+    assert.deepEqual((await provider.provide(typedInto.document, typedInto.position, never(), false)).map((i) => i.insertText), ['2;']);
+    const elsewhere = doc(`const y = ${CURSOR}\n`, 'typescript', 'file:///b.ts');
+    assert.deepEqual(await provider.provide(elsewhere.document, elsewhere.position, never(), false), []);
+    assert.equal(engine.requests.length, 1, 'one model run: the asked-for one');
+    assert.deepEqual(timings.map((t) => t.cacheHit), [false, true]);
+  });
+
   it('does not cache a member completion made while the editor\'s member list was missing', async () => {
     const at = doc(`tally.${CURSOR}\n`);
     const typedInto = doc(`tally.c${CURSOR}\n`);

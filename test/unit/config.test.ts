@@ -70,6 +70,15 @@ describe('validateSettings', () => {
     assert.equal(isLanguageEnabled(validateSettings(undefined, embedded).config, 'markdown'), false);
   });
 
+  it('runs the model on automatic requests unless the trigger is manual', () => {
+    assert.equal(validateSettings(undefined, embedded).config.trigger, 'automatic');
+    assert.equal(validateSettings({ completion: { trigger: 'manual' } }, embedded).config.trigger, 'manual');
+    const { config, warnings } = validateSettings({ completion: { trigger: 'onSave' } }, embedded);
+    assert.equal(config.trigger, 'automatic');
+    assert.deepEqual(warnings, ['locus.completion.trigger must be one of automatic, manual; using automatic']);
+    assert.equal(needsModelReload(config, validateSettings({ completion: { trigger: 'manual' } }, embedded).config), false);
+  });
+
   it('reloads the model only for model settings', () => {
     const base = validateSettings(undefined, embedded).config;
     assert.equal(needsModelReload(base, validateSettings({ completion: { maxNewTokens: 10 } }, embedded).config), false);
