@@ -41,7 +41,7 @@ interface Probe {
 
 /** One server: long completions with probes, then cancellations. */
 async function measure(inProcess: boolean) {
-  const client = await BenchClient.start({ model: { path: modelDir }, completion: { maxNewTokens, speculation: 'off' } }, { inProcess });
+  const client = await BenchClient.start({ model: { path: modelDir }, completion: { maxNewTokens, speculation: 'off', timeLimitMs: 0 } }, { inProcess });
   const ready = client.ready;
   const started = Date.now();
 

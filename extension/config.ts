@@ -55,6 +55,10 @@ export class Config {
     return this.settings.get<Record<string, boolean>>('completion.languages');
   }
 
+  get timeLimitMs(): number | undefined {
+    return this.settings.get<number>('completion.timeLimitMs');
+  }
+
   get trigger(): CompletionTriggerSetting | undefined {
     return this.settings.get<CompletionTriggerSetting>('completion.trigger');
   }
@@ -99,6 +103,7 @@ export class Config {
         speculation: this.speculation,
         beamWidth: this.beamWidth,
         languages: this.languages,
+        timeLimitMs: this.timeLimitMs,
         trigger: this.trigger,
       },
       efficiency: { enabled: this.efficiencyEnabled, samples: this.efficiencySamples },

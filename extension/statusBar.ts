@@ -82,7 +82,8 @@ export class StatusBar implements vscode.Disposable {
       const t = this.timings;
       lines.push(
         `Last completion: first token ${Math.round(t.firstTokenMs)} ms, generation ${Math.round(t.totalMs)} ms, ` +
-          `${t.tokensPerSecond.toFixed(1)} tokens/s, request ${Math.round(t.requestMs)} ms`,
+          `${t.tokensPerSecond.toFixed(1)} tokens/s, request ${Math.round(t.requestMs)} ms` +
+          (t.timeLimited ? ' (cut at locus.completion.timeLimitMs)' : ''),
       );
     }
     lines.push('Run "Locus: Show Latency" for percentiles, phases and acceptance over time.');

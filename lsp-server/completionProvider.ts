@@ -9,6 +9,7 @@ import type { CursorText } from './context/contextPromptBuilder';
 import { listedMemberAccess, sourceKindOf } from './context/memberAccess';
 import { cursorContext, type CursorContext } from './cursorContext';
 import type { CompletionRefiner } from './efficiency/efficiencyChecker';
+import { finishedPart } from './finishedText';
 import { buildFimPrompt, type FimTokenIds, type PromptTokenizer } from './fimPrompt';
 import { newTokensFor, promptBudgetFor } from './generationRoom';
 import { describeError, type Logger } from './logger';
@@ -60,6 +61,11 @@ export interface CompletionProviderDeps {
   efficiency?: CompletionRefiner;
 }
 
+/** The text offered for a generation: post-processed, and only its finished part when it ran out of time. */
+function shownText(result: GenerateResult, mode: CompletionMode, ctx: CursorContext): string {
+  return postProcess(result.stopReason === 'time' ? finishedPart(result.text, mode) : result.text, mode, ctx);
+}
+
 /** Larger documents are skipped: prompt building would cost more than the completion is worth. */
 export const MAX_DOCUMENT_CHARS = 1024 * 1024;
 
@@ -71,6 +77,8 @@ export class CompletionProvider {
   private cachedModel: LoadedModel | undefined;
   /** Model and setting last warned of a capped generation (once per pair). */
   private cappedWarning = '';
+  /** Model and time limit last said to cut a completion (once per pair). */
+  private timeLimitNoted = '';
 
   constructor(private readonly deps: CompletionProviderDeps) {}
 
@@ -120,7 +128,8 @@ export class CompletionProvider {
         return [];
       }
 
-      const shown = postProcess(result.text, mode, ctx);
+      const shown = shownText(result, mode, ctx);
+      if (result.stopReason === 'time') this.noteTimeLimit(model, config, result);
       // Made without the editor's member list that the next request may have (its language server starting).
       if (choices !== null) this.deps.cache?.store(document.uri, ctx.prefix, ctx.suffix, shown);
       const { timings } = result;
@@ -140,6 +149,7 @@ export class CompletionProvider {
           acceptanceRate: result.speculation?.acceptanceRate ?? 0,
         },
         cacheHit: false,
+        ...(result.stopReason === 'time' && { timeLimited: true }),
       });
       const speculation = result.speculation?.mode === 'off' ? undefined : result.speculation;
       trace?.done({
@@ -161,7 +171,7 @@ export class CompletionProvider {
         greedy: shown,
         sample: async (sampling, sampleSignal) => {
           const sampled = await this.generate(model, { ids: prompt.ids, required: healed.required, words }, config, mode, ctx, sampleSignal, () => undefined, sampling);
-          return sampled === undefined ? '' : postProcess(sampled.text, mode, ctx);
+          return sampled === undefined ? '' : shownText(sampled, mode, ctx);
         },
       });
       return [this.item(shown, position, trace)];
@@ -210,6 +220,7 @@ export class CompletionProvider {
         // on a cold prompt: with the default pair they add ~14 ms at the median there and 2.9 points of exact
         // match (bench/results/completion-locus-target-release4-cold-beams-*, model-eval-*-release4-cold-beams-*).
         beamWidth: mode === 'multi-line' ? 1 : config.beamWidth,
+        ...(config.timeLimitMs > 0 && { maxDecodeMs: config.timeLimitMs }),
       },
       { signal: AbortSignal.any([signal, blockDone.signal]), onText },
     );
@@ -236,6 +247,17 @@ export class CompletionProvider {
     this.cappedWarning = key;
     this.deps.logger.warn(
       `locus.completion.maxNewTokens ${config.maxNewTokens} would leave ${name}'s ${maxContext}-token context too little room for the prompt; completions generate at most ${allowed} tokens. Lower the setting to silence this.`,
+    );
+  }
+
+  /** Says once per model and limit that completions are cut at the time limit, so a user missing long ones knows why. */
+  private noteTimeLimit(model: LoadedModel, config: ServerConfig, result: GenerateResult): void {
+    const key = `${model.info.name}\n${config.timeLimitMs}`;
+    if (key === this.timeLimitNoted) return;
+    this.timeLimitNoted = key;
+    this.deps.logger.info(
+      `A completion from ${model.info.name} reached locus.completion.timeLimitMs (${config.timeLimitMs} ms) after ${result.timings.generatedTokens} tokens ` +
+        `(${result.timings.decodeTokensPerSecond.toFixed(0)} tokens/s); completions show what is finished by then. Raise the setting, or set 0, for longer ones.`,
     );
   }
 

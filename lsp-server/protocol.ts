@@ -41,6 +41,8 @@ export interface LocusSettingsInput {
     beamWidth?: number;
     /** Language id → enabled; `*` is the default for languages not listed. */
     languages?: Record<string, boolean>;
+    /** Milliseconds a completion may generate after its first token (then its finished part is offered); 0: no limit. */
+    timeLimitMs?: number;
     /** When the model runs: on every automatic request, or only on explicit ones (cached completions still show). */
     trigger?: CompletionTriggerSetting;
   };
@@ -139,6 +141,8 @@ export interface CompletionTimings {
    * suggestion that was showing) with no model run; token counts and engine times are then 0.
    */
   cacheHit?: boolean;
+  /** True when generation stopped at `locus.completion.timeLimitMs` and only its finished part was offered. */
+  timeLimited?: boolean;
 }
 
 /**
@@ -488,7 +492,8 @@ export interface ExplainResult {
   mode: 'chat' | 'docComment';
   /** The whole explanation (what the chunks added up to). */
   text: string;
-  stopReason: 'eos' | 'stop' | 'length' | 'aborted';
+  /** Mirrors the runtime's `StopReason` (Explain sets no time limit, so never `time`). */
+  stopReason: 'eos' | 'stop' | 'length' | 'aborted' | 'time';
   promptTokens: number;
   generatedTokens: number;
   totalMs: number;

@@ -21,13 +21,15 @@ export interface BeamSearchRequest {
   stopStrings: readonly string[];
   requiredPrefix?: string;
   wordChoices?: readonly string[];
+  /** Decoding time after the prompt's pass, as GenerateRequest's. */
+  maxDecodeMs?: number;
 }
 
 export interface BeamSearchOutcome {
   /** Text after the required prefix, cut before the first stop string. */
   text: string;
   tokenIds: number[];
-  stopReason: 'eos' | 'stop' | 'length' | 'aborted';
+  stopReason: 'eos' | 'stop' | 'length' | 'aborted' | 'time';
   cachedPromptTokens: number;
   /** When the prompt's pass ended (the first step's logits were ready). */
   prefilledAt: number;
@@ -80,9 +82,12 @@ export async function beamSearch(deps: BeamSearchDeps, request: BeamSearchReques
     prefilledAt,
   });
 
+  const maxDecodeMs = request.maxDecodeMs ?? Infinity;
   while (live.length > 0) {
     await yieldToEventLoop();
     if (signal?.aborted) return outcome(live[0]!, 'aborted');
+    // Out of time: a finished line, the likeliest, rather than part of one.
+    if (deps.now() - prefilledAt >= maxDecodeMs) return outcome(mostLikely(finished) ?? live[0]!, 'time');
     const candidates: { from: Hypothesis; id: number; logProb: number }[] = [];
     for (const hypothesis of live) {
       // Normalised before the healed prefix masks the row: a hypothesis scores what the model gives its tokens,
@@ -121,9 +126,13 @@ export async function beamSearch(deps: BeamSearchDeps, request: BeamSearchReques
     const bestFinished = finished.reduce((best, h) => Math.max(best, h.logProb), -Infinity);
     if (live.every((h) => h.logProb <= bestFinished)) break;
   }
-  const best = [...finished, ...live].sort((a, b) => b.logProb - a.logProb)[0];
+  const best = mostLikely([...finished, ...live]);
   if (best === undefined) return { text: '', tokenIds: [], stopReason: 'eos', cachedPromptTokens: prefill.reused, prefilledAt };
   return outcome(best, best.stopReason ?? 'length');
+}
+
+function mostLikely(hypotheses: readonly Hypothesis[]): Hypothesis | undefined {
+  return hypotheses.reduce<Hypothesis | undefined>((best, h) => (best === undefined || h.logProb > best.logProb ? h : best), undefined);
 }
 
 /**

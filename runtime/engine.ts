@@ -135,9 +135,16 @@ export interface GenerateRequest {
    * 1 or absent decodes greedily. Speculation does not apply to beam search.
    */
   beamWidth?: number;
+  /**
+   * Milliseconds the run may decode after its first token, checked before each step: past it the run answers
+   * what it has, with stopReason `time` (beam search: its most likely finished line, else its leading one).
+   * Absent: no limit.
+   */
+  maxDecodeMs?: number;
 }
 
-export type StopReason = 'eos' | 'stop' | 'length' | 'aborted';
+/** `time`: the request's `maxDecodeMs` ran out. */
+export type StopReason = 'eos' | 'stop' | 'length' | 'aborted' | 'time';
 
 export interface GenerationTimings {
   promptTokens: number;

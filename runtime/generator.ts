@@ -116,6 +116,7 @@ export class Generator {
     let prefillMs = 0;
     let firstTokenAt: number | undefined;
     let queue: number[] = [];
+    const maxDecodeMs = request.maxDecodeMs ?? Infinity;
     generation: while (!rules.budgetReached(tokenIds.length)) {
       if (queue.length === 0) {
         await yieldToEventLoop();
@@ -129,6 +130,10 @@ export class Generator {
           prefillMs = this.now() - stepStart;
           firstTokenAt = this.now();
         } else {
+          if (this.now() - firstTokenAt >= maxDecodeMs) {
+            stopReason = 'time';
+            break;
+          }
           queue = await stepper.advance(rules.remaining(tokenIds.length), hooks.signal);
           if (queue.length === 0) continue;
         }
@@ -197,7 +202,15 @@ export class Generator {
     const { model, tokenizer, eosTokenIds } = this.deps;
     const outcome = await beamSearch(
       { model, prefixCache: this.targetPrefixCache, texts: this.tokenTexts, decode: (ids) => tokenizer.decode(ids), eosTokenIds, now: this.now },
-      { promptIds: request.promptIds, width: request.beamWidth!, maxNewTokens, stopStrings: request.stopStrings, requiredPrefix: request.requiredPrefix, wordChoices: request.wordChoices },
+      {
+        promptIds: request.promptIds,
+        width: request.beamWidth!,
+        maxNewTokens,
+        stopStrings: request.stopStrings,
+        requiredPrefix: request.requiredPrefix,
+        wordChoices: request.wordChoices,
+        maxDecodeMs: request.maxDecodeMs,
+      },
       hooks.signal,
     );
     if (outcome.text) hooks.onText?.(outcome.text);
@@ -229,6 +242,8 @@ function checkRequest(request: GenerateRequest, vocabSize: number): void {
   if (!Number.isFinite(request.maxNewTokens)) throw new InferenceFailedError(`maxNewTokens must be a number of tokens (got ${request.maxNewTokens}).`);
   const outside = request.promptIds.find((id) => !Number.isInteger(id) || id < 0 || id >= vocabSize);
   if (outside !== undefined) throw new InferenceFailedError(`The prompt holds ${outside}, which is not a token id of the model's vocabulary (0 to ${vocabSize - 1}).`);
+  const limit = request.maxDecodeMs;
+  if (limit !== undefined && !(limit > 0)) throw new InferenceFailedError(`maxDecodeMs must be a positive number of milliseconds (got ${limit}).`);
   const width = request.beamWidth;
   if (width !== undefined && !(Number.isInteger(width) && width >= 1)) throw new InferenceFailedError(`beamWidth must be a whole number of at least 1 (got ${width}).`);
 }

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Position } from 'vscode-languageserver-protocol';
 import { FIXTURE_MODEL, LspHarness, endOf } from './lspHarness';
 
-const SETTINGS = { model: { path: FIXTURE_MODEL }, completion: { maxNewTokens: 48 } };
+const SETTINGS = { model: { path: FIXTURE_MODEL }, completion: { maxNewTokens: 48, timeLimitMs: 0 } };
 
 /** Documents whose first completion is long enough to type into (the fixture's weights are random). */
 const CANDIDATES = ['const total = ', 'def area(width, height):\n    return ', 'let name = user.', 'x = compute(', 'import '];

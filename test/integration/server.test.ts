@@ -15,7 +15,8 @@ import { FIXTURE_MODEL, LspHarness, SERVER_JS } from './lspHarness';
 
 /** The fixture's context is 512 tokens; long generations make cancellation observable. */
 const MAX_NEW_TOKENS = 400;
-const SETTINGS = { model: { path: FIXTURE_MODEL }, completion: { maxNewTokens: MAX_NEW_TOKENS } };
+// No time limit: what the fixture generates must not depend on how loaded the machine is (one test sets one).
+const SETTINGS = { model: { path: FIXTURE_MODEL }, completion: { maxNewTokens: MAX_NEW_TOKENS, timeLimitMs: 0 } };
 const PROMPT_BUDGET = Math.min(1024, 512 - MAX_NEW_TOKENS - 3);
 
 /** What the server should answer: the same prompt, greedy decoding in-process, the same post-processing. */
@@ -139,6 +140,27 @@ describe('language server with the fixture model', () => {
       assert.equal(lsp.timings.length, runs, 'no model run while typing');
       assert.equal(await lsp.complete(uri, position, undefined, InlineCompletionTriggerKind.Invoked), expected);
       assert.equal(lsp.timings.length, runs + 1);
+    } finally {
+      await lsp.configure(SETTINGS);
+    }
+  });
+
+  it('offers the finished lines of a block that reaches the time limit', async () => {
+    // The block the fixture model never closes (above): without a limit it runs to maxNewTokens.
+    const position = { line: 0, character: 5 };
+    await lsp.open('file:///work/unlimited.py', 'python', 'x = {');
+    const full = await lsp.complete('file:///work/unlimited.py', position);
+    const fullTokens = lsp.timings.at(-1)!.generatedTokens;
+    await lsp.configure({ ...SETTINGS, completion: { ...SETTINGS.completion, timeLimitMs: 50 } });
+    try {
+      // Another document, so the completion cache does not answer.
+      await lsp.open('file:///work/limited.py', 'python', 'x = {');
+      const limited = await lsp.complete('file:///work/limited.py', position);
+      const timings = lsp.timings.at(-1)!;
+      assert.equal(timings.timeLimited, true);
+      assert.ok(timings.generatedTokens < fullTokens, `${timings.generatedTokens} of ${fullTokens} tokens`);
+      assert.notEqual(limited, '');
+      assert.ok(full.startsWith(limited) && full[limited.length] === '\n', `${JSON.stringify(limited)} is whole lines of ${JSON.stringify(full.slice(0, 200))}`);
     } finally {
       await lsp.configure(SETTINGS);
     }

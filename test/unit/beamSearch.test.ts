@@ -188,6 +188,50 @@ describe('beamSearch', () => {
   });
 });
 
+describe('decoding time limit', () => {
+  // `a` is likelier at every step and never ends; `b` ends at once. Each pass takes 10 ms on the clock.
+  const ENDLESS = { '': { a: 0.6, b: 0.4 }, b: { '\n': 1 }, ...Object.fromEntries(Array.from({ length: 8 }, (_, n) => ['a'.repeat(n + 1), { a: 1 }])) };
+  class TimedModel extends ScriptedModel {
+    clock = 0;
+    override async forward(ids: readonly number[], kv: KvState, numLogitsToKeep: number): Promise<ForwardResult> {
+      this.clock += 10;
+      return super.forward(ids, kv, numLogitsToKeep);
+    }
+  }
+  const timed = (model: TimedModel) => ({ ...deps(model), now: () => model.clock });
+
+  it('answers the likeliest finished line when beam search runs out of time', async () => {
+    const unlimited = await beamSearch(timed(new TimedModel(ENDLESS)), { ...LINE, width: 2 });
+    assert.equal(unlimited.text, 'aaaaaaaa');
+    const model = new TimedModel(ENDLESS);
+    const limited = await beamSearch(timed(model), { ...LINE, width: 2, maxDecodeMs: 35 });
+    assert.equal(limited.stopReason, 'time');
+    assert.equal(limited.text, 'b');
+    assert.ok(model.clock < 80, `stopped after ${model.clock / 10} passes`);
+  });
+
+  it('answers its leading line so far when no line has finished', async () => {
+    const model = new TimedModel({ ...ENDLESS, '': { a: 1 } });
+    const limited = await beamSearch(timed(model), { ...LINE, width: 2, maxDecodeMs: 25 });
+    assert.equal(limited.stopReason, 'time');
+    assert.equal(limited.text, 'aaa');
+  });
+
+  it('stops greedy decoding once the time after the first token is spent, with what it has', async () => {
+    const model = new TimedModel(ENDLESS, 12);
+    const decode = (ids: readonly number[]) => ids.map((id) => (id === EOS ? '' : VOCAB[id])).join('');
+    const gen = new Generator({ model, tokenizer: { streamingDecoder: () => new StreamingDecoder(decode), decode, vocabSize: VOCAB.length }, eosTokenIds: [EOS], maxContext: 64, now: () => model.clock });
+    const request = { promptIds: new Array<number>(12).fill(VOCAB.indexOf('x')), maxNewTokens: 8, sampling: GREEDY, stopStrings: ['\n'], speculation: 'off' as const };
+    assert.equal((await gen.generate(request)).stopReason, 'length');
+    gen.clearPrefixCache();
+    const limited = await gen.generate({ ...request, maxDecodeMs: 30 });
+    assert.equal(limited.stopReason, 'time');
+    // The first token comes with the prompt's pass; three more passes fit in 30 ms.
+    assert.equal(limited.text, 'aaaa');
+    await assert.rejects(gen.generate({ ...request, maxDecodeMs: 0 }), /maxDecodeMs must be a positive number/);
+  });
+});
+
 describe('Generator with beams', () => {
   const PROMPT = new Array<number>(12).fill(VOCAB.indexOf('x'));
   const generator = (model: DecoderModel) => {

@@ -95,6 +95,29 @@ describe('CompletionProvider', () => {
     assert.ok(engine.steps[0]! <= body.length + 1, `generated ${engine.steps[0]} characters`);
   });
 
+  it('offers the finished lines of a block cut at the time limit, and says so once', async () => {
+    const body = '\n  const total = a + b;\n  return total * 2;\n}\n';
+    const { provider, engine, timings, logs } = setup(body, { stepMs: 1, settings: { completion: { timeLimitMs: 30 } } });
+    const { document, position } = doc(`function add(a, b) {${CURSOR}`, 'javascript');
+    const items = await provider.provide(document, position, never());
+    assert.equal(engine.requests[0]!.maxDecodeMs, 30);
+    // 31 characters were generated: the second line is cut inside `total`, so only the first is offered.
+    assert.deepEqual(items.map((i) => i.insertText), ['\n  const total = a + b;']);
+    assert.equal(timings[0]!.timeLimited, true);
+    await provider.provide(doc(`function sub(a, b) {${CURSOR}`, 'javascript').document, position, never());
+    assert.equal(logs.filter((l) => l.includes('locus.completion.timeLimitMs (30 ms)')).length, 1, logs.join('\n'));
+  });
+
+  it('drops the cut word of a line cut at the time limit, and sets no limit at 0', async () => {
+    const line = 'points.reduce((sum, p) => sum + p.x, 0);';
+    const { provider } = setup(line, { stepMs: 1, settings: { completion: { timeLimitMs: 20, beamWidth: 1 } } });
+    const { document, position } = doc(`const x = ${CURSOR}\n`);
+    assert.deepEqual((await provider.provide(document, position, never())).map((i) => i.insertText), ['points.reduce((sum,']);
+    const unlimited = setup(line, { stepMs: 1, settings: { completion: { timeLimitMs: 0 } } });
+    assert.deepEqual((await unlimited.provider.provide(document, position, never())).map((i) => i.insertText), [line]);
+    assert.equal(unlimited.engine.requests[0]!.maxDecodeMs, undefined);
+  });
+
   it('with the manual trigger, runs the model only when asked and keeps showing the rest of what was asked for', async () => {
     const { provider, engine, timings } = setup('42;', { cache: true, settings: { completion: { trigger: 'manual' } } });
     const at = doc(`const x = ${CURSOR}\n`);

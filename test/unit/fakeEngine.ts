@@ -1,5 +1,5 @@
-// An InferenceEngine that "generates" a scripted text one character per step, checking the abort signal
-// before every step like the real decode loop does.
+// An InferenceEngine that "generates" a scripted text one character per step, checking the abort signal and the
+// time limit before every step like the real decode loop does.
 import { ModelNotReadyError } from '../../runtime/errors';
 import type { EngineLoadOptions, GenerateHooks, LoadHooks, GenerateRequest, GenerateResult, InferenceEngine, ModelInfo, SpeculationStats } from '../../runtime/engine';
 
@@ -34,6 +34,11 @@ export class FakeEngine implements InferenceEngine {
       for (const ch of target) {
         if (hooks.signal?.aborted) {
           stopReason = 'aborted';
+          break;
+        }
+        // Time as the steps add it up (stepMs each after the first), so a limit cuts at a known character.
+        if (request.maxDecodeMs !== undefined && text.length > 0 && (text.length - 1) * this.stepMs >= request.maxDecodeMs) {
+          stopReason = 'time';
           break;
         }
         if (text.length >= request.maxNewTokens) {
