@@ -19,6 +19,8 @@ import { RestartPolicy } from './restartPolicy';
 export interface ClientHooks {
   /** Called when the client gives up restarting the server. */
   onGaveUp(message: string): void;
+  /** An inline completion request went to the server; the returned function is called when it is answered. */
+  completionStarted(): () => void;
 }
 
 export function createClient(
@@ -40,6 +42,16 @@ export function createClient(
     // A function, so a restarted server gets the settings of that moment.
     initializationOptions: () => config.toServerSettings(),
     errorHandler: new BoundedRestarts(restarts, output, hooks),
+    middleware: {
+      provideInlineCompletionItems: async (document, position, context, token, next) => {
+        const ended = hooks.completionStarted();
+        try {
+          return await next(document, position, context, token);
+        } finally {
+          ended();
+        }
+      },
+    },
   };
   return new LanguageClient('locus', 'Locus', serverOptions, clientOptions);
 }

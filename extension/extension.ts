@@ -9,6 +9,7 @@ import { createClient } from './client';
 import { registerContextCommands } from './contextCommands';
 import { Config, SECTION } from './config';
 import { DashboardPanel } from './dashboardPanel';
+import { DelayedBusy } from './delayedBusy';
 import { MemberNamesFeature } from './memberNames';
 import { RestartPolicy } from './restartPolicy';
 import { StatusBar } from './statusBar';
@@ -32,8 +33,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const restarts = new RestartPolicy();
   context.subscriptions.push(output, statusBar);
 
+  const generating = new DelayedBusy((busy) => statusBar.setGenerating(busy));
   const languageClient = createClient(context, config, output, restarts, {
     onGaveUp: (message) => statusBar.setStopped(message),
+    completionStarted: () => generating.begin(),
   });
   client = languageClient;
   languageClient.registerFeature(new MemberNamesFeature(languageClient, output));

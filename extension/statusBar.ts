@@ -9,6 +9,7 @@ export class StatusBar implements vscode.Disposable {
   private timings: CompletionTimings | undefined;
   private stoppedReason: string | undefined;
   private manualTrigger = false;
+  private generating = false;
 
   constructor(showOutputCommand: string) {
     this.item.name = 'Locus';
@@ -28,6 +29,12 @@ export class StatusBar implements vscode.Disposable {
     // nothing about speed; keep showing the last real completion.
     if (timings.generatedTokens === 0) return;
     this.timings = timings;
+    this.render();
+  }
+
+  /** A completion has been generating for a while (extension/delayedBusy.ts). */
+  setGenerating(generating: boolean): void {
+    this.generating = generating;
     this.render();
   }
 
@@ -70,8 +77,9 @@ export class StatusBar implements vscode.Disposable {
     }
     const latency =
       this.timings === undefined ? '' : ` ${Math.round(this.timings.requestMs)} ms · ${Math.round(this.timings.tokensPerSecond)} tok/s`;
-    item.text = `$(sparkle) Locus${this.manualTrigger ? ' (manual)' : ''}${latency}`;
+    item.text = `${this.generating ? '$(loading~spin)' : '$(sparkle)'} Locus${this.manualTrigger ? ' (manual)' : ''}${latency}`;
     const lines = [`Locus: ${status.model} (${status.quantization}, ${status.onnxFile})`];
+    if (this.generating) lines.push('Generating a completion…');
     if (this.manualTrigger) lines.push('Suggestions only when asked (Alt+\\); "Locus: Toggle Automatic Completions" shows them while typing.');
     // The copy's sentence says where it is and why there is one (or why not); the folder's own file needs only its name.
     if (status.prefillCopy !== undefined) lines.push(status.prefillCopy);

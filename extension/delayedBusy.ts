@@ -1,0 +1,40 @@
+// When the status bar says a completion is being generated: only once requests have been in flight for a while
+// (a fast completion would make it flicker on every keystroke), and until none is. Pure (no vscode), unit-tested.
+
+export interface Timers {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export class DelayedBusy {
+  private inFlight = 0;
+  private timer: unknown;
+  private shown = false;
+
+  constructor(
+    private readonly show: (busy: boolean) => void,
+    readonly delayMs = 300,
+    private readonly timers: Timers = { setTimeout: (callback, ms) => setTimeout(callback, ms), clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout) },
+  ) {}
+
+  /** A request started; call the returned function when it ends (extra calls do nothing). */
+  begin(): () => void {
+    if (this.inFlight++ === 0) {
+      this.timer = this.timers.setTimeout(() => {
+        this.timer = undefined;
+        this.shown = true;
+        this.show(true);
+      }, this.delayMs);
+    }
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      if (--this.inFlight > 0) return;
+      if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
+      this.timer = undefined;
+      if (this.shown) this.show(false);
+      this.shown = false;
+    };
+  }
+}

@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DelayedBusy, type Timers } from '../../extension/delayedBusy';
+
+/** Timers driven by hand: `advance(ms)` fires what is due. */
+function manualTimers() {
+  let now = 0;
+  const pending = new Map<number, { at: number; callback: () => void }>();
+  let next = 0;
+  const timers: Timers = {
+    setTimeout: (callback, ms) => {
+      pending.set(++next, { at: now + ms, callback });
+      return next;
+    },
+    clearTimeout: (handle) => pending.delete(handle as number),
+  };
+  const advance = (ms: number) => {
+    now += ms;
+    for (const [id, t] of [...pending]) if (t.at <= now) (pending.delete(id), t.callback());
+  };
+  return { timers, advance, pending };
+}
+
+describe('DelayedBusy (the status bar while completions are generated)', () => {
+  it('says nothing for a request that ends before the delay', () => {
+    const { timers, advance, pending } = manualTimers();
+    const shown: boolean[] = [];
+    const busy = new DelayedBusy((b) => shown.push(b), 300, timers);
+    const end = busy.begin();
+    advance(200);
+    end();
+    advance(500);
+    assert.deepEqual(shown, []);
+    assert.equal(pending.size, 0);
+  });
+
+  it('shows busy after the delay and clears it when the last overlapping request ends', () => {
+    const { timers, advance } = manualTimers();
+    const shown: boolean[] = [];
+    const busy = new DelayedBusy((b) => shown.push(b), 300, timers);
+    const first = busy.begin();
+    advance(200);
+    const second = busy.begin(); // the next keystroke's request, before the first is cancelled
+    advance(150);
+    assert.deepEqual(shown, [true], 'busy 300 ms after requests began, not after the second');
+    first();
+    first();
+    assert.deepEqual(shown, [true], 'one request still runs (a second call to an end does nothing)');
+    second();
+    assert.deepEqual(shown, [true, false]);
+    busy.begin()();
+    advance(1000);
+    assert.deepEqual(shown, [true, false]);
+  });
+});
