@@ -1,4 +1,4 @@
-// `npm run bench -- completion [--model DIR] [--max-new-tokens N] [--budget TOKENS] [--speculation MODE] [--beam-width N] [--fixture-workspace retrieval|none] [--label NAME] [--single N] [--multi N] [--keystroke-ms MS] [--seed N]`
+// `npm run bench -- completion [--model DIR] [--max-new-tokens N] [--budget TOKENS] [--speculation MODE] [--beam-width N] [--time-limit-ms MS] [--fixture-workspace retrieval|none] [--label NAME] [--single N] [--multi N] [--keystroke-ms MS] [--seed N]`
 // End-to-end inline-completion latency through the real language server (dist/server.js over LSP, as VS Code
 // runs it), measured at the client, on deterministic cursor positions in real code from this repo's dependencies
 // and training scripts. Single-line positions (cursor mid-line or after the indentation of a non-empty line) and
@@ -36,6 +36,7 @@ const maxNewTokens = arg('max-new-tokens', '');
 const budget = arg('budget', '');
 const speculation = arg('speculation', '') as SpeculationSetting | '';
 const beamWidth = arg('beam-width', '');
+const timeLimitMs = arg('time-limit-ms', '');
 /** Names a run of the default settings so it does not replace that day's default result. */
 const label = arg('label', '');
 const fixture = arg('fixture-workspace', '') as '' | 'retrieval' | 'none';
@@ -229,6 +230,8 @@ interface Sample {
   engineMs?: number;
   promptTokens?: number;
   generatedTokens?: number;
+  /** Cut at `locus.completion.timeLimitMs`. */
+  timeLimited: boolean;
 }
 
 function sampleOf(c: Case, scenario: Sample['scenario'], a: Answer, lastKeystroke = false): Sample {
@@ -245,6 +248,7 @@ function sampleOf(c: Case, scenario: Sample['scenario'], a: Answer, lastKeystrok
     engineMs: a.timing?.totalMs,
     promptTokens: a.timing?.promptTokens,
     generatedTokens: a.timing?.generatedTokens,
+    timeLimited: a.timing?.timeLimited === true,
   };
 }
 
@@ -296,6 +300,7 @@ function summarize(samples: Sample[]) {
         generatedTokensP50: percentile(answered.flatMap((s) => (s.generatedTokens === undefined ? [] : [s.generatedTokens])), 50),
         cacheHits: answered.filter((s) => s.cacheHit).length,
         shown: answered.filter((s) => s.shownChars > 0).length,
+        timeLimited: answered.filter((s) => s.timeLimited).length,
       });
     }
   }
@@ -320,6 +325,7 @@ async function main(): Promise<void> {
       ...(budget !== '' && { promptTokenBudget: Number(budget) }),
       ...(speculation !== '' && { speculation }),
       ...(beamWidth !== '' && { beamWidth: Number(beamWidth) }),
+      ...(timeLimitMs !== '' && { timeLimitMs: Number(timeLimitMs) }),
     },
     ...(indexCacheDir !== undefined && { context: { cacheDir: indexCacheDir } }),
   };
@@ -397,7 +403,7 @@ async function main(): Promise<void> {
     };
     const day = date.slice(0, 10);
     // The default model's results are completion-<date>; another model's or setting's carry its name.
-    const variant = `${maxNewTokens === '' ? '' : `-max${maxNewTokens}`}${budget === '' ? '' : `-budget${budget}`}${speculation === '' ? '' : `-speculation-${speculation}`}${beamWidth === '' ? '' : `-beam${beamWidth}`}${fixture === '' ? '' : `-fixture-${fixture}`}${label === '' ? '' : `-${label}`}`;
+    const variant = `${maxNewTokens === '' ? '' : `-max${maxNewTokens}`}${budget === '' ? '' : `-budget${budget}`}${speculation === '' ? '' : `-speculation-${speculation}`}${beamWidth === '' ? '' : `-beam${beamWidth}`}${timeLimitMs === '' ? '' : `-limit${timeLimitMs}`}${fixture === '' ? '' : `-fixture-${fixture}`}${label === '' ? '' : `-${label}`}`;
     const tag = modelDir === '' && variant === '' ? '' : `${ready.model}${variant}-`.replace(/[^A-Za-z0-9_.-]/g, '_');
     const outDir = join(ROOT, 'bench', 'results');
     mkdirSync(outDir, { recursive: true });
@@ -415,11 +421,11 @@ async function main(): Promise<void> {
       `every ${keystrokeMs} ms after a first request (an unanswered request is cancelled by the next keystroke; latency counts answered requests); **typing-last** = of those, the request`,
       'after the last keystroke (what shows when the user pauses). **typing-suggestion** = typing the first characters of the completion that showed (completion cache).',
       '',
-      '| kind | scenario | requests | answered | cancelled | p50 ms | p95 ms | mean ms | server p50 ms | engine p50 ms | tokens p50 | cache hits | non-empty |',
-      '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+      '| kind | scenario | requests | answered | cancelled | p50 ms | p95 ms | mean ms | server p50 ms | engine p50 ms | tokens p50 | cache hits | non-empty | cut at the time limit |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
       ...rows.map(
         (r) =>
-          `| ${r.kind} | ${r.scenario} | ${r.requests} | ${r.answered} | ${r.cancelled} | ${fmt(r.p50Ms!)} | ${fmt(r.p95Ms!)} | ${fmt(r.meanMs!)} | ${fmt(r.serverP50Ms!)} | ${fmt(r.engineP50Ms!)} | ${fmt(r.generatedTokensP50!)} | ${r.cacheHits} | ${r.shown} |`,
+          `| ${r.kind} | ${r.scenario} | ${r.requests} | ${r.answered} | ${r.cancelled} | ${fmt(r.p50Ms!)} | ${fmt(r.p95Ms!)} | ${fmt(r.meanMs!)} | ${fmt(r.serverP50Ms!)} | ${fmt(r.engineP50Ms!)} | ${fmt(r.generatedTokensP50!)} | ${r.cacheHits} | ${r.shown} | ${r.timeLimited} |`,
       ),
       '',
       singleCold === undefined
