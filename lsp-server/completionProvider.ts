@@ -89,6 +89,8 @@ export class CompletionProvider {
    */
   async provide(document: CompletionDocument, position: Position, signal: AbortSignal, invoked = false): Promise<InlineCompletionItem[]> {
     const started = this.deps.clock();
+    // The document object follows the client's edits (TextDocuments updates it in place).
+    const version = document.version;
     // Requests that stop before the model (language off, document too large, no model) never call done(): not recorded.
     const trace = this.deps.telemetry?.begin({ language: document.languageId, model: this.deps.model()?.info.name ?? 'none' });
     try {
@@ -120,8 +122,9 @@ export class CompletionProvider {
       const choices = await wordChoices;
       const words = choices ?? undefined;
       trace?.promptBuilt({ promptTokens: prompt.ids.length, promptTokensCompressed: prompt.ids.length });
-      const result = await this.deps.scheduler.schedule(document.uri, signal, (runSignal) =>
-        this.generate(model, { ids: prompt.ids, required: healed.required, words }, config, mode, ctx, runSignal, () => trace?.firstToken()),
+      const result = await this.deps.scheduler.schedule(document.uri, signal, async (runSignal) =>
+        // A reload while the prompt was built disposed this model's engine: nothing to ask it.
+        this.deps.model() !== model ? undefined : this.generate(model, { ids: prompt.ids, required: healed.required, words }, config, mode, ctx, runSignal, () => trace?.firstToken()),
       );
       if (result === undefined) {
         trace?.done({ outcome: 'cancelled', generatedTokens: 0 });
@@ -132,6 +135,11 @@ export class CompletionProvider {
       if (result.stopReason === 'time') this.noteTimeLimit(model, config, result);
       // Made without the editor's member list that the next request may have (its language server starting).
       if (choices !== null) this.deps.cache?.store(document.uri, ctx.prefix, ctx.suffix, shown);
+      // The text changed while this ran and the client did not cancel: the item's position may not be the cursor's.
+      if (document.version !== version) {
+        trace?.done({ outcome: 'cancelled', generatedTokens: result.timings.generatedTokens });
+        return [];
+      }
       const { timings } = result;
       this.deps.onTimings({
         uri: document.uri,

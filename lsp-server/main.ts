@@ -7,7 +7,7 @@ import { startServer } from './server';
 import { loadWarmedTokenizer } from './tokenizerWarmUp';
 
 startServer(createConnection(ProposedFeatures.all), {
-  createEngine: () => new WorkerEngine(),
+  createEngine: (onCrash) => new WorkerEngine(undefined, { onCrash }),
   loadTokenizer: async (modelDir) => new CachingTokenizer(loadWarmedTokenizer(modelDir)),
   bundleDir: __dirname,
 });

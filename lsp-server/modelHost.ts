@@ -10,12 +10,19 @@ import { describeError, type Logger } from './logger';
 import type { ModelStatus } from './protocol';
 
 export interface ModelHostDeps {
-  createEngine: () => InferenceEngine;
+  /** `onCrash`: for engines whose inference can die apart from the server (a worker thread). */
+  createEngine: (onCrash: (error: Error) => void) => InferenceEngine;
   loadTokenizer: (modelDir: string) => Promise<PromptTokenizer>;
   logger: Logger;
   onStatus: (status: ModelStatus) => void;
   directoryExists?: (dir: string) => boolean;
+  /** Milliseconds since the epoch; tests pass a clock. */
+  now?: () => number;
 }
+
+/** Reloads after crashes of a loaded engine within the window; one more is reported as an error instead. */
+const MAX_CRASH_RELOADS = 3;
+const CRASH_WINDOW_MS = 3 * 60_000;
 
 /** Fix shown for failures that are not a `LocusError` (those carry their own). */
 const UNKNOWN_FIX = 'See the Locus Output channel for details; restart the server after fixing the model settings.';
@@ -26,6 +33,8 @@ export class ModelHost {
   /** Counts load() calls so a slow, superseded load cannot win. */
   private generation = 0;
   private lastStatus: ModelStatus | undefined;
+  /** When loaded engines crashed lately: a few are reloaded, a crash loop is reported instead. */
+  private readonly crashes: number[] = [];
 
   constructor(private readonly deps: ModelHostDeps) {}
 
@@ -45,7 +54,7 @@ export class ModelHost {
     if (generation !== this.generation) return;
 
     this.setStatus({ state: 'loading', modelDir: config.modelDir });
-    const engine = this.deps.createEngine();
+    const engine = this.deps.createEngine((error) => this.crashed(engine, config, error));
     this.engine = engine;
     const started = Date.now();
     // A long step (building a model copy) shows in the log and the loading status as it starts.
@@ -100,6 +109,27 @@ export class ModelHost {
       await this.disposeEngine();
       this.setStatus({ state: 'error', ...errorFields(error) });
     }
+  }
+
+  /**
+   * The loaded engine's inference died (its calls were rejected): reload it, unless that keeps happening. A crash
+   * while loading is the load's failure, reported by load() itself.
+   */
+  private crashed(engine: InferenceEngine, config: ServerConfig, error: Error): void {
+    if (this.loaded?.engine !== engine) return;
+    const now = (this.deps.now ?? Date.now)();
+    this.crashes.push(now);
+    while (this.crashes[0]! < now - CRASH_WINDOW_MS) this.crashes.shift();
+    if (this.crashes.length <= MAX_CRASH_RELOADS) {
+      this.deps.logger.error(`${describeError(error)} Reloading the model.`);
+      void this.load(config);
+      return;
+    }
+    this.generation++;
+    this.loaded = undefined;
+    void this.disposeEngine();
+    this.deps.logger.error(`${describeError(error)} It crashed ${this.crashes.length} times in ${CRASH_WINDOW_MS / 60_000} minutes, so it is not reloaded again.`);
+    this.setStatus({ state: 'error', ...errorFields(error), fix: 'See the Locus Output channel for the cause, then run "Locus: Restart Server".' });
   }
 
   async dispose(): Promise<void> {

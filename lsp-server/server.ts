@@ -30,12 +30,12 @@ import type { PromptTokenizer } from './fimPrompt';
 import { taggedLogger } from './logger';
 import { ModelHost } from './modelHost';
 import { CompletionTimingsNotification, CompressRequest, ExplainChunkNotification, ExplainRequest, StatusNotification } from './protocol';
-import { RequestScheduler } from './requestScheduler';
+import { RequestScheduler, SupersededError } from './requestScheduler';
 import { TelemetryFeature } from './telemetry/telemetryFeature';
 import { CompletionAcceptedCommand } from './protocol';
 
 export interface ServerDeps {
-  createEngine: () => InferenceEngine;
+  createEngine: (onCrash: (error: Error) => void) => InferenceEngine;
   loadTokenizer: (modelDir: string) => Promise<PromptTokenizer>;
   /** Directory of the server bundle; the embedded model is found relative to it. */
   bundleDir: string;
@@ -197,13 +197,24 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     }
   });
 
+  // The latest completion request per document: a newer one aborts it on arrival, wherever it is (building its
+  // prompt, waiting for the editor's member list or the model), so an older one cannot answer after it.
+  const latestRequests = new Map<string, AbortController>();
   connection.languages.inlineCompletion.on(async (params, token) => {
-    const document = documents.get(params.textDocument.uri);
-    if (document === undefined) return { items: [] };
-    const invoked = params.context.triggerKind === InlineCompletionTriggerKind.Invoked;
-    const items = await completions.provide(document, params.position, abortSignalOf(token), invoked);
-    if (token.isCancellationRequested) return new ResponseError(LSPErrorCodes.RequestCancelled, 'Completion cancelled.');
-    return { items };
+    const uri = params.textDocument.uri;
+    latestRequests.get(uri)?.abort(new SupersededError());
+    const latest = new AbortController();
+    latestRequests.set(uri, latest);
+    try {
+      const document = documents.get(uri);
+      if (document === undefined) return { items: [] };
+      const invoked = params.context.triggerKind === InlineCompletionTriggerKind.Invoked;
+      const items = await completions.provide(document, params.position, AbortSignal.any([abortSignalOf(token), latest.signal]), invoked);
+      if (token.isCancellationRequested) return new ResponseError(LSPErrorCodes.RequestCancelled, 'Completion cancelled.');
+      return { items };
+    } finally {
+      if (latestRequests.get(uri) === latest) latestRequests.delete(uri);
+    }
   });
 
   connection.onRequest(CompressRequest.type, (params, token) => context.compress(params, abortSignalOf(token)));

@@ -1,13 +1,15 @@
 // Worker-thread entry (bundled to dist/inferenceWorker.js): runs a LocalEngine off the caller's thread, because
 // onnxruntime-node's session.run blocks the thread it runs on. Aborts arrive as messages; the generator yields to
 // this thread's event loop between steps so they are seen within one step.
-import { parentPort } from 'node:worker_threads';
-import { toLocusError } from './errors';
+import { parentPort, workerData } from 'node:worker_threads';
+import { ModelNotReadyError, toLocusError } from './errors';
 import { LocalEngine } from './localEngine';
-import type { FromWorker, ToWorker } from './workerProtocol';
+import type { FromWorker, ToWorker, WorkerData } from './workerProtocol';
 
 const port = parentPort;
 if (!port) throw new Error('inferenceWorker.js must be started as a worker thread.');
+const stopped = new Int32Array((workerData as WorkerData).stopped);
+let stopping = false;
 
 const engine = new LocalEngine();
 const aborts = new Map<number, AbortController>();
@@ -26,6 +28,9 @@ async function abortable<T>(id: number, aborted: boolean | undefined, job: (sign
 }
 
 async function handle(message: ToWorker): Promise<void> {
+  if (message.type === 'stop') return stop();
+  // After a stop nothing may start onnxruntime again: the parent is about to end this thread.
+  if (stopping && message.type !== 'abort') throw new ModelNotReadyError('The inference worker is stopping.');
   switch (message.type) {
     case 'abort':
       aborts.get(message.id)?.abort();
@@ -47,6 +52,18 @@ async function handle(message: ToWorker): Promise<void> {
       await engine.dispose();
       send({ type: 'result', id: message.id, value: null });
       return;
+  }
+}
+
+/** Aborts every job, waits for the pass in flight and the sessions' release, then tells the parent's exit handler. */
+async function stop(): Promise<void> {
+  stopping = true;
+  for (const controller of aborts.values()) controller.abort();
+  try {
+    await engine.dispose();
+  } finally {
+    Atomics.store(stopped, 0, 1);
+    Atomics.notify(stopped, 0);
   }
 }
 

@@ -29,15 +29,45 @@ export class LocalEngine implements InferenceEngine {
   private queue: Promise<unknown> = Promise.resolve();
   /** The background warm-up after a load; every real request aborts it (at the end of the pass in flight). */
   private warmUp?: AbortController;
+  /**
+   * Loads and disposals, one after another: a dispose that came during a load waits for its sessions (releasing
+   * them, or terminating the thread, while onnxruntime builds one aborts the process).
+   */
+  private lifecycle: Promise<unknown> = Promise.resolve();
+  /** Counts dispose() calls, so a load in progress stops at its next step once one is asked for. */
+  private disposals = 0;
 
-  async load(options: EngineLoadOptions, hooks: LoadHooks = {}): Promise<ModelInfo> {
-    await this.dispose();
+  load(options: EngineLoadOptions, hooks: LoadHooks = {}): Promise<ModelInfo> {
+    const disposals = this.disposals;
+    return this.inTurn(() => this.loadNow(options, hooks, () => this.disposals !== disposals));
+  }
+
+  dispose(): Promise<void> {
+    this.disposals++;
+    this.warmUp?.abort();
+    return this.inTurn(() => this.disposeNow());
+  }
+
+  private inTurn<T>(job: () => Promise<T>): Promise<T> {
+    const run = this.lifecycle.then(job);
+    this.lifecycle = run.catch(() => undefined);
+    return run;
+  }
+
+  private async loadNow(options: EngineLoadOptions, hooks: LoadHooks, disposed: () => boolean): Promise<ModelInfo> {
+    await this.disposeNow();
+    const stopIfDisposed = async (...loaded: (LoadedDecoder | undefined)[]) => {
+      if (!disposed()) return;
+      await Promise.all(loaded.map((d) => d?.model.dispose()));
+      throw new ModelNotReadyError('The model load was cancelled: the engine was disposed while it loaded.');
+    };
     const dir = resolve(options.modelDir);
     // Before the tokenizer, whose own message would name its file in a folder that is not there.
     assertModelDirectory(dir);
     // This thread only decodes; the server encodes prompts with a tokenizer of its own.
     const tokenizer = TokenDecoder.fromDirectory(dir);
     const target = await loadDecoder(dir, options.quantization, options.threads, tokenizer.vocabSize, options.cacheFolder, hooks.onProgress);
+    await stopIfDisposed(target);
     let draft: LoadedDecoder | undefined;
     let draftProblem: string | undefined;
     if (options.draftDir) {
@@ -54,6 +84,7 @@ export class LocalEngine implements InferenceEngine {
         draftProblem = `The draft model in ${draftDir} was not loaded, so speculation drafts by prompt lookup alone: ${asSentence(error.message)} ${error.fix}`;
       }
     }
+    await stopIfDisposed(target, draft);
     const copies = [target.prefillCopy, draft?.prefillCopy && `Draft: ${draft.prefillCopy}`].filter((c) => c !== undefined);
     const prepared = [target.preparation, draft?.preparation && `Draft: ${draft.preparation}`].filter((c) => c !== undefined);
     const maxContext = target.config.maxPositionEmbeddings;
@@ -121,7 +152,7 @@ export class LocalEngine implements InferenceEngine {
     return run;
   }
 
-  async dispose(): Promise<void> {
+  private async disposeNow(): Promise<void> {
     this.warmUp?.abort();
     await this.queue;
     const models = [this.target?.model, this.draft?.model];

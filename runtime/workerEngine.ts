@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { EngineLoadOptions, LoadHooks, GenerateHooks, GenerateRequest, GenerateResult, InferenceEngine, ModelInfo } from './engine';
 import { fromSerializedError, ModelNotReadyError, WorkerCrashedError } from './errors';
-import type { FromWorker, ToWorker } from './workerProtocol';
+import type { FromWorker, ToWorker, WorkerData } from './workerProtocol';
+
+/**
+ * How long the process's exit waits for the worker to leave onnxruntime: a decode step or prefill pass, or the end
+ * of a session being built. Past it the exit goes on (and may abort, as it would have without waiting).
+ */
+const EXIT_WAIT_MS = 10_000;
 
 interface Pending {
   resolve(value: unknown): void;
@@ -22,9 +28,20 @@ export class WorkerEngine implements InferenceEngine {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private loaded = false;
+  /** Set when dispose() starts: nothing more goes to the worker, whose sessions are being released. */
+  private disposing = false;
+  /** The worker's `WorkerData.stopped` flag. */
+  private stopped?: Int32Array;
+  private readonly onProcessExit = () => this.stopBeforeExit();
 
-  /** `workerScript`: the bundled worker; the default is right when this code runs from the dist/ bundle. */
-  constructor(private readonly workerScript: string = join(__dirname, 'inferenceWorker.js')) {}
+  /**
+   * `workerScript`: the bundled worker; the default is right when this code runs from the dist/ bundle.
+   * `onCrash`: the worker died on its own (not disposed), after the pending calls were rejected.
+   */
+  constructor(
+    private readonly workerScript: string = join(__dirname, 'inferenceWorker.js'),
+    private readonly hooks: { onCrash?: (error: WorkerCrashedError) => void } = {},
+  ) {}
 
   async load(options: EngineLoadOptions, hooks: LoadHooks = {}): Promise<ModelInfo> {
     this.loaded = false;
@@ -34,16 +51,25 @@ export class WorkerEngine implements InferenceEngine {
   }
 
   async generate(request: GenerateRequest, hooks: GenerateHooks = {}): Promise<GenerateResult> {
+    if (this.disposing) throw new ModelNotReadyError('generate() was called after the model was unloaded.');
     if (!this.loaded) throw new ModelNotReadyError('generate() was called before a model was loaded.');
     return (await this.abortableCall({ type: 'generate', request }, hooks.signal, hooks.onText)) as GenerateResult;
   }
 
   async draftLogProbs(ids: number[], signal?: AbortSignal): Promise<number[]> {
+    if (this.disposing) throw new ModelNotReadyError('draftLogProbs() was called after the model was unloaded.');
     if (!this.loaded) throw new ModelNotReadyError('draftLogProbs() was called before a model was loaded.');
     return (await this.abortableCall({ type: 'draftLogProbs', ids }, signal)) as number[];
   }
 
+  /**
+   * Releases the sessions, then ends the thread. The worker answers only once no onnxruntime call runs (its engine
+   * waits for a load in progress and the pass in flight), so the thread is ended outside native code; calls still
+   * unanswered then are rejected rather than left waiting.
+   */
   async dispose(): Promise<void> {
+    this.disposing = true;
+    this.loaded = false;
     const worker = this.worker;
     if (!worker) return;
     try {
@@ -52,13 +78,40 @@ export class WorkerEngine implements InferenceEngine {
       // A worker that already crashed has nothing left to release.
     }
     this.worker = undefined;
-    this.loaded = false;
+    process.off('exit', this.onProcessExit);
     await worker.terminate();
+    this.rejectPending(new ModelNotReadyError('The model was unloaded before this call was answered.'));
+  }
+
+  /**
+   * The process is exiting (a client gone without `shutdown`, an `exit` notification): Node ends worker threads
+   * after 'exit' listeners return, and ending one inside onnxruntime-node aborts the process (SIGABRT). So the
+   * worker is told to stop, and this thread blocks until it has (only synchronous code runs during 'exit').
+   */
+  private stopBeforeExit(): void {
+    const worker = this.worker;
+    const stopped = this.stopped;
+    if (!worker || !stopped) return;
+    worker.postMessage({ type: 'stop', id: 0 } satisfies ToWorker);
+    const deadline = Date.now() + EXIT_WAIT_MS;
+    while (Atomics.load(stopped, 0) === 0) {
+      const left = deadline - Date.now();
+      if (left <= 0) return;
+      Atomics.wait(stopped, 0, 0, left);
+    }
+  }
+
+  private rejectPending(error: Error): void {
+    for (const p of this.pending.values()) p.reject(error);
+    this.pending.clear();
   }
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(this.workerScript);
+    const stopped = new SharedArrayBuffer(4);
+    const worker = new Worker(this.workerScript, { workerData: { stopped } satisfies WorkerData });
+    this.stopped = new Int32Array(stopped);
+    process.on('exit', this.onProcessExit);
     worker.on('message', (message: FromWorker) => {
       const p = this.pending.get(message.id);
       if (!p) return;
@@ -78,9 +131,10 @@ export class WorkerEngine implements InferenceEngine {
       if (this.worker !== worker) return;
       this.worker = undefined;
       this.loaded = false;
+      process.off('exit', this.onProcessExit);
       const error = new WorkerCrashedError(`The inference worker stopped: ${why}.`);
-      for (const p of this.pending.values()) p.reject(error);
-      this.pending.clear();
+      this.rejectPending(error);
+      this.hooks.onCrash?.(error);
     };
     worker.on('error', (e) => crashed(e.message));
     worker.on('exit', (code) => crashed(`it exited with code ${code}`));

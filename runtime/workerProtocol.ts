@@ -9,7 +9,19 @@ export type ToWorker =
   | { type: 'generate'; id: number; request: GenerateRequest; aborted?: boolean }
   | { type: 'draftLogProbs'; id: number; ids: number[]; aborted?: boolean }
   | { type: 'abort'; id: number }
-  | { type: 'dispose'; id: number };
+  | { type: 'dispose'; id: number }
+  // The parent's process is exiting: abort everything, release the sessions, then set `WorkerData.stopped`.
+  | { type: 'stop'; id: 0 };
+
+/** What the parent hands the worker when it starts it. */
+export interface WorkerData {
+  /**
+   * One Int32 the worker sets to 1 (and notifies) once it has stopped after a `stop` message: no onnxruntime call
+   * is running or will start. The parent's exit handler waits on it, since ending the thread while onnxruntime-node
+   * runs a session aborts the whole process.
+   */
+  stopped: SharedArrayBuffer;
+}
 
 export type FromWorker =
   | { type: 'result'; id: number; value: ModelInfo | GenerateResult | number[] | null }

@@ -75,6 +75,18 @@ describe('buildFimPrompt', () => {
     assert.ok(prefix.endsWith('END'));
   });
 
+  it('keeps the start of a long line\'s kept tail while typing at its end, so the prefix cache matches', () => {
+    const line = Array.from({ length: 2000 }, (_, i) => `f${i}(`).join('');
+    const prompts = Array.from({ length: 30 }, (_, n) => buildFimPrompt(tok, fim, line + 'x'.repeat(n), '', 400).ids);
+    const sameStart = prompts.slice(1).filter((ids, n) => ids.slice(0, 100).join() === prompts[n]!.slice(0, 100).join()).length;
+    assert.ok(sameStart >= 25, `${sameStart} of 29 keystrokes kept the prompt's first 100 ids`);
+    for (const ids of prompts) {
+      const { prefix } = parts(ids);
+      assert.ok(prefix.endsWith('f1999(' + 'x'.repeat(prompts.indexOf(ids))), 'the cursor side is kept');
+      assert.ok(prefix.length > 400 - 400 / 8 && prefix.length <= 400, `kept ${prefix.length} of a 400-token prefix`);
+    }
+  });
+
   it('never encodes a megabyte line whole: only what could fit the budget is read, on both sides', () => {
     const encoded: number[] = [];
     const counting: PromptTokenizer = { ...tok, encode: (text) => (encoded.push(text.length), tok.encode(text)) };

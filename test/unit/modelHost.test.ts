@@ -224,4 +224,44 @@ describe('ModelHost', () => {
     assert.equal(modelHost.current()?.info.dir, '/new');
     assert.equal(statuses.filter((s) => s.state === 'ready').length, 1);
   });
+
+  it('reloads the model after its engine crashes, and after a fourth crash in three minutes reports an error', async () => {
+    const crashes: Array<(error: Error) => void> = [];
+    const statuses: ModelStatus[] = [];
+    const errors: string[] = [];
+    let now = 0;
+    const modelHost = new ModelHost({
+      createEngine: (onCrash) => (crashes.push(onCrash), new FakeEngine(() => '')),
+      loadTokenizer: tokenizer,
+      logger: { ...quiet, error: (m) => errors.push(m) },
+      onStatus: (s) => statuses.push(s),
+      now: () => now,
+    });
+    const config = validateSettings(undefined, embedded).config;
+    await modelHost.load(config);
+    const settled = () => new Promise((resolve) => setTimeout(resolve, 10));
+    for (let crash = 1; crash <= 3; crash++) {
+      now += 1000;
+      crashes.at(-1)!(new Error('The inference worker stopped: it exited with code 3.'));
+      await settled();
+      assert.equal(crashes.length, crash + 1, 'a new engine was made');
+      assert.equal(statuses.at(-1)!.state, 'ready');
+    }
+    // A crash of an engine that was replaced says nothing.
+    crashes[0]!(new Error('late'));
+    now += 1000;
+    crashes.at(-1)!(new Error('The inference worker stopped: it exited with code 3.'));
+    await settled();
+    assert.equal(crashes.length, 4, 'no reload after the fourth crash');
+    const last = statuses.at(-1)!;
+    assert.ok(last.state === 'error' && /Restart Server/.test(last.fix), JSON.stringify(last));
+    assert.equal(modelHost.current(), undefined);
+    assert.equal(errors.filter((e) => /Reloading the model/.test(e)).length, 3, errors.join('\n'));
+    // Crashes older than the window are forgotten: after a restart's fresh load, one crash reloads again.
+    now += 4 * 60_000;
+    await modelHost.load(config);
+    crashes.at(-1)!(new Error('The inference worker stopped: it exited with code 3.'));
+    await settled();
+    assert.equal(statuses.at(-1)!.state, 'ready');
+  });
 });

@@ -144,4 +144,40 @@ describe('WorkerEngine', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('rejects a call the worker never answered once disposed, and refuses calls after', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'locus-worker-'));
+    const script = join(dir, 'silent.js');
+    // Answers load and dispose; a generate posted before the dispose is never answered.
+    writeFileSync(
+      script,
+      "const port = require('node:worker_threads').parentPort;\n" +
+        "port.on('message', (m) => { if (m.type === 'load') port.postMessage({ type: 'result', id: m.id, value: { name: 'x' } }); if (m.type === 'dispose') port.postMessage({ type: 'result', id: m.id, value: null }); });\n",
+    );
+    const silent = new WorkerEngine(script);
+    try {
+      await silent.load(LOAD);
+      const unanswered = silent.generate(request());
+      await silent.dispose();
+      await assert.rejects(unanswered, ModelNotReadyError);
+      await assert.rejects(silent.generate(request()), /after the model was unloaded/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('LocalEngine lifecycle', () => {
+  it('stops a load that a dispose overtakes, after its session, and is left without a model', async () => {
+    const engine = new LocalEngine();
+    const loading = engine.load(LOAD);
+    const disposed = engine.dispose();
+    await assert.rejects(loading, (e: Error) => e instanceof ModelNotReadyError && /cancelled/.test(e.message));
+    await disposed;
+    await assert.rejects(engine.generate(request()), ModelNotReadyError);
+    // A load after the dispose loads as usual.
+    await engine.load(LOAD);
+    assert.equal((await engine.generate(request({ maxNewTokens: 3 }))).tokenIds.length, 3);
+    await engine.dispose();
+  });
 });
