@@ -151,8 +151,8 @@ describe('language server with the fixture model', () => {
     await lsp.open('file:///work/unlimited.py', 'python', 'x = {');
     const full = await lsp.complete('file:///work/unlimited.py', position);
     const fullTokens = lsp.timings.at(-1)!.generatedTokens;
-    // One token per pass: prompt lookup can write this repetitive block's 400 tokens within the limit.
-    await lsp.configure({ ...SETTINGS, completion: { ...SETTINGS.completion, timeLimitMs: 50, speculation: 'off' } });
+    // The fixture writes its ~250 tokens in ~40 ms, one per pass (prompt lookup would write them faster still).
+    await lsp.configure({ ...SETTINGS, completion: { ...SETTINGS.completion, timeLimitMs: 10, speculation: 'off' } });
     try {
       // Another document, so the completion cache does not answer.
       await lsp.open('file:///work/limited.py', 'python', 'x = {');
