@@ -2,6 +2,7 @@
 // declared signature, builds feeds for exactly the inputs the model declares, and keeps the KV cache: in its own
 // growing buffers where the graph allows (kvArena.ts, kvRowsModel.ts), else as the `present` tensors the previous
 // pass returned.
+import './onnxruntimeTelemetryOff';
 import { readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';

@@ -1,6 +1,7 @@
 // InferenceEngine that runs the model in a worker thread (dist/inferenceWorker.js), keeping the caller's thread
 // (the language server) responsive. Streams text back, forwards aborts, and rebuilds errors as their LocusError
 // class; if the worker dies, every pending call rejects with WorkerCrashedError.
+import './onnxruntimeTelemetryOff';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { EngineLoadOptions, LoadHooks, GenerateHooks, GenerateRequest, GenerateResult, InferenceEngine, ModelInfo } from './engine';

@@ -30,10 +30,11 @@ test('Locus in code-server (VS Code workbench in chromium)', { timeout: 10 * 60_
   try {
     page = await openWorkbench(browser, server.url, run.workspace);
     await runScenario(t, { page, workspace: run.workspace, shots, manifest });
-    await t.test("the extension starts its language server with glibc's malloc asking for huge pages", () => {
+    await t.test("the extension starts its language server with onnxruntime's telemetry off and glibc's malloc asking for huge pages", () => {
       const servers = languageServerEnvironments(dirs.extensionsDir);
       assert.equal(servers.length, 1, 'one Locus language server runs');
       assert.match(servers[0]!.GLIBC_TUNABLES ?? 'none', /(^|:)glibc\.malloc\.hugetlb=1(:|$)/);
+      assert.equal(servers[0]!.ORT_DISABLE_TELEMETRY, '1', "onnxruntime's telemetry is off");
     });
   } catch (err) {
     if (page) await shots.take(page, 'failure').catch(() => undefined);

@@ -1,7 +1,9 @@
 // The built language server (dist/server.js) over stdio, as VS Code and the CLI run it, with the tiny
 // fixture model. `npm test` builds first (pretest).
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CancellationTokenSource, InlineCompletionTriggerKind, LSPErrorCodes, ResponseError } from 'vscode-languageserver-protocol';
 import { GREEDY_SAMPLING, LocalEngine, TextTokenizer } from '../../runtime/index';
@@ -75,6 +77,14 @@ describe('language server with the fixture model', () => {
     const environ = readFileSync(`/proc/${lsp.server.child.pid}/environ`, 'utf8').split('\0');
     const tunables = environ.find((v) => v.startsWith('GLIBC_TUNABLES='));
     assert.match(tunables ?? 'no GLIBC_TUNABLES', /^GLIBC_TUNABLES=(.*:)?glibc\.malloc\.hugetlb=1(:|$)/);
+  });
+
+  it("runs the server process with onnxruntime's telemetry off: no session-id or debug file in the temp folder", () => {
+    const pid = lsp.server.child.pid!;
+    const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    assert.ok(environ.includes('ORT_DISABLE_TELEMETRY=1'), 'ORT_DISABLE_TELEMETRY=1 in the environment');
+    // With telemetry on, onnxruntime 1.30 writes mat-debug-<pid>.log (and .ses) when it loads.
+    assert.equal(existsSync(join(tmpdir(), `mat-debug-${pid}.log`)), false);
   });
 
   it('advertises inline completions and incremental sync', () => {

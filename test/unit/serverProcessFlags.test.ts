@@ -1,5 +1,5 @@
-// The language server's process environment: glibc's tunable for transparent huge pages added, anything the user
-// set kept.
+// The language server's process environment: onnxruntime's telemetry off, glibc's tunable for transparent huge pages
+// added, anything else the user set kept.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { serverProcessEnv } from '../../lsp-server/serverProcessFlags';
@@ -7,7 +7,12 @@ import { serverProcessEnv } from '../../lsp-server/serverProcessFlags';
 describe('serverProcessEnv', () => {
   it('asks glibc for huge pages and keeps the rest of the environment', () => {
     const env = serverProcessEnv({ PATH: '/usr/bin', HOME: '/home/u' });
-    assert.deepEqual(env, { PATH: '/usr/bin', HOME: '/home/u', GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' });
+    assert.deepEqual(env, { PATH: '/usr/bin', HOME: '/home/u', ORT_DISABLE_TELEMETRY: '1', GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' });
+  });
+
+  it("turns onnxruntime's telemetry off, whatever the environment says", () => {
+    assert.equal(serverProcessEnv({ ORT_DISABLE_TELEMETRY: '0' }).ORT_DISABLE_TELEMETRY, '1');
+    assert.equal(serverProcessEnv({ GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' }).ORT_DISABLE_TELEMETRY, '1');
   });
 
   it("appends to the user's other tunables", () => {
