@@ -90,7 +90,10 @@ export class LocalEngine implements InferenceEngine {
     const maxContext = target.config.maxPositionEmbeddings;
     this.target = target;
     this.draft = draft;
-    this.generator = new Generator({ model: target.model, draft: draft?.model, tokenizer, eosTokenIds: target.config.eosTokenIds, maxContext });
+    // A control token is never text to show: generation ends at any of them as at EOS (at an indented blank line the
+    // shipped model's likeliest token was `<|fim_prefix|>`, which had come back as the completion).
+    const endIds = [...new Set([...target.config.eosTokenIds, ...tokenizer.controlTokenIds])];
+    this.generator = new Generator({ model: target.model, draft: draft?.model, tokenizer, eosTokenIds: endIds, maxContext });
     if (options.warmUp) this.startWarmUp(this.generator, warmUpRequests(options.warmUp, maxContext, tokenizer.vocabSize));
     return {
       name: target.config.name ?? basename(dir),

@@ -57,6 +57,8 @@ export class TokenDecoder {
   readonly vocabSize: number;
   protected readonly tokenizer: Tokenizer;
   protected readonly specialIds = new Map<string, number>();
+  /** Ids of the added tokens marked `special` (FIM markers, file separators, chat turns, EOS). */
+  readonly controlTokenIds: readonly number[];
 
   /** Takes `tokenizerJson` over: it drops the vocabulary from it once the library has read it. */
   protected constructor(tokenizerJson: Record<string, unknown>, tokenizerConfig: Record<string, unknown> = {}) {
@@ -66,9 +68,12 @@ export class TokenDecoder {
       throw new ModelFileCorruptError(`tokenizer.json could not be loaded: ${(e as Error).message}`);
     }
     this.vocabSize = idCount(this.tokenizer);
-    for (const t of (tokenizerJson.added_tokens as { id: number; content: string }[] | undefined) ?? []) {
+    const control: number[] = [];
+    for (const t of (tokenizerJson.added_tokens as { id: number; content: string; special?: boolean }[] | undefined) ?? []) {
       this.specialIds.set(t.content, t.id);
+      if (t.special === true) control.push(t.id);
     }
+    this.controlTokenIds = control;
     // The library keeps the whole parsed file but reads the vocabulary only here, into maps of its own.
     const model = tokenizerJson.model as { vocab?: unknown } | undefined;
     if (model) delete model.vocab;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ModelNotFoundError } from '../../runtime/errors';
@@ -101,6 +102,20 @@ describe('TokenDecoder (the inference worker\'s decode-only tokenizer)', () => {
     const highest = Math.max(...Object.values(json.model.vocab), ...json.added_tokens.map((t) => t.id));
     assert.equal(TokenDecoder.fromDirectory(DEFAULT_MODEL_DIR).vocabSize, highest + 1);
     assert.equal(TextTokenizer.fromDirectory(DEFAULT_MODEL_DIR).vocabSize, highest + 1);
+  });
+
+  it('lists the control tokens, the added tokens marked special, at which generation ends', () => {
+    assert.deepEqual(TokenDecoder.fromDirectory(DEFAULT_MODEL_DIR).controlTokenIds, [0, 1, 2, 3, 4, 5, 6]);
+    // An added token that is not special (Qwen2.5's `<tool_call>`, say) is text a model may write.
+    const dir = mkdtempSync(join(tmpdir(), 'locus-tokenizer-'));
+    try {
+      const json = JSON.parse(readFileSync(join(DEFAULT_MODEL_DIR, 'tokenizer.json'), 'utf8')) as { added_tokens: { id: number; special: boolean }[] };
+      json.added_tokens[1]!.special = false;
+      writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(json));
+      assert.deepEqual(TokenDecoder.fromDirectory(dir).controlTokenIds, [0, 2, 3, 4, 5, 6]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('has no encode: without the merges it could only spell text byte by byte', () => {
