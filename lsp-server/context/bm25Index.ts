@@ -1,5 +1,8 @@
 // An incremental BM25 index over chunks. Postings are append-only arrays with tombstones, compacted when a
-// third of the entries are dead, so an edit costs the size of the changed file, not of the workspace.
+// third of the entries are dead, so an edit costs the size of the changed file, not of the workspace. The index
+// hands out document ids and reuses them, and the ids of terms no document has, once a compaction has cleared their
+// tombstones: re-indexing an open file at every pause in typing would otherwise grow its id-sized arrays and its
+// term table for as long as the server runs.
 // Queries keep only their most selective terms and score into a reused typed array, so a query over a large
 // workspace touches a few thousand postings, not every chunk that shares a common word.
 
@@ -30,6 +33,12 @@ export class Bm25Index {
   private readonly docTerms: (Uint32Array | undefined)[] = [];
   private docLength = new Float64Array(1024);
   private scratch = new Float64Array(1024);
+  /** Ids a new document may take: removed before the last compaction, so no posting names them any more. */
+  private readonly freeDocs: number[] = [];
+  /** Ids removed since the last compaction: tombstones may still name them. */
+  private releasedDocs: number[] = [];
+  /** Term ids whose term no document had at the last compaction (their postings empty). */
+  private readonly freeTerms: number[] = [];
   private liveDocs = 0;
   private totalLength = 0;
   private deadEntries = 0;
@@ -49,9 +58,19 @@ export class Bm25Index {
     return id === undefined ? 0 : this.df[id]!;
   }
 
-  /** `doc` (a small non-negative integer) must be fresh: removed ids linger in postings as tombstones until compaction. */
-  add(doc: number, counts: ReadonlyMap<string, number>): void {
-    if (this.has(doc)) throw new Error(`document ${doc} is already indexed`);
+  /** Ids handed out so far, the size of the id-indexed arrays (for tests of their bound). */
+  get allocatedIds(): number {
+    return this.docTerms.length;
+  }
+
+  /** Terms in the term table, those of no live document until the next compaction included. */
+  get termCount(): number {
+    return this.termIds.size;
+  }
+
+  /** Indexes a document and answers its id: a small non-negative integer, possibly one a removed document had. */
+  add(counts: ReadonlyMap<string, number>): number {
+    const doc = this.freeDocs.pop() ?? this.docTerms.length;
     this.ensureCapacity(doc + 1);
     const ids = new Uint32Array(counts.size);
     let length = 0;
@@ -59,10 +78,10 @@ export class Bm25Index {
     for (const [term, tf] of counts) {
       let id = this.termIds.get(term);
       if (id === undefined) {
-        id = this.postings.length;
+        id = this.freeTerms.pop() ?? this.postings.length;
         this.termIds.set(term, id);
-        this.postings.push({ docs: [], tfs: [] });
-        this.df.push(0);
+        this.postings[id] = { docs: [], tfs: [] };
+        this.df[id] = 0;
       }
       this.postings[id]!.docs.push(doc);
       this.postings[id]!.tfs.push(tf);
@@ -75,12 +94,14 @@ export class Bm25Index {
     this.totalLength += length;
     this.liveEntries += ids.length;
     this.liveDocs++;
+    return doc;
   }
 
   remove(doc: number): void {
     const ids = this.docTerms[doc];
     if (ids === undefined) return;
     this.docTerms[doc] = undefined;
+    this.releasedDocs.push(doc);
     this.totalLength -= this.docLength[doc]!;
     for (const id of ids) this.df[id]!--;
     this.liveEntries -= ids.length;
@@ -146,5 +167,12 @@ export class Bm25Index {
       p.tfs.length = w;
     }
     this.deadEntries = 0;
+    for (const [term, id] of this.termIds) {
+      if (this.df[id] !== 0) continue;
+      this.termIds.delete(term);
+      this.freeTerms.push(id);
+    }
+    this.freeDocs.push(...this.releasedDocs);
+    this.releasedDocs = [];
   }
 }

@@ -85,7 +85,6 @@ export class WorkspaceIndex {
   private readonly recentEdits = new Map<string, number>();
   /** Normalized file base name (`sourcecode` for source-code.js) → paths, for receivers named like a module. */
   private readonly byBaseName = new Map<string, Set<string>>();
-  private nextId = 1;
   private secretChunks = 0;
 
   constructor(
@@ -158,7 +157,10 @@ export class WorkspaceIndex {
   removeFile(relativePath: string): void {
     const entry = this.files.get(relativePath);
     if (entry === undefined) return;
-    this.byBaseName.get(baseNameKey(relativePath))?.delete(relativePath);
+    const key = baseNameKey(relativePath);
+    const sameName = this.byBaseName.get(key);
+    sameName?.delete(relativePath);
+    if (sameName?.size === 0) this.byBaseName.delete(key);
     for (const id of entry.chunkIds) {
       this.bm25.remove(id);
       this.chunks.delete(id);
@@ -228,9 +230,8 @@ export class WorkspaceIndex {
         this.secretChunks++;
         continue;
       }
-      const id = this.nextId++;
+      const id = this.bm25.add(chunkTerms(chunk));
       this.chunks.set(id, chunk);
-      this.bm25.add(id, chunkTerms(chunk));
       chunkIds.push(id);
     }
     this.files.set(relativePath, { mtimeMs, size, chunkIds });
