@@ -169,8 +169,9 @@ export class CompletionProvider {
         draftAccepted: speculation?.accepted ?? null,
       });
       if (shown === '') return [];
-      // Handed over only once the plain suggestion is decided; the refinement runs in the background.
-      this.deps.efficiency?.afterSuggestion({
+      // Handed over only once the plain suggestion is decided, and whole (a cut one is no baseline for a function);
+      // the refinement runs in the background.
+      if (result.stopReason !== 'time') this.deps.efficiency?.afterSuggestion({
         uri: document.uri,
         version: document.version,
         languageId: document.languageId,
@@ -178,7 +179,8 @@ export class CompletionProvider {
         offset,
         greedy: shown,
         sample: async (sampling, sampleSignal) => {
-          const sampled = await this.generate(model, { ids: prompt.ids, required: healed.required, words }, config, mode, ctx, sampleSignal, () => undefined, sampling);
+          // In the background, so without the time limit, which bounds what the user waits for.
+          const sampled = await this.generate(model, { ids: prompt.ids, required: healed.required, words }, { ...config, timeLimitMs: 0 }, mode, ctx, sampleSignal, () => undefined, sampling);
           return sampled === undefined ? '' : shownText(sampled, mode, ctx);
         },
       });

@@ -86,8 +86,11 @@ export async function beamSearch(deps: BeamSearchDeps, request: BeamSearchReques
   while (live.length > 0) {
     await yieldToEventLoop();
     if (signal?.aborted) return outcome(live[0]!, 'aborted');
-    // Out of time: a finished line, the likeliest, rather than part of one.
-    if (deps.now() - prefilledAt >= maxDecodeMs) return outcome(mostLikely(finished) ?? live[0]!, 'time');
+    // Out of time: the likeliest finished line, whole (its own stop reason), rather than part of one ('time').
+    if (deps.now() - prefilledAt >= maxDecodeMs) {
+      const done = mostLikely(finished);
+      return done === undefined ? outcome(live[0]!, 'time') : outcome(done, done.stopReason!);
+    }
     const candidates: { from: Hypothesis; id: number; logProb: number }[] = [];
     for (const hypothesis of live) {
       // Normalised before the healed prefix masks the row: a hypothesis scores what the model gives its tokens,

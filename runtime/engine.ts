@@ -137,7 +137,8 @@ export interface GenerateRequest {
   beamWidth?: number;
   /**
    * Milliseconds the run may decode after its first token, checked before each step: past it the run answers
-   * what it has, with stopReason `time` (beam search: its most likely finished line, else its leading one).
+   * what it has, with stopReason `time` (beam search: its likeliest finished line with that line's own stop reason,
+   * else its leading unfinished one with `time`).
    * Absent: no limit.
    */
   maxDecodeMs?: number;

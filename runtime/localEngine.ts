@@ -66,12 +66,14 @@ export class LocalEngine implements InferenceEngine {
     assertModelDirectory(dir);
     // This thread only decodes; the server encodes prompts with a tokenizer of its own.
     const tokenizer = TokenDecoder.fromDirectory(dir);
+    await stopIfDisposed();
     const target = await loadDecoder(dir, options.quantization, options.threads, tokenizer.vocabSize, options.cacheFolder, hooks.onProgress);
     await stopIfDisposed(target);
     let draft: LoadedDecoder | undefined;
     let draftProblem: string | undefined;
     if (options.draftDir) {
       const draftDir = resolve(options.draftDir);
+      await stopIfDisposed(target);
       try {
         draft = await loadDecoder(draftDir, options.quantization, options.threads, tokenizer.vocabSize, options.cacheFolder, (m) => hooks.onProgress?.(`Draft: ${m}`));
         if (!readFileSync(draft.files.tokenizer).equals(readFileSync(target.files.tokenizer))) {

@@ -45,6 +45,7 @@ export class WorkerEngine implements InferenceEngine {
   ) {}
 
   async load(options: EngineLoadOptions, hooks: LoadHooks = {}): Promise<ModelInfo> {
+    if (this.disposing) throw new ModelNotReadyError('load() was called after the engine was disposed; make a new one.');
     this.loaded = false;
     const info = (await this.call({ type: 'load', options }, { onProgress: hooks.onProgress })) as ModelInfo;
     this.loaded = true;

@@ -48,10 +48,6 @@ export class Bm25Index {
     return this.liveDocs;
   }
 
-  has(doc: number): boolean {
-    return this.docTerms[doc] !== undefined;
-  }
-
   /** Documents containing `term` (0 for unknown terms). */
   documentFrequency(term: string): number {
     const id = this.termIds.get(term);

@@ -155,7 +155,7 @@ describe('language server with the fixture model', () => {
     }
   });
 
-  it('offers the finished lines of a block that reaches the time limit', async () => {
+  it('offers the whole words of a block that reaches the time limit (its finished lines where it has some)', async () => {
     // The block the fixture model never closes (above): without a limit it runs to maxNewTokens.
     const position = { line: 0, character: 5 };
     await lsp.open('file:///work/unlimited.py', 'python', 'x = {');

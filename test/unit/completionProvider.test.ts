@@ -101,7 +101,7 @@ describe('CompletionProvider', () => {
     const { document, position } = doc(`function add(a, b) {${CURSOR}`, 'javascript');
     const items = await provider.provide(document, position, never());
     assert.equal(engine.requests[0]!.maxDecodeMs, 30);
-    // 31 characters were generated: the second line is cut inside `total`, so only the first is offered.
+    // 31 characters were generated: the second line is cut inside `return`, so only the first is offered.
     assert.deepEqual(items.map((i) => i.insertText), ['\n  const total = a + b;']);
     assert.equal(timings[0]!.timeLimited, true);
     await provider.provide(doc(`function sub(a, b) {${CURSOR}`, 'javascript').document, position, never());

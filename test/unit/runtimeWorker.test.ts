@@ -161,6 +161,7 @@ describe('WorkerEngine', () => {
       await silent.dispose();
       await assert.rejects(unanswered, ModelNotReadyError);
       await assert.rejects(silent.generate(request()), /after the model was unloaded/);
+      await assert.rejects(silent.load(LOAD), /after the engine was disposed/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
