@@ -35,48 +35,49 @@ async function decoding(lsp: LspHarness): Promise<void> {
 }
 
 describe('server lifecycle around a running model', () => {
+  /** A server on `settings` that is killed at the end whatever happened. */
+  async function withServer(settings: LocusSettingsInput, test: (lsp: LspHarness) => Promise<void>): Promise<void> {
+    const lsp = await LspHarness.start(settings);
+    try {
+      await test(lsp);
+    } finally {
+      lsp.server.child.kill('SIGKILL');
+    }
+  }
+
   for (const [how, leave] of [
     ['closes its end of stdio', (lsp: LspHarness) => void lsp.server.child.stdin!.end()],
     ['sends exit without shutdown', (lsp: LspHarness) => void lsp.server.connection.sendNotification(ExitNotification.type)],
   ] as const) {
     it(`exits with code 1, not an abort, when the client ${how} while the model decodes`, async () => {
-      const lsp = await LspHarness.start(LONG);
-      try {
+      await withServer(LONG, async (lsp) => {
         await ready(lsp);
         await decoding(lsp);
         const exited = exitOf(lsp.server.child);
         leave(lsp);
         assert.deepEqual(await exited, { code: 1, signal: null }, lsp.server.stderr());
-      } finally {
-        lsp.server.child.kill('SIGKILL');
-      }
+      });
     });
   }
 
   it('shuts down with code 0 when shutdown and exit arrive together while the model decodes', async () => {
-    const lsp = await LspHarness.start(LONG);
-    try {
+    await withServer(LONG, async (lsp) => {
       await ready(lsp);
       await decoding(lsp);
       const exited = exitOf(lsp.server.child);
       void lsp.server.connection.sendRequest(ShutdownRequest.type).catch(() => undefined);
       void lsp.server.connection.sendNotification(ExitNotification.type);
       assert.deepEqual(await exited, { code: 0, signal: null }, lsp.server.stderr());
-    } finally {
-      lsp.server.child.kill('SIGKILL');
-    }
+    });
   });
 
   it('shuts down with code 0 while the model is still loading', async () => {
-    const lsp = await LspHarness.start({});
-    try {
+    await withServer({}, async (lsp) => {
       await sleep(300);
       const exited = exitOf(lsp.server.child);
       await lsp.stop();
       assert.deepEqual(await exited, { code: 0, signal: null }, lsp.server.stderr());
-    } finally {
-      lsp.server.child.kill('SIGKILL');
-    }
+    });
   });
 
   it('settles on the last of two model settings changed while the first still loads, and completes', async () => {

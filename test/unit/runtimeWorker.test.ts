@@ -111,60 +111,48 @@ describe('WorkerEngine', () => {
     assert.equal((await engine.generate(request({ maxNewTokens: 3 }))).tokenIds.length, 3);
   });
 
-  it('passes a load\'s progress on as it happens', async () => {
+  /** A WorkerEngine on a stand-in worker whose message handler is `onMessage` (JS source, `port` and `m` in scope). */
+  async function withScriptedWorker(onMessage: string, test: (engine: WorkerEngine) => Promise<void>): Promise<void> {
     const dir = mkdtempSync(join(tmpdir(), 'locus-worker-'));
-    const script = join(dir, 'progress.js');
-    // Two steps reported, then the result: the steps reach the caller before the load resolves.
-    writeFileSync(
-      script,
-      "const port = require('node:worker_threads').parentPort;\n" +
-        "port.on('message', (m) => { for (const text of ['one', 'two']) port.postMessage({ type: 'progress', id: m.id, message: text }); port.postMessage({ type: 'result', id: m.id, value: { name: 'x' } }); });\n",
-    );
+    const script = join(dir, 'worker.js');
+    writeFileSync(script, `const port = require('node:worker_threads').parentPort;\nport.on('message', (m) => { ${onMessage} });\n`);
     const engine = new WorkerEngine(script);
     try {
-      const steps: string[] = [];
-      const info = await engine.load(LOAD, { onProgress: (m) => steps.push(m) });
-      assert.deepEqual(steps, ['one', 'two']);
-      assert.equal(info.name, 'x');
+      await test(engine);
     } finally {
       await engine.dispose();
       rmSync(dir, { recursive: true, force: true });
     }
+  }
+
+  it('passes a load\'s progress on as it happens', async () => {
+    // Two steps reported, then the result: the steps reach the caller before the load resolves.
+    const progress = "for (const text of ['one', 'two']) port.postMessage({ type: 'progress', id: m.id, message: text }); port.postMessage({ type: 'result', id: m.id, value: { name: 'x' } });";
+    await withScriptedWorker(progress, async (engine) => {
+      const steps: string[] = [];
+      const info = await engine.load(LOAD, { onProgress: (m) => steps.push(m) });
+      assert.deepEqual(steps, ['one', 'two']);
+      assert.equal(info.name, 'x');
+    });
   });
 
   it('rejects pending calls with WorkerCrashedError when the worker dies', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'locus-worker-'));
-    const script = join(dir, 'dies.js');
-    writeFileSync(script, "require('node:worker_threads').parentPort.on('message', () => process.exit(3));\n");
-    const dying = new WorkerEngine(script);
-    try {
+    await withScriptedWorker('process.exit(3);', async (dying) => {
       await assert.rejects(dying.load(LOAD), (e: Error) => e instanceof WorkerCrashedError && /code 3/.test(e.message));
-    } finally {
-      await dying.dispose();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('rejects a call the worker never answered once disposed, and refuses calls after', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'locus-worker-'));
-    const script = join(dir, 'silent.js');
     // Answers load and dispose; a generate posted before the dispose is never answered.
-    writeFileSync(
-      script,
-      "const port = require('node:worker_threads').parentPort;\n" +
-        "port.on('message', (m) => { if (m.type === 'load') port.postMessage({ type: 'result', id: m.id, value: { name: 'x' } }); if (m.type === 'dispose') port.postMessage({ type: 'result', id: m.id, value: null }); });\n",
-    );
-    const silent = new WorkerEngine(script);
-    try {
-      await silent.load(LOAD);
-      const unanswered = silent.generate(request());
-      await silent.dispose();
+    const silent = "if (m.type === 'load') port.postMessage({ type: 'result', id: m.id, value: { name: 'x' } }); if (m.type === 'dispose') port.postMessage({ type: 'result', id: m.id, value: null });";
+    await withScriptedWorker(silent, async (engine) => {
+      await engine.load(LOAD);
+      const unanswered = engine.generate(request());
+      await engine.dispose();
       await assert.rejects(unanswered, ModelNotReadyError);
-      await assert.rejects(silent.generate(request()), /after the model was unloaded/);
-      await assert.rejects(silent.load(LOAD), /after the engine was disposed/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+      await assert.rejects(engine.generate(request()), /after the model was unloaded/);
+      await assert.rejects(engine.load(LOAD), /after the engine was disposed/);
+    });
   });
 });
 
