@@ -68,6 +68,12 @@ export class Config {
     return this.trigger === 'manual';
   }
 
+  /** As the server decides it (lsp-server/config.ts `isLanguageEnabled`): the id's own entry, else `*`'s. */
+  completesLanguage(languageId: string): boolean {
+    const languages = this.languages ?? {};
+    return languages[languageId] ?? languages['*'] ?? true;
+  }
+
   get telemetryEnabled(): boolean {
     return this.settings.get<boolean>('telemetry.enabled', true);
   }

@@ -1,14 +1,16 @@
 // "Locus: Compress Context" and "Locus: Explain Selection". Both ask the server (`locus/compress`,
 // `locus/explain`) and show the answer in a read-only document beside the editor; an explanation streams in
 // as the server sends it.
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { CompressRequest, ExplainChunkNotification, ExplainRequest } from '../lsp-server/protocol';
+import { failureMessage, selectionLabel } from './contextCommandText';
 
 export const COMPRESS_CONTEXT = 'locus.compressContext';
 export const EXPLAIN_SELECTION = 'locus.explainSelection';
 const SCHEME = 'locus-context';
+/** The documents the server is given (the client's document selector): these commands work on them only. */
+const SERVED_SCHEMES = ['file', 'untitled'];
 
 /** Documents whose text the extension sets; VS Code shows them read-only and re-reads them on change. */
 class GeneratedDocuments implements vscode.TextDocumentContentProvider {
@@ -38,15 +40,22 @@ export function registerContextCommands(client: LanguageClient, output: vscode.L
   const documents = new GeneratedDocuments();
   let count = 0;
 
-  const fail = (what: string, error: unknown): void => {
-    const message = error instanceof Error ? error.message : String(error);
-    output.error(`${what}: ${message}`);
+  const fail = (what: string, error: unknown): string => {
+    const message = failureMessage(error);
+    output.warn(`${what}: ${message}`);
     void vscode.window.showWarningMessage(`Locus: ${message}`);
+    return message;
+  };
+  const served = (editor: vscode.TextEditor): boolean => {
+    if (SERVED_SCHEMES.includes(editor.document.uri.scheme)) return true;
+    void vscode.window.showInformationMessage('Locus: this works in files and untitled documents; switch to one first.');
+    return false;
   };
 
   const compress = async (): Promise<void> => {
     const editor = vscode.window.activeTextEditor;
     if (editor === undefined) return void vscode.window.showInformationMessage('Locus: open a file and put the cursor where a completion would go.');
+    if (!served(editor)) return;
     try {
       const result = await client.sendRequest(CompressRequest.type, { textDocument: { uri: editor.document.uri.toString() }, position: editor.selection.active });
       const uri = vscode.Uri.from({ scheme: SCHEME, path: `/Locus context ${++count}.md` });
@@ -60,9 +69,10 @@ export function registerContextCommands(client: LanguageClient, output: vscode.L
   const explain = async (): Promise<void> => {
     const editor = vscode.window.activeTextEditor;
     if (editor === undefined || editor.selection.isEmpty) return void vscode.window.showInformationMessage('Locus: select the code to explain first.');
+    if (!served(editor)) return;
     const id = ++count;
     const uri = vscode.Uri.from({ scheme: SCHEME, path: `/Locus explanation ${id}.md` });
-    const where = `${path.basename(editor.document.fileName)}:${editor.selection.start.line + 1}-${editor.selection.end.line + 1}`;
+    const where = selectionLabel(editor.document.fileName, editor.selection.start, editor.selection.end);
     documents.set(uri, `# Explanation of ${where}\n\n`);
     await vscode.window.showTextDocument(uri, { viewColumn: vscode.ViewColumn.Beside, preview: true, preserveFocus: true });
     const streamId = `explain-${id}`;
@@ -78,7 +88,8 @@ export function registerContextCommands(client: LanguageClient, output: vscode.L
         ),
       );
     } catch (error) {
-      fail('Explain Selection failed', error);
+      // The tab is open already (the explanation streams into it): it says what happened instead of staying empty.
+      documents.append(uri, `_Not explained: ${fail('Explain Selection failed', error)}_\n`);
     } finally {
       chunks.dispose();
     }

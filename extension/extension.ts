@@ -4,6 +4,7 @@ import { DidChangeConfigurationNotification, State, type LanguageClient } from '
 import { EfficiencyNotification, WorkspaceTrustNotification } from '../lsp-server/protocol';
 import { CompletionTimingsNotification, StatusNotification, type ModelStatus } from '../lsp-server/protocol';
 import { TelemetryClearRequest, TelemetryExportRequest, TelemetryRequest } from '../lsp-server/protocol';
+import { trackActiveLanguage } from './activeLanguage';
 import { registerAutomaticCompletions } from './automaticCompletions';
 import { createClient } from './client';
 import { registerContextCommands } from './contextCommands';
@@ -52,6 +53,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(dashboard);
 
   let lastError: string | undefined;
+  let restarting = false;
   context.subscriptions.push(
     languageClient.onNotification(StatusNotification.type, (status: ModelStatus) => {
       statusBar.setStatus(status);
@@ -81,6 +83,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     // Efficiency checks run only in trusted workspaces; the server assumes untrusted until told.
     languageClient.onDidChangeState((event) => {
       if (event.newState === State.Running) void languageClient.sendNotification(WorkspaceTrustNotification.type, { trusted: vscode.workspace.isTrusted });
+      // Stopped for good (a restart moves on to Starting): the last status from the server no longer holds.
+      if (event.newState === State.Stopped && !restarting) statusBar.setNotRunning();
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => {
       if (languageClient.isRunning()) void languageClient.sendNotification(WorkspaceTrustNotification.type, { trusted: true });
@@ -92,11 +96,24 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand(SHOW_LATENCY, () => dashboard.show()),
     ...registerContextCommands(languageClient, output),
     ...registerAutomaticCompletions(config, statusBar),
+    ...trackActiveLanguage(config, statusBar),
     vscode.commands.registerCommand(SHOW_OUTPUT, () => output.show(true)),
     vscode.commands.registerCommand(RESTART_SERVER, async () => {
+      // One restart at a time: a second one while the first stops or starts the server left it stopped.
+      if (restarting) return void output.info('The Locus server is already restarting.');
+      restarting = true;
       restarts.reset();
       output.info('Restarting the Locus server.');
-      await languageClient.restart();
+      try {
+        await languageClient.restart();
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        output.error(`Restarting the Locus server failed: ${message}`);
+        statusBar.setStopped(message);
+        void vscode.window.showErrorMessage('Locus could not restart its server; see the Locus Output channel, then run "Locus: Restart Server" again.');
+      } finally {
+        restarting = false;
+      }
     }),
     vscode.workspace.onDidChangeConfiguration((event) => {
       // files.exclude travels with the locus settings: it keeps files out of the workspace index.

@@ -10,6 +10,8 @@ export class StatusBar implements vscode.Disposable {
   private stoppedReason: string | undefined;
   private manualTrigger = false;
   private generating = false;
+  /** The active editor's language id when completions are off for it. */
+  private languageOff: string | undefined;
 
   constructor(showOutputCommand: string) {
     this.item.name = 'Locus';
@@ -21,6 +23,8 @@ export class StatusBar implements vscode.Disposable {
   setStatus(status: ModelStatus): void {
     this.status = status;
     this.stoppedReason = undefined;
+    // A new model (or a restarted server): the last completion's figures were another model's.
+    if (status.state === 'loading') this.timings = undefined;
     this.render();
   }
 
@@ -29,6 +33,12 @@ export class StatusBar implements vscode.Disposable {
     // nothing about speed; keep showing the last real completion.
     if (timings.generatedTokens === 0) return;
     this.timings = timings;
+    this.render();
+  }
+
+  /** Completions are off for the active editor's language (undefined: they are on, or no editor). */
+  setLanguageOff(languageId: string | undefined): void {
+    this.languageOff = languageId;
     this.render();
   }
 
@@ -47,6 +57,12 @@ export class StatusBar implements vscode.Disposable {
   /** The server is not running (crash loop or failed start). */
   setStopped(reason: string): void {
     this.stoppedReason = reason;
+    this.render();
+  }
+
+  /** The client stopped without saying why here: keeps a reason already given (the crash loop's, say). */
+  setNotRunning(): void {
+    this.stoppedReason ??= 'it exited.';
     this.render();
   }
 
@@ -75,10 +91,13 @@ export class StatusBar implements vscode.Disposable {
       item.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
       return;
     }
-    const latency =
-      this.timings === undefined ? '' : ` ${Math.round(this.timings.requestMs)} ms · ${Math.round(this.timings.tokensPerSecond)} tok/s`;
-    item.text = `${this.generating ? '$(loading~spin)' : '$(sparkle)'} Locus${this.manualTrigger ? ' (manual)' : ''}${latency}`;
+    // A rate needs two tokens: a one-token completion has none to show.
+    const rate = this.timings !== undefined && this.timings.generatedTokens > 1 ? ` · ${Math.round(this.timings.tokensPerSecond)} tok/s` : '';
+    const latency = this.timings === undefined ? '' : ` ${Math.round(this.timings.requestMs)} ms${rate}`;
+    const icon = this.generating ? '$(loading~spin)' : this.languageOff !== undefined ? '$(circle-slash)' : '$(sparkle)';
+    item.text = `${icon} Locus${this.manualTrigger ? ' (manual)' : ''}${latency}`;
     const lines = [`Locus: ${status.model} (${status.quantization}, ${status.onnxFile})`];
+    if (this.languageOff !== undefined) lines.push(`No completions in ${this.languageOff} files: locus.completion.languages turns them off.`);
     if (this.generating) lines.push('Generating a completion…');
     if (this.manualTrigger) lines.push('Suggestions only when asked (Alt+\\); "Locus: Toggle Automatic Completions" shows them while typing.');
     // The copy's sentence says where it is and why there is one (or why not); the folder's own file needs only its name.
@@ -90,7 +109,7 @@ export class StatusBar implements vscode.Disposable {
       const t = this.timings;
       lines.push(
         `Last completion: first token ${Math.round(t.firstTokenMs)} ms, generation ${Math.round(t.totalMs)} ms, ` +
-          `${t.tokensPerSecond.toFixed(1)} tokens/s, request ${Math.round(t.requestMs)} ms` +
+          `${t.generatedTokens > 1 ? `${t.tokensPerSecond.toFixed(1)} tokens/s` : '1 token'}, request ${Math.round(t.requestMs)} ms` +
           (t.timeLimited ? ' (cut at locus.completion.timeLimitMs)' : ''),
       );
     }

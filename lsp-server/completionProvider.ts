@@ -66,6 +66,10 @@ function shownText(result: GenerateResult, mode: CompletionMode, ctx: CursorCont
   return postProcess(result.stopReason === 'time' ? finishedPart(result.text, mode) : result.text, mode, ctx);
 }
 
+function tokenCount(n: number): string {
+  return n === 1 ? '1 token' : `${n} tokens`;
+}
+
 /** Larger documents are skipped: prompt building would cost more than the completion is worth. */
 export const MAX_DOCUMENT_CHARS = 1024 * 1024;
 
@@ -266,8 +270,8 @@ export class CompletionProvider {
     if (key === this.timeLimitNoted) return;
     this.timeLimitNoted = key;
     this.deps.logger.info(
-      `A completion from ${model.info.name} reached locus.completion.timeLimitMs (${config.timeLimitMs} ms) after ${result.timings.generatedTokens} tokens ` +
-        `(${result.timings.decodeTokensPerSecond.toFixed(0)} tokens/s); completions show what is finished by then. Raise the setting, or set 0, for longer ones.`,
+      `A completion from ${model.info.name} reached locus.completion.timeLimitMs (${config.timeLimitMs} ms) after ${tokenCount(result.timings.generatedTokens)}` +
+        `${result.timings.generatedTokens > 1 ? ` (${result.timings.decodeTokensPerSecond.toFixed(0)} tokens/s)` : ''}; completions show what is finished by then. Raise the setting, or set 0, for longer ones.`,
     );
   }
 

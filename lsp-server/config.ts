@@ -1,5 +1,6 @@
 // The server's settings: defaults in one place, validated once at the border (initializationOptions and
 // workspace/didChangeConfiguration). Anything invalid falls back to its default with a warning.
+import { homedir } from 'node:os';
 import * as path from 'node:path';
 import type { CompletionTriggerSetting, LocusSettingsInput, QuantizationSetting, SpeculationSetting } from './protocol';
 
@@ -105,8 +106,8 @@ export function validateSettings(input: unknown, embedded: EmbeddedModelDirs, ba
   const modelPath = stringSetting(model.path, 'model.path', warnings);
   const draftPath = stringSetting(model.draftPath, 'model.draftPath', warnings);
   const usesEmbeddedModel = modelPath === '';
-  const modelDir = usesEmbeddedModel ? embedded.target : path.resolve(baseDir, modelPath);
-  const draftDir = draftPath !== '' ? path.resolve(baseDir, draftPath) : usesEmbeddedModel ? embedded.draft : undefined;
+  const modelDir = usesEmbeddedModel ? embedded.target : path.resolve(baseDir, withHome(modelPath));
+  const draftDir = draftPath !== '' ? path.resolve(baseDir, withHome(draftPath)) : usesEmbeddedModel ? embedded.draft : undefined;
 
   return {
     config: {
@@ -242,4 +243,9 @@ function languagesSetting(value: unknown, warnings: string[]): Record<string, bo
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** `~` or `~/...` as a shell reads it: the folder settings name is often written that way, and no server cwd means it. */
+function withHome(dir: string): string {
+  return dir === '~' || dir.startsWith('~/') || dir.startsWith('~\\') ? path.join(homedir(), dir.slice(1)) : dir;
 }

@@ -63,14 +63,18 @@ export function renderCompressReport(result: Omit<CompressResult, 'report'>): st
   for (const r of result.retrieved) {
     out.push(`- ${r.path}:${r.startLine}-${r.endLine}  score ${r.score} (bm25 ${r.lexical}, similarity ${r.similarity}${r.declaresNearbyName ? ', declares a name used at the cursor' : ''}${r.imported === 'no' ? '' : r.imported === 'receiver' ? ', the module before the cursor' : ', imported'}, file weight ${r.fileWeight})`);
   }
-  out.push('', `## Dropped (${result.dropped.length} lines, least information per token first)`);
-  for (const d of result.dropped) out.push(`- ${d.section} +${d.line}  ${d.information} nats / ${d.tokens} tokens  ${d.text.trim()}`);
+  out.push('', `## Dropped (${count(result.dropped.length, 'line')}, least information per token first)`);
+  for (const d of result.dropped) out.push(`- ${d.section} +${d.line}  ${d.information} nats / ${count(d.tokens, 'token')}  ${d.text.trim()}`);
   for (const [title, view] of [['Before', result.before], ['After', result.after]] as const) {
-    out.push('', `## ${title} (${view.tokens} tokens)`);
+    out.push('', `## ${title} (${count(view.tokens, 'token')})`);
     for (const part of view.parts) {
       const where = part.path === undefined ? '' : ` ${part.path}${part.line === undefined ? '' : `:${part.line}`}`;
-      out.push(`--- ${part.kind}${where} (${part.tokens} tokens)`, part.text);
+      out.push(`--- ${part.kind}${where} (${count(part.tokens, 'token')})`, part.text);
     }
   }
   return out.join('\n') + '\n';
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }

@@ -92,12 +92,12 @@ async function locusStatus(
 
 async function waitForReady(page: Page, manifest: ExtensionManifest, timeoutMs = READY_TIMEOUT_MS) {
   return waitFor(
-    'the Locus status bar item to show the model as ready ($(sparkle))',
+    'the Locus status bar item to show the model as ready ($(sparkle), or $(circle-slash) in a language it leaves alone)',
     async () => {
       const s = await locusStatus(page, manifest);
       if (s === undefined) return undefined;
       if (s.icon.includes('codicon-error')) throw new Error(`Locus shows an error: ${s.tooltip}`);
-      return s.icon.includes('codicon-sparkle') ? s : undefined;
+      return s.icon.includes('codicon-sparkle') || s.icon.includes('codicon-circle-slash') ? s : undefined;
     },
     timeoutMs,
     500,
@@ -207,6 +207,12 @@ export async function runScenario(t: TestContext, env: ScenarioEnv): Promise<voi
     const inserted = await acceptGhostText(page, shots, file, 'ghost-probe.txt', [probeTrigger], 'ghost-probe');
     assert.equal(inserted.text, probeText, 'Tab inserted the probe completion');
     assert.equal(inserted.shown, asRendered(probeText, TAB_SIZE, probeTrigger.length), 'the reader saw the probe completion as rendered');
+    // Plain text is off by default (locus.completion.languages): the status bar says so while it is the active editor.
+    const status = await waitFor('the Locus status bar item to say plain text is off', async () => {
+      const s = await locusStatus(page, manifest);
+      return s?.icon.includes('codicon-circle-slash') ? s : undefined;
+    }, 10_000);
+    assert.match(status.tooltip, /No completions in plaintext files/);
   });
 
   await t.test('typing in a TypeScript file shows ghost text, and Tab inserts exactly that text', async () => {
@@ -257,7 +263,7 @@ export async function runScenario(t: TestContext, env: ScenarioEnv): Promise<voi
       const s = await locusStatus(page, manifest);
       return s !== undefined && /Locus \d+ ms/.test(s.text) ? s : undefined;
     }, 10_000);
-    assert.match(status.tooltip, /Last completion: first token \d+ ms, generation \d+ ms, [\d.]+ tokens\/s, request \d+ ms/);
+    assert.match(status.tooltip, /Last completion: first token \d+ ms, generation \d+ ms, ([\d.]+ tokens\/s|1 token), request \d+ ms/);
     await page.locator(`[id="${statusItemId(manifest)}"]`).hover();
     await page.waitForTimeout(1_000);
     await shots.take(page, 'status-bar-latency-tooltip');

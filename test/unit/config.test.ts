@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { homedir } from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { DEFAULTS, embeddedModelDirs, isLanguageEnabled, needsModelReload, validateSettings } from '../../lsp-server/config';
@@ -68,6 +69,13 @@ describe('validateSettings', () => {
     assert.equal(isLanguageEnabled(config, 'rust'), true);
     assert.equal(isLanguageEnabled(config, 'typescript'), false);
     assert.equal(isLanguageEnabled(validateSettings(undefined, embedded).config, 'markdown'), false);
+  });
+
+  it('reads a leading ~ in model paths as the home folder', () => {
+    const { config } = validateSettings({ model: { path: '~/models/qwen', draftPath: '~/models/draft' } }, embedded, '/workspace');
+    assert.equal(config.modelDir, path.join(homedir(), 'models', 'qwen'));
+    assert.equal(config.draftDir, path.join(homedir(), 'models', 'draft'));
+    assert.equal(validateSettings({ model: { path: 'models/~x' } }, embedded, '/workspace').config.modelDir, path.resolve('/workspace', 'models/~x'));
   });
 
   it('runs the model on automatic requests unless the trigger is manual', () => {

@@ -1,0 +1,18 @@
+// The words of the Explain and Compress commands that depend on no editor: pure, so unit-tested.
+import * as path from 'node:path';
+
+/**
+ * What the user is told of a failed request: the server's own sentence without the client library's wrapping,
+ * and what to do when the server is not running at all.
+ */
+export function failureMessage(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/^Client is not running/i.test(message)) return 'The Locus server is not running: run "Locus: Restart Server".';
+  return message.replace(/^Request \S+ failed with message: /, '');
+}
+
+/** `a.ts:6-10` for a selection; one that ends at the start of a line does not take that line in. */
+export function selectionLabel(fileName: string, start: { line: number }, end: { line: number; character: number }): string {
+  const last = end.character === 0 && end.line > start.line ? end.line - 1 : end.line;
+  return `${path.basename(fileName)}:${start.line + 1}-${last + 1}`;
+}

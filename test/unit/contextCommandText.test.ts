@@ -1,0 +1,17 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { failureMessage, selectionLabel } from '../../extension/contextCommandText';
+
+describe('Explain and Compress command text', () => {
+  it("shows the server's sentence without the client library's wrapping, and what to do when it is not running", () => {
+    assert.equal(failureMessage(new Error('Request locus/explain failed with message: No model is loaded: it is still loading.')), 'No model is loaded: it is still loading.');
+    assert.equal(failureMessage(new Error('Client is not running and can\'t be stopped.')), 'The Locus server is not running: run "Locus: Restart Server".');
+    assert.equal(failureMessage('plain'), 'plain');
+  });
+
+  it('labels a selection by its lines, leaving out a last line the selection only touches at its start', () => {
+    assert.equal(selectionLabel('/w/src/shapes.ts', { line: 5 }, { line: 10, character: 0 }), 'shapes.ts:6-10');
+    assert.equal(selectionLabel('/w/src/shapes.ts', { line: 5 }, { line: 10, character: 3 }), 'shapes.ts:6-11');
+    assert.equal(selectionLabel('/w/a.py', { line: 4 }, { line: 4, character: 0 }), 'a.py:5-5');
+  });
+});
