@@ -177,7 +177,8 @@ function smokeLoad(vsix, entries, read) {
           console.log('  loaded ' + role + '/onnx/' + file + ': ' + s.inputNames.length + ' inputs, ' + s.outputNames.length + ' outputs');
         }
       })().catch((e) => { console.error(e); process.exit(1); });`;
-    execFileSync(process.execPath, ['-e', script], { stdio: 'inherit', cwd: dir });
+    // As the server runs it: without onnxruntime's telemetry (runtime/onnxruntimeTelemetryOff.ts says why).
+    execFileSync(process.execPath, ['-e', script], { stdio: 'inherit', cwd: dir, env: { ...process.env, ORT_DISABLE_TELEMETRY: '1' } });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
