@@ -78,8 +78,8 @@ class BoundedRestarts implements ErrorHandler {
     const message =
       `The Locus server crashed ${this.restarts.maxRestarts + 1} times in the last ${minutes} minutes and will not be restarted. ` +
       'See the Locus Output channel, then run "Locus: Restart Server".';
-    this.output.error(message);
     this.hooks.onGaveUp(message);
+    // Not handled: the client library logs the message and shows it, once.
     return { action: CloseAction.DoNotRestart, message, handled: false };
   }
 }

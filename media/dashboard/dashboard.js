@@ -98,10 +98,11 @@
   }
 
   /** Round axis ticks (1, 2, 2.5, 5 × 10^k) from 0 to at least max. */
-  function ticks(max, target) {
+  /** Axis values from 0 past `max`; `whole`: counts, whose steps are whole numbers (never "0.25 requests"). */
+  function ticks(max, target, whole = false) {
     const raw = Math.max(max, 1) / target;
     const magnitude = 10 ** Math.floor(Math.log10(raw));
-    const step = [1, 2, 2.5, 5, 10].map((s) => s * magnitude).find((s) => s >= raw);
+    const step = Math.max(whole ? 1 : 0, (whole ? [1, 2, 5, 10] : [1, 2, 2.5, 5, 10]).map((s) => s * magnitude).find((s) => s >= raw));
     const top = Math.ceil(max / step) * step || step;
     const values = [];
     for (let v = 0; v <= top + step / 2; v += step) values.push(v);
@@ -220,7 +221,7 @@
     const width = chartWidth(container);
     const height = 200;
     const pad = { left: 40, right: 8, top: 10, bottom: 26 };
-    const yTicks = ticks(Math.max(...bins.map((b) => b.count)), 4);
+    const yTicks = ticks(Math.max(...bins.map((b) => b.count)), 4, true);
     const yMax = yTicks[yTicks.length - 1];
     const slot = (width - pad.left - pad.right) / bins.length;
     const y = (v) => pad.top + (1 - v / yMax) * (height - pad.top - pad.bottom);
@@ -295,7 +296,10 @@
     }
     const note = el('p', { class: 'note' });
     if (summary.compressionRatio !== null) {
-      note.textContent = `Prompts were compressed to ${percent(summary.compressionRatio)} of their tokens on average before prefill.`;
+      note.textContent =
+        summary.compressionRatio >= 0.995
+          ? 'Prompts fitted their token budget: nothing was compressed before prefill.'
+          : `Prompts were compressed to ${percent(summary.compressionRatio)} of their tokens on average before prefill.`;
     }
     $('phases').replaceChildren(stack, table, summary.compressionRatio === null ? '' : note);
   }
@@ -405,6 +409,8 @@
     } else if (message && message.type === 'error') {
       $('notice').textContent = message.message;
       $('notice').hidden = false;
+      // Nothing is loading any more: the notice says why there are no figures.
+      if (!summary) $('subtitle').textContent = 'No figures.';
     }
   });
 

@@ -250,6 +250,28 @@ describe('latency dashboard in headless Chromium', { skip }, () => {
     await page.close();
   });
 
+  it('counts requests in whole numbers on the histogram axis, and says when prompts were not compressed', async () => {
+    // Three requests, one per latency bin: the axis must not read 0.25, 0.5, 0.75.
+    const few = summarize(toSamples(fixtureEntries()).slice(0, 3), { enabled: true, generatedAt: Date.UTC(2026, 10, 23, 14), store: STORE });
+    const { page, consoleErrors } = await openDashboard(browser, 'dark');
+    await postSummary(page, { ...few, compressionRatio: 1 });
+    await page.waitForSelector('body[data-rendered]');
+    const labels = await page.$$eval('#histogram text', (nodes) => nodes.map((n) => n.textContent ?? ''));
+    const counts = labels.filter((l) => /^\d+(\.\d+)?$/.test(l));
+    assert.ok(counts.length >= 2 && counts.every((l) => Number.isInteger(Number(l))), `axis labels ${labels.join(', ')}`);
+    assert.match((await page.textContent('#phases')) ?? '', /nothing was compressed before prefill/);
+    assert.deepEqual(consoleErrors, []);
+    await page.close();
+  });
+
+  it('says there are no figures when the extension could not read them', async () => {
+    const { page } = await openDashboard(browser, 'dark');
+    await page.evaluate(`window.postMessage(${JSON.stringify({ type: 'error', message: 'Locus could not read its latency records.' })}, '*')`);
+    await page.waitForSelector('#notice:not([hidden])');
+    assert.equal(await page.textContent('#subtitle'), 'No figures.');
+    await page.close();
+  });
+
   it('says so when nothing is recorded and recording is off', async () => {
     const { page, consoleErrors } = await openDashboard(browser, 'dark');
     await postSummary(page, summarize([], { enabled: false, generatedAt: 1, store: { ...STORE, files: 0, bytes: 0 } }));
