@@ -1,6 +1,6 @@
 // The one typed view over the `locus.*` settings. The server validates what it receives; this side only reads.
 import * as vscode from 'vscode';
-import type { CompletionTriggerSetting, LocusSettingsInput, QuantizationSetting, SpeculationSetting } from '../lsp-server/protocol';
+import { completesLanguage, type CompletionTriggerSetting, type LocusSettingsInput, type QuantizationSetting, type SpeculationSetting } from '../lsp-server/protocol';
 
 export const SECTION = 'locus';
 
@@ -68,10 +68,9 @@ export class Config {
     return this.trigger === 'manual';
   }
 
-  /** As the server decides it (lsp-server/config.ts `isLanguageEnabled`): the id's own entry, else `*`'s. */
+  /** As the server decides it (the shared rule in lsp-server/protocol.ts). */
   completesLanguage(languageId: string): boolean {
-    const languages = this.languages ?? {};
-    return languages[languageId] ?? languages['*'] ?? true;
+    return completesLanguage(this.languages ?? {}, languageId);
   }
 
   get telemetryEnabled(): boolean {

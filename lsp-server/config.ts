@@ -2,7 +2,7 @@
 // workspace/didChangeConfiguration). Anything invalid falls back to its default with a warning.
 import { homedir } from 'node:os';
 import * as path from 'node:path';
-import type { CompletionTriggerSetting, LocusSettingsInput, QuantizationSetting, SpeculationSetting } from './protocol';
+import { completesLanguage, type CompletionTriggerSetting, type LocusSettingsInput, type QuantizationSetting, type SpeculationSetting } from './protocol';
 
 export interface ServerConfig {
   /** Absolute model directory. */
@@ -144,7 +144,7 @@ export function validateSettings(input: unknown, embedded: EmbeddedModelDirs, ba
 }
 
 export function isLanguageEnabled(config: ServerConfig, languageId: string): boolean {
-  return config.languages[languageId] ?? config.languages['*'] ?? true;
+  return completesLanguage(config.languages, languageId);
 }
 
 /** Whether going from `before` to `after` needs the model reloaded. */

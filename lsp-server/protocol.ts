@@ -12,6 +12,14 @@ export type SpeculationSetting = 'auto' | 'draft' | 'lookup' | 'off';
 export type CompletionTriggerSetting = 'automatic' | 'manual';
 
 /**
+ * Whether `locus.completion.languages` lets Locus complete in `languageId`: its own entry, else `*`'s, else yes.
+ * Here so that the server (which answers) and the client (whose status bar says when it will not) read it alike.
+ */
+export function completesLanguage(languages: Readonly<Record<string, boolean>>, languageId: string): boolean {
+  return languages[languageId] ?? languages['*'] ?? true;
+}
+
+/**
  * The `locus` settings section as the client sends it: in `initializationOptions` and as
  * `workspace/didChangeConfiguration` `settings.locus`. Every field is optional and unchecked; the
  * server validates the whole object once (`lsp-server/config.ts`).

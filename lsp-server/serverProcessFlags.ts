@@ -16,9 +16,10 @@ export const SERVER_EXEC_ARGV: readonly string[] = ['--no-concurrent-marking'];
 export const HUGE_PAGES_TUNABLE = 'glibc.malloc.hugetlb';
 
 /**
- * The environment for that process: `env` with onnxruntime's telemetry off, and glibc's malloc asking for transparent huge pages, where Linux gives
- * them only on request (`madvise`, Debian's and Ubuntu's default). onnxruntime repacks every weight at load into
- * memory it allocates with malloc, which then comes in 2 MiB pages instead of 4 KiB ones: loads 1.40-1.99x faster,
+ * The environment for that process: `env` with onnxruntime's telemetry off, and glibc's malloc asking for
+ * transparent huge pages, where Linux gives them only on request (`madvise`, Debian's and Ubuntu's default).
+ * onnxruntime repacks every weight at load into memory it allocates with malloc, which then comes in 2 MiB pages
+ * instead of 4 KiB ones: loads 1.40-1.99x faster,
  * 512-token prefills 1.08-1.24x, decode unchanged, 5-103 MiB more private memory (bench/results/huge-pages-*.md). A
  * value the user set for the tunable is kept; other systems and allocators ignore the variable (desktop VS Code's
  * Electron, whose allocator replaces malloc, among them), and the sandbox that runs candidates starts from an empty
