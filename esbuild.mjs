@@ -1,4 +1,4 @@
-// Bundles the VS Code client, the language server, its inference worker and the CLI separately.
+// Bundles the VS Code client, the language server, its inference and telemetry workers and the CLI separately.
 // onnxruntime-node stays external: it ships native binaries that cannot be bundled.
 import * as esbuild from 'esbuild';
 
@@ -17,6 +17,7 @@ const entries = [
   { entryPoints: { extension: 'extension/extension.ts' } },
   { entryPoints: { server: 'lsp-server/main.ts' } },
   { entryPoints: { inferenceWorker: 'runtime/inferenceWorker.ts' } },
+  { entryPoints: { telemetryQueryWorker: 'lsp-server/telemetry/telemetryQueryWorker.ts' } },
   { entryPoints: { cli: 'cli/main.ts' } },
   // The TypeScript compiler for the efficiency checks (lsp-server/efficiency/functionTarget.ts loads it on first
   // use): its own file, so the server bundle does not parse 9 MB at every start.

@@ -32,6 +32,7 @@ import { ModelHost } from './modelHost';
 import { CompletionTimingsNotification, CompressRequest, ExplainChunkNotification, ExplainRequest, StatusNotification } from './protocol';
 import { RequestScheduler, SupersededError } from './requestScheduler';
 import { TelemetryFeature } from './telemetry/telemetryFeature';
+import type { TelemetryQueries } from './telemetry/telemetryQueries';
 import { CompletionAcceptedCommand } from './protocol';
 
 export interface ServerDeps {
@@ -39,6 +40,8 @@ export interface ServerDeps {
   loadTokenizer: (modelDir: string) => Promise<PromptTokenizer>;
   /** Directory of the server bundle; the embedded model is found relative to it. */
   bundleDir: string;
+  /** Who reads and summarizes the telemetry store for the dashboard (a worker thread in the real server). */
+  createTelemetryQueries: (log: (message: string) => void) => TelemetryQueries;
 }
 
 export function startServer(connection: Connection, deps: ServerDeps): void {
@@ -55,7 +58,8 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
   let workspaceRoots: string[] = [];
   let reportedUnavailable = false;
   // Recording starts at initialize, once the client has said where its storage folder is.
-  const telemetry = new TelemetryFeature({ enabled: false, dir: null }, { log: (message) => logger.warn(message) });
+  const logTelemetry = (message: string) => logger.warn(message);
+  const telemetry = new TelemetryFeature({ enabled: false, dir: null }, { log: logTelemetry, queries: deps.createTelemetryQueries(logTelemetry) });
   let telemetryDir: string | null = null;
 
   const modelHost = new ModelHost({

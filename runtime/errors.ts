@@ -85,6 +85,11 @@ export class WorkerCrashedError extends namedError(
   'Reload the window to restart the inference worker; check the Output channel for the cause.',
 ) {}
 
+export class TelemetryReadFailedError extends namedError(
+  'TELEMETRY_READ_FAILED',
+  'Reopen the latency dashboard; if it fails again, the Locus Output channel says why.',
+) {}
+
 /** Every named class, by code; new classes are added here so they survive the trip across the worker thread. */
 const classesByCode = new Map<string, LocusErrorClass>(
   [
@@ -98,6 +103,7 @@ const classesByCode = new Map<string, LocusErrorClass>(
     PromptTooLongError,
     InferenceFailedError,
     WorkerCrashedError,
+    TelemetryReadFailedError,
   ].map((c) => [c.code, c]),
 );
 

@@ -5,10 +5,12 @@ import { join, resolve } from 'node:path';
 import { ProposedFeatures, createConnection } from 'vscode-languageserver/node';
 import { LocalEngine } from '../../runtime/index';
 import { startServer } from '../../lsp-server/server';
+import { InThreadTelemetryQueries } from '../../lsp-server/telemetry/telemetryQueries';
 import { loadWarmedTokenizer } from '../../lsp-server/tokenizerWarmUp';
 
 startServer(createConnection(ProposedFeatures.all), {
   createEngine: () => new LocalEngine(),
   loadTokenizer: async (modelDir) => loadWarmedTokenizer(modelDir),
   bundleDir: join(resolve(__dirname, '..', '..'), 'dist'),
+  createTelemetryQueries: () => new InThreadTelemetryQueries(),
 });

@@ -12,10 +12,11 @@ import {
   type TelemetryParams,
   type TelemetrySummary,
 } from '../protocol';
-import { summarize, toSamples } from './telemetryAggregate';
+import { summarize } from './telemetryAggregate';
 import { exportSamples } from './telemetryExport';
+import { InThreadTelemetryQueries, type TelemetryQueries } from './telemetryQueries';
 import { systemClock, TelemetryRecorder, type RequestStart, type RequestTrace, type TelemetryClock } from './telemetryRecorder';
-import { JsonlTelemetryStore, type TelemetryReadResult } from './telemetryStore';
+import { JsonlTelemetryStore } from './telemetryStore';
 
 export interface TelemetrySettings {
   /** `locus.telemetry.enabled`. */
@@ -29,6 +30,8 @@ export interface TelemetryFeatureOptions {
   clock?: TelemetryClock;
   /** One line for the Output channel, e.g. when a disk error stops recording. */
   log?: (message: string) => void;
+  /** Who reads and summarizes the store; the server passes a worker thread (telemetryQueryThread.ts). */
+  queries?: TelemetryQueries;
 }
 
 /** What the completion path needs: a trace per request, and the command that reports its acceptance. */
@@ -38,22 +41,21 @@ export interface CompletionTelemetry {
 }
 
 const ACCEPTANCES: readonly Acceptance[] = ['accepted', 'partiallyAccepted'];
-const NO_STORE: TelemetryReadResult = {
-  entries: [],
-  stats: { files: 0, bytes: 0, maxBytes: 0, skippedLines: 0, disabledReason: null },
-};
+const NO_STORE_STATS = { files: 0, bytes: 0, maxBytes: 0, skippedLines: 0, disabledReason: null };
 
 export class TelemetryFeature implements CompletionTelemetry {
   readonly recorder: TelemetryRecorder;
   private store: JsonlTelemetryStore | null = null;
   private dir: string | null = null;
   private readonly clock: TelemetryClock;
+  private readonly queries: TelemetryQueries;
 
   constructor(
     settings: TelemetrySettings,
     private readonly options: TelemetryFeatureOptions = {},
   ) {
     this.clock = options.clock ?? systemClock;
+    this.queries = options.queries ?? new InThreadTelemetryQueries();
     // The sink follows `this.store`, which configure() may replace.
     this.recorder = new TelemetryRecorder({ clock: this.clock, store: { append: (entry) => this.store?.append(entry) }, enabled: false });
     this.configure(settings);
@@ -88,21 +90,22 @@ export class TelemetryFeature implements CompletionTelemetry {
     this.recorder.accepted(id, acceptance as Acceptance);
   }
 
-  summary(params: TelemetryParams | null | undefined): TelemetrySummary {
-    const read = this.read();
-    return summarize(toSamples(read.entries), {
-      enabled: this.recorder.isEnabled,
-      generatedAt: this.clock.now(),
-      store: read.stats,
-      since: sinceOf(params),
-    });
+  async summary(params: TelemetryParams | null | undefined): Promise<TelemetrySummary> {
+    const store = this.store;
+    const enabled = this.recorder.isEnabled;
+    const generatedAt = this.clock.now();
+    const since = sinceOf(params);
+    if (!store) return summarize([], { enabled, generatedAt, store: NO_STORE_STATS, since });
+    const summary = await this.queries.summary({ kind: 'summary', dir: store.dir, maxBytes: store.maxTotalBytes, now: generatedAt, since, enabled });
+    return { ...summary, store: { ...summary.store, disabledReason: store.disabledReason } };
   }
 
-  export(params: TelemetryExportParams): TelemetryExportResult {
+  async export(params: TelemetryExportParams): Promise<TelemetryExportResult> {
     const format = params?.format === 'csv' ? 'csv' : 'json';
-    const since = sinceOf(params);
-    const samples = toSamples(this.read().entries).filter((s) => since === undefined || s.receivedAt >= since);
-    return { format, content: exportSamples(samples, format, this.clock.now()), records: samples.length };
+    const store = this.store;
+    const query = { kind: 'export', format, now: this.clock.now(), since: sinceOf(params) } as const;
+    if (!store) return this.emptyExport(query);
+    return this.queries.export({ ...query, dir: store.dir, maxBytes: store.maxTotalBytes });
   }
 
   clear(): { deletedFiles: number } {
@@ -118,6 +121,7 @@ export class TelemetryFeature implements CompletionTelemetry {
 
   dispose(): void {
     this.store?.close();
+    this.queries.dispose();
   }
 
   private openStore(dir: string): JsonlTelemetryStore {
@@ -129,8 +133,8 @@ export class TelemetryFeature implements CompletionTelemetry {
     });
   }
 
-  private read(): TelemetryReadResult {
-    return this.store?.read() ?? NO_STORE;
+  private emptyExport(query: { format: 'json' | 'csv'; now: number }): TelemetryExportResult {
+    return { format: query.format, content: exportSamples([], query.format, query.now), records: 0 };
   }
 }
 

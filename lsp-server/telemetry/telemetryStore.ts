@@ -8,10 +8,10 @@
 // - A process never appends to a segment it did not create, so a line torn by a crash stays the last line
 //   of a file nobody writes to again; readers skip any line that does not parse and validate.
 // - Every process (one per VS Code window) writes its own segments, so lines never interleave.
-import { closeSync, fdatasyncSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, fstatSync, mkdirSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TelemetryStoreStats } from '../protocol';
-import { parseEntry, serializeEntry, type TelemetryEntry } from './telemetryRecord';
+import { listSegments } from './telemetryReader';
+import { serializeEntry, type TelemetryEntry } from './telemetryRecord';
 
 export interface TelemetryStoreOptions {
   dir: string;
@@ -32,29 +32,8 @@ export interface TelemetrySink {
   append(entry: TelemetryEntry): void;
 }
 
-export interface TelemetryReadResult {
-  entries: TelemetryEntry[];
-  stats: TelemetryStoreStats;
-}
-
 export const DEFAULT_MAX_BYTES = 20 * 1024 * 1024;
 export const DEFAULT_SEGMENT_BYTES = 1024 * 1024;
-const SEGMENT_PATTERN = /^telemetry-\d{13}-\d+-\d{4}\.jsonl$/;
-
-interface Segment {
-  name: string;
-  bytes: number;
-}
-
-/** A segment parsed up to `offset`, the end of its last complete line. */
-interface ParsedSegment {
-  bytes: number;
-  offset: number;
-  entries: TelemetryEntry[];
-  skippedLines: number;
-  /** Bytes after the last newline: a line being written by another window, or one a crash cut short. */
-  partialTail: boolean;
-}
 
 export class JsonlTelemetryStore implements TelemetrySink {
   private readonly maxBytes: number;
@@ -68,8 +47,6 @@ export class JsonlTelemetryStore implements TelemetrySink {
   private sequence = 0;
   private lastSync = 0;
   private disabled: string | null = null;
-  /** Rotated segments never change and active ones only grow, so each read parses only the new bytes. */
-  private readonly parsed = new Map<string, ParsedSegment>();
 
   constructor(private readonly options: TelemetryStoreOptions) {
     this.maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
@@ -80,6 +57,14 @@ export class JsonlTelemetryStore implements TelemetrySink {
     this.syncIntervalMs = options.syncIntervalMs ?? 1000;
     this.now = options.now ?? Date.now;
     this.pid = options.pid ?? process.pid;
+  }
+
+  get dir(): string {
+    return this.options.dir;
+  }
+
+  get maxTotalBytes(): number {
+    return this.maxBytes;
   }
 
   get disabledReason(): string | null {
@@ -102,39 +87,11 @@ export class JsonlTelemetryStore implements TelemetrySink {
     }
   }
 
-  /** Every readable entry, oldest segment first. Lines that do not parse (torn by a crash) are counted and skipped. */
-  read(): TelemetryReadResult {
-    const entries: TelemetryEntry[] = [];
-    let skippedLines = 0;
-    let bytes = 0;
-    const segments = this.listSegments();
-    const seen = new Set<string>();
-    for (const segment of segments) {
-      // Locus writes none over the cap: a larger file in the folder is not ours to read whole (600 MB broke the read).
-      if (segment.bytes > this.maxBytes) {
-        skippedLines++;
-        continue;
-      }
-      const parsed = this.parseSegment(segment);
-      if (!parsed) continue; // Pruned by another window between listing and reading.
-      seen.add(segment.name);
-      bytes += parsed.bytes;
-      skippedLines += parsed.skippedLines + (parsed.partialTail ? 1 : 0);
-      for (const entry of parsed.entries) entries.push(entry);
-    }
-    for (const name of this.parsed.keys()) if (!seen.has(name)) this.parsed.delete(name);
-    return {
-      entries,
-      stats: { files: seen.size, bytes, maxBytes: this.maxBytes, skippedLines, disabledReason: this.disabled },
-    };
-  }
-
   /** Deletes every segment, this process's included; the next append starts a new one. */
   clear(): number {
     this.closeSegment();
-    this.parsed.clear();
     let deleted = 0;
-    for (const segment of this.listSegments()) {
+    for (const segment of listSegments(this.options.dir)) {
       if (this.unlink(segment.name)) deleted++;
     }
     return deleted;
@@ -146,33 +103,6 @@ export class JsonlTelemetryStore implements TelemetrySink {
     } catch (error) {
       this.disable(error as NodeJS.ErrnoException);
     }
-  }
-
-  private parseSegment(segment: Segment): ParsedSegment | null {
-    const cached = this.parsed.get(segment.name);
-    if (cached && cached.bytes === segment.bytes) return cached;
-    const base = cached && cached.bytes < segment.bytes ? cached : undefined;
-    const start = base?.offset ?? 0;
-    let chunk: Buffer;
-    try {
-      chunk = readRange(join(this.options.dir, segment.name), start);
-    } catch {
-      this.parsed.delete(segment.name);
-      return null;
-    }
-    const end = chunk.lastIndexOf(0x0a) + 1;
-    const entries = base?.entries ?? [];
-    let skippedLines = base?.skippedLines ?? 0;
-    // Only whole lines are decoded, so a multi-byte character is never split.
-    for (const line of chunk.toString('utf8', 0, end).split('\n')) {
-      if (line.length === 0) continue;
-      const entry = parseEntry(line);
-      if (entry) entries.push(entry);
-      else skippedLines++;
-    }
-    const result = { bytes: start + chunk.length, offset: start + end, entries, skippedLines, partialTail: end < chunk.length };
-    this.parsed.set(segment.name, result);
-    return result;
   }
 
   private startSegment(): void {
@@ -219,31 +149,12 @@ export class JsonlTelemetryStore implements TelemetrySink {
 
   /** Deletes the oldest segments until the others add up to at most `budget` bytes. */
   private prune(budget: number): void {
-    const segments = this.listSegments().filter((s) => s.name !== this.activeName);
+    const segments = listSegments(this.options.dir).filter((s) => s.name !== this.activeName);
     let total = segments.reduce((sum, s) => sum + s.bytes, 0);
     for (const segment of segments) {
       if (total <= budget) break;
       if (this.unlink(segment.name)) total -= segment.bytes;
     }
-  }
-
-  private listSegments(): Segment[] {
-    let names: string[];
-    try {
-      names = readdirSync(this.options.dir);
-    } catch {
-      return [];
-    }
-    const segments: Segment[] = [];
-    // Names start with a zero-padded creation time, so name order is age order.
-    for (const name of names.filter((n) => SEGMENT_PATTERN.test(n)).sort()) {
-      try {
-        segments.push({ name, bytes: statSync(join(this.options.dir, name)).size });
-      } catch {
-        // Deleted by another window meanwhile.
-      }
-    }
-    return segments;
   }
 
   private unlink(name: string): boolean {
@@ -266,23 +177,5 @@ export class JsonlTelemetryStore implements TelemetrySink {
     this.fd = null;
     this.activeName = null;
     this.options.onDisabled?.(this.disabled, error);
-  }
-}
-
-/** The bytes of a file from `start` to its current end. */
-function readRange(path: string, start: number): Buffer {
-  const fd = openSync(path, 'r');
-  try {
-    const size = fstatSync(fd).size;
-    const buffer = Buffer.alloc(Math.max(0, size - start));
-    let read = 0;
-    while (read < buffer.length) {
-      const n = readSync(fd, buffer, read, buffer.length - read, start + read);
-      if (n === 0) break;
-      read += n;
-    }
-    return buffer.subarray(0, read);
-  } finally {
-    closeSync(fd);
   }
 }

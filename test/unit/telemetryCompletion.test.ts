@@ -55,7 +55,7 @@ describe('completion telemetry', () => {
     const [item] = await provider.provide(document, position, never());
     assert.equal(item?.command?.command, 'locus.completionAccepted');
     telemetry.accepted(item?.command?.arguments);
-    const [sample] = JSON.parse(telemetry.export({ format: 'json' }).content).records;
+    const [sample] = JSON.parse((await telemetry.export({ format: 'json' })).content).records;
     assert.equal(sample.outcome, 'accepted');
     assert.equal(sample.language, 'typescript');
     assert.equal(sample.model, 'fake');
@@ -71,20 +71,20 @@ describe('completion telemetry', () => {
     const first = provider.provide(document, position, never());
     await new Promise((resolve) => setTimeout(resolve, 10));
     await Promise.all([first, provider.provide(document, position, never())]);
-    const outcomes = telemetry.summary({}).outcomes;
+    const outcomes = (await telemetry.summary({})).outcomes;
     assert.equal(outcomes.cancelled, 1);
     assert.equal(outcomes.requests, 2);
 
     const empty = setup('');
     await empty.provider.provide(document, position, never());
-    assert.equal(empty.telemetry.summary({}).outcomes.empty, 1);
+    assert.equal((await empty.telemetry.summary({})).outcomes.empty, 1);
   });
 
   it('records nothing for a request that never reaches the model, and no command while recording is off', async () => {
     const { provider, telemetry } = setup('42;', { settings: { completion: { languages: { typescript: false } } } });
     const { document, position } = doc('const x = ┃\n');
     assert.deepEqual(await provider.provide(document, position, never()), []);
-    assert.equal(telemetry.summary({}).outcomes.requests, 0);
+    assert.equal((await telemetry.summary({})).outcomes.requests, 0);
 
     const off = setup('42;');
     off.telemetry.configure({ enabled: false, dir: join(root, 'off') });
@@ -100,7 +100,7 @@ describe('completion telemetry', () => {
     const [item] = await provider.provide(typed.document, typed.position, never());
     assert.equal(item?.insertText, 'ole.log(x);');
     assert.equal(item?.command?.command, 'locus.completionAccepted');
-    const summary = telemetry.summary({});
+    const summary = await telemetry.summary({});
     assert.equal(summary.servedFromCache, 1);
     assert.equal(summary.latency?.count, 1);
   });

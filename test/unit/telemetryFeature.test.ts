@@ -22,7 +22,7 @@ function steppingClock(): TelemetryClock & { step: (ms: number) => void } {
 const bytesIn = (dir: string): number => readdirSync(dir).reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
 
 describe('TelemetryFeature', () => {
-  it('records requests and acceptances and serves them as a summary and as exports', () => {
+  it('records requests and acceptances and serves them as a summary and as exports', async () => {
     const dir = join(root, 'a');
     const clock = steppingClock();
     const feature = new TelemetryFeature({ dir, enabled: true }, { clock });
@@ -47,7 +47,7 @@ describe('TelemetryFeature', () => {
     // From the client, unchecked: arguments that are not a list are ignored, not an internal error.
     feature.accepted({ id: ids[0] } as unknown as unknown[]);
 
-    const summary = feature.summary({});
+    const summary = await feature.summary({});
     assert.equal(summary.outcomes.requests, 3);
     assert.equal(summary.outcomes.accepted, 1);
     assert.equal(summary.latency?.p50, 200);
@@ -57,15 +57,15 @@ describe('TelemetryFeature', () => {
     assert.equal(summary.store.files, 1);
     assert.equal(summary.last?.latencyMs, 300);
 
-    const csv = feature.export({ format: 'csv' });
+    const csv = await feature.export({ format: 'csv' });
     assert.equal(csv.records, 3);
     assert.equal(csv.content.split('\r\n')[0], EXPORT_COLUMNS.join(','));
-    const json = JSON.parse(feature.export({ format: 'json', since: clock.now() - 1500 }).content);
+    const json = JSON.parse((await feature.export({ format: 'json', since: clock.now() - 1500 })).content);
     assert.deepEqual(json.records.map((r: TelemetrySample) => r.outcome), ['notAccepted']);
     feature.dispose();
   });
 
-  it('writes no bytes while disabled, keeps what was stored, and clears on request', () => {
+  it('writes no bytes while disabled, keeps what was stored, and clears on request', async () => {
     const dir = join(root, 'b');
     const clock = steppingClock();
     const feature = new TelemetryFeature({ dir, enabled: true }, { clock });
@@ -81,19 +81,19 @@ describe('TelemetryFeature', () => {
     }
     feature.accepted([first.id]);
     assert.equal(bytesIn(dir), before);
-    assert.equal(feature.summary(null).enabled, false);
-    assert.equal(feature.summary(null).outcomes.requests, 1);
+    assert.equal((await feature.summary(null)).enabled, false);
+    assert.equal((await feature.summary(null)).outcomes.requests, 1);
     feature.configure({ dir, enabled: true });
-    assert.equal(feature.summary(null).enabled, true);
+    assert.equal((await feature.summary(null)).enabled, true);
     assert.deepEqual(feature.clear(), { deletedFiles: 1 });
-    assert.equal(feature.summary(null).outcomes.requests, 0);
+    assert.equal((await feature.summary(null)).outcomes.requests, 0);
   });
 
-  it('without a directory keeps nothing and reports recording as off', () => {
+  it('without a directory keeps nothing and reports recording as off', async () => {
     const feature = new TelemetryFeature({ dir: null, enabled: true });
     feature.recorder.begin({ language: 'go', model: 'm' }).done({ outcome: 'empty', generatedTokens: 0 });
-    assert.equal(feature.summary(undefined).enabled, false);
-    assert.equal(feature.summary(undefined).outcomes.requests, 0);
+    assert.equal((await feature.summary(undefined)).enabled, false);
+    assert.equal((await feature.summary(undefined)).outcomes.requests, 0);
   });
 });
 

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { RECORD_VERSION, serializeEntry, type RequestRecord } from '../../lsp-server/telemetry/telemetryRecord';
+import { JsonlTelemetryReader, type TelemetryReadResult } from '../../lsp-server/telemetry/telemetryReader';
 import { JsonlTelemetryStore } from '../../lsp-server/telemetry/telemetryStore';
 
 const root = mkdtempSync(join(tmpdir(), 'locus-telemetry-store-'));
@@ -40,7 +41,14 @@ function record(sequence: number): RequestRecord {
   };
 }
 
-const ids = (store: JsonlTelemetryStore): string[] => store.read().entries.map((e) => e.id);
+// One reader per store, as the query worker keeps one: later reads parse only what was appended since.
+const readers = new WeakMap<JsonlTelemetryStore, JsonlTelemetryReader>();
+function readBack(store: JsonlTelemetryStore): TelemetryReadResult {
+  const reader = readers.get(store) ?? new JsonlTelemetryReader(store.dir, store.maxTotalBytes);
+  readers.set(store, reader);
+  return reader.read();
+}
+const ids = (store: JsonlTelemetryStore): string[] => readBack(store).entries.map((e) => e.id);
 const dirBytes = (dir: string): number => readdirSync(dir).reduce((sum, name) => sum + statSync(join(dir, name)).size, 0);
 
 describe('JsonlTelemetryStore', () => {
@@ -49,7 +57,7 @@ describe('JsonlTelemetryStore', () => {
     const store = new JsonlTelemetryStore({ dir });
     for (let i = 0; i < 5; i++) store.append(record(i));
     store.append({ v: RECORD_VERSION, kind: 'outcome', id: id(3), at: 1_700_000_010_000, acceptance: 'accepted' });
-    const read = store.read();
+    const read = readBack(store);
     assert.deepEqual(read.entries.slice(0, 5), [0, 1, 2, 3, 4].map(record));
     assert.deepEqual(read.entries[5], { v: 1, kind: 'outcome', id: id(3), at: 1_700_000_010_000, acceptance: 'accepted' });
     assert.equal(read.stats.files, 1);
@@ -98,7 +106,7 @@ describe('JsonlTelemetryStore', () => {
     truncateSync(path, statSync(path).size - 25); // The crash cut record r2 short.
     const second = new JsonlTelemetryStore({ dir, now: () => 1_700_000_000_001, pid: 2 });
     second.append(record(3));
-    const read = second.read();
+    const read = readBack(second);
     assert.deepEqual(read.entries.map((e) => e.id), [id(0), id(1), id(3)]);
     assert.equal(read.stats.skippedLines, 1);
     assert.equal(readdirSync(dir).length, 2);
@@ -112,12 +120,12 @@ describe('JsonlTelemetryStore', () => {
     const other = join(dir, 'telemetry-1700000000000-99999-0001.jsonl');
     const line = serializeEntry(record(1));
     writeFileSync(other, line.slice(0, 40));
-    let read = store.read();
+    let read = readBack(store);
     assert.deepEqual(read.entries.map((e) => e.id).sort(), [id(0)]);
     assert.equal(read.stats.skippedLines, 1);
     appendFileSync(other, line.slice(40) + serializeEntry(record(2)));
     store.append(record(3));
-    read = store.read();
+    read = readBack(store);
     assert.deepEqual(read.entries.map((e) => e.id).sort(), [id(0), id(1), id(2), id(3)]);
     assert.equal(read.stats.skippedLines, 0);
     assert.equal(read.stats.bytes, dirBytes(dir));
@@ -132,7 +140,7 @@ describe('JsonlTelemetryStore', () => {
     const [file] = readdirSync(dir);
     appendFileSync(join(dir, file as string), '{"v":1,"kind":"request","id":"x"}\nnot json\n{"v":2,"kind":"outcome"}\n');
     writeFileSync(join(dir, 'notes.txt'), 'not a segment\n');
-    const read = store.read();
+    const read = readBack(store);
     assert.deepEqual(read.entries.map((e) => e.id), [id(0)]);
     assert.equal(read.stats.skippedLines, 3);
     assert.equal(read.stats.files, 1);
@@ -147,7 +155,6 @@ describe('JsonlTelemetryStore', () => {
     store.append(record(1));
     assert.deepEqual(reasons, ['ENOTDIR']);
     assert.equal(store.disabledReason, 'ENOTDIR');
-    assert.equal(store.read().stats.disabledReason, 'ENOTDIR');
   });
 
   it('clear() deletes every segment and later appends start over', () => {
@@ -166,7 +173,7 @@ describe('JsonlTelemetryStore', () => {
     const store = new JsonlTelemetryStore({ dir, maxBytes: 4096 });
     store.append(record(0));
     writeFileSync(join(dir, 'telemetry-0000000000001-9-0001.jsonl'), `${'x'.repeat(8192)}\n`);
-    const read = store.read();
+    const read = readBack(store);
     assert.deepEqual(read.entries.map((e) => e.id), [id(0)]);
     assert.equal(read.stats.skippedLines, 1);
     store.close();
@@ -188,7 +195,7 @@ describe('JsonlTelemetryStore', () => {
 
   it('loses no completed record and corrupts nothing when the writer is SIGKILLed mid-loop', async () => {
     const dir = freshDir();
-    const reader = new JsonlTelemetryStore({ dir, maxBytes: 1 << 30 });
+    const reader = new JsonlTelemetryReader(dir, 1 << 30);
     const rounds = 4;
     let next = 0;
     for (let round = 0; round < rounds; round++) {

@@ -1,0 +1,103 @@
+// The dashboard's telemetry questions answered on a worker thread (the bundle built here from
+// lsp-server/telemetry/telemetryQueryWorker.ts): the same answers as on the calling thread, while the calling
+// thread's event loop keeps turning; a failing worker rejects its questions with a named error and is replaced;
+// an idle one stops.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import * as esbuild from 'esbuild';
+import { TelemetryReadFailedError } from '../../runtime/errors';
+import { InThreadTelemetryQueries, type ExportQuery, type SummaryQuery } from '../../lsp-server/telemetry/telemetryQueries';
+import { WorkerTelemetryQueries } from '../../lsp-server/telemetry/telemetryQueryThread';
+import { serializeEntry } from '../../lsp-server/telemetry/telemetryRecord';
+import { fixtureEntries } from './telemetryFixtures';
+
+const ROOT = resolve(__dirname, '..', '..');
+const OUT_DIR = join(ROOT, 'dist', 'test-telemetry');
+const WORKER = join(OUT_DIR, 'telemetryQueryWorker.js');
+const root = mkdtempSync(join(tmpdir(), 'locus-telemetry-queries-'));
+const store = join(root, 'store');
+const summaryQuery: SummaryQuery = { kind: 'summary', dir: store, maxBytes: 20 << 20, now: Date.UTC(2026, 11, 6), enabled: true };
+const exportQuery: ExportQuery = { kind: 'export', dir: store, maxBytes: 20 << 20, now: Date.UTC(2026, 11, 6), format: 'csv' };
+
+/** How many times the calling thread's event loop turned while `work` was pending. */
+async function turnsDuring<T>(work: () => Promise<T>): Promise<{ value: T; turns: number }> {
+  let turns = 0;
+  let spinning = true;
+  const spin = () => {
+    if (!spinning) return;
+    turns++;
+    setImmediate(spin);
+  };
+  setImmediate(spin);
+  try {
+    return { value: await work(), turns };
+  } finally {
+    spinning = false;
+  }
+}
+
+describe('WorkerTelemetryQueries', () => {
+  before(async () => {
+    mkdirSync(store, { recursive: true });
+    const entries = fixtureEntries(3000);
+    writeFileSync(join(store, 'telemetry-1764979200000-1-0001.jsonl'), entries.map(serializeEntry).join(''));
+    mkdirSync(OUT_DIR, { recursive: true });
+    await esbuild.build({
+      entryPoints: [join(ROOT, 'lsp-server', 'telemetry', 'telemetryQueryWorker.ts')],
+      outfile: WORKER,
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      logLevel: 'warning',
+    });
+  });
+  after(() => rmSync(root, { recursive: true, force: true }));
+
+  it('answers what the calling thread would, while the calling thread keeps turning', async () => {
+    const inThread = new InThreadTelemetryQueries();
+    const worker = new WorkerTelemetryQueries(WORKER);
+    try {
+      const here = await turnsDuring(() => inThread.summary(summaryQuery));
+      const there = await turnsDuring(() => worker.summary(summaryQuery));
+      assert.equal(here.value.outcomes.requests > 1000, true);
+      assert.deepEqual(there.value, here.value);
+      assert.equal(here.turns, 0, 'the calling thread computes the summary in one go');
+      assert.ok(there.turns > 0, 'the event loop turns while the worker summarizes');
+      assert.deepEqual(await worker.export(exportQuery), await inThread.export(exportQuery));
+    } finally {
+      worker.dispose();
+    }
+  });
+
+  it('rejects the questions of a worker that fails with a named error, logs once, and starts a new one for the next', async () => {
+    const broken = join(OUT_DIR, 'brokenWorker.js');
+    writeFileSync(broken, "throw new Error('no such bundle');\n");
+    const logged: string[] = [];
+    const worker = new WorkerTelemetryQueries(broken, { log: (m) => logged.push(m) });
+    try {
+      await assert.rejects(worker.summary(summaryQuery), (e) => e instanceof TelemetryReadFailedError && /no such bundle/.test(e.message));
+      assert.equal(logged.length, 1);
+      assert.equal(worker.running, false);
+      await assert.rejects(worker.summary(summaryQuery), TelemetryReadFailedError);
+      assert.equal(logged.length, 2, 'the second question started a worker of its own');
+    } finally {
+      worker.dispose();
+    }
+  });
+
+  it('stops its worker when idle and starts one again for the next question; refuses questions after dispose', async () => {
+    const worker = new WorkerTelemetryQueries(WORKER, { idleMs: 20 });
+    await worker.summary(summaryQuery);
+    assert.equal(worker.running, true);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(worker.running, false);
+    assert.equal((await worker.summary(summaryQuery)).outcomes.requests > 1000, true);
+    worker.dispose();
+    assert.equal(worker.running, false);
+    await assert.rejects(worker.summary(summaryQuery), TelemetryReadFailedError);
+  });
+});
