@@ -17,7 +17,7 @@ import type { Config } from './config';
 import { RestartPolicy } from './restartPolicy';
 
 export interface ClientHooks {
-  /** Called when the client gives up restarting the server. */
+  /** Called when the client gives up restarting the server; the hook tells the user (with a Restart button). */
   onGaveUp(message: string): void;
   /** An inline completion request went to the server; the returned function is called when it is answered. */
   completionStarted(): () => void;
@@ -78,8 +78,8 @@ class BoundedRestarts implements ErrorHandler {
     const message =
       `The Locus server crashed ${this.restarts.maxRestarts + 1} times in the last ${minutes} minutes and will not be restarted. ` +
       'See the Locus Output channel, then run "Locus: Restart Server".';
+    this.output.error(message);
     this.hooks.onGaveUp(message);
-    // Not handled: the client library logs the message and shows it, once.
-    return { action: CloseAction.DoNotRestart, message, handled: false };
+    return { action: CloseAction.DoNotRestart, handled: true };
   }
 }

@@ -36,6 +36,10 @@ class GeneratedDocuments implements vscode.TextDocumentContentProvider {
   }
 }
 
+function showsUri(tab: vscode.Tab, uri: vscode.Uri): boolean {
+  return tab.input instanceof vscode.TabInputText && tab.input.uri.toString() === uri.toString();
+}
+
 export function registerContextCommands(client: LanguageClient, output: vscode.LogOutputChannel): vscode.Disposable[] {
   const documents = new GeneratedDocuments();
   let count = 0;
@@ -79,19 +83,29 @@ export function registerContextCommands(client: LanguageClient, output: vscode.L
     const chunks = client.onNotification(ExplainChunkNotification.type, (chunk) => {
       if (chunk.streamId === streamId) documents.append(uri, chunk.delta);
     });
+    // Closing the explanation's tab stops the model: nobody is reading what it writes.
+    const tabClosed = new vscode.CancellationTokenSource();
+    const tabs = vscode.window.tabGroups.onDidChangeTabs((event) => {
+      if (event.closed.some((tab) => showsUri(tab, uri)) && !vscode.window.tabGroups.all.some((group) => group.tabs.some((tab) => showsUri(tab, uri)))) {
+        tabClosed.cancel();
+      }
+    });
     try {
-      await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Locus: explaining', cancellable: true }, (_progress, token) =>
+      await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Locus: explaining' }, () =>
         client.sendRequest(
           ExplainRequest.type,
           { textDocument: { uri: editor.document.uri.toString() }, range: { start: editor.selection.start, end: editor.selection.end }, streamId },
-          token,
+          tabClosed.token,
         ),
       );
     } catch (error) {
+      if (tabClosed.token.isCancellationRequested) return void output.info(`Explanation ${id} stopped: its tab was closed.`);
       // The tab is open already (the explanation streams into it): it says what happened instead of staying empty.
       documents.append(uri, `_Not explained: ${fail('Explain Selection failed', error)}_\n`);
     } finally {
       chunks.dispose();
+      tabs.dispose();
+      tabClosed.dispose();
     }
   };
 

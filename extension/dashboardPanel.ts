@@ -39,11 +39,30 @@ export class DashboardPanel implements vscode.Disposable {
       this.panel.reveal();
       return;
     }
-    const assets = vscode.Uri.joinPath(this.extensionUri, 'media', 'dashboard');
-    const panel = vscode.window.createWebviewPanel(VIEW_TYPE, 'Locus Latency', vscode.ViewColumn.Active, {
-      enableScripts: true,
-      localResourceRoots: [assets],
+    const panel = vscode.window.createWebviewPanel(VIEW_TYPE, 'Locus Latency', vscode.ViewColumn.Active, this.webviewOptions());
+    await this.attach(panel);
+  }
+
+  /** Brings back the dashboard a window had open when it was closed or reloaded (its time range is the webview's own state). */
+  registerRestore(): vscode.Disposable {
+    return vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, {
+      deserializeWebviewPanel: async (panel) => {
+        if (this.panel) return void panel.dispose(); // One dashboard per window.
+        panel.webview.options = this.webviewOptions();
+        await this.attach(panel);
+      },
     });
+  }
+
+  private webviewOptions(): vscode.WebviewOptions {
+    return { enableScripts: true, localResourceRoots: [this.assets] };
+  }
+
+  private get assets(): vscode.Uri {
+    return vscode.Uri.joinPath(this.extensionUri, 'media', 'dashboard');
+  }
+
+  private async attach(panel: vscode.WebviewPanel): Promise<void> {
     this.panel = panel;
     panel.onDidDispose(() => {
       this.panel = undefined;
@@ -53,6 +72,7 @@ export class DashboardPanel implements vscode.Disposable {
     panel.onDidChangeViewState(({ webviewPanel }) => {
       if (webviewPanel.visible) this.requestRefresh();
     });
+    const assets = this.assets;
     const template = new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(assets, 'index.html')));
     panel.webview.html = renderDashboardHtml(template, {
       cspSource: panel.webview.cspSource,
@@ -62,7 +82,10 @@ export class DashboardPanel implements vscode.Disposable {
     });
   }
 
-  /** A request finished: refresh the open dashboard, throttled so fast typing does not re-read the store each time. */
+  /**
+   * A request finished, or the server (re)started: refresh the open dashboard, throttled so fast typing does not
+   * re-read the store each time.
+   */
   requestRefresh(): void {
     if (!this.panel?.visible || this.refreshTimer !== undefined) return;
     const wait = Math.max(0, this.lastRefresh + REFRESH_INTERVAL_MS - Date.now());

@@ -36,7 +36,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
   const generating = new DelayedBusy((busy) => statusBar.setGenerating(busy));
   const languageClient = createClient(context, config, output, restarts, {
-    onGaveUp: (message) => statusBar.setStopped(message),
+    onGaveUp: (message) => {
+      statusBar.setStopped(message);
+      void offerRestart(message);
+    },
     completionStarted: () => generating.begin(),
   });
   client = languageClient;
@@ -50,7 +53,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     },
     output,
   );
-  context.subscriptions.push(dashboard);
+  context.subscriptions.push(dashboard, dashboard.registerRestore());
 
   let lastError: string | undefined;
   let restarting = false;
@@ -82,7 +85,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
     // Efficiency checks run only in trusted workspaces; the server assumes untrusted until told.
     languageClient.onDidChangeState((event) => {
-      if (event.newState === State.Running) void languageClient.sendNotification(WorkspaceTrustNotification.type, { trusted: vscode.workspace.isTrusted });
+      if (event.newState === State.Running) {
+        void languageClient.sendNotification(WorkspaceTrustNotification.type, { trusted: vscode.workspace.isTrusted });
+        // An open dashboard showed "No figures." while the server was down.
+        dashboard.requestRefresh();
+      }
       // Stopped for good (a restart moves on to Starting): the last status from the server no longer holds.
       if (event.newState === State.Stopped && !restarting) statusBar.setNotRunning();
     }),
@@ -136,6 +143,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 export async function deactivate(): Promise<void> {
   await client?.stop();
   client = undefined;
+}
+
+async function offerRestart(message: string): Promise<void> {
+  const choice = await vscode.window.showErrorMessage(message, 'Restart Server', 'Show Output');
+  if (choice === 'Restart Server') await vscode.commands.executeCommand(RESTART_SERVER);
+  else if (choice === 'Show Output') await vscode.commands.executeCommand(SHOW_OUTPUT);
 }
 
 async function showModelError(message: string, fix: string): Promise<void> {

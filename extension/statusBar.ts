@@ -110,7 +110,7 @@ export class StatusBar implements vscode.Disposable {
       lines.push(
         `Last completion: first token ${Math.round(t.firstTokenMs)} ms, generation ${Math.round(t.totalMs)} ms, ` +
           `${t.generatedTokens > 1 ? `${t.tokensPerSecond.toFixed(1)} tokens/s` : '1 token'}, request ${Math.round(t.requestMs)} ms` +
-          (t.timeLimited ? ' (cut at locus.completion.timeLimitMs)' : ''),
+          (t.timeLimited ? ' (cut at locus.completion.timeLimitMs; Alt+\\ there lets it finish)' : ''),
       );
     }
     lines.push('Run "Locus: Show Latency" for percentiles, phases and acceptance over time.');

@@ -81,6 +81,8 @@ export class CompletionProvider {
   private cachedModel: LoadedModel | undefined;
   /** Model and setting last warned of a capped generation (once per pair). */
   private cappedWarning = '';
+  /** Where the last model run stopped at the time limit: asking again there (Alt+\) lets it finish. */
+  private lastCut: { uri: string; prefix: string; suffix: string } | undefined;
   /** Model and time limit last said to cut a completion (once per pair). */
   private timeLimitNoted = '';
 
@@ -126,14 +128,18 @@ export class CompletionProvider {
       const choices = await wordChoices;
       const words = choices ?? undefined;
       trace?.promptBuilt({ promptTokens: prompt.ids.length, promptTokensCompressed: prompt.ids.length });
+      // The user asked again where the last completion was cut: this one may take the time it needs.
+      const finishing = invoked && this.lastCut?.uri === document.uri && this.lastCut.prefix === ctx.prefix && this.lastCut.suffix === ctx.suffix;
+      const runConfig = finishing ? { ...config, timeLimitMs: 0 } : config;
       const result = await this.deps.scheduler.schedule(document.uri, signal, async (runSignal) =>
         // A reload while the prompt was built disposed this model's engine: nothing to ask it.
-        this.deps.model() !== model ? undefined : this.generate(model, { ids: prompt.ids, required: healed.required, words }, config, mode, ctx, runSignal, () => trace?.firstToken()),
+        this.deps.model() !== model ? undefined : this.generate(model, { ids: prompt.ids, required: healed.required, words }, runConfig, mode, ctx, runSignal, () => trace?.firstToken()),
       );
       if (result === undefined) {
         trace?.done({ outcome: 'cancelled', generatedTokens: 0 });
         return [];
       }
+      this.lastCut = result.stopReason === 'time' ? { uri: document.uri, prefix: ctx.prefix, suffix: ctx.suffix } : undefined;
 
       const shown = shownText(result, mode, ctx);
       if (result.stopReason === 'time') this.noteTimeLimit(model, config, result);
@@ -271,7 +277,7 @@ export class CompletionProvider {
     this.timeLimitNoted = key;
     this.deps.logger.info(
       `A completion from ${model.info.name} reached locus.completion.timeLimitMs (${config.timeLimitMs} ms) after ${tokenCount(result.timings.generatedTokens)}` +
-        `${result.timings.generatedTokens > 1 ? ` (${result.timings.decodeTokensPerSecond.toFixed(0)} tokens/s)` : ''}; completions show what is finished by then. Raise the setting, or set 0, for longer ones.`,
+        `${result.timings.generatedTokens > 1 ? ` (${result.timings.decodeTokensPerSecond.toFixed(0)} tokens/s)` : ''}; completions show what is finished by then. Ask again at the same place (Alt+\\) to let one finish; raise the setting, or set 0, for longer ones everywhere.`,
     );
   }
 

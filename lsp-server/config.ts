@@ -9,6 +9,8 @@ export interface ServerConfig {
   modelDir: string;
   /** Absolute draft directory, or undefined for none. */
   draftDir: string | undefined;
+  /** True when `modelDir` is the embedded model (`locus.model.path` is empty). */
+  usesEmbeddedModel: boolean;
   /**
    * True when `draftDir` is the embedded draft (the embedded model with no draft set): the one draft that may be
    * missing without a word (it is optional); a draft the user set is always loaded or reported.
@@ -113,6 +115,7 @@ export function validateSettings(input: unknown, embedded: EmbeddedModelDirs, ba
     config: {
       modelDir,
       draftDir,
+      usesEmbeddedModel,
       usesEmbeddedDraft: usesEmbeddedModel && draftPath === '',
       quantization: enumSetting(model.quantization, QUANTIZATIONS, DEFAULTS.quantization, 'model.quantization', warnings),
       threads: intSetting(model.threads, LIMITS.threads, DEFAULTS.threads, 'model.threads', warnings),

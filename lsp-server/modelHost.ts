@@ -107,7 +107,7 @@ export class ModelHost {
       if (generation !== this.generation) return;
       this.deps.logger.error(`Loading the model from ${config.modelDir} failed: ${describeError(error)}`);
       await this.disposeEngine();
-      this.setStatus({ state: 'error', ...errorFields(error) });
+      this.setStatus({ state: 'error', ...namingTheSetting(errorFields(error), config) });
     }
   }
 
@@ -163,6 +163,15 @@ export class ModelHost {
     this.lastStatus = status;
     this.deps.onStatus(status);
   }
+}
+
+/** Failures of the model folder itself: the fix names the setting that chose it. */
+const MODEL_FOLDER_CODES = new Set(['MODEL_NOT_FOUND', 'MODEL_FILE_CORRUPT', 'MODEL_CONFIG', 'MODEL_SIGNATURE', 'TOKENIZER_MISMATCH']);
+
+function namingTheSetting(fields: { code: string; message: string; fix: string }, config: ServerConfig): { code: string; message: string; fix: string } {
+  if (!MODEL_FOLDER_CODES.has(fields.code)) return fields;
+  if (config.usesEmbeddedModel) return { ...fields, fix: 'Reinstall the Locus extension: its embedded model is missing or damaged.' };
+  return { ...fields, fix: `${fields.fix} The folder is set by locus.model.path; clear it to use the embedded model.` };
 }
 
 /** `LocusError`s (rebuilt as the same class after crossing the worker) carry their own code and fix. */

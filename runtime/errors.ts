@@ -37,7 +37,7 @@ function namedError(code: string, defaultFix: string): LocusErrorClass & { reado
 
 export class ModelNotFoundError extends namedError(
   'MODEL_NOT_FOUND',
-  'Check the model directory setting; it must contain config.json, tokenizer.json and onnx/model*.onnx.',
+  'Use a model folder that contains config.json, tokenizer.json and onnx/model*.onnx.',
 ) {}
 
 export class ModelFileCorruptError extends namedError(

@@ -11,11 +11,13 @@ const MARKER = '@@locus-runner-result@@';
 
 export function runIsolated(runner: RunnerName, input: RunnerInput, timeoutMs = 30 * 60_000): Promise<RunnerResult> {
   return new Promise((resolvePromise, reject) => {
-    // Locus's runtime runs in the language server's process, with its V8 flags and environment; the others as their users run them.
+    // Locus's runtime runs in the language server's process, with its V8 flags and environment; the others as their
+    // users run them, except that transformers.js's onnxruntime-node sends no telemetry either (it is the same
+    // library: runtime/onnxruntimeTelemetryOff.ts).
     const locus = runner === 'locus' || runner === 'locus+spec';
     const child = spawn(process.execPath, [...(locus ? SERVER_EXEC_ARGV : []), '--import', 'tsx', join(__dirname, 'runnerProcess.ts'), runner], {
       stdio: ['pipe', 'pipe', 'inherit'],
-      env: locus ? serverProcessEnv(process.env) : process.env,
+      env: locus ? serverProcessEnv(process.env) : { ...process.env, ORT_DISABLE_TELEMETRY: '1' },
     });
     let stdout = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);

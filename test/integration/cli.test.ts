@@ -29,7 +29,7 @@ describe('cli', () => {
   it('fails with the model error and its fix for a bad model directory', async () => {
     await assert.rejects(run(process.execPath, [CLI, 'complete', `${SAMPLE}:9:5`, '--model', '/nonexistent/model'], { timeout: 30_000 }), (error: { code: number; stderr: string }) => {
       assert.equal(error.code, 1);
-      assert.match(error.stderr, /^locus: .*nonexistent.*model directory setting/);
+      assert.match(error.stderr, /^locus: .*nonexistent.*Use a model folder that contains config\.json/);
       return true;
     });
   });

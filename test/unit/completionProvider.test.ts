@@ -118,6 +118,20 @@ describe('CompletionProvider', () => {
     assert.equal(unlimited.engine.requests[0]!.maxDecodeMs, undefined);
   });
 
+  it('lets a completion cut at the time limit finish when the user asks again at the same place, and only there', async () => {
+    const line = 'points.reduce((sum, p) => sum + p.x, 0);';
+    const { provider, engine } = setup(line, { stepMs: 1, settings: { completion: { timeLimitMs: 20, beamWidth: 1 } } });
+    const at = doc(`const x = ${CURSOR}\n`);
+    assert.deepEqual((await provider.provide(at.document, at.position, never(), true)).map((i) => i.insertText), ['points.reduce((sum,']);
+    // An automatic request there keeps the limit; asking there again lets it finish.
+    assert.deepEqual((await provider.provide(at.document, at.position, never(), false)).map((i) => i.insertText), ['points.reduce((sum,']);
+    assert.deepEqual((await provider.provide(at.document, at.position, never(), true)).map((i) => i.insertText), [line]);
+    assert.deepEqual(engine.requests.map((r) => r.maxDecodeMs), [20, 20, undefined], 'only the asked-again run has no limit');
+    const other = doc(`const y = ${CURSOR}\n`, 'typescript', 'file:///b.ts');
+    await provider.provide(other.document, other.position, never(), true);
+    assert.equal(engine.requests.at(-1)!.maxDecodeMs, 20, 'another place keeps the limit');
+  });
+
   it('with the manual trigger, runs the model only when asked and keeps showing the rest of what was asked for', async () => {
     const { provider, engine, timings } = setup('42;', { cache: true, settings: { completion: { trigger: 'manual' } } });
     const at = doc(`const x = ${CURSOR}\n`);

@@ -137,21 +137,28 @@ describe('ModelHost', () => {
     assert.ok(logged.warn.includes(warning), logged.warn.join('\n'));
   });
 
-  it('turns a LocusError into an error status with its code and fix', async () => {
-    const { modelHost, statuses } = host(() => {
+  it('turns a LocusError into an error status with its code and a fix that names the setting behind the folder', async () => {
+    const failing = () => {
       const engine = new FakeEngine(() => '');
       engine.load = async () => {
         throw new ModelNotFoundError('No model in /m.');
       };
       return engine;
-    });
+    };
+    const { modelHost, statuses } = host(failing);
     await modelHost.load(validateSettings({ model: { path: '/m' } }, embedded).config);
     const last = statuses.at(-1)!;
     assert.ok(last.state === 'error');
     assert.equal(last.code, 'MODEL_NOT_FOUND');
     assert.equal(last.message, 'No model in /m.');
-    assert.match(last.fix, /model directory setting/);
+    assert.equal(last.fix, 'Use a model folder that contains config.json, tokenizer.json and onnx/model*.onnx. The folder is set by locus.model.path; clear it to use the embedded model.');
     assert.equal(modelHost.current(), undefined);
+    // The embedded model is the extension's own: no setting chose it.
+    const embeddedHost = host(failing);
+    await embeddedHost.modelHost.load(validateSettings(undefined, embedded).config);
+    const embeddedFailure = embeddedHost.statuses.at(-1)!;
+    assert.ok(embeddedFailure.state === 'error');
+    assert.equal(embeddedFailure.fix, 'Reinstall the Locus extension: its embedded model is missing or damaged.');
   });
 
   it('loads the tokenizer while the engine loads, and reports the engine\'s error first when both fail', async () => {
