@@ -131,8 +131,8 @@ interface PageProbe {
   externalRequests: string[];
 }
 
-async function openDashboard(browser: Browser, theme: 'dark' | 'light'): Promise<PageProbe> {
-  const page = await browser.newPage({ viewport: { width: 1200, height: 900 }, deviceScaleFactor: 1 });
+async function openDashboard(browser: Browser, theme: 'dark' | 'light', width = 1200): Promise<PageProbe> {
+  const page = await browser.newPage({ viewport: { width, height: 900 }, deviceScaleFactor: 1 });
   const consoleErrors: string[] = [];
   const externalRequests: string[] = [];
   page.on('console', (m) => {
@@ -228,6 +228,23 @@ describe('latency dashboard in headless Chromium', { skip }, () => {
     assert.deepEqual(externalRequests, []);
     assert.deepEqual(await page.evaluate<string[]>('window.__violations'), []);
     await page.close();
+  });
+
+  it('fits every card and table in an editor beside a sidebar (860 px) and in a narrow one (480 px)', async () => {
+    for (const width of [860, 480]) {
+      const { page } = await openDashboard(browser, 'dark', width);
+      await postSummary(page, fixtureSummary());
+      await page.waitForSelector('body[data-rendered]');
+      // Anything wider than its box is clipped (cards hide overflow) or scrolls the whole page sideways.
+      const overflowing = await page.evaluate<string[]>(
+        "[document.documentElement, ...document.querySelectorAll('.card, table')]" +
+          '.filter((e) => e.scrollWidth > e.clientWidth + 1)' +
+          ".map((e) => (e.id || e.className || e.tagName) + ': ' + e.scrollWidth + ' > ' + e.clientWidth)",
+      );
+      assert.deepEqual(overflowing, [], `at ${width} px`);
+      await page.screenshot({ path: join(SCREENSHOT_DIR, `locus-dashboard-${width}px.png`), fullPage: true });
+      await page.close();
+    }
   });
 
   it('asks the extension to export, refresh and clear with the chosen range', async () => {
