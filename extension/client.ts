@@ -78,8 +78,8 @@ class BoundedRestarts implements ErrorHandler {
     const message =
       `The Locus server crashed ${this.restarts.maxRestarts + 1} times in the last ${minutes} minutes and will not be restarted. ` +
       'See the Locus Output channel, then run "Locus: Restart Server".';
-    this.output.error(message);
     this.hooks.onGaveUp(message);
-    return { action: CloseAction.DoNotRestart, handled: true };
+    // Handled: the library logs the message instead of its generic one, and shows nothing (the hook does, with a Restart button).
+    return { action: CloseAction.DoNotRestart, message, handled: true };
   }
 }

@@ -78,7 +78,8 @@ export function registerContextCommands(client: LanguageClient, output: vscode.L
     const uri = vscode.Uri.from({ scheme: SCHEME, path: `/Locus explanation ${id}.md` });
     const where = selectionLabel(editor.document.fileName, editor.selection.start, editor.selection.end);
     documents.set(uri, `# Explanation of ${where}\n\n`);
-    await vscode.window.showTextDocument(uri, { viewColumn: vscode.ViewColumn.Beside, preview: true, preserveFocus: true });
+    // Not a preview: opening something else beside it would replace the tab, and a closed tab stops the explanation.
+    await vscode.window.showTextDocument(uri, { viewColumn: vscode.ViewColumn.Beside, preview: false, preserveFocus: true });
     const streamId = `explain-${id}`;
     const chunks = client.onNotification(ExplainChunkNotification.type, (chunk) => {
       if (chunk.streamId === streamId) documents.append(uri, chunk.delta);

@@ -4,6 +4,7 @@
 import { homedir } from 'node:os';
 import * as vscode from 'vscode';
 import type { TelemetryExportFormat, TelemetryExportResult, TelemetrySummary } from '../lsp-server/protocol';
+import { failureMessage } from './contextCommandText';
 import { createNonce, renderDashboardHtml } from './dashboardHtml';
 
 export interface DashboardDataSource {
@@ -115,7 +116,7 @@ export class DashboardPanel implements vscode.Disposable {
       const summary = await this.source.summary(this.since);
       await panel.webview.postMessage({ type: 'summary', summary });
     } catch (error) {
-      const message = `Locus could not read its latency records: ${describe(error)}. Check that the Locus server is running (Output channel).`;
+      const message = `Locus could not read its latency records: ${failureMessage(error)}`;
       this.log.error(message);
       await panel.webview.postMessage({ type: 'error', message });
     }

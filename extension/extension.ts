@@ -112,7 +112,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       restarts.reset();
       output.info('Restarting the Locus server.');
       try {
-        await languageClient.restart();
+        // After a crash loop the client is stopped (or its start failed), and restart() would first try to stop it.
+        if (languageClient.state === State.Stopped) await languageClient.start();
+        else await languageClient.restart();
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         output.error(`Restarting the Locus server failed: ${message}`);

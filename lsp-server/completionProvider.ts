@@ -74,6 +74,30 @@ function tokenCount(n: number): string {
 export const MAX_DOCUMENT_CHARS = 1024 * 1024;
 
 
+/**
+ * A cursor place, kept without the whole file: its model, document, the length of the text before it and the
+ * characters on either side. Typing anywhere before the cursor changes the length; edits far from it that keep the
+ * length are so rare that treating them as the same place costs one unlimited run at most.
+ */
+interface CutPlace {
+  model: LoadedModel;
+  uri: string;
+  prefixLength: number;
+  prefixTail: string;
+  suffixHead: string;
+  suffixLength: number;
+}
+
+const PLACE_CHARS = 256;
+
+function cutPlace(model: LoadedModel, uri: string, ctx: CursorContext): CutPlace {
+  return { model, uri, prefixLength: ctx.prefix.length, prefixTail: ctx.prefix.slice(-PLACE_CHARS), suffixHead: ctx.suffix.slice(0, PLACE_CHARS), suffixLength: ctx.suffix.length };
+}
+
+function samePlace(a: CutPlace, b: CutPlace): boolean {
+  return a.model === b.model && a.uri === b.uri && a.prefixLength === b.prefixLength && a.prefixTail === b.prefixTail && a.suffixHead === b.suffixHead && a.suffixLength === b.suffixLength;
+}
+
 export class CompletionProvider {
   /** Document → version last logged as skipped. */
   private readonly skipped = new Map<string, number>();
@@ -82,7 +106,7 @@ export class CompletionProvider {
   /** Model and setting last warned of a capped generation (once per pair). */
   private cappedWarning = '';
   /** Where the last model run stopped at the time limit: asking again there (Alt+\) lets it finish. */
-  private lastCut: { uri: string; prefix: string; suffix: string } | undefined;
+  private lastCut: CutPlace | undefined;
   /** Model and time limit last said to cut a completion (once per pair). */
   private timeLimitNoted = '';
 
@@ -129,7 +153,7 @@ export class CompletionProvider {
       const words = choices ?? undefined;
       trace?.promptBuilt({ promptTokens: prompt.ids.length, promptTokensCompressed: prompt.ids.length });
       // The user asked again where the last completion was cut: this one may take the time it needs.
-      const finishing = invoked && this.lastCut?.uri === document.uri && this.lastCut.prefix === ctx.prefix && this.lastCut.suffix === ctx.suffix;
+      const finishing = invoked && this.lastCut !== undefined && samePlace(this.lastCut, cutPlace(model, document.uri, ctx));
       const runConfig = finishing ? { ...config, timeLimitMs: 0 } : config;
       const result = await this.deps.scheduler.schedule(document.uri, signal, async (runSignal) =>
         // A reload while the prompt was built disposed this model's engine: nothing to ask it.
@@ -139,10 +163,10 @@ export class CompletionProvider {
         trace?.done({ outcome: 'cancelled', generatedTokens: 0 });
         return [];
       }
-      this.lastCut = result.stopReason === 'time' ? { uri: document.uri, prefix: ctx.prefix, suffix: ctx.suffix } : undefined;
+      this.lastCut = result.timeLimited ? cutPlace(model, document.uri, ctx) : undefined;
 
       const shown = shownText(result, mode, ctx);
-      if (result.stopReason === 'time') this.noteTimeLimit(model, config, result);
+      if (result.timeLimited) this.noteTimeLimit(model, config, result);
       // Made without the editor's member list that the next request may have (its language server starting).
       if (choices !== null) this.deps.cache?.store(document.uri, ctx.prefix, ctx.suffix, shown);
       // The text changed while this ran and the client did not cancel: the item's position may not be the cursor's.
@@ -167,7 +191,7 @@ export class CompletionProvider {
           acceptanceRate: result.speculation?.acceptanceRate ?? 0,
         },
         cacheHit: false,
-        ...(result.stopReason === 'time' && { timeLimited: true }),
+        ...(result.timeLimited && { timeLimited: true }),
       });
       const speculation = result.speculation?.mode === 'off' ? undefined : result.speculation;
       trace?.done({

@@ -2,7 +2,7 @@
 // changes. Completion requests read `current()` and get nothing while it is undefined.
 import { existsSync } from 'node:fs';
 import type { EngineLoadOptions, InferenceEngine } from '../runtime/engine';
-import { asSentence, LocusError } from '../runtime/errors';
+import { asSentence, LocusError, ModelConfigError, ModelFileCorruptError, ModelNotFoundError, ModelSignatureError, TokenizerMismatchError } from '../runtime/errors';
 import type { LoadedModel } from './completionProvider';
 import type { ServerConfig } from './config';
 import { fimTokenIds, type PromptTokenizer } from './fimPrompt';
@@ -107,7 +107,7 @@ export class ModelHost {
       if (generation !== this.generation) return;
       this.deps.logger.error(`Loading the model from ${config.modelDir} failed: ${describeError(error)}`);
       await this.disposeEngine();
-      this.setStatus({ state: 'error', ...namingTheSetting(errorFields(error), config) });
+      this.setStatus({ state: 'error', ...namingTheSetting(error, errorFields(error), config) });
     }
   }
 
@@ -165,11 +165,13 @@ export class ModelHost {
   }
 }
 
-/** Failures of the model folder itself: the fix names the setting that chose it. */
-const MODEL_FOLDER_CODES = new Set(['MODEL_NOT_FOUND', 'MODEL_FILE_CORRUPT', 'MODEL_CONFIG', 'MODEL_SIGNATURE', 'TOKENIZER_MISMATCH']);
+/** Failures of the model folder itself: their general advice is completed with the setting that chose the folder. */
+const MODEL_FOLDER_ERRORS = [ModelNotFoundError, ModelFileCorruptError, ModelConfigError, ModelSignatureError, TokenizerMismatchError];
 
-function namingTheSetting(fields: { code: string; message: string; fix: string }, config: ServerConfig): { code: string; message: string; fix: string } {
-  if (!MODEL_FOLDER_CODES.has(fields.code)) return fields;
+function namingTheSetting(error: unknown, fields: { code: string; message: string; fix: string }, config: ServerConfig): { code: string; message: string; fix: string } {
+  // A specific fix (the quantization the folder lacks, a Git LFS pointer to fetch) says more than a setting's name.
+  const cls = MODEL_FOLDER_ERRORS.find((c) => error instanceof c);
+  if (cls === undefined || fields.fix !== cls.defaultFix) return fields;
   if (config.usesEmbeddedModel) return { ...fields, fix: 'Reinstall the Locus extension: its embedded model is missing or damaged.' };
   return { ...fields, fix: `${fields.fix} The folder is set by locus.model.path; clear it to use the embedded model.` };
 }

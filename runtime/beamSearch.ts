@@ -33,6 +33,8 @@ export interface BeamSearchOutcome {
   cachedPromptTokens: number;
   /** When the prompt's pass ended (the first step's logits were ready). */
   prefilledAt: number;
+  /** The time limit ended the search, also when it answers a finished line (with that line's stop reason). */
+  timeLimited: boolean;
 }
 
 export interface BeamSearchDeps {
@@ -64,7 +66,7 @@ export async function beamSearch(deps: BeamSearchDeps, request: BeamSearchReques
   const search = { ...request, width, stopStrings: request.stopStrings.filter((s) => s !== '') };
   await yieldToEventLoop();
   if (signal?.aborted || request.maxNewTokens <= 0) {
-    return { text: '', tokenIds: [], stopReason: signal?.aborted ? 'aborted' : 'length', cachedPromptTokens: 0, prefilledAt: deps.now() };
+    return { text: '', tokenIds: [], stopReason: signal?.aborted ? 'aborted' : 'length', cachedPromptTokens: 0, prefilledAt: deps.now(), timeLimited: false };
   }
   const prefill = await prefillPrompt(model, prefixCache, request.promptIds);
   const prefilledAt = deps.now();
@@ -73,13 +75,14 @@ export async function beamSearch(deps: BeamSearchDeps, request: BeamSearchReques
   const batching: { batch?: KvBatch } = {};
   let live: Hypothesis[] = [{ ids: [], logProb: 0, logits: prefill.logits, kv: prefill.kv, required, text: '' }];
   const finished: Hypothesis[] = [];
-  const outcome = (best: Hypothesis, stopReason: BeamSearchOutcome['stopReason']) => ({
+  const outcome = (best: Hypothesis, stopReason: BeamSearchOutcome['stopReason'], timeLimited = false) => ({
     // A cut inside a multi-byte character decodes to a replacement character: never shown.
     text: best.text.replace(/\uFFFD+$/u, ''),
     tokenIds: best.ids,
     stopReason,
     cachedPromptTokens: prefill.reused,
     prefilledAt,
+    timeLimited,
   });
 
   const maxDecodeMs = request.maxDecodeMs ?? Infinity;
@@ -89,7 +92,7 @@ export async function beamSearch(deps: BeamSearchDeps, request: BeamSearchReques
     // Out of time: the likeliest finished line, whole (its own stop reason), rather than part of one ('time').
     if (deps.now() - prefilledAt >= maxDecodeMs) {
       const done = mostLikely(finished);
-      return done === undefined ? outcome(live[0]!, 'time') : outcome(done, done.stopReason!);
+      return done === undefined ? outcome(live[0]!, 'time', true) : outcome(done, done.stopReason!, true);
     }
     const candidates: { from: Hypothesis; id: number; logProb: number }[] = [];
     for (const hypothesis of live) {
@@ -130,7 +133,7 @@ export async function beamSearch(deps: BeamSearchDeps, request: BeamSearchReques
     if (live.every((h) => h.logProb <= bestFinished)) break;
   }
   const best = mostLikely([...finished, ...live]);
-  if (best === undefined) return { text: '', tokenIds: [], stopReason: 'eos', cachedPromptTokens: prefill.reused, prefilledAt };
+  if (best === undefined) return { text: '', tokenIds: [], stopReason: 'eos', cachedPromptTokens: prefill.reused, prefilledAt, timeLimited: false };
   return outcome(best, best.stopReason ?? 'length');
 }
 

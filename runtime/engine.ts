@@ -164,6 +164,11 @@ export interface GenerateResult {
   text: string;
   tokenIds: number[];
   stopReason: StopReason;
+  /**
+   * The time limit (`maxDecodeMs`) ended the run: stop reason `time`, or, from beam search, the likeliest line that
+   * had finished by then (with that line's stop reason). Absent otherwise.
+   */
+  timeLimited?: true;
   timings: GenerationTimings;
   /** Present when the engine decoded (absent only from engines that do not speculate). */
   speculation?: SpeculationStats;

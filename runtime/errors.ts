@@ -26,9 +26,11 @@ export class LocusError extends Error {
 
 type LocusErrorClass = new (message: string, fix?: string, options?: { cause?: unknown }) => LocusError;
 
-function namedError(code: string, defaultFix: string): LocusErrorClass & { readonly code: string } {
+function namedError(code: string, defaultFix: string): LocusErrorClass & { readonly code: string; readonly defaultFix: string } {
   return class extends LocusError {
     static readonly code = code;
+    /** The class's general advice; a thrower with a more specific one passes its own. */
+    static readonly defaultFix = defaultFix;
     constructor(message: string, fix: string = defaultFix, options?: { cause?: unknown }) {
       super(code, message, fix, options);
     }
@@ -87,7 +89,7 @@ export class WorkerCrashedError extends namedError(
 
 export class TelemetryReadFailedError extends namedError(
   'TELEMETRY_READ_FAILED',
-  'Reopen the latency dashboard; if it fails again, the Locus Output channel says why.',
+  'The dashboard tries again at its next refresh; the Locus Output channel says why it failed.',
 ) {}
 
 /** Every named class, by code; new classes are added here so they survive the trip across the worker thread. */

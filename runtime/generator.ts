@@ -181,6 +181,7 @@ export class Generator {
       text,
       tokenIds,
       stopReason,
+      ...(stopReason === 'time' && { timeLimited: true as const }),
       timings: {
         promptTokens: promptIds.length,
         cachedPromptTokens: stepper.cachedPromptTokens,
@@ -220,6 +221,7 @@ export class Generator {
       text: outcome.text,
       tokenIds: outcome.tokenIds,
       stopReason: outcome.stopReason,
+      ...(outcome.timeLimited && { timeLimited: true as const }),
       timings: {
         promptTokens: request.promptIds.length,
         cachedPromptTokens: outcome.cachedPromptTokens,

@@ -254,8 +254,8 @@ export function locateModelFiles(dir: string, quantization: Quantization): Model
   const wanted = order.flatMap((q) => ONNX_FILE_NAMES[q]).join(', ');
   const available = [...present].filter((f) => f.endsWith('.onnx'));
   throw new ModelNotFoundError(
-    `The model directory ${dir} has no onnx/${wanted.includes(',') ? `{${wanted}}` : wanted}` +
-      (available.length ? ` (it has ${available.join(', ')}; choose that quantization).` : '.'),
+    `The model directory ${dir} has no onnx/${wanted.includes(',') ? `{${wanted}}` : wanted}` + (available.length ? ` (it has ${available.join(', ')}).` : '.'),
+    ...(available.length ? ['Choose a quantization that the folder has, or auto, which picks one of them.'] : []),
   );
 }
 

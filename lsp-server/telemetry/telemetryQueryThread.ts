@@ -32,6 +32,7 @@ export class WorkerTelemetryQueries implements TelemetryQueries {
   private readonly pending = new Map<number, Pending>();
   private idleTimer: NodeJS.Timeout | null = null;
   private disposed = false;
+  private lastFailure: string | undefined;
 
   constructor(
     private readonly script: string,
@@ -88,7 +89,9 @@ export class WorkerTelemetryQueries implements TelemetryQueries {
 
   private failed(worker: Worker, why: string): void {
     if (this.worker !== worker) return; // Stopped on purpose.
-    this.options.log?.(`The telemetry reader stopped (${why}); the next dashboard refresh starts a new one.`);
+    // A failure that repeats at every refresh (a missing bundle, a store too large for the heap) is logged once.
+    if (why !== this.lastFailure) this.options.log?.(`The telemetry reader stopped (${why}); the next dashboard refresh starts a new one.`);
+    this.lastFailure = why;
     this.worker = null;
     this.stop(new TelemetryReadFailedError(`The telemetry reader stopped: ${why}.`));
   }

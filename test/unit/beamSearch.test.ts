@@ -207,6 +207,8 @@ describe('decoding time limit', () => {
     const limited = await beamSearch(timed(model), { ...LINE, width: 2, maxDecodeMs: 35 });
     assert.equal(limited.text, 'b');
     assert.equal(limited.stopReason, 'stop', 'a whole line, not a cut one');
+    assert.equal(limited.timeLimited, true, 'still reported as ended by the limit');
+    assert.equal(unlimited.timeLimited, false);
     assert.ok(model.clock < 80, `stopped after ${model.clock / 10} passes`);
   });
 
@@ -214,6 +216,7 @@ describe('decoding time limit', () => {
     const model = new TimedModel({ ...ENDLESS, '': { a: 1 } });
     const limited = await beamSearch(timed(model), { ...LINE, width: 2, maxDecodeMs: 25 });
     assert.equal(limited.stopReason, 'time');
+    assert.equal(limited.timeLimited, true);
     assert.equal(limited.text, 'aaa');
   });
 
@@ -226,6 +229,7 @@ describe('decoding time limit', () => {
     gen.clearPrefixCache();
     const limited = await gen.generate({ ...request, maxDecodeMs: 30 });
     assert.equal(limited.stopReason, 'time');
+    assert.equal(limited.timeLimited, true);
     // The first token comes with the prompt's pass; three more passes fit in 30 ms.
     assert.equal(limited.text, 'aaaa');
     await assert.rejects(gen.generate({ ...request, maxDecodeMs: 0 }), /maxDecodeMs must be a positive number/);

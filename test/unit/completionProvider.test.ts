@@ -132,6 +132,20 @@ describe('CompletionProvider', () => {
     assert.equal(engine.requests.at(-1)!.maxDecodeMs, 20, 'another place keeps the limit');
   });
 
+  it("counts beam search's finished line chosen when time ran out as cut: asking again lets the search finish", async () => {
+    const { provider, engine } = setup('points;');
+    const generate = engine.generate.bind(engine);
+    // What beam search answers when the limit ends it after a short line has finished: that line, with its own stop reason.
+    engine.generate = async (request, hooks) => {
+      const result = await generate(request, hooks);
+      return request.maxDecodeMs === undefined ? result : { ...result, text: 'p;', stopReason: 'stop', timeLimited: true };
+    };
+    const at = doc(`const x = ${CURSOR}\n`);
+    assert.deepEqual((await provider.provide(at.document, at.position, never(), true)).map((i) => i.insertText), ['p;']);
+    assert.deepEqual((await provider.provide(at.document, at.position, never(), true)).map((i) => i.insertText), ['points;']);
+    assert.deepEqual(engine.requests.map((r) => r.maxDecodeMs), [1000, undefined]);
+  });
+
   it('with the manual trigger, runs the model only when asked and keeps showing the rest of what was asked for', async () => {
     const { provider, engine, timings } = setup('42;', { cache: true, settings: { completion: { trigger: 'manual' } } });
     const at = doc(`const x = ${CURSOR}\n`);

@@ -59,6 +59,7 @@ export class FakeEngine implements InferenceEngine {
         text,
         tokenIds: [...text].map((c) => c.charCodeAt(0)),
         stopReason,
+        ...(stopReason === 'time' && { timeLimited: true as const }),
         timings: { promptTokens: request.promptIds.length, generatedTokens: text.length, prefillMs: 1, firstTokenMs: 2, totalMs: 10, decodeTokensPerSecond: 100 },
         ...(this.speculation && { speculation: this.speculation }),
       };

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { onnx } from 'onnx-proto';
-import { OutOfMemoryError } from '../../runtime/errors';
+import { ModelNotFoundError, OutOfMemoryError } from '../../runtime/errors';
 import { assertModelFits, locateModelFiles } from '../../runtime/modelFiles';
 import { ROOT } from './runtimeFixtures';
 
@@ -57,5 +57,15 @@ describe('assertModelFits', () => {
 
   it('lets the shipped model load on this machine', () => {
     assert.doesNotThrow(() => assertModelFits(locateModelFiles(SHIPPED, 'auto')));
+  });
+
+  it('says which files a folder has when it lacks the chosen quantization, with a fix of its own', () => {
+    assert.throws(
+      () => locateModelFiles(SHIPPED, 'int8'),
+      (e: unknown) =>
+        e instanceof ModelNotFoundError &&
+        /has no onnx\/\{model_int8\.onnx, model_quantized\.onnx\} \(it has model_q4\.onnx\)\.$/.test(e.message) &&
+        e.fix === 'Choose a quantization that the folder has, or auto, which picks one of them.',
+    );
   });
 });

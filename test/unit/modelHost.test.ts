@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import type { EngineLoadOptions, InferenceEngine, ModelInfo } from '../../runtime/engine';
-import { ModelNotFoundError } from '../../runtime/errors';
+import { ModelConfigError, ModelFileCorruptError, ModelNotFoundError, ModelSignatureError, TokenizerMismatchError } from '../../runtime/errors';
 import { embeddedModelDirs, validateSettings } from '../../lsp-server/config';
 import type { Logger } from '../../lsp-server/logger';
 import { ModelHost } from '../../lsp-server/modelHost';
@@ -159,6 +159,33 @@ describe('ModelHost', () => {
     const embeddedFailure = embeddedHost.statuses.at(-1)!;
     assert.ok(embeddedFailure.state === 'error');
     assert.equal(embeddedFailure.fix, 'Reinstall the Locus extension: its embedded model is missing or damaged.');
+  });
+
+  it("names the setting for every kind of model-folder failure, and keeps a thrower's specific fix", async () => {
+    const failingWith = (error: Error) => () => {
+      const engine = new FakeEngine(() => '');
+      engine.load = async () => {
+        throw error;
+      };
+      return engine;
+    };
+    const userFolder = validateSettings({ model: { path: '/m' } }, embedded).config;
+    for (const error of [new ModelConfigError('Bad config.'), new ModelSignatureError('Bad inputs.'), new ModelFileCorruptError('Bad file.'), new TokenizerMismatchError('Bad tokenizer.')]) {
+      const { modelHost, statuses } = host(failingWith(error));
+      await modelHost.load(userFolder);
+      const last = statuses.at(-1)!;
+      assert.ok(last.state === 'error' && last.code === error.code);
+      assert.ok(last.fix.endsWith('The folder is set by locus.model.path; clear it to use the embedded model.'), `${error.code}: ${last.fix}`);
+    }
+    // The folder lacks the chosen quantization: reinstalling or clearing the path would not help.
+    const specific = new ModelNotFoundError('The model directory /m has no onnx/model_int8.onnx (it has model_q4.onnx).', 'Choose a quantization that the folder has, or auto, which picks one of them.');
+    for (const config of [userFolder, validateSettings(undefined, embedded).config]) {
+      const { modelHost, statuses } = host(failingWith(specific));
+      await modelHost.load(config);
+      const last = statuses.at(-1)!;
+      assert.ok(last.state === 'error');
+      assert.equal(last.fix, specific.fix);
+    }
   });
 
   it('loads the tokenizer while the engine loads, and reports the engine\'s error first when both fail', async () => {
