@@ -1,5 +1,6 @@
 // `npm run bench -- model [--model DIR] [--draft DIR] [--quantization q4|int8|fp32] [--cases FILE] [--limit N]
-//   [--kind single|multi] [--budget TOKENS] [--beam-width N] [--warm] [--workspace [--editor-lists]] [--label NAME] [--dump FILE]`
+//   [--kind single|multi] [--budget TOKENS] [--beam-width N] [--warm] [--workspace [--editor-lists]] [--crlf]
+//   [--server-js PATH] [--label NAME] [--dump FILE]`
 // Fill-in-the-middle quality exactly as users get it: each held-out case is opened in the real language server
 // (dist/server.js over LSP), an inline completion is requested at the cursor, and the offered text is compared
 // with what the author wrote. Exact match and edit similarity per language and kind, with latency. --dump writes every
@@ -9,7 +10,8 @@
 // each case inside its package, as a user with the project open gets it: the held-out packages' files
 // (training/data-gpu/heldout.jsonl.xz) are written to a folder the server indexes, so prompts carry retrieved code
 // from the package's other files and members of its modules take their names (the case's own file is never
-// retrieved from).
+// retrieved from). --crlf opens every case as a Windows file (CRLF line ends; predictions are compared line by line,
+// so their line ends do not count). --server-js runs another build's dist/server.js (an A/B against an older commit).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -47,6 +49,8 @@ const beamWidth = Number(arg('beam-width', '0'));
 const label = arg('label', '');
 const dumpPath = arg('dump', '');
 const warm = process.argv.includes('--warm');
+const crlf = process.argv.includes('--crlf');
+const serverJsArg = arg('server-js', '');
 const withWorkspace = process.argv.includes('--workspace');
 /**
  * With --workspace: the bench client also answers locus/memberNames as VS Code does, TypeScript's language service
@@ -100,11 +104,12 @@ const percentile = (xs: number[], p: number) => {
 };
 
 async function main(): Promise<void> {
-  const serverJs = join(ROOT, 'dist', 'server.js');
+  const serverJs = serverJsArg === '' ? join(ROOT, 'dist', 'server.js') : resolve(serverJsArg);
   if (!existsSync(serverJs)) throw new Error('dist/server.js is missing: run `npm run build` first.');
   const cases: FimCase[] = readFileSync(casesPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as FimCase)
     .filter((c) => kind === '' || c.kind === kind)
-    .slice(0, limit);
+    .slice(0, limit)
+    .map((c) => (crlf ? { ...c, prefix: c.prefix.replace(/\r?\n/g, '\r\n'), suffix: c.suffix.replace(/\r?\n/g, '\r\n') } : c));
   const workspace = withWorkspace ? writeHeldOutWorkspace() : undefined;
   const server = startServerProcess(serverJs);
   const { connection } = server;
@@ -225,7 +230,7 @@ async function main(): Promise<void> {
   const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
   const ready = status as Extract<ModelStatus, { state: 'ready' }>;
   const day = new Date().toISOString().slice(0, 10);
-  const tag = `${ready.model}-${ready.quantization}${budget > 0 ? `-budget${budget}` : ''}${beamWidth > 0 ? `-beam${beamWidth}` : ''}${kind ? `-${kind}` : ''}${warm ? '-warm' : ''}${withWorkspace ? '-workspace' : ''}${editorLists ? '-editor-lists' : ''}${label ? `-${label}` : ''}`.replace(/[^A-Za-z0-9_.-]/g, '_');
+  const tag = `${ready.model}-${ready.quantization}${budget > 0 ? `-budget${budget}` : ''}${beamWidth > 0 ? `-beam${beamWidth}` : ''}${kind ? `-${kind}` : ''}${warm ? '-warm' : ''}${withWorkspace ? '-workspace' : ''}${crlf ? '-crlf' : ''}${editorLists ? '-editor-lists' : ''}${label ? `-${label}` : ''}`.replace(/[^A-Za-z0-9_.-]/g, '_');
   const out = {
     date: new Date().toISOString(),
     machine,
@@ -250,7 +255,7 @@ async function main(): Promise<void> {
   const md = [
     `# FIM evaluation through the language server: ${ready.model} (${ready.onnxFile}) ${day}`,
     '',
-    `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}. ${outcomes.length} held-out cases from ${out.cases}, ${wallS.toFixed(0)} s. Completion settings: ${JSON.stringify(completion)}, the rest at the server's defaults.${warm ? ` Warm: each case asked first one keystroke earlier; the request after it is measured (${cacheHits} of ${outcomes.length} answered by the completion cache from the first suggestion).` : ' Cold: one request per case in a fresh document.'}${withWorkspace ? ' Workspace: the held-out packages (training/data-gpu/heldout.jsonl.xz) indexed by the server, each case opened at its path in its package.' : ''}${editorLists ? ` Editor's member lists: TypeScript's language service answered locus/memberNames ${answered} of ${asked} times (JavaScript and TypeScript files; Python gets none).` : ''}`,
+    `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}. ${outcomes.length} held-out cases from ${out.cases}, ${wallS.toFixed(0)} s. Completion settings: ${JSON.stringify(completion)}, the rest at the server's defaults.${warm ? ` Warm: each case asked first one keystroke earlier; the request after it is measured (${cacheHits} of ${outcomes.length} answered by the completion cache from the first suggestion).` : ' Cold: one request per case in a fresh document.'}${crlf ? ' CRLF: every case opened as a Windows file.' : ''}${serverJsArg ? ` Server: ${serverJsArg}.` : ''}${withWorkspace ? ' Workspace: the held-out packages (training/data-gpu/heldout.jsonl.xz) indexed by the server, each case opened at its path in its package.' : ''}${editorLists ? ` Editor's member lists: TypeScript's language service answered locus/memberNames ${answered} of ${asked} times (JavaScript and TypeScript files; Python gets none).` : ''}`,
     '',
     '| group | cases | exact match | edit similarity | empty | p50 ms | p95 ms |',
     '|---|---|---|---|---|---|---|',

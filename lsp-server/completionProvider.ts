@@ -8,6 +8,7 @@ import { isLanguageEnabled, type ServerConfig } from './config';
 import type { CursorText } from './context/contextPromptBuilder';
 import { listedMemberAccess, sourceKindOf } from './context/memberAccess';
 import { cursorContext, type CursorContext } from './cursorContext';
+import { asModelText, withLineEnding } from './modelText';
 import type { CompletionRefiner } from './efficiency/efficiencyChecker';
 import { finishedPart } from './finishedText';
 import { buildFimPrompt, type FimTokenIds, type PromptTokenizer } from './fimPrompt';
@@ -138,7 +139,7 @@ export class CompletionProvider {
       const refined = this.deps.efficiency?.offerFirst(document.uri, document.version, offset);
       if (refined !== undefined) return refined.map((insertText) => ({ insertText, range: { start: position, end: position } }));
       const cached = this.fromCache(model, document, ctx);
-      if (cached !== undefined) return this.answerFromCache(document.uri, position, cached, started, trace);
+      if (cached !== undefined) return this.answerFromCache(document.uri, position, withLineEnding(cached, ctx.eol), started, trace);
       // The rest of a suggestion the user asked for keeps showing while it is typed (above); nothing new is made.
       if (config.trigger === 'manual' && !invoked) return [];
       const mode = completionMode(ctx);
@@ -168,7 +169,8 @@ export class CompletionProvider {
       const shown = shownText(result, mode, ctx);
       if (result.timeLimited) this.noteTimeLimit(model, config, result);
       // Made without the editor's member list that the next request may have (its language server starting).
-      if (choices !== null) this.deps.cache?.store(document.uri, ctx.prefix, ctx.suffix, shown);
+      // Kept as the model text it continues (LF), so that typing its line breaks into a CRLF document matches it.
+      if (choices !== null) this.deps.cache?.store(document.uri, ctx.prefix, ctx.suffix, asModelText(shown));
       // The text changed while this ran and the client did not cancel: the item's position may not be the cursor's.
       if (document.version !== version) {
         trace?.done({ outcome: 'cancelled', generatedTokens: result.timings.generatedTokens });

@@ -94,10 +94,52 @@ export interface ValidationResult {
   warnings: string[];
 }
 
+type KeySet<T> = { readonly [K in keyof Required<T>]: true };
+
+/**
+ * Every key of {@link LocusSettingsInput} (the type makes the list complete): anything else is a misspelling worth a
+ * warning, not a silent default. `null`: a list value, not a section.
+ */
+const KNOWN_KEYS: { readonly [K in keyof Required<LocusSettingsInput>]: NonNullable<LocusSettingsInput[K]> extends readonly unknown[] ? null : KeySet<NonNullable<LocusSettingsInput[K]>> } = {
+  model: { path: true, draftPath: true, quantization: true, threads: true, cacheDir: true },
+  completion: { maxNewTokens: true, promptTokenBudget: true, speculation: true, beamWidth: true, languages: true, timeLimitMs: true, trigger: true },
+  efficiency: { enabled: true, samples: true },
+  exclude: null,
+  context: { filesExclude: true, cacheDir: true },
+  telemetry: { enabled: true, dir: true },
+};
+
+function knownKeysOf(key: string): Readonly<Record<string, true>> | null | undefined {
+  return Object.hasOwn(KNOWN_KEYS, key) ? KNOWN_KEYS[key as keyof LocusSettingsInput] : undefined;
+}
+
+/**
+ * The `locus` section from a client's `initializationOptions` or settings: editors other than VS Code often pass
+ * their whole configuration block, `{ "locus": { ... } }`, which is unwrapped.
+ */
+export function locusSection(input: unknown): unknown {
+  return isRecord(input) && Object.keys(input).length === 1 && isRecord(input.locus) ? input.locus : input;
+}
+
+/**
+ * `update` over `base`, section by section: a section `update` has replaces each of its keys in `base`'s, so a
+ * client may send only what changed. A key's value (a language table, a glob list) is replaced whole, never merged.
+ */
+export function mergeSettings(base: unknown, update: unknown): unknown {
+  if (!isRecord(update)) return base;
+  const merged: Record<string, unknown> = { ...(isRecord(base) ? base : {}) };
+  for (const [key, value] of Object.entries(update)) {
+    const before = merged[key];
+    merged[key] = isRecord(value) && isRecord(before) && knownKeysOf(key) ? { ...before, ...value } : value;
+  }
+  return merged;
+}
+
 /** Validates the client's `locus` section. Relative model paths are resolved against `baseDir`. */
 export function validateSettings(input: unknown, embedded: EmbeddedModelDirs, baseDir = process.cwd()): ValidationResult {
   const warnings: string[] = [];
   const root = isRecord(input) ? input : {};
+  warnUnknownKeys(root, warnings);
   if (input !== undefined && input !== null && !isRecord(input)) warnings.push('locus settings are not an object; using defaults');
   const model = section(root, 'model', warnings);
   const completion = section(root, 'completion', warnings);
@@ -158,6 +200,20 @@ export function needsModelReload(before: ServerConfig, after: ServerConfig): boo
     before.quantization !== after.quantization ||
     before.threads !== after.threads
   );
+}
+
+function warnUnknownKeys(root: Record<string, unknown>, warnings: string[]): void {
+  for (const [key, value] of Object.entries(root)) {
+    const known = knownKeysOf(key);
+    if (known === undefined) {
+      warnings.push(`locus.${key} is not a Locus setting; ignored (settings: ${Object.keys(KNOWN_KEYS).join(', ')})`);
+      continue;
+    }
+    if (known === null || !isRecord(value)) continue;
+    for (const inner of Object.keys(value)) {
+      if (!Object.hasOwn(known, inner)) warnings.push(`locus.${key}.${inner} is not a Locus setting; ignored (locus.${key} has ${Object.keys(known).join(', ')})`);
+    }
+  }
 }
 
 function section(root: Record<string, unknown>, key: keyof LocusSettingsInput, warnings: string[]): Record<string, unknown> {

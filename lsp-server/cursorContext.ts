@@ -1,11 +1,12 @@
 // What post-processing needs to know about the text around the cursor; built once per request.
 import { detectIndentStyle, type IndentStyle } from './indentation';
+import { asModelText } from './modelText';
 
 export interface CursorContext {
   languageId: string;
-  /** Document text before the cursor. */
+  /** Document text before the cursor, as the model reads it (LF line ends, no byte-order mark: modelText.ts). */
   prefix: string;
-  /** Document text after the cursor. */
+  /** Document text after the cursor, the same way. */
   suffix: string;
   /** Text of the cursor's line before the cursor (no line break). */
   linePrefix: string;
@@ -15,14 +16,15 @@ export interface CursorContext {
   followingLines: string[];
   /** The document's indentation, when it shows one. */
   indent: IndentStyle | undefined;
+  /** The document's line ending, which completions are given back. */
   eol: '\n' | '\r\n';
 }
 
 const FOLLOWING_LINES = 20;
 
 export function cursorContext(text: string, offset: number, languageId: string): CursorContext {
-  const prefix = text.slice(0, offset);
-  const suffix = text.slice(offset);
+  const prefix = asModelText(text.slice(0, offset));
+  const suffix = asModelText(text.slice(offset));
   const lineStart = prefix.lastIndexOf('\n') + 1;
   const lineEnd = suffix.indexOf('\n');
   const restOfLine = lineEnd === -1 ? suffix : suffix.slice(0, lineEnd);
@@ -32,13 +34,9 @@ export function cursorContext(text: string, offset: number, languageId: string):
     prefix,
     suffix,
     linePrefix: prefix.slice(lineStart),
-    lineSuffix: stripCr(restOfLine),
-    followingLines: following.map(stripCr),
+    lineSuffix: restOfLine,
+    followingLines: following,
     indent: detectIndentStyle(text),
     eol: text.includes('\r\n') ? '\r\n' : '\n',
   };
-}
-
-function stripCr(line: string): string {
-  return line.endsWith('\r') ? line.slice(0, -1) : line;
 }

@@ -4,6 +4,7 @@ import { limitToBlock } from './blockScope';
 import type { CompletionMode } from './completionMode';
 import type { CursorContext } from './cursorContext';
 import { matchIndentation } from './indentation';
+import { withLineEnding } from './modelText';
 import { cutRepeatedLines } from './repeatedLines';
 import { dropLinesFollowingCursor, trimLineSuffixOverlap } from './suffixOverlap';
 
@@ -21,7 +22,7 @@ export function postProcess(raw: string, mode: CompletionMode, ctx: CursorContex
   if (mode === 'single-line') text = trimLineSuffixOverlap(lines[0] ?? '', ctx);
   else text = dropLinesFollowingCursor(lines, ctx).join('\n');
   if (text.trim() === '') return '';
-  return ctx.eol === '\n' ? text : text.replace(/\n/g, ctx.eol);
+  return withLineEnding(text, ctx.eol);
 }
 
 /** Trailing spaces on every line, and trailing blank lines, are noise in ghost text. */

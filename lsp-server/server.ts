@@ -1,7 +1,6 @@
 // Composes the language server: settings, model host, scheduler and completion provider, wired to one
 // connection. The graph is built here, top to bottom, and nowhere else.
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import {
   DidChangeWatchedFilesNotification,
   InlineCompletionTriggerKind,
@@ -10,6 +9,7 @@ import {
   TextDocumentSyncKind,
   TextDocuments,
   CancellationTokenSource,
+  ErrorCodes,
   type CancellationToken,
   type Connection,
   type InitializeResult,
@@ -17,8 +17,10 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { InferenceEngine } from '../runtime/engine';
 import { CompletionCache } from './completionCache';
+import { canonicalLanguageId } from './languageIds';
+import { filePathOf } from './fileUri';
 import { CompletionProvider } from './completionProvider';
-import { embeddedModelDirs, excludesChanged, needsModelReload, validateSettings, type ServerConfig } from './config';
+import { embeddedModelDirs, excludesChanged, locusSection, mergeSettings, needsModelReload, validateSettings, type ServerConfig } from './config';
 import { ContextFeature } from './context/contextFeature';
 import { DEFAULT_EFFICIENCY_OPTIONS, EfficiencyChecker } from './efficiency/efficiencyChecker';
 import { EditorMemberNames } from './context/editorMemberNames';
@@ -31,6 +33,7 @@ import { taggedLogger } from './logger';
 import { ModelHost } from './modelHost';
 import { CompletionTimingsNotification, CompressRequest, ExplainChunkNotification, ExplainRequest, StatusNotification } from './protocol';
 import { RequestScheduler, SupersededError } from './requestScheduler';
+import { checkedPosition, checkedRange, documentUri, positionIn } from './requestParams';
 import { TelemetryFeature } from './telemetry/telemetryFeature';
 import type { TelemetryQueries } from './telemetry/telemetryQueries';
 import { CompletionAcceptedCommand } from './protocol';
@@ -47,7 +50,11 @@ export interface ServerDeps {
 export function startServer(connection: Connection, deps: ServerDeps): void {
   const logger = taggedLogger(connection.console, 'server');
   const embedded = embeddedModelDirs(deps.bundleDir);
-  const documents = new TextDocuments(TextDocument);
+  // Language ids are VS Code's from here on, whichever editor sent them.
+  const documents = new TextDocuments({
+    create: (uri, languageId, version, content) => TextDocument.create(uri, canonicalLanguageId(languageId), version, content),
+    update: TextDocument.update,
+  });
   const scheduler = new RequestScheduler();
   let config: ServerConfig = validateSettings(undefined, embedded).config;
   let canPullConfiguration = false;
@@ -136,7 +143,13 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     efficiency,
   });
 
-  function applySettings(input: unknown, source: string): void {
+  /** The settings as last received, unvalidated: a client may send only what changed, which goes over them. */
+  let settingsInput: unknown;
+
+  function applySettings(update: unknown, source: string): void {
+    if (typeof update !== 'object' || update === null || Array.isArray(update)) return void logger.warn(`${source}: locus is not an object; the settings stay as they are.`);
+    const input = mergeSettings(settingsInput, update);
+    settingsInput = input;
     const { config: next, warnings } = validateSettings(input, embedded);
     for (const warning of warnings) logger.warn(`${source}: ${warning}`);
     const reload = needsModelReload(config, next);
@@ -152,18 +165,37 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     }
   }
 
+  /**
+   * LSP's lifecycle: requests before `initialize` get ServerNotInitialized, and after `shutdown` InvalidRequest
+   * (a client that shut the server down must not get a completion from a disposed model).
+   */
+  let lifecycle: 'uninitialized' | 'running' | 'shutDown' = 'uninitialized';
+  function lifecycleRefusal(): ResponseError<void> | undefined {
+    if (lifecycle === 'uninitialized') return new ResponseError(ErrorCodes.ServerNotInitialized, 'The server is not initialized yet: send initialize first.');
+    if (lifecycle === 'shutDown') return new ResponseError(ErrorCodes.InvalidRequest, 'The server is shutting down.');
+    return undefined;
+  }
+  function whileRunning<P, R>(handler: (params: P, token: CancellationToken) => R): (params: P, token: CancellationToken) => R | ResponseError<void> {
+    return (params, token) => lifecycleRefusal() ?? handler(params, token);
+  }
+
   connection.onInitialize((params): InitializeResult => {
+    if (lifecycle !== 'uninitialized') throw new ResponseError(ErrorCodes.InvalidRequest, 'The server is initialized already.');
+    lifecycle = 'running';
     canPullConfiguration = params.capabilities.workspace?.configuration === true;
-    const { config: initial, warnings } = validateSettings(params.initializationOptions, embedded);
+    settingsInput = locusSection(params.initializationOptions);
+    const { config: initial, warnings } = validateSettings(settingsInput, embedded);
     for (const warning of warnings) logger.warn(`initializationOptions: ${warning}`);
     config = initial;
     canWatchFiles = params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
     canAskMemberNames = (params.capabilities.experimental as Record<string, unknown> | undefined)?.[MemberNamesRequest.capability] === true;
     context.initialize(params.workspaceFolders, params.rootUri, initial.indexCacheDir ?? undefined);
     telemetryDir = initial.telemetryDir;
-    workspaceRoots = (params.workspaceFolders?.map((folder) => folder.uri) ?? (params.rootUri ? [params.rootUri] : []))
-      .filter((uri) => uri.startsWith('file:'))
-      .map((uri) => fileURLToPath(uri));
+    const rootUris = params.workspaceFolders?.map((folder) => folder.uri) ?? (params.rootUri ? [params.rootUri] : []);
+    workspaceRoots = rootUris.map(filePathOf).filter((root): root is string => root !== undefined);
+    for (const uri of rootUris) {
+      if (uri.startsWith('file:') && filePathOf(uri) === undefined) logger.warn(`The workspace folder ${uri} has no local path here; its files are not indexed.`);
+    }
     telemetry.configure({ enabled: config.telemetryEnabled, dir: telemetryDir });
     return {
       capabilities: {
@@ -183,19 +215,22 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     if (canWatchFiles) void connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/*' }] });
   });
 
-  connection.onNotification(WorkspaceTrustNotification.type, ({ trusted }) => {
-    workspaceTrusted = trusted === true;
+  connection.onNotification(WorkspaceTrustNotification.type, (params) => {
+    workspaceTrusted = params?.trusted === true;
     if (workspaceTrusted) prepareEfficiency();
     else efficiency.cancel();
   });
 
+  // A client pushes `settings.locus` (VS Code: all of it; others may push a part), or says "changed" and is asked.
+  // Nothing (null, no section) keeps the settings as they are: LSP's null answer means "not provided", not "defaults".
   connection.onDidChangeConfiguration(async (params) => {
     const settings: unknown = params.settings;
     const pushed = typeof settings === 'object' && settings !== null ? (settings as { locus?: unknown }).locus : undefined;
-    if (pushed !== undefined) return applySettings(pushed, 'settings');
+    if (pushed !== undefined && pushed !== null) return applySettings(pushed, 'settings');
     if (!canPullConfiguration) return;
     try {
-      applySettings(await connection.workspace.getConfiguration('locus'), 'settings');
+      const pulled: unknown = await connection.workspace.getConfiguration('locus');
+      if (pulled !== undefined && pulled !== null) applySettings(pulled, 'settings');
     } catch (error) {
       logger.warn(`Could not read the locus settings from the client: ${String(error)}`);
     }
@@ -204,31 +239,49 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
   // The latest completion request per document: a newer one aborts it on arrival, wherever it is (building its
   // prompt, waiting for the editor's member list or the model), so an older one cannot answer after it.
   const latestRequests = new Map<string, AbortController>();
-  connection.languages.inlineCompletion.on(async (params, token) => {
-    const uri = params.textDocument.uri;
-    latestRequests.get(uri)?.abort(new SupersededError());
-    const latest = new AbortController();
-    latestRequests.set(uri, latest);
-    try {
-      const document = documents.get(uri);
-      if (document === undefined) return { items: [] };
-      const invoked = params.context.triggerKind === InlineCompletionTriggerKind.Invoked;
-      const items = await completions.provide(document, params.position, AbortSignal.any([abortSignalOf(token), latest.signal]), invoked);
-      if (token.isCancellationRequested) return new ResponseError(LSPErrorCodes.RequestCancelled, 'Completion cancelled.');
-      return { items };
-    } finally {
-      if (latestRequests.get(uri) === latest) latestRequests.delete(uri);
-    }
-  });
+  connection.languages.inlineCompletion.on(
+    whileRunning(async (params, token) => {
+      const uri = documentUri(params);
+      const asked = checkedPosition(params.position);
+      latestRequests.get(uri)?.abort(new SupersededError());
+      const latest = new AbortController();
+      latestRequests.set(uri, latest);
+      try {
+        const document = documents.get(uri);
+        if (document === undefined) return { items: [] };
+        // Clients that leave out the (required) context are treated as typing.
+        const invoked = params.context?.triggerKind === InlineCompletionTriggerKind.Invoked;
+        const items = await completions.provide(document, positionIn(document, asked), AbortSignal.any([abortSignalOf(token), latest.signal]), invoked);
+        if (token.isCancellationRequested) return new ResponseError(LSPErrorCodes.RequestCancelled, 'Completion cancelled.');
+        return { items };
+      } finally {
+        if (latestRequests.get(uri) === latest) latestRequests.delete(uri);
+      }
+    }),
+  );
 
-  connection.onRequest(CompressRequest.type, (params, token) => context.compress(params, abortSignalOf(token)));
-  connection.onRequest(ExplainRequest.type, (params, token) => context.explain(params, abortSignalOf(token)));
+  connection.onRequest(
+    CompressRequest.type,
+    whileRunning((params, token) => {
+      const budget: unknown = params?.budget;
+      return context.compress({ textDocument: { uri: documentUri(params) }, position: checkedPosition(params?.position), ...(typeof budget === 'number' && { budget }) }, abortSignalOf(token));
+    }),
+  );
+  connection.onRequest(
+    ExplainRequest.type,
+    whileRunning((params, token) => {
+      const streamId: unknown = params?.streamId;
+      if (typeof streamId !== 'string' || streamId === '') throw new ResponseError(ErrorCodes.InvalidParams, 'streamId must be a non-empty string: every chunk of the explanation carries it.');
+      return context.explain({ textDocument: { uri: documentUri(params) }, range: checkedRange(params?.range), streamId }, abortSignalOf(token));
+    }),
+  );
   connection.onDidChangeWatchedFiles((params) => context.filesChanged(params.changes));
   documents.onDidOpen((event) => context.documentOpened(event.document.uri, event.document.version, event.document.getText()));
   documents.onDidChangeContent((event) => context.documentChanged(event.document.uri, event.document.version, event.document.getText()));
   documents.onDidClose((event) => context.documentClosed(event.document.uri));
 
   connection.onShutdown(async () => {
+    lifecycle = 'shutDown';
     scheduler.abortAll();
     await context.dispose();
     efficiency.cancel();
@@ -236,10 +289,12 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     telemetry.dispose();
   });
 
-  telemetry.register(connection);
-  connection.onExecuteCommand((params) => {
-    if (params.command === CompletionAcceptedCommand.command) telemetry.accepted(params.arguments);
-  });
+  telemetry.register(connection, lifecycleRefusal);
+  connection.onExecuteCommand(
+    whileRunning((params) => {
+      if (params?.command === CompletionAcceptedCommand.command) telemetry.accepted(params.arguments);
+    }),
+  );
 
   documents.listen(connection);
   connection.listen();

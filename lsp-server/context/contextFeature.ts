@@ -3,7 +3,6 @@
 // retrieval and compression, and the `locus/compress` and `locus/explain` requests.
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { FileEvent, Position, Range, WorkspaceFolder } from 'vscode-languageserver-protocol';
 import { GREEDY_SAMPLING } from '../../runtime/engine';
 import { tokenizerDirectory } from '../../runtime/modelFiles';
@@ -22,6 +21,8 @@ import { promptBudgetFor } from '../generationRoom';
 import { PromptAssembler, type ContextTokenizer } from './promptAssembler';
 import { DraftModelScorer, SelectiveContext, UnigramScorer } from './selectiveContext';
 import { SyntaxChunker } from './syntaxChunker';
+import { asModelText } from '../modelText';
+import { filePathOf } from '../fileUri';
 
 /** The part of a text document the feature reads (vscode-languageserver-textdocument satisfies it). */
 export interface ContextDocument {
@@ -164,8 +165,8 @@ export class ContextFeature {
     const text = document.getText();
     const offset = document.offsetAt(params.position);
     // The prompt a completion here would send: healed as completions heal it, retrieved with the text as typed.
-    const typedPrefix = text.slice(0, offset);
-    const cursor = { file: filePathOf(document.uri), prefix: healPrefix(model.tokenizer, typedPrefix).prefix, typedPrefix, suffix: text.slice(offset) };
+    const typedPrefix = asModelText(text.slice(0, offset));
+    const cursor = { file: filePathOf(document.uri), prefix: healPrefix(model.tokenizer, typedPrefix).prefix, typedPrefix, suffix: asModelText(text.slice(offset)) };
     // From the client: a budget that is not a positive whole number of tokens is the default.
     const asked = typeof params.budget === 'number' && Number.isInteger(params.budget) && params.budget > 0 ? params.budget : undefined;
     const budget = Math.min(asked ?? this.promptBudget(model), this.promptBudget(model));
@@ -191,7 +192,7 @@ export class ContextFeature {
     if (end <= start) throw new Error('Select the code to explain first.');
     const file = filePathOf(document.uri);
     const prompt = buildExplainPrompt(
-      { languageId: document.languageId, path: file === undefined ? undefined : this.engine?.displayPath(file) ?? path.basename(file), before: text.slice(0, start), selection: text.slice(start, end), after: text.slice(end) },
+      { languageId: document.languageId, path: file === undefined ? undefined : this.engine?.displayPath(file) ?? path.basename(file), before: asModelText(text.slice(0, start)), selection: asModelText(text.slice(start, end)), after: asModelText(text.slice(end)) },
       this.tokenizerConfig(model.info.dir),
     );
     const room = Math.max(16, model.info.maxContext - Math.min(EXPLAIN_MAX_NEW_TOKENS, Math.floor(model.info.maxContext / 2)));
@@ -256,15 +257,5 @@ export class ContextFeature {
       this.tokenizerConfigs.set(modelDir, config);
     }
     return this.tokenizerConfigs.get(modelDir);
-  }
-}
-
-/** Absolute path of a `file:` URI; undefined for untitled and virtual documents (never indexed). */
-function filePathOf(uri: string): string | undefined {
-  if (!uri.startsWith('file:')) return undefined;
-  try {
-    return fileURLToPath(uri);
-  } catch {
-    return undefined;
   }
 }

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Language, Parser, type Node as SyntaxNode } from '@vscode/tree-sitter-wasm';
 import type { CodeChunk } from './codeChunk';
+import { asModelText } from '../modelText';
 
 /** A chunk grows by merging neighbouring declarations up to this many lines. */
 const TARGET_LINES = 30;
@@ -24,8 +25,8 @@ const GRAMMARS: Record<string, string> = {
 /** Node types whose children are members worth their own chunks when the node is too long. */
 const BODY_FIELDS = ['body', 'declaration_list'];
 
-/** Version of the chunking rules, part of the persisted index's key. */
-export const CHUNKER_VERSION = 1;
+/** Version of the chunking rules, part of the persisted index's key. 2: chunk text as the model reads it (modelText.ts). */
+export const CHUNKER_VERSION = 2;
 
 export function languageOfPath(filePath: string): string | undefined {
   return GRAMMARS[path.extname(filePath).toLowerCase()];
@@ -65,7 +66,9 @@ export class SyntaxChunker {
     return new SyntaxChunker(grammarDir);
   }
 
-  async chunk(relativePath: string, text: string): Promise<CodeChunk[]> {
+  async chunk(relativePath: string, fileText: string): Promise<CodeChunk[]> {
+    // Chunks become prompt text: CRLF files are chunked as LF (the line numbers are the same).
+    const text = asModelText(fileText);
     const grammar = languageOfPath(relativePath);
     const language = grammar === undefined ? undefined : await this.language(grammar);
     const lines = text.split('\n');

@@ -1,6 +1,6 @@
 // The server's telemetry feature: owns the store and the recorder, answers `locus/telemetry`,
 // `locus/telemetryExport` and `locus/telemetryClear`, and takes the `locus.completionAccepted` command.
-import type { Command, Connection } from 'vscode-languageserver';
+import { ErrorCodes, ResponseError, type Command, type Connection } from 'vscode-languageserver';
 import {
   CompletionAcceptedCommand,
   TelemetryClearRequest,
@@ -33,6 +33,9 @@ export interface TelemetryFeatureOptions {
   /** Who reads and summarizes the store; the server passes a worker thread (telemetryQueryThread.ts). */
   queries?: TelemetryQueries;
 }
+
+/** The error to answer a request with while the server is not between `initialize` and `shutdown`; undefined inside. */
+export type LifecycleRefusal = () => ResponseError<void> | undefined;
 
 /** What the completion path needs: a trace per request, and the command that reports its acceptance. */
 export interface CompletionTelemetry {
@@ -112,11 +115,18 @@ export class TelemetryFeature implements CompletionTelemetry {
     return { deletedFiles: this.store?.clear() ?? 0 };
   }
 
-  /** Registers the telemetry requests. `locus.completionAccepted` is routed by the server's executeCommand handler. */
-  register(connection: Connection): void {
-    connection.onRequest(TelemetryRequest.type, (params) => this.summary(params));
-    connection.onRequest(TelemetryExportRequest.type, (params) => this.export(params));
-    connection.onRequest(TelemetryClearRequest.type, () => this.clear());
+  /**
+   * Registers the telemetry requests; `refusal` is the server's lifecycle check (an error to answer instead, outside
+   * `initialize`..`shutdown`). `locus.completionAccepted` is routed by the server's executeCommand handler.
+   */
+  register(connection: Connection, refusal: LifecycleRefusal): void {
+    connection.onRequest(TelemetryRequest.type, (params) => refusal() ?? this.summary(params));
+    connection.onRequest(TelemetryExportRequest.type, (params) => {
+      const format: unknown = params?.format;
+      if (format !== undefined && format !== 'json' && format !== 'csv') return new ResponseError(ErrorCodes.InvalidParams, 'format must be "json" or "csv".');
+      return refusal() ?? this.export(params);
+    });
+    connection.onRequest(TelemetryClearRequest.type, () => refusal() ?? this.clear());
   }
 
   dispose(): void {

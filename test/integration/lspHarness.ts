@@ -44,16 +44,19 @@ export class LspHarness {
     readonly initializeResult: InitializeResult,
   ) {}
 
-  /** `workspace`: a folder the server indexes as its one workspace folder; `capabilities`: what the client declares. */
-  static async start(settings: LocusSettingsInput, options: { workspace?: string; capabilities?: ClientCapabilities } = {}): Promise<LspHarness> {
+  /**
+   * `workspace`: a folder the server indexes as its one workspace folder (or `rootUri`, any URI, as the only root);
+   * `capabilities`: what the client declares. `settings` goes as `initializationOptions`, whatever its shape.
+   */
+  static async start(settings: LocusSettingsInput | Record<string, unknown>, options: { workspace?: string; rootUri?: string; capabilities?: ClientCapabilities } = {}): Promise<LspHarness> {
     const server = startServerProcess(SERVER_JS);
     const { connection } = server;
-    const rootUri = options.workspace === undefined ? null : pathToFileURL(options.workspace).href;
+    const rootUri = options.rootUri ?? (options.workspace === undefined ? null : pathToFileURL(options.workspace).href);
     const result = await withTimeout(
       connection.sendRequest(InitializeRequest.type, {
         processId: process.pid,
         rootUri,
-        workspaceFolders: rootUri === null ? null : [{ uri: rootUri, name: path.basename(options.workspace!) }],
+        workspaceFolders: options.workspace === undefined ? null : [{ uri: rootUri!, name: path.basename(options.workspace) }],
         capabilities: options.capabilities ?? {},
         initializationOptions: settings,
       }),
@@ -94,7 +97,8 @@ export class LspHarness {
     await this.server.connection.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri, version }, contentChanges });
   }
 
-  async configure(settings: LocusSettingsInput): Promise<void> {
+  /** Pushes `settings.locus` (null: a client that has no Locus settings to give). */
+  async configure(settings: LocusSettingsInput | null): Promise<void> {
     await this.server.connection.sendNotification(DidChangeConfigurationNotification.type, { settings: { locus: settings } });
   }
 

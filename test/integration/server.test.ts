@@ -20,6 +20,8 @@ const MAX_NEW_TOKENS = 400;
 // No time limit: what the fixture generates must not depend on how loaded the machine is (one test sets one).
 const SETTINGS = { model: { path: FIXTURE_MODEL }, completion: { maxNewTokens: MAX_NEW_TOKENS, timeLimitMs: 0 } };
 const PROMPT_BUDGET = Math.min(1024, 512 - MAX_NEW_TOKENS - 3);
+/** A pushed part goes over the settings so far: a test that changed one puts its default back explicitly. */
+const RESTORE = { ...SETTINGS, completion: { ...SETTINGS.completion, trigger: 'automatic', speculation: 'auto' } } as const;
 
 /** What the server should answer: the same prompt, greedy decoding in-process, the same post-processing. */
 async function expectedCompletion(text: string, offset: number, languageId: string): Promise<string> {
@@ -151,7 +153,7 @@ describe('language server with the fixture model', () => {
       assert.equal(await lsp.complete(uri, position, undefined, InlineCompletionTriggerKind.Invoked), expected);
       assert.equal(lsp.timings.length, runs + 1);
     } finally {
-      await lsp.configure(SETTINGS);
+      await lsp.configure(RESTORE);
     }
   });
 
@@ -175,7 +177,7 @@ describe('language server with the fixture model', () => {
       const endsMidWord = /[\p{L}\p{N}_$]$/u.test(limited) && /^[\p{L}\p{N}_$]/u.test(full.slice(limited.length));
       assert.ok(full.startsWith(limited) && !endsMidWord, `${JSON.stringify(limited)} is whole words of ${JSON.stringify(full.slice(0, 200))}`);
     } finally {
-      await lsp.configure(SETTINGS);
+      await lsp.configure(RESTORE);
     }
   });
 
@@ -221,7 +223,7 @@ describe('language server with a bad model path', () => {
     assert.ok(status.state === 'error');
     assert.equal(status.code, 'MODEL_NOT_FOUND');
     assert.match(status.message, /nonexistent/);
-    assert.match(status.fix, /model directory setting/);
+    assert.match(status.fix, /The folder is set by locus\.model\.path/);
 
     const uri = 'file:///work/bad.ts';
     await lsp.open(uri, 'typescript', 'import ');

@@ -146,6 +146,20 @@ describe('CompletionProvider', () => {
     assert.deepEqual(engine.requests.map((r) => r.maxDecodeMs), [1000, undefined]);
   });
 
+  it('prompts a CRLF document as LF, answers it in CRLF, and keeps showing the rest as its lines are typed', async () => {
+    const body = '\n  const total = a + b;\n  return total;\n}\n';
+    const { provider, engine } = setup(body, { cache: true });
+    const at = doc(`function add(a, b) {${CURSOR}\r\n}\r\n`, 'javascript');
+    const [item] = await provider.provide(at.document, at.position, never());
+    assert.equal(item?.insertText, '\r\n  const total = a + b;\r\n  return total;');
+    assert.ok(!engine.requests[0]!.promptIds.includes('\r'.charCodeAt(0)), 'no carriage return reaches the model');
+    // The user types the first line and Enter (VS Code inserts CRLF here): the rest comes from the cache.
+    const typed = doc(`function add(a, b) {\r\n  const total = a + b;\r\n${CURSOR}\r\n}\r\n`, 'javascript');
+    const [rest] = await provider.provide(typed.document, typed.position, never());
+    assert.equal(rest?.insertText, '  return total;');
+    assert.equal(engine.requests.length, 1, 'no second model run');
+  });
+
   it('with the manual trigger, runs the model only when asked and keeps showing the rest of what was asked for', async () => {
     const { provider, engine, timings } = setup('42;', { cache: true, settings: { completion: { trigger: 'manual' } } });
     const at = doc(`const x = ${CURSOR}\n`);

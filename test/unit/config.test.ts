@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { homedir } from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { DEFAULTS, embeddedModelDirs, isLanguageEnabled, needsModelReload, validateSettings } from '../../lsp-server/config';
+import { DEFAULTS, embeddedModelDirs, isLanguageEnabled, locusSection, mergeSettings, needsModelReload, validateSettings } from '../../lsp-server/config';
 
 const embedded = embeddedModelDirs('/opt/locus/dist');
 
@@ -93,5 +93,33 @@ describe('validateSettings', () => {
     assert.equal(needsModelReload(base, validateSettings({ model: { quantization: 'fp32' } }, embedded).config), true);
     assert.equal(needsModelReload(base, validateSettings({ model: { path: '/m' } }, embedded).config), true);
     assert.equal(needsModelReload(base, validateSettings({ model: { threads: 3 } }, embedded).config), true);
+  });
+});
+
+describe('settings from editors other than VS Code', () => {
+  it('warns about keys that are not Locus settings, naming the ones there are', () => {
+    const { config, warnings } = validateSettings({ completions: { maxNewTokens: 8 }, completion: { maxNewToken: 8, trigger: 'manual' } }, embedded);
+    assert.equal(config.trigger, 'manual');
+    assert.equal(config.maxNewTokens, DEFAULTS.maxNewTokens);
+    assert.equal(warnings.length, 2, warnings.join('\n'));
+    assert.match(warnings[0]!, /^locus\.completions is not a Locus setting; ignored \(settings: model, completion, efficiency, exclude, context, telemetry\)$/);
+    assert.match(warnings[1]!, /^locus\.completion\.maxNewToken is not a Locus setting; ignored \(locus\.completion has maxNewTokens, /);
+  });
+
+  it('unwraps a whole configuration block, { locus: { ... } }', () => {
+    assert.deepEqual(locusSection({ locus: { completion: { trigger: 'manual' } } }), { completion: { trigger: 'manual' } });
+    assert.deepEqual(locusSection({ completion: { trigger: 'manual' } }), { completion: { trigger: 'manual' } });
+    assert.equal(locusSection(undefined), undefined);
+  });
+
+  it('merges a pushed part over the settings so far, key by key within a section, values replaced whole', () => {
+    const before = { model: { threads: 1 }, completion: { trigger: 'manual', languages: { python: false, '*': true } }, exclude: ['a/**'] };
+    const merged = mergeSettings(before, { completion: { maxNewTokens: 32, languages: { '*': true } }, exclude: ['b/**'] });
+    assert.deepEqual(merged, { model: { threads: 1 }, completion: { trigger: 'manual', maxNewTokens: 32, languages: { '*': true } }, exclude: ['b/**'] });
+    const { config } = validateSettings(merged, embedded);
+    assert.equal(config.trigger, 'manual', 'a part pushed later does not reset the rest to defaults');
+    assert.equal(config.threads, 1);
+    assert.equal(isLanguageEnabled(config, 'python'), true, 'a language table is replaced, not merged');
+    assert.deepEqual(mergeSettings(before, null), before);
   });
 });

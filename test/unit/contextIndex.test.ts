@@ -30,6 +30,12 @@ describe('syntax chunker', () => {
     for (const c of chunks) assert.equal(c.text, SHAPES_TS.concat('\n\n\n', VECTOR_TS.replace('class Vector', 'class Other')).split('\n').slice(c.startLine, c.endLine).join('\n'));
   });
 
+  it('chunks a Windows (CRLF, byte-order mark) file as the LF text the model reads, on the same lines', async () => {
+    const lf = await chunker.chunk('src/shapes.ts', SHAPES_TS);
+    const crlf = await chunker.chunk('src/shapes.ts', '\ufeff' + SHAPES_TS.replace(/\n/g, '\r\n'));
+    assert.deepEqual(crlf, lf);
+  });
+
   it('parses Python and falls back to line windows for languages without a grammar', async () => {
     const py = await chunker.chunk('pkg/math.py', MATH_PY);
     assert.ok(py.some((c) => c.symbols.includes('hypotenuse')));

@@ -33,6 +33,20 @@ describe('postProcess golden cases', () => {
   }
 });
 
+describe('cursor context of a Windows file', () => {
+  it('gives the model LF text without the byte-order mark, and keeps the line ending for the completion', () => {
+    const text = '\ufeffconst a = 1;\r\nfunction one() {\r\n  return \r\n}\r\n';
+    const offset = text.indexOf('return ') + 'return '.length;
+    const ctx = cursorContext(text, offset, 'javascript');
+    assert.equal(ctx.prefix, 'const a = 1;\nfunction one() {\n  return ');
+    assert.equal(ctx.suffix, '\n}\n');
+    assert.equal(ctx.linePrefix, '  return ');
+    assert.equal(ctx.lineSuffix, '');
+    assert.deepEqual(ctx.followingLines, ['}', '']);
+    assert.equal(ctx.eol, '\r\n');
+  });
+});
+
 describe('stop strings', () => {
   it('stop single-line generation at the line break and leave multi-line to post-processing', () => {
     assert.deepEqual(stopStringsFor('single-line'), ['\n']);

@@ -1,0 +1,52 @@
+// Checks of what a client sends, at the border: a malformed request gets InvalidParams (-32602) with a sentence
+// saying what is wrong, not an internal error carrying a JavaScript TypeError; a position the document does not
+// have is moved to one it has, so no item repeats an impossible range back to the client.
+import { ErrorCodes, ResponseError, type Position, type Range } from 'vscode-languageserver';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+
+function invalid(message: string): ResponseError<void> {
+  return new ResponseError(ErrorCodes.InvalidParams, message);
+}
+
+function isUinteger(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 2 ** 31 - 1;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+/** `params.textDocument.uri`, or InvalidParams. */
+export function documentUri(params: unknown): string {
+  const uri = isRecord(params) && isRecord(params.textDocument) ? params.textDocument.uri : undefined;
+  if (typeof uri !== 'string' || uri === '') throw invalid('textDocument.uri must be a document URI.');
+  return uri;
+}
+
+/** `value` as a position (`line` and `character` whole numbers, at least 0), or InvalidParams naming `name`. */
+export function checkedPosition(value: unknown, name = 'position'): Position {
+  if (!isRecord(value) || !isUinteger(value.line) || !isUinteger(value.character)) {
+    throw invalid(`${name} must be { line, character } with whole numbers from 0.`);
+  }
+  return { line: value.line, character: value.character };
+}
+
+export function checkedRange(value: unknown, name = 'range'): Range {
+  if (!isRecord(value)) throw invalid(`${name} must be { start, end } positions.`);
+  return { start: checkedPosition(value.start, `${name}.start`), end: checkedPosition(value.end, `${name}.end`) };
+}
+
+/**
+ * A position the document has: past a line's end it is the line's end, past the last line the document's end (LSP's
+ * rule), and inside a surrogate pair the start of that character, so a completion never splits one.
+ */
+export function positionIn(document: TextDocument, position: Position): Position {
+  let offset = document.offsetAt(position);
+  if (offset > 0) {
+    const text = document.getText({ start: document.positionAt(offset - 1), end: document.positionAt(offset + 1) });
+    const before = text.charCodeAt(0);
+    const after = text.charCodeAt(1);
+    if (before >= 0xd800 && before <= 0xdbff && after >= 0xdc00 && after <= 0xdfff) offset--;
+  }
+  return document.positionAt(offset);
+}

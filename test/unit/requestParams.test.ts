@@ -1,0 +1,29 @@
+// What a client sends, checked at the server's border (lsp-server/requestParams.ts).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ErrorCodes, ResponseError } from 'vscode-languageserver';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { checkedPosition, checkedRange, documentUri, positionIn } from '../../lsp-server/requestParams';
+
+const invalidParams = (e: unknown) => e instanceof ResponseError && e.code === ErrorCodes.InvalidParams;
+
+describe('request params', () => {
+  it('takes whole-number positions and ranges, and refuses anything else with InvalidParams', () => {
+    assert.deepEqual(checkedPosition({ line: 2, character: 0, extra: true }), { line: 2, character: 0 });
+    for (const bad of [undefined, null, {}, { line: -1, character: 0 }, { line: 1, character: 0.5 }, { line: '1', character: '2' }]) {
+      assert.throws(() => checkedPosition(bad), invalidParams, JSON.stringify(bad));
+    }
+    assert.throws(() => checkedRange({ start: { line: 0, character: 0 } }), (e: unknown) => invalidParams(e) && /range\.end/.test((e as Error).message));
+    assert.equal(documentUri({ textDocument: { uri: 'file:///a.ts' } }), 'file:///a.ts');
+    assert.throws(() => documentUri({}), invalidParams);
+  });
+
+  it('moves a position to one the document has: a line end, the document end, never inside a surrogate pair', () => {
+    const document = TextDocument.create('file:///a.ts', 'typescript', 1, 'let 𝒳 = 1;\nx');
+    assert.deepEqual(positionIn(document, { line: 0, character: 99 }), { line: 0, character: 11 });
+    assert.deepEqual(positionIn(document, { line: 7, character: 0 }), { line: 1, character: 1 });
+    // 𝒳 is two UTF-16 code units at characters 4 and 5: character 5 is inside it.
+    assert.deepEqual(positionIn(document, { line: 0, character: 5 }), { line: 0, character: 4 });
+    assert.deepEqual(positionIn(document, { line: 0, character: 6 }), { line: 0, character: 6 });
+  });
+});
