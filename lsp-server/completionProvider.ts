@@ -1,5 +1,5 @@
 // Inline completions: document → FIM prompt → one scheduled model run → post-processed ghost text.
-import type { InlineCompletionItem, Position } from 'vscode-languageserver-protocol';
+import type { InlineCompletionItem, Position, Range } from 'vscode-languageserver-protocol';
 import { GREEDY_SAMPLING, type GenerateResult, type InferenceEngine, type ModelInfo, type SamplingOptions } from '../runtime/engine';
 import { limitToBlock } from './blockScope';
 import type { CompletionCache } from './completionCache';
@@ -76,6 +76,48 @@ export const MAX_DOCUMENT_CHARS = 1024 * 1024;
 
 
 /**
+ * The suggest widget's selected item, as LSP's `selectedCompletionInfo` gives it: while the widget is open, an inline
+ * completion is shown only if it extends that item's text over the same range (VS Code's rule), so the completion is
+ * made after the item and offered as the item's text followed by it.
+ */
+export interface SelectedItem {
+  range: Range;
+  text: string;
+}
+
+/** Where an item goes: its range, and the text before the completion (the selected item's). */
+interface ItemPlace {
+  lead: string;
+  range: Range;
+}
+
+interface CompletionSite {
+  text: string;
+  offset: number;
+  /** The cursor in `text`'s coordinates (for the editor's member list). */
+  cursor: Position;
+  place: ItemPlace;
+}
+
+function atCursor(document: CompletionDocument, text: string, position: Position): CompletionSite {
+  return { text, offset: document.offsetAt(position), cursor: position, place: { lead: '', range: { start: position, end: position } } };
+}
+
+function afterSelectedItem(document: CompletionDocument, documentText: string, selected: SelectedItem): CompletionSite {
+  const start = document.offsetAt(selected.range.start);
+  const end = Math.max(start, document.offsetAt(selected.range.end));
+  const lines = selected.text.split('\n');
+  const last = lines[lines.length - 1]!;
+  const cursor = lines.length === 1 ? { line: selected.range.start.line, character: selected.range.start.character + last.length } : { line: selected.range.start.line + lines.length - 1, character: last.length };
+  return {
+    text: documentText.slice(0, start) + selected.text + documentText.slice(end),
+    offset: start + selected.text.length,
+    cursor,
+    place: { lead: selected.text, range: selected.range },
+  };
+}
+
+/**
  * A cursor place, kept without the whole file: its model, document, the length of the text before it and the
  * characters on either side. Typing anywhere before the cursor changes the length; edits far from it that keep the
  * length are so rare that treating them as the same place costs one unlimited run at most.
@@ -116,9 +158,9 @@ export class CompletionProvider {
   /**
    * Never throws: a failure is logged and answers no items. `invoked`: the user asked for this completion (LSP
    * trigger kind Invoked) rather than the editor while typing; with `locus.completion.trigger` manual only those
-   * run the model.
+   * run the model. `selected`: the suggest widget's selected item, which the completion continues (see {@link SelectedItem}).
    */
-  async provide(document: CompletionDocument, position: Position, signal: AbortSignal, invoked = false): Promise<InlineCompletionItem[]> {
+  async provide(document: CompletionDocument, position: Position, signal: AbortSignal, invoked = false, selected?: SelectedItem): Promise<InlineCompletionItem[]> {
     const started = this.deps.clock();
     // The document object follows the client's edits (TextDocuments updates it in place).
     const version = document.version;
@@ -127,19 +169,23 @@ export class CompletionProvider {
     try {
       const config = this.deps.config();
       if (!isLanguageEnabled(config, document.languageId)) return [];
-      const text = document.getText();
-      if (!this.isCompletable(document, text)) return [];
+      const documentText = document.getText();
+      if (!this.isCompletable(document, documentText)) return [];
       const model = this.deps.model();
       if (model === undefined) return [];
 
-      const offset = document.offsetAt(position);
+      // With an item selected, the model writes on from the text as it would be with that item accepted.
+      const { text, offset, cursor, place } = selected === undefined ? atCursor(document, documentText, position) : afterSelectedItem(document, documentText, selected);
       const ctx = cursorContext(text, offset, document.languageId);
-      // A refined answer needs no model run (and, like other early answers, is not recorded as a completion).
-      this.deps.efficiency?.cancelOthers(document.uri, document.version, offset);
-      const refined = this.deps.efficiency?.offerFirst(document.uri, document.version, offset);
-      if (refined !== undefined) return refined.map((insertText) => ({ insertText, range: { start: position, end: position } }));
+      // A refined answer needs no model run (and, like other early answers, is not recorded as a completion). Refinements
+      // belong to the document's own text, not to one with a suggested item in it.
+      if (selected === undefined) {
+        this.deps.efficiency?.cancelOthers(document.uri, document.version, offset);
+        const refined = this.deps.efficiency?.offerFirst(document.uri, document.version, offset);
+        if (refined !== undefined) return refined.map((insertText) => ({ insertText, range: { start: position, end: position } }));
+      }
       const cached = this.fromCache(model, document, ctx);
-      if (cached !== undefined) return this.answerFromCache(document.uri, position, withLineEnding(cached, ctx.eol), started, trace);
+      if (cached !== undefined) return this.answerFromCache(document.uri, place, withLineEnding(cached, ctx.eol), started, trace);
       // The rest of a suggestion the user asked for keeps showing while it is typed (above); nothing new is made.
       if (config.trigger === 'manual' && !invoked) return [];
       const mode = completionMode(ctx);
@@ -147,7 +193,7 @@ export class CompletionProvider {
       this.warnIfGenerationCapped(model, config);
       const healed = healPrefix(model.tokenizer, ctx.prefix);
       // Asked first: the editor works out its member list while the prompt is built.
-      const wordChoices = this.deps.wordChoices?.(document, position, ctx.prefix, ctx.suffix, signal).catch(() => undefined);
+      const wordChoices = this.deps.wordChoices?.(document, cursor, ctx.prefix, ctx.suffix, signal).catch(() => undefined);
       const contextIds = await this.deps.contextPrompt?.(model, document.uri, { prefix: healed.prefix, typedPrefix: ctx.prefix, suffix: ctx.suffix }, signal);
       const prompt = contextIds !== undefined ? { ids: contextIds } : buildFimPrompt(model.tokenizer, model.fim, healed.prefix, ctx.suffix, budget);
       const choices = await wordChoices;
@@ -207,7 +253,7 @@ export class CompletionProvider {
       if (shown === '') return [];
       // Handed over only once the plain suggestion is decided, and whole (a cut one is no baseline for a function);
       // the refinement runs in the background.
-      if (result.stopReason !== 'time') this.deps.efficiency?.afterSuggestion({
+      if (result.stopReason !== 'time' && selected === undefined) this.deps.efficiency?.afterSuggestion({
         uri: document.uri,
         version: document.version,
         languageId: document.languageId,
@@ -220,7 +266,7 @@ export class CompletionProvider {
           return sampled === undefined ? '' : shownText(sampled, mode, ctx);
         },
       });
-      return [this.item(shown, position, trace)];
+      return [this.item(shown, place, trace)];
     } catch (error) {
       trace?.done({ outcome: 'error', generatedTokens: 0 });
       this.deps.logger.error(`Completion failed for ${document.uri}: ${describeError(error)}`);
@@ -318,7 +364,7 @@ export class CompletionProvider {
     return access === undefined ? Infinity : access.typed.length;
   }
 
-  private answerFromCache(uri: string, position: Position, text: string, started: number, trace: RequestTrace | undefined): InlineCompletionItem[] {
+  private answerFromCache(uri: string, place: ItemPlace, text: string, started: number, trace: RequestTrace | undefined): InlineCompletionItem[] {
     this.deps.onTimings({
       uri,
       promptTokens: 0,
@@ -332,13 +378,13 @@ export class CompletionProvider {
       cacheHit: true,
     });
     trace?.done({ outcome: text === '' ? 'empty' : 'offered', generatedTokens: 0, servedFromCache: true });
-    return [this.item(text, position, trace)];
+    return [this.item(text, place, trace)];
   }
 
   /** A ghost-text item; while telemetry records, its command tells the server when the user accepts it. */
-  private item(text: string, position: Position, trace: RequestTrace | undefined): InlineCompletionItem {
+  private item(text: string, place: ItemPlace, trace: RequestTrace | undefined): InlineCompletionItem {
     const command = trace && this.deps.telemetry?.acceptanceCommand(trace);
-    return { insertText: text, range: { start: position, end: position }, ...(command && { command }) };
+    return { insertText: place.lead + text, range: place.range, ...(command && { command }) };
   }
 
   private isCompletable(document: CompletionDocument, text: string): boolean {

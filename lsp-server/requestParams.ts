@@ -50,3 +50,15 @@ export function positionIn(document: TextDocument, position: Position): Position
   }
   return document.positionAt(offset);
 }
+
+/**
+ * The suggest widget's selected item (`context.selectedCompletionInfo`), in positions the document has; undefined when
+ * absent. A malformed one gets InvalidParams like any other field.
+ */
+export function selectedItem(value: unknown, document: TextDocument): { range: Range; text: string } | undefined {
+  if (value === undefined || value === null) return undefined;
+  const text = isRecord(value) ? value.text : undefined;
+  if (typeof text !== 'string') throw invalid('context.selectedCompletionInfo.text must be a string.');
+  const range = checkedRange(isRecord(value) ? value.range : undefined, 'context.selectedCompletionInfo.range');
+  return { range: { start: positionIn(document, range.start), end: positionIn(document, range.end) }, text };
+}

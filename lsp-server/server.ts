@@ -33,7 +33,7 @@ import { taggedLogger } from './logger';
 import { ModelHost } from './modelHost';
 import { CompletionTimingsNotification, CompressRequest, ExplainChunkNotification, ExplainRequest, StatusNotification } from './protocol';
 import { RequestScheduler, SupersededError } from './requestScheduler';
-import { checkedPosition, checkedRange, documentUri, positionIn } from './requestParams';
+import { checkedPosition, checkedRange, documentUri, positionIn, selectedItem } from './requestParams';
 import { TelemetryFeature } from './telemetry/telemetryFeature';
 import type { TelemetryQueries } from './telemetry/telemetryQueries';
 import { CompletionAcceptedCommand } from './protocol';
@@ -251,7 +251,8 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
         if (document === undefined) return { items: [] };
         // Clients that leave out the (required) context are treated as typing.
         const invoked = params.context?.triggerKind === InlineCompletionTriggerKind.Invoked;
-        const items = await completions.provide(document, positionIn(document, asked), AbortSignal.any([abortSignalOf(token), latest.signal]), invoked);
+        const selected = selectedItem(params.context?.selectedCompletionInfo, document);
+        const items = await completions.provide(document, positionIn(document, asked), AbortSignal.any([abortSignalOf(token), latest.signal]), invoked, selected);
         if (token.isCancellationRequested) return new ResponseError(LSPErrorCodes.RequestCancelled, 'Completion cancelled.');
         return { items };
       } finally {

@@ -1,6 +1,7 @@
 // The built server as editors other than VS Code drive it (Neovim, Helix, Emacs, Zed send what LSP allows, not what
 // VS Code's client sends): their language ids, settings pushed in parts or not at all, positions the document does not
-// have, requests outside the server's lifecycle, malformed Locus requests, workspace URIs with no local path.
+// have, the suggest widget's selected item, requests outside the server's lifecycle, malformed Locus requests,
+// workspace URIs with no local path.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ErrorCodes, InlineCompletionRequest, InlineCompletionTriggerKind, ResponseError, type InlineCompletionList } from 'vscode-languageserver-protocol';
@@ -76,6 +77,24 @@ describe('the server as other editors use it', () => {
     )) as InlineCompletionList;
     assert.deepEqual(noContext.items, []);
     assert.equal(generated(), before, 'without a context, a manual-trigger server runs no model');
+  });
+
+  it("continues the suggest widget's selected item over its range (LSP selectedCompletionInfo)", async () => {
+    await lsp.open('file:///other/d.ts', 'typescript', 'const n = items.le\n');
+    const range = { start: { line: 0, character: 16 }, end: { line: 0, character: 18 } };
+    const result = (await withTimeout(
+      lsp.server.connection.sendRequest(InlineCompletionRequest.type, {
+        textDocument: { uri: 'file:///other/d.ts' },
+        position: range.end,
+        context: { triggerKind: InlineCompletionTriggerKind.Invoked, selectedCompletionInfo: { range, text: 'length' } },
+      }),
+      WAIT_MS,
+      'inlineCompletion',
+    )) as InlineCompletionList;
+    for (const item of result.items) {
+      assert.deepEqual(item.range, range);
+      assert.ok(typeof item.insertText === 'string' && item.insertText.startsWith('length'), JSON.stringify(item.insertText));
+    }
   });
 
   it('refuses malformed requests with InvalidParams and a sentence, not an internal error', async () => {

@@ -160,6 +160,16 @@ describe('CompletionProvider', () => {
     assert.equal(engine.requests.length, 1, 'no second model run');
   });
 
+  it('continues the suggest widget\'s selected item, over its range, as VS Code shows only such completions then', async () => {
+    const { provider, engine } = setup(' * 2;');
+    const at = doc(`const total = items.le${CURSOR}\n`);
+    const range = { start: { line: 0, character: 20 }, end: at.position };
+    const items = await provider.provide(at.document, at.position, never(), false, { range, text: 'length' });
+    assert.deepEqual(items, [{ insertText: 'length * 2;', range }]);
+    const prompt = String.fromCodePoint(...engine.requests[0]!.promptIds);
+    assert.ok(prompt.endsWith('const total = items.length'), `the model writes on after the item: ${JSON.stringify(prompt)}`);
+  });
+
   it('with the manual trigger, runs the model only when asked and keeps showing the rest of what was asked for', async () => {
     const { provider, engine, timings } = setup('42;', { cache: true, settings: { completion: { trigger: 'manual' } } });
     const at = doc(`const x = ${CURSOR}\n`);
