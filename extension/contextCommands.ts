@@ -99,6 +99,8 @@ export function registerContextCommands(client: LanguageClient, output: vscode.L
           tabClosed.token,
         ),
       );
+      // The server answers a cancelled explanation with what it had (stop reason `aborted`), not with an error.
+      if (tabClosed.token.isCancellationRequested) output.info(`Explanation ${id} stopped: its tab was closed.`);
     } catch (error) {
       if (tabClosed.token.isCancellationRequested) return void output.info(`Explanation ${id} stopped: its tab was closed.`);
       // The tab is open already (the explanation streams into it): it says what happened instead of staying empty.
