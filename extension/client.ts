@@ -14,7 +14,7 @@ import {
 } from 'vscode-languageclient/node';
 import { SERVER_EXEC_ARGV, serverProcessEnv } from '../lsp-server/serverProcessFlags';
 import type { Config } from './config';
-import { RestartPolicy } from './restartPolicy';
+import { RestartPolicy } from '../lsp-server/restartPolicy';
 
 export interface ClientHooks {
   /** Called when the client gives up restarting the server; the hook tells the user (with a Restart button). */

@@ -12,7 +12,7 @@ import { Config, SECTION } from './config';
 import { DashboardPanel } from './dashboardPanel';
 import { DelayedBusy } from './delayedBusy';
 import { MemberNamesFeature } from './memberNames';
-import { RestartPolicy } from './restartPolicy';
+import { RestartPolicy } from '../lsp-server/restartPolicy';
 import { StatusBar } from './statusBar';
 
 const SHOW_OUTPUT = 'locus.showOutput';

@@ -7,6 +7,7 @@ import type { LoadedModel } from './completionProvider';
 import type { ServerConfig } from './config';
 import { fimTokenIds, type PromptTokenizer } from './fimPrompt';
 import { describeError, type Logger } from './logger';
+import { RestartPolicy } from './restartPolicy';
 import type { ModelStatus } from './protocol';
 
 export interface ModelHostDeps {
@@ -33,10 +34,12 @@ export class ModelHost {
   /** Counts load() calls so a slow, superseded load cannot win. */
   private generation = 0;
   private lastStatus: ModelStatus | undefined;
-  /** When loaded engines crashed lately: a few are reloaded, a crash loop is reported instead. */
-  private readonly crashes: number[] = [];
+  /** A loaded engine that crashed is reloaded a few times; a crash loop is reported instead. */
+  private readonly reloads: RestartPolicy;
 
-  constructor(private readonly deps: ModelHostDeps) {}
+  constructor(private readonly deps: ModelHostDeps) {
+    this.reloads = new RestartPolicy(MAX_CRASH_RELOADS, CRASH_WINDOW_MS, () => (deps.now ?? Date.now)());
+  }
 
   current(): LoadedModel | undefined {
     return this.loaded;
@@ -117,10 +120,7 @@ export class ModelHost {
    */
   private crashed(engine: InferenceEngine, config: ServerConfig, error: Error): void {
     if (this.loaded?.engine !== engine) return;
-    const now = (this.deps.now ?? Date.now)();
-    this.crashes.push(now);
-    while (this.crashes[0]! < now - CRASH_WINDOW_MS) this.crashes.shift();
-    if (this.crashes.length <= MAX_CRASH_RELOADS) {
+    if (this.reloads.crashed()) {
       this.deps.logger.error(`${describeError(error)} Reloading the model.`);
       void this.load(config);
       return;
@@ -128,7 +128,7 @@ export class ModelHost {
     this.generation++;
     this.loaded = undefined;
     void this.disposeEngine();
-    this.deps.logger.error(`${describeError(error)} It crashed ${this.crashes.length} times in ${CRASH_WINDOW_MS / 60_000} minutes, so it is not reloaded again.`);
+    this.deps.logger.error(`${describeError(error)} It crashed ${MAX_CRASH_RELOADS + 1} times in ${CRASH_WINDOW_MS / 60_000} minutes, so it is not reloaded again.`);
     this.setStatus({ state: 'error', ...errorFields(error), fix: 'See the Locus Output channel for the cause, then run "Locus: Restart Server".' });
   }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { RestartPolicy } from '../../extension/restartPolicy';
+import { RestartPolicy } from '../../lsp-server/restartPolicy';
 
 describe('RestartPolicy', () => {
   it('restarts up to 4 times in 3 minutes, then gives up until reset', () => {

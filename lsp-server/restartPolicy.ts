@@ -1,5 +1,6 @@
-// How often a crashed server is restarted: at most `maxRestarts` within `windowMs`, then it stays down until
-// the user restarts it. Pure (no vscode) so it is unit-tested.
+// How often something that crashed is started again: at most `maxRestarts` within `windowMs`, then it stays down
+// until the user restarts it. One rule for the client restarting a crashed server (extension/client.ts) and the
+// server reloading a crashed inference worker (modelHost.ts). Pure, so it is unit-tested.
 
 export class RestartPolicy {
   private crashes: number[] = [];
