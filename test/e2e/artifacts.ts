@@ -54,6 +54,14 @@ function findFiles(dir: string, match: (name: string) => boolean, found: string[
   return found;
 }
 
+/** The whole Locus Output channel, from its log files under a VS Code user-data dir (one per extension host, in order). */
+export function locusLog(userDataDir: string): string {
+  return findFiles(path.join(userDataDir, 'logs'), (n) => /locus/i.test(n) && n.endsWith('.log'))
+    .sort()
+    .map((f) => readFileSync(f, 'utf8'))
+    .join('\n');
+}
+
 /** The last lines of the Locus Output channel's log files under a VS Code user-data dir. */
 export function locusLogTail(userDataDir: string, lines = 40): string {
   return findFiles(path.join(userDataDir, 'logs'), (n) => /locus/i.test(n) && n.endsWith('.log'))

@@ -144,13 +144,25 @@ export async function startCodeServer(dirs: CodeServerDirs, logFile: string): Pr
   throw new Error(`code-server did not answer /healthz within 60 s; see ${logFile}`);
 }
 
-/** The environment of every running process whose script is a dist/server.js under `extensionsDir` (Linux's /proc). */
-export function languageServerEnvironments(extensionsDir: string): Record<string, string>[] {
-  const found: Record<string, string>[] = [];
+/** Pids of the running processes whose script is a dist/server.js under `extensionsDir`: the Locus language servers (Linux's /proc). */
+export function languageServerPids(extensionsDir: string): number[] {
+  const found: number[] = [];
   for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
     try {
       const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      if (!argv.some((a) => a.startsWith(extensionsDir) && a.endsWith(path.join('dist', 'server.js')))) continue;
+      if (argv.some((a) => a.startsWith(extensionsDir) && a.endsWith(path.join('dist', 'server.js')))) found.push(Number(pid));
+    } catch {
+      // A process that ended while the list was read.
+    }
+  }
+  return found;
+}
+
+/** The environment of every running Locus language server under `extensionsDir` (Linux's /proc). */
+export function languageServerEnvironments(extensionsDir: string): Record<string, string>[] {
+  const found: Record<string, string>[] = [];
+  for (const pid of languageServerPids(extensionsDir)) {
+    try {
       const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter((v) => v.includes('='));
       found.push(Object.fromEntries(environ.map((v) => [v.slice(0, v.indexOf('=')), v.slice(v.indexOf('=') + 1)])));
     } catch {

@@ -9,11 +9,16 @@ import { probeText, probeTrigger } from './probeExtension';
 import {
   activeEditor,
   asRendered,
+  clickMenuItem,
   ghostText,
+  menuLabels,
   notifications,
+  openEditorContextMenu,
   openFile,
+  openSubmenu,
   runCommand,
   statusBarItems,
+  tabLabels,
   tabText,
   waitFor,
   type DomElement,
@@ -27,6 +32,13 @@ export interface ScenarioEnv {
   shots: Screenshots;
   /** The packed extension's package.json. */
   manifest: ExtensionManifest;
+  /**
+   * Pids of this workbench's Locus language server processes. A check pauses the server (SIGSTOP, then SIGCONT)
+   * so that what it does while a request is in flight does not race the model.
+   */
+  languageServerPids: () => number[];
+  /** The whole Locus Output channel as logged to disk (the client's trace included, when it is on). */
+  locusLog: () => string;
 }
 
 export interface ExtensionManifest {
@@ -51,6 +63,8 @@ export const userSettings = {
   'chat.commandCenter.enabled': false,
   'git.enabled': false,
   'files.autoSave': 'off',
+  // What the client traces of the Locus server when the Locus channel's log level is Trace (one check turns it on).
+  'locus.trace.server': 'verbose',
   'editor.inlineSuggest.enabled': true,
   // A fixed tab size, so the suite knows how tabs in ghost text are rendered.
   'editor.detectIndentation': false,
@@ -66,6 +80,9 @@ export const userSettings = {
   'editor.autoIndent': 'none',
   'editor.formatOnType': false,
   'editor.formatOnSave': false,
+  // Menus drawn by the workbench (the web workbench always does), so the suite can read the editor's context menu.
+  'window.titleBarStyle': 'custom',
+  'window.menuStyle': 'custom',
 };
 
 const READY_TIMEOUT_MS = 120_000;
@@ -76,7 +93,7 @@ function statusItemId(manifest: ExtensionManifest): string {
 }
 
 /** The Locus status bar item as the user sees it; undefined until the extension has created it. */
-async function locusStatus(
+export async function locusStatus(
   page: Page,
   manifest: ExtensionManifest,
 ): Promise<{ text: string; tooltip: string; icon: string } | undefined> {
@@ -90,7 +107,7 @@ async function locusStatus(
   return found[0];
 }
 
-async function waitForReady(page: Page, manifest: ExtensionManifest, timeoutMs = READY_TIMEOUT_MS) {
+export async function waitForReady(page: Page, manifest: ExtensionManifest, timeoutMs = READY_TIMEOUT_MS) {
   return waitFor(
     'the Locus status bar item to show the model as ready ($(sparkle), or $(circle-slash) in a language it leaves alone)',
     async () => {
@@ -104,7 +121,7 @@ async function waitForReady(page: Page, manifest: ExtensionManifest, timeoutMs =
   );
 }
 
-async function errorToasts(page: Page): Promise<string[]> {
+export async function errorToasts(page: Page): Promise<string[]> {
   return (await notifications(page)).filter((n) => /^(error|warning):/.test(n) || /not found|failed|exception|could not/i.test(n));
 }
 
@@ -191,7 +208,7 @@ async function acceptGhostText(
 }
 
 export async function runScenario(t: TestContext, env: ScenarioEnv): Promise<void> {
-  const { page, workspace, shots, manifest } = env;
+  const { page, workspace, shots, manifest, languageServerPids, locusLog } = env;
 
   await t.test('the Locus status bar item shows the embedded model as ready', async () => {
     const status = await waitForReady(page, manifest);
@@ -285,6 +302,172 @@ export async function runScenario(t: TestContext, env: ScenarioEnv): Promise<voi
       }
     });
   }
+
+  await t.test("the editor's context menu has a Locus submenu (Explain Selection only with a selection), and Explain Selection there explains it", async () => {
+    try {
+      // No selection: a right-click on the first line puts the cursor there.
+      await openFile(page, SELECTION.file);
+      const firstLine = readFileSync(path.join(workspace, SELECTION.file), 'utf8').split('\n')[0]!;
+      let menu = await openEditorContextMenu(page, activeEditor(page).locator('.view-line', { hasText: firstLine }));
+      const topLevel = await menuLabels(menu);
+      assert.ok(topLevel.includes('Locus'), `the editor's context menu lists Locus: ${topLevel.join(', ')}`);
+      let submenu = await openSubmenu(menu, 'Locus');
+      const withoutSelection = await menuLabels(submenu);
+      await shots.take(page, 'context-menu-no-selection');
+      await closeMenus(page);
+      // With the distance function selected.
+      await selectCode(page);
+      menu = await openEditorContextMenu(page, activeEditor(page).locator('.selected-text'));
+      submenu = await openSubmenu(menu, 'Locus');
+      const withSelection = await menuLabels(submenu);
+      await shots.take(page, 'context-menu-selection');
+      t.diagnostic(`Locus submenu without a selection: ${JSON.stringify(withoutSelection)}; with one: ${JSON.stringify(withSelection)}`);
+      assert.ok(withoutSelection.includes('Compress Context'), 'Compress Context is offered without a selection');
+      assert.ok(!withoutSelection.includes('Explain Selection'), 'Explain Selection is not offered without a selection');
+      assert.ok(withSelection.includes('Explain Selection') && withSelection.includes('Compress Context'), 'with a selection, both are offered');
+      const shown = await showsSelectionResult(page, 'Explain Selection (context menu)', () => clickMenuItem(submenu, 'Explain Selection'), true);
+      await shots.take(page, 'context-menu-explained');
+      t.diagnostic(`Explain Selection from the context menu: ${shown.summary}`);
+      assert.match(shown.tab ?? '', /explanation/i, 'the explanation opened in a tab');
+      assert.ok(shown.text?.includes(selectionName()), `the explanation names the selected lines (${selectionName()}): ${JSON.stringify(shown.text)}`);
+      assert.deepEqual(await errorToasts(page), [], 'no error or warning notification');
+    } finally {
+      // A menu left open would take the keys of the checks after this one.
+      await closeMenus(page).catch(() => undefined);
+    }
+  });
+
+  await t.test("closing an explanation's tab while it is being written stops it: the server stops the model, the Output channel says so", async () => {
+    const label = 'Locus: Explain Selection';
+    // The client's trace of the Locus server (locus.trace.server: verbose, shown at the channel's Trace level)
+    // holds each request's answer: what the server did.
+    await setLocusLogLevel(page, 'Trace');
+    let tracing = true;
+    const traceOff = async (): Promise<void> => {
+      if (tracing) await setLocusLogLevel(page, 'Info');
+      tracing = false;
+    };
+    try {
+      // An explanation that runs to its end, to compare with.
+      await selectCode(page);
+      const whole = await showsSelectionResult(page, label, () => runCommand(page, label), true);
+      assert.ok(whole.tab !== undefined, `the explanation opened in a tab (${whole.summary})`);
+      const wholeId = Number(/explanation (\d+)\.md/i.exec(whole.tab)?.[1]);
+      // The server is paused from before the command until the tab is closed: the model is far faster than any
+      // click, and this way the close always comes while the explanation is being written.
+      await selectCode(page);
+      const pids = await waitFor('one Locus language server', async () => {
+        const found = languageServerPids();
+        return found.length === 1 ? found : undefined;
+      }, 30_000);
+      const tabsBefore = await tabLabels(page);
+      let tab: string;
+      process.kill(pids[0]!, 'SIGSTOP');
+      try {
+        await runCommand(page, label);
+        tab = await waitFor('the new explanation tab', async () => (await tabLabels(page)).find((l) => !tabsBefore.includes(l) && /explanation \d+\.md/i.test(l)), 15_000);
+        await waitFor('the window progress "Locus: explaining"', async () => ((await locusBusy(page)) ? true : undefined), 10_000);
+        const shown = (await tabText(page, tab)).split('\n').filter((l) => l.trim() !== '');
+        assert.equal(shown.length, 1, `the tab shows its heading and no explanation yet: ${JSON.stringify(shown)}`);
+        await shots.take(page, 'explanation-being-written');
+        await page.locator(`.tab[aria-label="${tab}"]`).click({ button: 'middle' });
+        await waitFor(`${tab} to close`, async () => ((await tabLabels(page)).includes(tab) ? undefined : true), 10_000);
+      } finally {
+        process.kill(pids[0]!, 'SIGCONT');
+      }
+      await waitFor('the explanation request to end', async () => ((await locusBusy(page)) ? undefined : true), 30_000);
+      const id = Number(/explanation (\d+)\.md/i.exec(tab)?.[1]);
+      // The server: its answer to the closed tab's request says the model was stopped; the whole one's does not.
+      const answers = await waitFor('the answers to both explanation requests in the Locus trace', async () => {
+        const found = [explainAnswer(locusLog(), wholeId), explainAnswer(locusLog(), id)];
+        return found.every((a) => a !== undefined) ? (found as ExplainAnswer[]) : undefined;
+      }, 15_000);
+      t.diagnostic(`the server's answers: explanation ${wholeId} ${JSON.stringify(answers[0])}; explanation ${id} (tab closed) ${JSON.stringify(answers[1])}`);
+      assert.notEqual(answers[0]!.stopReason, 'aborted', 'the explanation left open ran to its end');
+      assert.equal(answers[1]!.stopReason, 'aborted', 'the server stopped the model when the tab closed');
+      // Back to the default level, so that no trace follows the client's own line in the Output view.
+      await traceOff();
+      // The client: it says why the explanation stopped (and only for the one whose tab closed while it ran).
+      await runCommand(page, 'Locus: Show Output');
+      const stopped = `Explanation ${id} stopped: its tab was closed.`;
+      await waitFor(`"${stopped}" in the Locus Output channel`, async () => ((await outputText(page)).includes(stopped) ? true : undefined), 15_000)
+        .finally(() => shots.take(page, 'explanation-stopped-output'));
+      assert.ok(!locusLog().includes(`Explanation ${wholeId} stopped`), 'an explanation that finished is not reported as stopped when its tab closes later');
+      assert.deepEqual(await errorToasts(page), [], 'no error or warning notification');
+    } finally {
+      // A failure here must not hide the check's own.
+      await traceOff().catch((err: unknown) => t.diagnostic(`the Locus log level was not set back to Info: ${String(err)}`));
+    }
+  });
+
+  await t.test('the latency dashboard is restored after Developer: Reload Window and shows its figures again', async () => {
+    const before = await dashboardCheck(env, 'Locus: Show Latency');
+    const requests = dashboardRequests(before);
+    const reloaded = page.waitForEvent('load', { timeout: 60_000 });
+    await runCommand(page, 'Developer: Reload Window');
+    await reloaded;
+    await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
+    await page.locator('.tab', { hasText: /Locus Latency/ }).first().waitFor({ timeout: 60_000 });
+    const after = await dashboardText(page, 60_000);
+    await shots.take(page, 'dashboard-after-reload');
+    t.diagnostic(`dashboard before the reload: ${requests} requests; after: ${dashboardRequests(after)}`);
+    assert.ok(dashboardRequests(after) >= Math.max(1, requests), `the restored dashboard counts the requests made before the reload (${requests})`);
+    assert.match(after, ACCEPTED, 'the restored dashboard counts the accepted completion');
+    // The reload started a new extension host and language server: the model is ready again.
+    await waitForReady(page, manifest);
+    assert.deepEqual(await errorToasts(page), [], 'no error or warning notification after the reload');
+  });
+}
+
+/** Sets the Locus Output channel's log level, as "Developer: Set Log Level..." does: the logger, then the level. */
+async function setLocusLogLevel(page: Page, level: 'Trace' | 'Info'): Promise<void> {
+  const widget = page.locator('.quick-input-widget');
+  const rows = (): Promise<string[]> => widget.locator('.monaco-list-row').evaluateAll((els: DomElement[]) => els.map((e) => e.getAttribute('aria-label') ?? ''));
+  await runCommand(page, 'Developer: Set Log Level...', { asks: true });
+  // The Locus logger's row ("Locus", or "Locus, Trace" once its level is not the default one).
+  const logger = await waitFor('Locus among the loggers', async () => {
+    await widget.locator('input.input').fill('Locus');
+    return (await rows()).find((r) => /^Locus\b/.test(r));
+  }, 10_000);
+  await widget.locator(`.monaco-list-row[aria-label="${logger}"]`).click();
+  // The levels (the current one marked "check", the default one ", Default").
+  const levelRow = new RegExp(`^(check\\s+)?${level}\\b`);
+  const row = await waitFor(`the log levels for Locus`, async () => {
+    const shown = await rows();
+    return shown.includes(logger) ? undefined : shown.find((r) => levelRow.test(r));
+  }, 10_000);
+  await widget.locator(`.monaco-list-row[aria-label="${row}"]`).click();
+  await widget.waitFor({ state: 'hidden', timeout: 10_000 });
+}
+
+interface ExplainAnswer {
+  stopReason: string;
+  generatedTokens: number;
+}
+
+/**
+ * The server's answer to the `locus/explain` request of explanation `id` (its streamId is `explain-<id>`), from the
+ * client's verbose trace in the Locus log: "Sending request 'locus/explain - (K)'. Params: {...}", then
+ * "Received response 'locus/explain - (K)' in N ms. Result: {...}".
+ */
+function explainAnswer(log: string, id: number): ExplainAnswer | undefined {
+  const entries = log.split(/\n(?=\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ \[)/);
+  let sent = -1;
+  entries.forEach((e, i) => {
+    if (/Sending request 'locus\/explain - \(\d+\)'/.test(e) && e.includes(`"streamId": "explain-${id}"`)) sent = i;
+  });
+  if (sent < 0) return undefined;
+  const requestId = /\((\d+)\)/.exec(entries[sent]!)![1];
+  const answer = entries.slice(sent + 1).find((e) => e.includes(`Received response 'locus/explain - (${requestId})'`));
+  const result = answer === undefined ? undefined : /Result: (\{[\s\S]*\})/.exec(answer)?.[1];
+  return result === undefined ? undefined : (JSON.parse(result) as ExplainAnswer);
+}
+
+/** Closes the open context menu (and its submenu). */
+async function closeMenus(page: Page): Promise<void> {
+  const menu = page.locator('.context-view .monaco-menu').first();
+  for (let i = 0; i < 3 && (await menu.isVisible()); i++) await page.keyboard.press('Escape');
+  await menu.waitFor({ state: 'hidden', timeout: 5_000 });
 }
 
 type CommandCheck = (env: ScenarioEnv, label: string) => Promise<unknown>;
@@ -356,9 +539,9 @@ const commandChecks: Record<string, CommandCheck> = {
   'locus.showLatency': async (env, label) => {
     const text = await dashboardCheck(env, label);
     // The scenario requested completions and accepted one with Tab before this: the dashboard counts them.
-    const requests = Number(/(\d+) requests?\b/i.exec(text)?.[1] ?? 0);
+    const requests = dashboardRequests(text);
     assert.ok(requests >= 1, `the dashboard counts the completion requests made (${requests})`);
-    assert.match(text, /Accepted\s+\d+%\s+of\s+[1-9]\d* shown/i, 'the dashboard counts the accepted completion');
+    assert.match(text, ACCEPTED, 'the dashboard counts the accepted completion');
   },
 };
 
@@ -377,19 +560,43 @@ export function checkFor(id: string, label: string): { name: string; run: Comman
 async function dashboardCheck({ page }: ScenarioEnv, label: string): Promise<string> {
   await runCommand(page, label);
   await page.locator('.tab.active', { hasText: /Latency|Dashboard/i }).waitFor({ timeout: 15_000 });
-  // The webview's document, once its script has rendered the summary the server sent.
-  const text = await waitFor('the dashboard to render numbers', async () => {
-    for (const frame of page.frames()) {
-      if (frame === page.mainFrame()) continue;
-      const body = await frame.locator('body').innerText({ timeout: 500 }).catch(() => '');
-      if (/latency/i.test(body) && /\d/.test(body) && !/Loading…/.test(body)) return body;
-    }
-    return undefined;
-  }, 30_000, 500);
+  const text = await dashboardText(page, 30_000);
   // The scenario made at least one completion before this, so the dashboard cannot be empty.
   assert.doesNotMatch(text, /no (completions|requests|data) (yet|recorded)/i, 'the dashboard shows the completions made');
   return text;
 }
+
+/** The dashboard webview's document, once its script has rendered the summary the server sent. */
+async function dashboardText(page: Page, timeoutMs: number): Promise<string> {
+  return waitFor('the dashboard to render numbers', async () => {
+    for (const frame of page.frames()) {
+      if (frame === page.mainFrame()) continue;
+      const body = await frame.locator('body').innerText({ timeout: 500 }).catch(() => '');
+      if (/latency/i.test(body) && /\d/.test(body) && !/Loading…/.test(body) && !/could not read/i.test(body)) return body;
+    }
+    return undefined;
+  }, timeoutMs, 500);
+}
+
+/** "N requests" on the dashboard. */
+const dashboardRequests = (text: string): number => Number(/(\d+) requests?\b/i.exec(text)?.[1] ?? 0);
+
+const ACCEPTED = /Accepted\s+\d+%\s+of\s+[1-9]\d* shown/i;
+
+/** The code the selection checks work on: the `distance` function of src/shapes.ts (lines 6-10). */
+const SELECTION = { file: 'src/shapes.ts', firstLine: 6, lines: 5 };
+
+/** Opens `SELECTION.file`, focuses its editor and selects `SELECTION`'s whole lines (the selection ends at the start of the next line). */
+async function selectCode(page: Page): Promise<void> {
+  await openFile(page, SELECTION.file);
+  await activeEditor(page).locator('.view-lines').click();
+  await page.keyboard.press('Control+Home');
+  for (let i = 1; i < SELECTION.firstLine; i++) await page.keyboard.press('ArrowDown');
+  for (let i = 0; i < SELECTION.lines; i++) await page.keyboard.press('Shift+ArrowDown');
+}
+
+/** `shapes.ts:6-10`: how the selection's lines are named. */
+const selectionName = (): string => `${path.basename(SELECTION.file)}:${SELECTION.firstLine}-${SELECTION.firstLine + SELECTION.lines - 1}`;
 
 /**
  * Selects the `distance` function in src/shapes.ts and runs the command (Explain, Compress). It must open a tab
@@ -397,16 +604,33 @@ async function dashboardCheck({ page }: ScenarioEnv, label: string): Promise<str
  * then settles, or write to the panel, or show an information notification that does not ask for a selection.
  */
 async function selectionCommandCheck({ page }: ScenarioEnv, label: string): Promise<void> {
-  await openFile(page, 'src/shapes.ts');
-  await activeEditor(page).locator('.view-lines').click();
-  await page.keyboard.press('Control+Home');
-  for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowDown');
-  for (let i = 0; i < 5; i++) await page.keyboard.press('Shift+ArrowDown');
+  await selectCode(page);
+  const shown = await showsSelectionResult(page, label, () => runCommand(page, label));
+  assert.ok(shown.summary.length > 0);
+}
+
+/** A window progress item ("Locus: explaining") says a request is still running. */
+async function locusBusy(page: Page): Promise<boolean> {
+  return (await statusBarItems(page)).some((i) => /Locus: \w+ing\b/.test(`${i.text} ${i.tooltip}`));
+}
+
+interface SelectionResult {
+  summary: string;
+  /** The tab the result opened, and the text it settled on. */
+  tab?: string;
+  text?: string;
+}
+
+/**
+ * Runs `run` (which starts `label` on the selection) and waits until its result has shown and stopped changing.
+ * `inTab`: only a new tab counts (the Output panel may be writing meanwhile).
+ */
+async function showsSelectionResult(page: Page, label: string, run: () => Promise<void>, inTab = false): Promise<SelectionResult> {
   const before = await snapshot(page);
-  await runCommand(page, label);
+  await run();
   let last = '';
   let settledSince = 0;
-  const shown = await waitFor(`${label} to show its result and finish`, async () => {
+  return waitFor(`${label} to show its result and finish`, async (): Promise<SelectionResult | undefined> => {
     const errors = await errorToasts(page);
     if (errors.length > 0) throw new Error(`${label} failed: ${errors.join(' | ')}`);
     const now = await snapshot(page);
@@ -420,19 +644,19 @@ async function selectionCommandCheck({ page }: ScenarioEnv, label: string): Prom
         return undefined;
       }
       const lines = text.split('\n').filter((l) => l.trim() !== '');
-      // A window progress item ("Locus: explaining") means the request is still running.
-      const busy = (await statusBarItems(page)).some((i) => /Locus: \w+ing\b/.test(`${i.text} ${i.tooltip}`));
-      return lines.length >= 2 && !busy && Date.now() - settledSince >= 3_000 ? `${newTab}: ${lines.length} lines` : undefined;
+      return lines.length >= 2 && !(await locusBusy(page)) && Date.now() - settledSince >= 3_000
+        ? { summary: `${newTab}: ${lines.length} lines`, tab: newTab, text }
+        : undefined;
     }
-    if (now.panelText !== before.panelText && now.panelText.trim() !== '') return 'text in the panel';
+    if (inTab) return undefined;
+    if (now.panelText !== before.panelText && now.panelText.trim() !== '') return { summary: 'text in the panel' };
     const toasts = now.toasts.filter((t) => !before.toasts.includes(t));
     if (toasts.length > 0) {
       assert.doesNotMatch(toasts.join(' '), /select|no (code|text)/i, `${label} saw the selection`);
-      return `a notification: ${toasts.join(' | ')}`;
+      return { summary: `a notification: ${toasts.join(' | ')}` };
     }
     return undefined;
   }, 120_000, 500);
-  assert.ok(shown.length > 0);
 }
 
 /** The text of the first webview document with any. */
@@ -454,7 +678,7 @@ interface WorkbenchSnapshot {
 
 async function snapshot(page: Page): Promise<WorkbenchSnapshot> {
   return {
-    tabs: await page.locator('.tab').evaluateAll((els: DomElement[]) => els.map((e) => e.getAttribute('aria-label') ?? '')),
+    tabs: await tabLabels(page),
     toasts: await notifications(page),
     panelText: (await page.locator('.part.panel').isVisible()) ? await outputText(page).catch(() => '') : '',
     quickInput: await page.locator('.quick-input-widget').isVisible(),

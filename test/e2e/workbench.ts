@@ -13,6 +13,7 @@ export interface DomElement {
   getAttribute(name: string): string | null;
   querySelector(selector: string): DomElement | null;
   querySelectorAll(selector: string): Iterable<DomElement>;
+  closest(selector: string): DomElement | null;
 }
 
 export const chromiumPath = process.env.LOCUS_CHROMIUM ?? '/usr/bin/chromium';
@@ -77,8 +78,11 @@ async function closeQuickInput(page: Page): Promise<void> {
   await quickInput(page).waitFor({ state: 'hidden', timeout: 5_000 });
 }
 
-/** Runs a command from the command palette by its title (as `Category: Title`), like a user would. */
-export async function runCommand(page: Page, label: string): Promise<void> {
+/**
+ * Runs a command from the command palette by its title (as `Category: Title`), like a user would. `asks`: the
+ * command goes on in the quick input (a pick of its own), so the palette is not waited on to close.
+ */
+export async function runCommand(page: Page, label: string, { asks = false }: { asks?: boolean } = {}): Promise<void> {
   await closeQuickInput(page).catch(() => undefined);
   await page.keyboard.press('F1');
   const input = quickInput(page).locator('input.input');
@@ -91,7 +95,7 @@ export async function runCommand(page: Page, label: string): Promise<void> {
     throw new Error(`command palette's first match for "${label}" is "${rowLabel}"`);
   }
   await row.click();
-  await quickInput(page).waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => undefined);
+  if (!asks) await quickInput(page).waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => undefined);
 }
 
 /** Opens a workspace file with Quick Open and waits until its editor is active and focused. */
@@ -115,6 +119,48 @@ export async function openFile(page: Page, relativePath: string): Promise<void> 
 export const activeEditor = (page: Page): Locator =>
   page.locator('.editor-group-container.active .monaco-editor').first();
 
+/**
+ * Right-clicks `target` (a line or the selection in the active editor) near its start and returns the context menu
+ * that opens. The workbench draws its menus in the DOM (in a shadow root, which Playwright's CSS locators pierce).
+ */
+export async function openEditorContextMenu(page: Page, target: Locator): Promise<Locator> {
+  // The editor draws a new selection or cursor position on its next frame.
+  const box = await waitFor(`${target.toString()} to be shown`, () => target.first().boundingBox({ timeout: 1_000 }).then((b) => b ?? undefined), 10_000);
+  // A selection's highlight lies under the text layer: click the point, not the element.
+  await page.mouse.click(box.x + Math.min(20, box.width / 2), box.y + box.height / 2, { button: 'right' });
+  const menu = page.locator('.context-view .monaco-menu').first();
+  await menu.waitFor({ state: 'visible', timeout: 10_000 });
+  return menu;
+}
+
+/** The labels of a DOM menu's own items, in order (not its submenus' items, no separators). */
+export async function menuLabels(menu: Locator): Promise<string[]> {
+  return menu.evaluate((el: DomElement) =>
+    Array.from(el.querySelectorAll('.action-label'))
+      .filter((label) => label.closest('.monaco-menu') === el)
+      .map((label) => (label.textContent ?? '').trim())
+      .filter((text) => text !== ''),
+  );
+}
+
+/** Hovers the item labelled `label` of `menu` and returns the submenu it opens. */
+export async function openSubmenu(menu: Locator, label: string): Promise<Locator> {
+  const item = menu.locator('.action-item').filter({ has: menu.page().locator('.action-label', { hasText: new RegExp(`^${escapeRegExp(label)}$`) }) }).first();
+  await item.hover();
+  const submenu = item.locator('.monaco-submenu .monaco-menu').first();
+  await submenu.waitFor({ state: 'visible', timeout: 10_000 });
+  return submenu;
+}
+
+/** Clicks the item labelled `label` of `menu`. */
+export async function clickMenuItem(menu: Locator, label: string): Promise<void> {
+  await menu.locator('.action-label', { hasText: new RegExp(`^${escapeRegExp(label)}$`) }).first().click();
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 /** Texts of the visible status bar items. */
 export async function statusBarItems(page: Page): Promise<{ id: string; text: string; tooltip: string }[]> {
   return page.locator('#workbench\\.parts\\.statusbar .statusbar-item').evaluateAll((els: DomElement[]) =>
@@ -136,6 +182,18 @@ export async function notifications(page: Page): Promise<string[]> {
       return `${severity}: ${message}`;
     }),
   );
+}
+
+/** The toast whose message matches `message`, and the labels of its buttons. */
+export async function notificationButtons(page: Page, message: RegExp): Promise<{ toast: Locator; buttons: string[] }> {
+  const toast = page.locator('.notifications-toasts .notification-list-item').filter({ has: page.locator('.notification-list-item-message', { hasText: message }) }).first();
+  const buttons = await toast.locator('.notification-list-item-buttons-container .monaco-button').allTextContents();
+  return { toast, buttons: buttons.map((b) => b.trim()) };
+}
+
+/** The aria-labels of the editor tabs, in every group. */
+export async function tabLabels(page: Page): Promise<string[]> {
+  return page.locator('.tab').evaluateAll((els: DomElement[]) => els.map((e) => e.getAttribute('aria-label') ?? ''));
 }
 
 /** The text shown by the editor group whose active tab is labelled `tabLabel` (a text editor's visible lines). */

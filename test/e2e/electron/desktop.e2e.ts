@@ -11,8 +11,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { resolveCliArgsFromVSCodeExecutablePath, runTests } from '@vscode/test-electron';
 import { _electron as electron } from 'playwright-core';
-import { freshRunDirs, installedManifest, locusLogTail, vsixPath } from '../artifacts';
-import { prepareDirs } from '../codeServer';
+import { freshRunDirs, installedManifest, locusLog, locusLogTail, vsixPath } from '../artifacts';
+import { languageServerPids, prepareDirs } from '../codeServer';
 import { buildProbeVsix } from '../probeExtension';
 import { runScenario, userSettings } from '../scenario';
 import { Screenshots } from '../workbench';
@@ -87,7 +87,14 @@ test('Locus in desktop VS Code (Electron)', { skip, timeout: 15 * 60_000 }, asyn
       const page = await app.firstWindow({ timeout: 60_000 });
       await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
       await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ state: 'visible', timeout: 60_000 });
-      await runScenario(t2, { page, workspace: run.workspace, shots, manifest });
+      await runScenario(t2, {
+        page,
+        workspace: run.workspace,
+        shots,
+        manifest,
+        languageServerPids: () => languageServerPids(dirs.extensionsDir),
+        locusLog: () => locusLog(dirs.userDataDir),
+      });
     } finally {
       t2.diagnostic(`screenshots: ${shots.taken.join(', ') || 'none'}`);
       await app.close();
