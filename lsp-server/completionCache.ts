@@ -45,14 +45,15 @@ export class CompletionCache {
    * of the first characters of its completion, and the text after the cursor is unchanged. A request at the
    * cached cursor itself misses (it is a retrigger or a retry, which asks the model again), and so does a
    * completion typed to its end (what follows needs the model), and one typed more than `maxTyped` characters into.
-   * Entries whose prefix matches but whose suffix changed are dropped.
+   * Entries whose prefix matches but whose suffix changed are dropped. `atCachedCursor`: a request at the cached
+   * cursor itself hits too (with the suggest widget open, keystrokes that keep its selected item give the same text).
    */
-  lookup(uri: string, prefix: string, suffix: string, maxTyped = Infinity): string | undefined {
+  lookup(uri: string, prefix: string, suffix: string, maxTyped = Infinity, atCachedCursor = false): string | undefined {
     const boundedSuffix = this.boundSuffix(suffix);
     for (let i = this.entries.length - 1; i >= 0; i--) {
       const entry = this.entries[i]!;
       if (entry.uri !== uri) continue;
-      const typed = typedLength(entry, prefix, this.options.prefixChars);
+      const typed = typedLength(entry, prefix, this.options.prefixChars, atCachedCursor ? 0 : 1);
       if (typed === undefined || typed > maxTyped) continue;
       if (entry.suffix !== boundedSuffix) {
         this.entries.splice(i, 1);
@@ -83,11 +84,11 @@ export class CompletionCache {
  * How many characters of `entry.completion` were typed after its prefix to make `prefix`, or `undefined` when
  * `prefix` is not the entry's prefix plus a proper start of its completion.
  */
-function typedLength(entry: Entry, prefix: string, prefixChars: number): number | undefined {
+function typedLength(entry: Entry, prefix: string, prefixChars: number, fewest: number): number | undefined {
   const { completion } = entry;
-  for (let typed = 1; typed < completion.length; typed++) {
+  for (let typed = fewest; typed < completion.length; typed++) {
     // Cheap test first: the character before the cursor must be the last one typed.
-    if (prefix[prefix.length - 1] !== completion[typed - 1]) continue;
+    if (typed > 0 && prefix[prefix.length - 1] !== completion[typed - 1]) continue;
     if (!prefix.endsWith(completion.slice(0, typed))) continue;
     const before = prefix.slice(0, prefix.length - typed);
     // The entry kept only the last `prefixChars` characters; compare the same window of the request.

@@ -94,8 +94,8 @@ interface ItemPlace {
 interface CompletionSite {
   text: string;
   offset: number;
-  /** The cursor in `text`'s coordinates (for the editor's member list). */
-  cursor: Position;
+  /** The cursor in the document's coordinates (for the editor's member list); undefined when it has none there. */
+  cursor: Position | undefined;
   place: ItemPlace;
 }
 
@@ -106,9 +106,7 @@ function atCursor(document: CompletionDocument, text: string, position: Position
 function afterSelectedItem(document: CompletionDocument, documentText: string, selected: SelectedItem): CompletionSite {
   const start = document.offsetAt(selected.range.start);
   const end = Math.max(start, document.offsetAt(selected.range.end));
-  const lines = selected.text.split('\n');
-  const last = lines[lines.length - 1]!;
-  const cursor = lines.length === 1 ? { line: selected.range.start.line, character: selected.range.start.character + last.length } : { line: selected.range.start.line + lines.length - 1, character: last.length };
+  const cursor = selected.text.includes('\n') ? undefined : { line: selected.range.start.line, character: selected.range.start.character + selected.text.length };
   return {
     text: documentText.slice(0, start) + selected.text + documentText.slice(end),
     offset: start + selected.text.length,
@@ -184,7 +182,7 @@ export class CompletionProvider {
         const refined = this.deps.efficiency?.offerFirst(document.uri, document.version, offset);
         if (refined !== undefined) return refined.map((insertText) => ({ insertText, range: { start: position, end: position } }));
       }
-      const cached = this.fromCache(model, document, ctx);
+      const cached = this.fromCache(model, document, ctx, selected !== undefined);
       if (cached !== undefined) return this.answerFromCache(document.uri, place, withLineEnding(cached, ctx.eol), started, trace);
       // The rest of a suggestion the user asked for keeps showing while it is typed (above); nothing new is made.
       if (config.trigger === 'manual' && !invoked) return [];
@@ -193,7 +191,8 @@ export class CompletionProvider {
       this.warnIfGenerationCapped(model, config);
       const healed = healPrefix(model.tokenizer, ctx.prefix);
       // Asked first: the editor works out its member list while the prompt is built.
-      const wordChoices = this.deps.wordChoices?.(document, cursor, ctx.prefix, ctx.suffix, signal).catch(() => undefined);
+      // A selected item of several lines puts the cursor where the document has no such place to ask about.
+      const wordChoices = cursor === undefined ? undefined : this.deps.wordChoices?.(document, cursor, ctx.prefix, ctx.suffix, signal).catch(() => undefined);
       const contextIds = await this.deps.contextPrompt?.(model, document.uri, { prefix: healed.prefix, typedPrefix: ctx.prefix, suffix: ctx.suffix }, signal);
       const prompt = contextIds !== undefined ? { ids: contextIds } : buildFimPrompt(model.tokenizer, model.fim, healed.prefix, ctx.suffix, budget);
       const choices = await wordChoices;
@@ -216,7 +215,7 @@ export class CompletionProvider {
       if (result.timeLimited) this.noteTimeLimit(model, config, result);
       // Made without the editor's member list that the next request may have (its language server starting).
       // Kept as the model text it continues (LF), so that typing its line breaks into a CRLF document matches it.
-      if (choices !== null) this.deps.cache?.store(document.uri, ctx.prefix, ctx.suffix, asModelText(shown));
+      if (choices !== null) this.deps.cache?.store(document.uri, ctx.prefix, ctx.suffix, asModelText(shown, false));
       // The text changed while this ran and the client did not cancel: the item's position may not be the cursor's.
       if (document.version !== version) {
         trace?.done({ outcome: 'cancelled', generatedTokens: result.timings.generatedTokens });
@@ -320,14 +319,14 @@ export class CompletionProvider {
   }
 
   /** The cached rest of a completion for this cursor; the cache is emptied when the model changes. */
-  private fromCache(model: LoadedModel, document: CompletionDocument, ctx: CursorContext): string | undefined {
+  private fromCache(model: LoadedModel, document: CompletionDocument, ctx: CursorContext, atCachedCursor: boolean): string | undefined {
     const { cache } = this.deps;
     if (cache === undefined) return undefined;
     if (this.cachedModel !== model) {
       cache.clear();
       this.cachedModel = model;
     }
-    return cache.lookup(document.uri, ctx.prefix, ctx.suffix, this.typedSinceMemberDot(document, ctx));
+    return cache.lookup(document.uri, ctx.prefix, ctx.suffix, this.typedSinceMemberDot(document, ctx), atCachedCursor);
   }
 
   /** Says once per model and setting when `maxNewTokens` is cut to leave the prompt its share (generationRoom.ts). */

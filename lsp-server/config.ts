@@ -2,6 +2,7 @@
 // workspace/didChangeConfiguration). Anything invalid falls back to its default with a warning.
 import { homedir } from 'node:os';
 import * as path from 'node:path';
+import { canonicalLanguageId } from './languageIds';
 import { completesLanguage, type CompletionTriggerSetting, type LocusSettingsInput, type QuantizationSetting, type SpeculationSetting } from './protocol';
 
 export interface ServerConfig {
@@ -124,13 +125,21 @@ export function locusSection(input: unknown): unknown {
 /**
  * `update` over `base`, section by section: a section `update` has replaces each of its keys in `base`'s, so a
  * client may send only what changed. A key's value (a language table, a glob list) is replaced whole, never merged.
+ * Keys that are not Locus settings are left out (validateSettings warns about them once, where they arrive).
  */
-export function mergeSettings(base: unknown, update: unknown): unknown {
-  if (!isRecord(update)) return base;
-  const merged: Record<string, unknown> = { ...(isRecord(base) ? base : {}) };
+export function mergeSettings(base: unknown, update: unknown): Record<string, unknown> {
+  const merged: Record<string, unknown> = isRecord(base) ? { ...base } : {};
+  if (!isRecord(update)) return merged;
   for (const [key, value] of Object.entries(update)) {
-    const before = merged[key];
-    merged[key] = isRecord(value) && isRecord(before) && knownKeysOf(key) ? { ...before, ...value } : value;
+    const known = knownKeysOf(key);
+    if (known === undefined) continue;
+    if (known === null || !isRecord(value)) {
+      merged[key] = value;
+      continue;
+    }
+    const section: Record<string, unknown> = isRecord(merged[key]) ? { ...(merged[key] as Record<string, unknown>) } : {};
+    for (const [inner, innerValue] of Object.entries(value)) if (Object.hasOwn(known, inner)) section[inner] = innerValue;
+    merged[key] = section;
   }
   return merged;
 }
@@ -294,7 +303,8 @@ function languagesSetting(value: unknown, warnings: string[]): Record<string, bo
     return result;
   }
   for (const [language, enabled] of Object.entries(value)) {
-    if (typeof enabled === 'boolean') result[language] = enabled;
+    // Documents carry VS Code's language ids (languageIds.ts), whichever editor sent them: so do these keys.
+    if (typeof enabled === 'boolean') result[canonicalLanguageId(language)] = enabled;
     else warnings.push(`locus.completion.languages.${language} must be true or false; ignored`);
   }
   return result;

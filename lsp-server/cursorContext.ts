@@ -23,8 +23,8 @@ export interface CursorContext {
 const FOLLOWING_LINES = 20;
 
 export function cursorContext(text: string, offset: number, languageId: string): CursorContext {
-  const prefix = asModelText(text.slice(0, offset));
-  const suffix = asModelText(text.slice(offset));
+  const prefix = asModelText(text.slice(0, offset), true);
+  const suffix = asModelText(text.slice(offset), offset === 0);
   const lineStart = prefix.lastIndexOf('\n') + 1;
   const lineEnd = suffix.indexOf('\n');
   const restOfLine = lineEnd === -1 ? suffix : suffix.slice(0, lineEnd);

@@ -51,6 +51,12 @@ export class ModelHost {
 
   /** Replaces the current model (if any) with the one `config` names. Never rejects: failures become status. */
   async load(config: ServerConfig): Promise<void> {
+    // A load the user caused (start, a settings change) gets a fresh budget of crash reloads.
+    this.reloads.reset();
+    return this.loadModel(config);
+  }
+
+  private async loadModel(config: ServerConfig): Promise<void> {
     const generation = ++this.generation;
     this.loaded = undefined;
     await this.disposeEngine();
@@ -122,7 +128,7 @@ export class ModelHost {
     if (this.loaded?.engine !== engine) return;
     if (this.reloads.crashed()) {
       this.deps.logger.error(`${describeError(error)} Reloading the model.`);
-      void this.load(config);
+      void this.loadModel(config);
       return;
     }
     this.generation++;

@@ -60,5 +60,7 @@ export function selectedItem(value: unknown, document: TextDocument): { range: R
   const text = isRecord(value) ? value.text : undefined;
   if (typeof text !== 'string') throw invalid('context.selectedCompletionInfo.text must be a string.');
   const range = checkedRange(isRecord(value) ? value.range : undefined, 'context.selectedCompletionInfo.range');
-  return { range: { start: positionIn(document, range.start), end: positionIn(document, range.end) }, text };
+  const [start, end] = [positionIn(document, range.start), positionIn(document, range.end)];
+  // Ends given the wrong way round still name one range; items must not echo a reversed one.
+  return { range: document.offsetAt(end) < document.offsetAt(start) ? { start: end, end: start } : { start, end }, text };
 }

@@ -143,15 +143,20 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     efficiency,
   });
 
-  /** The settings as last received, unvalidated: a client may send only what changed, which goes over them. */
-  let settingsInput: unknown;
+  /**
+   * The settings as received, unvalidated: those of `initialize`, and the ones in force now. A push may carry only
+   * what changed and goes over the ones in force; a pulled section is the client's whole section and goes over
+   * `initialize`'s (which alone carry the client's storage folders), so a key the user removed is removed.
+   */
+  let initialSettings: Record<string, unknown> = {};
+  let settingsInput: Record<string, unknown> = {};
 
-  function applySettings(update: unknown, source: string): void {
+  function applySettings(update: unknown, source: 'settings' | 'pulled settings'): void {
     if (typeof update !== 'object' || update === null || Array.isArray(update)) return void logger.warn(`${source}: locus is not an object; the settings stay as they are.`);
-    const input = mergeSettings(settingsInput, update);
-    settingsInput = input;
-    const { config: next, warnings } = validateSettings(input, embedded);
-    for (const warning of warnings) logger.warn(`${source}: ${warning}`);
+    // Warned about once, as they arrive; the merged settings keep only Locus's own keys.
+    for (const warning of validateSettings(update, embedded).warnings) logger.warn(`${source}: ${warning}`);
+    settingsInput = mergeSettings(source === 'pulled settings' ? initialSettings : settingsInput, update);
+    const { config: next } = validateSettings(settingsInput, embedded);
     const reload = needsModelReload(config, next);
     if (excludesChanged(config, next)) context.setExcludeGlobs(next.excludeGlobs);
     config = next;
@@ -183,8 +188,11 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     if (lifecycle !== 'uninitialized') throw new ResponseError(ErrorCodes.InvalidRequest, 'The server is initialized already.');
     lifecycle = 'running';
     canPullConfiguration = params.capabilities.workspace?.configuration === true;
-    settingsInput = locusSection(params.initializationOptions);
-    const { config: initial, warnings } = validateSettings(settingsInput, embedded);
+    const initializationOptions = locusSection(params.initializationOptions);
+    initialSettings = mergeSettings({}, initializationOptions);
+    settingsInput = initialSettings;
+    const { warnings } = validateSettings(initializationOptions, embedded);
+    const initial = validateSettings(initialSettings, embedded).config;
     for (const warning of warnings) logger.warn(`initializationOptions: ${warning}`);
     config = initial;
     canWatchFiles = params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
@@ -216,6 +224,7 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
   });
 
   connection.onNotification(WorkspaceTrustNotification.type, (params) => {
+    if (lifecycle !== 'running') return;
     workspaceTrusted = params?.trusted === true;
     if (workspaceTrusted) prepareEfficiency();
     else efficiency.cancel();
@@ -224,13 +233,14 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
   // A client pushes `settings.locus` (VS Code: all of it; others may push a part), or says "changed" and is asked.
   // Nothing (null, no section) keeps the settings as they are: LSP's null answer means "not provided", not "defaults".
   connection.onDidChangeConfiguration(async (params) => {
-    const settings: unknown = params.settings;
+    if (lifecycle !== 'running') return;
+    const settings: unknown = params?.settings;
     const pushed = typeof settings === 'object' && settings !== null ? (settings as { locus?: unknown }).locus : undefined;
     if (pushed !== undefined && pushed !== null) return applySettings(pushed, 'settings');
     if (!canPullConfiguration) return;
     try {
       const pulled: unknown = await connection.workspace.getConfiguration('locus');
-      if (pulled !== undefined && pulled !== null) applySettings(pulled, 'settings');
+      if (pulled !== undefined && pulled !== null) applySettings(pulled, 'pulled settings');
     } catch (error) {
       logger.warn(`Could not read the locus settings from the client: ${String(error)}`);
     }
@@ -276,7 +286,9 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
       return context.explain({ textDocument: { uri: documentUri(params) }, range: checkedRange(params?.range), streamId }, abortSignalOf(token));
     }),
   );
-  connection.onDidChangeWatchedFiles((params) => context.filesChanged(params.changes));
+  connection.onDidChangeWatchedFiles((params) => {
+    if (lifecycle === 'running') void context.filesChanged(params.changes);
+  });
   documents.onDidOpen((event) => context.documentOpened(event.document.uri, event.document.version, event.document.getText()));
   documents.onDidChangeContent((event) => context.documentChanged(event.document.uri, event.document.version, event.document.getText()));
   documents.onDidClose((event) => context.documentClosed(event.document.uri));

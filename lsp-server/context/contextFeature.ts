@@ -165,8 +165,8 @@ export class ContextFeature {
     const text = document.getText();
     const offset = document.offsetAt(params.position);
     // The prompt a completion here would send: healed as completions heal it, retrieved with the text as typed.
-    const typedPrefix = asModelText(text.slice(0, offset));
-    const cursor = { file: filePathOf(document.uri), prefix: healPrefix(model.tokenizer, typedPrefix).prefix, typedPrefix, suffix: asModelText(text.slice(offset)) };
+    const typedPrefix = asModelText(text.slice(0, offset), true);
+    const cursor = { file: filePathOf(document.uri), prefix: healPrefix(model.tokenizer, typedPrefix).prefix, typedPrefix, suffix: asModelText(text.slice(offset), offset === 0) };
     // From the client: a budget that is not a positive whole number of tokens is the default.
     const asked = typeof params.budget === 'number' && Number.isInteger(params.budget) && params.budget > 0 ? params.budget : undefined;
     const budget = Math.min(asked ?? this.promptBudget(model), this.promptBudget(model));
@@ -192,7 +192,7 @@ export class ContextFeature {
     if (end <= start) throw new Error('Select the code to explain first.');
     const file = filePathOf(document.uri);
     const prompt = buildExplainPrompt(
-      { languageId: document.languageId, path: file === undefined ? undefined : this.engine?.displayPath(file) ?? path.basename(file), before: asModelText(text.slice(0, start)), selection: asModelText(text.slice(start, end)), after: asModelText(text.slice(end)) },
+      { languageId: document.languageId, path: file === undefined ? undefined : this.engine?.displayPath(file) ?? path.basename(file), before: asModelText(text.slice(0, start), true), selection: asModelText(text.slice(start, end), start === 0), after: asModelText(text.slice(end), false) },
       this.tokenizerConfig(model.info.dir),
     );
     const room = Math.max(16, model.info.maxContext - Math.min(EXPLAIN_MAX_NEW_TOKENS, Math.floor(model.info.maxContext / 2)));

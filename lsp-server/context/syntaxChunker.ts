@@ -68,7 +68,7 @@ export class SyntaxChunker {
 
   async chunk(relativePath: string, fileText: string): Promise<CodeChunk[]> {
     // Chunks become prompt text: CRLF files are chunked as LF (the line numbers are the same).
-    const text = asModelText(fileText);
+    const text = asModelText(fileText, true);
     const grammar = languageOfPath(relativePath);
     const language = grammar === undefined ? undefined : await this.language(grammar);
     const lines = text.split('\n');

@@ -68,6 +68,7 @@ describe('the server as other editors use it', () => {
       WAIT_MS,
       'inlineCompletion',
     )) as InlineCompletionList;
+    assert.ok(result.items.length > 0, 'the fixture model answers here');
     for (const item of result.items) assert.deepEqual(item.range, { start: { line: 1, character: 12 }, end: { line: 1, character: 12 } });
     const before = generated();
     const noContext = (await withTimeout(
@@ -91,6 +92,7 @@ describe('the server as other editors use it', () => {
       WAIT_MS,
       'inlineCompletion',
     )) as InlineCompletionList;
+    assert.ok(result.items.length > 0, 'the fixture model answers here');
     for (const item of result.items) {
       assert.deepEqual(item.range, range);
       assert.ok(typeof item.insertText === 'string' && item.insertText.startsWith('length'), JSON.stringify(item.insertText));
@@ -118,5 +120,38 @@ describe('the server as other editors use it', () => {
     );
     assert.equal(error.code, ErrorCodes.InvalidRequest);
     await lsp.server.connection.sendNotification('exit');
+  });
+});
+
+describe('the server with a client that answers workspace/configuration', () => {
+  let lsp: LspHarness;
+  let section: unknown = null;
+
+  before(async () => {
+    lsp = await LspHarness.start(FIXTURE, { capabilities: { workspace: { configuration: true } } });
+    lsp.server.connection.onRequest('workspace/configuration', () => [section]);
+    await lsp.waitForStatus((s) => s.state === 'ready', 'the model to load');
+    await lsp.open('file:///other/e.py', 'python', 'def add(a, b):\n    return ');
+  });
+  after(async () => {
+    await lsp.stop();
+  });
+
+  /** Whether an automatic request (typing) runs the model after the client's settings changed to `next`. */
+  async function typingRunsModel(next: unknown): Promise<boolean> {
+    section = next;
+    await lsp.server.connection.sendNotification('workspace/didChangeConfiguration', { settings: {} });
+    // The server asks for the section; its answer is applied before the next request is read.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const before = lsp.timings.length;
+    await lsp.complete('file:///other/e.py', { line: 1, character: 11 });
+    return lsp.timings.length > before;
+  }
+
+  it('applies a pulled section whole: a key the user removed goes back to its default, and null changes nothing', async () => {
+    assert.equal(await typingRunsModel({ completion: { trigger: 'manual' } }), false, 'manual: typing runs no model');
+    assert.equal(await typingRunsModel({ completion: { maxNewTokens: 8 } }), true, 'trigger removed from the section: automatic again');
+    assert.equal(await typingRunsModel(null), true, 'a null answer keeps the settings');
+    assert.ok(lsp.timings.at(-1)!.generatedTokens <= 8);
   });
 });

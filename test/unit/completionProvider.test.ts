@@ -170,6 +170,17 @@ describe('CompletionProvider', () => {
     assert.ok(prompt.endsWith('const total = items.length'), `the model writes on after the item: ${JSON.stringify(prompt)}`);
   });
 
+  it('keeps the completion after a selected item showing while keystrokes keep that item selected, with no new model run', async () => {
+    const { provider, engine } = setup(' * 2;', { cache: true, settings: { completion: { trigger: 'manual' } } });
+    const asked = doc(`const total = items.le${CURSOR}\n`);
+    const start = { line: 0, character: 20 };
+    await provider.provide(asked.document, asked.position, never(), true, { range: { start, end: asked.position }, text: 'length' });
+    const typed = doc(`const total = items.len${CURSOR}\n`);
+    const range = { start, end: typed.position };
+    assert.deepEqual(await provider.provide(typed.document, typed.position, never(), false, { range, text: 'length' }), [{ insertText: 'length * 2;', range }]);
+    assert.equal(engine.requests.length, 1);
+  });
+
   it('with the manual trigger, runs the model only when asked and keeps showing the rest of what was asked for', async () => {
     const { provider, engine, timings } = setup('42;', { cache: true, settings: { completion: { trigger: 'manual' } } });
     const at = doc(`const x = ${CURSOR}\n`);

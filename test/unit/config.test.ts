@@ -122,4 +122,16 @@ describe('settings from editors other than VS Code', () => {
     assert.equal(isLanguageEnabled(config, 'python'), true, 'a language table is replaced, not merged');
     assert.deepEqual(mergeSettings(before, null), before);
   });
+
+  it('keeps only Locus keys when merging, so a fixed misspelling is not warned about again', () => {
+    const merged = mergeSettings({}, { completions: { x: 1 }, completion: { maxNewToken: 8, trigger: 'manual' } });
+    assert.deepEqual(merged, { completion: { trigger: 'manual' } });
+    assert.deepEqual(validateSettings(merged, embedded).warnings, []);
+  });
+
+  it("takes other editors' language ids in the language table, as documents carry them", () => {
+    const { config } = validateSettings({ completion: { languages: { sh: false, text: true } } }, embedded);
+    assert.equal(isLanguageEnabled(config, 'shellscript'), false);
+    assert.equal(isLanguageEnabled(config, 'plaintext'), true);
+  });
 });

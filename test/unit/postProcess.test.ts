@@ -45,6 +45,11 @@ describe('cursor context of a Windows file', () => {
     assert.deepEqual(ctx.followingLines, ['}', '']);
     assert.equal(ctx.eol, '\r\n');
   });
+
+  it('drops a byte-order mark only at the start of the document, where it is one', () => {
+    assert.equal(cursorContext('\ufeffx = 1\n', 0, 'python').suffix, 'x = 1\n');
+    assert.equal(cursorContext('a = "\ufeff"', 5, 'python').suffix, '\ufeff"', 'U+FEFF after the cursor is a character of the code');
+  });
 });
 
 describe('stop strings', () => {

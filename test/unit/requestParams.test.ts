@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ErrorCodes, ResponseError } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { checkedPosition, checkedRange, documentUri, positionIn } from '../../lsp-server/requestParams';
+import { checkedPosition, checkedRange, documentUri, positionIn, selectedItem } from '../../lsp-server/requestParams';
 
 const invalidParams = (e: unknown) => e instanceof ResponseError && e.code === ErrorCodes.InvalidParams;
 
@@ -25,5 +25,14 @@ describe('request params', () => {
     // 𝒳 is two UTF-16 code units at characters 4 and 5: character 5 is inside it.
     assert.deepEqual(positionIn(document, { line: 0, character: 5 }), { line: 0, character: 4 });
     assert.deepEqual(positionIn(document, { line: 0, character: 6 }), { line: 0, character: 6 });
+  });
+
+  it("reads the suggest widget's selected item: absent, malformed (InvalidParams), or with its ends in order", () => {
+    const document = TextDocument.create('file:///a.ts', 'typescript', 1, 'items.le\n');
+    assert.equal(selectedItem(undefined, document), undefined);
+    assert.throws(() => selectedItem({ range: { start: { line: 0, character: 6 } } , text: 'length' }, document), invalidParams);
+    assert.throws(() => selectedItem({ range: { start: { line: 0, character: 6 }, end: { line: 0, character: 8 } } }, document), invalidParams);
+    const reversed = selectedItem({ range: { start: { line: 0, character: 8 }, end: { line: 0, character: 6 } }, text: 'length' }, document);
+    assert.deepEqual(reversed, { range: { start: { line: 0, character: 6 }, end: { line: 0, character: 8 } }, text: 'length' });
   });
 });
