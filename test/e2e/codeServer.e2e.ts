@@ -1,9 +1,10 @@
 // End to end in a real VS Code workbench: code-server 4.99.4 (scripts/install-code-server.sh) driven by
 // Debian's chromium through playwright-core. Installs the packed .vsix, opens the fixture workspace and runs
-// the shared scenario (status bar, ghost text accepted with Tab, every contributed command, the context menu,
-// a stopped explanation, the dashboard after a reload), then checks the language server's process: its environment,
-// and a crash loop (the server killed until the client gives up and offers to restart it). The test-only
-// ghost-probe extension is installed next to Locus to check the suite's ghost-text reader against known text.
+// the shared scenario (status bar, ghost text accepted with Tab, ghost text beside the suggest widget, every
+// contributed command, the context menu, a stopped explanation, a CRLF file, the dashboard after a reload), then
+// checks the language server's process: its environment, and a crash loop (the server killed until the client
+// gives up and offers to restart it). The test-only ghost-probe extension is installed next to Locus to check the
+// suite's ghost-text reader against known text.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';

@@ -1,7 +1,7 @@
 // What a user does with Locus in a real VS Code workbench, as node:test subtests. Shared by the code-server
 // suite (chromium) and the desktop suite (Electron); both hand in a Playwright page showing the fixture folder.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -11,6 +11,7 @@ import {
   asRendered,
   clickMenuItem,
   ghostText,
+  ghostTextParts,
   menuLabels,
   notifications,
   openEditorContextMenu,
@@ -18,6 +19,7 @@ import {
   openSubmenu,
   runCommand,
   statusBarItems,
+  suggestWidget,
   tabLabels,
   tabText,
   waitFor,
@@ -154,13 +156,18 @@ async function typeUntilGhostText(page: Page, chunks: string[]): Promise<{ typed
 
 /** Ghost text can be replaced by a newer completion; wait until two reads 500 ms apart agree. */
 async function stableGhostText(page: Page, first: string): Promise<string> {
-  let last = first;
-  return waitFor('ghost text to stop changing', async () => {
+  return stableRead(page, 'ghost text', () => ghostText(page), first);
+}
+
+/** What `read` shows once two reads 500 ms apart agree (it must keep showing something). */
+async function stableRead<T>(page: Page, what: string, read: () => Promise<T | undefined>, first: T): Promise<T> {
+  let last = JSON.stringify(first);
+  return waitFor(`${what} to stop changing`, async () => {
     await page.waitForTimeout(500);
-    const now = await ghostText(page);
-    if (now === undefined) throw new Error('ghost text disappeared');
-    const stable = now === last;
-    last = now;
+    const now = await read();
+    if (now === undefined) throw new Error(`${what} disappeared`);
+    const stable = JSON.stringify(now) === last;
+    last = JSON.stringify(now);
     return stable ? now : undefined;
   }, 10_000, 0);
 }
@@ -177,7 +184,8 @@ interface AcceptedGhostText {
 
 /**
  * Opens `relativePath`, types `chunks` at its end until ghost text shows, screenshots it, accepts it with Tab,
- * saves, and returns what was shown and what the saved file gained after the typed text.
+ * saves, and returns what was shown and what the saved file gained after the typed text. `eol`: the file's line
+ * end, which Enter types.
  */
 async function acceptGhostText(
   page: Page,
@@ -186,6 +194,7 @@ async function acceptGhostText(
   relativePath: string,
   chunks: string[],
   shotName = 'ghost-text',
+  eol: '\n' | '\r\n' = '\n',
 ): Promise<AcceptedGhostText> {
   const before = readFileSync(file, 'utf8');
   assert.ok(before.endsWith('\n'), `${relativePath} ends with a newline, so Ctrl+End lands on an empty last line`);
@@ -202,9 +211,10 @@ async function acceptGhostText(
   await page.keyboard.press('Control+S');
   const after = await savedContent(file, before);
   await shots.take(page, `${shotName}-accepted`);
-  assert.equal(after.slice(0, before.length + typed.length), before + typed, 'the document holds the typed text, unchanged');
+  const typedAs = typed.replace(/\n/g, eol);
+  assert.equal(after.slice(0, before.length + typedAs.length), before + typedAs, 'the document holds the typed text, unchanged');
   const lastLine = (before + typed).split('\n').pop() ?? '';
-  return { typed, shown: ghost, text: after.slice(before.length + typed.length), column: asRendered(lastLine, TAB_SIZE, 0).length };
+  return { typed, shown: ghost, text: after.slice(before.length + typedAs.length), column: asRendered(lastLine, TAB_SIZE, 0).length };
 }
 
 export async function runScenario(t: TestContext, env: ScenarioEnv): Promise<void> {
@@ -273,6 +283,52 @@ export async function runScenario(t: TestContext, env: ScenarioEnv): Promise<voi
     t.diagnostic(`ghost text after "tally.", attempt by attempt: ${JSON.stringify(shown)}`);
     assert.match(shown[shown.length - 1]!, member, 'the completion starts with one of Counter\'s public members');
     await runCommand(page, 'File: Revert File');
+  });
+
+  await t.test("with the suggest widget open on a member access, ghost text extends the selected item; Tab inserts the item, a second Tab the rest", async () => {
+    // VS Code shows an inline completion while the suggest widget is open only if it extends the selected item over the
+    // item's range (LSP selectedCompletionInfo): the item's rest is drawn as ghost text, what the completion adds in
+    // italics. Tab belongs to the widget (it inserts the item); the rest then shows on its own, and Tab inserts it.
+    // The suite's settings keep the widget shut while typing (Tab stays predictable): Ctrl+Space opens it here.
+    const file = path.join(workspace, 'src', 'tally.ts');
+    const before = readFileSync(file, 'utf8');
+    await openFile(page, 'src/tally.ts');
+    await activeEditor(page).locator('.view-lines').click();
+    await page.keyboard.press('Control+End');
+    // Only Counter's advanceQuorum starts with "adv".
+    const word = 'adv';
+    const typed = `tally.${word}`;
+    await page.keyboard.type(typed, { delay: 20 });
+    const selected = await openSuggestWidget(page);
+    assert.ok(selected.toLowerCase().startsWith(word), `the widget selects a member starting with "${word}": ${selected}`);
+    const first = await waitFor('ghost text extending the selected item while the suggest widget is open', async () => {
+      const parts = await ghostTextParts(page);
+      return parts !== undefined && (parts.beyond !== '' || parts.block.length > 0) ? parts : undefined;
+    }, GHOST_TIMEOUT_MS);
+    const shown = await stableRead(page, 'ghost text', () => ghostTextParts(page), first);
+    await shots.take(page, 'suggest-widget-ghost-text');
+    const beyond = [shown.beyond, ...shown.block].join('\n');
+    t.diagnostic(`suggest widget item ${JSON.stringify(selected)}; ghost text: its rest ${JSON.stringify(shown.item)}, then ${JSON.stringify(beyond)}`);
+    assert.equal(word + shown.item, selected, "the ghost text starts with the rest of the selected item's text");
+    assert.ok((await suggestWidget(page))?.selected === selected, 'the widget is still open on that item');
+
+    // Tab: the widget's item.
+    await page.keyboard.press('Tab');
+    await waitFor('the suggest widget to close', async () => ((await suggestWidget(page)) === undefined ? true : undefined), 5_000);
+    const rest = await stableGhostText(page, await waitFor('ghost text after the item', () => ghostText(page), GHOST_TIMEOUT_MS / 2));
+    await shots.take(page, 'suggest-widget-item-accepted');
+    await page.keyboard.press('Control+S');
+    const withItem = await savedContent(file, before);
+    assert.equal(withItem, before + 'tally.' + selected, 'the first Tab inserted the selected item');
+    assert.equal(rest, beyond, 'the rest of the completion shows after the item as it did beside the widget');
+    // Tab again: the rest.
+    assert.equal(await ghostText(page), rest, 'the ghost text is still there after saving');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Control+S');
+    const after = await savedContent(file, withItem);
+    const column = asRendered(`tally.${selected}`, TAB_SIZE, 0).length;
+    assert.equal(asRendered(after.slice(withItem.length), TAB_SIZE, column), rest, 'the second Tab inserted exactly the rest that was shown');
   });
 
   await t.test('the status bar shows the last completion latency', async () => {
@@ -400,6 +456,44 @@ export async function runScenario(t: TestContext, env: ScenarioEnv): Promise<voi
     }
   });
 
+  await t.test('in a file with CRLF line ends, ghost text shows, Tab inserts it, the saved file keeps CRLF throughout, and the server answered in CRLF', async () => {
+    // The server prompts the model with LF and answers in the document's line end. VS Code turns any line end it
+    // inserts into the file's, so only the client's trace shows what the server sent. (After the command palette's
+    // checks: the trace fills the tail of the Output view, where Show Output's check looks for the client's lines.)
+    const relativePath = 'src/sizes.ts';
+    const file = path.join(workspace, relativePath);
+    writeFileSync(file, CRLF_SOURCE.join('\r\n'));
+    await setLocusLogLevel(page, 'Trace');
+    let tracing = true;
+    try {
+      const logStart = locusLog().length;
+      // A function's opening line: a block follows, so the completion has line ends of its own.
+      const inserted = await acceptGhostText(page, shots, file, relativePath, ['\nexport function perimeter(size: Size): number {'], 'crlf-ghost-text', '\r\n');
+      t.diagnostic(`Locus ghost text in a CRLF file after ${JSON.stringify(inserted.typed)}: ${JSON.stringify(inserted.shown)}`);
+      const eol = (await statusBarItems(page)).find((i) => i.id === 'status.editor.eol');
+      assert.equal(eol?.text, 'CRLF', `the workbench shows the file's line ends as CRLF: ${JSON.stringify(eol)}`);
+      assert.ok(inserted.text.length > 0, 'Tab inserted text');
+      assert.equal(asRendered(inserted.text.replace(/\r\n/g, '\n'), TAB_SIZE, inserted.column), inserted.shown, 'Tab inserted exactly the ghost text that was shown');
+      assert.ok(inserted.text.includes('\r\n'), `the completion has more than one line, so its line ends count: ${JSON.stringify(inserted.text)}`);
+      const saved = readFileSync(file, 'utf8');
+      const savedEnds = lineEnds(saved);
+      assert.ok(savedEnds.crlf > 0 && savedEnds.bareLf === 0 && savedEnds.bareCr === 0, `the saved file has CRLF line ends only, no bare LF or CR: ${JSON.stringify(savedEnds)}`);
+      // The server's answer for the completion that was accepted, from the client's trace (written to disk a moment
+      // later). It may be one made a character or two earlier, which the editor went on showing while they were typed.
+      let answers: string[] = [];
+      const answer = await waitFor("the server's answer that was inserted, in the Locus trace", async () => {
+        answers = inlineCompletionAnswers(locusLog().slice(logStart), relativePath);
+        return answers.find((a) => a.replace(/\r\n/g, '\n').endsWith(inserted.text.replace(/\r\n/g, '\n')));
+      }, 10_000).catch(() => assert.fail(`no answer in the trace matches what Tab inserted: ${JSON.stringify(answers)}`));
+      const answerEnds = lineEnds(answer);
+      assert.ok(answerEnds.crlf > 0 && answerEnds.bareLf === 0 && answerEnds.bareCr === 0, `the server answered with CRLF line ends only: ${JSON.stringify(answer)} ${JSON.stringify(answerEnds)}`);
+      await setLocusLogLevel(page, 'Info');
+      tracing = false;
+    } finally {
+      if (tracing) await setLocusLogLevel(page, 'Info').catch((err: unknown) => t.diagnostic(`the Locus log level was not set back to Info: ${String(err)}`));
+    }
+  });
+
   await t.test('the latency dashboard is restored after Developer: Reload Window and shows its figures again', async () => {
     const before = await dashboardCheck(env, 'Locus: Show Latency');
     const requests = dashboardRequests(before);
@@ -417,6 +511,69 @@ export async function runScenario(t: TestContext, env: ScenarioEnv): Promise<voi
     await waitForReady(page, manifest);
     assert.deepEqual(await errorToasts(page), [], 'no error or warning notification after the reload');
   });
+}
+
+/**
+ * Presses Ctrl+Space until the suggest widget lists items (TypeScript's server may still say "Loading..." or
+ * "No suggestions." for a moment) and returns the selected item's label.
+ */
+async function openSuggestWidget(page: Page): Promise<string> {
+  const seen: string[] = [];
+  for (let attempt = 0; attempt < 8; attempt++) {
+    await page.keyboard.press('Control+Space');
+    const widget = await waitFor('the suggest widget to list items', async () => {
+      const w = await suggestWidget(page);
+      return w?.selected !== undefined ? w : undefined;
+    }, 2_000).catch(async () => suggestWidget(page));
+    if (widget?.selected !== undefined) return widget.selected;
+    seen.push(widget?.message ?? 'closed');
+    await page.keyboard.press('Escape');
+    await page.waitForTimeout(1_000);
+  }
+  throw new Error(`the suggest widget listed no items after Ctrl+Space: ${JSON.stringify(seen)}`);
+}
+
+/** A small TypeScript file, to be written with CRLF line ends. */
+const CRLF_SOURCE = [
+  'export interface Size {',
+  '  width: number;',
+  '  height: number;',
+  '}',
+  '',
+  'export function area(size: Size): number {',
+  '  return size.width * size.height;',
+  '}',
+  '',
+];
+
+/** How `text`'s lines end: CRLF, LF alone, CR alone (a doubled CR, `\r\r\n`, has one CR alone). */
+function lineEnds(text: string): { crlf: number; bareLf: number; bareCr: number } {
+  return {
+    crlf: text.split('\r\n').length - 1,
+    bareLf: (text.match(/(?<!\r)\n/g) ?? []).length,
+    bareCr: (text.match(/\r(?!\n)/g) ?? []).length,
+  };
+}
+
+/**
+ * The insertTexts the server answered to `textDocument/inlineCompletion` requests for the workspace file
+ * `relativePath`, from the client's verbose trace: "Sending request 'textDocument/inlineCompletion - (K)'. Params:
+ * {...}", then "Received response 'textDocument/inlineCompletion - (K)' in N ms. Result: {...}".
+ */
+function inlineCompletionAnswers(log: string, relativePath: string): string[] {
+  const entries = log.split(/\n(?=\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ \[)/);
+  const requests = new Set<string>();
+  const texts: string[] = [];
+  for (const e of entries) {
+    const sent = /Sending request 'textDocument\/inlineCompletion - \((\d+)\)'/.exec(e);
+    if (sent && e.includes(`/${relativePath}"`)) requests.add(sent[1]!);
+    const received = /Received response 'textDocument\/inlineCompletion - \((\d+)\)'[\s\S]*?Result: (\{[\s\S]*\})/.exec(e);
+    if (received && requests.has(received[1]!)) {
+      const result = JSON.parse(received[2]!) as { items?: { insertText: string | { value: string } }[] };
+      for (const item of result.items ?? []) texts.push(typeof item.insertText === 'string' ? item.insertText : item.insertText.value);
+    }
+  }
+  return texts;
 }
 
 /** Sets the Locus Output channel's log level, as "Developer: Set Log Level..." does: the logger, then the level. */

@@ -214,15 +214,45 @@ export async function tabText(page: Page, tabLabel: string): Promise<string> {
  * control characters as Unicode "control pictures" (U+2400 + code); compare with `asRendered(inserted text)`.
  */
 export async function ghostText(page: Page): Promise<string | undefined> {
+  const parts = await ghostTextParts(page);
+  return parts === undefined ? undefined : [parts.item + parts.beyond, ...parts.block].join('\n');
+}
+
+/**
+ * The ghost text at the cursor in its parts. While the suggest widget is open, VS Code shows an inline completion
+ * only if it extends the selected item: the rest of the item (`item`) is drawn like any ghost text, what the
+ * completion adds after it (`beyond`) in italics (`.ghost-text-decoration-preview`). Without the widget, all of the
+ * inline part is `item`. `block`: the lines below the cursor line, whichever part they belong to.
+ */
+export async function ghostTextParts(page: Page): Promise<{ item: string; beyond: string; block: string[] } | undefined> {
+  // No named functions in here: the test runner's compiler would wrap them in a helper the page does not have.
   return activeEditor(page).evaluate((editor: DomElement) => {
-    const inline = Array.from(editor.querySelectorAll('.view-lines .ghost-text-decoration'))
-      .map((el) => el.textContent ?? '')
-      .join('');
-    const blockLines = Array.from(editor.querySelectorAll('.view-zones .suggest-preview-text .view-line')).map(
-      (el) => el.textContent ?? '',
+    const [item, beyond] = ['ghost-text-decoration', 'ghost-text-decoration-preview'].map((cls) =>
+      Array.from(editor.querySelectorAll(`.view-lines .${cls}`))
+        .map((el) => el.textContent ?? '')
+        .join('')
+        .replace(/\u00a0/g, ' '),
+    ) as [string, string];
+    const block = Array.from(editor.querySelectorAll('.view-zones .suggest-preview-text .view-line')).map(
+      (el) => (el.textContent ?? '').replace(/\u00a0/g, ' '),
     );
-    if (inline === '' && blockLines.length === 0) return undefined;
-    return [inline, ...blockLines].join('\n').replace(/\u00a0/g, ' ');
+    if (item === '' && beyond === '' && block.length === 0) return undefined;
+    return { item, beyond, block };
+  });
+}
+
+/**
+ * The suggest widget of the active editor while it is open: the label of its selected item, or the message it shows
+ * instead of items ("Loading...", "No suggestions.").
+ */
+export async function suggestWidget(page: Page): Promise<{ selected?: string; message?: string } | undefined> {
+  return page.evaluate(() => {
+    const doc = (globalThis as unknown as { document: DomElement }).document;
+    const widget = doc.querySelector('.editor-group-container.active .suggest-widget.visible');
+    if (widget === null) return undefined;
+    if (Array.from(widget.classList).includes('message')) return { message: (widget.querySelector('.message')?.textContent ?? '').trim() };
+    const selected = widget.querySelector('.monaco-list-row.focused .label-name')?.textContent ?? undefined;
+    return { selected };
   });
 }
 
