@@ -119,7 +119,9 @@ function knownKeysOf(key: string): Readonly<Record<string, true>> | null | undef
  * their whole configuration block, `{ "locus": { ... } }`, which is unwrapped.
  */
 export function locusSection(input: unknown): unknown {
-  return isRecord(input) && Object.keys(input).length === 1 && isRecord(input.locus) ? input.locus : input;
+  // Unwrapped when it holds a `locus` object and no Locus setting of its own (other servers' sections may sit beside it).
+  if (!isRecord(input) || !isRecord(input.locus)) return input;
+  return Object.keys(input).some((key) => knownKeysOf(key) !== undefined) ? input : input.locus;
 }
 
 /**

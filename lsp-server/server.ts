@@ -149,6 +149,7 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
    * `initialize`'s (which alone carry the client's storage folders), so a key the user removed is removed.
    */
   let initialSettings: Record<string, unknown> = {};
+  let noLocusSectionSaid = false;
   let settingsInput: Record<string, unknown> = {};
 
   function applySettings(update: unknown, source: 'settings' | 'pulled settings'): void {
@@ -237,7 +238,14 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     const settings: unknown = params?.settings;
     const pushed = typeof settings === 'object' && settings !== null ? (settings as { locus?: unknown }).locus : undefined;
     if (pushed !== undefined && pushed !== null) return applySettings(pushed, 'settings');
-    if (!canPullConfiguration) return;
+    if (!canPullConfiguration) {
+      // Said once: a client that pushes settings without a `locus` section never changes Locus's.
+      if (typeof settings === 'object' && settings !== null && Object.keys(settings).length > 0 && !noLocusSectionSaid) {
+        noLocusSectionSaid = true;
+        logger.info('The client pushed settings without a "locus" section; Locus keeps its settings (send them as settings.locus).');
+      }
+      return;
+    }
     try {
       const pulled: unknown = await connection.workspace.getConfiguration('locus');
       if (pulled !== undefined && pulled !== null) applySettings(pulled, 'pulled settings');

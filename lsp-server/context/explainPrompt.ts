@@ -47,6 +47,15 @@ const MAX_SELECTION_CHARS = 6000;
 /** Surrounding text kept on each side in the doc-comment prompt. */
 const SURROUNDING_CHARS = 3000;
 
+/** VS Code language ids whose Markdown fence name (what models saw in training) differs. */
+const FENCE_NAMES: Readonly<Record<string, string>> = {
+  shellscript: 'bash',
+  typescriptreact: 'tsx',
+  javascriptreact: 'jsx',
+  plaintext: 'text',
+  'git-commit': 'text',
+};
+
 const SYSTEM_PROMPT = 'You are a concise code assistant. Explain code accurately in plain language.';
 
 export function buildExplainPrompt(input: ExplainInput, tokenizerConfig: Record<string, unknown> | undefined): ExplainPrompt {
@@ -54,7 +63,8 @@ export function buildExplainPrompt(input: ExplainInput, tokenizerConfig: Record<
   if (template !== undefined) {
     const selection = input.selection.slice(0, MAX_SELECTION_CHARS);
     const where = input.path === undefined ? '' : ` from ${input.path}`;
-    const question = `Explain what this ${input.languageId} code${where} does, step by step, then note anything surprising.\n\n\`\`\`${input.languageId}\n${selection}\n\`\`\``;
+    const language = FENCE_NAMES[input.languageId] ?? input.languageId;
+    const question = `Explain what this ${language} code${where} does, step by step, then note anything surprising.\n\n\`\`\`${language}\n${selection}\n\`\`\``;
     const text = new Template(template).render({
       messages: [
         { role: 'system', content: SYSTEM_PROMPT },

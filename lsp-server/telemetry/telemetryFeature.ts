@@ -122,9 +122,11 @@ export class TelemetryFeature implements CompletionTelemetry {
   register(connection: Connection, refusal: LifecycleRefusal): void {
     connection.onRequest(TelemetryRequest.type, (params) => refusal() ?? this.summary(params));
     connection.onRequest(TelemetryExportRequest.type, (params) => {
+      const refused = refusal();
+      if (refused) return refused;
       const format: unknown = params?.format;
       if (format !== undefined && format !== 'json' && format !== 'csv') return new ResponseError(ErrorCodes.InvalidParams, 'format must be "json" or "csv".');
-      return refusal() ?? this.export(params);
+      return this.export(params);
     });
     connection.onRequest(TelemetryClearRequest.type, () => refusal() ?? this.clear());
   }

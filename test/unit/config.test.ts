@@ -109,6 +109,7 @@ describe('settings from editors other than VS Code', () => {
   it('unwraps a whole configuration block, { locus: { ... } }', () => {
     assert.deepEqual(locusSection({ locus: { completion: { trigger: 'manual' } } }), { completion: { trigger: 'manual' } });
     assert.deepEqual(locusSection({ completion: { trigger: 'manual' } }), { completion: { trigger: 'manual' } });
+    assert.deepEqual(locusSection({ locus: { completion: {} }, pyright: { strict: true } }), { completion: {} }, "another server's section beside it");
     assert.equal(locusSection(undefined), undefined);
   });
 

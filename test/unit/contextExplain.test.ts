@@ -20,6 +20,11 @@ describe('explain prompt', () => {
     assert.equal(chatTemplateOf({ chat_template: [{ name: 'tool_use', template: 'x' }, { name: 'default', template: 'y' }] }), 'y');
   });
 
+  it('names the code by its Markdown fence name, not a VS Code language id', () => {
+    const prompt = buildExplainPrompt({ languageId: 'shellscript', path: 'run.sh', before: '', selection: 'echo hi', after: '' }, { chat_template: CHATML });
+    assert.ok(prompt.mode === 'chat' && prompt.text.includes('this bash code from run.sh') && prompt.text.includes('```bash\necho hi\n```'));
+  });
+
   it('falls back to a doc comment above the selection when there is no template', () => {
     const ts = buildExplainPrompt({ languageId: 'typescript', path: undefined, before: 'let a;\n  ', selection: 'function f() {}', after: '\n' }, {});
     assert.equal(ts.mode, 'docComment');
