@@ -11,6 +11,7 @@ import { startTimeOf } from './processTree';
 import { nodeEscapeProbe, pythonEscapeProbe, RESOURCE_PROBES, type ProbeTargets } from './isolationProbes';
 import { locateNode, locatePython, locateTools, type CandidateLanguage, type SandboxRuntime, type SandboxTools } from './sandboxRuntimes';
 import { DEFAULT_LIMITS, SandboxRunner, type SandboxLimits } from './sandboxRunner';
+import { removeStaleSandboxFolders, sandboxFolderPrefix } from './staleSandboxFolders';
 
 export interface SelfTestResult {
   /** Runtimes that passed every probe; candidates in other languages are never run. */
@@ -38,7 +39,7 @@ export function isInside(child: string, parent: string): boolean {
 
 /** Canary files: a fake home with an SSH key and a workspace with a .env, each holding a random token. */
 function plantCanaries(root: string): { dir: string; token: string } {
-  const dir = mkdtempSync(join(root, 'locus-canary-'));
+  const dir = mkdtempSync(join(root, sandboxFolderPrefix('canary')));
   const token = `LOCUS_CANARY_${randomBytes(12).toString('hex')}`;
   mkdirSync(join(dir, 'home', '.ssh'), { recursive: true });
   mkdirSync(join(dir, 'workspace'), { recursive: true });
@@ -139,6 +140,7 @@ export async function runIsolationSelfTest(options: SelfTestOptions = {}): Promi
     result.reasons.push('Efficiency checks are off: bubblewrap (bwrap) and prlimit were not found in /usr/bin; install the "bubblewrap" package (scripts/install-sandbox.sh).');
     return done();
   }
+  removeStaleSandboxFolders(tempRoot);
   const runner = new SandboxRunner(result.tools, tempRoot);
   for (const locate of [locateNode, locatePython]) {
     const runtime = await locate();

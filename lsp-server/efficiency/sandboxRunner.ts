@@ -28,6 +28,7 @@ import { join } from 'node:path';
 import { descendantsOf, sampleProcess, startTimeOf } from './processTree';
 import { seccompProgram } from './seccompFilter';
 import type { SandboxRuntime, SandboxTools } from './sandboxRuntimes';
+import { sandboxFolderPrefix } from './staleSandboxFolders';
 
 export interface SandboxLimits {
   wallMs: number;
@@ -164,7 +165,7 @@ export class SandboxRunner {
     try {
       // Candidate code is derived from the user's code: readable only by the uid the sandbox runs as, never by
       // other local users. Under root that is the unprivileged sandbox uid; otherwise it is the user.
-      hostDir = mkdtempSync(join(this.tempRoot, 'locus-eff-'));
+      hostDir = mkdtempSync(join(this.tempRoot, sandboxFolderPrefix('eff')));
       for (const [name, content] of Object.entries(program.files)) {
         if (!/^[\w.-]+$/.test(name)) throw new Error(`bad sandbox file name ${name}`);
         writeFileSync(join(hostDir, name), content, { mode: 0o400 });
