@@ -19,6 +19,7 @@ import type { PrefillFile } from './modelFiles';
 import { PREPARED_COPY_VERSION, writePreparedFile } from './preparedFile';
 import type { PrepareOptions } from './preparedModel';
 import { prefillFileFits } from './prefillFile';
+import { isProcessRunning } from './processRunning';
 
 const RECORD_FILE = 'source.json';
 /** Disk space left free after writing a copy. */
@@ -349,7 +350,7 @@ function isGone(path: string): boolean {
 function removeAbandonedPartials(folder: string): void {
   for (const name of readdirSync(folder)) {
     const pid = /\.(\d+)\.partial(\.int8)?$/.exec(name)?.[1];
-    if (pid !== undefined && !isRunning(Number(pid))) rmSync(join(folder, name), { force: true });
+    if (pid !== undefined && !isProcessRunning(Number(pid))) rmSync(join(folder, name), { force: true });
   }
 }
 
@@ -376,19 +377,9 @@ function lockHeld(lock: string): boolean {
   try {
     const text = readFileSync(lock, 'utf8');
     if (text === '') return Date.now() - statSync(lock).mtimeMs < LOCK_WRITE_GRACE_MS;
-    return isRunning(Number(text));
+    return isProcessRunning(Number(text));
   } catch {
     return false;
-  }
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: it runs, as another user.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

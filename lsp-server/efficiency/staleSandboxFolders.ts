@@ -3,6 +3,7 @@
 // (a crash loop left one pair per kill in the temp folder).
 import { chmodSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { isProcessRunning } from '../../runtime/processRunning';
 
 const STALE = /^locus-(?:canary|eff)-(\d+)-/;
 
@@ -11,18 +12,8 @@ export function sandboxFolderPrefix(kind: 'canary' | 'eff'): string {
   return `locus-${kind}-${process.pid}-`;
 }
 
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: alive, only not ours to signal.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Removes the folders in `tempRoot` left by servers that no longer run; returns how many. Never throws. */
-export function removeStaleSandboxFolders(tempRoot: string, running: (pid: number) => boolean = isRunning): number {
+export function removeStaleSandboxFolders(tempRoot: string, running: (pid: number) => boolean = isProcessRunning): number {
   let removed = 0;
   let names: string[];
   try {
