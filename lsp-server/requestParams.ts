@@ -31,6 +31,12 @@ export function checkedPosition(value: unknown, name = 'position'): Position {
   return { line: value.line, character: value.character };
 }
 
+/** An explanation's `streamId`: every chunk of it carries the id, so an empty or missing one gets InvalidParams. */
+export function checkedStreamId(value: unknown): string {
+  if (typeof value !== 'string' || value === '') throw invalid('streamId must be a non-empty string: every chunk of the explanation carries it.');
+  return value;
+}
+
 export function checkedRange(value: unknown, name = 'range'): Range {
   if (!isRecord(value)) throw invalid(`${name} must be { start, end } positions.`);
   return { start: checkedPosition(value.start, `${name}.start`), end: checkedPosition(value.end, `${name}.end`) };

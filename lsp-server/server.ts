@@ -33,7 +33,7 @@ import { taggedLogger } from './logger';
 import { ModelHost } from './modelHost';
 import { CompletionTimingsNotification, CompressRequest, ExplainChunkNotification, ExplainRequest, StatusNotification } from './protocol';
 import { RequestScheduler, SupersededError } from './requestScheduler';
-import { checkedPosition, checkedRange, documentUri, positionIn, selectedItem } from './requestParams';
+import { checkedPosition, checkedRange, checkedStreamId, documentUri, positionIn, selectedItem } from './requestParams';
 import { TelemetryFeature } from './telemetry/telemetryFeature';
 import type { TelemetryQueries } from './telemetry/telemetryQueries';
 import { CompletionAcceptedCommand } from './protocol';
@@ -288,11 +288,9 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
   );
   connection.onRequest(
     ExplainRequest.type,
-    whileRunning((params, token) => {
-      const streamId: unknown = params?.streamId;
-      if (typeof streamId !== 'string' || streamId === '') throw new ResponseError(ErrorCodes.InvalidParams, 'streamId must be a non-empty string: every chunk of the explanation carries it.');
-      return context.explain({ textDocument: { uri: documentUri(params) }, range: checkedRange(params?.range), streamId }, abortSignalOf(token));
-    }),
+    whileRunning((params, token) =>
+      context.explain({ textDocument: { uri: documentUri(params) }, range: checkedRange(params?.range), streamId: checkedStreamId(params?.streamId) }, abortSignalOf(token)),
+    ),
   );
   connection.onDidChangeWatchedFiles((params) => {
     if (lifecycle === 'running') void context.filesChanged(params.changes);
