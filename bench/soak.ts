@@ -43,6 +43,8 @@ interface Sample {
   /** Requests answered so far (completions of every kind, and the occasional ones). */
   requests: number;
   anonMiB: number;
+  /** The part of it in transparent huge pages (malloc asks for them: lsp-server/serverProcessFlags.ts). */
+  anonHugeMiB: number;
   pssMiB: number;
   peakMiB: number;
   cpuMs: number;
@@ -132,7 +134,7 @@ async function main(): Promise<void> {
     const samples: Sample[] = [];
     const sample = () => {
       const memory = processMemoryMiB(pid);
-      samples.push({ atMs: now(), requests: completions.filter((c) => !c.cancelled).length + occasional.length, anonMiB: memory.anon, pssMiB: memory.pss, peakMiB: memory.peak, ...procStatus(pid), tempEntries: locusTempEntries() });
+      samples.push({ atMs: now(), requests: completions.filter((c) => !c.cancelled).length + occasional.length, anonMiB: memory.anon, anonHugeMiB: memory.anonHuge, pssMiB: memory.pss, peakMiB: memory.peak, ...procStatus(pid), tempEntries: locusTempEntries() });
     };
     sample();
     const sampler = setInterval(sample, SAMPLE_EVERY_MS);
@@ -225,6 +227,7 @@ async function main(): Promise<void> {
         answeredP50Ms: percentile(answered.map((c) => c.ms), 50),
         cacheHits: answered.filter((c) => c.cacheHit).length,
         anonMiB: last.anonMiB,
+        anonHugeMiB: last.anonHugeMiB,
         pssMiB: last.pssMiB,
         cpuShare: (last.cpuMs - before.cpuMs) / Math.max(1, last.atMs - before.atMs),
         fds: last.fds,
@@ -277,11 +280,11 @@ async function main(): Promise<void> {
       `Model: ${ready.model} (${relative(ROOT, ready.modelDir) || ready.modelDir}/${ready.onnxFile}, ${ready.quantization}${ready.draft ? `, draft ${ready.draft}` : ''}), default settings${efficiency ? ' with the efficiency checks on in a trusted workspace' : ''}; recording on${serverJs === undefined ? '' : `; server ${relative(ROOT, serverJs) || serverJs}`}.`,
       `Workspace: the context bench's multi-file packages (${index.files} files, ${index.chunks} chunks indexed). ${done} positions in ${wallSeconds.toFixed(0)} s, ${completions.length} completion requests (keystrokes every ${keystrokeMs} ms, ${ACCEPT_SHARE * 100}% of shown completions accepted), seed ${seed}; up to ${MAX_OPEN_DOCUMENTS} documents open.`,
       '',
-      'Per minute: requests sent, cancelled by the next keystroke, latency at the client of the first request at each new position and of every answered one, completion-cache hits, and at the end of the minute the server process\'s private memory (RssAnon, worker threads included), PSS, its CPU share over the minute, open file descriptors, threads, and `locus-*` entries in the temp directory.',
+      'Per minute: requests sent, cancelled by the next keystroke, latency at the client of the first request at each new position and of every answered one, completion-cache hits, and at the end of the minute the server process\'s private memory (RssAnon, worker threads included; Linux may back parts of it with 2 MiB transparent huge pages, which count whole), PSS, its CPU share over the minute, open file descriptors, threads, and `locus-*` entries in the temp directory.',
       '',
-      '| minute | requests | cancelled | first p50 ms | first p95 ms | answered p50 ms | cache hits | private MiB | PSS MiB | CPU | fds | threads | temp entries |',
-      '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
-      ...minuteRows.map((r) => `| ${r.minute} | ${r.requests} | ${r.cancelled} | ${fmt(r.firstP50Ms)} | ${fmt(r.firstP95Ms)} | ${fmt(r.answeredP50Ms)} | ${r.cacheHits} | ${fmt(r.anonMiB, 0)} | ${fmt(r.pssMiB, 0)} | ${fmt(r.cpuShare * 100, 0)}% | ${r.fds} | ${r.threads} | ${r.tempEntries} |`),
+      '| minute | requests | cancelled | first p50 ms | first p95 ms | answered p50 ms | cache hits | private MiB | of it in huge pages | PSS MiB | CPU | fds | threads | temp entries |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+      ...minuteRows.map((r) => `| ${r.minute} | ${r.requests} | ${r.cancelled} | ${fmt(r.firstP50Ms)} | ${fmt(r.firstP95Ms)} | ${fmt(r.answeredP50Ms)} | ${r.cacheHits} | ${fmt(r.anonMiB, 0)} | ${fmt(r.anonHugeMiB, 0)} | ${fmt(r.pssMiB, 0)} | ${fmt(r.cpuShare * 100, 0)}% | ${r.fds} | ${r.threads} | ${r.tempEntries} |`),
       '',
       '| other request | count | p50 ms | max ms |',
       '|---|---|---|---|',
