@@ -29,11 +29,13 @@ export interface LoadedModel {
   fim: FimTokenIds | null;
 }
 
-/** The part of a text document the provider reads (vscode-languageserver-textdocument satisfies it). */
+/** The part of a text document the provider reads (the server's LineArrayDocument). */
 export interface CompletionDocument {
   uri: string;
   languageId: string;
   version: number;
+  /** Characters in the text, known without reading it: a document too large to complete is never joined. */
+  length: number;
   getText(): string;
   offsetAt(position: Position): number;
 }
@@ -167,8 +169,8 @@ export class CompletionProvider {
     try {
       const config = this.deps.config();
       if (!isLanguageEnabled(config, document.languageId)) return [];
-      const documentText = document.getText();
-      if (!this.isCompletable(document, documentText)) return [];
+      const documentText = this.completableText(document);
+      if (documentText === undefined) return [];
       const model = this.deps.model();
       if (model === undefined) return [];
 
@@ -386,14 +388,16 @@ export class CompletionProvider {
     return { insertText: place.lead + text, range: place.range, ...(command && { command }) };
   }
 
-  private isCompletable(document: CompletionDocument, text: string): boolean {
-    const reason = text.length > MAX_DOCUMENT_CHARS ? `larger than ${MAX_DOCUMENT_CHARS} characters` : text.includes('\u0000') ? 'binary' : undefined;
-    if (reason === undefined) return true;
+  /** The document's text, or undefined when it is too large (then never read) or binary. */
+  private completableText(document: CompletionDocument): string | undefined {
+    const text = document.length > MAX_DOCUMENT_CHARS ? undefined : document.getText();
+    const reason = text === undefined ? `larger than ${MAX_DOCUMENT_CHARS} characters` : text.includes('\u0000') ? 'binary' : undefined;
+    if (reason === undefined) return text;
     // One log line per document version, not one per request.
     if (this.skipped.get(document.uri) !== document.version) {
       this.skipped.set(document.uri, document.version);
       this.deps.logger.info(`Skipping ${document.uri}: ${reason}.`);
     }
-    return false;
+    return undefined;
   }
 }

@@ -14,9 +14,9 @@ import {
   type Connection,
   type InitializeResult,
 } from 'vscode-languageserver/node';
-import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { InferenceEngine } from '../runtime/engine';
 import { CompletionCache } from './completionCache';
+import { LineArrayDocument } from './lineArrayDocument';
 import { canonicalLanguageId } from './languageIds';
 import { filePathOf } from './fileUri';
 import { CompletionProvider } from './completionProvider';
@@ -50,10 +50,11 @@ export interface ServerDeps {
 export function startServer(connection: Connection, deps: ServerDeps): void {
   const logger = taggedLogger(connection.console, 'server');
   const embedded = embeddedModelDirs(deps.bundleDir);
-  // Language ids are VS Code's from here on, whichever editor sent them.
+  // Language ids are VS Code's from here on, whichever editor sent them. An edit costs its lines, not a copy of the
+  // document (lineArrayDocument.ts).
   const documents = new TextDocuments({
-    create: (uri, languageId, version, content) => TextDocument.create(uri, canonicalLanguageId(languageId), version, content),
-    update: TextDocument.update,
+    create: (uri, languageId, version, content) => new LineArrayDocument(uri, canonicalLanguageId(languageId), version, content),
+    update: (document, changes, version) => document.update(changes, version),
   });
   const scheduler = new RequestScheduler();
   let config: ServerConfig = validateSettings(undefined, embedded).config;
@@ -295,8 +296,8 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
   connection.onDidChangeWatchedFiles((params) => {
     if (lifecycle === 'running') void context.filesChanged(params.changes);
   });
-  documents.onDidOpen((event) => context.documentOpened(event.document.uri, event.document.version, event.document.getText()));
-  documents.onDidChangeContent((event) => context.documentChanged(event.document.uri, event.document.version, event.document.getText()));
+  documents.onDidOpen((event) => context.documentOpened(event.document));
+  documents.onDidChangeContent((event) => context.documentChanged(event.document));
   documents.onDidClose((event) => context.documentClosed(event.document.uri));
 
   connection.onShutdown(async () => {

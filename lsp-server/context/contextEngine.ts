@@ -98,7 +98,8 @@ export class ContextEngine implements TermStatistics {
     return this.build();
   }
 
-  documentOpened(file: string, text: string): void {
+  /** `text` undefined: the buffer is too large to index (its text was not even read); it leaves the index. */
+  documentOpened(file: string, text: string | undefined): void {
     const located = this.locate(file);
     if (located === undefined) return;
     located.folder.index.setOpen(located.relativePath, true);
@@ -110,8 +111,8 @@ export class ContextEngine implements TermStatistics {
     located?.folder.index.setOpen(located.relativePath, false);
   }
 
-  /** Unsaved edits count: the index follows the buffer, after `editDelayMs` of quiet. */
-  documentChanged(file: string, text: string): void {
+  /** Unsaved edits count: the index follows the buffer, after `editDelayMs` of quiet; `text` as for `documentOpened`. */
+  documentChanged(file: string, text: string | undefined): void {
     const located = this.locate(file);
     if (located === undefined) return;
     located.folder.index.noteEdited(located.relativePath);
@@ -197,7 +198,7 @@ export class ContextEngine implements TermStatistics {
     return undefined;
   }
 
-  private scheduleUpdate(file: string, text: string, delayMs: number): void {
+  private scheduleUpdate(file: string, text: string | undefined, delayMs: number): void {
     clearTimeout(this.pendingEdits.get(file));
     this.pendingEdits.set(
       file,
@@ -205,7 +206,7 @@ export class ContextEngine implements TermStatistics {
         this.pendingEdits.delete(file);
         const located = this.locate(file);
         if (located === undefined || this.disposed) return;
-        if (!isIndexableText(text)) {
+        if (text === undefined || !isIndexableText(text)) {
           located.folder.index.removeFile(located.relativePath);
           return;
         }

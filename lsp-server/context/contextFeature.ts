@@ -23,6 +23,7 @@ import { DraftModelScorer, SelectiveContext, UnigramScorer } from './selectiveCo
 import { SyntaxChunker } from './syntaxChunker';
 import { asModelText } from '../modelText';
 import { filePathOf } from '../fileUri';
+import { MAX_INDEXED_FILE_BYTES } from './workspaceWalker';
 
 /** The part of a text document the feature reads (vscode-languageserver-textdocument satisfies it). */
 export interface ContextDocument {
@@ -32,6 +33,15 @@ export interface ContextDocument {
   offsetAt(position: Position): number;
 }
 
+/** An open document as the index follows it: its length is read first, so a text too large to index is never joined. */
+export interface IndexedDocument {
+  uri: string;
+  version: number;
+  /** Characters in the text, known without reading it. */
+  length: number;
+  getText(): string;
+}
+
 export interface ContextFeatureDeps {
   model: () => LoadedModel | undefined;
   /** Prompt budget and generation length from the validated settings. */
@@ -39,6 +49,11 @@ export interface ContextFeatureDeps {
   document: (uri: string) => ContextDocument | undefined;
   sendExplainChunk: (chunk: ExplainChunk) => void;
   logger: Logger;
+}
+
+/** The document's text for the index; undefined, and not joined, over the index's size limit (the index would drop it). */
+function indexableText(document: IndexedDocument): string | undefined {
+  return document.length > MAX_INDEXED_FILE_BYTES ? undefined : document.getText();
 }
 
 /** LSP file-change types: 1 created, 2 changed, 3 deleted. */
@@ -89,17 +104,17 @@ export class ContextFeature {
     void this.engine?.setExcludeGlobs(globs);
   }
 
-  documentOpened(uri: string, version: number, text: string): void {
-    this.openedVersions.set(uri, version);
-    const file = filePathOf(uri);
-    if (file !== undefined) this.engine?.documentOpened(file, text);
+  documentOpened(document: IndexedDocument): void {
+    this.openedVersions.set(document.uri, document.version);
+    const file = filePathOf(document.uri);
+    if (file !== undefined) this.engine?.documentOpened(file, indexableText(document));
   }
 
   /** LSP document managers report the opening as a change too; only later versions are edits. */
-  documentChanged(uri: string, version: number, text: string): void {
-    if (this.openedVersions.get(uri) === version) return;
-    const file = filePathOf(uri);
-    if (file !== undefined) this.engine?.documentChanged(file, text);
+  documentChanged(document: IndexedDocument): void {
+    if (this.openedVersions.get(document.uri) === document.version) return;
+    const file = filePathOf(document.uri);
+    if (file !== undefined) this.engine?.documentChanged(file, indexableText(document));
   }
 
   documentClosed(uri: string): void {

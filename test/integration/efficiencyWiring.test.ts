@@ -3,10 +3,10 @@
 // request at the same position offers the chosen completion first; a request elsewhere stops the refinement.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TextDocument } from 'vscode-languageserver-textdocument';
 import { CompletionProvider, type LoadedModel } from '../../lsp-server/completionProvider';
 import { embeddedModelDirs, validateSettings } from '../../lsp-server/config';
 import { DEFAULT_EFFICIENCY_OPTIONS, EfficiencyChecker, type EfficiencyRefinement } from '../../lsp-server/efficiency/efficiencyChecker';
+import { LineArrayDocument } from '../../lsp-server/lineArrayDocument';
 import { RequestScheduler } from '../../lsp-server/requestScheduler';
 import { WorkspaceTrustNotification } from '../../lsp-server/protocol';
 import { need, selfTest } from './efficiencyAvailability';
@@ -51,7 +51,7 @@ function setup(trusted = true) {
     onTimings: () => undefined,
     efficiency,
   });
-  const document = TextDocument.create('file:///w/unique.ts', 'typescript', 1, TEXT);
+  const document = new LineArrayDocument('file:///w/unique.ts', 'typescript', 1, TEXT);
   const position = document.positionAt(BEFORE.length);
   return { engine, provider, document, position, events, refinements, efficiency };
 }
@@ -87,7 +87,7 @@ describe('efficiency checks in the completion provider', () => {
     if (!(await need(t))) return;
     const { provider, document, position, refinements, efficiency } = setup();
     await provider.provide(document, position, new AbortController().signal);
-    const moved = TextDocument.update(document, [{ text: ' ' }], 2);
+    const moved = document.update([{ text: ' ' }], 2);
     await provider.provide(moved, moved.positionAt(0), new AbortController().signal);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     assert.equal(refinements.length, 0, 'the first refinement was cancelled');

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TextDocument } from 'vscode-languageserver-textdocument';
 import { CompletionCache } from '../../lsp-server/completionCache';
 import { CompletionProvider, MAX_DOCUMENT_CHARS, type CompletionProviderDeps, type LoadedModel } from '../../lsp-server/completionProvider';
 import { embeddedModelDirs, validateSettings } from '../../lsp-server/config';
+import { LineArrayDocument } from '../../lsp-server/lineArrayDocument';
 import type { Logger } from '../../lsp-server/logger';
 import type { CompletionTimings } from '../../lsp-server/protocol';
 import { RequestScheduler } from '../../lsp-server/requestScheduler';
@@ -41,7 +41,7 @@ function setup(
 
 function doc(text: string, languageId = 'typescript', uri = 'file:///a.ts') {
   const offset = text.indexOf(CURSOR);
-  const document = TextDocument.create(uri, languageId, 1, text.replace(CURSOR, ''));
+  const document = new LineArrayDocument(uri, languageId, 1, text.replace(CURSOR, ''));
   return { document, position: document.positionAt(offset) };
 }
 
@@ -243,6 +243,14 @@ describe('CompletionProvider', () => {
     assert.equal(logs.length, 2, logs.join('\n'));
     assert.match(logs[0]!, /binary/);
     assert.match(logs[1]!, /larger than/);
+  });
+
+  it('skips a huge document without joining its text', async () => {
+    const { provider } = setup('x');
+    let reads = 0;
+    const huge = { uri: 'file:///huge.ts', languageId: 'typescript', version: 1, length: MAX_DOCUMENT_CHARS + 1, offsetAt: () => 0, getText: () => String(++reads) };
+    assert.deepEqual(await provider.provide(huge, { line: 0, character: 0 }, never()), []);
+    assert.equal(reads, 0);
   });
 
   it('logs a failing engine and answers nothing instead of throwing', async () => {

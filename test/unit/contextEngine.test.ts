@@ -55,6 +55,9 @@ describe('context engine', () => {
       engine.documentChanged(join(ws.root, 'src', 'shapes.ts'), SHAPES_TS + '\nexport function freshlyTypedName() {}\n');
       await new Promise((r) => setTimeout(r, 50));
       assert.deepEqual(names('freshlyTypedName'), ['src/shapes.ts'], 'unsaved edits are indexed after a short quiet');
+      engine.documentChanged(join(ws.root, 'src', 'shapes.ts'), undefined);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(names('freshlyTypedName'), [], 'a buffer grown too large to index (its text unread) leaves the index');
 
       unlinkSync(join(ws.root, 'src', 'vector.ts'));
       await engine.filesChanged([{ file: join(ws.root, 'src', 'vector.ts'), kind: 'deleted' }]);

@@ -4,10 +4,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { TextDocument } from 'vscode-languageserver-textdocument';
 import { CompletionCache } from '../../lsp-server/completionCache';
 import { CompletionProvider, type LoadedModel } from '../../lsp-server/completionProvider';
 import { embeddedModelDirs, validateSettings } from '../../lsp-server/config';
+import { LineArrayDocument } from '../../lsp-server/lineArrayDocument';
 import { RequestScheduler } from '../../lsp-server/requestScheduler';
 import { TelemetryFeature } from '../../lsp-server/telemetry/telemetryFeature';
 import { FakeEngine, fakeModelInfo } from './fakeEngine';
@@ -41,7 +41,7 @@ function setup(script: string, options: { settings?: unknown; stepMs?: number; c
 
 function doc(text: string, languageId = 'typescript', uri = 'file:///a.ts') {
   const offset = text.indexOf('┃');
-  const document = TextDocument.create(uri, languageId, 1, text.replace('┃', ''));
+  const document = new LineArrayDocument(uri, languageId, 1, text.replace('┃', ''));
   return { document, position: document.positionAt(offset) };
 }
 
