@@ -18,6 +18,7 @@ import { DEFAULTS } from '../lsp-server/config';
 import { CompressRequest, ExplainRequest, TelemetryRequest, WorkspaceTrustNotification, type LocusSettingsInput } from '../lsp-server/protocol';
 import { mulberry32 } from '../runtime/sampler';
 import { arg, runBench, writeResults } from './benchCli';
+import { shuffle } from './context/caseBuilder';
 import { BenchClient, machineInfo, percentile, sleep, type Answer } from './lsp/benchClient';
 import { buildCases, fixtureSources, positionAt, waitForIndex, type Case } from './lsp/realCodeCases';
 import { processMemoryMiB } from './processMemory';
@@ -90,15 +91,6 @@ function after(position: Position, text: string): Position {
   return lines.length === 1 ? { line: position.line, character: position.character + text.length } : { line: position.line + lines.length - 1, character: lines[lines.length - 1]!.length };
 }
 
-/** Interleaves single-line and multi-line cases in a seeded order. */
-function shuffled<T>(items: T[], random: () => number): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
 
 async function main(): Promise<void> {
   if (process.platform !== 'linux') throw new Error('the soak bench reads /proc: Linux only');
@@ -107,7 +99,8 @@ async function main(): Promise<void> {
   const indexCacheDir = mkdtempSync(join(tmpdir(), 'locus-soak-index-'));
   const telemetryDir = mkdtempSync(join(tmpdir(), 'locus-soak-telemetry-'));
   const groups = fixtureSources(workspace);
-  const cases = shuffled([...buildCases(groups, 'single-line', 600, random), ...buildCases(groups, 'multi-line', 400, random)], random);
+  // Single-line and multi-line cases interleaved, in a seeded order.
+  const cases = shuffle([...buildCases(groups, 'single-line', 600, random), ...buildCases(groups, 'multi-line', 400, random)], random);
   const settings: LocusSettingsInput = {
     ...(modelDir !== '' && { model: { path: resolve(modelDir) } }),
     ...(efficiency && { efficiency: { enabled: true } }),

@@ -90,7 +90,8 @@ function packageOf(path: string): string {
 }
 
 
-function shuffle<T>(items: T[], random: () => number): T[] {
+/** A seeded Fisher-Yates shuffle: a new array, `items` untouched. */
+export function shuffle<T>(items: T[], random: () => number): T[] {
   const out = [...items];
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
