@@ -91,7 +91,6 @@ function after(position: Position, text: string): Position {
   return lines.length === 1 ? { line: position.line, character: position.character + text.length } : { line: position.line + lines.length - 1, character: lines[lines.length - 1]!.length };
 }
 
-
 async function main(): Promise<void> {
   if (process.platform !== 'linux') throw new Error('the soak bench reads /proc: Linux only');
   const random = mulberry32(seed);
