@@ -7,12 +7,12 @@
 // request's handling, and for documents over the completion limit (1 Mi characters) the check that skips them. With
 // `--baseline-server-js` (another build's dist/server.js) the same is measured on that build, the builds alternating
 // round by round.
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { InlineCompletionRequest, InlineCompletionTriggerKind } from 'vscode-languageserver-protocol';
 import { arg, runBench, writeResults } from './benchCli';
 import { BenchClient, machineInfo, percentile, sleep } from './lsp/benchClient';
+import { processCpuMs, processMemoryMiB } from './processMemory';
 
 const sizesMb = arg('sizes-mb', '0.1,1,5,20').split(',').map(Number);
 const keystrokes = Number(arg('keystrokes', '40'));
@@ -23,16 +23,6 @@ const LINE = 'const value = someFunction(argument1, argument2); // comment here\
 const EDIT_LINE_SHARE = 0.5;
 /** The server settles after the opening (the index's delayed update) before the keystrokes are timed. */
 const SETTLE_MS = 1500;
-
-function serverCpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  const ticksMs = 10;
-  return (Number(fields[11]) + Number(fields[12])) * ticksMs;
-}
-
-function residentMiB(pid: number): number {
-  return Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
-}
 
 interface Run {
   build: 'this' | 'baseline';
@@ -52,7 +42,7 @@ async function measure(build: Run['build'], sizeMb: number, round: number): Prom
     const uri = `file:///locus-bench/documentEdits/${sizeMb}mb.ts`;
     await client.open(uri, 'typescript', text);
     await sleep(SETTLE_MS);
-    const cpuBefore = serverCpuMs(pid);
+    const cpuBefore = processCpuMs(pid);
     const started = performance.now();
     for (let i = 0; i < keystrokes; i++) {
       const at = { line, character: 5 + i };
@@ -64,7 +54,7 @@ async function measure(build: Run['build'], sizeMb: number, round: number): Prom
       });
     }
     const wallMs = performance.now() - started;
-    return { build, sizeMb, round, cpuMsPerKeystroke: (serverCpuMs(pid) - cpuBefore) / keystrokes, wallMsPerKeystroke: wallMs / keystrokes, residentMiB: residentMiB(pid) };
+    return { build, sizeMb, round, cpuMsPerKeystroke: (processCpuMs(pid) - cpuBefore) / keystrokes, wallMsPerKeystroke: wallMs / keystrokes, residentMiB: processMemoryMiB(pid).resident };
   } finally {
     await client.server.stop();
   }

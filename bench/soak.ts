@@ -21,7 +21,7 @@ import { arg, runBench, writeResults } from './benchCli';
 import { shuffle } from './context/caseBuilder';
 import { BenchClient, machineInfo, percentile, sleep, type Answer } from './lsp/benchClient';
 import { buildCases, fixtureSources, positionAt, waitForIndex, type Case } from './lsp/realCodeCases';
-import { processMemoryMiB } from './processMemory';
+import { processCpuMs, processMemoryMiB } from './processMemory';
 
 const ROOT = resolve(__dirname, '..');
 const minutes = Number(arg('minutes', '10'));
@@ -66,10 +66,8 @@ interface Completion {
 }
 
 function procStatus(pid: number): { cpuMs: number; fds: number; threads: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  const ticksMs = 10;
   const threads = Number(/^Threads:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
-  return { cpuMs: (Number(stat[11]) + Number(stat[12])) * ticksMs, fds: readdirSync(`/proc/${pid}/fd`).length, threads };
+  return { cpuMs: processCpuMs(pid), fds: readdirSync(`/proc/${pid}/fd`).length, threads };
 }
 
 const locusTempEntries = () => readdirSync(tmpdir()).filter((name) => name.startsWith('locus-') && !name.startsWith('locus-soak-')).length;
@@ -131,7 +129,8 @@ async function main(): Promise<void> {
     sample();
     const sampler = setInterval(sample, SAMPLE_EVERY_MS);
 
-    const open = new Map<string, { uri: string; languageId: string }>();
+    /** Open tabs: source path → URI, oldest first. */
+    const open = new Map<string, string>();
     const request = (uri: string, position: Position, first: boolean, cancel = new CancellationTokenSource()): Promise<Answer> =>
       client!.complete(uri, position, cancel).then((a) => {
         completions.push({ atMs: now(), ms: a.ms, cancelled: a.cancelled, first, cacheHit: a.timing?.cacheHit === true, shownChars: a.text.length });
@@ -146,12 +145,12 @@ async function main(): Promise<void> {
       if (open.has(c.source)) await client.close(uri);
       open.delete(c.source);
       if (open.size >= MAX_OPEN_DOCUMENTS) {
-        const [oldest, tab] = open.entries().next().value as [string, { uri: string }];
-        await client.close(tab.uri);
+        const [oldest, oldestUri] = open.entries().next().value as [string, string];
+        await client.close(oldestUri);
         open.delete(oldest);
       }
       await client.open(uri, c.languageId, c.text);
-      open.set(c.source, { uri, languageId: c.languageId });
+      open.set(c.source, uri);
 
       let position = positionAt(c.text, c.offset);
       let shown = (await request(uri, position, true)).text;
@@ -286,7 +285,7 @@ async function main(): Promise<void> {
       `File descriptors ${growth.fds[0]} → ${growth.fds[1]}; threads ${growth.threads[0]} → ${growth.threads[1]}; \`locus-*\` temp entries ${growth.tempEntries[0]} before the server → ${growth.tempEntries[1]} at the end.`,
       '',
     ].join('\n');
-    writeResults('soak', `${efficiency ? 'efficiency' : ''}${label === '' ? '' : `${efficiency ? '-' : ''}${label}`}`, day, result, markdown);
+    writeResults('soak', [efficiency ? 'efficiency' : '', label].filter((part) => part !== '').join('-'), day, result, markdown);
   } finally {
     await client?.server.stop();
     for (const dir of [workspace, indexCacheDir, telemetryDir]) rmSync(dir, { recursive: true, force: true });
