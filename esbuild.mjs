@@ -1,4 +1,5 @@
-// Bundles the VS Code client, the language server, its inference and telemetry workers and the CLI separately.
+// Bundles the VS Code client, the language server, its inference, telemetry and tokenizer-file workers and the CLI
+// separately.
 // onnxruntime-node stays external: it ships native binaries that cannot be bundled.
 import * as esbuild from 'esbuild';
 
@@ -18,6 +19,7 @@ const entries = [
   { entryPoints: { server: 'lsp-server/main.ts' } },
   { entryPoints: { inferenceWorker: 'runtime/inferenceWorker.ts' } },
   { entryPoints: { telemetryQueryWorker: 'lsp-server/telemetry/telemetryQueryWorker.ts' } },
+  { entryPoints: { tokenizerFileWorker: 'runtime/tokenizerFileWorker.ts' } },
   { entryPoints: { cli: 'cli/main.ts' } },
   // The TypeScript compiler for the efficiency checks (lsp-server/efficiency/functionTarget.ts loads it on first
   // use): its own file, so the server bundle does not parse 9 MB at every start.

@@ -5,7 +5,9 @@
 // (bench/data/fim-cases.jsonl), one after the other, each in a fresh document, timed at the client; the server's
 // private memory is read after the wait, and its peak resident set (the load's included) after the requests. With `--baseline DIR` (a checkout of
 // another commit, built), starts alternate between its server and this one's, on the same cases start by start, and
-// the table compares them request by request.
+// the table compares them request by request. From `initialized` until the model is ready, a cheap request (a
+// completion for a document the server has not opened, answered at once) goes every 10 ms, one at a time: its
+// round trips show how long the server's thread is held while the model and its tokenizer load.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -39,6 +41,8 @@ interface Start {
   peakMiB: number;
   /** Client latency of each request, in the order asked. */
   ms: number[];
+  /** Round trips of the cheap requests sent while the model loaded. */
+  loadingProbeMs: number[];
   promptTokens: number[];
 }
 
@@ -47,10 +51,28 @@ const endOf = (text: string) => {
   return { line: lines.length - 1, character: lines[lines.length - 1]!.length };
 };
 
+const LOADING_PROBE_GAP_MS = 10;
+
+/** Cheap requests one after the other, `LOADING_PROBE_GAP_MS` apart, until the first load ends; their round trips. */
+async function probeWhileLoading(client: BenchClient, into: number[]): Promise<void> {
+  const position = { line: 0, character: 0 };
+  while (!client.loaded) {
+    const answer = await client.complete('file:///locus-bench/first/never-opened.py', position);
+    if (!client.loaded) into.push(answer.ms);
+    await sleep(LOADING_PROBE_GAP_MS);
+  }
+}
+
 async function startAndAsk(build: string, serverJs: string, cases: FimCase[]): Promise<Start> {
   const t0 = performance.now();
-  const client = await BenchClient.start(modelDir === '' ? {} : { model: { path: resolve(modelDir) } }, { serverJs });
+  const loadingProbeMs: number[] = [];
+  let probing: Promise<void> = Promise.resolve();
+  const client = await BenchClient.start(modelDir === '' ? {} : { model: { path: resolve(modelDir) } }, {
+    serverJs,
+    whileLoading: (c) => (probing = probeWhileLoading(c, loadingProbeMs)),
+  });
   const readyMs = performance.now() - t0;
+  await probing;
   const pid = client.server.child.pid!;
   try {
     await sleep(gapMs);
@@ -64,7 +86,7 @@ async function startAndAsk(build: string, serverJs: string, cases: FimCase[]): P
       ms.push(answer.ms);
       promptTokens.push(answer.timing?.promptTokens ?? 0);
     }
-    return { build, readyMs, privateMiB, peakMiB: processMemoryMiB(pid).peak, ms, promptTokens };
+    return { build, readyMs, privateMiB, peakMiB: processMemoryMiB(pid).peak, ms, loadingProbeMs, promptTokens };
   } finally {
     await client.server.stop();
   }
@@ -91,7 +113,8 @@ async function main(): Promise<void> {
       runs.push(run);
       console.log(
         `start ${s + 1}/${starts} ${build}: ready ${run.readyMs.toFixed(0)} ms, private ${run.privateMiB.toFixed(0)} MiB, ` +
-          `peak ${run.peakMiB.toFixed(0)} MiB, requests ${run.ms.map((m) => m.toFixed(0)).join(' ')} ms`,
+          `peak ${run.peakMiB.toFixed(0)} MiB, requests ${run.ms.map((m) => m.toFixed(0)).join(' ')} ms, ` +
+          `while loading ${run.loadingProbeMs.length} probes max ${Math.max(0, ...run.loadingProbeMs).toFixed(0)} ms`,
       );
     }
   }
@@ -108,10 +131,14 @@ async function main(): Promise<void> {
   const ready = medianOf((r) => r.readyMs);
   const privateMiB = medianOf((r) => r.privateMiB);
   const peakMiB = medianOf((r) => r.peakMiB);
+  const loadingMax = medianOf((r) => Math.max(0, ...r.loadingProbeMs));
+  const loadingP95 = medianOf((r) => percentile(r.loadingProbeMs, 95));
+  const loadingOver50 = Object.fromEntries(builds.map(([build]) => [build, byBuild(build).reduce((n, r) => n + r.loadingProbeMs.filter((ms) => ms > 50).length, 0)]));
+  const loadingProbes = Object.fromEntries(builds.map(([build]) => [build, byBuild(build).reduce((n, r) => n + r.loadingProbeMs.length, 0)]));
   const date = new Date().toISOString();
   const commit = (dir: string) => execFileSync('git', ['-C', dir, 'log', '-1', '--format=%h %s'], { encoding: 'utf8' }).trim().slice(0, 90);
   const baseline = baselineDir === '' ? undefined : commit(baselineDir);
-  const result = { date, machine: machineInfo(), loadAverage1mBefore: loadBefore, loadAverage1mAfter: loadavg()[0], starts, requests, gapMs, model: modelDir || undefined, baseline, build: commit(ROOT), ready, privateMiB, peakMiB, rows, runs };
+  const result = { date, machine: machineInfo(), loadAverage1mBefore: loadBefore, loadAverage1mAfter: loadavg()[0], starts, requests, gapMs, model: modelDir || undefined, baseline, build: commit(ROOT), ready, privateMiB, peakMiB, loadingMax, loadingP95, rows, runs };
   const columns = builds.map(([build]) => build);
   const markdown = [
     `# First completions after the server starts (${date.slice(0, 10)})`,
@@ -126,6 +153,10 @@ async function main(): Promise<void> {
     ...rows.map((r) => `| ${r.request} | ${columns.map((c) => r[c]!.toFixed(0)).join(' | ')}${baselineDir ? ` | ${r.ratio!.toFixed(2)}x |` : ''}`),
     '',
     `Time from \`initialize\` to \`ready\`, median: ${columns.map((c) => `${c} ${ready[c]!.toFixed(0)} ms`).join(', ')}.`,
+    '',
+    `While the model loads, a cheap request every ${LOADING_PROBE_GAP_MS} ms (a completion for a document never opened: the server's thread answers at once when free). ` +
+      `Per start, the longest round trip and the p95; medians over the starts: ${columns.map((c) => `${c} longest ${loadingMax[c]!.toFixed(0)} ms, p95 ${loadingP95[c]!.toFixed(0)} ms`).join('; ')}. ` +
+      `Round trips over 50 ms: ${columns.map((c) => `${c} ${loadingOver50[c]} of ${loadingProbes[c]}`).join(', ')}.`,
     '',
     `The server's private memory (RssAnon) once ready and idle, median: ${columns.map((c) => `${c} ${privateMiB[c]!.toFixed(0)} MiB`).join(', ')}; ` +
       `its peak resident set (VmHWM, the load's included), read after the requests: ${columns.map((c) => `${c} ${peakMiB[c]!.toFixed(0)} MiB`).join(', ')}.`,

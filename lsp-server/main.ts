@@ -10,7 +10,7 @@ import { loadWarmedTokenizer } from './tokenizerWarmUp';
 
 startServer(createConnection(ProposedFeatures.all), {
   createEngine: (onCrash) => new WorkerEngine(undefined, { onCrash }),
-  loadTokenizer: async (modelDir) => new CachingTokenizer(loadWarmedTokenizer(modelDir)),
+  loadTokenizer: async (modelDir) => new CachingTokenizer(await loadWarmedTokenizer(modelDir)),
   bundleDir: __dirname,
   createTelemetryQueries: (log) => new WorkerTelemetryQueries(join(__dirname, 'telemetryQueryWorker.js'), { log }),
 });

@@ -4,6 +4,7 @@
 // building took ~30 ms against ~10 for later ones (bench/results/first-completions-tokenizer-warm-up-*.md). The
 // server runs this while the inference worker loads the model, on the otherwise idle main thread.
 
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { TextTokenizer } from '../runtime/index';
 import type { PromptTokenizer } from './fimPrompt';
 
@@ -79,18 +80,26 @@ export function countLines(text: string): number {
 }
 `;
 
-/** Encodes the sample `rounds` times (10 brought the probe's first real encode to steady speed; ~70 ms; 6 did not). */
-export function warmUpTokenizer(tokenizer: Pick<PromptTokenizer, 'encode'>, rounds = 10): void {
+/**
+ * Encodes the sample `rounds` times (10 brought the probe's first real encode to steady speed; ~70 ms; 6 did not),
+ * a turn of the event loop after each, so that requests meanwhile wait at most one round (~7-10 ms).
+ */
+export async function warmUpTokenizer(tokenizer: Pick<PromptTokenizer, 'encode'>, rounds = 10): Promise<void> {
   const lines = SAMPLE.split('\n');
   for (let r = 0; r < rounds; r++) {
     tokenizer.encode(SAMPLE);
     for (const line of lines) tokenizer.encode(`${line}\n`);
+    await nextTurn();
   }
 }
 
-/** The model's tokenizer, warmed up: what every server entry point loads (before any cache of encodings, which would answer the sample's repeats without running the tokenizer). */
-export function loadWarmedTokenizer(modelDir: string): TextTokenizer {
-  const tokenizer = TextTokenizer.fromDirectory(modelDir);
-  warmUpTokenizer(tokenizer);
+/**
+ * The model's tokenizer, loaded without holding the server's thread (TextTokenizer.load) and warmed up: what every
+ * server entry point loads (before any cache of encodings, which would answer the sample's repeats without running
+ * the tokenizer). `workerScript`: the bundled tokenizerFileWorker.js, where this code does not run from dist/.
+ */
+export async function loadWarmedTokenizer(modelDir: string, workerScript?: string): Promise<TextTokenizer> {
+  const tokenizer = await TextTokenizer.load(modelDir, workerScript);
+  await warmUpTokenizer(tokenizer);
   return tokenizer;
 }

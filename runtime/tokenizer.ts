@@ -1,26 +1,12 @@
 // The model's tokenizer (tokenizer.json via @huggingface/tokenizers, pure JS) and an incremental decoder that
 // never emits half a UTF-8 character.
-import { readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { ModelFileCorruptError, ModelNotFoundError } from './errors';
-import { assertNotLfsPointer, tokenizerDirectory } from './modelFiles';
-
-function readJsonFile(path: string, required: boolean): Record<string, unknown> | undefined {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    if (required) throw new ModelNotFoundError(`Tokenizer file ${path} does not exist.`);
-    return undefined;
-  }
-  assertNotLfsPointer(path);
-  try {
-    return JSON.parse(text) as Record<string, unknown>;
-  } catch (e) {
-    throw new ModelFileCorruptError(`${path} is not valid JSON: ${(e as Error).message}.`, `Replace ${basename(path)} with the one published with the model.`);
-  }
-}
+import { installBpeTables } from './bpeTables';
+import { ModelFileCorruptError } from './errors';
+import { readTokenizerFilesOffThread } from './tokenizerFileThread';
+import { readTokenizerFiles, type TokenizerFiles } from './tokenizerFiles';
 
 /**
  * Highest token id (model vocabulary and added tokens) plus one, from the id-to-token table the library built (reading
@@ -33,18 +19,13 @@ function idCount(tokenizer: Tokenizer): number {
   return count;
 }
 
-interface TokenizerFiles {
-  json: Record<string, unknown>;
-  config: Record<string, unknown> | undefined;
-}
-
-/**
- * Reads `tokenizer.json` and, when present, `tokenizer_config.json` from the model directory (or from its parent,
- * where a model pair shares one tokenizer).
- */
-function readTokenizerFiles(modelDir: string): TokenizerFiles {
-  const dir = tokenizerDirectory(modelDir);
-  return { json: readJsonFile(join(dir, 'tokenizer.json'), true)!, config: readJsonFile(join(dir, 'tokenizer_config.json'), false) };
+/** The library's tokenizer, or the error a user can act on. */
+function libraryTokenizer({ json, config }: TokenizerFiles): Tokenizer {
+  try {
+    return new Tokenizer(json, config ?? {});
+  } catch (e) {
+    throw new ModelFileCorruptError(`tokenizer.json could not be loaded: ${(e as Error).message}`);
+  }
 }
 
 /**
@@ -60,13 +41,9 @@ export class TokenDecoder {
   /** Ids of the added tokens marked `special` (FIM markers, file separators, chat turns, EOS). */
   readonly controlTokenIds: readonly number[];
 
-  /** Takes `tokenizerJson` over: it drops the vocabulary from it once the library has read it. */
-  protected constructor(tokenizerJson: Record<string, unknown>, tokenizerConfig: Record<string, unknown> = {}) {
-    try {
-      this.tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
-    } catch (e) {
-      throw new ModelFileCorruptError(`tokenizer.json could not be loaded: ${(e as Error).message}`);
-    }
+  /** Takes `tokenizerJson` (the file `tokenizer` was built from) over: it drops the vocabulary, which the library has read. */
+  protected constructor(tokenizer: Tokenizer, tokenizerJson: Record<string, unknown>) {
+    this.tokenizer = tokenizer;
     this.vocabSize = idCount(this.tokenizer);
     const control: number[] = [];
     for (const t of (tokenizerJson.added_tokens as { id: number; content: string; special?: boolean }[] | undefined) ?? []) {
@@ -80,10 +57,10 @@ export class TokenDecoder {
   }
 
   static fromDirectory(modelDir: string): TokenDecoder {
-    const { json, config } = readTokenizerFiles(modelDir);
-    const model = json.model as { merges?: unknown } | undefined;
+    const files = readTokenizerFiles(modelDir);
+    const model = files.json.model as { merges?: unknown } | undefined;
     if (model && Array.isArray(model.merges)) model.merges = [];
-    return new TokenDecoder(json, config);
+    return new TokenDecoder(libraryTokenizer(files), files.json);
   }
 
   /** Exact text of `ids` (special tokens included, no clean-up of spaces). */
@@ -105,8 +82,20 @@ export class TokenDecoder {
 /** The whole tokenizer: encoding as well as decoding. */
 export class TextTokenizer extends TokenDecoder {
   static override fromDirectory(modelDir: string): TextTokenizer {
-    const { json, config } = readTokenizerFiles(modelDir);
-    return new TextTokenizer(json, config);
+    const files = readTokenizerFiles(modelDir);
+    return new TextTokenizer(libraryTokenizer(files), files.json);
+  }
+
+  /**
+   * The same tokenizer, built without holding the calling thread: the files are read and parsed on a worker thread
+   * (`workerScript`, the bundled tokenizerFileWorker.js; the default is right from the dist/ bundle), and a BPE
+   * model's tables are filled in slices between turns of the event loop (bpeTables.ts says why).
+   */
+  static async load(modelDir: string, workerScript = join(__dirname, 'tokenizerFileWorker.js')): Promise<TextTokenizer> {
+    const { files, tables } = await readTokenizerFilesOffThread(modelDir, workerScript);
+    const tokenizer = libraryTokenizer(files);
+    if (tables) await installBpeTables(tokenizer, tables, () => nextTurn());
+    return new TextTokenizer(tokenizer, files.json);
   }
 
   /**

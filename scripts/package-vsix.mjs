@@ -99,6 +99,7 @@ function checkContents(names, target) {
     'extension/dist/server.js',
     'extension/dist/inferenceWorker.js',
     'extension/dist/telemetryQueryWorker.js',
+    'extension/dist/tokenizerFileWorker.js',
     'extension/media/icon.png',
     'extension/node_modules/onnxruntime-node/dist/index.js',
     'extension/node_modules/onnxruntime-common/dist/cjs/index.js',
@@ -285,7 +286,7 @@ const opts = parseArgs(process.argv.slice(2));
 const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
 mkdirSync(opts.out, { recursive: true });
 if (opts.build) run('npm', ['run', 'build', '--silent']);
-for (const f of ['dist/extension.js', 'dist/server.js', 'dist/inferenceWorker.js', 'dist/telemetryQueryWorker.js']) {
+for (const f of ['dist/extension.js', 'dist/server.js', 'dist/inferenceWorker.js', 'dist/telemetryQueryWorker.js', 'dist/tokenizerFileWorker.js']) {
   if (!existsSync(path.join(root, f))) throw new Error(`${f} was not built; does its entry point exist?`);
 }
 const results = opts.targets.map((t) => packageTarget(t, opts, manifest));

@@ -63,7 +63,11 @@ export class BenchClient {
 
   /** `inProcess`: the contrast server with inference on its message-loop thread (bench/lsp/inProcessServer.ts). */
   /** `serverJs`: another build's dist/server.js, for A/B benches (default: this checkout's). */
-  static async start(settings: LocusSettingsInput, options: { inProcess?: boolean; workspaceFolder?: string; serverJs?: string } = {}): Promise<BenchClient> {
+  /** `whileLoading`: called once `initialized` is sent, while the model loads (before `start` resolves). */
+  static async start(
+    settings: LocusSettingsInput,
+    options: { inProcess?: boolean; workspaceFolder?: string; serverJs?: string; whileLoading?: (client: BenchClient) => void } = {},
+  ): Promise<BenchClient> {
     const serverJs = options.serverJs ?? join(ROOT, 'dist', 'server.js');
     if (!existsSync(serverJs)) throw new Error(`${serverJs} is missing: run \`npm run build\` first.`);
     const client = new BenchClient(options.inProcess === true ? startTsServer(join(__dirname, 'inProcessServer.ts')) : startServerProcess(serverJs));
@@ -80,11 +84,17 @@ export class BenchClient {
       'initialize',
     );
     await connection.sendNotification(InitializedNotification.type, {});
+    options.whileLoading?.(client);
     const readyBy = Date.now() + 180_000;
-    while (!client.statuses.some((s) => s.state !== 'loading') && Date.now() < readyBy) await sleep(20);
+    while (!client.loaded && Date.now() < readyBy) await sleep(20);
     const status = client.statuses.find((s) => s.state !== 'loading');
     if (status?.state !== 'ready') throw new Error(`model did not load: ${JSON.stringify(status)}`);
     return client;
+  }
+
+  /** Whether the server has said the model is ready or failed (statuses after the first load's end). */
+  get loaded(): boolean {
+    return this.statuses.some((s) => s.state !== 'loading');
   }
 
   get ready(): Extract<ModelStatus, { state: 'ready' }> {

@@ -8,9 +8,11 @@ import { startServer } from '../../lsp-server/server';
 import { InThreadTelemetryQueries } from '../../lsp-server/telemetry/telemetryQueries';
 import { loadWarmedTokenizer } from '../../lsp-server/tokenizerWarmUp';
 
+const DIST = join(resolve(__dirname, '..', '..'), 'dist');
+
 startServer(createConnection(ProposedFeatures.all), {
   createEngine: () => new LocalEngine(),
-  loadTokenizer: async (modelDir) => loadWarmedTokenizer(modelDir),
-  bundleDir: join(resolve(__dirname, '..', '..'), 'dist'),
+  loadTokenizer: async (modelDir) => loadWarmedTokenizer(modelDir, join(DIST, 'tokenizerFileWorker.js')),
+  bundleDir: DIST,
   createTelemetryQueries: () => new InThreadTelemetryQueries(),
 });

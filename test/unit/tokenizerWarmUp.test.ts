@@ -6,9 +6,9 @@ import { warmUpTokenizer } from '../../lsp-server/tokenizerWarmUp';
 import { TARGET_DIR } from './runtimeFixtures';
 
 describe('warmUpTokenizer', () => {
-  it('encodes Python and TypeScript code, whole and line by line, every round', () => {
+  it('encodes Python and TypeScript code, whole and line by line, every round', async () => {
     const texts: string[] = [];
-    warmUpTokenizer({ encode: (text) => (texts.push(text), []) }, 3);
+    await warmUpTokenizer({ encode: (text) => (texts.push(text), []) }, 3);
     const wholes = texts.filter((t) => t.includes('def load_records') && t.includes('export class FileCache'));
     assert.equal(wholes.length, 3);
     const lines = texts.filter((t) => !t.slice(0, -1).includes('\n'));
@@ -16,11 +16,27 @@ describe('warmUpTokenizer', () => {
     assert.ok(lines.length / 3 > 50, 'each line of the sample');
   });
 
-  it('leaves the tokenizer\'s encodings unchanged', () => {
+  it('lets the event loop turn after each round, so the server answers while it warms up', async () => {
+    const turnsAtRound: number[] = [];
+    let turns = 0;
+    let spinning = true;
+    const spin = () => {
+      if (!spinning) return;
+      turns++;
+      setImmediate(spin);
+    };
+    setImmediate(spin);
+    await warmUpTokenizer({ encode: (text) => (text.includes('def load_records') && text.includes('export class FileCache') && turnsAtRound.push(turns), []) }, 4);
+    spinning = false;
+    assert.equal(turnsAtRound.length, 4);
+    for (let i = 1; i < 4; i++) assert.ok(turnsAtRound[i]! > turnsAtRound[i - 1]!, `turns at each round: ${turnsAtRound.join(', ')}`);
+  });
+
+  it('leaves the tokenizer\'s encodings unchanged', async () => {
     const text = 'def total(values):\n    return sum(v.size for v in values)\n';
     const fresh = TextTokenizer.fromDirectory(TARGET_DIR).encode(text);
     const warmed = TextTokenizer.fromDirectory(TARGET_DIR);
-    warmUpTokenizer(warmed);
+    await warmUpTokenizer(warmed);
     assert.deepEqual(warmed.encode(text), fresh);
   });
 });

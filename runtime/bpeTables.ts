@@ -1,0 +1,142 @@
+// A BPE tokenizer's two large tables (vocabulary and merge ranks) moved out of tokenizer.json, so that a worker
+// thread can parse the file and the thread that encodes only fills two Maps, a slice at a time. Built in one go by
+// @huggingface/tokenizers, Qwen2.5's 151,643 tokens and 151,387 merges held the server's thread for ~1 s (parse
+// 210 ms, construction 680 ms with its garbage collection); the server must keep answering while a model loads.
+// Pure logic; tokenizerFileThread.ts runs the worker.
+
+/**
+ * Strings as UTF-16 code units in one buffer and the length of each: the buffer moves between threads without a
+ * copy. As one string, Qwen2.5's tables took 40-150 ms of the receiving thread to deserialize, in one go.
+ */
+export interface PackedStrings {
+  utf16: ArrayBuffer;
+  lengths: Int32Array;
+}
+
+export function packStrings(strings: readonly string[]): PackedStrings {
+  const text = strings.join('');
+  // Buffer.alloc is never a slice of Node's shared pool, so its whole ArrayBuffer can be transferred.
+  const bytes = Buffer.alloc(text.length * 2);
+  bytes.write(text, 'utf16le');
+  return { utf16: bytes.buffer as ArrayBuffer, lengths: Int32Array.from(strings, (s) => s.length) };
+}
+
+export interface BpeTables {
+  /** The vocabulary's tokens, in the file's order. */
+  tokens: PackedStrings;
+  /** The id of each token. */
+  ids: Int32Array;
+  /** Each merge as the library keys its rank table (`JSON.stringify([left, right])`), in rank order. */
+  rankKeys: PackedStrings;
+}
+
+/**
+ * Moves the tables out of a parsed tokenizer.json whose model is BPE (by type, or by the library's fallback test),
+ * leaving an empty vocabulary and no merges in `json`; undefined, and `json` untouched, for other models.
+ */
+export function takeBpeTables(json: Record<string, unknown>): BpeTables | undefined {
+  const model = json.model as { type?: unknown; vocab?: unknown; merges?: unknown; continuing_subword_prefix?: unknown; unk_token?: unknown } | undefined;
+  if (model === undefined || model === null || typeof model.vocab !== 'object' || model.vocab === null || Array.isArray(model.vocab) || !Array.isArray(model.merges)) return undefined;
+  const bpe = model.type === 'BPE' || (model.type === undefined && 'continuing_subword_prefix' in model && 'unk_token' in model);
+  if (!bpe) return undefined;
+  const vocab = model.vocab as Record<string, number>;
+  const tokens = Object.keys(vocab);
+  const merges = model.merges as (string | [string, string])[];
+  const tables: BpeTables = {
+    tokens: packStrings(tokens),
+    ids: Int32Array.from(tokens, (t) => vocab[t]!),
+    // The library's own key: each merge as a pair (the old format splits "left right" at its first space), in JSON.
+    rankKeys: packStrings(merges.map((m) => JSON.stringify(Array.isArray(m) ? m : m.split(' ', 2)))),
+  };
+  model.vocab = {};
+  model.merges = [];
+  return tables;
+}
+
+/** The fields of @huggingface/tokenizers' BPE model (0.2.0) that its constructor fills from the two tables. */
+interface BpeModelFields {
+  tokens_to_ids: Map<string, number>;
+  vocab: (string | undefined)[];
+  bpe_ranks: Map<string, number>;
+  unk_token_id: number | undefined;
+  config: { unk_token?: unknown };
+}
+
+/** What the library's Tokenizer keeps of the added tokens, which override the vocabulary. */
+interface TokenizerFields {
+  model: unknown;
+  added_tokens: readonly { id: number; content: string }[];
+}
+
+function bpeFields(model: unknown): BpeModelFields {
+  const m = model as Partial<BpeModelFields> | undefined;
+  if (!(m?.tokens_to_ids instanceof Map) || !(m.bpe_ranks instanceof Map) || !Array.isArray(m.vocab) || typeof m.config !== 'object') {
+    // Only a different version of the library gets here; the unit tests pin what this relies on.
+    throw new Error('@huggingface/tokenizers\' BPE model does not have the fields Locus fills (tokens_to_ids, vocab, bpe_ranks).');
+  }
+  return m as BpeModelFields;
+}
+
+/** Time on the calling thread between pauses (a request that arrives meanwhile waits at most about this long). */
+const SLICE_MS = 8;
+/** Entries decoded at once, between looks at the clock. */
+const CHUNK = 1024;
+
+/**
+ * Calls `each` on every string of `packed` in order, decoding 1,024 at a time (utf16le keeps lone surrogates, which
+ * a vocabulary may hold), and awaits `pause` once `sliceMs` of work have passed.
+ */
+async function forEachSliced(packed: PackedStrings, each: (s: string, index: number) => void, pause: () => Promise<void>, sliceMs: number): Promise<void> {
+  const { utf16, lengths } = packed;
+  let at = 0;
+  let sliceStart = performance.now();
+  for (let first = 0; first < lengths.length; first += CHUNK) {
+    const end = Math.min(lengths.length, first + CHUNK);
+    let chars = 0;
+    for (let i = first; i < end; i++) chars += lengths[i]!;
+    const chunk = Buffer.from(utf16, at * 2, chars * 2).toString('utf16le');
+    at += chars;
+    let from = 0;
+    for (let i = first; i < end; i++) {
+      each(chunk.slice(from, from + lengths[i]!), i);
+      from += lengths[i]!;
+    }
+    if (performance.now() - sliceStart >= sliceMs) {
+      await pause();
+      sliceStart = performance.now();
+    }
+  }
+}
+
+/**
+ * Fills the BPE model of `tokenizer` (built from the json `takeBpeTables` emptied) with the tables, as the library's
+ * constructor would have: the vocabulary in file order (the unknown token's id looked up in it alone), then the
+ * added tokens over it. Awaits `pause` every `sliceMs` of work.
+ */
+export async function installBpeTables(tokenizer: unknown, tables: BpeTables, pause: () => Promise<void>, sliceMs = SLICE_MS): Promise<void> {
+  const { model, added_tokens: added } = tokenizer as TokenizerFields;
+  const fields = bpeFields(model);
+  const tokensToIds = new Map<string, number>();
+  const vocab = new Array<string | undefined>(tables.ids.length);
+  await forEachSliced(
+    tables.tokens,
+    (token, i) => {
+      const id = tables.ids[i]!;
+      tokensToIds.set(token, id);
+      vocab[id] = token;
+    },
+    pause,
+    sliceMs,
+  );
+  const unkId = tokensToIds.get(fields.config.unk_token as string);
+  for (const token of added) {
+    tokensToIds.set(token.content, token.id);
+    vocab[token.id] = token.content;
+  }
+  const ranks = new Map<string, number>();
+  await forEachSliced(tables.rankKeys, (key, rank) => ranks.set(key, rank), pause, sliceMs);
+  fields.tokens_to_ids = tokensToIds;
+  fields.vocab = vocab;
+  fields.bpe_ranks = ranks;
+  fields.unk_token_id = unkId;
+}

@@ -1,0 +1,36 @@
+// Reading a model's tokenizer files, with the errors a user can act on. Apart from the tokenizer itself, so that
+// the worker thread that reads them (tokenizerFileWorker.ts) does not load the tokenizer library.
+import { readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { ModelFileCorruptError, ModelNotFoundError } from './errors';
+import { assertNotLfsPointer, tokenizerDirectory } from './modelFiles';
+
+export interface TokenizerFiles {
+  json: Record<string, unknown>;
+  config: Record<string, unknown> | undefined;
+}
+
+function readJsonFile(path: string, required: boolean): Record<string, unknown> | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    if (required) throw new ModelNotFoundError(`Tokenizer file ${path} does not exist.`);
+    return undefined;
+  }
+  assertNotLfsPointer(path);
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch (e) {
+    throw new ModelFileCorruptError(`${path} is not valid JSON: ${(e as Error).message}.`, `Replace ${basename(path)} with the one published with the model.`);
+  }
+}
+
+/**
+ * Reads `tokenizer.json` and, when present, `tokenizer_config.json` from the model directory (or from its parent,
+ * where a model pair shares one tokenizer).
+ */
+export function readTokenizerFiles(modelDir: string): TokenizerFiles {
+  const dir = tokenizerDirectory(modelDir);
+  return { json: readJsonFile(join(dir, 'tokenizer.json'), true)!, config: readJsonFile(join(dir, 'tokenizer_config.json'), false) };
+}
