@@ -30,6 +30,18 @@ export interface BpeTables {
   rankKeys: PackedStrings;
 }
 
+/** Characters JSON.stringify escapes (quote, backslash, controls, and surrogates, which it escapes when lone). */
+const ESCAPED_IN_JSON = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/**
+ * The library's key for a merge: the pair (the old format splits "left right" at spaces and keeps two parts) in
+ * JSON. Spelled out where nothing needs escaping, which halves the time for Qwen2.5's 151,387 merges.
+ */
+function rankKey(merge: string | [string, string]): string {
+  const pair = Array.isArray(merge) ? merge : merge.split(' ', 2);
+  return pair.length !== 2 || pair.some((part) => ESCAPED_IN_JSON.test(part)) ? JSON.stringify(pair) : `["${pair[0]}","${pair[1]}"]`;
+}
+
 /**
  * Moves the tables out of a parsed tokenizer.json whose model is BPE (by type, or by the library's fallback test),
  * leaving an empty vocabulary and no merges in `json`; undefined, and `json` untouched, for other models.
@@ -45,8 +57,7 @@ export function takeBpeTables(json: Record<string, unknown>): BpeTables | undefi
   const tables: BpeTables = {
     tokens: packStrings(tokens),
     ids: Int32Array.from(tokens, (t) => vocab[t]!),
-    // The library's own key: each merge as a pair (the old format splits "left right" at its first space), in JSON.
-    rankKeys: packStrings(merges.map((m) => JSON.stringify(Array.isArray(m) ? m : m.split(' ', 2)))),
+    rankKeys: packStrings(merges.map(rankKey)),
   };
   model.vocab = {};
   model.merges = [];
