@@ -21,7 +21,8 @@ export function readTokenizerFilesOffThread(modelDir: string, workerScript: stri
       settle(() => (reply.ok ? resolve({ files: reply.files, ...(reply.tables && { tables: reply.tables }) }) : reject(fromSerializedError(reply.error))));
       void worker.terminate();
     });
-    const stopped = (why: string) => settle(() => reject(new WorkerCrashedError(`The thread that reads ${modelDir}'s tokenizer.json stopped: ${why}.`)));
+    const stopped = (why: string) =>
+      settle(() => reject(new WorkerCrashedError(`The thread that reads ${modelDir}'s tokenizer.json stopped: ${why}.`, 'Reload the window to try again; if it stops again, replace tokenizer.json with the one published with the model.')));
     worker.once('error', (e) => stopped(e.message));
     worker.once('exit', (code) => stopped(`exit code ${code}`));
   });
