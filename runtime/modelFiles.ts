@@ -1,13 +1,15 @@
 // Finds a model directory's files, picks the ONNX variant for the requested quantization, and checks the files
 // before anything loads them: present, plausibly sized, not Git LFS pointers, external data present.
-import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { Quantization } from './engine';
 import { availableMemory } from './availableMemory';
 import { ModelFileCorruptError, ModelNotFoundError, OutOfMemoryError } from './errors';
+import { assertNotLfsPointer, readHead } from './fileHead';
 import { fileGraphSkeleton } from './onnxSkeleton';
 import { outputLayerQuantization } from './outputLayerQuantization';
 import { stepWeightBytes, stepWeights, type StepWeights } from './stepWeightBytes';
+import { tokenizerDirectory } from './tokenizerFiles';
 
 export type ResolvedQuantization = Exclude<Quantization, 'auto'>;
 
@@ -53,29 +55,10 @@ export const ONNX_FILE_NAMES: Record<ResolvedQuantization, string[]> = {
 /** `auto`: the fastest variant on CPU first (fp16 last: CPU kernels for it are slow); see autoChoice for the exception. */
 const AUTO_ORDER: ResolvedQuantization[] = ['q4', 'int8', 'fp32', 'fp16'];
 
-const LFS_POINTER_PREFIX = 'version https://git-lfs';
 /** Smaller than any real ONNX decoder; catches empty and placeholder files. */
 const MIN_ONNX_BYTES = 1024;
 /** Only graph files this small are scanned for external-data references (big ones embed their weights). */
 const MAX_SCANNED_ONNX_BYTES = 64 * 1024 * 1024;
-
-function readHead(path: string, bytes: number): Buffer {
-  const fd = openSync(path, 'r');
-  try {
-    const buf = Buffer.alloc(bytes);
-    const n = readSync(fd, buf, 0, bytes, 0);
-    return buf.subarray(0, n);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Throws ModelFileCorruptError when `path` is a Git LFS pointer rather than the file it stands for. */
-export function assertNotLfsPointer(path: string): void {
-  if (readHead(path, LFS_POINTER_PREFIX.length).toString('latin1') === LFS_POINTER_PREFIX) {
-    throw new ModelFileCorruptError(`${path} is a Git LFS pointer, not the real file.`);
-  }
-}
 
 function requireFile(dir: string, name: string, what: string): string {
   const path = join(dir, name);
@@ -87,15 +70,6 @@ function requireFile(dir: string, name: string, what: string): string {
   return path;
 }
 
-/**
- * Where a model's tokenizer lives: its own directory, or the parent directory when a target and its draft share
- * one tokenizer there (the embedded default pair does).
- */
-export function tokenizerDirectory(dir: string): string {
-  if (existsSync(join(dir, 'tokenizer.json'))) return dir;
-  const parent = dirname(dir);
-  return existsSync(join(parent, 'tokenizer.json')) ? parent : dir;
-}
 
 function optionalFile(dir: string, name: string): string | undefined {
   const path = join(dir, name);

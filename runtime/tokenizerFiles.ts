@@ -1,9 +1,20 @@
-// Reading a model's tokenizer files, with the errors a user can act on. Apart from the tokenizer itself, so that
-// the worker thread that reads them (tokenizerFileWorker.ts) does not load the tokenizer library.
-import { readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+// Reading a model's tokenizer files, with the errors a user can act on. Apart from the tokenizer and the model file
+// checks, so that the worker thread that reads them (tokenizerFileWorker.ts) loads neither the tokenizer library nor
+// the ONNX parser.
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { ModelFileCorruptError, ModelNotFoundError } from './errors';
-import { assertNotLfsPointer, tokenizerDirectory } from './modelFiles';
+import { assertNotLfsPointer } from './fileHead';
+
+/**
+ * Where a model's tokenizer lives: its own directory, or the parent directory when a target and its draft share
+ * one tokenizer there (the embedded default pair does).
+ */
+export function tokenizerDirectory(dir: string): string {
+  if (existsSync(join(dir, 'tokenizer.json'))) return dir;
+  const parent = dirname(dir);
+  return existsSync(join(parent, 'tokenizer.json')) ? parent : dir;
+}
 
 export interface TokenizerFiles {
   json: Record<string, unknown>;

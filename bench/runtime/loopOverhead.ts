@@ -8,7 +8,7 @@ import * as ort from 'onnxruntime-node';
 import { GREEDY_SAMPLING } from '../../runtime/engine';
 import { Generator } from '../../runtime/generator';
 import { readModelConfig } from '../../runtime/modelConfig';
-import { tokenizerDirectory } from '../../runtime/modelFiles';
+import { tokenizerDirectory } from '../../runtime/tokenizerFiles';
 import { loadDecoder } from '../../runtime/modelLoader';
 import { createSession, decodeStepGraph } from '../../runtime/ortBackend';
 import { argmax } from '../../runtime/sampler';

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import type { BenchPrompt } from './types';
-import { tokenizerDirectory } from '../../runtime/modelFiles';
+import { tokenizerDirectory } from '../../runtime/tokenizerFiles';
 
 const REPO = resolve(__dirname, '..', '..');
 

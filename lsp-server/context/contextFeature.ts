@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { FileEvent, Position, Range, WorkspaceFolder } from 'vscode-languageserver-protocol';
 import { GREEDY_SAMPLING } from '../../runtime/engine';
-import { tokenizerDirectory } from '../../runtime/modelFiles';
+import { tokenizerDirectory } from '../../runtime/tokenizerFiles';
 import type { LoadedModel } from '../completionProvider';
 import type { CompressParams, CompressResult, ExplainChunk, ExplainParams, ExplainResult } from '../protocol';
 import { buildFimPrompt } from '../fimPrompt';
