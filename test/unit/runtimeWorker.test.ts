@@ -1,16 +1,16 @@
 // WorkerEngine: the bundled worker (built here from runtime/inferenceWorker.ts with the project's esbuild
 // options) generates what LocalEngine does, streams, aborts mid-generation, and carries errors across the thread.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import * as esbuild from 'esbuild';
 import type { EngineLoadOptions, GenerateRequest } from '../../runtime/engine';
 import { LocusError, ModelNotFoundError, ModelNotReadyError, WorkerCrashedError } from '../../runtime/errors';
 import { LocalEngine } from '../../runtime/localEngine';
 import { WorkerEngine } from '../../runtime/workerEngine';
 import { DRAFT_DIR, GREEDY, reference, ROOT, TARGET_DIR } from './runtimeFixtures';
+import { bundleWorker } from './workerThreadFixtures';
 
 // Inside the repo so the bundle resolves onnxruntime-node (external) from node_modules.
 const OUT_DIR = join(ROOT, 'dist', 'test-runtime');
@@ -27,17 +27,7 @@ const request = (over: Partial<GenerateRequest> = {}): GenerateRequest => ({
 describe('WorkerEngine', () => {
   const engine = new WorkerEngine(WORKER);
   before(async () => {
-    mkdirSync(OUT_DIR, { recursive: true });
-    await esbuild.build({
-      entryPoints: [join(ROOT, 'runtime', 'inferenceWorker.ts')],
-      outfile: WORKER,
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'cjs',
-      external: ['onnxruntime-node'],
-      logLevel: 'warning',
-    });
+    await bundleWorker(join(ROOT, 'runtime', 'inferenceWorker.ts'), WORKER);
   });
   after(() => engine.dispose());
 

@@ -7,12 +7,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import * as esbuild from 'esbuild';
 import { TelemetryReadFailedError } from '../../runtime/errors';
 import { InThreadTelemetryQueries, type ExportQuery, type SummaryQuery } from '../../lsp-server/telemetry/telemetryQueries';
 import { WorkerTelemetryQueries } from '../../lsp-server/telemetry/telemetryQueryThread';
 import { serializeEntry } from '../../lsp-server/telemetry/telemetryRecord';
 import { fixtureEntries } from './telemetryFixtures';
+import { bundleWorker, turnsDuring } from './workerThreadFixtures';
 
 const ROOT = resolve(__dirname, '..', '..');
 const OUT_DIR = join(ROOT, 'dist', 'test-telemetry');
@@ -22,38 +22,12 @@ const store = join(root, 'store');
 const summaryQuery: SummaryQuery = { kind: 'summary', dir: store, maxBytes: 20 << 20, now: Date.UTC(2026, 11, 6), enabled: true };
 const exportQuery: ExportQuery = { kind: 'export', dir: store, maxBytes: 20 << 20, now: Date.UTC(2026, 11, 6), format: 'csv' };
 
-/** How many times the calling thread's event loop turned while `work` was pending. */
-async function turnsDuring<T>(work: () => Promise<T>): Promise<{ value: T; turns: number }> {
-  let turns = 0;
-  let spinning = true;
-  const spin = () => {
-    if (!spinning) return;
-    turns++;
-    setImmediate(spin);
-  };
-  setImmediate(spin);
-  try {
-    return { value: await work(), turns };
-  } finally {
-    spinning = false;
-  }
-}
-
 describe('WorkerTelemetryQueries', () => {
   before(async () => {
     mkdirSync(store, { recursive: true });
     const entries = fixtureEntries(3000);
     writeFileSync(join(store, 'telemetry-1764979200000-1-0001.jsonl'), entries.map(serializeEntry).join(''));
-    mkdirSync(OUT_DIR, { recursive: true });
-    await esbuild.build({
-      entryPoints: [join(ROOT, 'lsp-server', 'telemetry', 'telemetryQueryWorker.ts')],
-      outfile: WORKER,
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'cjs',
-      logLevel: 'warning',
-    });
+    await bundleWorker(join(ROOT, 'lsp-server', 'telemetry', 'telemetryQueryWorker.ts'), WORKER);
   });
   after(() => rmSync(root, { recursive: true, force: true }));
 

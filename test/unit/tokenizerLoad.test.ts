@@ -7,11 +7,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import * as esbuild from 'esbuild';
 import { installBpeTables, takeBpeTables } from '../../runtime/bpeTables';
 import { ModelFileCorruptError, ModelNotFoundError, WorkerCrashedError } from '../../runtime/errors';
 import { TextTokenizer } from '../../runtime/tokenizer';
 import { ROOT, TARGET_DIR } from './runtimeFixtures';
+import { bundleWorker } from './workerThreadFixtures';
 
 const OUT_DIR = join(ROOT, 'dist', 'test-tokenizer');
 const WORKER = join(OUT_DIR, 'tokenizerFileWorker.js');
@@ -62,16 +62,7 @@ function folderWith(name: string, json: unknown): string {
 
 describe('TextTokenizer.load', () => {
   before(async () => {
-    mkdirSync(OUT_DIR, { recursive: true });
-    await esbuild.build({
-      entryPoints: [join(ROOT, 'runtime', 'tokenizerFileWorker.ts')],
-      outfile: WORKER,
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'cjs',
-      logLevel: 'warning',
-    });
+    await bundleWorker(join(ROOT, 'runtime', 'tokenizerFileWorker.ts'), WORKER);
   });
   after(() => rmSync(scratch, { recursive: true, force: true }));
 

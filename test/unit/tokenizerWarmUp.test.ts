@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { TextTokenizer } from '../../runtime/tokenizer';
 import { warmUpTokenizer } from '../../lsp-server/tokenizerWarmUp';
 import { TARGET_DIR } from './runtimeFixtures';
+import { countTurns } from './workerThreadFixtures';
 
 describe('warmUpTokenizer', () => {
   it('encodes Python and TypeScript code, whole and line by line, every round', async () => {
@@ -18,16 +19,9 @@ describe('warmUpTokenizer', () => {
 
   it('lets the event loop turn after each round, so the server answers while it warms up', async () => {
     const turnsAtRound: number[] = [];
-    let turns = 0;
-    let spinning = true;
-    const spin = () => {
-      if (!spinning) return;
-      turns++;
-      setImmediate(spin);
-    };
-    setImmediate(spin);
-    await warmUpTokenizer({ encode: (text) => (text.includes('def load_records') && text.includes('export class FileCache') && turnsAtRound.push(turns), []) }, 4);
-    spinning = false;
+    const counter = countTurns();
+    await warmUpTokenizer({ encode: (text) => (text.includes('def load_records') && text.includes('export class FileCache') && turnsAtRound.push(counter.turns), []) }, 4);
+    counter.stop();
     assert.equal(turnsAtRound.length, 4);
     for (let i = 1; i < 4; i++) assert.ok(turnsAtRound[i]! > turnsAtRound[i - 1]!, `turns at each round: ${turnsAtRound.join(', ')}`);
   });
