@@ -7,7 +7,8 @@
 // another commit, built), starts alternate between its server and this one's, on the same cases start by start, and
 // the table compares them request by request. From `initialized` until the model is ready, a cheap request (a
 // completion for a document the server has not opened, answered at once) goes every 10 ms, one at a time: its
-// round trips show how long the server's thread is held while the model and its tokenizer load.
+// round trips show how long the server's thread is held while the model and its tokenizer load. Each request's
+// time in the server outside the engine (prompt building, post-processing) is read from its timings notification.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -44,6 +45,8 @@ interface Start {
   /** Round trips of the cheap requests sent while the model loaded. */
   loadingProbeMs: number[];
   promptTokens: number[];
+  /** Of each request's time in the server, the part outside the engine (prompt building, post-processing), ms. */
+  outsideEngineMs: number[];
 }
 
 const endOf = (text: string) => {
@@ -79,14 +82,16 @@ async function startAndAsk(build: string, serverJs: string, cases: FimCase[]): P
     const privateMiB = processMemoryMiB(pid).anon;
     const ms: number[] = [];
     const promptTokens: number[] = [];
+    const outsideEngineMs: number[] = [];
     for (const [i, c] of cases.entries()) {
       const uri = `file:///locus-bench/first/${i}.${c.lang}`;
       await client.open(uri, LANGUAGE_IDS[c.lang] ?? 'plaintext', c.prefix + c.suffix);
       const answer = await client.complete(uri, endOf(c.prefix));
       ms.push(answer.ms);
       promptTokens.push(answer.timing?.promptTokens ?? 0);
+      outsideEngineMs.push(answer.timing === undefined ? NaN : answer.timing.requestMs - answer.timing.totalMs);
     }
-    return { build, readyMs, privateMiB, peakMiB: processMemoryMiB(pid).peak, ms, loadingProbeMs, promptTokens };
+    return { build, readyMs, privateMiB, peakMiB: processMemoryMiB(pid).peak, ms, loadingProbeMs, promptTokens, outsideEngineMs };
   } finally {
     await client.server.stop();
   }
@@ -122,7 +127,10 @@ async function main(): Promise<void> {
   const byBuild = (build: string) => runs.filter((r) => r.build === build);
   const rows = Array.from({ length: requests }, (_, i) => {
     const row: Record<string, number> = { request: i + 1 };
-    for (const [build] of builds) row[build] = median(byBuild(build).map((r) => r.ms[i]!));
+    for (const [build] of builds) {
+      row[build] = median(byBuild(build).map((r) => r.ms[i]!));
+      row[`${build}Outside`] = median(byBuild(build).map((r) => r.outsideEngineMs[i]!));
+    }
     // Per start the builds answered the same case: the ratio is the median of those pairs.
     if (baselineDir !== '') row.ratio = median(byBuild('this').map((r, s) => byBuild('baseline')[s]!.ms[i]! / r.ms[i]!));
     return row;
@@ -148,9 +156,9 @@ async function main(): Promise<void> {
     `Machine: ${result.machine.cpu}, ${result.machine.cores} cores, ${result.machine.memoryGiB} GiB, Node ${result.machine.node}; 1-minute load average ${loadBefore.toFixed(2)} before, ${result.loadAverage1mAfter!.toFixed(2)} after.`,
     `Each start: a fresh dist/server.js at its defaults (${modelDir ? `model ${modelDir}` : 'embedded model pair'}), \`ready\`, ${gapMs} ms idle, then ${requests} single-line completions at held-out cases (bench/data/fim-cases.jsonl), each in a fresh document; client-side latency. Start s uses cases s*${requests}..; ${baseline ? `the builds alternate, the same cases for both (baseline: ${baseline}).` : 'one build.'}`,
     '',
-    `| request | ${columns.map((c) => `${c} p50 ms`).join(' | ')}${baselineDir ? ' | baseline / this (median of per-start ratios) |' : ''}`,
-    `|---|${columns.map(() => '---').join('|')}|${baselineDir ? '---|' : ''}`,
-    ...rows.map((r) => `| ${r.request} | ${columns.map((c) => r[c]!.toFixed(0)).join(' | ')}${baselineDir ? ` | ${r.ratio!.toFixed(2)}x |` : ''}`),
+    `| request | ${columns.map((c) => `${c} p50 ms`).join(' | ')} | ${columns.map((c) => `${c}: outside the engine, p50 ms`).join(' | ')}${baselineDir ? ' | baseline / this (median of per-start ratios) |' : ' |'}`,
+    `|---|${columns.map(() => '---|---').join('|')}|${baselineDir ? '---|' : ''}`,
+    ...rows.map((r) => `| ${r.request} | ${columns.map((c) => r[c]!.toFixed(0)).join(' | ')} | ${columns.map((c) => r[`${c}Outside`]!.toFixed(1)).join(' | ')}${baselineDir ? ` | ${r.ratio!.toFixed(2)}x |` : ' |'}`),
     '',
     `Time from \`initialize\` to \`ready\`, median: ${columns.map((c) => `${c} ${ready[c]!.toFixed(0)} ms`).join(', ')}.`,
     '',
