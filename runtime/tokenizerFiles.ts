@@ -25,7 +25,9 @@ function readJsonFile(path: string, required: boolean): Record<string, unknown> 
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
-  } catch {
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') throw new ModelFileCorruptError(`${path} could not be read: ${(e as Error).message}.`, `Check that ${basename(path)} is a readable file, or replace it with the one published with the model.`);
     if (required) throw new ModelNotFoundError(`Tokenizer file ${path} does not exist.`);
     return undefined;
   }

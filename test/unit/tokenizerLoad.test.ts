@@ -108,12 +108,17 @@ describe('TextTokenizer.load', () => {
     assert.deepEqual(loaded.encode('def f(x)'), [1, 8, 5, 3, 6]);
   });
 
-  it('fails with the named errors fromDirectory gives: no file, not JSON, a Git LFS pointer, no worker', async () => {
+  it('fails with the named errors fromDirectory gives: no file, not JSON, a Git LFS pointer, no worker, a file it cannot read', async () => {
     await assert.rejects(TextTokenizer.load(join(scratch, 'absent'), WORKER), ModelNotFoundError);
     await assert.rejects(TextTokenizer.load(folderWith('not-json', '{"model": '), WORKER), (e: unknown) => e instanceof ModelFileCorruptError && /not valid JSON/.test(e.message));
     const pointer = 'version https://git-lfs.github.com/spec/v1\noid sha256:' + 'a'.repeat(64) + '\nsize 7031645\n';
     await assert.rejects(TextTokenizer.load(folderWith('lfs', pointer), WORKER), ModelFileCorruptError);
     await assert.rejects(TextTokenizer.load(DEFAULT_MODEL_DIR, join(scratch, 'missing-worker.js')), WorkerCrashedError);
+    const unreadable = join(scratch, 'unreadable');
+    mkdirSync(join(unreadable, 'tokenizer.json'), { recursive: true });
+    for (const failing of [() => TextTokenizer.load(unreadable, WORKER), async () => TextTokenizer.fromDirectory(unreadable)]) {
+      await assert.rejects(failing(), (e: unknown) => e instanceof ModelFileCorruptError && /could not be read: EISDIR/.test(e.message));
+    }
   });
 });
 
