@@ -51,7 +51,7 @@ async function child(dir: string, cache: string): Promise<void> {
   process.stdout.write(JSON.stringify(result));
 }
 
-/** The parent's environment without the tunable, and the server's environment made from it. */
+/** The parent's environment without the huge-pages tunable, and the server's environment made from it (which adds the server's tunables). */
 function environment(way: Way): NodeJS.ProcessEnv {
   const tunables = (process.env.GLIBC_TUNABLES ?? '').split(':').filter((t) => t !== '' && !t.startsWith(`${HUGE_PAGES_TUNABLE}=`));
   const plain = { ...process.env, GLIBC_TUNABLES: tunables.join(':') };
@@ -133,7 +133,7 @@ async function main(): Promise<void> {
     '',
     `Command: \`npm run bench -- hugePages ${process.argv.slice(3).join(' ')}\`. Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, transparent huge pages \`${thp}\`; 1-minute load average ${loadBefore.toFixed(1)} before, ${machine.loadAverage1mAfter.toFixed(1)} after.`,
     '',
-    `**server environment** = the environment the launchers give the language server (\`serverProcessEnv\` in lsp-server/serverProcessFlags.ts: \`GLIBC_TUNABLES=glibc.malloc.hugetlb=1\`); **plain environment** = the same without it. Each load in a process of its own with the server's V8 flags, loading the model's 4-bit file through \`loadDecoder\` on ${threads} thread(s) as the server does (its kept copies written by an untimed first load), then a ${PROMPT_TOKENS}-token prompt (cold; shorter where the context is) and ${DECODE_TOKENS} greedy steps. ${rounds} rounds, the two processes alternating, which goes first swapping every round. Private memory: RssAnon; in huge pages: AnonHugePages (/proc/self/smaps_rollup).`,
+    `**server environment** = the environment the launchers give the language server (\`serverProcessEnv\` in lsp-server/serverProcessFlags.ts: glibc's huge-pages tunable and a fixed mmap threshold); **plain environment** = the same without them. Each load in a process of its own with the server's V8 flags, loading the model's 4-bit file through \`loadDecoder\` on ${threads} thread(s) as the server does (its kept copies written by an untimed first load), then a ${PROMPT_TOKENS}-token prompt (cold; shorter where the context is) and ${DECODE_TOKENS} greedy steps. ${rounds} rounds, the two processes alternating, which goes first swapping every round. Private memory: RssAnon; in huge pages: AnonHugePages (/proc/self/smaps_rollup).`,
     '',
     ...lines,
   ].join('\n');

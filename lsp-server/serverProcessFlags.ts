@@ -16,19 +16,32 @@ export const SERVER_EXEC_ARGV: readonly string[] = ['--no-concurrent-marking'];
 export const HUGE_PAGES_TUNABLE = 'glibc.malloc.hugetlb';
 
 /**
- * The environment for that process: `env` with onnxruntime's telemetry off, and glibc's malloc asking for
- * transparent huge pages, where Linux gives them only on request (`madvise`, Debian's and Ubuntu's default).
- * onnxruntime repacks every weight at load into memory it allocates with malloc, which then comes in 2 MiB pages
- * instead of 4 KiB ones: loads 1.40-1.99x faster,
- * 512-token prefills 1.08-1.24x, decode unchanged, 5-103 MiB more private memory (bench/results/huge-pages-*.md). A
- * value the user set for the tunable is kept; other systems and allocators ignore the variable (desktop VS Code's
- * Electron, whose allocator replaces malloc, among them), and the sandbox that runs candidates starts from an empty
- * environment.
+ * glibc's tunables for that process, each added unless the user set it:
+ * - huge pages: onnxruntime repacks every weight at load into memory it allocates with malloc, which then comes in
+ *   2 MiB pages instead of 4 KiB ones where Linux gives them only on request (`madvise`, Debian's and Ubuntu's
+ *   default): loads 1.40-1.99x faster, 512-token prefills 1.08-1.24x, decode unchanged, 5-103 MiB more private
+ *   memory (bench/results/huge-pages-*.md).
+ * - a fixed mmap threshold of 1 MiB: glibc otherwise raises it (up to 32 MiB) each time a block it mapped on its own
+ *   is freed, and blocks under it then come from its heaps, which keep freed space resident. Passes that keep every
+ *   position's logits (Selective Context's scores, runtime/tokenLogProbs.ts) return 8-58 MiB outputs, which grew
+ *   the heaps in 18-60 MiB steps in a soak and left 110-220 MiB in them free; mapped on their own, they go back to
+ *   Linux when freed: ~90 MiB less private memory, load and prefill as fast (bench/results/soak-mmap-threshold-*.md).
+ */
+const SERVER_TUNABLES: ReadonlyArray<[string, string]> = [
+  [HUGE_PAGES_TUNABLE, '1'],
+  ['glibc.malloc.mmap_threshold', String(2 ** 20)],
+];
+
+/**
+ * The environment for that process: `env` with onnxruntime's telemetry off and the tunables above. Other systems and
+ * allocators ignore the variable (desktop VS Code's Electron, whose allocator replaces malloc, among them), and the
+ * sandbox that runs candidates starts from an empty environment.
  */
 export function serverProcessEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   // Always, whatever the user's environment says: runtime/onnxruntimeTelemetryOff.ts says why.
   const withoutTelemetry = { ...env, ORT_DISABLE_TELEMETRY: '1' };
-  const tunables = env.GLIBC_TUNABLES ?? '';
-  if (tunables.split(':').some((t) => t.startsWith(`${HUGE_PAGES_TUNABLE}=`))) return withoutTelemetry;
-  return { ...withoutTelemetry, GLIBC_TUNABLES: tunables === '' ? `${HUGE_PAGES_TUNABLE}=1` : `${tunables}:${HUGE_PAGES_TUNABLE}=1` };
+  const tunables = (env.GLIBC_TUNABLES ?? '').split(':').filter((t) => t !== '');
+  const added = SERVER_TUNABLES.filter(([name]) => !tunables.some((t) => t.startsWith(`${name}=`))).map(([name, value]) => `${name}=${value}`);
+  if (added.length === 0) return withoutTelemetry;
+  return { ...withoutTelemetry, GLIBC_TUNABLES: [...tunables, ...added].join(':') };
 }
