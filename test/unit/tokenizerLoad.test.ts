@@ -77,8 +77,9 @@ describe('TextTokenizer.load', () => {
     };
     const size = Object.keys(json.model.vocab).length + json.added_tokens.length;
     // Quotes, backslashes and a lone surrogate survive the trip and JSON keys; the unknown token is in the
-    // vocabulary; one added token shadows a vocabulary token under another id, one takes a vocabulary token's id.
-    const odd = ['a"b', 'back\\slash', '\ud83d', 'Ġ"', '\\'];
+    // vocabulary; one added token shadows a vocabulary token under another id, one takes a vocabulary token's id; one
+    // token is longer than a call's arguments could carry.
+    const odd = ['a"b', 'back\\slash', '\ud83d', 'Ġ"', '\\', 'Ġ'.repeat(5000)];
     odd.forEach((t, i) => (json.model.vocab[t] = size + i));
     json.model.merges = [...json.model.merges.map((m) => (Array.isArray(m) ? m.join(' ') : m)), 'a"b back\\slash', '\\ Ġ"'];
     json.model.unk_token = 'Ġ"';
