@@ -17,9 +17,13 @@ export function readHead(path: string, bytes: number): Buffer {
   }
 }
 
-/** Throws ModelFileCorruptError when `path` is a Git LFS pointer rather than the file it stands for. */
-export function assertNotLfsPointer(path: string): void {
-  if (readHead(path, LFS_POINTER_PREFIX.length).toString('latin1') === LFS_POINTER_PREFIX) {
+/**
+ * Throws ModelFileCorruptError when `path` is a Git LFS pointer rather than the file it stands for; `text`: the
+ * file's text where the caller has read it already, so the file is not opened again.
+ */
+export function assertNotLfsPointer(path: string, text?: string): void {
+  const head = text ?? readHead(path, LFS_POINTER_PREFIX.length).toString('latin1');
+  if (head.startsWith(LFS_POINTER_PREFIX)) {
     throw new ModelFileCorruptError(`${path} is a Git LFS pointer, not the real file.`);
   }
 }

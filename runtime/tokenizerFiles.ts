@@ -31,7 +31,7 @@ function readJsonFile(path: string, required: boolean): Record<string, unknown> 
     if (required) throw new ModelNotFoundError(`Tokenizer file ${path} does not exist.`);
     return undefined;
   }
-  assertNotLfsPointer(path);
+  assertNotLfsPointer(path, text);
   try {
     return JSON.parse(text) as Record<string, unknown>;
   } catch (e) {
