@@ -86,8 +86,17 @@ export function isLargeModelFile(onnxPath: string): boolean {
 export type KvCacheMode = 'rows' | 'shared' | 'returned';
 
 interface InMemoryGraphs {
-  /** Whether the file is too large to rewrite in memory (it loads from its path, or as `base`). */
+  /**
+   * Whether the file loads from its path (or as `base`) and its kept copies, with no graphs built from it in memory:
+   * a large file, or a small one whose copies are kept (`keptSmall`).
+   */
   large?: boolean;
+  /**
+   * A small 4-bit file loaded from its kept 8-bit copy and decode-step file, as a large file with them is, where
+   * otherwise its graphs would be built in memory at every load (1.7 s to ready for the embedded pair, 0.7 s of it
+   * those rewrites): its steps run on the threads of the in-memory step graph (STEP_THREADS_WITH_COPY).
+   */
+  keptSmall?: boolean;
   /** Whether only GroupQueryAttention reads the large file's cache, as prepared (attentionReadsOnlyValidRows). */
   sharesCache?: boolean;
   /**
@@ -492,15 +501,21 @@ export class OrtDecoderModel implements DecoderModel {
     const stepThreadsWithCopy = options.stepThreads ?? STEP_THREADS_WITH_COPY;
     const decompose = options.decomposeAttention ?? stepThreadsWithCopy === 1;
     const prepare: PrepareOptions = { logitsToKeep: true, attention: options.fuseAttention === false ? undefined : fusableAttention(config) };
-    const load = async (p: PrepareOptions | undefined, kept: KeptPreparedFile | undefined) => {
+    const load = async (p: PrepareOptions | undefined, kept: KeptPreparedFile | undefined, inMemory = false): Promise<OrtDecoderModel> => {
       const steps = options.decomposeAttention === false ? undefined : options.stepFile;
-      const graphs = options.kvCache === 'shared' ? largeFile(onnxPath, p, kept) : inMemoryGraphs(onnxPath, decompose, options.kvCache !== 'returned', p, kept, steps);
+      const small = !isLargeModelFile(onnxPath);
+      const fromFiles = !inMemory && small && decompose && steps !== undefined && options.prefillFile !== undefined && options.kvCache !== 'returned';
+      const graphs =
+        options.kvCache === 'shared' ? largeFile(onnxPath, p, kept) : fromFiles ? { ...largeFile(onnxPath, p, kept, steps), keptSmall: true } : inMemoryGraphs(onnxPath, decompose, options.kvCache !== 'returned', p, kept, steps);
       const used: string[] = [];
       // A small file that falls back to loading from its path loads in a moment: no copy of it.
-      const copies = isLargeModelFile(onnxPath) ? options.keptCopies : undefined;
+      const copies = graphs.large ? options.keptCopies : undefined;
       const model = await OrtDecoderModel.fromPlan(onnxPath, graphs, config, threads, stepThreadsWithCopy, decompose, options.kvCache, sessionOpener(copies, used), options.prefillFile);
       model.optimizedCopies = [...new Set(used)];
-      return model;
+      if (!fromFiles || (model.stepPath !== undefined && model.prefillFile !== undefined)) return model;
+      // onnxruntime refused a kept copy of the small file: its graphs built in memory, as where it has no copies.
+      await model.dispose();
+      return load(p, kept, true);
     };
     const loadPrepared = async (kept: KeptPreparedFile | undefined) => {
       const model = await load(prepare, kept);
@@ -629,7 +644,7 @@ export class OrtDecoderModel implements DecoderModel {
     let session = graphs.decodeSteps
       ? await createSession(graphs.decodeSteps.bytes, stepThreadsWithCopy, {}, folder).catch(() => undefined)
       : graphs.stepPath !== undefined
-        ? await open(graphs.stepPath, threads).catch(() => undefined)
+        ? await open(graphs.stepPath, graphs.keptSmall ? stepThreadsWithCopy : threads).catch(() => undefined)
         : undefined;
     if (!session) {
       decomposed = 0;
@@ -670,7 +685,7 @@ export class OrtDecoderModel implements DecoderModel {
       throw e;
     }
     // Only a small file's steps leave the prefill threads (STEP_THREADS_WITH_COPY).
-    const fromCopy = prefill !== undefined && graphs.int8Prefill !== undefined;
+    const fromCopy = prefill !== undefined && (graphs.int8Prefill !== undefined || (graphs.keptSmall === true && decomposed > 0));
     const model = new OrtDecoderModel(session, config, signature, kvType, prefill, decomposed, fromCopy ? stepThreadsWithCopy : threads, mode, prefillFile, sharesArena);
     // Set from the graphs this model was built from, so that each fallback reports what it loaded.
     model.preparation = graphs.prepared;
