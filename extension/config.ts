@@ -7,7 +7,7 @@ export const SECTION = 'locus';
 export class Config {
   /** `telemetryDir`: the extension's private storage folder for latency records (not a setting). */
   /** `indexCacheDir`: the extension's storage folder for the workspace index cache (not a setting). */
-  /** `modelCacheDir`: the extension's storage folder for 8-bit copies of large 4-bit models (not a setting). */
+  /** `modelCacheDir`: the extension's storage folder for the copies 4-bit models load from (not a setting). */
   constructor(
     private readonly telemetryDir: string,
     private readonly indexCacheDir: string,

@@ -34,7 +34,7 @@ export interface ServerConfig {
   efficiency: { enabled: boolean; samples: number };
   /** Globs kept out of the workspace index: `locus.exclude` plus VS Code's `files.exclude`. */
   excludeGlobs: string[];
-  /** Absolute folder for 8-bit copies of large 4-bit models, or null for the user's cache folder (runtime/prefillCopyCache.ts). */
+  /** Absolute folder for the copies 4-bit models load from, or null for the user's cache folder (runtime/prefillCopyCache.ts). */
   modelCacheDir: string | null;
   /** Absolute folder for the workspace index cache, or null for the OS temp folder. Honoured from initializationOptions only. */
   indexCacheDir: string | null;

@@ -34,8 +34,9 @@ export interface LocusSettingsInput {
     /** ORT intra-op threads; 0 = choose from the core count. */
     threads?: number;
     /**
-     * Not a user setting: the client's storage folder for the 8-bit copies large 4-bit models prefill long prompts on
-     * (runtime/prefillCopyCache.ts). Absent: the user's cache folder.
+     * Not a user setting: the client's storage folder for the copies 4-bit models load from: 8-bit copies for long
+     * prompts, decode-step files, onnxruntime's optimized copies (runtime/prefillCopyCache.ts). Absent: the user's
+     * cache folder.
      */
     cacheDir?: string;
   };

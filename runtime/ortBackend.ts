@@ -57,7 +57,9 @@ export function sessionOptions(threads: number, externalDataFolder?: string, ent
 /** Passes over at least this many tokens (prompt prefills) run on the 8-bit weights; steps and verifications on the 4-bit file. */
 export const INT8_PREFILL_MIN_TOKENS = 32;
 /**
- * Files up to this size are rewritten in memory. A 4-bit one gets an 8-bit copy for prefills: it holds twice their
+ * Files up to this size are rewritten in memory where they have no kept copies (a 4-bit file keeps them in the cache
+ * folder like a large one, keptSmall; other formats, or a cache folder that cannot hold them, get graphs built in
+ * memory at every load). A 4-bit one gets an 8-bit copy for prefills: it holds twice their
  * bytes in memory (a 22 MB default model costs ~32 MB more); a 0.5B model's copy would cost ~500 MB and a long
  * conversion at every load, so large models prefill on their folder's 8-bit file where there is one (prefillFile.ts),
  * else on a copy written once to a cache folder (prefillCopyCache.ts). Any of them gets the outputs that let the

@@ -1,5 +1,5 @@
-// Keeps copies of large model files in a cache folder, one of each kind per file, built at the first load and reused
-// after: 8-bit copies of large 4-bit models for long prompt prefills (int8PrefillFile.ts), and large files as the
+// Keeps copies of model files in a cache folder, one of each kind per file, built at the first load and reused
+// after (large files, and small 4-bit ones: modelLoader.ts): 8-bit copies of 4-bit models for long prompt prefills (int8PrefillFile.ts), and large files as the
 // runtime prepares them (preparedModel.ts), which then load from their path instead of being prepared in memory at
 // every load; their decode-step graphs (decodeStepFile.ts); and onnxruntime's optimized copies of the files a large
 // model's sessions open (optimizedSession.ts). Only folders without an 8-bit file of their own get an 8-bit copy (modelFiles.ts picks that first):
