@@ -41,5 +41,10 @@ export interface DecoderModel {
    * pass may reuse the dropped positions' memory, so no other state longer than `length` made from `kv` may be in use.
    */
   rollback(kv: KvState, length: number): KvState;
+  /**
+   * log p(ids[i + 1] | ids[0..i]) for i < ids.length - 1 (the last entry is unused), from one pass on an empty cache,
+   * without handing out the logits; undefined (or absent) where the backend has no such pass.
+   */
+  tokenLogProbs?(ids: readonly number[]): Promise<Float32Array | undefined>;
   dispose(): Promise<void>;
 }

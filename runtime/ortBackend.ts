@@ -16,6 +16,7 @@ import { ArenaKv, KvArena, releaseRows, reserveRows, rewind, rowBits, writeRows,
 import { KvRowsBatch } from './kvBatch';
 import { kvRowsModel } from './kvRowsModel';
 import { LOGITS_TO_KEEP_INPUT } from './logitsToKeepModel';
+import { SCORED_IDS_INPUT, TOKEN_LOG_PROBS_OUTPUT, tokenLogProbsModel } from './tokenLogProbsModel';
 import type { AttentionShape } from './attentionFusion';
 import { filePreparedModel, preparedSplice, type Preparation, type PrepareOptions } from './preparedModel';
 import { attentionReadsOnlyValidRows, bytesSource, fileGraphSkeleton, graphSkeleton, splicedModel } from './onnxSkeleton';
@@ -418,6 +419,8 @@ export class OrtDecoderModel implements DecoderModel {
   preparation?: Preparation;
   /** The kept prepared copy the file's session loaded, where it loaded one (KeptPreparedFile). */
   preparedPath?: string;
+  /** The file tokenLogProbs scores on, its threads, and its session once opened. */
+  private scoring?: { path: string; threads: number; session?: Promise<ort.InferenceSession | undefined> };
   /** The kept decode-step file the steps run on, where they run on one (KeptStepFile). */
   stepPath?: string;
   /** onnxruntime's optimized copies (optimizedSession.ts) this model's sessions were loaded from or written to. */
@@ -693,6 +696,10 @@ export class OrtDecoderModel implements DecoderModel {
     model.preparation = graphs.prepared;
     model.preparedPath = graphs.preparedPath;
     if (decomposed > 0 && graphs.decodeSteps === undefined) model.stepPath = graphs.stepPath;
+    // Scores run on what long prompts prefill on where that is a file, else on the model's file: small ones only, as
+    // the scoring graph is loaded from memory (tokenLogProbsModel.ts).
+    const scoringPath = prefill !== undefined && prefillFile !== undefined ? prefillFile : onnxPath;
+    if (!isLargeModelFile(scoringPath)) model.scoring = { path: scoringPath, threads };
     return model;
   }
 
@@ -890,9 +897,58 @@ export class OrtDecoderModel implements DecoderModel {
     return kv instanceof ArenaKv && length > 0 ? rewind(kv, length) : this.truncate(kv, length);
   }
 
+  /**
+   * log p(ids[i + 1] | ids[0..i]) for i < ids.length - 1 (the last entry is unused), from one pass with a cache of its
+   * own on a session that computes them inside onnxruntime (tokenLogProbsModel.ts), opened at the first call; undefined
+   * where there is none (a large file, a graph it does not apply to, onnxruntime refusing it), for the caller to take
+   * them from the logits.
+   */
+  async tokenLogProbs(ids: readonly number[]): Promise<Float32Array | undefined> {
+    if (this.scoring === undefined || ids.length === 0) return undefined;
+    const session = await (this.scoring.session ??= this.openScoringSession(this.scoring.path, this.scoring.threads));
+    if (session === undefined) return undefined;
+    const n = ids.length;
+    const int64 = (values: Iterable<number>, dims: number[]) => new ort.Tensor('int64', BigInt64Array.from(values, BigInt), dims);
+    const known: Record<string, () => ort.Tensor> = {
+      input_ids: () => int64(ids, [1, n]),
+      attention_mask: () => int64(new Array<number>(n).fill(1), [1, n]),
+      position_ids: () => int64(ids.keys(), [1, n]),
+      [LOGITS_TO_KEEP_INPUT]: () => new ort.Tensor('int64', BigInt64Array.of(0n), []),
+      use_cache_branch: () => new ort.Tensor('bool', Uint8Array.of(0), [1]),
+      [SCORED_IDS_INPUT]: () => int64([...ids.slice(1), 0], [1, n, 1]),
+    };
+    const empty = [1, this.config.numKeyValueHeads, 0, this.config.headDim];
+    for (let i = 0; i < this.config.numLayers; i++) {
+      for (const name of [pastKeyName(i), pastValueName(i)]) {
+        known[name] = () => new ort.Tensor(this.kvType as 'float32', this.kvType === 'float16' ? new Uint16Array(0) : new Float32Array(0), empty);
+      }
+    }
+    if (session.inputNames.some((name) => known[name] === undefined)) return undefined;
+    try {
+      const out = await session.run(Object.fromEntries(session.inputNames.map((name) => [name, known[name]!()])), [TOKEN_LOG_PROBS_OUTPUT]);
+      return out[TOKEN_LOG_PROBS_OUTPUT]!.data as Float32Array;
+    } catch {
+      // The logits serve instead, from now on.
+      this.scoring = undefined;
+      await session.release().catch(() => undefined);
+      return undefined;
+    }
+  }
+
+  private async openScoringSession(path: string, threads: number): Promise<ort.InferenceSession | undefined> {
+    try {
+      const bytes = tokenLogProbsModel(readFileSync(path));
+      return bytes && (await createSession(bytes, threads, {}, dirname(path)));
+    } catch {
+      return undefined;
+    }
+  }
+
   async dispose(): Promise<void> {
     const prefill = this.prefillSession;
+    const scoring = this.scoring?.session;
     this.prefillSession = undefined;
-    await Promise.allSettled([prefill?.release(), this.session.release()]);
+    this.scoring = undefined;
+    await Promise.allSettled([prefill?.release(), this.session.release(), scoring?.then((session) => session?.release())]);
   }
 }

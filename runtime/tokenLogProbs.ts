@@ -1,5 +1,6 @@
 // Log-probabilities of a token sequence under a decoder (the draft model), for Selective Context's
-// self-information: one forward pass with every position's logits kept, in windows the model can address.
+// self-information: one forward pass per window the model can address, computing them inside onnxruntime where the
+// backend can (tokenLogProbsModel.ts), else from every position's logits.
 import type { DecoderModel } from './decoderModel';
 
 /** log p(ids[i] | ids[0..i)) for every position; the first token of each window has no context and scores 0. */
@@ -8,6 +9,11 @@ export async function tokenLogProbs(model: DecoderModel, maxContext: number, ids
   for (let start = 0; start < ids.length; start += maxContext) {
     if (signal?.aborted) break;
     const window = ids.slice(start, start + maxContext);
+    const scored = await model.tokenLogProbs?.(window);
+    if (scored !== undefined) {
+      for (let i = 1; i < window.length; i++) out[start + i] = scored[i - 1]!;
+      continue;
+    }
     const { logits } = await model.forward(window, model.emptyKv(), 0);
     for (let i = 1; i < window.length; i++) out[start + i] = logSoftmaxAt(logits[i - 1]!, window[i]!);
   }
