@@ -22,10 +22,12 @@ export const HUGE_PAGES_TUNABLE = 'glibc.malloc.hugetlb';
  *   default): loads 1.40-1.99x faster, 512-token prefills 1.08-1.24x, decode unchanged, 5-103 MiB more private
  *   memory (bench/results/huge-pages-*.md).
  * - a fixed mmap threshold of 1 MiB: glibc otherwise raises it (up to 32 MiB) each time a block it mapped on its own
- *   is freed, and blocks under it then come from its heaps, which keep freed space resident. Passes that keep every
- *   position's logits (Selective Context's scores, runtime/tokenLogProbs.ts) return 8-58 MiB outputs, which grew
- *   the heaps in 18-60 MiB steps in a soak and left 110-220 MiB in them free; mapped on their own, they go back to
- *   Linux when freed: ~90 MiB less private memory, load and prefill as fast (bench/results/soak-mmap-threshold-*.md).
+ *   is freed, and blocks under it then come from its heaps, which keep freed space resident. Measured when Selective
+ *   Context's scoring passes returned every position's logits (8-58 MiB outputs; they now stay inside onnxruntime,
+ *   runtime/tokenLogProbsModel.ts): those grew the heaps in 18-60 MiB steps in a soak and left 110-220 MiB in them
+ *   free; mapped on their own, they went back to Linux when freed: ~90 MiB less private memory, load and prefill as
+ *   fast (bench/results/soak-mmap-threshold-*.md). Other blocks of megabytes (the KV arena as it grows, the logits
+ *   of exports without `num_logits_to_keep`) are mapped the same way.
  */
 const SERVER_TUNABLES: ReadonlyArray<[string, string]> = [
   [HUGE_PAGES_TUNABLE, '1'],
