@@ -2,12 +2,14 @@
 // changes. Completion requests read `current()` and get nothing while it is undefined.
 import { existsSync } from 'node:fs';
 import type { EngineLoadOptions, InferenceEngine } from '../runtime/engine';
+import { defaultModelCacheFolder } from '../runtime/modelCacheFolder';
 import { asSentence, LocusError, ModelConfigError, ModelFileCorruptError, ModelNotFoundError, ModelSignatureError, TokenizerMismatchError } from '../runtime/errors';
 import type { LoadedModel } from './completionProvider';
 import type { ServerConfig } from './config';
 import { fimTokenIds, type PromptTokenizer } from './fimPrompt';
 import { describeError, type Logger } from './logger';
 import { RestartPolicy } from './restartPolicy';
+import { namesCacheFolder, withinCacheFolder } from './cacheFolderPaths';
 import type { ModelStatus } from './protocol';
 
 export interface ModelHostDeps {
@@ -91,12 +93,16 @@ export class ModelHost {
       const tokenizer = await tokenizing;
       if (generation !== this.generation) return;
       this.loaded = { engine, tokenizer, info, fim: fimTokenIds(tokenizer) };
+      const folder = config.modelCacheDir ?? defaultModelCacheFolder();
+      const keptCopies = [info.prefillFile, info.prefillCopy, info.prepared].some((t) => namesCacheFolder(t, folder));
+      const [prefillFile, prefillCopy, prepared] = [info.prefillFile, info.prefillCopy, info.prepared].map((t) => t && withinCacheFolder(t, folder));
       const draft = info.draft === undefined ? '' : `, draft ${info.draft.name} (${info.draft.onnxFile})`;
-      const prefill = info.prefillFile === undefined ? '' : `, long prompts prefill on ${info.prefillFile}`;
+      const prefill = prefillFile === undefined ? '' : `, long prompts prefill on ${prefillFile}`;
       const choice = info.autoChoice === undefined ? '' : ` Quantization auto took ${info.onnxFile}: ${info.autoChoice}.`;
       this.deps.logger.info(`Loaded ${info.name} from ${info.dir} (${info.onnxFile}, ${info.quantization}${prefill}${draft}) in ${Date.now() - started} ms.${choice}`);
-      if (info.prefillCopy !== undefined) this.deps.logger.info(info.prefillCopy);
-      if (info.prepared !== undefined) this.deps.logger.info(info.prepared);
+      if (prefillCopy !== undefined) this.deps.logger.info(prefillCopy);
+      if (prepared !== undefined) this.deps.logger.info(prepared);
+      if (keptCopies) this.deps.logger.info(`The model's kept copies named here are in ${folder}; deleting it frees their space, and the next load writes them again.`);
       if (info.weightWarning !== undefined) this.deps.logger.warn(info.weightWarning);
       if (info.draftProblem !== undefined) this.deps.logger.warn(config.usesEmbeddedDraft ? info.draftProblem : `${info.draftProblem} The draft comes from locus.model.draftPath: point it at another draft, or clear it.`);
       if (this.loaded.fim === null) this.deps.logger.warn(`${info.name} has no FIM tokens; completions see only the code before the cursor.`);
@@ -106,9 +112,9 @@ export class ModelHost {
         modelDir: info.dir,
         quantization: info.quantization,
         onnxFile: info.onnxFile,
-        ...(info.prefillFile === undefined ? {} : { prefillFile: info.prefillFile }),
-        ...(info.prefillCopy === undefined ? {} : { prefillCopy: info.prefillCopy }),
-        ...(info.prepared === undefined ? {} : { prepared: info.prepared }),
+        ...(prefillFile === undefined ? {} : { prefillFile }),
+        ...(prefillCopy === undefined ? {} : { prefillCopy }),
+        ...(prepared === undefined ? {} : { prepared }),
         ...(info.autoChoice === undefined ? {} : { autoChoice: info.autoChoice }),
         ...(info.draft === undefined ? {} : { draft: info.draft.name }),
       });

@@ -13,7 +13,8 @@ import { declaredSignature, fileGraphSkeleton } from './onnxSkeleton';
 import { readModelConfig, type ModelConfig } from './modelConfig';
 import { fusableAttention, isLargeModelFile, OrtDecoderModel } from './ortBackend';
 import { describePreparation } from './preparedModel';
-import { decodeStepCopy, defaultModelCacheFolder, markCopyUnused, prefillCopy, preparedCopy, type PrefillCopy } from './prefillCopyCache';
+import { defaultModelCacheFolder } from './modelCacheFolder';
+import { decodeStepCopy, markCopyUnused, prefillCopy, preparedCopy, type PrefillCopy } from './prefillCopyCache';
 import { prefillFileFits } from './prefillFile';
 
 export interface LoadedDecoder {

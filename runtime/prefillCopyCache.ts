@@ -10,7 +10,6 @@
 // while the others go without, and a copy is renamed into place only once whole and flushed.
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmdirSync, rmSync, statfsSync, statSync, writeFileSync, writeSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { AttentionShape } from './attentionFusion';
 import { DECODE_STEP_COPY_VERSION, writeDecodeStepFile } from './decodeStepFile';
@@ -25,16 +24,6 @@ const RECORD_FILE = 'source.json';
 /** Disk space left free after writing a copy. */
 const DISK_RESERVE_BYTES = 2e9;
 
-/** Where copies go when the caller names no folder (the CLI): the user's cache folder, as each OS has it. */
-export function defaultModelCacheFolder(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform, home = homedir()): string {
-  const base =
-    platform === 'win32'
-      ? (env.LOCALAPPDATA ?? join(home, 'AppData', 'Local'))
-      : platform === 'darwin'
-        ? join(home, 'Library', 'Caches')
-        : (env.XDG_CACHE_HOME || join(home, '.cache'));
-  return join(base, 'locus', 'models');
-}
 
 export type PrefillCopy = { file: PrefillFile; builtMs?: number } | { skipped: string };
 

@@ -3,7 +3,8 @@
 // benches that measure a large file as the runtime runs it. For files that need no preparation (the 0.5B-shaped model's).
 import { locateModelFiles, type PrefillFile } from '../../runtime/modelFiles';
 import type { KeptStepFile } from '../../runtime/ortBackend';
-import { decodeStepCopy, defaultModelCacheFolder } from '../../runtime/prefillCopyCache';
+import { defaultModelCacheFolder } from '../../runtime/modelCacheFolder';
+import { decodeStepCopy } from '../../runtime/prefillCopyCache';
 
 /** The folder's 8-bit file and the decode-step file of `path` (the 4-bit file in `modelDir`); throws where either is missing. */
 export function largeFileStepFiles(modelDir: string, path: string): { prefillFile: PrefillFile; stepFile: KeptStepFile } {

@@ -100,6 +100,31 @@ describe('ModelHost', () => {
     assert.ok(logged.info.includes(note) && logged.info.includes(prepared), logged.info.join('\n'));
   });
 
+  it('names the cache folder once, and each kept copy by its folder in it, in the log and the ready status', async () => {
+    const logged: string[] = [];
+    const folder = path.join(path.sep, 'storage', 'models');
+    const at = (name: string) => path.join(folder, name);
+    const engine = () => {
+      const e = new FakeEngine(() => '');
+      e.load = async (options) => ({
+        ...fakeModelInfo(options.modelDir),
+        prefillFile: at(path.join('int8-prefill-01', 'model_int8.onnx')),
+        prefillCopy: `Long prompts prefill on an 8-bit copy of onnx/model_q4.onnx (29 MB in ${at('int8-prefill-01')}).`,
+        prepared: `Decode steps run on onnx/model_q4.onnx with its attention decomposed, kept in ${at('decode-steps-02')}. Sessions load from onnxruntime's optimized copies, mapped: ${at('optimized-03')}.`,
+      });
+      return e;
+    };
+    const { modelHost, statuses } = host(engine, undefined, { ...quiet, info: (m: string) => logged.push(m) });
+    await modelHost.load(validateSettings({ model: { cacheDir: folder } }, embedded).config);
+    const ready = statuses.at(-1)!;
+    assert.ok(ready.state === 'ready');
+    assert.equal(ready.prefillCopy, 'Long prompts prefill on an 8-bit copy of onnx/model_q4.onnx (29 MB in int8-prefill-01).');
+    assert.equal(ready.prefillFile, path.join('int8-prefill-01', 'model_int8.onnx'));
+    assert.match(ready.prepared ?? '', /kept in decode-steps-02\. .*mapped: optimized-03\.$/);
+    assert.equal(logged.filter((m) => m.includes(folder)).length, 1, logged.join('\n'));
+    assert.ok(logged.includes(`The model's kept copies named here are in ${folder}; deleting it frees their space, and the next load writes them again.`), logged.join('\n'));
+  });
+
   it('shows a long step of the load in the loading status and the log as it starts', async () => {
     const logged: string[] = [];
     const step = 'Building an 8-bit copy of onnx/model_q4.onnx for long prompts (534 MB, once: later loads reuse it).';
