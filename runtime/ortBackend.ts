@@ -96,8 +96,9 @@ interface InMemoryGraphs {
   large?: boolean;
   /**
    * A small 4-bit file loaded from its kept 8-bit copy and decode-step file, as a large file with them is, where
-   * otherwise its graphs would be built in memory at every load (1.7 s to ready for the embedded pair, 0.7 s of it
-   * those rewrites): its steps run on the threads of the in-memory step graph (STEP_THREADS_WITH_COPY).
+   * otherwise its graphs would be built in memory at every load: the embedded pair's server was ready in 1,227
+   * against 1,721 ms (bench/results/first-completions-small-copies-2026-12-06.md). Its steps run on the threads of
+   * the in-memory step graph (STEP_THREADS_WITH_COPY).
    */
   keptSmall?: boolean;
   /** Whether only GroupQueryAttention reads the large file's cache, as prepared (attentionReadsOnlyValidRows). */
@@ -923,9 +924,10 @@ export class OrtDecoderModel implements DecoderModel {
         known[name] = () => new ort.Tensor(this.kvType as 'float32', this.kvType === 'float16' ? new Uint16Array(0) : new Float32Array(0), empty);
       }
     }
-    if (session.inputNames.some((name) => known[name] === undefined)) return undefined;
     try {
-      const out = await session.run(Object.fromEntries(session.inputNames.map((name) => [name, known[name]!()])), [TOKEN_LOG_PROBS_OUTPUT]);
+      // An input this cannot fill (an export of another layout) throws here too.
+      const feeds = Object.fromEntries(session.inputNames.map((name) => [name, known[name]!()]));
+      const out = await session.run(feeds, [TOKEN_LOG_PROBS_OUTPUT]);
       return out[TOKEN_LOG_PROBS_OUTPUT]!.data as Float32Array;
     } catch {
       // The logits serve instead, from now on.
