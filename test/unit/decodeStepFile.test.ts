@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { writeDecodeStepFile } from '../../runtime/decodeStepFile';
-import type { DecoderModel } from '../../runtime/decoderModel';
 import { decomposedAttentionModel } from '../../runtime/decomposedAttention';
 import { halfToFloat } from '../../runtime/float16';
 import { int8PrefillModel } from '../../runtime/int8PrefillModel';
@@ -20,7 +19,7 @@ import { fileGraphSkeleton } from '../../runtime/onnxSkeleton';
 import { createSession, isLargeModelFile, OrtDecoderModel } from '../../runtime/ortBackend';
 import { decodeStepCopy } from '../../runtime/prefillCopyCache';
 import { argmax } from '../../runtime/sampler';
-import { coldPromptFeeds, largeShippedTarget, maxAbsDiff, ROOT, TARGET_DIR } from './runtimeFixtures';
+import { coldPromptFeeds, greedyTokens, largeShippedTarget, maxAbsDiff, ROOT, TARGET_DIR } from './runtimeFixtures';
 
 const SHIPPED = join(ROOT, 'models', 'default', 'target');
 const SHIPPED_Q4 = join(SHIPPED, 'onnx', 'model_q4.onnx');
@@ -59,16 +58,6 @@ async function promptAndStep(model: string | Uint8Array): Promise<Float32Array[]
   } finally {
     await session.release();
   }
-}
-
-async function greedy(model: DecoderModel, steps: number): Promise<number[]> {
-  let out = await model.forward(PROMPT, model.emptyKv(), 1);
-  const tokens: number[] = [];
-  for (let i = 0; i < steps; i++) {
-    tokens.push(argmax(out.logits[0]!));
-    out = await model.forward([tokens.at(-1)!], out.kv, 1);
-  }
-  return tokens;
 }
 
 describe('a decode-step file with the attention decomposed', () => {
@@ -171,7 +160,7 @@ describe('a decode-step file with the attention decomposed', () => {
       assert.match(loaded.preparation ?? '', /^Decode steps run on onnx\/model_q4\.onnx with its attention decomposed, kept in [^ ]* \(written once in [\d.]+ s\)\. Sessions load from onnxruntime's optimized copies/);
       assert.equal(fused.kvCache, 'shared', 'without it, the fused file keeps its cache in shared buffers');
       assert.equal(fused.decomposedAttention, 0);
-      assert.deepEqual(await greedy(loaded.model, 8), await greedy(fused, 8));
+      assert.deepEqual(await greedyTokens(loaded.model, PROMPT, 8), await greedyTokens(fused, PROMPT, 8));
     } finally {
       await Promise.all([loaded.model.dispose(), fused.dispose()]);
     }

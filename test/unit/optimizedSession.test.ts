@@ -14,9 +14,8 @@ import { cpuIdentity, logitsAgree, optimizedFileSession, sampledLogits, type Ses
 import { bytesSource, graphSkeleton } from '../../runtime/onnxSkeleton';
 import { fusableAttention, isLargeModelFile, OrtDecoderModel } from '../../runtime/ortBackend';
 import { preparedModel } from '../../runtime/preparedModel';
-import { argmax } from '../../runtime/sampler';
 import { OPTIMIZED_DATA_FILE } from '../../runtime/prefillCopyCache';
-import { largeShippedTarget, paddedPastLargeFileSize, ROOT } from './runtimeFixtures';
+import { greedyTokens, largeShippedTarget, paddedPastLargeFileSize, ROOT } from './runtimeFixtures';
 
 interface FakeSession {
   path: string;
@@ -194,16 +193,8 @@ describe('the loader with onnxruntime\'s optimized copies', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  async function greedy(model: OrtDecoderModel, steps: number): Promise<number[]> {
-    const tokens: number[] = [];
-    let out = await model.forward(Array.from({ length: 40 }, (_, i) => (i * 37) % config.vocabSize), model.emptyKv(), 1);
-    for (let i = 0; i < steps; i++) {
-      const best = argmax(out.logits[0]!);
-      tokens.push(best);
-      out = await model.forward([best], out.kv, 1);
-    }
-    return tokens;
-  }
+  const greedy = (model: OrtDecoderModel, steps: number) => greedyTokens(model, Array.from({ length: 40 }, (_, i) => (i * 37) % config.vocabSize), steps);
+
 
   it('loads a large 4-bit file\'s step and 8-bit sessions from copies it writes once, with the files\' greedy tokens', async () => {
     // The shipped target with an unused 136 MB weight (large to the loader) and its 8-bit copy as the folder's 8-bit

@@ -8,6 +8,8 @@ import { GREEDY_SAMPLING } from '../../runtime/engine';
 import { readModelConfig, type ModelConfig } from '../../runtime/modelConfig';
 import { bytesSource, encodedGraphField, graphSkeleton, splicedModel } from '../../runtime/onnxSkeleton';
 import { OrtDecoderModel } from '../../runtime/ortBackend';
+import type { DecoderModel } from '../../runtime/decoderModel';
+import { argmax } from '../../runtime/sampler';
 
 export const ROOT = join(__dirname, '..', '..');
 export const TARGET_DIR = join(ROOT, 'test', 'fixtures', 'tiny-llama');
@@ -83,4 +85,15 @@ export function largeShippedTarget(folder: string, int8: (q4: Buffer) => Uint8Ar
   writeFileSync(q4, paddedPastLargeFileSize(bytes));
   writeFileSync(join(folder, 'onnx', 'model_int8.onnx'), int8(bytes));
   return q4;
+}
+
+/** `steps` greedy tokens after `prompt`, one pass per token from the prompt's cache. */
+export async function greedyTokens(model: DecoderModel, prompt: readonly number[], steps: number): Promise<number[]> {
+  let out = await model.forward(prompt, model.emptyKv(), 1);
+  const tokens: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    tokens.push(argmax(out.logits[0]!));
+    out = await model.forward([tokens.at(-1)!], out.kv, 1);
+  }
+  return tokens;
 }

@@ -7,27 +7,15 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { DecoderModel } from '../../runtime/decoderModel';
 import { readModelConfig } from '../../runtime/modelConfig';
 import { loadDecoder } from '../../runtime/modelLoader';
 import { isLargeModelFile, OrtDecoderModel } from '../../runtime/ortBackend';
-import { argmax } from '../../runtime/sampler';
-import { ROOT } from './runtimeFixtures';
+import { greedyTokens, ROOT } from './runtimeFixtures';
 
 const SHIPPED = join(ROOT, 'models', 'default', 'target');
 const config = readModelConfig(SHIPPED);
 /** Long enough to prefill on the 8-bit weights (INT8_PREFILL_MIN_TOKENS). */
 const PROMPT = Array.from({ length: 40 }, (_, i) => 300 + ((i * 37) % 900));
-
-async function greedy(model: DecoderModel, steps: number): Promise<number[]> {
-  let out = await model.forward(PROMPT, model.emptyKv(), 1);
-  const tokens: number[] = [];
-  for (let i = 0; i < steps; i++) {
-    tokens.push(argmax(out.logits[0]!));
-    out = await model.forward([tokens.at(-1)!], out.kv, 1);
-  }
-  return tokens;
-}
 
 describe("a small 4-bit file's kept copies", () => {
   let dir: string;
@@ -58,8 +46,8 @@ describe("a small 4-bit file's kept copies", () => {
       assert.equal(first.model.decomposedAttention, config.numLayers);
       assert.ok(first.model.optimizedCopies.length > 0 && first.model.optimizedCopies.every((c) => c.startsWith(cache)), first.model.optimizedCopies.join());
       assert.match(first.prefillCopy ?? '', /^Long prompts prefill on an 8-bit copy of onnx\/model_q4\.onnx \(\d+ MB in [^ ]*, built once in [\d.]+ s\)\.$/);
-      expected = await greedy(inMemory, 8);
-      assert.deepEqual(await greedy(first.model, 8), expected);
+      expected = await greedyTokens(inMemory, PROMPT, 8);
+      assert.deepEqual(await greedyTokens(first.model, PROMPT, 8), expected);
     } finally {
       await Promise.all([first.model.dispose(), inMemory.dispose()]);
     }
@@ -87,7 +75,7 @@ describe("a small 4-bit file's kept copies", () => {
         assert.equal(fallback.model.stepThreads, 1);
         assert.equal(fallback.model.decomposedAttention, config.numLayers);
         assert.match(fallback.prefillCopy ?? '', /^The kept copies of onnx\/model_q4\.onnx \(the 8-bit one: \d+ MB in [^)]*\) were not used at this load: its graphs were built in memory instead; the next load tries them again\.$/);
-        assert.deepEqual(await greedy(fallback.model, 8), expected);
+        assert.deepEqual(await greedyTokens(fallback.model, PROMPT, 8), expected);
       } finally {
         await fallback.model.dispose();
       }
