@@ -95,6 +95,7 @@ async function main(argv: string[]): Promise<number> {
     if (ready.autoChoice !== undefined) process.stderr.write(`   auto took ${ready.onnxFile}: ${ready.autoChoice}\n`);
     if (ready.prefillCopy !== undefined) process.stderr.write(`   ${ready.prefillCopy}\n`);
     if (ready.prepared !== undefined) process.stderr.write(`   ${ready.prepared}\n`);
+    if (ready.keptCopies !== undefined) process.stderr.write(`   Kept copies are in ${ready.keptCopies}.\n`);
     return 0;
   } finally {
     await server.stop();

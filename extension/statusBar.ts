@@ -103,6 +103,7 @@ export class StatusBar implements vscode.Disposable {
     // The copy's sentence says where it is and why there is one (or why not); the folder's own file needs only its name.
     if (status.prefillCopy !== undefined) lines.push(status.prefillCopy);
     else if (status.prefillFile !== undefined) lines.push(`Long prompts prefill on ${status.prefillFile}`);
+    if (status.keptCopies !== undefined) lines.push(`Kept copies are in ${status.keptCopies}.`);
     if (status.autoChoice !== undefined) lines.push(`Quantization auto took ${status.onnxFile}: ${status.autoChoice}`);
     if (status.draft !== undefined) lines.push(`Draft: ${status.draft}`);
     if (this.timings !== undefined) {

@@ -115,6 +115,7 @@ export class ModelHost {
         ...(prefillFile === undefined ? {} : { prefillFile }),
         ...(prefillCopy === undefined ? {} : { prefillCopy }),
         ...(prepared === undefined ? {} : { prepared }),
+        ...(keptCopies ? { keptCopies: folder } : {}),
         ...(info.autoChoice === undefined ? {} : { autoChoice: info.autoChoice }),
         ...(info.draft === undefined ? {} : { draft: info.draft.name }),
       });

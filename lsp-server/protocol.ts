@@ -95,11 +95,13 @@ export type ModelStatus =
       onnxFile: string;
       /**
        * The 8-bit file of the same model that long prompts prefill on, if any: the folder's, relative to the model
-       * directory, or the copy built for it, absolute.
+       * directory, or the copy built for it, relative to `keptCopies`.
        */
       prefillFile?: string;
-      /** What became of the 8-bit copy a large 4-bit model without an 8-bit file gets (built, reused, or why none), in words. */
+      /** What became of the 8-bit copy a 4-bit model without an 8-bit file gets (built, reused, or why none), in words. */
       prefillCopy?: string;
+      /** The cache folder the kept copies named in `prefillFile`, `prefillCopy` and `prepared` are in, where they name any. */
+      keptCopies?: string;
       /** What the runtime changed in the model's file as it loaded it (num_logits_to_keep, int8 compute), in words. */
       prepared?: string;
       /** Why quantization `auto` took `onnxFile` rather than the 4-bit file, when it did: weight bytes read per token. */

@@ -121,6 +121,7 @@ describe('ModelHost', () => {
     assert.equal(ready.prefillCopy, 'Long prompts prefill on an 8-bit copy of onnx/model_q4.onnx (29 MB in int8-prefill-01).');
     assert.equal(ready.prefillFile, path.join('int8-prefill-01', 'model_int8.onnx'));
     assert.match(ready.prepared ?? '', /kept in decode-steps-02\. .*mapped: optimized-03\.$/);
+    assert.equal(ready.keptCopies, folder);
     assert.equal(logged.filter((m) => m.includes(folder)).length, 1, logged.join('\n'));
     assert.ok(logged.includes(`The model's kept copies named here are in ${folder}; deleting it frees their space, and the next load writes them again.`), logged.join('\n'));
   });
