@@ -26,43 +26,67 @@ export interface Int8PrefillModel {
 }
 
 
+/** For each byte of two 4-bit values, the larger of their distances from the implicit zero point 8. */
+const BYTE_MAGNITUDE = Uint8Array.from({ length: 256 }, (_, b) => Math.max(Math.abs((b & 0x0f) - 8), Math.abs((b >> 4) - 8)));
+/** Output columns written together: each row of `weights` is then written in runs of this many bytes. */
+const COLUMN_TILE = 32;
+
 /**
  * Weight [K, N] of a 4-bit MatMulNBits (B uint8 [N, K/block, block/2], low nibble first, implicit zero point 8,
  * scales [N * K/block]) re-quantized to symmetric int8 per output column.
  */
 export function requantizeInt8(packed: Uint8Array, scales: Float32Array, k: number, n: number, block: number): { weights: Int8Array; columnScales: Float32Array } {
   const blocks = Math.ceil(k / block);
-  const rowBytes = blocks * (block / 2);
+  const half = block / 2;
+  const rowBytes = blocks * half;
   const weights = new Int8Array(k * n);
   const columnScales = new Float32Array(n);
-  // A block's 4-bit values share one scale, so each of its 16 possible values maps to one int8 value: a table per
-  // block (16 products) instead of a product per weight, with the same arithmetic (float32 weight, float64 divide).
-  const table = new Int8Array(16);
+  // Each column's divisor in float64, as computed: weights divide by it before it is rounded to a float32 scale.
+  const divisors = new Float64Array(n);
   for (let col = 0; col < n; col++) {
-    const row = col * rowBytes;
     let max = 0;
     for (let b = 0; b < blocks; b++) {
+      const count = Math.min(k, (b + 1) * block) - b * block;
+      const first = col * rowBytes + b * half;
+      const whole = first + (count >> 1);
       let largest = 0;
-      for (let i = b * block, end = Math.min(k, i + block); i < end; i++) largest = Math.max(largest, Math.abs(nibble(packed, row, i) - 8));
+      for (let j = first; j < whole; j++) if (BYTE_MAGNITUDE[packed[j]!]! > largest) largest = BYTE_MAGNITUDE[packed[j]!]!;
+      if (count & 1) largest = Math.max(largest, Math.abs((packed[whole]! & 0x0f) - 8));
       // A comparison, not Math.max: a NaN scale is passed over, as the per-weight definition passes it over.
       const magnitude = largest * Math.abs(scales[col * blocks + b]!);
       if (magnitude > max) max = magnitude;
     }
-    const scale = max > 0 ? max / 127 : 1;
-    columnScales[col] = scale;
+    divisors[col] = max > 0 ? max / 127 : 1;
+    columnScales[col] = divisors[col]!;
+  }
+  // A block's 4-bit values share one scale, so each of its 16 possible values maps to one int8 value: a table per
+  // block and column (16 products) instead of a product per weight, with the same arithmetic (float32 weight, float64
+  // divide). Columns go in tiles so that the [K, N] output is written in runs, not one byte per row.
+  const table = new Int8Array(COLUMN_TILE * 16);
+  for (let from = 0; from < n; from += COLUMN_TILE) {
+    const to = Math.min(n, from + COLUMN_TILE);
     for (let b = 0; b < blocks; b++) {
-      const s = scales[col * blocks + b]!;
-      for (let q = 0; q < 16; q++) table[q] = Math.max(-127, Math.min(127, Math.round(Math.fround((q - 8) * s) / scale)));
-      for (let i = b * block, end = Math.min(k, i + block); i < end; i++) weights[i * n + col] = table[nibble(packed, row, i)]!;
+      for (let col = from; col < to; col++) {
+        const s = scales[col * blocks + b]!;
+        const at = (col - from) * 16;
+        for (let q = 0; q < 16; q++) table[at + q] = Math.max(-127, Math.min(127, Math.round(Math.fround((q - 8) * s) / divisors[col]!)));
+      }
+      const start = b * block;
+      const count = Math.min(k, start + block) - start;
+      for (let i = 0; i < count; i += 2) {
+        const byteAt = b * half + (i >> 1);
+        const low = (start + i) * n;
+        const high = low + n;
+        const both = i + 1 < count;
+        for (let col = from, at = 0; col < to; col++, at += 16) {
+          const byte = packed[col * rowBytes + byteAt]!;
+          weights[low + col] = table[at + (byte & 0x0f)]!;
+          if (both) weights[high + col] = table[at + (byte >> 4)]!;
+        }
+      }
     }
   }
   return { weights, columnScales };
-}
-
-/** Element i of a column whose packed row starts at `row`: byte i / 2 (blocks are back to back), low nibble first. */
-function nibble(packed: Uint8Array, row: number, i: number): number {
-  const byte = packed[row + (i >> 1)]!;
-  return i & 1 ? byte >> 4 : byte & 0x0f;
 }
 
 /** A MatMulNBits node this rewrites: its activation input, 4-bit weight and scale names, and shape. */
