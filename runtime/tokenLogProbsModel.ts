@@ -1,8 +1,9 @@
 // A decoder's graph with one more input and output, for Selective Context's self-information: given the id that
 // follows each position, it returns that id's log-probability there, log softmax(logits)[id] = logits[id] -
 // logsumexp(logits), computed inside onnxruntime. The plain way fetched every position's logits ([tokens,
-// vocabulary] floats: 64 MiB for a 1024-token window of the default draft) and took the log-softmax in JavaScript,
-// ~3x the forward pass's own time (bench/results/token-scores-*.md). The rest of the graph is copied as it is.
+// vocabulary] floats: 64 MiB for a 1024-token window of the default draft) and took the log-softmax in JavaScript:
+// 3.1x the time of this graph, and 2.2x its peak memory (bench/results/token-scores-2026-12-06.md). The rest of the
+// graph is copied as it is.
 import { onnx } from 'onnx-proto';
 import { bytesSource, graphSkeleton, hasSubgraphs, splicedModel, type GraphSkeleton } from './onnxSkeleton';
 
