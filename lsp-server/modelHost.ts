@@ -9,7 +9,7 @@ import type { ServerConfig } from './config';
 import { fimTokenIds, type PromptTokenizer } from './fimPrompt';
 import { describeError, type Logger } from './logger';
 import { RestartPolicy } from './restartPolicy';
-import { namesCacheFolder, withinCacheFolder } from './cacheFolderPaths';
+import { withinCacheFolder } from './cacheFolderPaths';
 import type { ModelStatus } from './protocol';
 
 export interface ModelHostDeps {
@@ -94,8 +94,9 @@ export class ModelHost {
       if (generation !== this.generation) return;
       this.loaded = { engine, tokenizer, info, fim: fimTokenIds(tokenizer) };
       const folder = config.modelCacheDir ?? defaultModelCacheFolder();
-      const keptCopies = [info.prefillFile, info.prefillCopy, info.prepared].some((t) => namesCacheFolder(t, folder));
-      const [prefillFile, prefillCopy, prepared] = [info.prefillFile, info.prefillCopy, info.prepared].map((t) => t && withinCacheFolder(t, folder));
+      const named = [info.prefillFile, info.prefillCopy, info.prepared];
+      const [prefillFile, prefillCopy, prepared] = named.map((t) => t && withinCacheFolder(t, folder));
+      const keptCopies = [prefillFile, prefillCopy, prepared].some((t, i) => t !== named[i]);
       const draft = info.draft === undefined ? '' : `, draft ${info.draft.name} (${info.draft.onnxFile})`;
       const prefill = prefillFile === undefined ? '' : `, long prompts prefill on ${prefillFile}`;
       const choice = info.autoChoice === undefined ? '' : ` Quantization auto took ${info.onnxFile}: ${info.autoChoice}.`;

@@ -14,7 +14,7 @@ import { OrtDecoderModel } from '../../runtime/ortBackend';
 import { TextTokenizer } from '../../runtime/tokenizer';
 import { tokenLogProbs } from '../../runtime/tokenLogProbs';
 import { SCORED_IDS_INPUT, TOKEN_LOG_PROBS_OUTPUT, tokenLogProbsModel } from '../../runtime/tokenLogProbsModel';
-import { ROOT, TARGET_DIR } from './runtimeFixtures';
+import { maxAbsDiff, ROOT, TARGET_DIR } from './runtimeFixtures';
 
 const DRAFT = join(ROOT, 'models', 'default', 'draft');
 
@@ -34,11 +34,6 @@ function logitsOnly(model: DecoderModel): { model: DecoderModel; allLogitsPasses
     },
     allLogitsPasses: () => passes,
   };
-}
-
-function maxAbsDiff(a: readonly number[], b: readonly number[]): number {
-  assert.equal(a.length, b.length);
-  return a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i]!)), 0);
 }
 
 describe("Selective Context's token log-probabilities", () => {
