@@ -14,6 +14,7 @@ import {
   InitializedNotification,
   InitializeRequest,
   InlineCompletionRequest,
+  InlineCompletionTriggerKind,
   LSPErrorCodes,
   ResponseError,
   type InlineCompletionItem,
@@ -119,11 +120,16 @@ export class BenchClient {
     });
   }
 
-  /** Sends the request now; the promise settles with the answer (or `cancelled`) and the server's timings. */
+  /**
+   * Sends the request now, as VS Code does while the user types (trigger kind Automatic: no finishing of a completion
+   * cut at the time limit, which only a request the user invoked gets); the promise settles with the answer (or
+   * `cancelled`) and the server's timings.
+   */
   complete(uri: string, position: Position, cancel = new CancellationTokenSource()): Promise<Answer> {
     const before = this.timingsByUri.get(uri)?.length ?? 0;
     const started = performance.now();
-    const request = this.server.connection.sendRequest(InlineCompletionRequest.type, { textDocument: { uri }, position, context: { triggerKind: 1 } }, cancel.token);
+    const context = { triggerKind: InlineCompletionTriggerKind.Automatic };
+    const request = this.server.connection.sendRequest(InlineCompletionRequest.type, { textDocument: { uri }, position, context }, cancel.token);
     return withTimeout(request, REQUEST_TIMEOUT_MS, 'inlineCompletion').then(
       async (result) => {
         const ms = performance.now() - started;
