@@ -1,24 +1,32 @@
 // The on-disk copy of a folder's chunks, so reopening a large workspace re-reads only what changed. It holds
 // code, so it lives outside the workspace (the client's global storage, else the OS temp folder), readable by
 // the user only, and is ignored whenever its format, the chunker or the folder differs.
+// One line of JSON per file after a header line, written and read a slice at a time: the whole folder as one JSON
+// text held the server's thread for 2.7 s to write and 0.9 s to read on a workspace of 6,078 files (80,498 chunks,
+// 102 MB), and completions waited behind it.
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
-import { gunzip, gzip } from 'node:zlib';
+import { createInterface } from 'node:readline';
+import { pipeline } from 'node:stream/promises';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { createGunzip, createGzip } from 'node:zlib';
 import { CHUNKER_VERSION } from './syntaxChunker';
 import type { FileChunks } from './workspaceIndex';
 
-const FORMAT_VERSION = 1;
-const gzipAsync = promisify(gzip);
-const gunzipAsync = promisify(gunzip);
+const FORMAT_VERSION = 2;
+/** Time on the server's thread between pauses while the cache is written or read. */
+const SLICE_MS = 8;
 
-interface CacheFile {
+interface CacheHeader {
   format: number;
   chunker: number;
   root: string;
-  files: FileChunks[];
+}
+
+function folderKey(root: string): string {
+  return createHash('sha256').update(path.resolve(root)).digest('hex').slice(0, 16);
 }
 
 export function defaultCacheDir(): string {
@@ -30,18 +38,38 @@ export class IndexCache {
 
   /** The cache file for a workspace folder (one per folder path). */
   fileFor(root: string): string {
-    const key = createHash('sha256').update(path.resolve(root)).digest('hex').slice(0, 16);
-    return path.join(this.cacheDir, `${key}.json.gz`);
+    return path.join(this.cacheDir, `${folderKey(root)}.ndjson.gz`);
   }
 
   /** Cached chunks by relative path; empty when there is no usable cache. */
   async load(root: string): Promise<Map<string, FileChunks>> {
+    const files = new Map<string, FileChunks>();
+    const input = createReadStream(this.fileFor(root));
+    const gunzip = createGunzip();
+    input.on('error', (e) => gunzip.destroy(e));
+    const lines = createInterface({ input: input.pipe(gunzip), crlfDelay: Infinity });
     try {
-      const data = JSON.parse((await gunzipAsync(await fs.readFile(this.fileFor(root)))).toString('utf8')) as CacheFile;
-      if (data.format !== FORMAT_VERSION || data.chunker !== CHUNKER_VERSION || data.root !== path.resolve(root)) return new Map();
-      return new Map(data.files.map((f) => [f.path, f]));
+      let header: CacheHeader | undefined;
+      let sliceStart = performance.now();
+      for await (const line of lines) {
+        if (header === undefined) {
+          header = JSON.parse(line) as CacheHeader;
+          if (header.format !== FORMAT_VERSION || header.chunker !== CHUNKER_VERSION || header.root !== path.resolve(root)) return new Map();
+          continue;
+        }
+        const file = JSON.parse(line) as FileChunks;
+        files.set(file.path, file);
+        if (performance.now() - sliceStart >= SLICE_MS) {
+          await nextTurn();
+          sliceStart = performance.now();
+        }
+      }
+      return header === undefined ? new Map() : files;
     } catch {
       return new Map();
+    } finally {
+      lines.close();
+      input.destroy();
     }
   }
 
@@ -49,11 +77,28 @@ export class IndexCache {
   async save(root: string, files: FileChunks[]): Promise<void> {
     const target = this.fileFor(root);
     await fs.mkdir(this.cacheDir, { recursive: true, mode: 0o700 });
-    const data: CacheFile = { format: FORMAT_VERSION, chunker: CHUNKER_VERSION, root: path.resolve(root), files };
-    const body = await gzipAsync(Buffer.from(JSON.stringify(data)), { level: 1 });
     const temporary = `${target}.${process.pid}.tmp`;
-    await fs.writeFile(temporary, body, { mode: 0o600 });
-    await fs.rename(temporary, target);
+    const header: CacheHeader = { format: FORMAT_VERSION, chunker: CHUNKER_VERSION, root: path.resolve(root) };
+    async function* lines(): AsyncGenerator<string> {
+      yield `${JSON.stringify(header)}\n`;
+      let sliceStart = performance.now();
+      for (const file of files) {
+        yield `${JSON.stringify(file)}\n`;
+        if (performance.now() - sliceStart >= SLICE_MS) {
+          await nextTurn();
+          sliceStart = performance.now();
+        }
+      }
+    }
+    try {
+      await pipeline(lines, createGzip({ level: 1 }), createWriteStream(temporary, { mode: 0o600 }));
+      await fs.rename(temporary, target);
+      // The first format's file for the folder, one JSON text: reading it only to find the old format would hold the thread.
+      await fs.rm(path.join(this.cacheDir, `${folderKey(root)}.json.gz`), { force: true });
+    } catch (e) {
+      await fs.rm(temporary, { force: true });
+      throw e;
+    }
   }
 
   async delete(root: string): Promise<void> {

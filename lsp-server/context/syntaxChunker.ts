@@ -3,7 +3,8 @@
 // grammar and for files that do not parse.
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { Language, Parser, type Node as SyntaxNode } from '@vscode/tree-sitter-wasm';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { Language, Parser, type Node as SyntaxNode, type Tree } from '@vscode/tree-sitter-wasm';
 import type { CodeChunk } from './codeChunk';
 import { asModelText } from '../modelText';
 
@@ -53,9 +54,18 @@ interface Unit {
   isComment: boolean;
 }
 
+/**
+ * Time a parse holds the calling thread (the server's) before it pauses for a turn of the event loop and resumes:
+ * one 733 KB Python file took 570 ms in one go, and completions waited behind it while a workspace was indexed.
+ */
+const PARSE_SLICE_MS = 8;
+
 export class SyntaxChunker {
   private readonly parser: Parser;
   private readonly languages = new Map<string, Promise<Language | undefined>>();
+  /** One file at a time: a parse paused between slices resumes where it left off only if no other starts meanwhile. */
+  private turn: Promise<unknown> = Promise.resolve();
+  private disposed = false;
 
   private constructor(private readonly grammarDir: string) {
     this.parser = new Parser();
@@ -66,15 +76,20 @@ export class SyntaxChunker {
     return new SyntaxChunker(grammarDir);
   }
 
-  async chunk(relativePath: string, fileText: string): Promise<CodeChunk[]> {
+  chunk(relativePath: string, fileText: string): Promise<CodeChunk[]> {
+    const run = this.turn.then(() => this.chunkNow(relativePath, fileText));
+    this.turn = run.catch(() => undefined);
+    return run;
+  }
+
+  private async chunkNow(relativePath: string, fileText: string): Promise<CodeChunk[]> {
     // Chunks become prompt text: CRLF files are chunked as LF (the line numbers are the same).
     const text = asModelText(fileText, true);
     const grammar = languageOfPath(relativePath);
     const language = grammar === undefined ? undefined : await this.language(grammar);
     const lines = text.split('\n');
     if (language === undefined) return lineWindows(relativePath, lines, 0, lines.length);
-    this.parser.setLanguage(language);
-    const tree = this.parser.parse(text);
+    const tree = await this.parse(language, text);
     if (tree === null) return lineWindows(relativePath, lines, 0, lines.length);
     try {
       const units = this.units(tree.rootNode.namedChildren, lines);
@@ -85,7 +100,25 @@ export class SyntaxChunker {
   }
 
   dispose(): void {
+    this.disposed = true;
     this.parser.delete();
+  }
+
+  /** `text`'s tree, parsed a slice at a time (tree-sitter resumes a halted parse where it stopped); null if it does not parse. */
+  private async parse(language: Language, text: string): Promise<Tree | null> {
+    this.parser.reset();
+    this.parser.setLanguage(language);
+    for (;;) {
+      const sliceStart = performance.now();
+      let halted = false;
+      const tree = this.parser.parse(text, null, {
+        progressCallback: () => (halted = performance.now() - sliceStart >= PARSE_SLICE_MS),
+      });
+      if (tree !== null || !halted) return tree;
+      await nextTurn();
+      // Disposed meanwhile (the server is stopping): the parser is gone.
+      if (this.disposed) return null;
+    }
   }
 
   private language(name: string): Promise<Language | undefined> {

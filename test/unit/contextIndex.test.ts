@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { Bm25Index } from '../../lsp-server/context/bm25Index';
 import { termCounts, termsOfIdentifier } from '../../lsp-server/context/codeTerms';
@@ -11,6 +12,7 @@ import { Retriever, withoutPartialWord } from '../../lsp-server/context/retrieve
 import { SyntaxChunker } from '../../lsp-server/context/syntaxChunker';
 import { WorkspaceIndex } from '../../lsp-server/context/workspaceIndex';
 import { CANARY, makeWorkspace, MATH_PY, SHAPES_TS, VECTOR_TS } from './contextFixtures';
+import { countTurns } from './workerThreadFixtures';
 
 let chunker: SyntaxChunker;
 before(async () => {
@@ -34,6 +36,21 @@ describe('syntax chunker', () => {
     const lf = await chunker.chunk('src/shapes.ts', SHAPES_TS);
     const crlf = await chunker.chunk('src/shapes.ts', '\ufeff' + SHAPES_TS.replace(/\n/g, '\r\n'));
     assert.deepEqual(crlf, lf);
+  });
+
+  it('parses a large file a slice at a time, into the chunks of the whole file, while another file is chunked', async () => {
+    const count = 20_000;
+    const big = Array.from({ length: count }, (_, i) => `def f${i}(x):\n    return x + ${i}\n`).join('\n');
+    const alone = await chunker.chunk('src/shapes.ts', SHAPES_TS);
+    const turns = countTurns();
+    const [chunks, shapes] = await Promise.all([chunker.chunk('pkg/big.py', big), chunker.chunk('src/shapes.ts', SHAPES_TS)]);
+    turns.stop();
+    assert.ok(turns.turns >= 2, `the event loop turned ${turns.turns} times while ${big.length} characters were parsed`);
+    assert.ok(chunks.every((c) => c.kind === 'syntax'));
+    assert.deepEqual(new Set(chunks.flatMap((c) => c.symbols)), new Set(Array.from({ length: count }, (_, i) => `f${i}`)));
+    const lines = big.split('\n');
+    for (const c of chunks) assert.equal(c.text, lines.slice(c.startLine, c.endLine).join('\n'));
+    assert.deepEqual(shapes, alone);
   });
 
   it('parses Python and falls back to line windows for languages without a grammar', async () => {
@@ -186,6 +203,55 @@ describe('workspace index', () => {
       assert.equal((await cache.load('/some/other/root')).size, 0);
     } finally {
       ws.cleanup();
+      rmSync(cacheDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('index cache', () => {
+  /** A snapshot of `files` files of one chunk each, `chars` characters of text. */
+  const snapshot = (files: number, chars: number) =>
+    Array.from({ length: files }, (_, i) => ({
+      path: `src/f${i}.ts`,
+      mtimeMs: i,
+      size: chars,
+      chunks: [{ path: `src/f${i}.ts`, startLine: 0, endLine: 1, kind: 'syntax' as const, symbols: [`f${i}`], text: `export const f${i} = "${'x'.repeat(chars)}\\ \u2028";` }],
+    }));
+
+  it('writes and reads a folder a slice at a time, and gives back what it wrote', async () => {
+    const cacheDir = mkdtempSync(join(tmpdir(), 'locus-cache-'));
+    try {
+      const cache = new IndexCache(cacheDir);
+      const files = snapshot(4000, 4000);
+      const writing = countTurns();
+      await cache.save('/work/big', files);
+      writing.stop();
+      const reading = countTurns();
+      const loaded = await cache.load('/work/big');
+      reading.stop();
+      assert.ok(writing.turns >= 2 && reading.turns >= 2, `turns while writing ${writing.turns}, reading ${reading.turns}`);
+      assert.deepEqual([...loaded.values()], files);
+    } finally {
+      rmSync(cacheDir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads a damaged or foreign file as no cache, and removes the first format\'s file when it writes', async () => {
+    const cacheDir = mkdtempSync(join(tmpdir(), 'locus-cache-'));
+    try {
+      const cache = new IndexCache(cacheDir);
+      const oldFormat = cache.fileFor('/work/app').replace(/\.ndjson\.gz$/, '.json.gz');
+      writeFileSync(oldFormat, gzipSync(JSON.stringify({ format: 1, chunker: 2, root: '/work/app', files: [] })));
+      await cache.save('/work/app', snapshot(3, 10));
+      assert.equal(existsSync(oldFormat), false);
+      assert.equal((await cache.load('/work/app')).size, 3);
+      assert.equal((await cache.load('/work/other')).size, 0);
+      const whole = readFileSync(cache.fileFor('/work/app'));
+      for (const damaged of [whole.subarray(0, whole.length - 8), Buffer.from('not gzip'), gzipSync('{"format": 2, "chunker"\n')]) {
+        writeFileSync(cache.fileFor('/work/app'), damaged);
+        assert.equal((await cache.load('/work/app')).size, 0);
+      }
+    } finally {
       rmSync(cacheDir, { recursive: true, force: true });
     }
   });
