@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { Bm25Index } from '../../lsp-server/context/bm25Index';
@@ -231,6 +231,10 @@ describe('index cache', () => {
       reading.stop();
       assert.ok(writing.turns >= 2 && reading.turns >= 2, `turns while writing ${writing.turns}, reading ${reading.turns}`);
       assert.deepEqual([...loaded.values()], files);
+      // Two saves of one folder at once (a build restarted while the last one saved) leave one whole file.
+      await Promise.all([cache.save('/work/big', files), cache.save('/work/big', files.slice(0, 10))]);
+      assert.ok([files.length, 10].includes((await cache.load('/work/big')).size));
+      assert.deepEqual(readdirSync(cacheDir), [basename(cache.fileFor('/work/big'))]);
     } finally {
       rmSync(cacheDir, { recursive: true, force: true });
     }
