@@ -32,6 +32,7 @@ import type { PromptTokenizer } from './fimPrompt';
 import { taggedLogger } from './logger';
 import { ModelHost } from './modelHost';
 import { CompletionTimingsNotification, CompressRequest, ExplainChunkNotification, ExplainRequest, StatusNotification } from './protocol';
+import { ForegroundWork } from './foregroundWork';
 import { RequestScheduler, SupersededError } from './requestScheduler';
 import { checkedPosition, checkedRange, checkedStreamId, documentUri, positionIn, selectedItem } from './requestParams';
 import { TelemetryFeature } from './telemetry/telemetryFeature';
@@ -107,12 +108,15 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     });
   }
 
+  // Completions being answered: the workspace index waits for them (foregroundWork.ts).
+  const foreground = new ForegroundWork();
   const context = new ContextFeature({
     model: () => modelHost.current(),
     limits: () => config,
     document: (uri) => documents.get(uri),
     sendExplainChunk: (chunk) => void connection.sendNotification(ExplainChunkNotification.type, chunk),
     logger: taggedLogger(connection.console, 'context'),
+    foregroundIdle: () => foreground.idle(),
   });
   const editorMembers = new EditorMemberNames({
     ask: async (params, signal) => {
@@ -265,6 +269,7 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
       latestRequests.get(uri)?.abort(new SupersededError());
       const latest = new AbortController();
       latestRequests.set(uri, latest);
+      const ended = foreground.begin();
       try {
         const document = documents.get(uri);
         if (document === undefined) return { items: [] };
@@ -275,6 +280,7 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
         if (token.isCancellationRequested) return new ResponseError(LSPErrorCodes.RequestCancelled, 'Completion cancelled.');
         return { items };
       } finally {
+        ended();
         if (latestRequests.get(uri) === latest) latestRequests.delete(uri);
       }
     }),

@@ -24,6 +24,8 @@ export interface ContextEngineOptions {
   editDelayMs?: number;
   /** The cache is rewritten at most this often after changes. */
   saveDelayMs?: number;
+  /** Awaited before each file of a build: resolves once the server's foreground work (completions) is done. */
+  pause?: () => Promise<void>;
 }
 
 export type FileEventKind = 'created' | 'changed' | 'deleted';
@@ -75,7 +77,7 @@ export class ContextEngine implements TermStatistics {
         if (abort.signal.aborted) return;
         try {
           const cached = await this.options.cache.load(folder.index.root);
-          const stats: BuildStats = await folder.index.build(folder.filter, cached, abort.signal);
+          const stats: BuildStats = await folder.index.build(folder.filter, cached, abort.signal, this.options.pause);
           this.options.log(
             `Indexed ${stats.files} files (${stats.chunks} chunks, ${stats.reusedFiles} from cache, ${stats.secretChunks} left out as secrets) in ${Math.round(stats.ms)} ms: ${folder.index.root}`,
           );

@@ -49,6 +49,8 @@ export interface ContextFeatureDeps {
   document: (uri: string) => ContextDocument | undefined;
   sendExplainChunk: (chunk: ExplainChunk) => void;
   logger: Logger;
+  /** Resolves once no completion is being answered: the index waits for it between files and parse slices. */
+  foregroundIdle: () => Promise<void>;
 }
 
 /** The document's text for the index; undefined, and not joined, over the index's size limit (the index would drop it). */
@@ -92,8 +94,9 @@ export class ContextFeature {
   async start(excludeGlobs: readonly string[]): Promise<void> {
     if (this.folders.length === 0) return;
     try {
-      const chunker = await SyntaxChunker.create();
-      this.engine = new ContextEngine({ folders: this.folders, excludeGlobs, chunker, cache: new IndexCache(this.cacheDir), log: (m) => this.deps.logger.info(m) });
+      const pause = this.deps.foregroundIdle;
+      const chunker = await SyntaxChunker.create(undefined, pause);
+      this.engine = new ContextEngine({ folders: this.folders, excludeGlobs, chunker, cache: new IndexCache(this.cacheDir), log: (m) => this.deps.logger.info(m), pause });
       void this.engine.build();
     } catch (error) {
       this.deps.logger.error(`Workspace context is off: the tree-sitter runtime could not load (${describeError(error)}).`);

@@ -67,13 +67,17 @@ export class SyntaxChunker {
   private turn: Promise<unknown> = Promise.resolve();
   private disposed = false;
 
-  private constructor(private readonly grammarDir: string) {
+  private constructor(
+    private readonly grammarDir: string,
+    private readonly pause: () => Promise<void>,
+  ) {
     this.parser = new Parser();
   }
 
-  static async create(grammarDir = defaultGrammarDir()): Promise<SyntaxChunker> {
+  /** `pause`: awaited between a parse's slices, after a turn of the event loop (the server's foreground work goes first). */
+  static async create(grammarDir = defaultGrammarDir(), pause: () => Promise<void> = async () => undefined): Promise<SyntaxChunker> {
     await Parser.init({ locateFile: (file: string) => path.join(grammarDir, file) });
-    return new SyntaxChunker(grammarDir);
+    return new SyntaxChunker(grammarDir, pause);
   }
 
   chunk(relativePath: string, fileText: string): Promise<CodeChunk[]> {
@@ -116,6 +120,7 @@ export class SyntaxChunker {
       });
       if (tree !== null || !halted) return tree;
       await nextTurn();
+      await this.pause();
       // Disposed meanwhile (the server is stopping): the parser is gone.
       if (this.disposed) return null;
     }

@@ -113,13 +113,17 @@ export class WorkspaceIndex {
     return this.files.has(relativePath);
   }
 
-  /** Walks the folder and indexes what the filter lets through; `cached` chunks are reused when mtime and size match. */
-  async build(filter: PathFilter, cached: ReadonlyMap<string, FileChunks> = new Map(), signal?: AbortSignal): Promise<BuildStats> {
+  /**
+   * Walks the folder and indexes what the filter lets through; `cached` chunks are reused when mtime and size match.
+   * `pause` is awaited before each file (the server's foreground work goes first).
+   */
+  async build(filter: PathFilter, cached: ReadonlyMap<string, FileChunks> = new Map(), signal?: AbortSignal, pause?: () => Promise<void>): Promise<BuildStats> {
     const started = performance.now();
     const seen = new Set<string>();
     let reusedFiles = 0;
     const secretsBefore = this.secretChunks;
     for await (const file of walkWorkspace(this.root, filter, { signal })) {
+      await pause?.();
       seen.add(file.relativePath);
       const current = this.files.get(file.relativePath);
       if (current !== undefined && current.mtimeMs === file.mtimeMs && current.size === file.size) continue;

@@ -11,6 +11,7 @@ import { PathFilter } from '../../lsp-server/context/pathFilter';
 import { Retriever, withoutPartialWord } from '../../lsp-server/context/retriever';
 import { SyntaxChunker } from '../../lsp-server/context/syntaxChunker';
 import { WorkspaceIndex } from '../../lsp-server/context/workspaceIndex';
+import { ForegroundWork } from '../../lsp-server/foregroundWork';
 import { CANARY, makeWorkspace, MATH_PY, SHAPES_TS, VECTOR_TS } from './contextFixtures';
 import { countTurns } from './workerThreadFixtures';
 
@@ -36,6 +37,26 @@ describe('syntax chunker', () => {
     const lf = await chunker.chunk('src/shapes.ts', SHAPES_TS);
     const crlf = await chunker.chunk('src/shapes.ts', '\ufeff' + SHAPES_TS.replace(/\n/g, '\r\n'));
     assert.deepEqual(crlf, lf);
+  });
+
+  it('waits between the slices of a parse while foreground work runs', async () => {
+    const foreground = new ForegroundWork();
+    const pausing = await SyntaxChunker.create(undefined, () => foreground.idle());
+    try {
+      const big = Array.from({ length: 20_000 }, (_, i) => `def f${i}(x):\n    return x + ${i}\n`).join('\n');
+      const started = performance.now();
+      await pausing.chunk('pkg/big.py', big);
+      const alone = performance.now() - started;
+      const ended = foreground.begin();
+      let done = false;
+      const chunking = pausing.chunk('pkg/big.py', big).then((chunks) => ((done = true), chunks));
+      await new Promise((r) => setTimeout(r, 2 * alone + 50));
+      assert.equal(done, false, `the parse waits after its first slice (${alone.toFixed(0)} ms without waiting)`);
+      ended();
+      assert.ok((await chunking).length > 0);
+    } finally {
+      pausing.dispose();
+    }
   });
 
   it('parses a large file a slice at a time, into the chunks of the whole file, while another file is chunked', async () => {
@@ -182,6 +203,22 @@ describe('workspace index', () => {
     assert.ok(index.fileWeight('b.ts') < fresh && index.fileWeight('b.ts') > 1);
     now = 60 * 60 * 1000;
     assert.equal(index.fileWeight('b.ts'), 1);
+  });
+
+  it('waits before each file while foreground work runs, and indexes the rest once it ends', async () => {
+    const ws = makeWorkspace({ 'src/shapes.ts': SHAPES_TS, 'src/vector.ts': VECTOR_TS, 'pkg/math.py': MATH_PY });
+    try {
+      const foreground = new ForegroundWork();
+      const index = new WorkspaceIndex(ws.root, chunker);
+      const ended = foreground.begin();
+      const building = index.build(new PathFilter(ws.root, { excludeGlobs: [] }), new Map(), undefined, () => foreground.idle());
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(index.documentCount, 0, 'nothing is indexed while a completion is answered');
+      ended();
+      assert.equal((await building).files, 3);
+    } finally {
+      ws.cleanup();
+    }
   });
 
   it('persists chunks and reuses them for files whose mtime and size did not change', async () => {
