@@ -1,5 +1,7 @@
 // What the benches share around their measurements: `--name value` options after `npm run bench -- <bench>`,
-// writing the JSON and Markdown results under bench/results/, and exiting non-zero on failure.
+// writing the JSON and Markdown results under bench/results/, naming a checkout's commit, and exiting non-zero on
+// failure.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
@@ -18,6 +20,11 @@ export function writeResults(kind: string, label: string, day: string, result: u
   writeFileSync(join(RESULTS, `${tag}.json`), JSON.stringify(result, null, 2) + '\n');
   writeFileSync(join(RESULTS, `${tag}.md`), markdown);
   console.log(markdown);
+}
+
+/** The commit checked out in `dir`: its short hash and subject (cut to 90 characters), for A/B results. */
+export function commitOf(dir: string): string {
+  return execFileSync('git', ['-C', dir, 'log', '-1', '--format=%h %s'], { encoding: 'utf8' }).trim().slice(0, 90);
 }
 
 /** Runs a bench's main, printing the stack and exiting 1 if it fails. */

@@ -9,11 +9,10 @@
 // completion for a document the server has not opened, answered at once) goes every 10 ms, one at a time: its
 // round trips show how long the server's thread is held while the model and its tokenizer load. Each request's
 // time in the server outside the engine (prompt building, post-processing) is read from its timings notification.
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
-import { arg, runBench, writeResults } from './benchCli';
+import { arg, commitOf, runBench, writeResults } from './benchCli';
 import { BenchClient, machineInfo, percentile, sleep } from './lsp/benchClient';
 import { processMemoryMiB } from './processMemory';
 
@@ -144,9 +143,8 @@ async function main(): Promise<void> {
   const loadingOver50 = Object.fromEntries(builds.map(([build]) => [build, byBuild(build).reduce((n, r) => n + r.loadingProbeMs.filter((ms) => ms > 50).length, 0)]));
   const loadingProbes = Object.fromEntries(builds.map(([build]) => [build, byBuild(build).reduce((n, r) => n + r.loadingProbeMs.length, 0)]));
   const date = new Date().toISOString();
-  const commit = (dir: string) => execFileSync('git', ['-C', dir, 'log', '-1', '--format=%h %s'], { encoding: 'utf8' }).trim().slice(0, 90);
-  const baseline = baselineDir === '' ? undefined : commit(baselineDir);
-  const result = { date, machine: machineInfo(), loadAverage1mBefore: loadBefore, loadAverage1mAfter: loadavg()[0], starts, requests, gapMs, model: modelDir || undefined, baseline, build: commit(ROOT), ready, privateMiB, peakMiB, loadingMax, loadingP95, rows, runs };
+  const baseline = baselineDir === '' ? undefined : commitOf(baselineDir);
+  const result = { date, machine: machineInfo(), loadAverage1mBefore: loadBefore, loadAverage1mAfter: loadavg()[0], starts, requests, gapMs, model: modelDir || undefined, baseline, build: commitOf(ROOT), ready, privateMiB, peakMiB, loadingMax, loadingP95, rows, runs };
   const columns = builds.map(([build]) => build);
   const markdown = [
     `# First completions after the server starts (${date.slice(0, 10)})`,

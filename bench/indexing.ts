@@ -2,22 +2,20 @@
 // Completions while the server indexes a large workspace, and how long its thread is held meanwhile. Each run:
 // - cold: an empty index cache folder, a fresh dist/server.js with DIR as its workspace folder; once the model is
 //   `ready`, a completion at a real-code position every 200 ms (each in a fresh document) until the index is built
-//   (`locus/compress` reports it), then 40 more;
+//   (`locus/compress` reports it, asked every 500 ms), then 40 more;
 // - warm: the same build started again with the cache kept, until the index is back.
 // Throughout, a cheap request every 20 ms (a completion for a document never opened: the server answers it at once
 // when its thread is free): its longest round trips are the longest holds of the server's thread.
 // The default workspace is Debian's Python packages folder (/usr/lib/python3/dist-packages, thousands of files;
 // PyTorch and SymPy are installed here), else this repository's node_modules. With `--baseline DIR` (a checkout
 // of another commit, built), runs alternate between its server and this one's, each with a cache folder of its own.
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CompressRequest } from '../lsp-server/protocol';
-import { arg, runBench, writeResults } from './benchCli';
+import { arg, commitOf, runBench, writeResults } from './benchCli';
 import { BenchClient, machineInfo, percentile, sleep } from './lsp/benchClient';
-import { buildCases, collectSources, positionAt, type Case } from './lsp/realCodeCases';
+import { buildCases, collectSources, positionAt, waitForIndex, type Case } from './lsp/realCodeCases';
 import { mulberry32 } from '../runtime/sampler';
 
 const ROOT = resolve(__dirname, '..');
@@ -29,6 +27,8 @@ const label = arg('label', '');
 const COMPLETION_GAP_MS = 200;
 const CHEAP_GAP_MS = 20;
 const AFTER_BUILD = 40;
+/** The document `locus/compress` is asked about until it reports the index built (every 500 ms). */
+const WATCHED: Case = { id: 'watch', source: 'probe', languageId: 'python', kind: 'single-line', text: 'import os\n', offset: 10, typed: '' };
 
 interface Phase {
   /** From `ready` until `locus/compress` reports the index built. */
@@ -55,18 +55,11 @@ async function phase(serverJs: string, cacheDir: string, cases: Case[] | undefin
   const result: Phase = { indexMs: NaN, files: 0, during: [], after: [], cheap: [] };
   let building = true;
   let stop = false;
-  const probeUri = pathToFileURL(join(tmpdir(), 'locus-indexing-probe.py')).href;
-  await client.open(probeUri, 'python', 'import os\n');
-  const watcher = (async () => {
-    while (building) {
-      const r = await client.server.connection.sendRequest(CompressRequest.type, { textDocument: { uri: probeUri }, position: { line: 1, character: 0 } });
-      if (!r.index.building && r.index.files > 0) {
-        building = false;
-        result.indexMs = performance.now() - started;
-        result.files = r.index.files;
-      } else await sleep(250);
-    }
-  })();
+  const watcher = waitForIndex(client, pathToFileURL(join(tmpdir(), 'locus-indexing-probe.py')).href, WATCHED).then((index) => {
+    building = false;
+    result.indexMs = performance.now() - started;
+    result.files = index.files;
+  });
   const cheap = (async () => {
     const never = pathToFileURL(join(tmpdir(), 'locus-indexing-never-opened.ts')).href;
     while (!stop) {
@@ -136,9 +129,8 @@ runBench(async () => {
     };
   });
   const date = new Date().toISOString();
-  const commit = (dir: string) => execFileSync('git', ['-C', dir, 'log', '-1', '--format=%h %s'], { encoding: 'utf8' }).trim().slice(0, 90);
   const machine = machineInfo();
-  const result = { date, machine, loadAverage1mBefore: loadBefore, loadAverage1mAfter: loadavg()[0], workspace, runs, build: commit(ROOT), baseline: baselineDir === '' ? undefined : commit(baselineDir), summary, all };
+  const result = { date, machine, loadAverage1mBefore: loadBefore, loadAverage1mAfter: loadavg()[0], workspace, runs, build: commitOf(ROOT), baseline: baselineDir === '' ? undefined : commitOf(baselineDir), summary, all };
   const f = (x: number) => (Number.isFinite(x) ? x.toFixed(0) : '-');
   const markdown = [
     `# Completions while the workspace is indexed (${date.slice(0, 10)})`,
