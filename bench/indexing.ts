@@ -5,7 +5,8 @@
 //   (`locus/compress` reports it, asked every 500 ms), then 40 more;
 // - warm: the same build started again with the cache kept, until the index is back.
 // Throughout, a cheap request every 20 ms (a completion for a document never opened: the server answers it at once
-// when its thread is free): its longest round trips are the longest holds of the server's thread.
+// when its thread is free): its longest round trips are the longest holds of the server's thread. At the end of each
+// phase, the server's private and peak resident memory.
 // The default workspace is Debian's Python packages folder (/usr/lib/python3/dist-packages, thousands of files;
 // PyTorch and SymPy are installed here), else this repository's node_modules. With `--baseline DIR` (a checkout
 // of another commit, built), runs alternate between its server and this one's, each with a cache folder of its own.
@@ -15,6 +16,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { arg, commitOf, runBench, writeResults } from './benchCli';
 import { BenchClient, machineInfo, percentile, sleep } from './lsp/benchClient';
+import { processMemoryMiB } from './processMemory';
 import { buildCases, collectSources, positionAt, waitForIndex, type Case } from './lsp/realCodeCases';
 import { mulberry32 } from '../runtime/sampler';
 
@@ -39,6 +41,9 @@ interface Phase {
   after: number[];
   /** Cheap requests' round trips while the index was built. */
   cheap: number[];
+  /** The server's private resident memory (RssAnon) once the index is built and the phase's requests answered, and its peak resident set (VmHWM), MiB. */
+  privateMiB: number;
+  peakMiB: number;
 }
 
 interface Run {
@@ -52,7 +57,7 @@ const stats = (xs: number[]) => ({ n: xs.length, p50: percentile(xs, 50), p95: p
 async function phase(serverJs: string, cacheDir: string, cases: Case[] | undefined): Promise<Phase> {
   const client = await BenchClient.start({ context: { cacheDir } }, { workspaceFolder: workspace, serverJs });
   const started = performance.now();
-  const result: Phase = { indexMs: NaN, files: 0, during: [], after: [], cheap: [] };
+  const result: Phase = { indexMs: NaN, files: 0, during: [], after: [], cheap: [], privateMiB: NaN, peakMiB: NaN };
   let building = true;
   let stop = false;
   const watcher = waitForIndex(client, pathToFileURL(join(tmpdir(), 'locus-indexing-probe.py')).href, WATCHED).then((index) => {
@@ -84,6 +89,9 @@ async function phase(serverJs: string, cacheDir: string, cases: Case[] | undefin
   await watcher;
   stop = true;
   await cheap;
+  const memory = processMemoryMiB(client.server.child.pid!);
+  result.privateMiB = memory.anon;
+  result.peakMiB = memory.peak;
   await client.server.stop();
   return result;
 }
@@ -104,7 +112,7 @@ runBench(async () => {
         const cold = await phase(serverJs, cacheDir, cases);
         const warm = await phase(serverJs, cacheDir, undefined);
         all.push({ build, cold, warm });
-        const s = (p: Phase) => `index ${(p.indexMs / 1000).toFixed(1)} s, longest hold ${stats(p.cheap).max.toFixed(0)} ms`;
+        const s = (p: Phase) => `index ${(p.indexMs / 1000).toFixed(1)} s, longest hold ${stats(p.cheap).max.toFixed(0)} ms, private ${p.privateMiB.toFixed(0)} MiB (peak ${p.peakMiB.toFixed(0)})`;
         console.error(`run ${r + 1}/${runs} ${build}: cold ${s(cold)}, completions while indexing p50 ${stats(cold.during).p50.toFixed(0)} p95 ${stats(cold.during).p95.toFixed(0)} max ${stats(cold.during).max.toFixed(0)} ms; warm ${s(warm)}`);
       }
     }
@@ -126,6 +134,10 @@ runBench(async () => {
       coldHold: stats(pooled((r) => r.cold.cheap)),
       warmIndexS: median(rs.map((r) => r.warm.indexMs / 1000)),
       warmHold: stats(pooled((r) => r.warm.cheap)),
+      coldPrivateMiB: median(rs.map((r) => r.cold.privateMiB)),
+      coldPeakMiB: median(rs.map((r) => r.cold.peakMiB)),
+      warmPrivateMiB: median(rs.map((r) => r.warm.privateMiB)),
+      warmPeakMiB: median(rs.map((r) => r.warm.peakMiB)),
     };
   });
   const date = new Date().toISOString();
@@ -140,14 +152,14 @@ runBench(async () => {
     `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}; 1-minute load average ${loadBefore.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after.`,
     `Workspace: ${workspace} (${summary[0]!.files} files indexed). Each run: cold (empty index cache; a single-line completion at a real-code position every ${COMPLETION_GAP_MS} ms, each in a fresh document, until the index is built, then ${AFTER_BUILD} more), then warm (the server started again with the cache). A cheap request every ${CHEAP_GAP_MS} ms throughout (a completion for a document never opened): its round trips while the index builds show how long the server's thread is held.${baselineDir ? ` Runs alternate with the baseline (${result.baseline}), each build with a cache folder of its own.` : ''}`,
     '',
-    '| build | cold: index built, s | completions while indexing p50 / p95 / max ms | after p50 / p95 / max ms | cheap requests while indexing p95 / max ms | warm: index back, s | warm: cheap requests p95 / max ms |',
-    '|---|---|---|---|---|---|---|',
+    '| build | cold: index built, s | completions while indexing p50 / p95 / max ms | after p50 / p95 / max ms | cheap requests while indexing p95 / max ms | cold: private / peak MiB | warm: index back, s | warm: cheap requests p95 / max ms | warm: private / peak MiB |',
+    '|---|---|---|---|---|---|---|---|---|',
     ...summary.map(
       (s) =>
-        `| ${s.build} | ${s.coldIndexS.toFixed(1)} | ${f(s.during.p50)} / ${f(s.during.p95)} / ${f(s.during.max)} (${s.during.n}) | ${f(s.after.p50)} / ${f(s.after.p95)} / ${f(s.after.max)} (${s.after.n}) | ${f(s.coldHold.p95)} / ${f(s.coldHold.max)} | ${s.warmIndexS.toFixed(1)} | ${f(s.warmHold.p95)} / ${f(s.warmHold.max)} |`,
+        `| ${s.build} | ${s.coldIndexS.toFixed(1)} | ${f(s.during.p50)} / ${f(s.during.p95)} / ${f(s.during.max)} (${s.during.n}) | ${f(s.after.p50)} / ${f(s.after.p95)} / ${f(s.after.max)} (${s.after.n}) | ${f(s.coldHold.p95)} / ${f(s.coldHold.max)} | ${f(s.coldPrivateMiB)} / ${f(s.coldPeakMiB)} | ${s.warmIndexS.toFixed(1)} | ${f(s.warmHold.p95)} / ${f(s.warmHold.max)} | ${f(s.warmPrivateMiB)} / ${f(s.warmPeakMiB)} |`,
     ),
     '',
-    'Index times are medians over the runs; latencies are pooled over the runs (request counts in brackets).',
+    'Index times and memory are medians over the runs; latencies are pooled over the runs (request counts in brackets). Memory is the server process\'s, read from /proc once the phase\'s requests are answered: private = RssAnon (the model\'s memory included, the same for both builds), peak = VmHWM.',
     '',
   ].join('\n');
   writeResults('indexing', label, date.slice(0, 10), result, markdown);

@@ -5,6 +5,7 @@ import type { CodeChunk } from './codeChunk';
 import { Bm25Index } from './bm25Index';
 import { termCounts, termsOfIdentifier } from './codeTerms';
 import { moduleStem } from './importGraph';
+import { ownedText } from './ownedText';
 import type { PathFilter } from './pathFilter';
 import { containsSecret } from './secretRules';
 import { readTextFile, walkWorkspace } from './workspaceWalker';
@@ -166,7 +167,7 @@ export class WorkspaceIndex {
     sameName?.delete(relativePath);
     if (sameName?.size === 0) this.byBaseName.delete(key);
     for (const id of entry.chunkIds) {
-      this.bm25.remove(id);
+      this.bm25.remove(id, chunkTerms(this.chunks.get(id)!));
       this.chunks.delete(id);
     }
     this.files.delete(relativePath);
@@ -229,11 +230,13 @@ export class WorkspaceIndex {
   private replaceFile(relativePath: string, mtimeMs: number, size: number, chunks: CodeChunk[], scanned = false): void {
     this.removeFile(relativePath);
     const chunkIds: number[] = [];
-    for (const chunk of chunks) {
-      if (!scanned && containsSecret(chunk.text)) {
+    for (const found of chunks) {
+      if (!scanned && containsSecret(found.text)) {
         this.secretChunks++;
         continue;
       }
+      // The cache's chunks are parsed from JSON, strings of their own; the chunker's are cut from the file's text.
+      const chunk = scanned ? found : { ...found, text: ownedText(found.text), symbols: found.symbols.map(ownedText) };
       const id = this.bm25.add(chunkTerms(chunk));
       this.chunks.set(id, chunk);
       chunkIds.push(id);

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { Bm25Index } from '../../lsp-server/context/bm25Index';
 import { termCounts, termsOfIdentifier } from '../../lsp-server/context/codeTerms';
 import { IndexCache } from '../../lsp-server/context/indexPersistence';
+import { ownedText } from '../../lsp-server/context/ownedText';
 import { PathFilter } from '../../lsp-server/context/pathFilter';
 import { Retriever, withoutPartialWord } from '../../lsp-server/context/retriever';
 import { SyntaxChunker } from '../../lsp-server/context/syntaxChunker';
@@ -14,6 +15,7 @@ import { WorkspaceIndex } from '../../lsp-server/context/workspaceIndex';
 import { ForegroundWork } from '../../lsp-server/foregroundWork';
 import { CANARY, makeWorkspace, MATH_PY, SHAPES_TS, VECTOR_TS } from './contextFixtures';
 import { countTurns } from './workerThreadFixtures';
+import { mulberry32 } from '../../runtime/sampler';
 
 let chunker: SyntaxChunker;
 before(async () => {
@@ -96,12 +98,14 @@ describe('syntax chunker', () => {
 describe('BM25 index', () => {
   it('ranks by rare shared terms and forgets removed documents', () => {
     const index = new Bm25Index();
-    const parse = index.add(termCounts('function parseConfig(text) { return JSON.parse(text) }'));
+    const parseText = 'function parseConfig(text) { return JSON.parse(text) }';
+    const parse = index.add(termCounts(parseText));
     index.add(termCounts('function renderWidget(widget) { return widget.html }'));
     const use = index.add(termCounts('const config = parseConfig(read())'));
     const hits = index.search(termCounts('parseConfig'), 10);
     assert.deepEqual(hits.map((h) => h.doc).sort(), [parse, use].sort());
-    index.remove(parse);
+    assert.throws(() => index.remove(parse, termCounts('function parseConfig() {}')), /other terms/, 'a removal must name the terms the document was added with');
+    index.remove(parse, termCounts(parseText));
     assert.deepEqual(index.search(termCounts('parseConfig'), 10).map((h) => h.doc), [use]);
     assert.equal(index.documentFrequency('parseconfig'), 1);
   });
@@ -109,11 +113,13 @@ describe('BM25 index', () => {
   it('keeps its ids and terms bounded while one document is re-indexed again and again, and never scores a tombstone', () => {
     const index = new Bm25Index();
     const others = Array.from({ length: 20 }, (_, i) => index.add(termCounts(`function helper${i}(value) { return value * ${i} }`)));
-    let edited = index.add(termCounts('function draft0() { return 0 }'));
+    let editedText = 'function draft0() { return 0 }';
+    let edited = index.add(termCounts(editedText));
     // Each pause in typing re-indexes the open file: its chunks go and come back with new text (a new name each time).
     for (let pause = 1; pause <= 5000; pause++) {
-      index.remove(edited);
-      edited = index.add(termCounts(`function draft${pause}(value) { return value + ${pause} }`));
+      index.remove(edited, termCounts(editedText));
+      editedText = `function draft${pause}(value) { return value + ${pause} }`;
+      edited = index.add(termCounts(editedText));
     }
     assert.ok(index.allocatedIds < 1200, `${index.allocatedIds} ids for 21 documents`);
     assert.ok(index.termCount < 1200, `${index.termCount} terms`);
@@ -132,10 +138,60 @@ describe('BM25 index', () => {
     assert.deepEqual(scores(index, [...others, edited]), scores(fresh, [...freshIds, freshEdited]));
   });
 
+  it('scores as an index built afresh from the live documents after many pages of postings, removals and compactions', () => {
+    const random = mulberry32(7);
+    // Word i in about 1/(i+1) of the documents: a few terms with chains of many blocks, many in one or two documents.
+    const vocabulary = Array.from({ length: 3000 }, (_, i) => `word${i}`);
+    const document = () => {
+      const counts = new Map<string, number>();
+      for (let k = 0; k < 40; k++) {
+        const word = vocabulary[Math.min(vocabulary.length - 1, Math.floor(1 / (random() + 1e-4)) - 1)]!;
+        counts.set(word, (counts.get(word) ?? 0) + 1);
+      }
+      return counts;
+    };
+    const index = new Bm25Index();
+    const live = new Map<number, Map<string, number>>();
+    const addOne = () => {
+      const counts = document();
+      live.set(index.add(counts), counts);
+    };
+    const removeSome = (share: number) => {
+      for (const [doc, counts] of [...live]) {
+        if (random() >= share) continue;
+        index.remove(doc, counts);
+        live.delete(doc);
+      }
+    };
+    for (let i = 0; i < 4000; i++) addOne();
+    removeSome(0.6);
+    for (let i = 0; i < 1500; i++) addOne();
+    removeSome(0.3);
+    for (let i = 0; i < 500; i++) addOne();
+
+    const fresh = new Bm25Index();
+    const freshId = new Map([...live.keys()].sort((a, b) => a - b).map((doc) => [doc, fresh.add(live.get(doc)!)]));
+    assert.equal(index.documentCount, fresh.documentCount);
+    for (const word of vocabulary) assert.equal(index.documentFrequency(word), fresh.documentFrequency(word), word);
+    for (let q = 0; q < 40; q++) {
+      const query = new Map([vocabulary[q * 7]!, vocabulary[q * 61 + 5]!, vocabulary[(q * 13) % 40]!].map((w) => [w, 1]));
+      const got = index.search(query, 10_000).map((h) => [freshId.get(h.doc), h.score]);
+      const want = fresh.search(query, 10_000).map((h) => [h.doc, h.score]);
+      assert.deepEqual(new Map(got as [number, number][]), new Map(want as [number, number][]));
+    }
+  });
+
   it('splits compound names into parts', () => {
     assert.deepEqual(termsOfIdentifier('parseHTTPResponse'), ['parsehttpresponse', 'parse', 'http', 'response']);
     assert.deepEqual(termsOfIdentifier('max_new_tokens'), ['max_new_tokens', 'max', 'tokens']);
     assert.deepEqual(termsOfIdentifier('return'), []);
+  });
+});
+
+describe('owned text', () => {
+  it('copies a text exactly, whatever its characters', () => {
+    const file = `# café, naïve — ${'x'.repeat(40)}\n\u{1F600} ok \ud800 lone\n`;
+    for (const text of ['', 'plain ascii', file, ...file.split('\n'), file.slice(3, 30), 'Latin-1 only: ÿ é ß']) assert.equal(ownedText(text), text);
   });
 });
 
