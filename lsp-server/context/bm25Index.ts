@@ -3,11 +3,12 @@
 // document ids and reuses them, and the ids of terms no document has, once a compaction has cleared their
 // tombstones: re-indexing an open file at every pause in typing would otherwise grow its id-sized arrays and its
 // term table for as long as the server runs.
-// Postings live in pages of typed arrays, not in two JavaScript arrays per term: a large workspace has hundreds of
-// thousands of terms, most in a few chunks, and such arrays cost several times the entries they hold. The index
-// keeps no list of a document's terms; whoever removes a document gives them again.
+// Postings live in pages of typed arrays (postingsPool.ts). The index keeps no list of a document's terms; whoever
+// removes a document gives them again.
 // Queries keep only their most selective terms and score into a reused typed array, so a query over a large
 // workspace touches a few thousand postings, not every chunk that shares a common word.
+
+import { grownU32, PostingsPool } from './postingsPool';
 
 const K1 = 1.2;
 const B = 0.75;
@@ -16,139 +17,50 @@ const MAX_DF_SHARE = 0.05;
 const LARGE_INDEX = 1000;
 /** Query terms kept, most selective (idf × weight) first. */
 const MAX_QUERY_TERMS = 32;
-/** Term counts are kept in 16 bits; BM25's term-frequency factor is flat long before this. */
-const MAX_TF = 0xffff;
 
 export interface Bm25Hit {
   doc: number;
   score: number;
 }
 
-function grownU32(array: Uint32Array<ArrayBuffer>, size: number, fill = 0): Uint32Array<ArrayBuffer> {
-  if (size <= array.length) return array;
-  const grown = new Uint32Array(Math.max(size, array.length * 2)).fill(fill, array.length);
-  grown.set(array);
-  return grown;
+/** Whether `a` ranks below `b`: a lower score, or the same score and a higher id. */
+function ranksBelow(scores: Float64Array, a: number, b: number): boolean {
+  return scores[a]! < scores[b]! || (scores[a] === scores[b] && a > b);
 }
 
-/** Slots per page: pages are allocated one at a time, so the pool never copies or zero-fills more than one page at once. */
-const PAGE_BITS = 16;
-const PAGE = 1 << PAGE_BITS;
-const FIRST_BLOCK = 4;
-const MAX_BLOCK = 512;
-const NONE = 0xffffffff;
-
 /**
- * Every term's postings in pages of typed arrays, as a chain of blocks each twice the size of the one before (up to
- * MAX_BLOCK). A block's first slot holds the address of the next block (in `docs`) and its own size (in `tfs`).
- * Entries never move, so there is nothing to repack; a chain emptied by a compaction is refilled from its head.
+ * The best `limit` documents of `touched` that `accept` takes, best first: through a heap of `limit` entries, not a
+ * sort of every document the query touched (12,000 on average for a query on an 80,000-chunk index).
  */
-class PostingsPool {
-  private readonly docPages: Uint32Array[] = [];
-  private readonly tfPages: Uint16Array[] = [];
-  /** Next free address: the current page is full when it reaches the page's end. */
-  private top = 0;
-  private head = new Uint32Array(1024).fill(NONE);
-  private tail = new Uint32Array(1024);
-  /** Entries in each term's tail block. */
-  private tailFill = new Uint32Array(1024);
-  private length = new Uint32Array(1024);
-
-  /** Makes room for term ids below `size` (a new id starts with no block). */
-  ensureTerms(size: number): void {
-    if (size <= this.head.length) return;
-    this.head = grownU32(this.head, size, NONE);
-    this.tail = grownU32(this.tail, size);
-    this.tailFill = grownU32(this.tailFill, size);
-    this.length = grownU32(this.length, size);
-  }
-
-  append(term: number, doc: number, tf: number): void {
-    let block = this.tail[term]!;
-    if (this.head[term] === NONE) {
-      block = this.allocate(FIRST_BLOCK);
-      this.head[term] = block;
-      this.tail[term] = block;
-      this.tailFill[term] = 0;
-    } else if (this.tailFill[term] === this.sizeOf(block) - 1) {
-      let next = this.docPages[block >>> PAGE_BITS]![block & (PAGE - 1)]!;
-      if (next === NONE) {
-        next = this.allocate(Math.min(this.sizeOf(block) * 2, MAX_BLOCK));
-        this.docPages[block >>> PAGE_BITS]![block & (PAGE - 1)] = next;
+function bestHits(touched: readonly number[], scores: Float64Array, limit: number, accept?: (doc: number) => boolean): Bm25Hit[] {
+  // A min-heap by rank: its root is the worst document kept.
+  const heap: number[] = [];
+  const siftDown = (from: number): void => {
+    for (let i = from; ; ) {
+      const left = 2 * i + 1;
+      if (left >= heap.length) return;
+      const worse = left + 1 < heap.length && ranksBelow(scores, heap[left + 1]!, heap[left]!) ? left + 1 : left;
+      if (!ranksBelow(scores, heap[worse]!, heap[i]!)) return;
+      [heap[i], heap[worse]] = [heap[worse]!, heap[i]!];
+      i = worse;
+    }
+  };
+  if (limit <= 0) return [];
+  for (const doc of touched) {
+    // Asked only of documents that would be kept: the filter may cost more than the comparison.
+    if (heap.length === limit && !ranksBelow(scores, heap[0]!, doc)) continue;
+    if (accept !== undefined && !accept(doc)) continue;
+    if (heap.length < limit) {
+      heap.push(doc);
+      for (let i = heap.length - 1; i > 0 && ranksBelow(scores, heap[i]!, heap[(i - 1) >> 1]!); i = (i - 1) >> 1) {
+        [heap[i], heap[(i - 1) >> 1]] = [heap[(i - 1) >> 1]!, heap[i]!];
       }
-      block = next;
-      this.tail[term] = block;
-      this.tailFill[term] = 0;
-    }
-    const at = (block & (PAGE - 1)) + 1 + this.tailFill[term]!++;
-    this.docPages[block >>> PAGE_BITS]![at] = doc;
-    this.tfPages[block >>> PAGE_BITS]![at] = Math.min(tf, MAX_TF);
-    this.length[term]!++;
-  }
-
-  /** Calls `visit` with each of `term`'s entries, oldest first. */
-  forEach(term: number, visit: (doc: number, tf: number) => void): void {
-    let block = this.head[term]!;
-    for (let left = this.length[term]!; left > 0; ) {
-      const docs = this.docPages[block >>> PAGE_BITS]!;
-      const tfs = this.tfPages[block >>> PAGE_BITS]!;
-      const first = (block & (PAGE - 1)) + 1;
-      const end = first + Math.min(tfs[first - 1]! - 1, left);
-      for (let i = first; i < end; i++) visit(docs[i]!, tfs[i]!);
-      left -= end - first;
-      block = docs[first - 1]!;
+    } else if (ranksBelow(scores, heap[0]!, doc)) {
+      heap[0] = doc;
+      siftDown(0);
     }
   }
-
-  /** Drops the entries of documents `alive` rejects, keeping each term's order and its blocks. */
-  removeDead(alive: Uint8Array, terms: number): void {
-    for (let t = 0; t < terms; t++) {
-      if (this.length[t] === 0) continue;
-      let writeBlock = this.head[t]!;
-      let written = 0;
-      let writeFill = 0;
-      let readBlock = writeBlock;
-      for (let left = this.length[t]!; left > 0; ) {
-        const readDocs = this.docPages[readBlock >>> PAGE_BITS]!;
-        const readTfs = this.tfPages[readBlock >>> PAGE_BITS]!;
-        const first = (readBlock & (PAGE - 1)) + 1;
-        const end = first + Math.min(readTfs[first - 1]! - 1, left);
-        for (let i = first; i < end; i++) {
-          if (alive[readDocs[i]!] === 0) continue;
-          if (writeFill === this.sizeOf(writeBlock) - 1) {
-            writeBlock = this.docPages[writeBlock >>> PAGE_BITS]![writeBlock & (PAGE - 1)]!;
-            writeFill = 0;
-          }
-          const at = (writeBlock & (PAGE - 1)) + 1 + writeFill++;
-          this.docPages[writeBlock >>> PAGE_BITS]![at] = readDocs[i]!;
-          this.tfPages[writeBlock >>> PAGE_BITS]![at] = readTfs[i]!;
-          written++;
-        }
-        left -= end - first;
-        readBlock = readDocs[first - 1]!;
-      }
-      this.length[t] = written;
-      this.tail[t] = writeBlock;
-      this.tailFill[t] = writeFill;
-    }
-  }
-
-  private sizeOf(block: number): number {
-    return this.tfPages[block >>> PAGE_BITS]![block & (PAGE - 1)]!;
-  }
-
-  private allocate(size: number): number {
-    if (this.top + size > this.docPages.length * PAGE) {
-      this.top = this.docPages.length * PAGE;
-      this.docPages.push(new Uint32Array(PAGE));
-      this.tfPages.push(new Uint16Array(PAGE));
-    }
-    const block = this.top;
-    this.top += size;
-    this.docPages[block >>> PAGE_BITS]![block & (PAGE - 1)] = NONE;
-    this.tfPages[block >>> PAGE_BITS]![block & (PAGE - 1)] = size;
-    return block;
-  }
+  return heap.sort((a, b) => (ranksBelow(scores, a, b) ? 1 : ranksBelow(scores, b, a) ? -1 : 0)).map((doc) => ({ doc, score: scores[doc]! }));
 }
 
 export class Bm25Index {
@@ -263,13 +175,9 @@ export class Bm25Index {
         scores[doc] += (idf * weight * tf * (K1 + 1)) / (tf + K1 * (1 - B + (B * docLength[doc]!) / avgLength));
       });
     }
-    const hits: Bm25Hit[] = [];
-    for (const doc of touched) {
-      if (accept === undefined || accept(doc)) hits.push({ doc, score: scores[doc]! });
-      scores[doc] = 0;
-    }
-    hits.sort((a, b) => b.score - a.score || a.doc - b.doc);
-    return hits.slice(0, limit);
+    const hits = bestHits(touched, scores, limit, accept);
+    for (const doc of touched) scores[doc] = 0;
+    return hits;
   }
 
   private ensureDocCapacity(size: number): void {

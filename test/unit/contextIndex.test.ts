@@ -178,7 +178,21 @@ describe('BM25 index', () => {
       const got = index.search(query, 10_000).map((h) => [freshId.get(h.doc), h.score]);
       const want = fresh.search(query, 10_000).map((h) => [h.doc, h.score]);
       assert.deepEqual(new Map(got as [number, number][]), new Map(want as [number, number][]));
+      // The best few are the head of the whole ranking (score, then id), with and without a filter.
+      const ranking = index.search(query, 10_000);
+      const odd = (doc: number) => doc % 2 === 1;
+      for (const limit of [1, 3, 17]) {
+        assert.deepEqual(index.search(query, limit), ranking.slice(0, limit));
+        assert.deepEqual(index.search(query, limit, odd), ranking.filter((h) => odd(h.doc)).slice(0, limit));
+      }
     }
+  });
+
+  it('ranks documents of equal score by id, whatever order they were added in', () => {
+    const index = new Bm25Index();
+    const ids = Array.from({ length: 30 }, (_, i) => index.add(termCounts(i % 3 === 0 ? 'alpha beta' : 'alpha gamma')));
+    const sameScore = ids.filter((_, i) => i % 3 !== 0);
+    assert.deepEqual(index.search(termCounts('gamma'), 5).map((h) => h.doc), [...sameScore].sort((a, b) => a - b).slice(0, 5));
   });
 
   it('splits compound names into parts', () => {
