@@ -9,6 +9,7 @@
 // workspace touches a few thousand postings, not every chunk that shares a common word.
 
 import { grownU32, PostingsPool } from './postingsPool';
+import { ShardedMap } from './shardedMap';
 
 const K1 = 1.2;
 const B = 0.75;
@@ -64,7 +65,7 @@ function bestHits(touched: readonly number[], scores: Float64Array, limit: numbe
 }
 
 export class Bm25Index {
-  private readonly termIds = new Map<string, number>();
+  private readonly termIds = new ShardedMap<number>();
   private readonly postings = new PostingsPool();
   /** Live documents' df per term id. */
   private df = new Uint32Array(1024);

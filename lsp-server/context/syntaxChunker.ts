@@ -55,10 +55,11 @@ interface Unit {
 }
 
 /**
- * Time a parse holds the calling thread (the server's) before it pauses for a turn of the event loop and resumes:
- * one 733 KB Python file took 570 ms in one go, and completions waited behind it while a workspace was indexed.
+ * Time a parse, or the walk of its tree into chunks, holds the calling thread (the server's) before it pauses for a
+ * turn of the event loop and resumes: one 733 KB Python file took 570 ms to parse and 40-105 ms to walk in one go,
+ * and completions waited behind it while a workspace was indexed.
  */
-const PARSE_SLICE_MS = 8;
+const SLICE_MS = 8;
 
 export class SyntaxChunker {
   private readonly parser: Parser;
@@ -96,7 +97,7 @@ export class SyntaxChunker {
     const tree = await this.parse(language, text);
     if (tree === null) return lineWindows(relativePath, lines, 0, lines.length);
     try {
-      const units = this.units(tree.rootNode.namedChildren, lines);
+      const units = await this.units(tree.rootNode.namedChildren, lines, { start: performance.now() });
       return mergeUnits(relativePath, units, lines);
     } finally {
       tree.delete();
@@ -116,7 +117,7 @@ export class SyntaxChunker {
       const sliceStart = performance.now();
       let halted = false;
       const tree = this.parser.parse(text, null, {
-        progressCallback: () => (halted = performance.now() - sliceStart >= PARSE_SLICE_MS),
+        progressCallback: () => (halted = performance.now() - sliceStart >= SLICE_MS),
       });
       if (tree !== null || !halted) return tree;
       await nextTurn();
@@ -135,10 +136,16 @@ export class SyntaxChunker {
     return loaded;
   }
 
-  private units(nodes: readonly (SyntaxNode | null)[], lines: string[]): Unit[] {
+  /** `slice.start`: when the current slice began (the walk pauses as a parse does once SLICE_MS is spent). */
+  private async units(nodes: readonly (SyntaxNode | null)[], lines: string[], slice: { start: number }): Promise<Unit[]> {
     const units: Unit[] = [];
     for (const node of nodes) {
       if (node === null) continue;
+      if (performance.now() - slice.start >= SLICE_MS) {
+        await nextTurn();
+        await this.pause();
+        slice.start = performance.now();
+      }
       const startLine = node.startPosition.row;
       const endLine = node.endPosition.column === 0 ? node.endPosition.row : node.endPosition.row + 1;
       const isComment = node.type.includes('comment');
@@ -150,7 +157,7 @@ export class SyntaxChunker {
       const body = bodyOf(node);
       if (body !== null && body.namedChildren.length > 1 && body.startPosition.row > startLine - 1) {
         // A long class or namespace: its header line(s) stay with the first member so the owner name travels along.
-        const members = this.units(body.namedChildren, lines);
+        const members = await this.units(body.namedChildren, lines, slice);
         if (members.length > 0) {
           members[0] = { ...members[0]!, startLine, symbols: [...declaredNames(node, false), ...members[0]!.symbols] };
           members[members.length - 1]!.endLine = Math.max(members[members.length - 1]!.endLine, endLine);

@@ -1,6 +1,7 @@
 // The chunks of one workspace folder with a BM25 index over them: built from a walk (reusing cached chunks of
 // files whose mtime and size did not change), updated one file at a time, and weighted toward open and
 // recently edited files.
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { CodeChunk } from './codeChunk';
 import { Bm25Index } from './bm25Index';
 import { termCounts, termsOfIdentifier } from './codeTerms';
@@ -78,6 +79,19 @@ interface FileEntry {
   chunkIds: number[];
 }
 
+/** A file's write, counted and ready to go into the index in one step. */
+interface PreparedFile {
+  /** The file's entry when its terms were counted, and those terms by chunk id. */
+  replaced: FileEntry | undefined;
+  replacedTerms: Map<number, Map<string, number>>;
+  kept: { chunk: CodeChunk; terms: Map<string, number> }[];
+  /** Chunks left out because their content looks like a credential. */
+  secrets: number;
+}
+
+/** Time a write's counting holds the thread before it lets the event loop turn. */
+const SLICE_MS = 8;
+
 export class WorkspaceIndex {
   private readonly bm25 = new Bm25Index();
   private readonly chunks = new Map<number, CodeChunk>();
@@ -87,6 +101,8 @@ export class WorkspaceIndex {
   /** Normalized file base name (`sourcecode` for source-code.js) → paths, for receivers named like a module. */
   private readonly byBaseName = new Map<string, Set<string>>();
   private secretChunks = 0;
+  /** The last write asked for (see `replaceFile`). */
+  private writes: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly root: string,
@@ -130,13 +146,13 @@ export class WorkspaceIndex {
       if (current !== undefined && current.mtimeMs === file.mtimeMs && current.size === file.size) continue;
       const hit = cached.get(file.relativePath);
       if (hit !== undefined && hit.mtimeMs === file.mtimeMs && hit.size === file.size) {
-        this.replaceFile(file.relativePath, file.mtimeMs, file.size, hit.chunks, true);
+        await this.replaceFile(file.relativePath, file.mtimeMs, file.size, hit.chunks, true);
         reusedFiles++;
         continue;
       }
       const text = await readTextFile(file.absolutePath);
       if (text === undefined) continue;
-      this.replaceFile(file.relativePath, file.mtimeMs, file.size, await this.chunker.chunk(file.relativePath, text));
+      await this.replaceFile(file.relativePath, file.mtimeMs, file.size, await this.chunker.chunk(file.relativePath, text));
     }
     if (!signal?.aborted) for (const path of [...this.files.keys()]) if (!seen.has(path)) this.removeFile(path);
     return {
@@ -150,7 +166,7 @@ export class WorkspaceIndex {
 
   /** Re-chunks one file from `text` (an open document's content, or the file just read from disk). */
   async updateFile(relativePath: string, text: string, mtimeMs = this.now(), size = text.length): Promise<void> {
-    this.replaceFile(relativePath, mtimeMs, size, await this.chunker.chunk(relativePath, text));
+    await this.replaceFile(relativePath, mtimeMs, size, await this.chunker.chunk(relativePath, text));
   }
 
   /** Removes every file under the folder `relativePath` (a folder deleted or renamed away is one file event). */
@@ -159,7 +175,8 @@ export class WorkspaceIndex {
     for (const file of [...this.files.keys()]) if (file.startsWith(inside)) this.removeFile(file);
   }
 
-  removeFile(relativePath: string): void {
+  /** `termsOf`: a chunk's terms when they were counted ahead (by `prepare`), else they are counted now. */
+  removeFile(relativePath: string, termsOf?: ReadonlyMap<number, Map<string, number>>): void {
     const entry = this.files.get(relativePath);
     if (entry === undefined) return;
     const key = baseNameKey(relativePath);
@@ -167,7 +184,7 @@ export class WorkspaceIndex {
     sameName?.delete(relativePath);
     if (sameName?.size === 0) this.byBaseName.delete(key);
     for (const id of entry.chunkIds) {
-      this.bm25.remove(id, chunkTerms(this.chunks.get(id)!));
+      this.bm25.remove(id, termsOf?.get(id) ?? chunkTerms(this.chunks.get(id)!));
       this.chunks.delete(id);
     }
     this.files.delete(relativePath);
@@ -226,21 +243,60 @@ export class WorkspaceIndex {
     }));
   }
 
-  /** `scanned`: the chunks come from the cache, which holds only chunks that passed the secret scan. */
-  private replaceFile(relativePath: string, mtimeMs: number, size: number, chunks: CodeChunk[], scanned = false): void {
-    this.removeFile(relativePath);
-    const chunkIds: number[] = [];
+  /**
+   * Replaces a file's chunks. Writes go one at a time, in the order they were asked for: the terms are counted
+   * between pauses, and an edit's chunks must not be overtaken by older chunks of the same file.
+   * `scanned`: the chunks come from the cache, which holds only chunks that passed the secret scan.
+   */
+  private replaceFile(relativePath: string, mtimeMs: number, size: number, chunks: CodeChunk[], scanned = false): Promise<void> {
+    const write = this.writes.then(async () => this.commit(relativePath, mtimeMs, size, await this.prepare(relativePath, chunks, scanned)));
+    this.writes = write.catch(() => undefined);
+    return write;
+  }
+
+  /**
+   * The counting part of a write, SLICE_MS at a time (a 734 KB file's 318 chunks took up to 100 ms in one go): the
+   * secret scan, the chunks' own copies of their text and their terms, and the terms of the chunks they replace.
+   */
+  private async prepare(relativePath: string, chunks: CodeChunk[], scanned: boolean): Promise<PreparedFile> {
+    let sliceStart = performance.now();
+    const breathe = async (): Promise<void> => {
+      if (performance.now() - sliceStart < SLICE_MS) return;
+      await nextTurn();
+      sliceStart = performance.now();
+    };
+    const replaced = this.files.get(relativePath);
+    const replacedTerms = new Map<number, Map<string, number>>();
+    for (const id of replaced?.chunkIds ?? []) {
+      await breathe();
+      replacedTerms.set(id, chunkTerms(this.chunks.get(id)!));
+    }
+    const kept: PreparedFile['kept'] = [];
+    let secrets = 0;
     for (const found of chunks) {
+      await breathe();
       if (!scanned && containsSecret(found.text)) {
-        this.secretChunks++;
+        secrets++;
         continue;
       }
       // The cache's chunks are parsed from JSON, strings of their own; the chunker's are cut from the file's text.
       const chunk = scanned ? found : { ...found, text: ownedText(found.text), symbols: found.symbols.map(ownedText) };
-      const id = this.bm25.add(chunkTerms(chunk));
+      kept.push({ chunk, terms: chunkTerms(chunk) });
+    }
+    return { replaced, replacedTerms, kept, secrets };
+  }
+
+  private commit(relativePath: string, mtimeMs: number, size: number, prepared: PreparedFile): void {
+    // Removed or replaced meanwhile (a file event): what is there now has not had its terms counted.
+    const current = this.files.get(relativePath);
+    this.removeFile(relativePath, current === prepared.replaced ? prepared.replacedTerms : undefined);
+    const chunkIds: number[] = [];
+    for (const { chunk, terms } of prepared.kept) {
+      const id = this.bm25.add(terms);
       this.chunks.set(id, chunk);
       chunkIds.push(id);
     }
+    this.secretChunks += prepared.secrets;
     this.files.set(relativePath, { mtimeMs, size, chunkIds });
     const key = baseNameKey(relativePath);
     if (!this.byBaseName.has(key)) this.byBaseName.set(key, new Set());

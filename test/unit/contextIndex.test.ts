@@ -10,6 +10,7 @@ import { IndexCache } from '../../lsp-server/context/indexPersistence';
 import { ownedText } from '../../lsp-server/context/ownedText';
 import { PathFilter } from '../../lsp-server/context/pathFilter';
 import { Retriever, withoutPartialWord } from '../../lsp-server/context/retriever';
+import { ShardedMap } from '../../lsp-server/context/shardedMap';
 import { SyntaxChunker } from '../../lsp-server/context/syntaxChunker';
 import { WorkspaceIndex } from '../../lsp-server/context/workspaceIndex';
 import { ForegroundWork } from '../../lsp-server/foregroundWork';
@@ -57,6 +58,40 @@ describe('syntax chunker', () => {
       ended();
       assert.ok((await chunking).length > 0);
     } finally {
+      pausing.dispose();
+    }
+  });
+
+  it('pauses while it walks a large tree into chunks too, and gives the same chunks', async () => {
+    let walking = false;
+    let pausesWhileWalking = 0;
+    const pausing = await SyntaxChunker.create(undefined, async () => {
+      if (walking) pausesWhileWalking++;
+    });
+    // Marks the walk (the private `units`, recursive through this wrapper) so the pauses it makes can be told apart.
+    const spied = pausing as unknown as { units: (...args: unknown[]) => Promise<unknown> };
+    const walk = spied.units.bind(pausing);
+    let depth = 0;
+    spied.units = async (...args) => {
+      if (depth++ === 0) walking = true;
+      try {
+        return await walk(...args);
+      } finally {
+        if (--depth === 0) walking = false;
+      }
+    };
+    const big = Array.from({ length: 2_000 }, (_, i) => `def f${i}(x):\n    return x + ${i}\n`).join('\n');
+    // A clock that moves 5 ms at every look, so every slice ends at once, however fast this machine is.
+    const now = performance.now;
+    let fake = 0;
+    performance.now = () => (fake += 5);
+    try {
+      const chunks = await pausing.chunk('pkg/big.py', big);
+      performance.now = now;
+      assert.ok(pausesWhileWalking >= 500, `${pausesWhileWalking} pauses while 2,000 declarations were walked`);
+      assert.deepEqual(chunks, await chunker.chunk('pkg/big.py', big));
+    } finally {
+      performance.now = now;
       pausing.dispose();
     }
   });
@@ -145,7 +180,7 @@ describe('BM25 index', () => {
     const document = () => {
       const counts = new Map<string, number>();
       for (let k = 0; k < 40; k++) {
-        const word = vocabulary[Math.min(vocabulary.length - 1, Math.floor(1 / (random() + 1e-4)) - 1)]!;
+        const word = vocabulary[Math.min(vocabulary.length - 1, Math.floor(1 / (random() + 1e-4)) - 1)] ?? vocabulary[0]!;
         counts.set(word, (counts.get(word) ?? 0) + 1);
       }
       return counts;
@@ -202,6 +237,29 @@ describe('BM25 index', () => {
   });
 });
 
+describe('sharded map', () => {
+  it('keeps, counts, iterates and forgets string keys as a Map does', () => {
+    const sharded = new ShardedMap<number>();
+    const plain = new Map<string, number>();
+    const keys = Array.from({ length: 5000 }, (_, i) => (i % 7 === 0 ? '' : `key_${i.toString(36)}`));
+    keys.forEach((key, i) => {
+      sharded.set(key, i);
+      plain.set(key, i);
+    });
+    assert.equal(sharded.size, plain.size);
+    for (const key of keys) assert.equal(sharded.get(key), plain.get(key));
+    assert.equal(sharded.get('absent'), undefined);
+    // Deleting the entry being visited, as compaction does.
+    for (const [key, value] of sharded) if (value % 2 === 0) assert.equal(sharded.delete(key), plain.delete(key));
+    assert.equal(sharded.delete('absent'), false);
+    assert.equal(sharded.size, plain.size);
+    assert.deepEqual(new Map(sharded), plain);
+    sharded.clear();
+    assert.equal(sharded.size, 0);
+    assert.deepEqual([...sharded], []);
+  });
+});
+
 describe('owned text', () => {
   it('copies a text exactly, whatever its characters', () => {
     const file = `# café, naïve — ${'x'.repeat(40)}\n\u{1F600} ok \ud800 lone\n`;
@@ -210,6 +268,39 @@ describe('owned text', () => {
 });
 
 describe('workspace index', () => {
+  /** Runs `work` with a clock that moves 5 ms at every look, so every time slice ends at once, however fast this machine is. */
+  const withHastyClock = async <T>(work: () => Promise<T>): Promise<T> => {
+    const now = performance.now;
+    let fake = now.call(performance);
+    performance.now = () => (fake += 5);
+    try {
+      return await work();
+    } finally {
+      performance.now = now;
+    }
+  };
+  const manyDefinitions = (count: number, name: string) => Array.from({ length: count }, (_, i) => `def ${name}${i}(x):\n    return x + ${i}\n`).join('\n');
+
+  it('counts a large file\'s terms a slice at a time, and applies edits in the order they came', async () => {
+    // Chunked ahead, so that the only pauses are the index's own.
+    const texts = [manyDefinitions(300, 'first'), manyDefinitions(300, 'second'), 'def third(x):\n    return x\n'];
+    const chunked = new Map(await Promise.all(texts.map(async (t) => [t, await chunker.chunk('pkg/big.py', t)] as const)));
+    const index = new WorkspaceIndex('/nowhere', { chunk: async (_path, text) => chunked.get(text)! });
+    await index.updateFile('pkg/big.py', texts[0]!);
+    const turns = countTurns();
+    // A large edit, then a small one: the large one's counting pauses many times, and must not land last.
+    const large = index.updateFile('pkg/big.py', texts[1]!);
+    const small = index.updateFile('pkg/big.py', texts[2]!);
+    await withHastyClock(() => Promise.all([large, small]));
+    turns.stop();
+    assert.ok(turns.turns >= 20, `the event loop turned ${turns.turns} times while 600 chunks' terms were counted`);
+    assert.equal(index.chunkCount, 1);
+    assert.equal(index.documentCount, 1);
+    assert.deepEqual(index.snapshot()[0]!.chunks.flatMap((c) => c.symbols), ['third']);
+    for (const gone of ['first7', 'second7']) assert.equal(index.documentFrequency(gone), 0, gone);
+    assert.equal(index.documentFrequency('third'), 1);
+  });
+
   it('retrieves the definition another file needs, updates incrementally and leaves secrets out', async () => {
     const ws = makeWorkspace({ 'src/shapes.ts': SHAPES_TS, 'src/vector.ts': VECTOR_TS, 'pkg/math.py': MATH_PY, 'src/config.ts': `export const awsKey = "AKIA${'ABCDEFGHIJKLMNOP'}"; // ${CANARY}\n` });
     try {
