@@ -1,6 +1,5 @@
 // The words retrieval compares: identifiers, lower-cased, plus their camelCase / snake_case parts, minus the
 // keywords every file shares.
-import { ShardedMap } from './shardedMap';
 
 const IDENTIFIER = /[A-Za-z_$][\w$]*/g;
 const MIN_LENGTH = 2;
@@ -22,7 +21,7 @@ export function identifiers(text: string): string[] {
 
 /** Identifiers repeat across a workspace; splitting each spelling once makes indexing about twice as fast. */
 const TERM_CACHE_LIMIT = 200_000;
-const termCache = new ShardedMap<string[]>();
+const termCache = new Map<string, string[]>();
 
 /** Index terms of one identifier: the whole name and, for compound names, its parts. */
 export function termsOfIdentifier(identifier: string): string[] {
