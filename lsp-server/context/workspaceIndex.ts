@@ -269,7 +269,9 @@ export class WorkspaceIndex {
     const replacedTerms = new Map<number, Map<string, number>>();
     for (const id of replaced?.chunkIds ?? []) {
       await breathe();
-      replacedTerms.set(id, chunkTerms(this.chunks.get(id)!));
+      // Gone when the file was removed meanwhile (a file event); `commit` then has nothing of it to remove.
+      const chunk = this.chunks.get(id);
+      if (chunk !== undefined) replacedTerms.set(id, chunkTerms(chunk));
     }
     const kept: PreparedFile['kept'] = [];
     let secrets = 0;

@@ -301,6 +301,27 @@ describe('workspace index', () => {
     assert.equal(index.documentFrequency('third'), 1);
   });
 
+  it('takes a file removed while its new chunks are counted, and an edit of another file meanwhile', async () => {
+    const texts = [manyDefinitions(300, 'first'), manyDefinitions(300, 'second'), 'def other(x):\n    return x\n'];
+    const chunked = new Map(await Promise.all(texts.map(async (t) => [t, await chunker.chunk('pkg/big.py', t)] as const)));
+    const index = new WorkspaceIndex('/nowhere', { chunk: async (_path, text) => chunked.get(text)! });
+    await index.updateFile('pkg/big.py', texts[0]!);
+    await withHastyClock(async () => {
+      const edit = index.updateFile('pkg/big.py', texts[1]!);
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      index.removeFile('pkg/big.py');
+      const other = index.updateFile('pkg/other.py', texts[2]!);
+      await Promise.all([edit, other]);
+    });
+    // The edit was asked before the removal and goes in after it; nothing of the first version is left.
+    assert.equal(index.documentFrequency('first7'), 0);
+    assert.equal(index.documentFrequency('second7'), 1);
+    assert.equal(index.documentFrequency('other'), 1);
+    assert.equal(index.chunkCount, index.documentCount);
+    assert.equal(index.fileCount, 2);
+  });
+
   it('retrieves the definition another file needs, updates incrementally and leaves secrets out', async () => {
     const ws = makeWorkspace({ 'src/shapes.ts': SHAPES_TS, 'src/vector.ts': VECTOR_TS, 'pkg/math.py': MATH_PY, 'src/config.ts': `export const awsKey = "AKIA${'ABCDEFGHIJKLMNOP'}"; // ${CANARY}\n` });
     try {
