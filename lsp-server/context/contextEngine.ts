@@ -9,7 +9,7 @@ import { memberChoices, type MemberChoices } from './moduleMembers';
 import { DEFAULT_RETRIEVER_OPTIONS, Retriever, type RetrievedSnippet } from './retriever';
 import type { TermStatistics } from './selectiveContext';
 import type { BuildStats, Chunker } from './workspaceIndex';
-import { WorkspaceIndex } from './workspaceIndex';
+import { MAX_INDEXED_FOLDER_BYTES, WorkspaceIndex } from './workspaceIndex';
 import { isIndexableText, readTextFile, staysInside } from './workspaceWalker';
 
 export interface ContextEngineOptions {
@@ -26,6 +26,8 @@ export interface ContextEngineOptions {
   saveDelayMs?: number;
   /** Awaited before each file of a build: resolves once the server's foreground work (completions) is done. */
   pause?: () => Promise<void>;
+  /** File bytes each folder's index takes in (default MAX_INDEXED_FOLDER_BYTES). */
+  folderBudgetBytes?: number;
 }
 
 export type FileEventKind = 'created' | 'changed' | 'deleted';
@@ -44,8 +46,15 @@ export class ContextEngine implements TermStatistics {
   private building: Promise<void> | undefined;
   private disposed = false;
 
+  private get budgetBytes(): number {
+    return this.options.folderBudgetBytes ?? MAX_INDEXED_FOLDER_BYTES;
+  }
+
   constructor(private readonly options: ContextEngineOptions) {
-    this.folders = options.folders.map((root) => ({ index: new WorkspaceIndex(root, options.chunker), filter: new PathFilter(root, { excludeGlobs: options.excludeGlobs }) }));
+    this.folders = options.folders.map((root) => ({
+      index: new WorkspaceIndex(root, options.chunker, Date.now, this.budgetBytes),
+      filter: new PathFilter(root, { excludeGlobs: options.excludeGlobs }),
+    }));
   }
 
   get isBuilding(): boolean {
@@ -81,6 +90,11 @@ export class ContextEngine implements TermStatistics {
           this.options.log(
             `Indexed ${stats.files} files (${stats.chunks} chunks, ${stats.reusedFiles} from cache, ${stats.secretChunks} left out as secrets) in ${Math.round(stats.ms)} ms: ${folder.index.root}`,
           );
+          if (stats.overBudgetFiles > 0) {
+            this.options.log(
+              `The index of ${folder.index.root} is full (${formatMiB(this.budgetBytes)} of files, the nearest the folder's root): ${stats.overBudgetFiles === 1 ? '1 more file is' : `${stats.overBudgetFiles} more files are`} left out of workspace context. Add the folders you do not need to the locus.exclude setting.`,
+            );
+          }
           if (!abort.signal.aborted) await this.options.cache.save(folder.index.root, folder.index.snapshot());
         } catch (e) {
           this.options.log(`Indexing ${folder.index.root} failed: ${(e as Error).message}`);
@@ -147,6 +161,7 @@ export class ContextEngine implements TermStatistics {
         if (!folder.filter.isExcluded(relativePath, true)) rewalk = true;
         continue;
       }
+      if (stat !== undefined && !folder.index.hasFile(relativePath) && !folder.index.hasRoomFor(stat.size)) continue;
       // A link out of the workspace is not indexed (the walker refuses it too): its text is not the workspace's.
       const text = (await staysInside(file, folder.index.root)) ? await readTextFile(file) : undefined;
       if (text === undefined) folder.index.removeFile(relativePath);
@@ -233,4 +248,8 @@ export class ContextEngine implements TermStatistics {
       await this.options.cache.save(folder.index.root, folder.index.snapshot()).catch((e: Error) => this.options.log(`Saving the index cache failed: ${e.message}`));
     }
   }
+}
+
+function formatMiB(bytes: number): string {
+  return `${Number((bytes / 1024 / 1024).toFixed(2))} MiB`;
 }

@@ -1,5 +1,6 @@
-// Lists the files of a workspace folder that may be indexed. Symlinks are followed only when they resolve inside
-// the root (a link to ~/.ssh is never read), and each real directory is entered once, so link loops end.
+// Lists the files of a workspace folder that may be indexed, nearest the root first (breadth-first: when the index
+// reaches its budget, what is left out is the most deeply nested). Symlinks are followed only when they resolve
+// inside the root (a link to ~/.ssh is never read), and each real directory is entered once, so link loops end.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { PathFilter } from './pathFilter';
@@ -27,9 +28,9 @@ export async function* walkWorkspace(root: string, filter: PathFilter, options: 
   const realRoot = await fs.realpath(root);
   const visitedDirs = new Set<string>([realRoot]);
   const pending: string[] = [''];
-  while (pending.length > 0) {
+  for (let next = 0; next < pending.length; next++) {
     if (options.signal?.aborted) return;
-    const dir = pending.pop()!;
+    const dir = pending[next]!;
     let entries: import('node:fs').Dirent[];
     try {
       entries = await fs.readdir(path.join(root, dir), { withFileTypes: true });

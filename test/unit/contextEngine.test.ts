@@ -68,6 +68,30 @@ describe('context engine', () => {
     }
   });
 
+  it('says when a folder is over its budget, and takes no new file past it but an open document', async () => {
+    const ws = makeWorkspace({ 'src/shapes.ts': SHAPES_TS, 'src/vector.ts': VECTOR_TS });
+    const cacheDir = mkdtempSync(join(tmpdir(), 'locus-cache-'));
+    const logged: string[] = [];
+    const budget = SHAPES_TS.length + 10;
+    const engine = new ContextEngine({ folders: [ws.root], excludeGlobs: [], chunker, cache: new IndexCache(cacheDir), log: (m) => logged.push(m), editDelayMs: 5, saveDelayMs: 5, folderBudgetBytes: budget });
+    try {
+      await engine.build();
+      assert.equal(engine.fileCount, 1);
+      const full = logged.find((m) => m.includes('is full'));
+      assert.ok(full?.includes('1 more file is left out') && full.includes('locus.exclude'), full);
+      writeFileSync(join(ws.root, 'src', 'extra.ts'), 'export function uniqueHelperName() {}\n');
+      await engine.filesChanged([{ file: join(ws.root, 'src', 'extra.ts'), kind: 'created' }]);
+      assert.equal(engine.fileCount, 1, 'a new file past the budget stays out');
+      engine.documentOpened(join(ws.root, 'src', 'extra.ts'), 'export function uniqueHelperName() {}\n');
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(engine.fileCount, 2, 'an open document is indexed whatever the budget');
+    } finally {
+      await engine.dispose();
+      ws.cleanup();
+      rmSync(cacheDir, { recursive: true, force: true });
+    }
+  });
+
   it('follows a folder renamed as one event, and leaves out minified buffers, pipes and links out of the workspace', async () => {
     const { ws, engine, names, dispose } = engineOn({ 'old/util.ts': 'export function movedHelperName() {}\n', 'src/shapes.ts': SHAPES_TS });
     const outside = mkdtempSync(join(tmpdir(), 'locus-outside-'));

@@ -322,6 +322,31 @@ describe('workspace index', () => {
     assert.equal(index.fileCount, 2);
   });
 
+  it('takes files nearest the root first up to its budget, and an open document whatever the budget', async () => {
+    const file = (name: string) => `export function ${name}() {}\n`.padEnd(100, ' ');
+    const ws = makeWorkspace({ 'a.ts': file('rootOne'), 'b.ts': file('rootTwo'), 'src/c.ts': file('nestedOne'), 'src/deeper/d.ts': file('deepOne'), 'tiny/e.ts': 'export const e = 1;\n' });
+    try {
+      const index = new WorkspaceIndex(ws.root, chunker, Date.now, 250);
+      const stats = await index.build(new PathFilter(ws.root, { excludeGlobs: [] }));
+      // a.ts and b.ts fit (200 bytes); src/c.ts does not, and then nothing later is taken, not even tiny/e.ts.
+      assert.deepEqual(index.snapshot().map((f) => f.path).sort(), ['a.ts', 'b.ts']);
+      assert.equal(stats.overBudgetFiles, 3);
+      assert.ok(!index.hasRoomFor(100));
+      await index.updateFile('src/deeper/d.ts', file('deepOneEdited'));
+      assert.equal(index.documentFrequency('deeponeedited'), 1, 'an open document is indexed over the budget');
+      index.removeFile('src/deeper/d.ts');
+      index.removeFile('b.ts');
+      assert.ok(index.hasRoomFor(100));
+      rmSync(join(ws.root, 'b.ts'));
+      const again = await index.build(new PathFilter(ws.root, { excludeGlobs: [] }));
+      // Breadth-first: tiny/e.ts comes before src/deeper/d.ts, which no longer fits.
+      assert.deepEqual(index.snapshot().map((f) => f.path).sort(), ['a.ts', 'src/c.ts', 'tiny/e.ts']);
+      assert.equal(again.overBudgetFiles, 1);
+    } finally {
+      ws.cleanup();
+    }
+  });
+
   it('retrieves the definition another file needs, updates incrementally and leaves secrets out', async () => {
     const ws = makeWorkspace({ 'src/shapes.ts': SHAPES_TS, 'src/vector.ts': VECTOR_TS, 'pkg/math.py': MATH_PY, 'src/config.ts': `export const awsKey = "AKIA${'ABCDEFGHIJKLMNOP'}"; // ${CANARY}\n` });
     try {

@@ -78,6 +78,17 @@ describe('workspace walker', () => {
     }
   });
 
+  it('lists the files nearest the root first', async () => {
+    const ws = makeWorkspace({ 'z.ts': 'z', 'a/b/c/deep.ts': 'deep', 'a/b/mid.ts': 'mid', 'm/top.ts': 'top', 'a/first.ts': 'first' });
+    try {
+      const order: string[] = [];
+      for await (const f of walkWorkspace(ws.root, new PathFilter(ws.root, { excludeGlobs: [] }))) order.push(f.relativePath);
+      assert.deepEqual(order, ['z.ts', 'a/first.ts', 'm/top.ts', 'a/b/mid.ts', 'a/b/c/deep.ts']);
+    } finally {
+      ws.cleanup();
+    }
+  });
+
   it('anchors VS Code globs at the root unless they start with **', () => {
     assert.deepEqual(globToGitignorePatterns('**/*.{js,map}'), ['**/*.js', '**/*.map']);
     assert.deepEqual(globToGitignorePatterns('out'), ['/out']);
