@@ -90,9 +90,9 @@ export class ContextEngine implements TermStatistics {
           this.options.log(
             `Indexed ${stats.files} files (${stats.chunks} chunks, ${stats.reusedFiles} from cache, ${stats.secretChunks} left out as secrets) in ${Math.round(stats.ms)} ms: ${folder.index.root}`,
           );
-          if (stats.overBudgetFiles > 0) {
+          if (stats.full) {
             this.options.log(
-              `The index of ${folder.index.root} is full (${formatMiB(this.budgetBytes)} of files, the nearest the folder's root): ${stats.overBudgetFiles === 1 ? '1 more file is' : `${stats.overBudgetFiles} more files are`} left out of workspace context. Add the folders you do not need to the locus.exclude setting.`,
+              `The index of ${folder.index.root} is full (${formatMiB(this.budgetBytes)} of files, the nearest the folder's root): the rest of the folder is left out of workspace context. Add the folders you do not need to the locus.exclude setting.`,
             );
           }
           if (!abort.signal.aborted) await this.options.cache.save(folder.index.root, folder.index.snapshot());

@@ -78,7 +78,7 @@ describe('context engine', () => {
       await engine.build();
       assert.equal(engine.fileCount, 1);
       const full = logged.find((m) => m.includes('is full'));
-      assert.ok(full?.includes('1 more file is left out') && full.includes('locus.exclude'), full);
+      assert.ok(full?.includes('the rest of the folder is left out') && full.includes('locus.exclude'), full);
       writeFileSync(join(ws.root, 'src', 'extra.ts'), 'export function uniqueHelperName() {}\n');
       await engine.filesChanged([{ file: join(ws.root, 'src', 'extra.ts'), kind: 'created' }]);
       assert.equal(engine.fileCount, 1, 'a new file past the budget stays out');

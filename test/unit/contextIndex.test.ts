@@ -330,7 +330,7 @@ describe('workspace index', () => {
       const stats = await index.build(new PathFilter(ws.root, { excludeGlobs: [] }));
       // a.ts and b.ts fit (200 bytes); src/c.ts does not, and then nothing later is taken, not even tiny/e.ts.
       assert.deepEqual(index.snapshot().map((f) => f.path).sort(), ['a.ts', 'b.ts']);
-      assert.equal(stats.overBudgetFiles, 3);
+      assert.ok(stats.full);
       assert.ok(!index.hasRoomFor(100));
       await index.updateFile('src/deeper/d.ts', file('deepOneEdited'));
       assert.equal(index.documentFrequency('deeponeedited'), 1, 'an open document is indexed over the budget');
@@ -341,7 +341,28 @@ describe('workspace index', () => {
       const again = await index.build(new PathFilter(ws.root, { excludeGlobs: [] }));
       // Breadth-first: tiny/e.ts comes before src/deeper/d.ts, which no longer fits.
       assert.deepEqual(index.snapshot().map((f) => f.path).sort(), ['a.ts', 'src/c.ts', 'tiny/e.ts']);
-      assert.equal(again.overBudgetFiles, 1);
+      assert.ok(again.full);
+    } finally {
+      ws.cleanup();
+    }
+  });
+
+  it('ends the walk once it is full and every file it holds was met', async () => {
+    const ws = makeWorkspace({ 'a.ts': 'export const a = 1;\n', 'b/big.ts': `export const big = '${'x'.repeat(200)}';\n`, 'c/d/e.ts': 'export const e = 1;\n' });
+    try {
+      const asked: string[] = [];
+      const filter = new (class extends PathFilter {
+        override isExcluded(relativePath: string, isDirectory: boolean): boolean {
+          asked.push(relativePath);
+          return super.isExcluded(relativePath, isDirectory);
+        }
+      })(ws.root, { excludeGlobs: [] });
+      const index = new WorkspaceIndex(ws.root, chunker, Date.now, 100);
+      const stats = await index.build(filter);
+      assert.ok(stats.full);
+      assert.deepEqual(index.snapshot().map((f) => f.path), ['a.ts']);
+      assert.ok(asked.includes('b/big.ts'));
+      assert.ok(!asked.some((p) => p.startsWith('c/')), `the walk went on past the budget: ${asked.join(', ')}`);
     } finally {
       ws.cleanup();
     }
