@@ -150,7 +150,8 @@ export class WorkspaceIndex {
 
   /**
    * Walks the folder and indexes what the filter lets through; `cached` chunks are reused when mtime and size match.
-   * `pause` is awaited before each file (the server's foreground work goes first).
+   * `pause` is awaited before each file and between the slices of its counting (the server's foreground work goes
+   * first).
    */
   async build(filter: PathFilter, cached: ReadonlyMap<string, FileChunks> = new Map(), signal?: AbortSignal, pause?: () => Promise<void>): Promise<BuildStats> {
     const started = performance.now();
@@ -173,13 +174,13 @@ export class WorkspaceIndex {
       if (current !== undefined && current.mtimeMs === file.mtimeMs && current.size === file.size) continue;
       const hit = cached.get(file.relativePath);
       if (hit !== undefined && hit.mtimeMs === file.mtimeMs && hit.size === file.size) {
-        await this.replaceFile(file.relativePath, file.mtimeMs, file.size, hit.chunks, true);
+        await this.replaceFile(file.relativePath, file.mtimeMs, file.size, hit.chunks, true, pause);
         reusedFiles++;
         continue;
       }
       const text = await readTextFile(file.absolutePath);
       if (text === undefined) continue;
-      await this.replaceFile(file.relativePath, file.mtimeMs, file.size, await this.chunker.chunk(file.relativePath, text));
+      await this.replaceFile(file.relativePath, file.mtimeMs, file.size, await this.chunker.chunk(file.relativePath, text), false, pause);
     }
     if (!signal?.aborted) for (const path of [...this.files.keys()]) if (!seen.has(path)) this.removeFile(path);
     return {
@@ -275,10 +276,11 @@ export class WorkspaceIndex {
   /**
    * Replaces a file's chunks. Writes go one at a time, in the order they were asked for: the terms are counted
    * between pauses, and an edit's chunks must not be overtaken by older chunks of the same file.
-   * `scanned`: the chunks come from the cache, which holds only chunks that passed the secret scan.
+   * `scanned`: the chunks come from the cache, which holds only chunks that passed the secret scan. `pause`: awaited
+   * between slices, as a build's (the counting must not take a core from a completion being decoded).
    */
-  private replaceFile(relativePath: string, mtimeMs: number, size: number, chunks: CodeChunk[], scanned = false): Promise<void> {
-    const write = this.writes.then(async () => this.commit(relativePath, mtimeMs, size, await this.prepare(relativePath, chunks, scanned)));
+  private replaceFile(relativePath: string, mtimeMs: number, size: number, chunks: CodeChunk[], scanned = false, pause?: () => Promise<void>): Promise<void> {
+    const write = this.writes.then(async () => this.commit(relativePath, mtimeMs, size, await this.prepare(relativePath, chunks, scanned, pause)));
     this.writes = write.catch(() => undefined);
     return write;
   }
@@ -287,11 +289,12 @@ export class WorkspaceIndex {
    * The counting part of a write, SLICE_MS at a time (a 734 KB file's 318 chunks took up to 100 ms in one go): the
    * secret scan, the chunks' own copies of their text and their terms, and the terms of the chunks they replace.
    */
-  private async prepare(relativePath: string, chunks: CodeChunk[], scanned: boolean): Promise<PreparedFile> {
+  private async prepare(relativePath: string, chunks: CodeChunk[], scanned: boolean, pause?: () => Promise<void>): Promise<PreparedFile> {
     let sliceStart = performance.now();
     const breathe = async (): Promise<void> => {
       if (performance.now() - sliceStart < SLICE_MS) return;
       await nextTurn();
+      await pause?.();
       sliceStart = performance.now();
     };
     const replaced = this.files.get(relativePath);

@@ -449,6 +449,33 @@ describe('workspace index', () => {
     }
   });
 
+  it('waits between the slices of a file\'s counting while foreground work runs', async () => {
+    const text = manyDefinitions(300, 'first');
+    const ws = makeWorkspace({ 'pkg/big.py': text });
+    try {
+      const chunks = await chunker.chunk('pkg/big.py', text);
+      const index = new WorkspaceIndex(ws.root, { chunk: async () => chunks });
+      // The third pause (the first is before the file, the next ones between its slices) holds until released.
+      let pauses = 0;
+      let release = (): void => undefined;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const pause = async (): Promise<void> => {
+        if (++pauses === 3) await held;
+      };
+      await withHastyClock(async () => {
+        const building = index.build(new PathFilter(ws.root, { excludeGlobs: [] }), new Map(), undefined, pause);
+        await new Promise((r) => setTimeout(r, 50));
+        assert.equal(pauses, 3, 'the counting waits at its pauses');
+        assert.equal(index.documentCount, 0);
+        release();
+        await building;
+      });
+      assert.equal(index.documentCount, chunks.length);
+    } finally {
+      ws.cleanup();
+    }
+  });
+
   it('persists chunks and reuses them for files whose mtime and size did not change', async () => {
     const ws = makeWorkspace({ 'src/shapes.ts': SHAPES_TS, 'src/vector.ts': VECTOR_TS });
     const cacheDir = mkdtempSync(join(tmpdir(), 'locus-cache-'));
