@@ -38,6 +38,8 @@ interface Phase {
   files: number;
   /** Completions while the index was built, and after. */
   during: number[];
+  /** The slowest completion while the index was built: its time in the engine and the tokens it generated. */
+  slowest: { ms: number; engineMs: number; tokens: number } | undefined;
   after: number[];
   /** Cheap requests' round trips while the index was built. */
   cheap: number[];
@@ -57,7 +59,7 @@ const stats = (xs: number[]) => ({ n: xs.length, p50: percentile(xs, 50), p95: p
 async function phase(serverJs: string, cacheDir: string, cases: Case[] | undefined): Promise<Phase> {
   const client = await BenchClient.start({ context: { cacheDir } }, { workspaceFolder: workspace, serverJs });
   const started = performance.now();
-  const result: Phase = { indexMs: NaN, files: 0, during: [], after: [], cheap: [], privateMiB: NaN, peakMiB: NaN };
+  const result: Phase = { indexMs: NaN, files: 0, during: [], slowest: undefined, after: [], cheap: [], privateMiB: NaN, peakMiB: NaN };
   let building = true;
   let stop = false;
   const watcher = waitForIndex(client, pathToFileURL(join(tmpdir(), 'locus-indexing-probe.py')).href, WATCHED).then((index) => {
@@ -82,6 +84,9 @@ async function phase(serverJs: string, cacheDir: string, cases: Case[] | undefin
       const wasBuilding = building;
       const answer = await client.complete(uri, positionAt(c.text, c.offset));
       (wasBuilding && building ? result.during : result.after).push(answer.ms);
+      if (wasBuilding && building && answer.ms > (result.slowest?.ms ?? -1)) {
+        result.slowest = { ms: answer.ms, engineMs: answer.timing?.totalMs ?? NaN, tokens: answer.timing?.generatedTokens ?? NaN };
+      }
       await client.close(uri);
       await sleep(COMPLETION_GAP_MS);
     }
@@ -158,6 +163,8 @@ runBench(async () => {
       (s) =>
         `| ${s.build} | ${s.coldIndexS.toFixed(1)} | ${f(s.during.p50)} / ${f(s.during.p95)} / ${f(s.during.max)} (${s.during.n}) | ${f(s.after.p50)} / ${f(s.after.p95)} / ${f(s.after.max)} (${s.after.n}) | ${f(s.coldHold.p95)} / ${f(s.coldHold.max)} | ${f(s.coldPrivateMiB)} / ${f(s.coldPeakMiB)} | ${s.warmIndexS.toFixed(1)} | ${f(s.warmHold.p95)} / ${f(s.warmHold.max)} | ${f(s.warmPrivateMiB)} / ${f(s.warmPeakMiB)} |`,
     ),
+    '',
+    `The slowest completion while indexing, per run: ${all.map((r) => (r.cold.slowest === undefined ? `${r.build} -` : `${r.build} ${r.cold.slowest.ms.toFixed(0)} ms (${r.cold.slowest.engineMs.toFixed(0)} ms in the engine, ${r.cold.slowest.tokens} tokens)`)).join('; ')}.`,
     '',
     'Index times and memory are medians over the runs; latencies are pooled over the runs (request counts in brackets). Memory is the server process\'s, read from /proc once the phase\'s requests are answered: private = RssAnon (the model\'s memory included, the same for both builds), peak = VmHWM.',
     '',
