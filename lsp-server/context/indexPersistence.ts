@@ -10,14 +10,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { pipeline } from 'node:stream/promises';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { CHUNKER_VERSION } from './syntaxChunker';
+import { TimeSlices } from '../timeSlices';
 import type { FileChunks } from './workspaceIndex';
 
 const FORMAT_VERSION = 2;
-/** Time on the server's thread between pauses while the cache is written or read. */
-const SLICE_MS = 8;
 
 interface CacheHeader {
   format: number;
@@ -50,7 +48,7 @@ export class IndexCache {
     const lines = createInterface({ input: input.pipe(gunzip), crlfDelay: Infinity });
     try {
       let header: CacheHeader | undefined;
-      let sliceStart = performance.now();
+      const slices = new TimeSlices();
       for await (const line of lines) {
         if (header === undefined) {
           header = JSON.parse(line) as CacheHeader;
@@ -59,10 +57,7 @@ export class IndexCache {
         }
         const file = JSON.parse(line) as FileChunks;
         files.set(file.path, file);
-        if (performance.now() - sliceStart >= SLICE_MS) {
-          await nextTurn();
-          sliceStart = performance.now();
-        }
+        await slices.breathe();
       }
       return header === undefined ? new Map() : files;
     } catch {
@@ -82,13 +77,10 @@ export class IndexCache {
     const header: CacheHeader = { format: FORMAT_VERSION, chunker: CHUNKER_VERSION, root: path.resolve(root) };
     async function* lines(): AsyncGenerator<string> {
       yield `${JSON.stringify(header)}\n`;
-      let sliceStart = performance.now();
+      const slices = new TimeSlices();
       for (const file of files) {
         yield `${JSON.stringify(file)}\n`;
-        if (performance.now() - sliceStart >= SLICE_MS) {
-          await nextTurn();
-          sliceStart = performance.now();
-        }
+        await slices.breathe();
       }
     }
     try {

@@ -3,10 +3,10 @@
 // grammar and for files that do not parse.
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Language, Parser, type Node as SyntaxNode, type Tree } from '@vscode/tree-sitter-wasm';
 import type { CodeChunk } from './codeChunk';
 import { asModelText } from '../modelText';
+import { TimeSlices } from '../timeSlices';
 
 /** A chunk grows by merging neighbouring declarations up to this many lines. */
 const TARGET_LINES = 30;
@@ -54,13 +54,6 @@ interface Unit {
   isComment: boolean;
 }
 
-/**
- * Time a parse, or the walk of its tree into chunks, holds the calling thread (the server's) before it pauses for a
- * turn of the event loop and resumes: one 733 KB Python file took 570 ms to parse and 40-105 ms to walk in one go,
- * and completions waited behind it while a workspace was indexed.
- */
-const SLICE_MS = 8;
-
 export class SyntaxChunker {
   private readonly parser: Parser;
   private readonly languages = new Map<string, Promise<Language | undefined>>();
@@ -94,10 +87,12 @@ export class SyntaxChunker {
     const language = grammar === undefined ? undefined : await this.language(grammar);
     const lines = text.split('\n');
     if (language === undefined) return lineWindows(relativePath, lines, 0, lines.length);
-    const tree = await this.parse(language, text);
+    // Parsing and walking the tree go in slices (a 733 KB file took 570 ms to parse and 40-105 ms to walk in one go).
+    const slices = new TimeSlices(this.pause);
+    const tree = await this.parse(language, text, slices);
     if (tree === null) return lineWindows(relativePath, lines, 0, lines.length);
     try {
-      const units = await this.units(tree.rootNode.namedChildren, lines, { start: performance.now() });
+      const units = await this.units(tree.rootNode.namedChildren, lines, slices);
       return mergeUnits(relativePath, units, lines);
     } finally {
       tree.delete();
@@ -110,18 +105,14 @@ export class SyntaxChunker {
   }
 
   /** `text`'s tree, parsed a slice at a time (tree-sitter resumes a halted parse where it stopped); null if it does not parse. */
-  private async parse(language: Language, text: string): Promise<Tree | null> {
+  private async parse(language: Language, text: string, slices: TimeSlices): Promise<Tree | null> {
     this.parser.reset();
     this.parser.setLanguage(language);
     for (;;) {
-      const sliceStart = performance.now();
       let halted = false;
-      const tree = this.parser.parse(text, null, {
-        progressCallback: () => (halted = performance.now() - sliceStart >= SLICE_MS),
-      });
+      const tree = this.parser.parse(text, null, { progressCallback: () => (halted = slices.spent) });
       if (tree !== null || !halted) return tree;
-      await nextTurn();
-      await this.pause();
+      await slices.breathe();
       // Disposed meanwhile (the server is stopping): the parser is gone.
       if (this.disposed) return null;
     }
@@ -136,16 +127,11 @@ export class SyntaxChunker {
     return loaded;
   }
 
-  /** `slice.start`: when the current slice began (the walk pauses as a parse does once SLICE_MS is spent). */
-  private async units(nodes: readonly (SyntaxNode | null)[], lines: string[], slice: { start: number }): Promise<Unit[]> {
+  private async units(nodes: readonly (SyntaxNode | null)[], lines: string[], slices: TimeSlices): Promise<Unit[]> {
     const units: Unit[] = [];
     for (const node of nodes) {
       if (node === null) continue;
-      if (performance.now() - slice.start >= SLICE_MS) {
-        await nextTurn();
-        await this.pause();
-        slice.start = performance.now();
-      }
+      await slices.breathe();
       const startLine = node.startPosition.row;
       const endLine = node.endPosition.column === 0 ? node.endPosition.row : node.endPosition.row + 1;
       const isComment = node.type.includes('comment');
@@ -157,7 +143,7 @@ export class SyntaxChunker {
       const body = bodyOf(node);
       if (body !== null && body.namedChildren.length > 1 && body.startPosition.row > startLine - 1) {
         // A long class or namespace: its header line(s) stay with the first member so the owner name travels along.
-        const members = await this.units(body.namedChildren, lines, slice);
+        const members = await this.units(body.namedChildren, lines, slices);
         if (members.length > 0) {
           members[0] = { ...members[0]!, startLine, symbols: [...declaredNames(node, false), ...members[0]!.symbols] };
           members[members.length - 1]!.endLine = Math.max(members[members.length - 1]!.endLine, endLine);

@@ -1,7 +1,6 @@
 // The chunks of one workspace folder with a BM25 index over them: built from a walk (reusing cached chunks of
 // files whose mtime and size did not change), updated one file at a time, and weighted toward open and
 // recently edited files.
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { CodeChunk } from './codeChunk';
 import { Bm25Index } from './bm25Index';
 import { termCounts, termsOfIdentifier } from './codeTerms';
@@ -10,6 +9,7 @@ import { ownedText } from './ownedText';
 import type { PathFilter } from './pathFilter';
 import { containsSecret } from './secretRules';
 import { readTextFile, walkWorkspace } from './workspaceWalker';
+import { TimeSlices } from '../timeSlices';
 
 export interface Chunker {
   chunk(relativePath: string, text: string): Promise<CodeChunk[]>;
@@ -97,9 +97,6 @@ interface PreparedFile {
   /** Chunks left out because their content looks like a credential. */
   secrets: number;
 }
-
-/** Time a write's counting holds the thread before it lets the event loop turn. */
-const SLICE_MS = 8;
 
 export class WorkspaceIndex {
   private readonly bm25 = new Bm25Index();
@@ -286,21 +283,15 @@ export class WorkspaceIndex {
   }
 
   /**
-   * The counting part of a write, SLICE_MS at a time (a 734 KB file's 318 chunks took up to 100 ms in one go): the
+   * The counting part of a write, in time slices (a 734 KB file's 318 chunks took up to 100 ms in one go): the
    * secret scan, the chunks' own copies of their text and their terms, and the terms of the chunks they replace.
    */
   private async prepare(relativePath: string, chunks: CodeChunk[], scanned: boolean, pause?: () => Promise<void>): Promise<PreparedFile> {
-    let sliceStart = performance.now();
-    const breathe = async (): Promise<void> => {
-      if (performance.now() - sliceStart < SLICE_MS) return;
-      await nextTurn();
-      await pause?.();
-      sliceStart = performance.now();
-    };
+    const slices = new TimeSlices(pause);
     const replaced = this.files.get(relativePath);
     const replacedTerms = new Map<number, Map<string, number>>();
     for (const id of replaced?.chunkIds ?? []) {
-      await breathe();
+      await slices.breathe();
       // Gone when the file was removed meanwhile (a file event); `commit` then has nothing of it to remove.
       const chunk = this.chunks.get(id);
       if (chunk !== undefined) replacedTerms.set(id, chunkTerms(chunk));
@@ -308,7 +299,7 @@ export class WorkspaceIndex {
     const kept: PreparedFile['kept'] = [];
     let secrets = 0;
     for (const found of chunks) {
-      await breathe();
+      await slices.breathe();
       if (!scanned && containsSecret(found.text)) {
         secrets++;
         continue;
