@@ -41,6 +41,10 @@ export class ContextEngine implements TermStatistics {
   private folders: Folder[];
   private readonly retriever = new Retriever(DEFAULT_RETRIEVER_OPTIONS);
   private readonly pendingEdits = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Open documents whose index entry holds (or is about to hold) the buffer's text rather than the file's. */
+  private readonly bufferTexts = new Set<string>();
+  /** Closed documents whose entry goes back to the file on disk. */
+  private readonly resyncs = new Set<string>();
   private saveTimer: ReturnType<typeof setTimeout> | undefined;
   private buildAbort = new AbortController();
   private building: Promise<void> | undefined;
@@ -119,12 +123,25 @@ export class ContextEngine implements TermStatistics {
     const located = this.locate(file);
     if (located === undefined) return;
     located.folder.index.setOpen(located.relativePath, true);
-    if (!located.folder.index.hasFile(located.relativePath)) this.scheduleUpdate(file, text, 0);
+    // Reopened while its entry goes back to the disk's text (VS Code closes and reopens a document whose language
+    // changes): the buffer, which may hold unsaved edits, is what counts.
+    if (!located.folder.index.hasFile(located.relativePath) || this.resyncs.has(file)) this.scheduleUpdate(file, text, 0);
   }
 
+  /**
+   * A closed buffer's unsaved text leaves the index: the file on disk goes back in, or none when it was never saved.
+   * Without this, code discarded with "Don't Save" was retrieved into prompts until the server restarted.
+   */
   documentClosed(file: string): void {
     const located = this.locate(file);
-    located?.folder.index.setOpen(located.relativePath, false);
+    if (located === undefined) return;
+    located.folder.index.setOpen(located.relativePath, false);
+    const pending = this.pendingEdits.get(file);
+    clearTimeout(pending);
+    this.pendingEdits.delete(file);
+    if (pending === undefined && !this.bufferTexts.delete(file)) return;
+    this.resyncs.add(file);
+    void this.resyncWithDisk(file).finally(() => this.resyncs.delete(file));
   }
 
   /** Unsaved edits count: the index follows the buffer, after `editDelayMs` of quiet; `text` as for `documentOpened`. */
@@ -154,7 +171,7 @@ export class ContextEngine implements TermStatistics {
         else if (kind === 'deleted' && !folder.filter.isExcluded(relativePath, true)) folder.index.removeFolder(relativePath);
         continue;
       }
-      if (this.pendingEdits.has(file)) continue; // an open buffer's text wins over the disk
+      if (this.pendingEdits.has(file) || this.bufferTexts.has(file)) continue; // an open buffer's text wins over the disk
       const stat = await fs.stat(file).catch(() => undefined);
       // A folder created or renamed into place: its files come with a walk.
       if (stat?.isDirectory()) {
@@ -162,13 +179,31 @@ export class ContextEngine implements TermStatistics {
         continue;
       }
       if (stat !== undefined && !folder.index.hasFile(relativePath) && !folder.index.hasRoomFor(stat.size)) continue;
-      // A link out of the workspace is not indexed (the walker refuses it too): its text is not the workspace's.
-      const text = (await staysInside(file, folder.index.root)) ? await readTextFile(file) : undefined;
-      if (text === undefined) folder.index.removeFile(relativePath);
-      else await folder.index.updateFile(relativePath, text);
+      await this.readIntoIndex(file, folder, relativePath);
     }
     this.scheduleSave();
     if (rewalk) await this.build();
+  }
+
+  /** Puts the file's text on disk in the index, or takes the file out when it is gone or not indexable. */
+  private async readIntoIndex(file: string, folder: Folder, relativePath: string, unlessOpen = false): Promise<void> {
+    // A link out of the workspace is not indexed (the walker refuses it too): its text is not the workspace's.
+    const text = (await staysInside(file, folder.index.root)) ? await readTextFile(file) : undefined;
+    // Reopened meanwhile: its buffer's text goes in instead (documentOpened).
+    if (unlessOpen && folder.index.isOpen(relativePath)) return;
+    if (text === undefined) folder.index.removeFile(relativePath);
+    else await folder.index.updateFile(relativePath, text);
+  }
+
+  private async resyncWithDisk(file: string): Promise<void> {
+    const located = this.locate(file);
+    if (located === undefined || this.disposed) return;
+    try {
+      await this.readIntoIndex(file, located.folder, located.relativePath, true);
+      this.scheduleSave();
+    } catch (e) {
+      this.options.log(`Indexing ${located.relativePath} failed: ${(e as Error).message}`);
+    }
   }
 
   /** Best snippets from other files for the code around a cursor in `file` (absolute path, or undefined for an untitled buffer). */
@@ -223,6 +258,7 @@ export class ContextEngine implements TermStatistics {
         this.pendingEdits.delete(file);
         const located = this.locate(file);
         if (located === undefined || this.disposed) return;
+        this.bufferTexts.add(file);
         if (text === undefined || !isIndexableText(text)) {
           located.folder.index.removeFile(located.relativePath);
           return;

@@ -109,6 +109,8 @@ export class WorkspaceIndex {
   private secretChunks = 0;
   /** The last write asked for (see `replaceFile`). */
   private writes: Promise<unknown> = Promise.resolve();
+  /** Per path, how many times it was removed: a write asked before a removal must not bring the file back. */
+  private readonly removals = new Map<string, number>();
 
   /** Sum of the indexed files' sizes. */
   private indexedBytes = 0;
@@ -201,8 +203,14 @@ export class WorkspaceIndex {
     for (const file of [...this.files.keys()]) if (file.startsWith(inside)) this.removeFile(file);
   }
 
+  /** Takes a file out; a write of it asked before this and still pending is dropped. */
+  removeFile(relativePath: string): void {
+    this.removals.set(relativePath, (this.removals.get(relativePath) ?? 0) + 1);
+    this.dropFile(relativePath);
+  }
+
   /** `termsOf`: a chunk's terms when they were counted ahead (by `prepare`), else they are counted now. */
-  removeFile(relativePath: string, termsOf?: ReadonlyMap<number, Map<string, number>>): void {
+  private dropFile(relativePath: string, termsOf?: ReadonlyMap<number, Map<string, number>>): void {
     const entry = this.files.get(relativePath);
     if (entry === undefined) return;
     const key = baseNameKey(relativePath);
@@ -220,6 +228,10 @@ export class WorkspaceIndex {
   setOpen(relativePath: string, open: boolean): void {
     if (open) this.openFiles.add(relativePath);
     else this.openFiles.delete(relativePath);
+  }
+
+  isOpen(relativePath: string): boolean {
+    return this.openFiles.has(relativePath);
   }
 
   noteEdited(relativePath: string): void {
@@ -277,7 +289,11 @@ export class WorkspaceIndex {
    * between slices, as a build's (the counting must not take a core from a completion being decoded).
    */
   private replaceFile(relativePath: string, mtimeMs: number, size: number, chunks: CodeChunk[], scanned = false, pause?: () => Promise<void>): Promise<void> {
-    const write = this.writes.then(async () => this.commit(relativePath, mtimeMs, size, await this.prepare(relativePath, chunks, scanned, pause)));
+    const removals = this.removals.get(relativePath) ?? 0;
+    const write = this.writes.then(async () => {
+      const prepared = await this.prepare(relativePath, chunks, scanned, pause);
+      if ((this.removals.get(relativePath) ?? 0) === removals) this.commit(relativePath, mtimeMs, size, prepared);
+    });
     this.writes = write.catch(() => undefined);
     return write;
   }
@@ -312,9 +328,9 @@ export class WorkspaceIndex {
   }
 
   private commit(relativePath: string, mtimeMs: number, size: number, prepared: PreparedFile): void {
-    // Removed or replaced meanwhile (a file event): what is there now has not had its terms counted.
+    // A write skipped after a removal keeps this the entry `prepare` counted; should another be there, it is counted now.
     const current = this.files.get(relativePath);
-    this.removeFile(relativePath, current === prepared.replaced ? prepared.replacedTerms : undefined);
+    this.dropFile(relativePath, current === prepared.replaced ? prepared.replacedTerms : undefined);
     const chunkIds: number[] = [];
     for (const { chunk, terms } of prepared.kept) {
       const id = this.bm25.add(terms);

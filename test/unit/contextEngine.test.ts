@@ -68,6 +68,49 @@ describe('context engine', () => {
     }
   });
 
+  it('takes a closed buffer\'s unsaved text out: the file on disk goes back in, a file never saved goes away', async () => {
+    const { ws, engine, names, dispose } = engineOn({ 'src/shapes.ts': SHAPES_TS, 'src/vector.ts': VECTOR_TS });
+    const settle = () => new Promise((r) => setTimeout(r, 50));
+    try {
+      await engine.build();
+      const shapes = join(ws.root, 'src', 'shapes.ts');
+      engine.documentOpened(shapes, SHAPES_TS);
+      engine.documentChanged(shapes, SHAPES_TS + '\nexport function discardedHelperName() {}\n');
+      await settle();
+      assert.deepEqual(names('discardedHelperName'), ['src/shapes.ts']);
+      engine.documentClosed(shapes); // "Don't Save"
+      await settle();
+      assert.deepEqual(names('discardedHelperName'), [], 'the discarded edit is gone');
+      assert.ok(names('Circle Rectangle').includes('src/shapes.ts'), 'the file on disk is back');
+
+      const scratch = join(ws.root, 'src', 'scratch.ts');
+      engine.documentOpened(scratch, 'export function scratchOnlyName() {}\n');
+      await settle();
+      assert.deepEqual(names('scratchOnlyName'), ['src/scratch.ts']);
+      engine.documentClosed(scratch);
+      await settle();
+      assert.deepEqual(names('scratchOnlyName'), [], 'a buffer never saved leaves with its document');
+
+      // Closed before its edit was indexed: the pending edit is dropped too.
+      engine.documentOpened(shapes, SHAPES_TS);
+      engine.documentChanged(shapes, SHAPES_TS + '\nexport function typedThenClosedName() {}\n');
+      engine.documentClosed(shapes);
+      await settle();
+      assert.deepEqual(names('typedThenClosedName'), []);
+
+      // Closed and reopened at once (VS Code does so when a document's language changes): the buffer stays.
+      engine.documentOpened(shapes, SHAPES_TS);
+      engine.documentChanged(shapes, SHAPES_TS + '\nexport function keptAcrossReopenName() {}\n');
+      await settle();
+      engine.documentClosed(shapes);
+      engine.documentOpened(shapes, SHAPES_TS + '\nexport function keptAcrossReopenName() {}\n');
+      await settle();
+      assert.deepEqual(names('keptAcrossReopenName'), ['src/shapes.ts']);
+    } finally {
+      await dispose();
+    }
+  });
+
   it('says when a folder is over its budget, and takes no new file past it but an open document', async () => {
     const ws = makeWorkspace({ 'src/shapes.ts': SHAPES_TS, 'src/vector.ts': VECTOR_TS });
     const cacheDir = mkdtempSync(join(tmpdir(), 'locus-cache-'));

@@ -301,8 +301,8 @@ describe('workspace index', () => {
     assert.equal(index.documentFrequency('third'), 1);
   });
 
-  it('takes a file removed while its new chunks are counted, and an edit of another file meanwhile', async () => {
-    const texts = [manyDefinitions(300, 'first'), manyDefinitions(300, 'second'), 'def other(x):\n    return x\n'];
+  it('keeps a file removed while its new chunks are counted out, and takes writes asked after the removal', async () => {
+    const texts = [manyDefinitions(300, 'first'), manyDefinitions(300, 'second'), 'def other(x):\n    return x\n', 'def third(x):\n    return x\n'];
     const chunked = new Map(await Promise.all(texts.map(async (t) => [t, await chunker.chunk('pkg/big.py', t)] as const)));
     const index = new WorkspaceIndex('/nowhere', { chunk: async (_path, text) => chunked.get(text)! });
     await index.updateFile('pkg/big.py', texts[0]!);
@@ -314,12 +314,20 @@ describe('workspace index', () => {
       const other = index.updateFile('pkg/other.py', texts[2]!);
       await Promise.all([edit, other]);
     });
-    // The edit was asked before the removal and goes in after it; nothing of the first version is left.
+    // The edit was asked before the removal: it must not bring the file back (a buffer closed without saving, a
+    // file deleted while its edit was counted).
     assert.equal(index.documentFrequency('first7'), 0);
-    assert.equal(index.documentFrequency('second7'), 1);
+    assert.equal(index.documentFrequency('second7'), 0);
+    assert.equal(index.hasFile('pkg/big.py'), false);
     assert.equal(index.documentFrequency('other'), 1);
     assert.equal(index.chunkCount, index.documentCount);
-    assert.equal(index.fileCount, 2);
+    assert.equal(index.fileCount, 1);
+
+    const again = index.updateFile('pkg/big.py', texts[1]!);
+    index.removeFile('pkg/big.py');
+    await Promise.all([again, index.updateFile('pkg/big.py', texts[3]!)]);
+    assert.deepEqual(index.snapshot().find((f) => f.path === 'pkg/big.py')!.chunks.flatMap((c) => c.symbols), ['third'], 'a write asked after the removal goes in');
+    assert.equal(index.documentFrequency('second7'), 0);
   });
 
   it('takes files nearest the root first up to its budget, and an open document whatever the budget', async () => {
