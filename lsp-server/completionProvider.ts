@@ -142,8 +142,8 @@ function samePlace(a: CutPlace, b: CutPlace): boolean {
 }
 
 export class CompletionProvider {
-  /** Document → version last logged as skipped. */
-  private readonly skipped = new Map<string, number>();
+  /** Document → why it was last logged as skipped; gone once it can be completed again. */
+  private readonly skipped = new Map<string, string>();
   /** The model the cached completions came from. */
   private cachedModel: LoadedModel | undefined;
   /** Model and setting last warned of a capped generation (once per pair). */
@@ -211,7 +211,8 @@ export class CompletionProvider {
         trace?.done({ outcome: 'cancelled', generatedTokens: 0 });
         return [];
       }
-      this.lastCut = result.timeLimited ? cutPlace(model, document.uri, ctx) : undefined;
+      // A finished place stays marked: asking there once more gives the whole completion again, not a cut one.
+      this.lastCut = result.timeLimited || finishing ? cutPlace(model, document.uri, ctx) : undefined;
 
       const shown = shownText(result, mode, ctx);
       if (result.timeLimited) this.noteTimeLimit(model, config, result);
@@ -392,10 +393,13 @@ export class CompletionProvider {
   private completableText(document: CompletionDocument): string | undefined {
     const text = document.length > MAX_DOCUMENT_CHARS ? undefined : document.getText();
     const reason = text === undefined ? `larger than ${MAX_DOCUMENT_CHARS} characters` : text.includes('\u0000') ? 'binary' : undefined;
-    if (reason === undefined) return text;
-    // One log line per document version, not one per request.
-    if (this.skipped.get(document.uri) !== document.version) {
-      this.skipped.set(document.uri, document.version);
+    if (reason === undefined) {
+      this.skipped.delete(document.uri);
+      return text;
+    }
+    // One log line per document and reason, not one per request or keystroke (each edit is a new version).
+    if (this.skipped.get(document.uri) !== reason) {
+      this.skipped.set(document.uri, reason);
       this.deps.logger.info(`Skipping ${document.uri}: ${reason}.`);
     }
     return undefined;

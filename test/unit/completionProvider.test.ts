@@ -126,7 +126,9 @@ describe('CompletionProvider', () => {
     // An automatic request there keeps the limit; asking there again lets it finish.
     assert.deepEqual((await provider.provide(at.document, at.position, never(), false)).map((i) => i.insertText), ['points.reduce((sum,']);
     assert.deepEqual((await provider.provide(at.document, at.position, never(), true)).map((i) => i.insertText), [line]);
-    assert.deepEqual(engine.requests.map((r) => r.maxDecodeMs), [20, 20, undefined], 'only the asked-again run has no limit');
+    // Asked once more there: the whole line again, not the cut one (it alternated before).
+    assert.deepEqual((await provider.provide(at.document, at.position, never(), true)).map((i) => i.insertText), [line]);
+    assert.deepEqual(engine.requests.map((r) => r.maxDecodeMs), [20, 20, undefined, undefined], 'only the asked-again runs have no limit');
     const other = doc(`const y = ${CURSOR}\n`, 'typescript', 'file:///b.ts');
     await provider.provide(other.document, other.position, never(), true);
     assert.equal(engine.requests.at(-1)!.maxDecodeMs, 20, 'another place keeps the limit');
@@ -232,17 +234,27 @@ describe('CompletionProvider', () => {
     assert.equal(engine.requests.length, 0);
   });
 
-  it('skips binary and huge documents with one log line per version', async () => {
+  it('skips binary and huge documents with one log line per document, not one per keystroke', async () => {
     const { provider, engine, logs } = setup('x');
     const binary = doc(`abc\u0000${CURSOR}`);
     assert.deepEqual(await provider.provide(binary.document, binary.position, never()), []);
     assert.deepEqual(await provider.provide(binary.document, binary.position, never()), []);
-    const huge = doc('a'.repeat(MAX_DOCUMENT_CHARS + 1) + CURSOR, 'typescript', 'file:///huge.ts');
-    assert.deepEqual(await provider.provide(huge.document, huge.position, never()), []);
+    const big = 'a'.repeat(MAX_DOCUMENT_CHARS + 1);
+    const at = (text: string, version: number) => {
+      const document = new LineArrayDocument('file:///huge.ts', 'typescript', version, text);
+      return provider.provide(document, document.positionAt(text.length), never());
+    };
+    // Typing in it: every keystroke is a new version.
+    for (let version = 1; version <= 5; version++) assert.deepEqual(await at(big + 'b'.repeat(version), version), []);
     assert.equal(engine.requests.length, 0);
     assert.equal(logs.length, 2, logs.join('\n'));
     assert.match(logs[0]!, /binary/);
     assert.match(logs[1]!, /larger than/);
+    // Cut down to size, it completes; grown again, it is said again.
+    await at('const x = ', 6);
+    assert.equal(engine.requests.length, 1);
+    await at(big, 7);
+    assert.equal(logs.filter((l) => l.includes('larger than')).length, 2, logs.join('\n'));
   });
 
   it('skips a huge document without joining its text', async () => {
