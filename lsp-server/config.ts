@@ -135,10 +135,13 @@ export function mergeSettings(base: unknown, update: unknown): Record<string, un
   for (const [key, value] of Object.entries(update)) {
     const known = knownKeysOf(key);
     if (known === undefined) continue;
-    if (known === null || !isRecord(value)) {
+    if (known === null) {
       merged[key] = value;
       continue;
     }
+    // A section that is not an object is ignored, as a `locus` that is not one is: its settings stay as they were
+    // (it wiped the values only `initializationOptions` carried, such as the storage folders).
+    if (!isRecord(value)) continue;
     const section: Record<string, unknown> = isRecord(merged[key]) ? { ...(merged[key] as Record<string, unknown>) } : {};
     for (const [inner, innerValue] of Object.entries(value)) if (Object.hasOwn(known, inner)) section[inner] = innerValue;
     merged[key] = section;
@@ -231,7 +234,7 @@ function section(root: Record<string, unknown>, key: keyof LocusSettingsInput, w
   const value = root[key];
   if (value === undefined || value === null) return {};
   if (isRecord(value)) return value;
-  warnings.push(`locus.${key} is not an object; using defaults`);
+  warnings.push(`locus.${key} is not an object; it is ignored`);
   return {};
 }
 

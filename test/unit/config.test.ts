@@ -61,7 +61,7 @@ describe('validateSettings', () => {
   it('warns about a settings section that is not an object', () => {
     const { config, warnings } = validateSettings({ model: 'fast' }, embedded);
     assert.equal(config.usesEmbeddedDraft, true);
-    assert.deepEqual(warnings, ['locus.model is not an object; using defaults']);
+    assert.deepEqual(warnings, ['locus.model is not an object; it is ignored']);
   });
 
   it('enables languages per id, with `*` for the rest', () => {
@@ -122,6 +122,13 @@ describe('settings from editors other than VS Code', () => {
     assert.equal(config.threads, 1);
     assert.equal(isLanguageEnabled(config, 'python'), true, 'a language table is replaced, not merged');
     assert.deepEqual(mergeSettings(before, null), before);
+  });
+
+  it('ignores a pushed section that is not an object: the values it would have wiped stay', () => {
+    const before = { model: { threads: 1 }, completion: { maxNewTokens: 8 }, context: { cacheDir: '/client/storage' } };
+    const merged = mergeSettings(before, { model: 'x', completion: 'y', context: null, exclude: ['b/**'] });
+    assert.deepEqual(merged, { ...before, exclude: ['b/**'] });
+    assert.equal(validateSettings(merged, embedded).config.maxNewTokens, 8);
   });
 
   it('keeps only Locus keys when merging, so a fixed misspelling is not warned about again', () => {
