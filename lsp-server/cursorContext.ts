@@ -1,6 +1,6 @@
 // What post-processing needs to know about the text around the cursor; built once per request.
 import { detectIndentStyle, type IndentStyle } from './indentation';
-import { asModelText } from './modelText';
+import { asModelText, lineEndingOf, type LineEnding } from './modelText';
 
 export interface CursorContext {
   languageId: string;
@@ -17,7 +17,7 @@ export interface CursorContext {
   /** The document's indentation, when it shows one. */
   indent: IndentStyle | undefined;
   /** The document's line ending, which completions are given back. */
-  eol: '\n' | '\r\n';
+  eol: LineEnding;
 }
 
 const FOLLOWING_LINES = 20;
@@ -37,6 +37,6 @@ export function cursorContext(text: string, offset: number, languageId: string):
     lineSuffix: restOfLine,
     followingLines: following,
     indent: detectIndentStyle(text),
-    eol: text.includes('\r\n') ? '\r\n' : '\n',
+    eol: lineEndingOf(text),
   };
 }

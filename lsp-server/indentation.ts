@@ -12,7 +12,7 @@ export function detectIndentStyle(text: string): IndentStyle | undefined {
   let spaceLines = 0;
   const steps = new Map<number, number>();
   let previous = 0;
-  for (const line of text.split('\n', SAMPLE_LINES)) {
+  for (const line of text.split(/\r\n?|\n/, SAMPLE_LINES)) {
     if (line.trim() === '') continue;
     const lead = /^[ \t]*/.exec(line)![0];
     if (lead.startsWith('\t')) tabLines++;

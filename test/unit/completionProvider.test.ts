@@ -162,6 +162,21 @@ describe('CompletionProvider', () => {
     assert.equal(engine.requests.length, 1, 'no second model run');
   });
 
+  it('prompts a document with lone CR line ends as LF and answers it in CR, its indentation read across them', async () => {
+    const body = '\n\tconst total = a + b;\n\treturn total;\n}\n';
+    const { provider, engine } = setup(body, { cache: true });
+    const at = doc(`function sub(a, b) {\r\treturn a - b;\r}\rfunction add(a, b) {${CURSOR}\r}\r`, 'javascript');
+    const [item] = await provider.provide(at.document, at.position, never());
+    assert.equal(item?.insertText, '\r\tconst total = a + b;\r\treturn total;');
+    const prompt = String.fromCodePoint(...engine.requests[0]!.promptIds);
+    assert.ok(!prompt.includes('\r'), `no carriage return reaches the model: ${JSON.stringify(prompt)}`);
+    assert.ok(prompt.includes('function sub(a, b) {\n\treturn a - b;\n}\nfunction add(a, b) {'), JSON.stringify(prompt));
+    const typed = doc(`function sub(a, b) {\r\treturn a - b;\r}\rfunction add(a, b) {\r\tconst total = a + b;\r${CURSOR}\r}\r`, 'javascript');
+    const [rest] = await provider.provide(typed.document, typed.position, never());
+    assert.equal(rest?.insertText, '\treturn total;');
+    assert.equal(engine.requests.length, 1, 'the rest comes from the cache');
+  });
+
   it('continues the suggest widget\'s selected item, over its range, as VS Code shows only such completions then', async () => {
     const { provider, engine } = setup(' * 2;');
     const at = doc(`const total = items.le${CURSOR}\n`);
