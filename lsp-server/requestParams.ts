@@ -37,9 +37,27 @@ export function checkedStreamId(value: unknown): string {
   return value;
 }
 
+/** `value` as a range, start first: a selection made upwards (Neovim's visual mode from below) names its end first. */
 export function checkedRange(value: unknown, name = 'range'): Range {
   if (!isRecord(value)) throw invalid(`${name} must be { start, end } positions.`);
-  return { start: checkedPosition(value.start, `${name}.start`), end: checkedPosition(value.end, `${name}.end`) };
+  const start = checkedPosition(value.start, `${name}.start`);
+  const end = checkedPosition(value.end, `${name}.end`);
+  const reversed = end.line < start.line || (end.line === start.line && end.character < start.character);
+  return reversed ? { start: end, end: start } : { start, end };
+}
+
+/** `locus/compress`'s `budget`: absent, or a whole number of tokens from 1 (the server caps it at its own budget). */
+export function checkedBudget(value: unknown): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!isUinteger(value) || value === 0) throw invalid('budget must be a whole number of tokens from 1, or absent for the completion budget.');
+  return value;
+}
+
+/** The telemetry requests' `since`: absent, or a time in epoch milliseconds. */
+export function checkedSince(value: unknown): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalid('since must be a time in milliseconds since the epoch (Date.now()), or absent for all records.');
+  return value;
 }
 
 /**

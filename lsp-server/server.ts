@@ -34,7 +34,7 @@ import { ModelHost } from './modelHost';
 import { CompletionTimingsNotification, CompressRequest, ExplainChunkNotification, ExplainRequest, StatusNotification } from './protocol';
 import { ForegroundWork } from './foregroundWork';
 import { RequestScheduler, SupersededError } from './requestScheduler';
-import { checkedPosition, checkedRange, checkedStreamId, documentUri, positionIn, selectedItem } from './requestParams';
+import { checkedBudget, checkedPosition, checkedRange, checkedStreamId, documentUri, positionIn, selectedItem } from './requestParams';
 import { TelemetryFeature } from './telemetry/telemetryFeature';
 import type { TelemetryQueries } from './telemetry/telemetryQueries';
 import { CompletionAcceptedCommand } from './protocol';
@@ -289,8 +289,8 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
   connection.onRequest(
     CompressRequest.type,
     whileRunning((params, token) => {
-      const budget: unknown = params?.budget;
-      return context.compress({ textDocument: { uri: documentUri(params) }, position: checkedPosition(params?.position), ...(typeof budget === 'number' && { budget }) }, abortSignalOf(token));
+      const budget = checkedBudget(params?.budget);
+      return context.compress({ textDocument: { uri: documentUri(params) }, position: checkedPosition(params?.position), ...(budget !== undefined && { budget }) }, abortSignalOf(token));
     }),
   );
   connection.onRequest(

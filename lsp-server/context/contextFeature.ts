@@ -185,9 +185,8 @@ export class ContextFeature {
     // The prompt a completion here would send: healed as completions heal it, retrieved with the text as typed.
     const typedPrefix = asModelText(text.slice(0, offset), true);
     const cursor = { file: filePathOf(document.uri), prefix: healPrefix(model.tokenizer, typedPrefix).prefix, typedPrefix, suffix: asModelText(text.slice(offset), offset === 0) };
-    // From the client: a budget that is not a positive whole number of tokens is the default.
-    const asked = typeof params.budget === 'number' && Number.isInteger(params.budget) && params.budget > 0 ? params.budget : undefined;
-    const budget = Math.min(asked ?? this.promptBudget(model), this.promptBudget(model));
+    // Checked at the border (requestParams.ts checkedBudget): absent, or a whole number of tokens from 1.
+    const budget = Math.min(params.budget ?? this.promptBudget(model), this.promptBudget(model));
     const after = await kit.builder.build(cursor, budget, signal, true);
     const before = await kit.builder.buildUncompressed(cursor, Math.min(budget * BEFORE_BUDGET_FACTOR, model.info.maxContext), signal);
     return compressReport({

@@ -12,6 +12,7 @@ import {
   type TelemetryParams,
   type TelemetrySummary,
 } from '../protocol';
+import { checkedSince } from '../requestParams';
 import { summarize } from './telemetryAggregate';
 import { exportSamples } from './telemetryExport';
 import { InThreadTelemetryQueries, type TelemetryQueries } from './telemetryQueries';
@@ -151,5 +152,5 @@ export class TelemetryFeature implements CompletionTelemetry {
 }
 
 function sinceOf(params: { since?: number } | null | undefined): number | undefined {
-  return typeof params?.since === 'number' && Number.isFinite(params.since) ? params.since : undefined;
+  return checkedSince(params?.since);
 }

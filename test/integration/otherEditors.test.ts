@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ErrorCodes, InlineCompletionRequest, InlineCompletionTriggerKind, ResponseError, type InlineCompletionList } from 'vscode-languageserver-protocol';
 import { withTimeout } from '../../cli/serverProcess';
-import { CompressRequest, ExplainRequest, TelemetryExportRequest } from '../../lsp-server/protocol';
+import { CompressRequest, ExplainRequest, TelemetryExportRequest, TelemetryRequest } from '../../lsp-server/protocol';
 import { FIXTURE_MODEL, LspHarness, WAIT_MS } from './lspHarness';
 
 const FIXTURE = { model: { path: FIXTURE_MODEL }, completion: { maxNewTokens: 24, timeLimitMs: 0 } };
@@ -105,6 +105,12 @@ describe('the server as other editors use it', () => {
       lsp.server.connection.sendRequest(CompressRequest.type, {} as never),
       lsp.server.connection.sendRequest(ExplainRequest.type, { textDocument: { uri: 'file:///other/c.ts' } } as never),
       lsp.server.connection.sendRequest(TelemetryExportRequest.type, { format: 'xml' } as never),
+      // These were taken as the defaults without a word.
+      ...[-5, 1.5, 'x', 0].map((budget) =>
+        lsp.server.connection.sendRequest(CompressRequest.type, { textDocument: { uri: 'file:///other/c.ts' }, position: { line: 0, character: 0 }, budget } as never),
+      ),
+      lsp.server.connection.sendRequest(TelemetryRequest.type, { since: 'yesterday' } as never),
+      lsp.server.connection.sendRequest(TelemetryExportRequest.type, { format: 'json', since: '2026-12-01' } as never),
     ];
     for (const request of bad) {
       const error = await rejection(request);

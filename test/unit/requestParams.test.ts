@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ErrorCodes, ResponseError } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { checkedPosition, checkedRange, documentUri, positionIn, selectedItem } from '../../lsp-server/requestParams';
+import { checkedBudget, checkedPosition, checkedRange, checkedSince, documentUri, positionIn, selectedItem } from '../../lsp-server/requestParams';
 
 const invalidParams = (e: unknown) => e instanceof ResponseError && e.code === ErrorCodes.InvalidParams;
 
@@ -16,6 +16,25 @@ describe('request params', () => {
     assert.throws(() => checkedRange({ start: { line: 0, character: 0 } }), (e: unknown) => invalidParams(e) && /range\.end/.test((e as Error).message));
     assert.equal(documentUri({ textDocument: { uri: 'file:///a.ts' } }), 'file:///a.ts');
     assert.throws(() => documentUri({}), invalidParams);
+  });
+
+  it('puts a range given end first (a selection made upwards) in order', () => {
+    const [a, b] = [{ line: 4, character: 2 }, { line: 1, character: 7 }];
+    assert.deepEqual(checkedRange({ start: a, end: b }), { start: b, end: a });
+    assert.deepEqual(checkedRange({ start: b, end: a }), { start: b, end: a });
+    const [c, d] = [{ line: 3, character: 9 }, { line: 3, character: 1 }];
+    assert.deepEqual(checkedRange({ start: c, end: d }), { start: d, end: c });
+  });
+
+  it("takes Compress's budget and the telemetry requests' since when absent or well formed, and refuses the rest", () => {
+    for (const absent of [undefined, null]) {
+      assert.equal(checkedBudget(absent), undefined);
+      assert.equal(checkedSince(absent), undefined);
+    }
+    assert.equal(checkedBudget(300), 300);
+    for (const bad of [0, -5, 1.5, 'x', Infinity]) assert.throws(() => checkedBudget(bad), invalidParams, String(bad));
+    assert.equal(checkedSince(1_765_000_000_000), 1_765_000_000_000);
+    for (const bad of ['yesterday', NaN, Infinity, {}]) assert.throws(() => checkedSince(bad), invalidParams, String(bad));
   });
 
   it('moves a position to one the document has: a line end, the document end, never inside a surrogate pair', () => {
