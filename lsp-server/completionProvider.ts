@@ -203,7 +203,7 @@ export class CompletionProvider {
       // The user asked again where the last completion was cut: this one may take the time it needs.
       const finishing = invoked && this.lastCut !== undefined && samePlace(this.lastCut, cutPlace(model, document.uri, ctx));
       const runConfig = finishing ? { ...config, timeLimitMs: 0 } : config;
-      const result = await this.deps.scheduler.schedule(document.uri, signal, async (runSignal) =>
+      const result = await this.deps.scheduler.schedule(signal, async (runSignal) =>
         // A reload while the prompt was built disposed this model's engine: nothing to ask it.
         this.deps.model() !== model ? undefined : this.generate(model, { ids: prompt.ids, required: healed.required, words }, runConfig, mode, ctx, runSignal, () => trace?.firstToken()),
       );

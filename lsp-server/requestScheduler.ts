@@ -1,8 +1,8 @@
-// Admission control for the model: one run at a time, at most one waiting (the latest), and a new request
-// for a document aborts the older one for that document.
+// Admission control for the model: one run at a time, at most one waiting (the latest), and a new request aborts
+// the one running, whatever its document: ghost text shows in one editor, and a request from another means the
+// user went there (it waited up to the time limit behind a block for the document left).
 
 interface Slot {
-  key: string;
   controller: AbortController;
   start(): void;
   /** Resolves a request that never ran with `undefined`. */
@@ -18,14 +18,13 @@ export class RequestScheduler {
    * superseded or cancelled while waiting. `signal` (the request's cancellation) and supersession both abort
    * the signal the task gets, which the engine checks every step.
    */
-  schedule<T>(key: string, signal: AbortSignal, task: (signal: AbortSignal) => Promise<T>): Promise<T | undefined> {
+  schedule<T>(signal: AbortSignal, task: (signal: AbortSignal) => Promise<T>): Promise<T | undefined> {
     if (signal.aborted) return Promise.resolve(undefined);
     return new Promise<T | undefined>((resolve, reject) => {
       const controller = new AbortController();
       const forwardAbort = () => controller.abort(signal.reason);
       signal.addEventListener('abort', forwardAbort, { once: true });
       const slot: Slot = {
-        key,
         controller,
         start: () => {
           this.running = slot;
@@ -53,7 +52,7 @@ export class RequestScheduler {
         { once: true },
       );
 
-      if (this.running?.key === key) this.running.controller.abort(new SupersededError());
+      this.running?.controller.abort(new SupersededError());
       if (this.queued !== undefined) {
         const older = this.queued;
         this.queued = undefined;

@@ -259,16 +259,16 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     }
   });
 
-  // The latest completion request per document: a newer one aborts it on arrival, wherever it is (building its
+  // The latest completion request: a newer one, for any document, aborts it on arrival wherever it is (building its
   // prompt, waiting for the editor's member list or the model), so an older one cannot answer after it.
-  const latestRequests = new Map<string, AbortController>();
+  let latestRequest: AbortController | undefined;
   connection.languages.inlineCompletion.on(
     whileRunning(async (params, token) => {
       const uri = documentUri(params);
       const asked = checkedPosition(params.position);
-      latestRequests.get(uri)?.abort(new SupersededError());
+      latestRequest?.abort(new SupersededError());
       const latest = new AbortController();
-      latestRequests.set(uri, latest);
+      latestRequest = latest;
       const ended = foreground.begin();
       try {
         const document = documents.get(uri);
@@ -281,7 +281,7 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
         return { items };
       } finally {
         ended();
-        if (latestRequests.get(uri) === latest) latestRequests.delete(uri);
+        if (latestRequest === latest) latestRequest = undefined;
       }
     }),
   );

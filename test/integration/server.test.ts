@@ -205,6 +205,21 @@ describe('language server with the fixture model', () => {
     assert.ok(olderMs < performance.now() - started, 'the older request was answered before the newer one finished');
   });
 
+  it('lets a request for another document abort the one running (the user went there)', async () => {
+    const [left, went] = ['file:///work/left.py', 'file:///work/went.py'];
+    await lsp.open(left, 'python', 'x = {');
+    await lsp.open(went, 'python', 'x = {');
+    const position = { line: 0, character: 5 };
+    const alone = await lsp.complete(went, position);
+    const before = lsp.timings.length;
+    const older = lsp.complete(left, position);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const newer = lsp.complete(went, position);
+    assert.equal(await older, '', 'the request for the document left answers no items');
+    assert.equal(await newer, alone);
+    assert.equal(lsp.timings.length - before, 1, 'only the newer request finished generating');
+  });
+
   it('shuts down and exits with code 0', async () => {
     await lsp.stop();
     assert.equal(lsp.server.child.exitCode, 0);
