@@ -58,6 +58,22 @@ describe('workspace walker', () => {
     }
   });
 
+  it('reads UTF-8 text whatever character its sniffed bytes end in, and refuses invalid UTF-8', async () => {
+    // A three-byte character across the 8 KB the reader sniffs, at every offset; a two-byte one near a short end.
+    const files: Record<string, string | Buffer> = { 'short.ts': 'export const é = "ééééé";\n', 'bad.ts': Buffer.from([0x61, 0xc3, 0x28, 0x62]) };
+    const lines = `// ${'a'.repeat(56)}\n`.repeat(136); // 8,160 bytes
+    for (let k = 0; k < 6; k++) files[`cjk${k}.ts`] = `${lines}${'a'.repeat(29 - k)}${'// 中文注释\n'.repeat(200)}`;
+    const ws = makeWorkspace(files);
+    try {
+      for (const [name, text] of Object.entries(files)) {
+        if (typeof text === 'string') assert.ok((await readTextFile(join(ws.root, name))) === text, name);
+      }
+      assert.equal(await readTextFile(join(ws.root, 'bad.ts')), undefined);
+    } finally {
+      ws.cleanup();
+    }
+  });
+
   it('ends on symlink loops and never follows links out of the root', async () => {
     const outside = makeWorkspace({ 'id.txt': CANARY });
     const ws = makeWorkspace({ 'src/a.ts': VECTOR_TS });
