@@ -571,6 +571,15 @@ describe('import graph', () => {
     assert.equal(receiverBeforeCursor('x = (0, messages_1.'), 'messages_1');
     assert.equal(receiverBeforeCursor('x = utils.pars'), 'utils');
     assert.equal(receiverBeforeCursor('x = foo('), undefined);
+    const spaced = importedModules('src/a.ts', `import type T from './t';\nimport G ,  { h } from './g';\nimport {\n  i,\n  j as k,\n} from './i';\nimport './side';\n`);
+    assert.deepEqual(Object.fromEntries(spaced), { 'src/t': ['T'], 'src/g': ['G', 'h'], 'src/i': ['i', 'k'] });
+  });
+
+  it('reads the imports of a prefix with a long run of blank lines after an import in linear time', { timeout: 5000 }, async () => {
+    const { importedModules } = await import('../../lsp-server/context/importGraph');
+    // Cubic before: 0.8 s at 1,600 lines, so about half an hour at 20,000.
+    const text = `import foo${' \n'.repeat(10_000)}import { bar } from './bar';\n`;
+    assert.deepEqual(Object.fromEntries(importedModules('src/a.ts', text)), { 'src/bar': ['bar'] });
   });
 
   it('brings in the chunks of the module named before the cursor even without shared words', async () => {

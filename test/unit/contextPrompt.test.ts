@@ -96,7 +96,17 @@ describe('prompt assembler', () => {
     for (const line of ["import x from 'y';", 'from a import b', 'export function f(a: number) {', 'def g(x):', 'class A:', '  async load(path: string): Promise<void> {', 'export const h = (x: number) =>', 'pub fn run() {', 'const fs = require("fs");']) {
       assert.ok(isStructuralLine(line), line);
     }
-    for (const line of ['  return x;', '  if (a) {', '  total += value', 'for (const x of xs) {']) assert.ok(!isStructuralLine(line), line);
+    // Calls whose arguments hold a colon were taken for signatures with a return type.
+    for (const line of ['  return x;', '  if (a) {', '  total += value', 'for (const x of xs) {', '  mkdirSync(dir, { recursive: true });']) assert.ok(!isStructuralLine(line), line);
+  });
+
+  it('judges a line with a long run of spaces in linear time', { timeout: 5000 }, () => {
+    // Cubic before: 1.2 s for 2,000 spaces, so hours for 50,000.
+    const spaces = ' '.repeat(50_000);
+    assert.equal(isStructuralLine(`foo(): ${spaces}{x`), false);
+    assert.equal(isStructuralLine(`foo(): ${spaces}`), true);
+    assert.equal(isStructuralLine(`foo(${spaces})=`), false);
+    assert.equal(isStructuralLine(`foo${spaces}x`), false);
   });
 
   it('scores with a draft model through an injected log-probability function', async () => {
