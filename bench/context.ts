@@ -152,7 +152,7 @@ async function main(): Promise<void> {
     const build1 = async (c: CrossFileCase, mode: Mode, budget: number): Promise<{ prompt: AssembledPrompt; required: string; words: string[] | undefined; ms: number; found: boolean }> => {
       const started = performance.now();
       const healed = healPrefix(tokenizer, c.prefix);
-      const candidates = mode === 'none' || mode === 'member names only' ? [] : retriever.retrieve([index], { relativePath: c.path, prefix: c.prefix, suffix: c.suffix }, CANDIDATES);
+      const candidates = mode === 'none' || mode === 'member names only' ? [] : retriever.retrieve([index], { current: { index, relativePath: c.path }, prefix: c.prefix, suffix: c.suffix }, CANDIDATES);
       const snippets = relevantSnippets(candidates);
       const compression = selective[mode === "server with the editor's member lists" ? 'retrieval+compression (draft model)' : mode];
       const prompt = await assembler.assemble({ currentPath: c.path, prefix: healed.prefix, suffix: c.suffix, snippets }, { ...DEFAULT_PROMPT_OPTIONS, budget, compression });

@@ -81,7 +81,7 @@ async function main(): Promise<void> {
         for (let end = line.length - line.trimStart().length + 1; end <= line.length; end++) {
           const prefix = before + line.slice(0, end);
           const healed = healPrefix(tokenizer, prefix);
-          const snippets = mode === 'no retrieval' ? [] : relevantSnippets(retriever.retrieve([index], { relativePath: path, prefix, suffix: after }, CANDIDATES));
+          const snippets = mode === 'no retrieval' ? [] : relevantSnippets(retriever.retrieve([index], { current: { index, relativePath: path }, prefix, suffix: after }, CANDIDATES));
           const prompt = await assembler.assemble(
             { currentPath: path, prefix: healed.prefix, suffix: after, snippets },
             { ...DEFAULT_PROMPT_OPTIONS, budget, compression: mode === 'retrieval+compression' ? compression : undefined },

@@ -95,7 +95,7 @@ export async function measureIndex(fixture: string, fileCount: number, log: (lin
       const text = readFileSync(join(root, path), 'utf8');
       const cut = Math.floor(((i * 0.6180339887) % 1) * text.length);
       const started = performance.now();
-      retriever.retrieve([index], { relativePath: path, prefix: text.slice(0, cut), suffix: text.slice(cut) });
+      retriever.retrieve([index], { current: { index, relativePath: path }, prefix: text.slice(0, cut), suffix: text.slice(cut) });
       queries.push(performance.now() - started);
     }
     chunker.dispose();

@@ -211,7 +211,7 @@ export class ContextEngine implements TermStatistics {
     const located = file === undefined ? undefined : this.locate(file);
     return this.retriever.retrieve(
       this.folders.map((f) => f.index),
-      { relativePath: located?.relativePath, prefix, suffix },
+      { current: located && { index: located.folder.index, relativePath: located.relativePath }, prefix, suffix },
       maxSnippets,
     );
   }

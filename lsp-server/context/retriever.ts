@@ -9,8 +9,11 @@ import { isStructuralLine } from './selectiveContext';
 import type { ScoredChunk, WorkspaceIndex } from './workspaceIndex';
 
 export interface RetrievalQuery {
-  /** The current file, relative to `index.root` (its own chunks are skipped), or undefined when outside it. */
-  relativePath: string | undefined;
+  /**
+   * The current file and the index of the folder it is in (its own chunks are skipped there, and its imports are
+   * that folder's modules); undefined when it is in no folder.
+   */
+  current: { index: WorkspaceIndex; relativePath: string } | undefined;
   prefix: string;
   suffix: string;
 }
@@ -88,18 +91,25 @@ export class Retriever {
     const windowIds = new Set(identifiers(window));
     const nearNames = new Set(identifiers(near).filter((id) => termsOfIdentifier(id).length > 0));
 
-    const imports = query.relativePath === undefined ? new Map<string, string[]>() : importedModules(query.relativePath, query.prefix);
+    const { current } = query;
+    const noImports = new Map<string, string[]>();
+    const currentImports = current === undefined ? noImports : importedModules(current.relativePath, query.prefix);
     const receiver = receiverBeforeCursor(query.prefix);
-    const importedReceivers = [...imports].filter(([, names]) => receiver !== undefined && names.includes(receiver)).map(([stem]) => stem);
+    const receiverImports = [...currentImports].filter(([, names]) => receiver !== undefined && names.includes(receiver)).map(([stem]) => stem);
 
     const results: RetrievedSnippet[] = [];
     const outlines: RetrievedSnippet[] = [];
     for (const index of indexes) {
+      // Paths are relative to each folder: the current file and its imports name modules of its own folder only.
+      const own = index === current?.index;
+      const relativePath = own ? current.relativePath : undefined;
+      const imports = own ? currentImports : noImports;
+      const importedReceivers = own ? receiverImports : [];
       // The object before the dot is an imported module, or else named like a file (`sourceCode.` → source-code.js).
-      const named = importedReceivers.length > 0 || receiver === undefined ? [] : index.modulesNamed(receiver);
+      const named = receiverImports.length > 0 || receiver === undefined ? [] : index.modulesNamed(receiver);
       const receiverStems = new Set([...importedReceivers, ...(named.length <= MAX_NAMED_MODULES ? named : [])]);
-      if (query.relativePath !== undefined) receiverStems.delete(moduleStem(query.relativePath));
-      const hits: ScoredChunk[] = index.search(terms, this.options.candidates, query.relativePath);
+      if (relativePath !== undefined) receiverStems.delete(moduleStem(relativePath));
+      const hits: ScoredChunk[] = index.search(terms, this.options.candidates, relativePath);
       const best = hits[0]?.score ?? 0;
       const seen = new Set(hits.map((h) => h.id));
       for (const stem of receiverStems) {

@@ -111,6 +111,27 @@ describe('context engine', () => {
     }
   });
 
+  it('applies the current file and its imports to its own folder only, in a workspace of several folders', async () => {
+    const a = makeWorkspace({ 'src/index.ts': "import * as utils from './utils';\n", 'src/utils.ts': 'export function alphaHelper() {}\n' });
+    const b = makeWorkspace({ 'src/index.ts': 'export function betaEntryPoint() { return 1; }\n', 'src/utils.ts': 'export function betaUtilityFn() {}\n' });
+    const cacheDir = mkdtempSync(join(tmpdir(), 'locus-cache-'));
+    const engine = new ContextEngine({ folders: [a.root, b.root], excludeGlobs: [], chunker, cache: new IndexCache(cacheDir), log: () => undefined });
+    try {
+      await engine.build();
+      const current = join(a.root, 'src', 'index.ts');
+      const found = engine.retrieve(current, 'betaEntryPoint ', '');
+      assert.ok(found.some((s) => s.text.includes('betaEntryPoint')), 'the other folder\'s file of the same path is not the current file');
+      const member = engine.retrieve(current, "import * as utils from './utils';\nutils.", '');
+      assert.ok(member.filter((s) => s.imported === 'receiver').every((s) => !s.text.includes('betaUtilityFn')), 'the other folder\'s utils is not the imported module');
+      assert.ok(member.some((s) => s.imported === 'receiver' && s.text.includes('alphaHelper')));
+    } finally {
+      await engine.dispose();
+      a.cleanup();
+      b.cleanup();
+      rmSync(cacheDir, { recursive: true, force: true });
+    }
+  });
+
   it('says when a folder is over its budget, and takes no new file past it but an open document', async () => {
     const ws = makeWorkspace({ 'src/shapes.ts': SHAPES_TS, 'src/vector.ts': VECTOR_TS });
     const cacheDir = mkdtempSync(join(tmpdir(), 'locus-cache-'));

@@ -387,15 +387,15 @@ describe('workspace index', () => {
 
       const retriever = new Retriever();
       const prefix = "import { Vector } from './vector';\n\nconst origin = new Vector(0, 0);\nconst d = origin.dist";
-      const found = retriever.retrieve([index], { relativePath: 'src/main.ts', prefix, suffix: '' });
+      const found = retriever.retrieve([index], { current: { index, relativePath: 'src/main.ts' }, prefix, suffix: '' });
       assert.equal(found[0]?.path, 'src/vector.ts');
       assert.ok(found[0]!.declaresNearbyName);
 
       await index.updateFile('src/vector.ts', 'export const nothingHere = 1;\n');
-      assert.ok(!retriever.retrieve([index], { relativePath: 'src/main.ts', prefix, suffix: '' }).some((s) => s.text.includes('scaledBy')));
+      assert.ok(!retriever.retrieve([index], { current: { index, relativePath: 'src/main.ts' }, prefix, suffix: '' }).some((s) => s.text.includes('scaledBy')));
       index.removeFile('src/shapes.ts');
       assert.ok(!index.snapshot().some((f) => f.path === 'src/shapes.ts'));
-      assert.equal(retriever.retrieve([index], { relativePath: 'src/vector.ts', prefix: 'nothingHere', suffix: '' }).length, 0, 'the current file is not retrieved');
+      assert.equal(retriever.retrieve([index], { current: { index, relativePath: 'src/vector.ts' }, prefix: 'nothingHere', suffix: '' }).length, 0, 'the current file is not retrieved');
     } finally {
       ws.cleanup();
     }
@@ -416,11 +416,11 @@ describe('workspace index', () => {
       const index = new WorkspaceIndex(ws.root, chunker);
       await index.build(new PathFilter(ws.root, { excludeGlobs: [] }));
       const retriever = new Retriever();
-      const paths = (prefix: string) => retriever.retrieve([index], { relativePath: 'src/main.ts', prefix, suffix: '' }).map((s) => `${s.path}:${s.startLine}`);
+      const paths = (prefix: string) => retriever.retrieve([index], { current: { index, relativePath: 'src/main.ts' }, prefix, suffix: '' }).map((s) => `${s.path}:${s.startLine}`);
       const typed = 'const area = circleArea(2);\nconst d = ';
       assert.deepEqual(paths(`${typed}dist`), paths(typed));
       assert.deepEqual(paths(`${typed}distanceT`), paths(typed));
-      assert.equal(retriever.retrieve([index], { relativePath: 'src/main.ts', prefix: 'scaledBy', suffix: '' }).length, 0, 'an unfinished word alone is no query');
+      assert.equal(retriever.retrieve([index], { current: { index, relativePath: 'src/main.ts' }, prefix: 'scaledBy', suffix: '' }).length, 0, 'an unfinished word alone is no query');
       assert.ok(paths('scaledBy(').some((p) => p.startsWith('src/vector.ts')), 'once finished it is');
     } finally {
       ws.cleanup();
@@ -587,12 +587,12 @@ describe('import graph', () => {
     try {
       const index = new WorkspaceIndex(ws.root, chunker);
       await index.build(new PathFilter(ws.root, { excludeGlobs: [] }));
-      const found = new Retriever().retrieve([index], { relativePath: 'lib/api.js', prefix: 'const messages_1 = require("./messages");\nvar Req;\nReq.type = new (0, messages_1.', suffix: '' });
+      const found = new Retriever().retrieve([index], { current: { index, relativePath: 'lib/api.js' }, prefix: 'const messages_1 = require("./messages");\nvar Req;\nReq.type = new (0, messages_1.', suffix: '' });
       assert.equal(found[0]?.path, 'lib/messages.js');
       assert.equal(found[0]?.imported, 'receiver');
       // Not imported, but named like a file: `sourceCode.` → source-code.js.
       await index.updateFile('lib/source-code.js', 'class SourceCode {\n  getTokenAfter(node) {}\n}\nmodule.exports = SourceCode;\n');
-      const named = new Retriever().retrieve([index], { relativePath: 'lib/rule.js', prefix: 'function check(sourceCode) {\n  return sourceCode.', suffix: '' });
+      const named = new Retriever().retrieve([index], { current: { index, relativePath: 'lib/rule.js' }, prefix: 'function check(sourceCode) {\n  return sourceCode.', suffix: '' });
       assert.equal(named[0]?.path, 'lib/source-code.js');
       assert.equal(named[0]?.imported, 'receiver');
     } finally {
