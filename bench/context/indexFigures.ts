@@ -74,7 +74,7 @@ export async function measureIndex(fixture: string, fileCount: number, log: (lin
     const cacheSaveMs = performance.now() - saveStarted;
     const warmStarted = performance.now();
     const warmIndex = new WorkspaceIndex(root, chunker);
-    const warm = await warmIndex.build(new PathFilter(root, { excludeGlobs: [] }), await cache.load(root));
+    const warm = await warmIndex.build(new PathFilter(root, { excludeGlobs: [] }), { cached: await cache.load(root) });
     const warmBuildMs = performance.now() - warmStarted;
     log(`index: warm build (${warm.reusedFiles} files from cache) in ${Math.round(warmBuildMs)} ms`);
 

@@ -41,7 +41,7 @@ export class ContextEngine implements TermStatistics {
   private folders: Folder[];
   private readonly retriever = new Retriever(DEFAULT_RETRIEVER_OPTIONS);
   private readonly pendingEdits = new Map<string, ReturnType<typeof setTimeout>>();
-  /** Open documents whose index entry holds (or is about to hold) the buffer's text rather than the file's. */
+  /** Open documents whose index entry holds (or is about to hold) the buffer's text rather than the file's (`bufferKey`). */
   private readonly bufferTexts = new Set<string>();
   /** Closed documents whose entry goes back to the file on disk. */
   private readonly resyncs = new Set<string>();
@@ -57,8 +57,17 @@ export class ContextEngine implements TermStatistics {
   constructor(private readonly options: ContextEngineOptions) {
     this.folders = options.folders.map((root) => ({
       index: new WorkspaceIndex(root, options.chunker, Date.now, this.budgetBytes),
-      filter: new PathFilter(root, { excludeGlobs: options.excludeGlobs }),
+      filter: this.filterFor(root, options.excludeGlobs),
     }));
+  }
+
+  /** A folder's filter: the exclude globs, and the other workspace folders inside it (indexed on their own). */
+  private filterFor(root: string, excludeGlobs: readonly string[]): PathFilter {
+    const innerFolders = this.options.folders
+      .map((other) => path.relative(root, other))
+      .filter((relative) => relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative))
+      .map((relative) => relative.split(path.sep).join('/'));
+    return new PathFilter(root, { excludeGlobs, innerFolders });
   }
 
   get isBuilding(): boolean {
@@ -90,7 +99,12 @@ export class ContextEngine implements TermStatistics {
         if (abort.signal.aborted) return;
         try {
           const cached = await this.options.cache.load(folder.index.root);
-          const stats: BuildStats = await folder.index.build(folder.filter, cached, abort.signal, this.options.pause);
+          const stats: BuildStats = await folder.index.build(folder.filter, {
+            cached,
+            signal: abort.signal,
+            pause: this.options.pause,
+            owned: (relativePath) => this.bufferTexts.has(bufferKey(folder, relativePath)),
+          });
           this.options.log(
             `Indexed ${stats.files} files (${stats.chunks} chunks, ${stats.reusedFiles} from cache, ${stats.secretChunks} left out as secrets) in ${Math.round(stats.ms)} ms: ${folder.index.root}`,
           );
@@ -114,7 +128,7 @@ export class ContextEngine implements TermStatistics {
 
   /** New exclude globs: filters are rebuilt and the folders re-walked (unchanged files are not re-read). */
   setExcludeGlobs(globs: readonly string[]): Promise<void> {
-    this.folders = this.folders.map((f) => ({ index: f.index, filter: new PathFilter(f.index.root, { excludeGlobs: globs }) }));
+    this.folders = this.folders.map((f) => ({ index: f.index, filter: this.filterFor(f.index.root, globs) }));
     return this.build();
   }
 
@@ -133,13 +147,15 @@ export class ContextEngine implements TermStatistics {
    * Without this, code discarded with "Don't Save" was retrieved into prompts until the server restarted.
    */
   documentClosed(file: string): void {
-    const located = this.locate(file);
+    // Found whatever the filter says now: a document excluded while it was open must still drop its marks.
+    const located = this.locate(file, false);
     if (located === undefined) return;
     located.folder.index.setOpen(located.relativePath, false);
     const pending = this.pendingEdits.get(file);
     clearTimeout(pending);
     this.pendingEdits.delete(file);
-    if (pending === undefined && !this.bufferTexts.delete(file)) return;
+    const hadBuffer = this.bufferTexts.delete(bufferKey(located.folder, located.relativePath));
+    if (pending === undefined && !hadBuffer) return;
     this.resyncs.add(file);
     void this.resyncWithDisk(file).finally(() => this.resyncs.delete(file));
   }
@@ -171,7 +187,8 @@ export class ContextEngine implements TermStatistics {
         else if (kind === 'deleted' && !folder.filter.isExcluded(relativePath, true)) folder.index.removeFolder(relativePath);
         continue;
       }
-      if (this.pendingEdits.has(file) || this.bufferTexts.has(file)) continue; // an open buffer's text wins over the disk
+      // An open buffer's text wins over the disk.
+      if (this.pendingEdits.has(file) || this.bufferTexts.has(bufferKey(folder, relativePath))) continue;
       const stat = await fs.stat(file).catch(() => undefined);
       // A folder created or renamed into place: its files come with a walk.
       if (stat?.isDirectory()) {
@@ -187,18 +204,24 @@ export class ContextEngine implements TermStatistics {
 
   /** Puts the file's text on disk in the index, or takes the file out when it is gone or not indexable. */
   private async readIntoIndex(file: string, folder: Folder, relativePath: string, unlessOpen = false): Promise<void> {
-    // A link out of the workspace is not indexed (the walker refuses it too): its text is not the workspace's.
-    const text = (await staysInside(file, folder.index.root)) ? await readTextFile(file) : undefined;
-    // Reopened meanwhile: its buffer's text goes in instead (documentOpened).
-    if (unlessOpen && folder.index.isOpen(relativePath)) return;
-    if (text === undefined) folder.index.removeFile(relativePath);
-    else await folder.index.updateFile(relativePath, text);
+    await folder.index.refreshFile(relativePath, async () => {
+      // A link out of the workspace is not indexed (the walker refuses it too): its text is not the workspace's.
+      if (!(await staysInside(file, folder.index.root))) return undefined;
+      const stat = await fs.stat(file).catch(() => undefined);
+      const text = stat === undefined ? undefined : await readTextFile(file);
+      // Reopened meanwhile (a resync after a close): its buffer's text goes in instead (documentOpened).
+      if (unlessOpen && folder.index.isOpen(relativePath)) return null;
+      // Kept with the disk's version, so the next start reuses the cached chunks and the budget counts bytes.
+      return text === undefined ? undefined : { text, mtimeMs: stat!.mtimeMs, size: stat!.size };
+    });
   }
 
   private async resyncWithDisk(file: string): Promise<void> {
     const located = this.locate(file);
     if (located === undefined || this.disposed) return;
     try {
+      // Out first: a write of the buffer's text still being chunked is dropped with it, and cannot land after the disk's.
+      located.folder.index.removeFile(located.relativePath);
       await this.readIntoIndex(file, located.folder, located.relativePath, true);
       this.scheduleSave();
     } catch (e) {
@@ -239,15 +262,20 @@ export class ContextEngine implements TermStatistics {
     }
   }
 
-  private locate(file: string): { folder: Folder; relativePath: string } | undefined {
+  /**
+   * The folder that holds `file` (the innermost one, where workspace folders nest) and its path there; undefined
+   * outside every folder, and where the filter excludes it unless `filtered` is false.
+   */
+  private locate(file: string, filtered = true): { folder: Folder; relativePath: string } | undefined {
+    let found: { folder: Folder; relativePath: string } | undefined;
     for (const folder of this.folders) {
       const relative = path.relative(folder.index.root, file);
-      if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) continue;
-      const relativePath = relative.split(path.sep).join('/');
-      if (folder.filter.isExcluded(relativePath, false)) return undefined;
-      return { folder, relativePath };
+      if (relative === '' || relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative)) continue;
+      if (found !== undefined && found.folder.index.root.length >= folder.index.root.length) continue;
+      found = { folder, relativePath: relative.split(path.sep).join('/') };
     }
-    return undefined;
+    if (found !== undefined && filtered && found.folder.filter.isExcluded(found.relativePath, false)) return undefined;
+    return found;
   }
 
   private scheduleUpdate(file: string, text: string | undefined, delayMs: number): void {
@@ -258,7 +286,7 @@ export class ContextEngine implements TermStatistics {
         this.pendingEdits.delete(file);
         const located = this.locate(file);
         if (located === undefined || this.disposed) return;
-        this.bufferTexts.add(file);
+        this.bufferTexts.add(bufferKey(located.folder, located.relativePath));
         if (text === undefined || !isIndexableText(text)) {
           located.folder.index.removeFile(located.relativePath);
           return;
@@ -284,6 +312,11 @@ export class ContextEngine implements TermStatistics {
       await this.options.cache.save(folder.index.root, folder.index.snapshot()).catch((e: Error) => this.options.log(`Saving the index cache failed: ${e.message}`));
     }
   }
+}
+
+/** The key of a file in `bufferTexts`: its folder and its path there (the same file whatever the spelling of its URI). */
+function bufferKey(folder: Folder, relativePath: string): string {
+  return `${folder.index.root}\0${relativePath}`;
 }
 
 function formatMiB(bytes: number): string {

@@ -12,6 +12,8 @@ const ALWAYS_SKIPPED_DIRS = new Set(['.git', '.hg', '.svn', 'node_modules', '__p
 export interface PathFilterOptions {
   /** Glob patterns relative to the workspace root (VS Code syntax: `**`, `*`, `?`, `{a,b}`). */
   excludeGlobs: readonly string[];
+  /** Other workspace folders inside this one (relative paths): each is indexed as its own folder, not twice. */
+  innerFolders?: readonly string[];
 }
 
 export class PathFilter {
@@ -21,7 +23,7 @@ export class PathFilter {
 
   constructor(
     private readonly root: string,
-    options: PathFilterOptions,
+    private readonly options: PathFilterOptions,
   ) {
     this.excludes = ignore().add(options.excludeGlobs.flatMap(globToGitignorePatterns));
     const infoExclude = readIfExists(path.join(root, '.git', 'info', 'exclude'));
@@ -31,6 +33,7 @@ export class PathFilter {
   /** `relativePath` uses forward slashes; directories are checked with `isDirectory` so `dir/` patterns apply. */
   isExcluded(relativePath: string, isDirectory: boolean): boolean {
     if (relativePath === '') return false;
+    for (const inner of this.options.innerFolders ?? []) if (relativePath === inner || relativePath.startsWith(`${inner}/`)) return true;
     const segments = relativePath.split('/');
     if (segments.some((s) => ALWAYS_SKIPPED_DIRS.has(s)) && (isDirectory || segments.length > 1)) return true;
     if (!isDirectory && isSecretPath(relativePath)) return true;

@@ -23,6 +23,23 @@ export interface FileChunks {
   chunks: CodeChunk[];
 }
 
+/** A file's text and the version it was read at: its mtime and size on disk (for a buffer, now and its length). */
+export interface FileText {
+  text: string;
+  mtimeMs: number;
+  size: number;
+}
+
+export interface BuildOptions {
+  /** Chunks of the on-disk cache, reused for files whose mtime and size did not change. */
+  cached?: ReadonlyMap<string, FileChunks>;
+  signal?: AbortSignal;
+  /** Awaited before each file and between the slices of its counting (the server's foreground work goes first). */
+  pause?: () => Promise<void>;
+  /** Files whose entry holds an open buffer's text: the walk leaves them as they are. */
+  owned?: (relativePath: string) => boolean;
+}
+
 export interface BuildStats {
   files: number;
   chunks: number;
@@ -86,6 +103,17 @@ interface FileEntry {
   mtimeMs: number;
   size: number;
   chunkIds: number[];
+  /** The index's count of writes when this one went in: a build leaves entries written after it began. */
+  written: number;
+}
+
+/**
+ * A write from its start (before the file is read and chunked) to its end: a removal of the file meanwhile drops it,
+ * so that neither a file deleted while its change was read nor a buffer closed while its text was chunked comes back.
+ */
+interface WriteTicket {
+  stillWanted(): boolean;
+  end(): void;
 }
 
 /** A file's write, counted and ready to go into the index in one step. */
@@ -109,8 +137,10 @@ export class WorkspaceIndex {
   private secretChunks = 0;
   /** The last write asked for (see `replaceFile`). */
   private writes: Promise<unknown> = Promise.resolve();
-  /** Per path, how many times it was removed: a write asked before a removal must not bring the file back. */
-  private readonly removals = new Map<string, number>();
+  /** Writes gone in so far. */
+  private written = 0;
+  /** By path, writes started and not ended, and the removals since the first of them (only while there are some). */
+  private readonly writesInFlight = new Map<string, { writes: number; removals: number }>();
 
   /** Sum of the indexed files' sizes. */
   private indexedBytes = 0;
@@ -148,18 +178,21 @@ export class WorkspaceIndex {
   }
 
   /**
-   * Walks the folder and indexes what the filter lets through; `cached` chunks are reused when mtime and size match.
-   * `pause` is awaited before each file and between the slices of its counting (the server's foreground work goes
-   * first).
+   * Walks the folder and indexes what the filter lets through (BuildOptions). Files the walk does not meet leave the
+   * index, unless written after the build began or owned by a buffer.
    */
-  async build(filter: PathFilter, cached: ReadonlyMap<string, FileChunks> = new Map(), signal?: AbortSignal, pause?: () => Promise<void>): Promise<BuildStats> {
+  async build(filter: PathFilter, options: BuildOptions = {}): Promise<BuildStats> {
+    const { cached = new Map(), signal, pause, owned } = options;
     const started = performance.now();
+    const writtenBefore = this.written;
     const seen = new Set<string>();
     let reusedFiles = 0;
     let full = false;
     const secretsBefore = this.secretChunks;
     for await (const file of walkWorkspace(this.root, filter, { signal })) {
       await pause?.();
+      // A newer build (new exclude settings) is under way: files this one takes now could be excluded there.
+      if (signal?.aborted) break;
       const current = this.files.get(file.relativePath);
       // Once a new file does not fit, no later one is taken: what is in stays the files nearest the root. Past that
       // point only the files already in matter (they stay), so the walk ends once all of them were met: the rest of
@@ -170,18 +203,32 @@ export class WorkspaceIndex {
         continue;
       }
       seen.add(file.relativePath);
+      // An open buffer's unsaved text stays: the disk's is older (and its mtime is never the buffer's).
+      if (owned?.(file.relativePath)) continue;
       if (current !== undefined && current.mtimeMs === file.mtimeMs && current.size === file.size) continue;
       const hit = cached.get(file.relativePath);
-      if (hit !== undefined && hit.mtimeMs === file.mtimeMs && hit.size === file.size) {
-        await this.replaceFile(file.relativePath, file.mtimeMs, file.size, hit.chunks, true, pause);
-        reusedFiles++;
-        continue;
+      const ticket = this.beginWrite(file.relativePath);
+      try {
+        if (hit !== undefined && hit.mtimeMs === file.mtimeMs && hit.size === file.size) {
+          await this.replaceFile(file.relativePath, file.mtimeMs, file.size, hit.chunks, ticket, true, pause);
+          reusedFiles++;
+          continue;
+        }
+        const text = await readTextFile(file.absolutePath);
+        // No longer text that can be indexed (now binary, minified or unreadable): its old chunks go.
+        const chunks = text === undefined ? undefined : await this.chunker.chunk(file.relativePath, text);
+        await this.replaceFile(file.relativePath, file.mtimeMs, file.size, chunks, ticket, false, pause);
+      } finally {
+        ticket.end();
       }
-      const text = await readTextFile(file.absolutePath);
-      if (text === undefined) continue;
-      await this.replaceFile(file.relativePath, file.mtimeMs, file.size, await this.chunker.chunk(file.relativePath, text), false, pause);
     }
-    if (!signal?.aborted) for (const path of [...this.files.keys()]) if (!seen.has(path)) this.removeFile(path);
+    if (!signal?.aborted) {
+      for (const [path, entry] of [...this.files]) {
+        // A buffer's own file stays while the filter takes it (a file never saved is not on disk for the walk).
+        const keptAsBuffer = owned?.(path) === true && !filter.isExcluded(path, false);
+        if (!seen.has(path) && entry.written <= writtenBefore && !keptAsBuffer) this.removeFile(path);
+      }
+    }
     return {
       files: this.files.size,
       chunks: this.chunks.size,
@@ -192,9 +239,25 @@ export class WorkspaceIndex {
     };
   }
 
-  /** Re-chunks one file from `text` (an open document's content, or the file just read from disk). */
-  async updateFile(relativePath: string, text: string, mtimeMs = this.now(), size = text.length): Promise<void> {
-    await this.replaceFile(relativePath, mtimeMs, size, await this.chunker.chunk(relativePath, text));
+  /** Re-chunks one file from an open buffer's `text`. */
+  async updateFile(relativePath: string, text: string): Promise<void> {
+    await this.refreshFile(relativePath, async () => ({ text, mtimeMs: this.now(), size: text.length }));
+  }
+
+  /**
+   * Re-chunks one file from what `read` gives (the file on disk); undefined (gone, no longer text) takes it out, null
+   * leaves it as it is. A removal of the file while it is read or chunked drops this write.
+   */
+  async refreshFile(relativePath: string, read: () => Promise<FileText | undefined | null>): Promise<void> {
+    const ticket = this.beginWrite(relativePath);
+    try {
+      const file = await read();
+      if (file === null) return;
+      const chunks = file === undefined ? undefined : await this.chunker.chunk(relativePath, file.text);
+      await this.replaceFile(relativePath, file?.mtimeMs ?? 0, file?.size ?? 0, chunks, ticket);
+    } finally {
+      ticket.end();
+    }
   }
 
   /** Removes every file under the folder `relativePath` (a folder deleted or renamed away is one file event). */
@@ -203,10 +266,25 @@ export class WorkspaceIndex {
     for (const file of [...this.files.keys()]) if (file.startsWith(inside)) this.removeFile(file);
   }
 
-  /** Takes a file out; a write of it asked before this and still pending is dropped. */
+  /** Takes a file out; a write of it started before this and not yet in is dropped. */
   removeFile(relativePath: string): void {
-    this.removals.set(relativePath, (this.removals.get(relativePath) ?? 0) + 1);
+    const inFlight = this.writesInFlight.get(relativePath);
+    if (inFlight !== undefined) inFlight.removals++;
     this.dropFile(relativePath);
+  }
+
+  private beginWrite(relativePath: string): WriteTicket {
+    let inFlight = this.writesInFlight.get(relativePath);
+    if (inFlight === undefined) this.writesInFlight.set(relativePath, (inFlight = { writes: 0, removals: 0 }));
+    inFlight.writes++;
+    const { removals } = inFlight;
+    const entry = inFlight;
+    return {
+      stillWanted: () => entry.removals === removals,
+      end: () => {
+        if (--entry.writes === 0) this.writesInFlight.delete(relativePath);
+      },
+    };
   }
 
   /** `termsOf`: a chunk's terms when they were counted ahead (by `prepare`), else they are counted now. */
@@ -283,16 +361,27 @@ export class WorkspaceIndex {
   }
 
   /**
-   * Replaces a file's chunks. Writes go one at a time, in the order they were asked for: the terms are counted
-   * between pauses, and an edit's chunks must not be overtaken by older chunks of the same file.
-   * `scanned`: the chunks come from the cache, which holds only chunks that passed the secret scan. `pause`: awaited
-   * between slices, as a build's (the counting must not take a core from a completion being decoded).
+   * Replaces a file's chunks (`chunks` undefined: takes the file out). Writes go one at a time, in the order they were
+   * asked for: the terms are counted between pauses, and an edit's chunks must not be overtaken by older chunks of the
+   * same file. `scanned`: the chunks come from the cache, which holds only chunks that passed the secret scan.
+   * `pause`: awaited between slices, as a build's (the counting must not take a core from a completion being decoded).
    */
-  private replaceFile(relativePath: string, mtimeMs: number, size: number, chunks: CodeChunk[], scanned = false, pause?: () => Promise<void>): Promise<void> {
-    const removals = this.removals.get(relativePath) ?? 0;
+  private replaceFile(
+    relativePath: string,
+    mtimeMs: number,
+    size: number,
+    chunks: CodeChunk[] | undefined,
+    ticket: WriteTicket,
+    scanned = false,
+    pause?: () => Promise<void>,
+  ): Promise<void> {
     const write = this.writes.then(async () => {
+      if (chunks === undefined) {
+        if (ticket.stillWanted()) this.dropFile(relativePath);
+        return;
+      }
       const prepared = await this.prepare(relativePath, chunks, scanned, pause);
-      if ((this.removals.get(relativePath) ?? 0) === removals) this.commit(relativePath, mtimeMs, size, prepared);
+      if (ticket.stillWanted()) this.commit(relativePath, mtimeMs, size, prepared);
     });
     this.writes = write.catch(() => undefined);
     return write;
@@ -338,7 +427,7 @@ export class WorkspaceIndex {
       chunkIds.push(id);
     }
     this.secretChunks += prepared.secrets;
-    this.files.set(relativePath, { mtimeMs, size, chunkIds });
+    this.files.set(relativePath, { mtimeMs, size, chunkIds, written: ++this.written });
     this.indexedBytes += size;
     const key = baseNameKey(relativePath);
     if (!this.byBaseName.has(key)) this.byBaseName.set(key, new Set());

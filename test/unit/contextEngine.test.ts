@@ -111,6 +111,136 @@ describe('context engine', () => {
     }
   });
 
+  it('keeps an open buffer\'s unsaved text through builds, at start as on a re-walk', async () => {
+    const { ws, engine, names, dispose } = engineOn({ 'src/a.ts': 'export function diskonlyzq() {}\n' });
+    const a = join(ws.root, 'src', 'a.ts');
+    try {
+      // VS Code restores an unsaved buffer before the first build.
+      engine.documentOpened(a, 'export function restoredunsavedzq() {}\n');
+      await new Promise((r) => setTimeout(r, 20));
+      await engine.build();
+      assert.deepEqual(names('restoredunsavedzq'), ['src/a.ts']);
+      assert.deepEqual(names('diskonlyzq'), []);
+      engine.documentChanged(a, 'export function typedlaterzq() {}\n');
+      await new Promise((r) => setTimeout(r, 50));
+      mkdirSync(join(ws.root, 'newdir'));
+      await engine.filesChanged([{ file: join(ws.root, 'newdir'), kind: 'created' }]); // a re-walk
+      assert.deepEqual(names('typedlaterzq'), ['src/a.ts']);
+    } finally {
+      await dispose();
+    }
+  });
+
+  it('keeps a file out once it is removed while its change is read and chunked, and a buffer closed meanwhile', async () => {
+    const ws = makeWorkspace({ 'src/main.ts': '\n', 'src/gone.ts': 'export function deletedfilezq() {}\n' });
+    const cacheDir = mkdtempSync(join(tmpdir(), 'locus-cache-'));
+    // A busy chunker (a build's files ahead of these, or its pause while a completion is decoded).
+    const slow = { chunk: async (file: string, text: string) => (await new Promise((r) => setTimeout(r, 100)), chunker.chunk(file, text)) };
+    const engine = new ContextEngine({ folders: [ws.root], excludeGlobs: [], chunker: slow, cache: new IndexCache(cacheDir), log: () => undefined, editDelayMs: 5, saveDelayMs: 5 });
+    const names = (words: string) => engine.retrieve(join(ws.root, 'src', 'main.ts'), `${words} `, '').map((s) => s.path);
+    try {
+      await engine.build();
+      const gone = join(ws.root, 'src', 'gone.ts');
+      writeFileSync(gone, 'export function deletedfilezq() { return 2; }\n');
+      const changed = engine.filesChanged([{ file: gone, kind: 'changed' }]); // not awaited, as the server does not
+      await new Promise((r) => setTimeout(r, 30));
+      unlinkSync(gone);
+      await Promise.all([changed, engine.filesChanged([{ file: gone, kind: 'deleted' }])]);
+      assert.deepEqual(names('deletedfilezq'), []);
+      assert.equal(engine.fileCount, 1);
+
+      const draft = join(ws.root, 'src', 'draft.ts'); // never saved
+      engine.documentOpened(draft, '');
+      engine.documentChanged(draft, 'export function discardeddraftzq() {}\n');
+      await new Promise((r) => setTimeout(r, 30)); // its text is being chunked
+      engine.documentClosed(draft);
+      await new Promise((r) => setTimeout(r, 400));
+      assert.deepEqual(names('discardeddraftzq'), []);
+      assert.equal(engine.fileCount, 1);
+    } finally {
+      await engine.dispose();
+      ws.cleanup();
+      rmSync(cacheDir, { recursive: true, force: true });
+    }
+  });
+
+  it('indexes a folder inside another workspace folder once, as its own, and follows its files there', async () => {
+    const outer = makeWorkspace({ 'main.ts': '\n', 'pkg/lib.ts': 'export function oldhelperzq() {}\n' });
+    const inner = join(outer.root, 'pkg');
+    const cacheDir = mkdtempSync(join(tmpdir(), 'locus-cache-'));
+    try {
+      for (const folders of [[outer.root, inner], [inner, outer.root]]) {
+        writeFileSync(join(inner, 'lib.ts'), 'export function oldhelperzq() {}\n');
+        const engine = new ContextEngine({ folders, excludeGlobs: [], chunker, cache: new IndexCache(cacheDir), log: () => undefined });
+        const found = (words: string) => engine.retrieve(join(outer.root, 'main.ts'), `${words} `, '').map((s) => s.text.trim());
+        await engine.build();
+        assert.equal(engine.fileCount, 2, 'main.ts, and pkg/lib.ts once');
+        writeFileSync(join(inner, 'lib.ts'), 'export function newhelperzq() {}\n');
+        await engine.filesChanged([{ file: join(inner, 'lib.ts'), kind: 'changed' }]);
+        assert.deepEqual(found('oldhelperzq'), [], 'no stale copy in the outer folder');
+        assert.deepEqual(found('newhelperzq'), ['export function newhelperzq() {}']);
+        await engine.dispose();
+      }
+    } finally {
+      outer.cleanup();
+      rmSync(cacheDir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps a file created while a build runs, and a stopped build takes no more files', async () => {
+    const files: Record<string, string> = { 'a.ts': 'export const aa = 1;\n', 'main.ts': '\n' };
+    for (let i = 0; i < 20; i++) files[`gen/g${String(i).padStart(2, '0')}.ts`] = `export function generatedthing${i}() {}\n`;
+    const ws = makeWorkspace(files);
+    const cacheDir = mkdtempSync(join(tmpdir(), 'locus-cache-'));
+    let gate: (() => void) | undefined;
+    let calls = 0;
+    const pause = () => (++calls === 4 ? new Promise<void>((resolve) => (gate = resolve)) : Promise.resolve());
+    const engine = new ContextEngine({ folders: [ws.root], excludeGlobs: [], chunker, cache: new IndexCache(cacheDir), log: () => undefined, pause });
+    const names = (words: string) => engine.retrieve(join(ws.root, 'main.ts'), `${words} `, '').map((s) => s.path);
+    try {
+      const first = engine.build();
+      while (gate === undefined) await new Promise((r) => setTimeout(r, 5));
+      // The walk listed the root already; a file is saved there and its event arrives.
+      writeFileSync(join(ws.root, 'fresh.ts'), 'export function freshlycreatedzq() {}\n');
+      await engine.filesChanged([{ file: join(ws.root, 'fresh.ts'), kind: 'created' }]);
+      // New settings leave gen/ out: the build paused inside it stops there.
+      const second = engine.setExcludeGlobs(['gen/**']);
+      gate();
+      await Promise.all([first, second]);
+      assert.deepEqual(names('freshlycreatedzq'), ['fresh.ts']);
+      assert.deepEqual(names('generatedthing7'), []);
+      assert.equal(engine.fileCount, 3);
+    } finally {
+      await engine.dispose();
+      ws.cleanup();
+      rmSync(cacheDir, { recursive: true, force: true });
+    }
+  });
+
+  it('drops a file that is no longer text at the next build, and a buffer closed while excluded follows the disk again', async () => {
+    const { ws, engine, names, dispose } = engineOn({ 'src/data.ts': 'export function staledatazq() {}\n', 'src/lib.ts': 'export function versiononezq() {}\n' });
+    try {
+      await engine.build();
+      writeFileSync(join(ws.root, 'src', 'data.ts'), Buffer.from([0x00, 0x01, 0x02, 0x00, 0x41]));
+      await engine.build();
+      assert.deepEqual(names('staledatazq'), []);
+
+      const lib = join(ws.root, 'src', 'lib.ts');
+      engine.documentOpened(lib, 'export function versiononezq() {}\n');
+      engine.documentChanged(lib, 'export function versiononezq() {}\n// edited\n');
+      await new Promise((r) => setTimeout(r, 30));
+      await engine.setExcludeGlobs(['src/lib.ts']);
+      assert.deepEqual(names('versiononezq'), [], 'an excluded file leaves, open or not');
+      engine.documentClosed(lib);
+      await engine.setExcludeGlobs([]);
+      writeFileSync(lib, 'export function versiontwozq() {}\n');
+      await engine.filesChanged([{ file: lib, kind: 'changed' }]);
+      assert.deepEqual(names('versiontwozq'), ['src/lib.ts']);
+    } finally {
+      await dispose();
+    }
+  });
+
   it('applies the current file and its imports to its own folder only, in a workspace of several folders', async () => {
     const a = makeWorkspace({ 'src/index.ts': "import * as utils from './utils';\n", 'src/utils.ts': 'export function alphaHelper() {}\n' });
     const b = makeWorkspace({ 'src/index.ts': 'export function betaEntryPoint() { return 1; }\n', 'src/utils.ts': 'export function betaUtilityFn() {}\n' });

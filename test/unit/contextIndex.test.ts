@@ -447,7 +447,7 @@ describe('workspace index', () => {
       const foreground = new ForegroundWork();
       const index = new WorkspaceIndex(ws.root, chunker);
       const ended = foreground.begin();
-      const building = index.build(new PathFilter(ws.root, { excludeGlobs: [] }), new Map(), undefined, () => foreground.idle());
+      const building = index.build(new PathFilter(ws.root, { excludeGlobs: [] }), { pause: () => foreground.idle() });
       await new Promise((r) => setTimeout(r, 50));
       assert.equal(index.documentCount, 0, 'nothing is indexed while a completion is answered');
       ended();
@@ -471,7 +471,7 @@ describe('workspace index', () => {
         if (++pauses === 3) await held;
       };
       await withHastyClock(async () => {
-        const building = index.build(new PathFilter(ws.root, { excludeGlobs: [] }), new Map(), undefined, pause);
+        const building = index.build(new PathFilter(ws.root, { excludeGlobs: [] }), { pause });
         await new Promise((r) => setTimeout(r, 50));
         assert.equal(pauses, 3, 'the counting waits at its pauses');
         assert.equal(index.documentCount, 0);
@@ -496,7 +496,7 @@ describe('workspace index', () => {
 
       writeFileSync(join(ws.root, 'src/vector.ts'), VECTOR_TS + '\nexport const ZERO = 0;\n');
       const second = new WorkspaceIndex(ws.root, chunker);
-      const stats = await second.build(new PathFilter(ws.root, { excludeGlobs: [] }), await cache.load(ws.root));
+      const stats = await second.build(new PathFilter(ws.root, { excludeGlobs: [] }), { cached: await cache.load(ws.root) });
       assert.equal(stats.reusedFiles, 1);
       assert.equal(stats.files, 2);
       assert.ok(second.snapshot().some((f) => f.chunks.some((c) => c.symbols.includes('ZERO'))));
