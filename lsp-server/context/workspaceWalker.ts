@@ -1,6 +1,8 @@
 // Lists the files of a workspace folder that may be indexed, nearest the root first (breadth-first: when the index
-// reaches its budget, what is left out is the most deeply nested). Symlinks are followed only when they resolve
-// inside the root (a link to ~/.ssh is never read), and each real directory is entered once, so link loops end.
+// reaches its budget, what is left out is the most deeply nested). Symlinks are not followed: one that leaves the
+// root must never be read (a link to ~/.ssh), and what one inside it points to is walked at its real path, where the
+// editor's file events name it (a link met first made those events miss the entry, and an ignored link hid its
+// target). Each real directory is entered once, so a bind mount's loop ends too.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { PathFilter } from './pathFilter';
@@ -41,28 +43,15 @@ export async function* walkWorkspace(root: string, filter: PathFilter, options: 
     for (const entry of entries) {
       const relativePath = dir === '' ? entry.name : `${dir}/${entry.name}`;
       const absolutePath = path.join(root, relativePath);
-      let isDirectory = entry.isDirectory();
-      let isFile = entry.isFile();
-      if (entry.isSymbolicLink()) {
-        const target = await realpathInside(absolutePath, realRoot);
-        if (target === undefined) continue;
-        const stat = await fs.stat(target).catch(() => undefined);
-        if (stat === undefined) continue;
-        isDirectory = stat.isDirectory();
-        isFile = stat.isFile();
-        if (isDirectory) {
-          if (visitedDirs.has(target)) continue;
-          visitedDirs.add(target);
-        }
-      } else if (isDirectory) {
+      if (entry.isSymbolicLink()) continue;
+      const isDirectory = entry.isDirectory();
+      if (filter.isExcluded(relativePath, isDirectory)) continue;
+      if (isDirectory) {
         const real = await fs.realpath(absolutePath).catch(() => absolutePath);
         if (visitedDirs.has(real)) continue;
         visitedDirs.add(real);
-      }
-      if (filter.isExcluded(relativePath, isDirectory)) continue;
-      if (isDirectory) {
         pending.push(relativePath);
-      } else if (isFile) {
+      } else if (entry.isFile()) {
         const stat = await fs.stat(absolutePath).catch(() => undefined);
         if (stat === undefined || stat.size > maxBytes || stat.size === 0) continue;
         yield { relativePath, absolutePath, size: stat.size, mtimeMs: stat.mtimeMs };

@@ -86,11 +86,21 @@ describe('workspace walker', () => {
       symlinkSync(join(ws.root, 'lib'), join(ws.root, 'src', 'lib-link'));
       const files = await walked(ws.root);
       assert.ok(files.includes('src/a.ts'));
-      assert.equal(files.filter((f) => f.endsWith('b.ts')).length, 1, 'a directory reached twice is walked once');
+      assert.deepEqual(files.filter((f) => f.endsWith('b.ts')), ['lib/b.ts'], 'a linked directory is walked once, at its real path');
       assert.ok(!files.some((f) => f.includes('escape')));
     } finally {
       ws.cleanup();
       outside.cleanup();
+    }
+  });
+
+  it('walks what an ignored link points to at its real path', async () => {
+    const ws = makeWorkspace({ '.gitignore': 'current\n', 'packages/app/main.ts': 'export const app = 1;\n' });
+    try {
+      symlinkSync(join(ws.root, 'packages', 'app'), join(ws.root, 'current'));
+      assert.deepEqual(await walked(ws.root), ['.gitignore', 'packages/app/main.ts']);
+    } finally {
+      ws.cleanup();
     }
   });
 
