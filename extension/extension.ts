@@ -5,6 +5,7 @@ import { EfficiencyNotification, WorkspaceTrustNotification } from '../lsp-serve
 import { CompletionTimingsNotification, StatusNotification, type ModelStatus } from '../lsp-server/protocol';
 import { TelemetryClearRequest, TelemetryExportRequest, TelemetryRequest } from '../lsp-server/protocol';
 import { trackActiveLanguage } from './activeLanguage';
+import { trackSkippedDocuments } from './skippedDocuments';
 import { registerAutomaticCompletions } from './automaticCompletions';
 import { createClient } from './client';
 import { registerContextCommands } from './contextCommands';
@@ -104,6 +105,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     ...registerContextCommands(languageClient, output),
     ...registerAutomaticCompletions(config, statusBar),
     ...trackActiveLanguage(config, statusBar),
+    ...trackSkippedDocuments(languageClient, statusBar),
     vscode.commands.registerCommand(SHOW_OUTPUT, () => output.show(true)),
     vscode.commands.registerCommand(RESTART_SERVER, async () => {
       // One restart at a time: a second one while the first stops or starts the server left it stopped.

@@ -12,6 +12,8 @@ export class StatusBar implements vscode.Disposable {
   private generating = false;
   /** The active editor's language id when completions are off for it. */
   private languageOff: string | undefined;
+  /** Why the server makes no completion in the active editor's document (extension/skippedDocuments.ts). */
+  private skipped: string | undefined;
 
   constructor(showOutputCommand: string) {
     this.item.name = 'Locus';
@@ -39,6 +41,12 @@ export class StatusBar implements vscode.Disposable {
   /** Completions are off for the active editor's language (undefined: they are on, or no editor). */
   setLanguageOff(languageId: string | undefined): void {
     this.languageOff = languageId;
+    this.render();
+  }
+
+  /** The server skips the active editor's document, with its sentence saying why (undefined: it does not, or no editor). */
+  setSkipped(reason: string | undefined): void {
+    this.skipped = reason;
     this.render();
   }
 
@@ -94,10 +102,11 @@ export class StatusBar implements vscode.Disposable {
     // A rate needs two tokens: a one-token completion has none to show.
     const rate = this.timings !== undefined && this.timings.generatedTokens > 1 ? ` · ${Math.round(this.timings.tokensPerSecond)} tok/s` : '';
     const latency = this.timings === undefined ? '' : ` ${Math.round(this.timings.requestMs)} ms${rate}`;
-    const icon = this.generating ? '$(loading~spin)' : this.languageOff !== undefined ? '$(circle-slash)' : '$(sparkle)';
+    const icon = this.generating ? '$(loading~spin)' : this.languageOff !== undefined || this.skipped !== undefined ? '$(circle-slash)' : '$(sparkle)';
     item.text = `${icon} Locus${this.manualTrigger ? ' (manual)' : ''}${latency}`;
     const lines = [`Locus: ${status.model} (${status.quantization}, ${status.onnxFile})`];
     if (this.languageOff !== undefined) lines.push(`No completions in ${this.languageOff} files: locus.completion.languages turns them off.`);
+    else if (this.skipped !== undefined) lines.push(this.skipped);
     if (this.generating) lines.push('Generating a completion…');
     if (this.manualTrigger) lines.push('Suggestions only when asked (Alt+\\); "Locus: Toggle Automatic Completions" shows them while typing.');
     // The copy's sentence says where it is and why there is one (or why not); the folder's own file needs only its name.

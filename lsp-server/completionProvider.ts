@@ -2,6 +2,7 @@
 import type { InlineCompletionItem, Position, Range } from 'vscode-languageserver-protocol';
 import { GREEDY_SAMPLING, type GenerateResult, type InferenceEngine, type ModelInfo, type SamplingOptions } from '../runtime/engine';
 import { limitToBlock } from './blockScope';
+import { completableText } from './completableDocument';
 import type { CompletionCache } from './completionCache';
 import { completionMode, stopStringsFor, type CompletionMode } from './completionMode';
 import { isLanguageEnabled, type ServerConfig } from './config';
@@ -62,6 +63,10 @@ export interface CompletionProviderDeps {
   wordChoices?: (document: CompletionDocument, position: Position, typedPrefix: string, suffix: string, signal: AbortSignal) => Promise<string[] | null | undefined>;
   /** Efficiency checks: a finished refinement for this exact position answers first; plain suggestions are handed over. */
   efficiency?: CompletionRefiner;
+  /** Why a document's text must stay out of prompts (promptPrivacy.ts); undefined when it may go in. */
+  privateReason?: (uri: string) => string | undefined;
+  /** A document is skipped, with the sentence saying why, or completed again (null): once per change, not per request. */
+  onSkipped?: (uri: string, reason: string | null) => void;
 }
 
 /** The text offered for a generation: post-processed, and only its finished part when it ran out of time. */
@@ -72,10 +77,6 @@ function shownText(result: GenerateResult, mode: CompletionMode, ctx: CursorCont
 function tokenCount(n: number): string {
   return n === 1 ? '1 token' : `${n} tokens`;
 }
-
-/** Larger documents are skipped: prompt building would cost more than the completion is worth. */
-export const MAX_DOCUMENT_CHARS = 1024 * 1024;
-
 
 /**
  * The suggest widget's selected item, as LSP's `selectedCompletionInfo` gives it: while the widget is open, an inline
@@ -142,7 +143,7 @@ function samePlace(a: CutPlace, b: CutPlace): boolean {
 }
 
 export class CompletionProvider {
-  /** Document → why it was last logged as skipped; gone once it can be completed again. */
+  /** Document → why it was last said to be skipped; gone once it can be completed again. */
   private readonly skipped = new Map<string, string>();
   /** The model the cached completions came from. */
   private cachedModel: LoadedModel | undefined;
@@ -391,16 +392,20 @@ export class CompletionProvider {
 
   /** The document's text, or undefined when it is too large (then never read) or binary. */
   private completableText(document: CompletionDocument): string | undefined {
-    const text = document.length > MAX_DOCUMENT_CHARS ? undefined : document.getText();
-    const reason = text === undefined ? `larger than ${MAX_DOCUMENT_CHARS} characters` : text.includes('\u0000') ? 'binary' : undefined;
-    if (reason === undefined) {
-      this.skipped.delete(document.uri);
-      return text;
+    const completable = completableText(document, this.deps.privateReason?.(document.uri));
+    const said = this.skipped.get(document.uri);
+    if ('text' in completable) {
+      if (said !== undefined) {
+        this.skipped.delete(document.uri);
+        this.deps.onSkipped?.(document.uri, null);
+      }
+      return completable.text;
     }
-    // One log line per document and reason, not one per request or keystroke (each edit is a new version).
-    if (this.skipped.get(document.uri) !== reason) {
-      this.skipped.set(document.uri, reason);
-      this.deps.logger.info(`Skipping ${document.uri}: ${reason}.`);
+    // Said once per document and reason, not at every request or keystroke (each edit is a new version).
+    if (said !== completable.reason) {
+      this.skipped.set(document.uri, completable.reason);
+      this.deps.logger.info(`Skipping ${document.uri}: ${completable.reason}`);
+      this.deps.onSkipped?.(document.uri, completable.reason);
     }
     return undefined;
   }

@@ -34,6 +34,8 @@ export interface ServerConfig {
   efficiency: { enabled: boolean; samples: number };
   /** Globs kept out of the workspace index: `locus.exclude` plus VS Code's `files.exclude`. */
   excludeGlobs: string[];
+  /** `locus.exclude` alone: files whose own text never goes into a prompt either (context/promptPrivacy.ts). */
+  promptExcludeGlobs: string[];
   /** Absolute folder for the copies 4-bit models load from, or null for the user's cache folder (runtime/prefillCopyCache.ts). */
   modelCacheDir: string | null;
   /** Absolute folder for the workspace index cache, or null for the OS temp folder. Honoured from initializationOptions only. */
@@ -160,6 +162,7 @@ export function validateSettings(input: unknown, embedded: EmbeddedModelDirs, ba
   const contextSection = section(root, 'context', warnings);
   const telemetry = section(root, 'telemetry', warnings);
   const efficiency = section(root, 'efficiency', warnings);
+  const promptExcludeGlobs = globsSetting(root.exclude, 'exclude', warnings);
 
   const modelPath = stringSetting(model.path, 'model.path', warnings);
   const draftPath = stringSetting(model.draftPath, 'model.draftPath', warnings);
@@ -188,7 +191,8 @@ export function validateSettings(input: unknown, embedded: EmbeddedModelDirs, ba
       languages: languagesSetting(completion.languages, warnings),
       timeLimitMs: intSetting(completion.timeLimitMs, LIMITS.timeLimitMs, DEFAULTS.timeLimitMs, 'completion.timeLimitMs', warnings),
       trigger: enumSetting(completion.trigger, TRIGGERS, DEFAULTS.trigger, 'completion.trigger', warnings),
-      excludeGlobs: [...globsSetting(root.exclude, 'exclude', warnings), ...globsSetting(contextSection.filesExclude, 'context.filesExclude', warnings)],
+      excludeGlobs: [...promptExcludeGlobs, ...globsSetting(contextSection.filesExclude, 'context.filesExclude', warnings)],
+      promptExcludeGlobs,
       modelCacheDir: absoluteDirSetting(model.cacheDir, 'model.cacheDir', "the user's cache folder", warnings),
       indexCacheDir: absoluteDirSetting(contextSection.cacheDir, 'context.cacheDir', 'the temp folder', warnings),
       efficiency: {

@@ -166,6 +166,27 @@ export namespace CompletionTimingsNotification {
   export const type = new NotificationType<CompletionTimings>(method);
 }
 
+/** Parameters of {@link CompletionSkippedNotification}. */
+export interface CompletionSkippedParams {
+  uri: string;
+  /**
+   * Why the server makes no completion in the document, as one sentence (a secret file, `locus.exclude`, over 1 MiB,
+   * binary); null once it completes there again.
+   */
+  reason: string | null;
+}
+
+/**
+ * The server skips a document's completion requests, or completes there again (server → client), so the status bar
+ * can say why no ghost text shows. Sent when that changes, not at every request.
+ * - method: `locus/completionSkipped`
+ * - params: {@link CompletionSkippedParams}
+ */
+export namespace CompletionSkippedNotification {
+  export const method = 'locus/completionSkipped';
+  export const type = new NotificationType<CompletionSkippedParams>(method);
+}
+
 // The context engine's messages: `locus/compress`, `locus/explain` and `locus/explainChunk`.
 
 // ---- Local latency telemetry ----

@@ -31,7 +31,7 @@ import { WorkspaceTestFiles } from './efficiency/workspaceTestFiles';
 import type { PromptTokenizer } from './fimPrompt';
 import { taggedLogger } from './logger';
 import { ModelHost } from './modelHost';
-import { CompletionTimingsNotification, CompressRequest, ExplainChunkNotification, ExplainRequest, StatusNotification } from './protocol';
+import { CompletionSkippedNotification, CompletionTimingsNotification, CompressRequest, ExplainChunkNotification, ExplainRequest, StatusNotification } from './protocol';
 import { ForegroundWork } from './foregroundWork';
 import { RequestScheduler, SupersededError } from './requestScheduler';
 import { checkedBudget, checkedPosition, checkedRange, checkedStreamId, documentUri, positionIn, selectedItem } from './requestParams';
@@ -117,6 +117,7 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     sendExplainChunk: (chunk) => void connection.sendNotification(ExplainChunkNotification.type, chunk),
     logger: taggedLogger(connection.console, 'context'),
     foregroundIdle: () => foreground.idle(),
+    promptExcludeGlobs: () => config.promptExcludeGlobs,
   });
   const editorMembers = new EditorMemberNames({
     ask: async (params, signal) => {
@@ -146,6 +147,8 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     wordChoices: async (document, position, typedPrefix, suffix, signal) =>
       context.wordChoices(document.uri, typedPrefix, suffix) ?? (await editorMembers.wordChoices(document.uri, position, typedPrefix, suffix, sourceKindOf(document.uri, document.languageId), signal)),
     efficiency,
+    privateReason: (uri) => context.privateReason(uri),
+    onSkipped: (uri, reason) => void connection.sendNotification(CompletionSkippedNotification.type, { uri, reason }),
   });
 
   /**

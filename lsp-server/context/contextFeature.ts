@@ -23,12 +23,16 @@ import { DraftModelScorer, SelectiveContext, UnigramScorer } from './selectiveCo
 import { SyntaxChunker } from './syntaxChunker';
 import { asModelText } from '../modelText';
 import { filePathOf } from '../fileUri';
+import { completableText } from '../completableDocument';
+import { PromptPrivacy } from './promptPrivacy';
 import { MAX_INDEXED_FILE_BYTES } from './workspaceWalker';
 
 /** The part of a text document the feature reads (vscode-languageserver-textdocument satisfies it). */
 export interface ContextDocument {
   uri: string;
   languageId: string;
+  /** Characters in the text, known without reading it. */
+  length: number;
   getText(range?: Range): string;
   offsetAt(position: Position): number;
 }
@@ -51,6 +55,8 @@ export interface ContextFeatureDeps {
   logger: Logger;
   /** Resolves once no completion is being answered: the index waits for it between files and parse slices. */
   foregroundIdle: () => Promise<void>;
+  /** `locus.exclude`, from the validated settings: those files' own text never goes into a prompt (promptPrivacy.ts). */
+  promptExcludeGlobs: () => readonly string[];
 }
 
 /** The document's text for the index; undefined, and not joined, over the index's size limit (the index would drop it). */
@@ -80,6 +86,8 @@ export class ContextFeature {
   private kit: PromptKit | undefined;
   private readonly tokenizerConfigs = new Map<string, Record<string, unknown> | undefined>();
   private readonly openedVersions = new Map<string, number>();
+  /** Rebuilt when the folders or the globs (a new settings object) change. */
+  private privacy: { folders: readonly string[]; globs: readonly string[]; rules: PromptPrivacy } | undefined;
 
   constructor(private readonly deps: ContextFeatureDeps) {}
 
@@ -101,6 +109,17 @@ export class ContextFeature {
     } catch (error) {
       this.deps.logger.error(`Workspace context is off: the tree-sitter runtime could not load (${describeError(error)}).`);
     }
+  }
+
+  /** Why the document's text must stay out of prompts (one sentence for the status bar), or undefined when it may go in. */
+  privateReason(uri: string): string | undefined {
+    const file = filePathOf(uri);
+    if (file === undefined) return undefined;
+    const globs = this.deps.promptExcludeGlobs();
+    if (this.privacy?.folders !== this.folders || this.privacy.globs !== globs) {
+      this.privacy = { folders: this.folders, globs, rules: new PromptPrivacy(this.folders, globs) };
+    }
+    return this.privacy.rules.reasonFor(file);
   }
 
   setExcludeGlobs(globs: readonly string[]): void {
@@ -172,6 +191,9 @@ export class ContextFeature {
     const document = this.deps.document(params.textDocument.uri);
     if (model === undefined) throw new Error(MODEL_NOT_READY);
     if (document === undefined) throw new Error(`${params.textDocument.uri} is not open.`);
+    // The prompt a completion here would send: none where completions make none.
+    const completable = completableText(document, this.privateReason(document.uri));
+    if ('reason' in completable) throw new Error(completable.reason);
     const kit = this.kitFor(model);
     if (kit === undefined) {
       throw new Error(
@@ -180,7 +202,7 @@ export class ContextFeature {
           : 'This model has no <|file_sep|> or FIM tokens, so prompts carry no workspace context to compress.',
       );
     }
-    const text = document.getText();
+    const { text } = completable;
     const offset = document.offsetAt(params.position);
     // The prompt a completion here would send: healed as completions heal it, retrieved with the text as typed.
     const typedPrefix = asModelText(text.slice(0, offset), true);
@@ -203,6 +225,8 @@ export class ContextFeature {
     const document = this.deps.document(params.textDocument.uri);
     if (model === undefined) throw new Error(MODEL_NOT_READY);
     if (document === undefined) throw new Error(`${params.textDocument.uri} is not open.`);
+    const privateReason = this.privateReason(document.uri);
+    if (privateReason !== undefined) throw new Error(privateReason);
     const text = document.getText();
     const start = document.offsetAt(params.range.start);
     const end = document.offsetAt(params.range.end);

@@ -242,6 +242,24 @@ export async function runScenario(t: TestContext, env: ScenarioEnv): Promise<voi
     assert.match(status.tooltip, /No completions in plaintext files/);
   });
 
+  await t.test('in a secret file no ghost text shows, and the status bar says why', async () => {
+    // secrets.json: a secret file by name, in a language completions are on for.
+    writeFileSync(path.join(workspace, 'secrets.json'), '{\n  "apiKey": "sk_live_51Habc123",\n\n}\n');
+    await openFile(page, 'secrets.json');
+    await activeEditor(page).locator('.view-lines').click();
+    await page.keyboard.press('Control+Home');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.type('  "otherKey": "');
+    const status = await waitFor('the Locus status bar item to say the secret file gets no completions', async () => {
+      const s = await locusStatus(page, manifest);
+      return s?.icon.includes('codicon-circle-slash') && s.tooltip.includes('secret file') ? s : undefined;
+    }, 15_000);
+    assert.match(status.tooltip, /Locus makes no prompt of this file \(no completion, Explain or Compress\): it is a secret file/);
+    assert.equal(await ghostText(page), undefined, 'no ghost text in the secret file');
+    await shots.take(page, 'secret-file-status');
+  });
+
   await t.test('typing in a TypeScript file shows ghost text, and Tab inserts exactly that text', async () => {
     const file = path.join(workspace, 'src', 'main.ts');
     // Further chunks only if a chunk brings no ghost text (the model may stop at once there).

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CompletionCache } from '../../lsp-server/completionCache';
-import { CompletionProvider, MAX_DOCUMENT_CHARS, type CompletionProviderDeps, type LoadedModel } from '../../lsp-server/completionProvider';
+import { MAX_DOCUMENT_CHARS } from '../../lsp-server/completableDocument';
+import { CompletionProvider, type CompletionProviderDeps, type LoadedModel } from '../../lsp-server/completionProvider';
 import { embeddedModelDirs, validateSettings } from '../../lsp-server/config';
 import { LineArrayDocument } from '../../lsp-server/lineArrayDocument';
 import type { Logger } from '../../lsp-server/logger';
@@ -13,7 +14,15 @@ const CURSOR = '┃';
 
 function setup(
   script: string | (() => string),
-  options: { ready?: boolean; settings?: unknown; stepMs?: number; cache?: boolean; wordChoices?: CompletionProviderDeps['wordChoices']; maxContext?: number } = {},
+  options: {
+    ready?: boolean;
+    settings?: unknown;
+    stepMs?: number;
+    cache?: boolean;
+    wordChoices?: CompletionProviderDeps['wordChoices'];
+    maxContext?: number;
+    privateReason?: CompletionProviderDeps['privateReason'];
+  } = {},
 ) {
   const engine = new FakeEngine(typeof script === 'string' ? () => script : script, options.stepMs ?? 0);
   const model: LoadedModel = {
@@ -25,6 +34,7 @@ function setup(
   const logs: string[] = [];
   const logger: Logger = { info: (m) => logs.push(m), warn: (m) => logs.push(m), error: (m) => logs.push(m) };
   const timings: CompletionTimings[] = [];
+  const skipped: [string, string | null][] = [];
   const config = validateSettings(options.settings ?? { completion: { maxNewTokens: 200 } }, embeddedModelDirs('/x')).config;
   const provider = new CompletionProvider({
     model: () => (options.ready === false ? undefined : model),
@@ -35,8 +45,10 @@ function setup(
     onTimings: (t) => timings.push(t),
     ...(options.cache && { cache: new CompletionCache() }),
     ...(options.wordChoices && { wordChoices: options.wordChoices }),
+    ...(options.privateReason && { privateReason: options.privateReason }),
+    onSkipped: (uri, reason) => skipped.push([uri, reason]),
   });
-  return { provider, engine, logs, timings };
+  return { provider, engine, logs, timings, skipped };
 }
 
 function doc(text: string, languageId = 'typescript', uri = 'file:///a.ts') {
@@ -250,7 +262,7 @@ describe('CompletionProvider', () => {
   });
 
   it('skips binary and huge documents with one log line per document, not one per keystroke', async () => {
-    const { provider, engine, logs } = setup('x');
+    const { provider, engine, logs, skipped } = setup('x');
     const binary = doc(`abc\u0000${CURSOR}`);
     assert.deepEqual(await provider.provide(binary.document, binary.position, never()), []);
     assert.deepEqual(await provider.provide(binary.document, binary.position, never()), []);
@@ -264,12 +276,28 @@ describe('CompletionProvider', () => {
     assert.equal(engine.requests.length, 0);
     assert.equal(logs.length, 2, logs.join('\n'));
     assert.match(logs[0]!, /binary/);
-    assert.match(logs[1]!, /larger than/);
+    assert.match(logs[1]!, /over 1 MiB/);
     // Cut down to size, it completes; grown again, it is said again.
     await at('const x = ', 6);
     assert.equal(engine.requests.length, 1);
     await at(big, 7);
-    assert.equal(logs.filter((l) => l.includes('larger than')).length, 2, logs.join('\n'));
+    assert.equal(logs.filter((l) => l.includes('over 1 MiB')).length, 2, logs.join('\n'));
+    // The status bar hears each change once: skipped, completed again, skipped.
+    assert.deepEqual(
+      skipped.map(([uri, reason]) => [uri, reason === null ? null : /binary|over 1 MiB/.exec(reason)?.[0]]),
+      [['file:///a.ts', 'binary'], ['file:///huge.ts', 'over 1 MiB'], ['file:///huge.ts', null], ['file:///huge.ts', 'over 1 MiB']],
+    );
+  });
+
+  it('makes no prompt of a document whose text must stay out of prompts, and says why once', async () => {
+    const reason = 'No completions in this file: it is a secret file.';
+    const { provider, engine, logs, skipped } = setup('sk_live_copied', { privateReason: (uri) => (uri.endsWith('.env') ? reason : undefined) });
+    const secret = doc(`STRIPE_SECRET_KEY=sk_live_51H\nSTRIPE_PUBLISHABLE_KEY=${CURSOR}`, 'dotenv', 'file:///w/.env');
+    assert.deepEqual(await provider.provide(secret.document, secret.position, never(), true), []);
+    assert.deepEqual(await provider.provide(secret.document, secret.position, never(), true), []);
+    assert.equal(engine.requests.length, 0, 'the model never saw it');
+    assert.deepEqual(skipped, [['file:///w/.env', reason]]);
+    assert.equal(logs.filter((l) => l.includes(reason)).length, 1);
   });
 
   it('skips a huge document without joining its text', async () => {

@@ -11,6 +11,7 @@ import { ContextPromptBuilder } from '../../lsp-server/context/contextPromptBuil
 import { IndexCache } from '../../lsp-server/context/indexPersistence';
 import { PathFilter } from '../../lsp-server/context/pathFilter';
 import { PromptAssembler } from '../../lsp-server/context/promptAssembler';
+import { EXCLUDED_FILE_REASON, PromptPrivacy, SECRET_FILE_REASON } from '../../lsp-server/context/promptPrivacy';
 import { SelectiveContext, UnigramScorer } from '../../lsp-server/context/selectiveContext';
 import { SyntaxChunker } from '../../lsp-server/context/syntaxChunker';
 import { walkWorkspace } from '../../lsp-server/context/workspaceWalker';
@@ -28,6 +29,24 @@ function hasGit(): boolean {
 }
 
 describe('privacy of retrieved context', () => {
+  it("keeps a secret or excluded file's own text out of prompts, in the folders and outside them", () => {
+    const root = join(tmpdir(), 'ws');
+    const privacy = new PromptPrivacy([root, join(root, 'pkg')], ['generated/**', 'notes.md']);
+    const reason = (relative: string) => privacy.reasonFor(join(root, relative));
+    for (const secret of ['.env', '.env.local', 'config/prod.env', 'certs/server.pem', '.ssh/config', 'deploy/id_rsa', 'pkg/keys/a.ts']) {
+      assert.equal(reason(secret), SECRET_FILE_REASON, secret);
+    }
+    assert.equal(reason('generated/api.ts'), EXCLUDED_FILE_REASON);
+    assert.equal(reason('notes.md'), EXCLUDED_FILE_REASON);
+    // In the inner folder, paths are that folder's: its globs are matched against them.
+    assert.equal(reason('pkg/generated/x.ts'), EXCLUDED_FILE_REASON);
+    for (const plain of ['src/app.ts', 'environment.ts', 'src/envelope.py', 'docs/notes.md.txt']) assert.equal(reason(plain), undefined, plain);
+    // Outside the folders only the name is judged: a parent named `private` or `keys` is not the workspace's.
+    assert.equal(privacy.reasonFor(join(tmpdir(), 'private', 'keys', 'app.ts')), undefined);
+    assert.equal(privacy.reasonFor(join(tmpdir(), 'elsewhere', '.env')), SECRET_FILE_REASON);
+  });
+
+
   it('keeps canary secrets out of every prompt across random cursor positions', async () => {
     const ws = makeWorkspace({
       'src/shapes.ts': SHAPES_TS,
