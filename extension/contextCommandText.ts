@@ -7,7 +7,11 @@ import * as path from 'node:path';
  */
 export function failureMessage(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  if (/^Client is not running/i.test(message)) return 'The Locus server is not running: run "Locus: Restart Server".';
+  if (/^Client is not running/i.test(message)) return 'The server is not running: run "Locus: Restart Server".';
+  // The client library's words when the server stopped (a crash) before it answered; it restarts on its own.
+  if (/connection got disposed|^Connection is closed/i.test(message)) {
+    return 'The server stopped before it answered: run the command again once it has restarted (the Locus Output channel says why it stopped).';
+  }
   return message.replace(/^Request \S+ failed with message: /, '');
 }
 

@@ -17,8 +17,12 @@ export class DelayedBusy {
     private readonly timers: Timers = { setTimeout: (callback, ms) => setTimeout(callback, ms), clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout) },
   ) {}
 
-  /** A request started; call the returned function when it ends (extra calls do nothing). */
+  /** Bumped by `reset`: requests begun before it no longer count. */
+  private generation = 0;
+
+  /** A request started; call the returned function when it ends (extra calls, and calls after a reset, do nothing). */
   begin(): () => void {
+    const generation = this.generation;
     if (this.inFlight++ === 0) {
       this.timer = this.timers.setTimeout(() => {
         this.timer = undefined;
@@ -28,13 +32,27 @@ export class DelayedBusy {
     }
     let ended = false;
     return () => {
-      if (ended) return;
+      if (ended || generation !== this.generation) return;
       ended = true;
       if (--this.inFlight > 0) return;
-      if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
-      this.timer = undefined;
-      if (this.shown) this.show(false);
-      this.shown = false;
+      this.idle();
     };
+  }
+
+  /**
+   * Nothing is in flight any more: the server stopped, and a request it never answered never ends (a stop that timed
+   * out leaves the connection's pending requests unsettled, and the status bar said "Generating…" for good).
+   */
+  reset(): void {
+    this.generation++;
+    this.inFlight = 0;
+    this.idle();
+  }
+
+  private idle(): void {
+    if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.shown) this.show(false);
+    this.shown = false;
   }
 }

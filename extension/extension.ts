@@ -19,6 +19,8 @@ import { StatusBar } from './statusBar';
 const SHOW_OUTPUT = 'locus.showOutput';
 const RESTART_SERVER = 'locus.restartServer';
 const SHOW_LATENCY = 'locus.showLatency';
+/** How long the client must stay stopped before the status bar says the server is not running (an automatic restart passes through Stopped). */
+const STOPPED_SHOWN_AFTER_MS = 1500;
 
 let client: LanguageClient | undefined;
 
@@ -58,13 +60,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
   let lastError: string | undefined;
   let restarting = false;
+  let notRunning: ReturnType<typeof setTimeout> | undefined;
+  context.subscriptions.push({ dispose: () => clearTimeout(notRunning) });
   context.subscriptions.push(
     languageClient.onNotification(StatusNotification.type, (status: ModelStatus) => {
       statusBar.setStatus(status);
-      if (status.state !== 'error') {
-        lastError = undefined;
-        return;
-      }
+      // Cleared by a model that loaded, not by the `loading` of every restart: the same failure again is not news.
+      if (status.state === 'ready') lastError = undefined;
+      if (status.state !== 'error') return;
       output.error(`${status.message} (${status.code})`);
       output.info(`Fix: ${status.fix}`);
       // One notification per distinct failure, not one per restart.
@@ -86,13 +89,22 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
     // Efficiency checks run only in trusted workspaces; the server assumes untrusted until told.
     languageClient.onDidChangeState((event) => {
+      clearTimeout(notRunning);
+      // A server that stopped answers nothing more: its requests in flight must not keep "Generating…" shown.
+      if (event.newState !== State.Running) generating.reset();
       if (event.newState === State.Running) {
         void languageClient.sendNotification(WorkspaceTrustNotification.type, { trusted: vscode.workspace.isTrusted });
         // An open dashboard showed "No figures." while the server was down.
         dashboard.requestRefresh();
       }
-      // Stopped for good (a restart moves on to Starting): the last status from the server no longer holds.
-      if (event.newState === State.Stopped && !restarting) statusBar.setNotRunning();
+      // Stopped for good: the last status from the server no longer holds. The client passes through Stopped when it
+      // restarts a crashed server too, and moves on to Starting at once: only a Stopped that lasts is shown (the
+      // status bar flashed red at every automatic restart).
+      if (event.newState === State.Stopped && !restarting) {
+        notRunning = setTimeout(() => {
+          if (languageClient.state === State.Stopped && !restarting) statusBar.setNotRunning();
+        }, STOPPED_SHOWN_AFTER_MS);
+      }
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => {
       if (languageClient.isRunning()) void languageClient.sendNotification(WorkspaceTrustNotification.type, { trusted: true });
@@ -116,7 +128,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       try {
         // After a crash loop the client is stopped (or its start failed), and restart() would first try to stop it.
         if (languageClient.state === State.Stopped) await languageClient.start();
-        else await languageClient.restart();
+        else {
+          await languageClient.restart().catch(async (error: unknown) => {
+            // A server too busy to stop (stuck in long work) times the stop out; the client then ends its process and
+            // is stopped, so starting it again is what the user asked for.
+            if (languageClient.state !== State.Stopped) throw error;
+            output.warn(`The Locus server did not stop in time (${error instanceof Error ? error.message : String(error)}); starting a new one.`);
+            await languageClient.start();
+          });
+        }
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         output.error(`Restarting the Locus server failed: ${message}`);

@@ -13,7 +13,7 @@ import { freshRunDirs, installedManifest, locusLog, locusLogTail, vsixPath } fro
 import { installExtension, languageServerEnvironments, languageServerPids, listExtensions, prepareDirs, startCodeServer } from './codeServer';
 import { buildProbeVsix } from './probeExtension';
 import { errorToasts, locusStatus, runScenario, userSettings, waitForReady } from './scenario';
-import { launchBrowser, notificationButtons, openWorkbench, Screenshots, waitFor } from './workbench';
+import { launchBrowser, notificationButtons, openWorkbench, runCommand, Screenshots, waitFor } from './workbench';
 
 test('Locus in code-server (VS Code workbench in chromium)', { timeout: 10 * 60_000 }, async (t) => {
   const run = freshRunDirs('code-server');
@@ -87,6 +87,26 @@ test('Locus in code-server (VS Code workbench in chromium)', { timeout: 10 * 60_
       await shots.take(workbench, 'crash-loop-restarted');
       assert.match(locusLog(dirs.userDataDir), /Restarting the Locus server\./, 'Restart Server restarted it');
       assert.deepEqual(await errorToasts(workbench), [], 'no error notification is left');
+    });
+    await t.test('a server stuck in long work (stopped with SIGSTOP): one Restart Server brings a new one', async () => {
+      const stuck = await waitFor('one running Locus language server', async () => {
+        const found = serverPids();
+        return found.length === 1 ? found[0] : undefined;
+      }, 30_000);
+      const loads = () => locusLog(dirs.userDataDir).split('\n').filter((l) => /\[model\] Loaded /.test(l)).length;
+      const loaded = loads();
+      process.kill(stuck, 'SIGSTOP');
+      try {
+        // It cannot answer the shutdown request: the stop times out, and the restart used to fail there.
+        await runCommand(workbench, 'Locus: Restart Server');
+        await waitFor('a new server started by one Restart Server', async () => (serverPids().some((p) => p !== stuck) ? true : undefined), 60_000);
+        await waitFor('the new server to load the model', async () => (loads() > loaded ? true : undefined), 60_000);
+        await waitForReady(workbench, manifest, 60_000);
+        assert.deepEqual((await errorToasts(workbench)).filter((n) => /could not restart/.test(n)), [], 'no "could not restart" error');
+        await waitFor('the stuck server to be ended by the client', async () => (serverPids().includes(stuck) ? undefined : true), 30_000);
+      } finally {
+        if (serverPids().includes(stuck)) process.kill(stuck, 'SIGKILL');
+      }
     });
   } catch (err) {
     if (page) await shots.take(page, 'failure').catch(() => undefined);

@@ -5,7 +5,10 @@ import { failureMessage, selectionLabel } from '../../extension/contextCommandTe
 describe('Explain and Compress command text', () => {
   it("shows the server's sentence without the client library's wrapping, and what to do when it is not running", () => {
     assert.equal(failureMessage(new Error('Request locus/explain failed with message: No model is loaded: it is still loading.')), 'No model is loaded: it is still loading.');
-    assert.equal(failureMessage(new Error('Client is not running and can\'t be stopped.')), 'The Locus server is not running: run "Locus: Restart Server".');
+    assert.equal(failureMessage(new Error('Client is not running and can\'t be stopped.')), 'The server is not running: run "Locus: Restart Server".');
+    for (const crashed of ['Pending response rejected since connection got disposed', 'Connection is closed.']) {
+      assert.match(failureMessage(new Error(crashed)), /^The server stopped before it answered: run the command again once it has restarted/);
+    }
     assert.equal(failureMessage('plain'), 'plain');
   });
 

@@ -52,4 +52,20 @@ describe('DelayedBusy (the status bar while completions are generated)', () => {
     advance(1000);
     assert.deepEqual(shown, [true, false]);
   });
+
+  it('is idle after a reset, whatever requests begun before it still hold', () => {
+    const { timers, advance } = manualTimers();
+    const shown: boolean[] = [];
+    const busy = new DelayedBusy((b) => shown.push(b), 300, timers);
+    const lost = busy.begin(); // answered by no server: it stopped (a stop that timed out)
+    advance(400);
+    busy.reset();
+    assert.deepEqual(shown, [true, false]);
+    const next = busy.begin();
+    lost(); // a late end from before the reset does not end the new request
+    advance(400);
+    assert.deepEqual(shown, [true, false, true]);
+    next();
+    assert.deepEqual(shown, [true, false, true, false]);
+  });
 });
