@@ -112,6 +112,7 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
   const foreground = new ForegroundWork();
   const context = new ContextFeature({
     model: () => modelHost.current(),
+    modelStatus: () => modelHost.status(),
     limits: () => config,
     document: (uri) => documents.get(uri),
     sendExplainChunk: (chunk) => void connection.sendNotification(ExplainChunkNotification.type, chunk),

@@ -7,7 +7,7 @@ import type { FileEvent, Position, Range, WorkspaceFolder } from 'vscode-languag
 import { GREEDY_SAMPLING } from '../../runtime/engine';
 import { tokenizerDirectory } from '../../runtime/tokenizerFiles';
 import type { LoadedModel } from '../completionProvider';
-import type { CompressParams, CompressResult, ExplainChunk, ExplainParams, ExplainResult } from '../protocol';
+import type { CompressParams, CompressResult, ExplainChunk, ExplainParams, ExplainResult, ModelStatus } from '../protocol';
 import { buildFimPrompt } from '../fimPrompt';
 import { healPrefix } from '../tokenHealing';
 import { describeError, type Logger } from '../logger';
@@ -48,6 +48,8 @@ export interface IndexedDocument {
 
 export interface ContextFeatureDeps {
   model: () => LoadedModel | undefined;
+  /** The last status of the model's load, which says why there is no model. */
+  modelStatus: () => ModelStatus | undefined;
   /** Prompt budget and generation length from the validated settings. */
   limits: () => { promptTokenBudget: number; maxNewTokens: number };
   document: (uri: string) => ContextDocument | undefined;
@@ -68,8 +70,11 @@ function indexableText(document: IndexedDocument): string | undefined {
 const FILE_EVENT_KINDS: Record<number, FileEventKind> = { 1: 'created', 2: 'changed', 3: 'deleted' };
 /** Tokens an explanation may run to. */
 const EXPLAIN_MAX_NEW_TOKENS = 320;
-/** Also after a load that failed, whose error and fix the status bar and the Output channel show. */
-const MODEL_NOT_READY = 'No model is loaded: it is still loading, or its load failed (the Output channel says why and how to fix it).';
+/** Why there is no model to ask, as one sentence with what to do: still loading, or its load failed. */
+function modelNotReady(status: ModelStatus | undefined): Error {
+  if (status?.state === 'error') return new Error(`The model did not load (the Output channel says why): ${status.fix}`);
+  return new Error('The model is still loading: run the command again in a moment.');
+}
 /** `locus/compress` shows the uncompressed prompt at this multiple of the budget. */
 const BEFORE_BUDGET_FACTOR = 4;
 
@@ -189,7 +194,7 @@ export class ContextFeature {
   async compress(params: CompressParams, signal: AbortSignal): Promise<CompressResult> {
     const model = this.deps.model();
     const document = this.deps.document(params.textDocument.uri);
-    if (model === undefined) throw new Error(MODEL_NOT_READY);
+    if (model === undefined) throw modelNotReady(this.deps.modelStatus());
     if (document === undefined) throw new Error(`${params.textDocument.uri} is not open.`);
     // The prompt a completion here would send: none where completions make none.
     const completable = completableText(document, this.privateReason(document.uri));
@@ -223,7 +228,7 @@ export class ContextFeature {
   async explain(params: ExplainParams, signal: AbortSignal): Promise<ExplainResult> {
     const model = this.deps.model();
     const document = this.deps.document(params.textDocument.uri);
-    if (model === undefined) throw new Error(MODEL_NOT_READY);
+    if (model === undefined) throw modelNotReady(this.deps.modelStatus());
     if (document === undefined) throw new Error(`${params.textDocument.uri} is not open.`);
     const privateReason = this.privateReason(document.uri);
     if (privateReason !== undefined) throw new Error(privateReason);

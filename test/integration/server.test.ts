@@ -13,7 +13,9 @@ import { cursorContext } from '../../lsp-server/cursorContext';
 import { buildFimPrompt, fimTokenIds } from '../../lsp-server/fimPrompt';
 import { postProcess } from '../../lsp-server/postProcess';
 import { healPrefix } from '../../lsp-server/tokenHealing';
-import { FIXTURE_MODEL, LspHarness, SERVER_JS } from './lspHarness';
+import { FIXTURE_MODEL, LspHarness, SERVER_JS, WAIT_MS } from './lspHarness';
+import { withTimeout } from '../../cli/serverProcess';
+import { ExplainRequest } from '../../lsp-server/protocol';
 
 /** The fixture's context is 512 tokens; long generations make cancellation observable. */
 const MAX_NEW_TOKENS = 400;
@@ -248,6 +250,9 @@ describe('language server with a bad model path', () => {
     const uri = 'file:///work/bad.ts';
     await lsp.open(uri, 'typescript', 'import ');
     assert.equal(await lsp.complete(uri, { line: 0, character: 7 }), '');
+    // Explain says the load failed, and how to fix it (not "still loading, or its load failed").
+    const explain = lsp.server.connection.sendRequest(ExplainRequest.type, { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 6 } }, streamId: 'x' });
+    await assert.rejects(withTimeout(explain, WAIT_MS, 'explain'), /The model did not load \(the Output channel says why\): .*locus\.model\.path/);
 
     await lsp.configure(SETTINGS);
     const ready = await lsp.waitForStatus((s) => s.state === 'ready', 'ready after the settings change');
