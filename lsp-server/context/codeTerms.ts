@@ -39,7 +39,8 @@ function splitIdentifier(identifier: string): string[] {
   if (whole.length < MIN_LENGTH || KEYWORDS.has(whole)) return [];
   const parts = identifier
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    // One capital before the capitalised word: `([A-Z]+)` retried every shorter run (quadratic in a base64 `AAAA…`).
+    .replace(/([A-Z])([A-Z][a-z])/g, '$1 $2')
     .split(/[\s_$]+/)
     .map((p) => p.toLowerCase())
     .filter((p) => p.length >= MIN_LENGTH && p !== whole && !KEYWORDS.has(p));

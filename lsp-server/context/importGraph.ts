@@ -7,7 +7,9 @@ const JS_REQUIRE = /(?:const|let|var)\s+([\w$]+|\{[^}]*\})\s*=\s*require\(\s*['"
 // No two optional whitespace runs meet: `import os` and a run of blank lines took cubic time in the run (1.8 s of the
 // server's thread at 1,600 lines, at every completion there).
 const JS_IMPORT = /import\s+(?:type\s+)?(?:([\w$]+)\s*(?:,\s*)?)?(?:(\*\s+as\s+[\w$]+|\{[^}]*\})\s*)?from\s*['"](\.{1,2}\/[^'"]*)['"]/g;
-const PY_FROM = /^\s*from\s+(\.+[\w.]*)\s+import[ \t]+\(?([\w \t,]+)\)?/gm;
+// Leading blanks of the line only (a `\s*` after `^` ran over every blank line after it, at every line start), and one
+// dot then the rest (`\.+[\w.]*` overlapped on a run of dots).
+const PY_FROM = /^[^\S\n\r\u2028\u2029]*from\s+(\.[\w.]*)\s+import[ \t]+\(?([\w \t,]+)\)?/gm;
 const SOURCE_EXTENSION = /\.(ts|tsx|mts|cts|js|jsx|mjs|cjs|py|pyi)$/;
 
 /** Module path stem (workspace-relative, no extension, no trailing /index) → local names bound to it. */
@@ -54,7 +56,7 @@ export function receiverBeforeCursor(prefix: string): string | undefined {
 // `import m = require('./m')`, and `export * as m from './m'` in a module that re-exports it.
 // The require call must end the expression: `require('./m').Router` and `require('./m')('app')` bind something else.
 const JS_NAMESPACE = [
-  /(?:const|let|var)\s+([\w$]+)\s*=\s*(?:__importStar\(\s*|__toESM\(\s*)?require\(\s*['"](\.{1,2}\/[^'"]*)['"]\s*\)(?=[ \t]*\)?[ \t]*(?:[;,\r\n]|$))/g,
+  /(?:const|let|var)\s+([\w$]+)\s*=\s*(?:__importStar\(\s*|__toESM\(\s*)?require\(\s*['"](\.{1,2}\/[^'"]*)['"]\s*\)(?=[ \t]*(?:\)[ \t]*)?(?:[;,\r\n]|$))/g,
   /import\s+\*\s+as\s+([\w$]+)\s+from\s*['"](\.{1,2}\/[^'"]*)['"]/g,
   /import\s+([\w$]+)\s*=\s*require\(\s*['"](\.{1,2}\/[^'"]*)['"]\s*\)(?=[ \t]*(?:[;,\r\n]|$))/g,
   /export\s+\*\s+as\s+([\w$]+)\s+from\s*['"](\.{1,2}\/[^'"]*)['"]/g,

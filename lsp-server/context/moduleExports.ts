@@ -12,7 +12,7 @@ export interface ModuleExports {
 }
 
 // ES: `export function f`, `export class C`, `export const x` ... (a default export is not a named member).
-const EXPORT_DECLARATION = /^[ \t]*export[ \t]+(?:declare[ \t]+)?(?:abstract[ \t]+)?(?:async[ \t]+)?(?:function[ \t]*\*?|class|const|let|var|interface|type|enum|namespace)[ \t]+([\w$]+)/gm;
+const EXPORT_DECLARATION = /^[ \t]*export[ \t]+(?:declare[ \t]+)?(?:abstract[ \t]+)?(?:async[ \t]+)?(?:function(?:[ \t]*\*)?|class|const|let|var|interface|type|enum|namespace)[ \t]+([\w$]+)/gm;
 const EXPORT_VARIABLES = /^[ \t]*export[ \t]+(?:declare[ \t]+)?(?:const|let|var)[ \t]+([^;\n]*)/gm;
 // `export { a, b as c }`, `export type { T }`, `export { x } from './y'`.
 const EXPORT_LIST = /^[ \t]*export[ \t]*(?:type[ \t]*)?\{([^}]*)\}/gm;

@@ -87,7 +87,7 @@ export class DraftModelScorer implements TokenScorer {
   }
 }
 
-const IMPORT_LINE = /^\s*(import\b|from\s+\S+\s+import\b|export\s+(\*|\{[^}]*\})\s+from\b|(const|let|var)\s+[\w${}\s,:]+=\s*require\(|using\s|#include\b|use\s|package\s)/;
+const IMPORT_LINE = /^\s*(import\b|from\s+\S+\s+import\b|export\s+(\*|\{[^}]*\})\s+from\b|(const|let|var)\s[\w${}\s,:]+=\s*require\(|using\s|#include\b|use\s|package\s)/;
 // No two runs that match spaces meet across an optional part (a return type's `:\s*[^{=]+` between two `\s*` took
 // cubic time in a run of spaces: 1.2 s for one line with 2,000).
 const SIGNATURE_LINE =

@@ -1,5 +1,6 @@
 // Turns a function target into the checks every candidate runs: doc-comment examples, assertions from the
 // workspace's tests, and differential inputs generated from the parameter types.
+import { escapeRegExp } from '../escapeRegExp';
 import { closingBracket } from './closingBracket';
 import type { DocExample } from './docExamples';
 import { differentialInputs, literalArguments, type SizeClass } from './differentialInputs';
@@ -26,7 +27,7 @@ const MAX_EXAMPLE_CHECKS = 12;
 /** `name(a, b)` → `a, b`; anything else (chained calls, wrappers) → undefined. */
 export function directCallArguments(callSource: string, name: string): string | undefined {
   const text = callSource.trim();
-  const head = new RegExp(`^(?:await\\s+)?${name}\\s*\\(`).exec(text);
+  const head = new RegExp(`^(?:await\\s+)?${escapeRegExp(name)}\\s*\\(`).exec(text);
   if (!head || !text.endsWith(')')) return undefined;
   return closingBracket(text, head[0].length - 1) === text.length - 1 ? text.slice(head[0].length, -1) : undefined;
 }

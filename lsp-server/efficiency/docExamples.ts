@@ -10,9 +10,10 @@ export interface DocExample {
 }
 
 // `call // => value`, `call; // value`, `call //=> value`, `call // returns value`, `call // → value`
-const TRAILING = /^(.*?);?\s*\/\/\s*(?:=>|→|->|returns?:?|prints?:?|logs?:?|result:?)?\s*(.+)$/;
+// No lazy run is followed by an optional one that also takes spaces (quadratic in a line's run of spaces).
+const TRAILING = /^(.*?)(?:(?<!\s);?|;)\s*\/\/\s*(?:(?:=>|→|->|returns?:?|prints?:?|logs?:?|result:?)\s*)?(.+)$/;
 // `call === value` or `call == value`
-const EQUALITY = /^(.+?)\s*={2,3}\s*(.+?);?$/;
+const EQUALITY = /^(.+?)(?<=^.|\S)\s*={2,3}\s*(.+?);?$/;
 // `// => value` on its own line, after a line holding the call
 const RESULT_LINE = /^\/\/\s*(?:=>|→|->|returns?:?|prints?:?|logs?:?|result:?)\s*(.+)$/;
 
@@ -26,7 +27,8 @@ export function parseDocExamples(blocks: string[]): DocExample[] {
   const examples: DocExample[] = [];
   for (const block of blocks) {
     const lines = block
-      .split('\n')
+      // A lone CR or U+2028 inside a line made the patterns below quadratic again.
+      .split(/\r\n?|\n|\u2028|\u2029/)
       .map((line) => line.replace(/^\s*\*?\s?/, '').trim())
       .filter((line) => line !== '' && !line.startsWith('```'));
     for (let i = 0; i < lines.length; i++) {
@@ -57,7 +59,7 @@ export function parseDocExamples(blocks: string[]): DocExample[] {
 /** Python docstring → doctest examples (`>>> call` then the expected output lines). */
 export function parseDoctests(docstring: string): DocExample[] {
   const examples: DocExample[] = [];
-  const lines = docstring.split('\n').map((line) => line.trim());
+  const lines = docstring.split(/\r\n?|\n|\u2028|\u2029/).map((line) => line.trim());
   for (let i = 0; i < lines.length; i++) {
     if (!lines[i].startsWith('>>>')) continue;
     let callSource = lines[i].slice(3).trim();

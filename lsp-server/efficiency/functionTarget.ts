@@ -192,7 +192,7 @@ function pythonTarget(full: string, start: number, end: number): FunctionTarget 
       const [name, type] = nameAndType.split(':').map((s) => s.trim());
       return type ? { name, type } : { name };
     });
-  const returnType = /->\s*(.+?)\s*$/.exec(afterParen)?.[1];
+  const returnType = /->\s*(.*?\S|.)\s*$/.exec(afterParen)?.[1];
   const imports = lines.filter((line) => /^(import\s+\w|from\s+[\w.]+\s+import\s)/.test(line));
   return {
     language: 'python',

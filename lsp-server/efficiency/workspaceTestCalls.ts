@@ -3,6 +3,7 @@
 //   assert.equal|strictEqual|deepEqual|deepStrictEqual(f(x), y)    (also assertEqual / self.assertEqual)
 //   assert f(x) == y                                                (Python)
 // The test files themselves are never run: only these two expressions are, and only in the sandbox.
+import { escapeRegExp } from '../escapeRegExp';
 import { closingBracket } from './closingBracket';
 import type { DocExample } from './docExamples';
 import { splitTopLevel } from './functionTarget';
@@ -20,7 +21,7 @@ export function isTestFile(path: string): boolean {
 }
 
 function callsFunction(expression: string, name: string): boolean {
-  return new RegExp(`^${name}\\s*\\(`).test(expression.trim());
+  return new RegExp(`^${escapeRegExp(name)}\\s*\\(`).test(expression.trim());
 }
 
 export function findTestCalls(files: TestFile[], name: string): DocExample[] {
@@ -50,7 +51,7 @@ export function findTestCalls(files: TestFile[], name: string): DocExample[] {
       const args = splitTopLevel(text.slice(open + 1, close));
       if (args.length >= 2) add(args[0], args[1]);
     }
-    for (const match of text.matchAll(/^\s*assert\s+(.+)$/gm)) {
+    for (const match of text.matchAll(/^[^\S\n\r\u2028\u2029]*assert\s+(.+)$/gm)) {
       const condition = splitTopLevel(match[1])[0] ?? ''; // drop an assertion message
       const equals = condition.indexOf('==');
       if (equals > 0) add(condition.slice(0, equals), condition.slice(equals + 2));
