@@ -6,6 +6,11 @@ export const NODE_CANDIDATE_FILE = 'candidate.js';
 
 export const NODE_HARNESS_SOURCE = String.raw`'use strict';
 const fs = require('fs');
+// Descriptors the server inherited from its parent reach here too: closed before anything else (inheritedDescriptors.ts).
+for (const fd of (process.env.LOCUS_CLOSE_FDS || '').split(',')) {
+  if (fd !== '') try { fs.closeSync(Number(fd)); } catch (e) { /* not open here */ }
+}
+delete process.env.LOCUS_CLOSE_FDS;
 const crypto = require('crypto');
 const hrtime = process.hrtime.bigint;
 const writeSync = fs.writeSync;
@@ -14,6 +19,8 @@ const clone = structuredClone;
 const stringify = JSON.stringify;
 const createHmac = crypto.createHmac;
 const NumberCtor = Number;
+const BigInt64ArrayCtor = BigInt64Array;
+const BigIntCtor = BigInt;
 const isArray = Array.isArray;
 const objectKeys = Object.keys;
 
@@ -87,27 +94,35 @@ function describe(error) {
 
 function isThenable(v) { return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof v.then === 'function'; }
 
+// A typed array and a sort of its own: the candidate can replace Array.prototype's push and sort.
 async function timeCall(call, reps) {
-  const times = [];
+  const times = new BigInt64ArrayCtor(reps.max > reps.min ? reps.max : reps.min);
+  let count = 0;
   let total = 0n;
-  const budget = BigInt(reps.budgetMs) * 1000000n;
+  const budget = BigIntCtor(reps.budgetMs) * 1000000n;
   for (let i = 0; i < reps.warmup; i++) { const t0 = hrtime(); let r = call(); if (isThenable(r)) await r; total += hrtime() - t0; }
-  while (times.length < reps.min || (times.length < reps.max && total < budget)) {
+  while (count < reps.min || (count < reps.max && total < budget)) {
     const t0 = hrtime();
     let r = call();
     if (isThenable(r)) await r;
     const dt = hrtime() - t0;
     total += dt;
-    times.push(dt);
+    times[count++] = dt;
   }
-  times.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  return { reps: times.length, medianNs: NumberCtor(times[times.length >> 1]), totalNs: NumberCtor(total) };
+  for (let i = 1; i < count; i++) {
+    const value = times[i];
+    let j = i - 1;
+    for (; j >= 0 && times[j] > value; j--) times[j + 1] = times[j];
+    times[j + 1] = value;
+  }
+  return { reps: count, medianNs: NumberCtor(times[count >> 1]), totalNs: NumberCtor(total) };
 }
 
 async function main() {
   if (job.mode === 'reference') {
     for (const check of job.checks) {
-      const body = { id: check.id };
+      // No prototype: a setter the candidate put on Object.prototype cannot catch what is written below.
+    const body = { __proto__: null, id: check.id };
       try { body.value = encode(new Function('return (' + check.expectedSource + '\n);')(), 0, new Set()); body.ok = true; }
       catch (e) { body.ok = false; body.error = describe(e); }
       send('check', body);
@@ -128,7 +143,8 @@ async function main() {
   }
   send('load', { ok: true, loadNs: NumberCtor(hrtime() - t0) });
   for (const check of job.checks) {
-    const body = { id: check.id };
+    // No prototype: a setter the candidate put on Object.prototype cannot catch what is written below.
+    const body = { __proto__: null, id: check.id };
     try {
       let call;
       if (check.args !== undefined) {
@@ -145,7 +161,11 @@ async function main() {
       if (isThenable(first)) first = await first;
       body.value = encode(first, 0, new Set());
       body.ok = true;
-      Object.assign(body, await timeCall(call, job.reps));
+      // Field by field, not through Object.assign, which the candidate can replace (a forged median ranked it first).
+      const timing = await timeCall(call, job.reps);
+      body.reps = timing.reps;
+      body.medianNs = timing.medianNs;
+      body.totalNs = timing.totalNs;
     } catch (e) {
       body.ok = false;
       body.error = describe(e);

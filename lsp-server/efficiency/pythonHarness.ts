@@ -6,6 +6,14 @@ export const PYTHON_CANDIDATE_FILE = 'candidate.py';
 
 export const PYTHON_HARNESS_SOURCE = String.raw`import sys, os, json, hmac, hashlib, time, copy, math
 
+# Descriptors the server inherited from its parent reach here too: closed before anything else (inheritedDescriptors.ts).
+for _fd in os.environ.pop('LOCUS_CLOSE_FDS', '').split(','):
+    if _fd:
+        try:
+            os.close(int(_fd))
+        except OSError:
+            pass
+
 _perf = time.perf_counter_ns
 _write = os.write
 _read = os.read
@@ -74,7 +82,9 @@ def _encode(value, depth=0):
 def _describe(error):
     return (type(error).__name__ + ': ' + str(error))[:200]
 
-def _time_call(call, reps):
+# The clock and the helpers are bound as defaults, not looked up as globals at call time, where a candidate replaced
+# them (a frozen clock passed with time 0). In-process Python can still reach them: the parent's CPU cross-check stays.
+def _time_call(call, reps, _perf=_perf, _len=len):
     times = []
     total = 0
     budget = reps['budgetMs'] * 1000000
@@ -82,18 +92,18 @@ def _time_call(call, reps):
         t0 = _perf()
         call()
         total += _perf() - t0
-    while len(times) < reps['min'] or (len(times) < reps['max'] and total < budget):
+    while _len(times) < reps['min'] or (_len(times) < reps['max'] and total < budget):
         t0 = _perf()
         call()
         dt = _perf() - t0
         total += dt
         times.append(dt)
     times.sort()
-    return {'reps': len(times), 'medianNs': times[len(times) // 2], 'totalNs': total}
+    return {'reps': _len(times), 'medianNs': times[_len(times) // 2], 'totalNs': total}
 
 _pack = '(lambda *a, **k: (a, k))('
 
-def _main():
+def _main(_time_call=_time_call, _send=_send, _encode=_encode, _describe=_describe):
     if _job['mode'] == 'reference':
         for check in _job['checks']:
             body = {'id': check['id']}

@@ -47,12 +47,10 @@ export function encodeFrame(key: Buffer, seq: number, type: FrameType, body: unk
   return `${frameMac(key, seq, type, json)} ${seq} ${type} ${json}\n`;
 }
 
-/** Cheap test the sandbox runner calls on every chunk: does the channel end with a `done` frame line? */
-export function looksComplete(channel: Buffer): boolean {
-  const text = channel.toString('utf8');
-  if (!text.endsWith('\n')) return false;
-  const lines = text.trimEnd().split('\n');
-  return / \d+ done /.test(lines[lines.length - 1]);
+/** Cheap test the sandbox runner calls with the channel's last line: is it a `done` frame? */
+export function looksComplete(lastLine: Buffer): boolean {
+  const text = lastLine.toString('utf8');
+  return text.endsWith('\n') && / \d+ done /.test(text);
 }
 
 export function verifyChannel(channel: Buffer, key: Buffer): ChannelVerdict {

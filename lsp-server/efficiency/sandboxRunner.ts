@@ -9,13 +9,15 @@
 //      are mounted, read-only. The program's files are mounted read-only at /sbx/in; the only writable place is
 //      /sbx/tmp, a size-limited tmpfs that disappears with the sandbox (the root and /dev are remounted read-only). No /proc, no home, no workspace, no
 //      sockets: the network namespace has only a down loopback, so even 127.0.0.1 on the host is unreachable.
-//      A seccomp filter (seccompFilter.ts) denies debugging, keyrings, eBPF, io_uring, mounts, new namespaces and
-//      every socket family but AF_UNIX.
+//      A seccomp filter (seccompFilter.ts) denies debugging, keyrings, eBPF, io_uring, mounts, new namespaces,
+//      memfd and SysV shared memory (memory the watchdog cannot see), and every socket family but AF_UNIX.
 //   3. prlimit, inside the namespaces: RLIMIT_NPROC (counted per user namespace, so it bounds fork bombs without
 //      counting the user's other processes), RLIMIT_CPU, RLIMIT_DATA (a memory cap V8 survives, unlike
-//      RLIMIT_AS, which V8's address-space reservations trip), RLIMIT_FSIZE, RLIMIT_NOFILE, no core dumps.
+//      RLIMIT_AS, which V8's address-space reservations trip; Python gets RLIMIT_AS too), RLIMIT_FSIZE,
+//      RLIMIT_NOFILE, no core dumps.
 //   4. The interpreter's own seat belt: Node's permission model (no child processes, workers, addons or
-//      inspector; fs limited to /sbx) and Python's isolated mode. Neither is a boundary on its own.
+//      inspector; fs limited to /sbx) and Python's isolated mode. Neither is a boundary on its own. The harness
+//      first closes the descriptors the server inherited from its parent (inheritedDescriptors.ts).
 //   5. This process: a wall-clock timer, an RSS watchdog over the whole sandboxed tree, output caps, and a kill
 //      of the process group and every descendant. Killing bubblewrap's pid 1 tears down the pid namespace, so a
 //      daemon that double-forked and called setsid dies with it.
@@ -25,6 +27,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inheritedDescriptors } from './inheritedDescriptors';
 import { descendantsOf, sampleProcess, startTimeOf } from './processTree';
 import { seccompProgram } from './seccompFilter';
 import type { SandboxRuntime, SandboxTools } from './sandboxRuntimes';
@@ -87,8 +90,12 @@ export interface SandboxRun {
 }
 
 export interface SandboxRunOptions {
-  /** Called on every chunk from fd 3; true stops the run as `completed` once accounting is read. */
-  isComplete?: (channel: Buffer) => boolean;
+  /**
+   * Called with fd 3's last line (its line break included) whenever a chunk ends one; true stops the run as
+   * `completed` once accounting is read. Only that line: the whole channel, joined at every chunk, cost the server
+   * seconds of CPU when a candidate wrote line breaks to it in a loop.
+   */
+  isComplete?: (lastLine: Buffer) => boolean;
   signal?: AbortSignal;
 }
 
@@ -97,15 +104,22 @@ export const SANDBOX_TMP = '/sbx/tmp';
 const SANDBOX_UID = 65534;
 /** fd 3 carries results; fd 4 hands bubblewrap the seccomp program. */
 const SECCOMP_FD = 4;
+/** Python's own address space beyond the data limit: the interpreter, its libraries and their mappings. */
+const PYTHON_ADDRESS_SPACE_BYTES = 512 * 1024 * 1024;
 const WATCHDOG_MS = 20;
 const RESCAN_MS = 100;
 const CLOSE_GRACE_MS = 2000;
 const REAP_TIMEOUT_MS = 2000;
 
 export class SandboxRunner {
+  /**
+   * `inheritedFds`: descriptors every spawned program inherits (inheritedDescriptors.ts), read once: only what the
+   * server's parent left open, which does not change.
+   */
   constructor(
     private readonly tools: SandboxTools,
     private readonly tempRoot: string = tmpdir(),
+    private readonly inheritedFds: readonly number[] = inheritedDescriptors(),
   ) {}
 
   /** The full command line; pure so it can be inspected by tests. */
@@ -115,7 +129,8 @@ export class SandboxRunner {
       ? [tools.setpriv, `--reuid=${SANDBOX_UID}`, `--regid=${SANDBOX_UID}`, '--clear-groups', '--no-new-privs', '--']
       : [];
     const binds = [...new Set([...runtime.binds, ...tools.prlimitBinds])].flatMap((path) => ['--ro-bind', path, path]);
-    const env = { PATH: '/usr/bin:/bin', HOME: SANDBOX_TMP, TMPDIR: SANDBOX_TMP, LANG: 'C.UTF-8' };
+    // LOCUS_CLOSE_FDS: the harness closes these before the candidate loads (bubblewrap passes them on).
+    const env = { PATH: '/usr/bin:/bin', HOME: SANDBOX_TMP, TMPDIR: SANDBOX_TMP, LANG: 'C.UTF-8', LOCUS_CLOSE_FDS: this.inheritedFds.join(',') };
     const bwrap = [
       tools.bwrap,
       '--unshare-all',
@@ -141,6 +156,9 @@ export class SandboxRunner {
       `--nproc=${runtime.maxTasks}`,
       `--cpu=${limits.cpuSeconds}:${limits.cpuSeconds + 1}`,
       `--data=${limits.memoryBytes}`,
+      // Address space too where the runtime allows it (V8's reservations trip RLIMIT_AS; Python's do not): it also
+      // bounds mappings RLIMIT_DATA leaves out, such as a huge read-only one whose page tables took 855 MiB.
+      ...(runtime.language === 'python' ? [`--as=${limits.memoryBytes + PYTHON_ADDRESS_SPACE_BYTES}`] : []),
       `--fsize=${limits.diskBytes}`,
       `--nofile=${limits.openFiles}`,
       '--core=0',
@@ -268,11 +286,20 @@ export class SandboxRunner {
       child.stdout!.on('data', capture(out));
       child.stderr!.on('data', capture(err));
       const fd3 = child.stdio[3] as NodeJS.ReadableStream;
+      /** fd 3's bytes since its last line break. */
+      let lineParts: Buffer[] = [];
       fd3.on('data', (chunk: Buffer) => {
         channelSize += chunk.length;
         if (channelSize > limits.resultBytes) return stop('output-limit');
         channel.push(chunk);
-        if (options.isComplete?.(Buffer.concat(channel))) {
+        if (chunk.length === 0 || chunk[chunk.length - 1] !== 0x0a) {
+          lineParts.push(chunk);
+          return;
+        }
+        const lineStart = chunk.lastIndexOf(0x0a, chunk.length - 2) + 1;
+        const lastLine = lineStart > 0 ? chunk.subarray(lineStart) : Buffer.concat([...lineParts, chunk]);
+        lineParts = [];
+        if (options.isComplete?.(lastLine)) {
           account(true); // the harness now blocks; read the operating system's numbers before stopping it
           stop('completed');
         }

@@ -176,7 +176,9 @@ describe('result channel', () => {
     const verdict = verifyChannel(good, key);
     assert.ok(verdict.ok);
     assert.equal(verdict.frames.length, 3);
-    assert.ok(looksComplete(good));
+    assert.ok(looksComplete(Buffer.from(encodeFrame(key, 2, 'done', { frames: 2 }))), 'the runner passes the last line');
+    assert.equal(looksComplete(Buffer.from(encodeFrame(key, 1, 'check', { id: 'a', value: 1 }))), false);
+    assert.equal(looksComplete(Buffer.from(encodeFrame(key, 2, 'done', { frames: 2 }).trimEnd())), false, 'an unfinished line');
   });
 
   it('rejects another key, a tampered body, reordering, a missing done and trailing garbage', () => {

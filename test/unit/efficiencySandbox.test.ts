@@ -70,6 +70,22 @@ describe('result channel against forged passes', () => {
     assert.ok(results[0].timeNs > 2 * 2e6, `measured ${results[0].timeNs} ns for two calls of 2 to 3 ms`);
   });
 
+  it('keeps its timings when the candidate replaces Object.assign, the Array methods or a prototype setter', async (t) => {
+    const kit = await need(t);
+    if (!kit) return;
+    const slow = 'function total(n) { const end = Date.now() + 3; while (Date.now() < end) {} return n * (n + 1) / 2; }';
+    const patches = [
+      'const assign = Object.assign; Object.assign = (t, s) => assign(t, s, { medianNs: 1 });',
+      'Array.prototype.sort = function () { this.fill(1n); return this; }; Array.prototype.push = function () { return 0; };',
+      "Object.defineProperty(Object.prototype, 'medianNs', { set() {}, get() { return 1; }, configurable: true });",
+    ];
+    for (const patch of patches) {
+      const { results } = await evaluate(kit, jsTarget('total'), [`${patch}\n${slow}`]);
+      assert.equal(results[0].outcome, 'pass', patch);
+      assert.ok(results[0].timeNs > 2 * 2e6, `measured ${results[0].timeNs} ns for two calls of 2 to 3 ms, with ${patch}`);
+    }
+  });
+
   it('catches a Python candidate that replaces the harness clock, through the OS CPU accounting', async (t) => {
     const kit = await need(t, true);
     if (!kit) return;

@@ -3,8 +3,8 @@
 // 192 MiB memory cap and a 4 MiB disk, so no test can endanger the machine. Without bubblewrap the suite checks
 // the fail-closed path instead.
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
+import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type StdioOptions } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
@@ -66,6 +66,40 @@ describe('sandbox escape attempts', () => {
     }
     assert.equal(existsSync(hostTmpFile), false, 'no file appeared in the host /tmp');
     assert.equal(existsSync(join(canaries.dir, 'pwned')), false);
+  });
+
+  it('cannot hold memory the watchdog does not see: a memfd, a huge untouched mapping (Python)', async (t) => {
+    if (!(await need(t, true))) return;
+    const py = await runPython(
+      kit!,
+      [
+        'import json, mmap, os',
+        'r = {}',
+        'try:\n    os.memfd_create("x")\n    r["memfd"] = "created"\nexcept OSError as e:\n    r["memfd"] = e.errno',
+        'try:\n    mmap.mmap(-1, 8 << 30, prot=mmap.PROT_READ)\n    r["mapping"] = "mapped"\nexcept OSError as e:\n    r["mapping"] = e.errno',
+        'print(json.dumps(r))',
+      ].join('\n') + '\n',
+    );
+    const report = lastJson(py.stdout);
+    assert.equal(report.memfd, 1, `memfd_create refused with EPERM: ${py.stdout}${py.stderr}`);
+    assert.equal(report.mapping, 12, 'an 8 GiB mapping refused with ENOMEM (RLIMIT_AS)');
+  });
+
+  it('cannot read a file through a descriptor the server inherited from its parent (VS Code leaks some)', async (t) => {
+    if (!(await need(t))) return;
+    const file = openSync(canaries.envFile, 'r');
+    try {
+      const stdio: StdioOptions = ['ignore', 'pipe', 'pipe', ...Array<'ignore'>(27).fill('ignore'), file];
+      const probe = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'inheritedFdProbe.ts')], { stdio });
+      const out: Buffer[] = [];
+      probe.stdout!.on('data', (d: Buffer) => out.push(d));
+      await new Promise((resolve) => probe.on('close', resolve));
+      const outcomes = lastJson(Buffer.concat(out).toString('utf8'));
+      assert.equal(outcomes.javascript, 'pass', 'the JavaScript candidate found descriptor 30 closed');
+      if (kit!.python) assert.equal(outcomes.python, 'pass', 'the Python candidate found descriptor 30 closed');
+    } finally {
+      closeSync(file);
+    }
   });
 
   it("cannot read ~/.ssh or the workspace's .env", async (t) => {
@@ -229,11 +263,11 @@ describe('sandbox escape attempts', () => {
     try {
       const js = await runNode(kit!, `console.log(JSON.stringify(process.env));`);
       assert.equal(js.stdout.includes(canaries.token), false);
-      assert.deepEqual(Object.keys(lastJson(js.stdout)).sort(), ['HOME', 'LANG', 'PATH', 'PWD', 'TMPDIR']);
+      assert.deepEqual(Object.keys(lastJson(js.stdout)).sort(), ['HOME', 'LANG', 'LOCUS_CLOSE_FDS', 'PATH', 'PWD', 'TMPDIR']);
       if (kit!.python) {
         const py = await runPython(kit!, 'import os, json\nprint(json.dumps(dict(os.environ)))\n');
         assert.equal(py.stdout.includes(canaries.token), false);
-        assert.deepEqual(Object.keys(lastJson(py.stdout)).sort(), ['HOME', 'LANG', 'PATH', 'PWD', 'TMPDIR']);
+        assert.deepEqual(Object.keys(lastJson(py.stdout)).sort(), ['HOME', 'LANG', 'LOCUS_CLOSE_FDS', 'PATH', 'PWD', 'TMPDIR']);
       }
     } finally {
       delete process.env.LOCUS_CANARY_SECRET;
