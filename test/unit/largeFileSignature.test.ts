@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { ModelSignatureError } from '../../runtime/errors';
 import { readModelConfig } from '../../runtime/modelConfig';
 import { loadDecoder } from '../../runtime/modelLoader';
-import { declaredSignature, fileGraphSkeleton } from '../../runtime/onnxSkeleton';
+import { bytesSource, declaredSignature, fileGraphSkeleton, graphSkeleton } from '../../runtime/onnxSkeleton';
 import { createSession, isLargeModelFile } from '../../runtime/ortBackend';
 import { checkSignature } from '../../runtime/signature';
 import { paddedPastLargeFileSize, ROOT, TARGET_DIR } from './runtimeFixtures';
@@ -43,6 +43,15 @@ describe("a large file's declared signature", () => {
       const config = readModelConfig(path.startsWith(SHIPPED) ? SHIPPED : TARGET_DIR);
       assert.equal(checkSignature(declared, config), path === SHIPPED_Q4 ? 'float16' : 'float32');
     }
+  });
+
+  it('is not looked for past the first bytes of a file of zeros (allocated, never written)', () => {
+    const zeros = new Uint8Array(64 * 1024 * 1024);
+    let read = 0;
+    const source = bytesSource(zeros);
+    const counted = { ...source, read: (offset: number, length: number) => ((read += length), source.read(offset, length)) };
+    assert.equal(graphSkeleton(counted), undefined);
+    assert.ok(read < 64, `read ${read} bytes of a 64 MiB file of zeros (it walked all of it, two bytes a field)`);
   });
 
   it("is checked against config.json before the loader writes any copy", async () => {
