@@ -6,7 +6,7 @@
 // tokenizer.
 import { basename, dirname } from 'node:path';
 import type { Quantization } from './engine';
-import { checkLogitsWidth, checkSignature } from './signature';
+import { checkLogitsWidth, checkSignature, checkVocabSize } from './signature';
 import { LOGITS_TO_KEEP_INPUT } from './logitsToKeepModel';
 import { assertModelFits, locateModelFiles, type ModelFiles, type PrefillFile } from './modelFiles';
 import { declaredSignature, fileGraphSkeleton } from './onnxSkeleton';
@@ -71,6 +71,7 @@ export async function loadDecoder(
     // The warm-up also makes the first real request skip ORT's first-run allocations.
     const { logits } = await model.warmUp(config.bosTokenId ?? config.eosTokenIds[0] ?? 0);
     const logitsWidth = logits[0].length;
+    checkVocabSize(logitsWidth, config.vocabSize, `model in ${dir}`);
     checkLogitsWidth(logitsWidth, tokenizerVocab, `model in ${dir}`);
     const leftOut = copy !== undefined && 'file' in copy && model.prefillFile !== copy.file.onnx;
     // A small file whose kept copies did not all load runs on its graphs built in memory (ortBackend.ts keptSmall):

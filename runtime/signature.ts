@@ -1,6 +1,6 @@
 // Pure checks of an ONNX decoder's declared inputs/outputs against its config.json and tokenizer, so a mismatched
 // model fails at load with a sentence that names the problem instead of a shape error mid-generation.
-import { ModelSignatureError, TokenizerMismatchError } from './errors';
+import { ModelConfigError, ModelSignatureError, TokenizerMismatchError } from './errors';
 import type { ModelConfig } from './modelConfig';
 
 export interface DeclaredValue {
@@ -80,11 +80,29 @@ function checkKvShape(input: DeclaredValue, config: ModelConfig): void {
   }
 }
 
-/** The logits row must cover every id the tokenizer can produce (it may be wider: vocabularies are padded). */
+/** Ids a logits row may have beyond the tokenizer's: vocabularies are padded, to a multiple of 64 or 128 at most. */
+const PADDING_IDS = 1024;
+
+/**
+ * The logits row must cover every id the tokenizer can produce, and only a padding's worth more: a tokenizer of
+ * another model with fewer tokens loaded without a word and wrote garbage.
+ */
 export function checkLogitsWidth(logitsWidth: number, tokenizerVocab: number, what = 'model'): void {
   if (tokenizerVocab > logitsWidth) {
     throw new TokenizerMismatchError(
       `The tokenizer has ${tokenizerVocab} tokens but the ${what} produces logits for only ${logitsWidth}; they do not belong together.`,
     );
+  }
+  if (logitsWidth - tokenizerVocab > Math.max(PADDING_IDS, logitsWidth * 0.02)) {
+    throw new TokenizerMismatchError(
+      `The ${what} produces logits for ${logitsWidth} tokens but the tokenizer has only ${tokenizerVocab}; they do not belong together.`,
+    );
+  }
+}
+
+/** config.json's vocab_size is the logits row's width (a config.json of another model says otherwise). */
+export function checkVocabSize(logitsWidth: number, configVocab: number, what = 'model'): void {
+  if (configVocab !== logitsWidth) {
+    throw new ModelConfigError(`config.json says vocab_size is ${configVocab} but the ${what} produces logits for ${logitsWidth} tokens.`);
   }
 }

@@ -18,7 +18,7 @@ import { parseModelConfig, type ModelConfig } from '../../runtime/modelConfig';
 import { externalDataLocations } from '../../runtime/modelFiles';
 import { logitsAsFloat32 } from '../../runtime/ortBackend';
 import { argmax, Sampler } from '../../runtime/sampler';
-import { checkLogitsWidth, checkSignature, type DeclaredSignature } from '../../runtime/signature';
+import { checkLogitsWidth, checkSignature, checkVocabSize, type DeclaredSignature } from '../../runtime/signature';
 import { StopStringFilter } from '../../runtime/stopRules';
 
 function randomLogits(n: number, seed: number): Float32Array {
@@ -140,6 +140,11 @@ describe('checkSignature', () => {
   it('requires logits to cover the tokenizer', () => {
     assert.doesNotThrow(() => checkLogitsWidth(151936, 151665));
     assert.throws(() => checkLogitsWidth(100, 101), TokenizerMismatchError);
+    // Padded vocabularies load (Qwen2.5's 151,936 logits for 151,665 tokens); another model's smaller tokenizer does not.
+    assert.doesNotThrow(() => checkLogitsWidth(32256, 32022));
+    assert.throws(() => checkLogitsWidth(16384, 662), TokenizerMismatchError);
+    assert.doesNotThrow(() => checkVocabSize(151936, 151936));
+    assert.throws(() => checkVocabSize(16384, 100000), ModelConfigError);
   });
 });
 
