@@ -53,8 +53,10 @@ export async function optimizedFileSession<S>(
       try {
         built = await maker.openAndSave(source, dest, OPTIMIZED_DATA_FILE);
       } catch (e) {
-        // Tried again at every load, it would cost each a second attempt at the file.
-        return { skipped: `onnxruntime did not write it (${e instanceof Error ? e.message : String(e)})`, lasting: true };
+        const message = e instanceof Error ? e.message : String(e);
+        // Tried again at every load, a file onnxruntime cannot write would cost each a second attempt at it; a full
+        // disk, a quota or a file-size limit may pass, and kept this copy off for good.
+        return { skipped: `onnxruntime did not write it (${message})`, ...(!mayPass(message) && { lasting: true as const }) };
       }
       // A copy without its check (the pass failed) is refused at its first load, and not tried again.
       const check = await maker.probe(built).then(sampledLogits, () => undefined);
@@ -140,4 +142,9 @@ function readCpuIdentity(): string {
   }
   const model = cpus()[0]?.model ?? 'unknown CPU';
   return `${model} (${arch()}${flags === '' ? '' : `, flags ${createHash('sha256').update(flags).digest('hex').slice(0, 12)}`})`;
+}
+
+/** Whether a failure to write a copy comes from the file system's state (room, quota, limits), which may change. */
+export function mayPass(message: string): boolean {
+  return /no space left|quota|file too large|input\/output error|read-only file system|permission denied|\b(ENOSPC|EDQUOT|EFBIG|EIO|EROFS|EACCES|EPERM)\b/i.test(message);
 }

@@ -31,6 +31,7 @@ class FakeMaker implements SessionMaker<FakeSession> {
   copyLogits = Float32Array.of(1, -2, 30);
   refuseCopies = false;
   failSaving = false;
+  savingError = 'cannot write';
 
   async open(path: string, optimized: boolean): Promise<FakeSession> {
     this.calls.push(optimized ? 'open copy' : 'open file');
@@ -40,7 +41,7 @@ class FakeMaker implements SessionMaker<FakeSession> {
 
   async openAndSave(path: string, dest: string, dataFile: string): Promise<FakeSession> {
     this.calls.push('save');
-    if (this.failSaving) throw new Error('cannot write');
+    if (this.failSaving) throw new Error(this.savingError);
     writeFileSync(dest, 'graph');
     writeFileSync(join(dirname(dest), dataFile), 'weights');
     return { path, copy: false };
@@ -152,6 +153,21 @@ describe('large-file sessions from kept optimized copies', () => {
     maker.calls = [];
     await optimizedFileSession(source, cache, maker);
     assert.deepEqual(maker.calls, ['open file']);
+  });
+
+  it('tries the copy again at the next load where the disk was full, a quota reached or a file-size limit hit', async () => {
+    for (const [n, message] of ['No space left on device', 'Disk quota exceeded', 'File too large'].entries()) {
+      const cache = join(dir, `cache-full-${n}`);
+      const source = sourceFile(`full-${n}.onnx`);
+      const maker = new FakeMaker();
+      maker.failSaving = true;
+      maker.savingError = `ORT failed to write the model: ${message}`;
+      await optimizedFileSession(source, cache, maker);
+      maker.failSaving = false;
+      maker.calls = [];
+      await optimizedFileSession(source, cache, maker);
+      assert.deepEqual(maker.calls.slice(0, 1), ['save'], `written at the next load after "${message}"`);
+    }
   });
 
   it('refuses at its first load a copy without logits to check it against (its pass failed when it was written)', async () => {
