@@ -203,7 +203,8 @@ function findOrClaim(kind: Omit<CopyKind, 'write'>, sourcePath: string, cacheFol
   makeFolder(cacheFolder);
   removeStaleCopies(cacheFolder, kind.prefix, source, folder);
   const lock = `${folder}.lock`;
-  if (!takeLock(lock)) return { skipped: 'another Locus process is building it now; a later load will use it' };
+  const taken = takeLock(lock);
+  if (taken !== true) return { skipped: taken === 'held' ? 'another Locus process is building it now; a later load will use it' : `the cache folder ${cacheFolder} cannot be written (${taken}): make it writable for your user` };
   // A data file is written under its own name, not a partial one: one without a whole copy is a build that died.
   if (kind.dataFile !== undefined) rmSync(join(folder, kind.dataFile), { force: true });
   return { folder, file, partial: join(folder, `${kind.file}.${process.pid}.partial`), lock, source };
@@ -343,8 +344,12 @@ function removeAbandonedPartials(folder: string): void {
   }
 }
 
-/** Creates the lock file with this process's pid; false when a running process holds it. A dead holder's lock is taken over. */
-function takeLock(lock: string): boolean {
+/**
+ * Creates the lock file with this process's pid: true, or `held` when a running process holds it, or the error code
+ * when the folder cannot be written (it was reported as another process building, at every load). A dead holder's
+ * lock is taken over.
+ */
+function takeLock(lock: string): true | 'held' | string {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(lock, 'wx');
@@ -352,11 +357,13 @@ function takeLock(lock: string): boolean {
       closeSync(fd);
       return true;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || lockHeld(lock)) return false;
+      const code = (e as NodeJS.ErrnoException).code ?? String(e);
+      if (code !== 'EEXIST') return code;
+      if (lockHeld(lock)) return 'held';
       rmSync(lock, { force: true });
     }
   }
-  return false;
+  return 'held';
 }
 
 /** A lock this young without a pid is being taken right now; an older one was left by a process that died taking it. */
