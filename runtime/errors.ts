@@ -82,6 +82,11 @@ export class InferenceFailedError extends namedError(
   'Check the Output channel for details; reloading the model usually recovers.',
 ) {}
 
+export class ModelLoadFailedError extends namedError(
+  'MODEL_LOAD_FAILED',
+  'Use a model folder in the Hugging Face / Optimum ONNX layout that this onnxruntime supports (the Output channel says what it refused), or set locus.model.path to another one.',
+) {}
+
 export class WorkerCrashedError extends namedError(
   'WORKER_CRASHED',
   'Reload the window to restart the inference worker; check the Output channel for the cause.',
@@ -104,6 +109,7 @@ const classesByCode = new Map<string, LocusErrorClass>(
     ModelNotReadyError,
     PromptTooLongError,
     InferenceFailedError,
+    ModelLoadFailedError,
     WorkerCrashedError,
     TelemetryReadFailedError,
   ].map((c) => [c.code, c]),
@@ -121,20 +127,27 @@ export function fromSerializedError(e: SerializedLocusError): LocusError {
   return cls ? new cls(e.message, e.fix) : new LocusError(e.code, e.message, e.fix);
 }
 
-const ortMessagePatterns: [RegExp, LocusErrorClass][] = [
+const ortMessagePatterns: [RegExp, LocusErrorClass, string?][] = [
   [/bad_alloc|failed to allocate|out of memory|cannot allocate|allocation failed/i, OutOfMemoryError],
+  // Before the patterns below: these messages name files too.
+  [/\bEACCES\b|permission denied/i, ModelNotFoundError, "Make the model folder and its files readable for your user."],
+  [/\bEISDIR\b|illegal operation on a directory|is a directory/i, ModelNotFoundError, 'Replace the folder that has a model file\'s name with the file published with the model.'],
+  [/could not find an implementation|not implemented|opset .*(not supported|under development)|unsupported (op|operator|opset)|no opset import/i, ModelSignatureError, 'Export the model with operators and an opset this onnxruntime supports (the Output channel names the one it refused).'],
   [/protobuf|parse.*model|model.*parse|invalid model|modelproto|unexpected end|truncated/i, ModelFileCorruptError],
   [/external data|external initializer/i, ModelFileCorruptError],
   [/no such file|not found|enoent/i, ModelNotFoundError],
   [/invalid input name|invalid rank|got invalid dimensions|unexpected input data type|missing input/i, ModelSignatureError],
 ];
 
-/** Maps anything thrown (often an onnxruntime-node `Error` with a C++ message) to a LocusError. */
-export function toLocusError(error: unknown): LocusError {
+/**
+ * Maps anything thrown (often an onnxruntime-node `Error` with a C++ message) to a LocusError; `fallback` where no
+ * pattern knows it (a load's failures are not inference's, whose fix is to reload).
+ */
+export function toLocusError(error: unknown, fallback: LocusErrorClass = InferenceFailedError): LocusError {
   if (error instanceof LocusError) return error;
   const message = error instanceof Error ? error.message : String(error);
-  for (const [pattern, cls] of ortMessagePatterns) {
-    if (pattern.test(message)) return new cls(message, undefined, { cause: error });
+  for (const [pattern, cls, fix] of ortMessagePatterns) {
+    if (pattern.test(message)) return new cls(message, fix, { cause: error });
   }
-  return new InferenceFailedError(message, undefined, { cause: error });
+  return new fallback(message, undefined, { cause: error });
 }

@@ -2,7 +2,7 @@
 // onnxruntime-node's session.run blocks the thread it runs on. Aborts arrive as messages; the generator yields to
 // this thread's event loop between steps so they are seen within one step.
 import { parentPort, workerData } from 'node:worker_threads';
-import { ModelNotReadyError, toLocusError } from './errors';
+import { ModelLoadFailedError, ModelNotReadyError, toLocusError } from './errors';
 import { LocalEngine } from './localEngine';
 import type { FromWorker, ToWorker, WorkerData } from './workerProtocol';
 
@@ -68,5 +68,6 @@ async function stop(): Promise<void> {
 }
 
 port.on('message', (message: ToWorker) => {
-  handle(message).catch((e: unknown) => send({ type: 'error', id: message.id, error: toLocusError(e).toJSON() }));
+  // A load's failures are the model folder's, not inference's (whose fix is to reload).
+  handle(message).catch((e: unknown) => send({ type: 'error', id: message.id, error: toLocusError(e, message.type === 'load' ? ModelLoadFailedError : undefined).toJSON() }));
 });

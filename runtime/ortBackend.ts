@@ -9,7 +9,7 @@ import { dirname } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { DecoderModel, ForwardResult, KvBatch, KvState } from './decoderModel';
 import { decomposedAttentionModel, type DecomposedAttentionModel } from './decomposedAttention';
-import { ModelSignatureError, toLocusError } from './errors';
+import { ModelLoadFailedError, ModelSignatureError, toLocusError } from './errors';
 import { halfToFloat } from './float16';
 import { int8PrefillModel } from './int8PrefillModel';
 import { ArenaKv, KvArena, releaseRows, reserveRows, rewind, rowBits, writeRows, type KvBuffer } from './kvArena';
@@ -641,7 +641,7 @@ export class OrtDecoderModel implements DecoderModel {
       try {
         return await open(graphs.file ?? graphs.base?.() ?? graphs.preparedPath ?? onnxPath, n, folder);
       } catch (e) {
-        throw toLocusError(e);
+        throw toLocusError(e, ModelLoadFailedError);
       }
     };
     // The copy and the step graph each only make passes faster: whichever fails, the file's own graph takes its

@@ -42,6 +42,11 @@ export function checkSignature(sig: DeclaredSignature, config: ModelConfig): str
     if (m) pastLayers.add(Number(m[1]));
     else if (!KNOWN_INPUTS.includes(name)) throw new ModelSignatureError(`The ONNX model has an input "${name}" that the runtime cannot feed.`);
   }
+  // Named here: onnxruntime's own message at the first pass does not say which input it is.
+  for (const name of ['input_ids', 'attention_mask', 'position_ids']) {
+    const type = inputs.get(name)?.type;
+    if (type !== undefined && type !== 'int64') throw new ModelSignatureError(`"${name}" is ${type}; the runtime feeds int64, as the Optimum export declares it.`);
+  }
   if (pastLayers.size === 0) {
     throw new ModelSignatureError('The ONNX model has no past_key_values inputs; it was exported without its KV cache.');
   }

@@ -32,11 +32,17 @@ function readJsonFile(path: string, required: boolean): Record<string, unknown> 
     return undefined;
   }
   assertNotLfsPointer(path, text);
+  let parsed: unknown;
   try {
-    return JSON.parse(text) as Record<string, unknown>;
+    parsed = JSON.parse(text);
   } catch (e) {
     throw new ModelFileCorruptError(`${path} is not valid JSON: ${(e as Error).message}.`, `Replace ${basename(path)} with the one published with the model.`);
   }
+  // `null` or a list parse too, and failed later as a TypeError.
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ModelFileCorruptError(`${path} holds JSON but not an object.`, `Replace ${basename(path)} with the one published with the model.`);
+  }
+  return parsed as Record<string, unknown>;
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   LocusError,
   ModelConfigError,
   ModelFileCorruptError,
+  ModelLoadFailedError,
   ModelNotFoundError,
   ModelSignatureError,
   OutOfMemoryError,
@@ -135,6 +136,9 @@ describe('checkSignature', () => {
     assert.throws(() => checkSignature(sig(2, 2, 32), config), /head size 32.*head_dim 16/);
     assert.throws(() => checkSignature(sig(2, 2, 16, ['token_type_ids']), config), ModelSignatureError);
     assert.throws(() => checkSignature(sig(0), config), /without its KV cache/);
+    const int32Mask = sig();
+    int32Mask.inputs[1] = { ...int32Mask.inputs[1]!, type: 'int32' };
+    assert.throws(() => checkSignature(int32Mask, config), /"attention_mask" is int32; the runtime feeds int64/);
   });
 
   it('requires logits to cover the tokenizer', () => {
@@ -149,6 +153,19 @@ describe('checkSignature', () => {
 });
 
 describe('errors', () => {
+  it('names a load failure by its cause, and one no pattern knows as a load failure where asked', () => {
+    const denied = toLocusError(new Error("EACCES: permission denied, open '/m/config.json'"));
+    assert.ok(denied instanceof ModelNotFoundError);
+    assert.match(denied.fix, /readable/);
+    assert.ok(toLocusError(new Error("EISDIR: illegal operation on a directory, read")) instanceof ModelNotFoundError);
+    const op = toLocusError(new Error('Could not find an implementation for FancyOp(99) node with name x'));
+    assert.ok(op instanceof ModelSignatureError);
+    assert.match(op.fix, /opset this onnxruntime supports/);
+    assert.ok(toLocusError(new TypeError("Cannot read properties of null (reading 'model')"), ModelLoadFailedError) instanceof ModelLoadFailedError);
+    assert.ok(toLocusError(new TypeError('odd')) instanceof InferenceFailedError, 'elsewhere the fallback is an inference failure');
+    assert.equal(fromSerializedError(new ModelLoadFailedError('x').toJSON()).constructor, ModelLoadFailedError);
+  });
+
   it('maps ORT messages to named errors', () => {
     assert.ok(toLocusError(new Error('Load model from x failed:Protobuf parsing failed.')) instanceof ModelFileCorruptError);
     assert.ok(toLocusError(new Error('std::bad_alloc')) instanceof OutOfMemoryError);

@@ -112,6 +112,10 @@ describe('TextTokenizer.load', () => {
   it('fails with the named errors fromDirectory gives: no file, not JSON, a Git LFS pointer, no worker, a file it cannot read', async () => {
     await assert.rejects(TextTokenizer.load(join(scratch, 'absent'), WORKER), ModelNotFoundError);
     await assert.rejects(TextTokenizer.load(folderWith('not-json', '{"model": '), WORKER), (e: unknown) => e instanceof ModelFileCorruptError && /not valid JSON/.test(e.message));
+    for (const [name, text] of [['null-json', 'null'], ['list-json', '[1]']]) {
+      await assert.rejects(TextTokenizer.load(folderWith(name, text), WORKER), (e: unknown) => e instanceof ModelFileCorruptError && /not an object/.test(e.message));
+      assert.throws(() => TextTokenizer.fromDirectory(join(scratch, name)), (e: unknown) => e instanceof ModelFileCorruptError && /not an object/.test(e.message));
+    }
     const pointer = 'version https://git-lfs.github.com/spec/v1\noid sha256:' + 'a'.repeat(64) + '\nsize 7031645\n';
     await assert.rejects(TextTokenizer.load(folderWith('lfs', pointer), WORKER), ModelFileCorruptError);
     await assert.rejects(TextTokenizer.load(DEFAULT_MODEL_DIR, join(scratch, 'missing-worker.js')), WorkerCrashedError);
