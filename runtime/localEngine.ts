@@ -76,8 +76,11 @@ export class LocalEngine implements InferenceEngine {
       await stopIfDisposed(target);
       try {
         draft = await loadDecoder(draftDir, options.quantization, options.threads, tokenizer.vocabSize, options.cacheFolder, (m) => hooks.onProgress?.(`Draft: ${m}`));
-        if (!readFileSync(draft.files.tokenizer).equals(readFileSync(target.files.tokenizer))) {
-          throw new TokenizerMismatchError(`The draft model in ${draftDir} has a different tokenizer.json from the model in ${dir}.`);
+        if (!sameTokenizer(readFileSync(draft.files.tokenizer), readFileSync(target.files.tokenizer))) {
+          throw new TokenizerMismatchError(
+            `The draft model in ${draftDir} has a different tokenizer.json from the model in ${dir}.`,
+            "Use a draft model trained with the target's tokenizer; if it is the same tokenizer, copy the target's tokenizer.json into the draft's folder.",
+          );
         }
       } catch (e) {
         await draft?.model.dispose();
@@ -163,6 +166,16 @@ export class LocalEngine implements InferenceEngine {
     const models = [this.target?.model, this.draft?.model];
     this.target = this.draft = this.generator = undefined;
     await Promise.all(models.map((m) => m?.dispose()));
+  }
+}
+
+/** The same tokenizer file, byte for byte or once parsed (a copy saved again with other whitespace was refused). */
+export function sameTokenizer(a: Buffer, b: Buffer): boolean {
+  if (a.equals(b)) return true;
+  try {
+    return JSON.stringify(JSON.parse(a.toString('utf8'))) === JSON.stringify(JSON.parse(b.toString('utf8')));
+  } catch {
+    return false;
   }
 }
 

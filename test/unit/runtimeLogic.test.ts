@@ -15,6 +15,7 @@ import {
   TokenizerMismatchError,
   toLocusError,
 } from '../../runtime/errors';
+import { sameTokenizer } from '../../runtime/localEngine';
 import { parseModelConfig, type ModelConfig } from '../../runtime/modelConfig';
 import { externalDataLocations } from '../../runtime/modelFiles';
 import { logitsAsFloat32 } from '../../runtime/ortBackend';
@@ -110,6 +111,15 @@ describe('parseModelConfig', () => {
     assert.throws(() => parseModelConfig({ ...CONFIG, bos_token_id: 99_999 }), (e: Error) => e instanceof ModelConfigError && /bos_token_id 99999 is outside its vocabulary of 100 ids/.test(e.message) && /tokenizer\.json/.test((e as ModelConfigError).fix));
     assert.throws(() => parseModelConfig({ ...CONFIG, eos_token_id: 5 }, { eos_token_id: [5, 100] }), /eos_token_id 100/);
     assert.equal(parseModelConfig({ ...CONFIG, bos_token_id: 99, eos_token_id: [0, 99] }).bosTokenId, 99);
+  });
+});
+
+describe('sameTokenizer', () => {
+  it('takes a tokenizer.json saved again with other whitespace as the same, and other content as different', () => {
+    const a = Buffer.from('{"model":{"type":"BPE","vocab":{"a":0}},"added_tokens":[]}');
+    assert.ok(sameTokenizer(a, Buffer.from(JSON.stringify(JSON.parse(a.toString()), null, 2))));
+    assert.equal(sameTokenizer(a, Buffer.from('{"model":{"type":"BPE","vocab":{"b":0}},"added_tokens":[]}')), false);
+    assert.equal(sameTokenizer(a, Buffer.from('not json')), false);
   });
 });
 
