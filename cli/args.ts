@@ -66,3 +66,13 @@ export function languageIdOf(file: string): string {
   const ext = /\.([^./\\]+)$/.exec(file)?.[1]?.toLowerCase() ?? '';
   return LANGUAGE_BY_EXTENSION[ext] ?? 'plaintext';
 }
+
+/** A fix as the editor's status shows it, in the command line's terms: `--model` for the setting, no Output channel. */
+export function forTheCommandLine(fix: string): string {
+  return fix
+    .replace(/The folder is set by locus\.model\.path; clear it to use the embedded model\./g, 'The folder is set by --model; leave it out to use the embedded model.')
+    .replace(/set locus\.model\.path to/gi, 'point --model at')
+    .replace(/locus\.model\.path/g, '--model')
+    .replace(/ \(the Output channel says [^)]*\)/g, '')
+    .replace(/(check|see) the (Locus )?Output channel( for [^,.;]*)?/gi, (said) => (said[0] === said[0]!.toUpperCase() ? 'Read' : 'read') + ' the message above');
+}

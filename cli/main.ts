@@ -12,7 +12,7 @@ import {
   type InlineCompletionList,
 } from 'vscode-languageserver-protocol';
 import { CompletionTimingsNotification, StatusNotification, type CompletionTimings, type LocusSettingsInput, type ModelStatus } from '../lsp-server/protocol';
-import { USAGE, UsageError, languageIdOf, offsetOf, parseArgs } from './args';
+import { USAGE, UsageError, forTheCommandLine, languageIdOf, offsetOf, parseArgs } from './args';
 import { startServerProcess, withTimeout } from './serverProcess';
 
 /** Loading a large model on a slow machine can take a while; a completion should not. */
@@ -67,7 +67,7 @@ async function main(argv: string[]): Promise<number> {
     });
 
     const ready = await withTimeout(status, LOAD_TIMEOUT_MS, 'loading the model');
-    if (ready.state === 'error') throw new CliError(`${ready.message} ${ready.fix}`);
+    if (ready.state === 'error') throw new CliError(`${ready.message} ${forTheCommandLine(ready.fix)}`);
     if (ready.state !== 'ready') throw new CliError('the model did not load');
 
     const position = { line: command.line - 1, character: command.column - 1 };

@@ -30,6 +30,9 @@ describe('cli', () => {
     await assert.rejects(run(process.execPath, [CLI, 'complete', `${SAMPLE}:9:5`, '--model', '/nonexistent/model'], { timeout: 30_000 }), (error: { code: number; stderr: string }) => {
       assert.equal(error.code, 1);
       assert.match(error.stderr, /^locus: .*nonexistent.*Use a model folder that contains config\.json/);
+      // In the command line's terms: the option, not the editor's setting.
+      assert.match(error.stderr, /The folder is set by --model; leave it out to use the embedded model\./);
+      assert.doesNotMatch(error.stderr, /locus\.model\.path|Output channel/);
       return true;
     });
   });

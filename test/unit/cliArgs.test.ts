@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { UsageError, languageIdOf, offsetOf, parseArgs } from '../../cli/args';
+import { UsageError, forTheCommandLine, languageIdOf, offsetOf, parseArgs } from '../../cli/args';
 
 describe('cli arguments', () => {
   it('prints usage without arguments', () => {
@@ -39,5 +39,13 @@ describe('cli arguments', () => {
     assert.equal(languageIdOf('x/y.py'), 'python');
     assert.equal(languageIdOf('y.TS'), 'typescript');
     assert.equal(languageIdOf('Makefile'), 'plaintext');
+  });
+
+  it("words a model error's fix for the command line: --model, and no Output channel", () => {
+    assert.equal(
+      forTheCommandLine('Use a model folder in the Hugging Face / Optimum ONNX layout that this onnxruntime supports (the Output channel says what it refused), or set locus.model.path to another one.'),
+      'Use a model folder in the Hugging Face / Optimum ONNX layout that this onnxruntime supports, or point --model at another one.',
+    );
+    assert.equal(forTheCommandLine('Check the Output channel for details; reloading the model usually recovers.'), 'Read the message above; reloading the model usually recovers.');
   });
 });
