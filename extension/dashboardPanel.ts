@@ -15,8 +15,8 @@ export interface DashboardDataSource {
 
 /** What the webview script (media/dashboard/dashboard.js) posts. */
 type WebviewMessage =
-  | { type: 'ready' | 'refresh' | 'clear'; since: number | null }
-  | { type: 'export'; format: TelemetryExportFormat; since: number | null };
+  | { type: 'ready' | 'refresh' | 'clear'; rangeMs: number | null }
+  | { type: 'export'; format: TelemetryExportFormat; rangeMs: number | null };
 
 const VIEW_TYPE = 'locus.latencyDashboard';
 /** New requests refresh an open dashboard at most this often. */
@@ -24,7 +24,8 @@ const REFRESH_INTERVAL_MS = 2000;
 
 export class DashboardPanel implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
-  private since: number | null = null;
+  /** The chosen range's length (null: all records); its start is taken at each refresh, so it moves with time. */
+  private rangeMs: number | null = null;
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
   private lastRefresh = 0;
 
@@ -102,10 +103,14 @@ export class DashboardPanel implements vscode.Disposable {
   }
 
   private async onMessage(message: WebviewMessage): Promise<void> {
-    this.since = typeof message.since === 'number' ? message.since : null;
+    this.rangeMs = typeof message.rangeMs === 'number' && Number.isFinite(message.rangeMs) && message.rangeMs > 0 ? message.rangeMs : null;
     if (message.type === 'export') await this.export(message.format === 'csv' ? 'csv' : 'json');
     else if (message.type === 'clear') await this.clear();
     else await this.postSummary();
+  }
+
+  private since(): number | null {
+    return this.rangeMs === null ? null : Date.now() - this.rangeMs;
   }
 
   private async postSummary(): Promise<void> {
@@ -113,7 +118,7 @@ export class DashboardPanel implements vscode.Disposable {
     if (!panel) return;
     this.lastRefresh = Date.now();
     try {
-      const summary = await this.source.summary(this.since);
+      const summary = await this.source.summary(this.since());
       await panel.webview.postMessage({ type: 'summary', summary });
     } catch (error) {
       const message = `Locus could not read its latency records: ${failureMessage(error)}`;
@@ -124,7 +129,7 @@ export class DashboardPanel implements vscode.Disposable {
 
   private async export(format: TelemetryExportFormat): Promise<void> {
     try {
-      const result = await this.source.export(format, this.since);
+      const result = await this.source.export(format, this.since());
       const stamp = new Date().toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', '-');
       const defaultFolder = vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(homedir());
       const target = await vscode.window.showSaveDialog({

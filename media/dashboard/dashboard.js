@@ -1,7 +1,10 @@
 // Latency dashboard webview. Renders the TelemetrySummary (lsp-server/telemetryProtocol.ts) that the extension
 // posts in; charts are inline SVG built with DOM calls, so the strict CSP (no inline script or style) holds.
 // Messages in:  { type: 'summary', summary } | { type: 'error', message }
-// Messages out: { type: 'ready' | 'refresh' | 'clear', since } | { type: 'export', format, since }
+// Messages out: { type: 'ready' | 'refresh' | 'clear', rangeMs } | { type: 'export', format, rangeMs }
+// (rangeMs: the chosen range's length, null for all records; the extension takes its start at each refresh, by the
+// server's clock: a start fixed here stopped moving while the panel refreshed itself, and this machine's clock may not
+// be the server's.)
 (function () {
   'use strict';
 
@@ -382,12 +385,12 @@
 
   // ---- Wiring -----------------------------------------------------------------------------------------------
 
-  function since() {
-    return state.range === 'all' ? null : Date.now() - Number(state.range);
+  function rangeMs() {
+    return state.range === 'all' ? null : Number(state.range);
   }
 
   function post(type, extra) {
-    vscode.postMessage(Object.assign({ type, since: since() }, extra));
+    vscode.postMessage(Object.assign({ type, rangeMs: rangeMs() }, extra));
   }
 
   $('range').value = state.range;
