@@ -73,6 +73,7 @@ export function forTheCommandLine(fix: string): string {
     .replace(/The folder is set by locus\.model\.path; clear it to use the embedded model\./g, 'The folder is set by --model; leave it out to use the embedded model.')
     .replace(/set locus\.model\.path to/gi, 'point --model at')
     .replace(/locus\.model\.path/g, '--model')
-    .replace(/ \(the Output channel says [^)]*\)/g, '')
+    .replace(/ \(the Output channel [^)]*\)/g, '')
+    .replace(/, then run "Locus: Restart Server"/g, ', then run the command again')
     .replace(/(check|see) the (Locus )?Output channel( for [^,.;]*)?/gi, (said) => (said[0] === said[0]!.toUpperCase() ? 'Read' : 'read') + ' the message above');
 }

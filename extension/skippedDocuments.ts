@@ -3,7 +3,7 @@
 // when it changes (`locus/completionSkipped`); the reasons are kept per document until it completes there again or
 // the document closes.
 import * as vscode from 'vscode';
-import type { LanguageClient } from 'vscode-languageclient/node';
+import { State, type LanguageClient } from 'vscode-languageclient/node';
 import { CompletionSkippedNotification } from '../lsp-server/protocol';
 import type { StatusBar } from './statusBar';
 
@@ -19,6 +19,12 @@ export function trackSkippedDocuments(client: LanguageClient, statusBar: StatusB
     vscode.window.onDidChangeActiveTextEditor(update),
     vscode.workspace.onDidCloseTextDocument((document) => {
       if (reasons.delete(document.uri.toString())) update();
+    }),
+    // A new server says again what it skips; what the old one said may no longer hold (the settings changed).
+    client.onDidChangeState((event) => {
+      if (event.newState !== State.Running || reasons.size === 0) return;
+      reasons.clear();
+      update();
     }),
   ];
 }

@@ -156,6 +156,11 @@ export class CompletionProvider {
 
   constructor(private readonly deps: CompletionProviderDeps) {}
 
+  /** The client forgets a closed document's skip reason (extension/skippedDocuments.ts): it is said again on reopening. */
+  documentClosed(uri: string): void {
+    this.skipped.delete(uri);
+  }
+
   /**
    * Never throws: a failure is logged and answers no items. `invoked`: the user asked for this completion (LSP
    * trigger kind Invoked) rather than the editor while typing; with `locus.completion.trigger` manual only those

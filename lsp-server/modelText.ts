@@ -15,9 +15,13 @@ export function asModelText(text: string, startsDocument: boolean): string {
   return startsDocument && lf.charCodeAt(0) === 0xfeff ? lf.slice(1) : lf;
 }
 
-/** The line ending completions are given back with: CRLF where the document has one, else a lone CR's, else LF. */
+/**
+ * The line ending completions are given back with: CRLF where the document has one, else LF where it has one, else a
+ * lone CR's (a stray CR in an LF file made every completion's lines end in CR).
+ */
 export function lineEndingOf(text: string): LineEnding {
   if (text.includes('\r\n')) return '\r\n';
+  if (text.includes('\n')) return '\n';
   return text.includes('\r') ? '\r' : '\n';
 }
 

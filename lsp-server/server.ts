@@ -308,7 +308,10 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
   });
   documents.onDidOpen((event) => context.documentOpened(event.document));
   documents.onDidChangeContent((event) => context.documentChanged(event.document));
-  documents.onDidClose((event) => context.documentClosed(event.document.uri));
+  documents.onDidClose((event) => {
+    context.documentClosed(event.document.uri);
+    completions.documentClosed(event.document.uri);
+  });
 
   connection.onShutdown(async () => {
     lifecycle = 'shutDown';

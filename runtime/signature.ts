@@ -85,7 +85,11 @@ function checkKvShape(input: DeclaredValue, config: ModelConfig): void {
   }
 }
 
-/** Ids a logits row may have beyond the tokenizer's: vocabularies are padded, to a multiple of 64 or 128 at most. */
+/**
+ * Ids a logits row may have beyond the tokenizer's: vocabularies are padded (Qwen2.5: 271 ids; DeepSeek's 102,400
+ * logits hold a vocabulary of ~100,000 plus room); another model's tokenizer is usually far smaller.
+ */
+const PADDING_SHARE = 0.1;
 const PADDING_IDS = 1024;
 
 /**
@@ -98,7 +102,7 @@ export function checkLogitsWidth(logitsWidth: number, tokenizerVocab: number, wh
       `The tokenizer has ${tokenizerVocab} tokens but the ${what} produces logits for only ${logitsWidth}; they do not belong together.`,
     );
   }
-  if (logitsWidth - tokenizerVocab > Math.max(PADDING_IDS, logitsWidth * 0.02)) {
+  if (logitsWidth - tokenizerVocab > Math.max(PADDING_IDS, logitsWidth * PADDING_SHARE)) {
     throw new TokenizerMismatchError(
       `The ${what} produces logits for ${logitsWidth} tokens but the tokenizer has only ${tokenizerVocab}; they do not belong together.`,
     );

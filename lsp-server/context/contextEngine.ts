@@ -65,7 +65,7 @@ export class ContextEngine implements TermStatistics {
   private filterFor(root: string, excludeGlobs: readonly string[]): PathFilter {
     const innerFolders = this.options.folders
       .map((other) => path.relative(root, other))
-      .filter((relative) => relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative))
+      .filter((relative) => relative !== '' && relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative))
       .map((relative) => relative.split(path.sep).join('/'));
     return new PathFilter(root, { excludeGlobs, innerFolders });
   }
@@ -189,6 +189,11 @@ export class ContextEngine implements TermStatistics {
       }
       // An open buffer's text wins over the disk.
       if (this.pendingEdits.has(file) || this.bufferTexts.has(bufferKey(folder, relativePath))) continue;
+      // A link is not indexed at its own path, as the walker does not follow links: its target is, at its real one.
+      if ((await fs.lstat(file).catch(() => undefined))?.isSymbolicLink()) {
+        folder.index.removeFile(relativePath);
+        continue;
+      }
       const stat = await fs.stat(file).catch(() => undefined);
       // A folder created or renamed into place: its files come with a walk.
       if (stat?.isDirectory()) {

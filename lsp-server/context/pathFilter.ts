@@ -33,7 +33,7 @@ export class PathFilter {
   /** `relativePath` uses forward slashes; directories are checked with `isDirectory` so `dir/` patterns apply. */
   isExcluded(relativePath: string, isDirectory: boolean): boolean {
     if (relativePath === '') return false;
-    for (const inner of this.options.innerFolders ?? []) if (relativePath === inner || relativePath.startsWith(`${inner}/`)) return true;
+    if (this.isInnerFolder(relativePath)) return true;
     const segments = relativePath.split('/');
     if (segments.some((s) => ALWAYS_SKIPPED_DIRS.has(s)) && (isDirectory || segments.length > 1)) return true;
     if (!isDirectory && isSecretPath(relativePath)) return true;
@@ -49,6 +49,13 @@ export class PathFilter {
       if (rules.ignores(isDirectory ? below + '/' : below)) return true;
     }
     return false;
+  }
+
+  /** Whether the path is in another workspace folder nested here (case-insensitively on Windows, as its paths are). */
+  private isInnerFolder(relativePath: string): boolean {
+    const fold = (text: string) => (process.platform === 'win32' ? text.toLowerCase() : text);
+    const probe = fold(relativePath);
+    return (this.options.innerFolders ?? []).some((inner) => probe === fold(inner) || probe.startsWith(`${fold(inner)}/`));
   }
 
   /** Forget the cached rules of a folder whose .gitignore changed. */

@@ -217,6 +217,8 @@ export class WorkspaceIndex {
         const text = await readTextFile(file.absolutePath);
         // No longer text that can be indexed (now binary, minified or unreadable): its old chunks go.
         const chunks = text === undefined ? undefined : await this.chunker.chunk(file.relativePath, text);
+        // Stopped while this file was read or chunked: the newer build's filter may exclude it.
+        if (signal?.aborted) break;
         await this.replaceFile(file.relativePath, file.mtimeMs, file.size, chunks, ticket, false, pause);
       } finally {
         ticket.end();
@@ -224,9 +226,11 @@ export class WorkspaceIndex {
     }
     if (!signal?.aborted) {
       for (const [path, entry] of [...this.files]) {
-        // A buffer's own file stays while the filter takes it (a file never saved is not on disk for the walk).
-        const keptAsBuffer = owned?.(path) === true && !filter.isExcluded(path, false);
-        if (!seen.has(path) && entry.written <= writtenBefore && !keptAsBuffer) this.removeFile(path);
+        if (seen.has(path)) continue;
+        // Written after the build began (a file event), or a buffer's own file (one never saved is not on disk for
+        // the walk), it stays, unless this build's filter excludes it.
+        const excluded = filter.isExcluded(path, false);
+        if (excluded || (entry.written <= writtenBefore && owned?.(path) !== true)) this.removeFile(path);
       }
     }
     return {

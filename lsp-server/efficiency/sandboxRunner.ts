@@ -296,7 +296,8 @@ export class SandboxRunner {
           lineParts.push(chunk);
           return;
         }
-        const lineStart = chunk.lastIndexOf(0x0a, chunk.length - 2) + 1;
+        // A chunk that is the line break alone ends the line the parts before it hold.
+        const lineStart = chunk.length > 1 ? chunk.lastIndexOf(0x0a, chunk.length - 2) + 1 : 0;
         const lastLine = lineStart > 0 ? chunk.subarray(lineStart) : Buffer.concat([...lineParts, chunk]);
         lineParts = [];
         if (options.isComplete?.(lastLine)) {

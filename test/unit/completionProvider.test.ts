@@ -5,6 +5,7 @@ import { MAX_DOCUMENT_CHARS } from '../../lsp-server/completableDocument';
 import { CompletionProvider, type CompletionProviderDeps, type LoadedModel } from '../../lsp-server/completionProvider';
 import { embeddedModelDirs, validateSettings } from '../../lsp-server/config';
 import { LineArrayDocument } from '../../lsp-server/lineArrayDocument';
+import { lineEndingOf } from '../../lsp-server/modelText';
 import type { Logger } from '../../lsp-server/logger';
 import type { CompletionTimings } from '../../lsp-server/protocol';
 import { RequestScheduler } from '../../lsp-server/requestScheduler';
@@ -174,6 +175,13 @@ describe('CompletionProvider', () => {
     assert.equal(engine.requests.length, 1, 'no second model run');
   });
 
+  it('answers in the line ending the document uses: CRLF, else LF, else a lone CR', () => {
+    assert.equal(lineEndingOf('a\r\nb\nc'), '\r\n');
+    assert.equal(lineEndingOf('a\nb\rc\n'), '\n', 'a stray CR in an LF file');
+    assert.equal(lineEndingOf('a\rb\r'), '\r');
+    assert.equal(lineEndingOf('one line'), '\n');
+  });
+
   it('prompts a document with lone CR line ends as LF and answers it in CR, its indentation read across them', async () => {
     const body = '\n\tconst total = a + b;\n\treturn total;\n}\n';
     const { provider, engine } = setup(body, { cache: true });
@@ -298,6 +306,10 @@ describe('CompletionProvider', () => {
     assert.equal(engine.requests.length, 0, 'the model never saw it');
     assert.deepEqual(skipped, [['file:///w/.env', reason]]);
     assert.equal(logs.filter((l) => l.includes(reason)).length, 1);
+    // Closed and opened again: the client forgot the reason, so it is said again.
+    provider.documentClosed('file:///w/.env');
+    await provider.provide(secret.document, secret.position, never(), true);
+    assert.deepEqual(skipped, [['file:///w/.env', reason], ['file:///w/.env', reason]]);
   });
 
   it('skips a huge document without joining its text', async () => {

@@ -217,6 +217,36 @@ describe('context engine', () => {
     }
   });
 
+  it('keeps out a file excluded while a build was chunking it, and indexes a file event of a link at its target only', async () => {
+    const files: Record<string, string> = { 'main.ts': '\n', 'vendorlib/big.ts': 'export function vendoronlyzq() {}\n', 'lib/real.ts': 'export function linkedtargetzq() {}\n' };
+    for (let i = 0; i < 6; i++) files[`zz/f${i}.ts`] = `export const v${i} = ${i};\n`;
+    const ws = makeWorkspace(files);
+    const cacheDir = mkdtempSync(join(tmpdir(), 'locus-cache-'));
+    let chunkingVendor!: () => void;
+    const chunking = new Promise<void>((resolve) => (chunkingVendor = resolve));
+    const slow = {
+      chunk: async (file: string, text: string) => {
+        if (file.startsWith('vendorlib/')) (chunkingVendor(), await new Promise((r) => setTimeout(r, 150)));
+        return chunker.chunk(file, text);
+      },
+    };
+    const engine = new ContextEngine({ folders: [ws.root], excludeGlobs: [], chunker: slow, cache: new IndexCache(cacheDir), log: () => undefined });
+    const names = (words: string) => engine.retrieve(join(ws.root, 'main.ts'), `${words} `, '').map((s) => s.path);
+    try {
+      const first = engine.build();
+      await chunking;
+      await Promise.all([first, engine.setExcludeGlobs(['vendorlib/**'])]);
+      assert.deepEqual(names('vendoronlyzq'), [], 'the excluded file stays out');
+      symlinkSync(join(ws.root, 'lib', 'real.ts'), join(ws.root, 'alias.ts'));
+      await engine.filesChanged([{ file: join(ws.root, 'alias.ts'), kind: 'created' }]);
+      assert.deepEqual(names('linkedtargetzq'), ['lib/real.ts']);
+    } finally {
+      await engine.dispose();
+      ws.cleanup();
+      rmSync(cacheDir, { recursive: true, force: true });
+    }
+  });
+
   it('drops a file that is no longer text at the next build, and a buffer closed while excluded follows the disk again', async () => {
     const { ws, engine, names, dispose } = engineOn({ 'src/data.ts': 'export function staledatazq() {}\n', 'src/lib.ts': 'export function versiononezq() {}\n' });
     try {

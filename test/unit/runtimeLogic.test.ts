@@ -156,6 +156,7 @@ describe('checkSignature', () => {
     assert.throws(() => checkLogitsWidth(100, 101), TokenizerMismatchError);
     // Padded vocabularies load (Qwen2.5's 151,936 logits for 151,665 tokens); another model's smaller tokenizer does not.
     assert.doesNotThrow(() => checkLogitsWidth(32256, 32022));
+    assert.doesNotThrow(() => checkLogitsWidth(102400, 100015), "DeepSeek's padded row");
     assert.throws(() => checkLogitsWidth(16384, 662), TokenizerMismatchError);
     assert.doesNotThrow(() => checkVocabSize(151936, 151936));
     assert.throws(() => checkVocabSize(16384, 100000), ModelConfigError);
