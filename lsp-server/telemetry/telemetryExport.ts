@@ -43,6 +43,7 @@ export function toCsv(samples: readonly TelemetrySample[]): string {
 
 function csvCell(value: string | number | boolean | null): string {
   if (value === null) return '';
-  const text = String(value);
+  // A text cell that starts like a formula is read as one by spreadsheets (an id starting with `-` showed #NAME?).
+  const text = typeof value === 'string' && /^[=+\-@\t\r]/.test(value) ? `'${value}` : String(value);
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }

@@ -14,6 +14,8 @@ export type TelemetryQueryReply =
 
 export interface WorkerTelemetryQueriesOptions {
   idleMs?: number;
+  /** A question unanswered this long ends the worker (QUERY_DEADLINE_MS by default); the next one starts another. */
+  deadlineMs?: number;
   /** One line for the Output channel when the worker fails. */
   log?: (message: string) => void;
 }
@@ -25,6 +27,8 @@ interface Pending {
 
 /** A bound on the worker's heap, so a pathological store fails one question instead of the server. */
 const WORKER_HEAP_MB = 512;
+/** A full store (20 MB) is summarized in under a second; thirty means the worker is stuck in a read. */
+const QUERY_DEADLINE_MS = 30_000;
 
 export class WorkerTelemetryQueries implements TelemetryQueries {
   private worker: Worker | null = null;
@@ -52,6 +56,10 @@ export class WorkerTelemetryQueries implements TelemetryQueries {
     return this.worker !== null;
   }
 
+  private get deadlineMs(): number {
+    return this.options.deadlineMs ?? QUERY_DEADLINE_MS;
+  }
+
   dispose(): void {
     this.disposed = true;
     this.stop(new TelemetryReadFailedError('The language server is shutting down.'));
@@ -66,6 +74,14 @@ export class WorkerTelemetryQueries implements TelemetryQueries {
       if (this.idleTimer) clearTimeout(this.idleTimer);
       this.idleTimer = null;
       worker.postMessage({ id, query });
+      // A read that never returns (a stalled network folder) held this question, and every later one, for good.
+      const deadline = setTimeout(() => {
+        if (!this.pending.has(id)) return;
+        this.failed(worker, `it did not answer within ${this.deadlineMs / 1000} s`);
+        // Alive but stuck: `failed` only forgets it, as it does a worker that died.
+        void worker.terminate();
+      }, this.deadlineMs);
+      deadline.unref();
     });
   }
 

@@ -39,7 +39,9 @@ export function listSegments(dir: string): Segment[] {
   // Names start with a zero-padded creation time, so name order is age order.
   for (const name of names.filter((n) => SEGMENT_PATTERN.test(n)).sort()) {
     try {
-      segments.push({ name, bytes: statSync(join(dir, name)).size });
+      const stat = statSync(join(dir, name));
+      // Only files: opening a pipe named like a segment waited for a writer forever, and every later read behind it.
+      if (stat.isFile()) segments.push({ name, bytes: stat.size });
     } catch {
       // Deleted by another window meanwhile.
     }

@@ -69,6 +69,9 @@ export function serializeEntry(entry: TelemetryEntry): string {
 }
 
 /** Parses one stored line; null for a torn, foreign or newer-version line, which readers skip. */
+/** No request lasts longer: a record saying so was written by hand, or damaged. */
+const MAX_REQUEST_MS = 24 * 60 * 60 * 1000;
+
 export function parseEntry(line: string): TelemetryEntry | null {
   let value: unknown;
   try {
@@ -100,7 +103,11 @@ export function parseEntry(line: string): TelemetryEntry | null {
     !LABEL_PATTERN.test(o.language) ||
     !REQUEST_OUTCOMES.includes(o.outcome as RequestOutcome) ||
     // Phases end within the request: a first token after its end would make a negative decode time.
-    !(['promptBuiltMs', 'firstTokenMs'] as const).every((k) => o[k] === null || (o[k] as number) <= (o.doneMs as number))
+    !(['promptBuiltMs', 'firstTokenMs'] as const).every((k) => o[k] === null || (o[k] as number) <= (o.doneMs as number)) ||
+    // ...and in order: a first token before the prompt was built would make a negative prefill time.
+    (o.promptBuiltMs !== null && o.firstTokenMs !== null && (o.firstTokenMs as number) < (o.promptBuiltMs as number)) ||
+    // A request lasts less than a day: a duration of 1e308 ms made the dashboard's axis loop forever.
+    (o.doneMs as number) > MAX_REQUEST_MS
   ) {
     return null;
   }

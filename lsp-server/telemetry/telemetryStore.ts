@@ -90,6 +90,8 @@ export class JsonlTelemetryStore implements TelemetrySink {
   /** Deletes every segment, this process's included; the next append starts a new one. */
   clear(): number {
     this.closeSegment();
+    // Room made: a store stopped by a full disk (ENOSPC) records again, and says so again if it fails again.
+    this.disabled = null;
     let deleted = 0;
     for (const segment of listSegments(this.options.dir)) {
       if (this.unlink(segment.name)) deleted++;

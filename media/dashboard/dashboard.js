@@ -107,6 +107,8 @@
     const magnitude = 10 ** Math.floor(Math.log10(raw));
     const step = Math.max(whole ? 1 : 0, (whole ? [1, 2, 5, 10] : [1, 2, 2.5, 5, 10]).map((s) => s * magnitude).find((s) => s >= raw));
     const top = Math.ceil(max / step) * step || step;
+    // A value no axis can reach (a damaged record) gets one tick instead of an endless loop.
+    if (!Number.isFinite(top) || !Number.isFinite(step)) return [0];
     const values = [];
     for (let v = 0; v <= top + step / 2; v += step) values.push(v);
     return values;

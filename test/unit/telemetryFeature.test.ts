@@ -116,6 +116,14 @@ describe('telemetry export', () => {
     assert.ok(toCsv([odd]).includes('"a,""b"""'));
   });
 
+  it('keeps a text cell that starts like a formula from being read as one', () => {
+    const sample = { ...(samples[0] as TelemetrySample), id: '-Abc123XyZ_q', model: '+1+1' };
+    const cells = toCsv([sample]).split('\r\n')[1]!.split(',');
+    assert.equal(cells[EXPORT_COLUMNS.indexOf('id')], "'-Abc123XyZ_q");
+    assert.equal(cells[EXPORT_COLUMNS.indexOf('model')], "'+1+1");
+    assert.equal(cells[EXPORT_COLUMNS.indexOf('doneMs')], String(sample.doneMs), 'numbers stay numbers');
+  });
+
   it('writes JSON that parses back to the same records', () => {
     const parsed = JSON.parse(toJson(samples, Date.UTC(2026, 10, 23)));
     assert.equal(parsed.exportedAt, '2026-11-23T00:00:00.000Z');

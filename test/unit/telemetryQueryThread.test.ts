@@ -3,6 +3,7 @@
 // thread's event loop keeps turning; a failing worker rejects its questions with a named error and is replaced;
 // an idle one stops.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -61,6 +62,28 @@ describe('WorkerTelemetryQueries', () => {
       assert.deepEqual(logged.length, 1, logged.join('\n'));
     } finally {
       worker.dispose();
+    }
+  });
+
+  it('ends a worker stuck in a read, rejecting its question, and answers the next with a new one; a pipe named like a segment is not read', async () => {
+    const stuck = join(OUT_DIR, 'stuckWorker.js');
+    writeFileSync(stuck, "require('node:worker_threads').parentPort.on('message', () => undefined);\n");
+    const worker = new WorkerTelemetryQueries(stuck, { deadlineMs: 200 });
+    try {
+      await assert.rejects(worker.summary(summaryQuery), (e) => e instanceof TelemetryReadFailedError && /did not answer within/.test(e.message));
+      assert.equal(worker.running, false);
+    } finally {
+      worker.dispose();
+    }
+    const piped = join(root, 'piped');
+    mkdirSync(piped);
+    execFileSync('mkfifo', [join(piped, 'telemetry-1764979200000-1-0001.jsonl')]);
+    const reader = new WorkerTelemetryQueries(WORKER, { deadlineMs: 10_000 });
+    try {
+      const summary = await reader.summary({ ...summaryQuery, dir: piped });
+      assert.equal(summary.store.files, 0, 'the pipe is not a segment');
+    } finally {
+      reader.dispose();
     }
   });
 

@@ -64,6 +64,9 @@ describe('telemetry record lines', () => {
       { ...base, receivedAt: 9e15 },
       { ...base, firstTokenMs: 1656, doneMs: 20 },
       { ...base, promptBuiltMs: 21 },
+      // Phases out of order (a negative prefill), and a duration no request has (it hung the dashboard's axis).
+      { ...base, promptBuiltMs: 15, firstTokenMs: 10 },
+      { ...base, doneMs: 1.7e308 },
     ];
     for (const value of bad) assert.equal(parseEntry(JSON.stringify(value)), null, JSON.stringify(value));
   });
