@@ -96,6 +96,20 @@ describe('JsonlTelemetryStore', () => {
     store.close();
   });
 
+  it('keeps the newest records when the clock was ahead for a while: later segments are never named before earlier ones', () => {
+    const dir = freshDir();
+    const lineBytes = readLineBytes();
+    const maxBytes = lineBytes * 40;
+    let clock = Date.UTC(2027, 0, 1); // a month ahead
+    const store = new JsonlTelemetryStore({ dir, segmentBytes: lineBytes * 10, maxBytes, now: () => clock });
+    for (let i = 0; i < 50; i++) store.append(record(i));
+    clock = Date.UTC(2026, 11, 1); // corrected
+    for (let i = 50; i < 300; i++) store.append(record(i));
+    const kept = ids(store);
+    assert.deepEqual(kept, Array.from({ length: kept.length }, (_, i) => id(300 - kept.length + i)), 'what is left is the newest records');
+    store.close();
+  });
+
   it('skips a torn last line, and a later process writes a fresh segment instead of continuing it', () => {
     const dir = freshDir();
     const first = new JsonlTelemetryStore({ dir, now: () => 1_700_000_000_000 });
