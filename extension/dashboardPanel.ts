@@ -3,14 +3,14 @@
 // so this class knows nothing about the language client.
 import { homedir } from 'node:os';
 import * as vscode from 'vscode';
-import type { TelemetryExportFormat, TelemetryExportResult, TelemetrySummary } from '../lsp-server/protocol';
+import type { TelemetryClearResult, TelemetryExportFormat, TelemetryExportResult, TelemetrySummary } from '../lsp-server/protocol';
 import { failureMessage } from './contextCommandText';
 import { createNonce, renderDashboardHtml } from './dashboardHtml';
 
 export interface DashboardDataSource {
   summary(since: number | null): Promise<TelemetrySummary>;
   export(format: TelemetryExportFormat, since: number | null): Promise<TelemetryExportResult>;
-  clear(): Promise<{ deletedFiles: number }>;
+  clear(): Promise<TelemetryClearResult>;
 }
 
 /** What the webview script (media/dashboard/dashboard.js) posts. */
@@ -155,7 +155,10 @@ export class DashboardPanel implements vscode.Disposable {
     );
     if (choice !== 'Delete') return;
     try {
-      await this.source.clear();
+      const { failedFiles } = await this.source.clear();
+      if (failedFiles > 0) {
+        void vscode.window.showErrorMessage(`Locus could not delete ${failedFiles === 1 ? 'one file' : `${failedFiles} files`} of its latency records: the Output channel says which and why.`);
+      }
     } catch (error) {
       this.log.error(`Clearing latency records failed: ${describe(error)}`);
       void vscode.window.showErrorMessage(`Locus could not delete its latency records: ${describe(error)}. See the Output channel.`);

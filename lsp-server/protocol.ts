@@ -409,14 +409,21 @@ export namespace TelemetryExportRequest {
   export const type = new RequestType<TelemetryExportParams, TelemetryExportResult, void>(method);
 }
 
+/** The result of {@link TelemetryClearRequest}. */
+export interface TelemetryClearResult {
+  deletedFiles: number;
+  /** Files that could not be deleted (a read-only store); the Output channel names them and why. */
+  failedFiles: number;
+}
+
 /**
  * Deletes every stored record on this machine (client → server).
  * - method: `locus/telemetryClear`
- * - result: `{ deletedFiles }`
+ * - result: {@link TelemetryClearResult}
  */
 export namespace TelemetryClearRequest {
   export const method = 'locus/telemetryClear';
-  export const type = new RequestType0<{ deletedFiles: number }, void>(method);
+  export const type = new RequestType0<TelemetryClearResult, void>(method);
 }
 
 /**

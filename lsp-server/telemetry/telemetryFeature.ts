@@ -7,6 +7,7 @@ import {
   TelemetryExportRequest,
   TelemetryRequest,
   type Acceptance,
+  type TelemetryClearResult,
   type TelemetryExportParams,
   type TelemetryExportResult,
   type TelemetryParams,
@@ -112,8 +113,10 @@ export class TelemetryFeature implements CompletionTelemetry {
     return this.queries.export({ ...query, dir: store.dir, maxBytes: store.maxTotalBytes });
   }
 
-  clear(): { deletedFiles: number } {
-    return { deletedFiles: this.store?.clear() ?? 0 };
+  clear(): TelemetryClearResult {
+    const { deleted, failures } = this.store?.clear() ?? { deleted: 0, failures: [] };
+    if (failures.length > 0) this.options.log?.(`Deleting latency records failed for ${failures.join(', ')}; check that ${this.store!.dir} is writable.`);
+    return { deletedFiles: deleted, failedFiles: failures.length };
   }
 
   /**

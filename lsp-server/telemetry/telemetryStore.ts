@@ -87,16 +87,26 @@ export class JsonlTelemetryStore implements TelemetrySink {
     }
   }
 
-  /** Deletes every segment, this process's included; the next append starts a new one. */
-  clear(): number {
+  /**
+   * Deletes every segment, this process's included; the next append starts a new one. Answers how many went and the
+   * errors of those that did not (a read-only store: the records came back at the next refresh, and nothing said why).
+   */
+  clear(): { deleted: number; failures: string[] } {
     this.closeSegment();
     // Room made: a store stopped by a full disk (ENOSPC) records again, and says so again if it fails again.
     this.disabled = null;
     let deleted = 0;
+    const failures: string[] = [];
     for (const segment of listSegments(this.options.dir)) {
-      if (this.unlink(segment.name)) deleted++;
+      try {
+        unlinkSync(join(this.options.dir, segment.name));
+        deleted++;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'ENOENT') failures.push(`${segment.name}: ${code ?? String(error)}`);
+      }
     }
-    return deleted;
+    return { deleted, failures };
   }
 
   close(): void {

@@ -85,7 +85,7 @@ describe('TelemetryFeature', () => {
     assert.equal((await feature.summary(null)).outcomes.requests, 1);
     feature.configure({ dir, enabled: true });
     assert.equal((await feature.summary(null)).enabled, true);
-    assert.deepEqual(feature.clear(), { deletedFiles: 1 });
+    assert.deepEqual(feature.clear(), { deletedFiles: 1, failedFiles: 0 });
     assert.equal((await feature.summary(null)).outcomes.requests, 0);
   });
 

@@ -175,7 +175,7 @@ describe('JsonlTelemetryStore', () => {
     const dir = freshDir();
     const store = new JsonlTelemetryStore({ dir, segmentBytes: readLineBytes() * 2, maxBytes: 1 << 20 });
     for (let i = 0; i < 5; i++) store.append(record(i));
-    assert.equal(store.clear(), 3);
+    assert.deepEqual(store.clear(), { deleted: 3, failures: [] });
     assert.deepEqual(ids(store), []);
     store.append(record(9));
     assert.deepEqual(ids(store), [id(9)]);
@@ -199,7 +199,7 @@ describe('JsonlTelemetryStore', () => {
     const other = new JsonlTelemetryStore({ dir, pid: 2, maxBytes: 1 << 20 });
     mine.append(record(0));
     other.append(record(1));
-    assert.equal(mine.clear(), 2);
+    assert.deepEqual(mine.clear(), { deleted: 2, failures: [] });
     other.append(record(2));
     other.append(record(3));
     assert.deepEqual(ids(mine), [id(2), id(3)], 'written to a new segment, not to the deleted one');
