@@ -67,13 +67,20 @@ export function languageIdOf(file: string): string {
   return LANGUAGE_BY_EXTENSION[ext] ?? 'plaintext';
 }
 
-/** A fix as the editor's status shows it, in the command line's terms: `--model` for the setting, no Output channel. */
+/** A fix as the editor's status shows it, in the command line's terms: `--model` for the setting, no editor to reload. */
 export function forTheCommandLine(fix: string): string {
-  return fix
+  const worded = fix
     .replace(/The folder is set by locus\.model\.path; clear it to use the embedded model\./g, 'The folder is set by --model; leave it out to use the embedded model.')
     .replace(/set locus\.model\.path to/gi, 'point --model at')
     .replace(/locus\.model\.path/g, '--model')
     .replace(/ \(the Output channel [^)]*\)/g, '')
     .replace(/, then run "Locus: Restart Server"/g, ', then run the command again')
-    .replace(/(check|see) the (Locus )?Output channel( for [^,.;]*)?/gi, (said) => (said[0] === said[0]!.toUpperCase() ? 'Read' : 'read') + ' the message above');
+    .replace(/Reload the window to [^;.]*/g, 'Run the command again')
+    .replace(/restart the server after fixing the model settings/g, 'run the command again after fixing the model')
+    .replace(/Reinstall the Locus extension/g, 'Reinstall Locus')
+    // A clause sending the reader to the Output channel goes (the command line prints what the server said).
+    .replace(/(^|[.;,]\s*)(?:then )?(?:check|see) the (?:Locus )?Output channel[^.;]*[.;]?\s*/gi, '$1')
+    .trim()
+    .replace(/[;,]$/, '.');
+  return worded.charAt(0).toUpperCase() + worded.slice(1);
 }

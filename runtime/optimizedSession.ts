@@ -146,5 +146,6 @@ function readCpuIdentity(): string {
 
 /** Whether a failure to write a copy comes from the file system's state (room, quota, limits), which may change. */
 export function mayPass(message: string): boolean {
-  return /no space left|quota|file too large|input\/output error|read-only file system|permission denied|\b(ENOSPC|EDQUOT|EFBIG|EIO|EROFS|EACCES|EPERM)\b/i.test(message);
+  // Words case-insensitively, error codes only in capitals (a folder named `eio` in a path is not EIO).
+  return /\b(no space left|disk quota|quota exceeded|file too large|input\/output error|read-only file system|permission denied)\b/i.test(message) || /\b(ENOSPC|EDQUOT|EFBIG|EIO|EROFS|EACCES|EPERM)\b/.test(message);
 }

@@ -207,7 +207,9 @@ export class WorkspaceIndex {
       if (owned?.(file.relativePath)) continue;
       if (current !== undefined && current.mtimeMs === file.mtimeMs && current.size === file.size) continue;
       const hit = cached.get(file.relativePath);
-      const ticket = this.beginWrite(file.relativePath);
+      // Wanted while this build is: one stopped during the file's counting slices must not commit it after the newer
+      // build's sweep (new exclude settings may cover it).
+      const ticket = this.beginWrite(file.relativePath, signal);
       try {
         if (hit !== undefined && hit.mtimeMs === file.mtimeMs && hit.size === file.size) {
           await this.replaceFile(file.relativePath, file.mtimeMs, file.size, hit.chunks, ticket, true, pause);
@@ -277,14 +279,14 @@ export class WorkspaceIndex {
     this.dropFile(relativePath);
   }
 
-  private beginWrite(relativePath: string): WriteTicket {
+  private beginWrite(relativePath: string, signal?: AbortSignal): WriteTicket {
     let inFlight = this.writesInFlight.get(relativePath);
     if (inFlight === undefined) this.writesInFlight.set(relativePath, (inFlight = { writes: 0, removals: 0 }));
     inFlight.writes++;
     const { removals } = inFlight;
     const entry = inFlight;
     return {
-      stillWanted: () => entry.removals === removals,
+      stillWanted: () => entry.removals === removals && signal?.aborted !== true,
       end: () => {
         if (--entry.writes === 0) this.writesInFlight.delete(relativePath);
       },

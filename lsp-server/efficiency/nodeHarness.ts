@@ -21,6 +21,12 @@ const createHmac = crypto.createHmac;
 const NumberCtor = Number;
 const BigInt64ArrayCtor = BigInt64Array;
 const BigIntCtor = BigInt;
+// The signing path, bound now: a candidate that wrapped Buffer.from or the Hmac methods signed forged frames.
+const apply = Reflect.apply;
+const bufferFrom = Buffer.from.bind(Buffer);
+const hmacPrototype = Object.getPrototypeOf(createHmac('sha256', 'x'));
+const hmacUpdate = hmacPrototype.update;
+const hmacDigest = hmacPrototype.digest;
 const isArray = Array.isArray;
 const objectKeys = Object.keys;
 
@@ -51,8 +57,10 @@ let seq = 0;
 function send(type, body) {
   const json = stringify(body);
   const head = seq + ' ' + type + ' ' + json;
-  const mac = createHmac('sha256', key).update(head).digest('hex');
-  const line = Buffer.from(mac + ' ' + head + '\n');
+  const hmac = createHmac('sha256', key);
+  apply(hmacUpdate, hmac, [head]);
+  const mac = apply(hmacDigest, hmac, ['hex']);
+  const line = bufferFrom(mac + ' ' + head + '\n');
   let offset = 0;
   while (offset < line.length) {
     try { offset += writeSync(3, line, offset); }
@@ -115,14 +123,15 @@ async function timeCall(call, reps) {
     for (; j >= 0 && times[j] > value; j--) times[j + 1] = times[j];
     times[j + 1] = value;
   }
-  return { reps: count, medianNs: NumberCtor(times[count >> 1]), totalNs: NumberCtor(total) };
+  // No prototype: resolving the async function reads \`then\` from what it returns, and a getter on Object.prototype caught it.
+  return { __proto__: null, reps: count, medianNs: NumberCtor(times[count >> 1]), totalNs: NumberCtor(total) };
 }
 
 async function main() {
   if (job.mode === 'reference') {
     for (const check of job.checks) {
       // No prototype: a setter the candidate put on Object.prototype cannot catch what is written below.
-    const body = { __proto__: null, id: check.id };
+      const body = { __proto__: null, id: check.id };
       try { body.value = encode(new Function('return (' + check.expectedSource + '\n);')(), 0, new Set()); body.ok = true; }
       catch (e) { body.ok = false; body.error = describe(e); }
       send('check', body);

@@ -37,6 +37,8 @@ export class WorkerTelemetryQueries implements TelemetryQueries {
   private idleTimer: NodeJS.Timeout | null = null;
   private disposed = false;
   private lastFailure: string | undefined;
+  /** A worker ended for its deadline that has not exited yet. */
+  private stuck: Worker | null = null;
 
   constructor(
     private readonly script: string,
@@ -67,6 +69,8 @@ export class WorkerTelemetryQueries implements TelemetryQueries {
 
   private ask(query: TelemetryQuery): Promise<TelemetrySummary | TelemetryExportResult> {
     if (this.disposed) return Promise.reject(new TelemetryReadFailedError('The language server is shutting down.'));
+    // A thread blocked in a system call ignores terminate(): starting another for each question piled them up.
+    if (this.stuck !== null) return Promise.reject(new TelemetryReadFailedError(`The telemetry reader is still stuck in a read of ${query.dir}; check that the folder is reachable.`));
     return new Promise((resolve, reject) => {
       const worker = this.worker ?? this.start();
       const id = ++this.nextId;
@@ -78,7 +82,11 @@ export class WorkerTelemetryQueries implements TelemetryQueries {
       const deadline = setTimeout(() => {
         if (!this.pending.has(id)) return;
         this.failed(worker, `it did not answer within ${this.deadlineMs / 1000} s`);
-        // Alive but stuck: `failed` only forgets it, as it does a worker that died.
+        // Alive but stuck: `failed` only forgets it, as it does a worker that died. No other starts until it exits.
+        this.stuck = worker;
+        worker.once('exit', () => {
+          if (this.stuck === worker) this.stuck = null;
+        });
         void worker.terminate();
       }, this.deadlineMs);
       deadline.unref();

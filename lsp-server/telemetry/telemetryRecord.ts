@@ -68,10 +68,10 @@ export function serializeEntry(entry: TelemetryEntry): string {
   return `${JSON.stringify(line)}\n`;
 }
 
-/** Parses one stored line; null for a torn, foreign or newer-version line, which readers skip. */
 /** No request lasts longer: a record saying so was written by hand, or damaged. */
 const MAX_REQUEST_MS = 24 * 60 * 60 * 1000;
 
+/** Parses one stored line; null for a torn, foreign or newer-version line, which readers skip. */
 export function parseEntry(line: string): TelemetryEntry | null {
   let value: unknown;
   try {

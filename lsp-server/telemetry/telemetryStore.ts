@@ -126,7 +126,8 @@ export class JsonlTelemetryStore implements TelemetrySink {
     // Never before the newest segment's stamp: name order is age order for pruning, and segments named while the
     // clock was ahead were pruned last, so a month-ahead clock's records outlived 99% of the correct ones.
     const newest = Number(/^telemetry-(\d{13})-/.exec(listSegments(this.options.dir).at(-1)?.name ?? '')?.[1] ?? 0);
-    const stamp = String(Math.max(this.now(), newest)).padStart(13, '0');
+    const now = this.now();
+    const stamp = String(now > newest ? now : newest + 1).padStart(13, '0');
     this.activeName = `telemetry-${stamp}-${this.pid}-${String(this.sequence % 10000).padStart(4, '0')}.jsonl`;
     this.fd = openSync(join(this.options.dir, this.activeName), 'a', 0o600);
     this.activeBytes = 0;

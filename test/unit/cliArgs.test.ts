@@ -46,6 +46,11 @@ describe('cli arguments', () => {
       forTheCommandLine('Use a model folder in the Hugging Face / Optimum ONNX layout that this onnxruntime supports (the Output channel says what it refused), or set locus.model.path to another one.'),
       'Use a model folder in the Hugging Face / Optimum ONNX layout that this onnxruntime supports, or point --model at another one.',
     );
-    assert.equal(forTheCommandLine('Check the Output channel for details; reloading the model usually recovers.'), 'Read the message above; reloading the model usually recovers.');
+    assert.equal(forTheCommandLine('Check the Output channel for details; reloading the model usually recovers.'), 'Reloading the model usually recovers.');
+    assert.equal(forTheCommandLine('Reload the window to restart the inference worker; check the Output channel for the cause.'), 'Run the command again.');
+    assert.equal(forTheCommandLine('See the Locus Output channel for details; restart the server after fixing the model settings.'), 'Run the command again after fixing the model.');
+    assert.equal(forTheCommandLine('Reinstall the Locus extension: its embedded model is missing or damaged.'), 'Reinstall Locus: its embedded model is missing or damaged.');
+    const plain = 'Download the model again (if it came from git, run `git lfs pull` so the real files replace the pointers).';
+    assert.equal(forTheCommandLine(plain), plain, 'a fix with no editor wording is left as it is');
   });
 });

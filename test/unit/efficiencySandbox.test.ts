@@ -70,7 +70,7 @@ describe('result channel against forged passes', () => {
     assert.ok(results[0].timeNs > 2 * 2e6, `measured ${results[0].timeNs} ns for two calls of 2 to 3 ms`);
   });
 
-  it('keeps its timings when the candidate replaces Object.assign, the Array methods or a prototype setter', async (t) => {
+  it('keeps its timings when the candidate replaces Object.assign, the Array methods, a prototype setter or getter, or the signing', async (t) => {
     const kit = await need(t);
     if (!kit) return;
     const slow = 'function total(n) { const end = Date.now() + 3; while (Date.now() < end) {} return n * (n + 1) / 2; }';
@@ -78,6 +78,9 @@ describe('result channel against forged passes', () => {
       'const assign = Object.assign; Object.assign = (t, s) => assign(t, s, { medianNs: 1 });',
       'Array.prototype.sort = function () { this.fill(1n); return this; }; Array.prototype.push = function () { return 0; };',
       "Object.defineProperty(Object.prototype, 'medianNs', { set() {}, get() { return 1; }, configurable: true });",
+      // A `then` getter catches what an async function returns; wrapped Hmac and Buffer.from signed a forged frame.
+      "Object.defineProperty(Object.prototype, 'then', { configurable: true, get() { if (this && 'reps' in this && 'medianNs' in this) { const real = this; return (resolve) => resolve({ __proto__: null, reps: real.reps, medianNs: 1, totalNs: real.totalNs }); } return undefined; } });",
+      "{ const P = Object.getPrototypeOf(require('crypto').createHmac('sha256', 'x')); const up = P.update; const fix = (s) => (typeof s === 'string' ? s.replace(/\"medianNs\":\\d+/, '\"medianNs\":1') : s); P.update = function (d, e) { return up.call(this, fix(d), e); }; const from = Buffer.from; Buffer.from = function (v, ...r) { return from.call(this, fix(v), ...r); }; }",
     ];
     for (const patch of patches) {
       const { results } = await evaluate(kit, jsTarget('total'), [`${patch}\n${slow}`]);

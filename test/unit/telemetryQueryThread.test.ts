@@ -4,7 +4,7 @@
 // an idle one stops.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -84,6 +84,30 @@ describe('WorkerTelemetryQueries', () => {
       assert.equal(summary.store.files, 0, 'the pipe is not a segment');
     } finally {
       reader.dispose();
+    }
+  });
+
+  it('starts no other reader while one stuck in a system call has not exited, and answers again once it has', async () => {
+    const fifo = join(root, 'stuck.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const blocked = join(OUT_DIR, 'blockedWorker.js');
+    // Opening a pipe for reading waits for a writer inside the system call, where terminate() cannot reach it.
+    writeFileSync(blocked, `require('node:worker_threads').parentPort.on('message', () => require('node:fs').readFileSync(${JSON.stringify(fifo)}));\n`);
+    const worker = new WorkerTelemetryQueries(blocked, { deadlineMs: 200 });
+    try {
+      await assert.rejects(worker.summary(summaryQuery), /did not answer within 0\.2 s/);
+      await assert.rejects(worker.summary(summaryQuery), /still stuck in a read/, 'no second reader piles up behind the first');
+      // A writer comes: the read returns and the ended worker exits; the next question starts a new reader.
+      closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await assert.rejects(worker.summary(summaryQuery), /did not answer within/, 'a new reader, which blocks on the pipe again');
+    } finally {
+      worker.dispose();
+      try {
+        closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK)); // lets a blocked reader go
+      } catch {
+        // no reader left
+      }
     }
   });
 
