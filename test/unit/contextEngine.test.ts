@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, unlinkSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ContextEngine } from '../../lsp-server/context/contextEngine';
+import { ContextEngine, type ContextEngineOptions } from '../../lsp-server/context/contextEngine';
 import { IndexCache } from '../../lsp-server/context/indexPersistence';
 import { SyntaxChunker } from '../../lsp-server/context/syntaxChunker';
 import { makeWorkspace, SHAPES_TS, VECTOR_TS } from './contextFixtures';
@@ -15,12 +15,15 @@ before(async () => {
 });
 after(() => chunker.dispose());
 
-/** An engine on a workspace of `files`, with short delays; `names` retrieves for the words typed in src/main.ts. */
-function engineOn(files: Record<string, string>) {
+/**
+ * An engine on a workspace of `files`, with short delays (`extra` overrides its options: a slow chunker, a pause);
+ * `names` retrieves for the words typed in `mainPath`.
+ */
+function engineOn(files: Record<string, string>, extra: Partial<ContextEngineOptions> = {}, mainPath = 'src/main.ts') {
   const ws = makeWorkspace(files);
   const cacheDir = mkdtempSync(join(tmpdir(), 'locus-cache-'));
-  const engine = new ContextEngine({ folders: [ws.root], excludeGlobs: [], chunker, cache: new IndexCache(cacheDir), log: () => undefined, editDelayMs: 5, saveDelayMs: 5 });
-  const main = join(ws.root, 'src', 'main.ts');
+  const engine = new ContextEngine({ folders: [ws.root], excludeGlobs: [], chunker, cache: new IndexCache(cacheDir), log: () => undefined, editDelayMs: 5, saveDelayMs: 5, ...extra });
+  const main = join(ws.root, mainPath);
   // The words typed so far, finished (a word the cursor is still in is not a query term).
   const names = (words: string): string[] => engine.retrieve(main, `${words} `, '').map((s) => s.path);
   const dispose = async () => {
@@ -132,12 +135,9 @@ describe('context engine', () => {
   });
 
   it('keeps a file out once it is removed while its change is read and chunked, and a buffer closed meanwhile', async () => {
-    const ws = makeWorkspace({ 'src/main.ts': '\n', 'src/gone.ts': 'export function deletedfilezq() {}\n' });
-    const cacheDir = mkdtempSync(join(tmpdir(), 'locus-cache-'));
     // A busy chunker (a build's files ahead of these, or its pause while a completion is decoded).
     const slow = { chunk: async (file: string, text: string) => (await new Promise((r) => setTimeout(r, 100)), chunker.chunk(file, text)) };
-    const engine = new ContextEngine({ folders: [ws.root], excludeGlobs: [], chunker: slow, cache: new IndexCache(cacheDir), log: () => undefined, editDelayMs: 5, saveDelayMs: 5 });
-    const names = (words: string) => engine.retrieve(join(ws.root, 'src', 'main.ts'), `${words} `, '').map((s) => s.path);
+    const { ws, engine, names, dispose } = engineOn({ 'src/main.ts': '\n', 'src/gone.ts': 'export function deletedfilezq() {}\n' }, { chunker: slow });
     try {
       await engine.build();
       const gone = join(ws.root, 'src', 'gone.ts');
@@ -158,9 +158,7 @@ describe('context engine', () => {
       assert.deepEqual(names('discardeddraftzq'), []);
       assert.equal(engine.fileCount, 1);
     } finally {
-      await engine.dispose();
-      ws.cleanup();
-      rmSync(cacheDir, { recursive: true, force: true });
+      await dispose();
     }
   });
 
@@ -190,13 +188,10 @@ describe('context engine', () => {
   it('keeps a file created while a build runs, and a stopped build takes no more files', async () => {
     const files: Record<string, string> = { 'a.ts': 'export const aa = 1;\n', 'main.ts': '\n' };
     for (let i = 0; i < 20; i++) files[`gen/g${String(i).padStart(2, '0')}.ts`] = `export function generatedthing${i}() {}\n`;
-    const ws = makeWorkspace(files);
-    const cacheDir = mkdtempSync(join(tmpdir(), 'locus-cache-'));
     let gate: (() => void) | undefined;
     let calls = 0;
     const pause = () => (++calls === 4 ? new Promise<void>((resolve) => (gate = resolve)) : Promise.resolve());
-    const engine = new ContextEngine({ folders: [ws.root], excludeGlobs: [], chunker, cache: new IndexCache(cacheDir), log: () => undefined, pause });
-    const names = (words: string) => engine.retrieve(join(ws.root, 'main.ts'), `${words} `, '').map((s) => s.path);
+    const { ws, engine, names, dispose } = engineOn(files, { pause }, 'main.ts');
     try {
       const first = engine.build();
       while (gate === undefined) await new Promise((r) => setTimeout(r, 5));
@@ -211,17 +206,13 @@ describe('context engine', () => {
       assert.deepEqual(names('generatedthing7'), []);
       assert.equal(engine.fileCount, 3);
     } finally {
-      await engine.dispose();
-      ws.cleanup();
-      rmSync(cacheDir, { recursive: true, force: true });
+      await dispose();
     }
   });
 
   it('keeps out a file excluded while a build was chunking it, and indexes a file event of a link at its target only', async () => {
     const files: Record<string, string> = { 'main.ts': '\n', 'vendorlib/big.ts': 'export function vendoronlyzq() {}\n', 'lib/real.ts': 'export function linkedtargetzq() {}\n' };
     for (let i = 0; i < 6; i++) files[`zz/f${i}.ts`] = `export const v${i} = ${i};\n`;
-    const ws = makeWorkspace(files);
-    const cacheDir = mkdtempSync(join(tmpdir(), 'locus-cache-'));
     let chunkingVendor!: () => void;
     const chunking = new Promise<void>((resolve) => (chunkingVendor = resolve));
     const slow = {
@@ -230,8 +221,7 @@ describe('context engine', () => {
         return chunker.chunk(file, text);
       },
     };
-    const engine = new ContextEngine({ folders: [ws.root], excludeGlobs: [], chunker: slow, cache: new IndexCache(cacheDir), log: () => undefined });
-    const names = (words: string) => engine.retrieve(join(ws.root, 'main.ts'), `${words} `, '').map((s) => s.path);
+    const { ws, engine, names, dispose } = engineOn(files, { chunker: slow }, 'main.ts');
     try {
       const first = engine.build();
       await chunking;
@@ -241,9 +231,7 @@ describe('context engine', () => {
       await engine.filesChanged([{ file: join(ws.root, 'alias.ts'), kind: 'created' }]);
       assert.deepEqual(names('linkedtargetzq'), ['lib/real.ts']);
     } finally {
-      await engine.dispose();
-      ws.cleanup();
-      rmSync(cacheDir, { recursive: true, force: true });
+      await dispose();
     }
   });
 
