@@ -270,13 +270,14 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     whileRunning(async (params, token) => {
       const uri = documentUri(params);
       const asked = checkedPosition(params.position);
+      const document = documents.get(uri);
+      // A request for a document the client never opened is answered at once and supersedes nothing.
+      if (document === undefined) return { items: [] };
       latestRequest?.abort(new SupersededError());
       const latest = new AbortController();
       latestRequest = latest;
       const ended = foreground.begin();
       try {
-        const document = documents.get(uri);
-        if (document === undefined) return { items: [] };
         // Clients that leave out the (required) context are treated as typing.
         const invoked = params.context?.triggerKind === InlineCompletionTriggerKind.Invoked;
         const selected = selectedItem(params.context?.selectedCompletionInfo, document);

@@ -222,6 +222,17 @@ describe('language server with the fixture model', () => {
     assert.equal(lsp.timings.length - before, 1, 'only the newer request finished generating');
   });
 
+  it('does not let a request for a document never opened abort the one running', async () => {
+    const uri = 'file:///work/kept.py';
+    await lsp.open(uri, 'python', 'x = {');
+    const position = { line: 0, character: 5 };
+    const alone = await lsp.complete(uri, position);
+    const running = lsp.complete(uri, position);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(await lsp.complete('file:///work/never-opened.py', position), '');
+    assert.equal(await running, alone, 'the running request finished');
+  });
+
   it('shuts down and exits with code 0', async () => {
     await lsp.stop();
     assert.equal(lsp.server.child.exitCode, 0);
