@@ -38,7 +38,11 @@ function tokenIds(v: unknown, key: string, source: string): number[] | undefined
   if (v === undefined || v === null) return undefined;
   const list = Array.isArray(v) ? v : [v];
   if (!list.every((x) => typeof x === 'number' && Number.isInteger(x) && x >= 0)) {
-    throw new ModelConfigError(`${source}: "${key}" must be a token id or a list of them (got ${JSON.stringify(v)}).`);
+    // The fix names the file the value is in: generation_config.json's got config.json's fix.
+    throw new ModelConfigError(
+      `${source}: "${key}" must be a token id or a list of them (got ${JSON.stringify(v)}).`,
+      `Fix or replace ${basename(source)} with the one published with the model.`,
+    );
   }
   return list as number[];
 }
@@ -87,7 +91,7 @@ export function parseModelConfig(config: unknown, generation?: unknown, source =
     if (outside !== undefined) {
       throw new ModelConfigError(
         `The model's ${key} ${outside} is outside its vocabulary of ${vocabSize} ids (${source}).`,
-        `Set ${key} in config.json, and in generation_config.json where it has one (that file's value wins), to an id from tokenizer.json.`,
+        `Set ${key} in config.json, and in generation_config.json where it has one (that file's value wins), to an id from tokenizer.json; if the id is right, vocab_size in config.json is not the model's.`,
       );
     }
   }

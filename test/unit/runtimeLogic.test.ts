@@ -98,6 +98,8 @@ describe('parseModelConfig', () => {
     assert.throws(() => parseModelConfig({ ...CONFIG, num_hidden_layers: undefined }), ModelConfigError);
     assert.throws(() => parseModelConfig({ ...CONFIG, num_key_value_heads: 3 }), ModelConfigError);
     assert.throws(() => parseModelConfig({ ...CONFIG, eos_token_id: 'x' }), ModelConfigError);
+    // The fix names the file that holds the bad value.
+    assert.throws(() => parseModelConfig({ ...CONFIG }, { eos_token_id: -1 }), (e: unknown) => e instanceof ModelConfigError && /generation_config\.json/.test(e.fix) && !/config\.json with/.test(e.fix.replace('generation_config.json', '')));
     assert.throws(() => parseModelConfig([]), ModelConfigError);
   });
 
