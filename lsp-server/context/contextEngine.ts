@@ -3,6 +3,7 @@
 // events, and queried for the snippets a prompt should carry.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { innermostHolding, relativeInside } from './folderPaths';
 import { IndexCache } from './indexPersistence';
 import { PathFilter } from './pathFilter';
 import { memberChoices, type MemberChoices } from './moduleMembers';
@@ -63,10 +64,7 @@ export class ContextEngine implements TermStatistics {
 
   /** A folder's filter: the exclude globs, and the other workspace folders inside it (indexed on their own). */
   private filterFor(root: string, excludeGlobs: readonly string[]): PathFilter {
-    const innerFolders = this.options.folders
-      .map((other) => path.relative(root, other))
-      .filter((relative) => relative !== '' && relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative))
-      .map((relative) => relative.split(path.sep).join('/'));
+    const innerFolders = this.options.folders.map((other) => relativeInside(root, other)).filter((inner) => inner !== undefined);
     return new PathFilter(root, { excludeGlobs, innerFolders });
   }
 
@@ -272,15 +270,9 @@ export class ContextEngine implements TermStatistics {
    * outside every folder, and where the filter excludes it unless `filtered` is false.
    */
   private locate(file: string, filtered = true): { folder: Folder; relativePath: string } | undefined {
-    let found: { folder: Folder; relativePath: string } | undefined;
-    for (const folder of this.folders) {
-      const relative = path.relative(folder.index.root, file);
-      if (relative === '' || relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative)) continue;
-      if (found !== undefined && found.folder.index.root.length >= folder.index.root.length) continue;
-      found = { folder, relativePath: relative.split(path.sep).join('/') };
-    }
-    if (found !== undefined && filtered && found.folder.filter.isExcluded(found.relativePath, false)) return undefined;
-    return found;
+    const found = innermostHolding(this.folders, (folder) => folder.index.root, file);
+    if (found === undefined || (filtered && found.item.filter.isExcluded(found.relativePath, false))) return undefined;
+    return { folder: found.item, relativePath: found.relativePath };
   }
 
   private scheduleUpdate(file: string, text: string | undefined, delayMs: number): void {

@@ -4,6 +4,7 @@
 // `.env` file a completion was made from the keys in it, and Compress showed them.
 import * as path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
+import { innermostHolding } from './folderPaths';
 import { globToGitignorePatterns } from './pathFilter';
 import { isSecretPath } from './secretRules';
 
@@ -24,21 +25,10 @@ export class PromptPrivacy {
 
   /** Why `file`'s text must stay out of prompts, as one sentence for the status bar; undefined when it may go in. */
   reasonFor(file: string): string | undefined {
-    const relativePath = this.insideFolder(file);
+    const relativePath = innermostHolding(this.folders, (folder) => folder, file)?.relativePath;
     // Outside the folders only the file's name is judged: the folder rules (`private/`, `keys/`) would take a path's
     // parents outside the workspace for secret folders.
     if (isSecretPath(relativePath ?? path.basename(file))) return SECRET_FILE_REASON;
     return relativePath !== undefined && this.excluded.ignores(relativePath) ? EXCLUDED_FILE_REASON : undefined;
-  }
-
-  /** `file` relative to the innermost folder that holds it, with forward slashes. */
-  private insideFolder(file: string): string | undefined {
-    let best: string | undefined;
-    for (const folder of this.folders) {
-      const relative = path.relative(folder, file);
-      if (relative === '' || relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative)) continue;
-      if (best === undefined || relative.length < best.length) best = relative;
-    }
-    return best?.split(path.sep).join('/');
   }
 }
