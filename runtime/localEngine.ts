@@ -5,7 +5,7 @@ import type { EngineLoadOptions, LoadHooks, FimTokens, GenerateHooks, GenerateRe
 import { asSentence, ModelNotReadyError, TokenizerMismatchError, toLocusError } from './errors';
 import { Generator } from './generator';
 import { warmUpRequests } from './memoryWarmUp';
-import { assertModelDirectory } from './modelFiles';
+import { assertModelDirectory, locateModelFiles } from './modelFiles';
 import { loadDecoder, type LoadedDecoder } from './modelLoader';
 import { TokenDecoder } from './tokenizer';
 import { tokenLogProbs } from './tokenLogProbs';
@@ -75,13 +75,14 @@ export class LocalEngine implements InferenceEngine {
       const draftDir = resolve(options.draftDir);
       await stopIfDisposed(target);
       try {
-        draft = await loadDecoder(draftDir, options.quantization, options.threads, tokenizer.vocabSize, options.cacheFolder, (m) => hooks.onProgress?.(`Draft: ${m}`));
-        if (!sameTokenizer(readFileSync(draft.files.tokenizer), readFileSync(target.files.tokenizer))) {
+        // Before its load, which may write kept copies for minutes.
+        if (!sameTokenizer(readFileSync(locateModelFiles(draftDir, options.quantization).tokenizer), readFileSync(target.files.tokenizer))) {
           throw new TokenizerMismatchError(
             `The draft model in ${draftDir} has a different tokenizer.json from the model in ${dir}.`,
             "Use a draft model trained with the target's tokenizer; if it is the same tokenizer, copy the target's tokenizer.json into the draft's folder.",
           );
         }
+        draft = await loadDecoder(draftDir, options.quantization, options.threads, tokenizer.vocabSize, options.cacheFolder, (m) => hooks.onProgress?.(`Draft: ${m}`));
       } catch (e) {
         await draft?.model.dispose();
         draft = undefined;

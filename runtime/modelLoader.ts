@@ -6,7 +6,7 @@
 // tokenizer.
 import { basename, dirname } from 'node:path';
 import type { Quantization } from './engine';
-import { checkLogitsWidth, checkSignature, checkVocabSize } from './signature';
+import { checkConfigVocab, checkLogitsWidth, checkSignature, checkVocabSize } from './signature';
 import { LOGITS_TO_KEEP_INPUT } from './logitsToKeepModel';
 import { assertModelFits, locateModelFiles, type ModelFiles, type PrefillFile } from './modelFiles';
 import { declaredSignature, fileGraphSkeleton } from './onnxSkeleton';
@@ -40,6 +40,7 @@ export async function loadDecoder(
   const files = locateModelFiles(dir, quantization);
   assertModelFits(files);
   const config = readModelConfig(dir);
+  checkConfigVocab(config.vocabSize, tokenizerVocab, `model in ${dir}`);
   const onBuild = (bytes: number) => onProgress?.(`Building an 8-bit copy of ${files.onnxFile} for long prompts (${Math.round(bytes / 1e6)} MB, once: later loads reuse it).`);
   const folder = cacheFolder ?? defaultModelCacheFolder();
   const prepare = { logitsToKeep: true, attention: fusableAttention(config) };

@@ -97,15 +97,28 @@ const PADDING_IDS = 1024;
  * another model with fewer tokens loaded without a word and wrote garbage.
  */
 export function checkLogitsWidth(logitsWidth: number, tokenizerVocab: number, what = 'model'): void {
-  if (tokenizerVocab > logitsWidth) {
-    throw new TokenizerMismatchError(
-      `The tokenizer has ${tokenizerVocab} tokens but the ${what} produces logits for only ${logitsWidth}; they do not belong together.`,
-    );
+  checkTokenizerCovers(logitsWidth, tokenizerVocab, (n) => `the ${what} produces logits for ${n}`);
+}
+
+/**
+ * The same check against config.json's vocab_size, which the load later holds the logits width to (checkVocabSize):
+ * made before the kept copies are written, so another model's tokenizer is refused at once rather than after minutes.
+ */
+export function checkConfigVocab(configVocab: number, tokenizerVocab: number, what = 'model'): void {
+  checkTokenizerCovers(
+    configVocab,
+    tokenizerVocab,
+    (n) => `config.json of the ${what} gives vocab_size ${n}`,
+    'Use the tokenizer.json and config.json published with this model; one of the two belongs to another model.',
+  );
+}
+
+function checkTokenizerCovers(width: number, tokenizerVocab: number, widthIs: (n: string) => string, fix?: string): void {
+  if (tokenizerVocab > width) {
+    throw new TokenizerMismatchError(`The tokenizer has ${tokenizerVocab} tokens but ${widthIs(`only ${width}`)}; they do not belong together.`, fix);
   }
-  if (logitsWidth - tokenizerVocab > Math.max(PADDING_IDS, logitsWidth * PADDING_SHARE)) {
-    throw new TokenizerMismatchError(
-      `The ${what} produces logits for ${logitsWidth} tokens but the tokenizer has only ${tokenizerVocab}; they do not belong together.`,
-    );
+  if (width - tokenizerVocab > Math.max(PADDING_IDS, width * PADDING_SHARE)) {
+    throw new TokenizerMismatchError(`The tokenizer has only ${tokenizerVocab} tokens but ${widthIs(`${width}`)}; they do not belong together.`, fix);
   }
 }
 

@@ -12,6 +12,7 @@ import * as ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
 import { writeInt8PrefillFile } from '../../runtime/int8PrefillFile';
 import { int8PrefillModel } from '../../runtime/int8PrefillModel';
+import { TokenizerMismatchError } from '../../runtime/errors';
 import { readModelConfig } from '../../runtime/modelConfig';
 import { loadDecoder } from '../../runtime/modelLoader';
 import { bytesSource, graphSkeleton } from '../../runtime/onnxSkeleton';
@@ -199,6 +200,17 @@ describe('the 8-bit prefill copy of a large 4-bit file', () => {
     assert.equal(defaultModelCacheFolder({}, 'linux', '/home/u'), join('/home/u', '.cache', 'locus', 'models'));
     assert.equal(defaultModelCacheFolder({}, 'darwin', '/Users/u'), join('/Users/u', 'Library', 'Caches', 'locus', 'models'));
     assert.equal(defaultModelCacheFolder({ LOCALAPPDATA: 'C:\\Users\\u\\AppData\\Local' }, 'win32', 'C:\\Users\\u'), join('C:\\Users\\u\\AppData\\Local', 'locus', 'models'));
+  });
+
+  it('is not written for another model\'s tokenizer: the load is refused before any copy', async () => {
+    const cache = join(dir, 'refused-cache');
+    const tinyVocab = TextTokenizer.fromDirectory(join(ROOT, 'test', 'fixtures', 'tiny-llama')).vocabSize;
+    await assert.rejects(loadDecoder(SHIPPED, 'q4', 1, tinyVocab, cache), (e: Error) => {
+      assert.ok(e instanceof TokenizerMismatchError, e.message);
+      assert.match(e.message, /^The tokenizer has only \d+ tokens but config\.json of the model in .* gives vocab_size 16384; they do not belong together\.$/);
+      return true;
+    });
+    assert.equal(existsSync(cache), false, 'no kept copy written');
   });
 
   it('is what the loader prefills a large 4-bit file on, with the prefills of the in-memory copy', async () => {

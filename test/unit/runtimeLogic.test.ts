@@ -20,7 +20,7 @@ import { parseModelConfig, type ModelConfig } from '../../runtime/modelConfig';
 import { externalDataLocations } from '../../runtime/modelFiles';
 import { logitsAsFloat32 } from '../../runtime/ortBackend';
 import { argmax, Sampler } from '../../runtime/sampler';
-import { checkLogitsWidth, checkSignature, checkVocabSize, type DeclaredSignature } from '../../runtime/signature';
+import { checkConfigVocab, checkLogitsWidth, checkSignature, checkVocabSize, type DeclaredSignature } from '../../runtime/signature';
 import { StopStringFilter } from '../../runtime/stopRules';
 
 function randomLogits(n: number, seed: number): Float32Array {
@@ -160,6 +160,9 @@ describe('checkSignature', () => {
     assert.doesNotThrow(() => checkLogitsWidth(32256, 32022));
     assert.doesNotThrow(() => checkLogitsWidth(102400, 100015), "DeepSeek's padded row");
     assert.throws(() => checkLogitsWidth(16384, 662), TokenizerMismatchError);
+    assert.doesNotThrow(() => checkConfigVocab(151936, 151665));
+    assert.throws(() => checkConfigVocab(16384, 662), /only 662 tokens but config\.json of the model gives vocab_size 16384/);
+    assert.throws(() => checkConfigVocab(662, 16384), /has 16384 tokens but config\.json of the model gives vocab_size only 662/);
     assert.doesNotThrow(() => checkVocabSize(151936, 151936));
     assert.throws(() => checkVocabSize(16384, 100000), ModelConfigError);
   });
