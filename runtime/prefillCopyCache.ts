@@ -18,7 +18,7 @@ import type { PrefillFile } from './modelFiles';
 import { PREPARED_COPY_VERSION, writePreparedFile } from './preparedFile';
 import type { PrepareOptions } from './preparedModel';
 import { prefillFileFits } from './prefillFile';
-import { isProcessRunning } from './processRunning';
+import { isWriterRunning } from './processRunning';
 
 const RECORD_FILE = 'source.json';
 /** Disk space left free after writing a copy. */
@@ -337,10 +337,19 @@ function isGone(path: string): boolean {
 }
 
 /** Partial copies whose writer died (the pid in their name no longer runs): a killed load leaves one behind. */
+/** Whether the process a partial copy is named after is still writing it. */
+function writerRuns(path: string, pid: number): boolean {
+  try {
+    return isWriterRunning(pid, statSync(path).mtimeMs);
+  } catch {
+    return true; // gone meanwhile: nothing to remove
+  }
+}
+
 function removeAbandonedPartials(folder: string): void {
   for (const name of readdirSync(folder)) {
     const pid = /\.(\d+)\.partial(\.int8)?$/.exec(name)?.[1];
-    if (pid !== undefined && !isProcessRunning(Number(pid))) rmSync(join(folder, name), { force: true });
+    if (pid !== undefined && !writerRuns(join(folder, name), Number(pid))) rmSync(join(folder, name), { force: true });
   }
 }
 
@@ -372,8 +381,9 @@ const LOCK_WRITE_GRACE_MS = 60_000;
 function lockHeld(lock: string): boolean {
   try {
     const text = readFileSync(lock, 'utf8');
-    if (text === '') return Date.now() - statSync(lock).mtimeMs < LOCK_WRITE_GRACE_MS;
-    return isProcessRunning(Number(text));
+    const { mtimeMs } = statSync(lock);
+    if (text === '') return Date.now() - mtimeMs < LOCK_WRITE_GRACE_MS;
+    return isWriterRunning(Number(text), mtimeMs);
   } catch {
     return false;
   }

@@ -138,11 +138,17 @@ describe('the 8-bit prefill copy of a large 4-bit file', () => {
     rmSync(first.file.onnx);
     const abandoned = `${first.file.onnx}.999999999.partial`;
     const inProgress = `${first.file.onnx}.${process.ppid}.partial`;
+    // And one named after this process's pid but written before it started: an earlier process's, after pids repeated.
+    const earlierPid = `${first.file.onnx}.${process.pid}.partial.int8`;
     writeFileSync(abandoned, 'cut short');
     writeFileSync(inProgress, 'being written');
+    writeFileSync(earlierPid, 'cut short before a restart');
+    const longAgo = new Date(performance.timeOrigin - 3_600_000);
+    utimesSync(earlierPid, longAgo, longAgo);
     const rebuilt = prefillCopy(source, cache);
     assert.ok('file' in rebuilt && rebuilt.builtMs !== undefined && rebuilt.file.onnx === first.file.onnx);
     assert.ok(!existsSync(abandoned));
+    assert.ok(!existsSync(earlierPid));
     assert.ok(existsSync(inProgress));
     rmSync(inProgress);
 
@@ -159,6 +165,13 @@ describe('the 8-bit prefill copy of a large 4-bit file', () => {
     writeFileSync(lock, '999999999');
     const relocked = prefillCopy(source, cache);
     assert.ok('file' in relocked && relocked.builtMs !== undefined);
+    rmSync(relocked.file.onnx);
+    // A lock left by a killed build whose pid a later process was given (after a container's restart, this one).
+    writeFileSync(lock, String(process.pid));
+    const before = new Date(performance.timeOrigin - 3_600_000);
+    utimesSync(lock, before, before);
+    const afterRestart = prefillCopy(source, cache);
+    assert.ok('file' in afterRestart && afterRestart.builtMs !== undefined, JSON.stringify(afterRestart));
     assert.ok(!existsSync(lock), 'released');
 
     // Another model's copy stays; one whose 4-bit file is gone goes.
