@@ -123,6 +123,20 @@ describe('beamSearch', () => {
     assert.equal(out.text, 'a');
   });
 
+  it('ends the text before bytes that are no character, when later text follows them', async () => {
+    const model = new ScriptedModel({ '': { a: 1 }, a: { '\uFFFD': 1 }, 'a\uFFFD': { b: 1 }, 'a\uFFFDb': { '\n': 1 } });
+    const out = await beamSearch(deps(model), { ...LINE, width: 2 });
+    assert.equal(out.stopReason, 'stop');
+    assert.equal(out.text, 'a');
+    const decode = (ids: readonly number[]) => ids.map((id) => (id === EOS ? '' : VOCAB[id])).join('');
+    const greedy = new Generator({ model, tokenizer: { streamingDecoder: () => new StreamingDecoder(decode), decode, vocabSize: VOCAB.length }, eosTokenIds: [EOS], maxContext: 64 });
+    const chunks: string[] = [];
+    const plain = await greedy.generate({ promptIds: [VOCAB.indexOf('x')], maxNewTokens: 8, sampling: GREEDY, stopStrings: ['\n'], speculation: 'off' }, { onText: (t) => chunks.push(t) });
+    assert.equal(plain.stopReason, 'stop');
+    assert.equal(plain.text, 'a');
+    assert.equal(chunks.join(''), 'a');
+  });
+
   it('ignores empty stop strings and rounds a fractional width down', async () => {
     const out = await beamSearch(deps(new ScriptedModel(FORK)), { ...LINE, stopStrings: ['', '\n'], width: 3.7 });
     assert.equal(out.text, 'b');

@@ -69,6 +69,16 @@ describe('TextTokenizer', () => {
     assert.ok(text.startsWith('ok'));
   });
 
+  it('ends the stream before a character that other text cut (bytes that are no character), and says so', () => {
+    const decoder = tokenizer.streamingDecoder();
+    const [firstByte] = tokenizer.encode('é');
+    const ids = [...tokenizer.encode('ok '), firstByte!, ...tokenizer.encode('a = 1\n')];
+    const deltas = ids.map((id) => decoder.push(id));
+    deltas.push(decoder.flush());
+    assert.equal(deltas.join(''), 'ok ');
+    assert.equal(decoder.broken, true);
+  });
+
   it('reports a missing tokenizer.json as ModelNotFoundError', () => {
     const { dir, cleanup } = copyFixture();
     try {
