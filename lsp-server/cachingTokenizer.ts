@@ -51,6 +51,10 @@ export class CachingTokenizer implements ContextTokenizer {
     return this.inner.specialTokenId(content);
   }
 
+  encodeMarkup(text: string): number[] {
+    return this.inner.encodeMarkup(text);
+  }
+
   /** Encodings currently remembered (for tests). */
   get size(): number {
     return this.encodings.size;

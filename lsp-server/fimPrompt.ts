@@ -51,9 +51,10 @@ export interface FimPrompt {
 
 /**
  * `budget` counts prefix and suffix tokens together (the three FIM tokens come on top). The prefix keeps
- * its end (nearest the cursor), the suffix its start; both are trimmed on line boundaries.
+ * its end (nearest the cursor), the suffix its start; both are trimmed on line boundaries. Where both do not fit,
+ * the prefix gets `prefixShare` of the budget (or what the suffix leaves).
  */
-export function buildFimPrompt(tokenizer: PromptTokenizer, fim: FimTokenIds | null, prefix: string, suffix: string, budget: number): FimPrompt {
+export function buildFimPrompt(tokenizer: PromptTokenizer, fim: FimTokenIds | null, prefix: string, suffix: string, budget: number, prefixShare = PREFIX_SHARE): FimPrompt {
   if (fim === null) {
     const prefixIds = keepEnd(tokenizer, prefix, budget);
     return { ids: prefixIds, prefixTokens: prefixIds.length, suffixTokens: 0 };
@@ -62,7 +63,7 @@ export function buildFimPrompt(tokenizer: PromptTokenizer, fim: FimTokenIds | nu
   let suffixIds = keepStart(tokenizer, suffix, budget);
   if (prefixIds.length + suffixIds.length > budget) {
     // Both sides do not fit: the suffix gets its share, or more when the prefix is short.
-    const suffixBudget = Math.max(budget - Math.floor(budget * PREFIX_SHARE), budget - prefixIds.length);
+    const suffixBudget = Math.max(budget - Math.floor(budget * prefixShare), budget - prefixIds.length);
     suffixIds = keepStart(tokenizer, suffix, suffixBudget);
     prefixIds = keepEnd(tokenizer, prefix, budget - suffixIds.length);
   }
@@ -120,7 +121,7 @@ function firstLineHead(tokenizer: PromptTokenizer, line: string, budget: number)
 }
 
 /** Ids of the longest run of whole leading lines of `text` that fits `budget`. */
-function keepStart(tokenizer: PromptTokenizer, text: string, budget: number): number[] {
+export function keepStart(tokenizer: PromptTokenizer, text: string, budget: number): number[] {
   if (budget <= 0 || text === '') return [];
   const lines = splitKeepingNewlines(text);
   let used = 0;

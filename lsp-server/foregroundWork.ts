@@ -6,10 +6,13 @@
 export class ForegroundWork {
   private running = 0;
   private waiting: (() => void)[] = [];
+  private nextBegin = new AbortController();
 
   /** Marks work as started; the function returned marks it ended (again: no effect). */
   begin(): () => void {
     this.running++;
+    this.nextBegin.abort();
+    this.nextBegin = new AbortController();
     let ended = false;
     return () => {
       if (ended) return;
@@ -19,6 +22,11 @@ export class ForegroundWork {
       this.waiting = [];
       for (const resume of waiting) resume();
     };
+  }
+
+  /** A signal aborted when foreground work next begins, or already aborted while some runs: background work gives way. */
+  starts(): AbortSignal {
+    return this.running > 0 ? AbortSignal.abort() : this.nextBegin.signal;
   }
 
   /** Resolves at once when no foreground work runs, else when the last of it ends. */

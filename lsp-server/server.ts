@@ -118,6 +118,7 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     sendExplainChunk: (chunk) => void connection.sendNotification(ExplainChunkNotification.type, chunk),
     logger: taggedLogger(connection.console, 'context'),
     foregroundIdle: () => foreground.idle(),
+    foregroundStarts: () => foreground.starts(),
     promptExcludeGlobs: () => config.promptExcludeGlobs,
   });
   const editorMembers = new EditorMemberNames({

@@ -179,6 +179,11 @@ export interface GenerateHooks {
   signal?: AbortSignal;
   /** Streaming: called with each newly decoded piece of text (never a partial UTF-8 character). */
   onText?: (delta: string) => void;
+  /**
+   * Each generated token id as it is taken, before stop strings cut the text: for a caller that decodes one text
+   * over several runs (Explain gives way to completions between runs, and a character or stop string may span two).
+   */
+  onToken?: (id: number) => void;
 }
 
 export interface InferenceEngine {

@@ -159,6 +159,7 @@ export class Generator {
           break generation;
         }
         tokenIds.push(id);
+        hooks.onToken?.(id);
         const { text: delta, stopped } = filter.push(afterRequired(decoder.push(id)));
         emit(delta);
         if (stopped) {
@@ -220,6 +221,7 @@ export class Generator {
       },
       hooks.signal,
     );
+    for (const id of outcome.tokenIds) hooks.onToken?.(id);
     if (outcome.text) hooks.onText?.(outcome.text);
     const end = this.now();
     const decodeMs = end - outcome.prefilledAt;

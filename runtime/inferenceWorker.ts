@@ -40,7 +40,11 @@ async function handle(message: ToWorker): Promise<void> {
       return;
     case 'generate': {
       const value = await abortable(message.id, message.aborted, (signal) =>
-        engine.generate(message.request, { signal, onText: (delta) => send({ type: 'text', id: message.id, delta }) }),
+        engine.generate(message.request, {
+          signal,
+          onText: (delta) => send({ type: 'text', id: message.id, delta }),
+          ...(message.tokens === true && { onToken: (token: number) => send({ type: 'token', id: message.id, token }) }),
+        }),
       );
       send({ type: 'result', id: message.id, value });
       return;

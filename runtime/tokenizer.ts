@@ -118,6 +118,14 @@ export class TextTokenizer extends TokenDecoder {
     return parts.length === 1 ? parts[0]! : parts.flat();
   }
 
+  /**
+   * Token ids for text a prompt template wrote (a chat template's turns): a special token's spelling there is the
+   * control token. Never for the user's text, which `encode` takes.
+   */
+  encodeMarkup(text: string): number[] {
+    return this.plain(text);
+  }
+
   /** Offsets where a special token's spelling starts in `text`, in order. */
   private specialSpellings(text: string): number[] {
     const starts: number[] = [];

@@ -18,6 +18,7 @@ interface Pending {
   resolve(value: unknown): void;
   reject(error: Error): void;
   onText?: (delta: string) => void;
+  onToken?: (id: number) => void;
   onProgress?: (message: string) => void;
 }
 
@@ -55,7 +56,8 @@ export class WorkerEngine implements InferenceEngine {
   async generate(request: GenerateRequest, hooks: GenerateHooks = {}): Promise<GenerateResult> {
     if (this.disposing) throw new ModelNotReadyError('generate() was called after the model was unloaded.');
     if (!this.loaded) throw new ModelNotReadyError('generate() was called before a model was loaded.');
-    return (await this.abortableCall({ type: 'generate', request }, hooks.signal, hooks.onText)) as GenerateResult;
+    const message = hooks.onToken === undefined ? { type: 'generate' as const, request } : { type: 'generate' as const, request, tokens: true };
+    return (await this.abortableCall(message, hooks.signal, { onText: hooks.onText, onToken: hooks.onToken })) as GenerateResult;
   }
 
   async draftLogProbs(ids: number[], signal?: AbortSignal): Promise<number[]> {
@@ -121,6 +123,10 @@ export class WorkerEngine implements InferenceEngine {
         p.onText?.(message.delta);
         return;
       }
+      if (message.type === 'token') {
+        p.onToken?.(message.token);
+        return;
+      }
       if (message.type === 'progress') {
         p.onProgress?.(message.message);
         return;
@@ -145,10 +151,10 @@ export class WorkerEngine implements InferenceEngine {
   }
 
   /** A call whose `signal` sends the worker an abort for it. */
-  private async abortableCall(message: AbortableRequest, signal?: AbortSignal, onText?: (delta: string) => void): Promise<unknown> {
+  private async abortableCall(message: AbortableRequest, signal?: AbortSignal, listeners: Pick<Pending, 'onText' | 'onToken'> = {}): Promise<unknown> {
     let id = 0;
     const onAbort = () => this.worker?.postMessage({ type: 'abort', id } satisfies ToWorker);
-    const result = this.call(signal?.aborted ? { ...message, aborted: true } : message, { onText }, (assigned) => {
+    const result = this.call(signal?.aborted ? { ...message, aborted: true } : message, listeners, (assigned) => {
       id = assigned;
       // Registered after the request is posted, so the worker always knows the id when the abort arrives; a signal
       // aborted before the call went out is carried by the request itself.
@@ -161,7 +167,7 @@ export class WorkerEngine implements InferenceEngine {
     }
   }
 
-  private call(message: Request, listeners: Pick<Pending, 'onText' | 'onProgress'> = {}, posted?: (id: number) => void): Promise<unknown> {
+  private call(message: Request, listeners: Pick<Pending, 'onText' | 'onToken' | 'onProgress'> = {}, posted?: (id: number) => void): Promise<unknown> {
     const worker = this.ensureWorker();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {

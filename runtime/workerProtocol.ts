@@ -6,7 +6,8 @@ export type ToWorker =
   | { type: 'load'; id: number; options: EngineLoadOptions }
   // `aborted`: the caller's signal was aborted before the call was posted. An `abort` message posted right after
   // could reach the worker only once a short job had already run to its end.
-  | { type: 'generate'; id: number; request: GenerateRequest; aborted?: boolean }
+  // `tokens`: the caller listens for each token id (GenerateHooks.onToken), sent as `token` messages.
+  | { type: 'generate'; id: number; request: GenerateRequest; aborted?: boolean; tokens?: boolean }
   | { type: 'draftLogProbs'; id: number; ids: number[]; aborted?: boolean }
   | { type: 'abort'; id: number }
   | { type: 'dispose'; id: number }
@@ -27,5 +28,6 @@ export type FromWorker =
   | { type: 'result'; id: number; value: ModelInfo | GenerateResult | number[] | null }
   | { type: 'error'; id: number; error: SerializedLocusError }
   | { type: 'text'; id: number; delta: string }
+  | { type: 'token'; id: number; token: number }
   /** A long step of a load starting (LoadHooks.onProgress). */
   | { type: 'progress'; id: number; message: string };

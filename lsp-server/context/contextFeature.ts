@@ -4,17 +4,16 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { FileEvent, Position, Range, WorkspaceFolder } from 'vscode-languageserver-protocol';
-import { GREEDY_SAMPLING } from '../../runtime/engine';
 import { tokenizerDirectory } from '../../runtime/tokenizerFiles';
 import type { LoadedModel } from '../completionProvider';
 import type { CompressParams, CompressResult, ExplainChunk, ExplainParams, ExplainResult, ModelStatus } from '../protocol';
-import { buildFimPrompt } from '../fimPrompt';
 import { healPrefix } from '../tokenHealing';
 import { describeError, type Logger } from '../logger';
 import { compressReport } from './compressReport';
 import { ContextEngine, type FileEventKind } from './contextEngine';
 import { ContextPromptBuilder, type CursorText } from './contextPromptBuilder';
-import { buildExplainPrompt } from './explainPrompt';
+import { buildExplainPrompt, encodeExplainPrompt } from './explainPrompt';
+import { generateExplanation } from './explanationRuns';
 import { wordChoices } from './moduleMembers';
 import { IndexCache, defaultCacheDir } from './indexPersistence';
 import { promptBudgetFor } from '../generationRoom';
@@ -57,6 +56,8 @@ export interface ContextFeatureDeps {
   logger: Logger;
   /** Resolves once no completion is being answered: the index waits for it between files and parse slices. */
   foregroundIdle: () => Promise<void>;
+  /** Aborted as soon as a completion starts (at once while one is answered): Explain's model run gives way to it. */
+  foregroundStarts: () => AbortSignal;
   /** `locus.exclude`, from the validated settings: those files' own text never goes into a prompt (promptPrivacy.ts). */
   promptExcludeGlobs: () => readonly string[];
 }
@@ -74,6 +75,10 @@ const EXPLAIN_MAX_NEW_TOKENS = 320;
 function modelNotReady(status: ModelStatus | undefined): Error {
   if (status?.state === 'error') return new Error(`The model did not load (the Output channel says why): ${status.fix}`);
   return new Error('The model is still loading: run the command again in a moment.');
+}
+/** A request for a document the client has not opened (VS Code always has; other editors may not). */
+function notOpen(uri: string): Error {
+  return new Error(`${uri} is not open in the editor: open it and run the command again.`);
 }
 /** `locus/compress` shows the uncompressed prompt at this multiple of the budget. */
 const BEFORE_BUDGET_FACTOR = 4;
@@ -195,7 +200,7 @@ export class ContextFeature {
     const model = this.deps.model();
     const document = this.deps.document(params.textDocument.uri);
     if (model === undefined) throw modelNotReady(this.deps.modelStatus());
-    if (document === undefined) throw new Error(`${params.textDocument.uri} is not open.`);
+    if (document === undefined) throw notOpen(params.textDocument.uri);
     // The prompt a completion here would send: none where completions make none.
     const completable = completableText(document, this.privateReason(document.uri));
     if ('reason' in completable) throw new Error(completable.reason);
@@ -229,33 +234,42 @@ export class ContextFeature {
     const model = this.deps.model();
     const document = this.deps.document(params.textDocument.uri);
     if (model === undefined) throw modelNotReady(this.deps.modelStatus());
-    if (document === undefined) throw new Error(`${params.textDocument.uri} is not open.`);
+    if (document === undefined) throw notOpen(params.textDocument.uri);
     const privateReason = this.privateReason(document.uri);
     if (privateReason !== undefined) throw new Error(privateReason);
     const text = document.getText();
     const start = document.offsetAt(params.range.start);
     const end = document.offsetAt(params.range.end);
     if (end <= start) throw new Error('Select the code to explain first.');
+    if (text.slice(start, end).includes('\u0000')) throw new Error('Select text to explain: this selection holds NUL characters, as binary files do.');
     const file = filePathOf(document.uri);
     const prompt = buildExplainPrompt(
       { languageId: document.languageId, path: file === undefined ? undefined : this.engine?.displayPath(file) ?? path.basename(file), before: asModelText(text.slice(0, start), true), selection: asModelText(text.slice(start, end), start === 0), after: asModelText(text.slice(end), false) },
       this.tokenizerConfig(model.info.dir),
     );
     const room = Math.max(16, model.info.maxContext - Math.min(EXPLAIN_MAX_NEW_TOKENS, Math.floor(model.info.maxContext / 2)));
-    const promptIds =
-      prompt.mode === 'chat' ? model.tokenizer.encode(prompt.text).slice(-room) : buildFimPrompt(model.tokenizer, model.fim, prompt.prefix, prompt.suffix, room - 3).ids;
+    const tokenizer = model.tokenizer as ContextTokenizer;
+    const promptIds = encodeExplainPrompt(prompt, tokenizer, model.fim, room);
+    const started = performance.now();
     if (prompt.mode === 'docComment') this.deps.sendExplainChunk({ streamId: params.streamId, delta: prompt.opener });
-    const result = await model.engine.generate(
-      { promptIds, maxNewTokens: Math.max(1, Math.min(EXPLAIN_MAX_NEW_TOKENS, model.info.maxContext - promptIds.length)), sampling: GREEDY_SAMPLING, stopStrings: prompt.stopStrings },
-      { signal, onText: (delta) => this.deps.sendExplainChunk({ streamId: params.streamId, delta }) },
+    const result = await generateExplanation(
+      { engine: model.engine, decode: (ids) => tokenizer.decode(ids), foregroundIdle: this.deps.foregroundIdle, foregroundStarts: this.deps.foregroundStarts },
+      {
+        promptIds,
+        maxNewTokens: Math.max(1, Math.min(EXPLAIN_MAX_NEW_TOKENS, model.info.maxContext - promptIds.length)),
+        stopStrings: prompt.stopStrings,
+        ...(prompt.mode === 'docComment' && prompt.linesStartWith !== undefined && { linesStartWith: prompt.linesStartWith }),
+      },
+      signal,
+      (delta) => this.deps.sendExplainChunk({ streamId: params.streamId, delta }),
     );
     return {
       mode: prompt.mode,
       text: (prompt.mode === 'docComment' ? prompt.opener : '') + result.text,
       stopReason: result.stopReason,
-      promptTokens: result.timings.promptTokens,
-      generatedTokens: result.timings.generatedTokens,
-      totalMs: Math.round(result.timings.totalMs),
+      promptTokens: promptIds.length,
+      generatedTokens: result.generatedTokens,
+      totalMs: Math.round(performance.now() - started),
     };
   }
 

@@ -2,6 +2,8 @@
 // tokenizer_config.json has one, otherwise a fill-in-the-middle prompt that asks a completion model for the
 // doc comment of the selection (the comment opener is in the prefix, the selection follows in the suffix).
 import { Template } from '@huggingface/jinja';
+import { buildFimPrompt, keepStart, type FimTokenIds } from '../fimPrompt';
+import type { ContextTokenizer } from './promptAssembler';
 
 export interface ExplainInput {
   languageId: string;
@@ -13,11 +15,21 @@ export interface ExplainInput {
   after: string;
 }
 
+/**
+ * A piece of a chat prompt. `markup` is what the template wrote (turn markers such as `<|im_start|>` are its control
+ * tokens); the rest is message text, encoded as plain text so that code holding such a spelling cannot open a turn.
+ * `selection` marks the selected code, which is cut first when the prompt does not fit the model's context.
+ */
+export interface ChatPart {
+  text: string;
+  markup: boolean;
+  selection?: true;
+}
+
 export type ExplainPrompt =
   | {
       mode: 'chat';
-      /** Rendered template text: tokenize with special tokens parsed from the text. */
-      text: string;
+      parts: ChatPart[];
       stopStrings: string[];
     }
   | {
@@ -28,6 +40,8 @@ export type ExplainPrompt =
       stopStrings: string[];
       /** Shown before the generated text so the panel reads as a comment. */
       opener: string;
+      /** Every line of a comment of this kind starts with it (after indentation): generation ends at a line that does not. */
+      linesStartWith?: string;
     };
 
 /** `chat_template` from tokenizer_config.json: a string, or named templates (the `default` one is used). */
@@ -64,20 +78,47 @@ export function buildExplainPrompt(input: ExplainInput, tokenizerConfig: Record<
     const selection = input.selection.slice(0, MAX_SELECTION_CHARS);
     const where = input.path === undefined ? '' : ` from ${input.path}`;
     const language = FENCE_NAMES[input.languageId] ?? input.languageId;
-    const question = `Explain what this ${language} code${where} does, step by step, then note anything surprising.\n\n\`\`\`${language}\n${selection}\n\`\`\``;
-    const text = new Template(template).render({
-      messages: [
-        { role: 'system', content: SYSTEM_PROMPT },
-        { role: 'user', content: question },
-      ],
-      add_generation_prompt: true,
-      bos_token: tokenString(tokenizerConfig?.bos_token),
-      eos_token: tokenString(tokenizerConfig?.eos_token),
-    });
+    const question: ChatPart[] = [
+      { text: `Explain what this ${language} code${where} does, step by step, then note anything surprising.\n\n\`\`\`${language}\n`, markup: false },
+      { text: selection, markup: false, selection: true },
+      { text: '\n```', markup: false },
+    ];
     const eos = tokenString(tokenizerConfig?.eos_token);
-    return { mode: 'chat', text, stopStrings: eos === '' ? [] : [eos] };
+    return { mode: 'chat', parts: renderChat(new Template(template), question, tokenizerConfig), stopStrings: eos === '' ? [] : [eos] };
   }
   return docCommentPrompt(input);
+}
+
+/** Stands for a message's text while the template renders: no template writes it, and no filter changes it. */
+const placeholder = (i: number) => `\u0000locus-message-${i}\u0000`;
+
+/**
+ * The template rendered around placeholders, which are then replaced by the messages' parts. Templates that refuse a
+ * system turn (Gemma's raises an error) get its text at the head of the user's message instead.
+ */
+function renderChat(template: Template, question: ChatPart[], tokenizerConfig: Record<string, unknown> | undefined): ChatPart[] {
+  const special = { add_generation_prompt: true, bos_token: tokenString(tokenizerConfig?.bos_token), eos_token: tokenString(tokenizerConfig?.eos_token) };
+  const system: ChatPart = { text: SYSTEM_PROMPT, markup: false };
+  let contents: ChatPart[][];
+  let rendered: string;
+  try {
+    contents = [[system], question];
+    rendered = template.render({ messages: [{ role: 'system', content: placeholder(0) }, { role: 'user', content: placeholder(1) }], ...special });
+  } catch {
+    contents = [[{ text: `${SYSTEM_PROMPT}\n\n`, markup: false }, ...question]];
+    rendered = template.render({ messages: [{ role: 'user', content: placeholder(0) }], ...special });
+  }
+  const parts: ChatPart[] = [];
+  let from = 0;
+  contents.forEach((content, i) => {
+    const at = rendered.indexOf(placeholder(i), from);
+    // A template that leaves a message out (or changes its text) leaves its placeholder out: nothing to put back.
+    if (at < 0) return;
+    parts.push({ text: rendered.slice(from, at), markup: true }, ...content);
+    from = at + placeholder(i).length;
+  });
+  parts.push({ text: rendered.slice(from), markup: true });
+  return parts.filter((part) => part.text !== '' || part.selection === true);
 }
 
 function tokenString(value: unknown): string {
@@ -109,8 +150,31 @@ function docCommentPrompt(input: ExplainInput): ExplainPrompt {
   }
   if (HASH_COMMENT_LANGUAGES.has(input.languageId)) {
     const opener = `${indent}# `;
-    return { mode: 'docComment', prefix: head + opener, suffix: `\n${firstLineTail}${selection}${after}`, stopStrings: ['\n\n'], opener: '# ' };
+    return { mode: 'docComment', prefix: head + opener, suffix: `\n${firstLineTail}${selection}${after}`, stopStrings: ['\n\n'], opener: '# ', linesStartWith: '#' };
   }
   const opener = `${indent}/**\n${indent} * `;
   return { mode: 'docComment', prefix: head + opener, suffix: `\n${indent} */\n${firstLineTail}${selection}${after}`, stopStrings: ['*/'], opener: '/**\n * ' };
+}
+
+/**
+ * In a doc-comment prompt the selection starts the suffix: it gets this much of the room, the code above the rest
+ * (with the completions' 3/4 for the prefix, 2.6 KB above a 44-line function left the model its first 16 lines).
+ */
+const EXPLAIN_PREFIX_SHARE = 0.25;
+
+/**
+ * The prompt's token ids, at most `room`. A chat prompt that does not fit cuts its selection (keeping its first
+ * whole lines), never the instruction or the turns: cut from its start, it lost the system turn and the question.
+ */
+export function encodeExplainPrompt(prompt: ExplainPrompt, tokenizer: ContextTokenizer, fim: FimTokenIds | null, room: number): number[] {
+  if (prompt.mode === 'docComment') return buildFimPrompt(tokenizer, fim, prompt.prefix, prompt.suffix, room - 3, EXPLAIN_PREFIX_SHARE).ids;
+  const encoded = prompt.parts.map((part) => (part.markup ? tokenizer.encodeMarkup(part.text) : tokenizer.encode(part.text)));
+  const total = encoded.reduce((sum, ids) => sum + ids.length, 0);
+  const selection = prompt.parts.findIndex((part) => part.selection === true);
+  if (total > room && selection >= 0) {
+    const others = total - encoded[selection]!.length;
+    encoded[selection] = keepStart(tokenizer, prompt.parts[selection]!.text, room - others);
+  }
+  // A context too small for even the instruction keeps the end, where the answer starts.
+  return encoded.flat().slice(-room);
 }

@@ -13,6 +13,8 @@ export const FILE_SEPARATOR = '<|file_sep|>';
 /** `runtime`'s TextTokenizer satisfies it; decoding shows the kept prefix and suffix in `locus/compress`. */
 export interface ContextTokenizer extends PromptTokenizer {
   decode(ids: readonly number[]): string;
+  /** Ids of a chat template's own text, whose special-token spellings are control tokens (TextTokenizer.encodeMarkup). */
+  encodeMarkup(text: string): number[];
 }
 
 export interface PromptRequest {

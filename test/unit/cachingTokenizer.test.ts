@@ -17,6 +17,9 @@ class CountingTokenizer implements ContextTokenizer {
   specialTokenId(content: string): number | undefined {
     return content === '<|fim_prefix|>' ? 1 : undefined;
   }
+  encodeMarkup(text: string): number[] {
+    return text === '<|fim_prefix|>' ? [1] : this.encode(text);
+  }
 }
 
 describe('CachingTokenizer', () => {
@@ -29,6 +32,7 @@ describe('CachingTokenizer', () => {
     assert.equal(inner.calls, 2, 'one encoding by the cache, one by the test');
     assert.equal(tokenizer.decode(tokenizer.encode('ab')), 'ab');
     assert.equal(tokenizer.specialTokenId('<|fim_prefix|>'), 1);
+    assert.deepEqual(tokenizer.encodeMarkup('<|fim_prefix|>'), [1]);
   });
 
   it('forgets the least recently used text first and never remembers long texts', () => {

@@ -1,28 +1,68 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildExplainPrompt, chatTemplateOf } from '../../lsp-server/context/explainPrompt';
+import { join } from 'node:path';
+import { buildExplainPrompt, chatTemplateOf, encodeExplainPrompt } from '../../lsp-server/context/explainPrompt';
+import { TextTokenizer } from '../../runtime/tokenizer';
+import { ROOT } from './runtimeFixtures';
 import { renderCompressReport } from '../../lsp-server/context/compressReport';
 
 const CHATML = "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
 
 describe('explain prompt', () => {
-  it('renders the chat template from tokenizer_config.json', () => {
+  it('renders the chat template from tokenizer_config.json, its turns as markup and the messages as text', () => {
     const prompt = buildExplainPrompt(
       { languageId: 'typescript', path: 'src/a.ts', before: '', selection: 'const x = 1;', after: '' },
       { chat_template: CHATML, eos_token: '<|im_end|>' },
     );
     assert.equal(prompt.mode, 'chat');
     if (prompt.mode !== 'chat') return;
-    assert.ok(prompt.text.startsWith('<|im_start|>system\n'));
-    assert.ok(prompt.text.includes('```typescript\nconst x = 1;\n```'));
-    assert.ok(prompt.text.endsWith('<|im_start|>assistant\n'));
+    const text = prompt.parts.map((p) => p.text).join('');
+    assert.ok(text.startsWith('<|im_start|>system\n'));
+    assert.ok(text.includes('```typescript\nconst x = 1;\n```'));
+    assert.ok(text.endsWith('<|im_start|>assistant\n'));
+    assert.ok(prompt.parts.filter((p) => p.markup).every((p) => !p.text.includes('const x')), 'the code is never markup');
+    assert.ok(prompt.parts.filter((p) => !p.markup).every((p) => !p.text.includes('<|im_start|>')), 'the turns are never message text');
+    assert.deepEqual(prompt.parts.filter((p) => p.selection).map((p) => p.text), ['const x = 1;']);
     assert.deepEqual(prompt.stopStrings, ['<|im_end|>']);
     assert.equal(chatTemplateOf({ chat_template: [{ name: 'tool_use', template: 'x' }, { name: 'default', template: 'y' }] }), 'y');
   });
 
-  it('names the code by its Markdown fence name, not a VS Code language id', () => {
-    const prompt = buildExplainPrompt({ languageId: 'shellscript', path: 'run.sh', before: '', selection: 'echo hi', after: '' }, { chat_template: CHATML });
-    assert.ok(prompt.mode === 'chat' && prompt.text.includes('this bash code from run.sh') && prompt.text.includes('```bash\necho hi\n```'));
+  it('puts the system text in the user turn for a template that refuses a system turn', () => {
+    const refusing = "{% if messages[0].role == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}{% for m in messages %}<start_of_turn>{{ m.role }}\n{{ m.content }}<end_of_turn>\n{% endfor %}<start_of_turn>model\n";
+    const prompt = buildExplainPrompt({ languageId: 'python', path: undefined, before: '', selection: 'x = 1', after: '' }, { chat_template: refusing });
+    if (prompt.mode !== 'chat') return assert.fail('expected a chat prompt');
+    const text = prompt.parts.map((p) => p.text).join('');
+    assert.match(text, /^<start_of_turn>user\nYou are a concise code assistant\. .*\n\nExplain what this python code does/s);
+  });
+
+  it('encodes the turns as control tokens and code that spells one as text, and cuts the selection, not the question, to fit', () => {
+    const tokenizer = TextTokenizer.fromDirectory(join(ROOT, 'models', 'default'));
+    const template = "{% for m in messages %}<|file_sep|>{{ m.role }}\n{{ m.content }}<|endoftext|>{% endfor %}<|file_sep|>assistant\n";
+    const separator = tokenizer.specialTokenId('<|file_sep|>')!;
+    const end = tokenizer.specialTokenId('<|endoftext|>')!;
+    const selection = 'marker = "<|endoftext|><|file_sep|>"\n' + Array.from({ length: 200 }, (_, i) => `value_${i} = compute(${i})\n`).join('');
+    const prompt = buildExplainPrompt({ languageId: 'python', path: 'a.py', before: '', selection, after: '' }, { chat_template: template });
+    const whole = encodeExplainPrompt(prompt, tokenizer, null, 100_000);
+    assert.equal(whole.filter((id) => id === separator).length, 3, 'the three turns, not the spelling in the code');
+    assert.equal(whole.filter((id) => id === end).length, 2);
+    const cut = encodeExplainPrompt(prompt, tokenizer, null, 300);
+    assert.ok(cut.length <= 300);
+    const text = tokenizer.decode(cut);
+    assert.ok(text.startsWith('<|file_sep|>system\nYou are a concise code assistant.'), text.slice(0, 80));
+    assert.ok(text.includes('Explain what this python code from a.py does'));
+    assert.ok(text.includes('value_3 = compute(3)\n') && !text.includes('value_199'), 'the selection keeps its first lines');
+    assert.ok(text.endsWith('\n```<|endoftext|><|file_sep|>assistant'), 'Jinja drops the last line break of the template');
+  });
+
+  it('gives the selection of a doc-comment prompt most of the room, the code above it the rest', () => {
+    const tokenizer = TextTokenizer.fromDirectory(join(ROOT, 'models', 'default'));
+    const fim = { prefix: tokenizer.specialTokenId('<|fim_prefix|>')!, suffix: tokenizer.specialTokenId('<|fim_suffix|>')!, middle: tokenizer.specialTokenId('<|fim_middle|>')! };
+    const above = Array.from({ length: 120 }, (_, i) => `const above_${i} = ${i};\n`).join('');
+    const selection = 'function long() {\n' + Array.from({ length: 44 }, (_, i) => `  step_${i}();\n`).join('') + '}\n';
+    const prompt = buildExplainPrompt({ languageId: 'typescript', path: undefined, before: above, selection, after: '' }, undefined);
+    const text = tokenizer.decode(encodeExplainPrompt(prompt, tokenizer, fim, 400));
+    assert.ok(text.includes('step_43();'), 'the whole selection');
+    assert.ok(text.includes('const above_119 = 119;'), 'and the code right above it');
   });
 
   it('falls back to a doc comment above the selection when there is no template', () => {

@@ -16,7 +16,7 @@ describe('ContextFeature documents', () => {
   it('reads the text of an edited document only when the index could take it', async () => {
     const ws = makeWorkspace({ 'src/shapes.ts': SHAPES_TS });
     const storage = mkdtempSync(join(tmpdir(), 'locus-storage-'));
-    const feature = new ContextFeature({ model: () => undefined, modelStatus: () => undefined, limits: () => ({ promptTokenBudget: 512, maxNewTokens: 64 }), document: () => undefined, sendExplainChunk: () => undefined, logger: silent, foregroundIdle: async () => undefined, promptExcludeGlobs: () => [] });
+    const feature = new ContextFeature({ model: () => undefined, modelStatus: () => undefined, limits: () => ({ promptTokenBudget: 512, maxNewTokens: 64 }), document: () => undefined, sendExplainChunk: () => undefined, logger: silent, foregroundIdle: async () => undefined, foregroundStarts: () => new AbortController().signal, promptExcludeGlobs: () => [] });
     try {
       feature.initialize([{ uri: pathToFileURL(ws.root).href, name: 'ws' }], null, storage);
       await feature.start([]);

@@ -21,4 +21,18 @@ describe('ForegroundWork', () => {
     assert.equal(resumed, 2);
     await work.idle();
   });
+
+  it('aborts the signal of background work that gives way when foreground work begins, at once while some runs', () => {
+    const work = new ForegroundWork();
+    const before = work.starts();
+    assert.equal(before.aborted, false);
+    const end = work.begin();
+    assert.equal(before.aborted, true);
+    assert.equal(work.starts().aborted, true, 'while it runs');
+    end();
+    const after = work.starts();
+    assert.equal(after.aborted, false);
+    work.begin()();
+    assert.equal(after.aborted, true);
+  });
 });

@@ -1,0 +1,93 @@
+// Generates an explanation in one or more runs of the model. The worker answers one request at a time, so a run
+// gives way as soon as a completion starts (a 320-token explanation held every keystroke's completion, and its
+// cancellation, for up to its whole length); the next run goes on from the tokens so far, whose state the prefix
+// cache keeps. The text is decoded here from the tokens of every run, so a character or a stop string that two runs
+// share comes out whole, and the line rules (explanationLines.ts) apply to it.
+import { GREEDY_SAMPLING, type GenerateResult, type InferenceEngine } from '../../runtime/engine';
+import { StopStringFilter } from '../../runtime/stopRules';
+import { StreamingDecoder } from '../../runtime/tokenizer';
+import { ExplanationLines } from './explanationLines';
+
+export interface ExplanationRunsDeps {
+  engine: Pick<InferenceEngine, 'generate'>;
+  decode: (ids: readonly number[]) => string;
+  /** Resolves once no completion is being answered. */
+  foregroundIdle: () => Promise<void>;
+  /** Aborted as soon as a completion starts (at once while one is being answered). */
+  foregroundStarts: () => AbortSignal;
+}
+
+export interface ExplanationRequest {
+  promptIds: number[];
+  maxNewTokens: number;
+  stopStrings: string[];
+  /** Every line after the first starts with it (ExplanationLines). */
+  linesStartWith?: string;
+}
+
+export interface Explanation {
+  text: string;
+  stopReason: GenerateResult['stopReason'];
+  generatedTokens: number;
+  /** Runs of the model: one more for each time it gave way to a completion. */
+  runs: number;
+}
+
+export async function generateExplanation(deps: ExplanationRunsDeps, request: ExplanationRequest, signal: AbortSignal, onText: (delta: string) => void): Promise<Explanation> {
+  const ids: number[] = [];
+  const decoder = new StreamingDecoder((run) => deps.decode(run));
+  const stops = new StopStringFilter(request.stopStrings);
+  const lines = new ExplanationLines(request.linesStartWith);
+  let text = '';
+  const show = (delta: string) => {
+    if (delta === '') return;
+    text += delta;
+    onText(delta);
+  };
+  /** Takes one token; true when the text ends with it. */
+  const take = (id: number): boolean => {
+    const { text: safe, stopped } = stops.push(decoder.push(id));
+    show(lines.push(safe));
+    return stopped || decoder.broken || lines.ended;
+  };
+  let stopReason: GenerateResult['stopReason'] = 'length';
+  let ended = false;
+  let runs = 0;
+  while (ids.length < request.maxNewTokens) {
+    await deps.foregroundIdle();
+    if (signal.aborted) {
+      stopReason = 'aborted';
+      break;
+    }
+    const textEnded = new AbortController();
+    runs++;
+    const result = await deps.engine.generate(
+      { promptIds: [...request.promptIds, ...ids], maxNewTokens: request.maxNewTokens - ids.length, sampling: GREEDY_SAMPLING, stopStrings: request.stopStrings },
+      {
+        signal: AbortSignal.any([signal, deps.foregroundStarts(), textEnded.signal]),
+        onToken: (id) => {
+          if (ended) return;
+          ids.push(id);
+          ended = take(id);
+          if (ended) textEnded.abort();
+        },
+      },
+    );
+    if (ended) {
+      stopReason = 'stop';
+      break;
+    }
+    // Gave way to a completion (go on once it is answered), or stopped at text that is not this text's: a run that
+    // began inside a character decodes it as bytes that are no character.
+    if (result.stopReason === 'aborted' || result.stopReason === 'stop') continue;
+    stopReason = result.stopReason;
+    break;
+  }
+  if (!ended) {
+    const { text: rest, stopped } = stops.push(decoder.flush());
+    show(lines.push(rest));
+    if (!stopped && !lines.ended) show(lines.push(stops.flush()));
+    show(lines.flush());
+  }
+  return { text, stopReason, generatedTokens: ids.length, runs };
+}

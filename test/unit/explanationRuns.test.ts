@@ -1,0 +1,148 @@
+// Explain's generation (lsp-server/context/explanationRuns.ts, explanationLines.ts) on a scripted byte-level model:
+// a run gives way when a completion starts and the next goes on from the tokens so far; the text is decoded over all
+// runs, so a character or a stop string two runs share comes out whole; loops, a walk out of a `#` comment and
+// trailing whitespace are cut; what streamed is always the final text.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { GenerateHooks, GenerateRequest, GenerateResult } from '../../runtime/engine';
+import { generateExplanation, type ExplanationRequest } from '../../lsp-server/context/explanationRuns';
+import { ExplanationLines } from '../../lsp-server/context/explanationLines';
+
+const PROMPT = [1, 2, 3];
+
+/** Writes the UTF-8 bytes of `script` as its tokens, one per pass, from wherever the prompt has got to. */
+class ScriptedEngine {
+  readonly prompts: number[][] = [];
+  /** Called before each token with how many the explanation has; the test starts a completion there. */
+  beforeToken: (written: number) => void = () => undefined;
+
+  constructor(private readonly script: string) {}
+
+  async generate(request: GenerateRequest, hooks: GenerateHooks = {}): Promise<GenerateResult> {
+    this.prompts.push(request.promptIds);
+    const bytes = [...Buffer.from(this.script, 'utf8')];
+    const tokenIds: number[] = [];
+    let stopReason: GenerateResult['stopReason'] = 'length';
+    for (let written = request.promptIds.length - PROMPT.length; tokenIds.length < request.maxNewTokens; written++) {
+      await new Promise((r) => setImmediate(r));
+      this.beforeToken(written);
+      if (hooks.signal?.aborted) {
+        stopReason = 'aborted';
+        break;
+      }
+      if (written >= bytes.length) {
+        stopReason = 'eos';
+        break;
+      }
+      tokenIds.push(bytes[written]!);
+      hooks.onToken?.(bytes[written]!);
+    }
+    const timings = { promptTokens: request.promptIds.length, cachedPromptTokens: 0, generatedTokens: tokenIds.length, prefillMs: 0, firstTokenMs: 0, decodeMs: 0, totalMs: 0, tokensPerSecond: 0, decodeTokensPerSecond: 0 };
+    return { text: '', tokenIds, stopReason, timings };
+  }
+}
+
+/** A server's foreground work, as the test drives it: `begin` aborts the running run, `end` lets the next start. */
+function foreground() {
+  let starts = new AbortController();
+  let idle: Promise<void> = Promise.resolve();
+  let release = () => undefined as void;
+  return {
+    deps: { foregroundIdle: () => idle, foregroundStarts: () => starts.signal },
+    begin() {
+      idle = new Promise((r) => (release = r));
+      starts.abort();
+      starts = new AbortController();
+    },
+    end: () => release(),
+  };
+}
+
+const decode = (ids: readonly number[]) => Buffer.from(ids).toString('utf8');
+
+async function explain(engine: ScriptedEngine, request: Partial<ExplanationRequest> = {}, signal = new AbortController().signal, work = foreground()) {
+  const chunks: string[] = [];
+  const result = await generateExplanation({ engine, decode, ...work.deps }, { promptIds: PROMPT, maxNewTokens: 200, stopStrings: [], ...request }, signal, (d) => chunks.push(d));
+  assert.equal(chunks.join(''), result.text, 'what streamed is the text');
+  return result;
+}
+
+describe('Explain generation', () => {
+  it('gives way to a completion that starts, and goes on from its tokens afterwards, a character split between runs whole', async () => {
+    const engine = new ScriptedEngine('la café est ouverte');
+    const work = foreground();
+    // `é` is two bytes: the completion starts between them.
+    engine.beforeToken = (written) => {
+      if (written === 7 && engine.prompts.length === 1) {
+        work.begin();
+        setTimeout(() => work.end(), 20);
+      }
+    };
+    const result = await explain(engine, {}, undefined, work);
+    assert.equal(result.text, 'la café est ouverte');
+    assert.equal(result.runs, 2);
+    assert.equal(result.stopReason, 'eos');
+    assert.deepEqual(engine.prompts[1], [...PROMPT, ...Buffer.from('la café', 'utf8').subarray(0, 7)], 'the tokens so far, the half character last');
+  });
+
+  it('finds a stop string that two runs share', async () => {
+    const engine = new ScriptedEngine('returns x. */ code after');
+    const work = foreground();
+    engine.beforeToken = (written) => {
+      if (written === 12 && engine.prompts.length === 1) {
+        work.begin();
+        work.end();
+      }
+    };
+    const result = await explain(engine, { stopStrings: ['*/'] }, undefined, work);
+    assert.equal(result.runs, 2);
+    assert.equal(result.stopReason, 'stop');
+    assert.equal(result.text, 'returns x.');
+  });
+
+  it('ends with what it has when the client cancels, with no run after it', async () => {
+    const engine = new ScriptedEngine('one two three four five');
+    const cancel = new AbortController();
+    engine.beforeToken = (written) => {
+      if (written === 8) cancel.abort();
+    };
+    const result = await explain(engine, {}, cancel.signal);
+    assert.equal(result.stopReason, 'aborted');
+    assert.equal(result.text, 'one two');
+    assert.equal(result.runs, 1);
+  });
+
+  it('ends before a line written a third time, and at the token limit', async () => {
+    const loop = await explain(new ScriptedEngine('Adds five:\n  return x + 5\n  return x + 5\n  return x + 5\n  return x + 5\n'));
+    assert.equal(loop.text, 'Adds five:\n  return x + 5\n  return x + 5');
+    assert.equal(loop.stopReason, 'stop');
+    const limited = await explain(new ScriptedEngine('abcdefgh'), { maxNewTokens: 5 });
+    assert.equal(limited.text, 'abcde');
+    assert.equal(limited.stopReason, 'length');
+  });
+
+  it('ends a # comment at a line that is not one, and drops trailing whitespace', async () => {
+    const code = await explain(new ScriptedEngine('hull of the points\n    # in order\n    return w.get(w)\n'), { linesStartWith: '#' });
+    assert.equal(code.text, 'hull of the points\n    # in order');
+    assert.equal(code.stopReason, 'stop');
+    const dangling = await explain(new ScriptedEngine('the sum\n    '), { linesStartWith: '#' });
+    assert.equal(dangling.text, 'the sum');
+  });
+});
+
+describe('ExplanationLines', () => {
+  it('holds back a line while it may still be a loop or leave the comment, and shows it once it cannot', () => {
+    const lines = new ExplanationLines();
+    assert.equal(lines.push('x = compute(1)\nx = compute(1)\n'), 'x = compute(1)\nx = compute(1)');
+    // The third line may repeat them: held while it matches.
+    assert.equal(lines.push('x = comp'), '');
+    assert.equal(lines.push('ute(2)'), '\nx = compute(2)');
+    assert.equal(lines.flush(), '');
+    const comment = new ExplanationLines('#');
+    assert.equal(comment.push('first\n   '), 'first');
+    assert.equal(comment.push(' # sec'), '\n    # sec');
+    assert.equal(comment.push('ond\nx = 1'), 'ond');
+    assert.equal(comment.ended, true);
+    assert.equal(comment.push('more'), '');
+  });
+});
