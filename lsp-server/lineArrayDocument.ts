@@ -44,15 +44,16 @@ interface Place {
 
 type IncrementalChange = { range: Range; rangeLength?: number; text: string };
 
-// The library's own tests of a change's shape, so that the same events are taken, and refused.
+// The library's own tests of a change's shape, so that the same events are taken, and refused; but `null` for a
+// field is taken as its absence (the library refused `rangeLength: null`, and the rest of that message was lost).
 function isIncremental(change: TextDocumentContentChangeEvent): change is IncrementalChange {
-  const candidate = change as Partial<IncrementalChange> | null | undefined;
-  return candidate !== undefined && candidate !== null && typeof candidate.text === 'string' && candidate.range !== undefined && (candidate.rangeLength === undefined || typeof candidate.rangeLength === 'number');
+  const candidate = change as { text?: unknown; range?: Range | null; rangeLength?: unknown } | null | undefined;
+  return candidate !== undefined && candidate !== null && typeof candidate.text === 'string' && candidate.range != null && (candidate.rangeLength == null || typeof candidate.rangeLength === 'number');
 }
 
 function isFull(change: TextDocumentContentChangeEvent): change is { text: string } {
-  const candidate = change as Partial<IncrementalChange> | null | undefined;
-  return candidate !== undefined && candidate !== null && typeof candidate.text === 'string' && candidate.range === undefined && candidate.rangeLength === undefined;
+  const candidate = change as { text?: unknown; range?: unknown; rangeLength?: unknown } | null | undefined;
+  return candidate !== undefined && candidate !== null && typeof candidate.text === 'string' && candidate.range == null && candidate.rangeLength == null;
 }
 
 function wellformed(range: Range): Range {
@@ -62,10 +63,10 @@ function wellformed(range: Range): Range {
 
 /**
  * vscode-languageserver-textdocument's `TextDocument`, with its semantics: a character past a line's end is the end
- * (before the line break), a line past the last is the text's end, negative values are 0. Lines are the library's
- * too: an edit's line breaks are found in its own text, so one that puts `\n` right after a `\r` leaves them two
- * breaks (and an empty line), as the library does, until a full change reads the text afresh. One difference: a
- * change starting past the last line is applied at the end, where the library can leave holes in its line table.
+ * (before the line break), a line past the last is the text's end, negative values are 0. Two differences, where the
+ * library's lines are not the editor's: an edit that puts a `\r` and a `\n` side by side makes them one break (`\r\n`),
+ * as the editor counts it (the library kept two, and every later position landed a line off); and a change starting
+ * past the last line is applied at the end, where the library can leave holes in its line table.
  */
 export class LineArrayDocument implements TextDocument {
   /** Each line with its break; the last line has none and may be empty. */
@@ -174,7 +175,6 @@ export class LineArrayDocument implements TextDocument {
     const last = lines[end.line];
     let removed = end.character - start.character;
     for (let line = start.line; line < end.line; line++) removed += lines[line].length;
-    // Only the inserted text's own breaks cut lines (see the class comment).
     const replacement = splitLines(inserted);
     replacement[0] = first.slice(0, start.character) + replacement[0];
     replacement[replacement.length - 1] += last.slice(end.character);
@@ -187,8 +187,23 @@ export class LineArrayDocument implements TextDocument {
       this.lines = lines.slice(0, start.line).concat(replacement, lines.slice(end.line + 1));
     }
     this.validStarts = Math.min(this.validStarts, start.line + 1);
+    this.joinSplitBreaks(Math.max(0, start.line - 1), start.line + replacement.length);
     if (this.starts.length > this.lines.length) this.starts.length = this.lines.length;
     this.textLength += inserted.length - removed;
+  }
+
+  /**
+   * Between lines `from` and `to`, a line ending in `\r` followed by a line that is only `\n` becomes one line ending
+   * in `\r\n`. Breaks are cut from each piece of text alone, so an edit next to a `\r` or a `\n` can leave them apart.
+   */
+  private joinSplitBreaks(from: number, to: number): void {
+    const { lines } = this;
+    for (let line = Math.min(to, lines.length - 1); line > from; line--) {
+      if (lines[line] !== '\n' || lines[line - 1]!.charCodeAt(lines[line - 1]!.length - 1) !== CR) continue;
+      lines[line - 1] += '\n';
+      lines.splice(line, 1);
+      this.validStarts = Math.min(this.validStarts, line);
+    }
   }
 
   /** Where the library's `offsetAt` puts `position`, as a line and a character in it. */

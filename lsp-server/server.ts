@@ -284,6 +284,8 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
         const selected = selectedItem(params.context?.selectedCompletionInfo, document);
         const items = await completions.provide(document, positionIn(document, asked), AbortSignal.any([abortSignalOf(token), latest.signal]), invoked, selected);
         if (token.isCancellationRequested) return new ResponseError(LSPErrorCodes.RequestCancelled, 'Completion cancelled.');
+        // Closed (and perhaps opened again with other text) meanwhile: its items are for a text that is gone.
+        if (documents.get(uri) !== document) return { items: [] };
         return { items };
       } finally {
         ended();

@@ -1,5 +1,7 @@
 // The server's document (lsp-server/lineArrayDocument.ts) against vscode-languageserver-textdocument, whose
-// semantics it keeps: readable cases, then thousands of random edits compared answer by answer.
+// semantics it keeps but where an edit joins `\r` and `\n` (the library's line table then disagrees with its own text
+// and with the editor; a document made afresh from the text is the reference): readable cases, then thousands of
+// random edits compared answer by answer.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TextDocument, type Position, type Range, type TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
@@ -57,16 +59,22 @@ describe('LineArrayDocument', () => {
     assert.equal(ours.getText(), 'aXd');
   });
 
-  it('leaves a \\r\\n made by an edit as two line breaks until a full change, as the library does', () => {
-    const { ours, theirs } = pair('a\rb');
-    const edits: TextDocumentContentChangeEvent[][] = [[{ range: span(at(1, 0), at(1, 0)), text: '\n' }], [{ range: span(at(1, 0), at(1, 0)), text: 'x' }], [{ text: 'a\r\nb' }]];
-    const lineCounts = [3, 3, 2];
-    edits.forEach((changes, i) => {
-      ours.update(changes, i + 2);
-      TextDocument.update(theirs, changes, i + 2);
-      assert.equal(ours.lineCount, lineCounts[i]);
-      assertSame(ours, theirs, `edit ${i}`);
-    });
+  it('makes a \\r and a \\n that an edit puts side by side one line break, as the editor counts it', () => {
+    // `\n` after a lone `\r`, `\r` before an LF, and a deletion between them: the library keeps two breaks.
+    const cases: [string, TextDocumentContentChangeEvent, string][] = [
+      ['a\rb', { range: span(at(1, 0), at(1, 0)), text: '\n' }, 'a\r\nb'],
+      ['a\nb', { range: span(at(0, 1), at(0, 1)), text: '\r' }, 'a\r\nb'],
+      ['a\ry\nb', { range: span(at(1, 0), at(1, 1)), text: '' }, 'a\r\nb'],
+      ['a\rb\nc', { range: span(at(1, 0), at(1, 1)), text: 'x\r' }, 'a\rx\r\nc'],
+    ];
+    for (const [before, change, after] of cases) {
+      const ours = new LineArrayDocument(URI, 'typescript', 1, before);
+      ours.update([change], 2);
+      assertSame(ours, TextDocument.create(URI, 'typescript', 2, after), JSON.stringify(before));
+      // The next edit lands where the editor means it.
+      ours.update([{ range: span(at(ours.lineCount - 1, 0), at(ours.lineCount - 1, 0)), text: '>' }], 3);
+      assert.equal(ours.getText(), after.replace(/[^\r\n]*$/, (last) => `>${last}`));
+    }
   });
 
   it('takes a paste of many lines, and several changes in one update', () => {
@@ -82,9 +90,17 @@ describe('LineArrayDocument', () => {
     assert.equal(ours.offsetAt(at(4, 0)), theirs.offsetAt(at(4, 0)));
   });
 
-  it('refuses a change that is neither incremental nor full, as the library does', () => {
+  it('refuses a change that is neither incremental nor full, as the library does, and takes null as an absent field', () => {
     const { ours } = pair('a');
     assert.throws(() => ours.update([{ text: 'b', rangeLength: 1 } as TextDocumentContentChangeEvent], 2), /Unknown change event/);
+    const changes = [
+      { range: span(at(0, 1), at(0, 1)), rangeLength: null, text: 'b' },
+      { range: span(at(0, 2), at(0, 2)), text: 'c' },
+    ] as unknown as TextDocumentContentChangeEvent[];
+    ours.update(changes, 3);
+    assert.equal(ours.getText(), 'abc');
+    ours.update([{ range: null, text: 'full' } as unknown as TextDocumentContentChangeEvent], 4);
+    assert.equal(ours.getText(), 'full');
   });
 
   it('answers as the library over thousands of random edits', () => {
@@ -94,7 +110,8 @@ describe('LineArrayDocument', () => {
       const random = mulberry32(seed);
       const int = (n: number) => Math.floor(random() * n);
       const text = () => Array.from({ length: int(6) }, () => pieces[int(pieces.length)]).join('');
-      const { ours, theirs } = pair(Array.from({ length: 4 }, text).join(''));
+      // `theirs` is made afresh from its text after every change: the editor's lines, not the library's edited table.
+      let { ours, theirs } = pair(Array.from({ length: 4 }, text).join(''));
       const position = (): Position => {
         const line = int(theirs.lineCount + 3) - 1;
         const length = theirs.getLineRange(Math.max(0, Math.min(line, theirs.lineCount - 1))).end.character;
@@ -118,7 +135,7 @@ describe('LineArrayDocument', () => {
         // The library takes them one by one (each made for the document as the one before left it), ours in one update.
         const changes = Array.from({ length: 1 + int(2) }, () => {
           const next = change();
-          TextDocument.update(theirs, [next], version);
+          theirs = TextDocument.create(URI, 'typescript', version, TextDocument.update(theirs, [next], version).getText());
           return next;
         });
         ours.update(changes, version);
