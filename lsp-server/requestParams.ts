@@ -65,14 +65,18 @@ export function checkedSince(value: unknown): number | undefined {
  * rule), and inside a surrogate pair the start of that character, so a completion never splits one.
  */
 export function positionIn(document: TextDocument, position: Position): Position {
-  let offset = document.offsetAt(position);
-  if (offset > 0) {
-    const text = document.getText({ start: document.positionAt(offset - 1), end: document.positionAt(offset + 1) });
-    const before = text.charCodeAt(0);
-    const after = text.charCodeAt(1);
-    if (before >= 0xd800 && before <= 0xdbff && after >= 0xdc00 && after <= 0xdfff) offset--;
-  }
-  return document.positionAt(offset);
+  const offset = document.offsetAt(position);
+  if (offset === 0) return document.positionAt(offset);
+  // The two characters around it, not the whole text.
+  const around = document.getText({ start: document.positionAt(offset - 1), end: document.positionAt(offset + 1) });
+  return document.positionAt(offset - 1 + characterStartAt(around, 1));
+}
+
+/** `offset` in `text`, moved to the start of the character it would split (a surrogate pair's second half). */
+export function characterStartAt(text: string, offset: number): number {
+  const before = text.charCodeAt(offset - 1);
+  const after = text.charCodeAt(offset);
+  return before >= 0xd800 && before <= 0xdbff && after >= 0xdc00 && after <= 0xdfff ? offset - 1 : offset;
 }
 
 /**

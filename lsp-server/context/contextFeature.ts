@@ -23,6 +23,7 @@ import { SyntaxChunker } from './syntaxChunker';
 import { asModelText } from '../modelText';
 import { filePathOf } from '../fileUri';
 import { completableText } from '../completableDocument';
+import { characterStartAt } from '../requestParams';
 import { PromptPrivacy } from './promptPrivacy';
 import { MAX_INDEXED_FILE_BYTES } from './workspaceWalker';
 
@@ -213,7 +214,7 @@ export class ContextFeature {
       );
     }
     const { text } = completable;
-    const offset = document.offsetAt(params.position);
+    const offset = characterStartAt(text, document.offsetAt(params.position));
     // The prompt a completion here would send: healed as completions heal it, retrieved with the text as typed.
     const typedPrefix = asModelText(text.slice(0, offset), true);
     const cursor = { file: filePathOf(document.uri), prefix: healPrefix(model.tokenizer, typedPrefix).prefix, typedPrefix, suffix: asModelText(text.slice(offset), offset === 0) };
@@ -238,8 +239,8 @@ export class ContextFeature {
     const privateReason = this.privateReason(document.uri);
     if (privateReason !== undefined) throw new Error(privateReason);
     const text = document.getText();
-    const start = document.offsetAt(params.range.start);
-    const end = document.offsetAt(params.range.end);
+    const start = characterStartAt(text, document.offsetAt(params.range.start));
+    const end = characterStartAt(text, document.offsetAt(params.range.end));
     if (end <= start) throw new Error('Select the code to explain first.');
     if (text.slice(start, end).includes('\u0000')) throw new Error('Select text to explain: this selection holds NUL characters, as binary files do.');
     const file = filePathOf(document.uri);

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ErrorCodes, ResponseError } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { checkedBudget, checkedPosition, checkedRange, checkedSince, documentUri, positionIn, selectedItem } from '../../lsp-server/requestParams';
+import { checkedBudget, checkedPosition, checkedRange, checkedSince, documentUri, characterStartAt,
+  positionIn, selectedItem } from '../../lsp-server/requestParams';
 
 const invalidParams = (e: unknown) => e instanceof ResponseError && e.code === ErrorCodes.InvalidParams;
 
@@ -44,6 +45,8 @@ describe('request params', () => {
     // 𝒳 is two UTF-16 code units at characters 4 and 5: character 5 is inside it.
     assert.deepEqual(positionIn(document, { line: 0, character: 5 }), { line: 0, character: 4 });
     assert.deepEqual(positionIn(document, { line: 0, character: 6 }), { line: 0, character: 6 });
+    // The same rule for Compress and Explain, which read the whole text.
+    assert.deepEqual([0, 4, 5, 6, 13].map((offset) => characterStartAt('let 𝒳 = 1;\nx', offset)), [0, 4, 4, 6, 13]);
   });
 
   it("reads the suggest widget's selected item: absent, malformed (InvalidParams), or with its ends in order", () => {
