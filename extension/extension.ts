@@ -175,7 +175,9 @@ async function offerRestart(message: string): Promise<void> {
   else if (choice === 'Show Output') await vscode.commands.executeCommand(SHOW_OUTPUT);
 }
 
+/** Restart Server loads the model again once the user has fixed its folder (so does any change of Locus's settings). */
 async function showModelError(message: string, fix: string): Promise<void> {
-  const choice = await vscode.window.showWarningMessage(`Locus: ${message} ${fix}`, 'Show Output');
+  const choice = await vscode.window.showWarningMessage(`Locus: ${message} ${fix}`, 'Restart Server', 'Show Output');
   if (choice === 'Show Output') await vscode.commands.executeCommand(SHOW_OUTPUT);
+  else if (choice === 'Restart Server') await vscode.commands.executeCommand(RESTART_SERVER);
 }

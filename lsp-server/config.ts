@@ -82,7 +82,7 @@ export const DEFAULTS = {
 const QUANTIZATIONS: readonly QuantizationSetting[] = ['auto', 'q4', 'int8', 'fp16', 'fp32'];
 const SPECULATIONS: readonly SpeculationSetting[] = ['auto', 'draft', 'lookup', 'off'];
 const TRIGGERS: readonly CompletionTriggerSetting[] = ['automatic', 'manual'];
-const LIMITS = {
+export const LIMITS = {
   threads: { min: 0, max: 64 },
   maxNewTokens: { min: 1, max: 1024 },
   beamWidth: { min: 1, max: 8 },
@@ -136,7 +136,8 @@ export function mergeSettings(base: unknown, update: unknown): Record<string, un
   if (!isRecord(update)) return merged;
   for (const [key, value] of Object.entries(update)) {
     const known = knownKeysOf(key);
-    if (known === undefined) continue;
+    // `null` changes nothing at any level, as the README says (for one key it reset the setting to its default).
+    if (known === undefined || value === null) continue;
     if (known === null) {
       merged[key] = value;
       continue;
@@ -145,7 +146,7 @@ export function mergeSettings(base: unknown, update: unknown): Record<string, un
     // (it wiped the values only `initializationOptions` carried, such as the storage folders).
     if (!isRecord(value)) continue;
     const section: Record<string, unknown> = isRecord(merged[key]) ? { ...(merged[key] as Record<string, unknown>) } : {};
-    for (const [inner, innerValue] of Object.entries(value)) if (Object.hasOwn(known, inner)) section[inner] = innerValue;
+    for (const [inner, innerValue] of Object.entries(value)) if (Object.hasOwn(known, inner) && innerValue !== null) section[inner] = innerValue;
     merged[key] = section;
   }
   return merged;

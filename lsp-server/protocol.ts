@@ -442,7 +442,7 @@ export namespace CompletionAcceptedCommand {
 export interface CompressParams {
   textDocument: TextDocumentIdentifier;
   position: Position;
-  /** Prompt token budget after compression; the server's `completion.promptTokenBudget` when absent. */
+  /** Prompt token budget after compression, a whole number from 32 (the setting's minimum); the server's `completion.promptTokenBudget` when absent. */
   budget?: number;
 }
 

@@ -3,6 +3,7 @@
 // have is moved to one it has, so no item repeats an impossible range back to the client.
 import { ErrorCodes, ResponseError, type Position, type Range } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
+import { LIMITS } from './config';
 
 function invalid(message: string): ResponseError<void> {
   return new ResponseError(ErrorCodes.InvalidParams, message);
@@ -49,7 +50,9 @@ export function checkedRange(value: unknown, name = 'range'): Range {
 /** `locus/compress`'s `budget`: absent, or a whole number of tokens from 1 (the server caps it at its own budget). */
 export function checkedBudget(value: unknown): number | undefined {
   if (value === undefined || value === null) return undefined;
-  if (!isUinteger(value) || value === 0) throw invalid('budget must be a whole number of tokens from 1, or absent for the completion budget.');
+  // The setting's own minimum: below ~8 the path and the FIM tokens alone went over it.
+  const { min } = LIMITS.promptTokenBudget;
+  if (!isUinteger(value) || value < min) throw invalid(`budget must be a whole number of tokens from ${min}, or absent for the completion budget.`);
   return value;
 }
 

@@ -168,7 +168,8 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     for (const warning of validateSettings(update, embedded).warnings) logger.warn(`${source}: ${warning}`);
     settingsInput = mergeSettings(source === 'pulled settings' ? initialSettings : settingsInput, update);
     const { config: next } = validateSettings(settingsInput, embedded);
-    const reload = needsModelReload(config, next);
+    // A model that failed to load is tried again at any settings change: its folder may have been fixed meanwhile.
+    const reload = needsModelReload(config, next) || modelHost.status()?.state === 'error';
     if (excludesChanged(config, next)) context.setExcludeGlobs(next.excludeGlobs);
     config = next;
     if (config.efficiency.enabled) prepareEfficiency();

@@ -218,7 +218,7 @@ export class ContextFeature {
     // The prompt a completion here would send: healed as completions heal it, retrieved with the text as typed.
     const typedPrefix = asModelText(text.slice(0, offset), true);
     const cursor = { file: filePathOf(document.uri), prefix: healPrefix(model.tokenizer, typedPrefix).prefix, typedPrefix, suffix: asModelText(text.slice(offset), offset === 0) };
-    // Checked at the border (requestParams.ts checkedBudget): absent, or a whole number of tokens from 1.
+    // Checked at the border (requestParams.ts checkedBudget): absent, or a whole number of tokens from the setting's minimum.
     const budget = Math.min(params.budget ?? this.promptBudget(model), this.promptBudget(model));
     const after = await kit.builder.build(cursor, budget, signal, true);
     const before = await kit.builder.buildUncompressed(cursor, Math.min(budget * BEFORE_BUDGET_FACTOR, model.info.maxContext), signal);

@@ -1,7 +1,7 @@
 // The built language server (dist/server.js) over stdio, as VS Code and the CLI run it, with the tiny
 // fixture model. `npm test` builds first (pretest).
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -240,6 +240,31 @@ describe('language server with the fixture model', () => {
     await lsp.stop();
     assert.equal(lsp.server.child.exitCode, 0);
     assert.equal(lsp.server.stderr(), '');
+  });
+});
+
+describe('language server whose model folder appears after it failed to load', () => {
+  const parent = mkdtempSync(join(tmpdir(), 'locus-late-model-'));
+  const folder = join(parent, 'model');
+  const settings = { ...SETTINGS, model: { path: folder } };
+  let lsp: LspHarness;
+
+  before(async () => {
+    lsp = await LspHarness.start(settings);
+  });
+
+  after(async () => {
+    await lsp?.stop();
+    rmSync(parent, { recursive: true, force: true });
+  });
+
+  it('loads it at the next settings change, even one that leaves the model settings as they were', async () => {
+    await lsp.waitForStatus((s) => s.state === 'error' && s.code === 'MODEL_NOT_FOUND', 'the folder missing');
+    // Copied in meanwhile (a download finishing); the editor then sends its settings, the model's unchanged.
+    cpSync(FIXTURE_MODEL, folder, { recursive: true });
+    await lsp.configure({ ...settings, completion: { ...settings.completion, maxNewTokens: MAX_NEW_TOKENS - 1 } });
+    const ready = await lsp.waitForStatus((s) => s.state === 'ready', 'ready once the folder is there');
+    assert.ok(ready.state === 'ready');
   });
 });
 

@@ -122,6 +122,7 @@ describe('settings from editors other than VS Code', () => {
     assert.equal(config.threads, 1);
     assert.equal(isLanguageEnabled(config, 'python'), true, 'a language table is replaced, not merged');
     assert.deepEqual(mergeSettings(before, null), before);
+    assert.deepEqual(mergeSettings(before, { model: { threads: null }, exclude: null }), before, 'null for one key changes nothing either');
   });
 
   it('ignores a pushed section that is not an object: the values it would have wiped stay', () => {

@@ -33,7 +33,8 @@ describe('request params', () => {
       assert.equal(checkedSince(absent), undefined);
     }
     assert.equal(checkedBudget(300), 300);
-    for (const bad of [0, -5, 1.5, 'x', Infinity]) assert.throws(() => checkedBudget(bad), invalidParams, String(bad));
+    assert.equal(checkedBudget(32), 32);
+    for (const bad of [0, 1, 5, 31, -5, 1.5, 'x', Infinity]) assert.throws(() => checkedBudget(bad), invalidParams, String(bad));
     assert.equal(checkedSince(1_765_000_000_000), 1_765_000_000_000);
     for (const bad of ['yesterday', NaN, Infinity, {}]) assert.throws(() => checkedSince(bad), invalidParams, String(bad));
   });
