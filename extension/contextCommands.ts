@@ -47,7 +47,10 @@ export function registerContextCommands(client: LanguageClient, output: vscode.L
   const fail = (what: string, error: unknown): string => {
     const message = failureMessage(error);
     output.warn(`${what}: ${message}`);
-    void vscode.window.showWarningMessage(`Locus: ${message}`);
+    // The Output channel has the request's details (the sentence is the server's, one line).
+    void vscode.window.showWarningMessage(`Locus: ${message}`, 'Show Output').then((choice) => {
+      if (choice === 'Show Output') output.show(true);
+    });
     return message;
   };
   const served = (editor: vscode.TextEditor): boolean => {

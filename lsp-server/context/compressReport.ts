@@ -51,12 +51,15 @@ function round(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 
+/** `locus/compress` shows the uncompressed prompt at this multiple of the budget. */
+export const BEFORE_BUDGET_FACTOR = 4;
+
 /** The report as plain text, for the read-only document the client opens. */
 export function renderCompressReport(result: Omit<CompressResult, 'report'>): string {
   const out: string[] = [];
-  const ratio = result.before.tokens === 0 ? 1 : result.after.tokens / result.before.tokens;
   out.push(`Locus: prompt for the cursor, budget ${result.budget} tokens (scorer: ${result.scorer})`);
-  out.push(`Before compression: ${result.before.tokens} tokens. After: ${result.after.tokens} tokens (${Math.round(ratio * 100)}%).`);
+  // Not a ratio: the uncompressed prompt has a larger budget, so more of the current file too, which compression never cuts.
+  out.push(`Uncompressed, at up to ${BEFORE_BUDGET_FACTOR} times the budget: ${result.before.tokens} tokens. Compressed to the budget: ${result.after.tokens} tokens.`);
   out.push(`Index: ${result.index.files} files, ${result.index.chunks} chunks${result.index.building ? ' (still building)' : ''}. Retrieval ${result.timings.retrievalMs} ms, assembly ${result.timings.compressionMs} ms.`);
   out.push('', '## Retrieved');
   if (result.retrieved.length === 0) out.push('(nothing)');

@@ -9,7 +9,7 @@ import type { LoadedModel } from '../completionProvider';
 import type { CompressParams, CompressResult, ExplainChunk, ExplainParams, ExplainResult, ModelStatus } from '../protocol';
 import { healPrefix } from '../tokenHealing';
 import { describeError, type Logger } from '../logger';
-import { compressReport } from './compressReport';
+import { BEFORE_BUDGET_FACTOR, compressReport } from './compressReport';
 import { ContextEngine, type FileEventKind } from './contextEngine';
 import { ContextPromptBuilder, type CursorText } from './contextPromptBuilder';
 import { buildExplainPrompt, encodeExplainPrompt } from './explainPrompt';
@@ -81,8 +81,6 @@ function modelNotReady(status: ModelStatus | undefined): Error {
 function notOpen(uri: string): Error {
   return new Error(`${uri} is not open in the editor: open it and run the command again.`);
 }
-/** `locus/compress` shows the uncompressed prompt at this multiple of the budget. */
-const BEFORE_BUDGET_FACTOR = 4;
 
 interface PromptKit {
   tokenizer: LoadedModel['tokenizer'];

@@ -92,7 +92,7 @@ describe('compress report', () => {
       index: { files: 3, chunks: 9, building: false },
       timings: { retrievalMs: 1.5, compressionMs: 2 },
     });
-    assert.ok(text.includes('Before compression: 900 tokens. After: 450 tokens (50%).'));
+    assert.ok(text.includes('Uncompressed, at up to 4 times the budget: 900 tokens. Compressed to the budget: 450 tokens.'));
     assert.ok(text.includes('- a.ts:3-9'));
     assert.ok(text.includes('return 1;'));
   });
