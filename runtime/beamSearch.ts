@@ -5,7 +5,7 @@
 // best candidate of a step are not expanded (PRUNE_MARGIN), so a confident line costs about what greedy costs. The
 // continuations of a step run as one batched pass where the backend can batch them (DecoderModel.batch): that reads
 // the weights once, where a pass per continuation read them once each.
-import { brokenCharacterAt } from './brokenCharacter';
+import { withoutBrokenCharacters } from './brokenCharacter';
 import type { DecoderModel, KvBatch, KvState } from './decoderModel';
 import { logNormalizer } from './logSumExp';
 import type { PrefixKvCache } from './prefixKvCache';
@@ -186,15 +186,11 @@ function extend(deps: BeamSearchDeps, request: BeamSearchRequest, from: Hypothes
   required?.commit(id);
   const ids = [...from.ids, id];
   const hidden = request.requiredPrefix?.length ?? 0;
-  const text = deps.decode(ids).slice(hidden);
-  const stopAt = earliest(firstStop(text, request.stopStrings), brokenCharacterAt(text));
+  const text = withoutBrokenCharacters(deps.decode(ids).slice(hidden));
+  const stopAt = firstStop(text, request.stopStrings);
   if (stopAt !== undefined) return { ids, logProb, required, text: text.slice(0, stopAt), stopReason: 'stop' };
   if (ids.length >= request.maxNewTokens) return { ids, logProb, required, text, stopReason: 'length' };
   return { ids, logProb, required, text };
-}
-
-function earliest(a: number | undefined, b: number | undefined): number | undefined {
-  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
 }
 
 function firstStop(text: string, stopStrings: readonly string[]): number | undefined {

@@ -1,13 +1,11 @@
-// Generated text that holds bytes which are no character, for the streaming decoder and beam search alike.
+// Generated text without the bytes that are no character, for the streaming decoder and beam search alike.
 
 /**
- * Where generated text holds bytes that are no character: a U+FFFD that later text follows. Byte-level tokens that
- * start a character and then go on with other text decode so (a random-weight model wrote 19 in one line); the text
- * from there is not shown. U+FFFD at the end is a character still being written, not yet broken. A model that
- * copies a U+FFFD from the document is cut there too: it cannot be told apart in the decoded text.
+ * `text` without its U+FFFD runs that later text follows: byte-level tokens that start a character and then go on with
+ * other text decode so (a random-weight model wrote 19 in one line), and ghost text must not show them. A run at the
+ * end is a character still being written and stays for the next token to complete. A U+FFFD the model copies from the
+ * document goes too: it cannot be told apart in the decoded text.
  */
-export function brokenCharacterAt(text: string): number | undefined {
-  const at = text.indexOf('\uFFFD');
-  if (at < 0) return undefined;
-  return /^\uFFFD+$/.test(text.slice(at)) ? undefined : at;
+export function withoutBrokenCharacters(text: string): string {
+  return text.includes('\uFFFD') ? text.replace(/\uFFFD+(?=[^\uFFFD])/g, '') : text;
 }

@@ -166,12 +166,6 @@ export class Generator {
           stopReason = 'stop';
           break generation;
         }
-        if (decoder.broken) {
-          // Bytes that are no character end the text as a stop string would.
-          emit(filter.flush());
-          stopReason = 'stop';
-          break generation;
-        }
       }
     }
     if (constraintFailed) text = '';

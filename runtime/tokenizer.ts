@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { installBpeTables } from './bpeTables';
-import { brokenCharacterAt } from './brokenCharacter';
+import { withoutBrokenCharacters } from './brokenCharacter';
 import { ModelFileCorruptError } from './errors';
 import { readTokenizerFilesOffThread } from './tokenizerFileThread';
 import { readTokenizerFiles, type TokenizerFiles } from './tokenizerFiles';
@@ -149,25 +149,18 @@ export class StreamingDecoder {
   private readonly ids: number[] = [];
   private prefixOffset = 0;
   private readOffset = 0;
-  /** Set once the tokens wrote bytes that are no character (brokenCharacterAt): the text ends before them. */
-  broken = false;
 
   constructor(private readonly decodeIds: (ids: number[]) => string) {}
 
-  /** Adds one token; returns the newly completed text (possibly ''), and nothing once broken. */
+  /** Adds one token; returns the newly completed text (possibly ''), without bytes that are no character. */
   push(id: number): string {
-    if (this.broken) return '';
     this.ids.push(id);
     const prefix = this.decodeIds(this.ids.slice(this.prefixOffset, this.readOffset));
     const text = this.decodeIds(this.ids.slice(this.prefixOffset));
     if (text.length > prefix.length && !text.endsWith('\uFFFD')) {
       this.prefixOffset = this.readOffset;
       this.readOffset = this.ids.length;
-      const delta = text.slice(prefix.length);
-      const at = brokenCharacterAt(delta);
-      if (at === undefined) return delta;
-      this.broken = true;
-      return delta.slice(0, at);
+      return withoutBrokenCharacters(text.slice(prefix.length));
     }
     return '';
   }
@@ -177,10 +170,9 @@ export class StreamingDecoder {
    * U+FFFD) is dropped: ghost text must not end in a replacement character.
    */
   flush(): string {
-    if (this.broken) return '';
     const prefix = this.decodeIds(this.ids.slice(this.prefixOffset, this.readOffset));
     const text = this.decodeIds(this.ids.slice(this.prefixOffset));
     this.prefixOffset = this.readOffset = this.ids.length;
-    return text.slice(prefix.length).replace(/\uFFFD+$/, '');
+    return withoutBrokenCharacters(text.slice(prefix.length)).replace(/\uFFFD+$/, '');
   }
 }

@@ -48,7 +48,7 @@ export async function generateExplanation(deps: ExplanationRunsDeps, request: Ex
   const take = (id: number): boolean => {
     const { text: safe, stopped } = stops.push(decoder.push(id));
     show(lines.push(safe));
-    return stopped || decoder.broken || lines.ended;
+    return stopped || lines.ended;
   };
   let stopReason: GenerateResult['stopReason'] = 'length';
   let ended = false;
@@ -77,9 +77,8 @@ export async function generateExplanation(deps: ExplanationRunsDeps, request: Ex
       stopReason = 'stop';
       break;
     }
-    // Gave way to a completion (go on once it is answered), or stopped at text that is not this text's: a run that
-    // began inside a character decodes it as bytes that are no character.
-    if (result.stopReason === 'aborted' || result.stopReason === 'stop') continue;
+    // Gave way to a completion: go on once it is answered.
+    if (result.stopReason === 'aborted') continue;
     stopReason = result.stopReason;
     break;
   }

@@ -123,18 +123,18 @@ describe('beamSearch', () => {
     assert.equal(out.text, 'a');
   });
 
-  it('ends the text before bytes that are no character, when later text follows them', async () => {
+  it('leaves out bytes that are no character when later text follows them, and goes on', async () => {
     const model = new ScriptedModel({ '': { a: 1 }, a: { '\uFFFD': 1 }, 'a\uFFFD': { b: 1 }, 'a\uFFFDb': { '\n': 1 } });
     const out = await beamSearch(deps(model), { ...LINE, width: 2 });
     assert.equal(out.stopReason, 'stop');
-    assert.equal(out.text, 'a');
+    assert.equal(out.text, 'ab');
     const decode = (ids: readonly number[]) => ids.map((id) => (id === EOS ? '' : VOCAB[id])).join('');
     const greedy = new Generator({ model, tokenizer: { streamingDecoder: () => new StreamingDecoder(decode), decode, vocabSize: VOCAB.length }, eosTokenIds: [EOS], maxContext: 64 });
     const chunks: string[] = [];
     const plain = await greedy.generate({ promptIds: [VOCAB.indexOf('x')], maxNewTokens: 8, sampling: GREEDY, stopStrings: ['\n'], speculation: 'off' }, { onText: (t) => chunks.push(t) });
     assert.equal(plain.stopReason, 'stop');
-    assert.equal(plain.text, 'a');
-    assert.equal(chunks.join(''), 'a');
+    assert.equal(plain.text, 'ab');
+    assert.equal(chunks.join(''), 'ab');
   });
 
   it('ignores empty stop strings and rounds a fractional width down', async () => {

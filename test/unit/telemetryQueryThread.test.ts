@@ -93,9 +93,10 @@ describe('WorkerTelemetryQueries', () => {
     const blocked = join(OUT_DIR, 'blockedWorker.js');
     // Opening a pipe for reading waits for a writer inside the system call, where terminate() cannot reach it.
     writeFileSync(blocked, `require('node:worker_threads').parentPort.on('message', () => require('node:fs').readFileSync(${JSON.stringify(fifo)}));\n`);
-    const worker = new WorkerTelemetryQueries(blocked, { deadlineMs: 200 });
+    // Long enough for a loaded machine to start the worker and reach the read: one ended before it was left stuck.
+    const worker = new WorkerTelemetryQueries(blocked, { deadlineMs: 1500 });
     try {
-      await assert.rejects(worker.summary(summaryQuery), /did not answer within 0\.2 s/);
+      await assert.rejects(worker.summary(summaryQuery), /did not answer within 1\.5 s/);
       await assert.rejects(worker.summary(summaryQuery), /still stuck in a read/, 'no second reader piles up behind the first');
       // A writer comes: the read returns and the ended worker exits; the next question starts a new reader.
       closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));

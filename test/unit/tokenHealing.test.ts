@@ -3,6 +3,7 @@
 // and greedy output stays the same with every speculation mode.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { withoutBrokenCharacters } from '../../runtime/brokenCharacter';
 import { Generator } from '../../runtime/generator';
 import { RequiredPrefix, requiredStart, TokenTexts } from '../../runtime/tokenHealing';
 import { TextTokenizer } from '../../runtime/tokenizer';
@@ -193,7 +194,8 @@ describe('generation with a required prefix (fixture models)', () => {
       const result = await generator.generate({ promptIds: tokenizer.encode(healed.prefix), requiredPrefix: healed.required, maxNewTokens: 12, sampling: GREEDY, stopStrings: [], speculation: 'off' });
       const all = tokenizer.decode(result.tokenIds);
       assert.ok(all.startsWith(healed.required), `generated ${JSON.stringify(all)} starts with ${JSON.stringify(healed.required)}`);
-      assert.equal(result.text, all.slice(healed.required.length));
+      // The fixture's random weights write byte pieces that are no character: the text leaves them out.
+      assert.equal(result.text, withoutBrokenCharacters(all.slice(healed.required.length)).replace(/\uFFFD+$/, ''));
     }
   });
 
