@@ -1,9 +1,14 @@
-// Finds brackets in code, skipping string literals and line comments, so post-processing can tell which
-// closers a completion leaves unmatched.
+// Finds brackets in code, skipping string literals and comments, so post-processing can tell which closers a
+// completion leaves unmatched, and which literal the cursor is inside of.
 
 const PAIRS: Record<string, string> = { ')': '(', ']': '[', '}': '{' };
 const OPENERS = new Set(['(', '[', '{']);
 const QUOTES = new Set(['"', "'", '`']);
+const BLOCK_COMMENT_START = '/*';
+const BLOCK_COMMENT_END = '*/';
+
+/** A string literal or block comment that scanned text is inside of, named by what closes it: its quote, or the comment's end. */
+export type OpenLiteral = string;
 
 export interface UnmatchedCloser {
   /** Offset in the scanned text. */
@@ -17,28 +22,55 @@ export function lineCommentFor(languageId: string): string {
 }
 
 /**
- * Closers in `text` that close no opener inside `text` itself, in order. `openQuote` is the string literal
- * the text starts inside of (see {@link openQuoteAfter}).
+ * Closers in `text` that close no opener inside `text` itself, in order. `open` is the literal the text starts
+ * inside of (see {@link openLiteralAfter}).
  */
-export function unmatchedClosers(text: string, lineComment: string, openQuote?: string): UnmatchedCloser[] {
-  return scan(text, lineComment, openQuote).unmatched;
+export function unmatchedClosers(text: string, lineComment: string, open?: OpenLiteral): UnmatchedCloser[] {
+  return scan(text, lineComment, open).unmatched;
 }
 
-/** The quote of the string literal still open at the end of `linePrefix`, if any. */
-export function openQuoteAfter(linePrefix: string, lineComment: string): string | undefined {
-  return scan(linePrefix, lineComment, undefined).quote;
+/**
+ * The string literal or block comment still open at the end of `linePrefix`, if any. In a language with `//`
+ * comments, a line starting with `*` continues a block comment (a doc comment's inner line).
+ */
+export function openLiteralAfter(linePrefix: string, lineComment: string): OpenLiteral | undefined {
+  const inDocComment = lineComment === '//' && /^\s*\*(?!\/)/.test(linePrefix);
+  return scan(linePrefix, lineComment, inDocComment ? BLOCK_COMMENT_END : undefined).open;
 }
 
-function scan(text: string, lineComment: string, openQuote: string | undefined): { unmatched: UnmatchedCloser[]; quote: string | undefined } {
+/** Offset in `text`, which starts inside `open`, of the closer that ends that literal; -1 when `text` does not end it. */
+export function literalEnd(text: string, open: OpenLiteral): number {
+  for (let i = 0; i < text.length; i++) {
+    const step = literalStep(text, i, open);
+    if (step === 'closed') return i;
+    if (step === 'line-end') return -1;
+    if (step === 'escape') i++;
+  }
+  return -1;
+}
+
+/**
+ * What `text[i]` does inside `open`: escapes the next character (strings only), closes the literal, or ends it
+ * unclosed (only template literals and block comments span lines: an unterminated '...' or "..." ends at the break).
+ */
+function literalStep(text: string, i: number, open: OpenLiteral): 'escape' | 'closed' | 'line-end' | 'inside' {
+  if (text[i] === '\\' && open !== BLOCK_COMMENT_END) return 'escape';
+  if (text.startsWith(open, i)) return 'closed';
+  if (text[i] === '\n' && open !== '`' && open !== BLOCK_COMMENT_END) return 'line-end';
+  return 'inside';
+}
+
+function scan(text: string, lineComment: string, startsInside: OpenLiteral | undefined): { unmatched: UnmatchedCloser[]; open: OpenLiteral | undefined } {
   const stack: string[] = [];
   const unmatched: UnmatchedCloser[] = [];
-  let quote = openQuote;
+  let open = startsInside;
   for (let i = 0; i < text.length; i++) {
     const ch = text[i]!;
-    if (quote !== undefined) {
-      if (ch === '\\') i++;
-      // Only template literals span lines; an unterminated '...' or "..." ends at the line break.
-      else if (ch === quote || (ch === '\n' && quote !== '`')) quote = undefined;
+    if (open !== undefined) {
+      const step = literalStep(text, i, open);
+      if (step === 'escape') i++;
+      else if (step === 'closed') [i, open] = [i + open.length - 1, undefined];
+      else if (step === 'line-end') open = undefined;
       continue;
     }
     if (text.startsWith(lineComment, i)) {
@@ -47,7 +79,8 @@ function scan(text: string, lineComment: string, openQuote: string | undefined):
       i = end;
       continue;
     }
-    if (QUOTES.has(ch)) quote = ch;
+    if (lineComment === '//' && text.startsWith(BLOCK_COMMENT_START, i)) [i, open] = [i + 1, BLOCK_COMMENT_END];
+    else if (QUOTES.has(ch)) open = ch;
     else if (OPENERS.has(ch)) stack.push(ch);
     else if (ch in PAIRS) {
       if (stack.length > 0 && stack[stack.length - 1] === PAIRS[ch]) stack.pop();
@@ -55,7 +88,7 @@ function scan(text: string, lineComment: string, openQuote: string | undefined):
       // A mismatched closer (`(]`) is the model's mistake, not a block end; leave it to the other rules.
     }
   }
-  return { unmatched, quote };
+  return { unmatched, open };
 }
 
 /** Whether `text` contains an odd number of `quote` characters (outside escapes). */

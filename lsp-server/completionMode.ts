@@ -1,13 +1,15 @@
 // How much to complete: decided from the cursor's line before generating, because it sets the stop strings.
 import { lineCommentFor } from './bracketScan';
 import type { CursorContext } from './cursorContext';
+import { indentWidth } from './indentation';
 
 /**
  * - `single-line`: the rest of the cursor's line.
  * - `whole-line`: one line on an empty line in the middle of a body; post-processed like a block of one line.
  * - `multi-line`: a block, where one starts.
+ * - `none`: nothing, at the end of a line that opens a block which already has its body.
  */
-export type CompletionMode = 'single-line' | 'whole-line' | 'multi-line';
+export type CompletionMode = 'single-line' | 'whole-line' | 'multi-line' | 'none';
 
 /** Only closing brackets, quotes and punctuation after the cursor still allow a block (auto-closed pairs). */
 const CLOSERS_ONLY = /^[\s)\]}'"`;,]*$/;
@@ -20,7 +22,11 @@ const CLOSERS_ONLY = /^[\s)\]}'"`;,]*$/;
 export function completionMode(ctx: CursorContext): CompletionMode {
   if (!CLOSERS_ONLY.test(ctx.lineSuffix)) return 'single-line';
   const before = ctx.linePrefix.trimEnd();
-  if (before !== '') return opensBlock(before, ctx.languageId) ? 'multi-line' : 'single-line';
+  if (before !== '') {
+    if (!opensBlock(before, ctx.languageId)) return 'single-line';
+    // A second body would go in front of the first; a single line there is a body on the header's line.
+    return blockHasBody(ctx) ? 'none' : 'multi-line';
+  }
   if (ctx.lineSuffix.trim() !== '') return 'single-line';
   const linesAbove = ctx.prefix.slice(0, ctx.prefix.length - ctx.linePrefix.length).split('\n').slice(0, -1);
   const previous = [...linesAbove].reverse().find((line) => line.trim() !== '')?.trim();
@@ -32,6 +38,12 @@ export function completionMode(ctx: CursorContext): CompletionMode {
 function isComment(line: string, languageId: string): boolean {
   const marker = lineCommentFor(languageId);
   return line.startsWith(marker) || (marker === '//' && /^(?:\/\*|\*)/.test(line));
+}
+
+/** Whether the next non-blank line is indented deeper than the cursor's: a block the cursor's line opens has its body. */
+export function blockHasBody(ctx: CursorContext): boolean {
+  const next = ctx.followingLines.find((line) => line.trim() !== '');
+  return next !== undefined && indentWidth(next) > indentWidth(ctx.linePrefix);
 }
 
 /** Whether the cursor's line (trimmed) ends by opening a block. */

@@ -69,9 +69,14 @@ export interface CompletionProviderDeps {
   onSkipped?: (uri: string, reason: string | null) => void;
 }
 
-/** The text offered for a generation: post-processed, and only its finished part when it ran out of time. */
+/** Whether a generation stopped mid-text: out of time, or at the token cap. */
+function endedUnfinished(result: GenerateResult): boolean {
+  return result.stopReason === 'time' || result.stopReason === 'length';
+}
+
+/** The text offered for a generation: post-processed, and only its finished part when it stopped mid-text. */
 function shownText(result: GenerateResult, mode: CompletionMode, ctx: CursorContext): string {
-  return postProcess(result.stopReason === 'time' ? finishedPart(result.text, mode) : result.text, mode, ctx);
+  return postProcess(endedUnfinished(result) ? finishedPart(result.text, mode) : result.text, mode, ctx);
 }
 
 function tokenCount(n: number): string {
@@ -195,6 +200,7 @@ export class CompletionProvider {
       // The rest of a suggestion the user asked for keeps showing while it is typed (above); nothing new is made.
       if (config.trigger === 'manual' && !invoked) return [];
       const mode = completionMode(ctx);
+      if (mode === 'none') return [];
       const budget = promptBudgetFor(model.info.maxContext, config.promptTokenBudget, config.maxNewTokens);
       this.warnIfGenerationCapped(model, config);
       const healed = healPrefix(model.tokenizer, ctx.prefix);
@@ -261,7 +267,7 @@ export class CompletionProvider {
       if (shown === '') return [];
       // Handed over only once the plain suggestion is decided, and whole (a cut one is no baseline for a function);
       // the refinement runs in the background.
-      if (result.stopReason !== 'time' && selected === undefined) this.deps.efficiency?.afterSuggestion({
+      if (!endedUnfinished(result) && selected === undefined) this.deps.efficiency?.afterSuggestion({
         uri: document.uri,
         version: document.version,
         languageId: document.languageId,

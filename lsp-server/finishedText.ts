@@ -1,6 +1,6 @@
-// What of a completion cut at the time limit (`locus.completion.timeLimitMs`) is worth showing: a block's whole
-// lines, else the whole words of its line. The last word may be cut mid-identifier, and accepting half a name is
-// worse than accepting none of it.
+// What of a completion cut at the time limit (`locus.completion.timeLimitMs`) or the token cap
+// (`locus.completion.maxNewTokens`) is worth showing: a block's whole lines, else the whole words of its line. The
+// last word may be cut mid-identifier, and accepting half a name is worse than accepting none of it.
 import type { CompletionMode } from './completionMode';
 
 const TRAILING_WORD = /[\p{L}\p{N}_$]+$/u;

@@ -1,30 +1,86 @@
 // Keeps a completion from repeating what already follows the cursor.
-import { hasOddQuotes, lineCommentFor, openQuoteAfter, unmatchedClosers } from './bracketScan';
+import { hasOddQuotes, lineCommentFor, literalEnd, openLiteralAfter, unmatchedClosers, type OpenLiteral } from './bracketScan';
 import type { CursorContext } from './cursorContext';
 
 const BRACKETS = new Set([')', ']', '}']);
 const QUOTES = new Set(['"', "'", '`']);
+/** What may follow a copy of the line's rest in a completion that repeats it: the statement end it adds. */
+const ADDED_PUNCTUATION = /^[\s;,)\]}]*$/;
+const WORD_CHARACTER = /^[\p{L}\p{N}_$]$/u;
 
 /**
- * Single line: drops the longest end of `text` that the rest of the line starts with (`foo(|)` + `a)` → `a`).
- * Closing brackets and quotes in that end count only when the completion leaves them unmatched, so
- * `print(|)` + `len(x)` keeps its own `)`.
+ * Single line: drops what of `text` the rest of the line already has. Inside a string or block comment that the rest
+ * of the line closes, the completion ends where it would close it (`'Reinstall |Locus')` + `the extension')` →
+ * `the extension`). A copy of the rest followed only by punctuation goes with that punctuation (`'|')` + `');`).
+ * Then the longest end of `text` that the rest of the line starts with goes (`foo(|)` + `a)` → `a`). Closing
+ * brackets and quotes count only when the completion leaves them unmatched, so `print(|)` + `len(x)` keeps its own `)`.
  */
 export function trimLineSuffixOverlap(text: string, ctx: CursorContext): string {
   const rest = ctx.lineSuffix.trimEnd();
   if (rest === '') return text;
   const lineComment = lineCommentFor(ctx.languageId);
-  const unmatched = new Set(unmatchedClosers(text, lineComment, openQuoteAfter(ctx.linePrefix, lineComment)).map((c) => c.index));
-  for (let k = Math.min(text.length, rest.length); k > 0; k--) {
-    const start = text.length - k;
-    if (!text.endsWith(rest.slice(0, k))) continue;
-    if (overlapIsDuplicate(text, start, unmatched)) return text.slice(0, start);
+  const open = openLiteralAfter(ctx.linePrefix, lineComment);
+  const inLiteral = beforeLiteralEnd(text, rest, open);
+  const unmatched = droppableClosers(inLiteral, lineComment, open);
+  return withoutRestStart(beforeRepeatedRest(inLiteral, rest, unmatched), rest, unmatched);
+}
+
+/**
+ * Offsets of the closers in `text` that close nothing it opened; all of them when `text` stays inside a comment or
+ * string, where brackets are words.
+ */
+function droppableClosers(text: string, lineComment: string, open: OpenLiteral | undefined): Set<number> {
+  if (open === undefined || literalEnd(text, open) !== -1) return new Set(unmatchedClosers(text, lineComment, open).map((c) => c.index));
+  const all = new Set<number>();
+  for (let i = 0; i < text.length; i++) if (BRACKETS.has(text[i]!)) all.add(i);
+  return all;
+}
+
+/** `text` up to where it closes the literal the cursor is in, when the rest of the line closes that literal itself. */
+function beforeLiteralEnd(text: string, rest: string, open: OpenLiteral | undefined): string {
+  if (open === undefined || literalEnd(rest, open) === -1) return text;
+  const end = literalEnd(text, open);
+  if (end === -1) return text;
+  // A space the completion wrote before its closer (`id. */`) separates it from the rest, unless the rest has one.
+  return /^\s/.test(rest) ? text.slice(0, end).trimEnd() : text.slice(0, end);
+}
+
+/** `text` before its last copy of the whole rest of the line, when only added punctuation follows that copy. */
+function beforeRepeatedRest(text: string, rest: string, unmatched: Set<number>): string {
+  const whole = rest.trim();
+  for (let start = text.lastIndexOf(whole); start !== -1; start = start === 0 ? -1 : text.lastIndexOf(whole, start - 1)) {
+    const end = start + whole.length;
+    if (!ADDED_PUNCTUATION.test(text.slice(end))) return text;
+    if (isDuplicate(text, start, end, unmatched)) return text.slice(0, start);
   }
   return text;
 }
 
-function overlapIsDuplicate(text: string, start: number, unmatched: Set<number>): boolean {
-  for (let i = start; i < text.length; i++) {
+/**
+ * `text` without its longest end that the rest of the line starts with. When that leaves a word and a space, the word
+ * may repeat the rest's start as well (`and and` before `and that`): it goes too.
+ */
+function withoutRestStart(text: string, rest: string, unmatched: Set<number>): string {
+  const kept = withoutOverlap(text, rest, unmatched);
+  const word = kept.trimEnd();
+  if (kept === text || word === kept) return kept;
+  const again = withoutRestStart(word, rest, unmatched);
+  return again === word ? kept : again;
+}
+
+function withoutOverlap(text: string, rest: string, unmatched: Set<number>): string {
+  for (let k = Math.min(text.length, rest.length); k > 0; k--) {
+    const start = text.length - k;
+    // Part of the rest's first word is no copy of it (`it` before `the default` keeps its `t`).
+    if (WORD_CHARACTER.test(rest[k - 1]!) && WORD_CHARACTER.test(rest[k] ?? '')) continue;
+    if (text.endsWith(rest.slice(0, k)) && isDuplicate(text, start, text.length, unmatched)) return text.slice(0, start);
+  }
+  return text;
+}
+
+/** Whether `text[start, end)` copies the line's rest: its closers close nothing the completion opened. */
+function isDuplicate(text: string, start: number, end: number, unmatched: Set<number>): boolean {
+  for (let i = start; i < end; i++) {
     const ch = text[i]!;
     if (BRACKETS.has(ch) && !unmatched.has(i)) return false;
     if (QUOTES.has(ch) && !hasOddQuotes(text, ch)) return false;

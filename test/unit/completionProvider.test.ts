@@ -121,6 +121,20 @@ describe('CompletionProvider', () => {
     assert.equal(logs.filter((l) => l.includes('locus.completion.timeLimitMs (30 ms)')).length, 1, logs.join('\n'));
   });
 
+  it('offers the finished lines of a block cut at the token cap, as at the time limit', async () => {
+    const { provider } = setup('\n  const total = a + b;\n  const after = total * 2;\n}\n', { settings: { completion: { maxNewTokens: 30 } } });
+    const { document, position } = doc(`function add(a, b) {${CURSOR}`, 'javascript');
+    // 30 characters end inside `const`: the cut line is not offered.
+    assert.deepEqual((await provider.provide(document, position, never())).map((i) => i.insertText), ['\n  const total = a + b;']);
+  });
+
+  it('runs no model at the end of a block header whose body is already there', async () => {
+    const { provider, engine } = setup('\n    return body;\n  }');
+    const { document, position } = doc(`function f(n) {\n  if (n > 0) {${CURSOR}\n    return n;\n  }\n}\n`, 'javascript');
+    assert.deepEqual(await provider.provide(document, position, never()), []);
+    assert.equal(engine.requests.length, 0);
+  });
+
   it('drops the cut word of a line cut at the time limit, and sets no limit at 0', async () => {
     const line = 'points.reduce((sum, p) => sum + p.x, 0);';
     const { provider } = setup(line, { stepMs: 1, settings: { completion: { timeLimitMs: 20, beamWidth: 1 } } });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { completionMode, stopStringsFor } from '../../lsp-server/completionMode';
+import { completionMode, stopStringsFor, type CompletionMode } from '../../lsp-server/completionMode';
 import { cursorContext } from '../../lsp-server/cursorContext';
 import { postProcess } from '../../lsp-server/postProcess';
 
@@ -13,7 +13,7 @@ interface GoldenCase {
   language: string;
   document: string;
   completion: string;
-  mode: 'single-line' | 'multi-line';
+  mode: CompletionMode;
   expected: string;
 }
 
