@@ -24,8 +24,9 @@ export function completionMode(ctx: CursorContext): CompletionMode {
   const before = ctx.linePrefix.trimEnd();
   if (before !== '') {
     if (!opensBlock(before, ctx.languageId)) return 'single-line';
-    // A second body would go in front of the first; a single line there is a body on the header's line.
-    return blockHasBody(ctx) ? 'none' : 'multi-line';
+    // A second body would go in front of the first; a single line there is a body on the header's line. An open
+    // `(` or `[` above deeper lines is still being written (`class Setting(|` above its body wants `object):`).
+    return blockHasBody(ctx) ? (/[([]$/.test(before) ? 'single-line' : 'none') : 'multi-line';
   }
   if (ctx.lineSuffix.trim() !== '') return 'single-line';
   const linesAbove = ctx.prefix.slice(0, ctx.prefix.length - ctx.linePrefix.length).split('\n').slice(0, -1);

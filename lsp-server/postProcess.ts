@@ -1,7 +1,7 @@
 // The post-processing chain for one generated completion: every rule is a pure function of the text and
 // the cursor's context, applied in a fixed order.
 import { limitToBlock } from './blockScope';
-import { blockHasBody, opensBlock, type CompletionMode } from './completionMode';
+import type { CompletionMode } from './completionMode';
 import type { CursorContext } from './cursorContext';
 import { matchIndentation } from './indentation';
 import { withLineEnding } from './modelText';
@@ -17,9 +17,6 @@ export function postProcess(raw: string, mode: CompletionMode, ctx: CursorContex
   let lines = raw.replace(/\r\n?/g, '\n').replace(CONTROL_CHARACTERS, '').split('\n');
   if (mode !== 'multi-line') lines = lines.slice(0, 1);
   if (mode !== 'single-line') lines = limitToBlock(cutRepeatedLines(lines, ctx.linePrefix.trim() === '' ? ctx.linePrefix : undefined), ctx);
-  // A block's header alone (`if (typed) {`, `if cursor == end:`) is no statement: its body is left to write, and a
-  // Python header without one does not parse. Above a body already there (its header deleted) it is what is missing.
-  if (mode === 'whole-line' && opensBlock(lines[0] ?? '', ctx.languageId) && !blockHasBody(ctx)) return '';
   lines = matchIndentation(lines, ctx.indent);
   lines = trimTrailingWhitespace(lines);
   let text: string;
