@@ -11,7 +11,7 @@ import { DEFAULT_RETRIEVER_OPTIONS, Retriever, type RetrievedSnippet } from './r
 import type { TermStatistics } from './selectiveContext';
 import type { BuildStats, Chunker } from './workspaceIndex';
 import { MAX_INDEXED_FOLDER_BYTES, WorkspaceIndex } from './workspaceIndex';
-import { isIndexableText, readTextFile, staysInside } from './workspaceWalker';
+import { isIndexableText, reachedThroughLink, readTextFile, staysInside } from './workspaceWalker';
 
 export interface ContextEngineOptions {
   /** Absolute paths of the workspace folders. */
@@ -187,8 +187,9 @@ export class ContextEngine implements TermStatistics {
       }
       // An open buffer's text wins over the disk.
       if (this.pendingEdits.has(file) || this.bufferTexts.has(bufferKey(folder, relativePath))) continue;
-      // A link is not indexed at its own path, as the walker does not follow links: its target is, at its real one.
-      if ((await fs.lstat(file).catch(() => undefined))?.isSymbolicLink()) {
+      // A link, or a file in a linked folder, is not indexed at that path, as the walker does not follow links: its
+      // target is, at its real one.
+      if (await reachedThroughLink(file, folder.index.root)) {
         folder.index.removeFile(relativePath);
         continue;
       }

@@ -66,6 +66,18 @@ export async function staysInside(file: string, root: string): Promise<boolean> 
   return realRoot !== undefined && (await realpathInside(file, realRoot)) !== undefined;
 }
 
+/**
+ * Whether `file` is reached through a link, itself or a folder on its way: the walker follows none, so the file is
+ * indexed at its real path only (a file event inside a linked folder indexed it a second time under the link).
+ */
+export async function reachedThroughLink(file: string, root: string): Promise<boolean> {
+  const [real, realRoot] = await Promise.all([fs.realpath(file).catch(() => undefined), fs.realpath(root).catch(() => undefined)]);
+  if (real === undefined || realRoot === undefined) return false;
+  const unlinked = path.join(realRoot, path.relative(root, file));
+  // Case-insensitive file systems (macOS, Windows) give the real path in the disk's case.
+  return process.platform === 'linux' ? real !== unlinked : real.toLowerCase() !== unlinked.toLowerCase();
+}
+
 /** Real path of a link when it stays inside the workspace; undefined otherwise (dangling, or escaping the root). */
 async function realpathInside(linkPath: string, realRoot: string): Promise<string | undefined> {
   const target = await fs.realpath(linkPath).catch(() => undefined);

@@ -230,6 +230,10 @@ describe('context engine', () => {
       symlinkSync(join(ws.root, 'lib', 'real.ts'), join(ws.root, 'alias.ts'));
       await engine.filesChanged([{ file: join(ws.root, 'alias.ts'), kind: 'created' }]);
       assert.deepEqual(names('linkedtargetzq'), ['lib/real.ts']);
+      // A file in a linked folder, as a watcher that follows the link reports it.
+      symlinkSync(join(ws.root, 'lib'), join(ws.root, 'liblink'));
+      await engine.filesChanged([{ file: join(ws.root, 'liblink', 'real.ts'), kind: 'changed' }]);
+      assert.deepEqual(names('linkedtargetzq'), ['lib/real.ts']);
     } finally {
       await dispose();
     }
