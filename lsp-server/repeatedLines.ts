@@ -17,7 +17,7 @@ const LOOP_REPEATS = 3;
  */
 export function cutRepeatedLines(lines: string[], firstLineIndent: string | undefined): string[] {
   let previous: string | undefined;
-  const seen = new Map<string, number>();
+  const seen = new Map<string, number[]>();
   for (let i = 0; i < lines.length; i++) {
     if (lines[i]!.trim() === '') continue;
     const line = i === 0 ? (firstLineIndent === undefined ? undefined : firstLineIndent + lines[0]!) : lines[i]!;
@@ -25,9 +25,10 @@ export function cutRepeatedLines(lines: string[], firstLineIndent: string | unde
     if (text !== undefined && /[A-Za-z]/.test(text)) {
       const code = text.trim();
       if (text === previous && code.length >= MIN_REPEAT_LENGTH) return before(lines, i);
-      const times = (seen.get(code) ?? 0) + 1;
-      if (code.length >= MIN_LOOP_LINE_LENGTH && times === LOOP_REPEATS) return before(lines, i);
-      seen.set(code, times);
+      const at = seen.get(code) ?? [];
+      // A loop repeats what came between: `return nil, err` after three different calls is Go, not a loop.
+      if (code.length >= MIN_LOOP_LINE_LENGTH && at.length === LOOP_REPEATS - 1 && sameRun(lines, at[0]!, at[1]!, i)) return before(lines, i);
+      seen.set(code, [...at, i].slice(-(LOOP_REPEATS - 1)));
     }
     previous = text;
   }
@@ -39,4 +40,10 @@ function before(lines: string[], i: number): string[] {
   const kept = lines.slice(0, i);
   while (kept.length > 1 && kept[kept.length - 1]!.trim() === '') kept.pop();
   return kept;
+}
+
+/** Whether the non-blank lines from `a` to `b` are those from `b` to `c`, indentation aside. */
+function sameRun(lines: string[], a: number, b: number, c: number): boolean {
+  const run = (from: number, to: number) => lines.slice(from, to).map((l) => l.trim()).filter((l) => l !== '').join('\n');
+  return run(a, b) === run(b, c);
 }

@@ -4,6 +4,8 @@ import type { CursorContext } from './cursorContext';
 
 const BRACKETS = new Set([')', ']', '}']);
 const QUOTES = new Set(['"', "'", '`']);
+const PAIR: Record<string, string> = { ')': '(', ']': '[', '}': '{' };
+const OPENERS = new Set(Object.values(PAIR));
 /** What may follow a copy of the line's rest in a completion that repeats it: the statement end it adds. */
 const ADDED_PUNCTUATION = /^[\s;,)\]}]*$/;
 const WORD_CHARACTER = /^[\p{L}\p{N}_$]$/u;
@@ -26,14 +28,22 @@ export function trimLineSuffixOverlap(text: string, ctx: CursorContext): string 
 }
 
 /**
- * Offsets of the closers in `text` that close nothing it opened; all of them when `text` stays inside a comment or
- * string, where brackets are words.
+ * The closers in `text` that may be copies of the line's rest, by offset, each with the offset of the opener it closes
+ * in `text` (-1: none): those that close nothing it opened, or, when `text` stays inside a comment or string, where
+ * brackets are words, every one (isDuplicate keeps one whose opener comes before the copy).
  */
-function droppableClosers(text: string, lineComment: string, open: OpenLiteral | undefined): Set<number> {
-  if (open === undefined || literalEnd(text, open) !== -1) return new Set(unmatchedClosers(text, lineComment, open).map((c) => c.index));
-  const all = new Set<number>();
-  for (let i = 0; i < text.length; i++) if (BRACKETS.has(text[i]!)) all.add(i);
-  return all;
+function droppableClosers(text: string, lineComment: string, open: OpenLiteral | undefined): Map<number, number> {
+  if (open === undefined || literalEnd(text, open) !== -1) return new Map(unmatchedClosers(text, lineComment, open).map((c) => [c.index, -1]));
+  // Inside a literal every closer may be a copy, with the offset of the opener it closes (-1: none): a pair copied
+  // whole (`{Command} cmd`) goes, a closer of an opener written before the copy (`foo(|)` + `len(x)`) stays.
+  const stack: number[] = [];
+  const closers = new Map<number, number>();
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (OPENERS.has(ch)) stack.push(i);
+    else if (BRACKETS.has(ch)) closers.set(i, stack.length > 0 && text[stack[stack.length - 1]!] === PAIR[ch] ? stack.pop()! : -1);
+  }
+  return closers;
 }
 
 /** `text` up to where it closes the literal the cursor is in, when the rest of the line closes that literal itself. */
@@ -46,7 +56,7 @@ function beforeLiteralEnd(text: string, rest: string, open: OpenLiteral | undefi
 }
 
 /** `text` before its last copy of the whole rest of the line, when only added punctuation follows that copy. */
-function beforeRepeatedRest(text: string, rest: string, unmatched: Set<number>): string {
+function beforeRepeatedRest(text: string, rest: string, unmatched: Map<number, number>): string {
   const whole = rest.trim();
   for (let start = text.lastIndexOf(whole); start !== -1; start = start === 0 ? -1 : text.lastIndexOf(whole, start - 1)) {
     const end = start + whole.length;
@@ -60,7 +70,7 @@ function beforeRepeatedRest(text: string, rest: string, unmatched: Set<number>):
  * `text` without its longest end that the rest of the line starts with. When that leaves a word and a space, the word
  * may repeat the rest's start as well (`and and` before `and that`): it goes too.
  */
-function withoutRestStart(text: string, rest: string, unmatched: Set<number>): string {
+function withoutRestStart(text: string, rest: string, unmatched: Map<number, number>): string {
   const kept = withoutOverlap(text, rest, unmatched);
   const word = kept.trimEnd();
   if (kept === text || word === kept) return kept;
@@ -68,7 +78,7 @@ function withoutRestStart(text: string, rest: string, unmatched: Set<number>): s
   return again === word ? kept : again;
 }
 
-function withoutOverlap(text: string, rest: string, unmatched: Set<number>): string {
+function withoutOverlap(text: string, rest: string, unmatched: Map<number, number>): string {
   for (let k = Math.min(text.length, rest.length); k > 0; k--) {
     const start = text.length - k;
     // Part of the rest's first word is no copy of it (`it` before `the default` keeps its `t`).
@@ -79,10 +89,11 @@ function withoutOverlap(text: string, rest: string, unmatched: Set<number>): str
 }
 
 /** Whether `text[start, end)` copies the line's rest: its closers close nothing the completion opened. */
-function isDuplicate(text: string, start: number, end: number, unmatched: Set<number>): boolean {
+function isDuplicate(text: string, start: number, end: number, unmatched: Map<number, number>): boolean {
   for (let i = start; i < end; i++) {
     const ch = text[i]!;
-    if (BRACKETS.has(ch) && !unmatched.has(i)) return false;
+    const opener = unmatched.get(i);
+    if (BRACKETS.has(ch) && (opener === undefined || (opener >= 0 && opener < start))) return false;
     if (QUOTES.has(ch) && !hasOddQuotes(text, ch)) return false;
   }
   return true;
