@@ -6,7 +6,7 @@
 /** Lines shorter than this (trimmed), or without a letter, may repeat. */
 const MIN_REPEAT_LENGTH = 8;
 /** A line this long (trimmed) is seldom written three times in one block on purpose. */
-const MIN_LOOP_LINE_LENGTH = 10;
+export const MIN_LOOP_LINE_LENGTH = 10;
 const LOOP_REPEATS = 3;
 
 /**
@@ -42,8 +42,8 @@ function before(lines: string[], i: number): string[] {
   return kept;
 }
 
-/** Whether the non-blank lines from `a` to `b` are those from `b` to `c`, indentation aside. */
-function sameRun(lines: string[], a: number, b: number, c: number): boolean {
+/** Whether the non-blank lines from `a` to `b` are those from `b` to `c`, indentation aside: a loop, if `c` repeats `b`. */
+export function sameRun(lines: readonly string[], a: number, b: number, c: number): boolean {
   const run = (from: number, to: number) => lines.slice(from, to).map((l) => l.trim()).filter((l) => l !== '').join('\n');
   return run(a, b) === run(b, c);
 }

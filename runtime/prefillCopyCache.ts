@@ -336,7 +336,6 @@ function isGone(path: string): boolean {
   }
 }
 
-/** Partial copies whose writer died (the pid in their name no longer runs): a killed load leaves one behind. */
 /** Whether the process a partial copy is named after is still writing it. */
 function writerRuns(path: string, pid: number): boolean {
   try {
@@ -346,6 +345,7 @@ function writerRuns(path: string, pid: number): boolean {
   }
 }
 
+/** Partial copies whose writer died (the pid in their name no longer runs): a killed load leaves one behind. */
 function removeAbandonedPartials(folder: string): void {
   for (const name of readdirSync(folder)) {
     const pid = /\.(\d+)\.partial(\.int8)?$/.exec(name)?.[1];

@@ -165,15 +165,38 @@ const EXPLAIN_PREFIX_SHARE = 0.25;
 /**
  * The prompt's token ids, at most `room`. A chat prompt that does not fit cuts its selection (keeping its first
  * whole lines), never the instruction or the turns: cut from its start, it lost the system turn and the question.
+ * Messages that spell no special token are encoded with the template's text in one piece, as the model saw its chats:
+ * a SentencePiece tokenizer puts a space before every piece encoded alone.
  */
 export function encodeExplainPrompt(prompt: ExplainPrompt, tokenizer: ContextTokenizer, fim: FimTokenIds | null, room: number): number[] {
   if (prompt.mode === 'docComment') return buildFimPrompt(tokenizer, fim, prompt.prefix, prompt.suffix, room - 3, EXPLAIN_PREFIX_SHARE).ids;
-  const encoded = prompt.parts.map((part) => (part.markup ? tokenizer.encodeMarkup(part.text) : tokenizer.encode(part.text)));
+  const spellsSpecial = prompt.parts.some((part) => !part.markup && !sameIds(tokenizer.encode(part.text), tokenizer.encodeMarkup(part.text)));
+  return spellsSpecial ? encodeParts(prompt.parts, tokenizer, room) : encodeWhole(prompt.parts, tokenizer, room);
+}
+
+function encodeWhole(parts: ChatPart[], tokenizer: ContextTokenizer, room: number): number[] {
+  const ids = tokenizer.encodeMarkup(parts.map((part) => part.text).join(''));
+  const selection = parts.findIndex((part) => part.selection === true);
+  if (ids.length <= room || selection < 0) return ids.slice(-room);
+  const others = tokenizer.encodeMarkup(parts.filter((_, i) => i !== selection).map((part) => part.text).join('')).length;
+  const kept = tokenizer.decode(keepStart(tokenizer, parts[selection]!.text, room - others));
+  const cut = tokenizer.encodeMarkup(parts.map((part, i) => (i === selection ? kept : part.text)).join(''));
+  // Merges across the cut can add a token or two; the end, where the answer starts, is what must stay.
+  return cut.slice(-room);
+}
+
+function sameIds(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((id, i) => id === b[i]);
+}
+
+/** Each part on its own: markup with its control tokens, messages as text, so a spelled special token stays text. */
+function encodeParts(parts: ChatPart[], tokenizer: ContextTokenizer, room: number): number[] {
+  const encoded = parts.map((part) => (part.markup ? tokenizer.encodeMarkup(part.text) : tokenizer.encode(part.text)));
   const total = encoded.reduce((sum, ids) => sum + ids.length, 0);
-  const selection = prompt.parts.findIndex((part) => part.selection === true);
+  const selection = parts.findIndex((part) => part.selection === true);
   if (total > room && selection >= 0) {
     const others = total - encoded[selection]!.length;
-    encoded[selection] = keepStart(tokenizer, prompt.parts[selection]!.text, room - others);
+    encoded[selection] = keepStart(tokenizer, parts[selection]!.text, room - others);
   }
   // A context too small for even the instruction keeps the end, where the answer starts.
   return encoded.flat().slice(-room);

@@ -1,20 +1,20 @@
 // The line rules of an explanation's text, applied as it streams. A model that is not instruction-tuned loops (a
 // YAML selection got ~40 identical lines up to the token limit) and walks out of a `#` comment into code; text a
-// rule would cut is held back until the line decides, so what was streamed is always the final text's start.
-
-/** Lines this short (trimmed) may repeat: ` *`, `#`, a blank. */
-const MIN_REPEATED_LINE = 8;
-/** A line's third appearance is a loop. */
-const MAX_APPEARANCES = 2;
+// rule would cut is held back until the line decides, so what was streamed is always the final text's start. A loop
+// is the completions' one (repeatedLines.ts): a line's third appearance after the same lines as its second (a chat
+// answer's third ```python fence is none).
+import { MIN_LOOP_LINE_LENGTH, sameRun } from '../repeatedLines';
 
 export class ExplanationLines {
   private text = '';
   private emitted = 0;
   /** Where the line being written starts in `text`. */
   private lineStart = 0;
-  private readonly seen = new Map<string, number>();
-  /** Lines seen MAX_APPEARANCES times: one more is a loop. */
-  private readonly looping: string[] = [];
+  /** The lines written so far, and where each line's last two appearances are among them. */
+  private readonly lines: string[] = [];
+  private readonly appearances = new Map<string, number[]>();
+  /** Lines seen twice: a third appearance may be a loop, so one being written like them is held back. */
+  private readonly looping = new Set<string>();
   private endedAt: number | undefined;
 
   /** `linesStartWith`: every line after the first must start with it after its indentation (a `#` comment's lines). */
@@ -30,7 +30,8 @@ export class ExplanationLines {
     this.text += delta;
     for (let newline = this.text.indexOf('\n', this.lineStart); newline >= 0; newline = this.text.indexOf('\n', this.lineStart)) {
       const line = this.text.slice(this.lineStart, newline);
-      if (this.leavesComment(line) || this.repeats(line)) return this.end(this.beforeLine());
+      if (this.leavesComment(line) || this.loops(line)) return this.end(this.beforeLine());
+      this.note(line);
       this.lineStart = newline + 1;
     }
     // A line that has left the comment ends the text before it is whole.
@@ -38,11 +39,11 @@ export class ExplanationLines {
     return this.release(this.undecidedFrom());
   }
 
-  /** The rest at the end of generation: a line still undecided is shown unless it is only whitespace. */
+  /** The rest at the end of generation: a line still undecided is shown unless it is only whitespace or a loop's. */
   flush(): string {
     if (this.ended) return '';
     const line = this.text.slice(this.lineStart);
-    if (this.leavesComment(line)) return this.end(this.beforeLine());
+    if (this.leavesComment(line) || this.loops(line)) return this.end(this.beforeLine());
     return this.end(Math.max(this.emitted, this.text.trimEnd().length));
   }
 
@@ -67,7 +68,7 @@ export class ExplanationLines {
   /** Where the text that may still be cut starts: the line being written (with its line break) or trailing whitespace. */
   private undecidedFrom(): number {
     const line = this.text.slice(this.lineStart);
-    const lineHeld = this.lineStart > 0 && (line.trim() === '' || (this.linesStartWith !== undefined && line.trimStart().length < this.linesStartWith.length) || this.looping.some((l) => l.startsWith(line)));
+    const lineHeld = this.lineStart > 0 && (line.trim() === '' || (this.linesStartWith !== undefined && line.trimStart().length < this.linesStartWith.length) || [...this.looping].some((l) => l.startsWith(line.trim())));
     if (lineHeld) return Math.max(this.emitted, this.lineStart - 1);
     return Math.max(this.emitted, this.text.trimEnd().length);
   }
@@ -78,11 +79,18 @@ export class ExplanationLines {
     return start !== '' && !start.startsWith(this.linesStartWith);
   }
 
-  private repeats(line: string): boolean {
-    if (line.trim().length < MIN_REPEATED_LINE) return false;
-    const count = (this.seen.get(line) ?? 0) + 1;
-    this.seen.set(line, count);
-    if (count === MAX_APPEARANCES) this.looping.push(line);
-    return count > MAX_APPEARANCES;
+  /** Whether `line`, written next, would be a loop's third appearance. */
+  private loops(line: string): boolean {
+    const code = line.trim();
+    const at = this.appearances.get(code);
+    return code.length >= MIN_LOOP_LINE_LENGTH && at !== undefined && at.length === 2 && sameRun([...this.lines, line], at[0]!, at[1]!, this.lines.length);
+  }
+
+  private note(line: string): void {
+    const code = line.trim();
+    const at = [...(this.appearances.get(code) ?? []), this.lines.length].slice(-2);
+    this.appearances.set(code, at);
+    if (at.length === 2 && code.length >= MIN_LOOP_LINE_LENGTH) this.looping.add(code);
+    this.lines.push(line);
   }
 }

@@ -4,6 +4,7 @@
 // cache keeps. The text is decoded here from the tokens of every run, so a character or a stop string that two runs
 // share comes out whole, and the line rules (explanationLines.ts) apply to it.
 import { GREEDY_SAMPLING, type GenerateResult, type InferenceEngine } from '../../runtime/engine';
+import { ModelNotReadyError } from '../../runtime/errors';
 import { StopStringFilter } from '../../runtime/stopRules';
 import { StreamingDecoder } from '../../runtime/tokenizer';
 import { ExplanationLines } from './explanationLines';
@@ -54,7 +55,7 @@ export async function generateExplanation(deps: ExplanationRunsDeps, request: Ex
   let ended = false;
   let runs = 0;
   while (ids.length < request.maxNewTokens) {
-    await deps.foregroundIdle();
+    await idleOrAborted(deps.foregroundIdle(), signal);
     if (signal.aborted) {
       stopReason = 'aborted';
       break;
@@ -72,7 +73,11 @@ export async function generateExplanation(deps: ExplanationRunsDeps, request: Ex
           if (ended) textEnded.abort();
         },
       },
-    );
+    ).catch((error: unknown) => {
+      // The model was reloaded (a settings change) while the explanation gave way: its tokens are not the new model's.
+      if (runs > 1 && error instanceof ModelNotReadyError) throw new Error('The model was reloaded during the explanation: run Explain again.');
+      throw error;
+    });
     if (ended) {
       stopReason = 'stop';
       break;
@@ -89,4 +94,17 @@ export async function generateExplanation(deps: ExplanationRunsDeps, request: Ex
     show(lines.flush());
   }
   return { text, stopReason, generatedTokens: ids.length, runs };
+}
+
+/** Resolves when `idle` does, or at once when `signal` is aborted (a cancel must not wait for the user to stop typing). */
+function idleOrAborted(idle: Promise<void>, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done, { once: true });
+    void idle.then(done);
+  });
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildExplainPrompt, chatTemplateOf, encodeExplainPrompt } from '../../lsp-server/context/explainPrompt';
 import { TextTokenizer } from '../../runtime/tokenizer';
@@ -52,6 +53,19 @@ describe('explain prompt', () => {
     assert.ok(text.includes('Explain what this python code from a.py does'));
     assert.ok(text.includes('value_3 = compute(3)\n') && !text.includes('value_199'), 'the selection keeps its first lines');
     assert.ok(text.endsWith('\n```<|endoftext|><|file_sep|>assistant'), 'Jinja drops the last line break of the template');
+  });
+
+  it('encodes a chat in one piece where no message spells a special token: a SentencePiece tokenizer adds no spaces', () => {
+    // A tokenizer that puts a space before each text it encodes (Llama 2, Mistral v1), with a template that folds the
+    // system turn into the user's.
+    const dir = join(ROOT, 'test', 'fixtures', 'prepend-space-tokenizer');
+    const tokenizer = TextTokenizer.fromDirectory(dir);
+    const config = JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
+    const prompt = buildExplainPrompt({ languageId: 'python', path: undefined, before: '', selection: 'x = 1', after: '' }, config);
+    if (prompt.mode !== 'chat') return assert.fail('expected a chat prompt');
+    const ids = encodeExplainPrompt(prompt, tokenizer, null, 100_000);
+    assert.deepEqual(ids, tokenizer.encodeMarkup(prompt.parts.map((p) => p.text).join('')));
+    assert.match(tokenizer.decode(ids), /```python\nx = 1\n```/, 'the code keeps its indentation');
   });
 
   it('gives the selection of a doc-comment prompt most of the room, the code above it the rest', () => {

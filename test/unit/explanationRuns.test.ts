@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import type { GenerateHooks, GenerateRequest, GenerateResult } from '../../runtime/engine';
 import { generateExplanation, type ExplanationRequest } from '../../lsp-server/context/explanationRuns';
 import { ExplanationLines } from '../../lsp-server/context/explanationLines';
+import { ModelNotReadyError } from '../../runtime/errors';
 
 const PROMPT = [1, 2, 3];
 
@@ -112,10 +113,36 @@ describe('Explain generation', () => {
     assert.equal(result.runs, 1);
   });
 
+  it('answers a cancel that comes while it waits for a completion at once, and says so when the model was reloaded meanwhile', async () => {
+    const work = foreground();
+    work.begin();
+    const cancel = new AbortController();
+    setTimeout(() => cancel.abort(), 10);
+    const waiting = await explain(new ScriptedEngine('never written'), {}, cancel.signal, work);
+    assert.deepEqual([waiting.stopReason, waiting.text, waiting.runs], ['aborted', '', 0], 'no run, and no wait for the completion to end');
+
+    const reloaded = new ScriptedEngine('first part, then more');
+    const later = foreground();
+    reloaded.beforeToken = (written) => {
+      if (written === 5 && reloaded.prompts.length === 1) {
+        later.begin();
+        later.end();
+        // The settings change that reloads the model lands while the completion runs.
+        reloaded.generate = async () => Promise.reject(new ModelNotReadyError('generate() was called after the model was unloaded.'));
+      }
+    };
+    await assert.rejects(explain(reloaded, {}, undefined, later), /^Error: The model was reloaded during the explanation: run Explain again\.$/);
+  });
+
   it('ends before a line written a third time, and at the token limit', async () => {
     const loop = await explain(new ScriptedEngine('Adds five:\n  return x + 5\n  return x + 5\n  return x + 5\n  return x + 5\n'));
     assert.equal(loop.text, 'Adds five:\n  return x + 5\n  return x + 5');
     assert.equal(loop.stopReason, 'stop');
+    // A chat answer's code fences come back between other lines: no loop. A third copy that ends the text goes too.
+    const steps = '1. Reads:\n```python\ndata = read(path)\n```\n2. Parses:\n```python\ntree = parse(data)\n```\n3. Checks:\n```python\ncheck(tree)\n```\nDone.';
+    assert.equal((await explain(new ScriptedEngine(steps))).text, steps);
+    const ended = await explain(new ScriptedEngine('Adds five:\n  return x + 5\n  return x + 5\n  return x + 5'));
+    assert.equal(ended.text, 'Adds five:\n  return x + 5\n  return x + 5');
     const limited = await explain(new ScriptedEngine('abcdefgh'), { maxNewTokens: 5 });
     assert.equal(limited.text, 'abcde');
     assert.equal(limited.stopReason, 'length');
