@@ -226,7 +226,9 @@ export class ContextEngine implements TermStatistics {
     try {
       // Out first: a write of the buffer's text still being chunked is dropped with it, and cannot land after the disk's.
       located.folder.index.removeFile(located.relativePath);
-      await this.readIntoIndex(file, located.folder, located.relativePath, true);
+      // A document indexed past the budget only while it was open (documentOpened) stays out, as a new file would.
+      const size = (await fs.stat(file).catch(() => undefined))?.size;
+      if (size === undefined || located.folder.index.hasRoomFor(size)) await this.readIntoIndex(file, located.folder, located.relativePath, true);
       this.scheduleSave();
     } catch (e) {
       this.options.log(`Indexing ${located.relativePath} failed: ${(e as Error).message}`);

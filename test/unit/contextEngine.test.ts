@@ -301,6 +301,9 @@ describe('context engine', () => {
       engine.documentOpened(join(ws.root, 'src', 'extra.ts'), 'export function uniqueHelperName() {}\n');
       await new Promise((r) => setTimeout(r, 50));
       assert.equal(engine.fileCount, 2, 'an open document is indexed whatever the budget');
+      engine.documentClosed(join(ws.root, 'src', 'extra.ts'));
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(engine.fileCount, 1, 'and leaves once closed: the disk\'s file is past the budget');
     } finally {
       await engine.dispose();
       ws.cleanup();
