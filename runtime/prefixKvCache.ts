@@ -8,6 +8,15 @@ import type { DecoderModel, KvState } from './decoderModel';
 interface Entry {
   ids: readonly number[];
   kv: KvState;
+  /** The last position's logits, from the pass that stored the entry (absent where it kept none: the draft's). */
+  logits?: Float32Array;
+}
+
+export interface PrefixRepeat {
+  /** The stored state, covering the whole prompt. */
+  kv: KvState;
+  /** A copy of the logits the stored prompt's pass gave at its last position. */
+  logits: Float32Array;
 }
 
 export interface PrefixHit {
@@ -48,6 +57,18 @@ export class PrefixKvCache {
     return { kv: this.model.truncate(entry.kv, length), reused: length };
   }
 
+  /**
+   * The prompt stored exactly as `ids`, with its logits: a request asked again (Alt+\\ where a suggestion shows) answers
+   * as the first did, with no pass. A pass over its last token alone ran on the 4-bit decode graph where the first
+   * answer's prefill had run the 8-bit one, and the answer changed at 1 place in 8.
+   */
+  repeat(ids: readonly number[]): PrefixRepeat | undefined {
+    const entry = this.entries.find((e) => e.logits !== undefined && e.ids.length === ids.length && e.kv.length === ids.length && commonPrefixLength(e.ids, ids, ids.length) === ids.length);
+    if (entry === undefined) return undefined;
+    this.touch(entry);
+    return { kv: entry.kv, logits: entry.logits!.slice() };
+  }
+
   /** How many leading tokens of `ids` a lookup would reuse, without touching the cache. */
   cachedLength(ids: readonly number[]): number {
     return this.longestMatch(ids).length;
@@ -67,17 +88,17 @@ export class PrefixKvCache {
     return best && bestLength >= this.minReuse ? { entry: best, length: bestLength } : { length: 0 };
   }
 
-  /** Remembers `kv`, which covers exactly `ids`. */
-  store(ids: readonly number[], kv: KvState): void {
+  /** Remembers `kv`, which covers exactly `ids`, and a copy of `logits`, its last position's (see `repeat`). */
+  store(ids: readonly number[], kv: KvState, logits?: Float32Array): void {
     if (kv.length !== ids.length || kv.length === 0) return;
     // An entry that is a prefix of the new one adds nothing.
     this.entries = this.entries.filter((e) => !(e.ids.length <= ids.length && commonPrefixLength(e.ids, ids, e.ids.length) === e.ids.length));
-    this.entries.push({ ids: [...ids], kv });
-    let bytes = this.entries.reduce((s, e) => s + e.kv.bytes, 0);
+    this.entries.push({ ids: [...ids], kv, ...(logits !== undefined && { logits: logits.slice() }) });
+    let bytes = this.entries.reduce((s, e) => s + entryBytes(e), 0);
     let positions = this.entries.reduce((s, e) => s + e.kv.length, 0);
     while ((bytes > this.maxBytes || positions > this.maxPositions) && this.entries.length > 1) {
       const evicted = this.entries.shift()!;
-      bytes -= evicted.kv.bytes;
+      bytes -= entryBytes(evicted);
       positions -= evicted.kv.length;
     }
   }
@@ -89,6 +110,10 @@ export class PrefixKvCache {
   private touch(entry: Entry): void {
     this.entries = [...this.entries.filter((e) => e !== entry), entry];
   }
+}
+
+function entryBytes(entry: Entry): number {
+  return entry.kv.bytes + (entry.logits?.byteLength ?? 0);
 }
 
 function commonPrefixLength(a: readonly number[], b: readonly number[], limit: number): number {

@@ -57,13 +57,16 @@ export class PlainStepper implements TokenStepper {
 
 /**
  * Runs the prompt from its longest cached prefix, stores its state in the cache, and returns the last position's
- * logits with the extended cache.
+ * logits with the extended cache. A prompt the cache holds exactly runs nothing (PrefixKvCache.repeat).
  */
 export async function prefillPrompt(model: DecoderModel, cache: PrefixKvCache | undefined, promptIds: readonly number[]) {
+  const repeat = cache?.repeat(promptIds);
+  if (repeat !== undefined) return { ...repeat, reused: promptIds.length };
   const hit = prefillStart(model, cache, promptIds);
   const out = await model.forward(promptIds.slice(hit.reused), hit.kv, 1);
-  cache?.store(promptIds, out.kv);
-  return { kv: out.kv, logits: out.logits[out.logits.length - 1]!, reused: hit.reused };
+  const logits = out.logits[out.logits.length - 1]!;
+  cache?.store(promptIds, out.kv, logits);
+  return { kv: out.kv, logits, reused: hit.reused };
 }
 
 /** Lets messages queued on the event loop (an abort from the worker's parent) through between decoding steps. */

@@ -9,7 +9,7 @@ import type { DecoderModel, KvState } from '../decoderModel';
 import type { SpeculationMode, SpeculationStats } from '../engine';
 import { argmax, type Sampler } from '../sampler';
 import type { PrefixKvCache } from '../prefixKvCache';
-import { prefillStart, type TokenStepper } from '../tokenStepper';
+import { prefillPrompt, prefillStart, type TokenStepper } from '../tokenStepper';
 import type { TokenConstraint } from '../tokenHealing';
 import { verifyGreedy, verifySampled, sampleFrom } from './acceptance';
 import { proposeFromHistory } from './promptLookupDrafter';
@@ -82,12 +82,10 @@ export class SpeculativeStepper implements TokenStepper {
   }
 
   async prefill(promptIds: readonly number[]): Promise<number> {
-    const hit = prefillStart(this.deps.target, this.deps.targetPrefixCache, promptIds);
-    this.cachedPromptTokens = hit.reused;
-    const out = await this.deps.target.forward(promptIds.slice(hit.reused), hit.kv, 1);
+    const out = await prefillPrompt(this.deps.target, this.deps.targetPrefixCache, promptIds);
+    this.cachedPromptTokens = out.reused;
     this.targetKv = out.kv;
-    this.deps.targetPrefixCache?.store(promptIds, out.kv);
-    const row = out.logits[out.logits.length - 1];
+    const row = out.logits;
     this.deps.constraint?.mask(row);
     const first = this.deps.sampler.sample(row);
     this.committed = [...promptIds, first];

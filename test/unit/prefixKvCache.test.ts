@@ -122,4 +122,26 @@ describe('prefix reuse in generation', () => {
       assert.ok(reusedSomething, `${speculation}: later keystrokes reuse most of the prompt`);
     }
   });
+  it('answers a prompt asked again as it answered it, with no pass, greedy, speculative and with beams', async () => {
+    const text = 'def total(values):\n    result = 0\n    for value in values:\n        result += value\n    return res';
+    const promptIds = tokenizer.encode(text);
+    for (const [speculation, beamWidth] of [['off', 1], ['auto', 1], ['off', 3]] as const) {
+      let forwards = 0;
+      const counted: DecoderModel = { ...target, emptyKv: () => target.emptyKv(), truncate: (kv, n) => target.truncate(kv, n), rollback: (kv, n) => target.rollback(kv, n), dispose: async () => undefined, forward: (ids, kv, keep) => (forwards++, target.forward(ids, kv, keep)), ...(target.batch && { batch: target.batch.bind(target) }) };
+      const generator = new Generator({ model: counted, draft, tokenizer, eosTokenIds: config.eosTokenIds, maxContext: config.maxPositionEmbeddings });
+      const request = { promptIds, maxNewTokens: 1, sampling: GREEDY, stopStrings: [], speculation, beamWidth };
+      const first = await generator.generate(request);
+      forwards = 0;
+      const again = await generator.generate(request);
+      assert.deepEqual(again.tokenIds, first.tokenIds, `${speculation}, width ${beamWidth}`);
+      assert.equal(again.timings.cachedPromptTokens, promptIds.length, 'the whole prompt from the cache');
+      assert.equal(forwards, 0, 'no pass for its first token');
+    }
+    const cache = new PrefixKvCache(fakeModel, 100_000, 1_000, 4);
+    cache.store(range(20), new FakeKv(20), new Float32Array([1, 2]));
+    const repeat = cache.repeat(range(20))!;
+    repeat.logits[0] = 9;
+    assert.deepEqual([...cache.repeat(range(20))!.logits], [1, 2], 'a copy: a constraint masks the row it is given');
+    assert.equal(cache.repeat(range(19)), undefined, 'only the prompt stored exactly');
+  });
 });
