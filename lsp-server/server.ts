@@ -123,7 +123,9 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
   });
   const editorMembers = new EditorMemberNames({
     ask: async (params, signal) => {
-      if (!canAskMemberNames) return null;
+      // Not "no list yet" (null), which keeps the completion out of the cache: after a member dot every keystroke of
+      // Neovim or Helix ran the model, and a mid-word answer (`this.cou` + `lt;`) replaced the suggestion being typed.
+      if (!canAskMemberNames) return undefined;
       const cancellation = cancellationOf(signal);
       try {
         return await connection.sendRequest(MemberNamesRequest.type, params, cancellation.token);

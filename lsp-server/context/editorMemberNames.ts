@@ -31,8 +31,11 @@ export function memberNamesOf(entries: readonly EditorCompletionEntry[]): string
 }
 
 export interface EditorMemberNamesDeps {
-  /** Asks the client for its list; absent when the client does not answer `locus/memberNames`. */
-  ask?: (params: MemberNamesParams, signal: AbortSignal) => Promise<MemberNamesResult>;
+  /**
+   * Asks the client for its list; absent, or resolving to undefined, when the client does not answer
+   * `locus/memberNames` (no list applies then, and the completion is cached as any other).
+   */
+  ask?: (params: MemberNamesParams, signal: AbortSignal) => Promise<MemberNamesResult | undefined>;
   /** How long a completion waits for the editor's list before it goes on without it. */
   timeoutMs: number;
   now: () => number;
@@ -86,7 +89,7 @@ export class EditorMemberNames {
       askedAt: now,
       names: Promise.resolve()
         .then(() => ask({ textDocument: { uri }, position: start }, AbortSignal.timeout(LIST_WAIT_MS)))
-        .then((answer) => (answer === null ? null : memberNamesOf(answer.entries)))
+        .then((answer) => (answer === undefined || answer === null ? answer : memberNamesOf(answer.entries)))
         .catch(() => undefined),
     };
     // No list (the editor's language server still starting, an untyped receiver): ask again next time.

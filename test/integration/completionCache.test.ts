@@ -57,6 +57,24 @@ describe('completion cache over LSP', () => {
     }
   });
 
+  it('caches a completion after a member dot for a client that has no member lists to give (Neovim, Helix)', async () => {
+    // The harness declares no locus/memberNames capability; where a list would apply, none is waited for either.
+    const candidates = ['value = config.', 'result = self.', 'name = user.', 'total = order.'];
+    for (const [i, text] of candidates.entries()) {
+      const uri = `file:///work/member-${i}.py`;
+      await lsp.open(uri, 'python', text);
+      const shown = await lsp.complete(uri, endOf(text));
+      if (shown.length < 2 || shown.includes('\n')) continue;
+      await lsp.change(uri, 2, [{ range: { start: endOf(text), end: endOf(text) }, text: shown[0]! }]);
+      const before = lsp.timings.length;
+      assert.equal(await lsp.complete(uri, endOf(text + shown[0]!)), shown.slice(1));
+      await waitFor(() => lsp.timings.length > before, 'the timings notification');
+      assert.equal(lsp.timings[lsp.timings.length - 1]!.cacheHit, true, `typing ${JSON.stringify(shown[0])} after ${JSON.stringify(text)}`);
+      return;
+    }
+    assert.fail('the fixture model showed no completion of 2 or more characters after a member dot');
+  });
+
   it('runs the model again when the typed character leaves the completion', async () => {
     const uri = 'file:///work/cache-miss.ts';
     const text = 'const total = ';

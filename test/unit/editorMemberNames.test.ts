@@ -79,7 +79,7 @@ describe('EditorMemberNames', () => {
   const entries = [{ name: 'asUri', kind: METHOD }, { name: 'asRange', kind: METHOD }, { name: 'version', kind: FIELD }];
   const at = (character: number) => ({ line: 1, character });
   let clock = 0;
-  const names = (ask: (params: MemberNamesParams, signal: AbortSignal) => Promise<MemberNamesResult>, timeoutMs = 1000) =>
+  const names = (ask: (params: MemberNamesParams, signal: AbortSignal) => Promise<MemberNamesResult | undefined>, timeoutMs = 1000) =>
     new EditorMemberNames({ ask, timeoutMs, now: () => clock });
 
   it('asks at the member start once while its name is typed, and offers the rest of each fitting name', async () => {
@@ -90,6 +90,11 @@ describe('EditorMemberNames', () => {
     assert.deepEqual(asked, [{ textDocument: { uri: 'file:///a.ts' }, position: { line: 1, character: 5 } }]);
     // A name the list lacks is left free.
     assert.equal(await members.wordChoices('file:///a.ts', at(7), 'x = 1;\nconv.zz', ' // end', 'typescript', never), undefined);
+  });
+
+  it('has no list to wait for where the client does not answer (undefined), unlike one whose editor is starting (null)', async () => {
+    assert.equal(await names(async () => undefined).wordChoices('file:///a.ts', at(5), 'x = 1;\nconv.', '', 'typescript', never), undefined);
+    assert.equal(await names(async () => null).wordChoices('file:///a.ts', at(5), 'x = 1;\nconv.', '', 'typescript', never), null);
   });
 
   it('asks again after an edit elsewhere in the file, and after a while', async () => {
