@@ -29,12 +29,12 @@ export function parseArgs(argv: string[]): CliCommand {
     const option = rest[i]!;
     const value = rest[i + 1];
     if (option === '--model') {
-      if (value === undefined || value.startsWith('--')) throw new UsageError('--model needs a directory');
+      if (value === undefined || value.startsWith('--') || value.trim() === '') throw new UsageError('--model needs a directory (leave it out for the embedded model)');
       result.modelDir = value;
       i++;
     } else if (option === '--max-tokens') {
       const n = Number(value);
-      if (value === undefined || !Number.isInteger(n) || n < 1 || n > 1024) throw new UsageError('--max-tokens needs an integer from 1 to 1024');
+      if (value === undefined || !/^\d+$/.test(value) || n < 1 || n > 1024) throw new UsageError('--max-tokens needs an integer from 1 to 1024');
       result.maxTokens = n;
       i++;
     } else {
@@ -44,21 +44,31 @@ export function parseArgs(argv: string[]): CliCommand {
   return result;
 }
 
-/** UTF-16 offset of a 1-based line and column in `text`, or an error message when it is outside the file. */
+/**
+ * UTF-16 offset of a 1-based line and column in `text`, or an error message when it is outside the file. Lines end at
+ * `\r\n`, `\r` or `\n`, as the editor and the server count them.
+ */
 export function offsetOf(text: string, line: number, column: number): number | string {
-  const lines = text.split('\n');
-  if (line > lines.length) return `line ${line} is past the end of the file (${lines.length} lines)`;
-  const content = lines[line - 1]!.replace(/\r$/, '');
-  if (column > content.length + 1) return `column ${column} is past the end of line ${line} (${content.length} characters)`;
-  let offset = 0;
-  for (let i = 0; i < line - 1; i++) offset += lines[i]!.length + 1;
-  return offset + column - 1;
+  const breaks = /\r\n|\r|\n/g;
+  let start = 0;
+  for (let n = 1; n < line; n++) {
+    if (breaks.exec(text) === null) return `line ${line} is past the end of the file (${count(n, 'line')})`;
+    start = breaks.lastIndex;
+  }
+  const end = /\r|\n/.exec(text.slice(start))?.index ?? text.length - start;
+  if (column > end + 1) return `column ${column} is past the end of line ${line} (${count(end, 'character')})`;
+  return start + column - 1;
+}
+
+function count(n: number, unit: string): string {
+  return `${n} ${unit}${n === 1 ? '' : 's'}`;
 }
 
 const LANGUAGE_BY_EXTENSION: Record<string, string> = {
-  ts: 'typescript', tsx: 'typescriptreact', js: 'javascript', jsx: 'javascriptreact', mjs: 'javascript', cjs: 'javascript',
-  py: 'python', rs: 'rust', go: 'go', java: 'java', c: 'c', h: 'c', cpp: 'cpp', cc: 'cpp', hpp: 'cpp', cs: 'csharp',
-  rb: 'ruby', php: 'php', sh: 'shellscript', json: 'json', md: 'markdown', txt: 'plaintext', kt: 'kotlin', swift: 'swift',
+  ts: 'typescript', mts: 'typescript', cts: 'typescript', tsx: 'typescriptreact', js: 'javascript', jsx: 'javascriptreact', mjs: 'javascript', cjs: 'javascript',
+  py: 'python', pyi: 'python', rs: 'rust', go: 'go', java: 'java', c: 'c', h: 'c', cpp: 'cpp', cc: 'cpp', hpp: 'cpp', cs: 'csharp',
+  rb: 'ruby', php: 'php', sh: 'shellscript', bash: 'shellscript', json: 'json', md: 'markdown', txt: 'plaintext', kt: 'kotlin', swift: 'swift',
+  lua: 'lua', yaml: 'yaml', yml: 'yaml', toml: 'toml', sql: 'sql', html: 'html', css: 'css', scss: 'scss', scala: 'scala', dart: 'dart', r: 'r',
 };
 
 /** VS Code language id for a file name, as the editor would guess it from the extension. */

@@ -325,6 +325,6 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** `~` or `~/...` as a shell reads it: the folder settings name is often written that way, and no server cwd means it. */
-function withHome(dir: string): string {
+export function withHome(dir: string): string {
   return dir === '~' || dir.startsWith('~/') || dir.startsWith('~\\') ? path.join(homedir(), dir.slice(1)) : dir;
 }

@@ -33,12 +33,18 @@ describe('cli arguments', () => {
     assert.equal(offsetOf(text, 2, 4), 7);
     assert.match(String(offsetOf(text, 2, 5)), /column 5 is past the end of line 2/);
     assert.match(String(offsetOf(text, 4, 1)), /line 4 is past the end/);
+    // Lone CR ends lines too, as the editor and the server count them.
+    assert.equal(offsetOf('def f(x):\r    return \r', 2, 12), 21);
+    assert.match(String(offsetOf('a\rb', 3, 1)), /^line 3 is past the end of the file \(2 lines\)$/);
+    assert.match(String(offsetOf('ab\n', 1, 4)), /\(2 characters\)$/);
   });
 
   it('guesses the language id from the extension', () => {
     assert.equal(languageIdOf('x/y.py'), 'python');
     assert.equal(languageIdOf('y.TS'), 'typescript');
     assert.equal(languageIdOf('Makefile'), 'plaintext');
+    assert.equal(languageIdOf('a.mts'), 'typescript');
+    assert.equal(languageIdOf('stubs.pyi'), 'python');
   });
 
   it("words a model error's fix for the command line: --model, and no Output channel", () => {
