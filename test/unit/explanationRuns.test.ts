@@ -68,17 +68,22 @@ async function explain(engine: ScriptedEngine, request: Partial<ExplanationReque
   return result;
 }
 
+/** A scripted engine whose first run meets a completion before its token `at`; the completion ends after `endMs`. */
+function completionAt(script: string, at: number, endMs = 0) {
+  const engine = new ScriptedEngine(script);
+  const work = foreground();
+  engine.beforeToken = (written) => {
+    if (written !== at || engine.prompts.length !== 1) return;
+    work.begin();
+    setTimeout(() => work.end(), endMs);
+  };
+  return { engine, work };
+}
+
 describe('Explain generation', () => {
   it('gives way to a completion that starts, and goes on from its tokens afterwards, a character split between runs whole', async () => {
-    const engine = new ScriptedEngine('la café est ouverte');
-    const work = foreground();
     // `é` is two bytes: the completion starts between them.
-    engine.beforeToken = (written) => {
-      if (written === 7 && engine.prompts.length === 1) {
-        work.begin();
-        setTimeout(() => work.end(), 20);
-      }
-    };
+    const { engine, work } = completionAt('la café est ouverte', 7, 20);
     const result = await explain(engine, {}, undefined, work);
     assert.equal(result.text, 'la café est ouverte');
     assert.equal(result.runs, 2);
@@ -87,14 +92,7 @@ describe('Explain generation', () => {
   });
 
   it('finds a stop string that two runs share', async () => {
-    const engine = new ScriptedEngine('returns x. */ code after');
-    const work = foreground();
-    engine.beforeToken = (written) => {
-      if (written === 12 && engine.prompts.length === 1) {
-        work.begin();
-        work.end();
-      }
-    };
+    const { engine, work } = completionAt('returns x. */ code after', 12);
     const result = await explain(engine, { stopStrings: ['*/'] }, undefined, work);
     assert.equal(result.runs, 2);
     assert.equal(result.stopReason, 'stop');
