@@ -91,6 +91,21 @@ function scan(text: string, lineComment: string, startsInside: OpenLiteral | und
   return { unmatched, open };
 }
 
+/**
+ * Each closer in `text`, by offset, with the offset of the opener it closes (-1: none), every character taken as code:
+ * for text inside a comment or string, where brackets are words that may still pair up.
+ */
+export function closersWithOpeners(text: string): Map<number, number> {
+  const stack: number[] = [];
+  const closers = new Map<number, number>();
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (OPENERS.has(ch)) stack.push(i);
+    else if (ch in PAIRS) closers.set(i, stack.length > 0 && text[stack[stack.length - 1]!] === PAIRS[ch] ? stack.pop()! : -1);
+  }
+  return closers;
+}
+
 /** Whether `text` contains an odd number of `quote` characters (outside escapes). */
 export function hasOddQuotes(text: string, quote: string): boolean {
   let count = 0;

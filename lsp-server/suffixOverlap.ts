@@ -1,11 +1,9 @@
 // Keeps a completion from repeating what already follows the cursor.
-import { hasOddQuotes, lineCommentFor, literalEnd, openLiteralAfter, unmatchedClosers, type OpenLiteral } from './bracketScan';
+import { closersWithOpeners, hasOddQuotes, lineCommentFor, literalEnd, openLiteralAfter, unmatchedClosers, type OpenLiteral } from './bracketScan';
 import type { CursorContext } from './cursorContext';
 
 const BRACKETS = new Set([')', ']', '}']);
 const QUOTES = new Set(['"', "'", '`']);
-const PAIR: Record<string, string> = { ')': '(', ']': '[', '}': '{' };
-const OPENERS = new Set(Object.values(PAIR));
 /** What may follow a copy of the line's rest in a completion that repeats it: the statement end it adds. */
 const ADDED_PUNCTUATION = /^[\s;,)\]}]*$/;
 const WORD_CHARACTER = /^[\p{L}\p{N}_$]$/u;
@@ -34,16 +32,9 @@ export function trimLineSuffixOverlap(text: string, ctx: CursorContext): string 
  */
 function droppableClosers(text: string, lineComment: string, open: OpenLiteral | undefined): Map<number, number> {
   if (open === undefined || literalEnd(text, open) !== -1) return new Map(unmatchedClosers(text, lineComment, open).map((c) => [c.index, -1]));
-  // Inside a literal every closer may be a copy, with the offset of the opener it closes (-1: none): a pair copied
-  // whole (`{Command} cmd`) goes, a closer of an opener written before the copy (`foo(|)` + `len(x)`) stays.
-  const stack: number[] = [];
-  const closers = new Map<number, number>();
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (OPENERS.has(ch)) stack.push(i);
-    else if (BRACKETS.has(ch)) closers.set(i, stack.length > 0 && text[stack[stack.length - 1]!] === PAIR[ch] ? stack.pop()! : -1);
-  }
-  return closers;
+  // Inside a literal every closer may be a copy: a pair copied whole (`{Command} cmd`) goes, a closer of an opener
+  // written before the copy (`foo(|)` + `len(x)`) stays.
+  return closersWithOpeners(text);
 }
 
 /** `text` up to where it closes the literal the cursor is in, when the rest of the line closes that literal itself. */

@@ -13,8 +13,6 @@ export class ExplanationLines {
   /** The lines written so far, and where each line's last two appearances are among them. */
   private readonly lines: string[] = [];
   private readonly appearances = new Map<string, number[]>();
-  /** Lines seen twice: a third appearance may be a loop, so one being written like them is held back. */
-  private readonly looping = new Set<string>();
   private endedAt: number | undefined;
 
   /** `linesStartWith`: every line after the first must start with it after its indentation (a `#` comment's lines). */
@@ -68,7 +66,7 @@ export class ExplanationLines {
   /** Where the text that may still be cut starts: the line being written (with its line break) or trailing whitespace. */
   private undecidedFrom(): number {
     const line = this.text.slice(this.lineStart);
-    const lineHeld = this.lineStart > 0 && (line.trim() === '' || (this.linesStartWith !== undefined && line.trimStart().length < this.linesStartWith.length) || [...this.looping].some((l) => l.startsWith(line.trim())));
+    const lineHeld = this.lineStart > 0 && (line.trim() === '' || (this.linesStartWith !== undefined && line.trimStart().length < this.linesStartWith.length) || this.mayLoop(line.trim()));
     if (lineHeld) return Math.max(this.emitted, this.lineStart - 1);
     return Math.max(this.emitted, this.text.trimEnd().length);
   }
@@ -86,11 +84,15 @@ export class ExplanationLines {
     return code.length >= MIN_LOOP_LINE_LENGTH && at !== undefined && at.length === 2 && sameRun([...this.lines, line], at[0]!, at[1]!, this.lines.length);
   }
 
+  /** Whether a line being written as `start` may turn out a loop's third appearance: a line seen twice starts so. */
+  private mayLoop(start: string): boolean {
+    for (const [code, at] of this.appearances) if (at.length === 2 && code.length >= MIN_LOOP_LINE_LENGTH && code.startsWith(start)) return true;
+    return false;
+  }
+
   private note(line: string): void {
     const code = line.trim();
-    const at = [...(this.appearances.get(code) ?? []), this.lines.length].slice(-2);
-    this.appearances.set(code, at);
-    if (at.length === 2 && code.length >= MIN_LOOP_LINE_LENGTH) this.looping.add(code);
+    this.appearances.set(code, [...(this.appearances.get(code) ?? []), this.lines.length].slice(-2));
     this.lines.push(line);
   }
 }
