@@ -14,8 +14,9 @@ export type CliCommand =
 export class UsageError extends Error {}
 
 export function parseArgs(argv: string[]): CliCommand {
-  if (argv.length === 0 || argv.includes('--help') || argv.includes('-h')) return { kind: 'usage' };
+  // Help is asked for in place of the command or of an option, not as a value (`--model -h` names a folder).
   const [command, target, ...rest] = argv;
+  if (command === undefined || isHelp(command) || (target !== undefined && isHelp(target))) return { kind: 'usage' };
   if (command !== 'complete') throw new UsageError(`unknown command '${command}'; the only command is 'complete'`);
   if (target === undefined) throw new UsageError('complete needs a position: <file>:<line>:<col>');
   // Parse from the right so paths containing ':' still work.
@@ -28,6 +29,7 @@ export function parseArgs(argv: string[]): CliCommand {
   for (let i = 0; i < rest.length; i++) {
     const option = rest[i]!;
     const value = rest[i + 1];
+    if (isHelp(option)) return { kind: 'usage' };
     if (option === '--model') {
       if (value === undefined || value.startsWith('--') || value.trim() === '') throw new UsageError('--model needs a directory (leave it out for the embedded model)');
       result.modelDir = value;
@@ -60,7 +62,12 @@ export function offsetOf(text: string, line: number, column: number): number | s
   return start + column - 1;
 }
 
-function count(n: number, unit: string): string {
+function isHelp(arg: string): boolean {
+  return arg === '--help' || arg === '-h';
+}
+
+/** `1 line`, `2 lines`. */
+export function count(n: number, unit: string): string {
   return `${n} ${unit}${n === 1 ? '' : 's'}`;
 }
 

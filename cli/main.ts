@@ -14,7 +14,7 @@ import {
 import { MAX_DOCUMENT_CHARS } from '../lsp-server/completableDocument';
 import { withHome } from '../lsp-server/config';
 import { CompletionSkippedNotification, CompletionTimingsNotification, StatusNotification, type CompletionTimings, type LocusSettingsInput, type ModelStatus } from '../lsp-server/protocol';
-import { USAGE, UsageError, forTheCommandLine, languageIdOf, offsetOf, parseArgs } from './args';
+import { USAGE, UsageError, count, forTheCommandLine, languageIdOf, offsetOf, parseArgs } from './args';
 import { startServerProcess, withTimeout } from './serverProcess';
 
 /** Loading a large model on a slow machine can take a while; a completion should not. */
@@ -119,7 +119,7 @@ async function main(argv: string[]): Promise<number> {
       timings === undefined
         ? `request ${elapsed.toFixed(0)} ms`
         : `first token ${timings.firstTokenMs.toFixed(0)} ms · total ${timings.totalMs.toFixed(0)} ms · ` +
-          `${timings.tokensPerSecond.toFixed(1)} tokens/s (${timings.generatedTokens} tokens generated, ${timings.promptTokens} prompt tokens) · ` +
+          `${timings.tokensPerSecond.toFixed(1)} tokens/s (${count(timings.generatedTokens, 'token')} generated, ${count(timings.promptTokens, 'prompt token')}) · ` +
           `request ${elapsed.toFixed(0)} ms`;
     const draft = ready.draft === undefined ? '' : `, draft ${ready.draft}`;
     const prefill = ready.prefillFile === undefined ? '' : `, prefills on ${ready.prefillFile}`;

@@ -3,8 +3,13 @@ import { describe, it } from 'node:test';
 import { UsageError, forTheCommandLine, languageIdOf, offsetOf, parseArgs } from '../../cli/args';
 
 describe('cli arguments', () => {
-  it('prints usage without arguments', () => {
+  it('prints usage without arguments, and for help in place of the command or an option', () => {
     assert.deepEqual(parseArgs([]), { kind: 'usage' });
+    assert.deepEqual(parseArgs(['-h']), { kind: 'usage' });
+    assert.deepEqual(parseArgs(['complete', '--help']), { kind: 'usage' });
+    assert.deepEqual(parseArgs(['complete', 'a.ts:1:1', '--max-tokens', '8', '-h']), { kind: 'usage' });
+    // A value is not an option: a model folder may be called -h.
+    assert.deepEqual(parseArgs(['complete', 'a.ts:1:1', '--model', '-h']), { kind: 'complete', file: 'a.ts', line: 1, column: 1, modelDir: '-h' });
   });
 
   it('parses file:line:col from the right, with options', () => {
