@@ -55,19 +55,22 @@ export async function generateExplanation(deps: ExplanationRunsDeps, request: Ex
   let ended = false;
   let runs = 0;
   while (ids.length < request.maxNewTokens) {
-    await idleOrAborted(deps.foregroundIdle(), signal);
+    // A cancel must not wait for the user to stop typing either.
+    await untilAborted(deps.foregroundIdle(), signal);
     if (signal.aborted) {
       stopReason = 'aborted';
       break;
     }
     const textEnded = new AbortController();
     runs++;
-    const result = await deps.engine.generate(
+    // The engine answers one request at a time: a run queued behind another Explain's must not hold a cancel until
+    // that one ends, so the wait stops at the cancel and the run, aborted too, ends without effect when its turn comes.
+    const run = deps.engine.generate(
       { promptIds: [...request.promptIds, ...ids], maxNewTokens: request.maxNewTokens - ids.length, sampling: GREEDY_SAMPLING, stopStrings: request.stopStrings },
       {
         signal: AbortSignal.any([signal, deps.foregroundStarts(), textEnded.signal]),
         onToken: (id) => {
-          if (ended) return;
+          if (ended || signal.aborted) return;
           ids.push(id);
           ended = take(id);
           if (ended) textEnded.abort();
@@ -78,6 +81,13 @@ export async function generateExplanation(deps: ExplanationRunsDeps, request: Ex
       if (runs > 1 && error instanceof ModelNotReadyError) throw new Error('The model was reloaded during the explanation: run Explain again.');
       throw error;
     });
+    const result = await untilAborted(run, signal);
+    if (result === undefined) {
+      // A rejection after the cancel has nobody to tell.
+      run.catch(() => undefined);
+      stopReason = 'aborted';
+      break;
+    }
     if (ended) {
       stopReason = 'stop';
       break;
@@ -96,15 +106,21 @@ export async function generateExplanation(deps: ExplanationRunsDeps, request: Ex
   return { text, stopReason, generatedTokens: ids.length, runs };
 }
 
-/** Resolves when `idle` does, or at once when `signal` is aborted (a cancel must not wait for the user to stop typing). */
-function idleOrAborted(idle: Promise<void>, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    signal.addEventListener('abort', done, { once: true });
-    void idle.then(done);
+/** What `work` resolves to, or undefined at once when `signal` is aborted first (a cancel waits for nothing). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return resolve(undefined);
+    const aborted = () => resolve(undefined);
+    signal.addEventListener('abort', aborted, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', aborted);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', aborted);
+        reject(error);
+      },
+    );
   });
 }

@@ -132,6 +132,25 @@ describe('Explain generation', () => {
     await assert.rejects(explain(reloaded, {}, undefined, later), /^Error: The model was reloaded during the explanation: run Explain again\.$/);
   });
 
+  it('answers a cancel at once while its run waits behind another request in the engine, and its late run changes nothing', async () => {
+    const engine = new ScriptedEngine('queued explanation');
+    let free = () => undefined as void;
+    const busy = new Promise<void>((r) => (free = r));
+    const generate = engine.generate.bind(engine);
+    let lateRun: Promise<GenerateResult> | undefined;
+    // The engine is busy with another Explain's run: this one starts only when that ends.
+    engine.generate = (request, hooks) => (lateRun = busy.then(() => generate(request, hooks)));
+    const cancel = new AbortController();
+    setTimeout(() => cancel.abort(), 10);
+    const chunks: string[] = [];
+    const result = await generateExplanation({ engine, decode, ...foreground().deps }, { promptIds: PROMPT, maxNewTokens: 200, stopStrings: [] }, cancel.signal, (d) => chunks.push(d));
+    assert.deepEqual([result.stopReason, result.text, result.runs], ['aborted', '', 1], 'answered before the engine was free');
+    free();
+    const late = await lateRun!;
+    assert.equal(late.stopReason, 'aborted', 'the run saw the cancel when its turn came');
+    assert.deepEqual(chunks, [], 'nothing streamed after the answer');
+  });
+
   it('ends before a line written a third time, and at the token limit', async () => {
     const loop = await explain(new ScriptedEngine('Adds five:\n  return x + 5\n  return x + 5\n  return x + 5\n  return x + 5\n'));
     assert.equal(loop.text, 'Adds five:\n  return x + 5\n  return x + 5');
