@@ -215,6 +215,9 @@ export class ContextEngine implements TermStatistics {
       const text = stat === undefined ? undefined : await readTextFile(file);
       // Reopened meanwhile (a resync after a close): its buffer's text goes in instead (documentOpened).
       if (unlessOpen && folder.index.isOpen(relativePath)) return null;
+      // Its buffer's text went in, or is about to, since `filesChanged` looked (an edit while the file was read): the
+      // buffer wins. One that goes in after this point drops this write (`WorkspaceIndex.beginWrite`).
+      if (this.pendingEdits.has(file) || this.bufferTexts.has(bufferKey(folder, relativePath))) return null;
       // Kept with the disk's version, so the next start reuses the cached chunks and the budget counts bytes.
       return text === undefined ? undefined : { text, mtimeMs: stat!.mtimeMs, size: stat!.size };
     });

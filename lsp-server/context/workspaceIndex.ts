@@ -109,7 +109,9 @@ interface FileEntry {
 
 /**
  * A write from its start (before the file is read and chunked) to its end: a removal of the file meanwhile drops it,
- * so that neither a file deleted while its change was read nor a buffer closed while its text was chunked comes back.
+ * so that neither a file deleted while its change was read nor a buffer closed while its text was chunked comes back;
+ * so does a later write of the file started meanwhile, whose text is newer (a buffer's edit, or a later read of the
+ * disk), whichever of the two is chunked first.
  */
 interface WriteTicket {
   stillWanted(): boolean;
@@ -139,8 +141,11 @@ export class WorkspaceIndex {
   private writes: Promise<unknown> = Promise.resolve();
   /** Writes gone in so far. */
   private written = 0;
-  /** By path, writes started and not ended, and the removals since the first of them (only while there are some). */
-  private readonly writesInFlight = new Map<string, { writes: number; removals: number }>();
+  /**
+   * By path, writes started and not ended, and a count of the writes started and removals since the first of them
+   * (only while there are some): a write is wanted while the count is the one it started at.
+   */
+  private readonly writesInFlight = new Map<string, { writes: number; generation: number }>();
 
   /** Sum of the indexed files' sizes. */
   private indexedBytes = 0;
@@ -252,7 +257,7 @@ export class WorkspaceIndex {
 
   /**
    * Re-chunks one file from what `read` gives (the file on disk); undefined (gone, no longer text) takes it out, null
-   * leaves it as it is. A removal of the file while it is read or chunked drops this write.
+   * leaves it as it is. A removal of the file, or a later write of it, while it is read or chunked drops this write.
    */
   async refreshFile(relativePath: string, read: () => Promise<FileText | undefined | null>): Promise<void> {
     const ticket = this.beginWrite(relativePath);
@@ -275,18 +280,19 @@ export class WorkspaceIndex {
   /** Takes a file out; a write of it started before this and not yet in is dropped. */
   removeFile(relativePath: string): void {
     const inFlight = this.writesInFlight.get(relativePath);
-    if (inFlight !== undefined) inFlight.removals++;
+    if (inFlight !== undefined) inFlight.generation++;
     this.dropFile(relativePath);
   }
 
   private beginWrite(relativePath: string, signal?: AbortSignal): WriteTicket {
     let inFlight = this.writesInFlight.get(relativePath);
-    if (inFlight === undefined) this.writesInFlight.set(relativePath, (inFlight = { writes: 0, removals: 0 }));
+    if (inFlight === undefined) this.writesInFlight.set(relativePath, (inFlight = { writes: 0, generation: 0 }));
     inFlight.writes++;
-    const { removals } = inFlight;
+    // Supersedes the writes of the file under way: this one's text is read (or was typed) after theirs.
+    const generation = ++inFlight.generation;
     const entry = inFlight;
     return {
-      stillWanted: () => entry.removals === removals && signal?.aborted !== true,
+      stillWanted: () => entry.generation === generation && signal?.aborted !== true,
       end: () => {
         if (--entry.writes === 0) this.writesInFlight.delete(relativePath);
       },

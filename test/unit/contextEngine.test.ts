@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { promises as fsPromises, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -32,6 +32,24 @@ function engineOn(files: Record<string, string>, extra: Partial<ContextEngineOpt
     rmSync(cacheDir, { recursive: true, force: true });
   };
   return { ws, engine, main, names, dispose };
+}
+
+/**
+ * A slow disk for one read: the `nth` `fs.promises.stat` of `file` from now on (the engine's and the walker's) waits
+ * until `release`. `restore` puts the real one back.
+ */
+function holdStat(file: string, nth: number) {
+  const real = fsPromises.stat;
+  let calls = 0;
+  let reach!: () => void;
+  let release!: () => void;
+  const reached = new Promise<void>((resolve) => (reach = resolve));
+  const released = new Promise<void>((resolve) => (release = resolve));
+  fsPromises.stat = (async (...args: Parameters<typeof real>) => {
+    if (args[0] === file && ++calls === nth) (reach(), await released);
+    return real(...args);
+  }) as typeof real;
+  return { reached, release, restore: () => (fsPromises.stat = real) };
 }
 
 describe('context engine', () => {
@@ -130,6 +148,46 @@ describe('context engine', () => {
       await engine.filesChanged([{ file: join(ws.root, 'newdir'), kind: 'created' }]); // a re-walk
       assert.deepEqual(names('typedlaterzq'), ['src/a.ts']);
     } finally {
+      await dispose();
+    }
+  });
+
+  it('keeps a buffer\'s text over a disk read that was under way when it went in, by a build or a file event', async () => {
+    const { ws, engine, names, dispose } = engineOn({ 'src/a.ts': 'export function diskonlyzq() {}\n', 'src/lib.ts': 'export function versiononezq() {}\n' });
+    const a = join(ws.root, 'src', 'a.ts');
+    const lib = join(ws.root, 'src', 'lib.ts');
+    // The buffer's text is in (the first parse of a language loads its grammar: allow it seconds).
+    const indexed = async (name: string, relativePath: string) => {
+      for (let i = 0; i < 200 && names(name).length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+      assert.deepEqual(names(name), [relativePath]);
+    };
+    // The first build reads src/a.ts (its second stat: the walker's, then the read's) while VS Code restores an
+    // unsaved buffer of it.
+    let held = holdStat(a, 2);
+    try {
+      const building = engine.build();
+      await held.reached;
+      engine.documentOpened(a, 'export function restoredunsavedzq() {}\n');
+      await indexed('restoredunsavedzq', 'src/a.ts');
+      held.release();
+      await building;
+      assert.deepEqual(names('restoredunsavedzq'), ['src/a.ts'], 'the build\'s read began before the buffer went in');
+      assert.deepEqual(names('diskonlyzq'), []);
+
+      // A file changed on disk (a pull): its event's read is slow, and the user types in the file meanwhile.
+      writeFileSync(lib, 'export function pulledzq() {}\n');
+      held.restore();
+      held = holdStat(lib, 1);
+      const changed = engine.filesChanged([{ file: lib, kind: 'changed' }]);
+      await held.reached;
+      engine.documentOpened(lib, 'export function pulledzq() {}\n');
+      engine.documentChanged(lib, 'export function pulledzq() {}\nexport function typedaftertheeventzq() {}\n');
+      await indexed('typedaftertheeventzq', 'src/lib.ts');
+      held.release();
+      await changed;
+      assert.deepEqual(names('typedaftertheeventzq'), ['src/lib.ts'], 'the event\'s read is older than the buffer');
+    } finally {
+      held.restore();
       await dispose();
     }
   });

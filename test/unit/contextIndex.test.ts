@@ -12,7 +12,7 @@ import { PathFilter } from '../../lsp-server/context/pathFilter';
 import { Retriever, withoutPartialWord } from '../../lsp-server/context/retriever';
 import { ShardedMap } from '../../lsp-server/context/shardedMap';
 import { SyntaxChunker } from '../../lsp-server/context/syntaxChunker';
-import { WorkspaceIndex } from '../../lsp-server/context/workspaceIndex';
+import { WorkspaceIndex, type FileText } from '../../lsp-server/context/workspaceIndex';
 import { ForegroundWork } from '../../lsp-server/foregroundWork';
 import { CANARY, makeWorkspace, MATH_PY, SHAPES_TS, VECTOR_TS } from './contextFixtures';
 import { countTurns } from './workerThreadFixtures';
@@ -328,6 +328,30 @@ describe('workspace index', () => {
     await Promise.all([again, index.updateFile('pkg/big.py', texts[3]!)]);
     assert.deepEqual(index.snapshot().find((f) => f.path === 'pkg/big.py')!.chunks.flatMap((c) => c.symbols), ['third'], 'a write asked after the removal goes in');
     assert.equal(index.documentFrequency('second7'), 0);
+  });
+
+  it('drops a disk read that began before a buffer\'s text or a newer read went in, rather than land it after them', async () => {
+    const index = new WorkspaceIndex('/nowhere', chunker);
+    const disk = (text: string, mtimeMs: number): FileText => ({ text, mtimeMs, size: text.length });
+    // A file event's read, slow (a large file, a network disk), then the buffer's text indexed before it ends.
+    let endRead!: (file: FileText) => void;
+    const slowRead = index.refreshFile('src/a.ts', () => new Promise((resolve) => (endRead = resolve)));
+    await index.updateFile('src/a.ts', 'export function bufferwonzq() {}\n');
+    endRead(disk('export function diskolderzq() {}\n', 1));
+    await slowRead;
+    assert.equal(index.documentFrequency('bufferwonzq'), 1);
+    assert.equal(index.documentFrequency('diskolderzq'), 0, 'the read began before the buffer\'s text: it is older');
+
+    // Two reads of one file: the one that began later read the newer text.
+    let endOlder!: (file: FileText) => void;
+    const olderRead = index.refreshFile('src/b.ts', () => new Promise((resolve) => (endOlder = resolve)));
+    await index.refreshFile('src/b.ts', async () => disk('export function newerreadzq() {}\n', 3));
+    endOlder(disk('export function olderreadzq() {}\n', 2));
+    await olderRead;
+    assert.equal(index.documentFrequency('newerreadzq'), 1);
+    assert.equal(index.documentFrequency('olderreadzq'), 0);
+    assert.equal(index.snapshot().find((f) => f.path === 'src/b.ts')!.mtimeMs, 3);
+    assert.equal(index.chunkCount, index.documentCount);
   });
 
   it('takes files nearest the root first up to its budget, and an open document whatever the budget', async () => {
