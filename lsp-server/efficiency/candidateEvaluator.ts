@@ -109,8 +109,16 @@ function checkFrames(frames: Frame[]): Map<string, CheckResult> {
 }
 
 const DENIED = /ERR_ACCESS_DENIED|EACCES|EPERM|EROFS|PermissionError/;
+/** Node's and Python's words for a full /sbx/tmp (ENOSPC) and a file past RLIMIT_FSIZE (EFBIG). */
+const DISK_FULL = /\bENOSPC\b|\bEFBIG\b|\[Errno 2[78]\]/;
+/** A process that does not ignore SIGXFSZ dies of it (bubblewrap reports 128 + 25). */
+const SIGXFSZ_EXIT = 153;
 
-function failedRunOutcome(verified: VerifiedRun): { outcome: CandidateOutcome; detail: string } {
+function diskLimitDetail(limits: SandboxLimits): string {
+  return `wrote more than ${+(limits.diskBytes / 2 ** 20).toFixed(1)} MiB to disk (the sandbox's limit)`;
+}
+
+function failedRunOutcome(verified: VerifiedRun, limits: SandboxLimits): { outcome: CandidateOutcome; detail: string } {
   const { run } = verified;
   switch (run.status) {
     case 'timeout':
@@ -127,6 +135,7 @@ function failedRunOutcome(verified: VerifiedRun): { outcome: CandidateOutcome; d
     case 'exited':
       if (/heap out of memory|MemoryError|allocation failed/i.test(run.stderr)) return { outcome: 'memory-limit', detail: 'ran out of memory' };
       if (run.signal === 'SIGXCPU' || run.exitCode === 152) return { outcome: 'timeout', detail: 'ran past the CPU limit' };
+      if (run.signal === 'SIGXFSZ' || run.exitCode === SIGXFSZ_EXIT || DISK_FULL.test(run.stderr)) return { outcome: 'runtime-error', detail: diskLimitDetail(limits) };
       return { outcome: run.exitCode === 0 ? 'fail' : 'runtime-error', detail: 'exited before reporting results' };
   }
 }
@@ -186,17 +195,22 @@ export async function evaluateCandidates(input: EvaluationInput): Promise<Evalua
       memoryBytes: Math.max(0, run.peakRssBytes - baselinePeak),
       checks: verified[index] ?? new Map<string, CheckResult>(),
     };
-    if (!verifiedRun.frames) return { ...base, ...failedRunOutcome(verifiedRun), checksPassed: 0, timeNs: Infinity };
+    if (!verifiedRun.frames) return { ...base, ...failedRunOutcome(verifiedRun, input.limits), checksPassed: 0, timeNs: Infinity };
     const load = verifiedRun.frames.find((frame) => frame.type === 'load')?.body as { ok: boolean; error?: string; loadNs?: number } | undefined;
-    if (!load?.ok) return { ...base, outcome: 'runtime-error', detail: load?.error ?? 'did not load', checksPassed: 0, timeNs: Infinity };
+    if (!load?.ok) {
+      const detail = load?.error && DISK_FULL.test(load.error) ? diskLimitDetail(input.limits) : (load?.error ?? 'did not load');
+      return { ...base, outcome: 'runtime-error', detail, checksPassed: 0, timeNs: Infinity };
+    }
     let passed = 0;
     let timeNs = 0;
     let reportedNs = load.loadNs ?? 0;
     let denied = false;
+    let diskFull = false;
     for (const id of checkIds) {
       const result = base.checks.get(id);
       if (result?.ok && valuesEqual(result.value, expected.get(id))) passed++;
       if (result?.error && DENIED.test(result.error)) denied = true;
+      if (result?.error && DISK_FULL.test(result.error)) diskFull = true;
       timeNs += result?.medianNs ?? 0;
     }
     for (const result of base.checks.values()) reportedNs += result.totalNs ?? 0;
@@ -204,7 +218,7 @@ export async function evaluateCandidates(input: EvaluationInput): Promise<Evalua
       return { ...base, outcome: 'invalid-output', detail: 'reported timings disagree with the CPU time the system measured', checksPassed: passed, timeNs };
     }
     const outcome: CandidateOutcome = checkIds.length > 0 && passed === checkIds.length ? 'pass' : denied ? 'sandbox-denied' : 'fail';
-    return { ...base, outcome, checksPassed: passed, timeNs };
+    return { ...base, outcome, ...(outcome === 'fail' && diskFull ? { detail: diskLimitDetail(input.limits) } : {}), checksPassed: passed, timeNs };
   });
   return { results, checkIds, reference: reference.run };
 }

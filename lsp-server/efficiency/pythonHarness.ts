@@ -14,6 +14,18 @@ for _fd in os.environ.pop('LOCUS_CLOSE_FDS', '').split(','):
         except OSError:
             pass
 
+# A seat belt, not a boundary: /sbx/tmp cannot be noexec, so refuse replacing this process with a program the candidate
+# wrote there (forks already fail on RLIMIT_NPROC). Constants only, no globals a candidate could rebind; replacing
+# the hook's code is refused too, and Python cannot remove a hook (a rebound PermissionError still makes it raise).
+def _refuse_exec(event, args):
+    if event in ('os.exec', 'os.posix_spawn', 'os.fork', 'os.forkpty', 'os.system', 'subprocess.Popen', 'ctypes.dlopen'):
+        raise PermissionError('the sandbox does not run other programs (%s)' % event)
+    if event == 'object.__setattr__' and args[1] == '__code__':
+        raise PermissionError('the sandbox does not allow replacing code objects')
+
+sys.addaudithook(_refuse_exec)
+del _refuse_exec
+
 _perf = time.perf_counter_ns
 _write = os.write
 _read = os.read

@@ -10,7 +10,11 @@
 //      /sbx/tmp, a size-limited tmpfs that disappears with the sandbox (the root and /dev are remounted read-only). No /proc, no home, no workspace, no
 //      sockets: the network namespace has only a down loopback, so even 127.0.0.1 on the host is unreachable.
 //      A seccomp filter (seccompFilter.ts) denies debugging, keyrings, eBPF, io_uring, mounts, new namespaces,
-//      memfd and SysV shared memory (memory the watchdog cannot see), and every socket family but AF_UNIX.
+//      memfd, SysV IPC and POSIX message queues (memory the watchdog cannot see), and every socket family but AF_UNIX.
+//      /sbx/tmp cannot be noexec (bubblewrap has no such option), so a Python candidate can write a native program
+//      there and exec it in place (Node's permission model refuses child processes): everything above and below
+//      still binds it (namespaces, seccomp, no_new_privs and rlimits survive execve); only the interpreter's seat belt
+//      is lost, and the Python harness refuses exec with an audit hook (pythonHarness.ts) as a seat belt of its own.
 //   3. prlimit, inside the namespaces: RLIMIT_NPROC (counted per user namespace, so it bounds fork bombs without
 //      counting the user's other processes), RLIMIT_CPU, RLIMIT_DATA (a memory cap V8 survives, unlike
 //      RLIMIT_AS, which V8's address-space reservations trip; Python gets RLIMIT_AS too), RLIMIT_FSIZE,
@@ -42,7 +46,10 @@ export interface SandboxLimits {
   outputBytes: number;
   /** The result channel (fd 3). */
   resultBytes: number;
-  /** Size of the writable tmpfs, and the largest single file. */
+  /**
+   * Size of the writable tmpfs (bubblewrap's --size; its pages are in no process's resident set, so this is what
+   * bounds them) and RLIMIT_FSIZE, the largest single file.
+   */
   diskBytes: number;
   openFiles: number;
 }
@@ -162,6 +169,7 @@ export class SandboxRunner {
       `--fsize=${limits.diskBytes}`,
       `--nofile=${limits.openFiles}`,
       '--core=0',
+      '--msgqueue=0',
       '--',
     ];
     const interpreter =

@@ -7,7 +7,7 @@ import type { Check } from '../../lsp-server/efficiency/checkBuilder';
 import { evaluateCandidates, type Evaluation } from '../../lsp-server/efficiency/candidateEvaluator';
 import { rankCandidates, summarize } from '../../lsp-server/efficiency/candidateRanker';
 import type { FunctionTarget } from '../../lsp-server/efficiency/functionTarget';
-import { sandboxKit, TEST_LIMITS, type SandboxKit } from './sandboxFixtures';
+import { sandboxKit, syscallProbeElf, TEST_LIMITS, type SandboxKit } from './sandboxFixtures';
 
 const kitReady = sandboxKit();
 
@@ -157,5 +157,45 @@ describe('measurement', () => {
     const { results, checkIds } = await evaluate(kit, dedupe('uniq'), [linear, quadratic, 'function uniq(xs) { return xs.length; }'], checks);
     assert.deepEqual(checkIds, ['differential-0', 'differential-1']);
     assert.deepEqual(results.map((r) => r.outcome), ['pass', 'pass', 'fail']);
+  });
+});
+
+describe('disk and exec limits through the harness', () => {
+  it('reports a candidate that writes past the sandbox disk as "wrote more than N MiB"', async (t) => {
+    const kit = await need(t);
+    if (!kit) return;
+    const tail = 'return n * (n + 1) / 2; }';
+    const { results } = await evaluate(kit, jsTarget('total'), [
+      `function total(n) { require('fs').writeFileSync('/sbx/tmp/big', Buffer.alloc(8 << 20, 1)); ${tail}`, // one file past RLIMIT_FSIZE
+      `function total(n) { for (let i = 0; i < 8; i++) require('fs').writeFileSync('/sbx/tmp/f' + i, Buffer.alloc(1 << 20, 1)); ${tail}`, // a full tmpfs
+      `require('fs').writeFileSync('/sbx/tmp/big', Buffer.alloc(8 << 20, 1)); function total(n) { ${tail}`, // while loading
+      `function total(n) { ${tail}`,
+    ]);
+    assert.deepEqual(results.map((r) => r.outcome), ['fail', 'fail', 'runtime-error', 'pass']);
+    for (const result of results.slice(0, 3)) assert.match(result.detail ?? '', /wrote more than 4 MiB/);
+    assert.equal(results[3].detail, undefined);
+    const python = await need(t, true);
+    if (!python) return;
+    const py = await evaluate(python, pyTarget('total'), [
+      "def total(n):\n    open('/sbx/tmp/big', 'wb').write(b'x' * (8 << 20))\n    return n * (n + 1) // 2\n",
+      "def total(n):\n    for i in range(8):\n        open('/sbx/tmp/f%d' % i, 'wb').write(b'x' * (1 << 20))\n    return n * (n + 1) // 2\n",
+    ]);
+    assert.deepEqual(py.results.map((r) => r.outcome), ['fail', 'fail']);
+    for (const result of py.results) assert.match(result.detail ?? '', /wrote more than 4 MiB/);
+  });
+
+  it('refuses to exec a native program a Python candidate wrote, even after trying to disarm the refusal', async (t) => {
+    const kit = await need(t, true);
+    if (!kit) return;
+    // Any native program: once exec'd in place of the harness, the run ends without results (runtime-error).
+    const elf = syscallProbeElf(39).toString('hex');
+    const exec = (prelude: string) =>
+      `${prelude}def total(n):\n    import os\n    open('/sbx/tmp/p', 'wb').write(bytes.fromhex('${elf}'))\n    os.chmod('/sbx/tmp/p', 0o755)\n    os.execv('/sbx/tmp/p', ['p'])\n`;
+    const disarm = "import gc, sys\nfor _o in gc.get_objects():\n    if getattr(_o, '__name__', '') == '_refuse_exec':\n        try:\n            _o.__code__ = (lambda e, a: None).__code__\n        except Exception:\n            pass\n";
+    const { results } = await evaluate(kit, pyTarget('total'), [exec(''), exec(disarm)]);
+    for (const result of results) {
+      assert.equal(result.outcome, 'sandbox-denied', `${result.outcome}: ${result.detail} ${JSON.stringify([...result.checks.values()])}`);
+      assert.match(String([...result.checks.values()][0]?.error), /PermissionError/);
+    }
   });
 });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { countingListener, runIsolationSelfTest, snapshotTree } from '../../lsp-server/efficiency/isolationSelfTest';
-import { lastJson, plantCanaries, runNode, runPython, sandboxKit, survivors, TEST_LIMITS, type Canaries, type SandboxKit } from './sandboxFixtures';
+import { execWrittenElf, lastJson, plantCanaries, runNode, runPython, sandboxKit, survivors, syscallProbeElf, TEST_LIMITS, type Canaries, type SandboxKit } from './sandboxFixtures';
 
 const kitReady = sandboxKit();
 let kit: SandboxKit | null = null;
@@ -396,6 +396,19 @@ describe('sandbox escape attempts', () => {
     } finally {
       server.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('cannot hold SysV or POSIX IPC memory the watchdog does not see, even from a native program it wrote and exec\'d', async (t) => {
+    if (!(await need(t, true))) return;
+    if (!kit!.tools.seccomp) return t.skip('no seccomp filter on this architecture');
+    // /sbx/tmp cannot be noexec with bubblewrap: a Python candidate can run machine code it wrote. Before the filter
+    // denied them, msgget and semget succeeded (exit 0) and such a program queued 61 MiB while the run showed 2 MiB.
+    const calls = { msgget: 68, semget: 64, mq_open: 240 };
+    for (const [name, nr] of Object.entries(calls)) {
+      const run = await runPython(kit!, execWrittenElf(syscallProbeElf(nr)));
+      assert.equal(run.status, 'exited', name);
+      assert.equal(run.exitCode, 1, `${name}: expected EPERM from the seccomp filter, got ${run.exitCode} (${run.stderr.slice(-200)})`);
     }
   });
 
