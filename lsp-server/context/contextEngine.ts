@@ -136,8 +136,12 @@ export class ContextEngine implements TermStatistics {
     if (located === undefined) return;
     located.folder.index.setOpen(located.relativePath, true);
     // Reopened while its entry goes back to the disk's text (VS Code closes and reopens a document whose language
-    // changes): the buffer, which may hold unsaved edits, is what counts.
-    if (!located.folder.index.hasFile(located.relativePath) || this.resyncs.has(file)) this.scheduleUpdate(file, text, 0);
+    // changes): the buffer, which may hold unsaved edits, is what counts. So does a buffer whose size is not the
+    // indexed file's (VS Code restores unsaved edits at start-up, after the index has the disk's text); one of the
+    // same size is taken for the disk's text, which saves chunking every file the user opens.
+    const indexedSize = located.folder.index.indexedSize(located.relativePath);
+    const differs = text !== undefined && indexedSize !== undefined && Buffer.byteLength(text, 'utf8') !== indexedSize;
+    if (indexedSize === undefined || differs || this.resyncs.has(file)) this.scheduleUpdate(file, text, 0);
   }
 
   /**

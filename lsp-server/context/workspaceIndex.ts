@@ -177,6 +177,11 @@ export class WorkspaceIndex {
     return this.files.has(relativePath);
   }
 
+  /** The size an indexed file had when it was read (bytes on disk; a buffer's length), or undefined when not indexed. */
+  indexedSize(relativePath: string): number | undefined {
+    return this.files.get(relativePath)?.size;
+  }
+
   /** Whether a file of `size` bytes not yet indexed fits in the index's budget. */
   hasRoomFor(size: number): boolean {
     return this.indexedBytes + size <= this.budgetBytes;

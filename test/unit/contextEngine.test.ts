@@ -192,6 +192,24 @@ describe('context engine', () => {
     }
   });
 
+  it('indexes a buffer opened after its file was indexed when it is not the disk\'s text (unsaved edits restored at start-up)', async () => {
+    const chunked: string[] = [];
+    const counting = { chunk: (file: string, text: string) => (chunked.push(file), chunker.chunk(file, text)) };
+    const { ws, engine, names, dispose } = engineOn({ 'src/a.ts': 'export function savedtextzq() {}\n', 'src/b.ts': 'export function samebufferzq() {}\n' }, { chunker: counting });
+    try {
+      await engine.build();
+      chunked.length = 0;
+      engine.documentOpened(join(ws.root, 'src', 'b.ts'), 'export function samebufferzq() {}\n');
+      engine.documentOpened(join(ws.root, 'src', 'a.ts'), 'export function savedtextzq() {}\nexport function restorededitzq() {}\n');
+      for (let i = 0; i < 200 && names('restorededitzq').length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+      assert.deepEqual(names('restorededitzq'), ['src/a.ts'], 'the restored buffer is retrieved');
+      assert.deepEqual(names('samebufferzq'), ['src/b.ts'], 'a buffer with the disk\'s text keeps its entry');
+      assert.deepEqual(chunked.map((f) => f.replace(/\\/g, '/').split('/').slice(-2).join('/')), ['src/a.ts'], 'only the changed buffer is chunked again');
+    } finally {
+      await dispose();
+    }
+  });
+
   it('keeps a file out once it is removed while its change is read and chunked, and a buffer closed meanwhile', async () => {
     // A busy chunker (a build's files ahead of these, or its pause while a completion is decoded).
     const slow = { chunk: async (file: string, text: string) => (await new Promise((r) => setTimeout(r, 100)), chunker.chunk(file, text)) };
