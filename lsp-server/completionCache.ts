@@ -1,6 +1,7 @@
 // Recent completions, so that typing the characters of a suggestion that is showing keeps the rest of it showing
 // without a new model run. Keyed by document, the text before the cursor (its last `prefixChars`) and the start
-// of the text after it; least recently used entries go first.
+// of the text after it (where the editor may have put the closers of openers typed from the completion); least
+// recently used entries go first.
 
 export interface CompletionCacheOptions {
   /** Most completions kept. */
@@ -12,6 +13,17 @@ export interface CompletionCacheOptions {
 }
 
 export const DEFAULT_CACHE_OPTIONS: CompletionCacheOptions = { maxEntries: 32, prefixChars: 2000, suffixChars: 200 };
+
+/** The rest of a cached completion, and what the editor put after the cursor while its start was typed. */
+export interface CachedRest {
+  text: string;
+  /**
+   * Closers between the cursor and the text that followed it when the completion was made: the editor's auto-closing
+   * (VS Code's `editor.autoClosingBrackets` / `autoClosingQuotes`) closed openers typed from the completion. `text`
+   * may still have its own copy of them; '' when the text after the cursor is unchanged.
+   */
+  autoClosed: string;
+}
 
 interface Entry {
   uri: string;
@@ -47,21 +59,27 @@ export class CompletionCache {
    * completion typed to its end (what follows needs the model), and one typed more than `maxTyped` characters into.
    * Entries whose prefix matches but whose suffix changed are dropped. `atCachedCursor`: a request at the cached
    * cursor itself hits too (with the suggest widget open, keystrokes that keep its selected item give the same text).
+   * The rest is given whole, also where the editor auto-closed openers typed from it ({@link lookupRest} says so).
    */
   lookup(uri: string, prefix: string, suffix: string, maxTyped = Infinity, atCachedCursor = false): string | undefined {
-    const boundedSuffix = this.boundSuffix(suffix);
+    return this.lookupRest(uri, prefix, suffix, maxTyped, atCachedCursor)?.text;
+  }
+
+  /**
+   * {@link lookup}, with the closers the editor auto-inserted after the cursor for openers typed from the completion:
+   * a suffix that differs from the cached one only by such closers in front of it is not a change.
+   */
+  lookupRest(uri: string, prefix: string, suffix: string, maxTyped = Infinity, atCachedCursor = false): CachedRest | undefined {
     for (let i = this.entries.length - 1; i >= 0; i--) {
       const entry = this.entries[i]!;
       if (entry.uri !== uri) continue;
       const typed = typedLength(entry, prefix, this.options.prefixChars, atCachedCursor ? 0 : 1);
       if (typed === undefined || typed > maxTyped) continue;
-      if (entry.suffix !== boundedSuffix) {
-        this.entries.splice(i, 1);
-        continue;
-      }
+      const autoClosed = autoClosedSuffix(entry.completion.slice(0, typed), entry.suffix, suffix, this.options.suffixChars);
       this.entries.splice(i, 1);
+      if (autoClosed === undefined) continue;
       this.entries.push(entry);
-      return entry.completion.slice(typed);
+      return { text: entry.completion.slice(typed), autoClosed };
     }
     return undefined;
   }
@@ -96,4 +114,43 @@ function typedLength(entry: Entry, prefix: string, prefixChars: number, fewest: 
     if (window === entry.prefix) return typed;
   }
   return undefined;
+}
+
+const CLOSER_OF: Readonly<Record<string, string>> = { '(': ')', '[': ']', '{': '}', '"': '"', "'": "'", '`': '`' };
+/** Most ways of auto-closing the openers of one typed text that are followed (each opener doubles them). */
+const MAX_CLOSER_STATES = 64;
+
+/**
+ * The closers in front of `suffix` that the editor auto-inserted while `typed` was typed, when `suffix` is the cached
+ * one behind them (compared over the first `suffixChars` characters); '' when it is the cached one itself, undefined
+ * when it changed otherwise.
+ */
+function autoClosedSuffix(typed: string, cachedSuffix: string, suffix: string, suffixChars: number): string | undefined {
+  for (const closers of closersAfterTyping(typed)) {
+    if (suffix.startsWith(closers) && suffix.slice(closers.length, suffixChars) === cachedSuffix.slice(0, suffixChars - closers.length)) return closers;
+  }
+  return undefined;
+}
+
+/**
+ * What may stand between the cursor and the text that followed it once `typed` is typed there, '' first: each opener
+ * may have gained its closer behind the cursor (whether it does depends on the language and on what follows), and a
+ * typed character that is the next such closer types over it (VS Code's `editor.autoClosingOvertype`).
+ */
+function closersAfterTyping(typed: string): string[] {
+  let states = [''];
+  for (const ch of typed) {
+    const next = new Set<string>();
+    for (const closers of states) {
+      if (closers.startsWith(ch)) {
+        next.add(closers.slice(1));
+        continue;
+      }
+      next.add(closers);
+      const closer = CLOSER_OF[ch];
+      if (closer !== undefined && next.size < MAX_CLOSER_STATES) next.add(closer + closers);
+    }
+    states = [...next];
+  }
+  return states.includes('') ? ['', ...states.filter((s) => s !== '')] : states;
 }

@@ -16,6 +16,7 @@ import { buildFimPrompt, type FimTokenIds, type PromptTokenizer } from './fimPro
 import { newTokensFor, promptBudgetFor } from './generationRoom';
 import { describeError, type Logger } from './logger';
 import { postProcess } from './postProcess';
+import { withoutTextAfterCursor } from './suffixOverlap';
 import { healPrefix } from './tokenHealing';
 import type { CompletionTimings } from './protocol';
 import type { RequestScheduler } from './requestScheduler';
@@ -333,7 +334,11 @@ export class CompletionProvider {
     return signal.aborted ? undefined : result;
   }
 
-  /** The cached rest of a completion for this cursor; the cache is emptied when the model changes. */
+  /**
+   * The cached rest of a completion for this cursor; the cache is emptied when the model changes. Where the editor
+   * auto-closed openers typed from the completion, the rest is the one a new completion would show there: without
+   * its copy of the closers that now follow the cursor ('' when nothing of it is left).
+   */
   private fromCache(model: LoadedModel, document: CompletionDocument, ctx: CursorContext, atCachedCursor: boolean): string | undefined {
     const { cache } = this.deps;
     if (cache === undefined) return undefined;
@@ -341,7 +346,10 @@ export class CompletionProvider {
       cache.clear();
       this.cachedModel = model;
     }
-    return cache.lookup(document.uri, ctx.prefix, ctx.suffix, this.typedSinceMemberDot(document, ctx), atCachedCursor);
+    const hit = cache.lookupRest(document.uri, ctx.prefix, ctx.suffix, this.typedSinceMemberDot(document, ctx), atCachedCursor);
+    if (hit === undefined || hit.autoClosed === '') return hit?.text;
+    const rest = withoutTextAfterCursor(hit.text, ctx);
+    return rest.trim() === '' ? '' : rest;
   }
 
   /** Says once per model and setting when `maxNewTokens` is cut to leave the prompt its share (generationRoom.ts). */
@@ -392,7 +400,7 @@ export class CompletionProvider {
       cacheHit: true,
     });
     trace?.done({ outcome: text === '' ? 'empty' : 'offered', generatedTokens: 0, servedFromCache: true });
-    return [this.item(text, place, trace)];
+    return text === '' ? [] : [this.item(text, place, trace)];
   }
 
   /** A ghost-text item; while telemetry records, its command tells the server when the user accepts it. */

@@ -117,6 +117,14 @@ export function dropLinesFollowingCursor(lines: string[], ctx: CursorContext): s
   return lines;
 }
 
+/**
+ * What of `text`, a completion's rest of one line or several, a completion made at this cursor would show: without
+ * what the text after the cursor already has (the rules above, as post-processing applies them to several lines).
+ */
+export function withoutTextAfterCursor(text: string, ctx: CursorContext): string {
+  return dropLinesFollowingCursor(text.split('\n'), ctx).join('\n');
+}
+
 function dropLeadingBlank(lines: string[]): string[] {
   const first = lines.findIndex((l) => l.trim() !== '');
   return first === -1 ? [] : lines.slice(first);

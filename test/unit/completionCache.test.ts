@@ -91,4 +91,43 @@ describe('CompletionCache', () => {
     cache.store(URI, 'x = f', '', 'oo(2)');
     assert.equal(cache.lookup(URI, 'x = fo', ''), 'o(2)');
   });
+
+  it('answers while openers typed from the completion have their closers auto-inserted after the cursor, and types over them', () => {
+    // VS Code's default autoClosingBrackets: typing `(` of `(square);` puts `)` behind the cursor; typing `)` types over it.
+    const cache = new CompletionCache();
+    cache.store(URI, 'const total = perimeter', '\nnext', '(square);');
+    assert.deepEqual(cache.lookupRest(URI, 'const total = perimeter(', ')\nnext'), { text: 'square);', autoClosed: ')' });
+    assert.deepEqual(cache.lookupRest(URI, 'const total = perimeter(sq', ')\nnext'), { text: 'uare);', autoClosed: ')' }, 'also keystrokes after the opener');
+    assert.deepEqual(cache.lookupRest(URI, 'const total = perimeter(square)', '\nnext'), { text: ';', autoClosed: '' }, 'the typed `)` went over the auto-inserted one');
+    assert.equal(cache.lookup(URI, 'const total = perimeter(s', ')\nnext'), 'quare);');
+  });
+
+  it('takes quotes and nested openers auto-closed, and an opener the editor did not close', () => {
+    const cache = new CompletionCache();
+    cache.store(URI, 'const labels = { name', '}\n', ": 'name', value: 'value' }");
+    assert.deepEqual(cache.lookupRest(URI, "const labels = { name: 'na", "'}\n"), { text: "me', value: 'value' }", autoClosed: "'" });
+    cache.store(URI, 'call', '', '(a, [b, {c: "d"}])');
+    assert.deepEqual(cache.lookupRest(URI, 'call(a, [b, {c: "', '"}])'), { text: 'd"}])', autoClosed: '"}])' });
+    assert.deepEqual(cache.lookupRest(URI, 'call(a, [b, {c: "d"', '}])'), { text: '}])', autoClosed: '}])' }, 'the closing quote typed over its twin');
+    assert.deepEqual(cache.lookupRest(URI, 'call(a, [b, {', '])'), { text: 'c: "d"}])', autoClosed: '])' }, 'the `{` was not auto-closed');
+  });
+
+  it('still drops an entry whose suffix changed by more than the closers of typed openers', () => {
+    const cache = new CompletionCache();
+    cache.store(URI, 'x = ', ';', 'foo(1)');
+    assert.equal(cache.lookup(URI, 'x = foo(', '];'), undefined, 'not the closer of the typed opener');
+    assert.equal(cache.size, 0);
+    cache.store(URI, 'x = ', ';', 'foo(1)');
+    assert.equal(cache.lookup(URI, 'x = fo', 'o;'), undefined, 'no opener was typed');
+    cache.store(URI, 'x = ', ';', 'foo(1)');
+    assert.equal(cache.lookup(URI, 'x = foo(', ');;'), undefined, 'the closer and more');
+    assert.equal(cache.size, 0);
+  });
+
+  it('compares an auto-closed suffix over the bounded start of the suffix', () => {
+    const cache = new CompletionCache({ maxEntries: 4, prefixChars: 100, suffixChars: 3 });
+    cache.store(URI, 'f', 'abcTAIL', '(x)');
+    assert.equal(cache.lookup(URI, 'f(', ')abOTHER'), 'x)', 'the closer and the first two characters of the cached suffix');
+    assert.equal(cache.lookup(URI, 'f(', ')aXc'), undefined);
+  });
 });

@@ -189,6 +189,45 @@ describe('CompletionProvider', () => {
     assert.equal(engine.requests.length, 1, 'no second model run');
   });
 
+  it('keeps showing the rest while openers typed from it are auto-closed by the editor, without its copy of their closers', async () => {
+    // VS Code's default autoClosingBrackets: typing `(` of `(square);` gives `perimeter(|)`. A new completion there
+    // leaves out the `)` (and what follows it) that the line already has; so does the cached rest.
+    const { provider, engine, timings } = setup('(square);', { cache: true });
+    const shown = async (text: string) => {
+      const at = doc(text);
+      const items = await provider.provide(at.document, at.position, never());
+      return items.map((i) => i.insertText);
+    };
+    assert.deepEqual(await shown(`const total = perimeter${CURSOR}\n`), ['(square);']);
+    assert.deepEqual(await shown(`const total = perimeter(${CURSOR})\n`), ['square']);
+    assert.deepEqual(await shown(`const total = perimeter(squ${CURSOR})\n`), ['are']);
+    assert.deepEqual(await shown(`const total = perimeter(square${CURSOR})\n`), [], 'what is left of the rest is what the line has');
+    // Typing `)` types over the auto-inserted one: the text after the cursor is the cached one again.
+    assert.deepEqual(await shown(`const total = perimeter(square)${CURSOR}\n`), [';']);
+    assert.equal(engine.requests.length, 1, 'no second model run');
+    assert.deepEqual(timings.map((t) => t.cacheHit), [false, true, true, true, true]);
+  });
+
+  it('keeps showing the rest of a string whose quote the editor closed, and of a block whose call it closed', async () => {
+    const quoted = setup("'total';", { cache: true });
+    const first = doc(`const label = ${CURSOR};\n`);
+    assert.deepEqual((await quoted.provider.provide(first.document, first.position, never())).map((i) => i.insertText), ["'total'"]);
+    const typed = doc(`const label = '${CURSOR}';\n`);
+    assert.deepEqual((await quoted.provider.provide(typed.document, typed.position, never())).map((i) => i.insertText), ['total']);
+    assert.equal(quoted.engine.requests.length, 1);
+
+    // A block's rest: its closing line loses the `)` the editor put after the cursor (and the `;` after it), as a
+    // completion's last line does where the line already has closers (dropLinesFollowingCursor).
+    const block = setup('(item) => {\n  total += item;\n});', { cache: true });
+    const call = doc(`items.forEach(${CURSOR}\n`);
+    assert.deepEqual((await block.provider.provide(call.document, call.position, never())).map((i) => i.insertText), ['(item) => {\n  total += item;\n});']);
+    const opened = doc(`items.forEach((${CURSOR})\n`);
+    assert.deepEqual((await block.provider.provide(opened.document, opened.position, never())).map((i) => i.insertText), ['item) => {\n  total += item;\n}']);
+    const typedOn = doc(`items.forEach((ite${CURSOR})\n`);
+    assert.deepEqual((await block.provider.provide(typedOn.document, typedOn.position, never())).map((i) => i.insertText), ['m) => {\n  total += item;\n}']);
+    assert.equal(block.engine.requests.length, 1);
+  });
+
   it('answers in the line ending the document uses: CRLF, else LF, else a lone CR', () => {
     assert.equal(lineEndingOf('a\r\nb\nc'), '\r\n');
     assert.equal(lineEndingOf('a\nb\rc\n'), '\n', 'a stray CR in an LF file');
