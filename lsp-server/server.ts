@@ -13,12 +13,12 @@ import {
   type CancellationToken,
   type Connection,
   type InitializeResult,
+  type WorkspaceFoldersChangeEvent,
 } from 'vscode-languageserver/node';
 import type { InferenceEngine } from '../runtime/engine';
 import { CompletionCache } from './completionCache';
 import { LineArrayDocument } from './lineArrayDocument';
 import { canonicalLanguageId } from './languageIds';
-import { filePathOf } from './fileUri';
 import { CompletionProvider } from './completionProvider';
 import { embeddedModelDirs, excludesChanged, locusSection, mergeSettings, needsModelReload, validateSettings, type ServerConfig } from './config';
 import { ContextFeature } from './context/contextFeature';
@@ -64,7 +64,7 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
   let canAskMemberNames = false;
   // Efficiency checks run model-written code: only once the client says the workspace is trusted.
   let workspaceTrusted = false;
-  let workspaceRoots: string[] = [];
+  let canFollowFolders = false;
   let reportedUnavailable = false;
   // Recording starts at initialize, once the client has said where its storage folder is.
   const logTelemetry = (message: string) => logger.warn(message);
@@ -77,11 +77,12 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     logger: taggedLogger(connection.console, 'model'),
     onStatus: (status) => void connection.sendNotification(StatusNotification.type, status),
   });
-  const testFiles = new WorkspaceTestFiles(() => workspaceRoots, () => performance.now());
+  // The workspace folders are the context feature's (contextFeature.ts), as they change: read at each use.
+  const testFiles = new WorkspaceTestFiles(() => context.indexedFolders, () => performance.now());
   const efficiency = new EfficiencyChecker({
     options: () => ({ ...DEFAULT_EFFICIENCY_OPTIONS, ...config.efficiency }),
     isTrusted: () => workspaceTrusted,
-    selfTest: () => runIsolationSelfTest({ workspaceRoots }),
+    selfTest: () => runIsolationSelfTest({ workspaceRoots: [...context.listedFolders] }),
     logger: taggedLogger(connection.console, 'efficiency'),
     clock: () => performance.now(),
     testFiles: (name, signal) => testFiles.filesMentioning(name, signal),
@@ -212,18 +213,17 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     canWatchFiles = params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
     canAskMemberNames = (params.capabilities.experimental as Record<string, unknown> | undefined)?.[MemberNamesRequest.capability] === true;
     context.initialize(params.workspaceFolders, params.rootUri, initial.indexCacheDir ?? undefined);
+    canFollowFolders = params.capabilities.workspace?.workspaceFolders === true;
     telemetryDir = initial.telemetryDir;
-    const rootUris = params.workspaceFolders?.map((folder) => folder.uri) ?? (params.rootUri ? [params.rootUri] : []);
-    workspaceRoots = rootUris.map(filePathOf).filter((root): root is string => root !== undefined);
-    for (const uri of rootUris) {
-      if (uri.startsWith('file:') && filePathOf(uri) === undefined) logger.warn(`The workspace folder ${uri} has no local path here; its files are not indexed.`);
-    }
     telemetry.configure({ enabled: config.telemetryEnabled, dir: telemetryDir });
     return {
       capabilities: {
         executeCommandProvider: { commands: [CompletionAcceptedCommand.command] },
         textDocumentSync: TextDocumentSyncKind.Incremental,
         inlineCompletionProvider: true,
+        // Folders added or removed at run time come as workspace/didChangeWorkspaceFolders (without it they were
+        // ignored until a restart: a removed folder's code stayed in prompts, an added one was never indexed).
+        workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
       },
       serverInfo: { name: 'locus', version: '0.1.0' },
     };
@@ -235,7 +235,17 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     // The workspace index builds in the background; file events keep it current.
     void context.start(config.excludeGlobs);
     if (canWatchFiles) void connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/*' }] });
+    // The library refuses the handler when the client did not declare the capability (it then sends no changes).
+    if (canFollowFolders) connection.workspace.onDidChangeWorkspaceFolders(workspaceFoldersChanged);
   });
+
+  function workspaceFoldersChanged(event: WorkspaceFoldersChangeEvent): void {
+    if (lifecycle !== 'running') return;
+    void context.foldersChanged(event);
+    // The sandbox's check (its temporary folder outside every workspace folder) is made again for the new folders.
+    efficiency.forgetIsolation();
+    if (config.efficiency.enabled) prepareEfficiency();
+  }
 
   connection.onNotification(WorkspaceTrustNotification.type, (params) => {
     if (lifecycle !== 'running') return;

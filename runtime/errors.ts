@@ -97,6 +97,11 @@ export class TelemetryReadFailedError extends namedError(
   'The dashboard tries again at its next refresh; the Locus Output channel says why it failed.',
 ) {}
 
+export class WorkspaceFolderUnreadableError extends namedError(
+  'WORKSPACE_FOLDER_UNREADABLE',
+  'Make the folder readable for your user, or remove it from the workspace.',
+) {}
+
 /** Every named class, by code; new classes are added here so they survive the trip across the worker thread. */
 const classesByCode = new Map<string, LocusErrorClass>(
   [
@@ -112,6 +117,7 @@ const classesByCode = new Map<string, LocusErrorClass>(
     ModelLoadFailedError,
     WorkerCrashedError,
     TelemetryReadFailedError,
+    WorkspaceFolderUnreadableError,
   ].map((c) => [c.code, c]),
 );
 

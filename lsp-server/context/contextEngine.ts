@@ -4,6 +4,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { innermostHolding, relativeInside } from './folderPaths';
+import { WorkspaceFolderUnreadableError } from '../../runtime/errors';
 import { IndexCache } from './indexPersistence';
 import { PathFilter } from './pathFilter';
 import { memberChoices, type MemberChoices } from './moduleMembers';
@@ -47,6 +48,8 @@ export class ContextEngine implements TermStatistics {
   /** Closed documents whose entry goes back to the file on disk. */
   private readonly resyncs = new Set<string>();
   private saveTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Indexes a build went through to the end: only their snapshot may replace a folder's cache when it is removed. */
+  private readonly builtIndexes = new WeakSet<WorkspaceIndex>();
   private buildAbort = new AbortController();
   private building: Promise<void> | undefined;
   private disposed = false;
@@ -55,17 +58,24 @@ export class ContextEngine implements TermStatistics {
     return this.options.folderBudgetBytes ?? MAX_INDEXED_FOLDER_BYTES;
   }
 
-  constructor(private readonly options: ContextEngineOptions) {
-    this.folders = options.folders.map((root) => ({
-      index: new WorkspaceIndex(root, options.chunker, Date.now, this.budgetBytes),
-      filter: this.filterFor(root, options.excludeGlobs),
-    }));
+  /** `options.folders` and `options.excludeGlobs` are replaced as they change (setFolders, setExcludeGlobs). */
+  constructor(private options: ContextEngineOptions) {
+    this.folders = options.folders.map((root) => this.newFolder(root));
+  }
+
+  private newFolder(root: string): Folder {
+    return { index: new WorkspaceIndex(root, this.options.chunker, Date.now, this.budgetBytes), filter: this.filterFor(root, this.options.excludeGlobs) };
   }
 
   /** A folder's filter: the exclude globs, and the other workspace folders inside it (indexed on their own). */
   private filterFor(root: string, excludeGlobs: readonly string[]): PathFilter {
     const innerFolders = this.options.folders.map((other) => relativeInside(root, other)).filter((inner) => inner !== undefined);
     return new PathFilter(root, { excludeGlobs, innerFolders });
+  }
+
+  /** The folders indexed now, in the client's order. */
+  get roots(): string[] {
+    return this.folders.map((f) => f.index.root);
   }
 
   get isBuilding(): boolean {
@@ -111,9 +121,12 @@ export class ContextEngine implements TermStatistics {
               `The index of ${folder.index.root} is full (${formatMiB(this.budgetBytes)} of files, the nearest the folder's root): the rest of the folder is left out of workspace context. Add the folders you do not need to the locus.exclude setting.`,
             );
           }
-          if (!abort.signal.aborted) await this.options.cache.save(folder.index.root, folder.index.snapshot());
+          if (!abort.signal.aborted) {
+            this.builtIndexes.add(folder.index);
+            await this.options.cache.save(folder.index.root, folder.index.snapshot());
+          }
         } catch (e) {
-          this.options.log(`Indexing ${folder.index.root} failed: ${(e as Error).message}`);
+          this.options.log(e instanceof WorkspaceFolderUnreadableError ? `${e.message} ${e.fix}` : `Indexing ${folder.index.root} failed: ${(e as Error).message}`);
         }
       }
     })();
@@ -126,8 +139,39 @@ export class ContextEngine implements TermStatistics {
 
   /** New exclude globs: filters are rebuilt and the folders re-walked (unchanged files are not re-read). */
   setExcludeGlobs(globs: readonly string[]): Promise<void> {
+    this.options = { ...this.options, excludeGlobs: globs };
     this.folders = this.folders.map((f) => ({ index: f.index, filter: this.filterFor(f.index.root, globs) }));
     return this.build();
+  }
+
+  /**
+   * The workspace folders changed (`workspace/didChangeWorkspaceFolders`): a removed folder's index goes, with what
+   * could still be retrieved from it (its cache is saved first, so adding it again reads only what changed), and an
+   * added one is built as at start. Every filter is rebuilt, since a folder nested in another is left out of the
+   * outer one's index while it is listed. Resolves when the build this starts ends.
+   */
+  async setFolders(roots: readonly string[]): Promise<void> {
+    const removed = this.folders.filter((f) => !roots.includes(f.index.root));
+    const added = roots.filter((root) => !this.roots.includes(root));
+    if (removed.length === 0 && added.length === 0) return;
+    // A build in flight walks the folder list it started with: it must not go on into a removed folder.
+    const restart = added.length > 0 || this.building !== undefined || removed.some((f) => nestedInAny(f.index.root, roots));
+    this.buildAbort.abort();
+    this.options = { ...this.options, folders: roots };
+    const kept = new Map(this.folders.map((f) => [f.index.root, f.index]));
+    this.folders = roots.map((root) => {
+      const index = kept.get(root);
+      return index === undefined ? this.newFolder(root) : { index, filter: this.filterFor(root, this.options.excludeGlobs) };
+    });
+    for (const folder of removed) this.forgetBuffersOf(folder);
+    await Promise.all(removed.filter((f) => this.builtIndexes.has(f.index)).map((f) => this.saveFolder(f)));
+    if (restart) await this.build();
+  }
+
+  /** A removed folder's open buffers: marks of an index that is gone (a folder listed again gets a new one). */
+  private forgetBuffersOf(folder: Folder): void {
+    const prefix = bufferKey(folder, '');
+    for (const key of this.bufferTexts) if (key.startsWith(prefix)) this.bufferTexts.delete(key);
   }
 
   /** `text` undefined: the buffer is too large to index (its text was not even read); it leaves the index. */
@@ -315,10 +359,17 @@ export class ContextEngine implements TermStatistics {
   }
 
   private async saveAll(): Promise<void> {
-    for (const folder of this.folders) {
-      await this.options.cache.save(folder.index.root, folder.index.snapshot()).catch((e: Error) => this.options.log(`Saving the index cache failed: ${e.message}`));
-    }
+    for (const folder of this.folders) await this.saveFolder(folder);
   }
+
+  private async saveFolder(folder: Folder): Promise<void> {
+    await this.options.cache.save(folder.index.root, folder.index.snapshot()).catch((e: Error) => this.options.log(`Saving the index cache failed: ${e.message}`));
+  }
+}
+
+/** Whether a folder of `roots` holds `root`: the files of `root` are that folder's once `root` is no longer listed. */
+function nestedInAny(root: string, roots: readonly string[]): boolean {
+  return roots.some((other) => relativeInside(other, root) !== undefined);
 }
 
 /** The key of a file in `bufferTexts`: its folder and its path there (the same file whatever the spelling of its URI). */

@@ -3,7 +3,7 @@
 // retrieval and compression, and the `locus/compress` and `locus/explain` requests.
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { FileEvent, Position, Range, WorkspaceFolder } from 'vscode-languageserver-protocol';
+import type { FileEvent, Position, Range, WorkspaceFolder, WorkspaceFoldersChangeEvent } from 'vscode-languageserver-protocol';
 import { tokenizerDirectory } from '../../runtime/tokenizerFiles';
 import type { LoadedModel } from '../completionProvider';
 import type { CompressParams, CompressResult, ExplainChunk, ExplainParams, ExplainResult, ModelStatus } from '../protocol';
@@ -12,6 +12,7 @@ import { describeError, type Logger } from '../logger';
 import { BEFORE_BUDGET_FACTOR, compressReport } from './compressReport';
 import { ContextEngine, type FileEventKind } from './contextEngine';
 import { ContextPromptBuilder, type CursorText } from './contextPromptBuilder';
+import { distinctFolders, type DuplicateFolder } from './distinctFolders';
 import { buildExplainPrompt, encodeExplainPrompt } from './explainPrompt';
 import { generateExplanation } from './explanationRuns';
 import { wordChoices } from './moduleMembers';
@@ -24,6 +25,7 @@ import { asModelText } from '../modelText';
 import { filePathOf } from '../fileUri';
 import { completableText } from '../completableDocument';
 import { characterStartAt } from '../requestParams';
+import { relativeInside } from './folderPaths';
 import { PromptPrivacy } from './promptPrivacy';
 import { MAX_INDEXED_FILE_BYTES } from './workspaceWalker';
 
@@ -64,7 +66,7 @@ export interface ContextFeatureDeps {
 }
 
 /** The document's text for the index; undefined, and not joined, over the index's size limit (the index would drop it). */
-function indexableText(document: IndexedDocument): string | undefined {
+function indexableText(document: Pick<IndexedDocument, 'length' | 'getText'>): string | undefined {
   return document.length > MAX_INDEXED_FILE_BYTES ? undefined : document.getText();
 }
 
@@ -90,7 +92,17 @@ interface PromptKit {
 
 export class ContextFeature {
   private engine: ContextEngine | undefined;
+  /** The workspace folders as the client lists them: the privacy rules and the sandbox's check judge every path. */
   private folders: string[] = [];
+  /** Listed folders that are another listed folder on disk (distinctFolders.ts): their files are indexed as its. */
+  private duplicates: DuplicateFolder[] = [];
+  private excludeGlobs: readonly string[] = [];
+  private started = false;
+  /** Folder changes are applied one at a time, in order: each waits for real paths, then for the chunker at start. */
+  private folderSync: Promise<void> = Promise.resolve();
+  private indexed: { folders: readonly string[]; duplicates: readonly DuplicateFolder[]; paths: readonly string[] } | undefined;
+  /** The index's latest build (the tests wait for it). */
+  private latestBuild: Promise<void> = Promise.resolve();
   private cacheDir = defaultCacheDir();
   private kit: PromptKit | undefined;
   private readonly tokenizerConfigs = new Map<string, Record<string, unknown> | undefined>();
@@ -103,21 +115,115 @@ export class ContextFeature {
   /** From `initialize`: the workspace folders, and the client's storage folder for the index cache. */
   initialize(workspaceFolders: readonly WorkspaceFolder[] | null | undefined, rootUri: string | null | undefined, storagePath: string | undefined): void {
     const uris = workspaceFolders?.map((f) => f.uri) ?? (rootUri ? [rootUri] : []);
-    this.folders = uris.map(filePathOf).filter((p): p is string => p !== undefined);
+    this.folders = this.localPaths(uris);
     if (storagePath !== undefined && storagePath !== '') this.cacheDir = path.join(storagePath, 'index');
+  }
+
+  /** Every workspace folder as listed, links unresolved (a file may be opened under any of them). */
+  get listedFolders(): readonly string[] {
+    return this.folders;
+  }
+
+  /** One path per workspace folder on disk: a folder listed twice, or linked, is walked once. A new list when it changes. */
+  get indexedFolders(): readonly string[] {
+    if (this.indexed?.folders !== this.folders || this.indexed.duplicates !== this.duplicates) {
+      this.indexed = { folders: this.folders, duplicates: this.duplicates, paths: this.folders.filter((folder) => !this.duplicates.some((d) => d.path === folder)) };
+    }
+    return this.indexed.paths;
   }
 
   /** Builds the index in the background; the server answers completions meanwhile (with what is indexed so far). */
   async start(excludeGlobs: readonly string[]): Promise<void> {
-    if (this.folders.length === 0) return;
+    this.excludeGlobs = excludeGlobs;
+    this.started = true;
+    await this.syncFolders();
+  }
+
+  /**
+   * `workspace/didChangeWorkspaceFolders`: a removed folder leaves the index, the privacy rules and retrieval; an added
+   * one is indexed as at start (from its cache where files did not change). Resolves once the index has been built.
+   */
+  foldersChanged(event: WorkspaceFoldersChangeEvent): Promise<void> {
+    const removed = new Set(event.removed.map((f) => filePathOf(f.uri)).filter((p) => p !== undefined).map((p) => path.resolve(p)));
+    const kept = this.folders.filter((folder) => !removed.has(folder));
+    const added = this.localPaths(event.added.map((f) => f.uri)).filter((folder, i, all) => !kept.includes(folder) && all.indexOf(folder) === i);
+    for (const folder of this.folders) if (removed.has(folder)) this.deps.logger.info(`Workspace folder removed: ${folder}; its files leave workspace context.`);
+    for (const folder of added) this.deps.logger.info(`Workspace folder added: ${folder}; indexing it.`);
+    this.folders = [...kept, ...added];
+    return this.syncFolders().then(() => this.latestBuild);
+  }
+
+  /** The folders' local paths; a folder without one here (a remote URI) is said once, and left out. */
+  private localPaths(uris: readonly string[]): string[] {
+    return uris.flatMap((uri) => {
+      const file = filePathOf(uri);
+      if (file === undefined && uri.startsWith('file:')) this.deps.logger.warn(`The workspace folder ${uri} has no local path here; its files are not indexed.`);
+      return file === undefined ? [] : [path.resolve(file)];
+    });
+  }
+
+  private syncFolders(): Promise<void> {
+    this.folderSync = this.folderSync.then(() => this.indexListedFolders());
+    return this.folderSync;
+  }
+
+  /** Brings the index to the listed folders, one index per folder on disk. Never rejects. */
+  private async indexListedFolders(): Promise<void> {
+    const listed = this.folders;
+    if (!this.started) return;
+    const { distinct, duplicates } = await distinctFolders(listed);
+    // Changed again meanwhile: the next step in `folderSync` indexes the newer list.
+    if (listed !== this.folders) return;
+    for (const duplicate of duplicates) {
+      if (this.duplicates.some((d) => d.path === duplicate.path && d.sameAs === duplicate.sameAs)) continue;
+      this.deps.logger.info(`Workspace folder ${duplicate.path} is ${duplicate.sameAs} (a link to it, or listed twice): its files are indexed once, as that folder's.`);
+    }
+    this.duplicates = duplicates;
+    const before = this.engine?.roots ?? [];
+    if (this.engine === undefined) await this.createEngine(distinct);
+    else this.latestBuild = this.engine.setFolders(distinct);
+    const after = this.engine?.roots ?? [];
+    this.reopenDocumentsIn([...before.filter((root) => !after.includes(root)), ...after.filter((root) => !before.includes(root))]);
+  }
+
+  private async createEngine(roots: readonly string[]): Promise<void> {
+    if (roots.length === 0) return;
     try {
       const pause = this.deps.foregroundIdle;
       const chunker = await SyntaxChunker.create(undefined, pause);
-      this.engine = new ContextEngine({ folders: this.folders, excludeGlobs, chunker, cache: new IndexCache(this.cacheDir), log: (m) => this.deps.logger.info(m), pause });
-      void this.engine.build();
+      this.engine = new ContextEngine({ folders: roots, excludeGlobs: this.excludeGlobs, chunker, cache: new IndexCache(this.cacheDir), log: (m) => this.deps.logger.info(m), pause });
+      this.latestBuild = this.engine.build();
     } catch (error) {
       this.deps.logger.error(`Workspace context is off: the tree-sitter runtime could not load (${describeError(error)}).`);
     }
+  }
+
+  /**
+   * Open documents in folders that joined or left the index go in from their buffers, as at start: the walk reads the
+   * disk's text, which misses unsaved edits (a document opened before the index existed was not in it at all).
+   */
+  private reopenDocumentsIn(roots: readonly string[]): void {
+    if (roots.length === 0 || this.engine === undefined) return;
+    for (const uri of this.openedVersions.keys()) {
+      const file = this.indexedPath(uri);
+      const document = this.deps.document(uri);
+      if (file === undefined || document === undefined || !roots.some((root) => relativeInside(root, file) !== undefined)) continue;
+      this.engine.documentOpened(file, indexableText(document));
+    }
+  }
+
+  /**
+   * A document's path as the index knows it: under a folder listed twice (a link to another listed folder) it is the
+   * same file under the folder that is indexed, so retrieval skips its own chunks and never offers its disk copy.
+   */
+  private indexedPath(uri: string): string | undefined {
+    const file = filePathOf(uri);
+    if (file === undefined) return undefined;
+    for (const { path: alias, sameAs } of this.duplicates) {
+      const relativePath = relativeInside(alias, file);
+      if (relativePath !== undefined) return path.join(sameAs, relativePath);
+    }
+    return file;
   }
 
   /** Why the document's text must stay out of prompts (one sentence for the status bar), or undefined when it may go in. */
@@ -132,31 +238,32 @@ export class ContextFeature {
   }
 
   setExcludeGlobs(globs: readonly string[]): void {
+    this.excludeGlobs = globs;
     void this.engine?.setExcludeGlobs(globs);
   }
 
   documentOpened(document: IndexedDocument): void {
     this.openedVersions.set(document.uri, document.version);
-    const file = filePathOf(document.uri);
+    const file = this.indexedPath(document.uri);
     if (file !== undefined) this.engine?.documentOpened(file, indexableText(document));
   }
 
   /** LSP document managers report the opening as a change too; only later versions are edits. */
   documentChanged(document: IndexedDocument): void {
     if (this.openedVersions.get(document.uri) === document.version) return;
-    const file = filePathOf(document.uri);
+    const file = this.indexedPath(document.uri);
     if (file !== undefined) this.engine?.documentChanged(file, indexableText(document));
   }
 
   documentClosed(uri: string): void {
     this.openedVersions.delete(uri);
-    const file = filePathOf(uri);
+    const file = this.indexedPath(uri);
     if (file !== undefined) this.engine?.documentClosed(file);
   }
 
   filesChanged(changes: readonly FileEvent[]): void {
     const events = changes.flatMap((c) => {
-      const file = filePathOf(c.uri);
+      const file = this.indexedPath(c.uri);
       const kind = FILE_EVENT_KINDS[c.type];
       return file === undefined || kind === undefined ? [] : [{ file, kind }];
     });
@@ -171,7 +278,7 @@ export class ContextFeature {
     const kit = this.kitFor(model);
     if (kit === undefined) return undefined;
     try {
-      const prompt = await kit.builder.build({ file: filePathOf(uri), ...text }, this.promptBudget(model), signal);
+      const prompt = await kit.builder.build({ file: this.indexedPath(uri), ...text }, this.promptBudget(model), signal);
       return prompt.ids;
     } catch (error) {
       this.deps.logger.warn(`Workspace context skipped for this completion: ${describeError(error)}`);
@@ -184,7 +291,7 @@ export class ContextFeature {
    * `utils.pattern.get|`): its names, less what is typed of them. Undefined elsewhere, and on failure (logged).
    */
   wordChoices(uri: string, typedPrefix: string, suffix: string): string[] | undefined {
-    const file = filePathOf(uri);
+    const file = this.indexedPath(uri);
     if (this.engine === undefined || file === undefined) return undefined;
     try {
       const choices = this.engine.memberChoices(file, typedPrefix + suffix, typedPrefix);
@@ -215,7 +322,7 @@ export class ContextFeature {
     const offset = characterStartAt(text, document.offsetAt(params.position));
     // The prompt a completion here would send: healed as completions heal it, retrieved with the text as typed.
     const typedPrefix = asModelText(text.slice(0, offset), true);
-    const cursor = { file: filePathOf(document.uri), prefix: healPrefix(model.tokenizer, typedPrefix).prefix, typedPrefix, suffix: asModelText(text.slice(offset), offset === 0) };
+    const cursor = { file: this.indexedPath(document.uri), prefix: healPrefix(model.tokenizer, typedPrefix).prefix, typedPrefix, suffix: asModelText(text.slice(offset), offset === 0) };
     // Checked at the border (requestParams.ts checkedBudget): absent, or a whole number of tokens from the setting's minimum.
     const budget = Math.min(params.budget ?? this.promptBudget(model), this.promptBudget(model));
     const after = await kit.builder.build(cursor, budget, signal, true);
@@ -241,7 +348,7 @@ export class ContextFeature {
     const end = characterStartAt(text, document.offsetAt(params.range.end));
     if (end <= start) throw new Error('Select the code to explain first.');
     if (text.slice(start, end).includes('\u0000')) throw new Error('Select text to explain: this selection holds NUL characters, as binary files do.');
-    const file = filePathOf(document.uri);
+    const file = this.indexedPath(document.uri);
     const prompt = buildExplainPrompt(
       { languageId: document.languageId, path: file === undefined ? undefined : this.engine?.displayPath(file) ?? path.basename(file), before: asModelText(text.slice(0, start), true), selection: asModelText(text.slice(start, end), start === 0), after: asModelText(text.slice(end), false) },
       this.tokenizerConfig(model.info.dir),

@@ -5,6 +5,7 @@
 // target). Each real directory is entered once, so a bind mount's loop ends too.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { WorkspaceFolderUnreadableError } from '../../runtime/errors';
 import type { PathFilter } from './pathFilter';
 
 /** Files above this are generated, vendored or data, not code a prompt needs. */
@@ -25,9 +26,24 @@ export interface WalkOptions {
   signal?: AbortSignal;
 }
 
+/** Fixes more precise than the class's, by the system's code for the folder. */
+const UNREADABLE_FOLDER_FIXES: Record<string, string> = {
+  ENOTDIR: 'A workspace folder must be a folder: add the folder that holds this file instead.',
+  ENOENT: 'Remove the folder from the workspace, or create it.',
+};
+
+/** Why a workspace folder cannot be walked at all, with the system's reason (EACCES, ENOTDIR, ENOENT) in the message. */
+function unreadableFolder(root: string, cause: unknown): WorkspaceFolderUnreadableError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+  return new WorkspaceFolderUnreadableError(`The workspace folder ${root} cannot be read (${reason}): it is left out of workspace context.`, UNREADABLE_FOLDER_FIXES[code ?? ''], { cause });
+}
+
 export async function* walkWorkspace(root: string, filter: PathFilter, options: WalkOptions = {}): AsyncGenerator<WalkedFile> {
   const maxBytes = options.maxFileBytes ?? MAX_INDEXED_FILE_BYTES;
-  const realRoot = await fs.realpath(root);
+  const realRoot = await fs.realpath(root).catch((error: unknown) => {
+    throw unreadableFolder(root, error);
+  });
   const visitedDirs = new Set<string>([realRoot]);
   const pending: string[] = [''];
   for (let next = 0; next < pending.length; next++) {
@@ -36,8 +52,10 @@ export async function* walkWorkspace(root: string, filter: PathFilter, options: 
     let entries: import('node:fs').Dirent[];
     try {
       entries = await fs.readdir(path.join(root, dir), { withFileTypes: true });
-    } catch {
-      continue; // vanished or unreadable: skipping is the only sensible answer
+    } catch (error) {
+      // The root itself: the whole folder is left out, and the caller says why (it was logged as "Indexed 0 files").
+      if (dir === '') throw unreadableFolder(root, error);
+      continue; // a folder inside vanished or unreadable: skipping it is the only sensible answer
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : 1));
     for (const entry of entries) {

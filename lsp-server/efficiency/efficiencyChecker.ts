@@ -144,6 +144,16 @@ export class EfficiencyChecker implements CompletionRefiner {
   }
 
   /**
+   * The workspace folders changed: the self-test's verdict may not hold for them (its temporary folder must lie outside
+   * every one), so the next `prepare` runs it again; a refinement checked under the old verdict stops.
+   */
+  forgetIsolation(): void {
+    this.selfTest = undefined;
+    this.selfTestResult = undefined;
+    this.cancel();
+  }
+
+  /**
    * After the plain suggestion went out: refine it in the background. A new completion request must call
    * `cancel()` first, so sampling and measuring never compete with the suggestion the user is waiting for.
    */

@@ -1,6 +1,7 @@
 // Finds the workspace's test files for `findTestCalls`, through the same walker and path filter the context index
 // uses (secrets, .gitignore and dependency folders are never read). The file list is cached briefly, since a
 // refinement may follow every suggestion.
+import { WorkspaceFolderUnreadableError } from '../../runtime/errors';
 import { PathFilter } from '../context/pathFilter';
 import { readTextFile, walkWorkspace } from '../context/workspaceWalker';
 import { isTestFile, type TestFile } from './workspaceTestCalls';
@@ -11,10 +12,11 @@ const MAX_TEST_FILE_BYTES = 256 * 1024;
 const LIST_TTL_MS = 30_000;
 
 export class WorkspaceTestFiles {
-  private listed: { at: number; paths: string[] } | undefined;
+  private listed: { at: number; roots: readonly string[]; paths: string[] } | undefined;
 
+  /** `roots`: the workspace folders now (a new list when they change, which lists the files again). */
   constructor(
-    private readonly roots: () => string[],
+    private readonly roots: () => readonly string[],
     private readonly clock: () => number,
   ) {}
 
@@ -31,16 +33,22 @@ export class WorkspaceTestFiles {
 
   private async testPaths(signal?: AbortSignal): Promise<string[]> {
     const now = this.clock();
-    if (this.listed && now - this.listed.at < LIST_TTL_MS) return this.listed.paths;
+    const roots = this.roots();
+    if (this.listed && this.listed.roots === roots && now - this.listed.at < LIST_TTL_MS) return this.listed.paths;
     const paths: string[] = [];
     let visited = 0;
-    for (const root of this.roots()) {
-      for await (const file of walkWorkspace(root, new PathFilter(root, { excludeGlobs: [] }), { maxFileBytes: MAX_TEST_FILE_BYTES, signal })) {
-        if (++visited > MAX_VISITED || paths.length >= MAX_TEST_FILES) break;
-        if (isTestFile(file.relativePath)) paths.push(file.absolutePath);
+    for (const root of roots) {
+      try {
+        for await (const file of walkWorkspace(root, new PathFilter(root, { excludeGlobs: [] }), { maxFileBytes: MAX_TEST_FILE_BYTES, signal })) {
+          if (++visited > MAX_VISITED || paths.length >= MAX_TEST_FILES) break;
+          if (isTestFile(file.relativePath)) paths.push(file.absolutePath);
+        }
+      } catch (error) {
+        // A folder that cannot be read (the index logs why) has no test files to offer; the others still do.
+        if (!(error instanceof WorkspaceFolderUnreadableError)) throw error;
       }
     }
-    this.listed = { at: now, paths };
+    this.listed = { at: now, roots, paths };
     return paths;
   }
 }

@@ -296,6 +296,17 @@ describe('EfficiencyChecker gating', () => {
     assert.equal(calls.selfTest, 1, 'the self-test runs once');
   });
 
+  it('runs the self-test again after the workspace folders change (its temporary folder must lie outside each one)', async () => {
+    const { checker: c, calls } = checker();
+    await c.prepare();
+    await c.prepare();
+    assert.equal(calls.selfTest, 1);
+    c.forgetIsolation();
+    assert.equal(c.availability().state, 'checking-isolation');
+    await c.prepare();
+    assert.equal(calls.selfTest, 2);
+  });
+
   it('refines in the background after a suggestion, offers passing candidates first, and yields to requests elsewhere', async () => {
     const refined: string[] = [];
     const { checker: c } = checker({ onRefined: (r) => refined.push(r.summary) });
