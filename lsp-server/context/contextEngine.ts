@@ -67,10 +67,15 @@ export class ContextEngine implements TermStatistics {
     return { index: new WorkspaceIndex(root, this.options.chunker, Date.now, this.budgetBytes), filter: this.filterFor(root, this.options.excludeGlobs) };
   }
 
-  /** A folder's filter: the exclude globs, and the other workspace folders inside it (indexed on their own). */
+  /**
+   * A folder's filter: the exclude globs, the other workspace folders inside it (indexed on their own), and those that
+   * hold it, whose rules (globs and .gitignore files, from their root) keep applying: listing a folder nested in
+   * another lets in nothing that the outer one keeps out.
+   */
   private filterFor(root: string, excludeGlobs: readonly string[]): PathFilter {
     const innerFolders = this.options.folders.map((other) => relativeInside(root, other)).filter((inner) => inner !== undefined);
-    return new PathFilter(root, { excludeGlobs, innerFolders });
+    const outerFolders = this.options.folders.filter((other) => relativeInside(other, root) !== undefined);
+    return new PathFilter(root, { excludeGlobs, innerFolders, outerFolders });
   }
 
   /** The folders indexed now, in the client's order. */
@@ -222,7 +227,8 @@ export class ContextEngine implements TermStatistics {
       if (located === undefined) continue;
       const { folder, relativePath } = located;
       if (path.basename(relativePath) === '.gitignore') {
-        folder.filter.invalidateGitignore(path.posix.dirname(relativePath) === '.' ? '' : path.posix.dirname(relativePath));
+        // Its rules reach into the folders nested below it too, which read them as an outer folder's or their repository's.
+        for (const each of this.folders) each.filter.gitignoreChanged(file);
         rewalk = true;
         continue;
       }

@@ -1,9 +1,14 @@
 // Decides whether a workspace path may enter the index: the secret denylist first (not overridable), then
 // folders no one wants indexed, the user's exclude globs (VS Code's files.exclude and locus.exclude), then
-// .gitignore files (nested, gitignore semantics via the `ignore` package) and .git/info/exclude.
-import { readFileSync } from 'node:fs';
+// .gitignore files (nested, gitignore semantics via the `ignore` package) and .git/info/exclude. Git's rules come from
+// the repository the folder lies in, as git reads them: the .gitignore files above the folder up to the repository's
+// root count too (a monorepo's package opened alone). Where workspace folders nest, the outer folders' rules apply in
+// the inner one as well: with the inner folder listed or not, the same files stay out.
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import * as path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
+import { relativeInside } from './folderPaths';
 import { isSecretPath } from './secretRules';
 
 /** Folders skipped even without a .gitignore: version control, dependencies, build output, caches. */
@@ -14,36 +19,76 @@ export interface PathFilterOptions {
   excludeGlobs: readonly string[];
   /** Other workspace folders inside this one (relative paths): each is indexed as its own folder, not twice. */
   innerFolders?: readonly string[];
+  /** Other workspace folders that hold this one (absolute paths): their rules, written for their own root, apply here too. */
+  outerFolders?: readonly string[];
+}
+
+/** Rules read in a folder above the root, and the root's path as seen from that folder (`packages/app`). */
+interface RulesAbove {
+  directory: string;
+  rootPath: string;
 }
 
 export class PathFilter {
   private readonly excludes: Ignore;
-  /** Directory (relative, '' for the root) → its .gitignore rules, or null when it has none. */
+  /** Directory (absolute) → its .gitignore rules, or null when it has none: the root's, those below it and above it. */
   private readonly gitignores = new Map<string, Ignore | null>();
+  /** The repository's folders above the root, whose .gitignore files apply here; none outside a repository. */
+  private readonly gitignoresAbove: readonly RulesAbove[];
+  /** The repository's `.git/info/exclude`, relative to the repository's root. */
+  private readonly infoExclude: { rules: Ignore; rootPath: string } | undefined;
+  /** The outer workspace folders' rules, each judging paths from its own root. */
+  private readonly outerFilters: readonly { filter: PathFilter; rootPath: string }[];
 
   constructor(
     private readonly root: string,
     private readonly options: PathFilterOptions,
   ) {
     this.excludes = ignore().add(options.excludeGlobs.flatMap(globToGitignorePatterns));
-    const infoExclude = readIfExists(path.join(root, '.git', 'info', 'exclude'));
-    if (infoExclude !== undefined) this.excludes.add(infoExclude);
+    const repository = repositoryHolding(root);
+    this.gitignoresAbove = repository === undefined ? [] : foldersBetween(repository, root);
+    this.infoExclude = repository === undefined ? undefined : readInfoExclude(repository, root);
+    this.outerFilters = (options.outerFolders ?? []).flatMap((outer) => {
+      const rootPath = relativeInside(outer, root);
+      return rootPath === undefined ? [] : [{ filter: new PathFilter(outer, { excludeGlobs: options.excludeGlobs }), rootPath }];
+    });
   }
 
   /** `relativePath` uses forward slashes; directories are checked with `isDirectory` so `dir/` patterns apply. */
   isExcluded(relativePath: string, isDirectory: boolean): boolean {
     if (relativePath === '') return false;
     if (this.isInnerFolder(relativePath)) return true;
+    if (this.excludedByOwnRules(relativePath, isDirectory)) return true;
+    return this.outerFilters.some((outer) => outer.filter.excludedByOwnRules(`${outer.rootPath}/${relativePath}`, isDirectory));
+  }
+
+  /** Forget the cached rules of a .gitignore that changed (absolute path), in this folder, above it or in an outer one. */
+  gitignoreChanged(file: string): void {
+    this.gitignores.delete(path.dirname(path.resolve(file)));
+    for (const outer of this.outerFilters) outer.filter.gitignoreChanged(file);
+  }
+
+  /** This folder's rules alone: the built-in ones, the exclude globs and git's, for a path relative to its root. */
+  private excludedByOwnRules(relativePath: string, isDirectory: boolean): boolean {
     const segments = relativePath.split('/');
     if (segments.some((s) => ALWAYS_SKIPPED_DIRS.has(s)) && (isDirectory || segments.length > 1)) return true;
     if (!isDirectory && isSecretPath(relativePath)) return true;
     if (isDirectory && isSecretPath(relativePath + '/x')) return true;
     const probe = isDirectory ? relativePath + '/' : relativePath;
     if (this.excludes.ignores(probe)) return true;
-    // Each .gitignore on the way down applies to the part of the path below its folder.
+    return this.ignoredAbove(probe) || this.ignoredBelow(segments, isDirectory);
+  }
+
+  /** Git's rules from above the root see the path from their own folder, the root's place in it included. */
+  private ignoredAbove(probe: string): boolean {
+    if (this.infoExclude?.rules.ignores(joinPosix(this.infoExclude.rootPath, probe))) return true;
+    return this.gitignoresAbove.some((above) => this.gitignoreOf(above.directory)?.ignores(`${above.rootPath}/${probe}`) === true);
+  }
+
+  /** Each .gitignore on the way down applies to the part of the path below its folder. */
+  private ignoredBelow(segments: readonly string[], isDirectory: boolean): boolean {
     for (let depth = 0; depth < segments.length; depth++) {
-      const dir = segments.slice(0, depth).join('/');
-      const rules = this.gitignoreOf(dir);
+      const rules = this.gitignoreOf(path.join(this.root, ...segments.slice(0, depth)));
       if (rules === null) continue;
       const below = segments.slice(depth).join('/');
       if (rules.ignores(isDirectory ? below + '/' : below)) return true;
@@ -58,20 +103,66 @@ export class PathFilter {
     return (this.options.innerFolders ?? []).some((inner) => probe === fold(inner) || probe.startsWith(`${fold(inner)}/`));
   }
 
-  /** Forget the cached rules of a folder whose .gitignore changed. */
-  invalidateGitignore(directory: string): void {
-    this.gitignores.delete(directory);
-  }
-
-  private gitignoreOf(dir: string): Ignore | null {
-    let rules = this.gitignores.get(dir);
+  private gitignoreOf(directory: string): Ignore | null {
+    let rules = this.gitignores.get(directory);
     if (rules === undefined) {
-      const text = readIfExists(path.join(this.root, dir, '.gitignore'));
+      const text = readIfExists(path.join(directory, '.gitignore'));
       rules = text === undefined ? null : ignore().add(text);
-      this.gitignores.set(dir, rules);
+      this.gitignores.set(directory, rules);
     }
     return rules;
   }
+}
+
+/**
+ * The repository `root` lies in: the nearest folder at or above it holding `.git` (a directory, or a file in a
+ * worktree or a submodule). The search stops below the home folder: a `.git` there is a dotfiles repository's, whose
+ * `*` rule would hide every folder under home that is no repository of its own.
+ */
+function repositoryHolding(root: string): string | undefined {
+  const home = homedir();
+  for (let directory = root; ; directory = path.dirname(directory)) {
+    if (directory === home && directory !== root) return undefined;
+    if (existsSync(path.join(directory, '.git'))) return directory;
+    if (path.dirname(directory) === directory) return undefined;
+  }
+}
+
+/** The folders from `root`'s parent up to `repository`, with `root`'s path as seen from each. */
+function foldersBetween(repository: string, root: string): RulesAbove[] {
+  const folders: RulesAbove[] = [];
+  for (let directory = root; directory !== repository; ) {
+    directory = path.dirname(directory);
+    folders.push({ directory, rootPath: pathFrom(directory, root) });
+  }
+  return folders;
+}
+
+/** The repository's info/exclude rules, if it has any, with `root`'s path as seen from the repository's root. */
+function readInfoExclude(repository: string, root: string): { rules: Ignore; rootPath: string } | undefined {
+  const text = readIfExists(infoExcludeFile(repository));
+  return text === undefined ? undefined : { rules: ignore().add(text), rootPath: pathFrom(repository, root) };
+}
+
+/**
+ * Where git keeps the repository's info/exclude: in `.git`, or, where `.git` is a file (`gitdir: …`, a worktree or a
+ * submodule), in the git folder it names; a worktree's shares the main repository's, named by its `commondir`.
+ */
+function infoExcludeFile(repository: string): string {
+  const dotGit = path.join(repository, '.git');
+  const named = /^gitdir:\s*(.+)$/m.exec(readIfExists(dotGit) ?? '')?.[1]?.trim();
+  const gitFolder = named === undefined ? dotGit : path.resolve(repository, named);
+  const common = readIfExists(path.join(gitFolder, 'commondir'))?.trim();
+  return path.join(common === undefined ? gitFolder : path.resolve(gitFolder, common), 'info', 'exclude');
+}
+
+/** `to` relative to `from` with forward slashes, '' when they are the same folder. */
+function pathFrom(from: string, to: string): string {
+  return path.relative(from, to).split(path.sep).join('/');
+}
+
+function joinPosix(prefix: string, rest: string): string {
+  return prefix === '' ? rest : `${prefix}/${rest}`;
 }
 
 function readIfExists(file: string): string | undefined {

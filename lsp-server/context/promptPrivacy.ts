@@ -4,7 +4,7 @@
 // `.env` file a completion was made from the keys in it, and Compress showed them.
 import * as path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
-import { innermostHolding } from './folderPaths';
+import { relativeInside } from './folderPaths';
 import { globToGitignorePatterns } from './pathFilter';
 import { isSecretPath } from './secretRules';
 
@@ -23,12 +23,16 @@ export class PromptPrivacy {
     this.excluded = ignore().add(excludeGlobs.flatMap(globToGitignorePatterns));
   }
 
-  /** Why `file`'s text must stay out of prompts, as one sentence for the status bar; undefined when it may go in. */
+  /**
+   * Why `file`'s text must stay out of prompts, as one sentence for the status bar; undefined when it may go in. Where
+   * folders nest, it is judged from each folder that holds it: a folder listed inside another lets in nothing that the
+   * outer one's rules keep out (its globs are written from its own root).
+   */
   reasonFor(file: string): string | undefined {
-    const relativePath = innermostHolding(this.folders, (folder) => folder, file)?.relativePath;
+    const relativePaths = this.folders.map((folder) => relativeInside(folder, file)).filter((relative) => relative !== undefined);
     // Outside the folders only the file's name is judged: the folder rules (`private/`, `keys/`) would take a path's
     // parents outside the workspace for secret folders.
-    if (isSecretPath(relativePath ?? path.basename(file))) return SECRET_FILE_REASON;
-    return relativePath !== undefined && this.excluded.ignores(relativePath) ? EXCLUDED_FILE_REASON : undefined;
+    if ((relativePaths.length > 0 ? relativePaths : [path.basename(file)]).some(isSecretPath)) return SECRET_FILE_REASON;
+    return relativePaths.some((relative) => this.excluded.ignores(relative)) ? EXCLUDED_FILE_REASON : undefined;
   }
 }

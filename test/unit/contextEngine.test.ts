@@ -261,6 +261,38 @@ describe('context engine', () => {
     }
   });
 
+  it("keeps out of a folder nested in another what the outer one's globs and .gitignore keep out, and follows that .gitignore's edits", async () => {
+    for (const repository of [false, true]) {
+      const outer = makeWorkspace({
+        'main.ts': '\n',
+        '.gitignore': 'pkg/gen/\n',
+        'pkg/lib.ts': 'export function libhelperzq() {}\n',
+        'pkg/gen/out.ts': 'export function genhelperzq() {}\n',
+        'pkg/conf/plan.ts': 'export function confhelperzq() {}\n',
+      });
+      // In a repository, the outer .gitignore is also one above the inner folder in its repository.
+      if (repository) mkdirSync(join(outer.root, '.git'));
+      const inner = join(outer.root, 'pkg');
+      const cacheDir = mkdtempSync(join(tmpdir(), 'locus-cache-'));
+      try {
+        for (const folders of [[outer.root, inner], [inner, outer.root]]) {
+          writeFileSync(join(outer.root, '.gitignore'), 'pkg/gen/\n');
+          const engine = new ContextEngine({ folders, excludeGlobs: ['pkg/conf/**'], chunker, cache: new IndexCache(cacheDir), log: () => undefined });
+          const found = (words: string) => engine.retrieve(join(outer.root, 'main.ts'), `${words} `, '').map((s) => s.path);
+          await engine.build();
+          assert.deepEqual(found('libhelperzq genhelperzq confhelperzq'), ['lib.ts'], `${folders.length} folders`);
+          writeFileSync(join(outer.root, '.gitignore'), '');
+          await engine.filesChanged([{ file: join(outer.root, '.gitignore'), kind: 'changed' }]);
+          assert.deepEqual(found('genhelperzq'), ['gen/out.ts'], 'the outer .gitignore read again');
+          await engine.dispose();
+        }
+      } finally {
+        outer.cleanup();
+        rmSync(cacheDir, { recursive: true, force: true });
+      }
+    }
+  });
+
   it('keeps a file created while a build runs, and a stopped build takes no more files', async () => {
     const files: Record<string, string> = { 'a.ts': 'export const aa = 1;\n', 'main.ts': '\n' };
     for (let i = 0; i < 20; i++) files[`gen/g${String(i).padStart(2, '0')}.ts`] = `export function generatedthing${i}() {}\n`;

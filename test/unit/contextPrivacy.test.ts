@@ -2,9 +2,9 @@
 // agrees with git itself.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ContextEngine } from '../../lsp-server/context/contextEngine';
 import { ContextPromptBuilder } from '../../lsp-server/context/contextPromptBuilder';
@@ -46,6 +46,15 @@ describe('privacy of retrieved context', () => {
     assert.equal(privacy.reasonFor(join(tmpdir(), 'elsewhere', '.env')), SECRET_FILE_REASON);
   });
 
+  it('judges a file in nested folders from each folder that holds it', () => {
+    const root = join(tmpdir(), 'ws');
+    const privacy = new PromptPrivacy([root, join(root, 'pkg'), join(root, 'keys', 'app')], ['pkg/conf/**', 'draft.md']);
+    const reason = (relative: string) => privacy.reasonFor(join(root, relative));
+    assert.equal(reason('pkg/conf/plan.ts'), EXCLUDED_FILE_REASON, "the outer folder's glob, written from its root");
+    assert.equal(reason('pkg/draft.md'), EXCLUDED_FILE_REASON, "the inner folder's");
+    assert.equal(reason('keys/app/main.ts'), SECRET_FILE_REASON, 'in a secret folder of the outer one');
+    assert.equal(reason('pkg/src/conf/plan.ts'), undefined);
+  });
 
   it('keeps canary secrets out of every prompt across random cursor positions', async () => {
     const ws = makeWorkspace({
@@ -103,6 +112,37 @@ describe('privacy of retrieved context', () => {
       const walked: string[] = [];
       for await (const f of walkWorkspace(ws.root, new PathFilter(ws.root, { excludeGlobs: [] }))) walked.push(f.relativePath);
       assert.deepEqual(walked.sort(), untracked);
+    } finally {
+      ws.cleanup();
+    }
+  });
+
+  it('agrees with git on a folder opened inside a repository or a worktree of it: the .gitignore files above and info/exclude', { skip: !hasGit() }, async () => {
+    const files = {
+      '.gitignore': 'dist/\n*.log\n', 'packages/.gitignore': '/app/tmp/\n',
+      'packages/app/src/a.ts': 'x', 'packages/app/dist/b.ts': 'x', 'packages/app/c.log': 'x',
+      'packages/app/tmp/t.ts': 'x', 'packages/app/local.ts': 'x', 'packages/app/src/tmp/u.ts': 'x',
+    };
+    const ws = makeWorkspace({});
+    const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd, encoding: 'utf8' });
+    try {
+      const main = join(ws.root, 'main');
+      git(ws.root, 'init', '-q', 'main');
+      git(main, 'commit', '-q', '--allow-empty', '-m', 'base');
+      git(main, 'worktree', 'add', '-q', join(ws.root, 'tree'));
+      writeFileSync(join(main, '.git', 'info', 'exclude'), 'packages/app/local.ts\n');
+      for (const checkout of [main, join(ws.root, 'tree')]) {
+        for (const [relative, text] of Object.entries(files)) {
+          mkdirSync(dirname(join(checkout, relative)), { recursive: true });
+          writeFileSync(join(checkout, relative), text);
+        }
+        const app = join(checkout, 'packages', 'app');
+        const untracked = git(app, 'ls-files', '--others', '--exclude-standard').trim().split('\n').sort();
+        const walked: string[] = [];
+        for await (const f of walkWorkspace(app, new PathFilter(app, { excludeGlobs: [] }))) walked.push(f.relativePath);
+        assert.deepEqual(walked.sort(), untracked, checkout);
+        assert.deepEqual(untracked, ['src/a.ts', 'src/tmp/u.ts'], 'what git itself leaves in');
+      }
     } finally {
       ws.cleanup();
     }

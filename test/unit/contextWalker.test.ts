@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { PathFilter, globToGitignorePatterns } from '../../lsp-server/context/pathFilter';
@@ -99,6 +99,61 @@ describe('workspace walker', () => {
     try {
       symlinkSync(join(ws.root, 'packages', 'app'), join(ws.root, 'current'));
       assert.deepEqual(await walked(ws.root), ['.gitignore', 'packages/app/main.ts']);
+    } finally {
+      ws.cleanup();
+    }
+  });
+
+  it("applies the repository's .gitignore files above the folder and its info/exclude, as git does, and none outside a repository", async () => {
+    const ws = makeWorkspace({
+      '.gitignore': 'dist/\n*.log\n',
+      'packages/.gitignore': '/app/tmp/\n',
+      'packages/app/src/a.ts': 'a',
+      'packages/app/dist/bundle.ts': 'b',
+      'packages/app/debug.log': 'c',
+      'packages/app/tmp/t.ts': 'd',
+      'packages/app/local.ts': 'e',
+    });
+    const app = join(ws.root, 'packages', 'app');
+    try {
+      assert.deepEqual(await walked(app), ['debug.log', 'dist/bundle.ts', 'local.ts', 'src/a.ts', 'tmp/t.ts'], 'no .git above: the .gitignore files there are not this folder\'s');
+      mkdirSync(join(ws.root, '.git', 'info'), { recursive: true });
+      writeFileSync(join(ws.root, '.git', 'info', 'exclude'), 'packages/app/local.ts\n');
+      assert.deepEqual(await walked(app), ['src/a.ts']);
+      // A worktree: `.git` is a file naming its git folder, whose `commondir` holds the shared info/exclude.
+      rmSync(join(ws.root, '.git'), { recursive: true });
+      const main = makeWorkspace({ '.git/info/exclude': 'packages/app/src/\n', '.git/worktrees/ws/commondir': '../..\n' });
+      try {
+        writeFileSync(join(ws.root, '.git'), `gitdir: ${join(main.root, '.git', 'worktrees', 'ws')}\n`);
+        assert.deepEqual(await walked(app), ['local.ts']);
+      } finally {
+        main.cleanup();
+      }
+    } finally {
+      ws.cleanup();
+    }
+  });
+
+  it("applies an outer workspace folder's exclude globs and .gitignore files in a folder nested in it", async () => {
+    const ws = makeWorkspace({
+      '.gitignore': 'pkg/gen/\n',
+      'pkg/.gitignore': '*.tmp.ts\n',
+      'pkg/src/a.ts': 'a',
+      'pkg/src/b.tmp.ts': 'b',
+      'pkg/gen/out.ts': 'c',
+      'pkg/conf/plan.ts': 'd',
+      'pkg/keys.ts': 'e',
+    });
+    const pkg = join(ws.root, 'pkg');
+    const files = async (outerFolders: string[]) => {
+      const out: string[] = [];
+      for await (const f of walkWorkspace(pkg, new PathFilter(pkg, { excludeGlobs: ['pkg/conf/**', 'keys.ts'], outerFolders }))) out.push(f.relativePath);
+      return out.sort();
+    };
+    try {
+      assert.deepEqual(await files([]), ['.gitignore', 'conf/plan.ts', 'gen/out.ts', 'src/a.ts']);
+      // Each folder's globs are matched from its own root: `pkg/conf/**` from the outer one, `keys.ts` from the inner.
+      assert.deepEqual(await files([ws.root]), ['.gitignore', 'src/a.ts']);
     } finally {
       ws.cleanup();
     }
