@@ -297,7 +297,7 @@ export class ContextEngine implements TermStatistics {
     const located = file === undefined ? undefined : this.locate(file);
     return this.retriever.retrieve(
       this.folders.map((f) => f.index),
-      { current: located && { index: located.folder.index, relativePath: located.relativePath }, prefix, suffix },
+      { current: located && { index: located.folder.index, relativePath: located.relativePath }, prefix, suffix, promptPath: (index, relativePath) => this.promptPath(index.root, relativePath) },
       maxSnippets,
     );
   }
@@ -308,9 +308,21 @@ export class ContextEngine implements TermStatistics {
     return located === undefined ? undefined : memberChoices(located.folder.index, located.relativePath, text, prefix);
   }
 
-  /** The path a prompt shows for `file`: workspace-relative when inside a folder, else its base name. */
+  /**
+   * The path a prompt shows for `file`: workspace-relative when inside a folder (after the folder's name where there
+   * are several), else its base name.
+   */
   displayPath(file: string): string {
-    return this.locate(file)?.relativePath ?? path.basename(file);
+    const located = this.locate(file);
+    return located === undefined ? path.basename(file) : this.promptPath(located.folder.index.root, located.relativePath);
+  }
+
+  /**
+   * A folder's file as prompts name it. With several folders its path starts with the folder's name, as VS Code labels
+   * them: two folders' `src/index.ts` were one path with two contents, and a sibling's code looked like the file's own.
+   */
+  private promptPath(root: string, relativePath: string): string {
+    return this.folders.length > 1 ? `${path.basename(root)}/${relativePath}` : relativePath;
   }
 
   async dispose(): Promise<void> {

@@ -16,6 +16,8 @@ export interface RetrievalQuery {
   current: { index: WorkspaceIndex; relativePath: string } | undefined;
   prefix: string;
   suffix: string;
+  /** How a prompt names a file of `index` (`relativePath` as it is when left out); ranking uses the folder's own paths. */
+  promptPath?: (index: WorkspaceIndex, relativePath: string) => string;
 }
 
 /** A chunk with the scores `locus/compress` shows for it (documented once, in the protocol). */
@@ -102,6 +104,7 @@ export class Retriever {
     for (const index of indexes) {
       // Paths are relative to each folder: the current file and its imports name modules of its own folder only.
       const own = index === current?.index;
+      const shownPath = (relativePath: string) => query.promptPath?.(index, relativePath) ?? relativePath;
       const relativePath = own ? current.relativePath : undefined;
       const imports = own ? currentImports : noImports;
       const importedReceivers = own ? receiverImports : [];
@@ -115,7 +118,7 @@ export class Retriever {
       for (const stem of receiverStems) {
         const moduleChunks = index.chunksOfModule(stem);
         const outline = moduleOutline(moduleChunks.map((c) => c.chunk));
-        if (outline !== undefined) outlines.push({ ...outline, score: 0, lexical: 0, similarity: 0, declaresNearbyName: false, imported: 'receiver', fileWeight: index.fileWeight(outline.path) });
+        if (outline !== undefined) outlines.push({ ...outline, path: shownPath(outline.path), score: 0, lexical: 0, similarity: 0, declaresNearbyName: false, imported: 'receiver', fileWeight: index.fileWeight(outline.path) });
         for (const extra of moduleChunks.slice(0, RECEIVER_CHUNKS)) if (!seen.has(extra.id)) hits.push(extra);
       }
       for (const hit of hits) {
@@ -128,7 +131,7 @@ export class Retriever {
         const fileWeight = index.fileWeight(hit.chunk.path);
         const bonus = (declaresNearbyName ? DECLARATION_BONUS : 0) + (imported === 'receiver' ? RECEIVER_BONUS : imported === 'yes' ? IMPORT_BONUS : 0);
         const score = (LEXICAL_WEIGHT * lexical + SIMILARITY_WEIGHT * similarity + bonus) * fileWeight;
-        results.push({ ...hit.chunk, score, lexical, similarity, declaresNearbyName, imported, fileWeight });
+        results.push({ ...hit.chunk, path: shownPath(hit.chunk.path), score, lexical, similarity, declaresNearbyName, imported, fileWeight });
       }
     }
     results.sort((a, b) => b.score - a.score || a.path.localeCompare(b.path) || a.startLine - b.startLine);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { promises as fsPromises, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ContextEngine, type ContextEngineOptions } from '../../lsp-server/context/contextEngine';
 import { IndexCache } from '../../lsp-server/context/indexPersistence';
@@ -280,10 +280,11 @@ describe('context engine', () => {
           const engine = new ContextEngine({ folders, excludeGlobs: ['pkg/conf/**'], chunker, cache: new IndexCache(cacheDir), log: () => undefined });
           const found = (words: string) => engine.retrieve(join(outer.root, 'main.ts'), `${words} `, '').map((s) => s.path);
           await engine.build();
-          assert.deepEqual(found('libhelperzq genhelperzq confhelperzq'), ['lib.ts'], `${folders.length} folders`);
+          // The inner folder's files, named after it (several folders).
+          assert.deepEqual(found('libhelperzq genhelperzq confhelperzq'), ['pkg/lib.ts'], `${folders.length} folders`);
           writeFileSync(join(outer.root, '.gitignore'), '');
           await engine.filesChanged([{ file: join(outer.root, '.gitignore'), kind: 'changed' }]);
-          assert.deepEqual(found('genhelperzq'), ['gen/out.ts'], 'the outer .gitignore read again');
+          assert.deepEqual(found('genhelperzq'), ['pkg/gen/out.ts'], 'the outer .gitignore read again');
           await engine.dispose();
         }
       } finally {
@@ -384,6 +385,11 @@ describe('context engine', () => {
       const member = engine.retrieve(current, "import * as utils from './utils';\nutils.", '');
       assert.ok(member.filter((s) => s.imported === 'receiver').every((s) => !s.text.includes('betaUtilityFn')), 'the other folder\'s utils is not the imported module');
       assert.ok(member.some((s) => s.imported === 'receiver' && s.text.includes('alphaHelper')));
+      // Prompts name files after their folder: the two src/index.ts are told apart.
+      const [nameA, nameB] = [basename(a.root), basename(b.root)];
+      assert.deepEqual(found.filter((s) => s.text.includes('betaEntryPoint')).map((s) => s.path), [`${nameB}/src/index.ts`]);
+      assert.ok(member.some((s) => s.path === `${nameA}/src/utils.ts`), member.map((s) => s.path).join(', '));
+      assert.equal(engine.displayPath(current), `${nameA}/src/index.ts`);
     } finally {
       await engine.dispose();
       a.cleanup();
