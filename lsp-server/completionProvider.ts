@@ -266,9 +266,10 @@ export class CompletionProvider {
         draftAccepted: speculation?.accepted ?? null,
       });
       if (shown === '') return [];
-      // Handed over only once the plain suggestion is decided, and whole (a cut one is no baseline for a function);
-      // the refinement runs in the background.
-      if (!endedUnfinished(result) && selected === undefined) this.deps.efficiency?.afterSuggestion({
+      // Handed over only once the plain suggestion is decided, and whole (a cut one is no baseline for a function),
+      // and only where it writes a block (a line in the middle of a body is no function body to compare; the checker
+      // also requires the block to be the whole body); the refinement runs in the background.
+      if (mode === 'multi-line' && !endedUnfinished(result) && selected === undefined) this.deps.efficiency?.afterSuggestion({
         uri: document.uri,
         version: document.version,
         languageId: document.languageId,

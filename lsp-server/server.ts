@@ -96,7 +96,7 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
         position: document.positionAt(refinement.offset),
         functionName: refinement.functionName,
         summary: refinement.summary,
-        improved: refinement.ranked[0]?.isGreedy === false,
+        improved: refinement.improved,
       });
     },
   });

@@ -1,7 +1,8 @@
 // Runs every candidate against the checks in its own sandbox, one after the other (never in parallel: parallel
 // runs would contaminate each other's timings), and decides pass/fail in this process from the values they
-// returned. Expected values of examples come from a reference run that loads no candidate; differential checks
-// expect the value most candidates agree on.
+// returned. Expected values of examples come from a reference run that loads no candidate; on generated
+// (differential) inputs the plain suggestion is the reference, and only when it passes every example: agreement
+// among samples proves nothing (two samples with the same bug outvoted a correct suggestion).
 import type { Check } from './checkBuilder';
 import type { FunctionTarget } from './functionTarget';
 import { stripTypes } from './functionTarget';
@@ -10,7 +11,7 @@ import { PYTHON_CANDIDATE_FILE, PYTHON_HARNESS_FILE, PYTHON_HARNESS_SOURCE } fro
 import { looksComplete, newRunKey, timingsPlausible, verifyChannel, type Frame } from './resultChannel';
 import type { SandboxRuntime } from './sandboxRuntimes';
 import type { SandboxLimits, SandboxRun, SandboxRunner } from './sandboxRunner';
-import { valueKey, valuesEqual } from './valueEquality';
+import { valuesEqual } from './valueEquality';
 
 /** Exhaustive and distinct; nothing but `pass` is ever ranked as correct. */
 export type CandidateOutcome = 'pass' | 'fail' | 'timeout' | 'memory-limit' | 'runtime-error' | 'sandbox-denied' | 'invalid-output' | 'infra-error';
@@ -48,7 +49,10 @@ export const DEFAULT_REPETITIONS: Repetitions = { warmup: 2, min: 5, max: 31, bu
 
 export interface EvaluationInput {
   target: FunctionTarget;
-  /** Full function source per candidate (TypeScript already allowed: types are stripped here). */
+  /**
+   * Full function source per candidate (TypeScript already allowed: types are stripped here). The first is the
+   * plain (greedy) suggestion: the reference for generated inputs when it passes every example.
+   */
   sources: string[];
   checks: Check[];
   typescript: boolean;
@@ -61,9 +65,64 @@ export interface EvaluationInput {
 
 export interface Evaluation {
   results: CandidateResult[];
-  /** Checks that count: examples with an evaluable expected value, differential inputs with a majority. */
+  /** Checks that count: examples with an evaluable expected value, differential inputs the reference answered. */
   checkIds: string[];
   reference: SandboxRun;
+  /** Whether the plain suggestion's values were expected on generated inputs (see {@link decideExpectations}). */
+  plainIsReference: boolean;
+}
+
+/**
+ * What the candidates must return. `explicit`: the evaluated expected values of examples and tests. When the plain
+ * suggestion (`plain`: its check results, null when it did not run) passes every explicit check (none counts as
+ * passing), its values on the generated inputs are expected too, so a candidate counts as correct only if it
+ * behaves like the suggestion it would replace. Otherwise only the explicit checks count: a candidate may then
+ * replace the failing suggestion by passing all of them, and with none nothing can (no promotion on generated
+ * inputs alone). A generated input the plain suggestion raised on is not checked.
+ */
+export function decideExpectations(
+  explicit: ReadonlyMap<string, unknown>,
+  differentialIds: readonly string[],
+  plain: ReadonlyMap<string, CheckResult> | null,
+): { expected: Map<string, unknown>; plainIsReference: boolean } {
+  const expected = new Map(explicit);
+  const plainPasses = plain !== null && [...explicit].every(([id, value]) => {
+    const result = plain.get(id);
+    return result?.ok === true && valuesEqual(result.value, value);
+  });
+  if (!plainPasses) return { expected, plainIsReference: false };
+  for (const id of differentialIds) {
+    const result = plain.get(id);
+    if (result?.ok) expected.set(id, result.value);
+  }
+  return { expected, plainIsReference: true };
+}
+
+export interface CompileInput {
+  target: FunctionTarget;
+  sources: string[];
+  runtime: SandboxRuntime;
+  runner: SandboxRunner;
+  limits: SandboxLimits;
+  signal?: AbortSignal;
+}
+
+/**
+ * Per source: null when it compiles, else why not. Python sources are compiled (never run) in the sandbox, in one
+ * run; TypeScript and JavaScript were already parsed in-process (functionTarget.ts), so they all answer null, as
+ * do sources whose compile run did not report (their load fails in the candidate run instead).
+ */
+export async function compileErrors(input: CompileInput): Promise<(string | null)[]> {
+  const none = input.sources.map(() => null);
+  if (input.target.language !== 'python' || input.sources.length === 0) return none;
+  const files = candidateFiles(input.target, '', false);
+  const verified = await runHarness(input, files, { mode: 'compile', sources: input.sources });
+  if (!verified.frames) return none;
+  const reported = checkFrames(verified.frames);
+  return input.sources.map((_, index) => {
+    const result = reported.get(String(index));
+    return result && !result.ok ? (result.error ?? 'does not compile') : null;
+  });
 }
 
 export function candidateFiles(target: FunctionTarget, source: string, typescript: boolean): Record<string, string> {
@@ -86,7 +145,7 @@ interface VerifiedRun {
   reason?: string;
 }
 
-async function runHarness(input: EvaluationInput, files: Record<string, string>, job: Record<string, unknown>): Promise<VerifiedRun> {
+async function runHarness(input: Pick<EvaluationInput, 'runner' | 'runtime' | 'limits' | 'signal' | 'target'>, files: Record<string, string>, job: Record<string, unknown>): Promise<VerifiedRun> {
   const key = newRunKey();
   const stdin = JSON.stringify({ ...job, key: key.toString('hex') });
   const run = await input.runner.run(input.runtime, { files, entry: harnessEntry(input.target), stdin }, input.limits, {
@@ -168,23 +227,14 @@ export async function evaluateCandidates(input: EvaluationInput): Promise<Evalua
     runs.push(await runHarness(input, candidateFiles(target, source, input.typescript), job));
   }
 
-  // Differential expectations: the value a strict majority of the verified runs returned.
   const verified = runs.map((run) => (run.frames ? checkFrames(run.frames) : null));
-  const voters = verified.filter((map): map is Map<string, CheckResult> => map !== null);
-  for (const check of checks.filter((c) => c.kind === 'differential')) {
-    const votes = new Map<string, { count: number; value: unknown }>();
-    for (const map of voters) {
-      const result = map.get(check.id);
-      if (!result?.ok) continue;
-      const key = valueKey(result.value);
-      const entry = votes.get(key) ?? { count: 0, value: result.value };
-      entry.count++;
-      votes.set(key, entry);
-    }
-    const best = [...votes.values()].sort((a, b) => b.count - a.count)[0];
-    if (best && best.count >= 2 && best.count * 2 > voters.length) expected.set(check.id, best.value);
-  }
-  const checkIds = checks.map((check) => check.id).filter((id) => expected.has(id));
+  const plainLoaded = runs[0]?.frames?.find((frame) => frame.type === 'load')?.body as { ok?: boolean } | undefined;
+  const decided = decideExpectations(
+    expected,
+    checks.filter((check) => check.kind === 'differential').map((check) => check.id),
+    plainLoaded?.ok ? (verified[0] ?? null) : null,
+  );
+  const checkIds = checks.map((check) => check.id).filter((id) => decided.expected.has(id));
 
   const results = runs.map((verifiedRun, index): CandidateResult => {
     const { run } = verifiedRun;
@@ -208,7 +258,7 @@ export async function evaluateCandidates(input: EvaluationInput): Promise<Evalua
     let diskFull = false;
     for (const id of checkIds) {
       const result = base.checks.get(id);
-      if (result?.ok && valuesEqual(result.value, expected.get(id))) passed++;
+      if (result?.ok && valuesEqual(result.value, decided.expected.get(id))) passed++;
       if (result?.error && DENIED.test(result.error)) denied = true;
       if (result?.error && DISK_FULL.test(result.error)) diskFull = true;
       timeNs += result?.medianNs ?? 0;
@@ -220,5 +270,5 @@ export async function evaluateCandidates(input: EvaluationInput): Promise<Evalua
     const outcome: CandidateOutcome = checkIds.length > 0 && passed === checkIds.length ? 'pass' : denied ? 'sandbox-denied' : 'fail';
     return { ...base, outcome, ...(outcome === 'fail' && diskFull ? { detail: diskLimitDetail(input.limits) } : {}), checksPassed: passed, timeNs };
   });
-  return { results, checkIds, reference: reference.run };
+  return { results, checkIds, reference: reference.run, plainIsReference: decided.plainIsReference };
 }

@@ -1,11 +1,11 @@
 // The efficiency-check feature: after the plain suggestion has been shown, sample more candidates for a completion
-// that writes a function body, run them all against the function's checks in the sandbox, and rank them. It runs
+// that writes a whole function body, run them all against the function's checks in the sandbox, and rank them. It runs
 // only when enabled and the workspace is trusted, only on runtimes the isolation self-test confirmed, one
 // refinement at a time (a newer request aborts the older), and never throws: a failure logs and refines nothing.
 import type { SamplingOptions } from '../../runtime/engine';
 import { buildChecks } from './checkBuilder';
-import { DEFAULT_REPETITIONS, evaluateCandidates, type CandidateOutcome, type CandidateResult, type Evaluation, type EvaluationInput, type Repetitions } from './candidateEvaluator';
-import { rankCandidates, summarize } from './candidateRanker';
+import { compileErrors, DEFAULT_REPETITIONS, evaluateCandidates, type CandidateOutcome, type CandidateResult, type CompileInput, type Evaluation, type EvaluationInput, type Repetitions } from './candidateEvaluator';
+import { offersOtherFirst, rankCandidates, summarize } from './candidateRanker';
 import { findFunctionTarget } from './functionTarget';
 import type { SelfTestResult } from './isolationSelfTest';
 import { DEFAULT_LIMITS, SandboxRunner, type SandboxLimits } from './sandboxRunner';
@@ -72,6 +72,8 @@ export interface EfficiencyRefinement {
   functionName: string;
   /** Best first; `ranked[0].text` is the completion to offer first. */
   ranked: RankedCompletion[];
+  /** Whether a candidate other than the plain suggestion is offered first (a passing one). */
+  improved: boolean;
   summary: string;
   durationMs: number;
 }
@@ -94,6 +96,8 @@ export interface EfficiencyCheckerDeps {
   isTrusted: () => boolean;
   selfTest: () => Promise<SelfTestResult>;
   evaluate?: (input: EvaluationInput) => Promise<Evaluation>;
+  /** Per source, why it does not compile (null: it does); Python only, in the sandbox (see compileErrors). */
+  compile?: (input: CompileInput) => Promise<(string | null)[]>;
   logger: EfficiencyLogger;
   /** Milliseconds, monotonic. */
   clock: () => number;
@@ -210,11 +214,22 @@ export class EfficiencyChecker implements CompletionRefiner {
     const options = this.deps.options();
     if (!options.enabled || !this.deps.isTrusted()) return null;
     const target = findFunctionTarget(request.text, request.offset, request.greedy, request.languageId);
-    if (!target) return null;
+    // Only a completion that writes the whole body is a candidate body: a line in the middle of one, judged as
+    // the body, was replaced by any one-liner that passed the examples.
+    if (!target?.wholeBody) return null;
     await this.prepare();
     const runtime = this.selfTestResult?.runtimes[target.language];
     const tools = this.selfTestResult?.tools;
     if (!runtime || !tools || signal.aborted) return null;
+    const runner = new SandboxRunner(tools);
+    const compile = (sources: string[]) => (this.deps.compile ?? compileErrors)({ target, sources, runtime, runner, limits: options.limits, signal });
+    // Like a TypeScript suggestion that does not parse (findFunctionTarget), a Python one that does not compile
+    // is nothing to refine.
+    const [greedyError] = await compile([target.source]);
+    if (greedyError || signal.aborted) {
+      if (greedyError) this.deps.logger.info(`Efficiency check skipped for ${target.name}: the suggestion does not compile (${greedyError}).`);
+      return null;
+    }
 
     const testFiles = this.deps.testFiles ? await this.deps.testFiles(target.name, signal) : [];
     const checks = buildChecks(target, testFiles, this.deps.inputSeed ?? 0x10c05);
@@ -226,12 +241,24 @@ export class EfficiencyChecker implements CompletionRefiner {
       if (text.trim() !== '' && !texts.some((known) => known.trim() === text.trim())) texts.push(text);
     }
     if (signal.aborted) return null;
-    // Each candidate is re-read as a whole function; one that no longer parses, or defines another function, is out.
-    const sources = texts.map((text) => {
+    // Each candidate is re-read as a whole function; one that no longer parses, or defines another function, is out,
+    // and so is one that does not compile (it is never run).
+    const rejected = new Map<number, string>();
+    const sources = texts.map((text, index) => {
+      if (index === 0) return target.source;
       const own = findFunctionTarget(request.text, request.offset, text, request.languageId);
-      return own && own.name === target.name ? own.source : null;
+      if (own && own.name === target.name) return own.source;
+      rejected.set(index, 'does not parse as the same function');
+      return null;
     });
-    const runnable = sources.map((source, index) => ({ source, index })).filter((entry): entry is { source: string; index: number } => entry.source !== null);
+    const sampled = sources.map((source, index) => ({ source, index })).filter((entry): entry is { source: string; index: number } => entry.source !== null && entry.index > 0);
+    const sampleErrors = await compile(sampled.map((entry) => entry.source));
+    if (signal.aborted) return null;
+    sampled.forEach((entry, position) => {
+      const error = sampleErrors[position];
+      if (error) rejected.set(entry.index, `does not compile (${error})`);
+    });
+    const runnable = sources.map((source, index) => ({ source, index })).filter((entry): entry is { source: string; index: number } => entry.source !== null && !rejected.has(entry.index));
     const evaluate = this.deps.evaluate ?? evaluateCandidates;
     const evaluation = await evaluate({
       target,
@@ -239,7 +266,7 @@ export class EfficiencyChecker implements CompletionRefiner {
       checks,
       typescript: request.languageId.startsWith('typescript'),
       runtime,
-      runner: new SandboxRunner(tools),
+      runner,
       limits: options.limits,
       repetitions: options.repetitions,
       signal,
@@ -250,7 +277,7 @@ export class EfficiencyChecker implements CompletionRefiner {
       const evaluated = position >= 0 ? evaluation.results[position] : undefined;
       return evaluated
         ? { ...evaluated, index }
-        : { index, outcome: 'runtime-error', detail: 'does not parse as the same function', checksPassed: 0, checksTotal: evaluation.checkIds.length, timeNs: Infinity, memoryBytes: 0, cpuMs: 0, checks: new Map() };
+        : { index, outcome: 'runtime-error', detail: rejected.get(index) ?? 'was not run', checksPassed: 0, checksTotal: evaluation.checkIds.length, timeNs: Infinity, memoryBytes: 0, cpuMs: 0, checks: new Map() };
     });
     const ranked = rankCandidates(results, 0);
     const refinement: EfficiencyRefinement = {
@@ -268,6 +295,7 @@ export class EfficiencyChecker implements CompletionRefiner {
         isGreedy: candidate.isGreedy,
         detail: candidate.detail,
       })),
+      improved: offersOtherFirst(ranked),
       summary: summarize(ranked),
       durationMs: this.deps.clock() - started,
     };

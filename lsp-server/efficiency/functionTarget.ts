@@ -36,6 +36,11 @@ export interface FunctionTarget {
   isAsync: boolean;
   /** The whole function, with the completion in place. */
   source: string;
+  /**
+   * Whether the completion writes all of the body's code: outside it the body holds nothing but comments and
+   * (Python) a docstring. Only then are candidates whole bodies that can be compared by running them.
+   */
+  wholeBody: boolean;
   /** Import lines from the top of the file, which the function may need. */
   imports: string[];
   examples: DocExample[];
@@ -77,6 +82,7 @@ function scriptTarget(full: string, start: number, end: number, isTypeScript: bo
     if (hasSyntaxErrors(source, isTypeScript)) return null;
     const params = fn.parameters.map((p) => ({ name: p.name.getText(file), type: p.type?.getText(file) }));
     const isAsync = (ts.getCombinedModifierFlags(fn as TypeScript.Declaration) & ts.ModifierFlags.Async) !== 0;
+    const wholeBody = body.statements.every((node) => node.getStart(file) >= start && node.getEnd() <= end);
     return {
       language: 'javascript',
       name,
@@ -84,6 +90,7 @@ function scriptTarget(full: string, start: number, end: number, isTypeScript: bo
       returnType: fn.type?.getText(file),
       isAsync,
       source,
+      wholeBody,
       imports,
       examples: parseDocExamples(exampleTexts(docHost)),
     };
@@ -194,6 +201,7 @@ function pythonTarget(full: string, start: number, end: number): FunctionTarget 
     });
   const returnType = /->\s*(.*?\S|.)\s*$/.exec(afterParen)?.[1];
   const imports = lines.filter((line) => /^(import\s+\w|from\s+[\w.]+\s+import\s)/.test(line));
+  const outside = docstringRemoved(full.slice(bodyStart, start)) + full.slice(end, bodyEnd);
   return {
     language: 'python',
     name: header[2],
@@ -201,6 +209,7 @@ function pythonTarget(full: string, start: number, end: number): FunctionTarget 
     returnType,
     isAsync: header[1] !== undefined,
     source,
+    wholeBody: isBlankOrComments(outside),
     imports,
     examples: parseDoctests(docstringOf(lines.slice(headerEndLine + 1, lastBodyLine + 1).join('\n'))),
   };
@@ -230,6 +239,15 @@ export function splitTopLevel(text: string): string[] {
   }
   if (current.trim() !== '') parts.push(current);
   return parts;
+}
+
+function docstringRemoved(body: string): string {
+  return body.replace(/^\s*(?:[rRuU]?)("""|''')[\s\S]*?\1/, '');
+}
+
+/** Python text with no code: blank lines and `#` comments only (a `#` inside a string leaves code before it). */
+function isBlankOrComments(text: string): boolean {
+  return text.split('\n').every((line) => line.replace(/#.*$/, '').trim() === '');
 }
 
 function docstringOf(body: string): string {

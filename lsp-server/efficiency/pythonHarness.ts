@@ -4,7 +4,7 @@
 export const PYTHON_HARNESS_FILE = 'harness.py';
 export const PYTHON_CANDIDATE_FILE = 'candidate.py';
 
-export const PYTHON_HARNESS_SOURCE = String.raw`import sys, os, json, hmac, hashlib, time, copy, math
+export const PYTHON_HARNESS_SOURCE = String.raw`import sys, os, json, hmac, hashlib, time, copy, math, itertools, collections.abc
 
 # Descriptors the server inherited from its parent reach here too: closed before anything else (inheritedDescriptors.ts).
 for _fd in os.environ.pop('LOCUS_CLOSE_FDS', '').split(','):
@@ -34,6 +34,8 @@ _dumps = json.dumps
 _hmac_new = hmac.new
 _sha256 = hashlib.sha256
 _isfinite = math.isfinite
+_islice = itertools.islice
+_Iterator = collections.abc.Iterator
 
 def _read_stdin():
     chunks = []
@@ -64,7 +66,13 @@ def _send(kind, body):
 def _sort_key(item):
     return _dumps(item, sort_keys=True)
 
-def _encode(value, depth=0):
+# Items of returned iterators (generators, map, zip, ...) that are compared, over the whole value: an iterator is
+# encoded as its first items, marked when there were more, so that generators that yield different values disagree.
+_ITEMS = 1000
+
+def _encode(value, depth=0, budget=None):
+    if budget is None:
+        budget = [_ITEMS]
     if depth > 32:
         return {'$deep': 1}
     if value is None:
@@ -80,15 +88,27 @@ def _encode(value, depth=0):
     if isinstance(value, str):
         return value
     if isinstance(value, (list, tuple)):
-        return [_encode(v, depth + 1) for v in value]
+        return [_encode(v, depth + 1, budget) for v in value]
     if isinstance(value, dict):
         if all(isinstance(k, str) for k in value):
-            return {k: _encode(value[k], depth + 1) for k in sorted(value)}
-        return {'$m': sorted(([_encode(k, depth + 1), _encode(v, depth + 1)] for k, v in value.items()), key=_sort_key)}
+            return {k: _encode(value[k], depth + 1, budget) for k in sorted(value)}
+        return {'$m': sorted(([_encode(k, depth + 1, budget), _encode(v, depth + 1, budget)] for k, v in value.items()), key=_sort_key)}
     if isinstance(value, (set, frozenset)):
-        return {'$s': sorted((_encode(v, depth + 1) for v in value), key=_sort_key)}
+        return {'$s': sorted((_encode(v, depth + 1, budget) for v in value), key=_sort_key)}
     if isinstance(value, BaseException):
         return {'$e': type(value).__name__}
+    if isinstance(value, _Iterator):
+        items = list(_islice(value, budget[0] + 1))
+        more = len(items) > budget[0]
+        items = items[:budget[0]]
+        budget[0] -= len(items)
+        encoded = {'$it': [_encode(v, depth + 1, budget) for v in items]}
+        if more:
+            encoded['$more'] = 1
+        return encoded
+    attributes = getattr(value, '__dict__', None)
+    if isinstance(attributes, dict):
+        return {'$o': type(value).__name__, 'attrs': {k: _encode(attributes[k], depth + 1, budget) for k in sorted(k for k in attributes if isinstance(k, str))}}
     return {'$o': type(value).__name__}
 
 def _describe(error):
@@ -96,26 +116,45 @@ def _describe(error):
 
 # The clock and the helpers are bound as defaults, not looked up as globals at call time, where a candidate replaced
 # them (a frozen clock passed with time 0). In-process Python can still reach them: the parent's CPU cross-check stays.
-def _time_call(call, reps, _perf=_perf, _len=len):
+# prepare (copying the arguments) runs outside the timed region: a deep copy costs ~100 us against the few us most
+# candidates need, and its noise swamped the differences the ranking is after. It still counts in totalNs, the
+# CPU the parent cross-checks, and in the budget.
+def _time_call(call, prepare, reps, _perf=_perf, _len=len):
     times = []
     total = 0
     budget = reps['budgetMs'] * 1000000
     for _ in range(reps['warmup']):
         t0 = _perf()
-        call()
+        call(prepare())
         total += _perf() - t0
     while _len(times) < reps['min'] or (_len(times) < reps['max'] and total < budget):
         t0 = _perf()
-        call()
-        dt = _perf() - t0
-        total += dt
-        times.append(dt)
+        a = prepare()
+        t1 = _perf()
+        call(a)
+        t2 = _perf()
+        total += t2 - t0
+        times.append(t2 - t1)
     times.sort()
     return {'reps': _len(times), 'medianNs': times[_len(times) // 2], 'totalNs': total}
 
 _pack = '(lambda *a, **k: (a, k))('
 
 def _main(_time_call=_time_call, _send=_send, _encode=_encode, _describe=_describe):
+    if _job['mode'] == 'compile':
+        # Only compiled, never run: a candidate whose function does not compile is left out (functionTarget.ts
+        # parses TypeScript and JavaScript in the parent for the same purpose).
+        for index, source in enumerate(_job['sources']):
+            body = {'id': str(index)}
+            try:
+                compile(source, 'candidate.py', 'exec')
+                body['ok'] = True
+            except BaseException as e:
+                body['ok'] = False
+                body['error'] = _describe(e)
+            _send('check', body)
+        _send('done', {'frames': _state['seq']})
+        return
     if _job['mode'] == 'reference':
         for check in _job['checks']:
             body = {'id': check['id']}
@@ -155,13 +194,15 @@ def _main(_time_call=_time_call, _send=_send, _encode=_encode, _describe=_descri
             else:
                 args = None
             if args is not None:
-                call = lambda: target(*_deepcopy(args), **_deepcopy(kwargs))
+                prepare = lambda: (_deepcopy(args), _deepcopy(kwargs))
+                call = lambda a: target(*a[0], **a[1])
             else:
                 code = compile(check['callSource'], 'example', 'eval')
-                call = lambda: eval(code, namespace)
-            body['value'] = _encode(call())
+                prepare = lambda: None
+                call = lambda a: eval(code, namespace)
+            body['value'] = _encode(call(prepare()))
             body['ok'] = True
-            body.update(_time_call(call, _job['reps']))
+            body.update(_time_call(call, prepare, _job['reps']))
         except BaseException as e:
             body['ok'] = False
             body['error'] = _describe(e)

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CompletionProvider, type LoadedModel } from '../../lsp-server/completionProvider';
 import { embeddedModelDirs, validateSettings } from '../../lsp-server/config';
-import { DEFAULT_EFFICIENCY_OPTIONS, EfficiencyChecker, type EfficiencyRefinement } from '../../lsp-server/efficiency/efficiencyChecker';
+import { DEFAULT_EFFICIENCY_OPTIONS, EfficiencyChecker, type CompletionRefiner, type EfficiencyRefinement, type EfficiencyRequest } from '../../lsp-server/efficiency/efficiencyChecker';
 import { LineArrayDocument } from '../../lsp-server/lineArrayDocument';
 import { RequestScheduler } from '../../lsp-server/requestScheduler';
 import { WorkspaceTrustNotification } from '../../lsp-server/protocol';
@@ -102,6 +102,29 @@ describe('efficiency checks in the completion provider', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.deepEqual(engine.requests.map((r) => r.sampling.seed), [0], 'only the plain suggestion was generated');
     assert.equal(refinements.length, 0);
+  });
+});
+
+describe('which completions are handed to the efficiency checks', () => {
+  // After a docstring the cursor is in whole-line mode: a one-line suggestion there was judged as the whole body.
+  const PY = 'def is_even(n: int) -> bool:\n    """\n    >>> is_even(4)\n    True\n    """\n    \n';
+  async function handed(text: string, offset: number, script: string): Promise<EfficiencyRequest[]> {
+    const requests: EfficiencyRequest[] = [];
+    const refiner: CompletionRefiner = { offerFirst: () => undefined, cancelOthers: () => undefined, afterSuggestion: (r) => requests.push(r) };
+    const engine = new FakeEngine(() => script, 0);
+    const model: LoadedModel = { engine, tokenizer: { encode: (t) => [...t].map((c) => c.codePointAt(0)!), specialTokenId: () => undefined }, info: fakeModelInfo('/m'), fim: null };
+    const config = validateSettings({ completion: { maxNewTokens: 200 } }, embeddedModelDirs('/x')).config;
+    const provider = new CompletionProvider({ model: () => model, config: () => config, scheduler: new RequestScheduler(), logger: { info: () => undefined, warn: () => undefined, error: () => undefined }, clock: () => performance.now(), onTimings: () => undefined, efficiency: refiner });
+    const document = new LineArrayDocument('file:///w/even.py', 'python', 1, text);
+    const items = await provider.provide(document, document.positionAt(offset), new AbortController().signal);
+    assert.equal(items.length, 1, 'the suggestion itself is answered');
+    return requests;
+  }
+
+  it('hands over a block written where the body starts, not one line in the middle of a body', async () => {
+    assert.equal((await handed(PY, PY.length - 1, 'return n % 2 == 0')).length, 0, 'whole-line mode after the docstring');
+    const header = 'def is_even(n: int) -> bool:\n';
+    assert.equal((await handed(header, header.length - 1, '\n    return n % 2 == 0\n')).length, 1, 'multi-line mode at the end of the header');
   });
 });
 

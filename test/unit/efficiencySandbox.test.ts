@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import type { Check } from '../../lsp-server/efficiency/checkBuilder';
-import { evaluateCandidates, type Evaluation } from '../../lsp-server/efficiency/candidateEvaluator';
+import { compileErrors, evaluateCandidates, type Evaluation } from '../../lsp-server/efficiency/candidateEvaluator';
 import { rankCandidates, summarize } from '../../lsp-server/efficiency/candidateRanker';
 import type { FunctionTarget } from '../../lsp-server/efficiency/functionTarget';
 import { sandboxKit, syscallProbeElf, TEST_LIMITS, type SandboxKit } from './sandboxFixtures';
@@ -19,7 +19,7 @@ async function need(t: TestContext, python = false): Promise<SandboxKit | null> 
   return null;
 }
 
-const jsTarget = (name: string): FunctionTarget => ({ language: 'javascript', name, params: [{ name: 'n' }], isAsync: false, source: '', imports: [], examples: [] });
+const jsTarget = (name: string): FunctionTarget => ({ language: 'javascript', name, params: [{ name: 'n' }], isAsync: false, source: '', wholeBody: true, imports: [], examples: [] });
 const pyTarget = (name: string): FunctionTarget => ({ ...jsTarget(name), language: 'python' });
 
 const sumChecks: Check[] = [
@@ -151,12 +151,88 @@ describe('measurement', () => {
     assert.ok(mib(results[1].memoryBytes) - mib(results[0].memoryBytes) >= 55);
   });
 
-  it('agrees on differential checks by majority and fails the odd one out', async (t) => {
+  it('expects the plain suggestion\'s values on generated inputs and fails candidates that differ', async (t) => {
     const kit = await need(t);
     if (!kit) return;
     const { results, checkIds } = await evaluate(kit, dedupe('uniq'), [linear, quadratic, 'function uniq(xs) { return xs.length; }'], checks);
     assert.deepEqual(checkIds, ['differential-0', 'differential-1']);
     assert.deepEqual(results.map((r) => r.outcome), ['pass', 'pass', 'fail']);
+  });
+
+  it('does not let two samples with the same bug outvote a correct plain suggestion', async (t) => {
+    const kit = await need(t, true);
+    if (!kit) return;
+    // The probe's case: the example does not catch zero and negatives, the generated inputs do.
+    const target: FunctionTarget = { ...pyTarget('count_even'), params: [{ name: 'xs', type: 'list[int]' }] };
+    const example: Check = { id: 'example-0', kind: 'example', callSource: 'count_even([1, 2, 4])', argsSource: '[1, 2, 4]', expectedSource: '2' };
+    const generated: Check[] = [{ id: 'differential-0', kind: 'differential', args: [[0, -2, 3]] }, { id: 'differential-1', kind: 'differential', args: [[5, 6]] }];
+    const correct = 'def count_even(xs):\n    return sum(1 for x in xs if x % 2 == 0)\n';
+    const positive = 'def count_even(xs):\n    return sum(1 for x in xs if x % 2 == 0 and x > 0)\n';
+    const positive2 = 'def count_even(xs):\n    return len([x for x in xs if x > 0 and x % 2 == 0])\n';
+    const agreed = await evaluate(kit, target, [correct, positive, positive2], [example, ...generated]);
+    assert.equal(agreed.plainIsReference, true);
+    assert.deepEqual(agreed.results.map((r) => r.outcome), ['pass', 'fail', 'fail']);
+    // A plain suggestion that fails the example is no reference: only the example counts, and a sample may fix it.
+    const zero = 'def count_even(xs):\n    return 0\n';
+    const fixing = await evaluate(kit, target, [zero, positive, correct], [example, ...generated]);
+    assert.equal(fixing.plainIsReference, false);
+    assert.deepEqual(fixing.checkIds, ['example-0']);
+    assert.deepEqual(fixing.results.map((r) => r.outcome), ['fail', 'pass', 'pass']);
+    // Without an example nothing can replace a failing plain suggestion: no promotion on generated inputs alone.
+    const crashing = 'def count_even(xs):\n    raise ValueError(xs)\n';
+    const alone = await evaluate(kit, target, [crashing, correct, correct.replace('sum(', 'sum( ')], generated);
+    assert.deepEqual(alone.checkIds, []);
+    assert.ok(alone.results.every((r) => r.outcome !== 'pass'));
+  });
+
+  it('copies the arguments outside the timed region', async (t) => {
+    const kit = await need(t, true);
+    if (!kit) return;
+    const big: Check[] = [{ id: 'differential-0', kind: 'differential', args: [Array.from({ length: 20000 }, (_, i) => [i, i + 1])] }];
+    const js = await evaluate(kit, dedupe('first'), ['function first(xs) { return xs[0]; }'], big);
+    const py = await evaluate(kit, { ...pyTarget('first'), params: [{ name: 'xs' }] }, ['def first(xs):\n    return xs[0]\n'], big);
+    for (const { results } of [js, py]) {
+      assert.equal(results[0].outcome, 'pass', results[0].detail);
+      // Cloning 20,000 pairs costs milliseconds (structuredClone) to tens of milliseconds (deepcopy); reading one item, nothing.
+      assert.ok(results[0].timeNs < 200_000, `measured ${results[0].timeNs} ns for xs[0]`);
+    }
+  });
+
+  it('compiles Python candidates without running them', async (t) => {
+    const kit = await need(t, true);
+    if (!kit) return;
+    const errors = await compileErrors({
+      target: pyTarget('is_even'),
+      sources: ['def is_even(n):\n    """\n    >>> is_even(4)\n    True\n    """\n    try:\n', 'def is_even(n):\n    return n % 2 == 0\n', "import os\nos._exit(3)\ndef is_even(n):\n    return 1\n"],
+      runtime: kit.python!,
+      runner: kit.runner,
+      limits: TEST_LIMITS,
+    });
+    assert.match(String(errors[0]), /^IndentationError|^SyntaxError/);
+    assert.deepEqual(errors.slice(1), [null, null], 'compiled, not run: os._exit never ended the run');
+  });
+
+  it('tells Python generators apart by what they yield, and objects by their attributes, within bounds', async (t) => {
+    const kit = await need(t, true);
+    if (!kit) return;
+    const target = { ...pyTarget('evens'), params: [{ name: 'xs', type: 'list[int]' }] };
+    const generated: Check[] = [{ id: 'differential-0', kind: 'differential', args: [[0, 1, 2, -4]] }];
+    const gens = await evaluate(kit, target, [
+      'def evens(xs):\n    for x in xs:\n        if x % 2 == 0:\n            yield x\n',
+      'def evens(xs):\n    for x in xs:\n        if x % 2 == 0 and x > 0:\n            yield x\n',
+      'def evens(xs):\n    return (x for x in xs if x % 2 == 0)\n',
+      'def evens(xs):\n    while True:\n        yield 0\n',
+    ], generated);
+    assert.deepEqual(gens.results.map((r) => r.outcome), ['pass', 'fail', 'pass', 'fail']);
+    assert.deepEqual(gens.results[0].checks.get('differential-0')?.value, { $it: [0, 2, -4] });
+    const endless = gens.results[3].checks.get('differential-0')?.value as { $it: unknown[]; $more: number };
+    assert.equal(endless.$it.length, 1000);
+    assert.equal(endless.$more, 1);
+    const objects = await evaluate(kit, target, [
+      'class P:\n    def __init__(self, v):\n        self.v = v\ndef evens(xs):\n    return P(len(xs))\n',
+      'class P:\n    def __init__(self, v):\n        self.v = v\ndef evens(xs):\n    return P(0)\n',
+    ], generated);
+    assert.deepEqual(objects.results.map((r) => r.outcome), ['pass', 'fail']);
   });
 });
 
