@@ -32,7 +32,40 @@ export function completionMode(ctx: CursorContext): CompletionMode {
   const linesAbove = ctx.prefix.slice(0, ctx.prefix.length - ctx.linePrefix.length).split('\n').slice(0, -1);
   const previous = [...linesAbove].reverse().find((line) => line.trim() !== '')?.trim();
   if (previous === undefined || opensBlock(previous, ctx.languageId)) return 'multi-line';
+  if (ctx.languageId === 'python' && bodyIsDocstring(linesAbove) && !bodyGoesOn(ctx)) return 'multi-line';
   return isComment(previous, ctx.languageId) && linesAbove.at(-1)!.trim() !== '' ? 'multi-line' : 'whole-line';
+}
+
+const TRIPLE_QUOTE = /"{3}|'{3}/;
+
+/**
+ * Whether the lines above end with a docstring right under a block's header: the body starts at the cursor, and the
+ * docstring says what to write (as a comment does). One line was all a function with a doctest got there.
+ */
+function bodyIsDocstring(linesAbove: readonly string[]): boolean {
+  let end = linesAbove.length - 1;
+  while (end >= 0 && linesAbove[end]!.trim() === '') end--;
+  const last = linesAbove[end]?.trim() ?? '';
+  const quote = TRIPLE_QUOTE.exec(last.slice(-3))?.[0];
+  if (quote === undefined) return false;
+  // The line that opens it: the last one when it holds both quotes (`"""Doc."""`), else the nearest one above with
+  // the quote, which must hold it once (a whole docstring there means the cursor is inside an open one).
+  let start = end;
+  if (!(last.startsWith(quote) && last.length >= 6)) {
+    start = end - 1;
+    while (start >= 0 && !linesAbove[start]!.includes(quote)) start--;
+    if (start < 0 || linesAbove[start]!.split(quote).length !== 2) return false;
+  }
+  if (!/^(?:[rRuUbBfF]{0,2})("{3}|'{3})/.test(linesAbove[start]!.trim())) return false;
+  let header = start - 1;
+  while (header >= 0 && linesAbove[header]!.trim() === '') header--;
+  return header >= 0 && opensBlock(linesAbove[header]!, 'python');
+}
+
+/** Whether code follows the cursor at its indentation or deeper: the body has more, and one line goes in between. */
+function bodyGoesOn(ctx: CursorContext): boolean {
+  const next = ctx.followingLines.find((line) => line.trim() !== '');
+  return next !== undefined && indentWidth(next) >= indentWidth(ctx.linePrefix);
 }
 
 /** A comment line in the language (in TypeScript a line starting with `#` declares a private field). */
