@@ -12,7 +12,7 @@ import { inflateRawSync } from 'node:zlib';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ortBin = 'node_modules/onnxruntime-node/bin/napi-v6';
 
-/** vsce target → onnxruntime-node binary directory (onnxruntime-node 1.31 ships no darwin-x64 build). */
+/** vsce target → onnxruntime-node binary directory (onnxruntime-node 1.30 ships no darwin-x64 build). */
 export const TARGETS = {
   'linux-x64': 'linux/x64',
   'linux-arm64': 'linux/arm64',

@@ -90,7 +90,7 @@ describe('language server with the fixture model', () => {
     const pid = lsp.server.child.pid!;
     const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
     assert.ok(environ.includes('ORT_DISABLE_TELEMETRY=1'), 'ORT_DISABLE_TELEMETRY=1 in the environment');
-    // With telemetry on, onnxruntime 1.30 wrote mat-debug-<pid>.log (and .ses) when it loaded. One left by an earlier
+    // With telemetry on, onnxruntime 1.30 writes mat-debug-<pid>.log (and .ses) when it loads. One left by an earlier
     // process of the same pid is older than this server.
     const debugFile = join(tmpdir(), `mat-debug-${pid}.log`);
     assert.ok(!existsSync(debugFile) || statSync(debugFile).mtimeMs < serverStarted, `${debugFile} written by this server`);
