@@ -106,8 +106,9 @@ describe('efficiency checks in the completion provider', () => {
 });
 
 describe('which completions are handed to the efficiency checks', () => {
-  // After a docstring the cursor is in whole-line mode: a one-line suggestion there was judged as the whole body.
-  const PY = 'def is_even(n: int) -> bool:\n    """\n    >>> is_even(4)\n    True\n    """\n    \n';
+  // A line in the middle of a body (whole-line mode) is no function body: such a suggestion was judged as the whole one.
+  const PY = 'def is_even(n: int) -> bool:\n    """\n    >>> is_even(4)\n    True\n    """\n    \n    return n & 1 == 0\n';
+  const CURSOR = PY.indexOf('    \n') + 4;
   async function handed(text: string, offset: number, script: string): Promise<EfficiencyRequest[]> {
     const requests: EfficiencyRequest[] = [];
     const refiner: CompletionRefiner = { offerFirst: () => undefined, cancelOthers: () => undefined, afterSuggestion: (r) => requests.push(r) };
@@ -122,9 +123,12 @@ describe('which completions are handed to the efficiency checks', () => {
   }
 
   it('hands over a block written where the body starts, not one line in the middle of a body', async () => {
-    assert.equal((await handed(PY, PY.length - 1, 'return n % 2 == 0')).length, 0, 'whole-line mode after the docstring');
+    assert.equal((await handed(PY, CURSOR, 'n = abs(n)')).length, 0, 'whole-line mode in the middle of the body');
     const header = 'def is_even(n: int) -> bool:\n';
     assert.equal((await handed(header, header.length - 1, '\n    return n % 2 == 0\n')).length, 1, 'multi-line mode at the end of the header');
+    // Right under a docstring with no body below, the completion writes the body (multi-line): it is checked.
+    const docstring = PY.slice(0, CURSOR) + '\n';
+    assert.equal((await handed(docstring, CURSOR, 'return n % 2 == 0\n')).length, 1, 'multi-line mode under the docstring');
   });
 });
 
