@@ -350,6 +350,9 @@ export class CompletionProvider {
     const hit = cache.lookupRest(document.uri, ctx.prefix, ctx.suffix, this.typedSinceMemberDot(document, ctx), atCachedCursor);
     if (hit === undefined || hit.autoClosed === '') return hit?.text;
     const rest = withoutTextAfterCursor(hit.text, ctx);
+    // Accepted, the rest and the editor's closers must spell the cached completion's start: where they do not
+    // (`{ a: [` + `]}` before `1, 2] }` would give `1, 2] }]}`), the model is asked with the text as it is.
+    if (!hit.text.startsWith(rest + hit.autoClosed)) return undefined;
     return rest.trim() === '' ? '' : rest;
   }
 

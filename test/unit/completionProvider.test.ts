@@ -208,6 +208,18 @@ describe('CompletionProvider', () => {
     assert.deepEqual(timings.map((t) => t.cacheHit), [false, true, true, true, true]);
   });
 
+  it('asks the model again where the rest and the closers the editor put there would not spell the cached completion', async () => {
+    // `{ a: [` typed from `{ a: [1, 2] }` leaves `]}` after the cursor: the rest without a copy of them is `1, 2] }`,
+    // which Tab would make `{ a: [1, 2] }]}`.
+    const nested = setup('{ a: [1, 2] }', { cache: true });
+    const first = doc(`const x = ${CURSOR}\n`);
+    assert.deepEqual((await nested.provider.provide(first.document, first.position, never())).map((i) => i.insertText), ['{ a: [1, 2] }']);
+    const typed = doc(`const x = { a: [${CURSOR}]}\n`);
+    await nested.provider.provide(typed.document, typed.position, never());
+    assert.equal(nested.engine.requests.length, 2, 'a model run, not a cached rest that doubles the closers');
+    assert.deepEqual(nested.timings.map((t) => t.cacheHit), [false, false]);
+  });
+
   it('keeps showing the rest of a string whose quote the editor closed, and of a block whose call it closed', async () => {
     const quoted = setup("'total';", { cache: true });
     const first = doc(`const label = ${CURSOR};\n`);
