@@ -262,6 +262,8 @@ export class ContextEngine implements TermStatistics {
 
   /** Puts the file's text on disk in the index, or takes the file out when it is gone or not indexable. */
   private async readIntoIndex(file: string, folder: Folder, relativePath: string, unlessOpen = false): Promise<void> {
+    // Looked at before the write begins as well as after the read: a write that begins supersedes the buffer's under way.
+    if ((unlessOpen && folder.index.isOpen(relativePath)) || this.pendingEdits.has(file) || this.bufferTexts.has(bufferKey(folder, relativePath))) return;
     await folder.index.refreshFile(relativePath, async () => {
       // A link out of the workspace is not indexed (the walker refuses it too): its text is not the workspace's.
       if (!(await staysInside(file, folder.index.root))) return undefined;

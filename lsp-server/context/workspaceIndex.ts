@@ -115,6 +115,8 @@ interface FileEntry {
  */
 interface WriteTicket {
   stillWanted(): boolean;
+  /** This write will not happen: unless another began since, the one it superseded is wanted again. */
+  withdraw(): void;
   end(): void;
 }
 
@@ -268,7 +270,8 @@ export class WorkspaceIndex {
     const ticket = this.beginWrite(relativePath);
     try {
       const file = await read();
-      if (file === null) return;
+      // Giving way, this write supersedes nothing: a buffer's write it overtook when it began counts again.
+      if (file === null) return ticket.withdraw();
       const chunks = file === undefined ? undefined : await this.chunker.chunk(relativePath, file.text);
       await this.replaceFile(relativePath, file?.mtimeMs ?? 0, file?.size ?? 0, chunks, ticket);
     } finally {
@@ -298,6 +301,9 @@ export class WorkspaceIndex {
     const entry = inFlight;
     return {
       stillWanted: () => entry.generation === generation && signal?.aborted !== true,
+      withdraw: () => {
+        if (entry.generation === generation) entry.generation = generation - 1;
+      },
       end: () => {
         if (--entry.writes === 0) this.writesInFlight.delete(relativePath);
       },

@@ -192,6 +192,37 @@ describe('context engine', () => {
     }
   });
 
+  it('keeps a buffer reopened while its close went back to the disk (a language change) when the disk read is slow', async () => {
+    let slow = false;
+    const slowChunker = { chunk: async (file: string, text: string) => (slow && (await new Promise((r) => setTimeout(r, 150))), chunker.chunk(file, text)) };
+    const { ws, engine, names, dispose } = engineOn({ 'src/main.ts': '\n', 'src/lib.ts': 'export function diskversionzq() {}\n' }, { chunker: slowChunker });
+    const lib = join(ws.root, 'src', 'lib.ts');
+    const unsaved = 'export function diskversionzq() {}\nexport function unsavedbufferzq() {}\n';
+    let held: ReturnType<typeof holdStat> | undefined;
+    try {
+      await engine.build();
+      engine.documentOpened(lib, 'export function diskversionzq() {}\n');
+      engine.documentChanged(lib, unsaved);
+      for (let i = 0; i < 200 && names('unsavedbufferzq').length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+      assert.deepEqual(names('unsavedbufferzq'), ['src/lib.ts']);
+      // VS Code closes and reopens a document whose language changes; the close's read of the disk is slow, and the
+      // reopened buffer's text is still being chunked when it returns.
+      held = holdStat(lib, 1);
+      slow = true;
+      engine.documentClosed(lib);
+      await held.reached;
+      engine.documentOpened(lib, unsaved);
+      await new Promise((r) => setTimeout(r, 30));
+      held.release();
+      for (let i = 0; i < 200 && names('unsavedbufferzq').length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(names('unsavedbufferzq'), ['src/lib.ts'], 'the reopened buffer is indexed');
+    } finally {
+      held?.restore();
+      await dispose();
+    }
+  });
+
   it('indexes a buffer opened after its file was indexed when it is not the disk\'s text (unsaved edits restored at start-up)', async () => {
     const chunked: string[] = [];
     const counting = { chunk: (file: string, text: string) => (chunked.push(file), chunker.chunk(file, text)) };

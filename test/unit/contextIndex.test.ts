@@ -352,6 +352,15 @@ describe('workspace index', () => {
     assert.equal(index.documentFrequency('olderreadzq'), 0);
     assert.equal(index.snapshot().find((f) => f.path === 'src/b.ts')!.mtimeMs, 3);
     assert.equal(index.chunkCount, index.documentCount);
+
+    // A read that began while a buffer's text was being chunked, and then gave way to it (null): the buffer's goes in.
+    let endChunk!: () => void;
+    const slowIndex = new WorkspaceIndex('/nowhere', { chunk: async (path, text) => (await new Promise<void>((r) => (endChunk = r)), chunker.chunk(path, text)) });
+    const buffer = slowIndex.updateFile('src/c.ts', 'export function bufferkeptzq() {}\n');
+    await slowIndex.refreshFile('src/c.ts', async () => null);
+    endChunk();
+    await buffer;
+    assert.equal(slowIndex.documentFrequency('bufferkeptzq'), 1, 'a read that wrote nothing superseded nothing');
   });
 
   it('takes files nearest the root first up to its budget, and an open document whatever the budget', async () => {
