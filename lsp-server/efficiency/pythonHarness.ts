@@ -69,12 +69,19 @@ def _sort_key(item):
 # Items of returned iterators (generators, map, zip, ...) that are compared, over the whole value: an iterator is
 # encoded as its first items, marked when there were more, so that generators that yield different values disagree.
 _ITEMS = 1000
+# Values encoded in all: objects that point back at each other (a doubly linked list's prev and next) branch at every
+# level, and 4 nodes took over 90 s to depth 32; an object met again on its own path is a cycle.
+_NODES = 20000
 
-def _encode(value, depth=0, budget=None):
+def _encode(value, depth=0, budget=None, path=None):
     if budget is None:
-        budget = [_ITEMS]
+        budget = [_ITEMS, _NODES]
+        path = set()
     if depth > 32:
         return {'$deep': 1}
+    budget[1] -= 1
+    if budget[1] < 0:
+        return {'$big': 1}
     if value is None:
         return None
     if isinstance(value, bool):
@@ -88,13 +95,13 @@ def _encode(value, depth=0, budget=None):
     if isinstance(value, str):
         return value
     if isinstance(value, (list, tuple)):
-        return [_encode(v, depth + 1, budget) for v in value]
+        return [_encode(v, depth + 1, budget, path) for v in value]
     if isinstance(value, dict):
         if all(isinstance(k, str) for k in value):
-            return {k: _encode(value[k], depth + 1, budget) for k in sorted(value)}
-        return {'$m': sorted(([_encode(k, depth + 1, budget), _encode(v, depth + 1, budget)] for k, v in value.items()), key=_sort_key)}
+            return {k: _encode(value[k], depth + 1, budget, path) for k in sorted(value)}
+        return {'$m': sorted(([_encode(k, depth + 1, budget, path), _encode(v, depth + 1, budget, path)] for k, v in value.items()), key=_sort_key)}
     if isinstance(value, (set, frozenset)):
-        return {'$s': sorted((_encode(v, depth + 1, budget) for v in value), key=_sort_key)}
+        return {'$s': sorted((_encode(v, depth + 1, budget, path) for v in value), key=_sort_key)}
     if isinstance(value, BaseException):
         return {'$e': type(value).__name__}
     if isinstance(value, _Iterator):
@@ -102,13 +109,18 @@ def _encode(value, depth=0, budget=None):
         more = len(items) > budget[0]
         items = items[:budget[0]]
         budget[0] -= len(items)
-        encoded = {'$it': [_encode(v, depth + 1, budget) for v in items]}
+        encoded = {'$it': [_encode(v, depth + 1, budget, path) for v in items]}
         if more:
             encoded['$more'] = 1
         return encoded
     attributes = getattr(value, '__dict__', None)
     if isinstance(attributes, dict):
-        return {'$o': type(value).__name__, 'attrs': {k: _encode(attributes[k], depth + 1, budget) for k in sorted(k for k in attributes if isinstance(k, str))}}
+        if id(value) in path:
+            return {'$cycle': type(value).__name__}
+        path.add(id(value))
+        encoded = {'$o': type(value).__name__, 'attrs': {k: _encode(attributes[k], depth + 1, budget, path) for k in sorted(k for k in attributes if isinstance(k, str))}}
+        path.discard(id(value))
+        return encoded
     return {'$o': type(value).__name__}
 
 def _describe(error):

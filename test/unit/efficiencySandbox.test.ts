@@ -233,6 +233,12 @@ describe('measurement', () => {
       'class P:\n    def __init__(self, v):\n        self.v = v\ndef evens(xs):\n    return P(0)\n',
     ], generated);
     assert.deepEqual(objects.results.map((r) => r.outcome), ['pass', 'fail']);
+    // Objects that point back at each other: each one met again on its path is a cycle, and the whole value has a
+    // bound (4 nodes of a doubly linked list took over 90 s to encode to depth 32, past the sandbox's CPU limit).
+    const linked = 'class N:\n    def __init__(self, v, prev):\n        self.v = v\n        self.prev = prev\n        self.next = None\n' +
+      'def evens(xs):\n    head = N(0, None)\n    node = head\n    for x in range(12):\n        node.next = N(x, node)\n        node = node.next\n    return head\n';
+    const list = await evaluate(kit, target, [linked, linked.replace('range(12)', 'range(11)')], generated);
+    assert.deepEqual(list.results.map((r) => r.outcome), ['pass', 'fail'], 'encoded within the CPU limit, and the two lists told apart');
   });
 });
 
