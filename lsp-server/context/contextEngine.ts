@@ -324,7 +324,7 @@ export class ContextEngine implements TermStatistics {
    * them: two folders' `src/index.ts` were one path with two contents, and a sibling's code looked like the file's own.
    */
   private promptPath(root: string, relativePath: string): string {
-    return this.folders.length > 1 ? `${path.basename(root)}/${relativePath}` : relativePath;
+    return this.folders.length > 1 ? `${folderLabel(root, this.folders.map((f) => f.index.root))}/${relativePath}` : relativePath;
   }
 
   async dispose(): Promise<void> {
@@ -390,6 +390,21 @@ export class ContextEngine implements TermStatistics {
 /** Whether a folder of `roots` holds `root`: the files of `root` are that folder's once `root` is no longer listed. */
 function nestedInAny(root: string, roots: readonly string[]): boolean {
   return roots.some((other) => relativeInside(other, root) !== undefined);
+}
+
+/**
+ * A folder's name in prompts: its last path segment, or as many as it takes to tell it from the other folders
+ * (`client/app` and `server/app`).
+ */
+export function folderLabel(root: string, roots: readonly string[]): string {
+  const segments = (folder: string) => folder.split(/[\\/]+/).filter((s) => s !== '');
+  const own = segments(root);
+  const others = roots.filter((r) => r !== root).map(segments);
+  for (let n = 1; n < own.length; n++) {
+    const label = own.slice(-n).join('/');
+    if (others.every((o) => o.slice(-n).join('/') !== label)) return label;
+  }
+  return own.join('/');
 }
 
 /** The key of a file in `bufferTexts`: its folder and its path there (the same file whatever the spelling of its URI). */

@@ -4,7 +4,7 @@ import { promises as fsPromises, mkdirSync, mkdtempSync, renameSync, rmSync, sym
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ContextEngine, type ContextEngineOptions } from '../../lsp-server/context/contextEngine';
+import { ContextEngine, folderLabel, type ContextEngineOptions } from '../../lsp-server/context/contextEngine';
 import { IndexCache } from '../../lsp-server/context/indexPersistence';
 import { SyntaxChunker } from '../../lsp-server/context/syntaxChunker';
 import { makeWorkspace, SHAPES_TS, VECTOR_TS } from './contextFixtures';
@@ -421,6 +421,8 @@ describe('context engine', () => {
       assert.deepEqual(found.filter((s) => s.text.includes('betaEntryPoint')).map((s) => s.path), [`${nameB}/src/index.ts`]);
       assert.ok(member.some((s) => s.path === `${nameA}/src/utils.ts`), member.map((s) => s.path).join(', '));
       assert.equal(engine.displayPath(current), `${nameA}/src/index.ts`);
+      // Folders of one name are told apart by the segments above them.
+      assert.deepEqual(['/w/client/app', '/w/server/app', '/w/lib'].map((r, _, all) => folderLabel(r, all)), ['client/app', 'server/app', 'lib']);
     } finally {
       await engine.dispose();
       a.cleanup();
