@@ -16,7 +16,7 @@ export class UsageError extends Error {}
 export function parseArgs(argv: string[]): CliCommand {
   // Help is asked for in place of the command or of an option, not as a value (`--model -h` names a folder).
   const [command, target, ...rest] = argv;
-  if (command === undefined || isHelp(command) || (target !== undefined && isHelp(target))) return { kind: 'usage' };
+  if (command === undefined || isHelp(command) || (target !== undefined && isHelp(target)) || asksForHelp(rest)) return { kind: 'usage' };
   if (command !== 'complete') throw new UsageError(`unknown command '${command}'; the only command is 'complete'`);
   if (target === undefined) throw new UsageError('complete needs a position: <file>:<line>:<col>');
   // Parse from the right so paths containing ':' still work.
@@ -29,7 +29,6 @@ export function parseArgs(argv: string[]): CliCommand {
   for (let i = 0; i < rest.length; i++) {
     const option = rest[i]!;
     const value = rest[i + 1];
-    if (isHelp(option)) return { kind: 'usage' };
     if (option === '--model') {
       if (value === undefined || value.startsWith('--') || value.trim() === '') throw new UsageError('--model needs a directory (leave it out for the embedded model)');
       result.modelDir = value;
@@ -64,6 +63,16 @@ export function offsetOf(text: string, line: number, column: number): number | s
 
 function isHelp(arg: string): boolean {
   return arg === '--help' || arg === '-h';
+}
+
+/** Whether help is asked for in place of an option, before anything else is checked (`complete a.ts --help`). */
+function asksForHelp(options: readonly string[]): boolean {
+  for (let i = 0; i < options.length; i++) {
+    if (isHelp(options[i]!)) return true;
+    // An option's value is not an option.
+    if (options[i] === '--model' || options[i] === '--max-tokens') i++;
+  }
+  return false;
 }
 
 /** `1 line`, `2 lines`. */

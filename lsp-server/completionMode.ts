@@ -51,7 +51,8 @@ function bodyIsDocstring(linesAbove: readonly string[]): boolean {
   // The line that opens it: the last one when it holds both quotes (`"""Doc."""`), else the nearest one above with
   // the quote, which must hold it once (a whole docstring there means the cursor is inside an open one).
   let start = end;
-  if (!(last.startsWith(quote) && last.length >= 6)) {
+  const opened = last.replace(/^[rRuUbBfF]{1,2}(?="{3}|'{3})/, '');
+  if (!(opened.startsWith(quote) && opened.length >= 6)) {
     start = end - 1;
     while (start >= 0 && !linesAbove[start]!.includes(quote)) start--;
     if (start < 0 || linesAbove[start]!.split(quote).length !== 2) return false;

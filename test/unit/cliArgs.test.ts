@@ -8,6 +8,8 @@ describe('cli arguments', () => {
     assert.deepEqual(parseArgs(['-h']), { kind: 'usage' });
     assert.deepEqual(parseArgs(['complete', '--help']), { kind: 'usage' });
     assert.deepEqual(parseArgs(['complete', 'a.ts:1:1', '--max-tokens', '8', '-h']), { kind: 'usage' });
+    assert.deepEqual(parseArgs(['complete', 'src/a.ts', '--help']), { kind: 'usage' }, 'before the position is checked');
+    assert.deepEqual(parseArgs(['complete', '--model', 'dir', '--help']), { kind: 'usage' });
     // A value is not an option: a model folder may be called -h.
     assert.deepEqual(parseArgs(['complete', 'a.ts:1:1', '--model', '-h']), { kind: 'complete', file: 'a.ts', line: 1, column: 1, modelDir: '-h' });
   });
