@@ -131,6 +131,11 @@ export class ContextEngine implements TermStatistics {
             await this.options.cache.save(folder.index.root, folder.index.snapshot());
           }
         } catch (e) {
+          if (e instanceof WorkspaceFolderUnreadableError) {
+            // What it held before (a folder made unreadable or deleted since) can no longer be checked against the disk.
+            folder.index.removeFolder('');
+            this.builtIndexes.delete(folder.index);
+          }
           this.options.log(e instanceof WorkspaceFolderUnreadableError ? `${e.message} ${e.fix}` : `Indexing ${folder.index.root} failed: ${(e as Error).message}`);
         }
       }

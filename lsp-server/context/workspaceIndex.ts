@@ -279,9 +279,12 @@ export class WorkspaceIndex {
     }
   }
 
-  /** Removes every file under the folder `relativePath` (a folder deleted or renamed away is one file event). */
+  /**
+   * Removes every file under the folder `relativePath` (a folder deleted or renamed away is one file event), or every
+   * file when it is '' (the folder itself can no longer be read).
+   */
   removeFolder(relativePath: string): void {
-    const inside = `${relativePath}/`;
+    const inside = relativePath === '' ? '' : `${relativePath}/`;
     for (const file of [...this.files.keys()]) if (file.startsWith(inside)) this.removeFile(file);
   }
 

@@ -101,6 +101,24 @@ describe('workspace folders', () => {
     }
   });
 
+  it('that can no longer be read leave retrieval at the next walk', async () => {
+    const { folder, cacheDir, cleanup } = multiRoot();
+    const logs: string[] = [];
+    const engine = new ContextEngine({ folders: [folder('app'), folder('lib')], excludeGlobs: [], chunker, cache: new IndexCache(cacheDir), log: (m) => logs.push(m) });
+    try {
+      await engine.build();
+      assert.deepEqual(retrieved(engine, undefined, 'clampValue'), ['lib/src/index.ts']);
+      rmSync(folder('lib'), { recursive: true, force: true });
+      await engine.build();
+      assert.deepEqual(retrieved(engine, undefined, 'clampValue'), [], 'the deleted folder\'s files are gone');
+      assert.ok(logs.some((m) => m.includes(folder('lib')) && m.includes('ENOENT')), logs.join('\n'));
+      assert.deepEqual(retrieved(engine, undefined, 'appOnlyHelperFunction'), ['app/src/util.ts'], 'the other folder stays');
+    } finally {
+      await engine.dispose();
+      cleanup();
+    }
+  });
+
   it('added at run time are indexed (from their cache), and removed ones leave retrieval', async () => {
     const { folder, cacheDir, cleanup } = multiRoot();
     const logs: string[] = [];
