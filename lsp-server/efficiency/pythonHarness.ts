@@ -152,33 +152,26 @@ def _time_call(call, prepare, reps, _perf=_perf, _len=len):
 
 _pack = '(lambda *a, **k: (a, k))('
 
-def _main(_time_call=_time_call, _send=_send, _encode=_encode, _describe=_describe):
+def _send_each(jobs, _send=_send, _describe=_describe):
+    # One check frame per (id, job): the job's value, or the error it raised; then the end.
+    for ident, job in jobs:
+        body = {'id': ident}
+        try:
+            body['value'] = job()
+            body['ok'] = True
+        except BaseException as e:
+            body['ok'] = False
+            body['error'] = _describe(e)
+        _send('check', body)
+    _send('done', {'frames': _state['seq']})
+
+def _main(_time_call=_time_call, _send=_send, _encode=_encode, _describe=_describe, _send_each=_send_each):
     if _job['mode'] == 'compile':
         # Only compiled, never run: a candidate whose function does not compile is left out (functionTarget.ts
         # parses TypeScript and JavaScript in the parent for the same purpose).
-        for index, source in enumerate(_job['sources']):
-            body = {'id': str(index)}
-            try:
-                compile(source, 'candidate.py', 'exec')
-                body['ok'] = True
-            except BaseException as e:
-                body['ok'] = False
-                body['error'] = _describe(e)
-            _send('check', body)
-        _send('done', {'frames': _state['seq']})
-        return
+        return _send_each((str(index), lambda source=source: compile(source, 'candidate.py', 'exec') and None) for index, source in enumerate(_job['sources']))
     if _job['mode'] == 'reference':
-        for check in _job['checks']:
-            body = {'id': check['id']}
-            try:
-                body['value'] = _encode(eval(check['expectedSource'], {}))
-                body['ok'] = True
-            except BaseException as e:
-                body['ok'] = False
-                body['error'] = _describe(e)
-            _send('check', body)
-        _send('done', {'frames': _state['seq']})
-        return
+        return _send_each((check['id'], lambda check=check: _encode(eval(check['expectedSource'], {}))) for check in _job['checks'])
     name = _job['functionName']
     t0 = _perf()
     namespace = {'__name__': 'candidate'}
