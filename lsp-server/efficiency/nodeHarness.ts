@@ -28,6 +28,7 @@ const hmacPrototype = Object.getPrototypeOf(createHmac('sha256', 'x'));
 const hmacUpdate = hmacPrototype.update;
 const hmacDigest = hmacPrototype.digest;
 const isArray = Array.isArray;
+const iteratorSymbol = Symbol.iterator;
 const objectKeys = Object.keys;
 
 function readAllStdin() {
@@ -69,8 +70,13 @@ function send(type, body) {
   seq++;
 }
 
-function encode(value, depth, seen) {
+// Items an iterator or generator is encoded by, across a whole value (the Python harness's _ITEMS), marked when it had
+// more; and values encoded in all, since objects shared along many paths branch at every level.
+const ITEMS = 1000;
+const NODES = 20000;
+function encode(value, depth, seen, budget = { items: ITEMS, nodes: NODES }) {
   if (depth > 32) return { $deep: 1 };
+  if (--budget.nodes < 0) return { $big: 1 };
   if (value === null) return null;
   switch (typeof value) {
     case 'undefined': return { $u: 1 };
@@ -82,16 +88,36 @@ function encode(value, depth, seen) {
   }
   if (seen.has(value)) return { $cycle: 1 };
   seen.add(value);
+  const inner = (v) => encode(v, depth + 1, seen, budget);
   try {
-    if (isArray(value) || ArrayBuffer.isView(value)) return Array.from(value, (v) => encode(v, depth + 1, seen));
-    if (value instanceof Map) return { $m: Array.from(value, ([k, v]) => [encode(k, depth + 1, seen), encode(v, depth + 1, seen)]).sort(byJson) };
-    if (value instanceof Set) return { $s: Array.from(value, (v) => encode(v, depth + 1, seen)).sort(byJson) };
+    if (isArray(value) || ArrayBuffer.isView(value)) return Array.from(value, inner);
+    if (value instanceof Map) return { $m: Array.from(value, ([k, v]) => [inner(k), inner(v)]).sort(byJson) };
+    if (value instanceof Set) return { $s: Array.from(value, inner).sort(byJson) };
     if (value instanceof Date) return { $d: value.getTime() };
     if (value instanceof Error) return { $e: value.name };
+    // A generator or another iterator: what it yields, so that two that yield different values disagree.
+    if (typeof value.next === 'function' && typeof value[iteratorSymbol] === 'function') return encodeIterator(value, inner, budget);
     const out = {};
-    for (const k of objectKeys(value).sort()) out[k] = encode(value[k], depth + 1, seen);
+    for (const k of objectKeys(value).sort()) out[k] = inner(value[k]);
     return out;
   } finally { seen.delete(value); }
+}
+function encodeIterator(iterator, inner, budget) {
+  const items = [];
+  let more = false;
+  for (;;) {
+    const step = iterator.next();
+    if (step.done) break;
+    if (items.length >= budget.items) { more = true; break; }
+    items[items.length] = step.value;
+  }
+  budget.items -= items.length;
+  // Plain loops: the candidate may have replaced Array.prototype's methods.
+  const encoded = [];
+  for (let i = 0; i < items.length; i++) encoded[i] = inner(items[i]);
+  const out = { $it: encoded };
+  if (more) out.$more = 1;
+  return out;
 }
 function byJson(a, b) { const x = stringify(a), y = stringify(b); return x < y ? -1 : x > y ? 1 : 0; }
 

@@ -242,6 +242,29 @@ describe('measurement', () => {
   });
 });
 
+describe('JavaScript values through the harness', () => {
+  it('tells generators apart by what they yield, within bounds, and encodes objects shared along many paths', async (t) => {
+    const kit = await need(t);
+    if (!kit) return;
+    const target = { ...jsTarget('evens'), params: [{ name: 'xs' }] };
+    const generated: Check[] = [{ id: 'differential-0', kind: 'differential', args: [[0, 1, 2, -4]] }];
+    const gens = await evaluate(kit, target, [
+      'function* evens(xs) { for (const x of xs) if (x % 2 === 0) yield x; }',
+      'function* evens(xs) { for (const x of xs) if (x % 2 === 0 && x > 0) yield x; }',
+      'function evens(xs) { return xs.filter((x) => x % 2 === 0)[Symbol.iterator](); }',
+      'function* evens(xs) { for (;;) yield 0; }',
+      // Each level's two keys share the level below: 2^40 paths, encoded within the node budget.
+      'function evens(xs) { let node = { v: xs.length }; for (let i = 0; i < 40; i++) node = { a: node, b: node }; return node; }',
+    ], generated);
+    assert.deepEqual(gens.results.map((r) => r.outcome), ['pass', 'fail', 'pass', 'fail', 'fail']);
+    assert.deepEqual(gens.results[0]!.checks.get('differential-0')?.value, { $it: [0, 2, -4] });
+    const endless = gens.results[3]!.checks.get('differential-0')?.value as { $it: unknown[]; $more: number };
+    assert.equal(endless.$it.length, 1000);
+    assert.equal(endless.$more, 1);
+    assert.equal(gens.results[4]!.checks.get('differential-0')?.ok, true, 'the shared object is encoded, not timed out');
+  });
+});
+
 describe('disk and exec limits through the harness', () => {
   it('reports a candidate that writes past the sandbox disk as "wrote more than N MiB"', async (t) => {
     const kit = await need(t);
