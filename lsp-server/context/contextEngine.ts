@@ -304,7 +304,14 @@ export class ContextEngine implements TermStatistics {
     const located = file === undefined ? undefined : this.locate(file);
     return this.retriever.retrieve(
       this.folders.map((f) => f.index),
-      { current: located && { index: located.folder.index, relativePath: located.relativePath }, prefix, suffix, promptPath: (index, relativePath) => this.promptPath(index.root, relativePath) },
+      {
+        current: located && { index: located.folder.index, relativePath: located.relativePath },
+        prefix,
+        suffix,
+        promptPath: (index, relativePath) => this.promptPath(index.root, relativePath),
+        // A relative import may reach into a sibling folder (`../../lib/src/shapes` from app/src): that folder's stem.
+        stemIn: located && ((index, stem) => relativeInside(index.root, path.resolve(located.folder.index.root, stem))),
+      },
       maxSnippets,
     );
   }

@@ -18,6 +18,11 @@ export interface RetrievalQuery {
   suffix: string;
   /** How a prompt names a file of `index` (`relativePath` as it is when left out); ranking uses the folder's own paths. */
   promptPath?: (index: WorkspaceIndex, relativePath: string) => string;
+  /**
+   * A module the current file imports (its stem in the current file's folder, `../lib/src/shapes` for a sibling
+   * folder's) as a stem of `index`'s, when that folder holds it; left out, imports name the current folder's only.
+   */
+  stemIn?: (index: WorkspaceIndex, stem: string) => string | undefined;
 }
 
 /** A chunk with the scores `locus/compress` shows for it (documented once, in the protocol). */
@@ -76,6 +81,16 @@ export function withoutPartialWord(prefix: string): string {
   return prefix.slice(0, end);
 }
 
+/** The current file's imports that `stemHere` finds in another folder, by their stems there. */
+function importsHere(imports: ReadonlyMap<string, string[]>, stemHere: (stem: string) => string | undefined): Map<string, string[]> {
+  const here = new Map<string, string[]>();
+  for (const [stem, names] of imports) {
+    const found = stemHere(stem);
+    if (found !== undefined) here.set(found, names);
+  }
+  return here;
+}
+
 export class Retriever {
   constructor(private readonly options: RetrieverOptions = DEFAULT_RETRIEVER_OPTIONS) {}
 
@@ -102,12 +117,13 @@ export class Retriever {
     const results: RetrievedSnippet[] = [];
     const outlines: RetrievedSnippet[] = [];
     for (const index of indexes) {
-      // Paths are relative to each folder: the current file and its imports name modules of its own folder only.
+      // Paths are relative to each folder: the current file's imports name modules of another folder through stemIn.
       const own = index === current?.index;
       const shownPath = (relativePath: string) => query.promptPath?.(index, relativePath) ?? relativePath;
       const relativePath = own ? current.relativePath : undefined;
-      const imports = own ? currentImports : noImports;
-      const importedReceivers = own ? receiverImports : [];
+      const stemHere = (stem: string) => (own ? stem : query.stemIn?.(index, stem));
+      const imports = own ? currentImports : importsHere(currentImports, stemHere);
+      const importedReceivers = receiverImports.flatMap((stem) => stemHere(stem) ?? []);
       // The object before the dot is an imported module, or else named like a file (`sourceCode.` → source-code.js).
       const named = receiverImports.length > 0 || receiver === undefined ? [] : index.modulesNamed(receiver);
       const receiverStems = new Set([...importedReceivers, ...(named.length <= MAX_NAMED_MODULES ? named : [])]);

@@ -431,6 +431,27 @@ describe('context engine', () => {
     }
   });
 
+  it('follows a relative import into a sibling workspace folder: its module is the one before the dot', async () => {
+    const ws = makeWorkspace({
+      'app/src/members.ts': "import * as shapes from '../../lib/src/shapes';\n",
+      'lib/src/shapes.ts': 'export const UNIT = 1;\nexport function squareArea(side: number): number {\n  return side * side;\n}\n',
+      'lib/src/other.ts': 'export function unrelatedHelper() {}\n',
+    });
+    const cacheDir = mkdtempSync(join(tmpdir(), 'locus-cache-'));
+    const engine = new ContextEngine({ folders: [join(ws.root, 'app'), join(ws.root, 'lib')], excludeGlobs: [], chunker, cache: new IndexCache(cacheDir), log: () => undefined });
+    try {
+      await engine.build();
+      const found = engine.retrieve(join(ws.root, 'app', 'src', 'members.ts'), "import * as shapes from '../../lib/src/shapes';\nconst a = shapes.", '');
+      const receiver = found.filter((s) => s.imported === 'receiver');
+      assert.ok(receiver.length > 0 && receiver.every((s) => s.path === 'lib/src/shapes.ts'), found.map((s) => `${s.path} ${s.imported}`).join(', '));
+      assert.ok(receiver.some((s) => s.text.includes('squareArea')));
+    } finally {
+      await engine.dispose();
+      ws.cleanup();
+      rmSync(cacheDir, { recursive: true, force: true });
+    }
+  });
+
   it('says when a folder is over its budget, and takes no new file past it but an open document', async () => {
     const ws = makeWorkspace({ 'src/shapes.ts': SHAPES_TS, 'src/vector.ts': VECTOR_TS });
     const cacheDir = mkdtempSync(join(tmpdir(), 'locus-cache-'));
