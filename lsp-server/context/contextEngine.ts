@@ -7,7 +7,8 @@ import { innermostHolding, relativeInside } from './folderPaths';
 import { WorkspaceFolderUnreadableError } from '../../runtime/errors';
 import { IndexCache } from './indexPersistence';
 import { PathFilter } from './pathFilter';
-import { memberChoices, type MemberChoices } from './moduleMembers';
+import type { CodeChunk } from './codeChunk';
+import { memberChoices, type MemberChoices, type ModuleChunks } from './moduleMembers';
 import { DEFAULT_RETRIEVER_OPTIONS, Retriever, type RetrievedSnippet } from './retriever';
 import type { TermStatistics } from './selectiveContext';
 import type { BuildStats, Chunker } from './workspaceIndex';
@@ -319,7 +320,30 @@ export class ContextEngine implements TermStatistics {
   /** The names the member access ending `prefix` can take when its receiver is a workspace module (moduleMembers.ts). */
   memberChoices(file: string, text: string, prefix: string): MemberChoices | undefined {
     const located = this.locate(file);
-    return located === undefined ? undefined : memberChoices(located.folder.index, located.relativePath, text, prefix);
+    return located === undefined ? undefined : memberChoices(this.modulesSeenFrom(located.folder), located.relativePath, text, prefix);
+  }
+
+  /**
+   * A folder's modules, and through relative imports out of it (`../lib/src/shapes`) the other folders' modules, with
+   * their paths as seen from it, so that their own relative imports resolve from there too.
+   */
+  private modulesSeenFrom(folder: Folder): ModuleChunks {
+    if (this.folders.length === 1) return folder.index;
+    return {
+      modulesNamed: (name) => folder.index.modulesNamed(name),
+      chunksOfModule: (stem) => {
+        const own = folder.index.chunksOfModule(stem);
+        if (own.length > 0) return own;
+        const target = path.resolve(folder.index.root, stem);
+        for (const other of this.folders) {
+          const inOther = other === folder ? undefined : relativeInside(other.index.root, target);
+          if (inOther === undefined) continue;
+          const offset = path.relative(folder.index.root, other.index.root).split(path.sep).join('/');
+          return other.index.chunksOfModule(inOther).map(({ chunk }) => ({ chunk: seenFrom(chunk, offset) }));
+        }
+        return [];
+      },
+    };
   }
 
   /**
@@ -402,6 +426,17 @@ export class ContextEngine implements TermStatistics {
 /** Whether a folder of `roots` holds `root`: the files of `root` are that folder's once `root` is no longer listed. */
 function nestedInAny(root: string, roots: readonly string[]): boolean {
   return roots.some((other) => relativeInside(other, root) !== undefined);
+}
+
+/** Copies of other folders' chunks with paths seen from a folder, one per chunk (the module readers cache by chunk). */
+const chunksSeenFrom = new WeakMap<CodeChunk, Map<string, CodeChunk>>();
+
+function seenFrom(chunk: CodeChunk, offset: string): CodeChunk {
+  let copies = chunksSeenFrom.get(chunk);
+  if (copies === undefined) chunksSeenFrom.set(chunk, (copies = new Map()));
+  let copy = copies.get(offset);
+  if (copy === undefined) copies.set(offset, (copy = { ...chunk, path: path.posix.join(offset, chunk.path) }));
+  return copy;
 }
 
 /**

@@ -431,7 +431,7 @@ describe('context engine', () => {
     }
   });
 
-  it('follows a relative import into a sibling workspace folder: its module is the one before the dot', async () => {
+  it('follows a relative import into a sibling workspace folder: its module is the one before the dot, with its member names', async () => {
     const ws = makeWorkspace({
       'app/src/members.ts': "import * as shapes from '../../lib/src/shapes';\n",
       'lib/src/shapes.ts': 'export const UNIT = 1;\nexport function squareArea(side: number): number {\n  return side * side;\n}\n',
@@ -445,6 +445,9 @@ describe('context engine', () => {
       const receiver = found.filter((s) => s.imported === 'receiver');
       assert.ok(receiver.length > 0 && receiver.every((s) => s.path === 'lib/src/shapes.ts'), found.map((s) => `${s.path} ${s.imported}`).join(', '));
       assert.ok(receiver.some((s) => s.text.includes('squareArea')));
+      // The member names come from there too (a completion at the dot starts with one of them).
+      const text = "import * as shapes from '../../lib/src/shapes';\nconst a = shapes.sq\n";
+      assert.deepEqual(engine.memberChoices(join(ws.root, 'app', 'src', 'members.ts'), text, text.slice(0, -1)), { typed: 'sq', names: ['squareArea'] });
     } finally {
       await engine.dispose();
       ws.cleanup();
