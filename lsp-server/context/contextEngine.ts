@@ -246,7 +246,7 @@ export class ContextEngine implements TermStatistics {
         continue;
       }
       // An open buffer's text wins over the disk.
-      if (this.pendingEdits.has(file) || this.bufferTexts.has(bufferKey(folder, relativePath))) continue;
+      if (this.bufferHolds(file, folder, relativePath)) continue;
       // A link, or a file in a linked folder, is not indexed at that path, as the walker does not follow links: its
       // target is, at its real one.
       if (await reachedThroughLink(file, folder.index.root)) {
@@ -266,20 +266,25 @@ export class ContextEngine implements TermStatistics {
     if (rewalk) await this.build();
   }
 
+  /** Whether an open buffer's text is in the index for the file, or on its way (an edit waiting out its delay). */
+  private bufferHolds(file: string, folder: Folder, relativePath: string): boolean {
+    return this.pendingEdits.has(file) || this.bufferTexts.has(bufferKey(folder, relativePath));
+  }
+
   /** Puts the file's text on disk in the index, or takes the file out when it is gone or not indexable. */
   private async readIntoIndex(file: string, folder: Folder, relativePath: string, unlessOpen = false): Promise<void> {
+    // Reopened (a resync after a close): its buffer's text goes in instead (documentOpened).
+    const bufferWins = () => (unlessOpen && folder.index.isOpen(relativePath)) || this.bufferHolds(file, folder, relativePath);
     // Looked at before the write begins as well as after the read: a write that begins supersedes the buffer's under way.
-    if ((unlessOpen && folder.index.isOpen(relativePath)) || this.pendingEdits.has(file) || this.bufferTexts.has(bufferKey(folder, relativePath))) return;
+    if (bufferWins()) return;
     await folder.index.refreshFile(relativePath, async () => {
       // A link out of the workspace is not indexed (the walker refuses it too): its text is not the workspace's.
       if (!(await staysInside(file, folder.index.root))) return undefined;
       const stat = await fs.stat(file).catch(() => undefined);
       const text = stat === undefined ? undefined : await readTextFile(file);
-      // Reopened meanwhile (a resync after a close): its buffer's text goes in instead (documentOpened).
-      if (unlessOpen && folder.index.isOpen(relativePath)) return null;
-      // Its buffer's text went in, or is about to, since `filesChanged` looked (an edit while the file was read): the
-      // buffer wins. One that goes in after this point drops this write (`WorkspaceIndex.beginWrite`).
-      if (this.pendingEdits.has(file) || this.bufferTexts.has(bufferKey(folder, relativePath))) return null;
+      // The buffer's text went in, or is about to, while the file was read. One that goes in after this point drops
+      // this write (`WorkspaceIndex.beginWrite`).
+      if (bufferWins()) return null;
       // Kept with the disk's version, so the next start reuses the cached chunks and the budget counts bytes.
       return text === undefined ? undefined : { text, mtimeMs: stat!.mtimeMs, size: stat!.size };
     });
