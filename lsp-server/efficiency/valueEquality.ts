@@ -19,8 +19,3 @@ export function valuesEqual(a: unknown, b: unknown): boolean {
   const keys = Object.keys(left);
   return keys.length === Object.keys(right).length && keys.every((key) => key in right && valuesEqual(left[key], right[key]));
 }
-
-/** A grouping key for majority votes: floats rounded to 9 significant digits, so near-equal values group. */
-export function valueKey(value: unknown): string {
-  return JSON.stringify(value, (_key, item: unknown) => (typeof item === 'number' && !Number.isInteger(item) ? Number(item.toPrecision(9)) : item));
-}
