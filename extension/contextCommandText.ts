@@ -20,3 +20,6 @@ export function selectionLabel(fileName: string, start: { line: number }, end: {
   const last = end.character === 0 && end.line > start.line ? end.line - 1 : end.line;
   return `${path.basename(fileName)}:${start.line + 1}-${last + 1}`;
 }
+
+/** Ends an explanation that a newer Explain stopped (the model explains one selection at a time). */
+export const SUPERSEDED_NOTE = '_Stopped: a newer explanation took the model. Run Explain Selection on this code again to finish it._';

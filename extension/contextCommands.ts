@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { CompressRequest, ExplainChunkNotification, ExplainRequest } from '../lsp-server/protocol';
-import { failureMessage, selectionLabel } from './contextCommandText';
+import { failureMessage, selectionLabel, SUPERSEDED_NOTE } from './contextCommandText';
 
 export const COMPRESS_CONTEXT = 'locus.compressContext';
 export const EXPLAIN_SELECTION = 'locus.explainSelection';
@@ -95,7 +95,7 @@ export function registerContextCommands(client: LanguageClient, output: vscode.L
       }
     });
     try {
-      await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Locus: explaining' }, () =>
+      const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Locus: explaining' }, () =>
         client.sendRequest(
           ExplainRequest.type,
           { textDocument: { uri: editor.document.uri.toString() }, range: { start: editor.selection.start, end: editor.selection.end }, streamId },
@@ -104,6 +104,7 @@ export function registerContextCommands(client: LanguageClient, output: vscode.L
       );
       // The server answers a cancelled explanation with what it had (stop reason `aborted`), not with an error.
       if (tabClosed.token.isCancellationRequested) output.info(`Explanation ${id} stopped: its tab was closed.`);
+      else if (result.stopReason === 'superseded') documents.append(uri, `\n\n${SUPERSEDED_NOTE}\n`);
     } catch (error) {
       if (tabClosed.token.isCancellationRequested) return void output.info(`Explanation ${id} stopped: its tab was closed.`);
       // The tab is open already (the explanation streams into it): it says what happened instead of staying empty.

@@ -531,8 +531,11 @@ export interface ExplainResult {
   mode: 'chat' | 'docComment';
   /** The whole explanation (what the chunks added up to). */
   text: string;
-  /** Mirrors the runtime's `StopReason` (Explain sets no time limit, so never `time`). */
-  stopReason: 'eos' | 'stop' | 'length' | 'aborted' | 'time';
+  /**
+   * Mirrors the runtime's `StopReason` (Explain sets no time limit, so never `time`), plus `superseded`: a newer
+   * Explain request stopped this one, whose text is what it had written.
+   */
+  stopReason: 'eos' | 'stop' | 'length' | 'aborted' | 'time' | 'superseded';
   promptTokens: number;
   generatedTokens: number;
   totalMs: number;
@@ -540,7 +543,7 @@ export interface ExplainResult {
 
 /**
  * Explain the selected code (client → server). Text streams as {@link ExplainChunkNotification}s; the
- * response comes when generation ends. Cancelling the request stops generation.
+ * response comes when generation ends. Cancelling the request stops generation, and so does a newer Explain request.
  * - method: `locus/explain`
  * - params: {@link ExplainParams}
  * - result: {@link ExplainResult}

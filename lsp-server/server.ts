@@ -314,11 +314,23 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
       return context.compress({ textDocument: { uri: documentUri(params) }, position: checkedPosition(params?.position), ...(budget !== undefined && { budget }) }, abortSignalOf(token));
     }),
   );
+  // The latest explanation: a newer one stops it (the model answers one at a time, and the user has moved on), and it
+  // answers with what it had written, marked `superseded`.
+  let latestExplain: AbortController | undefined;
   connection.onRequest(
     ExplainRequest.type,
-    whileRunning((params, token) =>
-      context.explain({ textDocument: { uri: documentUri(params) }, range: checkedRange(params?.range), streamId: checkedStreamId(params?.streamId) }, abortSignalOf(token)),
-    ),
+    whileRunning(async (params, token) => {
+      const explainParams = { textDocument: { uri: documentUri(params) }, range: checkedRange(params?.range), streamId: checkedStreamId(params?.streamId) };
+      latestExplain?.abort();
+      const latest = new AbortController();
+      latestExplain = latest;
+      try {
+        const result = await context.explain(explainParams, AbortSignal.any([abortSignalOf(token), latest.signal]));
+        return latest.signal.aborted && result.stopReason === 'aborted' ? { ...result, stopReason: 'superseded' as const } : result;
+      } finally {
+        if (latestExplain === latest) latestExplain = undefined;
+      }
+    }),
   );
   connection.onDidChangeWatchedFiles((params) => {
     if (lifecycle === 'running') void context.filesChanged(params.changes);

@@ -147,4 +147,23 @@ describe('context requests over LSP', () => {
     assert.equal(chunks.join(''), result.text);
     assert.ok(result.text.startsWith('/**'));
   });
+
+  it('a newer locus/explain stops the older one, which answers with what it had, marked superseded', async () => {
+    const uri = pathToFileURL(join(root, 'src', 'main.ts')).href;
+    const streamed = new Map<string, string>();
+    server.connection.onNotification(ExplainChunkNotification.type, (c) => {
+      streamed.set(c.streamId, (streamed.get(c.streamId) ?? '') + c.delta);
+    });
+    const range = { start: { line: 2, character: 0 }, end: { line: 3, character: 10 } };
+    // Sent together: the first is still generating (or waiting for the model) when the second arrives.
+    const older = server.connection.sendRequest(ExplainRequest.type, { textDocument: { uri }, range, streamId: 'older' });
+    const newer = server.connection.sendRequest(ExplainRequest.type, { textDocument: { uri }, range, streamId: 'newer' });
+    const [first, second] = await withTimeout(Promise.all([older, newer]), WAIT_MS, 'explain twice');
+    assert.equal(first.stopReason, 'superseded');
+    assert.notEqual(second.stopReason, 'superseded');
+    assert.notEqual(second.stopReason, 'aborted');
+    assert.ok(second.generatedTokens > first.generatedTokens, `the newer one ran its course (${second.generatedTokens} tokens) where the older stopped (${first.generatedTokens})`);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(streamed.get('older') ?? '', first.text, 'the older one answers with what it streamed');
+  });
 });
