@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import {
   CloseAction,
+  DidChangeConfigurationNotification,
   ErrorAction,
   LanguageClient,
   TransportKind,
@@ -13,7 +14,7 @@ import {
   type ServerOptions,
 } from 'vscode-languageclient/node';
 import { SERVER_EXEC_ARGV, serverProcessEnv } from '../lsp-server/serverProcessFlags';
-import type { Config } from './config';
+import { SECTION, type Config } from './config';
 import { RestartPolicy } from '../lsp-server/restartPolicy';
 
 export interface ClientHooks {
@@ -51,9 +52,26 @@ export function createClient(
           ended();
         }
       },
+      workspace: {
+        // An added folder's own settings (its locus.exclude, files.exclude) reach the server before the folder does,
+        // so its first walk already leaves out what they exclude.
+        didChangeWorkspaceFolders: async (event, next) => {
+          try {
+            await sendSettings(client, config);
+          } finally {
+            await next(event);
+          }
+        },
+      },
     },
   };
-  return new LanguageClient('locus', 'Locus', serverOptions, clientOptions);
+  const client = new LanguageClient('locus', 'Locus', serverOptions, clientOptions);
+  return client;
+}
+
+/** Pushes the settings of this moment (`workspace/didChangeConfiguration`, all of them, every folder's included). */
+export function sendSettings(client: LanguageClient, config: Config): Promise<void> {
+  return client.sendNotification(DidChangeConfigurationNotification.type, { settings: { [SECTION]: config.toServerSettings() } });
 }
 
 class BoundedRestarts implements ErrorHandler {

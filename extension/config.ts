@@ -1,6 +1,13 @@
 // The one typed view over the `locus.*` settings. The server validates what it receives; this side only reads.
 import * as vscode from 'vscode';
-import { completesLanguage, type CompletionTriggerSetting, type LocusSettingsInput, type QuantizationSetting, type SpeculationSetting } from '../lsp-server/protocol';
+import {
+  completesLanguage,
+  type CompletionTriggerSetting,
+  type FolderSettingsInput,
+  type LocusSettingsInput,
+  type QuantizationSetting,
+  type SpeculationSetting,
+} from '../lsp-server/protocol';
 
 export const SECTION = 'locus';
 
@@ -85,17 +92,29 @@ export class Config {
     return this.settings.get<number>('efficiency.samples');
   }
 
-  /** Globs kept out of the workspace index. */
-  get exclude(): string[] {
-    return this.settings.get<string[]>('exclude', []);
+  /** Globs kept out of the workspace index and prompts: the window's, or with `folder` that folder's (resource scope). */
+  exclude(folder?: vscode.Uri): string[] {
+    return vscode.workspace.getConfiguration(SECTION, folder).get<string[]>('exclude', []);
   }
 
-  /** VS Code's `files.exclude` patterns that are on (a `when` condition counts as on: excluding more is the safe side). */
-  get filesExclude(): string[] {
-    const patterns = vscode.workspace.getConfiguration('files').get<Record<string, unknown>>('exclude', {});
+  /**
+   * VS Code's `files.exclude` patterns that are on (a `when` condition counts as on: excluding more is the safe side):
+   * the window's, or with `folder` that folder's.
+   */
+  filesExclude(folder?: vscode.Uri): string[] {
+    const patterns = vscode.workspace.getConfiguration('files', folder).get<Record<string, unknown>>('exclude', {});
     return Object.entries(patterns)
       .filter(([, on]) => on !== false)
       .map(([glob]) => glob);
+  }
+
+  /**
+   * Each workspace folder's own `exclude` and `files.exclude`: in a multi-root workspace a folder's settings may set
+   * them for its files (single-folder windows send the same values as the window's).
+   */
+  private get folders(): Record<string, FolderSettingsInput> {
+    const folders = vscode.workspace.workspaceFolders ?? [];
+    return Object.fromEntries(folders.map((folder) => [folder.uri.toString(), { exclude: this.exclude(folder.uri), filesExclude: this.filesExclude(folder.uri) }]));
   }
 
   /** What the server receives in `initializationOptions` and `workspace/didChangeConfiguration`. */
@@ -112,8 +131,9 @@ export class Config {
         trigger: this.trigger,
       },
       efficiency: { enabled: this.efficiencyEnabled, samples: this.efficiencySamples },
-      exclude: this.exclude,
-      context: { filesExclude: this.filesExclude, cacheDir: this.indexCacheDir },
+      exclude: this.exclude(),
+      folders: this.folders,
+      context: { filesExclude: this.filesExclude(), cacheDir: this.indexCacheDir },
       telemetry: { enabled: this.telemetryEnabled, dir: this.telemetryDir },
     };
   }

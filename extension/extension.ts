@@ -1,13 +1,13 @@
 // activate/deactivate only: wires the client, the status bar, the commands and settings changes.
 import * as vscode from 'vscode';
-import { DidChangeConfigurationNotification, State, type LanguageClient } from 'vscode-languageclient/node';
+import { State, type LanguageClient } from 'vscode-languageclient/node';
 import { EfficiencyNotification, WorkspaceTrustNotification } from '../lsp-server/protocol';
 import { CompletionTimingsNotification, StatusNotification, type ModelStatus } from '../lsp-server/protocol';
 import { TelemetryClearRequest, TelemetryExportRequest, TelemetryRequest } from '../lsp-server/protocol';
 import { trackActiveLanguage } from './activeLanguage';
 import { trackSkippedDocuments } from './skippedDocuments';
 import { registerAutomaticCompletions } from './automaticCompletions';
-import { createClient } from './client';
+import { createClient, sendSettings } from './client';
 import { registerContextCommands } from './contextCommands';
 import { Config, SECTION } from './config';
 import { DashboardPanel } from './dashboardPanel';
@@ -147,9 +147,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       }
     }),
     vscode.workspace.onDidChangeConfiguration((event) => {
-      // files.exclude travels with the locus settings: it keeps files out of the workspace index.
+      // files.exclude travels with the locus settings: it keeps files out of the workspace index. Without a scope the
+      // check covers every folder's settings too.
       if (!(event.affectsConfiguration(SECTION) || event.affectsConfiguration('files.exclude')) || !languageClient.isRunning()) return;
-      void languageClient.sendNotification(DidChangeConfigurationNotification.type, { settings: { [SECTION]: config.toServerSettings() } });
+      void sendSettings(languageClient, config);
     }),
   );
 

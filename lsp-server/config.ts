@@ -2,6 +2,8 @@
 // workspace/didChangeConfiguration). Anything invalid falls back to its default with a warning.
 import { homedir } from 'node:os';
 import * as path from 'node:path';
+import { excludesChanged as workspaceExcludesChanged, type ExcludeGlobs, type WorkspaceExcludes } from './context/workspaceExcludes';
+import { filePathOf } from './fileUri';
 import { canonicalLanguageId } from './languageIds';
 import { completesLanguage, type CompletionTriggerSetting, type LocusSettingsInput, type QuantizationSetting, type SpeculationSetting } from './protocol';
 
@@ -32,10 +34,11 @@ export interface ServerConfig {
   trigger: CompletionTriggerSetting;
   /** `locus.efficiency.*`: efficiency checks (lsp-server/efficiency/), opt-in. */
   efficiency: { enabled: boolean; samples: number };
-  /** Globs kept out of the workspace index: `locus.exclude` plus VS Code's `files.exclude`. */
-  excludeGlobs: string[];
-  /** `locus.exclude` alone: files whose own text never goes into a prompt either (context/promptPrivacy.ts). */
-  promptExcludeGlobs: string[];
+  /**
+   * Globs kept out of the workspace index (`locus.exclude` plus VS Code's `files.exclude`) and out of prompts
+   * (`locus.exclude`): the window's, and those of the folders whose own settings give them (`folders`).
+   */
+  excludes: WorkspaceExcludes;
   /** Absolute folder for the copies 4-bit models load from, or null for the user's cache folder (runtime/prefillCopyCache.ts). */
   modelCacheDir: string | null;
   /** Absolute folder for the workspace index cache, or null for the OS temp folder. Honoured from initializationOptions only. */
@@ -99,15 +102,19 @@ export interface ValidationResult {
 
 type KeySet<T> = { readonly [K in keyof Required<T>]: true };
 
+/** Keys whose value is replaced whole, never merged key by key: a list, and the folders' settings (sent for every folder). */
+type WholeValueKey = 'exclude' | 'folders';
+
 /**
  * Every key of {@link LocusSettingsInput} (the type makes the list complete): anything else is a misspelling worth a
- * warning, not a silent default. `null`: a list value, not a section.
+ * warning, not a silent default. `null`: a value replaced whole, not a section.
  */
-const KNOWN_KEYS: { readonly [K in keyof Required<LocusSettingsInput>]: NonNullable<LocusSettingsInput[K]> extends readonly unknown[] ? null : KeySet<NonNullable<LocusSettingsInput[K]>> } = {
+const KNOWN_KEYS: { readonly [K in keyof Required<LocusSettingsInput>]: K extends WholeValueKey ? null : KeySet<NonNullable<LocusSettingsInput[K]>> } = {
   model: { path: true, draftPath: true, quantization: true, threads: true, cacheDir: true },
   completion: { maxNewTokens: true, promptTokenBudget: true, speculation: true, beamWidth: true, languages: true, timeLimitMs: true, trigger: true },
   efficiency: { enabled: true, samples: true },
   exclude: null,
+  folders: null,
   context: { filesExclude: true, cacheDir: true },
   telemetry: { enabled: true, dir: true },
 };
@@ -163,7 +170,8 @@ export function validateSettings(input: unknown, embedded: EmbeddedModelDirs, ba
   const contextSection = section(root, 'context', warnings);
   const telemetry = section(root, 'telemetry', warnings);
   const efficiency = section(root, 'efficiency', warnings);
-  const promptExcludeGlobs = globsSetting(root.exclude, 'exclude', warnings);
+  const exclude = globsSetting(root.exclude, 'exclude', warnings);
+  const filesExclude = globsSetting(contextSection.filesExclude, 'context.filesExclude', warnings);
 
   const modelPath = stringSetting(model.path, 'model.path', warnings);
   const draftPath = stringSetting(model.draftPath, 'model.draftPath', warnings);
@@ -192,8 +200,7 @@ export function validateSettings(input: unknown, embedded: EmbeddedModelDirs, ba
       languages: languagesSetting(completion.languages, warnings),
       timeLimitMs: intSetting(completion.timeLimitMs, LIMITS.timeLimitMs, DEFAULTS.timeLimitMs, 'completion.timeLimitMs', warnings),
       trigger: enumSetting(completion.trigger, TRIGGERS, DEFAULTS.trigger, 'completion.trigger', warnings),
-      excludeGlobs: [...promptExcludeGlobs, ...globsSetting(contextSection.filesExclude, 'context.filesExclude', warnings)],
-      promptExcludeGlobs,
+      excludes: { window: excludeGlobs(exclude, filesExclude), folders: folderExcludes(root.folders, { exclude, filesExclude }, warnings) },
       modelCacheDir: absoluteDirSetting(model.cacheDir, 'model.cacheDir', "the user's cache folder", warnings),
       indexCacheDir: absoluteDirSetting(contextSection.cacheDir, 'context.cacheDir', 'the temp folder', warnings),
       efficiency: {
@@ -293,9 +300,39 @@ function absoluteDirSetting(value: unknown, name: string, fallback: string, warn
   return null;
 }
 
-/** Whether going from `before` to `after` changes what the workspace index may hold. */
+/** Whether going from `before` to `after` changes what the workspace index or prompts may hold, in any folder. */
 export function excludesChanged(before: ServerConfig, after: ServerConfig): boolean {
-  return before.excludeGlobs.join('\0') !== after.excludeGlobs.join('\0');
+  return workspaceExcludesChanged(before.excludes, after.excludes);
+}
+
+function excludeGlobs(exclude: string[], filesExclude: string[]): ExcludeGlobs {
+  return { index: [...exclude, ...filesExclude], prompt: exclude };
+}
+
+/**
+ * `locus.folders`: folder URI → that folder's own `exclude` and `filesExclude` (a multi-root workspace's folder
+ * settings). What a folder's entry leaves out is the window's; a folder without a local path is never indexed.
+ */
+function folderExcludes(value: unknown, window: { exclude: string[]; filesExclude: string[] }, warnings: string[]): Map<string, ExcludeGlobs> {
+  const folders = new Map<string, ExcludeGlobs>();
+  if (value === undefined || value === null) return folders;
+  if (!isRecord(value)) {
+    warnings.push('locus.folders must be an object of folder URI → { exclude, filesExclude }; ignored');
+    return folders;
+  }
+  for (const [uri, entry] of Object.entries(value)) {
+    const folder = filePathOf(uri);
+    if (entry === null || folder === undefined) continue;
+    if (!isRecord(entry)) {
+      warnings.push(`locus.folders["${uri}"] must be an object with exclude and filesExclude; ignored`);
+      continue;
+    }
+    for (const key of Object.keys(entry)) if (key !== 'exclude' && key !== 'filesExclude') warnings.push(`locus.folders["${uri}"].${key} is not a folder setting; ignored (a folder has exclude, filesExclude)`);
+    const exclude = entry.exclude === undefined || entry.exclude === null ? window.exclude : globsSetting(entry.exclude, `folders["${uri}"].exclude`, warnings);
+    const filesExclude = entry.filesExclude === undefined || entry.filesExclude === null ? window.filesExclude : globsSetting(entry.filesExclude, `folders["${uri}"].filesExclude`, warnings);
+    folders.set(path.resolve(folder), excludeGlobs(exclude, filesExclude));
+  }
+  return folders;
 }
 
 function telemetryDirSetting(value: unknown, warnings: string[]): string | null {

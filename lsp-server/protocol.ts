@@ -63,6 +63,13 @@ export interface LocusSettingsInput {
   };
   /** `locus.exclude`: globs (relative to each workspace folder) kept out of the workspace index and so out of prompts; .gitignore and the built-in secret rules apply too. */
   exclude?: string[];
+  /**
+   * Workspace folder URI → that folder's own values of the settings a folder may set (a multi-root workspace's folder
+   * settings, `.vscode/settings.json`): they hold for its files in place of `exclude` and `context.filesExclude`. A key
+   * an entry leaves out, and a folder not listed, takes the window's value. Replaced whole at each change: send every
+   * folder.
+   */
+  folders?: Record<string, FolderSettingsInput>;
   context?: {
     /** VS Code's `files.exclude` globs that are switched on; the client sends them with the settings. */
     filesExclude?: string[];
@@ -75,6 +82,14 @@ export interface LocusSettingsInput {
     /** Not a user setting: the client's private storage folder for the records, read from initializationOptions only. */
     dir?: string;
   };
+}
+
+/** One workspace folder's own settings, relative to its root (unchecked, like the rest). */
+export interface FolderSettingsInput {
+  /** The folder's `locus.exclude`. */
+  exclude?: string[];
+  /** The folder's `files.exclude` globs that are switched on. */
+  filesExclude?: string[];
 }
 
 /** Model state as the server sees it. */

@@ -120,7 +120,7 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     logger: taggedLogger(connection.console, 'context'),
     foregroundIdle: () => foreground.idle(),
     foregroundStarts: () => foreground.starts(),
-    promptExcludeGlobs: () => config.promptExcludeGlobs,
+    excludes: () => config.excludes,
   });
   const editorMembers = new EditorMemberNames({
     ask: async (params, signal) => {
@@ -173,7 +173,7 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     const { config: next } = validateSettings(settingsInput, embedded);
     // A model that failed to load is tried again at any settings change: its folder may have been fixed meanwhile.
     const reload = needsModelReload(config, next) || modelHost.status()?.state === 'error';
-    if (excludesChanged(config, next)) context.setExcludeGlobs(next.excludeGlobs);
+    if (excludesChanged(config, next)) context.setExcludes(next.excludes);
     config = next;
     if (config.efficiency.enabled) prepareEfficiency();
     else efficiency.cancel();
@@ -233,7 +233,7 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     // Loading starts only now so the status notifications follow the initialize response.
     void modelHost.load(config);
     // The workspace index builds in the background; file events keep it current.
-    void context.start(config.excludeGlobs);
+    void context.start(config.excludes);
     if (canWatchFiles) void connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/*' }] });
     // The library refuses the handler when the client did not declare the capability (it then sends no changes).
     if (canFollowFolders) connection.workspace.onDidChangeWorkspaceFolders(workspaceFoldersChanged);

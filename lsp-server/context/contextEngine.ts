@@ -14,12 +14,13 @@ import type { TermStatistics } from './selectiveContext';
 import type { BuildStats, Chunker } from './workspaceIndex';
 import { MAX_INDEXED_FOLDER_BYTES, WorkspaceIndex } from './workspaceIndex';
 import { isIndexableText, reachedThroughLink, readTextFile, staysInside } from './workspaceWalker';
+import { excludesChangedIn, excludesIn, type WorkspaceExcludes } from './workspaceExcludes';
 
 export interface ContextEngineOptions {
   /** Absolute paths of the workspace folders. */
   folders: readonly string[];
-  /** files.exclude and locus.exclude globs, relative to each folder. */
-  excludeGlobs: readonly string[];
+  /** files.exclude and locus.exclude globs (`index`), the window's and those of folders with their own. */
+  excludes: WorkspaceExcludes;
   chunker: Chunker;
   cache: IndexCache;
   log: (message: string) => void;
@@ -59,24 +60,25 @@ export class ContextEngine implements TermStatistics {
     return this.options.folderBudgetBytes ?? MAX_INDEXED_FOLDER_BYTES;
   }
 
-  /** `options.folders` and `options.excludeGlobs` are replaced as they change (setFolders, setExcludeGlobs). */
+  /** `options.folders` and `options.excludes` are replaced as they change (setFolders, setExcludes). */
   constructor(private options: ContextEngineOptions) {
     this.folders = options.folders.map((root) => this.newFolder(root));
   }
 
   private newFolder(root: string): Folder {
-    return { index: new WorkspaceIndex(root, this.options.chunker, Date.now, this.budgetBytes), filter: this.filterFor(root, this.options.excludeGlobs) };
+    return { index: new WorkspaceIndex(root, this.options.chunker, Date.now, this.budgetBytes), filter: this.filterFor(root) };
   }
 
   /**
-   * A folder's filter: the exclude globs, the other workspace folders inside it (indexed on their own), and those that
-   * hold it, whose rules (globs and .gitignore files, from their root) keep applying: listing a folder nested in
-   * another lets in nothing that the outer one keeps out.
+   * A folder's filter: its exclude globs, the other workspace folders inside it (indexed on their own), and those that
+   * hold it, whose rules (their own globs and .gitignore files, from their root) keep applying: listing a folder nested
+   * in another lets in nothing that the outer one keeps out.
    */
-  private filterFor(root: string, excludeGlobs: readonly string[]): PathFilter {
-    const innerFolders = this.options.folders.map((other) => relativeInside(root, other)).filter((inner) => inner !== undefined);
-    const outerFolders = this.options.folders.filter((other) => relativeInside(other, root) !== undefined);
-    return new PathFilter(root, { excludeGlobs, innerFolders, outerFolders });
+  private filterFor(root: string): PathFilter {
+    const { folders, excludes } = this.options;
+    const innerFolders = folders.map((other) => relativeInside(root, other)).filter((inner) => inner !== undefined);
+    const outerFolders = folders.filter((other) => relativeInside(other, root) !== undefined).map((outer) => ({ root: outer, excludeGlobs: excludesIn(excludes, outer).index }));
+    return new PathFilter(root, { excludeGlobs: excludesIn(excludes, root).index, innerFolders, outerFolders });
   }
 
   /** The folders indexed now, in the client's order. */
@@ -148,10 +150,15 @@ export class ContextEngine implements TermStatistics {
     return tracked;
   }
 
-  /** New exclude globs: filters are rebuilt and the folders re-walked (unchanged files are not re-read). */
-  setExcludeGlobs(globs: readonly string[]): Promise<void> {
-    this.options = { ...this.options, excludeGlobs: globs };
-    this.folders = this.folders.map((f) => ({ index: f.index, filter: this.filterFor(f.index.root, globs) }));
+  /**
+   * New exclude globs: filters are rebuilt and the folders re-walked (unchanged files are not re-read), unless no
+   * indexed folder's globs changed (a folder not listed yet, whose settings came first, is built with them when added).
+   */
+  setExcludes(excludes: WorkspaceExcludes): Promise<void> {
+    const changed = excludesChangedIn(this.options.excludes, excludes, this.roots);
+    this.options = { ...this.options, excludes };
+    if (!changed) return Promise.resolve();
+    this.folders = this.folders.map((f) => ({ index: f.index, filter: this.filterFor(f.index.root) }));
     return this.build();
   }
 
@@ -172,7 +179,7 @@ export class ContextEngine implements TermStatistics {
     const kept = new Map(this.folders.map((f) => [f.index.root, f.index]));
     this.folders = roots.map((root) => {
       const index = kept.get(root);
-      return index === undefined ? this.newFolder(root) : { index, filter: this.filterFor(root, this.options.excludeGlobs) };
+      return index === undefined ? this.newFolder(root) : { index, filter: this.filterFor(root) };
     });
     for (const folder of removed) this.forgetBuffersOf(folder);
     await Promise.all(removed.filter((f) => this.builtIndexes.has(f.index)).map((f) => this.saveFolder(f)));

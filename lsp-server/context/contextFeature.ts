@@ -27,6 +27,7 @@ import { completableText } from '../completableDocument';
 import { characterStartAt } from '../requestParams';
 import { relativeInside } from './folderPaths';
 import { PromptPrivacy } from './promptPrivacy';
+import { NO_EXCLUDES, type WorkspaceExcludes } from './workspaceExcludes';
 import { MAX_INDEXED_FILE_BYTES } from './workspaceWalker';
 
 /** The part of a text document the feature reads (vscode-languageserver-textdocument satisfies it). */
@@ -61,8 +62,8 @@ export interface ContextFeatureDeps {
   foregroundIdle: () => Promise<void>;
   /** Aborted as soon as a completion starts (at once while one is answered): Explain's model run gives way to it. */
   foregroundStarts: () => AbortSignal;
-  /** `locus.exclude`, from the validated settings: those files' own text never goes into a prompt (promptPrivacy.ts). */
-  promptExcludeGlobs: () => readonly string[];
+  /** The exclude globs from the validated settings: files `locus.exclude` names never give a prompt (promptPrivacy.ts). */
+  excludes: () => WorkspaceExcludes;
 }
 
 /** The document's text for the index; undefined, and not joined, over the index's size limit (the index would drop it). */
@@ -96,7 +97,7 @@ export class ContextFeature {
   private folders: string[] = [];
   /** Listed folders that are another listed folder on disk (distinctFolders.ts): their files are indexed as its. */
   private duplicates: DuplicateFolder[] = [];
-  private excludeGlobs: readonly string[] = [];
+  private excludes: WorkspaceExcludes = NO_EXCLUDES;
   private started = false;
   /** Folder changes are applied one at a time, in order: each waits for real paths, then for the chunker at start. */
   private folderSync: Promise<void> = Promise.resolve();
@@ -108,7 +109,7 @@ export class ContextFeature {
   private readonly tokenizerConfigs = new Map<string, Record<string, unknown> | undefined>();
   private readonly openedVersions = new Map<string, number>();
   /** Rebuilt when the folders or the globs (a new settings object) change. */
-  private privacy: { folders: readonly string[]; globs: readonly string[]; rules: PromptPrivacy } | undefined;
+  private privacy: { folders: readonly string[]; excludes: WorkspaceExcludes; rules: PromptPrivacy } | undefined;
 
   constructor(private readonly deps: ContextFeatureDeps) {}
 
@@ -133,8 +134,8 @@ export class ContextFeature {
   }
 
   /** Builds the index in the background; the server answers completions meanwhile (with what is indexed so far). */
-  async start(excludeGlobs: readonly string[]): Promise<void> {
-    this.excludeGlobs = excludeGlobs;
+  async start(excludes: WorkspaceExcludes): Promise<void> {
+    this.excludes = excludes;
     this.started = true;
     await this.syncFolders();
   }
@@ -191,7 +192,7 @@ export class ContextFeature {
     try {
       const pause = this.deps.foregroundIdle;
       const chunker = await SyntaxChunker.create(undefined, pause);
-      this.engine = new ContextEngine({ folders: roots, excludeGlobs: this.excludeGlobs, chunker, cache: new IndexCache(this.cacheDir), log: (m) => this.deps.logger.info(m), pause });
+      this.engine = new ContextEngine({ folders: roots, excludes: this.excludes, chunker, cache: new IndexCache(this.cacheDir), log: (m) => this.deps.logger.info(m), pause });
       this.latestBuild = this.engine.build();
     } catch (error) {
       this.deps.logger.error(`Workspace context is off: the tree-sitter runtime could not load (${describeError(error)}).`);
@@ -230,16 +231,16 @@ export class ContextFeature {
   privateReason(uri: string): string | undefined {
     const file = filePathOf(uri);
     if (file === undefined) return undefined;
-    const globs = this.deps.promptExcludeGlobs();
-    if (this.privacy?.folders !== this.folders || this.privacy.globs !== globs) {
-      this.privacy = { folders: this.folders, globs, rules: new PromptPrivacy(this.folders, globs) };
+    const excludes = this.deps.excludes();
+    if (this.privacy?.folders !== this.folders || this.privacy.excludes !== excludes) {
+      this.privacy = { folders: this.folders, excludes, rules: new PromptPrivacy(this.folders, excludes) };
     }
     return this.privacy.rules.reasonFor(file);
   }
 
-  setExcludeGlobs(globs: readonly string[]): void {
-    this.excludeGlobs = globs;
-    void this.engine?.setExcludeGlobs(globs);
+  setExcludes(excludes: WorkspaceExcludes): void {
+    this.excludes = excludes;
+    void this.engine?.setExcludes(excludes);
   }
 
   documentOpened(document: IndexedDocument): void {

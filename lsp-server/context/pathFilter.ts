@@ -19,8 +19,11 @@ export interface PathFilterOptions {
   excludeGlobs: readonly string[];
   /** Other workspace folders inside this one (relative paths): each is indexed as its own folder, not twice. */
   innerFolders?: readonly string[];
-  /** Other workspace folders that hold this one (absolute paths): their rules, written for their own root, apply here too. */
-  outerFolders?: readonly string[];
+  /**
+   * Other workspace folders that hold this one (absolute paths), with their own exclude globs: their rules, written for
+   * their own root, apply here too.
+   */
+  outerFolders?: readonly { root: string; excludeGlobs: readonly string[] }[];
 }
 
 /** Rules read in a folder above the root, and the root's path as seen from that folder (`packages/app`). */
@@ -49,8 +52,8 @@ export class PathFilter {
     this.gitignoresAbove = repository === undefined ? [] : foldersBetween(repository, root);
     this.infoExclude = repository === undefined ? undefined : readInfoExclude(repository, root);
     this.outerFilters = (options.outerFolders ?? []).flatMap((outer) => {
-      const rootPath = relativeInside(outer, root);
-      return rootPath === undefined ? [] : [{ filter: new PathFilter(outer, { excludeGlobs: options.excludeGlobs }), rootPath }];
+      const rootPath = relativeInside(outer.root, root);
+      return rootPath === undefined ? [] : [{ filter: new PathFilter(outer.root, { excludeGlobs: outer.excludeGlobs }), rootPath }];
     });
   }
 

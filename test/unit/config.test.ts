@@ -102,7 +102,7 @@ describe('settings from editors other than VS Code', () => {
     assert.equal(config.trigger, 'manual');
     assert.equal(config.maxNewTokens, DEFAULTS.maxNewTokens);
     assert.equal(warnings.length, 2, warnings.join('\n'));
-    assert.match(warnings[0]!, /^locus\.completions is not a Locus setting; ignored \(settings: model, completion, efficiency, exclude, context, telemetry\)$/);
+    assert.match(warnings[0]!, /^locus\.completions is not a Locus setting; ignored \(settings: model, completion, efficiency, exclude, folders, context, telemetry\)$/);
     assert.match(warnings[1]!, /^locus\.completion\.maxNewToken is not a Locus setting; ignored \(locus\.completion has maxNewTokens, /);
   });
 

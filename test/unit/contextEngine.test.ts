@@ -7,7 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import { ContextEngine, folderLabel, type ContextEngineOptions } from '../../lsp-server/context/contextEngine';
 import { IndexCache } from '../../lsp-server/context/indexPersistence';
 import { SyntaxChunker } from '../../lsp-server/context/syntaxChunker';
-import { makeWorkspace, SHAPES_TS, VECTOR_TS } from './contextFixtures';
+import { excludedEverywhere, makeWorkspace, SHAPES_TS, VECTOR_TS } from './contextFixtures';
+import { NO_EXCLUDES } from '../../lsp-server/context/workspaceExcludes';
 
 let chunker: SyntaxChunker;
 before(async () => {
@@ -22,7 +23,7 @@ after(() => chunker.dispose());
 function engineOn(files: Record<string, string>, extra: Partial<ContextEngineOptions> = {}, mainPath = 'src/main.ts') {
   const ws = makeWorkspace(files);
   const cacheDir = mkdtempSync(join(tmpdir(), 'locus-cache-'));
-  const engine = new ContextEngine({ folders: [ws.root], excludeGlobs: [], chunker, cache: new IndexCache(cacheDir), log: () => undefined, editDelayMs: 5, saveDelayMs: 5, ...extra });
+  const engine = new ContextEngine({ folders: [ws.root], excludes: NO_EXCLUDES, chunker, cache: new IndexCache(cacheDir), log: () => undefined, editDelayMs: 5, saveDelayMs: 5, ...extra });
   const main = join(ws.root, mainPath);
   // The words typed so far, finished (a word the cursor is still in is not a query term).
   const names = (words: string): string[] => engine.retrieve(main, `${words} `, '').map((s) => s.path);
@@ -67,9 +68,9 @@ describe('context engine', () => {
       await engine.filesChanged([{ file: join(ws.root, '.gitignore'), kind: 'created' }]);
       assert.deepEqual(names('uniqueHelperName'), [], 'a file that became ignored is purged');
 
-      await engine.setExcludeGlobs(['src/vector.ts']);
+      await engine.setExcludes(excludedEverywhere(['src/vector.ts']));
       assert.ok(!names('distanceTo scaledBy').includes('src/vector.ts'));
-      await engine.setExcludeGlobs([]);
+      await engine.setExcludes(NO_EXCLUDES);
       assert.ok(names('distanceTo scaledBy').includes('src/vector.ts'));
 
       engine.documentOpened(join(ws.root, 'src', 'shapes.ts'), SHAPES_TS);
@@ -276,7 +277,7 @@ describe('context engine', () => {
     try {
       for (const folders of [[outer.root, inner], [inner, outer.root]]) {
         writeFileSync(join(inner, 'lib.ts'), 'export function oldhelperzq() {}\n');
-        const engine = new ContextEngine({ folders, excludeGlobs: [], chunker, cache: new IndexCache(cacheDir), log: () => undefined });
+        const engine = new ContextEngine({ folders, excludes: NO_EXCLUDES, chunker, cache: new IndexCache(cacheDir), log: () => undefined });
         const found = (words: string) => engine.retrieve(join(outer.root, 'main.ts'), `${words} `, '').map((s) => s.text.trim());
         await engine.build();
         assert.equal(engine.fileCount, 2, 'main.ts, and pkg/lib.ts once');
@@ -308,7 +309,7 @@ describe('context engine', () => {
       try {
         for (const folders of [[outer.root, inner], [inner, outer.root]]) {
           writeFileSync(join(outer.root, '.gitignore'), 'pkg/gen/\n');
-          const engine = new ContextEngine({ folders, excludeGlobs: ['pkg/conf/**'], chunker, cache: new IndexCache(cacheDir), log: () => undefined });
+          const engine = new ContextEngine({ folders, excludes: excludedEverywhere(['pkg/conf/**']), chunker, cache: new IndexCache(cacheDir), log: () => undefined });
           const found = (words: string) => engine.retrieve(join(outer.root, 'main.ts'), `${words} `, '').map((s) => s.path);
           await engine.build();
           // The inner folder's files, named after it (several folders).
@@ -339,7 +340,7 @@ describe('context engine', () => {
       writeFileSync(join(ws.root, 'fresh.ts'), 'export function freshlycreatedzq() {}\n');
       await engine.filesChanged([{ file: join(ws.root, 'fresh.ts'), kind: 'created' }]);
       // New settings leave gen/ out: the build paused inside it stops there.
-      const second = engine.setExcludeGlobs(['gen/**']);
+      const second = engine.setExcludes(excludedEverywhere(['gen/**']));
       gate();
       await Promise.all([first, second]);
       assert.deepEqual(names('freshlycreatedzq'), ['fresh.ts']);
@@ -365,7 +366,7 @@ describe('context engine', () => {
     try {
       const first = engine.build();
       await chunking;
-      await Promise.all([first, engine.setExcludeGlobs(['vendorlib/**'])]);
+      await Promise.all([first, engine.setExcludes(excludedEverywhere(['vendorlib/**']))]);
       assert.deepEqual(names('vendoronlyzq'), [], 'the excluded file stays out');
       symlinkSync(join(ws.root, 'lib', 'real.ts'), join(ws.root, 'alias.ts'));
       await engine.filesChanged([{ file: join(ws.root, 'alias.ts'), kind: 'created' }]);
@@ -391,10 +392,10 @@ describe('context engine', () => {
       engine.documentOpened(lib, 'export function versiononezq() {}\n');
       engine.documentChanged(lib, 'export function versiononezq() {}\n// edited\n');
       await new Promise((r) => setTimeout(r, 30));
-      await engine.setExcludeGlobs(['src/lib.ts']);
+      await engine.setExcludes(excludedEverywhere(['src/lib.ts']));
       assert.deepEqual(names('versiononezq'), [], 'an excluded file leaves, open or not');
       engine.documentClosed(lib);
-      await engine.setExcludeGlobs([]);
+      await engine.setExcludes(NO_EXCLUDES);
       writeFileSync(lib, 'export function versiontwozq() {}\n');
       await engine.filesChanged([{ file: lib, kind: 'changed' }]);
       assert.deepEqual(names('versiontwozq'), ['src/lib.ts']);
@@ -407,7 +408,7 @@ describe('context engine', () => {
     const a = makeWorkspace({ 'src/index.ts': "import * as utils from './utils';\n", 'src/utils.ts': 'export function alphaHelper() {}\n' });
     const b = makeWorkspace({ 'src/index.ts': 'export function betaEntryPoint() { return 1; }\n', 'src/utils.ts': 'export function betaUtilityFn() {}\n' });
     const cacheDir = mkdtempSync(join(tmpdir(), 'locus-cache-'));
-    const engine = new ContextEngine({ folders: [a.root, b.root], excludeGlobs: [], chunker, cache: new IndexCache(cacheDir), log: () => undefined });
+    const engine = new ContextEngine({ folders: [a.root, b.root], excludes: NO_EXCLUDES, chunker, cache: new IndexCache(cacheDir), log: () => undefined });
     try {
       await engine.build();
       const current = join(a.root, 'src', 'index.ts');
@@ -438,7 +439,7 @@ describe('context engine', () => {
       'lib/src/other.ts': 'export function unrelatedHelper() {}\n',
     });
     const cacheDir = mkdtempSync(join(tmpdir(), 'locus-cache-'));
-    const engine = new ContextEngine({ folders: [join(ws.root, 'app'), join(ws.root, 'lib')], excludeGlobs: [], chunker, cache: new IndexCache(cacheDir), log: () => undefined });
+    const engine = new ContextEngine({ folders: [join(ws.root, 'app'), join(ws.root, 'lib')], excludes: NO_EXCLUDES, chunker, cache: new IndexCache(cacheDir), log: () => undefined });
     try {
       await engine.build();
       const found = engine.retrieve(join(ws.root, 'app', 'src', 'members.ts'), "import * as shapes from '../../lib/src/shapes';\nconst a = shapes.", '');
@@ -460,7 +461,7 @@ describe('context engine', () => {
     const cacheDir = mkdtempSync(join(tmpdir(), 'locus-cache-'));
     const logged: string[] = [];
     const budget = SHAPES_TS.length + 10;
-    const engine = new ContextEngine({ folders: [ws.root], excludeGlobs: [], chunker, cache: new IndexCache(cacheDir), log: (m) => logged.push(m), editDelayMs: 5, saveDelayMs: 5, folderBudgetBytes: budget });
+    const engine = new ContextEngine({ folders: [ws.root], excludes: NO_EXCLUDES, chunker, cache: new IndexCache(cacheDir), log: (m) => logged.push(m), editDelayMs: 5, saveDelayMs: 5, folderBudgetBytes: budget });
     try {
       await engine.build();
       assert.equal(engine.fileCount, 1);

@@ -9,6 +9,7 @@ import { describe, it } from 'node:test';
 import { ContextFeature } from '../../lsp-server/context/contextFeature';
 import { MAX_INDEXED_FILE_BYTES } from '../../lsp-server/context/workspaceWalker';
 import { makeWorkspace, SHAPES_TS } from './contextFixtures';
+import { NO_EXCLUDES } from '../../lsp-server/context/workspaceExcludes';
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -16,10 +17,10 @@ describe('ContextFeature documents', () => {
   it('reads the text of an edited document only when the index could take it', async () => {
     const ws = makeWorkspace({ 'src/shapes.ts': SHAPES_TS });
     const storage = mkdtempSync(join(tmpdir(), 'locus-storage-'));
-    const feature = new ContextFeature({ model: () => undefined, modelStatus: () => undefined, limits: () => ({ promptTokenBudget: 512, maxNewTokens: 64 }), document: () => undefined, sendExplainChunk: () => undefined, logger: silent, foregroundIdle: async () => undefined, foregroundStarts: () => new AbortController().signal, promptExcludeGlobs: () => [] });
+    const feature = new ContextFeature({ model: () => undefined, modelStatus: () => undefined, limits: () => ({ promptTokenBudget: 512, maxNewTokens: 64 }), document: () => undefined, sendExplainChunk: () => undefined, logger: silent, foregroundIdle: async () => undefined, foregroundStarts: () => new AbortController().signal, excludes: () => NO_EXCLUDES });
     try {
       feature.initialize([{ uri: pathToFileURL(ws.root).href, name: 'ws' }], null, storage);
-      await feature.start([]);
+      await feature.start(NO_EXCLUDES);
       const reads: string[] = [];
       const document = (name: string, version: number, length: number) => ({ uri: pathToFileURL(join(ws.root, 'src', name)).href, version, length, getText: () => (reads.push(name), 'x'.repeat(length)) });
       feature.documentOpened(document('huge.ts', 1, MAX_INDEXED_FILE_BYTES + 1));

@@ -2,6 +2,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { WorkspaceExcludes } from '../../lsp-server/context/workspaceExcludes';
 
 export function makeWorkspace(files: Record<string, string | Buffer>): { root: string; cleanup: () => void } {
   const root = mkdtempSync(join(tmpdir(), 'locus-ws-'));
@@ -11,6 +12,11 @@ export function makeWorkspace(files: Record<string, string | Buffer>): { root: s
     writeFileSync(file, content);
   }
   return { root, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+/** The same exclude globs in every workspace folder (index and prompts alike unless `prompt` is given). */
+export function excludedEverywhere(index: string[], prompt: string[] = index): WorkspaceExcludes {
+  return { window: { index, prompt }, folders: new Map() };
 }
 
 /** Planted in secret files; must never show up in an index or a prompt. */

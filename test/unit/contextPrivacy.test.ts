@@ -16,8 +16,9 @@ import { SelectiveContext, UnigramScorer } from '../../lsp-server/context/select
 import { SyntaxChunker } from '../../lsp-server/context/syntaxChunker';
 import { walkWorkspace } from '../../lsp-server/context/workspaceWalker';
 import { TextTokenizer } from '../../runtime/tokenizer';
-import { CANARY, makeWorkspace, MATH_PY, SHAPES_TS, VECTOR_TS } from './contextFixtures';
+import { CANARY, excludedEverywhere, makeWorkspace, MATH_PY, SHAPES_TS, VECTOR_TS } from './contextFixtures';
 import { TARGET_DIR } from './runtimeFixtures';
+import { NO_EXCLUDES } from '../../lsp-server/context/workspaceExcludes';
 
 function hasGit(): boolean {
   try {
@@ -31,7 +32,7 @@ function hasGit(): boolean {
 describe('privacy of retrieved context', () => {
   it("keeps a secret or excluded file's own text out of prompts, in the folders and outside them", () => {
     const root = join(tmpdir(), 'ws');
-    const privacy = new PromptPrivacy([root, join(root, 'pkg')], ['generated/**', 'notes.md']);
+    const privacy = new PromptPrivacy([root, join(root, 'pkg')], excludedEverywhere(['generated/**', 'notes.md']));
     const reason = (relative: string) => privacy.reasonFor(join(root, relative));
     for (const secret of ['.env', '.env.local', 'config/prod.env', 'certs/server.pem', '.ssh/config', 'deploy/id_rsa', 'pkg/keys/a.ts']) {
       assert.equal(reason(secret), SECRET_FILE_REASON, secret);
@@ -48,7 +49,7 @@ describe('privacy of retrieved context', () => {
 
   it('judges a file in nested folders from each folder that holds it', () => {
     const root = join(tmpdir(), 'ws');
-    const privacy = new PromptPrivacy([root, join(root, 'pkg'), join(root, 'keys', 'app')], ['pkg/conf/**', 'draft.md']);
+    const privacy = new PromptPrivacy([root, join(root, 'pkg'), join(root, 'keys', 'app')], excludedEverywhere(['pkg/conf/**', 'draft.md']));
     const reason = (relative: string) => privacy.reasonFor(join(root, relative));
     assert.equal(reason('pkg/conf/plan.ts'), EXCLUDED_FILE_REASON, "the outer folder's glob, written from its root");
     assert.equal(reason('pkg/draft.md'), EXCLUDED_FILE_REASON, "the inner folder's");
@@ -75,7 +76,7 @@ describe('privacy of retrieved context', () => {
     const cacheDir = mkdtempSync(join(tmpdir(), 'locus-cache-'));
     const chunker = await SyntaxChunker.create();
     try {
-      const engine = new ContextEngine({ folders: [ws.root], excludeGlobs: [], chunker, cache: new IndexCache(cacheDir), log: () => undefined });
+      const engine = new ContextEngine({ folders: [ws.root], excludes: NO_EXCLUDES, chunker, cache: new IndexCache(cacheDir), log: () => undefined });
       await engine.build();
       assert.equal(engine.fileCount, 4, 'settings.ts is listed; its chunk with the key is left out');
       const tokenizer = TextTokenizer.fromDirectory(TARGET_DIR);

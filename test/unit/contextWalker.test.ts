@@ -145,8 +145,9 @@ describe('workspace walker', () => {
       'pkg/keys.ts': 'e',
     });
     const pkg = join(ws.root, 'pkg');
-    const files = async (outerFolders: string[]) => {
+    const files = async (outers: string[]) => {
       const out: string[] = [];
+      const outerFolders = outers.map((root) => ({ root, excludeGlobs: ['pkg/conf/**', 'keys.ts'] }));
       for await (const f of walkWorkspace(pkg, new PathFilter(pkg, { excludeGlobs: ['pkg/conf/**', 'keys.ts'], outerFolders }))) out.push(f.relativePath);
       return out.sort();
     };

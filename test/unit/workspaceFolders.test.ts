@@ -17,6 +17,7 @@ import { SyntaxChunker } from '../../lsp-server/context/syntaxChunker';
 import { walkWorkspace } from '../../lsp-server/context/workspaceWalker';
 import { WorkspaceTestFiles } from '../../lsp-server/efficiency/workspaceTestFiles';
 import { makeWorkspace } from './contextFixtures';
+import { NO_EXCLUDES } from '../../lsp-server/context/workspaceExcludes';
 
 const APP_UTIL = 'export function appOnlyHelperFunction(a: number): number {\n  return a * 2;\n}\n';
 const LIB_INDEX = 'export function clampValue(value: number, low: number, high: number): number {\n  return Math.min(high, Math.max(low, value));\n}\n';
@@ -53,7 +54,7 @@ function featureOn(documents: Map<string, ContextDocument>, logs: string[]) {
     logger,
     foregroundIdle: async () => undefined,
     foregroundStarts: () => new AbortController().signal,
-    promptExcludeGlobs: () => [],
+    excludes: () => NO_EXCLUDES,
   });
 }
 
@@ -83,7 +84,7 @@ describe('workspace folders', () => {
     writeFileSync(join(locked, 'a.ts'), LIB_INDEX);
     chmodSync(locked, 0);
     const logs: string[] = [];
-    const engine = new ContextEngine({ folders: [file, locked, folder('lib')], excludeGlobs: [], chunker, cache: new IndexCache(cacheDir), log: (m) => logs.push(m) });
+    const engine = new ContextEngine({ folders: [file, locked, folder('lib')], excludes: NO_EXCLUDES, chunker, cache: new IndexCache(cacheDir), log: (m) => logs.push(m) });
     try {
       await assert.rejects(async () => {
         for await (const walked of walkWorkspace(file, new PathFilter(file, { excludeGlobs: [] }))) assert.fail(`walked ${walked.relativePath}`);
@@ -104,7 +105,7 @@ describe('workspace folders', () => {
   it('that can no longer be read leave retrieval at the next walk', async () => {
     const { folder, cacheDir, cleanup } = multiRoot();
     const logs: string[] = [];
-    const engine = new ContextEngine({ folders: [folder('app'), folder('lib')], excludeGlobs: [], chunker, cache: new IndexCache(cacheDir), log: (m) => logs.push(m) });
+    const engine = new ContextEngine({ folders: [folder('app'), folder('lib')], excludes: NO_EXCLUDES, chunker, cache: new IndexCache(cacheDir), log: (m) => logs.push(m) });
     try {
       await engine.build();
       assert.deepEqual(retrieved(engine, undefined, 'clampValue'), ['lib/src/index.ts']);
@@ -122,7 +123,7 @@ describe('workspace folders', () => {
   it('added at run time are indexed (from their cache), and removed ones leave retrieval', async () => {
     const { folder, cacheDir, cleanup } = multiRoot();
     const logs: string[] = [];
-    const options = { excludeGlobs: [], chunker, cache: new IndexCache(cacheDir), log: (m: string) => logs.push(m) };
+    const options = { excludes: NO_EXCLUDES, chunker, cache: new IndexCache(cacheDir), log: (m: string) => logs.push(m) };
     // An earlier session indexed `extra` and left its cache.
     const earlier = new ContextEngine({ ...options, folders: [folder('extra')] });
     await earlier.build();
@@ -155,7 +156,7 @@ describe('workspace folders', () => {
 
   it('nested in another go back to it when removed, and leave it when added', async () => {
     const { folder, cacheDir, cleanup } = multiRoot();
-    const engine = new ContextEngine({ folders: [folder('app')], excludeGlobs: [], chunker, cache: new IndexCache(cacheDir), log: () => undefined });
+    const engine = new ContextEngine({ folders: [folder('app')], excludes: NO_EXCLUDES, chunker, cache: new IndexCache(cacheDir), log: () => undefined });
     const inner = join(folder('app'), 'src');
     try {
       await engine.build();
@@ -184,7 +185,7 @@ describe('workspace folders', () => {
     };
     try {
       feature.initialize([folder('app'), folder('applink'), folder('lib')].map((f) => ({ uri: uri(f), name: f })), null, cacheDir);
-      await feature.start([]);
+      await feature.start(NO_EXCLUDES);
       assert.deepEqual(feature.indexedFolders, [folder('app'), folder('lib')]);
       assert.deepEqual(feature.listedFolders, [folder('app'), folder('applink'), folder('lib')]);
       assert.ok(logs.some((m) => m.includes(folder('applink')) && m.includes(folder('app')) && m.includes('indexed once')), logs.join('\n'));
