@@ -37,9 +37,9 @@ export class PathFilter {
   /** Directory (absolute) → its .gitignore rules, or null when it has none: the root's, those below it and above it. */
   private readonly gitignores = new Map<string, Ignore | null>();
   /** The repository's folders above the root, whose .gitignore files apply here; none outside a repository. */
-  private readonly gitignoresAbove: readonly RulesAbove[];
+  private gitignoresAbove: readonly RulesAbove[];
   /** The repository's `.git/info/exclude`, relative to the repository's root. */
-  private readonly infoExclude: { rules: Ignore; rootPath: string } | undefined;
+  private infoExclude: { rules: Ignore; rootPath: string } | undefined;
   /** The outer workspace folders' rules, each judging paths from its own root. */
   private readonly outerFilters: readonly { filter: PathFilter; rootPath: string }[];
 
@@ -51,6 +51,13 @@ export class PathFilter {
     const repository = repositoryHolding(root);
     this.gitignoresAbove = repository === undefined ? [] : foldersBetween(repository, root);
     this.infoExclude = repository === undefined ? undefined : readInfoExclude(repository, root);
+    // A folder its repository ignores (a build output, a scratch or vendored checkout opened on purpose) is a project
+    // of its own to the user: the rules above would leave nothing in it, so only its own apply (VS Code's search does
+    // not read parent ignore files by default either).
+    if (this.ignoredAbove('')) {
+      this.gitignoresAbove = [];
+      this.infoExclude = undefined;
+    }
     this.outerFilters = (options.outerFolders ?? []).flatMap((outer) => {
       const rootPath = relativeInside(outer.root, root);
       return rootPath === undefined ? [] : [{ filter: new PathFilter(outer.root, { excludeGlobs: outer.excludeGlobs }), rootPath }];
@@ -82,10 +89,15 @@ export class PathFilter {
     return this.ignoredAbove(probe) || this.ignoredBelow(segments, isDirectory);
   }
 
-  /** Git's rules from above the root see the path from their own folder, the root's place in it included. */
+  /**
+   * Git's rules from above the root see the path from their own folder, the root's place in it included; '' asks
+   * for the root itself (as a directory).
+   */
   private ignoredAbove(probe: string): boolean {
-    if (this.infoExclude?.rules.ignores(joinPosix(this.infoExclude.rootPath, probe))) return true;
-    return this.gitignoresAbove.some((above) => this.gitignoreOf(above.directory)?.ignores(`${above.rootPath}/${probe}`) === true);
+    const seenFrom = (rootPath: string) => (probe === '' ? `${rootPath}/` : joinPosix(rootPath, probe));
+    const info = this.infoExclude;
+    if (info !== undefined && (probe !== '' || info.rootPath !== '') && info.rules.ignores(seenFrom(info.rootPath))) return true;
+    return this.gitignoresAbove.some((above) => this.gitignoreOf(above.directory)?.ignores(seenFrom(above.rootPath)) === true);
   }
 
   /** Each .gitignore on the way down applies to the part of the path below its folder. */

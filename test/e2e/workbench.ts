@@ -27,10 +27,11 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
-export async function openWorkbench(browser: Browser, url: string, folder: string): Promise<Page> {
+/** Opens `target`: a folder, or with `kind` `workspace` a `.code-workspace` file (a multi-root workspace). */
+export async function openWorkbench(browser: Browser, url: string, target: string, kind: 'folder' | 'workspace' = 'folder'): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   const page = await context.newPage();
-  await page.goto(`${url}/?folder=${encodeURIComponent(folder)}`, { timeout: 60_000 });
+  await page.goto(`${url}/?${kind}=${encodeURIComponent(target)}`, { timeout: 60_000 });
   await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
   // The explorer lists the fixture once the remote file system answers.
   await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ state: 'visible', timeout: 60_000 });

@@ -134,6 +134,27 @@ describe('workspace walker', () => {
     }
   });
 
+  it('indexes a folder its repository ignores by its own rules alone: opened on purpose, it is a project of its own', async () => {
+    const ws = makeWorkspace({
+      '.git/info/exclude': 'scratch/\n',
+      '.gitignore': 'out/\n*.log\n',
+      'out/e2e/app/.gitignore': 'gen/\n',
+      'out/e2e/app/src/a.ts': 'a',
+      'out/e2e/app/gen/g.ts': 'b',
+      'out/e2e/app/debug.log': 'c',
+      'scratch/try/b.ts': 'd',
+      'packages/lib/c.ts': 'e',
+      'packages/lib/d.log': 'f',
+    });
+    try {
+      assert.deepEqual(await walked(join(ws.root, 'out', 'e2e', 'app')), ['.gitignore', 'debug.log', 'src/a.ts'], "the repository's out/ and *.log rules would leave nothing");
+      assert.deepEqual(await walked(join(ws.root, 'scratch', 'try')), ['b.ts'], 'ignored by info/exclude');
+      assert.deepEqual(await walked(join(ws.root, 'packages', 'lib')), ['c.ts'], 'a folder the repository keeps still follows its rules above');
+    } finally {
+      ws.cleanup();
+    }
+  });
+
   it("applies an outer workspace folder's exclude globs and .gitignore files in a folder nested in it", async () => {
     const ws = makeWorkspace({
       '.gitignore': 'pkg/gen/\n',
