@@ -6,6 +6,7 @@ import type { CursorContext } from './cursorContext';
 import { matchIndentation } from './indentation';
 import { withLineEnding } from './modelText';
 import { cutRepeatedLines } from './repeatedLines';
+import { cutPhraseLoops } from './repeatedPhrases';
 import { dropLinesFollowingCursor, trimLineSuffixOverlap } from './suffixOverlap';
 
 /** C0 controls other than tab and line breaks, and DEL: never meant as code, and unsafe to insert. */
@@ -16,6 +17,7 @@ export function postProcess(raw: string, mode: CompletionMode, ctx: CursorContex
   if (mode === 'none') return '';
   let lines = raw.replace(/\r\n?/g, '\n').replace(CONTROL_CHARACTERS, '').split('\n');
   if (mode !== 'multi-line') lines = lines.slice(0, 1);
+  lines = cutPhraseLoops(lines, `${ctx.prefix}\n${ctx.suffix}`);
   if (mode !== 'single-line') lines = limitToBlock(cutRepeatedLines(lines, ctx.linePrefix.trim() === '' ? ctx.linePrefix : undefined), ctx);
   lines = matchIndentation(lines, ctx.indent);
   lines = trimTrailingWhitespace(lines);
