@@ -1,12 +1,12 @@
 // Splits a source file into chunks along declaration boundaries with tree-sitter (WASM grammars from
 // @vscode/tree-sitter-wasm, loaded once per language), or into fixed line windows for languages without a
 // grammar and for files that do not parse.
-import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { Language, Parser, type Node as SyntaxNode, type Tree } from '@vscode/tree-sitter-wasm';
+import { Parser, type Language, type Node as SyntaxNode, type Tree } from '@vscode/tree-sitter-wasm';
 import type { CodeChunk } from './codeChunk';
 import { asModelText } from '../modelText';
 import { TimeSlices } from '../timeSlices';
+import { defaultGrammarDir, initTreeSitter, loadGrammar } from '../treeSitterRuntime';
 
 /** A chunk grows by merging neighbouring declarations up to this many lines. */
 const TARGET_LINES = 30;
@@ -36,16 +36,6 @@ export function languageOfPath(filePath: string): string | undefined {
 /** Grammar files a bundle must ship in `tree-sitter/` next to it (the runtime first). */
 export const GRAMMAR_FILES = ['tree-sitter.wasm', ...new Set(Object.values(GRAMMARS))].map((g) => (g.endsWith('.wasm') ? g : `tree-sitter-${g}.wasm`));
 
-/** The grammar folder: next to the bundle when it ships one (`dist/tree-sitter/`), else the npm package's. */
-export function defaultGrammarDir(): string {
-  const candidates = [
-    path.join(__dirname, 'tree-sitter'),
-    path.join(__dirname, '..', 'node_modules', '@vscode', 'tree-sitter-wasm', 'wasm'),
-    path.join(__dirname, '..', '..', 'node_modules', '@vscode', 'tree-sitter-wasm', 'wasm'),
-  ];
-  return candidates.find((dir) => existsSync(path.join(dir, 'tree-sitter.wasm'))) ?? candidates[0]!;
-}
-
 interface Unit {
   startLine: number;
   endLine: number;
@@ -56,7 +46,6 @@ interface Unit {
 
 export class SyntaxChunker {
   private readonly parser: Parser;
-  private readonly languages = new Map<string, Promise<Language | undefined>>();
   /** One file at a time: a parse paused between slices resumes where it left off only if no other starts meanwhile. */
   private turn: Promise<unknown> = Promise.resolve();
   private disposed = false;
@@ -70,7 +59,7 @@ export class SyntaxChunker {
 
   /** `pause`: awaited between a parse's slices, after a turn of the event loop (the server's foreground work goes first). */
   static async create(grammarDir = defaultGrammarDir(), pause: () => Promise<void> = async () => undefined): Promise<SyntaxChunker> {
-    await Parser.init({ locateFile: (file: string) => path.join(grammarDir, file) });
+    await initTreeSitter(grammarDir);
     return new SyntaxChunker(grammarDir, pause);
   }
 
@@ -119,12 +108,7 @@ export class SyntaxChunker {
   }
 
   private language(name: string): Promise<Language | undefined> {
-    let loaded = this.languages.get(name);
-    if (loaded === undefined) {
-      loaded = Language.load(path.join(this.grammarDir, `tree-sitter-${name}.wasm`)).catch(() => undefined);
-      this.languages.set(name, loaded);
-    }
-    return loaded;
+    return loadGrammar(name, this.grammarDir);
   }
 
   private async units(nodes: readonly (SyntaxNode | null)[], lines: string[], slices: TimeSlices): Promise<Unit[]> {

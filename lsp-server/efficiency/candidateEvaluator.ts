@@ -5,10 +5,11 @@
 // among samples proves nothing (two samples with the same bug outvoted a correct suggestion).
 import type { Check } from './checkBuilder';
 import type { FunctionTarget } from './functionTarget';
-import { stripTypes } from './functionTarget';
+import { toCommonJs } from './functionTarget';
+import { NO_MODULE_CONTEXT, type ModuleContext } from './moduleDefinitions';
 import { NODE_CANDIDATE_FILE, NODE_HARNESS_FILE, NODE_HARNESS_SOURCE } from './nodeHarness';
 import { PYTHON_CANDIDATE_FILE, PYTHON_HARNESS_FILE, PYTHON_HARNESS_SOURCE } from './pythonHarness';
-import { looksComplete, newRunKey, timingsPlausible, verifyChannel, type Frame } from './resultChannel';
+import { looksComplete, newRunKey, signedFrames, timingsPlausible, verifyChannel, type Frame } from './resultChannel';
 import type { SandboxRuntime } from './sandboxRuntimes';
 import type { SandboxLimits, SandboxRun, SandboxRunner } from './sandboxRunner';
 import { valuesEqual } from './valueEquality';
@@ -54,6 +55,8 @@ export interface EvaluationInput {
    * plain (greedy) suggestion: the reference for generated inputs when it passes every example.
    */
   sources: string[];
+  /** Per source, the module-level definitions it needs (moduleContext.ts); none where absent. */
+  contexts?: ModuleContext[];
   checks: Check[];
   typescript: boolean;
   runtime: SandboxRuntime;
@@ -125,14 +128,15 @@ export async function compileErrors(input: CompileInput): Promise<(string | null
   });
 }
 
-export function candidateFiles(target: FunctionTarget, source: string, typescript: boolean): Record<string, string> {
-  if (target.language === 'python') {
-    const imports = target.imports.map((line) => `try:\n    ${line.trim()}\nexcept ImportError:\n    pass\n`).join('');
-    return { [PYTHON_HARNESS_FILE]: PYTHON_HARNESS_SOURCE, [PYTHON_CANDIDATE_FILE]: imports + source };
-  }
-  const script = typescript ? stripTypes(source) : source;
+/**
+ * The sandbox's files for one candidate: the function between the module-level definitions it needs. They run when
+ * the candidate loads, so their time is never in the call times the ranking compares.
+ */
+export function candidateFiles(target: FunctionTarget, source: string, typescript: boolean, context: ModuleContext = NO_MODULE_CONTEXT): Record<string, string> {
+  const program = `${context.before}${source}\n${context.after}`;
+  if (target.language === 'python') return { [PYTHON_HARNESS_FILE]: PYTHON_HARNESS_SOURCE, [PYTHON_CANDIDATE_FILE]: program };
   const exporter = `\nmodule.exports.__locus_target = typeof ${target.name} === 'function' ? ${target.name} : undefined;\n`;
-  return { [NODE_HARNESS_FILE]: NODE_HARNESS_SOURCE, [NODE_CANDIDATE_FILE]: script + exporter };
+  return { [NODE_HARNESS_FILE]: NODE_HARNESS_SOURCE, [NODE_CANDIDATE_FILE]: toCommonJs(program, typescript) + exporter };
 }
 
 function harnessEntry(target: FunctionTarget): string {
@@ -143,6 +147,8 @@ interface VerifiedRun {
   run: SandboxRun;
   frames: Frame[] | null;
   reason?: string;
+  /** Whether the harness said it loaded the candidate (or failed to), even in a run stopped later. */
+  reachedLoad: boolean;
 }
 
 async function runHarness(input: Pick<EvaluationInput, 'runner' | 'runtime' | 'limits' | 'signal' | 'target'>, files: Record<string, string>, job: Record<string, unknown>): Promise<VerifiedRun> {
@@ -152,9 +158,9 @@ async function runHarness(input: Pick<EvaluationInput, 'runner' | 'runtime' | 'l
     isComplete: looksComplete,
     signal: input.signal,
   });
-  if (run.status !== 'completed') return { run, frames: null };
+  if (run.status !== 'completed') return { run, frames: null, reachedLoad: signedFrames(run.channel, key).some((frame) => frame.type === 'load') };
   const verdict = verifyChannel(run.channel, key);
-  return verdict.ok ? { run, frames: verdict.frames } : { run, frames: null, reason: verdict.reason };
+  return verdict.ok ? { run, frames: verdict.frames, reachedLoad: true } : { run, frames: null, reason: verdict.reason, reachedLoad: false };
 }
 
 function checkFrames(frames: Frame[]): Map<string, CheckResult> {
@@ -199,6 +205,22 @@ function failedRunOutcome(verified: VerifiedRun, limits: SandboxLimits): { outco
   }
 }
 
+/** e.g. "its module-level definitions (PATTERN, helper) failed: NameError: ..."; names beyond four are counted. */
+function moduleCodeDetail(context: ModuleContext, what: string): string {
+  const shown = context.names.slice(0, 4).join(', ') + (context.names.length > 4 ? `, ${context.names.length - 4} more` : '');
+  return `its module-level definitions (${shown}) ${what}`;
+}
+
+/**
+ * Why a run failed, said of the module-level definitions when it stopped before the candidate loaded: they run first,
+ * so a file they read that is not in the sandbox, or a table that takes too long to build, fails every candidate.
+ */
+function failureDetail(verified: VerifiedRun, limits: SandboxLimits, context: ModuleContext): { outcome: CandidateOutcome; detail: string } {
+  const failed = failedRunOutcome(verified, limits);
+  const stoppedEarly = ['timeout', 'memory-limit', 'output-limit', 'exited'].includes(verified.run.status);
+  return stoppedEarly && !verified.reachedLoad && context.names.length > 0 ? { ...failed, detail: moduleCodeDetail(context, failed.detail) } : failed;
+}
+
 export async function evaluateCandidates(input: EvaluationInput): Promise<Evaluation> {
   const { target, checks } = input;
   const reps = input.repetitions ?? DEFAULT_REPETITIONS;
@@ -222,9 +244,10 @@ export async function evaluateCandidates(input: EvaluationInput): Promise<Evalua
       .map((check) => (check.args !== undefined ? { id: check.id, args: check.args } : { id: check.id, callSource: check.callSource, argsSource: check.argsSource })),
   };
   const runs: VerifiedRun[] = [];
-  for (const source of input.sources) {
+  const contexts = input.sources.map((_, index) => input.contexts?.[index] ?? NO_MODULE_CONTEXT);
+  for (const [index, source] of input.sources.entries()) {
     if (input.signal?.aborted) break;
-    runs.push(await runHarness(input, candidateFiles(target, source, input.typescript), job));
+    runs.push(await runHarness(input, candidateFiles(target, source, input.typescript, contexts[index]), job));
   }
 
   const verified = runs.map((run) => (run.frames ? checkFrames(run.frames) : null));
@@ -245,10 +268,12 @@ export async function evaluateCandidates(input: EvaluationInput): Promise<Evalua
       memoryBytes: Math.max(0, run.peakRssBytes - baselinePeak),
       checks: verified[index] ?? new Map<string, CheckResult>(),
     };
-    if (!verifiedRun.frames) return { ...base, ...failedRunOutcome(verifiedRun, input.limits), checksPassed: 0, timeNs: Infinity };
+    if (!verifiedRun.frames) return { ...base, ...failureDetail(verifiedRun, input.limits, contexts[index]), checksPassed: 0, timeNs: Infinity };
     const load = verifiedRun.frames.find((frame) => frame.type === 'load')?.body as { ok: boolean; error?: string; loadNs?: number } | undefined;
     if (!load?.ok) {
-      const detail = load?.error && DISK_FULL.test(load.error) ? diskLimitDetail(input.limits) : (load?.error ?? 'did not load');
+      const error = load?.error && DISK_FULL.test(load.error) ? diskLimitDetail(input.limits) : (load?.error ?? 'did not load');
+      // Loading runs the module-level definitions and then only defines the function: a failure there is theirs.
+      const detail = contexts[index].names.length > 0 ? moduleCodeDetail(contexts[index], `failed: ${error}`) : error;
       return { ...base, outcome: 'runtime-error', detail, checksPassed: 0, timeNs: Infinity };
     }
     let passed = 0;

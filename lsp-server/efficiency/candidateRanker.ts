@@ -95,7 +95,10 @@ export function summarize(ranked: RankedCandidate[]): string {
     case 'none': {
       const best = [...ranked].sort(compareCandidates)[0];
       if (best.outcome === 'pass') return `the plain suggestion's run could not be verified (${choice.plain?.detail ?? choice.plain?.outcome}); it stays first (${tally})`;
-      return `no candidate passed every check (best: ${best.checksPassed}/${best.checksTotal})`;
+      // One reason for every candidate (module-level definitions that fail, a limit they all reach) is said.
+      const reasons = new Set(ranked.map((candidate) => candidate.detail));
+      const [reason] = reasons;
+      return `no candidate passed every check (best: ${best.checksPassed}/${best.checksTotal})${reasons.size === 1 && reason ? `: ${reason}` : ''}`;
     }
     case 'plain':
       return `${choice.plain.checksPassed}/${choice.plain.checksTotal} checks passed; no faster candidate found (${tally})`;

@@ -8,6 +8,7 @@ import { compileErrors, DEFAULT_REPETITIONS, evaluateCandidates, type CandidateO
 import { offersOtherFirst, rankCandidates, summarize } from './candidateRanker';
 import { findFunctionTarget } from './functionTarget';
 import type { SelfTestResult } from './isolationSelfTest';
+import { moduleContexts } from './moduleContext';
 import { DEFAULT_LIMITS, SandboxRunner, type SandboxLimits } from './sandboxRunner';
 import type { TestFile } from './workspaceTestCalls';
 
@@ -259,10 +260,21 @@ export class EfficiencyChecker implements CompletionRefiner {
       if (error) rejected.set(entry.index, `does not compile (${error})`);
     });
     const runnable = sources.map((source, index) => ({ source, index })).filter((entry): entry is { source: string; index: number } => entry.source !== null && !rejected.has(entry.index));
+    // Only the function is a candidate: the module-level definitions it uses (constants, helpers, classes) come from
+    // the file, the same for every candidate, and run before it.
+    const contexts = await moduleContexts({
+      text: request.text.slice(0, request.offset) + request.greedy + request.text.slice(request.offset),
+      offset: request.offset,
+      functionName: target.name,
+      languageId: request.languageId,
+      sources: runnable.map((entry) => entry.source),
+    });
+    if (signal.aborted) return null;
     const evaluate = this.deps.evaluate ?? evaluateCandidates;
     const evaluation = await evaluate({
       target,
       sources: runnable.map((entry) => entry.source),
+      contexts,
       checks,
       typescript: request.languageId.startsWith('typescript'),
       runtime,

@@ -41,8 +41,6 @@ export interface FunctionTarget {
    * (Python) a docstring. Only then are candidates whole bodies that can be compared by running them.
    */
   wholeBody: boolean;
-  /** Import lines from the top of the file, which the function may need. */
-  imports: string[];
   examples: DocExample[];
 }
 
@@ -69,9 +67,7 @@ function scriptTarget(full: string, start: number, end: number, isTypeScript: bo
   const ts = typescript();
   const kind = isTypeScript ? ts.ScriptKind.TS : ts.ScriptKind.JS;
   const file = ts.createSourceFile(isTypeScript ? 'f.ts' : 'f.js', full, ts.ScriptTarget.ES2022, true, kind);
-  const imports: string[] = [];
   for (const statement of file.statements) {
-    if (ts.isImportDeclaration(statement)) imports.push(statement.getText(file));
     const found = topLevelFunction(statement);
     if (!found) continue;
     const { name, fn, docHost } = found;
@@ -91,7 +87,6 @@ function scriptTarget(full: string, start: number, end: number, isTypeScript: bo
       isAsync,
       source,
       wholeBody,
-      imports,
       examples: parseDocExamples(exampleTexts(docHost)),
     };
   }
@@ -129,11 +124,14 @@ function hasSyntaxErrors(source: string, isTypeScript: boolean): boolean {
   return (out.diagnostics ?? []).length > 0;
 }
 
-/** TypeScript → JavaScript (CommonJS) for the sandbox; the bundled compiler, never the workspace's. */
-export function stripTypes(source: string): string {
+/**
+ * TypeScript or JavaScript → CommonJS JavaScript for the sandbox (types stripped, `import`s of the module-level
+ * definitions made `require`s); the bundled compiler, never the workspace's.
+ */
+export function toCommonJs(source: string, isTypeScript: boolean): string {
   const ts = typescript();
   return ts.transpileModule(source, {
-    fileName: 'candidate.ts',
+    fileName: isTypeScript ? 'candidate.ts' : 'candidate.js',
     compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, removeComments: true },
   }).outputText;
 }
@@ -200,7 +198,6 @@ function pythonTarget(full: string, start: number, end: number): FunctionTarget 
       return type ? { name, type } : { name };
     });
   const returnType = /->\s*(.*?\S|.)\s*$/.exec(afterParen)?.[1];
-  const imports = lines.filter((line) => /^(import\s+\w|from\s+[\w.]+\s+import\s)/.test(line));
   const outside = docstringRemoved(full.slice(bodyStart, start)) + full.slice(end, bodyEnd);
   return {
     language: 'python',
@@ -210,7 +207,6 @@ function pythonTarget(full: string, start: number, end: number): FunctionTarget 
     isAsync: header[1] !== undefined,
     source,
     wholeBody: isBlankOrComments(outside),
-    imports,
     examples: parseDoctests(docstringOf(lines.slice(headerEndLine + 1, lastBodyLine + 1).join('\n'))),
   };
 }

@@ -53,31 +53,49 @@ export function looksComplete(lastLine: Buffer): boolean {
   return text.endsWith('\n') && / \d+ done /.test(text);
 }
 
+/** One line of the channel as the frame numbered `seq`, or why it is not that frame. */
+function verifiedFrame(line: string, key: Buffer, seq: number): Frame | string {
+  const match = /^([0-9a-f]{64}) (\d+) (load|check|done) (.*)$/s.exec(line);
+  if (!match) return 'malformed result frame';
+  const [, mac, seqText, type, json] = match;
+  const expected = Buffer.from(frameMac(key, Number(seqText), type, json), 'hex');
+  if (!timingSafeEqual(expected, Buffer.from(mac, 'hex'))) return 'result frame with a bad signature';
+  if (Number(seqText) !== seq) return 'result frames out of order';
+  try {
+    return { seq, type: type as FrameType, body: JSON.parse(json) };
+  } catch {
+    return 'result frame is not JSON';
+  }
+}
+
 export function verifyChannel(channel: Buffer, key: Buffer): ChannelVerdict {
   const text = channel.toString('utf8');
   if (!text.endsWith('\n')) return { ok: false, reason: 'no complete result frames' };
   const frames: Frame[] = [];
   for (const line of text.slice(0, -1).split('\n')) {
-    const match = /^([0-9a-f]{64}) (\d+) (load|check|done) (.*)$/s.exec(line);
-    if (!match) return { ok: false, reason: 'malformed result frame' };
-    const [, mac, seqText, type, json] = match;
-    const seq = Number(seqText);
-    const expected = Buffer.from(frameMac(key, seq, type, json), 'hex');
-    if (!timingSafeEqual(expected, Buffer.from(mac, 'hex'))) return { ok: false, reason: 'result frame with a bad signature' };
-    if (seq !== frames.length) return { ok: false, reason: 'result frames out of order' };
-    let body: unknown;
-    try {
-      body = JSON.parse(json);
-    } catch {
-      return { ok: false, reason: 'result frame is not JSON' };
-    }
-    frames.push({ seq, type: type as FrameType, body });
+    const frame = verifiedFrame(line, key, frames.length);
+    if (typeof frame === 'string') return { ok: false, reason: frame };
+    frames.push(frame);
   }
   const last = frames[frames.length - 1];
   if (!last || last.type !== 'done') return { ok: false, reason: 'the harness never finished' };
   if ((last.body as { frames?: unknown }).frames !== frames.length - 1) return { ok: false, reason: 'result frame count mismatch' };
   if (frames.slice(0, -1).some((frame) => frame.type === 'done')) return { ok: false, reason: 'result frame after done' };
   return { ok: true, frames };
+}
+
+/**
+ * The frames of a run that was stopped midway (a time or memory limit) that verify, from the first up to the first
+ * that does not: how far it got, say whether it loaded. Never results: those come only from a complete channel.
+ */
+export function signedFrames(channel: Buffer, key: Buffer): Frame[] {
+  const frames: Frame[] = [];
+  for (const line of channel.toString('utf8').split('\n').slice(0, -1)) {
+    const frame = verifiedFrame(line, key, frames.length);
+    if (typeof frame === 'string') break;
+    frames.push(frame);
+  }
+  return frames;
 }
 
 /**

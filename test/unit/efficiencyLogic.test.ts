@@ -8,8 +8,8 @@ import { chooseFirst, compareCandidates, offersOtherFirst, rankCandidates, SPEED
 import { parseDocExamples, parseDoctests } from '../../lsp-server/efficiency/docExamples';
 import { differentialInputs, literalArguments, parseType, seededRandom } from '../../lsp-server/efficiency/differentialInputs';
 import { DEFAULT_EFFICIENCY_OPTIONS, EfficiencyChecker, type EfficiencyCheckerDeps } from '../../lsp-server/efficiency/efficiencyChecker';
-import { findFunctionTarget, stripTypes } from '../../lsp-server/efficiency/functionTarget';
-import { encodeFrame, looksComplete, newRunKey, timingsPlausible, verifyChannel } from '../../lsp-server/efficiency/resultChannel';
+import { findFunctionTarget, toCommonJs } from '../../lsp-server/efficiency/functionTarget';
+import { encodeFrame, looksComplete, newRunKey, signedFrames, timingsPlausible, verifyChannel } from '../../lsp-server/efficiency/resultChannel';
 import { valuesEqual } from '../../lsp-server/efficiency/valueEquality';
 import { findTestCalls, isTestFile } from '../../lsp-server/efficiency/workspaceTestCalls';
 
@@ -52,7 +52,6 @@ describe('findFunctionTarget', () => {
       { callSource: 'sumSquares([])', expectedSource: '0' },
       { callSource: 'sumSquares([3])', expectedSource: '9' },
     ]);
-    assert.deepEqual(target.imports, ["import { readFileSync } from 'node:fs';"]);
   });
 
   it('finds arrow functions assigned to a const, in JavaScript', () => {
@@ -95,13 +94,13 @@ describe('findFunctionTarget', () => {
       { callSource: "most_common(['a', 'b', 'a'])", expectedSource: "['a']" },
       { callSource: 'most_common([], 2)', expectedSource: '[]' },
     ]);
-    assert.deepEqual(target.imports, ['from collections import Counter']);
     assert.ok(target.source.endsWith('most_common(k)]\n'));
     assert.equal(findFunctionTarget(text, text.length, 'x = 1\n', 'python'), null, 'top-level code is no function body');
   });
 
-  it('strips TypeScript types with the bundled compiler', () => {
-    assert.equal(stripTypes('function f(x: number): number { return x as number; }').trim().split('\n').pop(), 'function f(x) { return x; }');
+  it('strips TypeScript types with the bundled compiler, and makes imports requires', () => {
+    assert.equal(toCommonJs('function f(x: number): number { return x as number; }', true).trim().split('\n').pop(), 'function f(x) { return x; }');
+    assert.match(toCommonJs("import { join } from 'node:path';\nfunction f(x) { return join(x); }", false), /require\("node:path"\)/);
   });
 });
 
@@ -200,6 +199,13 @@ describe('result channel', () => {
     assert.equal(verifyChannel(Buffer.from(frames.slice(0, 2).join('\n') + '\n'), key).ok, false);
     assert.equal(verifyChannel(Buffer.from(good.toString() + 'pass\n'), key).ok, false);
     assert.equal(verifyChannel(Buffer.from(encodeFrame(key, 0, 'done', { frames: 3 })), key).ok, false, 'count must match');
+  });
+
+  it('tells how far a run stopped midway got: its signed frames up to the first that is not', () => {
+    const [load, check] = good.toString().split('\n');
+    assert.deepEqual(signedFrames(Buffer.from(`${load}\n${check}\nunfinished`), key).map((frame) => frame.type), ['load', 'check']);
+    assert.deepEqual(signedFrames(Buffer.from(`${'0'.repeat(64)} 0 load {"ok":true}\n${load}\n`), key), [], 'a forged frame ends it');
+    assert.deepEqual(signedFrames(Buffer.from(`${check}\n`), key), [], 'so does one out of order');
   });
 
   it('judges reported timings against the CPU time the system measured', () => {

@@ -19,7 +19,7 @@ async function need(t: TestContext, python = false): Promise<SandboxKit | null> 
   return null;
 }
 
-const jsTarget = (name: string): FunctionTarget => ({ language: 'javascript', name, params: [{ name: 'n' }], isAsync: false, source: '', wholeBody: true, imports: [], examples: [] });
+const jsTarget = (name: string): FunctionTarget => ({ language: 'javascript', name, params: [{ name: 'n' }], isAsync: false, source: '', wholeBody: true, examples: [] });
 const pyTarget = (name: string): FunctionTarget => ({ ...jsTarget(name), language: 'python' });
 
 const sumChecks: Check[] = [

@@ -7,7 +7,7 @@ import type { FunctionTarget } from '../../lsp-server/efficiency/functionTarget'
 import { sandboxKit, TEST_LIMITS } from './sandboxFixtures';
 
 const checks: Check[] = [{ id: 'example-0', kind: 'example', callSource: 'peek(1)', argsSource: '1', expectedSource: '"closed"' }];
-const target = (language: 'javascript' | 'python'): FunctionTarget => ({ language, name: 'peek', params: [{ name: 'n' }], isAsync: false, source: '', wholeBody: true, imports: [], examples: [] });
+const target = (language: 'javascript' | 'python'): FunctionTarget => ({ language, name: 'peek', params: [{ name: 'n' }], isAsync: false, source: '', wholeBody: true, examples: [] });
 // `closed` only for EBADF: any other failure (a permission error on a descriptor still open) is not a pass.
 const JS = "function peek(n) { try { const b = Buffer.alloc(64); const k = require('fs').readSync(30, b, 0, 64, 0); return 'read ' + b.toString('utf8', 0, k); } catch (e) { return e.code === 'EBADF' ? 'closed' : 'error ' + e.code; } }";
 const PY = "import os\ndef peek(n):\n    try:\n        return 'read ' + os.pread(30, 64, 0).decode()\n    except OSError as e:\n        return 'closed' if e.errno == 9 else 'error %d' % e.errno\n";

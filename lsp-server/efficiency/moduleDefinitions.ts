@@ -1,0 +1,182 @@
+// The module-level definitions a function needs in the sandbox: the file's top-level imports, assignments, functions
+// and classes that its free names reach, transitively. Nothing else at module level ever runs: calls (`main()`,
+// `app.run()`), `if __name__ == '__main__':` blocks, loops, top-level `await`. A definition that computes its value
+// (`PATTERN = re.compile(...)`, `DATA = load()`) runs when it is needed: most are cheap and pure, and one that reads a
+// file or takes long fails within the sandbox's limits, which the check reports as the module-level code's failure.
+import type { Node as SyntaxNode } from '@vscode/tree-sitter-wasm';
+import { bindingNames, freeNames, pythonImportBindings } from './freeNames';
+import type { CandidateLanguage } from './sandboxRuntimes';
+
+/** What runs around a candidate function: `before` it (in file order), then the function, then `after` it. */
+export interface ModuleContext {
+  before: string;
+  /** Definitions below the function in the file: run after it, as in the file, since they may use it when they run. */
+  after: string;
+  /** The module-level names they bind, for messages. */
+  names: string[];
+}
+
+export const NO_MODULE_CONTEXT: ModuleContext = { before: '', after: '', names: [] };
+
+export interface ModuleDefinition {
+  binds: string[];
+  /** Module-level names it reads when it runs or is called (walked only for a definition that is taken). */
+  reads: () => Set<string>;
+  /** The statement as it runs in the sandbox. */
+  text: string;
+  below: boolean;
+  /** Python's `__future__` and wildcard imports: always taken (the first change the module, the second bind unknown names). */
+  always: boolean;
+}
+
+export interface ModuleScope {
+  /** Names the function's own statement binds: never taken from the file, the candidate defines them. */
+  functionNames: Set<string>;
+  definitions: ModuleDefinition[];
+}
+
+function namedChildren(node: SyntaxNode): SyntaxNode[] {
+  return node.namedChildren.filter((child): child is SyntaxNode => child !== null);
+}
+
+/** Python: an import a sandbox without the workspace's packages cannot load is passed over, as a name it binds may go unused. */
+function pythonImportText(text: string): string {
+  return `try:\n${text.replace(/^/gm, '    ')}\nexcept ImportError:\n    pass`;
+}
+
+function pythonAssignmentBinds(assignment: SyntaxNode): string[] {
+  const left = assignment.childForFieldName('left');
+  const right = assignment.childForFieldName('right');
+  // `x: int` alone binds nothing; `a = b = 1` binds both.
+  if (left === null || right === null) return [];
+  const names = bindingNames(left, 'python');
+  return right.type === 'assignment' ? [...names, ...pythonAssignmentBinds(right)] : names;
+}
+
+type Definition = Pick<ModuleDefinition, 'binds' | 'reads' | 'text' | 'always'>;
+
+const NOTHING = (): Set<string> => new Set();
+
+function pythonDefinition(statement: SyntaxNode): Definition | null {
+  const text = statement.text;
+  const reads = (): Set<string> => freeNames(statement, 'python');
+  switch (statement.type) {
+    case 'future_import_statement':
+      return { binds: [], reads: NOTHING, text, always: true };
+    case 'import_statement':
+    case 'import_from_statement': {
+      const wildcard = namedChildren(statement).some((child) => child.type === 'wildcard_import');
+      return { binds: pythonImportBindings(statement), reads: NOTHING, text: pythonImportText(text), always: wildcard };
+    }
+    case 'function_definition':
+    case 'class_definition':
+      return { binds: [statement.childForFieldName('name')?.text ?? ''], reads, text, always: false };
+    case 'decorated_definition': {
+      const inner = statement.childForFieldName('definition');
+      return inner ? { binds: [inner.childForFieldName('name')?.text ?? ''], reads, text, always: false } : null;
+    }
+    case 'expression_statement': {
+      const parts = namedChildren(statement);
+      if (parts.length !== 1) return null;
+      const [part] = parts;
+      if (part.type === 'assignment') return { binds: pythonAssignmentBinds(part), reads, text, always: false };
+      if (part.type === 'augmented_assignment') return { binds: bindingNames(part.childForFieldName('left') ?? part, 'python'), reads, text, always: false };
+      return null;
+    }
+    default:
+      return null;
+  }
+}
+
+const FUNCTION_SCOPES = new Set(['function_declaration', 'generator_function_declaration', 'function_expression', 'generator_function', 'arrow_function', 'method_definition']);
+
+/** A top-level `await` in a declaration's value: it never runs (CommonJS has none, and it waits on I/O). */
+function awaitsAtTopLevel(node: SyntaxNode): boolean {
+  if (node.type === 'await_expression') return true;
+  return !FUNCTION_SCOPES.has(node.type) && namedChildren(node).some(awaitsAtTopLevel);
+}
+
+function scriptImportBinds(statement: SyntaxNode): string[] {
+  const clause = namedChildren(statement).find((child) => child.type === 'import_clause');
+  if (!clause) return [];
+  return namedChildren(clause).flatMap((part) => {
+    if (part.type === 'identifier') return [part.text];
+    if (part.type === 'namespace_import') return namedChildren(part).map((name) => name.text);
+    if (part.type !== 'named_imports') return [];
+    return namedChildren(part).map((specifier) => (specifier.childForFieldName('alias') ?? specifier.childForFieldName('name'))?.text ?? '');
+  });
+}
+
+function scriptDefinition(statement: SyntaxNode): Definition | null {
+  // `export` is dropped: the sandbox's module exports nothing but the function.
+  const declaration = statement.type === 'export_statement' ? statement.childForFieldName('declaration') : statement;
+  if (declaration === null) return null;
+  const text = declaration.text;
+  const reads = (): Set<string> => freeNames(declaration, 'javascript');
+  switch (declaration.type) {
+    case 'import_statement':
+      return { binds: scriptImportBinds(declaration), reads: NOTHING, text, always: false };
+    case 'function_declaration':
+    case 'generator_function_declaration':
+    case 'class_declaration':
+    case 'abstract_class_declaration':
+    case 'enum_declaration':
+      return { binds: [declaration.childForFieldName('name')?.text ?? ''], reads, text, always: false };
+    case 'lexical_declaration':
+    case 'variable_declaration': {
+      if (awaitsAtTopLevel(declaration)) return null;
+      const declarators = namedChildren(declaration).filter((child) => child.type === 'variable_declarator');
+      return { binds: declarators.flatMap((declarator) => bindingNames(declarator.childForFieldName('name') ?? declarator, 'javascript')), reads, text, always: false };
+    }
+    default:
+      return null;
+  }
+}
+
+/**
+ * The top-level definitions of a parsed file, around the function whose statement spans line `row` (0-based) and
+ * binds `functionName`; null when no top-level statement spans `row`. Their reads are walked on demand: the scope is
+ * good while the tree lives.
+ */
+export function moduleScope(root: SyntaxNode, row: number, functionName: string, language: CandidateLanguage): ModuleScope | null {
+  const statements = namedChildren(root);
+  const target = statements.find((statement) => statement.startPosition.row <= row && row <= statement.endPosition.row);
+  if (!target) return null;
+  const read = language === 'python' ? pythonDefinition : scriptDefinition;
+  const functionNames = new Set([functionName, ...(read(target)?.binds ?? [])]);
+  const definitions: ModuleDefinition[] = [];
+  for (const statement of statements) {
+    if (statement.id === target.id) continue;
+    const definition = read(statement);
+    if (!definition) continue;
+    const binds = definition.binds.filter((name) => name !== '');
+    const reads = (): Set<string> => new Set([...definition.reads()].filter((name) => !binds.includes(name)));
+    definitions.push({ ...definition, binds, reads, below: statement.startPosition.row > target.startPosition.row });
+  }
+  return { functionNames, definitions };
+}
+
+/**
+ * The definitions a function reading `functionReads` needs, transitively, in file order around it. The function's own
+ * name is never looked up: a definition of it elsewhere (an earlier draft, a later `f = None`) would replace the candidate.
+ */
+export function neededDefinitions(scope: ModuleScope, functionReads: Iterable<string>): ModuleContext {
+  const byName = new Map<string, ModuleDefinition[]>();
+  for (const definition of scope.definitions) for (const name of definition.binds) byName.set(name, [...(byName.get(name) ?? []), definition]);
+  const taken = new Set(scope.definitions.filter((definition) => definition.always));
+  const seen = new Set<string>();
+  const pending = [...functionReads];
+  while (pending.length > 0) {
+    const name = pending.pop()!;
+    if (seen.has(name) || scope.functionNames.has(name)) continue;
+    seen.add(name);
+    for (const definition of byName.get(name) ?? []) {
+      if (taken.has(definition)) continue;
+      taken.add(definition);
+      pending.push(...definition.reads());
+    }
+  }
+  const inOrder = scope.definitions.filter((definition) => taken.has(definition));
+  const text = (below: boolean): string => inOrder.filter((definition) => definition.below === below).map((definition) => `${definition.text}\n`).join('');
+  return { before: text(false), after: text(true), names: [...new Set(inOrder.flatMap((definition) => definition.binds))] };
+}

@@ -1,0 +1,152 @@
+// Efficiency checks of functions that use module-level names (constants, helpers, a compiled regex) end to end: the
+// real self-test and sandbox, a scripted engine. The definitions come from the file; nothing else at module level runs.
+import assert from 'node:assert/strict';
+import { describe, it, type TestContext } from 'node:test';
+import { DEFAULT_EFFICIENCY_OPTIONS, EfficiencyChecker, type EfficiencyOptions, type EfficiencyRequest } from '../../lsp-server/efficiency/efficiencyChecker';
+import { need, selfTest } from './efficiencyAvailability';
+import { FakeEngine } from '../unit/fakeEngine';
+
+interface Scenario {
+  languageId: string;
+  /** The file, with `<body>` where the completions go. */
+  file: string;
+  /** The plain suggestion first, then one sample per seed. */
+  bodies: string[];
+  options?: Partial<EfficiencyOptions>;
+}
+
+async function refine(scenario: Scenario) {
+  const engine = new FakeEngine((request) => scenario.bodies[request.sampling.seed] ?? '');
+  const checker = new EfficiencyChecker({
+    options: () => ({ ...DEFAULT_EFFICIENCY_OPTIONS, enabled: true, samples: scenario.bodies.length - 1, ...scenario.options }),
+    isTrusted: () => true,
+    selfTest: () => selfTest,
+    logger: { info: () => undefined, warn: () => undefined },
+    clock: () => performance.now(),
+  });
+  const offset = scenario.file.indexOf('<body>');
+  const request: EfficiencyRequest = {
+    uri: 'file:///w/module',
+    version: 1,
+    languageId: scenario.languageId,
+    text: scenario.file.replace('<body>', ''),
+    offset,
+    greedy: scenario.bodies[0],
+    sample: async (sampling, signal) => (await engine.generate({ promptIds: [1], maxNewTokens: 400, sampling, stopStrings: [] }, { signal })).text,
+  };
+  const refinement = await checker.refine(request);
+  assert.ok(refinement, 'the function was checked');
+  return refinement;
+}
+
+async function needPython(t: TestContext): Promise<boolean> {
+  if (!(await need(t))) return false;
+  if ((await selfTest).runtimes.python) return true;
+  t.skip('the sandbox does not run Python here');
+  return false;
+}
+
+const TOP_WORDS = `from __future__ import annotations
+import re
+
+WORD = re.compile(r"[A-Za-z]+")
+LIMIT = 3
+
+def normalize(word):
+    return word.lower()
+
+def top_words(text):
+    """
+    >>> top_words("b a B c a b d")
+    ['b', 'a', 'c']
+    """
+<body>
+
+if __name__ == '__main__':
+    print(top_words(open('input.txt').read()))
+`;
+const COUNTING = '    words = [normalize(w) for w in WORD.findall(text)]\n    return sorted(set(words), key=lambda w: (-words.count(w), words.index(w)))[:LIMIT]';
+const ONE_PASS = '    counts = {}\n    for w in WORD.findall(text):\n        w = normalize(w)\n        counts[w] = counts.get(w, 0) + 1\n    return sorted(counts, key=lambda w: -counts[w])[:LIMIT]';
+const UNSORTED = '    return [normalize(w) for w in WORD.findall(text)][:LIMIT]';
+
+describe('efficiency checks of functions that use module-level names', () => {
+  it('passes a Python doctest with a module-level regex, constant and helper, and ranks the candidates', async (t) => {
+    if (!(await needPython(t))) return;
+    const refinement = await refine({ languageId: 'python', file: TOP_WORDS, bodies: [COUNTING, ONE_PASS, UNSORTED] });
+    const outcome = (body: string) => refinement.ranked.find((candidate) => candidate.text === body)?.outcome;
+    assert.deepEqual([outcome(COUNTING), outcome(ONE_PASS), outcome(UNSORTED)], ['pass', 'pass', 'fail'], refinement.summary);
+    assert.equal(refinement.ranked[0].outcome, 'pass');
+    assert.match(refinement.summary, /checks passed; .*\(2\/3 candidates correct\)$/);
+  });
+
+  it('passes a TypeScript @example with a module-level constant and helpers, never running the top-level call', async (t) => {
+    if (!(await need(t))) return;
+    const file = [
+      "import { strict as assert } from 'node:assert';",
+      'const WEIGHT = 2;',
+      'function square(n: number): number { return n * n; }',
+      'const weighted = (n: number): number => square(n) * WEIGHT;',
+      '/**',
+      ' * @example',
+      ' * score([1, 2]) // => 10',
+      ' */',
+      'export function score(xs: number[]): number {<body>',
+      '}',
+      'main(); // not defined: running it would fail every candidate',
+      '',
+    ].join('\n');
+    const mapped = '\n  assert.ok(Array.isArray(xs));\n  return xs.map(weighted).reduce((a, b) => a + b, 0);';
+    const looped = '\n  let total = 0;\n  for (const x of xs) total += weighted(x);\n  return total;';
+    const refinement = await refine({ languageId: 'typescript', file, bodies: [mapped, looped, '\n  return xs.length * WEIGHT;'] });
+    assert.deepEqual(refinement.ranked.map((candidate) => candidate.outcome).sort(), ['fail', 'pass', 'pass'], refinement.summary);
+    assert.match(refinement.summary, /\(2\/3 candidates correct\)$/);
+  });
+
+  it('keeps the module-level set-up out of the measured time', async (t) => {
+    if (!(await needPython(t))) return;
+    const file = [
+      'def _build():',
+      '    total = 0',
+      '    for i in range(3000000):',
+      '        total += i',
+      '    return [total]',
+      '',
+      'TABLE = _build()',
+      '',
+      'def first(n):',
+      '    """',
+      '    >>> first(0)',
+      '    4499998500000',
+      '    """',
+      '<body>',
+    ].join('\n');
+    const refinement = await refine({ languageId: 'python', file, bodies: ['    return TABLE[n]'] });
+    assert.equal(refinement.ranked[0].outcome, 'pass', refinement.summary);
+    // The set-up takes ~100 ms of CPU; one call of the function a microsecond or so.
+    assert.ok(refinement.ranked[0].timeNs < 5e6, `${refinement.ranked[0].timeNs} ns measured`);
+  });
+
+  it('says in the summary when the module-level definitions fail in the sandbox', async (t) => {
+    if (!(await needPython(t))) return;
+    const file = 'DATA = open("words.txt").read().split()\n\ndef known(word):\n    """\n    >>> known("a")\n    True\n    """\n<body>';
+    const refinement = await refine({ languageId: 'python', file, bodies: ['    return word in DATA', '    return word in set(DATA)'] });
+    assert.equal(refinement.ranked[0].outcome, 'runtime-error');
+    assert.match(refinement.summary, /^no candidate passed every check \(best: 0\/1\): its module-level definitions \(DATA\) failed: \w+Error/);
+  });
+
+  it('says in the summary when the module-level definitions run past the time limit', async (t) => {
+    if (!(await needPython(t))) return;
+    const file = 'def _spin():\n    while True:\n        pass\n\nTABLE = _spin()\n\ndef known(word):\n    """\n    >>> known("a")\n    True\n    """\n<body>';
+    const options = { limits: { ...DEFAULT_EFFICIENCY_OPTIONS.limits, wallMs: 1200, cpuSeconds: 1 } };
+    const refinement = await refine({ languageId: 'python', file, bodies: ['    return word in TABLE'], options });
+    assert.match(refinement.summary, /: its module-level definitions \(_spin, TABLE\) ran past the (time|CPU) limit$/);
+  });
+
+  it('blames the function, not the definitions, when it runs past the limit after loading', async (t) => {
+    if (!(await needPython(t))) return;
+    const file = 'LIMIT = 3\n\ndef known(word):\n    """\n    >>> known("a")\n    True\n    """\n<body>';
+    const options = { limits: { ...DEFAULT_EFFICIENCY_OPTIONS.limits, wallMs: 1200, cpuSeconds: 1 } };
+    const refinement = await refine({ languageId: 'python', file, bodies: ['    while LIMIT:\n        pass\n    return True'], options });
+    assert.match(refinement.summary, /\(best: 0\/1\): ran past the (time|CPU) limit$/);
+  });
+});

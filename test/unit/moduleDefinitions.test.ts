@@ -1,0 +1,152 @@
+// Which module-level definitions a candidate function gets in the sandbox: what its free names reach, transitively,
+// and never a statement that is not a definition.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { moduleContexts } from '../../lsp-server/efficiency/moduleContext';
+import type { ModuleContext } from '../../lsp-server/efficiency/moduleDefinitions';
+
+/** The context of the function `name` in `text`, its body starting after `bodyMarker`, for `source` (default: the greedy one). */
+async function contextOf(text: string, languageId: string, name: string, bodyMarker: string, sources?: string[]): Promise<ModuleContext[]> {
+  const offset = text.indexOf(bodyMarker) + bodyMarker.length;
+  assert.ok(offset >= bodyMarker.length, `marker ${bodyMarker} in the text`);
+  const own = sources ?? [functionText(text, name, languageId)];
+  return moduleContexts({ text, offset, functionName: name, languageId, sources: own });
+}
+
+/** The function's lines: from its header to the next top-level line (Python) or the line `}` (scripts). */
+function functionText(text: string, name: string, languageId: string): string {
+  const lines = text.split('\n');
+  const start = lines.findIndex((line) => new RegExp(`(def|function) ${name}\\b`).test(line));
+  const end = lines.findIndex((line, index) => index > start && (languageId === 'python' ? /^\S/.test(line) : line === '}'));
+  return lines.slice(start, languageId === 'python' ? end : end + 1).join('\n') + '\n';
+}
+
+const PYTHON = `from __future__ import annotations
+import re
+import os.path
+from collections import Counter as Tally
+
+MAX = 10
+WORD = re.compile(r"[a-z]+")
+UNUSED = open("big.csv").read()
+main()
+
+def inner(x):
+    return x * SCALE if x else len(words(""))
+
+def helper(x):
+    return inner(x) + 1
+
+class Box:
+    def __init__(self, value):
+        self.value = helper(value)
+
+def words(text: str, limit: int = MAX) -> list:
+    """
+    >>> words("a b")
+    ['a', 'b']
+    """
+    counts = Tally(WORD.findall(text))
+    return [w for w, _ in counts.most_common(limit)] + [Box(1).value]
+
+SCALE = 3
+words = None
+
+if __name__ == '__main__':
+    MAX = 99
+    print(words("x"))
+`;
+
+describe('module-level definitions for a Python function', () => {
+  it('takes the constants, helpers calling helpers, a class and the imports it reaches, in file order', async () => {
+    const [context] = await contextOf(PYTHON, 'python', 'words', '-> list:');
+    assert.equal(
+      context.before,
+      'from __future__ import annotations\n' +
+        'try:\n    import re\nexcept ImportError:\n    pass\n' +
+        'try:\n    from collections import Counter as Tally\nexcept ImportError:\n    pass\n' +
+        'MAX = 10\nWORD = re.compile(r"[a-z]+")\n' +
+        'def inner(x):\n    return x * SCALE if x else len(words(""))\n' +
+        'def helper(x):\n    return inner(x) + 1\n' +
+        'class Box:\n    def __init__(self, value):\n        self.value = helper(value)\n',
+    );
+    assert.equal(context.after, 'SCALE = 3\n', 'a definition below the function runs after it, as in the file');
+    assert.deepEqual(context.names.sort(), ['Box', 'MAX', 'SCALE', 'Tally', 'WORD', 'helper', 'inner', 're']);
+  });
+
+  it('leaves out unused definitions, top-level calls, the __main__ block and a rebinding of the function a helper calls', async () => {
+    const [context] = await contextOf(PYTHON, 'python', 'words', '-> list:');
+    const all = context.before + context.after;
+    for (const left of ['UNUSED', 'main()', 'os.path', '__main__', 'MAX = 99', 'print(', 'words = None']) assert.ok(!all.includes(left), `${left} is left out`);
+  });
+
+  it('follows each candidate: a parameter or local that shadows a module name needs nothing, `global` does', async () => {
+    const shadowing = 'def words(text, MAX):\n    WORD = 1\n    return MAX + WORD\n';
+    const usingGlobal = 'def words(text):\n    global MAX\n    MAX = MAX + 1\n    return MAX\n';
+    const [none, global] = await contextOf(PYTHON, 'python', 'words', '-> list:', [shadowing, usingGlobal]);
+    assert.deepEqual(none.names, []);
+    assert.equal(none.before, 'from __future__ import annotations\n', 'only the future import, which changes the module');
+    assert.deepEqual(global.names, ['MAX']);
+  });
+});
+
+const SCRIPT = `import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import type { Options } from './options';
+
+export const LIMIT = 3;
+const UNUSED = readFileSync('/etc/hostname', 'utf8');
+const pending = await fetch('https://example.com');
+main();
+
+function inner(n: number): number {
+  return n * SCALE;
+}
+
+export function helper(n: number): number {
+  return inner(n) + 1;
+}
+
+class Counter {
+  total = helper(0);
+}
+
+/**
+ * @example
+ * scaled([1, 2]) // => [5, 8]
+ */
+export function scaled(xs: number[], options?: Options): number[] {
+  const UNUSED = pending ? 0 : 0;
+  return xs.slice(0, LIMIT).map((x) => helper(x) + new Counter().total + UNUSED + join('a').length - 1);
+}
+
+const SCALE = 3;
+let scaled = null;
+`;
+
+describe('module-level definitions for a TypeScript function', () => {
+  it('takes constants, helpers calling helpers, a class and the imports they use; drops `export`', async () => {
+    const [context] = await contextOf(SCRIPT, 'typescript', 'scaled', 'number[] {');
+    assert.equal(
+      context.before,
+      "import { join } from 'node:path';\n" +
+        'const LIMIT = 3;\n' +
+        'function inner(n: number): number {\n  return n * SCALE;\n}\n' +
+        'function helper(n: number): number {\n  return inner(n) + 1;\n}\n' +
+        'class Counter {\n  total = helper(0);\n}\n',
+    );
+    assert.equal(context.after, 'const SCALE = 3;\n');
+  });
+
+  it('leaves out unused and shadowed definitions, top-level calls, a declaration that awaits (though used), type imports and a rebinding of the function', async () => {
+    const [context] = await contextOf(SCRIPT, 'typescript', 'scaled', 'number[] {');
+    const all = context.before + context.after;
+    for (const left of ['readFileSync', 'UNUSED', 'fetch', 'main()', './options', 'let scaled']) assert.ok(!all.includes(left), `${left} is left out`);
+  });
+
+  it('reads JavaScript the same way', async () => {
+    const text = "const BASE = 2;\nconst unused = 1;\nconsole.log('loaded');\nfunction double(x) {\n  return x * BASE;\n}\n";
+    const [context] = await contextOf(text, 'javascript', 'double', 'function double(x) {');
+    assert.deepEqual(context, { before: 'const BASE = 2;\n', after: '', names: ['BASE'] });
+  });
+});
