@@ -35,10 +35,17 @@ export function cutRepeatedLines(lines: string[], firstLineIndent: string | unde
   return lines;
 }
 
-/** The lines before line `i`, without the blank lines that led to it. */
+/** A line that opens a block or a bracket its body would follow: `if n < 0:`, `} else {`, `items = [`. */
+const OPENS_BLOCK = /(?:[:{([]|=>)$/;
+
+/**
+ * The lines before line `i`, without the blank lines that led to it, nor a header whose body was the loop's: where a
+ * loop of `if n < 0:` / `return False` is caught at its third `return False`, its third `if n < 0:` went before it.
+ */
 function before(lines: string[], i: number): string[] {
   const kept = lines.slice(0, i);
-  while (kept.length > 1 && kept[kept.length - 1]!.trim() === '') kept.pop();
+  const last = () => kept[kept.length - 1]!.trim();
+  while (kept.length > 1 && (last() === '' || OPENS_BLOCK.test(last()))) kept.pop();
   return kept;
 }
 
