@@ -95,8 +95,13 @@ function generate(type: ValueType, size: number, random: () => number): unknown 
     case 'string':
       return Array.from({ length: int(Math.floor(size / 2), size) }, () => 'abcde'[int(0, 4)]).join('');
     case 'array': {
-      const inner = type.element.kind === 'array' ? Math.max(2, Math.floor(Math.sqrt(size))) : size;
-      return Array.from({ length: int(Math.floor(inner / 2), inner) }, () => generate(type.element, type.element.kind === 'array' ? inner : size, random));
+      const root = Math.max(2, Math.floor(Math.sqrt(size)));
+      const nested = type.element.kind === 'array';
+      const length = nested ? root : size;
+      // The collection carries the growth; strings in it stay short, so that what a candidate returns (sent back
+      // whole) fits the result channel: 2,000 strings of up to 2,000 characters made every candidate's output invalid.
+      const elementSize = nested || type.element.kind === 'string' ? root : size;
+      return Array.from({ length: int(Math.floor(length / 2), length) }, () => generate(type.element, elementSize, random));
     }
   }
 }

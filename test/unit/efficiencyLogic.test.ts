@@ -166,6 +166,18 @@ describe('differential inputs', () => {
     assert.ok(large.every((n) => n >= 1000), 'large inputs are large');
   });
 
+  it('keeps strings in a generated collection short: the collection grows, and its values fit the result channel', () => {
+    for (const language of ['javascript', 'python'] as const) {
+      const type = language === 'javascript' ? 'string[]' : 'list[str]';
+      const large = differentialInputs([{ name: 'words', type }], [], language, 3).filter((input) => input.size === 'large');
+      for (const input of large) {
+        const words = input.args[0] as string[];
+        assert.ok(words.length >= (language === 'javascript' ? 1000 : 150), `${language}: ${words.length} strings`);
+        assert.ok(JSON.stringify(words).length < 128 * 1024, `${language}: ${JSON.stringify(words).length} characters`);
+      }
+    }
+  });
+
   it('generates nothing when a parameter type is unknown', () => {
     assert.deepEqual(differentialInputs([{ name: 'x', type: 'Widget' }], [], 'javascript', 1), []);
     assert.deepEqual(differentialInputs([], [], 'python', 1), []);
