@@ -1,7 +1,8 @@
 // "Locus: Toggle Automatic Completions": switches `locus.completion.trigger` between automatic and manual where
-// the user set it, and keeps the status bar saying which one is on.
+// the user set it (removing the key where the default then holds), and keeps the status bar saying which one is on.
 import * as vscode from 'vscode';
 import { SECTION, type Config } from './config';
+import { settingWrite } from './settingWrite';
 import type { StatusBar } from './statusBar';
 
 export const TOGGLE_AUTOMATIC_COMPLETIONS = 'locus.toggleAutomaticCompletions';
@@ -13,7 +14,8 @@ export function registerAutomaticCompletions(config: Config, statusBar: StatusBa
     vscode.commands.registerCommand(TOGGLE_AUTOMATIC_COMPLETIONS, async () => {
       const next = config.manualTrigger ? 'automatic' : 'manual';
       const settings = vscode.workspace.getConfiguration(SECTION);
-      await settings.update(SETTING, next, targetOf(settings.inspect(SETTING)));
+      const write = settingWrite(next, settings.inspect<string>(SETTING));
+      await settings.update(SETTING, write.value, write.target === 'workspace' ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global);
       const message = next === 'manual' ? 'Locus: suggestions only when asked (Alt+\\).' : 'Locus: suggestions while typing.';
       vscode.window.setStatusBarMessage(message, 5_000);
     }),
@@ -21,9 +23,4 @@ export function registerAutomaticCompletions(config: Config, statusBar: StatusBa
       if (event.affectsConfiguration(`${SECTION}.${SETTING}`)) statusBar.setManualTrigger(config.manualTrigger);
     }),
   ];
-}
-
-/** The workspace's settings where they set it (they win over the user's), so the toggle changes what is in effect. */
-function targetOf(inspected: ReturnType<vscode.WorkspaceConfiguration['inspect']>): vscode.ConfigurationTarget {
-  return inspected?.workspaceValue !== undefined ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
 }

@@ -15,10 +15,12 @@ import { DelayedBusy } from './delayedBusy';
 import { MemberNamesFeature } from './memberNames';
 import { RestartPolicy } from '../lsp-server/restartPolicy';
 import { StatusBar } from './statusBar';
+import { modelErrorButtons, ModelErrorNotices, OPEN_SETTINGS, settingsEditorCommand, RESTART_SERVER as RESTART_BUTTON, SHOW_OUTPUT as SHOW_OUTPUT_BUTTON, type ModelError } from './modelErrorNotices';
 
 const SHOW_OUTPUT = 'locus.showOutput';
 const RESTART_SERVER = 'locus.restartServer';
 const SHOW_LATENCY = 'locus.showLatency';
+const EFFICIENCY_UNTRUSTED = 'Efficiency checks are off: this workspace is in Restricted Mode. Trust it ("Workspaces: Manage Workspace Trust") to run them.';
 /** How long the client must stay stopped before the status bar says the server is not running (an automatic restart passes through Stopped). */
 const STOPPED_SHOWN_AFTER_MS = 1500;
 
@@ -58,25 +60,27 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   );
   context.subscriptions.push(dashboard, dashboard.registerRestore());
 
-  let lastError: string | undefined;
+  const modelErrors = new ModelErrorNotices();
   let restarting = false;
   let notRunning: ReturnType<typeof setTimeout> | undefined;
   context.subscriptions.push({ dispose: () => clearTimeout(notRunning) });
   context.subscriptions.push(
     languageClient.onNotification(StatusNotification.type, (status: ModelStatus) => {
       statusBar.setStatus(status);
-      // Cleared by a model that loaded, not by the `loading` of every restart: the same failure again is not news.
-      if (status.state === 'ready') lastError = undefined;
+      const show = modelErrors.shouldShow(status);
       if (status.state !== 'error') return;
       output.error(`${status.message} (${status.code})`);
       output.info(`Fix: ${status.fix}`);
-      // One notification per distinct failure, not one per restart.
-      if (lastError !== status.message) void showModelError(status.message, status.fix);
-      lastError = status.message;
+      if (show) void showModelError(status).finally(() => modelErrors.closed());
     }),
     languageClient.onNotification(EfficiencyNotification.type, (report) => {
       if (report.kind === 'unavailable') {
         output.warn(report.reason);
+        return;
+      }
+      // The server has logged it; the status bar keeps saying it while it holds.
+      if (report.kind === 'untrusted') {
+        if (!vscode.workspace.isTrusted) statusBar.setEfficiencyOff(EFFICIENCY_UNTRUSTED);
         return;
       }
       output.info(`Efficiency check for ${report.functionName}: ${report.summary}`);
@@ -107,6 +111,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       }
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      statusBar.setEfficiencyOff(undefined);
       if (languageClient.isRunning()) void languageClient.sendNotification(WorkspaceTrustNotification.type, { trusted: true });
     }),
     languageClient.onNotification(CompletionTimingsNotification.type, (timings) => {
@@ -149,6 +154,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.workspace.onDidChangeConfiguration((event) => {
       // files.exclude travels with the locus settings: it keeps files out of the workspace index. Without a scope the
       // check covers every folder's settings too.
+      // Turned off, the checks wait for nothing (turned on again, the server says so again).
+      if (event.affectsConfiguration(`${SECTION}.efficiency.enabled`) && config.efficiencyEnabled !== true) statusBar.setEfficiencyOff(undefined);
       if (!(event.affectsConfiguration(SECTION) || event.affectsConfiguration('files.exclude')) || !languageClient.isRunning()) return;
       void sendSettings(languageClient, config);
     }),
@@ -176,9 +183,10 @@ async function offerRestart(message: string): Promise<void> {
   else if (choice === 'Show Output') await vscode.commands.executeCommand(SHOW_OUTPUT);
 }
 
-/** Restart Server loads the model again once the user has fixed its folder (so does any change of Locus's settings). */
-async function showModelError(message: string, fix: string): Promise<void> {
-  const choice = await vscode.window.showWarningMessage(`Locus: ${message} ${fix}`, 'Restart Server', 'Show Output');
-  if (choice === 'Show Output') await vscode.commands.executeCommand(SHOW_OUTPUT);
-  else if (choice === 'Restart Server') await vscode.commands.executeCommand(RESTART_SERVER);
+/** Open Settings shows the setting that chose what failed; Restart Server loads the model again after a fix elsewhere. */
+async function showModelError(error: ModelError): Promise<void> {
+  const choice = await vscode.window.showWarningMessage(`Locus: ${error.message} ${error.fix}`, ...modelErrorButtons(error));
+  if (choice === SHOW_OUTPUT_BUTTON) await vscode.commands.executeCommand(SHOW_OUTPUT);
+  else if (choice === RESTART_BUTTON) await vscode.commands.executeCommand(RESTART_SERVER);
+  else if (choice === OPEN_SETTINGS) await vscode.commands.executeCommand(settingsEditorCommand(vscode.env.remoteName), { query: error.setting });
 }

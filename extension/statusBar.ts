@@ -14,6 +14,8 @@ export class StatusBar implements vscode.Disposable {
   private languageOff: string | undefined;
   /** Why the server makes no completion in the active editor's document (extension/skippedDocuments.ts). */
   private skipped: string | undefined;
+  /** Why the enabled efficiency checks do not run, in a sentence that says how to start them. */
+  private efficiencyOff: string | undefined;
 
   constructor(showOutputCommand: string) {
     this.item.name = 'Locus';
@@ -47,6 +49,12 @@ export class StatusBar implements vscode.Disposable {
   /** The server skips the active editor's document, with its sentence saying why (undefined: it does not, or no editor). */
   setSkipped(reason: string | undefined): void {
     this.skipped = reason;
+    this.render();
+  }
+
+  /** The efficiency checks are enabled but do not run (undefined: they run, or are not enabled). */
+  setEfficiencyOff(reason: string | undefined): void {
+    this.efficiencyOff = reason;
     this.render();
   }
 
@@ -108,6 +116,7 @@ export class StatusBar implements vscode.Disposable {
     if (this.languageOff !== undefined) lines.push(`No completions in ${this.languageOff} files: locus.completion.languages turns them off.`);
     else if (this.skipped !== undefined) lines.push(this.skipped);
     if (this.generating) lines.push('Generating a completion…');
+    if (this.efficiencyOff !== undefined) lines.push(this.efficiencyOff);
     if (this.manualTrigger) lines.push('Suggestions only when asked (Alt+\\); "Locus: Toggle Automatic Completions" shows them while typing.');
     // The copy's sentence says where it is and why there is one (or why not); the folder's own file needs only its name.
     if (status.prefillCopy !== undefined) lines.push(status.prefillCopy);

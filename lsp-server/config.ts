@@ -228,6 +228,14 @@ export function needsModelReload(before: ServerConfig, after: ServerConfig): boo
   );
 }
 
+/**
+ * Whether a model setting typed in a text box (a folder's path, the thread count) changed: the Settings editor writes
+ * such a value at each pause, so its reload waits for the typing to settle; a value picked from a list reloads at once.
+ */
+export function typedModelSettingChanged(before: ServerConfig, after: ServerConfig): boolean {
+  return before.modelDir !== after.modelDir || before.draftDir !== after.draftDir || before.threads !== after.threads;
+}
+
 function warnUnknownKeys(root: Record<string, unknown>, warnings: string[]): void {
   for (const [key, value] of Object.entries(root)) {
     const known = knownKeysOf(key);

@@ -3,14 +3,14 @@
 import { existsSync } from 'node:fs';
 import type { EngineLoadOptions, InferenceEngine } from '../runtime/engine';
 import { defaultModelCacheFolder } from '../runtime/modelCacheFolder';
-import { asSentence, LocusError, ModelConfigError, ModelFileCorruptError, ModelNotFoundError, ModelSignatureError, TokenizerMismatchError } from '../runtime/errors';
+import { asSentence, LocusError, ModelConfigError, ModelFileCorruptError, ModelLoadFailedError, ModelNotFoundError, ModelSignatureError, TokenizerMismatchError } from '../runtime/errors';
 import type { LoadedModel } from './completionProvider';
 import type { ServerConfig } from './config';
 import { fimTokenIds, type PromptTokenizer } from './fimPrompt';
 import { describeError, type Logger } from './logger';
 import { RestartPolicy } from './restartPolicy';
 import { withinCacheFolder } from './cacheFolderPaths';
-import type { ModelStatus } from './protocol';
+import type { ModelSetting, ModelStatus } from './protocol';
 
 export interface ModelHostDeps {
   /** `onCrash`: for engines whose inference can die apart from the server (a worker thread). */
@@ -182,16 +182,25 @@ export class ModelHost {
 /** Failures of the model folder itself: their general advice is completed with the setting that chose the folder. */
 const MODEL_FOLDER_ERRORS = [ModelNotFoundError, ModelFileCorruptError, ModelConfigError, ModelSignatureError, TokenizerMismatchError];
 
-function namingTheSetting(error: unknown, fields: { code: string; message: string; fix: string }, config: ServerConfig): { code: string; message: string; fix: string } {
+/** The fields of a load's failure, with the setting to change where changing it is the fix. */
+export function namingTheSetting(error: unknown, fields: ErrorFields, config: ServerConfig): ErrorFields & { setting?: ModelSetting } {
+  // Its general fix already says to set locus.model.path (the embedded model is no setting of the user's).
+  if (error instanceof ModelLoadFailedError) return config.usesEmbeddedModel || fields.fix !== ModelLoadFailedError.defaultFix ? fields : { ...fields, setting: 'locus.model.path' };
   // A specific fix (the quantization the folder lacks, a Git LFS pointer to fetch) says more than a setting's name.
   const cls = MODEL_FOLDER_ERRORS.find((c) => error instanceof c);
   if (cls === undefined || fields.fix !== cls.defaultFix) return fields;
   if (config.usesEmbeddedModel) return { ...fields, fix: 'Reinstall the Locus extension: its embedded model is missing or damaged.' };
-  return { ...fields, fix: `${fields.fix} The folder is set by locus.model.path; clear it to use the embedded model.` };
+  return { ...fields, fix: `${fields.fix} The folder is set by locus.model.path; clear it to use the embedded model.`, setting: 'locus.model.path' };
+}
+
+interface ErrorFields {
+  code: string;
+  message: string;
+  fix: string;
 }
 
 /** `LocusError`s (rebuilt as the same class after crossing the worker) carry their own code and fix. */
-function errorFields(error: unknown): { code: string; message: string; fix: string } {
+function errorFields(error: unknown): ErrorFields {
   if (error instanceof LocusError) return { code: error.code, message: asSentence(error.message), fix: error.fix };
   return { code: 'INTERNAL', message: asSentence(describeError(error)), fix: UNKNOWN_FIX };
 }

@@ -131,7 +131,12 @@ export type ModelStatus =
       message: string;
       /** One sentence telling the user what to do. */
       fix: string;
+      /** The setting that chose what failed, where changing it is the fix (the client offers to open it). */
+      setting?: ModelSetting;
     };
+
+/** Settings whose value can make the model fail to load. */
+export type ModelSetting = 'locus.model.path';
 
 /**
  * Model status changed (server → client). Sent when loading starts, when the model is ready, and when
@@ -608,12 +613,14 @@ export type EfficiencyReport =
       /** True when the completion now offered first is not the plain suggestion. */
       improved: boolean;
     }
-  | { kind: 'unavailable'; reason: string };
+  | { kind: 'unavailable'; reason: string }
+  /** Enabled, but the client said the workspace is not trusted: they start once it is (said once, not per request). */
+  | { kind: 'untrusted'; reason: string };
 
 /**
  * Efficiency checks (server → client): a refinement finished, so the client can show the summary and re-trigger
  * the inline suggestion at that position (which now offers the chosen completion first); or the checks are
- * unavailable on this machine, and why.
+ * unavailable on this machine, or wait for the workspace to be trusted, and why.
  * - method: `locus/efficiency`
  */
 export namespace EfficiencyNotification {

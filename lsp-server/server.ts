@@ -20,12 +20,13 @@ import { CompletionCache } from './completionCache';
 import { LineArrayDocument } from './lineArrayDocument';
 import { canonicalLanguageId } from './languageIds';
 import { CompletionProvider } from './completionProvider';
-import { embeddedModelDirs, excludesChanged, locusSection, mergeSettings, needsModelReload, validateSettings, type ServerConfig } from './config';
+import { embeddedModelDirs, excludesChanged, locusSection, mergeSettings, needsModelReload, typedModelSettingChanged, validateSettings, type ServerConfig } from './config';
 import { ContextFeature } from './context/contextFeature';
 import { DEFAULT_EFFICIENCY_OPTIONS, EfficiencyChecker } from './efficiency/efficiencyChecker';
 import { EditorMemberNames } from './context/editorMemberNames';
 import { sourceKindOf } from './context/memberAccess';
 import { EfficiencyNotification, MemberNamesRequest, WorkspaceTrustNotification } from './protocol';
+import { DebouncedAction } from './debouncedAction';
 import { runIsolationSelfTest } from './efficiency/isolationSelfTest';
 import { WorkspaceTestFiles } from './efficiency/workspaceTestFiles';
 import type { PromptTokenizer } from './fimPrompt';
@@ -62,10 +63,12 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
   let canPullConfiguration = false;
   let canWatchFiles = false;
   let canAskMemberNames = false;
-  // Efficiency checks run model-written code: only once the client says the workspace is trusted.
-  let workspaceTrusted = false;
+  // Efficiency checks run model-written code: only once the client says the workspace is trusted. Undefined until it
+  // says either way (a client that never does, another editor, is not told to trust anything).
+  let workspaceTrusted: boolean | undefined;
   let canFollowFolders = false;
   let reportedUnavailable = false;
+  let reportedUntrusted = false;
   // Recording starts at initialize, once the client has said where its storage folder is.
   const logTelemetry = (message: string) => logger.warn(message);
   const telemetry = new TelemetryFeature({ enabled: false, dir: null }, { log: logTelemetry, queries: deps.createTelemetryQueries(logTelemetry) });
@@ -79,11 +82,12 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
   });
   // The workspace folders are the context feature's (contextFeature.ts), as they change: read at each use.
   const testFiles = new WorkspaceTestFiles(() => context.indexedFolders, () => performance.now());
+  const efficiencyLogger = taggedLogger(connection.console, 'efficiency');
   const efficiency = new EfficiencyChecker({
     options: () => ({ ...DEFAULT_EFFICIENCY_OPTIONS, ...config.efficiency }),
-    isTrusted: () => workspaceTrusted,
+    isTrusted: () => workspaceTrusted === true,
     selfTest: () => runIsolationSelfTest({ workspaceRoots: [...context.listedFolders] }),
-    logger: taggedLogger(connection.console, 'efficiency'),
+    logger: efficiencyLogger,
     clock: () => performance.now(),
     testFiles: (name, signal) => testFiles.filesMentioning(name, signal),
     onRefined: (refinement) => {
@@ -100,9 +104,17 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
       });
     },
   });
-  /** Starts the isolation self-test when the checks are enabled and trusted; says once if they cannot run here. */
+  /**
+   * Starts the isolation self-test when the checks are enabled and trusted; says once if they cannot run here, and
+   * once (until they are turned off) that they wait for the client to trust the workspace.
+   */
   function prepareEfficiency(): void {
     void efficiency.prepare().then((availability) => {
+      if (availability.state === 'untrusted' && workspaceTrusted === false && !reportedUntrusted) {
+        reportedUntrusted = true;
+        efficiencyLogger.info(availability.reason);
+        void connection.sendNotification(EfficiencyNotification.type, { kind: 'untrusted', reason: availability.reason });
+      }
       if (availability.state !== 'unavailable' || reportedUnavailable) return;
       reportedUnavailable = true;
       void connection.sendNotification(EfficiencyNotification.type, { kind: 'unavailable', reason: availability.reason });
@@ -164,6 +176,15 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
   let initialSettings: Record<string, unknown> = {};
   let noLocusSectionSaid = false;
   let settingsInput: Record<string, unknown> = {};
+  /** The settings the model in place (or loading, or failed) was asked for. */
+  let modelConfig: ServerConfig = config;
+  // The model answers until its replacement starts loading, which unloads it: not at each value of a path being typed.
+  const modelReload = new DebouncedAction(() => {
+    modelConfig = config;
+    logger.info(`Model settings changed; loading ${config.modelDir}.`);
+    scheduler.abortAll();
+    void modelHost.load(config);
+  }, MODEL_SETTINGS_SETTLE_MS);
 
   function applySettings(update: unknown, source: 'settings' | 'pulled settings'): void {
     if (typeof update !== 'object' || update === null || Array.isArray(update)) return void logger.warn(`${source}: locus is not an object; the settings stay as they are.`);
@@ -172,17 +193,18 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     settingsInput = mergeSettings(source === 'pulled settings' ? initialSettings : settingsInput, update);
     const { config: next } = validateSettings(settingsInput, embedded);
     // A model that failed to load is tried again at any settings change: its folder may have been fixed meanwhile.
-    const reload = needsModelReload(config, next) || modelHost.status()?.state === 'error';
+    // Settings that went back to the model's before it reloaded reload nothing.
+    const reload = needsModelReload(modelConfig, next) || modelHost.status()?.state === 'error';
     if (excludesChanged(config, next)) context.setExcludes(next.excludes);
     config = next;
     if (config.efficiency.enabled) prepareEfficiency();
-    else efficiency.cancel();
-    telemetry.configure({ enabled: config.telemetryEnabled, dir: telemetryDir });
-    if (reload) {
-      logger.info(`Model settings changed; loading ${config.modelDir}.`);
-      scheduler.abortAll();
-      void modelHost.load(config);
+    else {
+      efficiency.cancel();
+      reportedUntrusted = false;
     }
+    telemetry.configure({ enabled: config.telemetryEnabled, dir: telemetryDir });
+    if (reload) modelReload.request(typedModelSettingChanged(modelConfig, next) ? MODEL_SETTINGS_SETTLE_MS : 0);
+    else modelReload.cancel();
   }
 
   /**
@@ -231,6 +253,7 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
 
   connection.onInitialized(() => {
     // Loading starts only now so the status notifications follow the initialize response.
+    modelConfig = config;
     void modelHost.load(config);
     // The workspace index builds in the background; file events keep it current.
     void context.start(config.excludes);
@@ -250,8 +273,9 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
   connection.onNotification(WorkspaceTrustNotification.type, (params) => {
     if (lifecycle !== 'running') return;
     workspaceTrusted = params?.trusted === true;
-    if (workspaceTrusted) prepareEfficiency();
+    if (workspaceTrusted) reportedUntrusted = false;
     else efficiency.cancel();
+    prepareEfficiency();
   });
 
   // A client pushes `settings.locus` (VS Code: all of it; others may push a part), or says "changed" and is asked.
@@ -344,6 +368,7 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
 
   connection.onShutdown(async () => {
     lifecycle = 'shutDown';
+    modelReload.cancel();
     scheduler.abortAll();
     await context.dispose();
     efficiency.cancel();
@@ -361,6 +386,15 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
   documents.listen(connection);
   connection.listen();
 }
+
+/**
+ * How long model settings must stay unchanged before the model reloads. VS Code's Settings editor writes a text
+ * setting 1 s after the last keystroke, so a path typed with short pauses arrives as values 2-2.5 s apart (typing
+ * `/opt/models/`, `qwen`, `-coder` with 1.5 s pauses); each one loaded used to unload the working model and fail.
+ * The model in place keeps answering meanwhile, so the wait costs only the time until the new model is ready. A
+ * quantization picked from its list reloads at once.
+ */
+const MODEL_SETTINGS_SETTLE_MS = 3000;
 
 /**
  * How long a completion on a member access waits for the editor's member list. It is asked while the prompt is

@@ -120,7 +120,7 @@ export class EfficiencyChecker implements CompletionRefiner {
 
   availability(): EfficiencyAvailability {
     if (!this.deps.options().enabled) return { state: 'disabled', reason: 'Efficiency checks are off (setting locus.efficiency.enabled).' };
-    if (!this.deps.isTrusted()) return { state: 'untrusted', reason: 'Efficiency checks run generated code, so they only run in trusted workspaces.' };
+    if (!this.deps.isTrusted()) return { state: 'untrusted', reason: 'Efficiency checks are off in this untrusted workspace: they run generated code, so they start once the workspace is trusted.' };
     const result = this.selfTestResult;
     if (!result) return { state: 'checking-isolation' };
     const languages = Object.keys(result.runtimes);

@@ -10,6 +10,7 @@ import {
   InitializeRequest,
   InlineCompletionRequest,
   InlineCompletionTriggerKind,
+  LogMessageNotification,
   type ClientCapabilities,
   type InitializeResult,
   type InlineCompletionItem,
@@ -35,6 +36,8 @@ export function endOf(text: string): Position {
 export class LspHarness {
   readonly statuses: ModelStatus[] = [];
   readonly timings: CompletionTimings[] = [];
+  /** The server's log lines (what the Output channel shows), as they came. */
+  readonly logs: string[] = [];
   /** Order of events, to assert what happened before what. */
   readonly events: string[] = [];
   private readonly statusWaiters: Array<() => void> = [];
@@ -71,6 +74,9 @@ export class LspHarness {
     });
     connection.onNotification(CompletionTimingsNotification.type, (t) => {
       harness.timings.push(t);
+    });
+    connection.onNotification(LogMessageNotification.type, (m) => {
+      harness.logs.push(m.message);
     });
     await connection.sendNotification(InitializedNotification.type, {});
     return harness;

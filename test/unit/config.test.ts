@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { homedir } from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { DEFAULTS, embeddedModelDirs, isLanguageEnabled, locusSection, mergeSettings, needsModelReload, validateSettings } from '../../lsp-server/config';
+import { DEFAULTS, embeddedModelDirs, isLanguageEnabled, locusSection, mergeSettings, needsModelReload, typedModelSettingChanged, validateSettings } from '../../lsp-server/config';
 
 const embedded = embeddedModelDirs('/opt/locus/dist');
 
@@ -93,6 +93,14 @@ describe('validateSettings', () => {
     assert.equal(needsModelReload(base, validateSettings({ model: { quantization: 'fp32' } }, embedded).config), true);
     assert.equal(needsModelReload(base, validateSettings({ model: { path: '/m' } }, embedded).config), true);
     assert.equal(needsModelReload(base, validateSettings({ model: { threads: 3 } }, embedded).config), true);
+  });
+
+  it('waits for typed model settings to settle, not for a quantization picked from its list', () => {
+    const base = validateSettings(undefined, embedded).config;
+    assert.equal(typedModelSettingChanged(base, validateSettings({ model: { quantization: 'fp32' } }, embedded).config), false);
+    assert.equal(typedModelSettingChanged(base, validateSettings({ model: { path: '/m' } }, embedded).config), true);
+    assert.equal(typedModelSettingChanged(base, validateSettings({ model: { draftPath: '/d' } }, embedded).config), true);
+    assert.equal(typedModelSettingChanged(base, validateSettings({ model: { threads: 3 } }, embedded).config), true);
   });
 });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import type { EngineLoadOptions, InferenceEngine, ModelInfo } from '../../runtime/engine';
-import { ModelConfigError, ModelFileCorruptError, ModelNotFoundError, ModelSignatureError, TokenizerMismatchError } from '../../runtime/errors';
+import { ModelConfigError, ModelFileCorruptError, ModelLoadFailedError, ModelNotFoundError, ModelSignatureError, TokenizerMismatchError } from '../../runtime/errors';
 import { embeddedModelDirs, validateSettings } from '../../lsp-server/config';
 import type { Logger } from '../../lsp-server/logger';
 import { ModelHost } from '../../lsp-server/modelHost';
@@ -178,6 +178,7 @@ describe('ModelHost', () => {
     assert.equal(last.code, 'MODEL_NOT_FOUND');
     assert.equal(last.message, 'No model in /m.');
     assert.equal(last.fix, 'Use a model folder that contains config.json, tokenizer.json and onnx/model*.onnx. The folder is set by locus.model.path; clear it to use the embedded model.');
+    assert.equal(last.setting, 'locus.model.path', 'the client offers to open the setting');
     assert.equal(modelHost.current(), undefined);
     // The embedded model is the extension's own: no setting chose it.
     const embeddedHost = host(failing);
@@ -185,6 +186,7 @@ describe('ModelHost', () => {
     const embeddedFailure = embeddedHost.statuses.at(-1)!;
     assert.ok(embeddedFailure.state === 'error');
     assert.equal(embeddedFailure.fix, 'Reinstall the Locus extension: its embedded model is missing or damaged.');
+    assert.equal(embeddedFailure.setting, undefined);
   });
 
   it("names the setting for every kind of model-folder failure, and keeps a thrower's specific fix", async () => {
@@ -202,6 +204,7 @@ describe('ModelHost', () => {
       const last = statuses.at(-1)!;
       assert.ok(last.state === 'error' && last.code === error.code);
       assert.ok(last.fix.endsWith('The folder is set by locus.model.path; clear it to use the embedded model.'), `${error.code}: ${last.fix}`);
+      assert.equal(last.setting, 'locus.model.path', error.code);
     }
     // The folder lacks the chosen quantization: reinstalling or clearing the path would not help.
     const specific = new ModelNotFoundError('The model directory /m has no onnx/model_int8.onnx (it has model_q4.onnx).', 'Choose a quantization that the folder has, or auto, which picks one of them.');
@@ -211,6 +214,15 @@ describe('ModelHost', () => {
       const last = statuses.at(-1)!;
       assert.ok(last.state === 'error');
       assert.equal(last.fix, specific.fix);
+      assert.equal(last.setting, undefined, 'its fix is not the setting');
+    }
+    // A folder onnxruntime refused: its own fix says to set the path, except for the embedded model.
+    for (const [config, setting] of [[userFolder, 'locus.model.path'], [validateSettings(undefined, embedded).config, undefined]] as const) {
+      const { modelHost, statuses } = host(failingWith(new ModelLoadFailedError('Refused.')));
+      await modelHost.load(config);
+      const last = statuses.at(-1)!;
+      assert.ok(last.state === 'error' && last.code === 'MODEL_LOAD_FAILED');
+      assert.equal(last.setting, setting);
     }
   });
 

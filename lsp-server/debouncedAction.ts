@@ -1,0 +1,35 @@
+// Runs an action once requests for it have stopped coming for a while: a model reload waits until the settings that
+// cause it settle (the Settings editor writes a path being typed at each pause). Pure timing, unit-tested.
+
+export interface Timers {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const NODE_TIMERS: Timers = { setTimeout: (callback, ms) => setTimeout(callback, ms), clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout) };
+
+export class DebouncedAction {
+  private timer: unknown;
+
+  constructor(
+    private readonly action: () => void,
+    readonly delayMs: number,
+    private readonly timers: Timers = NODE_TIMERS,
+  ) {}
+
+  /** Runs the action `delayMs` (by default the action's) after the last request, unless another request or `cancel` comes first. */
+  request(delayMs = this.delayMs): void {
+    this.cancel();
+    this.timer = this.timers.setTimeout(() => {
+      this.timer = undefined;
+      this.action();
+    }, delayMs);
+  }
+
+  /** Drops a requested run that has not started. */
+  cancel(): void {
+    if (this.timer === undefined) return;
+    this.timers.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
