@@ -22,6 +22,8 @@ export interface BeamSearchRequest {
   stopStrings: readonly string[];
   requiredPrefix?: string;
   wordChoices?: readonly string[];
+  forbiddenStarts?: readonly string[];
+  nonBlank?: boolean;
   /** Decoding time after the prompt's pass, as GenerateRequest's. */
   maxDecodeMs?: number;
 }
@@ -71,7 +73,7 @@ export async function beamSearch(deps: BeamSearchDeps, request: BeamSearchReques
   }
   const prefill = await prefillPrompt(model, prefixCache, request.promptIds);
   const prefilledAt = deps.now();
-  const required = requiredStart(deps.texts, request.requiredPrefix, request.wordChoices);
+  const required = requiredStart(deps.texts, request, deps.eosTokenIds);
   // Made at the first step with several continuations: a confident line, pruned to one all along, needs none.
   const batching: { batch?: KvBatch } = {};
   let live: Hypothesis[] = [{ ids: [], logProb: 0, logits: prefill.logits, kv: prefill.kv, required, text: '' }];

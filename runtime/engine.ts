@@ -131,6 +131,16 @@ export interface GenerateRequest {
    */
   wordChoices?: string[];
   /**
+   * The text after `requiredPrefix` must not begin with any of these: tokens that would write one are masked (Explain's
+   * doc comment, whose likeliest first line is a bare JSDoc tag, must open with prose). Empty or absent forbids nothing.
+   */
+  forbiddenStarts?: string[];
+  /**
+   * The text after `requiredPrefix` must hold a non-whitespace character before an end-of-text token can end it (a
+   * stop string or the token limit still can): a small model often closes a doc comment it was asked to write at once.
+   */
+  nonBlank?: boolean;
+  /**
    * Greedy sampling only: keep this many continuations and answer the most likely finished one (runtime/beamSearch.ts);
    * 1 or absent decodes greedily. Speculation does not apply to beam search.
    */

@@ -75,7 +75,7 @@ export class Generator {
     if (this.beamsFor(request, sampler)) return this.generateWithBeams(request, rules.remaining(0), start, hooks);
     const decoder = this.deps.tokenizer.streamingDecoder();
     const filter = new StopStringFilter(request.stopStrings);
-    const required = requiredStart(this.tokenTexts, request.requiredPrefix, request.wordChoices);
+    const required = requiredStart(this.tokenTexts, request, this.deps.eosTokenIds);
     // The required prefix is already in the document: the output starts after it.
     let hidden = request.requiredPrefix?.length ?? 0;
     const afterRequired = (delta: string) => {
@@ -211,6 +211,8 @@ export class Generator {
         stopStrings: request.stopStrings,
         requiredPrefix: request.requiredPrefix,
         wordChoices: request.wordChoices,
+        forbiddenStarts: request.forbiddenStarts,
+        nonBlank: request.nonBlank,
         maxDecodeMs: request.maxDecodeMs,
       },
       hooks.signal,

@@ -1,7 +1,8 @@
 // Token healing, the runtime's half: the caller cuts the prompt back to before the last token of the text at the
 // cursor (a word the cursor splits is tokenized unlike the whole word, and a small model continues badly from such
 // a cut), and the generation must then start with exactly that text again. A RequiredPrefix masks every token
-// that does not fit the text still to be written, step by step, until it is covered.
+// that does not fit the text still to be written, step by step, until it is covered. It also keeps the text after
+// that from starting with given strings or ending blank (Explain's doc comment must open with prose, not a JSDoc tag).
 
 /** What may follow a whole alternative: no whitespace (after healed indentation), or nothing that continues a word. */
 export type AfterRule = 'non-space' | 'non-word';
@@ -93,6 +94,11 @@ export class TokenTexts {
     return ids;
   }
 
+  /** Ids whose text starts with `start` (not empty). */
+  startingWith(start: string): number[] {
+    return (this.byFirstChar.get(start[0]!) ?? []).filter((id) => this.texts[id]!.startsWith(start));
+  }
+
   private findFitting(rests: readonly string[], after?: AfterRule): number[] {
     const byChar = new Map<string, string[]>();
     for (const rest of rests) {
@@ -134,6 +140,14 @@ function overshootsSome(whole: ReadonlySet<string>, longest: number, text: strin
   return false;
 }
 
+/** GenerateRequest's constraints on how the text starts (see there). */
+export interface StartRequest {
+  requiredPrefix?: string;
+  wordChoices?: readonly string[];
+  forbiddenStarts?: readonly string[];
+  nonBlank?: boolean;
+}
+
 /** What a stepper asks of a constraint on the next token (see steppers in tokenStepper.ts and speculative/). */
 export interface TokenConstraint {
   /** True while the next token is constrained: steppers then take one token per pass and draft nothing. */
@@ -153,6 +167,10 @@ export class RequiredPrefix implements TokenConstraint {
    * line of formatted code) leaves the indentation to the model.
    */
   private readonly after: AfterRule | undefined;
+  /** Texts the generation must not start with: `text` followed by each forbidden start. */
+  private readonly forbidden: readonly string[];
+  /** Tokens that end the text, masked while the text after `text` is blank. */
+  private readonly endIds: readonly number[];
   /** Generated text so far, while the constraint is active. */
   private written = '';
   private settled = false;
@@ -162,11 +180,15 @@ export class RequiredPrefix implements TokenConstraint {
   /**
    * `words`: when given, the generation must go on, after `text`, with one of them and then a character that
    * cannot continue a word (the names a member access can take, lsp-server/context/moduleMembers.ts).
+   * `rules.forbiddenStarts`: what follows `text` must not start with any of them; tokens that would write one are masked
+   * (a start the vocabulary writes only in byte pieces of a character is not caught). `rules.endIds`: masked until
+   * what follows `text` holds a non-whitespace character.
    */
   constructor(
     readonly text: string,
     private readonly texts: TokenTexts,
     words: readonly string[] = [],
+    rules: { forbiddenStarts?: readonly string[]; endIds?: readonly number[] } = {},
   ) {
     // A list with a word the vocabulary cannot write in whole characters constrains nothing: limited to the others,
     // the generation could not write that one, and held to it, it could only stop part way (a fragment as the answer).
@@ -178,15 +200,28 @@ export class RequiredPrefix implements TokenConstraint {
       this.alternatives = [text];
       this.after = /^\s*[ \t]$/.test(text) ? 'non-space' : undefined;
     }
+    this.forbidden = [...new Set(rules.forbiddenStarts ?? [])].filter((start) => start !== '').map((start) => text + start);
+    this.endIds = rules.endIds ?? [];
     this.settled = this.alternatives.some((alternative) => this.complete(alternative));
   }
 
   get active(): boolean {
-    return !this.failed && !this.settled;
+    return !this.failed && (!this.settled || this.mayWriteForbidden() || this.mustWriteText());
   }
 
   mask(logits: Float32Array): void {
     if (!this.active) return;
+    if (!this.settled) this.maskUnfitting(logits);
+    if (this.failed) return;
+    for (const start of this.forbidden) {
+      if (start.length <= this.written.length || !start.startsWith(this.written)) continue;
+      for (const id of this.texts.startingWith(start.slice(this.written.length))) if (id < logits.length) logits[id] = -Infinity;
+    }
+    if (this.mustWriteText()) for (const id of this.endIds) if (id < logits.length) logits[id] = -Infinity;
+  }
+
+  /** Masks every token that does not fit the required text (or a chosen word). */
+  private maskUnfitting(logits: Float32Array): void {
     const rests = this.alternatives.filter((a) => a.startsWith(this.written)).map((a) => a.slice(this.written.length));
     // An alternative already written: the next token must start with a character allowed after it.
     const allowed = rests.includes('') && this.after !== undefined ? this.texts.startingAfter(this.after).slice(0, logits.length) : new Uint8Array(logits.length);
@@ -202,6 +237,16 @@ export class RequiredPrefix implements TokenConstraint {
     for (let id = 0; id < logits.length; id++) if (allowed[id] === 0) logits[id] = -Infinity;
   }
 
+  /** Whether the text written so far may still go on into a forbidden start. */
+  private mayWriteForbidden(): boolean {
+    return this.forbidden.some((start) => start.length > this.written.length && start.startsWith(this.written));
+  }
+
+  /** Whether the end is masked: what follows `text` is still blank. */
+  private mustWriteText(): boolean {
+    return this.endIds.length > 0 && this.written.slice(this.text.length).trim() === '';
+  }
+
   /** An independent copy at the same point (beam search grows several continuations from one). */
   clone(): RequiredPrefix {
     const copy = Object.create(RequiredPrefix.prototype) as RequiredPrefix;
@@ -213,6 +258,7 @@ export class RequiredPrefix implements TokenConstraint {
   commit(id: number): void {
     if (!this.active) return;
     this.written += this.texts.texts[id] ?? '';
+    if (this.settled) return;
     if (this.alternatives.some((alternative) => this.complete(alternative))) this.settled = true;
     else if (!this.alternatives.some((alternative) => alternative.startsWith(this.written))) this.failed = true;
   }
@@ -225,8 +271,12 @@ export class RequiredPrefix implements TokenConstraint {
   }
 }
 
-/** The constraint a request asks for (token healing, chosen words), or undefined when it asks for none. */
-export function requiredStart(texts: TokenTexts, requiredPrefix: string | undefined, words: readonly string[] | undefined): RequiredPrefix | undefined {
-  if (!requiredPrefix && (words === undefined || words.length === 0)) return undefined;
-  return new RequiredPrefix(requiredPrefix ?? '', texts, words);
+/**
+ * The constraint a request asks for (token healing, chosen words, forbidden starts, text before the end), or undefined
+ * when it asks for none. `endIds`: the tokens that end a generation (masked for `nonBlank`).
+ */
+export function requiredStart(texts: TokenTexts, request: StartRequest, endIds: readonly number[]): RequiredPrefix | undefined {
+  const { requiredPrefix, wordChoices = [], forbiddenStarts = [], nonBlank = false } = request;
+  if (!requiredPrefix && wordChoices.length === 0 && !forbiddenStarts.some((start) => start !== '') && !nonBlank) return undefined;
+  return new RequiredPrefix(requiredPrefix ?? '', texts, wordChoices, { forbiddenStarts, endIds: nonBlank ? endIds : [] });
 }

@@ -14,6 +14,7 @@ import { ContextEngine, type FileEventKind } from './contextEngine';
 import { ContextPromptBuilder, type CursorText } from './contextPromptBuilder';
 import { distinctFolders, type DuplicateFolder } from './distinctFolders';
 import { buildExplainPrompt, encodeExplainPrompt } from './explainPrompt';
+import { ExplanationFrame } from './explanationFrame';
 import { generateExplanation } from './explanationRuns';
 import { wordChoices } from './moduleMembers';
 import { IndexCache, defaultCacheDir } from './indexPersistence';
@@ -75,6 +76,9 @@ function indexableText(document: Pick<IndexedDocument, 'length' | 'getText'>): s
 const FILE_EVENT_KINDS: Record<number, FileEventKind> = { 1: 'created', 2: 'changed', 3: 'deleted' };
 /** Tokens an explanation may run to. */
 const EXPLAIN_MAX_NEW_TOKENS = 320;
+/** What Explain shows when the model wrote nothing, with what to do about it. */
+const NO_DOC_COMMENT = 'The model wrote no description of this code: a chat model (the locus.model.path setting) explains code better.';
+const NO_ANSWER = 'The model wrote no explanation of this code.';
 /** Why there is no model to ask, as one sentence with what to do: still loading, or its load failed. */
 function modelNotReady(status: ModelStatus | undefined): Error {
   if (status?.state === 'error') return new Error(`The model did not load (the Output channel says why): ${status.fix}`);
@@ -358,21 +362,25 @@ export class ContextFeature {
     const tokenizer = model.tokenizer as ContextTokenizer;
     const promptIds = encodeExplainPrompt(prompt, tokenizer, model.fim, room);
     const started = performance.now();
-    if (prompt.mode === 'docComment') this.deps.sendExplainChunk({ streamId: params.streamId, delta: prompt.opener });
+    const frame = new ExplanationFrame(
+      prompt.mode === 'docComment' ? prompt : undefined,
+      prompt.mode === 'docComment' ? NO_DOC_COMMENT : NO_ANSWER,
+      (delta) => this.deps.sendExplainChunk({ streamId: params.streamId, delta }),
+    );
     const result = await generateExplanation(
       { engine: model.engine, decode: (ids) => tokenizer.decode(ids), foregroundIdle: this.deps.foregroundIdle, foregroundStarts: this.deps.foregroundStarts },
       {
         promptIds,
         maxNewTokens: Math.max(1, Math.min(EXPLAIN_MAX_NEW_TOKENS, model.info.maxContext - promptIds.length)),
         stopStrings: prompt.stopStrings,
-        ...(prompt.mode === 'docComment' && prompt.linesStartWith !== undefined && { linesStartWith: prompt.linesStartWith }),
+        ...(prompt.mode === 'docComment' && { start: prompt.start, ...(prompt.linesStartWith !== undefined && { linesStartWith: prompt.linesStartWith }) }),
       },
       signal,
-      (delta) => this.deps.sendExplainChunk({ streamId: params.streamId, delta }),
+      (delta) => frame.push(delta),
     );
     return {
       mode: prompt.mode,
-      text: (prompt.mode === 'docComment' ? prompt.opener : '') + result.text,
+      text: frame.finish(result.stopReason),
       stopReason: result.stopReason,
       promptTokens: promptIds.length,
       generatedTokens: result.generatedTokens,

@@ -3,6 +3,7 @@
 // doc comment of the selection (the comment opener is in the prefix, the selection follows in the suffix).
 import { Template } from '@huggingface/jinja';
 import { buildFimPrompt, keepStart, type FimTokenIds } from '../fimPrompt';
+import type { StartRequest } from '../../runtime/tokenHealing';
 import type { ContextTokenizer } from './promptAssembler';
 
 export interface ExplainInput {
@@ -40,8 +41,12 @@ export type ExplainPrompt =
       stopStrings: string[];
       /** Shown before the generated text so the panel reads as a comment. */
       opener: string;
+      /** Shown after it, closing a comment that has a closer (the model's own is its stop string). */
+      closer: string;
       /** Every line of a comment of this kind starts with it (after indentation): generation ends at a line that does not. */
       linesStartWith?: string;
+      /** How the generated text must start (GenerateRequest's constraints): its required prefix is not shown. */
+      start: StartRequest;
     };
 
 /** `chat_template` from tokenizer_config.json: a string, or named templates (the `default` one is used). */
@@ -129,6 +134,12 @@ function tokenString(value: unknown): string {
 
 const HASH_COMMENT_LANGUAGES = new Set(['python', 'ruby', 'shellscript', 'perl', 'r', 'yaml', 'toml', 'powershell', 'makefile', 'dockerfile']);
 
+/**
+ * Not a JSDoc tag (the embedded model's likeliest first line was a bare `@private` or `@internal`, which explains
+ * nothing), nor the comment's end.
+ */
+const NOT_PROSE_STARTS = ['@', '*/'];
+
 function docCommentPrompt(input: ExplainInput): ExplainPrompt {
   const before = input.before.slice(-SURROUNDING_CHARS);
   const after = input.after.slice(0, SURROUNDING_CHARS);
@@ -145,15 +156,32 @@ function docCommentPrompt(input: ExplainInput): ExplainPrompt {
       const bodyIndent = defLine[1]! + '    ';
       const opener = `${bodyIndent}"""`;
       const rest = (firstLineTail + selection).slice(defLine[0].length);
-      return { mode: 'docComment', prefix: head + defLine[0] + opener, suffix: `\n${bodyIndent}"""\n${rest}${after}`, stopStrings: ['"""'], opener: '"""' };
+      return {
+        mode: 'docComment',
+        prefix: head + defLine[0] + opener,
+        suffix: `\n${bodyIndent}"""\n${rest}${after}`,
+        stopStrings: ['"""'],
+        opener,
+        closer: `\n${bodyIndent}"""`,
+        start: { nonBlank: true },
+      };
     }
   }
+  // The space after the comment marker is written by the model: the tokenizer joins it to the first word, and a
+  // prompt that ends in it alone is one the model never saw (it wrote a bare JSDoc tag after it).
+  const firstWord = { requiredPrefix: ' ', nonBlank: true };
   if (HASH_COMMENT_LANGUAGES.has(input.languageId)) {
-    const opener = `${indent}# `;
-    return { mode: 'docComment', prefix: head + opener, suffix: `\n${firstLineTail}${selection}${after}`, stopStrings: ['\n\n'], opener: '# ', linesStartWith: '#' };
+    return { mode: 'docComment', prefix: `${head}${indent}#`, suffix: `\n${firstLineTail}${selection}${after}`, stopStrings: ['\n\n'], opener: `${indent}# `, closer: '', linesStartWith: '#', start: firstWord };
   }
-  const opener = `${indent}/**\n${indent} * `;
-  return { mode: 'docComment', prefix: head + opener, suffix: `\n${indent} */\n${firstLineTail}${selection}${after}`, stopStrings: ['*/'], opener: '/**\n * ' };
+  return {
+    mode: 'docComment',
+    prefix: `${head}${indent}/**\n${indent} *`,
+    suffix: `\n${indent} */\n${firstLineTail}${selection}${after}`,
+    stopStrings: ['*/'],
+    opener: `${indent}/**\n${indent} * `,
+    closer: `\n${indent} */`,
+    start: { ...firstWord, forbiddenStarts: NOT_PROSE_STARTS },
+  };
 }
 
 /**

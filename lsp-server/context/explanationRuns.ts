@@ -2,11 +2,14 @@
 // gives way as soon as a completion starts (a 320-token explanation held every keystroke's completion, and its
 // cancellation, for up to its whole length); the next run goes on from the tokens so far, whose state the prefix
 // cache keeps. The text is decoded here from the tokens of every run, so a character or a stop string that two runs
-// share comes out whole, and the line rules (explanationLines.ts) apply to it.
+// share comes out whole, and the line rules (explanationLines.ts) apply to it. A run that goes on where another gave
+// way keeps the start constraints the tokens so far have not met yet (runtime/continuedStart.ts).
+import { continuedStart } from '../../runtime/continuedStart';
 import { GREEDY_SAMPLING, type GenerateResult, type InferenceEngine } from '../../runtime/engine';
 import { ModelNotReadyError } from '../../runtime/errors';
 import { StopStringFilter } from '../../runtime/stopRules';
 import { StreamingDecoder } from '../../runtime/tokenizer';
+import type { StartRequest } from '../../runtime/tokenHealing';
 import { ExplanationLines } from './explanationLines';
 
 export interface ExplanationRunsDeps {
@@ -24,6 +27,8 @@ export interface ExplanationRequest {
   stopStrings: string[];
   /** Every line after the first starts with it (ExplanationLines). */
   linesStartWith?: string;
+  /** How the text must start (GenerateRequest's constraints); the required prefix is not part of the text. */
+  start?: StartRequest;
 }
 
 export interface Explanation {
@@ -39,15 +44,22 @@ export async function generateExplanation(deps: ExplanationRunsDeps, request: Ex
   const decoder = new StreamingDecoder((run) => deps.decode(run));
   const stops = new StopStringFilter(request.stopStrings);
   const lines = new ExplanationLines(request.linesStartWith);
+  const start = request.start ?? {};
+  let hidden = start.requiredPrefix?.length ?? 0;
   let text = '';
   const show = (delta: string) => {
     if (delta === '') return;
     text += delta;
     onText(delta);
   };
+  const afterRequired = (delta: string) => {
+    const cut = Math.min(hidden, delta.length);
+    hidden -= cut;
+    return delta.slice(cut);
+  };
   /** Takes one token; true when the text ends with it. */
   const take = (id: number): boolean => {
-    const { text: safe, stopped } = stops.push(decoder.push(id));
+    const { text: safe, stopped } = stops.push(afterRequired(decoder.push(id)));
     show(lines.push(safe));
     return stopped || lines.ended;
   };
@@ -66,7 +78,13 @@ export async function generateExplanation(deps: ExplanationRunsDeps, request: Ex
     // The engine answers one request at a time: a run queued behind another Explain's must not hold a cancel until
     // that one ends, so the wait stops at the cancel and the run, aborted too, ends without effect when its turn comes.
     const run = deps.engine.generate(
-      { promptIds: [...request.promptIds, ...ids], maxNewTokens: request.maxNewTokens - ids.length, sampling: GREEDY_SAMPLING, stopStrings: request.stopStrings },
+      {
+        promptIds: [...request.promptIds, ...ids],
+        maxNewTokens: request.maxNewTokens - ids.length,
+        sampling: GREEDY_SAMPLING,
+        stopStrings: request.stopStrings,
+        ...continuedStart(start, deps.decode(ids)),
+      },
       {
         signal: AbortSignal.any([signal, deps.foregroundStarts(), textEnded.signal]),
         onToken: (id) => {
@@ -98,7 +116,7 @@ export async function generateExplanation(deps: ExplanationRunsDeps, request: Ex
     break;
   }
   if (!ended) {
-    const { text: rest, stopped } = stops.push(decoder.flush());
+    const { text: rest, stopped } = stops.push(afterRequired(decoder.flush()));
     show(lines.push(rest));
     if (!stopped && !lines.ended) show(lines.push(stops.flush()));
     show(lines.flush());

@@ -148,6 +148,19 @@ describe('context requests over LSP', () => {
     assert.ok(result.text.startsWith('/**'));
   });
 
+  it('locus/explain writes a doc comment that opens with prose, never a JSDoc tag, and closes it', async () => {
+    const uri = pathToFileURL(join(root, 'src', 'geometry.ts')).href;
+    await server.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'typescript', version: 1, text: GEOMETRY } });
+    // An exported function with a body, and a private one on one line.
+    for (const range of [{ start: { line: 0, character: 0 }, end: { line: 2, character: 1 } }, { start: { line: 6, character: 0 }, end: { line: 6, character: 25 } }]) {
+      const result = await withTimeout(server.connection.sendRequest(ExplainRequest.type, { textDocument: { uri }, range, streamId: `prose-${range.start.line}` }), WAIT_MS, 'explain');
+      assert.equal(result.mode, 'docComment');
+      const comment = /^\/\*\*\n \* (.*)[^]*\n \*\/$/.exec(result.text);
+      assert.ok(comment !== null, `a closed doc comment: ${JSON.stringify(result.text)}`);
+      assert.match(comment[1]!, /^[^@\s]/, 'its first line starts with prose');
+    }
+  });
+
   it('a newer locus/explain stops the older one, which answers with what it had, marked superseded', async () => {
     const uri = pathToFileURL(join(root, 'src', 'main.ts')).href;
     const streamed = new Map<string, string>();

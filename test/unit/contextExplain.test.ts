@@ -83,14 +83,17 @@ describe('explain prompt', () => {
     const ts = buildExplainPrompt({ languageId: 'typescript', path: undefined, before: 'let a;\n  ', selection: 'function f() {}', after: '\n' }, {});
     assert.equal(ts.mode, 'docComment');
     if (ts.mode !== 'docComment') return;
-    assert.equal(ts.prefix, 'let a;\n  /**\n   * ');
+    assert.equal(ts.prefix, 'let a;\n  /**\n   *', 'the space after the marker is left to the model, which writes it with the first word');
     assert.equal(ts.suffix, '\n   */\n  function f() {}\n');
     assert.deepEqual(ts.stopStrings, ['*/']);
+    assert.deepEqual(ts.start, { requiredPrefix: ' ', nonBlank: true, forbiddenStarts: ['@', '*/'] }, 'prose first: no JSDoc tag, no empty comment');
+    assert.equal(ts.opener + 'Adds.' + ts.closer, '  /**\n   * Adds.\n   */', 'shown at the selection\'s indentation, closed');
 
     const py = buildExplainPrompt({ languageId: 'python', path: undefined, before: '', selection: 'def f(x):\n    return x\n', after: '' }, undefined);
     if (py.mode !== 'docComment') return assert.fail('expected a doc comment');
     assert.equal(py.prefix, 'def f(x):\n    """');
     assert.ok(py.suffix.startsWith('\n    """\n    return x'));
+    assert.deepEqual(py.start, { nonBlank: true });
   });
 });
 

@@ -14,6 +14,7 @@ const PROMPT = [1, 2, 3];
 /** Writes the UTF-8 bytes of `script` as its tokens, one per pass, from wherever the prompt has got to. */
 class ScriptedEngine {
   readonly prompts: number[][] = [];
+  readonly requests: GenerateRequest[] = [];
   /** Called before each token with how many the explanation has; the test starts a completion there. */
   beforeToken: (written: number) => void = () => undefined;
 
@@ -21,6 +22,7 @@ class ScriptedEngine {
 
   async generate(request: GenerateRequest, hooks: GenerateHooks = {}): Promise<GenerateResult> {
     this.prompts.push(request.promptIds);
+    this.requests.push(request);
     const bytes = [...Buffer.from(this.script, 'utf8')];
     const tokenIds: number[] = [];
     let stopReason: GenerateResult['stopReason'] = 'length';
@@ -60,6 +62,9 @@ function foreground() {
 }
 
 const decode = (ids: readonly number[]) => Buffer.from(ids).toString('utf8');
+
+/** A request's start constraints. */
+const pick = (request: GenerateRequest) => ({ requiredPrefix: request.requiredPrefix, forbiddenStarts: request.forbiddenStarts, nonBlank: request.nonBlank });
 
 async function explain(engine: ScriptedEngine, request: Partial<ExplanationRequest> = {}, signal = new AbortController().signal, work = foreground()) {
   const chunks: string[] = [];
@@ -163,6 +168,23 @@ describe('Explain generation', () => {
     const limited = await explain(new ScriptedEngine('abcdefgh'), { maxNewTokens: 5 });
     assert.equal(limited.text, 'abcde');
     assert.equal(limited.stopReason, 'length');
+  });
+
+  it('asks each run for the start constraints the text so far has not met, and shows nothing of the required prefix', async () => {
+    const start = { requiredPrefix: ' ', forbiddenStarts: ['@'], nonBlank: true };
+    const whole = new ScriptedEngine(' Returns the sum.');
+    assert.equal((await explain(whole, { start })).text, 'Returns the sum.');
+    assert.deepEqual(pick(whole.requests[0]!), start);
+    // The run gives way right after the healed space: the next one must not write a tag, nor whitespace, nor end.
+    const { engine, work } = completionAt(' Returns the sum.', 1);
+    const result = await explain(engine, { start }, undefined, work);
+    assert.equal(result.text, 'Returns the sum.');
+    assert.equal(result.runs, 2);
+    assert.deepEqual(pick(engine.requests[1]!), { requiredPrefix: undefined, forbiddenStarts: ['@', ' ', '\t', '\n', '\r'], nonBlank: true });
+    // Once prose is written, a later run is free.
+    const late = completionAt(' Returns the sum.', 6);
+    await explain(late.engine, { start }, undefined, late.work);
+    assert.deepEqual(pick(late.engine.requests[1]!), { requiredPrefix: undefined, forbiddenStarts: [], nonBlank: false });
   });
 
   it('ends a # comment at a line that is not one, and drops trailing whitespace', async () => {

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { withoutBrokenCharacters } from '../../runtime/brokenCharacter';
 import { Generator } from '../../runtime/generator';
+import { continuedStart } from '../../runtime/continuedStart';
 import { RequiredPrefix, requiredStart, TokenTexts } from '../../runtime/tokenHealing';
 import { TextTokenizer } from '../../runtime/tokenizer';
 import { healPrefix } from '../../lsp-server/tokenHealing';
@@ -137,8 +138,75 @@ describe('RequiredPrefix with word choices (a member access: one of a module\'s 
   });
 
   it('asks for nothing when neither healed text nor names are given', () => {
-    assert.equal(requiredStart(new TokenTexts(WORDS), '', []), undefined);
-    assert.equal(requiredStart(new TokenTexts(WORDS), undefined, undefined), undefined);
+    assert.equal(requiredStart(new TokenTexts(WORDS), { requiredPrefix: '', wordChoices: [] }, [0]), undefined);
+    assert.equal(requiredStart(new TokenTexts(WORDS), {}, [0]), undefined);
+  });
+});
+
+describe('RequiredPrefix with forbidden starts and text before the end (Explain: a doc comment opens with prose)', () => {
+  // Id 0 ends the text; it spells itself, as the tokenizer decodes special tokens.
+  const DOC = ['<|endoftext|>', ' ', ' @', ' @param', '@', ' Returns', ' the', '\n', ' *', '  ', ' @@', 'x'];
+  const allowed = (required: RequiredPrefix) => {
+    const logits = new Float32Array(DOC.length).fill(0);
+    required.mask(logits);
+    return [...logits.keys()].filter((id) => logits[id] === 0).map((id) => DOC[id]).sort();
+  };
+
+  it('after a healed space, masks the tokens that would start with a tag, and the end while nothing is written', () => {
+    const required = requiredStart(new TokenTexts(DOC), { requiredPrefix: ' ', forbiddenStarts: ['@'], nonBlank: true }, [0])!;
+    assert.deepEqual(allowed(required), [' ', ' Returns', ' the', ' *'].sort(), "' ' alone still fits: a tag may not follow it");
+    required.commit(1); // ' '
+    assert.equal(required.active, true);
+    assert.deepEqual(allowed(required), ['x'], "not '@', not whitespace after the healed space, not the end");
+    required.commit(11); // 'x'
+    assert.equal(required.active, false, 'prose started: every token may follow');
+  });
+
+  it('settles at once on a token that writes the space and a word', () => {
+    const required = requiredStart(new TokenTexts(DOC), { requiredPrefix: ' ', forbiddenStarts: ['@'], nonBlank: true }, [0])!;
+    required.commit(5); // ' Returns'
+    assert.equal(required.active, false);
+    assert.equal(required.failed, false);
+  });
+
+  it('forbids a longer start only where a token would complete it', () => {
+    const required = requiredStart(new TokenTexts(DOC), { forbiddenStarts: [' @@'], nonBlank: true }, [0])!;
+    assert.deepEqual(allowed(required), DOC.filter((text) => text !== ' @@' && text !== '<|endoftext|>').sort());
+    required.commit(2); // ' @': may still become ' @@'
+    assert.equal(required.active, true);
+    assert.deepEqual(allowed(required), DOC.filter((text) => text !== '@').sort(), 'and the text may end: it is not blank');
+    required.commit(6); // ' the'
+    assert.equal(required.active, false);
+  });
+
+  it('masks the end only while what was written is whitespace', () => {
+    const required = requiredStart(new TokenTexts(DOC), { nonBlank: true }, [0])!;
+    required.commit(7); // '\n'
+    required.commit(9); // '  '
+    assert.equal(required.active, true);
+    assert.ok(!allowed(required).includes('<|endoftext|>'));
+    required.commit(8); // ' *'
+    assert.equal(required.active, false);
+    assert.equal(requiredStart(new TokenTexts(DOC), { nonBlank: false, forbiddenStarts: [''] }, [0]), undefined, 'an empty start forbids nothing');
+  });
+});
+
+describe('continuedStart (a run that goes on where another gave way)', () => {
+  const START = { requiredPrefix: ' ', forbiddenStarts: ['@', '*/'], nonBlank: true };
+
+  it('keeps every rule when nothing is written, and the rest of the required text', () => {
+    assert.deepEqual(continuedStart(START, ''), { requiredPrefix: ' ', forbiddenStarts: ['@', '*/'], nonBlank: true });
+    assert.deepEqual(continuedStart({ requiredPrefix: '\n    ' }, '\n  '), { requiredPrefix: '  ', forbiddenStarts: [], nonBlank: false });
+  });
+
+  it('after the healed space alone, forbids whitespace next as well, as the runtime rule after it does', () => {
+    assert.deepEqual(continuedStart(START, ' '), { forbiddenStarts: ['@', '*/', ' ', '\t', '\n', '\r'], nonBlank: true });
+  });
+
+  it('keeps what is left of a start the text may still become, and drops every rule once prose is written', () => {
+    assert.deepEqual(continuedStart(START, ' *'), { forbiddenStarts: ['/'], nonBlank: false });
+    assert.deepEqual(continuedStart(START, ' Returns'), { forbiddenStarts: [], nonBlank: false });
+    assert.deepEqual(continuedStart({ nonBlank: true }, '\n   '), { forbiddenStarts: [], nonBlank: true });
   });
 });
 
@@ -223,6 +291,33 @@ describe('generation with a required prefix (fixture models)', () => {
       const result = await generator.generate({ promptIds: tokenizer.encode('x = '), requiredPrefix: 'gr\u00f6', maxNewTokens: 8, sampling: GREEDY, stopStrings: [], speculation });
       assert.equal(result.text, '', speculation);
     }
+  });
+
+  it('never starts with a forbidden start, with the same greedy output in every speculation mode and with beams', async () => {
+    const { target, draft, config } = fixtures;
+    let checked = 0;
+    for (const prefix of PREFIXES) {
+      const free = new Generator({ model: target, tokenizer, eosTokenIds: config.eosTokenIds, maxContext: config.maxPositionEmbeddings });
+      const unconstrained = tokenizer.decode((await free.generate({ promptIds: tokenizer.encode(prefix), maxNewTokens: 12, sampling: GREEDY, stopStrings: [], speculation: 'off' })).tokenIds);
+      // What the model writes first when free is what it must not start with.
+      const forbidden = unconstrained.slice(0, 2);
+      if (forbidden.length < 2 || forbidden.includes('\uFFFD')) continue;
+      checked++;
+      const outputs = new Set<string>();
+      for (const speculation of ['off', 'lookup', 'draft', 'auto'] as const) {
+        const generator = new Generator({ model: target, draft, tokenizer, eosTokenIds: config.eosTokenIds, maxContext: config.maxPositionEmbeddings });
+        const result = await generator.generate({ promptIds: tokenizer.encode(prefix), forbiddenStarts: [forbidden], nonBlank: true, maxNewTokens: 24, sampling: GREEDY, stopStrings: [], speculation });
+        const all = tokenizer.decode(result.tokenIds);
+        assert.ok(!all.startsWith(forbidden), `${JSON.stringify(all)} does not start with ${JSON.stringify(forbidden)} (${speculation})`);
+        assert.ok(all.trim() !== '' || result.stopReason === 'length', `${JSON.stringify(all)} is not left blank (${speculation})`);
+        outputs.add(JSON.stringify(result.tokenIds));
+      }
+      assert.equal(outputs.size, 1, `one output for ${JSON.stringify(prefix)}`);
+      const beams = new Generator({ model: target, tokenizer, eosTokenIds: config.eosTokenIds, maxContext: config.maxPositionEmbeddings });
+      const beamed = await beams.generate({ promptIds: tokenizer.encode(prefix), forbiddenStarts: [forbidden], maxNewTokens: 12, sampling: GREEDY, stopStrings: ['\n'], beamWidth: 3 });
+      assert.ok(!tokenizer.decode(beamed.tokenIds).startsWith(forbidden), `beams: ${JSON.stringify(tokenizer.decode(beamed.tokenIds))}`);
+    }
+    assert.ok(checked >= 2, `the free outputs of ${checked} prompts gave a start to forbid`);
   });
 
   it('gives the same greedy output with every speculation mode', async () => {
