@@ -56,7 +56,9 @@ describe('result channel against forged passes', () => {
     assert.equal(results[0].outcome, 'fail', 'exit(0) before the checks is a failure');
     assert.equal(results[1].outcome, 'fail', 'stdout is never read as a result');
     assert.equal(results[2].outcome, 'invalid-output', 'an unsigned frame invalidates the run');
-    assert.equal(results[3].outcome, 'invalid-output');
+    // Forged bytes in every descriptor reach Node's own (libuv's internal pipes), which can crash the process before
+    // the harness reports (a plain node process doing this segfaults): either way the run is not a pass.
+    assert.ok(['invalid-output', 'runtime-error'].includes(results[3].outcome), results[3].outcome);
   });
 
   it("keeps measuring with the harness's own clock when the candidate patches the JavaScript clocks", async (t) => {
