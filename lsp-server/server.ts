@@ -80,6 +80,9 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     logger: taggedLogger(connection.console, 'model'),
     onStatus: (status) => void connection.sendNotification(StatusNotification.type, status),
   });
+  // Completions being answered: the workspace index and the efficiency checks' reading of a file wait for them
+  // (foregroundWork.ts).
+  const foreground = new ForegroundWork();
   // The workspace folders are the context feature's (contextFeature.ts), as they change: read at each use.
   const testFiles = new WorkspaceTestFiles(() => context.indexedFolders, () => performance.now());
   const efficiencyLogger = taggedLogger(connection.console, 'efficiency');
@@ -90,6 +93,7 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     logger: efficiencyLogger,
     clock: () => performance.now(),
     testFiles: (name, signal) => testFiles.filesMentioning(name, signal),
+    foregroundIdle: () => foreground.idle(),
     onRefined: (refinement) => {
       const document = documents.get(refinement.uri);
       if (document === undefined || document.version !== refinement.version) return;
@@ -121,8 +125,6 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     });
   }
 
-  // Completions being answered: the workspace index waits for them (foregroundWork.ts).
-  const foreground = new ForegroundWork();
   const context = new ContextFeature({
     model: () => modelHost.current(),
     modelStatus: () => modelHost.status(),

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { Parser, type Language, type Node as SyntaxNode, type Tree } from '@vscode/tree-sitter-wasm';
 import type { CodeChunk } from './codeChunk';
 import { asModelText } from '../modelText';
+import { parseInSlices } from '../slicedParse';
 import { TimeSlices } from '../timeSlices';
 import { defaultGrammarDir, initTreeSitter, loadGrammar } from '../treeSitterRuntime';
 
@@ -94,17 +95,11 @@ export class SyntaxChunker {
   }
 
   /** `text`'s tree, parsed a slice at a time (tree-sitter resumes a halted parse where it stopped); null if it does not parse. */
-  private async parse(language: Language, text: string, slices: TimeSlices): Promise<Tree | null> {
+  private parse(language: Language, text: string, slices: TimeSlices): Promise<Tree | null> {
     this.parser.reset();
     this.parser.setLanguage(language);
-    for (;;) {
-      let halted = false;
-      const tree = this.parser.parse(text, null, { progressCallback: () => (halted = slices.spent) });
-      if (tree !== null || !halted) return tree;
-      await slices.breathe();
-      // Disposed meanwhile (the server is stopping): the parser is gone.
-      if (this.disposed) return null;
-    }
+    // Disposed meanwhile (the server is stopping): the parser is gone.
+    return parseInSlices(this.parser, text, slices, () => this.disposed);
   }
 
   private language(name: string): Promise<Language | undefined> {

@@ -108,6 +108,8 @@ export interface EfficiencyCheckerDeps {
   onRefined?: (refinement: EfficiencyRefinement) => void;
   /** Workspace test files that mention the function (read only once a target was found). */
   testFiles?: (functionName: string, signal: AbortSignal) => Promise<TestFile[]>;
+  /** Resolves when no completion is being answered: reading the file's module-level definitions waits for it between slices. */
+  foregroundIdle?: () => Promise<void>;
 }
 
 export class EfficiencyChecker implements CompletionRefiner {
@@ -268,7 +270,7 @@ export class EfficiencyChecker implements CompletionRefiner {
       functionName: target.name,
       languageId: request.languageId,
       sources: runnable.map((entry) => entry.source),
-    });
+    }, { pause: this.deps.foregroundIdle, signal });
     if (signal.aborted) return null;
     const evaluate = this.deps.evaluate ?? evaluateCandidates;
     const evaluation = await evaluate({

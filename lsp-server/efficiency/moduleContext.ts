@@ -6,6 +6,8 @@ import { freeNames } from './freeNames';
 import { candidateLanguage } from './functionTarget';
 import { moduleScope, neededDefinitions, NO_MODULE_CONTEXT, type ModuleContext } from './moduleDefinitions';
 import type { CandidateLanguage } from './sandboxRuntimes';
+import { parseInSlices } from '../slicedParse';
+import { TimeSlices } from '../timeSlices';
 import { loadGrammar } from '../treeSitterRuntime';
 
 const GRAMMARS: Record<string, string> = {
@@ -27,40 +29,68 @@ export interface ModuleContextRequest {
   sources: string[];
 }
 
-/** Per source, what runs around it; no context at all where the grammar cannot load or the file has no such function. */
-export async function moduleContexts(request: ModuleContextRequest, grammarDir?: string): Promise<ModuleContext[]> {
+export interface ModuleContextWork {
+  /** Awaited between slices, after a turn of the event loop (completions being answered go first). */
+  pause?: () => Promise<void>;
+  /** Stops the work at the next slice: no context then. */
+  signal?: AbortSignal;
+  grammarDir?: string;
+}
+
+/**
+ * Per source, what runs around it; no context at all where the grammar cannot load or the file has no such function.
+ * The file is parsed and read in slices (timeSlices.ts): in one go a 627 KiB file held the server's thread for 0.4-1.2 s.
+ */
+export async function moduleContexts(request: ModuleContextRequest, work: ModuleContextWork = {}): Promise<ModuleContext[]> {
   const none = request.sources.map(() => NO_MODULE_CONTEXT);
   const grammarName = GRAMMARS[request.languageId];
   const language = candidateLanguage(request.languageId);
-  const grammar = grammarName === undefined ? undefined : await loadGrammar(grammarName, grammarDir);
-  if (grammar === undefined || language === null) return none;
+  const grammar = grammarName === undefined ? undefined : await loadGrammar(grammarName, work.grammarDir);
+  if (grammar === undefined || language === null || work.signal?.aborted) return none;
+  const slices = new TimeSlices(async () => {
+    await work.pause?.();
+    work.signal?.throwIfAborted();
+  });
+  // A parser of its own: a parse halted between slices resumes only if no other starts on its parser meanwhile.
   const parser = new Parser();
   try {
     parser.setLanguage(grammar);
-    const file = parser.parse(request.text);
+    const file = await parseInSlices(parser, request.text, slices);
     if (file === null) return none;
     try {
-      const row = request.text.slice(0, request.offset).split('\n').length - 1;
-      const scope = moduleScope(file.rootNode, row, request.functionName, language);
+      const row = rowAt(request.text, request.offset);
+      const scope = await moduleScope(file.rootNode, row, request.functionName, language, slices);
       if (scope === null) return none;
-      return request.sources.map((source) => {
-        const reads = functionReads(parser, source, language);
-        return reads === null ? NO_MODULE_CONTEXT : neededDefinitions(scope, reads);
-      });
+      const contexts: ModuleContext[] = [];
+      for (const source of request.sources) {
+        const reads = await functionReads(parser, source, language, slices);
+        contexts.push(reads === null ? NO_MODULE_CONTEXT : await neededDefinitions(scope, reads, slices));
+      }
+      return contexts;
     } finally {
       file.delete();
     }
+  } catch (error) {
+    if (work.signal?.aborted) return none;
+    throw error;
   } finally {
     parser.delete();
   }
 }
 
-function functionReads(parser: Parser, source: string, language: CandidateLanguage): Set<string> | null {
-  const tree = parser.parse(source);
+async function functionReads(parser: Parser, source: string, language: CandidateLanguage, slices: TimeSlices): Promise<Set<string> | null> {
+  const tree = await parseInSlices(parser, source, slices);
   if (tree === null) return null;
   try {
-    return freeNames(tree.rootNode, language);
+    return await freeNames(tree.rootNode, language, slices);
   } finally {
     tree.delete();
   }
+}
+
+/** The 0-based line of `offset`, counted without splitting the file into lines. */
+function rowAt(text: string, offset: number): number {
+  let row = 0;
+  for (let end = text.indexOf('\n'); end !== -1 && end < offset; end = text.indexOf('\n', end + 1)) row++;
+  return row;
 }

@@ -6,6 +6,7 @@
 import type { Node as SyntaxNode } from '@vscode/tree-sitter-wasm';
 import { bindingNames, freeNames, pythonImportBindings } from './freeNames';
 import type { CandidateLanguage } from './sandboxRuntimes';
+import type { TimeSlices } from '../timeSlices';
 
 /** What runs around a candidate function: `before` it (in file order), then the function, then `after` it. */
 export interface ModuleContext {
@@ -21,7 +22,7 @@ export const NO_MODULE_CONTEXT: ModuleContext = { before: '', after: '', names: 
 export interface ModuleDefinition {
   binds: string[];
   /** Module-level names it reads when it runs or is called (walked only for a definition that is taken). */
-  reads: () => Set<string>;
+  reads: (slices: TimeSlices) => Promise<Set<string>>;
   /** The statement as it runs in the sandbox. */
   text: string;
   below: boolean;
@@ -55,11 +56,11 @@ function pythonAssignmentBinds(assignment: SyntaxNode): string[] {
 
 type Definition = Pick<ModuleDefinition, 'binds' | 'reads' | 'text' | 'always'>;
 
-const NOTHING = (): Set<string> => new Set();
+const NOTHING = async (): Promise<Set<string>> => new Set();
 
 function pythonDefinition(statement: SyntaxNode): Definition | null {
   const text = statement.text;
-  const reads = (): Set<string> => freeNames(statement, 'python');
+  const reads = (slices: TimeSlices): Promise<Set<string>> => freeNames(statement, 'python', slices);
   switch (statement.type) {
     case 'future_import_statement':
       return { binds: [], reads: NOTHING, text, always: true };
@@ -112,7 +113,7 @@ function scriptDefinition(statement: SyntaxNode): Definition | null {
   const declaration = statement.type === 'export_statement' ? statement.childForFieldName('declaration') : statement;
   if (declaration === null) return null;
   const text = declaration.text;
-  const reads = (): Set<string> => freeNames(declaration, 'javascript');
+  const reads = (slices: TimeSlices): Promise<Set<string>> => freeNames(declaration, 'javascript', slices);
   switch (declaration.type) {
     case 'import_statement':
       return { binds: scriptImportBinds(declaration), reads: NOTHING, text, always: false };
@@ -133,25 +134,41 @@ function scriptDefinition(statement: SyntaxNode): Definition | null {
   }
 }
 
+/** The top-level statements of a parsed file, read with a cursor in `slices` (a file may have 12,000 of them). */
+async function topLevelStatements(root: SyntaxNode, slices: TimeSlices): Promise<SyntaxNode[]> {
+  const statements: SyntaxNode[] = [];
+  const cursor = root.walk();
+  try {
+    for (let more = cursor.gotoFirstChild(); more; more = cursor.gotoNextSibling()) {
+      if (slices.spent) await slices.breathe();
+      if (cursor.nodeIsNamed) statements.push(cursor.currentNode);
+    }
+    return statements;
+  } finally {
+    cursor.delete();
+  }
+}
+
 /**
  * The top-level definitions of a parsed file, around the function whose statement spans line `row` (0-based) and
  * binds `functionName`; null when no top-level statement spans `row`. Their reads are walked on demand: the scope is
- * good while the tree lives.
+ * good while the tree lives. Read in `slices`, like the reads.
  */
-export function moduleScope(root: SyntaxNode, row: number, functionName: string, language: CandidateLanguage): ModuleScope | null {
-  const statements = namedChildren(root);
+export async function moduleScope(root: SyntaxNode, row: number, functionName: string, language: CandidateLanguage, slices: TimeSlices): Promise<ModuleScope | null> {
+  const statements = await topLevelStatements(root, slices);
   const target = statements.find((statement) => statement.startPosition.row <= row && row <= statement.endPosition.row);
   if (!target) return null;
   const read = language === 'python' ? pythonDefinition : scriptDefinition;
   const functionNames = new Set([functionName, ...(read(target)?.binds ?? [])]);
   const definitions: ModuleDefinition[] = [];
   for (const statement of statements) {
+    if (slices.spent) await slices.breathe();
     if (statement.id === target.id) continue;
     const definition = read(statement);
     if (!definition) continue;
     const binds = definition.binds.filter((name) => name !== '');
-    const reads = (): Set<string> => new Set([...definition.reads()].filter((name) => !binds.includes(name)));
-    definitions.push({ ...definition, binds, reads, below: statement.startPosition.row > target.startPosition.row });
+    const reads = async (walk: TimeSlices): Promise<Set<string>> => new Set([...(await definition.reads(walk))].filter((name) => !binds.includes(name)));
+    definitions.push({ binds, reads, text: definition.text, always: definition.always, below: statement.startPosition.row > target.startPosition.row });
   }
   return { functionNames, definitions };
 }
@@ -160,7 +177,7 @@ export function moduleScope(root: SyntaxNode, row: number, functionName: string,
  * The definitions a function reading `functionReads` needs, transitively, in file order around it. The function's own
  * name is never looked up: a definition of it elsewhere (an earlier draft, a later `f = None`) would replace the candidate.
  */
-export function neededDefinitions(scope: ModuleScope, functionReads: Iterable<string>): ModuleContext {
+export async function neededDefinitions(scope: ModuleScope, functionReads: Iterable<string>, slices: TimeSlices): Promise<ModuleContext> {
   const byName = new Map<string, ModuleDefinition[]>();
   for (const definition of scope.definitions) for (const name of definition.binds) byName.set(name, [...(byName.get(name) ?? []), definition]);
   const taken = new Set(scope.definitions.filter((definition) => definition.always));
@@ -173,9 +190,10 @@ export function neededDefinitions(scope: ModuleScope, functionReads: Iterable<st
     for (const definition of byName.get(name) ?? []) {
       if (taken.has(definition)) continue;
       taken.add(definition);
-      pending.push(...definition.reads());
+      for (const read of await definition.reads(slices)) pending.push(read);
     }
   }
+  if (slices.spent) await slices.breathe();
   const inOrder = scope.definitions.filter((definition) => taken.has(definition));
   const text = (below: boolean): string => inOrder.filter((definition) => definition.below === below).map((definition) => `${definition.text}\n`).join('');
   return { before: text(false), after: text(true), names: [...new Set(inOrder.flatMap((definition) => definition.binds))] };

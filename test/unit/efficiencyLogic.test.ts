@@ -372,6 +372,16 @@ describe('EfficiencyChecker gating', () => {
     assert.equal(calls.selfTest, 1, 'the self-test runs once');
   });
 
+  it('reads a large file around the function in slices that wait while a completion is answered', async () => {
+    let waits = 0;
+    const large = Array.from({ length: 6000 }, (_, i) => `const C${i} = ${i};\n`).join('') + text;
+    const { checker: c, calls } = checker({ foregroundIdle: async () => void waits++ });
+    const refinement = await c.refine({ ...request(() => '\n  return n + n;\n'), text: large, offset: large.length - text.length + offset });
+    assert.ok(refinement);
+    assert.equal(calls.evaluate, 1);
+    assert.ok(waits > 0, 'gave way to completions between slices');
+  });
+
   it('runs the self-test again after the workspace folders change (its temporary folder must lie outside each one)', async () => {
     const { checker: c, calls } = checker();
     await c.prepare();
