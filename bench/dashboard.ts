@@ -54,6 +54,7 @@ function fillStore(dir: string): number {
         draftAccepted: 7,
         prefixCacheHit: n % 3 !== 0,
         servedFromCache: n % 6 === 0,
+        cachedFrom: n % 6 === 0 ? `r${n - 1}` : null,
         model: 'locus-target',
         language: LANGUAGES[n % LANGUAGES.length]!,
         outcome: n % 11 === 0 ? 'cancelled' : 'offered',

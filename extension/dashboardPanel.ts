@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import type { TelemetryClearResult, TelemetryExportFormat, TelemetryExportResult, TelemetrySummary } from '../lsp-server/protocol';
 import { failureMessage } from './contextCommandText';
 import { createNonce, renderDashboardHtml } from './dashboardHtml';
+import { exported, exportTitle, nothingToClear, nothingToExport } from './dashboardRecordText';
 
 export interface DashboardDataSource {
   summary(since: number | null): Promise<TelemetrySummary>;
@@ -130,17 +131,19 @@ export class DashboardPanel implements vscode.Disposable {
   private async export(format: TelemetryExportFormat): Promise<void> {
     try {
       const result = await this.source.export(format, this.since());
+      const nothing = nothingToExport(result.records, this.rangeMs);
+      if (nothing !== undefined) return void vscode.window.showInformationMessage(nothing);
       const stamp = new Date().toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', '-');
       const defaultFolder = vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(homedir());
       const target = await vscode.window.showSaveDialog({
         defaultUri: vscode.Uri.joinPath(defaultFolder, `locus-latency-${stamp}.${format}`),
         filters: format === 'csv' ? { CSV: ['csv'] } : { JSON: ['json'] },
         saveLabel: 'Export',
-        title: `Export ${result.records} Locus latency records`,
+        title: exportTitle(result.records),
       });
       if (!target) return;
       await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(result.content));
-      void vscode.window.showInformationMessage(`Locus: exported ${result.records} latency records to ${target.fsPath}.`);
+      void vscode.window.showInformationMessage(exported(result.records, target.fsPath));
     } catch (error) {
       this.log.error(`Latency export failed: ${describe(error)}`);
       void vscode.window.showErrorMessage(`Locus could not export latency records: ${describe(error)}. See the Output channel.`);
@@ -148,6 +151,11 @@ export class DashboardPanel implements vscode.Disposable {
   }
 
   private async clear(): Promise<void> {
+    const nothing = await this.nothingToClear();
+    if (nothing !== undefined) {
+      void vscode.window.showInformationMessage(nothing);
+      return this.postSummary();
+    }
     const choice = await vscode.window.showWarningMessage(
       'Delete all Locus latency records on this machine?',
       { modal: true, detail: 'Export them first if you want to keep them. This cannot be undone.' },
@@ -164,6 +172,15 @@ export class DashboardPanel implements vscode.Disposable {
       void vscode.window.showErrorMessage(`Locus could not delete its latency records: ${describe(error)}. See the Output channel.`);
     }
     await this.postSummary();
+  }
+
+  /** Undefined when records are stored, or when the store could not be read (then deleting is still offered). */
+  private async nothingToClear(): Promise<string | undefined> {
+    try {
+      return nothingToClear((await this.source.summary(null)).store);
+    } catch {
+      return undefined;
+    }
   }
 }
 

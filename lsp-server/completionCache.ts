@@ -23,6 +23,8 @@ export interface CachedRest {
    * may still have its own copy of them; '' when the text after the cursor is unchanged.
    */
   autoClosed: string;
+  /** What {@link CompletionCache.store} was given to name the completion's origin (its request's telemetry id). */
+  origin?: string;
 }
 
 interface Entry {
@@ -31,6 +33,7 @@ interface Entry {
   prefix: string;
   suffix: string;
   completion: string;
+  origin: string | undefined;
 }
 
 export class CompletionCache {
@@ -43,10 +46,13 @@ export class CompletionCache {
     return this.entries.length;
   }
 
-  /** Remembers the completion shown for the cursor between `prefix` and `suffix` (empty ones are not kept). */
-  store(uri: string, prefix: string, suffix: string, completion: string): void {
+  /**
+   * Remembers the completion shown for the cursor between `prefix` and `suffix` (empty ones are not kept); `origin`
+   * names where it came from, and is given back with each rest of it.
+   */
+  store(uri: string, prefix: string, suffix: string, completion: string, origin?: string): void {
     if (completion === '') return;
-    const entry: Entry = { uri, prefix: this.boundPrefix(prefix), suffix: this.boundSuffix(suffix), completion };
+    const entry: Entry = { uri, prefix: this.boundPrefix(prefix), suffix: this.boundSuffix(suffix), completion, origin };
     this.entries = this.entries.filter((e) => !(e.uri === uri && e.prefix === entry.prefix && e.suffix === entry.suffix));
     this.entries.push(entry);
     if (this.entries.length > this.options.maxEntries) this.entries.shift();
@@ -79,7 +85,7 @@ export class CompletionCache {
       this.entries.splice(i, 1);
       if (autoClosed === undefined) continue;
       this.entries.push(entry);
-      return { text: entry.completion.slice(typed), autoClosed };
+      return { text: entry.completion.slice(typed), autoClosed, ...(entry.origin !== undefined && { origin: entry.origin }) };
     }
     return undefined;
   }

@@ -197,7 +197,7 @@ export class CompletionProvider {
         if (refined !== undefined) return refined.map((insertText) => ({ insertText, range: { start: position, end: position } }));
       }
       const cached = this.fromCache(model, document, ctx, selected !== undefined);
-      if (cached !== undefined) return this.answerFromCache(document.uri, place, withLineEnding(cached, ctx.eol), started, trace);
+      if (cached !== undefined) return this.answerFromCache(document.uri, place, { ...cached, text: withLineEnding(cached.text, ctx.eol) }, started, trace);
       // The rest of a suggestion the user asked for keeps showing while it is typed (above); nothing new is made.
       if (config.trigger === 'manual' && !invoked) return [];
       const mode = completionMode(ctx);
@@ -231,7 +231,8 @@ export class CompletionProvider {
       if (result.timeLimited) this.noteTimeLimit(model, config, result);
       // Made without the editor's member list that the next request may have (its language server starting).
       // Kept as the model text it continues (LF), so that typing its line breaks into a CRLF document matches it.
-      if (choices !== null) this.deps.cache?.store(document.uri, ctx.prefix, ctx.suffix, asModelText(shown, false));
+      // Named by this request's telemetry id: its answers from the cache are the same suggestion (suggestionOutcomes.ts).
+      if (choices !== null) this.deps.cache?.store(document.uri, ctx.prefix, ctx.suffix, asModelText(shown, false), trace?.id);
       // The text changed while this ran and the client did not cancel: the item's position may not be the cursor's.
       if (document.version !== version) {
         trace?.done({ outcome: 'cancelled', generatedTokens: result.timings.generatedTokens });
@@ -340,7 +341,7 @@ export class CompletionProvider {
    * auto-closed openers typed from the completion, the rest is the one a new completion would show there: without
    * its copy of the closers that now follow the cursor ('' when nothing of it is left).
    */
-  private fromCache(model: LoadedModel, document: CompletionDocument, ctx: CursorContext, atCachedCursor: boolean): string | undefined {
+  private fromCache(model: LoadedModel, document: CompletionDocument, ctx: CursorContext, atCachedCursor: boolean): { text: string; origin?: string } | undefined {
     const { cache } = this.deps;
     if (cache === undefined) return undefined;
     if (this.cachedModel !== model) {
@@ -348,12 +349,12 @@ export class CompletionProvider {
       this.cachedModel = model;
     }
     const hit = cache.lookupRest(document.uri, ctx.prefix, ctx.suffix, this.typedSinceMemberDot(document, ctx), atCachedCursor);
-    if (hit === undefined || hit.autoClosed === '') return hit?.text;
+    if (hit === undefined || hit.autoClosed === '') return hit;
     const rest = withoutTextAfterCursor(hit.text, ctx);
     // Accepted, the rest and the editor's closers must spell the cached completion's start: where they do not
     // (`{ a: [` + `]}` before `1, 2] }` would give `1, 2] }]}`), the model is asked with the text as it is.
     if (!hit.text.startsWith(rest + hit.autoClosed)) return undefined;
-    return rest.trim() === '' ? '' : rest;
+    return { text: rest.trim() === '' ? '' : rest, origin: hit.origin };
   }
 
   /** Says once per model and setting when `maxNewTokens` is cut to leave the prompt its share (generationRoom.ts). */
@@ -390,7 +391,8 @@ export class CompletionProvider {
     return access === undefined ? Infinity : access.typed.length;
   }
 
-  private answerFromCache(uri: string, place: ItemPlace, text: string, started: number, trace: RequestTrace | undefined): InlineCompletionItem[] {
+  private answerFromCache(uri: string, place: ItemPlace, cached: { text: string; origin?: string }, started: number, trace: RequestTrace | undefined): InlineCompletionItem[] {
+    const { text } = cached;
     this.deps.onTimings({
       uri,
       promptTokens: 0,
@@ -403,7 +405,7 @@ export class CompletionProvider {
       speculation: { mode: 'off', drafted: 0, accepted: 0, acceptanceRate: 0 },
       cacheHit: true,
     });
-    trace?.done({ outcome: text === '' ? 'empty' : 'offered', generatedTokens: 0, servedFromCache: true });
+    trace?.done({ outcome: text === '' ? 'empty' : 'offered', generatedTokens: 0, servedFromCache: true, ...(cached.origin !== undefined && { cachedFrom: cached.origin }) });
     return text === '' ? [] : [this.item(text, place, trace)];
   }
 

@@ -64,14 +64,14 @@ export class ModelHost {
     await this.disposeEngine();
     if (generation !== this.generation) return;
 
-    this.setStatus({ state: 'loading', modelDir: config.modelDir });
+    this.setStatus({ state: 'loading', modelDir: config.modelDir, embedded: config.usesEmbeddedModel });
     const engine = this.deps.createEngine((error) => this.crashed(engine, config, error));
     this.engine = engine;
     const started = Date.now();
     // A long step (building a model copy) shows in the log and the loading status as it starts.
     const onProgress = (step: string) => {
       this.deps.logger.info(step);
-      if (generation === this.generation) this.setStatus({ state: 'loading', modelDir: config.modelDir, step });
+      if (generation === this.generation) this.setStatus({ state: 'loading', modelDir: config.modelDir, embedded: config.usesEmbeddedModel, step });
     };
     // The engine loads in its worker while the tokenizer loads (and warms up) on this thread.
     const options: EngineLoadOptions = {

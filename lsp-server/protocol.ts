@@ -97,6 +97,8 @@ export type ModelStatus =
   | {
       state: 'loading';
       modelDir: string;
+      /** The model shipped with Locus (no `locus.model.path`): the client names it so, not by its folder. */
+      embedded: boolean;
       /** What a long load is doing now (building a model copy), in words; absent at its start. */
       step?: string;
     }
@@ -257,6 +259,12 @@ export interface TelemetrySample {
    * model run. Such requests count for outcomes and acceptance, not for latency, phases or tokens/s.
    */
   servedFromCache: boolean;
+  /**
+   * For an answer from the completion cache: the id of the request whose model run made the suggestion it shows the
+   * rest of, so the suggestion counts once (see {@link OutcomeCounts}). Null otherwise, and for cache answers
+   * recorded before this link was.
+   */
+  cachedFrom: string | null;
   model: string;
   /** The editor's language id (`typescript`, `python`, …) or `other`. */
   language: string;
@@ -274,12 +282,19 @@ export interface DurationStats {
   max: number;
 }
 
-/** Counts of requests by final outcome. */
+/**
+ * Counts of requests by what became of them; the kinds add up to `requests`. A suggestion counts once, however many
+ * requests showed it: typing into a suggestion asks again at every keystroke, and the answers (from the completion
+ * cache) show the rest of the same suggestion. `accepted`, `partiallyAccepted` and `notAccepted` count suggestions
+ * shown (as the request that showed each first), accepted when the user took it at any of its requests; `shownAgain`
+ * counts the later requests that showed the rest of one.
+ */
 export interface OutcomeCounts {
   requests: number;
   accepted: number;
   partiallyAccepted: number;
   notAccepted: number;
+  shownAgain: number;
   empty: number;
   cancelled: number;
   error: number;
@@ -326,7 +341,7 @@ export interface GroupStats {
   outcomes: OutcomeCounts;
   latency: DurationStats | null;
   tokensPerSecondP50: number | null;
-  /** (accepted + partially accepted) / offered; null when nothing was offered. */
+  /** Suggestions accepted (wholly or in part) / suggestions shown, as {@link OutcomeCounts} counts them; null when none was shown. */
   acceptanceRate: number | null;
 }
 
@@ -358,7 +373,9 @@ export interface TelemetrySummary {
   latency: DurationStats | null;
   firstToken: DurationStats | null;
   tokensPerSecondP50: number | null;
+  /** Suggestions accepted (wholly or in part) / suggestions shown, as {@link OutcomeCounts} counts them. */
   acceptanceRate: number | null;
+  /** Suggestions partially accepted / suggestions shown. */
   partialAcceptanceRate: number | null;
   /** Accepted draft tokens / proposed draft tokens, over requests that used speculative decoding. */
   speculativeAcceptanceRate: number | null;

@@ -13,6 +13,7 @@ import type {
   TelemetrySummary,
   TimePoint,
 } from '../protocol';
+import { countOutcomes } from './suggestionOutcomes';
 import type { RequestRecord, TelemetryEntry } from './telemetryRecord';
 
 /**
@@ -48,7 +49,7 @@ export function durationStats(values: readonly number[]): DurationStats | null {
   };
 }
 
-/** Joins each request with the editor's acceptance report, oldest first. Orphan reports (request pruned) are dropped. */
+/** Joins each request with the editor's acceptance report, oldest first (as {@link countOutcomes} needs them). Orphan reports (request pruned) are dropped. */
 export function toSamples(entries: readonly TelemetryEntry[]): TelemetrySample[] {
   const acceptance = new Map<string, 'accepted' | 'partiallyAccepted'>();
   for (const entry of entries) {
@@ -81,24 +82,11 @@ function toSample(r: RequestRecord, accepted: 'accepted' | 'partiallyAccepted' |
     draftAccepted: r.draftAccepted,
     prefixCacheHit: r.prefixCacheHit,
     servedFromCache: r.servedFromCache,
+    cachedFrom: r.cachedFrom,
     model: r.model,
     language: r.language,
     outcome,
   };
-}
-
-export function countOutcomes(samples: readonly TelemetrySample[]): OutcomeCounts {
-  const counts: OutcomeCounts = {
-    requests: samples.length,
-    accepted: 0,
-    partiallyAccepted: 0,
-    notAccepted: 0,
-    empty: 0,
-    cancelled: 0,
-    error: 0,
-  };
-  for (const s of samples) counts[s.outcome]++;
-  return counts;
 }
 
 function offered(counts: OutcomeCounts): number {

@@ -18,6 +18,7 @@ export const EXPORT_COLUMNS: readonly (keyof TelemetrySample)[] = [
   'draftAccepted',
   'prefixCacheHit',
   'servedFromCache',
+  'cachedFrom',
   'model',
   'language',
   'outcome',

@@ -61,6 +61,7 @@ export function serializeEntry(entry: TelemetryEntry): string {
     draftAccepted: entry.draftAccepted,
     prefixCacheHit: entry.prefixCacheHit,
     servedFromCache: entry.servedFromCache,
+    cachedFrom: entry.cachedFrom,
     model: sanitizeLabel(entry.model),
     language: sanitizeLabel(entry.language),
     outcome: entry.outcome,
@@ -97,6 +98,8 @@ export function parseEntry(line: string): TelemetryEntry | null {
     !counts.every((k) => o[k] === null || isCount(o[k])) ||
     !(o.prefixCacheHit === null || typeof o.prefixCacheHit === 'boolean') ||
     typeof o.servedFromCache !== 'boolean' ||
+    // Absent from records written before cache answers named the model run they continue.
+    !(o.cachedFrom === undefined || o.cachedFrom === null || (typeof o.cachedFrom === 'string' && isValidId(o.cachedFrom))) ||
     typeof o.model !== 'string' ||
     !LABEL_PATTERN.test(o.model) ||
     typeof o.language !== 'string' ||
@@ -129,6 +132,7 @@ export function parseEntry(line: string): TelemetryEntry | null {
     draftAccepted: o.draftAccepted as number | null,
     prefixCacheHit: o.prefixCacheHit,
     servedFromCache: o.servedFromCache,
+    cachedFrom: (o.cachedFrom as string | null | undefined) ?? null,
     model: o.model,
     language: o.language,
     outcome: o.outcome as RequestOutcome,

@@ -51,6 +51,8 @@ export interface DoneInfo {
   prefixCacheHit?: boolean | null;
   /** Answered from the completion cache with no model run. */
   servedFromCache?: boolean;
+  /** For an answer from the completion cache: the id of the request whose model run made the suggestion. */
+  cachedFrom?: string;
   /** The model that actually served the request, when it differs from the one known at begin(). */
   model?: string;
 }
@@ -161,6 +163,7 @@ export class RequestTrace {
       draftAccepted: optionalCount(info.draftAccepted),
       prefixCacheHit: info.prefixCacheHit ?? this.prompt?.prefixCacheHit ?? null,
       servedFromCache: info.servedFromCache ?? false,
+      cachedFrom: info.cachedFrom !== undefined && isValidId(info.cachedFrom) ? info.cachedFrom : null,
       model: sanitizeLabel(info.model ?? this.request.model),
       language: sanitizeLabel(this.request.language),
       outcome: info.outcome,

@@ -145,6 +145,19 @@
     notice.textContent = messages.join(' ');
     notice.hidden = messages.length === 0;
     $('content').hidden = summary.outcomes.requests === 0;
+    renderActions();
+  }
+
+  /** Export and Clear are off while there is nothing to export (in this range) or to delete (at all), and say why. */
+  function renderActions() {
+    const nothingToExport = summary.outcomes.requests === 0;
+    for (const id of ['export-json', 'export-csv']) {
+      $(id).disabled = nothingToExport;
+      $(id).title = nothingToExport ? (state.range === 'all' ? 'Nothing recorded yet to export.' : 'Nothing recorded in this time range to export.') : '';
+    }
+    const nothingToClear = summary.store.files === 0;
+    $('clear').disabled = nothingToClear;
+    $('clear').title = nothingToClear ? 'Nothing recorded to delete.' : '';
   }
 
   function kpi(key, label, value, unit, detail) {
@@ -164,13 +177,14 @@
     const [p50, p50Unit] = msParts(s.latency ? s.latency.p50 : null);
     const [p95, p95Unit] = msParts(s.latency ? s.latency.p95 : null);
     const [first, firstUnit] = msParts(s.firstToken ? s.firstToken.p50 : null);
-    const offered = s.outcomes.accepted + s.outcomes.partiallyAccepted + s.outcomes.notAccepted;
+    const o = s.outcomes;
+    const shown = o.accepted + o.partiallyAccepted + o.notAccepted;
     $('kpis').replaceChildren(
       kpi('p50', 'Latency p50', p50, p50Unit, latencyDetail(s)),
       kpi('p95', 'Latency p95', p95, p95Unit, s.latency ? `max ${ms(s.latency.max)}` : ''),
       kpi('first-token', 'First token p50', first, firstUnit, s.firstToken ? `p95 ${ms(s.firstToken.p95)}` : ''),
       kpi('tokens-per-second', 'Decode speed', rateOfTokens(s.tokensPerSecondP50), 'tok/s', 'median'),
-      kpi('acceptance', 'Accepted', percent(s.acceptanceRate), '', `of ${count(offered)} shown`),
+      kpi('acceptance', 'Accepted', percent(s.acceptanceRate), '', `${count(o.accepted + o.partiallyAccepted)} of ${count(shown)} suggestion${shown === 1 ? '' : 's'} shown`),
       kpi('prefix-cache', 'Prefix cache hits', percent(s.prefixCacheHitRate), '', 'prompt prefix reused'),
       kpi('speculative', 'Draft tokens accepted', percent(s.speculativeAcceptanceRate), '', 'speculative decoding'),
     );
@@ -306,35 +320,34 @@
           ? 'Prompts fitted their token budget: nothing was compressed before prefill.'
           : `Prompts were compressed to ${percent(summary.compressionRatio)} of their tokens on average before prefill.`;
     }
-    $('phases').replaceChildren(stack, table, summary.compressionRatio === null ? '' : note);
+    $('phases').replaceChildren(stack, el('div', { class: 'table-scroll' }, table), summary.compressionRatio === null ? '' : note);
   }
 
+  /**
+   * What each request ended in, as counts of requests: a suggestion counts once (as the request that showed it first),
+   * so these are no second acceptance rate, and the first three add up to the suggestions the Accepted figure is of.
+   */
   function renderOutcomes() {
     const o = summary.outcomes;
     const kinds = [
-      ['accepted', 'Accepted'],
-      ['partiallyAccepted', 'Partly accepted'],
-      ['notAccepted', 'Not accepted'],
+      ['accepted', 'Suggestion accepted'],
+      ['partiallyAccepted', 'Suggestion partly accepted'],
+      ['notAccepted', 'Suggestion not accepted'],
+      ['shownAgain', 'Shown again as you typed'],
       ['empty', 'Nothing to suggest'],
       ['cancelled', 'Cancelled'],
       ['error', 'Failed'],
     ];
+    $('outcomes-title').textContent = `Outcomes of ${count(o.requests)} request${o.requests === 1 ? '' : 's'}`;
     const stack = el('div', { class: 'stack', role: 'img', 'aria-label': 'Requests by outcome' });
     const legend = el('div', { class: 'outcome-legend' });
     for (const [key, label] of kinds) {
       if (o[key] > 0) {
-        const part = el('span', { class: `outcome-${key}`, title: `${label}: ${o[key]}` });
+        const part = el('span', { class: `outcome-${key}`, title: `${label}: ${count(o[key])} of ${count(o.requests)} requests (${share(o[key], o.requests)})` });
         part.style.width = `${(o[key] / o.requests) * 100}%`;
         stack.append(part);
       }
-      legend.append(
-        el(
-          'div',
-          { 'data-outcome': key },
-          el('span', {}, swatch(`outcome-${key}`), label),
-          el('span', { class: 'count', text: `${count(o[key])} · ${share(o[key], o.requests)}` }),
-        ),
-      );
+      legend.append(el('div', { 'data-outcome': key }, el('span', {}, swatch(`outcome-${key}`), label), el('span', { class: 'count', text: count(o[key]) })));
     }
     $('outcomes').replaceChildren(stack, legend);
   }

@@ -221,7 +221,14 @@ describe('latency dashboard in headless Chromium', { skip }, () => {
     );
     const models = await page.$$eval('#by-model tr[data-key]', (rows) => rows.map((r) => r.getAttribute('data-key')));
     assert.deepEqual(models, ['locus-small-q4', 'locus-small-fp32']);
-    assert.equal(await page.textContent('[data-outcome="error"] .count'), '1 · <1%');
+    // One definition of acceptance: the KPI's suggestions are the outcomes' first three kinds; the outcomes count requests.
+    const o = summary.outcomes;
+    assert.equal(await page.textContent('[data-kpi="acceptance"] .detail'), `${o.accepted + o.partiallyAccepted} of ${o.accepted + o.partiallyAccepted + o.notAccepted} suggestions shown`);
+    assert.equal(await page.textContent('#outcomes-title'), `Outcomes of ${o.requests} requests`);
+    assert.equal(await page.textContent('[data-outcome="accepted"] .count'), String(o.accepted));
+    assert.equal(await page.textContent('[data-outcome="shownAgain"] .count'), String(o.shownAgain));
+    assert.equal(await page.textContent('[data-outcome="error"] .count'), '1');
+    assert.equal(await page.locator('.actions button:disabled').count(), 0);
 
     await page.screenshot({ path: join(SCREENSHOT_DIR, 'locus-dashboard-dark.png'), fullPage: true });
     assert.deepEqual(consoleErrors, []);
@@ -230,8 +237,8 @@ describe('latency dashboard in headless Chromium', { skip }, () => {
     await page.close();
   });
 
-  it('fits every card and table in an editor beside a sidebar (860 px) and in a narrow one (480 px)', async () => {
-    for (const width of [860, 480]) {
+  it('fits every card and table in an editor beside a sidebar (860 px), in a narrow one (480 px) and down to 300 px', async () => {
+    for (const width of [860, 480, 326, 300]) {
       const { page } = await openDashboard(browser, 'dark', width);
       await postSummary(page, fixtureSummary());
       await page.waitForSelector('body[data-rendered]');
@@ -242,6 +249,18 @@ describe('latency dashboard in headless Chromium', { skip }, () => {
           ".map((e) => (e.id || e.className || e.tagName) + ': ' + e.scrollWidth + ' > ' + e.clientWidth)",
       );
       assert.deepEqual(overflowing, [], `at ${width} px`);
+      // Nor does anything reach into a card's padding, but a table that scrolls inside its card (.table-scroll).
+      const outside = await page.evaluate<string[]>(
+        "[...document.querySelectorAll('.card')].flatMap((card) => {" +
+          '  const style = getComputedStyle(card);' +
+          '  const right = card.getBoundingClientRect().right - parseFloat(style.borderRightWidth) - parseFloat(style.paddingRight);' +
+          "  return [...card.querySelectorAll('*')]" +
+          "    .filter((e) => !(e.parentElement.closest('.table-scroll') || e.parentElement.closest('svg')))" +
+          '    .filter((e) => e.getBoundingClientRect().right > right + 1)' +
+          "    .map((e) => (e.id || e.className || e.tagName) + ': ' + Math.round(e.getBoundingClientRect().right) + ' > ' + Math.round(right));" +
+          '})',
+      );
+      assert.deepEqual(outside, [], `at ${width} px`);
       await page.screenshot({ path: join(SCREENSHOT_DIR, `locus-dashboard-${width}px.png`), fullPage: true });
       await page.close();
     }
@@ -298,6 +317,12 @@ describe('latency dashboard in headless Chromium', { skip }, () => {
     assert.match(notice, /Recording is off \(setting locus\.telemetry\.enabled\)/);
     assert.match(notice, /No completion requests recorded yet/);
     assert.equal(await page.isHidden('#content'), true);
+    // Nothing to export or delete: the buttons are off and say why, rather than offering to save or delete nothing.
+    for (const id of ['export-json', 'export-csv', 'clear']) assert.equal(await page.isDisabled(`#${id}`), true, id);
+    assert.equal(await page.getAttribute('#export-json', 'title'), 'Nothing recorded yet to export.');
+    assert.equal(await page.getAttribute('#clear', 'title'), 'Nothing recorded to delete.');
+    await page.click('#clear', { force: true });
+    assert.deepEqual((await page.evaluate<Record<string, unknown>[]>('window.__posted')).map((m) => m.type), ['ready']);
     assert.deepEqual(consoleErrors, []);
     await page.close();
   });

@@ -12,7 +12,7 @@ const notFound = (dir: string): ModelError => ({
 });
 const signature: ModelError = { state: 'error', code: 'MODEL_SIGNATURE_MISMATCH', message: 'Bad inputs.', fix: 'Use another export.', setting: 'locus.model.path' };
 const ready: ModelStatus = { state: 'ready', model: 'm', modelDir: '/m', quantization: 'q4', onnxFile: 'onnx/model_q4.onnx' };
-const loading: ModelStatus = { state: 'loading', modelDir: '/m' };
+const loading: ModelStatus = { state: 'loading', modelDir: '/m', embedded: false };
 
 describe('model error pop-ups (extension/modelErrorNotices.ts)', () => {
   it('shows one pop-up for failures of one code whatever their text, until a model loads', () => {

@@ -45,6 +45,17 @@ describe('ModelHost', () => {
     assert.deepEqual(modelHost.current()?.fim, { prefix: 1, suffix: 2, middle: 3 });
   });
 
+  it('says whether the model loading is the embedded one, which the status bar names without its folder', async () => {
+    const { modelHost, statuses } = host(() => new FakeEngine(() => ''));
+    await modelHost.load(validateSettings(undefined, embedded).config);
+    await modelHost.load(validateSettings({ model: { path: '/models/mine' } }, embedded).config);
+    const loading = statuses.filter((s) => s.state === 'loading');
+    assert.deepEqual(loading, [
+      { state: 'loading', modelDir: embedded.target, embedded: true },
+      { state: 'loading', modelDir: path.resolve('/models/mine'), embedded: false },
+    ]);
+  });
+
   it('loads the embedded model without a draft when the embedded draft is missing', async () => {
     const { modelHost, loads } = host(() => new FakeEngine(() => ''), () => false);
     await modelHost.load(validateSettings(undefined, embedded).config);

@@ -62,6 +62,7 @@ function request(overrides: Partial<RequestRecord>): RequestRecord {
     draftAccepted: null,
     prefixCacheHit: null,
     servedFromCache: false,
+    cachedFrom: null,
     model: 'm',
     language: 'typescript',
     outcome: 'offered',
@@ -148,13 +149,19 @@ describe('summarize', () => {
   const finishedLatencies = (list: TelemetrySample[]): number[] =>
     list.filter((s) => s.outcome !== 'cancelled' && s.outcome !== 'error' && !s.servedFromCache).map((s) => s.doneMs).sort((a, b) => a - b);
 
-  it('counts outcomes and acceptance over offered completions only', () => {
+  it('counts outcomes and acceptance over suggestions shown, each once however many requests showed it', () => {
     const o = summary.outcomes;
     assert.ok(summary.servedFromCache > 0);
     assert.equal(o.requests, 240 + summary.servedFromCache);
-    assert.equal(o.accepted + o.partiallyAccepted + o.notAccepted + o.empty + o.cancelled + o.error, o.requests);
+    assert.equal(o.accepted + o.partiallyAccepted + o.notAccepted + o.shownAgain + o.empty + o.cancelled + o.error, o.requests);
     assert.equal(o.error, 1);
     assert.ok(o.accepted > 0 && o.cancelled > 0 && o.empty > 0);
+    // Every fixture cache answer shows the rest of a suggestion its model run showed: the same suggestion again.
+    assert.equal(o.shownAgain, summary.servedFromCache);
+    const shown = samples.filter((s) => !s.servedFromCache && ['accepted', 'partiallyAccepted', 'notAccepted'].includes(s.outcome));
+    assert.equal(o.accepted + o.partiallyAccepted + o.notAccepted, shown.length);
+    const accepted = new Set(samples.filter((s) => s.outcome === 'accepted').map((s) => s.cachedFrom ?? s.id));
+    assert.equal(o.accepted, accepted.size);
     assert.equal(summary.acceptanceRate, o.accepted / (o.accepted + o.notAccepted));
   });
 
@@ -185,8 +192,9 @@ describe('summarize', () => {
     const python = samples.filter((s) => s.language === 'python');
     const row = summary.byLanguage.find((g) => g.key === 'python');
     assert.equal(row?.latency?.p95, percentile(finishedLatencies(python), 95));
-    const offered = python.filter((s) => ['accepted', 'partiallyAccepted', 'notAccepted'].includes(s.outcome));
-    assert.equal(row?.acceptanceRate, offered.filter((s) => s.outcome === 'accepted').length / offered.length);
+    const shown = python.filter((s) => !s.servedFromCache && ['accepted', 'partiallyAccepted', 'notAccepted'].includes(s.outcome));
+    const accepted = new Set(python.filter((s) => s.outcome === 'accepted').map((s) => s.cachedFrom ?? s.id));
+    assert.equal(row?.acceptanceRate, accepted.size / shown.length);
   });
 
   it('weights speculative acceptance by drafted tokens and reports cache hits and compression', () => {

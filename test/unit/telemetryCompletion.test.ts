@@ -103,5 +103,9 @@ describe('completion telemetry', () => {
     const summary = await telemetry.summary({});
     assert.equal(summary.servedFromCache, 1);
     assert.equal(summary.latency?.count, 1);
+    // The cache answer names the model run whose suggestion it shows the rest of: one suggestion, shown twice.
+    const [run, rest] = JSON.parse((await telemetry.export({ format: 'json' })).content).records;
+    assert.deepEqual([run.cachedFrom, rest.servedFromCache, rest.cachedFrom], [null, true, run.id]);
+    assert.deepEqual([summary.outcomes.notAccepted, summary.outcomes.shownAgain], [1, 1]);
   });
 });

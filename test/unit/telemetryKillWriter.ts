@@ -25,6 +25,7 @@ for (;;) {
     draftAccepted: 14,
     prefixCacheHit: true,
     servedFromCache: false,
+    cachedFrom: null,
     model: 'kill-test',
     language: 'typescript',
     outcome: 'offered',

@@ -21,6 +21,7 @@ const base: RequestRecord = {
   draftAccepted: null,
   prefixCacheHit: null,
   servedFromCache: false,
+  cachedFrom: null,
   model: 'locus-small-q4',
   language: 'cpp',
   outcome: 'cancelled',
@@ -33,6 +34,13 @@ describe('telemetry record lines', () => {
     assert.deepEqual(parseEntry(line), base);
     const outcome = { v: RECORD_VERSION, kind: 'outcome', id: 'x', at: 5, acceptance: 'accepted' } as const;
     assert.deepEqual(parseEntry(serializeEntry(outcome)), outcome);
+  });
+
+  it('keep the model run a cache answer continues, and read lines written before they named it', () => {
+    const cached: RequestRecord = { ...base, servedFromCache: true, cachedFrom: 'run_1', outcome: 'offered' };
+    assert.deepEqual(parseEntry(serializeEntry(cached)), cached);
+    const { cachedFrom: _, ...older } = cached;
+    assert.deepEqual(parseEntry(JSON.stringify(older)), { ...cached, cachedFrom: null });
   });
 
   it('write only allowlisted fields, whatever the object carries', () => {
@@ -59,6 +67,8 @@ describe('telemetry record lines', () => {
       { ...base, id: 'x'.repeat(65) },
       { ...base, prefixCacheHit: 'yes' },
       { ...base, servedFromCache: undefined },
+      { ...base, cachedFrom: 'not an id' },
+      { ...base, cachedFrom: 7 },
       { ...base, receivedAt: 0 },
       // Out of range: a date no Date holds, a first token or a built prompt after the request ended.
       { ...base, receivedAt: 9e15 },

@@ -57,6 +57,7 @@ describe('TelemetryRecorder', () => {
       draftAccepted: 12,
       prefixCacheHit: true,
       servedFromCache: false,
+      cachedFrom: null,
       model: 'locus-small',
       language: 'typescript',
       outcome: 'offered',

@@ -35,6 +35,7 @@ function record(sequence: number): RequestRecord {
     draftAccepted: null,
     prefixCacheHit: false,
     servedFromCache: false,
+    cachedFrom: null,
     model: 'locus-small',
     language: 'python',
     outcome: 'offered',
