@@ -4,6 +4,8 @@
 import { Template } from '@huggingface/jinja';
 import { buildFimPrompt, keepStart, type FimTokenIds } from '../fimPrompt';
 import type { StartRequest } from '../../runtime/tokenHealing';
+import { enclosingHeaders } from './enclosingHeaders';
+import { jsDocSubject } from './jsDocSubject';
 import type { ContextTokenizer } from './promptAssembler';
 
 export interface ExplainInput {
@@ -173,6 +175,7 @@ function docCommentPrompt(input: ExplainInput): ExplainPrompt {
   if (HASH_COMMENT_LANGUAGES.has(input.languageId)) {
     return { mode: 'docComment', prefix: `${head}${indent}#`, suffix: `\n${firstLineTail}${selection}${after}`, stopStrings: ['\n\n'], opener: `${indent}# `, closer: '', linesStartWith: '#', start: firstWord };
   }
+  if (JSDOC_LANGUAGES.has(input.languageId)) return jsDocPrompt(input, indent, firstLineTail, selection);
   return {
     mode: 'docComment',
     prefix: `${head}${indent}/**\n${indent} *`,
@@ -181,6 +184,33 @@ function docCommentPrompt(input: ExplainInput): ExplainPrompt {
     opener: `${indent}/**\n${indent} * `,
     closer: `\n${indent} */`,
     start: { ...firstWord, forbiddenStarts: NOT_PROSE_STARTS },
+  };
+}
+
+const JSDOC_LANGUAGES = new Set(['javascript', 'typescript', 'javascriptreact', 'typescriptreact']);
+
+/**
+ * A JSDoc comment for the selection, with no other code in the prompt than the lines that open the blocks around it
+ * (a method's class header): given the code above and below, the embedded model described a neighbour or the whole
+ * file for 6 of 16 JavaScript and TypeScript probe selections, and two neighbouring functions got one text. A tag
+ * line first names what the comment documents (`@function debounce`, not shown): the model leans on the prompt's
+ * end, and 10 of the 16 then described the selection (3 before). The first line written under it must still be prose.
+ */
+function jsDocPrompt(input: ExplainInput, indent: string, firstLineTail: string, selection: string): ExplainPrompt {
+  const headers = enclosingHeaders(input.before.slice(0, input.before.length - firstLineTail.length), indent.length);
+  const subject = jsDocSubject(firstLineTail + selection);
+  const subjectLine = subject === undefined ? '' : ` ${subject}\n${indent} *`;
+  // The rest of the selection's last line, nothing below it.
+  const lineEnd = input.after.indexOf('\n');
+  const restOfLine = lineEnd < 0 ? input.after : input.after.slice(0, lineEnd + 1);
+  return {
+    mode: 'docComment',
+    prefix: `${headers}${indent}/**\n${indent} *${subjectLine}`,
+    suffix: `\n${indent} */\n${firstLineTail}${selection}${restOfLine}`,
+    stopStrings: ['*/'],
+    opener: `${indent}/**\n${indent} * `,
+    closer: `\n${indent} */`,
+    start: { requiredPrefix: ' ', nonBlank: true, forbiddenStarts: NOT_PROSE_STARTS },
   };
 }
 

@@ -3,6 +3,8 @@ import { describe, it } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildExplainPrompt, chatTemplateOf, encodeExplainPrompt } from '../../lsp-server/context/explainPrompt';
+import { enclosingHeaders } from '../../lsp-server/context/enclosingHeaders';
+import { jsDocSubject } from '../../lsp-server/context/jsDocSubject';
 import { TextTokenizer } from '../../runtime/tokenizer';
 import { ROOT } from './runtimeFixtures';
 import { renderCompressReport } from '../../lsp-server/context/compressReport';
@@ -71,20 +73,21 @@ describe('explain prompt', () => {
   it('gives the selection of a doc-comment prompt most of the room, the code above it the rest', () => {
     const tokenizer = TextTokenizer.fromDirectory(join(ROOT, 'models', 'default'));
     const fim = { prefix: tokenizer.specialTokenId('<|fim_prefix|>')!, suffix: tokenizer.specialTokenId('<|fim_suffix|>')!, middle: tokenizer.specialTokenId('<|fim_middle|>')! };
-    const above = Array.from({ length: 120 }, (_, i) => `const above_${i} = ${i};\n`).join('');
-    const selection = 'function long() {\n' + Array.from({ length: 44 }, (_, i) => `  step_${i}();\n`).join('') + '}\n';
-    const prompt = buildExplainPrompt({ languageId: 'typescript', path: undefined, before: above, selection, after: '' }, undefined);
+    // Python keeps the code above (its docstring follows the def line, which the model describes).
+    const above = Array.from({ length: 120 }, (_, i) => `above_${i} = ${i}\n`).join('');
+    const selection = 'def long():\n' + Array.from({ length: 44 }, (_, i) => `    step_${i}()\n`).join('');
+    const prompt = buildExplainPrompt({ languageId: 'python', path: undefined, before: above, selection, after: '' }, undefined);
     const text = tokenizer.decode(encodeExplainPrompt(prompt, tokenizer, fim, 400));
-    assert.ok(text.includes('step_43();'), 'the whole selection');
-    assert.ok(text.includes('const above_119 = 119;'), 'and the code right above it');
+    assert.ok(text.includes('step_43()'), 'the whole selection');
+    assert.ok(text.includes('above_119 = 119'), 'and the code right above it');
   });
 
   it('falls back to a doc comment above the selection when there is no template', () => {
-    const ts = buildExplainPrompt({ languageId: 'typescript', path: undefined, before: 'let a;\n  ', selection: 'function f() {}', after: '\n' }, {});
+    const ts = buildExplainPrompt({ languageId: 'go', path: undefined, before: 'var a int\n  ', selection: 'func f() {}', after: '\nvar b int\n' }, {});
     assert.equal(ts.mode, 'docComment');
     if (ts.mode !== 'docComment') return;
-    assert.equal(ts.prefix, 'let a;\n  /**\n   *', 'the space after the marker is left to the model, which writes it with the first word');
-    assert.equal(ts.suffix, '\n   */\n  function f() {}\n');
+    assert.equal(ts.prefix, 'var a int\n  /**\n   *', 'the space after the marker is left to the model, which writes it with the first word');
+    assert.equal(ts.suffix, '\n   */\n  func f() {}\nvar b int\n');
     assert.deepEqual(ts.stopStrings, ['*/']);
     assert.deepEqual(ts.start, { requiredPrefix: ' ', nonBlank: true, forbiddenStarts: ['@', '*/'] }, 'prose first: no JSDoc tag, no empty comment');
     assert.equal(ts.opener + 'Adds.' + ts.closer, '  /**\n   * Adds.\n   */', 'shown at the selection\'s indentation, closed');
@@ -94,6 +97,59 @@ describe('explain prompt', () => {
     assert.equal(py.prefix, 'def f(x):\n    """');
     assert.ok(py.suffix.startsWith('\n    """\n    return x'));
     assert.deepEqual(py.start, { nonBlank: true });
+  });
+
+  it('asks for a JSDoc comment on the selection alone: the headers of its blocks above it, its name in a tag line', () => {
+    const before = "import { x } from './x';\n\nexport class Cart {\n  private items = [];\n\n  count(): number {\n    return 0;\n  }\n\n";
+    const selection = '  total(rate: number): number {\n    return rate;\n  }';
+    const prompt = buildExplainPrompt({ languageId: 'typescript', path: undefined, before, selection, after: '\n\n  clear(): void {}\n}\n' }, undefined);
+    if (prompt.mode !== 'docComment') return assert.fail('expected a doc comment');
+    // The code above and below was what the model described: a neighbour, not the selection.
+    assert.equal(prompt.prefix, 'export class Cart {\n  /**\n   * @method total\n   *');
+    assert.equal(prompt.suffix, '\n   */\n  total(rate: number): number {\n    return rate;\n  }\n');
+    assert.deepEqual(prompt.start, { requiredPrefix: ' ', nonBlank: true, forbiddenStarts: ['@', '*/'] }, 'prose first under the tag line');
+    assert.equal(prompt.opener + 'Adds.' + prompt.closer, '  /**\n   * Adds.\n   */', 'the tag line is not shown');
+
+    const top = buildExplainPrompt({ languageId: 'javascript', path: undefined, before: 'function a() {}\n', selection: 'const b = (x) => x;', after: ' // b\nfunction c() {}\n' }, undefined);
+    if (top.mode !== 'docComment') return assert.fail('expected a doc comment');
+    assert.equal(top.prefix, '/**\n * @function b\n *', 'a top-level selection has no code above it');
+    assert.equal(top.suffix, '\n */\nconst b = (x) => x; // b\n', 'the rest of its last line, no more');
+    const last = buildExplainPrompt({ languageId: 'javascript', path: undefined, before: '', selection: 'run(', after: '1)' }, undefined);
+    if (last.mode !== 'docComment') return assert.fail('expected a doc comment');
+    assert.ok(last.suffix.endsWith('run(1)'), 'a last line without a newline, whole');
+
+    const statements = buildExplainPrompt({ languageId: 'typescript', path: undefined, before: 'function a() {\n  if (b) {\n    c();\n  }\n', selection: '  if (d) {\n    e();\n  }', after: '\n}\n' }, undefined);
+    if (statements.mode !== 'docComment') return assert.fail('expected a doc comment');
+    assert.equal(statements.prefix, 'function a() {\n  /**\n   *', 'statements: no tag line');
+  });
+
+  it('names a JavaScript or TypeScript declaration with its JSDoc tag', () => {
+    const cases: [string, string | undefined][] = [
+      ['export async function load(path) {', '@function load'],
+      ['function* ids() {', '@function ids'],
+      ['export default class Stack extends Base {', '@class Stack'],
+      ['export interface Point {', '@interface Point'],
+      ['type Id = string;', '@typedef Id'],
+      ['export const enum Kind {', '@enum Kind'],
+      ['const clamp = (v: number, lo: number, hi: number): number => v;', '@function clamp'],
+      ['let handler = function () {', '@function handler'],
+      ['export const LIMIT: number = 3;', '@constant LIMIT'],
+      ['  private static async resetQuorum<T>(x: T): void {', '@method resetQuorum'],
+      ['  get size() {', '@member size'],
+      ['@Input()\n  // the width\n  width(): number {', '@method width'],
+      ['  if (ready) {', undefined],
+      ['  return total;', undefined],
+      ['x = 1;', undefined],
+    ];
+    for (const [code, tag] of cases) assert.equal(jsDocSubject(code), tag, code);
+  });
+
+  it('keeps the lines that open the blocks around indented code, by indentation', () => {
+    const above = 'import a;\n\nclass A {\n  x = 1;\n\n  m() {\n    if (y) {\n      z();\n    }\n';
+    assert.equal(enclosingHeaders(above, 4), 'class A {\n  m() {\n');
+    assert.equal(enclosingHeaders(above, 2), 'class A {\n');
+    assert.equal(enclosingHeaders(above, 0), '');
+    assert.equal(enclosingHeaders('def f():\n\tif x:', 2), 'def f():\n\tif x:\n', 'tabs count as indentation; a last line without its newline gets one');
   });
 });
 
