@@ -347,11 +347,14 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     ExplainRequest.type,
     whileRunning(async (params, token) => {
       const explainParams = { textDocument: { uri: documentUri(params) }, range: checkedRange(params?.range), streamId: checkedStreamId(params?.streamId) };
-      latestExplain?.abort();
       const latest = new AbortController();
-      latestExplain = latest;
+      // Only a request that passed its checks stops the older one: a refused one (a secret file, no model) runs nothing.
+      const accepted = () => {
+        latestExplain?.abort();
+        latestExplain = latest;
+      };
       try {
-        const result = await context.explain(explainParams, AbortSignal.any([abortSignalOf(token), latest.signal]));
+        const result = await context.explain(explainParams, AbortSignal.any([abortSignalOf(token), latest.signal]), accepted);
         return latest.signal.aborted && result.stopReason === 'aborted' ? { ...result, stopReason: 'superseded' as const } : result;
       } finally {
         if (latestExplain === latest) latestExplain = undefined;

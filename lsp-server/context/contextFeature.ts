@@ -341,7 +341,8 @@ export class ContextFeature {
     });
   }
 
-  async explain(params: ExplainParams, signal: AbortSignal): Promise<ExplainResult> {
+  /** `accepted`: called once the request passed its checks, before the model runs (a refused one stops nothing). */
+  async explain(params: ExplainParams, signal: AbortSignal, accepted: () => void = () => undefined): Promise<ExplainResult> {
     const model = this.deps.model();
     const document = this.deps.document(params.textDocument.uri);
     if (model === undefined) throw modelNotReady(this.deps.modelStatus());
@@ -361,6 +362,7 @@ export class ContextFeature {
     const room = Math.max(16, model.info.maxContext - Math.min(EXPLAIN_MAX_NEW_TOKENS, Math.floor(model.info.maxContext / 2)));
     const tokenizer = model.tokenizer as ContextTokenizer;
     const promptIds = encodeExplainPrompt(prompt, tokenizer, model.fim, room);
+    accepted();
     const started = performance.now();
     const frame = new ExplanationFrame(
       prompt.mode === 'docComment' ? prompt : undefined,

@@ -16,7 +16,8 @@ export function enclosingHeaders(above: string, indent: number): string {
   let limit = indent;
   let end = above.length;
   while (limit > 0 && end > 0) {
-    const start = above.lastIndexOf('\n', end - 2) + 1;
+    // The line ending at `end` starts after the newline before its own (a search from -1 would find the one at 0).
+    const start = end < 2 ? 0 : above.lastIndexOf('\n', end - 2) + 1;
     const line = above.slice(start, end);
     end = start;
     if (line.trim() === '') continue;

@@ -179,4 +179,17 @@ describe('context requests over LSP', () => {
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(streamed.get('older') ?? '', first.text, 'the older one answers with what it streamed');
   });
+
+  it('a newer locus/explain that is refused (a secret file) stops nothing', async () => {
+    const uri = pathToFileURL(join(root, 'src', 'main.ts')).href;
+    const secret = pathToFileURL(join(root, '.env')).href;
+    await server.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri: secret, languageId: 'dotenv', version: 1, text: 'SECRET=CANARY_4242424242\n' } });
+    const range = { start: { line: 2, character: 0 }, end: { line: 3, character: 10 } };
+    const running = server.connection.sendRequest(ExplainRequest.type, { textDocument: { uri }, range, streamId: 'kept' });
+    const refused = server.connection.sendRequest(ExplainRequest.type, { textDocument: { uri: secret }, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 6 } }, streamId: 'refused' });
+    await assert.rejects(withTimeout(refused, WAIT_MS, 'refused explain'), /secret file/);
+    const kept = await withTimeout(running, WAIT_MS, 'running explain');
+    assert.notEqual(kept.stopReason, 'superseded');
+    assert.ok(kept.generatedTokens > 0);
+  });
 });

@@ -150,6 +150,9 @@ describe('explain prompt', () => {
     assert.equal(enclosingHeaders(above, 2), 'class A {\n');
     assert.equal(enclosingHeaders(above, 0), '');
     assert.equal(enclosingHeaders('def f():\n\tif x:', 2), 'def f():\n\tif x:\n', 'tabs count as indentation; a last line without its newline gets one');
+    // A file that starts with a blank line and has nothing at column 0 above: the search once looped for ever.
+    assert.equal(enclosingHeaders('\n', 4), '');
+    assert.equal(enclosingHeaders('\n\n  x = 1;\n', 4), '  x = 1;\n');
   });
 });
 
