@@ -3,6 +3,7 @@
 // `app.run()`), `if __name__ == '__main__':` blocks, loops, top-level `await`. A definition that computes its value
 // (`PATTERN = re.compile(...)`, `DATA = load()`) runs when it is needed: most are cheap and pure, and one that reads a
 // file or takes long fails within the sandbox's limits, which the check reports as the module-level code's failure.
+import { isBuiltin } from 'node:module';
 import type { Node as SyntaxNode } from '@vscode/tree-sitter-wasm';
 import { bindingNames, freeNames, pythonImportBindings } from './freeNames';
 import type { CandidateLanguage } from './sandboxRuntimes';
@@ -108,10 +109,29 @@ function scriptImportBinds(statement: SyntaxNode): string[] {
   });
 }
 
+/**
+ * Whether every module `statement` loads as it runs (an import's source, a `require(...)` in a declaration's value) is
+ * one of Node's own: the sandbox holds the harness and the candidate alone, so `./logger` or a package would fail the
+ * load of every candidate, where the name it binds may be used only on a branch the checks never take. A function's
+ * or class's own `require` runs only when called, and is left to fail then.
+ */
+function loadsOnlyBuiltins(statement: SyntaxNode): boolean {
+  const specifier = (node: SyntaxNode | null | undefined) => (node?.type === 'string' ? node.text.slice(1, -1) : undefined);
+  if (statement.type !== 'import_statement' && statement.type !== 'lexical_declaration' && statement.type !== 'variable_declaration') return true;
+  const sources =
+    statement.type === 'import_statement'
+      ? [specifier(statement.childForFieldName('source'))]
+      : statement
+          .descendantsOfType('call_expression')
+          .filter((call) => call?.childForFieldName('function')?.text === 'require')
+          .map((call) => specifier(call?.childForFieldName('arguments')?.namedChildren[0]));
+  return sources.every((source) => source !== undefined && isBuiltin(source));
+}
+
 function scriptDefinition(statement: SyntaxNode): Definition | null {
   // `export` is dropped: the sandbox's module exports nothing but the function.
   const declaration = statement.type === 'export_statement' ? statement.childForFieldName('declaration') : statement;
-  if (declaration === null) return null;
+  if (declaration === null || !loadsOnlyBuiltins(declaration)) return null;
   const text = declaration.text;
   const reads = (slices: TimeSlices): Promise<Set<string>> => freeNames(declaration, 'javascript', slices);
   switch (declaration.type) {

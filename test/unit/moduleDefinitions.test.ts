@@ -144,6 +144,14 @@ describe('module-level definitions for a TypeScript function', () => {
     for (const left of ['readFileSync', 'UNUSED', 'fetch', 'main()', './options', 'let scaled']) assert.ok(!all.includes(left), `${left} is left out`);
   });
 
+  it("takes only Node's own modules: a workspace file or a package cannot load in the sandbox (its name may go unused)", async () => {
+    const text =
+      "import { log } from './logger';\nimport * as fs from 'fs';\nconst { EventEmitter } = require('node:events');\nconst lodash = require('lodash');\n" +
+      'function report(n) {\n  if (n < 0) log(lodash.clamp(n));\n  return fs.constants.F_OK + n + new EventEmitter().listenerCount("x");\n}\n';
+    const [context] = await contextOf(text, 'javascript', 'report', 'function report(n) {');
+    assert.equal(context.before, "import * as fs from 'fs';\nconst { EventEmitter } = require('node:events');\n");
+  });
+
   it('reads JavaScript the same way', async () => {
     const text = "const BASE = 2;\nconst unused = 1;\nconsole.log('loaded');\nfunction double(x) {\n  return x * BASE;\n}\n";
     const [context] = await contextOf(text, 'javascript', 'double', 'function double(x) {');
