@@ -41,7 +41,7 @@ export class PathFilter {
   /** The repository's `.git/info/exclude`, relative to the repository's root. */
   private infoExclude: { rules: Ignore; rootPath: string } | undefined;
   /** The outer workspace folders' rules, each judging paths from its own root. */
-  private readonly outerFilters: readonly { filter: PathFilter; rootPath: string }[];
+  private readonly outerFilters: readonly { filter: PathFilter; rootPath: string; defaultRules: boolean }[];
 
   constructor(
     private readonly root: string,
@@ -60,7 +60,11 @@ export class PathFilter {
     }
     this.outerFilters = (options.outerFolders ?? []).flatMap((outer) => {
       const rootPath = relativeInside(outer.root, root);
-      return rootPath === undefined ? [] : [{ filter: new PathFilter(outer.root, { excludeGlobs: outer.excludeGlobs }), rootPath }];
+      if (rootPath === undefined) return [];
+      const filter = new PathFilter(outer.root, { excludeGlobs: outer.excludeGlobs });
+      // As above: a folder listed on purpose that the outer folder's git rules or skipped folders (`build/`,
+      // `node_modules/`) would hide whole keeps the outer's exclude globs and secret rules only.
+      return [{ filter, rootPath, defaultRules: !filter.skipsByDefault(rootPath) }];
     });
   }
 
@@ -69,7 +73,13 @@ export class PathFilter {
     if (relativePath === '') return false;
     if (this.isInnerFolder(relativePath)) return true;
     if (this.excludedByOwnRules(relativePath, isDirectory)) return true;
-    return this.outerFilters.some((outer) => outer.filter.excludedByOwnRules(`${outer.rootPath}/${relativePath}`, isDirectory));
+    return this.outerFilters.some((outer) => outer.filter.excludedByOwnRules(`${outer.rootPath}/${relativePath}`, isDirectory, outer.defaultRules));
+  }
+
+  /** Whether the built-in skipped folders or git's rules, not the user's globs, leave out the folder at `relativePath`. */
+  private skipsByDefault(relativePath: string): boolean {
+    const segments = relativePath.split('/');
+    return segments.some((s) => ALWAYS_SKIPPED_DIRS.has(s)) || this.ignoredAbove(`${relativePath}/`) || this.ignoredBelow(segments, true);
   }
 
   /** Forget the cached rules of a .gitignore that changed (absolute path), in this folder, above it or in an outer one. */
@@ -78,15 +88,18 @@ export class PathFilter {
     for (const outer of this.outerFilters) outer.filter.gitignoreChanged(file);
   }
 
-  /** This folder's rules alone: the built-in ones, the exclude globs and git's, for a path relative to its root. */
-  private excludedByOwnRules(relativePath: string, isDirectory: boolean): boolean {
+  /**
+   * This folder's rules alone: the built-in ones, the exclude globs and git's, for a path relative to its root.
+   * Without `defaultRules`, the secret rules and the exclude globs only.
+   */
+  private excludedByOwnRules(relativePath: string, isDirectory: boolean, defaultRules = true): boolean {
     const segments = relativePath.split('/');
-    if (segments.some((s) => ALWAYS_SKIPPED_DIRS.has(s)) && (isDirectory || segments.length > 1)) return true;
+    if (defaultRules && segments.some((s) => ALWAYS_SKIPPED_DIRS.has(s)) && (isDirectory || segments.length > 1)) return true;
     if (!isDirectory && isSecretPath(relativePath)) return true;
     if (isDirectory && isSecretPath(relativePath + '/x')) return true;
     const probe = isDirectory ? relativePath + '/' : relativePath;
     if (this.excludes.ignores(probe)) return true;
-    return this.ignoredAbove(probe) || this.ignoredBelow(segments, isDirectory);
+    return defaultRules && (this.ignoredAbove(probe) || this.ignoredBelow(segments, isDirectory));
   }
 
   /**

@@ -181,6 +181,31 @@ describe('workspace walker', () => {
     }
   });
 
+  it("indexes a folder listed inside another that the outer one's git rules or skipped folders would hide whole, keeping the outer's globs", async () => {
+    const ws = makeWorkspace({
+      '.git/info/exclude': '',
+      '.gitignore': 'build/\n',
+      'build/out.ts': 'a',
+      'build/private/key.ts': 'b',
+      'build/gen/g.ts': 'c',
+      'node_modules/lib/index.ts': 'd',
+      'src/a.ts': 'e',
+    });
+    const walked = async (folder: string) => {
+      const out: string[] = [];
+      const root = join(ws.root, folder);
+      const outerFolders = [{ root: ws.root, excludeGlobs: ['build/private/**'] }];
+      for await (const f of walkWorkspace(root, new PathFilter(root, { excludeGlobs: ['gen/**'], outerFolders }))) out.push(f.relativePath);
+      return out.sort();
+    };
+    try {
+      assert.deepEqual(await walked('build'), ['out.ts'], "the outer folder's glob (build/private/**) and its own (gen/**) still hold");
+      assert.deepEqual(await walked('node_modules/lib'), ['index.ts']);
+    } finally {
+      ws.cleanup();
+    }
+  });
+
   it('lists the files nearest the root first', async () => {
     const ws = makeWorkspace({ 'z.ts': 'z', 'a/b/c/deep.ts': 'deep', 'a/b/mid.ts': 'mid', 'm/top.ts': 'top', 'a/first.ts': 'first' });
     try {
