@@ -1,10 +1,6 @@
 // When the status bar says a completion is being generated: only once requests have been in flight for a while
 // (a fast completion would make it flicker on every keystroke), and until none is. Pure (no vscode), unit-tested.
-
-export interface Timers {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+import { NODE_TIMERS, type Timers } from '../lsp-server/timers';
 
 export class DelayedBusy {
   private inFlight = 0;
@@ -14,7 +10,7 @@ export class DelayedBusy {
   constructor(
     private readonly show: (busy: boolean) => void,
     readonly delayMs = 300,
-    private readonly timers: Timers = { setTimeout: (callback, ms) => setTimeout(callback, ms), clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout) },
+    private readonly timers: Timers = NODE_TIMERS,
   ) {}
 
   /** Bumped by `reset`: requests begun before it no longer count. */

@@ -1,12 +1,6 @@
 // Runs an action once requests for it have stopped coming for a while: a model reload waits until the settings that
 // cause it settle (the Settings editor writes a path being typed at each pause). Pure timing, unit-tested.
-
-export interface Timers {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-const NODE_TIMERS: Timers = { setTimeout: (callback, ms) => setTimeout(callback, ms), clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout) };
+import { NODE_TIMERS, type Timers } from './timers';
 
 export class DebouncedAction {
   private timer: unknown;

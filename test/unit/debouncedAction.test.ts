@@ -1,25 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DebouncedAction, type Timers } from '../../lsp-server/debouncedAction';
-
-/** Timers driven by hand: `advance(ms)` fires what is due. */
-function manualTimers() {
-  let now = 0;
-  const pending = new Map<number, { at: number; callback: () => void }>();
-  let next = 0;
-  const timers: Timers = {
-    setTimeout: (callback, ms) => {
-      pending.set(++next, { at: now + ms, callback });
-      return next;
-    },
-    clearTimeout: (handle) => pending.delete(handle as number),
-  };
-  const advance = (ms: number) => {
-    now += ms;
-    for (const [id, t] of [...pending]) if (t.at <= now) (pending.delete(id), t.callback());
-  };
-  return { timers, advance, pending };
-}
+import { DebouncedAction } from '../../lsp-server/debouncedAction';
+import { manualTimers } from './manualTimers';
 
 describe('DebouncedAction (a model reload waits for the settings to settle)', () => {
   it('runs once, the delay after the last of requests that came closer together than the delay', () => {
