@@ -10,8 +10,8 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { DidChangeWorkspaceFoldersNotification, DidOpenTextDocumentNotification, InitializedNotification, InitializeRequest, LogMessageNotification } from 'vscode-languageserver-protocol';
 import { startServerProcess, withTimeout, type ServerProcess } from '../../cli/serverProcess';
-import { CompressRequest, StatusNotification, type CompressResult, type LocusSettingsInput, type ModelStatus } from '../../lsp-server/protocol';
-import { FIXTURE_DRAFT, FIXTURE_MODEL, SERVER_JS, WAIT_MS, endOf } from './lspHarness';
+import { CompressRequest, StatusNotification, type LocusSettingsInput, type ModelStatus } from '../../lsp-server/protocol';
+import { FIXTURE_DRAFT, FIXTURE_MODEL, SERVER_JS, WAIT_MS, endOf, retrievedFunctionsUntil } from './lspHarness';
 
 const QUERY = 'export function both(n: number): number {\n  return appPlanZq(libPlanZq(extraPlanZq(extraKeptZq(';
 const FILES: [string, string][] = [
@@ -83,16 +83,7 @@ describe("a workspace folder's own settings", () => {
 
   /** The functions retrieved into main.ts's prompt once the index is built, after `until` holds for them. */
   async function retrievedUntil(until: (names: string[]) => boolean): Promise<string[]> {
-    let names: string[] = [];
-    const poll = async (): Promise<void> => {
-      for (;;) {
-        const result: CompressResult = await server.connection.sendRequest(CompressRequest.type, { textDocument: { uri: main() }, position: endOf(QUERY) });
-        names = result.after.parts.flatMap((part) => (part.kind === 'snippet' ? [/function (\w+)/.exec(part.text)?.[1] ?? part.text] : []));
-        if (!result.index.building && until(names)) return;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    };
-    await withTimeout(poll(), WAIT_MS, `retrieval (last: ${names.join(', ')})`).catch((error: unknown) => assert.fail(`${String(error)}\n${logs.join('\n')}`));
+    const names = await retrievedFunctionsUntil(server, main(), endOf(QUERY), until, logs);
     return names.sort();
   }
 

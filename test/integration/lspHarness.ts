@@ -19,7 +19,7 @@ import {
   type TextDocumentContentChangeEvent,
 } from 'vscode-languageserver-protocol';
 import { startServerProcess, withTimeout, type ServerProcess } from '../../cli/serverProcess';
-import { CompletionTimingsNotification, StatusNotification, type CompletionTimings, type LocusSettingsInput, type ModelStatus } from '../../lsp-server/protocol';
+import { CompletionTimingsNotification, CompressRequest, StatusNotification, type CompletionTimings, type LocusSettingsInput, type ModelStatus } from '../../lsp-server/protocol';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const SERVER_JS = path.join(REPO_ROOT, 'dist', 'server.js');
@@ -31,6 +31,33 @@ export const WAIT_MS = 20_000;
 export function endOf(text: string): Position {
   const lines = text.split('\n');
   return { line: lines.length - 1, character: lines[lines.length - 1]!.length };
+}
+
+/**
+ * The functions retrieved into the prompt at `position` of `uri` (asked with locus/compress, a snippet named by its
+ * first `function` or else its text), polled until the index is built and `until` holds; fails after WAIT_MS with
+ * the last names and `logs`.
+ */
+export async function retrievedFunctionsUntil(
+  server: ServerProcess,
+  uri: string,
+  position: Position,
+  until: (names: string[]) => boolean,
+  logs: readonly string[] = [],
+): Promise<string[]> {
+  let names: string[] = [];
+  const poll = async (): Promise<void> => {
+    for (;;) {
+      const result = await server.connection.sendRequest(CompressRequest.type, { textDocument: { uri }, position });
+      names = result.after.parts.flatMap((part) => (part.kind === 'snippet' ? [/function (\w+)/.exec(part.text)?.[1] ?? part.text] : []));
+      if (!result.index.building && until(names)) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  await withTimeout(poll(), WAIT_MS, `retrieval (last: ${names.join(', ')})`).catch((error: unknown) => {
+    throw new Error(`${String(error)}\n${logs.join('\n')}`);
+  });
+  return names;
 }
 
 export class LspHarness {

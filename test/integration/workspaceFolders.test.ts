@@ -9,8 +9,8 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { DidChangeWorkspaceFoldersNotification, DidOpenTextDocumentNotification, InitializedNotification, InitializeRequest, LogMessageNotification, type InitializeResult } from 'vscode-languageserver-protocol';
 import { startServerProcess, withTimeout, type ServerProcess } from '../../cli/serverProcess';
-import { CompressRequest, StatusNotification, type CompressResult, type ModelStatus } from '../../lsp-server/protocol';
-import { FIXTURE_DRAFT, FIXTURE_MODEL, SERVER_JS, WAIT_MS, endOf } from './lspHarness';
+import { StatusNotification, type ModelStatus } from '../../lsp-server/protocol';
+import { FIXTURE_DRAFT, FIXTURE_MODEL, SERVER_JS, WAIT_MS, endOf, retrievedFunctionsUntil } from './lspHarness';
 
 const LIB = 'export function clampValue(value: number, low: number, high: number): number {\n  return Math.min(high, Math.max(low, value));\n}\n';
 const EXTRA = 'export function extraAddedLater(n: number): number {\n  return n * 99;\n}\n';
@@ -67,18 +67,9 @@ describe('workspace folders changed at run time', () => {
     rmSync(cacheDir, { recursive: true, force: true });
   });
 
-  /** The functions retrieved into main.ts's prompt, once `until` holds for them. */
+  /** The functions retrieved into main.ts's prompt once the index is built, after `until` holds for them. */
   async function retrievedUntil(until: (names: string[]) => boolean): Promise<string[]> {
-    let names: string[] = [];
-    const poll = async (): Promise<void> => {
-      for (;;) {
-        const result: CompressResult = await server.connection.sendRequest(CompressRequest.type, { textDocument: { uri: uri(folder('app/src/main.ts')) }, position: endOf(QUERY) });
-        names = result.after.parts.flatMap((part) => (part.kind === 'snippet' ? [/function (\w+)/.exec(part.text)?.[1] ?? part.text] : []));
-        if (!result.index.building && until(names)) return;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    };
-    await withTimeout(poll(), WAIT_MS, `retrieval (last: ${names.join(', ')})`).catch((error: unknown) => assert.fail(`${String(error)}\n${logs.join('\n')}`));
+    const names = await retrievedFunctionsUntil(server, uri(folder('app/src/main.ts')), endOf(QUERY), until, logs);
     return names;
   }
 
