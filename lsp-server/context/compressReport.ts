@@ -58,6 +58,8 @@ export const BEFORE_BUDGET_FACTOR = 4;
 export function renderCompressReport(result: Omit<CompressResult, 'report'>): string {
   const out: string[] = [];
   out.push(`Locus: prompt for the cursor, budget ${result.budget} tokens (scorer: ${result.scorer})`);
+  // The command's reader may not know what it shows: one sentence on what this is and why it matters.
+  out.push('What a completion here would give the model, on this machine only: code retrieved from other files, thinned (its least informative lines dropped) to fit the budget beside the current file.');
   // Not a ratio: the uncompressed prompt has a larger budget, so more of the current file too, which compression never cuts.
   out.push(`Uncompressed, at up to ${BEFORE_BUDGET_FACTOR} times the budget: ${result.before.tokens} tokens. Compressed to the budget: ${result.after.tokens} tokens.`);
   out.push(`Index: ${result.index.files} files, ${result.index.chunks} chunks${result.index.building ? ' (still building)' : ''}. Retrieval ${result.timings.retrievalMs} ms, assembly ${result.timings.compressionMs} ms.`);
@@ -67,6 +69,7 @@ export function renderCompressReport(result: Omit<CompressResult, 'report'>): st
     out.push(`- ${r.path}:${r.startLine}-${r.endLine}  score ${r.score} (bm25 ${r.lexical}, similarity ${r.similarity}${r.declaresNearbyName ? ', declares a name used at the cursor' : ''}${r.imported === 'no' ? '' : r.imported === 'receiver' ? ', the module before the cursor' : ', imported'}, file weight ${r.fileWeight})`);
   }
   out.push('', `## Dropped (${count(result.dropped.length, 'line')}, least information per token first)`);
+  if (result.dropped.length === 0) out.push('(nothing: everything retrieved fits the budget)');
   for (const d of result.dropped) out.push(`- ${d.section} +${d.line}  ${d.information} nats / ${count(d.tokens, 'token')}  ${d.text.trim()}`);
   for (const [title, view] of [['Before', result.before], ['After', result.after]] as const) {
     out.push('', `## ${title} (${count(view.tokens, 'token')})`);

@@ -171,5 +171,21 @@ describe('compress report', () => {
     assert.ok(text.includes('Uncompressed, at up to 4 times the budget: 900 tokens. Compressed to the budget: 450 tokens.'));
     assert.ok(text.includes('- a.ts:3-9'));
     assert.ok(text.includes('return 1;'));
+    assert.match(text.split('\n')[1]!, /^What a completion here would give the model, on this machine only/, 'says what it shows, second');
+    assert.ok(!text.includes('(nothing: everything retrieved fits the budget)'));
+  });
+
+  it('says why the dropped list is empty', () => {
+    const text = renderCompressReport({
+      budget: 512,
+      scorer: 'unigram',
+      before: { tokens: 10, parts: [] },
+      after: { tokens: 10, parts: [] },
+      retrieved: [],
+      dropped: [],
+      index: { files: 0, chunks: 0, building: true },
+      timings: { retrievalMs: 0, compressionMs: 0 },
+    });
+    assert.match(text, /## Dropped \(0 lines, least information per token first\)\n\(nothing: everything retrieved fits the budget\)/);
   });
 });
