@@ -474,6 +474,43 @@ export async function runScenario(t: TestContext, env: ScenarioEnv): Promise<voi
     }
   });
 
+  await t.test('a second Explain Selection stops the first, whose tab keeps what it wrote and says why it stopped', async () => {
+    const label = 'Locus: Explain Selection';
+    const explanationTab = (before: string[]) => async () => (await tabLabels(page)).find((l) => !before.includes(l) && /explanation \d+\.md/i.test(l));
+    const pids = await waitFor('one Locus language server', async () => {
+      const found = languageServerPids();
+      return found.length === 1 ? found : undefined;
+    }, 30_000);
+    // Paused while both are asked: they reach the server together, and the second always finds the first running.
+    let older: string;
+    let newer: string;
+    process.kill(pids[0]!, 'SIGSTOP');
+    try {
+      await selectCode(page);
+      const before = await tabLabels(page);
+      await runCommand(page, label);
+      older = await waitFor('the first explanation tab', explanationTab(before), 15_000);
+      await selectCode(page);
+      await runCommand(page, label);
+      newer = await waitFor('the second explanation tab', explanationTab([...before, older]), 15_000);
+    } finally {
+      process.kill(pids[0]!, 'SIGCONT');
+    }
+    await waitFor('both explanation requests to end', async () => ((await locusBusy(page)) ? undefined : true), 30_000);
+    const note = 'Stopped: a newer explanation took the model.';
+    await page.locator(`.tab[aria-label="${older}"]`).click();
+    const olderText = await waitFor(`"${note}" in ${older}`, async () => {
+      // The editor wraps the note: its lines joined.
+      const text = (await tabText(page, older)).replace(/\s+/g, ' ');
+      return text.includes(note) ? text : undefined;
+    }, 15_000).finally(() => shots.take(page, 'explanation-superseded'));
+    assert.match(olderText, /# Explanation of /, 'the stopped tab keeps its heading');
+    await page.locator(`.tab[aria-label="${newer}"]`).click();
+    const newerText = (await tabText(page, newer)).replace(/\s+/g, ' ');
+    assert.ok(!newerText.includes(note), `the newer explanation ran to its end: ${JSON.stringify(newerText)}`);
+    assert.deepEqual(await errorToasts(page), [], 'no error or warning notification');
+  });
+
   await t.test('in a file with CRLF line ends, ghost text shows, Tab inserts it, the saved file keeps CRLF throughout, and the server answered in CRLF', async () => {
     // The server prompts the model with LF and answers in the document's line end. VS Code turns any line end it
     // inserts into the file's, so only the client's trace shows what the server sent. (After the command palette's
