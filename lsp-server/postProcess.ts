@@ -18,7 +18,7 @@ export function postProcess(raw: string, mode: CompletionMode, ctx: CursorContex
   let lines = raw.replace(/\r\n?/g, '\n').replace(CONTROL_CHARACTERS, '').split('\n');
   if (mode !== 'multi-line') lines = lines.slice(0, 1);
   lines = cutPhraseLoops(lines, `${ctx.prefix}\n${ctx.suffix}`);
-  if (mode !== 'single-line') lines = limitToBlock(cutRepeatedLines(lines, ctx.linePrefix.trim() === '' ? ctx.linePrefix : undefined), ctx);
+  if (mode !== 'single-line') lines = limitToBlock(cutRepeatedLines(lines, ctx.linePrefix.trim() === '' ? ctx.linePrefix : undefined, ctx.languageId), ctx);
   lines = matchIndentation(lines, ctx.indent);
   lines = trimTrailingWhitespace(lines);
   let text: string;
