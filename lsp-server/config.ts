@@ -220,12 +220,7 @@ export function isLanguageEnabled(config: ServerConfig, languageId: string): boo
 
 /** Whether going from `before` to `after` needs the model reloaded. */
 export function needsModelReload(before: ServerConfig, after: ServerConfig): boolean {
-  return (
-    before.modelDir !== after.modelDir ||
-    before.draftDir !== after.draftDir ||
-    before.quantization !== after.quantization ||
-    before.threads !== after.threads
-  );
+  return typedModelSettingChanged(before, after) || before.quantization !== after.quantization;
 }
 
 /**
