@@ -6,7 +6,7 @@ import type { SamplingOptions } from '../../runtime/engine';
 import { buildChecks } from './checkBuilder';
 import { compileErrors, DEFAULT_REPETITIONS, evaluateCandidates, type CandidateOutcome, type CandidateResult, type CompileInput, type Evaluation, type EvaluationInput, type Repetitions } from './candidateEvaluator';
 import { offersOtherFirst, rankCandidates, summarize } from './candidateRanker';
-import { findFunctionTarget } from './functionTarget';
+import { findFunctionTarget, textWithCompletion } from './functionTarget';
 import type { SelfTestResult } from './isolationSelfTest';
 import { moduleContexts } from './moduleContext';
 import { DEFAULT_LIMITS, SandboxRunner, type SandboxLimits } from './sandboxRunner';
@@ -265,7 +265,7 @@ export class EfficiencyChecker implements CompletionRefiner {
     // Only the function is a candidate: the module-level definitions it uses (constants, helpers, classes) come from
     // the file, the same for every candidate, and run before it.
     const contexts = await moduleContexts({
-      text: request.text.slice(0, request.offset) + request.greedy + request.text.slice(request.offset),
+      text: textWithCompletion(request.text, request.offset, request.greedy),
       offset: request.offset,
       functionName: target.name,
       languageId: request.languageId,

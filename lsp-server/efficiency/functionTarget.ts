@@ -54,10 +54,15 @@ export function candidateLanguage(languageId: string): CandidateLanguage | null 
  * The function whose body the text `completion`, inserted at `offset` of `text`, writes into; null when the
  * completion is not inside a top-level function body or the result does not parse.
  */
+/** The document's text with `completion` in place at `offset`. */
+export function textWithCompletion(text: string, offset: number, completion: string): string {
+  return text.slice(0, offset) + completion + text.slice(offset);
+}
+
 export function findFunctionTarget(text: string, offset: number, completion: string, languageId: string): FunctionTarget | null {
   const language = candidateLanguage(languageId);
   if (!language || completion.trim() === '') return null;
-  const full = text.slice(0, offset) + completion + text.slice(offset);
+  const full = textWithCompletion(text, offset, completion);
   return language === 'python'
     ? pythonTarget(full, offset, offset + completion.length)
     : scriptTarget(full, offset, offset + completion.length, languageId.startsWith('typescript'));
