@@ -16,6 +16,7 @@ import {
 import { SERVER_EXEC_ARGV, serverProcessEnv } from '../lsp-server/serverProcessFlags';
 import { SECTION, type Config } from './config';
 import { RestartPolicy } from '../lsp-server/restartPolicy';
+import { SERVED_SCHEMES } from './servedSchemes';
 
 export interface ClientHooks {
   /** Called when the client gives up restarting the server; the hook tells the user (with a Restart button). */
@@ -38,7 +39,7 @@ export function createClient(
     debug: { module, transport: TransportKind.ipc, options: { execArgv: [...SERVER_EXEC_ARGV, '--nolazy', '--inspect=6019'], env } },
   };
   const clientOptions: LanguageClientOptions = {
-    documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
+    documentSelector: SERVED_SCHEMES.map((scheme) => ({ scheme })),
     outputChannel: output,
     // A function, so a restarted server gets the settings of that moment.
     initializationOptions: () => config.toServerSettings(),

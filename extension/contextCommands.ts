@@ -5,12 +5,11 @@ import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { CompressRequest, ExplainChunkNotification, ExplainRequest } from '../lsp-server/protocol';
 import { failureMessage, selectionLabel, SUPERSEDED_NOTE } from './contextCommandText';
+import { servesScheme } from './servedSchemes';
 
 export const COMPRESS_CONTEXT = 'locus.compressContext';
 export const EXPLAIN_SELECTION = 'locus.explainSelection';
 const SCHEME = 'locus-context';
-/** The documents the server is given (the client's document selector): these commands work on them only. */
-const SERVED_SCHEMES = ['file', 'untitled'];
 
 /** Documents whose text the extension sets; VS Code shows them read-only and re-reads them on change. */
 class GeneratedDocuments implements vscode.TextDocumentContentProvider {
@@ -54,8 +53,8 @@ export function registerContextCommands(client: LanguageClient, output: vscode.L
     return message;
   };
   const served = (editor: vscode.TextEditor): boolean => {
-    if (SERVED_SCHEMES.includes(editor.document.uri.scheme)) return true;
-    void vscode.window.showInformationMessage('Locus: this works in files and untitled documents; switch to one first.');
+    if (servesScheme(editor.document.uri.scheme)) return true;
+    void vscode.window.showInformationMessage('Locus: this works in files, untitled documents and notebook cells; switch to one first.');
     return false;
   };
 

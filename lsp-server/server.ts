@@ -8,6 +8,7 @@ import {
   ResponseError,
   TextDocumentSyncKind,
   TextDocuments,
+  type TextDocumentsConfiguration,
   CancellationTokenSource,
   ErrorCodes,
   type CancellationToken,
@@ -18,6 +19,8 @@ import {
 import type { InferenceEngine } from '../runtime/engine';
 import { CompletionCache } from './completionCache';
 import { LineArrayDocument } from './lineArrayDocument';
+import { NOTEBOOK_SYNC, NotebookCells } from './notebookCells';
+import type { NotebookCellView } from './notebookCellView';
 import { canonicalLanguageId } from './languageIds';
 import { CompletionProvider } from './completionProvider';
 import { embeddedModelDirs, excludesChanged, locusSection, mergeSettings, needsModelReload, typedModelSettingChanged, validateSettings, type ServerConfig } from './config';
@@ -54,10 +57,22 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
   const embedded = embeddedModelDirs(deps.bundleDir);
   // Language ids are VS Code's from here on, whichever editor sent them. An edit costs its lines, not a copy of the
   // document (lineArrayDocument.ts).
-  const documents = new TextDocuments({
+  const documentConfig: TextDocumentsConfiguration<LineArrayDocument> = {
     create: (uri, languageId, version, content) => new LineArrayDocument(uri, canonicalLanguageId(languageId), version, content),
     update: (document, changes, version) => document.update(changes, version),
-  });
+  };
+  const documents = new TextDocuments(documentConfig);
+  const notebooks = new NotebookCells(documentConfig);
+  /**
+   * What requests about `uri` read: a text document, or a notebook cell with the notebook around it (`completion`),
+   * whose positions are the cell's (`text`).
+   */
+  function documentAt(uri: string): { text: LineArrayDocument; completion: LineArrayDocument | NotebookCellView<LineArrayDocument> } | undefined {
+    const document = documents.get(uri);
+    if (document !== undefined) return { text: document, completion: document };
+    const cell = notebooks.view(uri);
+    return cell === undefined ? undefined : { text: cell.cell, completion: cell };
+  }
   const scheduler = new RequestScheduler();
   let config: ServerConfig = validateSettings(undefined, embedded).config;
   let canPullConfiguration = false;
@@ -95,7 +110,7 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     testFiles: (name, signal) => testFiles.filesMentioning(name, signal),
     foregroundIdle: () => foreground.idle(),
     onRefined: (refinement) => {
-      const document = documents.get(refinement.uri);
+      const document = documentAt(refinement.uri)?.completion;
       if (document === undefined || document.version !== refinement.version) return;
       void connection.sendNotification(EfficiencyNotification.type, {
         kind: 'refined',
@@ -129,7 +144,8 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     model: () => modelHost.current(),
     modelStatus: () => modelHost.status(),
     limits: () => config,
-    document: (uri) => documents.get(uri),
+    document: (uri) => documentAt(uri)?.completion,
+    fileUri: (uri) => notebooks.fileUriOf(uri),
     sendExplainChunk: (chunk) => void connection.sendNotification(ExplainChunkNotification.type, chunk),
     logger: taggedLogger(connection.console, 'context'),
     foregroundIdle: () => foreground.idle(),
@@ -244,6 +260,8 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
       capabilities: {
         executeCommandProvider: { commands: [CompletionAcceptedCommand.command] },
         textDocumentSync: TextDocumentSyncKind.Incremental,
+        // A notebook's cells come with the notebook, so that a cell's prompt holds the cells around it.
+        notebookDocumentSync: NOTEBOOK_SYNC,
         inlineCompletionProvider: true,
         // Folders added or removed at run time come as workspace/didChangeWorkspaceFolders (without it they were
         // ignored until a restart: a removed folder's code stayed in prompts, an added one was never indexed).
@@ -310,9 +328,10 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     whileRunning(async (params, token) => {
       const uri = documentUri(params);
       const asked = checkedPosition(params.position);
-      const document = documents.get(uri);
+      const target = documentAt(uri);
       // A request for a document the client never opened is answered at once and supersedes nothing.
-      if (document === undefined) return { items: [] };
+      if (target === undefined) return { items: [] };
+      const { text: document, completion: completed } = target;
       latestRequest?.abort(new SupersededError());
       const latest = new AbortController();
       latestRequest = latest;
@@ -321,10 +340,10 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
         // Clients that leave out the (required) context are treated as typing.
         const invoked = params.context?.triggerKind === InlineCompletionTriggerKind.Invoked;
         const selected = selectedItem(params.context?.selectedCompletionInfo, document);
-        const items = await completions.provide(document, positionIn(document, asked), AbortSignal.any([abortSignalOf(token), latest.signal]), invoked, selected);
+        const items = await completions.provide(completed, positionIn(document, asked), AbortSignal.any([abortSignalOf(token), latest.signal]), invoked, selected);
         if (token.isCancellationRequested) return new ResponseError(LSPErrorCodes.RequestCancelled, 'Completion cancelled.');
         // Closed (and perhaps opened again with other text) meanwhile: its items are for a text that is gone.
-        if (documents.get(uri) !== document) return { items: [] };
+        if (documentAt(uri)?.completion !== completed) return { items: [] };
         return { items };
       } finally {
         ended();
@@ -389,6 +408,7 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
   );
 
   documents.listen(connection);
+  notebooks.listen(connection);
   connection.listen();
 }
 

@@ -57,6 +57,8 @@ export interface ContextFeatureDeps {
   /** Prompt budget and generation length from the validated settings. */
   limits: () => { promptTokenBudget: number; maxNewTokens: number };
   document: (uri: string) => ContextDocument | undefined;
+  /** The file a document's text belongs to (a notebook's, for one of its cells): its path decides privacy and names it. */
+  fileUri?: (uri: string) => string;
   sendExplainChunk: (chunk: ExplainChunk) => void;
   logger: Logger;
   /** Resolves once no completion is being answered: the index waits for it between files and parse slices. */
@@ -217,12 +219,16 @@ export class ContextFeature {
     }
   }
 
+  private documentPath(uri: string): string | undefined {
+    return filePathOf(this.deps.fileUri?.(uri) ?? uri);
+  }
+
   /**
    * A document's path as the index knows it: under a folder listed twice (a link to another listed folder) it is the
    * same file under the folder that is indexed, so retrieval skips its own chunks and never offers its disk copy.
    */
   private indexedPath(uri: string): string | undefined {
-    const file = filePathOf(uri);
+    const file = this.documentPath(uri);
     if (file === undefined) return undefined;
     for (const { path: alias, sameAs } of this.duplicates) {
       const relativePath = relativeInside(alias, file);
@@ -233,7 +239,7 @@ export class ContextFeature {
 
   /** Why the document's text must stay out of prompts (one sentence for the status bar), or undefined when it may go in. */
   privateReason(uri: string): string | undefined {
-    const file = filePathOf(uri);
+    const file = this.documentPath(uri);
     if (file === undefined) return undefined;
     const excludes = this.deps.excludes();
     if (this.privacy?.folders !== this.folders || this.privacy.excludes !== excludes) {

@@ -1,0 +1,47 @@
+// Notebooks as LSP 3.17 syncs them (notebookDocument/didOpen, didChange, didClose): their cells' text documents, and
+// each code cell seen as the notebook around it (notebookCellView.ts). VS Code's client sends a notebook's cells this
+// way, and not as text documents, once the server declares `notebookDocumentSync`.
+import { NotebookCellKind, NotebookDocuments, type Connection, type NotebookDocumentSyncOptions, type TextDocumentsConfiguration } from 'vscode-languageserver/node';
+import type { LineArrayDocument } from './lineArrayDocument';
+import { NotebookCellView } from './notebookCellView';
+
+/** Every cell of every notebook type: code cells are completed, Markdown cells are read as comments around them. */
+export const NOTEBOOK_SYNC: NotebookDocumentSyncOptions = { notebookSelector: [{ notebook: '*' }] };
+
+export class NotebookCells {
+  private readonly notebooks: NotebookDocuments<LineArrayDocument>;
+  /** One view per cell document while it is open, so a request can tell whether its cell was closed meanwhile. */
+  private readonly views = new WeakMap<LineArrayDocument, NotebookCellView<LineArrayDocument>>();
+
+  constructor(documents: TextDocumentsConfiguration<LineArrayDocument>) {
+    this.notebooks = new NotebookDocuments(documents);
+  }
+
+  listen(connection: Connection): void {
+    this.notebooks.listen(connection);
+  }
+
+  /** The open cell with this URI, seen with its notebook around it; undefined for anything else. */
+  view(uri: string): NotebookCellView<LineArrayDocument> | undefined {
+    const cell = this.notebooks.getNotebookCell(uri);
+    const document = this.notebooks.cellTextDocuments.get(uri);
+    const notebook = this.notebooks.findNotebookDocumentForCell(uri);
+    if (cell === undefined || document === undefined || notebook === undefined) return undefined;
+    let view = this.views.get(document);
+    if (view === undefined) {
+      // The notebook object is the library's, updated in place as cells are added, moved and removed.
+      const cells = () => notebook.cells.flatMap((c) => {
+        const text = this.notebooks.cellTextDocuments.get(c.document);
+        return text === undefined ? [] : [{ kind: c.kind === NotebookCellKind.Markup ? ('markup' as const) : ('code' as const), document: text }];
+      });
+      view = new NotebookCellView(document, cell.kind === NotebookCellKind.Markup ? 'markup' : 'code', cells);
+      this.views.set(document, view);
+    }
+    return view;
+  }
+
+  /** The notebook's URI for one of its cells (its file decides privacy and names it in prompts); other URIs as given. */
+  fileUriOf(uri: string): string {
+    return this.notebooks.findNotebookDocumentForCell(uri)?.uri ?? uri;
+  }
+}
