@@ -39,6 +39,7 @@ export function statusBarView(state: StatusBarState): StatusBarView {
     return { text: '$(error) Locus', tooltip: `Locus server stopped: ${state.stoppedReason}\n${CLICK} Run "Locus: Restart Server" to try again.`, error: true };
   }
   if (status === undefined) return { text: '$(loading~spin) Locus', tooltip: `Locus: starting…\n${CLICK}`, error: false };
+  if (status.state === 'pending') return { text: `$(clock) Locus: model change in ${seconds(status.inMs)}`, tooltip: pendingTooltip(status), error: false };
   if (status.state === 'loading') return { text: '$(loading~spin) Locus', tooltip: loadingTooltip(status), error: false };
   if (status.state === 'error') return { text: '$(error) Locus', tooltip: `${status.message}\n${status.fix}\n${CLICK}`, error: true };
 
@@ -59,6 +60,15 @@ export function statusBarView(state: StatusBarState): StatusBarView {
   }
   lines.push(CLICK, 'Run "Locus: Show Latency" for latency and acceptance over time.');
   return { text: `${icon} Locus${state.manualTrigger ? ' (manual)' : ''}${latency}`, tooltip: lines.join('\n'), error: false };
+}
+
+function pendingTooltip(status: Extract<ModelStatus, { state: 'pending' }>): string {
+  const model = status.embedded ? 'the built-in model' : `the model in ${status.modelDir}`;
+  return `Locus: ${model} loads in ${seconds(status.inMs)}, once the settings stop changing.\n${CLICK}`;
+}
+
+function seconds(ms: number): string {
+  return `${Math.round(ms / 1000)} s`;
 }
 
 function loadingTooltip(status: Extract<ModelStatus, { state: 'loading' }>): string {

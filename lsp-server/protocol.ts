@@ -95,6 +95,18 @@ export interface FolderSettingsInput {
 /** Model state as the server sees it. */
 export type ModelStatus =
   | {
+      /**
+       * A model setting typed in a text box (path, draft path, threads) changed: the model it names loads once the
+       * settings have stayed unchanged for `inMs`; the model in place, if any, answers meanwhile. Then comes
+       * `loading`, or, when the setting is put back first (nothing reloads), the model's status again.
+       */
+      state: 'pending';
+      modelDir: string;
+      embedded: boolean;
+      /** Milliseconds from this notification to the load, unless the settings change again. */
+      inMs: number;
+    }
+  | {
       state: 'loading';
       modelDir: string;
       /** The model shipped with Locus (no `locus.model.path`): the client names it so, not by its folder. */
@@ -141,8 +153,8 @@ export type ModelStatus =
 export type ModelSetting = 'locus.model.path';
 
 /**
- * Model status changed (server → client). Sent when loading starts, when the model is ready, and when
- * loading failed.
+ * Model status changed (server → client). Sent when a model settings change waits to settle, when loading starts,
+ * when the model is ready, and when loading failed.
  * - method: `locus/status`
  * - params: {@link ModelStatus}
  */
@@ -287,7 +299,8 @@ export interface DurationStats {
  * requests showed it: typing into a suggestion asks again at every keystroke, and the answers (from the completion
  * cache) show the rest of the same suggestion. `accepted`, `partiallyAccepted` and `notAccepted` count suggestions
  * shown (as the request that showed each first), accepted when the user took it at any of its requests; `shownAgain`
- * counts the later requests that showed the rest of one.
+ * counts the later requests that showed the rest of one, or found it typed up to closers the editor auto-inserted
+ * (a cache answer left with nothing to show). `empty` counts model runs that had nothing to show.
  */
 export interface OutcomeCounts {
   requests: number;

@@ -35,7 +35,7 @@ import { WorkspaceTestFiles } from './efficiency/workspaceTestFiles';
 import type { PromptTokenizer } from './fimPrompt';
 import { taggedLogger } from './logger';
 import { ModelHost } from './modelHost';
-import { CompletionSkippedNotification, CompletionTimingsNotification, CompressRequest, ExplainChunkNotification, ExplainRequest, StatusNotification } from './protocol';
+import { CompletionSkippedNotification, CompletionTimingsNotification, CompressRequest, ExplainChunkNotification, ExplainRequest, StatusNotification, type ModelStatus } from './protocol';
 import { ForegroundWork } from './foregroundWork';
 import { RequestScheduler, SupersededError } from './requestScheduler';
 import { checkedBudget, checkedPosition, checkedRange, checkedStreamId, documentUri, positionIn, selectedItem } from './requestParams';
@@ -89,17 +89,25 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
   const telemetry = new TelemetryFeature({ enabled: false, dir: null }, { log: logTelemetry, queries: deps.createTelemetryQueries(logTelemetry) });
   let telemetryDir: string | null = null;
 
+  const sendStatus = (status: ModelStatus) => void connection.sendNotification(StatusNotification.type, status);
+  // A reload waiting for the model settings to settle: said again after a status of the model in place meanwhile (a
+  // load in flight finishing), so that the client's last word is the change to come.
+  let pendingModel: ModelStatus | undefined;
   const modelHost = new ModelHost({
     createEngine: deps.createEngine,
     loadTokenizer: deps.loadTokenizer,
     logger: taggedLogger(connection.console, 'model'),
-    onStatus: (status) => void connection.sendNotification(StatusNotification.type, status),
+    onStatus: (status) => {
+      sendStatus(status);
+      if (pendingModel !== undefined) sendStatus(pendingModel);
+    },
   });
   // Completions being answered: the workspace index and the efficiency checks' reading of a file wait for them
   // (foregroundWork.ts).
   const foreground = new ForegroundWork();
-  // The workspace folders are the context feature's (contextFeature.ts), as they change: read at each use.
-  const testFiles = new WorkspaceTestFiles(() => context.indexedFolders, () => performance.now());
+  // The workspace folders are the context feature's (contextFeature.ts), as they change, and the excludes the settings':
+  // read at each use.
+  const testFiles = new WorkspaceTestFiles(() => context.indexedFolders, () => config.excludes, () => performance.now());
   const efficiencyLogger = taggedLogger(connection.console, 'efficiency');
   const efficiency = new EfficiencyChecker({
     options: () => ({ ...DEFAULT_EFFICIENCY_OPTIONS, ...config.efficiency }),
@@ -198,6 +206,7 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
   let modelConfig: ServerConfig = config;
   // The model answers until its replacement starts loading, which unloads it: not at each value of a path being typed.
   const modelReload = new DebouncedAction(() => {
+    pendingModel = undefined;
     modelConfig = config;
     logger.info(`Model settings changed; loading ${config.modelDir}.`);
     scheduler.abortAll();
@@ -221,8 +230,21 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
       reportedUntrusted = false;
     }
     telemetry.configure({ enabled: config.telemetryEnabled, dir: telemetryDir });
-    if (reload) modelReload.request(typedModelSettingChanged(modelConfig, next) ? MODEL_SETTINGS_SETTLE_MS : 0);
-    else modelReload.cancel();
+    if (reload) {
+      const waitMs = typedModelSettingChanged(modelConfig, next) ? MODEL_SETTINGS_SETTLE_MS : 0;
+      modelReload.request(waitMs);
+      if (waitMs > 0) {
+        pendingModel = { state: 'pending', modelDir: config.modelDir, embedded: config.usesEmbeddedModel, inMs: waitMs };
+        sendStatus(pendingModel);
+      }
+      return;
+    }
+    modelReload.cancel();
+    if (pendingModel === undefined) return;
+    // Put back before it settled: the client shows the model in place again.
+    pendingModel = undefined;
+    const current = modelHost.status();
+    if (current !== undefined) sendStatus(current);
   }
 
   /**

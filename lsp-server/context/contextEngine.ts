@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { innermostHolding, relativeInside } from './folderPaths';
 import { WorkspaceFolderUnreadableError } from '../../runtime/errors';
 import { IndexCache } from './indexPersistence';
-import { PathFilter } from './pathFilter';
+import { workspaceFolderFilter, type PathFilter } from './pathFilter';
 import type { CodeChunk } from './codeChunk';
 import { memberChoices, type MemberChoices, type ModuleChunks } from './moduleMembers';
 import { DEFAULT_RETRIEVER_OPTIONS, Retriever, type RetrievedSnippet } from './retriever';
@@ -14,7 +14,7 @@ import type { TermStatistics } from './selectiveContext';
 import type { BuildStats, Chunker } from './workspaceIndex';
 import { MAX_INDEXED_FOLDER_BYTES, WorkspaceIndex } from './workspaceIndex';
 import { isIndexableText, reachedThroughLink, readTextFile, staysInside } from './workspaceWalker';
-import { excludesChangedIn, excludesIn, type WorkspaceExcludes } from './workspaceExcludes';
+import { excludesChangedIn, type WorkspaceExcludes } from './workspaceExcludes';
 
 export interface ContextEngineOptions {
   /** Absolute paths of the workspace folders. */
@@ -69,16 +69,8 @@ export class ContextEngine implements TermStatistics {
     return { index: new WorkspaceIndex(root, this.options.chunker, Date.now, this.budgetBytes), filter: this.filterFor(root) };
   }
 
-  /**
-   * A folder's filter: its exclude globs, the other workspace folders inside it (indexed on their own), and those that
-   * hold it, whose rules (their own globs and .gitignore files, from their root) keep applying: listing a folder nested
-   * in another lets in nothing that the outer one keeps out.
-   */
   private filterFor(root: string): PathFilter {
-    const { folders, excludes } = this.options;
-    const innerFolders = folders.map((other) => relativeInside(root, other)).filter((inner) => inner !== undefined);
-    const outerFolders = folders.filter((other) => relativeInside(other, root) !== undefined).map((outer) => ({ root: outer, excludeGlobs: excludesIn(excludes, outer).index }));
-    return new PathFilter(root, { excludeGlobs: excludesIn(excludes, root).index, innerFolders, outerFolders });
+    return workspaceFolderFilter(root, this.options.folders, this.options.excludes);
   }
 
   /** The folders indexed now, in the client's order. */

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { relativeInside } from './folderPaths';
 import { isSecretPath } from './secretRules';
+import { excludesIn, type WorkspaceExcludes } from './workspaceExcludes';
 
 /** Folders skipped even without a .gitignore: version control, dependencies, build output, caches. */
 const ALWAYS_SKIPPED_DIRS = new Set(['.git', '.hg', '.svn', 'node_modules', '__pycache__', '.venv', 'venv', '.tox', '.mypy_cache', '.next', '.cache']);
@@ -24,6 +25,17 @@ export interface PathFilterOptions {
    * their own root, apply here too.
    */
   outerFolders?: readonly { root: string; excludeGlobs: readonly string[] }[];
+}
+
+/**
+ * The filter of the workspace folder `root` among `folders`: its exclude globs, the other workspace folders inside it
+ * (indexed on their own), and those that hold it, whose rules (their own globs and .gitignore files, from their root)
+ * keep applying: listing a folder nested in another lets in nothing that the outer one keeps out.
+ */
+export function workspaceFolderFilter(root: string, folders: readonly string[], excludes: WorkspaceExcludes): PathFilter {
+  const innerFolders = folders.map((other) => relativeInside(root, other)).filter((inner) => inner !== undefined);
+  const outerFolders = folders.filter((other) => relativeInside(other, root) !== undefined).map((outer) => ({ root: outer, excludeGlobs: excludesIn(excludes, outer).index }));
+  return new PathFilter(root, { excludeGlobs: excludesIn(excludes, root).index, innerFolders, outerFolders });
 }
 
 /** Rules read in a folder above the root, and the root's path as seen from that folder (`packages/app`). */

@@ -1,8 +1,10 @@
 // The module-level definitions a function needs in the sandbox: the file's top-level imports, assignments, functions
-// and classes that its free names reach, transitively. Nothing else at module level ever runs: calls (`main()`,
-// `app.run()`), `if __name__ == '__main__':` blocks, loops, top-level `await`. A definition that computes its value
-// (`PATTERN = re.compile(...)`, `DATA = load()`) runs when it is needed: most are cheap and pure, and one that reads a
-// file or takes long fails within the sandbox's limits, which the check reports as the module-level code's failure.
+// and classes that its free names reach, transitively, and Python's `if` and `try` statements made of them alone
+// (`try: import ujson as json`, `if sys.version_info >= (3, 11):`). Nothing else at module level ever runs: calls
+// (`main()`, `app.run()`), `if __name__ == '__main__':` blocks, loops, top-level `await`. A definition that computes
+// its value (`PATTERN = re.compile(...)`, `DATA = load()`) runs when it is needed: most are cheap and pure, and one that
+// reads a file or takes long fails within the sandbox's limits, which the check reports as the module-level code's
+// failure.
 import { isBuiltin } from 'node:module';
 import type { Node as SyntaxNode } from '@vscode/tree-sitter-wasm';
 import { bindingNames, freeNames, pythonImportBindings } from './freeNames';
@@ -59,6 +61,35 @@ type Definition = Pick<ModuleDefinition, 'binds' | 'reads' | 'text' | 'always'>;
 
 const NOTHING = async (): Promise<Set<string>> => new Set();
 
+const PYTHON_CLAUSES = new Set(['elif_clause', 'else_clause', 'except_clause', 'except_group_clause', 'finally_clause']);
+
+/** `TYPE_CHECKING` or `typing.TYPE_CHECKING`: false when the module runs, so its block is the type checker's alone. */
+function typeCheckingOnly(condition: SyntaxNode | null): boolean {
+  const name = condition?.type === 'attribute' ? condition.childForFieldName('attribute') : condition;
+  return name?.type === 'identifier' && name.text === 'TYPE_CHECKING';
+}
+
+/**
+ * What an `if` or `try` statement binds (`try: import ujson as json` / `except ImportError: import json`), or null
+ * unless every statement in its blocks is a definition by the same rules as at module level (a call, a loop, a
+ * `__main__` block is not). A `TYPE_CHECKING` block's imports are for annotations: they bind nothing a function needs.
+ */
+function pythonCompoundBinds(statement: SyntaxNode): string[] | null {
+  const binds: string[] = [];
+  for (const clause of [statement, ...namedChildren(statement).filter((child) => PYTHON_CLAUSES.has(child.type))]) {
+    const condition = clause.childForFieldName('condition');
+    if (condition !== null && /\b__name__\b/.test(condition.text)) return null;
+    const block = namedChildren(clause).find((child) => child.type === 'block');
+    for (const inner of block ? namedChildren(block) : []) {
+      if (inner.type === 'comment' || inner.type === 'pass_statement') continue;
+      const definition = pythonDefinition(inner);
+      if (definition === null) return null;
+      if (!typeCheckingOnly(condition)) binds.push(...definition.binds);
+    }
+  }
+  return binds;
+}
+
 function pythonDefinition(statement: SyntaxNode): Definition | null {
   const text = statement.text;
   const reads = (slices: TimeSlices): Promise<Set<string>> => freeNames(statement, 'python', slices);
@@ -84,6 +115,12 @@ function pythonDefinition(statement: SyntaxNode): Definition | null {
       if (part.type === 'assignment') return { binds: pythonAssignmentBinds(part), reads, text, always: false };
       if (part.type === 'augmented_assignment') return { binds: bindingNames(part.childForFieldName('left') ?? part, 'python'), reads, text, always: false };
       return null;
+    }
+    case 'if_statement':
+    case 'try_statement': {
+      // Taken whole, as written: a `try` handles its own ImportError, and an `if` runs one branch, as in the file.
+      const binds = pythonCompoundBinds(statement);
+      return binds === null ? null : { binds, reads, text, always: false };
     }
     default:
       return null;

@@ -1,8 +1,9 @@
-// Finds the workspace's test files for `findTestCalls`, through the same walker and path filter the context index
-// uses (secrets, .gitignore and dependency folders are never read). The file list is cached briefly, since a
-// refinement may follow every suggestion.
+// Finds the workspace's test files for `findTestCalls`, through the same walker and path filters the context index
+// uses (secrets, .gitignore, dependency folders and what `locus.exclude` or `files.exclude` keeps out are never read).
+// The file list is cached briefly, since a refinement may follow every suggestion.
 import { WorkspaceFolderUnreadableError } from '../../runtime/errors';
-import { PathFilter } from '../context/pathFilter';
+import { workspaceFolderFilter } from '../context/pathFilter';
+import type { WorkspaceExcludes } from '../context/workspaceExcludes';
 import { readTextFile, walkWorkspace } from '../context/workspaceWalker';
 import { isTestFile, type TestFile } from './workspaceTestCalls';
 
@@ -12,11 +13,15 @@ const MAX_TEST_FILE_BYTES = 256 * 1024;
 const LIST_TTL_MS = 30_000;
 
 export class WorkspaceTestFiles {
-  private listed: { at: number; roots: readonly string[]; paths: string[] } | undefined;
+  private listed: { at: number; roots: readonly string[]; excludes: WorkspaceExcludes; paths: string[] } | undefined;
 
-  /** `roots`: the workspace folders now (a new list when they change, which lists the files again). */
+  /**
+   * `roots`: the workspace folders now, `excludes`: the globs the index keeps out (each a new object when it changes,
+   * which lists the files again).
+   */
   constructor(
     private readonly roots: () => readonly string[],
+    private readonly excludes: () => WorkspaceExcludes,
     private readonly clock: () => number,
   ) {}
 
@@ -34,12 +39,13 @@ export class WorkspaceTestFiles {
   private async testPaths(signal?: AbortSignal): Promise<string[]> {
     const now = this.clock();
     const roots = this.roots();
-    if (this.listed && this.listed.roots === roots && now - this.listed.at < LIST_TTL_MS) return this.listed.paths;
+    const excludes = this.excludes();
+    if (this.listed && this.listed.roots === roots && this.listed.excludes === excludes && now - this.listed.at < LIST_TTL_MS) return this.listed.paths;
     const paths: string[] = [];
     let visited = 0;
     for (const root of roots) {
       try {
-        for await (const file of walkWorkspace(root, new PathFilter(root, { excludeGlobs: [] }), { maxFileBytes: MAX_TEST_FILE_BYTES, signal })) {
+        for await (const file of walkWorkspace(root, workspaceFolderFilter(root, roots, excludes), { maxFileBytes: MAX_TEST_FILE_BYTES, signal })) {
           if (++visited > MAX_VISITED || paths.length >= MAX_TEST_FILES) break;
           if (isTestFile(file.relativePath)) paths.push(file.absolutePath);
         }
@@ -48,7 +54,7 @@ export class WorkspaceTestFiles {
         if (!(error instanceof WorkspaceFolderUnreadableError)) throw error;
       }
     }
-    this.listed = { at: now, roots, paths };
+    this.listed = { at: now, roots, excludes, paths };
     return paths;
   }
 }

@@ -29,6 +29,12 @@ export function countOutcomes(samples: readonly TelemetrySample[]): OutcomeCount
   for (const s of samples) {
     const key = suggestionOf(s, latestSuggestion);
     latestSuggestion.set(modelAndLanguage(s), key);
+    // A cache answer with nothing left to show: its suggestion was typed up to the closers the editor had already put
+    // after the cursor (completionProvider.ts fromCache). Its rest is on screen; the model did not come up empty.
+    if (s.outcome === 'empty' && s.servedFromCache) {
+      counts.shownAgain++;
+      continue;
+    }
     if (!isShown(s.outcome)) {
       counts[s.outcome]++;
       continue;

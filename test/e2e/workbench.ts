@@ -99,8 +99,8 @@ export async function runCommand(page: Page, label: string, { asks = false }: { 
   if (!asks) await quickInput(page).waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => undefined);
 }
 
-/** Opens a workspace file with Quick Open and waits until its editor is active and focused. */
-export async function openFile(page: Page, relativePath: string): Promise<void> {
+/** Opens a workspace file with Quick Open and waits until its editor (or `shown`, for other editors) is shown. */
+export async function openFile(page: Page, relativePath: string, shown: Locator = activeEditor(page).locator('.view-lines')): Promise<void> {
   await closeQuickInput(page).catch(() => undefined);
   await page.keyboard.press('Control+P');
   const input = quickInput(page).locator('input.input');
@@ -114,7 +114,7 @@ export async function openFile(page: Page, relativePath: string): Promise<void> 
   }, 10_000);
   await page.keyboard.press('Enter');
   await page.locator(`.tab.active[aria-label^="${base}"]`).waitFor({ timeout: 10_000 });
-  await activeEditor(page).locator('.view-lines').waitFor({ timeout: 10_000 });
+  await shown.waitFor({ timeout: 10_000 });
 }
 
 export const activeEditor = (page: Page): Locator =>
@@ -214,8 +214,8 @@ export async function tabText(page: Page, tabLabel: string): Promise<string> {
  * the block below it (a view zone). VS Code renders spaces as U+00A0, tabs as spaces up to the next tab stop, and
  * control characters as Unicode "control pictures" (U+2400 + code); compare with `asRendered(inserted text)`.
  */
-export async function ghostText(page: Page): Promise<string | undefined> {
-  const parts = await ghostTextParts(page);
+export async function ghostText(page: Page, editor: Locator = activeEditor(page)): Promise<string | undefined> {
+  const parts = await ghostTextParts(page, editor);
   return parts === undefined ? undefined : [parts.item + parts.beyond, ...parts.block].join('\n');
 }
 
@@ -225,9 +225,9 @@ export async function ghostText(page: Page): Promise<string | undefined> {
  * completion adds after it (`beyond`) in italics (`.ghost-text-decoration-preview`). Without the widget, all of the
  * inline part is `item`. `block`: the lines below the cursor line, whichever part they belong to.
  */
-export async function ghostTextParts(page: Page): Promise<{ item: string; beyond: string; block: string[] } | undefined> {
+export async function ghostTextParts(page: Page, editor: Locator = activeEditor(page)): Promise<{ item: string; beyond: string; block: string[] } | undefined> {
   // No named functions in here: the test runner's compiler would wrap them in a helper the page does not have.
-  return activeEditor(page).evaluate((editor: DomElement) => {
+  return editor.evaluate((editor: DomElement) => {
     const [item, beyond] = ['ghost-text-decoration', 'ghost-text-decoration-preview'].map((cls) =>
       Array.from(editor.querySelectorAll(`.view-lines .${cls}`))
         .map((el) => el.textContent ?? '')

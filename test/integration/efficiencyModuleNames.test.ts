@@ -79,6 +79,45 @@ describe('efficiency checks of functions that use module-level names', () => {
     assert.match(refinement.summary, /checks passed; .*\(2\/3 candidates correct\)$/);
   });
 
+  it('passes a Python doctest with names bound in `try` statements at module level, its `TYPE_CHECKING` imports left out', async (t) => {
+    if (!(await needPython(t))) return;
+    const file = [
+      'from __future__ import annotations',
+      'from functools import lru_cache',
+      'from typing import TYPE_CHECKING',
+      '',
+      'try:',
+      '    import ujson as json',
+      'except ImportError:',
+      '    import json',
+      '',
+      'try:',
+      '    from functools import cache',
+      'except ImportError:',
+      '    cache = lru_cache(None)',
+      '',
+      'if TYPE_CHECKING:',
+      '    from collections.abc import Iterable',
+      '',
+      '@cache',
+      'def parse(line):',
+      '    return json.loads(line)',
+      '',
+      'def keys(lines: Iterable[str]) -> list:',
+      '    """',
+      '    >>> keys([\'{"b": 1, "a": 2}\', \'{"c": 3}\'])',
+      "    ['a', 'b', 'c']",
+      '    """',
+      '<body>',
+    ].join('\n');
+    const sortedKeys = '    return sorted(k for line in lines for k in parse(line))';
+    const looped = '    found = set()\n    for line in lines:\n        found.update(parse(line))\n    return sorted(found)';
+    const unsorted = '    return [k for line in lines for k in parse(line)]';
+    const refinement = await refine({ languageId: 'python', file, bodies: [sortedKeys, looped, unsorted] });
+    const outcome = (body: string) => refinement.ranked.find((candidate) => candidate.text === body)?.outcome;
+    assert.deepEqual([outcome(sortedKeys), outcome(looped), outcome(unsorted)], ['pass', 'pass', 'fail'], refinement.summary);
+  });
+
   it('passes a TypeScript @example with a module-level constant and helpers, never running the top-level call', async (t) => {
     if (!(await need(t))) return;
     const file = [

@@ -1,6 +1,6 @@
 // Settings as the Settings editor writes them, over the built server (dist/server.js): a model path typed with pauses
-// reloads the model once, after the last value, and an untrusted workspace with efficiency checks enabled says once
-// that they are off.
+// reloads the model once, after the last value (the client told of each value's wait), and an untrusted workspace with
+// efficiency checks enabled says once that they are off.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { EfficiencyNotification, WorkspaceTrustNotification, type EfficiencyReport } from '../../lsp-server/protocol';
@@ -39,8 +39,12 @@ describe('model settings changed in quick succession', () => {
     await lsp.waitForStatus((s) => lsp.statuses.indexOf(s) >= before && s.state === 'error', 'the last path tried');
     await sleep(1000);
     const after = lsp.statuses.slice(before);
-    assert.deepEqual(after.map((s) => s.state), ['loading', 'error'], 'one load attempt');
-    const failure = after[1]!;
+    assert.deepEqual(after.map((s) => s.state), ['pending', 'pending', 'pending', 'loading', 'error'], 'each value said to be waiting, then one load attempt');
+    assert.deepEqual(
+      after.slice(0, 3).map((s) => s.state === 'pending' && [s.modelDir, s.embedded, s.inMs]),
+      ['/nonexistent/models', '/nonexistent/models/qwen', '/nonexistent/models/qwen-coder'].map((dir) => [dir, false, 3000]),
+    );
+    const failure = after[4]!;
     assert.ok(failure.state === 'error' && failure.code === 'MODEL_NOT_FOUND');
     assert.match(failure.message, /\/nonexistent\/models\/qwen-coder/);
     assert.equal(failure.setting, 'locus.model.path');
@@ -53,13 +57,31 @@ describe('model settings changed in quick succession', () => {
   });
 
   it('reloads nothing when the model settings go back to those of the model in place before they settle', async () => {
+    const ready = lsp.statuses.at(-1);
+    assert.equal(ready?.state, 'ready');
     const before = lsp.statuses.length;
     await lsp.configure(withPath('/nonexistent/typo'));
     await sleep(500);
     await lsp.configure(SETTINGS);
     await sleep(SETTLED_MS);
-    assert.deepEqual(lsp.statuses.slice(before), [], 'no reload');
+    assert.deepEqual(lsp.statuses.slice(before), [{ state: 'pending', modelDir: '/nonexistent/typo', embedded: false, inMs: 3000 }, ready], 'the wait said, then the model in place again; no reload');
     assert.notEqual(await lsp.complete(URI, endOf(TEXT)), '');
+  });
+});
+
+describe('a model setting changed while the model loads', () => {
+  it('says the change to come again when the load in flight ends, so the client does not show that model as the last word', async () => {
+    const lsp = await LspHarness.start(SETTINGS);
+    try {
+      await lsp.configure(withPath('/nonexistent/other'));
+      await lsp.waitForStatus((s) => s.state === 'error', 'the new path tried');
+      const states = lsp.statuses.map((s) => s.state);
+      const ready = states.indexOf('ready');
+      assert.ok(states.indexOf('pending') < ready, `the change arrived while the model loaded: ${states.join(', ')}`);
+      assert.deepEqual(states.slice(ready), ['ready', 'pending', 'loading', 'error']);
+    } finally {
+      await lsp.stop();
+    }
   });
 });
 

@@ -1,5 +1,6 @@
 // A multi-root workspace's folder settings: one folder's `locus.exclude` / `files.exclude` hold for its files alone, as
-// when that folder is opened by itself, in the index and in the prompt privacy rules; the other folders keep the window's.
+// when that folder is opened by itself, in the index, in the prompt privacy rules and in the efficiency checks' test
+// files; the other folders keep the window's.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,8 @@ import { ContextEngine } from '../../lsp-server/context/contextEngine';
 import { IndexCache } from '../../lsp-server/context/indexPersistence';
 import { EXCLUDED_FILE_REASON, PromptPrivacy } from '../../lsp-server/context/promptPrivacy';
 import { SyntaxChunker } from '../../lsp-server/context/syntaxChunker';
-import type { ExcludeGlobs, WorkspaceExcludes } from '../../lsp-server/context/workspaceExcludes';
+import { NO_EXCLUDES, type ExcludeGlobs, type WorkspaceExcludes } from '../../lsp-server/context/workspaceExcludes';
+import { WorkspaceTestFiles } from '../../lsp-server/efficiency/workspaceTestFiles';
 import { makeWorkspace } from './contextFixtures';
 
 const NONE: ExcludeGlobs = { index: [], prompt: [] };
@@ -90,6 +92,26 @@ describe("a workspace folder's own exclude settings", () => {
       a.cleanup();
       b.cleanup();
       rmSync(cacheDir, { recursive: true, force: true });
+    }
+  });
+
+  it("keep that folder's test files from the efficiency checks, as from its index, and change without waiting", async () => {
+    const a = makeWorkspace({ 'test/util.test.ts': 'scalezq(1);\n', 'drafts/old.test.ts': 'scalezq(2);\n', 'pkg/test/inner.test.ts': 'scalezq(3);\n' });
+    const b = makeWorkspace({ 'drafts/other.test.ts': 'scalezq(4);\n' });
+    const inner = join(a.root, 'pkg');
+    const roots = [a.root, inner, b.root];
+    let excludes: WorkspaceExcludes = NO_EXCLUDES;
+    // The folders and the clock stay: the list is cached, so only the changed settings can list the files again.
+    const testFiles = new WorkspaceTestFiles(() => roots, () => excludes, () => 0);
+    const found = async () => (await testFiles.filesMentioning('scalezq')).map((file) => file.path).sort();
+    try {
+      const all = [join(a.root, 'drafts', 'old.test.ts'), join(inner, 'test', 'inner.test.ts'), join(a.root, 'test', 'util.test.ts'), join(b.root, 'drafts', 'other.test.ts')];
+      assert.deepEqual(await found(), all.sort(), 'the nested folder listed once');
+      excludes = withFolders([[a.root, { index: ['drafts/**', 'pkg/test/**'], prompt: [] }]]);
+      assert.deepEqual(await found(), [join(a.root, 'test', 'util.test.ts'), join(b.root, 'drafts', 'other.test.ts')].sort(), "the outer folder's globs hold in the nested one");
+    } finally {
+      a.cleanup();
+      b.cleanup();
     }
   });
 });

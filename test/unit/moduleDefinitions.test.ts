@@ -90,6 +90,71 @@ describe('module-level definitions for a Python function', () => {
   });
 });
 
+const COMPOUND = `from __future__ import annotations
+import sys
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+try:
+    import ujson as json
+except ImportError:
+    # the standard library's, slower
+    import json
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:
+    import tomli as tomllib
+
+try: from functools import cache
+except ImportError: cache = lru_cache(None)
+
+try:
+    import yaml
+except ImportError:
+    yaml = None
+    print("no yaml")
+
+if __name__ == '__main__':
+    import argparse
+
+def load(texts: Iterable[str]) -> list:
+    return [json.loads(t) for t in texts] + [tomllib.loads(""), cache, yaml, argparse]
+`;
+
+describe("module-level `if` and `try` statements for a Python function", () => {
+  it('takes one whole when its blocks hold only definitions, with what its conditions and handlers read', async () => {
+    const [context] = await contextOf(COMPOUND, 'python', 'load', '-> list:');
+    assert.equal(
+      context.before,
+      'from __future__ import annotations\n' +
+        'try:\n    import sys\nexcept ImportError:\n    pass\n' +
+        'try:\n    from functools import lru_cache\nexcept ImportError:\n    pass\n' +
+        'try:\n    import ujson as json\nexcept ImportError:\n    # the standard library\'s, slower\n    import json\n' +
+        'if sys.version_info >= (3, 11):\n    import tomllib\nelse:\n    import tomli as tomllib\n' +
+        'try: from functools import cache\nexcept ImportError: cache = lru_cache(None)\n',
+    );
+    assert.deepEqual(context.names.sort(), ['cache', 'json', 'lru_cache', 'sys', 'tomllib']);
+  });
+
+  it('leaves out a `TYPE_CHECKING` block (annotations only), one with a call, and the __main__ block', async () => {
+    const [context] = await contextOf(COMPOUND, 'python', 'load', '-> list:');
+    for (const left of ['TYPE_CHECKING', 'Iterable', 'yaml', 'print(', '__main__', 'argparse']) assert.ok(!context.before.includes(left), `${left} is left out`);
+  });
+
+  it("runs a `TYPE_CHECKING` statement's else block for the names it binds", async () => {
+    const text = 'from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    from decimal import Decimal as Number\nelse:\n    Number = float\n\ndef half(x):\n    return Number(x) / 2\n';
+    const [context] = await contextOf(text, 'python', 'half', 'def half(x):');
+    assert.equal(
+      context.before,
+      'try:\n    from typing import TYPE_CHECKING\nexcept ImportError:\n    pass\n' + 'if TYPE_CHECKING:\n    from decimal import Decimal as Number\nelse:\n    Number = float\n',
+    );
+  });
+});
+
 const SCRIPT = `import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import type { Options } from './options';

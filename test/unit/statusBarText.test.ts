@@ -77,6 +77,15 @@ describe('status bar text', () => {
     assert.match(mine.tooltip, /^Locus: loading the model in \/models\/mine…$/m);
   });
 
+  it('says that a changed model setting loads its model in a few seconds, naming the new folder', () => {
+    const mine = statusBarView(state({ status: { state: 'pending', modelDir: '/models/mine', embedded: false, inMs: 3000 }, timings: TIMINGS }));
+    assert.equal(mine.text, '$(clock) Locus: model change in 3 s');
+    assert.equal(mine.tooltip, 'Locus: the model in /models/mine loads in 3 s, once the settings stop changing.\nClick for the Locus Output channel.');
+    assert.equal(mine.error, false);
+    const embedded = statusBarView(state({ status: { state: 'pending', modelDir: READY.modelDir, embedded: true, inMs: 3000 } }));
+    assert.match(embedded.tooltip, /^Locus: the built-in model loads in 3 s/);
+  });
+
   it('shows why completions are off here, generation, efficiency checks that do not run and manual mode', () => {
     const efficiencyOff = 'Efficiency checks are off in Restricted Mode: trust the workspace to run them.';
     const off = statusBarView(state({ languageOff: 'plaintext', manualTrigger: true, generating: true, efficiencyOff }));

@@ -86,6 +86,12 @@ describe('suggestion outcomes', () => {
     assert.deepEqual([o.accepted, o.notAccepted, o.shownAgain], [1, 1, 2]);
   });
 
+  it('counts a cache answer left with only the closers the editor inserted as its suggestion’s, not as nothing to suggest', () => {
+    // `foo|` suggested `(a, b)`; typing `(` auto-closed `)`, and at `foo(a, b|)` the rest, `)`, is in the editor already.
+    const o = countOutcomes([sample('run', 'notAccepted'), sample('k1', 'notAccepted', { from: 'run' }), sample('k5', 'empty', { from: 'run' }), sample('none', 'empty')]);
+    assert.deepEqual([o.notAccepted, o.shownAgain, o.empty, o.requests], [1, 2, 1, 4], 'only the model run that had nothing is empty');
+  });
+
   it('adds up to the requests', () => {
     const samples = [sample('a', 'notAccepted'), sample('a1', 'notAccepted', { from: 'a' }), sample('x', 'cancelled'), sample('y', 'error'), sample('z', 'empty', { from: 'a' })];
     const o = countOutcomes(samples);

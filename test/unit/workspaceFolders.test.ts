@@ -218,7 +218,7 @@ describe('workspace folders', () => {
     mkdirSync(join(folder('app'), 'test'));
     writeFileSync(join(folder('app'), 'test', 'util.test.ts'), 'appOnlyHelperFunction(1);\n');
     let roots: readonly string[] = [folder('lib')];
-    const testFiles = new WorkspaceTestFiles(() => roots, () => 0);
+    const testFiles = new WorkspaceTestFiles(() => roots, () => NO_EXCLUDES, () => 0);
     try {
       assert.deepEqual(await testFiles.filesMentioning('appOnlyHelperFunction'), []);
       roots = [folder('lib'), folder('app'), join(folder('lib'), 'src', 'index.ts')];
