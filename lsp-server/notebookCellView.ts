@@ -24,6 +24,12 @@ export interface NotebookCellText {
 
 /** Between two cells: a blank line, as in an exported script. */
 const CELL_SEPARATOR = '\n\n';
+/**
+ * How much of the other cells is taken, nearest first, whole cells only: far more than any prompt holds, and a large
+ * notebook stays under the 1 MiB a document may have for completions (completableDocument.ts) because of its cell.
+ */
+export const CONTEXT_BEFORE_CHARS = 256 * 1024;
+export const CONTEXT_AFTER_CHARS = 64 * 1024;
 
 /** A neighbouring cell's text as it appears in the joined document, or undefined when it is left out. */
 function neighbourText(cell: NotebookCellText, languageId: string): string | undefined {
@@ -43,6 +49,22 @@ interface Layout {
   after: string;
 }
 
+const ALONE: Layout = { before: '', after: '' };
+
+/** The texts of `cells` in the order given, while they fit in `budget` characters with their separators. */
+function nearest(cells: readonly NotebookCellText[], languageId: string, budget: number): string[] {
+  const texts: string[] = [];
+  let used = 0;
+  for (const cell of cells) {
+    const text = neighbourText(cell, languageId);
+    if (text === undefined) continue;
+    used += text.length + CELL_SEPARATOR.length;
+    if (used > budget) break;
+    texts.push(text);
+  }
+  return texts;
+}
+
 export class NotebookCellView<D extends CellDocument = CellDocument> {
   /**
    * `cells` is read at each use: the notebook's cells as they are now. A Markdown cell is completed on its own text
@@ -53,6 +75,9 @@ export class NotebookCellView<D extends CellDocument = CellDocument> {
     private readonly kind: NotebookCellText['kind'],
     private readonly cells: () => readonly NotebookCellText[],
   ) {}
+
+  /** The last layout and the cells' state it was made from: a request reads it several times. */
+  private cached: { key: string; layout: Layout } | undefined;
 
   get uri(): string {
     return this.cell.uri;
@@ -88,15 +113,19 @@ export class NotebookCellView<D extends CellDocument = CellDocument> {
   }
 
   private layout(): Layout {
-    if (this.kind === 'markup') return { before: '', after: '' };
+    if (this.kind === 'markup') return ALONE;
     const cells = this.cells();
+    const key = `${this.cell.languageId}\n${cells.map((cell) => `${cell.kind} ${cell.document.languageId} ${cell.document.version} ${cell.document.uri}`).join('\n')}`;
+    if (this.cached?.key === key) return this.cached.layout;
     const index = cells.findIndex((cell) => cell.document.uri === this.cell.uri);
-    const texts = (range: readonly NotebookCellText[]) => range.flatMap((cell) => neighbourText(cell, this.cell.languageId) ?? []);
-    const before = index < 0 ? [] : texts(cells.slice(0, index));
-    const after = index < 0 ? [] : texts(cells.slice(index + 1));
-    return {
+    const { languageId } = this.cell;
+    const before = index < 0 ? [] : nearest(cells.slice(0, index).reverse(), languageId, CONTEXT_BEFORE_CHARS).reverse();
+    const after = index < 0 ? [] : nearest(cells.slice(index + 1), languageId, CONTEXT_AFTER_CHARS);
+    const layout = {
       before: before.length === 0 ? '' : before.join(CELL_SEPARATOR) + CELL_SEPARATOR,
       after: after.length === 0 ? '' : CELL_SEPARATOR + after.join(CELL_SEPARATOR),
     };
+    this.cached = { key, layout };
+    return layout;
   }
 }

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LineArrayDocument } from '../../lsp-server/lineArrayDocument';
-import { NotebookCellView, type NotebookCellText } from '../../lsp-server/notebookCellView';
+import { CONTEXT_AFTER_CHARS, CONTEXT_BEFORE_CHARS, NotebookCellView, type NotebookCellText } from '../../lsp-server/notebookCellView';
 
 const NOTEBOOK = 'vscode-notebook-cell:/work/analysis.ipynb';
 
@@ -66,5 +66,16 @@ describe('NotebookCellView', () => {
     const js = cell(7, 'code', 'javascript', 'const x = 1;');
     const view = new NotebookCellView(js.document, 'code', () => [cell(8, 'markup', 'markdown', 'Setup'), js]);
     assert.equal(view.getText(), '// Setup\n\nconst x = 1;');
+  });
+
+  it('takes the nearest whole cells that fit its budgets, so a large notebook stays a document of completable size', () => {
+    const far = cell(9, 'code', 'python', `FAR = ${'1'.repeat(CONTEXT_BEFORE_CHARS)}`);
+    const near = cell(10, 'code', 'python', 'NEAR = 2');
+    const here = cell(11, 'code', 'python', 'total = NEAR + ');
+    const next = cell(12, 'code', 'python', 'print(total)');
+    const beyond = cell(13, 'code', 'python', `LATE = ${'3'.repeat(CONTEXT_AFTER_CHARS)}`);
+    const last = cell(14, 'code', 'python', 'print(LATE)');
+    const view = new NotebookCellView(here.document, 'code', () => [cell(8, 'code', 'python', 'FIRST = 0'), far, near, here, next, beyond, last]);
+    assert.equal(view.getText(), 'NEAR = 2\n\ntotal = NEAR + \n\nprint(total)');
   });
 });
