@@ -40,6 +40,15 @@ export class NotebookCells {
     return view;
   }
 
+  /** Calls `listener` with the URIs of cells that are gone: their notebook closed, or they were removed from it. */
+  onCellsClosed(listener: (uris: string[]) => void): void {
+    this.notebooks.onDidClose((notebook) => listener(notebook.cells.map((cell) => cell.document)));
+    this.notebooks.onDidChange((change) => {
+      const removed = change.cells?.removed ?? [];
+      if (removed.length > 0) listener(removed.map((cell) => cell.document));
+    });
+  }
+
   /** The notebook's URI for one of its cells (its file decides privacy and names it in prompts); other URIs as given. */
   fileUriOf(uri: string): string {
     return this.notebooks.findNotebookDocumentForCell(uri)?.uri ?? uri;

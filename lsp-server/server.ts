@@ -411,6 +411,9 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     context.documentClosed(event.document.uri);
     completions.documentClosed(event.document.uri);
   });
+  notebooks.onCellsClosed((uris) => {
+    for (const uri of uris) completions.documentClosed(uri);
+  });
 
   connection.onShutdown(async () => {
     lifecycle = 'shutDown';

@@ -118,5 +118,15 @@ describe('notebooks over LSP', () => {
       [[cellUri('drafts/survey.ipynb', 2), true]],
     );
     await assert.rejects(compress(cellUri('drafts/survey.ipynb', 2), { line: 1, character: 9 }), /locus\.exclude names it/);
+    // Said once per cell while it is open; a cell opened again hears it again (the client forgot it at the close).
+    assert.deepEqual(await items(cellUri('drafts/survey.ipynb', 2), { line: 1, character: 9 }), []);
+    assert.equal(skipped.length, 1);
+    await lsp.server.connection.sendNotification(DidCloseNotebookDocumentNotification.type, {
+      notebookDocument: { uri: notebookUri('drafts/survey.ipynb') },
+      cellTextDocuments: [0, 1, 2, 3].map((i) => ({ uri: cellUri('drafts/survey.ipynb', i) })),
+    });
+    await openNotebook('drafts/survey.ipynb');
+    assert.deepEqual(await items(cellUri('drafts/survey.ipynb', 2), { line: 1, character: 9 }), []);
+    assert.equal(skipped.length, 2);
   });
 });
