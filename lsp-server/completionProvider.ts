@@ -80,6 +80,19 @@ function shownText(result: GenerateResult, mode: CompletionMode, ctx: CursorCont
   return postProcess(endedUnfinished(result) ? finishedPart(result.text, mode) : result.text, mode, ctx);
 }
 
+/**
+ * Beam search's runners-up as the editor offers them after the answer (VS Code: Alt+] cycles through them): each
+ * post-processed like the answer, none empty, none shown twice. They finished, so none is cut to its finished part.
+ */
+function runnersUp(result: GenerateResult, shown: string, mode: CompletionMode, ctx: CursorContext): string[] {
+  const texts = new Set([shown]);
+  for (const alternative of result.alternatives ?? []) {
+    const text = postProcess(alternative, mode, ctx);
+    if (text.trim() !== '') texts.add(text);
+  }
+  return [...texts].slice(1);
+}
+
 function tokenCount(n: number): string {
   return n === 1 ? '1 token' : `${n} tokens`;
 }
@@ -283,7 +296,7 @@ export class CompletionProvider {
           return sampled === undefined ? '' : shownText(sampled, mode, ctx);
         },
       });
-      return [this.item(shown, place, trace)];
+      return [shown, ...runnersUp(result, shown, mode, ctx)].map((text) => this.item(text, place, trace));
     } catch (error) {
       trace?.done({ outcome: 'error', generatedTokens: 0 });
       this.deps.logger.error(`Completion failed for ${document.uri}: ${describeError(error)}`);

@@ -38,6 +38,8 @@ export interface BeamSearchOutcome {
   prefilledAt: number;
   /** The time limit ended the search, also when it answers a finished line (with that line's stop reason). */
   timeLimited: boolean;
+  /** The other lines that finished, likeliest first, each text once and none the answer's: the runners-up. */
+  alternatives: string[];
 }
 
 export interface BeamSearchDeps {
@@ -69,7 +71,7 @@ export async function beamSearch(deps: BeamSearchDeps, request: BeamSearchReques
   const search = { ...request, width, stopStrings: request.stopStrings.filter((s) => s !== '') };
   await yieldToEventLoop();
   if (signal?.aborted || request.maxNewTokens <= 0) {
-    return { text: '', tokenIds: [], stopReason: signal?.aborted ? 'aborted' : 'length', cachedPromptTokens: 0, prefilledAt: deps.now(), timeLimited: false };
+    return { text: '', tokenIds: [], stopReason: signal?.aborted ? 'aborted' : 'length', cachedPromptTokens: 0, prefilledAt: deps.now(), timeLimited: false, alternatives: [] };
   }
   const prefill = await prefillPrompt(model, prefixCache, request.promptIds);
   const prefilledAt = deps.now();
@@ -78,14 +80,14 @@ export async function beamSearch(deps: BeamSearchDeps, request: BeamSearchReques
   const batching: { batch?: KvBatch } = {};
   let live: Hypothesis[] = [{ ids: [], logProb: 0, logits: prefill.logits, kv: prefill.kv, required, text: '' }];
   const finished: Hypothesis[] = [];
-  const outcome = (best: Hypothesis, stopReason: BeamSearchOutcome['stopReason'], timeLimited = false) => ({
-    // A cut inside a multi-byte character decodes to a replacement character: never shown.
-    text: best.text.replace(/\uFFFD+$/u, ''),
+  const outcome = (best: Hypothesis, stopReason: BeamSearchOutcome['stopReason'], timeLimited = false): BeamSearchOutcome => ({
+    text: shown(best),
     tokenIds: best.ids,
     stopReason,
     cachedPromptTokens: prefill.reused,
     prefilledAt,
     timeLimited,
+    alternatives: stopReason === 'aborted' ? [] : runnersUp(finished, best),
   });
 
   const maxDecodeMs = request.maxDecodeMs ?? Infinity;
@@ -136,8 +138,26 @@ export async function beamSearch(deps: BeamSearchDeps, request: BeamSearchReques
     if (live.every((h) => h.logProb <= bestFinished)) break;
   }
   const best = mostLikely([...finished, ...live]);
-  if (best === undefined) return { text: '', tokenIds: [], stopReason: 'eos', cachedPromptTokens: prefill.reused, prefilledAt, timeLimited: false };
+  if (best === undefined) return { text: '', tokenIds: [], stopReason: 'eos', cachedPromptTokens: prefill.reused, prefilledAt, timeLimited: false, alternatives: [] };
   return outcome(best, best.stopReason ?? 'length');
+}
+
+/** A hypothesis's text as answered: a cut inside a multi-byte character decodes to a replacement character, never shown. */
+function shown(hypothesis: Hypothesis): string {
+  return hypothesis.text.replace(/\uFFFD+$/u, '');
+}
+
+/** The finished lines other than `best`'s text, likeliest first, each text once. */
+function runnersUp(finished: readonly Hypothesis[], best: Hypothesis): string[] {
+  const texts = new Set([shown(best)]);
+  const others: string[] = [];
+  for (const hypothesis of [...finished].sort((a, b) => b.logProb - a.logProb)) {
+    const text = shown(hypothesis);
+    if (texts.has(text) || text.trim() === '') continue;
+    texts.add(text);
+    others.push(text);
+  }
+  return others;
 }
 
 function mostLikely(hypotheses: readonly Hypothesis[]): Hypothesis | undefined {

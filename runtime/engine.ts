@@ -179,6 +179,11 @@ export interface GenerateResult {
    * had finished by then (with that line's stop reason). Absent otherwise.
    */
   timeLimited?: true;
+  /**
+   * Beam search's other finished texts, likeliest first, none equal to `text`: the editor may offer them as further
+   * suggestions. Absent when there are none (and from greedy or sampled decoding).
+   */
+  alternatives?: string[];
   timings: GenerationTimings;
   /** Present when the engine decoded (absent only from engines that do not speculate). */
   speculation?: SpeculationStats;

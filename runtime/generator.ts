@@ -226,6 +226,7 @@ export class Generator {
       tokenIds: outcome.tokenIds,
       stopReason: outcome.stopReason,
       ...(outcome.timeLimited && { timeLimited: true as const }),
+      ...(outcome.alternatives.length > 0 && { alternatives: outcome.alternatives }),
       timings: {
         promptTokens: request.promptIds.length,
         cachedPromptTokens: outcome.cachedPromptTokens,

@@ -99,6 +99,16 @@ describe('beamSearch', () => {
     assert.deepEqual(beams.tokenIds, [VOCAB.indexOf('b'), VOCAB.indexOf('\n')]);
   });
 
+  it('keeps the other finished lines as runners-up, likeliest first, never the answer or an empty line', async () => {
+    const three = { '': { a: 0.4, b: 0.25, c: 0.2, '\n': 0.15 }, a: { '\n': 1 }, b: { '\n': 1 }, c: { '\n': 1 } };
+    const beams = await beamSearch(deps(new ScriptedModel(three)), { ...LINE, width: 3 });
+    assert.equal(beams.text, 'a');
+    assert.deepEqual(beams.alternatives, ['b', 'c']);
+    // Lines still being written when the answer won are no runners-up.
+    assert.deepEqual((await beamSearch(deps(new ScriptedModel(FORK)), { ...LINE, width: 3 })).alternatives, []);
+    assert.deepEqual((await beamSearch(deps(new ScriptedModel(three)), { ...LINE, width: 1 })).alternatives, []);
+  });
+
   it('does not expand continuations far below the best, so a confident line costs what greedy costs', async () => {
     const confident = { '': { a: 0.98, b: 0.01, c: 0.01 }, a: { b: 0.99, c: 0.01 }, ab: { '\n': 1 } };
     const greedyModel = new ScriptedModel(confident);

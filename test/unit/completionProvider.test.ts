@@ -73,6 +73,20 @@ describe('CompletionProvider', () => {
     assert.equal(timings[0]!.firstTokenMs, 2);
   });
 
+  it("offers beam search's runners-up after the answer, post-processed like it, each text once, none empty", async () => {
+    const { provider, engine, timings } = setup('42;');
+    // `42;` again once its closer is cut (the suffix holds it), a blank line, and two distinct others.
+    engine.alternatives = ['7;', '42;)', '   ', '7;', 'x + 1;'];
+    const { document, position } = doc(`f(${CURSOR})\n`);
+    const items = await provider.provide(document, position, never());
+    assert.deepEqual(
+      items.map((item) => item.insertText),
+      ['42;', '7;', 'x + 1;'],
+    );
+    for (const item of items) assert.deepEqual(item.range, { start: position, end: position });
+    assert.equal(timings[0]!.shownChars, 3, 'the figures are the answer’s');
+  });
+
   it('passes the speculation setting to the engine and reports the acceptance rate', async () => {
     const { provider, engine, timings } = setup('42;', { settings: { completion: { speculation: 'lookup' } } });
     engine.speculation = { mode: 'lookup', rounds: 2, drafted: 8, accepted: 6, acceptanceRate: 0.75, byDrafter: { lookup: { drafted: 8, accepted: 6 }, draft: { drafted: 0, accepted: 0 } } };

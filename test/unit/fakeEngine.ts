@@ -11,6 +11,8 @@ export class FakeEngine implements InferenceEngine {
   maxConcurrent = 0;
   /** What the next results report about speculative decoding, when a test sets it. */
   speculation?: SpeculationStats;
+  /** Beam search's runners-up the next results report, when a test sets them. */
+  alternatives?: string[];
 
   constructor(
     private readonly script: (request: GenerateRequest) => string,
@@ -62,6 +64,7 @@ export class FakeEngine implements InferenceEngine {
         ...(stopReason === 'time' && { timeLimited: true as const }),
         timings: { promptTokens: request.promptIds.length, generatedTokens: text.length, prefillMs: 1, firstTokenMs: 2, totalMs: 10, decodeTokensPerSecond: 100 },
         ...(this.speculation && { speculation: this.speculation }),
+        ...(this.alternatives && { alternatives: this.alternatives }),
       };
     } finally {
       this.running--;
