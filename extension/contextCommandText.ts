@@ -15,10 +15,14 @@ export function failureMessage(error: unknown): string {
   return message.replace(/^Request \S+ failed with message: /, '');
 }
 
-/** `a.ts:6-10` for a selection; one that ends at the start of a line does not take that line in. */
-export function selectionLabel(fileName: string, start: { line: number }, end: { line: number; character: number }): string {
+/**
+ * `a.ts:6-10` for a selection; one that ends at the start of a line does not take that line in. In a notebook's cell
+ * (`cell`: its index), lines count from the cell's top: `analysis.ipynb, cell 4, lines 1-3`.
+ */
+export function selectionLabel(fileName: string, start: { line: number }, end: { line: number; character: number }, cell?: number): string {
   const last = end.character === 0 && end.line > start.line ? end.line - 1 : end.line;
-  return `${path.basename(fileName)}:${start.line + 1}-${last + 1}`;
+  if (cell === undefined) return `${path.basename(fileName)}:${start.line + 1}-${last + 1}`;
+  return `${path.basename(fileName)}, cell ${cell + 1}, ${start.line === last ? `line ${last + 1}` : `lines ${start.line + 1}-${last + 1}`}`;
 }
 
 /** Ends an explanation that a newer Explain stopped (the model explains one selection at a time). */

@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { CompressRequest, ExplainChunkNotification, ExplainRequest } from '../lsp-server/protocol';
 import { failureMessage, selectionLabel, SUPERSEDED_NOTE } from './contextCommandText';
+import { notebookCellOf } from './notebookCellOf';
 import { servesScheme } from './servedSchemes';
 
 export const COMPRESS_CONTEXT = 'locus.compressContext';
@@ -78,7 +79,7 @@ export function registerContextCommands(client: LanguageClient, output: vscode.L
     if (!served(editor)) return;
     const id = ++count;
     const uri = vscode.Uri.from({ scheme: SCHEME, path: `/Locus explanation ${id}.md` });
-    const where = selectionLabel(editor.document.fileName, editor.selection.start, editor.selection.end);
+    const where = selectionLabel(editor.document.fileName, editor.selection.start, editor.selection.end, notebookCellOf(editor.document)?.index);
     documents.set(uri, `# Explanation of ${where}\n\n`);
     // Not a preview: opening something else beside it would replace the tab, and a closed tab stops the explanation.
     await vscode.window.showTextDocument(uri, { viewColumn: vscode.ViewColumn.Beside, preview: false, preserveFocus: true });

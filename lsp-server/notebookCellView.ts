@@ -36,11 +36,12 @@ function neighbourText(cell: NotebookCellText, languageId: string): string | und
   const text = cell.document.getText().replace(/[\r\n]+$/, '');
   if (text.trim() === '') return undefined;
   if (cell.kind === 'code') return cell.document.languageId === languageId ? text : undefined;
-  // Markdown says what the code around it is for: kept as line comments of the cell's language.
+  // Markdown says what the code around it is for: kept as line comments of the cell's language. A heading's own
+  // `#`s go: `# # Load the data` led the model's comments to start with `# #` too.
   const comment = lineCommentFor(languageId);
   return text
     .split(/\r\n|\r|\n/)
-    .map((line) => (line.trim() === '' ? comment : `${comment} ${line}`))
+    .map((line) => (line.trim() === '' ? comment : `${comment} ${line.replace(/^#{1,6}[ \t]+/, '')}`))
     .join('\n');
 }
 

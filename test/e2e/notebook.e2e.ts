@@ -1,15 +1,16 @@
 // A Jupyter notebook in code-server (VS Code's built-in ipynb support, no kernel): typing in a code cell shows ghost
 // text made with the notebook's other cells in its prompt, and Tab puts it into the cell. A name defined only in an
-// earlier cell is what the model completes, which it can know only from that cell.
+// earlier cell is what the model completes, which it can know only from that cell. Explain names the cell it
+// explains; in a notebook `locus.exclude` names, the status bar says why in every cell, not only the one typed in.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import { freshRunDirs, installedManifest, locusLogTail, vsixPath } from './artifacts';
 import { installExtension, prepareDirs, startCodeServer } from './codeServer';
-import { userSettings, waitForReady } from './scenario';
-import { ghostText, launchBrowser, openFile, openWorkbench, Screenshots, waitFor } from './workbench';
+import { locusStatus, userSettings, waitForReady } from './scenario';
+import { ghostText, launchBrowser, openFile, openWorkbench, runCommand, Screenshots, tabLabels, tabText, waitFor } from './workbench';
 
 const DEFINITION = 'import statistics\n\ndef spread_of_readings(values):\n    return max(values) - min(values)\n';
 
@@ -28,9 +29,13 @@ function notebookJson(): string {
   });
 }
 
-test('a Jupyter notebook: ghost text in a code cell uses a name from an earlier cell, and Tab inserts it into the cell', { timeout: 5 * 60_000 }, async (t) => {
+test('a Jupyter notebook: ghost text in a code cell uses a name from an earlier cell, Tab inserts it into the cell, Explain names the cell, an excluded notebook says why in every cell', { timeout: 5 * 60_000 }, async (t) => {
   const run = freshRunDirs('code-server-notebook');
   writeFileSync(path.join(run.workspace, 'analysis.ipynb'), notebookJson());
+  mkdirSync(path.join(run.workspace, 'drafts'));
+  writeFileSync(path.join(run.workspace, 'drafts', 'survey.ipynb'), notebookJson());
+  mkdirSync(path.join(run.workspace, '.vscode'), { recursive: true });
+  writeFileSync(path.join(run.workspace, '.vscode', 'settings.json'), JSON.stringify({ 'locus.exclude': ['drafts/**'] }));
   const dirs = prepareDirs(run.profile, userSettings);
   await installExtension(vsixPath(), dirs);
   const { manifest } = installedManifest(dirs.extensionsDir, 'locus-dev.locus');
@@ -64,6 +69,31 @@ test('a Jupyter notebook: ghost text in a code cell uses a name from an earlier 
       return flat.includes('print(spread_of_readings') ? flat : undefined;
     }, 10_000);
     assert.ok(text.startsWith('readings = [3, 1, 4]'), `the completion went into the cell being typed in: ${JSON.stringify(text)}`);
+
+    // Explain on the cell's text: its heading names the notebook, the cell and the cell's own lines.
+    await page.keyboard.press('Control+A');
+    const tabsBefore = await tabLabels(page);
+    await runCommand(page, 'Locus: Explain Selection');
+    const explanation = await waitFor('the explanation tab', async () => (await tabLabels(page!)).find((label) => label.startsWith('Locus explanation') && !tabsBefore.includes(label)), 20_000);
+    // The narrow editor wraps the heading: its lines joined.
+    const shownText = await waitFor('the explanation heading', async () => {
+      const joined = (await tabText(page!, explanation)).replace(/\s+/g, ' ');
+      return joined.includes('# Explanation of') ? joined : undefined;
+    }, 20_000);
+    assert.match(shownText, /^# Explanation of analysis\.ipynb, cell 3, lines 1-2(?!\d)/);
+
+    // An excluded notebook: typed in its last cell, the status bar says why; in its first code cell too.
+    const excludedCell = lastCodeCell(page);
+    await openFile(page, 'drafts/survey.ipynb', excludedCell.locator('.view-lines'));
+    await excludedCell.locator('.view-lines').click();
+    await page.keyboard.press('Control+End');
+    await page.keyboard.type('print(spread_');
+    await page.keyboard.press('Alt+Backslash');
+    const excluded = (s: { tooltip: string; icon: string } | undefined) => s !== undefined && s.icon.includes('codicon-circle-slash') && /locus\.exclude names it/.test(s.tooltip);
+    await waitFor('the status bar to say the notebook is excluded', async () => (excluded(await locusStatus(page!, manifest)) ? true : undefined), 20_000);
+    await firstCodeCell(page).locator('.view-lines').click();
+    await waitFor('the status bar to say so in the first code cell too', async () => (excluded(await locusStatus(page!, manifest)) ? true : undefined), 10_000);
+    await shots.take(page, 'notebook-excluded');
   } catch (err) {
     if (page) await shots.take(page, 'failure').catch(() => undefined);
     throw err;
@@ -75,12 +105,20 @@ test('a Jupyter notebook: ghost text in a code cell uses a name from an earlier 
   }
 });
 
-// The notebook editor draws its cells in an overlay above the editor group, not inside it.
-/** The last code cell's editor in the open notebook. */
+// The notebook editor draws its cells in an overlay above the editor group, not inside it; a notebook in a tab not
+// shown keeps its overlay, hidden and inert.
+const shownNotebook = (page: Page): Locator => page.locator('.notebookOverlay:not([inert])').filter({ visible: true });
+const codeCellEditors = (page: Page): Locator => shownNotebook(page).locator('.code-cell-row .cell-editor-container .monaco-editor');
+
+/** The last code cell's editor in the notebook shown. */
 function lastCodeCell(page: Page): Locator {
-  return page.locator('.notebookOverlay .code-cell-row .cell-editor-container .monaco-editor').last();
+  return codeCellEditors(page).last();
+}
+
+function firstCodeCell(page: Page): Locator {
+  return codeCellEditors(page).first();
 }
 
 function focusedCellEditor(page: Page): Locator {
-  return page.locator('.notebookOverlay .cell-editor-container .monaco-editor.focused').first();
+  return shownNotebook(page).locator('.cell-editor-container .monaco-editor.focused').first();
 }

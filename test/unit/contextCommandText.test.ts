@@ -15,6 +15,8 @@ describe('Explain and Compress command text', () => {
   it('labels a selection by its lines, leaving out a last line the selection only touches at its start', () => {
     assert.equal(selectionLabel('/w/src/shapes.ts', { line: 5 }, { line: 10, character: 0 }), 'shapes.ts:6-10');
     assert.equal(selectionLabel('/w/src/shapes.ts', { line: 5 }, { line: 10, character: 3 }), 'shapes.ts:6-11');
+    assert.equal(selectionLabel('/w/analysis.ipynb', { line: 0 }, { line: 2, character: 4 }, 3), 'analysis.ipynb, cell 4, lines 1-3');
+    assert.equal(selectionLabel('/w/analysis.ipynb', { line: 1 }, { line: 2, character: 0 }, 0), 'analysis.ipynb, cell 1, line 2');
     assert.equal(selectionLabel('/w/a.py', { line: 4 }, { line: 4, character: 0 }), 'a.py:5-5');
   });
 });

@@ -20,9 +20,9 @@ describe('NotebookCellView', () => {
   const later = cell(5, 'code', 'python', 'print(statistics.mean(readings))');
   const cells = [notes, imports, empty, current, shell, later];
 
-  it('joins the code cells of its language as a script: Markdown as comments, blank and other-language cells left out', () => {
+  it('joins the code cells of its language as a script: Markdown as comments (headings without their #s), blank and other-language cells left out', () => {
     const view = new NotebookCellView(current.document, 'code', () => cells);
-    const before = '# # Load the data\n#\n# One row per sensor.\n\nimport statistics\n\ndef spread(values):\n    return max(values) - min(values)\n\n';
+    const before = '# Load the data\n#\n# One row per sensor.\n\nimport statistics\n\ndef spread(values):\n    return max(values) - min(values)\n\n';
     assert.equal(view.getText(), `${before}readings = [3, 1, 4]\nprint(spr\n\nprint(statistics.mean(readings))`);
     assert.equal(view.length, view.getText().length);
     assert.equal(view.uri, current.document.uri);
