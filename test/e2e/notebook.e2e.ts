@@ -1,6 +1,7 @@
 // A Jupyter notebook in code-server (VS Code's built-in ipynb support, no kernel): typing in a code cell shows ghost
 // text made with the notebook's other cells in its prompt, and Tab puts it into the cell. A name defined only in an
-// earlier cell is what the model completes, which it can know only from that cell. Explain names the cell it
+// earlier cell is what the model completes, which it can know only from that cell, and Alt+] shows beam search's
+// runner-up there. Explain names the cell it
 // explains; in a notebook `locus.exclude` names, the status bar says why in every cell, not only the one typed in.
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -29,7 +30,7 @@ function notebookJson(): string {
   });
 }
 
-test('a Jupyter notebook: ghost text in a code cell uses a name from an earlier cell, Tab inserts it into the cell, Explain names the cell, an excluded notebook says why in every cell', { timeout: 5 * 60_000 }, async (t) => {
+test('a Jupyter notebook: ghost text in a code cell uses a name from an earlier cell, Alt+] shows the next suggestion, Tab inserts it into the cell, Explain names the cell, an excluded notebook says why in every cell', { timeout: 5 * 60_000 }, async (t) => {
   const run = freshRunDirs('code-server-notebook');
   writeFileSync(path.join(run.workspace, 'analysis.ipynb'), notebookJson());
   mkdirSync(path.join(run.workspace, 'drafts'));
@@ -62,6 +63,17 @@ test('a Jupyter notebook: ghost text in a code cell uses a name from an earlier 
     t.diagnostic(`ghost text after "print(spread_": ${JSON.stringify(shown)}`);
     assert.ok(shown.startsWith('of_readings'), `the completion names the earlier cell's function: ${JSON.stringify(shown)}`);
 
+    // Beam search's runner-up comes as a second suggestion: Alt+] shows it, Alt+[ the first again.
+    await page.keyboard.press('Alt+BracketRight');
+    const next = await waitFor('the next suggestion', async () => {
+      const ghost = await ghostText(page!, focusedCellEditor(page!));
+      return ghost !== undefined && ghost !== shown ? ghost : undefined;
+    }, 10_000);
+    await shots.take(page, 'notebook-next-suggestion');
+    t.diagnostic(`next suggestion (Alt+]): ${JSON.stringify(next)}`);
+    assert.ok(next.startsWith('of_readings'), `the runner-up names the function too: ${JSON.stringify(next)}`);
+    await page.keyboard.press('Alt+BracketLeft');
+    await waitFor('the first suggestion again', async () => ((await ghostText(page!, focusedCellEditor(page!))) === shown ? true : undefined), 10_000);
     await page.keyboard.press('Tab');
     const text = await waitFor('the cell to hold the accepted text', async () => {
       const lines = await focusedCellEditor(page!).locator('.view-lines').innerText();
