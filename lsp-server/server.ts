@@ -84,6 +84,7 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
   let canFollowFolders = false;
   let reportedUnavailable = false;
   let reportedUntrusted = false;
+  let saidTrustUnknown = false;
   // Recording starts at initialize, once the client has said where its storage folder is.
   const logTelemetry = (message: string) => logger.warn(message);
   const telemetry = new TelemetryFeature({ enabled: false, dir: null }, { log: logTelemetry, queries: deps.createTelemetryQueries(logTelemetry) });
@@ -112,6 +113,12 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
   const efficiency = new EfficiencyChecker({
     options: () => ({ ...DEFAULT_EFFICIENCY_OPTIONS, ...config.efficiency }),
     isTrusted: () => workspaceTrusted === true,
+    // A client that never says (another editor) would get no checks and no word why: said once.
+    onUntrusted: () => {
+      if (workspaceTrusted !== undefined || saidTrustUnknown) return;
+      saidTrustUnknown = true;
+      efficiencyLogger.info('Efficiency checks wait for the editor to say the workspace is trusted (the notification locus/workspaceTrust, which VS Code sends): none has come, so none run. The README says how other editors send it.');
+    },
     selfTest: () => runIsolationSelfTest({ workspaceRoots: [...context.listedFolders] }),
     logger: efficiencyLogger,
     clock: () => performance.now(),

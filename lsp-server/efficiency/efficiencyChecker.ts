@@ -95,6 +95,8 @@ export interface EfficiencyCheckerDeps {
   options: () => EfficiencyOptions;
   /** Workspace Trust, as the client reports it. */
   isTrusted: () => boolean;
+  /** A suggestion was not refined, with the checks enabled, because the workspace is not trusted. */
+  onUntrusted?: () => void;
   selfTest: () => Promise<SelfTestResult>;
   evaluate?: (input: EvaluationInput) => Promise<Evaluation>;
   /** Per source, why it does not compile (null: it does); Python only, in the sandbox (see compileErrors). */
@@ -215,7 +217,11 @@ export class EfficiencyChecker implements CompletionRefiner {
   private async refineUnguarded(request: EfficiencyRequest, signal: AbortSignal): Promise<EfficiencyRefinement | null> {
     const started = this.deps.clock();
     const options = this.deps.options();
-    if (!options.enabled || !this.deps.isTrusted()) return null;
+    if (!options.enabled) return null;
+    if (!this.deps.isTrusted()) {
+      this.deps.onUntrusted?.();
+      return null;
+    }
     const target = findFunctionTarget(request.text, request.offset, request.greedy, request.languageId);
     // Only a completion that writes the whole body is a candidate body: a line in the middle of one, judged as
     // the body, was replaced by any one-liner that passed the examples.

@@ -358,6 +358,16 @@ describe('EfficiencyChecker gating', () => {
     assert.equal(checker({ isTrusted: () => false }).checker.availability().state, 'untrusted');
   });
 
+  it('says when a suggestion goes unrefined for want of trust (the server tells an editor that never sends it), not when disabled', async () => {
+    let untrusted = 0;
+    const onUntrusted = () => untrusted++;
+    await checker({ isTrusted: () => false, onUntrusted }).checker.refine(request(() => '\n  return n + n;\n'));
+    assert.equal(untrusted, 1);
+    await checker({ onUntrusted }, false).checker.refine(request(() => '\n  return n + n;\n'));
+    await checker({ onUntrusted }).checker.refine(request(() => '\n  return n + n;\n'));
+    assert.equal(untrusted, 1);
+  });
+
   it('ranks the sampled candidates, offers the best first and remembers it for that position only', async () => {
     const { checker: c, calls } = checker();
     const refinement = await c.refine(request((seed) => (seed === 1 ? '\n  return n + n;\n' : '\n  return n * 3;\n')));
