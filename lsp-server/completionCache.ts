@@ -51,11 +51,22 @@ export class CompletionCache {
    * names where it came from, and is given back with each rest of it.
    */
   store(uri: string, prefix: string, suffix: string, completion: string, origin?: string): void {
-    if (completion === '') return;
-    const entry: Entry = { uri, prefix: this.boundPrefix(prefix), suffix: this.boundSuffix(suffix), completion, origin };
-    this.entries = this.entries.filter((e) => !(e.uri === uri && e.prefix === entry.prefix && e.suffix === entry.suffix));
-    this.entries.push(entry);
-    if (this.entries.length > this.options.maxEntries) this.entries.shift();
+    this.storeOffered(uri, prefix, suffix, [completion], origin);
+  }
+
+  /**
+   * {@link store} for every suggestion offered at one cursor, the first being the answer (the others come after it,
+   * VS Code's Alt+]): typing the start of any keeps its rest showing; where several match, the answer does. They
+   * replace what was kept for that cursor.
+   */
+  storeOffered(uri: string, prefix: string, suffix: string, completions: readonly string[], origin?: string): void {
+    const key = { uri, prefix: this.boundPrefix(prefix), suffix: this.boundSuffix(suffix) };
+    this.entries = this.entries.filter((e) => !(e.uri === uri && e.prefix === key.prefix && e.suffix === key.suffix));
+    // The answer last: entries are searched newest first.
+    for (const completion of [...completions].reverse()) {
+      if (completion !== '') this.entries.push({ ...key, completion, origin });
+    }
+    while (this.entries.length > this.options.maxEntries) this.entries.shift();
   }
 
   /**

@@ -245,7 +245,9 @@ export class CompletionProvider {
       // Made without the editor's member list that the next request may have (its language server starting).
       // Kept as the model text it continues (LF), so that typing its line breaks into a CRLF document matches it.
       // Named by this request's telemetry id: its answers from the cache are the same suggestion (suggestionOutcomes.ts).
-      if (choices !== null) this.deps.cache?.store(document.uri, ctx.prefix, ctx.suffix, asModelText(shown, false), trace?.id);
+      // Runners-up only after an answer: they are less likely than the one that came out empty.
+      const offered = shown === '' ? [] : [shown, ...runnersUp(result, shown, mode, ctx)];
+      if (choices !== null) this.deps.cache?.storeOffered(document.uri, ctx.prefix, ctx.suffix, offered.map((text) => asModelText(text, false)), trace?.id);
       // The text changed while this ran and the client did not cancel: the item's position may not be the cursor's.
       if (document.version !== version) {
         trace?.done({ outcome: 'cancelled', generatedTokens: result.timings.generatedTokens });
@@ -296,7 +298,7 @@ export class CompletionProvider {
           return sampled === undefined ? '' : shownText(sampled, mode, ctx);
         },
       });
-      return [shown, ...runnersUp(result, shown, mode, ctx)].map((text) => this.item(text, place, trace));
+      return offered.map((text) => this.item(text, place, trace));
     } catch (error) {
       trace?.done({ outcome: 'error', generatedTokens: 0 });
       this.deps.logger.error(`Completion failed for ${document.uri}: ${describeError(error)}`);

@@ -85,6 +85,18 @@ describe('CompletionCache', () => {
     assert.equal(cache.size, 0);
   });
 
+  it('keeps every suggestion offered at a cursor: typing one keeps its rest, the answer wins where both match, a new set replaces them', () => {
+    const cache = new CompletionCache();
+    cache.storeOffered(URI, 'x = ', '', ['total(a)', 'total(b)', 'count', ''], 'r1');
+    assert.equal(cache.size, 3);
+    assert.deepEqual(cache.lookupRest(URI, 'x = c', ''), { text: 'ount', autoClosed: '', origin: 'r1' });
+    assert.equal(cache.lookup(URI, 'x = tot', ''), 'al(a)');
+    assert.equal(cache.lookup(URI, 'x = total(b', ''), ')');
+    cache.storeOffered(URI, 'x = ', '', ['sum(a)'], 'r2');
+    assert.equal(cache.lookup(URI, 'x = c', ''), undefined);
+    assert.equal(cache.size, 1);
+  });
+
   it('prefers the most recent entry when several match', () => {
     const cache = new CompletionCache();
     cache.store(URI, 'x = ', '', 'foo(1)');

@@ -87,6 +87,16 @@ describe('CompletionProvider', () => {
     assert.equal(timings[0]!.shownChars, 3, 'the figures are the answer’s');
   });
 
+  it("keeps showing the rest of a runner-up while it is typed, with no new model run", async () => {
+    const { provider, engine } = setup('total(a);', { cache: true });
+    engine.alternatives = ['count;'];
+    const first = doc(`const x = ${CURSOR}\n`);
+    assert.deepEqual((await provider.provide(first.document, first.position, never())).map((item) => item.insertText), ['total(a);', 'count;']);
+    const typed = doc(`const x = co${CURSOR}\n`);
+    assert.deepEqual((await provider.provide(typed.document, typed.position, never())).map((item) => item.insertText), ['unt;']);
+    assert.equal(engine.requests.length, 1);
+  });
+
   it('passes the speculation setting to the engine and reports the acceptance rate', async () => {
     const { provider, engine, timings } = setup('42;', { settings: { completion: { speculation: 'lookup' } } });
     engine.speculation = { mode: 'lookup', rounds: 2, drafted: 8, accepted: 6, acceptanceRate: 0.75, byDrafter: { lookup: { drafted: 8, accepted: 6 }, draft: { drafted: 0, accepted: 0 } } };
