@@ -38,7 +38,10 @@ export interface BeamSearchOutcome {
   prefilledAt: number;
   /** The time limit ended the search, also when it answers a finished line (with that line's stop reason). */
   timeLimited: boolean;
-  /** The other lines that finished, likeliest first, each text once and none the answer's: the runners-up. */
+  /**
+   * The other lines that finished (at the end of the line or of the text, not at the token cap, where one is cut
+   * mid-word), likeliest first, each text once and none the answer's: the runners-up.
+   */
   alternatives: string[];
 }
 
@@ -147,11 +150,12 @@ function shown(hypothesis: Hypothesis): string {
   return hypothesis.text.replace(/\uFFFD+$/u, '');
 }
 
-/** The finished lines other than `best`'s text, likeliest first, each text once. */
+/** The lines finished at a stop string or end of text other than `best`'s text, likeliest first, each text once. */
 function runnersUp(finished: readonly Hypothesis[], best: Hypothesis): string[] {
   const texts = new Set([shown(best)]);
   const others: string[] = [];
   for (const hypothesis of [...finished].sort((a, b) => b.logProb - a.logProb)) {
+    if (hypothesis.stopReason === 'length') continue;
     const text = shown(hypothesis);
     if (texts.has(text) || text.trim() === '') continue;
     texts.add(text);

@@ -107,6 +107,11 @@ describe('beamSearch', () => {
     // Lines still being written when the answer won are no runners-up.
     assert.deepEqual((await beamSearch(deps(new ScriptedModel(FORK)), { ...LINE, width: 3 })).alternatives, []);
     assert.deepEqual((await beamSearch(deps(new ScriptedModel(three)), { ...LINE, width: 1 })).alternatives, []);
+    // A line the token cap cut before its end (`bc`, 2 tokens of `bcc`) is no runner-up.
+    const capped = { '': { a: 0.4, b: 0.35, c: 0.25 }, a: { '\n': 1 }, b: { c: 1 }, bc: { c: 1 }, c: { '\n': 1 } };
+    const cut = await beamSearch(deps(new ScriptedModel(capped)), { ...LINE, maxNewTokens: 2, width: 3 });
+    assert.equal(cut.text, 'a');
+    assert.deepEqual(cut.alternatives, ['c']);
   });
 
   it('does not expand continuations far below the best, so a confident line costs what greedy costs', async () => {
