@@ -82,7 +82,8 @@ function shownText(result: GenerateResult, mode: CompletionMode, ctx: CursorCont
 
 /**
  * Beam search's runners-up as the editor offers them after the answer (VS Code: Alt+] cycles through them): each
- * post-processed like the answer, none empty, none shown twice. They ended at a line end or the text's end (never at the token cap), so none is cut to a finished part.
+ * post-processed like the answer, none empty, none shown twice. They ended at a line end or the text's end (never
+ * at the token cap), so none is cut to a finished part.
  */
 function runnersUp(result: GenerateResult, shown: string, mode: CompletionMode, ctx: CursorContext): string[] {
   const texts = new Set([shown]);
