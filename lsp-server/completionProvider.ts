@@ -68,6 +68,11 @@ export interface CompletionProviderDeps {
   privateReason?: (uri: string) => string | undefined;
   /** A document is skipped, with the sentence saying why, or completed again (null): once per change, not per request. */
   onSkipped?: (uri: string, reason: string | null) => void;
+  /**
+   * Documents skipped or completed as one (a notebook's cells: its path decides), named by one key; a document is
+   * its own group without it. A cell that completes clears what another cell of its notebook was told.
+   */
+  skipGroup?: (uri: string) => string;
 }
 
 /** Whether a generation stopped mid-text: out of time, or at the token cap. */
@@ -163,7 +168,7 @@ function samePlace(a: CutPlace, b: CutPlace): boolean {
 }
 
 export class CompletionProvider {
-  /** Document → why it was last said to be skipped; gone once it can be completed again. */
+  /** Document (or its group, `skipGroup`) → why it was last said to be skipped; gone once it can be completed again. */
   private readonly skipped = new Map<string, string>();
   /** The model the cached completions came from. */
   private cachedModel: LoadedModel | undefined;
@@ -178,7 +183,7 @@ export class CompletionProvider {
 
   /** The client forgets a closed document's skip reason (extension/skippedDocuments.ts): it is said again on reopening. */
   documentClosed(uri: string): void {
-    this.skipped.delete(uri);
+    this.skipped.delete(this.skipGroupOf(uri));
   }
 
   /**
@@ -431,20 +436,25 @@ export class CompletionProvider {
     return { insertText: place.lead + text, range: place.range, ...(command && { command }) };
   }
 
+  private skipGroupOf(uri: string): string {
+    return this.deps.skipGroup?.(uri) ?? uri;
+  }
+
   /** The document's text, or undefined when it is too large (then never read) or binary. */
   private completableText(document: CompletionDocument): string | undefined {
     const completable = completableText(document, this.deps.privateReason?.(document.uri));
-    const said = this.skipped.get(document.uri);
+    const group = this.skipGroupOf(document.uri);
+    const said = this.skipped.get(group);
     if ('text' in completable) {
       if (said !== undefined) {
-        this.skipped.delete(document.uri);
+        this.skipped.delete(group);
         this.deps.onSkipped?.(document.uri, null);
       }
       return completable.text;
     }
     // Said once per document and reason, not at every request or keystroke (each edit is a new version).
     if (said !== completable.reason) {
-      this.skipped.set(document.uri, completable.reason);
+      this.skipped.set(group, completable.reason);
       this.deps.logger.info(`Skipping ${document.uri}: ${completable.reason}`);
       this.deps.onSkipped?.(document.uri, completable.reason);
     }

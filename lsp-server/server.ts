@@ -199,6 +199,7 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     efficiency,
     privateReason: (uri) => context.privateReason(uri),
     onSkipped: (uri, reason) => void connection.sendNotification(CompletionSkippedNotification.type, { uri, reason }),
+    skipGroup: (uri) => notebooks.fileUriOf(uri),
   });
 
   /**

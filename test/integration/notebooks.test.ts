@@ -128,5 +128,10 @@ describe('notebooks over LSP', () => {
     await openNotebook('drafts/survey.ipynb');
     assert.deepEqual(await items(cellUri('drafts/survey.ipynb', 2), { line: 1, character: 9 }), []);
     assert.equal(skipped.length, 2);
+    // Excluded no more: the first cell that completes clears the notebook's reason (the client keeps one per notebook).
+    await lsp.configure({ exclude: [] });
+    await items(cellUri('drafts/survey.ipynb', 3), { line: 0, character: 5 });
+    assert.equal(lsp.timings.length, runs + 1, 'the model ran');
+    assert.deepEqual(skipped.at(-1), { uri: cellUri('drafts/survey.ipynb', 3), reason: null });
   });
 });
