@@ -87,6 +87,15 @@ export class CompletionCache {
    * a suffix that differs from the cached one only by such closers in front of it is not a change.
    */
   lookupRest(uri: string, prefix: string, suffix: string, maxTyped = Infinity, atCachedCursor = false): CachedRest | undefined {
+    return this.lookupRests(uri, prefix, suffix, maxTyped, atCachedCursor)[0];
+  }
+
+  /**
+   * {@link lookupRest} for every cached completion the typed text continues, most recent first: the suggestions
+   * offered at one cursor (`storeOffered`) that still match stay on offer, the answer first.
+   */
+  lookupRests(uri: string, prefix: string, suffix: string, maxTyped = Infinity, atCachedCursor = false): CachedRest[] {
+    const hits: { entry: Entry; rest: CachedRest }[] = [];
     for (let i = this.entries.length - 1; i >= 0; i--) {
       const entry = this.entries[i]!;
       if (entry.uri !== uri) continue;
@@ -95,10 +104,11 @@ export class CompletionCache {
       const autoClosed = autoClosedSuffix(entry.completion.slice(0, typed), entry.suffix, suffix, this.options.suffixChars);
       this.entries.splice(i, 1);
       if (autoClosed === undefined) continue;
-      this.entries.push(entry);
-      return { text: entry.completion.slice(typed), autoClosed, ...(entry.origin !== undefined && { origin: entry.origin }) };
+      hits.push({ entry, rest: { text: entry.completion.slice(typed), autoClosed, ...(entry.origin !== undefined && { origin: entry.origin }) } });
     }
-    return undefined;
+    // Used now: the most recent again, in the order they had.
+    for (const { entry } of [...hits].reverse()) this.entries.push(entry);
+    return hits.map((hit) => hit.rest);
   }
 
   /** Forgets every completion of one document, or all of them (the model changed). */

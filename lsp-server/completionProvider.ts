@@ -3,7 +3,7 @@ import type { InlineCompletionItem, Position, Range } from 'vscode-languageserve
 import { GREEDY_SAMPLING, type GenerateResult, type InferenceEngine, type ModelInfo, type SamplingOptions } from '../runtime/engine';
 import { limitToBlock } from './blockScope';
 import { completableText } from './completableDocument';
-import type { CompletionCache } from './completionCache';
+import type { CachedRest, CompletionCache } from './completionCache';
 import { completionMode, stopStringsFor, type CompletionMode } from './completionMode';
 import { isLanguageEnabled, type ServerConfig } from './config';
 import type { CursorText } from './context/contextPromptBuilder';
@@ -97,6 +97,19 @@ function runnersUp(result: GenerateResult, shown: string, mode: CompletionMode, 
     if (text.trim() !== '') texts.add(text);
   }
   return [...texts].slice(1);
+}
+
+/**
+ * What a cached rest shows. Where the editor auto-closed openers typed from the completion, the rest is the one a new
+ * completion would show there: without its copy of the closers that now follow the cursor ('' when nothing of it is
+ * left); undefined where the rest and those closers would not spell the completion's start (`{ a: [` + `]}` before
+ * `1, 2] }` would give `1, 2] }]}`), so the model is asked with the text as it is.
+ */
+function restToShow(hit: CachedRest, ctx: CursorContext): string | undefined {
+  if (hit.autoClosed === '') return hit.text;
+  const rest = withoutTextAfterCursor(hit.text, ctx);
+  if (!hit.text.startsWith(rest + hit.autoClosed)) return undefined;
+  return rest.trim() === '' ? '' : rest;
 }
 
 function tokenCount(n: number): string {
@@ -216,7 +229,10 @@ export class CompletionProvider {
         if (refined !== undefined) return refined.map((insertText) => ({ insertText, range: { start: position, end: position } }));
       }
       const cached = this.fromCache(model, document, ctx, selected !== undefined);
-      if (cached !== undefined) return this.answerFromCache(document.uri, place, { ...cached, text: withLineEnding(cached.text, ctx.eol) }, started, trace);
+      if (cached !== undefined) {
+        const inDocument = { ...cached, text: withLineEnding(cached.text, ctx.eol), others: cached.others.map((other) => withLineEnding(other, ctx.eol)) };
+        return this.answerFromCache(document.uri, place, inDocument, started, trace);
+      }
       // The rest of a suggestion the user asked for keeps showing while it is typed (above); nothing new is made.
       if (config.trigger === 'manual' && !invoked) return [];
       const mode = completionMode(ctx);
@@ -358,24 +374,24 @@ export class CompletionProvider {
   }
 
   /**
-   * The cached rest of a completion for this cursor; the cache is emptied when the model changes. Where the editor
-   * auto-closed openers typed from the completion, the rest is the one a new completion would show there: without
-   * its copy of the closers that now follow the cursor ('' when nothing of it is left).
+   * The cached rest of a completion for this cursor, and of the other suggestions offered with it that the typed text
+   * still continues (`others`, none empty); the cache is emptied when the model changes.
    */
-  private fromCache(model: LoadedModel, document: CompletionDocument, ctx: CursorContext, atCachedCursor: boolean): { text: string; origin?: string } | undefined {
+  private fromCache(model: LoadedModel, document: CompletionDocument, ctx: CursorContext, atCachedCursor: boolean): { text: string; others: string[]; origin?: string } | undefined {
     const { cache } = this.deps;
     if (cache === undefined) return undefined;
     if (this.cachedModel !== model) {
       cache.clear();
       this.cachedModel = model;
     }
-    const hit = cache.lookupRest(document.uri, ctx.prefix, ctx.suffix, this.typedSinceMemberDot(document, ctx), atCachedCursor);
-    if (hit === undefined || hit.autoClosed === '') return hit;
-    const rest = withoutTextAfterCursor(hit.text, ctx);
-    // Accepted, the rest and the editor's closers must spell the cached completion's start: where they do not
-    // (`{ a: [` + `]}` before `1, 2] }` would give `1, 2] }]}`), the model is asked with the text as it is.
-    if (!hit.text.startsWith(rest + hit.autoClosed)) return undefined;
-    return { text: rest.trim() === '' ? '' : rest, origin: hit.origin };
+    const hits = cache.lookupRests(document.uri, ctx.prefix, ctx.suffix, this.typedSinceMemberDot(document, ctx), atCachedCursor).flatMap((hit) => {
+      const text = restToShow(hit, ctx);
+      return text === undefined ? [] : [{ text, origin: hit.origin }];
+    });
+    const [first, ...rest] = hits;
+    if (first === undefined) return undefined;
+    const others = [...new Set(rest.map((hit) => hit.text))].filter((text) => text !== '' && text !== first.text);
+    return { text: first.text, others, ...(first.origin !== undefined && { origin: first.origin }) };
   }
 
   /** Says once per model and setting when `maxNewTokens` is cut to leave the prompt its share (generationRoom.ts). */
@@ -412,7 +428,7 @@ export class CompletionProvider {
     return access === undefined ? Infinity : access.typed.length;
   }
 
-  private answerFromCache(uri: string, place: ItemPlace, cached: { text: string; origin?: string }, started: number, trace: RequestTrace | undefined): InlineCompletionItem[] {
+  private answerFromCache(uri: string, place: ItemPlace, cached: { text: string; others: string[]; origin?: string }, started: number, trace: RequestTrace | undefined): InlineCompletionItem[] {
     const { text } = cached;
     this.deps.onTimings({
       uri,
@@ -427,7 +443,7 @@ export class CompletionProvider {
       cacheHit: true,
     });
     trace?.done({ outcome: text === '' ? 'empty' : 'offered', generatedTokens: 0, servedFromCache: true, ...(cached.origin !== undefined && { cachedFrom: cached.origin }) });
-    return text === '' ? [] : [this.item(text, place, trace)];
+    return text === '' ? [] : [text, ...cached.others].map((shown) => this.item(shown, place, trace));
   }
 
   /** A ghost-text item; while telemetry records, its command tells the server when the user accepts it. */

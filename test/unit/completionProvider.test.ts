@@ -97,6 +97,18 @@ describe('CompletionProvider', () => {
     assert.equal(engine.requests.length, 1);
   });
 
+  it('keeps offering every suggestion the typed text still continues, the answer first, while it is typed', async () => {
+    const { provider, engine } = setup('total(a);', { cache: true });
+    engine.alternatives = ['total(b);', 'count;'];
+    const first = doc(`const x = ${CURSOR}\n`);
+    await provider.provide(first.document, first.position, never());
+    const typed = doc(`const x = tot${CURSOR}\n`);
+    assert.deepEqual((await provider.provide(typed.document, typed.position, never())).map((item) => item.insertText), ['al(a);', 'al(b);']);
+    const further = doc(`const x = total(b${CURSOR}\n`);
+    assert.deepEqual((await provider.provide(further.document, further.position, never())).map((item) => item.insertText), [');']);
+    assert.equal(engine.requests.length, 1);
+  });
+
   it('passes the speculation setting to the engine and reports the acceptance rate', async () => {
     const { provider, engine, timings } = setup('42;', { settings: { completion: { speculation: 'lookup' } } });
     engine.speculation = { mode: 'lookup', rounds: 2, drafted: 8, accepted: 6, acceptanceRate: 0.75, byDrafter: { lookup: { drafted: 8, accepted: 6 }, draft: { drafted: 0, accepted: 0 } } };
