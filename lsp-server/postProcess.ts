@@ -4,6 +4,7 @@ import { limitToBlock } from './blockScope';
 import type { CompletionMode } from './completionMode';
 import type { CursorContext } from './cursorContext';
 import { matchIndentation } from './indentation';
+import { closeOpenDocstring } from './openDocstring';
 import { withLineEnding } from './modelText';
 import { cutRepeatedLines } from './repeatedLines';
 import { cutPhraseLoops } from './repeatedPhrases';
@@ -25,6 +26,7 @@ export function postProcess(raw: string, mode: CompletionMode, ctx: CursorContex
   if (mode === 'single-line') text = trimLineSuffixOverlap(lines[0] ?? '', ctx);
   else text = dropLinesFollowingCursor(lines, ctx).join('\n');
   if (text.trim() === '') return '';
+  if (mode === 'multi-line') text = closeOpenDocstring(text, ctx);
   return withLineEnding(text, ctx.eol);
 }
 
