@@ -4,6 +4,8 @@
 const PAIRS: Record<string, string> = { ')': '(', ']': '[', '}': '{' };
 const OPENERS = new Set(['(', '[', '{']);
 const QUOTES = new Set(['"', "'", '`']);
+/** Python's triple-quoted strings (docstrings), which span lines: in `#`-comment languages only. */
+const TRIPLE_QUOTES = ['"""', "'''"];
 const BLOCK_COMMENT_START = '/*';
 const BLOCK_COMMENT_END = '*/';
 
@@ -51,12 +53,13 @@ export function literalEnd(text: string, open: OpenLiteral): number {
 
 /**
  * What `text[i]` does inside `open`: escapes the next character (strings only), closes the literal, or ends it
- * unclosed (only template literals and block comments span lines: an unterminated '...' or "..." ends at the break).
+ * unclosed (only template literals, triple-quoted strings and block comments span lines: an unterminated '...' or
+ * "..." ends at the break).
  */
 function literalStep(text: string, i: number, open: OpenLiteral): 'escape' | 'closed' | 'line-end' | 'inside' {
   if (text[i] === '\\' && open !== BLOCK_COMMENT_END) return 'escape';
   if (text.startsWith(open, i)) return 'closed';
-  if (text[i] === '\n' && open !== '`' && open !== BLOCK_COMMENT_END) return 'line-end';
+  if (text[i] === '\n' && (open === '"' || open === "'")) return 'line-end';
   return 'inside';
 }
 
@@ -79,7 +82,9 @@ function scan(text: string, lineComment: string, startsInside: OpenLiteral | und
       i = end;
       continue;
     }
+    const triple = lineComment === '#' ? TRIPLE_QUOTES.find((quote) => text.startsWith(quote, i)) : undefined;
     if (lineComment === '//' && text.startsWith(BLOCK_COMMENT_START, i)) [i, open] = [i + 1, BLOCK_COMMENT_END];
+    else if (triple !== undefined) [i, open] = [i + triple.length - 1, triple];
     else if (QUOTES.has(ch)) open = ch;
     else if (OPENERS.has(ch)) stack.push(ch);
     else if (ch in PAIRS) {
