@@ -79,6 +79,8 @@ export class NotebookCellView<D extends CellDocument = CellDocument> {
 
   /** The last layout and the cells' state it was made from: a request reads it several times. */
   private cached: { key: string; layout: Layout } | undefined;
+  /** Layouts made: the joined text's version. */
+  private generation = 0;
 
   get uri(): string {
     return this.cell.uri;
@@ -88,9 +90,13 @@ export class NotebookCellView<D extends CellDocument = CellDocument> {
     return this.cell.languageId;
   }
 
-  /** The cell's version: an edit in another cell does not move the cursor, so it leaves this cell's answers valid. */
+  /**
+   * Changes whenever the joined text does (an edit in this cell or another; cells added, moved or removed): offsets in
+   * it (an efficiency refinement's) hold only while it is the same. The editor knows the cell by `cell.version`.
+   */
   get version(): number {
-    return this.cell.version;
+    this.layout();
+    return this.generation;
   }
 
   get length(): number {
@@ -114,19 +120,23 @@ export class NotebookCellView<D extends CellDocument = CellDocument> {
   }
 
   private layout(): Layout {
-    if (this.kind === 'markup') return ALONE;
-    const cells = this.cells();
-    const key = `${this.cell.languageId}\n${cells.map((cell) => `${cell.kind} ${cell.document.languageId} ${cell.document.version} ${cell.document.uri}`).join('\n')}`;
+    const cells = this.kind === 'markup' ? [] : this.cells();
+    const key = `${this.cell.version} ${this.cell.languageId}\n${cells.map((cell) => `${cell.kind} ${cell.document.languageId} ${cell.document.version} ${cell.document.uri}`).join('\n')}`;
     if (this.cached?.key === key) return this.cached.layout;
+    this.generation++;
+    const layout = this.kind === 'markup' ? ALONE : this.joined(cells);
+    this.cached = { key, layout };
+    return layout;
+  }
+
+  private joined(cells: readonly NotebookCellText[]): Layout {
     const index = cells.findIndex((cell) => cell.document.uri === this.cell.uri);
     const { languageId } = this.cell;
     const before = index < 0 ? [] : nearest(cells.slice(0, index).reverse(), languageId, CONTEXT_BEFORE_CHARS).reverse();
     const after = index < 0 ? [] : nearest(cells.slice(index + 1), languageId, CONTEXT_AFTER_CHARS);
-    const layout = {
+    return {
       before: before.length === 0 ? '' : before.join(CELL_SEPARATOR) + CELL_SEPARATOR,
       after: after.length === 0 ? '' : CELL_SEPARATOR + after.join(CELL_SEPARATOR),
     };
-    this.cached = { key, layout };
-    return layout;
   }
 }

@@ -125,13 +125,14 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     testFiles: (name, signal) => testFiles.filesMentioning(name, signal),
     foregroundIdle: () => foreground.idle(),
     onRefined: (refinement) => {
-      const document = documentAt(refinement.uri)?.completion;
-      if (document === undefined || document.version !== refinement.version) return;
+      const target = documentAt(refinement.uri);
+      // The refinement's offset is in the text it was made of: only while that text is the same does it name a place.
+      if (target === undefined || target.completion.version !== refinement.version) return;
       void connection.sendNotification(EfficiencyNotification.type, {
         kind: 'refined',
         uri: refinement.uri,
-        version: refinement.version,
-        position: document.positionAt(refinement.offset),
+        version: target.text.version,
+        position: target.completion.positionAt(refinement.offset),
         functionName: refinement.functionName,
         summary: refinement.summary,
         improved: refinement.improved,

@@ -40,18 +40,23 @@ describe('NotebookCellView', () => {
     assert.deepEqual(view.positionAt(view.length), { line: 1, character: 9 });
   });
 
-  it('reads the notebook as it is now, and follows the cell’s own version', () => {
+  it('reads the notebook as it is now, its version changing with the joined text (an edit in any cell, a cell added)', () => {
     const live = [imports, current];
     const view = new NotebookCellView(current.document, 'code', () => live);
     const offsetBefore = view.offsetAt({ line: 0, character: 0 });
+    const first = view.version;
+    assert.equal(view.version, first, 'unchanged while nothing changes');
     imports.document.update([{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: 'import math\n' }], 2);
     assert.equal(view.offsetAt({ line: 0, character: 0 }), offsetBefore + 'import math\n'.length);
     assert.ok(view.getText().startsWith('import math\nimport statistics'));
-    assert.equal(view.version, 1);
+    const afterNeighbourEdit = view.version;
+    assert.ok(afterNeighbourEdit > first, 'an edit in another cell moves the offsets: a new version');
     current.document.update([{ range: { start: { line: 1, character: 9 }, end: { line: 1, character: 9 } }, text: 'e' }], 7);
-    assert.equal(view.version, 7);
+    const afterOwnEdit = view.version;
+    assert.ok(afterOwnEdit > afterNeighbourEdit);
     live.unshift(cell(6, 'code', 'python', 'RATE = 2'));
     assert.ok(view.getText().startsWith('RATE = 2\n\nimport math'));
+    assert.ok(view.version > afterOwnEdit);
   });
 
   it('completes a Markdown cell, or a cell no longer in the notebook, on its own text', () => {
