@@ -40,6 +40,11 @@ export function openLiteralAfter(linePrefix: string, lineComment: string): OpenL
   return scan(linePrefix, lineComment, inDocComment ? BLOCK_COMMENT_END : undefined).open;
 }
 
+/** The string literal or block comment still open at the end of `text`, which starts inside `startsInside` if given. */
+export function openLiteralAtEnd(text: string, lineComment: string, startsInside?: OpenLiteral): OpenLiteral | undefined {
+  return scan(text, lineComment, startsInside).open;
+}
+
 /** Offset in `text`, which starts inside `open`, of the closer that ends that literal; -1 when `text` does not end it. */
 export function literalEnd(text: string, open: OpenLiteral): number {
   for (let i = 0; i < text.length; i++) {

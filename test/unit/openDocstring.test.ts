@@ -18,4 +18,14 @@ describe('closeOpenDocstring', () => {
     assert.equal(closeOpenDocstring(' the values.\n    """', at('def f():\n    """Sum')), ' the values.\n    """');
     assert.equal(closeOpenDocstring('/** Sum', at('function f() {\n  ', '\n}', 'typescript')), '/** Sum');
   });
+
+  it('reads strings and comments: a triple quote inside one is no docstring, in the completion or before the cursor', () => {
+    const inString = "return line.strip().startswith('\"\"\"')";
+    assert.equal(closeOpenDocstring(inString, at('def is_doc_line(line):\n    ')), inString);
+    const inComment = '# drop the \"\"\" quotes\n    return text.strip(\'"\')';
+    assert.equal(closeOpenDocstring(inComment, at('def unquote(text):\n    ')), inComment);
+    // The cursor is inside a docstring (the comment's quotes do not count): the completion closes it itself.
+    const closes = '>>> f(1)\n    2\n    \"\"\"\n    return x * 2';
+    assert.equal(closeOpenDocstring(closes, at('# Docstrings use \"\"\" quotes.\ndef f(x):\n    \"\"\"Compute.\n\n    Example:\n    ')), closes);
+  });
 });
