@@ -56,8 +56,7 @@ export class CompletionCache {
 
   /**
    * {@link store} for every suggestion offered at one cursor, the first being the answer (the others come after it,
-   * VS Code's Alt+]): typing the start of any keeps its rest showing; where several match, the answer does. They
-   * replace what was kept for that cursor.
+   * VS Code's Alt+]): typing the start of any keeps its rest showing. They replace what was kept for that cursor.
    */
   storeOffered(uri: string, prefix: string, suffix: string, completions: readonly string[], origin?: string): void {
     const key = { uri, prefix: this.boundPrefix(prefix), suffix: this.boundSuffix(suffix) };
@@ -91,8 +90,9 @@ export class CompletionCache {
   }
 
   /**
-   * {@link lookupRest} for every cached completion the typed text continues, most recent first: the suggestions
-   * offered at one cursor (`storeOffered`) that still match stay on offer, the answer first.
+   * {@link lookupRest} for every cached completion the typed text continues, most recently used first: the suggestions
+   * offered at one cursor (`storeOffered`) that still match stay on offer, the answer first until the user has typed
+   * into another alone (then that one, as the user's choice).
    */
   lookupRests(uri: string, prefix: string, suffix: string, maxTyped = Infinity, atCachedCursor = false): CachedRest[] {
     const hits: { entry: Entry; rest: CachedRest }[] = [];

@@ -442,8 +442,10 @@ export class CompletionProvider {
       speculation: { mode: 'off', drafted: 0, accepted: 0, acceptanceRate: 0 },
       cacheHit: true,
     });
-    trace?.done({ outcome: text === '' ? 'empty' : 'offered', generatedTokens: 0, servedFromCache: true, ...(cached.origin !== undefined && { cachedFrom: cached.origin }) });
-    return text === '' ? [] : [text, ...cached.others].map((shown) => this.item(shown, place, trace));
+    // The first may be typed up to the closers the editor put after the cursor (nothing left of it) while another goes on.
+    const offered = [text, ...cached.others].filter((shown) => shown !== '');
+    trace?.done({ outcome: offered.length === 0 ? 'empty' : 'offered', generatedTokens: 0, servedFromCache: true, ...(cached.origin !== undefined && { cachedFrom: cached.origin }) });
+    return offered.map((shown) => this.item(shown, place, trace));
   }
 
   /** A ghost-text item; while telemetry records, its command tells the server when the user accepts it. */

@@ -114,9 +114,10 @@ export function dropLinesFollowingCursor(lines: string[], ctx: CursorContext): s
       return lines.slice(0, lines.length - m);
     }
   }
-  // Further in: the completion wrote the code after the cursor's first lines again and went on past them (with more
-  // of that code, or its own). Two lines in a row are that code; one alone (a `}`) may be the completion's own.
-  const copied = written.findIndex((line, i) => line === following[0] && written[i + 1] === following[1] && line.trim() !== '');
+  // Further in: after text of its own, the completion wrote the code after the cursor's first lines again and went on
+  // past them (with more of that code, or its own). Two lines in a row are that code; one alone (a `}`) may be the
+  // completion's own. From its first line on, it is a new element like the next one (a list of alike entries).
+  const copied = written.findIndex((line, i) => i > 0 && line === following[0] && written[i + 1] === following[1] && line.trim() !== '');
   return copied === -1 || following.length < 2 ? lines : lines.slice(0, copied);
 }
 

@@ -97,6 +97,17 @@ describe('CompletionProvider', () => {
     assert.equal(engine.requests.length, 1);
   });
 
+  it("offers a runner-up's rest from the cache when the answer is typed up to the closers the editor put after the cursor", async () => {
+    const { provider, engine } = setup('run(x)', { cache: true });
+    engine.alternatives = ['run(x, y)'];
+    const first = doc(`const r = ${CURSOR}\n`);
+    await provider.provide(first.document, first.position, never());
+    // `run(x` typed, `)` auto-closed by the editor: nothing of the answer is left, `, y` of the runner-up is.
+    const typed = doc(`const r = run(x${CURSOR})\n`);
+    assert.deepEqual((await provider.provide(typed.document, typed.position, never())).map((item) => item.insertText), [', y']);
+    assert.equal(engine.requests.length, 1);
+  });
+
   it('keeps offering every suggestion the typed text still continues, the answer first, while it is typed', async () => {
     const { provider, engine } = setup('total(a);', { cache: true });
     engine.alternatives = ['total(b);', 'count;'];
