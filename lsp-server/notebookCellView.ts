@@ -4,17 +4,10 @@
 // mapped into the joined text and back, so items and refinements land where the editor asked.
 import type { Position } from 'vscode-languageserver-protocol';
 import { lineCommentFor } from './bracketScan';
+import type { CompletionDocument } from './completionProvider';
 
-/** A cell's text document, as the server keeps it (LineArrayDocument). */
-export interface CellDocument {
-  uri: string;
-  languageId: string;
-  version: number;
-  length: number;
-  getText(): string;
-  offsetAt(position: Position): number;
-  positionAt(offset: number): Position;
-}
+/** A cell's text document, as the server keeps it (LineArrayDocument): what completions read, and back to positions. */
+export type CellDocument = CompletionDocument & { positionAt(offset: number): Position };
 
 /** A cell of the notebook, in the notebook's order. */
 export interface NotebookCellText {
