@@ -429,7 +429,8 @@ export class CompletionProvider {
   }
 
   private answerFromCache(uri: string, place: ItemPlace, cached: { text: string; others: string[]; origin?: string }, started: number, trace: RequestTrace | undefined): InlineCompletionItem[] {
-    const { text } = cached;
+    // The first may be typed up to the closers the editor put after the cursor (nothing left of it) while another goes on.
+    const offered = [cached.text, ...cached.others].filter((shown) => shown !== '');
     this.deps.onTimings({
       uri,
       promptTokens: 0,
@@ -438,12 +439,10 @@ export class CompletionProvider {
       totalMs: 0,
       requestMs: this.deps.clock() - started,
       tokensPerSecond: 0,
-      shownChars: text.length,
+      shownChars: offered[0]?.length ?? 0,
       speculation: { mode: 'off', drafted: 0, accepted: 0, acceptanceRate: 0 },
       cacheHit: true,
     });
-    // The first may be typed up to the closers the editor put after the cursor (nothing left of it) while another goes on.
-    const offered = [text, ...cached.others].filter((shown) => shown !== '');
     trace?.done({ outcome: offered.length === 0 ? 'empty' : 'offered', generatedTokens: 0, servedFromCache: true, ...(cached.origin !== undefined && { cachedFrom: cached.origin }) });
     return offered.map((shown) => this.item(shown, place, trace));
   }
