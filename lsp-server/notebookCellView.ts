@@ -5,6 +5,7 @@
 import type { Position } from 'vscode-languageserver-protocol';
 import { lineCommentFor } from './bracketScan';
 import type { CompletionDocument } from './completionProvider';
+import { lineEndingOf, type LineEnding } from './modelText';
 
 /** A cell's text document, as the server keeps it (LineArrayDocument): what completions read, and back to positions. */
 export type CellDocument = CompletionDocument & { positionAt(offset: number): Position };
@@ -15,8 +16,6 @@ export interface NotebookCellText {
   document: CellDocument;
 }
 
-/** Between two cells: a blank line, as in an exported script. */
-const CELL_SEPARATOR = '\n\n';
 /**
  * How much of the other cells is taken, nearest first, whole cells only: far more than any prompt holds, and a large
  * notebook stays under the 1 MiB a document may have for completions (completableDocument.ts) because of its cell.
@@ -24,18 +23,18 @@ const CELL_SEPARATOR = '\n\n';
 export const CONTEXT_BEFORE_CHARS = 256 * 1024;
 export const CONTEXT_AFTER_CHARS = 64 * 1024;
 
-/** A neighbouring cell's text as it appears in the joined document, or undefined when it is left out. */
-function neighbourText(cell: NotebookCellText, languageId: string): string | undefined {
-  const text = cell.document.getText().replace(/[\r\n]+$/, '');
-  if (text.trim() === '') return undefined;
-  if (cell.kind === 'code') return cell.document.languageId === languageId ? text : undefined;
+/**
+ * A neighbouring cell's text as it appears in the joined document, in the line ending of the cell completed (the
+ * completion's is read from the joined text), or undefined when it is left out.
+ */
+function neighbourText(cell: NotebookCellText, languageId: string, eol: LineEnding): string | undefined {
+  const lines = cell.document.getText().replace(/[\r\n]+$/, '').split(/\r\n|\r|\n/);
+  if (lines.every((line) => line.trim() === '')) return undefined;
+  if (cell.kind === 'code') return cell.document.languageId === languageId ? lines.join(eol) : undefined;
   // Markdown says what the code around it is for: kept as line comments of the cell's language. A heading's own
   // `#`s go: `# # Load the data` led the model's comments to start with `# #` too.
   const comment = lineCommentFor(languageId);
-  return text
-    .split(/\r\n|\r|\n/)
-    .map((line) => (line.trim() === '' ? comment : `${comment} ${line.replace(/^#{1,6}[ \t]+/, '')}`))
-    .join('\n');
+  return lines.map((line) => (line.trim() === '' ? comment : `${comment} ${line.replace(/^#{1,6}[ \t]+/, '')}`)).join(eol);
 }
 
 interface Layout {
@@ -46,13 +45,13 @@ interface Layout {
 const ALONE: Layout = { before: '', after: '' };
 
 /** The texts of `cells` in the order given, while they fit in `budget` characters with their separators. */
-function nearest(cells: readonly NotebookCellText[], languageId: string, budget: number): string[] {
+function nearest(cells: readonly NotebookCellText[], languageId: string, eol: LineEnding, budget: number): string[] {
   const texts: string[] = [];
   let used = 0;
   for (const cell of cells) {
-    const text = neighbourText(cell, languageId);
+    const text = neighbourText(cell, languageId, eol);
     if (text === undefined) continue;
-    used += text.length + CELL_SEPARATOR.length;
+    used += text.length + 2 * eol.length;
     if (used > budget) break;
     texts.push(text);
   }
@@ -125,11 +124,14 @@ export class NotebookCellView<D extends CellDocument = CellDocument> {
   private joined(cells: readonly NotebookCellText[]): Layout {
     const index = cells.findIndex((cell) => cell.document.uri === this.cell.uri);
     const { languageId } = this.cell;
-    const before = index < 0 ? [] : nearest(cells.slice(0, index).reverse(), languageId, CONTEXT_BEFORE_CHARS).reverse();
-    const after = index < 0 ? [] : nearest(cells.slice(index + 1), languageId, CONTEXT_AFTER_CHARS);
+    const eol = lineEndingOf(this.cell.getText());
+    // Between two cells a blank line, as in an exported script.
+    const separator = eol + eol;
+    const before = index < 0 ? [] : nearest(cells.slice(0, index).reverse(), languageId, eol, CONTEXT_BEFORE_CHARS).reverse();
+    const after = index < 0 ? [] : nearest(cells.slice(index + 1), languageId, eol, CONTEXT_AFTER_CHARS);
     return {
-      before: before.length === 0 ? '' : before.join(CELL_SEPARATOR) + CELL_SEPARATOR,
-      after: after.length === 0 ? '' : CELL_SEPARATOR + after.join(CELL_SEPARATOR),
+      before: before.length === 0 ? '' : before.join(separator) + separator,
+      after: after.length === 0 ? '' : separator + after.join(separator),
     };
   }
 }

@@ -83,4 +83,12 @@ describe('NotebookCellView', () => {
     const view = new NotebookCellView(here.document, 'code', () => [cell(8, 'code', 'python', 'FIRST = 0'), far, near, here, next, beyond, last]);
     assert.equal(view.getText(), 'NEAR = 2\n\ntotal = NEAR + \n\nprint(total)');
   });
+
+  it("writes the other cells in the line ending of the cell completed, so the completion's is that cell's", () => {
+    const crlf = cell(20, 'code', 'python', 'total = 0\r\nfor x in xs:\r\n    ');
+    const lf = cell(21, 'code', 'python', 'xs = [1, 2]\nys = xs');
+    const notes = cell(22, 'markup', 'markdown', 'Sum\nthem');
+    assert.equal(new NotebookCellView(crlf.document, 'code', () => [lf, notes, crlf]).getText(), 'xs = [1, 2]\r\nys = xs\r\n\r\n# Sum\r\n# them\r\n\r\ntotal = 0\r\nfor x in xs:\r\n    ');
+    assert.equal(new NotebookCellView(lf.document, 'code', () => [crlf, lf]).getText(), 'total = 0\nfor x in xs:\n    \n\nxs = [1, 2]\nys = xs');
+  });
 });
