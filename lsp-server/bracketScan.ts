@@ -40,6 +40,11 @@ export function openLiteralAfter(linePrefix: string, lineComment: string): OpenL
   return scan(linePrefix, lineComment, inDocComment ? BLOCK_COMMENT_END : undefined).open;
 }
 
+/** Whether `open` is a Python triple-quoted string (a docstring, say), which spans lines. */
+export function isTripleQuoted(open: OpenLiteral | undefined): open is OpenLiteral {
+  return open !== undefined && TRIPLE_QUOTES.includes(open);
+}
+
 /** The string literal or block comment still open at the end of `text`, which starts inside `startsInside` if given. */
 export function openLiteralAtEnd(text: string, lineComment: string, startsInside?: OpenLiteral): OpenLiteral | undefined {
   return scan(text, lineComment, startsInside).open;
