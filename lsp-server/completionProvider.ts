@@ -320,7 +320,7 @@ export class CompletionProvider {
           return sampled === undefined ? '' : shownText(sampled, mode, ctx);
         },
       });
-      return offered.map((text) => this.item(text, place, trace));
+      return offered.map((text, index) => this.item(text, index, place, trace));
     } catch (error) {
       trace?.done({ outcome: 'error', generatedTokens: 0 });
       this.deps.logger.error(`Completion failed for ${document.uri}: ${describeError(error)}`);
@@ -444,12 +444,12 @@ export class CompletionProvider {
       cacheHit: true,
     });
     trace?.done({ outcome: offered.length === 0 ? 'empty' : 'offered', generatedTokens: 0, servedFromCache: true, ...(cached.origin !== undefined && { cachedFrom: cached.origin }) });
-    return offered.map((shown) => this.item(shown, place, trace));
+    return offered.map((shown, index) => this.item(shown, index, place, trace));
   }
 
-  /** A ghost-text item; while telemetry records, its command tells the server when the user accepts it. */
-  private item(text: string, place: ItemPlace, trace: RequestTrace | undefined): InlineCompletionItem {
-    const command = trace && this.deps.telemetry?.acceptanceCommand(trace);
+  /** The `index`th ghost-text item of an answer; while telemetry records, its command tells the server when the user accepts it. */
+  private item(text: string, index: number, place: ItemPlace, trace: RequestTrace | undefined): InlineCompletionItem {
+    const command = trace && this.deps.telemetry?.acceptanceCommand(trace, index);
     return { insertText: place.lead + text, range: place.range, ...(command && { command }) };
   }
 

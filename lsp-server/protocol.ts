@@ -281,6 +281,11 @@ export interface TelemetrySample {
   /** The editor's language id (`typescript`, `python`, …) or `other`. */
   language: string;
   outcome: FinalOutcome;
+  /**
+   * Which of the request's suggestions the user accepted (wholly or in part): 0 the first shown, 1 the next one
+   * (VS Code: Alt+]), and so on. Null when none was accepted, or the editor did not say which.
+   */
+  acceptedItem: number | null;
 }
 
 /** Percentiles of a set of durations in milliseconds, linearly interpolated between closest ranks. */
@@ -311,6 +316,11 @@ export interface OutcomeCounts {
   empty: number;
   cancelled: number;
   error: number;
+  /**
+   * Of the suggestions counted in `accepted` and `partiallyAccepted`, those the user took from a further item of the
+   * request's list rather than its first (VS Code: cycled to with Alt+]). Not a kind of its own: not in `requests`.
+   */
+  acceptedRunnerUp: number;
 }
 
 /** Mean and median of one phase, over the requests that reached its end. */
@@ -482,7 +492,8 @@ export namespace TelemetryClearRequest {
  * `executeCommandProvider`; the editor runs an item's command when the item is accepted, and vscode-languageclient
  * forwards it to the server with no client code. The server appends the acceptance to the request's record.
  * - command: `locus.completionAccepted`
- * - arguments: `[id: string, acceptance?: Acceptance]` (`accepted` when absent)
+ * - arguments: `[id: string, acceptance?: Acceptance, item?: number]`: `accepted` when absent; `item` is the
+ *   accepted item's place in the request's answer (0 the first), so the record tells whether runners-up are taken.
  */
 export namespace CompletionAcceptedCommand {
   export const command = 'locus.completionAccepted';

@@ -23,8 +23,9 @@ export function countOutcomes(samples: readonly TelemetrySample[]): OutcomeCount
     empty: 0,
     cancelled: 0,
     error: 0,
+    acceptedRunnerUp: 0,
   };
-  const suggestions = new Map<string, Shown>();
+  const suggestions = new Map<string, { outcome: Shown; runnerUp: boolean }>();
   const latestSuggestion = new Map<string, string>();
   for (const s of samples) {
     const key = suggestionOf(s, latestSuggestion);
@@ -41,9 +42,14 @@ export function countOutcomes(samples: readonly TelemetrySample[]): OutcomeCount
     }
     const earlier = suggestions.get(key);
     if (earlier !== undefined) counts.shownAgain++;
-    if (earlier === undefined || RANK[s.outcome] > RANK[earlier]) suggestions.set(key, s.outcome);
+    if (earlier === undefined || RANK[s.outcome] > RANK[earlier.outcome]) {
+      suggestions.set(key, { outcome: s.outcome, runnerUp: s.acceptedItem !== null && s.acceptedItem > 0 });
+    }
   }
-  for (const outcome of suggestions.values()) counts[outcome]++;
+  for (const { outcome, runnerUp } of suggestions.values()) {
+    counts[outcome]++;
+    if (runnerUp) counts.acceptedRunnerUp++;
+  }
   return counts;
 }
 

@@ -1,7 +1,6 @@
 // Turns stored entries into what the dashboard and the `locus/telemetry` request show. Pure: no I/O, no clock.
 import type {
   DurationStats,
-  FinalOutcome,
   GroupStats,
   HistogramBin,
   LastRequestStats,
@@ -14,7 +13,7 @@ import type {
   TimePoint,
 } from '../protocol';
 import { countOutcomes } from './suggestionOutcomes';
-import type { RequestRecord, TelemetryEntry } from './telemetryRecord';
+import type { OutcomeRecord, RequestRecord, TelemetryEntry } from './telemetryRecord';
 
 /**
  * The p-th percentile (0–100) of ascending `sorted` values, linearly interpolated between closest ranks:
@@ -51,21 +50,21 @@ export function durationStats(values: readonly number[]): DurationStats | null {
 
 /** Joins each request with the editor's acceptance report, oldest first (as {@link countOutcomes} needs them). Orphan reports (request pruned) are dropped. */
 export function toSamples(entries: readonly TelemetryEntry[]): TelemetrySample[] {
-  const acceptance = new Map<string, 'accepted' | 'partiallyAccepted'>();
+  const reports = new Map<string, OutcomeRecord>();
   for (const entry of entries) {
     // A full acceptance wins over an earlier partial one for the same completion.
-    if (entry.kind === 'outcome' && acceptance.get(entry.id) !== 'accepted') acceptance.set(entry.id, entry.acceptance);
+    if (entry.kind === 'outcome' && reports.get(entry.id)?.acceptance !== 'accepted') reports.set(entry.id, entry);
   }
   const samples: TelemetrySample[] = [];
   for (const entry of entries) {
     if (entry.kind !== 'request') continue;
-    samples.push(toSample(entry, acceptance.get(entry.id)));
+    samples.push(toSample(entry, reports.get(entry.id)));
   }
   return samples.sort((a, b) => a.receivedAt - b.receivedAt);
 }
 
-function toSample(r: RequestRecord, accepted: 'accepted' | 'partiallyAccepted' | undefined): TelemetrySample {
-  const outcome: FinalOutcome = r.outcome === 'offered' ? (accepted ?? 'notAccepted') : r.outcome;
+function toSample(r: RequestRecord, report: OutcomeRecord | undefined): TelemetrySample {
+  const accepted = r.outcome === 'offered' ? report : undefined;
   return {
     id: r.id,
     receivedAt: r.receivedAt,
@@ -85,7 +84,8 @@ function toSample(r: RequestRecord, accepted: 'accepted' | 'partiallyAccepted' |
     cachedFrom: r.cachedFrom,
     model: r.model,
     language: r.language,
-    outcome,
+    outcome: r.outcome === 'offered' ? (accepted?.acceptance ?? 'notAccepted') : r.outcome,
+    acceptedItem: accepted?.item ?? null,
   };
 }
 

@@ -22,6 +22,7 @@ export const EXPORT_COLUMNS: readonly (keyof TelemetrySample)[] = [
   'model',
   'language',
   'outcome',
+  'acceptedItem',
 ];
 
 export function exportSamples(samples: readonly TelemetrySample[], format: TelemetryExportFormat, exportedAt: number): string {

@@ -16,6 +16,7 @@ import {
 import { checkedSince } from '../requestParams';
 import { summarize } from './telemetryAggregate';
 import { exportSamples } from './telemetryExport';
+import { isItemIndex } from './telemetryRecord';
 import { InThreadTelemetryQueries, type TelemetryQueries } from './telemetryQueries';
 import { systemClock, TelemetryRecorder, type RequestStart, type RequestTrace, type TelemetryClock } from './telemetryRecorder';
 import { JsonlTelemetryStore } from './telemetryStore';
@@ -42,7 +43,8 @@ export type LifecycleRefusal = () => ResponseError<void> | undefined;
 /** What the completion path needs: a trace per request, and the command that reports its acceptance. */
 export interface CompletionTelemetry {
   begin(start: RequestStart): RequestTrace;
-  acceptanceCommand(trace: RequestTrace): Command | undefined;
+  /** `item` is the suggestion's place in the request's answer (0 the first). */
+  acceptanceCommand(trace: RequestTrace, item: number): Command | undefined;
 }
 
 const ACCEPTANCES: readonly Acceptance[] = ['accepted', 'partiallyAccepted'];
@@ -82,17 +84,18 @@ export class TelemetryFeature implements CompletionTelemetry {
     return this.recorder.begin(start);
   }
 
-  /** The command to put on an offered completion item, or undefined while nothing is recorded. */
-  acceptanceCommand(trace: RequestTrace): Command | undefined {
+  /** The command to put on the `item`th offered completion item (0 the first), or undefined while nothing is recorded. */
+  acceptanceCommand(trace: RequestTrace, item: number): Command | undefined {
     if (!this.recorder.isEnabled) return undefined;
-    return { title: 'Completion accepted', command: CompletionAcceptedCommand.command, arguments: [trace.id] };
+    return { title: 'Completion accepted', command: CompletionAcceptedCommand.command, arguments: [trace.id, 'accepted', item] };
   }
 
   /** Handles `locus.completionAccepted`; the arguments come from the client and are checked here. */
   accepted(args: unknown[] | undefined): void {
-    const [id, acceptance = 'accepted'] = Array.isArray(args) ? args : [];
+    const [id, acceptance = 'accepted', item] = Array.isArray(args) ? args : [];
     if (typeof id !== 'string' || !ACCEPTANCES.includes(acceptance as Acceptance)) return;
-    this.recorder.accepted(id, acceptance as Acceptance);
+    // An editor that sends no usable place still reports the acceptance itself.
+    this.recorder.accepted(id, acceptance as Acceptance, isItemIndex(item) ? item : undefined);
   }
 
   async summary(params: TelemetryParams | null | undefined): Promise<TelemetrySummary> {

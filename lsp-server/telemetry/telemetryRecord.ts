@@ -7,7 +7,7 @@ import type { Acceptance, RequestOutcome, TelemetrySample } from '../protocol';
 export const RECORD_VERSION = 1;
 
 /** A stored request: the protocol's sample fields with the server-side outcome (acceptance is joined at read time). */
-export interface RequestRecord extends Omit<TelemetrySample, 'outcome'> {
+export interface RequestRecord extends Omit<TelemetrySample, 'outcome' | 'acceptedItem'> {
   v: typeof RECORD_VERSION;
   kind: 'request';
   outcome: RequestOutcome;
@@ -19,18 +19,27 @@ export interface OutcomeRecord {
   id: string;
   at: number;
   acceptance: Acceptance;
+  /** The accepted suggestion's place in the request's answer (0 the first); absent when the editor did not say. */
+  item?: number;
 }
 
 export type TelemetryEntry = RequestRecord | OutcomeRecord;
 
 const REQUEST_OUTCOMES: readonly RequestOutcome[] = ['offered', 'empty', 'cancelled', 'error'];
 const ACCEPTANCES: readonly Acceptance[] = ['accepted', 'partiallyAccepted'];
+/** The highest suggestion place stored; an answer offers a handful of suggestions, so a larger one is damage. */
+const MAX_ITEM_INDEX = 63;
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const LABEL_PATTERN = /^[A-Za-z0-9_.+#-]{1,64}$/;
 
 /** A language id or model name as stored: short identifier characters only, anything else becomes `other`. */
 export function sanitizeLabel(value: string): string {
   return LABEL_PATTERN.test(value) ? value : 'other';
+}
+
+/** Whether `value` can be a suggestion's place in an answer (0 the first). */
+export function isItemIndex(value: unknown): value is number {
+  return isCount(value) && value <= MAX_ITEM_INDEX;
 }
 
 export function isValidId(value: string): boolean {
@@ -40,7 +49,7 @@ export function isValidId(value: string): boolean {
 /** One line of the store, newline included. Field order is fixed so lines are easy to read by eye. */
 export function serializeEntry(entry: TelemetryEntry): string {
   if (entry.kind === 'outcome') {
-    const line = { v: RECORD_VERSION, kind: 'outcome', id: entry.id, at: entry.at, acceptance: entry.acceptance };
+    const line = { v: RECORD_VERSION, kind: 'outcome', id: entry.id, at: entry.at, acceptance: entry.acceptance, item: entry.item };
     return `${JSON.stringify(line)}\n`;
   }
   const line: RequestRecord = {
@@ -85,7 +94,8 @@ export function parseEntry(line: string): TelemetryEntry | null {
   if (o.v !== RECORD_VERSION || typeof o.id !== 'string' || !isValidId(o.id)) return null;
   if (o.kind === 'outcome') {
     if (!isTime(o.at) || !ACCEPTANCES.includes(o.acceptance as Acceptance)) return null;
-    return { v: RECORD_VERSION, kind: 'outcome', id: o.id, at: o.at, acceptance: o.acceptance as Acceptance };
+    if (o.item !== undefined && !isItemIndex(o.item)) return null;
+    return { v: RECORD_VERSION, kind: 'outcome', id: o.id, at: o.at, acceptance: o.acceptance as Acceptance, ...(o.item !== undefined && { item: o.item }) };
   }
   if (o.kind !== 'request') return null;
   const durations = ['promptBuiltMs', 'firstTokenMs', 'retrievalMs', 'compressionMs', 'tokensPerSecond'] as const;

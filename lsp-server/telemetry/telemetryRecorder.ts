@@ -83,14 +83,17 @@ export class TelemetryRecorder {
     return new RequestTrace(this.newId(), start, this.options.clock, (record) => this.finish(record));
   }
 
-  /** The editor reported that the user accepted an offered completion. Unknown or repeated reports are ignored. */
-  accepted(id: string, acceptance: Acceptance): void {
+  /**
+   * The editor reported that the user accepted an offered completion, the `item`th suggestion of its answer when it
+   * said which (0 the first). Unknown or repeated reports are ignored.
+   */
+  accepted(id: string, acceptance: Acceptance, item?: number): void {
     if (!this.enabled || !isValidId(id)) return;
     const state = this.acceptable.get(id);
     if (state === undefined || (state === 'partiallyAccepted' && acceptance === 'partiallyAccepted')) return;
     if (acceptance === 'accepted') this.acceptable.delete(id);
     else this.acceptable.set(id, 'partiallyAccepted');
-    this.options.store.append({ v: RECORD_VERSION, kind: 'outcome', id, at: this.options.clock.now(), acceptance });
+    this.options.store.append({ v: RECORD_VERSION, kind: 'outcome', id, at: this.options.clock.now(), acceptance, ...(item !== undefined && { item }) });
   }
 
   private finish(record: RequestRecord): void {

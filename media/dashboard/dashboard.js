@@ -172,6 +172,12 @@
     return s.servedFromCache > 0 ? `${runs} · ${count(s.servedFromCache)} cached` : runs;
   }
 
+  /** Suggestions accepted of those shown, and how many of them the user cycled to (Alt+]) rather than the first. */
+  function acceptanceDetail(o, shown) {
+    const detail = `${count(o.accepted + o.partiallyAccepted)} of ${count(shown)} suggestion${shown === 1 ? '' : 's'} shown`;
+    return o.acceptedRunnerUp > 0 ? `${detail} · ${count(o.acceptedRunnerUp)} from a further one (Alt+])` : detail;
+  }
+
   function renderKpis() {
     const s = summary;
     const [p50, p50Unit] = msParts(s.latency ? s.latency.p50 : null);
@@ -184,7 +190,7 @@
       kpi('p95', 'Latency p95', p95, p95Unit, s.latency ? `max ${ms(s.latency.max)}` : ''),
       kpi('first-token', 'First token p50', first, firstUnit, s.firstToken ? `p95 ${ms(s.firstToken.p95)}` : ''),
       kpi('tokens-per-second', 'Decode speed', rateOfTokens(s.tokensPerSecondP50), 'tok/s', 'median'),
-      kpi('acceptance', 'Accepted', percent(s.acceptanceRate), '', `${count(o.accepted + o.partiallyAccepted)} of ${count(shown)} suggestion${shown === 1 ? '' : 's'} shown`),
+      kpi('acceptance', 'Accepted', percent(s.acceptanceRate), '', acceptanceDetail(o, shown)),
       kpi('prefix-cache', 'Prefix cache hits', percent(s.prefixCacheHitRate), '', 'prompt prefix reused'),
       kpi('speculative', 'Draft tokens accepted', percent(s.speculativeAcceptanceRate), '', 'speculative decoding'),
     );

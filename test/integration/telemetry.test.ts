@@ -47,9 +47,10 @@ describe('telemetry through the server', () => {
     const offered = (await items())[0];
     assert.ok(offered, 'the fixture model offered nothing');
     assert.equal(offered.command?.command, CompletionAcceptedCommand.command);
-    const [id] = offered.command?.arguments ?? [];
-    assert.equal(typeof id, 'string');
-    await harness.server.connection.sendRequest(ExecuteCommandRequest.type, { command: CompletionAcceptedCommand.command, arguments: [id] });
+    const [id, acceptance, item] = offered.command?.arguments ?? [];
+    assert.deepEqual([typeof id, acceptance, item], ['string', 'accepted', 0]);
+    // As the editor runs an accepted item's command: its arguments unchanged.
+    await harness.server.connection.sendRequest(ExecuteCommandRequest.type, { command: CompletionAcceptedCommand.command, arguments: offered.command?.arguments });
 
     const summary = await harness.server.connection.sendRequest(TelemetryRequest.type, {});
     assert.equal(summary.enabled, true);
@@ -62,7 +63,7 @@ describe('telemetry through the server', () => {
 
     const exported = await harness.server.connection.sendRequest(TelemetryExportRequest.type, { format: 'csv' });
     assert.equal(exported.records, 1);
-    assert.match(exported.content.split('\r\n')[1] ?? '', /,python,accepted$/);
+    assert.match(exported.content.split('\r\n')[1] ?? '', /,python,accepted,0$/);
 
     // Nothing of the document reaches the disk.
     const stored = readdirSync(dir).map((f) => readFileSync(join(dir, f), 'utf8')).join('');

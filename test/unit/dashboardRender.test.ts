@@ -223,7 +223,11 @@ describe('latency dashboard in headless Chromium', { skip }, () => {
     assert.deepEqual(models, ['locus-small-q4', 'locus-small-fp32']);
     // One definition of acceptance: the KPI's suggestions are the outcomes' first three kinds; the outcomes count requests.
     const o = summary.outcomes;
-    assert.equal(await page.textContent('[data-kpi="acceptance"] .detail'), `${o.accepted + o.partiallyAccepted} of ${o.accepted + o.partiallyAccepted + o.notAccepted} suggestions shown`);
+    assert.ok(o.acceptedRunnerUp > 0 && o.acceptedRunnerUp < o.accepted, JSON.stringify(o));
+    assert.equal(
+      await page.textContent('[data-kpi="acceptance"] .detail'),
+      `${o.accepted + o.partiallyAccepted} of ${o.accepted + o.partiallyAccepted + o.notAccepted} suggestions shown · ${o.acceptedRunnerUp} from a further one (Alt+])`,
+    );
     assert.equal(await page.textContent('#outcomes-title'), `Outcomes of ${o.requests} requests`);
     assert.equal(await page.textContent('[data-outcome="accepted"] .count'), String(o.accepted));
     assert.equal(await page.textContent('[data-outcome="shownAgain"] .count'), String(o.shownAgain));

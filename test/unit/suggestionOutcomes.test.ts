@@ -29,6 +29,7 @@ function sample(id: string, outcome: FinalOutcome, cache?: { from: string | null
     model: 'locus-target',
     language,
     outcome,
+    acceptedItem: outcome === 'accepted' || outcome === 'partiallyAccepted' ? 0 : null,
   };
 }
 
@@ -52,6 +53,7 @@ describe('suggestion outcomes', () => {
       empty: 0,
       cancelled: 0,
       error: 0,
+      acceptedRunnerUp: 0,
     });
     const summary = summarize(samples, { enabled: true, generatedAt: 1, store: STORE });
     assert.equal(summary.acceptanceRate, 1, 'one suggestion shown, and it was accepted');
@@ -67,6 +69,21 @@ describe('suggestion outcomes', () => {
       sample('d', 'empty'),
     ]);
     assert.deepEqual([o.accepted, o.partiallyAccepted, o.notAccepted, o.shownAgain, o.empty], [1, 1, 1, 2, 1]);
+  });
+
+  it('counts the suggestions taken from a further item of an answer (a runner-up), by the request that decided them', () => {
+    const runnerUp = (s: TelemetrySample): TelemetrySample => ({ ...s, acceptedItem: 1 });
+    const o = countOutcomes([
+      // Partly accepted as shown first, then typed into and the rest taken from the cache answer's second item.
+      sample('a', 'partiallyAccepted'),
+      runnerUp(sample('a1', 'accepted', { from: 'a' })),
+      // A runner-up partly accepted, then the rest of the first item accepted: the first decided it.
+      runnerUp(sample('b', 'partiallyAccepted')),
+      sample('b1', 'accepted', { from: 'b' }),
+      runnerUp(sample('c', 'accepted')),
+      sample('d', 'accepted'),
+    ]);
+    assert.deepEqual([o.accepted, o.acceptedRunnerUp, o.shownAgain], [4, 2, 2]);
   });
 
   it('counts a suggestion first shown from the cache (its model run was cancelled) as shown', () => {

@@ -65,6 +65,19 @@ describe('completion telemetry', () => {
     assert.deepEqual([sample.draftProposed, sample.draftAccepted, sample.servedFromCache], [4, 3, false]);
   });
 
+  it('tells which suggestion was accepted: a runner-up’s command names its place in the answer', async () => {
+    const { provider, engine, telemetry } = setup('42;');
+    engine.alternatives = ['7;', 'x + 1;'];
+    const { document, position } = doc('const x = ┃\n');
+    const items = await provider.provide(document, position, never());
+    assert.deepEqual(items.map((i) => i.insertText), ['42;', '7;', 'x + 1;']);
+    assert.deepEqual(items.map((i) => i.command?.arguments?.slice(1)), [['accepted', 0], ['accepted', 1], ['accepted', 2]]);
+    telemetry.accepted(items[2]?.command?.arguments);
+    const [sample] = JSON.parse((await telemetry.export({ format: 'json' })).content).records;
+    assert.deepEqual([sample.outcome, sample.acceptedItem], ['accepted', 2]);
+    assert.equal((await telemetry.summary({})).outcomes.acceptedRunnerUp, 1);
+  });
+
   it('records a request superseded by a newer one as cancelled, and an empty answer as empty', async () => {
     const { provider, telemetry } = setup('x'.repeat(50), { stepMs: 2 });
     const { document, position } = doc('const x = ┃\n');

@@ -35,7 +35,7 @@ describe('TelemetryFeature', () => {
       trace.firstToken();
       clock.step(ms - 50);
       trace.done({ outcome: 'offered', generatedTokens: 11 });
-      assert.deepEqual(feature.acceptanceCommand(trace), { title: 'Completion accepted', command: 'locus.completionAccepted', arguments: [trace.id] });
+      assert.deepEqual(feature.acceptanceCommand(trace, 0), { title: 'Completion accepted', command: 'locus.completionAccepted', arguments: [trace.id, 'accepted', 0] });
       ids.push(trace.id);
       clock.step(1000);
     }
@@ -65,6 +65,31 @@ describe('TelemetryFeature', () => {
     feature.dispose();
   });
 
+  it('records which suggestion of an answer was accepted, so runners-up taken are counted', async () => {
+    const dir = join(root, 'items');
+    const feature = new TelemetryFeature({ dir, enabled: true }, { clock: steppingClock() });
+    const commands = ['python', 'python', 'go', 'go', 'rust'].map((language, i) => {
+      const trace = feature.begin({ language, model: 'locus-small' });
+      trace.done({ outcome: 'offered', generatedTokens: 4 });
+      // The command of the answer's second item, as the editor runs it when the user takes that item.
+      return feature.acceptanceCommand(trace, i === 4 ? 0 : 1)?.arguments ?? [];
+    });
+    feature.accepted(commands[0]);
+    feature.accepted(commands[2]);
+    // An item place no answer has, or of the wrong type, is dropped; the acceptance itself still counts.
+    feature.accepted([commands[3]?.[0], 'accepted', 1e9]);
+    feature.accepted([commands[1]?.[0], 'accepted', '1']);
+    feature.accepted(commands[4]);
+
+    const summary = await feature.summary({});
+    assert.equal(summary.outcomes.accepted, 5);
+    assert.equal(summary.outcomes.acceptedRunnerUp, 2);
+    assert.deepEqual(summary.byLanguage.map((g) => [g.key, g.outcomes.acceptedRunnerUp]), [['go', 1], ['python', 1], ['rust', 0]]);
+    const json = JSON.parse((await feature.export({ format: 'json' })).content);
+    assert.deepEqual(json.records.map((r: TelemetrySample) => r.acceptedItem), [1, null, 1, null, 0]);
+    feature.dispose();
+  });
+
   it('writes no bytes while disabled, keeps what was stored, and clears on request', async () => {
     const dir = join(root, 'b');
     const clock = steppingClock();
@@ -76,7 +101,7 @@ describe('TelemetryFeature', () => {
     for (let i = 0; i < 5; i++) {
       const trace = feature.recorder.begin({ language: 'go', model: 'm' });
       trace.done({ outcome: 'offered', generatedTokens: 3 });
-      assert.equal(feature.acceptanceCommand(trace), undefined);
+      assert.equal(feature.acceptanceCommand(trace, 0), undefined);
       feature.accepted([trace.id]);
     }
     feature.accepted([first.id]);

@@ -91,7 +91,8 @@ export function fixtureEntries(count = 240, seed = 7): TelemetryEntry[] {
       const acceptance = random();
       const acceptProbability = language === 'python' ? 0.42 : language === 'typescript' ? 0.36 : 0.28;
       if (acceptance < acceptProbability) {
-        entries.push({ v: RECORD_VERSION, kind: 'outcome', id, at: at + Math.round(doneMs) + 900, acceptance: 'accepted' });
+        // Some users cycle to a runner-up (Alt+]) before accepting; no random draw, so the other figures stay put.
+        entries.push({ v: RECORD_VERSION, kind: 'outcome', id, at: at + Math.round(doneMs) + 900, acceptance: 'accepted', item: i % 5 === 0 ? 1 : 0 });
       } else if (typedOn() < 0.3) {
         const cachedId = `fc${String(i).padStart(4, '0')}`;
         entries.push({

@@ -36,6 +36,14 @@ describe('telemetry record lines', () => {
     assert.deepEqual(parseEntry(serializeEntry(outcome)), outcome);
   });
 
+  it('keep which suggestion of an answer was accepted, and read acceptances written before they said', () => {
+    const outcome = { v: RECORD_VERSION, kind: 'outcome', id: 'x', at: 5, acceptance: 'accepted', item: 2 } as const;
+    assert.deepEqual(parseEntry(serializeEntry(outcome)), outcome);
+    const { item: _, ...older } = outcome;
+    assert.deepEqual(parseEntry(JSON.stringify(older)), older);
+    for (const item of [-1, 1.5, '2', null, 64]) assert.equal(parseEntry(JSON.stringify({ ...outcome, item })), null, String(item));
+  });
+
   it('keep the model run a cache answer continues, and read lines written before they named it', () => {
     const cached: RequestRecord = { ...base, servedFromCache: true, cachedFrom: 'run_1', outcome: 'offered' };
     assert.deepEqual(parseEntry(serializeEntry(cached)), cached);
