@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import { freshRunDirs, installedManifest, locusLogTail, vsixPath } from './artifacts';
 import { installExtension, prepareDirs, startCodeServer } from './codeServer';
-import { locusStatus, userSettings, waitForReady } from './scenario';
+import { dashboardText, locusStatus, userSettings, waitForReady } from './scenario';
 import { ghostText, launchBrowser, openFile, openWorkbench, runCommand, Screenshots, tabLabels, tabText, waitFor } from './workbench';
 
 const DEFINITION = 'import statistics\n\ndef spread_of_readings(values):\n    return max(values) - min(values)\n';
@@ -30,7 +30,7 @@ function notebookJson(): string {
   });
 }
 
-test('a Jupyter notebook: ghost text in a code cell uses a name from an earlier cell, Alt+] shows the next suggestion, Tab inserts it into the cell, Explain names the cell, an excluded notebook says why in every cell', { timeout: 5 * 60_000 }, async (t) => {
+test('a Jupyter notebook: ghost text in a code cell uses a name from an earlier cell, Alt+] shows the next suggestion, Tab inserts it into the cell and the dashboard counts it as a further one, Explain names the cell, an excluded notebook says why in every cell', { timeout: 5 * 60_000 }, async (t) => {
   const run = freshRunDirs('code-server-notebook');
   writeFileSync(path.join(run.workspace, 'analysis.ipynb'), notebookJson());
   mkdirSync(path.join(run.workspace, 'drafts'));
@@ -74,6 +74,9 @@ test('a Jupyter notebook: ghost text in a code cell uses a name from an earlier 
     assert.ok(next.startsWith('of_readings'), `the runner-up names the function too: ${JSON.stringify(next)}`);
     await page.keyboard.press('Alt+BracketLeft');
     await waitFor('the first suggestion again', async () => ((await ghostText(page!, focusedCellEditor(page!))) === shown ? true : undefined), 10_000);
+    // Back to the runner-up, and Tab takes it: the record says a further suggestion was accepted.
+    await page.keyboard.press('Alt+BracketRight');
+    await waitFor('the next suggestion again', async () => ((await ghostText(page!, focusedCellEditor(page!))) === next ? true : undefined), 10_000);
     await page.keyboard.press('Tab');
     const text = await waitFor('the cell to hold the accepted text', async () => {
       const lines = await focusedCellEditor(page!).locator('.view-lines').innerText();
@@ -106,6 +109,12 @@ test('a Jupyter notebook: ghost text in a code cell uses a name from an earlier 
     await firstCodeCell(page).locator('.view-lines').click();
     await waitFor('the status bar to say so in the first code cell too', async () => (excluded(await locusStatus(page!, manifest)) ? true : undefined), 10_000);
     await shots.take(page, 'notebook-excluded');
+
+    // The dashboard counts the accepted suggestion as one taken from a further one: VS Code ran that item's command.
+    await runCommand(page, 'Locus: Show Latency');
+    const dashboard = await dashboardText(page, 30_000);
+    t.diagnostic(`dashboard: ${JSON.stringify(/Accepted[^·]*·[^\n]*/.exec(dashboard)?.[0])}`);
+    assert.match(dashboard, /1 of [1-9]\d* suggestions? shown · 1 from a further one \(Alt\+\]\)/);
   } catch (err) {
     if (page) await shots.take(page, 'failure').catch(() => undefined);
     throw err;

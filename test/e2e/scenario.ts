@@ -780,7 +780,7 @@ async function dashboardCheck({ page }: ScenarioEnv, label: string): Promise<str
 }
 
 /** The dashboard webview's document, once its script has rendered the summary the server sent. */
-async function dashboardText(page: Page, timeoutMs: number): Promise<string> {
+export async function dashboardText(page: Page, timeoutMs: number): Promise<string> {
   return waitFor('the dashboard to render numbers', async () => {
     for (const frame of page.frames()) {
       if (frame === page.mainFrame()) continue;
