@@ -18,6 +18,9 @@ export interface UnmatchedCloser {
   char: string;
 }
 
+/** An opening bracket that nothing after it in the scanned text closes: its offset there, and which it is. */
+export type OpenBracket = UnmatchedCloser;
+
 /** Line-comment marker for a language (a rough table: enough to skip brackets in comments). */
 export function lineCommentFor(languageId: string): string {
   return ['python', 'shellscript', 'ruby', 'perl', 'r', 'yaml', 'toml', 'dockerfile', 'makefile'].includes(languageId) ? '#' : '//';
@@ -29,6 +32,27 @@ export function lineCommentFor(languageId: string): string {
  */
 export function unmatchedClosers(text: string, lineComment: string, open?: OpenLiteral): UnmatchedCloser[] {
   return scan(text, lineComment, open).unmatched;
+}
+
+/** Openers in `text` that nothing after them in `text` closes, outermost first. */
+export function openBrackets(text: string, lineComment: string): OpenBracket[] {
+  return scan(text, lineComment, undefined).stack;
+}
+
+/** Whether `text` closes every bracket it opens and none that it does not. */
+export function isBalanced(text: string, lineComment: string): boolean {
+  const { stack, unmatched } = scan(text, lineComment, undefined);
+  return stack.length === 0 && unmatched.length === 0;
+}
+
+/**
+ * How many of `closers`, a run of closing brackets read in order, close the innermost of `open` (outermost first), and
+ * the opener the last of them closes.
+ */
+export function closingRun(open: readonly OpenBracket[], closers: string): { count: number; outermost: OpenBracket | undefined } {
+  let count = 0;
+  while (count < closers.length && count < open.length && open[open.length - 1 - count]!.char === PAIRS[closers[count]!]) count++;
+  return { count, outermost: count === 0 ? undefined : open[open.length - count] };
 }
 
 /**
@@ -73,8 +97,8 @@ function literalStep(text: string, i: number, open: OpenLiteral): 'escape' | 'cl
   return 'inside';
 }
 
-function scan(text: string, lineComment: string, startsInside: OpenLiteral | undefined): { unmatched: UnmatchedCloser[]; open: OpenLiteral | undefined } {
-  const stack: string[] = [];
+function scan(text: string, lineComment: string, startsInside: OpenLiteral | undefined): { unmatched: UnmatchedCloser[]; open: OpenLiteral | undefined; stack: OpenBracket[] } {
+  const stack: OpenBracket[] = [];
   const unmatched: UnmatchedCloser[] = [];
   let open = startsInside;
   for (let i = 0; i < text.length; i++) {
@@ -96,14 +120,14 @@ function scan(text: string, lineComment: string, startsInside: OpenLiteral | und
     if (lineComment === '//' && text.startsWith(BLOCK_COMMENT_START, i)) [i, open] = [i + 1, BLOCK_COMMENT_END];
     else if (triple !== undefined) [i, open] = [i + triple.length - 1, triple];
     else if (QUOTES.has(ch)) open = ch;
-    else if (OPENERS.has(ch)) stack.push(ch);
+    else if (OPENERS.has(ch)) stack.push({ index: i, char: ch });
     else if (ch in PAIRS) {
-      if (stack.length > 0 && stack[stack.length - 1] === PAIRS[ch]) stack.pop();
+      if (stack.length > 0 && stack[stack.length - 1]!.char === PAIRS[ch]) stack.pop();
       else if (stack.length === 0) unmatched.push({ index: i, char: ch });
       // A mismatched closer (`(]`) is the model's mistake, not a block end; leave it to the other rules.
     }
   }
-  return { unmatched, open };
+  return { unmatched, open, stack };
 }
 
 /**

@@ -3,6 +3,7 @@
 // legitimately repeat and are left alone. Longer loops (`if not files: return None` twice, then again) repeat a line
 // further apart and at other indentations: its third time ends the suggestion too.
 import { opensBlock } from './completionMode';
+import { closingLinesAfterCut } from './cutClosingLines';
 
 /** Lines shorter than this (trimmed), or without a letter, may repeat. */
 const MIN_REPEAT_LENGTH = 8;
@@ -40,12 +41,13 @@ export function cutRepeatedLines(lines: string[], firstLineIndent: string | unde
 /**
  * The lines before line `i`, without the blank lines that led to it, nor a header whose body was the loop's: where a
  * loop of `if n < 0:` / `return False` is caught at its third `return False`, its third `if n < 0:` went before it.
+ * Brackets they leave open get the model's own closing lines after the cut (cutClosingLines.ts).
  */
 function before(lines: string[], i: number, languageId: string): string[] {
   const kept = lines.slice(0, i);
   const last = () => kept[kept.length - 1]!;
   while (kept.length > 1 && (last().trim() === '' || opensBlock(last(), languageId))) kept.pop();
-  return kept;
+  return [...kept, ...closingLinesAfterCut(kept, lines.slice(kept.length), languageId)];
 }
 
 /** Whether the non-blank lines from `a` to `b` are those from `b` to `c`, indentation aside: a loop, if `c` repeats `b`. */
