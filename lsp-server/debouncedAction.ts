@@ -7,12 +7,11 @@ export class DebouncedAction {
 
   constructor(
     private readonly action: () => void,
-    readonly delayMs: number,
     private readonly timers: Timers = NODE_TIMERS,
   ) {}
 
-  /** Runs the action `delayMs` (by default the action's) after the last request, unless another request or `cancel` comes first. */
-  request(delayMs = this.delayMs): void {
+  /** Runs the action `delayMs` after the last request (0: on the next turn), unless another request or `cancel` comes first. */
+  request(delayMs: number): void {
     this.cancel();
     this.timer = this.timers.setTimeout(() => {
       this.timer = undefined;

@@ -220,7 +220,7 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     logger.info(`Model settings changed; loading ${config.modelDir}.`);
     scheduler.abortAll();
     void modelHost.load(config);
-  }, MODEL_SETTINGS_SETTLE_MS);
+  });
 
   function applySettings(update: unknown, source: 'settings' | 'pulled settings'): void {
     if (typeof update !== 'object' || update === null || Array.isArray(update)) return void logger.warn(`${source}: locus is not an object; the settings stay as they are.`);

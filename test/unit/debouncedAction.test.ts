@@ -7,11 +7,11 @@ describe('DebouncedAction (a model reload waits for the settings to settle)', ()
   it('runs once, the delay after the last of requests that came closer together than the delay', () => {
     const { timers, advance } = manualTimers();
     let runs = 0;
-    const reload = new DebouncedAction(() => runs++, 3000, timers);
+    const reload = new DebouncedAction(() => runs++, timers);
     // A path typed with pauses: the Settings editor writes each part 2-2.5 s after the one before.
     for (const gap of [0, 2200, 2400]) {
       advance(gap);
-      reload.request();
+      reload.request(3000);
     }
     advance(2999);
     assert.equal(runs, 0, 'nothing runs while the settings keep changing');
@@ -24,10 +24,10 @@ describe('DebouncedAction (a model reload waits for the settings to settle)', ()
   it('runs again for a request after a run', () => {
     const { timers, advance } = manualTimers();
     let runs = 0;
-    const reload = new DebouncedAction(() => runs++, 3000, timers);
-    reload.request();
+    const reload = new DebouncedAction(() => runs++, timers);
+    reload.request(3000);
     advance(3000);
-    reload.request();
+    reload.request(3000);
     advance(3000);
     assert.equal(runs, 2);
   });
@@ -35,8 +35,8 @@ describe('DebouncedAction (a model reload waits for the settings to settle)', ()
   it('runs nothing once cancelled (settings back to the model in place, or the server shutting down)', () => {
     const { timers, advance, pending } = manualTimers();
     let runs = 0;
-    const reload = new DebouncedAction(() => runs++, 3000, timers);
-    reload.request();
+    const reload = new DebouncedAction(() => runs++, timers);
+    reload.request(3000);
     advance(1000);
     reload.cancel();
     advance(5000);
