@@ -118,6 +118,7 @@ function scan(text: string, lineComment: string, startsInside: OpenLiteral | und
     }
     const triple = lineComment === '#' ? TRIPLE_QUOTES.find((quote) => text.startsWith(quote, i)) : undefined;
     if (lineComment === '//' && text.startsWith(BLOCK_COMMENT_START, i)) [i, open] = [i + 1, BLOCK_COMMENT_END];
+    else if (lineComment === '//' && ch === '/' && startsRegex(text, i)) i = Math.max(i, regexEnd(text, i));
     else if (triple !== undefined) [i, open] = [i + triple.length - 1, triple];
     else if (QUOTES.has(ch)) open = ch;
     else if (OPENERS.has(ch)) stack.push({ index: i, char: ch });
@@ -128,6 +129,32 @@ function scan(text: string, lineComment: string, startsInside: OpenLiteral | und
     }
   }
   return { unmatched, open, stack };
+}
+
+/** What may come before a regular expression literal; before a division comes a value (`a / b`, `f(x) / 2`). */
+const BEFORE_REGEX = /(?:^|[(,=:[!&|?{};+\-*%~^]|\b(?:return|typeof|instanceof|in|of|new|delete|void|throw|case|do|else|yield|await))\s*$/;
+
+/**
+ * Whether the `/` at `i` starts a JavaScript regular expression literal (`/\(/`, whose brackets are no code), as
+ * told by what comes before it on its line.
+ */
+function startsRegex(text: string, i: number): boolean {
+  const lineStart = text.lastIndexOf('\n', i - 1) + 1;
+  return BEFORE_REGEX.test(text.slice(lineStart, i));
+}
+
+/** Offset of the `/` that ends the regular expression literal starting at `i`; -1 when its line does not end it (a division after all). */
+function regexEnd(text: string, i: number): number {
+  let inClass = false;
+  for (let j = i + 1; j < text.length; j++) {
+    const ch = text[j];
+    if (ch === '\n') return -1;
+    if (ch === '\\') j++;
+    else if (ch === '[') inClass = true;
+    else if (ch === ']') inClass = false;
+    else if (ch === '/' && !inClass) return j;
+  }
+  return -1;
 }
 
 /**

@@ -1,0 +1,30 @@
+// lsp-server/bracketScan.ts: brackets in code, not in strings, comments or regular expression literals.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { openBrackets, unmatchedClosers } from '../../lsp-server/bracketScan';
+
+const opened = (text: string, lineComment = '//') => openBrackets(text, lineComment).map((b) => b.char).join('');
+const unmatched = (text: string, lineComment = '//') => unmatchedClosers(text, lineComment).map((b) => b.char).join('');
+
+describe('bracket scan', () => {
+  it('skips a regular expression literal where one can start: after an operator, a bracket or a keyword', () => {
+    assert.equal(unmatched('const m = /^\\s*\\)/.exec(line);'), '');
+    assert.equal(unmatched('if (/[)}]$/.test(s)) {}'), '');
+    assert.equal(unmatched('return /\\}/g;'), '');
+    assert.equal(opened('parts = s.split(/[(]/);'), '');
+    // A slash inside a character class does not end the literal.
+    assert.equal(opened('const r = /[/(]/;'), '');
+  });
+
+  it('reads a slash after a value as a division, so brackets after it are code', () => {
+    assert.equal(opened('x = a / (b / 2'), '(');
+    assert.equal(opened('y = f(a) / (b'), '(');
+    assert.equal(unmatched('z = n / 2)'), ')');
+    // A slash with no second one on its line is a division too.
+    assert.equal(opened('w = ( /'), '(');
+  });
+
+  it('leaves `#`-comment languages alone, where a slash is only a division', () => {
+    assert.equal(opened('x = (a /(b/ 2', '#'), '((');
+  });
+});
