@@ -163,9 +163,10 @@ export class LocalEngine implements InferenceEngine {
 
   private async disposeNow(): Promise<void> {
     this.warmUp?.abort();
-    await this.queue;
+    // Unset before waiting: a request made while the jobs queued so far finish would run on released sessions.
     const models = [this.target?.model, this.draft?.model];
     this.target = this.draft = this.generator = undefined;
+    await this.queue;
     await Promise.all(models.map((m) => m?.dispose()));
   }
 }

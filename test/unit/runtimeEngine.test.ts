@@ -237,6 +237,16 @@ describe('load errors', () => {
   it('generate before load is ModelNotReadyError', async () => {
     await assert.rejects(new LocalEngine().generate(request()), ModelNotReadyError);
   });
+  it('generate while a dispose waits for the running generation is ModelNotReadyError, and that generation finishes', async () => {
+    const engine = new LocalEngine();
+    await engine.load(LOAD);
+    const running = engine.generate(request({ maxNewTokens: 16 }));
+    const disposed = engine.dispose();
+    await new Promise((resolve) => setImmediate(resolve));
+    await assert.rejects(engine.generate(request()), ModelNotReadyError);
+    assert.equal((await running).tokenIds.length, 16);
+    await disposed;
+  });
   it('missing directory, or a file given as one: the message names the directory, not a file in it', async () => {
     await assert.rejects(load({ modelDir: join(TARGET_DIR, 'nope') }), (e: Error) => e instanceof ModelNotFoundError && /^The model directory .*nope does not exist\.$/.test(e.message));
     await assert.rejects(load({ modelDir: join(TARGET_DIR, 'config.json') }), (e: Error) => e instanceof ModelNotFoundError && /config\.json is a file, not a model directory/.test(e.message));
