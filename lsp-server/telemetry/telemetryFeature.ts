@@ -16,8 +16,8 @@ import {
 import { checkedSince } from '../requestParams';
 import { summarize } from './telemetryAggregate';
 import { exportSamples } from './telemetryExport';
-import { isItemIndex } from './telemetryRecord';
 import { InThreadTelemetryQueries, type TelemetryQueries } from './telemetryQueries';
+import { isItemIndex } from './telemetryRecord';
 import { systemClock, TelemetryRecorder, type RequestStart, type RequestTrace, type TelemetryClock } from './telemetryRecorder';
 import { JsonlTelemetryStore } from './telemetryStore';
 
