@@ -9,6 +9,7 @@ import { offersOtherFirst, rankCandidates, summarize } from './candidateRanker';
 import { findFunctionTarget, textWithCompletion } from './functionTarget';
 import type { SelfTestResult } from './isolationSelfTest';
 import { moduleContexts } from './moduleContext';
+import { NEEDS_EVENT_LOOP } from './pythonHarness';
 import { DEFAULT_LIMITS, SandboxRunner, type SandboxLimits } from './sandboxRunner';
 import type { TestFile } from './workspaceTestCalls';
 
@@ -276,6 +277,7 @@ export class EfficiencyChecker implements CompletionRefiner {
       functionName: target.name,
       languageId: request.languageId,
       sources: runnable.map((entry) => entry.source),
+      checkSources: checks.flatMap((check) => (check.callSource === undefined ? [] : [check.callSource])),
     }, { pause: this.deps.foregroundIdle, signal });
     if (signal.aborted) return null;
     const evaluate = this.deps.evaluate ?? evaluateCandidates;
@@ -292,6 +294,12 @@ export class EfficiencyChecker implements CompletionRefiner {
       signal,
     });
     if (signal.aborted || evaluation.checkIds.length === 0) return null;
+    // A plain suggestion whose coroutine waits on an event loop cannot be checked here (the sandbox runs none): it did
+    // not fail, so a sample that never waits must not replace it as passing where it failed.
+    if ([...(evaluation.results[0]?.checks.values() ?? [])].some((check) => NEEDS_EVENT_LOOP.test(check.error ?? ''))) {
+      this.deps.logger.info(`Efficiency check skipped for ${target.name}: the suggestion waits on something only an event loop resumes, and the sandbox runs none.`);
+      return null;
+    }
     const results: CandidateResult[] = texts.map((_, index) => {
       const position = runnable.findIndex((entry) => entry.index === index);
       const evaluated = position >= 0 ? evaluation.results[position] : undefined;

@@ -193,7 +193,7 @@ function pythonTarget(full: string, start: number, end: number): FunctionTarget 
   const bodyStart = lineStarts[headerEndLine] + lines[headerEndLine].length;
   const bodyEnd = lineStarts[lastBodyLine] + lines[lastBodyLine].length;
   if (start < bodyStart || end > bodyEnd + 1 || lastBodyLine === headerEndLine) return null;
-  const source = lines.slice(defLine, lastBodyLine + 1).join('\n') + '\n';
+  const source = lines.slice(decoratorsAbove(lines, defLine), lastBodyLine + 1).join('\n') + '\n';
   const params = splitTopLevel(full.slice(open + 1, close))
     .map((part) => part.trim())
     .filter((part) => part !== '' && part !== '/' && part !== '*' && !part.startsWith('*') && part !== 'self' && part !== 'cls')
@@ -214,6 +214,22 @@ function pythonTarget(full: string, start: number, end: number): FunctionTarget 
     wholeBody: isBlankOrComments(outside),
     examples: parseDoctests(docstringOf(lines.slice(headerEndLine + 1, lastBodyLine + 1).join('\n'))),
   };
+}
+
+/**
+ * The first line of the decorators above the def at `defLine` (`defLine` when it has none): they are part of the
+ * function, and a memoizing one (`@functools.cache`) changes what its calls cost and what its examples can read.
+ * Comments and a decorator's own continuation lines (indented, or closing a bracket) may sit among them.
+ */
+function decoratorsAbove(lines: string[], defLine: number): number {
+  let first = defLine;
+  for (let i = defLine - 1; i >= 0; i--) {
+    const line = lines[i];
+    if (line.trim() === '' || line.startsWith('#') || indentOf(line) > 0 || /^[)\]}]/.test(line)) continue;
+    if (!line.startsWith('@')) break;
+    first = i;
+  }
+  return first;
 }
 
 /** Splits on commas outside brackets and quotes. */

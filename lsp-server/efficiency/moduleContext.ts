@@ -27,6 +27,11 @@ export interface ModuleContextRequest {
   languageId: string;
   /** Each candidate's whole function. */
   sources: string[];
+  /**
+   * The expressions the checks evaluate next to the function (`area(Rect(2, 3))`): the names they read are needed
+   * as the function's own are, though its body may never read them.
+   */
+  checkSources?: string[];
 }
 
 export interface ModuleContextWork {
@@ -61,10 +66,12 @@ export async function moduleContexts(request: ModuleContextRequest, work: Module
       const row = rowAt(request.text, request.offset);
       const scope = await moduleScope(file.rootNode, row, request.functionName, language, slices);
       if (scope === null) return none;
+      const checkReads = new Set<string>();
+      for (const source of request.checkSources ?? []) for (const name of (await functionReads(parser, source, language, slices)) ?? []) checkReads.add(name);
       const contexts: ModuleContext[] = [];
       for (const source of request.sources) {
         const reads = await functionReads(parser, source, language, slices);
-        contexts.push(reads === null ? NO_MODULE_CONTEXT : await neededDefinitions(scope, reads, slices));
+        contexts.push(reads === null ? NO_MODULE_CONTEXT : await neededDefinitions(scope, [...reads, ...checkReads], slices));
       }
       return contexts;
     } finally {
@@ -78,6 +85,7 @@ export async function moduleContexts(request: ModuleContextRequest, work: Module
   }
 }
 
+/** The names `source` (a function, or an expression) reads from around it; null when it does not parse. */
 async function functionReads(parser: Parser, source: string, language: CandidateLanguage, slices: TimeSlices): Promise<Set<string> | null> {
   const tree = await parseInSlices(parser, source, slices);
   if (tree === null) return null;

@@ -128,6 +128,14 @@ function describe(error) {
 
 function isThenable(v) { return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof v.then === 'function'; }
 
+// An iterator (a generator) a call returned is pulled, up to the items encode compares, inside the timed region: the
+// call's time is producing what it yields, not only creating the generator. A promise it returned is awaited first.
+function drain(value) {
+  if (value !== null && typeof value === 'object' && typeof value.next === 'function' && typeof value[iteratorSymbol] === 'function') {
+    for (let i = 0; i <= ITEMS && !value.next().done; i++);
+  }
+}
+
 // A typed array and a sort of its own: the candidate can replace Array.prototype's push and sort. \`prepare\` (copying
 // the arguments) runs outside the timed region: a structured clone costs ~100 us against the few us most candidates
 // need, and its noise swamped the differences the ranking is after. It still counts in totalNs (the CPU the parent
@@ -137,13 +145,14 @@ async function timeCall(call, prepare, reps) {
   let count = 0;
   let total = 0n;
   const budget = BigIntCtor(reps.budgetMs) * 1000000n;
-  for (let i = 0; i < reps.warmup; i++) { const t0 = hrtime(); let r = call(prepare()); if (isThenable(r)) await r; total += hrtime() - t0; }
+  for (let i = 0; i < reps.warmup; i++) { const t0 = hrtime(); let r = call(prepare()); if (isThenable(r)) r = await r; drain(r); total += hrtime() - t0; }
   while (count < reps.min || (count < reps.max && total < budget)) {
     const t0 = hrtime();
     const args = prepare();
     const t1 = hrtime();
     let r = call(args);
-    if (isThenable(r)) await r;
+    if (isThenable(r)) r = await r;
+    drain(r);
     const t2 = hrtime();
     total += t2 - t0;
     times[count++] = t2 - t1;

@@ -3,6 +3,8 @@
 // never trusts a verdict from here, only values and the operating system's numbers.
 export const PYTHON_HARNESS_FILE = 'harness.py';
 export const PYTHON_CANDIDATE_FILE = 'candidate.py';
+/** A check's error when its coroutine waits on something only an event loop resumes (see _drive below). */
+export const NEEDS_EVENT_LOOP = /^NeedsEventLoop:/;
 
 export const PYTHON_HARNESS_SOURCE = String.raw`import sys, os, json, hmac, hashlib, time, copy, math, itertools, collections.abc
 
@@ -36,6 +38,8 @@ _sha256 = hashlib.sha256
 _isfinite = math.isfinite
 _islice = itertools.islice
 _Iterator = collections.abc.Iterator
+_Awaitable = collections.abc.Awaitable
+_AsyncIterator = collections.abc.AsyncIterator
 
 def _read_stdin():
     chunks = []
@@ -123,6 +127,39 @@ def _encode(value, depth=0, budget=None, path=None):
         return encoded
     return {'$o': type(value).__name__}
 
+class NeedsEventLoop(Exception):
+    pass
+
+# A coroutine is run here without asyncio (whose import the audit hook refuses): one that never suspends, or suspends
+# only with a bare yield (asyncio.sleep(0)), runs to the end exactly as under an event loop; one that waits on a
+# future cannot, and is not checkable here.
+def _drive(awaitable, _StopIteration=StopIteration):
+    step = awaitable.__await__()
+    try:
+        while True:
+            if step.send(None) is not None:
+                step.close()
+                raise NeedsEventLoop('it waits on something only an event loop resumes')
+    except _StopIteration as stop:
+        return stop.value
+
+# What a call returned, settled as the caller would use it: a coroutine run to its value, an iterator (a generator,
+# an async generator) pulled, up to the items _encode compares, so that producing them is part of the call's time.
+def _settle(value, _drive=_drive, _islice=_islice, _list=list, _iter=iter, _len=len, _isinstance=isinstance, _StopAsyncIteration=StopAsyncIteration):
+    if _isinstance(value, _Awaitable):
+        value = _drive(value)
+    if _isinstance(value, _AsyncIterator):
+        items = []
+        try:
+            while _len(items) <= _ITEMS:
+                items.append(_drive(value.__anext__()))
+        except _StopAsyncIteration:
+            pass
+        return _iter(items)
+    if _isinstance(value, _Iterator):
+        return _iter(_list(_islice(value, _ITEMS + 1)))
+    return value
+
 def _describe(error):
     return (type(error).__name__ + ': ' + str(error))[:200]
 
@@ -131,19 +168,19 @@ def _describe(error):
 # prepare (copying the arguments) runs outside the timed region: a deep copy costs ~100 us against the few us most
 # candidates need, and its noise swamped the differences the ranking is after. It still counts in totalNs, the
 # CPU the parent cross-checks, and in the budget.
-def _time_call(call, prepare, reps, _perf=_perf, _len=len):
+def _time_call(call, prepare, reps, _perf=_perf, _len=len, _settle=_settle):
     times = []
     total = 0
     budget = reps['budgetMs'] * 1000000
     for _ in range(reps['warmup']):
         t0 = _perf()
-        call(prepare())
+        _settle(call(prepare()))
         total += _perf() - t0
     while _len(times) < reps['min'] or (_len(times) < reps['max'] and total < budget):
         t0 = _perf()
         a = prepare()
         t1 = _perf()
-        call(a)
+        _settle(call(a))
         t2 = _perf()
         total += t2 - t0
         times.append(t2 - t1)
@@ -165,7 +202,7 @@ def _send_each(jobs, _send=_send, _describe=_describe):
         _send('check', body)
     _send('done', {'frames': _state['seq']})
 
-def _main(_time_call=_time_call, _send=_send, _encode=_encode, _describe=_describe, _send_each=_send_each):
+def _main(_time_call=_time_call, _send=_send, _encode=_encode, _describe=_describe, _send_each=_send_each, _settle=_settle):
     if _job['mode'] == 'compile':
         # Only compiled, never run: a candidate whose function does not compile is left out (functionTarget.ts
         # parses TypeScript and JavaScript in the parent for the same purpose).
@@ -189,8 +226,12 @@ def _main(_time_call=_time_call, _send=_send, _encode=_encode, _describe=_descri
         _send('done', {'frames': _state['seq']})
         return
     _send('load', {'ok': True, 'loadNs': _perf() - t0})
+    # Every check's value first, in order, as doctest runs a docstring's examples; the timings after: an example that
+    # reads what the earlier ones left (a cache's hit count) sees their single calls, not their timing repetitions.
+    measured = []
     for check in _job['checks']:
         body = {'id': check['id']}
+        measured.append((body, None, None))
         try:
             if 'args' in check:
                 args, kwargs = tuple(check['args']), {}
@@ -198,19 +239,27 @@ def _main(_time_call=_time_call, _send=_send, _encode=_encode, _describe=_descri
                 args, kwargs = eval(_pack + check['argsSource'] + '\n)', namespace)
             else:
                 args = None
+            # Bound as defaults: the timings run after this loop has moved on to other checks.
             if args is not None:
-                prepare = lambda: (_deepcopy(args), _deepcopy(kwargs))
+                prepare = lambda args=args, kwargs=kwargs: (_deepcopy(args), _deepcopy(kwargs))
                 call = lambda a: target(*a[0], **a[1])
             else:
                 code = compile(check['callSource'], 'example', 'eval')
                 prepare = lambda: None
-                call = lambda a: eval(code, namespace)
-            body['value'] = _encode(call(prepare()))
+                call = lambda a, code=code: eval(code, namespace)
+            body['value'] = _encode(_settle(call(prepare())))
             body['ok'] = True
-            body.update(_time_call(call, prepare, _job['reps']))
+            measured[-1] = (body, call, prepare)
         except BaseException as e:
             body['ok'] = False
             body['error'] = _describe(e)
+    for body, call, prepare in measured:
+        if call is not None:
+            try:
+                body.update(_time_call(call, prepare, _job['reps']))
+            except BaseException as e:
+                body['ok'] = False
+                body['error'] = _describe(e)
         _send('check', body)
     _send('done', {'frames': _state['seq']})
 

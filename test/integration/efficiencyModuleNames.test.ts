@@ -118,6 +118,46 @@ describe('efficiency checks of functions that use module-level names', () => {
     assert.deepEqual([outcome(sortedKeys), outcome(looped), outcome(unsorted)], ['pass', 'pass', 'fail'], refinement.summary);
   });
 
+  it("runs the function with its decorators, whose names the module provides: a cache's state is the examples' to read", async (t) => {
+    if (!(await needPython(t))) return;
+    const file = [
+      'import functools',
+      '',
+      '@functools.cache',
+      'def squares(n: int) -> list[int]:',
+      '    """',
+      '    >>> squares(3)',
+      '    [0, 1, 4]',
+      '    >>> squares.cache_info().misses',
+      '    1',
+      '    """',
+      '<body>',
+    ].join('\n');
+    const refinement = await refine({ languageId: 'python', file, bodies: ['    return [i * i for i in range(n)]', '    return [i ** 2 for i in range(n)]'] });
+    assert.deepEqual(refinement.ranked.map((candidate) => candidate.outcome), ['pass', 'pass'], refinement.summary);
+  });
+
+  it('provides the module-level names the examples use, though the body never reads them', async (t) => {
+    if (!(await needPython(t))) return;
+    const file = [
+      'from dataclasses import dataclass',
+      '',
+      '@dataclass',
+      'class Rect:',
+      '    w: int',
+      '    h: int',
+      '',
+      'def area(r) -> int:',
+      '    """',
+      '    >>> area(Rect(2, 3))',
+      '    6',
+      '    """',
+      '<body>',
+    ].join('\n');
+    const refinement = await refine({ languageId: 'python', file, bodies: ['    return r.w * r.h', '    return r.h * r.w', '    return r.w + r.h'] });
+    assert.deepEqual(refinement.ranked.map((candidate) => candidate.outcome), ['pass', 'pass', 'fail'], refinement.summary);
+  });
+
   it('passes a TypeScript @example with a module-level constant and helpers, never running the top-level call', async (t) => {
     if (!(await need(t))) return;
     const file = [

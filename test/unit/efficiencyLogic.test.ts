@@ -98,6 +98,27 @@ describe('findFunctionTarget', () => {
     assert.equal(findFunctionTarget(text, text.length, 'x = 1\n', 'python'), null, 'top-level code is no function body');
   });
 
+  it("keeps a Python function's decorators in its source, multi-line ones and comments among them included", () => {
+    const text = [
+      'import functools',
+      'x = [',
+      '    1,',
+      ']',
+      '@functools.lru_cache(',
+      '    maxsize=None,',
+      ')',
+      '# memoized',
+      '@staticmethod',
+      'def fib(n: int) -> int:',
+      '',
+    ].join('\n');
+    const target = findFunctionTarget(text, text.length, '    return n\n', 'python');
+    assert.ok(target);
+    assert.equal(target.source, '@functools.lru_cache(\n    maxsize=None,\n)\n# memoized\n@staticmethod\ndef fib(n: int) -> int:\n    return n\n');
+    const plain = 'def g():\n    pass\n\ndef f(n):\n';
+    assert.equal(findFunctionTarget(plain, plain.length, '    return n\n', 'python')?.source, 'def f(n):\n    return n\n', "another function's body is not a decorator");
+  });
+
   it('strips TypeScript types with the bundled compiler, and makes imports requires', () => {
     assert.equal(toCommonJs('function f(x: number): number { return x as number; }', true).trim().split('\n').pop(), 'function f(x) { return x; }');
     assert.match(toCommonJs("import { join } from 'node:path';\nfunction f(x) { return join(x); }", false), /require\("node:path"\)/);
@@ -181,6 +202,24 @@ describe('differential inputs', () => {
   it('generates nothing when a parameter type is unknown', () => {
     assert.deepEqual(differentialInputs([{ name: 'x', type: 'Widget' }], [], 'javascript', 1), []);
     assert.deepEqual(differentialInputs([], [], 'python', 1), []);
+  });
+
+  it('generates strings with separators and punctuation, an empty one and ones that end in a separator, the same for a seed', () => {
+    for (const language of ['javascript', 'python'] as const) {
+      const strings = (seed: number) => [
+        ...differentialInputs([{ name: 'p', type: language === 'python' ? 'str' : 'string' }], [], language, seed).map((input) => input.args[0] as string),
+        ...differentialInputs([{ name: 'ps', type: language === 'python' ? 'list[str]' : 'string[]' }], [], language, seed).flatMap((input) => input.args[0] as string[]),
+      ];
+      const generated = strings(7);
+      assert.deepEqual(strings(7), generated, 'deterministic for the seed');
+      assert.equal(generated[0], '', 'the first small string is empty, like the boundary integer 0');
+      assert.match(generated[1], /^.+\/$/, "the second ends in a path's separator");
+      assert.ok(generated.includes(''), 'the empty string');
+      assert.ok(generated.some((text) => text.length > 1 && text.endsWith('/')), "one ending in a path's separator");
+      const text = generated.join('');
+      for (const separator of ['/', '.', ' ', '-', '_', ',', ':']) assert.ok(text.includes(separator), `${language}: ${JSON.stringify(separator)} in a generated string`);
+      assert.ok(generated.filter((s) => s.length > 1 && /[/. \-_,:]$/.test(s)).length >= 3, 'collections hold strings ending in separators too');
+    }
   });
 
   it('is deterministic per seed', () => {
@@ -459,6 +498,24 @@ describe('EfficiencyChecker gating', () => {
     const partial = 'function double(n: number): number {\n  const m = n;\n\n}\n';
     assert.equal(await c.refine({ ...request(() => '  return m + m;'), text: partial, offset: partial.indexOf('\n\n') + 2, greedy: '  return m + m;' }), null);
     assert.equal(calls.evaluate, 0);
+  });
+
+  it('does not refine a Python suggestion whose coroutine waits on an event loop: not checkable, so a sample cannot replace it', async () => {
+    const py = 'async def double(n: int) -> int:\n    """\n    >>> double(2)\n    4\n    """\n';
+    const logged: string[] = [];
+    const result = (index: number) => ({
+      ...candidate(index, index === 0 ? 'fail' : 'pass', 1e6),
+      isGreedy: undefined,
+      checks: new Map([['example-0', index === 0 ? { ok: false, error: 'NeedsEventLoop: it waits on something only an event loop resumes' } : { ok: true, value: 4 }]]),
+    });
+    const refinement = await checker({
+      selfTest: async () => ({ runtimes: { python: { language: 'python', executable: '/py', flags: [], binds: [], maxTasks: 1 } }, tools: { bwrap: '/b', prlimit: '/p', setpriv: null, supportsDisableUserns: true, seccomp: false, prlimitBinds: [] }, reasons: [], durationMs: 1 }),
+      compile: async (input: CompileInput) => input.sources.map(() => null),
+      evaluate: async (input: EvaluationInput) => ({ checkIds: ['example-0'], plainIsReference: false, reference: undefined as never, results: input.sources.map((_, index) => result(index)) as CandidateResult[] }),
+      logger: { info: (message) => logged.push(message), warn: (message) => logged.push(message) },
+    }).checker.refine({ uri: 'file:///e.py', version: 1, languageId: 'python', text: py, offset: py.length, greedy: '    await wait()\n    return n * 2\n', sample: async () => '    return n + n\n' });
+    assert.equal(refinement, null);
+    assert.match(logged.join('\n'), /skipped for double: the suggestion waits on something only an event loop resumes/);
   });
 
   it('does not refine a Python suggestion that does not compile, and never runs a sample that does not compile', async () => {

@@ -244,6 +244,52 @@ describe('measurement', () => {
   });
 });
 
+describe('what a call returns, settled inside the timed region', () => {
+  const busy = { id: 'differential-0', kind: 'differential', args: [3] } as Check;
+  const checks: Check[] = [busy, { ...busy, id: 'differential-1', args: [4] }];
+
+  it('times pulling the items of a generator, not only creating it, and still stops an endless one', async (t) => {
+    const kit = await need(t, true);
+    if (!kit) return;
+    // Each generator spends 3 ms before its one item: creating it costs nothing.
+    const js = await evaluate(kit, jsTarget('gen'), ['function* gen(n) { const end = Date.now() + 3; while (Date.now() < end) {} yield n; }', 'function* gen(n) { for (;;) yield n; }'], checks);
+    const py = await evaluate(kit, pyTarget('gen'), ['import time\ndef gen(n):\n    end = time.monotonic() + 0.003\n    while time.monotonic() < end:\n        pass\n    yield n\n', 'def gen(n):\n    while True:\n        yield n\n'], checks);
+    for (const { results } of [js, py]) {
+      assert.deepEqual(results.map((r) => r.outcome), ['pass', 'fail'], results[0].detail);
+      assert.ok(results[0].timeNs > 2 * 2e6, `measured ${results[0].timeNs} ns for two generators of 2 to 3 ms`);
+      assert.equal((results[1].checks.get('differential-0')?.value as { $it: unknown[] }).$it.length, 1000, 'the endless one is pulled up to the compared items');
+    }
+  });
+
+  it('runs a Python coroutine to its value without an event loop, and says when one waits on an event loop', async (t) => {
+    const kit = await need(t, true);
+    if (!kit) return;
+    const example: Check = { id: 'example-0', kind: 'example', callSource: 'double(2)', argsSource: '2', expectedSource: '4' };
+    const helper = 'async def twice(n):\n    return n + n\n';
+    const { results } = await evaluate(kit, pyTarget('double'), [
+      'async def double(n):\n    return n * 2\n',
+      `${helper}async def double(n):\n    return await twice(n)\n`,
+      'async def double(n):\n    return n * 3\n',
+      'class Wait:\n    def __await__(self):\n        yield self\n        return 0\nasync def double(n):\n    await Wait()\n    return n * 2\n',
+      'async def double(n):\n    for _ in range(n):\n        yield n\n',
+    ], [example]);
+    assert.deepEqual(results.map((r) => r.outcome), ['pass', 'pass', 'fail', 'fail', 'fail']);
+    assert.match(String(results[3].checks.get('example-0')?.error), /^NeedsEventLoop: /);
+    assert.deepEqual(results[4].checks.get('example-0')?.value, { $it: [2, 2] }, 'an async generator yields its items');
+  });
+
+  it("computes every check's value, in order, before any timing repetitions, as doctest would", async (t) => {
+    const kit = await need(t, true);
+    if (!kit) return;
+    const examples: Check[] = [
+      { id: 'example-0', kind: 'example', callSource: 'squares(3)', argsSource: '3', expectedSource: '[0, 1, 4]' },
+      { id: 'example-1', kind: 'example', callSource: 'squares.cache_info().hits', expectedSource: '0' },
+    ];
+    const { results } = await evaluate(kit, pyTarget('squares'), ['import functools\n@functools.cache\ndef squares(n):\n    return [i * i for i in range(n)]\n'], examples);
+    assert.equal(results[0].outcome, 'pass', JSON.stringify([...results[0].checks.values()]));
+  });
+});
+
 describe('JavaScript values through the harness', () => {
   it('tells generators apart by what they yield, within bounds, and encodes objects shared along many paths', async (t) => {
     const kit = await need(t);

@@ -90,6 +90,23 @@ describe('module-level definitions for a Python function', () => {
   });
 });
 
+describe('module-level names a Python function needs from outside its body', () => {
+  const text = 'import functools\n\nclass Rect:\n    pass\n\n@functools.cache\ndef area(r):\n    return 1\n';
+  const offset = text.indexOf('    return');
+  const source = '@functools.cache\ndef area(r):\n    return 1\n';
+
+  it("takes what its decorators read (the decorators are part of the candidate's source)", async () => {
+    const [context] = await moduleContexts({ text, offset, functionName: 'area', languageId: 'python', sources: [source] });
+    assert.deepEqual(context.names, ['functools']);
+  });
+
+  it("takes what the checks' expressions read, by the same rules as the function's own names", async () => {
+    const checkSources = ['area(Rect())', 'area([x for x in [Rect()]])', 'area(Undefined())'];
+    const [context] = await moduleContexts({ text, offset, functionName: 'area', languageId: 'python', sources: [source], checkSources });
+    assert.deepEqual(context.names.sort(), ['Rect', 'functools']);
+  });
+});
+
 const COMPOUND = `from __future__ import annotations
 import sys
 from functools import lru_cache
