@@ -4,6 +4,7 @@
 // (differential) inputs the plain suggestion is the reference, and only when it passes every example: agreement
 // among samples proves nothing (two samples with the same bug outvoted a correct suggestion).
 import type { Check } from './checkBuilder';
+import { checkLabels, deniedDetail, errorDetail, lackedModule, unavailableDetail } from './checkFailures';
 import type { FunctionTarget } from './functionTarget';
 import { toCommonJs } from './functionTarget';
 import { NO_MODULE_CONTEXT, type ModuleContext } from './moduleDefinitions';
@@ -14,8 +15,11 @@ import type { SandboxRuntime } from './sandboxRuntimes';
 import type { SandboxLimits, SandboxRun, SandboxRunner } from './sandboxRunner';
 import { valuesEqual } from './valueEquality';
 
-/** Exhaustive and distinct; nothing but `pass` is ever ranked as correct. */
-export type CandidateOutcome = 'pass' | 'fail' | 'timeout' | 'memory-limit' | 'runtime-error' | 'sandbox-denied' | 'invalid-output' | 'infra-error';
+/**
+ * Exhaustive and distinct; nothing but `pass` is ever ranked as correct. `unavailable`: it failed only on names bound
+ * by imports the sandbox could not load (numpy, a workspace module), so it was not checked: neither right nor wrong.
+ */
+export type CandidateOutcome = 'pass' | 'fail' | 'timeout' | 'memory-limit' | 'runtime-error' | 'sandbox-denied' | 'unavailable' | 'invalid-output' | 'infra-error';
 
 export interface CheckResult {
   ok: boolean;
@@ -258,6 +262,7 @@ export async function evaluateCandidates(input: EvaluationInput): Promise<Evalua
     plainLoaded?.ok ? (verified[0] ?? null) : null,
   );
   const checkIds = checks.map((check) => check.id).filter((id) => decided.expected.has(id));
+  const labels = checkLabels(checks);
 
   const results = runs.map((verifiedRun, index): CandidateResult => {
     const { run } = verifiedRun;
@@ -271,6 +276,9 @@ export async function evaluateCandidates(input: EvaluationInput): Promise<Evalua
     if (!verifiedRun.frames) return { ...base, ...failureDetail(verifiedRun, input.limits, contexts[index]), checksPassed: 0, timeNs: Infinity };
     const load = verifiedRun.frames.find((frame) => frame.type === 'load')?.body as { ok: boolean; error?: string; loadNs?: number } | undefined;
     if (!load?.ok) {
+      // A module-level definition that reads a name whose import failed fails the load: not the candidate's doing.
+      const lacked = lackedModule(load?.error, contexts[index].mayLack);
+      if (lacked !== undefined) return { ...base, outcome: 'unavailable', detail: unavailableDetail([lacked]), checksPassed: 0, timeNs: Infinity };
       const error = load?.error && DISK_FULL.test(load.error) ? diskLimitDetail(input.limits) : (load?.error ?? 'did not load');
       // Loading runs the module-level definitions and then only defines the function: a failure there is theirs.
       const detail = contexts[index].names.length > 0 ? moduleCodeDetail(contexts[index], `failed: ${error}`) : error;
@@ -279,21 +287,35 @@ export async function evaluateCandidates(input: EvaluationInput): Promise<Evalua
     let passed = 0;
     let timeNs = 0;
     let reportedNs = load.loadNs ?? 0;
-    let denied = false;
+    let denied: string | undefined;
     let diskFull = false;
+    let raised: string | undefined;
+    const lacked: string[] = [];
+    let failedOtherwise = false;
     for (const id of checkIds) {
       const result = base.checks.get(id);
-      if (result?.ok && valuesEqual(result.value, decided.expected.get(id))) passed++;
-      if (result?.error && DENIED.test(result.error)) denied = true;
-      if (result?.error && DISK_FULL.test(result.error)) diskFull = true;
       timeNs += result?.medianNs ?? 0;
+      if (result?.ok && valuesEqual(result.value, decided.expected.get(id))) {
+        passed++;
+        continue;
+      }
+      const module = lackedModule(result?.error, contexts[index].mayLack);
+      if (module !== undefined) lacked.push(module);
+      else failedOtherwise = true;
+      if (result?.error === undefined) continue;
+      if (DENIED.test(result.error)) denied ??= deniedDetail(result.error, labels.get(id) ?? id);
+      if (DISK_FULL.test(result.error)) diskFull = true;
+      raised ??= errorDetail(result.error, labels.get(id) ?? id);
     }
     for (const result of base.checks.values()) reportedNs += result.totalNs ?? 0;
     if (!timingsPlausible(reportedNs / 1e6, run.cpuMs, baselineCpuMs)) {
       return { ...base, outcome: 'invalid-output', detail: 'reported timings disagree with the CPU time the system measured', checksPassed: passed, timeNs };
     }
-    const outcome: CandidateOutcome = checkIds.length > 0 && passed === checkIds.length ? 'pass' : denied ? 'sandbox-denied' : 'fail';
-    return { ...base, outcome, ...(outcome === 'fail' && diskFull ? { detail: diskLimitDetail(input.limits) } : {}), checksPassed: passed, timeNs };
+    const counted = { ...base, checksPassed: passed, timeNs };
+    if (checkIds.length > 0 && passed === checkIds.length) return { ...counted, outcome: 'pass' };
+    if (lacked.length > 0 && !failedOtherwise) return { ...counted, outcome: 'unavailable', detail: unavailableDetail(lacked) };
+    if (denied !== undefined) return { ...counted, outcome: 'sandbox-denied', detail: denied };
+    return { ...counted, outcome: 'fail', ...(diskFull ? { detail: diskLimitDetail(input.limits) } : raised !== undefined ? { detail: raised } : {}) };
   });
   return { results, checkIds, reference: reference.run, plainIsReference: decided.plainIsReference };
 }

@@ -42,13 +42,21 @@ export function compareCandidates(a: RankedCandidate, b: RankedCandidate): numbe
   return a.index - b.index;
 }
 
+/**
+ * Whether the sandbox, not the code, stopped it: it lacked a module the code imports, or refused what the code does
+ * (reading a file). Such a candidate was not checked: neither right nor wrong.
+ */
+export function notChecked(candidate: RankedCandidate): boolean {
+  return candidate.outcome === 'unavailable' || candidate.outcome === 'sandbox-denied';
+}
+
 /** Which candidate goes first, and why. */
 export type FirstChoice =
   /** The plain suggestion is correct and no correct candidate beat it by {@link SPEEDUP_MARGIN}. */
   | { kind: 'plain'; plain: RankedCandidate }
   /** A correct candidate at least {@link SPEEDUP_MARGIN} times faster than the correct plain suggestion. */
   | { kind: 'faster'; chosen: RankedCandidate; plain: RankedCandidate; speedup: number }
-  /** The plain suggestion failed a check (an example: see decideExpectations) that this candidate passes. */
+  /** The plain suggestion failed a check (an example: see decideExpectations) that this candidate passes; never one {@link notChecked}. */
   | { kind: 'fix'; chosen: RankedCandidate; plain: RankedCandidate | undefined }
   /** Nothing replaces the plain suggestion: no candidate passed every check, or the plain one passed them all but its run could not be verified. */
   | { kind: 'none'; plain: RankedCandidate | undefined };
@@ -59,7 +67,7 @@ export function chooseFirst(candidates: RankedCandidate[], margin = SPEEDUP_MARG
   const others = candidates.filter((c) => !c.isGreedy && c.outcome === 'pass');
   const best = [...others].sort(compareCandidates)[0]; // faster (bucketed), then lighter
   if (plain?.outcome !== 'pass') {
-    const plainFailed = plain === undefined || plain.checksPassed < plain.checksTotal;
+    const plainFailed = plain === undefined || (plain.checksPassed < plain.checksTotal && !notChecked(plain));
     return best && plainFailed ? { kind: 'fix', chosen: best, plain } : { kind: 'none', plain };
   }
   if (best && Number.isFinite(plain.timeNs) && best.timeNs > 0 && best.timeNs * margin <= plain.timeNs) {
@@ -94,11 +102,18 @@ export function summarize(ranked: RankedCandidate[]): string {
   switch (choice.kind) {
     case 'none': {
       const best = [...ranked].sort(compareCandidates)[0];
-      if (best.outcome === 'pass') return `the plain suggestion's run could not be verified (${choice.plain?.detail ?? choice.plain?.outcome}); it stays first (${tally})`;
       // One reason for every candidate (module-level definitions that fail, a limit they all reach) is said.
       const reasons = new Set(ranked.map((candidate) => candidate.detail));
       const [reason] = reasons;
-      return `no candidate passed every check (best: ${best.checksPassed}/${best.checksTotal})${reasons.size === 1 && reason ? `: ${reason}` : ''}`;
+      const shared = reasons.size === 1 && reason ? reason : undefined;
+      const plain = choice.plain;
+      if (shared && ranked.every(notChecked)) return `not checked: ${shared}`;
+      const plainNotChecked = plain && notChecked(plain) ? `the plain suggestion was not checked: ${plain.detail ?? plain.outcome}` : undefined;
+      if (best.outcome === 'pass') {
+        return plainNotChecked ? `${plainNotChecked}; it stays first (${tally})` : `the plain suggestion's run could not be verified (${plain?.detail ?? plain?.outcome}); it stays first (${tally})`;
+      }
+      const because = shared ? `: ${shared}` : plainNotChecked ? `; ${plainNotChecked}` : '';
+      return `no candidate passed every check (best: ${best.checksPassed}/${best.checksTotal})${because}`;
     }
     case 'plain':
       return `${choice.plain.checksPassed}/${choice.plain.checksTotal} checks passed; no faster candidate found (${tally})`;

@@ -4,10 +4,12 @@
 // (`main()`, `app.run()`), `if __name__ == '__main__':` blocks, loops, top-level `await`. A definition that computes
 // its value (`PATTERN = re.compile(...)`, `DATA = load()`) runs when it is needed: most are cheap and pure, and one that
 // reads a file or takes long fails within the sandbox's limits, which the check reports as the module-level code's
-// failure.
+// failure. An import the sandbox cannot load (a package, a workspace module) leaves its names unbound there: a check
+// that fails on one of them is not checked rather than failed (candidateEvaluator.ts).
 import { isBuiltin } from 'node:module';
 import type { Node as SyntaxNode } from '@vscode/tree-sitter-wasm';
 import { bindingNames, freeNames, pythonImportBindings } from './freeNames';
+import { pythonImportSources, scriptLoadedModules } from './importedModules';
 import type { CandidateLanguage } from './sandboxRuntimes';
 import type { TimeSlices } from '../timeSlices';
 
@@ -18,9 +20,14 @@ export interface ModuleContext {
   after: string;
   /** The module-level names they bind, for messages. */
   names: string[];
+  /**
+   * Names the function reaches that the sandbox may lack, and the module each is imported from: a script's import of
+   * a package or workspace file (never loaded there) and every Python import (one that fails leaves its names unbound).
+   */
+  mayLack: ReadonlyMap<string, string>;
 }
 
-export const NO_MODULE_CONTEXT: ModuleContext = { before: '', after: '', names: [] };
+export const NO_MODULE_CONTEXT: ModuleContext = { before: '', after: '', names: [], mayLack: new Map() };
 
 export interface ModuleDefinition {
   binds: string[];
@@ -31,6 +38,10 @@ export interface ModuleDefinition {
   below: boolean;
   /** Python's `__future__` and wildcard imports: always taken (the first change the module, the second bind unknown names). */
   always: boolean;
+  /** Per name it binds by importing, the module (see {@link ModuleContext.mayLack}). */
+  imports: ReadonlyMap<string, string>;
+  /** Never runs in the sandbox (a script's import of a package or workspace file): its names are missing there. */
+  skipped: boolean;
 }
 
 export interface ModuleScope {
@@ -43,9 +54,13 @@ function namedChildren(node: SyntaxNode): SyntaxNode[] {
   return node.namedChildren.filter((child): child is SyntaxNode => child !== null);
 }
 
-/** Python: an import a sandbox without the workspace's packages cannot load is passed over, as a name it binds may go unused. */
+/**
+ * Python: an import the sandbox cannot load is passed over, as a name it binds may go unused: a package or workspace
+ * module it lacks (ImportError), or one whose import the sandbox refuses (asyncio's sets a function's `__code__`,
+ * which the harness's audit hook forbids: PermissionError). Its names stay unbound.
+ */
 function pythonImportText(text: string): string {
-  return `try:\n${text.replace(/^/gm, '    ')}\nexcept ImportError:\n    pass`;
+  return `try:\n${text.replace(/^/gm, '    ')}\nexcept Exception:\n    pass`;
 }
 
 function pythonAssignmentBinds(assignment: SyntaxNode): string[] {
@@ -57,7 +72,7 @@ function pythonAssignmentBinds(assignment: SyntaxNode): string[] {
   return right.type === 'assignment' ? [...names, ...pythonAssignmentBinds(right)] : names;
 }
 
-type Definition = Pick<ModuleDefinition, 'binds' | 'reads' | 'text' | 'always'>;
+type Definition = Pick<ModuleDefinition, 'binds' | 'reads' | 'text' | 'always'> & Partial<Pick<ModuleDefinition, 'imports' | 'skipped'>>;
 
 const NOTHING = async (): Promise<Set<string>> => new Set();
 
@@ -99,7 +114,7 @@ function pythonDefinition(statement: SyntaxNode): Definition | null {
     case 'import_statement':
     case 'import_from_statement': {
       const wildcard = namedChildren(statement).some((child) => child.type === 'wildcard_import');
-      return { binds: pythonImportBindings(statement), reads: NOTHING, text: pythonImportText(text), always: wildcard };
+      return { binds: pythonImportBindings(statement), reads: NOTHING, text: pythonImportText(text), always: wildcard, imports: pythonImportSources(statement) };
     }
     case 'function_definition':
     case 'class_definition':
@@ -146,29 +161,32 @@ function scriptImportBinds(statement: SyntaxNode): string[] {
   });
 }
 
+function scriptDeclarationBinds(declaration: SyntaxNode): string[] {
+  const declarators = namedChildren(declaration).filter((child) => child.type === 'variable_declarator');
+  return declarators.flatMap((declarator) => bindingNames(declarator.childForFieldName('name') ?? declarator, 'javascript'));
+}
+
 /**
- * Whether every module `statement` loads as it runs (an import's source, a `require(...)` in a declaration's value) is
- * one of Node's own: the sandbox holds the harness and the candidate alone, so `./logger` or a package would fail the
- * load of every candidate, where the name it binds may be used only on a branch the checks never take. A function's
- * or class's own `require` runs only when called, and is left to fail then.
+ * A statement that loads a module other than Node's own (`./logger`, a package): the sandbox holds the harness and
+ * the candidate alone, so it would fail the load of every candidate, where the name it binds may be used only on a
+ * branch the checks never take. It never runs; its names are missing there, and which module they came from is kept.
+ * Null when it loads only Node's own modules.
  */
-function loadsOnlyBuiltins(statement: SyntaxNode): boolean {
-  const specifier = (node: SyntaxNode | null | undefined) => (node?.type === 'string' ? node.text.slice(1, -1) : undefined);
-  if (statement.type !== 'import_statement' && statement.type !== 'lexical_declaration' && statement.type !== 'variable_declaration') return true;
-  const sources =
-    statement.type === 'import_statement'
-      ? [specifier(statement.childForFieldName('source'))]
-      : statement
-          .descendantsOfType('call_expression')
-          .filter((call) => call?.childForFieldName('function')?.text === 'require')
-          .map((call) => specifier(call?.childForFieldName('arguments')?.namedChildren[0]));
-  return sources.every((source) => source !== undefined && isBuiltin(source));
+function skippedScriptDefinition(declaration: SyntaxNode): Definition | null {
+  const missing = scriptLoadedModules(declaration).filter((source) => source === undefined || !isBuiltin(source));
+  if (missing.length === 0) return null;
+  const binds = declaration.type === 'import_statement' ? scriptImportBinds(declaration) : scriptDeclarationBinds(declaration);
+  // `require(name)` names no module: said as such.
+  const module = missing.find((source) => source !== undefined) ?? 'a module it loads';
+  return { binds, reads: NOTHING, text: '', always: false, imports: new Map(binds.map((name) => [name, module])), skipped: true };
 }
 
 function scriptDefinition(statement: SyntaxNode): Definition | null {
   // `export` is dropped: the sandbox's module exports nothing but the function.
   const declaration = statement.type === 'export_statement' ? statement.childForFieldName('declaration') : statement;
-  if (declaration === null || !loadsOnlyBuiltins(declaration)) return null;
+  if (declaration === null) return null;
+  const skipped = skippedScriptDefinition(declaration);
+  if (skipped) return skipped;
   const text = declaration.text;
   const reads = (slices: TimeSlices): Promise<Set<string>> => freeNames(declaration, 'javascript', slices);
   switch (declaration.type) {
@@ -183,8 +201,7 @@ function scriptDefinition(statement: SyntaxNode): Definition | null {
     case 'lexical_declaration':
     case 'variable_declaration': {
       if (awaitsAtTopLevel(declaration)) return null;
-      const declarators = namedChildren(declaration).filter((child) => child.type === 'variable_declarator');
-      return { binds: declarators.flatMap((declarator) => bindingNames(declarator.childForFieldName('name') ?? declarator, 'javascript')), reads, text, always: false };
+      return { binds: scriptDeclarationBinds(declaration), reads, text, always: false };
     }
     default:
       return null;
@@ -225,7 +242,15 @@ export async function moduleScope(root: SyntaxNode, row: number, functionName: s
     if (!definition) continue;
     const binds = definition.binds.filter((name) => name !== '');
     const reads = async (walk: TimeSlices): Promise<Set<string>> => new Set([...(await definition.reads(walk))].filter((name) => !binds.includes(name)));
-    definitions.push({ binds, reads, text: definition.text, always: definition.always, below: statement.startPosition.row > target.startPosition.row });
+    definitions.push({
+      binds,
+      reads,
+      text: definition.text,
+      always: definition.always,
+      imports: definition.imports ?? new Map(),
+      skipped: definition.skipped ?? false,
+      below: statement.startPosition.row > target.startPosition.row,
+    });
   }
   return { functionNames, definitions };
 }
@@ -252,6 +277,8 @@ export async function neededDefinitions(scope: ModuleScope, functionReads: Itera
   }
   if (slices.spent) await slices.breathe();
   const inOrder = scope.definitions.filter((definition) => taken.has(definition));
-  const text = (below: boolean): string => inOrder.filter((definition) => definition.below === below).map((definition) => `${definition.text}\n`).join('');
-  return { before: text(false), after: text(true), names: [...new Set(inOrder.flatMap((definition) => definition.binds))] };
+  const runs = inOrder.filter((definition) => !definition.skipped);
+  const text = (below: boolean): string => runs.filter((definition) => definition.below === below).map((definition) => `${definition.text}\n`).join('');
+  const mayLack = new Map(inOrder.flatMap((definition) => [...definition.imports]));
+  return { before: text(false), after: text(true), names: [...new Set(runs.flatMap((definition) => definition.binds))], mayLack };
 }

@@ -229,3 +229,73 @@ describe('efficiency checks of functions that use module-level names', () => {
     assert.match(refinement.summary, /\(best: 0\/1\): ran past the (time|CPU) limit$/);
   });
 });
+
+describe('efficiency checks of functions whose imports the sandbox lacks', () => {
+  const MEAN = 'def mean(xs):\n    """\n    >>> mean([1.0, 2.0, 3.0])\n    2.0\n    """\n<body>';
+
+  it('does not count a Python package the sandbox lacks as a failure, nor offer a sample that avoids it as a fix', async (t) => {
+    if (!(await needPython(t))) return;
+    const file = `import locus_absent_package as np\n\n${MEAN}`;
+    const refinement = await refine({ languageId: 'python', file, bodies: ['    return float(np.mean(xs))', '    return sum(xs) / len(xs)'] });
+    assert.equal(refinement.ranked[0].outcome, 'unavailable', refinement.summary);
+    assert.equal(refinement.improved, false);
+    assert.equal(refinement.summary, 'the plain suggestion was not checked: locus_absent_package is not available in the sandbox; it stays first (1/2 candidates correct)');
+  });
+
+  it('still fails a name no import binds (a typo the model made)', async (t) => {
+    if (!(await needPython(t))) return;
+    const file = `import locus_absent_package as np\n\n${MEAN}`;
+    const refinement = await refine({ languageId: 'python', file, bodies: ['    return float(nmupy.mean(xs))', '    return sum(xs) / len(xs)'] });
+    assert.equal(refinement.ranked.find((candidate) => candidate.isGreedy)?.outcome, 'fail');
+    assert.equal(refinement.improved, true, refinement.summary);
+  });
+
+  it('says so of a module-level definition that needs the missing import, and fails a candidate that is also wrong elsewhere', async (t) => {
+    if (!(await needPython(t))) return;
+    const uses = `import locus_absent_package as np\n\nZERO = np.float64(0)\n\n${MEAN}`;
+    const loaded = await refine({ languageId: 'python', file: uses, bodies: ['    return ZERO + sum(xs) / len(xs)', '    return sum(xs) / len(xs)'] });
+    assert.equal(loaded.ranked[0].outcome, 'unavailable', loaded.summary);
+    const twoExamples = 'import locus_absent_package as np\n\ndef mean(xs):\n    """\n    >>> mean([])\n    0.0\n    >>> mean([1.0, 2.0, 3.0])\n    2.0\n    """\n<body>';
+    const wrong = await refine({ languageId: 'python', file: twoExamples, bodies: ['    return float(np.mean(xs)) if xs else 1.0', '    return sum(xs) / len(xs) if xs else 0.0'] });
+    assert.equal(wrong.ranked.find((candidate) => candidate.isGreedy)?.outcome, 'fail', 'it returned a wrong value where it needed no import');
+  });
+
+  it('runs a function in a file that imports asyncio (whose import the sandbox refuses): only its names are missing', async (t) => {
+    if (!(await needPython(t))) return;
+    const file = 'import asyncio\n\nLIMIT = 2\n\ndef double(n):\n    """\n    >>> double(2)\n    4\n    """\n<body>';
+    const onBranch = '    if n < 0:\n        return asyncio.run(asyncio.sleep(0))\n    return n * LIMIT';
+    const always = '    asyncio.get_event_loop_policy()\n    return n * LIMIT';
+    const refinement = await refine({ languageId: 'python', file, bodies: [onBranch, always] });
+    const outcome = (body: string) => refinement.ranked.find((candidate) => candidate.text === body);
+    assert.equal(outcome(onBranch)?.outcome, 'pass', refinement.summary);
+    // Where asyncio loads in the sandbox, both pass; where it is refused (PermissionError), the other was not checked.
+    assert.match(`${outcome(always)?.outcome}: ${outcome(always)?.detail}`, /^(pass: undefined|unavailable: asyncio is not available in the sandbox)$/);
+  });
+
+  it('does not count a workspace module a TypeScript function imports as a failure', async (t) => {
+    if (!(await need(t))) return;
+    const file = "import { clamp } from './mathUtil';\n\n/**\n * @example\n * clampAll([5, -1], 0, 3) // => [3, 0]\n */\nexport function clampAll(xs: number[], lo: number, hi: number): number[] {<body>\n}\n";
+    const refinement = await refine({ languageId: 'typescript', file, bodies: ['\n  return xs.map((x) => clamp(x, lo, hi));', '\n  return xs.map((x) => Math.min(hi, Math.max(lo, x)));'] });
+    assert.equal(refinement.ranked[0].outcome, 'unavailable', refinement.summary);
+    assert.equal(refinement.improved, false);
+    assert.match(refinement.summary, /^the plain suggestion was not checked: \.\/mathUtil is not available in the sandbox; it stays first/);
+  });
+});
+
+describe('efficiency checks that nothing passed say why', () => {
+  it('names the error and the example when every candidate raises it', async (t) => {
+    if (!(await needPython(t))) return;
+    const file = 'def count_lines(path):\n    """\n    >>> count_lines("locus-absent.txt")\n    1\n    """\n<body>';
+    const refinement = await refine({ languageId: 'python', file, bodies: ['    with open(path) as f:\n        return sum(1 for _ in f)', '    return len(open(path).read().splitlines())'] });
+    assert.equal(refinement.summary, "no candidate passed every check (best: 0/1): FileNotFoundError: [Errno 2] No such file or directory: 'locus-absent.txt' in example 1");
+  });
+
+  it('says the sandbox refused what the function does, and offers nothing in its place', async (t) => {
+    if (!(await need(t))) return;
+    const file = "const fs = require('fs');\n\n/**\n * @example\n * lineCount('/etc/hostname') // => 1\n */\nfunction lineCount(file) {<body>\n}\n";
+    const refinement = await refine({ languageId: 'javascript', file, bodies: ["\n  return fs.readFileSync(file, 'utf8').trim().split('\\n').length;", '\n  return 1;'] });
+    assert.equal(refinement.ranked[0].outcome, 'sandbox-denied', refinement.summary);
+    assert.equal(refinement.improved, false, 'a candidate that reads no file is no fix for one the sandbox could not check');
+    assert.match(refinement.summary, /^the plain suggestion was not checked: the function uses files or runs programs, which the sandbox does not allow \(.*ERR_ACCESS_DENIED.* in example 1\); it stays first/);
+  });
+});

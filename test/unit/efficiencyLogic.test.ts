@@ -325,6 +325,21 @@ describe('ranking', () => {
     assert.equal(offersOtherFirst(unverified), false);
   });
 
+  it('never offers a fix for a plain suggestion the sandbox could not check (a module it lacks, a file it refuses), and says why', () => {
+    const lacking = { ...candidate(0, 'unavailable', Infinity, 0, 0), detail: 'numpy is not available in the sandbox' };
+    const kept = rankCandidates([lacking, candidate(1, 'pass', 1e6)], 0);
+    assert.equal(chooseFirst(kept).kind, 'none');
+    assert.equal(kept[0].index, 0);
+    assert.equal(offersOtherFirst(kept), false);
+    assert.equal(summarize(kept), 'the plain suggestion was not checked: numpy is not available in the sandbox; it stays first (1/2 candidates correct)');
+    const denied = { ...candidate(0, 'sandbox-denied', 1e3, 0, 0), detail: 'the function uses files, which the sandbox does not allow (EACCES in example 1)' };
+    assert.equal(chooseFirst(rankCandidates([denied, candidate(1, 'pass', 1e6)], 0)).kind, 'none');
+    const allDenied = rankCandidates([denied, { ...denied, index: 1, isGreedy: false }], 0);
+    assert.equal(summarize(allDenied), 'not checked: the function uses files, which the sandbox does not allow (EACCES in example 1)');
+    const othersFail = rankCandidates([lacking, { ...candidate(1, 'fail', 1e3, 0, 0), detail: 'NameError in example 1' }], 0);
+    assert.equal(summarize(othersFail), 'no candidate passed every check (best: 0/4); the plain suggestion was not checked: numpy is not available in the sandbox');
+  });
+
   it('summarizes what was found in one line', () => {
     const ranked = rankCandidates([candidate(0, 'pass', 6.3e6, 5 * 2 ** 20), candidate(1, 'pass', 2e6, 3 * 2 ** 20), candidate(2, 'fail', 1e6)], 0);
     assert.equal(summarize(ranked), '4/4 checks passed; 3.1x faster and 40% less memory than the plain suggestion (2/3 candidates correct)');

@@ -63,8 +63,8 @@ describe('module-level definitions for a Python function', () => {
     assert.equal(
       context.before,
       'from __future__ import annotations\n' +
-        'try:\n    import re\nexcept ImportError:\n    pass\n' +
-        'try:\n    from collections import Counter as Tally\nexcept ImportError:\n    pass\n' +
+        'try:\n    import re\nexcept Exception:\n    pass\n' +
+        'try:\n    from collections import Counter as Tally\nexcept Exception:\n    pass\n' +
         'MAX = 10\nWORD = re.compile(r"[a-z]+")\n' +
         'def inner(x):\n    return x * SCALE if x else len(words(""))\n' +
         'def helper(x):\n    return inner(x) + 1\n' +
@@ -148,8 +148,8 @@ describe("module-level `if` and `try` statements for a Python function", () => {
     assert.equal(
       context.before,
       'from __future__ import annotations\n' +
-        'try:\n    import sys\nexcept ImportError:\n    pass\n' +
-        'try:\n    from functools import lru_cache\nexcept ImportError:\n    pass\n' +
+        'try:\n    import sys\nexcept Exception:\n    pass\n' +
+        'try:\n    from functools import lru_cache\nexcept Exception:\n    pass\n' +
         'try:\n    import ujson as json\nexcept ImportError:\n    # the standard library\'s, slower\n    import json\n' +
         'if sys.version_info >= (3, 11):\n    import tomllib\nelse:\n    import tomli as tomllib\n' +
         'try: from functools import cache\nexcept ImportError: cache = lru_cache(None)\n',
@@ -167,7 +167,7 @@ describe("module-level `if` and `try` statements for a Python function", () => {
     const [context] = await contextOf(text, 'python', 'half', 'def half(x):');
     assert.equal(
       context.before,
-      'try:\n    from typing import TYPE_CHECKING\nexcept ImportError:\n    pass\n' + 'if TYPE_CHECKING:\n    from decimal import Decimal as Number\nelse:\n    Number = float\n',
+      'try:\n    from typing import TYPE_CHECKING\nexcept Exception:\n    pass\n' + 'if TYPE_CHECKING:\n    from decimal import Decimal as Number\nelse:\n    Number = float\n',
     );
   });
 });
@@ -237,6 +237,27 @@ describe('module-level definitions for a TypeScript function', () => {
   it('reads JavaScript the same way', async () => {
     const text = "const BASE = 2;\nconst unused = 1;\nconsole.log('loaded');\nfunction double(x) {\n  return x * BASE;\n}\n";
     const [context] = await contextOf(text, 'javascript', 'double', 'function double(x) {');
-    assert.deepEqual(context, { before: 'const BASE = 2;\n', after: '', names: ['BASE'] });
+    assert.deepEqual(context, { before: 'const BASE = 2;\n', after: '', names: ['BASE'], mayLack: new Map() });
+  });
+
+  it('keeps which module each name of a skipped import came from, for the names the function reaches', async () => {
+    const text =
+      "import { log } from './logger';\nimport clampDefault, { clamp as fit } from './mathUtil';\nimport * as fs from 'fs';\n" +
+      "const { pick } = require('lodash');\nconst unused = require('left-pad');\n" +
+      'function report(n) {\n  if (n < 0) log(pick(n));\n  return fit(n) + clampDefault(n) + fs.constants.F_OK;\n}\n';
+    const [context] = await contextOf(text, 'javascript', 'report', 'function report(n) {');
+    assert.deepEqual(context.mayLack, new Map([['log', './logger'], ['clampDefault', './mathUtil'], ['fit', './mathUtil'], ['pick', 'lodash']]));
+    assert.deepEqual(context.names, ['fs'], 'a skipped import binds nothing that runs');
+  });
+});
+
+describe('names a Python function reaches through imports the sandbox may lack', () => {
+  it('keeps the module of every import it takes (a failed one leaves its names unbound), and wraps each to fail alone', async () => {
+    const text =
+      'import numpy as np, os.path\nfrom . import mathutil\nfrom .sub import helper as h\nfrom pkg.mathutil import clamp\nimport json\n\n' +
+      'def f(xs):\n    return [clamp(np.mean(xs), 0, 1), mathutil, h, os.path.sep]\n';
+    const [context] = await contextOf(text, 'python', 'f', 'def f(xs):');
+    assert.deepEqual(context.mayLack, new Map([['np', 'numpy'], ['os', 'os.path'], ['mathutil', '.mathutil'], ['h', '.sub'], ['clamp', 'pkg.mathutil']]));
+    assert.ok(context.before.startsWith('try:\n    import numpy as np, os.path\nexcept Exception:\n    pass\n'), context.before);
   });
 });

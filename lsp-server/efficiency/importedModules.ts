@@ -1,0 +1,60 @@
+// Which module a module-level statement loads, and which module each name an import binds comes from: the sandbox
+// holds the harness and the candidate alone (no site-packages, no workspace files), so an import may be missing
+// there, and a check that fails on such a name says which module it lacked.
+import type { Node as SyntaxNode } from '@vscode/tree-sitter-wasm';
+import { pythonImportBindings } from './freeNames';
+
+function namedChildren(node: SyntaxNode): SyntaxNode[] {
+  return node.namedChildren.filter((child): child is SyntaxNode => child !== null);
+}
+
+/**
+ * Per name a Python import binds, the module it loads: `import numpy as np` → np: numpy, `import os.path` → os: os.path,
+ * `from pkg.util import clamp` → clamp: pkg.util, `from . import util` → util: .util (a relative module, written so).
+ */
+export function pythonImportSources(statement: SyntaxNode): Map<string, string> {
+  const sources = new Map<string, string>();
+  if (statement.type === 'import_statement') {
+    for (const child of namedChildren(statement)) {
+      if (child.type === 'aliased_import') {
+        const alias = child.childForFieldName('alias')?.text;
+        if (alias) sources.set(alias, child.childForFieldName('name')?.text ?? alias);
+      } else if (child.type === 'dotted_name') {
+        const head = namedChildren(child)[0]?.text;
+        if (head) sources.set(head, child.text);
+      }
+    }
+    return sources;
+  }
+  const from = statement.childForFieldName('module_name')?.text ?? '';
+  for (const name of pythonImportBindings(statement)) {
+    if (name === '') continue;
+    // `from . import util` loads the package's module (or name) `util`: `.util` says which; `from .a import b` says `.a`.
+    sources.set(name, /^\.+$/.test(from) ? `${from}${importedName(statement, name)}` : from);
+  }
+  return sources;
+}
+
+/** The name as imported (`x` of `from m import x as y`), for a binding `y`. */
+function importedName(statement: SyntaxNode, binding: string): string {
+  const module = statement.childForFieldName('module_name');
+  for (const child of namedChildren(statement)) {
+    if (child.id === module?.id) continue;
+    if (child.type === 'aliased_import' && child.childForFieldName('alias')?.text === binding) return child.childForFieldName('name')?.text ?? binding;
+  }
+  return binding;
+}
+
+/**
+ * The modules a script statement loads as it runs: an import's source, each `require('...')` in a declaration's value
+ * (undefined for one that is not a string literal). A function's or class's own `require` runs only when called.
+ */
+export function scriptLoadedModules(statement: SyntaxNode): (string | undefined)[] {
+  const specifier = (node: SyntaxNode | null | undefined) => (node?.type === 'string' ? node.text.slice(1, -1) : undefined);
+  if (statement.type === 'import_statement') return [specifier(statement.childForFieldName('source'))];
+  if (statement.type !== 'lexical_declaration' && statement.type !== 'variable_declaration') return [];
+  return statement
+    .descendantsOfType('call_expression')
+    .filter((call) => call?.childForFieldName('function')?.text === 'require')
+    .map((call) => specifier(call?.childForFieldName('arguments')?.namedChildren[0]));
+}
