@@ -35,7 +35,7 @@ export function checkLabels(checks: readonly Check[]): Map<string, string> {
 /** Node's fs words (`EACCES: permission denied, open '/etc/x'`) and Python's (`[Errno 13] Permission denied: '/etc/x'`). */
 const FILE_ACCESS = /\b(?:open|read|write|scandir|opendir|stat|lstat|access|mkdir|rmdir|unlink|rename|readlink)\b '|Permission denied: '|Read-only file system/;
 
-/** Node's permission model, which names no resource: it refuses files outside the sandbox's folders and child processes. */
+/** Node's permission model (the harness appends what it refused): files outside the sandbox's folders, child processes. */
 const NODE_PERMISSION = /\bERR_ACCESS_DENIED\b/;
 
 /** Why the sandbox refused a check, e.g. "the function uses files, which the sandbox does not allow (EACCES: ... in example 1)". */

@@ -29,6 +29,7 @@ const hmacUpdate = hmacPrototype.update;
 const hmacDigest = hmacPrototype.digest;
 const isArray = Array.isArray;
 const iteratorSymbol = Symbol.iterator;
+const asyncIteratorSymbol = Symbol.asyncIterator;
 const objectKeys = Object.keys;
 
 function readAllStdin() {
@@ -122,18 +123,43 @@ function encodeIterator(iterator, inner, budget) {
 function byJson(a, b) { const x = stringify(a), y = stringify(b); return x < y ? -1 : x > y ? 1 : 0; }
 
 function describe(error) {
-  if (error && typeof error === 'object') return String(error.name || 'Error') + (error.code ? ' ' + error.code : '') + ': ' + String(error.message).slice(0, 200);
+  if (error && typeof error === 'object') return String(error.name || 'Error') + (error.code ? ' ' + error.code : '') + ': ' + String(error.message).slice(0, 200) + refused(error);
   return 'thrown ' + String(error).slice(0, 200);
+}
+// The permission model's message names nothing; what it refused is on the error: " (FileSystemRead: /etc/hostname)".
+function refused(error) {
+  if (error.code !== 'ERR_ACCESS_DENIED' || !error.permission) return '';
+  return ' (' + String(error.permission) + (error.resource ? ': ' + String(error.resource).slice(0, 200) : '') + ')';
 }
 
 function isThenable(v) { return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof v.then === 'function'; }
 
-// An iterator (a generator) a call returned is pulled, up to the items encode compares, inside the timed region: the
-// call's time is producing what it yields, not only creating the generator. A promise it returned is awaited first.
-function drain(value) {
-  if (value !== null && typeof value === 'object' && typeof value.next === 'function' && typeof value[iteratorSymbol] === 'function') {
-    for (let i = 0; i <= ITEMS && !value.next().done; i++);
-  }
+// What a call returned, settled as the caller would use it (the Python harness's _settle): a promise awaited, an iterator
+// (a generator) or an async iterator (an async generator, each next() awaited) pulled up to the items encode compares,
+// inside the timed region: the call's time is producing what it yields, not only creating the generator. What it
+// yielded comes back as an iterator over those items. Synchronous unless the value needs awaiting: each await adds
+// microtask turns to the timed region, where most candidates take a few microseconds.
+function settle(value) {
+  if (isThenable(value)) return settleAwaited(value);
+  if (value === null || typeof value !== 'object' || typeof value.next !== 'function') return value;
+  if (typeof value[asyncIteratorSymbol] === 'function') return pullAsync(value);
+  if (typeof value[iteratorSymbol] !== 'function') return value;
+  const items = [];
+  for (let step; items.length <= ITEMS && !(step = value.next()).done;) items[items.length] = step.value;
+  return itemsIterator(items);
+}
+async function settleAwaited(promise) {
+  return settle(await promise);
+}
+async function pullAsync(iterator) {
+  const items = [];
+  for (let step; items.length <= ITEMS && !(step = await iterator.next()).done;) items[items.length] = step.value;
+  return itemsIterator(items);
+}
+// No prototype, no Array iterator: the candidate can replace both.
+function itemsIterator(items) {
+  let i = 0;
+  return { __proto__: null, next: () => (i < items.length ? { __proto__: null, done: false, value: items[i++] } : { __proto__: null, done: true }), [iteratorSymbol]() { return this; } };
 }
 
 // A typed array and a sort of its own: the candidate can replace Array.prototype's push and sort. \`prepare\` (copying
@@ -145,14 +171,13 @@ async function timeCall(call, prepare, reps) {
   let count = 0;
   let total = 0n;
   const budget = BigIntCtor(reps.budgetMs) * 1000000n;
-  for (let i = 0; i < reps.warmup; i++) { const t0 = hrtime(); let r = call(prepare()); if (isThenable(r)) r = await r; drain(r); total += hrtime() - t0; }
+  for (let i = 0; i < reps.warmup; i++) { const t0 = hrtime(); const r = settle(call(prepare())); if (isThenable(r)) await r; total += hrtime() - t0; }
   while (count < reps.min || (count < reps.max && total < budget)) {
     const t0 = hrtime();
     const args = prepare();
     const t1 = hrtime();
-    let r = call(args);
-    if (isThenable(r)) r = await r;
-    drain(r);
+    const r = settle(call(args));
+    if (isThenable(r)) await r;
     const t2 = hrtime();
     total += t2 - t0;
     times[count++] = t2 - t1;
@@ -191,9 +216,15 @@ async function main() {
     return;
   }
   send('load', { ok: true, loadNs: NumberCtor(hrtime() - t0) });
-  for (const check of job.checks) {
-    // No prototype: a setter the candidate put on Object.prototype cannot catch what is written below.
+  // Every check's value first, in order, as doctest runs a docstring's examples; the timings after: an example that
+  // reads what the earlier ones left (a memo's call count) sees their single calls, not their timing repetitions.
+  // No prototypes and indexed loops: a setter or an iterator the candidate put on the prototypes cannot reach them.
+  const checks = job.checks;
+  const measured = { __proto__: null };
+  for (let i = 0; i < checks.length; i++) {
+    const check = checks[i];
     const body = { __proto__: null, id: check.id };
+    measured[i] = { __proto__: null, body, call: undefined, prepare: undefined };
     try {
       let call;
       let prepare = () => undefined;
@@ -205,18 +236,30 @@ async function main() {
         const evaluate = new Function(job.functionName, 'return (' + check.callSource + '\n);');
         call = () => evaluate(target);
       }
-      let first = call(prepare());
+      let first = settle(call(prepare()));
       if (isThenable(first)) first = await first;
       body.value = encode(first, 0, new Set());
       body.ok = true;
-      // Field by field, not through Object.assign, which the candidate can replace (a forged median ranked it first).
-      const timing = await timeCall(call, prepare, job.reps);
-      body.reps = timing.reps;
-      body.medianNs = timing.medianNs;
-      body.totalNs = timing.totalNs;
+      measured[i].call = call;
+      measured[i].prepare = prepare;
     } catch (e) {
       body.ok = false;
       body.error = describe(e);
+    }
+  }
+  for (let i = 0; i < checks.length; i++) {
+    const { body, call, prepare } = measured[i];
+    if (call !== undefined) {
+      try {
+        // Field by field, not through Object.assign, which the candidate can replace (a forged median ranked it first).
+        const timing = await timeCall(call, prepare, job.reps);
+        body.reps = timing.reps;
+        body.medianNs = timing.medianNs;
+        body.totalNs = timing.totalNs;
+      } catch (e) {
+        body.ok = false;
+        body.error = describe(e);
+      }
     }
     send('check', body);
   }

@@ -137,6 +137,22 @@ describe('efficiency checks of functions that use module-level names', () => {
     assert.deepEqual(refinement.ranked.map((candidate) => candidate.outcome), ['pass', 'pass'], refinement.summary);
   });
 
+  it("runs a JavaScript @example's calls in order before timing any: a counter's examples see only each other", async (t) => {
+    if (!(await need(t))) return;
+    const file = [
+      'let last = 0;',
+      '/**',
+      ' * @example',
+      ' * nextId() // => 1',
+      ' * nextId() // => 2',
+      ' */',
+      'function nextId() {<body>',
+      '}',
+    ].join('\n');
+    const refinement = await refine({ languageId: 'javascript', file, bodies: ['\n  last += 1;\n  return last;', '\n  return ++last;'] });
+    assert.deepEqual(refinement.ranked.map((candidate) => candidate.outcome), ['pass', 'pass'], refinement.summary);
+  });
+
   it('provides the module-level names the examples use, though the body never reads them', async (t) => {
     if (!(await needPython(t))) return;
     const file = [
@@ -296,6 +312,6 @@ describe('efficiency checks that nothing passed say why', () => {
     const refinement = await refine({ languageId: 'javascript', file, bodies: ["\n  return fs.readFileSync(file, 'utf8').trim().split('\\n').length;", '\n  return 1;'] });
     assert.equal(refinement.ranked[0].outcome, 'sandbox-denied', refinement.summary);
     assert.equal(refinement.improved, false, 'a candidate that reads no file is no fix for one the sandbox could not check');
-    assert.match(refinement.summary, /^the plain suggestion was not checked: the function uses files or runs programs, which the sandbox does not allow \(.*ERR_ACCESS_DENIED.* in example 1\); it stays first/);
+    assert.match(refinement.summary, /^the plain suggestion was not checked: the function uses files or runs programs, which the sandbox does not allow \(.*ERR_ACCESS_DENIED.*\(FileSystemRead: \/etc\/hostname\) in example 1\); it stays first/);
   });
 });

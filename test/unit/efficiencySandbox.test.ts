@@ -261,6 +261,27 @@ describe('what a call returns, settled inside the timed region', () => {
     }
   });
 
+  it('pulls a JavaScript async generator\'s items, awaiting each, inside the timed call; promises and generators as before', async (t) => {
+    const kit = await need(t);
+    if (!kit) return;
+    // Each spends 3 ms before its first item: creating the async generator costs nothing.
+    const { results } = await evaluate(kit, jsTarget('gen'), [
+      'async function* gen(n) { const end = Date.now() + 3; while (Date.now() < end) {} yield n; await null; yield n + 1; }',
+      'async function* gen(n) { yield n; }',
+      'async function* gen(n) { for (;;) yield n; }',
+      'function* gen(n) { yield n; yield n + 1; }',
+      'async function gen(n) { await null; return [n, n + 1][Symbol.iterator](); }',
+      'async function gen(n) { return [n, n + 1]; }',
+    ], checks);
+    assert.deepEqual(results.map((r) => r.outcome), ['pass', 'fail', 'fail', 'pass', 'pass', 'fail'], results[0].detail);
+    assert.deepEqual(results[0].checks.get('differential-0')?.value, { $it: [3, 4] });
+    assert.ok(results[0].timeNs > 2 * 2e6, `measured ${results[0].timeNs} ns for two async generators of 2 to 3 ms`);
+    const endless = results[2].checks.get('differential-0')?.value as { $it: unknown[]; $more: number };
+    assert.equal(endless.$it.length, 1000, 'the endless one is pulled up to the compared items');
+    assert.equal(endless.$more, 1);
+    assert.deepEqual(results[5].checks.get('differential-0')?.value, [3, 4], 'a promise is awaited to its value');
+  });
+
   it('runs a Python coroutine to its value without an event loop, and says when one waits on an event loop', async (t) => {
     const kit = await need(t, true);
     if (!kit) return;
@@ -288,6 +309,20 @@ describe('what a call returns, settled inside the timed region', () => {
     const { results } = await evaluate(kit, pyTarget('squares'), ['import functools\n@functools.cache\ndef squares(n):\n    return [i * i for i in range(n)]\n'], examples);
     assert.equal(results[0].outcome, 'pass', JSON.stringify([...results[0].checks.values()]));
   });
+
+  it("computes every JavaScript check's value, in order, before any timing repetitions", async (t) => {
+    const kit = await need(t);
+    if (!kit) return;
+    const examples: Check[] = [
+      { id: 'example-0', kind: 'example', callSource: 'nextId()', argsSource: '', expectedSource: '1' },
+      { id: 'example-1', kind: 'example', callSource: 'nextId()', argsSource: '', expectedSource: '2' },
+      { id: 'example-2', kind: 'example', callSource: 'nextId.calls', expectedSource: '2' },
+    ];
+    const source = 'let last = 0; function nextId() { nextId.calls = (nextId.calls || 0) + 1; return ++last; }';
+    const { results } = await evaluate(kit, { ...jsTarget('nextId'), params: [] }, [source], examples);
+    assert.equal(results[0].outcome, 'pass', JSON.stringify([...results[0].checks.values()]));
+    for (const result of results[0].checks.values()) assert.ok((result.medianNs ?? 0) > 0, 'each is still timed');
+  });
 });
 
 describe('JavaScript values through the harness', () => {
@@ -314,6 +349,19 @@ describe('JavaScript values through the harness', () => {
 });
 
 describe('disk and exec limits through the harness', () => {
+  it("says what Node's permission model refused: the permission and the resource", async (t) => {
+    const kit = await need(t);
+    if (!kit) return;
+    const { results } = await evaluate(kit, jsTarget('total'), [
+      "function total(n) { require('fs').readFileSync('/etc/hostname'); return n * (n + 1) / 2; }",
+      "function total(n) { require('child_process').execFileSync('true'); return n * (n + 1) / 2; }",
+    ]);
+    assert.deepEqual(results.map((r) => r.outcome), ['sandbox-denied', 'sandbox-denied']);
+    assert.equal(results[0].checks.get('example-0')?.error, 'Error ERR_ACCESS_DENIED: Access to this API has been restricted (FileSystemRead: /etc/hostname)');
+    assert.equal(results[1].checks.get('example-0')?.error, 'Error ERR_ACCESS_DENIED: Access to this API has been restricted (ChildProcess)');
+    assert.match(results[0].detail ?? '', /\(FileSystemRead: \/etc\/hostname\) in example 1\)$/);
+  });
+
   it('reports a candidate that writes past the sandbox disk as "wrote more than N MiB"', async (t) => {
     const kit = await need(t);
     if (!kit) return;
