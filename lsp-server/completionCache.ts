@@ -25,6 +25,8 @@ export interface CachedRest {
   autoClosed: string;
   /** What {@link CompletionCache.store} was given to name the completion's origin (its request's telemetry id). */
   origin?: string;
+  /** The completion's place among those offered with it ({@link CompletionCache.storeOffered}): 0 the answer. */
+  rank: number;
 }
 
 interface Entry {
@@ -34,6 +36,7 @@ interface Entry {
   suffix: string;
   completion: string;
   origin: string | undefined;
+  rank: number;
 }
 
 export class CompletionCache {
@@ -62,8 +65,9 @@ export class CompletionCache {
     const key = { uri, prefix: this.boundPrefix(prefix), suffix: this.boundSuffix(suffix) };
     this.entries = this.entries.filter((e) => !(e.uri === uri && e.prefix === key.prefix && e.suffix === key.suffix));
     // The answer last: entries are searched newest first.
-    for (const completion of [...completions].reverse()) {
-      if (completion !== '') this.entries.push({ ...key, completion, origin });
+    for (let rank = completions.length - 1; rank >= 0; rank--) {
+      const completion = completions[rank]!;
+      if (completion !== '') this.entries.push({ ...key, completion, origin, rank });
     }
     while (this.entries.length > this.options.maxEntries) this.entries.shift();
   }
@@ -104,7 +108,7 @@ export class CompletionCache {
       const autoClosed = autoClosedSuffix(entry.completion.slice(0, typed), entry.suffix, suffix, this.options.suffixChars);
       this.entries.splice(i, 1);
       if (autoClosed === undefined) continue;
-      hits.push({ entry, rest: { text: entry.completion.slice(typed), autoClosed, ...(entry.origin !== undefined && { origin: entry.origin }) } });
+      hits.push({ entry, rest: { text: entry.completion.slice(typed), autoClosed, rank: entry.rank, ...(entry.origin !== undefined && { origin: entry.origin }) } });
     }
     // Used now: the most recent again, in the order they had.
     for (const { entry } of [...hits].reverse()) this.entries.push(entry);

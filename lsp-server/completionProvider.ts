@@ -80,6 +80,12 @@ function endedUnfinished(result: GenerateResult): boolean {
   return result.stopReason === 'time' || result.stopReason === 'length';
 }
 
+/** A cache answer: the rests it shows, each with its place in the answer it came from, and that answer's request. */
+interface CachedAnswer {
+  suggestions: { text: string; rank: number }[];
+  origin?: string;
+}
+
 /** The text offered for a generation: post-processed, and only its finished part when it stopped mid-text. */
 function shownText(result: GenerateResult, mode: CompletionMode, ctx: CursorContext): string {
   return postProcess(endedUnfinished(result) ? finishedPart(result.text, mode) : result.text, mode, ctx);
@@ -230,8 +236,8 @@ export class CompletionProvider {
       }
       const cached = this.fromCache(model, document, ctx, selected !== undefined);
       if (cached !== undefined) {
-        const inDocument = { ...cached, text: withLineEnding(cached.text, ctx.eol), others: cached.others.map((other) => withLineEnding(other, ctx.eol)) };
-        return this.answerFromCache(document.uri, place, inDocument, started, trace);
+        const suggestions = cached.suggestions.map((suggestion) => ({ ...suggestion, text: withLineEnding(suggestion.text, ctx.eol) }));
+        return this.answerFromCache(document.uri, place, { ...cached, suggestions }, started, trace);
       }
       // The rest of a suggestion the user asked for keeps showing while it is typed (above); nothing new is made.
       if (config.trigger === 'manual' && !invoked) return [];
@@ -374,10 +380,11 @@ export class CompletionProvider {
   }
 
   /**
-   * The cached rest of a completion for this cursor, and of the other suggestions offered with it that the typed text
-   * still continues (`others`, none empty); the cache is emptied when the model changes.
+   * The cached rest of a completion for this cursor, then those of the other suggestions offered with it that the typed
+   * text still continues (none empty, each once), with each one's place in the answer it came from (`rank`); the cache
+   * is emptied when the model changes.
    */
-  private fromCache(model: LoadedModel, document: CompletionDocument, ctx: CursorContext, atCachedCursor: boolean): { text: string; others: string[]; origin?: string } | undefined {
+  private fromCache(model: LoadedModel, document: CompletionDocument, ctx: CursorContext, atCachedCursor: boolean): CachedAnswer | undefined {
     const { cache } = this.deps;
     if (cache === undefined) return undefined;
     if (this.cachedModel !== model) {
@@ -386,12 +393,15 @@ export class CompletionProvider {
     }
     const hits = cache.lookupRests(document.uri, ctx.prefix, ctx.suffix, this.typedSinceMemberDot(document, ctx), atCachedCursor).flatMap((hit) => {
       const text = restToShow(hit, ctx);
-      return text === undefined ? [] : [{ text, origin: hit.origin }];
+      return text === undefined ? [] : [{ text, rank: hit.rank, origin: hit.origin }];
     });
     const [first, ...rest] = hits;
     if (first === undefined) return undefined;
-    const others = [...new Set(rest.map((hit) => hit.text))].filter((text) => text !== '' && text !== first.text);
-    return { text: first.text, others, ...(first.origin !== undefined && { origin: first.origin }) };
+    const suggestions = [{ text: first.text, rank: first.rank }];
+    for (const { text, rank } of rest) {
+      if (text !== '' && !suggestions.some((shown) => shown.text === text)) suggestions.push({ text, rank });
+    }
+    return { suggestions, ...(first.origin !== undefined && { origin: first.origin }) };
   }
 
   /** Says once per model and setting when `maxNewTokens` is cut to leave the prompt its share (generationRoom.ts). */
@@ -428,9 +438,9 @@ export class CompletionProvider {
     return access === undefined ? Infinity : access.typed.length;
   }
 
-  private answerFromCache(uri: string, place: ItemPlace, cached: { text: string; others: string[]; origin?: string }, started: number, trace: RequestTrace | undefined): InlineCompletionItem[] {
+  private answerFromCache(uri: string, place: ItemPlace, cached: CachedAnswer, started: number, trace: RequestTrace | undefined): InlineCompletionItem[] {
     // The first may be typed up to the closers the editor put after the cursor (nothing left of it) while another goes on.
-    const offered = [cached.text, ...cached.others].filter((shown) => shown !== '');
+    const offered = cached.suggestions.filter((shown) => shown.text !== '');
     this.deps.onTimings({
       uri,
       promptTokens: 0,
@@ -439,17 +449,21 @@ export class CompletionProvider {
       totalMs: 0,
       requestMs: this.deps.clock() - started,
       tokensPerSecond: 0,
-      shownChars: offered[0]?.length ?? 0,
+      shownChars: offered[0]?.text.length ?? 0,
       speculation: { mode: 'off', drafted: 0, accepted: 0, acceptanceRate: 0 },
       cacheHit: true,
     });
     trace?.done({ outcome: offered.length === 0 ? 'empty' : 'offered', generatedTokens: 0, servedFromCache: true, ...(cached.origin !== undefined && { cachedFrom: cached.origin }) });
-    return offered.map((shown, index) => this.item(shown, index, place, trace));
+    // Each keeps its place in the model run's answer: a runner-up typed into is still the runner-up when accepted.
+    return offered.map((shown) => this.item(shown.text, shown.rank, place, trace));
   }
 
-  /** The `index`th ghost-text item of an answer; while telemetry records, its command tells the server when the user accepts it. */
-  private item(text: string, index: number, place: ItemPlace, trace: RequestTrace | undefined): InlineCompletionItem {
-    const command = trace && this.deps.telemetry?.acceptanceCommand(trace, index);
+  /**
+   * A ghost-text item showing the `rank`th suggestion of a model run's answer (0 the answer itself); while telemetry
+   * records, its command tells the server when the user accepts it, and which suggestion that was.
+   */
+  private item(text: string, rank: number, place: ItemPlace, trace: RequestTrace | undefined): InlineCompletionItem {
+    const command = trace && this.deps.telemetry?.acceptanceCommand(trace, rank);
     return { insertText: place.lead + text, range: place.range, ...(command && { command }) };
   }
 

@@ -282,8 +282,9 @@ export interface TelemetrySample {
   language: string;
   outcome: FinalOutcome;
   /**
-   * Which of the request's suggestions the user accepted (wholly or in part): 0 the first shown, 1 the next one
-   * (VS Code: Alt+]), and so on. Null when none was accepted, or the editor did not say which.
+   * Which suggestion of a model run's answer the user accepted (wholly or in part): 0 its first, 1 the next one (VS
+   * Code: Alt+]), and so on; for a cache answer, the place in the answer whose rest it showed. Null when none was
+   * accepted, or the editor did not say which.
    */
   acceptedItem: number | null;
 }
@@ -317,8 +318,9 @@ export interface OutcomeCounts {
   cancelled: number;
   error: number;
   /**
-   * Of the suggestions counted in `accepted` and `partiallyAccepted`, those the user took from a further item of the
-   * request's list rather than its first (VS Code: cycled to with Alt+]). Not a kind of its own: not in `requests`.
+   * Of the suggestions counted in `accepted` and `partiallyAccepted`, those that were a further suggestion of their
+   * model run's answer rather than its first (VS Code: cycled to with Alt+], perhaps typed into before it was taken).
+   * Not a kind of its own: not in `requests`.
    */
   acceptedRunnerUp: number;
 }
@@ -493,7 +495,8 @@ export namespace TelemetryClearRequest {
  * forwards it to the server with no client code. The server appends the acceptance to the request's record.
  * - command: `locus.completionAccepted`
  * - arguments: `[id: string, acceptance?: Acceptance, item?: number]`: `accepted` when absent; `item` is the
- *   accepted item's place in the request's answer (0 the first), so the record tells whether runners-up are taken.
+ *   suggestion's place in its model run's answer (0 the first; a cache answer keeps the place of the suggestion whose
+ *   rest it shows), so the record tells whether runners-up are taken.
  */
 export namespace CompletionAcceptedCommand {
   export const command = 'locus.completionAccepted';

@@ -43,7 +43,7 @@ export type LifecycleRefusal = () => ResponseError<void> | undefined;
 /** What the completion path needs: a trace per request, and the command that reports its acceptance. */
 export interface CompletionTelemetry {
   begin(start: RequestStart): RequestTrace;
-  /** `item` is the suggestion's place in the request's answer (0 the first). */
+  /** `item` is the suggestion's place in its model run's answer (0 the first). */
   acceptanceCommand(trace: RequestTrace, item: number): Command | undefined;
 }
 
@@ -84,7 +84,7 @@ export class TelemetryFeature implements CompletionTelemetry {
     return this.recorder.begin(start);
   }
 
-  /** The command to put on the `item`th offered completion item (0 the first), or undefined while nothing is recorded. */
+  /** The command to put on an item showing the `item`th suggestion of a model run (0 the first), or undefined while nothing is recorded. */
   acceptanceCommand(trace: RequestTrace, item: number): Command | undefined {
     if (!this.recorder.isEnabled) return undefined;
     return { title: 'Completion accepted', command: CompletionAcceptedCommand.command, arguments: [trace.id, 'accepted', item] };

@@ -19,7 +19,7 @@ export interface OutcomeRecord {
   id: string;
   at: number;
   acceptance: Acceptance;
-  /** The accepted suggestion's place in the request's answer (0 the first); absent when the editor did not say. */
+  /** The accepted suggestion's place in its model run's answer (0 the first); absent when the editor did not say. */
   item?: number;
 }
 

@@ -84,8 +84,8 @@ export class TelemetryRecorder {
   }
 
   /**
-   * The editor reported that the user accepted an offered completion, the `item`th suggestion of its answer when it
-   * said which (0 the first). Unknown or repeated reports are ignored.
+   * The editor reported that the user accepted an offered completion, the `item`th suggestion of its model run's answer
+   * when it said which (0 the first). Unknown or repeated reports are ignored.
    */
   accepted(id: string, acceptance: Acceptance, item?: number): void {
     if (!this.enabled || !isValidId(id)) return;

@@ -89,7 +89,9 @@ describe('CompletionCache', () => {
     const cache = new CompletionCache();
     cache.storeOffered(URI, 'x = ', '', ['total(a)', 'total(b)', 'count', ''], 'r1');
     assert.equal(cache.size, 3);
-    assert.deepEqual(cache.lookupRest(URI, 'x = c', ''), { text: 'ount', autoClosed: '', origin: 'r1' });
+    assert.deepEqual(cache.lookupRest(URI, 'x = c', ''), { text: 'ount', autoClosed: '', origin: 'r1', rank: 2 });
+    // Each keeps its place among those offered, the answer 0.
+    assert.deepEqual(cache.lookupRests(URI, 'x = total(', '').map((rest) => [rest.text, rest.rank]), [['a)', 0], ['b)', 1]]);
     assert.equal(cache.lookup(URI, 'x = tot', ''), 'al(a)');
     assert.equal(cache.lookup(URI, 'x = total(b', ''), ')');
     cache.storeOffered(URI, 'x = ', '', ['sum(a)'], 'r2');
@@ -108,20 +110,20 @@ describe('CompletionCache', () => {
     // VS Code's default autoClosingBrackets: typing `(` of `(square);` puts `)` behind the cursor; typing `)` types over it.
     const cache = new CompletionCache();
     cache.store(URI, 'const total = perimeter', '\nnext', '(square);');
-    assert.deepEqual(cache.lookupRest(URI, 'const total = perimeter(', ')\nnext'), { text: 'square);', autoClosed: ')' });
-    assert.deepEqual(cache.lookupRest(URI, 'const total = perimeter(sq', ')\nnext'), { text: 'uare);', autoClosed: ')' }, 'also keystrokes after the opener');
-    assert.deepEqual(cache.lookupRest(URI, 'const total = perimeter(square)', '\nnext'), { text: ';', autoClosed: '' }, 'the typed `)` went over the auto-inserted one');
+    assert.deepEqual(cache.lookupRest(URI, 'const total = perimeter(', ')\nnext'), { text: 'square);', autoClosed: ')', rank: 0 });
+    assert.deepEqual(cache.lookupRest(URI, 'const total = perimeter(sq', ')\nnext'), { text: 'uare);', autoClosed: ')', rank: 0 }, 'also keystrokes after the opener');
+    assert.deepEqual(cache.lookupRest(URI, 'const total = perimeter(square)', '\nnext'), { text: ';', autoClosed: '', rank: 0 }, 'the typed `)` went over the auto-inserted one');
     assert.equal(cache.lookup(URI, 'const total = perimeter(s', ')\nnext'), 'quare);');
   });
 
   it('takes quotes and nested openers auto-closed, and an opener the editor did not close', () => {
     const cache = new CompletionCache();
     cache.store(URI, 'const labels = { name', '}\n', ": 'name', value: 'value' }");
-    assert.deepEqual(cache.lookupRest(URI, "const labels = { name: 'na", "'}\n"), { text: "me', value: 'value' }", autoClosed: "'" });
+    assert.deepEqual(cache.lookupRest(URI, "const labels = { name: 'na", "'}\n"), { text: "me', value: 'value' }", autoClosed: "'", rank: 0 });
     cache.store(URI, 'call', '', '(a, [b, {c: "d"}])');
-    assert.deepEqual(cache.lookupRest(URI, 'call(a, [b, {c: "', '"}])'), { text: 'd"}])', autoClosed: '"}])' });
-    assert.deepEqual(cache.lookupRest(URI, 'call(a, [b, {c: "d"', '}])'), { text: '}])', autoClosed: '}])' }, 'the closing quote typed over its twin');
-    assert.deepEqual(cache.lookupRest(URI, 'call(a, [b, {', '])'), { text: 'c: "d"}])', autoClosed: '])' }, 'the `{` was not auto-closed');
+    assert.deepEqual(cache.lookupRest(URI, 'call(a, [b, {c: "', '"}])'), { text: 'd"}])', autoClosed: '"}])', rank: 0 });
+    assert.deepEqual(cache.lookupRest(URI, 'call(a, [b, {c: "d"', '}])'), { text: '}])', autoClosed: '}])', rank: 0 }, 'the closing quote typed over its twin');
+    assert.deepEqual(cache.lookupRest(URI, 'call(a, [b, {', '])'), { text: 'c: "d"}])', autoClosed: '])', rank: 0 }, 'the `{` was not auto-closed');
   });
 
   it('still drops an entry whose suffix changed by more than the closers of typed openers', () => {

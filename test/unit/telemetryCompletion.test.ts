@@ -78,6 +78,19 @@ describe('completion telemetry', () => {
     assert.equal((await telemetry.summary({})).outcomes.acceptedRunnerUp, 1);
   });
 
+  it('keeps a runner-up’s place when it is typed into: the cache answer showing its rest reports it as the runner-up', async () => {
+    const { provider, engine, telemetry } = setup('42;', { cache: true });
+    engine.alternatives = ['7;', 'x + 1;'];
+    const first = doc('const y = 1;\nconst x = ┃\n');
+    await provider.provide(first.document, first.position, never());
+    const typed = doc('const y = 1;\nconst x = x ┃\n');
+    const items = await provider.provide(typed.document, typed.position, never());
+    assert.deepEqual(items.map((i) => [i.insertText, i.command?.arguments?.[2]]), [['+ 1;', 2]]);
+    telemetry.accepted(items[0]?.command?.arguments);
+    const summary = await telemetry.summary({});
+    assert.deepEqual([summary.outcomes.accepted, summary.outcomes.acceptedRunnerUp, summary.servedFromCache], [1, 1, 1]);
+  });
+
   it('records a request superseded by a newer one as cancelled, and an empty answer as empty', async () => {
     const { provider, telemetry } = setup('x'.repeat(50), { stepMs: 2 });
     const { document, position } = doc('const x = ┃\n');
