@@ -16,13 +16,21 @@ export function failureMessage(error: unknown): string {
 }
 
 /**
- * `a.ts:6-10` for a selection; one that ends at the start of a line does not take that line in. In a notebook's cell
- * (`cell`: its index), lines count from the cell's top: `analysis.ipynb, cell 4, lines 1-3`.
+ * `a.ts:6-10` for a selection; one that ends at the start of a line does not take that line in, nor one that starts
+ * at the end of a line (Shift+Down from a line's end, a drag from after its last character: the server explains the
+ * same lines). `start.lineLength` is the length of the start's line. In a notebook's cell (`cell`: its index), lines
+ * count from the cell's top: `analysis.ipynb, cell 4, lines 1-3`.
  */
-export function selectionLabel(fileName: string, start: { line: number }, end: { line: number; character: number }, cell?: number): string {
+export function selectionLabel(
+  fileName: string,
+  start: { line: number; character: number; lineLength: number },
+  end: { line: number; character: number },
+  cell?: number,
+): string {
   const last = end.character === 0 && end.line > start.line ? end.line - 1 : end.line;
-  if (cell === undefined) return `${path.basename(fileName)}:${start.line + 1}-${last + 1}`;
-  return `${path.basename(fileName)}, cell ${cell + 1}, ${start.line === last ? `line ${last + 1}` : `lines ${start.line + 1}-${last + 1}`}`;
+  const first = start.character >= start.lineLength && last > start.line ? start.line + 1 : start.line;
+  if (cell === undefined) return `${path.basename(fileName)}:${first + 1}-${last + 1}`;
+  return `${path.basename(fileName)}, cell ${cell + 1}, ${first === last ? `line ${last + 1}` : `lines ${first + 1}-${last + 1}`}`;
 }
 
 /** Ends an explanation that a newer Explain stopped (the model explains one selection at a time). */

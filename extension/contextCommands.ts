@@ -79,7 +79,9 @@ export function registerContextCommands(client: LanguageClient, output: vscode.L
     if (!served(editor)) return;
     const id = ++count;
     const uri = vscode.Uri.from({ scheme: SCHEME, path: `/Locus explanation ${id}.md` });
-    const where = selectionLabel(editor.document.fileName, editor.selection.start, editor.selection.end, notebookCellOf(editor.document)?.index);
+    const { start, end } = editor.selection;
+    const lineLength = editor.document.lineAt(start.line).text.length;
+    const where = selectionLabel(editor.document.fileName, { line: start.line, character: start.character, lineLength }, end, notebookCellOf(editor.document)?.index);
     documents.set(uri, `# Explanation of ${where}\n\n`);
     // Not a preview: opening something else beside it would replace the tab, and a closed tab stops the explanation.
     await vscode.window.showTextDocument(uri, { viewColumn: vscode.ViewColumn.Beside, preview: false, preserveFocus: true });

@@ -83,6 +83,16 @@ export function characterStartAt(text: string, offset: number): number {
 }
 
 /**
+ * A selection's start moved past the line break it sits on, when more follows before `end`: Shift+Down from the end of
+ * a line, or a drag from after its last character, selects that line's end, which is not code to explain (and made
+ * the prompt read the previous line's `}` as the selection's first line).
+ */
+export function pastLineEnd(text: string, start: number, end: number): number {
+  const lineBreak = /^\r?\n/.exec(text.slice(start, Math.min(end, start + 2)))?.[0];
+  return lineBreak !== undefined && start + lineBreak.length < end ? start + lineBreak.length : start;
+}
+
+/**
  * The suggest widget's selected item (`context.selectedCompletionInfo`), in positions the document has; undefined when
  * absent. A malformed one gets InvalidParams like any other field.
  */

@@ -68,7 +68,8 @@ export function renderCompressReport(result: Omit<CompressResult, 'report'>): st
   for (const r of result.retrieved) {
     out.push(`- ${r.path}:${r.startLine}-${r.endLine}  score ${r.score} (bm25 ${r.lexical}, similarity ${r.similarity}${r.declaresNearbyName ? ', declares a name used at the cursor' : ''}${r.imported === 'no' ? '' : r.imported === 'receiver' ? ', the module before the cursor' : ', imported'}, file weight ${r.fileWeight})`);
   }
-  out.push('', `## Dropped (${count(result.dropped.length, 'line')}, least information per token first)`);
+  // Declarations are protected until nothing else is left to drop, so they come last, whatever their score.
+  out.push('', `## Dropped (${count(result.dropped.length, 'line')}, in the order dropped: least information per token first, declarations last)`);
   if (result.dropped.length === 0) out.push('(nothing: everything retrieved fits the budget)');
   for (const d of result.dropped) out.push(`- ${d.section} +${d.line}  ${d.information} nats / ${count(d.tokens, 'token')}  ${d.text.trim()}`);
   for (const [title, view] of [['Before', result.before], ['After', result.after]] as const) {

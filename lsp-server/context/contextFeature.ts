@@ -25,7 +25,7 @@ import { SyntaxChunker } from './syntaxChunker';
 import { asModelText } from '../modelText';
 import { filePathOf } from '../fileUri';
 import { completableText } from '../completableDocument';
-import { characterStartAt } from '../requestParams';
+import { characterStartAt, pastLineEnd } from '../requestParams';
 import { relativeInside } from './folderPaths';
 import { PromptPrivacy } from './promptPrivacy';
 import { NO_EXCLUDES, type WorkspaceExcludes } from './workspaceExcludes';
@@ -356,10 +356,10 @@ export class ContextFeature {
     const privateReason = this.privateReason(document.uri);
     if (privateReason !== undefined) throw new Error(privateReason);
     const text = document.getText();
-    const start = characterStartAt(text, document.offsetAt(params.range.start));
     const end = characterStartAt(text, document.offsetAt(params.range.end));
+    const start = pastLineEnd(text, characterStartAt(text, document.offsetAt(params.range.start)), end);
     if (end <= start) throw new Error('Select the code to explain first.');
-    if (text.slice(start, end).includes('\u0000')) throw new Error('Select text to explain: this selection holds NUL characters, as binary files do.');
+    if (text.includes('\u0000')) throw new Error('Locus explains no binary files (this one holds NUL characters): select code in a text file.');
     const file = this.indexedPath(document.uri);
     const prompt = buildExplainPrompt(
       { languageId: document.languageId, path: file === undefined ? undefined : this.engine?.displayPath(file) ?? path.basename(file), before: asModelText(text.slice(0, start), true), selection: asModelText(text.slice(start, end), start === 0), after: asModelText(text.slice(end), false) },

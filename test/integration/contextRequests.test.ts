@@ -161,6 +161,23 @@ describe('context requests over LSP', () => {
     }
   });
 
+  it('locus/explain reads a selection that starts at the end of a line (Shift+Down from there) as starting on the next', async () => {
+    const uri = pathToFileURL(join(root, 'src', 'geometry.ts')).href;
+    await server.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'typescript', version: 1, text: GEOMETRY } });
+    const explain = (start: { line: number; character: number }, streamId: string) =>
+      withTimeout(server.connection.sendRequest(ExplainRequest.type, { textDocument: { uri }, range: { start, end: { line: 6, character: 25 } }, streamId }), WAIT_MS, 'explain');
+    const fromLineStart = await explain({ line: 6, character: 0 }, 'line-start');
+    const fromLineEnd = await explain({ line: 5, character: 0 }, 'line-end');
+    assert.equal(fromLineEnd.text, fromLineStart.text);
+  });
+
+  it('locus/explain refuses a binary document, wherever its NUL characters are', async () => {
+    const uri = pathToFileURL(join(root, 'src', 'blob.js')).href;
+    await server.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'javascript', version: 1, text: 'const a = 1;\n\u0089PNG\u0000\u0001\n' } });
+    const range = { start: { line: 0, character: 0 }, end: { line: 0, character: 12 } };
+    await assert.rejects(withTimeout(server.connection.sendRequest(ExplainRequest.type, { textDocument: { uri }, range, streamId: 'binary' }), WAIT_MS, 'explain'), /explains no binary files/);
+  });
+
   it('a newer locus/explain stops the older one, which answers with what it had, marked superseded', async () => {
     const uri = pathToFileURL(join(root, 'src', 'main.ts')).href;
     const streamed = new Map<string, string>();

@@ -186,6 +186,6 @@ describe('compress report', () => {
       index: { files: 0, chunks: 0, building: true },
       timings: { retrievalMs: 0, compressionMs: 0 },
     });
-    assert.match(text, /## Dropped \(0 lines, least information per token first\)\n\(nothing: everything retrieved fits the budget\)/);
+    assert.match(text, /## Dropped \(0 lines, in the order dropped: least information per token first, declarations last\)\n\(nothing: everything retrieved fits the budget\)/);
   });
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ErrorCodes, ResponseError } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { checkedBudget, checkedPosition, checkedRange, checkedSince, documentUri, characterStartAt,
+import { checkedBudget, checkedPosition, checkedRange, checkedSince, documentUri, characterStartAt, pastLineEnd,
   positionIn, selectedItem } from '../../lsp-server/requestParams';
 
 const invalidParams = (e: unknown) => e instanceof ResponseError && e.code === ErrorCodes.InvalidParams;
@@ -57,5 +57,15 @@ describe('request params', () => {
     assert.throws(() => selectedItem({ range: { start: { line: 0, character: 6 }, end: { line: 0, character: 8 } } }, document), invalidParams);
     const reversed = selectedItem({ range: { start: { line: 0, character: 8 }, end: { line: 0, character: 6 } }, text: 'length' }, document);
     assert.deepEqual(reversed, { range: { start: { line: 0, character: 6 }, end: { line: 0, character: 8 } }, text: 'length' });
+  });
+
+  it('moves a selection start that sits on a line break past it, when more is selected after it', () => {
+    const text = '}\n\nfunction f() {}\r\nx';
+    assert.equal(pastLineEnd(text, 1, 20), 2);
+    // One line break only: the blank line after it is the selection's.
+    assert.equal(pastLineEnd(text, 2, 20), 3);
+    assert.equal(pastLineEnd(text, 18, 21), 20, 'CRLF');
+    assert.equal(pastLineEnd(text, 1, 2), 1, 'nothing but the line break');
+    assert.equal(pastLineEnd(text, 0, 20), 0, 'not at a line end');
   });
 });
