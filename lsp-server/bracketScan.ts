@@ -131,16 +131,28 @@ function scan(text: string, lineComment: string, startsInside: OpenLiteral | und
   return { unmatched, open, stack };
 }
 
-/** What may come before a regular expression literal; before a division comes a value (`a / b`, `f(x) / 2`). */
-const BEFORE_REGEX = /(?:^|[(,=:[!&|?{};+\-*%~^]|\b(?:return|typeof|instanceof|in|of|new|delete|void|throw|case|do|else|yield|await))\s*$/;
+/**
+ * Characters after which a `/` starts a regular expression literal; after a value (`a / b`, `f(x) / 2`) it is a
+ * division. Not `}`: in JSX, `<X a={b} />` has one before `/>`.
+ */
+const BEFORE_REGEX = new Set(['(', ',', '=', ':', '[', '!', '&', '|', '?', '{', ';', '+', '-', '*', '%', '~', '^']);
+const KEYWORDS_BEFORE_REGEX = new Set(['return', 'typeof', 'instanceof', 'in', 'of', 'new', 'delete', 'void', 'throw', 'case', 'do', 'else', 'yield', 'await']);
+const LONGEST_KEYWORD = 10;
 
 /**
- * Whether the `/` at `i` starts a JavaScript regular expression literal (`/\(/`, whose brackets are no code), as
- * told by what comes before it on its line.
+ * Whether the `/` at `i` starts a JavaScript regular expression literal (`/\(/`, whose brackets are no code), as told
+ * by the code right before it: a line start, an operator or opening bracket, or a keyword such as `return`. Reads a
+ * few characters back only, so a long line of divisions scans in linear time.
  */
 function startsRegex(text: string, i: number): boolean {
-  const lineStart = text.lastIndexOf('\n', i - 1) + 1;
-  return BEFORE_REGEX.test(text.slice(lineStart, i));
+  let j = i - 1;
+  while (j >= 0 && (text[j] === ' ' || text[j] === '\t')) j--;
+  if (j < 0 || text[j] === '\n' || text[j] === '\r') return true;
+  if (BEFORE_REGEX.has(text[j]!)) return true;
+  let k = j;
+  while (k >= 0 && j - k <= LONGEST_KEYWORD && /[\w$]/.test(text[k]!)) k--;
+  // A keyword, not a property or a longer name that ends like one (`x.in`, `login`).
+  return KEYWORDS_BEFORE_REGEX.has(text.slice(k + 1, j + 1)) && (k < 0 || !/[\w$.]/.test(text[k]!));
 }
 
 /** Offset of the `/` that ends the regular expression literal starting at `i`; -1 when its line does not end it (a division after all). */

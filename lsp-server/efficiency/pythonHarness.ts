@@ -143,9 +143,16 @@ def _drive(awaitable, _StopIteration=StopIteration):
     except _StopIteration as stop:
         return stop.value
 
+# Whether a call's value is a coroutine or an iterator, which _settle runs or pulls. Decided once per check, from its
+# value: the ABC checks cost ~0.5 us, more than a fast candidate's whole call, so plain values are timed without them.
+def _needs_settling(value, _isinstance=isinstance, _kinds=(_Awaitable, _AsyncIterator, _Iterator)):
+    return _isinstance(value, _kinds)
+
 # What a call returned, settled as the caller would use it: a coroutine run to its value, an iterator (a generator,
 # an async generator) pulled, up to the items _encode compares, so that producing them is part of the call's time.
-def _settle(value, _drive=_drive, _islice=_islice, _list=list, _iter=iter, _len=len, _isinstance=isinstance, _StopAsyncIteration=StopAsyncIteration):
+# Helpers bound as defaults, like _time_call's, where a candidate cannot replace them.
+def _settle(value, _drive=_drive, _islice=_islice, _list=list, _iter=iter, _len=len, _isinstance=isinstance, _StopAsyncIteration=StopAsyncIteration,
+            _Awaitable=_Awaitable, _AsyncIterator=_AsyncIterator, _Iterator=_Iterator, _ITEMS=_ITEMS):
     if _isinstance(value, _Awaitable):
         value = _drive(value)
     if _isinstance(value, _AsyncIterator):
@@ -168,19 +175,19 @@ def _describe(error):
 # prepare (copying the arguments) runs outside the timed region: a deep copy costs ~100 us against the few us most
 # candidates need, and its noise swamped the differences the ranking is after. It still counts in totalNs, the
 # CPU the parent cross-checks, and in the budget.
-def _time_call(call, prepare, reps, _perf=_perf, _len=len, _settle=_settle):
+def _time_call(call, prepare, reps, _perf=_perf, _len=len):
     times = []
     total = 0
     budget = reps['budgetMs'] * 1000000
     for _ in range(reps['warmup']):
         t0 = _perf()
-        _settle(call(prepare()))
+        call(prepare())
         total += _perf() - t0
     while _len(times) < reps['min'] or (_len(times) < reps['max'] and total < budget):
         t0 = _perf()
         a = prepare()
         t1 = _perf()
-        _settle(call(a))
+        call(a)
         t2 = _perf()
         total += t2 - t0
         times.append(t2 - t1)
@@ -202,7 +209,7 @@ def _send_each(jobs, _send=_send, _describe=_describe):
         _send('check', body)
     _send('done', {'frames': _state['seq']})
 
-def _main(_time_call=_time_call, _send=_send, _encode=_encode, _describe=_describe, _send_each=_send_each, _settle=_settle):
+def _main(_time_call=_time_call, _send=_send, _encode=_encode, _describe=_describe, _send_each=_send_each, _settle=_settle, _needs_settling=_needs_settling):
     if _job['mode'] == 'compile':
         # Only compiled, never run: a candidate whose function does not compile is left out (functionTarget.ts
         # parses TypeScript and JavaScript in the parent for the same purpose).
@@ -247,7 +254,10 @@ def _main(_time_call=_time_call, _send=_send, _encode=_encode, _describe=_descri
                 code = compile(check['callSource'], 'example', 'eval')
                 prepare = lambda: None
                 call = lambda a, code=code: eval(code, namespace)
-            body['value'] = _encode(_settle(call(prepare())))
+            value = call(prepare())
+            if _needs_settling(value):
+                call = lambda a, call=call: _settle(call(a))
+            body['value'] = _encode(_settle(value))
             body['ok'] = True
             measured[-1] = (body, call, prepare)
         except BaseException as e:

@@ -24,6 +24,17 @@ describe('bracket scan', () => {
     assert.equal(opened('w = ( /'), '(');
   });
 
+  it('reads JSX: a self-closing tag after braces is no regular expression, so the closers after it are code', () => {
+    assert.equal(opened('{items.map((x) => <Item k={x} />)}</ul>'), '');
+    assert.equal(unmatched('{loading && <Spinner size={20} />}</div>\n}'), '}');
+  });
+
+  it('takes a keyword before a slash only as a whole word', () => {
+    assert.equal(opened('return /[(]/.test(s)'), '');
+    assert.equal(opened('const n = login / (rate / 2'), '(');
+    assert.equal(opened('const n = x.in / (rate / 2'), '(');
+  });
+
   it('leaves `#`-comment languages alone, where a slash is only a division', () => {
     assert.equal(opened('x = (a /(b/ 2', '#'), '((');
   });
