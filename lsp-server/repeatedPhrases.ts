@@ -40,15 +40,36 @@ export function cutPhraseLoops(lines: readonly string[], documentText: string): 
   return [...lines];
 }
 
-/** The line up to the end of the first copy of a phrase that loops in it; undefined when nothing loops. */
-export function cutPhraseLoop(line: string, documentText: string): string | undefined {
+/**
+ * The line up to the end of the first copy of a phrase that loops in it; undefined when nothing loops.
+ * `minPhraseLength`: prose (an explanation) has no notation, so a shorter phrase (`"t", "t", …`) loops there.
+ */
+export function cutPhraseLoop(line: string, documentText: string, minPhraseLength = MIN_PHRASE_LENGTH): string | undefined {
   const tokens = line.match(TOKEN) ?? [];
-  const loop = firstLoop(tokens, documentText);
+  const loop = firstLoop(tokens, documentText, minPhraseLength);
   return loop === undefined ? undefined : tokens.slice(0, loop.end).join('');
 }
 
+/**
+ * Where a loop that `line` may still turn into would be cut at the earliest: the start of the first copy of a run of
+ * repeated tokens that reaches the line's end (its last word may still grow). The line's length when no run does.
+ * Text before it is what the line keeps whatever is written next.
+ */
+export function openRunStart(line: string): number {
+  const tokens = line.match(TOKEN) ?? [];
+  const last = tokens.length - 1;
+  let first = tokens.length;
+  for (let period = 1; period <= last; period++) {
+    if (!tokens[last - period]!.startsWith(tokens[last]!)) continue;
+    let start = last - period;
+    while (start > 0 && tokens[start - 1] === tokens[start - 1 + period]) start--;
+    first = Math.min(first, start);
+  }
+  return tokens.slice(0, first).join('').length;
+}
+
 /** The loop that starts first, if any. */
-function firstLoop(tokens: readonly string[], documentText: string): Loop | undefined {
+function firstLoop(tokens: readonly string[], documentText: string, minPhraseLength: number): Loop | undefined {
   let first: Loop | undefined;
   for (let period = 1; 2 * period < tokens.length; period++) {
     for (let start = 0; start + period < tokens.length; start++) {
@@ -66,7 +87,7 @@ function firstLoop(tokens: readonly string[], documentText: string): Loop | unde
       let to = period;
       while (to > from && JOINER.test(copy[to - 1]!)) to--;
       const phrase = copy.slice(from, to);
-      if (!isPhrase(phrase, tokens[copyStart + from - 1])) continue;
+      if (!isPhrase(phrase, tokens[copyStart + from - 1], minPhraseLength)) continue;
       // A copy counts once its phrase is whole: `n % 2 == 0` three times, the last `and` never written.
       const copies = Math.floor((runEnd - copyStart - to) / period) + 1;
       const joiners = [...copy.slice(0, from), ...copy.slice(to)];
@@ -91,8 +112,8 @@ function phraseStart(tokens: readonly string[], start: number, period: number): 
 }
 
 /** Long enough to mean something, with a name in it: not an escape (`\x00`), format code (`%s`) or hex digits. */
-function isPhrase(phrase: readonly string[], before: string | undefined): boolean {
-  if (phrase.join('').replace(/\s/g, '').length < MIN_PHRASE_LENGTH) return false;
+function isPhrase(phrase: readonly string[], before: string | undefined, minPhraseLength: number): boolean {
+  if (phrase.join('').replace(/\s/g, '').length < minPhraseLength) return false;
   return phrase.some((t, i) => /^[\p{L}_$]/u.test(t) && !/^[0-9a-f]+$/i.test(t) && !/^[\\%]$/.test((i === 0 ? before : phrase[i - 1]) ?? ''));
 }
 

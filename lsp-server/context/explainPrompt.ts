@@ -153,21 +153,9 @@ function docCommentPrompt(input: ExplainInput): ExplainPrompt {
   const firstLineTail = before.slice(lineStart);
 
   if (input.languageId === 'python') {
-    const defLine = /^([ \t]*)(async\s+def|def|class)\b[^\n]*\n/.exec(firstLineTail + selection);
-    if (defLine !== null) {
-      const bodyIndent = defLine[1]! + '    ';
-      const opener = `${bodyIndent}"""`;
-      const rest = (firstLineTail + selection).slice(defLine[0].length);
-      return {
-        mode: 'docComment',
-        prefix: head + defLine[0] + opener,
-        suffix: `\n${bodyIndent}"""\n${rest}${after}`,
-        stopStrings: ['"""'],
-        opener,
-        closer: `\n${bodyIndent}"""`,
-        start: { nonBlank: true },
-      };
-    }
+    // Decorator lines first (`@property`): the docstring still goes under the def line.
+    const defLine = /^((?:[ \t]*@[^\n]*\n)*)([ \t]*)(async\s+def|def|class)\b[^\n]*\n/.exec(firstLineTail + selection);
+    if (defLine !== null) return pythonDocstringPrompt(input, defLine[0], defLine[2]!, (firstLineTail + selection).slice(defLine[0].length));
   }
   // The space after the comment marker is written by the model: the tokenizer joins it to the first word, and a
   // prompt that ends in it alone is one the model never saw (it wrote a bare JSDoc tag after it).
@@ -187,6 +175,31 @@ function docCommentPrompt(input: ExplainInput): ExplainPrompt {
   };
 }
 
+/**
+ * A docstring for the selection, with the code around it as JavaScript and TypeScript have it (jsDocPrompt): the
+ * lines that open its blocks above it and nothing below its last line. With the file around it, the embedded model
+ * copied a neighbour's docstring (`mean` got the `stdev` below it's, so the user was told it computes a standard
+ * deviation). The selection's own docstring stays: without it the embedded model wrote a wrong one where it had given
+ * the author's back, which is a faithful answer.
+ */
+function pythonDocstringPrompt(input: ExplainInput, header: string, indent: string, body: string): ExplainPrompt {
+  const bodyIndent = indent + '    ';
+  const opener = `${bodyIndent}"""`;
+  const headers = enclosingHeaders(input.before.slice(0, input.before.lastIndexOf('\n') + 1), indent.length);
+  const lineEnd = input.after.indexOf('\n');
+  const restOfLine = lineEnd < 0 ? input.after : input.after.slice(0, lineEnd + 1);
+  return {
+    mode: 'docComment',
+    prefix: headers + header + opener,
+    suffix: `\n${bodyIndent}"""\n${body}${restOfLine}`,
+    stopStrings: ['"""'],
+    opener,
+    closer: `\n${bodyIndent}"""`,
+    // A bare tag (`"""@deprecated`) explains nothing, on the opening line or the next.
+    start: { nonBlank: true, forbiddenStarts: ['@', `\n${bodyIndent}@`] },
+  };
+}
+
 const JSDOC_LANGUAGES = new Set(['javascript', 'typescript', 'javascriptreact', 'typescriptreact']);
 
 /**
@@ -198,7 +211,9 @@ const JSDOC_LANGUAGES = new Set(['javascript', 'typescript', 'javascriptreact', 
  */
 function jsDocPrompt(input: ExplainInput, indent: string, firstLineTail: string, selection: string): ExplainPrompt {
   const headers = enclosingHeaders(input.before.slice(0, input.before.length - firstLineTail.length), indent.length);
-  const subject = jsDocSubject(firstLineTail + selection);
+  // The selection's own JSDoc stays (jsDocSubject reads past it): without it the model wrote a wrong one.
+  const code = firstLineTail + selection;
+  const subject = jsDocSubject(code);
   const subjectLine = subject === undefined ? '' : ` ${subject}\n${indent} *`;
   // The rest of the selection's last line, nothing below it.
   const lineEnd = input.after.indexOf('\n');
@@ -206,7 +221,7 @@ function jsDocPrompt(input: ExplainInput, indent: string, firstLineTail: string,
   return {
     mode: 'docComment',
     prefix: `${headers}${indent}/**\n${indent} *${subjectLine}`,
-    suffix: `\n${indent} */\n${firstLineTail}${selection}${restOfLine}`,
+    suffix: `\n${indent} */\n${code}${restOfLine}`,
     stopStrings: ['*/'],
     opener: `${indent}/**\n${indent} * `,
     closer: `\n${indent} */`,

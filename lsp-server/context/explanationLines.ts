@@ -2,8 +2,23 @@
 // YAML selection got ~40 identical lines up to the token limit) and walks out of a `#` comment into code; text a
 // rule would cut is held back until the line decides, so what was streamed is always the final text's start. A loop
 // is the completions' one (repeatedLines.ts): a line's third appearance after the same lines as its second (a chat
-// answer's third ```python fence is none).
+// answer's third ```python fence is none). A phrase that loops (the completions' rule, repeatedPhrases.ts, read over
+// the comment's lines as one text: `returns a function that` wrapped over lines) ends the text after its first copy.
 import { MIN_LOOP_LINE_LENGTH, sameRun } from '../repeatedLines';
+import { cutPhraseLoop, openRunStart } from '../repeatedPhrases';
+
+/** Prose has no notation: a quoted letter written over and over (`"t", "t", …` to the token cap) is a loop. */
+const PROSE_MIN_PHRASE_LENGTH = 3;
+/**
+ * A letter written eight times in a row: no word has that, but a model looping on one character does (`秺秺秺…`, where
+ * the phrase rule sees one word, since Chinese has no spaces between words).
+ */
+const LETTER_RUN = /(\p{L})\1{7,}/u;
+const TRAILING_LETTER_RUN = /(\p{L})\1+$/u;
+/** A line's indentation and comment marker, left out where the lines are read as one text. */
+const LINE_MARKER = /^[ \t]*(?:[*#](?!\/)[ \t]*)?/;
+/** How a finished line may end: a sentence, a clause, a bracket, a quote or a code fence. */
+const FINISHED_LINE = /[.!?:;)\]}`'"]$/;
 
 export class ExplanationLines {
   private text = '';
@@ -22,6 +37,12 @@ export class ExplanationLines {
     return this.endedAt !== undefined;
   }
 
+  /** Whether the text so far stops inside its last line's sentence (`… a single item from a`). */
+  get midSentence(): boolean {
+    const end = this.text.trimEnd().length;
+    return end > this.lineStart && !FINISHED_LINE.test(this.text.slice(0, end));
+  }
+
   /** Adds text; returns what may be shown now (nothing once the text has ended). */
   push(delta: string): string {
     if (this.ended) return '';
@@ -34,6 +55,8 @@ export class ExplanationLines {
     }
     // A line that has left the comment ends the text before it is whole.
     if (this.leavesComment(this.text.slice(this.lineStart))) return this.end(this.beforeLine());
+    const loopEnd = this.phraseLoopEnd();
+    if (loopEnd !== undefined) return this.end(loopEnd);
     return this.release(this.undecidedFrom());
   }
 
@@ -43,6 +66,38 @@ export class ExplanationLines {
     const line = this.text.slice(this.lineStart);
     if (this.leavesComment(line) || this.loops(line)) return this.end(this.beforeLine());
     return this.end(Math.max(this.emitted, this.text.trimEnd().length));
+  }
+
+  /** The text's lines as one text, without their indentation and comment markers, and where each piece of it starts in the text. */
+  private prose(): { text: string; pieces: { at: number; from: number }[] } {
+    let text = '';
+    const pieces: { at: number; from: number }[] = [];
+    let from = 0;
+    for (const line of this.text.split('\n')) {
+      if (pieces.length > 0) text += ' ';
+      const marker = LINE_MARKER.exec(line)![0].length;
+      pieces.push({ at: text.length, from: from + marker });
+      text += line.slice(marker);
+      from += line.length + 1;
+    }
+    return { text, pieces };
+  }
+
+  /** Where a prose offset lies in the text. */
+  private static textOffset(pieces: readonly { at: number; from: number }[], at: number): number {
+    let piece = pieces[0]!;
+    for (const p of pieces) if (p.at <= at) piece = p;
+    return piece.from + (at - piece.at);
+  }
+
+  /** The end of the first copy of a phrase, or letter, that loops in the text, if one does. */
+  private phraseLoopEnd(): number | undefined {
+    const { text, pieces } = this.prose();
+    const kept = cutPhraseLoop(text, '', PROSE_MIN_PHRASE_LENGTH);
+    const run = LETTER_RUN.exec(text);
+    const ends = [kept?.trimEnd().length, run === null ? undefined : run.index + run[1]!.length].filter((end) => end !== undefined);
+    if (ends.length === 0) return undefined;
+    return Math.max(this.emitted, this.text.slice(0, ExplanationLines.textOffset(pieces, Math.min(...ends))).trimEnd().length);
   }
 
   /** The end of the text before the line being written, without its trailing whitespace. */
@@ -63,12 +118,19 @@ export class ExplanationLines {
     return shown;
   }
 
-  /** Where the text that may still be cut starts: the line being written (with its line break) or trailing whitespace. */
+  /**
+   * Where the text that may still be cut starts: the line being written (with its line break), trailing whitespace,
+   * or a run of repeats that may become a loop.
+   */
   private undecidedFrom(): number {
     const line = this.text.slice(this.lineStart);
     const lineHeld = this.lineStart > 0 && (line.trim() === '' || (this.linesStartWith !== undefined && line.trimStart().length < this.linesStartWith.length) || this.mayLoop(line.trim()));
-    if (lineHeld) return Math.max(this.emitted, this.lineStart - 1);
-    return Math.max(this.emitted, this.text.trimEnd().length);
+    const decided = lineHeld ? this.lineStart - 1 : this.text.trimEnd().length;
+    const { text, pieces } = this.prose();
+    // A letter repeated at the end may become a LETTER_RUN: its copies after the first wait.
+    const letters = TRAILING_LETTER_RUN.exec(text);
+    const runFrom = letters === null ? text.length : letters.index + letters[1]!.length;
+    return Math.max(this.emitted, Math.min(decided, ExplanationLines.textOffset(pieces, Math.min(openRunStart(text), runFrom))));
   }
 
   private leavesComment(line: string): boolean {

@@ -3,7 +3,8 @@
 // cancellation, for up to its whole length); the next run goes on from the tokens so far, whose state the prefix
 // cache keeps. The text is decoded here from the tokens of every run, so a character or a stop string that two runs
 // share comes out whole, and the line rules (explanationLines.ts) apply to it. A run that goes on where another gave
-// way keeps the start constraints the tokens so far have not met yet (runtime/continuedStart.ts).
+// way keeps the start constraints the tokens so far have not met yet (runtime/continuedStart.ts). An end the model
+// chose mid-sentence is refused: a run goes on from there, and may not end before it writes more.
 import { continuedStart } from '../../runtime/continuedStart';
 import { GREEDY_SAMPLING, type GenerateResult, type InferenceEngine } from '../../runtime/engine';
 import { ModelNotReadyError } from '../../runtime/errors';
@@ -11,6 +12,9 @@ import { StopStringFilter } from '../../runtime/stopRules';
 import { StreamingDecoder } from '../../runtime/tokenizer';
 import type { StartRequest } from '../../runtime/tokenHealing';
 import { ExplanationLines } from './explanationLines';
+
+/** Ends refused mid-sentence, each costing a run: the embedded model rarely needed more than one. */
+const MAX_REFUSED_ENDS = 4;
 
 export interface ExplanationRunsDeps {
   engine: Pick<InferenceEngine, 'generate'>;
@@ -66,6 +70,9 @@ export async function generateExplanation(deps: ExplanationRunsDeps, request: Ex
   let stopReason: GenerateResult['stopReason'] = 'length';
   let ended = false;
   let runs = 0;
+  let endsRefused = 0;
+  /** Where the text stood when its end was last refused: the next run may not end before it writes something. */
+  let refusedAt: number | undefined;
   while (ids.length < request.maxNewTokens) {
     // A cancel must not wait for the user to stop typing either.
     await untilAborted(deps.foregroundIdle(), signal);
@@ -84,6 +91,7 @@ export async function generateExplanation(deps: ExplanationRunsDeps, request: Ex
         sampling: GREEDY_SAMPLING,
         stopStrings: request.stopStrings,
         ...continuedStart(start, deps.decode(ids)),
+        ...(refusedAt !== undefined && deps.decode(ids.slice(refusedAt)).trim() === '' && { nonBlank: true }),
       },
       {
         signal: AbortSignal.any([signal, deps.foregroundStarts(), textEnded.signal]),
@@ -112,6 +120,13 @@ export async function generateExplanation(deps: ExplanationRunsDeps, request: Ex
     }
     // Gave way to a completion: go on once it is answered.
     if (result.stopReason === 'aborted') continue;
+    // Ended mid-sentence (`… a single item from a`, shown as finished): the end token is not taken there, and the
+    // next run must write on first. A run that wrote nothing (an engine without the constraint) ends it.
+    if (result.stopReason === 'eos' && lines.midSentence && endsRefused < MAX_REFUSED_ENDS && result.tokenIds.length > 0) {
+      endsRefused++;
+      refusedAt = ids.length;
+      continue;
+    }
     stopReason = result.stopReason;
     break;
   }
@@ -119,8 +134,9 @@ export async function generateExplanation(deps: ExplanationRunsDeps, request: Ex
     const { text: rest, stopped } = stops.push(afterRequired(decoder.flush()));
     show(lines.push(rest));
     if (!stopped && !lines.ended) show(lines.push(stops.flush()));
-    show(lines.flush());
   }
+  // What the line rules still hold back, the text ended by a stop string too.
+  show(lines.flush());
   return { text, stopReason, generatedTokens: ids.length, runs };
 }
 

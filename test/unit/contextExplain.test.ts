@@ -73,10 +73,10 @@ describe('explain prompt', () => {
   it('gives the selection of a doc-comment prompt most of the room, the code above it the rest', () => {
     const tokenizer = TextTokenizer.fromDirectory(join(ROOT, 'models', 'default'));
     const fim = { prefix: tokenizer.specialTokenId('<|fim_prefix|>')!, suffix: tokenizer.specialTokenId('<|fim_suffix|>')!, middle: tokenizer.specialTokenId('<|fim_middle|>')! };
-    // Python keeps the code above (its docstring follows the def line, which the model describes).
+    // A language with no prompt of its own keeps the code above.
     const above = Array.from({ length: 120 }, (_, i) => `above_${i} = ${i}\n`).join('');
-    const selection = 'def long():\n' + Array.from({ length: 44 }, (_, i) => `    step_${i}()\n`).join('');
-    const prompt = buildExplainPrompt({ languageId: 'python', path: undefined, before: above, selection, after: '' }, undefined);
+    const selection = 'func long() {\n' + Array.from({ length: 44 }, (_, i) => `    step_${i}()\n`).join('') + '}\n';
+    const prompt = buildExplainPrompt({ languageId: 'go', path: undefined, before: above, selection, after: '' }, undefined);
     const text = tokenizer.decode(encodeExplainPrompt(prompt, tokenizer, fim, 400));
     assert.ok(text.includes('step_43()'), 'the whole selection');
     assert.ok(text.includes('above_119 = 119'), 'and the code right above it');
@@ -96,7 +96,28 @@ describe('explain prompt', () => {
     if (py.mode !== 'docComment') return assert.fail('expected a doc comment');
     assert.equal(py.prefix, 'def f(x):\n    """');
     assert.ok(py.suffix.startsWith('\n    """\n    return x'));
-    assert.deepEqual(py.start, { nonBlank: true });
+    assert.deepEqual(py.start, { nonBlank: true, forbiddenStarts: ['@', '\n    @'] }, 'prose first: no bare tag such as `@deprecated`');
+  });
+
+  it('asks for a Python docstring on the selection alone, under its decorators, keeping the docstring it has', () => {
+    const before = 'import math\n\n\ndef mean(values):\n    """Return the mean."""\n    return 0\n\n\nclass Cache:\n    x = 1\n\n';
+    const after = '\n\n    def stdev(self):\n        """Return the sample standard deviation."""\n        return 1\n';
+    const decorated = buildExplainPrompt({ languageId: 'python', path: undefined, before, selection: '    @property\n    def size(self):\n        return len(self._items)', after }, undefined);
+    if (decorated.mode !== 'docComment') return assert.fail('expected a doc comment');
+    // The neighbours' docstrings were what the model wrote: `mean` got the `stdev` below it's.
+    assert.equal(decorated.prefix, 'class Cache:\n    @property\n    def size(self):\n        """', 'the class header above, the docstring under the def line');
+    assert.equal(decorated.suffix, '\n        """\n        return len(self._items)\n', 'nothing below the selection');
+    assert.equal(decorated.opener + 'Counts.' + decorated.closer, '        """Counts.\n        """');
+
+    const documented = buildExplainPrompt({ languageId: 'python', path: undefined, before: '', selection: 'def stdev(values):\n    r"""Return the\n    deviation."""\n    return 1\n', after: '' }, undefined);
+    if (documented.mode !== 'docComment') return assert.fail('expected a doc comment');
+    // Without the author's docstring the model wrote a wrong one; given it, it gives it back, which is right.
+    assert.equal(documented.suffix, '\n    """\n    r"""Return the\n    deviation."""\n    return 1\n', 'its own docstring kept');
+
+    const jsDoc = buildExplainPrompt({ languageId: 'typescript', path: undefined, before: '', selection: '/**\n * Returns the median.\n */\nexport function median(v: number[]): number {\n  return 0;\n}', after: '\n' }, undefined);
+    if (jsDoc.mode !== 'docComment') return assert.fail('expected a doc comment');
+    assert.equal(jsDoc.prefix, '/**\n * @function median\n *', 'named by the code under its JSDoc');
+    assert.equal(jsDoc.suffix, '\n */\n/**\n * Returns the median.\n */\nexport function median(v: number[]): number {\n  return 0;\n}\n', 'its own JSDoc kept');
   });
 
   it('asks for a JSDoc comment on the selection alone: the headers of its blocks above it, its name in a tag line', () => {
@@ -137,6 +158,9 @@ describe('explain prompt', () => {
       ['  private static async resetQuorum<T>(x: T): void {', '@method resetQuorum'],
       ['  get size() {', '@member size'],
       ['@Input()\n  // the width\n  width(): number {', '@method width'],
+      ['export function größeBerechnen(länge: number) {', '@function größeBerechnen'],
+      ['const π = () => Math.PI;', '@function π'],
+      ['class Ärger {', '@class Ärger'],
       ['  if (ready) {', undefined],
       ['  return total;', undefined],
       ['x = 1;', undefined],

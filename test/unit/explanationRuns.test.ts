@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { GenerateHooks, GenerateRequest, GenerateResult } from '../../runtime/engine';
-import { generateExplanation, type ExplanationRequest } from '../../lsp-server/context/explanationRuns';
+import { generateExplanation, type ExplanationRequest, type ExplanationRunsDeps } from '../../lsp-server/context/explanationRuns';
 import { ExplanationLines } from '../../lsp-server/context/explanationLines';
 import { ModelNotReadyError } from '../../runtime/errors';
 
@@ -45,6 +45,21 @@ class ScriptedEngine {
   }
 }
 
+/** Writes the bytes of one piece per run, then the end token. */
+class PiecesEngine {
+  readonly requests: GenerateRequest[] = [];
+
+  constructor(private readonly pieces: string[]) {}
+
+  async generate(request: GenerateRequest, hooks: GenerateHooks = {}): Promise<GenerateResult> {
+    const tokenIds = [...Buffer.from(this.pieces[this.requests.length] ?? '', 'utf8')];
+    this.requests.push(request);
+    for (const id of tokenIds) hooks.onToken?.(id);
+    const timings = { promptTokens: request.promptIds.length, cachedPromptTokens: 0, generatedTokens: tokenIds.length, prefillMs: 0, firstTokenMs: 0, decodeMs: 0, totalMs: 0, tokensPerSecond: 0, decodeTokensPerSecond: 0 };
+    return { text: '', tokenIds, stopReason: 'eos', timings };
+  }
+}
+
 /** A server's foreground work, as the test drives it: `begin` aborts the running run, `end` lets the next start. */
 function foreground() {
   let starts = new AbortController();
@@ -66,7 +81,7 @@ const decode = (ids: readonly number[]) => Buffer.from(ids).toString('utf8');
 /** A request's start constraints. */
 const pick = (request: GenerateRequest) => ({ requiredPrefix: request.requiredPrefix, forbiddenStarts: request.forbiddenStarts, nonBlank: request.nonBlank });
 
-async function explain(engine: ScriptedEngine, request: Partial<ExplanationRequest> = {}, signal = new AbortController().signal, work = foreground()) {
+async function explain(engine: ExplanationRunsDeps['engine'], request: Partial<ExplanationRequest> = {}, signal = new AbortController().signal, work = foreground()) {
   const chunks: string[] = [];
   const result = await generateExplanation({ engine, decode, ...work.deps }, { promptIds: PROMPT, maxNewTokens: 200, stopStrings: [], ...request }, signal, (d) => chunks.push(d));
   assert.equal(chunks.join(''), result.text, 'what streamed is the text');
@@ -88,9 +103,9 @@ function completionAt(script: string, at: number, endMs = 0) {
 describe('Explain generation', () => {
   it('gives way to a completion that starts, and goes on from its tokens afterwards, a character split between runs whole', async () => {
     // `é` is two bytes: the completion starts between them.
-    const { engine, work } = completionAt('la café est ouverte', 7, 20);
+    const { engine, work } = completionAt('la café est ouverte.', 7, 20);
     const result = await explain(engine, {}, undefined, work);
-    assert.equal(result.text, 'la café est ouverte');
+    assert.equal(result.text, 'la café est ouverte.');
     assert.equal(result.runs, 2);
     assert.equal(result.stopReason, 'eos');
     assert.deepEqual(engine.prompts[1], [...PROMPT, ...Buffer.from('la café', 'utf8').subarray(0, 7)], 'the tokens so far, the half character last');
@@ -158,16 +173,40 @@ describe('Explain generation', () => {
 
   it('ends before a line written a third time, and at the token limit', async () => {
     const loop = await explain(new ScriptedEngine('Adds five:\n  return x + 5\n  return x + 5\n  return x + 5\n  return x + 5\n'));
-    assert.equal(loop.text, 'Adds five:\n  return x + 5\n  return x + 5');
+    // Read as one text, the lines are a phrase that loops: its first copy is kept.
+    assert.equal(loop.text, 'Adds five:\n  return x + 5');
     assert.equal(loop.stopReason, 'stop');
     // A chat answer's code fences come back between other lines: no loop. A third copy that ends the text goes too.
     const steps = '1. Reads:\n```python\ndata = read(path)\n```\n2. Parses:\n```python\ntree = parse(data)\n```\n3. Checks:\n```python\ncheck(tree)\n```\nDone.';
     assert.equal((await explain(new ScriptedEngine(steps))).text, steps);
     const ended = await explain(new ScriptedEngine('Adds five:\n  return x + 5\n  return x + 5\n  return x + 5'));
-    assert.equal(ended.text, 'Adds five:\n  return x + 5\n  return x + 5');
+    assert.equal(ended.text, 'Adds five:\n  return x + 5');
     const limited = await explain(new ScriptedEngine('abcdefgh'), { maxNewTokens: 5 });
     assert.equal(limited.text, 'abcde');
     assert.equal(limited.stopReason, 'length');
+  });
+
+  it('ends after the first copy of a phrase that loops, within a line or wrapped over the comment\'s lines', async () => {
+    const quoted = await explain(new ScriptedEngine(`>>> f("a", "s", ${Array(40).fill('"t"').join(', ')}`));
+    assert.equal(quoted.text, '>>> f("a", "s", "t"');
+    assert.equal(quoted.stopReason, 'stop', 'ended at the loop, not at the token cap');
+    const wrapped = await explain(new ScriptedEngine(` Returns a function that returns a function that\n * returns a function that returns a function that\n */`), { stopStrings: ['*/'], start: { requiredPrefix: ' ' } });
+    // The loop's phrase is `a function that returns` (its copies start at a word after the text's first).
+    assert.equal(wrapped.text, 'Returns a function that returns');
+    // One character looping, which the phrase rule reads as one word: Chinese has no spaces.
+    const letters = await explain(new ScriptedEngine(`计算面积${'秺'.repeat(60)}`));
+    assert.deepEqual([letters.text, letters.stopReason], ['计算面积秺', 'stop']);
+    assert.equal((await explain(new ScriptedEngine('Sleeps: zzzzzzz, then wakes.'))).text, 'Sleeps: zzzzzzz, then wakes.', 'seven are a word');
+  });
+
+  it('refuses an end the model chose mid-sentence: the next run goes on and must write before it ends', async () => {
+    const finished = new PiecesEngine(['The debounce function delays', ' the call.']);
+    assert.equal((await explain(finished)).text, 'The debounce function delays the call.');
+    assert.deepEqual(finished.requests.map((r) => r.nonBlank), [false, true], 'no end before more text');
+    const rambling = new PiecesEngine(['a b', ' c', ' d', ' e', ' f', ' g']);
+    const limited = await explain(rambling);
+    assert.deepEqual([limited.text, limited.runs, limited.stopReason], ['a b c d e f', 5, 'eos'], 'four ends refused, no more');
+    for (const done of ['Adds one.', 'Adds one\n', 'Calls `f`']) assert.equal((await explain(new PiecesEngine([done, ' more']))).runs, 1, done);
   });
 
   it('asks each run for the start constraints the text so far has not met, and shows nothing of the required prefix', async () => {
@@ -199,11 +238,10 @@ describe('Explain generation', () => {
 describe('ExplanationLines', () => {
   it('holds back a line while it may still be a loop or leave the comment, and shows it once it cannot', () => {
     const lines = new ExplanationLines();
-    assert.equal(lines.push('x = compute(1)\nx = compute(1)\n'), 'x = compute(1)\nx = compute(1)');
-    // The third line may repeat them: held while it matches.
+    // Two copies may start a loop (of lines or of a phrase): held while the third matches.
+    assert.equal(lines.push('x = compute(1)\nx = compute(1)\n'), '');
     assert.equal(lines.push('x = comp'), '');
-    assert.equal(lines.push('ute(2)'), '\nx = compute(2)');
-    assert.equal(lines.flush(), '');
+    assert.equal(lines.push('ute(2)') + lines.flush(), 'x = compute(1)\nx = compute(1)\nx = compute(2)');
     const comment = new ExplanationLines('#');
     assert.equal(comment.push('first\n   '), 'first');
     assert.equal(comment.push(' # sec'), '\n    # sec');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { cutPhraseLoop, cutPhraseLoops } from '../../lsp-server/repeatedPhrases';
+import { cutPhraseLoop, cutPhraseLoops, openRunStart } from '../../lsp-server/repeatedPhrases';
 
 describe('cutPhraseLoop (a phrase repeated within one line)', () => {
   it('cuts an expression joined by an operator at its third copy, after the first, without the dangling operator', () => {
@@ -71,5 +71,13 @@ describe('cutPhraseLoops (lines of a block)', () => {
   it('keeps every line when none loops', () => {
     const lines = ['for (const item of items) {', '  total += item.price * item.count;', '}'];
     assert.deepEqual(cutPhraseLoops(lines, ''), lines);
+  });
+});
+
+describe('openRunStart (where a loop still being written could be cut)', () => {
+  it('is the start of a run of repeats reaching the end, its last word maybe unfinished; the end when none does', () => {
+    assert.equal(openRunStart('a "t", "t", "t'), 'a'.length);
+    assert.equal(openRunStart('Adds one to the total, the tot'), 'Adds one to'.length, '` the tot` may become ` the total` twice');
+    assert.equal(openRunStart('Adds one to x'), 'Adds one to x'.length);
   });
 });
