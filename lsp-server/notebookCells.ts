@@ -1,7 +1,9 @@
 // Notebooks as LSP 3.17 syncs them (notebookDocument/didOpen, didChange, didClose): their cells' text documents, and
 // each code cell seen as the notebook around it (notebookCellView.ts). VS Code's client sends a notebook's cells this
-// way, and not as text documents, once the server declares `notebookDocumentSync`.
+// way, and not as text documents, once the server declares `notebookDocumentSync`. An Interactive Window's cells
+// that are no one's code, or copies of a file kept out of prompts, are no context (interactiveWindowCells.ts).
 import { NotebookCellKind, NotebookDocuments, type Connection, type NotebookDocumentSyncOptions, type TextDocumentsConfiguration } from 'vscode-languageserver/node';
+import { promptContextCells, ranFromUri } from './interactiveWindowCells';
 import type { LineArrayDocument } from './lineArrayDocument';
 import { NotebookCellView } from './notebookCellView';
 
@@ -13,7 +15,11 @@ export class NotebookCells {
   /** One view per cell document while it is open, so a request can tell whether its cell was closed meanwhile. */
   private readonly views = new WeakMap<LineArrayDocument, NotebookCellView<LineArrayDocument>>();
 
-  constructor(documents: TextDocumentsConfiguration<LineArrayDocument>) {
+  /** `privateFile`: whether the text of the file with this URI stays out of prompts (promptPrivacy.ts). */
+  constructor(
+    documents: TextDocumentsConfiguration<LineArrayDocument>,
+    private readonly privateFile: (fileUri: string) => boolean,
+  ) {
     this.notebooks = new NotebookDocuments(documents);
   }
 
@@ -30,7 +36,7 @@ export class NotebookCells {
     let view = this.views.get(document);
     if (view === undefined) {
       // The notebook object is the library's, updated in place as cells are added, moved and removed.
-      const cells = () => notebook.cells.flatMap((c) => {
+      const cells = () => promptContextCells(notebook.cells, uri, this.privateFile).flatMap((c) => {
         const text = this.notebooks.cellTextDocuments.get(c.document);
         return text === undefined ? [] : [{ kind: c.kind === NotebookCellKind.Markup ? ('markup' as const) : ('code' as const), document: text }];
       });
@@ -47,6 +53,12 @@ export class NotebookCells {
       const removed = change.cells?.removed ?? [];
       if (removed.length > 0) listener(removed.map((cell) => cell.document));
     });
+  }
+
+  /** The file an Interactive Window's cell was run from, whose rules hold for the cell too; undefined for other URIs. */
+  ranFromUriOf(uri: string): string | undefined {
+    const cell = this.notebooks.getNotebookCell(uri);
+    return cell === undefined ? undefined : ranFromUri(cell);
   }
 
   /** The notebook's URI for one of its cells (its file decides privacy and names it in prompts); other URIs as given. */

@@ -62,7 +62,8 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     update: (document, changes, version) => document.update(changes, version),
   };
   const documents = new TextDocuments(documentConfig);
-  const notebooks = new NotebookCells(documentConfig);
+  // The privacy rules are the context feature's, made below: read at each use.
+  const notebooks = new NotebookCells(documentConfig, (fileUri: string): boolean => context.filePrivateReason(fileUri) !== undefined);
   /**
    * What requests about `uri` read: a text document, or a notebook cell with the notebook around it (`completion`),
    * whose positions are the cell's (`text`).
@@ -162,6 +163,7 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     limits: () => config,
     document: (uri) => documentAt(uri)?.completion,
     fileUri: (uri) => notebooks.fileUriOf(uri),
+    ranFromUri: (uri) => notebooks.ranFromUriOf(uri),
     sendExplainChunk: (chunk) => void connection.sendNotification(ExplainChunkNotification.type, chunk),
     logger: taggedLogger(connection.console, 'context'),
     foregroundIdle: () => foreground.idle(),

@@ -59,6 +59,8 @@ export interface ContextFeatureDeps {
   document: (uri: string) => ContextDocument | undefined;
   /** The file a document's text belongs to (a notebook's, for one of its cells): its path decides privacy and names it. */
   fileUri?: (uri: string) => string;
+  /** The file a notebook cell's code was run from (an Interactive Window's), if it names one: its rules hold for the cell. */
+  ranFromUri?: (uri: string) => string | undefined;
   sendExplainChunk: (chunk: ExplainChunk) => void;
   logger: Logger;
   /** Resolves once no completion is being answered: the index waits for it between files and parse slices. */
@@ -239,7 +241,13 @@ export class ContextFeature {
 
   /** Why the document's text must stay out of prompts (one sentence for the status bar), or undefined when it may go in. */
   privateReason(uri: string): string | undefined {
-    const file = this.documentPath(uri);
+    const ranFrom = this.deps.ranFromUri?.(uri);
+    return this.filePrivateReason(this.deps.fileUri?.(uri) ?? uri) ?? (ranFrom === undefined ? undefined : this.filePrivateReason(ranFrom));
+  }
+
+  /** Why the text of the file at `fileUri` must stay out of prompts; undefined when it may go in, or it has no path here. */
+  filePrivateReason(fileUri: string): string | undefined {
+    const file = filePathOf(fileUri);
     if (file === undefined) return undefined;
     const excludes = this.deps.excludes();
     if (this.privacy?.folders !== this.folders || this.privacy.excludes !== excludes) {

@@ -5,7 +5,9 @@ import { Template } from '@huggingface/jinja';
 import { buildFimPrompt, keepStart, type FimTokenIds } from '../fimPrompt';
 import type { StartRequest } from '../../runtime/tokenHealing';
 import { enclosingHeaders } from './enclosingHeaders';
+import { firstDeclaration } from './firstDeclaration';
 import { jsDocSubject } from './jsDocSubject';
+import { pythonHeader } from './pythonHeader';
 import type { ContextTokenizer } from './promptAssembler';
 
 export interface ExplainInput {
@@ -153,9 +155,8 @@ function docCommentPrompt(input: ExplainInput): ExplainPrompt {
   const firstLineTail = before.slice(lineStart);
 
   if (input.languageId === 'python') {
-    // Decorator lines first (`@property`): the docstring still goes under the def line.
-    const defLine = /^((?:[ \t]*@[^\n]*\n)*)([ \t]*)(async\s+def|def|class)\b[^\n]*\n/.exec(firstLineTail + selection);
-    if (defLine !== null) return pythonDocstringPrompt(input, defLine[0], defLine[2]!, (firstLineTail + selection).slice(defLine[0].length));
+    const docstring = pythonDocstringPrompt(input, firstLineTail + selection);
+    if (docstring !== undefined) return docstring;
   }
   // The space after the comment marker is written by the model: the tokenizer joins it to the first word, and a
   // prompt that ends in it alone is one the model never saw (it wrote a bare JSDoc tag after it).
@@ -180,24 +181,37 @@ function docCommentPrompt(input: ExplainInput): ExplainPrompt {
  * lines that open its blocks above it and nothing below its last line. With the file around it, the embedded model
  * copied a neighbour's docstring (`mean` got the `stdev` below it's, so the user was told it computes a standard
  * deviation). The selection's own docstring stays: without it the embedded model wrote a wrong one where it had given
- * the author's back, which is a faithful answer.
+ * the author's back, which is a faithful answer. The docstring goes under the whole header, at the body's indentation.
+ * Undefined when the selection does not start with a `def` or `class` statement.
  */
-function pythonDocstringPrompt(input: ExplainInput, header: string, indent: string, body: string): ExplainPrompt {
-  const bodyIndent = indent + '    ';
+function pythonDocstringPrompt(input: ExplainInput, selected: string): ExplainPrompt | undefined {
+  const code = firstDeclaration(selected, '#');
+  // The rest of the selection's last line, unless the selection goes on past the declaration.
+  const cut = code.length < selected.length;
+  const below = cut ? '' : restOfLine(input.after);
+  // A header that the selection leaves unfinished ends below it.
+  const statement = pythonHeader(code + (cut ? '' : input.after.slice(0, SURROUNDING_CHARS)));
+  if (statement === undefined) return undefined;
+  const { header, indent, bodyIndent } = statement;
   const opener = `${bodyIndent}"""`;
   const headers = enclosingHeaders(input.before.slice(0, input.before.lastIndexOf('\n') + 1), indent.length);
-  const lineEnd = input.after.indexOf('\n');
-  const restOfLine = lineEnd < 0 ? input.after : input.after.slice(0, lineEnd + 1);
+  const body = header.length <= code.length ? code.slice(header.length) + below : '';
   return {
     mode: 'docComment',
     prefix: headers + header + opener,
-    suffix: `\n${bodyIndent}"""\n${body}${restOfLine}`,
+    suffix: `\n${bodyIndent}"""\n${body}`,
     stopStrings: ['"""'],
     opener,
     closer: `\n${bodyIndent}"""`,
     // A bare tag (`"""@deprecated`) explains nothing, on the opening line or the next.
     start: { nonBlank: true, forbiddenStarts: ['@', `\n${bodyIndent}@`] },
   };
+}
+
+/** The text up to the end of the line it starts on, its newline included. */
+function restOfLine(after: string): string {
+  const lineEnd = after.indexOf('\n');
+  return lineEnd < 0 ? after : after.slice(0, lineEnd + 1);
 }
 
 const JSDOC_LANGUAGES = new Set(['javascript', 'typescript', 'javascriptreact', 'typescriptreact']);
@@ -212,16 +226,17 @@ const JSDOC_LANGUAGES = new Set(['javascript', 'typescript', 'javascriptreact', 
 function jsDocPrompt(input: ExplainInput, indent: string, firstLineTail: string, selection: string): ExplainPrompt {
   const headers = enclosingHeaders(input.before.slice(0, input.before.length - firstLineTail.length), indent.length);
   // The selection's own JSDoc stays (jsDocSubject reads past it): without it the model wrote a wrong one.
-  const code = firstLineTail + selection;
-  const subject = jsDocSubject(code);
+  const selected = firstLineTail + selection;
+  const subject = jsDocSubject(selected);
   const subjectLine = subject === undefined ? '' : ` ${subject}\n${indent} *`;
+  // A declaration's comment has its code alone (firstDeclaration); statements are explained together.
+  const code = subject === undefined ? selected : firstDeclaration(selected, '//');
   // The rest of the selection's last line, nothing below it.
-  const lineEnd = input.after.indexOf('\n');
-  const restOfLine = lineEnd < 0 ? input.after : input.after.slice(0, lineEnd + 1);
+  const below = code.length < selected.length ? '' : restOfLine(input.after);
   return {
     mode: 'docComment',
     prefix: `${headers}${indent}/**\n${indent} *${subjectLine}`,
-    suffix: `\n${indent} */\n${code}${restOfLine}`,
+    suffix: `\n${indent} */\n${code}${below}`,
     stopStrings: ['*/'],
     opener: `${indent}/**\n${indent} * `,
     closer: `\n${indent} */`,

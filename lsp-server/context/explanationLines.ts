@@ -3,9 +3,11 @@
 // rule would cut is held back until the line decides, so what was streamed is always the final text's start. A loop
 // is the completions' one (repeatedLines.ts): a line's third appearance after the same lines as its second (a chat
 // answer's third ```python fence is none). A phrase that loops (the completions' rule, repeatedPhrases.ts, read over
-// the comment's lines as one text: `returns a function that` wrapped over lines) ends the text after its first copy.
+// the comment's lines as one text: `returns a function that` wrapped over lines) ends the text after its first copy,
+// and so does a sentence written twice in a row, read the same way (repeatedSentences.ts).
 import { MIN_LOOP_LINE_LENGTH, sameRun } from '../repeatedLines';
 import { cutPhraseLoop, openRunStart } from '../repeatedPhrases';
+import { openRepeatStart, repeatedSentenceEnd } from './repeatedSentences';
 
 /** Prose has no notation: a quoted letter written over and over (`"t", "t", …` to the token cap) is a loop. */
 const PROSE_MIN_PHRASE_LENGTH = 3;
@@ -90,12 +92,12 @@ export class ExplanationLines {
     return piece.from + (at - piece.at);
   }
 
-  /** The end of the first copy of a phrase, or letter, that loops in the text, if one does. */
+  /** The end of the first copy of a phrase, letter or sentence that loops in the text, if one does. */
   private phraseLoopEnd(): number | undefined {
     const { text, pieces } = this.prose();
     const kept = cutPhraseLoop(text, '', PROSE_MIN_PHRASE_LENGTH);
     const run = LETTER_RUN.exec(text);
-    const ends = [kept?.trimEnd().length, run === null ? undefined : run.index + run[1]!.length].filter((end) => end !== undefined);
+    const ends = [kept?.trimEnd().length, run === null ? undefined : run.index + run[1]!.length, repeatedSentenceEnd(text)].filter((end) => end !== undefined);
     if (ends.length === 0) return undefined;
     return Math.max(this.emitted, this.text.slice(0, ExplanationLines.textOffset(pieces, Math.min(...ends))).trimEnd().length);
   }
@@ -120,7 +122,7 @@ export class ExplanationLines {
 
   /**
    * Where the text that may still be cut starts: the line being written (with its line break), trailing whitespace,
-   * or a run of repeats that may become a loop.
+   * a run of repeats that may become a loop, or a sentence that may become the last one's second copy.
    */
   private undecidedFrom(): number {
     const line = this.text.slice(this.lineStart);
@@ -130,7 +132,7 @@ export class ExplanationLines {
     // A letter repeated at the end may become a LETTER_RUN: its copies after the first wait.
     const letters = TRAILING_LETTER_RUN.exec(text);
     const runFrom = letters === null ? text.length : letters.index + letters[1]!.length;
-    return Math.max(this.emitted, Math.min(decided, ExplanationLines.textOffset(pieces, Math.min(openRunStart(text), runFrom))));
+    return Math.max(this.emitted, Math.min(decided, ExplanationLines.textOffset(pieces, Math.min(openRunStart(text), runFrom, openRepeatStart(text)))));
   }
 
   private leavesComment(line: string): boolean {

@@ -1,5 +1,6 @@
 // Notebooks over LSP 3.17's notebook sync, through the real server: a cell's prompt holds the cells around it, its
-// items are placed in the cell, edits and closing follow the notebook, and an excluded notebook gives no prompt.
+// items are placed in the cell, edits and closing follow the notebook, and an excluded notebook gives no prompt; in
+// the Jupyter extension's Interactive Window, kernel messages and code run from an excluded file are no one's prompt.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -133,5 +134,35 @@ describe('notebooks over LSP', () => {
     await items(cellUri('drafts/survey.ipynb', 3), { line: 0, character: 5 });
     assert.equal(lsp.timings.length, runs + 1, 'the model ran');
     assert.deepEqual(skipped.at(-1), { uri: cellUri('drafts/survey.ipynb', 3), reason: null });
+  });
+
+  it("leaves an Interactive Window's kernel messages, and code run from an excluded file, out of prompts", async () => {
+    await lsp.configure({ exclude: ['drafts/**'] });
+    const windowUri = 'vscode-interactive:/Interactive-1.interactive';
+    const windowCell = (index: number) => `vscode-notebook-cell:/Interactive-1.interactive#W${index}`;
+    // As the Jupyter extension makes them and VS Code's client syncs them, metadata included.
+    const ranFrom = (relative: string) => ({ interactiveWindowCellMarker: '# %%', interactive: { uristring: notebookUri(relative), lineIndex: 0, originalSource: '' }, id: relative });
+    const texts: Array<[NotebookCellKind, string, string, object | undefined]> = [
+      [NotebookCellKind.Markup, 'markdown', 'Connected to Python 3.11.4', { isInteractiveWindowMessageCell: true }],
+      [NotebookCellKind.Code, 'python', 'VAULT_TOKEN = "s3cr3t-from-drafts"', ranFrom('drafts/keys.py')],
+      [NotebookCellKind.Code, 'python', DEFINITIONS, ranFrom('src/stats.py')],
+      [NotebookCellKind.Markup, 'markdown', 'Restarted Python 3.11.4', { isInteractiveWindowMessageCell: true }],
+      [NotebookCellKind.Code, 'python', CURRENT, undefined],
+    ];
+    await lsp.server.connection.sendNotification(DidOpenNotebookDocumentNotification.type, {
+      notebookDocument: { uri: windowUri, notebookType: 'interactive', version: 1, cells: texts.map(([kind, , , metadata], i) => ({ kind, document: windowCell(i), ...(metadata === undefined ? {} : { metadata }) })) },
+      cellTextDocuments: texts.map(([, languageId, text], i) => ({ uri: windowCell(i), languageId, version: 1, text })),
+    });
+    const prefix = prefixOf(await compress(windowCell(4), { line: 1, character: 9 }));
+    assert.ok(prefix.includes('def spread(values):'), prefix);
+    for (const left of ['Connected to', 'Restarted', 'VAULT_TOKEN', 's3cr3t']) assert.ok(!prefix.includes(left), `${left} in ${prefix}`);
+
+    // The cell run from the excluded file follows its rule: no prompt, and the reason said.
+    const runs = lsp.timings.length;
+    assert.deepEqual(await items(windowCell(1), { line: 0, character: 11 }), []);
+    assert.equal(lsp.timings.length, runs, 'the model never ran');
+    assert.equal(skipped.at(-1)?.uri, windowCell(1));
+    assert.match(skipped.at(-1)?.reason ?? '', /locus\.exclude names it/);
+    await assert.rejects(compress(windowCell(1), { line: 0, character: 11 }), /locus\.exclude names it/);
   });
 });

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildExplainPrompt, chatTemplateOf, encodeExplainPrompt } from '../../lsp-server/context/explainPrompt';
 import { enclosingHeaders } from '../../lsp-server/context/enclosingHeaders';
+import { firstDeclaration } from '../../lsp-server/context/firstDeclaration';
 import { jsDocSubject } from '../../lsp-server/context/jsDocSubject';
 import { TextTokenizer } from '../../runtime/tokenizer';
 import { ROOT } from './runtimeFixtures';
@@ -118,6 +119,68 @@ describe('explain prompt', () => {
     if (jsDoc.mode !== 'docComment') return assert.fail('expected a doc comment');
     assert.equal(jsDoc.prefix, '/**\n * @function median\n *', 'named by the code under its JSDoc');
     assert.equal(jsDoc.suffix, '\n */\n/**\n * Returns the median.\n */\nexport function median(v: number[]): number {\n  return 0;\n}\n', 'its own JSDoc kept');
+  });
+
+  it('puts a Python docstring under the whole header of a def whose signature spans lines, at its body\'s indentation', () => {
+    const docstring = (before: string, selection: string, after: string) => {
+      const prompt = buildExplainPrompt({ languageId: 'python', path: undefined, before, selection, after }, undefined);
+      if (prompt.mode !== 'docComment') return assert.fail('expected a doc comment');
+      return prompt;
+    };
+    // Under the first line, the docstring was inside the parameter list.
+    const clamp = docstring('', 'def clamp(\n    value: int,\n    low: int,\n) -> int:\n    return max(low, value)\n', '');
+    assert.equal(clamp.prefix, 'def clamp(\n    value: int,\n    low: int,\n) -> int:\n    """');
+    assert.equal(clamp.suffix, '\n    """\n    return max(low, value)\n');
+    const method = docstring('class Cache:\n', '    def get(\n        self,\n        sep: str = "):",  # (\n    ):\n        return sep\n', '');
+    assert.equal(method.prefix, 'class Cache:\n    def get(\n        self,\n        sep: str = "):",  # (\n    ):\n        """', 'brackets in strings and comments are text');
+    assert.equal(method.opener + 'Gets.' + method.closer, '        """Gets.\n        """');
+    const twoSpaces = docstring('', 'def f(a,\n      b):\n  return a\n', '');
+    assert.equal(twoSpaces.prefix, 'def f(a,\n      b):\n  """', 'the body\'s own indentation');
+    assert.equal(twoSpaces.suffix, '\n  """\n  return a\n');
+    const continued = docstring('', 'def f(a, \\\n      b=1):\n    return a\n', '');
+    assert.equal(continued.prefix, 'def f(a, \\\n      b=1):\n    """', 'a header continued with a backslash, whole');
+    // A selection of the first line alone: the header ends below it, and nothing under it goes in.
+    const firstLine = docstring('', 'def clamp(\n', '    value: int,\n) -> int:\n    return value\n');
+    assert.equal(firstLine.prefix, 'def clamp(\n    value: int,\n) -> int:\n    """');
+    assert.equal(firstLine.suffix, '\n    """\n');
+    const unclosed = docstring('', 'def f(a,\n    return a\n', '');
+    assert.equal(unclosed.prefix, 'def f(a,\n    """', 'a header that never closes is its first line');
+  });
+
+  it('documents the first declaration of a selection that holds several, without the others\' code or docstrings', () => {
+    const selection = 'def area(w, h):\n    return w * h\n\n\ndef perimeter(w, h):\n    """Return the perimeter."""\n    return 2 * (w + h)\n';
+    const py = buildExplainPrompt({ languageId: 'python', path: undefined, before: '', selection, after: '\n\ndef other():\n    pass\n' }, undefined);
+    if (py.mode !== 'docComment') return assert.fail('expected a doc comment');
+    // `area` was given `perimeter`'s docstring, copied from the selection.
+    assert.equal(py.prefix, 'def area(w, h):\n    """');
+    assert.equal(py.suffix, '\n    """\n    return w * h\n');
+    const decorated = buildExplainPrompt({ languageId: 'python', path: undefined, before: '', selection: 'class Cache:\n    def get(self):\n        """Get."""\n\n@dataclass\nclass Other:\n    pass\n', after: '' }, undefined);
+    if (decorated.mode !== 'docComment') return assert.fail('expected a doc comment');
+    assert.equal(decorated.suffix, '\n    """\n    def get(self):\n        """Get."""\n', 'a class keeps its methods; the next decorator starts a declaration');
+
+    const ts = buildExplainPrompt({ languageId: 'typescript', path: undefined, before: '', selection: 'export function area(w: number, h: number): number {\n  return w * h;\n}\n\n/**\n * Returns the perimeter.\n */\nexport function perimeter(w: number, h: number): number {\n  return 2 * (w + h);\n}', after: ' // end\n' }, undefined);
+    if (ts.mode !== 'docComment') return assert.fail('expected a doc comment');
+    assert.equal(ts.prefix, '/**\n * @function area\n *');
+    assert.equal(ts.suffix, '\n */\nexport function area(w: number, h: number): number {\n  return w * h;\n}\n');
+    const statements = buildExplainPrompt({ languageId: 'javascript', path: undefined, before: '', selection: 'if (a) {\n  b();\n}\nc();\n', after: '' }, undefined);
+    if (statements.mode !== 'docComment') return assert.fail('expected a doc comment');
+    assert.equal(statements.suffix, '\n */\nif (a) {\n  b();\n}\nc();\n', 'statements are explained together');
+  });
+
+  it('finds where the first declaration of some code ends, by indentation outside brackets, strings and comments', () => {
+    const cases: [string, string, string][] = [
+      ['const a = 1;\nconst b = 2;\n', '//', 'const a = 1;\n'],
+      ['/**\n * The limit.\n */\nexport const LIMIT = {\n  max: 3,\n};\n// next\nexport const b = 2;\n', '//', '/**\n * The limit.\n */\nexport const LIMIT = {\n  max: 3,\n};\n'],
+      ['@Input()\nwidth = 1;\n', '//', '@Input()\nwidth = 1;\n'],
+      ["@Component({\n  selector: 'x',\n})\nexport class A {}\nexport class B {}\n", '//', "@Component({\n  selector: 'x',\n})\nexport class A {}\n"],
+      ['fetch(url)\n.then((r) => r.json());\nrun();\n', '//', 'fetch(url)\n.then((r) => r.json());\n'],
+      ['const t = `a\nb`;\nlet c;\n', '//', 'const t = `a\nb`;\n'],
+      ['def f():\n    """Doc\nat column 0."""\n    return 1\n\n\n# helpers\ndef g():\n    pass\n', '#', 'def f():\n    """Doc\nat column 0."""\n    return 1\n'],
+      ['    def a(self):\n        pass\n    def b(self):\n        pass\n', '#', '    def a(self):\n        pass\n'],
+      ['x = 1 + \\\n2\ny = 3\n', '#', 'x = 1 + \\\n2\n'],
+      ['class A:\n    def a(self):\n        pass\n', '#', 'class A:\n    def a(self):\n        pass\n'],
+    ];
+    for (const [code, comment, first] of cases) assert.equal(firstDeclaration(code, comment), first, code);
   });
 
   it('asks for a JSDoc comment on the selection alone: the headers of its blocks above it, its name in a tag line', () => {

@@ -199,6 +199,24 @@ describe('Explain generation', () => {
     assert.equal((await explain(new ScriptedEngine('Sleeps: zzzzzzz, then wakes.'))).text, 'Sleeps: zzzzzzz, then wakes.', 'seven are a word');
   });
 
+  it('ends after the first copy of a sentence written twice in a row, on one line or two, whatever its case and spacing', async () => {
+    const oneLine = await explain(new ScriptedEngine(' Return the mean of values. Return the mean of values. Return the mean of values.'), { start: { requiredPrefix: ' ' } });
+    assert.deepEqual([oneLine.text, oneLine.stopReason], ['Return the mean of values.', 'stop']);
+    const twoLines = await explain(new ScriptedEngine('Return the mean of values.\n    return  the mean of\n    values.\n    """'), { stopStrings: ['"""'] });
+    assert.deepEqual([twoLines.text, twoLines.stopReason], ['Return the mean of values.', 'stop']);
+    const jsDoc = await explain(new ScriptedEngine(' Adds one.\n * Adds one.\n */'), { stopStrings: ['*/'], start: { requiredPrefix: ' ' } });
+    assert.equal(jsDoc.text, 'Adds one.');
+    // The same words in different sentences, or a sentence that starts as the last one did, are prose.
+    for (const prose of [
+      'Return the mean of values. The mean of values is their sum over their count.',
+      'Args:\n    a: An integer.\n    b: An integer.',
+      'Return the mean. Return the mean of values.',
+      'Steps:\n1. Reads.\n2. Reads again.',
+    ]) {
+      assert.equal((await explain(new ScriptedEngine(prose))).text, prose, prose);
+    }
+  });
+
   it('refuses an end the model chose mid-sentence: the next run goes on and must write before it ends', async () => {
     const finished = new PiecesEngine(['The debounce function delays', ' the call.']);
     assert.equal((await explain(finished)).text, 'The debounce function delays the call.');
@@ -242,6 +260,10 @@ describe('ExplanationLines', () => {
     assert.equal(lines.push('x = compute(1)\nx = compute(1)\n'), '');
     assert.equal(lines.push('x = comp'), '');
     assert.equal(lines.push('ute(2)') + lines.flush(), 'x = compute(1)\nx = compute(1)\nx = compute(2)');
+    // A sentence that starts as the last one did, in any case, may become its second copy: held while it does.
+    const sentences = new ExplanationLines();
+    assert.equal(sentences.push('Return the mean. RETURN THE'), 'Return the mean.');
+    assert.equal(sentences.push(' MEDIAN'), ' RETURN THE MEDIAN');
     const comment = new ExplanationLines('#');
     assert.equal(comment.push('first\n   '), 'first');
     assert.equal(comment.push(' # sec'), '\n    # sec');
