@@ -4,7 +4,7 @@
 // (differential) inputs the plain suggestion is the reference, and only when it passes every example: agreement
 // among samples proves nothing (two samples with the same bug outvoted a correct suggestion).
 import type { Check } from './checkBuilder';
-import { checkLabels, deniedDetail, errorDetail, lackedModule, unavailableDetail } from './checkFailures';
+import { checkLabels, deniedDetail, errorDetail, lackedModule, unavailableDetail, type ImportRun } from './checkFailures';
 import type { FunctionTarget } from './functionTarget';
 import { toCommonJs } from './functionTarget';
 import { NO_MODULE_CONTEXT, type ModuleContext } from './moduleDefinitions';
@@ -137,10 +137,14 @@ export async function compileErrors(input: CompileInput): Promise<(string | null
  * the candidate loads, so their time is never in the call times the ranking compares.
  */
 export function candidateFiles(target: FunctionTarget, source: string, typescript: boolean, context: ModuleContext = NO_MODULE_CONTEXT): Record<string, string> {
-  const program = `${context.before}${source}\n${context.after}`;
+  const program = candidateProgram(source, context);
   if (target.language === 'python') return { [PYTHON_HARNESS_FILE]: PYTHON_HARNESS_SOURCE, [PYTHON_CANDIDATE_FILE]: program };
   const exporter = `\nmodule.exports.__locus_target = typeof ${target.name} === 'function' ? ${target.name} : undefined;\n`;
   return { [NODE_HARNESS_FILE]: NODE_HARNESS_SOURCE, [NODE_CANDIDATE_FILE]: toCommonJs(program, typescript) + exporter };
+}
+
+function candidateProgram(source: string, context: ModuleContext): string {
+  return `${context.before}${source}\n${context.after}`;
 }
 
 function harnessEntry(target: FunctionTarget): string {
@@ -165,6 +169,11 @@ async function runHarness(input: Pick<EvaluationInput, 'runner' | 'runtime' | 'l
   if (run.status !== 'completed') return { run, frames: null, reachedLoad: signedFrames(run.channel, key).some((frame) => frame.type === 'load') };
   const verdict = verifyChannel(run.channel, key);
   return verdict.ok ? { run, frames: verdict.frames, reachedLoad: true } : { run, frames: null, reason: verdict.reason, reachedLoad: false };
+}
+
+/** The strings of a frame's list (the harness is not trusted to send one). */
+function stringsIn(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
 }
 
 function checkFrames(frames: Frame[]): Map<string, CheckResult> {
@@ -274,10 +283,11 @@ export async function evaluateCandidates(input: EvaluationInput): Promise<Evalua
       checks: verified[index] ?? new Map<string, CheckResult>(),
     };
     if (!verifiedRun.frames) return { ...base, ...failureDetail(verifiedRun, input.limits, contexts[index]), checksPassed: 0, timeNs: Infinity };
-    const load = verifiedRun.frames.find((frame) => frame.type === 'load')?.body as { ok: boolean; error?: string; loadNs?: number } | undefined;
+    const load = verifiedRun.frames.find((frame) => frame.type === 'load')?.body as { ok: boolean; error?: string; loadNs?: number; failedImports?: unknown } | undefined;
+    const imports: ImportRun = { failedImports: stringsIn(load?.failedImports), program: candidateProgram(input.sources[index], contexts[index]) };
     if (!load?.ok) {
       // A module-level definition that reads a name whose import failed fails the load: not the candidate's doing.
-      const lacked = lackedModule(load?.error, contexts[index].mayLack);
+      const lacked = lackedModule(load?.error, contexts[index].mayLack, imports);
       if (lacked !== undefined) return { ...base, outcome: 'unavailable', detail: unavailableDetail([lacked]), checksPassed: 0, timeNs: Infinity };
       const error = load?.error && DISK_FULL.test(load.error) ? diskLimitDetail(input.limits) : (load?.error ?? 'did not load');
       // Loading runs the module-level definitions and then only defines the function: a failure there is theirs.
@@ -299,7 +309,7 @@ export async function evaluateCandidates(input: EvaluationInput): Promise<Evalua
         passed++;
         continue;
       }
-      const module = lackedModule(result?.error, contexts[index].mayLack);
+      const module = lackedModule(result?.error, contexts[index].mayLack, imports);
       if (module !== undefined) lacked.push(module);
       else failedOtherwise = true;
       if (result?.error === undefined) continue;

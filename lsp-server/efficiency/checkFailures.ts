@@ -1,16 +1,73 @@
 // Why a candidate's checks failed, in words the user can act on, and whether the code failed them or the sandbox did:
-// a name bound by an import the sandbox could not load (moduleDefinitions.ts) is unbound there, and a check that
-// fails on it says nothing about the code.
+// a name bound by an import the sandbox could not load (moduleDefinitions.ts) is unbound there, or bound to a
+// fallback's None, and a check that fails on it says nothing about the code.
 import type { Check } from './checkBuilder';
+import type { ImportSource } from './importedModules';
 
 /** Python's `NameError: name 'np' is not defined` and Node's `ReferenceError: clamp is not defined` (the harnesses' words). */
 const UNDEFINED_NAME = /^(?:NameError: name '([\w$]+)' is not defined|ReferenceError: ([\w$]+) is not defined)/;
+/** Python's words for using None as a module (`np.sum`) or as a function imported from one (`mean(xs)`). */
+const NONE_ATTRIBUTE = /^AttributeError: 'NoneType' object has no attribute '(\w+)'/;
+const NONE_CALLED = /^TypeError: 'NoneType' object is not callable/;
+/** An import failing, or a function's own `if np is None: raise ImportError("numpy is required")`. */
+const IMPORT_FAILED = /^(?:ImportError|ModuleNotFoundError): (.*)/s;
 
-/** The module an error's undefined name was to come from, when it is one the sandbox may lack; else undefined. */
-export function lackedModule(error: string | undefined, mayLack: ReadonlyMap<string, string>): string | undefined {
-  const match = error === undefined ? null : UNDEFINED_NAME.exec(error);
-  const name = match?.[1] ?? match?.[2];
-  return name === undefined ? undefined : mayLack.get(name);
+/** What a candidate's run tells about its imports. */
+export interface ImportRun {
+  /** The modules whose load failed in it (the Python harness's list; none for scripts, whose imports never run). */
+  failedImports: readonly string[];
+  /** The program it ran: the module-level definitions and the function. */
+  program: string;
+}
+
+const NO_RUN: ImportRun = { failedImports: [], program: '' };
+
+/**
+ * The module the run failed to load for `source`: the first of its dotted prefixes that failed (`numpy` of
+ * `numpy.linalg`; `unittest.mock` of `from unittest import mock`, where unittest loaded); undefined when none did.
+ */
+function failedModule(source: ImportSource, failedImports: readonly string[]): string | undefined {
+  const parts = (source.submodule ?? source.module).split('.');
+  return parts.map((_, index) => parts.slice(0, index + 1).join('.')).find((prefix) => failedImports.includes(prefix));
+}
+
+const escaped = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Whether `error` is using None where `name` is, as a fallback binds it: `np.sum` on None, or `mean(...)` calling it. */
+function usesNoneAs(name: string, error: string, program: string): boolean {
+  const attribute = NONE_ATTRIBUTE.exec(error)?.[1];
+  if (attribute !== undefined) return new RegExp(`(?<![\\w.$])${escaped(name)}\\s*\\.\\s*${attribute}\\b`).test(program);
+  return NONE_CALLED.test(error) && new RegExp(`(?<![\\w.$])${escaped(name)}\\s*\\(`).test(program);
+}
+
+/** Whether `error` is an ImportError that names the module (or the name it binds): one the code raised on its absence. */
+function namesFailedImport(error: string, name: string, module: string): boolean {
+  const message = IMPORT_FAILED.exec(error)?.[1];
+  if (message === undefined) return false;
+  const words = new Set([name, module, module.split('.')[0]]);
+  return [...words].some((word) => new RegExp(`(?<![\\w.])${escaped(word)}(?![\\w])`, 'i').test(message));
+}
+
+/**
+ * The module the sandbox lacked that made `error`, or undefined when the code made it. Only an import's own failure
+ * counts: its name undefined (the import failed and bound nothing); or, for an import the run failed to load, the
+ * None its fallback bound used through that name, or an ImportError that names the module. A typo (`nmupy`), or None
+ * from anywhere else, stays the code's failure.
+ */
+export function lackedModule(error: string | undefined, mayLack: ReadonlyMap<string, ImportSource>, run: ImportRun = NO_RUN): string | undefined {
+  if (error === undefined) return undefined;
+  const match = UNDEFINED_NAME.exec(error);
+  const undefinedName = match?.[1] ?? match?.[2];
+  if (undefinedName !== undefined) {
+    const source = mayLack.get(undefinedName);
+    return source && (failedModule(source, run.failedImports) ?? source.module);
+  }
+  for (const [name, source] of mayLack) {
+    const module = failedModule(source, run.failedImports);
+    if (module === undefined) continue;
+    if ((source.noneWhenMissing === true && usesNoneAs(name, error, run.program)) || namesFailedImport(error, name, module)) return module;
+  }
+  return undefined;
 }
 
 /** e.g. "numpy is not available in the sandbox", "numpy and ./util are not available in the sandbox". */
@@ -38,13 +95,19 @@ const FILE_ACCESS = /\b(?:open|read|write|scandir|opendir|stat|lstat|access|mkdi
 /** Node's permission model (the harness appends what it refused): files outside the sandbox's folders, child processes. */
 const NODE_PERMISSION = /\bERR_ACCESS_DENIED\b/;
 
+/** What the harnesses say the sandbox refused: Node's permission (FileSystemRead, ChildProcess), Python's audit hook. */
+const NODE_FILE_PERMISSION = /\bERR_ACCESS_DENIED\b.*\(FileSystem(?:Read|Write)\b/s;
+const PROGRAM_REFUSED = /\bERR_ACCESS_DENIED\b.*\(ChildProcess\)|the sandbox does not run other programs/s;
+
 /** Why the sandbox refused a check, e.g. "the function uses files, which the sandbox does not allow (EACCES: ... in example 1)". */
 export function deniedDetail(error: string, label: string): string {
-  const what = FILE_ACCESS.test(error)
-    ? 'the function uses files, which the sandbox does not allow'
-    : NODE_PERMISSION.test(error)
-      ? 'the function uses files or runs programs, which the sandbox does not allow'
-      : 'the sandbox does not allow what the function does';
+  const what = PROGRAM_REFUSED.test(error)
+    ? 'the function runs programs, which the sandbox does not allow'
+    : FILE_ACCESS.test(error) || NODE_FILE_PERMISSION.test(error)
+      ? 'the function uses files, which the sandbox does not allow'
+      : NODE_PERMISSION.test(error)
+        ? 'the function uses files or runs programs, which the sandbox does not allow'
+        : 'the sandbox does not allow what the function does';
   return `${what} (${error} in ${label})`;
 }
 

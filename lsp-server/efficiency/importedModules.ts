@@ -8,20 +8,34 @@ function namedChildren(node: SyntaxNode): SyntaxNode[] {
   return node.namedChildren.filter((child): child is SyntaxNode => child !== null);
 }
 
+/** Where a name an import binds comes from, for saying which module the sandbox lacked. */
+export interface ImportSource {
+  /** The module the statement names: `numpy`, `os.path`, `unittest` (of `from unittest import mock`), `./logger`. */
+  module: string;
+  /** `from m import x`'s `m.x`: x may be a submodule, and the run tells whether its load was what failed. */
+  submodule?: string;
+  /**
+   * Bound to None where the import fails (`except ImportError: np = None`): then an error of using None through the
+   * name says the module is missing, not that the code is wrong (checkFailures.ts).
+   */
+  noneWhenMissing?: boolean;
+}
+
 /**
  * Per name a Python import binds, the module it loads: `import numpy as np` → np: numpy, `import os.path` → os: os.path,
- * `from pkg.util import clamp` → clamp: pkg.util, `from . import util` → util: .util (a relative module, written so).
+ * `from pkg.util import clamp` → clamp: pkg.util (or pkg.util.clamp), `from . import util` → util: .util (a relative
+ * module, written so).
  */
-export function pythonImportSources(statement: SyntaxNode): Map<string, string> {
-  const sources = new Map<string, string>();
+export function pythonImportSources(statement: SyntaxNode): Map<string, ImportSource> {
+  const sources = new Map<string, ImportSource>();
   if (statement.type === 'import_statement') {
     for (const child of namedChildren(statement)) {
       if (child.type === 'aliased_import') {
         const alias = child.childForFieldName('alias')?.text;
-        if (alias) sources.set(alias, child.childForFieldName('name')?.text ?? alias);
+        if (alias) sources.set(alias, { module: child.childForFieldName('name')?.text ?? alias });
       } else if (child.type === 'dotted_name') {
         const head = namedChildren(child)[0]?.text;
-        if (head) sources.set(head, child.text);
+        if (head) sources.set(head, { module: child.text });
       }
     }
     return sources;
@@ -30,7 +44,9 @@ export function pythonImportSources(statement: SyntaxNode): Map<string, string> 
   for (const name of pythonImportBindings(statement)) {
     if (name === '') continue;
     // `from . import util` loads the package's module (or name) `util`: `.util` says which; `from .a import b` says `.a`.
-    sources.set(name, /^\.+$/.test(from) ? `${from}${importedName(statement, name)}` : from);
+    // A relative import never loads in the sandbox (the candidate is in no package): the run tells nothing of it.
+    if (from.startsWith('.')) sources.set(name, { module: /^\.+$/.test(from) ? `${from}${importedName(statement, name)}` : from });
+    else sources.set(name, { module: from, submodule: `${from}.${importedName(statement, name)}` });
   }
   return sources;
 }

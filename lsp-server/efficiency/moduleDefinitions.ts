@@ -4,12 +4,13 @@
 // (`main()`, `app.run()`), `if __name__ == '__main__':` blocks, loops, top-level `await`. A definition that computes
 // its value (`PATTERN = re.compile(...)`, `DATA = load()`) runs when it is needed: most are cheap and pure, and one that
 // reads a file or takes long fails within the sandbox's limits, which the check reports as the module-level code's
-// failure. An import the sandbox cannot load (a package, a workspace module) leaves its names unbound there: a check
-// that fails on one of them is not checked rather than failed (candidateEvaluator.ts).
+// failure. An import the sandbox cannot load (a package, a workspace module) leaves its names unbound there, or bound
+// by its `try` statement's fallback: a check that fails on one of them is not checked rather than failed
+// (checkFailures.ts).
 import { isBuiltin } from 'node:module';
 import type { Node as SyntaxNode } from '@vscode/tree-sitter-wasm';
 import { bindingNames, freeNames, pythonImportBindings } from './freeNames';
-import { pythonImportSources, scriptLoadedModules } from './importedModules';
+import { pythonImportSources, scriptLoadedModules, type ImportSource } from './importedModules';
 import type { CandidateLanguage } from './sandboxRuntimes';
 import type { TimeSlices } from '../timeSlices';
 
@@ -22,9 +23,10 @@ export interface ModuleContext {
   names: string[];
   /**
    * Names the function reaches that the sandbox may lack, and the module each is imported from: a script's import of
-   * a package or workspace file (never loaded there) and every Python import (one that fails leaves its names unbound).
+   * a package or workspace file (never loaded there) and every Python import (one that fails leaves its names unbound,
+   * or bound by a `try` statement's fallback).
    */
-  mayLack: ReadonlyMap<string, string>;
+  mayLack: ReadonlyMap<string, ImportSource>;
 }
 
 export const NO_MODULE_CONTEXT: ModuleContext = { before: '', after: '', names: [], mayLack: new Map() };
@@ -39,7 +41,7 @@ export interface ModuleDefinition {
   /** Python's `__future__` and wildcard imports: always taken (the first change the module, the second bind unknown names). */
   always: boolean;
   /** Per name it binds by importing, the module (see {@link ModuleContext.mayLack}). */
-  imports: ReadonlyMap<string, string>;
+  imports: ReadonlyMap<string, ImportSource>;
   /** Never runs in the sandbox (a script's import of a package or workspace file): its names are missing there. */
   skipped: boolean;
 }
@@ -56,8 +58,8 @@ function namedChildren(node: SyntaxNode): SyntaxNode[] {
 
 /**
  * Python: an import the sandbox cannot load is passed over, as a name it binds may go unused: a package or workspace
- * module it lacks (ImportError), or one whose import the sandbox refuses (asyncio's sets a function's `__code__`,
- * which the harness's audit hook forbids: PermissionError). Its names stay unbound.
+ * module it lacks, or one whose import the sandbox refuses (asyncio's sets a function's `__code__`, which the
+ * harness's audit hook forbids; the harness says ModuleNotFoundError). Its names stay unbound.
  */
 function pythonImportText(text: string): string {
   return `try:\n${text.replace(/^/gm, '    ')}\nexcept Exception:\n    pass`;
@@ -70,6 +72,35 @@ function pythonAssignmentBinds(assignment: SyntaxNode): string[] {
   if (left === null || right === null) return [];
   const names = bindingNames(left, 'python');
   return right.type === 'assignment' ? [...names, ...pythonAssignmentBinds(right)] : names;
+}
+
+/** The names a block's statements bind to None (`np = None`, `np = mean = None`). */
+function pythonNoneBinds(block: SyntaxNode | undefined): string[] {
+  return (block ? namedChildren(block) : []).flatMap((statement) => {
+    const assignment = statement.type === 'expression_statement' ? namedChildren(statement)[0] : undefined;
+    if (assignment?.type !== 'assignment') return [];
+    let value = assignment.childForFieldName('right');
+    while (value?.type === 'assignment') value = value.childForFieldName('right');
+    return value?.type === 'none' ? pythonAssignmentBinds(assignment) : [];
+  });
+}
+
+/**
+ * The imports a `try` statement's own block makes (`try: import numpy as np`): the sandbox may lack them, and then the
+ * except clause runs; a name it binds to None (`except ImportError: np = None`) is marked so.
+ */
+function pythonTryImports(statement: SyntaxNode): Map<string, ImportSource> {
+  const imports = new Map<string, ImportSource>();
+  const body = statement.childForFieldName('body');
+  for (const inner of body ? namedChildren(body) : []) {
+    if (inner.type === 'import_statement' || inner.type === 'import_from_statement') for (const [name, source] of pythonImportSources(inner)) imports.set(name, source);
+  }
+  const handlers = namedChildren(statement).filter((clause) => clause.type === 'except_clause' || clause.type === 'except_group_clause');
+  for (const name of handlers.flatMap((clause) => pythonNoneBinds(namedChildren(clause).find((child) => child.type === 'block')))) {
+    const source = imports.get(name);
+    if (source) imports.set(name, { ...source, noneWhenMissing: true });
+  }
+  return imports;
 }
 
 type Definition = Pick<ModuleDefinition, 'binds' | 'reads' | 'text' | 'always'> & Partial<Pick<ModuleDefinition, 'imports' | 'skipped'>>;
@@ -133,9 +164,11 @@ function pythonDefinition(statement: SyntaxNode): Definition | null {
     }
     case 'if_statement':
     case 'try_statement': {
-      // Taken whole, as written: a `try` handles its own ImportError, and an `if` runs one branch, as in the file.
+      // Taken whole, as written: a `try` handles its own ImportError (the harness makes an import the sandbox refuses
+      // one, pythonHarness.ts), and an `if` runs one branch, as in the file.
       const binds = pythonCompoundBinds(statement);
-      return binds === null ? null : { binds, reads, text, always: false };
+      if (binds === null) return null;
+      return { binds, reads, text, always: false, imports: statement.type === 'try_statement' ? pythonTryImports(statement) : undefined };
     }
     default:
       return null;
@@ -178,7 +211,7 @@ function skippedScriptDefinition(declaration: SyntaxNode): Definition | null {
   const binds = declaration.type === 'import_statement' ? scriptImportBinds(declaration) : scriptDeclarationBinds(declaration);
   // `require(name)` names no module: said as such.
   const module = missing.find((source) => source !== undefined) ?? 'a module it loads';
-  return { binds, reads: NOTHING, text: '', always: false, imports: new Map(binds.map((name) => [name, module])), skipped: true };
+  return { binds, reads: NOTHING, text: '', always: false, imports: new Map(binds.map((name) => [name, { module }])), skipped: true };
 }
 
 function scriptDefinition(statement: SyntaxNode): Definition | null {

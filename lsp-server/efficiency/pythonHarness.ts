@@ -6,7 +6,7 @@ export const PYTHON_CANDIDATE_FILE = 'candidate.py';
 /** A check's error when its coroutine waits on something only an event loop resumes (see _drive below). */
 export const NEEDS_EVENT_LOOP = /^NeedsEventLoop:/;
 
-export const PYTHON_HARNESS_SOURCE = String.raw`import sys, os, json, hmac, hashlib, time, copy, math, itertools, collections.abc
+export const PYTHON_HARNESS_SOURCE = String.raw`import sys, os, json, hmac, hashlib, time, copy, math, itertools, collections.abc, _frozen_importlib
 
 # Descriptors the server inherited from its parent reach here too: closed before anything else (inheritedDescriptors.ts).
 for _fd in os.environ.pop('LOCUS_CLOSE_FDS', '').split(','):
@@ -170,6 +170,35 @@ def _settle(value, _drive=_drive, _islice=_islice, _list=list, _iter=iter, _len=
 def _describe(error):
     return (type(error).__name__ + ': ' + str(error))[:200]
 
+# Modules whose load failed, for the load frame: which of an import's modules the sandbox lacked (unittest.mock, not
+# unittest, for 'from unittest import mock'), and whether a try statement's import fell back (checkFailures.ts).
+_failed_imports = []
+
+def _refusal(error, _PermissionError=PermissionError):
+    while error is not None and not isinstance(error, _PermissionError):
+        error = error.__cause__
+    return error
+
+# A module whose load the sandbox refuses (asyncio's sets a function's __code__, which the audit hook forbids) fails
+# as a missing one does, with ModuleNotFoundError: 'try: import asyncio' / 'except ImportError: asyncio = None' runs
+# its fallback, as where the module is not installed. The hook still refuses; only the error's type changes. Wrapped
+# here, where importlib loads a module not yet in sys.modules (statements, import_module, a from-list's submodules):
+# importing a loaded module never reaches it, so the calls the checks time cost nothing more.
+def _find_and_load(name, *rest, _load=_frozen_importlib._find_and_load, _failed=_failed_imports, _refusal=_refusal,
+                   _describe=_describe, _len=len, _ModuleNotFoundError=ModuleNotFoundError, _PermissionError=PermissionError):
+    try:
+        return _load(name, *rest)
+    except (ImportError, _PermissionError) as error:
+        if _len(_failed) < 100:
+            _failed.append(name)
+        refusal = _refusal(error)
+        if refusal is None:
+            raise
+        # No name= on it: importlib drops a from-list submodule's error that names it, for "cannot import name 'mock'".
+        raise _ModuleNotFoundError('the sandbox refused importing %s (%s)' % (name, _describe(refusal))) from error
+
+_frozen_importlib._find_and_load = _find_and_load
+
 # The clock and the helpers are bound as defaults, not looked up as globals at call time, where a candidate replaced
 # them (a frozen clock passed with time 0). In-process Python can still reach them: the parent's CPU cross-check stays.
 # prepare (copying the arguments) runs outside the timed region: a deep copy costs ~100 us against the few us most
@@ -227,12 +256,12 @@ def _main(_time_call=_time_call, _send=_send, _encode=_encode, _describe=_descri
         if not callable(target):
             raise NameError('the candidate does not define ' + name)
     except BaseException as e:
-        _send('load', {'ok': False, 'error': _describe(e), 'loadNs': _perf() - t0})
+        _send('load', {'ok': False, 'error': _describe(e), 'loadNs': _perf() - t0, 'failedImports': _failed_imports})
         for check in _job['checks']:
             _send('check', {'id': check['id'], 'ok': False, 'error': 'not loaded'})
         _send('done', {'frames': _state['seq']})
         return
-    _send('load', {'ok': True, 'loadNs': _perf() - t0})
+    _send('load', {'ok': True, 'loadNs': _perf() - t0, 'failedImports': _failed_imports})
     # Every check's value first, in order, as doctest runs a docstring's examples; the timings after: an example that
     # reads what the earlier ones left (a cache's hit count) sees their single calls, not their timing repetitions.
     measured = []

@@ -288,6 +288,50 @@ describe('efficiency checks of functions whose imports the sandbox lacks', () =>
     assert.match(`${outcome(always)?.outcome}: ${outcome(always)?.detail}`, /^(pass: undefined|unavailable: asyncio is not available in the sandbox)$/);
   });
 
+  it("runs a try statement's fallback where the sandbox refuses the import, as where the module is not installed", async (t) => {
+    if (!(await needPython(t))) return;
+    const double = 'def double(n):\n    """\n    >>> double(2)\n    4\n    """\n<body>';
+    const fallback = '    return n * 2 if asyncio is None else n + n';
+    const onLoop = '    return asyncio.run(asyncio.sleep(0, n * 2))';
+    for (const handler of ['ImportError', '(ImportError, ModuleNotFoundError)', 'ModuleNotFoundError']) {
+      const file = `try:\n    import asyncio\nexcept ${handler}:\n    asyncio = None\n\n${double}`;
+      const refinement = await refine({ languageId: 'python', file, bodies: [fallback, onLoop] });
+      const outcome = (body: string) => refinement.ranked.find((candidate) => candidate.text === body);
+      assert.equal(outcome(fallback)?.outcome, 'pass', `${handler}: ${refinement.summary}`);
+      // Where asyncio loads in the sandbox, the event loop runs; where it is refused, its None is not the code's fault.
+      assert.match(`${outcome(onLoop)?.outcome}: ${outcome(onLoop)?.detail}`, /^(pass: undefined|unavailable: asyncio is not available in the sandbox)$/, handler);
+    }
+  });
+
+  it("does not fail a function on the None an optional import's fallback bound, nor offer a sample that avoids it as a fix", async (t) => {
+    if (!(await needPython(t))) return;
+    const optional = 'try:\n    import numpy as np\n    HAS_NUMPY = True\nexcept ImportError:\n    np = None\n    HAS_NUMPY = False\n\n';
+    const file = `${optional}def total(xs):\n    """\n    >>> total([])\n    0\n    >>> total([1, 2, 3])\n    6\n    """\n<body>`;
+    const plain = '    return int(np.sum(xs))';
+    const guarded = '    if not HAS_NUMPY:\n        raise ImportError("numpy is required")\n    return int(np.sum(xs))';
+    const builtin = '    return sum(xs)';
+    for (const body of [plain, guarded]) {
+      const refinement = await refine({ languageId: 'python', file, bodies: [body, builtin] });
+      assert.equal(refinement.ranked[0].outcome, 'unavailable', refinement.summary);
+      assert.equal(refinement.improved, false);
+      assert.match(refinement.summary, /^the plain suggestion was not checked: numpy is not available in the sandbox; it stays first/);
+    }
+    const typo = await refine({ languageId: 'python', file, bodies: ['    return int(nq.sum(xs))', builtin] });
+    assert.equal(typo.ranked.find((candidate) => candidate.isGreedy)?.outcome, 'fail', 'a name no import binds');
+    const wrong = await refine({ languageId: 'python', file, bodies: ['    return int(np.sum(xs)) if xs else 1', builtin] });
+    assert.equal(wrong.ranked.find((candidate) => candidate.isGreedy)?.outcome, 'fail', 'it returned a wrong value where it needed no numpy');
+    assert.equal(wrong.improved, true, wrong.summary);
+  });
+
+  it('names the submodule a from-import lacked (unittest.mock), not its package', async (t) => {
+    if (!(await needPython(t))) return;
+    const file = 'from unittest import mock\n\ndef calls(n):\n    """\n    >>> calls(2)\n    2\n    """\n<body>';
+    const refinement = await refine({ languageId: 'python', file, bodies: ['    m = mock.Mock()\n    for _ in range(n):\n        m()\n    return m.call_count'] });
+    const [only] = refinement.ranked;
+    // unittest.mock imports asyncio, which the sandbox refuses where asyncio sets a function's __code__.
+    assert.match(`${only.outcome}: ${only.detail}`, /^(pass: undefined|unavailable: unittest\.mock is not available in the sandbox)$/, refinement.summary);
+  });
+
   it('does not count a workspace module a TypeScript function imports as a failure', async (t) => {
     if (!(await need(t))) return;
     const file = "import { clamp } from './mathUtil';\n\n/**\n * @example\n * clampAll([5, -1], 0, 3) // => [3, 0]\n */\nexport function clampAll(xs: number[], lo: number, hi: number): number[] {<body>\n}\n";
@@ -312,6 +356,14 @@ describe('efficiency checks that nothing passed say why', () => {
     const refinement = await refine({ languageId: 'javascript', file, bodies: ["\n  return fs.readFileSync(file, 'utf8').trim().split('\\n').length;", '\n  return 1;'] });
     assert.equal(refinement.ranked[0].outcome, 'sandbox-denied', refinement.summary);
     assert.equal(refinement.improved, false, 'a candidate that reads no file is no fix for one the sandbox could not check');
-    assert.match(refinement.summary, /^the plain suggestion was not checked: the function uses files or runs programs, which the sandbox does not allow \(.*ERR_ACCESS_DENIED.*\(FileSystemRead: \/etc\/hostname\) in example 1\); it stays first/);
+    assert.match(refinement.summary, /^the plain suggestion was not checked: the function uses files, which the sandbox does not allow \(.*ERR_ACCESS_DENIED.*\(FileSystemRead: \/etc\/hostname\) in example 1\); it stays first/);
+  });
+
+  it('says the function runs programs where it does', async (t) => {
+    if (!(await needPython(t))) return;
+    const file = 'import subprocess\n\ndef kernel():\n    """\n    >>> kernel()\n    \'Linux\'\n    """\n<body>';
+    const refinement = await refine({ languageId: 'python', file, bodies: ["    return subprocess.run(['uname'], capture_output=True, text=True).stdout.strip()", "    return 'Linux'"] });
+    assert.equal(refinement.ranked[0].outcome, 'sandbox-denied', refinement.summary);
+    assert.match(refinement.summary, /^the plain suggestion was not checked: the function runs programs, which the sandbox does not allow \(PermissionError: the sandbox does not run other programs/);
   });
 });

@@ -3,8 +3,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { checkLabels, deniedDetail, lackedModule, unavailableDetail } from '../../lsp-server/efficiency/checkFailures';
+import type { ImportSource } from '../../lsp-server/efficiency/importedModules';
 
-const MAY_LACK = new Map([['np', 'numpy'], ['clamp', './mathUtil'], ['$q', 'jquery']]);
+const MAY_LACK = new Map<string, ImportSource>([['np', { module: 'numpy' }], ['clamp', { module: './mathUtil' }], ['$q', { module: 'jquery' }]]);
 
 describe('check failures', () => {
   it('blames the sandbox only for an undefined name an import it could not load was to bind', () => {
@@ -18,11 +19,48 @@ describe('check failures', () => {
     assert.equal(lackedModule(undefined, MAY_LACK), undefined, 'a wrong value');
   });
 
+  it('names the submodule the run failed to load, not the package it is imported from', () => {
+    const mayLack = new Map<string, ImportSource>([
+      ['mock', { module: 'unittest', submodule: 'unittest.mock' }],
+      ['mean', { module: 'numpy', submodule: 'numpy.mean' }],
+      ['la', { module: 'numpy.linalg' }],
+    ]);
+    const run = { failedImports: ['asyncio', 'unittest.mock', 'numpy', 'numpy.linalg'], program: '' };
+    assert.equal(lackedModule("NameError: name 'mock' is not defined", mayLack, run), 'unittest.mock');
+    assert.equal(lackedModule("NameError: name 'mean' is not defined", mayLack, run), 'numpy', 'mean is a name numpy defines: numpy failed');
+    assert.equal(lackedModule("NameError: name 'la' is not defined", mayLack, run), 'numpy');
+    assert.equal(lackedModule("NameError: name 'mock' is not defined", mayLack), 'unittest', 'a run that says nothing');
+  });
+
+  it("blames the sandbox for None a try statement's fallback bound where the run failed to load the module, and only then", () => {
+    const mayLack = new Map<string, ImportSource>([
+      ['np', { module: 'numpy', noneWhenMissing: true }],
+      ['mean', { module: 'statistics', submodule: 'statistics.mean', noneWhenMissing: true }],
+      ['json', { module: 'ujson' }],
+    ]);
+    const program = 'try:\n    import numpy as np\nexcept ImportError:\n    np = None\n\ndef total(xs):\n    m = re.match("x", "y")\n    return np.sum(xs) + mean(xs) + m.end()\n';
+    const run = { failedImports: ['numpy', 'ujson'], program };
+    assert.equal(lackedModule("AttributeError: 'NoneType' object has no attribute 'sum'", mayLack, run), 'numpy');
+    assert.equal(lackedModule("AttributeError: 'NoneType' object has no attribute 'end'", mayLack, run), undefined, 'None from elsewhere (a failed match) is the code');
+    assert.equal(lackedModule("AttributeError: 'NoneType' object has no attribute 'summ'", mayLack, run), undefined, 'a misspelt attribute is the code');
+    assert.equal(lackedModule("AttributeError: 'NoneType' object has no attribute 'sum'", mayLack, { ...run, failedImports: [] }), undefined, 'numpy loaded: its None is not the fallback');
+    assert.equal(lackedModule("TypeError: 'NoneType' object is not callable", mayLack, run), undefined, 'statistics loaded: mean is not None');
+    assert.equal(lackedModule("TypeError: 'NoneType' object is not callable", mayLack, { ...run, failedImports: ['statistics'] }), 'statistics');
+    assert.equal(lackedModule('ImportError: NumPy is required for total()', mayLack, run), 'numpy', "the function's own `if np is None: raise ImportError(...)`");
+    assert.equal(lackedModule("ModuleNotFoundError: No module named 'ujson'", mayLack, run), 'ujson', 'the function imports it again');
+    assert.equal(lackedModule('ImportError: cannot import name "x"', mayLack, run), undefined, 'an ImportError of something else');
+    assert.equal(lackedModule('ValueError: numpy is required', mayLack, run), undefined);
+    assert.equal(lackedModule("AttributeError: 'NoneType' object has no attribute 'loads'", new Map([['json', { module: 'ujson' }]]), { ...run, program: 'json.loads(s)' }), undefined, 'a fallback that is not None');
+  });
+
   it('names the modules, and says which check the sandbox refused and what the function did', () => {
     assert.equal(unavailableDetail(['numpy', 'numpy']), 'numpy is not available in the sandbox');
     assert.equal(unavailableDetail(['numpy', './util', 'scipy']), 'numpy, ./util and scipy are not available in the sandbox');
     assert.match(deniedDetail("PermissionError: [Errno 13] Permission denied: '/etc/shadow'", 'example 2'), /^the function uses files, which the sandbox does not allow \(.* in example 2\)$/);
     assert.match(deniedDetail('Error ERR_ACCESS_DENIED: Access to this API has been restricted', 'example 1'), /^the function uses files or runs programs, /);
+    assert.match(deniedDetail('Error ERR_ACCESS_DENIED: Access to this API has been restricted (FileSystemRead: /etc/hostname)', 'example 1'), /^the function uses files, /);
+    assert.match(deniedDetail('Error ERR_ACCESS_DENIED: Access to this API has been restricted (ChildProcess)', 'example 1'), /^the function runs programs, which the sandbox does not allow \(/);
+    assert.match(deniedDetail('PermissionError: the sandbox does not run other programs (subprocess.Popen)', 'example 1'), /^the function runs programs, /);
     assert.deepEqual(
       [...checkLabels([
         { id: 'example-0', kind: 'example' },

@@ -399,4 +399,35 @@ describe('disk and exec limits through the harness', () => {
       assert.match(String([...result.checks.values()][0]?.error), /PermissionError/);
     }
   });
+
+  it('fails an import the audit hook refuses as a missing module would, which stays refused', async (t) => {
+    const kit = await need(t, true);
+    if (!kit) return;
+    // asyncio sets a function's __code__ as it imports, which the hook refuses (where it does not, asyncio just loads).
+    const candidate = [
+      'def probe(n):',
+      '    try:',
+      '        import asyncio',
+      "        caught = 'loaded'",
+      '    except ImportError as error:',
+      '        caught = type(error).__name__',
+      '    try:',
+      '        import asyncio',
+      "        again = 'loaded'",
+      '    except ImportError as error:',
+      '        again = type(error).__name__',
+      '    def f():',
+      '        pass',
+      '    try:',
+      '        f.__code__ = (lambda: 1).__code__',
+      '        replaced = True',
+      '    except PermissionError:',
+      '        replaced = False',
+      "    return [caught in ('ModuleNotFoundError', 'loaded'), caught == again, replaced]",
+      '',
+    ].join('\n');
+    const check: Check = { id: 'example-0', kind: 'example', callSource: 'probe(0)', argsSource: '0', expectedSource: '[True, True, False]' };
+    const { results } = await evaluate(kit, pyTarget('probe'), [candidate], [check]);
+    assert.equal(results[0].outcome, 'pass', `${results[0].detail} ${JSON.stringify([...results[0].checks.values()])}`);
+  });
 });

@@ -246,7 +246,8 @@ describe('module-level definitions for a TypeScript function', () => {
       "const { pick } = require('lodash');\nconst unused = require('left-pad');\n" +
       'function report(n) {\n  if (n < 0) log(pick(n));\n  return fit(n) + clampDefault(n) + fs.constants.F_OK;\n}\n';
     const [context] = await contextOf(text, 'javascript', 'report', 'function report(n) {');
-    assert.deepEqual(context.mayLack, new Map([['log', './logger'], ['clampDefault', './mathUtil'], ['fit', './mathUtil'], ['pick', 'lodash']]));
+    const modules = new Map([...context.mayLack].map(([name, source]) => [name, source.module]));
+    assert.deepEqual(modules, new Map([['log', './logger'], ['clampDefault', './mathUtil'], ['fit', './mathUtil'], ['pick', 'lodash']]));
     assert.deepEqual(context.names, ['fs'], 'a skipped import binds nothing that runs');
   });
 });
@@ -257,7 +258,32 @@ describe('names a Python function reaches through imports the sandbox may lack',
       'import numpy as np, os.path\nfrom . import mathutil\nfrom .sub import helper as h\nfrom pkg.mathutil import clamp\nimport json\n\n' +
       'def f(xs):\n    return [clamp(np.mean(xs), 0, 1), mathutil, h, os.path.sep]\n';
     const [context] = await contextOf(text, 'python', 'f', 'def f(xs):');
-    assert.deepEqual(context.mayLack, new Map([['np', 'numpy'], ['os', 'os.path'], ['mathutil', '.mathutil'], ['h', '.sub'], ['clamp', 'pkg.mathutil']]));
+    assert.deepEqual(
+      context.mayLack,
+      new Map([
+        ['np', { module: 'numpy' }],
+        ['os', { module: 'os.path' }],
+        ['mathutil', { module: '.mathutil' }],
+        ['h', { module: '.sub' }],
+        ['clamp', { module: 'pkg.mathutil', submodule: 'pkg.mathutil.clamp' }],
+      ]),
+    );
     assert.ok(context.before.startsWith('try:\n    import numpy as np, os.path\nexcept Exception:\n    pass\n'), context.before);
+  });
+
+  it("keeps a try statement's imports, marking a name its except clause binds to None", async () => {
+    const text =
+      'try:\n    import numpy as np\n    from scipy import stats\nexcept (ImportError, ModuleNotFoundError):\n    np = stats = None\n    HAS_NUMPY = False\nelse:\n    HAS_NUMPY = True\n\n' +
+      'try:\n    import ujson as json\nexcept ImportError:\n    import json\n\n' +
+      'def f(xs):\n    if not HAS_NUMPY:\n        raise ImportError("numpy is required")\n    return json.dumps(np.sum(xs))\n';
+    const [context] = await contextOf(text, 'python', 'f', 'def f(xs):');
+    assert.deepEqual(
+      context.mayLack,
+      new Map([
+        ['np', { module: 'numpy', noneWhenMissing: true }],
+        ['stats', { module: 'scipy', submodule: 'scipy.stats', noneWhenMissing: true }],
+        ['json', { module: 'ujson' }],
+      ]),
+    );
   });
 });
