@@ -3,7 +3,9 @@
 //   [--server-js PATH] [--label NAME] [--dump FILE]`
 // Fill-in-the-middle quality exactly as users get it: each held-out case is opened in the real language server
 // (dist/server.js over LSP), an inline completion is requested at the cursor, and the offered text is compared
-// with what the author wrote. Exact match and edit similarity per language and kind, with latency. --dump writes every
+// with what the author wrote. Exact match and edit similarity per language and kind, with latency; for blocks also the
+// lines right from the first on (what a user takes as it is) and the characters of the lines after them (what they read
+// past: edit similarity credits a wrong line for its indentation and common words). --dump writes every
 // case's answer and prediction as JSON lines, for looking at the misses. --warm asks first at the keystroke before
 // (the prefix's last character not yet typed) and measures the request after it, as while typing: the prompt is
 // then mostly in the prefix cache, and the completion cache may answer from the first suggestion. --workspace opens
@@ -96,6 +98,19 @@ export function editSimilarity(prediction: string, answer: string): number {
   return 1 - levenshtein(p, a) / Math.max(p.length, a.length, 1);
 }
 
+/**
+ * How a prediction's lines compare with the answer's: `right`, lines equal to the answer's from the first on (what a
+ * user can take as it is, line by line), and `otherChars`, the characters past their indentation of the lines after
+ * them (what the user reads past, or takes and edits).
+ */
+export function leadingLines(prediction: string, answer: string): { right: number; otherChars: number } {
+  const shown = normalize(prediction) === '' ? [] : normalize(prediction).split('\n');
+  const wanted = normalize(answer).split('\n');
+  let right = 0;
+  while (right < shown.length && right < wanted.length && shown[right] === wanted[right]) right++;
+  return { right, otherChars: shown.slice(right).reduce((sum, line) => sum + line.trim().length, 0) };
+}
+
 const LANGUAGE_IDS: Record<string, [string, string]> = { py: ['python', 'py'], ts: ['typescript', 'ts'], js: ['javascript', 'js'] };
 
 const percentile = (xs: number[], p: number) => {
@@ -163,7 +178,7 @@ async function main(): Promise<void> {
   if (workspace !== undefined && cases.length > 0) await waitForIndex(connection, workspace.root, cases[0]!);
 
   // `emAny`: one of the items offered (the answer or a runner-up the editor cycles to) matches exactly.
-  type Outcome = { case: FimCase; prediction: string; em: boolean; emAny: boolean; items: number; es: number; ms: number; timing?: CompletionTimings };
+  type Outcome = { case: FimCase; prediction: string; em: boolean; emAny: boolean; items: number; es: number; lines: ReturnType<typeof leadingLines>; ms: number; timing?: CompletionTimings };
   const outcomes: Outcome[] = [];
   const started = Date.now();
   for (const c of cases) {
@@ -203,6 +218,7 @@ async function main(): Promise<void> {
       emAny: texts.some((text) => normalize(text) === normalize(c.answer)),
       items: texts.length,
       es: editSimilarity(prediction, c.answer),
+      lines: leadingLines(prediction, c.answer),
       ms,
       timing: timings.length > before ? timings[timings.length - 1] : undefined,
     });
@@ -228,6 +244,8 @@ async function main(): Promise<void> {
       withRunnersUp: os.filter((o) => o.items > 1).length / os.length,
       editSimilarity: os.reduce((s, o) => s + o.es, 0) / os.length,
       empty: os.filter((o) => o.prediction === '').length / os.length,
+      rightLeadingLines: os.reduce((s, o) => s + o.lines.right, 0),
+      otherShownChars: os.reduce((s, o) => s + o.lines.otherChars, 0),
       latencyP50Ms: percentile(os.map((o) => o.ms), 50),
       latencyP95Ms: percentile(os.map((o) => o.ms), 95),
     }));
@@ -251,7 +269,7 @@ async function main(): Promise<void> {
     examples: outcomes.slice(0, 12).map((o) => ({ id: o.case.id, kind: o.case.kind, answer: o.case.answer, prediction: o.prediction })),
   };
   if (dumpPath) {
-    const line = (o: Outcome) => JSON.stringify({ id: o.case.id, lang: o.case.lang, kind: o.case.kind, em: o.em, emAny: o.emAny, items: o.items, es: o.es, prefixTail: o.case.prefix.slice(-200), answer: o.case.answer, prediction: o.prediction });
+    const line = (o: Outcome) => JSON.stringify({ id: o.case.id, lang: o.case.lang, kind: o.case.kind, em: o.em, emAny: o.emAny, items: o.items, es: o.es, rightLines: o.lines.right, otherChars: o.lines.otherChars, prefixTail: o.case.prefix.slice(-200), answer: o.case.answer, prediction: o.prediction });
     writeFileSync(resolve(dumpPath), outcomes.map(line).join('\n') + '\n');
   }
   const outDir = join(ROOT, 'bench', 'results');
@@ -262,11 +280,11 @@ async function main(): Promise<void> {
     '',
     `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}. ${outcomes.length} held-out cases from ${out.cases}, ${wallS.toFixed(0)} s. Completion settings: ${JSON.stringify(completion)}, the rest at the server's defaults.${warm ? ` Warm: each case asked first one keystroke earlier; the request after it is measured (${cacheHits} of ${outcomes.length} answered by the completion cache from the first suggestion).` : ' Cold: one request per case in a fresh document.'}${crlf ? ' CRLF: every case opened as a Windows file.' : ''}${serverJsArg ? ` Server: ${serverJsArg}.` : ''}${withWorkspace ? ' Workspace: the held-out packages (training/data-gpu/heldout.jsonl.xz) indexed by the server, each case opened at its path in its package.' : ''}${editorLists ? ` Editor's member lists: TypeScript's language service answered locus/memberNames ${answered} of ${asked} times (JavaScript and TypeScript files; Python gets none).` : ''}`,
     '',
-    '| group | cases | exact match | exact match, any item | with runners-up | edit similarity | empty | p50 ms | p95 ms |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| group | cases | exact match | exact match, any item | with runners-up | edit similarity | empty | right lines from the first | characters of other lines | p50 ms | p95 ms |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...summary.map(
       (s) =>
-        `| ${s.group} | ${s.cases} | ${(s.exactMatch * 100).toFixed(1)}% | ${(s.exactMatchAnyItem * 100).toFixed(1)}% | ${(s.withRunnersUp * 100).toFixed(1)}% | ${s.editSimilarity.toFixed(3)} | ${(s.empty * 100).toFixed(1)}% | ${s.latencyP50Ms.toFixed(0)} | ${s.latencyP95Ms.toFixed(0)} |`,
+        `| ${s.group} | ${s.cases} | ${(s.exactMatch * 100).toFixed(1)}% | ${(s.exactMatchAnyItem * 100).toFixed(1)}% | ${(s.withRunnersUp * 100).toFixed(1)}% | ${s.editSimilarity.toFixed(3)} | ${(s.empty * 100).toFixed(1)}% | ${s.rightLeadingLines} | ${s.otherShownChars} | ${s.latencyP50Ms.toFixed(0)} | ${s.latencyP95Ms.toFixed(0)} |`,
     ),
     '',
   ].join('\n');

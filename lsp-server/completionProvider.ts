@@ -1,10 +1,11 @@
 // Inline completions: document → FIM prompt → one scheduled model run → post-processed ghost text.
 import type { InlineCompletionItem, Position, Range } from 'vscode-languageserver-protocol';
-import { GREEDY_SAMPLING, type GenerateResult, type InferenceEngine, type ModelInfo, type SamplingOptions } from '../runtime/engine';
+import { GREEDY_SAMPLING, type GenerateResult, type InferenceEngine, type ModelInfo, type SamplingOptions, type TokenScore } from '../runtime/engine';
 import { limitToBlock } from './blockScope';
 import { completableText } from './completableDocument';
 import type { CachedRest, CompletionCache } from './completionCache';
 import { completionMode, stopStringsFor, type CompletionMode } from './completionMode';
+import { settledLineCount, unsureLine } from './confidentLines';
 import { isLanguageEnabled, type ServerConfig } from './config';
 import type { CursorText } from './context/contextPromptBuilder';
 import { listedMemberAccess, sourceKindOf } from './context/memberAccess';
@@ -89,6 +90,13 @@ interface CachedAnswer {
 /** The text offered for a generation: post-processed, and only its finished part when it stopped mid-text. */
 function shownText(result: GenerateResult, mode: CompletionMode, ctx: CursorContext): string {
   return postProcess(endedUnfinished(result) ? finishedPart(result.text, mode) : result.text, mode, ctx);
+}
+
+/** What a block shows: its lines up to where the model grew unsure of them (confidentLines.ts). */
+function confidentText(result: GenerateResult, mode: CompletionMode, ctx: CursorContext, whole: string): string {
+  if (mode !== 'multi-line' || result.tokenScores === undefined || whole === '') return whole;
+  const count = unsureLine(result.text, result.tokenScores) ?? Infinity;
+  return postProcess(endedUnfinished(result) ? finishedPart(result.text, mode) : result.text, mode, ctx, count);
 }
 
 /**
@@ -259,7 +267,11 @@ export class CompletionProvider {
       const runConfig = finishing ? { ...config, timeLimitMs: 0 } : config;
       const result = await this.deps.scheduler.schedule(signal, async (runSignal) =>
         // A reload while the prompt was built disposed this model's engine: nothing to ask it.
-        this.deps.model() !== model ? undefined : this.generate(model, { ids: prompt.ids, required: healed.required, words }, runConfig, mode, ctx, runSignal, () => trace?.firstToken()),
+        this.deps.model() !== model
+          ? undefined
+          : this.generate(model, { ids: prompt.ids, required: healed.required, words }, runConfig, mode, ctx, runSignal, () => trace?.firstToken(), {
+              wholeBlock: invoked || this.deps.efficiency?.checksBlocks() === true,
+            }),
       );
       if (result === undefined) {
         trace?.done({ outcome: 'cancelled', generatedTokens: 0 });
@@ -268,13 +280,15 @@ export class CompletionProvider {
       // A finished place stays marked: asking there once more gives the whole completion again, not a cut one.
       this.lastCut = result.timeLimited || finishing ? cutPlace(model, document.uri, ctx) : undefined;
 
-      const shown = shownText(result, mode, ctx);
+      const whole = shownText(result, mode, ctx);
+      // Asked for (Alt+\, or any request with the manual trigger), a block shows whole: what the model would write.
+      const shown = invoked ? whole : confidentText(result, mode, ctx, whole);
       if (result.timeLimited) this.noteTimeLimit(model, config, result);
+      // Runners-up only after an answer: they are less likely than the one that came out empty.
+      const offered = shown === '' ? [] : [shown, ...runnersUp(result, shown, mode, ctx)];
       // Made without the editor's member list that the next request may have (its language server starting).
       // Kept as the model text it continues (LF), so that typing its line breaks into a CRLF document matches it.
       // Named by this request's telemetry id: its answers from the cache are the same suggestion (suggestionOutcomes.ts).
-      // Runners-up only after an answer: they are less likely than the one that came out empty.
-      const offered = shown === '' ? [] : [shown, ...runnersUp(result, shown, mode, ctx)];
       if (choices !== null) this.deps.cache?.storeOffered(document.uri, ctx.prefix, ctx.suffix, offered.map((text) => asModelText(text, false)), trace?.id);
       // The text changed while this ran and the client did not cancel: the item's position may not be the cursor's.
       if (document.version !== version) {
@@ -319,10 +333,10 @@ export class CompletionProvider {
         languageId: document.languageId,
         text,
         offset,
-        greedy: shown,
+        greedy: whole,
         sample: async (sampling, sampleSignal) => {
           // In the background, so without the time limit, which bounds what the user waits for.
-          const sampled = await this.generate(model, { ids: prompt.ids, required: healed.required, words }, { ...config, timeLimitMs: 0 }, mode, ctx, sampleSignal, () => undefined, sampling);
+          const sampled = await this.generate(model, { ids: prompt.ids, required: healed.required, words }, { ...config, timeLimitMs: 0 }, mode, ctx, sampleSignal, () => undefined, { sampling, wholeBlock: true });
           return sampled === undefined ? '' : shownText(sampled, mode, ctx);
         },
       });
@@ -335,8 +349,9 @@ export class CompletionProvider {
   }
 
   /**
-   * Runs the model. A multi-line completion is stopped as soon as its text has left the block (the rest
-   * would be cut anyway). Answers `undefined` when the request was aborted from outside.
+   * Runs the model. A multi-line completion is stopped as soon as its text has left the block, or has reached a line
+   * the model was unsure of (the rest would be cut anyway), unless `wholeBlock` asks for all of it (a sample, or a
+   * suggestion the efficiency checks will run). Answers `undefined` when the request was aborted from outside.
    */
   private async generate(
     model: LoadedModel,
@@ -346,11 +361,13 @@ export class CompletionProvider {
     ctx: CursorContext,
     signal: AbortSignal,
     onFirstText: () => void,
-    sampling: SamplingOptions = GREEDY_SAMPLING,
+    { sampling = GREEDY_SAMPLING, wholeBlock = false }: { sampling?: SamplingOptions; wholeBlock?: boolean } = {},
   ): Promise<GenerateResult | undefined> {
     if (signal.aborted) return undefined;
     const blockDone = new AbortController();
     let text = '';
+    const scores: TokenScore[] = [];
+    const confidentOnly = mode === 'multi-line' && !wholeBlock;
     // Streamed in every mode: the first piece of text marks the first token for telemetry.
     const onText = (delta: string) => {
       onFirstText();
@@ -358,6 +375,7 @@ export class CompletionProvider {
       text += delta;
       const lines = text.split('\n');
       if (limitToBlock(lines, ctx).length < lines.length) blockDone.abort();
+      else if (confidentOnly && settledLineCount(text, scores, ctx.languageId) !== undefined) blockDone.abort();
     };
     const result = await model.engine.generate(
       {
@@ -372,9 +390,10 @@ export class CompletionProvider {
         // on a cold prompt: with the default pair they add ~14 ms at the median there and 2.9 points of exact
         // match (bench/results/completion-locus-target-release4-cold-beams-*, model-eval-*-release4-cold-beams-*).
         beamWidth: mode === 'multi-line' ? 1 : config.beamWidth,
+        scoreTokens: mode === 'multi-line',
         ...(config.timeLimitMs > 0 && { maxDecodeMs: config.timeLimitMs }),
       },
-      { signal: AbortSignal.any([signal, blockDone.signal]), onText },
+      { signal: AbortSignal.any([signal, blockDone.signal]), onText, ...(confidentOnly && { onTokenScore: (score: TokenScore) => scores.push(score) }) },
     );
     return signal.aborted ? undefined : result;
   }

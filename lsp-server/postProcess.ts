@@ -4,6 +4,7 @@ import { limitToBlock } from './blockScope';
 import type { CompletionMode } from './completionMode';
 import type { CursorContext } from './cursorContext';
 import { matchIndentation } from './indentation';
+import { keepConfidentLines } from './confidentLines';
 import { closeOpenDocstring } from './openDocstring';
 import { withLineEnding } from './modelText';
 import { cutRepeatedLines } from './repeatedLines';
@@ -13,8 +14,11 @@ import { dropLinesFollowingCursor, trimLineSuffixOverlap } from './suffixOverlap
 /** C0 controls other than tab and line breaks, and DEL: never meant as code, and unsafe to insert. */
 const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g;
 
-/** Returns the text to show, or '' when nothing is worth showing. */
-export function postProcess(raw: string, mode: CompletionMode, ctx: CursorContext): string {
+/**
+ * Returns the text to show, or '' when nothing is worth showing. `confidentLines`: of a block, show only that many
+ * leading lines of the model's text (confidentLines.ts).
+ */
+export function postProcess(raw: string, mode: CompletionMode, ctx: CursorContext, confidentLines = Infinity): string {
   if (mode === 'none') return '';
   let lines = raw.replace(/\r\n?/g, '\n').replace(CONTROL_CHARACTERS, '').split('\n');
   if (mode !== 'multi-line') lines = lines.slice(0, 1);
@@ -24,7 +28,7 @@ export function postProcess(raw: string, mode: CompletionMode, ctx: CursorContex
   lines = trimTrailingWhitespace(lines);
   let text: string;
   if (mode === 'single-line') text = trimLineSuffixOverlap(lines[0] ?? '', ctx);
-  else text = dropLinesFollowingCursor(lines, ctx).join('\n');
+  else text = keepConfidentLines(dropLinesFollowingCursor(lines, ctx), confidentLines, ctx.languageId).join('\n');
   if (text.trim() === '') return '';
   if (mode === 'multi-line') text = closeOpenDocstring(text, ctx);
   return withLineEnding(text, ctx.eol);

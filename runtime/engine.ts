@@ -152,6 +152,12 @@ export interface GenerateRequest {
    * Absent: no limit.
    */
   maxDecodeMs?: number;
+  /**
+   * Answer each generated token's log-probability under the target model (`tokenScores`): how sure the model was of
+   * what it wrote, for a caller that shows only the confident part of a long text. Greedy and sampled decoding, not
+   * beam search; costs one pass over each token's logits row.
+   */
+  scoreTokens?: boolean;
 }
 
 /** `time`: the request's `maxDecodeMs` ran out. */
@@ -185,8 +191,20 @@ export interface GenerateResult {
    */
   alternatives?: string[];
   timings: GenerationTimings;
+  /** With `scoreTokens`: one per token of `tokenIds`, in order. */
+  tokenScores?: TokenScore[];
   /** Present when the engine decoded (absent only from engines that do not speculate). */
   speculation?: SpeculationStats;
+}
+
+export interface TokenScore {
+  /** The token's log-probability under the target, from the logits it was chosen from (after any constraint). */
+  logProb: number;
+  /**
+   * Where the token's text ends in `text` (its characters are before this offset). Past `text.length` for tokens of a
+   * stop string, which is not returned; a token that ends inside a character ends with the character's last token.
+   */
+  textEnd: number;
 }
 
 export interface GenerateHooks {
@@ -199,6 +217,11 @@ export interface GenerateHooks {
    * over several runs (Explain gives way to completions between runs, and a character or stop string may span two).
    */
   onToken?: (id: number) => void;
+  /**
+   * With `scoreTokens`: each token's score as it is taken, before `onText` gets the text it writes: a caller that
+   * shows only what the model was sure of can stop the run as soon as it knows where that ends.
+   */
+  onTokenScore?: (score: TokenScore) => void;
 }
 
 export interface InferenceEngine {

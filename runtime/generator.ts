@@ -4,7 +4,7 @@
 // worker's parent) is seen within one step.
 import { beamSearch } from './beamSearch';
 import type { DecoderModel } from './decoderModel';
-import type { GenerateHooks, GenerateRequest, GenerateResult, SpeculationStats, StopReason } from './engine';
+import type { GenerateHooks, GenerateRequest, GenerateResult, SpeculationStats, StopReason, TokenScore } from './engine';
 import { InferenceFailedError, PromptTooLongError } from './errors';
 import { PrefixKvCache } from './prefixKvCache';
 import { Sampler } from './sampler';
@@ -91,6 +91,7 @@ export class Generator {
       hooks.onText?.(delta);
     };
 
+    const scoring = request.scoreTokens === true;
     const mode = request.speculation ?? 'auto';
     const speculative =
       mode === 'off'
@@ -108,8 +109,13 @@ export class Generator {
             tuning: sampler.greedy ? this.tuning : undefined,
             now: this.now,
             constraint: required,
+            scoring,
           });
-    const stepper: TokenStepper = speculative ?? new PlainStepper(model, sampler, this.targetPrefixCache, required);
+    const stepper: TokenStepper = speculative ?? new PlainStepper(model, sampler, this.targetPrefixCache, required, scoring);
+    const tokenScores: TokenScore[] | undefined = scoring ? [] : undefined;
+    let queuedScores: number[] = [];
+    // Characters decoded after the required prefix, before stop strings cut them: where each token's text ends.
+    let streamed = 0;
 
     let stopReason: StopReason = 'length';
     let constraintFailed = false;
@@ -127,6 +133,7 @@ export class Generator {
         if (firstTokenAt === undefined) {
           const stepStart = this.now();
           queue = [await stepper.prefill(promptIds)];
+          queuedScores = [...stepper.logProbs];
           prefillMs = this.now() - stepStart;
           firstTokenAt = this.now();
         } else {
@@ -135,6 +142,7 @@ export class Generator {
             break;
           }
           queue = await stepper.advance(rules.remaining(tokenIds.length), hooks.signal);
+          queuedScores = [...stepper.logProbs];
           if (queue.length === 0) continue;
         }
       }
@@ -147,6 +155,7 @@ export class Generator {
           break generation;
         }
         const id = queue.shift()!;
+        const logProb = queuedScores.shift();
         required?.commit(id);
         if (required?.failed) {
           // The text it had to write cannot be: what came before is no answer (it may be a piece of a word).
@@ -160,7 +169,14 @@ export class Generator {
         }
         tokenIds.push(id);
         hooks.onToken?.(id);
-        const { text: delta, stopped } = filter.push(afterRequired(decoder.push(id)));
+        const piece = afterRequired(decoder.push(id));
+        streamed += piece.length;
+        if (logProb !== undefined && tokenScores) {
+          const score = { logProb, textEnd: streamed };
+          tokenScores.push(score);
+          hooks.onTokenScore?.(score);
+        }
+        const { text: delta, stopped } = filter.push(piece);
         emit(delta);
         if (stopped) {
           stopReason = 'stop';
@@ -170,7 +186,10 @@ export class Generator {
     }
     if (constraintFailed) text = '';
     else if (stopReason !== 'stop') {
-      const { text: delta, stopped } = filter.push(afterRequired(decoder.flush()));
+      const piece = afterRequired(decoder.flush());
+      const last = tokenScores?.at(-1);
+      if (last) last.textEnd += piece.length;
+      const { text: delta, stopped } = filter.push(piece);
       emit(delta);
       if (stopped) stopReason = 'stop';
       else emit(filter.flush());
@@ -192,6 +211,7 @@ export class Generator {
         totalMs: end - start,
         decodeTokensPerSecond: tokenIds.length > 1 && decodeMs > 0 ? ((tokenIds.length - 1) * 1000) / decodeMs : 0,
       },
+      ...(tokenScores && !constraintFailed && { tokenScores }),
       speculation: speculative?.stats() ?? noSpeculation,
     };
   }

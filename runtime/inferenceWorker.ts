@@ -4,6 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { ModelLoadFailedError, ModelNotReadyError, toLocusError } from './errors';
 import { LocalEngine } from './localEngine';
+import type { TokenScore } from './engine';
 import type { FromWorker, ToWorker, WorkerData } from './workerProtocol';
 
 const port = parentPort;
@@ -44,6 +45,7 @@ async function handle(message: ToWorker): Promise<void> {
           signal,
           onText: (delta) => send({ type: 'text', id: message.id, delta }),
           ...(message.tokens === true && { onToken: (token: number) => send({ type: 'token', id: message.id, token }) }),
+          ...(message.scores === true && { onTokenScore: (score: TokenScore) => send({ type: 'score', id: message.id, score }) }),
         }),
       );
       send({ type: 'result', id: message.id, value });

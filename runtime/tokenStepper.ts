@@ -1,6 +1,7 @@
 // How the generation loop gets its next tokens. The plain stepper runs one target pass per token; the
 // speculative one (speculative/speculativeStepper.ts) may commit several tokens per target pass.
 import type { DecoderModel, KvState } from './decoderModel';
+import { logNormalizer } from './logSumExp';
 import type { PrefixKvCache } from './prefixKvCache';
 import type { Sampler } from './sampler';
 import type { TokenConstraint } from './tokenHealing';
@@ -15,18 +16,27 @@ export interface TokenStepper {
    * (returns []) when `signal` is aborted between internal passes.
    */
   advance(maxTokens: number, signal?: AbortSignal): Promise<number[]>;
+  /** With scoring on: the log-probabilities of the tokens the last prefill or advance returned, in order; else empty. */
+  readonly logProbs: readonly number[];
+}
+
+/** A token's log-probability in the logits row it was chosen from. */
+export function tokenLogProb(row: Float32Array, token: number): number {
+  return row[token]! - logNormalizer(row);
 }
 
 export class PlainStepper implements TokenStepper {
   private kv: KvState;
   private pending = -1;
   cachedPromptTokens = 0;
+  logProbs: number[] = [];
 
   constructor(
     private readonly model: DecoderModel,
     private readonly sampler: Sampler,
     private readonly prefixCache?: PrefixKvCache,
     private readonly constraint?: TokenConstraint,
+    private readonly scoring = false,
   ) {
     this.kv = model.emptyKv();
   }
@@ -51,6 +61,7 @@ export class PlainStepper implements TokenStepper {
   private choose(row: Float32Array): number {
     this.constraint?.mask(row);
     this.pending = this.sampler.sample(row);
+    if (this.scoring) this.logProbs = [tokenLogProb(row, this.pending)];
     return this.pending;
   }
 }

@@ -4,7 +4,7 @@
 import './onnxruntimeTelemetryOff';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { EngineLoadOptions, LoadHooks, GenerateHooks, GenerateRequest, GenerateResult, InferenceEngine, ModelInfo } from './engine';
+import type { EngineLoadOptions, LoadHooks, GenerateHooks, GenerateRequest, GenerateResult, InferenceEngine, ModelInfo, TokenScore } from './engine';
 import { fromSerializedError, ModelNotReadyError, WorkerCrashedError } from './errors';
 import type { FromWorker, ToWorker, WorkerData } from './workerProtocol';
 
@@ -19,6 +19,7 @@ interface Pending {
   reject(error: Error): void;
   onText?: (delta: string) => void;
   onToken?: (id: number) => void;
+  onTokenScore?: (score: TokenScore) => void;
   onProgress?: (message: string) => void;
 }
 
@@ -56,8 +57,13 @@ export class WorkerEngine implements InferenceEngine {
   async generate(request: GenerateRequest, hooks: GenerateHooks = {}): Promise<GenerateResult> {
     if (this.disposing) throw new ModelNotReadyError('generate() was called after the model was unloaded.');
     if (!this.loaded) throw new ModelNotReadyError('generate() was called before a model was loaded.');
-    const message = hooks.onToken === undefined ? { type: 'generate' as const, request } : { type: 'generate' as const, request, tokens: true };
-    return (await this.abortableCall(message, hooks.signal, { onText: hooks.onText, onToken: hooks.onToken })) as GenerateResult;
+    const message = {
+      type: 'generate' as const,
+      request,
+      ...(hooks.onToken !== undefined && { tokens: true }),
+      ...(hooks.onTokenScore !== undefined && { scores: true }),
+    };
+    return (await this.abortableCall(message, hooks.signal, { onText: hooks.onText, onToken: hooks.onToken, onTokenScore: hooks.onTokenScore })) as GenerateResult;
   }
 
   async draftLogProbs(ids: number[], signal?: AbortSignal): Promise<number[]> {
@@ -127,6 +133,10 @@ export class WorkerEngine implements InferenceEngine {
         p.onToken?.(message.token);
         return;
       }
+      if (message.type === 'score') {
+        p.onTokenScore?.(message.score);
+        return;
+      }
       if (message.type === 'progress') {
         p.onProgress?.(message.message);
         return;
@@ -151,7 +161,7 @@ export class WorkerEngine implements InferenceEngine {
   }
 
   /** A call whose `signal` sends the worker an abort for it. */
-  private async abortableCall(message: AbortableRequest, signal?: AbortSignal, listeners: Pick<Pending, 'onText' | 'onToken'> = {}): Promise<unknown> {
+  private async abortableCall(message: AbortableRequest, signal?: AbortSignal, listeners: Pick<Pending, 'onText' | 'onToken' | 'onTokenScore'> = {}): Promise<unknown> {
     let id = 0;
     const onAbort = () => this.worker?.postMessage({ type: 'abort', id } satisfies ToWorker);
     const result = this.call(signal?.aborted ? { ...message, aborted: true } : message, listeners, (assigned) => {
@@ -167,7 +177,7 @@ export class WorkerEngine implements InferenceEngine {
     }
   }
 
-  private call(message: Request, listeners: Pick<Pending, 'onText' | 'onToken' | 'onProgress'> = {}, posted?: (id: number) => void): Promise<unknown> {
+  private call(message: Request, listeners: Pick<Pending, 'onText' | 'onToken' | 'onTokenScore' | 'onProgress'> = {}, posted?: (id: number) => void): Promise<unknown> {
     const worker = this.ensureWorker();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {

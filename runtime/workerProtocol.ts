@@ -1,13 +1,14 @@
 // Messages between WorkerEngine (parent thread) and inferenceWorker (worker thread).
-import type { EngineLoadOptions, GenerateRequest, GenerateResult, ModelInfo } from './engine';
+import type { EngineLoadOptions, GenerateRequest, GenerateResult, ModelInfo, TokenScore } from './engine';
 import type { SerializedLocusError } from './errors';
 
 export type ToWorker =
   | { type: 'load'; id: number; options: EngineLoadOptions }
   // `aborted`: the caller's signal was aborted before the call was posted. An `abort` message posted right after
   // could reach the worker only once a short job had already run to its end.
-  // `tokens`: the caller listens for each token id (GenerateHooks.onToken), sent as `token` messages.
-  | { type: 'generate'; id: number; request: GenerateRequest; aborted?: boolean; tokens?: boolean }
+  // `tokens`: the caller listens for each token id (GenerateHooks.onToken), sent as `token` messages; `scores`: for
+  // each token's score (GenerateHooks.onTokenScore), sent as `score` messages.
+  | { type: 'generate'; id: number; request: GenerateRequest; aborted?: boolean; tokens?: boolean; scores?: boolean }
   | { type: 'draftLogProbs'; id: number; ids: number[]; aborted?: boolean }
   | { type: 'abort'; id: number }
   | { type: 'dispose'; id: number }
@@ -29,5 +30,6 @@ export type FromWorker =
   | { type: 'error'; id: number; error: SerializedLocusError }
   | { type: 'text'; id: number; delta: string }
   | { type: 'token'; id: number; token: number }
+  | { type: 'score'; id: number; score: TokenScore }
   /** A long step of a load starting (LoadHooks.onProgress). */
   | { type: 'progress'; id: number; message: string };

@@ -39,7 +39,7 @@ export interface EfficiencyRequest {
   /** Document text without the completion. */
   text: string;
   offset: number;
-  /** The plain (greedy) suggestion that was already shown. */
+  /** The plain (greedy) suggestion: what was shown, or all of the block whose first lines were shown. */
   greedy: string;
   /** One more completion for the same prompt with other sampling (post-processed like the plain one). */
   sample: (sampling: SamplingOptions, signal: AbortSignal) => Promise<string>;
@@ -54,6 +54,11 @@ export interface CompletionRefiner {
   cancelOthers(uri: string, version: number, offset: number): void;
   /** The plain suggestion went out; refine it in the background. */
   afterSuggestion(request: EfficiencyRequest): void;
+  /**
+   * Whether a block suggestion may be checked (on, trusted, isolation not found missing): it is then written whole, as
+   * a check needs the whole body, though it shows only the lines the model was sure of.
+   */
+  checksBlocks(): boolean;
 }
 
 export interface RankedCompletion {
@@ -167,6 +172,11 @@ export class EfficiencyChecker implements CompletionRefiner {
    * After the plain suggestion went out: refine it in the background. A new completion request must call
    * `cancel()` first, so sampling and measuring never compete with the suggestion the user is waiting for.
    */
+  checksBlocks(): boolean {
+    const { state } = this.availability();
+    return state === 'ready' || state === 'checking-isolation';
+  }
+
   afterSuggestion(request: EfficiencyRequest): void {
     void this.refine(request).then((refinement) => {
       if (refinement) this.deps.onRefined?.(refinement);

@@ -9,7 +9,7 @@ import type { DecoderModel, KvState } from '../decoderModel';
 import type { SpeculationMode, SpeculationStats } from '../engine';
 import { argmax, type Sampler } from '../sampler';
 import type { PrefixKvCache } from '../prefixKvCache';
-import { prefillPrompt, prefillStart, type TokenStepper } from '../tokenStepper';
+import { prefillPrompt, prefillStart, tokenLogProb, type TokenStepper } from '../tokenStepper';
 import type { TokenConstraint } from '../tokenHealing';
 import { verifyGreedy, verifySampled, sampleFrom } from './acceptance';
 import { proposeFromHistory } from './promptLookupDrafter';
@@ -31,6 +31,8 @@ export interface SpeculativeStepperDeps {
   now?: () => number;
   /** While active, rounds draft nothing and the target's row is masked (token healing). */
   constraint?: TokenConstraint;
+  /** Each committed token's log-probability under the target (`logProbs`). */
+  scoring?: boolean;
 }
 
 type Drafter = 'lookup' | 'draft';
@@ -61,6 +63,7 @@ export class SpeculativeStepper implements TokenStepper {
   private readonly counts = { lookup: { drafted: 0, accepted: 0 }, draft: { drafted: 0, accepted: 0 } };
   private rounds = 0;
   cachedPromptTokens = 0;
+  logProbs: number[] = [];
 
   constructor(private readonly deps: SpeculativeStepperDeps) {
     this.targetKv = deps.target.emptyKv();
@@ -88,6 +91,7 @@ export class SpeculativeStepper implements TokenStepper {
     const row = out.logits;
     this.deps.constraint?.mask(row);
     const first = this.deps.sampler.sample(row);
+    if (this.deps.scoring) this.logProbs = [tokenLogProb(row, first)];
     this.committed = [...promptIds, first];
     return first;
   }
@@ -100,6 +104,7 @@ export class SpeculativeStepper implements TokenStepper {
     const room = constrained ? 0 : Math.min(maxTokens - 1, this.deps.maxContext - n - 1);
     const roundStart = this.now();
     const proposal = room > 0 ? await this.propose(room, signal) : { drafter: 'lookup' as const, tokens: [], probs: [] };
+    this.logProbs = [];
     if (signal?.aborted) return [];
     const { target, sampler } = this.deps;
     const drafts = proposal.tokens;
@@ -111,6 +116,8 @@ export class SpeculativeStepper implements TokenStepper {
     const accepted = verdict.accepted;
     this.targetKv = accepted === drafts.length ? out.kv : target.rollback(out.kv, n + 1 + accepted);
     const tokens = [...drafts.slice(0, accepted), verdict.next];
+    // Row i scored the token at place i of this round (row 0 after the pending token).
+    if (this.deps.scoring) this.logProbs = tokens.map((token, i) => tokenLogProb(out.logits[i]!, token));
     const roundMs = this.now() - roundStart - (proposal.prefillMs ?? 0);
     if (drafts.length === 0) this.tuning.recordPlainRound(roundMs);
     else if (proposal.drafter === 'draft') this.tuning.recordDraftRound(roundMs, tokens.length);

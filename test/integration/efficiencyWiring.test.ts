@@ -111,7 +111,7 @@ describe('which completions are handed to the efficiency checks', () => {
   const CURSOR = PY.indexOf('    \n') + 4;
   async function handed(text: string, offset: number, script: string): Promise<EfficiencyRequest[]> {
     const requests: EfficiencyRequest[] = [];
-    const refiner: CompletionRefiner = { offerFirst: () => undefined, cancelOthers: () => undefined, afterSuggestion: (r) => requests.push(r) };
+    const refiner: CompletionRefiner = { offerFirst: () => undefined, cancelOthers: () => undefined, afterSuggestion: (r) => requests.push(r), checksBlocks: () => true };
     const engine = new FakeEngine(() => script, 0);
     const model: LoadedModel = { engine, tokenizer: { encode: (t) => [...t].map((c) => c.codePointAt(0)!), specialTokenId: () => undefined }, info: fakeModelInfo('/m'), fim: null };
     const config = validateSettings({ completion: { maxNewTokens: 200 } }, embeddedModelDirs('/x')).config;

@@ -127,24 +127,32 @@ describe('language server with the fixture model', () => {
 
   it('stops a cancelled generation early and keeps serving', async () => {
     const uri = 'file:///work/cancel.py';
-    // A block the fixture model never closes within MAX_NEW_TOKENS, so nothing but the cancellation stops it.
+    // A block the fixture model never closes within MAX_NEW_TOKENS, asked for (so written whole, not only the lines
+    // the model is sure of): nothing but the cancellation stops it.
     await lsp.open(uri, 'python', 'x = {');
     const position = { line: 0, character: 5 };
+    const asked = InlineCompletionTriggerKind.Invoked;
     const full = performance.now();
-    const fullText = await lsp.complete(uri, position);
+    const fullText = await lsp.complete(uri, position, undefined, asked);
     const fullMs = performance.now() - full;
     const fullTokens = lsp.timings.at(-1)!.generatedTokens;
     assert.ok(fullTokens >= 200, `an uncancelled run generates many tokens (${fullTokens})`);
+    // While typing, the run stops at the first line the random-weight model is unsure of (the worker streamed its
+    // scores), and shows the lines before it.
+    const typingText = await lsp.complete(uri, position);
+    const typingTokens = lsp.timings.at(-1)!.generatedTokens;
+    assert.ok(typingTokens < fullTokens, `${typingTokens} tokens while typing, ${fullTokens} asked for`);
+    assert.ok(typingText.length < fullText.length && fullText.startsWith(typingText), typingText);
 
     const cancel = new CancellationTokenSource();
     const started = performance.now();
-    const cancelled = lsp.complete(uri, position, cancel);
+    const cancelled = lsp.complete(uri, position, cancel, asked);
     setTimeout(() => cancel.cancel(), 10);
     await assert.rejects(cancelled, isCancelled);
     const cancelledMs = performance.now() - started;
     assert.ok(cancelledMs < fullMs / 2, `cancelled after ${cancelledMs.toFixed(0)} ms; a full run takes ${fullMs.toFixed(0)} ms`);
 
-    assert.equal(await lsp.complete(uri, position), fullText, 'the next request completes as before');
+    assert.equal(await lsp.complete(uri, position, undefined, asked), fullText, 'the next request completes as before');
   });
 
   it('with the manual trigger, runs the model only for requests the user invoked', async () => {

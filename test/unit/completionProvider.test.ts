@@ -23,6 +23,7 @@ function setup(
     wordChoices?: CompletionProviderDeps['wordChoices'];
     maxContext?: number;
     privateReason?: CompletionProviderDeps['privateReason'];
+    efficiency?: CompletionProviderDeps['efficiency'];
   } = {},
 ) {
   const engine = new FakeEngine(typeof script === 'string' ? () => script : script, options.stepMs ?? 0);
@@ -47,6 +48,7 @@ function setup(
     ...(options.cache && { cache: new CompletionCache() }),
     ...(options.wordChoices && { wordChoices: options.wordChoices }),
     ...(options.privateReason && { privateReason: options.privateReason }),
+    ...(options.efficiency && { efficiency: options.efficiency }),
     onSkipped: (uri, reason) => skipped.push([uri, reason]),
   });
   return { provider, engine, logs, timings, skipped };
@@ -153,6 +155,51 @@ describe('CompletionProvider', () => {
     assert.equal(items[0]!.insertText, '\n  return a + b;\n}');
     assert.deepEqual(engine.requests[0]!.stopStrings, []);
     assert.ok(engine.steps[0]! <= body.length + 1, `generated ${engine.steps[0]} characters`);
+  });
+
+  it('shows a block up to where the model grew unsure of it, and stops writing there', async () => {
+    const body = '\n  const total = a + b;\n  return total * 2;\n}';
+    const next = 'return total + 0;\n}';
+    const { provider, engine } = setup(() => (engine.requests.length === 1 ? body : next), { cache: true });
+    // Sure of the header's rest and the first line; a nat per character after it: e^-5 is behind within the second.
+    engine.logProbOf = (_, i) => (i >= body.indexOf('  return') ? -1 : 0);
+    const { document, position } = doc(`function add(a, b) {${CURSOR}`, 'javascript');
+    const items = await provider.provide(document, position, never());
+    assert.deepEqual(items.map((item) => item.insertText), ['\n  const total = a + b;']);
+    assert.equal(engine.requests[0]!.scoreTokens, true);
+    assert.equal(engine.steps[0], body.indexOf('  return') + 6, 'stopped at the character that took it under e^-5');
+
+    // The shown part taken and a line begun: the next lines are a new run's.
+    const taken = doc(`function add(a, b) {\n  const total = a + b;\n  ${CURSOR}`, 'javascript');
+    assert.deepEqual((await provider.provide(taken.document, taken.position, never())).map((item) => item.insertText), ['return total + 0;']);
+    assert.equal(engine.requests.length, 2);
+
+    // Asked for (Alt+\), the block is written and shown whole.
+    const asked = setup(body);
+    asked.engine.logProbOf = (_, i) => (i >= body.indexOf('  return') ? -1 : 0);
+    assert.deepEqual((await asked.provider.provide(document, position, never(), true)).map((item) => item.insertText), [body]);
+    assert.equal(asked.engine.steps[0], body.length);
+
+    // A block the model was sure of shows whole; a line is never scored.
+    const sure = setup(body);
+    sure.engine.logProbOf = () => -0.01;
+    assert.deepEqual((await sure.provider.provide(document, position, never())).map((item) => item.insertText), [body]);
+    const line = setup('42;');
+    const atLine = doc(`const x = ${CURSOR}\n`);
+    await line.provider.provide(atLine.document, atLine.position, never());
+    assert.equal(line.engine.requests[0]!.scoreTokens, false);
+  });
+
+  it('writes a block whole for the efficiency checks, which get all of it, while it shows the lines the model was sure of', async () => {
+    const body = '\n  const total = a + b;\n  return total * 2;\n}';
+    const handed: string[] = [];
+    const efficiency = { offerFirst: () => undefined, cancelOthers: () => undefined, afterSuggestion: (r: { greedy: string }) => void handed.push(r.greedy), checksBlocks: () => true };
+    const { provider, engine } = setup(body, { efficiency });
+    engine.logProbOf = (_, i) => (i >= body.indexOf('  return') ? -1 : 0);
+    const { document, position } = doc(`function add(a, b) {${CURSOR}`, 'javascript');
+    assert.deepEqual((await provider.provide(document, position, never())).map((item) => item.insertText), ['\n  const total = a + b;']);
+    assert.equal(engine.steps[0], body.length);
+    assert.deepEqual(handed, [body]);
   });
 
   it('offers the finished lines of a block cut at the time limit, and says so once', async () => {

@@ -13,6 +13,8 @@ export class FakeEngine implements InferenceEngine {
   speculation?: SpeculationStats;
   /** Beam search's runners-up the next results report, when a test sets them. */
   alternatives?: string[];
+  /** Each generated character's log-probability (a token each), for requests that ask (`scoreTokens`); 0 when unset. */
+  logProbOf?: (text: string, index: number) => number;
 
   constructor(
     private readonly script: (request: GenerateRequest) => string,
@@ -55,6 +57,7 @@ export class FakeEngine implements InferenceEngine {
         await new Promise((resolve) => setTimeout(resolve, this.stepMs));
         this.steps[call]!++;
         text += ch;
+        if (request.scoreTokens) hooks.onTokenScore?.({ logProb: this.logProbOf?.(text, text.length - 1) ?? 0, textEnd: text.length });
         hooks.onText?.(ch);
       }
       return {
@@ -65,6 +68,7 @@ export class FakeEngine implements InferenceEngine {
         timings: { promptTokens: request.promptIds.length, generatedTokens: text.length, prefillMs: 1, firstTokenMs: 2, totalMs: 10, decodeTokensPerSecond: 100 },
         ...(this.speculation && { speculation: this.speculation }),
         ...(this.alternatives && { alternatives: this.alternatives }),
+        ...(request.scoreTokens && { tokenScores: [...text].map((_, i) => ({ logProb: this.logProbOf?.(text, i) ?? 0, textEnd: i + 1 })) }),
       };
     } finally {
       this.running--;

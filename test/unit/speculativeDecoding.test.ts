@@ -8,6 +8,7 @@ import { Generator } from '../../runtime/generator';
 import { readModelConfig } from '../../runtime/modelConfig';
 import type { OrtDecoderModel } from '../../runtime/ortBackend';
 import { Sampler } from '../../runtime/sampler';
+import { tokenLogProbs } from '../../runtime/tokenLogProbs';
 import { TextTokenizer } from '../../runtime/tokenizer';
 import { GREEDY, TARGET_DIR, loadFixtureDecoders } from './runtimeFixtures';
 
@@ -91,6 +92,28 @@ describe('speculative decoding, greedy', () => {
     assert.ok(totals.lookup > 20, `lookup drafted ${totals.lookup}`);
     assert.ok(totals.draft > 50, `draft drafted ${totals.draft}`);
     assert.ok(totals.rejected > 20, `rejected ${totals.rejected}`);
+  });
+
+  it('scores each token as the target scores the text, in plain and speculative decoding', async () => {
+    for (const prompt of PROMPTS.slice(0, 6)) {
+      const ids = tokenizer.encode(prompt);
+      const plain = await generator(undefined).generate({ ...request(prompt, 'off'), scoreTokens: true });
+      // The target reading prompt and answer in one pass: each answer token's log-probability given what precedes it.
+      const reference = (await tokenLogProbs(target, config.maxPositionEmbeddings, [...ids, ...plain.tokenIds])).slice(ids.length);
+      for (const mode of ['off', 'lookup', 'draft'] as const) {
+        const r = mode === 'off' ? plain : await generator(draft).generate({ ...request(prompt, mode), scoreTokens: true });
+        const scores = r.tokenScores!;
+        assert.equal(scores.length, r.tokenIds.length, mode);
+        scores.forEach((score, i) => {
+          assert.ok(Math.abs(score.logProb - reference[i]!) < 0.05, `${mode} token ${i}: ${score.logProb} vs ${reference[i]}`);
+          // A token ending inside a character (these random weights write byte pieces) ends with the character's last.
+          const decoded = tokenizer.decode(r.tokenIds.slice(0, i + 1));
+          if (!decoded.includes('\uFFFD')) assert.equal(score.textEnd, decoded.length, `${mode} token ${i}'s text end`);
+        });
+        assert.equal(scores.at(-1)?.textEnd, r.text.length, mode);
+      }
+    }
+    assert.equal((await generator(draft).generate(request(PROMPTS[0], 'auto'))).tokenScores, undefined, 'only asked for');
   });
 
   it('accepts every draft when the draft model is the target itself, in fewer target passes', async () => {

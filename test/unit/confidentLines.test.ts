@@ -1,0 +1,91 @@
+// How much of a block completion shows first (lsp-server/confidentLines.ts): lines while the text's log-probability
+// stays above the floor, from its first line with code on, and never a comment or string left open by the cut.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { BLOCK_LOG_PROB_FLOOR, keepConfidentLines, settledLineCount, unsureLine } from '../../lsp-server/confidentLines';
+import type { TokenScore } from '../../runtime/engine';
+
+/** One token per piece, each with its log-probability. */
+function scored(pieces: [string, number][]): { text: string; scores: TokenScore[] } {
+  let text = '';
+  const scores = pieces.map(([piece, logProb]) => {
+    text += piece;
+    return { logProb, textEnd: text.length };
+  });
+  return { text, scores };
+}
+
+describe('unsureLine', () => {
+  it("names the line whose tokens bring the text's log-probability below the floor", () => {
+    const { text, scores } = scored([['total = a', -1], [' + b', -1], ['\n', 0], ['return', -2], [' total', -0.5], ['\n', 0], ['}', -3]]);
+    assert.equal(unsureLine(text, scores, -5), 2, 'the first two lines come to -4.5');
+    assert.equal(unsureLine(text, scores, -4), 1);
+    assert.equal(unsureLine(text, scores, -8), undefined);
+    assert.equal(unsureLine(text, scores), unsureLine(text, scores, BLOCK_LOG_PROB_FLOOR));
+  });
+
+  it('keeps the first line with code whatever it scored, also after the rest of the cursor line', () => {
+    const { text, scores } = scored([['x = compute()', -9], ['\n', 0], ['y', -0.1]]);
+    assert.equal(unsureLine(text, scores, -5), 1);
+    const afterHeader = scored([['\n', -3], ['  ', -1], ['return 1', -4], ['\n', 0], ['}', -0.1]]);
+    assert.equal(unsureLine(afterHeader.text, afterHeader.scores, -5), 2, 'the empty rest of the header line and the first line stay');
+    assert.equal(unsureLine('\n  ', [{ logProb: -9, textEnd: 1 }, { logProb: -1, textEnd: 3 }], -5), undefined, 'no code yet');
+  });
+
+  it('counts a token for the line it ends in: a break for the line it ends, a break with indentation for the next', () => {
+    const a = scored([['f(x', 0], [')\n', -1], ['g()', 0]]);
+    assert.equal(unsureLine(a.text, a.scores, -0.5), 1, 'line 0 holds -1 but always stays; line 1 is under');
+    const b = scored([['f(x)', 0], ['\n    ', -6], ['g()', 0], ['\n', 0], ['h()', 0]]);
+    assert.equal(unsureLine(b.text, b.scores, -5), 1);
+  });
+
+  it('knows the line as soon as the token that crosses the floor is written', () => {
+    const { text, scores } = scored([['a = 1', 0], ['\n', 0], ['b = f(', -6]]);
+    assert.equal(unsureLine(text, scores, -5), 1);
+  });
+});
+
+describe('settledLineCount', () => {
+  it('is known once an unsure line is written and nothing the lines before it opened is open', () => {
+    const sure = scored([['a = 1', 0], ['\n', 0], ['b = 2', 0]]);
+    assert.equal(settledLineCount(sure.text, sure.scores, 'python'), undefined);
+    const unsure = scored([['a = 1', 0], ['\n', 0], ['b = f(', -6]]);
+    assert.equal(settledLineCount(unsure.text, unsure.scores, 'python'), 1);
+  });
+
+  it('waits for the line that closes a docstring or block comment the kept lines opened', () => {
+    const open = scored([['"""', 0], ['\n', 0], ['    Lexer for', -6]]);
+    assert.equal(settledLineCount(open.text, open.scores, 'python'), undefined, 'the docstring is still open');
+    const closing = scored([['"""', 0], ['\n', 0], ['    Lexer for it.', -6], ['\n', 0], ['    """', 0]]);
+    assert.equal(settledLineCount(closing.text, closing.scores, 'python'), undefined, 'its closing line is not finished');
+    const closed = scored([['"""', 0], ['\n', 0], ['    Lexer for it.', -6], ['\n', 0], ['    """', 0], ['\n', 0], ['    name', 0]]);
+    assert.equal(settledLineCount(closed.text, closed.scores, 'python'), 3);
+    const jsDoc = scored([['/**', 0], ['\n', 0], [' * Adds.', -6], ['\n', 0], [' */', 0], ['\n', 0]]);
+    assert.equal(settledLineCount(jsDoc.text, jsDoc.scores, 'typescript'), 3);
+  });
+});
+
+describe('keepConfidentLines', () => {
+  it('keeps the lines counted, without trailing blank lines', () => {
+    assert.deepEqual(keepConfidentLines(['a = 1', '', 'b = 2'], 2, 'python'), ['a = 1']);
+    assert.deepEqual(keepConfidentLines(['a = 1', 'b = 2'], 5, 'python'), ['a = 1', 'b = 2']);
+  });
+
+  it('goes on to the end of a docstring, block comment or template the kept lines opened', () => {
+    const docstring = ['"""', '    Lexer for Procfiles.', '    """', "    name = 'Procfile'"];
+    assert.deepEqual(keepConfidentLines(docstring, 1, 'python'), docstring.slice(0, 3));
+    const jsDoc = ['/**', ' * Adds.', ' */', 'function add() {}'];
+    assert.deepEqual(keepConfidentLines(jsDoc, 2, 'typescript'), jsDoc.slice(0, 3));
+    const template = ['const sql = `', '  SELECT 1', '`;', 'run(sql);'];
+    assert.deepEqual(keepConfidentLines(template, 1, 'javascript'), template.slice(0, 3));
+    // A `#` comment is no string, and a string closed on its line is no reason to go on.
+    assert.deepEqual(keepConfidentLines(['x = 1  # """', 'y = 2'], 1, 'python'), ['x = 1  # """']);
+    assert.deepEqual(keepConfidentLines(['s = """one"""', 'y = 2'], 1, 'python'), ['s = """one"""']);
+  });
+
+  it('leaves open what the whole block leaves open too (the cursor inside a docstring)', () => {
+    // Read from outside, the closing quotes open one: the kept prose is not "inside" one the cut opened.
+    const closing = ['Returns the total.', '    """', '    return sum(values)', '', 'def mean(values):'];
+    assert.deepEqual(keepConfidentLines(closing, 2, 'python'), closing.slice(0, 2));
+  });
+});
