@@ -283,13 +283,14 @@ export async function evaluateCandidates(input: EvaluationInput): Promise<Evalua
       checks: verified[index] ?? new Map<string, CheckResult>(),
     };
     if (!verifiedRun.frames) return { ...base, ...failureDetail(verifiedRun, input.limits, contexts[index]), checksPassed: 0, timeNs: Infinity };
-    const load = verifiedRun.frames.find((frame) => frame.type === 'load')?.body as { ok: boolean; error?: string; loadNs?: number; failedImports?: unknown } | undefined;
-    const imports: ImportRun = { failedImports: stringsIn(load?.failedImports), program: candidateProgram(input.sources[index], contexts[index]) };
+    const load = verifiedRun.frames.find((frame) => frame.type === 'load')?.body as { ok: boolean; error?: string; loadNs?: number } | undefined;
+    const done = verifiedRun.frames[verifiedRun.frames.length - 1].body as { failedImports?: unknown };
+    const imports: ImportRun = { failedImports: stringsIn(done.failedImports), program: candidateProgram(input.sources[index], contexts[index]) };
     if (!load?.ok) {
       // A module-level definition that reads a name whose import failed fails the load: not the candidate's doing.
       const lacked = lackedModule(load?.error, contexts[index].mayLack, imports);
       if (lacked !== undefined) return { ...base, outcome: 'unavailable', detail: unavailableDetail([lacked]), checksPassed: 0, timeNs: Infinity };
-      const error = load?.error && DISK_FULL.test(load.error) ? diskLimitDetail(input.limits) : (load?.error ?? 'did not load');
+      const error = load?.error && DISK_FULL.test(load.error) ? diskLimitDetail(input.limits) : load?.error ? load.error : 'did not load';
       // Loading runs the module-level definitions and then only defines the function: a failure there is theirs.
       const detail = contexts[index].names.length > 0 ? moduleCodeDetail(contexts[index], `failed: ${error}`) : error;
       return { ...base, outcome: 'runtime-error', detail, checksPassed: 0, timeNs: Infinity };

@@ -9,12 +9,18 @@ const UNDEFINED_NAME = /^(?:NameError: name '([\w$]+)' is not defined|ReferenceE
 /** Python's words for using None as a module (`np.sum`) or as a function imported from one (`mean(xs)`). */
 const NONE_ATTRIBUTE = /^AttributeError: 'NoneType' object has no attribute '(\w+)'/;
 const NONE_CALLED = /^TypeError: 'NoneType' object is not callable/;
+/** Node's words for the same on null or undefined: `fast.parse`, `fast(s)` and `new Fast()`, `const { parse } = fast`. */
+const NULL_PROPERTY = /^TypeError: Cannot read properties of (?:null|undefined) \(reading '([^']+)'\)/;
+const NULL_CALLED = /^TypeError: ([\w$]+) is not a (?:function|constructor)\b/;
+const NULL_DESTRUCTURED = /^TypeError: Cannot destructure property '[^']+' of '([\w$]+)' as it is (?:null|undefined)/;
 /** An import failing, or a function's own `if np is None: raise ImportError("numpy is required")`. */
 const IMPORT_FAILED = /^(?:ImportError|ModuleNotFoundError): (.*)/s;
+/** A module's load failing, in the harnesses' words: Python's (the sandbox's refusal too) and Node's require. */
+const MODULE_NOT_LOADED = /^(?:ModuleNotFoundError: (?:No module named '([\w.]+)'|the sandbox refused importing ([\w.]+) )|Error MODULE_NOT_FOUND: Cannot find module '([^']+)')/;
 
 /** What a candidate's run tells about its imports. */
 export interface ImportRun {
-  /** The modules whose load failed in it (the Python harness's list; none for scripts, whose imports never run). */
+  /** The modules whose load failed in it, at load or in a check (the harnesses list them; none for a skipped import). */
   failedImports: readonly string[];
   /** The program it ran: the module-level definitions and the function. */
   program: string;
@@ -33,11 +39,15 @@ function failedModule(source: ImportSource, failedImports: readonly string[]): s
 
 const escaped = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** Whether `error` is using None where `name` is, as a fallback binds it: `np.sum` on None, or `mean(...)` calling it. */
-function usesNoneAs(name: string, error: string, program: string): boolean {
-  const attribute = NONE_ATTRIBUTE.exec(error)?.[1];
-  if (attribute !== undefined) return new RegExp(`(?<![\\w.$])${escaped(name)}\\s*\\.\\s*${attribute}\\b`).test(program);
-  return NONE_CALLED.test(error) && new RegExp(`(?<![\\w.$])${escaped(name)}\\s*\\(`).test(program);
+/**
+ * Whether `error` is using the None (Python) or null (scripts) a fallback binds where `name` is: `np.sum` on None,
+ * `mean(...)` calling it, `fast.parse` on null; Node names what it called or destructured.
+ */
+function usesFallbackAs(name: string, error: string, program: string): boolean {
+  const attribute = (NONE_ATTRIBUTE.exec(error) ?? NULL_PROPERTY.exec(error))?.[1];
+  if (attribute !== undefined) return new RegExp(`(?<![\\w.$])${escaped(name)}\\s*\\.\\s*${escaped(attribute)}(?![\\w$])`).test(program);
+  if (NONE_CALLED.test(error)) return new RegExp(`(?<![\\w.$])${escaped(name)}\\s*\\(`).test(program);
+  return (NULL_CALLED.exec(error) ?? NULL_DESTRUCTURED.exec(error))?.[1] === name;
 }
 
 /** Whether `error` is an ImportError that names the module (or the name it binds): one the code raised on its absence. */
@@ -50,9 +60,11 @@ function namesFailedImport(error: string, name: string, module: string): boolean
 
 /**
  * The module the sandbox lacked that made `error`, or undefined when the code made it. Only an import's own failure
- * counts: its name undefined (the import failed and bound nothing); or, for an import the run failed to load, the
- * None its fallback bound used through that name, or an ImportError that names the module. A typo (`nmupy`), or None
- * from anywhere else, stays the code's failure.
+ * counts: its name undefined (the import failed and bound nothing, unless it was a top-level one whose module
+ * loaded); an import the run failed to load raising (a function's own `import numpy`, `require('fast-lib')`); or,
+ * for an import the run failed to load, the None or null its fallback bound used through that name, or an
+ * ImportError that names the module. A typo (`nmupy`), None from anywhere else, or a function raising
+ * ModuleNotFoundError itself (no load of it failed) stays the code's failure.
  */
 export function lackedModule(error: string | undefined, mayLack: ReadonlyMap<string, ImportSource>, run: ImportRun = NO_RUN): string | undefined {
   if (error === undefined) return undefined;
@@ -60,12 +72,18 @@ export function lackedModule(error: string | undefined, mayLack: ReadonlyMap<str
   const undefinedName = match?.[1] ?? match?.[2];
   if (undefinedName !== undefined) {
     const source = mayLack.get(undefinedName);
-    return source && (failedModule(source, run.failedImports) ?? source.module);
+    if (source === undefined) return undefined;
+    // A top-level import that ran and loaded its module, which lacked the name (`from itertools import batched` on a
+    // Python older than the user's, or `from json import lods`): the user's own import, which the sandbox cannot judge.
+    return failedModule(source, run.failedImports) ?? (source.unconditional === true ? (source.submodule ?? source.module) : source.module);
   }
+  const notLoaded = MODULE_NOT_LOADED.exec(error);
+  const module = notLoaded?.[1] ?? notLoaded?.[2] ?? notLoaded?.[3];
+  if (module !== undefined && run.failedImports.includes(module)) return module;
   for (const [name, source] of mayLack) {
-    const module = failedModule(source, run.failedImports);
-    if (module === undefined) continue;
-    if ((source.noneWhenMissing === true && usesNoneAs(name, error, run.program)) || namesFailedImport(error, name, module)) return module;
+    const failed = failedModule(source, run.failedImports);
+    if (failed === undefined) continue;
+    if ((source.noneWhenMissing === true && usesFallbackAs(name, error, run.program)) || namesFailedImport(error, name, failed)) return failed;
   }
   return undefined;
 }

@@ -15,10 +15,16 @@ export interface ImportSource {
   /** `from m import x`'s `m.x`: x may be a submodule, and the run tells whether its load was what failed. */
   submodule?: string;
   /**
-   * Bound to None where the import fails (`except ImportError: np = None`): then an error of using None through the
-   * name says the module is missing, not that the code is wrong (checkFailures.ts).
+   * Bound to None where the import fails (`except ImportError: np = None`; a script's `catch { fast = null; }`): then
+   * an error of using None (null) through the name says the module is missing, not that the code is wrong
+   * (checkFailures.ts).
    */
   noneWhenMissing?: boolean;
+  /**
+   * A Python top-level import, which runs whenever the definitions do: where the run failed to load none of its
+   * modules, they loaded without the name it imports (`from json import lods`), the code's mistake (checkFailures.ts).
+   */
+  unconditional?: boolean;
 }
 
 /**

@@ -1,6 +1,8 @@
 // The module-level definitions a function needs in the sandbox: the file's top-level imports, assignments, functions
-// and classes that its free names reach, transitively, and Python's `if` and `try` statements made of them alone
-// (`try: import ujson as json`, `if sys.version_info >= (3, 11):`). Nothing else at module level ever runs: calls
+// and classes that its free names reach, transitively, Python's `if` and `try` statements made of them alone
+// (`try: import ujson as json`, `if sys.version_info >= (3, 11):`, whose imports outside a `try` block are wrapped as
+// top-level ones are) and scripts' `try` statements that only assign (`try { fast = require('fast-lib'); } catch {
+// fast = null; }`, scriptTryStatement.ts). Nothing else at module level ever runs: calls
 // (`main()`, `app.run()`), `if __name__ == '__main__':` blocks, loops, top-level `await`. A definition that computes
 // its value (`PATTERN = re.compile(...)`, `DATA = load()`) runs when it is needed: most are cheap and pure, and one that
 // reads a file or takes long fails within the sandbox's limits, which the check reports as the module-level code's
@@ -11,6 +13,7 @@ import { isBuiltin } from 'node:module';
 import type { Node as SyntaxNode } from '@vscode/tree-sitter-wasm';
 import { bindingNames, freeNames, pythonImportBindings } from './freeNames';
 import { pythonImportSources, scriptLoadedModules, type ImportSource } from './importedModules';
+import { scriptTryStatement } from './scriptTryStatement';
 import type { CandidateLanguage } from './sandboxRuntimes';
 import type { TimeSlices } from '../timeSlices';
 
@@ -85,18 +88,74 @@ function pythonNoneBinds(block: SyntaxNode | undefined): string[] {
   });
 }
 
+const PYTHON_CLAUSES = new Set(['elif_clause', 'else_clause', 'except_clause', 'except_group_clause', 'finally_clause']);
+
+/** `TYPE_CHECKING` or `typing.TYPE_CHECKING`: false when the module runs, so its block is the type checker's alone. */
+function typeCheckingOnly(condition: SyntaxNode | null): boolean {
+  const name = condition?.type === 'attribute' ? condition.childForFieldName('attribute') : condition;
+  return name?.type === 'identifier' && name.text === 'TYPE_CHECKING';
+}
+
+/** An `if` or `try` statement's clauses with a block: `if`, `elif`, `else`; `try` (the statement), `except`, `else`, `finally`. */
+function pythonClauses(statement: SyntaxNode): SyntaxNode[] {
+  return [statement, ...namedChildren(statement).filter((child) => PYTHON_CLAUSES.has(child.type))];
+}
+
+function clauseBlock(clause: SyntaxNode): SyntaxNode | undefined {
+  return namedChildren(clause).find((child) => child.type === 'block');
+}
+
+const isImport = (node: SyntaxNode): boolean => node.type === 'import_statement' || node.type === 'import_from_statement';
+
 /**
- * The imports a `try` statement's own block makes (`try: import numpy as np`): the sandbox may lack them, and then the
- * except clause runs; a name it binds to None (`except ImportError: np = None`) is marked so.
+ * The imports in an `if` or `try` statement that nothing handles, in file order, nested statements' too: every one
+ * but those of a `try` block itself (its `except` handles them) and of a `TYPE_CHECKING` block (it never runs).
  */
-function pythonTryImports(statement: SyntaxNode): Map<string, ImportSource> {
-  const imports = new Map<string, ImportSource>();
-  const body = statement.childForFieldName('body');
+function pythonUnhandledImports(statement: SyntaxNode): SyntaxNode[] {
+  return pythonClauses(statement).flatMap((clause) => {
+    if (clause.type === 'try_statement' || typeCheckingOnly(clause.childForFieldName('condition'))) return [];
+    const block = clauseBlock(clause);
+    return (block ? namedChildren(block) : []).flatMap((inner) => (isImport(inner) ? [inner] : inner.type === 'if_statement' || inner.type === 'try_statement' ? pythonUnhandledImports(inner) : []));
+  });
+}
+
+/**
+ * The statement as it runs in the sandbox: each of `imports` wrapped as a top-level import is, at its indentation, so
+ * that one the sandbox cannot load leaves its names unbound rather than failing every candidate. An import that
+ * shares its line with another statement (`import a; b = 1`) stays as written.
+ */
+function pythonWrappedText(statement: SyntaxNode, imports: SyntaxNode[]): string {
+  let text = statement.text;
+  for (const inner of [...imports].reverse()) {
+    const start = inner.startIndex - statement.startIndex;
+    const end = inner.endIndex - statement.startIndex;
+    const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+    const indent = /^[ \t]*/.exec(text.slice(lineStart))?.[0] ?? '';
+    const alone = lineStart + indent.length === start;
+    const lineEnd = text.indexOf('\n', end);
+    const rest = text.slice(end, lineEnd < 0 ? undefined : lineEnd);
+    if (!/^\s*(?:#.*)?$/.test(rest) || (!alone && namedChildren(inner.parent ?? inner).filter((node) => node.type !== 'comment').length > 1)) continue;
+    // `if x: import a` becomes a block of its own lines, under its clause.
+    const at = alone ? indent : `${indent}    `;
+    text = `${text.slice(0, start)}${alone ? '' : `\n${at}`}${pythonImportText(inner.text).replace(/\n/g, `\n${at}`)}${text.slice(end)}`;
+  }
+  return text;
+}
+
+/**
+ * The names an `if` or `try` statement imports, the sandbox may lack: those of `unhandled` (then unbound), and a `try`
+ * block's own (its `except` clause runs instead), a name that clause binds to None marked so
+ * (`except ImportError: np = None`).
+ */
+function pythonCompoundImports(statement: SyntaxNode, unhandled: SyntaxNode[]): Map<string, ImportSource> {
+  const imports = new Map(unhandled.flatMap((inner) => [...pythonImportSources(inner)]));
+  if (statement.type !== 'try_statement') return imports;
+  const body = clauseBlock(statement);
   for (const inner of body ? namedChildren(body) : []) {
-    if (inner.type === 'import_statement' || inner.type === 'import_from_statement') for (const [name, source] of pythonImportSources(inner)) imports.set(name, source);
+    if (isImport(inner)) for (const [name, source] of pythonImportSources(inner)) imports.set(name, source);
   }
   const handlers = namedChildren(statement).filter((clause) => clause.type === 'except_clause' || clause.type === 'except_group_clause');
-  for (const name of handlers.flatMap((clause) => pythonNoneBinds(namedChildren(clause).find((child) => child.type === 'block')))) {
+  for (const name of handlers.flatMap((clause) => pythonNoneBinds(clauseBlock(clause)))) {
     const source = imports.get(name);
     if (source) imports.set(name, { ...source, noneWhenMissing: true });
   }
@@ -107,14 +166,6 @@ type Definition = Pick<ModuleDefinition, 'binds' | 'reads' | 'text' | 'always'> 
 
 const NOTHING = async (): Promise<Set<string>> => new Set();
 
-const PYTHON_CLAUSES = new Set(['elif_clause', 'else_clause', 'except_clause', 'except_group_clause', 'finally_clause']);
-
-/** `TYPE_CHECKING` or `typing.TYPE_CHECKING`: false when the module runs, so its block is the type checker's alone. */
-function typeCheckingOnly(condition: SyntaxNode | null): boolean {
-  const name = condition?.type === 'attribute' ? condition.childForFieldName('attribute') : condition;
-  return name?.type === 'identifier' && name.text === 'TYPE_CHECKING';
-}
-
 /**
  * What an `if` or `try` statement binds (`try: import ujson as json` / `except ImportError: import json`), or null
  * unless every statement in its blocks is a definition by the same rules as at module level (a call, a loop, a
@@ -122,10 +173,10 @@ function typeCheckingOnly(condition: SyntaxNode | null): boolean {
  */
 function pythonCompoundBinds(statement: SyntaxNode): string[] | null {
   const binds: string[] = [];
-  for (const clause of [statement, ...namedChildren(statement).filter((child) => PYTHON_CLAUSES.has(child.type))]) {
+  for (const clause of pythonClauses(statement)) {
     const condition = clause.childForFieldName('condition');
     if (condition !== null && /\b__name__\b/.test(condition.text)) return null;
-    const block = namedChildren(clause).find((child) => child.type === 'block');
+    const block = clauseBlock(clause);
     for (const inner of block ? namedChildren(block) : []) {
       if (inner.type === 'comment' || inner.type === 'pass_statement') continue;
       const definition = pythonDefinition(inner);
@@ -145,7 +196,9 @@ function pythonDefinition(statement: SyntaxNode): Definition | null {
     case 'import_statement':
     case 'import_from_statement': {
       const wildcard = namedChildren(statement).some((child) => child.type === 'wildcard_import');
-      return { binds: pythonImportBindings(statement), reads: NOTHING, text: pythonImportText(text), always: wildcard, imports: pythonImportSources(statement) };
+      // It runs whenever the definitions do: the run tells whether its module loaded (a relative one never does).
+      const imports = new Map([...pythonImportSources(statement)].map(([name, source]) => [name, source.module.startsWith('.') ? source : { ...source, unconditional: true }]));
+      return { binds: pythonImportBindings(statement), reads: NOTHING, text: pythonImportText(text), always: wildcard, imports };
     }
     case 'function_definition':
     case 'class_definition':
@@ -164,11 +217,12 @@ function pythonDefinition(statement: SyntaxNode): Definition | null {
     }
     case 'if_statement':
     case 'try_statement': {
-      // Taken whole, as written: a `try` handles its own ImportError (the harness makes an import the sandbox refuses
-      // one, pythonHarness.ts), and an `if` runs one branch, as in the file.
+      // Taken whole: a `try` handles its own ImportError (the harness makes an import the sandbox refuses one,
+      // pythonHarness.ts), and an `if` runs one branch, as in the file; any other import is wrapped as a top-level one.
       const binds = pythonCompoundBinds(statement);
       if (binds === null) return null;
-      return { binds, reads, text, always: false, imports: statement.type === 'try_statement' ? pythonTryImports(statement) : undefined };
+      const unhandled = pythonUnhandledImports(statement);
+      return { binds, reads, text: pythonWrappedText(statement, unhandled), always: false, imports: pythonCompoundImports(statement, unhandled) };
     }
     default:
       return null;
@@ -235,6 +289,10 @@ function scriptDefinition(statement: SyntaxNode): Definition | null {
     case 'variable_declaration': {
       if (awaitsAtTopLevel(declaration)) return null;
       return { binds: scriptDeclarationBinds(declaration), reads, text, always: false };
+    }
+    case 'try_statement': {
+      const optional = scriptTryStatement(declaration);
+      return optional && { binds: optional.binds, reads, text: optional.text, always: false, imports: optional.imports };
     }
     default:
       return null;

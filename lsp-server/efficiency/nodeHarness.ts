@@ -192,6 +192,23 @@ async function timeCall(call, prepare, reps) {
   return { __proto__: null, reps: count, medianNs: NumberCtor(times[count >> 1]), totalNs: NumberCtor(total) };
 }
 
+// Modules whose require failed, for the done frame: whether a try statement's require fell back to its catch, or a
+// function's own require failed for a module the sandbox lacks (checkFailures.ts). Each once; every require of the
+// candidate's goes through Module.prototype.require, the harness's own load of it does not.
+const Module = require('module');
+const moduleRequire = Module.prototype.require;
+const failedImports = [];
+Module.prototype.require = function require(id) {
+  try {
+    return apply(moduleRequire, this, [id]);
+  } catch (e) {
+    let listed = failedImports.length >= 100 || typeof id !== 'string';
+    for (let i = 0; !listed && i < failedImports.length; i++) listed = failedImports[i] === id;
+    if (!listed) failedImports[failedImports.length] = id;
+    throw e;
+  }
+};
+
 async function main() {
   if (job.mode === 'reference') {
     for (const check of job.checks) {
@@ -207,12 +224,12 @@ async function main() {
   const t0 = hrtime();
   let target;
   try {
-    target = require('./candidate.js').__locus_target;
+    target = apply(moduleRequire, module, ['./candidate.js']).__locus_target;
     if (typeof target !== 'function') throw new Error('the candidate does not define ' + job.functionName);
   } catch (e) {
     send('load', { ok: false, error: describe(e), loadNs: NumberCtor(hrtime() - t0) });
     for (const check of job.checks) send('check', { id: check.id, ok: false, error: 'not loaded' });
-    send('done', { frames: seq });
+    send('done', { frames: seq, failedImports });
     return;
   }
   send('load', { ok: true, loadNs: NumberCtor(hrtime() - t0) });
@@ -263,7 +280,7 @@ async function main() {
     }
     send('check', body);
   }
-  send('done', { frames: seq });
+  send('done', { frames: seq, failedImports });
 }
 
 main().then(() => {

@@ -170,8 +170,9 @@ def _settle(value, _drive=_drive, _islice=_islice, _list=list, _iter=iter, _len=
 def _describe(error):
     return (type(error).__name__ + ': ' + str(error))[:200]
 
-# Modules whose load failed, for the load frame: which of an import's modules the sandbox lacked (unittest.mock, not
-# unittest, for 'from unittest import mock'), and whether a try statement's import fell back (checkFailures.ts).
+# Modules whose load failed, for the done frame: which of an import's modules the sandbox lacked (unittest.mock, not
+# unittest, for 'from unittest import mock'), whether a try statement's import fell back, and whether a function's own
+# import failed for a module the sandbox lacks (checkFailures.ts). Each once, as a check's calls import it again.
 _failed_imports = []
 
 def _refusal(error, _PermissionError=PermissionError):
@@ -179,19 +180,29 @@ def _refusal(error, _PermissionError=PermissionError):
         error = error.__cause__
     return error
 
+# A module a package that loaded does not have ('from json import lods' looks for json.lods): the code's mistake, not
+# a module the sandbox lacks, so not listed. A namespace package (no __file__) may lie in folders the sandbox lacks.
+def _absent_from_package(name, error, _modules=sys.modules, _isinstance=isinstance, _getattr=getattr,
+                         _ModuleNotFoundError=ModuleNotFoundError):
+    parent = name.rpartition('.')[0]
+    return (_isinstance(error, _ModuleNotFoundError) and error.name == name and parent != ''
+            and _getattr(_modules.get(parent), '__file__', None) is not None)
+
 # A module whose load the sandbox refuses (asyncio's sets a function's __code__, which the audit hook forbids) fails
 # as a missing one does, with ModuleNotFoundError: 'try: import asyncio' / 'except ImportError: asyncio = None' runs
 # its fallback, as where the module is not installed. The hook still refuses; only the error's type changes. Wrapped
 # here, where importlib loads a module not yet in sys.modules (statements, import_module, a from-list's submodules):
-# importing a loaded module never reaches it, so the calls the checks time cost nothing more.
+# importing a loaded module never reaches it, so the calls the checks time cost nothing more. Any error listed: a
+# module that raises as it loads (a file it reads) is one the sandbox cannot load either.
 def _find_and_load(name, *rest, _load=_frozen_importlib._find_and_load, _failed=_failed_imports, _refusal=_refusal,
-                   _describe=_describe, _len=len, _ModuleNotFoundError=ModuleNotFoundError, _PermissionError=PermissionError):
+                   _absent_from_package=_absent_from_package, _describe=_describe, _len=len, _isinstance=isinstance,
+                   _ImportError=ImportError, _ModuleNotFoundError=ModuleNotFoundError, _PermissionError=PermissionError):
     try:
         return _load(name, *rest)
-    except (ImportError, _PermissionError) as error:
-        if _len(_failed) < 100:
+    except Exception as error:
+        if _len(_failed) < 100 and name not in _failed and not _absent_from_package(name, error):
             _failed.append(name)
-        refusal = _refusal(error)
+        refusal = _refusal(error) if _isinstance(error, (_ImportError, _PermissionError)) else None
         if refusal is None:
             raise
         # No name= on it: importlib drops a from-list submodule's error that names it, for "cannot import name 'mock'".
@@ -256,12 +267,12 @@ def _main(_time_call=_time_call, _send=_send, _encode=_encode, _describe=_descri
         if not callable(target):
             raise NameError('the candidate does not define ' + name)
     except BaseException as e:
-        _send('load', {'ok': False, 'error': _describe(e), 'loadNs': _perf() - t0, 'failedImports': _failed_imports})
+        _send('load', {'ok': False, 'error': _describe(e), 'loadNs': _perf() - t0})
         for check in _job['checks']:
             _send('check', {'id': check['id'], 'ok': False, 'error': 'not loaded'})
-        _send('done', {'frames': _state['seq']})
+        _send('done', {'frames': _state['seq'], 'failedImports': _failed_imports})
         return
-    _send('load', {'ok': True, 'loadNs': _perf() - t0, 'failedImports': _failed_imports})
+    _send('load', {'ok': True, 'loadNs': _perf() - t0})
     # Every check's value first, in order, as doctest runs a docstring's examples; the timings after: an example that
     # reads what the earlier ones left (a cache's hit count) sees their single calls, not their timing repetitions.
     measured = []
@@ -300,7 +311,7 @@ def _main(_time_call=_time_call, _send=_send, _encode=_encode, _describe=_descri
                 body['ok'] = False
                 body['error'] = _describe(e)
         _send('check', body)
-    _send('done', {'frames': _state['seq']})
+    _send('done', {'frames': _state['seq'], 'failedImports': _failed_imports})
 
 try:
     _main()

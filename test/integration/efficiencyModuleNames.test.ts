@@ -323,6 +323,36 @@ describe('efficiency checks of functions whose imports the sandbox lacks', () =>
     assert.equal(wrong.improved, true, wrong.summary);
   });
 
+  it("wraps the imports of a module-level `if` statement: a missing one leaves its name unbound, and is named", async (t) => {
+    if (!(await needPython(t))) return;
+    const file = `import sys\n\nif sys.version_info >= (3, 99):\n    import locus_absent_future as np\nelse:\n    import locus_absent_package as np\n\n${MEAN}`;
+    const onBranch = '    if not xs:\n        return np.nan\n    return sum(xs) / len(xs)';
+    const always = '    return float(np.mean(xs))';
+    const refinement = await refine({ languageId: 'python', file, bodies: [always, onBranch] });
+    const outcome = (body: string) => refinement.ranked.find((candidate) => candidate.text === body);
+    assert.equal(outcome(onBranch)?.outcome, 'pass', refinement.summary);
+    assert.equal(`${outcome(always)?.outcome}: ${outcome(always)?.detail}`, 'unavailable: locus_absent_package is not available in the sandbox');
+    assert.equal(refinement.improved, false);
+  });
+
+  it("does not fail a function on its own import of a module the sandbox lacks, nor offer a sample that avoids it as a fix", async (t) => {
+    if (!(await needPython(t))) return;
+    const refinement = await refine({ languageId: 'python', file: MEAN, bodies: ['    import locus_absent_package as np\n    return float(np.mean(xs))', '    return sum(xs) / len(xs)'] });
+    assert.equal(refinement.ranked[0].outcome, 'unavailable', refinement.summary);
+    assert.equal(refinement.improved, false);
+    assert.match(refinement.summary, /^the plain suggestion was not checked: locus_absent_package is not available in the sandbox; it stays first/);
+  });
+
+  it("does not judge a function by a name its file's import finds missing in the sandbox's Python (`from json import lods`)", async (t) => {
+    if (!(await needPython(t))) return;
+    // The user's own import: a name of a newer Python (itertools.batched) looks the same as a typo here.
+    const file = 'import json\nfrom json import lods\n\ndef parse(s):\n    """\n    >>> parse("[1]")\n    [1]\n    """\n<body>';
+    const refinement = await refine({ languageId: 'python', file, bodies: ['    return lods(s)', '    return json.loads(s)'] });
+    const plain = refinement.ranked.find((candidate) => candidate.isGreedy);
+    assert.equal(`${plain?.outcome}: ${plain?.detail}`, 'unavailable: json.lods is not available in the sandbox', refinement.summary);
+    assert.equal(refinement.improved, false);
+  });
+
   it('names the submodule a from-import lacked (unittest.mock), not its package', async (t) => {
     if (!(await needPython(t))) return;
     const file = 'from unittest import mock\n\ndef calls(n):\n    """\n    >>> calls(2)\n    2\n    """\n<body>';
@@ -330,6 +360,29 @@ describe('efficiency checks of functions whose imports the sandbox lacks', () =>
     const [only] = refinement.ranked;
     // unittest.mock imports asyncio, which the sandbox refuses where asyncio sets a function's __code__.
     assert.match(`${only.outcome}: ${only.detail}`, /^(pass: undefined|unavailable: unittest\.mock is not available in the sandbox)$/, refinement.summary);
+  });
+
+  it("does not fail a script function on the null a `try` statement's catch bound for a package the sandbox lacks, nor offer a sample that avoids it as a fix", async (t) => {
+    if (!(await need(t))) return;
+    const doc = '/**\n * @example\n * total([]) // => 0\n * @example\n * total([1, 2, 3]) // => 6\n */\n';
+    const files = [
+      { languageId: 'javascript', file: `let fast;\ntry { fast = require('locus-absent-fast'); } catch (e) { fast = null; }\n\n${doc}function total(xs) {<body>\n}\n` },
+      { languageId: 'typescript', file: `let fast: any;\ntry {\n  fast = (await import('locus-absent-fast')).default;\n} catch {}\n\n${doc}export function total(xs: number[]): number {<body>\n}\n` },
+    ];
+    const builtin = '\n  return xs.reduce((a, b) => a + b, 0);';
+    for (const { languageId, file } of files) {
+      for (const body of ['\n  return fast.sum(xs);', '\n  return fast(xs);']) {
+        const refinement = await refine({ languageId, file, bodies: [body, builtin] });
+        assert.equal(refinement.ranked[0].outcome, 'unavailable', `${languageId}: ${refinement.summary}`);
+        assert.equal(refinement.improved, false);
+        assert.match(refinement.summary, /^the plain suggestion was not checked: locus-absent-fast is not available in the sandbox; it stays first/);
+      }
+      const typo = await refine({ languageId, file, bodies: ['\n  return fats.sum(xs);', builtin] });
+      assert.equal(typo.ranked.find((candidate) => candidate.isGreedy)?.outcome, 'fail', 'a name nothing binds');
+      const wrong = await refine({ languageId, file, bodies: ['\n  return xs.length ? fast.sum(xs) : 1;', builtin] });
+      assert.equal(wrong.ranked.find((candidate) => candidate.isGreedy)?.outcome, 'fail', 'it returned a wrong value where it needed no package');
+      assert.equal(wrong.improved, true, wrong.summary);
+    }
   });
 
   it('does not count a workspace module a TypeScript function imports as a failure', async (t) => {

@@ -53,6 +53,46 @@ describe('check failures', () => {
     assert.equal(lackedModule("AttributeError: 'NoneType' object has no attribute 'loads'", new Map([['json', { module: 'ujson' }]]), { ...run, program: 'json.loads(s)' }), undefined, 'a fallback that is not None');
   });
 
+  it("blames the sandbox for the null a script's catch bound where the run failed to require the module, and only then", () => {
+    const mayLack = new Map<string, ImportSource>([['fast', { module: 'fast-lib', noneWhenMissing: true }], ['parser', { module: './parser' }]]);
+    const program = "let fast;\ntry { fast = require('fast-lib'); } catch { fast = null; }\nfunction parse(s, opts) {\n  return fast.parse(s, opts.strict) + parser.parse(s);\n}\n";
+    const run = { failedImports: ['fast-lib', './parser'], program };
+    assert.equal(lackedModule("TypeError: Cannot read properties of null (reading 'parse')", mayLack, run), 'fast-lib');
+    assert.equal(lackedModule("TypeError: Cannot read properties of undefined (reading 'parse')", mayLack, run), 'fast-lib', 'a catch that left it undefined');
+    assert.equal(lackedModule('TypeError: fast is not a function', mayLack, run), 'fast-lib');
+    assert.equal(lackedModule("TypeError: Cannot destructure property 'parse' of 'fast' as it is null.", mayLack, run), 'fast-lib');
+    assert.equal(lackedModule("TypeError: Cannot read properties of undefined (reading 'strict')", mayLack, run), undefined, 'undefined from elsewhere (an argument) is the code');
+    assert.equal(lackedModule("TypeError: Cannot read properties of null (reading 'prase')", mayLack, run), undefined, 'a misspelt property is the code');
+    assert.equal(lackedModule('TypeError: fats is not a function', mayLack, run), undefined);
+    assert.equal(lackedModule("TypeError: Cannot read properties of null (reading 'parse')", mayLack, { ...run, failedImports: [] }), undefined, 'fast-lib loaded: its null is not the fallback');
+    assert.equal(lackedModule("TypeError: Cannot read properties of null (reading 'parse')", new Map([['parser', { module: './parser' }]]), run), undefined, 'a fallback that is not null');
+  });
+
+  it('blames the sandbox for a module the function itself failed to load, and only where the run says it did', () => {
+    const run = { failedImports: ['numpy', 'asyncio', 'fast-lib'], program: '' };
+    assert.equal(lackedModule("ModuleNotFoundError: No module named 'numpy'", new Map(), run), 'numpy');
+    assert.equal(lackedModule('ModuleNotFoundError: the sandbox refused importing asyncio (PermissionError: the sandbox does not allow replacing code objects)', new Map(), run), 'asyncio');
+    assert.equal(lackedModule("Error MODULE_NOT_FOUND: Cannot find module 'fast-lib'\nRequire stack:\n- /sbx/in/candidate.js", new Map(), run), 'fast-lib');
+    assert.equal(lackedModule("ModuleNotFoundError: No module named 'numpy'", new Map(), { ...run, failedImports: [] }), undefined, 'raised by the code, which imported nothing');
+    assert.equal(lackedModule("ModuleNotFoundError: No module named 'scipy'", new Map(), run), undefined);
+    assert.equal(lackedModule('ImportError: numpy is required', new Map(), run), undefined, "the code's own ImportError, with no import of it at module level");
+  });
+
+  it("does not judge a name a top-level import's module lacked (`from json import lods`, a newer Python's name)", () => {
+    const mayLack = new Map<string, ImportSource>([
+      ['lods', { module: 'json', submodule: 'json.lods', unconditional: true }],
+      ['json', { module: 'json.lods', unconditional: true }],
+      ['mock', { module: 'unittest', submodule: 'unittest.mock', unconditional: true }],
+      ['util', { module: './util', submodule: './util.helper' }],
+    ]);
+    const run = { failedImports: ['asyncio', 'unittest.mock'], program: '' };
+    assert.equal(lackedModule("NameError: name 'lods' is not defined", mayLack, run), 'json.lods', 'json loaded, without lods');
+    assert.equal(lackedModule("NameError: name 'json' is not defined", mayLack, run), 'json.lods');
+    assert.equal(lackedModule("NameError: name 'mock' is not defined", mayLack, run), 'unittest.mock', 'the sandbox refused it');
+    assert.equal(lackedModule("NameError: name 'util' is not defined", mayLack, run), './util', 'an import that never ran');
+    assert.equal(lackedModule("NameError: name 'nmupy' is not defined", mayLack, run), undefined);
+  });
+
   it('names the modules, and says which check the sandbox refused and what the function did', () => {
     assert.equal(unavailableDetail(['numpy', 'numpy']), 'numpy is not available in the sandbox');
     assert.equal(unavailableDetail(['numpy', './util', 'scipy']), 'numpy, ./util and scipy are not available in the sandbox');

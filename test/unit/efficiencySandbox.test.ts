@@ -431,3 +431,39 @@ describe('disk and exec limits through the harness', () => {
     assert.equal(results[0].outcome, 'pass', `${results[0].detail} ${JSON.stringify([...results[0].checks.values()])}`);
   });
 });
+
+describe('imports a function makes itself, through the harness', () => {
+  const check: Check = { id: 'example-0', kind: 'example', callSource: 'total(3)', argsSource: '3', expectedSource: '6' };
+
+  it("does not fail a Python function on its own import of a module the sandbox lacks, only on the code's own errors", async (t) => {
+    const kit = await need(t, true);
+    if (!kit) return;
+    const sources = [
+      'def total(n):\n    import locus_absent_package\n    return n * (n + 1) // 2\n',
+      'def total(n):\n    from locus_absent_package.sub import mean\n    return n * (n + 1) // 2\n',
+      'def total(n):\n    raise ModuleNotFoundError("No module named \'locus_absent_package\'")\n',
+      'def total(n):\n    from json import lods\n    return n\n',
+      'def total(n):\n    import json.lods\n    return n\n',
+    ];
+    const { results } = await evaluate(kit, pyTarget('total'), sources, [check]);
+    const seen = results.map((result) => `${result.outcome}: ${result.detail}`);
+    assert.deepEqual(seen.slice(0, 2), ['unavailable: locus_absent_package is not available in the sandbox', 'unavailable: locus_absent_package is not available in the sandbox']);
+    assert.equal(seen[2], "fail: ModuleNotFoundError: No module named 'locus_absent_package' in example 1", 'raised by the code: nothing failed to load');
+    assert.match(seen[3], /^fail: ImportError: cannot import name 'lods' from 'json'/, 'json loaded, without lods');
+    assert.equal(seen[4], "fail: ModuleNotFoundError: No module named 'json.lods' in example 1", 'json loaded, without lods');
+  });
+
+  it("does not fail a JavaScript function on its own require of a package the sandbox lacks", async (t) => {
+    const kit = await need(t);
+    if (!kit) return;
+    const sources = [
+      "function total(n) {\n  return require('locus-absent-package')(n);\n}\n",
+      "function total(n) {\n  const error = new Error(\"Cannot find module 'locus-absent-package'\");\n  error.code = 'MODULE_NOT_FOUND';\n  throw error;\n}\n",
+    ];
+    const { results } = await evaluate(kit, jsTarget('total'), sources, [check]);
+    assert.deepEqual(
+      results.map((result) => `${result.outcome}: ${result.detail}`),
+      ['unavailable: locus-absent-package is not available in the sandbox', "fail: Error MODULE_NOT_FOUND: Cannot find module 'locus-absent-package' in example 1"],
+    );
+  });
+});

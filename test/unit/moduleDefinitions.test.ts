@@ -150,11 +150,26 @@ describe("module-level `if` and `try` statements for a Python function", () => {
       'from __future__ import annotations\n' +
         'try:\n    import sys\nexcept Exception:\n    pass\n' +
         'try:\n    from functools import lru_cache\nexcept Exception:\n    pass\n' +
-        'try:\n    import ujson as json\nexcept ImportError:\n    # the standard library\'s, slower\n    import json\n' +
-        'if sys.version_info >= (3, 11):\n    import tomllib\nelse:\n    import tomli as tomllib\n' +
+        'try:\n    import ujson as json\nexcept ImportError:\n    # the standard library\'s, slower\n    try:\n        import json\n    except Exception:\n        pass\n' +
+        'if sys.version_info >= (3, 11):\n    try:\n        import tomllib\n    except Exception:\n        pass\nelse:\n    try:\n        import tomli as tomllib\n    except Exception:\n        pass\n' +
         'try: from functools import cache\nexcept ImportError: cache = lru_cache(None)\n',
     );
     assert.deepEqual(context.names.sort(), ['cache', 'json', 'lru_cache', 'sys', 'tomllib']);
+  });
+
+  it("wraps each import outside a `try` block as a top-level one (a missing one leaves its names unbound), keeping its module", async () => {
+    const text =
+      'import sys\n\nif sys.platform == "win32":\n    import winreg as registry\nelif sys.version_info >= (3, 11): import tomllib as registry  # stdlib\n' +
+      'else:\n    if sys.version_info >= (3, 8):\n        from tomli import loads as registry\n\n' +
+      'def f(s):\n    return registry.loads(s)\n';
+    const [context] = await contextOf(text, 'python', 'f', 'def f(s):');
+    assert.equal(
+      context.before.slice(context.before.indexOf('if sys.platform')),
+      'if sys.platform == "win32":\n    try:\n        import winreg as registry\n    except Exception:\n        pass\n' +
+        'elif sys.version_info >= (3, 11): \n    try:\n        import tomllib as registry\n    except Exception:\n        pass  # stdlib\n' +
+        'else:\n    if sys.version_info >= (3, 8):\n        try:\n            from tomli import loads as registry\n        except Exception:\n            pass\n',
+    );
+    assert.deepEqual(context.mayLack.get('registry'), { module: 'tomli', submodule: 'tomli.loads' }, 'the last import of the name');
   });
 
   it('leaves out a `TYPE_CHECKING` block (annotations only), one with a call, and the __main__ block', async () => {
@@ -250,10 +265,45 @@ describe('module-level definitions for a TypeScript function', () => {
     assert.deepEqual(modules, new Map([['log', './logger'], ['clampDefault', './mathUtil'], ['fit', './mathUtil'], ['pick', 'lodash']]));
     assert.deepEqual(context.names, ['fs'], 'a skipped import binds nothing that runs');
   });
+
+  it("takes a `try` statement that only assigns, keeping the module each name loads and marking a name its catch sets to null", async () => {
+    const text =
+      "let fast, HAS_FAST, slow;\ntry { fast = require('fast-lib'); HAS_FAST = true; } catch { fast = null; HAS_FAST = false; }\n" +
+      "try {\n  slow = (await import('slow-lib')).default;\n} catch (e) {}\n" +
+      "let parser;\ntry { parser = require('./parser'); } catch (e) { parser = require('node:querystring'); }\n" +
+      'function parse(s: string) {\n  return HAS_FAST ? fast.parse(s) : slow(parser.parse(s));\n}\n';
+    const [context] = await contextOf(text, 'typescript', 'parse', 'function parse(s: string) {');
+    assert.equal(
+      context.before,
+      'let fast, HAS_FAST, slow;\n' +
+        "try { fast = require('fast-lib'); HAS_FAST = true; } catch { fast = null; HAS_FAST = false; }\n" +
+        "try {\n  slow = (require('slow-lib')).default;\n} catch (e) {}\n" +
+        "let parser;\ntry { parser = require('./parser'); } catch (e) { parser = require('node:querystring'); }\n",
+      'CommonJS has no top-level await: a package the sandbox lacks fails to require as to import',
+    );
+    assert.deepEqual(
+      context.mayLack,
+      new Map([
+        ['fast', { module: 'fast-lib', noneWhenMissing: true }],
+        ['slow', { module: 'slow-lib', noneWhenMissing: true }],
+        ['parser', { module: './parser' }],
+      ]),
+    );
+  });
+
+  it('leaves out a `try` statement that does more than assign, or whose import() nothing awaits', async () => {
+    const text =
+      "let a, b, c, d;\ntry { a = require('a-lib'); } catch { console.warn('no a-lib'); }\n" +
+      "try { b = import('b-lib'); } catch { b = null; }\ntry { c = await fetch('x'); } catch { c = null; }\n" +
+      "try { d.x = require('d-lib'); } catch {}\n" +
+      'function f() {\n  return [a, b, c, d];\n}\n';
+    const [context] = await contextOf(text, 'javascript', 'f', 'function f() {');
+    assert.equal(context.before, 'let a, b, c, d;\n');
+  });
 });
 
 describe('names a Python function reaches through imports the sandbox may lack', () => {
-  it('keeps the module of every import it takes (a failed one leaves its names unbound), and wraps each to fail alone', async () => {
+  it('keeps the module of every import it takes (a failed one leaves its names unbound; the run tells whether a top-level absolute one loaded), and wraps each to fail alone', async () => {
     const text =
       'import numpy as np, os.path\nfrom . import mathutil\nfrom .sub import helper as h\nfrom pkg.mathutil import clamp\nimport json\n\n' +
       'def f(xs):\n    return [clamp(np.mean(xs), 0, 1), mathutil, h, os.path.sep]\n';
@@ -261,11 +311,11 @@ describe('names a Python function reaches through imports the sandbox may lack',
     assert.deepEqual(
       context.mayLack,
       new Map([
-        ['np', { module: 'numpy' }],
-        ['os', { module: 'os.path' }],
+        ['np', { module: 'numpy', unconditional: true }],
+        ['os', { module: 'os.path', unconditional: true }],
         ['mathutil', { module: '.mathutil' }],
         ['h', { module: '.sub' }],
-        ['clamp', { module: 'pkg.mathutil', submodule: 'pkg.mathutil.clamp' }],
+        ['clamp', { module: 'pkg.mathutil', submodule: 'pkg.mathutil.clamp', unconditional: true }],
       ]),
     );
     assert.ok(context.before.startsWith('try:\n    import numpy as np, os.path\nexcept Exception:\n    pass\n'), context.before);
