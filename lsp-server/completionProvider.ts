@@ -242,7 +242,9 @@ export class CompletionProvider {
         const refined = this.deps.efficiency?.offerFirst(document.uri, document.version, offset);
         if (refined !== undefined) return refined.map((insertText) => ({ insertText, range: { start: position, end: position } }));
       }
-      const cached = this.fromCache(model, document, ctx, selected !== undefined);
+      this.forgetCacheOfOtherModel(model);
+      // Asked for (Alt+\), the model runs: the cache may hold a block shown only in part.
+      const cached = invoked ? undefined : this.fromCache(document, ctx, selected !== undefined);
       if (cached !== undefined) {
         const suggestions = cached.suggestions.map((suggestion) => ({ ...suggestion, text: withLineEnding(suggestion.text, ctx.eol) }));
         return this.answerFromCache(document.uri, place, { ...cached, suggestions }, started, trace);
@@ -400,16 +402,11 @@ export class CompletionProvider {
 
   /**
    * The cached rest of a completion for this cursor, then those of the other suggestions offered with it that the typed
-   * text still continues (none empty, each once), with each one's place in the answer it came from (`rank`); the cache
-   * is emptied when the model changes.
+   * text still continues (none empty, each once), with each one's place in the answer it came from (`rank`).
    */
-  private fromCache(model: LoadedModel, document: CompletionDocument, ctx: CursorContext, atCachedCursor: boolean): CachedAnswer | undefined {
+  private fromCache(document: CompletionDocument, ctx: CursorContext, atCachedCursor: boolean): CachedAnswer | undefined {
     const { cache } = this.deps;
     if (cache === undefined) return undefined;
-    if (this.cachedModel !== model) {
-      cache.clear();
-      this.cachedModel = model;
-    }
     const hits = cache.lookupRests(document.uri, ctx.prefix, ctx.suffix, this.typedSinceMemberDot(document, ctx), atCachedCursor).flatMap((hit) => {
       const text = restToShow(hit, ctx);
       return text === undefined ? [] : [{ text, rank: hit.rank, origin: hit.origin }];
@@ -421,6 +418,13 @@ export class CompletionProvider {
       if (text !== '' && !suggestions.some((shown) => shown.text === text)) suggestions.push({ text, rank });
     }
     return { suggestions, ...(first.origin !== undefined && { origin: first.origin }) };
+  }
+
+  /** The cache holds another model's completions: they go. */
+  private forgetCacheOfOtherModel(model: LoadedModel): void {
+    if (this.cachedModel === model) return;
+    this.deps.cache?.clear();
+    this.cachedModel = model;
   }
 
   /** Says once per model and setting when `maxNewTokens` is cut to leave the prompt its share (generationRoom.ts). */

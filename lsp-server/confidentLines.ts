@@ -6,7 +6,7 @@
 // those lines and showed 59% fewer characters of the others; a block needs 30% of the tokens it wrote before, so the
 // model stops there (bench/results/confident-lines-2026-12-07.md).
 import type { TokenScore } from '../runtime/engine';
-import { lineCommentFor, openLiteralAtEnd } from './bracketScan';
+import { lineCommentFor, literalEnd, openLiteralAtEnd } from './bracketScan';
 
 /**
  * Natural log of the probability, under the model, of a block's text up to the end of a line, below which that line
@@ -29,8 +29,15 @@ export function unsureLine(text: string, scores: readonly TokenScore[], floor = 
   let line = 0;
   let lineEnd = text.indexOf('\n');
   let logProb = 0;
+  let written = 0;
+  let pending = 0;
   for (const score of scores) {
-    logProb += score.logProb;
+    // A piece of a character (or of the hidden required prefix) writes nothing yet: it counts with the token that does.
+    pending += score.logProb;
+    if (score.textEnd <= written) continue;
+    written = score.textEnd;
+    logProb += pending;
+    pending = 0;
     const last = Math.min(score.textEnd, text.length) - 1;
     while (lineEnd >= 0 && lineEnd < last) {
       line++;
@@ -60,19 +67,40 @@ export function settledLineCount(text: string, scores: readonly TokenScore[], la
 
 /**
  * The first `count` lines of a block, or more where they would end inside a comment or string they opened (a `/**`
- * or `"""` alone would turn the rest of the file into one once accepted): up to the line that closes it. Trailing
- * blank lines go.
+ * or `"""` alone would turn the rest of the file into one once accepted): up to the line that closes it. One the
+ * block never closes (a run cut at the token cap inside it) is left out with the line that opens it, where lines with
+ * code stay before it, else the whole block shows. Trailing blank lines go.
  */
 export function keepConfidentLines(lines: readonly string[], count: number, languageId: string): string[] {
   if (count >= lines.length) return [...lines];
   const comment = lineCommentFor(languageId);
-  const openAtEnd = openLiteralAtEnd(lines.join('\n'), comment);
   let kept = Math.max(1, count);
   for (; kept < lines.length; kept++) {
     const open = openLiteralAtEnd(lines.slice(0, kept).join('\n'), comment);
-    if (open === undefined || open === openAtEnd) break;
+    if (open === undefined) break;
+    // Judged by where it closes, not by its kind: the block may end inside another of the same kind.
+    if (literalEnd(`\n${lines.slice(kept).join('\n')}`, open) === -1) {
+      kept = withoutOpener(lines, kept, open);
+      break;
+    }
   }
   const shown = lines.slice(0, kept);
   while (shown.length > 1 && shown[shown.length - 1]!.trim() === '') shown.pop();
   return shown;
+}
+
+/** Openers of the literals that span lines, by the closer `openLiteralAtEnd` names. */
+const OPENERS: Record<string, string> = { '*/': '/*', '`': '`', '"""': '"""', "'''": "'''" };
+
+/**
+ * `kept` lines ending inside a literal the block never closes: the lines before the one that opens it, if one of them
+ * has code; else all of the block (its own end, a docstring the time limit cut, closed by post-processing, rather
+ * than a bare opener).
+ */
+function withoutOpener(lines: readonly string[], kept: number, open: string): number {
+  const text = lines.slice(0, kept).join('\n');
+  const opener = OPENERS[open];
+  const at = opener === undefined ? -1 : text.lastIndexOf(opener);
+  const openingLine = at < 0 ? 0 : text.slice(0, at).split('\n').length - 1;
+  return lines.slice(0, openingLine).some((line) => line.trim() !== '') ? openingLine : lines.length;
 }

@@ -202,7 +202,8 @@ export interface TokenScore {
   logProb: number;
   /**
    * Where the token's text ends in `text` (its characters are before this offset). Past `text.length` for tokens of a
-   * stop string, which is not returned; a token that ends inside a character ends with the character's last token.
+   * stop string, which is not returned; a token that ends inside a character (a byte piece) ends where the text
+   * before that character does, and the character's last token ends after it.
    */
   textEnd: number;
 }

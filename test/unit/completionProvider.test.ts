@@ -169,6 +169,18 @@ describe('CompletionProvider', () => {
     assert.equal(engine.requests[0]!.scoreTokens, true);
     assert.equal(engine.steps[0], body.indexOf('  return') + 6, 'stopped at the character that took it under e^-5');
 
+    // Its line break typed, then asked for (Alt+\): the model writes the block whole, not the cache its shown part.
+    const rest = 'const total = a + b;\n  return total * 2;\n}';
+    const whole = setup(() => (whole.engine.requests.length === 1 ? body : rest), { cache: true });
+    whole.engine.logProbOf = (text, i) => (text === body && i >= body.indexOf('  return') ? -1 : 0);
+    await whole.provider.provide(document, position, never());
+    const typedBreak = doc(`function add(a, b) {\n  ${CURSOR}`, 'javascript');
+    assert.deepEqual((await whole.provider.provide(typedBreak.document, typedBreak.position, never())).map((item) => item.insertText), ['const total = a + b;']);
+    assert.equal(whole.engine.requests.length, 1, 'typing: from the cache');
+    // (Post-processing ends it before the `}` that closes the function.)
+    assert.deepEqual((await whole.provider.provide(typedBreak.document, typedBreak.position, never(), true)).map((item) => item.insertText), ['const total = a + b;\n  return total * 2;']);
+    assert.equal(whole.engine.requests.length, 2);
+
     // The shown part taken and a line begun: the next lines are a new run's.
     const taken = doc(`function add(a, b) {\n  const total = a + b;\n  ${CURSOR}`, 'javascript');
     assert.deepEqual((await provider.provide(taken.document, taken.position, never())).map((item) => item.insertText), ['return total + 0;']);

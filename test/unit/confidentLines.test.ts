@@ -39,6 +39,21 @@ describe('unsureLine', () => {
     assert.equal(unsureLine(b.text, b.scores, -5), 1);
   });
 
+  it('counts a piece of a character with the token that writes the character', () => {
+    const text = 'x = 1\ny = 2\n\u{1F600} = 3';
+    const lineTwo = text.indexOf('\u{1F600}');
+    const scores = [
+      { logProb: 0, textEnd: 5 },
+      { logProb: 0, textEnd: 6 },
+      { logProb: 0, textEnd: 11 },
+      { logProb: 0, textEnd: lineTwo },
+      // The emoji's first bytes write nothing yet.
+      { logProb: -6, textEnd: lineTwo },
+      { logProb: 0, textEnd: text.length },
+    ];
+    assert.equal(unsureLine(text, scores, -5), 2, 'the line the character is on, not the one before');
+  });
+
   it('knows the line as soon as the token that crosses the floor is written', () => {
     const { text, scores } = scored([['a = 1', 0], ['\n', 0], ['b = f(', -6]]);
     assert.equal(unsureLine(text, scores, -5), 1);
@@ -83,9 +98,24 @@ describe('keepConfidentLines', () => {
     assert.deepEqual(keepConfidentLines(['s = """one"""', 'y = 2'], 1, 'python'), ['s = """one"""']);
   });
 
-  it('leaves open what the whole block leaves open too (the cursor inside a docstring)', () => {
-    // Read from outside, the closing quotes open one: the kept prose is not "inside" one the cut opened.
+  it('judges a comment or string by where it closes, not by its kind', () => {
+    // Cut inside the first JSDoc; the block (capped) ends inside a second one.
+    const twoDocs = ['', '  /**', '   * Adds two numbers.', '   */', '  add(a, b) { return a + b; }', '  /**', '   * Subtracts'];
+    assert.deepEqual(keepConfidentLines(twoDocs, 2, 'typescript'), twoDocs.slice(0, 4));
+    const twoDocstrings = ['x = 1', '"""', 'First.', '"""', 'y = 2', '"""', 'Second'];
+    assert.deepEqual(keepConfidentLines(twoDocstrings, 2, 'python'), twoDocstrings.slice(0, 4));
+  });
+
+  it('leaves out a comment or string the block never closes with its opening line, or shows the whole block', () => {
+    const capped = ['x = 1', 'y = 2', '"""', 'Lexer for'];
+    assert.deepEqual(keepConfidentLines(capped, 3, 'python'), capped.slice(0, 2));
+    const template = ['const a = 1;', 'const sql = `', '  SELECT'];
+    assert.deepEqual(keepConfidentLines(template, 2, 'javascript'), template.slice(0, 1));
+    // Nothing with code before it: the whole block, whose docstring post-processing closes.
+    const docstring = ['"""', '    Lexer for'];
+    assert.deepEqual(keepConfidentLines(docstring, 1, 'python'), docstring);
+    // The cursor inside the document's docstring: its closer reads as an opener the block never closes.
     const closing = ['Returns the total.', '    """', '    return sum(values)', '', 'def mean(values):'];
-    assert.deepEqual(keepConfidentLines(closing, 2, 'python'), closing.slice(0, 2));
+    assert.deepEqual(keepConfidentLines(closing, 2, 'python'), closing.slice(0, 1));
   });
 });
