@@ -1,5 +1,5 @@
 // `npm run bench -- model [--model DIR] [--draft DIR] [--quantization q4|int8|fp32] [--cases FILE] [--limit N]
-//   [--kind single|multi] [--budget TOKENS] [--beam-width N] [--warm] [--workspace [--editor-lists]] [--crlf]
+//   [--kind single|multi] [--budget TOKENS] [--beam-width N] [--warm] [--workspace [--editor-lists]] [--crlf] [--at-header]
 //   [--server-js PATH] [--label NAME] [--dump FILE]`
 // Fill-in-the-middle quality exactly as users get it: each held-out case is opened in the real language server
 // (dist/server.js over LSP), an inline completion is requested at the cursor, and the offered text is compared
@@ -52,6 +52,11 @@ const label = arg('label', '');
 const dumpPath = arg('dump', '');
 const warm = process.argv.includes('--warm');
 const crlf = process.argv.includes('--crlf');
+/**
+ * Each block case asked one line up, at the end of the header above it (`def f(x):|`, `{|`), with the line break and
+ * indentation added to the answer: where a user pauses before pressing Enter. Cases not under a header are left out.
+ */
+const atHeader = process.argv.includes('--at-header');
 const serverJsArg = arg('server-js', '');
 const withWorkspace = process.argv.includes('--workspace');
 /**
@@ -111,6 +116,14 @@ export function leadingLines(prediction: string, answer: string): { right: numbe
   return { right, otherChars: shown.slice(right).reduce((sum, line) => sum + line.trim().length, 0) };
 }
 
+/** A block case moved to the end of the header line above it, or none where no header is there (`--at-header`). */
+export function atHeaderEnd(c: FimCase): FimCase[] {
+  const header = /[:{][ \t]*(\r?\n[ \t]*)$/.exec(c.prefix);
+  if (c.kind !== 'multi' || header === null) return [];
+  const cut = c.prefix.length - header[1]!.length;
+  return [{ ...c, prefix: c.prefix.slice(0, cut), answer: c.prefix.slice(cut) + c.answer }];
+}
+
 const LANGUAGE_IDS: Record<string, [string, string]> = { py: ['python', 'py'], ts: ['typescript', 'ts'], js: ['javascript', 'js'] };
 
 const percentile = (xs: number[], p: number) => {
@@ -123,6 +136,7 @@ async function main(): Promise<void> {
   if (!existsSync(serverJs)) throw new Error('dist/server.js is missing: run `npm run build` first.');
   const cases: FimCase[] = readFileSync(casesPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as FimCase)
     .filter((c) => kind === '' || c.kind === kind)
+    .flatMap((c) => (atHeader ? atHeaderEnd(c) : [c]))
     .slice(0, limit)
     .map((c) => (crlf ? { ...c, prefix: c.prefix.replace(/\r?\n/g, '\r\n'), suffix: c.suffix.replace(/\r?\n/g, '\r\n') } : c));
   const workspace = withWorkspace ? writeHeldOutWorkspace() : undefined;
@@ -253,7 +267,7 @@ async function main(): Promise<void> {
   const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
   const ready = status as Extract<ModelStatus, { state: 'ready' }>;
   const day = new Date().toISOString().slice(0, 10);
-  const tag = `${ready.model}-${ready.quantization}${budget > 0 ? `-budget${budget}` : ''}${beamWidth > 0 ? `-beam${beamWidth}` : ''}${kind ? `-${kind}` : ''}${warm ? '-warm' : ''}${withWorkspace ? '-workspace' : ''}${crlf ? '-crlf' : ''}${editorLists ? '-editor-lists' : ''}${label ? `-${label}` : ''}`.replace(/[^A-Za-z0-9_.-]/g, '_');
+  const tag = `${ready.model}-${ready.quantization}${budget > 0 ? `-budget${budget}` : ''}${beamWidth > 0 ? `-beam${beamWidth}` : ''}${kind ? `-${kind}` : ''}${warm ? '-warm' : ''}${withWorkspace ? '-workspace' : ''}${crlf ? '-crlf' : ''}${atHeader ? '-at-header' : ''}${editorLists ? '-editor-lists' : ''}${label ? `-${label}` : ''}`.replace(/[^A-Za-z0-9_.-]/g, '_');
   const out = {
     date: new Date().toISOString(),
     machine,
@@ -278,7 +292,7 @@ async function main(): Promise<void> {
   const md = [
     `# FIM evaluation through the language server: ${ready.model} (${ready.onnxFile}) ${day}`,
     '',
-    `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}. ${outcomes.length} held-out cases from ${out.cases}, ${wallS.toFixed(0)} s. Completion settings: ${JSON.stringify(completion)}, the rest at the server's defaults.${warm ? ` Warm: each case asked first one keystroke earlier; the request after it is measured (${cacheHits} of ${outcomes.length} answered by the completion cache from the first suggestion).` : ' Cold: one request per case in a fresh document.'}${crlf ? ' CRLF: every case opened as a Windows file.' : ''}${serverJsArg ? ` Server: ${serverJsArg}.` : ''}${withWorkspace ? ' Workspace: the held-out packages (training/data-gpu/heldout.jsonl.xz) indexed by the server, each case opened at its path in its package.' : ''}${editorLists ? ` Editor's member lists: TypeScript's language service answered locus/memberNames ${answered} of ${asked} times (JavaScript and TypeScript files; Python gets none).` : ''}`,
+    `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}. ${outcomes.length} held-out cases from ${out.cases}, ${wallS.toFixed(0)} s. Completion settings: ${JSON.stringify(completion)}, the rest at the server's defaults.${warm ? ` Warm: each case asked first one keystroke earlier; the request after it is measured (${cacheHits} of ${outcomes.length} answered by the completion cache from the first suggestion).` : ' Cold: one request per case in a fresh document.'}${crlf ? ' CRLF: every case opened as a Windows file.' : ''}${atHeader ? ' At the header: each block case asked at the end of the header line above it.' : ''}${serverJsArg ? ` Server: ${serverJsArg}.` : ''}${withWorkspace ? ' Workspace: the held-out packages (training/data-gpu/heldout.jsonl.xz) indexed by the server, each case opened at its path in its package.' : ''}${editorLists ? ` Editor's member lists: TypeScript's language service answered locus/memberNames ${answered} of ${asked} times (JavaScript and TypeScript files; Python gets none).` : ''}`,
     '',
     '| group | cases | exact match | exact match, any item | with runners-up | edit similarity | empty | right lines from the first | characters of other lines | p50 ms | p95 ms |',
     '|---|---|---|---|---|---|---|---|---|---|---|',

@@ -393,6 +393,9 @@ export class CompletionProvider {
         // match (bench/results/completion-locus-target-release4-cold-beams-*, model-eval-*-release4-cold-beams-*).
         beamWidth: mode === 'multi-line' ? 1 : config.beamWidth,
         scoreTokens: mode === 'multi-line',
+        // At the end of a block's header with no body below, the embedded model most often ends at once (every one of
+        // a probe's headers): the body must get a character of code first (bench/results/header-end-blocks-2026-12-07.md).
+        nonBlank: mode === 'multi-line' && ctx.linePrefix.trim() !== '',
         ...(config.timeLimitMs > 0 && { maxDecodeMs: config.timeLimitMs }),
       },
       { signal: AbortSignal.any([signal, blockDone.signal]), onText, ...(confidentOnly && { onTokenScore: (score: TokenScore) => scores.push(score) }) },

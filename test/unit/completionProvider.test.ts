@@ -155,6 +155,7 @@ describe('CompletionProvider', () => {
     assert.equal(items[0]!.insertText, '\n  return a + b;\n}');
     assert.deepEqual(engine.requests[0]!.stopStrings, []);
     assert.ok(engine.steps[0]! <= body.length + 1, `generated ${engine.steps[0]} characters`);
+    assert.equal(engine.requests[0]!.nonBlank, true, 'at the end of a header, the body must not end before its code');
   });
 
   it('shows a block up to where the model grew unsure of it, and stops writing there', async () => {
@@ -185,6 +186,7 @@ describe('CompletionProvider', () => {
     const taken = doc(`function add(a, b) {\n  const total = a + b;\n  ${CURSOR}`, 'javascript');
     assert.deepEqual((await provider.provide(taken.document, taken.position, never())).map((item) => item.insertText), ['return total + 0;']);
     assert.equal(engine.requests.length, 2);
+    assert.equal(engine.requests[1]!.nonBlank, false, 'on an empty line in the body it may end at once');
 
     // Asked for (Alt+\), the block is written and shown whole.
     const asked = setup(body);
