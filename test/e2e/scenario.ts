@@ -277,6 +277,35 @@ export async function runScenario(t: TestContext, env: ScenarioEnv): Promise<voi
     );
   });
 
+  await t.test('at the end of a header, typing shows the block cut to its sure lines; Alt+\\ shows it whole, and Tab inserts that', async () => {
+    // While typing, a block shows the lines the model was sure of (lsp-server/confidentLines.ts); asked for (Alt+\\,
+    // trigger kind Invoked) it comes whole, also while the cut block shows. Here the model is unsure from the third line.
+    const file = path.join(workspace, 'src', 'shapes.ts');
+    const before = readFileSync(file, 'utf8');
+    const header = 'export function area(points: Point[]): number {';
+    await openFile(page, 'src/shapes.ts');
+    await activeEditor(page).locator('.view-lines').click();
+    await page.keyboard.press('Control+End');
+    await page.keyboard.type(`\n${header}`, { delay: 20 });
+    const automatic = await stableGhostText(page, await waitFor('ghost text while typing', () => ghostText(page), GHOST_TIMEOUT_MS));
+    await page.keyboard.press('Alt+Backslash');
+    const changed = await waitFor('the ghost text to change after Alt+\\', async () => {
+      const ghost = await ghostText(page);
+      return ghost !== undefined && ghost !== automatic ? ghost : undefined;
+    }, GHOST_TIMEOUT_MS / 2).catch(() => automatic);
+    const invoked = await stableGhostText(page, changed);
+    await shots.take(page, 'block-invoked');
+    t.diagnostic(`ghost text at the header's end while typing: ${JSON.stringify(automatic)}; after Alt+\\: ${JSON.stringify(invoked)}`);
+    const [cut, whole] = [automatic.split('\n'), invoked.split('\n')];
+    assert.ok(cut.length < whole.length && cut.every((line, i) => line === whole[i]), 'the ghost text while typing is a strict line prefix of the one Alt+\\ shows');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Control+S');
+    const after = await savedContent(file, before);
+    assert.equal(after.slice(0, before.length + header.length + 1), `${before}\n${header}`, 'the document holds the typed header, unchanged');
+    assert.equal(asRendered(after.slice(before.length + header.length + 1), TAB_SIZE, header.length), invoked, 'Tab inserted exactly the whole block that was shown');
+  });
+
   await t.test("a member access completes with a member the editor's TypeScript lists (locus/memberNames)", async () => {
     // `tally` is an object, not a module: only the editor's language support knows its members. Counter's are
     // named so the model would not write them unprompted (count is private). TypeScript's server may still be
