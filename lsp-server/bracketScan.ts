@@ -74,6 +74,17 @@ export function openLiteralAtEnd(text: string, lineComment: string, startsInside
   return scan(text, lineComment, startsInside).open;
 }
 
+/** The literal open at the end of `text` and where in `text` it opened; undefined when none is. */
+export function openLiteralStart(text: string, lineComment: string): { open: OpenLiteral; at: number } | undefined {
+  const { open, openedAt } = scan(text, lineComment, undefined);
+  return open === undefined ? undefined : { open, at: openedAt };
+}
+
+/** Whether a literal can go on past a line break: a block comment, a template literal or a triple-quoted string. */
+export function spansLines(open: OpenLiteral): boolean {
+  return open === BLOCK_COMMENT_END || open === '`' || TRIPLE_QUOTES.includes(open);
+}
+
 /** Offset in `text`, which starts inside `open`, of the closer that ends that literal; -1 when `text` does not end it. */
 export function literalEnd(text: string, open: OpenLiteral): number {
   for (let i = 0; i < text.length; i++) {
@@ -97,10 +108,16 @@ function literalStep(text: string, i: number, open: OpenLiteral): 'escape' | 'cl
   return 'inside';
 }
 
-function scan(text: string, lineComment: string, startsInside: OpenLiteral | undefined): { unmatched: UnmatchedCloser[]; open: OpenLiteral | undefined; stack: OpenBracket[] } {
+function scan(
+  text: string,
+  lineComment: string,
+  startsInside: OpenLiteral | undefined,
+): { unmatched: UnmatchedCloser[]; open: OpenLiteral | undefined; openedAt: number; stack: OpenBracket[] } {
   const stack: OpenBracket[] = [];
   const unmatched: UnmatchedCloser[] = [];
   let open = startsInside;
+  // Where the literal open now started (-1: before `text`).
+  let openedAt = -1;
   for (let i = 0; i < text.length; i++) {
     const ch = text[i]!;
     if (open !== undefined) {
@@ -117,10 +134,10 @@ function scan(text: string, lineComment: string, startsInside: OpenLiteral | und
       continue;
     }
     const triple = lineComment === '#' ? TRIPLE_QUOTES.find((quote) => text.startsWith(quote, i)) : undefined;
-    if (lineComment === '//' && text.startsWith(BLOCK_COMMENT_START, i)) [i, open] = [i + 1, BLOCK_COMMENT_END];
+    if (lineComment === '//' && text.startsWith(BLOCK_COMMENT_START, i)) [openedAt, i, open] = [i, i + 1, BLOCK_COMMENT_END];
     else if (lineComment === '//' && ch === '/' && startsRegex(text, i)) i = Math.max(i, regexEnd(text, i));
-    else if (triple !== undefined) [i, open] = [i + triple.length - 1, triple];
-    else if (QUOTES.has(ch)) open = ch;
+    else if (triple !== undefined) [openedAt, i, open] = [i, i + triple.length - 1, triple];
+    else if (QUOTES.has(ch)) [openedAt, open] = [i, ch];
     else if (OPENERS.has(ch)) stack.push({ index: i, char: ch });
     else if (ch in PAIRS) {
       if (stack.length > 0 && stack[stack.length - 1]!.char === PAIRS[ch]) stack.pop();
@@ -128,7 +145,7 @@ function scan(text: string, lineComment: string, startsInside: OpenLiteral | und
       // A mismatched closer (`(]`) is the model's mistake, not a block end; leave it to the other rules.
     }
   }
-  return { unmatched, open, stack };
+  return { unmatched, open, openedAt: open === undefined ? -1 : openedAt, stack };
 }
 
 /**

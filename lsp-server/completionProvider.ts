@@ -243,15 +243,16 @@ export class CompletionProvider {
         if (refined !== undefined) return refined.map((insertText) => ({ insertText, range: { start: position, end: position } }));
       }
       this.forgetCacheOfOtherModel(model);
-      // Asked for (Alt+\), the model runs: the cache may hold a block shown only in part.
-      const cached = invoked ? undefined : this.fromCache(document, ctx, selected !== undefined);
+      const mode = completionMode(ctx);
+      // Asked for (Alt+\) where a block starts, the model runs: the cache may hold a block shown only in part. In the
+      // middle of a line the cache's rest is what a new run would give (VS Code also asks explicitly on hover and Alt+]).
+      const cached = invoked && mode === 'multi-line' ? undefined : this.fromCache(document, ctx, selected !== undefined);
       if (cached !== undefined) {
         const suggestions = cached.suggestions.map((suggestion) => ({ ...suggestion, text: withLineEnding(suggestion.text, ctx.eol) }));
         return this.answerFromCache(document.uri, place, { ...cached, suggestions }, started, trace);
       }
       // The rest of a suggestion the user asked for keeps showing while it is typed (above); nothing new is made.
       if (config.trigger === 'manual' && !invoked) return [];
-      const mode = completionMode(ctx);
       if (mode === 'none') return [];
       const budget = promptBudgetFor(model.info.maxContext, config.promptTokenBudget, config.maxNewTokens);
       this.warnIfGenerationCapped(model, config);

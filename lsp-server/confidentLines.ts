@@ -6,7 +6,7 @@
 // those lines and showed 59% fewer characters of the others; a block needs 30% of the tokens it wrote before, so the
 // model stops there (bench/results/confident-lines-2026-12-07.md).
 import type { TokenScore } from '../runtime/engine';
-import { lineCommentFor, literalEnd, openLiteralAtEnd } from './bracketScan';
+import { lineCommentFor, literalEnd, openLiteralAtEnd, openLiteralStart, spansLines } from './bracketScan';
 
 /**
  * Natural log of the probability, under the model, of a block's text up to the end of a line, below which that line
@@ -60,7 +60,8 @@ export function settledLineCount(text: string, scores: readonly TokenScore[], la
   const comment = lineCommentFor(languageId);
   // The last line is still being written: the lines before it are finished.
   for (let kept = unsure; kept <= lines.length - 1; kept++) {
-    if (openLiteralAtEnd(lines.slice(0, kept).join('\n'), comment) === undefined) return kept;
+    const open = openLiteralAtEnd(lines.slice(0, kept).join('\n'), comment);
+    if (open === undefined || !spansLines(open)) return kept;
   }
   return undefined;
 }
@@ -76,11 +77,12 @@ export function keepConfidentLines(lines: readonly string[], count: number, lang
   const comment = lineCommentFor(languageId);
   let kept = Math.max(1, count);
   for (; kept < lines.length; kept++) {
-    const open = openLiteralAtEnd(lines.slice(0, kept).join('\n'), comment);
-    if (open === undefined) break;
+    const open = openLiteralStart(lines.slice(0, kept).join('\n'), comment);
+    // A quote open at a line's end is no string going on (a Rust lifetime, `Don't` in JSX text).
+    if (open === undefined || !spansLines(open.open)) break;
     // Judged by where it closes, not by its kind: the block may end inside another of the same kind.
-    if (literalEnd(`\n${lines.slice(kept).join('\n')}`, open) === -1) {
-      kept = withoutOpener(lines, kept, open);
+    if (literalEnd(`\n${lines.slice(kept).join('\n')}`, open.open) === -1) {
+      kept = withoutOpener(lines, kept, open.at);
       break;
     }
   }
@@ -89,18 +91,12 @@ export function keepConfidentLines(lines: readonly string[], count: number, lang
   return shown;
 }
 
-/** Openers of the literals that span lines, by the closer `openLiteralAtEnd` names. */
-const OPENERS: Record<string, string> = { '*/': '/*', '`': '`', '"""': '"""', "'''": "'''" };
-
 /**
- * `kept` lines ending inside a literal the block never closes: the lines before the one that opens it, if one of them
- * has code; else all of the block (its own end, a docstring the time limit cut, closed by post-processing, rather
- * than a bare opener).
+ * `kept` lines ending inside a literal the block never closes, opened at `openedAt` in their text: the lines before
+ * the one that opens it, if one of them has code; else all of the block (its own end, a docstring the time limit cut,
+ * which post-processing closes in Python, rather than a bare opener).
  */
-function withoutOpener(lines: readonly string[], kept: number, open: string): number {
-  const text = lines.slice(0, kept).join('\n');
-  const opener = OPENERS[open];
-  const at = opener === undefined ? -1 : text.lastIndexOf(opener);
-  const openingLine = at < 0 ? 0 : text.slice(0, at).split('\n').length - 1;
+function withoutOpener(lines: readonly string[], kept: number, openedAt: number): number {
+  const openingLine = lines.slice(0, kept).join('\n').slice(0, Math.max(0, openedAt)).split('\n').length - 1;
   return lines.slice(0, openingLine).some((line) => line.trim() !== '') ? openingLine : lines.length;
 }

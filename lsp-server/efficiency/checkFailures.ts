@@ -60,11 +60,12 @@ function namesFailedImport(error: string, name: string, module: string): boolean
 
 /**
  * The module the sandbox lacked that made `error`, or undefined when the code made it. Only an import's own failure
- * counts: its name undefined (the import failed and bound nothing, unless it was a top-level one whose module
- * loaded); an import the run failed to load raising (a function's own `import numpy`, `require('fast-lib')`); or,
- * for an import the run failed to load, the None or null its fallback bound used through that name, or an
- * ImportError that names the module. A typo (`nmupy`), None from anywhere else, or a function raising
- * ModuleNotFoundError itself (no load of it failed) stays the code's failure.
+ * counts: its name undefined (the import failed and bound nothing; a top-level import whose module loaded without the
+ * name is named by it, `json.lods`, as a newer Python's name looks the same); an import the run failed to load
+ * raising (a function's own `import numpy`, `require('fast-lib')`: a misspelt module there cannot be told from a
+ * package the sandbox lacks); or, for an import the run failed to load, the None or null its fallback bound used
+ * through that name, or an ImportError that names the module. A misspelt name (`nmupy.sum`), None from anywhere else,
+ * or a function raising ModuleNotFoundError itself (no load of it failed) stays the code's failure.
  */
 export function lackedModule(error: string | undefined, mayLack: ReadonlyMap<string, ImportSource>, run: ImportRun = NO_RUN): string | undefined {
   if (error === undefined) return undefined;

@@ -180,13 +180,14 @@ describe('language server with the fixture model', () => {
     await lsp.configure({ ...SETTINGS, completion: { ...SETTINGS.completion, speculation: 'off' } });
     try {
       await lsp.open('file:///work/unlimited.py', 'python', 'x = {');
-      const full = await lsp.complete('file:///work/unlimited.py', position);
+      // Asked for: the whole block, not the lines the model is sure of.
+      const full = await lsp.complete('file:///work/unlimited.py', position, undefined, InlineCompletionTriggerKind.Invoked);
       const fullTokens = lsp.timings.at(-1)!.generatedTokens;
       // The fixture writes its ~250 tokens in ~40 ms, one per pass (prompt lookup would write them faster still).
       await lsp.configure({ ...SETTINGS, completion: { ...SETTINGS.completion, timeLimitMs: 10, speculation: 'off' } });
       // Another document, so the completion cache does not answer.
       await lsp.open('file:///work/limited.py', 'python', 'x = {');
-      const limited = await lsp.complete('file:///work/limited.py', position);
+      const limited = await lsp.complete('file:///work/limited.py', position, undefined, InlineCompletionTriggerKind.Invoked);
       const timings = lsp.timings.at(-1)!;
       assert.equal(timings.timeLimited, true, `${timings.generatedTokens} tokens in ${timings.totalMs} ms`);
       assert.ok(timings.generatedTokens < fullTokens, `${timings.generatedTokens} of ${fullTokens} tokens`);

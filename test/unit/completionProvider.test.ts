@@ -170,6 +170,16 @@ describe('CompletionProvider', () => {
     assert.equal(engine.requests[0]!.scoreTokens, true);
     assert.equal(engine.steps[0], body.indexOf('  return') + 6, 'stopped at the character that took it under e^-5');
 
+    // Typed into in the middle of a line, then asked for (Alt+\, or VS Code's own explicit request on hover or Alt+]):
+    // the cache's rest, both lines of it, as a new run there would give one line.
+    const twoLines = '\n  const total = a + b;\n  const twice = total * 2;\n  return twice;\n}';
+    const typing = setup(twoLines, { cache: true });
+    typing.engine.logProbOf = (_, i) => (i >= twoLines.indexOf('  return') ? -1 : 0);
+    await typing.provider.provide(document, position, never());
+    const midLine = doc(`function add(a, b) {\n  co${CURSOR}`, 'javascript');
+    assert.deepEqual((await typing.provider.provide(midLine.document, midLine.position, never(), true)).map((item) => item.insertText), ['nst total = a + b;\n  const twice = total * 2;']);
+    assert.equal(typing.engine.requests.length, 1);
+
     // Its line break typed, then asked for (Alt+\): the model writes the block whole, not the cache its shown part.
     const rest = 'const total = a + b;\n  return total * 2;\n}';
     const whole = setup(() => (whole.engine.requests.length === 1 ? body : rest), { cache: true });

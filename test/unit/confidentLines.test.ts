@@ -106,6 +106,19 @@ describe('keepConfidentLines', () => {
     assert.deepEqual(keepConfidentLines(twoDocstrings, 2, 'python'), twoDocstrings.slice(0, 4));
   });
 
+  it('finds where a comment or string opened by reading it, not by the last copy of its opener', () => {
+    // A `/*` inside the JSDoc, and escaped backticks inside the template: neither opens what is open at the end.
+    const jsDoc = ['  }', '', '  /**', '   * Strips /* comments', '   * and more'];
+    assert.deepEqual(keepConfidentLines(jsDoc, 4, 'typescript'), ['  }']);
+    const template = ['const a = 1;', 'const s = `', '  say \\`hi\\`', '  more'];
+    assert.deepEqual(keepConfidentLines(template, 3, 'typescript'), template.slice(0, 1));
+  });
+
+  it("stops at the count where a quote is open at a line's end, which no string carries past", () => {
+    const lifetimes = ["fn first<'a>(s: &'a str) -> &'a str {", '    s.split(\' \').next().unwrap_or(s)', '}'];
+    assert.deepEqual(keepConfidentLines(lifetimes, 1, 'rust'), lifetimes.slice(0, 1));
+  });
+
   it('leaves out a comment or string the block never closes with its opening line, or shows the whole block', () => {
     const capped = ['x = 1', 'y = 2', '"""', 'Lexer for'];
     assert.deepEqual(keepConfidentLines(capped, 3, 'python'), capped.slice(0, 2));
