@@ -5,7 +5,7 @@ import { limitToBlock } from './blockScope';
 import { completableText } from './completableDocument';
 import type { CachedRest, CompletionCache } from './completionCache';
 import { completionMode, stopStringsFor, type CompletionMode } from './completionMode';
-import { settledLineCount, unsureLine } from './confidentLines';
+import { BlockSettling, unsureLine } from './confidentLines';
 import { isLanguageEnabled, type ServerConfig } from './config';
 import type { CursorText } from './context/contextPromptBuilder';
 import { listedMemberAccess, sourceKindOf } from './context/memberAccess';
@@ -371,6 +371,7 @@ export class CompletionProvider {
     let text = '';
     const scores: TokenScore[] = [];
     const confidentOnly = mode === 'multi-line' && !wholeBlock;
+    const settling = new BlockSettling(ctx.languageId);
     // Streamed in every mode: the first piece of text marks the first token for telemetry.
     const onText = (delta: string) => {
       onFirstText();
@@ -378,7 +379,7 @@ export class CompletionProvider {
       text += delta;
       const lines = text.split('\n');
       if (limitToBlock(lines, ctx).length < lines.length) blockDone.abort();
-      else if (confidentOnly && settledLineCount(text, scores, ctx.languageId) !== undefined) blockDone.abort();
+      else if (confidentOnly && settling.settled(text, scores)) blockDone.abort();
     };
     const result = await model.engine.generate(
       {

@@ -2,7 +2,7 @@
 // stays above the floor, from its first line with code on, and never a comment or string left open by the cut.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BLOCK_LOG_PROB_FLOOR, keepConfidentLines, settledLineCount, unsureLine } from '../../lsp-server/confidentLines';
+import { BLOCK_LOG_PROB_FLOOR, BlockSettling, keepConfidentLines, unsureLine } from '../../lsp-server/confidentLines';
 import type { TokenScore } from '../../runtime/engine';
 
 /** One token per piece, each with its log-probability. */
@@ -60,23 +60,33 @@ describe('unsureLine', () => {
   });
 });
 
-describe('settledLineCount', () => {
-  it('is known once an unsure line is written and nothing the lines before it opened is open', () => {
-    const sure = scored([['a = 1', 0], ['\n', 0], ['b = 2', 0]]);
-    assert.equal(settledLineCount(sure.text, sure.scores, 'python'), undefined);
-    const unsure = scored([['a = 1', 0], ['\n', 0], ['b = f(', -6]]);
-    assert.equal(settledLineCount(unsure.text, unsure.scores, 'python'), 1);
+/** The piece after which BlockSettling first says the block is settled, feeding the pieces one by one; else undefined. */
+function settledAfter(pieces: [string, number][], languageId: string): string | undefined {
+  const settling = new BlockSettling(languageId);
+  let text = '';
+  const scores: TokenScore[] = [];
+  for (const [piece, logProb] of pieces) {
+    text += piece;
+    scores.push({ logProb, textEnd: text.length });
+    if (settling.settled(text, scores)) return piece;
+  }
+  return undefined;
+}
+
+describe('BlockSettling', () => {
+  it('is settled once an unsure line is written and nothing the lines before it opened is open', () => {
+    assert.equal(settledAfter([['a = 1', 0], ['\n', 0], ['b = 2', 0]], 'python'), undefined);
+    assert.equal(settledAfter([['a = 1', 0], ['\n', 0], ['b = f(', -6], ['x)', 0]], 'python'), 'b = f(');
   });
 
-  it('waits for the line that closes a docstring or block comment the kept lines opened', () => {
-    const open = scored([['"""', 0], ['\n', 0], ['    Lexer for', -6]]);
-    assert.equal(settledLineCount(open.text, open.scores, 'python'), undefined, 'the docstring is still open');
-    const closing = scored([['"""', 0], ['\n', 0], ['    Lexer for it.', -6], ['\n', 0], ['    """', 0]]);
-    assert.equal(settledLineCount(closing.text, closing.scores, 'python'), undefined, 'its closing line is not finished');
-    const closed = scored([['"""', 0], ['\n', 0], ['    Lexer for it.', -6], ['\n', 0], ['    """', 0], ['\n', 0], ['    name', 0]]);
-    assert.equal(settledLineCount(closed.text, closed.scores, 'python'), 3);
-    const jsDoc = scored([['/**', 0], ['\n', 0], [' * Adds.', -6], ['\n', 0], [' */', 0], ['\n', 0]]);
-    assert.equal(settledLineCount(jsDoc.text, jsDoc.scores, 'typescript'), 3);
+  it('waits for the finished line that closes a docstring or block comment the kept lines opened', () => {
+    const docstring: [string, number][] = [['"""', 0], ['\n', 0], ['    Lexer for it.', -6], ['\n', 0], ['    more.', 0], ['\n', 0], ['    """', 0], ['\n', 0], ['    name', 0]];
+    assert.equal(settledAfter(docstring, 'python'), '\n', 'after the closing line is finished');
+    assert.equal(settledAfter(docstring.slice(0, 7), 'python'), undefined, 'its closing line is not finished');
+    const jsDoc: [string, number][] = [['/**', 0], ['\n', 0], [' * Adds.', -6], ['\n', 0], [' */', 0], ['\n', 0]];
+    assert.equal(settledAfter(jsDoc, 'typescript'), '\n');
+    // A quote open at a line's end is no string going on.
+    assert.equal(settledAfter([["fn f<'a>(s: &'a str) -> &'a str {", 0], ['\n', 0], ['    s', -6]], 'rust'), '    s');
   });
 });
 
