@@ -87,16 +87,19 @@ interface CachedAnswer {
   origin?: string;
 }
 
-/** The text offered for a generation: post-processed, and only its finished part when it stopped mid-text. */
-function shownText(result: GenerateResult, mode: CompletionMode, ctx: CursorContext): string {
-  return postProcess(endedUnfinished(result) ? finishedPart(result.text, mode) : result.text, mode, ctx);
+/**
+ * The text offered for a generation: post-processed, and only its finished part when it stopped mid-text;
+ * `confidentLines`: of a block, that many leading lines (confidentLines.ts).
+ */
+function shownText(result: GenerateResult, mode: CompletionMode, ctx: CursorContext, confidentLines = Infinity): string {
+  return postProcess(endedUnfinished(result) ? finishedPart(result.text, mode) : result.text, mode, ctx, confidentLines);
 }
 
-/** What a block shows: its lines up to where the model grew unsure of them (confidentLines.ts). */
+/** What a block shows: its lines up to where the model grew unsure of them; `whole` where it never did. */
 function confidentText(result: GenerateResult, mode: CompletionMode, ctx: CursorContext, whole: string): string {
   if (mode !== 'multi-line' || result.tokenScores === undefined || whole === '') return whole;
-  const count = unsureLine(result.text, result.tokenScores) ?? Infinity;
-  return postProcess(endedUnfinished(result) ? finishedPart(result.text, mode) : result.text, mode, ctx, count);
+  const unsure = unsureLine(result.text, result.tokenScores);
+  return unsure === undefined ? whole : shownText(result, mode, ctx, unsure);
 }
 
 /**
