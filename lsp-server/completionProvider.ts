@@ -211,6 +211,14 @@ export class CompletionProvider {
 
   constructor(private readonly deps: CompletionProviderDeps) {}
 
+  /**
+   * The workspace context that prompts are built from changed (folders added or removed, files newly excluded): the
+   * cached completions go, since they may continue code of a folder or file that must no longer reach a suggestion.
+   */
+  contextChanged(): void {
+    this.deps.cache?.clear();
+  }
+
   /** The client forgets a closed document's skip reason (extension/skippedDocuments.ts): it is said again on reopening. */
   documentClosed(uri: string): void {
     this.skipped.delete(this.skipGroupOf(uri));

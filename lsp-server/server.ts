@@ -233,7 +233,10 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     // A model that failed to load is tried again at any settings change: its folder may have been fixed meanwhile.
     // Settings that went back to the model's before it reloaded reload nothing.
     const reload = needsModelReload(modelConfig, next) || modelHost.status()?.state === 'error';
-    if (excludesChanged(config, next)) context.setExcludes(next.excludes);
+    if (excludesChanged(config, next)) {
+      context.setExcludes(next.excludes);
+      completions.contextChanged();
+    }
     config = next;
     if (config.efficiency.enabled) prepareEfficiency();
     else {
@@ -318,6 +321,7 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
   function workspaceFoldersChanged(event: WorkspaceFoldersChangeEvent): void {
     if (lifecycle !== 'running') return;
     void context.foldersChanged(event);
+    completions.contextChanged();
     // The sandbox's check (its temporary folder outside every workspace folder) is made again for the new folders.
     efficiency.forgetIsolation();
     if (config.efficiency.enabled) prepareEfficiency();

@@ -75,6 +75,19 @@ describe('completion cache over LSP', () => {
     assert.fail('the fixture model showed no completion of 2 or more characters after a member dot');
   });
 
+  it('runs the model again, not the cache, once files are newly excluded', async () => {
+    const { uri, position, shown } = await shownCompletion();
+    // A suggestion made before may continue code of a file that the new glob keeps out of prompts.
+    await lsp.configure({ ...SETTINGS, exclude: ['**/secrets/**'] });
+    await lsp.change(uri, 2, [{ range: { start: position, end: position }, text: shown[0]! }]);
+    const before = lsp.timings.length;
+    await lsp.complete(uri, { line: position.line, character: position.character + 1 });
+    await waitFor(() => lsp.timings.length > before, 'the timings notification');
+    const after = lsp.timings[lsp.timings.length - 1]!;
+    assert.equal(after.cacheHit, false);
+    assert.ok(after.promptTokens > 0, 'the model ran');
+  });
+
   it('runs the model again when the typed character leaves the completion', async () => {
     const uri = 'file:///work/cache-miss.ts';
     const text = 'const total = ';

@@ -99,6 +99,20 @@ describe('CompletionProvider', () => {
     assert.equal(engine.requests.length, 1);
   });
 
+  it('asks the model again once the workspace context changed, instead of showing the rest of a suggestion made from the old one', async () => {
+    const { provider, engine } = setup('total(a);', { cache: true });
+    const first = doc(`const x = ${CURSOR}\n`);
+    await provider.provide(first.document, first.position, never());
+    const typed = doc(`const x = to${CURSOR}\n`);
+    assert.deepEqual((await provider.provide(typed.document, typed.position, never())).map((item) => item.insertText), ['tal(a);']);
+    assert.equal(engine.requests.length, 1, 'typing into the suggestion: from the cache');
+    // A folder removed, or a file excluded: the suggestion may continue its code.
+    provider.contextChanged();
+    const further = doc(`const x = tot${CURSOR}\n`);
+    await provider.provide(further.document, further.position, never());
+    assert.equal(engine.requests.length, 2, 'the model runs again');
+  });
+
   it("offers a runner-up's rest from the cache when the answer is typed up to the closers the editor put after the cursor", async () => {
     const { provider, engine } = setup('run(x)', { cache: true });
     engine.alternatives = ['run(x, y)'];
