@@ -115,6 +115,22 @@ export class CompletionCache {
     return hits.map((hit) => hit.rest);
   }
 
+  /**
+   * The cached completions typed out to their end after their prefix, with the text after the cursor unchanged but for
+   * closers the editor still holds for openers typed from them; they are forgotten (what follows needs the model).
+   */
+  takeTypedOut(uri: string, prefix: string, suffix: string): { origin: string | undefined; rank: number }[] {
+    const typedOut = this.entries.filter(
+      (entry) =>
+        entry.uri === uri &&
+        prefix.endsWith(entry.completion) &&
+        windowBefore(prefix, entry.completion.length, this.options.prefixChars) === entry.prefix &&
+        autoClosedSuffix(entry.completion, entry.suffix, suffix, this.options.suffixChars) !== undefined,
+    );
+    this.entries = this.entries.filter((entry) => !typedOut.includes(entry));
+    return typedOut.map(({ origin, rank }) => ({ origin, rank }));
+  }
+
   /** Forgets every completion of one document, or all of them (the model changed). */
   clear(uri?: string): void {
     this.entries = uri === undefined ? [] : this.entries.filter((e) => e.uri !== uri);
@@ -139,12 +155,15 @@ function typedLength(entry: Entry, prefix: string, prefixChars: number, fewest: 
     // Cheap test first: the character before the cursor must be the last one typed.
     if (typed > 0 && prefix[prefix.length - 1] !== completion[typed - 1]) continue;
     if (!prefix.endsWith(completion.slice(0, typed))) continue;
-    const before = prefix.slice(0, prefix.length - typed);
-    // The entry kept only the last `prefixChars` characters; compare the same window of the request.
-    const window = before.length > prefixChars ? before.slice(-prefixChars) : before;
-    if (window === entry.prefix) return typed;
+    if (windowBefore(prefix, typed, prefixChars) === entry.prefix) return typed;
   }
   return undefined;
+}
+
+/** The last `prefixChars` characters before the `typed` last ones of `prefix`: the window an entry's prefix kept. */
+function windowBefore(prefix: string, typed: number, prefixChars: number): string {
+  const before = prefix.slice(0, prefix.length - typed);
+  return before.length > prefixChars ? before.slice(-prefixChars) : before;
 }
 
 const CLOSER_OF: Readonly<Record<string, string>> = { '(': ')', '[': ']', '{': '}', '"': '"', "'": "'", '`': '`' };

@@ -254,6 +254,7 @@ export class CompletionProvider {
         if (refined !== undefined) return refined.map((insertText) => ({ insertText, range: { start: position, end: position } }));
       }
       this.forgetCacheOfOtherModel(model);
+      if (selected === undefined) this.noteTypedOut(document.uri, ctx);
       const mode = completionMode(ctx);
       // Asked for (Alt+\) where a block starts, the model runs: the cache may hold a block shown only in part. In the
       // middle of a line the cache's rest is what a new run would give (VS Code also asks explicitly on hover and Alt+]).
@@ -425,6 +426,8 @@ export class CompletionProvider {
     if (cache === undefined) return undefined;
     const hits = cache.lookupRests(document.uri, ctx.prefix, ctx.suffix, this.typedSinceMemberDot(document, ctx), atCachedCursor).flatMap((hit) => {
       const text = restToShow(hit, ctx);
+      // Typed up to the closers the editor put after the cursor: all of it is on screen.
+      if (text === '' && hit.origin !== undefined) this.deps.telemetry?.typedOut(hit.origin, hit.rank);
       return text === undefined ? [] : [{ text, rank: hit.rank, origin: hit.origin }];
     });
     const [first, ...rest] = hits;
@@ -434,6 +437,13 @@ export class CompletionProvider {
       if (text !== '' && !suggestions.some((shown) => shown.text === text)) suggestions.push({ text, rank });
     }
     return { suggestions, ...(first.origin !== undefined && { origin: first.origin }) };
+  }
+
+  /** Suggestions the user typed to their end instead of accepting them are told to telemetry, and leave the cache. */
+  private noteTypedOut(uri: string, ctx: CursorContext): void {
+    for (const { origin, rank } of this.deps.cache?.takeTypedOut(uri, ctx.prefix, ctx.suffix) ?? []) {
+      if (origin !== undefined) this.deps.telemetry?.typedOut(origin, rank);
+    }
   }
 
   /** The cache holds another model's completions: they go. */

@@ -240,8 +240,12 @@ export type RequestOutcome = 'offered' | 'empty' | 'cancelled' | 'error';
  */
 export type Acceptance = 'accepted' | 'partiallyAccepted';
 
-/** The final outcome of a request once the editor's report, if any, is joined to it. */
-export type FinalOutcome = 'accepted' | 'partiallyAccepted' | 'notAccepted' | 'empty' | 'cancelled' | 'error';
+/**
+ * The final outcome of a request once the editor's report, if any, is joined to it. `typedOut`: the user typed the
+ * suggestion to its end instead of accepting it (the server saw the typed text spell it), so it was right but not
+ * accepted.
+ */
+export type FinalOutcome = 'accepted' | 'partiallyAccepted' | 'typedOut' | 'notAccepted' | 'empty' | 'cancelled' | 'error';
 
 /** One request as stored and exported. Durations are milliseconds since the request was received. */
 export interface TelemetrySample {
@@ -303,8 +307,9 @@ export interface DurationStats {
 /**
  * Counts of requests by what became of them; the kinds add up to `requests`. A suggestion counts once, however many
  * requests showed it: typing into a suggestion asks again at every keystroke, and the answers (from the completion
- * cache) show the rest of the same suggestion. `accepted`, `partiallyAccepted` and `notAccepted` count suggestions
- * shown (as the request that showed each first), accepted when the user took it at any of its requests; `shownAgain`
+ * cache) show the rest of the same suggestion. `accepted`, `partiallyAccepted`, `typedOut` and `notAccepted` count
+ * suggestions shown (as the request that showed each first), accepted when the user took it at any of its requests,
+ * typed out when the user typed all of it instead; `shownAgain`
  * counts the later requests that showed the rest of one, or found it typed up to closers the editor auto-inserted
  * (a cache answer left with nothing to show). `empty` counts model runs that had nothing to show.
  */
@@ -312,6 +317,8 @@ export interface OutcomeCounts {
   requests: number;
   accepted: number;
   partiallyAccepted: number;
+  /** Suggestions the user typed to their end rather than accepting them: right, but not counted as accepted. */
+  typedOut: number;
   notAccepted: number;
   shownAgain: number;
   empty: number;

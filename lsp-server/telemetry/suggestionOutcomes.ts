@@ -3,10 +3,10 @@
 // suggestion. Counted per request, a suggestion typed into and then accepted was one accepted and several not.
 import type { FinalOutcome, OutcomeCounts, TelemetrySample } from '../protocol';
 
-type Shown = 'accepted' | 'partiallyAccepted' | 'notAccepted';
+type Shown = 'accepted' | 'partiallyAccepted' | 'typedOut' | 'notAccepted';
 
-/** Which outcome of a suggestion's requests is the suggestion's: the user took it at any of them. */
-const RANK: Readonly<Record<Shown, number>> = { notAccepted: 0, partiallyAccepted: 1, accepted: 2 };
+/** Which outcome of a suggestion's requests is the suggestion's: the user took it (or typed it out) at any of them. */
+const RANK: Readonly<Record<Shown, number>> = { notAccepted: 0, typedOut: 1, partiallyAccepted: 2, accepted: 3 };
 
 function isShown(outcome: FinalOutcome): outcome is Shown {
   return outcome in RANK;
@@ -18,6 +18,7 @@ export function countOutcomes(samples: readonly TelemetrySample[]): OutcomeCount
     requests: samples.length,
     accepted: 0,
     partiallyAccepted: 0,
+    typedOut: 0,
     notAccepted: 0,
     shownAgain: 0,
     empty: 0,
@@ -43,7 +44,8 @@ export function countOutcomes(samples: readonly TelemetrySample[]): OutcomeCount
     const earlier = suggestions.get(key);
     if (earlier !== undefined) counts.shownAgain++;
     if (earlier === undefined || RANK[s.outcome] > RANK[earlier.outcome]) {
-      suggestions.set(key, { outcome: s.outcome, runnerUp: s.acceptedItem !== null && s.acceptedItem > 0 });
+      const taken = s.outcome === 'accepted' || s.outcome === 'partiallyAccepted';
+      suggestions.set(key, { outcome: s.outcome, runnerUp: taken && s.acceptedItem !== null && s.acceptedItem > 0 });
     }
   }
   for (const { outcome, runnerUp } of suggestions.values()) {

@@ -90,7 +90,7 @@ function toSample(r: RequestRecord, report: OutcomeRecord | undefined): Telemetr
 }
 
 function offered(counts: OutcomeCounts): number {
-  return counts.accepted + counts.partiallyAccepted + counts.notAccepted;
+  return counts.accepted + counts.partiallyAccepted + counts.typedOut + counts.notAccepted;
 }
 
 function rate(numerator: number, denominator: number): number | null {
@@ -223,7 +223,7 @@ export function lastRequest(samples: readonly TelemetrySample[]): LastRequestSta
     firstTokenMs: s.firstTokenMs,
     tokensPerSecond: s.tokensPerSecond,
     generatedTokens: s.generatedTokens,
-    outcome: s.outcome === 'accepted' || s.outcome === 'partiallyAccepted' || s.outcome === 'notAccepted' ? 'offered' : s.outcome,
+    outcome: s.outcome === 'accepted' || s.outcome === 'partiallyAccepted' || s.outcome === 'typedOut' || s.outcome === 'notAccepted' ? 'offered' : s.outcome,
     model: s.model,
     language: s.language,
   };

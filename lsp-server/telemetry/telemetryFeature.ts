@@ -45,6 +45,8 @@ export interface CompletionTelemetry {
   begin(start: RequestStart): RequestTrace;
   /** `item` is the suggestion's place in its model run's answer (0 the first). */
   acceptanceCommand(trace: RequestTrace, item: number): Command | undefined;
+  /** The user typed out the `item`th suggestion of request `id`'s answer to its end. */
+  typedOut(id: string, item: number): void;
 }
 
 const ACCEPTANCES: readonly Acceptance[] = ['accepted', 'partiallyAccepted'];
@@ -96,6 +98,10 @@ export class TelemetryFeature implements CompletionTelemetry {
     if (typeof id !== 'string' || !ACCEPTANCES.includes(acceptance as Acceptance)) return;
     // An editor that sends no usable place still reports the acceptance itself.
     this.recorder.accepted(id, acceptance as Acceptance, isItemIndex(item) ? item : undefined);
+  }
+
+  typedOut(id: string, item: number): void {
+    this.recorder.typedOut(id, item);
   }
 
   async summary(params: TelemetryParams | null | undefined): Promise<TelemetrySummary> {

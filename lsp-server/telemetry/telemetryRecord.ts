@@ -4,6 +4,9 @@
 // Serialization copies allowlisted fields only, so nothing else (code, paths, prompts) can reach the file.
 import type { Acceptance, RequestOutcome, TelemetrySample } from '../protocol';
 
+/** What a stored report says of an offered suggestion: the editor's acceptance, or the server's `typedOut`. */
+export type ReportedOutcome = Acceptance | 'typedOut';
+
 export const RECORD_VERSION = 1;
 
 /** A stored request: the protocol's sample fields with the server-side outcome (acceptance is joined at read time). */
@@ -18,15 +21,15 @@ export interface OutcomeRecord {
   kind: 'outcome';
   id: string;
   at: number;
-  acceptance: Acceptance;
-  /** The accepted suggestion's place in its model run's answer (0 the first); absent when the editor did not say. */
+  acceptance: ReportedOutcome;
+  /** The accepted (or typed-out) suggestion's place in its model run's answer (0 the first); absent when the editor did not say. */
   item?: number;
 }
 
 export type TelemetryEntry = RequestRecord | OutcomeRecord;
 
 const REQUEST_OUTCOMES: readonly RequestOutcome[] = ['offered', 'empty', 'cancelled', 'error'];
-const ACCEPTANCES: readonly Acceptance[] = ['accepted', 'partiallyAccepted'];
+const REPORTED_OUTCOMES: readonly ReportedOutcome[] = ['accepted', 'partiallyAccepted', 'typedOut'];
 /** The highest suggestion place stored; an answer offers a handful of suggestions, so a larger one is damage. */
 const MAX_ITEM_INDEX = 63;
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -93,9 +96,9 @@ export function parseEntry(line: string): TelemetryEntry | null {
   const o = value as Record<string, unknown>;
   if (o.v !== RECORD_VERSION || typeof o.id !== 'string' || !isValidId(o.id)) return null;
   if (o.kind === 'outcome') {
-    if (!isTime(o.at) || !ACCEPTANCES.includes(o.acceptance as Acceptance)) return null;
+    if (!isTime(o.at) || !REPORTED_OUTCOMES.includes(o.acceptance as ReportedOutcome)) return null;
     if (o.item !== undefined && !isItemIndex(o.item)) return null;
-    return { v: RECORD_VERSION, kind: 'outcome', id: o.id, at: o.at, acceptance: o.acceptance as Acceptance, ...(o.item !== undefined && { item: o.item }) };
+    return { v: RECORD_VERSION, kind: 'outcome', id: o.id, at: o.at, acceptance: o.acceptance as ReportedOutcome, ...(o.item !== undefined && { item: o.item }) };
   }
   if (o.kind !== 'request') return null;
   const durations = ['promptBuiltMs', 'firstTokenMs', 'retrievalMs', 'compressionMs', 'tokensPerSecond'] as const;

@@ -62,7 +62,8 @@ const MAX_PENDING_ACCEPTANCE = 256;
 
 export class TelemetryRecorder {
   private enabled: boolean;
-  private readonly acceptable = new Map<string, 'offered' | 'partiallyAccepted'>();
+  /** A typed-out suggestion may still be reported accepted: VS Code's report of a Tab may come after the next request. */
+  private readonly acceptable = new Map<string, 'offered' | 'typedOut' | 'partiallyAccepted'>();
   private readonly newId: () => string;
 
   constructor(private readonly options: TelemetryRecorderOptions) {
@@ -94,6 +95,16 @@ export class TelemetryRecorder {
     if (acceptance === 'accepted') this.acceptable.delete(id);
     else this.acceptable.set(id, 'partiallyAccepted');
     this.options.store.append({ v: RECORD_VERSION, kind: 'outcome', id, at: this.options.clock.now(), acceptance, ...(item !== undefined && { item }) });
+  }
+
+  /**
+   * The user typed an offered suggestion to its end, the `item`th of its model run's answer (0 the first). Ignored for
+   * one already reported (accepted, in part or whole, or typed out).
+   */
+  typedOut(id: string, item: number): void {
+    if (!this.enabled || this.acceptable.get(id) !== 'offered') return;
+    this.acceptable.set(id, 'typedOut');
+    this.options.store.append({ v: RECORD_VERSION, kind: 'outcome', id, at: this.options.clock.now(), acceptance: 'typedOut', item });
   }
 
   private finish(record: RequestRecord): void {

@@ -172,10 +172,15 @@
     return s.servedFromCache > 0 ? `${runs} · ${count(s.servedFromCache)} cached` : runs;
   }
 
-  /** Suggestions accepted of those shown, and how many of them the user cycled to (Alt+]) rather than the first. */
+  /**
+   * Suggestions accepted of those shown, how many of them the user cycled to (Alt+]) rather than the first, and how
+   * many others the user typed out in full instead of accepting.
+   */
   function acceptanceDetail(o, shown) {
-    const detail = `${count(o.accepted + o.partiallyAccepted)} of ${count(shown)} suggestion${shown === 1 ? '' : 's'} shown`;
-    return o.acceptedRunnerUp > 0 ? `${detail} · ${count(o.acceptedRunnerUp)} from a further one (Alt+])` : detail;
+    const parts = [`${count(o.accepted + o.partiallyAccepted)} of ${count(shown)} suggestion${shown === 1 ? '' : 's'} shown`];
+    if (o.acceptedRunnerUp > 0) parts.push(`${count(o.acceptedRunnerUp)} from a further one (Alt+])`);
+    if (o.typedOut > 0) parts.push(`${count(o.typedOut)} typed out instead`);
+    return parts.join(' · ');
   }
 
   function renderKpis() {
@@ -184,7 +189,7 @@
     const [p95, p95Unit] = msParts(s.latency ? s.latency.p95 : null);
     const [first, firstUnit] = msParts(s.firstToken ? s.firstToken.p50 : null);
     const o = s.outcomes;
-    const shown = o.accepted + o.partiallyAccepted + o.notAccepted;
+    const shown = o.accepted + o.partiallyAccepted + o.typedOut + o.notAccepted;
     $('kpis').replaceChildren(
       kpi('p50', 'Latency p50', p50, p50Unit, latencyDetail(s)),
       kpi('p95', 'Latency p95', p95, p95Unit, s.latency ? `max ${ms(s.latency.max)}` : ''),
@@ -331,13 +336,14 @@
 
   /**
    * What each request ended in, as counts of requests: a suggestion counts once (as the request that showed it first),
-   * so these are no second acceptance rate, and the first three add up to the suggestions the Accepted figure is of.
+   * so these are no second acceptance rate, and the first four add up to the suggestions the Accepted figure is of.
    */
   function renderOutcomes() {
     const o = summary.outcomes;
     const kinds = [
       ['accepted', 'Suggestion accepted'],
       ['partiallyAccepted', 'Suggestion partly accepted'],
+      ['typedOut', 'Suggestion typed out in full'],
       ['notAccepted', 'Suggestion not accepted'],
       ['shownAgain', 'Shown again as you typed'],
       ['empty', 'Nothing to suggest'],

@@ -23,6 +23,21 @@ describe('CompletionCache', () => {
     assert.equal(cache.lookup(URI, 'const x =', ';\n'), undefined, 'deleting before the cursor is not typing the completion');
   });
 
+  it('takes out the completions typed to their end, each once, with their origin and place', () => {
+    const cache = new CompletionCache();
+    cache.storeOffered(URI, 'const x = ', ';\n', ['compute(1, 2)', 'count'], 'run-1');
+    assert.deepEqual(cache.takeTypedOut(URI, 'const x = compute(1, 2', ';\n'), [], 'not yet at its end');
+    assert.deepEqual(cache.takeTypedOut(URI, 'const x = compute(1, 2)', ';\n'), [{ origin: 'run-1', rank: 0 }]);
+    assert.deepEqual(cache.takeTypedOut(URI, 'const x = compute(1, 2)', ';\n'), [], 'taken out');
+    assert.deepEqual(cache.takeTypedOut(URI, 'const x = count', ';\n'), [{ origin: 'run-1', rank: 1 }], 'a runner-up keeps its place');
+    cache.store(URI, 'y = ', '\n', 'f(a)', 'run-2');
+    assert.deepEqual(cache.takeTypedOut(URI, 'y = f(a)', ')\n'), [], 'the text after the cursor changed');
+    assert.deepEqual(cache.takeTypedOut('file:///b.ts', 'y = f(a)', '\n'), [], 'another document');
+    assert.deepEqual(cache.takeTypedOut(URI, 'z = f(a)', '\n'), [], 'another prefix');
+    assert.deepEqual(cache.takeTypedOut(URI, 'y = f(a)', '\n'), [{ origin: 'run-2', rank: 0 }], 'the `)` typed over the auto-closed one');
+    assert.equal(cache.size, 0);
+  });
+
   it('answers only completions typed at most maxTyped characters into', () => {
     const cache = new CompletionCache();
     cache.store(URI, 'n = tally', ';\n', '.count');

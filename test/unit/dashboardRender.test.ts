@@ -221,13 +221,14 @@ describe('latency dashboard in headless Chromium', { skip }, () => {
     );
     const models = await page.$$eval('#by-model tr[data-key]', (rows) => rows.map((r) => r.getAttribute('data-key')));
     assert.deepEqual(models, ['locus-small-q4', 'locus-small-fp32']);
-    // One definition of acceptance: the KPI's suggestions are the outcomes' first three kinds; the outcomes count requests.
+    // One definition of acceptance: the KPI's suggestions are the outcomes' first four kinds; the outcomes count requests.
     const o = summary.outcomes;
-    assert.ok(o.acceptedRunnerUp > 0 && o.acceptedRunnerUp < o.accepted, JSON.stringify(o));
+    assert.ok(o.acceptedRunnerUp > 0 && o.acceptedRunnerUp < o.accepted && o.typedOut > 0, JSON.stringify(o));
     assert.equal(
       await page.textContent('[data-kpi="acceptance"] .detail'),
-      `${o.accepted + o.partiallyAccepted} of ${o.accepted + o.partiallyAccepted + o.notAccepted} suggestions shown · ${o.acceptedRunnerUp} from a further one (Alt+])`,
+      `${o.accepted + o.partiallyAccepted} of ${o.accepted + o.partiallyAccepted + o.typedOut + o.notAccepted} suggestions shown · ${o.acceptedRunnerUp} from a further one (Alt+]) · ${o.typedOut} typed out instead`,
     );
+    assert.equal(await page.textContent('[data-outcome="typedOut"] .count'), String(o.typedOut));
     assert.equal(await page.textContent('#outcomes-title'), `Outcomes of ${o.requests} requests`);
     assert.equal(await page.textContent('[data-outcome="accepted"] .count'), String(o.accepted));
     assert.equal(await page.textContent('[data-outcome="shownAgain"] .count'), String(o.shownAgain));

@@ -48,6 +48,7 @@ describe('suggestion outcomes', () => {
       requests: 4,
       accepted: 1,
       partiallyAccepted: 0,
+      typedOut: 0,
       notAccepted: 0,
       shownAgain: 3,
       empty: 0,
@@ -57,6 +58,18 @@ describe('suggestion outcomes', () => {
     });
     const summary = summarize(samples, { enabled: true, generatedAt: 1, store: STORE });
     assert.equal(summary.acceptanceRate, 1, 'one suggestion shown, and it was accepted');
+  });
+
+  it('ranks typed out in full above not accepted and below any acceptance', () => {
+    const o = countOutcomes([
+      sample('a', 'typedOut'),
+      sample('a1', 'notAccepted', { from: 'a' }),
+      sample('b', 'notAccepted'),
+      sample('b1', 'typedOut', { from: 'b' }),
+      sample('c', 'typedOut'),
+      sample('c1', 'partiallyAccepted', { from: 'c' }),
+    ]);
+    assert.deepEqual([o.partiallyAccepted, o.typedOut, o.notAccepted, o.shownAgain], [1, 2, 0, 3]);
   });
 
   it('takes the best outcome of a suggestion’s requests, and keeps other suggestions apart', () => {

@@ -153,16 +153,17 @@ describe('summarize', () => {
     const o = summary.outcomes;
     assert.ok(summary.servedFromCache > 0);
     assert.equal(o.requests, 240 + summary.servedFromCache);
-    assert.equal(o.accepted + o.partiallyAccepted + o.notAccepted + o.shownAgain + o.empty + o.cancelled + o.error, o.requests);
+    assert.equal(o.accepted + o.partiallyAccepted + o.typedOut + o.notAccepted + o.shownAgain + o.empty + o.cancelled + o.error, o.requests);
     assert.equal(o.error, 1);
-    assert.ok(o.accepted > 0 && o.cancelled > 0 && o.empty > 0);
+    assert.ok(o.accepted > 0 && o.typedOut > 0 && o.cancelled > 0 && o.empty > 0);
     // Every fixture cache answer shows the rest of a suggestion its model run showed: the same suggestion again.
     assert.equal(o.shownAgain, summary.servedFromCache);
-    const shown = samples.filter((s) => !s.servedFromCache && ['accepted', 'partiallyAccepted', 'notAccepted'].includes(s.outcome));
-    assert.equal(o.accepted + o.partiallyAccepted + o.notAccepted, shown.length);
+    const shown = samples.filter((s) => !s.servedFromCache && ['accepted', 'partiallyAccepted', 'typedOut', 'notAccepted'].includes(s.outcome));
+    assert.equal(o.accepted + o.partiallyAccepted + o.typedOut + o.notAccepted, shown.length);
     const accepted = new Set(samples.filter((s) => s.outcome === 'accepted').map((s) => s.cachedFrom ?? s.id));
     assert.equal(o.accepted, accepted.size);
-    assert.equal(summary.acceptanceRate, o.accepted / (o.accepted + o.notAccepted));
+    // Typed out in full is shown and right, but not accepted.
+    assert.equal(summary.acceptanceRate, o.accepted / (o.accepted + o.typedOut + o.notAccepted));
   });
 
   it('computes latency percentiles over finished model runs only (no cancelled, failed or cached answers)', () => {
@@ -192,7 +193,7 @@ describe('summarize', () => {
     const python = samples.filter((s) => s.language === 'python');
     const row = summary.byLanguage.find((g) => g.key === 'python');
     assert.equal(row?.latency?.p95, percentile(finishedLatencies(python), 95));
-    const shown = python.filter((s) => !s.servedFromCache && ['accepted', 'partiallyAccepted', 'notAccepted'].includes(s.outcome));
+    const shown = python.filter((s) => !s.servedFromCache && ['accepted', 'partiallyAccepted', 'typedOut', 'notAccepted'].includes(s.outcome));
     const accepted = new Set(python.filter((s) => s.outcome === 'accepted').map((s) => s.cachedFrom ?? s.id));
     assert.equal(row?.acceptanceRate, accepted.size / shown.length);
   });

@@ -134,4 +134,36 @@ describe('completion telemetry', () => {
     assert.deepEqual([run.cachedFrom, rest.servedFromCache, rest.cachedFrom], [null, true, run.id]);
     assert.deepEqual([summary.outcomes.notAccepted, summary.outcomes.shownAgain], [1, 1]);
   });
+  it('counts a suggestion the user typed to its end as typed out, not accepted, and a Tab reported after that as accepted', async () => {
+    const { provider, engine, telemetry } = setup('total(a);', { cache: true });
+    engine.alternatives = ['count;'];
+    const first = doc('const x = ┃\n');
+    await provider.provide(first.document, first.position, never());
+    const typing = doc('const x = tot┃\n');
+    await provider.provide(typing.document, typing.position, never());
+    const typedOut = doc('const x = total(a);┃\n');
+    await provider.provide(typedOut.document, typedOut.position, never());
+    assert.equal(engine.requests.length, 2, 'what follows a typed-out suggestion needs the model');
+    let summary = await telemetry.summary({});
+    assert.deepEqual([summary.outcomes.typedOut, summary.outcomes.notAccepted, summary.outcomes.shownAgain, summary.acceptanceRate], [1, 1, 1, 0]);
+    const [run] = JSON.parse((await telemetry.export({ format: 'json' })).content).records;
+    assert.deepEqual([run.outcome, run.acceptedItem], ['typedOut', 0]);
+
+    // Where Tab inserted it, the editor's report may reach the server after the next request saw the text typed out.
+    telemetry.accepted([run.id, 'accepted', 0]);
+    summary = await telemetry.summary({});
+    assert.deepEqual([summary.outcomes.accepted, summary.outcomes.typedOut], [1, 0]);
+  });
+
+  it('counts a runner-up typed up to the closers the editor put after the cursor as typed out, not as taken from Alt+]', async () => {
+    const { provider, engine, telemetry } = setup('run(x);', { cache: true });
+    engine.alternatives = ['run(x, y)'];
+    const first = doc('const r = ┃\n');
+    await provider.provide(first.document, first.position, never());
+    // `run(x, y` typed, `)` auto-closed by the editor: all of the runner-up is on screen.
+    const typed = doc('const r = run(x, y┃)\n');
+    assert.deepEqual(await provider.provide(typed.document, typed.position, never()), []);
+    const summary = await telemetry.summary({});
+    assert.deepEqual([summary.outcomes.typedOut, summary.outcomes.acceptedRunnerUp, summary.outcomes.notAccepted], [1, 0, 0]);
+  });
 });

@@ -119,6 +119,8 @@ export function fixtureEntries(count = 240, seed = 7): TelemetryEntry[] {
           outcome: 'offered',
         });
         if (typedOn() < 0.6) entries.push({ v: RECORD_VERSION, kind: 'outcome', id: cachedId, at: at + Math.round(doneMs) + 2500, acceptance: 'accepted' });
+        // Some type the suggestion out to its end instead (the server reports it); no random draw here either.
+        else if (i % 2 === 0) entries.push({ v: RECORD_VERSION, kind: 'outcome', id, at: at + Math.round(doneMs) + 2600, acceptance: 'typedOut', item: 0 });
       }
     }
   }
