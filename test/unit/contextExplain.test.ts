@@ -183,6 +183,42 @@ describe('explain prompt', () => {
     for (const [code, comment, first] of cases) assert.equal(firstDeclaration(code, comment), first, code);
   });
 
+  it('takes a TypeScript overload set whole: its signatures and the implementation, of one name', () => {
+    const parse = "export function parse(input: string): Value;\nexport function parse(input: Buffer, encoding: string): Value;\nexport function parse(input: string | Buffer, encoding = 'utf8'): Value {\n  return JSON.parse(String(input));\n}\n";
+    const get = '  get(key: string): V;\n  get(key: number): V;\n  get(key: any) {\n    return this.map.get(key);\n  }\n';
+    const cases: [string, string][] = [
+      // The set was cut to its first signature, which was all the model saw.
+      [`${parse}\nexport function other(): void {}\n`, parse],
+      [`${get}  set(key: string, value: V): void {}\n`, get],
+      ['declare function f(x: string): void;\ndeclare function f(x: number): void;\ndeclare const g: number;\n', 'declare function f(x: string): void;\ndeclare function f(x: number): void;\n'],
+      ['/** A string. */\nfunction f(\n  x: string,\n): void;\n/** A number. */\nfunction f(x: number): void;\nfunction f(x: unknown) {}\n// next\nfunction h() {}\n', '/** A string. */\nfunction f(\n  x: string,\n): void;\n/** A number. */\nfunction f(x: number): void;\nfunction f(x: unknown) {}\n'],
+      ['function f(x: string): void;\nfunction g(x: number): void;\n', 'function f(x: string): void;\n'],
+      ['function f(x: string) {}\nfunction f(x: number) {}\n', 'function f(x: string) {}\n'],
+      ['var f = (x) => x;\nvar f = (y) => y;\n', 'var f = (x) => x;\n'],
+    ];
+    for (const [code, first] of cases) assert.equal(firstDeclaration(code, '//'), first, code);
+    const prompt = buildExplainPrompt({ languageId: 'typescript', path: undefined, before: '', selection: parse, after: '' }, undefined);
+    if (prompt.mode !== 'docComment') return assert.fail('expected a doc comment');
+    assert.equal(prompt.suffix, `\n */\n${parse}`, 'the whole set under the comment');
+  });
+
+  it('keeps comment lines at or above a declaration\'s indentation in its body when body lines follow them', () => {
+    const load = 'def load(path):\n    data = open(path).read()\n# TODO: handle encodings\n\n    return parse(data)\n';
+    const cases: [string, string][] = [
+      // Cut at the comment, the model never saw the return.
+      [load, load],
+      [`${load}# helpers\n\n\ndef other():\n    pass\n`, load],
+      [`${load}# the end\n`, load],
+      ['@cache\ndef outer():\n    def inner():\n        pass\n# note\n    return inner\n@cache\ndef g():\n    pass\n', '@cache\ndef outer():\n    def inner():\n        pass\n# note\n    return inner\n'],
+      ['    def a(self):\n        x = 1\n# debug\n  # more\n        return x\n    # b next\n    def b(self):\n        pass\n', '    def a(self):\n        x = 1\n# debug\n  # more\n        return x\n'],
+      ['def f():\n    x = 1\n# note\n    # indented\ndef g():\n    pass\n', 'def f():\n    x = 1\n'],
+    ];
+    for (const [code, first] of cases) assert.equal(firstDeclaration(code, '#'), first, code);
+    const prompt = buildExplainPrompt({ languageId: 'python', path: undefined, before: '', selection: load, after: '' }, undefined);
+    if (prompt.mode !== 'docComment') return assert.fail('expected a doc comment');
+    assert.equal(prompt.suffix, '\n    """\n    data = open(path).read()\n# TODO: handle encodings\n\n    return parse(data)\n', 'the whole body under the docstring');
+  });
+
   it('asks for a JSDoc comment on the selection alone: the headers of its blocks above it, its name in a tag line', () => {
     const before = "import { x } from './x';\n\nexport class Cart {\n  private items = [];\n\n  count(): number {\n    return 0;\n  }\n\n";
     const selection = '  total(rate: number): number {\n    return rate;\n  }';
