@@ -13,6 +13,7 @@ import { Config, SECTION } from './config';
 import { DashboardPanel } from './dashboardPanel';
 import { DelayedBusy } from './delayedBusy';
 import { MemberNamesFeature } from './memberNames';
+import { WholeCompletionFeature } from './wholeCompletion';
 import { RestartPolicy } from '../lsp-server/restartPolicy';
 import { StatusBar } from './statusBar';
 import { modelErrorButtons, ModelErrorNotices, OPEN_SETTINGS, settingsEditorCommand, RESTART_SERVER as RESTART_BUTTON, SHOW_OUTPUT as SHOW_OUTPUT_BUTTON, type ModelError } from './modelErrorNotices';
@@ -49,6 +50,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   });
   client = languageClient;
   languageClient.registerFeature(new MemberNamesFeature(languageClient, output));
+  const wholeCompletion = new WholeCompletionFeature(languageClient);
+  languageClient.registerFeature(wholeCompletion);
   const dashboard = new DashboardPanel(
     context.extensionUri,
     {
@@ -119,6 +122,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       dashboard.requestRefresh();
     }),
     vscode.commands.registerCommand(SHOW_LATENCY, () => dashboard.show()),
+    wholeCompletion.register(),
     ...registerContextCommands(languageClient, output),
     ...registerAutomaticCompletions(config, statusBar),
     ...trackActiveLanguage(config, statusBar),

@@ -5,6 +5,7 @@ import { limitToBlock } from './blockScope';
 import { completableText } from './completableDocument';
 import type { CachedRest, CompletionCache } from './completionCache';
 import { completionMode, stopStringsFor, type CompletionMode } from './completionMode';
+import type { CompletionTrigger } from './completionTrigger';
 import { BlockSettling, unsureLine } from './confidentLines';
 import { isLanguageEnabled, type ServerConfig } from './config';
 import type { CursorText } from './context/contextPromptBuilder';
@@ -225,11 +226,13 @@ export class CompletionProvider {
   }
 
   /**
-   * Never throws: a failure is logged and answers no items. `invoked`: the user asked for this completion (LSP
-   * trigger kind Invoked) rather than the editor while typing; with `locus.completion.trigger` manual only those
-   * run the model. `selected`: the suggest widget's selected item, which the completion continues (see {@link SelectedItem}).
+   * Never throws: a failure is logged and answers no items. `trigger`: why the editor asks ({@link CompletionTrigger});
+   * with `locus.completion.trigger` manual only explicit requests run the model, and a look runs it only where the
+   * cache holds no suggestion for the cursor. `selected`: the suggest widget's selected item, which the completion
+   * continues (see {@link SelectedItem}).
    */
-  async provide(document: CompletionDocument, position: Position, signal: AbortSignal, invoked = false, selected?: SelectedItem): Promise<InlineCompletionItem[]> {
+  async provide(document: CompletionDocument, position: Position, signal: AbortSignal, trigger: CompletionTrigger = 'typing', selected?: SelectedItem): Promise<InlineCompletionItem[]> {
+    const invoked = trigger !== 'typing';
     const started = this.deps.clock();
     // The document object follows the client's edits (TextDocuments updates it in place).
     const version = document.version;
@@ -257,8 +260,9 @@ export class CompletionProvider {
       if (selected === undefined) this.noteTypedOut(document.uri, ctx);
       const mode = completionMode(ctx);
       // Asked for (Alt+\) where a block starts, the model runs: the cache may hold a block shown only in part. In the
-      // middle of a line the cache's rest is what a new run would give (VS Code also asks explicitly on hover and Alt+]).
-      const cached = invoked && mode === 'multi-line' ? undefined : this.fromCache(document, ctx, selected !== undefined);
+      // middle of a line the cache's rest is what a new run would give. A look gets the suggestion on screen, also at
+      // the cursor it was made for.
+      const cached = trigger === 'asked' && mode === 'multi-line' ? undefined : this.fromCache(document, ctx, selected !== undefined || trigger === 'look');
       if (cached !== undefined) {
         const suggestions = cached.suggestions.map((suggestion) => ({ ...suggestion, text: withLineEnding(suggestion.text, ctx.eol) }));
         return this.answerFromCache(document.uri, place, { ...cached, suggestions }, started, trace);

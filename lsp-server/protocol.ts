@@ -221,6 +221,28 @@ export namespace CompletionSkippedNotification {
   export const type = new NotificationType<CompletionSkippedParams>(method);
 }
 
+/** Parameters of {@link WholeCompletionNotification}: where the user asked. */
+export interface WholeCompletionParams {
+  textDocument: TextDocumentIdentifier;
+  position: Position;
+}
+
+/**
+ * The user asked for the whole completion at the cursor (client → server; VS Code: Alt+\), sent just before the
+ * explicit inline completion request it makes. A block then shows whole, not only the lines the model was sure of.
+ * VS Code also asks explicitly when the mouse rests on ghost text and for Alt+]; from a client that declares
+ * {@link WholeCompletionNotification.capability}, such an explicit request without this notice keeps showing the
+ * suggestion on screen (from the cache). From other clients every explicit request is the user's.
+ * - method: `locus/wholeCompletion`
+ * - params: {@link WholeCompletionParams}
+ */
+export namespace WholeCompletionNotification {
+  export const method = 'locus/wholeCompletion';
+  export const type = new NotificationType<WholeCompletionParams>(method);
+  /** `capabilities.experimental[capability] === true`: the client sends this notice for every ask of the user's. */
+  export const capability = 'locusWholeCompletion';
+}
+
 // The context engine's messages: `locus/compress`, `locus/explain` and `locus/explainChunk`.
 
 // ---- Local latency telemetry ----

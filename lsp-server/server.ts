@@ -3,7 +3,6 @@
 import { performance } from 'node:perf_hooks';
 import {
   DidChangeWatchedFilesNotification,
-  InlineCompletionTriggerKind,
   LSPErrorCodes,
   ResponseError,
   TextDocumentSyncKind,
@@ -18,6 +17,7 @@ import {
 } from 'vscode-languageserver/node';
 import type { InferenceEngine } from '../runtime/engine';
 import { CompletionCache } from './completionCache';
+import { CompletionAsks } from './completionTrigger';
 import { LineArrayDocument } from './lineArrayDocument';
 import { NOTEBOOK_SYNC, NotebookCells } from './notebookCells';
 import type { NotebookCellView } from './notebookCellView';
@@ -28,12 +28,12 @@ import { ContextFeature } from './context/contextFeature';
 import { DEFAULT_EFFICIENCY_OPTIONS, EfficiencyChecker } from './efficiency/efficiencyChecker';
 import { EditorMemberNames } from './context/editorMemberNames';
 import { sourceKindOf } from './context/memberAccess';
-import { EfficiencyNotification, MemberNamesRequest, WorkspaceTrustNotification } from './protocol';
+import { EfficiencyNotification, MemberNamesRequest, WholeCompletionNotification, WorkspaceTrustNotification } from './protocol';
 import { DebouncedAction } from './debouncedAction';
 import { runIsolationSelfTest } from './efficiency/isolationSelfTest';
 import { WorkspaceTestFiles } from './efficiency/workspaceTestFiles';
 import type { PromptTokenizer } from './fimPrompt';
-import { taggedLogger } from './logger';
+import { describeError, taggedLogger } from './logger';
 import { ModelHost } from './modelHost';
 import { CompletionSkippedNotification, CompletionTimingsNotification, CompressRequest, ExplainChunkNotification, ExplainRequest, StatusNotification, type ModelStatus } from './protocol';
 import { ForegroundWork } from './foregroundWork';
@@ -79,6 +79,8 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
   let canPullConfiguration = false;
   let canWatchFiles = false;
   let canAskMemberNames = false;
+  /** Which explicit completion requests the user made (Alt+\), where the client says so. */
+  const asks = new CompletionAsks();
   // Efficiency checks run model-written code: only once the client says the workspace is trusted. Undefined until it
   // says either way (a client that never does, another editor, is not told to trust anything).
   let workspaceTrusted: boolean | undefined;
@@ -287,7 +289,9 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     for (const warning of warnings) logger.warn(`initializationOptions: ${warning}`);
     config = initial;
     canWatchFiles = params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
-    canAskMemberNames = (params.capabilities.experimental as Record<string, unknown> | undefined)?.[MemberNamesRequest.capability] === true;
+    const experimental = params.capabilities.experimental as Record<string, unknown> | undefined;
+    canAskMemberNames = experimental?.[MemberNamesRequest.capability] === true;
+    asks.setClientMarks(experimental?.[WholeCompletionNotification.capability] === true);
     context.initialize(params.workspaceFolders, params.rootUri, initial.indexCacheDir ?? undefined);
     canFollowFolders = params.capabilities.workspace?.workspaceFolders === true;
     telemetryDir = initial.telemetryDir;
@@ -358,6 +362,15 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     }
   });
 
+  connection.onNotification(WholeCompletionNotification.type, (params) => {
+    if (lifecycle !== 'running') return;
+    try {
+      asks.asked(documentUri(params), checkedPosition(params?.position));
+    } catch (error) {
+      logger.warn(`${WholeCompletionNotification.method} ignored: ${describeError(error)}`);
+    }
+  });
+
   // The latest completion request: a newer one, for any document, aborts it on arrival wherever it is (building its
   // prompt, waiting for the editor's member list or the model), so an older one cannot answer after it.
   let latestRequest: AbortController | undefined;
@@ -375,9 +388,9 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
       const ended = foreground.begin();
       try {
         // Clients that leave out the (required) context are treated as typing.
-        const invoked = params.context?.triggerKind === InlineCompletionTriggerKind.Invoked;
+        const trigger = asks.triggerOf(uri, asked, params.context?.triggerKind);
         const selected = selectedItem(params.context?.selectedCompletionInfo, document);
-        const items = await completions.provide(completed, positionIn(document, asked), AbortSignal.any([abortSignalOf(token), latest.signal]), invoked, selected);
+        const items = await completions.provide(completed, positionIn(document, asked), AbortSignal.any([abortSignalOf(token), latest.signal]), trigger, selected);
         if (token.isCancellationRequested) return new ResponseError(LSPErrorCodes.RequestCancelled, 'Completion cancelled.');
         // Closed (and perhaps opened again with other text) meanwhile: its items are for a text that is gone.
         if (documentAt(uri)?.completion !== completed) return { items: [] };

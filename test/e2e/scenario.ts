@@ -11,6 +11,7 @@ import {
   asRendered,
   clickMenuItem,
   ghostText,
+  ghostTextBox,
   ghostTextParts,
   menuLabels,
   notifications,
@@ -277,9 +278,10 @@ export async function runScenario(t: TestContext, env: ScenarioEnv): Promise<voi
     );
   });
 
-  await t.test('at the end of a header, typing shows the block cut to its sure lines; Alt+\\ shows it whole, and Tab inserts that', async () => {
+  await t.test('at the end of a header, typing shows the block cut to its sure lines, also with the mouse on it; Alt+\\ shows it whole, and Tab inserts that', async () => {
     // While typing, a block shows the lines the model was sure of (lsp-server/confidentLines.ts); asked for (Alt+\\,
-    // trigger kind Invoked) it comes whole, also while the cut block shows. Here the model is unsure from the third line.
+    // Locus: Show Whole Suggestion) it comes whole, also while the cut block shows. Here the model is unsure from the
+    // third line. VS Code asks explicitly too when the mouse rests on ghost text; that is no ask of the user's.
     const file = path.join(workspace, 'src', 'shapes.ts');
     const before = readFileSync(file, 'utf8');
     const header = 'export function area(points: Point[]): number {';
@@ -288,6 +290,13 @@ export async function runScenario(t: TestContext, env: ScenarioEnv): Promise<voi
     await page.keyboard.press('Control+End');
     await page.keyboard.type(`\n${header}`, { delay: 20 });
     const automatic = await stableGhostText(page, await waitFor('ghost text while typing', () => ghostText(page), GHOST_TIMEOUT_MS));
+    const box = await ghostTextBox(page);
+    assert.ok(box !== null, 'the ghost text is drawn');
+    await page.mouse.move(box.x + 20, box.y + box.height / 2, { steps: 5 });
+    await page.waitForTimeout(2_000);
+    await shots.take(page, 'block-hovered');
+    assert.equal(await ghostText(page), automatic, 'the mouse on the cut block leaves it as it was');
+    await page.mouse.move(5, 5);
     await page.keyboard.press('Alt+Backslash');
     const changed = await waitFor('the ghost text to change after Alt+\\', async () => {
       const ghost = await ghostText(page);
@@ -776,6 +785,22 @@ const commandChecks: Record<string, CommandCheck> = {
       const text = (await locusStatus(page, manifest))?.text;
       return text !== undefined && !text.includes('(manual)') ? true : undefined;
     }, 10_000);
+  },
+
+  'locus.showWholeCompletion': async ({ page }, label) => {
+    // From the command palette as with Alt+\: the editor that had the focus gets the whole suggestion at its cursor.
+    await openFile(page, 'src/shapes.ts');
+    await activeEditor(page).locator('.view-lines').click();
+    await page.keyboard.press('Control+End');
+    await page.keyboard.type('\nexport function centroidX(points: Point[]): number {', { delay: 20 });
+    await page.waitForTimeout(1_500);
+    await page.keyboard.press('Escape');
+    await waitFor('no ghost text after Escape', async () => ((await ghostText(page)) === undefined ? true : undefined), 5_000);
+    await runCommand(page, label);
+    const shown = await waitFor('ghost text after the command', () => ghostText(page), GHOST_TIMEOUT_MS / 2);
+    assert.ok(shown.includes('\n'), `a block at the end of a header: ${JSON.stringify(shown)}`);
+    await page.keyboard.press('Escape');
+    await runCommand(page, 'File: Revert File');
   },
 
   'locus.showLatency': async (env, label) => {

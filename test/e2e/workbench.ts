@@ -219,6 +219,13 @@ export async function ghostText(page: Page, editor: Locator = activeEditor(page)
   return parts === undefined ? undefined : [parts.item + parts.beyond, ...parts.block].join('\n');
 }
 
+/** Where the ghost text at the cursor is drawn: its first block line below the cursor line, or else its inline part. */
+export async function ghostTextBox(page: Page, editor: Locator = activeEditor(page)): Promise<{ x: number; y: number; width: number; height: number } | null> {
+  const zone = editor.locator('.view-zones .suggest-preview-text .view-line').first();
+  if ((await zone.count()) > 0) return zone.boundingBox();
+  return editor.locator('.view-lines .ghost-text-decoration').first().boundingBox();
+}
+
 /**
  * The ghost text at the cursor in its parts. While the suggest widget is open, VS Code shows an inline completion
  * only if it extends the selected item: the rest of the item (`item`) is drawn like any ghost text, what the

@@ -2,7 +2,8 @@
 // completion that is showing gets the rest of it with no new model run.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Position } from 'vscode-languageserver-protocol';
+import { InlineCompletionTriggerKind, type Position } from 'vscode-languageserver-protocol';
+import { WholeCompletionNotification } from '../../lsp-server/protocol';
 import { FIXTURE_MODEL, LspHarness, endOf } from './lspHarness';
 
 const SETTINGS = { model: { path: FIXTURE_MODEL }, completion: { maxNewTokens: 48, timeLimitMs: 0 } };
@@ -102,6 +103,42 @@ describe('completion cache over LSP', () => {
     const miss = lsp.timings[lsp.timings.length - 1]!;
     assert.equal(miss.cacheHit, false);
     assert.ok(miss.promptTokens > 0, 'the model ran');
+  });
+});
+
+describe('explicit requests over LSP from a client that marks the user’s asks (VS Code: hover and Alt+] against Alt+\)', () => {
+  let lsp: LspHarness;
+
+  before(async () => {
+    lsp = await LspHarness.start(SETTINGS, { capabilities: { experimental: { [WholeCompletionNotification.capability]: true } } });
+    await lsp.waitForStatus((s) => s.state === 'ready', 'model ready');
+  });
+
+  after(async () => {
+    await lsp?.stop();
+  });
+
+  it('answers an unmarked explicit request at a block’s start from the cache, and runs the model for a marked one', async () => {
+    const uri = 'file:///work/asks.ts';
+    const text = 'export function area(width: number, height: number): number {';
+    await lsp.open(uri, 'typescript', text);
+    const position = endOf(text);
+    const typing = await lsp.complete(uri, position);
+    assert.notEqual(typing, '', 'the fixture model writes a body at the end of a header');
+    const lastTimings = async (count: number) => {
+      await waitFor(() => lsp.timings.length >= count, 'the timings notification');
+      return lsp.timings[lsp.timings.length - 1]!;
+    };
+    let count = lsp.timings.length;
+    // VS Code's request when the mouse rests on the ghost text (or for Alt+]): what is on screen, with no model run.
+    assert.equal(await lsp.complete(uri, position, undefined, InlineCompletionTriggerKind.Invoked), typing);
+    assert.equal((await lastTimings(++count)).cacheHit, true);
+    // Alt+\: the mark, then the same request.
+    await lsp.server.connection.sendNotification(WholeCompletionNotification.type, { textDocument: { uri }, position });
+    assert.notEqual(await lsp.complete(uri, position, undefined, InlineCompletionTriggerKind.Invoked), '');
+    const asked = await lastTimings(++count);
+    assert.equal(asked.cacheHit, false);
+    assert.ok(asked.generatedTokens > 0, 'the model wrote the block');
   });
 });
 

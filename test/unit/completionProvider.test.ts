@@ -191,7 +191,7 @@ describe('CompletionProvider', () => {
     typing.engine.logProbOf = (_, i) => (i >= twoLines.indexOf('  return') ? -1 : 0);
     await typing.provider.provide(document, position, never());
     const midLine = doc(`function add(a, b) {\n  co${CURSOR}`, 'javascript');
-    assert.deepEqual((await typing.provider.provide(midLine.document, midLine.position, never(), true)).map((item) => item.insertText), ['nst total = a + b;\n  const twice = total * 2;']);
+    assert.deepEqual((await typing.provider.provide(midLine.document, midLine.position, never(), 'asked')).map((item) => item.insertText), ['nst total = a + b;\n  const twice = total * 2;']);
     assert.equal(typing.engine.requests.length, 1);
 
     // Its line break typed, then asked for (Alt+\): the model writes the block whole, not the cache its shown part.
@@ -203,7 +203,7 @@ describe('CompletionProvider', () => {
     assert.deepEqual((await whole.provider.provide(typedBreak.document, typedBreak.position, never())).map((item) => item.insertText), ['const total = a + b;']);
     assert.equal(whole.engine.requests.length, 1, 'typing: from the cache');
     // (Post-processing ends it before the `}` that closes the function.)
-    assert.deepEqual((await whole.provider.provide(typedBreak.document, typedBreak.position, never(), true)).map((item) => item.insertText), ['const total = a + b;\n  return total * 2;']);
+    assert.deepEqual((await whole.provider.provide(typedBreak.document, typedBreak.position, never(), 'asked')).map((item) => item.insertText), ['const total = a + b;\n  return total * 2;']);
     assert.equal(whole.engine.requests.length, 2);
 
     // The shown part taken and a line begun: the next lines are a new run's.
@@ -212,10 +212,24 @@ describe('CompletionProvider', () => {
     assert.equal(engine.requests.length, 2);
     assert.equal(engine.requests[1]!.nonBlank, false, 'on an empty line in the body it may end at once');
 
+    // A look where the cut block starts (VS Code asks explicitly when the mouse rests on ghost text, and for Alt+]):
+    // the cut block again, from the cache; the next ask (Alt+\) gets it whole.
+    const looked = setup(body, { cache: true });
+    looked.engine.logProbOf = (_, i) => (i >= body.indexOf('  return') ? -1 : 0);
+    await looked.provider.provide(document, position, never());
+    assert.deepEqual((await looked.provider.provide(document, position, never(), 'look')).map((item) => item.insertText), ['\n  const total = a + b;']);
+    assert.equal(looked.engine.requests.length, 1, 'no model run for a look at what is shown');
+    assert.deepEqual((await looked.provider.provide(document, position, never(), 'asked')).map((item) => item.insertText), [body]);
+    assert.equal(looked.engine.requests.length, 2);
+    // With nothing cached for the cursor (a look is then the user's ask by other means), the model writes it whole.
+    const unseen = setup(body, { cache: true });
+    unseen.engine.logProbOf = (_, i) => (i >= body.indexOf('  return') ? -1 : 0);
+    assert.deepEqual((await unseen.provider.provide(document, position, never(), 'look')).map((item) => item.insertText), [body]);
+
     // Asked for (Alt+\), the block is written and shown whole.
     const asked = setup(body);
     asked.engine.logProbOf = (_, i) => (i >= body.indexOf('  return') ? -1 : 0);
-    assert.deepEqual((await asked.provider.provide(document, position, never(), true)).map((item) => item.insertText), [body]);
+    assert.deepEqual((await asked.provider.provide(document, position, never(), 'asked')).map((item) => item.insertText), [body]);
     assert.equal(asked.engine.steps[0], body.length);
 
     // A block the model was sure of shows whole; a line is never scored.
@@ -281,15 +295,15 @@ describe('CompletionProvider', () => {
     const line = 'points.reduce((sum, p) => sum + p.x, 0);';
     const { provider, engine } = setup(line, { stepMs: 1, settings: { completion: { timeLimitMs: 20, beamWidth: 1 } } });
     const at = doc(`const x = ${CURSOR}\n`);
-    assert.deepEqual((await provider.provide(at.document, at.position, never(), true)).map((i) => i.insertText), ['points.reduce((sum,']);
+    assert.deepEqual((await provider.provide(at.document, at.position, never(), 'asked')).map((i) => i.insertText), ['points.reduce((sum,']);
     // An automatic request there keeps the limit; asking there again lets it finish.
-    assert.deepEqual((await provider.provide(at.document, at.position, never(), false)).map((i) => i.insertText), ['points.reduce((sum,']);
-    assert.deepEqual((await provider.provide(at.document, at.position, never(), true)).map((i) => i.insertText), [line]);
+    assert.deepEqual((await provider.provide(at.document, at.position, never(), 'typing')).map((i) => i.insertText), ['points.reduce((sum,']);
+    assert.deepEqual((await provider.provide(at.document, at.position, never(), 'asked')).map((i) => i.insertText), [line]);
     // Asked once more there: the whole line again, not the cut one (it alternated before).
-    assert.deepEqual((await provider.provide(at.document, at.position, never(), true)).map((i) => i.insertText), [line]);
+    assert.deepEqual((await provider.provide(at.document, at.position, never(), 'asked')).map((i) => i.insertText), [line]);
     assert.deepEqual(engine.requests.map((r) => r.maxDecodeMs), [20, 20, undefined, undefined], 'only the asked-again runs have no limit');
     const other = doc(`const y = ${CURSOR}\n`, 'typescript', 'file:///b.ts');
-    await provider.provide(other.document, other.position, never(), true);
+    await provider.provide(other.document, other.position, never(), 'asked');
     assert.equal(engine.requests.at(-1)!.maxDecodeMs, 20, 'another place keeps the limit');
   });
 
@@ -302,8 +316,8 @@ describe('CompletionProvider', () => {
       return request.maxDecodeMs === undefined ? result : { ...result, text: 'p;', stopReason: 'stop', timeLimited: true };
     };
     const at = doc(`const x = ${CURSOR}\n`);
-    assert.deepEqual((await provider.provide(at.document, at.position, never(), true)).map((i) => i.insertText), ['p;']);
-    assert.deepEqual((await provider.provide(at.document, at.position, never(), true)).map((i) => i.insertText), ['points;']);
+    assert.deepEqual((await provider.provide(at.document, at.position, never(), 'asked')).map((i) => i.insertText), ['p;']);
+    assert.deepEqual((await provider.provide(at.document, at.position, never(), 'asked')).map((i) => i.insertText), ['points;']);
     assert.deepEqual(engine.requests.map((r) => r.maxDecodeMs), [1000, undefined]);
   });
 
@@ -398,7 +412,7 @@ describe('CompletionProvider', () => {
     const { provider, engine } = setup(' * 2;');
     const at = doc(`const total = items.le${CURSOR}\n`);
     const range = { start: { line: 0, character: 20 }, end: at.position };
-    const items = await provider.provide(at.document, at.position, never(), false, { range, text: 'length' });
+    const items = await provider.provide(at.document, at.position, never(), 'typing', { range, text: 'length' });
     assert.deepEqual(items, [{ insertText: 'length * 2;', range }]);
     const prompt = String.fromCodePoint(...engine.requests[0]!.promptIds);
     assert.ok(prompt.endsWith('const total = items.length'), `the model writes on after the item: ${JSON.stringify(prompt)}`);
@@ -408,23 +422,23 @@ describe('CompletionProvider', () => {
     const { provider, engine } = setup(' * 2;', { cache: true, settings: { completion: { trigger: 'manual' } } });
     const asked = doc(`const total = items.le${CURSOR}\n`);
     const start = { line: 0, character: 20 };
-    await provider.provide(asked.document, asked.position, never(), true, { range: { start, end: asked.position }, text: 'length' });
+    await provider.provide(asked.document, asked.position, never(), 'asked', { range: { start, end: asked.position }, text: 'length' });
     const typed = doc(`const total = items.len${CURSOR}\n`);
     const range = { start, end: typed.position };
-    assert.deepEqual(await provider.provide(typed.document, typed.position, never(), false, { range, text: 'length' }), [{ insertText: 'length * 2;', range }]);
+    assert.deepEqual(await provider.provide(typed.document, typed.position, never(), 'typing', { range, text: 'length' }), [{ insertText: 'length * 2;', range }]);
     assert.equal(engine.requests.length, 1);
   });
 
   it('with the manual trigger, runs the model only when asked and keeps showing the rest of what was asked for', async () => {
     const { provider, engine, timings } = setup('42;', { cache: true, settings: { completion: { trigger: 'manual' } } });
     const at = doc(`const x = ${CURSOR}\n`);
-    assert.deepEqual(await provider.provide(at.document, at.position, never(), false), []);
+    assert.deepEqual(await provider.provide(at.document, at.position, never(), 'typing'), []);
     assert.equal(engine.requests.length, 0, 'typing runs no model');
-    assert.deepEqual(await provider.provide(at.document, at.position, never(), true), [{ insertText: '42;', range: { start: at.position, end: at.position } }]);
+    assert.deepEqual(await provider.provide(at.document, at.position, never(), 'asked'), [{ insertText: '42;', range: { start: at.position, end: at.position } }]);
     const typedInto = doc(`const x = 4${CURSOR}\n`);
-    assert.deepEqual((await provider.provide(typedInto.document, typedInto.position, never(), false)).map((i) => i.insertText), ['2;']);
+    assert.deepEqual((await provider.provide(typedInto.document, typedInto.position, never(), 'typing')).map((i) => i.insertText), ['2;']);
     const elsewhere = doc(`const y = ${CURSOR}\n`, 'typescript', 'file:///b.ts');
-    assert.deepEqual(await provider.provide(elsewhere.document, elsewhere.position, never(), false), []);
+    assert.deepEqual(await provider.provide(elsewhere.document, elsewhere.position, never(), 'typing'), []);
     assert.equal(engine.requests.length, 1, 'one model run: the asked-for one');
     assert.deepEqual(timings.map((t) => t.cacheHit), [false, true]);
   });
@@ -498,14 +512,14 @@ describe('CompletionProvider', () => {
     const reason = 'No completions in this file: it is a secret file.';
     const { provider, engine, logs, skipped } = setup('sk_live_copied', { privateReason: (uri) => (uri.endsWith('.env') ? reason : undefined) });
     const secret = doc(`STRIPE_SECRET_KEY=sk_live_51H\nSTRIPE_PUBLISHABLE_KEY=${CURSOR}`, 'dotenv', 'file:///w/.env');
-    assert.deepEqual(await provider.provide(secret.document, secret.position, never(), true), []);
-    assert.deepEqual(await provider.provide(secret.document, secret.position, never(), true), []);
+    assert.deepEqual(await provider.provide(secret.document, secret.position, never(), 'asked'), []);
+    assert.deepEqual(await provider.provide(secret.document, secret.position, never(), 'asked'), []);
     assert.equal(engine.requests.length, 0, 'the model never saw it');
     assert.deepEqual(skipped, [['file:///w/.env', reason]]);
     assert.equal(logs.filter((l) => l.includes(reason)).length, 1);
     // Closed and opened again: the client forgot the reason, so it is said again.
     provider.documentClosed('file:///w/.env');
-    await provider.provide(secret.document, secret.position, never(), true);
+    await provider.provide(secret.document, secret.position, never(), 'asked');
     assert.deepEqual(skipped, [['file:///w/.env', reason], ['file:///w/.env', reason]]);
   });
 
