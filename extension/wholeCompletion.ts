@@ -24,7 +24,11 @@ export class WholeCompletionFeature implements StaticFeature {
 
   clear(): void {}
 
-  /** The command: the mark (while the server runs), then VS Code's explicit request. */
+  /**
+   * The command: the mark (while the server runs), then VS Code's explicit request. The suggestion on screen is put
+   * away first: VS Code sends no new request where its last one was explicit at the same place and text (as the one on
+   * hover is), and would keep the cut block.
+   */
   register(): vscode.Disposable {
     return vscode.commands.registerCommand(SHOW_WHOLE_COMPLETION, async () => {
       const editor = vscode.window.activeTextEditor;
@@ -32,6 +36,7 @@ export class WholeCompletionFeature implements StaticFeature {
         const { code2ProtocolConverter: c2p } = this.client;
         await this.client.sendNotification(WholeCompletionNotification.type, { textDocument: { uri: c2p.asUri(editor.document.uri) }, position: c2p.asPosition(editor.selection.active) });
       }
+      await vscode.commands.executeCommand('editor.action.inlineSuggest.hide');
       await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
     });
   }

@@ -789,7 +789,7 @@ const commandChecks: Record<string, CommandCheck> = {
 
   'locus.showWholeCompletion': async ({ page }, label) => {
     // From the command palette as with Alt+\: the editor that had the focus gets the whole suggestion at its cursor.
-    await openFile(page, 'src/shapes.ts');
+    await openFile(page, 'src/main.ts');
     await activeEditor(page).locator('.view-lines').click();
     await page.keyboard.press('Control+End');
     await page.keyboard.type('\nexport function centroidX(points: Point[]): number {', { delay: 20 });
@@ -801,6 +801,7 @@ const commandChecks: Record<string, CommandCheck> = {
     assert.ok(shown.includes('\n'), `a block at the end of a header: ${JSON.stringify(shown)}`);
     await page.keyboard.press('Escape');
     await runCommand(page, 'File: Revert File');
+    await page.keyboard.press('Control+Home');
   },
 
   'locus.showLatency': async (env, label) => {
