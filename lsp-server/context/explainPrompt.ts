@@ -7,6 +7,7 @@ import type { StartRequest } from '../../runtime/tokenHealing';
 import { enclosingHeaders } from './enclosingHeaders';
 import { firstDeclaration } from './firstDeclaration';
 import { jsDocSubject } from './jsDocSubject';
+import { lastOverloadStart } from './overloadSet';
 import { pythonHeader } from './pythonHeader';
 import type { ContextTokenizer } from './promptAssembler';
 
@@ -185,9 +186,13 @@ function docCommentPrompt(input: ExplainInput): ExplainPrompt {
  * Undefined when the selection does not start with a `def` or `class` statement.
  */
 function pythonDocstringPrompt(input: ExplainInput, selected: string): ExplainPrompt | undefined {
-  const code = firstDeclaration(selected, '#');
+  const declaration = firstDeclaration(selected, '#');
+  // An overload set's docstring goes under its implementation, its last def, where Python reads it (`help(f)`): the
+  // `@overload` stubs above it stay in the prompt, as signatures the model documents too.
+  const stubs = declaration.slice(0, lastOverloadStart(declaration));
+  const code = declaration.slice(stubs.length);
   // The rest of the selection's last line, unless the selection goes on past the declaration.
-  const cut = code.length < selected.length;
+  const cut = declaration.length < selected.length;
   const below = cut ? '' : restOfLine(input.after);
   // A header that the selection leaves unfinished ends below it.
   const statement = pythonHeader(code + (cut ? '' : input.after.slice(0, SURROUNDING_CHARS)));
@@ -198,7 +203,7 @@ function pythonDocstringPrompt(input: ExplainInput, selected: string): ExplainPr
   const body = header.length <= code.length ? code.slice(header.length) + below : '';
   return {
     mode: 'docComment',
-    prefix: headers + header + opener,
+    prefix: headers + stubs + header + opener,
     suffix: `\n${bodyIndent}"""\n${body}`,
     stopStrings: ['"""'],
     opener,

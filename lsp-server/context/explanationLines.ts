@@ -4,9 +4,11 @@
 // is the completions' one (repeatedLines.ts): a line's third appearance after the same lines as its second (a chat
 // answer's third ```python fence is none). A phrase that loops (the completions' rule, repeatedPhrases.ts, read over
 // the comment's lines as one text: `returns a function that` wrapped over lines) ends the text after its first copy,
-// and so does a sentence written twice in a row, read the same way (repeatedSentences.ts).
+// and so does a sentence written twice in a row, read the same way (repeatedSentences.ts). Where a loop rule or a
+// limit ends the text, its unfinished last sentence goes (finishedSentences.ts): it is held back until it finishes.
 import { MIN_LOOP_LINE_LENGTH, sameRun } from '../repeatedLines';
 import { cutPhraseLoop, openRunStart } from '../repeatedPhrases';
+import { FINISHED_LINE, finishedEnd } from './finishedSentences';
 import { openRepeatStart, repeatedSentenceEnd } from './repeatedSentences';
 
 /** Prose has no notation: a quoted letter written over and over (`"t", "t", …` to the token cap) is a loop. */
@@ -19,8 +21,6 @@ const LETTER_RUN = /(\p{L})\1{7,}/u;
 const TRAILING_LETTER_RUN = /(\p{L})\1+$/u;
 /** A line's indentation and comment marker, left out where the lines are read as one text. */
 const LINE_MARKER = /^[ \t]*(?:[*#](?!\/)[ \t]*)?/;
-/** How a finished line may end: a sentence, a clause, a bracket, a quote or a code fence. */
-const FINISHED_LINE = /[.!?:;)\]}`'"]$/;
 
 export class ExplanationLines {
   private text = '';
@@ -51,23 +51,29 @@ export class ExplanationLines {
     this.text += delta;
     for (let newline = this.text.indexOf('\n', this.lineStart); newline >= 0; newline = this.text.indexOf('\n', this.lineStart)) {
       const line = this.text.slice(this.lineStart, newline);
-      if (this.leavesComment(line) || this.loops(line)) return this.end(this.beforeLine());
+      if (this.leavesComment(line)) return this.end(this.beforeLine());
+      if (this.loops(line)) return this.endShort(this.beforeLine());
       this.note(line);
       this.lineStart = newline + 1;
     }
     // A line that has left the comment ends the text before it is whole.
     if (this.leavesComment(this.text.slice(this.lineStart))) return this.end(this.beforeLine());
     const loopEnd = this.phraseLoopEnd();
-    if (loopEnd !== undefined) return this.end(loopEnd);
+    if (loopEnd !== undefined) return this.endShort(loopEnd);
     return this.release(this.undecidedFrom());
   }
 
-  /** The rest at the end of generation: a line still undecided is shown unless it is only whitespace or a loop's. */
-  flush(): string {
+  /**
+   * The rest at the end of generation: a line still undecided is shown unless it is only whitespace or a loop's.
+   * `limited`: a limit, not the model, ended the text (explanationRuns.ts), so an unfinished sentence at its end goes.
+   */
+  flush(limited: boolean): string {
     if (this.ended) return '';
     const line = this.text.slice(this.lineStart);
-    if (this.leavesComment(line) || this.loops(line)) return this.end(this.beforeLine());
-    return this.end(Math.max(this.emitted, this.text.trimEnd().length));
+    if (this.leavesComment(line)) return this.end(this.beforeLine());
+    if (this.loops(line)) return this.endShort(this.beforeLine());
+    const end = Math.max(this.emitted, this.text.trimEnd().length);
+    return limited ? this.endShort(end) : this.end(end);
   }
 
   /** The text's lines as one text, without their indentation and comment markers, and where each piece of it starts in the text. */
@@ -107,6 +113,12 @@ export class ExplanationLines {
     return Math.max(this.emitted, this.text.slice(0, Math.max(0, this.lineStart - 1)).trimEnd().length);
   }
 
+  /** Ends the text at `at`, where a rule or a limit cut it: before its unfinished last sentence, if a finished one stays. */
+  private endShort(at: number): string {
+    const finished = finishedEnd(this.text.slice(0, at), true);
+    return this.end(finished === 0 ? at : Math.max(this.emitted, finished));
+  }
+
   private end(at: number): string {
     const shown = this.release(at);
     this.endedAt = this.emitted;
@@ -122,7 +134,8 @@ export class ExplanationLines {
 
   /**
    * Where the text that may still be cut starts: the line being written (with its line break), trailing whitespace,
-   * a run of repeats that may become a loop, or a sentence that may become the last one's second copy.
+   * a run of repeats that may become a loop, a sentence that may become the last one's second copy, or one that
+   * has not finished (endShort may cut it).
    */
   private undecidedFrom(): number {
     const line = this.text.slice(this.lineStart);
@@ -132,7 +145,8 @@ export class ExplanationLines {
     // A letter repeated at the end may become a LETTER_RUN: its copies after the first wait.
     const letters = TRAILING_LETTER_RUN.exec(text);
     const runFrom = letters === null ? text.length : letters.index + letters[1]!.length;
-    return Math.max(this.emitted, Math.min(decided, ExplanationLines.textOffset(pieces, Math.min(openRunStart(text), runFrom, openRepeatStart(text)))));
+    const loops = ExplanationLines.textOffset(pieces, Math.min(openRunStart(text), runFrom, openRepeatStart(text)));
+    return Math.max(this.emitted, Math.min(decided, loops, finishedEnd(this.text, false)));
   }
 
   private leavesComment(line: string): boolean {

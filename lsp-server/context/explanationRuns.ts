@@ -73,6 +73,7 @@ export async function generateExplanation(deps: ExplanationRunsDeps, request: Ex
   let endsRefused = 0;
   /** Where the text stood when its end was last refused: the next run may not end before it writes something. */
   let refusedAt: number | undefined;
+  let limited = false;
   while (ids.length < request.maxNewTokens) {
     // A cancel must not wait for the user to stop typing either.
     await untilAborted(deps.foregroundIdle(), signal);
@@ -128,6 +129,9 @@ export async function generateExplanation(deps: ExplanationRunsDeps, request: Ex
       continue;
     }
     stopReason = result.stopReason;
+    // The token cap, or an end mid-sentence taken only once no more are refused: a limit, not the model, ended the
+    // text, and its unfinished sentence goes.
+    limited = stopReason === 'length' || (stopReason === 'eos' && lines.midSentence);
     break;
   }
   if (!ended) {
@@ -136,7 +140,7 @@ export async function generateExplanation(deps: ExplanationRunsDeps, request: Ex
     if (!stopped && !lines.ended) show(lines.push(stops.flush()));
   }
   // What the line rules still hold back, the text ended by a stop string too.
-  show(lines.flush());
+  show(lines.flush(limited));
   return { text, stopReason, generatedTokens: ids.length, runs };
 }
 

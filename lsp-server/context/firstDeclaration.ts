@@ -41,7 +41,7 @@ export function firstDeclaration(code: string, lineComment: string): string {
         if (!comment && comments !== undefined && outside()) comments = undefined;
       } else if (outside()) {
         if (comment) comments ??= start;
-        else if (CONTINUATION.test(text) || continuesOverloads(code.slice(0, comments ?? start), line)) comments = undefined;
+        else if (CONTINUATION.test(text) || continuesOverloads(code.slice(0, comments ?? start), code.slice(start), lineComment)) comments = undefined;
         else return cutAt(code, comments ?? start);
       }
     }

@@ -195,11 +195,42 @@ describe('explain prompt', () => {
       ['function f(x: string): void;\nfunction g(x: number): void;\n', 'function f(x: string): void;\n'],
       ['function f(x: string) {}\nfunction f(x: number) {}\n', 'function f(x: string) {}\n'],
       ['var f = (x) => x;\nvar f = (y) => y;\n', 'var f = (x) => x;\n'],
+      // A comment after a signature's `;` cut the set there.
+      [`  get(key: string): V; // by name\n  get(key: number): V; /* by index */\n${get.slice(get.indexOf('  get(key: any)'))}  set(key: string, value: V): void {}\n`, `  get(key: string): V; // by name\n  get(key: number): V; /* by index */\n${get.slice(get.indexOf('  get(key: any)'))}`],
+      ["on(url: 'http://a'): void;\non(url: string) {}\n", "on(url: 'http://a'): void;\non(url: string) {}\n"],
+      ['function f(x: string): void {} // no signature\nfunction f(x: number) {}\n', 'function f(x: string): void {} // no signature\n'],
     ];
     for (const [code, first] of cases) assert.equal(firstDeclaration(code, '//'), first, code);
     const prompt = buildExplainPrompt({ languageId: 'typescript', path: undefined, before: '', selection: parse, after: '' }, undefined);
     if (prompt.mode !== 'docComment') return assert.fail('expected a doc comment');
     assert.equal(prompt.suffix, `\n */\n${parse}`, 'the whole set under the comment');
+  });
+
+  it('takes a Python overload set whole: its @overload stubs and the implementation, its docstring under the implementation', () => {
+    const stubs = '@overload\ndef f(x: int) -> int: ...\n@overload\ndef f(x: str) -> str: ...\n';
+    const method = '    @typing.overload\n    async def get(self, key: int) -> V:\n        ...\n\n    # by name\n    @typing.overload\n    async def get(self, key: str) -> V: ...  # str\n    @cache\n    async def get(self, key):\n        return self.map[key]\n';
+    const cases: [string, string][] = [
+      // The set was cut to its first stub, which was all the model saw.
+      [`${stubs}def f(x): return x\ndef g(): pass\n`, `${stubs}def f(x): return x\n`],
+      [`${method}    def put(self, key, value):\n        pass\n`, method],
+      [`${stubs}class A:\n    pass\n`, stubs],
+      ['@overload\ndef f(x: int) -> int: ...\ndef g(x): return x\n', '@overload\ndef f(x: int) -> int: ...\n'],
+      ['@overload\ndef f(x: int) -> int: ...\ndef f(x): return x\ndef f(x): return -x\n', '@overload\ndef f(x: int) -> int: ...\ndef f(x): return x\n'],
+      ['@property\ndef x(self): return 1\n@x.setter\ndef x(self, v): pass\n', '@property\ndef x(self): return 1\n'],
+    ];
+    for (const [code, first] of cases) assert.equal(firstDeclaration(code, '#'), first, code);
+    const docstring = (selection: string, before = '') => {
+      const prompt = buildExplainPrompt({ languageId: 'python', path: undefined, before, selection, after: '' }, undefined);
+      if (prompt.mode !== 'docComment') return assert.fail('expected a doc comment');
+      return prompt;
+    };
+    // Under the first stub, the docstring was the body of a def whose body is its `...`; Python reads the implementation's.
+    const set = docstring(`${stubs}def f(x):\n    return x\n\n\ndef other():\n    pass\n`);
+    assert.equal(set.prefix, `${stubs}def f(x):\n    """`);
+    assert.equal(set.suffix, '\n    """\n    return x\n');
+    const inClass = docstring(method, 'class Store:\n');
+    assert.equal(inClass.prefix, `class Store:\n${method.slice(0, method.indexOf('        return'))}        """`, 'under the implementation\'s decorators and header');
+    assert.equal(inClass.suffix, '\n        """\n        return self.map[key]\n');
   });
 
   it('keeps comment lines at or above a declaration\'s indentation in its body when body lines follow them', () => {

@@ -1,12 +1,14 @@
 // Explain's generation (lsp-server/context/explanationRuns.ts, explanationLines.ts) on a scripted byte-level model:
 // a run gives way when a completion starts and the next goes on from the tokens so far; the text is decoded over all
 // runs, so a character or a stop string two runs share comes out whole; loops, a walk out of a `#` comment and
-// trailing whitespace are cut; what streamed is always the final text.
+// trailing whitespace are cut; a text a limit ends loses its unfinished last sentence (finishedSentences.ts); what
+// streamed is always the final text.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { GenerateHooks, GenerateRequest, GenerateResult } from '../../runtime/engine';
 import { generateExplanation, type ExplanationRequest, type ExplanationRunsDeps } from '../../lsp-server/context/explanationRuns';
 import { ExplanationLines } from '../../lsp-server/context/explanationLines';
+import { finishedEnd } from '../../lsp-server/context/finishedSentences';
 import { ModelNotReadyError } from '../../runtime/errors';
 
 const PROMPT = [1, 2, 3];
@@ -173,14 +175,15 @@ describe('Explain generation', () => {
 
   it('ends before a line written a third time, and at the token limit', async () => {
     const loop = await explain(new ScriptedEngine('Adds five:\n  return x + 5\n  return x + 5\n  return x + 5\n  return x + 5\n'));
-    // Read as one text, the lines are a phrase that loops: its first copy is kept.
-    assert.equal(loop.text, 'Adds five:\n  return x + 5');
+    // Read as one text, the lines are a phrase that loops: the text ends at its first copy, and since that line is
+    // not finished, before it (finishedSentences.ts).
+    assert.equal(loop.text, 'Adds five:');
     assert.equal(loop.stopReason, 'stop');
     // A chat answer's code fences come back between other lines: no loop. A third copy that ends the text goes too.
     const steps = '1. Reads:\n```python\ndata = read(path)\n```\n2. Parses:\n```python\ntree = parse(data)\n```\n3. Checks:\n```python\ncheck(tree)\n```\nDone.';
     assert.equal((await explain(new ScriptedEngine(steps))).text, steps);
     const ended = await explain(new ScriptedEngine('Adds five:\n  return x + 5\n  return x + 5\n  return x + 5'));
-    assert.equal(ended.text, 'Adds five:\n  return x + 5');
+    assert.equal(ended.text, 'Adds five:');
     const limited = await explain(new ScriptedEngine('abcdefgh'), { maxNewTokens: 5 });
     assert.equal(limited.text, 'abcde');
     assert.equal(limited.stopReason, 'length');
@@ -227,6 +230,31 @@ describe('Explain generation', () => {
     for (const done of ['Adds one.', 'Adds one\n', 'Calls `f`']) assert.equal((await explain(new PiecesEngine([done, ' more']))).runs, 1, done);
   });
 
+  it('drops the unfinished last sentence of a text that a limit ended, where a finished one stays', async () => {
+    // The token cap, mid-sentence: what streamed never held the tail.
+    const capped = await explain(new ScriptedEngine('Returns the sum. It then adds the rest'), { maxNewTokens: 27 });
+    assert.deepEqual([capped.text, capped.stopReason], ['Returns the sum.', 'length']);
+    const tags = await explain(new ScriptedEngine('Adds two numbers.\n * @param a\n * @returns the sum of'), { maxNewTokens: 44 });
+    assert.equal(tags.text, 'Adds two numbers.\n * @param a', 'a tag line is a finished line');
+    // A loop rule's cut: `Values of values in` was its first copy.
+    const looped = await explain(new ScriptedEngine(`Sums the values. Values of${' values in values of'.repeat(8)}`));
+    assert.deepEqual([looped.text, looped.stopReason], ['Sums the values.', 'stop']);
+    // An end mid-sentence refused as often as allowed.
+    const refused = await explain(new PiecesEngine(['Adds one. Then a', ' b', ' c', ' d', ' e']));
+    assert.deepEqual([refused.text, refused.runs], ['Adds one.', 5]);
+    // Nothing finished: all of it stays, as does a text the model ended itself.
+    assert.equal((await explain(new ScriptedEngine('Convert a 2-tuple of 2-tuple of 2-tuple of 2-tuple of 2-tuple of 2-tuple of 2-tuple of 2-tuple of'))).text, 'Convert a 2-tuple of');
+    const closed = await explain(new ScriptedEngine(' Returns the sum. It then adds */'), { stopStrings: ['*/'], start: { requiredPrefix: ' ' } });
+    assert.equal(closed.text, 'Returns the sum. It then adds');
+    // The model's end after a line the stop string held back (` *`, which may have been `*/`'s start) is its own.
+    const ended = await explain(new ScriptedEngine(' Adds.\n * @param a\n *'), { stopStrings: ['*/'], start: { requiredPrefix: ' ' } });
+    assert.deepEqual([ended.text, ended.stopReason], ['Adds.\n * @param a\n *', 'eos']);
+    const cancel = new AbortController();
+    const cancelled = new ScriptedEngine('Returns the sum. It then adds');
+    cancelled.beforeToken = (written) => written === 24 && cancel.abort();
+    assert.equal((await explain(cancelled, {}, cancel.signal)).text, 'Returns the sum. It then', 'a cancel keeps what it had');
+  });
+
   it('asks each run for the start constraints the text so far has not met, and shows nothing of the required prefix', async () => {
     const start = { requiredPrefix: ' ', forbiddenStarts: ['@'], nonBlank: true };
     const whole = new ScriptedEngine(' Returns the sum.');
@@ -253,21 +281,45 @@ describe('Explain generation', () => {
   });
 });
 
+describe('finishedEnd', () => {
+  it('finds where the last finished sentence or line ends, a tag line counting whole', () => {
+    const cases: [string, boolean, string][] = [
+      ['Returns the sum. It then', false, 'Returns the sum.'],
+      ['Uses np.mean and 3.5 as', true, ''],
+      ['Returns the sum.', false, ''],
+      ['Returns the sum.', true, 'Returns the sum.'],
+      ['Returns the\n * sum of the values in\n * a list', true, ''],
+      ['Returns the\n * sum: a\n * list', true, ''],
+      ['Args:\n    a: An integer.\n    b: An', true, 'Args:\n    a: An integer.'],
+      ['Adds.\n * @param a\n * @returns the', true, 'Adds.\n * @param a'],
+      ['Adds.\n * @param a', false, 'Adds.'],
+      ['Adds.\n * @param a', true, 'Adds.'],
+      ['Adds.\n:param a: the\n    first', true, 'Adds.\n:param a: the'],
+      ['Example:\n    >>> f(1)\n    2', true, 'Example:\n    >>> f(1)'],
+      ['Is it? Yes!  And', true, 'Is it? Yes!'],
+    ];
+    for (const [text, final, kept] of cases) assert.equal(text.slice(0, finishedEnd(text, final)), kept, text);
+  });
+});
+
 describe('ExplanationLines', () => {
   it('holds back a line while it may still be a loop or leave the comment, and shows it once it cannot', () => {
     const lines = new ExplanationLines();
     // Two copies may start a loop (of lines or of a phrase): held while the third matches.
     assert.equal(lines.push('x = compute(1)\nx = compute(1)\n'), '');
     assert.equal(lines.push('x = comp'), '');
-    assert.equal(lines.push('ute(2)') + lines.flush(), 'x = compute(1)\nx = compute(1)\nx = compute(2)');
+    assert.equal(lines.push('ute(2)') + lines.flush(false), 'x = compute(1)\nx = compute(1)\nx = compute(2)');
     // A sentence that starts as the last one did, in any case, may become its second copy: held while it does.
     const sentences = new ExplanationLines();
     assert.equal(sentences.push('Return the mean. RETURN THE'), 'Return the mean.');
-    assert.equal(sentences.push(' MEDIAN'), ' RETURN THE MEDIAN');
+    // An unfinished sentence is held too, for a limit may still cut it.
+    assert.equal(sentences.push(' MEDIAN'), '');
+    assert.equal(sentences.push('. It'), ' RETURN THE MEDIAN.');
+    assert.equal(sentences.flush(false), ' It', 'shown where the model ended it');
     const comment = new ExplanationLines('#');
-    assert.equal(comment.push('first\n   '), 'first');
-    assert.equal(comment.push(' # sec'), '\n    # sec');
-    assert.equal(comment.push('ond\nx = 1'), 'ond');
+    assert.equal(comment.push('First.\n   '), 'First.');
+    assert.equal(comment.push(' # sec'), '');
+    assert.equal(comment.push('ond\nx = 1'), '\n    # second', 'the comment ended: its last line is shown');
     assert.equal(comment.ended, true);
     assert.equal(comment.push('more'), '');
   });
