@@ -88,10 +88,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       }
       output.info(`Efficiency check for ${report.functionName}: ${report.summary}`);
       vscode.window.setStatusBarMessage(`$(beaker) ${report.functionName}: ${report.summary}`, 15_000);
-      // Ask for the suggestion again: the server now offers the chosen completion first.
+      // Ask for the suggestion again: the server now offers the chosen completion first. What shows is put away first:
+      // VS Code sends no new request where its last one was explicit at the same place and text (a hover's).
       const editor = vscode.window.activeTextEditor;
       if (report.improved && editor?.document.uri.toString() === report.uri && editor.document.version === report.version) {
-        void vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+        void vscode.commands.executeCommand('editor.action.inlineSuggest.hide').then(() => vscode.commands.executeCommand('editor.action.inlineSuggest.trigger'));
       }
     }),
     // Efficiency checks run only in trusted workspaces; the server assumes untrusted until told.

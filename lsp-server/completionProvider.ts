@@ -194,6 +194,10 @@ function cutPlace(model: LoadedModel, uri: string, ctx: CursorContext): CutPlace
   return { model, uri, prefixLength: ctx.prefix.length, prefixTail: ctx.prefix.slice(-PLACE_CHARS), suffixHead: ctx.suffix.slice(0, PLACE_CHARS), suffixLength: ctx.suffix.length };
 }
 
+function samePosition(a: Position, b: Position): boolean {
+  return a.line === b.line && a.character === b.character;
+}
+
 function samePlace(a: CutPlace, b: CutPlace): boolean {
   return a.model === b.model && a.uri === b.uri && a.prefixLength === b.prefixLength && a.prefixTail === b.prefixTail && a.suffixHead === b.suffixHead && a.suffixLength === b.suffixLength;
 }
@@ -205,8 +209,10 @@ export class CompletionProvider {
   private cachedModel: LoadedModel | undefined;
   /** Model and setting last warned of a capped generation (once per pair). */
   private cappedWarning = '';
-  /** Where the last model run stopped at the time limit: asking again there (Alt+\) lets it finish. */
+  /** Where the last model run stopped at the time limit: the user's asking again there (Alt+\) lets it finish. */
   private lastCut: CutPlace | undefined;
+  /** The last answer with items, where and for which text it was given (a look at that place gets it again). */
+  private lastAnswer: { uri: string; version: number; position: Position; items: InlineCompletionItem[] } | undefined;
   /** Model and time limit last said to cut a completion (once per pair). */
   private timeLimitNoted = '';
 
@@ -227,12 +233,19 @@ export class CompletionProvider {
 
   /**
    * Never throws: a failure is logged and answers no items. `trigger`: why the editor asks ({@link CompletionTrigger});
-   * with `locus.completion.trigger` manual only explicit requests run the model, and a look runs it only where the
-   * cache holds no suggestion for the cursor. `selected`: the suggest widget's selected item, which the completion
-   * continues (see {@link SelectedItem}).
+   * with `locus.completion.trigger` manual only explicit requests run the model. A look gets the last answer again
+   * where it was given for this place and text, else the cache's suggestion at the cursor, else a model run shown as
+   * typing would show it. `selected`: the suggest widget's selected item, which the completion continues (see
+   * {@link SelectedItem}).
    */
   async provide(document: CompletionDocument, position: Position, signal: AbortSignal, trigger: CompletionTrigger = 'typing', selected?: SelectedItem): Promise<InlineCompletionItem[]> {
-    const invoked = trigger !== 'typing';
+    const version = document.version;
+    const items = await this.answer(document, position, signal, trigger, selected);
+    this.lastAnswer = items.length > 0 && document.version === version && selected === undefined ? { uri: document.uri, version, position, items } : undefined;
+    return items;
+  }
+
+  private async answer(document: CompletionDocument, position: Position, signal: AbortSignal, trigger: CompletionTrigger, selected: SelectedItem | undefined): Promise<InlineCompletionItem[]> {
     const started = this.deps.clock();
     // The document object follows the client's edits (TextDocuments updates it in place).
     const version = document.version;
@@ -255,6 +268,9 @@ export class CompletionProvider {
         this.deps.efficiency?.cancelOthers(document.uri, document.version, offset);
         const refined = this.deps.efficiency?.offerFirst(document.uri, document.version, offset);
         if (refined !== undefined) return refined.map((insertText) => ({ insertText, range: { start: position, end: position } }));
+        // A look asks for what is on screen: the last answer, where it was given for this place and text.
+        const last = this.lastAnswer;
+        if (trigger === 'look' && last?.uri === document.uri && last.version === document.version && samePosition(last.position, position)) return last.items;
       }
       this.forgetCacheOfOtherModel(model);
       if (selected === undefined) this.noteTypedOut(document.uri, ctx);
@@ -268,7 +284,7 @@ export class CompletionProvider {
         return this.answerFromCache(document.uri, place, { ...cached, suggestions }, started, trace);
       }
       // The rest of a suggestion the user asked for keeps showing while it is typed (above); nothing new is made.
-      if (config.trigger === 'manual' && !invoked) return [];
+      if (config.trigger === 'manual' && trigger === 'typing') return [];
       if (mode === 'none') return [];
       const budget = promptBudgetFor(model.info.maxContext, config.promptTokenBudget, config.maxNewTokens);
       this.warnIfGenerationCapped(model, config);
@@ -282,14 +298,14 @@ export class CompletionProvider {
       const words = choices ?? undefined;
       trace?.promptBuilt({ promptTokens: prompt.ids.length, promptTokensCompressed: prompt.ids.length });
       // The user asked again where the last completion was cut: this one may take the time it needs.
-      const finishing = invoked && this.lastCut !== undefined && samePlace(this.lastCut, cutPlace(model, document.uri, ctx));
+      const finishing = trigger === 'asked' && this.lastCut !== undefined && samePlace(this.lastCut, cutPlace(model, document.uri, ctx));
       const runConfig = finishing ? { ...config, timeLimitMs: 0 } : config;
       const result = await this.deps.scheduler.schedule(signal, async (runSignal) =>
         // A reload while the prompt was built disposed this model's engine: nothing to ask it.
         this.deps.model() !== model
           ? undefined
           : this.generate(model, { ids: prompt.ids, required: healed.required, words }, runConfig, mode, ctx, runSignal, () => trace?.firstToken(), {
-              wholeBlock: invoked || this.deps.efficiency?.checksBlocks() === true,
+              wholeBlock: trigger === 'asked' || this.deps.efficiency?.checksBlocks() === true,
             }),
       );
       if (result === undefined) {
@@ -300,8 +316,9 @@ export class CompletionProvider {
       this.lastCut = result.timeLimited || finishing ? cutPlace(model, document.uri, ctx) : undefined;
 
       const whole = shownText(result, mode, ctx);
-      // Asked for (Alt+\, or any request with the manual trigger), a block shows whole: what the model would write.
-      const shown = invoked ? whole : confidentText(result, mode, ctx, whole);
+      // Asked for (Alt+\, or any explicit request from a client that does not mark asks), a block shows whole: what the
+      // model would write. A look the cache could not answer shows what typing would.
+      const shown = trigger === 'asked' ? whole : confidentText(result, mode, ctx, whole);
       if (result.timeLimited) this.noteTimeLimit(model, config, result);
       // Runners-up only after an answer: they are less likely than the one that came out empty.
       const offered = shown === '' ? [] : [shown, ...runnersUp(result, shown, mode, ctx)];
@@ -430,8 +447,8 @@ export class CompletionProvider {
     if (cache === undefined) return undefined;
     const hits = cache.lookupRests(document.uri, ctx.prefix, ctx.suffix, this.typedSinceMemberDot(document, ctx), atCachedCursor).flatMap((hit) => {
       const text = restToShow(hit, ctx);
-      // Typed up to the closers the editor put after the cursor: all of it is on screen.
-      if (text === '' && hit.origin !== undefined) this.deps.telemetry?.typedOut(hit.origin, hit.rank);
+      // Typed up to the closers the editor put after the cursor, and nothing else left: all of it is on screen.
+      if (text === '' && hit.text === hit.autoClosed && hit.origin !== undefined) this.deps.telemetry?.typedOut(hit.origin, hit.rank);
       return text === undefined ? [] : [{ text, rank: hit.rank, origin: hit.origin }];
     });
     const [first, ...rest] = hits;

@@ -308,9 +308,9 @@ export interface TelemetrySample {
   language: string;
   outcome: FinalOutcome;
   /**
-   * Which suggestion of a model run's answer the user accepted (wholly or in part): 0 its first, 1 the next one (VS
-   * Code: Alt+]), and so on; for a cache answer, the place in the answer whose rest it showed. Null when none was
-   * accepted, or the editor did not say which.
+   * Which suggestion of a model run's answer the user accepted (wholly or in part) or typed out: 0 its first, 1 the next
+   * one (VS Code: Alt+]), and so on; for a cache answer, the place in the answer whose rest it showed. Null when none
+   * was, or the editor did not say which.
    */
   acceptedItem: number | null;
 }

@@ -110,6 +110,13 @@ export class TelemetryRecorder {
   private finish(record: RequestRecord): void {
     if (!this.enabled) return;
     this.options.store.append(record);
+    // A suggestion typed into stays reportable as long as it is shown: its cache answers would push it out.
+    const { cachedFrom } = record;
+    const originState = cachedFrom === null ? undefined : this.acceptable.get(cachedFrom);
+    if (cachedFrom !== null && originState !== undefined) {
+      this.acceptable.delete(cachedFrom);
+      this.acceptable.set(cachedFrom, originState);
+    }
     if (record.outcome === 'offered') {
       this.acceptable.set(record.id, 'offered');
       if (this.acceptable.size > MAX_PENDING_ACCEPTANCE) this.acceptable.delete(this.acceptable.keys().next().value as string);

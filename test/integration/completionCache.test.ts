@@ -129,16 +129,25 @@ describe('explicit requests over LSP from a client that marks the user’s asks 
       await waitFor(() => lsp.timings.length >= count, 'the timings notification');
       return lsp.timings[lsp.timings.length - 1]!;
     };
-    let count = lsp.timings.length;
-    // VS Code's request when the mouse rests on the ghost text (or for Alt+]): what is on screen, with no model run.
+    const count = lsp.timings.length;
+    // VS Code's request when the mouse rests on the ghost text (or for Alt+]): what is on screen, with no model run
+    // (the last answer again: no timings of its own).
     assert.equal(await lsp.complete(uri, position, undefined, InlineCompletionTriggerKind.Invoked), typing);
-    assert.equal((await lastTimings(++count)).cacheHit, true);
     // Alt+\: the mark, then the same request.
     await lsp.server.connection.sendNotification(WholeCompletionNotification.type, { textDocument: { uri }, position });
     assert.notEqual(await lsp.complete(uri, position, undefined, InlineCompletionTriggerKind.Invoked), '');
-    const asked = await lastTimings(++count);
+    const asked = await lastTimings(count + 1);
+    assert.equal(lsp.timings.length, count + 1, 'one model run: the ask, not the look');
     assert.equal(asked.cacheHit, false);
     assert.ok(asked.generatedTokens > 0, 'the model wrote the block');
+  });
+
+  it('logs a malformed mark and goes on', async () => {
+    await lsp.server.connection.sendNotification(WholeCompletionNotification.method, { textDocument: {}, position: { line: -1 } });
+    await waitFor(() => lsp.logs.some((line) => line.includes(`${WholeCompletionNotification.method} ignored`)), `the warning in ${JSON.stringify(lsp.logs.slice(-5))}`);
+    const uri = 'file:///work/after-bad-mark.ts';
+    await lsp.open(uri, 'typescript', 'const total = ');
+    assert.equal(typeof (await lsp.complete(uri, endOf('const total = '))), 'string');
   });
 });
 

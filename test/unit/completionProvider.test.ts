@@ -221,10 +221,23 @@ describe('CompletionProvider', () => {
     assert.equal(looked.engine.requests.length, 1, 'no model run for a look at what is shown');
     assert.deepEqual((await looked.provider.provide(document, position, never(), 'asked')).map((item) => item.insertText), [body]);
     assert.equal(looked.engine.requests.length, 2);
-    // With nothing cached for the cursor (a look is then the user's ask by other means), the model writes it whole.
+    // An answer the cache did not keep (made without the editor's member list, which was late): a look gets it again,
+    // with no model run, and a look at a place cut at the time limit does not lift the limit.
+    const reduce = 'points.reduce((sum, p) => sum + p.x, 0);';
+    const late = setup(reduce, { stepMs: 1, cache: true, wordChoices: async () => null, settings: { completion: { timeLimitMs: 20, beamWidth: 1 } } });
+    const member = doc(`const x = ${CURSOR}\n`);
+    const typed = (await late.provider.provide(member.document, member.position, never())).map((item) => item.insertText);
+    assert.deepEqual((await late.provider.provide(member.document, member.position, never(), 'look')).map((item) => item.insertText), typed);
+    assert.equal(late.engine.requests.length, 1);
+    // The same text again (version 2): no last answer for it, nothing cached; the model runs under the time limit.
+    const again = new LineArrayDocument(member.document.uri, member.document.languageId, 2, member.document.getText());
+    await late.provider.provide(again, member.position, never(), 'look');
+    assert.deepEqual(late.engine.requests.map((request) => request.maxDecodeMs), [20, 20], 'a look does not lift the time limit');
+
+    // With nothing cached for the cursor, the model runs, and its block shows as typing would show it.
     const unseen = setup(body, { cache: true });
     unseen.engine.logProbOf = (_, i) => (i >= body.indexOf('  return') ? -1 : 0);
-    assert.deepEqual((await unseen.provider.provide(document, position, never(), 'look')).map((item) => item.insertText), [body]);
+    assert.deepEqual((await unseen.provider.provide(document, position, never(), 'look')).map((item) => item.insertText), ['\n  const total = a + b;']);
 
     // Asked for (Alt+\), the block is written and shown whole.
     const asked = setup(body);

@@ -165,5 +165,27 @@ describe('completion telemetry', () => {
     assert.deepEqual(await provider.provide(typed.document, typed.position, never()), []);
     const summary = await telemetry.summary({});
     assert.deepEqual([summary.outcomes.typedOut, summary.outcomes.acceptedRunnerUp, summary.outcomes.notAccepted], [1, 0, 0]);
+
+    // `(x);` typed as far as `run(x|)`, the `)` the editor's: its `;` was never typed, so it was not typed out.
+    const semicolon = setup('(x);', { cache: true, settings: { completion: { beamWidth: 1 } } });
+    const call = doc('const r = run┃\n');
+    await semicolon.provider.provide(call.document, call.position, never());
+    const closed = doc('const r = run(x┃)\n');
+    await semicolon.provider.provide(closed.document, closed.position, never());
+    assert.equal((await semicolon.telemetry.summary({})).outcomes.typedOut, 0);
+  });
+
+  it('keeps a suggestion typed into for hundreds of keystrokes reportable: each cache answer refreshes it', async () => {
+    const long = 'x'.repeat(300);
+    const { provider, telemetry } = setup(long, { cache: true, settings: { completion: { beamWidth: 1, maxNewTokens: 400 } } });
+    const first = doc('const s = ┃\n');
+    await provider.provide(first.document, first.position, never());
+    for (let typed = 1; typed < long.length; typed++) {
+      const at = doc(`const s = ${long.slice(0, typed)}┃\n`);
+      await provider.provide(at.document, at.position, never());
+    }
+    const end = doc(`const s = ${long}┃\n`);
+    await provider.provide(end.document, end.position, never());
+    assert.equal((await telemetry.summary({})).outcomes.typedOut, 1);
   });
 });
