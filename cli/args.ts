@@ -1,48 +1,124 @@
-// Command-line parsing for `locus complete <file>:<line>:<col>`. Pure, so the messages are testable.
+// Command-line parsing for `locus complete|explain|compress …`. Pure, so the messages are testable.
 
-export const USAGE = `Usage: npm start -- complete <file>:<line>:<col> [--model <dir>] [--max-tokens N]
+export const USAGE = `Usage: npm start -- <command> <file>:<position> [options]
 
-  Prints the inline completion Locus offers at that position (line and column are 1-based) and its latency.
+  complete <file>:<line>:<col> [--model <dir>] [--max-tokens N]
+      Prints the inline completion Locus offers at that position (line and column are 1-based) and its latency.
+  explain <file>:<line>[-<line>] [--model <dir>]
+      Prints Locus's explanation of those whole lines (1-based; one line without an end) as it is written, and its latency.
+  compress <file>:<line>:<col> [--model <dir>] [--budget N]
+      Prints the prompt a completion at that position would get: the code retrieved from the workspace (the current
+      folder when it holds the file, else the file's folder), the lines dropped to fit the budget, before and after.
 
   --model <dir>     model directory (Hugging Face / Optimum ONNX layout); default: the embedded model
-  --max-tokens N    most tokens to generate (1-1024)`;
+  --max-tokens N    most tokens to generate (1-1024)
+  --budget N        prompt tokens after compression (32-32768); default: the completions' 512`;
 
-export type CliCommand =
-  | { kind: 'usage' }
-  | { kind: 'complete'; file: string; line: number; column: number; modelDir?: string; maxTokens?: number };
+export interface CompleteCommand {
+  kind: 'complete';
+  file: string;
+  line: number;
+  column: number;
+  modelDir?: string;
+  maxTokens?: number;
+}
+
+export interface ExplainCommand {
+  kind: 'explain';
+  file: string;
+  startLine: number;
+  endLine: number;
+  modelDir?: string;
+}
+
+export interface CompressCommand {
+  kind: 'compress';
+  file: string;
+  line: number;
+  column: number;
+  modelDir?: string;
+  budget?: number;
+}
+
+export type CliCommand = { kind: 'usage' } | CompleteCommand | ExplainCommand | CompressCommand;
 
 export class UsageError extends Error {}
+
+/** The options each command takes; all of them take a value. */
+const OPTIONS = {
+  complete: ['--model', '--max-tokens'],
+  explain: ['--model'],
+  compress: ['--model', '--budget'],
+} as const;
+type CommandName = keyof typeof OPTIONS;
+const VALUED_OPTIONS: readonly string[] = [...new Set(Object.values(OPTIONS).flat())];
 
 export function parseArgs(argv: string[]): CliCommand {
   // Help is asked for in place of the command or of an option, not as a value (`--model -h` names a folder).
   const [command, target, ...rest] = argv;
   if (command === undefined || isHelp(command) || (target !== undefined && isHelp(target)) || asksForHelp(rest)) return { kind: 'usage' };
-  if (command !== 'complete') throw new UsageError(`unknown command '${command}'; the only command is 'complete'`);
-  if (target === undefined) throw new UsageError('complete needs a position: <file>:<line>:<col>');
-  // Parse from the right so paths containing ':' still work.
+  if (!isCommand(command)) throw new UsageError(`unknown command '${command}'; the commands are complete, explain and compress`);
+  if (target === undefined) throw new UsageError(`${command} needs a ${command === 'explain' ? 'line range: <file>:<line>[-<line>]' : 'position: <file>:<line>:<col>'}`);
+  // The target is checked before the options (spreads are evaluated in order).
+  if (command === 'explain') return { kind: 'explain', ...parseLines(target), ...parseOptions(command, rest) };
+  if (command === 'complete') return { kind: 'complete', ...parsePosition(target), ...parseOptions(command, rest) };
+  return { kind: 'compress', ...parsePosition(target), ...parseOptions(command, rest) };
+}
+
+function isCommand(command: string): command is CommandName {
+  return Object.hasOwn(OPTIONS, command);
+}
+
+/** `<file>:<line>:<col>`, parsed from the right so paths containing ':' still work. */
+function parsePosition(target: string): { file: string; line: number; column: number } {
   const match = /^(.+):(\d+):(\d+)$/.exec(target);
   if (match === null) throw new UsageError(`'${target}' is not <file>:<line>:<col> (line and column are 1-based numbers)`);
   const line = Number(match[2]);
   const column = Number(match[3]);
   if (line < 1 || column < 1) throw new UsageError(`line and column are 1-based; got ${line}:${column}`);
-  const result: CliCommand = { kind: 'complete', file: match[1]!, line, column };
+  return { file: match[1]!, line, column };
+}
+
+/** `<file>:<line>` or `<file>:<first>-<last>`, whole lines. */
+function parseLines(target: string): { file: string; startLine: number; endLine: number } {
+  const match = /^(.+):(\d+)(?:-(\d+))?$/.exec(target);
+  if (match === null) throw new UsageError(`'${target}' is not <file>:<line> or <file>:<line>-<line> (lines are 1-based numbers)`);
+  // `a.ts:3:5` would otherwise read as line 5 of a file called `a.ts:3`.
+  if (match[3] === undefined && /:\d+$/.test(match[1]!)) throw new UsageError(`'${target}' names a column; explain takes whole lines: <file>:<line> or <file>:<line>-<line>`);
+  const startLine = Number(match[2]);
+  const endLine = match[3] === undefined ? startLine : Number(match[3]);
+  if (startLine < 1) throw new UsageError(`lines are 1-based; got ${startLine}`);
+  if (endLine < startLine) throw new UsageError(`the lines ${startLine}-${endLine} end before they start`);
+  return { file: match[1]!, startLine, endLine };
+}
+
+function parseOptions(command: CommandName, rest: readonly string[]): { modelDir?: string; maxTokens?: number; budget?: number } {
+  const result: { modelDir?: string; maxTokens?: number; budget?: number } = {};
+  const allowed: readonly string[] = OPTIONS[command];
   for (let i = 0; i < rest.length; i++) {
     const option = rest[i]!;
     const value = rest[i + 1];
+    if (VALUED_OPTIONS.includes(option) && !allowed.includes(option)) throw new UsageError(`${command} takes no ${option} (its options: ${allowed.join(', ')})`);
     if (option === '--model') {
       if (value === undefined || value.startsWith('--') || value.trim() === '') throw new UsageError('--model needs a directory (leave it out for the embedded model)');
       result.modelDir = value;
-      i++;
     } else if (option === '--max-tokens') {
-      const n = Number(value);
-      if (value === undefined || !/^\d+$/.test(value) || n < 1 || n > 1024) throw new UsageError('--max-tokens needs an integer from 1 to 1024');
-      result.maxTokens = n;
-      i++;
+      result.maxTokens = wholeNumber(value, 1, 1024, '--max-tokens needs an integer from 1 to 1024');
+    } else if (option === '--budget') {
+      // The bounds of the locus.completion.promptTokenBudget setting, which the budget stands in for.
+      result.budget = wholeNumber(value, 32, 32768, '--budget needs a number of tokens from 32 to 32768');
     } else {
       throw new UsageError(`unknown option '${option}'`);
     }
+    i++;
   }
   return result;
+}
+
+function wholeNumber(value: string | undefined, min: number, max: number, message: string): number {
+  const n = Number(value);
+  if (value === undefined || !/^\d+$/.test(value) || n < min || n > max) throw new UsageError(message);
+  return n;
 }
 
 /**
@@ -70,7 +146,7 @@ function asksForHelp(options: readonly string[]): boolean {
   for (let i = 0; i < options.length; i++) {
     if (isHelp(options[i]!)) return true;
     // An option's value is not an option.
-    if (options[i] === '--model' || options[i] === '--max-tokens') i++;
+    if (VALUED_OPTIONS.includes(options[i]!)) i++;
   }
   return false;
 }
@@ -104,9 +180,15 @@ export function forTheCommandLine(fix: string): string {
     .replace(/Reload the window to [^;.]*/g, 'Run the command again')
     .replace(/restart the server after fixing the model settings/g, 'run the command again after fixing the model')
     .replace(/Reinstall the Locus extension/g, 'Reinstall Locus')
+    .replace(/select code in a text file/g, 'name lines of a text file')
     // A clause sending the reader to the Output channel goes (the command line prints what the server said).
     .replace(/(^|[.;,]\s*)(?:then )?(?:check|see) the (?:Locus )?Output channel[^.;]*[.;]?\s*/gi, '$1')
     .trim()
     .replace(/[;,]$/, '.');
   return worded.charAt(0).toUpperCase() + worded.slice(1);
+}
+
+/** A request the server refused, as the command line says it: the server's sentence without the LSP library's wrapping. */
+export function refusalForTheCommandLine(message: string): string {
+  return forTheCommandLine(message.replace(/^Request \S+ failed with message: /, ''));
 }

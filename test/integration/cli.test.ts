@@ -1,7 +1,7 @@
-// `node dist/cli.js complete …` end to end: the CLI starts the server, waits for the model and prints.
+// `node dist/cli.js complete|explain|compress …` end to end: the CLI starts the server, waits for the model and prints.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
@@ -11,6 +11,27 @@ import { FIXTURE_MODEL, REPO_ROOT } from './lspHarness';
 const run = promisify(execFile);
 const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
 const SAMPLE = path.join(REPO_ROOT, 'test', 'integration', 'workspace', 'sample.py');
+const VECTOR = `export class Vector {\n  constructor(readonly x: number, readonly y: number) {}\n\n  distanceTo(other: Vector): number {\n    return Math.hypot(this.x - other.x, this.y - other.y);\n  }\n}\n`;
+const MAIN = `import { Vector } from './vector';\n\nexport function far(a: Vector, b: Vector): boolean {\n  return a.dist`;
+
+/**
+ * A project folder with src/vector.ts, src/main.ts (MAIN's cursor at 4:16) and `helpers` more files, and the options
+ * that run the CLI in it (its index cache kept beside it, not in the temp folder); removed after `body`.
+ */
+async function inProject(helpers: number, body: (options: { cwd: string; env: NodeJS.ProcessEnv }) => Promise<void>): Promise<void> {
+  const root = mkdtempSync(path.join(tmpdir(), 'locus-cli-project-'));
+  try {
+    const cwd = path.join(root, 'project');
+    mkdirSync(path.join(cwd, 'src', 'helpers'), { recursive: true });
+    mkdirSync(path.join(root, 'tmp'));
+    writeFileSync(path.join(cwd, 'src', 'vector.ts'), VECTOR);
+    writeFileSync(path.join(cwd, 'src', 'main.ts'), MAIN);
+    for (let i = 1; i <= helpers; i++) writeFileSync(path.join(cwd, 'src', 'helpers', `h${i}.ts`), `export function helper${i}(value: number): number {\n  return value * ${i} + 1;\n}\n`);
+    await body({ cwd, env: { ...process.env, TMPDIR: path.join(root, 'tmp') } });
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
 
 describe('cli', () => {
   it('prints a completion and its latency for a file position', async () => {
@@ -45,6 +66,78 @@ describe('cli', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('explain prints the explanation of whole lines and its latency', async () => {
+    // `distance`'s header and body.
+    const { stdout, stderr } = await run(process.execPath, [CLI, 'explain', `${SAMPLE}:6-9`, '--model', FIXTURE_MODEL], { timeout: 30_000 });
+    assert.notEqual(stdout.trim(), '');
+    assert.ok(stdout.endsWith('\n'));
+    assert.match(stderr, /^── tiny-llama \(onnx\/model\.onnx, fp32\) · first text \d+ ms · total \d+ ms · [\d.]+ tokens\/s \(\d+ tokens? generated, \d+ prompt tokens?\) · /m);
+  });
+
+  it("explain fails with the server's one sentence, in the command line's words, for a binary file", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'locus-cli-'));
+    try {
+      writeFileSync(path.join(dir, 'blob.js'), 'const a = 1;\n\u0089PNG\u0000\u0001\n');
+      await assert.rejects(run(process.execPath, [CLI, 'explain', `${path.join(dir, 'blob.js')}:1`, '--model', FIXTURE_MODEL], { timeout: 30_000 }), (error: { code: number; stdout: string; stderr: string }) => {
+        assert.equal(error.code, 1);
+        assert.equal(error.stdout, '');
+        assert.equal(error.stderr, 'locus: Locus explains no binary files (this one holds NUL characters): name lines of a text file.\n');
+        return true;
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('explain refuses a file over 1 MiB before it starts the server', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'locus-cli-'));
+    try {
+      // 1.5 MiB: under the size read unseen (3 MiB), over the server's limit for a prompt's file.
+      writeFileSync(path.join(dir, 'data.py'), `x = 1\n${'# filler\n'.repeat(175_000)}`);
+      await assert.rejects(run(process.execPath, [CLI, 'explain', `${path.join(dir, 'data.py')}:1`, '--model', FIXTURE_MODEL], { timeout: 30_000 }), (error: { code: number; stderr: string }) => {
+        assert.equal(error.code, 1);
+        assert.match(error.stderr, /^locus: .*data\.py is over 1 MiB: Locus makes no explanation in files that large\.\n$/);
+        return true;
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('compress prints the budget, the snippets retrieved from the current folder and the lines dropped', async () => {
+    // Enough files that the model is ready before they are all indexed (on 2 cores, ~100 of them): the answer waits.
+    await inProject(400, async (options) => {
+      const { stdout, stderr } = await run(process.execPath, [CLI, 'compress', 'src/main.ts:4:16', '--budget', '48', '--model', FIXTURE_MODEL], { ...options, timeout: 30_000 });
+      assert.match(stdout, /^Locus: prompt for the cursor, budget 48 tokens \(scorer: unigram\)\n/);
+      assert.match(stdout, /^Index: 402 files, \d+ chunks\. /m);
+      // Named by its path in the current folder, the workspace.
+      assert.match(stdout, /^## Retrieved\n- src\/vector\.ts:1-7 {2}score /m);
+      assert.match(stdout, /^## Dropped \([1-9]\d* lines?, /m);
+      assert.match(stdout, /^## After \((\d+) tokens?\)$/m);
+      assert.ok(Number(/^## After \((\d+) tokens?\)$/m.exec(stdout)![1]) <= 48);
+      assert.match(stderr, /^── tiny-llama \(onnx\/model\.onnx, fp32\) · request \d+ ms$/m);
+    });
+  });
+
+  it("compress takes a budget over the completions' own, up to what the model's context holds", async () => {
+    // The embedded model's context (1024 tokens) holds more than the completions' default budget of 512.
+    await inProject(0, async (options) => {
+      const { stdout } = await run(process.execPath, [CLI, 'compress', 'src/main.ts:4:16', '--budget', '800'], { ...options, timeout: 60_000 });
+      assert.match(stdout, /^Locus: prompt for the cursor, budget 800 tokens \(scorer: draft-model\)\n/);
+    });
+  });
+
+  it('compress fails with one line for a position outside the file', async () => {
+    await inProject(0, async (options) => {
+      await assert.rejects(run(process.execPath, [CLI, 'compress', 'src/main.ts:4:99', '--model', FIXTURE_MODEL], { ...options, timeout: 30_000 }), (error: { code: number; stdout: string; stderr: string }) => {
+        assert.equal(error.code, 1);
+        assert.equal(error.stdout, '');
+        assert.equal(error.stderr, 'locus: src/main.ts: column 99 is past the end of line 4 (15 characters)\n');
+        return true;
+      });
+    });
   });
 
   it('ends at once with what the server said when the server stops', async () => {
