@@ -37,6 +37,8 @@ interface Entry {
   completion: string;
   origin: string | undefined;
   rank: number;
+  /** Only part of what the model would write (cut where it grew unsure, or at the time limit). */
+  partial: boolean;
 }
 
 export class CompletionCache {
@@ -54,20 +56,21 @@ export class CompletionCache {
    * names where it came from, and is given back with each rest of it.
    */
   store(uri: string, prefix: string, suffix: string, completion: string, origin?: string): void {
-    this.storeOffered(uri, prefix, suffix, [completion], origin);
+    this.storeOffered(uri, prefix, suffix, [completion], { origin });
   }
 
   /**
    * {@link store} for every suggestion offered at one cursor, the first being the answer (the others come after it,
    * VS Code's Alt+]): typing the start of any keeps its rest showing. They replace what was kept for that cursor.
+   * `partial`: the answer is only part of what the model would write ({@link partialAt}).
    */
-  storeOffered(uri: string, prefix: string, suffix: string, completions: readonly string[], origin?: string): void {
+  storeOffered(uri: string, prefix: string, suffix: string, completions: readonly string[], { origin, partial = false }: { origin?: string | undefined; partial?: boolean } = {}): void {
     const key = { uri, prefix: this.boundPrefix(prefix), suffix: this.boundSuffix(suffix) };
     this.entries = this.entries.filter((e) => !(e.uri === uri && e.prefix === key.prefix && e.suffix === key.suffix));
     // The answer last: entries are searched newest first.
     for (let rank = completions.length - 1; rank >= 0; rank--) {
       const completion = completions[rank]!;
-      if (completion !== '') this.entries.push({ ...key, completion, origin, rank });
+      if (completion !== '') this.entries.push({ ...key, completion, origin, rank, partial: partial && rank === 0 });
     }
     while (this.entries.length > this.options.maxEntries) this.entries.shift();
   }
@@ -129,6 +132,21 @@ export class CompletionCache {
     );
     this.entries = this.entries.filter((entry) => !typedOut.includes(entry));
     return typedOut.map(({ origin, rank }) => ({ origin, rank }));
+  }
+
+  /**
+   * Where the cursor is in a cached answer that was only part of what the model would write (stored `partial`): its
+   * characters typed so far (none at its own cursor), the text after the cursor unchanged. The user's ask there wants
+   * the rest. Undefined where the answer the cursor is in was whole, or none is.
+   */
+  partialAt(uri: string, prefix: string, suffix: string): { typed: string } | undefined {
+    for (let i = this.entries.length - 1; i >= 0; i--) {
+      const entry = this.entries[i]!;
+      if (entry.uri !== uri || entry.rank !== 0 || entry.suffix !== this.boundSuffix(suffix)) continue;
+      const typed = typedLength(entry, prefix, this.options.prefixChars, 0);
+      if (typed !== undefined) return entry.partial ? { typed: entry.completion.slice(0, typed) } : undefined;
+    }
+    return undefined;
   }
 
   /** Forgets every completion of one document, or all of them (the model changed). */

@@ -260,8 +260,10 @@ export class CompletionProvider {
       if (model === undefined) return [];
 
       // With an item selected, the model writes on from the text as it would be with that item accepted.
-      const { text, offset, cursor, place } = selected === undefined ? atCursor(document, documentText, position) : afterSelectedItem(document, documentText, selected);
-      const ctx = cursorContext(text, offset, document.languageId);
+      const site = selected === undefined ? atCursor(document, documentText, position) : afterSelectedItem(document, documentText, selected);
+      const { place } = site;
+      let { text, offset, cursor } = site;
+      let ctx = cursorContext(text, offset, document.languageId);
       // A refined answer needs no model run (and, like other early answers, is not recorded as a completion). Refinements
       // belong to the document's own text, not to one with a suggested item in it.
       if (selected === undefined) {
@@ -274,11 +276,22 @@ export class CompletionProvider {
       }
       this.forgetCacheOfOtherModel(model);
       if (selected === undefined) this.noteTypedOut(document.uri, ctx);
+      // Asked for (Alt+\) in a suggestion shown only in part (a block cut where the model grew unsure, or at the time
+      // limit), the model runs where that suggestion was made, the characters typed into it since taken out again: the
+      // user wants the rest, which a run at the cursor (one line, in the middle of one) would not write.
+      const partial = trigger === 'asked' && selected === undefined ? this.deps.cache?.partialAt(document.uri, ctx.prefix, ctx.suffix) : undefined;
+      const typedInto = partial?.typed ?? '';
+      const typingCtx = ctx;
+      if (typedInto !== '') {
+        text = text.slice(0, offset - typedInto.length) + text.slice(offset);
+        offset -= typedInto.length;
+        cursor = undefined;
+        ctx = cursorContext(text, offset, document.languageId);
+      }
       const mode = completionMode(ctx);
-      // Asked for (Alt+\) where a block starts, the model runs: the cache may hold a block shown only in part. In the
-      // middle of a line the cache's rest is what a new run would give. A look gets the suggestion on screen, also at
-      // the cursor it was made for.
-      const cached = trigger === 'asked' && mode === 'multi-line' ? undefined : this.fromCache(document, ctx, selected !== undefined || trigger === 'look');
+      // An explicit request gets the suggestion on screen, also at the cursor it was made for, where it was whole (a new
+      // run would write it again); typing there again (a retrigger) asks the model.
+      const cached = partial !== undefined ? undefined : this.fromCache(document, ctx, selected !== undefined || trigger !== 'typing');
       if (cached !== undefined) {
         const suggestions = cached.suggestions.map((suggestion) => ({ ...suggestion, text: withLineEnding(suggestion.text, ctx.eol) }));
         return this.answerFromCache(document.uri, place, { ...cached, suggestions }, started, trace);
@@ -322,10 +335,11 @@ export class CompletionProvider {
       if (result.timeLimited) this.noteTimeLimit(model, config, result);
       // Runners-up only after an answer: they are less likely than the one that came out empty.
       const offered = shown === '' ? [] : [shown, ...runnersUp(result, shown, mode, ctx)];
+      const partlyShown = result.timeLimited || shown !== whole;
       // Made without the editor's member list that the next request may have (its language server starting).
       // Kept as the model text it continues (LF), so that typing its line breaks into a CRLF document matches it.
       // Named by this request's telemetry id: its answers from the cache are the same suggestion (suggestionOutcomes.ts).
-      if (choices !== null) this.deps.cache?.storeOffered(document.uri, ctx.prefix, ctx.suffix, offered.map((text) => asModelText(text, false)), trace?.id);
+      if (choices !== null) this.deps.cache?.storeOffered(document.uri, ctx.prefix, ctx.suffix, offered.map((text) => asModelText(text, false)), { origin: trace?.id, partial: partlyShown });
       // The text changed while this ran and the client did not cancel: the item's position may not be the cursor's.
       if (document.version !== version) {
         trace?.done({ outcome: 'cancelled', generatedTokens: result.timings.generatedTokens });
@@ -360,6 +374,14 @@ export class CompletionProvider {
         draftAccepted: speculation?.accepted ?? null,
       });
       if (shown === '') return [];
+      if (typedInto !== '') {
+        // What follows the characters typed into the suggestion, where the new run still starts with them.
+        const typed = withLineEnding(typedInto, ctx.eol);
+        const rests = offered.filter((t) => t.startsWith(typed)).map((t) => t.slice(typed.length));
+        if (rests.length > 0) return rests.map((rest, index) => this.item(rest, index, place, trace));
+        const cachedRest = this.fromCache(document, typingCtx, false);
+        return cachedRest === undefined ? [] : cachedRest.suggestions.map((suggestion) => this.item(withLineEnding(suggestion.text, ctx.eol), suggestion.rank, place, trace));
+      }
       // Handed over only once the plain suggestion is decided, and whole (a cut one is no baseline for a function),
       // and only where it writes a block (a line in the middle of a body is no function body to compare; the checker
       // also requires the block to be the whole body); the refinement runs in the background.

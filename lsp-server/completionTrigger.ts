@@ -11,10 +11,18 @@ import { InlineCompletionTriggerKind, type Position } from 'vscode-languageserve
  */
 export type CompletionTrigger = 'typing' | 'asked' | 'look';
 
-/** The user's asks as the client marks them, each for the request that comes right after it. */
+/**
+ * How long a mark waits for its explicit request, which follows it within milliseconds; one VS Code never sent (no
+ * provider wanted the document) must not make a later hover there an ask.
+ */
+const MARK_LIFETIME_MS = 2000;
+
+/** The user's asks as the client marks them, each for the explicit request that comes next. */
 export class CompletionAsks {
   private clientMarks = false;
-  private pending: { uri: string; position: Position } | undefined;
+  private pending: { uri: string; position: Position; at: number } | undefined;
+
+  constructor(private readonly now: () => number = () => performance.now()) {}
 
   /** Whether the client marks every ask of the user's (it declared the capability). */
   setClientMarks(marks: boolean): void {
@@ -23,16 +31,19 @@ export class CompletionAsks {
 
   /** The client says the user asked at `position` of `uri`. */
   asked(uri: string, position: Position): void {
-    this.pending = { uri, position };
+    this.pending = { uri, position, at: this.now() };
   }
 
-  /** Why this request was made. A mark is spent by the next request, whichever that is. */
+  /**
+   * Why this request was made. A mark is spent by the next explicit request, whichever that is: a request typing made
+   * in between (a key pressed just before Alt+\) leaves it.
+   */
   triggerOf(uri: string, position: Position, triggerKind: unknown): CompletionTrigger {
+    if (triggerKind !== InlineCompletionTriggerKind.Invoked) return 'typing';
     const ask = this.pending;
     this.pending = undefined;
-    if (triggerKind !== InlineCompletionTriggerKind.Invoked) return 'typing';
     if (!this.clientMarks) return 'asked';
-    const marked = ask !== undefined && ask.uri === uri && ask.position.line === position.line && ask.position.character === position.character;
+    const marked = ask !== undefined && this.now() - ask.at <= MARK_LIFETIME_MS && ask.uri === uri && ask.position.line === position.line && ask.position.character === position.character;
     return marked ? 'asked' : 'look';
   }
 }

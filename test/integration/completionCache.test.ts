@@ -118,28 +118,23 @@ describe('explicit requests over LSP from a client that marks the user’s asks 
     await lsp?.stop();
   });
 
-  it('answers an unmarked explicit request at a block’s start from the cache, and runs the model for a marked one', async () => {
+  // Whether a marked ask runs the model depends on whether the answer shown was only part of the block, which the
+  // fixture's random weights do not fix: test/unit/serverWholeCompletion.test.ts holds that with a scripted engine.
+  it('answers an unmarked explicit request with what is shown, with no model run', async () => {
     const uri = 'file:///work/asks.ts';
     const text = 'export function area(width: number, height: number): number {';
     await lsp.open(uri, 'typescript', text);
     const position = endOf(text);
     const typing = await lsp.complete(uri, position);
     assert.notEqual(typing, '', 'the fixture model writes a body at the end of a header');
-    const lastTimings = async (count: number) => {
-      await waitFor(() => lsp.timings.length >= count, 'the timings notification');
-      return lsp.timings[lsp.timings.length - 1]!;
-    };
     const count = lsp.timings.length;
     // VS Code's request when the mouse rests on the ghost text (or for Alt+]): what is on screen, with no model run
-    // (the last answer again: no timings of its own).
+    // (the last answer again: no timings of its own; a model run or a cache answer sends them before it answers).
     assert.equal(await lsp.complete(uri, position, undefined, InlineCompletionTriggerKind.Invoked), typing);
-    // Alt+\: the mark, then the same request.
+    assert.equal(lsp.timings.length, count);
+    // Alt+\: the mark, then the same request, answered.
     await lsp.server.connection.sendNotification(WholeCompletionNotification.type, { textDocument: { uri }, position });
     assert.notEqual(await lsp.complete(uri, position, undefined, InlineCompletionTriggerKind.Invoked), '');
-    const asked = await lastTimings(count + 1);
-    assert.equal(lsp.timings.length, count + 1, 'one model run: the ask, not the look');
-    assert.equal(asked.cacheHit, false);
-    assert.ok(asked.generatedTokens > 0, 'the model wrote the block');
   });
 
   it('logs a malformed mark and goes on', async () => {

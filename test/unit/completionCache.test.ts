@@ -25,7 +25,7 @@ describe('CompletionCache', () => {
 
   it('takes out the completions typed to their end, each once, with their origin and place', () => {
     const cache = new CompletionCache();
-    cache.storeOffered(URI, 'const x = ', ';\n', ['compute(1, 2)', 'count'], 'run-1');
+    cache.storeOffered(URI, 'const x = ', ';\n', ['compute(1, 2)', 'count'], { origin: 'run-1' });
     assert.deepEqual(cache.takeTypedOut(URI, 'const x = compute(1, 2', ';\n'), [], 'not yet at its end');
     assert.deepEqual(cache.takeTypedOut(URI, 'const x = compute(1, 2)', ';\n'), [{ origin: 'run-1', rank: 0 }]);
     assert.deepEqual(cache.takeTypedOut(URI, 'const x = compute(1, 2)', ';\n'), [], 'taken out');
@@ -102,14 +102,14 @@ describe('CompletionCache', () => {
 
   it('keeps every suggestion offered at a cursor: typing one keeps its rest, the answer wins where both match, a new set replaces them', () => {
     const cache = new CompletionCache();
-    cache.storeOffered(URI, 'x = ', '', ['total(a)', 'total(b)', 'count', ''], 'r1');
+    cache.storeOffered(URI, 'x = ', '', ['total(a)', 'total(b)', 'count', ''], { origin: 'r1' });
     assert.equal(cache.size, 3);
     assert.deepEqual(cache.lookupRest(URI, 'x = c', ''), { text: 'ount', autoClosed: '', origin: 'r1', rank: 2 });
     // Each keeps its place among those offered, the answer 0.
     assert.deepEqual(cache.lookupRests(URI, 'x = total(', '').map((rest) => [rest.text, rest.rank]), [['a)', 0], ['b)', 1]]);
     assert.equal(cache.lookup(URI, 'x = tot', ''), 'al(a)');
     assert.equal(cache.lookup(URI, 'x = total(b', ''), ')');
-    cache.storeOffered(URI, 'x = ', '', ['sum(a)'], 'r2');
+    cache.storeOffered(URI, 'x = ', '', ['sum(a)'], { origin: 'r2' });
     assert.equal(cache.lookup(URI, 'x = c', ''), undefined);
     assert.equal(cache.size, 1);
   });

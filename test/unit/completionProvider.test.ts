@@ -184,26 +184,33 @@ describe('CompletionProvider', () => {
     assert.equal(engine.requests[0]!.scoreTokens, true);
     assert.equal(engine.steps[0], body.indexOf('  return') + 6, 'stopped at the character that took it under e^-5');
 
-    // Typed into in the middle of a line, then asked for (Alt+\, or VS Code's own explicit request on hover or Alt+]):
-    // the cache's rest, both lines of it, as a new run there would give one line.
+    // Typed into in the middle of a line: a look (hover, Alt+]) gets the cache's rest, both shown lines of it; asked for
+    // (Alt+\), the model writes the block where it starts (a run at the cursor would give one line), and the rest
+    // after what was typed shows, the typed characters kept.
     const twoLines = '\n  const total = a + b;\n  const twice = total * 2;\n  return twice;\n}';
     const typing = setup(twoLines, { cache: true });
     typing.engine.logProbOf = (_, i) => (i >= twoLines.indexOf('  return') ? -1 : 0);
     await typing.provider.provide(document, position, never());
     const midLine = doc(`function add(a, b) {\n  co${CURSOR}`, 'javascript');
-    assert.deepEqual((await typing.provider.provide(midLine.document, midLine.position, never(), 'asked')).map((item) => item.insertText), ['nst total = a + b;\n  const twice = total * 2;']);
+    assert.deepEqual((await typing.provider.provide(midLine.document, midLine.position, never(), 'look')).map((item) => item.insertText), ['nst total = a + b;\n  const twice = total * 2;']);
     assert.equal(typing.engine.requests.length, 1);
+    const askedMidLine = await typing.provider.provide(midLine.document, midLine.position, never(), 'asked');
+    assert.deepEqual(askedMidLine.map((item) => [item.insertText, item.range]), [['nst total = a + b;\n  const twice = total * 2;\n  return twice;\n}', { start: midLine.position, end: midLine.position }]]);
+    assert.equal(typing.engine.requests.length, 2);
+    assert.deepEqual(typing.engine.requests[1]!.promptIds, typing.engine.requests[0]!.promptIds, 'asked where the block starts, without the typed "co"');
+    // Asked again: the whole block is cached now, and no run is needed.
+    assert.deepEqual((await typing.provider.provide(midLine.document, midLine.position, never(), 'asked')).map((item) => item.insertText), [askedMidLine[0]!.insertText]);
+    assert.equal(typing.engine.requests.length, 2);
 
-    // Its line break typed, then asked for (Alt+\): the model writes the block whole, not the cache its shown part.
-    const rest = 'const total = a + b;\n  return total * 2;\n}';
-    const whole = setup(() => (whole.engine.requests.length === 1 ? body : rest), { cache: true });
-    whole.engine.logProbOf = (text, i) => (text === body && i >= body.indexOf('  return') ? -1 : 0);
+    // Its line break typed, then asked for (Alt+\): the model writes the block whole where it starts, not the cache its
+    // shown part.
+    const whole = setup(body, { cache: true });
+    whole.engine.logProbOf = (_, i) => (i >= body.indexOf('  return') ? -1 : 0);
     await whole.provider.provide(document, position, never());
     const typedBreak = doc(`function add(a, b) {\n  ${CURSOR}`, 'javascript');
     assert.deepEqual((await whole.provider.provide(typedBreak.document, typedBreak.position, never())).map((item) => item.insertText), ['const total = a + b;']);
     assert.equal(whole.engine.requests.length, 1, 'typing: from the cache');
-    // (Post-processing ends it before the `}` that closes the function.)
-    assert.deepEqual((await whole.provider.provide(typedBreak.document, typedBreak.position, never(), 'asked')).map((item) => item.insertText), ['const total = a + b;\n  return total * 2;']);
+    assert.deepEqual((await whole.provider.provide(typedBreak.document, typedBreak.position, never(), 'asked')).map((item) => item.insertText), ['const total = a + b;\n  return total * 2;\n}']);
     assert.equal(whole.engine.requests.length, 2);
 
     // The shown part taken and a line begun: the next lines are a new run's.
@@ -246,9 +253,12 @@ describe('CompletionProvider', () => {
     assert.equal(asked.engine.steps[0], body.length);
 
     // A block the model was sure of shows whole; a line is never scored.
-    const sure = setup(body);
+    const sure = setup(body, { cache: true });
     sure.engine.logProbOf = () => -0.01;
     assert.deepEqual((await sure.provider.provide(document, position, never())).map((item) => item.insertText), [body]);
+    // Asked for there, it is the whole already: from the cache, with no second run.
+    assert.deepEqual((await sure.provider.provide(document, position, never(), 'asked')).map((item) => item.insertText), [body]);
+    assert.equal(sure.engine.requests.length, 1);
     const line = setup('42;');
     const atLine = doc(`const x = ${CURSOR}\n`);
     await line.provider.provide(atLine.document, atLine.position, never());

@@ -3,7 +3,7 @@
 // "meanwhile" may be handled).
 import { PassThrough } from 'node:stream';
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
-import { createProtocolConnection, InitializedNotification, InitializeRequest, StreamMessageReader, StreamMessageWriter, type ProtocolConnection } from 'vscode-languageserver-protocol/node';
+import { createProtocolConnection, InitializedNotification, InitializeRequest, StreamMessageReader, StreamMessageWriter, type ClientCapabilities, type ProtocolConnection } from 'vscode-languageserver-protocol/node';
 import type { InferenceEngine } from '../../runtime/engine';
 import { StatusNotification } from '../../lsp-server/protocol';
 import { startServer } from '../../lsp-server/server';
@@ -14,8 +14,11 @@ export interface InProcessServer {
   stop(): Promise<void>;
 }
 
-/** Starts the server with `engine` and a tokenizer of one token per character; resolves once its model is ready. */
-export async function startInProcessServer(engine: InferenceEngine, settings: Record<string, unknown> = {}): Promise<InProcessServer> {
+/**
+ * Starts the server with `engine` and a tokenizer of one token per character; resolves once its model is ready.
+ * `capabilities`: what the client declares.
+ */
+export async function startInProcessServer(engine: InferenceEngine, settings: Record<string, unknown> = {}, capabilities: ClientCapabilities = {}): Promise<InProcessServer> {
   const toServer = new PassThrough();
   const toClient = new PassThrough();
   startServer(createConnection(ProposedFeatures.all, toServer, toClient), {
@@ -35,7 +38,7 @@ export async function startInProcessServer(engine: InferenceEngine, settings: Re
     }),
   );
   connection.listen();
-  await connection.sendRequest(InitializeRequest.type, { processId: null, rootUri: null, capabilities: {}, initializationOptions: settings });
+  await connection.sendRequest(InitializeRequest.type, { processId: null, rootUri: null, capabilities, initializationOptions: settings });
   await connection.sendNotification(InitializedNotification.type, {});
   await ready;
   return {
