@@ -22,7 +22,7 @@ export interface ClientHooks {
   /** Called when the client gives up restarting the server; the hook tells the user (with a Restart button). */
   onGaveUp(message: string): void;
   /** An inline completion request went to the server; the returned function is called when it is answered. */
-  completionStarted(): () => void;
+  completionStarted(document: vscode.TextDocument, position: vscode.Position, context: vscode.InlineCompletionContext): () => void;
 }
 
 export function createClient(
@@ -46,7 +46,7 @@ export function createClient(
     errorHandler: new BoundedRestarts(restarts, output, hooks),
     middleware: {
       provideInlineCompletionItems: async (document, position, context, token, next) => {
-        const ended = hooks.completionStarted();
+        const ended = hooks.completionStarted(document, position, context);
         try {
           return await next(document, position, context, token);
         } finally {

@@ -13,7 +13,7 @@ import { Config, SECTION } from './config';
 import { DashboardPanel } from './dashboardPanel';
 import { DelayedBusy } from './delayedBusy';
 import { MemberNamesFeature } from './memberNames';
-import { WholeCompletionFeature } from './wholeCompletion';
+import { LastExplicitRequest, triggerInlineCompletion, WholeCompletionFeature } from './wholeCompletion';
 import { RestartPolicy } from '../lsp-server/restartPolicy';
 import { StatusBar } from './statusBar';
 import { modelErrorButtons, ModelErrorNotices, OPEN_SETTINGS, settingsEditorCommand, RESTART_SERVER as RESTART_BUTTON, SHOW_OUTPUT as SHOW_OUTPUT_BUTTON, type ModelError } from './modelErrorNotices';
@@ -41,16 +41,20 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(output, statusBar);
 
   const generating = new DelayedBusy((busy) => statusBar.setGenerating(busy));
+  const lastExplicit = new LastExplicitRequest();
   const languageClient = createClient(context, config, output, restarts, {
     onGaveUp: (message) => {
       statusBar.setStopped(message);
       void offerRestart(message);
     },
-    completionStarted: () => generating.begin(),
+    completionStarted: (document, position, completionContext) => {
+      lastExplicit.note(document, position, completionContext);
+      return generating.begin();
+    },
   });
   client = languageClient;
   languageClient.registerFeature(new MemberNamesFeature(languageClient, output));
-  const wholeCompletion = new WholeCompletionFeature(languageClient);
+  const wholeCompletion = new WholeCompletionFeature(languageClient, lastExplicit);
   languageClient.registerFeature(wholeCompletion);
   const dashboard = new DashboardPanel(
     context.extensionUri,
@@ -88,11 +92,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       }
       output.info(`Efficiency check for ${report.functionName}: ${report.summary}`);
       vscode.window.setStatusBarMessage(`$(beaker) ${report.functionName}: ${report.summary}`, 15_000);
-      // Ask for the suggestion again: the server now offers the chosen completion first. What shows is put away first:
-      // VS Code sends no new request where its last one was explicit at the same place and text (a hover's).
+      // Ask for the suggestion again: the server now offers the chosen completion first.
       const editor = vscode.window.activeTextEditor;
       if (report.improved && editor?.document.uri.toString() === report.uri && editor.document.version === report.version) {
-        void vscode.commands.executeCommand('editor.action.inlineSuggest.hide').then(() => vscode.commands.executeCommand('editor.action.inlineSuggest.trigger'));
+        void triggerInlineCompletion(lastExplicit, editor);
       }
     }),
     // Efficiency checks run only in trusted workspaces; the server assumes untrusted until told.
