@@ -279,9 +279,15 @@ export class CompletionProvider {
       // Asked for (Alt+\) in a suggestion shown only in part (a block cut where the model grew unsure, or at the time
       // limit), the model runs where that suggestion was made, the characters typed into it since taken out again: the
       // user wants the rest, which a run at the cursor (one line, in the middle of one) would not write.
-      const partial = trigger === 'asked' && selected === undefined ? this.deps.cache?.partialAt(document.uri, ctx.prefix, ctx.suffix) : undefined;
-      const typedInto = partial?.typed ?? '';
+      let partial = trigger === 'asked' && selected === undefined ? this.deps.cache?.partialAt(document.uri, ctx.prefix, ctx.suffix) : undefined;
+      // In the document's own line ends (the cache keeps LF); '' where the run is at the cursor.
+      let typedInto = withLineEnding(partial?.typed ?? '', ctx.eol);
       const typingCtx = ctx;
+      if (typedInto !== '' && text.slice(offset - typedInto.length, offset) !== typedInto) {
+        // Not the document's characters before the cursor (mixed line ends): the cache's rest, as before.
+        partial = undefined;
+        typedInto = '';
+      }
       if (typedInto !== '') {
         text = text.slice(0, offset - typedInto.length) + text.slice(offset);
         offset -= typedInto.length;
@@ -336,10 +342,14 @@ export class CompletionProvider {
       // Runners-up only after an answer: they are less likely than the one that came out empty.
       const offered = shown === '' ? [] : [shown, ...runnersUp(result, shown, mode, ctx)];
       const partlyShown = result.timeLimited || shown !== whole;
+      // Asked in a suggestion typed into: what follows the typed characters, where the new run still starts with them
+      // (each with its place in the run's answer).
+      const afterTyped = offered.flatMap((t, rank) => (typedInto !== '' && t.startsWith(typedInto) ? [{ text: t.slice(typedInto.length), rank }] : []));
       // Made without the editor's member list that the next request may have (its language server starting).
       // Kept as the model text it continues (LF), so that typing its line breaks into a CRLF document matches it.
       // Named by this request's telemetry id: its answers from the cache are the same suggestion (suggestionOutcomes.ts).
-      if (choices !== null) this.deps.cache?.storeOffered(document.uri, ctx.prefix, ctx.suffix, offered.map((text) => asModelText(text, false)), { origin: trace?.id, partial: partlyShown });
+      // A re-run that left what was typed keeps the suggestion typed into in the cache.
+      if (choices !== null && (typedInto === '' || afterTyped.length > 0)) this.deps.cache?.storeOffered(document.uri, ctx.prefix, ctx.suffix, offered.map((text) => asModelText(text, false)), { origin: trace?.id, partial: partlyShown });
       // The text changed while this ran and the client did not cancel: the item's position may not be the cursor's.
       if (document.version !== version) {
         trace?.done({ outcome: 'cancelled', generatedTokens: result.timings.generatedTokens });
@@ -375,12 +385,10 @@ export class CompletionProvider {
       });
       if (shown === '') return [];
       if (typedInto !== '') {
-        // What follows the characters typed into the suggestion, where the new run still starts with them.
-        const typed = withLineEnding(typedInto, ctx.eol);
-        const rests = offered.filter((t) => t.startsWith(typed)).map((t) => t.slice(typed.length));
-        if (rests.length > 0) return rests.map((rest, index) => this.item(rest, index, place, trace));
+        if (afterTyped.length > 0) return afterTyped.map((rest) => this.item(rest.text, rest.rank, place, trace));
+        // The suggestion typed into keeps showing; it is another run's, so this one's trace does not report it.
         const cachedRest = this.fromCache(document, typingCtx, false);
-        return cachedRest === undefined ? [] : cachedRest.suggestions.map((suggestion) => this.item(withLineEnding(suggestion.text, ctx.eol), suggestion.rank, place, trace));
+        return cachedRest === undefined ? [] : cachedRest.suggestions.map((suggestion) => this.item(withLineEnding(suggestion.text, ctx.eol), suggestion.rank, place, undefined));
       }
       // Handed over only once the plain suggestion is decided, and whole (a cut one is no baseline for a function),
       // and only where it writes a block (a line in the middle of a body is no function body to compare; the checker

@@ -202,6 +202,25 @@ describe('CompletionProvider', () => {
     assert.deepEqual((await typing.provider.provide(midLine.document, midLine.position, never(), 'asked')).map((item) => item.insertText), [askedMidLine[0]!.insertText]);
     assert.equal(typing.engine.requests.length, 2);
 
+    // The same in a CRLF document: the typed line break is two characters there, one in the cache.
+    const crlf = setup(twoLines, { cache: true });
+    crlf.engine.logProbOf = (_, i) => (i >= twoLines.indexOf('  return') ? -1 : 0);
+    const crlfHeader = doc(`function add(a, b) {${CURSOR}\r\n`, 'javascript');
+    await crlf.provider.provide(crlfHeader.document, crlfHeader.position, never());
+    const crlfMidLine = doc(`function add(a, b) {\r\n  co${CURSOR}\r\n`, 'javascript');
+    assert.deepEqual((await crlf.provider.provide(crlfMidLine.document, crlfMidLine.position, never(), 'asked')).map((item) => item.insertText), ['nst total = a + b;\r\n  const twice = total * 2;\r\n  return twice;\r\n}']);
+    assert.deepEqual(crlf.engine.requests[1]!.promptIds, crlf.engine.requests[0]!.promptIds, 'asked where the block starts');
+
+    // Asked, and the new run no longer starts with what was typed: the suggestion typed into keeps showing, and stays
+    // in the cache for the next keystroke.
+    const diverged = setup(() => (diverged.engine.requests.length === 1 ? twoLines : '\n  let sum = a + b;\n  return sum;\n}'), { cache: true });
+    diverged.engine.logProbOf = (text, i) => (text === twoLines && i >= twoLines.indexOf('  return') ? -1 : 0);
+    await diverged.provider.provide(document, position, never());
+    assert.deepEqual((await diverged.provider.provide(midLine.document, midLine.position, never(), 'asked')).map((item) => item.insertText), ['nst total = a + b;\n  const twice = total * 2;']);
+    const typedOn = doc(`function add(a, b) {\n  con${CURSOR}`, 'javascript');
+    assert.deepEqual((await diverged.provider.provide(typedOn.document, typedOn.position, never())).map((item) => item.insertText), ['st total = a + b;\n  const twice = total * 2;']);
+    assert.equal(diverged.engine.requests.length, 2);
+
     // Its line break typed, then asked for (Alt+\): the model writes the block whole where it starts, not the cache its
     // shown part.
     const whole = setup(body, { cache: true });

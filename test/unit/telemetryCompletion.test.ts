@@ -16,8 +16,8 @@ const root = mkdtempSync(join(tmpdir(), 'locus-telemetry-completion-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 let dirs = 0;
 
-function setup(script: string, options: { settings?: unknown; stepMs?: number; cache?: boolean } = {}) {
-  const engine = new FakeEngine(() => script, options.stepMs ?? 0);
+function setup(script: string | (() => string), options: { settings?: unknown; stepMs?: number; cache?: boolean } = {}) {
+  const engine = new FakeEngine(typeof script === 'string' ? () => script : script, options.stepMs ?? 0);
   const model: LoadedModel = {
     engine,
     tokenizer: { encode: (t) => [...t].map((c) => c.codePointAt(0) as number), specialTokenId: () => undefined },
@@ -187,5 +187,17 @@ describe('completion telemetry', () => {
     const end = doc(`const s = ${long}┃\n`);
     await provider.provide(end.document, end.position, never());
     assert.equal((await telemetry.summary({})).outcomes.typedOut, 1);
+  });
+  it('reports a rest shown after an ask in a suggestion typed into by its place in the new run’s answer', async () => {
+    // Cut at the time limit, typed into, then asked for (Alt+\): the new run's answer no longer starts with the typed
+    // `to`, its runner-up does, and that is what shows.
+    const { provider, engine } = setup(() => (engine.requests.length === 1 ? 'total + area(points) + 1;' : 'count(points);'), { cache: true, stepMs: 1, settings: { completion: { maxNewTokens: 200, timeLimitMs: 14, beamWidth: 2 } } });
+    const first = doc('const x = ┃\n');
+    await provider.provide(first.document, first.position, never());
+    const typed = doc('const x = to┃\n');
+    await provider.provide(typed.document, typed.position, never());
+    engine.alternatives = ['total + area(points) + 1;'];
+    const items = await provider.provide(typed.document, typed.position, never(), 'asked');
+    assert.deepEqual(items.map((item) => [item.insertText, item.command?.arguments?.[2]]), [['tal + area(points) + 1;', 1]]);
   });
 });
