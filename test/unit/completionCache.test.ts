@@ -38,6 +38,19 @@ describe('CompletionCache', () => {
     assert.equal(cache.size, 0);
   });
 
+  it('says where the cursor is in an answer stored as only part of what the model would write', () => {
+    const cache = new CompletionCache();
+    cache.storeOffered(URI, 'f() {', '', ['\n  let total = 0;'], { origin: 'cut', partial: true });
+    assert.deepEqual(cache.partialAt(URI, 'f() {', ''), { typed: '' }, 'at its own cursor');
+    assert.deepEqual(cache.partialAt(URI, 'f() {\n  let to', ''), { typed: '\n  let to' });
+    assert.equal(cache.partialAt(URI, 'f() {\n  let to', '}'), undefined, 'the text after the cursor changed');
+    assert.equal(cache.partialAt(URI, 'f() {\n  const', ''), undefined, 'typed away from it');
+    cache.storeOffered(URI, 'g() {', '', ['\n  return 1;\n}', '\n  return 0;'], { partial: true });
+    assert.equal(cache.partialAt(URI, 'g() {\n  return 0', ''), undefined, 'a runner-up is whole');
+    cache.storeOffered(URI, 'f() {', '', ['\n  let total = 0;\n}']);
+    assert.equal(cache.partialAt(URI, 'f() {\n  let to', ''), undefined, 'stored whole since');
+  });
+
   it('answers only completions typed at most maxTyped characters into', () => {
     const cache = new CompletionCache();
     cache.store(URI, 'n = tally', ';\n', '.count');
