@@ -3,7 +3,7 @@
 // for a marked request and the cut one, with no model run, for an unmarked one (VS Code's hover, Alt+]).
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { DidOpenTextDocumentNotification, InlineCompletionRequest, InlineCompletionTriggerKind, type InlineCompletionList, type Position } from 'vscode-languageserver-protocol';
+import { DidChangeTextDocumentNotification, DidOpenTextDocumentNotification, InlineCompletionRequest, InlineCompletionTriggerKind, type InlineCompletionList, type Position } from 'vscode-languageserver-protocol';
 import { WholeCompletionNotification } from '../../lsp-server/protocol';
 import { FakeEngine } from './fakeEngine';
 import { startInProcessServer, type InProcessServer } from './inProcessServer';
@@ -28,8 +28,8 @@ describe('explicit requests from a client that marks the user’s asks', () => {
     return engine;
   }
 
-  const complete = async (triggerKind: InlineCompletionTriggerKind) =>
-    ((await server.connection.sendRequest(InlineCompletionRequest.type, { textDocument: { uri: URI }, position: AT_HEADER_END, context: { triggerKind } })) as InlineCompletionList).items.map((item) => item.insertText);
+  const complete = async (triggerKind: InlineCompletionTriggerKind, position = AT_HEADER_END) =>
+    ((await server.connection.sendRequest(InlineCompletionRequest.type, { textDocument: { uri: URI }, position, context: { triggerKind } })) as InlineCompletionList).items.map((item) => item.insertText);
 
   it('shows the cut block again for an unmarked explicit request, and the whole block for a marked one', async () => {
     const engine = await start(true);
@@ -39,6 +39,20 @@ describe('explicit requests from a client that marks the user’s asks', () => {
     await server.connection.sendNotification(WholeCompletionNotification.type, { textDocument: { uri: URI }, position: AT_HEADER_END });
     assert.deepEqual(await complete(InlineCompletionTriggerKind.Invoked), [BODY], 'Alt+\\');
     assert.equal(engine.requests.length, 2);
+  });
+
+  it('shows the rest of the whole block for a marked request after the cut one was typed into', async () => {
+    const engine = await start(true);
+    await complete(InlineCompletionTriggerKind.Automatic);
+    // The line break and `co` typed: the cut block's rest from the cache while typing, and for a look.
+    await server.connection.sendNotification(DidChangeTextDocumentNotification.type, { textDocument: { uri: URI, version: 2 }, contentChanges: [{ range: { start: AT_HEADER_END, end: AT_HEADER_END }, text: '\n  co' }] });
+    const typed: Position = { line: 1, character: 4 };
+    assert.deepEqual(await complete(InlineCompletionTriggerKind.Automatic, typed), ['nst total = a + b;']);
+    assert.deepEqual(await complete(InlineCompletionTriggerKind.Invoked, typed), ['nst total = a + b;']);
+    assert.equal(engine.requests.length, 1);
+    await server.connection.sendNotification(WholeCompletionNotification.type, { textDocument: { uri: URI }, position: typed });
+    assert.deepEqual(await complete(InlineCompletionTriggerKind.Invoked, typed), [BODY.slice('\n  co'.length)], 'Alt+\\: the rest of the whole block');
+    assert.deepEqual(engine.requests[1]!.promptIds, engine.requests[0]!.promptIds, 'asked where the block starts');
   });
 
   it('takes every explicit request for the user’s where the client does not mark asks', async () => {
