@@ -69,12 +69,19 @@ function isCommand(command: string): command is CommandName {
   return Object.hasOwn(OPTIONS, command);
 }
 
+/** A line or column as typed; one no file could have (past 2^53) is a usage error, not echoed back as `1e+23`. */
+function lineNumber(digits: string, target: string): number {
+  const value = Number(digits);
+  if (!Number.isSafeInteger(value)) throw new UsageError(`'${target}': ${digits} is past any line or column a file has`);
+  return value;
+}
+
 /** `<file>:<line>:<col>`, parsed from the right so paths containing ':' still work. */
 function parsePosition(target: string): { file: string; line: number; column: number } {
   const match = /^(.+):(\d+):(\d+)$/.exec(target);
   if (match === null) throw new UsageError(`'${target}' is not <file>:<line>:<col> (line and column are 1-based numbers)`);
-  const line = Number(match[2]);
-  const column = Number(match[3]);
+  const line = lineNumber(match[2]!, target);
+  const column = lineNumber(match[3]!, target);
   if (line < 1 || column < 1) throw new UsageError(`line and column are 1-based; got ${line}:${column}`);
   return { file: match[1]!, line, column };
 }
@@ -85,8 +92,8 @@ function parseLines(target: string): { file: string; startLine: number; endLine:
   if (match === null) throw new UsageError(`'${target}' is not <file>:<line> or <file>:<line>-<line> (lines are 1-based numbers)`);
   // `a.ts:3:5` would otherwise read as line 5 of a file called `a.ts:3`.
   if (match[3] === undefined && /:\d+$/.test(match[1]!)) throw new UsageError(`'${target}' names a column; explain takes whole lines: <file>:<line> or <file>:<line>-<line>`);
-  const startLine = Number(match[2]);
-  const endLine = match[3] === undefined ? startLine : Number(match[3]);
+  const startLine = lineNumber(match[2]!, target);
+  const endLine = match[3] === undefined ? startLine : lineNumber(match[3], target);
   if (startLine < 1) throw new UsageError(`lines are 1-based; got ${startLine}`);
   if (endLine < startLine) throw new UsageError(`the lines ${startLine}-${endLine} end before they start`);
   return { file: match[1]!, startLine, endLine };

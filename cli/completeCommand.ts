@@ -4,6 +4,7 @@ import { InlineCompletionRequest, type InlineCompletionItem, type InlineCompleti
 import { CompletionSkippedNotification, CompletionTimingsNotification, type CompletionTimings } from '../lsp-server/protocol';
 import { count, languageIdOf, offsetOf, type CompleteCommand } from './args';
 import { CliError } from './cliError';
+import { invocationFolder } from './invocationFolder';
 import { modelSummary } from './modelSummary';
 import { openSession } from './serverSession';
 import { readSource } from './sourceFile';
@@ -12,7 +13,7 @@ import { readSource } from './sourceFile';
 const COMPLETION_TIMEOUT_MS = 120_000;
 
 export async function runComplete(command: CompleteCommand): Promise<number> {
-  const file = path.resolve(command.file);
+  const file = path.resolve(invocationFolder(), command.file);
   const text = readSource(command.file, file, 'completion');
   const offset = offsetOf(text, command.line, command.column);
   if (typeof offset === 'string') throw new CliError(`${command.file}: ${offset}`);

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { CompressRequest, type CompressResult } from '../lsp-server/protocol';
 import { languageIdOf, offsetOf, type CompressCommand } from './args';
 import { CliError } from './cliError';
+import { invocationFolder } from './invocationFolder';
 import { modelSummary } from './modelSummary';
 import { openSession, type ServerSession } from './serverSession';
 import { readSource } from './sourceFile';
@@ -16,12 +17,12 @@ const INDEX_WAIT_MS = 60_000;
 const INDEX_POLL_MS = 250;
 
 export async function runCompress(command: CompressCommand): Promise<number> {
-  const file = path.resolve(command.file);
+  const file = path.resolve(invocationFolder(), command.file);
   const text = readSource(command.file, file, 'prompt');
   const offset = offsetOf(text, command.line, command.column);
   if (typeof offset === 'string') throw new CliError(`${command.file}: ${offset}`);
 
-  const workspaceFolder = workspaceFolderFor(file, process.cwd());
+  const workspaceFolder = workspaceFolderFor(file, invocationFolder());
   const session = await openSession({
     file,
     text,

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { ExplainChunkNotification, ExplainRequest, type ExplainResult } from '../lsp-server/protocol';
 import { count, languageIdOf, type ExplainCommand } from './args';
 import { CliError } from './cliError';
+import { invocationFolder } from './invocationFolder';
 import { lineRangeOf } from './lineRange';
 import { modelSummary } from './modelSummary';
 import { openSession } from './serverSession';
@@ -14,7 +15,7 @@ const EXPLAIN_TIMEOUT_MS = 300_000;
 const STREAM_ID = 'cli';
 
 export async function runExplain(command: ExplainCommand): Promise<number> {
-  const file = path.resolve(command.file);
+  const file = path.resolve(invocationFolder(), command.file);
   const text = readSource(command.file, file, 'explanation');
   const range = lineRangeOf(text, command.startLine, command.endLine);
   if (typeof range === 'string') throw new CliError(`${command.file}: ${range}`);

@@ -19,10 +19,13 @@ function run(command: CliCommand): Promise<number> {
   }
 }
 
-// A reader that closed the pipe (`| head`) wants no more: not an error worth a stack trace.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code !== 'EPIPE') throw error;
-});
+// A reader that closed the pipe (`| head`, or `2>&1 | head` for stderr too) wants no more: not an error worth a
+// stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
 
 Promise.resolve()
   .then(() => run(parseArgs(process.argv.slice(2))))

@@ -15,6 +15,8 @@ export function readSource(shown: string, file: string, product: string): string
     if (statSync(file).size > MAX_DOCUMENT_CHARS * 3) throw tooLarge();
     const text = readFileSync(file, 'utf8');
     if (text.length > MAX_DOCUMENT_CHARS) throw tooLarge();
+    // The server's rule (completableDocument.ts), said before a model loads for it.
+    if (text.includes('\u0000')) throw new CliError(`${shown} is binary (it holds NUL characters): Locus makes no ${product} in binary files.`);
     return text;
   } catch (error) {
     if (error instanceof CliError) throw error;

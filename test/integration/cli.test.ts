@@ -40,6 +40,12 @@ describe('cli', () => {
     assert.match(stderr, /tiny-llama \(onnx\/model\.onnx, fp32\) · first token \d+ ms · total \d+ ms · [\d.]+ tokens\/s/);
   });
 
+  it('exits 0 when a reader of stdout and stderr together stops early (`2>&1 | head -1`)', async () => {
+    // The reader closes the pipe after the first line; the stderr lines written after it must not fail the command.
+    const script = `"${process.execPath}" "${CLI}" complete "${SAMPLE}:9:5" --model "${FIXTURE_MODEL}" 2>&1 | head -1 >/dev/null; exit \${PIPESTATUS[0]}`;
+    await run('bash', ['-c', script], { timeout: 30_000 });
+  });
+
   it('fails with one line for a position outside the file', async () => {
     await assert.rejects(run(process.execPath, [CLI, 'complete', `${SAMPLE}:99:1`], { timeout: 30_000 }), (error: { code: number; stderr: string }) => {
       assert.equal(error.code, 1);
@@ -76,14 +82,14 @@ describe('cli', () => {
     assert.match(stderr, /^── tiny-llama \(onnx\/model\.onnx, fp32\) · first text \d+ ms · total \d+ ms · [\d.]+ tokens\/s \(\d+ tokens? generated, \d+ prompt tokens?\) · /m);
   });
 
-  it("explain fails with the server's one sentence, in the command line's words, for a binary file", async () => {
+  it('explain refuses a binary file in one sentence before it starts the server', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'locus-cli-'));
     try {
       writeFileSync(path.join(dir, 'blob.js'), 'const a = 1;\n\u0089PNG\u0000\u0001\n');
       await assert.rejects(run(process.execPath, [CLI, 'explain', `${path.join(dir, 'blob.js')}:1`, '--model', FIXTURE_MODEL], { timeout: 30_000 }), (error: { code: number; stdout: string; stderr: string }) => {
         assert.equal(error.code, 1);
         assert.equal(error.stdout, '');
-        assert.equal(error.stderr, 'locus: Locus explains no binary files (this one holds NUL characters): name lines of a text file.\n');
+        assert.equal(error.stderr, `locus: ${path.join(dir, 'blob.js')} is binary (it holds NUL characters): Locus makes no explanation in binary files.\n`);
         return true;
       });
     } finally {

@@ -25,6 +25,11 @@ describe('cli arguments', () => {
     });
   });
 
+  it('refuses line numbers no file could have, as typed, not as 1e+23', () => {
+    assert.throws(() => parseArgs(['explain', 'a.py:1-99999999999999999999999']), (error: unknown) => error instanceof UsageError && error.message === "'a.py:1-99999999999999999999999': 99999999999999999999999 is past any line or column a file has");
+    assert.throws(() => parseArgs(['complete', 'a.py:99999999999999999999:1']), UsageError);
+  });
+
   it('rejects bad positions and options with one clear line', () => {
     assert.throws(() => parseArgs(['complete', 'a.ts']), (e: unknown) => e instanceof UsageError && /<file>:<line>:<col>/.test(e.message));
     assert.throws(() => parseArgs(['complete', 'a.ts:0:1']), /1-based/);
