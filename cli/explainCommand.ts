@@ -44,12 +44,16 @@ export async function runExplain(command: ExplainCommand): Promise<number> {
   }
 }
 
-/** `first text 80 ms · total 900 ms · 52.0 tokens/s (47 tokens generated, 210 prompt tokens) · request 910 ms`. */
+/**
+ * `first text 80 ms · generating 900 ms · 52.0 tokens/s (47 tokens generated, 210 prompt tokens) · request 910 ms`:
+ * the first text as this command saw it (the server holds a sentence back until it is finished), the server's time
+ * generating, and the whole request.
+ */
 function explainLatency(result: ExplainResult, firstTextMs: number | undefined, elapsed: number): string {
   const tokensPerSecond = result.totalMs > 0 ? (result.generatedTokens * 1000) / result.totalMs : 0;
   return [
     ...(firstTextMs === undefined ? [] : [`first text ${firstTextMs.toFixed(0)} ms`]),
-    `total ${result.totalMs} ms`,
+    `generating ${result.totalMs} ms`,
     `${tokensPerSecond.toFixed(1)} tokens/s (${count(result.generatedTokens, 'token')} generated, ${count(result.promptTokens, 'prompt token')})`,
     ...(result.stopReason === 'length' ? ['stopped at the length limit'] : []),
     `request ${elapsed.toFixed(0)} ms`,
