@@ -8,7 +8,7 @@
 // limit ends the text, its unfinished last sentence goes (finishedSentences.ts): it is held back until it finishes.
 import { MIN_LOOP_LINE_LENGTH, sameRun } from '../repeatedLines';
 import { cutPhraseLoop, openRunStart } from '../repeatedPhrases';
-import { FINISHED_LINE, finishedEnd } from './finishedSentences';
+import { FINISHED_LINE, LINE_MARKER, finishedEnd } from './finishedSentences';
 import { openRepeatStart, repeatedSentenceEnd } from './repeatedSentences';
 
 /** Prose has no notation: a quoted letter written over and over (`"t", "t", …` to the token cap) is a loop. */
@@ -19,8 +19,6 @@ const PROSE_MIN_PHRASE_LENGTH = 3;
  */
 const LETTER_RUN = /(\p{L})\1{7,}/u;
 const TRAILING_LETTER_RUN = /(\p{L})\1+$/u;
-/** A line's indentation and comment marker, left out where the lines are read as one text. */
-const LINE_MARKER = /^[ \t]*(?:[*#](?!\/)[ \t]*)?/;
 
 export class ExplanationLines {
   private text = '';

@@ -12,7 +12,7 @@ export const FINISHED_LINE = /[.!?:;)\]}`'"]$/;
 /** A doc comment's tag line (`@param key`, `@returns`), or a docstring's field (`:param key:`): a line, not prose. */
 const TAG_LINE = /^(?:@\w|:\w[^:]*:)/;
 /** A line's indentation and comment marker. */
-const LINE_MARKER = /^[ \t]*(?:[*#](?!\/)[ \t]*)?/;
+export const LINE_MARKER = /^[ \t]*(?:[*#](?!\/)[ \t]*)?/;
 
 /**
  * The end of `text`'s last finished sentence or line (a tag line with a line after it counts whole); 0 when none is. `final`: the text goes
