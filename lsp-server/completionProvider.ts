@@ -18,6 +18,7 @@ import { buildFimPrompt, type FimTokenIds, type PromptTokenizer } from './fimPro
 import { newTokensFor, promptBudgetFor } from './generationRoom';
 import { describeError, type Logger } from './logger';
 import { postProcess } from './postProcess';
+import { samePosition } from './samePosition';
 import { withoutTextAfterCursor } from './suffixOverlap';
 import { healPrefix } from './tokenHealing';
 import type { CompletionTimings } from './protocol';
@@ -192,10 +193,6 @@ const PLACE_CHARS = 256;
 
 function cutPlace(model: LoadedModel, uri: string, ctx: CursorContext): CutPlace {
   return { model, uri, prefixLength: ctx.prefix.length, prefixTail: ctx.prefix.slice(-PLACE_CHARS), suffixHead: ctx.suffix.slice(0, PLACE_CHARS), suffixLength: ctx.suffix.length };
-}
-
-function samePosition(a: Position, b: Position): boolean {
-  return a.line === b.line && a.character === b.character;
 }
 
 function samePlace(a: CutPlace, b: CutPlace): boolean {

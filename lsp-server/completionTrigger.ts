@@ -3,6 +3,7 @@
 // cut to the lines the model was sure of grew to the whole block under the mouse, and stayed so. A client that marks
 // the user's asks (`locus/wholeCompletion`) lets the two apart.
 import { InlineCompletionTriggerKind, type Position } from 'vscode-languageserver';
+import { samePosition } from './samePosition';
 
 /**
  * `typing`: the editor asks while the user types (Automatic). `asked`: the user asked (Alt+\, a manual trigger).
@@ -43,7 +44,7 @@ export class CompletionAsks {
     const ask = this.pending;
     this.pending = undefined;
     if (!this.clientMarks) return 'asked';
-    const marked = ask !== undefined && this.now() - ask.at <= MARK_LIFETIME_MS && ask.uri === uri && ask.position.line === position.line && ask.position.character === position.character;
+    const marked = ask !== undefined && this.now() - ask.at <= MARK_LIFETIME_MS && ask.uri === uri && samePosition(ask.position, position);
     return marked ? 'asked' : 'look';
   }
 }

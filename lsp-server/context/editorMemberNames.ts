@@ -4,6 +4,7 @@
 // member's start; the members in it constrain the completion the way a workspace module's names do.
 import type { Position } from 'vscode-languageserver-protocol';
 import { MemberNamesRequest, type EditorCompletionEntry, type MemberNamesParams, type MemberNamesResult } from '../protocol';
+import { samePosition } from '../samePosition';
 import { listedMemberAccess, type SourceKind } from './memberAccess';
 
 /**
@@ -78,7 +79,7 @@ export class EditorMemberNames {
   private listAt(uri: string, start: Position, before: string, suffix: string): AskedList {
     const last = this.last;
     const now = this.deps.now();
-    const same = last !== undefined && last.uri === uri && last.start.line === start.line && last.start.character === start.character;
+    const same = last !== undefined && last.uri === uri && samePosition(last.start, start);
     if (same && last.before === before && last.suffix === suffix && now - last.askedAt < LIST_TTL_MS) return last;
     const ask = this.deps.ask!;
     const asked: AskedList = {
