@@ -195,16 +195,21 @@ function pythonDocstringPrompt(input: ExplainInput, selected: string): ExplainPr
   const cut = declaration.length < selected.length;
   const below = cut ? '' : restOfLine(input.after);
   // A header that the selection leaves unfinished ends below it.
-  const statement = pythonHeader(code + (cut ? '' : input.after.slice(0, SURROUNDING_CHARS)));
+  const text = code + (cut ? '' : input.after.slice(0, SURROUNDING_CHARS));
+  const statement = pythonHeader(text);
   if (statement === undefined) return undefined;
-  const { header, indent, bodyIndent } = statement;
+  const { header, bodyStart, bodyOnHeaderLine, indent, bodyIndent } = statement;
   const opener = `${bodyIndent}"""`;
   const headers = enclosingHeaders(input.before.slice(0, input.before.lastIndexOf('\n') + 1), indent.length);
-  const body = header.length <= code.length ? code.slice(header.length) + below : '';
+  // Past a header that ends below the selection, only the body on its line (`def f(x` selected, `): return x` after).
+  const body = bodyStart <= code.length ? code.slice(bodyStart) + below : bodyOnHeaderLine ? restOfLine(text.slice(bodyStart)) : '';
+  // A body on the header's line (`def f(x): return x * 2`) goes below the docstring, on a line of its own: under the
+  // header's line it made the prompt, and the docstring, invalid Python.
+  const bodyBelow = bodyOnHeaderLine ? bodyIndent + body : body;
   return {
     mode: 'docComment',
     prefix: headers + stubs + header + opener,
-    suffix: `\n${bodyIndent}"""\n${body}`,
+    suffix: `\n${bodyIndent}"""\n${bodyBelow}`,
     stopStrings: ['"""'],
     opener,
     closer: `\n${bodyIndent}"""`,

@@ -111,9 +111,13 @@ export class ExplanationLines {
     return Math.max(this.emitted, this.text.slice(0, Math.max(0, this.lineStart - 1)).trimEnd().length);
   }
 
-  /** Ends the text at `at`, where a rule or a limit cut it: before its unfinished last sentence, if a finished one stays. */
+  /**
+   * Ends the text at `at`, where a rule or a limit cut it: before its unfinished last sentence, if a finished one stays.
+   * The line break after `at`, where the model wrote one, goes with the text read: the line before it is whole.
+   */
   private endShort(at: number): string {
-    const finished = finishedEnd(this.text.slice(0, at), true);
+    const lineBreak = /^[ \t]*\n/.exec(this.text.slice(at));
+    const finished = finishedEnd(this.text.slice(0, at + (lineBreak?.[0].length ?? 0)), true);
     return this.end(finished === 0 ? at : Math.max(this.emitted, finished));
   }
 

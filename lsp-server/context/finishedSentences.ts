@@ -5,6 +5,8 @@
 // back while it streams so that it can. An end the model chose and was let take (its stop string, an end token that
 // was not refused) keeps all.
 
+import { codeExampleLines } from './codeExampleLines';
+
 /** What ends a sentence inside a line, before whitespace (`np.mean` and `3.5` go on). */
 const SENTENCE_END = /[.!?](?=\s)/g;
 /** How a finished line may end: a sentence, a clause, a bracket, a quote or a code fence. */
@@ -15,19 +17,21 @@ const TAG_LINE = /^(?:@\w|:\w[^:]*:)/;
 export const LINE_MARKER = /^[ \t]*(?:[*#](?!\/)[ \t]*)?/;
 
 /**
- * The end of `text`'s last finished sentence or line (a tag line with a line after it counts whole); 0 when none is. `final`: the text goes
- * no further, so its end may finish one; else a `.` at its end may still be `np.mean`'s, and its last line go on.
+ * The end of `text`'s last finished sentence or line (a tag line or a code example's line with a line after it counts
+ * whole); 0 when none is. `final`: the text goes no further, so its end may finish one; else a `.` at its end may
+ * still be `np.mean`'s, and its last line go on.
  */
 export function finishedEnd(text: string, final: boolean): number {
   const lines = text.split('\n');
+  const examples = codeExampleLines(lines);
   let end = 0;
   let from = 0;
   lines.forEach((line, i) => {
     for (const sentence of line.matchAll(SENTENCE_END)) end = from + sentence.index + 1;
     const content = line.slice(LINE_MARKER.exec(line)![0].length).trimEnd();
-    // A tag line's text has no end of its own: it is finished once a line follows it.
+    // A tag line's text, and code (`z = y + 1`, a doctest's `4`), have no end of their own: finished once a line follows.
     const followed = i < lines.length - 1;
-    if (((final || followed) && FINISHED_LINE.test(content)) || (followed && TAG_LINE.test(content))) end = from + line.trimEnd().length;
+    if (((final || followed) && FINISHED_LINE.test(content)) || (followed && (TAG_LINE.test(content) || examples[i]!))) end = from + line.trimEnd().length;
     from += line.length + 1;
   });
   return end;

@@ -2,7 +2,7 @@
 // reader, so Explain documents them together. Cut to its first signature, the set was explained as that signature
 // alone. TypeScript writes them as signatures (`function parse(input: string): Value;`), Python as stubs decorated
 // with `@overload` (`typing.overload`), whose implementation is the def without it that replaces them at run time.
-import { openLiteralAtEnd } from '../bracketScan';
+import { openBrackets, openLiteralAtEnd } from '../bracketScan';
 import { jsDocSubject } from './jsDocSubject';
 
 /** A variable holding a function is named `@function` too, but has no overloads. */
@@ -15,6 +15,51 @@ const OVERLOAD_DECORATOR = /^[ \t]*@(?:[\p{L}_][\p{L}\p{N}_]*\.)*overload[ \t]*(
 const ABOVE_DEF = /^[ \t]*(?:[@#]|$)/;
 /** Lines read past a stub for the next def: its decorators and comments, not the file. */
 const MAX_DECORATOR_LINES = 64;
+
+/** A TypeScript decorator's name (`@memoize`, `@core.Memoize`), its arguments after it. */
+const TS_DECORATOR = /^@[\p{ID_Start}_$][\p{ID_Continue}$\u200C\u200D]*(?:\.[\p{ID_Start}_$][\p{ID_Continue}$\u200C\u200D]*)*/u;
+
+/**
+ * Where the declaration that `code` starts with starts: after its decorators (`@memoize`, `@Throttle({ ms: 5 })` over
+ * lines), comments and whitespace.
+ */
+function declarationStart(code: string): number {
+  for (let at = 0; ; ) {
+    at += code.slice(at).search(/\S|$/);
+    const decorator = TS_DECORATOR.exec(code.slice(at));
+    if (decorator !== null) {
+      at += decorator[0].length;
+      if (code[at] === '(') at = Math.min(code.length, closingParenthesis(code, at) + 1);
+    } else if (code.startsWith('//', at)) at = lineEnd(code, at);
+    else if (code.startsWith('/*', at) && code.includes('*/', at)) at = code.indexOf('*/', at) + 2;
+    else return at;
+  }
+}
+
+function lineEnd(code: string, at: number): number {
+  const newline = code.indexOf('\n', at);
+  return newline < 0 ? code.length : newline;
+}
+
+/** The `)` that closes the `(` at `open`, strings and comments skipped; the end of `code` when none does. */
+function closingParenthesis(code: string, open: number): number {
+  for (let at = code.indexOf(')', open); at >= 0; at = code.indexOf(')', at + 1)) {
+    if (openBrackets(code.slice(open, at + 1), '//').length === 0) return at;
+  }
+  return code.length;
+}
+
+/**
+ * `declaration` without the decorators (and comments) at its end, which belong to the declaration after it: `@memoize`
+ * between an overload set's signatures and its implementation.
+ */
+function withoutTrailingDecorators(declaration: string): string {
+  for (let at = 0; at < declaration.length; at = lineEnd(declaration, at) + 1) {
+    const starts = /^[ \t]*(?:@|\/\/|\/\*)/.test(declaration.slice(at, lineEnd(declaration, at)));
+    if (starts && at + declarationStart(declaration.slice(at)) === declaration.length) return declaration.slice(0, at);
+  }
+  return declaration;
+}
 
 /** `@function parse` or `@method get`: what `code` (after its comments and decorators) declares, where it can be overloaded. */
 function overloadable(code: string): string | undefined {
@@ -71,10 +116,12 @@ export function continuesOverloads(declaration: string, rest: string, lineCommen
     const def = next === undefined ? null : PYTHON_DEF.exec(next);
     return def !== null && def[1] === last.indent && def[2] === last.name;
   }
-  if (!endsInSignature(declaration)) return false;
-  const name = overloadable(declaration);
-  const newline = rest.indexOf('\n');
-  return name !== undefined && overloadable(newline < 0 ? rest : rest.slice(0, newline)) === name;
+  // The implementation's decorators stand between it and the signatures (a signature may have none).
+  const signatures = withoutTrailingDecorators(declaration);
+  if (!endsInSignature(signatures)) return false;
+  const name = overloadable(signatures);
+  const next = rest.slice(declarationStart(rest));
+  return name !== undefined && overloadable(next.slice(0, lineEnd(next, 0))) === name;
 }
 
 /**

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildExplainPrompt, chatTemplateOf, encodeExplainPrompt } from '../../lsp-server/context/explainPrompt';
@@ -9,6 +10,19 @@ import { jsDocSubject } from '../../lsp-server/context/jsDocSubject';
 import { TextTokenizer } from '../../runtime/tokenizer';
 import { ROOT } from './runtimeFixtures';
 import { renderCompressReport } from '../../lsp-server/context/compressReport';
+
+const PYTHON = process.env.PYTHON ?? '/usr/bin/python3';
+const hasPython = spawnSync(PYTHON, ['-c', 'import ast'], { stdio: 'ignore' }).status === 0;
+
+/** A one-line `def` or `class` selected (the text before, the selection, the text after) and its docstring's place. */
+const oneLineDefs: [string, string, string, string][] = [
+  ['', 'def f(x): return x * 2\n', '', 'def f(x):\n    """Doubles x.\n    """\n    return x * 2\n'],
+  ['class A:\n', '    async def f(self, x): await x; return x * 2  # twice\n', '', 'class A:\n    async def f(self, x):\n        """Doubles x.\n        """\n        await x; return x * 2  # twice\n'],
+  ['', 'class A: pass', '', 'class A:\n    """Doubles x.\n    """\n    pass'],
+  ['', '@cache\ndef f(\n    x: dict[str, int] = {"a": 1},\n) -> "a: b": return x', '  # x\n', '@cache\ndef f(\n    x: dict[str, int] = {"a": 1},\n) -> "a: b":\n    """Doubles x.\n    """\n    return x  # x\n'],
+  // The selection ends inside the header: its line's body, below the selection, goes below the docstring.
+  ['', 'def f(x', '): return x * 2\ny = 1\n', 'def f(x):\n    """Doubles x.\n    """\n    return x * 2\n'],
+];
 
 const CHATML = "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
 
@@ -186,6 +200,8 @@ describe('explain prompt', () => {
   it('takes a TypeScript overload set whole: its signatures and the implementation, of one name', () => {
     const parse = "export function parse(input: string): Value;\nexport function parse(input: Buffer, encoding: string): Value;\nexport function parse(input: string | Buffer, encoding = 'utf8'): Value {\n  return JSON.parse(String(input));\n}\n";
     const get = '  get(key: string): V;\n  get(key: number): V;\n  get(key: any) {\n    return this.map.get(key);\n  }\n';
+    const decorated = '  parse(input: string): Node;\n  parse(input: number): Node;\n  @memoize\n  parse(input: string | number): Node {\n    return toNode(input);\n  }\n';
+    const throttled = "  parse(input: string): Node; // by name\n  // cached\n  @Throttle({\n    ms: 5, // ')'\n  })\n  @log() @trace parse(input: unknown): Node {\n    return toNode(input);\n  }\n";
     const cases: [string, string][] = [
       // The set was cut to its first signature, which was all the model saw.
       [`${parse}\nexport function other(): void {}\n`, parse],
@@ -199,11 +215,19 @@ describe('explain prompt', () => {
       [`  get(key: string): V; // by name\n  get(key: number): V; /* by index */\n${get.slice(get.indexOf('  get(key: any)'))}  set(key: string, value: V): void {}\n`, `  get(key: string): V; // by name\n  get(key: number): V; /* by index */\n${get.slice(get.indexOf('  get(key: any)'))}`],
       ["on(url: 'http://a'): void;\non(url: string) {}\n", "on(url: 'http://a'): void;\non(url: string) {}\n"],
       ['function f(x: string): void {} // no signature\nfunction f(x: number) {}\n', 'function f(x: string): void {} // no signature\n'],
+      // A decorator goes on the implementation, below the signatures: the set was cut at it.
+      [`${decorated}  other(): void {}\n`, decorated],
+      [`${throttled}  @memoize\n  other(): void {}\n`, throttled],
+      ['  parse(a: string): Node;\n  @memoize\n  other() {}\n', '  parse(a: string): Node;\n'],
+      ['  parse(a: string): Node;\n  parse(a: any) {}\n  @memoize\n  parse() {}\n', '  parse(a: string): Node;\n  parse(a: any) {}\n'],
     ];
     for (const [code, first] of cases) assert.equal(firstDeclaration(code, '//'), first, code);
     const prompt = buildExplainPrompt({ languageId: 'typescript', path: undefined, before: '', selection: parse, after: '' }, undefined);
     if (prompt.mode !== 'docComment') return assert.fail('expected a doc comment');
     assert.equal(prompt.suffix, `\n */\n${parse}`, 'the whole set under the comment');
+    const method = buildExplainPrompt({ languageId: 'typescript', path: undefined, before: 'class Parser {\n', selection: `${decorated}  other(): void {}\n`, after: '}\n' }, undefined);
+    if (method.mode !== 'docComment') return assert.fail('expected a doc comment');
+    assert.equal(method.suffix, `\n   */\n${decorated}`, 'a decorated implementation with its signatures');
   });
 
   it('takes a Python overload set whole: its @overload stubs and the implementation, its docstring under the implementation', () => {
@@ -231,6 +255,25 @@ describe('explain prompt', () => {
     const inClass = docstring(method, 'class Store:\n');
     assert.equal(inClass.prefix, `class Store:\n${method.slice(0, method.indexOf('        return'))}        """`, 'under the implementation\'s decorators and header');
     assert.equal(inClass.suffix, '\n        """\n        return self.map[key]\n');
+  });
+
+  it('moves a body written on a one-line def\'s or class\'s header below the docstring, its comment with it', () => {
+    // Under the header's line, the docstring made invalid Python of the prompt and of the code it documents.
+    for (const [before, selection, after, documented] of oneLineDefs) {
+      const prompt = buildExplainPrompt({ languageId: 'python', path: undefined, before, selection, after }, undefined);
+      if (prompt.mode !== 'docComment') return assert.fail(`expected a docstring for ${selection}`);
+      assert.equal(prompt.prefix + 'Doubles x.' + prompt.suffix, documented, selection);
+    }
+  });
+
+  it('writes valid Python where a one-line def or class gets a docstring', { skip: !hasPython && `${PYTHON} is not installed: the result is checked with Python's own parser (ast)` }, () => {
+    for (const [before, selection, after] of oneLineDefs) {
+      const prompt = buildExplainPrompt({ languageId: 'python', path: undefined, before, selection, after }, undefined);
+      if (prompt.mode !== 'docComment') return assert.fail(`expected a docstring for ${selection}`);
+      const code = prompt.prefix + 'Doubles x.' + prompt.suffix;
+      const parsed = spawnSync(PYTHON, ['-c', 'import ast, sys; ast.parse(sys.stdin.read())'], { input: code, encoding: 'utf8' });
+      assert.equal(parsed.status, 0, `${code}\n${parsed.stderr}`);
+    }
   });
 
   it('keeps comment lines at or above a declaration\'s indentation in its body when body lines follow them', () => {

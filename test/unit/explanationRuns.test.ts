@@ -175,15 +175,15 @@ describe('Explain generation', () => {
 
   it('ends before a line written a third time, and at the token limit', async () => {
     const loop = await explain(new ScriptedEngine('Adds five:\n  return x + 5\n  return x + 5\n  return x + 5\n  return x + 5\n'));
-    // Read as one text, the lines are a phrase that loops: the text ends at its first copy, and since that line is
-    // not finished, before it (finishedSentences.ts).
-    assert.equal(loop.text, 'Adds five:');
+    // Read as one text, the lines are a phrase that loops: the text ends at its first copy, a whole line of the
+    // example under `Adds five:` (it was dropped as an unfinished sentence).
+    assert.equal(loop.text, 'Adds five:\n  return x + 5');
     assert.equal(loop.stopReason, 'stop');
     // A chat answer's code fences come back between other lines: no loop. A third copy that ends the text goes too.
     const steps = '1. Reads:\n```python\ndata = read(path)\n```\n2. Parses:\n```python\ntree = parse(data)\n```\n3. Checks:\n```python\ncheck(tree)\n```\nDone.';
     assert.equal((await explain(new ScriptedEngine(steps))).text, steps);
     const ended = await explain(new ScriptedEngine('Adds five:\n  return x + 5\n  return x + 5\n  return x + 5'));
-    assert.equal(ended.text, 'Adds five:');
+    assert.equal(ended.text, 'Adds five:\n  return x + 5');
     const limited = await explain(new ScriptedEngine('abcdefgh'), { maxNewTokens: 5 });
     assert.equal(limited.text, 'abcde');
     assert.equal(limited.stopReason, 'length');
@@ -255,6 +255,17 @@ describe('Explain generation', () => {
     assert.equal((await explain(cancelled, {}, cancel.signal)).text, 'Returns the sum. It then', 'a cancel keeps what it had');
   });
 
+  it('keeps the whole lines of a code example that a loop rule cut, though code and its output end no sentence', async () => {
+    // The line rule's cut before a third `>>> double(2)` dropped the second one's output, `4`.
+    const doctest = 'Doubles x.\n\n    Example:\n        >>> double(2)\n        4\n';
+    assert.equal((await explain(new ScriptedEngine(`${doctest}${doctest.slice(doctest.indexOf('        >>>')).repeat(3)}`))).text, `${doctest}        >>> double(2)\n        4`);
+    // The phrase rule's cut after the first `z = y + 1` dropped it, in a fenced example as in an indented one.
+    const fenced = await explain(new ScriptedEngine(`Doubles x.\n\n\`\`\`python\ny = double(2)\n${'z = y + 1\n'.repeat(4)}`));
+    assert.deepEqual([fenced.text, fenced.stopReason], ['Doubles x.\n\n```python\ny = double(2)\nz = y + 1', 'stop']);
+    // A line the token cap cut may have gone on (`20`): it goes.
+    assert.equal((await explain(new ScriptedEngine('Example:\n    >>> f(1)\n    20\n'), { maxNewTokens: 27 })).text, 'Example:\n    >>> f(1)');
+  });
+
   it('asks each run for the start constraints the text so far has not met, and shows nothing of the required prefix', async () => {
     const start = { requiredPrefix: ' ', forbiddenStarts: ['@'], nonBlank: true };
     const whole = new ScriptedEngine(' Returns the sum.');
@@ -296,6 +307,15 @@ describe('finishedEnd', () => {
       ['Adds.\n * @param a', true, 'Adds.'],
       ['Adds.\n:param a: the\n    first', true, 'Adds.\n:param a: the'],
       ['Example:\n    >>> f(1)\n    2', true, 'Example:\n    >>> f(1)'],
+      // A code example's line is finished once a line follows it: a doctest's, a fenced one's, one indented under a `:` line.
+      ['Example:\n    >>> f(1)\n    2\n', true, 'Example:\n    >>> f(1)\n    2'],
+      ['Example:\n    >>> f(1)\n    2\n', false, 'Example:\n    >>> f(1)\n    2'],
+      ['Uses it:\n```js\nconst y = f(x)\nlet z\n', true, 'Uses it:\n```js\nconst y = f(x)\nlet z'],
+      ['Adds.\n * Example:\n *     let s = add(1, 2)\n *     s\n * then', true, 'Adds.\n * Example:\n *     let s = add(1, 2)\n *     s'],
+      ['Adds.\n * @example\n * let s = add(1, 2)\n * s\n * @returns the', true, 'Adds.\n * @example\n * let s = add(1, 2)\n * s'],
+      // Prose is not: a section of fields, or lines wrapped below a `:` line at its own indentation.
+      ['Adds.\n\n    Args:\n        a: the first\n            of two\n', true, 'Adds.\n\n    Args:'],
+      ['Adds.\n * Returns:\n * the sum of\n * the values\n', true, 'Adds.\n * Returns:'],
       ['Is it? Yes!  And', true, 'Is it? Yes!'],
     ];
     for (const [text, final, kept] of cases) assert.equal(text.slice(0, finishedEnd(text, final)), kept, text);
