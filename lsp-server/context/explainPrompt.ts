@@ -193,7 +193,7 @@ function pythonDocstringPrompt(input: ExplainInput, selected: string): ExplainPr
   const code = declaration.slice(stubs.length);
   // The rest of the selection's last line, unless the selection goes on past the declaration.
   const cut = declaration.length < selected.length;
-  const below = cut ? '' : restOfLine(input.after);
+  const below = cut ? '' : restOfSelectionLine(selected, input.after);
   // A header that the selection leaves unfinished ends below it.
   const text = code + (cut ? '' : input.after.slice(0, SURROUNDING_CHARS));
   const statement = pythonHeader(text);
@@ -219,6 +219,11 @@ function pythonDocstringPrompt(input: ExplainInput, selected: string): ExplainPr
 }
 
 /** The text up to the end of the line it starts on, its newline included. */
+/** The rest of the selection's last line, none where the selection ends with its line break: the next line is not its. */
+function restOfSelectionLine(selected: string, after: string): string {
+  return selected.endsWith('\n') ? '' : restOfLine(after);
+}
+
 function restOfLine(after: string): string {
   const lineEnd = after.indexOf('\n');
   return lineEnd < 0 ? after : after.slice(0, lineEnd + 1);
@@ -242,7 +247,7 @@ function jsDocPrompt(input: ExplainInput, indent: string, firstLineTail: string,
   // A declaration's comment has its code alone (firstDeclaration); statements are explained together.
   const code = subject === undefined ? selected : firstDeclaration(selected, '//');
   // The rest of the selection's last line, nothing below it.
-  const below = code.length < selected.length ? '' : restOfLine(input.after);
+  const below = code.length < selected.length ? '' : restOfSelectionLine(selected, input.after);
   return {
     mode: 'docComment',
     prefix: `${headers}${indent}/**\n${indent} *${subjectLine}`,

@@ -114,6 +114,18 @@ describe('explain prompt', () => {
     assert.deepEqual(py.start, { nonBlank: true, forbiddenStarts: ['@', '\n    @'] }, 'prose first: no bare tag such as `@deprecated`');
   });
 
+  it('leaves the line after a selection that ends with its line break out of a doc-comment prompt', () => {
+    const py = buildExplainPrompt({ languageId: 'python', path: undefined, before: '', selection: 'def f(x):\n    return x\n', after: 'print(f(1))\n' }, undefined);
+    if (py.mode !== 'docComment') return assert.fail('expected a doc comment');
+    assert.equal(py.suffix, '\n    """\n    return x\n', 'the call below is not the function\'s');
+    const ts = buildExplainPrompt({ languageId: 'typescript', path: undefined, before: '', selection: 'function f(x: number) {\n  return x;\n}\n', after: 'console.log(f(1));\n' }, undefined);
+    if (ts.mode !== 'docComment') return assert.fail('expected a doc comment');
+    assert.equal(ts.suffix, '\n */\nfunction f(x: number) {\n  return x;\n}\n');
+    const partLine = buildExplainPrompt({ languageId: 'typescript', path: undefined, before: '', selection: 'const a = 1', after: '; // one\nconst b = 2;\n' }, undefined);
+    if (partLine.mode !== 'docComment') return assert.fail('expected a doc comment');
+    assert.equal(partLine.suffix, '\n */\nconst a = 1; // one\n', 'a selection that ends mid-line keeps the rest of its line');
+  });
+
   it('asks for a Python docstring on the selection alone, under its decorators, keeping the docstring it has', () => {
     const before = 'import math\n\n\ndef mean(values):\n    """Return the mean."""\n    return 0\n\n\nclass Cache:\n    x = 1\n\n';
     const after = '\n\n    def stdev(self):\n        """Return the sample standard deviation."""\n        return 1\n';
