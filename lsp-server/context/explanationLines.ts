@@ -8,6 +8,7 @@
 // limit ends the text, its unfinished last sentence goes (finishedSentences.ts): it is held back until it finishes.
 import { MIN_LOOP_LINE_LENGTH, sameRun } from '../repeatedLines';
 import { cutPhraseLoop, openRunStart } from '../repeatedPhrases';
+import { codeExampleLines } from './codeExampleLines';
 import { FINISHED_LINE, LINE_MARKER, finishedEnd } from './finishedSentences';
 import { openRepeatStart, repeatedSentenceEnd } from './repeatedSentences';
 
@@ -37,10 +38,14 @@ export class ExplanationLines {
     return this.endedAt !== undefined;
   }
 
-  /** Whether the text so far stops inside its last line's sentence (`… a single item from a`). */
+  /**
+   * Whether the text so far stops inside its last line's sentence (`… a single item from a`). A code example's line
+   * (a doctest's output `4`) ends no sentence and may end the text: refusing the end there had the model write more.
+   */
   get midSentence(): boolean {
     const end = this.text.trimEnd().length;
-    return end > this.lineStart && !FINISHED_LINE.test(this.text.slice(0, end));
+    if (end <= this.lineStart || FINISHED_LINE.test(this.text.slice(0, end))) return false;
+    return !codeExampleLines(this.text.slice(0, end).split('\n')).at(-1)!;
   }
 
   /** Adds text; returns what may be shown now (nothing once the text has ended). */

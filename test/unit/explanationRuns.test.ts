@@ -228,6 +228,10 @@ describe('Explain generation', () => {
     const limited = await explain(rambling);
     assert.deepEqual([limited.text, limited.runs, limited.stopReason], ['a b c d e f', 5, 'eos'], 'four ends refused, no more');
     for (const done of ['Adds one.', 'Adds one\n', 'Calls `f`']) assert.equal((await explain(new PiecesEngine([done, ' more']))).runs, 1, done);
+    // Code ends no sentence, but may end the text: a doctest's output, a fenced example's last line.
+    for (const example of ['Doubles x.\n\n    >>> double(2)\n    4', 'Doubles x.\n\n```python\nz = double(2)'])
+      assert.equal((await explain(new PiecesEngine([example, ' more']))).runs, 1, example);
+    assert.equal((await explain(new PiecesEngine(['Doubles x.\n\nArgs:\n    x: the number to', ' double.']))).runs, 2, 'a field under Args: is prose');
   });
 
   it('drops the unfinished last sentence of a text that a limit ended, where a finished one stays', async () => {
