@@ -4,7 +4,7 @@
 // (differential) inputs the plain suggestion is the reference, and only when it passes every example: agreement
 // among samples proves nothing (two samples with the same bug outvoted a correct suggestion).
 import type { Check } from './checkBuilder';
-import { checkLabels, deniedDetail, errorDetail, lackedModule, unavailableDetail, type ImportRun } from './checkFailures';
+import { checkLabels, deniedDetail, errorDetail, lackedModules, unavailableDetail, type ImportRun } from './checkFailures';
 import type { FunctionTarget } from './functionTarget';
 import { toCommonJs } from './functionTarget';
 import { NO_MODULE_CONTEXT, type ModuleContext } from './moduleDefinitions';
@@ -288,8 +288,8 @@ export async function evaluateCandidates(input: EvaluationInput): Promise<Evalua
     const imports: ImportRun = { failedImports: stringsIn(done.failedImports), program: candidateProgram(input.sources[index], contexts[index]) };
     if (!load?.ok) {
       // A module-level definition that reads a name whose import failed fails the load: not the candidate's doing.
-      const lacked = lackedModule(load?.error, contexts[index].mayLack, imports);
-      if (lacked !== undefined) return { ...base, outcome: 'unavailable', detail: unavailableDetail([lacked]), checksPassed: 0, timeNs: Infinity };
+      const lacked = lackedModules(load?.error, contexts[index].mayLack, imports);
+      if (lacked.length > 0) return { ...base, outcome: 'unavailable', detail: unavailableDetail(lacked, target.language), checksPassed: 0, timeNs: Infinity };
       const error = load?.error && DISK_FULL.test(load.error) ? diskLimitDetail(input.limits) : load?.error ? load.error : 'did not load';
       // Loading runs the module-level definitions and then only defines the function: a failure there is theirs.
       const detail = contexts[index].names.length > 0 ? moduleCodeDetail(contexts[index], `failed: ${error}`) : error;
@@ -310,8 +310,8 @@ export async function evaluateCandidates(input: EvaluationInput): Promise<Evalua
         passed++;
         continue;
       }
-      const module = lackedModule(result?.error, contexts[index].mayLack, imports);
-      if (module !== undefined) lacked.push(module);
+      const modules = lackedModules(result?.error, contexts[index].mayLack, imports);
+      if (modules.length > 0) lacked.push(...modules);
       else failedOtherwise = true;
       if (result?.error === undefined) continue;
       if (DENIED.test(result.error)) denied ??= deniedDetail(result.error, labels.get(id) ?? id);
@@ -324,7 +324,7 @@ export async function evaluateCandidates(input: EvaluationInput): Promise<Evalua
     }
     const counted = { ...base, checksPassed: passed, timeNs };
     if (checkIds.length > 0 && passed === checkIds.length) return { ...counted, outcome: 'pass' };
-    if (lacked.length > 0 && !failedOtherwise) return { ...counted, outcome: 'unavailable', detail: unavailableDetail(lacked) };
+    if (lacked.length > 0 && !failedOtherwise) return { ...counted, outcome: 'unavailable', detail: unavailableDetail(lacked, target.language) };
     if (denied !== undefined) return { ...counted, outcome: 'sandbox-denied', detail: denied };
     return { ...counted, outcome: 'fail', ...(diskFull ? { detail: diskLimitDetail(input.limits) } : raised !== undefined ? { detail: raised } : {}) };
   });

@@ -68,8 +68,9 @@ function importedName(statement: SyntaxNode, binding: string): string {
 }
 
 /**
- * The modules a script statement loads as it runs: an import's source, each `require('...')` in a declaration's value
- * (undefined for one that is not a string literal). A function's or class's own `require` runs only when called.
+ * The modules a script statement loads as it runs: an import's source, each `require('...')` or `import('...')` in a
+ * declaration's value (undefined for one that is not a string literal). A function's or class's own `require` runs
+ * only when called.
  */
 export function scriptLoadedModules(statement: SyntaxNode): (string | undefined)[] {
   const specifier = (node: SyntaxNode | null | undefined) => (node?.type === 'string' ? node.text.slice(1, -1) : undefined);
@@ -77,6 +78,6 @@ export function scriptLoadedModules(statement: SyntaxNode): (string | undefined)
   if (statement.type !== 'lexical_declaration' && statement.type !== 'variable_declaration') return [];
   return statement
     .descendantsOfType('call_expression')
-    .filter((call) => call?.childForFieldName('function')?.text === 'require')
+    .filter((call) => ['require', 'import'].includes(call?.childForFieldName('function')?.text ?? ''))
     .map((call) => specifier(call?.childForFieldName('arguments')?.namedChildren[0]));
 }

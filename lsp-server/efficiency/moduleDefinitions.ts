@@ -1,8 +1,9 @@
 // The module-level definitions a function needs in the sandbox: the file's top-level imports, assignments, functions
 // and classes that its free names reach, transitively, Python's `if` and `try` statements made of them alone
 // (`try: import ujson as json`, `if sys.version_info >= (3, 11):`, whose imports outside a `try` block are wrapped as
-// top-level ones are) and scripts' `try` statements that only assign (`try { fast = require('fast-lib'); } catch {
-// fast = null; }`, scriptTryStatement.ts). Nothing else at module level ever runs: calls
+// top-level ones are; a `try` whose `except` raises is wrapped whole) and scripts' `try` statements that only assign
+// (`try { fast = require('fast-lib'); } catch { fast = null; }`, scriptTryStatement.ts). A script's declaration that
+// loads a package by `require` or `import()` never runs. Nothing else at module level ever runs: calls
 // (`main()`, `app.run()`), `if __name__ == '__main__':` blocks, loops, top-level `await`. A definition that computes
 // its value (`PATTERN = re.compile(...)`, `DATA = load()`) runs when it is needed: most are cheap and pure, and one that
 // reads a file or takes long fails within the sandbox's limits, which the check reports as the module-level code's
@@ -25,11 +26,12 @@ export interface ModuleContext {
   /** The module-level names they bind, for messages. */
   names: string[];
   /**
-   * Names the function reaches that the sandbox may lack, and the module each is imported from: a script's import of
-   * a package or workspace file (never loaded there) and every Python import (one that fails leaves its names unbound,
-   * or bound by a `try` statement's fallback).
+   * Names the function reaches that the sandbox may lack, and the modules each is imported from (in file order; two
+   * where branches import it, `try: import simplejson as json` / `except ImportError: import json`): a script's import
+   * of a package or workspace file (never loaded there) and every Python import (one that fails leaves its names
+   * unbound, or bound by a `try` statement's fallback).
    */
-  mayLack: ReadonlyMap<string, ImportSource>;
+  mayLack: ReadonlyMap<string, readonly ImportSource[]>;
 }
 
 export const NO_MODULE_CONTEXT: ModuleContext = { before: '', after: '', names: [], mayLack: new Map() };
@@ -43,8 +45,8 @@ export interface ModuleDefinition {
   below: boolean;
   /** Python's `__future__` and wildcard imports: always taken (the first change the module, the second bind unknown names). */
   always: boolean;
-  /** Per name it binds by importing, the module (see {@link ModuleContext.mayLack}). */
-  imports: ReadonlyMap<string, ImportSource>;
+  /** Per name it binds by importing, the modules (see {@link ModuleContext.mayLack}). */
+  imports: ReadonlyMap<string, readonly ImportSource[]>;
   /** Never runs in the sandbox (a script's import of a package or workspace file): its names are missing there. */
   skipped: boolean;
 }
@@ -142,24 +144,40 @@ function pythonWrappedText(statement: SyntaxNode, imports: SyntaxNode[]): string
   return text;
 }
 
+const HANDLER_CLAUSES = new Set(['except_clause', 'except_group_clause']);
+
+function pythonHandlers(statement: SyntaxNode): SyntaxNode[] {
+  return namedChildren(statement).filter((clause) => HANDLER_CLAUSES.has(clause.type));
+}
+
+/** A `try` statement whose `except` clause raises (`raise ImportError("numpy is required")`) where its import failed. */
+function raisesOnFailure(statement: SyntaxNode): boolean {
+  return statement.type === 'try_statement' && pythonHandlers(statement).some((clause) => namedChildren(clauseBlock(clause) ?? clause).some((inner) => inner.type === 'raise_statement'));
+}
+
+/** Per name, the sources of each of `parts` in order: a name two of them bind keeps both. */
+function joinedSources(parts: Iterable<Iterable<[string, readonly ImportSource[]]>>): Map<string, ImportSource[]> {
+  const joined = new Map<string, ImportSource[]>();
+  for (const part of parts) for (const [name, sources] of part) joined.set(name, [...(joined.get(name) ?? []), ...sources]);
+  return joined;
+}
+
+/** Per name the imports bind, its source, `mark`ed. */
+function importSources(imports: SyntaxNode[], mark: (name: string, source: ImportSource) => ImportSource = (_, source) => source): [string, ImportSource[]][] {
+  return imports.flatMap((inner) => [...pythonImportSources(inner)].map(([name, source]): [string, ImportSource[]] => [name, [mark(name, source)]]));
+}
+
 /**
- * The names an `if` or `try` statement imports, the sandbox may lack: those of `unhandled` (then unbound), and a `try`
- * block's own (its `except` clause runs instead), a name that clause binds to None marked so
- * (`except ImportError: np = None`).
+ * The names an `if` or `try` statement imports, the sandbox may lack, in file order: a `try` block's own (its `except`
+ * clause runs instead), a name that clause binds to None marked so (`except ImportError: np = None`), and those of
+ * `unhandled` (then unbound). A name imported in two branches keeps both: the run tells which failed to load.
  */
-function pythonCompoundImports(statement: SyntaxNode, unhandled: SyntaxNode[]): Map<string, ImportSource> {
-  const imports = new Map(unhandled.flatMap((inner) => [...pythonImportSources(inner)]));
-  if (statement.type !== 'try_statement') return imports;
+function pythonCompoundImports(statement: SyntaxNode, unhandled: SyntaxNode[]): Map<string, ImportSource[]> {
+  if (statement.type !== 'try_statement') return joinedSources([importSources(unhandled)]);
   const body = clauseBlock(statement);
-  for (const inner of body ? namedChildren(body) : []) {
-    if (isImport(inner)) for (const [name, source] of pythonImportSources(inner)) imports.set(name, source);
-  }
-  const handlers = namedChildren(statement).filter((clause) => clause.type === 'except_clause' || clause.type === 'except_group_clause');
-  for (const name of handlers.flatMap((clause) => pythonNoneBinds(clauseBlock(clause)))) {
-    const source = imports.get(name);
-    if (source) imports.set(name, { ...source, noneWhenMissing: true });
-  }
-  return imports;
+  const fallbacks = new Set(pythonHandlers(statement).flatMap((clause) => pythonNoneBinds(clauseBlock(clause))));
+  const tried = importSources((body ? namedChildren(body) : []).filter(isImport), (name, source) => (fallbacks.has(name) ? { ...source, noneWhenMissing: true } : source));
+  return joinedSources([tried, importSources(unhandled)]);
 }
 
 type Definition = Pick<ModuleDefinition, 'binds' | 'reads' | 'text' | 'always'> & Partial<Pick<ModuleDefinition, 'imports' | 'skipped'>>;
@@ -179,6 +197,8 @@ function pythonCompoundBinds(statement: SyntaxNode): string[] | null {
     const block = clauseBlock(clause);
     for (const inner of block ? namedChildren(block) : []) {
       if (inner.type === 'comment' || inner.type === 'pass_statement') continue;
+      // Saying which package is required where the import failed (see raisesOnFailure).
+      if (inner.type === 'raise_statement' && HANDLER_CLAUSES.has(clause.type)) continue;
       const definition = pythonDefinition(inner);
       if (definition === null) return null;
       if (!typeCheckingOnly(condition)) binds.push(...definition.binds);
@@ -197,7 +217,7 @@ function pythonDefinition(statement: SyntaxNode): Definition | null {
     case 'import_from_statement': {
       const wildcard = namedChildren(statement).some((child) => child.type === 'wildcard_import');
       // It runs whenever the definitions do: the run tells whether its module loaded (a relative one never does).
-      const imports = new Map([...pythonImportSources(statement)].map(([name, source]) => [name, source.module.startsWith('.') ? source : { ...source, unconditional: true }]));
+      const imports = new Map(importSources([statement], (_, source) => (source.module.startsWith('.') ? source : { ...source, unconditional: true })));
       return { binds: pythonImportBindings(statement), reads: NOTHING, text: pythonImportText(text), always: wildcard, imports };
     }
     case 'function_definition':
@@ -222,7 +242,10 @@ function pythonDefinition(statement: SyntaxNode): Definition | null {
       const binds = pythonCompoundBinds(statement);
       if (binds === null) return null;
       const unhandled = pythonUnhandledImports(statement);
-      return { binds, reads, text: pythonWrappedText(statement, unhandled), always: false, imports: pythonCompoundImports(statement, unhandled) };
+      // One whose `except` raises is a required import: wrapped as a top-level one, it leaves its names unbound.
+      const wrapped = pythonWrappedText(statement, unhandled);
+      const text = raisesOnFailure(statement) ? pythonImportText(wrapped) : wrapped;
+      return { binds, reads, text, always: false, imports: pythonCompoundImports(statement, unhandled) };
     }
     default:
       return null;
@@ -265,7 +288,7 @@ function skippedScriptDefinition(declaration: SyntaxNode): Definition | null {
   const binds = declaration.type === 'import_statement' ? scriptImportBinds(declaration) : scriptDeclarationBinds(declaration);
   // `require(name)` names no module: said as such.
   const module = missing.find((source) => source !== undefined) ?? 'a module it loads';
-  return { binds, reads: NOTHING, text: '', always: false, imports: new Map(binds.map((name) => [name, { module }])), skipped: true };
+  return { binds, reads: NOTHING, text: '', always: false, imports: new Map(binds.map((name) => [name, [{ module }]])), skipped: true };
 }
 
 function scriptDefinition(statement: SyntaxNode): Definition | null {
@@ -370,6 +393,6 @@ export async function neededDefinitions(scope: ModuleScope, functionReads: Itera
   const inOrder = scope.definitions.filter((definition) => taken.has(definition));
   const runs = inOrder.filter((definition) => !definition.skipped);
   const text = (below: boolean): string => runs.filter((definition) => definition.below === below).map((definition) => `${definition.text}\n`).join('');
-  const mayLack = new Map(inOrder.flatMap((definition) => [...definition.imports]));
+  const mayLack = joinedSources(inOrder.map((definition) => definition.imports));
   return { before: text(false), after: text(true), names: [...new Set(runs.flatMap((definition) => definition.binds))], mayLack };
 }

@@ -2,6 +2,8 @@
 // `let fast; try { fast = require('fast-lib'); } catch { fast = null; }`. The sandbox holds no package, so its
 // `catch` runs there as where the package is not installed, and a check that fails only on the null it bound is not
 // the code's (checkFailures.ts). Python's `try: import numpy as np` / `except ImportError: np = None` in scripts.
+// A `catch` that throws (`throw new Error('fast-lib is required')`) makes it a required import, run as Python's
+// top-level ones are: one the sandbox lacks leaves its names undefined.
 import { isBuiltin } from 'node:module';
 import type { Node as SyntaxNode } from '@vscode/tree-sitter-wasm';
 import { bindingNames } from './freeNames';
@@ -13,7 +15,7 @@ export interface ScriptTry {
   /** As it runs in the sandbox: CommonJS has no top-level `await`, so `await import('fast-lib')` is `require('fast-lib')`. */
   text: string;
   /** Per name its `try` block binds from a module it loads, that module. */
-  imports: Map<string, ImportSource>;
+  imports: Map<string, ImportSource[]>;
 }
 
 function namedChildren(node: SyntaxNode): SyntaxNode[] {
@@ -68,8 +70,8 @@ function nullBinds(block: SyntaxNode | null | undefined): string[] {
 const isImportCall = (call: SyntaxNode): boolean => call.childForFieldName('function')?.type === 'import';
 
 /**
- * The try statement, when its blocks only assign names or declare them (as Python's are taken: definitions alone) and
- * it awaits nothing but `import()` of a package, which the sandbox lacks; else null. A bare `import()` is left out:
+ * The try statement, when its blocks only assign names or declare them (as Python's are taken: definitions alone; its
+ * `catch` may throw too) and it awaits nothing but `import()` of a package, which the sandbox lacks; else null. A bare `import()` is left out:
  * its failure would reject after the `catch` had passed, unhandled.
  */
 export function scriptTryStatement(statement: SyntaxNode): ScriptTry | null {
@@ -77,7 +79,10 @@ export function scriptTryStatement(statement: SyntaxNode): ScriptTry | null {
   const handler = statement.childForFieldName('handler')?.childForFieldName('body');
   const finalizer = statement.childForFieldName('finalizer')?.childForFieldName('body');
   const binds: string[] = [];
+  // A catch may throw, saying which package is required (`throw new Error('fast-lib is required')`).
+  const throws = new Set((handler ? namedChildren(handler) : []).filter((inner) => inner.type === 'throw_statement').map((inner) => inner.id));
   for (const inner of [body, handler, finalizer].flatMap((block) => (block ? namedChildren(block) : []))) {
+    if (throws.has(inner.id)) continue;
     const names = statementBinds(inner);
     if (names === null) return null;
     binds.push(...names);
@@ -97,15 +102,17 @@ export function scriptTryStatement(statement: SyntaxNode): ScriptTry | null {
   }
   const fallback = nullBinds(handler);
   const assigned = new Set((handler ? namedChildren(handler) : []).flatMap((inner) => statementBinds(inner) ?? []));
-  const sources = new Map<string, ImportSource>();
+  const sources = new Map<string, ImportSource[]>();
   for (const inner of body ? namedChildren(body) : []) {
     const module = loadedModule(inner);
     if (module === undefined) continue;
     for (const name of statementBinds(inner) ?? []) {
       // A name the catch sets to null, or leaves as it was (`let fast;`: undefined).
       const noneWhenMissing = handler != null && (fallback.includes(name) || !assigned.has(name));
-      sources.set(name, noneWhenMissing ? { module, noneWhenMissing } : { module });
+      sources.set(name, [noneWhenMissing ? { module, noneWhenMissing } : { module }]);
     }
   }
-  return { binds, text, imports: sources };
+  // A required package, as a top-level import is: where the sandbox lacks it, its names are left undefined, not every
+  // candidate's load failed.
+  return { binds, text: throws.size > 0 ? `try {\n${text}\n} catch {}` : text, imports: sources };
 }

@@ -385,6 +385,70 @@ describe('efficiency checks of functions whose imports the sandbox lacks', () =>
     }
   });
 
+  it("does not fail a script function on an Error naming a package whose require failed, in its own catch, the module's or its guard", async (t) => {
+    if (!(await need(t))) return;
+    const doc = '/**\n * @example\n * total([]) // => 0\n * @example\n * total([1, 2, 3]) // => 6\n */\n';
+    const builtin = '\n  return xs.reduce((a, b) => a + b, 0);';
+    const required = "throw new Error('locus-absent-fast is required');";
+    const cases = [
+      { file: `${doc}function total(xs) {<body>\n}\n`, body: `\n  let fast;\n  try { fast = require('locus-absent-fast'); } catch (e) { ${required} }\n  return fast.sum(xs);` },
+      { file: `let fast;\ntry { fast = require('locus-absent-fast'); } catch (e) { ${required} }\n\n${doc}function total(xs) {<body>\n}\n`, body: '\n  return fast.sum(xs);' },
+      { file: `let fast;\ntry { fast = require('locus-absent-fast'); } catch (e) { fast = null; }\n\n${doc}function total(xs) {<body>\n}\n`, body: `\n  if (!fast) ${required}\n  return fast.sum(xs);` },
+    ];
+    for (const { file, body } of cases) {
+      const refinement = await refine({ languageId: 'javascript', file, bodies: [body, builtin] });
+      assert.equal(refinement.ranked[0].outcome, 'unavailable', `${body}: ${refinement.summary}`);
+      assert.equal(refinement.improved, false);
+      assert.match(refinement.summary, /^the plain suggestion was not checked: locus-absent-fast is not available in the sandbox; it stays first/);
+    }
+    const wrong = await refine({ languageId: 'javascript', file: cases[1].file, bodies: ['\n  return xs.length ? fast.sum(xs) : 1;', builtin] });
+    assert.equal(wrong.ranked.find((candidate) => candidate.isGreedy)?.outcome, 'fail', 'it returned a wrong value where it needed no package');
+    const other = await refine({ languageId: 'javascript', file: cases[0].file, bodies: ["\n  if (xs.length === 0) throw new Error('xs is required');\n  return xs.reduce((a, b) => a + b, 0);", builtin] });
+    assert.equal(other.ranked.find((candidate) => candidate.isGreedy)?.outcome, 'fail', 'an Error about something else');
+  });
+
+  it("does not fail a Python function on a module-level `except ImportError: raise ImportError(...)` for a package the sandbox lacks", async (t) => {
+    if (!(await needPython(t))) return;
+    const file = `try:\n    import locus_absent_package as np\nexcept ImportError as e:\n    raise ImportError("locus_absent_package is required") from e\n\n${MEAN}`;
+    const refinement = await refine({ languageId: 'python', file, bodies: ['    return float(np.mean(xs))', '    return sum(xs) / len(xs)'] });
+    assert.equal(refinement.ranked[0].outcome, 'unavailable', refinement.summary);
+    assert.match(refinement.summary, /^the plain suggestion was not checked: locus_absent_package is not available in the sandbox; it stays first/);
+    const wrong = await refine({ languageId: 'python', file, bodies: ['    return float(np.mean(xs)) if len(xs) > 5 else 0.0', '    return sum(xs) / len(xs)'] });
+    assert.equal(wrong.ranked.find((candidate) => candidate.isGreedy)?.outcome, 'fail', 'it returned a wrong value where it needed no package');
+  });
+
+  it('names the import of a name bound in two branches that the run failed to load, or both where both failed', async (t) => {
+    if (!(await needPython(t))) return;
+    const branches = `import sys\n\nif sys.version_info >= (3, 0):\n    import locus_absent_tomllib as toml\nelse:\n    import locus_absent_tomli as toml\n\n${MEAN}`;
+    const tried = `try:\n    import locus_absent_simplejson as json\nexcept ImportError:\n    import locus_absent_json as json\n\n${MEAN}`;
+    const bodies = (name: string) => [`    return float(${name}.mean(xs))`, '    return sum(xs) / len(xs)'];
+    const ran = await refine({ languageId: 'python', file: branches, bodies: bodies('toml') });
+    assert.equal(`${ran.ranked[0].outcome}: ${ran.ranked[0].detail}`, 'unavailable: locus_absent_tomllib is not available in the sandbox', 'the branch that ran, not the last import');
+    const both = await refine({ languageId: 'python', file: tried, bodies: bodies('json') });
+    assert.equal(`${both.ranked[0].outcome}: ${both.ranked[0].detail}`, 'unavailable: locus_absent_simplejson and locus_absent_json are not available in the sandbox');
+  });
+
+  it("never runs a script's top-level import() of a package the sandbox lacks (its rejection went unhandled): a function using it is not checked", async (t) => {
+    if (!(await need(t))) return;
+    const doc = '/**\n * @example\n * total([1, 2, 3]) // => 6\n */\n';
+    const file = `const fastP = import('locus-absent-fast');\n\n${doc}async function total(xs) {<body>\n}\n`;
+    // A turn of the event loop, where the import's rejection went unhandled and ended the run.
+    const plain = '\n  await new Promise((resolve) => setTimeout(resolve, 1));\n  return fastP ? xs.reduce((a, b) => a + b, 0) : 0;';
+    const refinement = await refine({ languageId: 'javascript', file, bodies: [plain, '\n  return xs.reduce((a, b) => a + b, 0);'] });
+    assert.equal(`${refinement.ranked[0].outcome}: ${refinement.ranked[0].detail}`, 'unavailable: locus-absent-fast is not available in the sandbox', refinement.summary);
+    assert.equal(refinement.improved, false);
+  });
+
+  it("does not fail a Python function on its own import of a standard-library module newer than the sandbox's Python, and says so", async (t) => {
+    if (!(await needPython(t))) return;
+    const uses = '    from string import templatelib\n    return sum(xs) / len(xs)';
+    const refinement = await refine({ languageId: 'python', file: MEAN, bodies: [uses, '    return sum(xs) / len(xs)'] });
+    const plain = refinement.ranked.find((candidate) => candidate.isGreedy);
+    // Python 3.14 has it: the function passes there.
+    assert.match(`${plain?.outcome}: ${plain?.detail}`, /^(pass: undefined|unavailable: the sandbox's Python lacks string\.templatelib \(new in Python 3\.14\))$/, refinement.summary);
+    assert.equal(refinement.improved, false);
+  });
+
   it('does not count a workspace module a TypeScript function imports as a failure', async (t) => {
     if (!(await need(t))) return;
     const file = "import { clamp } from './mathUtil';\n\n/**\n * @example\n * clampAll([5, -1], 0, 3) // => [3, 0]\n */\nexport function clampAll(xs: number[], lo: number, hi: number): number[] {<body>\n}\n";

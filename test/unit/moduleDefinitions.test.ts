@@ -169,7 +169,11 @@ describe("module-level `if` and `try` statements for a Python function", () => {
         'elif sys.version_info >= (3, 11): \n    try:\n        import tomllib as registry\n    except Exception:\n        pass  # stdlib\n' +
         'else:\n    if sys.version_info >= (3, 8):\n        try:\n            from tomli import loads as registry\n        except Exception:\n            pass\n',
     );
-    assert.deepEqual(context.mayLack.get('registry'), { module: 'tomli', submodule: 'tomli.loads' }, 'the last import of the name');
+    assert.deepEqual(
+      context.mayLack.get('registry'),
+      [{ module: 'winreg' }, { module: 'tomllib' }, { module: 'tomli', submodule: 'tomli.loads' }],
+      'every import of the name: the run tells which failed to load',
+    );
   });
 
   it('leaves out a `TYPE_CHECKING` block (annotations only), one with a call, and the __main__ block', async () => {
@@ -261,7 +265,7 @@ describe('module-level definitions for a TypeScript function', () => {
       "const { pick } = require('lodash');\nconst unused = require('left-pad');\n" +
       'function report(n) {\n  if (n < 0) log(pick(n));\n  return fit(n) + clampDefault(n) + fs.constants.F_OK;\n}\n';
     const [context] = await contextOf(text, 'javascript', 'report', 'function report(n) {');
-    const modules = new Map([...context.mayLack].map(([name, source]) => [name, source.module]));
+    const modules = new Map([...context.mayLack].map(([name, sources]) => [name, sources.map((source) => source.module).join()]));
     assert.deepEqual(modules, new Map([['log', './logger'], ['clampDefault', './mathUtil'], ['fit', './mathUtil'], ['pick', 'lodash']]));
     assert.deepEqual(context.names, ['fs'], 'a skipped import binds nothing that runs');
   });
@@ -284,11 +288,29 @@ describe('module-level definitions for a TypeScript function', () => {
     assert.deepEqual(
       context.mayLack,
       new Map([
-        ['fast', { module: 'fast-lib', noneWhenMissing: true }],
-        ['slow', { module: 'slow-lib', noneWhenMissing: true }],
-        ['parser', { module: './parser' }],
+        ['fast', [{ module: 'fast-lib', noneWhenMissing: true }]],
+        ['slow', [{ module: 'slow-lib', noneWhenMissing: true }]],
+        ['parser', [{ module: './parser' }]],
       ]),
     );
+  });
+
+  it("takes a `try` statement whose catch throws, wrapped as a required import: where the package is missing its names stay undefined", async () => {
+    const text =
+      "let fast;\ntry { fast = require('fast-lib'); } catch (e) { throw new Error('fast-lib is required'); }\n" +
+      'function parse(s) {\n  return fast.parse(s);\n}\n';
+    const [context] = await contextOf(text, 'javascript', 'parse', 'function parse(s) {');
+    assert.equal(context.before, "let fast;\ntry {\ntry { fast = require('fast-lib'); } catch (e) { throw new Error('fast-lib is required'); }\n} catch {}\n");
+    assert.deepEqual(context.mayLack, new Map([['fast', [{ module: 'fast-lib', noneWhenMissing: true }]]]));
+  });
+
+  it("never runs a declaration's import() of a package (its rejection would go unhandled), keeping the module its name came from", async () => {
+    const text =
+      "const fastP = import('fast-lib');\nconst later = () => import('./lazy');\nconst events = import('node:events');\n" +
+      'async function parse(s) {\n  return [(await fastP).parse(s), later, await events];\n}\n';
+    const [context] = await contextOf(text, 'javascript', 'parse', 'async function parse(s) {');
+    assert.equal(context.before, "const events = import('node:events');\n");
+    assert.deepEqual(context.mayLack, new Map([['fastP', [{ module: 'fast-lib' }]], ['later', [{ module: './lazy' }]]]));
   });
 
   it('leaves out a `try` statement that does more than assign, or whose import() nothing awaits', async () => {
@@ -311,11 +333,11 @@ describe('names a Python function reaches through imports the sandbox may lack',
     assert.deepEqual(
       context.mayLack,
       new Map([
-        ['np', { module: 'numpy', unconditional: true }],
-        ['os', { module: 'os.path', unconditional: true }],
-        ['mathutil', { module: '.mathutil' }],
-        ['h', { module: '.sub' }],
-        ['clamp', { module: 'pkg.mathutil', submodule: 'pkg.mathutil.clamp', unconditional: true }],
+        ['np', [{ module: 'numpy', unconditional: true }]],
+        ['os', [{ module: 'os.path', unconditional: true }]],
+        ['mathutil', [{ module: '.mathutil' }]],
+        ['h', [{ module: '.sub' }]],
+        ['clamp', [{ module: 'pkg.mathutil', submodule: 'pkg.mathutil.clamp', unconditional: true }]],
       ]),
     );
     assert.ok(context.before.startsWith('try:\n    import numpy as np, os.path\nexcept Exception:\n    pass\n'), context.before);
@@ -330,10 +352,24 @@ describe('names a Python function reaches through imports the sandbox may lack',
     assert.deepEqual(
       context.mayLack,
       new Map([
-        ['np', { module: 'numpy', noneWhenMissing: true }],
-        ['stats', { module: 'scipy', submodule: 'scipy.stats', noneWhenMissing: true }],
-        ['json', { module: 'ujson' }],
+        ['np', [{ module: 'numpy', noneWhenMissing: true }]],
+        ['stats', [{ module: 'scipy', submodule: 'scipy.stats', noneWhenMissing: true }]],
+        ['json', [{ module: 'ujson' }, { module: 'json' }]],
       ]),
     );
+  });
+
+  it("wraps a try statement whose except clause raises as a top-level import: a missing module leaves its names unbound", async () => {
+    const text =
+      'try:\n    import numpy as np\nexcept ImportError as e:\n    raise ImportError("numpy is required") from e\n\n' +
+      'try:\n    import yaml\nexcept ImportError:\n    print("no yaml")\n    raise\n\n' +
+      'def f(xs):\n    return [np.sum(xs), yaml]\n';
+    const [context] = await contextOf(text, 'python', 'f', 'def f(xs):');
+    assert.equal(
+      context.before,
+      'try:\n    try:\n        import numpy as np\n    except ImportError as e:\n        raise ImportError("numpy is required") from e\nexcept Exception:\n    pass\n',
+      'a clause that does more than raise is left out, as before',
+    );
+    assert.deepEqual(context.mayLack, new Map([['np', [{ module: 'numpy' }]]]));
   });
 });
