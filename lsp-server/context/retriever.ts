@@ -6,6 +6,7 @@ import type { CodeChunk } from './codeChunk';
 import { identifiers, termCounts, termsOfIdentifier } from './codeTerms';
 import { importedModules, moduleStem, receiverBeforeCursor } from './importGraph';
 import { isStructuralLine } from './selectiveContext';
+import { firstLines, lastLines } from './textWindow';
 import type { ScoredChunk, WorkspaceIndex } from './workspaceIndex';
 
 export interface RetrievalQuery {
@@ -62,6 +63,11 @@ const MAX_NAMED_MODULES = 2;
 const OUTLINE_LINES = 48;
 /** Lines before the cursor whose names count as "used right before the cursor". */
 const NEAR_LINES = 3;
+/**
+ * The query's window holds its lines up to this many characters a line on average: a long line (a literal, a
+ * generated blob) counts as far as that, and reading it whole held the server's thread (200 ms for a 900 KB line).
+ */
+const MAX_QUERY_LINE_CHARS = 200;
 /** Query terms on the lines nearest the cursor count this many times. */
 const NEAR_TERM_WEIGHT = 2;
 const WORD_CHAR = /^[\p{L}\p{N}_$]$/u;
@@ -98,10 +104,10 @@ export class Retriever {
     // A word still being typed is not a term yet. Leaving it out keeps the snippets, which open the prompt, the
     // same from keystroke to keystroke until a word is finished, so the prompt stays in the prefix cache
     // (bench/results/promptStability-*). The price: a word the cursor is right after counts from the next character.
-    const before = withoutPartialWord(query.prefix).split('\n');
-    const after = query.suffix.split('\n');
-    const near = before.slice(-NEAR_LINES).join('\n');
-    const window = [...before.slice(-this.options.linesBefore), ...after.slice(0, this.options.linesAfter)].join('\n');
+    const before = withoutPartialWord(query.prefix);
+    const near = lastLines(before, NEAR_LINES, NEAR_LINES * MAX_QUERY_LINE_CHARS);
+    const { linesBefore, linesAfter } = this.options;
+    const window = `${lastLines(before, linesBefore, linesBefore * MAX_QUERY_LINE_CHARS)}\n${firstLines(query.suffix, linesAfter, linesAfter * MAX_QUERY_LINE_CHARS)}`;
     const terms = termCounts(window);
     for (const [term, count] of termCounts(near)) terms.set(term, (terms.get(term) ?? 0) + count * (NEAR_TERM_WEIGHT - 1));
     if (terms.size === 0) return [];

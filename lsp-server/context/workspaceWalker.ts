@@ -6,6 +6,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { WorkspaceFolderUnreadableError } from '../../runtime/errors';
+import { isMinified } from '../minifiedText';
 import type { PathFilter } from './pathFilter';
 
 /** Files above this are generated, vendored or data, not code a prompt needs. */
@@ -154,9 +155,3 @@ export function isIndexableText(text: string): boolean {
   return text.length <= MAX_INDEXED_FILE_BYTES && Buffer.byteLength(text) <= MAX_INDEXED_FILE_BYTES && !isMinified(text);
 }
 
-function isMinified(text: string): boolean {
-  if (text.length < 4096) return false;
-  const lines = text.split('\n', 200);
-  const sampled = lines.reduce((n, l) => n + l.length, 0);
-  return sampled / lines.length > 300;
-}

@@ -550,6 +550,19 @@ describe('CompletionProvider', () => {
     );
   });
 
+  it('skips minified code, where the model only loops and the one long line is slow to read, and says why once', async () => {
+    const { provider, engine, skipped } = setup('x');
+    const bundle = doc(`${Array.from({ length: 400 }, (_, i) => `function f${i}(a){return a*${i}}`).join(';')};${CURSOR}`, 'javascript', 'file:///w/app.min.js');
+    assert.deepEqual(await provider.provide(bundle.document, bundle.position, never()), []);
+    assert.deepEqual(await provider.provide(bundle.document, bundle.position, never()), []);
+    assert.equal(engine.requests.length, 0);
+    assert.deepEqual(skipped.map(([uri, reason]) => [uri, /minified.*format the file/.test(reason ?? '')]), [['file:///w/app.min.js', true]]);
+    // The same code formatted, a function a line, completes.
+    const formatted = doc(`${Array.from({ length: 400 }, (_, i) => `function f${i}(a){return a*${i}}`).join(';\n')};${CURSOR}`, 'javascript', 'file:///w/app.js');
+    await provider.provide(formatted.document, formatted.position, never());
+    assert.equal(engine.requests.length, 1);
+  });
+
   it('makes no prompt of a document whose text must stay out of prompts, and says why once', async () => {
     const reason = 'No completions in this file: it is a secret file.';
     const { provider, engine, logs, skipped } = setup('sk_live_copied', { privateReason: (uri) => (uri.endsWith('.env') ? reason : undefined) });

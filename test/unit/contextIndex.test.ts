@@ -460,6 +460,36 @@ describe('workspace index', () => {
     }
   });
 
+  it('reads the query from a window bounded in characters too: a long line counts only as far as the bound', async () => {
+    const ws = makeWorkspace({ 'src/shapes.ts': SHAPES_TS, 'src/vector.ts': VECTOR_TS });
+    try {
+      const index = new WorkspaceIndex(ws.root, chunker);
+      await index.build(new PathFilter(ws.root, { excludeGlobs: [] }));
+      const retriever = new Retriever();
+      const paths = (prefix: string, suffix = '') => retriever.retrieve([index], { current: { index, relativePath: 'src/main.ts' }, prefix, suffix }).map((s) => s.path);
+      // `scaledBy(` two lines up is read; at the far start of a 300 KB line (a bundle, a literal) it is not.
+      assert.ok(paths('scaledBy(v);\nlet a = 1;\n').includes('src/vector.ts'));
+      const blob = ' 0,'.repeat(100_000);
+      assert.deepEqual(paths(`scaledBy(v);${blob}`), []);
+      assert.deepEqual(paths(`let a = [${blob}`, `${blob} scaledBy(v);`), [], 'nor at the far end of one after the cursor');
+    } finally {
+      ws.cleanup();
+    }
+  });
+
+  it('cuts a window of lines at a bound in characters', async () => {
+    const { firstLines, lastLines } = await import('../../lsp-server/context/textWindow');
+    for (const text of ['', 'a', 'a\n', '\na', 'a\nb\nc', 'a\nb\nc\n', '\n\n']) {
+      for (const count of [1, 2, 5]) {
+        assert.equal(lastLines(text, count, 100), text.split('\n').slice(-count).join('\n'), `last ${count} of ${JSON.stringify(text)}`);
+        assert.equal(firstLines(text, count, 100), text.split('\n').slice(0, count).join('\n'), `first ${count} of ${JSON.stringify(text)}`);
+      }
+    }
+    assert.equal(lastLines('abcdef\nghijkl', 2, 4), 'ijkl');
+    assert.equal(firstLines('abcdef\nghijkl', 2, 4), 'abcd');
+    assert.equal(lastLines('ab\ncd\nef', 9, 4), 'd\nef');
+  });
+
   it('weights open and recently edited files up, the edit weight fading with time', () => {
     let now = 0;
     const index = new WorkspaceIndex('/ws', chunker, () => now);
