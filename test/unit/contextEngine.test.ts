@@ -23,7 +23,7 @@ after(() => chunker.dispose());
 function engineOn(files: Record<string, string>, extra: Partial<ContextEngineOptions> = {}, mainPath = 'src/main.ts') {
   const ws = makeWorkspace(files);
   const cacheDir = mkdtempSync(join(tmpdir(), 'locus-cache-'));
-  const engine = new ContextEngine({ folders: [ws.root], excludes: NO_EXCLUDES, chunker, cache: new IndexCache(cacheDir), log: () => undefined, editDelayMs: 5, saveDelayMs: 5, ...extra });
+  const engine = new ContextEngine({ folders: [ws.root], excludes: NO_EXCLUDES, chunker, cache: new IndexCache(cacheDir), log: () => undefined, editDelayMs: 5, openDelayMs: 5, saveDelayMs: 5, ...extra });
   const main = join(ws.root, mainPath);
   // The words typed so far, finished (a word the cursor is still in is not a query term).
   const names = (words: string): string[] => engine.retrieve(main, `${words} `, '').map((s) => s.path);
@@ -54,6 +54,22 @@ function holdStat(file: string, nth: number) {
 }
 
 describe('context engine', () => {
+  it('indexes a newly opened buffer after the messages that came with it, not in the turn it opened', async () => {
+    const { ws, engine, names, dispose } = engineOn({ 'src/shapes.ts': SHAPES_TS }, { openDelayMs: 80 });
+    try {
+      await engine.build();
+      // 200 documents opened at once were chunked as their messages came in, and a request behind them waited.
+      for (let i = 0; i < 20; i++) engine.documentOpened(join(ws.root, 'src', `opened${i}.ts`), `export function openedBufferName${i}() {}\n`);
+      for (let turn = 0; turn < 5; turn++) await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(names('openedBufferName3'), [], 'not yet');
+      await new Promise((r) => setTimeout(r, 200));
+      assert.ok(names('openedBufferName3').includes('src/opened3.ts'));
+    } finally {
+      await dispose();
+    }
+  });
+
   it('follows file events, .gitignore edits, exclude settings and unsaved edits', async () => {
     const { ws, engine, main, names, dispose } = engineOn({ 'src/shapes.ts': SHAPES_TS, 'src/vector.ts': VECTOR_TS });
     try {
@@ -461,7 +477,7 @@ describe('context engine', () => {
     const cacheDir = mkdtempSync(join(tmpdir(), 'locus-cache-'));
     const logged: string[] = [];
     const budget = SHAPES_TS.length + 10;
-    const engine = new ContextEngine({ folders: [ws.root], excludes: NO_EXCLUDES, chunker, cache: new IndexCache(cacheDir), log: (m) => logged.push(m), editDelayMs: 5, saveDelayMs: 5, folderBudgetBytes: budget });
+    const engine = new ContextEngine({ folders: [ws.root], excludes: NO_EXCLUDES, chunker, cache: new IndexCache(cacheDir), log: (m) => logged.push(m), editDelayMs: 5, openDelayMs: 5, saveDelayMs: 5, folderBudgetBytes: budget });
     try {
       await engine.build();
       assert.equal(engine.fileCount, 1);
