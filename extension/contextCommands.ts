@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { CompressRequest, ExplainChunkNotification, ExplainRequest } from '../lsp-server/protocol';
 import { failureMessage, selectionLabel, SUPERSEDED_NOTE } from './contextCommandText';
+import { ExplanationStreams } from './explanationStreams';
 import { notebookCellOf } from './notebookCellOf';
 import { servesScheme } from './servedSchemes';
 
@@ -42,6 +43,8 @@ function showsUri(tab: vscode.Tab, uri: vscode.Uri): boolean {
 
 export function registerContextCommands(client: LanguageClient, output: vscode.LogOutputChannel): vscode.Disposable[] {
   const documents = new GeneratedDocuments();
+  const streams = new ExplanationStreams();
+  const chunks = client.onNotification(ExplainChunkNotification.type, (chunk) => streams.deliver(chunk));
   let count = 0;
 
   const fail = (what: string, error: unknown): string => {
@@ -75,20 +78,20 @@ export function registerContextCommands(client: LanguageClient, output: vscode.L
 
   const explain = async (): Promise<void> => {
     const editor = vscode.window.activeTextEditor;
-    if (editor === undefined || editor.selection.isEmpty) return void vscode.window.showInformationMessage('Locus: select the code to explain first.');
+    // Blank lines too: the model made up an explanation for them, with no code to go by.
+    if (editor === undefined || editor.document.getText(editor.selection).trim() === '') return void vscode.window.showInformationMessage('Locus: select the code to explain first.');
     if (!served(editor)) return;
     const id = ++count;
     const uri = vscode.Uri.from({ scheme: SCHEME, path: `/Locus explanation ${id}.md` });
     const { start, end } = editor.selection;
     const lineLength = editor.document.lineAt(start.line).text.length;
     const where = selectionLabel(editor.document.fileName, { line: start.line, character: start.character, lineLength }, end, notebookCellOf(editor.document)?.index);
-    documents.set(uri, `# Explanation of ${where}\n\n`);
+    const heading = `# Explanation of ${where}\n\n`;
+    documents.set(uri, heading);
     // Not a preview: opening something else beside it would replace the tab, and a closed tab stops the explanation.
     await vscode.window.showTextDocument(uri, { viewColumn: vscode.ViewColumn.Beside, preview: false, preserveFocus: true });
     const streamId = `explain-${id}`;
-    const chunks = client.onNotification(ExplainChunkNotification.type, (chunk) => {
-      if (chunk.streamId === streamId) documents.append(uri, chunk.delta);
-    });
+    const stream = streams.open(streamId, (delta) => documents.append(uri, delta));
     // Closing the explanation's tab stops the model: nobody is reading what it writes.
     const tabClosed = new vscode.CancellationTokenSource();
     const tabs = vscode.window.tabGroups.onDidChangeTabs((event) => {
@@ -105,14 +108,16 @@ export function registerContextCommands(client: LanguageClient, output: vscode.L
         ),
       );
       // The server answers a cancelled explanation with what it had (stop reason `aborted`), not with an error.
-      if (tabClosed.token.isCancellationRequested) output.info(`Explanation ${id} stopped: its tab was closed.`);
-      else if (result.stopReason === 'superseded') documents.append(uri, `\n\n${SUPERSEDED_NOTE}\n`);
+      if (tabClosed.token.isCancellationRequested) return void output.info(`Explanation ${id} stopped: its tab was closed.`);
+      // The answer holds the whole text: a chunk that did not arrive (a restarted client) leaves no gap in the tab.
+      if (stream.streamed() !== result.text) documents.set(uri, heading + result.text);
+      if (result.stopReason === 'superseded') documents.append(uri, `\n\n${SUPERSEDED_NOTE}\n`);
     } catch (error) {
       if (tabClosed.token.isCancellationRequested) return void output.info(`Explanation ${id} stopped: its tab was closed.`);
       // The tab is open already (the explanation streams into it): it says what happened instead of staying empty.
       documents.append(uri, `_Not explained: ${fail('Explain Selection failed', error)}_\n`);
     } finally {
-      chunks.dispose();
+      stream.end();
       tabs.dispose();
       tabClosed.dispose();
     }
@@ -120,6 +125,7 @@ export function registerContextCommands(client: LanguageClient, output: vscode.L
 
   return [
     documents,
+    chunks,
     vscode.workspace.registerTextDocumentContentProvider(SCHEME, documents),
     vscode.commands.registerCommand(COMPRESS_CONTEXT, compress),
     vscode.commands.registerCommand(EXPLAIN_SELECTION, explain),

@@ -13,7 +13,8 @@ import { BEFORE_BUDGET_FACTOR, compressReport } from './compressReport';
 import { ContextEngine, type FileEventKind } from './contextEngine';
 import { ContextPromptBuilder, type CursorText } from './contextPromptBuilder';
 import { distinctFolders, type DuplicateFolder } from './distinctFolders';
-import { buildExplainPrompt, encodeExplainPrompt } from './explainPrompt';
+import { buildExplainPrompt, encodeExplainPrompt, type ExplainInput } from './explainPrompt';
+import { declarationLine, selectionDeclarations } from './selectionDeclarations';
 import { ExplanationFrame } from './explanationFrame';
 import { generateExplanation } from './explanationRuns';
 import { wordChoices } from './moduleMembers';
@@ -367,39 +368,54 @@ export class ContextFeature {
     const end = characterStartAt(text, document.offsetAt(params.range.end));
     const start = pastLineEnd(text, characterStartAt(text, document.offsetAt(params.range.start)), end);
     if (end <= start) throw new Error('Select the code to explain first.');
+    if (text.slice(start, end).trim() === '') throw new Error('The selection is blank: select the code to explain.');
     if (text.includes('\u0000')) throw new Error('Locus explains no binary files (this one holds NUL characters): select code in a text file.');
     const file = this.indexedPath(document.uri);
-    const prompt = buildExplainPrompt(
-      { languageId: document.languageId, path: file === undefined ? undefined : this.engine?.displayPath(file) ?? path.basename(file), before: asModelText(text.slice(0, start), true), selection: asModelText(text.slice(start, end), start === 0), after: asModelText(text.slice(end), false) },
-      this.tokenizerConfig(model.info.dir),
-    );
+    const input: ExplainInput = { languageId: document.languageId, path: file === undefined ? undefined : this.engine?.displayPath(file) ?? path.basename(file), before: asModelText(text.slice(0, start), true), selection: asModelText(text.slice(start, end), start === 0), after: asModelText(text.slice(end), false) };
+    const config = this.tokenizerConfig(model.info.dir);
+    const first = buildExplainPrompt(input, config);
+    // A chat model reads the whole selection; a doc comment documents one declaration, so each gets its own.
+    const { parts, unexplained } = first.mode === 'chat' ? { parts: [input], unexplained: 0 } : selectionDeclarations(input);
+    const prompts = parts.length === 1 ? [first] : parts.map((part) => buildExplainPrompt(part, config));
     const room = Math.max(16, model.info.maxContext - Math.min(EXPLAIN_MAX_NEW_TOKENS, Math.floor(model.info.maxContext / 2)));
     const tokenizer = model.tokenizer as ContextTokenizer;
-    const promptIds = encodeExplainPrompt(prompt, tokenizer, model.fim, room);
+    // Encoded before the first run, so that a refusal stops no older explanation.
+    const promptIds = prompts.map((prompt) => encodeExplainPrompt(prompt, tokenizer, model.fim, room));
     accepted();
     const started = performance.now();
-    const frame = new ExplanationFrame(
-      prompt.mode === 'docComment' ? prompt : undefined,
-      prompt.mode === 'docComment' ? NO_DOC_COMMENT : NO_ANSWER,
-      (delta) => this.deps.sendExplainChunk({ streamId: params.streamId, delta }),
-    );
-    const result = await generateExplanation(
-      { engine: model.engine, decode: (ids) => tokenizer.decode(ids), foregroundIdle: this.deps.foregroundIdle, foregroundStarts: this.deps.foregroundStarts },
-      {
-        promptIds,
-        maxNewTokens: Math.max(1, Math.min(EXPLAIN_MAX_NEW_TOKENS, model.info.maxContext - promptIds.length)),
-        stopStrings: prompt.stopStrings,
-        ...(prompt.mode === 'docComment' && { start: prompt.start, ...(prompt.linesStartWith !== undefined && { linesStartWith: prompt.linesStartWith }) }),
-      },
-      signal,
-      (delta) => frame.push(delta),
-    );
+    let streamed = '';
+    const send = (delta: string) => {
+      streamed += delta;
+      this.deps.sendExplainChunk({ streamId: params.streamId, delta });
+    };
+    let stopReason: ExplainResult['stopReason'] = 'eos';
+    let generatedTokens = 0;
+    for (const [i, prompt] of prompts.entries()) {
+      if (prompts.length > 1) send(`${i === 0 ? '' : '\n\n'}## \`${declarationLine(parts[i]!.selection)}\`\n\n`);
+      const frame = new ExplanationFrame(prompt.mode === 'docComment' ? prompt : undefined, prompt.mode === 'docComment' ? NO_DOC_COMMENT : NO_ANSWER, send);
+      const result = await generateExplanation(
+        { engine: model.engine, decode: (ids) => tokenizer.decode(ids), foregroundIdle: this.deps.foregroundIdle, foregroundStarts: this.deps.foregroundStarts },
+        {
+          promptIds: promptIds[i]!,
+          maxNewTokens: Math.max(1, Math.min(EXPLAIN_MAX_NEW_TOKENS, model.info.maxContext - promptIds[i]!.length)),
+          stopStrings: prompt.stopStrings,
+          ...(prompt.mode === 'docComment' && { start: prompt.start, ...(prompt.linesStartWith !== undefined && { linesStartWith: prompt.linesStartWith }) }),
+        },
+        signal,
+        (delta) => frame.push(delta),
+      );
+      frame.finish(result.stopReason);
+      stopReason = result.stopReason;
+      generatedTokens += result.generatedTokens;
+      if (signal.aborted) break;
+    }
+    if (unexplained > 0 && !signal.aborted) send(`\n\n_${unexplained === 1 ? '1 more declaration' : `${unexplained} more declarations`} of the selection not explained: select ${unexplained === 1 ? 'it' : 'one'} to explain it._\n`);
     return {
-      mode: prompt.mode,
-      text: frame.finish(result.stopReason),
-      stopReason: result.stopReason,
-      promptTokens: promptIds.length,
-      generatedTokens: result.generatedTokens,
+      mode: first.mode,
+      text: streamed,
+      stopReason,
+      promptTokens: promptIds.reduce((sum, ids) => sum + ids.length, 0),
+      generatedTokens,
       totalMs: Math.round(performance.now() - started),
     };
   }

@@ -546,6 +546,8 @@ export async function runScenario(t: TestContext, env: ScenarioEnv): Promise<voi
     await page.locator(`.tab[aria-label="${newer}"]`).click();
     const newerText = (await tabText(page, newer)).replace(/\s+/g, ' ');
     assert.ok(!newerText.includes(note), `the newer explanation ran to its end: ${JSON.stringify(newerText)}`);
+    // Its chunks once went to the first's handler, which took them away on ending: the tab kept only its heading.
+    assert.match(newerText, /# Explanation of \S+ \S/, `the newer explanation's text is in its tab: ${JSON.stringify(newerText)}`);
     assert.deepEqual(await errorToasts(page), [], 'no error or warning notification');
   });
 

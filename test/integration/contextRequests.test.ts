@@ -148,6 +148,23 @@ describe('context requests over LSP', () => {
     assert.ok(result.text.startsWith('/**'));
   });
 
+  it('locus/explain explains each declaration of a selection that holds several, under its first line', async () => {
+    const uri = pathToFileURL(join(root, 'src', 'stats.py')).href;
+    const text = 'import math\n\n\ndef mean(values):\n    return sum(values) / len(values)\n\n\nLIMIT = 3\n\n\ndef stdev(values):\n    m = mean(values)\n    return math.sqrt(sum((v - m) ** 2 for v in values) / len(values))\n';
+    await server.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'python', version: 1, text } });
+    const chunks: string[] = [];
+    server.connection.onNotification(ExplainChunkNotification.type, (c) => {
+      if (c.streamId === 'two') chunks.push(c.delta);
+    });
+    const result = await withTimeout(server.connection.sendRequest(ExplainRequest.type, { textDocument: { uri }, range: { start: { line: 3, character: 0 }, end: { line: 13, character: 0 } }, streamId: 'two' }), WAIT_MS, 'explain');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(chunks.join(''), result.text, 'the chunks add up to the result');
+    const headings = [...result.text.matchAll(/^## `(.*)`$/gm)].map((m) => m[1]);
+    assert.deepEqual(headings, ['def mean(values):', 'def stdev(values):'], result.text);
+    // Each under its heading is a docstring of its own.
+    for (const section of result.text.split(/^## .*$/m).slice(1)) assert.match(section.trim(), /^\s*"""[\s\S]*"""$/, section);
+  });
+
   it('locus/explain writes a doc comment that opens with prose, never a JSDoc tag, and closes it', async () => {
     const uri = pathToFileURL(join(root, 'src', 'geometry.ts')).href;
     await server.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'typescript', version: 1, text: GEOMETRY } });
@@ -176,6 +193,13 @@ describe('context requests over LSP', () => {
     await server.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'javascript', version: 1, text: 'const a = 1;\n\u0089PNG\u0000\u0001\n' } });
     const range = { start: { line: 0, character: 0 }, end: { line: 0, character: 12 } };
     await assert.rejects(withTimeout(server.connection.sendRequest(ExplainRequest.type, { textDocument: { uri }, range, streamId: 'binary' }), WAIT_MS, 'explain'), /explains no binary files/);
+  });
+
+  it('locus/explain refuses a selection of blank lines, which holds no code to explain', async () => {
+    const uri = pathToFileURL(join(root, 'src', 'spaced.py')).href;
+    await server.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'python', version: 1, text: 'import math\n\n   \n\ndef f(x):\n    return x\n' } });
+    const range = { start: { line: 1, character: 0 }, end: { line: 3, character: 0 } };
+    await assert.rejects(withTimeout(server.connection.sendRequest(ExplainRequest.type, { textDocument: { uri }, range, streamId: 'blank' }), WAIT_MS, 'explain'), /The selection is blank: select the code to explain\./);
   });
 
   it('a newer locus/explain stops the older one, which answers with what it had, marked superseded', async () => {

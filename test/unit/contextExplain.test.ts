@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { MAX_EXPLAINED_DECLARATIONS, declarationLine, selectionDeclarations } from '../../lsp-server/context/selectionDeclarations';
 import { buildExplainPrompt, chatTemplateOf, encodeExplainPrompt } from '../../lsp-server/context/explainPrompt';
 import { enclosingHeaders } from '../../lsp-server/context/enclosingHeaders';
 import { firstDeclaration } from '../../lsp-server/context/firstDeclaration';
@@ -112,6 +113,26 @@ describe('explain prompt', () => {
     assert.equal(py.prefix, 'def f(x):\n    """');
     assert.ok(py.suffix.startsWith('\n    """\n    return x'));
     assert.deepEqual(py.start, { nonBlank: true, forbiddenStarts: ['@', '\n    @'] }, 'prose first: no bare tag such as `@deprecated`');
+  });
+
+  it('splits a selection into its declarations, each with the code above it as its before, statements between left out', () => {
+    const selection = 'def mean(values):\n    return sum(values) / len(values)\n\n\nLIMIT = 3\n\n@cache\ndef stdev(values):\n    return 0\n';
+    const { parts, unexplained } = selectionDeclarations({ languageId: 'python', path: undefined, before: 'import math\n\n', selection, after: 'print(1)\n' });
+    assert.equal(unexplained, 0);
+    assert.deepEqual(parts.map((p) => p.selection), ['def mean(values):\n    return sum(values) / len(values)\n', '@cache\ndef stdev(values):\n    return 0\n']);
+    for (const part of parts) assert.equal(part.before + part.selection + part.after, `import math\n\n${selection}print(1)\n`, 'each part is the same file');
+    assert.deepEqual(parts.map((p) => declarationLine(p.selection)), ['def mean(values):', 'def stdev(values):']);
+
+    const ts = 'export interface Point { x: number }\n\nexport function area(p: Point[]): number {\n  return 0;\n}\nexport class Stack<T> {\n  push(x: T) {}\n}\n';
+    assert.deepEqual(selectionDeclarations({ languageId: 'typescript', path: undefined, before: '', selection: ts, after: '' }).parts.map((p) => declarationLine(p.selection)), ['export interface Point { x: number }', 'export function area(p: Point[]): number {', 'export class Stack<T> {']);
+    const many = Array.from({ length: MAX_EXPLAINED_DECLARATIONS + 2 }, (_, i) => `def f${i}():\n    return ${i}\n`).join('\n');
+    const capped = selectionDeclarations({ languageId: 'python', path: undefined, before: '', selection: many, after: '' });
+    assert.deepEqual([capped.parts.length, capped.unexplained], [MAX_EXPLAINED_DECLARATIONS, 2]);
+    // One declaration, statements first, or a language without a declaration rule: the selection whole, as it was.
+    for (const [languageId, selection] of [['python', 'def f():\n    return 1\n'], ['typescript', 'x = 1;\nfunction f() {}\n'], ['go', 'func a() {}\n\nfunc b() {}\n']]) {
+      const input = { languageId, path: undefined, before: '', selection, after: '' };
+      assert.deepEqual(selectionDeclarations(input), { parts: [input], unexplained: 0 }, selection);
+    }
   });
 
   it('leaves the line after a selection that ends with its line break out of a doc-comment prompt', () => {
