@@ -13,7 +13,7 @@ import { BEFORE_BUDGET_FACTOR, compressReport } from './compressReport';
 import { ContextEngine, type FileEventKind } from './contextEngine';
 import { ContextPromptBuilder, type CursorText } from './contextPromptBuilder';
 import { distinctFolders, type DuplicateFolder } from './distinctFolders';
-import { buildExplainPrompt, encodeExplainPrompt, type ExplainInput } from './explainPrompt';
+import { buildExplainPrompt, encodeExplainPrompt, noCommentReason, type ExplainInput } from './explainPrompt';
 import { declarationLine, selectionDeclarations } from './selectionDeclarations';
 import { ExplanationFrame } from './explanationFrame';
 import { generateExplanation } from './explanationRuns';
@@ -374,6 +374,8 @@ export class ContextFeature {
     const input: ExplainInput = { languageId: document.languageId, path: file === undefined ? undefined : this.engine?.displayPath(file) ?? path.basename(file), before: asModelText(text.slice(0, start), true), selection: asModelText(text.slice(start, end), start === 0), after: asModelText(text.slice(end), false) };
     const config = this.tokenizerConfig(model.info.dir);
     const first = buildExplainPrompt(input, config);
+    const noComment = first.mode === 'docComment' ? noCommentReason(input.languageId) : undefined;
+    if (noComment !== undefined) throw new Error(noComment);
     // A chat model reads the whole selection; a doc comment documents one declaration, so each gets its own.
     const { parts, unexplained } = first.mode === 'chat' ? { parts: [input], unexplained: 0 } : selectionDeclarations(input);
     const prompts = parts.length === 1 ? [first] : parts.map((part) => buildExplainPrompt(part, config));

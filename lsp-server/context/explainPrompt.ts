@@ -137,7 +137,30 @@ function tokenString(value: unknown): string {
   return '';
 }
 
-const HASH_COMMENT_LANGUAGES = new Set(['python', 'ruby', 'shellscript', 'perl', 'r', 'yaml', 'toml', 'powershell', 'makefile', 'dockerfile']);
+/** Languages whose doc comments are line comments, and their marker (Go's and Rust's are no block comments). */
+const LINE_COMMENT_MARKERS: ReadonlyMap<string, string> = new Map([
+  ...['python', 'ruby', 'shellscript', 'perl', 'r', 'yaml', 'toml', 'powershell', 'makefile', 'dockerfile'].map((id): [string, string] => [id, '#']),
+  ['go', '//'],
+  ['rust', '///'],
+]);
+
+/** Prose and data: no comment to write an explanation in (a JSON object got a JSDoc block with a `@deprecated` tag). */
+const NO_COMMENT_LANGUAGES: ReadonlyMap<string, string> = new Map([
+  ['markdown', 'Markdown'],
+  ['plaintext', 'plain text'],
+  ['json', 'JSON'],
+  ['jsonl', 'JSON Lines'],
+  ['csv', 'CSV'],
+]);
+
+/**
+ * Why a doc-comment Explain (a completion model's) refuses `languageId`, which has no comments to write it in;
+ * undefined where it has some.
+ */
+export function noCommentReason(languageId: string): string | undefined {
+  const name = NO_COMMENT_LANGUAGES.get(languageId);
+  return name === undefined ? undefined : `This model explains code by writing its doc comment, and ${name} has none: select code, or set locus.model.path to a chat model to explain this.`;
+}
 
 /**
  * Not a JSDoc tag (the embedded model's likeliest first line was a bare `@private` or `@internal`, which explains
@@ -162,8 +185,9 @@ function docCommentPrompt(input: ExplainInput): ExplainPrompt {
   // The space after the comment marker is written by the model: the tokenizer joins it to the first word, and a
   // prompt that ends in it alone is one the model never saw (it wrote a bare JSDoc tag after it).
   const firstWord = { requiredPrefix: ' ', nonBlank: true };
-  if (HASH_COMMENT_LANGUAGES.has(input.languageId)) {
-    return { mode: 'docComment', prefix: `${head}${indent}#`, suffix: `\n${firstLineTail}${selection}${after}`, stopStrings: ['\n\n'], opener: `${indent}# `, closer: '', linesStartWith: '#', start: firstWord };
+  const marker = LINE_COMMENT_MARKERS.get(input.languageId);
+  if (marker !== undefined) {
+    return { mode: 'docComment', prefix: `${head}${indent}${marker}`, suffix: `\n${firstLineTail}${selection}${after}`, stopStrings: ['\n\n'], opener: `${indent}${marker} `, closer: '', linesStartWith: marker, start: firstWord };
   }
   if (JSDOC_LANGUAGES.has(input.languageId)) return jsDocPrompt(input, indent, firstLineTail, selection);
   return {

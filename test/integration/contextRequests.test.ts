@@ -195,11 +195,16 @@ describe('context requests over LSP', () => {
     await assert.rejects(withTimeout(server.connection.sendRequest(ExplainRequest.type, { textDocument: { uri }, range, streamId: 'binary' }), WAIT_MS, 'explain'), /explains no binary files/);
   });
 
-  it('locus/explain refuses a selection of blank lines, which holds no code to explain', async () => {
+  it('locus/explain refuses a selection of blank lines, and prose, which the embedded model has no comment for', async () => {
     const uri = pathToFileURL(join(root, 'src', 'spaced.py')).href;
     await server.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'python', version: 1, text: 'import math\n\n   \n\ndef f(x):\n    return x\n' } });
     const range = { start: { line: 1, character: 0 }, end: { line: 3, character: 0 } };
     await assert.rejects(withTimeout(server.connection.sendRequest(ExplainRequest.type, { textDocument: { uri }, range, streamId: 'blank' }), WAIT_MS, 'explain'), /The selection is blank: select the code to explain\./);
+    // The embedded model writes a doc comment: Markdown has none (it wrote a JSDoc block for a paragraph).
+    const guide = pathToFileURL(join(root, 'docs', 'guide.md')).href;
+    await server.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri: guide, languageId: 'markdown', version: 1, text: '# Guide\n\nThe cache keeps the last answers.\n' } });
+    const paragraph = { start: { line: 2, character: 0 }, end: { line: 2, character: 33 } };
+    await assert.rejects(withTimeout(server.connection.sendRequest(ExplainRequest.type, { textDocument: { uri: guide }, range: paragraph, streamId: 'prose' }), WAIT_MS, 'explain'), /Markdown has none: select code, or set locus\.model\.path to a chat model/);
   });
 
   it('a newer locus/explain stops the older one, which answers with what it had, marked superseded', async () => {

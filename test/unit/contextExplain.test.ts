@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MAX_EXPLAINED_DECLARATIONS, declarationLine, selectionDeclarations } from '../../lsp-server/context/selectionDeclarations';
-import { buildExplainPrompt, chatTemplateOf, encodeExplainPrompt } from '../../lsp-server/context/explainPrompt';
+import { buildExplainPrompt, chatTemplateOf, encodeExplainPrompt, noCommentReason } from '../../lsp-server/context/explainPrompt';
 import { enclosingHeaders } from '../../lsp-server/context/enclosingHeaders';
 import { firstDeclaration } from '../../lsp-server/context/firstDeclaration';
 import { jsDocSubject } from '../../lsp-server/context/jsDocSubject';
@@ -99,11 +99,11 @@ describe('explain prompt', () => {
   });
 
   it('falls back to a doc comment above the selection when there is no template', () => {
-    const ts = buildExplainPrompt({ languageId: 'go', path: undefined, before: 'var a int\n  ', selection: 'func f() {}', after: '\nvar b int\n' }, {});
+    const ts = buildExplainPrompt({ languageId: 'java', path: undefined, before: 'int a;\n  ', selection: 'void f() {}', after: '\nint b;\n' }, {});
     assert.equal(ts.mode, 'docComment');
     if (ts.mode !== 'docComment') return;
-    assert.equal(ts.prefix, 'var a int\n  /**\n   *', 'the space after the marker is left to the model, which writes it with the first word');
-    assert.equal(ts.suffix, '\n   */\n  func f() {}\nvar b int\n');
+    assert.equal(ts.prefix, 'int a;\n  /**\n   *', 'the space after the marker is left to the model, which writes it with the first word');
+    assert.equal(ts.suffix, '\n   */\n  void f() {}\nint b;\n');
     assert.deepEqual(ts.stopStrings, ['*/']);
     assert.deepEqual(ts.start, { requiredPrefix: ' ', nonBlank: true, forbiddenStarts: ['@', '*/'] }, 'prose first: no JSDoc tag, no empty comment');
     assert.equal(ts.opener + 'Adds.' + ts.closer, '  /**\n   * Adds.\n   */', 'shown at the selection\'s indentation, closed');
@@ -145,6 +145,16 @@ describe('explain prompt', () => {
     const partLine = buildExplainPrompt({ languageId: 'typescript', path: undefined, before: '', selection: 'const a = 1', after: '; // one\nconst b = 2;\n' }, undefined);
     if (partLine.mode !== 'docComment') return assert.fail('expected a doc comment');
     assert.equal(partLine.suffix, '\n */\nconst a = 1; // one\n', 'a selection that ends mid-line keeps the rest of its line');
+  });
+
+  it('writes Go and Rust explanations as their line doc comments, and refuses prose and data, which have no comments', () => {
+    for (const [languageId, marker] of [['go', '//'], ['rust', '///']] as const) {
+      const prompt = buildExplainPrompt({ languageId, path: undefined, before: 'package a\n\n', selection: 'fn f() {}\n', after: '' }, undefined);
+      if (prompt.mode !== 'docComment') return assert.fail('expected a doc comment');
+      assert.deepEqual([prompt.prefix, prompt.opener, prompt.linesStartWith], [`package a\n\n${marker}`, `${marker} `, marker], languageId);
+    }
+    for (const languageId of ['markdown', 'json', 'plaintext']) assert.match(noCommentReason(languageId) ?? '', /has none: select code, or set locus\.model\.path to a chat model/, languageId);
+    for (const languageId of ['python', 'go', 'java', 'typescript']) assert.equal(noCommentReason(languageId), undefined, languageId);
   });
 
   it('asks for a Python docstring on the selection alone, under its decorators, keeping the docstring it has', () => {
