@@ -56,7 +56,8 @@ export function statusBarView(state: StatusBarState): StatusBarView {
   if (state.efficiencyOff !== undefined) lines.push(state.efficiencyOff);
   if (state.manualTrigger) lines.push('Suggestions only when asked (Alt+\\); "Locus: Toggle Automatic Completions" shows them while typing.');
   if (t !== undefined) {
-    lines.push(`Last completion: ${Math.round(t.requestMs)} ms${rate}${t.timeLimited ? ', cut at locus.completion.timeLimitMs (Alt+\\ there lets it finish)' : ''}.`);
+    const cut = t.timeLimited ? ', cut at locus.completion.timeLimitMs (Alt+\\ there lets it finish)' : t.tokenLimited ? ', nothing shown: locus.completion.maxNewTokens cut it before a line was finished (raise it)' : '';
+    lines.push(`Last completion: ${Math.round(t.requestMs)} ms${rate}${cut}.`);
   }
   lines.push(CLICK, 'Run "Locus: Show Latency" for latency and acceptance over time.');
   return { text: `${icon} Locus${state.manualTrigger ? ' (manual)' : ''}${latency}`, tooltip: lines.join('\n'), error: false };

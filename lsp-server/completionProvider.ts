@@ -7,7 +7,7 @@ import type { CachedRest, CompletionCache } from './completionCache';
 import { completionMode, stopStringsFor, type CompletionMode } from './completionMode';
 import type { CompletionTrigger } from './completionTrigger';
 import { BlockSettling, unsureLine } from './confidentLines';
-import { isLanguageEnabled, type ServerConfig } from './config';
+import { DEFAULTS, isLanguageEnabled, type ServerConfig } from './config';
 import type { CursorText } from './context/contextPromptBuilder';
 import { listedMemberAccess, sourceKindOf } from './context/memberAccess';
 import { cursorContext, type CursorContext } from './cursorContext';
@@ -212,6 +212,8 @@ export class CompletionProvider {
   private lastAnswer: { uri: string; version: number; position: Position; items: InlineCompletionItem[] } | undefined;
   /** Model and time limit last said to cut a completion (once per pair). */
   private timeLimitNoted = '';
+  /** Model and token cap last said to leave a completion with nothing finished (once per pair). */
+  private tokenLimitNoted = '';
 
   constructor(private readonly deps: CompletionProviderDeps) {}
 
@@ -336,6 +338,9 @@ export class CompletionProvider {
       // model would write. A look the cache could not answer shows what typing would.
       const shown = trigger === 'asked' ? whole : confidentText(result, mode, ctx, whole);
       if (result.timeLimited) this.noteTimeLimit(model, config, result);
+      // The cap cut the text before any of it was finished: nothing shows, and only the cap's setting is to blame.
+      const tokenLimited = result.stopReason === 'length' && !result.timeLimited && whole === '';
+      if (tokenLimited) this.noteTokenLimit(model, config);
       // Runners-up only after an answer: they are less likely than the one that came out empty.
       const offered = shown === '' ? [] : [shown, ...runnersUp(result, shown, mode, ctx)];
       const partlyShown = result.timeLimited || shown !== whole;
@@ -370,6 +375,7 @@ export class CompletionProvider {
         },
         cacheHit: false,
         ...(result.timeLimited && { timeLimited: true }),
+        ...(tokenLimited && { tokenLimited: true }),
       });
       const speculation = result.speculation?.mode === 'off' ? undefined : result.speculation;
       trace?.done({
@@ -514,6 +520,15 @@ export class CompletionProvider {
   }
 
   /** Says once per model and limit that completions are cut at the time limit, so a user missing long ones knows why. */
+  private noteTokenLimit(model: LoadedModel, config: ServerConfig): void {
+    const key = `${model.info.name}\n${config.maxNewTokens}`;
+    if (key === this.tokenLimitNoted) return;
+    this.tokenLimitNoted = key;
+    this.deps.logger.info(
+      `A completion from ${model.info.name} reached locus.completion.maxNewTokens (${tokenCount(config.maxNewTokens)}) before a word or line of it was finished, so it showed nothing; raise the setting (its default is ${DEFAULTS.maxNewTokens}).`,
+    );
+  }
+
   private noteTimeLimit(model: LoadedModel, config: ServerConfig, result: GenerateResult): void {
     const key = `${model.info.name}\n${config.timeLimitMs}`;
     if (key === this.timeLimitNoted) return;

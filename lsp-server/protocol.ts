@@ -188,6 +188,11 @@ export interface CompletionTimings {
   cacheHit?: boolean;
   /** True when generation stopped at `locus.completion.timeLimitMs` and only its finished part was offered. */
   timeLimited?: boolean;
+  /**
+   * True when generation stopped at `locus.completion.maxNewTokens` before any of its text was finished, so nothing
+   * was offered: a cap that low shows no suggestion at all.
+   */
+  tokenLimited?: boolean;
 }
 
 /**

@@ -316,6 +316,21 @@ describe('CompletionProvider', () => {
     assert.deepEqual((await provider.provide(document, position, never())).map((i) => i.insertText), ['\n  const total = a + b;']);
   });
 
+  it('says once why a token cap too low to finish a word shows nothing, and marks the timings', async () => {
+    const { provider, timings, logs } = setup('points.reduce((sum, p) => sum + p.x, 0);', { settings: { completion: { maxNewTokens: 1 } } });
+    const first = doc(`const x = ${CURSOR}\n`);
+    assert.deepEqual(await provider.provide(first.document, first.position, never()), []);
+    const second = doc(`const y = ${CURSOR}\n`, 'typescript', 'file:///b.ts');
+    assert.deepEqual(await provider.provide(second.document, second.position, never()), []);
+    assert.deepEqual(timings.map((t) => t.tokenLimited), [true, true]);
+    assert.equal(logs.filter((l) => /locus\.completion\.maxNewTokens \(1 token\) before a word or line of it was finished.*raise the setting \(its default is 96\)/.test(l)).length, 1, logs.join('\n'));
+    // A cap that leaves a finished part is no news.
+    const { provider: roomy, timings: roomyTimings } = setup('\n  const total = a + b;\n  const after = total * 2;\n}\n', { settings: { completion: { maxNewTokens: 30 } } });
+    const block = doc(`function add(a, b) {${CURSOR}`, 'javascript');
+    await roomy.provide(block.document, block.position, never());
+    assert.equal(roomyTimings[0]!.tokenLimited, undefined);
+  });
+
   it('runs no model at the end of a block header whose body is already there', async () => {
     const { provider, engine } = setup('\n    return body;\n  }');
     const { document, position } = doc(`function f(n) {\n  if (n > 0) {${CURSOR}\n    return n;\n  }\n}\n`, 'javascript');

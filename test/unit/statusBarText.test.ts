@@ -59,6 +59,8 @@ describe('status bar text', () => {
     const one = statusBarView(state({ timings: { ...TIMINGS, generatedTokens: 1, timeLimited: true } }));
     assert.equal(one.text, '$(sparkle) Locus 88 ms');
     assert.match(one.tooltip, /^Last completion: 88 ms, cut at locus\.completion\.timeLimitMs \(Alt\+\\ there lets it finish\)\.$/m);
+    const capped = statusBarView(state({ timings: { ...TIMINGS, generatedTokens: 1, shownChars: 0, tokenLimited: true } }));
+    assert.match(capped.tooltip, /^Last completion: 88 ms, nothing shown: locus\.completion\.maxNewTokens cut it before a line was finished \(raise it\)\.$/m);
   });
 
   it('names a model without a draft, in words for its quantization', () => {
