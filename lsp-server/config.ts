@@ -200,7 +200,7 @@ export function validateSettings(input: unknown, embedded: EmbeddedModelDirs, ba
       languages: languagesSetting(completion.languages, warnings),
       timeLimitMs: intSetting(completion.timeLimitMs, LIMITS.timeLimitMs, DEFAULTS.timeLimitMs, 'completion.timeLimitMs', warnings),
       trigger: enumSetting(completion.trigger, TRIGGERS, DEFAULTS.trigger, 'completion.trigger', warnings),
-      excludes: { window: excludeGlobs(exclude, filesExclude), folders: folderExcludes(root.folders, { exclude, filesExclude }, warnings) },
+      excludes: { window: excludeGlobs(exclude, filesExclude), folders: folderExcludes(root.folders, { exclude, filesExclude, rawExclude: root.exclude, rawFilesExclude: contextSection.filesExclude }, warnings) },
       modelCacheDir: absoluteDirSetting(model.cacheDir, 'model.cacheDir', "the user's cache folder", warnings),
       indexCacheDir: absoluteDirSetting(contextSection.cacheDir, 'context.cacheDir', 'the temp folder', warnings),
       efficiency: {
@@ -316,7 +316,19 @@ function excludeGlobs(exclude: string[], filesExclude: string[]): ExcludeGlobs {
  * `locus.folders`: folder URI → that folder's own `exclude` and `filesExclude` (a multi-root workspace's folder
  * settings). What a folder's entry leaves out is the window's; a folder without a local path is never indexed.
  */
-function folderExcludes(value: unknown, window: { exclude: string[]; filesExclude: string[] }, warnings: string[]): Map<string, ExcludeGlobs> {
+/** The window's globs, and its values as received: a folder's entry that repeats them is the window's, warned about once. */
+interface WindowExcludes {
+  exclude: string[];
+  filesExclude: string[];
+  rawExclude: unknown;
+  rawFilesExclude: unknown;
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function folderExcludes(value: unknown, window: WindowExcludes, warnings: string[]): Map<string, ExcludeGlobs> {
   const folders = new Map<string, ExcludeGlobs>();
   if (value === undefined || value === null) return folders;
   if (!isRecord(value)) {
@@ -331,8 +343,9 @@ function folderExcludes(value: unknown, window: { exclude: string[]; filesExclud
       continue;
     }
     for (const key of Object.keys(entry)) if (key !== 'exclude' && key !== 'filesExclude') warnings.push(`locus.folders["${uri}"].${key} is not a folder setting; ignored (a folder has exclude, filesExclude)`);
-    const exclude = entry.exclude === undefined || entry.exclude === null ? window.exclude : globsSetting(entry.exclude, `folders["${uri}"].exclude`, warnings);
-    const filesExclude = entry.filesExclude === undefined || entry.filesExclude === null ? window.filesExclude : globsSetting(entry.filesExclude, `folders["${uri}"].filesExclude`, warnings);
+    // VS Code gives a folder without a value of its own the workspace's: the client sends it for every folder.
+    const exclude = entry.exclude === undefined || entry.exclude === null || sameValue(entry.exclude, window.rawExclude) ? window.exclude : globsSetting(entry.exclude, `folders["${uri}"].exclude`, warnings);
+    const filesExclude = entry.filesExclude === undefined || entry.filesExclude === null || sameValue(entry.filesExclude, window.rawFilesExclude) ? window.filesExclude : globsSetting(entry.filesExclude, `folders["${uri}"].filesExclude`, warnings);
     folders.set(path.resolve(folder), excludeGlobs(exclude, filesExclude));
   }
   return folders;

@@ -39,6 +39,7 @@ import { CompletionSkippedNotification, CompletionTimingsNotification, CompressR
 import { ForegroundWork } from './foregroundWork';
 import { RequestScheduler, SupersededError } from './requestScheduler';
 import { checkedBudget, checkedPosition, checkedRange, checkedStreamId, documentUri, positionIn, selectedItem } from './requestParams';
+import { SettingsWarnings } from './settingsWarnings';
 import { TelemetryFeature } from './telemetry/telemetryFeature';
 import type { TelemetryQueries } from './telemetry/telemetryQueries';
 import { CompletionAcceptedCommand } from './protocol';
@@ -213,6 +214,7 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
    * `initialize`'s (which alone carry the client's storage folders), so a key the user removed is removed.
    */
   let initialSettings: Record<string, unknown> = {};
+  const settingsWarnings = new SettingsWarnings();
   let noLocusSectionSaid = false;
   let settingsInput: Record<string, unknown> = {};
   /** The settings the model in place (or loading, or failed) was asked for. */
@@ -228,8 +230,8 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
 
   function applySettings(update: unknown, source: 'settings' | 'pulled settings'): void {
     if (typeof update !== 'object' || update === null || Array.isArray(update)) return void logger.warn(`${source}: locus is not an object; the settings stay as they are.`);
-    // Warned about once, as they arrive; the merged settings keep only Locus's own keys.
-    for (const warning of validateSettings(update, embedded).warnings) logger.warn(`${source}: ${warning}`);
+    // Warned about as they arrive (the merged settings keep only Locus's own keys), once while they stay.
+    for (const warning of settingsWarnings.fresh(validateSettings(update, embedded).warnings)) logger.warn(`${source}: ${warning}`);
     settingsInput = mergeSettings(source === 'pulled settings' ? initialSettings : settingsInput, update);
     const { config: next } = validateSettings(settingsInput, embedded);
     // A model that failed to load is tried again at any settings change: its folder may have been fixed meanwhile.
@@ -286,7 +288,7 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     settingsInput = initialSettings;
     const { warnings } = validateSettings(initializationOptions, embedded);
     const initial = validateSettings(initialSettings, embedded).config;
-    for (const warning of warnings) logger.warn(`initializationOptions: ${warning}`);
+    for (const warning of settingsWarnings.fresh(warnings)) logger.warn(`initializationOptions: ${warning}`);
     config = initial;
     canWatchFiles = params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
     const experimental = params.capabilities.experimental as Record<string, unknown> | undefined;

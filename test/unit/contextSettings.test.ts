@@ -54,6 +54,14 @@ describe('context settings', () => {
     );
   });
 
+  it('warns once about a wrong exclude that every folder repeats, as VS Code resolves the window\'s value for each', () => {
+    const { config, warnings } = validateSettings({ exclude: 'src/**', folders: { 'file:///w/one': { exclude: 'src/**' }, 'file:///w/two': { exclude: 'src/**' } } }, EMBEDDED);
+    assert.deepEqual(warnings.filter((w) => w.includes('exclude')).map((w) => w.replace(/ must.*| \(.*$|;.*$/, '')), ['locus.exclude']);
+    assert.deepEqual(config.excludes.folders.get('/w/one'), config.excludes.window);
+    // A folder's own wrong value is its own warning.
+    assert.equal(validateSettings({ exclude: ['a/**'], folders: { 'file:///w/one': { exclude: 'b/**' } } }, EMBEDDED).warnings.filter((w) => w.includes('folders')).length, 1);
+  });
+
   it("tells when a folder's globs changed, and not when a folder's entry says what the window says", () => {
     const a = validateSettings({ exclude: ['a/**'], folders: { 'file:///w/one': { exclude: ['b/**'] } } }, EMBEDDED).config;
     assert.ok(!excludesChanged(a, validateSettings({ exclude: ['a/**'], folders: { 'file:///w/one': { exclude: ['b/**'] }, 'file:///w/two': {} } }, EMBEDDED).config));
