@@ -200,8 +200,11 @@ function samePlace(a: CutPlace, b: CutPlace): boolean {
 }
 
 export class CompletionProvider {
-  /** Document (or its group, `skipGroup`) → why it was last said to be skipped; gone once it can be completed again. */
-  private readonly skipped = new Map<string, string>();
+  /**
+   * Document (or its group, `skipGroup`) → why it was last said to be skipped, the document it was said for, and
+   * whether the reason was its privacy (the exclude settings may lift it); gone once it can be completed again.
+   */
+  private readonly skipped = new Map<string, { reason: string; uri: string; private: boolean }>();
   /** The model the cached completions came from. */
   private cachedModel: LoadedModel | undefined;
   /** Model and setting last warned of a capped generation (once per pair). */
@@ -223,6 +226,16 @@ export class CompletionProvider {
    */
   contextChanged(): void {
     this.deps.cache?.clear();
+    // A document skipped for its privacy that the new excludes let in (or name otherwise) is said so now: its status
+    // bar kept "locus.exclude names it" until the next request there, and with manual completions none may come.
+    for (const [group, said] of this.skipped) {
+      if (!said.private) continue;
+      const reason = this.deps.privateReason?.(said.uri);
+      if (reason === said.reason) continue;
+      if (reason === undefined) this.skipped.delete(group);
+      else this.skipped.set(group, { ...said, reason });
+      this.deps.onSkipped?.(said.uri, reason ?? null);
+    }
   }
 
   /** The client forgets a closed document's skip reason (extension/skippedDocuments.ts): it is said again on reopening. */
@@ -585,9 +598,10 @@ export class CompletionProvider {
 
   /** The document's text, or undefined when it is too large (then never read) or binary. */
   private completableText(document: CompletionDocument): string | undefined {
-    const completable = completableText(document, this.deps.privateReason?.(document.uri));
+    const privateReason = this.deps.privateReason?.(document.uri);
+    const completable = completableText(document, privateReason);
     const group = this.skipGroupOf(document.uri);
-    const said = this.skipped.get(group);
+    const said = this.skipped.get(group)?.reason;
     if ('text' in completable) {
       if (said !== undefined) {
         this.skipped.delete(group);
@@ -597,7 +611,7 @@ export class CompletionProvider {
     }
     // Said once per document and reason, not at every request or keystroke (each edit is a new version).
     if (said !== completable.reason) {
-      this.skipped.set(group, completable.reason);
+      this.skipped.set(group, { reason: completable.reason, uri: document.uri, private: completable.reason === privateReason });
       this.deps.logger.info(`Skipping ${document.uri}: ${completable.reason}`);
       this.deps.onSkipped?.(document.uri, completable.reason);
     }

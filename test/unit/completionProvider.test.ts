@@ -593,6 +593,26 @@ describe('CompletionProvider', () => {
     assert.deepEqual(skipped, [['file:///w/.env', reason], ['file:///w/.env', reason]]);
   });
 
+  it('says at an exclude change that a document skipped for it is no longer, with no request there', async () => {
+    let excluded = new Set(['file:///w/src/shapes.ts', 'file:///w/big.ts']);
+    const excludedReason = 'No completions in this file: locus.exclude names it.';
+    const { provider, skipped } = setup('x', { privateReason: (uri) => (excluded.has(uri) ? excludedReason : undefined) });
+    const shapes = doc(`const a = ${CURSOR}`, 'typescript', 'file:///w/src/shapes.ts');
+    await provider.provide(shapes.document, shapes.position, never());
+    const binary = doc(`abc\u0000${CURSOR}`, 'typescript', 'file:///w/blob.ts');
+    await provider.provide(binary.document, binary.position, never());
+    skipped.length = 0;
+    excluded = new Set(['file:///w/big.ts']);
+    provider.contextChanged();
+    assert.deepEqual(skipped, [['file:///w/src/shapes.ts', null]], 'a binary file stays skipped, unsaid');
+    provider.contextChanged();
+    assert.equal(skipped.length, 1, 'said once');
+    // Excluded again: said again, as a request would have.
+    excluded = new Set(['file:///w/src/shapes.ts']);
+    await provider.provide(shapes.document, shapes.position, never());
+    assert.deepEqual(skipped.at(-1), ['file:///w/src/shapes.ts', excludedReason]);
+  });
+
   it('skips a huge document without joining its text', async () => {
     const { provider } = setup('x');
     let reads = 0;
