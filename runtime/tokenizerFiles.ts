@@ -51,5 +51,9 @@ function readJsonFile(path: string, required: boolean): Record<string, unknown> 
  */
 export function readTokenizerFiles(modelDir: string): TokenizerFiles {
   const dir = tokenizerDirectory(modelDir);
+  // A folder with none of a model's files (empty, or the wrong one) is said to be that, not a missing tokenizer.
+  if (existsSync(modelDir) && !['tokenizer.json', 'config.json', 'onnx'].some((name) => existsSync(join(dir, name)) || existsSync(join(modelDir, name)))) {
+    throw new ModelNotFoundError(`The model directory ${modelDir} holds no model files: no config.json, tokenizer.json or onnx folder.`);
+  }
   return { json: readJsonFile(join(dir, 'tokenizer.json'), true)!, config: readJsonFile(join(dir, 'tokenizer_config.json'), false) };
 }

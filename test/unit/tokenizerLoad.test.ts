@@ -111,6 +111,8 @@ describe('TextTokenizer.load', () => {
 
   it('fails with the named errors fromDirectory gives: no file, not JSON, a Git LFS pointer, no worker, a file it cannot read', async () => {
     await assert.rejects(TextTokenizer.load(join(scratch, 'absent'), WORKER), ModelNotFoundError);
+    mkdirSync(join(scratch, 'empty'), { recursive: true });
+    await assert.rejects(TextTokenizer.load(join(scratch, 'empty'), WORKER), (e: unknown) => e instanceof ModelNotFoundError && /holds no model files: no config\.json, tokenizer\.json or onnx folder/.test(e.message));
     await assert.rejects(TextTokenizer.load(folderWith('not-json', '{"model": '), WORKER), (e: unknown) => e instanceof ModelFileCorruptError && /not valid JSON/.test(e.message));
     for (const [name, text] of [['null-json', 'null'], ['list-json', '[1]']]) {
       await assert.rejects(TextTokenizer.load(folderWith(name, text), WORKER), (e: unknown) => e instanceof ModelFileCorruptError && /not an object/.test(e.message));
