@@ -237,11 +237,11 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
     // A model that failed to load is tried again at any settings change: its folder may have been fixed meanwhile.
     // Settings that went back to the model's before it reloaded reload nothing.
     const reload = needsModelReload(modelConfig, next) || modelHost.status()?.state === 'error';
-    if (excludesChanged(config, next)) {
-      context.setExcludes(next.excludes);
-      completions.contextChanged();
-    }
+    const excludes = excludesChanged(config, next);
+    if (excludes) context.setExcludes(next.excludes);
     config = next;
+    // After `config`, which the privacy rules read: a skipped document is told of the new ones.
+    if (excludes) completions.contextChanged();
     if (config.efficiency.enabled) prepareEfficiency();
     else {
       efficiency.cancel();

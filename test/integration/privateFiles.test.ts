@@ -11,6 +11,15 @@ import { withTimeout } from '../../cli/serverProcess';
 import { CompletionSkippedNotification, CompressRequest, ExplainRequest, type CompletionSkippedParams } from '../../lsp-server/protocol';
 import { FIXTURE_MODEL, LspHarness, WAIT_MS } from './lspHarness';
 
+/** Resolves once `done` holds, checked every 20 ms; fails after WAIT_MS. */
+async function waitFor(done: () => boolean, what: string): Promise<void> {
+  const started = Date.now();
+  while (!done()) {
+    if (Date.now() - started > WAIT_MS) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 const ENV = 'DATABASE_URL=postgres://admin:hunter2@db/prod\nSTRIPE_SECRET_KEY=sk_live_51Habc\nSTRIPE_PUBLISHABLE_KEY=';
 
 describe('files whose text stays out of prompts', () => {
@@ -63,5 +72,16 @@ describe('files whose text stays out of prompts', () => {
     await assert.rejects(withTimeout(compress, WAIT_MS, 'compress'), /secret file by Locus's rules/);
     const explain = lsp.server.connection.sendRequest(ExplainRequest.type, { textDocument: { uri: uri('generated/api.ts') }, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 12 } }, streamId: 'e1' });
     await assert.rejects(withTimeout(explain, WAIT_MS, 'explain'), /locus\.exclude names it/);
+  });
+
+  it('says at once, at the exclude change, that a document the new excludes let in is no longer skipped', async () => {
+    const said = skipped.length;
+    await lsp.configure({ exclude: [] });
+    await waitFor(() => skipped.length > said, 'the skip reason lifted');
+    assert.deepEqual(skipped.slice(said), [{ uri: uri('generated/api.ts'), reason: null }]);
+    // Excluded again: said at the next request there, as before.
+    await lsp.configure({ exclude: ['generated/**'] });
+    assert.equal(await invoked('generated/api.ts', 0, 17), '');
+    assert.match(skipped.at(-1)?.reason ?? '', /locus\.exclude names it/);
   });
 });
