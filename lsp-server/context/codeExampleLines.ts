@@ -1,5 +1,6 @@
 // Which lines of an explanation are a code example's: a fenced block's, a doctest's (its `>>>` lines and their
-// output), a JSDoc `@example` tag's, or those indented under a line that ends in `:` (`Example:`, `Adds five:`). Code
+// output), a JSDoc `@example` tag's, or those indented under a line that ends in `:` (`Example:`, `Adds five:`) where
+// the first of them reads as code (`Returns:` and `It works in two steps:` have prose under them). Code
 // and its output end no sentence (`z = y + 1`, `4`), so finishedSentences.ts counts such a line finished once the next
 // line starts.
 
@@ -15,6 +16,13 @@ const TAG = /^@\w/;
  * `Args:` or `Raises:` is prose, indented as an example is.
  */
 const FIELD = /^[\p{L}_*][\p{L}\p{N}_.*]*(?:\s*\([^)]*\))?\s*:(?:\s|$)/u;
+/** A docstring section of prose (`Returns:`, `Note:`): what is indented under it ends in sentences. */
+const PROSE_SECTION = /^(?:args|arguments|parameters|params|keyword args|returns?|yields?|raises|throws|notes?|warnings?|see also|todo|attributes|references)\s*:$/i;
+/**
+ * What a section's first line must look like for the section to be code (`return x + 5`, `z = y + 1`, `f(2)`): a line
+ * of prose (`The sum of a and`, `first it reads the`) has none of it, and ends in a sentence.
+ */
+const CODE_LINE = /[=(){}[\];]|^(?:return|yield|import|from|def|class|const|let|var|function|for|while|if|print|raise|throw|await)\b/;
 /**
  * A line's indentation before its comment marker, and after the marker's own space (a JSDoc ` * ` or a `# `, where
  * the text's lines have one): a marked line is indented by what follows the marker.
@@ -54,10 +62,10 @@ export function codeExampleLines(lines: readonly string[]): boolean[] {
     if (DOCTEST.test(content)) doctest = example = true;
     else if (doctest) example = true;
     else if (section !== undefined) {
-      section.code ??= !FIELD.test(content);
+      section.code ??= !FIELD.test(content) && CODE_LINE.test(content);
       example = section.code;
     }
-    if (section === undefined && !example && content.endsWith(':')) section = { indent, code: undefined };
+    if (section === undefined && !example && content.endsWith(':')) section = { indent, code: PROSE_SECTION.test(content) ? false : undefined };
     return example;
   });
 }

@@ -14,7 +14,7 @@ import { ContextEngine, type FileEventKind } from './contextEngine';
 import { ContextPromptBuilder, type CursorText } from './contextPromptBuilder';
 import { distinctFolders, type DuplicateFolder } from './distinctFolders';
 import { buildExplainPrompt, encodeExplainPrompt, noCommentReason, type ExplainInput } from './explainPrompt';
-import { declarationLine, selectionDeclarations } from './selectionDeclarations';
+import { declarationHeading, selectionDeclarations } from './selectionDeclarations';
 import { ExplanationFrame } from './explanationFrame';
 import { generateExplanation } from './explanationRuns';
 import { wordChoices } from './moduleMembers';
@@ -393,7 +393,7 @@ export class ContextFeature {
     let stopReason: ExplainResult['stopReason'] = 'eos';
     let generatedTokens = 0;
     for (const [i, prompt] of prompts.entries()) {
-      if (prompts.length > 1) send(`${i === 0 ? '' : '\n\n'}## \`${declarationLine(parts[i]!.selection)}\`\n\n`);
+      if (prompts.length > 1) send(`${i === 0 ? '' : '\n\n'}${declarationHeading(parts[i]!)}\n\n`);
       const frame = new ExplanationFrame(prompt.mode === 'docComment' ? prompt : undefined, prompt.mode === 'docComment' ? NO_DOC_COMMENT : NO_ANSWER, send);
       const result = await generateExplanation(
         { engine: model.engine, decode: (ids) => tokenizer.decode(ids), foregroundIdle: this.deps.foregroundIdle, foregroundStarts: this.deps.foregroundStarts },

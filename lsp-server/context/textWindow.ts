@@ -3,6 +3,7 @@
 
 /** The last `count` lines of `text`, at most its last `maxChars` characters. */
 export function lastLines(text: string, count: number, maxChars: number): string {
+  if (count <= 0) return '';
   const floor = Math.max(0, text.length - maxChars);
   let start = text.length;
   for (let lines = 0; lines < count; lines++) {
@@ -15,6 +16,7 @@ export function lastLines(text: string, count: number, maxChars: number): string
 
 /** The first `count` lines of `text`, at most its first `maxChars` characters. */
 export function firstLines(text: string, count: number, maxChars: number): string {
+  if (count <= 0) return '';
   const ceiling = Math.min(text.length, maxChars);
   let end = -1;
   for (let lines = 0; lines < count; lines++) {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MAX_EXPLAINED_DECLARATIONS, declarationLine, selectionDeclarations } from '../../lsp-server/context/selectionDeclarations';
+import { MAX_EXPLAINED_DECLARATIONS, declarationHeading, selectionDeclarations } from '../../lsp-server/context/selectionDeclarations';
 import { buildExplainPrompt, chatTemplateOf, encodeExplainPrompt, noCommentReason } from '../../lsp-server/context/explainPrompt';
 import { enclosingHeaders } from '../../lsp-server/context/enclosingHeaders';
 import { firstDeclaration } from '../../lsp-server/context/firstDeclaration';
@@ -121,10 +121,23 @@ describe('explain prompt', () => {
     assert.equal(unexplained, 0);
     assert.deepEqual(parts.map((p) => p.selection), ['def mean(values):\n    return sum(values) / len(values)\n', '@cache\ndef stdev(values):\n    return 0\n']);
     for (const part of parts) assert.equal(part.before + part.selection + part.after, `import math\n\n${selection}print(1)\n`, 'each part is the same file');
-    assert.deepEqual(parts.map((p) => declarationLine(p.selection)), ['def mean(values):', 'def stdev(values):']);
+    assert.deepEqual(parts.map(declarationHeading), ['## `def mean(values):`', '## `def stdev(values):`']);
 
     const ts = 'export interface Point { x: number }\n\nexport function area(p: Point[]): number {\n  return 0;\n}\nexport class Stack<T> {\n  push(x: T) {}\n}\n';
-    assert.deepEqual(selectionDeclarations({ languageId: 'typescript', path: undefined, before: '', selection: ts, after: '' }).parts.map((p) => declarationLine(p.selection)), ['export interface Point { x: number }', 'export function area(p: Point[]): number {', 'export class Stack<T> {']);
+    assert.deepEqual(selectionDeclarations({ languageId: 'typescript', path: undefined, before: '', selection: ts, after: '' }).parts.map(declarationHeading), ['## `export interface Point { x: number }`', '## `export function area(p: Point[]): number {`', '## `export class Stack<T> {`']);
+    // A heading holds backticks of its line in a longer fence, and a selection from mid-line the line's start.
+    assert.equal(declarationHeading({ languageId: 'javascript', path: undefined, before: '', selection: 'const a = () => `x`;\n', after: '' }), '## ``const a = () => `x`;``');
+    assert.equal(declarationHeading({ languageId: 'python', path: undefined, before: 'class A:\n    def ', selection: 'a(x):\n        return x\n', after: '' }), '## `def a(x):`');
+    // The split reads each declaration's own text: a whole file of 520 KB took 20 s when it read the rest at each.
+    const file = Array.from({ length: 8000 }, (_, i) => `export function f${i}(x: number): number {\n  return x + ${i};\n}\n\n`).join('');
+    const started = performance.now();
+    const split = selectionDeclarations({ languageId: 'typescript', path: undefined, before: '', selection: file, after: '' });
+    assert.deepEqual([split.parts.length, split.unexplained], [MAX_EXPLAINED_DECLARATIONS, 8000 - MAX_EXPLAINED_DECLARATIONS]);
+    assert.ok(performance.now() - started < 5000, `linear: ${Math.round(performance.now() - started)} ms`);
+    // A declaration longer than the window it is first read in (a class of 3,000 methods) is still one.
+    const big = `export class Big {\n${Array.from({ length: 3000 }, (_, i) => `  m${i}(x: number): number {\n    return x * ${i};\n  }\n`).join('')}}\nexport function after(): void {}\n`;
+    const bigParts = selectionDeclarations({ languageId: 'typescript', path: undefined, before: '', selection: big, after: '' }).parts;
+    assert.deepEqual(bigParts.map((p) => p.selection.length), [big.indexOf('export function after'), 'export function after(): void {}\n'.length]);
     const many = Array.from({ length: MAX_EXPLAINED_DECLARATIONS + 2 }, (_, i) => `def f${i}():\n    return ${i}\n`).join('\n');
     const capped = selectionDeclarations({ languageId: 'python', path: undefined, before: '', selection: many, after: '' });
     assert.deepEqual([capped.parts.length, capped.unexplained], [MAX_EXPLAINED_DECLARATIONS, 2]);

@@ -488,6 +488,7 @@ describe('workspace index', () => {
     assert.equal(lastLines('abcdef\nghijkl', 2, 4), 'ijkl');
     assert.equal(firstLines('abcdef\nghijkl', 2, 4), 'abcd');
     assert.equal(lastLines('ab\ncd\nef', 9, 4), 'd\nef');
+    assert.deepEqual([firstLines('abc\ndef', 0, 10), lastLines('abc\ndef', 0, 10)], ['', ''], 'no lines');
   });
 
   it('weights open and recently edited files up, the edit weight fading with time', () => {

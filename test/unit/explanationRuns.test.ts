@@ -232,6 +232,9 @@ describe('Explain generation', () => {
     for (const example of ['Doubles x.\n\n    >>> double(2)\n    4', 'Doubles x.\n\n```python\nz = double(2)'])
       assert.equal((await explain(new PiecesEngine([example, ' more']))).runs, 1, example);
     assert.equal((await explain(new PiecesEngine(['Doubles x.\n\nArgs:\n    x: the number to', ' double.']))).runs, 2, 'a field under Args: is prose');
+    // Prose under a section header (Google style) or a sentence that ends in `:` is no code.
+    for (const prose of ['Adds.\n\n    Returns:\n        The sum of a and', 'Adds.\n\n    Note:\n        It may overflow when', 'Adds.\n\nIt works in two steps:\n    first it reads the', 'Adds.\n\n    Returns:\n        (int) the sum of a and'])
+      assert.equal((await explain(new PiecesEngine([prose, ' b.']))).runs, 2, prose);
   });
 
   it('drops the unfinished last sentence of a text that a limit ended, where a finished one stays', async () => {
@@ -268,6 +271,9 @@ describe('Explain generation', () => {
     assert.deepEqual([fenced.text, fenced.stopReason], ['Doubles x.\n\n```python\ny = double(2)\nz = y + 1', 'stop']);
     // A line the token cap cut may have gone on (`20`): it goes.
     assert.equal((await explain(new ScriptedEngine('Example:\n    >>> f(1)\n    20\n'), { maxNewTokens: 27 })).text, 'Example:\n    >>> f(1)');
+    // Prose a cap cut under `Returns:` goes, as any unfinished sentence does.
+    const returns = 'Adds two numbers.\n\n    Returns:\n        The sum of a\n        and b, or none if';
+    assert.equal((await explain(new ScriptedEngine(returns), { maxNewTokens: Buffer.byteLength(returns) - 2 })).text, 'Adds two numbers.\n\n    Returns:');
   });
 
   it('asks each run for the start constraints the text so far has not met, and shows nothing of the required prefix', async () => {
