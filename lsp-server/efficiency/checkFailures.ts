@@ -20,7 +20,12 @@ const NULL_DESTRUCTURED = /^TypeError: Cannot destructure property '[^']+' of '(
  * An import failing, or the code's own error on a module's absence: Python's `raise ImportError("numpy is required")`,
  * a script's `throw new Error('fast-lib is required')` (a plain Error: scripts have no ImportError).
  */
-const IMPORT_FAILED = /^(?:ImportError|ModuleNotFoundError|Error): (.*)/s;
+const IMPORT_FAILED = /^(ImportError|ModuleNotFoundError|Error|RuntimeError|SystemExit): (.*)/s;
+/**
+ * What an error of another kind than ImportError must say to be about a module's absence: a plain Error is what most
+ * validation code throws (`invalid semver: v2.0.0`, `nothing to parse`), which names the module or a binding too.
+ */
+const ABSENCE = /\b(?:required|requires|install|installed|missing|not (?:found|available|installed)|unavailable|needs?)\b/i;
 /** A module's load failing, in the harnesses' words: Python's (the sandbox's refusal too) and Node's require. */
 const MODULE_NOT_LOADED = /^(?:ModuleNotFoundError: (?:No module named '([\w.]+)'|the sandbox refused importing ([\w.]+) )|Error MODULE_NOT_FOUND: Cannot find module '([^']+)')/;
 /** Python's words for a submodule or name a package that loaded lacks: `from string import templatelib` (3.14). */
@@ -60,10 +65,13 @@ function usesFallbackAs(name: string, error: string, program: string): boolean {
 
 /** Whether `error` is an ImportError (a script's Error) that names the module, or `name` it binds: one the code raised on its absence. */
 function namesFailedImport(error: string, module: string, name?: string): boolean {
-  const message = IMPORT_FAILED.exec(error)?.[1];
-  if (message === undefined) return false;
-  // `./util` has no package name before a dot.
-  const words = new Set([name, module, module.split('.')[0]].filter((word): word is string => word !== undefined && word !== ''));
+  const failed = IMPORT_FAILED.exec(error);
+  if (failed === null) return false;
+  const [, kind, message] = failed as unknown as [string, string, string];
+  const importError = kind === 'ImportError' || kind === 'ModuleNotFoundError';
+  if (!importError && !ABSENCE.test(message)) return false;
+  // `./util` has no package name before a dot. Another kind of error must name the module itself, not a binding.
+  const words = new Set([importError ? name : undefined, module, module.split('.')[0]].filter((word): word is string => word !== undefined && word !== ''));
   return [...words].some((word) => new RegExp(`(?<![\\w.])${escaped(word)}(?![\\w])`, 'i').test(message));
 }
 

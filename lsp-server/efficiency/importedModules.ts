@@ -3,6 +3,7 @@
 // there, and a check that fails on such a name says which module it lacked.
 import type { Node as SyntaxNode } from '@vscode/tree-sitter-wasm';
 import { pythonImportBindings } from './freeNames';
+import { runningNodes } from './runningNodes';
 
 function namedChildren(node: SyntaxNode): SyntaxNode[] {
   return node.namedChildren.filter((child): child is SyntaxNode => child !== null);
@@ -76,8 +77,7 @@ export function scriptLoadedModules(statement: SyntaxNode): (string | undefined)
   const specifier = (node: SyntaxNode | null | undefined) => (node?.type === 'string' ? node.text.slice(1, -1) : undefined);
   if (statement.type === 'import_statement') return [specifier(statement.childForFieldName('source'))];
   if (statement.type !== 'lexical_declaration' && statement.type !== 'variable_declaration') return [];
-  return statement
-    .descendantsOfType('call_expression')
-    .filter((call) => ['require', 'import'].includes(call?.childForFieldName('function')?.text ?? ''))
-    .map((call) => specifier(call?.childForFieldName('arguments')?.namedChildren[0]));
+  return runningNodes(statement, 'call_expression')
+    .filter((call) => ['require', 'import'].includes(call.childForFieldName('function')?.text ?? ''))
+    .map((call) => specifier(call.childForFieldName('arguments')?.namedChildren[0]));
 }

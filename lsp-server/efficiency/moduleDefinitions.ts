@@ -66,8 +66,8 @@ function namedChildren(node: SyntaxNode): SyntaxNode[] {
  * module it lacks, or one whose import the sandbox refuses (asyncio's sets a function's `__code__`, which the
  * harness's audit hook forbids; the harness says ModuleNotFoundError). Its names stay unbound.
  */
-function pythonImportText(text: string): string {
-  return `try:\n${text.replace(/^/gm, '    ')}\nexcept Exception:\n    pass`;
+function pythonImportText(text: string, caught = 'Exception'): string {
+  return `try:\n${text.replace(/^/gm, '    ')}\nexcept ${caught}:\n    pass`;
 }
 
 function pythonAssignmentBinds(assignment: SyntaxNode): string[] {
@@ -244,7 +244,8 @@ function pythonDefinition(statement: SyntaxNode): Definition | null {
       const unhandled = pythonUnhandledImports(statement);
       // One whose `except` raises is a required import: wrapped as a top-level one, it leaves its names unbound.
       const wrapped = pythonWrappedText(statement, unhandled);
-      const text = raisesOnFailure(statement) ? pythonImportText(wrapped) : wrapped;
+      // Its `except` may raise SystemExit ("pip install numpy"), which `except Exception` lets through.
+      const text = raisesOnFailure(statement) ? pythonImportText(wrapped, 'BaseException') : wrapped;
       return { binds, reads, text, always: false, imports: pythonCompoundImports(statement, unhandled) };
     }
     default:

@@ -7,6 +7,7 @@
 import { isBuiltin } from 'node:module';
 import type { Node as SyntaxNode } from '@vscode/tree-sitter-wasm';
 import { bindingNames } from './freeNames';
+import { runningNodes } from './runningNodes';
 import type { ImportSource } from './importedModules';
 
 export interface ScriptTry {
@@ -22,14 +23,6 @@ function namedChildren(node: SyntaxNode): SyntaxNode[] {
   return node.namedChildren.filter((child): child is SyntaxNode => child !== null);
 }
 
-const FUNCTION_SCOPES = new Set(['function_declaration', 'generator_function_declaration', 'function_expression', 'generator_function', 'arrow_function', 'method_definition', 'class_declaration', 'class']);
-
-/** The nodes of `type` in `node` that run with it: not inside a function or class, which runs only when called. */
-function running(node: SyntaxNode, type: string): SyntaxNode[] {
-  if (FUNCTION_SCOPES.has(node.type)) return [];
-  return [...(node.type === type ? [node] : []), ...namedChildren(node).flatMap((child) => running(child, type))];
-}
-
 function specifier(call: SyntaxNode): string | undefined {
   const argument = call.childForFieldName('arguments')?.namedChildren[0];
   return argument?.type === 'string' ? argument.text.slice(1, -1) : undefined;
@@ -37,7 +30,7 @@ function specifier(call: SyntaxNode): string | undefined {
 
 /** The module a statement loads first as it runs, by `require(...)` or `import(...)` ('a module it loads' where no literal names it). */
 function loadedModule(statement: SyntaxNode): string | undefined {
-  const call = running(statement, 'call_expression').find((node) => ['require', 'import'].includes(node.childForFieldName('function')?.text ?? ''));
+  const call = runningNodes(statement, 'call_expression').find((node) => ['require', 'import'].includes(node.childForFieldName('function')?.text ?? ''));
   return call && (specifier(call) ?? 'a module it loads');
 }
 
@@ -87,12 +80,12 @@ export function scriptTryStatement(statement: SyntaxNode): ScriptTry | null {
     if (names === null) return null;
     binds.push(...names);
   }
-  const imports = running(statement, 'call_expression').filter(isImportCall);
+  const imports = runningNodes(statement, 'call_expression').filter(isImportCall);
   const awaitedPackage = (call: SyntaxNode): boolean => {
     const module = specifier(call);
     return call.parent?.type === 'await_expression' && module !== undefined && !isBuiltin(module);
   };
-  if (!imports.every(awaitedPackage) || running(statement, 'await_expression').length !== imports.length) return null;
+  if (!imports.every(awaitedPackage) || runningNodes(statement, 'await_expression').length !== imports.length) return null;
   let text = statement.text;
   // Where the sandbox lacks the module, both fail and the catch runs; require fails at once.
   for (const call of [...imports].reverse()) {

@@ -405,6 +405,31 @@ describe('efficiency checks of functions whose imports the sandbox lacks', () =>
     assert.equal(wrong.ranked.find((candidate) => candidate.isGreedy)?.outcome, 'fail', 'it returned a wrong value where it needed no package');
     const other = await refine({ languageId: 'javascript', file: cases[0].file, bodies: ["\n  if (xs.length === 0) throw new Error('xs is required');\n  return xs.reduce((a, b) => a + b, 0);", builtin] });
     assert.equal(other.ranked.find((candidate) => candidate.isGreedy)?.outcome, 'fail', 'an Error about something else');
+    // A validation Error of the code's own, where the package's fallback works: it names a binding or the package, not its absence.
+    const semverDoc = "/**\n * @example\n * major('2.0.0') // => 2\n * @example\n * major('v2.0.0') // => 2\n */\n";
+    const semverFile = `let semver;\ntry { semver = require('locus-absent-semver'); } catch { semver = null; }\n\n${semverDoc}function major(version) {<body>\n}\n`;
+    const strict = "\n  if (semver) return semver.major(version);\n  if (!/^\\d/.test(version)) throw new Error('invalid locus-absent-semver version: ' + version);\n  return Number(version.split('.')[0]);";
+    const validation = await refine({ languageId: 'javascript', file: semverFile, bodies: [strict, "\n  return Number(version.replace(/^v/, '').split('.')[0]);"] });
+    assert.equal(validation.ranked.find((candidate) => candidate.isGreedy)?.outcome, 'fail', validation.summary);
+  });
+
+  it("runs a script declaration whose functions import() or require a package only when called", async (t) => {
+    if (!(await need(t))) return;
+    const doc = "/**\n * @example\n * parseAs('json', '{\"a\":1}') // => {a: 1}\n */\n";
+    const loaders = "const loaders = {\n  json: async (text) => JSON.parse(text),\n  yaml: async (text) => (await import('locus-absent-yaml')).parse(text),\n  toml: (text) => require('locus-absent-toml').parse(text),\n};\n\n";
+    const file = `${loaders}${doc}async function parseAs(kind, text) {<body>\n}\n`;
+    const correct = await refine({ languageId: 'javascript', file, bodies: ['\n  return loaders[kind](text);', '\n  return JSON.parse(text);'] });
+    assert.equal(correct.ranked.find((candidate) => candidate.isGreedy)?.outcome, 'pass', correct.summary);
+    const wrong = await refine({ languageId: 'javascript', file, bodies: ["\n  return loaders[kind]('{}');", '\n  return loaders[kind](text);'] });
+    assert.equal(wrong.ranked.find((candidate) => candidate.isGreedy)?.outcome, 'fail', wrong.summary);
+  });
+
+  it("does not fail a Python function on a module-level `except ImportError: raise SystemExit(...)`, which `except Exception` let through", async (t) => {
+    if (!(await needPython(t))) return;
+    const file = `try:\n    import locus_absent_package as np\nexcept ImportError:\n    raise SystemExit("locus_absent_package is required: pip install it")\n\n${MEAN}`;
+    const refinement = await refine({ languageId: 'python', file, bodies: ['    return float(np.mean(xs))', '    return sum(xs) / len(xs)'] });
+    assert.equal(refinement.ranked[0].outcome, 'unavailable', refinement.summary);
+    assert.equal(refinement.improved, false);
   });
 
   it("does not fail a Python function on a module-level `except ImportError: raise ImportError(...)` for a package the sandbox lacks", async (t) => {

@@ -73,7 +73,10 @@ describe('check failures', () => {
     const program = "let fast;\ntry { fast = require('fast-lib'); } catch { fast = null; }\nfunction total(xs) {\n  if (!fast) throw new Error('fast-lib is required');\n  return fast.sum(xs);\n}\n";
     const run = { failedImports: ['fast-lib'], program };
     assert.deepEqual(lackedModules('Error: fast-lib is required', mayLack, run), ['fast-lib'], "the function's own `if (!fast) throw new Error(...)`");
-    assert.deepEqual(lackedModules('Error: fast is required', mayLack, run), ['fast-lib'], 'naming the name it binds');
+    // A plain Error is what validation throws: one naming only the binding, or the package with no word of its absence, is the code's.
+    assert.deepEqual(lackedModules('Error: fast is required', mayLack, run), [], 'naming only the name it binds');
+    assert.deepEqual(lackedModules('Error: invalid fast-lib input: v2', mayLack, run), [], 'naming the package, not its absence');
+    assert.deepEqual(lackedModules('Error: fast-lib is not installed', mayLack, run), ['fast-lib']);
     assert.deepEqual(lackedModules('Error: fast-lib is required', mayLack, { ...run, failedImports: [] }), [], 'fast-lib loaded: the code threw');
     assert.deepEqual(lackedModules('Error: expected a list', mayLack, run), [], 'an Error about something else');
     assert.deepEqual(lackedModules('TypeError: fast-lib is required', mayLack, run), [], 'not a plain Error');
@@ -89,6 +92,9 @@ describe('check failures', () => {
     const python = 'def mean(xs):\n    try:\n        import numpy as np\n    except ImportError:\n        raise ImportError("numpy is required")\n    return np.mean(xs)\n';
     assert.deepEqual(lackedModules('ImportError: numpy is required', new Map(), { failedImports: ['numpy'], program: python }), ['numpy']);
     assert.deepEqual(lackedModules('ValueError: numpy is required', new Map(), { failedImports: ['numpy'], program: python }), []);
+    // Python code raises other errors on a module's absence too, naming it and its absence.
+    assert.deepEqual(lackedModules('RuntimeError: numpy is required', new Map(), { failedImports: ['numpy'], program: python }), ['numpy']);
+    assert.deepEqual(lackedModules('RuntimeError: numpy gave a wrong shape', new Map(), { failedImports: ['numpy'], program: python }), []);
   });
 
   it('names the import of a name bound in two branches that the run failed to load, or both where it failed to load none', () => {
