@@ -34,7 +34,12 @@ export class ModelErrorNotices {
 
   /** Whether this status gets a pop-up; if so, call `closed` once the pop-up has gone. */
   shouldShow(status: ModelStatus): boolean {
-    if (status.state === 'ready') this.shownCode = undefined;
+    // A pop-up that timed out into the notification centre is never closed (VS Code settles it only when dismissed):
+    // a load puts it behind, so the next failure still gets one.
+    if (status.state === 'ready') {
+      this.shownCode = undefined;
+      this.showing = false;
+    }
     if (status.state !== 'error' || this.showing || status.code === this.shownCode) return false;
     this.showing = true;
     this.shownCode = status.code;

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import type { EngineLoadOptions, InferenceEngine } from '../runtime/engine';
 import { defaultModelCacheFolder } from '../runtime/modelCacheFolder';
-import { asSentence, LocusError, ModelConfigError, ModelFileCorruptError, ModelLoadFailedError, ModelNotFoundError, ModelSignatureError, TokenizerMismatchError } from '../runtime/errors';
+import { asSentence, LocusError, ModelConfigError, ModelFileCorruptError, ModelLoadFailedError, ModelNotFoundError, ModelSignatureError, QUANTIZATION_MISSING_FIX, TokenizerMismatchError } from '../runtime/errors';
 import type { LoadedModel } from './completionProvider';
 import type { ServerConfig } from './config';
 import { fimTokenIds, type PromptTokenizer } from './fimPrompt';
@@ -186,7 +186,12 @@ const MODEL_FOLDER_ERRORS = [ModelNotFoundError, ModelFileCorruptError, ModelCon
 export function namingTheSetting(error: unknown, fields: ErrorFields, config: ServerConfig): ErrorFields & { setting?: ModelSetting } {
   // Its general fix already says to set locus.model.path (the embedded model is no setting of the user's).
   if (error instanceof ModelLoadFailedError) return config.usesEmbeddedModel || fields.fix !== ModelLoadFailedError.defaultFix ? fields : { ...fields, setting: 'locus.model.path' };
-  // A specific fix (the quantization the folder lacks, a Git LFS pointer to fetch) says more than a setting's name.
+  // The quantization the folder lacks: the setting that asked for it is the fix, the built-in model's folder no news.
+  if (error instanceof ModelNotFoundError && fields.fix === QUANTIZATION_MISSING_FIX) {
+    const folder = config.usesEmbeddedModel ? `The built-in model has only the files the message names` : 'The folder has only the files the message names';
+    return { ...fields, fix: `${folder}: set locus.model.quantization to one of them, or to auto, which picks one.`, setting: 'locus.model.quantization' };
+  }
+  // A specific fix (a Git LFS pointer to fetch) says more than a setting's name.
   const cls = MODEL_FOLDER_ERRORS.find((c) => error instanceof c);
   if (cls === undefined || fields.fix !== cls.defaultFix) return fields;
   if (config.usesEmbeddedModel) return { ...fields, fix: 'Reinstall the Locus extension: its embedded model is missing or damaged.' };

@@ -150,7 +150,7 @@ export type ModelStatus =
     };
 
 /** Settings whose value can make the model fail to load. */
-export type ModelSetting = 'locus.model.path';
+export type ModelSetting = 'locus.model.path' | 'locus.model.quantization';
 
 /**
  * Model status changed (server → client). Sent when a model settings change waits to settle, when loading starts,

@@ -37,6 +37,9 @@ function namedError(code: string, defaultFix: string): LocusErrorClass & { reado
   };
 }
 
+/** The fix for a quantization the model folder has no file of, where it has another (the server names its setting). */
+export const QUANTIZATION_MISSING_FIX = 'Choose a quantization that the folder has, or auto, which picks one of them.';
+
 export class ModelNotFoundError extends namedError(
   'MODEL_NOT_FOUND',
   'Use a model folder that contains config.json, tokenizer.json and onnx/model*.onnx.',

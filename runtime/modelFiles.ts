@@ -4,7 +4,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Quantization } from './engine';
 import { availableMemory } from './availableMemory';
-import { ModelFileCorruptError, ModelNotFoundError, OutOfMemoryError } from './errors';
+import { ModelFileCorruptError, ModelNotFoundError, OutOfMemoryError, QUANTIZATION_MISSING_FIX } from './errors';
 import { assertNotLfsPointer, readHead } from './fileHead';
 import { fileGraphSkeleton } from './onnxSkeleton';
 import { outputLayerQuantization } from './outputLayerQuantization';
@@ -229,7 +229,7 @@ export function locateModelFiles(dir: string, quantization: Quantization): Model
   const available = [...present].filter((f) => f.endsWith('.onnx'));
   throw new ModelNotFoundError(
     `The model directory ${dir} has no onnx/${wanted.includes(',') ? `{${wanted}}` : wanted}` + (available.length ? ` (it has ${available.join(', ')}).` : '.'),
-    ...(available.length ? ['Choose a quantization that the folder has, or auto, which picks one of them.'] : []),
+    ...(available.length ? [QUANTIZATION_MISSING_FIX] : []),
   );
 }
 

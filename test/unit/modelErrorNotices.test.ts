@@ -33,6 +33,14 @@ describe('model error pop-ups (extension/modelErrorNotices.ts)', () => {
     assert.equal(notices.shouldShow(signature), true);
   });
 
+  it('shows a pop-up for a failure after a model loaded, though the last one timed out into the notification centre unclosed', () => {
+    const notices = new ModelErrorNotices();
+    assert.equal(notices.shouldShow(notFound('/a')), true);
+    // Never closed: VS Code settles a notification's promise only when it is dismissed.
+    assert.equal(notices.shouldShow(ready), false);
+    assert.equal(notices.shouldShow(signature), true);
+  });
+
   it("offers Open Settings for a setting's failure, Restart Server for others, and Show Output for both", () => {
     assert.deepEqual(modelErrorButtons(notFound('/a')), ['Open Settings', 'Show Output']);
     const { setting: _, ...embedded } = notFound('/ext/models/default/target');

@@ -217,15 +217,16 @@ describe('ModelHost', () => {
       assert.ok(last.fix.endsWith('The folder is set by locus.model.path; clear it to use the embedded model.'), `${error.code}: ${last.fix}`);
       assert.equal(last.setting, 'locus.model.path', error.code);
     }
-    // The folder lacks the chosen quantization: reinstalling or clearing the path would not help.
+    // The folder lacks the chosen quantization: reinstalling or clearing the path would not help; the quantization
+    // setting is the fix (Open Settings opens it), for the built-in model too.
     const specific = new ModelNotFoundError('The model directory /m has no onnx/model_int8.onnx (it has model_q4.onnx).', 'Choose a quantization that the folder has, or auto, which picks one of them.');
-    for (const config of [userFolder, validateSettings(undefined, embedded).config]) {
+    for (const [config, folder] of [[userFolder, 'The folder'], [validateSettings(undefined, embedded).config, 'The built-in model']] as const) {
       const { modelHost, statuses } = host(failingWith(specific));
       await modelHost.load(config);
       const last = statuses.at(-1)!;
       assert.ok(last.state === 'error');
-      assert.equal(last.fix, specific.fix);
-      assert.equal(last.setting, undefined, 'its fix is not the setting');
+      assert.equal(last.fix, `${folder} has only the files the message names: set locus.model.quantization to one of them, or to auto, which picks one.`);
+      assert.equal(last.setting, 'locus.model.quantization');
     }
     // A folder onnxruntime refused: its own fix says to set the path, except for the embedded model.
     for (const [config, setting] of [[userFolder, 'locus.model.path'], [validateSettings(undefined, embedded).config, undefined]] as const) {
