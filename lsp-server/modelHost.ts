@@ -1,6 +1,7 @@
 // Owns the loaded model: loads it in the background, reports its state to the client, reloads on settings
 // changes. Completion requests read `current()` and get nothing while it is undefined.
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import type { EngineLoadOptions, InferenceEngine } from '../runtime/engine';
 import { defaultModelCacheFolder } from '../runtime/modelCacheFolder';
 import { asSentence, LocusError, ModelConfigError, ModelFileCorruptError, ModelLoadFailedError, ModelNotFoundError, ModelSignatureError, QUANTIZATION_MISSING_FIX, TokenizerMismatchError } from '../runtime/errors';
@@ -9,6 +10,7 @@ import type { ServerConfig } from './config';
 import { fimTokenIds, type PromptTokenizer } from './fimPrompt';
 import { describeError, type Logger } from './logger';
 import { RestartPolicy } from './restartPolicy';
+import { threadsWarning } from './threadsWarning';
 import { withinCacheFolder } from './cacheFolderPaths';
 import type { ModelSetting, ModelStatus } from './protocol';
 
@@ -73,6 +75,8 @@ export class ModelHost {
       this.deps.logger.info(step);
       if (generation === this.generation) this.setStatus({ state: 'loading', modelDir: config.modelDir, embedded: config.usesEmbeddedModel, step });
     };
+    const threads = threadsWarning(config.threads, availableParallelism());
+    if (threads !== undefined) this.deps.logger.warn(threads);
     // The engine loads in its worker while the tokenizer loads (and warms up) on this thread.
     const options: EngineLoadOptions = {
       modelDir: config.modelDir,

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import type { EngineLoadOptions, InferenceEngine, ModelInfo } from '../../runtime/engine';
@@ -43,6 +44,15 @@ describe('ModelHost', () => {
     // The warm-up after the load is shaped like the requests the settings ask for.
     assert.deepEqual(loads[0], { modelDir: embedded.target, draftDir: embedded.draft, quantization: 'int8', threads: 2, warmUp: { promptTokens: 300, beamWidth: 2 } });
     assert.deepEqual(modelHost.current()?.fim, { prefix: 1, suffix: 2, middle: 3 });
+  });
+
+  it('warns, as it loads, of more threads than the machine has cores, and still loads with them', async () => {
+    const warned: string[] = [];
+    const { modelHost, loads } = host(() => new FakeEngine(() => ''), () => true, { ...quiet, warn: (m: string) => void warned.push(m) });
+    const cores = availableParallelism();
+    await modelHost.load(validateSettings({ model: { threads: cores + 1 } }, embeddedModelDirs('/ext')).config);
+    assert.equal(loads[0]!.threads, cores + 1);
+    assert.deepEqual(warned.filter((m) => m.includes('locus.model.threads')), [`locus.model.threads is ${cores + 1}, more than this machine's ${cores} cores: the extra threads wait on each other and make completions slower; set it to ${cores} or less, or 0, which picks for the machine.`]);
   });
 
   it('says whether the model loading is the embedded one, which the status bar names without its folder', async () => {
