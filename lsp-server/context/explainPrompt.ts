@@ -253,7 +253,8 @@ function restOfLine(after: string): string {
   return lineEnd < 0 ? after : after.slice(0, lineEnd + 1);
 }
 
-const JSDOC_LANGUAGES = new Set(['javascript', 'typescript', 'javascriptreact', 'typescriptreact']);
+/** Languages whose doc comment is JSDoc; selectionDeclarations.ts splits their selections too. */
+export const JSDOC_LANGUAGES: ReadonlySet<string> = new Set(['javascript', 'typescript', 'javascriptreact', 'typescriptreact']);
 
 /**
  * A JSDoc comment for the selection, with no other code in the prompt than the lines that open the blocks around it

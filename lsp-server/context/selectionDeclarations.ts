@@ -1,17 +1,16 @@
 // The declarations of a selection, each explained on its own. A doc-comment prompt documents one declaration (its
 // code alone: firstDeclaration.ts), so a selection of two functions, or of a whole file, was explained as its first
 // declaration under a heading that named all of it. Python and JavaScript/TypeScript, whose prompts cut there.
-import type { ExplainInput } from './explainPrompt';
+import { JSDOC_LANGUAGES, type ExplainInput } from './explainPrompt';
 import { firstDeclaration } from './firstDeclaration';
 import { jsDocSubject } from './jsDocSubject';
-import { firstLines } from './textWindow';
+import { firstLines, lastLines } from './textWindow';
 
 /** Declarations explained from one selection at most: each is a model run (0.2-1 s on the embedded model). */
 export const MAX_EXPLAINED_DECLARATIONS = 5;
 
 /** Lines a declaration's first code line is looked for in, past its comments and decorators. */
 const HEAD_LINES = 64;
-const JSDOC_LANGUAGES = new Set(['javascript', 'typescript', 'javascriptreact', 'typescriptreact']);
 /** A Python `def` or `class` statement's first line, after its decorators. */
 const PYTHON_DECLARATION = /^(?:[ \t]*(?:@[^\n]*|#[^\n]*)?\n)*[ \t]*(?:async[ \t]+def|def|class)\b/;
 
@@ -35,7 +34,7 @@ export function selectionDeclarations(input: ExplainInput): SelectionDeclaration
   let unexplained = 0;
   // The first line's text before the selection belongs to its statement (a selection from mid-line); later
   // declarations start on a line of their own.
-  let lineTail = input.before.slice(input.before.lastIndexOf('\n') + 1);
+  let lineTail = lastLines(input.before, 1, Infinity);
   // Offsets into the selection, never the text itself joined or trimmed at each declaration: a 258 KB file's took 3 s.
   let at = 0;
   while (/\S/.test(selection.slice(at))) {
@@ -72,7 +71,7 @@ function declarationLength(selection: string, at: number, lineTail: string, mark
  * selection on that line) as a Markdown code span, fenced by more backticks than the line holds in a row.
  */
 export function declarationHeading(part: ExplainInput): string {
-  const lineTail = part.before.slice(part.before.lastIndexOf('\n') + 1);
+  const lineTail = lastLines(part.before, 1, Infinity);
   const code = lineTail + firstLines(part.selection, HEAD_LINES, HEAD_LINES * 400);
   const line = code
     .split('\n')
