@@ -83,6 +83,9 @@ function endedUnfinished(result: GenerateResult): boolean {
   return result.stopReason === 'time' || result.stopReason === 'length';
 }
 
+/** A model run's result; `stoppedUnsure`: stopped at a line the model was unsure of, before the model ended it. */
+type RunResult = GenerateResult & { stoppedUnsure?: true };
+
 /** A cache answer: the rests it shows, each with its place in the answer it came from, and that answer's request. */
 interface CachedAnswer {
   suggestions: { text: string; rank: number }[];
@@ -356,7 +359,9 @@ export class CompletionProvider {
       if (tokenLimited) this.noteTokenLimit(model, config);
       // Runners-up only after an answer: they are less likely than the one that came out empty.
       const offered = shown === '' ? [] : [shown, ...runnersUp(result, shown, mode, ctx)];
-      const partlyShown = result.timeLimited || shown !== whole;
+      // Stopped at a line the model was unsure of, the run wrote less than the model would, though all of it shows
+      // (the unsure line had only its indentation).
+      const partlyShown = result.timeLimited || result.stoppedUnsure || shown !== whole;
       // Asked in a suggestion typed into: what follows the typed characters, where the new run still starts with them
       // (each with its place in the run's answer).
       const afterTyped = offered.flatMap((t, rank) => (typedInto !== '' && t.startsWith(typedInto) ? [{ text: t.slice(typedInto.length), rank }] : []));
@@ -444,13 +449,14 @@ export class CompletionProvider {
     signal: AbortSignal,
     onFirstText: () => void,
     { sampling = GREEDY_SAMPLING, wholeBlock = false }: { sampling?: SamplingOptions; wholeBlock?: boolean } = {},
-  ): Promise<GenerateResult | undefined> {
+  ): Promise<RunResult | undefined> {
     if (signal.aborted) return undefined;
     const blockDone = new AbortController();
     let text = '';
     const scores: TokenScore[] = [];
     const confidentOnly = mode === 'multi-line' && !wholeBlock;
     const settling = new BlockSettling(ctx.languageId);
+    let stoppedUnsure = false;
     // Streamed in every mode: the first piece of text marks the first token for telemetry.
     const onText = (delta: string) => {
       onFirstText();
@@ -458,7 +464,10 @@ export class CompletionProvider {
       text += delta;
       const lines = text.split('\n');
       if (limitToBlock(lines, ctx).length < lines.length) blockDone.abort();
-      else if (confidentOnly && settling.settled(text, scores)) blockDone.abort();
+      else if (confidentOnly && settling.settled(text, scores)) {
+        stoppedUnsure = true;
+        blockDone.abort();
+      }
     };
     const result = await model.engine.generate(
       {
@@ -481,7 +490,9 @@ export class CompletionProvider {
       },
       { signal: AbortSignal.any([signal, blockDone.signal]), onText, ...(confidentOnly && { onTokenScore: (score: TokenScore) => scores.push(score) }) },
     );
-    return signal.aborted ? undefined : result;
+    if (signal.aborted) return undefined;
+    // Ended by the model as the stop came (its end of text) is ended, not stopped.
+    return stoppedUnsure && result.stopReason === 'aborted' ? { ...result, stoppedUnsure: true } : result;
   }
 
   /**

@@ -12,7 +12,7 @@ import { cutPhraseLoops } from './repeatedPhrases';
 import { dropLinesFollowingCursor, trimLineSuffixOverlap } from './suffixOverlap';
 
 /** C0 controls other than tab and line breaks, and DEL: never meant as code, and unsafe to insert. */
-const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g;
+export const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g;
 
 /**
  * Returns the text to show, or '' when nothing is worth showing. `confidentLines`: of a block, show only that many

@@ -232,6 +232,14 @@ describe('CompletionProvider', () => {
     assert.deepEqual((await whole.provider.provide(typedBreak.document, typedBreak.position, never(), 'asked')).map((item) => item.insertText), ['const total = a + b;\n  return total * 2;\n}']);
     assert.equal(whole.engine.requests.length, 2);
 
+    // Unsure from the next line's indentation on: the run stops with only blanks of that line written, so what shows
+    // is all the run wrote, but not all the model would. Asked for at the same cursor, the model writes the block whole.
+    const atIndent = setup(body, { cache: true });
+    atIndent.engine.logProbOf = (_, i) => (i > body.indexOf('\n  return') ? -10 : 0);
+    assert.deepEqual((await atIndent.provider.provide(document, position, never())).map((item) => item.insertText), ['\n  const total = a + b;']);
+    assert.deepEqual((await atIndent.provider.provide(document, position, never(), 'asked')).map((item) => item.insertText), [body]);
+    assert.equal(atIndent.engine.requests.length, 2);
+
     // The shown part taken and a line begun: the next lines are a new run's.
     const taken = doc(`function add(a, b) {\n  const total = a + b;\n  ${CURSOR}`, 'javascript');
     assert.deepEqual((await provider.provide(taken.document, taken.position, never())).map((item) => item.insertText), ['return total + 0;']);

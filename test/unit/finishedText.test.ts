@@ -13,5 +13,8 @@ describe('finishedPart (a completion cut at the time limit)', () => {
     assert.equal(finishedPart('user.profile.displ', 'single-line'), 'user.profile.');
     assert.equal(finishedPart('fn(a, b) + ', 'whole-line'), 'fn(a, b) + ');
     assert.equal(finishedPart('naïveCafé', 'single-line'), '');
+    // The post-processing drops control characters: the word they end may go on after them.
+    assert.equal(finishedPart('x = spam\x05', 'single-line'), 'x = ');
+    assert.equal(finishedPart('x = \x05', 'single-line'), 'x = ');
   });
 });
