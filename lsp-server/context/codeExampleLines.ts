@@ -2,10 +2,11 @@
 // output), a JSDoc `@example` tag's, or those indented under a line that ends in `:` (`Example:`, `Adds five:`) where
 // the first of them reads as code (`Returns:` and `It works in two steps:` have prose under them). Code
 // and its output end no sentence (`z = y + 1`, `4`), so finishedSentences.ts counts such a line finished once the next
-// line starts.
+// line starts. A fence that a text leaves open is closed where it ends (fenceCloser), else the rest of the Explain tab
+// reads as code.
 
-/** A Markdown code fence (```` ```python ````, `~~~`). */
-const FENCE = /^(?:```|~~~)/;
+/** A Markdown code fence (```` ```python ````, `~~~`): its backticks or tildes, which its closing fence repeats. */
+const FENCE = /^(?:`{3,}|~{3,})/;
 /** A doctest's prompt: its `...` lines and output follow it up to a blank line. */
 const DOCTEST = /^>>>(?:\s|$)/;
 /** A JSDoc `@example` tag: its code runs to the next tag. */
@@ -22,12 +23,25 @@ const PROSE_SECTION = /^(?:args|arguments|parameters|params|keyword args|returns
  * What a section's first line must look like for the section to be code (`return x + 5`, `z = y + 1`, `f(2)`): a line
  * of prose (`The sum of a and`, `first it reads the`) has none of it, and ends in a sentence.
  */
-const CODE_LINE = /[=(){}[\];]|^(?:return|yield|import|from|def|class|const|let|var|function|for|while|if|print|raise|throw|await)\b/;
+const CODE_LINE = /[=(){}[\];]|^(?:return|yield|import|from|def|class|const|let|var|function|for|while|if|print|raise|throw|await)\b|^#(?:\s|$)/;
 /**
  * A line's indentation before its comment marker, and after the marker's own space (a JSDoc ` * ` or a `# `, where
  * the text's lines have one): a marked line is indented by what follows the marker.
  */
 const INDENTATION = /^([ \t]*)(?:[*#](?!\/)[ \t]?([ \t]*))?/;
+/** A line's indentation where the text's lines have no marker: a docstring's, whose `# y is 4` is a comment in code. */
+const PLAIN_INDENTATION = /^([ \t]*)/;
+/** A line that starts with a comment marker. */
+const MARKED_LINE = /^[ \t]*[*#](?!\/)/;
+
+/**
+ * How `lines` are indented: past a comment marker where every line after the first has one (a `#` comment's, a JSDoc
+ * block's; the first follows the opener), else by their whitespace alone. A `#` read as a docstring's marker ended the
+ * section of the example it was a comment in, and with it the explanation, cut there as an unfinished sentence.
+ */
+function indentationOf(lines: readonly string[]): RegExp {
+  return lines.slice(1).every((line) => line.trim() === '' || MARKED_LINE.test(line)) ? INDENTATION : PLAIN_INDENTATION;
+}
 
 /** For each of `lines` (an explanation's, in order), whether it is a line of a code example. */
 export function codeExampleLines(lines: readonly string[]): boolean[] {
@@ -36,8 +50,9 @@ export function codeExampleLines(lines: readonly string[]): boolean[] {
   let exampleTag = false;
   /** The section under the last line that ended in `:`: its indentation, and whether its lines are code (not fields). */
   let section: { indent: number; code: boolean | undefined } | undefined;
+  const indentation = indentationOf(lines);
   return lines.map((line) => {
-    const [marked, before, after] = INDENTATION.exec(line)!;
+    const [marked, before, after] = indentation.exec(line)!;
     const indent = (after ?? before!).length;
     const content = line.slice(marked.length).trimEnd();
     if (FENCE.test(content)) {
@@ -68,4 +83,19 @@ export function codeExampleLines(lines: readonly string[]): boolean[] {
     if (section === undefined && !example && content.endsWith(':')) section = { indent, code: PROSE_SECTION.test(content) ? false : undefined };
     return example;
   });
+}
+
+/**
+ * The line that closes the code fence `lines` leave open, if they do: the opening fence's indentation, comment marker
+ * and backticks (or tildes).
+ */
+export function fenceCloser(lines: readonly string[]): string | undefined {
+  const indentation = indentationOf(lines);
+  let closer: string | undefined;
+  for (const line of lines) {
+    const marked = indentation.exec(line)![0];
+    const fence = FENCE.exec(line.slice(marked.length));
+    if (fence !== null) closer = closer === undefined ? marked + fence[0] : undefined;
+  }
+  return closer;
 }

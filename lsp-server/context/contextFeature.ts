@@ -14,7 +14,7 @@ import { ContextEngine, type FileEventKind } from './contextEngine';
 import { ContextPromptBuilder, type CursorText } from './contextPromptBuilder';
 import { distinctFolders, type DuplicateFolder } from './distinctFolders';
 import { buildExplainPrompt, encodeExplainPrompt, noCommentReason, type ExplainInput } from './explainPrompt';
-import { declarationHeading, selectionDeclarations } from './selectionDeclarations';
+import { declarationHeading, selectionDeclarations, unexplainedNote } from './selectionDeclarations';
 import { ExplanationFrame } from './explanationFrame';
 import { generateExplanation } from './explanationRuns';
 import { wordChoices } from './moduleMembers';
@@ -377,7 +377,8 @@ export class ContextFeature {
     const noComment = first.mode === 'docComment' ? noCommentReason(input.languageId) : undefined;
     if (noComment !== undefined) throw new Error(noComment);
     // A chat model reads the whole selection; a doc comment documents one declaration, so each gets its own.
-    const { parts, unexplained } = first.mode === 'chat' ? { parts: [input], unexplained: 0 } : selectionDeclarations(input);
+    const declarations = first.mode === 'chat' ? { parts: [input], unexplained: 0, assignments: [] } : selectionDeclarations(input);
+    const { parts } = declarations;
     const prompts = parts.length === 1 ? [first] : parts.map((part) => buildExplainPrompt(part, config));
     const room = Math.max(16, model.info.maxContext - Math.min(EXPLAIN_MAX_NEW_TOKENS, Math.floor(model.info.maxContext / 2)));
     const tokenizer = model.tokenizer as ContextTokenizer;
@@ -411,7 +412,8 @@ export class ContextFeature {
       generatedTokens += result.generatedTokens;
       if (signal.aborted) break;
     }
-    if (unexplained > 0 && !signal.aborted) send(`\n\n_${unexplained === 1 ? '1 more declaration' : `${unexplained} more declarations`} of the selection not explained: select ${unexplained === 1 ? 'it' : 'one'} to explain it._\n`);
+    const note = unexplainedNote(declarations);
+    if (note !== undefined && !signal.aborted) send(`\n\n${note}\n`);
     return {
       mode: first.mode,
       text: streamed,

@@ -6,9 +6,10 @@
 // the comment's lines as one text: `returns a function that` wrapped over lines) ends the text after its first copy,
 // and so does a sentence written twice in a row, read the same way (repeatedSentences.ts). Where a loop rule or a
 // limit ends the text, its unfinished last sentence goes (finishedSentences.ts): it is held back until it finishes.
+// A code fence the text leaves open at its end is closed (codeExampleLines.ts).
 import { MIN_LOOP_LINE_LENGTH, sameRun } from '../repeatedLines';
 import { cutPhraseLoop, openRunStart } from '../repeatedPhrases';
-import { codeExampleLines } from './codeExampleLines';
+import { codeExampleLines, fenceCloser } from './codeExampleLines';
 import { FINISHED_LINE, LINE_MARKER, finishedEnd } from './finishedSentences';
 import { openRepeatStart, repeatedSentenceEnd } from './repeatedSentences';
 
@@ -126,10 +127,12 @@ export class ExplanationLines {
     return this.end(finished === 0 ? at : Math.max(this.emitted, finished));
   }
 
+  /** Ends the text at `at`, closing a code fence it leaves open (a loop cut inside its example). */
   private end(at: number): string {
     const shown = this.release(at);
     this.endedAt = this.emitted;
-    return shown;
+    const closer = fenceCloser(this.text.slice(0, this.emitted).split('\n'));
+    return closer === undefined ? shown : `${shown}\n${closer}`;
   }
 
   private release(upTo: number): string {

@@ -161,8 +161,10 @@ describe('context requests over LSP', () => {
     assert.equal(chunks.join(''), result.text, 'the chunks add up to the result');
     const headings = [...result.text.matchAll(/^## `(.*)`$/gm)].map((m) => m[1]);
     assert.deepEqual(headings, ['def mean(values):', 'def stdev(values):'], result.text);
-    // Each under its heading is a docstring of its own.
-    for (const section of result.text.split(/^## .*$/m).slice(1)) assert.match(section.trim(), /^\s*"""[\s\S]*"""$/, section);
+    // Each under its heading is a docstring of its own; the assignment between them is named below them.
+    const note = '\n\n_The assignment to `LIMIT` of the selection not explained: select it to explain it._\n';
+    assert.ok(result.text.endsWith(note), result.text);
+    for (const section of result.text.slice(0, -note.length).split(/^## .*$/m).slice(1)) assert.match(section.trim(), /^\s*"""[\s\S]*"""$/, section);
   });
 
   it('locus/explain writes a doc comment that opens with prose, never a JSDoc tag, and closes it', async () => {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MAX_EXPLAINED_DECLARATIONS, declarationHeading, selectionDeclarations } from '../../lsp-server/context/selectionDeclarations';
+import { MAX_EXPLAINED_DECLARATIONS, declarationHeading, selectionDeclarations, unexplainedNote } from '../../lsp-server/context/selectionDeclarations';
 import { buildExplainPrompt, chatTemplateOf, encodeExplainPrompt, noCommentReason } from '../../lsp-server/context/explainPrompt';
 import { enclosingHeaders } from '../../lsp-server/context/enclosingHeaders';
 import { firstDeclaration } from '../../lsp-server/context/firstDeclaration';
@@ -117,8 +117,8 @@ describe('explain prompt', () => {
 
   it('splits a selection into its declarations, each with the code above it as its before, statements between left out', () => {
     const selection = 'def mean(values):\n    return sum(values) / len(values)\n\n\nLIMIT = 3\n\n@cache\ndef stdev(values):\n    return 0\n';
-    const { parts, unexplained } = selectionDeclarations({ languageId: 'python', path: undefined, before: 'import math\n\n', selection, after: 'print(1)\n' });
-    assert.equal(unexplained, 0);
+    const { parts, unexplained, assignments } = selectionDeclarations({ languageId: 'python', path: undefined, before: 'import math\n\n', selection, after: 'print(1)\n' });
+    assert.deepEqual([unexplained, assignments], [0, ['LIMIT']]);
     assert.deepEqual(parts.map((p) => p.selection), ['def mean(values):\n    return sum(values) / len(values)\n', '@cache\ndef stdev(values):\n    return 0\n']);
     for (const part of parts) assert.equal(part.before + part.selection + part.after, `import math\n\n${selection}print(1)\n`, 'each part is the same file');
     assert.deepEqual(parts.map(declarationHeading), ['## `def mean(values):`', '## `def stdev(values):`']);
@@ -144,8 +144,32 @@ describe('explain prompt', () => {
     // One declaration, statements first, or a language without a declaration rule: the selection whole, as it was.
     for (const [languageId, selection] of [['python', 'def f():\n    return 1\n'], ['typescript', 'x = 1;\nfunction f() {}\n'], ['go', 'func a() {}\n\nfunc b() {}\n']]) {
       const input = { languageId, path: undefined, before: '', selection, after: '' };
-      assert.deepEqual(selectionDeclarations(input), { parts: [input], unexplained: 0 }, selection);
+      assert.deepEqual(selectionDeclarations(input), { parts: [input], unexplained: 0, assignments: [] }, selection);
     }
+  });
+
+  it('names the assignments between and after a Python selection\'s declarations in the note of what it leaves unexplained', () => {
+    const selection = [
+      'def fetch(url):\n    return get(url, timeout=TIMEOUT)\n',
+      'TIMEOUT = 30\n# The module\'s own.\nlogger: logging.Logger = logging.getLogger(\n    __name__,\n)\nregistry["a"] = 1\nsetup(debug=True)\nCOUNT += 1\nif DEBUG: LEVEL = 1\nelse: LEVEL = 2\n',
+      'class Client:\n    retries = 3\n',
+      'RETRIES = 3\n',
+    ].join('\n');
+    const split = selectionDeclarations({ languageId: 'python', path: undefined, before: '', selection, after: '' });
+    assert.deepEqual(split.parts.map(declarationHeading), ['## `def fetch(url):`', '## `class Client:`'], 'an assignment is no part: its doc comment would take the place of a function\'s');
+    // Only a name assigned: not an item, a call, an augmented assignment or an `if` statement's branch; a class's own stay in it.
+    assert.deepEqual(split.assignments, ['TIMEOUT', 'logger', 'RETRIES']);
+    assert.equal(unexplainedNote(split), '_The assignments to `TIMEOUT`, `logger` and `RETRIES` of the selection not explained: select one to explain it._');
+    // One declaration and an assignment: the declaration's doc comment alone, and the note.
+    const one = selectionDeclarations({ languageId: 'python', path: undefined, before: '', selection: 'def f():\n    return 1\n\nLIMIT = 3\n', after: '' });
+    assert.deepEqual([one.parts.length, unexplainedNote(one)], [1, '_The assignment to `LIMIT` of the selection not explained: select it to explain it._']);
+    // Statements first are explained whole, as JavaScript's assignments are statements.
+    assert.deepEqual(selectionDeclarations({ languageId: 'python', path: undefined, before: '', selection: 'LIMIT = 3\n\ndef f():\n    return 1\n', after: '' }).assignments, []);
+    assert.deepEqual(selectionDeclarations({ languageId: 'javascript', path: undefined, before: '', selection: 'function f() {}\nx = 1;\nfunction g() {}\n', after: '' }).assignments, []);
+    const names = (count: number) => Array.from({ length: count }, (_, i) => `N${i}`);
+    assert.equal(unexplainedNote({ parts: [], unexplained: 2, assignments: names(7) }), '_2 more declarations and the assignments to `N0`, `N1`, `N2`, `N3` and 3 more of the selection not explained: select one to explain it._');
+    assert.equal(unexplainedNote({ parts: [], unexplained: 1, assignments: [] }), '_1 more declaration of the selection not explained: select it to explain it._');
+    assert.equal(unexplainedNote({ parts: [], unexplained: 0, assignments: [] }), undefined);
   });
 
   it('leaves the line after a selection that ends with its line break out of a doc-comment prompt', () => {

@@ -268,12 +268,46 @@ describe('Explain generation', () => {
     assert.equal((await explain(new ScriptedEngine(`${doctest}${doctest.slice(doctest.indexOf('        >>>')).repeat(3)}`))).text, `${doctest}        >>> double(2)\n        4`);
     // The phrase rule's cut after the first `z = y + 1` dropped it, in a fenced example as in an indented one.
     const fenced = await explain(new ScriptedEngine(`Doubles x.\n\n\`\`\`python\ny = double(2)\n${'z = y + 1\n'.repeat(4)}`));
-    assert.deepEqual([fenced.text, fenced.stopReason], ['Doubles x.\n\n```python\ny = double(2)\nz = y + 1', 'stop']);
+    assert.deepEqual([fenced.text, fenced.stopReason], ['Doubles x.\n\n```python\ny = double(2)\nz = y + 1\n```', 'stop']);
     // A line the token cap cut may have gone on (`20`): it goes.
     assert.equal((await explain(new ScriptedEngine('Example:\n    >>> f(1)\n    20\n'), { maxNewTokens: 27 })).text, 'Example:\n    >>> f(1)');
     // Prose a cap cut under `Returns:` goes, as any unfinished sentence does.
     const returns = 'Adds two numbers.\n\n    Returns:\n        The sum of a\n        and b, or none if';
     assert.equal((await explain(new ScriptedEngine(returns), { maxNewTokens: Buffer.byteLength(returns) - 2 })).text, 'Adds two numbers.\n\n    Returns:');
+  });
+
+  it('counts a # comment line in a docstring\'s code example as the example\'s, not as a comment marker', async () => {
+    // The model ends after the example: its comment line ended the example, and the end was refused, then cut back to
+    // `y = double(2)` as an unfinished sentence.
+    const example = 'Doubles x.\n\n    Example:\n        y = double(2)\n        # y is four\n        z = y + 1';
+    const ended = await explain(new PiecesEngine([example, ' more']));
+    assert.deepEqual([ended.text, ended.runs], [example, 1]);
+    // A comment first under `Example:` reads as code too, and a loop cut keeps the example's lines up to it.
+    const first = 'Doubles x.\n\n    Example:\n        # five\n        y = double(2) + 1';
+    assert.equal((await explain(new PiecesEngine([first, ' more']))).runs, 1);
+    const looped = await explain(new ScriptedEngine(`${example}\n${'        z = y + 1\n'.repeat(3)}`));
+    assert.deepEqual([looped.text, looped.stopReason], [example, 'stop']);
+    for (const doctest of ['Doubles x.\n\n    >>> x = double(2)  # two\n    >>> x\n    4', 'Doubles x.\n\n    >>> x = double(2)\n    >>> # x is four\n    >>> x'])
+      assert.equal((await explain(new PiecesEngine([doctest, ' more']))).runs, 1, doctest);
+    // In a # comment, the marker starts every line: a comment in its example is the code's.
+    const comment = 'Doubles x.\n    # Example:\n    #     y = double(2)\n    #     # y is four\n    #     z = y + 1';
+    assert.equal((await explain(new PiecesEngine([comment, ' more']), { linesStartWith: '#' })).runs, 1);
+  });
+
+  it('closes a code fence that the text leaves open, on the fence\'s own indentation and comment marker', async () => {
+    const loop = (head: string, line: string) => new ScriptedEngine(`${head}\n${`${line}\n`.repeat(4)}`);
+    // A chat answer that loops inside its fence: the text after it in the tab (the next heading) read as code.
+    const chat = await explain(loop('Doubles x:\n````python\ny = double(2)', 'z = y + 1'));
+    assert.equal(chat.text, 'Doubles x:\n````python\ny = double(2)\nz = y + 1\n````');
+    const docstring = await explain(loop('Doubles x.\n\n    ```python\n    y = double(2)', '    z = y + 1'));
+    assert.equal(docstring.text, 'Doubles x.\n\n    ```python\n    y = double(2)\n    z = y + 1\n    ```');
+    const comment = await explain(loop('Doubles x.\n    # ~~~\n    # y = double(2)', '    # z = y + 1'), { linesStartWith: '#' });
+    assert.equal(comment.text, 'Doubles x.\n    # ~~~\n    # y = double(2)\n    # z = y + 1\n    # ~~~');
+    // A limit, the model's own end and a cancel leave no fence open either; a closed one stays as it is.
+    assert.equal((await explain(new ScriptedEngine('Doubles x.\n```\ndouble(2)\n'), { maxNewTokens: 25 })).text, 'Doubles x.\n```\ndouble(2)\n```');
+    assert.equal((await explain(new ScriptedEngine(' Doubles x.\n * ```js\n * double(2)\n */'), { stopStrings: ['*/'], start: { requiredPrefix: ' ' } })).text, 'Doubles x.\n * ```js\n * double(2)\n * ```');
+    const closed = 'Doubles x.\n```\ndouble(2)\n```\nThen adds one.';
+    assert.equal((await explain(new ScriptedEngine(closed))).text, closed);
   });
 
   it('asks each run for the start constraints the text so far has not met, and shows nothing of the required prefix', async () => {
@@ -323,6 +357,8 @@ describe('finishedEnd', () => {
       ['Uses it:\n```js\nconst y = f(x)\nlet z\n', true, 'Uses it:\n```js\nconst y = f(x)\nlet z'],
       ['Adds.\n * Example:\n *     let s = add(1, 2)\n *     s\n * then', true, 'Adds.\n * Example:\n *     let s = add(1, 2)\n *     s'],
       ['Adds.\n * @example\n * let s = add(1, 2)\n * s\n * @returns the', true, 'Adds.\n * @example\n * let s = add(1, 2)\n * s'],
+      // A docstring's `#` line is a comment in its example's code, indented as the code is.
+      ['Adds.\n\n    Example:\n        s = add(1, 2)\n        # s is 3\n        t = s\n', true, 'Adds.\n\n    Example:\n        s = add(1, 2)\n        # s is 3\n        t = s'],
       // Prose is not: a section of fields, or lines wrapped below a `:` line at its own indentation.
       ['Adds.\n\n    Args:\n        a: the first\n            of two\n', true, 'Adds.\n\n    Args:'],
       ['Adds.\n * Returns:\n * the sum of\n * the values\n', true, 'Adds.\n * Returns:'],
