@@ -7,7 +7,7 @@ const QUOTES = new Set(['"', "'", '`']);
 /** Python's triple-quoted strings (docstrings), which span lines: in `#`-comment languages only. */
 const TRIPLE_QUOTES = ['"""', "'''"];
 const BLOCK_COMMENT_START = '/*';
-const BLOCK_COMMENT_END = '*/';
+export const BLOCK_COMMENT_END = '*/';
 
 /** A string literal or block comment that scanned text is inside of, named by what closes it: its quote, or the comment's end. */
 export type OpenLiteral = string;
@@ -74,9 +74,12 @@ export function openLiteralAtEnd(text: string, lineComment: string, startsInside
   return scan(text, lineComment, startsInside).open;
 }
 
-/** The literal open at the end of `text` and where in `text` it opened; undefined when none is. */
-export function openLiteralStart(text: string, lineComment: string): { open: OpenLiteral; at: number } | undefined {
-  const { open, openedAt } = scan(text, lineComment, undefined);
+/**
+ * The literal open at the end of `text` and where in `text` it opened (-1: before it, the one `text` starts inside,
+ * `startsInside`, if given); undefined when none is.
+ */
+export function openLiteralStart(text: string, lineComment: string, startsInside?: OpenLiteral): { open: OpenLiteral; at: number } | undefined {
+  const { open, openedAt } = scan(text, lineComment, startsInside);
   return open === undefined ? undefined : { open, at: openedAt };
 }
 

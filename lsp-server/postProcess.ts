@@ -30,7 +30,8 @@ export function postProcess(raw: string, mode: CompletionMode, ctx: CursorContex
   if (mode === 'single-line') text = trimLineSuffixOverlap(lines[0] ?? '', ctx);
   else text = keepConfidentLines(dropLinesFollowingCursor(lines, ctx), confidentLines, ctx.languageId).join('\n');
   if (text.trim() === '') return '';
-  if (mode === 'multi-line') text = closeOpenDocstring(text, ctx);
+  if (mode !== 'single-line') text = closeOpenDocstring(text, ctx, mode === 'whole-line');
+  if (text.trim() === '') return '';
   return withLineEnding(text, ctx.eol);
 }
 
