@@ -8,7 +8,7 @@ import { completionMode, stopStringsFor, type CompletionMode } from './completio
 import type { CompletionTrigger } from './completionTrigger';
 import { BlockSettling, unsureLine } from './confidentLines';
 import { DEFAULTS, isLanguageEnabled, type ServerConfig } from './config';
-import type { CursorText } from './context/contextPromptBuilder';
+import type { CompletionPrompt, CursorText } from './context/contextPromptBuilder';
 import { listedMemberAccess, sourceKindOf } from './context/memberAccess';
 import { cursorContext, type CursorContext } from './cursorContext';
 import { asModelText, withLineEnding } from './modelText';
@@ -58,7 +58,7 @@ export interface CompletionProviderDeps {
   /** Local latency telemetry; tests that do not look at it leave it out. */
   telemetry?: CompletionTelemetry;
   /** The prompt with workspace context (retrieved snippets, compressed to the budget); undefined means the plain FIM prompt. */
-  contextPrompt?: (model: LoadedModel, uri: string, text: Omit<CursorText, 'file'>, signal: AbortSignal) => Promise<number[] | undefined>;
+  contextPrompt?: (model: LoadedModel, uri: string, text: Omit<CursorText, 'file'>, signal: AbortSignal) => Promise<CompletionPrompt | undefined>;
   /**
    * The words a completion must start with on a member access: a workspace module's names, else the editor's
    * members there (contextFeature.ts, editorMemberNames.ts); undefined leaves it free; null leaves it free too, but
@@ -326,11 +326,16 @@ export class CompletionProvider {
       // Asked first: the editor works out its member list while the prompt is built.
       // A selected item of several lines puts the cursor where the document has no such place to ask about.
       const wordChoices = cursor === undefined ? undefined : this.deps.wordChoices?.(document, cursor, ctx.prefix, ctx.suffix, signal).catch(() => undefined);
-      const contextIds = await this.deps.contextPrompt?.(model, document.uri, { prefix: healed.prefix, typedPrefix: ctx.prefix, suffix: ctx.suffix }, signal);
-      const prompt = contextIds !== undefined ? { ids: contextIds } : buildFimPrompt(model.tokenizer, model.fim, healed.prefix, ctx.suffix, budget);
+      const context = await this.deps.contextPrompt?.(model, document.uri, { prefix: healed.prefix, typedPrefix: ctx.prefix, suffix: ctx.suffix }, signal);
+      const prompt = context ?? buildFimPrompt(model.tokenizer, model.fim, healed.prefix, ctx.suffix, budget);
       const choices = await wordChoices;
       const words = choices ?? undefined;
-      trace?.promptBuilt({ promptTokens: prompt.ids.length, promptTokensCompressed: prompt.ids.length });
+      trace?.promptBuilt({
+        promptTokens: context?.uncompressedTokens ?? prompt.ids.length,
+        promptTokensCompressed: prompt.ids.length,
+        retrievalMs: context?.retrievalMs,
+        compressionMs: context?.compressionMs,
+      });
       // The user asked again where the last completion was cut: this one may take the time it needs.
       const finishing = trigger === 'asked' && this.lastCut !== undefined && samePlace(this.lastCut, cutPlace(model, document.uri, ctx));
       const runConfig = finishing ? { ...config, timeLimitMs: 0 } : config;
@@ -346,6 +351,7 @@ export class CompletionProvider {
         trace?.done({ outcome: 'cancelled', generatedTokens: 0 });
         return [];
       }
+      trace?.modelRunFinished(result.timings);
       // A finished place stays marked: asking there once more gives the whole completion again, not a cut one.
       this.lastCut = result.timeLimited || finishing ? cutPlace(model, document.uri, ctx) : undefined;
 
@@ -457,7 +463,8 @@ export class CompletionProvider {
     const confidentOnly = mode === 'multi-line' && !wholeBlock;
     const settling = new BlockSettling(ctx.languageId);
     let stoppedUnsure = false;
-    // Streamed in every mode: the first piece of text marks the first token for telemetry.
+    // Streamed in every mode: the first piece of text marks the first token for telemetry (until the engine's own times
+    // come with its result: a beam run writes its text at its end).
     const onText = (delta: string) => {
       onFirstText();
       if (mode !== 'multi-line') return;

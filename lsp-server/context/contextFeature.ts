@@ -11,7 +11,7 @@ import { healPrefix } from '../tokenHealing';
 import { describeError, type Logger } from '../logger';
 import { BEFORE_BUDGET_FACTOR, compressReport } from './compressReport';
 import { ContextEngine, type FileEventKind } from './contextEngine';
-import { ContextPromptBuilder, type CursorText } from './contextPromptBuilder';
+import { completionPromptOf, ContextPromptBuilder, type CompletionPrompt, type CursorText } from './contextPromptBuilder';
 import { distinctFolders, type DuplicateFolder } from './distinctFolders';
 import { buildExplainPrompt, encodeExplainPrompt, noCommentReason, type ExplainInput } from './explainPrompt';
 import { declarationHeading, selectionDeclarations, unexplainedNote } from './selectionDeclarations';
@@ -294,12 +294,11 @@ export class ContextFeature {
    * The completion prompt: retrieved snippets and the current file, compressed to the budget. Undefined when the
    * model or workspace gives no context (the caller then builds the plain FIM prompt), and on failure (logged).
    */
-  async completionPrompt(model: LoadedModel, uri: string, text: Omit<CursorText, 'file'>, signal: AbortSignal): Promise<number[] | undefined> {
+  async completionPrompt(model: LoadedModel, uri: string, text: Omit<CursorText, 'file'>, signal: AbortSignal): Promise<CompletionPrompt | undefined> {
     const kit = this.kitFor(model);
     if (kit === undefined) return undefined;
     try {
-      const prompt = await kit.builder.build({ file: this.indexedPath(uri), ...text }, this.promptBudget(model), signal);
-      return prompt.ids;
+      return completionPromptOf(await kit.builder.build({ file: this.indexedPath(uri), ...text }, this.promptBudget(model), signal));
     } catch (error) {
       this.deps.logger.warn(`Workspace context skipped for this completion: ${describeError(error)}`);
       return undefined;

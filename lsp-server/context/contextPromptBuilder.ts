@@ -24,6 +24,25 @@ export interface ContextPrompt extends AssembledPrompt {
   assemblyMs: number;
 }
 
+/** What a completion sends, with what its latency record keeps of how it was made. */
+export interface CompletionPrompt {
+  ids: number[];
+  /** Tokens before compression: `ids.length` and those of the lines compression dropped. */
+  uncompressedTokens: number;
+  retrievalMs: number;
+  /** Assembly with compression, as `locus/compress` reports it; null where the prompt was assembled without compression. */
+  compressionMs: number | null;
+}
+
+export function completionPromptOf(prompt: ContextPrompt): CompletionPrompt {
+  return {
+    ids: prompt.ids,
+    uncompressedTokens: prompt.dropped.reduce((sum, line) => sum + line.tokens, prompt.ids.length),
+    retrievalMs: prompt.retrievalMs,
+    compressionMs: prompt.compression === undefined ? null : prompt.assemblyMs,
+  };
+}
+
 export class ContextPromptBuilder {
   constructor(
     private readonly engine: ContextEngine,

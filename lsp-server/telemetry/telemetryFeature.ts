@@ -1,5 +1,7 @@
 // The server's telemetry feature: owns the store and the recorder, answers `locus/telemetry`,
 // `locus/telemetryExport` and `locus/telemetryClear`, and takes the `locus.completionAccepted` command.
+import { statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { ErrorCodes, ResponseError, type Command, type Connection } from 'vscode-languageserver';
 import {
   CompletionAcceptedCommand,
@@ -154,12 +156,32 @@ export class TelemetryFeature implements CompletionTelemetry {
       dir,
       maxBytes: this.options.maxBytes,
       now: () => this.clock.now(),
-      onDisabled: (code) => this.options.log?.(`Local latency telemetry stopped for this session (${code}); check that ${dir} is writable.`),
+      onDisabled: (code) => this.options.log?.(stoppedMessage(code, dir)),
     });
   }
 
   private emptyExport(query: { format: 'json' | 'csv'; now: number }): TelemetryExportResult {
     return { format: query.format, content: exportSamples([], query.format, query.now), records: 0 };
+  }
+}
+
+/** The Output channel's line when the store stops: what to fix, naming the file that stands where a folder must be. */
+function stoppedMessage(code: string, dir: string): string {
+  const file = code === 'ENOTDIR' ? fileInPath(dir) : undefined;
+  return file === undefined
+    ? `Local latency telemetry stopped for this session (${code}); check that ${dir} is writable.`
+    : `Local latency telemetry stopped for this session (${code}): ${file} is a file, not a folder; rename or remove it${file === dir ? '' : ` to record in ${dir}`}.`;
+}
+
+/** `dir` itself, or the nearest folder above it, where that is a file; undefined where none is. */
+function fileInPath(dir: string): string | undefined {
+  for (let at = dir; ; at = dirname(at)) {
+    try {
+      return statSync(at).isFile() ? at : undefined;
+    } catch {
+      // Missing, or under a file: look one level up.
+    }
+    if (dirname(at) === at) return undefined;
   }
 }
 

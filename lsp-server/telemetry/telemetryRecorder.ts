@@ -1,6 +1,7 @@
 // Follows one completion request through its phases and writes its record when it finishes.
 // The completion path calls, in order: recorder.begin() when the request arrives, trace.promptBuilt(),
-// trace.firstToken() on the first generated token, and trace.done() exactly once however it ends.
+// trace.firstToken() on the first generated text, trace.modelRunFinished() with the engine's timings when its result
+// comes, and trace.done() exactly once however it ends.
 // The editor's acceptance arrives later through recorder.accepted() and is appended as its own line.
 import { randomBytes } from 'node:crypto';
 import type { Acceptance, RequestOutcome } from '../protocol';
@@ -44,8 +45,6 @@ export interface DoneInfo {
   generatedTokens: number;
   /** The engine's own decode rate; computed from the phase marks when absent. */
   tokensPerSecond?: number | null;
-  /** The engine's time from the start of generation (prompt built) to the first token, if firstToken() was not called. */
-  engineFirstTokenMs?: number | null;
   draftProposed?: number | null;
   draftAccepted?: number | null;
   prefixCacheHit?: boolean | null;
@@ -154,14 +153,24 @@ export class RequestTrace {
     this.firstTokenMark = this.clock.monotonic();
   }
 
+  /**
+   * The model's result came, with the engine's own times: its first token came its decode time before now. That wins
+   * over firstToken(): beam search writes its text only at its end, and a first token may write no text. Counted back
+   * from the end, a wait for the engine (a run before this one, its warm-up), which its times leave out, stays before
+   * the first token, where the user waited.
+   */
+  modelRunFinished(engine: { firstTokenMs: number; totalMs: number }): void {
+    if (this.finished || this.promptMark === null) return;
+    const now = this.clock.monotonic();
+    const decodeMs = engine.totalMs - engine.firstTokenMs;
+    this.firstTokenMark = decodeMs >= 0 ? Math.max(this.promptMark, now - decodeMs) : now;
+  }
+
   /** Builds the record, writes it when recording is on, and returns it; null when the request was already done. */
   done(info: DoneInfo): RequestRecord | null {
     if (this.finished) return null;
     this.finished = true;
     const doneMark = this.clock.monotonic();
-    if (this.firstTokenMark === null && this.promptMark !== null && info.engineFirstTokenMs != null) {
-      this.firstTokenMark = Math.min(doneMark, this.promptMark + info.engineFirstTokenMs);
-    }
     const since = (mark: number | null): number | null => (mark === null ? null : round(Math.max(0, mark - this.start)));
     const doneMs = since(doneMark) as number;
     const firstTokenMs = since(this.firstTokenMark);

@@ -47,6 +47,8 @@ export class JsonlTelemetryStore implements TelemetrySink {
   private sequence = 0;
   private lastSync = 0;
   private disabled: string | null = null;
+  /** After a Clear, a stopped store tries its next write again; its reason stands until one succeeds. */
+  private retry = false;
 
   constructor(private readonly options: TelemetryStoreOptions) {
     this.maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
@@ -72,7 +74,7 @@ export class JsonlTelemetryStore implements TelemetrySink {
   }
 
   append(entry: TelemetryEntry): void {
-    if (this.disabled) return;
+    if (this.disabled !== null && !this.retry) return;
     const line = Buffer.from(serializeEntry(entry), 'utf8');
     try {
       // Deleted under it by another window's Clear: lines written there would be lost with the file.
@@ -82,6 +84,8 @@ export class JsonlTelemetryStore implements TelemetrySink {
       }
       this.writeLine(line);
       if (this.now() - this.lastSync >= this.syncIntervalMs) this.sync();
+      this.disabled = null;
+      this.retry = false;
     } catch (error) {
       this.disable(error as NodeJS.ErrnoException);
     }
@@ -93,8 +97,9 @@ export class JsonlTelemetryStore implements TelemetrySink {
    */
   clear(): { deleted: number; failures: string[] } {
     this.closeSegment();
-    // Room made: a store stopped by a full disk (ENOSPC) records again, and says so again if it fails again.
-    this.disabled = null;
+    // Room made: a store stopped by a full disk (ENOSPC) records again, and says so again if it fails again. Its
+    // reason stays until a write succeeds: a Clear that could not delete in a read-only folder leaves it stopped.
+    this.retry = this.disabled !== null;
     let deleted = 0;
     const failures: string[] = [];
     for (const segment of listSegments(this.options.dir)) {
@@ -183,8 +188,10 @@ export class JsonlTelemetryStore implements TelemetrySink {
   }
 
   private disable(error: NodeJS.ErrnoException): void {
-    if (this.disabled) return;
-    this.disabled = error.code ?? 'EUNKNOWN';
+    if (this.disabled !== null && !this.retry) return;
+    this.retry = false;
+    // mkdir answers EEXIST where the folder's path is a file: the folder is no folder, which ENOTDIR says.
+    this.disabled = error.code === 'EEXIST' ? 'ENOTDIR' : (error.code ?? 'EUNKNOWN');
     try {
       if (this.fd !== null) closeSync(this.fd);
     } catch {

@@ -12,6 +12,8 @@
   const SVG = 'http://www.w3.org/2000/svg';
   const state = vscode.getState() || { range: 'all' };
   let summary = null;
+  /** Dates show their year where the records span two calendar years or are of another year than the server's now. */
+  let withYear = false;
 
   const $ = (id) => document.getElementById(id);
 
@@ -19,8 +21,9 @@
 
   function ms(value) {
     if (value === null || value === undefined) return '—';
-    if (value < 10) return `${value.toFixed(1)} ms`;
-    if (value < 1000) return `${Math.round(value)} ms`;
+    // Bounds on the value as rounded: 9.97 reads "10 ms" (not "10.0 ms"), 999.6 "1.00 s" (not "1000 ms").
+    if (value < 9.95) return `${value.toFixed(1)} ms`;
+    if (value < 999.5) return `${Math.round(value)} ms`;
     return `${(value / 1000).toFixed(2)} s`;
   }
 
@@ -36,15 +39,16 @@
     return space < 0 ? [text, ''] : [text.slice(0, space), text.slice(space + 1)];
   }
 
+  /** A rate that rounds to 0% or 100% without being it reads "<1%" or ">99%": 999 of 1000 is not all. */
   function percent(rate) {
-    return rate === null || rate === undefined ? '—' : `${Math.round(rate * 100)}%`;
+    if (rate === null || rate === undefined) return '—';
+    if (rate > 0 && rate < 0.005) return '<1%';
+    if (rate < 1 && rate >= 0.995) return '>99%';
+    return `${Math.round(rate * 100)}%`;
   }
 
-  /** A share of a whole; a few requests out of many read "<1%" rather than a misleading "0%". */
   function share(part, whole) {
-    if (whole === 0) return '—';
-    if (part > 0 && part / whole < 0.005) return '<1%';
-    return percent(part / whole);
+    return whole === 0 ? '—' : percent(part / whole);
   }
 
   function rateOfTokens(value) {
@@ -56,20 +60,33 @@
     return value.toLocaleString('en-US');
   }
 
+  /** A count with its noun: "1 request", "2 requests". */
+  function counted(value, noun) {
+    return `${count(value)} ${noun}${value === 1 ? '' : 's'}`;
+  }
+
   function bytes(value) {
     if (value < 1024) return `${value} B`;
     if (value < 1024 * 1024) return `${(value / 1024).toFixed(1)} KB`;
     return `${(value / 1024 / 1024).toFixed(1)} MB`;
   }
 
+  function dateOptions() {
+    return withYear ? { year: 'numeric', month: 'short', day: 'numeric' } : { month: 'short', day: 'numeric' };
+  }
+
   function dateTime(epochMs) {
-    return new Date(epochMs).toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+    return new Date(epochMs).toLocaleString(undefined, { ...dateOptions(), hour: '2-digit', minute: '2-digit' });
   }
 
   function axisTime(epochMs, bucketMs) {
     const date = new Date(epochMs);
-    if (bucketMs >= 86_400_000) return date.toLocaleDateString(undefined, { month: 'short', day: 'numeric' });
+    if (bucketMs >= 86_400_000) return date.toLocaleDateString(undefined, dateOptions());
     return date.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  }
+
+  function yearOf(epochMs) {
+    return new Date(epochMs).getFullYear();
   }
 
   // ---- DOM helpers ------------------------------------------------------------------------------------------
@@ -123,7 +140,7 @@
   function renderHeader() {
     const parts = [];
     if (summary.from !== null) {
-      parts.push(`${count(summary.outcomes.requests)} requests`);
+      parts.push(counted(summary.outcomes.requests, 'request'));
       parts.push(`${dateTime(summary.from)} – ${dateTime(summary.to)}`);
     }
     parts.push('kept on this machine only');
@@ -132,8 +149,13 @@
     const notice = $('notice');
     const messages = [];
     if (!summary.enabled) messages.push('Recording is off (setting locus.telemetry.enabled). Requests recorded earlier are still shown.');
-    if (summary.store.disabledReason) {
-      messages.push(`Recording stopped for this session: the telemetry folder could not be written (${summary.store.disabledReason}).`);
+    const stopped = summary.store.disabledReason;
+    if (stopped) {
+      messages.push(
+        stopped === 'ENOTDIR'
+          ? 'Recording stopped for this session: the telemetry folder is a file, not a folder (ENOTDIR). The Output channel names it.'
+          : `Recording stopped for this session: the telemetry folder could not be written (${stopped}).`,
+      );
     }
     if (summary.outcomes.requests === 0) {
       messages.push(
@@ -168,7 +190,7 @@
 
   function latencyDetail(s) {
     // Answers from the completion cache run no model, so they are counted apart from the latency figures.
-    const runs = s.latency ? `${count(s.latency.count)} runs` : 'no finished runs';
+    const runs = s.latency ? counted(s.latency.count, 'run') : 'no finished runs';
     return s.servedFromCache > 0 ? `${runs} · ${count(s.servedFromCache)} cached` : runs;
   }
 
@@ -227,7 +249,8 @@
       root.append(svg('line', { class: 'gridline', x1: pad.left, x2: width - pad.right, y1: y(v), y2: y(v) }));
       root.append(svg('text', { x: pad.left - 8, y: y(v) + 4, 'text-anchor': 'end' }, axisMs(v)));
     }
-    const labelEvery = Math.max(1, Math.ceil(points.length / Math.floor((width - pad.left) / 70)));
+    const labelWidth = withYear && bucketMs >= 86_400_000 ? 96 : 70;
+    const labelEvery = Math.max(1, Math.ceil(points.length / Math.floor((width - pad.left) / labelWidth)));
     points.forEach((p, i) => {
       if (i % labelEvery === 0) root.append(svg('text', { x: x(p.start), y: height - 6, 'text-anchor': 'middle' }, axisTime(p.start, bucketMs)));
     });
@@ -235,7 +258,9 @@
       root.append(svg('polyline', { class: `line ${key}`, fill: 'none', points: points.map((p) => `${x(p.start)},${y(p[key])}`).join(' ') }));
       for (const p of points) {
         const dot = svg('circle', { class: `${key} point`, cx: x(p.start), cy: y(p[key]), r: points.length > 30 ? 2 : 3 });
-        root.append(tooltip(dot, `${axisTime(p.start, bucketMs)} · ${key} ${ms(p[key])} · ${p.count} requests`));
+        // A day's point is named by its date; a shorter bucket's by its date and time, which its axis label lacks.
+        const when = bucketMs >= 86_400_000 ? axisTime(p.start, bucketMs) : dateTime(p.start);
+        root.append(tooltip(dot, `${when} · ${key} ${ms(p[key])} · ${counted(p.count, 'request')}`));
       }
     }
     container.replaceChildren(root);
@@ -273,7 +298,7 @@
         rx: 1.5,
         'data-count': bin.count,
       });
-      root.append(tooltip(bar, `${range}: ${bin.count} requests`));
+      root.append(tooltip(bar, `${range}: ${counted(bin.count, 'request')}`));
       if (i % labelEvery === 0) {
         root.append(svg('text', { x, y: height - 6, 'text-anchor': 'start' }, bin.toMs === null ? `≥ ${axisMs(bin.fromMs)}` : axisMs(bin.fromMs)));
       }
@@ -301,6 +326,11 @@
       { key: 'decode', name: 'Decode', note: 'the remaining tokens', stats: decode },
     ];
     const top = rows.filter((r) => !r.sub && r.stats);
+    // Only cancelled, failed or cached requests: no model run to split, and no prompt worth a word on compression.
+    if (top.length === 0) {
+      $('phases').replaceChildren(el('div', { class: 'empty-chart', text: 'No finished requests.' }));
+      return;
+    }
     const total = top.reduce((sum, r) => sum + r.stats.mean, 0);
     const stack = el('div', { class: 'stack', role: 'img', 'aria-label': 'Share of mean latency by phase' });
     for (const r of top) {
@@ -350,12 +380,12 @@
       ['cancelled', 'Cancelled'],
       ['error', 'Failed'],
     ];
-    $('outcomes-title').textContent = `Outcomes of ${count(o.requests)} request${o.requests === 1 ? '' : 's'}`;
+    $('outcomes-title').textContent = `Outcomes of ${counted(o.requests, 'request')}`;
     const stack = el('div', { class: 'stack', role: 'img', 'aria-label': 'Requests by outcome' });
     const legend = el('div', { class: 'outcome-legend' });
     for (const [key, label] of kinds) {
       if (o[key] > 0) {
-        const part = el('span', { class: `outcome-${key}`, title: `${label}: ${count(o[key])} of ${count(o.requests)} requests (${share(o[key], o.requests)})` });
+        const part = el('span', { class: `outcome-${key}`, title: `${label}: ${count(o[key])} of ${counted(o.requests, 'request')} (${share(o[key], o.requests)})` });
         part.style.width = `${(o[key] / o.requests) * 100}%`;
         stack.append(part);
       }
@@ -397,6 +427,7 @@
 
   function render() {
     if (!summary) return;
+    withYear = summary.from !== null && (yearOf(summary.from) !== yearOf(summary.to) || yearOf(summary.to) !== yearOf(summary.generatedAt));
     renderHeader();
     if (summary.outcomes.requests === 0) return;
     renderKpis();

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createNonce, renderDashboardHtml } from '../../extension/dashboardHtml';
 import { summarize, toSamples } from '../../lsp-server/telemetry/telemetryAggregate';
-import type { TelemetrySummary } from '../../lsp-server/protocol';
+import type { TelemetrySample, TelemetrySummary } from '../../lsp-server/protocol';
 import { fixtureEntries } from './telemetryFixtures';
 
 const CHROMIUM = process.env.LOCUS_CHROMIUM ?? '/usr/bin/chromium';
@@ -103,9 +103,27 @@ function fixtureSummary(): TelemetrySummary {
 
 /** The dashboard's own millisecond format, restated: the test must not import the code it checks. */
 function expectedMs(value: number): string {
-  if (value < 10) return `${value.toFixed(1)} ms`;
-  if (value < 1000) return `${Math.round(value)} ms`;
+  if (value < 9.95) return `${value.toFixed(1)} ms`;
+  if (value < 999.5) return `${Math.round(value)} ms`;
   return `${(value / 1000).toFixed(2)} s`;
+}
+
+/** The fixture's finished model runs (no cache answers), the first `count` of them. */
+function finishedRuns(count: number): TelemetrySample[] {
+  return toSamples(fixtureEntries())
+    .filter((s) => s.outcome !== 'cancelled' && s.outcome !== 'error' && !s.servedFromCache)
+    .slice(0, count);
+}
+
+function summaryOf(samples: TelemetrySample[], generatedAt = Date.UTC(2026, 10, 23, 14)): TelemetrySummary {
+  return summarize(samples, { enabled: true, generatedAt, store: STORE });
+}
+
+async function kpiText(page: Page, key: string): Promise<string> {
+  return page.$eval(`[data-kpi="${key}"] .value`, (node) => {
+    const [value, unit] = [node.firstChild?.textContent ?? '', node.querySelector('.unit')?.textContent ?? ''];
+    return unit ? `${value} ${unit}` : value;
+  });
 }
 
 /**
@@ -303,6 +321,89 @@ describe('latency dashboard in headless Chromium', { skip }, () => {
     assert.ok(counts.length >= 2 && counts.every((l) => Number.isInteger(Number(l))), `axis labels ${labels.join(', ')}`);
     assert.match((await page.textContent('#phases')) ?? '', /nothing was compressed before prefill/);
     assert.deepEqual(consoleErrors, []);
+    await page.close();
+  });
+
+  it('shows the year where the records span two calendar years or are of another year, and only there', async () => {
+    const runs = finishedRuns(40);
+    const newYear = runs.map((s, i) => ({ ...s, receivedAt: (i < 20 ? Date.UTC(2025, 11, 20, 12) : Date.UTC(2026, 0, 10, 12)) + i * 60_000 }));
+    const spanning = summaryOf(newYear, Date.UTC(2026, 0, 11));
+    assert.equal(spanning.overTime.bucketMs, 86_400_000);
+    const lastYear = summaryOf(newYear.slice(0, 20), Date.UTC(2026, 0, 11));
+    const { page, consoleErrors } = await openDashboard(browser, 'dark');
+
+    await postSummary(page, spanning);
+    await page.waitForSelector('body[data-rendered]');
+    assert.match((await page.textContent('#subtitle')) ?? '', /2025.* – .*2026/);
+    const labels = await page.$$eval('#over-time text', (nodes) => nodes.map((n) => n.textContent ?? ''));
+    const dates = labels.filter((l) => /[A-Z][a-z]{2}/.test(l));
+    assert.ok(dates.length >= 2 && dates.every((l) => /\b202[56]\b/.test(l)), labels.join(', '));
+
+    await postSummary(page, { ...lastYear, generatedAt: lastYear.generatedAt + 1 });
+    await page.waitForSelector(`body[data-rendered="${lastYear.generatedAt + 1}"]`);
+    assert.match((await page.textContent('#subtitle')) ?? '', /2025.* – .*2025/);
+
+    // This year's records need no year.
+    const thisYear = fixtureSummary();
+    await postSummary(page, thisYear);
+    await page.waitForSelector(`body[data-rendered="${thisYear.generatedAt}"]`);
+    assert.doesNotMatch((await page.textContent('#subtitle')) ?? '', /\b20\d\d\b/);
+    assert.deepEqual(consoleErrors, []);
+    await page.close();
+  });
+
+  it('says "1 request" and "1 run", not "1 requests", in figures and tooltips', async () => {
+    const { page, consoleErrors } = await openDashboard(browser, 'dark');
+    await postSummary(page, summaryOf(finishedRuns(1)));
+    await page.waitForSelector('body[data-rendered]');
+    assert.match((await page.textContent('#subtitle')) ?? '', /^1 request · /);
+    assert.equal(await page.textContent('[data-kpi="p50"] .detail'), '1 run');
+    assert.equal(await page.textContent('#outcomes-title'), 'Outcomes of 1 request');
+    const tooltips = await page.$$eval('#histogram rect.bar title, #over-time circle title, #outcomes .stack span', (nodes) =>
+      nodes.map((n) => n.textContent || n.getAttribute('title') || ''),
+    );
+    assert.ok(tooltips.filter((t) => / 1 request$| 1 request \(/.test(t)).length >= 4 && !tooltips.some((t) => / 1 requests/.test(t)), tooltips.join(' | '));
+    assert.deepEqual(consoleErrors, []);
+    await page.close();
+  });
+
+  it('rounds at the edges of its units and of whole percentages: 1.00 s, 10 ms, >99%, <1%', async () => {
+    const summary = fixtureSummary();
+    const { page } = await openDashboard(browser, 'dark');
+    await postSummary(page, {
+      ...summary,
+      latency: { ...summary.latency!, p50: 999.6, p95: 9.97, max: 999.4 },
+      acceptanceRate: 0.999,
+      prefixCacheHitRate: 0.001,
+    });
+    await page.waitForSelector('body[data-rendered]');
+    assert.equal(await kpiText(page, 'p50'), '1.00 s');
+    assert.equal(await kpiText(page, 'p95'), '10 ms');
+    assert.equal(await page.textContent('[data-kpi="p95"] .detail'), 'max 999 ms');
+    assert.equal(await kpiText(page, 'acceptance'), '>99%');
+    assert.equal(await kpiText(page, 'prefix-cache'), '<1%');
+    await page.close();
+  });
+
+  it('shows no phases but says so, as the other cards do, when no model run finished', async () => {
+    const cancelled = toSamples(fixtureEntries()).filter((s) => s.outcome === 'cancelled');
+    const summary = summaryOf(cancelled);
+    assert.ok(summary.compressionRatio !== null && summary.outcomes.requests > 0);
+    const { page, consoleErrors } = await openDashboard(browser, 'dark');
+    await postSummary(page, summary);
+    await page.waitForSelector('body[data-rendered]');
+    assert.equal(await page.textContent('#phases'), 'No finished requests.');
+    assert.equal(await page.textContent('#histogram'), 'No finished requests.');
+    assert.deepEqual(consoleErrors, []);
+    await page.close();
+  });
+
+  it('says that the telemetry folder is a file where recording stopped for it', async () => {
+    const { page } = await openDashboard(browser, 'dark');
+    const summary = fixtureSummary();
+    await postSummary(page, { ...summary, store: { ...summary.store, disabledReason: 'ENOTDIR' } });
+    await page.waitForSelector('#notice:not([hidden])');
+    assert.match((await page.textContent('#notice')) ?? '', /^Recording stopped for this session: the telemetry folder is a file, not a folder \(ENOTDIR\)/);
     await page.close();
   });
 

@@ -106,6 +106,32 @@ describe('completion telemetry', () => {
     assert.equal((await empty.telemetry.summary({})).outcomes.empty, 1);
   });
 
+  it("splits a beam search's time at the engine's first token, though its text comes at its end, and one that writes nothing too", async () => {
+    for (const script of ['total;', '']) {
+      const { provider, engine, telemetry } = setup(script, { stepMs: 20 });
+      // As beam search answers: the whole text at the end, with the engine's own times (its first token at its first step).
+      const generate = engine.generate.bind(engine);
+      engine.generate = async (request, hooks = {}) => {
+        const started = performance.now();
+        const result = await generate(request, { ...hooks, onText: undefined });
+        if (result.text !== '') hooks.onText?.(result.text);
+        return { ...result, timings: { ...result.timings, firstTokenMs: Math.min(20, performance.now() - started), totalMs: performance.now() - started } };
+      };
+      const { document, position } = doc('const x = ┃\n');
+      await provider.provide(document, position, never());
+      const [sample] = JSON.parse((await telemetry.export({ format: 'json' })).content).records;
+      assert.ok(sample.firstTokenMs !== null, JSON.stringify(sample));
+      if (script !== '') {
+        const prefill = sample.firstTokenMs - sample.promptBuiltMs;
+        assert.ok(prefill >= 19 && prefill < 60, `prefill ${prefill} ms: ${JSON.stringify(sample)}`);
+        // Five more steps of 20 ms after the first token.
+        assert.ok(sample.doneMs - sample.firstTokenMs >= 60, JSON.stringify(sample));
+      }
+      const { phases } = await telemetry.summary({});
+      assert.ok(phases.prefill && phases.decode, JSON.stringify(phases));
+    }
+  });
+
   it('records nothing for a request that never reaches the model, and no command while recording is off', async () => {
     const { provider, telemetry } = setup('42;', { settings: { completion: { languages: { typescript: false } } } });
     const { document, position } = doc('const x = ┃\n');

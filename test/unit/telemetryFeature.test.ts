@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -112,6 +112,19 @@ describe('TelemetryFeature', () => {
     assert.equal((await feature.summary(null)).enabled, true);
     assert.deepEqual(feature.clear(), { deletedFiles: 1, failedFiles: 0 });
     assert.equal((await feature.summary(null)).outcomes.requests, 0);
+  });
+
+  it('says which file stands where the folder should be, not to check that it is writable', () => {
+    const file = join(root, 'not-a-folder');
+    writeFileSync(file, 'a file');
+    for (const dir of [file, join(file, 'telemetry')]) {
+      const logs: string[] = [];
+      const feature = new TelemetryFeature({ dir, enabled: true }, { log: (line) => logs.push(line) });
+      feature.recorder.begin({ language: 'go', model: 'm' }).done({ outcome: 'empty', generatedTokens: 0 });
+      const where = dir === file ? '' : ` to record in ${dir}`;
+      assert.deepEqual(logs, [`Local latency telemetry stopped for this session (ENOTDIR): ${file} is a file, not a folder; rename or remove it${where}.`]);
+      feature.dispose();
+    }
   });
 
   it('without a directory keeps nothing and reports recording as off', async () => {

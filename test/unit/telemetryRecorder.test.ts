@@ -86,13 +86,29 @@ describe('TelemetryRecorder', () => {
     clock.advance(10);
     trace.promptBuilt({ promptTokens: 100, promptTokensCompressed: 100 });
     clock.advance(300);
-    const record = trace.done({ outcome: 'offered', generatedTokens: 5, engineFirstTokenMs: 100, tokensPerSecond: 44.44 });
+    trace.modelRunFinished({ firstTokenMs: 100, totalMs: 300 });
+    const record = trace.done({ outcome: 'offered', generatedTokens: 5, tokensPerSecond: 44.44 });
     assert.equal(record?.firstTokenMs, 110);
     assert.equal(record?.tokensPerSecond, 44.4);
     const single = recorder.begin({ language: 'go', model: 'm' });
     single.promptBuilt({ promptTokens: 100, promptTokensCompressed: 100 });
     clock.advance(50);
-    assert.equal(single.done({ outcome: 'offered', generatedTokens: 1, engineFirstTokenMs: 50, tokensPerSecond: 0 })?.tokensPerSecond, null);
+    single.modelRunFinished({ firstTokenMs: 50, totalMs: 50 });
+    assert.equal(single.done({ outcome: 'offered', generatedTokens: 1, tokensPerSecond: 0 })?.tokensPerSecond, null);
+  });
+
+  it("takes the engine's first-token time over the first text's, counted back from its end so a wait for the engine is prefill", () => {
+    const { clock, recorder } = setup();
+    const trace = recorder.begin({ language: 'python', model: 'm' });
+    clock.advance(10);
+    trace.promptBuilt({ promptTokens: 100, promptTokensCompressed: 100 });
+    clock.advance(40); // The engine finishes another job first: its own times leave this out.
+    clock.advance(300);
+    trace.firstToken(); // Beam search writes its text at its end.
+    trace.modelRunFinished({ firstTokenMs: 100, totalMs: 300 });
+    clock.advance(5);
+    const record = trace.done({ outcome: 'offered', generatedTokens: 6 });
+    assert.deepEqual([record?.promptBuiltMs, record?.firstTokenMs, record?.doneMs], [10, 150, 355]);
   });
 
   it('stores only identifier-like labels, never free text', () => {

@@ -172,6 +172,28 @@ describe('JsonlTelemetryStore', () => {
     assert.equal(store.disabledReason, 'ENOTDIR');
   });
 
+  it('says ENOTDIR for a folder that is a file, and keeps its reason through a Clear until a write succeeds', () => {
+    const dir = freshDir();
+    writeFileSync(dir, 'a file where the folder should be');
+    const reasons: string[] = [];
+    const store = new JsonlTelemetryStore({ dir, onDisabled: (code) => reasons.push(code) });
+    store.append(record(0));
+    assert.equal(store.disabledReason, 'ENOTDIR');
+    // A Clear makes no write succeed: the dashboard must go on saying that recording stopped.
+    store.clear();
+    assert.equal(store.disabledReason, 'ENOTDIR');
+    store.append(record(1));
+    store.append(record(2));
+    assert.deepEqual(reasons, ['ENOTDIR', 'ENOTDIR']);
+    assert.equal(store.disabledReason, 'ENOTDIR');
+    store.clear();
+    rmSync(dir);
+    store.append(record(3));
+    assert.equal(store.disabledReason, null);
+    assert.deepEqual(ids(store), [id(3)]);
+    store.close();
+  });
+
   it('clear() deletes every segment and later appends start over', () => {
     const dir = freshDir();
     const store = new JsonlTelemetryStore({ dir, segmentBytes: readLineBytes() * 2, maxBytes: 1 << 20 });
