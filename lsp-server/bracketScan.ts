@@ -39,6 +39,17 @@ export function openBrackets(text: string, lineComment: string): OpenBracket[] {
   return scan(text, lineComment, undefined).stack;
 }
 
+/** Openers in `text` that nothing after them in `text` closes, outermost first; undefined when `text` ends inside a string or a comment. */
+export function openBracketsAtEnd(text: string, lineComment: string): OpenBracket[] | undefined {
+  const { stack, open, inLineComment } = scan(text, lineComment, undefined);
+  return open === undefined && !inLineComment ? stack : undefined;
+}
+
+/** Whether `closer` closes `opener`. */
+export function closes(closer: string, opener: string): boolean {
+  return PAIRS[closer] === opener;
+}
+
 /** Whether `text` closes every bracket it opens and none that it does not. */
 export function isBalanced(text: string, lineComment: string): boolean {
   const { stack, unmatched } = scan(text, lineComment, undefined);
@@ -115,7 +126,7 @@ function scan(
   text: string,
   lineComment: string,
   startsInside: OpenLiteral | undefined,
-): { unmatched: UnmatchedCloser[]; open: OpenLiteral | undefined; openedAt: number; stack: OpenBracket[] } {
+): { unmatched: UnmatchedCloser[]; open: OpenLiteral | undefined; openedAt: number; stack: OpenBracket[]; inLineComment: boolean } {
   const stack: OpenBracket[] = [];
   const unmatched: UnmatchedCloser[] = [];
   let open = startsInside;
@@ -132,7 +143,7 @@ function scan(
     }
     if (text.startsWith(lineComment, i)) {
       const end = text.indexOf('\n', i);
-      if (end === -1) break;
+      if (end === -1) return { unmatched, open, openedAt: -1, stack, inLineComment: true };
       i = end;
       continue;
     }
@@ -148,7 +159,7 @@ function scan(
       // A mismatched closer (`(]`) is the model's mistake, not a block end; leave it to the other rules.
     }
   }
-  return { unmatched, open, openedAt: open === undefined ? -1 : openedAt, stack };
+  return { unmatched, open, openedAt: open === undefined ? -1 : openedAt, stack, inLineComment: false };
 }
 
 /**

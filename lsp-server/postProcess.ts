@@ -1,5 +1,6 @@
 // The post-processing chain for one generated completion: every rule is a pure function of the text and
 // the cursor's context, applied in a fixed order.
+import { endBeforeAutoClosed } from './autoClosedLine';
 import { limitToBlock } from './blockScope';
 import type { CompletionMode } from './completionMode';
 import type { CursorContext } from './cursorContext';
@@ -28,9 +29,11 @@ export function postProcess(raw: string, mode: CompletionMode, ctx: CursorContex
   lines = trimTrailingWhitespace(lines);
   let text: string;
   if (mode === 'single-line') text = trimLineSuffixOverlap(lines[0] ?? '', ctx);
-  else text = keepConfidentLines(dropLinesFollowingCursor(lines, ctx), confidentLines, ctx.languageId).join('\n');
-  if (text.trim() === '') return '';
-  if (mode !== 'single-line') text = closeOpenDocstring(text, ctx, mode === 'whole-line');
+  else {
+    text = keepConfidentLines(dropLinesFollowingCursor(lines, ctx), confidentLines, ctx.languageId).join('\n');
+    // Closed first: the closers the editor auto-closed go after the comment's closer, on a line of their own.
+    if (text.trim() !== '') text = endBeforeAutoClosed(closeOpenDocstring(text, ctx, mode === 'whole-line').split('\n'), ctx).join('\n');
+  }
   if (text.trim() === '') return '';
   return withLineEnding(text, ctx.eol);
 }

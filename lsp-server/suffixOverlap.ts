@@ -1,6 +1,7 @@
 // Keeps a completion from repeating what already follows the cursor.
-import { closersWithOpeners, hasOddQuotes, lineCommentFor, literalEnd, openLiteralAfter, unmatchedClosers, type OpenLiteral } from './bracketScan';
+import { closersWithOpeners, hasOddQuotes, lineCommentFor, literalEnd, openBracketsAtEnd, openLiteralAfter, unmatchedClosers, type OpenLiteral } from './bracketScan';
 import type { CursorContext } from './cursorContext';
+import { cutAtExtraCloser } from './extraClosers';
 
 const BRACKETS = new Set([')', ']', '}']);
 const QUOTES = new Set(['"', "'", '`']);
@@ -9,19 +10,23 @@ const ADDED_PUNCTUATION = /^[\s;,)\]}]*$/;
 const WORD_CHARACTER = /^[\p{L}\p{N}_$]$/u;
 
 /**
- * Single line: drops what of `text` the rest of the line already has. Inside a string or block comment that the rest
- * of the line closes, the completion ends where it would close it (`'Reinstall |Locus')` + `the extension')` →
- * `the extension`). A copy of the rest followed only by punctuation goes with that punctuation (`'|')` + `');`).
- * Then the longest end of `text` that the rest of the line starts with goes (`foo(|)` + `a)` → `a`). Closing
- * brackets and quotes count only when the completion leaves them unmatched, so `print(|)` + `len(x)` keeps its own `)`.
+ * Single line: drops what of `text` the rest of the line already has. First, a closer that would leave the rest's
+ * closers nothing to close ends the completion, and the closers before it are its own (extraClosers.ts). Inside a
+ * string or block comment that the rest of the line closes, the completion ends where it would close it
+ * (`'Reinstall |Locus')` + `the extension')` → `the extension`). A copy of the rest followed only by punctuation goes
+ * with that punctuation (`'|')` + `');`). Then the longest end of `text` that the rest of the line starts with goes
+ * (`foo(|)` + `a)` → `a`). Closing brackets and quotes count only when the completion leaves them unmatched, so
+ * `print(|)` + `len(x)` keeps its own `)`.
  */
 export function trimLineSuffixOverlap(text: string, ctx: CursorContext): string {
   const rest = ctx.lineSuffix.trimEnd();
   if (rest === '') return text;
   const lineComment = lineCommentFor(ctx.languageId);
   const open = openLiteralAfter(ctx.linePrefix, lineComment);
-  const inLiteral = beforeLiteralEnd(text, rest, open);
-  const unmatched = droppableClosers(inLiteral, lineComment, open);
+  const fitted = open === undefined ? cutAtExtraCloser(text, ctx) : text;
+  const inLiteral = beforeLiteralEnd(fitted, rest, open);
+  // Cut to fit the rest's closers, the completion's own closers close what they should: none is a copy of them.
+  const unmatched = fitted === text ? droppableClosers(inLiteral, lineComment, open) : new Map<number, number>();
   return withoutRestStart(beforeRepeatedRest(inLiteral, rest, unmatched), rest, unmatched);
 }
 
@@ -46,15 +51,31 @@ function beforeLiteralEnd(text: string, rest: string, open: OpenLiteral | undefi
   return /^\s/.test(rest) ? text.slice(0, end).trimEnd() : text.slice(0, end);
 }
 
-/** `text` before its last copy of the whole rest of the line, when only added punctuation follows that copy. */
+/**
+ * `text` before its last copy of the whole rest of the line, when only added punctuation follows that copy. A copy on
+ * the cursor's line whose leading closers close brackets the completion opened skipped a closer of its own
+ * (`len(items` + `):` before `):`): those closers stay, the rest of the copy goes.
+ */
 function beforeRepeatedRest(text: string, rest: string, unmatched: Map<number, number>): string {
   const whole = rest.trim();
   for (let start = text.lastIndexOf(whole); start !== -1; start = start === 0 ? -1 : text.lastIndexOf(whole, start - 1)) {
     const end = start + whole.length;
     if (!ADDED_PUNCTUATION.test(text.slice(end))) return text;
     if (isDuplicate(text, start, end, unmatched)) return text.slice(0, start);
+    // On a line of its own the copy's closers close the completion's own brackets (`  });` before `});`).
+    if (text.lastIndexOf('\n', start) !== -1) continue;
+    const own = ownClosersAt(text, start, end, unmatched);
+    if (own > 0 && start + own < end && isDuplicate(text, start + own, end, unmatched)) return text.slice(0, start + own);
   }
   return text;
+}
+
+/** How many closers from `start` on (up to `end`) close brackets `text` opened before them. */
+function ownClosersAt(text: string, start: number, end: number, unmatched: Map<number, number>): number {
+  let i = start;
+  // Not in `unmatched`: matched in `text`; there with an opener: matched too (text inside a literal).
+  while (i < end && BRACKETS.has(text[i]!) && (unmatched.get(i) ?? 0) >= 0) i++;
+  return i - start;
 }
 
 /**
@@ -94,7 +115,8 @@ function isDuplicate(text: string, start: number, end: number, unmatched: Map<nu
  * Multi-line: drops the completion's last lines when the document's next non-blank lines are the same lines
  * (compared with their indentation, so an outer block's `}` is not mistaken for this block's). When the
  * cursor's line still has closers after the cursor (`{|})`), the completion's end that repeats them is dropped,
- * or a closing last line that starts with them is reduced to its indentation: the document's own closers land there.
+ * or a closing last line that starts with them (closing brackets opened before the cursor, not the completion's own)
+ * is reduced to its indentation: the document's own closers land there.
  */
 export function dropLinesFollowingCursor(lines: string[], ctx: CursorContext): string[] {
   const rest = ctx.lineSuffix.trim();
@@ -103,7 +125,9 @@ export function dropLinesFollowingCursor(lines: string[], ctx: CursorContext): s
     const trimmed = trimLineSuffixOverlap(joined, ctx);
     if (trimmed !== joined) return trimmed.split('\n');
     const last = lines[lines.length - 1]!;
-    if (lines.length > 1 && last.trim().startsWith(rest)) return [...lines.slice(0, -1), /^\s*/.exec(last)![0]];
+    if (lines.length > 1 && last.trim().startsWith(rest) && closesOutside(joined, joined.length - last.trimStart().length, ctx)) {
+      return [...lines.slice(0, -1), /^\s*/.exec(last)![0]];
+    }
     return lines;
   }
   const following = dropLeadingBlank(ctx.followingLines).map((l) => l.trimEnd());
@@ -119,6 +143,16 @@ export function dropLinesFollowingCursor(lines: string[], ctx: CursorContext): s
   // completion's own. From its first line on, it is a new element like the next one (a list of alike entries).
   const copied = written.findIndex((line, i) => i > 0 && line === following[0] && written[i + 1] === following[1] && line.trim() !== '');
   return copied === -1 || following.length < 2 ? lines : lines.slice(0, copied);
+}
+
+/**
+ * Whether the closer at `at` in `text` closes a bracket opened before the cursor, not one of `text`'s own; taken as
+ * so where `text` ends inside a string or comment, whose brackets the scan cannot tell.
+ */
+function closesOutside(text: string, at: number, ctx: CursorContext): boolean {
+  const lineComment = lineCommentFor(ctx.languageId);
+  if (openBracketsAtEnd(text, lineComment) === undefined) return true;
+  return unmatchedClosers(text, lineComment).some((closer) => closer.index === at);
 }
 
 /**

@@ -1,7 +1,7 @@
 // lsp-server/bracketScan.ts: brackets in code, not in strings, comments or regular expression literals.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { openBrackets, unmatchedClosers } from '../../lsp-server/bracketScan';
+import { openBrackets, openBracketsAtEnd, unmatchedClosers } from '../../lsp-server/bracketScan';
 
 const opened = (text: string, lineComment = '//') => openBrackets(text, lineComment).map((b) => b.char).join('');
 const unmatched = (text: string, lineComment = '//') => unmatchedClosers(text, lineComment).map((b) => b.char).join('');
@@ -37,5 +37,13 @@ describe('bracket scan', () => {
 
   it('leaves `#`-comment languages alone, where a slash is only a division', () => {
     assert.equal(opened('x = (a /(b/ 2', '#'), '((');
+  });
+
+  it('tells the openers still open at the end of a text, and nothing where it ends in a string or comment', () => {
+    assert.deepEqual(openBracketsAtEnd('f(a, g(', '//')?.map((b) => b.char), ['(', '(']);
+    assert.equal(openBracketsAtEnd('f(a, // see g(', '//'), undefined);
+    assert.equal(openBracketsAtEnd('f(a, "g(', '//'), undefined);
+    assert.equal(openBracketsAtEnd('f(a, # see g(', '#'), undefined);
+    assert.deepEqual(openBracketsAtEnd('f(a, // see g(\n', '//')?.map((b) => b.char), ['(']);
   });
 });

@@ -14,6 +14,8 @@ interface GoldenCase {
   document: string;
   completion: string;
   mode: CompletionMode;
+  /** Of a block, the leading lines shown (confidentLines.ts); all when absent. */
+  confidentLines?: number;
   expected: string;
 }
 
@@ -28,7 +30,7 @@ describe('postProcess golden cases', () => {
       const ctx = cursorContext(text, offset, c.language);
       const mode = completionMode(ctx);
       assert.equal(mode, c.mode);
-      assert.equal(postProcess(c.completion, mode, ctx), c.expected);
+      assert.equal(postProcess(c.completion, mode, ctx, c.confidentLines), c.expected);
     });
   }
 });
