@@ -20,6 +20,9 @@ describe('cutPhraseLoop (a phrase repeated within one line)', () => {
     assert.equal(cutPhraseLoop(`return Object.create(${'inject('.repeat(8)}`, ''), 'return Object.create(inject');
     assert.equal(cutPhraseLoop(`$documentation: "A${' safe'.repeat(8)}`, ''), '$documentation: "A safe');
     assert.equal(cutPhraseLoop(`aliases = ['tasl'${", 'TASL'".repeat(8)}]`, ''), "aliases = ['tasl', 'TASL'");
+    // Names that are hex digits too: a letter alone, and a call.
+    assert.equal(cutPhraseLoop(`url = "/q?${'a=a&b=b&c=c&d=d&'.repeat(3)}`, ''), 'url = "/q?a=a&b=b&c=c&d=d');
+    assert.equal(cutPhraseLoop(`total = ${'add(1) + '.repeat(3)}1`, ''), 'total = add(1)');
   });
 
   it('leaves lists, chains and nested calls of fewer than eight', () => {
