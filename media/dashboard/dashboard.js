@@ -1,4 +1,4 @@
-// Latency dashboard webview. Renders the TelemetrySummary (lsp-server/telemetryProtocol.ts) that the extension
+// Latency dashboard webview. Renders the TelemetrySummary (lsp-server/protocol.ts) that the extension
 // posts in; charts are inline SVG built with DOM calls, so the strict CSP (no inline script or style) holds.
 // Messages in:  { type: 'summary', summary } | { type: 'error', message }
 // Messages out: { type: 'ready' | 'refresh' | 'clear', rangeMs } | { type: 'export', format, rangeMs }
