@@ -8,24 +8,29 @@ import { indentWidth } from './indentation';
 const STARTS_WITH_CLOSER = /^\s*[)\]}]/;
 
 /**
- * A block's lines (line 0 continues the cursor's line) where the rest of the cursor's line starts with closers: last
- * lines that open a bracket the block leaves open go (the document's closer would be theirs), and the block ends with a
- * line of the cursor line's indentation, where those closers go. Not after a closing line at the cursor line's level
- * or out (`}` of a bracket the block opened on line 0): `foo(|)` + `bar, {` … `}` gives `})`.
+ * A block's lines (line 0 continues the cursor's line) where the rest of the cursor's line starts with closers: the
+ * lines from the first that opens a bracket the block leaves open go (the document's closer would be its: a block cut
+ * inside an `if` it opened), and the block ends with a line of the cursor line's indentation, where those closers go.
+ * Not after a closing line at the cursor line's level or out (`}` of a bracket the block opened on line 0):
+ * `foo(|)` + `bar, {` … `}` gives `})`.
  */
 export function endBeforeAutoClosed(lines: readonly string[], ctx: CursorContext): string[] {
   if (!STARTS_WITH_CLOSER.test(ctx.lineSuffix)) return [...lines];
-  const lineComment = lineCommentFor(ctx.languageId);
-  const kept = [...lines];
-  while (kept.length > 1 && (kept.at(-1)!.trim() === '' || opensLastLine(kept, lineComment))) kept.pop();
+  const kept = lines.slice(0, Math.max(1, firstOpeningLine(lines, lineCommentFor(ctx.languageId))));
+  while (kept.length > 1 && kept.at(-1)!.trim() === '') kept.pop();
   if (kept.length === 1) return kept;
   const indent = /^[ \t]*/.exec(ctx.linePrefix)![0];
   const last = kept.at(-1)!;
   return STARTS_WITH_CLOSER.test(last) && indentWidth(last) <= indentWidth(indent) ? kept : [...kept, indent];
 }
 
-/** Whether the last of `lines` opens a bracket that nothing after it closes (not known where they end in a string). */
-function opensLastLine(lines: readonly string[], lineComment: string): boolean {
-  const lastLineStart = lines.slice(0, -1).join('\n').length + 1;
-  return (openBracketsAtEnd(lines.join('\n'), lineComment) ?? []).some((opener) => opener.index >= lastLineStart);
+/**
+ * The first of `lines` after line 0 that opens a bracket nothing after it closes; `lines.length` where none does, or
+ * where they end in a string or comment (not known).
+ */
+function firstOpeningLine(lines: readonly string[], lineComment: string): number {
+  const text = lines.join('\n');
+  const afterLine0 = lines[0]!.length + 1;
+  const opener = (openBracketsAtEnd(text, lineComment) ?? []).find((open) => open.index >= afterLine0);
+  return opener === undefined ? lines.length : text.slice(0, opener.index).split('\n').length - 1;
 }

@@ -10,7 +10,8 @@ const BLOCK_COMMENT_LANGUAGES = new Set(['javascript', 'javascriptreact', 'types
 
 /**
  * `text` with the docstring or block comment it leaves open closed. `onItsLine`: a completion of one line (in the
- * middle of a body) closes it on that line, and a bare opener (`/**`) is no completion ('').
+ * middle of a body) closes it on that line, and one that ends with a bare opener (`/**`, `query = """`) is no
+ * completion ('').
  */
 export function closeOpenDocstring(text: string, ctx: CursorContext, onItsLine = false): string {
   if (ctx.languageId === 'python') return closeOpenLiteral(text, ctx, onItsLine, '#', isTripleQuoted, (quote) => quote);
@@ -37,9 +38,10 @@ function closeOpenLiteral(
   if (literal === undefined || !closes(literal.open) || literal.at < 0) return text;
   const { open, at: opened } = literal;
   if (onItsLine) {
-    // Nothing said past the opener (`/**`, `"""`): nothing to show.
+    // Nothing said past the opener (`/**`, `sql = f"""`), or a line continued (`"""\`): nothing to show, as the
+    // code before the opener alone (`sql = f`) is no line either.
     const said = text.slice(opened).replace(/^(?:\/\*+|"{3}|'{3})/, '').trim();
-    return said === '' ? text.slice(0, opened).trimEnd() : `${text.trimEnd()}${closer(open)}`;
+    return said === '' || text.trimEnd().endsWith('\\') ? '' : `${text.trimEnd()}${closer(open)}`;
   }
   const lineStart = text.lastIndexOf('\n', opened) + 1;
   const openingLine = lineStart === 0 ? ctx.linePrefix : text.slice(lineStart, opened);

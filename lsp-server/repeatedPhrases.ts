@@ -114,15 +114,19 @@ function phraseStart(tokens: readonly string[], start: number, period: number): 
 /** Long enough to mean something, with a name in it: not an escape (`\x00`), format code (`%s`) or hex digits. */
 function isPhrase(phrase: readonly string[], before: string | undefined, minPhraseLength: number): boolean {
   if (phrase.join('').replace(/\s/g, '').length < minPhraseLength) return false;
-  return phrase.some((t, i) => /^[\p{L}_$]/u.test(t) && !isHexDigits(t, phrase[i + 1]) && !/^[\\%]$/.test((i === 0 ? before : phrase[i - 1]) ?? ''));
+  return phrase.some((t, i) => {
+    const previous = (i === 0 ? before : phrase[i - 1]) ?? '';
+    return /^[\p{L}_$]/u.test(t) && !isHexDigits(t, previous, phrase[i + 1]) && !/^[\\%]$/.test(previous);
+  });
 }
 
 /**
- * Whether a word is hex digits (`ffff` of an IPv6 mask, `de ad be ef`): two or more of them, not called. `a` to `f`
- * alone are names (`a=a&b=b&…`), and so is `add(`.
+ * Whether a word is hex digits (`ffff` of an IPv6 mask, `de ad be ef`): two or more of them, not called, or one that
+ * bounds a range (`[0-9a-f]`). `a` to `f` alone are names elsewhere (`a=a&b=b&…`), and so is `add(`.
  */
-function isHexDigits(word: string, next: string | undefined): boolean {
-  return word.length > 1 && /^[0-9a-f]+$/i.test(word) && next !== '(';
+function isHexDigits(word: string, previous: string, next: string | undefined): boolean {
+  if (!/^[0-9a-f]+$/i.test(word)) return false;
+  return word.length > 1 ? next !== '(' : previous === '-' || next === '-';
 }
 
 /** Whether `tokens` are not a repeat of a shorter run of tokens. */

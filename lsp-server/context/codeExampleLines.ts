@@ -35,17 +35,25 @@ const PLAIN_INDENTATION = /^([ \t]*)/;
 const MARKED_LINE = /^[ \t]*[*#](?!\/)/;
 
 /**
- * How `lines` are indented: past a comment marker where every line after the first has one (a `#` comment's, a JSDoc
- * block's; the first follows the opener), else by their whitespace alone. A `#` read as a docstring's marker ended the
- * section of the example it was a comment in, and with it the explanation, cut there as an unfinished sentence.
+ * How `lines` are indented: past a comment marker where most lines after the first have one (a `#` comment's, a JSDoc
+ * block's, one line of which the model wrote without its `*`; the first follows the opener), else by their whitespace
+ * alone. A `#` read as a docstring's marker ended the section of the example it was a comment in, and with it the
+ * explanation, cut there as an unfinished sentence.
  */
 function indentationOf(lines: readonly string[]): RegExp {
-  return lines.slice(1).every((line) => line.trim() === '' || MARKED_LINE.test(line)) ? INDENTATION : PLAIN_INDENTATION;
+  let marked = 0;
+  let plain = 0;
+  for (const line of lines.slice(1)) {
+    if (MARKED_LINE.test(line)) marked++;
+    else if (line.trim() !== '') plain++;
+  }
+  return marked > plain || plain === 0 ? INDENTATION : PLAIN_INDENTATION;
 }
 
 /** For each of `lines` (an explanation's, in order), whether it is a line of a code example. */
 export function codeExampleLines(lines: readonly string[]): boolean[] {
-  let fenced = false;
+  /** The open fence's backticks or tildes. */
+  let fenced: string | undefined;
   let doctest = false;
   let exampleTag = false;
   /** The section under the last line that ended in `:`: its indentation, and whether its lines are code (not fields). */
@@ -55,9 +63,10 @@ export function codeExampleLines(lines: readonly string[]): boolean[] {
     const [marked, before, after] = indentation.exec(line)!;
     const indent = (after ?? before!).length;
     const content = line.slice(marked.length).trimEnd();
-    if (FENCE.test(content)) {
+    const fence = FENCE.exec(content)?.[0];
+    if (fence !== undefined && (fenced === undefined || closesFence(content, fenced))) {
       // The fences themselves are no code; a closing one ends with its backtick anyway.
-      fenced = !fenced;
+      fenced = fenced === undefined ? fence : undefined;
       doctest = false;
       return false;
     }
@@ -91,11 +100,23 @@ export function codeExampleLines(lines: readonly string[]): boolean[] {
  */
 export function fenceCloser(lines: readonly string[]): string | undefined {
   const indentation = indentationOf(lines);
-  let closer: string | undefined;
+  let open: { marked: string; fence: string } | undefined;
   for (const line of lines) {
     const marked = indentation.exec(line)![0];
-    const fence = FENCE.exec(line.slice(marked.length));
-    if (fence !== null) closer = closer === undefined ? marked + fence[0] : undefined;
+    const content = line.slice(marked.length).trimEnd();
+    const fence = FENCE.exec(content)?.[0];
+    if (fence === undefined) continue;
+    if (open === undefined) open = { marked, fence };
+    else if (closesFence(content, open.fence)) open = undefined;
   }
-  return closer;
+  return open === undefined ? undefined : open.marked + open.fence;
+}
+
+/**
+ * Whether a fence line closes the fence `opened`: its own characters, at least as many, and nothing after them (a
+ * ```` ``` ```` inside a `~~~` fence, or one with a language, is a line of its code).
+ */
+function closesFence(content: string, opened: string): boolean {
+  const fence = FENCE.exec(content)?.[0];
+  return fence !== undefined && fence[0] === opened[0] && fence.length >= opened.length && content.slice(fence.length).trim() === '';
 }

@@ -37,6 +37,10 @@ describe('closeOpenDocstring', () => {
     const pyBody = at('def f():\n    x = 1\n    ', '\n    return x\n');
     assert.equal(closeOpenDocstring('"""', pyBody, true), '');
     assert.equal(closeOpenDocstring('"""Sum the values', pyBody, true), '"""Sum the values"""');
+    // The code before a bare opener is no line alone (`sql = f`), and a continued line cannot take the closer.
+    assert.equal(closeOpenDocstring('sql = f"""', pyBody, true), '');
+    assert.equal(closeOpenDocstring('const s = /*', midBody, true), '');
+    assert.equal(closeOpenDocstring('usage = """\\', pyBody, true), '');
   });
 
   it('reads strings and comments: a triple quote inside one is no docstring, in the completion or before the cursor', () => {

@@ -45,6 +45,8 @@ describe('cutPhraseLoop (a phrase repeated within one line)', () => {
       "sql = 'INSERT INTO t VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)'",
       "mac = 'HH:HH:HH:HH:HH:HH:HH:HH:HH'",
       "mask = IPv6Address('ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff')",
+      `HEX = re.compile(r"^${'[0-9a-f]'.repeat(8)}$")`,
+      `UUID = /^${'[a-f0-9]'.repeat(8)}-/`,
       'self.a = a; self.b = b; self.c = c',
       'flags = READ | WRITE | EXEC | READ_ACL | WRITE_ACL',
       'identity = [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]',
