@@ -241,6 +241,15 @@ export class CompletionProvider {
     }
   }
 
+  /**
+   * A document opened whose privacy keeps it out of prompts (a secret, `locus.exclude`) is said so at once: its status
+   * bar showed Locus ready until the first request there, which with manual completions may never come.
+   */
+  documentOpened(uri: string): void {
+    const reason = this.deps.privateReason?.(uri);
+    if (reason !== undefined) this.noteSkipped(uri, reason, true);
+  }
+
   /** The client forgets a closed document's skip reason (extension/skippedDocuments.ts): it is said again on reopening. */
   documentClosed(uri: string): void {
     this.skipped.delete(this.skipGroupOf(uri));
@@ -627,12 +636,16 @@ export class CompletionProvider {
       }
       return completable.text;
     }
-    // Said once per document and reason, not at every request or keystroke (each edit is a new version).
-    if (said !== completable.reason) {
-      this.skipped.set(group, { reason: completable.reason, uri: document.uri, private: completable.reason === privateReason });
-      this.deps.logger.info(`Skipping ${document.uri}: ${completable.reason}`);
-      this.deps.onSkipped?.(document.uri, completable.reason);
-    }
+    this.noteSkipped(document.uri, completable.reason, completable.reason === privateReason);
     return undefined;
+  }
+
+  /** Said once per document and reason, not at every request or keystroke (each edit is a new version). */
+  private noteSkipped(uri: string, reason: string, isPrivate: boolean): void {
+    const group = this.skipGroupOf(uri);
+    if (this.skipped.get(group)?.reason === reason) return;
+    this.skipped.set(group, { reason, uri, private: isPrivate });
+    this.deps.logger.info(`Skipping ${uri}: ${reason}`);
+    this.deps.onSkipped?.(uri, reason);
   }
 }

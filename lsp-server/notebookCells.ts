@@ -46,6 +46,15 @@ export class NotebookCells {
     return view;
   }
 
+  /** Calls `listener` with the URIs of cells that came: their notebook opened, or they were added to it. */
+  onCellsOpened(listener: (uris: string[]) => void): void {
+    this.notebooks.onDidOpen((notebook) => listener(notebook.cells.map((cell) => cell.document)));
+    this.notebooks.onDidChange((change) => {
+      const added = change.cells?.added ?? [];
+      if (added.length > 0) listener(added.map((cell) => cell.document));
+    });
+  }
+
   /** Calls `listener` with the URIs of cells that are gone: their notebook closed, or they were removed from it. */
   onCellsClosed(listener: (uris: string[]) => void): void {
     this.notebooks.onDidClose((notebook) => listener(notebook.cells.map((cell) => cell.document)));

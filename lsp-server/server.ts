@@ -435,11 +435,17 @@ export function startServer(connection: Connection, deps: ServerDeps): void {
   connection.onDidChangeWatchedFiles((params) => {
     if (lifecycle === 'running') void context.filesChanged(params.changes);
   });
-  documents.onDidOpen((event) => context.documentOpened(event.document));
+  documents.onDidOpen((event) => {
+    context.documentOpened(event.document);
+    completions.documentOpened(event.document.uri);
+  });
   documents.onDidChangeContent((event) => context.documentChanged(event.document));
   documents.onDidClose((event) => {
     context.documentClosed(event.document.uri);
     completions.documentClosed(event.document.uri);
+  });
+  notebooks.onCellsOpened((uris) => {
+    for (const uri of uris) completions.documentOpened(uri);
   });
   notebooks.onCellsClosed((uris) => {
     for (const uri of uris) completions.documentClosed(uri);

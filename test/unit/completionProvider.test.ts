@@ -601,6 +601,20 @@ describe('CompletionProvider', () => {
     assert.deepEqual(skipped, [['file:///w/.env', reason], ['file:///w/.env', reason]]);
   });
 
+  it('says why at once when a document kept out of prompts opens, and not again at its first request', async () => {
+    const reason = 'No completions in this file: locus.exclude names it.';
+    const { provider, engine, logs, skipped } = setup('x', { privateReason: (uri) => (uri.includes('/drafts/') ? reason : undefined) });
+    provider.documentOpened('file:///w/src/app.ts');
+    assert.deepEqual(skipped, [], 'nothing to say of a document Locus completes');
+    provider.documentOpened('file:///w/drafts/notes.ts');
+    assert.deepEqual(skipped, [['file:///w/drafts/notes.ts', reason]]);
+    const draft = doc(`const a = ${CURSOR}`, 'typescript', 'file:///w/drafts/notes.ts');
+    assert.deepEqual(await provider.provide(draft.document, draft.position, never()), []);
+    assert.equal(engine.requests.length, 0);
+    assert.equal(skipped.length, 1, 'said once');
+    assert.equal(logs.filter((l) => l.includes(reason)).length, 1);
+  });
+
   it('says at an exclude change that a document skipped for it is no longer, with no request there', async () => {
     let excluded = new Set(['file:///w/src/shapes.ts', 'file:///w/big.ts']);
     const excludedReason = 'No completions in this file: locus.exclude names it.';
