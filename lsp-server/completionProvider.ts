@@ -507,7 +507,7 @@ export class CompletionProvider {
       { signal: AbortSignal.any([signal, blockDone.signal]), onText, ...(confidentOnly && { onTokenScore: (score: TokenScore) => scores.push(score) }) },
     );
     if (signal.aborted) return undefined;
-    // Ended by the model as the stop came (its end of text) is ended, not stopped.
+    // A run the model ended itself as the stop came (its end of text) wrote all it would.
     return stoppedUnsure && result.stopReason === 'aborted' ? { ...result, stoppedUnsure: true } : result;
   }
 
