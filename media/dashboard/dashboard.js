@@ -306,11 +306,15 @@
     root.append(svg('line', { class: 'axis', x1: pad.left, x2: width - pad.right, y1: y(0), y2: y(0) }));
     if (summary.latency) {
       const binWidth = bins[0].toMs - bins[0].fromMs;
+      let lastLabel = null;
       for (const key of ['p50', 'p95']) {
         const value = summary.latency[key];
         const at = pad.left + Math.min(value / binWidth, bins.length) * slot;
         root.append(tooltip(svg('line', { class: 'marker', x1: at, x2: at, y1: pad.top + 4, y2: y(0) }), `${key} ${ms(value)}`));
-        root.append(svg('text', { class: 'marker-label', x: at + 4, y: pad.top + 8 }, key));
+        // Markers close together (both in the last bin, say): the second label goes below the first, not over it.
+        const below = lastLabel !== null && Math.abs(at - lastLabel) < 32;
+        root.append(svg('text', { class: 'marker-label', x: at + 4, y: pad.top + (below ? 23 : 8) }, key));
+        lastLabel = at;
       }
     }
     container.replaceChildren(root);

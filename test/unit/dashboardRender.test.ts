@@ -324,6 +324,20 @@ describe('latency dashboard in headless Chromium', { skip }, () => {
     await page.close();
   });
 
+  it('keeps the p50 and p95 labels apart where both markers fall in the last bin', async () => {
+    const few = summarize(toSamples(fixtureEntries()).slice(0, 3), { enabled: true, generatedAt: Date.UTC(2026, 10, 23, 14), store: STORE });
+    const { page, consoleErrors } = await openDashboard(browser, 'dark');
+    await postSummary(page, { ...few, latency: { ...few.latency!, p50: 1e6, p95: 2e6 } });
+    await page.waitForSelector('body[data-rendered]');
+    const boxes = await page.$$eval('#histogram .marker-label', (nodes) => nodes.map((n) => n.getBoundingClientRect()).map((r) => ({ left: r.left, right: r.right, top: r.top, bottom: r.bottom })));
+    assert.equal(boxes.length, 2);
+    const [a, b] = boxes as [(typeof boxes)[0], (typeof boxes)[0]];
+    const overlap = a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+    assert.ok(!overlap, JSON.stringify(boxes));
+    assert.deepEqual(consoleErrors, []);
+    await page.close();
+  });
+
   it('shows the year where the records span two calendar years or are of another year, and only there', async () => {
     const runs = finishedRuns(40);
     const newYear = runs.map((s, i) => ({ ...s, receivedAt: (i < 20 ? Date.UTC(2025, 11, 20, 12) : Date.UTC(2026, 0, 10, 12)) + i * 60_000 }));
