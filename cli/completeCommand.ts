@@ -1,7 +1,7 @@
 // `complete <file>:<line>:<col>`: the inline completion Locus offers there, on stdout, and its latency on stderr.
 import * as path from 'node:path';
 import { InlineCompletionRequest, type InlineCompletionItem, type InlineCompletionList } from 'vscode-languageserver-protocol';
-import { CompletionSkippedNotification, CompletionTimingsNotification, type CompletionTimings } from '../lsp-server/protocol';
+import { CompletionTimingsNotification, type CompletionTimings } from '../lsp-server/protocol';
 import { count, languageIdOf, offsetOf, type CompleteCommand } from './args';
 import { CliError } from './cliError';
 import { invocationFolder } from './invocationFolder';
@@ -35,12 +35,6 @@ export async function runComplete(command: CompleteCommand): Promise<number> {
     connection.onNotification(CompletionTimingsNotification.type, (t) => {
       timings = t;
     });
-    // Why the server makes no completion in the file (a secret file, binary): said before it answers.
-    let skipped: string | null = null;
-    connection.onNotification(CompletionSkippedNotification.type, (p) => {
-      if (p.uri === uri) skipped = p.reason;
-    });
-
     const position = { line: command.line - 1, character: command.column - 1 };
     const started = performance.now();
     const result = await session.untilStopped(
@@ -48,6 +42,8 @@ export async function runComplete(command: CompleteCommand): Promise<number> {
       COMPLETION_TIMEOUT_MS,
       'the completion',
     );
+    // Why the server makes no completion in the file (a secret file, binary): said before it answers.
+    const skipped = session.skipReason();
     if (skipped !== null) throw new CliError(skipped);
     const elapsed = performance.now() - started;
     const items: InlineCompletionItem[] = result === null ? [] : Array.isArray(result) ? result : (result as InlineCompletionList).items;

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DidOpenTextDocumentNotification, InitializedNotification, InitializeRequest, ResponseError, type ProtocolConnection } from 'vscode-languageserver-protocol';
 import { withHome } from '../lsp-server/config';
-import { StatusNotification, type LocusSettingsInput, type ModelStatus } from '../lsp-server/protocol';
+import { CompletionSkippedNotification, StatusNotification, type LocusSettingsInput, type ModelStatus } from '../lsp-server/protocol';
 import { forTheCommandLine, refusalForTheCommandLine } from './args';
 import { CliError } from './cliError';
 import { startServerProcess, withTimeout } from './serverProcess';
@@ -33,6 +33,8 @@ export interface ServerSession {
   /** The file's URI, as it was opened. */
   uri: string;
   ready: ReadyStatus;
+  /** Why the server makes no completion in the file, as it last said (a secret file, binary: said as it opens); null where it completes there. */
+  skipReason(): string | null;
   /** `step`, failing after `ms` (naming `what`), or at once with what the server said when it stops. */
   untilStopped<T>(step: Promise<T>, ms: number, what: string): Promise<T>;
   stop(): Promise<void>;
@@ -79,12 +81,17 @@ export async function openSession(options: SessionOptions): Promise<ServerSessio
     );
     await connection.sendNotification(InitializedNotification.type, {});
     const uri = pathToFileURL(options.file).href;
+    // Heard from the open on: the server says why it skips a document as it opens.
+    let skipReason: string | null = null;
+    connection.onNotification(CompletionSkippedNotification.type, (p) => {
+      if (p.uri === uri) skipReason = p.reason;
+    });
     await connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: options.languageId, version: 1, text: options.text } });
 
     const ready = await untilStopped(status, LOAD_TIMEOUT_MS, 'loading the model');
     if (ready.state === 'error') throw new CliError(`${ready.message} ${forTheCommandLine(ready.fix)}`);
     if (ready.state !== 'ready') throw new CliError('the model did not load');
-    return { connection, uri, ready, untilStopped, stop: () => server.stop() };
+    return { connection, uri, ready, skipReason: () => skipReason, untilStopped, stop: () => server.stop() };
   } catch (error) {
     await server.stop();
     throw error;
