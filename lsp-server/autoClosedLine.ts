@@ -2,10 +2,9 @@
 // land on a line of their own, not after its last statement (`return user.id;}`), and close the block the cursor's
 // line opened, not one the completion left open on its last line (`if (v === 0) {}`).
 import { lineCommentFor, openBracketsAtEnd } from './bracketScan';
+import { LEADING_CLOSERS } from './cutClosingLines';
 import type { CursorContext } from './cursorContext';
 import { indentWidth } from './indentation';
-
-const STARTS_WITH_CLOSER = /^\s*[)\]}]/;
 
 /**
  * A block's lines (line 0 continues the cursor's line) where the rest of the cursor's line starts with closers: the
@@ -15,13 +14,13 @@ const STARTS_WITH_CLOSER = /^\s*[)\]}]/;
  * `foo(|)` + `bar, {` … `}` gives `})`.
  */
 export function endBeforeAutoClosed(lines: readonly string[], ctx: CursorContext): string[] {
-  if (!STARTS_WITH_CLOSER.test(ctx.lineSuffix)) return [...lines];
+  if (!LEADING_CLOSERS.test(ctx.lineSuffix)) return [...lines];
   const kept = lines.slice(0, Math.max(1, firstOpeningLine(lines, lineCommentFor(ctx.languageId))));
   while (kept.length > 1 && kept.at(-1)!.trim() === '') kept.pop();
   if (kept.length === 1) return kept;
   const indent = /^[ \t]*/.exec(ctx.linePrefix)![0];
   const last = kept.at(-1)!;
-  return STARTS_WITH_CLOSER.test(last) && indentWidth(last) <= indentWidth(indent) ? kept : [...kept, indent];
+  return LEADING_CLOSERS.test(last) && indentWidth(last) <= indentWidth(indent) ? kept : [...kept, indent];
 }
 
 /**

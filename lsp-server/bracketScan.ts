@@ -45,6 +45,11 @@ export function openBracketsAtEnd(text: string, lineComment: string): OpenBracke
   return open === undefined && !inLineComment ? stack : undefined;
 }
 
+/** Whether `ch` is a closing bracket. */
+export function isCloser(ch: string): boolean {
+  return Object.hasOwn(PAIRS, ch);
+}
+
 /** Whether `closer` closes `opener`. */
 export function closes(closer: string, opener: string): boolean {
   return PAIRS[closer] === opener;

@@ -2,10 +2,9 @@
 // one of them again where the overlap rules cannot see it as a copy: mid-text (`items)` before `, verbose=True)`), or
 // after closers of its own (`a))` before `);`). Counting brackets tells: the line once accepted must still close what
 // is open before the cursor in order, the completion's closers first, then those of the rest of the line.
-import { closes, lineCommentFor, openBracketsAtEnd, openBrackets, unmatchedClosers, type OpenBracket } from './bracketScan';
+import { closes, isCloser, lineCommentFor, openBracketsAtEnd, openBrackets, unmatchedClosers, type OpenBracket } from './bracketScan';
 import type { CursorContext } from './cursorContext';
 
-const CLOSERS = new Set([')', ']', '}']);
 /** Most characters before the cursor read for what is open there (a 1 MiB document's whole took 35 ms to scan). */
 const SCAN_LIMIT = 32_768;
 /** A line that starts a top-level statement (`def`, `function`, `export`, `@decorator`): nothing is open before it. */
@@ -29,7 +28,7 @@ export function cutAtExtraCloser(text: string, ctx: CursorContext): string {
   for (let at = text.length - 1; at >= 0; at--) {
     const kept = text.slice(0, at);
     // A closer of code: one in a string or comment is no bracket.
-    if (CLOSERS.has(text[at]!) && openBracketsAtEnd(kept, lineComment) !== undefined && fits(kept)) return kept;
+    if (isCloser(text[at]!) && openBracketsAtEnd(kept, lineComment) !== undefined && fits(kept)) return kept;
   }
   return text;
 }

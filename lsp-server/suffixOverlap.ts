@@ -1,9 +1,8 @@
 // Keeps a completion from repeating what already follows the cursor.
-import { closersWithOpeners, hasOddQuotes, lineCommentFor, literalEnd, openBracketsAtEnd, openLiteralAfter, unmatchedClosers, type OpenLiteral } from './bracketScan';
+import { closersWithOpeners, hasOddQuotes, isCloser, lineCommentFor, literalEnd, openBracketsAtEnd, openLiteralAfter, unmatchedClosers, type OpenLiteral } from './bracketScan';
 import type { CursorContext } from './cursorContext';
 import { cutAtExtraCloser } from './extraClosers';
 
-const BRACKETS = new Set([')', ']', '}']);
 const QUOTES = new Set(['"', "'", '`']);
 /** What may follow a copy of the line's rest in a completion that repeats it: the statement end it adds. */
 const ADDED_PUNCTUATION = /^[\s;,)\]}]*$/;
@@ -74,7 +73,7 @@ function beforeRepeatedRest(text: string, rest: string, unmatched: Map<number, n
 function ownClosersAt(text: string, start: number, end: number, unmatched: Map<number, number>): number {
   let i = start;
   // Not in `unmatched`: matched in `text`; there with an opener: matched too (text inside a literal).
-  while (i < end && BRACKETS.has(text[i]!) && (unmatched.get(i) ?? 0) >= 0) i++;
+  while (i < end && isCloser(text[i]!) && (unmatched.get(i) ?? 0) >= 0) i++;
   return i - start;
 }
 
@@ -105,7 +104,7 @@ function isDuplicate(text: string, start: number, end: number, unmatched: Map<nu
   for (let i = start; i < end; i++) {
     const ch = text[i]!;
     const opener = unmatched.get(i);
-    if (BRACKETS.has(ch) && (opener === undefined || (opener >= 0 && opener < start))) return false;
+    if (isCloser(ch) && (opener === undefined || (opener >= 0 && opener < start))) return false;
     if (QUOTES.has(ch) && !hasOddQuotes(text, ch)) return false;
   }
   return true;
